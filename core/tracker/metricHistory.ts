@@ -1,0 +1,149 @@
+/**
+ * Metric history: the rollups kept on write and the downsampling read for charts.
+ *
+ * A chart asks for at most N points of a series. The bucket width is the smallest power of two W
+ * for which the series' step range falls into at most N aligned buckets (`floor(step / W)`). The
+ * buckets are computed in SQL from the coarsest table whose block size divides W: the raw points
+ * (block size 1) or a rollup level (32, 1024, 32768 steps), so a million-step series is summarised
+ * from about a thousand rollup rows. Every bucket carries min, max, the last value (the point with
+ * the highest step; among equal steps the latest timestamp) and its point count.
+ */
+import { ROLLUP_BLOCK_SIZES } from './schema';
+import type { SqlDatabase, SqlValue } from './sqlStore';
+import type { MetricBucket } from './model';
+
+export interface MetricPoint {
+  keyId: number;
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+interface RollupCell {
+  keyId: number;
+  level: number;
+  block: number;
+  min: number | null;
+  max: number | null;
+  lastStep: number;
+  lastTimestamp: number;
+  lastValue: number;
+  count: number;
+}
+
+function isLater(step: number, ts: number, thanStep: number, thanTs: number): boolean {
+  return step > thanStep || (step === thanStep && ts >= thanTs);
+}
+
+/** Folds a batch of points into one cell per (key, level, block) touched. */
+export function rollupCells(points: readonly MetricPoint[]): RollupCell[] {
+  const cells = new Map<string, RollupCell>();
+  for (const p of points) {
+    const finite = !Number.isNaN(p.value);
+    for (let level = 1; level < ROLLUP_BLOCK_SIZES.length; level++) {
+      const block = Math.floor(p.step / ROLLUP_BLOCK_SIZES[level]!);
+      const id = `${p.keyId}:${level}:${block}`;
+      const c = cells.get(id);
+      if (!c) {
+        cells.set(id, {
+          keyId: p.keyId,
+          level,
+          block,
+          min: finite ? p.value : null,
+          max: finite ? p.value : null,
+          lastStep: p.step,
+          lastTimestamp: p.timestamp,
+          lastValue: p.value,
+          count: 1,
+        });
+        continue;
+      }
+      if (finite) {
+        if (c.min === null || p.value < c.min) c.min = p.value;
+        if (c.max === null || p.value > c.max) c.max = p.value;
+      }
+      if (isLater(p.step, p.timestamp, c.lastStep, c.lastTimestamp)) {
+        c.lastStep = p.step;
+        c.lastTimestamp = p.timestamp;
+        c.lastValue = p.value;
+      }
+      c.count++;
+    }
+  }
+  return [...cells.values()];
+}
+
+const later = 'excluded.last_step > last_step OR (excluded.last_step = last_step AND excluded.last_timestamp >= last_timestamp)';
+export const UPSERT_ROLLUP_SQL = `
+  INSERT INTO metric_rollups (run_id, key_id, level, block, min, max, last_step, last_timestamp, last_value, count)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (run_id, key_id, level, block) DO UPDATE SET
+    min = CASE WHEN excluded.min IS NULL THEN min WHEN min IS NULL OR excluded.min < min THEN excluded.min ELSE min END,
+    max = CASE WHEN excluded.max IS NULL THEN max WHEN max IS NULL OR excluded.max > max THEN excluded.max ELSE max END,
+    last_value = CASE WHEN ${later} THEN excluded.last_value ELSE last_value END,
+    last_timestamp = CASE WHEN ${later} THEN excluded.last_timestamp ELSE last_timestamp END,
+    last_step = max(last_step, excluded.last_step),
+    count = count + excluded.count`;
+
+export function writeRollups(db: SqlDatabase, runId: number, points: readonly MetricPoint[]): void {
+  const upsert = db.prepare(UPSERT_ROLLUP_SQL);
+  for (const c of rollupCells(points)) {
+    upsert.run(runId, c.keyId, c.level, c.block, c.min, c.max, c.lastStep, c.lastTimestamp, toSql(c.lastValue), c.count);
+  }
+}
+
+export function toSql(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
+}
+
+export function fromSql(value: SqlValue): number {
+  return value === null ? NaN : Number(value);
+}
+
+/** Floor division in SQLite integer arithmetic, correct for negative numerators. */
+function floorDiv(x: string, d: number): string {
+  return `((${x}) - ((((${x}) % ${d}) + ${d}) % ${d})) / ${d}`;
+}
+
+/** The bucket width (a power of two) giving at most `maxPoints` buckets over [minStep, maxStep]. */
+export function bucketWidth(minStep: number, maxStep: number, maxPoints: number): number {
+  let w = 1;
+  while (Math.floor(maxStep / w) - Math.floor(minStep / w) + 1 > maxPoints) w *= 2;
+  return w;
+}
+
+export function downsampleMetric(db: SqlDatabase, runId: number, keyId: number, maxPoints: number): MetricBucket[] {
+  const first = db.prepare('SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step ASC LIMIT 1').get(runId, keyId);
+  if (!first) return [];
+  const last = db.prepare('SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step DESC LIMIT 1').get(runId, keyId)!;
+  const width = bucketWidth(Number(first.step), Number(last.step), maxPoints);
+  let level = 0;
+  while (level + 1 < ROLLUP_BLOCK_SIZES.length && ROLLUP_BLOCK_SIZES[level + 1]! <= width) level++;
+  const source =
+    level === 0
+      ? `SELECT ${floorDiv('step', width)} AS bucket, value AS min, value AS max, step AS last_step,
+                timestamp AS last_timestamp, value AS last_value, 1 AS count, rowid AS seq
+           FROM metrics WHERE run_id = ? AND key_id = ?`
+      : `SELECT ${floorDiv('block', width / ROLLUP_BLOCK_SIZES[level]!)} AS bucket, min, max, last_step,
+                last_timestamp, last_value, count, block AS seq
+           FROM metric_rollups WHERE run_id = ? AND key_id = ? AND level = ${level}`;
+  const rows = db
+    .prepare(
+      `WITH src AS (${source}),
+       ranked AS (
+         SELECT bucket, last_step, last_value,
+                MIN(min) OVER b AS bmin, MAX(max) OVER b AS bmax, SUM(count) OVER b AS bcount,
+                ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY last_step DESC, last_timestamp DESC, seq DESC) AS rn
+           FROM src
+         WINDOW b AS (PARTITION BY bucket))
+       SELECT last_step, last_value, bmin, bmax, bcount FROM ranked WHERE rn = 1 ORDER BY bucket`,
+    )
+    .all(runId, keyId);
+  return rows.map((r) => ({
+    step: Number(r.last_step),
+    min: fromSql(r.bmin ?? null),
+    max: fromSql(r.bmax ?? null),
+    last: fromSql(r.last_value ?? null),
+    count: Number(r.bcount),
+  }));
+}

@@ -1,0 +1,172 @@
+/**
+ * The tracker's SQLite schema, migrated by `PRAGMA user_version`. Each migration runs once, in
+ * order, inside one transaction; a database from a newer Runwise is refused rather than guessed at.
+ *
+ * Layout notes
+ * - Runs have an integer `id` for joins and the MLflow-style 32-hex `run_uuid` for the outside.
+ * - Run name, note and parent are also MLflow tags (`mlflow.runName`, `mlflow.note.content`,
+ *   `mlflow.parentRunId`); `runs.name` and `runs.parent_id` mirror them for search and display.
+ * - Metric keys are interned (`metric_keys`); points are append-only in `metrics`; the latest value
+ *   per key is maintained on write in `latest_metrics` (MLflow's order: step, timestamp, value).
+ * - `metric_rollups` holds per-block min/max/last at block sizes of 32, 1024 and 32768 steps, kept up
+ *   to date on write, so a million-step history downsamples by reading a thousand rows, not a million.
+ * - A NaN metric value is stored as NULL (SQLite has no NaN) and read back as NaN.
+ */
+import type { SqlDatabase } from './sqlStore';
+
+/** Rollup block sizes by level; level 0 is the raw `metrics` table. */
+export const ROLLUP_BLOCK_SIZES = [1, 32, 1024, 32768] as const;
+
+const migrations: string[] = [
+  // 1: the initial layout
+  `
+  CREATE TABLE experiments (
+    experiment_id     INTEGER PRIMARY KEY,
+    name              TEXT NOT NULL UNIQUE,
+    artifact_location TEXT NOT NULL,
+    lifecycle_stage   TEXT NOT NULL DEFAULT 'active' CHECK (lifecycle_stage IN ('active', 'deleted')),
+    creation_time     INTEGER NOT NULL,
+    last_update_time  INTEGER NOT NULL
+  );
+  CREATE TABLE experiment_tags (
+    experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id) ON DELETE CASCADE,
+    key           TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, key)
+  ) WITHOUT ROWID;
+
+  -- One row per process that opened the tracker for writing; a RUNNING run names its owner, so a
+  -- run whose owner died can be told from one that is still going.
+  CREATE TABLE sessions (
+    session_id INTEGER PRIMARY KEY,
+    pid        INTEGER NOT NULL,
+    host       TEXT NOT NULL,
+    proc_start TEXT,
+    opened_at  INTEGER NOT NULL
+  );
+
+  CREATE TABLE runs (
+    id              INTEGER PRIMARY KEY,
+    run_uuid        TEXT NOT NULL UNIQUE,
+    experiment_id   INTEGER NOT NULL REFERENCES experiments(experiment_id),
+    name            TEXT NOT NULL,
+    user_id         TEXT NOT NULL DEFAULT '',
+    status          TEXT NOT NULL CHECK (status IN ('RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED')),
+    start_time      INTEGER NOT NULL,
+    end_time        INTEGER,
+    lifecycle_stage TEXT NOT NULL DEFAULT 'active' CHECK (lifecycle_stage IN ('active', 'deleted')),
+    artifact_uri    TEXT NOT NULL,
+    parent_id       INTEGER REFERENCES runs(id),
+    session_id      INTEGER REFERENCES sessions(session_id)
+  );
+  CREATE INDEX runs_by_experiment ON runs(experiment_id, start_time);
+  CREATE INDEX runs_running ON runs(session_id) WHERE status = 'RUNNING';
+
+  CREATE TABLE params (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key    TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX params_by_key ON params(key, value);
+
+  CREATE TABLE tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key    TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX tags_by_key ON tags(key, value);
+
+  CREATE TABLE metric_keys (
+    key_id INTEGER PRIMARY KEY,
+    key    TEXT NOT NULL UNIQUE
+  );
+
+  -- Append-only points. No foreign key here: it would cost a lookup per point on the hot path;
+  -- the tracker checks the run once per batch instead.
+  CREATE TABLE metrics (
+    run_id    INTEGER NOT NULL,
+    key_id    INTEGER NOT NULL,
+    step      INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    value     REAL
+  );
+  CREATE INDEX metrics_by_series ON metrics(run_id, key_id, step);
+
+  CREATE TABLE latest_metrics (
+    run_id    INTEGER NOT NULL,
+    key_id    INTEGER NOT NULL,
+    step      INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    value     REAL,
+    PRIMARY KEY (run_id, key_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX latest_metrics_by_value ON latest_metrics(key_id, value);
+
+  CREATE TABLE metric_rollups (
+    run_id         INTEGER NOT NULL,
+    key_id         INTEGER NOT NULL,
+    level          INTEGER NOT NULL,
+    block          INTEGER NOT NULL,
+    min            REAL,
+    max            REAL,
+    last_step      INTEGER NOT NULL,
+    last_timestamp INTEGER NOT NULL,
+    last_value     REAL,
+    count          INTEGER NOT NULL,
+    PRIMARY KEY (run_id, key_id, level, block)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE artifacts (
+    run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path    TEXT NOT NULL,
+    size    INTEGER NOT NULL,
+    sha256  TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (run_id, path)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE datasets (
+    dataset_id    INTEGER PRIMARY KEY,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+    name          TEXT NOT NULL,
+    digest        TEXT NOT NULL,
+    source_type   TEXT NOT NULL DEFAULT '',
+    source        TEXT NOT NULL DEFAULT '',
+    schema        TEXT,
+    profile       TEXT,
+    UNIQUE (experiment_id, name, digest)
+  );
+  CREATE TABLE run_inputs (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    dataset_id INTEGER NOT NULL REFERENCES datasets(dataset_id),
+    tags       TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (run_id, dataset_id)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;
+
+export function migrate(db: SqlDatabase, now: () => number = Date.now): void {
+  const current = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `${db.path} was written by a newer Runwise (schema ${current}; this one knows ${SCHEMA_VERSION})`,
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    const v = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+    for (let i = v; i < migrations.length; i++) db.exec(migrations[i]!);
+    if (v === 0) {
+      const t = now();
+      db.prepare(
+        'INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time) VALUES (0, ?, ?, ?, ?)',
+      ).run('Default', 'mlflow-artifacts:/0', t, t);
+    }
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  });
+}

@@ -1,0 +1,265 @@
+/**
+ * The small store interface the tracker is written against, with two backends: better-sqlite3 (the
+ * native addon, preferred) and `node:sqlite` (built into newer Node releases), used where the addon
+ * cannot load in the running host (for example a different Node ABI, as in desktop VS Code).
+ *
+ * Only positional `?` parameters are used, so both backends bind identically.
+ */
+import { createRequire } from 'node:module';
+
+export type SqlValue = number | string | bigint | null | Uint8Array;
+export type SqlRow = Record<string, SqlValue>;
+
+export interface SqlStatement {
+  run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: SqlValue[]): SqlRow | undefined;
+  all(...params: SqlValue[]): SqlRow[];
+}
+
+export type SqlBackend = 'better-sqlite3' | 'node:sqlite';
+
+export interface SqlDatabase {
+  readonly backend: SqlBackend;
+  readonly path: string;
+  exec(sql: string): void;
+  prepare(sql: string): SqlStatement;
+  /**
+   * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT` (rolled back if it throws). Nested calls join the
+   * outer transaction. Waiting for another writer is bounded by `busy_timeout`, then retried, so a
+   * busy database surfaces as a delay, never as an error, unless it stays locked past `busyRetryMs`.
+   */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Force one backend; default: better-sqlite3, falling back to node:sqlite if it cannot load. */
+  backend?: SqlBackend;
+  readonly?: boolean;
+  /** SQLite busy_timeout in milliseconds. */
+  busyTimeoutMs?: number;
+  /** Total time to keep retrying a transaction whose BEGIN found the database locked. */
+  busyRetryMs?: number;
+}
+
+const requireNative = createRequire(__filename);
+
+/** The backend named by RUNWISE_SQLITE_BACKEND, if any (used by tests to force the fallback). */
+export function backendFromEnvironment(env: NodeJS.ProcessEnv = process.env): SqlBackend | undefined {
+  const v = env.RUNWISE_SQLITE_BACKEND;
+  if (!v) return undefined;
+  if (v === 'better-sqlite3' || v === 'node:sqlite') return v;
+  throw new Error(`RUNWISE_SQLITE_BACKEND must be "better-sqlite3" or "node:sqlite", not "${v}"`);
+}
+
+export function openSqlDatabase(path: string, options: OpenOptions = {}): SqlDatabase {
+  const wanted = options.backend ?? backendFromEnvironment();
+  if (wanted === 'node:sqlite') return new NodeSqliteDatabase(path, options);
+  if (wanted === 'better-sqlite3') return new BetterSqliteDatabase(path, options);
+  let nativeError: unknown;
+  try {
+    return new BetterSqliteDatabase(path, options);
+  } catch (e) {
+    if (!isAddonLoadError(e)) throw e;
+    nativeError = e;
+  }
+  try {
+    return new NodeSqliteDatabase(path, options);
+  } catch (e) {
+    throw new Error(
+      `cannot open the tracker: better-sqlite3 did not load (${messageOf(nativeError)}) ` +
+        `and node:sqlite is not available in Node ${process.versions.node} (${messageOf(e)})`,
+    );
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0]! : String(e);
+}
+
+function isAddonLoadError(e: unknown): boolean {
+  const m = messageOf(e);
+  const code = (e as { code?: string }).code;
+  return (
+    code === 'MODULE_NOT_FOUND' ||
+    code === 'ERR_DLOPEN_FAILED' ||
+    /NODE_MODULE_VERSION|was compiled against a different Node|invalid ELF|cannot open shared object|Could not locate the bindings file/.test(
+      m,
+    )
+  );
+}
+
+function isBusyError(e: unknown): boolean {
+  const code = (e as { code?: string; errcode?: number }).code;
+  const errcode = (e as { errcode?: number }).errcode;
+  return (
+    code === 'SQLITE_BUSY' ||
+    code === 'SQLITE_LOCKED' ||
+    errcode === 5 ||
+    errcode === 6 ||
+    /database is locked|SQLITE_BUSY/.test(messageOf(e))
+  );
+}
+
+abstract class BaseDatabase implements SqlDatabase {
+  abstract readonly backend: SqlBackend;
+  private depth = 0;
+  private readonly statements = new Map<string, SqlStatement>();
+  constructor(
+    readonly path: string,
+    protected readonly options: OpenOptions,
+  ) {}
+  abstract exec(sql: string): void;
+  protected abstract prepareRaw(sql: string): SqlStatement;
+  abstract close(): void;
+
+  /** Statements are cached by text: the tracker prepares each query once per connection. */
+  prepare(sql: string): SqlStatement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.prepareRaw(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    const deadline = Date.now() + (this.options.busyRetryMs ?? 120_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.exec('BEGIN IMMEDIATE');
+        break;
+      } catch (e) {
+        if (!isBusyError(e) || Date.now() > deadline) throw e;
+        sleepSync(Math.min(50, 1 + attempt * 2));
+      }
+    }
+    this.depth++;
+    try {
+      const result = fn();
+      this.commitWithRetry(deadline);
+      return result;
+    } catch (e) {
+      try {
+        this.exec('ROLLBACK');
+      } catch {
+        /* the transaction may already be gone */
+      }
+      throw e;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private commitWithRetry(deadline: number): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.exec('COMMIT');
+        return;
+      } catch (e) {
+        if (!isBusyError(e) || Date.now() > deadline) throw e;
+        sleepSync(Math.min(50, 1 + attempt * 2));
+      }
+    }
+  }
+
+  protected applyPragmas(): void {
+    if (this.options.readonly) {
+      this.exec(`PRAGMA busy_timeout = ${this.options.busyTimeoutMs ?? 10_000}`);
+      return;
+    }
+    this.exec(`PRAGMA busy_timeout = ${this.options.busyTimeoutMs ?? 10_000}`);
+    this.exec('PRAGMA journal_mode = WAL');
+    this.exec('PRAGMA synchronous = NORMAL');
+    this.exec('PRAGMA foreign_keys = ON');
+  }
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepSync(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+class BetterSqliteDatabase extends BaseDatabase {
+  readonly backend = 'better-sqlite3' as const;
+  private readonly db: import('better-sqlite3').Database;
+  constructor(path: string, options: OpenOptions) {
+    super(path, options);
+    const Database = requireNative('better-sqlite3') as typeof import('better-sqlite3');
+    this.db = new Database(path, {
+      readonly: options.readonly ?? false,
+      timeout: options.busyTimeoutMs ?? 10_000,
+    });
+    this.applyPragmas();
+  }
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+  protected prepareRaw(sql: string): SqlStatement {
+    const s = this.db.prepare(sql);
+    // Statements that return no rows (INSERT, PRAGMA x = y …) cannot be used with get/all.
+    if (!s.reader) {
+      return {
+        run: (...p) => s.run(...p),
+        get: () => {
+          throw new Error(`statement returns no rows: ${sql}`);
+        },
+        all: () => {
+          throw new Error(`statement returns no rows: ${sql}`);
+        },
+      };
+    }
+    return {
+      run: (...p) => s.run(...p),
+      get: (...p) => s.get(...p) as SqlRow | undefined,
+      all: (...p) => s.all(...p) as SqlRow[],
+    };
+  }
+  close(): void {
+    this.db.close();
+  }
+}
+
+interface NodeSqliteModule {
+  DatabaseSync: new (
+    path: string,
+    options?: { readOnly?: boolean; open?: boolean },
+  ) => {
+    exec(sql: string): void;
+    prepare(sql: string): {
+      run(...p: SqlValue[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+      get(...p: SqlValue[]): unknown;
+      all(...p: SqlValue[]): unknown[];
+    };
+    close(): void;
+  };
+}
+
+class NodeSqliteDatabase extends BaseDatabase {
+  readonly backend = 'node:sqlite' as const;
+  private readonly db: InstanceType<NodeSqliteModule['DatabaseSync']>;
+  constructor(path: string, options: OpenOptions) {
+    super(path, options);
+    const mod = requireNative('node:sqlite') as NodeSqliteModule;
+    this.db = new mod.DatabaseSync(path, { readOnly: options.readonly ?? false });
+    this.applyPragmas();
+  }
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+  protected prepareRaw(sql: string): SqlStatement {
+    const s = this.db.prepare(sql);
+    return {
+      run: (...p) => {
+        const r = s.run(...p);
+        return { changes: Number(r.changes), lastInsertRowid: r.lastInsertRowid };
+      },
+      get: (...p) => s.get(...p) as SqlRow | undefined,
+      all: (...p) => s.all(...p) as SqlRow[],
+    };
+  }
+  close(): void {
+    this.db.close();
+  }
+}

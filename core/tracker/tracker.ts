@@ -1,0 +1,804 @@
+/**
+ * The experiment tracker: experiments, runs, params, metrics, tags, dataset inputs and artifacts
+ * over `.runwise/tracker.db`, with MLflow's semantics (immutable params, append-only metrics with a
+ * maintained latest value, soft-deleted runs, `mlflow.*` system tags).
+ *
+ * One Tracker per process and workspace; several processes may write at once (WAL, busy_timeout,
+ * `BEGIN IMMEDIATE`). Every write is one transaction: a batch lands whole or not at all.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream, mkdirSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { ArtifactStore } from './artifactStore';
+import {
+  MAX_DATASET_DIGEST_LENGTH,
+  MAX_DATASET_NAME_LENGTH,
+  MAX_DATASET_PROFILE_LENGTH,
+  MAX_DATASET_SCHEMA_LENGTH,
+  MAX_DATASET_SOURCE_LENGTH,
+  MAX_ENTITY_KEY_LENGTH,
+  MAX_EXPERIMENT_NAME_LENGTH,
+  MAX_PARAM_VAL_LENGTH,
+  MAX_RESULTS_GET_METRIC_HISTORY,
+  MAX_RUN_NAME_LENGTH,
+  MAX_TAG_VAL_LENGTH,
+} from './limits';
+import { downsampleMetric, fromSql, toSql, writeRollups, type MetricPoint } from './metricHistory';
+import type {
+  ArtifactListEntry,
+  ArtifactRecord,
+  Dataset,
+  DatasetInput,
+  Experiment,
+  ExperimentSearch,
+  Metric,
+  MetricBucket,
+  Page,
+  Param,
+  Run,
+  RunInfo,
+  RunSearch,
+  RunStatus,
+  Tag,
+} from './model';
+import { RUN_STATUSES } from './model';
+import { currentProcess, isAlive } from './processOwner';
+import { generateRunName } from './runNames';
+import { migrate } from './schema';
+import { compileExperimentSearch, compileRunSearch, nextPageToken, pageOffset } from './searchQuery';
+import { openSqlDatabase, type OpenOptions, type SqlDatabase, type SqlRow } from './sqlStore';
+import { TrackerError, invalid, notFound } from './trackerError';
+import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, runwiseDir, trackerDbPath } from '../workspace/workspacePath';
+
+/** MLflow's system tags that the tracker mirrors into columns. */
+export const RUN_NAME_TAG = 'mlflow.runName';
+export const NOTE_TAG = 'mlflow.note.content';
+export const PARENT_RUN_TAG = 'mlflow.parentRunId';
+export const USER_TAG = 'mlflow.user';
+/** Why Runwise ended a run that its owner left RUNNING. */
+export const FAILURE_REASON_TAG = 'runwise.failure_reason';
+
+export interface TrackerOptions extends OpenOptions {
+  /** Clock, for tests. */
+  now?: () => number;
+  /** Skip marking dead owners' RUNNING runs as FAILED on open (a read-only viewer sets this). */
+  skipRecovery?: boolean;
+}
+
+export interface LogBatch {
+  metrics?: readonly Metric[];
+  params?: readonly Param[];
+  tags?: readonly Tag[];
+}
+
+export interface CreateRunOptions {
+  experimentId?: string;
+  runName?: string;
+  userId?: string;
+  startTime?: number;
+  tags?: readonly Tag[];
+  /** Status a run starts with; RUNNING unless stated. */
+  status?: RunStatus;
+}
+
+export interface UpdateRunOptions {
+  status?: RunStatus;
+  endTime?: number;
+  runName?: string;
+}
+
+export interface OpenedArtifact {
+  record: ArtifactRecord;
+  stream(): Readable;
+  filePath: string;
+}
+
+interface RunRow {
+  id: number;
+  run_uuid: string;
+  experiment_id: number;
+  name: string;
+  user_id: string;
+  status: RunStatus;
+  start_time: number;
+  end_time: number | null;
+  lifecycle_stage: 'active' | 'deleted';
+  artifact_uri: string;
+  parent_uuid: string | null;
+}
+
+const RUN_COLUMNS = `r.id, r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time, r.end_time,
+  r.lifecycle_stage, r.artifact_uri, (SELECT p.run_uuid FROM runs p WHERE p.id = r.parent_id) AS parent_uuid`;
+
+const TERMINAL: ReadonlySet<RunStatus> = new Set(['FINISHED', 'FAILED', 'KILLED']);
+
+export class Tracker {
+  readonly artifacts: ArtifactStore;
+  private readonly now: () => number;
+  private readonly keyIds = new Map<string, number>();
+  private sessionId: number | null = null;
+
+  private constructor(
+    readonly workspace: string,
+    readonly db: SqlDatabase,
+    options: TrackerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.artifacts = new ArtifactStore(artifactsDir(workspace));
+  }
+
+  /** Opens (creating if needed) the tracker of `workspace`, migrates it and recovers dead runs. */
+  static open(workspace: string, options: TrackerOptions = {}): Tracker {
+    mkdirSync(runwiseDir(workspace), { recursive: true });
+    const db = openSqlDatabase(trackerDbPath(workspace), options);
+    try {
+      const tracker = new Tracker(workspace, db, options);
+      migrate(db, tracker.now);
+      if (!options.skipRecovery) tracker.recoverOrphanedRuns();
+      return tracker;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    if (this.sessionId !== null) {
+      const sid = this.sessionId;
+      this.sessionId = null;
+      try {
+        this.db.transaction(() => {
+          const owned = this.db.prepare("SELECT count(*) AS n FROM runs WHERE session_id = ? AND status = 'RUNNING'").get(sid);
+          if (Number(owned?.n ?? 0) === 0) {
+            this.db.prepare('UPDATE runs SET session_id = NULL WHERE session_id = ?').run(sid);
+            this.db.prepare('DELETE FROM sessions WHERE session_id = ?').run(sid);
+          }
+        });
+      } catch {
+        /* closing must not throw over a busy database; the next open cleans up */
+      }
+    }
+    this.db.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Runs left RUNNING by a dead process
+
+  /**
+   * Marks FAILED every RUNNING run whose owning process is gone (killed, crashed), with the reason
+   * in the `runwise.failure_reason` tag. Returns the ids of the runs it ended.
+   */
+  recoverOrphanedRuns(): string[] {
+    const owners = this.db
+      .prepare(
+        `SELECT DISTINCT s.session_id, s.pid, s.host, s.proc_start FROM runs r JOIN sessions s ON s.session_id = r.session_id
+          WHERE r.status = 'RUNNING'`,
+      )
+      .all();
+    const dead = owners.filter((o) => !isAlive({ pid: Number(o.pid), host: String(o.host), procStart: (o.proc_start as string | null) ?? null }));
+    const ended: string[] = [];
+    if (dead.length === 0) return ended;
+    const t = this.now();
+    this.db.transaction(() => {
+      for (const o of dead) {
+        const runs = this.db.prepare("SELECT id, run_uuid FROM runs WHERE session_id = ? AND status = 'RUNNING'").all(o.session_id!);
+        const reason = `the process that owned this run (pid ${o.pid} on ${o.host}) exited without ending it`;
+        for (const r of runs) {
+          const lastPoint = this.db.prepare('SELECT max(timestamp) AS t FROM latest_metrics WHERE run_id = ?').get(r.id!);
+          const endTime = lastPoint?.t != null ? Number(lastPoint.t) : t;
+          this.db.prepare("UPDATE runs SET status = 'FAILED', end_time = ?, session_id = NULL WHERE id = ?").run(endTime, r.id!);
+          this.upsertTag(Number(r.id), FAILURE_REASON_TAG, reason);
+          ended.push(String(r.run_uuid));
+        }
+        this.db.prepare('DELETE FROM sessions WHERE session_id = ?').run(o.session_id!);
+      }
+    });
+    return ended;
+  }
+
+  /** This process's session row, created on first need (a read-only user never writes one). */
+  private ownSession(): number {
+    if (this.sessionId === null) {
+      const me = currentProcess();
+      const r = this.db
+        .prepare('INSERT INTO sessions (pid, host, proc_start, opened_at) VALUES (?, ?, ?, ?)')
+        .run(me.pid, me.host, me.procStart, this.now());
+      this.sessionId = Number(r.lastInsertRowid);
+    }
+    return this.sessionId;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Experiments
+
+  createExperiment(name: string, options: { artifactLocation?: string; tags?: readonly Tag[] } = {}): Experiment {
+    const trimmed = checkString(name, 'name', MAX_EXPERIMENT_NAME_LENGTH);
+    if (trimmed.trim() === '') throw invalid("Invalid experiment name: ''. An experiment name must be a non-empty string.");
+    return this.db.transaction(() => {
+      if (this.db.prepare('SELECT 1 FROM experiments WHERE name = ?').get(trimmed)) {
+        throw new TrackerError('RESOURCE_ALREADY_EXISTS', `Experiment '${trimmed}' already exists.`);
+      }
+      const t = this.now();
+      const id = Number(
+        this.db
+          .prepare('INSERT INTO experiments (name, artifact_location, creation_time, last_update_time) VALUES (?, ?, ?, ?)')
+          .run(trimmed, '', t, t).lastInsertRowid,
+      );
+      const location = options.artifactLocation ?? `mlflow-artifacts:/${id}`;
+      this.db.prepare('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?').run(location, id);
+      for (const tag of options.tags ?? []) this.setExperimentTagRow(id, tag);
+      return this.getExperiment(String(id));
+    });
+  }
+
+  getExperiment(experimentId: string): Experiment {
+    const id = parseExperimentId(experimentId);
+    const row = this.db.prepare('SELECT * FROM experiments WHERE experiment_id = ?').get(id);
+    if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
+    return this.experimentFromRow(row);
+  }
+
+  getExperimentByName(name: string): Experiment | undefined {
+    const row = this.db.prepare('SELECT * FROM experiments WHERE name = ?').get(name);
+    return row ? this.experimentFromRow(row) : undefined;
+  }
+
+  /** The experiment named `name`, created when missing. */
+  ensureExperiment(name: string): Experiment {
+    return this.getExperimentByName(name) ?? this.createExperiment(name);
+  }
+
+  setExperimentTag(experimentId: string, tag: Tag): void {
+    const e = this.getExperiment(experimentId);
+    this.db.transaction(() => this.setExperimentTagRow(Number(e.experimentId), tag));
+  }
+
+  searchExperiments(search: ExperimentSearch = {}): Page<Experiment> {
+    const max = search.maxResults ?? 1000;
+    const { sql, params } = compileExperimentSearch(search);
+    const rows = this.db.prepare(sql).all(...params);
+    const ids = rows.slice(0, max).map((r) => Number(r.experiment_id));
+    const items = ids.map((id) => this.getExperiment(String(id)));
+    return rows.length > max ? { items, nextPageToken: nextPageToken(pageOffset(search.pageToken) + max) } : { items };
+  }
+
+  private setExperimentTagRow(id: number, tag: Tag): void {
+    checkString(tag.key, 'key', MAX_ENTITY_KEY_LENGTH);
+    checkString(tag.value, 'value', MAX_TAG_VAL_LENGTH, true);
+    this.db
+      .prepare('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value')
+      .run(id, tag.key, tag.value);
+    this.db.prepare('UPDATE experiments SET last_update_time = ? WHERE experiment_id = ?').run(this.now(), id);
+  }
+
+  private experimentFromRow(row: SqlRow): Experiment {
+    const tags = this.db.prepare('SELECT key, value FROM experiment_tags WHERE experiment_id = ? ORDER BY key').all(row.experiment_id!);
+    return {
+      experimentId: String(row.experiment_id),
+      name: String(row.name),
+      artifactLocation: String(row.artifact_location),
+      lifecycleStage: row.lifecycle_stage as Experiment['lifecycleStage'],
+      creationTime: Number(row.creation_time),
+      lastUpdateTime: Number(row.last_update_time),
+      tags: Object.fromEntries(tags.map((t) => [String(t.key), String(t.value)])),
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Runs
+
+  createRun(options: CreateRunOptions = {}): Run {
+    const experimentId = parseExperimentId(options.experimentId ?? '0');
+    const status = options.status ?? 'RUNNING';
+    checkStatus(status);
+    const tags = [...(options.tags ?? [])];
+    const tagName = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
+    if (options.runName && tagName && options.runName !== tagName) {
+      throw invalid(`Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${options.runName}', mlflow.runName='${tagName}').`);
+    }
+    const name = checkString(options.runName || tagName || generateRunName(), 'run_name', MAX_RUN_NAME_LENGTH);
+    const runUuid = randomUUID().replace(/-/g, '');
+    return this.db.transaction(() => {
+      const exp = this.db.prepare('SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?').get(experimentId);
+      if (!exp) throw notFound(`No Experiment with id=${experimentId} exists`);
+      if (exp.lifecycle_stage !== 'active') {
+        throw invalid(`The experiment ${experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
+      }
+      const id = Number(
+        this.db
+          .prepare(
+            `INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, session_id)
+             VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
+          )
+          .run(
+            runUuid,
+            experimentId,
+            name,
+            options.userId ?? '',
+            status,
+            options.startTime ?? this.now(),
+            `mlflow-artifacts:/${experimentId}/${runUuid}/artifacts`,
+            status === 'RUNNING' ? this.ownSession() : null,
+          ).lastInsertRowid,
+      );
+      if (!tags.some((t) => t.key === RUN_NAME_TAG)) tags.push({ key: RUN_NAME_TAG, value: name });
+      if (options.userId && !tags.some((t) => t.key === USER_TAG)) tags.push({ key: USER_TAG, value: options.userId });
+      this.writeTags(id, tags);
+      return this.runById(id);
+    });
+  }
+
+  getRun(runId: string): Run {
+    return this.runById(this.runRow(runId).id);
+  }
+
+  getRunInfo(runId: string): RunInfo {
+    return infoFromRow(this.runRow(runId));
+  }
+
+  updateRun(runId: string, update: UpdateRunOptions): RunInfo {
+    if (update.status) checkStatus(update.status);
+    return this.db.transaction(() => {
+      const row = this.runRow(runId);
+      if (update.runName !== undefined && update.runName !== '') {
+        this.writeTags(row.id, [{ key: RUN_NAME_TAG, value: update.runName }]);
+      }
+      if (update.status) {
+        const endTime = update.endTime ?? (TERMINAL.has(update.status) ? this.now() : null);
+        this.db
+          .prepare('UPDATE runs SET status = ?, end_time = ?, session_id = ? WHERE id = ?')
+          .run(update.status, endTime, update.status === 'RUNNING' ? this.ownSession() : null, row.id);
+      } else if (update.endTime !== undefined) {
+        this.db.prepare('UPDATE runs SET end_time = ? WHERE id = ?').run(update.endTime, row.id);
+      }
+      return infoFromRow(this.runRow(runId));
+    });
+  }
+
+  renameRun(runId: string, name: string): RunInfo {
+    if (name.trim() === '') throw invalid('A run name must be a non-empty string.');
+    return this.updateRun(runId, { runName: name });
+  }
+
+  /** The run's note (MLflow's `mlflow.note.content` tag); an empty text removes it. */
+  setNote(runId: string, text: string): void {
+    this.db.transaction(() => {
+      const row = this.runRow(runId);
+      if (text === '') this.db.prepare('DELETE FROM tags WHERE run_id = ? AND key = ?').run(row.id, NOTE_TAG);
+      else this.writeTags(row.id, [{ key: NOTE_TAG, value: text }]);
+    });
+  }
+
+  /** Soft delete, as MLflow: the run stays, hidden from ACTIVE_ONLY searches. */
+  deleteRun(runId: string): void {
+    this.db.transaction(() => {
+      const row = this.runRow(runId);
+      this.db.prepare("UPDATE runs SET lifecycle_stage = 'deleted' WHERE id = ?").run(row.id);
+    });
+  }
+
+  restoreRun(runId: string): void {
+    this.db.transaction(() => {
+      const row = this.runRow(runId);
+      this.db.prepare("UPDATE runs SET lifecycle_stage = 'active' WHERE id = ?").run(row.id);
+    });
+  }
+
+  deleteTag(runId: string, key: string): void {
+    this.db.transaction(() => {
+      const row = this.activeRunRow(runId);
+      const r = this.db.prepare('DELETE FROM tags WHERE run_id = ? AND key = ?').run(row.id, key);
+      if (r.changes === 0) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+    });
+  }
+
+  searchRuns(search: RunSearch = {}): Page<Run> {
+    const max = search.maxResults ?? 1000;
+    const { sql, params } = compileRunSearch(search);
+    const rows = this.db.prepare(sql).all(...params);
+    const ids = rows.slice(0, max).map((r) => Number(r.id));
+    const items = this.runsByIds(ids);
+    return rows.length > max ? { items, nextPageToken: nextPageToken(pageOffset(search.pageToken) + max) } : { items };
+  }
+
+  /** Resolves a run id or a unique prefix of one (at least 4 characters), or an exact run name. */
+  resolveRunId(ref: string): string {
+    if (/^[0-9a-f]{32}$/.test(ref)) return this.runRow(ref).run_uuid;
+    const byPrefix =
+      /^[0-9a-f]{4,31}$/.test(ref) ? this.db.prepare('SELECT run_uuid FROM runs WHERE run_uuid >= ? AND run_uuid < ? LIMIT 2').all(ref, `${ref}g`) : [];
+    if (byPrefix.length === 1) return String(byPrefix[0]!.run_uuid);
+    const byName = this.db.prepare("SELECT run_uuid FROM runs WHERE name = ? AND lifecycle_stage = 'active' LIMIT 2").all(ref);
+    if (byPrefix.length > 1 || byName.length > 1) throw invalid(`'${ref}' matches more than one run; give more of the run id`);
+    if (byName.length === 1) return String(byName[0]!.run_uuid);
+    throw notFound(`No run matches '${ref}' (give a run id, a unique prefix of one, or a run name)`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Logging
+
+  logMetric(runId: string, metric: Metric): void {
+    this.logBatch(runId, { metrics: [metric] });
+  }
+
+  logParam(runId: string, param: Param): void {
+    this.logBatch(runId, { params: [param] });
+  }
+
+  setTag(runId: string, tag: Tag): void {
+    this.logBatch(runId, { tags: [tag] });
+  }
+
+  /**
+   * Logs metrics, params and tags in one transaction. Params are immutable: a key logged again with
+   * the same value is accepted, with a different value it is an error and nothing of the batch lands.
+   */
+  logBatch(runId: string, batch: LogBatch): void {
+    const metrics = batch.metrics ?? [];
+    const params = batch.params ?? [];
+    const tags = batch.tags ?? [];
+    for (const m of metrics) checkMetric(m);
+    const seenParams = new Map<string, string>();
+    for (const p of params) {
+      checkString(p.key, 'key', MAX_ENTITY_KEY_LENGTH);
+      checkString(p.value, 'value', MAX_PARAM_VAL_LENGTH, true);
+      const prior = seenParams.get(p.key);
+      if (prior !== undefined && prior !== p.value) {
+        throw invalid(`Duplicate parameter keys have been submitted: ['${p.key}']. Please ensure the request contains only one param value per param key.`);
+      }
+      seenParams.set(p.key, p.value);
+    }
+    for (const t of tags) {
+      checkString(t.key, 'key', MAX_ENTITY_KEY_LENGTH);
+      checkString(t.value, 'value', MAX_TAG_VAL_LENGTH, true);
+    }
+    const newKeys = new Map<string, number>();
+    this.db.transaction(() => {
+      const run = this.activeRunRow(runId);
+      if (params.length > 0) this.writeParams(run, params);
+      if (tags.length > 0) this.writeTags(run.id, tags);
+      if (metrics.length > 0) this.writeMetrics(run.id, metrics, newKeys);
+    });
+    for (const [k, id] of newKeys) this.keyIds.set(k, id);
+  }
+
+  logInputs(runId: string, inputs: readonly DatasetInput[]): void {
+    for (const input of inputs) checkDataset(input.dataset);
+    this.db.transaction(() => {
+      const run = this.activeRunRow(runId);
+      for (const input of inputs) {
+        const d = input.dataset;
+        this.db
+          .prepare(
+            `INSERT INTO datasets (experiment_id, name, digest, source_type, source, schema, profile) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (experiment_id, name, digest) DO NOTHING`,
+          )
+          .run(run.experiment_id, d.name, d.digest, d.sourceType, d.source, d.schema ?? null, d.profile ?? null);
+        const ds = this.db
+          .prepare('SELECT dataset_id FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?')
+          .get(run.experiment_id, d.name, d.digest)!;
+        const tagObject = Object.fromEntries(input.tags.map((t) => [t.key, t.value]));
+        this.db
+          .prepare('INSERT INTO run_inputs (run_id, dataset_id, tags) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET tags = excluded.tags')
+          .run(run.id, ds.dataset_id!, JSON.stringify(tagObject));
+      }
+    });
+  }
+
+  private writeParams(run: RunRow, params: readonly Param[]): void {
+    const existing = this.db.prepare('SELECT value FROM params WHERE run_id = ? AND key = ?');
+    const insert = this.db.prepare('INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)');
+    for (const p of params) {
+      const prior = existing.get(run.id, p.key);
+      if (prior) {
+        if (prior.value !== p.value) {
+          throw invalid(
+            `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${prior.value}' for run ID='${run.run_uuid}'. Attempted logging new value '${p.value}'.`,
+          );
+        }
+        continue;
+      }
+      insert.run(run.id, p.key, p.value);
+    }
+  }
+
+  private writeTags(runId: number, tags: readonly Tag[]): void {
+    for (const t of tags) {
+      this.upsertTag(runId, t.key, t.value);
+      if (t.key === RUN_NAME_TAG) {
+        checkString(t.value, 'run_name', MAX_RUN_NAME_LENGTH);
+        this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(t.value, runId);
+      } else if (t.key === PARENT_RUN_TAG) {
+        const parent = this.db.prepare('SELECT id FROM runs WHERE run_uuid = ?').get(t.value);
+        this.db.prepare('UPDATE runs SET parent_id = ? WHERE id = ?').run(parent ? Number(parent.id) : null, runId);
+      }
+    }
+  }
+
+  private upsertTag(runId: number, key: string, value: string): void {
+    this.db
+      .prepare('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value')
+      .run(runId, key, value);
+  }
+
+  private keyId(key: string, pending: Map<string, number>): number {
+    const known = this.keyIds.get(key) ?? pending.get(key);
+    if (known !== undefined) return known;
+    this.db.prepare('INSERT INTO metric_keys (key) VALUES (?) ON CONFLICT (key) DO NOTHING').run(key);
+    const id = Number(this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key)!.key_id);
+    // Cached only after the transaction commits: a rolled-back insert must not leave a stale id.
+    pending.set(key, id);
+    return id;
+  }
+
+  private writeMetrics(runId: number, metrics: readonly Metric[], pendingKeys: Map<string, number>): void {
+    const insert = this.db.prepare('INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?)');
+    const points: MetricPoint[] = new Array(metrics.length);
+    const latest = new Map<number, MetricPoint>();
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i]!;
+      const keyId = this.keyId(m.key, pendingKeys);
+      const p: MetricPoint = { keyId, value: m.value, timestamp: m.timestamp, step: m.step };
+      points[i] = p;
+      insert.run(runId, keyId, p.step, p.timestamp, toSql(p.value));
+      const cur = latest.get(keyId);
+      if (!cur || isLaterPoint(p, cur)) latest.set(keyId, p);
+    }
+    const upsertLatest = this.db.prepare(
+      `INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, key_id) DO UPDATE SET step = excluded.step, timestamp = excluded.timestamp, value = excluded.value
+       WHERE excluded.step > step OR (excluded.step = step AND (excluded.timestamp > timestamp
+         OR (excluded.timestamp = timestamp AND coalesce(excluded.value, -1e308) >= coalesce(value, -1e308))))`,
+    );
+    for (const p of latest.values()) upsertLatest.run(runId, p.keyId, p.step, p.timestamp, toSql(p.value));
+    writeRollups(this.db, runId, points);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Metric history
+
+  /** Raw points of one metric, ordered by step then logging order, paged. */
+  getMetricHistory(runId: string, key: string, options: { maxResults?: number; pageToken?: string } = {}): Page<Metric> {
+    const max = options.maxResults ?? MAX_RESULTS_GET_METRIC_HISTORY;
+    if (!Number.isInteger(max) || max < 1 || max > MAX_RESULTS_GET_METRIC_HISTORY) {
+      throw invalid(`Invalid value ${max} for parameter 'max_results' supplied. It must be between 1 and ${MAX_RESULTS_GET_METRIC_HISTORY}.`);
+    }
+    const run = this.runRow(runId);
+    const keyRow = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
+    if (!keyRow) return { items: [] };
+    let after: { step: number; seq: number } | undefined;
+    if (options.pageToken) after = decodeHistoryToken(options.pageToken);
+    const rows = after
+      ? this.db
+          .prepare(
+            `SELECT rowid AS seq, step, timestamp, value FROM metrics WHERE run_id = ? AND key_id = ?
+               AND (step > ? OR (step = ? AND rowid > ?)) ORDER BY step, rowid LIMIT ?`,
+          )
+          .all(run.id, keyRow.key_id!, after.step, after.step, after.seq, max + 1)
+      : this.db
+          .prepare('SELECT rowid AS seq, step, timestamp, value FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step, rowid LIMIT ?')
+          .all(run.id, keyRow.key_id!, max + 1);
+    const page = rows.slice(0, max);
+    const items = page.map((r) => ({ key, value: fromSql(r.value ?? null), timestamp: Number(r.timestamp), step: Number(r.step) }));
+    if (rows.length <= max) return { items };
+    const lastRow = page[page.length - 1]!;
+    return { items, nextPageToken: encodeHistoryToken(Number(lastRow.step), Number(lastRow.seq)) };
+  }
+
+  /** At most `maxPoints` buckets of one metric, each with min, max and last, computed in SQL. */
+  getMetricBuckets(runId: string, key: string, maxPoints = 1000): MetricBucket[] {
+    if (!Number.isInteger(maxPoints) || maxPoints < 1) throw invalid(`max points must be a positive integer, not ${maxPoints}`);
+    const run = this.runRow(runId);
+    const keyRow = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
+    if (!keyRow) return [];
+    return downsampleMetric(this.db, run.id, Number(keyRow.key_id), maxPoints);
+  }
+
+  /** Metric keys a run has logged. */
+  metricKeys(runId: string): string[] {
+    const run = this.runRow(runId);
+    return this.db
+      .prepare('SELECT k.key FROM latest_metrics lm JOIN metric_keys k USING (key_id) WHERE lm.run_id = ? ORDER BY k.key')
+      .all(run.id)
+      .map((r) => String(r.key));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Artifacts
+
+  /** Stores an artifact of a run at `artifactPath` (relative, `/`-separated), replacing any there. */
+  async putArtifact(runId: string, artifactPath: string, source: Readable | Buffer | string, maxBytes?: number): Promise<ArtifactRecord> {
+    const rel = checkArtifactPath(artifactPath);
+    this.activeRunRow(runId);
+    const blob = await this.artifacts.put(source, maxBytes);
+    return this.db.transaction(() => {
+      const run = this.activeRunRow(runId);
+      const dir = this.db.prepare("SELECT 1 FROM artifacts WHERE run_id = ? AND path >= ? AND path < ? LIMIT 1").get(run.id, `${rel}/`, `${rel}0`);
+      if (dir) throw invalid(`Artifact path '${rel}' is a directory of run ${runId}`);
+      this.db
+        .prepare(
+          `INSERT INTO artifacts (run_id, path, size, sha256, created) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (run_id, path) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, created = excluded.created`,
+        )
+        .run(run.id, rel, blob.size, blob.sha256, this.now());
+      return { path: rel, size: blob.size, sha256: blob.sha256 };
+    });
+  }
+
+  openArtifact(runId: string, artifactPath: string): OpenedArtifact {
+    const rel = checkArtifactPath(artifactPath);
+    const run = this.runRow(runId);
+    const row = this.db.prepare('SELECT path, size, sha256 FROM artifacts WHERE run_id = ? AND path = ?').get(run.id, rel);
+    if (!row) throw notFound(`No artifact '${rel}' in run ${runId}`);
+    const record = { path: String(row.path), size: Number(row.size), sha256: String(row.sha256) };
+    const filePath = this.artifacts.blobPath(record.sha256);
+    return { record, filePath, stream: () => createReadStream(filePath) };
+  }
+
+  /** The entries directly under `dir` ('' for the root) of a run's artifacts. */
+  listArtifacts(runId: string, dir = ''): ArtifactListEntry[] {
+    const rel = dir === '' ? '' : checkArtifactPath(dir, true);
+    const run = this.runRow(runId);
+    const prefix = rel === '' ? '' : `${rel}/`;
+    const rows =
+      prefix === ''
+        ? this.db.prepare('SELECT path, size FROM artifacts WHERE run_id = ? ORDER BY path').all(run.id)
+        : this.db.prepare('SELECT path, size FROM artifacts WHERE run_id = ? AND path >= ? AND path < ? ORDER BY path').all(run.id, prefix, `${rel}0`);
+    const out: ArtifactListEntry[] = [];
+    const dirs = new Set<string>();
+    for (const r of rows) {
+      const rest = String(r.path).slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash === -1) out.push({ path: prefix + rest, isDir: false, fileSize: Number(r.size) });
+      else {
+        const d = prefix + rest.slice(0, slash);
+        if (!dirs.has(d)) {
+          dirs.add(d);
+          out.push({ path: d, isDir: true });
+        }
+      }
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reading runs
+
+  private runRow(runId: string): RunRow {
+    if (typeof runId !== 'string' || runId === '') throw invalid("Missing value for required parameter 'run_id'.");
+    const row = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.run_uuid = ?`).get(runId);
+    if (!row) throw notFound(`Run with id=${runId} not found`);
+    return row as unknown as RunRow;
+  }
+
+  private activeRunRow(runId: string): RunRow {
+    const row = this.runRow(runId);
+    if (row.lifecycle_stage !== 'active') {
+      throw invalid(`The run ${runId} must be in the 'active' state. Current state is ${row.lifecycle_stage}.`);
+    }
+    return row;
+  }
+
+  private runById(id: number): Run {
+    return this.runsByIds([id])[0]!;
+  }
+
+  /** Hydrates runs in the order given, with one query per table for the whole page. */
+  private runsByIds(ids: readonly number[]): Run[] {
+    if (ids.length === 0) return [];
+    const list = JSON.stringify(ids);
+    const inList = 'IN (SELECT value FROM json_each(?))';
+    const runs = new Map<number, Run>();
+    for (const row of this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id ${inList}`).all(list)) {
+      runs.set(Number(row.id), { info: infoFromRow(row as unknown as RunRow), metrics: [], params: [], tags: [], inputs: [] });
+    }
+    for (const r of this.db.prepare(`SELECT run_id, key, value FROM params WHERE run_id ${inList} ORDER BY key`).all(list)) {
+      runs.get(Number(r.run_id))?.params.push({ key: String(r.key), value: String(r.value) });
+    }
+    for (const r of this.db.prepare(`SELECT run_id, key, value FROM tags WHERE run_id ${inList} ORDER BY key`).all(list)) {
+      runs.get(Number(r.run_id))?.tags.push({ key: String(r.key), value: String(r.value) });
+    }
+    for (const r of this.db
+      .prepare(
+        `SELECT lm.run_id, k.key, lm.value, lm.timestamp, lm.step FROM latest_metrics lm JOIN metric_keys k USING (key_id)
+          WHERE lm.run_id ${inList} ORDER BY k.key`,
+      )
+      .all(list)) {
+      runs.get(Number(r.run_id))?.metrics.push({ key: String(r.key), value: fromSql(r.value ?? null), timestamp: Number(r.timestamp), step: Number(r.step) });
+    }
+    for (const r of this.db
+      .prepare(
+        `SELECT ri.run_id, ri.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
+           FROM run_inputs ri JOIN datasets d USING (dataset_id) WHERE ri.run_id ${inList} ORDER BY d.name, d.digest`,
+      )
+      .all(list)) {
+      const dataset: Dataset = { name: String(r.name), digest: String(r.digest), sourceType: String(r.source_type), source: String(r.source) };
+      if (r.schema != null) dataset.schema = String(r.schema);
+      if (r.profile != null) dataset.profile = String(r.profile);
+      const tags = Object.entries(JSON.parse(String(r.tags)) as Record<string, string>).map(([key, value]) => ({ key, value }));
+      runs.get(Number(r.run_id))?.inputs.push({ dataset, tags });
+    }
+    return ids.map((id) => runs.get(id)).filter((r): r is Run => r !== undefined);
+  }
+}
+
+function infoFromRow(row: RunRow): RunInfo {
+  return {
+    runId: row.run_uuid,
+    runName: row.name,
+    experimentId: String(row.experiment_id),
+    userId: row.user_id,
+    status: row.status,
+    startTime: Number(row.start_time),
+    endTime: row.end_time == null ? null : Number(row.end_time),
+    artifactUri: row.artifact_uri,
+    lifecycleStage: row.lifecycle_stage,
+    parentRunId: row.parent_uuid ?? null,
+  };
+}
+
+function isLaterPoint(a: MetricPoint, b: MetricPoint): boolean {
+  if (a.step !== b.step) return a.step > b.step;
+  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
+  const av = Number.isNaN(a.value) ? -Infinity : a.value;
+  const bv = Number.isNaN(b.value) ? -Infinity : b.value;
+  return av >= bv;
+}
+
+function parseExperimentId(id: string): number {
+  if (typeof id !== 'string' || !/^\d{1,15}$/.test(id)) throw invalid(`Invalid experiment id: '${id}'. Experiment ids are non-negative integers.`);
+  return Number(id);
+}
+
+function checkStatus(status: string): asserts status is RunStatus {
+  if (!(RUN_STATUSES as readonly string[]).includes(status)) {
+    throw invalid(`Invalid run status '${status}'; expected one of ${RUN_STATUSES.join(', ')}`);
+  }
+}
+
+function checkString(value: unknown, name: string, maxLength: number, allowEmpty = false): string {
+  if (typeof value !== 'string') throw invalid(`Invalid value ${JSON.stringify(value)} for parameter '${name}' supplied: expected a string.`);
+  if (!allowEmpty && value === '') throw invalid(`Missing value for required parameter '${name}'.`);
+  if (value.length > maxLength) {
+    throw invalid(`'${name}' exceeds the maximum length of ${maxLength} characters (got ${value.length}).`);
+  }
+  return value;
+}
+
+function checkMetric(m: Metric): void {
+  checkString(m.key, 'key', MAX_ENTITY_KEY_LENGTH);
+  if (typeof m.value !== 'number') throw invalid(`Got invalid value ${JSON.stringify(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`);
+  if (!Number.isSafeInteger(m.timestamp)) throw invalid(`Got invalid timestamp ${JSON.stringify(m.timestamp)} for metric '${m.key}' (value=${m.value}). Timestamp must be an integer (ms since the epoch).`);
+  if (!Number.isSafeInteger(m.step)) throw invalid(`Got invalid step ${JSON.stringify(m.step)} for metric '${m.key}' (value=${m.value}). Step must be an integer.`);
+}
+
+function checkDataset(d: Dataset): void {
+  checkString(d.name, 'dataset.name', MAX_DATASET_NAME_LENGTH);
+  checkString(d.digest, 'dataset.digest', MAX_DATASET_DIGEST_LENGTH);
+  checkString(d.sourceType, 'dataset.source_type', MAX_DATASET_SOURCE_LENGTH, true);
+  checkString(d.source, 'dataset.source', MAX_DATASET_SOURCE_LENGTH, true);
+  if (d.schema !== undefined) checkString(d.schema, 'dataset.schema', MAX_DATASET_SCHEMA_LENGTH, true);
+  if (d.profile !== undefined) checkString(d.profile, 'dataset.profile', MAX_DATASET_PROFILE_LENGTH, true);
+}
+
+function checkArtifactPath(p: string, allowRoot = false): string {
+  try {
+    return normalizeRelativePath(p, { allowRoot });
+  } catch (e) {
+    if (e instanceof PathOutsideWorkspaceError) throw invalid(`Invalid artifact path: ${e.message}`);
+    throw e;
+  }
+}
+
+function encodeHistoryToken(step: number, seq: number): string {
+  return Buffer.from(JSON.stringify({ s: step, q: seq })).toString('base64url');
+}
+
+function decodeHistoryToken(token: string): { step: number; seq: number } {
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { s: unknown; q: unknown };
+    if (Number.isSafeInteger(v.s) && Number.isSafeInteger(v.q)) return { step: v.s as number, seq: v.q as number };
+  } catch {
+    /* fall through */
+  }
+  throw invalid(`Invalid page token: '${token}'`);
+}

@@ -1,0 +1,66 @@
+/**
+ * Paths that come from outside (YAML, the REST API, the command line) stay inside the workspace.
+ * A relative path is normalised to `/`-separated form; `..` segments that would leave the root,
+ * absolute paths, backslashes and NUL bytes are refused with a message naming what was wrong.
+ */
+import * as path from 'node:path';
+
+export class PathOutsideWorkspaceError extends Error {
+  constructor(
+    readonly input: string,
+    reason: string,
+  ) {
+    super(`path '${input}' ${reason}`);
+    this.name = 'PathOutsideWorkspaceError';
+  }
+}
+
+/**
+ * Normalises a relative, `/`-separated path: no empty or `.` segments, no `..`, not absolute.
+ * Returns '' for the root itself when `allowRoot` is set.
+ */
+export function normalizeRelativePath(input: string, options: { allowRoot?: boolean } = {}): string {
+  if (input.includes('\0')) throw new PathOutsideWorkspaceError(input, 'contains a NUL byte');
+  if (input.includes('\\')) throw new PathOutsideWorkspaceError(input, "contains a backslash; use '/'");
+  if (input.startsWith('/') || /^[A-Za-z]:/.test(input)) {
+    throw new PathOutsideWorkspaceError(input, 'is absolute; a relative path is expected');
+  }
+  const parts: string[] = [];
+  for (const seg of input.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') throw new PathOutsideWorkspaceError(input, "contains '..'; it must stay inside its root");
+    parts.push(seg);
+  }
+  const out = parts.join('/');
+  if (out === '' && !options.allowRoot) throw new PathOutsideWorkspaceError(input, 'is empty');
+  return out;
+}
+
+/**
+ * Resolves `input` (relative to `base`, itself inside `root`) and checks that the result stays in
+ * `root`. Absolute inputs are accepted only when they already lie inside `root`.
+ */
+export function resolveInside(root: string, input: string, base: string = root): string {
+  if (input.includes('\0')) throw new PathOutsideWorkspaceError(input, 'contains a NUL byte');
+  const rootAbs = path.resolve(root);
+  const resolved = path.resolve(base, input);
+  const rel = path.relative(rootAbs, resolved);
+  if (rel === '' ) return resolved;
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new PathOutsideWorkspaceError(input, `resolves outside the workspace (${rootAbs})`);
+  }
+  return resolved;
+}
+
+/** Where Runwise keeps its state inside a workspace. */
+export function runwiseDir(workspace: string): string {
+  return path.join(path.resolve(workspace), '.runwise');
+}
+
+export function trackerDbPath(workspace: string): string {
+  return path.join(runwiseDir(workspace), 'tracker.db');
+}
+
+export function artifactsDir(workspace: string): string {
+  return path.join(runwiseDir(workspace), 'artifacts');
+}

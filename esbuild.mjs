@@ -1,0 +1,41 @@
+// One script that bundles every entry point: CLI, Node tracking client, and (as they land) the
+// extension host, the language server and the webviews. Native addons stay external.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** Node entries: [source, output]. Entries whose source does not exist yet are skipped. */
+const nodeEntries = [
+  ['core/cli/main.ts', 'dist/cli.js'],
+  ['core/trackingClient/index.ts', 'dist/client.js'],
+  ['client/extension.ts', 'dist/extension.js'],
+  ['server/server.ts', 'dist/server.js'],
+];
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+const builds = nodeEntries
+  .filter(([src]) => existsSync(src))
+  .map(([src, out]) => ({
+    ...common,
+    entryPoints: [src],
+    outfile: out,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['vscode', 'better-sqlite3', 'onnxruntime-node'],
+  }));
+
+if (watch) {
+  for (const b of builds) (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}
