@@ -45,7 +45,7 @@ import { RUN_STATUSES } from './model';
 import { currentProcess, isAlive } from './processOwner';
 import { generateRunName } from './runNames';
 import { migrate } from './schema';
-import { compileExperimentSearch, compileRunSearch, nextPageToken, pageOffset } from './searchQuery';
+import { compileExperimentSearch, compileRunSearch, takePage } from './searchQuery';
 import { openSqlDatabase, type OpenOptions, type SqlDatabase, type SqlRow } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
 import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, runwiseDir, trackerDbPath } from '../workspace/workspacePath';
@@ -254,12 +254,9 @@ export class Tracker {
   }
 
   searchExperiments(search: ExperimentSearch = {}): Page<Experiment> {
-    const max = search.maxResults ?? 1000;
-    const { sql, params } = compileExperimentSearch(search);
-    const rows = this.db.prepare(sql).all(...params);
-    const ids = rows.slice(0, max).map((r) => Number(r.experiment_id));
-    const items = ids.map((id) => this.getExperiment(String(id)));
-    return rows.length > max ? { items, nextPageToken: nextPageToken(pageOffset(search.pageToken) + max) } : { items };
+    const compiled = compileExperimentSearch(search);
+    const page = takePage(this.db.prepare(compiled.sql).all(...compiled.params), compiled);
+    return { ...page, items: page.items.map((r) => this.getExperiment(String(r.experiment_id))) };
   }
 
   private setExperimentTagRow(id: number, tag: Tag): void {
@@ -393,12 +390,9 @@ export class Tracker {
   }
 
   searchRuns(search: RunSearch = {}): Page<Run> {
-    const max = search.maxResults ?? 1000;
-    const { sql, params } = compileRunSearch(search);
-    const rows = this.db.prepare(sql).all(...params);
-    const ids = rows.slice(0, max).map((r) => Number(r.id));
-    const items = this.runsByIds(ids);
-    return rows.length > max ? { items, nextPageToken: nextPageToken(pageOffset(search.pageToken) + max) } : { items };
+    const compiled = compileRunSearch(search);
+    const page = takePage(this.db.prepare(compiled.sql).all(...compiled.params), compiled);
+    return { ...page, items: this.runsByIds(page.items.map((r) => Number(r.id))) };
   }
 
   /** Resolves a run id or a unique prefix of one (at least 4 characters), or an exact run name. */

@@ -1,0 +1,159 @@
+/**
+ * The `runwise` command line: the engine without an editor, for the terminal and CI.
+ * Exit codes: 0 success, 1 a user error (one line on stderr), 2 bad usage.
+ */
+import * as path from 'node:path';
+import { parseArgs, flag, optionValue, UsageError, type OptionSpecs, type ParsedArgs } from './args';
+import { CliError, CommandContext, type Output } from './context';
+import { exportOptions, exportRuns } from './commands/export';
+import { metricsHistory, metricsHistoryOptions } from './commands/metrics';
+import { runsCompare, runsDelete, runsList, runsListOptions, runsNote, runsRename, runsShow, runsTag, runsTagOptions } from './commands/runs';
+import { serve, serveOptions } from './commands/serve';
+import { TrackerError } from '../tracker/trackerError';
+import { PathOutsideWorkspaceError } from '../workspace/workspacePath';
+
+interface Command {
+  usage: string;
+  summary: string;
+  options?: OptionSpecs;
+  run(ctx: CommandContext, args: ParsedArgs): void | Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  'runs list': {
+    usage: 'runs list [--filter EXPR] [--order-by KEY [ASC|DESC]]... [--experiment NAME|ID]... [--max-results N] [--all]',
+    summary: 'list runs, newest first; --filter takes MLflow search syntax plus `or` and parentheses',
+    options: runsListOptions,
+    run: runsList,
+  },
+  'runs show': { usage: 'runs show RUN', summary: "a run's params, latest metrics, tags, inputs and artifacts", run: runsShow },
+  'runs compare': {
+    usage: 'runs compare RUN RUN...',
+    summary: 'params and metrics side by side, the ones that differ first',
+    run: runsCompare,
+  },
+  'runs rename': { usage: 'runs rename RUN NAME', summary: 'rename a run', run: runsRename },
+  'runs note': { usage: 'runs note RUN TEXT', summary: "set a run's note ('' removes it)", run: runsNote },
+  'runs tag': {
+    usage: 'runs tag RUN KEY VALUE | runs tag --delete RUN KEY',
+    summary: 'set or remove a tag',
+    options: runsTagOptions,
+    run: runsTag,
+  },
+  'runs delete': { usage: 'runs delete RUN...', summary: 'delete runs (soft: `runs list --all` still shows them)', run: runsDelete },
+  'metrics history': {
+    usage: 'metrics history RUN KEY [--max-points N]',
+    summary: 'a metric over steps, in at most N buckets (min, max, last); default 50',
+    options: metricsHistoryOptions,
+    run: metricsHistory,
+  },
+  serve: {
+    usage: 'serve [--port N]',
+    summary: 'run the MLflow-compatible tracking endpoint on loopback; prints the URI and token',
+    options: serveOptions,
+    run: serve,
+  },
+  export: {
+    usage: 'export --format csv|json [--output FILE] [--filter EXPR] [--experiment NAME|ID]...',
+    summary: 'runs with params, latest metrics and tags, as CSV or JSON',
+    options: exportOptions,
+    run: exportRuns,
+  },
+};
+
+const GLOBAL_OPTIONS: OptionSpecs = {
+  workspace: { value: true, short: 'w' },
+  json: {},
+  help: { short: 'h' },
+  version: {},
+};
+
+export function helpText(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  const lines = Object.values(COMMANDS).map((c) =>
+    c.usage.length > 48 ? `  runwise ${c.usage}\n  ${' '.repeat(10 + Math.min(width, 48))}${c.summary}` : `  runwise ${c.usage.padEnd(Math.min(width, 48))}  ${c.summary}`,
+  );
+  return [
+    'Usage: runwise COMMAND [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Options for every command:',
+    '  --workspace DIR, -w DIR   the workspace (default: the current folder); its tracker is DIR/.runwise/tracker.db',
+    '  --json                    machine-readable output on stdout (see the README for the shapes)',
+    '  --help, -h                this help',
+    '',
+    'RUN is a run id, a unique prefix of one (at least 4 characters), or a run name.',
+    'Exit codes: 0 success, 1 an error (one line on stderr), 2 bad usage.',
+    '',
+  ].join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+export async function main(argv: readonly string[], io: Output): Promise<number> {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const name = [`${words[0]} ${words[1]}`, words[0]].find((n) => n !== undefined && n in COMMANDS);
+  if (argv.includes('--version')) {
+    io.out(`runwise ${process.env.RUNWISE_VERSION ?? '0.1.0'}\n`);
+    return 0;
+  }
+  if (!name) {
+    if (words.length === 0 || words[0] === 'help' || argv.includes('--help') || argv.includes('-h')) {
+      io.out(helpText());
+      return words.length === 0 && !argv.includes('--help') && !argv.includes('-h') ? 2 : 0;
+    }
+    io.err(`runwise: unknown command '${words.slice(0, 2).join(' ')}'\nRun 'runwise --help' for the commands.\n`);
+    return 2;
+  }
+  const command = COMMANDS[name]!;
+  const nameWords = name.split(' ');
+  const rest = [...argv];
+  for (const w of nameWords) rest.splice(rest.indexOf(w), 1);
+  let ctx: CommandContext | undefined;
+  try {
+    const args = parseArgs(rest, { ...GLOBAL_OPTIONS, ...(command.options ?? {}) });
+    if (flag(args, 'help')) {
+      io.out(`Usage: runwise ${command.usage}\n\n${command.summary}\n`);
+      return 0;
+    }
+    const workspace = path.resolve(optionValue(args, 'workspace') ?? process.cwd());
+    ctx = new CommandContext(workspace, io, flag(args, 'json'));
+    await command.run(ctx, args);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`runwise ${name}: ${e.message}\nUsage: runwise ${command.usage}\n`);
+      return 2;
+    }
+    if (e instanceof CliError || e instanceof TrackerError || e instanceof PathOutsideWorkspaceError) {
+      io.err(`runwise: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && err.syscall) {
+      io.err(`runwise: ${err.message}\n`);
+      return 1;
+    }
+    io.err(`runwise: internal error: ${err?.stack ?? String(e)}\n`);
+    return 1;
+  } finally {
+    ctx?.close();
+  }
+}
+
+/** Runs the CLI on this process's arguments and streams, setting the exit code. */
+export function runCli(): void {
+  const io: Output = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`runwise: internal error: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+if (require.main === module) runCli();
