@@ -12,8 +12,8 @@ import { ROLLUP_BLOCK_SIZES } from './schema';
 import type { SqlDatabase, SqlValue } from './sqlStore';
 import type { MetricBucket } from './model';
 
+/** A point as the tracker writes it: the metric's fields, its key already interned. */
 export interface MetricPoint {
-  keyId: number;
   value: number;
   timestamp: number;
   step: number;
@@ -35,28 +35,32 @@ function isLater(step: number, ts: number, thanStep: number, thanTs: number): bo
   return step > thanStep || (step === thanStep && ts >= thanTs);
 }
 
-/** Folds a batch of points into one cell per (key, level, block) touched. */
-export function rollupCells(points: readonly MetricPoint[]): RollupCell[] {
+/**
+ * Folds a batch of points into one cell per (key, level, block) touched. Points usually arrive in
+ * step order, so the cell of the previous point is tried before the map.
+ */
+export function rollupCells(points: readonly MetricPoint[], keyIds: ArrayLike<number>): RollupCell[] {
   const cells = new Map<string, RollupCell>();
-  for (const p of points) {
+  const levels = ROLLUP_BLOCK_SIZES.length - 1;
+  const recent: (RollupCell | undefined)[] = new Array(levels).fill(undefined);
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    const keyId = keyIds[i]!;
     const finite = !Number.isNaN(p.value);
-    for (let level = 1; level < ROLLUP_BLOCK_SIZES.length; level++) {
+    for (let l = 0; l < levels; l++) {
+      const level = l + 1;
       const block = Math.floor(p.step / ROLLUP_BLOCK_SIZES[level]!);
-      const id = `${p.keyId}:${level}:${block}`;
-      const c = cells.get(id);
-      if (!c) {
-        cells.set(id, {
-          keyId: p.keyId,
-          level,
-          block,
-          min: finite ? p.value : null,
-          max: finite ? p.value : null,
-          lastStep: p.step,
-          lastTimestamp: p.timestamp,
-          lastValue: p.value,
-          count: 1,
-        });
-        continue;
+      let c = recent[l];
+      if (!c || c.block !== block || c.keyId !== keyId) {
+        const id = `${keyId}:${level}:${block}`;
+        c = cells.get(id);
+        if (!c) {
+          c = { keyId, level, block, min: finite ? p.value : null, max: finite ? p.value : null, lastStep: p.step, lastTimestamp: p.timestamp, lastValue: p.value, count: 1 };
+          cells.set(id, c);
+          recent[l] = c;
+          continue;
+        }
+        recent[l] = c;
       }
       if (finite) {
         if (c.min === null || p.value < c.min) c.min = p.value;
@@ -85,9 +89,9 @@ export const UPSERT_ROLLUP_SQL = `
     last_step = max(last_step, excluded.last_step),
     count = count + excluded.count`;
 
-export function writeRollups(db: SqlDatabase, runId: number, points: readonly MetricPoint[]): void {
+export function writeRollups(db: SqlDatabase, runId: number, points: readonly MetricPoint[], keyIds: ArrayLike<number>): void {
   const upsert = db.prepare(UPSERT_ROLLUP_SQL);
-  for (const c of rollupCells(points)) {
+  for (const c of rollupCells(points, keyIds)) {
     upsert.run(runId, c.keyId, c.level, c.block, c.min, c.max, c.lastStep, c.lastTimestamp, toSql(c.lastValue), c.count);
   }
 }

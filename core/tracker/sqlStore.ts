@@ -198,23 +198,16 @@ class BetterSqliteDatabase extends BaseDatabase {
   }
   protected prepareRaw(sql: string): SqlStatement {
     const s = this.db.prepare(sql);
-    // Statements that return no rows (INSERT, PRAGMA x = y …) cannot be used with get/all.
+    // Bound methods, not wrappers: this is the per-point path of metric ingest.
+    const run = s.run.bind(s) as SqlStatement['run'];
     if (!s.reader) {
-      return {
-        run: (...p) => s.run(...p),
-        get: () => {
-          throw new Error(`statement returns no rows: ${sql}`);
-        },
-        all: () => {
-          throw new Error(`statement returns no rows: ${sql}`);
-        },
+      // Statements that return no rows (INSERT, PRAGMA x = y …) cannot be used with get/all.
+      const noRows = () => {
+        throw new Error(`statement returns no rows: ${sql}`);
       };
+      return { run, get: noRows, all: noRows };
     }
-    return {
-      run: (...p) => s.run(...p),
-      get: (...p) => s.get(...p) as SqlRow | undefined,
-      all: (...p) => s.all(...p) as SqlRow[],
-    };
+    return { run, get: s.get.bind(s) as SqlStatement['get'], all: s.all.bind(s) as SqlStatement['all'] };
   }
   close(): void {
     this.db.close();

@@ -46,7 +46,7 @@ import { currentProcess, isAlive } from './processOwner';
 import { generateRunName } from './runNames';
 import { migrate } from './schema';
 import { compileExperimentSearch, compileRunSearch, takePage } from './searchQuery';
-import { openSqlDatabase, type OpenOptions, type SqlDatabase, type SqlRow } from './sqlStore';
+import { openSqlDatabase, type OpenOptions, type SqlDatabase, type SqlRow, type SqlValue } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
 import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, runwiseDir, trackerDbPath } from '../workspace/workspacePath';
 
@@ -109,6 +109,11 @@ interface RunRow {
 
 const RUN_COLUMNS = `r.id, r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time, r.end_time,
   r.lifecycle_stage, r.artifact_uri, (SELECT p.run_uuid FROM runs p WHERE p.id = r.parent_id) AS parent_uuid`;
+
+/** Rows per multi-row INSERT of metric points, largest first; the last must be 1. */
+const INSERT_CHUNKS = [64, 8, 1] as const;
+const insertMetricsSql = (rows: number) =>
+  `INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES ${Array(rows).fill('(?, ?, ?, ?, ?)').join(', ')}`;
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set(['FINISHED', 'FAILED', 'KILLED']);
 
@@ -525,17 +530,34 @@ export class Tracker {
   }
 
   private writeMetrics(runId: number, metrics: readonly Metric[], pendingKeys: Map<string, number>): void {
-    const insert = this.db.prepare('INSERT INTO metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?)');
-    const points: MetricPoint[] = new Array(metrics.length);
-    const latest = new Map<number, MetricPoint>();
+    const keyIds = new Float64Array(metrics.length);
+    // Index of the latest point of each key in this batch.
+    const latest = new Map<number, number>();
     for (let i = 0; i < metrics.length; i++) {
       const m = metrics[i]!;
       const keyId = this.keyId(m.key, pendingKeys);
-      const p: MetricPoint = { keyId, value: m.value, timestamp: m.timestamp, step: m.step };
-      points[i] = p;
-      insert.run(runId, keyId, p.step, p.timestamp, toSql(p.value));
+      keyIds[i] = keyId;
       const cur = latest.get(keyId);
-      if (!cur || isLaterPoint(p, cur)) latest.set(keyId, p);
+      if (cur === undefined || isLaterPoint(m, metrics[cur]!)) latest.set(keyId, i);
+    }
+    // Points go in with multi-row INSERTs: one statement call per 64 rows instead of per row.
+    let i = 0;
+    for (const chunk of INSERT_CHUNKS) {
+      if (metrics.length - i < chunk) continue;
+      const insert = this.db.prepare(insertMetricsSql(chunk));
+      const args: SqlValue[] = new Array(chunk * 5);
+      for (; metrics.length - i >= chunk; i += chunk) {
+        for (let j = 0; j < chunk; j++) {
+          const m = metrics[i + j]!;
+          const o = j * 5;
+          args[o] = runId;
+          args[o + 1] = keyIds[i + j]!;
+          args[o + 2] = m.step;
+          args[o + 3] = m.timestamp;
+          args[o + 4] = toSql(m.value);
+        }
+        insert.run(...args);
+      }
     }
     const upsertLatest = this.db.prepare(
       `INSERT INTO latest_metrics (run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?)
@@ -543,8 +565,11 @@ export class Tracker {
        WHERE excluded.step > step OR (excluded.step = step AND (excluded.timestamp > timestamp
          OR (excluded.timestamp = timestamp AND coalesce(excluded.value, -1e308) >= coalesce(value, -1e308))))`,
     );
-    for (const p of latest.values()) upsertLatest.run(runId, p.keyId, p.step, p.timestamp, toSql(p.value));
-    writeRollups(this.db, runId, points);
+    for (const [keyId, i] of latest) {
+      const m = metrics[i]!;
+      upsertLatest.run(runId, keyId, m.step, m.timestamp, toSql(m.value));
+    }
+    writeRollups(this.db, runId, metrics, keyIds);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,513 @@
+/**
+ * MLflow's REST messages (service.proto in protobuf-JSON form, snake_case field names) to and from
+ * the tracker's types. Requests are validated here, before the tracker is called, with MLflow's
+ * messages ("Missing value for required parameter 'run_id'. …", "Invalid value "abc" for parameter
+ * 'value' supplied. …"), so a malformed request never reaches a write.
+ *
+ * Parsing follows protobuf-JSON: int64 fields may be JSON numbers or decimal strings, doubles may be
+ * numbers or the strings "NaN", "Infinity", "-Infinity" (or a numeric string), enums may be names or
+ * numbers, `null` is the same as absent, unknown fields are ignored. Responses follow MLflow's
+ * Python server: int64s as numbers, non-finite doubles as strings, empty repeated fields and unset
+ * optional fields left out.
+ */
+import type { CreateRunOptions, LogBatch, UpdateRunOptions } from '../tracker/tracker';
+import {
+  MAX_ENTITIES_PER_BATCH,
+  MAX_METRICS_PER_BATCH,
+  MAX_PARAMS_TAGS_PER_BATCH,
+} from '../tracker/limits';
+import type {
+  ArtifactListEntry,
+  DatasetInput,
+  Experiment,
+  ExperimentSearch,
+  Metric,
+  Param,
+  Run,
+  RunInfo,
+  RunSearch,
+  RunStatus,
+  Tag,
+  ViewType,
+} from '../tracker/model';
+import { RUN_STATUSES } from '../tracker/model';
+import { HttpError } from './httpErrors';
+
+/** A decoded request: the JSON body of a POST, or the query parameters of a GET. */
+export type Message = Record<string, unknown>;
+
+const DOCS_HINT = ' See the API docs for more information about request parameters.';
+
+/** Repeated fields that may appear several times in a GET query string. */
+const REPEATED_QUERY_FIELDS: ReadonlySet<string> = new Set(['order_by', 'experiment_ids']);
+
+const VIEW_TYPES: readonly ViewType[] = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'];
+
+// -----------------------------------------------------------------------------------------------
+// Errors
+
+export function missingParameter(path: string): HttpError {
+  return new HttpError('INVALID_PARAMETER_VALUE', `Missing value for required parameter '${path}'.${DOCS_HINT}`);
+}
+
+export function invalidParameterValue(path: string, value: unknown, detail = ''): HttpError {
+  const hint = detail || ` Hint: Value was of type '${pythonTypeName(value)}'.`;
+  return new HttpError('INVALID_PARAMETER_VALUE', `Invalid value ${shown(value)} for parameter '${path}' supplied.${hint}${DOCS_HINT}`);
+}
+
+function pythonTypeName(value: unknown): string {
+  if (value === null || value === undefined) return 'NoneType';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (Array.isArray(value)) return 'list';
+  return 'dict';
+}
+
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Decoding bodies and query strings
+
+/** A JSON string (left alone) or a bare NaN / Infinity / -Infinity token outside strings (captured). */
+const BARE_NON_FINITE = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;
+
+/** Parses a JSON request body; an empty body is an empty message. */
+export function parseJsonBody(body: Buffer): Message {
+  if (body.length === 0) return {};
+  const text = body.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    // Python's json (which MLflow's server parses with) accepts bare NaN and ±Infinity, and
+    // clients that post `json=` from Python send them: read them as protobuf-JSON's strings.
+    const relaxed = text.replace(BARE_NON_FINITE, (m: string, bare: string | undefined) => (bare ? `"${bare}"` : m));
+    try {
+      if (relaxed === text) throw e;
+      value = JSON.parse(relaxed);
+    } catch {
+      throw new HttpError('BAD_REQUEST', `Malformed JSON in the request body: ${(e as Error).message}`);
+    }
+  }
+  if (value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new HttpError('BAD_REQUEST', `The request body must be a JSON object, not ${pythonTypeName(value) === 'list' ? 'an array' : typeof value}.`);
+  }
+  return value as Message;
+}
+
+/** The query parameters of a GET as a message: repeated fields as arrays, others their first value. */
+export function parseQuery(search: string): Message {
+  const out: Message = Object.create(null) as Message;
+  for (const [key, value] of new URLSearchParams(search)) {
+    if (REPEATED_QUERY_FIELDS.has(key)) {
+      const prior = out[key];
+      if (Array.isArray(prior)) prior.push(value);
+      else out[key] = [value];
+    } else if (!(key in out)) {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Field readers. `path` names the field in messages (e.g. `metrics[3].value`).
+
+function field(msg: Message, name: string): unknown {
+  if (!Object.hasOwn(msg, name)) return undefined;
+  const v = msg[name];
+  return v === null ? undefined : v;
+}
+
+function optString(msg: Message, name: string, path = name): string | undefined {
+  const v = field(msg, name);
+  if (v === undefined || typeof v === 'string') return v;
+  throw invalidParameterValue(path, v);
+}
+
+function reqString(msg: Message, name: string, path = name): string {
+  const v = optString(msg, name, path);
+  if (v === undefined || v === '') throw missingParameter(path);
+  return v;
+}
+
+/** A string field whose absence means the empty string (proto2's default). */
+function stringOrEmpty(msg: Message, name: string, path = name): string {
+  return optString(msg, name, path) ?? '';
+}
+
+/** An experiment id: a string in service.proto, also accepted as a JSON integer. */
+function optExperimentId(msg: Message, name: string, path = name): string | undefined {
+  const v = field(msg, name);
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return String(v);
+  return optString(msg, name, path);
+}
+
+function reqExperimentId(msg: Message, name = 'experiment_id'): string {
+  const v = optExperimentId(msg, name);
+  if (v === undefined || v === '') throw missingParameter(name);
+  return v;
+}
+
+const INT_TEXT = /^-?\d{1,16}$/;
+
+function int64Value(v: unknown, path: string): number {
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v)) return v;
+  } else if (typeof v === 'string' && INT_TEXT.test(v)) {
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  throw invalidParameterValue(path, v);
+}
+
+function optInt64(msg: Message, name: string, path = name): number | undefined {
+  const v = field(msg, name);
+  return v === undefined ? undefined : int64Value(v, path);
+}
+
+function reqInt64(msg: Message, name: string, path = name): number {
+  const v = field(msg, name);
+  if (v === undefined || v === '') throw missingParameter(path);
+  return int64Value(v, path);
+}
+
+const FLOAT_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function doubleValue(v: unknown, path: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    if (v === 'NaN') return Number.NaN;
+    if (v === 'Infinity') return Number.POSITIVE_INFINITY;
+    if (v === '-Infinity') return Number.NEGATIVE_INFINITY;
+    if (FLOAT_TEXT.test(v)) return Number(v);
+  }
+  throw invalidParameterValue(path, v);
+}
+
+function reqDouble(msg: Message, name: string, path = name): number {
+  const v = field(msg, name);
+  if (v === undefined || v === '') throw missingParameter(path);
+  return doubleValue(v, path);
+}
+
+function optList(msg: Message, name: string, path = name): unknown[] {
+  const v = field(msg, name);
+  if (v === undefined) return [];
+  if (Array.isArray(v)) return v;
+  throw invalidParameterValue(path, v);
+}
+
+function asMessage(v: unknown, path: string): Message {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Message;
+  throw invalidParameterValue(path, v);
+}
+
+/** A repeated string field; a lone string (one query parameter) is a list of one. */
+function stringList(msg: Message, name: string): string[] {
+  const v = field(msg, name);
+  if (v === undefined) return [];
+  const items = Array.isArray(v) ? v : [v];
+  return items.map((item, i) => {
+    if (typeof item === 'number' && name === 'experiment_ids' && Number.isSafeInteger(item)) return String(item);
+    if (typeof item !== 'string') throw invalidParameterValue(Array.isArray(v) ? `${name}[${i}]` : name, item);
+    return item;
+  });
+}
+
+/** A proto enum given by name or by number (numbers start at 1, in `names` order). */
+function optEnum<T extends string>(msg: Message, name: string, names: readonly T[]): T | undefined {
+  const v = field(msg, name);
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') {
+    if ((names as readonly string[]).includes(v)) return v as T;
+    if (/^\d+$/.test(v) && names[Number(v) - 1] !== undefined) return names[Number(v) - 1];
+  } else if (typeof v === 'number' && Number.isInteger(v) && names[v - 1] !== undefined) {
+    return names[v - 1];
+  }
+  throw invalidParameterValue(name, v, ` It must be one of ${names.join(', ')}.`);
+}
+
+/** `run_id`, or the legacy `run_uuid`. */
+function reqRunId(msg: Message): string {
+  const id = optString(msg, 'run_id') || optString(msg, 'run_uuid');
+  if (!id) throw missingParameter('run_id');
+  return id;
+}
+
+function keyValueList(msg: Message, name: string): Tag[] {
+  const items = optList(msg, name);
+  const out: Tag[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const path = `${name}[${i}]`;
+    const item = asMessage(items[i], path);
+    out[i] = { key: reqString(item, 'key', `${path}.key`), value: stringOrEmpty(item, 'value', `${path}.value`) };
+  }
+  return out;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Requests
+
+export function parseCreateExperiment(msg: Message): { name: string; artifactLocation?: string; tags: Tag[] } {
+  const name = reqString(msg, 'name');
+  const artifactLocation = optString(msg, 'artifact_location');
+  const tags = keyValueList(msg, 'tags');
+  return artifactLocation ? { name, artifactLocation, tags } : { name, tags };
+}
+
+export function parseGetExperiment(msg: Message): string {
+  return reqExperimentId(msg);
+}
+
+export function parseGetExperimentByName(msg: Message): string {
+  return reqString(msg, 'experiment_name');
+}
+
+export function parseSearchExperiments(msg: Message): ExperimentSearch {
+  const search: ExperimentSearch = {};
+  const maxResults = optInt64(msg, 'max_results');
+  if (maxResults !== undefined) search.maxResults = maxResults;
+  const pageToken = optString(msg, 'page_token');
+  if (pageToken) search.pageToken = pageToken;
+  const filter = optString(msg, 'filter');
+  if (filter) search.filter = filter;
+  const orderBy = stringList(msg, 'order_by');
+  if (orderBy.length > 0) search.orderBy = orderBy;
+  const viewType = optEnum(msg, 'view_type', VIEW_TYPES);
+  if (viewType) search.viewType = viewType;
+  return search;
+}
+
+export function parseSetExperimentTag(msg: Message): { experimentId: string; tag: Tag } {
+  const experimentId = reqExperimentId(msg);
+  return { experimentId, tag: { key: reqString(msg, 'key'), value: stringOrEmpty(msg, 'value') } };
+}
+
+export function parseCreateRun(msg: Message): CreateRunOptions {
+  const options: CreateRunOptions = { tags: keyValueList(msg, 'tags') };
+  const experimentId = optExperimentId(msg, 'experiment_id');
+  if (experimentId) options.experimentId = experimentId;
+  const userId = optString(msg, 'user_id');
+  if (userId) options.userId = userId;
+  const runName = optString(msg, 'run_name');
+  if (runName) options.runName = runName;
+  const startTime = optInt64(msg, 'start_time');
+  if (startTime !== undefined) options.startTime = startTime;
+  return options;
+}
+
+/** Requests that name only a run: runs/get, runs/delete, runs/restore. */
+export function parseRunRef(msg: Message): string {
+  return reqRunId(msg);
+}
+
+export function parseUpdateRun(msg: Message): { runId: string; update: UpdateRunOptions } {
+  const runId = reqRunId(msg);
+  const update: UpdateRunOptions = {};
+  const status = optEnum<RunStatus>(msg, 'status', RUN_STATUSES);
+  if (status) update.status = status;
+  const endTime = optInt64(msg, 'end_time');
+  if (endTime !== undefined) update.endTime = endTime;
+  const runName = optString(msg, 'run_name');
+  if (runName) update.runName = runName;
+  return { runId, update };
+}
+
+function metricOf(item: Message, path: string): Metric {
+  return {
+    key: reqString(item, 'key', `${path}key`),
+    value: reqDouble(item, 'value', `${path}value`),
+    timestamp: reqInt64(item, 'timestamp', `${path}timestamp`),
+    step: optInt64(item, 'step', `${path}step`) ?? 0,
+  };
+}
+
+export function parseLogMetric(msg: Message): { runId: string; metric: Metric } {
+  return { runId: reqRunId(msg), metric: metricOf(msg, '') };
+}
+
+export function parseLogParam(msg: Message): { runId: string; param: Param } {
+  return { runId: reqRunId(msg), param: { key: reqString(msg, 'key'), value: stringOrEmpty(msg, 'value') } };
+}
+
+export function parseSetTag(msg: Message): { runId: string; tag: Tag } {
+  return { runId: reqRunId(msg), tag: { key: reqString(msg, 'key'), value: stringOrEmpty(msg, 'value') } };
+}
+
+export function parseDeleteTag(msg: Message): { runId: string; key: string } {
+  return { runId: reqRunId(msg), key: reqString(msg, 'key') };
+}
+
+function checkBatchLimit(entity: string, limit: number, count: number): void {
+  if (count > limit) {
+    throw new HttpError(
+      'INVALID_PARAMETER_VALUE',
+      `A batch logging request can contain at most ${limit} ${entity}. Got ${count} ${entity}. ` +
+        `Please split up ${entity} across multiple requests and try again.`,
+    );
+  }
+}
+
+/** runs/log-batch: MLflow's batch limits first, then every entity, in one pass. */
+export function parseLogBatch(msg: Message): { runId: string; batch: LogBatch } {
+  const runId = reqRunId(msg);
+  const rawMetrics = optList(msg, 'metrics');
+  const rawParams = optList(msg, 'params');
+  const rawTags = optList(msg, 'tags');
+  checkBatchLimit('metrics', MAX_METRICS_PER_BATCH, rawMetrics.length);
+  checkBatchLimit('params', MAX_PARAMS_TAGS_PER_BATCH, rawParams.length);
+  checkBatchLimit('tags', MAX_PARAMS_TAGS_PER_BATCH, rawTags.length);
+  checkBatchLimit('metrics, params, and tags', MAX_ENTITIES_PER_BATCH, rawMetrics.length + rawParams.length + rawTags.length);
+  const metrics: Metric[] = new Array(rawMetrics.length);
+  for (let i = 0; i < rawMetrics.length; i++) {
+    const path = `metrics[${i}]`;
+    metrics[i] = metricOf(asMessage(rawMetrics[i], path), `${path}.`);
+  }
+  const params: Param[] = keyValueList(msg, 'params');
+  const tags: Tag[] = keyValueList(msg, 'tags');
+  return { runId, batch: { metrics, params, tags } };
+}
+
+export function parseLogInputs(msg: Message): { runId: string; inputs: DatasetInput[] } {
+  const runId = reqRunId(msg);
+  const items = optList(msg, 'datasets');
+  const inputs: DatasetInput[] = items.map((raw, i) => {
+    const path = `datasets[${i}]`;
+    const item = asMessage(raw, path);
+    const d = field(item, 'dataset');
+    if (d === undefined) throw missingParameter(`${path}.dataset`);
+    const ds = asMessage(d, `${path}.dataset`);
+    const p = `${path}.dataset.`;
+    const dataset: DatasetInput['dataset'] = {
+      name: reqString(ds, 'name', `${p}name`),
+      digest: reqString(ds, 'digest', `${p}digest`),
+      sourceType: reqString(ds, 'source_type', `${p}source_type`),
+      source: reqString(ds, 'source', `${p}source`),
+    };
+    const schema = optString(ds, 'schema', `${p}schema`);
+    if (schema !== undefined) dataset.schema = schema;
+    const profile = optString(ds, 'profile', `${p}profile`);
+    if (profile !== undefined) dataset.profile = profile;
+    return { dataset, tags: keyValueList(item, 'tags') };
+  });
+  return { runId, inputs };
+}
+
+export function parseSearchRuns(msg: Message): RunSearch {
+  const search: RunSearch = {};
+  const experimentIds = stringList(msg, 'experiment_ids');
+  if (experimentIds.length > 0) search.experimentIds = experimentIds;
+  const filter = optString(msg, 'filter');
+  if (filter) search.filter = filter;
+  const viewType = optEnum(msg, 'run_view_type', VIEW_TYPES);
+  if (viewType) search.viewType = viewType;
+  const maxResults = optInt64(msg, 'max_results');
+  if (maxResults !== undefined) search.maxResults = maxResults;
+  const orderBy = stringList(msg, 'order_by');
+  if (orderBy.length > 0) search.orderBy = orderBy;
+  const pageToken = optString(msg, 'page_token');
+  if (pageToken) search.pageToken = pageToken;
+  return search;
+}
+
+export function parseGetMetricHistory(msg: Message): { runId: string; key: string; maxResults?: number; pageToken?: string } {
+  const out: { runId: string; key: string; maxResults?: number; pageToken?: string } = {
+    runId: reqRunId(msg),
+    key: reqString(msg, 'metric_key'),
+  };
+  const maxResults = optInt64(msg, 'max_results');
+  if (maxResults !== undefined) out.maxResults = maxResults;
+  const pageToken = optString(msg, 'page_token');
+  if (pageToken) out.pageToken = pageToken;
+  return out;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Responses
+
+/** A double as protobuf-JSON writes it: non-finite values as strings. */
+export function doubleJson(v: number): number | string {
+  if (Number.isFinite(v)) return v;
+  if (Number.isNaN(v)) return 'NaN';
+  return v > 0 ? 'Infinity' : '-Infinity';
+}
+
+function keyValues(list: readonly { key: string; value: string }[]): { key: string; value: string }[] {
+  return list.map((t) => ({ key: t.key, value: t.value }));
+}
+
+export function experimentJson(e: Experiment): Message {
+  const out: Message = {
+    experiment_id: e.experimentId,
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
+    last_update_time: e.lastUpdateTime,
+    creation_time: e.creationTime,
+  };
+  const tags = Object.entries(e.tags);
+  if (tags.length > 0) out.tags = tags.map(([key, value]) => ({ key, value }));
+  return out;
+}
+
+export function runInfoJson(i: RunInfo): Message {
+  const out: Message = {
+    run_id: i.runId,
+    run_uuid: i.runId,
+    run_name: i.runName,
+    experiment_id: i.experimentId,
+    user_id: i.userId,
+    status: i.status,
+    start_time: i.startTime,
+  };
+  if (i.endTime != null) out.end_time = i.endTime;
+  out.artifact_uri = i.artifactUri;
+  out.lifecycle_stage = i.lifecycleStage;
+  return out;
+}
+
+export function metricJson(m: Metric): Message {
+  return { key: m.key, value: doubleJson(m.value), timestamp: m.timestamp, step: m.step };
+}
+
+export function datasetInputJson(d: DatasetInput): Message {
+  const dataset: Message = { name: d.dataset.name, digest: d.dataset.digest, source_type: d.dataset.sourceType, source: d.dataset.source };
+  if (d.dataset.schema !== undefined) dataset.schema = d.dataset.schema;
+  if (d.dataset.profile !== undefined) dataset.profile = d.dataset.profile;
+  return d.tags.length > 0 ? { tags: keyValues(d.tags), dataset } : { dataset };
+}
+
+export function runJson(r: Run): Message {
+  const data: Message = {};
+  if (r.metrics.length > 0) data.metrics = r.metrics.map(metricJson);
+  if (r.params.length > 0) data.params = keyValues(r.params);
+  if (r.tags.length > 0) data.tags = keyValues(r.tags);
+  const inputs: Message = {};
+  if (r.inputs.length > 0) inputs.dataset_inputs = r.inputs.map(datasetInputJson);
+  return { info: runInfoJson(r.info), data, inputs };
+}
+
+/** A page of results under `field`, MLflow-style: empty lists and the last page's token left out. */
+export function pageJson<T>(field: string, page: { items: readonly T[]; nextPageToken?: string }, toJson: (item: T) => unknown): Message {
+  const out: Message = {};
+  if (page.items.length > 0) out[field] = page.items.map(toJson);
+  if (page.nextPageToken) out.next_page_token = page.nextPageToken;
+  return out;
+}
+
+/** mlflow-artifacts list entries: names relative to the listed directory, as MLflow's proxy answers. */
+export function artifactListJson(entries: readonly ArtifactListEntry[]): Message {
+  if (entries.length === 0) return {};
+  return {
+    files: entries.map((e) => {
+      const name = e.path.slice(e.path.lastIndexOf('/') + 1);
+      return e.isDir ? { path: name, is_dir: true } : { path: name, is_dir: false, file_size: e.fileSize ?? 0 };
+    }),
+  };
+}

@@ -1,0 +1,511 @@
+/**
+ * The tracking endpoint: MLflow's REST API (the subset a training script uses) and the
+ * `mlflow-artifacts` proxy, over node:http, bound to loopback only, so the real `mlflow` client
+ * (MLFLOW_TRACKING_URI=http://127.0.0.1:PORT, MLFLOW_TRACKING_TOKEN=<token>) logs into the
+ * workspace's tracker.
+ *
+ * Every request is checked before anything else: the Host header must name the loopback address
+ * and port (a DNS-rebinding defence), then `Authorization: Bearer <token>` must match (compared in
+ * constant time). No CORS headers are ever sent. JSON bodies are limited to 1 MB and artifact
+ * uploads to 1 GiB, streamed to disk; a request over its limit is refused without buffering it.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MAX_BATCH_LOG_REQUEST_SIZE } from '../tracker/limits';
+import { Tracker } from '../tracker/tracker';
+import { HttpError, errorReply, invalidParameter, resourceNotFound } from './httpErrors';
+import {
+  artifactListJson,
+  experimentJson,
+  metricJson,
+  pageJson,
+  parseCreateExperiment,
+  parseCreateRun,
+  parseDeleteTag,
+  parseGetExperiment,
+  parseGetExperimentByName,
+  parseGetMetricHistory,
+  parseJsonBody,
+  parseLogBatch,
+  parseLogInputs,
+  parseLogMetric,
+  parseLogParam,
+  parseQuery,
+  parseRunRef,
+  parseSearchExperiments,
+  parseSearchRuns,
+  parseSetExperimentTag,
+  parseSetTag,
+  parseUpdateRun,
+  runInfoJson,
+  runJson,
+  type Message,
+} from './mlflowProtocol';
+
+export interface TrackingServerOptions {
+  /** The workspace whose tracker the endpoint serves. */
+  workspace: string;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Bearer token clients must send; default RUNWISE_TOKEN, else 32 random bytes in hex. */
+  token?: string;
+  /** A tracker to serve instead of opening the workspace's; the caller keeps closing it. */
+  tracker?: Tracker;
+  host?: '127.0.0.1' | '::1';
+  /** Where unexpected errors (500s) are reported; default console.error. */
+  log?: (message: string) => void;
+}
+
+export interface TrackingServer {
+  uri: string;
+  port: number;
+  token: string;
+  tracker: Tracker;
+  close(): Promise<void>;
+}
+
+/** The largest JSON request body accepted (MLflow's MAX_BATCH_LOG_REQUEST_SIZE). */
+export const MAX_JSON_BODY_BYTES = MAX_BATCH_LOG_REQUEST_SIZE;
+/** The largest artifact upload accepted. */
+export const MAX_ARTIFACT_BYTES = 1024 * 1024 * 1024;
+/** After refusing a request, at most this much of the rest of its body is read (and dropped) to keep the connection. */
+const DISCARD_LIMIT_BYTES = 4 * 1024 * 1024;
+
+const API_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/'] as const;
+const ARTIFACT_ROOTS = ['/api/2.0/mlflow-artifacts/artifacts', '/ajax-api/2.0/mlflow-artifacts/artifacts'] as const;
+
+// -----------------------------------------------------------------------------------------------
+// The MLflow REST routes: name under /api/2.0/mlflow/ → accepted methods and handler.
+
+type Method = 'GET' | 'POST';
+type Handler = (tracker: Tracker, msg: Message) => unknown;
+
+interface Route {
+  methods: readonly Method[];
+  handle: Handler;
+}
+
+const get = (handle: Handler): Route => ({ methods: ['GET'], handle });
+const post = (handle: Handler): Route => ({ methods: ['POST'], handle });
+
+const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
+  [
+    'experiments/create',
+    post((t, m) => {
+      const { name, ...options } = parseCreateExperiment(m);
+      return { experiment_id: t.createExperiment(name, options).experimentId };
+    }),
+  ],
+  ['experiments/get', get((t, m) => ({ experiment: experimentJson(t.getExperiment(parseGetExperiment(m))) }))],
+  [
+    'experiments/get-by-name',
+    get((t, m) => {
+      const name = parseGetExperimentByName(m);
+      const experiment = t.getExperimentByName(name);
+      if (!experiment) throw resourceNotFound(`Could not find experiment with name '${name}'`);
+      return { experiment: experimentJson(experiment) };
+    }),
+  ],
+  [
+    'experiments/search',
+    { methods: ['POST', 'GET'], handle: (t, m) => pageJson('experiments', t.searchExperiments(parseSearchExperiments(m)), experimentJson) },
+  ],
+  [
+    'experiments/set-experiment-tag',
+    post((t, m) => {
+      const { experimentId, tag } = parseSetExperimentTag(m);
+      t.setExperimentTag(experimentId, tag);
+      return {};
+    }),
+  ],
+  ['runs/create', post((t, m) => ({ run: runJson(t.createRun(parseCreateRun(m))) }))],
+  ['runs/get', get((t, m) => ({ run: runJson(t.getRun(parseRunRef(m))) }))],
+  [
+    'runs/update',
+    post((t, m) => {
+      const { runId, update } = parseUpdateRun(m);
+      return { run_info: runInfoJson(t.updateRun(runId, update)) };
+    }),
+  ],
+  ['runs/delete', post((t, m) => (t.deleteRun(parseRunRef(m)), {}))],
+  ['runs/restore', post((t, m) => (t.restoreRun(parseRunRef(m)), {}))],
+  [
+    'runs/log-metric',
+    post((t, m) => {
+      const { runId, metric } = parseLogMetric(m);
+      t.logBatch(runId, { metrics: [metric] });
+      return {};
+    }),
+  ],
+  [
+    'runs/log-parameter',
+    post((t, m) => {
+      const { runId, param } = parseLogParam(m);
+      t.logBatch(runId, { params: [param] });
+      return {};
+    }),
+  ],
+  [
+    'runs/set-tag',
+    post((t, m) => {
+      const { runId, tag } = parseSetTag(m);
+      t.logBatch(runId, { tags: [tag] });
+      return {};
+    }),
+  ],
+  [
+    'runs/delete-tag',
+    post((t, m) => {
+      const { runId, key } = parseDeleteTag(m);
+      t.deleteTag(runId, key);
+      return {};
+    }),
+  ],
+  [
+    'runs/log-batch',
+    post((t, m) => {
+      const { runId, batch } = parseLogBatch(m);
+      t.logBatch(runId, batch);
+      return {};
+    }),
+  ],
+  [
+    'runs/log-inputs',
+    post((t, m) => {
+      const { runId, inputs } = parseLogInputs(m);
+      t.logInputs(runId, inputs);
+      return {};
+    }),
+  ],
+  ['runs/search', post((t, m) => pageJson('runs', t.searchRuns(parseSearchRuns(m)), runJson))],
+  [
+    'metrics/get-history',
+    get((t, m) => {
+      const { runId, key, ...page } = parseGetMetricHistory(m);
+      return pageJson('metrics', t.getMetricHistory(runId, key, page), metricJson);
+    }),
+  ],
+]);
+
+// -----------------------------------------------------------------------------------------------
+// Server
+
+export async function startTrackingServer(options: TrackingServerOptions): Promise<TrackingServer> {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${port}: expected an integer from 0 to 65535`);
+  const host = options.host ?? '127.0.0.1';
+  if (host !== '127.0.0.1' && host !== '::1') throw new Error(`the tracking endpoint binds to loopback only (127.0.0.1 or ::1), not ${String(host)}`);
+  const token = options.token || process.env.RUNWISE_TOKEN || randomBytes(32).toString('hex');
+  const tokenDigest = sha256(token);
+  const log = options.log ?? ((message: string) => console.error(message));
+  const ownsTracker = options.tracker === undefined;
+  const tracker = options.tracker ?? Tracker.open(options.workspace);
+
+  let allowedHosts: ReadonlySet<string> = new Set();
+  const server = createServer((req, res) => {
+    serve(req, res).catch((e: unknown) => log(`runwise tracking endpoint: ${describe(e)}`));
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.on('error', () => {
+      /* the client went away; nothing to answer */
+    });
+    try {
+      checkHost(req, allowedHosts);
+      checkToken(req, tokenDigest);
+      await route(req, res, tracker);
+    } catch (e) {
+      const reply = errorReply(e);
+      if (reply.unexpected) log(`runwise tracking endpoint: ${req.method} ${req.url}: ${describe(e)}`);
+      if (reply.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+      sendError(req, res, reply.status, reply.body);
+    }
+  }
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host, exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    if (ownsTracker) tracker.close();
+    throw e;
+  }
+  server.on('error', (e) => log(`runwise tracking endpoint: ${describe(e)}`));
+  const bound = (server.address() as AddressInfo).port;
+  allowedHosts = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`, `[::1]:${bound}`, ...(bound === 80 ? ['127.0.0.1', 'localhost', '[::1]'] : [])]);
+
+  let closing: Promise<void> | undefined;
+  return {
+    uri: host === '::1' ? `http://[::1]:${bound}` : `http://127.0.0.1:${bound}`,
+    port: bound,
+    token,
+    tracker,
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => {
+          if (ownsTracker) tracker.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, tracker: Tracker): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const pathname = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? '' : url.slice(q + 1);
+
+  for (const root of ARTIFACT_ROOTS) {
+    if (pathname === root) return listArtifacts(req, res, tracker, query);
+    if (pathname.startsWith(`${root}/`)) return artifactFile(req, res, tracker, pathname.slice(root.length + 1));
+  }
+
+  const prefix = API_PREFIXES.find((p) => pathname.startsWith(p));
+  const name = prefix === undefined ? undefined : pathname.slice(prefix.length);
+  const r = name === undefined ? undefined : ROUTES.get(name);
+  if (!r) throw new HttpError('ENDPOINT_NOT_FOUND', `No API endpoint at ${req.method} ${pathname}`);
+  const method = req.method as Method;
+  if (!r.methods.includes(method)) {
+    res.setHeader('Allow', r.methods.join(', '));
+    throw methodNotAllowed(req.method, pathname, r.methods);
+  }
+  const msg = method === 'GET' ? parseQuery(query) : parseJsonBody(await readBody(req, MAX_JSON_BODY_BYTES));
+  sendJson(res, 200, r.handle(tracker, msg));
+}
+
+// -----------------------------------------------------------------------------------------------
+// Artifacts (`mlflow-artifacts:/<experiment_id>/<run_id>/artifacts/<path>`)
+
+interface ArtifactLocation {
+  runId: string;
+  /** Path inside the run's artifact root; '' for the root itself. */
+  path: string;
+}
+
+function listArtifacts(req: IncomingMessage, res: ServerResponse, tracker: Tracker, query: string): void {
+  if (req.method !== 'GET') {
+    res.setHeader('Allow', 'GET');
+    throw methodNotAllowed(req.method, ARTIFACT_ROOTS[0], ['GET']);
+  }
+  const raw = parseQuery(query).path;
+  if (typeof raw !== 'string' || raw === '') {
+    throw invalidParameter("Missing value for required parameter 'path': artifacts are listed per run, as <experiment_id>/<run_id>/artifacts[/<dir>].");
+  }
+  const at = artifactLocation(tracker, raw);
+  sendJson(res, 200, artifactListJson(tracker.listArtifacts(at.runId, at.path)));
+}
+
+async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: Tracker, encodedTail: string): Promise<void> {
+  let tail: string;
+  try {
+    tail = decodeURIComponent(encodedTail);
+  } catch {
+    throw invalidParameter(`Invalid artifact path '${encodedTail}': bad percent-encoding.`);
+  }
+  if (req.method === 'GET') {
+    const at = artifactLocation(tracker, tail);
+    if (at.path === '') throw invalidParameter(`Artifact path '${tail}' names the run's artifact root, not a file; list it instead.`);
+    const opened = tracker.openArtifact(at.runId, at.path);
+    try {
+      await stat(opened.filePath);
+    } catch (e) {
+      throw new Error(`the stored file of artifact '${at.path}' (sha256 ${opened.record.sha256}) cannot be read: ${describe(e)}`);
+    }
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': opened.record.size,
+      'X-Content-Type-Options': 'nosniff',
+    });
+    try {
+      await pipeline(opened.stream(), res);
+    } catch {
+      res.destroy();
+    }
+    return;
+  }
+  if (req.method === 'PUT') {
+    const at = artifactLocation(tracker, tail);
+    const declared = declaredLength(req);
+    if (declared !== undefined && declared > MAX_ARTIFACT_BYTES) throw tooLarge('artifact upload', MAX_ARTIFACT_BYTES);
+    const body = guardedBody(req);
+    try {
+      await tracker.putArtifact(at.runId, at.path, body, MAX_ARTIFACT_BYTES);
+    } finally {
+      req.unpipe(body);
+      body.destroy();
+    }
+    sendJson(res, 200, {});
+    return;
+  }
+  res.setHeader('Allow', 'GET, PUT');
+  throw methodNotAllowed(req.method, `${ARTIFACT_ROOTS[0]}/…`, ['GET', 'PUT']);
+}
+
+/** Resolves `<experiment_id>/<run_id>/artifacts[/<path>]` to a run of that experiment and a safe path. */
+function artifactLocation(tracker: Tracker, raw: string): ArtifactLocation {
+  const refuse = (why: string): never => {
+    throw invalidParameter(`Invalid artifact path '${raw}': ${why}.`);
+  };
+  if (raw.includes('\0')) refuse('it contains a NUL byte');
+  if (raw.includes('\\')) refuse("it contains a backslash; use '/'");
+  if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) refuse('it is absolute; a path relative to the artifact root is expected');
+  const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) refuse("it contains '..'");
+  const [experimentId, runId, root, ...rest] = segments;
+  if (experimentId === undefined || runId === undefined || root !== 'artifacts') {
+    refuse('expected <experiment_id>/<run_id>/artifacts/<path>, the layout of a run\'s artifact_uri');
+  }
+  const info = tracker.getRunInfo(runId!);
+  if (info.experimentId !== experimentId) {
+    throw resourceNotFound(`Run '${runId}' does not belong to experiment '${experimentId}' (it is in experiment '${info.experimentId}').`);
+  }
+  return { runId: runId!, path: rest.join('/') };
+}
+
+/**
+ * The request as a stream of its own: a failed store destroys this stream, not the request, so the
+ * error can still be answered; a client that disconnects mid-upload fails the store.
+ */
+function guardedBody(req: IncomingMessage): PassThrough {
+  const body = new PassThrough();
+  const abort = (): void => {
+    if (!req.complete) body.destroy(new Error('the client closed the connection before the upload finished'));
+  };
+  req.once('close', abort);
+  req.once('error', abort);
+  body.once('close', () => {
+    req.off('close', abort);
+    req.off('error', abort);
+  });
+  req.pipe(body);
+  return body;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Security checks
+
+function checkHost(req: IncomingMessage, allowed: ReadonlySet<string>): void {
+  const host = req.headers.host?.toLowerCase();
+  if (host === undefined || !allowed.has(host)) {
+    throw new HttpError(
+      'PERMISSION_DENIED',
+      `Host header '${req.headers.host ?? ''}' is not allowed: the tracking endpoint answers only requests addressed to 127.0.0.1, localhost or [::1] on its port.`,
+    );
+  }
+}
+
+function checkToken(req: IncomingMessage, expected: Buffer): void {
+  const header = req.headers.authorization;
+  const match = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
+  // Compares digests: equal length whatever was sent, and constant time.
+  if (!match || !timingSafeEqual(sha256(match[1]!), expected)) {
+    throw new HttpError(
+      'UNAUTHENTICATED',
+      header === undefined
+        ? 'Missing credentials: send the endpoint token as "Authorization: Bearer <token>" (MLFLOW_TRACKING_TOKEN for the mlflow client).'
+        : 'Invalid credentials: the bearer token does not match this endpoint\'s token.',
+    );
+  }
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+// -----------------------------------------------------------------------------------------------
+// Bodies and replies
+
+function declaredLength(req: IncomingMessage): number | undefined {
+  const v = req.headers['content-length'];
+  return v === undefined ? undefined : Number(v);
+}
+
+function tooLarge(what: string, limit: number): HttpError {
+  return invalidParameter(`The ${what} is larger than the limit of ${limit} bytes. Please split it up and try again.`);
+}
+
+/** Reads a request body of at most `limit` bytes; stops reading (and fails) as soon as it is over. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = declaredLength(req);
+  if (declared !== undefined && declared > limit) throw tooLarge('request body', limit);
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error: Error | null): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (error) {
+        req.pause();
+        reject(error);
+      } else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) finish(tooLarge('request body', limit));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => finish(null);
+    const onError = (e: Error): void => finish(e);
+    const onClose = (): void => finish(new Error('the client closed the connection before sending the whole request'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(text);
+}
+
+function sendError(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status, body);
+  discardRest(req);
+}
+
+/**
+ * Drops what is left of a refused request's body, so the client can read the answer and keep the
+ * connection, but only up to DISCARD_LIMIT_BYTES: past that the connection is closed.
+ */
+function discardRest(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  let dropped = 0;
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_LIMIT_BYTES) req.socket.destroy();
+  });
+  req.resume();
+}
+
+function methodNotAllowed(method: string | undefined, path: string, allowed: readonly string[]): HttpError {
+  return new HttpError('BAD_REQUEST', `Method ${method ?? '?'} is not allowed for ${path}; use ${allowed.join(' or ')}.`, 405);
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}

@@ -1,0 +1,689 @@
+/**
+ * The tracking endpoint over real HTTP on loopback: MLflow's request and response shapes, the
+ * security checks (token, Host header, loopback binding, body limits, no CORS), MLflow's errors,
+ * and that a refused request changes nothing in the tracker.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startTrackingServer, type TrackingServer } from '../../core/endpoint/trackingServer';
+import { Tracker } from '../../core/tracker/tracker';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  json: Json;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  /** Token to send; null sends no Authorization header; default the server's token. */
+  token?: string | null;
+  host?: string;
+  headers?: Record<string, string>;
+  /** Send the body chunked, without Content-Length. */
+  chunked?: boolean;
+}
+
+const workspaces: string[] = [];
+
+function freshWorkspace(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'runwise-rest-'));
+  workspaces.push(dir);
+  return dir;
+}
+
+after(() => {
+  for (const dir of workspaces) rmSync(dir, { recursive: true, force: true });
+});
+
+function request(server: TrackingServer, method: string, urlPath: string, options: RequestOptions = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { Host: options.host ?? `127.0.0.1:${server.port}`, ...options.headers };
+    const token = options.token === undefined ? server.token : options.token;
+    if (token !== null) headers.Authorization = `Bearer ${token}`;
+    let payload: Buffer | undefined;
+    if (options.body !== undefined) {
+      payload = Buffer.isBuffer(options.body) ? options.body : Buffer.from(typeof options.body === 'string' ? options.body : JSON.stringify(options.body));
+      if (!Buffer.isBuffer(options.body)) headers['Content-Type'] = 'application/json';
+      if (!options.chunked) headers['Content-Length'] = String(payload.length);
+    }
+    const req = http.request({ host: '127.0.0.1', port: server.port, method, path: urlPath, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        let json: Json;
+        if (String(res.headers['content-type']).startsWith('application/json')) json = JSON.parse(body.toString('utf8'));
+        resolve({ status: res.statusCode!, headers: res.headers, body, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (payload && options.chunked) {
+      // Several writes, so the server sees a stream it has to cut off.
+      for (let i = 0; i < payload.length; i += 64 * 1024) req.write(payload.subarray(i, i + 64 * 1024));
+      req.end();
+    } else req.end(payload);
+  });
+}
+
+const API = '/api/2.0/mlflow';
+const post = (s: TrackingServer, route: string, body: unknown, options: RequestOptions = {}): Promise<Reply> =>
+  request(s, 'POST', `${API}/${route}`, { ...options, body });
+const get = (s: TrackingServer, route: string, query: Record<string, string | number> = {}): Promise<Reply> =>
+  request(s, 'GET', `${API}/${route}?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))}`);
+
+function assertError(reply: Reply, status: number, code: string, messagePart?: string | RegExp): void {
+  assert.equal(reply.status, status, `status of ${reply.body.toString('utf8')}`);
+  assert.match(String(reply.headers['content-type']), /^application\/json/);
+  assert.deepEqual(Object.keys(reply.json).sort(), ['error_code', 'message']);
+  assert.equal(reply.json.error_code, code);
+  assert.equal(typeof reply.json.message, 'string');
+  if (typeof messagePart === 'string') assert.ok(reply.json.message.includes(messagePart), `message: ${reply.json.message}`);
+  else if (messagePart) assert.match(reply.json.message, messagePart);
+}
+
+/** Everything the tracker holds, to compare before and after a refused request. */
+function snapshot(tracker: Tracker): string {
+  const tables = ['experiments', 'experiment_tags', 'runs', 'params', 'tags', 'metrics', 'latest_metrics', 'metric_keys', 'artifacts', 'datasets', 'run_inputs'];
+  return JSON.stringify(tables.map((t) => tracker.db.prepare(`SELECT * FROM ${t}`).all().map((row) => JSON.stringify(row)).sort()));
+}
+
+async function createRun(s: TrackingServer, experimentId = '0', runName?: string): Promise<string> {
+  const r = await post(s, 'runs/create', { experiment_id: experimentId, start_time: Date.now(), ...(runName ? { run_name: runName } : {}) });
+  assert.equal(r.status, 200, r.body.toString());
+  return r.json.run.info.run_id as string;
+}
+
+describe('tracking endpoint: binding and security', () => {
+  let s: TrackingServer;
+  before(async () => {
+    s = await startTrackingServer({ workspace: freshWorkspace() });
+  });
+  after(() => s.close());
+
+  it('listens on loopback only, on the reported port', async () => {
+    assert.ok(s.uri.startsWith('http://127.0.0.1:'), s.uri);
+    assert.equal(s.uri, `http://127.0.0.1:${s.port}`);
+    assert.ok(s.port > 0);
+    assert.match(s.token, /^[0-9a-f]{64}$/);
+    const ok = await get(s, 'experiments/get', { experiment_id: '0' });
+    assert.equal(ok.status, 200);
+    // Any non-loopback address of this machine must refuse the connection.
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal);
+    if (external) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const c = net.connect({ host: external.address, port: s.port });
+        c.once('connect', () => {
+          c.destroy();
+          resolve(false);
+        });
+        c.once('error', () => resolve(true));
+      });
+      assert.equal(refused, true, `port ${s.port} must not be reachable on ${external.address}`);
+    }
+  });
+
+  it('requires the bearer token', async () => {
+    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { token: null }), 401, 'UNAUTHENTICATED');
+    const wrong = await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { token: 'not-the-token' });
+    assertError(wrong, 401, 'UNAUTHENTICATED');
+    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { token: s.token.slice(0, -1) }), 401, 'UNAUTHENTICATED');
+    assertError(
+      await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { token: null, headers: { Authorization: `Basic ${Buffer.from(`u:${s.token}`).toString('base64')}` } }),
+      401,
+      'UNAUTHENTICATED',
+    );
+    // Refused before routing: an unknown endpoint without a token is still 401, and nothing is created.
+    const before = snapshot(s.tracker);
+    assertError(await post(s, 'experiments/create', { name: 'sneaky' }, { token: null }), 401, 'UNAUTHENTICATED');
+    assertError(await request(s, 'GET', '/no/such/thing', { token: null }), 401, 'UNAUTHENTICATED');
+    assert.equal(snapshot(s.tracker), before);
+    assert.equal((await get(s, 'experiments/get', { experiment_id: '0' })).status, 200);
+  });
+
+  it('refuses a Host header that is not loopback (DNS rebinding)', async () => {
+    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host: `evil.example:${s.port}` }), 403, 'PERMISSION_DENIED');
+    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host: '127.0.0.1' }), 403, 'PERMISSION_DENIED');
+    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host: `127.0.0.1:${s.port + 1}` }), 403, 'PERMISSION_DENIED');
+    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host: `localhost.evil.example:${s.port}` }), 403, 'PERMISSION_DENIED');
+    for (const host of [`localhost:${s.port}`, `LOCALHOST:${s.port}`, `[::1]:${s.port}`, `127.0.0.1:${s.port}`]) {
+      assert.equal((await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host })).status, 200, host);
+    }
+  });
+
+  it('never sends CORS headers', async () => {
+    const replies = [
+      await request(s, 'OPTIONS', `${API}/runs/create`, { token: null, headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } }),
+      await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { headers: { Origin: 'https://evil.example' } }),
+    ];
+    for (const r of replies) {
+      assert.deepEqual(Object.keys(r.headers).filter((h) => h.startsWith('access-control-')), []);
+    }
+    assert.equal(replies[0]!.status, 401);
+  });
+
+  it('takes the token from the options, else RUNWISE_TOKEN', async () => {
+    const given = await startTrackingServer({ workspace: freshWorkspace(), token: 'given-token' });
+    try {
+      assert.equal(given.token, 'given-token');
+      assert.equal((await request(given, 'GET', `${API}/experiments/get?experiment_id=0`)).status, 200);
+    } finally {
+      await given.close();
+    }
+    const prior = process.env.RUNWISE_TOKEN;
+    process.env.RUNWISE_TOKEN = 'env-token';
+    try {
+      const fromEnv = await startTrackingServer({ workspace: freshWorkspace() });
+      assert.equal(fromEnv.token, 'env-token');
+      await fromEnv.close();
+    } finally {
+      if (prior === undefined) delete process.env.RUNWISE_TOKEN;
+      else process.env.RUNWISE_TOKEN = prior;
+    }
+  });
+});
+
+describe('tracking endpoint: MLflow REST API', () => {
+  let s: TrackingServer;
+  before(async () => {
+    s = await startTrackingServer({ workspace: freshWorkspace() });
+  });
+  after(() => s.close());
+
+  it('experiments: create, get, get-by-name, set-experiment-tag, search', async () => {
+    const created = await post(s, 'experiments/create', { name: 'exp-a', tags: [{ key: 'team', value: 'vision' }] });
+    assert.equal(created.status, 200);
+    assert.deepEqual(Object.keys(created.json), ['experiment_id']);
+    const id = created.json.experiment_id;
+    assert.equal(typeof id, 'string');
+
+    const got = await get(s, 'experiments/get', { experiment_id: id });
+    assert.equal(got.status, 200);
+    const e = got.json.experiment;
+    assert.equal(e.experiment_id, id);
+    assert.equal(e.name, 'exp-a');
+    assert.equal(e.artifact_location, `mlflow-artifacts:/${id}`);
+    assert.equal(e.lifecycle_stage, 'active');
+    assert.equal(typeof e.creation_time, 'number');
+    assert.equal(typeof e.last_update_time, 'number');
+    assert.deepEqual(e.tags, [{ key: 'team', value: 'vision' }]);
+
+    assert.equal((await post(s, 'experiments/set-experiment-tag', { experiment_id: id, key: 'stage', value: 'dev' })).status, 200);
+    const byName = await get(s, 'experiments/get-by-name', { experiment_name: 'exp-a' });
+    assert.equal(byName.status, 200);
+    assert.deepEqual(byName.json.experiment.tags, [
+      { key: 'stage', value: 'dev' },
+      { key: 'team', value: 'vision' },
+    ]);
+    assertError(await get(s, 'experiments/get-by-name', { experiment_name: 'nope' }), 404, 'RESOURCE_DOES_NOT_EXIST', "'nope'");
+    assertError(await post(s, 'experiments/create', { name: 'exp-a' }), 400, 'RESOURCE_ALREADY_EXISTS');
+    assertError(await get(s, 'experiments/get', { experiment_id: '9999' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+
+    await post(s, 'experiments/create', { name: 'exp-b' });
+    const searched = await post(s, 'experiments/search', { max_results: 10, filter: "name LIKE 'exp-%'" });
+    assert.equal(searched.status, 200);
+    assert.deepEqual(searched.json.experiments.map((x: Json) => x.name).sort(), ['exp-a', 'exp-b']);
+    const viaGet = await request(s, 'GET', `${API}/experiments/search?max_results=1&filter=${encodeURIComponent("name LIKE 'exp-%'")}`);
+    assert.equal(viaGet.status, 200);
+    assert.equal(viaGet.json.experiments.length, 1);
+    assert.equal(typeof viaGet.json.next_page_token, 'string');
+    const page2 = await request(
+      s,
+      'GET',
+      `${API}/experiments/search?max_results=1&filter=${encodeURIComponent("name LIKE 'exp-%'")}&page_token=${encodeURIComponent(viaGet.json.next_page_token)}`,
+    );
+    assert.equal(page2.json.experiments.length, 1);
+    assert.notEqual(page2.json.experiments[0].name, viaGet.json.experiments[0].name);
+    assert.deepEqual((await post(s, 'experiments/search', { filter: "name = 'none'" })).json, {});
+  });
+
+  it('runs: create, get (shape field by field), update, tags, params, metrics, inputs, delete, restore', async () => {
+    const exp = (await post(s, 'experiments/create', { name: 'runs-exp' })).json.experiment_id as string;
+    const created = await post(s, 'runs/create', {
+      experiment_id: exp,
+      user_id: 'alice',
+      run_name: 'first',
+      start_time: '1700000000000',
+      tags: [{ key: 'source', value: 'test' }],
+    });
+    assert.equal(created.status, 200);
+    const runId = created.json.run.info.run_id as string;
+    assert.match(runId, /^[0-9a-f]{32}$/);
+
+    assert.equal((await post(s, 'runs/log-parameter', { run_id: runId, key: 'lr', value: '0.01' })).status, 200);
+    assert.equal((await post(s, 'runs/set-tag', { run_uuid: runId, key: 'color', value: 'red' })).status, 200);
+    assert.equal((await post(s, 'runs/set-tag', { run_id: runId, key: 'doomed', value: 'x' })).status, 200);
+    assert.equal((await post(s, 'runs/delete-tag', { run_id: runId, key: 'doomed' })).status, 200);
+    assertError(await post(s, 'runs/delete-tag', { run_id: runId, key: 'doomed' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    assert.equal((await post(s, 'runs/log-metric', { run_id: runId, key: 'loss', value: 0.5, timestamp: 1700000000100, step: 1 })).status, 200);
+    assert.equal((await post(s, 'runs/log-metric', { run_id: runId, key: 'loss', value: '0.25', timestamp: '1700000000200', step: '2' })).status, 200);
+    const batch = await post(s, 'runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'acc', value: 0.9, timestamp: 1700000000300, step: 0 },
+        { key: 'acc', value: 0.95, timestamp: 1700000000400, step: 1 },
+      ],
+      params: [{ key: 'epochs', value: '3' }],
+      tags: [{ key: 'phase', value: 'train' }],
+    });
+    assert.equal(batch.status, 200);
+    assert.deepEqual(batch.json, {});
+    const inputs = await post(s, 'runs/log-inputs', {
+      run_id: runId,
+      datasets: [
+        {
+          tags: [{ key: 'mlflow.data.context', value: 'training' }],
+          dataset: { name: 'iris', digest: 'abc123', source_type: 'local', source: '{"uri": "data/iris.csv"}', schema: '{"cols": []}', profile: '{"rows": 150}' },
+        },
+      ],
+    });
+    assert.equal(inputs.status, 200, inputs.body.toString());
+
+    const got = await get(s, 'runs/get', { run_id: runId });
+    assert.equal(got.status, 200);
+    const run = got.json.run;
+    assert.deepEqual(Object.keys(run).sort(), ['data', 'info', 'inputs']);
+    assert.deepEqual(run.info, {
+      run_id: runId,
+      run_uuid: runId,
+      run_name: 'first',
+      experiment_id: exp,
+      user_id: 'alice',
+      status: 'RUNNING',
+      start_time: 1700000000000,
+      artifact_uri: `mlflow-artifacts:/${exp}/${runId}/artifacts`,
+      lifecycle_stage: 'active',
+    });
+    assert.deepEqual(run.data.metrics, [
+      { key: 'acc', value: 0.95, timestamp: 1700000000400, step: 1 },
+      { key: 'loss', value: 0.25, timestamp: 1700000000200, step: 2 },
+    ]);
+    assert.deepEqual(run.data.params, [
+      { key: 'epochs', value: '3' },
+      { key: 'lr', value: '0.01' },
+    ]);
+    assert.deepEqual(run.data.tags, [
+      { key: 'color', value: 'red' },
+      { key: 'mlflow.runName', value: 'first' },
+      { key: 'mlflow.user', value: 'alice' },
+      { key: 'phase', value: 'train' },
+      { key: 'source', value: 'test' },
+    ]);
+    assert.deepEqual(run.inputs, {
+      dataset_inputs: [
+        {
+          tags: [{ key: 'mlflow.data.context', value: 'training' }],
+          dataset: { name: 'iris', digest: 'abc123', source_type: 'local', source: '{"uri": "data/iris.csv"}', schema: '{"cols": []}', profile: '{"rows": 150}' },
+        },
+      ],
+    });
+    // The legacy run_uuid names the run too.
+    assert.deepEqual((await get(s, 'runs/get', { run_uuid: runId })).json, got.json);
+
+    const updated = await post(s, 'runs/update', { run_id: runId, status: 'FINISHED', end_time: 1700000001000, run_name: 'renamed' });
+    assert.equal(updated.status, 200);
+    assert.deepEqual(updated.json, {
+      run_info: { ...run.info, run_name: 'renamed', status: 'FINISHED', end_time: 1700000001000 },
+    });
+    // Enums by number, as protobuf-JSON allows (3 = FINISHED).
+    assert.equal((await post(s, 'runs/update', { run_uuid: runId, status: 3 })).json.run_info.status, 'FINISHED');
+
+    assert.equal((await post(s, 'runs/delete', { run_id: runId })).status, 200);
+    assert.equal((await get(s, 'runs/get', { run_id: runId })).json.run.info.lifecycle_stage, 'deleted');
+    assertError(await post(s, 'runs/log-metric', { run_id: runId, key: 'x', value: 1, timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE', "'active'");
+    assert.equal((await post(s, 'runs/restore', { run_id: runId })).status, 200);
+    assert.equal((await get(s, 'runs/get', { run_id: runId })).json.run.info.lifecycle_stage, 'active');
+  });
+
+  it('a fresh run answers like MLflow: empty lists left out, no end_time', async () => {
+    const runId = await createRun(s);
+    const run = (await get(s, 'runs/get', { run_id: runId })).json.run;
+    assert.equal(run.info.end_time, undefined);
+    assert.deepEqual(Object.keys(run.data), ['tags']);
+    assert.deepEqual(run.inputs, {});
+  });
+
+  it('runs/search: shapes, filter, order_by, paging, empty result is {}', async () => {
+    const exp = (await post(s, 'experiments/create', { name: 'search-exp' })).json.experiment_id as string;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const id = await createRun(s, exp, `r${i}`);
+      ids.push(id);
+      await post(s, 'runs/log-batch', { run_id: id, metrics: [{ key: 'acc', value: i / 10, timestamp: 1000 + i, step: 0 }], params: [{ key: 'i', value: String(i) }] });
+    }
+    const found = await post(s, 'runs/search', { experiment_ids: [exp], filter: 'metrics.acc >= 0.2', order_by: ['metrics.acc DESC'], run_view_type: 'ACTIVE_ONLY', max_results: 2 });
+    assert.equal(found.status, 200, found.body.toString());
+    assert.deepEqual(Object.keys(found.json).sort(), ['next_page_token', 'runs']);
+    assert.deepEqual(
+      found.json.runs.map((r: Json) => r.info.run_name),
+      ['r4', 'r3'],
+    );
+    const first = found.json.runs[0];
+    assert.deepEqual(Object.keys(first).sort(), ['data', 'info', 'inputs']);
+    assert.deepEqual(Object.keys(first.info).sort(), ['artifact_uri', 'experiment_id', 'lifecycle_stage', 'run_id', 'run_name', 'run_uuid', 'start_time', 'status', 'user_id']);
+    assert.equal(first.info.run_id, ids[4]);
+    assert.equal(first.info.experiment_id, exp);
+    assert.deepEqual(first.data.metrics, [{ key: 'acc', value: 0.4, timestamp: 1004, step: 0 }]);
+    assert.deepEqual(first.data.params, [{ key: 'i', value: '4' }]);
+    assert.deepEqual(first.data.tags, [{ key: 'mlflow.runName', value: 'r4' }]);
+    const rest = await post(s, 'runs/search', {
+      experiment_ids: [exp],
+      filter: 'metrics.acc >= 0.2',
+      order_by: ['metrics.acc DESC'],
+      max_results: 2,
+      page_token: found.json.next_page_token,
+    });
+    assert.deepEqual(
+      rest.json.runs.map((r: Json) => r.info.run_name),
+      ['r2'],
+    );
+    assert.equal(rest.json.next_page_token, undefined);
+    assert.deepEqual((await post(s, 'runs/search', { experiment_ids: [exp], filter: "params.i = 'none'" })).json, {});
+  });
+
+  it('metrics/get-history pages through every point exactly once', async () => {
+    const runId = await createRun(s);
+    const metrics = Array.from({ length: 250 }, (_, i) => ({ key: 'loss', value: 1 / (i + 1), timestamp: 5000 + i, step: i }));
+    assert.equal((await post(s, 'runs/log-batch', { run_id: runId, metrics })).status, 200);
+    const seen: Json[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const q: Record<string, string | number> = { run_id: runId, metric_key: 'loss', max_results: 100 };
+      if (token) q.page_token = token;
+      const r = await get(s, 'metrics/get-history', q);
+      assert.equal(r.status, 200);
+      seen.push(...r.json.metrics);
+      token = r.json.next_page_token;
+      pages++;
+    } while (token);
+    assert.equal(pages, 3);
+    assert.deepEqual(seen, metrics);
+    const all = await get(s, 'metrics/get-history', { run_uuid: runId, metric_key: 'loss' });
+    assert.equal(all.json.metrics.length, 250);
+    assert.equal(all.json.next_page_token, undefined);
+    assert.deepEqual((await get(s, 'metrics/get-history', { run_id: runId, metric_key: 'never-logged' })).json, {});
+    assertError(await get(s, 'metrics/get-history', { run_id: runId }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metric_key'");
+  });
+
+  it('NaN and infinities round-trip as strings', async () => {
+    const runId = await createRun(s);
+    const r = await post(s, 'runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'nan', value: 'NaN', timestamp: 1, step: 0 },
+        { key: 'inf', value: 'Infinity', timestamp: 1, step: 0 },
+        { key: 'ninf', value: '-Infinity', timestamp: 1, step: 0 },
+      ],
+    });
+    assert.equal(r.status, 200);
+    assert.equal((await post(s, 'runs/log-metric', { run_id: runId, key: 'nan', value: 'NaN', timestamp: 2, step: 1 })).status, 200);
+    const run = (await get(s, 'runs/get', { run_id: runId })).json.run;
+    assert.deepEqual(run.data.metrics, [
+      { key: 'inf', value: 'Infinity', timestamp: 1, step: 0 },
+      { key: 'nan', value: 'NaN', timestamp: 2, step: 1 },
+      { key: 'ninf', value: '-Infinity', timestamp: 1, step: 0 },
+    ]);
+    const history = await get(s, 'metrics/get-history', { run_id: runId, metric_key: 'nan' });
+    assert.deepEqual(
+      history.json.metrics.map((m: Json) => m.value),
+      ['NaN', 'NaN'],
+    );
+    assert.ok(Number.isNaN(s.tracker.getRun(runId).metrics.find((m) => m.key === 'nan')!.value));
+    // Bare NaN / Infinity, as Python's json.dumps writes them, are read too (strings stay strings).
+    const bare = `{"run_id": "${runId}", "metrics": [{"key": "bare", "value": NaN, "timestamp": 3, "step": 2}, {"key": "bare Infinity NaN", "value": -Infinity, "timestamp": 3, "step": 0}]}`;
+    assert.equal((await post(s, 'runs/log-batch', bare)).status, 200);
+    const after = (await get(s, 'runs/get', { run_id: runId })).json.run.data.metrics;
+    assert.deepEqual(
+      after.filter((m: Json) => m.key.startsWith('bare')),
+      [
+        { key: 'bare', value: 'NaN', timestamp: 3, step: 2 },
+        { key: 'bare Infinity NaN', value: '-Infinity', timestamp: 3, step: 0 },
+      ],
+    );
+  });
+
+  it('also answers under /ajax-api/2.0/mlflow/', async () => {
+    const r = await request(s, 'GET', '/ajax-api/2.0/mlflow/experiments/get?experiment_id=0');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.experiment.name, 'Default');
+  });
+});
+
+describe('tracking endpoint: errors change nothing', () => {
+  let s: TrackingServer;
+  let runId: string;
+  before(async () => {
+    s = await startTrackingServer({ workspace: freshWorkspace() });
+    runId = await createRun(s);
+    await post(s, 'runs/log-batch', { run_id: runId, metrics: [{ key: 'm', value: 1, timestamp: 1, step: 0 }], params: [{ key: 'p', value: 'v1' }] });
+  });
+  after(() => s.close());
+
+  /** Sends a request that must fail as stated and leave the tracker as it was. */
+  async function refused(send: () => Promise<Reply>, status: number, code: string, messagePart?: string | RegExp): Promise<Reply> {
+    const before = snapshot(s.tracker);
+    const reply = await send();
+    assertError(reply, status, code, messagePart);
+    assert.equal(snapshot(s.tracker), before, 'a refused request must change nothing');
+    return reply;
+  }
+
+  it('garbage JSON and non-object bodies', async () => {
+    await refused(() => post(s, 'runs/log-batch', '{"run_id": "abc", "metrics": [', {}), 400, 'BAD_REQUEST', 'Malformed JSON');
+    await refused(() => post(s, 'runs/log-batch', 'not json at all'), 400, 'BAD_REQUEST', 'Malformed JSON');
+    await refused(() => post(s, 'runs/log-batch', '[1, 2]'), 400, 'BAD_REQUEST', 'JSON object');
+  });
+
+  it('wrong field types name the field', async () => {
+    const metric = { key: 'm', value: 2, timestamp: 2, step: 1 };
+    await refused(
+      () => post(s, 'runs/log-metric', { run_id: runId, ...metric, value: 'abc' }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      `Invalid value "abc" for parameter 'value' supplied`,
+    );
+    await refused(() => post(s, 'runs/log-metric', { run_id: runId, ...metric, step: 1.5 }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'step'");
+    await refused(() => post(s, 'runs/log-metric', { run_id: runId, ...metric, timestamp: 'yesterday' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'timestamp'");
+    await refused(() => post(s, 'runs/log-metric', { run_id: runId, ...metric, value: true }), 400, 'INVALID_PARAMETER_VALUE', "Hint: Value was of type 'bool'");
+    await refused(() => post(s, 'runs/log-batch', { run_id: runId, params: { p: 'v' } }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'params'");
+    await refused(
+      () => post(s, 'runs/log-batch', { run_id: runId, metrics: [metric, { ...metric, value: 'abc' }] }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      "parameter 'metrics[1].value'",
+    );
+    await refused(() => post(s, 'runs/log-batch', { run_id: runId, metrics: [metric, 7] }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'metrics[1]'");
+    await refused(() => post(s, 'runs/log-batch', { run_id: runId, metrics: [{ key: 'm', value: 1 }] }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metrics[0].timestamp'");
+    await refused(() => post(s, 'runs/log-parameter', { run_id: runId, key: 'q', value: 5 }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'value'");
+    await refused(() => post(s, 'runs/update', { run_id: runId, status: 'DONE' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'status'");
+    await refused(() => post(s, 'runs/create', { experiment_id: '0', start_time: 1.5 }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'start_time'");
+  });
+
+  it('missing run_id and unknown runs', async () => {
+    await refused(() => post(s, 'runs/log-metric', { key: 'm', value: 1, timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
+    await refused(() => post(s, 'runs/log-batch', { metrics: [] }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
+    await refused(() => get(s, 'runs/get'), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
+    const unknown = 'f'.repeat(32);
+    await refused(() => get(s, 'runs/get', { run_id: unknown }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await refused(() => post(s, 'runs/log-batch', { run_id: unknown, metrics: [{ key: 'm', value: 1, timestamp: 1 }] }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await refused(() => post(s, 'runs/update', { run_id: unknown, status: 'FINISHED' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await refused(() => post(s, 'runs/delete', { run_id: unknown }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await refused(() => post(s, 'runs/create', { experiment_id: '4242' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+  });
+
+  it('a body over 1 MB is refused and nothing is logged', async () => {
+    const big = { run_id: runId, tags: [{ key: 'big', value: 'x'.repeat(1024 * 1024) }] };
+    await refused(() => post(s, 'runs/log-batch', big), 400, 'INVALID_PARAMETER_VALUE', 'larger than the limit');
+    // Without a Content-Length the server stops reading as soon as the limit is passed.
+    await refused(() => post(s, 'runs/log-batch', big, { chunked: true }), 400, 'INVALID_PARAMETER_VALUE', 'larger than the limit');
+    // A body far over the limit does not stall the server or fill its memory.
+    await refused(() => post(s, 'runs/log-batch', Buffer.alloc(3 * 1024 * 1024, 0x20), { chunked: true }), 400, 'INVALID_PARAMETER_VALUE', 'larger than the limit');
+    assert.equal((await get(s, 'runs/get', { run_id: runId })).status, 200);
+  });
+
+  it('MLflow batch limits', async () => {
+    const metrics = (n: number) => Array.from({ length: n }, (_, i) => ({ key: 'lim', value: i, timestamp: 1, step: i }));
+    const kv = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: 'v' }));
+    await refused(
+      () => post(s, 'runs/log-batch', { run_id: runId, metrics: metrics(1001) }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'A batch logging request can contain at most 1000 metrics. Got 1001 metrics. Please split up metrics across multiple requests and try again.',
+    );
+    await refused(() => post(s, 'runs/log-batch', { run_id: runId, params: kv(101, 'p') }), 400, 'INVALID_PARAMETER_VALUE', 'at most 100 params. Got 101 params');
+    await refused(() => post(s, 'runs/log-batch', { run_id: runId, tags: kv(101, 't') }), 400, 'INVALID_PARAMETER_VALUE', 'at most 100 tags. Got 101 tags');
+    await refused(
+      () => post(s, 'runs/log-batch', { run_id: runId, metrics: metrics(950), params: kv(51, 'p') }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'at most 1000 metrics, params, and tags',
+    );
+    // At the limit is fine.
+    assert.equal((await post(s, 'runs/log-batch', { run_id: runId, metrics: metrics(1000) })).status, 200);
+  });
+
+  it('params are immutable; a batch with a changed param logs none of its metrics', async () => {
+    assert.equal((await post(s, 'runs/log-parameter', { run_id: runId, key: 'p', value: 'v1' })).status, 200);
+    await refused(() => post(s, 'runs/log-parameter', { run_id: runId, key: 'p', value: 'v2' }), 400, 'INVALID_PARAMETER_VALUE', 'Changing param values is not allowed');
+    await refused(
+      () =>
+        post(s, 'runs/log-batch', {
+          run_id: runId,
+          metrics: [{ key: 'after', value: 1, timestamp: 1, step: 0 }],
+          params: [{ key: 'p', value: 'v2' }],
+          tags: [{ key: 'after', value: 'x' }],
+        }),
+      400,
+      'INVALID_PARAMETER_VALUE',
+      'Changing param values is not allowed',
+    );
+    assert.equal(s.tracker.getRun(runId).metrics.some((m) => m.key === 'after'), false);
+  });
+
+  it('unknown endpoints, wrong methods, bad filters', async () => {
+    await refused(() => post(s, 'runs/frobnicate', {}), 404, 'ENDPOINT_NOT_FOUND');
+    await refused(() => request(s, 'GET', '/api/2.0/mlflow/'), 404, 'ENDPOINT_NOT_FOUND');
+    await refused(() => request(s, 'GET', '/'), 404, 'ENDPOINT_NOT_FOUND');
+    const wrongMethod = await refused(() => request(s, 'GET', `${API}/runs/log-batch?run_id=${runId}`), 405, 'BAD_REQUEST', 'POST');
+    assert.equal(wrongMethod.headers.allow, 'POST');
+    await refused(() => post(s, 'runs/get', { run_id: runId }), 405, 'BAD_REQUEST');
+    await refused(() => request(s, 'DELETE', `${API}/runs/delete`), 405, 'BAD_REQUEST');
+    await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], filter: 'metrics.acc >> 1' }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
+    await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], filter: "params.lr = 'unterminated" }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
+    await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], max_results: 'many' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'max_results'");
+  });
+
+  it('leaves the database intact', () => {
+    assert.deepEqual(s.tracker.db.prepare('PRAGMA integrity_check').get(), { integrity_check: 'ok' });
+  });
+});
+
+describe('tracking endpoint: artifacts', () => {
+  let s: TrackingServer;
+  let exp: string;
+  let runId: string;
+  const ART = '/api/2.0/mlflow-artifacts/artifacts';
+  before(async () => {
+    s = await startTrackingServer({ workspace: freshWorkspace() });
+    exp = (await post(s, 'experiments/create', { name: 'art' })).json.experiment_id;
+    runId = await createRun(s, exp);
+  });
+  after(() => s.close());
+
+  it('uploads, lists and downloads, bytes intact and sha256 recorded', async () => {
+    const root = `${ART}/${exp}/${runId}/artifacts`;
+    const model = randomBytes(300 * 1024);
+    const up = await request(s, 'PUT', `${root}/model/weights.bin`, { body: model });
+    assert.equal(up.status, 200, up.body.toString());
+    assert.deepEqual(up.json, {});
+    assert.equal((await request(s, 'PUT', `${root}/notes%20v1.txt`, { body: Buffer.from('hello') })).status, 200);
+    assert.equal((await request(s, 'PUT', `${root}/model/sub/config.json`, { body: Buffer.from('{}'), chunked: true })).status, 200);
+
+    const top = await request(s, 'GET', `${ART}?path=${encodeURIComponent(`${exp}/${runId}/artifacts`)}`);
+    assert.equal(top.status, 200);
+    assert.deepEqual(top.json, {
+      files: [
+        { path: 'model', is_dir: true },
+        { path: 'notes v1.txt', is_dir: false, file_size: 5 },
+      ],
+    });
+    const sub = await request(s, 'GET', `${ART}?path=${encodeURIComponent(`${exp}/${runId}/artifacts/model`)}`);
+    assert.deepEqual(sub.json, {
+      files: [
+        { path: 'sub', is_dir: true },
+        { path: 'weights.bin', is_dir: false, file_size: model.length },
+      ],
+    });
+    assert.deepEqual((await request(s, 'GET', `${ART}?path=${encodeURIComponent(`${exp}/${runId}/artifacts/empty`)}`)).json, {});
+
+    const down = await request(s, 'GET', `${root}/model/weights.bin`);
+    assert.equal(down.status, 200);
+    assert.equal(down.headers['content-type'], 'application/octet-stream');
+    assert.equal(down.headers['content-length'], String(model.length));
+    assert.ok(down.body.equals(model));
+    const sha = createHash('sha256').update(model).digest('hex');
+    assert.deepEqual(s.tracker.openArtifact(runId, 'model/weights.bin').record, { path: 'model/weights.bin', size: model.length, sha256: sha });
+    assert.equal((await request(s, 'GET', `${root}/notes%20v1.txt`)).body.toString(), 'hello');
+    assertError(await request(s, 'GET', `${root}/missing.bin`), 404, 'RESOURCE_DOES_NOT_EXIST');
+  });
+
+  it('refuses paths that leave the run, and runs of another experiment', async () => {
+    const before = snapshot(s.tracker);
+    const root = `${ART}/${exp}/${runId}/artifacts`;
+    assertError(await request(s, 'PUT', `${root}/../../../../etc/passwd`, { body: Buffer.from('x') }), 400, 'INVALID_PARAMETER_VALUE', "'..'");
+    assertError(await request(s, 'PUT', `${root}/a/%2e%2e/%2E%2E/b`, { body: Buffer.from('x') }), 400, 'INVALID_PARAMETER_VALUE', "'..'");
+    assertError(await request(s, 'GET', `${root}/..%2F..%2Ftracker.db`), 400, 'INVALID_PARAMETER_VALUE', "'..'");
+    assertError(await request(s, 'GET', `${ART}/%2Fetc%2Fpasswd`), 400, 'INVALID_PARAMETER_VALUE', 'absolute');
+    assertError(await request(s, 'GET', `${ART}?path=${encodeURIComponent(`${exp}/${runId}/artifacts/../..`)}`), 400, 'INVALID_PARAMETER_VALUE', "'..'");
+    assertError(await request(s, 'PUT', `${root}/a%5Cb`, { body: Buffer.from('x') }), 400, 'INVALID_PARAMETER_VALUE', 'backslash');
+    assertError(await request(s, 'PUT', `${ART}/0/${runId}/artifacts/x.txt`, { body: Buffer.from('x') }), 404, 'RESOURCE_DOES_NOT_EXIST', 'does not belong');
+    assertError(await request(s, 'PUT', `${ART}/${exp}/${'0'.repeat(32)}/artifacts/x.txt`, { body: Buffer.from('x') }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    assertError(await request(s, 'PUT', `${ART}/${exp}/${runId}/x.txt`, { body: Buffer.from('x') }), 400, 'INVALID_PARAMETER_VALUE', 'artifact_uri');
+    assertError(await request(s, 'GET', ART), 400, 'INVALID_PARAMETER_VALUE', "'path'");
+    assertError(await request(s, 'DELETE', `${root}/notes.txt`), 405, 'BAD_REQUEST');
+    assertError(await request(s, 'PUT', `${root}/x.txt`, { body: Buffer.from('x'), token: 'wrong' }), 401, 'UNAUTHENTICATED');
+    assert.equal(snapshot(s.tracker), before);
+    // The connection survives a refused upload; the next one works.
+    assert.equal((await request(s, 'PUT', `${root}/after.txt`, { body: Buffer.from('ok') })).status, 200);
+  });
+});
+
+describe('tracking endpoint: unexpected errors', () => {
+  it('answers 500 INTERNAL_ERROR, keeps serving, and leaves a given tracker open', async () => {
+    const tracker = Tracker.open(freshWorkspace());
+    const logged: string[] = [];
+    const s = await startTrackingServer({ workspace: 'unused', tracker, log: (m) => logged.push(m) });
+    try {
+      assert.equal(s.tracker, tracker);
+      const runId = await createRun(s);
+      const original = tracker.getRun.bind(tracker);
+      tracker.getRun = () => {
+        throw new Error('disk on fire');
+      };
+      assertError(await get(s, 'runs/get', { run_id: runId }), 500, 'INTERNAL_ERROR', 'disk on fire');
+      assert.equal(logged.length, 1);
+      assert.match(logged[0]!, /disk on fire/);
+      tracker.getRun = original;
+      assert.equal((await get(s, 'runs/get', { run_id: runId })).status, 200);
+    } finally {
+      await s.close();
+    }
+    // close() left the tracker it was given open.
+    assert.deepEqual(tracker.db.prepare('PRAGMA integrity_check').get(), { integrity_check: 'ok' });
+    tracker.close();
+  });
+});
