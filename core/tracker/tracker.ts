@@ -121,6 +121,7 @@ export class Tracker {
   readonly artifacts: ArtifactStore;
   private readonly now: () => number;
   private readonly keyIds = new Map<string, number>();
+  private readonly keyNames = new Map<number, string>();
   private sessionId: number | null = null;
 
   private constructor(
@@ -701,28 +702,36 @@ export class Tracker {
     return this.runsByIds([id])[0]!;
   }
 
-  /** Hydrates runs in the order given, with one query per table for the whole page. */
+  /**
+   * Hydrates runs in the order given, with one query per table for the whole page. Params, tags and
+   * latest metrics come back as one JSON array per run, aggregated in SQLite: materialising a row
+   * object per value costs several times more than parsing one string per run.
+   */
   private runsByIds(ids: readonly number[]): Run[] {
     if (ids.length === 0) return [];
     const list = JSON.stringify(ids);
     const inList = 'IN (SELECT value FROM json_each(?))';
+    const perRun = (table: string, columns: string) =>
+      this.db.prepare(`SELECT run_id, json_group_array(json_array(${columns})) AS j FROM ${table} WHERE run_id ${inList} GROUP BY run_id`).all(list);
     const runs = new Map<number, Run>();
     for (const row of this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id ${inList}`).all(list)) {
       runs.set(Number(row.id), { info: infoFromRow(row as unknown as RunRow), metrics: [], params: [], tags: [], inputs: [] });
     }
-    for (const r of this.db.prepare(`SELECT run_id, key, value FROM params WHERE run_id ${inList} ORDER BY key`).all(list)) {
-      runs.get(Number(r.run_id))?.params.push({ key: String(r.key), value: String(r.value) });
+    // Rows of one run come in primary-key order, (run_id, key): already sorted by key.
+    for (const r of perRun('params', 'key, value')) {
+      const run = runs.get(Number(r.run_id));
+      if (run) run.params = (JSON.parse(String(r.j)) as [string, string][]).map(([key, value]) => ({ key, value }));
     }
-    for (const r of this.db.prepare(`SELECT run_id, key, value FROM tags WHERE run_id ${inList} ORDER BY key`).all(list)) {
-      runs.get(Number(r.run_id))?.tags.push({ key: String(r.key), value: String(r.value) });
+    for (const r of perRun('tags', 'key, value')) {
+      const run = runs.get(Number(r.run_id));
+      if (run) run.tags = (JSON.parse(String(r.j)) as [string, string][]).map(([key, value]) => ({ key, value }));
     }
-    for (const r of this.db
-      .prepare(
-        `SELECT lm.run_id, k.key, lm.value, lm.timestamp, lm.step FROM latest_metrics lm JOIN metric_keys k USING (key_id)
-          WHERE lm.run_id ${inList} ORDER BY k.key`,
-      )
-      .all(list)) {
-      runs.get(Number(r.run_id))?.metrics.push({ key: String(r.key), value: fromSql(r.value ?? null), timestamp: Number(r.timestamp), step: Number(r.step) });
+    for (const r of perRun('latest_metrics', 'key_id, value, timestamp, step')) {
+      const run = runs.get(Number(r.run_id));
+      if (!run) continue;
+      run.metrics = (JSON.parse(String(r.j)) as [number, number | null, number, number][])
+        .map(([keyId, value, timestamp, step]) => ({ key: this.keyName(keyId), value: value ?? NaN, timestamp, step }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     }
     for (const r of this.db
       .prepare(
@@ -737,6 +746,17 @@ export class Tracker {
       runs.get(Number(r.run_id))?.inputs.push({ dataset, tags });
     }
     return ids.map((id) => runs.get(id)).filter((r): r is Run => r !== undefined);
+  }
+
+  /** A metric key's name by its id; keys are never renamed or removed, so the cache stays true. */
+  private keyName(keyId: number): string {
+    let name = this.keyNames.get(keyId);
+    if (name === undefined) {
+      for (const r of this.db.prepare('SELECT key_id, key FROM metric_keys').all()) this.keyNames.set(Number(r.key_id), String(r.key));
+      name = this.keyNames.get(keyId);
+      if (name === undefined) throw new Error(`metric key id ${keyId} is not in metric_keys`);
+    }
+    return name;
   }
 }
 

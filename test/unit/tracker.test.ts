@@ -131,11 +131,15 @@ test('metrics are append-only with the latest value kept by step, then timestamp
     t.logMetric(id, { key: 'loss', value: 0.4, step: 2, timestamp: 12 });
     t.logMetric(id, { key: 'loss', value: 0.1, step: 1, timestamp: 99 }); // an older step never wins
     t.logMetric(id, { key: 'acc', value: NaN, step: 0, timestamp: 1 });
+    t.logMetric(id, { key: 'big', value: Infinity, step: 0, timestamp: 1 });
+    t.logMetric(id, { key: 'a-small', value: -Infinity, step: 0, timestamp: 1 });
     const run = t.getRun(id);
     assert.deepEqual(
       run.metrics.map((m) => [m.key, m.value, m.step]),
       [
+        ['a-small', -Infinity, 0],
         ['acc', NaN, 0],
+        ['big', Infinity, 0],
         ['loss', 0.4, 2],
       ],
     );

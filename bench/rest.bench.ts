@@ -1,0 +1,76 @@
+/**
+ * The tracking endpoint under load: 4 client processes posting runs/log-batch (1000 metrics each)
+ * at once to `runwise serve` in its own process. The anchor is MLflow's own tracking server, published
+ * at about 1.2 s for one batch of 500 metrics (it cannot be installed here: PyPI is out of reach).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fmt, median } from './stats';
+
+const root = path.resolve(__dirname, '..');
+const CLIENTS = 4;
+const BATCHES = 100;
+
+async function main(): Promise<void> {
+  const ws = mkdtempSync(path.join(tmpdir(), 'runwise-bench-rest-'));
+  const token = 'bench-token';
+  const server = spawn(process.execPath, [path.join(root, 'dist', 'cli.js'), 'serve', '--json', '--workspace', ws], {
+    env: { ...process.env, RUNWISE_TOKEN: token },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let text = '';
+  const uri = await new Promise<string>((resolve) =>
+    createInterface({ input: server.stdout }).on('line', (l) => {
+      text += l;
+      try {
+        resolve((JSON.parse(text) as { tracking_uri: string }).tracking_uri);
+      } catch {
+        /* more lines */
+      }
+    }),
+  );
+  const api = async (route: string, body: unknown) =>
+    (await (await fetch(`${uri}/api/2.0/mlflow/${route}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(body) })).json()) as {
+      run: { info: { run_id: string } };
+    };
+  const rates: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const runs = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => api('runs/create', { experiment_id: '0', run_name: `bench-${round}-${i}` })));
+    const clients = runs.map((r) =>
+      spawn(process.execPath, ['--no-warnings', '--import', 'tsx', path.join(__dirname, 'fixtures', 'restClient.ts'), uri, token, r.run.info.run_id, String(BATCHES)], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    // Every client is started and waiting before the clock starts.
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = performance.now();
+    const done = clients.map((c) => new Promise<void>((resolve) => c.stdout.once('data', () => resolve())));
+    clients.forEach((c) => c.stdin.write('go\n'));
+    await Promise.all(done);
+    const s = (performance.now() - t0) / 1000;
+    rates.push((CLIENTS * BATCHES * 1000) / s);
+  }
+  const one = await (async () => {
+    const run = await api('runs/create', { experiment_id: '0' });
+    const metrics = Array.from({ length: 500 }, (_, i) => ({ key: 'x', value: i, step: i, timestamp: Date.now() }));
+    const samples: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const t0 = performance.now();
+      await fetch(`${uri}/api/2.0/mlflow/runs/log-batch`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ run_id: run.run.info.run_id, metrics }) });
+      samples.push(performance.now() - t0);
+    }
+    return median(samples);
+  })();
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  rmSync(ws, { recursive: true, force: true });
+  console.log(`runs/log-batch, ${CLIENTS} concurrent client processes × ${BATCHES} batches of 1000 metrics, 3 rounds:`);
+  console.log(`  median ${fmt(median(rates), 0)} points/s (rounds: ${rates.map((r) => fmt(r, 0)).join(', ')})   (target ≥ 100,000)`);
+  console.log(`  one batch of 500 metrics, median round trip: ${fmt(one, 2)} ms   (MLflow's server: about 1,200 ms, published)`);
+  console.log(`\nRESULTS ${JSON.stringify({ rest: { median_points_per_s: median(rates), rounds: rates, batch500_ms: one } })}`);
+}
+
+void main();

@@ -1,0 +1,152 @@
+/**
+ * The `runwise` CLI, called as a function with captured output: what people see, what programs get
+ * with --json, and the exit codes (0 success, 1 a user error in one line, 2 bad usage).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../../core/cli/main';
+import { Tracker } from '../../core/tracker/tracker';
+import { tempWorkspace } from '../support/tempWorkspace';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+/** A workspace with three finished runs of one experiment. */
+function seeded(): { ws: string; ids: string[] } {
+  const ws = tempWorkspace('cli');
+  const t = Tracker.open(ws);
+  const exp = t.createExperiment('moons').experimentId;
+  const ids = [0.01, 0.1, 1].map((lr, i) => {
+    const id = t.createRun({ experimentId: exp, runName: `lr-${lr}`, startTime: 1000 + i }).info.runId;
+    t.logBatch(id, {
+      params: [
+        { key: 'lr', value: String(lr) },
+        { key: 'epochs', value: '10' },
+      ],
+      metrics: Array.from({ length: 100 }, (_, s) => ({ key: 'acc', value: (s / 100) * (i + 1) * 0.3, step: s, timestamp: s })),
+    });
+    t.updateRun(id, { status: 'FINISHED', endTime: 5000 + i });
+    return id;
+  });
+  t.close();
+  return { ws, ids };
+}
+
+test('runs list shows a table, newest first, and --json gives records', async () => {
+  const { ws, ids } = seeded();
+  const r = await cli('runs', 'list', '--workspace', ws);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split('\n');
+  assert.match(lines[0]!, /^RUN ID\s+NAME\s+STATUS\s+STARTED\s+DURATION\s+acc\s+lr$/);
+  assert.deepEqual(
+    lines.slice(2, 5).map((l) => l.split(/\s+/)[1]),
+    ['lr-1', 'lr-0.1', 'lr-0.01'],
+  );
+  assert.equal(lines.at(-1), '3 runs');
+  const j = await cli('runs', 'list', '--workspace', ws, '--json', '--order-by', 'metrics.acc ASC');
+  const records = JSON.parse(j.out) as { run_id: string; metrics: Record<string, number>; params: Record<string, string> }[];
+  assert.deepEqual(records.map((x) => x.run_id), ids);
+  assert.equal(records[2]!.metrics.acc, (99 / 100) * 3 * 0.3);
+  assert.equal(records[0]!.params.lr, '0.01');
+});
+
+test('runs list --filter takes MLflow syntax with or and parentheses; a bad filter names the position', async () => {
+  const { ws } = seeded();
+  const r = await cli('runs', 'list', '-w', ws, '--json', '--filter', "(params.lr = '0.01' or params.lr = '1') and metrics.acc > 0.5");
+  assert.deepEqual((JSON.parse(r.out) as { run_name: string }[]).map((x) => x.run_name), ['lr-1']);
+  const none = await cli('runs', 'list', '-w', ws, '--filter', "params.lr = '5'");
+  assert.equal(none.out, 'No runs match the filter.\n');
+  const bad = await cli('runs', 'list', '-w', ws, '--filter', 'metrics.acc >> 1');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /^runwise: Invalid filter at position \d+: .+\n$/);
+});
+
+test('runs compare puts differing params and metrics first', async () => {
+  const { ws, ids } = seeded();
+  const r = await cli('runs', 'compare', ids[0]!.slice(0, 8), 'lr-1', '-w', ws);
+  assert.equal(r.code, 0, r.err);
+  const params = r.out.split('\n\n')[0]!.split('\n');
+  assert.match(params[3]!, /^\* lr\s+0\.01\s+1$/);
+  assert.match(params[4]!, /^ {2}epochs\s+10\s+10$/);
+  const j = JSON.parse((await cli('runs', 'compare', ids[0]!, ids[2]!, '-w', ws, '--json')).out) as {
+    params: { key: string; differs: boolean; values: string[] }[];
+  };
+  assert.deepEqual(j.params, [
+    { key: 'lr', values: ['0.01', '1'], differs: true },
+    { key: 'epochs', values: ['10', '10'], differs: false },
+  ]);
+});
+
+test('rename, note and tag change the tracker; show reports them', async () => {
+  const { ws, ids } = seeded();
+  assert.equal((await cli('runs', 'rename', ids[0]!, 'baseline', '-w', ws)).code, 0);
+  assert.equal((await cli('runs', 'note', 'baseline', 'the first try', '-w', ws)).code, 0);
+  assert.equal((await cli('runs', 'tag', 'baseline', 'team', 'ml', '-w', ws)).code, 0);
+  const t = Tracker.open(ws);
+  const run = t.getRun(ids[0]!);
+  t.close();
+  assert.equal(run.info.runName, 'baseline');
+  assert.deepEqual(
+    run.tags.filter((x) => !x.key.startsWith('mlflow.runName')),
+    [
+      { key: 'mlflow.note.content', value: 'the first try' },
+      { key: 'team', value: 'ml' },
+    ],
+  );
+  const show = await cli('runs', 'show', 'baseline', '-w', ws);
+  assert.match(show.out, /^Run baseline \(/);
+  assert.match(show.out, /note {8}the first try/);
+  assert.equal((await cli('runs', 'tag', '--delete', 'baseline', 'team', '-w', ws)).code, 0);
+  const missing = await cli('runs', 'tag', '--delete', 'baseline', 'team', '-w', ws);
+  assert.equal(missing.code, 1);
+});
+
+test('metrics history prints at most N buckets with min, max and last', async () => {
+  const { ws, ids } = seeded();
+  const j = JSON.parse((await cli('metrics', 'history', ids[0]!, 'acc', '--max-points', '10', '-w', ws, '--json')).out) as {
+    buckets: { step: number; count: number }[];
+  };
+  assert.ok(j.buckets.length <= 10);
+  assert.equal(j.buckets.reduce((s, b) => s + b.count, 0), 100);
+  assert.equal(j.buckets.at(-1)!.step, 99);
+  const missing = await cli('metrics', 'history', ids[0]!, 'loss', '-w', ws);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /has no metric 'loss' \(it has: acc\)/);
+});
+
+test('export writes CSV with MLflow column names, and JSON', async () => {
+  const { ws } = seeded();
+  const out = path.join(ws, 'runs.csv');
+  const r = await cli('export', '--format', 'csv', '--output', out, '-w', ws);
+  assert.equal(r.code, 0, r.err);
+  const lines = readFileSync(out, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'run_id,run_name,experiment_id,status,start_time,end_time,metrics.acc,params.epochs,params.lr,tags.mlflow.runName');
+  assert.equal(lines.length, 4);
+  const j = JSON.parse((await cli('export', '--format', 'json', '-w', ws)).out) as unknown[];
+  assert.equal(j.length, 3);
+});
+
+test('exit codes: 2 for bad usage, 1 for a user error, with one clear line', async () => {
+  const { ws } = seeded();
+  for (const argv of [['runs', 'frobnicate'], ['runs', 'list', '--bogus'], ['runs', 'show'], ['metrics', 'history', 'x', 'y', '--max-points', 'many'], ['export', '-w', ws]]) {
+    const r = await cli(...argv);
+    assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+    assert.match(r.err, /^runwise/);
+  }
+  const unknownRun = await cli('runs', 'show', 'nope', '-w', ws);
+  assert.equal(unknownRun.code, 1);
+  assert.equal(unknownRun.err.split('\n').length, 2, 'one line');
+  const empty = tempWorkspace('cli-empty');
+  const list = await cli('runs', 'list', '-w', empty);
+  assert.equal(list.code, 0);
+  assert.match(list.out, /^No runs yet/);
+  assert.equal((await cli('runs', 'show', 'x', '-w', empty)).code, 1);
+  assert.equal((await cli('runs', 'list', '-w', path.join(empty, 'missing'))).code, 1);
+  assert.equal((await cli('--help')).code, 0);
+});
