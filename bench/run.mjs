@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// `npm run bench [-- NAME...]`: runs the benchmarks one after another (never in parallel: they
+// measure speed on a 2-core machine). Names: tracker, rest.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const all = { tracker: 'tracker.bench.ts', rest: 'rest.bench.ts' };
+const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
+for (const name of names) {
+  if (!all[name]) {
+    console.error(`unknown benchmark '${name}'; known: ${Object.keys(all).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`\n### ${name}`);
+  const r = spawnSync(process.execPath, ['--no-warnings', '--import', 'tsx', path.join(here, all[name])], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
