@@ -17,11 +17,13 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** MLflow's limits for one runs/log-batch request. */
-const MAX_METRICS_PER_BATCH = 1000;
-const MAX_PARAMS_PER_BATCH = 100;
-const MAX_TAGS_PER_BATCH = 100;
-const MAX_ENTITIES_PER_BATCH = 1000;
+import {
+  MAX_ENTITIES_PER_BATCH,
+  MAX_METRICS_PER_BATCH,
+  MAX_PARAMS_TAGS_PER_BATCH as MAX_PARAMS_PER_BATCH,
+  MAX_PARAMS_TAGS_PER_BATCH as MAX_TAGS_PER_BATCH,
+} from '../tracker/limits';
+
 /** The server takes 1 MiB; stay below it with room for the envelope. */
 const MAX_BATCH_BYTES = 1_000_000;
 /** From the first buffered item to its batch being sent. */
