@@ -1,0 +1,110 @@
+/**
+ * The YAML syntax tree every language feature reads: plain data with source offsets, no editor
+ * types. Parsing never fails: a broken document is a tree (as much of it as could be recovered)
+ * plus errors. Offsets are UTF-16 code-unit offsets into the document text, `end` exclusive.
+ */
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+export type YamlNode = YamlMap | YamlSeq | YamlScalar | YamlAlias;
+
+export interface YamlMap extends Span {
+  kind: 'map';
+  items: YamlPair[];
+  /** `{ a: 1 }` rather than block style. */
+  flow: boolean;
+}
+
+export interface YamlPair extends Span {
+  key: YamlScalar;
+  /** null for `key:` with nothing after it. */
+  value: YamlNode | null;
+  /** Offset of the `:` after the key. */
+  colon: number;
+}
+
+export interface YamlSeq extends Span {
+  kind: 'seq';
+  items: (YamlNode | null)[];
+  flow: boolean;
+}
+
+export type ScalarStyle = 'plain' | 'single' | 'double' | 'literal' | 'folded';
+
+export interface YamlScalar extends Span {
+  kind: 'scalar';
+  /** The value as YAML 1.2's core schema resolves it (plain `true` → boolean, `3` → number, `~` → null). */
+  value: string | number | boolean | null;
+  /** The raw source text of the scalar, quotes and block indicators included. */
+  source: string;
+  style: ScalarStyle;
+}
+
+export interface YamlAlias extends Span {
+  kind: 'alias';
+  name: string;
+  /** The node the alias stands for, when its anchor was found earlier in the document. */
+  target: YamlNode | null;
+}
+
+export interface YamlSyntaxError extends Span {
+  message: string;
+  /** Stable code, e.g. 'yaml-syntax', 'duplicate-key', 'alias-limit'. */
+  code: string;
+}
+
+export interface YamlDocument {
+  text: string;
+  /** The root node; null for an empty document. */
+  root: YamlNode | null;
+  errors: YamlSyntaxError[];
+  /** Offsets where each line starts (lineStarts[0] === 0), for offset ↔ line/column. */
+  lineStarts: number[];
+}
+
+/** Zero-based line and UTF-16 column of an offset, as LSP positions are. */
+export function positionAt(doc: Pick<YamlDocument, 'lineStarts'>, offset: number): { line: number; character: number } {
+  const starts = doc.lineStarts;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo, character: offset - starts[lo]! };
+}
+
+export function offsetAt(doc: Pick<YamlDocument, 'lineStarts' | 'text'>, line: number, character: number): number {
+  if (line < 0) return 0;
+  if (line >= doc.lineStarts.length) return doc.text.length;
+  const lineEnd = line + 1 < doc.lineStarts.length ? doc.lineStarts[line + 1]! : doc.text.length;
+  return Math.min(doc.lineStarts[line]! + Math.max(0, character), lineEnd);
+}
+
+export function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) starts.push(i + 1);
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      starts.push(i + 1);
+    }
+  }
+  return starts;
+}
+
+/** The innermost node whose span contains `offset`, with the path of pairs/indices leading to it. */
+export interface NodeAtOffset {
+  node: YamlNode | null;
+  /** Keys and indices from the root, e.g. ['stages', 'train', 'deps', 0]. */
+  path: (string | number)[];
+  /** The pair whose key (not value) contains the offset, if any. */
+  inKeyOf: YamlPair | null;
+  /** The enclosing pairs, outermost first. */
+  pairs: YamlPair[];
+}
