@@ -34,6 +34,25 @@ const builds = nodeEntries
     external: ['vscode', 'better-sqlite3', 'onnxruntime-node'],
   }));
 
+/**
+ * Webview entries: [source, output]. Browser code, one IIFE each (no Node, no vscode); a CSS file the
+ * entry imports lands next to it (dist/webview/<name>.css).
+ */
+const webviewEntries = [['webview/runDetails/main.ts', 'dist/webview/runDetails.js']];
+
+builds.push(
+  ...webviewEntries
+    .filter(([src]) => existsSync(src))
+    .map(([src, out]) => ({
+      ...common,
+      entryPoints: [src],
+      outfile: out,
+      platform: 'browser',
+      target: 'es2022',
+      format: 'iife',
+    })),
+);
+
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();
 } else {

@@ -27,7 +27,10 @@ const layers = [
   { name: 'lint', check: ['npx', ['--no-install', 'eslint', '--max-warnings=0', '.']] },
   { name: 'unit', files: () => nodeTestFiles('test/unit') },
   { name: 'rest', files: () => nodeTestFiles('test/rest') },
+  { name: 'protocol', files: () => nodeTestFiles('test/protocol') },
   { name: 'system', files: () => nodeTestFiles('test/system') },
+  { name: 'webview', files: () => nodeTestFiles('test/webview') },
+  { name: 'e2e', files: () => nodeTestFiles('test/e2e') },
   {
     // The tracker's tests again through the node:sqlite fallback, under a Node that has it.
     name: 'sqlite-fallback',

@@ -11,6 +11,10 @@
  * - `metric_rollups` holds per-block min/max/last at block sizes of 32, 1024 and 32768 steps, kept up
  *   to date on write, so a million-step history downsamples by reading a thousand rows, not a million.
  * - A NaN metric value is stored as NULL (SQLite has no NaN) and read back as NaN.
+ * - Change tracking (migration 2): `change_counter` holds one sequence number that every write
+ *   transaction touching a run or an experiment advances; the row it touched takes the new number in
+ *   its `change_seq`. A viewer remembers the number it has seen and reads back only the rows above
+ *   it (`Tracker.changesSince`), instead of re-reading the whole table when the database file moves.
  */
 import type { SqlDatabase } from './sqlStore';
 
@@ -144,6 +148,19 @@ const migrations: string[] = [
     tags       TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (run_id, dataset_id)
   ) WITHOUT ROWID;
+  `,
+  // 2: change tracking for viewers (see the note above); existing rows count as changed once
+  `
+  CREATE TABLE change_counter (
+    id  INTEGER PRIMARY KEY CHECK (id = 0),
+    seq INTEGER NOT NULL
+  );
+  ALTER TABLE runs ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE experiments ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+  UPDATE runs SET change_seq = 1;
+  UPDATE experiments SET change_seq = 1;
+  INSERT INTO change_counter (id, seq) VALUES (0, 1);
+  CREATE INDEX runs_by_change ON runs(change_seq);
   `,
 ];
 

@@ -87,6 +87,16 @@ export interface UpdateRunOptions {
   runName?: string;
 }
 
+/** What `Tracker.changesSince` returns. */
+export interface TrackerChanges {
+  /** Pass this to the next `changesSince` call. */
+  marker: number;
+  /** True for a first load (no marker given): these are all the active runs and experiments. */
+  full: boolean;
+  experiments: Experiment[];
+  runs: Run[];
+}
+
 export interface OpenedArtifact {
   record: ArtifactRecord;
   stream(): Readable;
@@ -194,6 +204,7 @@ export class Tracker {
           const endTime = lastPoint?.t != null ? Number(lastPoint.t) : t;
           this.db.prepare("UPDATE runs SET status = 'FAILED', end_time = ?, session_id = NULL WHERE id = ?").run(endTime, r.id!);
           this.upsertTag(Number(r.id), FAILURE_REASON_TAG, reason);
+          this.touchRun(Number(r.id));
           ended.push(String(r.run_uuid));
         }
         this.db.prepare('DELETE FROM sessions WHERE session_id = ?').run(o.session_id!);
@@ -233,6 +244,7 @@ export class Tracker {
       const location = options.artifactLocation ?? `mlflow-artifacts:/${id}`;
       this.db.prepare('UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?').run(location, id);
       for (const tag of options.tags ?? []) this.setExperimentTagRow(id, tag);
+      this.touchExperiment(id);
       return this.getExperiment(String(id));
     });
   }
@@ -272,6 +284,7 @@ export class Tracker {
       .prepare('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value')
       .run(id, tag.key, tag.value);
     this.db.prepare('UPDATE experiments SET last_update_time = ? WHERE experiment_id = ?').run(this.now(), id);
+    this.touchExperiment(id);
   }
 
   private experimentFromRow(row: SqlRow): Experiment {
@@ -327,6 +340,7 @@ export class Tracker {
       if (!tags.some((t) => t.key === RUN_NAME_TAG)) tags.push({ key: RUN_NAME_TAG, value: name });
       if (options.userId && !tags.some((t) => t.key === USER_TAG)) tags.push({ key: USER_TAG, value: options.userId });
       this.writeTags(id, tags);
+      this.touchRun(id);
       return this.runById(id);
     });
   }
@@ -354,6 +368,7 @@ export class Tracker {
       } else if (update.endTime !== undefined) {
         this.db.prepare('UPDATE runs SET end_time = ? WHERE id = ?').run(update.endTime, row.id);
       }
+      this.touchRun(row.id);
       return infoFromRow(this.runRow(runId));
     });
   }
@@ -369,6 +384,7 @@ export class Tracker {
       const row = this.runRow(runId);
       if (text === '') this.db.prepare('DELETE FROM tags WHERE run_id = ? AND key = ?').run(row.id, NOTE_TAG);
       else this.writeTags(row.id, [{ key: NOTE_TAG, value: text }]);
+      this.touchRun(row.id);
     });
   }
 
@@ -377,6 +393,7 @@ export class Tracker {
     this.db.transaction(() => {
       const row = this.runRow(runId);
       this.db.prepare("UPDATE runs SET lifecycle_stage = 'deleted' WHERE id = ?").run(row.id);
+      this.touchRun(row.id);
     });
   }
 
@@ -384,6 +401,7 @@ export class Tracker {
     this.db.transaction(() => {
       const row = this.runRow(runId);
       this.db.prepare("UPDATE runs SET lifecycle_stage = 'active' WHERE id = ?").run(row.id);
+      this.touchRun(row.id);
     });
   }
 
@@ -392,6 +410,7 @@ export class Tracker {
       const row = this.activeRunRow(runId);
       const r = this.db.prepare('DELETE FROM tags WHERE run_id = ? AND key = ?').run(row.id, key);
       if (r.changes === 0) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+      this.touchRun(row.id);
     });
   }
 
@@ -457,6 +476,7 @@ export class Tracker {
       if (params.length > 0) this.writeParams(run, params);
       if (tags.length > 0) this.writeTags(run.id, tags);
       if (metrics.length > 0) this.writeMetrics(run.id, metrics, newKeys);
+      if (metrics.length > 0 || params.length > 0 || tags.length > 0) this.touchRun(run.id);
     });
     for (const [k, id] of newKeys) this.keyIds.set(k, id);
   }
@@ -481,6 +501,7 @@ export class Tracker {
           .prepare('INSERT INTO run_inputs (run_id, dataset_id, tags) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET tags = excluded.tags')
           .run(run.id, ds.dataset_id!, JSON.stringify(tagObject));
       }
+      if (inputs.length > 0) this.touchRun(run.id);
     });
   }
 
@@ -640,6 +661,7 @@ export class Tracker {
            ON CONFLICT (run_id, path) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, created = excluded.created`,
         )
         .run(run.id, rel, blob.size, blob.sha256, this.now());
+      this.touchRun(run.id);
       return { path: rel, size: blob.size, sha256: blob.sha256 };
     });
   }
@@ -678,6 +700,52 @@ export class Tracker {
       }
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Change tracking: a viewer (the Runs view) reads back only what was written since it last looked
+
+  /** The tracker's current change number; anything written later gets a higher one. */
+  changeMarker(): number {
+    return Number(this.db.prepare('SELECT seq FROM change_counter WHERE id = 0').get()?.seq ?? 0);
+  }
+
+  /**
+   * Runs and experiments written after `marker` (a `marker` from an earlier call, or
+   * `changeMarker()`), deleted ones included so a viewer can drop them, and the marker to pass next
+   * time. Without a marker: every active run and experiment, for a first load. A write that lands
+   * while this reads is returned now or next time, never lost (it may come twice).
+   */
+  changesSince(marker?: number): TrackerChanges {
+    // The counter is read first: rows changed after this point carry a higher number.
+    const next = this.changeMarker();
+    const runRows =
+      marker === undefined
+        ? this.db.prepare("SELECT id FROM runs WHERE lifecycle_stage = 'active' ORDER BY id").all()
+        : this.db.prepare('SELECT id FROM runs WHERE change_seq > ? ORDER BY id').all(marker);
+    const experimentRows =
+      marker === undefined
+        ? this.db.prepare("SELECT * FROM experiments WHERE lifecycle_stage = 'active' ORDER BY experiment_id").all()
+        : this.db.prepare('SELECT * FROM experiments WHERE change_seq > ? ORDER BY experiment_id').all(marker);
+    return {
+      marker: next,
+      full: marker === undefined,
+      experiments: experimentRows.map((r) => this.experimentFromRow(r)),
+      runs: this.runsByIds(runRows.map((r) => Number(r.id))),
+    };
+  }
+
+  /** Gives a run the next change number; called inside the write transaction that changed it. */
+  private touchRun(id: number): void {
+    this.db.prepare('UPDATE runs SET change_seq = ? WHERE id = ?').run(this.nextChange(), id);
+  }
+
+  private touchExperiment(id: number): void {
+    this.db.prepare('UPDATE experiments SET change_seq = ? WHERE experiment_id = ?').run(this.nextChange(), id);
+  }
+
+  private nextChange(): number {
+    return Number(this.db.prepare('UPDATE change_counter SET seq = seq + 1 WHERE id = 0 RETURNING seq').get()!.seq);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,172 @@
+/**
+ * The Runwise extension: activation, commands, views. Activation only wires things up (views,
+ * commands, a stat of `.runwise/tracker.db`) and logs how long that took; the tracker
+ * (better-sqlite3), the tracking endpoint and vscode-languageclient load right after activate
+ * returns, in that order, so the endpoint listens before the user opens a terminal.
+ *
+ * Workspace Trust: in an untrusted workspace the language server still analyses and the Runs view
+ * reads the tracker read-only; no endpoint starts and nothing writes the tracker.
+ */
+import * as vscode from 'vscode';
+import type { RunsTreeModel } from '../core/views/runsTreeModel';
+import { createPipeline } from './createPipeline';
+import type { RunwiseLanguageClient } from './languageClient';
+import { ModelsView } from './modelsView';
+import { RunCommands, type RunArgument } from './runCommands';
+import { RunsView } from './runsView';
+import { RunningRunsStatusBar } from './statusBar';
+import { TrackingService, UntrustedWorkspaceError, type Endpoint } from './trackingService';
+
+/** What `activate` returns: used by the desktop test suite through `extension.exports`. */
+export interface RunwiseApi {
+  /** Milliseconds activate() itself took. */
+  readonly activationMs: number;
+  /** Settles when the work started after activation (endpoint, first load, language client) is done. */
+  readonly ready: Promise<void>;
+  endpoint(): Endpoint | undefined;
+  readonly runs: RunsTreeModel;
+  refreshRuns(): Promise<void>;
+  isLanguageServerRunning(): boolean;
+}
+
+let tracking: TrackingService | undefined;
+let language: RunwiseLanguageClient | undefined;
+
+export function activate(context: vscode.ExtensionContext): RunwiseApi {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('Runwise', { log: true });
+  context.subscriptions.push(log);
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const folder = folders.find((f) => f.uri.scheme === 'file');
+  const service = new TrackingService(folder?.uri.fsPath, context.environmentVariableCollection, log);
+  tracking = service;
+  const runsView = new RunsView(service, log);
+  const runCommands = new RunCommands(service, runsView);
+  const setContext = (key: string, value: unknown) => void vscode.commands.executeCommand('setContext', key, value);
+  setContext('runwise.trackerExists', service.trackerExists());
+  setContext('runwise.trackingServerRunning', false);
+
+  /** Runs a command, turning errors into a message (and a log line) instead of a silent failure. */
+  const command = (id: string, run: (...args: never[]) => unknown) =>
+    vscode.commands.registerCommand(id, async (...args: never[]) => {
+      try {
+        return await run(...args);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        log.error(`${id}: ${message}`);
+        if (e instanceof UntrustedWorkspaceError) {
+          const choice = await vscode.window.showWarningMessage(message, 'Manage Workspace Trust');
+          if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
+        } else {
+          void vscode.window.showErrorMessage(`Runwise: ${message}`);
+        }
+        return undefined;
+      }
+    });
+
+  const startServer = async (announce: boolean) => {
+    const server = await service.startServer();
+    if (announce) {
+      const choice = await vscode.window.showInformationMessage(
+        `Runwise tracking server on ${server.uri}. New terminals get MLFLOW_TRACKING_URI and MLFLOW_TRACKING_TOKEN.`,
+        'Copy Tracking URI',
+      );
+      if (choice) await vscode.commands.executeCommand('runwise.copyTrackingUri');
+    }
+  };
+
+  context.subscriptions.push(
+    service,
+    runsView,
+    new RunningRunsStatusBar(runsView),
+    new ModelsView(),
+    service.onDidChangeState(() => setContext('runwise.trackingServerRunning', service.isServerRunning)),
+    command('runwise.startTrackingServer', () => startServer(true)),
+    command('runwise.stopTrackingServer', () => service.stopServer()),
+    command('runwise.copyTrackingUri', async () => {
+      if (!service.isServerRunning) await service.startServer();
+      const text = service.environmentText()!;
+      await vscode.env.clipboard.writeText(text);
+      void vscode.window.showInformationMessage(`Copied: export MLFLOW_TRACKING_URI=${service.endpoint!.uri} MLFLOW_TRACKING_TOKEN=… (paste it into a terminal that was open before the server started).`);
+    }),
+    command('runwise.showRunDetails', async (arg: RunArgument) => {
+      const runId = await runCommands.resolveRun(arg, 'Show Run Details');
+      if (!runId) return;
+      const { RunDetailsPanel } = await import('./runDetailsPanel');
+      RunDetailsPanel.show(runId, { extensionUri: context.extensionUri, tracker: () => service.tracker(), onDidChangeRuns: runsView.onDidChangeRuns, log });
+    }),
+    command('runwise.renameRun', (arg: RunArgument) => runCommands.rename(arg)),
+    command('runwise.addRunNote', (arg: RunArgument) => runCommands.addNote(arg)),
+    command('runwise.deleteRun', (arg: RunArgument) => runCommands.delete(arg)),
+    command('runwise.refreshRuns', () => runsView.refresh(true)),
+    command('runwise.createPipeline', () => createPipeline(folder?.uri)),
+    command('runwise.restartLanguageServer', async () => {
+      if (!language) language = await startLanguageClient(context, log);
+      else await language.restart();
+    }),
+    command('runwise.showOutput', () => log.show()),
+    vscode.workspace.onDidGrantWorkspaceTrust(async () => {
+      log.info('workspace trusted: the tracker opens for writing and the tracking server may start');
+      await service.onTrusted();
+      await autoStart();
+      await runsView.refresh(true);
+    }),
+  );
+
+  const autoStart = async () => {
+    if (!folder || !vscode.workspace.isTrusted) return;
+    if (!vscode.workspace.getConfiguration('runwise', folder.uri).get<boolean>('trackingServer.autoStart', true)) return;
+    try {
+      await startServer(false);
+    } catch (e) {
+      log.error(`could not start the tracking server: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  // Everything that loads modules, opens files or spawns processes runs after activate returns.
+  const ready = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+    const t1 = performance.now();
+    await autoStart();
+    runsView.start();
+    await runsView.refresh();
+    if (vscode.workspace.getConfiguration('runwise').get<boolean>('languageServer.enabled', true)) {
+      language = await startLanguageClient(context, log).catch((e: unknown) => {
+        log.error(`could not start the language server: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      });
+    }
+    log.info(`startup work after activation done in ${(performance.now() - t1).toFixed(0)} ms`);
+  });
+
+  const activationMs = performance.now() - t0;
+  log.info(
+    `Runwise activated in ${activationMs.toFixed(1)} ms (own work in activate()); workspace ${folder?.uri.fsPath ?? '(no local folder)'}` +
+      `${folders.length > 1 ? ` (the first of ${folders.length} folders)` : ''}, ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted: analysis and viewing only'}`,
+  );
+
+  return {
+    activationMs,
+    ready,
+    endpoint: () => service.endpoint,
+    runs: runsView.model,
+    refreshRuns: () => runsView.refresh(),
+    isLanguageServerRunning: () => language?.isRunning ?? false,
+  };
+}
+
+async function startLanguageClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<RunwiseLanguageClient> {
+  const { RunwiseLanguageClient } = await import('./languageClient');
+  const client = new RunwiseLanguageClient(context.extensionUri, log);
+  context.subscriptions.push(client);
+  await client.start();
+  return client;
+}
+
+export async function deactivate(): Promise<void> {
+  const stops: Promise<void>[] = [];
+  if (language) stops.push(language.stop());
+  if (tracking) stops.push(tracking.close());
+  language = undefined;
+  tracking = undefined;
+  await Promise.allSettled(stops);
+}

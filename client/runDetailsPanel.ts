@@ -1,0 +1,146 @@
+/**
+ * The run details webview: one panel, reused, showing the run last opened from the Runs view. It
+ * is served in the shared HTML shell with the nonce-based Content-Security-Policy
+ * (webview/shared/webviewHtml.ts), loads only dist/webview/runDetails.{js,css}, and speaks the
+ * typed messages of webview/shared/messages.ts. It follows the run: when the tracker changes it, the
+ * page gets the new data.
+ */
+import * as vscode from 'vscode';
+import type { Run } from '../core/tracker/model';
+import type { Tracker } from '../core/tracker/tracker';
+import { RUN_NOTE_TAG } from '../core/views/runsTreeModel';
+import { isRunDetailsWebviewMessage, toWireNumber, type RunDetails, type RunDetailsHostMessage } from '../webview/shared/messages';
+import { createNonce, webviewHtml } from '../webview/shared/webviewHtml';
+import type { RunsChange } from './runsView';
+
+export const RUN_DETAILS_VIEW_TYPE = 'runwise.runDetails';
+
+/** The tracker's run as the page shows it (system tags folded into their fields). */
+export function runDetailsOf(run: Run, experimentName: string): RunDetails {
+  const note = run.tags.find((t) => t.key === RUN_NOTE_TAG)?.value;
+  return {
+    runId: run.info.runId,
+    runName: run.info.runName,
+    experimentId: run.info.experimentId,
+    experimentName,
+    status: run.info.status,
+    lifecycleStage: run.info.lifecycleStage,
+    startTime: run.info.startTime,
+    endTime: run.info.endTime,
+    userId: run.info.userId,
+    parentRunId: run.info.parentRunId,
+    note: note ? note : null,
+    params: run.params.map((p) => ({ key: p.key, value: p.value })),
+    metrics: run.metrics.map((m) => ({ key: m.key, value: toWireNumber(m.value), step: m.step, timestamp: m.timestamp })),
+    tags: run.tags.filter((t) => !t.key.startsWith('mlflow.')).map((t) => ({ key: t.key, value: t.value })),
+    datasets: run.inputs.map((i) => ({ name: i.dataset.name, digest: i.dataset.digest, source: i.dataset.source })),
+  };
+}
+
+export interface RunDetailsDependencies {
+  extensionUri: vscode.Uri;
+  tracker(): Promise<Tracker | undefined>;
+  onDidChangeRuns: vscode.Event<RunsChange>;
+  log: vscode.LogOutputChannel;
+}
+
+export class RunDetailsPanel implements vscode.Disposable {
+  private static current: RunDetailsPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  /** Shows `runId` in the details panel, creating the panel or reusing the open one. */
+  static show(runId: string, deps: RunDetailsDependencies): RunDetailsPanel {
+    const current = RunDetailsPanel.current;
+    if (current) {
+      current.runId = runId;
+      current.panel.reveal(undefined, true);
+      void current.update();
+      return current;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      RUN_DETAILS_VIEW_TYPE,
+      'Run',
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: true },
+      {
+        enableScripts: true,
+        enableCommandUris: false,
+        localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview')],
+      },
+    );
+    RunDetailsPanel.current = new RunDetailsPanel(panel, runId, deps);
+    return RunDetailsPanel.current;
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private runId: string,
+    private readonly deps: RunDetailsDependencies,
+  ) {
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'runwise.svg');
+    const webview = panel.webview;
+    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', name)).toString();
+    webview.html = webviewHtml({
+      nonce: createNonce(),
+      cspSource: webview.cspSource,
+      scriptUri: asset('runDetails.js'),
+      styleUris: [asset('runDetails.css')],
+      title: 'Run details',
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
+      deps.onDidChangeRuns((change) => {
+        if (change.all || change.runIds.includes(this.runId)) void this.update();
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private async onMessage(m: unknown): Promise<void> {
+    if (!isRunDetailsWebviewMessage(m)) {
+      this.deps.log.warn(`run details: ignored an unexpected message from the page: ${JSON.stringify(m)?.slice(0, 200)}`);
+      return;
+    }
+    switch (m.type) {
+      case 'ready':
+        return this.update();
+      case 'renameRun':
+        return void vscode.commands.executeCommand('runwise.renameRun', { runId: m.runId });
+      case 'editNote':
+        return void vscode.commands.executeCommand('runwise.addRunNote', { runId: m.runId });
+      case 'deleteRun':
+        return void vscode.commands.executeCommand('runwise.deleteRun', { runId: m.runId });
+      case 'copyRunId':
+        await vscode.env.clipboard.writeText(m.runId);
+        vscode.window.setStatusBarMessage(`Copied run ID ${m.runId}`, 3000);
+        return;
+    }
+  }
+
+  private post(message: RunDetailsHostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  /** Reads the run from the tracker and sends it to the page. */
+  async update(): Promise<void> {
+    const runId = this.runId;
+    try {
+      const tracker = await this.deps.tracker();
+      if (!tracker) return this.post({ type: 'runMissing', runId, reason: 'This workspace has no tracker.' });
+      const run = tracker.getRun(runId);
+      const experimentName = tracker.getExperiment(run.info.experimentId).name;
+      this.panel.title = `Run: ${run.info.runName}`;
+      if (run.info.lifecycleStage === 'deleted') {
+        return this.post({ type: 'runMissing', runId, reason: `The run “${run.info.runName}” was deleted.` });
+      }
+      this.post({ type: 'run', run: runDetailsOf(run, experimentName) });
+    } catch (e) {
+      this.post({ type: 'runMissing', runId, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  dispose(): void {
+    if (RunDetailsPanel.current === this) RunDetailsPanel.current = undefined;
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The run details webview bundle (webview/runDetails/main.ts) in real Chromium, in the extension's
+ * HTML shell and Content-Security-Policy, with a scripted host: it renders a run the host sends,
+ * shows hostile run names, params, tags and notes as text (nothing executes), and its buttons (by
+ * mouse and by keyboard) post the typed messages of webview/shared/messages.ts.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { build } from 'esbuild';
+import type { Browser } from 'playwright-core';
+import { isRunDetailsWebviewMessage, type RunDetails, type RunDetailsHostMessage } from '../../webview/shared/messages';
+import { launchChromium, screenshotOnFailure } from '../support/browser';
+import { openWebview, type WebviewPage } from './harness';
+
+const entry = path.join(__dirname, '..', '..', 'webview', 'runDetails', 'main.ts');
+const XSS_NAME = '<img src=x onerror=alert(1)>';
+
+function sampleRun(overrides: Partial<RunDetails> = {}): RunDetails {
+  return {
+    runId: '0123456789abcdef0123456789abcdef',
+    runName: 'lr=0.01 baseline',
+    experimentId: '1',
+    experimentName: 'churn',
+    status: 'FINISHED',
+    lifecycleStage: 'active',
+    startTime: Date.UTC(2025, 0, 2, 3, 4, 5),
+    endTime: Date.UTC(2025, 0, 2, 3, 4, 17),
+    userId: 'ada',
+    parentRunId: null,
+    note: 'first try',
+    params: [
+      { key: 'lr', value: '0.01' },
+      { key: 'optimizer', value: 'adam' },
+    ],
+    metrics: [
+      { key: 'accuracy', value: 0.9123, step: 9, timestamp: 1 },
+      { key: 'loss', value: 'NaN', step: 9, timestamp: 1 },
+    ],
+    tags: [{ key: 'team', value: 'ml' }],
+    datasets: [{ name: 'train.csv', digest: 'a1b2c3', source: 'data/train.csv' }],
+    ...overrides,
+  };
+}
+
+describe('run details webview', { timeout: 180_000 }, () => {
+  let outDir = '';
+  let bundle = '';
+  let styles = '';
+  let browser: Browser | undefined;
+  let view: WebviewPage | undefined;
+
+  before(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), 'runwise-run-details-'));
+    bundle = path.join(outDir, 'runDetails.js');
+    styles = path.join(outDir, 'runDetails.css');
+    // The same options as esbuild.mjs uses for webview entries.
+    await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', outfile: bundle, logLevel: 'silent' });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await view?.close();
+    await browser?.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  const open = async (state?: unknown): Promise<WebviewPage> => {
+    await view?.close();
+    view = await openWebview({ bundle, styles: [styles], browser, state, title: 'Run details' });
+    await view.waitForMessage((m) => m.type === 'ready');
+    return view;
+  };
+  const send = (v: WebviewPage, m: RunDetailsHostMessage) => v.deliver(m);
+
+  it('says it is ready, then renders the run the host sends', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await send(v, { type: 'run', run: sampleRun() });
+    const p = v.page;
+    assert.equal(await p.locator('#run-name').innerText(), 'lr=0.01 baseline');
+    assert.equal(await p.locator('#run-status').innerText(), 'finished');
+    assert.equal(await p.locator('#run-note').innerText(), 'first try');
+    const facts = await p.locator('dl.facts').innerText();
+    assert.match(facts, /Run ID\s+0123456789abcdef0123456789abcdef/);
+    assert.match(facts, /Experiment\s+churn \(1\)/);
+    assert.match(facts, /Duration\s+12\.0 s/);
+    const tables = await p.locator('table').allInnerTexts();
+    assert.match(tables[0]!, /lr\s+0\.01\s+optimizer\s+adam/);
+    assert.match(tables[1]!, /accuracy\s+0\.9123\s+9\s+loss\s+NaN\s+9/);
+    assert.match(tables[2]!, /team\s+ml/);
+    assert.match(tables[3]!, /train\.csv\s+a1b2c3\s+data\/train\.csv/);
+    assert.equal(await p.title(), 'Run lr=0.01 baseline');
+    // What it keeps for a restore after the panel was hidden is the run itself.
+    assert.deepEqual(((await v.state()) as { run: RunDetails }).run.runId, sampleRun().runId);
+    assert.deepEqual(v.pageErrors, []);
+    assert.deepEqual(await v.violations(), []);
+  });
+
+  it(`shows a run named ${XSS_NAME} as literal text, and nothing runs`, async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    const dialogs: string[] = [];
+    v.page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await send(v, {
+      type: 'run',
+      run: sampleRun({
+        runName: XSS_NAME,
+        note: '<script>window.__pwned = "note"</script>',
+        params: [{ key: '<b>lr</b>', value: '<img src=y onerror="window.__pwned = \'param\'">' }],
+        tags: [{ key: 'x', value: '<svg onload="window.__pwned = \'tag\'">' }],
+        experimentName: '<i>exp</i>',
+      }),
+    });
+    const p = v.page;
+    assert.equal(await p.locator('#run-name').innerText(), XSS_NAME);
+    assert.equal(await p.locator('#run-name').textContent(), XSS_NAME);
+    assert.equal(await p.locator('#run-note').innerText(), '<script>window.__pwned = "note"</script>');
+    assert.match(await p.locator('table').first().innerText(), /<b>lr<\/b>\s+<img src=y onerror="window.__pwned = 'param'">/);
+    // No element was made from the data: no img, script (other than the page's own), svg, b or i.
+    assert.equal(await p.locator('#root img, #root script, #root svg, #root b, #root i').count(), 0);
+    await p.waitForTimeout(300); // time for an injected image to fail and fire onerror
+    assert.deepEqual(dialogs, []);
+    assert.equal(await p.evaluate(() => (globalThis as { __pwned?: string }).__pwned), undefined);
+    assert.deepEqual(v.pageErrors, []);
+    assert.deepEqual(await v.violations(), [], 'nothing was even attempted against the CSP');
+    assert.equal(await p.title(), `Run ${XSS_NAME}`);
+  });
+
+  it('is served with the nonce-based Content-Security-Policy', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    const csp = await v.page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    assert.ok(csp, 'a CSP meta tag');
+    assert.match(csp, new RegExp(`script-src 'nonce-${v.server.nonce}'`));
+    assert.match(csp, /default-src 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    // The bundle is the page's only script with the nonce (the harness's host script aside), and it ran.
+    const scripts = await v.page.locator('script').evaluateAll((els) => els.map((e) => [e.getAttribute('src') ?? '', e.getAttribute('nonce') ?? (e as unknown as { nonce: string }).nonce]));
+    const own = scripts.filter(([src]) => src?.includes('/bundle/'));
+    assert.equal(own.length, 1);
+    assert.equal(own[0]![1], v.server.nonce);
+  });
+
+  it('posts the typed run messages from its buttons, by mouse and by keyboard', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    const run = sampleRun();
+    await send(v, { type: 'run', run });
+    const p = v.page;
+    const expect = [
+      ['Rename…', 'renameRun'],
+      ['Edit note…', 'editNote'],
+      ['Copy run ID', 'copyRunId'],
+      ['Delete…', 'deleteRun'],
+    ] as const;
+    for (const [label, type] of expect) {
+      await p.getByRole('button', { name: label }).click();
+      const m = await v.waitForMessage((x) => x.type === type);
+      assert.deepEqual(m, { type, runId: run.runId });
+    }
+    // Keyboard: Tab reaches the first button; Enter and Space press buttons.
+    const before = (await v.sent()).length;
+    await p.locator('body').click({ position: { x: 5, y: 5 } });
+    await p.keyboard.press('Tab');
+    assert.equal(await p.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent), 'Rename…');
+    await p.keyboard.press('Enter');
+    await p.keyboard.press('Tab');
+    await p.keyboard.press('Space');
+    const sent = await v.sent();
+    assert.deepEqual(sent.slice(before), [
+      { type: 'renameRun', runId: run.runId },
+      { type: 'editNote', runId: run.runId },
+    ]);
+    for (const m of sent) assert.ok(isRunDetailsWebviewMessage(m), `a message the host accepts: ${JSON.stringify(m)}`);
+    assert.equal(isRunDetailsWebviewMessage({ type: 'deleteRun', runId: '../../etc' }), false, 'the host rejects a malformed run id');
+    assert.equal(isRunDetailsWebviewMessage({ type: 'runCommand', command: 'x' }), false, 'and unknown message types');
+  });
+
+  it('shows why a run is missing, and restores the last run from its saved state', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await send(v, { type: 'runMissing', runId: sampleRun().runId, reason: 'The run “<x>” was deleted.' });
+    assert.equal(await v.page.locator('#run-missing').innerText(), 'The run “<x>” was deleted.');
+
+    const restored = await open({ run: sampleRun({ runName: 'from saved state' }) });
+    assert.equal(await restored.page.locator('#run-name').innerText(), 'from saved state');
+  });
+});

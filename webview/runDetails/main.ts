@@ -1,0 +1,152 @@
+/// <reference lib="dom" />
+/**
+ * The run details page: one run's status, timing, note, params, latest metrics, tags and datasets,
+ * with buttons for the run actions. Browser code only (no Node, no vscode); it talks to the host
+ * through the typed messages of webview/shared/messages.ts.
+ *
+ * Every value that comes from the tracker (run name, params, tags, note, dataset names) is set with
+ * textContent: data is never parsed as HTML. Buttons are real <button>s, so Tab and Enter/Space
+ * reach them; the tables have captions and header cells for screen readers.
+ */
+import { fromWireNumber, type RunDetails, type RunDetailsHostMessage, type RunDetailsWebviewMessage } from '../shared/messages';
+import './runDetails.css';
+
+interface VsCodeApi {
+  postMessage(message: RunDetailsWebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('main'));
+
+/** An element with text content and optional attributes; never innerHTML. */
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+function formatTime(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(Math.floor(s % 60)).padStart(2, '0')} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1e6 || a < 1e-4) return v.toExponential(4);
+  return String(Number(v.toPrecision(6)));
+}
+
+function actionButton(label: string, title: string, message: RunDetailsWebviewMessage, danger = false): HTMLButtonElement {
+  const b = el('button', label, { type: 'button', title });
+  b.dataset.action = message.type;
+  if (danger) b.classList.add('danger');
+  b.addEventListener('click', () => vscode.postMessage(message));
+  return b;
+}
+
+/** A two-or-more-column table with a caption; `empty` when there are no rows. */
+function table(caption: string, headers: string[], rows: string[][], empty: string): HTMLElement {
+  const section = el('section', undefined, { 'aria-label': caption });
+  section.appendChild(el('h2', caption));
+  if (rows.length === 0) {
+    section.appendChild(el('p', empty, { class: 'empty' }));
+    return section;
+  }
+  const t = el('table');
+  t.appendChild(el('caption', caption, { class: 'visually-hidden' }));
+  const head = t.createTHead().insertRow();
+  for (const h of headers) head.appendChild(el('th', h, { scope: 'col' }));
+  const body = t.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    row.forEach((cell, i) => tr.appendChild(i === 0 ? el('th', cell, { scope: 'row' }) : el('td', cell)));
+  }
+  section.appendChild(t);
+  return section;
+}
+
+function render(run: RunDetails): void {
+  const end = run.endTime ?? (run.status === 'RUNNING' ? Date.now() : null);
+  const header = el('header');
+  const title = el('h1', run.runName, { id: 'run-name' });
+  const status = el('span', run.status.toLowerCase(), { class: `status status-${run.status.toLowerCase()}`, id: 'run-status' });
+  header.append(title, status);
+  if (run.lifecycleStage === 'deleted') header.appendChild(el('span', 'deleted', { class: 'status status-deleted' }));
+
+  const actions = el('div', undefined, { class: 'actions', role: 'toolbar', 'aria-label': 'Run actions' });
+  actions.append(
+    actionButton('Rename…', 'Rename this run', { type: 'renameRun', runId: run.runId }),
+    actionButton(run.note ? 'Edit note…' : 'Add note…', 'Add or edit the run note', { type: 'editNote', runId: run.runId }),
+    actionButton('Copy run ID', 'Copy the run id to the clipboard', { type: 'copyRunId', runId: run.runId }),
+    actionButton('Delete…', 'Delete this run (it can be restored with the CLI)', { type: 'deleteRun', runId: run.runId }, true),
+  );
+
+  const facts = el('dl', undefined, { class: 'facts' });
+  const fact = (k: string, v: string) => facts.append(el('dt', k), el('dd', v));
+  fact('Run ID', run.runId);
+  fact('Experiment', `${run.experimentName} (${run.experimentId})`);
+  fact('Started', formatTime(run.startTime));
+  if (end !== null) fact(run.endTime === null ? 'Running for' : 'Duration', formatDuration(end - run.startTime));
+  if (run.userId) fact('User', run.userId);
+  if (run.parentRunId) fact('Parent run', run.parentRunId);
+
+  const note = el('section', undefined, { 'aria-label': 'Note' });
+  note.appendChild(el('h2', 'Note'));
+  note.appendChild(run.note ? el('p', run.note, { class: 'note', id: 'run-note' }) : el('p', 'No note.', { class: 'empty' }));
+
+  root.replaceChildren(
+    header,
+    actions,
+    facts,
+    note,
+    table('Parameters', ['Name', 'Value'], run.params.map((p) => [p.key, p.value]), 'No parameters logged.'),
+    table(
+      'Metrics',
+      ['Name', 'Latest value', 'Step'],
+      run.metrics.map((m) => [m.key, formatValue(fromWireNumber(m.value)), String(m.step)]),
+      'No metrics logged.',
+    ),
+    table('Tags', ['Name', 'Value'], run.tags.map((t) => [t.key, t.value]), 'No tags.'),
+    table('Datasets', ['Name', 'Digest', 'Source'], run.datasets.map((d) => [d.name, d.digest, d.source]), 'No dataset inputs.'),
+  );
+  document.title = `Run ${run.runName}`;
+}
+
+function renderMissing(runId: string, reason: string): void {
+  root.replaceChildren(el('h1', 'Run not available'), el('p', reason, { class: 'empty', id: 'run-missing' }), el('p', `Run ID: ${runId}`));
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const msg = event.data as RunDetailsHostMessage;
+  if (typeof msg !== 'object' || msg === null) return;
+  if (msg.type === 'run') {
+    vscode.setState({ run: msg.run });
+    render(msg.run);
+  } else if (msg.type === 'runMissing') {
+    renderMissing(msg.runId, msg.reason);
+  }
+});
+
+// Restored after the panel was hidden: show what was last known until the host sends fresh data.
+const saved = vscode.getState() as { run?: RunDetails } | undefined;
+if (saved?.run) render(saved.run);
+else root.replaceChildren(el('p', 'Loading run…', { class: 'empty' }));
+vscode.postMessage({ type: 'ready' });
