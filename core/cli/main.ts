@@ -59,6 +59,12 @@ const COMMANDS: Record<string, Command> = {
     options: exportOptions,
     run: exportRuns,
   },
+  check: {
+    usage: 'check [FILE|DIR]... [--json]',
+    summary: 'validate pipelines, params files and model cards as the editor does; exit 1 on any error',
+    // Loaded on use: the language analysis stays out of the other commands' start-up.
+    run: (ctx, args) => (require('./commands/check') as typeof import('./commands/check')).check(ctx, args),
+  },
 };
 
 const GLOBAL_OPTIONS: OptionSpecs = {

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The run details page: one run's status, timing, note, params, latest metrics, tags and datasets,
  * with buttons for the run actions. Browser code only (no Node, no vscode); it talks to the host

@@ -16,6 +16,8 @@ export interface YamlMap extends Span {
   items: YamlPair[];
   /** `{ a: 1 }` rather than block style. */
   flow: boolean;
+  /** Name of the anchor (`&name`) on this node; absent when there is none. */
+  anchor?: string;
 }
 
 export interface YamlPair extends Span {
@@ -30,6 +32,8 @@ export interface YamlSeq extends Span {
   kind: 'seq';
   items: (YamlNode | null)[];
   flow: boolean;
+  /** Name of the anchor (`&name`) on this node; absent when there is none. */
+  anchor?: string;
 }
 
 export type ScalarStyle = 'plain' | 'single' | 'double' | 'literal' | 'folded';
@@ -41,6 +45,8 @@ export interface YamlScalar extends Span {
   /** The raw source text of the scalar, quotes and block indicators included. */
   source: string;
   style: ScalarStyle;
+  /** Name of the anchor (`&name`) on this node; absent when there is none. */
+  anchor?: string;
 }
 
 export interface YamlAlias extends Span {

@@ -1,0 +1,345 @@
+/**
+ * The language server over the protocol, side by side with its anchor in one run: Runwise's server
+ * (`node dist/server.js --stdio`) and the Red Hat `yaml-language-server --stdio` (on Node 22, with
+ * DVC's JSON schema for dvc.yaml, validation, completion and hover on), both on generated dvc.yaml
+ * files of 10,000 and 50,000 lines. Medians of:
+ * - diagnostics after an edit: didChange → the publishDiagnostics for that version (Runwise) or
+ *   the first publish after the change (yaml-language-server, which sends no version). Both
+ *   servers debounce (Runwise 15 ms, yaml-language-server 200 ms), included in the figure;
+ * - completion at a key position inside a stage (end of a `deps` key), document unchanged;
+ * - completion right after an edit (didChange, then completion at once), the typing case;
+ * - hover on a stage's `cmd` key.
+ *
+ * Open → first diagnostics is shown too. The workspace has the params and source files the
+ * generated stages name, so what is reported is what the generated file really gets wrong.
+ *
+ *   node --import tsx bench/lsp/lsp.bench.ts [LINES...]     (default 10000 50000)
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LspClient } from '../../test/support/lspClient';
+import { fmt, median } from '../stats';
+import { generateDvcYaml } from './generateDvcYaml';
+
+const root = path.resolve(__dirname, '..', '..');
+
+const SOURCES = ['src/prepare.py', 'src/featurization.py', 'src/train.py', 'src/evaluate.py', 'src/export.py', 'data/data.xml', 'data/us.csv', 'data/eu.csv', 'models/model.pkl'];
+
+/** The params the generated stages name (`prepare.seed`, `${datasets}`...). */
+const PARAMS = [
+  'prepare:',
+  '  seed: 20170428',
+  '  split: 0.2',
+  'featurize:',
+  '  max_features: 100',
+  '  ngrams: 1',
+  'train:',
+  '  seed: 20170428',
+  '  n_est: 50',
+  '  min_split: 0.01',
+  'datasets:',
+  '  - name: us',
+  '    path: data/us.csv',
+  '  - name: eu',
+  '    path: data/eu.csv',
+  '',
+].join('\n');
+
+interface Position {
+  line: number;
+  character: number;
+}
+
+interface Figures {
+  open: number;
+  diagnostics: number[];
+  completion: number[];
+  completionAfterEdit: number[];
+  hover: number[];
+  diagnosticsCount: number;
+  completionItems: number;
+  hoverFound: boolean;
+}
+
+interface ServerSpec {
+  name: string;
+  command: string;
+  args: string[];
+  /** Sent after `initialized`. */
+  configure?(client: LspClient): void;
+  /** Answers `workspace/configuration` requests, by section. */
+  settings?: Record<string, unknown>;
+  initializationOptions?: unknown;
+  /** Whether publishDiagnostics carries the document version. */
+  versioned: boolean;
+}
+
+function node22(): string {
+  const out = execFileSync(
+    process.execPath,
+    ['--input-type=module', '-e', `import { ensureNode22 } from ${JSON.stringify(pathToFileURL(path.join(root, 'scripts', 'testTools.mjs')).href)}; console.log(ensureNode22());`],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return out.trim().split('\n').at(-1)!;
+}
+
+/** Finds the position of `needle` at or after the middle of the text (line/character, UTF-16). */
+function positionOf(text: string, needle: string, from = Math.floor(text.length / 2)): { offset: number; pos: Position } {
+  const offset = text.indexOf(needle, from);
+  if (offset < 0) throw new Error(`'${needle.trim()}' not found in the generated file`);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length - 1;
+  return { offset, pos: { line, character: offset - (before.lastIndexOf('\n') + 1) } };
+}
+
+const verbose = process.env.RUNWISE_BENCH_VERBOSE === '1';
+function progress(name: string, phase: string): void {
+  if (verbose) console.error(`  [${name}] ${phase}`);
+}
+
+async function measure(spec: ServerSpec, ws: string, text: string, rounds: { diag: number; req: number }): Promise<Figures> {
+  const uri = pathToFileURL(path.join(ws, 'dvc.yaml')).href;
+  const client = new LspClient(spec.command, spec.args, {
+    cwd: ws,
+    onServerRequest: (method, params) =>
+      method === 'workspace/configuration' ? (params as { items: { section?: string }[] }).items.map((i) => spec.settings?.[i.section ?? ''] ?? null) : null,
+  });
+  const stop = () => client.kill();
+  process.once('exit', stop);
+  try {
+    await client.request('initialize', {
+      processId: process.pid,
+      rootUri: pathToFileURL(ws).href,
+      workspaceFolders: [{ uri: pathToFileURL(ws).href, name: 'bench' }],
+      capabilities: {
+        textDocument: {
+          synchronization: { dynamicRegistration: false },
+          completion: { completionItem: { snippetSupport: true, documentationFormat: ['markdown', 'plaintext'] } },
+          hover: { contentFormat: ['markdown', 'plaintext'] },
+          publishDiagnostics: { versionSupport: true },
+        },
+        workspace: { workspaceFolders: true },
+      },
+      initializationOptions: spec.initializationOptions,
+    });
+    client.notify('initialized', {});
+    spec.configure?.(client);
+
+    progress(spec.name, 'open');
+    // Open, and wait for the first diagnostics.
+    let version = 1;
+    const t0 = performance.now();
+    const firstPublish = client.waitFor<{ uri: string }>('textDocument/publishDiagnostics', (p) => p.uri === uri, 120_000);
+    client.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version, text } });
+    const first = await firstPublish;
+    const open = first.at - t0;
+
+    // The edit: a digit inside a command near the middle, toggled so the file stays the same size.
+    const edit = positionOf(text, 'python ');
+    const editPos = { line: edit.pos.line, character: edit.pos.character };
+    const editRange = { start: editPos, end: { line: editPos.line, character: editPos.character + 1 } };
+    let flip = false;
+    const change = () => {
+      flip = !flip;
+      version++;
+      client.notify('textDocument/didChange', {
+        textDocument: { uri, version },
+        contentChanges: [{ range: editRange, text: flip ? 'P' : 'p' }],
+      });
+    };
+
+    progress(spec.name, 'diagnostics');
+    /** Back to the original text, with the server idle (its diagnostics for the last edit sent). */
+    const settle = async () => {
+      do {
+        const v = version + 1;
+        const published = client.waitFor<{ uri: string; version?: number }>(
+          'textDocument/publishDiagnostics',
+          (p) => p.uri === uri && (!spec.versioned || p.version === v),
+          120_000,
+        );
+        change();
+        await published;
+      } while (flip);
+      // yaml-language-server sends no versions: wait until no publish has come for 400 ms.
+      if (!spec.versioned) {
+        for (;;) {
+          try {
+            await client.waitFor('textDocument/publishDiagnostics', (p: { uri: string }) => p.uri === uri, 400);
+          } catch {
+            break;
+          }
+        }
+      }
+    };
+
+    // Diagnostics after an edit.
+    const diagnostics: number[] = [];
+    let diagnosticsCount = 0;
+    for (let i = 0; i < rounds.diag + 1; i++) {
+      const v = version + 1;
+      const published = client.waitFor<{ uri: string; version?: number; diagnostics: unknown[] }>(
+        'textDocument/publishDiagnostics',
+        (p) => p.uri === uri && (!spec.versioned || p.version === v),
+        120_000,
+      );
+      const start = performance.now();
+      change();
+      const n = await published;
+      diagnosticsCount = n.params.diagnostics.length;
+      if (i > 0) diagnostics.push(n.at - start); // the first is a warm-up
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await settle();
+
+    progress(spec.name, 'completion');
+    // Completion at a key position inside a stage: the end of a `deps` key near the middle.
+    const deps = positionOf(text, '    deps:');
+    const completionPos = { line: deps.pos.line, character: deps.pos.character + '    deps'.length };
+    const completion: number[] = [];
+    let completionItems = 0;
+    const complete = async () => {
+      const start = performance.now();
+      const r = await client.request<{ items: unknown[] } | unknown[] | null>('textDocument/completion', {
+        textDocument: { uri },
+        position: completionPos,
+        context: { triggerKind: 1 },
+      });
+      const ms = performance.now() - start;
+      completionItems = Array.isArray(r) ? r.length : (r?.items.length ?? 0);
+      return ms;
+    };
+    for (let i = 0; i < rounds.req + 2; i++) {
+      const ms = await complete();
+      if (i >= 2) completion.push(ms);
+    }
+
+    // Completion right after an edit (the document changed; the server sees the edit first).
+    const completionAfterEdit: number[] = [];
+    for (let i = 0; i < rounds.req + 1; i++) {
+      change();
+      const ms = await complete();
+      if (i >= 1) completionAfterEdit.push(ms);
+    }
+    await settle();
+
+    progress(spec.name, 'hover');
+    // Hover on a stage's `cmd` key.
+    const cmd = positionOf(text, '    cmd:');
+    const hoverPos = { line: cmd.pos.line, character: cmd.pos.character + 5 };
+    const hover: number[] = [];
+    let hoverFound = false;
+    for (let i = 0; i < rounds.req + 2; i++) {
+      const start = performance.now();
+      const h = await client.request<unknown>('textDocument/hover', { textDocument: { uri }, position: hoverPos });
+      const ms = performance.now() - start;
+      hoverFound = h != null;
+      if (i >= 2) hover.push(ms);
+    }
+
+    await client.shutdown(10_000);
+    return { open, diagnostics, completion, completionAfterEdit, hover, diagnosticsCount, completionItems, hoverFound };
+  } finally {
+    client.kill();
+    process.off('exit', stop);
+  }
+}
+
+async function main(): Promise<void> {
+  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const lines = sizes.length ? sizes : [10_000, 50_000];
+
+  execFileSync(process.execPath, [path.join(root, 'esbuild.mjs')], { cwd: root, stdio: 'inherit' });
+  const yls = path.join(root, 'node_modules', 'yaml-language-server', 'bin', 'yaml-language-server');
+  const schema = path.join(__dirname, 'dvc.schema.json');
+  const node = node22();
+
+  const runwise: ServerSpec = {
+    name: 'Runwise',
+    command: process.execPath,
+    args: [path.join(root, 'dist', 'server.js'), '--stdio'],
+    versioned: true,
+  };
+  const anchor = (ws: string): ServerSpec => {
+    const settings = {
+      yaml: {
+        schemas: { [pathToFileURL(path.join(ws, 'dvc.schema.json')).href]: ['dvc.yaml', '**/dvc.yaml'] },
+        validate: true,
+        completion: true,
+        hover: true,
+        format: { enable: false },
+        // Never the network: no SchemaStore catalog.
+        schemaStore: { enable: false },
+        maxItemsComputed: 5000,
+      },
+    };
+    return {
+      name: 'yaml-language-server',
+      command: node,
+      args: [yls, '--stdio'],
+      versioned: false,
+      // It takes the settings from didChangeConfiguration and asks for them with workspace/configuration.
+      settings,
+      configure: (client) => client.notify('workspace/didChangeConfiguration', { settings }),
+    };
+  };
+
+  const results: { lines: number; runwise: Figures; yls: Figures }[] = [];
+  for (const n of lines) {
+    const ws = mkdtempSync(path.join(tmpdir(), 'runwise-bench-lsp-'));
+    try {
+      const text = generateDvcYaml(n);
+      writeFileSync(path.join(ws, 'dvc.yaml'), text);
+      writeFileSync(path.join(ws, 'params.yaml'), PARAMS);
+      // The files the stages read that no stage writes, as in a real project.
+      for (const f of SOURCES) {
+        mkdirSync(path.dirname(path.join(ws, f)), { recursive: true });
+        writeFileSync(path.join(ws, f), '');
+      }
+      copyFileSync(schema, path.join(ws, 'dvc.schema.json'));
+      const rounds = n > 20_000 ? { diag: 5, req: 10 } : { diag: 10, req: 20 };
+      console.log(`dvc.yaml of ${text.split('\n').length - 1} lines (${(text.length / 1e6).toFixed(1)} MB)`);
+      const r = await measure(runwise, ws, text, rounds);
+      const y = await measure(anchor(ws), ws, text, rounds);
+      results.push({ lines: n, runwise: r, yls: y });
+      for (const [name, f] of [
+        ['Runwise', r],
+        ['yaml-language-server', y],
+      ] as const) {
+        console.log(
+          `  ${name}: ${f.diagnosticsCount} diagnostics, ${f.completionItems} completion items, hover ${f.hoverFound ? 'found' : 'empty'}; open → diagnostics ${fmt(f.open)} ms`,
+        );
+      }
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
+  }
+
+  const rows: [string, (f: Figures) => number, string][] = [
+    ['diagnostics after an edit (each server\'s debounce included: 15 / 200 ms)', (f) => median(f.diagnostics), '< 50 ms'],
+    ['completion, key in a stage', (f) => median(f.completion), '< 15 ms'],
+    ['completion right after an edit', (f) => median(f.completionAfterEdit), ''],
+    ['hover on a key', (f) => median(f.hover), '< 15 ms'],
+    ['open → first diagnostics', (f) => f.open, ''],
+  ];
+  console.log('\n| what | lines | Runwise | yaml-language-server | speed-up | target (10k) |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [what, get, target] of rows) {
+    for (const r of results) {
+      const a = get(r.runwise);
+      const b = get(r.yls);
+      console.log(`| ${what} | ${r.lines.toLocaleString('en-US')} | **${fmt(a)} ms** | ${fmt(b)} ms | ${fmt(b / a)}× | ${r.lines === 10_000 ? target : ''} |`);
+    }
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,164 @@
+/**
+ * `runwise check [FILES|DIR]... [--json]`: the language server's diagnostics, for the terminal and
+ * CI. Walks the given files and folders (default: the workspace) for the files the analysis
+ * understands (pipelines, params files, model cards), skipping node_modules, .git, .runwise and
+ * dist; prints `file:line:col: severity code message` with workspace-relative paths and 1-based
+ * positions, or a JSON array with --json. Exit 1 when any error was found (warnings do not fail).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ParsedArgs } from '../args';
+import { CliError, type CommandContext } from '../context';
+import { createLanguageService, type LanguageService } from '../../language/languageService';
+import type { AnalysisDiagnostic, Severity } from '../../language/languageTypes';
+import { computeLineStarts, positionAt } from '../../language/yaml/yamlTree';
+import { FileSystemWorkspace } from '../../language/fileSystemWorkspace';
+
+const SKIPPED_DIRS = new Set(['node_modules', '.git', '.runwise', 'dist']);
+/** Extensions of files that may be pipelines, params files or model cards. */
+const CANDIDATE = /\.(ya?ml|json|md)$/i;
+
+/** One finding as --json prints it; lines and columns are 1-based, the end exclusive. */
+export interface CheckFinding {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  severity: Severity;
+  code: string;
+  message: string;
+}
+
+/** Workspace-relative `/` path of an absolute path inside the workspace. */
+function relativeTo(workspace: string, abs: string): string | undefined {
+  const rel = path.relative(workspace, abs);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  return rel.split(path.sep).join('/');
+}
+
+/** Candidate files under a directory (relative paths), skipping tool and dependency folders. */
+function walk(workspace: string, dirRel: string, out: string[]): void {
+  const abs = path.join(workspace, ...dirRel.split('/').filter(Boolean));
+  let entries;
+  try {
+    entries = readdirSync(abs, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const rel = dirRel ? `${dirRel}/${e.name}` : e.name;
+    // Symbolic links are not followed: they may lead out of the workspace or round in a circle.
+    if (e.isDirectory()) {
+      if (!SKIPPED_DIRS.has(e.name)) walk(workspace, rel, out);
+    } else if (e.isFile() && CANDIDATE.test(e.name)) out.push(rel);
+  }
+}
+
+/** The files to check, from the positionals (files or folders; relative to the current folder). */
+function targets(ctx: CommandContext, args: ParsedArgs): { files: string[]; explicit: Set<string> } {
+  const workspace = path.resolve(ctx.workspace);
+  const files: string[] = [];
+  const explicit = new Set<string>();
+  const given = args.positionals.length ? args.positionals : [workspace];
+  for (const input of given) {
+    // A relative path is taken from the current folder, or else from the workspace.
+    let abs = path.resolve(input);
+    if (!path.isAbsolute(input)) {
+      const inWorkspace = path.resolve(workspace, input);
+      if (!exists(abs) && (exists(inWorkspace) || relativeTo(workspace, abs) === undefined)) abs = inWorkspace;
+    }
+    const rel = relativeTo(workspace, abs);
+    if (rel === undefined) throw new CliError(`'${input}' is outside the workspace (${workspace})`);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch {
+      throw new CliError(`'${input}' does not exist`);
+    }
+    if (st.isDirectory()) walk(workspace, rel, files);
+    else {
+      files.push(rel);
+      explicit.add(rel);
+    }
+  }
+  return { files: [...new Set(files)], explicit };
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findingsOf(service: LanguageService, workspace: string, relPath: string, text: string): CheckFinding[] | undefined {
+  const doc = service.analyze(pathToFileURL(path.join(workspace, ...relPath.split('/'))).href, relPath, text);
+  if (!doc) return undefined;
+  const diagnostics: AnalysisDiagnostic[] = service.diagnostics(doc);
+  // File offsets: for a README.md these are already offsets in the Markdown.
+  const lines = { lineStarts: doc.yamlOffset === 0 && doc.yaml.text.length === text.length ? doc.yaml.lineStarts : computeLineStarts(text) };
+  const clamp = (o: number) => Math.max(0, Math.min(text.length, o));
+  return diagnostics.map((d) => {
+    const start = positionAt(lines, clamp(d.start));
+    const end = positionAt(lines, Math.max(clamp(d.start), clamp(d.end)));
+    return {
+      file: relPath,
+      line: start.line + 1,
+      column: start.character + 1,
+      endLine: end.line + 1,
+      endColumn: end.character + 1,
+      severity: d.severity,
+      code: d.code,
+      message: d.message,
+    };
+  });
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, information: 2, hint: 3 };
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function check(ctx: CommandContext, args: ParsedArgs): void {
+  const workspace = path.resolve(ctx.workspace);
+  const view = new FileSystemWorkspace(workspace);
+  const service = createLanguageService(view);
+  const { files, explicit } = targets(ctx, args);
+  const findings: CheckFinding[] = [];
+  let checked = 0;
+  for (const relPath of files) {
+    const isReadme = /(^|\/)readme\.md$/i.test(relPath);
+    const kind = service.fileKind(relPath, isReadme ? view.readFile(relPath) : undefined);
+    if (!kind) {
+      if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${relPath}: not a pipeline, params file or model card\n`);
+      continue;
+    }
+    const text = view.readFile(relPath);
+    if (text === undefined) continue;
+    const found = findingsOf(service, workspace, relPath, text);
+    if (!found) {
+      if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${relPath}: not a pipeline, params file or model card\n`);
+      continue;
+    }
+    checked++;
+    found.sort((a, b) => a.line - b.line || a.column - b.column || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+    findings.push(...found);
+  }
+
+  if (ctx.json) ctx.printJson(findings);
+  else for (const f of findings) ctx.io.out(`${f.file}:${f.line}:${f.column}: ${f.severity} ${f.code} ${f.message.replace(/\s*\n\s*/g, ' ')}\n`);
+
+  const count = (s: Severity) => findings.filter((f) => f.severity === s).length;
+  const errors = count('error');
+  const others = findings.length - errors - count('warning');
+  const summary = `${plural(checked, 'file')} checked: ${plural(errors, 'error')}, ${plural(count('warning'), 'warning')}${others ? `, ${plural(others, 'note')}` : ''}`;
+  // Exit 1 on errors: the CLI reports a CliError as its one stderr line, so the summary is that line.
+  if (errors > 0) throw new CliError(summary);
+  ctx.io.err(`runwise: ${summary}\n`);
+}

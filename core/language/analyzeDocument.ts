@@ -1,0 +1,31 @@
+/**
+ * A file → the AnalyzedDocument every feature reads: classified, parsed once. For a README.md model
+ * card the YAML is its front matter and `yamlOffset` maps YAML offsets back into the Markdown.
+ */
+import { fileKindByName } from './fileKinds';
+import { extractFrontMatter } from './frontMatter';
+import type { AnalyzedDocument, FileKind } from './languageTypes';
+import { parseYaml } from './yaml/parseYaml';
+import type { YamlDocument } from './yaml/yamlTree';
+
+export type ParseYaml = (text: string) => YamlDocument;
+
+/**
+ * Undefined when the file is not one Runwise analyses (pass `kind` when the caller knows better,
+ * e.g. a params file named in a pipeline's `vars`).
+ */
+export function analyzeDocument(
+  uri: string,
+  relPath: string,
+  text: string,
+  parse: ParseYaml = parseYaml,
+  kind: FileKind | undefined = fileKindByName(relPath, text),
+): AnalyzedDocument | undefined {
+  if (!kind) return undefined;
+  if (kind === 'readme-model-card') {
+    const fm = extractFrontMatter(text);
+    if (!fm) return undefined;
+    return { uri, relPath, kind, yaml: parse(fm.yaml), yamlOffset: fm.offset };
+  }
+  return { uri, relPath, kind, yaml: parse(text), yamlOffset: 0 };
+}

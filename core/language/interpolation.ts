@@ -1,0 +1,174 @@
+/**
+ * DVC templating in pipeline values: `${name}`, `${a.b}`, `${list[0]}`, `${item}`, `${item.x}`,
+ * `${key}`; `\${` is a literal `${`. Tokens carry document offsets (scanned in the scalar's source
+ * text, so they are exact for every scalar style). Resolution looks the name up in the stage's
+ * scope: `item`/`key` of foreach/matrix, then stage `vars`, top-level `vars`, and `params.yaml`.
+ */
+import { lookupPath, splitKeyPath, type ParamLookup } from './paramsIndex';
+import { asScalar, deref } from './yamlAccess';
+import type { Span, YamlNode, YamlScalar } from './yaml/yamlTree';
+
+export interface InterpolationToken extends Span {
+  /** The text between `${` and `}`, in document offsets. */
+  inner: Span;
+  expr: string;
+  /** Undefined when the expression is not a name path (or the token is not closed). */
+  segments: (string | number)[] | undefined;
+  unclosed: boolean;
+}
+
+const NAME_PATH = /^[^.[\]\s{}]+(?:\.[^.[\]\s{}]+|\[\d+\])*$/;
+
+/** Tokens in `source` (the raw text of a scalar starting at `baseOffset`). */
+export function scanInterpolations(source: string, baseOffset: number): InterpolationToken[] {
+  const out: InterpolationToken[] = [];
+  let i = source.indexOf('${');
+  while (i >= 0) {
+    if (i > 0 && source.charCodeAt(i - 1) === 92 /* \ */) {
+      i = source.indexOf('${', i + 2);
+      continue;
+    }
+    const close = source.indexOf('}', i + 2);
+    const lineEnd = source.indexOf('\n', i + 2);
+    const nextOpen = source.indexOf('${', i + 2);
+    if (close < 0 || (lineEnd >= 0 && lineEnd < close) || (nextOpen >= 0 && nextOpen < close)) {
+      // Unclosed: it ends at the line end, the next `${`, or the first space after the name.
+      const limits = [lineEnd, nextOpen, source.length].filter((x) => x >= 0);
+      let end = Math.min(...limits);
+      const space = source.slice(i + 2, end).search(/\s/);
+      if (space > 0) end = i + 2 + space;
+      out.push({
+        start: baseOffset + i,
+        end: baseOffset + end,
+        inner: { start: baseOffset + i + 2, end: baseOffset + end },
+        expr: source.slice(i + 2, end).trim(),
+        segments: undefined,
+        unclosed: true,
+      });
+      i = source.indexOf('${', end);
+      continue;
+    }
+    const raw = source.slice(i + 2, close);
+    const expr = raw.trim();
+    out.push({
+      start: baseOffset + i,
+      end: baseOffset + close + 1,
+      inner: { start: baseOffset + i + 2, end: baseOffset + close },
+      expr,
+      segments: NAME_PATH.test(expr) ? splitKeyPath(expr) : undefined,
+      unclosed: false,
+    });
+    i = source.indexOf('${', close + 1);
+  }
+  return out;
+}
+
+export function scalarInterpolations(s: YamlScalar): InterpolationToken[] {
+  if (typeof s.value !== 'string' || s.source.indexOf('${') < 0) return [];
+  return scanInterpolations(s.source, s.start);
+}
+
+/** A whole value that is exactly one `${...}` (DVC keeps its type: a list, a number...). */
+export function isWholeInterpolation(value: string): boolean {
+  const t = value.trim();
+  return t.startsWith('${') && t.endsWith('}') && t.indexOf('${', 2) < 0 && !t.startsWith('\\');
+}
+
+/** A source of variables: a params/vars file (its root node) or an inline `vars` mapping. */
+export interface VarsLayer {
+  relPath: string;
+  root: YamlNode | null;
+  /** Only these top-level keys are imported (`file:key1,key2`). */
+  keys?: readonly string[];
+  /** The `vars` entry that brought it in (undefined for the implicit params.yaml). */
+  origin?: Span;
+}
+
+export type ItemBinding =
+  /** foreach: the item node, and the key for a mapping. */
+  | { kind: 'node'; node: YamlNode | null; relPath: string }
+  /** matrix: one value per dimension. */
+  | { kind: 'matrix'; values: ReadonlyMap<string, YamlNode | null>; relPath: string }
+  /** The foreach data could not be resolved; anything under `item` is accepted. */
+  | { kind: 'unknown' };
+
+export interface InterpolationScope {
+  /** Searched first to last. */
+  layers: readonly VarsLayer[];
+  item?: ItemBinding;
+  key?: string;
+}
+
+export type Resolution =
+  | { kind: 'found'; node: YamlNode | null; relPath: string; at: ParamLookup | undefined; text?: string }
+  | { kind: 'missing'; message: string }
+  | { kind: 'unknown' };
+
+export function resolveSegments(segments: readonly (string | number)[], scope: InterpolationScope): Resolution {
+  const head = segments[0];
+  const rest = segments.slice(1);
+  if (head === 'item' && scope.item) {
+    const item = scope.item;
+    if (item.kind === 'unknown') return { kind: 'unknown' };
+    if (item.kind === 'node') {
+      const at = lookupPath(item.node, rest);
+      return at ? { kind: 'found', node: at.node, relPath: item.relPath, at: rest.length ? at : undefined } : missing(segments);
+    }
+    if (rest.length === 0) return { kind: 'found', node: null, relPath: item.relPath, at: undefined, text: `{${[...item.values.keys()].join(', ')}}` };
+    const dim = String(rest[0]);
+    if (!item.values.has(dim)) return { kind: 'missing', message: `'${dim}' is not a matrix dimension (${[...item.values.keys()].join(', ')})` };
+    const at = lookupPath(item.values.get(dim) ?? null, rest.slice(1));
+    return at ? { kind: 'found', node: at.node, relPath: item.relPath, at: undefined } : missing(segments);
+  }
+  if (head === 'key' && scope.key !== undefined) {
+    return rest.length === 0 ? { kind: 'found', node: null, relPath: '', at: undefined, text: scope.key } : missing(segments);
+  }
+  for (const layer of scope.layers) {
+    if (layer.keys && !layer.keys.includes(String(head))) continue;
+    const at = lookupPath(layer.root, segments);
+    if (at) return { kind: 'found', node: at.node, relPath: layer.relPath, at };
+  }
+  if ((head === 'item' || head === 'key') && segments.length >= 1) {
+    return { kind: 'missing', message: `'${head}' is only defined inside foreach/do${head === 'item' ? ' or matrix' : ' over a mapping'}` };
+  }
+  return missing(segments);
+}
+
+function missing(segments: readonly (string | number)[]): Resolution {
+  return { kind: 'missing', message: `'${formatSegments(segments)}' is not defined in vars or params` };
+}
+
+export function formatSegments(segments: readonly (string | number)[]): string {
+  let s = '';
+  for (const seg of segments) s += typeof seg === 'number' ? `[${seg}]` : s ? `.${seg}` : seg;
+  return s;
+}
+
+/** The text a resolution substitutes, when it is a scalar. */
+export function resolvedText(r: Resolution): string | undefined {
+  if (r.kind !== 'found') return undefined;
+  if (r.text !== undefined) return r.text;
+  const s = asScalar(r.node);
+  if (!s) return deref(r.node) ? undefined : 'None';
+  return s.value === null ? 'None' : String(s.value);
+}
+
+/**
+ * `value` with every `${...}` substituted; undefined when one does not resolve to a scalar.
+ * `\${` becomes `${`.
+ */
+export function interpolateString(value: string, scope: InterpolationScope): string | undefined {
+  if (value.indexOf('${') < 0) return value;
+  const tokens = scanInterpolations(value, 0);
+  let out = '';
+  let pos = 0;
+  for (const t of tokens) {
+    if (!t.segments || t.unclosed) return undefined;
+    const text = resolvedText(resolveSegments(t.segments, scope));
+    if (text === undefined) return undefined;
+    out += value.slice(pos, t.start) + text;
+    pos = t.end;
+  }
+  out += value.slice(pos);
+  return out.replace(/\\\$\{/g, '${');
+}

@@ -1,0 +1,98 @@
+/**
+ * The facade the language server and `runwise check` call: one object per workspace, plain data in
+ * and out (see languageTypes.ts), no editor API.
+ *
+ * OFFSETS: every offset passed in and every span returned is a FILE offset, i.e. an offset into the
+ * text of the file the AnalyzedDocument was made from. For a README.md model card that is the
+ * Markdown file (the YAML front matter's offsets plus `doc.yamlOffset`); for every other file the two
+ * coincide. Spans in TargetLocation point into the target file's text the same way.
+ *
+ * Callers parse once (`analyze`) and pass the AnalyzedDocument to each feature; nothing is cached
+ * inside the features. A `PipelineIndex` (stages, their inputs/outputs, vars and params files read)
+ * is the one explicit cache: build it with `pipelineIndex(doc)` and pass it back to later requests on
+ * the same document version, or leave it out and each request builds its own (which walks the
+ * stages: with an index, completion and hover only look at the path to the cursor).
+ * `index.isCurrent(workspace)` says whether the params/vars files it read are unchanged; an index
+ * with `complete === false` (building was cancelled) must not be kept.
+ *
+ * Long requests poll `cancelled` and return what they have so far when it says true.
+ */
+import { analyzeDocument, type ParseYaml } from './analyzeDocument';
+import { codeActionsFor } from './codeActions';
+import { completionAt } from './completion';
+import { definitionAt, referencesAt } from './definition';
+import { computeDiagnostics } from './diagnostics';
+import { documentSymbolsOf } from './documentSymbols';
+import { classifyFile } from './fileKinds';
+import { foldingRangesOf } from './folding';
+import { hoverAt } from './hover';
+import type {
+  AnalysisDiagnostic,
+  AnalyzedDocument,
+  Cancelled,
+  CodeActionEntry,
+  CompletionEntry,
+  DocumentSymbolEntry,
+  FileKind,
+  FoldingSpan,
+  HoverResult,
+  TargetLocation,
+  WorkspaceView,
+} from './languageTypes';
+import { buildPipelineIndex, type PipelineIndex } from './pipelineIndex';
+import type { Span } from './yaml/yamlTree';
+
+export type { PipelineIndex } from './pipelineIndex';
+
+export interface LanguageService {
+  /** The kind of a workspace file, or undefined when Runwise does not analyse it. */
+  fileKind(relPath: string, text?: string): FileKind | undefined;
+  /** Parses a file once for all features; undefined when the file is not one Runwise analyses. */
+  analyze(uri: string, relPath: string, text: string): AnalyzedDocument | undefined;
+  /** The reusable index of a pipeline document (undefined for other kinds). Keep it per version. */
+  pipelineIndex(doc: AnalyzedDocument, cancelled?: Cancelled): PipelineIndex | undefined;
+
+  diagnostics(doc: AnalyzedDocument, cancelled?: Cancelled, index?: PipelineIndex): AnalysisDiagnostic[];
+  completion(doc: AnalyzedDocument, offset: number, cancelled?: Cancelled, index?: PipelineIndex): CompletionEntry[];
+  hover(doc: AnalyzedDocument, offset: number, index?: PipelineIndex): HoverResult | undefined;
+  definition(doc: AnalyzedDocument, offset: number, index?: PipelineIndex): TargetLocation[];
+  references(doc: AnalyzedDocument, offset: number, index?: PipelineIndex): TargetLocation[];
+  documentSymbols(doc: AnalyzedDocument): DocumentSymbolEntry[];
+  foldingRanges(doc: AnalyzedDocument): FoldingSpan[];
+  /** Fixes for the diagnostics (as `diagnostics()` returned them) that overlap `span`. */
+  codeActions(doc: AnalyzedDocument, span: Span, diagnostics: AnalysisDiagnostic[], index?: PipelineIndex): CodeActionEntry[];
+}
+
+export interface LanguageServiceOptions {
+  /** The YAML parser (defaults to core/language/yaml/parseYaml); the server may pass a cached one. */
+  parse?: ParseYaml;
+}
+
+export function createLanguageService(workspace: WorkspaceView, options: LanguageServiceOptions = {}): LanguageService {
+  const parse = options.parse;
+  const indexFor = (doc: AnalyzedDocument, index: PipelineIndex | undefined, cancelled?: Cancelled): PipelineIndex | undefined =>
+    index ?? buildPipelineIndex(doc, workspace, { parse, cancelled });
+  const never: Cancelled = () => false;
+
+  return {
+    fileKind: (relPath, text) => classifyFile(relPath, text, workspace),
+    analyze: (uri, relPath, text) => {
+      const kind = classifyFile(relPath, text, workspace);
+      return kind ? analyzeDocument(uri, relPath, text, parse, kind) : undefined;
+    },
+    pipelineIndex: (doc, cancelled) => buildPipelineIndex(doc, workspace, { parse, cancelled }),
+    diagnostics: (doc, cancelled = never, index) =>
+      computeDiagnostics({ doc, workspace, index: indexFor(doc, index, cancelled), parse, cancelled }),
+    completion: (doc, offset, cancelled = never, index) =>
+      completionAt({ doc, workspace, index: indexFor(doc, index, cancelled), parse, cancelled }, offset),
+    hover: (doc, offset, index) => hoverAt({ doc, workspace, index: indexFor(doc, index), parse, cancelled: never }, offset),
+    definition: (doc, offset, index) =>
+      definitionAt({ doc, workspace, index: indexFor(doc, index), parse, cancelled: never }, offset),
+    references: (doc, offset, index) =>
+      referencesAt({ doc, workspace, index: indexFor(doc, index), parse, cancelled: never }, offset),
+    documentSymbols: (doc) => documentSymbolsOf(doc),
+    foldingRanges: (doc) => foldingRangesOf(doc),
+    codeActions: (doc, span, diagnostics, index) =>
+      codeActionsFor({ doc, workspace, index: indexFor(doc, index), parse, cancelled: never }, span, diagnostics),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * A params file (`params.yaml`, a `vars` file) as the pipeline features need it: its parsed tree,
+ * the node and key span of a dotted key (`train.lr`), and every key path for completion.
+ * YAML and JSON are read; TOML and Python params files are known to exist but their keys are not.
+ */
+import type { ParseYaml } from './analyzeDocument';
+import type { WorkspaceView } from './languageTypes';
+import { asMap, asSeq, deref, keyName, pairOf } from './yamlAccess';
+import { parseYaml } from './yaml/parseYaml';
+import type { Span, YamlDocument, YamlNode, YamlPair } from './yaml/yamlTree';
+
+export interface ParamsFile {
+  relPath: string;
+  text: string;
+  /** Undefined when the format is not YAML/JSON (the keys cannot be checked). */
+  doc: YamlDocument | undefined;
+}
+
+export interface ParamLookup {
+  /** The value node (null for `key:` with no value). */
+  node: YamlNode | null;
+  /** The pair defining the last key segment (absent for list items). */
+  pair: YamlPair | undefined;
+  /** Span to navigate to: the key (or the list item). */
+  span: Span;
+}
+
+export function loadParamsFile(workspace: WorkspaceView, relPath: string, parse: ParseYaml = parseYaml): ParamsFile | undefined {
+  const text = workspace.readFile(relPath);
+  if (text === undefined) return undefined;
+  const readable = /\.(ya?ml|json)$/i.test(relPath);
+  return { relPath, text, doc: readable ? parse(text) : undefined };
+}
+
+/** `train.lr` → ['train', 'lr']; `layers[0].units` → ['layers', 0, 'units']. */
+export function splitKeyPath(key: string): (string | number)[] {
+  if (key.indexOf('[') < 0) return key.split('.');
+  const out: (string | number)[] = [];
+  for (const part of key.split('.')) {
+    const m = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
+    if (!m) {
+      out.push(part);
+      continue;
+    }
+    if (m[1] !== '') out.push(m[1]!);
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) out.push(Number(idx[1]));
+  }
+  return out;
+}
+
+/** The node at a key path inside `root`, following aliases; undefined when some segment is missing. */
+export function lookupPath(root: YamlNode | null, segments: readonly (string | number)[]): ParamLookup | undefined {
+  let node: YamlNode | null = root;
+  let pair: YamlPair | undefined;
+  let span: Span = root ? { start: root.start, end: root.start } : { start: 0, end: 0 };
+  for (const seg of segments) {
+    const map = asMap(node);
+    if (map) {
+      // A dotted name may also be a literal key (`a.b: 1`); DVC splits on dots, so prefer segments.
+      const p = pairOf(map, String(seg));
+      if (!p) return undefined;
+      pair = p;
+      node = p.value;
+      span = { start: p.key.start, end: p.key.end };
+      continue;
+    }
+    const seq = asSeq(node);
+    if (seq && typeof seg === 'number' && seg >= 0 && seg < seq.items.length) {
+      node = seq.items[seg] ?? null;
+      pair = undefined;
+      span = node ? { start: node.start, end: node.end } : span;
+      continue;
+    }
+    return undefined;
+  }
+  return { node, pair, span };
+}
+
+export function lookupParam(file: ParamsFile, key: string): ParamLookup | undefined {
+  if (!file.doc) return undefined;
+  return lookupPath(file.doc.root, splitKeyPath(key));
+}
+
+export interface ParamKeyEntry {
+  /** Dotted path, e.g. `train.lr`. */
+  key: string;
+  pair: YamlPair;
+  /** A mapping (a group of params) rather than a value. */
+  isGroup: boolean;
+}
+
+/** Every key path of a params file, depth-first, bounded (params files are small; 10,000 keys is plenty). */
+export function paramKeys(file: ParamsFile, limit = 10_000): ParamKeyEntry[] {
+  const out: ParamKeyEntry[] = [];
+  const root = asMap(file.doc?.root);
+  if (!root) return out;
+  const walk = (map: NonNullable<ReturnType<typeof asMap>>, prefix: string, depth: number) => {
+    for (const p of map.items) {
+      if (out.length >= limit) return;
+      const key = prefix + keyName(p);
+      const child = asMap(p.value);
+      out.push({ key, pair: p, isGroup: !!child });
+      if (child && depth < 16) walk(child, key + '.', depth + 1);
+    }
+  };
+  walk(root, '', 0);
+  return out;
+}
+
+/** A short text of a value for hover: scalars as written, collections summarised. */
+export function describeValue(node: YamlNode | null, budget = 200): string {
+  const n = deref(node);
+  if (!n) return 'null';
+  if (n.kind === 'scalar') return n.value === null ? 'null' : typeof n.value === 'string' ? JSON.stringify(n.value) : String(n.value);
+  const parts: string[] = [];
+  let used = 0;
+  if (n.kind === 'seq') {
+    for (const it of n.items) {
+      const s = describeValue(it, Math.max(10, budget - used));
+      used += s.length + 2;
+      parts.push(s);
+      if (used > budget) {
+        parts.push('…');
+        break;
+      }
+    }
+    return `[${parts.join(', ')}]`;
+  }
+  for (const p of n.items) {
+    const s = `${keyName(p)}: ${describeValue(p.value, Math.max(10, budget - used))}`;
+    used += s.length + 2;
+    parts.push(s);
+    if (used > budget) {
+      parts.push('…');
+      break;
+    }
+  }
+  return `{${parts.join(', ')}}`;
+}

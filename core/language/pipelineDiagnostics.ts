@@ -1,0 +1,341 @@
+/**
+ * The checks of a pipeline beyond its schema, on the PipelineIndex: `${...}` that resolve to
+ * nothing, params keys missing from their file, missing vars/params files, paths that do not exist
+ * (warning) or leave the workspace (error), unknown `ds://` datasets, two stages writing the same
+ * output, dependency cycles, gates naming unknown stages or metrics, evaluate metrics that do not
+ * fit the task, invalid stage names. Spans are YAML offsets.
+ */
+import { scalarInterpolations, resolveSegments, formatSegments, type InterpolationScope } from './interpolation';
+import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from './languageTypes';
+import { lookupParam } from './paramsIndex';
+import { knownStageMetrics, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
+import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from './schema/builtinSteps';
+import { resolveWorkspacePath } from './workspacePaths';
+import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from './yamlAccess';
+import type { Span, YamlNode, YamlScalar } from './yaml/yamlTree';
+
+/** Characters DVC refuses in stage names (`@` is reserved for generated names). */
+const INVALID_STAGE_NAME_CHARS = /[,.:;/\\@]/;
+
+export function pipelineDiagnostics(index: PipelineIndex, workspace: WorkspaceView, cancelled: Cancelled): AnalysisDiagnostic[] {
+  const out: AnalysisDiagnostic[] = [];
+  const reported = new Set<string>();
+  /** One diagnostic per code and span, however many generated stages hit it. */
+  const report = (d: AnalysisDiagnostic) => {
+    const k = `${d.code}:${d.start}:${d.end}`;
+    if (reported.has(k)) return;
+    reported.add(k);
+    out.push(d);
+  };
+  const existsMemo = new Map<string, boolean>();
+  const exists = (p: string) => {
+    let e = existsMemo.get(p);
+    if (e === undefined) existsMemo.set(p, (e = p === '' || workspace.exists(p)));
+    return e;
+  };
+
+  checkVarsEntries(index, report);
+  checkTopLevelPaths(index, exists, report);
+  for (let i = 0; i < index.stages.length; i++) {
+    if ((i & 31) === 31 && cancelled()) return out;
+    const decl = index.stages[i]!;
+    checkStageName(decl, report);
+    checkInterpolations(decl, report);
+    for (const inst of decl.instances) {
+      checkWdir(inst, report);
+      for (const ref of inst.inputs) checkPath(index, ref, inst, exists, report);
+      for (const ref of inst.outputs) checkPath(index, ref, inst, exists, report);
+      checkParams(index, inst, report);
+      for (const ds of inst.datasets) {
+        if (!index.datasets.has(ds.name)) {
+          report(at(ds.node, 'error', 'unknown-dataset', `Dataset '${ds.name}' is not declared in the top-level 'datasets'.`, { name: ds.name }));
+        }
+      }
+    }
+    checkEvaluateMetrics(decl, report);
+  }
+  if (cancelled()) return out;
+  checkOutputs(index, report);
+  checkCycles(index, report);
+  checkGates(index, report);
+  return out;
+}
+
+type Report = (d: AnalysisDiagnostic) => void;
+
+function at(span: Span, severity: AnalysisDiagnostic['severity'], code: string, message: string, data?: unknown): AnalysisDiagnostic {
+  return { start: span.start, end: span.end, severity, code, message, ...(data === undefined ? {} : { data }) };
+}
+
+function checkStageName(decl: StageDecl, report: Report): void {
+  const m = INVALID_STAGE_NAME_CHARS.exec(decl.name);
+  if (m) report(at(decl.pair.key, 'error', 'invalid-stage-name', `A stage name cannot contain '${m[0]}'.`));
+  else if (decl.name.trim() === '') report(at(decl.pair.key, 'error', 'invalid-stage-name', 'A stage needs a name.'));
+}
+
+function checkVarsEntries(index: PipelineIndex, report: Report): void {
+  for (const v of index.varsEntries) {
+    if (v.file === undefined) {
+      const raw = String(v.node.value);
+      if (!raw.includes('${') && resolveWorkspacePath(index.dir, raw).kind === 'outside') {
+        report(at(v.node, 'error', 'path-outside-workspace', `'${raw}' is outside the workspace.`));
+      }
+      continue;
+    }
+    const f = index.paramsFile(v.file);
+    if (!f) {
+      report(at(v.node, 'error', 'missing-vars-file', `Vars file '${v.file}' does not exist.`, { file: v.file }));
+      continue;
+    }
+    for (const key of v.keys ?? []) {
+      if (f.doc && !lookupParam(f, key)) {
+        report(at(v.node, 'error', 'missing-param', `'${key}' is not defined in '${v.file}'.`, { file: v.file, key }));
+      }
+    }
+  }
+}
+
+function checkTopLevelPaths(index: PipelineIndex, exists: (p: string) => boolean, report: Report): void {
+  const root = asMap(index.doc.yaml.root);
+  for (const item of asSeq(valueOf(root, 'params'))?.items ?? []) {
+    const s = asScalar(item);
+    if (!s || typeof s.value !== 'string' || s.value.includes('${')) continue;
+    const r = resolveWorkspacePath(index.dir, s.value);
+    if (r.kind === 'outside') report(at(s, 'error', 'path-outside-workspace', `'${s.value}' ${r.reason}.`));
+    else if (r.kind === 'inside' && !exists(r.path) && !index.graph.isProduced(r.path)) {
+      report(at(s, 'warning', 'missing-params-file', `Params file '${r.path}' does not exist.`, { file: r.path }));
+    }
+  }
+  const pathScalars: YamlScalar[] = [];
+  for (const item of asSeq(valueOf(root, 'metrics'))?.items ?? []) {
+    const s = asScalar(item);
+    if (s) pathScalars.push(s);
+  }
+  const plots = valueOf(root, 'plots');
+  for (const item of [...(asSeq(plots)?.items ?? []), ...(asMap(plots) ? [plots] : [])]) {
+    const s = asScalar(item);
+    if (s) pathScalars.push(s);
+    for (const p of asMap(item)?.items ?? []) {
+      pathScalars.push(p.key);
+      for (const axis of ['x', 'y']) for (const q of asMap(valueOf(asMap(p.value), axis))?.items ?? []) pathScalars.push(q.key);
+    }
+  }
+  for (const a of asMap(valueOf(root, 'artifacts'))?.items ?? []) {
+    const s = asScalar(valueOf(asMap(a.value), 'path'));
+    if (s) pathScalars.push(s);
+  }
+  for (const s of pathScalars) {
+    if (typeof s.value !== 'string' || s.value.includes('${')) continue;
+    const r = resolveWorkspacePath(index.dir, s.value);
+    if (r.kind === 'outside') report(at(s, 'error', 'path-outside-workspace', `'${s.value}' ${r.reason}.`));
+  }
+}
+
+function checkWdir(inst: StageInstance, report: Report): void {
+  const w = asScalar(valueOf(inst.decl.body, 'wdir'));
+  if (!w || typeof w.value !== 'string' || inst.wdir !== undefined || w.value.includes('${')) return;
+  report(at(w, 'error', 'path-outside-workspace', `wdir '${w.value}' is outside the workspace.`));
+}
+
+function checkPath(index: PipelineIndex, ref: PathRef, inst: StageInstance, exists: (p: string) => boolean, report: Report): void {
+  const r = ref.resolved;
+  if (!r) return;
+  const shown = ref.text ?? ref.raw;
+  if (r.kind === 'outside') {
+    report(at(ref.node, 'error', 'path-outside-workspace', `'${shown}' ${r.reason}${inst.name !== inst.decl.name ? ` (in ${inst.name})` : ''}.`));
+    return;
+  }
+  if (r.kind === 'external') return;
+  if (ref.extensions && ref.extensions.length) {
+    const lower = r.path.toLowerCase();
+    if (!ref.extensions.some((e) => lower.endsWith(e))) {
+      report(at(ref.node, 'warning', 'unexpected-file-type', `'${ref.field}' expects a ${ref.extensions.join(' or ')} file.`));
+    }
+  }
+  if (ref.role === 'out' || ref.role === 'step-output') return;
+  if (exists(r.path) || index.graph.isProduced(r.path)) return;
+  report(
+    at(ref.node, 'warning', 'missing-path', `'${r.path}' does not exist and no stage produces it.`, {
+      path: r.path,
+      directory: /\/$/.test(shown),
+    }),
+  );
+}
+
+function checkParams(index: PipelineIndex, inst: StageInstance, report: Report): void {
+  for (const p of inst.params) {
+    if (p.file === undefined) {
+      if (p.fileNode && typeof p.fileNode.value === 'string' && !p.fileNode.value.includes('${')) {
+        report(at(p.fileNode, 'error', 'path-outside-workspace', `'${p.fileNode.value}' is outside the workspace.`));
+      }
+      continue;
+    }
+    const f = index.paramsFile(p.file);
+    if (!f) {
+      if (index.graph.isProduced(p.file)) continue;
+      report(at(p.fileNode ?? p.node, 'error', 'missing-params-file', `Params file '${p.file}' does not exist.`, { file: p.file, key: p.key }));
+      continue;
+    }
+    if (p.key === undefined || !f.doc || p.key.includes('${')) continue;
+    if (!lookupParam(f, p.key)) {
+      report(at(p.node, 'error', 'missing-param', `'${p.key}' is not defined in '${p.file}'.`, { file: p.file, key: p.key }));
+    }
+  }
+}
+
+/** `${...}` in a stage: syntax, and resolution in every generated stage's scope. */
+function checkInterpolations(decl: StageDecl, report: Report): void {
+  const scopes: { scope: InterpolationScope; name: string }[] = decl.instances.map((i) => ({ scope: i.scope, name: i.name }));
+  const visitScalar = (s: YamlScalar, scopesHere: { scope: InterpolationScope; name: string }[]) => {
+    for (const t of scalarInterpolations(s)) {
+      if (t.unclosed) {
+        report(at(t, 'error', 'interpolation-syntax', "'${' is not closed by '}' (write '\\${' for a literal '${')."));
+        continue;
+      }
+      if (!t.segments) {
+        report(at(t, 'error', 'interpolation-syntax', `'${t.expr}' is not a variable name (e.g. 'train.lr', 'item.x', 'layers[0]').`));
+        continue;
+      }
+      for (const { scope, name } of scopesHere) {
+        const r = resolveSegments(t.segments, scope);
+        if (r.kind === 'missing') {
+          const where = scopesHere.length > 1 || name !== decl.name ? ` (in ${name})` : '';
+          report(at(t, 'error', 'unresolved-variable', `${r.message}${where}.`, { name: formatSegments(t.segments) }));
+          break;
+        }
+      }
+    }
+  };
+  const walk = (node: YamlNode | null, scopesHere: { scope: InterpolationScope; name: string }[], depth: number) => {
+    if (!node || depth > 64) return;
+    if (node.kind === 'scalar') return visitScalar(node, scopesHere);
+    if (node.kind === 'seq') for (const it of node.items) walk(it, scopesHere, depth + 1);
+    else if (node.kind === 'map') {
+      for (const p of node.items) {
+        const k = keyName(p);
+        if (depth === 0 && k === 'vars') continue;
+        if (p.key.source.includes('${')) visitScalar(p.key, scopesHere);
+        walk(p.value, scopesHere, depth + 1);
+      }
+    }
+  };
+  if (decl.form === 'foreach') {
+    // foreach data is resolved in the stage's scope without `item`.
+    const plain = scopes.map((s) => ({ scope: { layers: s.scope.layers }, name: decl.name })).slice(0, 1);
+    walk(valueOf(decl.map, 'foreach'), plain, 1);
+  } else if (decl.form === 'matrix') {
+    const plain = scopes.map((s) => ({ scope: { layers: s.scope.layers }, name: decl.name })).slice(0, 1);
+    walk(valueOf(decl.map, 'matrix'), plain, 1);
+  }
+  if (!decl.body) return;
+  const bodyScopes = scopes.length ? scopes : [{ scope: decl.scope, name: decl.name }];
+  for (const p of decl.body.items) {
+    const k = keyName(p);
+    if (k === 'vars' || k === 'matrix' || k === 'foreach') continue;
+    walk(p.value, bodyScopes, 1);
+  }
+}
+
+function checkEvaluateMetrics(decl: StageDecl, report: Report): void {
+  const cfg = asMap(valueOf(decl.body, 'evaluate'));
+  if (!cfg) return;
+  const taskText = scalarText(valueOf(cfg, 'task')) ?? 'classification';
+  if (!(EVALUATION_TASKS as readonly string[]).includes(taskText)) return;
+  const allowed = metricsForTask(taskText as EvaluationTask);
+  for (const item of asSeq(valueOf(cfg, 'metrics'))?.items ?? []) {
+    const s = asScalar(item);
+    const v = scalarText(s);
+    if (!s || v === undefined || allowed.includes(v)) continue;
+    const other = metricsForTask(taskText === 'regression' ? 'classification' : 'regression');
+    if (other.includes(v)) {
+      report(at(s, 'error', 'invalid-value', `'${v}' is not a ${taskText} metric; with task '${taskText}' use ${allowed.join(', ')}.`));
+    }
+  }
+}
+
+function outputRef(inst: StageInstance, path: string): PathRef | undefined {
+  return inst.outputs.find((r) => r.resolved?.kind === 'inside' && r.resolved.path === path);
+}
+
+function checkOutputs(index: PipelineIndex, report: Report): void {
+  for (const o of index.graph.overlappingOutputs()) {
+    const a = index.instances[o.first]!;
+    const b = index.instances[o.second]!;
+    const ref = outputRef(b, o.secondPath);
+    if (!ref) continue;
+    const sameDecl = a.decl === b.decl;
+    const message =
+      o.kind === 'same'
+        ? sameDecl
+          ? `Every stage generated from '${b.decl.name}' writes '${o.secondPath}'; make the path depend on \${item}.`
+          : `'${o.secondPath}' is also an output of stage '${a.name}'.`
+        : `'${o.secondPath}' is inside '${o.firstPath}', an output of stage '${a.name}'.`;
+    report(at(ref.node, 'error', 'duplicate-output', message, { stage: a.name, path: o.firstPath }));
+  }
+}
+
+function checkCycles(index: PipelineIndex, report: Report): void {
+  for (const comp of index.graph.cycles()) {
+    const members = new Set(comp);
+    const names = comp.map((i) => index.instances[i]!.name);
+    const cycleText = [...names, names[0]].join(' → ');
+    for (const i of comp) {
+      const inst = index.instances[i]!;
+      for (const ref of inst.inputs) {
+        if (ref.resolved?.kind !== 'inside') continue;
+        const producers = index.graph.producersOf(ref.resolved.path).filter((p) => members.has(p));
+        if (producers.length === 0) continue;
+        const producer = index.instances[producers[0]!]!;
+        report(
+          at(ref.node, 'error', 'stage-cycle', `Dependency cycle: '${ref.resolved.path}' is written by '${producer.name}', which depends on this stage (${cycleText}).`),
+        );
+      }
+    }
+  }
+}
+
+/** Stage names and generated names a gate may refer to. */
+function findStage(index: PipelineIndex, name: string): StageDecl | undefined {
+  return index.stageByName.get(name) ?? index.instanceByName.get(name)?.decl;
+}
+
+function checkGates(index: PipelineIndex, report: Report): void {
+  if (!index.runwise) return;
+  for (const item of asSeq(valueOf(asMap(index.doc.yaml.root), 'gates'))?.items ?? []) {
+    const gate = asMap(item);
+    if (!gate) continue;
+    const stageNode = asScalar(valueOf(gate, 'stage'));
+    const stageName = scalarText(stageNode);
+    let stage: StageDecl | undefined;
+    if (stageNode && stageName !== undefined) {
+      stage = findStage(index, stageName);
+      if (!stage) report(at(stageNode, 'error', 'unknown-stage', `No stage named '${stageName}'.`));
+    }
+    const metricNode = asScalar(valueOf(gate, 'metric'));
+    const metric = scalarText(metricNode);
+    if (!metricNode || metric === undefined) continue;
+    let name = metric;
+    const colon = metric.lastIndexOf(':');
+    if (colon > 0) {
+      const source = metric.slice(0, colon);
+      name = metric.slice(colon + 1);
+      const looksLikeFile = /[./]/.test(source);
+      if (!looksLikeFile) {
+        stage = findStage(index, source);
+        if (!stage) {
+          const shift = quoteShift(metricNode);
+          report(at({ start: metricNode.start + shift, end: metricNode.start + shift + colon }, 'error', 'unknown-stage', `No stage named '${source}'.`));
+          continue;
+        }
+      } else stage = undefined;
+    }
+    const known = stage && knownStageMetrics(stage);
+    if (known && !known.includes(name)) {
+      report(at(metricNode, 'warning', 'unknown-metric', `Stage '${stage!.name}' does not produce a metric '${name}' (it produces ${known.join(', ')}).`));
+    }
+  }
+}
+
+function quoteShift(s: YamlScalar): number {
+  return s.style === 'single' || s.style === 'double' ? 1 : 0;
+}

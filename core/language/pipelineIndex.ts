@@ -1,0 +1,469 @@
+/**
+ * What the pipeline features know about one pipeline document, built once per document version:
+ * its stages (with `foreach`/`matrix` expanded to DVC's generated names, `train@0`, `train@us`,
+ * `train@cnn-32`), the paths each reads and writes after `${...}` substitution and `wdir`, the params
+ * each tracks, the variables in scope, the datasets, and the StageGraph over them.
+ *
+ * It is the one explicit cache of the language analysis: the server may keep it per document
+ * version; `isCurrent()` tells whether the workspace files it read (params and vars files) changed.
+ */
+import type { ParseYaml } from './analyzeDocument';
+import { isPipelineKind } from './fileKinds';
+import {
+  interpolateString,
+  isWholeInterpolation,
+  resolveSegments,
+  scanInterpolations,
+  type InterpolationScope,
+  type ItemBinding,
+  type VarsLayer,
+} from './interpolation';
+import type { AnalyzedDocument, Cancelled, WorkspaceView } from './languageTypes';
+import { DEFAULT_PARAMS_FILE, splitVarsEntry } from './paramsFiles';
+import { loadParamsFile, type ParamsFile } from './paramsIndex';
+import { BUILTIN_STEPS, DATA_EXTENSIONS, DRIFT_METRICS, metricsForTask, type BuiltinStep } from './schema/builtinSteps';
+import { StageGraph } from './stageGraph';
+import { parentDir, resolveWorkspacePath, type ResolvedPath } from './workspacePaths';
+import { asMap, asScalar, asSeq, deref, keyName, pairOf, scalarText, valueOf } from './yamlAccess';
+import type { YamlMap, YamlNode, YamlPair, YamlScalar } from './yaml/yamlTree';
+
+/** Generated stages per foreach/matrix stage beyond which expansion stops (the rest is not checked). */
+export const MAX_INSTANCES_PER_STAGE = 1000;
+
+export type PathRole = 'dep' | 'out' | 'step-input' | 'step-output';
+
+export interface PathRef {
+  role: PathRole;
+  /** Where it was declared: `deps`, `outs`, `metrics`, `plots`, `evaluate.model`, ... */
+  field: string;
+  /** The scalar in the document (for `- path: {flags}`, the key). */
+  node: YamlScalar;
+  raw: string;
+  /** After `${...}` substitution; undefined when something does not resolve. */
+  text: string | undefined;
+  /** Relative to the stage's `wdir`; undefined when `text` or `wdir` is unresolved. */
+  resolved: ResolvedPath | undefined;
+  extensions?: readonly string[];
+}
+
+export interface ParamRef {
+  /** A key entry (`- train.lr`, or an item of `{file: [keys]}`), or the file key of `{file: }`. */
+  node: YamlScalar;
+  /** Workspace-relative params file; undefined when it is outside the workspace or unresolved. */
+  file: string | undefined;
+  /** Dotted key; undefined for a whole file (`{file: }` or `{file: []}`). */
+  key: string | undefined;
+  /** The `{file: ...}` key scalar, when the file is named explicitly. */
+  fileNode: YamlScalar | undefined;
+}
+
+export interface StageInstance {
+  /** `train`, or a generated `train@us`. */
+  name: string;
+  decl: StageDecl;
+  /** The foreach key / matrix name fragment after `@`. */
+  key: string | undefined;
+  scope: InterpolationScope;
+  /** Workspace-relative working directory; undefined when it does not resolve or leaves the workspace. */
+  wdir: string | undefined;
+  inputs: PathRef[];
+  outputs: PathRef[];
+  params: ParamRef[];
+  /** `ds://name` dependencies. */
+  datasets: { node: YamlScalar; name: string }[];
+  /** Index into PipelineIndex.instances (and the graph). */
+  index: number;
+}
+
+export type StageForm = 'plain' | 'foreach' | 'matrix';
+
+export interface StageDecl {
+  name: string;
+  pair: YamlPair;
+  /** The stage's mapping (null when it is not one). */
+  map: YamlMap | null;
+  /** The mapping with the stage's keys: `do` for foreach, the stage itself otherwise. */
+  body: YamlMap | null;
+  form: StageForm;
+  /** What it runs: `cmd` or a built-in step (undefined when none or several). */
+  step: 'cmd' | BuiltinStep | undefined;
+  instances: StageInstance[];
+  /** Expansion stopped at MAX_INSTANCES_PER_STAGE. */
+  truncated: boolean;
+  /** foreach/matrix data that did not resolve (`item` is then unknown). */
+  unresolvedItems: boolean;
+  /** Scope for the stage as written (the first generated stage's, or `item` unknown). */
+  scope: InterpolationScope;
+}
+
+export interface VarsEntry {
+  node: YamlScalar;
+  /** Workspace-relative; undefined when outside or interpolated. */
+  file: string | undefined;
+  keys: string[] | undefined;
+  /** Top-level (true) or stage `vars`. */
+  topLevel: boolean;
+}
+
+export interface PipelineIndex {
+  doc: AnalyzedDocument;
+  /** Directory of the pipeline file ('' = workspace root). */
+  dir: string;
+  /** A Runwise pipeline (built-in steps and gates allowed) rather than dvc.yaml. */
+  runwise: boolean;
+  topScope: InterpolationScope;
+  varsEntries: VarsEntry[];
+  stages: StageDecl[];
+  stageByName: ReadonlyMap<string, StageDecl>;
+  instances: StageInstance[];
+  instanceByName: ReadonlyMap<string, StageInstance>;
+  graph: StageGraph;
+  /** `datasets[].name` → its mapping. */
+  datasets: ReadonlyMap<string, YamlMap>;
+  /** Params/vars file (loaded on first use, kept in the index; undefined when it does not exist). */
+  paramsFile(relPath: string): ParamsFile | undefined;
+  /** Whether every workspace file the index read still has the text it read. */
+  isCurrent(workspace: WorkspaceView): boolean;
+  /** False when building was cancelled part way. */
+  complete: boolean;
+}
+
+export interface BuildOptions {
+  parse?: ParseYaml;
+  cancelled?: Cancelled;
+}
+
+export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceView, options: BuildOptions = {}): PipelineIndex | undefined {
+  if (!isPipelineKind(doc.kind)) return undefined;
+  const cancelled = options.cancelled ?? (() => false);
+  const dir = parentDir(doc.relPath);
+  const read = new Map<string, string | undefined>();
+  const files = new Map<string, ParamsFile | undefined>();
+  const paramsFile = (relPath: string): ParamsFile | undefined => {
+    if (files.has(relPath)) return files.get(relPath);
+    const f = loadParamsFile(workspace, relPath, options.parse);
+    files.set(relPath, f);
+    read.set(relPath, f?.text);
+    return f;
+  };
+
+  const root = asMap(doc.yaml.root);
+  const varsEntries: VarsEntry[] = [];
+  const topLayers = varsLayers(valueOf(root, 'vars'), dir, true, paramsFile, varsEntries);
+  const defaultParams = resolveWorkspacePath(dir, DEFAULT_PARAMS_FILE);
+  if (defaultParams.kind === 'inside') {
+    const f = paramsFile(defaultParams.path);
+    if (f?.doc) topLayers.push({ relPath: f.relPath, root: f.doc.root });
+  }
+  const topScope: InterpolationScope = { layers: topLayers };
+
+  const datasets = new Map<string, YamlMap>();
+  for (const item of asSeq(valueOf(root, 'datasets'))?.items ?? []) {
+    const m = asMap(item);
+    const name = scalarText(valueOf(m, 'name'));
+    if (m && name !== undefined && !datasets.has(name)) datasets.set(name, m);
+  }
+
+  const runwise = doc.kind === 'runwise-pipeline';
+  const stages: StageDecl[] = [];
+  const instances: StageInstance[] = [];
+  const stageByName = new Map<string, StageDecl>();
+  const instanceByName = new Map<string, StageInstance>();
+  let complete = true;
+  const stagesMap = asMap(valueOf(root, 'stages'));
+  const stagePairs = stagesMap?.items ?? [];
+  for (let s = 0; s < stagePairs.length; s++) {
+    if ((s & 63) === 63 && cancelled()) {
+      complete = false;
+      break;
+    }
+    const decl = buildStage(stagePairs[s]!, { dir, topScope, paramsFile, varsEntries, runwise });
+    stages.push(decl);
+    if (!stageByName.has(decl.name)) stageByName.set(decl.name, decl);
+    for (const inst of decl.instances) {
+      inst.index = instances.length;
+      instances.push(inst);
+      if (!instanceByName.has(inst.name)) instanceByName.set(inst.name, inst);
+    }
+  }
+
+  const graph = new StageGraph(
+    instances.map((inst) => ({
+      name: inst.name,
+      inputs: inst.inputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
+      outputs: inst.outputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
+    })),
+  );
+
+  return {
+    doc,
+    dir,
+    runwise,
+    topScope,
+    varsEntries,
+    stages,
+    stageByName,
+    instances,
+    instanceByName,
+    graph,
+    datasets,
+    paramsFile,
+    isCurrent: (ws) => [...read].every(([p, text]) => ws.readFile(p) === text),
+    complete,
+  };
+}
+
+interface StageBuildContext {
+  dir: string;
+  topScope: InterpolationScope;
+  paramsFile: (relPath: string) => ParamsFile | undefined;
+  varsEntries: VarsEntry[];
+  runwise: boolean;
+}
+
+function varsLayers(
+  node: YamlNode | null,
+  baseDir: string | undefined,
+  topLevel: boolean,
+  paramsFile: (relPath: string) => ParamsFile | undefined,
+  entries: VarsEntry[],
+): VarsLayer[] {
+  const layers: VarsLayer[] = [];
+  for (const item of asSeq(node)?.items ?? []) {
+    const m = asMap(item);
+    if (m) {
+      layers.push({ relPath: '', root: m, origin: { start: m.start, end: m.end } });
+      continue;
+    }
+    const s = asScalar(item);
+    if (!s || typeof s.value !== 'string') continue;
+    const { file, keys } = splitVarsEntry(s.value);
+    const r = baseDir !== undefined && !file.includes('${') ? resolveWorkspacePath(baseDir, file) : undefined;
+    const rel = r?.kind === 'inside' ? r.path : undefined;
+    entries.push({ node: s, file: rel, keys, topLevel });
+    if (rel === undefined) continue;
+    const f = paramsFile(rel);
+    if (f?.doc) layers.push({ relPath: rel, root: f.doc.root, keys, origin: { start: s.start, end: s.end } });
+  }
+  return layers;
+}
+
+function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
+  const name = keyName(pair);
+  const map = asMap(pair.value);
+  const hasForeach = !!pairOf(map, 'foreach');
+  const hasMatrix = !!pairOf(map, 'matrix');
+  const form: StageForm = hasForeach || pairOf(map, 'do') ? 'foreach' : hasMatrix ? 'matrix' : 'plain';
+  const body = form === 'foreach' ? asMap(valueOf(map, 'do')) : map;
+  const stepKeys = ['cmd', ...(ctx.runwise ? BUILTIN_STEPS : [])].filter((k) => pairOf(body, k));
+  const step = stepKeys.length === 1 ? (stepKeys[0] as StageDecl['step']) : undefined;
+  const decl: StageDecl = {
+    name,
+    pair,
+    map,
+    body,
+    form,
+    step,
+    instances: [],
+    truncated: false,
+    unresolvedItems: false,
+    scope: ctx.topScope,
+  };
+
+  // Stage vars (relative to the stage's directory, which may itself need them: take the
+  // pipeline directory when wdir is interpolated).
+  const wdirRaw = scalarText(valueOf(body, 'wdir'));
+  const wdirStatic = wdirRaw === undefined ? ctx.dir : wdirRaw.includes('${') ? undefined : resolvedDir(ctx.dir, wdirRaw);
+  const stageVarsNode = valueOf(body, 'vars');
+  const stageLayers = stageVarsNode ? varsLayers(stageVarsNode, wdirStatic ?? ctx.dir, false, ctx.paramsFile, ctx.varsEntries) : [];
+  const baseLayers = stageLayers.length ? [...stageLayers, ...ctx.topScope.layers] : ctx.topScope.layers;
+  const baseScope: InterpolationScope = { layers: baseLayers };
+
+  const bindings: { suffix: string | undefined; item?: ItemBinding; key?: string }[] = [];
+  if (form === 'foreach') {
+    const data = resolveData(valueOf(map, 'foreach'), baseScope);
+    if (!data) {
+      decl.unresolvedItems = true;
+      bindings.push({ suffix: undefined, item: { kind: 'unknown' } });
+    } else {
+      const { node: dataNode, relPath } = data;
+      const m = asMap(dataNode);
+      const seq = asSeq(dataNode);
+      if (m) {
+        for (const p of m.items) {
+          if (bindings.length >= MAX_INSTANCES_PER_STAGE) {
+            decl.truncated = true;
+            break;
+          }
+          bindings.push({ suffix: keyName(p), item: { kind: 'node', node: p.value, relPath }, key: keyName(p) });
+        }
+      } else if (seq) {
+        const composite = seq.items.some((it) => {
+          const d = deref(it);
+          return d !== null && d.kind !== 'scalar';
+        });
+        seq.items.forEach((it, i) => {
+          if (bindings.length >= MAX_INSTANCES_PER_STAGE) {
+            decl.truncated = true;
+            return;
+          }
+          bindings.push({ suffix: composite ? String(i) : toStr(asScalar(it)?.value ?? null), item: { kind: 'node', node: it, relPath } });
+        });
+      } else {
+        decl.unresolvedItems = true;
+        bindings.push({ suffix: undefined, item: { kind: 'unknown' } });
+      }
+    }
+  } else if (form === 'matrix') {
+    const dims: { name: string; values: (YamlNode | null)[] }[] = [];
+    let ok = true;
+    for (const p of asMap(valueOf(map, 'matrix'))?.items ?? []) {
+      const data = resolveData(p.value, baseScope);
+      const seq = asSeq(data?.node ?? null);
+      if (!seq) ok = false;
+      else dims.push({ name: keyName(p), values: seq.items });
+    }
+    if (!ok || dims.length === 0) {
+      decl.unresolvedItems = true;
+      bindings.push({ suffix: undefined, item: { kind: 'unknown' } });
+    } else {
+      const total = dims.reduce((n, d) => n * d.values.length, 1);
+      if (total > MAX_INSTANCES_PER_STAGE) decl.truncated = true;
+      const count = Math.min(total, MAX_INSTANCES_PER_STAGE);
+      for (let c = 0; c < count; c++) {
+        let rest = c;
+        const chosen: (YamlNode | null)[] = new Array(dims.length);
+        const fragments: string[] = new Array(dims.length);
+        for (let d = dims.length - 1; d >= 0; d--) {
+          const dim = dims[d]!;
+          const i = rest % dim.values.length;
+          rest = Math.floor(rest / dim.values.length);
+          const v = dim.values[i] ?? null;
+          const dv = deref(v);
+          chosen[d] = v;
+          fragments[d] = dv && dv.kind !== 'scalar' ? `${dim.name}${i}` : toStr(asScalar(v)?.value ?? null);
+        }
+        const values = new Map<string, YamlNode | null>(dims.map((dim, d) => [dim.name, chosen[d] ?? null]));
+        bindings.push({ suffix: fragments.join('-'), item: { kind: 'matrix', values, relPath: '' } });
+      }
+    }
+  } else {
+    bindings.push({ suffix: undefined });
+  }
+
+  for (const b of bindings) {
+    const scope: InterpolationScope = { layers: baseLayers, item: b.item, key: b.key };
+    const instName = b.suffix === undefined ? name : `${name}@${b.suffix}`;
+    decl.instances.push(buildInstance(decl, instName, b.suffix, scope, ctx));
+  }
+  decl.scope = decl.instances[0]?.scope ?? baseScope;
+  return decl;
+}
+
+function resolvedDir(base: string, wdir: string): string | undefined {
+  const r = resolveWorkspacePath(base, wdir);
+  return r.kind === 'inside' ? r.path : undefined;
+}
+
+/** foreach/matrix data: the node itself, or what a whole `${...}` string refers to. */
+function resolveData(node: YamlNode | null, scope: InterpolationScope): { node: YamlNode | null; relPath: string } | undefined {
+  const s = asScalar(node);
+  if (s && typeof s.value === 'string') {
+    if (!isWholeInterpolation(s.value)) return undefined;
+    const tok = scanInterpolations(s.value.trim(), 0)[0];
+    if (!tok?.segments) return undefined;
+    const r = resolveSegments(tok.segments, scope);
+    return r.kind === 'found' ? { node: r.node, relPath: r.relPath } : undefined;
+  }
+  return node ? { node, relPath: '' } : undefined;
+}
+
+/** DVC's to_str for generated names. */
+function toStr(v: string | number | boolean | null): string {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return String(v);
+}
+
+/** The paths each built-in step reads and writes, with the file types expected. */
+const STEP_IO: Record<BuiltinStep, { inputs: [string, (readonly string[])?][]; outputs: [string, (readonly string[])?][] }> = {
+  evaluate: { inputs: [['model', ['.onnx']], ['data', DATA_EXTENSIONS]], outputs: [['output', ['.json']]] },
+  register: { inputs: [['model']], outputs: [] },
+  drift: { inputs: [['reference', DATA_EXTENSIONS], ['current', DATA_EXTENSIONS]], outputs: [['output', ['.json']]] },
+};
+
+function buildInstance(decl: StageDecl, name: string, key: string | undefined, scope: InterpolationScope, ctx: StageBuildContext): StageInstance {
+  const body = decl.body;
+  const wdirRaw = scalarText(valueOf(body, 'wdir'));
+  let wdir: string | undefined = ctx.dir;
+  if (wdirRaw !== undefined) {
+    const t = interpolateString(wdirRaw, scope);
+    wdir = t === undefined ? undefined : resolvedDir(ctx.dir, t);
+  }
+  const inst: StageInstance = { name, decl, key, scope, wdir, inputs: [], outputs: [], params: [], datasets: [], index: -1 };
+  const ref = (role: PathRole, field: string, node: YamlScalar, extensions?: readonly string[]): PathRef => {
+    const raw = typeof node.value === 'string' ? node.value : String(node.value);
+    const text = interpolateString(raw, scope);
+    const resolved = text === undefined || wdir === undefined ? undefined : resolveWorkspacePath(wdir, text);
+    return { role, field, node, raw, text, resolved, extensions };
+  };
+
+  for (const item of asSeq(valueOf(body, 'deps'))?.items ?? []) {
+    const s = asScalar(item);
+    if (!s || s.value === null) continue;
+    const v = String(s.value);
+    if (v.startsWith('ds://')) inst.datasets.push({ node: s, name: v.slice(5) });
+    else inst.inputs.push(ref('dep', 'deps', s));
+  }
+  for (const field of ['outs', 'metrics', 'plots']) {
+    for (const item of asSeq(valueOf(body, field))?.items ?? []) {
+      const s = asScalar(item);
+      if (s && s.value !== null) inst.outputs.push(ref('out', field, s));
+      for (const p of asMap(item)?.items ?? []) if (p.key.value !== null) inst.outputs.push(ref('out', field, p.key));
+    }
+  }
+  if (ctx.runwise) {
+    for (const step of BUILTIN_STEPS) {
+      const cfg = asMap(valueOf(body, step));
+      if (!cfg) continue;
+      for (const [field, ext] of STEP_IO[step].inputs) {
+        const s = asScalar(valueOf(cfg, field));
+        if (s && s.value !== null) inst.inputs.push(ref('step-input', `${step}.${field}`, s, ext));
+      }
+      for (const [field, ext] of STEP_IO[step].outputs) {
+        const s = asScalar(valueOf(cfg, field));
+        if (s && s.value !== null) inst.outputs.push(ref('step-output', `${step}.${field}`, s, ext));
+      }
+    }
+  }
+  const defaultFile = wdir === undefined ? undefined : resolvedDir(wdir, DEFAULT_PARAMS_FILE);
+  for (const entry of asSeq(valueOf(body, 'params'))?.items ?? []) {
+    const s = asScalar(entry);
+    if (s && s.value !== null) {
+      inst.params.push({ node: s, file: defaultFile, key: interpolateString(String(s.value), scope) ?? String(s.value), fileNode: undefined });
+      continue;
+    }
+    for (const p of asMap(entry)?.items ?? []) {
+      const fileText = interpolateString(keyName(p), scope);
+      const file = fileText === undefined || wdir === undefined ? undefined : resolvedDir(wdir, fileText);
+      const keys = asSeq(p.value)?.items ?? [];
+      const keyScalars = keys.map((k) => asScalar(k)).filter((k): k is YamlScalar => !!k && k.value !== null);
+      if (keyScalars.length === 0) inst.params.push({ node: p.key, file, key: undefined, fileNode: p.key });
+      for (const k of keyScalars) inst.params.push({ node: k, file, key: String(k.value), fileNode: p.key });
+    }
+  }
+  return inst;
+}
+
+/** Metrics a stage is known to produce (undefined when not known, e.g. a `cmd` stage). */
+export function knownStageMetrics(decl: StageDecl): readonly string[] | undefined {
+  const evaluate = asMap(valueOf(decl.body, 'evaluate'));
+  if (evaluate) {
+    const listed = (asSeq(valueOf(evaluate, 'metrics'))?.items ?? []).map((n) => scalarText(n)).filter((v): v is string => v !== undefined);
+    if (listed.length) return listed;
+    const task = scalarText(valueOf(evaluate, 'task'));
+    return metricsForTask(task === 'regression' ? 'regression' : 'classification');
+  }
+  if (asMap(valueOf(decl.body, 'drift'))) return DRIFT_METRICS;
+  return undefined;
+}

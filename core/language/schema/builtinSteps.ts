@@ -1,0 +1,201 @@
+/**
+ * Runwise's built-in pipeline steps (`evaluate`, `register`, `drift`) and the top-level `gates`:
+ * their configuration types, the metric names they produce, and their schema. The pipeline runner
+ * imports the types and metric lists from here, so the editor and the runner agree.
+ */
+import {
+  enumOf,
+  freeMap,
+  int,
+  listOf,
+  mapOf,
+  num,
+  str,
+  type MapSchema,
+  type PropertySchema,
+  type SchemaNode,
+} from './schemaModel';
+
+export const CLASSIFICATION_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const;
+export const REGRESSION_METRICS = ['mae', 'mse', 'rmse', 'r2'] as const;
+export const DRIFT_METRICS = ['drift_share', 'drifted_columns'] as const;
+export const EVALUATION_TASKS = ['classification', 'regression'] as const;
+export const NUMERIC_DRIFT_TESTS = ['ks', 'psi', 'wasserstein'] as const;
+export const CATEGORICAL_DRIFT_TESTS = ['chi2', 'psi'] as const;
+export const GATE_OPERATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
+export const BUILTIN_STEPS = ['evaluate', 'register', 'drift'] as const;
+
+export type ClassificationMetric = (typeof CLASSIFICATION_METRICS)[number];
+export type RegressionMetric = (typeof REGRESSION_METRICS)[number];
+export type DriftMetric = (typeof DRIFT_METRICS)[number];
+export type EvaluationTask = (typeof EVALUATION_TASKS)[number];
+export type GateOperator = (typeof GATE_OPERATORS)[number];
+export type BuiltinStep = (typeof BUILTIN_STEPS)[number];
+
+/** Every metric name a built-in step can produce. */
+export const BUILTIN_METRIC_NAMES: readonly string[] = [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS, ...DRIFT_METRICS];
+
+export const METRIC_DOCS: Readonly<Record<string, string>> = {
+  accuracy: 'Share of correct predictions (classification).',
+  precision: 'Precision, macro-averaged over classes (classification).',
+  recall: 'Recall, macro-averaged over classes (classification).',
+  f1: 'F1 score, macro-averaged over classes (classification).',
+  roc_auc: 'Area under the ROC curve; one-vs-rest for more than two classes (classification).',
+  log_loss: 'Cross-entropy of the predicted probabilities (classification; lower is better).',
+  mae: 'Mean absolute error (regression).',
+  mse: 'Mean squared error (regression).',
+  rmse: 'Root mean squared error (regression).',
+  r2: 'Coefficient of determination (regression).',
+  drift_share: 'Share of compared columns whose drift test fired (drift).',
+  drifted_columns: 'Number of columns whose drift test fired (drift).',
+};
+
+/** The metrics an `evaluate` step computes by default for a task. */
+export function metricsForTask(task: EvaluationTask): readonly string[] {
+  return task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
+}
+
+export interface EvaluateStepConfig {
+  model: string;
+  data: string;
+  target: string;
+  /** Default: classification. */
+  task?: EvaluationTask;
+  /** Default: every metric of the task. */
+  metrics?: (ClassificationMetric | RegressionMetric)[];
+  batch_size?: number;
+  output?: string;
+}
+
+export interface RegisterStepConfig {
+  model: string;
+  name: string;
+  alias?: string;
+  description?: string;
+  tags?: Record<string, string>;
+}
+
+export interface DriftStepConfig {
+  reference: string;
+  current: string;
+  columns?: string[];
+  tests?: { numeric?: (typeof NUMERIC_DRIFT_TESTS)[number]; categorical?: (typeof CATEGORICAL_DRIFT_TESTS)[number] };
+  threshold?: number;
+  output?: string;
+}
+
+export interface GateConfig {
+  /** `metric`, `stage:metric` or `file:metric`. */
+  metric: string;
+  op: GateOperator;
+  value: number;
+  stage?: string;
+  message?: string;
+}
+
+export const DATA_EXTENSIONS = ['.csv', '.parquet', '.pq', '.tsv'] as const;
+
+const evaluateSchema: MapSchema = {
+  required: ['model', 'data', 'target'],
+  properties: {
+    model: str('The ONNX model to evaluate (a path relative to `wdir`).', { hint: 'input-path', extensions: ['.onnx'] }),
+    data: str('The labelled dataset, CSV or Parquet (a path relative to `wdir`).', { hint: 'input-path', extensions: DATA_EXTENSIONS }),
+    target: str('The column of `data` that holds the true label or value.'),
+    task: { ...enumOf('`classification` or `regression`; decides which metrics apply. Default: classification.', EVALUATION_TASKS), default: 'classification' },
+    metrics: listOf(
+      { scalar: { types: ['string'], enum: [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS], hint: 'metric-name' } },
+      'Metrics to compute. Classification: ' +
+        CLASSIFICATION_METRICS.map((m) => `\`${m}\``).join(', ') +
+        '. Regression: ' +
+        REGRESSION_METRICS.map((m) => `\`${m}\``).join(', ') +
+        '. Default: all of the task.',
+      true,
+    ),
+    batch_size: int('Rows per inference batch.'),
+    output: str('Where to write the metrics as JSON (a path relative to `wdir`); it becomes an output of the stage.', {
+      hint: 'output-path',
+      extensions: ['.json'],
+    }),
+  },
+};
+
+const registerSchema: MapSchema = {
+  required: ['model', 'name'],
+  properties: {
+    model: str('The model file to register (a path relative to `wdir`).', { hint: 'input-path' }),
+    name: str('The registered model name in the Runwise registry.'),
+    alias: str('An alias to point at the new version, e.g. `champion` or `staging` (used as `name@alias`).', {
+      suggestions: ['champion', 'challenger', 'staging', 'production'],
+    }),
+    description: str('A description of the model version.'),
+    tags: freeMap('Tags for the model version (`key: value`).'),
+  },
+};
+
+const driftSchema: MapSchema = {
+  required: ['reference', 'current'],
+  properties: {
+    reference: str('The reference dataset (what the model was trained on), CSV or Parquet.', {
+      hint: 'input-path',
+      extensions: DATA_EXTENSIONS,
+    }),
+    current: str('The current dataset to compare with the reference, CSV or Parquet.', { hint: 'input-path', extensions: DATA_EXTENSIONS }),
+    columns: listOf({ scalar: { types: ['string'] } }, 'Columns to compare. Default: every column both datasets share.', true),
+    tests: mapOf(
+      {
+        properties: {
+          numeric: enumOf('Test for numeric columns: `ks` (Kolmogorov–Smirnov), `psi` (population stability index), `wasserstein`.', NUMERIC_DRIFT_TESTS),
+          categorical: enumOf('Test for categorical columns: `chi2` (chi-squared) or `psi`.', CATEGORICAL_DRIFT_TESTS),
+        },
+      },
+      'Which statistical test to use per column type.',
+    ),
+    threshold: num('Drift threshold: a p-value for `ks`/`chi2`, a distance for `psi`/`wasserstein`.'),
+    output: str('Where to write the drift report as JSON; it becomes an output of the stage.', {
+      hint: 'output-path',
+      extensions: ['.json'],
+    }),
+  },
+};
+
+export const STEP_SCHEMAS: Readonly<Record<BuiltinStep, PropertySchema>> = {
+  evaluate: {
+    description:
+      'Built-in step: evaluate an ONNX model on a labelled dataset and log the metrics (instead of `cmd`).',
+    map: evaluateSchema,
+    snippet: 'evaluate:\n  model: ${1:models/model.onnx}\n  data: ${2:data/test.csv}\n  target: ${3:label}\n  task: ${4|classification,regression|}\n  output: ${5:metrics.json}',
+  },
+  register: {
+    description: 'Built-in step: register a model file as a new version in the Runwise registry (instead of `cmd`).',
+    map: registerSchema,
+    snippet: 'register:\n  model: ${1:models/model.onnx}\n  name: ${2:my-model}\n  alias: ${3:staging}',
+  },
+  drift: {
+    description: 'Built-in step: compare a current dataset with a reference dataset column by column (instead of `cmd`).',
+    map: driftSchema,
+    snippet: 'drift:\n  reference: ${1:data/train.csv}\n  current: ${2:data/current.csv}\n  output: ${3:drift.json}',
+  },
+};
+
+export const GATE_SCHEMA: SchemaNode = {
+  description: 'A quality gate: the pipeline fails when the metric does not satisfy `op value`.',
+  map: {
+    required: ['metric', 'op', 'value'],
+    properties: {
+      metric: str(
+        'The metric to check: a name (`accuracy`), or `stage:name` / `file:name` to say where it comes from (`evaluate:f1`, `metrics.json:auc`).',
+        { hint: 'metric-ref' },
+      ),
+      op: enumOf('Comparison: `>`, `>=`, `<`, `<=`, `==` or `!=` (quote it in YAML: `op: \'>=\'`).', GATE_OPERATORS),
+      value: num('The threshold the metric is compared with.'),
+      stage: str('The stage whose metrics the gate reads (when `metric` does not say).', { hint: 'stage-name' }),
+      message: str('Shown when the gate fails.'),
+    },
+  },
+};
+
+export const GATES_SCHEMA: PropertySchema = {
+  description: 'Quality gates checked after the pipeline runs: each compares a metric with a threshold.',
+  seq: { items: GATE_SCHEMA },
+  snippet: "gates:\n  - metric: ${1:accuracy}\n    op: '${2|>=,>,<=,<,==,!=|}'\n    value: ${3:0.9}",
+};

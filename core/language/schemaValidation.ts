@@ -1,0 +1,234 @@
+/**
+ * Checks a document against its schema: unknown keys (with "did you mean"), wrong types, enum
+ * values, required keys, mutually exclusive keys, deprecated keys, duplicate list entries. Every
+ * node is visited once; an alias is checked for its kind only (its anchor is checked where it is
+ * written), so alias-heavy documents stay bounded. Spans are YAML offsets.
+ */
+import { didYouMean } from './didYouMean';
+import { isWholeInterpolation } from './interpolation';
+import type { AnalysisDiagnostic, Cancelled } from './languageTypes';
+import { describeExpected, effectiveMapSchema, type MapSchema, type ScalarSchema, type SchemaNode } from './schema/schemaModel';
+import { presentKeys, propertyOf } from './schema/schemaNavigation';
+import { BUILTIN_STEPS } from './schema/builtinSteps';
+import { deref, keyName } from './yamlAccess';
+import type { Span, YamlMap, YamlNode, YamlScalar, YamlSeq } from './yaml/yamlTree';
+
+export interface ValidationOptions {
+  /** A whole `${...}` string may stand for any value (pipelines). */
+  interpolation: boolean;
+  /** Numbers and booleans are accepted where a string is expected (free-form metadata). */
+  lenientStrings: boolean;
+  /** Keys that exist only in Runwise pipelines, for a better message in dvc.yaml. */
+  runwiseOnlyKeys?: ReadonlySet<string>;
+  cancelled: Cancelled;
+}
+
+export const RUNWISE_ONLY_KEYS: ReadonlySet<string> = new Set([...BUILTIN_STEPS, 'gates']);
+
+export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode, options: ValidationOptions): AnalysisDiagnostic[] {
+  const out: AnalysisDiagnostic[] = [];
+  let visited = 0;
+  const visit = (node: YamlNode | null, s: SchemaNode, depth: number, owner: Span | undefined): boolean => {
+    if ((++visited & 1023) === 0 && options.cancelled()) return false;
+    if (s.any || depth > 200) return true;
+    if (node === null) {
+      if (!accepts(s, 'null')) out.push(diag(owner ?? null, 'wrong-type', `Expected ${describeExpected(s)}.`));
+      return true;
+    }
+    if (node.kind === 'alias') {
+      const target = deref(node);
+      if (target) checkKind(target, node, s);
+      return true;
+    }
+    if (node.kind === 'scalar') return checkScalar(node, s), true;
+    if (node.kind === 'seq') {
+      if (!s.seq) return wrongKind(node, s), true;
+      return visitSeq(node, s, depth);
+    }
+    if (!s.map) return wrongKind(node, s), true;
+    return visitMap(node, s.map, depth, owner);
+  };
+
+  const visitSeq = (seq: YamlSeq, s: SchemaNode, depth: number): boolean => {
+    const itemSchema = s.seq!.items;
+    const seen = s.seq!.unique ? new Map<string, true>() : undefined;
+    for (const item of seq.items) {
+      if (item === null) continue;
+      if (!visit(item, itemSchema, depth + 1, item)) return false;
+      if (seen && item.kind === 'scalar' && item.value !== null) {
+        const k = String(item.value);
+        if (seen.has(k)) out.push({ ...span(item), severity: 'warning', code: 'duplicate-entry', message: `'${k}' is listed twice.` });
+        else seen.set(k, true);
+      }
+    }
+    return true;
+  };
+
+  const visitMap = (map: YamlMap, declared: MapSchema, depth: number, owner: Span | undefined): boolean => {
+    const ownerSpan = owner && owner.end <= map.start ? owner : { start: map.start, end: firstLineEnd(map) };
+    const keys = presentKeys(map);
+    const ms = effectiveMapSchema(declared, keys);
+    for (const pair of map.items) {
+      const key = keyName(pair);
+      const prop = propertyOf(ms, key);
+      if (!prop) {
+        reportUnknownKey(pair.key, key, ms, Object.keys(ms.properties));
+        continue;
+      }
+      if (prop.declared && prop.schema.deprecated) {
+        out.push({ ...span(pair.key), severity: 'warning', code: 'deprecated-key', message: `'${key}' is deprecated: ${prop.schema.deprecated}` });
+      }
+      if (!visit(pair.value, prop.schema, depth + 1, pair.key)) return false;
+    }
+    for (const req of ms.required ?? []) {
+      if (!keys.has(req)) {
+        out.push({
+          ...span(ownerSpan),
+          severity: 'error',
+          code: 'missing-key',
+          message: `Missing required key '${req}'.`,
+          data: { key: req },
+        });
+      }
+    }
+    for (const group of ms.exclusive ?? []) {
+      const present = group.keys.filter((k) => keys.has(k));
+      if (present.length > 1) {
+        for (const pair of map.items) {
+          const k = keyName(pair);
+          if (present.indexOf(k) > 0) {
+            out.push({
+              ...span(pair.key),
+              severity: 'error',
+              code: 'conflicting-keys',
+              message: `'${k}' cannot be used together with '${present[0]}': a stage has exactly one of ${group.keys.map((x) => `'${x}'`).join(', ')}.`,
+            });
+          }
+        }
+      } else if (present.length === 0 && group.required) {
+        out.push({
+          ...span(ownerSpan),
+          severity: 'error',
+          code: 'missing-key',
+          message: group.keys.length === 1 ? `Missing required key '${group.keys[0]}'.` : `Missing one of ${group.keys.map((x) => `'${x}'`).join(', ')}.`,
+          data: { key: group.keys[0] },
+        });
+      }
+    }
+    return true;
+  };
+
+  const reportUnknownKey = (keyNode: YamlScalar, key: string, ms: MapSchema, known: string[]) => {
+    const mode = ms.unknownKeys ?? 'error';
+    const suggestion = didYouMean(key, known);
+    if (mode === 'suggest' && (suggestion === undefined || suggestion === key)) return;
+    if (options.runwiseOnlyKeys?.has(key) && !known.includes(key)) {
+      out.push({
+        ...span(keyNode),
+        severity: 'error',
+        code: 'unknown-key',
+        message: `'${key}' is a Runwise built-in and is not allowed in dvc.yaml; use it in runwise.yaml or a *.pipeline.yaml.`,
+      });
+      return;
+    }
+    out.push({
+      ...span(keyNode),
+      severity: mode === 'error' ? 'error' : 'warning',
+      code: 'unknown-key',
+      message: suggestion ? `Unknown key '${key}'. Did you mean '${suggestion}'?` : `Unknown key '${key}'. Expected one of: ${known.join(', ')}.`,
+      data: suggestion ? { suggestion } : undefined,
+    });
+  };
+
+  const checkKind = (target: YamlNode, at: YamlNode, s: SchemaNode) => {
+    if (s.any) return;
+    if (target.kind === 'scalar') return checkScalar(target, s, at);
+    if ((target.kind === 'seq' && !s.seq) || (target.kind === 'map' && !s.map)) wrongKind(at, s);
+  };
+
+  const checkScalar = (node: YamlScalar, s: SchemaNode, at: YamlNode = node) => {
+    const v = node.value;
+    if (typeof v === 'string' && (options.interpolation || s.interpolated) && isWholeInterpolation(v) && (s.scalar || s.seq || s.map)) return;
+    const sc = s.scalar;
+    if (!sc) return wrongKind(at, s);
+    const type = scalarType(v);
+    if (!sc.types.some((t) => typeMatches(t, type, v, options.lenientStrings))) {
+      if (v === null && node.source.trim() === '' && (s.seq || s.map)) return void out.push(diag(at, 'wrong-type', `Expected ${describeExpected(s)}.`));
+      return void out.push(diag(at, 'wrong-type', `Expected ${describeExpected(s)}, not ${describeValueType(type)}.`));
+    }
+    checkEnum(node, sc, at);
+  };
+
+  const checkEnum = (node: YamlScalar, sc: ScalarSchema, at: YamlNode) => {
+    if (!sc.enum || node.value === null) return;
+    if (sc.enum.includes(node.value as string)) return;
+    const value = String(node.value);
+    if (typeof node.value !== 'string' && sc.enum.includes(value)) return;
+    const suggestion = didYouMean(value, sc.enum.map(String));
+    const listed = sc.enum.length <= 12 ? ` Expected one of: ${sc.enum.join(', ')}.` : '';
+    out.push({
+      ...span(at),
+      severity: sc.openEnum ? 'warning' : 'error',
+      code: sc.hint === 'license' ? 'unknown-license' : sc.openEnum ? 'unknown-value' : 'invalid-value',
+      message:
+        (sc.hint === 'license' ? `Unknown license id '${value}'.` : `'${value}' is not ${sc.openEnum ? 'a known' : 'an allowed'} value.`) +
+        (suggestion ? ` Did you mean '${suggestion}'?` : listed),
+      data: suggestion ? { suggestion } : undefined,
+    });
+  };
+
+  const wrongKind = (node: YamlNode, s: SchemaNode) => {
+    const what = node.kind === 'seq' ? 'a list' : node.kind === 'map' ? 'a mapping' : node.kind === 'scalar' ? describeValueType(scalarType(node.value)) : 'this value';
+    out.push(diag(node, 'wrong-type', `Expected ${describeExpected(s)}, not ${what}.`));
+  };
+
+  visit(root, schema, 0, undefined);
+  return out;
+}
+
+type ValueType = 'string' | 'integer' | 'float' | 'boolean' | 'null';
+
+function scalarType(v: string | number | boolean | null): ValueType {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'boolean';
+  return Number.isInteger(v) ? 'integer' : 'float';
+}
+
+function typeMatches(t: string, type: ValueType, _v: unknown, lenientStrings: boolean): boolean {
+  switch (t) {
+    case 'string':
+      return type === 'string' || (lenientStrings && type !== 'null');
+    case 'number':
+      return type === 'integer' || type === 'float';
+    case 'integer':
+      return type === 'integer';
+    case 'boolean':
+      return type === 'boolean';
+    case 'null':
+      return type === 'null';
+  }
+  return false;
+}
+
+function accepts(s: SchemaNode, t: 'null'): boolean {
+  return !!s.any || !!s.scalar?.types.includes(t);
+}
+
+function describeValueType(t: ValueType): string {
+  return t === 'float' ? 'a number' : t === 'integer' ? 'a number' : t === 'null' ? 'an empty value' : `a ${t}`;
+}
+
+function span(node: { start: number; end: number }): { start: number; end: number } {
+  return { start: node.start, end: node.end };
+}
+
+function diag(node: Span | null, code: string, message: string): AnalysisDiagnostic {
+  return { start: node?.start ?? 0, end: node?.end ?? 0, severity: 'error', code, message };
+}
+
+/** A map's first line (its first key), for "missing key" ranges that do not cover the whole block. */
+function firstLineEnd(map: YamlMap): number {
+  const first = map.items[0];
+  return first ? first.key.end : map.end;
+}

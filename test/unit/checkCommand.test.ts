@@ -1,0 +1,125 @@
+/**
+ * `runwise check`: the language server's diagnostics on the command line, called as a function with
+ * captured output. Walks the workspace (skipping node_modules, .git, .runwise, dist), prints
+ * `file:line:col: severity code message` or --json records, exits 1 on errors only.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../../core/cli/main';
+import { tempWorkspace } from '../support/tempWorkspace';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+const PARAMS = 'train:\n  lr: 0.01\n  epochs: 10\n';
+const GOOD = ['stages:', '  train:', '    cmd: python train.py --lr ${train.lr}', '    deps:', '      - train.py', '    outs:', '      - model.pkl', ''].join('\n');
+/** An unknown stage key on line 8, column 5. */
+const BROKEN = GOOD + '    outz:\n      - extra.pkl\n';
+
+function write(ws: string, rel: string, text: string): void {
+  mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
+  writeFileSync(path.join(ws, rel), text);
+}
+
+/** A workspace with one broken pipeline, a good one in a sub-folder, and broken ones that must be skipped. */
+function workspace(): string {
+  const ws = tempWorkspace('check');
+  write(ws, 'params.yaml', PARAMS);
+  write(ws, 'train.py', 'print(1)\n');
+  write(ws, 'runwise.yaml', BROKEN);
+  write(ws, 'sub/params.yaml', PARAMS);
+  write(ws, 'sub/train.py', 'print(1)\n');
+  write(ws, 'sub/dvc.yaml', GOOD);
+  for (const skipped of ['node_modules/pkg', '.git', '.runwise', 'dist']) write(ws, `${skipped}/runwise.yaml`, BROKEN);
+  write(ws, 'notes.yaml', 'not: [a, pipeline\n');
+  return ws;
+}
+
+test('check prints file:line:col: severity code message and exits 1 on an error', async () => {
+  const ws = workspace();
+  const r = await cli('check', '-w', ws);
+  assert.equal(r.code, 1, r.err);
+  const lines = r.out.trim().split('\n');
+  assert.ok(lines.length >= 1, r.out);
+  for (const l of lines) assert.match(l, /^[\w./-]+:\d+:\d+: (error|warning|information|hint) [\w-]+ .+$/);
+  assert.ok(lines.some((l) => l.startsWith('runwise.yaml:8:5: error unknown-key ')), r.out);
+  assert.ok(!r.out.includes('node_modules') && !r.out.includes('.git/') && !r.out.includes('.runwise/') && !r.out.includes('dist/'), r.out);
+  assert.ok(!r.out.includes('sub/dvc.yaml'), r.out);
+  // One summary line: the pipelines and params files checked; notes.yaml is not one of them.
+  assert.match(r.err, /^runwise: 4 files checked: 1 error, 0 warnings\n$/);
+});
+
+test('--json gives records with 1-based positions relative to the workspace', async () => {
+  const ws = workspace();
+  const r = await cli('check', '-w', ws, '--json');
+  assert.equal(r.code, 1);
+  const records = JSON.parse(r.out) as Record<string, unknown>[];
+  const unknown = records.find((x) => x.code === 'unknown-key');
+  assert.ok(unknown, r.out);
+  assert.deepEqual(Object.keys(unknown).sort(), ['code', 'column', 'endColumn', 'endLine', 'file', 'line', 'message', 'severity']);
+  assert.equal(unknown.file, 'runwise.yaml');
+  assert.equal(unknown.line, 8);
+  assert.equal(unknown.column, 5);
+  assert.equal(unknown.endLine, 8);
+  assert.equal(unknown.endColumn, 9);
+  assert.equal(unknown.severity, 'error');
+  assert.match(r.err, /4 files checked/);
+});
+
+test('a clean workspace exits 0 with no findings', async () => {
+  const ws = workspace();
+  write(ws, 'runwise.yaml', GOOD);
+  const r = await cli('check', '-w', ws);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.equal(r.out, '');
+  assert.equal(r.err, 'runwise: 4 files checked: 0 errors, 0 warnings\n');
+  const j = await cli('check', '-w', ws, '--json');
+  assert.deepEqual(JSON.parse(j.out), []);
+});
+
+test('warnings alone do not fail the check', async () => {
+  const ws = tempWorkspace('check-warn');
+  // A license id outside the Hub's list is a warning ("did you mean"), not an error.
+  write(ws, 'model.modelcard.yaml', 'license: apache2\n');
+  const r = await cli('check', '-w', ws);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^model\.modelcard\.yaml:1:\d+: warning [\w-]+ /m);
+  assert.match(r.err, /^runwise: 1 file checked: 0 errors, [1-9]\d* warnings?\n$/);
+});
+
+test('files and folders may be named; relative names are taken from the workspace too', async () => {
+  const ws = workspace();
+  const one = await cli('check', 'sub', '-w', ws);
+  assert.equal(one.code, 0, one.out + one.err);
+  assert.equal(one.err, 'runwise: 2 files checked: 0 errors, 0 warnings\n');
+  const file = await cli('check', path.join(ws, 'runwise.yaml'), '-w', ws);
+  assert.equal(file.code, 1);
+  assert.match(file.err, /^runwise: 1 file checked: 1 error/);
+  const skipped = await cli('check', path.join(ws, 'train.py'), '-w', ws);
+  assert.equal(skipped.code, 0);
+  assert.match(skipped.err, /skipped train\.py/);
+  const outside = await cli('check', path.dirname(ws), '-w', ws);
+  assert.equal(outside.code, 1);
+  assert.match(outside.err, /outside the workspace/);
+  const missing = await cli('check', 'nope.yaml', '-w', ws);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /does not exist/);
+});
+
+test('a README.md model card is reported in Markdown lines', async () => {
+  const ws = tempWorkspace('check-readme');
+  write(ws, 'README.md', '---\nlicense: apache2\n---\n# Model\n');
+  const r = await cli('check', '-w', ws, '--json');
+  const records = JSON.parse(r.out) as { file: string; line: number }[];
+  assert.ok(records.length > 0, r.err);
+  for (const x of records) {
+    assert.equal(x.file, 'README.md');
+    assert.equal(x.line, 2);
+  }
+});

@@ -1,0 +1,383 @@
+/**
+ * Broken variants of the real-world fixtures: each asserts the diagnostic codes, the exact text each
+ * range covers, and (for most) the message and severity.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { describeDiagnostic, diagnosticsOf, loadFixture, open } from './languageHarness';
+
+interface Case {
+  name: string;
+  fixture: string;
+  file: string;
+  /** [search, replacement] applied to the fixture file (each must match). */
+  edits: [string, string][];
+  expect: string[];
+  messages?: string[];
+  severities?: string[];
+}
+
+const cases: Case[] = [
+  {
+    name: 'YAML syntax error keeps the other diagnostics',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [
+      ['    - prepare.seed', '    - prepare.sed'],
+      ['  evaluate:\n    cmd: python src/evaluate.py model.pkl data/features', '  evaluate:\n    cmd: "python src/evaluate.py'],
+    ],
+    expect: ["missing-param 'prepare.sed'", 'yaml-syntax'],
+  },
+  {
+    name: 'unknown key with did-you-mean',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [['    deps:\n    - data/prepared\n    - src/featurization.py', '    dep:\n    - data/prepared\n    - src/featurization.py']],
+    expect: ["unknown-key 'dep'"],
+    messages: ["Unknown key 'dep'. Did you mean 'deps'?"],
+    severities: ['error'],
+  },
+  {
+    name: 'unknown top-level key',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [['metrics:\n- eval/metrics.json', 'metric:\n- eval/metrics.json']],
+    expect: ["unknown-key 'metric'"],
+    messages: ["Unknown key 'metric'. Did you mean 'metrics'?"],
+  },
+  {
+    name: 'unknown output flag',
+    fixture: 'templating',
+    file: 'dvc.yaml',
+    edits: [['          cache: true\n', '          cach: true\n']],
+    expect: ["unknown-key 'cach'"],
+    messages: ["Unknown key 'cach'. Did you mean 'cache'?"],
+  },
+  {
+    name: 'wrong types',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [['    cmd: python src/prepare.py data/data.xml\n', '    cmd: python src/prepare.py data/data.xml\n    frozen: maybe\n    always_changed: 3\n    deps_x: 1\n']],
+    expect: ["wrong-type 'maybe'", "wrong-type '3'", "unknown-key 'deps_x'"],
+    messages: ['Expected a boolean, not a string.', 'Expected a boolean, not a number.', "Unknown key 'deps_x'. Did you mean 'deps'?"],
+  },
+  {
+    name: 'a list where a string is expected, and an empty value',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [
+      ['    cmd: python src/train.py data/features model.pkl', '    cmd: python src/train.py data/features model.pkl\n    desc: [a, b]'],
+      ['    outs:\n    - eval\n', '    outs:\n'],
+    ],
+    expect: ["wrong-type '[a, b]'", "wrong-type 'outs'"],
+    messages: ['Expected a string, not a list.', 'Expected a list.'],
+  },
+  {
+    name: 'enum values (built-in steps)',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['      task: classification', '      task: clasification'],
+      ['        numeric: ks', '        numeric: kolmogorov'],
+    ],
+    expect: ["invalid-value 'clasification'", "invalid-value 'kolmogorov'"],
+    messages: ["'clasification' is not an allowed value. Did you mean 'classification'?", "'kolmogorov' is not an allowed value. Expected one of: ks, psi, wasserstein."],
+  },
+  {
+    name: 'gate operator must be one of the comparisons',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [["    op: '>='", "    op: '=>'"]],
+    expect: ["invalid-value ''=>''"],
+  },
+  {
+    name: 'a regression metric with a classification task',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [['      metrics: [accuracy, f1, roc_auc]', '      metrics: [accuracy, rmse]']],
+    expect: ["invalid-value 'rmse'"],
+    messages: ["'rmse' is not a classification metric; with task 'classification' use accuracy, precision, recall, f1, roc_auc, log_loss."],
+  },
+  {
+    name: 'required fields',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['      target: churned\n', ''],
+      ['    value: 0.85\n', ''],
+    ],
+    expect: ["missing-key 'evaluate'", "missing-key 'metric'"],
+    messages: ["Missing required key 'target'.", "Missing required key 'value'."],
+  },
+  {
+    name: 'a stage without cmd',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [['    cmd: python src/train.py data/features model.pkl\n', '']],
+    expect: ["missing-key 'train'"],
+    messages: ["Missing required key 'cmd'."],
+  },
+  {
+    name: 'a Runwise stage with neither cmd nor a built-in step, and one with two',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['    cmd: python src/prepare.py --split ${prepare.split}\n', ''],
+      ['    register:\n      model:', '    cmd: echo\n    register:\n      model:'],
+    ],
+    expect: ["missing-key 'prepare'", "conflicting-keys 'register'"],
+    messages: ["Missing one of 'cmd', 'evaluate', 'register', 'drift'.", "'register' cannot be used together with 'cmd': a stage has exactly one of 'cmd', 'evaluate', 'register', 'drift'."],
+  },
+  {
+    name: 'built-in steps are not allowed in dvc.yaml',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [['    cmd: python src/evaluate.py model.pkl data/features\n', '    evaluate:\n      model: model.onnx\n']],
+    expect: ["missing-key 'evaluate'", "unknown-key 'evaluate'"],
+  },
+  {
+    name: 'foreach needs do',
+    fixture: 'templating',
+    file: 'dvc.yaml',
+    edits: [['    foreach: ${models}\n    do:\n', '    foreach: ${models}\n    dont:\n']],
+    // Without `do` the stage writes nothing, so `models` (read by report) is produced by no stage.
+    expect: ["missing-key 'train'", "unknown-key 'dont'", "missing-path 'models'"],
+    messages: ["Missing required key 'do'.", "Unknown key 'dont'. Did you mean 'do'?", "'models' does not exist and no stage produces it."],
+  },
+  {
+    name: '${...} that resolves to nothing',
+    fixture: 'templating',
+    file: 'dvc.yaml',
+    edits: [
+      ['${thresholds.us}', '${thresholds.eu}'],
+      ['--thresh ${item.thresh}', '--thresh ${item.threshold}'],
+      ['${item.feature} ${item.model}', '${item.features} ${item.model}'],
+      ['python src/report.py ${train}', 'python src/report.py ${train} ${item}'],
+    ],
+    expect: ["unresolved-variable '${thresholds.eu}'", "unresolved-variable '${item.threshold}'", "unresolved-variable '${item.features}'", "unresolved-variable '${item}'"],
+    messages: [
+      "'thresholds.eu' is not defined in vars or params.",
+      "'item.threshold' is not defined in vars or params (in train@us).",
+      "'features' is not a matrix dimension (model, feature) (in sweep@cnn-feature1).",
+      "'item' is only defined inside foreach/do or matrix.",
+    ],
+  },
+  {
+    name: 'vars keys filter and escapes',
+    fixture: 'templating',
+    file: 'dvc.yaml',
+    edits: [
+      ['config/paths.yaml:data_dir,out_dir', 'config/paths.yaml:data_dir'],
+      ['"\\${HOME} stays literal"', '"${HOME"'],
+    ],
+    expect: ["unresolved-variable '${out_dir}'", "interpolation-syntax '${HOME\"'"],
+  },
+  {
+    name: 'params keys missing from their file',
+    fixture: 'templating',
+    file: 'dvc.yaml',
+    edits: [
+      ['        - train.lr\n', '        - train.momentum\n'],
+      ['          - seed\n', '          - seeds\n'],
+      ['config/paths.yaml:data_dir,out_dir', 'config/paths.yaml:data_dir,out_dir,tmp_dir'],
+    ],
+    expect: ["missing-param 'config/paths.yaml:data_dir,out_dir,tmp_dir'", "missing-param 'train.momentum'", "missing-param 'seeds'"],
+    messages: ["'tmp_dir' is not defined in 'config/paths.yaml'.", "'train.momentum' is not defined in 'params.yaml'.", "'seeds' is not defined in 'custom_params.yaml'."],
+  },
+  {
+    name: 'missing params and vars files',
+    fixture: 'templating',
+    file: 'dvc.yaml',
+    edits: [
+      ['  - custom_params.yaml\n', '  - custom_params.yml\n'],
+      ['      - custom_params.yaml:\n', '      - other_params.yaml:\n'],
+    ],
+    expect: ["missing-vars-file 'custom_params.yml'", "unresolved-variable '${seed}'", "missing-params-file 'other_params.yaml'"],
+  },
+  {
+    name: 'paths that do not exist (warning) and paths that leave the workspace (error)',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [
+      ['    - src/train.py\n', '    - src/trian.py\n'],
+      ['    - src/evaluate.py\n', '    - ../secrets/key.txt\n    - /etc/passwd\n'],
+      ['    outs:\n    - eval\n', '    outs:\n    - eval\n    - ../../outside\n'],
+      ['      eval/plots/sklearn/cm/test.json: predicted', '      ../cm/test.json: predicted'],
+    ],
+    expect: [
+      "missing-path 'src/trian.py'",
+      "path-outside-workspace '../secrets/key.txt'",
+      "path-outside-workspace '/etc/passwd'",
+      "path-outside-workspace '../../outside'",
+      "path-outside-workspace '../cm/test.json'",
+    ],
+    messages: [
+      "'src/trian.py' does not exist and no stage produces it.",
+      "'../secrets/key.txt' leaves the workspace.",
+      "'/etc/passwd' is absolute; paths in a pipeline are relative to its directory.",
+      "'../../outside' leaves the workspace.",
+      "'../cm/test.json' leaves the workspace.",
+    ],
+    severities: ['warning', 'error', 'error', 'error', 'error'],
+  },
+  {
+    name: 'paths are relative to wdir',
+    fixture: 'templating',
+    file: 'dvc.yaml',
+    edits: [['    wdir: .\n    deps:\n      - models\n', '    wdir: src\n    deps:\n      - train.py\n      - models\n']],
+    // deps and params files (including the implicit params.yaml) now resolve under src/.
+    expect: ["missing-path 'models'", "missing-params-file 'custom_params.yaml'", "missing-params-file 'params.yaml'"],
+    messages: [
+      "'src/models' does not exist and no stage produces it.",
+      "Params file 'src/custom_params.yaml' does not exist.",
+      "Params file 'src/params.yaml' does not exist.",
+    ],
+  },
+  {
+    name: 'model and data paths of built-in steps',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['      current: data/current.parquet', '      current: data/current.xlsx'],
+      ['      data: data/test.csv', '      data: ../test.csv'],
+    ],
+    expect: ["path-outside-workspace '../test.csv'", "unexpected-file-type 'data/current.xlsx'", "missing-path 'data/current.xlsx'"],
+  },
+  {
+    name: 'two stages writing the same output',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [['    outs:\n    - data/prepared\n', '    outs:\n    - data/prepared\n    - data/features\n']],
+    expect: ["duplicate-output 'data/features'"],
+    messages: ["'data/features' is also an output of stage 'prepare'."],
+  },
+  {
+    name: 'an output inside another output, and a foreach output that ignores ${item}',
+    fixture: 'templating',
+    file: 'dvc.yaml',
+    edits: [
+      ['        - ${out_dir}/${item}.cln', '        - ${out_dir}/all.cln'],
+      ['      - report/confusion.png', '      - build/model-us.hdf5/x.png'],
+    ],
+    expect: ["duplicate-output '${out_dir}/all.cln'", "duplicate-output 'build/model-us.hdf5/x.png'"],
+    messages: ["Every stage generated from 'cleanups' writes 'clean/all.cln'; make the path depend on ${item}.", "'build/model-us.hdf5/x.png' is inside 'build/model-us.hdf5', an output of stage 'build-us'."],
+  },
+  {
+    name: 'dependency cycle between stages',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [['    - data/prepared\n    - src/featurization.py', '    - data/prepared\n    - model.pkl\n    - src/featurization.py']],
+    expect: ["stage-cycle 'model.pkl'", "stage-cycle 'data/features'"],
+    messages: [
+      "Dependency cycle: 'model.pkl' is written by 'train', which depends on this stage (featurize → train → featurize).",
+      "Dependency cycle: 'data/features' is written by 'featurize', which depends on this stage (featurize → train → featurize).",
+    ],
+  },
+  {
+    name: 'duplicate keys',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [['    cmd: python src/train.py data/features model.pkl\n', '    cmd: python src/train.py data/features model.pkl\n    cmd: python other.py\n']],
+    expect: ["duplicate-key 'cmd'"],
+  },
+  {
+    name: 'duplicate list entries',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [['    - train.n_est\n', '    - train.n_est\n    - train.n_est\n']],
+    expect: ["duplicate-entry 'train.n_est'"],
+    severities: ['warning'],
+  },
+  {
+    name: 'invalid stage names and unknown datasets',
+    fixture: 'get-started',
+    file: 'dvc.yaml',
+    edits: [
+      ['  prepare:\n', '  prep@are:\n'],
+      ['    - src/train.py\n', '    - src/train.py\n    - ds://dogs\n'],
+    ],
+    expect: ["invalid-stage-name 'prep@are'", "unknown-dataset 'ds://dogs'"],
+  },
+  {
+    name: 'gates naming unknown stages and metrics',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['metric: evaluate:accuracy', 'metric: evaluat:accuracy'],
+      ['    stage: drift', '    stage: drfit'],
+      ['  - metric: metrics/eval.json:f1', '  - metric: evaluate:rmse'],
+    ],
+    expect: ["unknown-stage 'evaluat'", "unknown-stage 'drfit'", "unknown-metric 'evaluate:rmse'"],
+  },
+  {
+    name: 'deprecated output flag',
+    fixture: 'dvclive',
+    file: 'dvc.yaml',
+    edits: [['      - model.pt\n', '      - model.pt:\n          checkpoint: true\n']],
+    expect: ["deprecated-key 'checkpoint'"],
+  },
+  {
+    name: 'model card: unknown license with did-you-mean, other without license_name',
+    fixture: 'hf-cards',
+    file: 'distilbert-imdb/README.md',
+    edits: [['license: apache-2.0', 'license: apache2']],
+    expect: ["unknown-license 'apache2'"],
+    messages: ["Unknown license id 'apache2'. Did you mean 'apache-2.0'?"],
+    severities: ['warning'],
+  },
+  {
+    name: 'model card: license other needs license_name',
+    fixture: 'hf-cards',
+    file: 'llama-finetune/README.md',
+    edits: [['license_name: llama3\n', '']],
+    expect: ["missing-key 'other'"],
+  },
+  {
+    name: 'model card: model-index structure, near-miss top-level keys, enum values',
+    fixture: 'hf-cards',
+    file: 'whisper/README.md',
+    edits: [
+      ['      value: 3.0003583080317572', '      valeu: 3.0003583080317572'],
+      ['library_name: transformers', 'libary_name: transformers\nmodel_creator: OpenAI'],
+      ['pipeline_tag: automatic-speech-recognition', 'pipeline_tag: automatic-speech-recogniton'],
+    ],
+    expect: ["missing-key 'name'", "unknown-key 'valeu'", "unknown-value 'automatic-speech-recogniton'", "unknown-key 'libary_name'"],
+    severities: ['error', 'warning', 'warning', 'warning'],
+  },
+  {
+    name: 'model card file: Model Card Toolkit sections and paths',
+    fixture: 'modelcard',
+    file: 'churn.modelcard.yaml',
+    edits: [
+      ['  path: models/model.onnx', '  path: models/missing.onnx'],
+      ['      path: data/train.csv', '      path: ../../data.csv'],
+      ['  overview:', '  overveiw:'],
+    ],
+    expect: ["unknown-key 'overveiw'", "missing-path 'models/missing.onnx'", "path-outside-workspace '../../data.csv'"],
+  },
+];
+
+describe('diagnostics on broken variants', () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      const files = loadFixture(c.fixture);
+      let text = files.get(c.file)!;
+      for (const [from, to] of c.edits) {
+        assert.ok(text.includes(from), `fixture ${c.fixture}/${c.file} contains ${JSON.stringify(from)}`);
+        text = text.replace(from, to);
+      }
+      const s = open(files, c.file, text);
+      const diags = diagnosticsOf(s);
+      const got = diags.map((d) => (d.code === 'yaml-syntax' ? 'yaml-syntax' : describeDiagnostic(text, d)));
+      assert.deepEqual(dedupeSyntax(got), c.expect);
+      if (c.messages) assert.deepEqual(diags.filter((d) => d.code !== 'yaml-syntax').map((d) => d.message), c.messages);
+      if (c.severities) assert.deepEqual(diags.map((d) => d.severity), c.severities);
+      for (const d of diags) assert.ok(0 <= d.start && d.start <= d.end && d.end <= text.length, `span of ${d.code} inside the file`);
+    });
+  }
+});
+
+function dedupeSyntax(list: string[]): string[] {
+  return list.filter((x, i) => x !== 'yaml-syntax' || list.indexOf(x) === i);
+}
