@@ -162,11 +162,35 @@ const migrations: string[] = [
   INSERT INTO change_counter (id, seq) VALUES (0, 1);
   CREATE INDEX runs_by_change ON runs(change_seq);
   `,
+  // 3: a session's pid namespace and boot, so an owner in another container (same host name,
+  // other pids) is not taken for dead, and one from before a reboot is known to be
+  `
+  ALTER TABLE sessions ADD COLUMN pid_ns TEXT;
+  ALTER TABLE sessions ADD COLUMN boot_id TEXT;
+  `,
 ];
+
+/**
+ * Refuses a database holding objects Runwise never creates. A tracker.db comes with the workspace,
+ * which may be someone else's repository: a view or trigger there would run an attacker's SQL (an
+ * endless recursive view hangs whoever reads it) the moment the Runs view opens the file.
+ */
+export function checkSchemaObjects(db: SqlDatabase): void {
+  const foreign = db
+    .prepare(
+      `SELECT type, name FROM sqlite_schema
+        WHERE type IN ('view', 'trigger') OR (type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%') LIMIT 1`,
+    )
+    .get();
+  if (foreign) {
+    throw new Error(`${db.path} contains a ${foreign.type} '${foreign.name}' that Runwise does not create; refusing to open it`);
+  }
+}
 
 export const SCHEMA_VERSION = migrations.length;
 
 export function migrate(db: SqlDatabase, now: () => number = Date.now): void {
+  checkSchemaObjects(db);
   const current = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
   if (current > SCHEMA_VERSION) {
     throw new Error(

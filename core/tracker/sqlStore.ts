@@ -165,11 +165,10 @@ abstract class BaseDatabase implements SqlDatabase {
   }
 
   protected applyPragmas(): void {
-    if (this.options.readonly) {
-      this.exec(`PRAGMA busy_timeout = ${this.options.busyTimeoutMs ?? 10_000}`);
-      return;
-    }
     this.exec(`PRAGMA busy_timeout = ${this.options.busyTimeoutMs ?? 10_000}`);
+    // Functions with side effects never run from schema objects (a database may come with a repo).
+    this.exec('PRAGMA trusted_schema = OFF');
+    if (this.options.readonly) return;
     this.exec('PRAGMA journal_mode = WAL');
     this.exec('PRAGMA synchronous = NORMAL');
     this.exec('PRAGMA foreign_keys = ON');

@@ -187,11 +187,14 @@ export class Tracker {
   recoverOrphanedRuns(): string[] {
     const owners = this.db
       .prepare(
-        `SELECT DISTINCT s.session_id, s.pid, s.host, s.proc_start FROM runs r JOIN sessions s ON s.session_id = r.session_id
+        `SELECT DISTINCT s.session_id, s.pid, s.host, s.proc_start, s.pid_ns, s.boot_id FROM runs r JOIN sessions s ON s.session_id = r.session_id
           WHERE r.status = 'RUNNING'`,
       )
       .all();
-    const dead = owners.filter((o) => !isAlive({ pid: Number(o.pid), host: String(o.host), procStart: (o.proc_start as string | null) ?? null }));
+    const text = (v: unknown) => (v == null ? null : String(v));
+    const dead = owners.filter(
+      (o) => !isAlive({ pid: Number(o.pid), host: String(o.host), procStart: text(o.proc_start), pidNs: text(o.pid_ns), bootId: text(o.boot_id) }),
+    );
     const ended: string[] = [];
     if (dead.length === 0) return ended;
     const t = this.now();
@@ -218,8 +221,8 @@ export class Tracker {
     if (this.sessionId === null) {
       const me = currentProcess();
       const r = this.db
-        .prepare('INSERT INTO sessions (pid, host, proc_start, opened_at) VALUES (?, ?, ?, ?)')
-        .run(me.pid, me.host, me.procStart, this.now());
+        .prepare('INSERT INTO sessions (pid, host, proc_start, pid_ns, boot_id, opened_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(me.pid, me.host, me.procStart, me.pidNs, me.bootId, this.now());
       this.sessionId = Number(r.lastInsertRowid);
     }
     return this.sessionId;
@@ -649,12 +652,13 @@ export class Tracker {
   /** Stores an artifact of a run at `artifactPath` (relative, `/`-separated), replacing any there. */
   async putArtifact(runId: string, artifactPath: string, source: Readable | Buffer | string, maxBytes?: number): Promise<ArtifactRecord> {
     const rel = checkArtifactPath(artifactPath);
-    this.activeRunRow(runId);
+    // Checked before the bytes are stored, so a refused upload leaves no blob behind; and again in
+    // the transaction, since another writer may have added a file under `rel/` meanwhile.
+    this.checkArtifactTarget(this.activeRunRow(runId), rel);
     const blob = await this.artifacts.put(source, maxBytes);
     return this.db.transaction(() => {
       const run = this.activeRunRow(runId);
-      const dir = this.db.prepare("SELECT 1 FROM artifacts WHERE run_id = ? AND path >= ? AND path < ? LIMIT 1").get(run.id, `${rel}/`, `${rel}0`);
-      if (dir) throw invalid(`Artifact path '${rel}' is a directory of run ${runId}`);
+      this.checkArtifactTarget(run, rel);
       this.db
         .prepare(
           `INSERT INTO artifacts (run_id, path, size, sha256, created) VALUES (?, ?, ?, ?, ?)
@@ -664,6 +668,11 @@ export class Tracker {
       this.touchRun(run.id);
       return { path: rel, size: blob.size, sha256: blob.sha256 };
     });
+  }
+
+  private checkArtifactTarget(run: RunRow, rel: string): void {
+    const dir = this.db.prepare('SELECT 1 FROM artifacts WHERE run_id = ? AND path >= ? AND path < ? LIMIT 1').get(run.id, `${rel}/`, `${rel}0`);
+    if (dir) throw invalid(`Artifact path '${rel}' is a directory of run ${run.run_uuid}`);
   }
 
   openArtifact(runId: string, artifactPath: string): OpenedArtifact {

@@ -120,20 +120,23 @@ test('writes from another connection (another process) are seen through the mark
   }
 });
 
-test('a tracker at schema 1 is migrated to 2; its existing runs count as changed once', () => {
+test('a tracker at schema 1 is migrated to the current schema; its existing runs count as changed once', () => {
   const ws = tempWorkspace();
   const t = Tracker.open(ws);
   const run = t.createRun({ runName: 'old' }).info.runId;
   t.close();
   // Take the database back to what schema 1 looked like.
   const db = openSqlDatabase(trackerDbPath(ws));
-  db.exec('DROP INDEX runs_by_change; ALTER TABLE runs DROP COLUMN change_seq; ALTER TABLE experiments DROP COLUMN change_seq; DROP TABLE change_counter; PRAGMA user_version = 1');
+  db.exec(
+    'ALTER TABLE sessions DROP COLUMN pid_ns; ALTER TABLE sessions DROP COLUMN boot_id; ' +
+      'DROP INDEX runs_by_change; ALTER TABLE runs DROP COLUMN change_seq; ALTER TABLE experiments DROP COLUMN change_seq; DROP TABLE change_counter; PRAGMA user_version = 1',
+  );
   db.close();
 
   const t2 = Tracker.open(ws);
   try {
-    assert.equal(SCHEMA_VERSION, 2);
-    assert.equal(Number(t2.db.prepare('PRAGMA user_version').get()!.user_version), 2);
+    assert.equal(SCHEMA_VERSION, 3);
+    assert.equal(Number(t2.db.prepare('PRAGMA user_version').get()!.user_version), SCHEMA_VERSION);
     assert.deepEqual(ids(t2.changesSince(0)), [run]);
     const m = t2.changeMarker();
     t2.renameRun(run, 'new');

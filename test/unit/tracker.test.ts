@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Tracker, FAILURE_REASON_TAG, NOTE_TAG } from '../../core/tracker/tracker';
 import { TrackerError } from '../../core/tracker/trackerError';
 import { openSqlDatabase } from '../../core/tracker/sqlStore';
 import { SCHEMA_VERSION } from '../../core/tracker/schema';
 import { trackerDbPath } from '../../core/workspace/workspacePath';
+import { currentProcess, isAlive } from '../../core/tracker/processOwner';
 import { tempWorkspace } from '../support/tempWorkspace';
 
 const backend = process.env.RUNWISE_SQLITE_BACKEND ?? 'better-sqlite3 (default)';
@@ -335,6 +336,64 @@ test('run references resolve by id, unique prefix or name', () => {
     assert.equal(t.resolveRunId(a.slice(0, 10)), a);
     assert.equal(t.resolveRunId('alpha'), a);
     rejects(() => t.resolveRunId('nothing-like-it'), 'RESOURCE_DOES_NOT_EXIST');
+  } finally {
+    t.close();
+  }
+});
+
+test('a tracker.db holding a view or trigger Runwise never creates is refused, read-only too', () => {
+  for (const object of [
+    'CREATE VIEW endless AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c',
+    "CREATE TRIGGER sneaky AFTER INSERT ON tags BEGIN UPDATE runs SET name = 'pwned'; END",
+  ]) {
+    const ws = tempWorkspace();
+    open(ws).close();
+    const db = openSqlDatabase(trackerDbPath(ws));
+    db.exec(object);
+    db.close();
+    assert.throws(() => Tracker.open(ws), /contains a (view|trigger) '(endless|sneaky)' that Runwise does not create/);
+    assert.throws(() => Tracker.open(ws, { readonly: true, skipRecovery: true }), /refusing to open it/);
+  }
+});
+
+test('an owner in another pid namespace is not taken for dead; one from an earlier boot is', () => {
+  const ws = tempWorkspace();
+  const t = open(ws);
+  try {
+    const me = currentProcess();
+    const deadPid = 2 ** 22 + 12345; // above pid_max: no such process here
+    const ownedRun = (pidNs: string | null, bootId: string | null) => {
+      const session = Number(
+        t.db
+          .prepare('INSERT INTO sessions (pid, host, proc_start, pid_ns, boot_id, opened_at) VALUES (?, ?, NULL, ?, ?, 0)')
+          .run(deadPid, me.host, pidNs, bootId).lastInsertRowid,
+      );
+      const id = t.createRun({ status: 'SCHEDULED' }).info.runId;
+      t.db.prepare("UPDATE runs SET status = 'RUNNING', session_id = ? WHERE run_uuid = ?").run(session, id);
+      return id;
+    };
+    const inContainer = ownedRun('pid:[1]', me.bootId);
+    const beforeReboot = ownedRun(me.pidNs, 'an-earlier-boot');
+    const here = ownedRun(me.pidNs, me.bootId);
+    t.recoverOrphanedRuns();
+    assert.equal(t.getRun(inContainer).info.status, 'RUNNING', 'another pid namespace: cannot tell, so alive');
+    assert.equal(t.getRun(beforeReboot).info.status, 'FAILED');
+    assert.equal(t.getRun(here).info.status, 'FAILED');
+    assert.equal(isAlive({ ...me }), true);
+  } finally {
+    t.close();
+  }
+});
+
+test('an upload refused for its path stores no bytes', async () => {
+  const t = open();
+  try {
+    const id = t.createRun().info.runId;
+    await t.putArtifact(id, 'model/weights.bin', Buffer.from('abc'));
+    const blobs = () => readdirSync(path.join(t.artifacts.root, 'sha256'), { recursive: true }).length;
+    const before = blobs();
+    await assert.rejects(t.putArtifact(id, 'model', Buffer.from('something else entirely')), /is a directory/);
+    assert.equal(blobs(), before);
   } finally {
     t.close();
   }
