@@ -16,9 +16,14 @@ export type ErrorCode =
   | 'ENDPOINT_NOT_FOUND'
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
+  | 'NOT_IMPLEMENTED'
   | 'INTERNAL_ERROR';
 
-/** MLflow's mapping of error codes to HTTP statuses (mlflow/exceptions.py). */
+/**
+ * MLflow's mapping of error codes to HTTP statuses (mlflow/exceptions.py), except INVALID_STATE: MLflow
+ * answers it with 500, which the mlflow client retries 7 times with backoff (408/429/500/502/503/504
+ * are its transient codes, mlflow/utils/request_utils.py); a 400 fails at once, as a state error should.
+ */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   INVALID_PARAMETER_VALUE: 400,
   RESOURCE_ALREADY_EXISTS: 400,
@@ -28,6 +33,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ENDPOINT_NOT_FOUND: 404,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
+  NOT_IMPLEMENTED: 501,
   INTERNAL_ERROR: 500,
 };
 

@@ -72,8 +72,12 @@ function shown(value: unknown): string {
 // -----------------------------------------------------------------------------------------------
 // Decoding bodies and query strings
 
-/** A JSON string (left alone) or a bare NaN / Infinity / -Infinity token outside strings (captured). */
-const BARE_NON_FINITE = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g;
+/**
+ * A JSON string (left alone) or a bare NaN / Infinity / -Infinity token outside strings (captured).
+ * The closing quote is optional: an unterminated string then runs to the end once, where requiring
+ * it made the scan restart at every quote inside it (quadratic on a malformed body).
+ */
+const BARE_NON_FINITE = /"(?:[^"\\]|\\.)*"?|(-?Infinity|NaN)/g;
 
 /** Parses a JSON request body; an empty body is an empty message. */
 export function parseJsonBody(body: Buffer): Message {
@@ -397,6 +401,52 @@ export function parseLogInputs(msg: Message): { runId: string; inputs: DatasetIn
     return { dataset, tags: keyValueList(item, 'tags') };
   });
   return { runId, inputs };
+}
+
+/** The run tag where MLflow's server keeps each `runs/log-model` call's model JSON (mlflow/utils/mlflow_tags.py). */
+export const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
+
+/** Fields `_log_model` in mlflow/server/handlers.py requires of the model JSON, in the order named. */
+const LOG_MODEL_REQUIRED_FIELDS = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'] as const;
+
+/**
+ * runs/log-model, which mlflow.<flavor>.log_model sends after uploading the model's files: `model_json`
+ * must be a JSON object with MLflow's mandatory fields, checked with the server's messages.
+ */
+export function parseLogModel(msg: Message): { runId: string; model: Message } {
+  const runId = reqRunId(msg);
+  const modelJson = reqString(msg, 'model_json');
+  let model: unknown;
+  try {
+    model = JSON.parse(modelJson);
+  } catch {
+    model = undefined;
+  }
+  if (model === null || typeof model !== 'object' || Array.isArray(model)) {
+    throw new HttpError('INVALID_PARAMETER_VALUE', `Malformed model info. \n ${modelJson} \n is not a valid JSON.`);
+  }
+  const missing = LOG_MODEL_REQUIRED_FIELDS.filter((f) => !Object.hasOwn(model as object, f));
+  if (missing.length > 0) {
+    throw new HttpError('INVALID_PARAMETER_VALUE', `Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`);
+  }
+  return { runId, model: model as Message };
+}
+
+/**
+ * The `mlflow.log-model.history` tag value with `model` appended, as MLflow's stores keep it: a JSON
+ * list of the models logged to the run. A prior value that is not a JSON list is replaced.
+ */
+export function appendLoggedModel(prior: string | undefined, model: Message): string {
+  let list: unknown[] = [];
+  if (prior !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(prior);
+      if (Array.isArray(parsed)) list = parsed;
+    } catch {
+      /* not MLflow's format: start a new list */
+    }
+  }
+  return JSON.stringify([...list, model]);
 }
 
 export function parseSearchRuns(msg: Message): RunSearch {

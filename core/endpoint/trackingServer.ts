@@ -19,6 +19,8 @@ import { MAX_BATCH_LOG_REQUEST_SIZE } from '../tracker/limits';
 import { Tracker } from '../tracker/tracker';
 import { HttpError, errorReply, invalidParameter, resourceNotFound } from './httpErrors';
 import {
+  LOGGED_MODELS_TAG,
+  appendLoggedModel,
   artifactListJson,
   experimentJson,
   metricJson,
@@ -33,6 +35,7 @@ import {
   parseLogBatch,
   parseLogInputs,
   parseLogMetric,
+  parseLogModel,
   parseLogParam,
   parseQuery,
   parseRunRef,
@@ -70,13 +73,35 @@ export interface TrackingServer {
 
 /** The largest JSON request body accepted (MLflow's MAX_BATCH_LOG_REQUEST_SIZE). */
 export const MAX_JSON_BODY_BYTES = MAX_BATCH_LOG_REQUEST_SIZE;
+/**
+ * runs/log-inputs may carry a dataset schema of up to 1 MiB (MLflow's limit), escaped inside JSON:
+ * MLflow's server limits only log-batch bodies, so this route gets room for the largest schema.
+ */
+export const MAX_LOG_INPUTS_BODY_BYTES = 4 * 1024 * 1024;
 /** The largest artifact upload accepted. */
 export const MAX_ARTIFACT_BYTES = 1024 * 1024 * 1024;
 /** After refusing a request, at most this much of the rest of its body is read (and dropped) to keep the connection. */
 const DISCARD_LIMIT_BYTES = 4 * 1024 * 1024;
+/** Time to receive a request's headers, and its whole body (a 1 GiB upload over loopback included). */
+const HEADERS_TIMEOUT_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 10 * 60_000;
+/** Open connections at once: training scripts keep one or a few each. */
+const MAX_CONNECTIONS = 512;
 
 const API_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/'] as const;
 const ARTIFACT_ROOTS = ['/api/2.0/mlflow-artifacts/artifacts', '/ajax-api/2.0/mlflow-artifacts/artifacts'] as const;
+/**
+ * The proxy's multipart-upload (mpu/create|complete|abort) and presigned-download routes. They hand out
+ * object-store URLs, which a local artifact store has none of. mpu/* is answered as MLflow's server
+ * answers it for a store without multipart support: 501 NOT_IMPLEMENTED with the message the client
+ * (HttpArtifactRepository._try_multipart_upload) recognises and falls back to a single PUT on; the
+ * client falls back to a proxied GET on a 501 from presigned/* (MlflowArtifactsRepository._download_file).
+ */
+const DIRECT_TRANSFER_ROUTE = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/(?:mpu\/(?:create|complete|abort)|presigned)(?:\/|$)/;
+/** _UnsupportedMultipartUploadException.MESSAGE in mlflow/exceptions.py, matched by prefix by the client. */
+export const UNSUPPORTED_MULTIPART_UPLOAD_MESSAGE = 'Multipart upload is not supported for the current artifact repository';
+/** MLflow 3's LoggedModel API (logged-models/…, runs/outputs): mlflow.<flavor>.log_model in MLflow 3 needs it. */
+const LOGGED_MODEL_ROUTE = /^(?:logged-models(?:\/|$)|runs\/outputs$)/;
 
 // -----------------------------------------------------------------------------------------------
 // The MLflow REST routes: name under /api/2.0/mlflow/ → accepted methods and handler.
@@ -87,10 +112,12 @@ type Handler = (tracker: Tracker, msg: Message) => unknown;
 interface Route {
   methods: readonly Method[];
   handle: Handler;
+  /** Largest body accepted; default MAX_JSON_BODY_BYTES. */
+  maxBody?: number;
 }
 
 const get = (handle: Handler): Route => ({ methods: ['GET'], handle });
-const post = (handle: Handler): Route => ({ methods: ['POST'], handle });
+const post = (handle: Handler, maxBody?: number): Route => (maxBody === undefined ? { methods: ['POST'], handle } : { methods: ['POST'], handle, maxBody });
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   [
@@ -179,6 +206,18 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
       const { runId, inputs } = parseLogInputs(m);
       t.logInputs(runId, inputs);
       return {};
+    }, MAX_LOG_INPUTS_BODY_BYTES),
+  ],
+  [
+    // mlflow.<flavor>.log_model (MLflow 2) records the model here after uploading its files; MLflow's
+    // stores append it to the run's mlflow.log-model.history tag. Handlers run synchronously, so no
+    // other request of this server can write the tag between reading it and writing it back.
+    'runs/log-model',
+    post((t, m) => {
+      const { runId, model } = parseLogModel(m);
+      const prior = t.getRun(runId).tags.find((tag) => tag.key === LOGGED_MODELS_TAG)?.value;
+      t.logBatch(runId, { tags: [{ key: LOGGED_MODELS_TAG, value: appendLoggedModel(prior, model) }] });
+      return {};
     }),
   ],
   ['runs/search', post((t, m) => pageJson('runs', t.searchRuns(parseSearchRuns(m)), runJson))],
@@ -206,9 +245,14 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
   const tracker = options.tracker ?? Tracker.open(options.workspace);
 
   let allowedHosts: ReadonlySet<string> = new Set();
-  const server = createServer((req, res) => {
-    serve(req, res).catch((e: unknown) => log(`runwise tracking endpoint: ${describe(e)}`));
-  });
+  const server = createServer(
+    // Bounded waits: a client that trickles its headers or body cannot hold a connection for long.
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    (req, res) => {
+      serve(req, res).catch((e: unknown) => log(`runwise tracking endpoint: ${describe(e)}`));
+    },
+  );
+  server.maxConnections = MAX_CONNECTIONS;
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.on('error', () => {
@@ -222,6 +266,8 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
       const reply = errorReply(e);
       if (reply.unexpected) log(`runwise tracking endpoint: ${req.method} ${req.url}: ${describe(e)}`);
       if (reply.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+      // Whoever failed the host or token check gets no kept-alive connection to try again on.
+      if (reply.status === 401 || reply.status === 403) res.setHeader('Connection', 'close');
       sendError(req, res, reply.status, reply.body);
     }
   }
@@ -271,17 +317,35 @@ async function route(req: IncomingMessage, res: ServerResponse, tracker: Tracker
     if (pathname === root) return listArtifacts(req, res, tracker, query);
     if (pathname.startsWith(`${root}/`)) return artifactFile(req, res, tracker, pathname.slice(root.length + 1));
   }
+  if (DIRECT_TRANSFER_ROUTE.test(pathname)) {
+    throw new HttpError(
+      'NOT_IMPLEMENTED',
+      pathname.includes('/mpu/')
+        ? `${UNSUPPORTED_MULTIPART_UPLOAD_MESSAGE}: Runwise stores artifacts locally; upload with a single PUT to /api/2.0/mlflow-artifacts/artifacts/….`
+        : 'Presigned downloads are not supported for the current artifact repository: Runwise stores artifacts locally; download with GET /api/2.0/mlflow-artifacts/artifacts/….',
+    );
+  }
 
   const prefix = API_PREFIXES.find((p) => pathname.startsWith(p));
   const name = prefix === undefined ? undefined : pathname.slice(prefix.length);
   const r = name === undefined ? undefined : ROUTES.get(name);
-  if (!r) throw new HttpError('ENDPOINT_NOT_FOUND', `No API endpoint at ${req.method} ${pathname}`);
+  if (!r) {
+    if (name !== undefined && LOGGED_MODEL_ROUTE.test(name)) {
+      throw new HttpError(
+        'ENDPOINT_NOT_FOUND',
+        `No API endpoint at ${req.method} ${pathname}: Runwise's tracking endpoint does not implement MLflow 3's LoggedModel API, ` +
+          'which mlflow.<flavor>.log_model uses from MLflow 3.0 on. Log the model with mlflow<3, or save it ' +
+          '(mlflow.<flavor>.save_model) and upload the directory with mlflow.log_artifacts.',
+      );
+    }
+    throw new HttpError('ENDPOINT_NOT_FOUND', `No API endpoint at ${req.method} ${pathname}`);
+  }
   const method = req.method as Method;
   if (!r.methods.includes(method)) {
     res.setHeader('Allow', r.methods.join(', '));
     throw methodNotAllowed(req.method, pathname, r.methods);
   }
-  const msg = method === 'GET' ? parseQuery(query) : parseJsonBody(await readBody(req, MAX_JSON_BODY_BYTES));
+  const msg = method === 'GET' ? parseQuery(query) : parseJsonBody(await readBody(req, r.maxBody ?? MAX_JSON_BODY_BYTES));
   sendJson(res, 200, r.handle(tracker, msg));
 }
 
@@ -321,7 +385,7 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
     try {
       await stat(opened.filePath);
     } catch (e) {
-      throw new Error(`the stored file of artifact '${at.path}' (sha256 ${opened.record.sha256}) cannot be read: ${describe(e)}`);
+      throw new Error(`the stored file of artifact '${at.path}' (sha256 ${opened.record.sha256}) cannot be read: ${(e as Error).message ?? String(e)}`);
     }
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
@@ -411,12 +475,18 @@ function checkToken(req: IncomingMessage, expected: Buffer): void {
   const match = header === undefined ? null : /^Bearer +(\S+) *$/i.exec(header);
   // Compares digests: equal length whatever was sent, and constant time.
   if (!match || !timingSafeEqual(sha256(match[1]!), expected)) {
-    throw new HttpError(
-      'UNAUTHENTICATED',
-      header === undefined
-        ? 'Missing credentials: send the endpoint token as "Authorization: Bearer <token>" (MLFLOW_TRACKING_TOKEN for the mlflow client).'
-        : 'Invalid credentials: the bearer token does not match this endpoint\'s token.',
-    );
+    let why = 'Invalid credentials: the bearer token does not match this endpoint\'s token.';
+    if (header === undefined) {
+      why = 'Missing credentials: send the endpoint token as "Authorization: Bearer <token>" (MLFLOW_TRACKING_TOKEN for the mlflow client).';
+    } else if (/^Basic\b/i.test(header)) {
+      // The mlflow client sends Basic instead of the token whenever both of these are set (rest_utils.http_request).
+      why =
+        'Basic credentials are not accepted: this endpoint takes only its bearer token. The mlflow client sends ' +
+        'MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD in place of MLFLOW_TRACKING_TOKEN when both are set; unset them.';
+    } else if (!match) {
+      why = 'Invalid credentials: send the endpoint token as "Authorization: Bearer <token>" (MLFLOW_TRACKING_TOKEN for the mlflow client).';
+    }
+    throw new HttpError('UNAUTHENTICATED', why);
   }
 }
 

@@ -485,6 +485,9 @@ describe('tracking endpoint: errors change nothing', () => {
   it('garbage JSON and non-object bodies', async () => {
     await refused(() => post(s, 'runs/log-batch', '{"run_id": "abc", "metrics": [', {}), 400, 'BAD_REQUEST', 'Malformed JSON');
     await refused(() => post(s, 'runs/log-batch', 'not json at all'), 400, 'BAD_REQUEST', 'Malformed JSON');
+    // An unterminated string full of escaped quotes: the NaN-tolerant re-read must stay linear
+    // (it was quadratic: minutes for a body this size, the event loop blocked all along).
+    await refused(() => post(s, 'runs/log-batch', `{"run_id": "${'\\"'.repeat(400_000)}`), 400, 'BAD_REQUEST', 'Malformed JSON');
     await refused(() => post(s, 'runs/log-batch', '[1, 2]'), 400, 'BAD_REQUEST', 'JSON object');
   });
 
@@ -585,6 +588,11 @@ describe('tracking endpoint: errors change nothing', () => {
     await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], filter: 'metrics.acc >> 1' }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
     await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], filter: "params.lr = 'unterminated" }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
     await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], max_results: 'many' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'max_results'");
+    await refused(() => post(s, 'logged-models', { experiment_id: '0' }), 404, 'ENDPOINT_NOT_FOUND', 'LoggedModel API');
+    await refused(() => request(s, 'POST', `/api/2.0/mlflow-artifacts/mpu/create/0/${runId}/artifacts`, { body: { path: 'f', num_parts: 2 } }), 501, 'NOT_IMPLEMENTED', /^Multipart upload is not supported/);
+    await refused(() => post(s, 'runs/log-model', { run_id: runId, model_json: '[1]' }), 400, 'INVALID_PARAMETER_VALUE', 'Malformed model info');
+    await refused(() => post(s, 'runs/log-model', { run_id: runId, model_json: '{}' }), 400, 'INVALID_PARAMETER_VALUE', "{'artifact_path', 'flavors', 'utc_time_created', 'run_id'}");
+    await refused(() => post(s, 'runs/log-model', { model_json: '{}' }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
   });
 
   it('leaves the database intact', () => {

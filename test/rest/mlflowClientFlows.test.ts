@@ -1,0 +1,874 @@
+/**
+ * The real `mlflow` client's request sequences, replayed against the endpoint. Each flow sends what
+ * the client's source sends (method, path, query or body, as `message_to_json` and python-requests
+ * shape them) and checks the replies the way the client reads them: `verify_rest_response` (a 200
+ * must be a JSON object, an error a JSON object with a known `error_code`), `parse_dict` (protobuf
+ * `ParseDict` with `ignore_unknown_fields=True`: every known field of the right JSON type), then the
+ * fields the calling code uses.
+ *
+ * Sources (mlflow/mlflow, 2.x and 3.x): tracking/fluent.py (set_experiment, start_run, end_run,
+ * log_metric, log_input, search_runs), tracking/_tracking_service/client.py (create_run,
+ * set_terminated, _log_url, get_metric_history), store/tracking/rest_store.py (every request body),
+ * utils/rest_utils.py (http_request, call_endpoint, verify_rest_response), utils/request_utils.py
+ * (retried statuses), store/artifact/mlflow_artifacts_repo.py and http_artifact_repo.py (artifact
+ * URLs, PUT/GET/list, multipart and presigned fallbacks, /server-info), models/model.py (log_model).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MAX_JSON_BODY_BYTES, startTrackingServer, UNSUPPORTED_MULTIPART_UPLOAD_MESSAGE, type TrackingServer } from '../../core/endpoint/trackingServer';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+// -----------------------------------------------------------------------------------------------
+// What python-requests puts on the wire for mlflow's http_request
+
+interface Wire {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+}
+
+interface SendOptions {
+  /** JSON body (call_endpoint's `json=`), or raw bytes (an artifact PUT's `data=`). */
+  body?: unknown;
+  /** Query parameters (call_endpoint's `params=` for GET): lists repeat the key, as requests does. */
+  params?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  /** Authorization header; default `Bearer <token>` (MLFLOW_TRACKING_TOKEN); null sends none. */
+  authorization?: string | null;
+}
+
+/** How requests encodes `params`: str() of each value, None dropped, lists as repeated keys. */
+function encodeParams(params: Record<string, unknown>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null || v === undefined) continue;
+    for (const item of Array.isArray(v) ? v : [v]) q.append(k, typeof item === 'boolean' ? (item ? 'True' : 'False') : String(item));
+  }
+  return q.toString();
+}
+
+function send(s: TrackingServer, method: string, urlPath: string, options: SendOptions = {}): Promise<Wire> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {
+      Host: `127.0.0.1:${s.port}`,
+      'User-Agent': 'mlflow-python-client/3.1.0',
+      'Accept-Encoding': 'gzip, deflate',
+      Accept: '*/*',
+      Connection: 'keep-alive',
+      ...options.headers,
+    };
+    const auth = options.authorization === undefined ? `Bearer ${s.token}` : options.authorization;
+    if (auth !== null) headers.Authorization = auth;
+    let payload: Buffer | undefined;
+    if (options.body !== undefined) {
+      if (Buffer.isBuffer(options.body)) payload = options.body;
+      else {
+        payload = Buffer.from(JSON.stringify(options.body));
+        headers['Content-Type'] = 'application/json';
+      }
+      headers['Content-Length'] = String(payload.length);
+    }
+    const full = options.params ? `${urlPath}?${encodeParams(options.params)}` : urlPath;
+    const req = http.request({ host: '127.0.0.1', port: s.port, method, path: full, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode!, headers: res.headers, body, text: body.toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+// -----------------------------------------------------------------------------------------------
+// verify_rest_response and RestException (mlflow/utils/rest_utils.py, mlflow/exceptions.py)
+
+/** ErrorCode names the client maps back (databricks.proto), with the status MLflow gives each. */
+const ERROR_CODES: Readonly<Record<string, number>> = {
+  INVALID_PARAMETER_VALUE: 400,
+  RESOURCE_ALREADY_EXISTS: 400,
+  BAD_REQUEST: 400,
+  INVALID_STATE: 500,
+  RESOURCE_DOES_NOT_EXIST: 404,
+  ENDPOINT_NOT_FOUND: 404,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_IMPLEMENTED: 501,
+  INTERNAL_ERROR: 500,
+};
+/** Statuses http_request retries 7 times with backoff (_TRANSIENT_FAILURE_RESPONSE_CODES). */
+const RETRIED = new Set([408, 429, 500, 502, 503, 504]);
+
+class RestException extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    readonly detail: string,
+  ) {
+    super(`${errorCode}: ${detail}`);
+  }
+}
+
+function parseObject(text: string): Json | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What verify_rest_response accepts; an error becomes the RestException the caller sees. */
+function verifyRestResponse(w: Wire, endpoint: string): Json {
+  const obj = parseObject(w.text);
+  if (w.status !== 200) {
+    assert.ok(obj, `an error from ${endpoint} must be a JSON object (else the client reports only the status): ${w.text}`);
+    assert.ok(Object.hasOwn(ERROR_CODES, obj.error_code), `error_code ${obj.error_code} must be an ErrorCode name`);
+    assert.equal(typeof obj.message, 'string');
+    assert.ok(!RETRIED.has(w.status) || obj.error_code === 'INTERNAL_ERROR', `a ${w.status} is retried by the client; ${obj.error_code} must not be`);
+    throw new RestException(w.status, obj.error_code, obj.message);
+  }
+  assert.ok(obj, `a 200 from ${endpoint} must be a JSON object (verify_rest_response): ${w.text.slice(0, 200)}`);
+  return obj;
+}
+
+async function restError(p: Promise<unknown>): Promise<RestException> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof RestException) return e;
+    throw e;
+  }
+  assert.fail('expected the call to fail');
+}
+
+// -----------------------------------------------------------------------------------------------
+// parse_dict: protobuf ParseDict(ignore_unknown_fields=True) over service.proto's messages
+
+type Scalar = 'string' | 'int64' | 'double' | 'bool';
+interface Field {
+  type: Scalar | { enum: readonly string[] } | { message: string };
+  repeated?: true;
+}
+const str: Field = { type: 'string' };
+const int64: Field = { type: 'int64' };
+const msg = (name: string, repeated?: true): Field => (repeated ? { type: { message: name }, repeated } : { type: { message: name } });
+const KEY_VALUE = { key: str, value: str };
+
+const PROTO: Readonly<Record<string, Readonly<Record<string, Field>>>> = {
+  Experiment: {
+    experiment_id: str,
+    name: str,
+    artifact_location: str,
+    lifecycle_stage: str,
+    last_update_time: int64,
+    creation_time: int64,
+    tags: msg('ExperimentTag', true),
+  },
+  ExperimentTag: KEY_VALUE,
+  Run: { info: msg('RunInfo'), data: msg('RunData'), inputs: msg('RunInputs'), outputs: msg('RunOutputs') },
+  RunInfo: {
+    run_id: str,
+    run_uuid: str,
+    run_name: str,
+    experiment_id: str,
+    user_id: str,
+    status: { type: { enum: ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] } },
+    start_time: int64,
+    end_time: int64,
+    artifact_uri: str,
+    lifecycle_stage: str,
+  },
+  RunData: { metrics: msg('Metric', true), params: msg('Param', true), tags: msg('RunTag', true) },
+  Metric: { key: str, value: { type: 'double' }, timestamp: int64, step: int64, dataset_name: str, dataset_digest: str, model_id: str, run_id: str },
+  Param: KEY_VALUE,
+  RunTag: KEY_VALUE,
+  RunInputs: { dataset_inputs: msg('DatasetInput', true), model_inputs: msg('ModelInput', true) },
+  RunOutputs: { model_outputs: msg('ModelOutput', true) },
+  ModelInput: { model_id: str },
+  ModelOutput: { model_id: str, step: int64 },
+  DatasetInput: { tags: msg('InputTag', true), dataset: msg('Dataset') },
+  InputTag: KEY_VALUE,
+  Dataset: { name: str, digest: str, source_type: str, source: str, schema: str, profile: str },
+  FileInfo: { path: str, is_dir: { type: 'bool' }, file_size: int64 },
+  'CreateExperiment.Response': { experiment_id: str },
+  'GetExperiment.Response': { experiment: msg('Experiment') },
+  'SearchExperiments.Response': { experiments: msg('Experiment', true), next_page_token: str },
+  'CreateRun.Response': { run: msg('Run') },
+  'GetRun.Response': { run: msg('Run') },
+  'UpdateRun.Response': { run_info: msg('RunInfo') },
+  'SearchRuns.Response': { runs: msg('Run', true), next_page_token: str },
+  'GetMetricHistory.Response': { metrics: msg('Metric', true), next_page_token: str },
+  'ListArtifacts.Response': { files: msg('FileInfo', true) },
+  Empty: {},
+};
+
+/** Fails where ParseDict would raise ParseError; unknown fields pass, as ignore_unknown_fields allows. */
+function parseDict(value: unknown, message: string, where = message): void {
+  const fields = PROTO[message];
+  assert.ok(fields, `no schema for ${message}`);
+  assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `${where}: a message must be a JSON object`);
+  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    const f = fields[name];
+    if (!f || v === null) continue;
+    if (f.repeated) {
+      assert.ok(Array.isArray(v), `${where}.${name}: a repeated field must be a list`);
+      v.forEach((item, i) => checkValue(item, f, `${where}.${name}[${i}]`));
+    } else checkValue(v, f, `${where}.${name}`);
+  }
+}
+
+function checkValue(v: unknown, f: Field, where: string): void {
+  const t = f.type;
+  if (t === 'string') assert.equal(typeof v, 'string', `${where}: Invalid string value`);
+  else if (t === 'bool') assert.equal(typeof v, 'boolean', `${where}: Invalid bool value`);
+  else if (t === 'int64') {
+    assert.ok((typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v)), `${where}: Couldn't parse integer: ${String(v)}`);
+  } else if (t === 'double') {
+    assert.ok(typeof v === 'number' || (typeof v === 'string' && (['NaN', 'Infinity', '-Infinity'].includes(v) || Number.isFinite(Number(v)))), `${where}: Couldn't parse float: ${String(v)}`);
+  } else if ('enum' in t) {
+    assert.ok((typeof v === 'string' && t.enum.includes(v)) || typeof v === 'number', `${where}: invalid enum value ${String(v)}`);
+  } else parseDict(v, t.message, where);
+}
+
+// -----------------------------------------------------------------------------------------------
+// The client: RestStore requests as rest_store.py builds them
+
+const API = '/api/2.0/mlflow';
+
+class MlflowClient {
+  constructor(
+    readonly s: TrackingServer,
+    private readonly authorization?: string | null,
+  ) {}
+
+  /** rest_utils.call_endpoint: GET sends the message as query params, anything else as JSON. */
+  async call(method: 'GET' | 'POST', endpoint: string, body: Record<string, unknown>, response: keyof typeof PROTO): Promise<Json> {
+    const options: SendOptions = method === 'GET' ? { params: body } : { body };
+    if (this.authorization !== undefined) options.authorization = this.authorization;
+    const reply = verifyRestResponse(await send(this.s, method, `${API}/${endpoint}`, options), `${API}/${endpoint}`);
+    parseDict(reply, response);
+    return reply;
+  }
+
+  getExperimentByName(name: string): Promise<Json> {
+    return this.call('GET', 'experiments/get-by-name', { experiment_name: name }, 'GetExperiment.Response');
+  }
+
+  createExperiment(name: string): Promise<Json> {
+    return this.call('POST', 'experiments/create', { name }, 'CreateExperiment.Response');
+  }
+
+  getExperiment(id: string): Promise<Json> {
+    return this.call('GET', 'experiments/get', { experiment_id: id }, 'GetExperiment.Response');
+  }
+
+  getRun(runId: string): Promise<Json> {
+    return this.call('GET', 'runs/get', { run_uuid: runId, run_id: runId }, 'GetRun.Response');
+  }
+
+  updateRunInfo(runId: string, status: string, endTime: number | null): Promise<Json> {
+    const body: Record<string, unknown> = { run_uuid: runId, run_id: runId, status };
+    if (endTime != null) body.end_time = endTime;
+    return this.call('POST', 'runs/update', body, 'UpdateRun.Response');
+  }
+
+  logBatch(runId: string, batch: { metrics?: Json[]; params?: Json[]; tags?: Json[] }): Promise<Json> {
+    const body: Record<string, unknown> = { run_id: runId };
+    // message_to_json leaves empty repeated fields out.
+    if (batch.metrics?.length) body.metrics = batch.metrics;
+    if (batch.params?.length) body.params = batch.params;
+    if (batch.tags?.length) body.tags = batch.tags;
+    return this.call('POST', 'runs/log-batch', body, 'Empty');
+  }
+
+  getMetricHistory(runId: string, key: string, pageToken?: string): Promise<Json> {
+    const body: Record<string, unknown> = { run_uuid: runId, run_id: runId, metric_key: key, max_results: 25000 };
+    if (pageToken) body.page_token = pageToken;
+    return this.call('GET', 'metrics/get-history', body, 'GetMetricHistory.Response');
+  }
+}
+
+/** fluent.set_experiment: get-by-name; if RESOURCE_DOES_NOT_EXIST (→ None), create then get. */
+async function setExperiment(c: MlflowClient, name: string): Promise<Json> {
+  try {
+    return (await c.getExperimentByName(name)).experiment;
+  } catch (e) {
+    if (!(e instanceof RestException && e.errorCode === 'RESOURCE_DOES_NOT_EXIST')) throw e;
+  }
+  const id = (await c.createExperiment(name)).experiment_id;
+  return (await c.getExperiment(id)).experiment;
+}
+
+/** The tags context_registry.resolve_tags adds to a new run (user, source name and type, git). */
+function contextTags(runName?: string): Json[] {
+  const tags = [
+    { key: 'mlflow.user', value: 'alice' },
+    { key: 'mlflow.source.name', value: 'train.py' },
+    { key: 'mlflow.source.type', value: 'LOCAL' },
+    { key: 'mlflow.source.git.commit', value: '0123456789abcdef0123456789abcdef01234567' },
+  ];
+  if (runName) tags.push({ key: 'mlflow.runName', value: runName });
+  return tags;
+}
+
+/** fluent.start_run for a new run: TrackingServiceClient.create_run → RestStore.create_run. */
+async function startRun(c: MlflowClient, experimentId: string, runName?: string): Promise<Json> {
+  const body: Record<string, unknown> = { experiment_id: experimentId, user_id: 'alice', start_time: Date.now(), tags: contextTags(runName) };
+  if (runName) body.run_name = runName;
+  return (await c.call('POST', 'runs/create', body, 'CreateRun.Response')).run;
+}
+
+/** fluent.end_run → set_terminated: _log_url reads the run, then update_run_info. */
+async function endRun(c: MlflowClient, runId: string, status = 'FINISHED'): Promise<Json> {
+  await c.getRun(runId);
+  return (await c.updateRunInfo(runId, status, Date.now())).run_info;
+}
+
+/** MlflowArtifactsRepository.resolve_uri (3.x) for an `mlflow-artifacts:` artifact URI. */
+function resolveArtifactUri(artifactUri: string, trackingUri: string): string {
+  const base = '/api/2.0/mlflow-artifacts/artifacts';
+  const track = new URL(trackingUri);
+  const uriPath = artifactUri.replace(/^mlflow-artifacts:/, '');
+  let resolved = uriPath === '/' ? `${base}/` : uriPath === base ? base : `${track.pathname}/${base}/${uriPath}`;
+  resolved = resolved.replace(/\/\/+/g, '/');
+  return `${track.protocol}//${track.host}${resolved}`.replace(/\/+$/, '');
+}
+
+/** HttpArtifactRepository as the client drives it, rooted at a run's resolved artifact URI. */
+class ArtifactRepo {
+  readonly root: string;
+
+  constructor(
+    readonly s: TrackingServer,
+    artifactUri: string,
+  ) {
+    this.root = new URL(resolveArtifactUri(artifactUri, s.uri)).pathname;
+  }
+
+  /** log_artifact: PUT <root>/<artifact_path>/<file name>, Content-Type guessed from the name. */
+  async logArtifact(fileName: string, data: Buffer, artifactPath?: string, wireName = fileName): Promise<void> {
+    const endpoint = artifactPath ? `/${artifactPath}/${wireName}` : `/${wireName}`;
+    const w = await send(this.s, 'PUT', `${this.root}${endpoint}`, { body: data, headers: { 'Content-Type': guessMime(fileName) } });
+    assert.ok(w.status >= 200 && w.status < 300, `augmented_raise_for_status: ${w.status} ${w.text}`);
+  }
+
+  /** list_artifacts: GET /api/2.0/mlflow-artifacts/artifacts?path=<root tail>[/<path>]. */
+  async listArtifacts(p?: string): Promise<{ path: string; isDir: boolean; fileSize: number | null }[]> {
+    const tail = this.root.split('/mlflow-artifacts/artifacts')[1]!.replace(/^\/+/, '');
+    const w = await send(this.s, 'GET', '/api/2.0/mlflow-artifacts/artifacts', { params: { path: p ? `${tail}/${p}` : tail } });
+    assert.equal(w.status, 200, w.text);
+    const reply = parseObject(w.text);
+    parseDict(reply, 'ListArtifacts.Response');
+    const infos = (reply.files ?? []).map((f: Json) => {
+      assert.ok('is_dir' in f, 'the client reads f["is_dir"] without a default');
+      assert.ok(!f.path.includes('/') && f.path !== '..', 'validate_path_is_safe: names relative to the listed directory');
+      return { path: p ? `${p}/${f.path}` : f.path, isDir: f.is_dir, fileSize: 'file_size' in f ? Number(f.file_size) : null };
+    });
+    return infos.sort((a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : 1));
+  }
+
+  /** _download_file: GET <root>/<path>, streamed. */
+  async download(p: string): Promise<Buffer> {
+    const w = await send(this.s, 'GET', `${this.root}/${p}`);
+    assert.equal(w.status, 200, w.text);
+    return w.body;
+  }
+}
+
+function guessMime(name: string): string {
+  if (name.endsWith('.txt')) return 'text/plain';
+  if (name.endsWith('.json')) return 'application/json';
+  if (name.endsWith('.png')) return 'image/png';
+  if (name.endsWith('.yaml') || name.endsWith('.yml')) return 'application/x-yaml';
+  return 'application/octet-stream';
+}
+
+const tagMap = (run: Json): Record<string, string> => Object.fromEntries((run.data.tags ?? []).map((t: Json) => [t.key, t.value]));
+
+// -----------------------------------------------------------------------------------------------
+
+const workspaces: string[] = [];
+after(() => {
+  for (const dir of workspaces) rmSync(dir, { recursive: true, force: true });
+});
+
+async function freshServer(): Promise<TrackingServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'runwise-mlflow-flows-'));
+  workspaces.push(dir);
+  return startTrackingServer({ workspace: dir });
+}
+
+describe('mlflow client flows: experiments and runs', () => {
+  let s: TrackingServer;
+  let c: MlflowClient;
+  before(async () => {
+    s = await freshServer();
+    c = new MlflowClient(s);
+  });
+  after(() => s.close());
+
+  it('set_experiment: get-by-name answers RESOURCE_DOES_NOT_EXIST (→ None), then create and get; again it is found', async () => {
+    const missing = await restError(c.getExperimentByName('x'));
+    assert.equal(missing.status, 404);
+    assert.equal(missing.errorCode, 'RESOURCE_DOES_NOT_EXIST');
+    const exp = await setExperiment(c, 'x');
+    assert.equal(exp.name, 'x');
+    assert.equal(exp.lifecycle_stage, 'active', 'set_experiment refuses an experiment that is not active');
+    assert.match(exp.experiment_id, /^\d+$/);
+    assert.equal(exp.artifact_location, `mlflow-artifacts:/${exp.experiment_id}`);
+    assert.deepEqual(await setExperiment(c, 'x'), exp);
+    // Two processes racing: the loser's create gets RESOURCE_ALREADY_EXISTS and reads the experiment.
+    const raced = await restError(c.createExperiment('x'));
+    assert.equal(raced.errorCode, 'RESOURCE_ALREADY_EXISTS');
+    assert.equal(raced.status, 400);
+  });
+
+  it('start_run: create_run with the context tags; run_name optional, the server names the run', async () => {
+    const exp = await setExperiment(c, 'runs');
+    const named = await startRun(c, exp.experiment_id, 'first');
+    assert.equal(named.info.run_name, 'first');
+    assert.equal(named.info.status, 'RUNNING');
+    assert.equal(named.info.user_id, 'alice');
+    assert.equal(named.info.experiment_id, exp.experiment_id);
+    assert.equal(named.info.artifact_uri, `mlflow-artifacts:/${exp.experiment_id}/${named.info.run_id}/artifacts`);
+    assert.equal(named.info.end_time, undefined);
+    const tags = tagMap(named);
+    for (const t of contextTags('first')) assert.equal(tags[t.key], t.value, t.key);
+    assert.deepEqual(named.inputs, {}, 'run.inputs is present (read by _log_inputs_for_metrics_if_necessary)');
+
+    const unnamed = await startRun(c, exp.experiment_id);
+    assert.ok(unnamed.info.run_name.length > 0);
+    assert.equal(tagMap(unnamed)['mlflow.runName'], unnamed.info.run_name);
+    // With no experiment set and no MLFLOW_EXPERIMENT_* variable the default experiment "0" is used.
+    assert.equal((await startRun(c, '0')).info.experiment_id, '0');
+  });
+
+  it('start_run with MLFLOW_RUN_ID: get the run, update it to RUNNING keeping end_time, tags by log-batch, get again', async () => {
+    const exp = await setExperiment(c, 'resume');
+    // A run that Runwise created (e.g. a pipeline step) and handed over in MLFLOW_RUN_ID.
+    const handed = s.tracker.createRun({ experimentId: exp.experiment_id, runName: 'step-train', status: 'SCHEDULED' }).info.runId;
+    const run = (await c.getRun(handed)).run;
+    assert.equal(run.info.lifecycle_stage, 'active', 'start_run refuses a deleted run');
+    assert.equal(run.info.experiment_id, exp.experiment_id, 'start_run compares it with the active experiment');
+    // end_time is None for a run that never ended: message_to_json leaves it out.
+    const resumed = (await c.updateRunInfo(handed, 'RUNNING', run.info.end_time ?? null)).run_info;
+    assert.equal(resumed.status, 'RUNNING');
+    assert.equal(resumed.end_time, undefined);
+    await c.logBatch(handed, { tags: [{ key: 'mlflow.note.content', value: 'resumed' }] });
+    const again = (await c.getRun(handed)).run;
+    assert.equal(tagMap(again)['mlflow.note.content'], 'resumed');
+    assert.equal(again.info.run_name, 'step-train');
+
+    // Resuming a finished run sends its previous end_time back with RUNNING.
+    const finished = await endRun(c, handed);
+    assert.equal(finished.status, 'FINISHED');
+    assert.equal(typeof finished.end_time, 'number');
+    const reopened = (await c.updateRunInfo(handed, 'RUNNING', (await c.getRun(handed)).run.info.end_time)).run_info;
+    assert.equal(reopened.status, 'RUNNING');
+    assert.equal(reopened.end_time, finished.end_time);
+  });
+
+  it('log_param(s), set_tag(s), delete_tag: the single routes and log-batch', async () => {
+    const runId = (await startRun(c, '0', 'params')).info.run_id;
+    await c.call('POST', 'runs/log-parameter', { run_uuid: runId, run_id: runId, key: 'lr', value: '0.01' }, 'Empty');
+    await c.logBatch(runId, { params: [{ key: 'epochs', value: '10' }, { key: 'lr', value: '0.01' }] });
+    const changed = await restError(c.logBatch(runId, { params: [{ key: 'lr', value: '0.02' }] }));
+    assert.equal(changed.errorCode, 'INVALID_PARAMETER_VALUE');
+    assert.equal(changed.status, 400, 'not retried');
+    await c.call('POST', 'runs/set-tag', { run_uuid: runId, run_id: runId, key: 'team', value: 'vision' }, 'Empty');
+    await c.logBatch(runId, { tags: [{ key: 'stage', value: 'dev' }, { key: 'gone', value: 'x' }] });
+    await c.call('POST', 'runs/delete-tag', { run_id: runId, key: 'gone' }, 'Empty');
+    const run = (await c.getRun(runId)).run;
+    assert.deepEqual(run.data.params, [
+      { key: 'epochs', value: '10' },
+      { key: 'lr', value: '0.01' },
+    ]);
+    const tags = tagMap(run);
+    assert.equal(tags.team, 'vision');
+    assert.equal(tags.stage, 'dev');
+    assert.equal(tags.gone, undefined);
+  });
+
+  it('log_metric (MLflow 3: two runs/get first), log_metrics, NaN and ±Infinity as protobuf-JSON strings', async () => {
+    const runId = (await startRun(c, '0', 'metrics')).info.run_id;
+    // _log_inputs_for_metrics_if_necessary and _get_model_ids_for_new_metric_if_exist read the run.
+    for (let i = 0; i < 2; i++) {
+      const run = (await c.getRun(runId)).run;
+      assert.ok(Array.isArray(run.inputs.dataset_inputs ?? []));
+    }
+    await c.call('POST', 'runs/log-metric', { run_uuid: runId, run_id: runId, key: 'loss', value: 0.5, timestamp: 1700000000000, step: 0 }, 'Empty');
+    await c.call('POST', 'runs/log-metric', { run_uuid: runId, run_id: runId, key: 'loss', value: 'NaN', timestamp: 1700000000001, step: 1 }, 'Empty');
+    // MLflow 3's Metric.to_proto adds run_id (and model_id, dataset_* when set) to each metric.
+    await c.logBatch(runId, {
+      metrics: [
+        { key: 'acc', value: 0.9, timestamp: 1700000000002, step: 1, run_id: runId },
+        { key: 'big', value: 'Infinity', timestamp: 1700000000002, step: 1, run_id: runId },
+        { key: 'small', value: '-Infinity', timestamp: 1700000000002, step: 1, run_id: runId },
+      ],
+    });
+    const metrics = Object.fromEntries((await c.getRun(runId)).run.data.metrics.map((m: Json) => [m.key, m.value]));
+    assert.deepEqual(metrics, { acc: 0.9, big: 'Infinity', loss: 'NaN', small: '-Infinity' });
+  });
+
+  it('log_metric(synchronous=False): the async queue merges several calls into one log-batch', async () => {
+    const runId = (await startRun(c, '0', 'async')).info.run_id;
+    // AsyncLoggingQueue._fetch_batch_from_queue: one run, up to 1000 items, 100 params, 100 tags;
+    // a param logged twice with one value and a tag set twice (the last wins) can land together.
+    const metrics = Array.from({ length: 890 }, (_, i) => ({ key: `m${i % 3}`, value: i, timestamp: 1700000000000 + i, step: Math.floor(i / 3) }));
+    const params = [...Array.from({ length: 99 }, (_, i) => ({ key: `p${i}`, value: String(i) })), { key: 'p0', value: '0' }];
+    const tags = [{ key: 'phase', value: 'warmup' }, ...Array.from({ length: 8 }, (_, i) => ({ key: `t${i}`, value: 'x' })), { key: 'phase', value: 'train' }];
+    assert.equal(metrics.length + params.length + tags.length, 1000);
+    await c.logBatch(runId, { metrics, params, tags });
+    const run = (await c.getRun(runId)).run;
+    assert.equal(run.data.params.length, 99);
+    assert.equal(tagMap(run).phase, 'train');
+    assert.equal((await c.getMetricHistory(runId, 'm0')).metrics.length, 297);
+  });
+
+  it('log_input(dataset, context=...): a pandas dataset as Dataset._to_mlflow_entity sends it', async () => {
+    const runId = (await startRun(c, '0', 'inputs')).info.run_id;
+    const dataset = {
+      name: 'dataset',
+      digest: '3d8e1f0a',
+      source_type: 'local',
+      source: '{"uri": "/data/train.csv"}',
+      schema: '{"mlflow_colspec": [{"type": "double", "name": "x", "required": true}, {"type": "long", "name": "y", "required": true}]}',
+      profile: '{"num_rows": 3, "num_elements": 6}',
+    };
+    await c.call('POST', 'runs/log-inputs', { run_id: runId, datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset }] }, 'Empty');
+    // MLflow 3 sends log-inputs with datasets and models both empty too (message_to_json drops them).
+    await c.call('POST', 'runs/log-inputs', { run_id: runId }, 'Empty');
+    const run = (await c.getRun(runId)).run;
+    assert.deepEqual(run.inputs.dataset_inputs, [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset }]);
+  });
+
+  it('log_input: a schema near MLflow\'s 1 MiB limit fits although the body is over the 1 MB JSON limit', async () => {
+    const runId = (await startRun(c, '0', 'wide')).info.run_id;
+    const cols = Array.from({ length: 16500 }, (_, i) => ({ type: 'double', name: `feature_${i}`, required: true }));
+    const schema = JSON.stringify({ mlflow_colspec: cols });
+    assert.ok(schema.length < 1048575);
+    const body = { run_id: runId, datasets: [{ dataset: { name: 'wide', digest: 'abcd1234', source_type: 'local', source: '{"uri": "w.csv"}', schema } }] };
+    assert.ok(JSON.stringify(body).length > MAX_JSON_BODY_BYTES);
+    await c.call('POST', 'runs/log-inputs', body, 'Empty');
+    assert.equal((await c.getRun(runId)).run.inputs.dataset_inputs[0].dataset.schema, schema);
+  });
+
+  it('end_run: _log_url reads the run, then update to FINISHED with end_time; KILLED and FAILED too', async () => {
+    for (const status of ['FINISHED', 'FAILED', 'KILLED']) {
+      const runId = (await startRun(c, '0', `end-${status}`)).info.run_id;
+      const before = Date.now();
+      const info = await endRun(c, runId, status);
+      assert.equal(info.status, status);
+      assert.ok(info.end_time >= before);
+      assert.equal((await c.getRun(runId)).run.info.status, status);
+    }
+  });
+
+  it('get_run / delete_run / restore: RESOURCE_DOES_NOT_EXIST for an unknown run; deleted runs leave ACTIVE_ONLY searches', async () => {
+    const missing = await restError(c.getRun('0123456789abcdef0123456789abcdef'));
+    assert.equal(missing.errorCode, 'RESOURCE_DOES_NOT_EXIST');
+    assert.equal(missing.status, 404);
+    const exp = await setExperiment(c, 'deletions');
+    const runId = (await startRun(c, exp.experiment_id, 'doomed')).info.run_id;
+    await c.call('POST', 'runs/delete', { run_id: runId }, 'Empty');
+    assert.equal((await c.getRun(runId)).run.info.lifecycle_stage, 'deleted');
+    const search = (viewType: string): Promise<Json> =>
+      c.call('POST', 'runs/search', { experiment_ids: [exp.experiment_id], filter: '', run_view_type: viewType, max_results: 1000 }, 'SearchRuns.Response');
+    assert.deepEqual(await search('ACTIVE_ONLY'), {});
+    assert.equal((await search('DELETED_ONLY')).runs.length, 1);
+    assert.equal((await search('ALL')).runs.length, 1);
+    await c.call('POST', 'runs/restore', { run_id: runId }, 'Empty');
+    assert.equal((await search('ACTIVE_ONLY')).runs.length, 1);
+  });
+});
+
+describe('mlflow client flows: search_runs and metric history', () => {
+  let s: TrackingServer;
+  let c: MlflowClient;
+  let exp: string;
+  before(async () => {
+    s = await freshServer();
+    c = new MlflowClient(s);
+    exp = (await setExperiment(c, 'search')).experiment_id;
+    for (let i = 0; i < 5; i++) {
+      const runId = (await startRun(c, exp, `run-${i}`)).info.run_id;
+      await c.logBatch(runId, { metrics: [{ key: 'acc', value: i / 10, timestamp: 1700000000000 + i, step: 0 }], params: [{ key: 'i', value: String(i) }] });
+      await endRun(c, runId);
+    }
+  });
+  after(() => s.close());
+
+  it('search_runs: pages with next_page_token until it is absent (get_results_from_paginated_fn)', async () => {
+    const names: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const body: Record<string, unknown> = { experiment_ids: [exp], filter: '', run_view_type: 'ACTIVE_ONLY', max_results: 2 };
+      if (token) body.page_token = token;
+      const page = await c.call('POST', 'runs/search', body, 'SearchRuns.Response');
+      names.push(...page.runs.map((r: Json) => r.info.run_name));
+      // RestStore._search_runs: an absent (or empty) token ends the loop.
+      token = page.next_page_token || undefined;
+      pages++;
+    } while (token);
+    assert.equal(pages, 3);
+    // MLflow's default order: start_time DESC.
+    assert.deepEqual(names, ['run-4', 'run-3', 'run-2', 'run-1', 'run-0']);
+  });
+
+  it('search_runs(filter_string, order_by, run_view_type as a number): what mlflow.search_runs builds its DataFrame from', async () => {
+    const found = await c.call(
+      'POST',
+      'runs/search',
+      { experiment_ids: [exp], filter: 'metrics.acc > 0.15 and params.i != \'4\'', run_view_type: 1, max_results: 10000, order_by: ['metrics.acc DESC'] },
+      'SearchRuns.Response',
+    );
+    assert.deepEqual(
+      found.runs.map((r: Json) => [r.info.run_name, r.info.status, r.data.metrics[0].value, r.data.params[0].value]),
+      [
+        ['run-3', 'FINISHED', 0.3, '3'],
+        ['run-2', 'FINISHED', 0.2, '2'],
+      ],
+    );
+    assert.equal(found.next_page_token, undefined);
+  });
+
+  it('search_experiments (search_all_experiments=True) and get_experiment', async () => {
+    const all = await c.call('POST', 'experiments/search', { view_type: 'ACTIVE_ONLY', max_results: 1000 }, 'SearchExperiments.Response');
+    assert.deepEqual(all.experiments.map((e: Json) => e.name).sort(), ['Default', 'search']);
+    assert.equal((await c.getExperiment(exp)).experiment.name, 'search');
+  });
+
+  it('get_metric_history: max_results=25000 per page, then page_token until none (25,001 points)', async () => {
+    const runId = (await startRun(c, exp, 'long')).info.run_id;
+    const total = 25001;
+    for (let start = 0; start < total; start += 1000) {
+      const n = Math.min(1000, total - start);
+      await c.logBatch(runId, { metrics: Array.from({ length: n }, (_, j) => ({ key: 'loss', value: 1 / (start + j + 1), timestamp: 1700000000000 + start + j, step: start + j })) });
+    }
+    const first = await c.getMetricHistory(runId, 'loss');
+    assert.equal(first.metrics.length, 25000);
+    assert.equal(typeof first.next_page_token, 'string');
+    const second = await c.getMetricHistory(runId, 'loss', first.next_page_token);
+    assert.equal(second.metrics.length, 1);
+    assert.equal(second.next_page_token, undefined);
+    const steps = [...first.metrics, ...second.metrics].map((m: Json) => m.step);
+    assert.deepEqual(steps, Array.from({ length: total }, (_, i) => i));
+    // A key never logged: an empty history, not an error.
+    assert.deepEqual(await c.getMetricHistory(runId, 'never'), {});
+  });
+});
+
+describe('mlflow client flows: artifacts through the mlflow-artifacts proxy', () => {
+  let s: TrackingServer;
+  let c: MlflowClient;
+  let run: Json;
+  let repo: ArtifactRepo;
+  before(async () => {
+    s = await freshServer();
+    c = new MlflowClient(s);
+    run = await startRun(c, (await setExperiment(c, 'artifacts')).experiment_id, 'art');
+    repo = new ArtifactRepo(s, run.info.artifact_uri);
+  });
+  after(() => s.close());
+
+  it('resolves mlflow-artifacts:/<exp>/<run>/artifacts against the tracking URI', () => {
+    assert.equal(
+      resolveArtifactUri(run.info.artifact_uri, s.uri),
+      `${s.uri}/api/2.0/mlflow-artifacts/artifacts/${run.info.experiment_id}/${run.info.run_id}/artifacts`,
+    );
+    // A tracking URI with a trailing slash resolves to the same place.
+    assert.equal(resolveArtifactUri(run.info.artifact_uri, `${s.uri}/`), resolveArtifactUri(run.info.artifact_uri, s.uri));
+  });
+
+  it('log_artifact(s), log_text, log_dict, log_figure, an empty file: PUT each; list and download read them back', async () => {
+    const figure = randomBytes(40 * 1024);
+    await repo.logArtifact('notes.txt', Buffer.from('hello'));
+    await repo.logArtifact('config.yaml', Buffer.from('a: 1\n'), 'configs');
+    await repo.logArtifact('deep.txt', Buffer.from('deep'), 'configs/nested');
+    await repo.logArtifact('file.txt', Buffer.from('text1'), 'dir'); // log_text(..., "dir/file.txt")
+    await repo.logArtifact('data.json', Buffer.from('{"k": "v"}')); // log_dict(..., "data.json")
+    await repo.logArtifact('plot.png', figure); // log_figure(fig, "plot.png")
+    await repo.logArtifact('empty.txt', Buffer.alloc(0));
+
+    assert.deepEqual(await repo.listArtifacts(), [
+      { path: 'configs', isDir: true, fileSize: null },
+      { path: 'data.json', isDir: false, fileSize: 10 },
+      { path: 'dir', isDir: true, fileSize: null },
+      { path: 'empty.txt', isDir: false, fileSize: 0 },
+      { path: 'notes.txt', isDir: false, fileSize: 5 },
+      { path: 'plot.png', isDir: false, fileSize: figure.length },
+    ]);
+    assert.deepEqual(await repo.listArtifacts('configs'), [
+      { path: 'configs/config.yaml', isDir: false, fileSize: 5 },
+      { path: 'configs/nested', isDir: true, fileSize: null },
+    ]);
+    // download_artifacts first lists the path: a file lists as nothing, so it is fetched as a file.
+    assert.deepEqual(await repo.listArtifacts('notes.txt'), []);
+    assert.equal((await repo.download('notes.txt')).toString(), 'hello');
+    assert.equal((await repo.download('configs/nested/deep.txt')).toString(), 'deep');
+    assert.ok((await repo.download('plot.png')).equals(figure));
+    assert.equal((await repo.download('empty.txt')).length, 0);
+  });
+
+  it('log_image(key=..., step=...): names with % reach the server %25-encoded (requests requote_uri fallback)', async () => {
+    const name = 'loss%step%3%timestamp%1700000000000%g1b2c3d4-5e6f.png';
+    await repo.logArtifact(name, Buffer.from('png'), 'images', encodeURIComponent(name));
+    assert.deepEqual(
+      (await repo.listArtifacts('images')).map((f) => f.path),
+      [`images/${name}`],
+    );
+    assert.equal((await repo.download(`images/${encodeURIComponent(name)}`)).toString(), 'png');
+  });
+
+  it('mlflow 2.x log_model: upload the model directory, then runs/log-model appends to mlflow.log-model.history', async () => {
+    const runId = run.info.run_id;
+    for (const f of ['MLmodel', 'model.pkl', 'conda.yaml', 'python_env.yaml', 'requirements.txt']) {
+      await repo.logArtifact(f, Buffer.from(`content of ${f}`), 'model');
+    }
+    const modelJson = (artifactPath: string): string =>
+      JSON.stringify({
+        run_id: runId,
+        artifact_path: artifactPath,
+        utc_time_created: '2025-01-01 12:00:00.000000',
+        flavors: { python_function: { loader_module: 'mlflow.sklearn', python_version: '3.11.9' }, sklearn: { sklearn_version: '1.5.0' } },
+        model_uuid: 'f2b8c5a1d3e44b6f9a0c1d2e3f4a5b6c',
+        mlflow_version: '2.19.0',
+      });
+    await c.call('POST', 'runs/log-model', { run_id: runId, model_json: modelJson('model') }, 'Empty');
+    await c.call('POST', 'runs/log-model', { run_id: runId, model_json: modelJson('model2') }, 'Empty');
+    const history = JSON.parse(tagMap((await c.getRun(runId)).run)['mlflow.log-model.history']!);
+    assert.deepEqual(
+      history.map((m: Json) => [m.artifact_path, m.run_id, Object.keys(m.flavors)]),
+      [
+        ['model', runId, ['python_function', 'sklearn']],
+        ['model2', runId, ['python_function', 'sklearn']],
+      ],
+    );
+    assert.deepEqual(
+      (await repo.listArtifacts('model')).map((f) => f.path),
+      ['model/MLmodel', 'model/conda.yaml', 'model/model.pkl', 'model/python_env.yaml', 'model/requirements.txt'],
+    );
+    // Model.log swallows an MlflowException here with a warning; the server's checks still apply.
+    const malformed = await restError(c.call('POST', 'runs/log-model', { run_id: runId, model_json: 'not json' }, 'Empty'));
+    assert.equal(malformed.errorCode, 'INVALID_PARAMETER_VALUE');
+    assert.match(malformed.detail, /^Malformed model info/);
+    const partial = await restError(c.call('POST', 'runs/log-model', { run_id: runId, model_json: JSON.stringify({ run_id: runId, artifact_path: 'm' }) }, 'Empty'));
+    assert.equal(partial.detail, "Model json is missing mandatory fields: {'flavors', 'utc_time_created'}");
+    assert.equal(JSON.parse(tagMap((await c.getRun(runId)).run)['mlflow.log-model.history']!).length, 2);
+  });
+
+  it('mlflow 3 log_model: the LoggedModel API is answered ENDPOINT_NOT_FOUND (404, not retried) with what to do instead', async () => {
+    const create = await restError(
+      c.call(
+        'POST',
+        'logged-models',
+        { experiment_id: run.info.experiment_id, name: 'model', source_run_id: run.info.run_id, params: [{ key: 'lr', value: '0.01' }], tags: [{ key: 'mlflow.user', value: 'alice' }] },
+        'Empty',
+      ),
+    );
+    assert.equal(create.status, 404);
+    assert.equal(create.errorCode, 'ENDPOINT_NOT_FOUND');
+    assert.match(create.detail, /MLflow 3's LoggedModel API/);
+    assert.match(create.detail, /mlflow\.log_artifacts/);
+    for (const [method, route] of [
+      ['GET', 'logged-models/m-0123456789abcdef0123456789abcdef'],
+      ['POST', 'logged-models/search'],
+      ['POST', 'runs/outputs'],
+    ] as const) {
+      const e = await restError(c.call(method, route, {}, 'Empty'));
+      assert.equal(e.errorCode, 'ENDPOINT_NOT_FOUND', route);
+      assert.match(e.detail, /LoggedModel API/, route);
+    }
+  });
+
+  it('multipart upload (MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true): mpu/create is 501 with the message the client falls back on', async () => {
+    const tail = repo.root.split('/mlflow-artifacts/artifacts/')[1]!;
+    const create = await send(s, 'POST', `/api/2.0/mlflow-artifacts/mpu/create/${tail}/big`, { body: { path: '/tmp/weights.bin', num_parts: 3 } });
+    assert.equal(create.status, 501);
+    const reply = parseObject(create.text);
+    assert.equal(reply.error_code, 'NOT_IMPLEMENTED');
+    // HttpArtifactRepository._try_multipart_upload: e.response.json()["message"].startswith(MESSAGE).
+    assert.ok(reply.message.startsWith('Multipart upload is not supported for the current artifact repository'));
+    assert.equal(UNSUPPORTED_MULTIPART_UPLOAD_MESSAGE, 'Multipart upload is not supported for the current artifact repository');
+    for (const op of ['complete', 'abort']) {
+      assert.equal((await send(s, 'POST', `/api/2.0/mlflow-artifacts/mpu/${op}/${tail}/big`, { body: { path: '/tmp/weights.bin', upload_id: 'u' } })).status, 501);
+    }
+    // The fallback: one PUT of the whole file.
+    const big = randomBytes(2 * 1024 * 1024 + 17);
+    await repo.logArtifact('weights.bin', big, 'big');
+    assert.ok((await repo.download('big/weights.bin')).equals(big));
+  });
+
+  it('multipart download: /server-info is not 200 (capabilities off); a forced presigned request gets 501 and falls back', async () => {
+    // MlflowArtifactsRepository._fetch_server_capabilities: anything but 200 means disabled.
+    const info = await send(s, 'GET', '/api/3.0/mlflow/server-info');
+    assert.equal(info.status, 404);
+    assert.equal(parseObject(info.text).error_code, 'ENDPOINT_NOT_FOUND');
+    // With MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=true: a 501 or 404 falls back to the proxied GET.
+    const tail = repo.root.split('/mlflow-artifacts/artifacts/')[1]!;
+    const presigned = await send(s, 'GET', `/api/2.0/mlflow-artifacts/presigned/${tail}/notes.txt`);
+    assert.ok([404, 501].includes(presigned.status), String(presigned.status));
+    assert.equal((await repo.download('notes.txt')).toString(), 'hello');
+  });
+});
+
+describe('mlflow client flows: credentials and errors', () => {
+  let s: TrackingServer;
+  before(async () => {
+    s = await freshServer();
+  });
+  after(() => s.close());
+
+  it('MLFLOW_TRACKING_TOKEN is sent as "Authorization: Bearer <token>" and accepted', async () => {
+    assert.equal((await new MlflowClient(s).getExperiment('0')).experiment.name, 'Default');
+  });
+
+  it('MLFLOW_TRACKING_USERNAME/PASSWORD make the client send Basic instead: 401 saying so', async () => {
+    const basic = `Basic ${Buffer.from(`alice:${s.token}`).toString('base64')}`;
+    const e = await restError(new MlflowClient(s, basic).getExperiment('0'));
+    assert.equal(e.status, 401);
+    assert.equal(e.errorCode, 'UNAUTHENTICATED');
+    assert.match(e.detail, /MLFLOW_TRACKING_USERNAME/);
+    const none = await restError(new MlflowClient(s, null).getExperiment('0'));
+    assert.match(none.detail, /MLFLOW_TRACKING_TOKEN/);
+    const wrong = await restError(new MlflowClient(s, 'Bearer not-the-token').getExperiment('0'));
+    assert.match(wrong.detail, /does not match/);
+  });
+
+  it('deterministic errors are JSON with a known error_code and a status the client does not retry', async () => {
+    const c = new MlflowClient(s);
+    const runId = (await startRun(c, '0', 'errors')).info.run_id;
+    const failures: [string, Promise<unknown>][] = [
+      ['missing run_id', c.call('POST', 'runs/log-metric', { key: 'm', value: 1, timestamp: 1 }, 'Empty')],
+      ['bad value', c.call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 'abc', timestamp: 1 }, 'Empty')],
+      ['unknown experiment', c.call('POST', 'runs/create', { experiment_id: '424242', start_time: 1, tags: [] }, 'CreateRun.Response')],
+      ['unknown run', c.getRun('f'.repeat(32))],
+      ['bad filter', c.call('POST', 'runs/search', { experiment_ids: ['0'], filter: 'metrics.acc >> 1' }, 'SearchRuns.Response')],
+      ['bad page token', c.call('POST', 'runs/search', { experiment_ids: ['0'], page_token: '%%%' }, 'SearchRuns.Response')],
+      ['V3 traces (the client falls back to V2 on ENDPOINT_NOT_FOUND)', restCall(s, 'POST', '/api/3.0/mlflow/traces', { trace: {} })],
+      ['registry', c.call('POST', 'registered-models/create', { name: 'm' }, 'Empty')],
+    ];
+    for (const [what, p] of failures) {
+      const e = await restError(p);
+      assert.ok(e.status >= 400 && e.status < 500, `${what}: ${e.status} ${e.message}`);
+      assert.equal(e.status, ERROR_CODES[e.errorCode], `${what}: ${e.errorCode} answered with MLflow's status for it`);
+    }
+  });
+});
+
+async function restCall(s: TrackingServer, method: string, endpoint: string, body: unknown): Promise<Json> {
+  return verifyRestResponse(await send(s, method, endpoint, { body }), endpoint);
+}
