@@ -231,7 +231,8 @@ export function toCodeAction(
       const uri = uriOf(root, e.relPath);
       const index = textOf(e.relPath);
       if (e.createFile || index === undefined) {
-        documentChanges.push({ kind: 'create', uri, options: { ignoreIfExists: true } });
+        // Never onto an existing file: if one appeared since the analysis, the edit fails whole.
+        documentChanges.push({ kind: 'create', uri, options: { overwrite: false, ignoreIfExists: false } });
         documentChanges.push({
           textDocument: { uri, version: null },
           edits: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: e.newText }],

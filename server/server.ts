@@ -616,7 +616,8 @@ export function startServer(connection: Connection): void {
       );
       const ws = entry.root.ws;
       return found
-        .filter((a) => a.kind === 'quickfix')
+        // A fix never writes outside the workspace, also not through a symbolic link that leads out.
+        .filter((a) => a.kind === 'quickfix' && a.edits.every((e) => ws.canWrite(e.relPath)))
         .map((a) =>
           toCodeAction(
             ws.root,

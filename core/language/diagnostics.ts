@@ -12,6 +12,17 @@ import { pipelineDiagnostics } from './pipelineDiagnostics';
 import { schemaFor } from './schema/schemaFor';
 import { RUNWISE_ONLY_KEYS, validateAgainstSchema } from './schemaValidation';
 
+/**
+ * At most this many diagnostics per document (the first ones by position): a generated or hostile
+ * file can have hundreds of thousands, which no one reads and an editor should not be sent.
+ */
+export const MAX_DIAGNOSTICS_PER_DOCUMENT = 1000;
+
+function append(out: AnalysisDiagnostic[], more: readonly AnalysisDiagnostic[]): void {
+  // A loop, not push(...more): spreading ~100k arguments overflows the call stack.
+  for (const d of more) out.push(d);
+}
+
 export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
   const { doc, cancelled } = ctx;
   const yaml = doc.yaml;
@@ -24,8 +35,9 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
   }));
   const pipeline = isPipelineKind(doc.kind);
   if (!cancelled()) {
-    out.push(
-      ...validateAgainstSchema(yaml.root, schemaFor(doc.kind), {
+    append(
+      out,
+      validateAgainstSchema(yaml.root, schemaFor(doc.kind), {
         interpolation: pipeline,
         lenientStrings: doc.kind === 'model-card' || doc.kind === 'readme-model-card',
         runwiseOnlyKeys: doc.kind === 'dvc-pipeline' ? RUNWISE_ONLY_KEYS : undefined,
@@ -35,10 +47,20 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
   }
   if (!cancelled()) {
     // An index cut short by cancellation lacks stages: its findings would be wrong, not just partial.
-    if (pipeline && ctx.index?.complete) out.push(...pipelineDiagnostics(ctx.index, ctx.workspace, cancelled));
-    else if (doc.kind === 'model-card' || doc.kind === 'readme-model-card') out.push(...modelCardDiagnostics(doc, ctx.workspace));
+    if (pipeline && ctx.index?.complete) append(out, pipelineDiagnostics(ctx.index, ctx.workspace, cancelled));
+    else if (doc.kind === 'model-card' || doc.kind === 'readme-model-card') append(out, modelCardDiagnostics(doc, ctx.workspace));
   }
-  return toFileOffsets(out, yaml.text.length, doc.yamlOffset).sort((a, b) => a.start - b.start || a.end - b.end);
+  const sorted = toFileOffsets(out, yaml.text.length, doc.yamlOffset).sort((a, b) => a.start - b.start || a.end - b.end);
+  if (sorted.length <= MAX_DIAGNOSTICS_PER_DOCUMENT) return sorted;
+  const kept = sorted.slice(0, MAX_DIAGNOSTICS_PER_DOCUMENT - 1);
+  kept.push({
+    start: 0,
+    end: 0,
+    severity: 'warning',
+    code: 'too-many-diagnostics',
+    message: `${sorted.length.toLocaleString('en-US')} problems found; only the first ${MAX_DIAGNOSTICS_PER_DOCUMENT - 1} are shown.`,
+  });
+  return kept;
 }
 
 function toFileOffsets(list: AnalysisDiagnostic[], length: number, shift: number): AnalysisDiagnostic[] {

@@ -9,7 +9,7 @@
  * check, directory listing) is remembered for a short while: until a watched file changes
  * (`invalidate`), and at most STAT_TTL_MS, so a client without file watchers still sees changes.
  */
-import { readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { WorkspaceView } from './languageTypes';
 import { normalizeRelativePath } from '../workspace/workspacePath';
@@ -130,6 +130,33 @@ export class FileSystemWorkspace implements WorkspaceView {
       if (!entries.includes(name)) entries.push(name);
     }
     return entries.sort();
+  }
+
+  /**
+   * Whether writing (creating) `relPath` stays inside the root: the path itself, or else its
+   * nearest existing ancestor, must resolve inside the root after symbolic links. A dangling link,
+   * or a link anywhere on the way that leads out, makes it false. Not cached: asked only for the
+   * targets of a code action, right before offering it.
+   */
+  canWrite(relPath: string): boolean {
+    const rel = this.normalize(relPath);
+    if (rel === undefined || rel === '') return false;
+    const parts = rel.split('/');
+    for (let n = parts.length; n >= 0; n--) {
+      const abs = path.join(this.root, ...parts.slice(0, n));
+      try {
+        lstatSync(abs);
+      } catch {
+        continue; // does not exist: look at its parent
+      }
+      try {
+        const back = path.relative(this.realRoot, realpathSync(abs));
+        return !back.startsWith('..') && !path.isAbsolute(back);
+      } catch {
+        return false; // a dangling symbolic link
+      }
+    }
+    return false;
   }
 
   /** Entries of a directory on disk (cached for STAT_TTL_MS). */

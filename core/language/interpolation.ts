@@ -19,17 +19,30 @@ export interface InterpolationToken extends Span {
 
 const NAME_PATH = /^[^.[\]\s{}]+(?:\.[^.[\]\s{}]+|\[\d+\])*$/;
 
+/** `(from) => source.indexOf(needle, from)` for non-decreasing `from`, each character read once. */
+function nextIndexOf(source: string, needle: string): (from: number) => number {
+  let found = -2;
+  return (from) => {
+    if (found !== -1 && found < from) found = source.indexOf(needle, from);
+    return found;
+  };
+}
+
 /** Tokens in `source` (the raw text of a scalar starting at `baseOffset`). */
 export function scanInterpolations(source: string, baseOffset: number): InterpolationToken[] {
   const out: InterpolationToken[] = [];
+  // The next `}` and line end are searched for again only once the scan has passed them: searching
+  // from every `${` would be quadratic on a long line of `${` with no `}` (linear this way).
+  const nextClose = nextIndexOf(source, '}');
+  const nextLineEnd = nextIndexOf(source, '\n');
   let i = source.indexOf('${');
   while (i >= 0) {
     if (i > 0 && source.charCodeAt(i - 1) === 92 /* \ */) {
       i = source.indexOf('${', i + 2);
       continue;
     }
-    const close = source.indexOf('}', i + 2);
-    const lineEnd = source.indexOf('\n', i + 2);
+    const close = nextClose(i + 2);
+    const lineEnd = nextLineEnd(i + 2);
     const nextOpen = source.indexOf('${', i + 2);
     if (close < 0 || (lineEnd >= 0 && lineEnd < close) || (nextOpen >= 0 && nextOpen < close)) {
       // Unclosed: it ends at the line end, the next `${`, or the first space after the name.

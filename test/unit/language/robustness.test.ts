@@ -119,6 +119,19 @@ describe('robustness', { timeout: 120_000 }, () => {
     assert.ok(index.instances.length <= 1000, 'foreach expansion is capped');
   });
 
+  test('a line of 200,000 unclosed `${`: diagnostics are capped, hover returns', () => {
+    // Quadratic scanning made this take minutes; each `${${}}` is also an interpolation error.
+    const text = `stages:\n  s:\n    cmd: echo ${'${${}}'.repeat(200_000)}\n`;
+    const service = createLanguageService(memoryWorkspace({ 'dvc.yaml': text }));
+    const doc = service.analyze('file:///dvc.yaml', 'dvc.yaml', text)!;
+    const index = service.pipelineIndex(doc)!;
+    const diagnostics = service.diagnostics(doc, undefined, index);
+    assert.equal(diagnostics.length, 1000);
+    assert.equal(diagnostics.at(-1)!.code, 'too-many-diagnostics');
+    assert.match(diagnostics.at(-1)!.message, /problems found; only the first 999 are shown/);
+    service.hover(doc, text.length - 10, index);
+  });
+
   test('a 50,000-line pipeline: every feature returns', () => {
     const stages: string[] = ['stages:'];
     for (let i = 0; stages.length < 50_000; i++) {
