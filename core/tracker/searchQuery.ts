@@ -322,6 +322,10 @@ class Parser {
     return this.lex.fail(position, detail);
   }
 
+  /** Comparisons read so far and parentheses open now: bounded, so a hostile filter costs little. */
+  private comparisons = 0;
+  private depth = 0;
+
   filter(): FilterExpr | undefined {
     if (this.lex.peek().kind === 'end') return undefined;
     const expr = this.orExpr();
@@ -360,7 +364,15 @@ class Parser {
 
   private primary(): FilterExpr {
     const t = this.lex.peek();
-    if (t.kind !== '(') return this.comparison();
+    if (t.kind !== '(') {
+      if (++this.comparisons > MAX_FILTER_COMPARISONS) {
+        this.fail(t.start, `too many comparisons: a filter may hold at most ${MAX_FILTER_COMPARISONS}`);
+      }
+      return this.comparison();
+    }
+    if (++this.depth > MAX_FILTER_NESTING) {
+      this.fail(t.start, `parentheses nested too deep: at most ${MAX_FILTER_NESTING} levels`);
+    }
     this.lex.next();
     const inner = this.lex.peek();
     if (inner.kind === ')') this.fail(inner.start, "empty parentheses: expected a comparison between '(' and ')'");
@@ -372,6 +384,7 @@ class Parser {
         `expected ')' to close the '(' at position ${t.start}, found ${this.lex.describe(close)}`,
       );
     }
+    this.depth--;
     return expr;
   }
 
@@ -569,6 +582,10 @@ function editDistance(a: string, b: string): number {
 function filterFail(position: number, detail: string): never {
   throw new FilterSyntaxError(position, detail);
 }
+
+/** Bounds on one filter, far above what a person writes, well below SQLite's expression limits. */
+export const MAX_FILTER_COMPARISONS = 200;
+export const MAX_FILTER_NESTING = 32;
 
 function parseFilter(text: string, dialect: Dialect): FilterExpr | undefined {
   return new Parser(text, dialect, filterFail, 'the end of the filter').filter();

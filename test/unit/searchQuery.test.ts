@@ -580,3 +580,11 @@ describe('compiled searches against a real database', () => {
     });
   });
 });
+
+test('filters past the nesting and size bounds get a syntax error with a position, not a crash', () => {
+  const deep = `${'('.repeat(20_000)}metrics.a > 1${')'.repeat(20_000)}`;
+  assert.throws(() => parseRunFilter(deep), (e: unknown) => e instanceof FilterSyntaxError && e.position === 32 && /nested too deep/.test(e.message));
+  const wide = Array.from({ length: 3000 }, (_, i) => `metrics.m${i} > 1`).join(' or ');
+  assert.throws(() => parseRunFilter(wide), (e: unknown) => e instanceof FilterSyntaxError && /at most 200/.test(e.message));
+  assert.ok(parseRunFilter(Array.from({ length: 200 }, (_, i) => `metrics.m${i} > 1`).join(' or ')));
+});
