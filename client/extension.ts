@@ -38,7 +38,9 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
   context.subscriptions.push(log);
   const folders = vscode.workspace.workspaceFolders ?? [];
   const folder = folders.find((f) => f.uri.scheme === 'file');
-  const service = new TrackingService(folder?.uri.fsPath, context.environmentVariableCollection, log);
+  // The token goes only to terminals of the folder whose tracker it opens, not every terminal.
+  const environment = folder ? context.environmentVariableCollection.getScoped({ workspaceFolder: folder }) : context.environmentVariableCollection;
+  const service = new TrackingService(folder?.uri.fsPath, environment, log);
   tracking = service;
   const runsView = new RunsView(service, log);
   const runCommands = new RunCommands(service, runsView);

@@ -100,6 +100,11 @@ export class RunDetailsPanel implements vscode.Disposable {
       this.deps.log.warn(`run details: ignored an unexpected message from the page: ${JSON.stringify(m)?.slice(0, 200)}`);
       return;
     }
+    // The page acts only on the run it shows: a message naming another run is not the user's doing.
+    if (m.type !== 'ready' && m.runId !== this.runId) {
+      this.deps.log.warn(`run details: ignored '${m.type}' for run ${m.runId}, which this panel does not show`);
+      return;
+    }
     switch (m.type) {
       case 'ready':
         return this.update();

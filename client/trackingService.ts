@@ -33,7 +33,7 @@ export class TrackingService implements vscode.Disposable {
   constructor(
     /** The workspace folder on disk; undefined when no local folder is open. */
     readonly workspace: string | undefined,
-    private readonly environment: vscode.GlobalEnvironmentVariableCollection,
+    private readonly environment: vscode.EnvironmentVariableCollection,
     private readonly log: vscode.LogOutputChannel,
   ) {
     environment.persistent = false;
