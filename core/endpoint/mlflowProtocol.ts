@@ -18,9 +18,17 @@ import {
 } from '../tracker/limits';
 import type {
   ArtifactListEntry,
+  CreateLoggedModelOptions,
   DatasetInput,
   Experiment,
   ExperimentSearch,
+  LoggedModel,
+  LoggedModelInput,
+  LoggedModelMetric,
+  LoggedModelOrder,
+  LoggedModelOutput,
+  LoggedModelSearch,
+  LoggedModelStatus,
   Metric,
   Param,
   Run,
@@ -30,7 +38,7 @@ import type {
   Tag,
   ViewType,
 } from '../tracker/model';
-import { RUN_STATUSES } from '../tracker/model';
+import { LOGGED_MODEL_STATUSES, RUN_STATUSES } from '../tracker/model';
 import { HttpError } from './httpErrors';
 
 /** A decoded request: the JSON body of a POST, or the query parameters of a GET. */
@@ -324,12 +332,20 @@ export function parseUpdateRun(msg: Message): { runId: string; update: UpdateRun
 }
 
 function metricOf(item: Message, path: string): Metric {
-  return {
+  const metric: Metric = {
     key: reqString(item, 'key', `${path}key`),
     value: reqDouble(item, 'value', `${path}value`),
     timestamp: reqInt64(item, 'timestamp', `${path}timestamp`),
     step: optInt64(item, 'step', `${path}step`) ?? 0,
   };
+  // MLflow 3: a point may name the logged model it measures and the dataset it was computed on.
+  const modelId = optString(item, 'model_id', `${path}model_id`);
+  if (modelId) metric.modelId = modelId;
+  const datasetName = optString(item, 'dataset_name', `${path}dataset_name`);
+  if (datasetName) metric.datasetName = datasetName;
+  const datasetDigest = optString(item, 'dataset_digest', `${path}dataset_digest`);
+  if (datasetDigest) metric.datasetDigest = datasetDigest;
+  return metric;
 }
 
 export function parseLogMetric(msg: Message): { runId: string; metric: Metric } {
@@ -378,7 +394,7 @@ export function parseLogBatch(msg: Message): { runId: string; batch: LogBatch } 
   return { runId, batch: { metrics, params, tags } };
 }
 
-export function parseLogInputs(msg: Message): { runId: string; inputs: DatasetInput[] } {
+export function parseLogInputs(msg: Message): { runId: string; inputs: DatasetInput[]; models: LoggedModelInput[] } {
   const runId = reqRunId(msg);
   const items = optList(msg, 'datasets');
   const inputs: DatasetInput[] = items.map((raw, i) => {
@@ -400,7 +416,9 @@ export function parseLogInputs(msg: Message): { runId: string; inputs: DatasetIn
     if (profile !== undefined) dataset.profile = profile;
     return { dataset, tags: keyValueList(item, 'tags') };
   });
-  return { runId, inputs };
+  // MLflow 3: the logged models the run used (LogInputs.models, ModelInput).
+  const models = optList(msg, 'models').map((raw, i) => ({ modelId: reqString(asMessage(raw, `models[${i}]`), 'model_id', `models[${i}].model_id`) }));
+  return { runId, inputs, models };
 }
 
 /** The run tag where MLflow's server keeps each `runs/log-model` call's model JSON (mlflow/utils/mlflow_tags.py). */
@@ -540,7 +558,11 @@ export function runJson(r: Run): Message {
   if (r.tags.length > 0) data.tags = keyValues(r.tags);
   const inputs: Message = {};
   if (r.inputs.length > 0) inputs.dataset_inputs = r.inputs.map(datasetInputJson);
-  return { info: runInfoJson(r.info), data, inputs };
+  if (r.modelInputs?.length) inputs.model_inputs = r.modelInputs.map((m) => ({ model_id: m.modelId }));
+  const out: Message = { info: runInfoJson(r.info), data, inputs };
+  // RunOutputs (MLflow 3): the logged models the run produced, from runs/outputs.
+  if (r.modelOutputs?.length) out.outputs = { model_outputs: r.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) };
+  return out;
 }
 
 /** A page of results under `field`, MLflow-style: empty lists and the last page's token left out. */
@@ -560,4 +582,148 @@ export function artifactListJson(entries: readonly ArtifactListEntry[]): Message
       return e.isDir ? { path: name, is_dir: true } : { path: name, is_dir: false, file_size: e.fileSize ?? 0 };
     }),
   };
+}
+
+// -----------------------------------------------------------------------------------------------
+// MLflow 3 logged models (service.proto: CreateLoggedModel, GetLoggedModel, FinalizeLoggedModel,
+// DeleteLoggedModel, SetLoggedModelTags, DeleteLoggedModelTag, LogLoggedModelParamsRequest,
+// SearchLoggedModels, ListLoggedModelArtifacts, LogOutputs; handlers in mlflow/server/handlers.py)
+
+/** A message's `model_id` against the one in the URL (`logged-models/{model_id}`): they must agree. */
+export function modelIdOf(msg: Message, fromPath: string): string {
+  const inBody = optString(msg, 'model_id');
+  if (inBody && inBody !== fromPath) {
+    throw new HttpError('INVALID_PARAMETER_VALUE', `The request body names model '${inBody}' but the URL names '${fromPath}'.`);
+  }
+  return fromPath;
+}
+
+export function parseCreateLoggedModel(msg: Message): CreateLoggedModelOptions & { experimentId: string } {
+  const out: CreateLoggedModelOptions & { experimentId: string } = {
+    experimentId: reqExperimentId(msg),
+    params: keyValueList(msg, 'params'),
+    tags: keyValueList(msg, 'tags'),
+  };
+  const name = optString(msg, 'name');
+  if (name) out.name = name;
+  const modelType = optString(msg, 'model_type');
+  if (modelType) out.modelType = modelType;
+  const sourceRunId = optString(msg, 'source_run_id');
+  if (sourceRunId) out.sourceRunId = sourceRunId;
+  return out;
+}
+
+/** FinalizeLoggedModel.status: a LoggedModelStatus name or number (LOGGED_MODEL_READY or 2). */
+export function parseFinalizeLoggedModel(msg: Message): LoggedModelStatus {
+  const v = field(msg, 'status');
+  if (v === undefined || v === '') throw missingParameter('status');
+  if (typeof v === 'string' && (LOGGED_MODEL_STATUSES as readonly string[]).includes(v)) return v as LoggedModelStatus;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  const byNumber = Number.isInteger(n) ? LOGGED_MODEL_STATUSES[n] : undefined;
+  if (byNumber) return byNumber;
+  throw invalidParameterValue('status', v, ` It must be one of ${LOGGED_MODEL_STATUSES.join(', ')} (or 0 to 3).`);
+}
+
+export function parseSetLoggedModelTags(msg: Message): Tag[] {
+  return keyValueList(msg, 'tags');
+}
+
+export function parseLogLoggedModelParams(msg: Message): Param[] {
+  return keyValueList(msg, 'params');
+}
+
+function optBool(msg: Message, name: string, path = name): boolean | undefined {
+  const v = field(msg, name);
+  if (v === undefined || typeof v === 'boolean') return v;
+  if (v === 'true' || v === 'True') return true;
+  if (v === 'false' || v === 'False') return false;
+  throw invalidParameterValue(path, v);
+}
+
+export function parseSearchLoggedModels(msg: Message): LoggedModelSearch {
+  const experimentIds = stringList(msg, 'experiment_ids');
+  if (experimentIds.length === 0) throw missingParameter('experiment_ids');
+  const search: LoggedModelSearch = { experimentIds };
+  const filter = optString(msg, 'filter');
+  if (filter) search.filter = filter;
+  const datasets = optList(msg, 'datasets').map((raw, i) => {
+    const d = asMessage(raw, `datasets[${i}]`);
+    const out: { datasetName: string; datasetDigest?: string } = { datasetName: reqString(d, 'dataset_name', `datasets[${i}].dataset_name`) };
+    const digest = optString(d, 'dataset_digest', `datasets[${i}].dataset_digest`);
+    if (digest) out.datasetDigest = digest;
+    return out;
+  });
+  if (datasets.length > 0) search.datasets = datasets;
+  const maxResults = optInt64(msg, 'max_results');
+  if (maxResults !== undefined) search.maxResults = maxResults;
+  const orderBy = optList(msg, 'order_by').map((raw, i): LoggedModelOrder => {
+    const path = `order_by[${i}]`;
+    const o = asMessage(raw, path);
+    const order: LoggedModelOrder = { fieldName: reqString(o, 'field_name', `${path}.field_name`) };
+    const ascending = optBool(o, 'ascending', `${path}.ascending`);
+    if (ascending !== undefined) order.ascending = ascending;
+    const datasetName = optString(o, 'dataset_name', `${path}.dataset_name`);
+    if (datasetName) order.datasetName = datasetName;
+    const datasetDigest = optString(o, 'dataset_digest', `${path}.dataset_digest`);
+    if (datasetDigest) order.datasetDigest = datasetDigest;
+    return order;
+  });
+  if (orderBy.length > 0) search.orderBy = orderBy;
+  const pageToken = optString(msg, 'page_token');
+  if (pageToken) search.pageToken = pageToken;
+  return search;
+}
+
+/** runs/outputs (LogOutputs): the run and the models it produced, each with its step. */
+export function parseLogOutputs(msg: Message): { runId: string; outputs: LoggedModelOutput[] } {
+  const runId = reqRunId(msg);
+  const outputs = optList(msg, 'models').map((raw, i) => {
+    const path = `models[${i}]`;
+    const m = asMessage(raw, path);
+    return { modelId: reqString(m, 'model_id', `${path}.model_id`), step: optInt64(m, 'step', `${path}.step`) ?? 0 };
+  });
+  return { runId, outputs };
+}
+
+/** A Metric of LoggedModelData: the point with the run that logged it and its dataset. */
+export function loggedModelMetricJson(m: LoggedModelMetric): Message {
+  const out: Message = { key: m.key, value: doubleJson(m.value), timestamp: m.timestamp, step: m.step };
+  if (m.datasetName !== undefined) out.dataset_name = m.datasetName;
+  if (m.datasetDigest !== undefined) out.dataset_digest = m.datasetDigest;
+  out.model_id = m.modelId;
+  out.run_id = m.runId;
+  return out;
+}
+
+/** LoggedModel as MLflow's server writes it (LoggedModel.to_proto): `info` and `data`. */
+export function loggedModelJson(m: LoggedModel): Message {
+  const info: Message = {
+    model_id: m.modelId,
+    experiment_id: m.experimentId,
+    name: m.name,
+    creation_timestamp_ms: m.creationTimestamp,
+    last_updated_timestamp_ms: m.lastUpdatedTimestamp,
+    artifact_uri: m.artifactUri,
+    status: m.status,
+  };
+  if (m.modelType !== undefined) info.model_type = m.modelType;
+  if (m.sourceRunId !== undefined) info.source_run_id = m.sourceRunId;
+  if (m.statusMessage !== undefined) info.status_message = m.statusMessage;
+  if (m.tags.length > 0) info.tags = keyValues(m.tags);
+  const data: Message = {};
+  if (m.params.length > 0) data.params = keyValues(m.params);
+  if (m.metrics.length > 0) data.metrics = m.metrics.map(loggedModelMetricJson);
+  return { info, data };
+}
+
+/**
+ * ListLoggedModelArtifacts.Response: the entries under a directory of the model's files, named by
+ * their path from the model's artifact root, with that root.
+ */
+export function loggedModelArtifactListJson(rootUri: string, entries: readonly ArtifactListEntry[]): Message {
+  const out: Message = { root_uri: rootUri };
+  if (entries.length > 0) {
+    out.files = entries.map((e) => (e.isDir ? { path: e.path, is_dir: true } : { path: e.path, is_dir: false, file_size: e.fileSize ?? 0 }));
+  }
+  return out;
 }

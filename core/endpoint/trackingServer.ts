@@ -23,25 +23,34 @@ import {
   appendLoggedModel,
   artifactListJson,
   experimentJson,
+  loggedModelArtifactListJson,
+  loggedModelJson,
   metricJson,
+  modelIdOf,
   pageJson,
   parseCreateExperiment,
+  parseCreateLoggedModel,
   parseCreateRun,
   parseDeleteTag,
+  parseFinalizeLoggedModel,
   parseGetExperiment,
   parseGetExperimentByName,
   parseGetMetricHistory,
   parseJsonBody,
   parseLogBatch,
   parseLogInputs,
+  parseLogLoggedModelParams,
   parseLogMetric,
   parseLogModel,
+  parseLogOutputs,
   parseLogParam,
   parseQuery,
   parseRunRef,
   parseSearchExperiments,
+  parseSearchLoggedModels,
   parseSearchRuns,
   parseSetExperimentTag,
+  parseSetLoggedModelTags,
   parseSetTag,
   parseUpdateRun,
   runInfoJson,
@@ -100,24 +109,28 @@ const ARTIFACT_ROOTS = ['/api/2.0/mlflow-artifacts/artifacts', '/ajax-api/2.0/ml
 const DIRECT_TRANSFER_ROUTE = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/(?:mpu\/(?:create|complete|abort)|presigned)(?:\/|$)/;
 /** _UnsupportedMultipartUploadException.MESSAGE in mlflow/exceptions.py, matched by prefix by the client. */
 export const UNSUPPORTED_MULTIPART_UPLOAD_MESSAGE = 'Multipart upload is not supported for the current artifact repository';
-/** MLflow 3's LoggedModel API (logged-models/…, runs/outputs): mlflow.<flavor>.log_model in MLflow 3 needs it. */
-const LOGGED_MODEL_ROUTE = /^(?:logged-models(?:\/|$)|runs\/outputs$)/;
-
 // -----------------------------------------------------------------------------------------------
-// The MLflow REST routes: name under /api/2.0/mlflow/ → accepted methods and handler.
+// The MLflow REST routes: path under /api/2.0/mlflow/ (a template: `{name}` is a path parameter, as
+// service.proto writes them) → a handler per accepted method.
 
-type Method = 'GET' | 'POST';
-type Handler = (tracker: Tracker, msg: Message) => unknown;
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+/** The path parameters of a templated route, percent-decoded. */
+type PathParams = Readonly<Record<string, string>>;
+type Handler = (tracker: Tracker, msg: Message, path: PathParams) => unknown;
 
-interface Route {
-  methods: readonly Method[];
+interface Endpoint {
   handle: Handler;
   /** Largest body accepted; default MAX_JSON_BODY_BYTES. */
   maxBody?: number;
 }
 
-const get = (handle: Handler): Route => ({ methods: ['GET'], handle });
-const post = (handle: Handler, maxBody?: number): Route => (maxBody === undefined ? { methods: ['POST'], handle } : { methods: ['POST'], handle, maxBody });
+type Route = Partial<Record<Method, Endpoint>>;
+
+const get = (handle: Handler): Route => ({ GET: { handle } });
+const post = (handle: Handler, maxBody?: number): Route => ({ POST: maxBody === undefined ? { handle } : { handle, maxBody } });
+
+/** The model of a `logged-models/{model_id}…` route; a body's `model_id`, if any, must be the same. */
+const modelOf = (m: Message, p: PathParams): string => modelIdOf(m, p.model_id!);
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   [
@@ -139,7 +152,10 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ],
   [
     'experiments/search',
-    { methods: ['POST', 'GET'], handle: (t, m) => pageJson('experiments', t.searchExperiments(parseSearchExperiments(m)), experimentJson) },
+    (() => {
+      const search: Endpoint = { handle: (t, m) => pageJson('experiments', t.searchExperiments(parseSearchExperiments(m)), experimentJson) };
+      return { POST: search, GET: search };
+    })(),
   ],
   [
     'experiments/set-experiment-tag',
@@ -203,10 +219,19 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   [
     'runs/log-inputs',
     post((t, m) => {
-      const { runId, inputs } = parseLogInputs(m);
-      t.logInputs(runId, inputs);
+      const { runId, inputs, models } = parseLogInputs(m);
+      t.logInputs(runId, inputs, models);
       return {};
     }, MAX_LOG_INPUTS_BODY_BYTES),
+  ],
+  [
+    // MLflow 3: mlflow.<flavor>.log_model links the run to the model it creates (LogOutputs).
+    'runs/outputs',
+    post((t, m) => {
+      const { runId, outputs } = parseLogOutputs(m);
+      t.logOutputs(runId, outputs);
+      return {};
+    }),
   ],
   [
     // mlflow.<flavor>.log_model (MLflow 2) records the model here after uploading its files; MLflow's
@@ -228,7 +253,76 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
       return pageJson('metrics', t.getMetricHistory(runId, key, page), metricJson);
     }),
   ],
+  // MLflow 3's logged models (RestStore.create_logged_model … search_logged_models).
+  [
+    'logged-models',
+    post((t, m) => {
+      const { experimentId, ...options } = parseCreateLoggedModel(m);
+      return { model: loggedModelJson(t.createLoggedModel({ experimentId, ...options })) };
+    }),
+  ],
+  ['logged-models/search', post((t, m) => pageJson('models', t.searchLoggedModels(parseSearchLoggedModels(m)), loggedModelJson))],
+  [
+    'logged-models/{model_id}',
+    {
+      GET: { handle: (t, m, p) => ({ model: loggedModelJson(t.getLoggedModel(p.model_id!, { allowDeleted: String(m.allow_deleted).toLowerCase() === 'true' })) }) },
+      PATCH: { handle: (t, m, p) => ({ model: loggedModelJson(t.finalizeLoggedModel(modelOf(m, p), parseFinalizeLoggedModel(m))) }) },
+      DELETE: { handle: (t, m, p) => (t.deleteLoggedModel(modelOf(m, p)), {}) },
+    },
+  ],
+  [
+    'logged-models/{model_id}/tags',
+    { PATCH: { handle: (t, m, p) => (t.setLoggedModelTags(modelOf(m, p), parseSetLoggedModelTags(m)), {}) } },
+  ],
+  ['logged-models/{model_id}/tags/{tag_key}', { DELETE: { handle: (t, m, p) => (t.deleteLoggedModelTag(modelOf(m, p), p.tag_key!), {}) } }],
+  ['logged-models/{model_id}/params', post((t, m, p) => (t.logLoggedModelParams(modelOf(m, p), parseLogLoggedModelParams(m)), {}))],
+  [
+    'logged-models/{model_id}/artifacts/directories',
+    get((t, m, p) => {
+      const dir = m.artifact_directory_path;
+      if (dir !== undefined && typeof dir !== 'string') throw invalidParameter("Invalid value for parameter 'artifact_directory_path': expected a string.");
+      const model = t.getLoggedModel(p.model_id!);
+      return loggedModelArtifactListJson(model.artifactUri, t.listLoggedModelArtifacts(model.modelId, dir ?? ''));
+    }),
+  ],
 ]);
+
+/** The templated routes, matched in order after an exact lookup; a parameter matches one segment, a last `tag_key` the rest. */
+const TEMPLATES: readonly { pattern: RegExp; names: readonly string[]; route: Route }[] = [...ROUTES]
+  .filter(([name]) => name.includes('{'))
+  .map(([name, route]) => {
+    const names: string[] = [];
+    const source = name
+      .split('/')
+      .map((seg) => {
+        const param = /^\{(\w+)\}$/.exec(seg);
+        if (!param) return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(param[1]!);
+        return param[1] === 'tag_key' ? '(.+)' : '([^/]+)';
+      })
+      .join('/');
+    return { pattern: new RegExp(`^${source}$`), names, route };
+  });
+
+/** The route of a name under the API prefix, with its path parameters. */
+function findRoute(name: string): { route: Route; params: PathParams } | undefined {
+  const exact = ROUTES.get(name);
+  if (exact) return { route: exact, params: {} };
+  for (const t of TEMPLATES) {
+    const match = t.pattern.exec(name);
+    if (!match) continue;
+    const params: Record<string, string> = {};
+    t.names.forEach((n, i) => {
+      try {
+        params[n] = decodeURIComponent(match[i + 1]!);
+      } catch {
+        throw invalidParameter(`Invalid path parameter '${n}': bad percent-encoding in '${match[i + 1]}'.`);
+      }
+    });
+    return { route: t.route, params };
+  }
+  return undefined;
+}
 
 // -----------------------------------------------------------------------------------------------
 // Server
@@ -327,36 +421,27 @@ async function route(req: IncomingMessage, res: ServerResponse, tracker: Tracker
   }
 
   const prefix = API_PREFIXES.find((p) => pathname.startsWith(p));
-  const name = prefix === undefined ? undefined : pathname.slice(prefix.length);
-  const r = name === undefined ? undefined : ROUTES.get(name);
-  if (!r) {
-    if (name !== undefined && LOGGED_MODEL_ROUTE.test(name)) {
-      throw new HttpError(
-        'ENDPOINT_NOT_FOUND',
-        `No API endpoint at ${req.method} ${pathname}: Runwise's tracking endpoint does not implement MLflow 3's LoggedModel API, ` +
-          'which mlflow.<flavor>.log_model uses from MLflow 3.0 on. Log the model with mlflow<3, or save it ' +
-          '(mlflow.<flavor>.save_model) and upload the directory with mlflow.log_artifacts.',
-      );
-    }
-    throw new HttpError('ENDPOINT_NOT_FOUND', `No API endpoint at ${req.method} ${pathname}`);
+  const found = prefix === undefined ? undefined : findRoute(pathname.slice(prefix.length));
+  if (!found) throw new HttpError('ENDPOINT_NOT_FOUND', `No API endpoint at ${req.method} ${pathname}`);
+  const endpoint = Object.hasOwn(found.route, req.method ?? '') ? found.route[req.method as Method] : undefined;
+  if (!endpoint) {
+    const allowed = Object.keys(found.route);
+    res.setHeader('Allow', allowed.join(', '));
+    throw methodNotAllowed(req.method, pathname, allowed);
   }
-  const method = req.method as Method;
-  if (!r.methods.includes(method)) {
-    res.setHeader('Allow', r.methods.join(', '));
-    throw methodNotAllowed(req.method, pathname, r.methods);
-  }
-  const msg = method === 'GET' ? parseQuery(query) : parseJsonBody(await readBody(req, r.maxBody ?? MAX_JSON_BODY_BYTES));
-  sendJson(res, 200, r.handle(tracker, msg));
+  // GET sends the message as query parameters (call_endpoint); other methods as a JSON body, which
+  // a DELETE may leave empty.
+  const msg = req.method === 'GET' ? parseQuery(query) : parseJsonBody(await readBody(req, endpoint.maxBody ?? MAX_JSON_BODY_BYTES));
+  sendJson(res, 200, endpoint.handle(tracker, msg, found.params));
 }
 
 // -----------------------------------------------------------------------------------------------
-// Artifacts (`mlflow-artifacts:/<experiment_id>/<run_id>/artifacts/<path>`)
+// Artifacts (`mlflow-artifacts:/<experiment_id>/<run_id>/artifacts/<path>` of a run,
+// `mlflow-artifacts:/<experiment_id>/models/<model_id>/artifacts/<path>` of an MLflow 3 logged model)
 
-interface ArtifactLocation {
-  runId: string;
-  /** Path inside the run's artifact root; '' for the root itself. */
-  path: string;
-}
+type ArtifactLocation =
+  /** `path`: inside the run's or the model's artifact root; '' for the root itself. */
+  { kind: 'run'; runId: string; path: string } | { kind: 'model'; modelId: string; path: string };
 
 function listArtifacts(req: IncomingMessage, res: ServerResponse, tracker: Tracker, query: string): void {
   if (req.method !== 'GET') {
@@ -368,7 +453,8 @@ function listArtifacts(req: IncomingMessage, res: ServerResponse, tracker: Track
     throw invalidParameter("Missing value for required parameter 'path': artifacts are listed per run, as <experiment_id>/<run_id>/artifacts[/<dir>].");
   }
   const at = artifactLocation(tracker, raw);
-  sendJson(res, 200, artifactListJson(tracker.listArtifacts(at.runId, at.path)));
+  const entries = at.kind === 'run' ? tracker.listArtifacts(at.runId, at.path) : tracker.listLoggedModelArtifacts(at.modelId, at.path);
+  sendJson(res, 200, artifactListJson(entries));
 }
 
 async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: Tracker, encodedTail: string): Promise<void> {
@@ -380,8 +466,8 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
   }
   if (req.method === 'GET') {
     const at = artifactLocation(tracker, tail);
-    if (at.path === '') throw invalidParameter(`Artifact path '${tail}' names the run's artifact root, not a file; list it instead.`);
-    const opened = tracker.openArtifact(at.runId, at.path);
+    if (at.path === '') throw invalidParameter(`Artifact path '${tail}' names the ${at.kind}'s artifact root, not a file; list it instead.`);
+    const opened = at.kind === 'run' ? tracker.openArtifact(at.runId, at.path) : tracker.openLoggedModelArtifact(at.modelId, at.path);
     try {
       await stat(opened.filePath);
     } catch (e) {
@@ -405,7 +491,8 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
     if (declared !== undefined && declared > MAX_ARTIFACT_BYTES) throw tooLarge('artifact upload', MAX_ARTIFACT_BYTES);
     const body = guardedBody(req);
     try {
-      await tracker.putArtifact(at.runId, at.path, body, MAX_ARTIFACT_BYTES);
+      if (at.kind === 'run') await tracker.putArtifact(at.runId, at.path, body, MAX_ARTIFACT_BYTES);
+      else await tracker.putLoggedModelArtifact(at.modelId, at.path, body, MAX_ARTIFACT_BYTES);
     } finally {
       req.unpipe(body);
       body.destroy();
@@ -417,7 +504,10 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
   throw methodNotAllowed(req.method, `${ARTIFACT_ROOTS[0]}/…`, ['GET', 'PUT']);
 }
 
-/** Resolves `<experiment_id>/<run_id>/artifacts[/<path>]` to a run of that experiment and a safe path. */
+/**
+ * Resolves `<experiment_id>/<run_id>/artifacts[/<path>]` to a run of that experiment, or
+ * `<experiment_id>/models/<model_id>/artifacts[/<path>]` to a logged model of it, and a safe path.
+ */
 function artifactLocation(tracker: Tracker, raw: string): ArtifactLocation {
   const refuse = (why: string): never => {
     throw invalidParameter(`Invalid artifact path '${raw}': ${why}.`);
@@ -427,6 +517,17 @@ function artifactLocation(tracker: Tracker, raw: string): ArtifactLocation {
   if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) refuse('it is absolute; a path relative to the artifact root is expected');
   const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) refuse("it contains '..'");
+  if (segments[1] === 'models') {
+    const [experimentId, , modelId, root, ...rest] = segments;
+    if (modelId === undefined || root !== 'artifacts') {
+      refuse("expected <experiment_id>/models/<model_id>/artifacts/<path>, the layout of a logged model's artifact_uri");
+    }
+    const model = tracker.getLoggedModel(modelId!);
+    if (model.experimentId !== experimentId) {
+      throw resourceNotFound(`Logged model '${modelId}' does not belong to experiment '${experimentId}' (it is in experiment '${model.experimentId}').`);
+    }
+    return { kind: 'model', modelId: modelId!, path: rest.join('/') };
+  }
   const [experimentId, runId, root, ...rest] = segments;
   if (experimentId === undefined || runId === undefined || root !== 'artifacts') {
     refuse('expected <experiment_id>/<run_id>/artifacts/<path>, the layout of a run\'s artifact_uri');
@@ -435,7 +536,7 @@ function artifactLocation(tracker: Tracker, raw: string): ArtifactLocation {
   if (info.experimentId !== experimentId) {
     throw resourceNotFound(`Run '${runId}' does not belong to experiment '${experimentId}' (it is in experiment '${info.experimentId}').`);
   }
-  return { runId: runId!, path: rest.join('/') };
+  return { kind: 'run', runId: runId!, path: rest.join('/') };
 }
 
 /**

@@ -35,6 +35,13 @@ export interface Metric {
   /** Milliseconds since the epoch. */
   timestamp: number;
   step: number;
+  /**
+   * MLflow 3: the logged model the point is about. A point logged with one also lands in the
+   * model's metrics (`LoggedModel.metrics`), with the dataset it was computed on if named.
+   */
+  modelId?: string;
+  datasetName?: string;
+  datasetDigest?: string;
 }
 
 export interface Param {
@@ -68,6 +75,89 @@ export interface Run {
   params: Param[];
   tags: Tag[];
   inputs: DatasetInput[];
+  /** Logged models the run used (runs/log-inputs' `models`); absent when none. */
+  modelInputs?: LoggedModelInput[];
+  /** Logged models the run produced (runs/outputs); absent when none. */
+  modelOutputs?: LoggedModelOutput[];
+}
+
+// -----------------------------------------------------------------------------------------------
+// MLflow 3 logged models
+
+/** LoggedModelStatus in service.proto, in number order (0 to 3). */
+export const LOGGED_MODEL_STATUSES = [
+  'LOGGED_MODEL_STATUS_UNSPECIFIED',
+  'LOGGED_MODEL_PENDING',
+  'LOGGED_MODEL_READY',
+  'LOGGED_MODEL_UPLOAD_FAILED',
+] as const;
+export type LoggedModelStatus = (typeof LOGGED_MODEL_STATUSES)[number];
+
+export interface LoggedModelInput {
+  modelId: string;
+}
+
+export interface LoggedModelOutput {
+  modelId: string;
+  step: number;
+}
+
+/** A point linked to a model: the run that logged it and the dataset it was computed on. */
+export interface LoggedModelMetric extends Metric {
+  modelId: string;
+  runId: string;
+}
+
+export interface LoggedModel {
+  /** `m-<32 hex>`. */
+  modelId: string;
+  experimentId: string;
+  name: string;
+  /** `mlflow-artifacts:/<experiment_id>/models/<model_id>/artifacts`. */
+  artifactUri: string;
+  creationTimestamp: number;
+  lastUpdatedTimestamp: number;
+  status: LoggedModelStatus;
+  statusMessage?: string;
+  modelType?: string;
+  sourceRunId?: string;
+  lifecycleStage: LifecycleStage;
+  tags: Tag[];
+  params: Param[];
+  /** Every point logged with this model's id, in logging order of (key, step, timestamp). */
+  metrics: LoggedModelMetric[];
+}
+
+export interface CreateLoggedModelOptions {
+  experimentId?: string;
+  /** A random readable name when absent. */
+  name?: string;
+  sourceRunId?: string;
+  modelType?: string;
+  tags?: readonly Tag[];
+  params?: readonly Param[];
+}
+
+/** One ordering of search-logged-models, as SearchLoggedModels.OrderBy. */
+export interface LoggedModelOrder {
+  /** An attribute (`name`, `creation_time`, …) or `metrics.<key>`. */
+  fieldName: string;
+  /** Default true. */
+  ascending?: boolean;
+  /** For a metric: only its points on this dataset (and digest) count. */
+  datasetName?: string;
+  datasetDigest?: string;
+}
+
+export interface LoggedModelSearch {
+  experimentIds: string[];
+  /** name, status, model_type, source_run_id, creation_time…, `metrics.`, `params.`, `tags.` comparisons. */
+  filter?: string;
+  /** Metric comparisons count only points on these datasets. */
+  datasets?: { datasetName: string; datasetDigest?: string }[];
+  orderBy?: LoggedModelOrder[];
+  maxResults?: number;
+  pageToken?: string;
 }
 
 export interface ArtifactRecord {

@@ -15,6 +15,10 @@
  *   transaction touching a run or an experiment advances; the row it touched takes the new number in
  *   its `change_seq`. A viewer remembers the number it has seen and reads back only the rows above
  *   it (`Tracker.changesSince`), instead of re-reading the whole table when the database file moves.
+ * - Logged models (migration 4), MLflow 3's model entity: an integer `id` for joins and the
+ *   `m-<32 hex>` `model_id` outside; tags, params and linked metrics hang off it, its files are in
+ *   `logged_model_artifacts` (content-addressed like run artifacts), and `run_model_links` records
+ *   the runs/outputs (and model inputs) that tie runs to models. Deleting one is a soft delete.
  */
 import type { SqlDatabase } from './sqlStore';
 
@@ -167,6 +171,76 @@ const migrations: string[] = [
   `
   ALTER TABLE sessions ADD COLUMN pid_ns TEXT;
   ALTER TABLE sessions ADD COLUMN boot_id TEXT;
+  `,
+  // 4: MLflow 3's logged models (see the note above)
+  `
+  CREATE TABLE logged_models (
+    id                        INTEGER PRIMARY KEY,
+    model_id                  TEXT NOT NULL UNIQUE,
+    experiment_id             INTEGER NOT NULL REFERENCES experiments(experiment_id),
+    name                      TEXT NOT NULL,
+    artifact_location         TEXT NOT NULL,
+    creation_timestamp_ms     INTEGER NOT NULL,
+    last_updated_timestamp_ms INTEGER NOT NULL,
+    status                    TEXT NOT NULL CHECK (status IN ('LOGGED_MODEL_STATUS_UNSPECIFIED', 'LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED')),
+    status_message            TEXT,
+    lifecycle_stage           TEXT NOT NULL DEFAULT 'active' CHECK (lifecycle_stage IN ('active', 'deleted')),
+    model_type                TEXT,
+    source_run_id             TEXT
+  );
+  CREATE INDEX logged_models_by_experiment ON logged_models(experiment_id, creation_timestamp_ms);
+  CREATE INDEX logged_models_by_source_run ON logged_models(source_run_id);
+
+  CREATE TABLE logged_model_tags (
+    model_id INTEGER NOT NULL REFERENCES logged_models(id) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (model_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX logged_model_tags_by_key ON logged_model_tags(key, value);
+
+  CREATE TABLE logged_model_params (
+    model_id INTEGER NOT NULL REFERENCES logged_models(id) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (model_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX logged_model_params_by_key ON logged_model_params(key, value);
+
+  -- Every point logged with a model_id, as MLflow keeps them (its primary key included); the
+  -- point also lands in the run's own metrics.
+  CREATE TABLE logged_model_metrics (
+    model_id       INTEGER NOT NULL REFERENCES logged_models(id) ON DELETE CASCADE,
+    key            TEXT NOT NULL,
+    timestamp      INTEGER NOT NULL,
+    step           INTEGER NOT NULL,
+    run_id         INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    value          REAL,
+    dataset_name   TEXT,
+    dataset_digest TEXT,
+    PRIMARY KEY (model_id, key, timestamp, step, run_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX logged_model_metrics_by_key ON logged_model_metrics(key, value);
+
+  -- runs/outputs (direction 'output', with its step) and runs/log-inputs' models ('input').
+  CREATE TABLE run_model_links (
+    run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
+    model_id  INTEGER NOT NULL REFERENCES logged_models(id) ON DELETE CASCADE,
+    step      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, direction, model_id, step)
+  ) WITHOUT ROWID;
+  CREATE INDEX run_model_links_by_model ON run_model_links(model_id);
+
+  -- A model's files, content-addressed like run artifacts.
+  CREATE TABLE logged_model_artifacts (
+    model_id INTEGER NOT NULL REFERENCES logged_models(id) ON DELETE CASCADE,
+    path     TEXT NOT NULL,
+    size     INTEGER NOT NULL,
+    sha256   TEXT NOT NULL,
+    created  INTEGER NOT NULL,
+    PRIMARY KEY (model_id, path)
+  ) WITHOUT ROWID;
   `,
 ];
 

@@ -27,10 +27,16 @@ import { downsampleMetric, fromSql, toSql, writeRollups, type MetricPoint } from
 import type {
   ArtifactListEntry,
   ArtifactRecord,
+  CreateLoggedModelOptions,
   Dataset,
   DatasetInput,
   Experiment,
   ExperimentSearch,
+  LoggedModel,
+  LoggedModelInput,
+  LoggedModelOutput,
+  LoggedModelSearch,
+  LoggedModelStatus,
   Metric,
   MetricBucket,
   Page,
@@ -42,6 +48,7 @@ import type {
   Tag,
 } from './model';
 import { RUN_STATUSES } from './model';
+import { LoggedModelStore } from './loggedModels';
 import { currentProcess, isAlive } from './processOwner';
 import { generateRunName } from './runNames';
 import { migrate } from './schema';
@@ -129,6 +136,7 @@ const TERMINAL: ReadonlySet<RunStatus> = new Set(['FINISHED', 'FAILED', 'KILLED'
 
 export class Tracker {
   readonly artifacts: ArtifactStore;
+  private readonly models: LoggedModelStore;
   private readonly now: () => number;
   private readonly keyIds = new Map<string, number>();
   private readonly keyNames = new Map<number, string>();
@@ -141,6 +149,7 @@ export class Tracker {
   ) {
     this.now = options.now ?? Date.now;
     this.artifacts = new ArtifactStore(artifactsDir(workspace));
+    this.models = new LoggedModelStore(db, this.now, this.artifacts);
   }
 
   /** Opens (creating if needed) the tracker of `workspace`, migrates it and recovers dead runs. */
@@ -473,21 +482,29 @@ export class Tracker {
       checkString(t.key, 'key', MAX_ENTITY_KEY_LENGTH);
       checkString(t.value, 'value', MAX_TAG_VAL_LENGTH, true);
     }
+    const modelMetrics = metrics.filter((m) => m.modelId);
     const newKeys = new Map<string, number>();
     this.db.transaction(() => {
       const run = this.activeRunRow(runId);
       if (params.length > 0) this.writeParams(run, params);
       if (tags.length > 0) this.writeTags(run.id, tags);
-      if (metrics.length > 0) this.writeMetrics(run.id, metrics, newKeys);
+      if (modelMetrics.length > 0) this.models.writeMetrics(run, modelMetrics);
+      const runMetrics = modelMetrics.length > 0 ? this.withoutLoggedPoints(run.id, metrics) : metrics;
+      if (runMetrics.length > 0) this.writeMetrics(run.id, runMetrics, newKeys);
       if (metrics.length > 0 || params.length > 0 || tags.length > 0) this.touchRun(run.id);
     });
     for (const [k, id] of newKeys) this.keyIds.set(k, id);
   }
 
-  logInputs(runId: string, inputs: readonly DatasetInput[]): void {
+  /** Dataset inputs of a run and, in MLflow 3, the logged models it used. */
+  logInputs(runId: string, inputs: readonly DatasetInput[], models: readonly LoggedModelInput[] = []): void {
     for (const input of inputs) checkDataset(input.dataset);
     this.db.transaction(() => {
       const run = this.activeRunRow(runId);
+      if (models.length > 0) {
+        this.models.linkInputs(run, models);
+        this.touchRun(run.id);
+      }
       for (const input of inputs) {
         const d = input.dataset;
         this.db
@@ -505,6 +522,27 @@ export class Tracker {
           .run(run.id, ds.dataset_id!, JSON.stringify(tagObject));
       }
       if (inputs.length > 0) this.touchRun(run.id);
+    });
+  }
+
+  /**
+   * The batch without the model-linked points the run already has, as MLflow's store drops a point
+   * equal (key, value, timestamp, step) to a logged one: log_model re-logs the run's metrics with
+   * the new model's id, and the run's own history must not grow by it.
+   */
+  private withoutLoggedPoints(runId: number, metrics: readonly Metric[]): Metric[] {
+    const logged = this.db.prepare(
+      `SELECT 1 FROM metrics WHERE run_id = ? AND key_id = (SELECT key_id FROM metric_keys WHERE key = ?)
+         AND step = ? AND timestamp = ? AND value IS ? LIMIT 1`,
+    );
+    const seen = new Set<string>();
+    return metrics.filter((m) => {
+      if (!m.modelId) return true;
+      const value = toSql(m.value);
+      const point = JSON.stringify([m.key, m.step, m.timestamp, value]);
+      if (seen.has(point)) return false;
+      seen.add(point);
+      return !logged.get(runId, m.key, m.step, m.timestamp, value);
     });
   }
 
@@ -694,21 +732,78 @@ export class Tracker {
       prefix === ''
         ? this.db.prepare('SELECT path, size FROM artifacts WHERE run_id = ? ORDER BY path').all(run.id)
         : this.db.prepare('SELECT path, size FROM artifacts WHERE run_id = ? AND path >= ? AND path < ? ORDER BY path').all(run.id, prefix, `${rel}0`);
-    const out: ArtifactListEntry[] = [];
-    const dirs = new Set<string>();
-    for (const r of rows) {
-      const rest = String(r.path).slice(prefix.length);
-      const slash = rest.indexOf('/');
-      if (slash === -1) out.push({ path: prefix + rest, isDir: false, fileSize: Number(r.size) });
-      else {
-        const d = prefix + rest.slice(0, slash);
-        if (!dirs.has(d)) {
-          dirs.add(d);
-          out.push({ path: d, isDir: true });
-        }
-      }
+    return directoryListing(rows, prefix);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Logged models (MLflow 3): see loggedModels.ts
+
+  /** A PENDING model in `experimentId` (default '0'); the source run, if named, must exist. */
+  createLoggedModel(options: CreateLoggedModelOptions = {}): LoggedModel {
+    const experimentId = parseExperimentId(options.experimentId ?? '0');
+    return this.db.transaction(() => {
+      if (options.sourceRunId) this.runRow(options.sourceRunId);
+      return this.models.create(experimentId, options);
+    });
+  }
+
+  /** A model by id; a deleted one only with `allowDeleted`. */
+  getLoggedModel(modelId: string, options: { allowDeleted?: boolean } = {}): LoggedModel {
+    return this.models.get(modelId, options.allowDeleted === true);
+  }
+
+  finalizeLoggedModel(modelId: string, status: LoggedModelStatus): LoggedModel {
+    return this.models.finalize(modelId, status);
+  }
+
+  deleteLoggedModel(modelId: string): void {
+    this.models.delete(modelId);
+  }
+
+  setLoggedModelTags(modelId: string, tags: readonly Tag[]): void {
+    this.models.setTags(modelId, tags);
+  }
+
+  deleteLoggedModelTag(modelId: string, key: string): void {
+    this.models.deleteTag(modelId, key);
+  }
+
+  logLoggedModelParams(modelId: string, params: readonly Param[]): void {
+    this.models.logParams(modelId, params);
+  }
+
+  searchLoggedModels(search: LoggedModelSearch): Page<LoggedModel> {
+    return this.models.search(search);
+  }
+
+  /** runs/outputs: records that the run produced these models (at these steps). */
+  logOutputs(runId: string, outputs: readonly LoggedModelOutput[]): void {
+    for (const o of outputs) {
+      if (!Number.isSafeInteger(o.step)) throw invalid(`Invalid step ${JSON.stringify(o.step)} for model output '${o.modelId}': expected an integer.`);
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    this.db.transaction(() => {
+      const run = this.activeRunRow(runId);
+      this.models.linkOutputs(run, outputs);
+      if (outputs.length > 0) this.touchRun(run.id);
+    });
+  }
+
+  /** Stores a file of a model at `artifactPath` under its artifact root, replacing any there. */
+  async putLoggedModelArtifact(modelId: string, artifactPath: string, source: Readable | Buffer | string, maxBytes?: number): Promise<ArtifactRecord> {
+    const rel = checkArtifactPath(artifactPath);
+    this.models.checkArtifactTarget(this.models.row(modelId), rel);
+    const blob = await this.artifacts.put(source, maxBytes);
+    return this.models.recordArtifact(modelId, rel, blob);
+  }
+
+  openLoggedModelArtifact(modelId: string, artifactPath: string): OpenedArtifact {
+    return this.models.openArtifact(modelId, checkArtifactPath(artifactPath));
+  }
+
+  /** The entries directly under `dir` ('' for the root) of a model's files. */
+  listLoggedModelArtifacts(modelId: string, dir = ''): ArtifactListEntry[] {
+    const rel = dir === '' ? '' : checkArtifactPath(dir, true);
+    return directoryListing(this.models.artifactRows(modelId, rel), rel === '' ? '' : `${rel}/`);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -822,6 +917,12 @@ export class Tracker {
       const tags = Object.entries(JSON.parse(String(r.tags)) as Record<string, string>).map(([key, value]) => ({ key, value }));
       runs.get(Number(r.run_id))?.inputs.push({ dataset, tags });
     }
+    for (const [id, links] of this.models.linksOfRuns(ids)) {
+      const run = runs.get(id);
+      if (!run) continue;
+      if (links.inputs.length > 0) run.modelInputs = links.inputs;
+      if (links.outputs.length > 0) run.modelOutputs = links.outputs;
+    }
     return ids.map((id) => runs.get(id)).filter((r): r is Run => r !== undefined);
   }
 
@@ -850,6 +951,25 @@ function infoFromRow(row: RunRow): RunInfo {
     lifecycleStage: row.lifecycle_stage,
     parentRunId: row.parent_uuid ?? null,
   };
+}
+
+/** The entries directly under `prefix` ('' or `dir/`) of artifact rows sorted by path: files and first-level directories. */
+function directoryListing(rows: readonly SqlRow[], prefix: string): ArtifactListEntry[] {
+  const out: ArtifactListEntry[] = [];
+  const dirs = new Set<string>();
+  for (const r of rows) {
+    const rest = String(r.path).slice(prefix.length);
+    const slash = rest.indexOf('/');
+    if (slash === -1) out.push({ path: prefix + rest, isDir: false, fileSize: Number(r.size) });
+    else {
+      const d = prefix + rest.slice(0, slash);
+      if (!dirs.has(d)) {
+        dirs.add(d);
+        out.push({ path: d, isDir: true });
+      }
+    }
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 function isLaterPoint(a: MetricPoint, b: MetricPoint): boolean {

@@ -211,6 +211,32 @@ const PROTO: Readonly<Record<string, Readonly<Record<string, Field>>>> = {
   'SearchRuns.Response': { runs: msg('Run', true), next_page_token: str },
   'GetMetricHistory.Response': { metrics: msg('Metric', true), next_page_token: str },
   'ListArtifacts.Response': { files: msg('FileInfo', true) },
+  // MLflow 3's logged models
+  LoggedModel: { info: msg('LoggedModelInfo'), data: msg('LoggedModelData') },
+  LoggedModelInfo: {
+    model_id: str,
+    experiment_id: str,
+    name: str,
+    creation_timestamp_ms: int64,
+    last_updated_timestamp_ms: int64,
+    artifact_uri: str,
+    status: { type: { enum: ['LOGGED_MODEL_STATUS_UNSPECIFIED', 'LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'] } },
+    creator_id: int64,
+    model_type: str,
+    source_run_id: str,
+    status_message: str,
+    tags: msg('LoggedModelTag', true),
+    registrations: msg('LoggedModelRegistrationInfo', true),
+  },
+  LoggedModelTag: KEY_VALUE,
+  LoggedModelRegistrationInfo: { name: str, version: str },
+  LoggedModelData: { params: msg('LoggedModelParameter', true), metrics: msg('Metric', true) },
+  LoggedModelParameter: KEY_VALUE,
+  'CreateLoggedModel.Response': { model: msg('LoggedModel') },
+  'GetLoggedModel.Response': { model: msg('LoggedModel') },
+  'FinalizeLoggedModel.Response': { model: msg('LoggedModel') },
+  'SearchLoggedModels.Response': { models: msg('LoggedModel', true), next_page_token: str },
+  'ListLoggedModelArtifacts.Response': { files: msg('FileInfo', true), root_uri: str },
   Empty: {},
 };
 
@@ -253,9 +279,12 @@ class MlflowClient {
     private readonly authorization?: string | null,
   ) {}
 
-  /** rest_utils.call_endpoint: GET sends the message as query params, anything else as JSON. */
-  async call(method: 'GET' | 'POST', endpoint: string, body: Record<string, unknown>, response: keyof typeof PROTO): Promise<Json> {
-    const options: SendOptions = method === 'GET' ? { params: body } : { body };
+  /**
+   * rest_utils.call_endpoint: GET sends the message as query params, anything else as JSON; a call
+   * without a message (`json_body=None`, as get_logged_model and delete_logged_model_tag make) sends neither.
+   */
+  async call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', endpoint: string, body: Record<string, unknown> | undefined, response: keyof typeof PROTO): Promise<Json> {
+    const options: SendOptions = body === undefined ? {} : method === 'GET' ? { params: body } : { body };
     if (this.authorization !== undefined) options.authorization = this.authorization;
     const reply = verifyRestResponse(await send(this.s, method, `${API}/${endpoint}`, options), `${API}/${endpoint}`);
     parseDict(reply, response);
@@ -770,28 +799,21 @@ describe('mlflow client flows: artifacts through the mlflow-artifacts proxy', ()
     assert.equal(JSON.parse(tagMap((await c.getRun(runId)).run)['mlflow.log-model.history']!).length, 2);
   });
 
-  it('mlflow 3 log_model: the LoggedModel API is answered ENDPOINT_NOT_FOUND (404, not retried) with what to do instead', async () => {
-    const create = await restError(
-      c.call(
-        'POST',
-        'logged-models',
-        { experiment_id: run.info.experiment_id, name: 'model', source_run_id: run.info.run_id, params: [{ key: 'lr', value: '0.01' }], tags: [{ key: 'mlflow.user', value: 'alice' }] },
-        'Empty',
-      ),
-    );
-    assert.equal(create.status, 404);
-    assert.equal(create.errorCode, 'ENDPOINT_NOT_FOUND');
-    assert.match(create.detail, /MLflow 3's LoggedModel API/);
-    assert.match(create.detail, /mlflow\.log_artifacts/);
-    for (const [method, route] of [
-      ['GET', 'logged-models/m-0123456789abcdef0123456789abcdef'],
-      ['POST', 'logged-models/search'],
-      ['POST', 'runs/outputs'],
+  it('mlflow 3 LoggedModel API: unknown models are RESOURCE_DOES_NOT_EXIST (404, not retried), a create without experiment INVALID_PARAMETER_VALUE', async () => {
+    const unknown = 'm-0123456789abcdef0123456789abcdef';
+    for (const [method, route, body] of [
+      ['GET', `logged-models/${unknown}`, undefined],
+      ['PATCH', `logged-models/${unknown}`, { model_id: unknown, status: 'LOGGED_MODEL_READY' }],
+      ['POST', 'runs/outputs', { run_id: run.info.run_id, models: [{ model_id: unknown, step: 0 }] }],
     ] as const) {
-      const e = await restError(c.call(method, route, {}, 'Empty'));
-      assert.equal(e.errorCode, 'ENDPOINT_NOT_FOUND', route);
-      assert.match(e.detail, /LoggedModel API/, route);
+      const e = await restError(c.call(method, route, body, 'Empty'));
+      assert.equal(e.status, 404, route);
+      assert.equal(e.errorCode, 'RESOURCE_DOES_NOT_EXIST', route);
+      assert.match(e.detail, /Logged model with ID 'm-0123456789abcdef0123456789abcdef' not found/, route);
     }
+    const missing = await restError(c.call('POST', 'logged-models', { name: 'model' }, 'Empty'));
+    assert.equal(missing.errorCode, 'INVALID_PARAMETER_VALUE');
+    assert.match(missing.detail, /'experiment_id'/);
   });
 
   it('multipart upload (MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true): mpu/create is 501 with the message the client falls back on', async () => {
@@ -872,3 +894,246 @@ describe('mlflow client flows: credentials and errors', () => {
 async function restCall(s: TrackingServer, method: string, endpoint: string, body: unknown): Promise<Json> {
   return verifyRestResponse(await send(s, method, endpoint, { body }), endpoint);
 }
+
+// -----------------------------------------------------------------------------------------------
+// MLflow 3: mlflow.<flavor>.log_model and the LoggedModel API. Sources (mlflow/mlflow 3.x):
+// models/model.py (Model.log: get_run for the run's params, _create_logged_model, log_outputs,
+// log_model_metrics_for_step, log_model_artifacts, finalize on leaving _use_logged_model),
+// tracking/fluent.py (_create_logged_model: context tags, _use_logged_model: READY or FAILED),
+// tracking/_tracking_service/client.py (create_logged_model, log_model_artifacts through the
+// model's artifact_location), store/tracking/rest_store.py (every body and route below),
+// utils/rest_utils.py (get_logged_model_endpoint, call_endpoint without a body),
+// server/handlers.py (_create_logged_model … _search_logged_models, PATCH and DELETE routes),
+// store/artifact/models_artifact_repo.py (models:/<model_id> → get_logged_model().artifact_location).
+
+/** What resolve_tags adds to a new logged model (fluent._create_logged_model). */
+const MODEL_CONTEXT_TAGS = [
+  { key: 'mlflow.user', value: 'alice' },
+  { key: 'mlflow.source.name', value: 'train.py' },
+  { key: 'mlflow.source.type', value: 'LOCAL' },
+];
+
+/** The files flavor.save_model writes for mlflow.sklearn.log_model, uploaded by log_model_artifacts. */
+function sklearnModelFiles(modelId: string, artifactUri: string): Record<string, Buffer> {
+  return {
+    MLmodel: Buffer.from(
+      `artifact_path: ${artifactUri}\nflavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    model_path: model.pkl\n  sklearn:\n    pickled_model: model.pkl\nmlflow_version: 3.1.0\nmodel_id: ${modelId}\nmodel_uuid: ${modelId}\n`,
+    ),
+    'model.pkl': randomBytes(3000),
+    'conda.yaml': Buffer.from('dependencies:\n- python=3.11\n'),
+    'python_env.yaml': Buffer.from('python: 3.11.9\n'),
+    'requirements.txt': Buffer.from('mlflow==3.1.0\nscikit-learn==1.5.0\n'),
+    'metadata/MLmodel': Buffer.from('flavors: {}\n'),
+  };
+}
+
+/**
+ * mlflow.sklearn.log_model(model, name=name) inside start_run, request by request as Model.log sends
+ * them in MLflow 3; returns the model as the client last read it, and the requests made.
+ */
+async function logModel3(c: MlflowClient, s: TrackingServer, runId: string, name: string): Promise<{ model: Json; files: Record<string, Buffer>; requests: string[] }> {
+  const requests: string[] = [];
+  // 1. params = {**params, **client.get_run(run_id).data.params}
+  requests.push('GET runs/get');
+  const run = (await c.getRun(runId)).run;
+  const params = (run.data.params ?? []).map((p: Json) => ({ key: p.key, value: p.value }));
+  // 2. _create_logged_model → RestStore.create_logged_model (model_type None: left out).
+  requests.push('POST logged-models');
+  const created = (
+    await c.call(
+      'POST',
+      'logged-models',
+      { experiment_id: run.info.experiment_id, name, source_run_id: runId, params, tags: MODEL_CONTEXT_TAGS },
+      'CreateLoggedModel.Response',
+    )
+  ).model;
+  const modelId: string = created.info.model_id;
+  assert.match(modelId, /^m-[0-9a-f]{32}$/);
+  assert.equal(created.info.status, 'LOGGED_MODEL_PENDING');
+  // 3. client.log_outputs(run_id, [LoggedModelOutput(model_id, step=0)])
+  requests.push('POST runs/outputs');
+  await c.call('POST', 'runs/outputs', { run_id: runId, models: [{ model_id: modelId, step: 0 }] }, 'Empty');
+  // 4. log_model_metrics_for_step: the run's points at step 0, re-logged with the model's id.
+  requests.push('GET runs/get');
+  const keys: string[] = ((await c.getRun(runId)).run.data.metrics ?? []).map((m: Json) => m.key);
+  const linked: Json[] = [];
+  for (const key of keys) {
+    requests.push('GET metrics/get-history');
+    const history = (await c.getMetricHistory(runId, key)).metrics ?? [];
+    for (const m of history) {
+      if (Number(m.step) === 0 && m.model_id === undefined) linked.push({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step, model_id: modelId, run_id: runId });
+    }
+  }
+  requests.push('POST runs/log-batch');
+  await c.logBatch(runId, { metrics: linked });
+  // 5. log_model_artifacts: the repository of the model's artifact_location, then a PUT per file.
+  requests.push('GET logged-models/{id}');
+  const artifactUri: string = (await c.call('GET', `logged-models/${modelId}`, undefined, 'GetLoggedModel.Response')).model.info.artifact_uri;
+  const repo = new ArtifactRepo(s, artifactUri);
+  const files = sklearnModelFiles(modelId, artifactUri);
+  for (const [rel, data] of Object.entries(files)) {
+    requests.push('PUT mlflow-artifacts');
+    const slash = rel.lastIndexOf('/');
+    await repo.logArtifact(rel.slice(slash + 1), data, slash < 0 ? undefined : rel.slice(0, slash));
+  }
+  // 6. _use_logged_model exits cleanly: finalize_logged_model(model_id, READY).
+  requests.push('PATCH logged-models/{id}');
+  const model = (await c.call('PATCH', `logged-models/${modelId}`, { model_id: modelId, status: 'LOGGED_MODEL_READY' }, 'FinalizeLoggedModel.Response')).model;
+  return { model, files, requests };
+}
+
+/** mlflow.load_model("models:/<model_id>"): the model's artifact_location, then the proxied download of every file. */
+async function loadLoggedModel(c: MlflowClient, s: TrackingServer, modelId: string): Promise<Record<string, Buffer>> {
+  const artifactUri = (await c.call('GET', `logged-models/${modelId}`, undefined, 'GetLoggedModel.Response')).model.info.artifact_uri;
+  const repo = new ArtifactRepo(s, artifactUri);
+  const out: Record<string, Buffer> = {};
+  const walk = async (dir?: string): Promise<void> => {
+    for (const f of await repo.listArtifacts(dir)) {
+      if (f.isDir) await walk(f.path);
+      else out[f.path] = await repo.download(f.path);
+    }
+  };
+  await walk();
+  return out;
+}
+
+describe('mlflow client flows: MLflow 3 log_model and logged models', () => {
+  let s: TrackingServer;
+  let c: MlflowClient;
+  let exp: Json;
+  let runId: string;
+  let logged: Awaited<ReturnType<typeof logModel3>>;
+  before(async () => {
+    s = await freshServer();
+    c = new MlflowClient(s);
+    exp = await setExperiment(c, 'models3');
+    runId = (await startRun(c, exp.experiment_id, 'train')).info.run_id;
+    // mlflow.log_params / log_metric before log_model, as a training script does.
+    await c.logBatch(runId, {
+      params: [{ key: 'n_estimators', value: '100' }],
+      metrics: [
+        { key: 'acc', value: 0.91, timestamp: 1700000000000, step: 0 },
+        { key: 'loss', value: 'NaN', timestamp: 1700000000000, step: 0 },
+        { key: 'acc', value: 0.93, timestamp: 1700000000500, step: 1 },
+      ],
+    });
+    logged = await logModel3(c, s, runId, 'model');
+  });
+  after(() => s.close());
+
+  it('log_model: create (PENDING, source run, run params, context tags) → outputs → linked metrics → files under the model root → READY', () => {
+    const m = logged.model;
+    assert.deepEqual(logged.requests.filter((r, i, all) => all.indexOf(r) === i), [
+      'GET runs/get',
+      'POST logged-models',
+      'POST runs/outputs',
+      'GET metrics/get-history',
+      'POST runs/log-batch',
+      'GET logged-models/{id}',
+      'PUT mlflow-artifacts',
+      'PATCH logged-models/{id}',
+    ]);
+    // What LoggedModel.from_proto and ModelInfo read.
+    assert.equal(m.info.status, 'LOGGED_MODEL_READY');
+    assert.equal(m.info.name, 'model');
+    assert.equal(m.info.experiment_id, exp.experiment_id);
+    assert.equal(m.info.source_run_id, runId);
+    assert.equal(m.info.artifact_uri, `mlflow-artifacts:/${exp.experiment_id}/models/${m.info.model_id}/artifacts`);
+    assert.ok(m.info.last_updated_timestamp_ms >= m.info.creation_timestamp_ms);
+    assert.deepEqual(m.info.tags, MODEL_CONTEXT_TAGS.slice().sort((a, b) => (a.key < b.key ? -1 : 1)));
+    assert.deepEqual(m.data.params, [{ key: 'n_estimators', value: '100' }]);
+    assert.deepEqual(
+      m.data.metrics.map((x: Json) => [x.key, x.value, x.step, x.model_id, x.run_id]),
+      [
+        ['acc', 0.91, 0, m.info.model_id, runId],
+        ['loss', 'NaN', 0, m.info.model_id, runId],
+      ],
+      'the run points at step 0, linked to the model',
+    );
+  });
+
+  it("the run: outputs.model_outputs names the model; its own metric history is not doubled by log_model's re-logging", async () => {
+    const run = (await c.getRun(runId)).run;
+    assert.deepEqual(run.outputs, { model_outputs: [{ model_id: logged.model.info.model_id, step: 0 }] });
+    assert.deepEqual(
+      ((await c.getMetricHistory(runId, 'acc')).metrics ?? []).map((m: Json) => [m.step, m.value]),
+      [
+        [0, 0.91],
+        [1, 0.93],
+      ],
+    );
+    assert.equal((await c.getMetricHistory(runId, 'loss')).metrics.length, 1);
+  });
+
+  it('mlflow.load_model("models:/<model_id>"): get the logged model, then list and download its files through the proxy', async () => {
+    const files = await loadLoggedModel(c, s, logged.model.info.model_id);
+    assert.deepEqual(Object.keys(files).sort(), Object.keys(logged.files).sort());
+    for (const [rel, data] of Object.entries(logged.files)) assert.ok(files[rel]!.equals(data), rel);
+    // The UI's ListLoggedModelArtifacts: paths from the model's root, and that root.
+    const listed = await c.call('GET', `logged-models/${logged.model.info.model_id}/artifacts/directories`, { artifact_directory_path: 'metadata' }, 'ListLoggedModelArtifacts.Response');
+    assert.deepEqual(listed, { root_uri: logged.model.info.artifact_uri, files: [{ path: 'metadata/MLmodel', is_dir: false, file_size: 12 }] });
+    // A model's files are not reachable under another experiment.
+    const other = await send(s, 'GET', '/api/2.0/mlflow-artifacts/artifacts', { params: { path: `0/models/${logged.model.info.model_id}/artifacts` } });
+    assert.equal(other.status, 404);
+  });
+
+  it('search_logged_models: by experiment, filter and order_by, paged until next_page_token is absent', async () => {
+    const second = await logModel3(c, s, runId, 'model2');
+    const search = (body: Json) => c.call('POST', 'logged-models/search', body, 'SearchLoggedModels.Response');
+    const all = await search({ experiment_ids: [exp.experiment_id], order_by: [{ field_name: 'creation_time', ascending: true }] });
+    assert.deepEqual(all.models.map((m: Json) => m.info.name), ['model', 'model2']);
+    assert.equal(all.next_page_token, undefined);
+    const named = await search({ experiment_ids: [exp.experiment_id], filter: "name = 'model2' AND status = 'READY'" });
+    assert.deepEqual(named.models.map((m: Json) => m.info.model_id), [second.model.info.model_id]);
+    const byMetric = await search({ experiment_ids: [exp.experiment_id], filter: 'metrics.acc > 0.9', order_by: [{ field_name: 'metrics.acc', ascending: false }], max_results: 1 });
+    assert.equal(byMetric.models.length, 1);
+    const next = await search({ experiment_ids: [exp.experiment_id], filter: 'metrics.acc > 0.9', order_by: [{ field_name: 'metrics.acc', ascending: false }], max_results: 1, page_token: byMetric.next_page_token });
+    assert.equal(next.models.length, 1);
+    assert.equal(next.next_page_token, undefined);
+    assert.notEqual(next.models[0].info.model_id, byMetric.models[0].info.model_id);
+    // Nothing matches: no `models` at all (an empty repeated field is left out).
+    assert.deepEqual(await search({ experiment_ids: [exp.experiment_id], filter: "tags.stage = 'prod'" }), {});
+    const bad = await restError(search({ experiment_ids: [exp.experiment_id], filter: "datasets.name = 'x'" }));
+    assert.equal(bad.errorCode, 'INVALID_PARAMETER_VALUE');
+    assert.match(bad.detail, /position 0/);
+    const noIds = await restError(search({ filter: '' }));
+    assert.match(noIds.detail, /'experiment_ids'/);
+  });
+
+  it('set_logged_model_tags (PATCH …/tags), delete_logged_model_tag (DELETE …/tags/<key>, no body), log_model_params, log_metric(model_id=…)', async () => {
+    const id = logged.model.info.model_id;
+    await c.call('PATCH', `logged-models/${id}/tags`, { tags: [{ key: 'stage', value: 'prod' }, { key: 'note', value: 'a b' }] }, 'Empty');
+    await c.call('DELETE', `logged-models/${id}/tags/note`, undefined, 'Empty');
+    await c.call('POST', `logged-models/${id}/params`, { model_id: id, params: [{ key: 'max_depth', value: '5' }] }, 'Empty');
+    await c.call('POST', 'runs/log-metric', { run_uuid: runId, run_id: runId, key: 'f1', value: 0.8, timestamp: 1700000001000, step: 2, model_id: id, dataset_name: 'val', dataset_digest: 'd1' }, 'Empty');
+    const m = (await c.call('GET', `logged-models/${id}`, undefined, 'GetLoggedModel.Response')).model;
+    assert.equal(m.info.tags.find((t: Json) => t.key === 'stage').value, 'prod');
+    assert.equal(m.info.tags.find((t: Json) => t.key === 'note'), undefined);
+    assert.deepEqual(m.data.params.map((p: Json) => p.key), ['max_depth', 'n_estimators']);
+    assert.deepEqual(m.data.metrics.find((x: Json) => x.key === 'f1'), { key: 'f1', value: 0.8, timestamp: 1700000001000, step: 2, dataset_name: 'val', dataset_digest: 'd1', model_id: id, run_id: runId });
+    const gone = await restError(c.call('DELETE', `logged-models/${id}/tags/note`, undefined, 'Empty'));
+    assert.equal(gone.errorCode, 'RESOURCE_DOES_NOT_EXIST');
+    const changed = await restError(c.call('POST', `logged-models/${id}/params`, { model_id: id, params: [{ key: 'max_depth', value: '6' }] }, 'Empty'));
+    assert.equal(changed.errorCode, 'INVALID_PARAMETER_VALUE');
+    const mismatch = await restError(c.call('PATCH', `logged-models/${id}`, { model_id: 'm-other', status: 'LOGGED_MODEL_READY' }, 'Empty'));
+    assert.equal(mismatch.errorCode, 'INVALID_PARAMETER_VALUE');
+    const wrongMethod = await send(s, 'PUT', `${API}/logged-models/${id}`, { body: {} });
+    assert.equal(wrongMethod.status, 405);
+    assert.equal(wrongMethod.headers.allow, 'GET, PATCH, DELETE');
+  });
+
+  it('a failed upload is finalized LOGGED_MODEL_UPLOAD_FAILED (status as a number too); delete_logged_model hides it', async () => {
+    const created = (await c.call('POST', 'logged-models', { experiment_id: exp.experiment_id }, 'CreateLoggedModel.Response')).model;
+    assert.match(created.info.name, /^[a-z]+-[a-z]+-\d{3}$/, 'an unnamed model gets a random name');
+    const id = created.info.model_id;
+    const failed = (await c.call('PATCH', `logged-models/${id}`, { model_id: id, status: 3 }, 'FinalizeLoggedModel.Response')).model;
+    assert.equal(failed.info.status, 'LOGGED_MODEL_UPLOAD_FAILED');
+    await c.call('DELETE', `logged-models/${id}`, { model_id: id }, 'Empty');
+    const e = await restError(c.call('GET', `logged-models/${id}`, undefined, 'GetLoggedModel.Response'));
+    assert.equal(e.errorCode, 'RESOURCE_DOES_NOT_EXIST');
+    const search = await c.call('POST', 'logged-models/search', { experiment_ids: [exp.experiment_id] }, 'SearchLoggedModels.Response');
+    assert.ok(!search.models.some((m: Json) => m.info.model_id === id));
+    const upload = await send(s, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/${exp.experiment_id}/models/${id}/artifacts/MLmodel`, { body: Buffer.from('x') });
+    assert.equal(upload.status, 404);
+  });
+});

@@ -588,7 +588,7 @@ describe('tracking endpoint: errors change nothing', () => {
     await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], filter: 'metrics.acc >> 1' }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
     await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], filter: "params.lr = 'unterminated" }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
     await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], max_results: 'many' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'max_results'");
-    await refused(() => post(s, 'logged-models', { experiment_id: '0' }), 404, 'ENDPOINT_NOT_FOUND', 'LoggedModel API');
+    await refused(() => post(s, 'logged-models', { name: 'm' }), 400, 'INVALID_PARAMETER_VALUE', "'experiment_id'");
     await refused(() => request(s, 'POST', `/api/2.0/mlflow-artifacts/mpu/create/0/${runId}/artifacts`, { body: { path: 'f', num_parts: 2 } }), 501, 'NOT_IMPLEMENTED', /^Multipart upload is not supported/);
     await refused(() => post(s, 'runs/log-model', { run_id: runId, model_json: '[1]' }), 400, 'INVALID_PARAMETER_VALUE', 'Malformed model info');
     await refused(() => post(s, 'runs/log-model', { run_id: runId, model_json: '{}' }), 400, 'INVALID_PARAMETER_VALUE', "{'artifact_path', 'flavors', 'utc_time_created', 'run_id'}");
