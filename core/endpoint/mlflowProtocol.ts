@@ -332,6 +332,21 @@ export function parseUpdateRun(msg: Message): { runId: string; update: UpdateRun
 }
 
 function metricOf(item: Message, path: string): Metric {
+  // The common shape, checked without building error paths: a log-batch holds up to 1000 of these.
+  const { key, value, timestamp, step } = item;
+  if (
+    typeof key === 'string' &&
+    key !== '' &&
+    typeof value === 'number' &&
+    Number.isSafeInteger(timestamp) &&
+    (step === undefined || Number.isSafeInteger(step)) &&
+    !Object.hasOwn(item, 'model_id') &&
+    !Object.hasOwn(item, 'dataset_name') &&
+    !Object.hasOwn(item, 'dataset_digest') &&
+    Object.hasOwn(item, 'key')
+  ) {
+    return { key, value, timestamp: timestamp as number, step: (step as number | undefined) ?? 0 };
+  }
   const metric: Metric = {
     key: reqString(item, 'key', `${path}key`),
     value: reqDouble(item, 'value', `${path}value`),
