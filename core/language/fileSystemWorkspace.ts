@@ -12,7 +12,7 @@
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { WorkspaceView } from './languageTypes';
-import { normalizeRelativePath } from '../workspace/workspacePath';
+import { normalizeRelativePath, relativeInside } from '../workspace/workspacePath';
 
 /** Files larger than this are not read (a 50k-line YAML is ~2 MB). */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -56,9 +56,8 @@ export class FileSystemWorkspace implements WorkspaceView {
 
   /** The workspace-relative `/`-separated path of an absolute path, or undefined when outside. */
   relativePath(absPath: string): string | undefined {
-    const rel = path.relative(this.root, path.resolve(absPath));
-    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-    return rel.split(path.sep).join('/');
+    const rel = relativeInside(this.root, path.resolve(absPath));
+    return rel === '' ? undefined : rel;
   }
 
   absolutePath(relPath: string): string | undefined {
@@ -150,8 +149,7 @@ export class FileSystemWorkspace implements WorkspaceView {
         continue; // does not exist: look at its parent
       }
       try {
-        const back = path.relative(this.realRoot, realpathSync(abs));
-        return !back.startsWith('..') && !path.isAbsolute(back);
+        return relativeInside(this.realRoot, realpathSync(abs)) !== undefined;
       } catch {
         return false; // a dangling symbolic link
       }
@@ -211,9 +209,7 @@ export class FileSystemWorkspace implements WorkspaceView {
       // Does not exist (or a dangling link): fine to report as missing through the plain path.
       return abs;
     }
-    const back = path.relative(this.realRoot, real);
-    if (back.startsWith('..') || path.isAbsolute(back)) return undefined;
-    return abs;
+    return relativeInside(this.realRoot, real) === undefined ? undefined : abs;
   }
 
   private stat(abs: string): Stats | undefined {

@@ -37,6 +37,17 @@ export function normalizeRelativePath(input: string, options: { allowRoot?: bool
 }
 
 /**
+ * The `/`-separated path of `target` relative to `root` ('' for the root itself), or undefined when
+ * `target` lies outside `root`. Both are taken as they are: resolve symbolic links first where
+ * they matter.
+ */
+export function relativeInside(root: string, target: string): string | undefined {
+  const rel = path.relative(root, target);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  return rel.split(path.sep).join('/');
+}
+
+/**
  * Resolves `input` (relative to `base`, itself inside `root`) and checks that the result stays in
  * `root`. Absolute inputs are accepted only when they already lie inside `root`.
  */
@@ -44,9 +55,7 @@ export function resolveInside(root: string, input: string, base: string = root):
   if (input.includes('\0')) throw new PathOutsideWorkspaceError(input, 'contains a NUL byte');
   const rootAbs = path.resolve(root);
   const resolved = path.resolve(base, input);
-  const rel = path.relative(rootAbs, resolved);
-  if (rel === '' ) return resolved;
-  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+  if (relativeInside(rootAbs, resolved) === undefined) {
     throw new PathOutsideWorkspaceError(input, `resolves outside the workspace (${rootAbs})`);
   }
   return resolved;

@@ -14,6 +14,7 @@ import { createLanguageService, type LanguageService } from '../../language/lang
 import type { AnalysisDiagnostic, Severity } from '../../language/languageTypes';
 import { computeLineStarts, positionAt } from '../../language/yaml/yamlTree';
 import { FileSystemWorkspace } from '../../language/fileSystemWorkspace';
+import { relativeInside } from '../../workspace/workspacePath';
 
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.runwise', 'dist']);
 /** Extensions of files that may be pipelines, params files or model cards. */
@@ -29,13 +30,6 @@ export interface CheckFinding {
   severity: Severity;
   code: string;
   message: string;
-}
-
-/** Workspace-relative `/` path of an absolute path inside the workspace. */
-function relativeTo(workspace: string, abs: string): string | undefined {
-  const rel = path.relative(workspace, abs);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-  return rel.split(path.sep).join('/');
 }
 
 /** Candidate files under a directory (relative paths), skipping tool and dependency folders. */
@@ -68,9 +62,9 @@ function targets(ctx: CommandContext, args: ParsedArgs): { files: string[]; expl
     let abs = path.resolve(input);
     if (!path.isAbsolute(input)) {
       const inWorkspace = path.resolve(workspace, input);
-      if (!exists(abs) && (exists(inWorkspace) || relativeTo(workspace, abs) === undefined)) abs = inWorkspace;
+      if (!exists(abs) && (exists(inWorkspace) || relativeInside(workspace, abs) === undefined)) abs = inWorkspace;
     }
-    const rel = relativeTo(workspace, abs);
+    const rel = relativeInside(workspace, abs);
     if (rel === undefined) throw new CliError(`'${input}' is outside the workspace (${workspace})`);
     let st;
     try {

@@ -16,9 +16,9 @@ export const runsListOptions: OptionSpecs = {
   all: {},
 };
 
-/** Experiment names or ids from `--experiment` as ids; every experiment when none is given. */
-export function experimentIds(tracker: Tracker, refs: readonly string[]): string[] {
-  if (refs.length === 0) return tracker.searchExperiments({ viewType: 'ALL', maxResults: 50_000 }).items.map((e) => e.experimentId);
+/** Experiment names or ids from `--experiment` as ids; undefined (every experiment) when none is given. */
+export function experimentIds(tracker: Tracker, refs: readonly string[]): string[] | undefined {
+  if (refs.length === 0) return undefined;
   return refs.map((ref) => {
     const byName = tracker.getExperimentByName(ref);
     if (byName) return byName.experimentId;
@@ -27,8 +27,9 @@ export function experimentIds(tracker: Tracker, refs: readonly string[]): string
 }
 
 export function runSearchFromArgs(tracker: Tracker, args: ParsedArgs): RunSearch {
+  const ids = experimentIds(tracker, optionValues(args, 'experiment'));
   const search: RunSearch = {
-    experimentIds: experimentIds(tracker, optionValues(args, 'experiment')),
+    ...(ids ? { experimentIds: ids } : {}),
     orderBy: optionValues(args, 'order-by'),
     maxResults: intOption(args, 'max-results', 1, 50_000) ?? 1000,
     viewType: flag(args, 'all') ? 'ALL' : 'ACTIVE_ONLY',
