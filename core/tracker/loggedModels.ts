@@ -384,6 +384,7 @@ function checkKeyValues<T extends { key: string; value: string }>(items: readonl
     if (item.key.length > MAX_ENTITY_KEY_LENGTH) {
       throw invalid(`'${what}.key' exceeds the maximum length of ${MAX_ENTITY_KEY_LENGTH} characters (got ${item.key.length}).`);
     }
+    checkEntityName(what === 'params' ? 'parameter' : 'tag', item.key);
     if (typeof item.value !== 'string') throw invalid(`Invalid value for ${what} '${item.key}': expected a string.`);
     if (item.value.length > maxValue) {
       throw invalid(`The value of ${what} '${item.key}' exceeds the maximum length of ${maxValue} characters (got ${item.value.length}).`);

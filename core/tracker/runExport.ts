@@ -42,8 +42,20 @@ export function runRecord(run: Run): RunRecord {
   };
 }
 
-function csvCell(v: string): string {
-  return /[",\r\n]/.test(v) || /^\s|\s$/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+/** A plain decimal number: a spreadsheet reads it as a number, never as a formula. */
+const PLAIN_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** What a spreadsheet takes as the start of a formula (OWASP's CSV injection list). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell. Run names, params, tags and keys come from whoever logged them, so a cell that a
+ * spreadsheet would run as a formula (`=HYPERLINK(…)`, `@SUM(…)`, `-2+3`, a leading tab or CR) is
+ * neutralised as OWASP recommends: prefixed with `'` and quoted. Plain numbers (`-0.5`, `+1e-3`)
+ * are left as they are.
+ */
+export function csvCell(v: string): string {
+  const text = FORMULA_START.test(v) && !PLAIN_NUMBER.test(v) ? `'${v}` : v;
+  return text !== v || /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function runsToCsv(runs: readonly Run[]): string {

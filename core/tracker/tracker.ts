@@ -47,23 +47,23 @@ import type {
   RunStatus,
   Tag,
 } from './model';
-import { RUN_STATUSES } from './model';
+import { RUN_ID_PATTERN, RUN_STATUSES } from './model';
 import { LoggedModelStore } from './loggedModels';
-import { currentProcess, isAlive } from './processOwner';
+import { currentProcess, isAlive, sameProcess, type ProcessIdentity } from './processOwner';
 import { generateRunName } from './runNames';
 import { migrate } from './schema';
-import { compileExperimentSearch, compileRunSearch, takePage } from './searchQuery';
+import { compileExperimentSearch, compileRunSearch, takePage } from './search/runSearchSql';
 import { openSqlDatabase, type OpenOptions, type SqlDatabase, type SqlRow, type SqlValue } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
-import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, runwiseDir, trackerDbPath } from '../workspace/workspacePath';
+import { checkTrackerFiles } from './trackerFiles';
+import { openFailure } from './trackerOpenError';
+import { checkEntityName } from './entityNames';
+import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, trackerDbPath } from '../workspace/workspacePath';
 
-/** MLflow's system tags that the tracker mirrors into columns. */
-export const RUN_NAME_TAG = 'mlflow.runName';
-export const NOTE_TAG = 'mlflow.note.content';
-export const PARENT_RUN_TAG = 'mlflow.parentRunId';
-export const USER_TAG = 'mlflow.user';
-/** Why Runwise ended a run that its owner left RUNNING. */
-export const FAILURE_REASON_TAG = 'runwise.failure_reason';
+import { FAILURE_REASON_TAG, NOTE_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG } from './model';
+
+/** MLflow's system tags that the tracker mirrors into columns: named in model.ts, re-exported for importers of the tracker. */
+export { FAILURE_REASON_TAG, NOTE_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG };
 
 export interface TrackerOptions extends OpenOptions {
   /** Clock, for tests. */
@@ -291,6 +291,7 @@ export class Tracker {
 
   private setExperimentTagRow(id: number, tag: Tag): void {
     checkString(tag.key, 'key', MAX_ENTITY_KEY_LENGTH);
+    checkEntityName('tag', tag.key);
     checkString(tag.value, 'value', MAX_TAG_VAL_LENGTH, true);
     this.db
       .prepare('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value')
@@ -471,6 +472,7 @@ export class Tracker {
     const seenParams = new Map<string, string>();
     for (const p of params) {
       checkString(p.key, 'key', MAX_ENTITY_KEY_LENGTH);
+      checkEntityName('parameter', p.key);
       checkString(p.value, 'value', MAX_PARAM_VAL_LENGTH, true);
       const prior = seenParams.get(p.key);
       if (prior !== undefined && prior !== p.value) {
@@ -480,6 +482,7 @@ export class Tracker {
     }
     for (const t of tags) {
       checkString(t.key, 'key', MAX_ENTITY_KEY_LENGTH);
+      checkEntityName('tag', t.key);
       checkString(t.value, 'value', MAX_TAG_VAL_LENGTH, true);
     }
     const modelMetrics = metrics.filter((m) => m.modelId);
@@ -571,9 +574,27 @@ export class Tracker {
         this.db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(t.value, runId);
       } else if (t.key === PARENT_RUN_TAG) {
         const parent = this.db.prepare('SELECT id FROM runs WHERE run_uuid = ?').get(t.value);
+        if (parent && this.isAncestorOrSelf(runId, Number(parent.id))) {
+          throw invalid(`Cannot set '${PARENT_RUN_TAG}' to '${t.value}': that run is this run or one of its descendants, and a run cannot be its own ancestor.`);
+        }
         this.db.prepare('UPDATE runs SET parent_id = ? WHERE id = ?').run(parent ? Number(parent.id) : null, runId);
       }
     }
+  }
+
+  /**
+   * Whether `runId` is `descendantId` or one of its ancestors. The walk follows parent links with
+   * UNION, so it ends even on a database that already holds a cycle.
+   */
+  private isAncestorOrSelf(runId: number, descendantId: number): boolean {
+    return (
+      this.db
+        .prepare(
+          `WITH RECURSIVE up(id) AS (SELECT ? UNION SELECT r.parent_id FROM runs r JOIN up ON r.id = up.id WHERE r.parent_id IS NOT NULL)
+           SELECT 1 AS hit FROM up WHERE id = ? LIMIT 1`,
+        )
+        .get(descendantId, runId) !== undefined
+    );
   }
 
   private upsertTag(runId: number, key: string, value: string): void {
@@ -1002,6 +1023,7 @@ function checkString(value: unknown, name: string, maxLength: number, allowEmpty
 
 function checkMetric(m: Metric): void {
   checkString(m.key, 'key', MAX_ENTITY_KEY_LENGTH);
+  checkEntityName('metric', m.key);
   if (typeof m.value !== 'number') throw invalid(`Got invalid value ${JSON.stringify(m.value)} for metric '${m.key}' (timestamp=${m.timestamp}). Please specify value as a valid double (64-bit floating point)`);
   if (!Number.isSafeInteger(m.timestamp)) throw invalid(`Got invalid timestamp ${JSON.stringify(m.timestamp)} for metric '${m.key}' (value=${m.value}). Timestamp must be an integer (ms since the epoch).`);
   if (!Number.isSafeInteger(m.step)) throw invalid(`Got invalid step ${JSON.stringify(m.step)} for metric '${m.key}' (value=${m.value}). Step must be an integer.`);
