@@ -2,16 +2,29 @@
  * Content-addressed file storage under `.runwise/artifacts/`: each file is kept once, named by its
  * sha256 (`sha256/ab/abcdef…`), whatever run or path refers to it. Writes go to a temporary file
  * first and are renamed into place, so a crash never leaves a half-written blob under a hash.
+ *
+ * No symbolic link is followed: the folders are checked (and created) one level at a time with
+ * lstat, a temporary file is created exclusively, and a blob is read with O_NOFOLLOW, so a
+ * repository that links a blob to a secret or a shard folder outside neither serves nor receives
+ * anything through the link.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { constants, createReadStream, createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { checkNotLink, ensureRealDirectory } from './trackerFiles';
 
 export interface StoredBlob {
   sha256: string;
   size: number;
+}
+
+/** A stored blob, ready to be read. */
+export interface OpenedBlob {
+  filePath: string;
+  /** The blob's bytes; the file is opened without following a link. */
+  stream(): Readable;
 }
 
 export class BlobTooLargeError extends Error {
@@ -21,6 +34,9 @@ export class BlobTooLargeError extends Error {
   }
 }
 
+/** Open flags that refuse a symbolic link as the last component (0 where the platform has none). */
+export const READ_NO_FOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
+
 export class ArtifactStore {
   constructor(readonly root: string) {}
 
@@ -29,11 +45,21 @@ export class ArtifactStore {
     return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256);
   }
 
+  /** The temporary folder, made a real folder (not a link) when needed. */
+  tmpDir(): string {
+    const dir = path.join(this.root, 'tmp');
+    this.ensureDirectory(dir);
+    return dir;
+  }
+
+  /** Makes `dir` (inside the root) and the folders above it, `.runwise/` included, real folders. */
+  private ensureDirectory(dir: string): void {
+    ensureRealDirectory(path.dirname(path.dirname(this.root)), dir, 'a folder of the artifact store');
+  }
+
   /** Stores the bytes of `source`, failing with BlobTooLargeError past `maxBytes`. */
   async put(source: Readable | Buffer | string, maxBytes = Number.POSITIVE_INFINITY): Promise<StoredBlob> {
-    const tmpDir = path.join(this.root, 'tmp');
-    mkdirSync(tmpDir, { recursive: true });
-    const tmp = path.join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const tmp = path.join(this.tmpDir(), `${process.pid}-${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -46,10 +72,12 @@ export class ArtifactStore {
     });
     const input = typeof source === 'string' ? createReadStream(source) : Buffer.isBuffer(source) ? Readable.from([source]) : source;
     try {
-      await pipeline(input, meter, createWriteStream(tmp));
+      // 'wx': created here, never an existing file or a link planted under the same name.
+      await pipeline(input, meter, createWriteStream(tmp, { flags: 'wx' }));
       const sha256 = hash.digest('hex');
       const dest = this.blobPath(sha256);
-      mkdirSync(path.dirname(dest), { recursive: true });
+      this.ensureDirectory(path.dirname(dest));
+      // rename replaces a link at `dest` itself; it never writes through one.
       renameSync(tmp, dest);
       return { sha256, size };
     } catch (e) {
@@ -58,11 +86,27 @@ export class ArtifactStore {
     }
   }
 
+  /** Whether the blob is stored (a real file in real folders). */
   has(sha256: string): boolean {
-    try {
-      return statSync(this.blobPath(sha256)).isFile();
-    } catch {
-      return false;
+    return this.checkBlob(sha256) !== undefined;
+  }
+
+  /**
+   * The blob of `sha256` for reading. Refuses (TrackerOpenError) a blob or a folder above it that
+   * is a symbolic link; a missing blob is left to the reader to report.
+   */
+  open(sha256: string): OpenedBlob {
+    const filePath = this.checkBlob(sha256) ?? this.blobPath(sha256);
+    return { filePath, stream: () => createReadStream(filePath, { fd: openSync(filePath, READ_NO_FOLLOW) }) };
+  }
+
+  /** The blob's path when it exists; throws when it or a folder above it is a link. */
+  private checkBlob(sha256: string): string | undefined {
+    const file = this.blobPath(sha256);
+    const shard = path.dirname(file);
+    for (const dir of [path.dirname(this.root), this.root, path.dirname(shard), shard]) {
+      if (!checkNotLink(dir, 'a folder of the artifact store', 'directory')) return undefined;
     }
+    return checkNotLink(file, `the stored file of sha256 ${sha256.slice(0, 12)}…`, 'file') ? file : undefined;
   }
 }

@@ -10,10 +10,10 @@
  * caller (Tracker) owns the database and runs these inside its own transactions where needed.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ArtifactStore } from './artifactStore';
 import { MAX_ENTITY_KEY_LENGTH, MAX_PARAM_VAL_LENGTH, MAX_TAG_VAL_LENGTH } from './limits';
+import { checkEntityName } from './entityNames';
 import { fromSql, toSql } from './metricHistory';
 import type {
   ArtifactRecord,
@@ -261,8 +261,7 @@ export class LoggedModelStore {
     const found = this.db.prepare('SELECT path, size, sha256 FROM logged_model_artifacts WHERE model_id = ? AND path = ?').get(row.id, rel);
     if (!found) throw notFound(`No artifact '${rel}' in logged model ${modelId}`);
     const record = { path: String(found.path), size: Number(found.size), sha256: String(found.sha256) };
-    const filePath = this.artifacts.blobPath(record.sha256);
-    return { record, filePath, stream: () => createReadStream(filePath) };
+    return { record, ...this.artifacts.open(record.sha256) };
   }
 
   /** The model's files under `rel` ('' for all), in path order. */

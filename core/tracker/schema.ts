@@ -20,7 +20,8 @@
  *   `logged_model_artifacts` (content-addressed like run artifacts), and `run_model_links` records
  *   the runs/outputs (and model inputs) that tie runs to models. Deleting one is a soft delete.
  */
-import type { SqlDatabase } from './sqlStore';
+import { openSqlDatabase, type SqlDatabase } from './sqlStore';
+import { TrackerOpenError, openFailure } from './trackerOpenError';
 
 /** Rollup block sizes by level; level 0 is the raw `metrics` table. */
 export const ROLLUP_BLOCK_SIZES = [1, 32, 1024, 32768] as const;
@@ -244,44 +245,142 @@ const migrations: string[] = [
   `,
 ];
 
+export const SCHEMA_VERSION = migrations.length;
+
+/** The migrations' SQL, in order: migration i + 1 is `MIGRATIONS[i]` (tests build older databases with it). */
+export const MIGRATIONS: readonly string[] = migrations;
+
+/** One row of `sqlite_schema`, as compared. */
+interface SchemaObject {
+  type: string;
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
+
+const CANONICAL_TYPES: ReadonlySet<string> = new Set(['table', 'index', 'view', 'trigger']);
+const expectedByVersion = new Map<number, { required: SchemaObject[]; optional: SchemaObject[] }>();
+
 /**
- * Refuses a database holding objects Runwise never creates. A tracker.db comes with the workspace,
- * which may be someone else's repository: a view or trigger there would run an attacker's SQL (an
- * endless recursive view hangs whoever reads it) the moment the Runs view opens the file.
+ * The objects a Runwise database at schema `version` holds: derived by applying the migrations up
+ * to it to an empty in-memory database, once per version. Optional are the tables SQLite itself
+ * adds on `ANALYZE` or `PRAGMA optimize` (`sqlite_stat1`, `sqlite_stat4`), which hold statistics,
+ * no code. Because the stored SQL is compared byte for byte (ALTER TABLE appends to it), a released
+ * migration's text must never be edited: add a new migration instead.
  */
-export function checkSchemaObjects(db: SqlDatabase): void {
-  const foreign = db
-    .prepare(
-      `SELECT type, name FROM sqlite_schema
-        WHERE type IN ('view', 'trigger') OR (type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%') LIMIT 1`,
-    )
-    .get();
-  if (foreign) {
-    throw new Error(`${db.path} contains a ${foreign.type} '${foreign.name}' that Runwise does not create; refusing to open it`);
+function expectedObjects(version: number, backend: SqlDatabase['backend']): { required: SchemaObject[]; optional: SchemaObject[] } {
+  let expected = expectedByVersion.get(version);
+  if (!expected) {
+    const mem = openSqlDatabase(':memory:', { backend });
+    try {
+      for (let i = 0; i < version; i++) mem.exec(migrations[i]!);
+      const required = schemaObjects(mem);
+      mem.exec('ANALYZE');
+      const optional = schemaObjects(mem).filter((o) => o.name.startsWith('sqlite_stat'));
+      expected = { required, optional };
+    } finally {
+      mem.close();
+    }
+    expectedByVersion.set(version, expected);
+  }
+  return expected;
+}
+
+/** The rows of `sqlite_schema`, read as bytes: node:sqlite would cut a text at a NUL byte. */
+function schemaObjects(db: SqlDatabase): SchemaObject[] {
+  const text = (v: unknown) => Buffer.from(v as Uint8Array).toString('utf8');
+  return db
+    .prepare('SELECT CAST(type AS BLOB) AS type, CAST(name AS BLOB) AS name, CAST(tbl_name AS BLOB) AS tbl_name, CAST(sql AS BLOB) AS sql FROM sqlite_schema ORDER BY rowid')
+    .all()
+    .map((r) => ({ type: text(r.type), name: text(r.name), tbl_name: text(r.tbl_name), sql: r.sql == null ? null : text(r.sql) }));
+}
+
+const sameObject = (a: SchemaObject, b: SchemaObject) => a.type === b.type && a.name === b.name && a.tbl_name === b.tbl_name && a.sql === b.sql;
+/** A name or type as it is, control characters escaped (a crafted row may hold a NUL or a newline). */
+const shown = (s: string) => JSON.stringify(s).slice(1, -1);
+
+/**
+ * Refuses a database holding any object Runwise does not create at schema `version`, or one of its
+ * own objects altered. A tracker.db comes with the workspace, which may be someone else's
+ * repository: a view or trigger there would run an attacker's SQL (an endless recursive view hangs
+ * whoever reads it; a trigger rewrites what is logged) the moment the Runs view opens the file.
+ * This is an allow-list: every row of `sqlite_schema` must be one Runwise creates, type spelled in
+ * SQLite's own lower case (SQLite accepts `VIEW`, `View` or `trigger\0` there and acts on them).
+ */
+export function checkSchemaObjects(db: SqlDatabase, version: number): void {
+  const { required, optional } = expectedObjects(version, db.backend);
+  const unmatched = [...required];
+  const refuse = (what: string) => {
+    throw new TrackerOpenError(
+      'foreign-objects',
+      db.path,
+      `${db.path} ${what}; refusing to open it. If this repository's tracker.db is not yours, move it aside ` +
+        '(Runwise then starts a new one); if it is, remove the object with the sqlite3 shell.',
+    );
+  };
+  for (const o of schemaObjects(db)) {
+    const i = unmatched.findIndex((e) => sameObject(e, o));
+    if (i >= 0) {
+      unmatched.splice(i, 1);
+      continue;
+    }
+    if (optional.some((e) => sameObject(e, o))) continue;
+    const lower = o.type.toLowerCase().replace(/\0.*$/s, '');
+    const type = CANONICAL_TYPES.has(lower) ? lower : 'object';
+    const spelled = o.type === type ? '' : ` (its type spelled '${shown(o.type)}')`;
+    const own = required.find((e) => e.name === o.name);
+    if (own && own.type === o.type) refuse(`has Runwise's ${type} '${shown(o.name)}' altered (its definition differs from schema ${version}'s)`);
+    refuse(`contains a ${type} '${shown(o.name)}'${spelled} that Runwise does not create`);
+  }
+  if (unmatched.length > 0) {
+    const o = unmatched[0]!;
+    throw new TrackerOpenError(
+      'corrupt',
+      db.path,
+      `${db.path} lacks Runwise's ${o.type} '${o.name}' (schema ${version}): it is damaged or not a Runwise tracker; move it aside and Runwise starts a new one`,
+    );
   }
 }
 
-export const SCHEMA_VERSION = migrations.length;
-
 export function migrate(db: SqlDatabase, now: () => number = Date.now): void {
-  checkSchemaObjects(db);
-  const current = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+  const current = userVersion(db);
   if (current > SCHEMA_VERSION) {
-    throw new Error(
-      `${db.path} was written by a newer Runwise (schema ${current}; this one knows ${SCHEMA_VERSION})`,
+    throw new TrackerOpenError(
+      'newer-schema',
+      db.path,
+      `${db.path} was written by a newer Runwise (schema ${current}; this one knows ${SCHEMA_VERSION}): upgrade Runwise to open it`,
     );
   }
+  checkSchemaObjects(db, current);
   if (current === SCHEMA_VERSION) return;
-  db.transaction(() => {
-    // Re-read inside the write lock: another process may have migrated meanwhile.
-    const v = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
-    for (let i = v; i < migrations.length; i++) db.exec(migrations[i]!);
-    if (v === 0) {
-      const t = now();
-      db.prepare(
-        'INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time) VALUES (0, ?, ?, ?, ?)',
-      ).run('Default', 'mlflow-artifacts:/0', t, t);
-    }
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-  });
+  if (db.readOnly) {
+    throw new TrackerOpenError(
+      'read-only',
+      db.path,
+      `${db.path} has schema ${current}, older than this Runwise's ${SCHEMA_VERSION}, and is open read-only: ` +
+        'open it once for writing (in a trusted workspace, or with any runwise command) to migrate it',
+    );
+  }
+  try {
+    db.transaction(() => {
+      // Re-read inside the write lock: another process may have migrated meanwhile.
+      const v = userVersion(db);
+      if (v !== current) checkSchemaObjects(db, v);
+      for (let i = v; i < migrations.length; i++) db.exec(migrations[i]!);
+      if (v === 0) {
+        const t = now();
+        db.prepare(
+          'INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, last_update_time) VALUES (0, ?, ?, ?, ?)',
+        ).run('Default', 'mlflow-artifacts:/0', t, t);
+      }
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    });
+  } catch (e) {
+    if (e instanceof TrackerOpenError) throw e;
+    throw openFailure(e, db.path, current === 0 ? undefined : { from: current, to: SCHEMA_VERSION });
+  }
+}
+
+function userVersion(db: SqlDatabase): number {
+  return Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
 }

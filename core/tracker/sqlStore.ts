@@ -4,8 +4,20 @@
  * cannot load in the running host (for example a different Node ABI, as in desktop VS Code).
  *
  * Only positional `?` parameters are used, so both backends bind identically.
+ *
+ * A read-only connection writes nothing beside the database (a repository's tracker opened in
+ * Restricted Mode stays byte-for-byte as it came). SQLite needs `-wal` and `-shm` files to read a
+ * WAL-mode database, and creates them when missing, so:
+ * - when `-wal` holds content (a writer is at work, or left commits behind), the reader goes through
+ *   SQLite's shared files as usual, which then exist already, so none of those commits is lost;
+ * - otherwise everything is in the database file, and it is read as a snapshot: node:sqlite opens
+ *   it as `file:…?mode=ro&immutable=1`; better-sqlite3, built without URI support, reads a copy of
+ *   the file into memory. Before each statement is prepared the file and its `-wal` are looked at
+ *   again, and the connection is reopened when a writer changed them, so a viewer stays current.
  */
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 export type SqlValue = number | string | bigint | null | Uint8Array;
 export type SqlRow = Record<string, SqlValue>;
@@ -21,6 +33,8 @@ export type SqlBackend = 'better-sqlite3' | 'node:sqlite';
 export interface SqlDatabase {
   readonly backend: SqlBackend;
   readonly path: string;
+  /** Opened with `readonly`: nothing is ever written. */
+  readonly readOnly: boolean;
   exec(sql: string): void;
   prepare(sql: string): SqlStatement;
   /**
@@ -101,20 +115,90 @@ function isBusyError(e: unknown): boolean {
   );
 }
 
+/** What identifies a version of a file on disk: a write or a replacement changes one of these. */
+interface FileStamp {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  walSize: number;
+}
+
+function stampOf(path: string): FileStamp | undefined {
+  try {
+    const st = statSync(path);
+    return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, walSize: walSize(path) };
+  } catch {
+    return undefined;
+  }
+}
+
+function walSize(path: string): number {
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+const sameStamp = (a: FileStamp | undefined, b: FileStamp | undefined) =>
+  a !== undefined && b !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.walSize === b.walSize;
+
+/** Byte 18 of an SQLite header is 2 for a database in WAL mode (1 for a rollback journal). */
+function isWalDatabase(path: string): boolean {
+  const head = Buffer.alloc(20);
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    return readSync(fd, head, 0, 20, 0) === 20 && head.subarray(0, 16).toString('latin1') === 'SQLite format 3\0' && head[18] === 2;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 abstract class BaseDatabase implements SqlDatabase {
   abstract readonly backend: SqlBackend;
   private depth = 0;
   private readonly statements = new Map<string, SqlStatement>();
+  /** Set while reading a snapshot: the file as it was when the snapshot was taken. */
+  protected snapshotStamp: FileStamp | undefined;
   constructor(
     readonly path: string,
     protected readonly options: OpenOptions,
   ) {}
+  get readOnly(): boolean {
+    return this.options.readonly ?? false;
+  }
   abstract exec(sql: string): void;
   protected abstract prepareRaw(sql: string): SqlStatement;
   abstract close(): void;
+  /** (Re)opens the connection; see the note at the top for read-only connections. */
+  protected abstract connect(): void;
+
+  /**
+   * For a read-only connection: the stamp of the database when it can be read as a snapshot (a
+   * WAL database whose `-wal` holds nothing), or undefined when SQLite's shared files are needed.
+   */
+  protected snapshotCandidate(): FileStamp | undefined {
+    if (!this.readOnly || this.path === ':memory:') return undefined;
+    const stamp = stampOf(this.path);
+    if (!stamp || stamp.walSize > 0 || !isWalDatabase(this.path)) return undefined;
+    return stamp;
+  }
+
+  /** A snapshot whose file a writer has changed since is reopened. */
+  private refreshSnapshot(): void {
+    if (!this.snapshotStamp || sameStamp(this.snapshotStamp, stampOf(this.path))) return;
+    this.close();
+    this.statements.clear();
+    this.snapshotStamp = undefined;
+    this.connect();
+  }
 
   /** Statements are cached by text: the tracker prepares each query once per connection. */
   prepare(sql: string): SqlStatement {
+    this.refreshSnapshot();
     let s = this.statements.get(sql);
     if (!s) {
       s = this.prepareRaw(sql);
@@ -168,7 +252,10 @@ abstract class BaseDatabase implements SqlDatabase {
     this.exec(`PRAGMA busy_timeout = ${this.options.busyTimeoutMs ?? 10_000}`);
     // Functions with side effects never run from schema objects (a database may come with a repo).
     this.exec('PRAGMA trusted_schema = OFF');
-    if (this.options.readonly) return;
+    if (this.readOnly) {
+      this.exec('PRAGMA query_only = ON');
+      return;
+    }
     this.exec('PRAGMA journal_mode = WAL');
     this.exec('PRAGMA synchronous = NORMAL');
     this.exec('PRAGMA foreign_keys = ON');
@@ -182,15 +269,32 @@ function sleepSync(ms: number): void {
 
 class BetterSqliteDatabase extends BaseDatabase {
   readonly backend = 'better-sqlite3' as const;
-  private readonly db: import('better-sqlite3').Database;
+  private db!: import('better-sqlite3').Database;
   constructor(path: string, options: OpenOptions) {
     super(path, options);
+    this.connect();
+  }
+  protected connect(): void {
     const Database = requireNative('better-sqlite3') as typeof import('better-sqlite3');
-    this.db = new Database(path, {
-      readonly: options.readonly ?? false,
-      timeout: options.busyTimeoutMs ?? 10_000,
-    });
+    const options = { readonly: this.readOnly, timeout: this.options.busyTimeoutMs ?? 10_000 };
+    const snapshot = this.snapshotBytes();
+    this.db = new Database(snapshot ?? this.path, options);
     this.applyPragmas();
+  }
+  /** The database file's bytes, marked as a rollback-journal database so memory can hold it. */
+  private snapshotBytes(): Buffer | undefined {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const before = this.snapshotCandidate();
+      if (!before) return undefined;
+      const bytes = readFileSync(this.path);
+      // A writer may have come meanwhile: take the copy only if the file did not move under it.
+      if (!sameStamp(before, stampOf(this.path))) continue;
+      bytes[18] = 1;
+      bytes[19] = 1;
+      this.snapshotStamp = before;
+      return bytes;
+    }
+    return undefined;
   }
   exec(sql: string): void {
     this.db.exec(sql);
@@ -230,11 +334,16 @@ interface NodeSqliteModule {
 
 class NodeSqliteDatabase extends BaseDatabase {
   readonly backend = 'node:sqlite' as const;
-  private readonly db: InstanceType<NodeSqliteModule['DatabaseSync']>;
+  private db!: InstanceType<NodeSqliteModule['DatabaseSync']>;
   constructor(path: string, options: OpenOptions) {
     super(path, options);
+    this.connect();
+  }
+  protected connect(): void {
     const mod = requireNative('node:sqlite') as NodeSqliteModule;
-    this.db = new mod.DatabaseSync(path, { readOnly: options.readonly ?? false });
+    this.snapshotStamp = this.snapshotCandidate();
+    const target = this.snapshotStamp ? `${pathToFileURL(this.path).href}?mode=ro&immutable=1` : this.path;
+    this.db = new mod.DatabaseSync(target, { readOnly: this.readOnly });
     this.applyPragmas();
   }
   exec(sql: string): void {

@@ -7,7 +7,6 @@
  * `BEGIN IMMEDIATE`). Every write is one transaction: a batch lands whole or not at all.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, mkdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ArtifactStore } from './artifactStore';
 import {
@@ -154,8 +153,15 @@ export class Tracker {
 
   /** Opens (creating if needed) the tracker of `workspace`, migrates it and recovers dead runs. */
   static open(workspace: string, options: TrackerOptions = {}): Tracker {
-    mkdirSync(runwiseDir(workspace), { recursive: true });
-    const db = openSqlDatabase(trackerDbPath(workspace), options);
+    const file = trackerDbPath(workspace);
+    let db: SqlDatabase;
+    try {
+      // No link inside .runwise/ is followed; a read-only open creates nothing, not even the folder.
+      checkTrackerFiles(workspace, !options.readonly);
+      db = openSqlDatabase(file, options);
+    } catch (e) {
+      throw openFailure(e, file);
+    }
     try {
       const tracker = new Tracker(workspace, db, options);
       migrate(db, tracker.now);
@@ -163,7 +169,7 @@ export class Tracker {
       return tracker;
     } catch (e) {
       db.close();
-      throw e;
+      throw openFailure(e, file);
     }
   }
 
@@ -740,8 +746,7 @@ export class Tracker {
     const row = this.db.prepare('SELECT path, size, sha256 FROM artifacts WHERE run_id = ? AND path = ?').get(run.id, rel);
     if (!row) throw notFound(`No artifact '${rel}' in run ${runId}`);
     const record = { path: String(row.path), size: Number(row.size), sha256: String(row.sha256) };
-    const filePath = this.artifacts.blobPath(record.sha256);
-    return { record, filePath, stream: () => createReadStream(filePath) };
+    return { record, ...this.artifacts.open(record.sha256) };
   }
 
   /** The entries directly under `dir` ('' for the root) of a run's artifacts. */
