@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { parseArgs, flag, optionValue, UsageError, type OptionSpecs, type ParsedArgs } from './args';
 import { CliError, CommandContext, type Output } from './context';
 import { exportOptions, exportRuns } from './commands/export';
+import { gc, gcOptions } from './commands/gc';
 import { metricsHistory, metricsHistoryOptions } from './commands/metrics';
 import { runsCompare, runsDelete, runsList, runsListOptions, runsNote, runsRename, runsShow, runsTag, runsTagOptions } from './commands/runs';
 import { serve, serveOptions } from './commands/serve';
@@ -58,6 +59,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'runs with params, latest metrics and tags, as CSV or JSON',
     options: exportOptions,
     run: exportRuns,
+  },
+  gc: {
+    usage: 'gc [--delete] [--json]',
+    summary: 'artifact files no run or model refers to (kept an hour), and stale temporary files; --delete removes them',
+    options: gcOptions,
+    run: gc,
   },
   check: {
     usage: 'check [FILE|DIR]... [--json]',
