@@ -10,6 +10,7 @@
  * Python server: int64s as numbers, non-finite doubles as strings, empty repeated fields and unset
  * optional fields left out.
  */
+import { isUtf8 } from 'node:buffer';
 import type { CreateRunOptions, LogBatch, UpdateRunOptions } from '../tracker/tracker';
 import {
   MAX_ENTITIES_PER_BATCH,
@@ -39,6 +40,8 @@ import type {
   ViewType,
 } from '../tracker/model';
 import { LOGGED_MODEL_STATUSES, RUN_STATUSES } from '../tracker/model';
+import { MAX_SEARCH_EXPERIMENT_IDS } from '../tracker/search/runSearchSql';
+import type { DatasetInputJson, DatasetJson, Double, ExperimentJson, MetricJson, RunInfoJson, RunJson } from '../mlflow/restApi';
 import { HttpError } from './httpErrors';
 
 /** A decoded request: the JSON body of a POST, or the query parameters of a GET. */
@@ -50,6 +53,16 @@ const DOCS_HINT = ' See the API docs for more information about request paramete
 const REPEATED_QUERY_FIELDS: ReadonlySet<string> = new Set(['order_by', 'experiment_ids']);
 
 const VIEW_TYPES: readonly ViewType[] = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'];
+
+/**
+ * `order_by` clauses one search takes (MLflow sets no bound): each metric, param or tag it orders
+ * by is a join, and SQLite joins at most 64 tables in one statement.
+ */
+export const MAX_ORDER_BY_CLAUSES = 32;
+/** How deep arrays and objects may nest in a model's JSON (runs/log-model): MLflow's own nest a few levels. */
+export const MAX_MODEL_JSON_NESTING = 64;
+/** Characters of a value quoted in an error message. */
+const SHOWN_LIMIT = 200;
 
 // -----------------------------------------------------------------------------------------------
 // Errors
@@ -72,9 +85,49 @@ function pythonTypeName(value: unknown): string {
   return 'dict';
 }
 
+/**
+ * A request value as JSON for an error message, cut after SHOWN_LIMIT characters. It writes only
+ * what it shows: a value nested a million levels deep (a hostile body) is not walked to the bottom.
+ */
 function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  let text = '';
+  /** Appends `v`; false once the text is past the limit. */
+  const write = (v: unknown): boolean => {
+    if (Array.isArray(v)) {
+      text += '[';
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) text += ',';
+        if (text.length > SHOWN_LIMIT || !write(v[i])) return false;
+      }
+      text += ']';
+    } else if (v !== null && typeof v === 'object') {
+      text += '{';
+      let first = true;
+      for (const [k, item] of Object.entries(v)) {
+        text += `${first ? '' : ','}${JSON.stringify(k)}:`;
+        first = false;
+        if (text.length > SHOWN_LIMIT || !write(item)) return false;
+      }
+      text += '}';
+    } else {
+      text += JSON.stringify(v) ?? String(v);
+    }
+    return text.length <= SHOWN_LIMIT;
+  };
+  write(value);
+  return text.length > SHOWN_LIMIT ? `${text.slice(0, SHOWN_LIMIT)}…` : text;
+}
+
+/** Whether arrays and objects nest deeper than `limit` in `value`; walked without recursion. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push({ v: item, depth: depth + 1 });
+  }
+  return false;
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -90,6 +143,8 @@ const BARE_NON_FINITE = /"(?:[^"\\]|\\.)*"?|(-?Infinity|NaN)/g;
 /** Parses a JSON request body; an empty body is an empty message. */
 export function parseJsonBody(body: Buffer): Message {
   if (body.length === 0) return {};
+  // JSON text is UTF-8 (RFC 8259): bytes that are not would be stored as U+FFFD.
+  if (!isUtf8(body)) throw new HttpError('INVALID_PARAMETER_VALUE', 'The request body is not valid UTF-8: JSON must be sent encoded as UTF-8.');
   const text = body.toString('utf8');
   let value: unknown;
   try {
@@ -232,6 +287,26 @@ function stringList(msg: Message, name: string): string[] {
   });
 }
 
+/** A repeated field of at most `max` items (checked before any item is read). */
+function boundedList<T>(name: string, items: T[], max: number): T[] {
+  if (items.length > max) {
+    throw new HttpError('INVALID_PARAMETER_VALUE', `Invalid value for parameter '${name}': ${items.length} items given, a request may send at most ${max}.${DOCS_HINT}`);
+  }
+  return items;
+}
+
+/** `experiment_ids` of a search, bounded. */
+function experimentIdList(msg: Message): string[] {
+  const v = field(msg, 'experiment_ids');
+  if (Array.isArray(v)) boundedList('experiment_ids', v, MAX_SEARCH_EXPERIMENT_IDS);
+  return stringList(msg, 'experiment_ids');
+}
+
+/** `order_by` clauses of a search, bounded. */
+function orderByList(msg: Message): string[] {
+  return boundedList('order_by', stringList(msg, 'order_by'), MAX_ORDER_BY_CLAUSES);
+}
+
 /** A proto enum given by name or by number (numbers start at 1, in `names` order). */
 function optEnum<T extends string>(msg: Message, name: string, names: readonly T[]): T | undefined {
   const v = field(msg, name);
@@ -273,8 +348,18 @@ export function parseCreateExperiment(msg: Message): { name: string; artifactLoc
   return artifactLocation ? { name, artifactLocation, tags } : { name, tags };
 }
 
-export function parseGetExperiment(msg: Message): string {
+/** Requests that name only an experiment: experiments/get, experiments/delete, experiments/restore. */
+export function parseExperimentRef(msg: Message): string {
   return reqExperimentId(msg);
+}
+
+/** experiments/update (UpdateExperiment): MLflow's handler requires `new_name`. */
+export function parseUpdateExperiment(msg: Message): { experimentId: string; newName: string } {
+  return { experimentId: reqExperimentId(msg), newName: reqString(msg, 'new_name') };
+}
+
+export function parseDeleteExperimentTag(msg: Message): { experimentId: string; key: string } {
+  return { experimentId: reqExperimentId(msg), key: reqString(msg, 'key') };
 }
 
 export function parseGetExperimentByName(msg: Message): string {
@@ -289,7 +374,7 @@ export function parseSearchExperiments(msg: Message): ExperimentSearch {
   if (pageToken) search.pageToken = pageToken;
   const filter = optString(msg, 'filter');
   if (filter) search.filter = filter;
-  const orderBy = stringList(msg, 'order_by');
+  const orderBy = orderByList(msg);
   if (orderBy.length > 0) search.orderBy = orderBy;
   const viewType = optEnum(msg, 'view_type', VIEW_TYPES);
   if (viewType) search.viewType = viewType;
@@ -436,8 +521,8 @@ export function parseLogInputs(msg: Message): { runId: string; inputs: DatasetIn
   return { runId, inputs, models };
 }
 
-/** The run tag where MLflow's server keeps each `runs/log-model` call's model JSON (mlflow/utils/mlflow_tags.py). */
-export const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
+/** The run tag where MLflow's server keeps each `runs/log-model` call's model JSON (named in core/tracker/model.ts). */
+export { LOGGED_MODELS_TAG } from '../tracker/model';
 
 /** Fields `_log_model` in mlflow/server/handlers.py requires of the model JSON, in the order named. */
 const LOG_MODEL_REQUIRED_FIELDS = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'] as const;
@@ -462,6 +547,10 @@ export function parseLogModel(msg: Message): { runId: string; model: Message } {
   if (missing.length > 0) {
     throw new HttpError('INVALID_PARAMETER_VALUE', `Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`);
   }
+  // The model is written back into the run's tag as JSON, which recurses as deep as the value nests.
+  if (nestsDeeperThan(model, MAX_MODEL_JSON_NESTING)) {
+    throw new HttpError('INVALID_PARAMETER_VALUE', `Malformed model info: its JSON nests arrays and objects deeper than ${MAX_MODEL_JSON_NESTING} levels.`);
+  }
   return { runId, model: model as Message };
 }
 
@@ -484,7 +573,7 @@ export function appendLoggedModel(prior: string | undefined, model: Message): st
 
 export function parseSearchRuns(msg: Message): RunSearch {
   const search: RunSearch = {};
-  const experimentIds = stringList(msg, 'experiment_ids');
+  const experimentIds = experimentIdList(msg);
   if (experimentIds.length > 0) search.experimentIds = experimentIds;
   const filter = optString(msg, 'filter');
   if (filter) search.filter = filter;
@@ -492,7 +581,7 @@ export function parseSearchRuns(msg: Message): RunSearch {
   if (viewType) search.viewType = viewType;
   const maxResults = optInt64(msg, 'max_results');
   if (maxResults !== undefined) search.maxResults = maxResults;
-  const orderBy = stringList(msg, 'order_by');
+  const orderBy = orderByList(msg);
   if (orderBy.length > 0) search.orderBy = orderBy;
   const pageToken = optString(msg, 'page_token');
   if (pageToken) search.pageToken = pageToken;
@@ -515,7 +604,7 @@ export function parseGetMetricHistory(msg: Message): { runId: string; key: strin
 // Responses
 
 /** A double as protobuf-JSON writes it: non-finite values as strings. */
-export function doubleJson(v: number): number | string {
+export function doubleJson(v: number): Double {
   if (Number.isFinite(v)) return v;
   if (Number.isNaN(v)) return 'NaN';
   return v > 0 ? 'Infinity' : '-Infinity';
@@ -525,8 +614,8 @@ function keyValues(list: readonly { key: string; value: string }[]): { key: stri
   return list.map((t) => ({ key: t.key, value: t.value }));
 }
 
-export function experimentJson(e: Experiment): Message {
-  const out: Message = {
+export function experimentJson(e: Experiment): ExperimentJson {
+  const out: ExperimentJson = {
     experiment_id: e.experimentId,
     name: e.name,
     artifact_location: e.artifactLocation,
@@ -539,8 +628,8 @@ export function experimentJson(e: Experiment): Message {
   return out;
 }
 
-export function runInfoJson(i: RunInfo): Message {
-  const out: Message = {
+export function runInfoJson(i: RunInfo): RunInfoJson {
+  return {
     run_id: i.runId,
     run_uuid: i.runId,
     run_name: i.runName,
@@ -548,33 +637,32 @@ export function runInfoJson(i: RunInfo): Message {
     user_id: i.userId,
     status: i.status,
     start_time: i.startTime,
+    ...(i.endTime != null ? { end_time: i.endTime } : {}),
+    artifact_uri: i.artifactUri,
+    lifecycle_stage: i.lifecycleStage,
   };
-  if (i.endTime != null) out.end_time = i.endTime;
-  out.artifact_uri = i.artifactUri;
-  out.lifecycle_stage = i.lifecycleStage;
-  return out;
 }
 
-export function metricJson(m: Metric): Message {
+export function metricJson(m: Metric): MetricJson {
   return { key: m.key, value: doubleJson(m.value), timestamp: m.timestamp, step: m.step };
 }
 
-export function datasetInputJson(d: DatasetInput): Message {
-  const dataset: Message = { name: d.dataset.name, digest: d.dataset.digest, source_type: d.dataset.sourceType, source: d.dataset.source };
+export function datasetInputJson(d: DatasetInput): DatasetInputJson {
+  const dataset: DatasetJson = { name: d.dataset.name, digest: d.dataset.digest, source_type: d.dataset.sourceType, source: d.dataset.source };
   if (d.dataset.schema !== undefined) dataset.schema = d.dataset.schema;
   if (d.dataset.profile !== undefined) dataset.profile = d.dataset.profile;
   return d.tags.length > 0 ? { tags: keyValues(d.tags), dataset } : { dataset };
 }
 
-export function runJson(r: Run): Message {
-  const data: Message = {};
+export function runJson(r: Run): RunJson {
+  const data: RunJson['data'] = {};
   if (r.metrics.length > 0) data.metrics = r.metrics.map(metricJson);
   if (r.params.length > 0) data.params = keyValues(r.params);
   if (r.tags.length > 0) data.tags = keyValues(r.tags);
-  const inputs: Message = {};
+  const inputs: RunJson['inputs'] = {};
   if (r.inputs.length > 0) inputs.dataset_inputs = r.inputs.map(datasetInputJson);
   if (r.modelInputs?.length) inputs.model_inputs = r.modelInputs.map((m) => ({ model_id: m.modelId }));
-  const out: Message = { info: runInfoJson(r.info), data, inputs };
+  const out: RunJson = { info: runInfoJson(r.info), data, inputs };
   // RunOutputs (MLflow 3): the logged models the run produced, from runs/outputs.
   if (r.modelOutputs?.length) out.outputs = { model_outputs: r.modelOutputs.map((m) => ({ model_id: m.modelId, step: m.step })) };
   return out;
@@ -656,7 +744,7 @@ function optBool(msg: Message, name: string, path = name): boolean | undefined {
 }
 
 export function parseSearchLoggedModels(msg: Message): LoggedModelSearch {
-  const experimentIds = stringList(msg, 'experiment_ids');
+  const experimentIds = experimentIdList(msg);
   if (experimentIds.length === 0) throw missingParameter('experiment_ids');
   const search: LoggedModelSearch = { experimentIds };
   const filter = optString(msg, 'filter');
@@ -671,7 +759,7 @@ export function parseSearchLoggedModels(msg: Message): LoggedModelSearch {
   if (datasets.length > 0) search.datasets = datasets;
   const maxResults = optInt64(msg, 'max_results');
   if (maxResults !== undefined) search.maxResults = maxResults;
-  const orderBy = optList(msg, 'order_by').map((raw, i): LoggedModelOrder => {
+  const orderBy = boundedList('order_by', optList(msg, 'order_by'), MAX_ORDER_BY_CLAUSES).map((raw, i): LoggedModelOrder => {
     const path = `order_by[${i}]`;
     const o = asMessage(raw, path);
     const order: LoggedModelOrder = { fieldName: reqString(o, 'field_name', `${path}.field_name`) };

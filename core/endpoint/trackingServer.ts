@@ -11,10 +11,20 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import {
+  MLFLOW_AJAX_API_PREFIX,
+  MLFLOW_AJAX_ARTIFACTS_PREFIX,
+  MLFLOW_API_PREFIX,
+  MLFLOW_ARTIFACTS_PREFIX,
+  MLFLOW_ARTIFACTS_ROUTES,
+  MLFLOW_ROUTES,
+  type HttpMethod,
+  type RestRoute,
+} from '../mlflow/restApi';
 import { MAX_BATCH_LOG_REQUEST_SIZE } from '../tracker/limits';
 import { Tracker } from '../tracker/tracker';
 import { HttpError, errorReply, invalidParameter, resourceNotFound } from './httpErrors';
@@ -33,7 +43,8 @@ import {
   parseCreateRun,
   parseDeleteTag,
   parseFinalizeLoggedModel,
-  parseGetExperiment,
+  parseDeleteExperimentTag,
+  parseExperimentRef,
   parseGetExperimentByName,
   parseGetMetricHistory,
   parseJsonBody,
@@ -52,11 +63,13 @@ import {
   parseSetExperimentTag,
   parseSetLoggedModelTags,
   parseSetTag,
+  parseUpdateExperiment,
   parseUpdateRun,
   runInfoJson,
   runJson,
   type Message,
 } from './mlflowProtocol';
+import { requestOwner } from './peerProcess';
 
 export interface TrackingServerOptions {
   /** The workspace whose tracker the endpoint serves. */
@@ -70,6 +83,11 @@ export interface TrackingServerOptions {
   host?: '127.0.0.1' | '::1';
   /** Where unexpected errors (500s) are reported; default console.error. */
   log?: (message: string) => void;
+  /**
+   * How often RUNNING runs whose owning process is gone (a killed training script) are marked
+   * FAILED, in ms; default ORPHAN_SWEEP_INTERVAL_MS, 0 for never (only when a tracker is opened).
+   */
+  orphanSweepIntervalMs?: number;
 }
 
 export interface TrackingServer {
@@ -94,11 +112,24 @@ const DISCARD_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Time to receive a request's headers, and its whole body (a 1 GiB upload over loopback included). */
 const HEADERS_TIMEOUT_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 10 * 60_000;
+/** The default of TrackingServerOptions.orphanSweepIntervalMs. */
+export const ORPHAN_SWEEP_INTERVAL_MS = 2_000;
 /** Open connections at once: training scripts keep one or a few each. */
 const MAX_CONNECTIONS = 512;
+/**
+ * Connections that have not yet sent a request with the token have a budget of their own, so idle
+ * sockets opened by anyone on the machine cannot use up MAX_CONNECTIONS: at most this many at once
+ * (past it the oldest is closed), each closed unless its first authenticated request's headers
+ * arrive within the deadline. A client sends them at once; it keeps its connection after that.
+ */
+export const MAX_UNAUTHENTICATED_CONNECTIONS = 64;
+export const UNAUTHENTICATED_DEADLINE_MS = 5_000;
 
-const API_PREFIXES = ['/api/2.0/mlflow/', '/ajax-api/2.0/mlflow/'] as const;
-const ARTIFACT_ROOTS = ['/api/2.0/mlflow-artifacts/artifacts', '/ajax-api/2.0/mlflow-artifacts/artifacts'] as const;
+const API_PREFIXES = [`${MLFLOW_API_PREFIX}/`, `${MLFLOW_AJAX_API_PREFIX}/`] as const;
+const ARTIFACT_ROOTS = [
+  `${MLFLOW_ARTIFACTS_PREFIX}/${MLFLOW_ARTIFACTS_ROUTES.ListArtifacts.path}`,
+  `${MLFLOW_AJAX_ARTIFACTS_PREFIX}/${MLFLOW_ARTIFACTS_ROUTES.ListArtifacts.path}`,
+] as const;
 /**
  * The proxy's multipart-upload (mpu/create|complete|abort) and presigned-download routes. They hand out
  * object-store URLs, which a local artifact store has none of. mpu/* is answered as MLflow's server
@@ -110,13 +141,14 @@ const DIRECT_TRANSFER_ROUTE = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/(?:mpu\
 /** _UnsupportedMultipartUploadException.MESSAGE in mlflow/exceptions.py, matched by prefix by the client. */
 export const UNSUPPORTED_MULTIPART_UPLOAD_MESSAGE = 'Multipart upload is not supported for the current artifact repository';
 // -----------------------------------------------------------------------------------------------
-// The MLflow REST routes: path under /api/2.0/mlflow/ (a template: `{name}` is a path parameter, as
-// service.proto writes them) → a handler per accepted method.
+// The MLflow REST routes: each rpc of MLFLOW_ROUTES (core/mlflow/restApi.ts) → its handler. The table
+// is by path under /api/2.0/mlflow/ (a template: `{name}` is a path parameter, as service.proto
+// writes them) and method.
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = HttpMethod;
 /** The path parameters of a templated route, percent-decoded. */
 type PathParams = Readonly<Record<string, string>>;
-type Handler = (tracker: Tracker, msg: Message, path: PathParams) => unknown;
+type Handler = (tracker: Tracker, msg: Message, path: PathParams, req: IncomingMessage) => unknown;
 
 interface Endpoint {
   handle: Handler;
@@ -126,99 +158,127 @@ interface Endpoint {
 
 type Route = Partial<Record<Method, Endpoint>>;
 
-const get = (handle: Handler): Route => ({ GET: { handle } });
-const post = (handle: Handler, maxBody?: number): Route => ({ POST: maxBody === undefined ? { handle } : { handle, maxBody } });
+const endpoint = (handle: Handler, maxBody?: number): Endpoint => (maxBody === undefined ? { handle } : { handle, maxBody });
+
+/** Each rpc's endpoint under its path and method (and GET too where the rpc has `alsoGet`). */
+function routeTable(entries: readonly (readonly [RestRoute, Endpoint])[]): ReadonlyMap<string, Route> {
+  const table = new Map<string, Route>();
+  for (const [rpc, served] of entries) {
+    const route = table.get(rpc.path) ?? {};
+    if (route[rpc.method]) throw new Error(`two handlers for ${rpc.method} ${rpc.path}`);
+    route[rpc.method] = served;
+    if (rpc.alsoGet) route.GET = served;
+    table.set(rpc.path, route);
+  }
+  return table;
+}
+
+const R = MLFLOW_ROUTES;
 
 /** The model of a `logged-models/{model_id}…` route; a body's `model_id`, if any, must be the same. */
 const modelOf = (m: Message, p: PathParams): string => modelIdOf(m, p.model_id!);
 
-const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
+const ROUTES = routeTable([
   [
-    'experiments/create',
-    post((t, m) => {
+    R.CreateExperiment,
+    endpoint((t, m) => {
       const { name, ...options } = parseCreateExperiment(m);
       return { experiment_id: t.createExperiment(name, options).experimentId };
     }),
   ],
-  ['experiments/get', get((t, m) => ({ experiment: experimentJson(t.getExperiment(parseGetExperiment(m))) }))],
+  [R.GetExperiment, endpoint((t, m) => ({ experiment: experimentJson(t.getExperiment(parseExperimentRef(m))) }))],
   [
-    'experiments/get-by-name',
-    get((t, m) => {
+    R.GetExperimentByName,
+    endpoint((t, m) => {
       const name = parseGetExperimentByName(m);
       const experiment = t.getExperimentByName(name);
       if (!experiment) throw resourceNotFound(`Could not find experiment with name '${name}'`);
       return { experiment: experimentJson(experiment) };
     }),
   ],
+  [R.SearchExperiments, endpoint((t, m) => pageJson('experiments', t.searchExperiments(parseSearchExperiments(m)), experimentJson))],
   [
-    'experiments/search',
-    (() => {
-      const search: Endpoint = { handle: (t, m) => pageJson('experiments', t.searchExperiments(parseSearchExperiments(m)), experimentJson) };
-      return { POST: search, GET: search };
-    })(),
-  ],
-  [
-    'experiments/set-experiment-tag',
-    post((t, m) => {
+    R.SetExperimentTag,
+    endpoint((t, m) => {
       const { experimentId, tag } = parseSetExperimentTag(m);
       t.setExperimentTag(experimentId, tag);
       return {};
     }),
   ],
-  ['runs/create', post((t, m) => ({ run: runJson(t.createRun(parseCreateRun(m))) }))],
-  ['runs/get', get((t, m) => ({ run: runJson(t.getRun(parseRunRef(m))) }))],
   [
-    'runs/update',
-    post((t, m) => {
-      const { runId, update } = parseUpdateRun(m);
-      return { run_info: runInfoJson(t.updateRun(runId, update)) };
+    R.DeleteExperimentTag,
+    endpoint((t, m) => {
+      const { experimentId, key } = parseDeleteExperimentTag(m);
+      t.deleteExperimentTag(experimentId, key);
+      return {};
     }),
   ],
-  ['runs/delete', post((t, m) => (t.deleteRun(parseRunRef(m)), {}))],
-  ['runs/restore', post((t, m) => (t.restoreRun(parseRunRef(m)), {}))],
   [
-    'runs/log-metric',
-    post((t, m) => {
+    R.UpdateExperiment,
+    endpoint((t, m) => {
+      const { experimentId, newName } = parseUpdateExperiment(m);
+      t.renameExperiment(experimentId, newName);
+      return {};
+    }),
+  ],
+  // Deleting an experiment deletes its runs, restoring it restores them (MLflow's SQL store).
+  [R.DeleteExperiment, endpoint((t, m) => (t.deleteExperiment(parseExperimentRef(m)), {}))],
+  [R.RestoreExperiment, endpoint((t, m) => (t.restoreExperiment(parseExperimentRef(m)), {}))],
+  // The process that sent runs/create, or set a run RUNNING, owns the run: it is FAILED when that process dies.
+  [R.CreateRun, endpoint((t, m, _p, req) => ({ run: runJson(t.createRun(parseCreateRun(m), requestOwner(req))) }))],
+  [R.GetRun, endpoint((t, m) => ({ run: runJson(t.getRun(parseRunRef(m))) }))],
+  [
+    R.UpdateRun,
+    endpoint((t, m, _p, req) => {
+      const { runId, update } = parseUpdateRun(m);
+      return { run_info: runInfoJson(t.updateRun(runId, update, update.status === 'RUNNING' ? requestOwner(req) : undefined)) };
+    }),
+  ],
+  [R.DeleteRun, endpoint((t, m) => (t.deleteRun(parseRunRef(m)), {}))],
+  [R.RestoreRun, endpoint((t, m) => (t.restoreRun(parseRunRef(m)), {}))],
+  [
+    R.LogMetric,
+    endpoint((t, m) => {
       const { runId, metric } = parseLogMetric(m);
       t.logBatch(runId, { metrics: [metric] });
       return {};
     }),
   ],
   [
-    'runs/log-parameter',
-    post((t, m) => {
+    R.LogParam,
+    endpoint((t, m) => {
       const { runId, param } = parseLogParam(m);
       t.logBatch(runId, { params: [param] });
       return {};
     }),
   ],
   [
-    'runs/set-tag',
-    post((t, m) => {
+    R.SetTag,
+    endpoint((t, m) => {
       const { runId, tag } = parseSetTag(m);
       t.logBatch(runId, { tags: [tag] });
       return {};
     }),
   ],
   [
-    'runs/delete-tag',
-    post((t, m) => {
+    R.DeleteTag,
+    endpoint((t, m) => {
       const { runId, key } = parseDeleteTag(m);
       t.deleteTag(runId, key);
       return {};
     }),
   ],
   [
-    'runs/log-batch',
-    post((t, m) => {
+    R.LogBatch,
+    endpoint((t, m) => {
       const { runId, batch } = parseLogBatch(m);
       t.logBatch(runId, batch);
       return {};
     }),
   ],
   [
-    'runs/log-inputs',
-    post((t, m) => {
+    R.LogInputs,
+    endpoint((t, m) => {
       const { runId, inputs, models } = parseLogInputs(m);
       t.logInputs(runId, inputs, models);
       return {};
@@ -226,8 +286,8 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ],
   [
     // MLflow 3: mlflow.<flavor>.log_model links the run to the model it creates (LogOutputs).
-    'runs/outputs',
-    post((t, m) => {
+    R.LogOutputs,
+    endpoint((t, m) => {
       const { runId, outputs } = parseLogOutputs(m);
       t.logOutputs(runId, outputs);
       return {};
@@ -237,48 +297,40 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
     // mlflow.<flavor>.log_model (MLflow 2) records the model here after uploading its files; MLflow's
     // stores append it to the run's mlflow.log-model.history tag. Handlers run synchronously, so no
     // other request of this server can write the tag between reading it and writing it back.
-    'runs/log-model',
-    post((t, m) => {
+    R.LogModel,
+    endpoint((t, m) => {
       const { runId, model } = parseLogModel(m);
       const prior = t.getRun(runId).tags.find((tag) => tag.key === LOGGED_MODELS_TAG)?.value;
       t.logBatch(runId, { tags: [{ key: LOGGED_MODELS_TAG, value: appendLoggedModel(prior, model) }] });
       return {};
     }),
   ],
-  ['runs/search', post((t, m) => pageJson('runs', t.searchRuns(parseSearchRuns(m)), runJson))],
+  [R.SearchRuns, endpoint((t, m) => pageJson('runs', t.searchRuns(parseSearchRuns(m)), runJson))],
   [
-    'metrics/get-history',
-    get((t, m) => {
+    R.GetMetricHistory,
+    endpoint((t, m) => {
       const { runId, key, ...page } = parseGetMetricHistory(m);
       return pageJson('metrics', t.getMetricHistory(runId, key, page), metricJson);
     }),
   ],
   // MLflow 3's logged models (RestStore.create_logged_model … search_logged_models).
   [
-    'logged-models',
-    post((t, m) => {
+    R.CreateLoggedModel,
+    endpoint((t, m) => {
       const { experimentId, ...options } = parseCreateLoggedModel(m);
       return { model: loggedModelJson(t.createLoggedModel({ experimentId, ...options })) };
     }),
   ],
-  ['logged-models/search', post((t, m) => pageJson('models', t.searchLoggedModels(parseSearchLoggedModels(m)), loggedModelJson))],
+  [R.SearchLoggedModels, endpoint((t, m) => pageJson('models', t.searchLoggedModels(parseSearchLoggedModels(m)), loggedModelJson))],
+  [R.GetLoggedModel, endpoint((t, m, p) => ({ model: loggedModelJson(t.getLoggedModel(p.model_id!, { allowDeleted: String(m.allow_deleted).toLowerCase() === 'true' })) }))],
+  [R.FinalizeLoggedModel, endpoint((t, m, p) => ({ model: loggedModelJson(t.finalizeLoggedModel(modelOf(m, p), parseFinalizeLoggedModel(m))) }))],
+  [R.DeleteLoggedModel, endpoint((t, m, p) => (t.deleteLoggedModel(modelOf(m, p)), {}))],
+  [R.SetLoggedModelTags, endpoint((t, m, p) => (t.setLoggedModelTags(modelOf(m, p), parseSetLoggedModelTags(m)), {}))],
+  [R.DeleteLoggedModelTag, endpoint((t, m, p) => (t.deleteLoggedModelTag(modelOf(m, p), p.tag_key!), {}))],
+  [R.LogLoggedModelParams, endpoint((t, m, p) => (t.logLoggedModelParams(modelOf(m, p), parseLogLoggedModelParams(m)), {}))],
   [
-    'logged-models/{model_id}',
-    {
-      GET: { handle: (t, m, p) => ({ model: loggedModelJson(t.getLoggedModel(p.model_id!, { allowDeleted: String(m.allow_deleted).toLowerCase() === 'true' })) }) },
-      PATCH: { handle: (t, m, p) => ({ model: loggedModelJson(t.finalizeLoggedModel(modelOf(m, p), parseFinalizeLoggedModel(m))) }) },
-      DELETE: { handle: (t, m, p) => (t.deleteLoggedModel(modelOf(m, p)), {}) },
-    },
-  ],
-  [
-    'logged-models/{model_id}/tags',
-    { PATCH: { handle: (t, m, p) => (t.setLoggedModelTags(modelOf(m, p), parseSetLoggedModelTags(m)), {}) } },
-  ],
-  ['logged-models/{model_id}/tags/{tag_key}', { DELETE: { handle: (t, m, p) => (t.deleteLoggedModelTag(modelOf(m, p), p.tag_key!), {}) } }],
-  ['logged-models/{model_id}/params', post((t, m, p) => (t.logLoggedModelParams(modelOf(m, p), parseLogLoggedModelParams(m)), {}))],
-  [
-    'logged-models/{model_id}/artifacts/directories',
-    get((t, m, p) => {
+    R.ListLoggedModelArtifacts,
+    endpoint((t, m, p) => {
       const dir = m.artifact_directory_path;
       if (dir !== undefined && typeof dir !== 'string') throw invalidParameter("Invalid value for parameter 'artifact_directory_path': expected a string.");
       const model = t.getLoggedModel(p.model_id!);
@@ -347,6 +399,7 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
     },
   );
   server.maxConnections = MAX_CONNECTIONS;
+  const authenticated = budgetUnauthenticated(server);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.on('error', () => {
@@ -355,6 +408,7 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
     try {
       checkHost(req, allowedHosts);
       checkToken(req, tokenDigest);
+      authenticated(req.socket);
       await route(req, res, tracker);
     } catch (e) {
       const reply = errorReply(e);
@@ -381,6 +435,7 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
   server.on('error', (e) => log(`runwise tracking endpoint: ${describe(e)}`));
   const bound = (server.address() as AddressInfo).port;
   allowedHosts = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`, `[::1]:${bound}`, ...(bound === 80 ? ['127.0.0.1', 'localhost', '[::1]'] : [])]);
+  const stopSweep = sweepOrphanedRuns(tracker, options.orphanSweepIntervalMs ?? ORPHAN_SWEEP_INTERVAL_MS, log);
 
   let closing: Promise<void> | undefined;
   return {
@@ -389,6 +444,7 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
     token,
     tracker,
     close(): Promise<void> {
+      stopSweep();
       closing ??= new Promise<void>((resolve) => {
         server.close(() => {
           if (ownsTracker) tracker.close();
@@ -399,6 +455,28 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
       return closing;
     },
   };
+}
+
+/**
+ * Every `intervalMs`, marks FAILED the RUNNING runs whose owning process is gone (a training script
+ * killed while the endpoint lives). Returns the function that stops it.
+ */
+function sweepOrphanedRuns(tracker: Tracker, intervalMs: number, log: (message: string) => void): () => void {
+  if (!(intervalMs > 0)) return () => {};
+  let lastFailure: string | undefined;
+  const timer = setInterval(() => {
+    try {
+      tracker.recoverOrphanedRuns();
+      lastFailure = undefined;
+    } catch (e) {
+      // Said once, not every interval, while the same failure lasts (a database busy for long).
+      const failure = describe(e);
+      if (failure !== lastFailure) log(`runwise tracking endpoint: marking runs of dead processes FAILED: ${failure}`);
+      lastFailure = failure;
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, tracker: Tracker): Promise<void> {
@@ -432,7 +510,7 @@ async function route(req: IncomingMessage, res: ServerResponse, tracker: Tracker
   // GET sends the message as query parameters (call_endpoint); other methods as a JSON body, which
   // a DELETE may leave empty.
   const msg = req.method === 'GET' ? parseQuery(query) : parseJsonBody(await readBody(req, endpoint.maxBody ?? MAX_JSON_BODY_BYTES));
-  sendJson(res, 200, endpoint.handle(tracker, msg, found.params));
+  sendJson(res, 200, endpoint.handle(tracker, msg, found.params, req));
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -560,6 +638,34 @@ function guardedBody(req: IncomingMessage): PassThrough {
 
 // -----------------------------------------------------------------------------------------------
 // Security checks
+
+/**
+ * Gives connections that have not authenticated their own budget (MAX_UNAUTHENTICATED_CONNECTIONS,
+ * UNAUTHENTICATED_DEADLINE_MS). Returns the function that moves a connection out of it once one of
+ * its requests carried the token.
+ */
+function budgetUnauthenticated(server: Server): (socket: Socket) => void {
+  /** Unauthenticated connections, oldest first, with the timer that closes each. */
+  const waiting = new Map<Socket, NodeJS.Timeout>();
+  const release = (socket: Socket): void => {
+    const timer = waiting.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    waiting.delete(socket);
+  };
+  const evict = (socket: Socket): void => {
+    release(socket);
+    socket.destroy();
+  };
+  server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => evict(socket), UNAUTHENTICATED_DEADLINE_MS);
+    timer.unref();
+    waiting.set(socket, timer);
+    socket.once('close', () => release(socket));
+    if (waiting.size > MAX_UNAUTHENTICATED_CONNECTIONS) evict(waiting.keys().next().value!);
+  });
+  return release;
+}
 
 function checkHost(req: IncomingMessage, allowed: ReadonlySet<string>): void {
   const host = req.headers.host?.toLowerCase();

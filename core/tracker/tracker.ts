@@ -243,16 +243,28 @@ export class Tracker {
     return this.sessionId;
   }
 
+  /**
+   * The session row of the process that owns a run: `owner` (a tracking client's process, found by
+   * the endpoint), one row per process, or this process's own when there is no other owner.
+   */
+  private sessionOf(owner: ProcessIdentity | undefined): number {
+    if (owner === undefined || sameProcess(owner, currentProcess())) return this.ownSession();
+    const identity = [owner.pid, owner.host, owner.procStart, owner.pidNs, owner.bootId] as const;
+    const known = this.db
+      .prepare('SELECT session_id FROM sessions WHERE pid = ? AND host = ? AND proc_start IS ? AND pid_ns IS ? AND boot_id IS ? LIMIT 1')
+      .get(...identity);
+    if (known) return Number(known.session_id);
+    const r = this.db.prepare('INSERT INTO sessions (pid, host, proc_start, pid_ns, boot_id, opened_at) VALUES (?, ?, ?, ?, ?, ?)').run(...identity, this.now());
+    return Number(r.lastInsertRowid);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Experiments
 
   createExperiment(name: string, options: { artifactLocation?: string; tags?: readonly Tag[] } = {}): Experiment {
-    const trimmed = checkString(name, 'name', MAX_EXPERIMENT_NAME_LENGTH);
-    if (trimmed.trim() === '') throw invalid("Invalid experiment name: ''. An experiment name must be a non-empty string.");
+    const trimmed = checkExperimentName(name, 'name');
     return this.db.transaction(() => {
-      if (this.db.prepare('SELECT 1 FROM experiments WHERE name = ?').get(trimmed)) {
-        throw new TrackerError('RESOURCE_ALREADY_EXISTS', `Experiment '${trimmed}' already exists.`);
-      }
+      this.checkNameFree(trimmed);
       const t = this.now();
       const id = Number(
         this.db
@@ -284,9 +296,88 @@ export class Tracker {
     return this.getExperimentByName(name) ?? this.createExperiment(name);
   }
 
+  /** As MLflow's SQL store: only an active experiment takes tags. */
   setExperimentTag(experimentId: string, tag: Tag): void {
-    const e = this.getExperiment(experimentId);
-    this.db.transaction(() => this.setExperimentTagRow(Number(e.experimentId), tag));
+    this.db.transaction(() => this.setExperimentTagRow(this.activeExperimentId(experimentId), tag));
+  }
+
+  /** MLflow's delete_experiment_tag: the experiment must be active and hold the tag. */
+  deleteExperimentTag(experimentId: string, key: string): void {
+    this.db.transaction(() => {
+      const id = this.activeExperimentId(experimentId);
+      const r = this.db.prepare('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?').run(id, key);
+      if (r.changes === 0) throw notFound(`No tag with name: ${key} in experiment with id ${experimentId}`);
+      this.db.prepare('UPDATE experiments SET last_update_time = ? WHERE experiment_id = ?').run(this.now(), id);
+      this.touchExperiment(id);
+    });
+  }
+
+  /**
+   * MLflow's UpdateExperiment (rename_experiment): an active experiment only (INVALID_STATE
+   * otherwise); names stay unique across deleted experiments too.
+   */
+  renameExperiment(experimentId: string, newName: string): Experiment {
+    const name = checkExperimentName(newName, 'new_name');
+    return this.db.transaction(() => {
+      const { id, stage } = this.experimentStage(experimentId);
+      if (stage !== 'active') throw new TrackerError('INVALID_STATE', 'Cannot rename a non-active experiment.');
+      this.checkNameFree(name, id);
+      this.db.prepare('UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?').run(name, this.now(), id);
+      this.touchExperiment(id);
+      return this.getExperiment(String(id));
+    });
+  }
+
+  /**
+   * Soft delete, as MLflow's SQL store: the experiment and every run in it become `deleted` (they
+   * leave ACTIVE_ONLY searches and the Runs view). Only an active experiment can be deleted.
+   */
+  deleteExperiment(experimentId: string): void {
+    this.setExperimentStage(experimentId, 'active', 'deleted');
+  }
+
+  /** Undoes `deleteExperiment`: the experiment and every run in it become active again, as in MLflow. */
+  restoreExperiment(experimentId: string): void {
+    this.setExperimentStage(experimentId, 'deleted', 'active');
+  }
+
+  /**
+   * Moves an experiment in stage `from` and all its runs to stage `to`, in one transaction. An
+   * experiment not in `from` is RESOURCE_DOES_NOT_EXIST, MLflow's answer (its lookup is by view type).
+   */
+  private setExperimentStage(experimentId: string, from: 'active' | 'deleted', to: 'active' | 'deleted'): void {
+    this.db.transaction(() => {
+      const { id, stage } = this.experimentStage(experimentId);
+      if (stage !== from) throw notFound(`No Experiment with id=${experimentId} exists`);
+      this.db.prepare('UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?').run(to, this.now(), id);
+      this.touchExperiment(id);
+      // One change number for all the runs: a viewer reads back every row above its marker.
+      this.db.prepare('UPDATE runs SET lifecycle_stage = ?, change_seq = ? WHERE experiment_id = ?').run(to, this.nextChange(), id);
+    });
+  }
+
+  /** An experiment's row id and lifecycle stage; RESOURCE_DOES_NOT_EXIST when there is none. */
+  private experimentStage(experimentId: string): { id: number; stage: string } {
+    const id = parseExperimentId(experimentId);
+    const row = this.db.prepare('SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?').get(id);
+    if (!row) throw notFound(`No Experiment with id=${experimentId} exists`);
+    return { id, stage: String(row.lifecycle_stage) };
+  }
+
+  private activeExperimentId(experimentId: string): number {
+    const { id, stage } = this.experimentStage(experimentId);
+    if (stage !== 'active') {
+      throw invalid(`The experiment ${experimentId} must be in the 'active' state. Current state is ${stage}.`);
+    }
+    return id;
+  }
+
+  /** Experiment names are unique, deleted experiments included (as MLflow's unique constraint). */
+  private checkNameFree(name: string, renamed?: number): void {
+    const holder = this.db.prepare('SELECT experiment_id FROM experiments WHERE name = ?').get(name);
+    if (holder && Number(holder.experiment_id) !== renamed) {
+      throw new TrackerError('RESOURCE_ALREADY_EXISTS', `Experiment '${name}' already exists.`);
+    }
   }
 
   searchExperiments(search: ExperimentSearch = {}): Page<Experiment> {
@@ -322,7 +413,11 @@ export class Tracker {
   // ---------------------------------------------------------------------------------------------
   // Runs
 
-  createRun(options: CreateRunOptions = {}): Run {
+  /**
+   * Creates a run. A RUNNING run is owned by `owner` (the tracking client's process that asked for
+   * it, when the endpoint can tell), else by this process: it is FAILED once its owner is gone.
+   */
+  createRun(options: CreateRunOptions = {}, owner?: ProcessIdentity): Run {
     const experimentId = parseExperimentId(options.experimentId ?? '0');
     const status = options.status ?? 'RUNNING';
     checkStatus(status);
@@ -353,7 +448,7 @@ export class Tracker {
             status,
             options.startTime ?? this.now(),
             `mlflow-artifacts:/${experimentId}/${runUuid}/artifacts`,
-            status === 'RUNNING' ? this.ownSession() : null,
+            status === 'RUNNING' ? this.sessionOf(owner) : null,
           ).lastInsertRowid,
       );
       if (!tags.some((t) => t.key === RUN_NAME_TAG)) tags.push({ key: RUN_NAME_TAG, value: name });
@@ -1009,6 +1104,13 @@ function isLaterPoint(a: MetricPoint, b: MetricPoint): boolean {
 function parseExperimentId(id: string): number {
   if (typeof id !== 'string' || !/^\d{1,15}$/.test(id)) throw invalid(`Invalid experiment id: '${id}'. Experiment ids are non-negative integers.`);
   return Number(id);
+}
+
+/** An experiment name given as `param` (`name`, `new_name`): a non-blank string within MLflow's length limit. */
+function checkExperimentName(name: string, param: string): string {
+  const checked = checkString(name, param, MAX_EXPERIMENT_NAME_LENGTH);
+  if (checked.trim() === '') throw invalid(`Invalid experiment name: '${checked}'. An experiment name must be a non-empty string.`);
+  return checked;
 }
 
 function checkStatus(status: string): asserts status is RunStatus {

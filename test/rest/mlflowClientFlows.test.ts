@@ -21,6 +21,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MAX_JSON_BODY_BYTES, startTrackingServer, UNSUPPORTED_MULTIPART_UPLOAD_MESSAGE, type TrackingServer } from '../../core/endpoint/trackingServer';
+import {
+  MLFLOW_ARTIFACTS_PREFIX,
+  MLFLOW_ARTIFACTS_ROUTES as A,
+  MLFLOW_ROUTES as R,
+  routeUrl,
+  type RestRoute,
+} from '../../core/mlflow/restApi';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -271,7 +278,9 @@ function checkValue(v: unknown, f: Field, where: string): void {
 // -----------------------------------------------------------------------------------------------
 // The client: RestStore requests as rest_store.py builds them
 
-const API = '/api/2.0/mlflow';
+/** The artifact proxy's list route, the root its file routes extend (`artifacts/<path>`). */
+const ARTIFACTS_ROOT = routeUrl(A.ListArtifacts, {}, MLFLOW_ARTIFACTS_PREFIX);
+const artifactsUrl = (route: RestRoute, artifactPath: string): string => routeUrl(route, { artifact_path: artifactPath }, MLFLOW_ARTIFACTS_PREFIX);
 
 class MlflowClient {
   constructor(
@@ -280,37 +289,39 @@ class MlflowClient {
   ) {}
 
   /**
-   * rest_utils.call_endpoint: GET sends the message as query params, anything else as JSON; a call
-   * without a message (`json_body=None`, as get_logged_model and delete_logged_model_tag make) sends neither.
+   * rest_utils.call_endpoint with the method and path service.proto gives the rpc (`pathParams` fill
+   * its `{name}`s): GET sends the message as query params, anything else as JSON; a call without a
+   * message (`json_body=None`, as get_logged_model and delete_logged_model_tag make) sends neither.
    */
-  async call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', endpoint: string, body: Record<string, unknown> | undefined, response: keyof typeof PROTO): Promise<Json> {
-    const options: SendOptions = body === undefined ? {} : method === 'GET' ? { params: body } : { body };
+  async call(route: RestRoute, body: Record<string, unknown> | undefined, response: keyof typeof PROTO, pathParams: Record<string, string> = {}): Promise<Json> {
+    const options: SendOptions = body === undefined ? {} : route.method === 'GET' ? { params: body } : { body };
     if (this.authorization !== undefined) options.authorization = this.authorization;
-    const reply = verifyRestResponse(await send(this.s, method, `${API}/${endpoint}`, options), `${API}/${endpoint}`);
+    const url = routeUrl(route, pathParams);
+    const reply = verifyRestResponse(await send(this.s, route.method, url, options), url);
     parseDict(reply, response);
     return reply;
   }
 
   getExperimentByName(name: string): Promise<Json> {
-    return this.call('GET', 'experiments/get-by-name', { experiment_name: name }, 'GetExperiment.Response');
+    return this.call(R.GetExperimentByName, { experiment_name: name }, 'GetExperiment.Response');
   }
 
   createExperiment(name: string): Promise<Json> {
-    return this.call('POST', 'experiments/create', { name }, 'CreateExperiment.Response');
+    return this.call(R.CreateExperiment, { name }, 'CreateExperiment.Response');
   }
 
   getExperiment(id: string): Promise<Json> {
-    return this.call('GET', 'experiments/get', { experiment_id: id }, 'GetExperiment.Response');
+    return this.call(R.GetExperiment, { experiment_id: id }, 'GetExperiment.Response');
   }
 
   getRun(runId: string): Promise<Json> {
-    return this.call('GET', 'runs/get', { run_uuid: runId, run_id: runId }, 'GetRun.Response');
+    return this.call(R.GetRun, { run_uuid: runId, run_id: runId }, 'GetRun.Response');
   }
 
   updateRunInfo(runId: string, status: string, endTime: number | null): Promise<Json> {
     const body: Record<string, unknown> = { run_uuid: runId, run_id: runId, status };
     if (endTime != null) body.end_time = endTime;
-    return this.call('POST', 'runs/update', body, 'UpdateRun.Response');
+    return this.call(R.UpdateRun, body, 'UpdateRun.Response');
   }
 
   logBatch(runId: string, batch: { metrics?: Json[]; params?: Json[]; tags?: Json[] }): Promise<Json> {
@@ -319,13 +330,13 @@ class MlflowClient {
     if (batch.metrics?.length) body.metrics = batch.metrics;
     if (batch.params?.length) body.params = batch.params;
     if (batch.tags?.length) body.tags = batch.tags;
-    return this.call('POST', 'runs/log-batch', body, 'Empty');
+    return this.call(R.LogBatch, body, 'Empty');
   }
 
   getMetricHistory(runId: string, key: string, pageToken?: string): Promise<Json> {
     const body: Record<string, unknown> = { run_uuid: runId, run_id: runId, metric_key: key, max_results: 25000 };
     if (pageToken) body.page_token = pageToken;
-    return this.call('GET', 'metrics/get-history', body, 'GetMetricHistory.Response');
+    return this.call(R.GetMetricHistory, body, 'GetMetricHistory.Response');
   }
 }
 
@@ -356,7 +367,7 @@ function contextTags(runName?: string): Json[] {
 async function startRun(c: MlflowClient, experimentId: string, runName?: string): Promise<Json> {
   const body: Record<string, unknown> = { experiment_id: experimentId, user_id: 'alice', start_time: Date.now(), tags: contextTags(runName) };
   if (runName) body.run_name = runName;
-  return (await c.call('POST', 'runs/create', body, 'CreateRun.Response')).run;
+  return (await c.call(R.CreateRun, body, 'CreateRun.Response')).run;
 }
 
 /** fluent.end_run → set_terminated: _log_url reads the run, then update_run_info. */
@@ -367,7 +378,7 @@ async function endRun(c: MlflowClient, runId: string, status = 'FINISHED'): Prom
 
 /** MlflowArtifactsRepository.resolve_uri (3.x) for an `mlflow-artifacts:` artifact URI. */
 function resolveArtifactUri(artifactUri: string, trackingUri: string): string {
-  const base = '/api/2.0/mlflow-artifacts/artifacts';
+  const base = ARTIFACTS_ROOT;
   const track = new URL(trackingUri);
   const uriPath = artifactUri.replace(/^mlflow-artifacts:/, '');
   let resolved = uriPath === '/' ? `${base}/` : uriPath === base ? base : `${track.pathname}/${base}/${uriPath}`;
@@ -396,7 +407,7 @@ class ArtifactRepo {
   /** list_artifacts: GET /api/2.0/mlflow-artifacts/artifacts?path=<root tail>[/<path>]. */
   async listArtifacts(p?: string): Promise<{ path: string; isDir: boolean; fileSize: number | null }[]> {
     const tail = this.root.split('/mlflow-artifacts/artifacts')[1]!.replace(/^\/+/, '');
-    const w = await send(this.s, 'GET', '/api/2.0/mlflow-artifacts/artifacts', { params: { path: p ? `${tail}/${p}` : tail } });
+    const w = await send(this.s, 'GET', ARTIFACTS_ROOT, { params: { path: p ? `${tail}/${p}` : tail } });
     assert.equal(w.status, 200, w.text);
     const reply = parseObject(w.text);
     parseDict(reply, 'ListArtifacts.Response');
@@ -511,14 +522,14 @@ describe('mlflow client flows: experiments and runs', () => {
 
   it('log_param(s), set_tag(s), delete_tag: the single routes and log-batch', async () => {
     const runId = (await startRun(c, '0', 'params')).info.run_id;
-    await c.call('POST', 'runs/log-parameter', { run_uuid: runId, run_id: runId, key: 'lr', value: '0.01' }, 'Empty');
+    await c.call(R.LogParam, { run_uuid: runId, run_id: runId, key: 'lr', value: '0.01' }, 'Empty');
     await c.logBatch(runId, { params: [{ key: 'epochs', value: '10' }, { key: 'lr', value: '0.01' }] });
     const changed = await restError(c.logBatch(runId, { params: [{ key: 'lr', value: '0.02' }] }));
     assert.equal(changed.errorCode, 'INVALID_PARAMETER_VALUE');
     assert.equal(changed.status, 400, 'not retried');
-    await c.call('POST', 'runs/set-tag', { run_uuid: runId, run_id: runId, key: 'team', value: 'vision' }, 'Empty');
+    await c.call(R.SetTag, { run_uuid: runId, run_id: runId, key: 'team', value: 'vision' }, 'Empty');
     await c.logBatch(runId, { tags: [{ key: 'stage', value: 'dev' }, { key: 'gone', value: 'x' }] });
-    await c.call('POST', 'runs/delete-tag', { run_id: runId, key: 'gone' }, 'Empty');
+    await c.call(R.DeleteTag, { run_id: runId, key: 'gone' }, 'Empty');
     const run = (await c.getRun(runId)).run;
     assert.deepEqual(run.data.params, [
       { key: 'epochs', value: '10' },
@@ -537,8 +548,8 @@ describe('mlflow client flows: experiments and runs', () => {
       const run = (await c.getRun(runId)).run;
       assert.ok(Array.isArray(run.inputs.dataset_inputs ?? []));
     }
-    await c.call('POST', 'runs/log-metric', { run_uuid: runId, run_id: runId, key: 'loss', value: 0.5, timestamp: 1700000000000, step: 0 }, 'Empty');
-    await c.call('POST', 'runs/log-metric', { run_uuid: runId, run_id: runId, key: 'loss', value: 'NaN', timestamp: 1700000000001, step: 1 }, 'Empty');
+    await c.call(R.LogMetric, { run_uuid: runId, run_id: runId, key: 'loss', value: 0.5, timestamp: 1700000000000, step: 0 }, 'Empty');
+    await c.call(R.LogMetric, { run_uuid: runId, run_id: runId, key: 'loss', value: 'NaN', timestamp: 1700000000001, step: 1 }, 'Empty');
     // MLflow 3's Metric.to_proto adds run_id (and model_id, dataset_* when set) to each metric.
     await c.logBatch(runId, {
       metrics: [
@@ -576,9 +587,9 @@ describe('mlflow client flows: experiments and runs', () => {
       schema: '{"mlflow_colspec": [{"type": "double", "name": "x", "required": true}, {"type": "long", "name": "y", "required": true}]}',
       profile: '{"num_rows": 3, "num_elements": 6}',
     };
-    await c.call('POST', 'runs/log-inputs', { run_id: runId, datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset }] }, 'Empty');
+    await c.call(R.LogInputs, { run_id: runId, datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset }] }, 'Empty');
     // MLflow 3 sends log-inputs with datasets and models both empty too (message_to_json drops them).
-    await c.call('POST', 'runs/log-inputs', { run_id: runId }, 'Empty');
+    await c.call(R.LogInputs, { run_id: runId }, 'Empty');
     const run = (await c.getRun(runId)).run;
     assert.deepEqual(run.inputs.dataset_inputs, [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset }]);
   });
@@ -590,7 +601,7 @@ describe('mlflow client flows: experiments and runs', () => {
     assert.ok(schema.length < 1048575);
     const body = { run_id: runId, datasets: [{ dataset: { name: 'wide', digest: 'abcd1234', source_type: 'local', source: '{"uri": "w.csv"}', schema } }] };
     assert.ok(JSON.stringify(body).length > MAX_JSON_BODY_BYTES);
-    await c.call('POST', 'runs/log-inputs', body, 'Empty');
+    await c.call(R.LogInputs, body, 'Empty');
     assert.equal((await c.getRun(runId)).run.inputs.dataset_inputs[0].dataset.schema, schema);
   });
 
@@ -611,15 +622,102 @@ describe('mlflow client flows: experiments and runs', () => {
     assert.equal(missing.status, 404);
     const exp = await setExperiment(c, 'deletions');
     const runId = (await startRun(c, exp.experiment_id, 'doomed')).info.run_id;
-    await c.call('POST', 'runs/delete', { run_id: runId }, 'Empty');
+    await c.call(R.DeleteRun, { run_id: runId }, 'Empty');
     assert.equal((await c.getRun(runId)).run.info.lifecycle_stage, 'deleted');
     const search = (viewType: string): Promise<Json> =>
-      c.call('POST', 'runs/search', { experiment_ids: [exp.experiment_id], filter: '', run_view_type: viewType, max_results: 1000 }, 'SearchRuns.Response');
+      c.call(R.SearchRuns, { experiment_ids: [exp.experiment_id], filter: '', run_view_type: viewType, max_results: 1000 }, 'SearchRuns.Response');
     assert.deepEqual(await search('ACTIVE_ONLY'), {});
     assert.equal((await search('DELETED_ONLY')).runs.length, 1);
     assert.equal((await search('ALL')).runs.length, 1);
-    await c.call('POST', 'runs/restore', { run_id: runId }, 'Empty');
+    await c.call(R.RestoreRun, { run_id: runId }, 'Empty');
     assert.equal((await search('ACTIVE_ONLY')).runs.length, 1);
+  });
+
+  // MlflowClient.rename_experiment, delete_experiment, restore_experiment, delete_experiment_tag:
+  // RestStore sends UpdateExperiment(experiment_id=str(id), new_name=...), DeleteExperiment and
+  // RestoreExperiment(experiment_id=str(id)), DeleteExperimentTag(experiment_id, key), all POST; the
+  // server (handlers.py, SqlAlchemyStore) answers each with an empty message.
+  const searchExperiments = (viewType: string): Promise<Json> =>
+    c.call(R.SearchExperiments, { view_type: viewType, max_results: 1000 }, 'SearchExperiments.Response');
+  const searchRuns = (experimentId: string, viewType: string): Promise<Json> =>
+    c.call(R.SearchRuns, { experiment_ids: [experimentId], filter: '', run_view_type: viewType, max_results: 1000 }, 'SearchRuns.Response');
+  const names = (page: Json): string[] => (page.experiments ?? []).map((e: Json) => e.name).sort();
+
+  it('rename_experiment: experiments/update with new_name; get-by-name finds the new name only', async () => {
+    const exp = await setExperiment(c, 'before');
+    assert.deepEqual(await c.call(R.UpdateExperiment, { experiment_id: exp.experiment_id, new_name: 'after' }, 'Empty'), {});
+    const renamed = (await c.getExperiment(exp.experiment_id)).experiment;
+    assert.equal(renamed.name, 'after');
+    assert.ok(renamed.last_update_time >= exp.last_update_time);
+    assert.equal((await c.getExperimentByName('after')).experiment.experiment_id, exp.experiment_id);
+    assert.equal((await restError(c.getExperimentByName('before'))).errorCode, 'RESOURCE_DOES_NOT_EXIST');
+
+    await setExperiment(c, 'taken');
+    const taken = await restError(c.call(R.UpdateExperiment, { experiment_id: exp.experiment_id, new_name: 'taken' }, 'Empty'));
+    assert.deepEqual([taken.status, taken.errorCode], [400, 'RESOURCE_ALREADY_EXISTS']);
+    const noName = await restError(c.call(R.UpdateExperiment, { experiment_id: exp.experiment_id }, 'Empty'));
+    assert.deepEqual([noName.status, noName.errorCode], [400, 'INVALID_PARAMETER_VALUE']);
+    assert.match(noName.detail, /Missing value for required parameter 'new_name'/);
+    const unknown = await restError(c.call(R.UpdateExperiment, { experiment_id: '424242', new_name: 'x' }, 'Empty'));
+    assert.deepEqual([unknown.status, unknown.errorCode], [404, 'RESOURCE_DOES_NOT_EXIST']);
+    assert.equal(unknown.detail, 'No Experiment with id=424242 exists');
+  });
+
+  it('delete_experiment: the experiment leaves ACTIVE_ONLY, shows under DELETED_ONLY, its runs are deleted with it', async () => {
+    const exp = await setExperiment(c, 'doomed');
+    const runs = [(await startRun(c, exp.experiment_id, 'a')).info.run_id, (await startRun(c, exp.experiment_id, 'b')).info.run_id];
+    assert.deepEqual(await c.call(R.DeleteExperiment, { experiment_id: exp.experiment_id }, 'Empty'), {});
+
+    assert.ok(!names(await searchExperiments('ACTIVE_ONLY')).includes('doomed'));
+    assert.deepEqual(names(await searchExperiments('DELETED_ONLY')), ['doomed']);
+    assert.ok(names(await searchExperiments('ALL')).includes('doomed'));
+    // get_experiment and get-by-name still answer, with lifecycle_stage deleted: fluent.set_experiment
+    // reads that and refuses to set a deleted experiment active.
+    assert.equal((await c.getExperiment(exp.experiment_id)).experiment.lifecycle_stage, 'deleted');
+    assert.equal((await c.getExperimentByName('doomed')).experiment.lifecycle_stage, 'deleted');
+    assert.deepEqual(await searchRuns(exp.experiment_id, 'ACTIVE_ONLY'), {});
+    assert.equal((await searchRuns(exp.experiment_id, 'DELETED_ONLY')).runs.length, 2);
+    for (const runId of runs) assert.equal((await c.getRun(runId)).run.info.lifecycle_stage, 'deleted');
+
+    // Deleting again, renaming, tagging or starting a run in it: refused, as MLflow's SQL store refuses them.
+    const again = await restError(c.call(R.DeleteExperiment, { experiment_id: exp.experiment_id }, 'Empty'));
+    assert.deepEqual([again.status, again.errorCode, again.detail], [404, 'RESOURCE_DOES_NOT_EXIST', `No Experiment with id=${exp.experiment_id} exists`]);
+    const rename = await restError(c.call(R.UpdateExperiment, { experiment_id: exp.experiment_id, new_name: 'x' }, 'Empty'));
+    // MLflow answers INVALID_STATE with 500, which its client retries 7 times; the endpoint says 400 (see httpErrors.ts).
+    assert.deepEqual([rename.status, rename.errorCode, rename.detail], [400, 'INVALID_STATE', 'Cannot rename a non-active experiment.']);
+    const tag = await restError(c.call(R.SetExperimentTag, { experiment_id: exp.experiment_id, key: 'k', value: 'v' }, 'Empty'));
+    assert.deepEqual([tag.status, tag.errorCode], [400, 'INVALID_PARAMETER_VALUE']);
+    assert.match(tag.detail, /must be in the 'active' state. Current state is deleted/);
+    const run = await restError(startRun(c, exp.experiment_id, 'late'));
+    assert.equal(run.errorCode, 'INVALID_PARAMETER_VALUE');
+    // The name stays taken while the experiment is deleted.
+    assert.equal((await restError(c.createExperiment('doomed'))).errorCode, 'RESOURCE_ALREADY_EXISTS');
+  });
+
+  it('restore_experiment: the experiment and its runs are active again; restoring an active one is RESOURCE_DOES_NOT_EXIST', async () => {
+    const exp = await setExperiment(c, 'phoenix');
+    const runId = (await startRun(c, exp.experiment_id, 'r')).info.run_id;
+    await c.call(R.DeleteExperiment, { experiment_id: exp.experiment_id }, 'Empty');
+    assert.deepEqual(await c.call(R.RestoreExperiment, { experiment_id: exp.experiment_id }, 'Empty'), {});
+    assert.ok(names(await searchExperiments('ACTIVE_ONLY')).includes('phoenix'));
+    assert.equal((await searchRuns(exp.experiment_id, 'ACTIVE_ONLY')).runs[0].info.run_id, runId);
+    const active = await restError(c.call(R.RestoreExperiment, { experiment_id: exp.experiment_id }, 'Empty'));
+    assert.deepEqual([active.status, active.errorCode], [404, 'RESOURCE_DOES_NOT_EXIST']);
+    const missing = await restError(c.call(R.DeleteExperiment, {}, 'Empty'));
+    assert.deepEqual([missing.status, missing.errorCode], [400, 'INVALID_PARAMETER_VALUE']);
+    assert.match(missing.detail, /Missing value for required parameter 'experiment_id'/);
+  });
+
+  it('delete_experiment_tag: experiments/delete-experiment-tag; a tag that is not there is RESOURCE_DOES_NOT_EXIST', async () => {
+    const exp = await setExperiment(c, 'tagged');
+    await c.call(R.SetExperimentTag, { experiment_id: exp.experiment_id, key: 'team', value: 'ml' }, 'Empty');
+    await c.call(R.SetExperimentTag, { experiment_id: exp.experiment_id, key: 'stage', value: 'dev' }, 'Empty');
+    assert.deepEqual(await c.call(R.DeleteExperimentTag, { experiment_id: exp.experiment_id, key: 'team' }, 'Empty'), {});
+    assert.deepEqual((await c.getExperiment(exp.experiment_id)).experiment.tags, [{ key: 'stage', value: 'dev' }]);
+    const gone = await restError(c.call(R.DeleteExperimentTag, { experiment_id: exp.experiment_id, key: 'team' }, 'Empty'));
+    assert.deepEqual([gone.status, gone.errorCode, gone.detail], [404, 'RESOURCE_DOES_NOT_EXIST', `No tag with name: team in experiment with id ${exp.experiment_id}`]);
+    const noKey = await restError(c.call(R.DeleteExperimentTag, { experiment_id: exp.experiment_id }, 'Empty'));
+    assert.match(noKey.detail, /Missing value for required parameter 'key'/);
   });
 });
 
@@ -646,7 +744,7 @@ describe('mlflow client flows: search_runs and metric history', () => {
     do {
       const body: Record<string, unknown> = { experiment_ids: [exp], filter: '', run_view_type: 'ACTIVE_ONLY', max_results: 2 };
       if (token) body.page_token = token;
-      const page = await c.call('POST', 'runs/search', body, 'SearchRuns.Response');
+      const page = await c.call(R.SearchRuns, body, 'SearchRuns.Response');
       names.push(...page.runs.map((r: Json) => r.info.run_name));
       // RestStore._search_runs: an absent (or empty) token ends the loop.
       token = page.next_page_token || undefined;
@@ -659,8 +757,7 @@ describe('mlflow client flows: search_runs and metric history', () => {
 
   it('search_runs(filter_string, order_by, run_view_type as a number): what mlflow.search_runs builds its DataFrame from', async () => {
     const found = await c.call(
-      'POST',
-      'runs/search',
+      R.SearchRuns,
       { experiment_ids: [exp], filter: 'metrics.acc > 0.15 and params.i != \'4\'', run_view_type: 1, max_results: 10000, order_by: ['metrics.acc DESC'] },
       'SearchRuns.Response',
     );
@@ -675,7 +772,7 @@ describe('mlflow client flows: search_runs and metric history', () => {
   });
 
   it('search_experiments (search_all_experiments=True) and get_experiment', async () => {
-    const all = await c.call('POST', 'experiments/search', { view_type: 'ACTIVE_ONLY', max_results: 1000 }, 'SearchExperiments.Response');
+    const all = await c.call(R.SearchExperiments, { view_type: 'ACTIVE_ONLY', max_results: 1000 }, 'SearchExperiments.Response');
     assert.deepEqual(all.experiments.map((e: Json) => e.name).sort(), ['Default', 'search']);
     assert.equal((await c.getExperiment(exp)).experiment.name, 'search');
   });
@@ -776,8 +873,8 @@ describe('mlflow client flows: artifacts through the mlflow-artifacts proxy', ()
         model_uuid: 'f2b8c5a1d3e44b6f9a0c1d2e3f4a5b6c',
         mlflow_version: '2.19.0',
       });
-    await c.call('POST', 'runs/log-model', { run_id: runId, model_json: modelJson('model') }, 'Empty');
-    await c.call('POST', 'runs/log-model', { run_id: runId, model_json: modelJson('model2') }, 'Empty');
+    await c.call(R.LogModel, { run_id: runId, model_json: modelJson('model') }, 'Empty');
+    await c.call(R.LogModel, { run_id: runId, model_json: modelJson('model2') }, 'Empty');
     const history = JSON.parse(tagMap((await c.getRun(runId)).run)['mlflow.log-model.history']!);
     assert.deepEqual(
       history.map((m: Json) => [m.artifact_path, m.run_id, Object.keys(m.flavors)]),
@@ -791,42 +888,42 @@ describe('mlflow client flows: artifacts through the mlflow-artifacts proxy', ()
       ['model/MLmodel', 'model/conda.yaml', 'model/model.pkl', 'model/python_env.yaml', 'model/requirements.txt'],
     );
     // Model.log swallows an MlflowException here with a warning; the server's checks still apply.
-    const malformed = await restError(c.call('POST', 'runs/log-model', { run_id: runId, model_json: 'not json' }, 'Empty'));
+    const malformed = await restError(c.call(R.LogModel, { run_id: runId, model_json: 'not json' }, 'Empty'));
     assert.equal(malformed.errorCode, 'INVALID_PARAMETER_VALUE');
     assert.match(malformed.detail, /^Malformed model info/);
-    const partial = await restError(c.call('POST', 'runs/log-model', { run_id: runId, model_json: JSON.stringify({ run_id: runId, artifact_path: 'm' }) }, 'Empty'));
+    const partial = await restError(c.call(R.LogModel, { run_id: runId, model_json: JSON.stringify({ run_id: runId, artifact_path: 'm' }) }, 'Empty'));
     assert.equal(partial.detail, "Model json is missing mandatory fields: {'flavors', 'utc_time_created'}");
     assert.equal(JSON.parse(tagMap((await c.getRun(runId)).run)['mlflow.log-model.history']!).length, 2);
   });
 
   it('mlflow 3 LoggedModel API: unknown models are RESOURCE_DOES_NOT_EXIST (404, not retried), a create without experiment INVALID_PARAMETER_VALUE', async () => {
     const unknown = 'm-0123456789abcdef0123456789abcdef';
-    for (const [method, route, body] of [
-      ['GET', `logged-models/${unknown}`, undefined],
-      ['PATCH', `logged-models/${unknown}`, { model_id: unknown, status: 'LOGGED_MODEL_READY' }],
-      ['POST', 'runs/outputs', { run_id: run.info.run_id, models: [{ model_id: unknown, step: 0 }] }],
+    for (const [route, body] of [
+      [R.GetLoggedModel, undefined],
+      [R.FinalizeLoggedModel, { model_id: unknown, status: 'LOGGED_MODEL_READY' }],
+      [R.LogOutputs, { run_id: run.info.run_id, models: [{ model_id: unknown, step: 0 }] }],
     ] as const) {
-      const e = await restError(c.call(method, route, body, 'Empty'));
-      assert.equal(e.status, 404, route);
-      assert.equal(e.errorCode, 'RESOURCE_DOES_NOT_EXIST', route);
-      assert.match(e.detail, /Logged model with ID 'm-0123456789abcdef0123456789abcdef' not found/, route);
+      const e = await restError(c.call(route, body, 'Empty', { model_id: unknown }));
+      assert.equal(e.status, 404, route.path);
+      assert.equal(e.errorCode, 'RESOURCE_DOES_NOT_EXIST', route.path);
+      assert.match(e.detail, /Logged model with ID 'm-0123456789abcdef0123456789abcdef' not found/, route.path);
     }
-    const missing = await restError(c.call('POST', 'logged-models', { name: 'model' }, 'Empty'));
+    const missing = await restError(c.call(R.CreateLoggedModel, { name: 'model' }, 'Empty'));
     assert.equal(missing.errorCode, 'INVALID_PARAMETER_VALUE');
     assert.match(missing.detail, /'experiment_id'/);
   });
 
   it('multipart upload (MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD=true): mpu/create is 501 with the message the client falls back on', async () => {
     const tail = repo.root.split('/mlflow-artifacts/artifacts/')[1]!;
-    const create = await send(s, 'POST', `/api/2.0/mlflow-artifacts/mpu/create/${tail}/big`, { body: { path: '/tmp/weights.bin', num_parts: 3 } });
+    const create = await send(s, 'POST', artifactsUrl(A.CreateMultipartUpload, `${tail}/big`), { body: { path: '/tmp/weights.bin', num_parts: 3 } });
     assert.equal(create.status, 501);
     const reply = parseObject(create.text);
     assert.equal(reply.error_code, 'NOT_IMPLEMENTED');
     // HttpArtifactRepository._try_multipart_upload: e.response.json()["message"].startswith(MESSAGE).
     assert.ok(reply.message.startsWith('Multipart upload is not supported for the current artifact repository'));
     assert.equal(UNSUPPORTED_MULTIPART_UPLOAD_MESSAGE, 'Multipart upload is not supported for the current artifact repository');
-    for (const op of ['complete', 'abort']) {
-      assert.equal((await send(s, 'POST', `/api/2.0/mlflow-artifacts/mpu/${op}/${tail}/big`, { body: { path: '/tmp/weights.bin', upload_id: 'u' } })).status, 501);
+    for (const op of [A.CompleteMultipartUpload, A.AbortMultipartUpload]) {
+      assert.equal((await send(s, op.method, artifactsUrl(op, `${tail}/big`), { body: { path: '/tmp/weights.bin', upload_id: 'u' } })).status, 501);
     }
     // The fallback: one PUT of the whole file.
     const big = randomBytes(2 * 1024 * 1024 + 17);
@@ -874,14 +971,14 @@ describe('mlflow client flows: credentials and errors', () => {
     const c = new MlflowClient(s);
     const runId = (await startRun(c, '0', 'errors')).info.run_id;
     const failures: [string, Promise<unknown>][] = [
-      ['missing run_id', c.call('POST', 'runs/log-metric', { key: 'm', value: 1, timestamp: 1 }, 'Empty')],
-      ['bad value', c.call('POST', 'runs/log-metric', { run_id: runId, key: 'm', value: 'abc', timestamp: 1 }, 'Empty')],
-      ['unknown experiment', c.call('POST', 'runs/create', { experiment_id: '424242', start_time: 1, tags: [] }, 'CreateRun.Response')],
+      ['missing run_id', c.call(R.LogMetric, { key: 'm', value: 1, timestamp: 1 }, 'Empty')],
+      ['bad value', c.call(R.LogMetric, { run_id: runId, key: 'm', value: 'abc', timestamp: 1 }, 'Empty')],
+      ['unknown experiment', c.call(R.CreateRun, { experiment_id: '424242', start_time: 1, tags: [] }, 'CreateRun.Response')],
       ['unknown run', c.getRun('f'.repeat(32))],
-      ['bad filter', c.call('POST', 'runs/search', { experiment_ids: ['0'], filter: 'metrics.acc >> 1' }, 'SearchRuns.Response')],
-      ['bad page token', c.call('POST', 'runs/search', { experiment_ids: ['0'], page_token: '%%%' }, 'SearchRuns.Response')],
+      ['bad filter', c.call(R.SearchRuns, { experiment_ids: ['0'], filter: 'metrics.acc >> 1' }, 'SearchRuns.Response')],
+      ['bad page token', c.call(R.SearchRuns, { experiment_ids: ['0'], page_token: '%%%' }, 'SearchRuns.Response')],
       ['V3 traces (the client falls back to V2 on ENDPOINT_NOT_FOUND)', restCall(s, 'POST', '/api/3.0/mlflow/traces', { trace: {} })],
-      ['registry', c.call('POST', 'registered-models/create', { name: 'm' }, 'Empty')],
+      ['registry', c.call({ method: 'POST', path: 'registered-models/create' }, { name: 'm' }, 'Empty')],
     ];
     for (const [what, p] of failures) {
       const e = await restError(p);
@@ -934,15 +1031,14 @@ function sklearnModelFiles(modelId: string, artifactUri: string): Record<string,
 async function logModel3(c: MlflowClient, s: TrackingServer, runId: string, name: string): Promise<{ model: Json; files: Record<string, Buffer>; requests: string[] }> {
   const requests: string[] = [];
   // 1. params = {**params, **client.get_run(run_id).data.params}
-  requests.push('GET runs/get');
+  requests.push('GetRun');
   const run = (await c.getRun(runId)).run;
   const params = (run.data.params ?? []).map((p: Json) => ({ key: p.key, value: p.value }));
   // 2. _create_logged_model → RestStore.create_logged_model (model_type None: left out).
-  requests.push('POST logged-models');
+  requests.push('CreateLoggedModel');
   const created = (
     await c.call(
-      'POST',
-      'logged-models',
+      R.CreateLoggedModel,
       { experiment_id: run.info.experiment_id, name, source_run_id: runId, params, tags: MODEL_CONTEXT_TAGS },
       'CreateLoggedModel.Response',
     )
@@ -951,40 +1047,40 @@ async function logModel3(c: MlflowClient, s: TrackingServer, runId: string, name
   assert.match(modelId, /^m-[0-9a-f]{32}$/);
   assert.equal(created.info.status, 'LOGGED_MODEL_PENDING');
   // 3. client.log_outputs(run_id, [LoggedModelOutput(model_id, step=0)])
-  requests.push('POST runs/outputs');
-  await c.call('POST', 'runs/outputs', { run_id: runId, models: [{ model_id: modelId, step: 0 }] }, 'Empty');
+  requests.push('LogOutputs');
+  await c.call(R.LogOutputs, { run_id: runId, models: [{ model_id: modelId, step: 0 }] }, 'Empty');
   // 4. log_model_metrics_for_step: the run's points at step 0, re-logged with the model's id.
-  requests.push('GET runs/get');
+  requests.push('GetRun');
   const keys: string[] = ((await c.getRun(runId)).run.data.metrics ?? []).map((m: Json) => m.key);
   const linked: Json[] = [];
   for (const key of keys) {
-    requests.push('GET metrics/get-history');
+    requests.push('GetMetricHistory');
     const history = (await c.getMetricHistory(runId, key)).metrics ?? [];
     for (const m of history) {
       if (Number(m.step) === 0 && m.model_id === undefined) linked.push({ key: m.key, value: m.value, timestamp: m.timestamp, step: m.step, model_id: modelId, run_id: runId });
     }
   }
-  requests.push('POST runs/log-batch');
+  requests.push('LogBatch');
   await c.logBatch(runId, { metrics: linked });
   // 5. log_model_artifacts: the repository of the model's artifact_location, then a PUT per file.
-  requests.push('GET logged-models/{id}');
-  const artifactUri: string = (await c.call('GET', `logged-models/${modelId}`, undefined, 'GetLoggedModel.Response')).model.info.artifact_uri;
+  requests.push('GetLoggedModel');
+  const artifactUri: string = (await c.call(R.GetLoggedModel, undefined, 'GetLoggedModel.Response', { model_id: modelId })).model.info.artifact_uri;
   const repo = new ArtifactRepo(s, artifactUri);
   const files = sklearnModelFiles(modelId, artifactUri);
   for (const [rel, data] of Object.entries(files)) {
-    requests.push('PUT mlflow-artifacts');
+    requests.push('UploadArtifact');
     const slash = rel.lastIndexOf('/');
     await repo.logArtifact(rel.slice(slash + 1), data, slash < 0 ? undefined : rel.slice(0, slash));
   }
   // 6. _use_logged_model exits cleanly: finalize_logged_model(model_id, READY).
-  requests.push('PATCH logged-models/{id}');
-  const model = (await c.call('PATCH', `logged-models/${modelId}`, { model_id: modelId, status: 'LOGGED_MODEL_READY' }, 'FinalizeLoggedModel.Response')).model;
+  requests.push('FinalizeLoggedModel');
+  const model = (await c.call(R.FinalizeLoggedModel, { model_id: modelId, status: 'LOGGED_MODEL_READY' }, 'FinalizeLoggedModel.Response', { model_id: modelId })).model;
   return { model, files, requests };
 }
 
 /** mlflow.load_model("models:/<model_id>"): the model's artifact_location, then the proxied download of every file. */
 async function loadLoggedModel(c: MlflowClient, s: TrackingServer, modelId: string): Promise<Record<string, Buffer>> {
-  const artifactUri = (await c.call('GET', `logged-models/${modelId}`, undefined, 'GetLoggedModel.Response')).model.info.artifact_uri;
+  const artifactUri = (await c.call(R.GetLoggedModel, undefined, 'GetLoggedModel.Response', { model_id: modelId })).model.info.artifact_uri;
   const repo = new ArtifactRepo(s, artifactUri);
   const out: Record<string, Buffer> = {};
   const walk = async (dir?: string): Promise<void> => {
@@ -1024,14 +1120,14 @@ describe('mlflow client flows: MLflow 3 log_model and logged models', () => {
   it('log_model: create (PENDING, source run, run params, context tags) → outputs → linked metrics → files under the model root → READY', () => {
     const m = logged.model;
     assert.deepEqual(logged.requests.filter((r, i, all) => all.indexOf(r) === i), [
-      'GET runs/get',
-      'POST logged-models',
-      'POST runs/outputs',
-      'GET metrics/get-history',
-      'POST runs/log-batch',
-      'GET logged-models/{id}',
-      'PUT mlflow-artifacts',
-      'PATCH logged-models/{id}',
+      'GetRun',
+      'CreateLoggedModel',
+      'LogOutputs',
+      'GetMetricHistory',
+      'LogBatch',
+      'GetLoggedModel',
+      'UploadArtifact',
+      'FinalizeLoggedModel',
     ]);
     // What LoggedModel.from_proto and ModelInfo read.
     assert.equal(m.info.status, 'LOGGED_MODEL_READY');
@@ -1070,16 +1166,16 @@ describe('mlflow client flows: MLflow 3 log_model and logged models', () => {
     assert.deepEqual(Object.keys(files).sort(), Object.keys(logged.files).sort());
     for (const [rel, data] of Object.entries(logged.files)) assert.ok(files[rel]!.equals(data), rel);
     // The UI's ListLoggedModelArtifacts: paths from the model's root, and that root.
-    const listed = await c.call('GET', `logged-models/${logged.model.info.model_id}/artifacts/directories`, { artifact_directory_path: 'metadata' }, 'ListLoggedModelArtifacts.Response');
+    const listed = await c.call(R.ListLoggedModelArtifacts, { artifact_directory_path: 'metadata' }, 'ListLoggedModelArtifacts.Response', { model_id: logged.model.info.model_id });
     assert.deepEqual(listed, { root_uri: logged.model.info.artifact_uri, files: [{ path: 'metadata/MLmodel', is_dir: false, file_size: 12 }] });
     // A model's files are not reachable under another experiment.
-    const other = await send(s, 'GET', '/api/2.0/mlflow-artifacts/artifacts', { params: { path: `0/models/${logged.model.info.model_id}/artifacts` } });
+    const other = await send(s, 'GET', ARTIFACTS_ROOT, { params: { path: `0/models/${logged.model.info.model_id}/artifacts` } });
     assert.equal(other.status, 404);
   });
 
   it('search_logged_models: by experiment, filter and order_by, paged until next_page_token is absent', async () => {
     const second = await logModel3(c, s, runId, 'model2');
-    const search = (body: Json) => c.call('POST', 'logged-models/search', body, 'SearchLoggedModels.Response');
+    const search = (body: Json) => c.call(R.SearchLoggedModels, body, 'SearchLoggedModels.Response');
     const all = await search({ experiment_ids: [exp.experiment_id], order_by: [{ field_name: 'creation_time', ascending: true }] });
     assert.deepEqual(all.models.map((m: Json) => m.info.name), ['model', 'model2']);
     assert.equal(all.next_page_token, undefined);
@@ -1102,38 +1198,38 @@ describe('mlflow client flows: MLflow 3 log_model and logged models', () => {
 
   it('set_logged_model_tags (PATCH …/tags), delete_logged_model_tag (DELETE …/tags/<key>, no body), log_model_params, log_metric(model_id=…)', async () => {
     const id = logged.model.info.model_id;
-    await c.call('PATCH', `logged-models/${id}/tags`, { tags: [{ key: 'stage', value: 'prod' }, { key: 'note', value: 'a b' }] }, 'Empty');
-    await c.call('DELETE', `logged-models/${id}/tags/note`, undefined, 'Empty');
-    await c.call('POST', `logged-models/${id}/params`, { model_id: id, params: [{ key: 'max_depth', value: '5' }] }, 'Empty');
-    await c.call('POST', 'runs/log-metric', { run_uuid: runId, run_id: runId, key: 'f1', value: 0.8, timestamp: 1700000001000, step: 2, model_id: id, dataset_name: 'val', dataset_digest: 'd1' }, 'Empty');
-    const m = (await c.call('GET', `logged-models/${id}`, undefined, 'GetLoggedModel.Response')).model;
+    await c.call(R.SetLoggedModelTags, { tags: [{ key: 'stage', value: 'prod' }, { key: 'note', value: 'a b' }] }, 'Empty', { model_id: id });
+    await c.call(R.DeleteLoggedModelTag, undefined, 'Empty', { model_id: id, tag_key: 'note' });
+    await c.call(R.LogLoggedModelParams, { model_id: id, params: [{ key: 'max_depth', value: '5' }] }, 'Empty', { model_id: id });
+    await c.call(R.LogMetric, { run_uuid: runId, run_id: runId, key: 'f1', value: 0.8, timestamp: 1700000001000, step: 2, model_id: id, dataset_name: 'val', dataset_digest: 'd1' }, 'Empty');
+    const m = (await c.call(R.GetLoggedModel, undefined, 'GetLoggedModel.Response', { model_id: id })).model;
     assert.equal(m.info.tags.find((t: Json) => t.key === 'stage').value, 'prod');
     assert.equal(m.info.tags.find((t: Json) => t.key === 'note'), undefined);
     assert.deepEqual(m.data.params.map((p: Json) => p.key), ['max_depth', 'n_estimators']);
     assert.deepEqual(m.data.metrics.find((x: Json) => x.key === 'f1'), { key: 'f1', value: 0.8, timestamp: 1700000001000, step: 2, dataset_name: 'val', dataset_digest: 'd1', model_id: id, run_id: runId });
-    const gone = await restError(c.call('DELETE', `logged-models/${id}/tags/note`, undefined, 'Empty'));
+    const gone = await restError(c.call(R.DeleteLoggedModelTag, undefined, 'Empty', { model_id: id, tag_key: 'note' }));
     assert.equal(gone.errorCode, 'RESOURCE_DOES_NOT_EXIST');
-    const changed = await restError(c.call('POST', `logged-models/${id}/params`, { model_id: id, params: [{ key: 'max_depth', value: '6' }] }, 'Empty'));
+    const changed = await restError(c.call(R.LogLoggedModelParams, { model_id: id, params: [{ key: 'max_depth', value: '6' }] }, 'Empty', { model_id: id }));
     assert.equal(changed.errorCode, 'INVALID_PARAMETER_VALUE');
-    const mismatch = await restError(c.call('PATCH', `logged-models/${id}`, { model_id: 'm-other', status: 'LOGGED_MODEL_READY' }, 'Empty'));
+    const mismatch = await restError(c.call(R.FinalizeLoggedModel, { model_id: 'm-other', status: 'LOGGED_MODEL_READY' }, 'Empty', { model_id: id }));
     assert.equal(mismatch.errorCode, 'INVALID_PARAMETER_VALUE');
-    const wrongMethod = await send(s, 'PUT', `${API}/logged-models/${id}`, { body: {} });
+    const wrongMethod = await send(s, 'PUT', routeUrl(R.GetLoggedModel, { model_id: id }), { body: {} });
     assert.equal(wrongMethod.status, 405);
     assert.equal(wrongMethod.headers.allow, 'GET, PATCH, DELETE');
   });
 
   it('a failed upload is finalized LOGGED_MODEL_UPLOAD_FAILED (status as a number too); delete_logged_model hides it', async () => {
-    const created = (await c.call('POST', 'logged-models', { experiment_id: exp.experiment_id }, 'CreateLoggedModel.Response')).model;
+    const created = (await c.call(R.CreateLoggedModel, { experiment_id: exp.experiment_id }, 'CreateLoggedModel.Response')).model;
     assert.match(created.info.name, /^[a-z]+-[a-z]+-\d{3}$/, 'an unnamed model gets a random name');
     const id = created.info.model_id;
-    const failed = (await c.call('PATCH', `logged-models/${id}`, { model_id: id, status: 3 }, 'FinalizeLoggedModel.Response')).model;
+    const failed = (await c.call(R.FinalizeLoggedModel, { model_id: id, status: 3 }, 'FinalizeLoggedModel.Response', { model_id: id })).model;
     assert.equal(failed.info.status, 'LOGGED_MODEL_UPLOAD_FAILED');
-    await c.call('DELETE', `logged-models/${id}`, { model_id: id }, 'Empty');
-    const e = await restError(c.call('GET', `logged-models/${id}`, undefined, 'GetLoggedModel.Response'));
+    await c.call(R.DeleteLoggedModel, { model_id: id }, 'Empty', { model_id: id });
+    const e = await restError(c.call(R.GetLoggedModel, undefined, 'GetLoggedModel.Response', { model_id: id }));
     assert.equal(e.errorCode, 'RESOURCE_DOES_NOT_EXIST');
-    const search = await c.call('POST', 'logged-models/search', { experiment_ids: [exp.experiment_id] }, 'SearchLoggedModels.Response');
+    const search = await c.call(R.SearchLoggedModels, { experiment_ids: [exp.experiment_id] }, 'SearchLoggedModels.Response');
     assert.ok(!search.models.some((m: Json) => m.info.model_id === id));
-    const upload = await send(s, 'PUT', `/api/2.0/mlflow-artifacts/artifacts/${exp.experiment_id}/models/${id}/artifacts/MLmodel`, { body: Buffer.from('x') });
+    const upload = await send(s, 'PUT', artifactsUrl(A.UploadArtifact, `${exp.experiment_id}/models/${id}/artifacts/MLmodel`), { body: Buffer.from('x') });
     assert.equal(upload.status, 404);
   });
 });

@@ -11,7 +11,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTrackingServer, type TrackingServer } from '../../core/endpoint/trackingServer';
+import { MAX_UNAUTHENTICATED_CONNECTIONS, startTrackingServer, type TrackingServer } from '../../core/endpoint/trackingServer';
+import { MLFLOW_API_PREFIX, MLFLOW_ARTIFACTS_PREFIX, MLFLOW_ARTIFACTS_ROUTES, MLFLOW_ROUTES as R, routeUrl, type RestRoute } from '../../core/mlflow/restApi';
 import { Tracker } from '../../core/tracker/tracker';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -77,11 +78,13 @@ function request(server: TrackingServer, method: string, urlPath: string, option
   });
 }
 
-const API = '/api/2.0/mlflow';
-const post = (s: TrackingServer, route: string, body: unknown, options: RequestOptions = {}): Promise<Reply> =>
-  request(s, 'POST', `${API}/${route}`, { ...options, body });
-const get = (s: TrackingServer, route: string, query: Record<string, string | number> = {}): Promise<Reply> =>
-  request(s, 'GET', `${API}/${route}?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))}`);
+const API = MLFLOW_API_PREFIX;
+/** A route of core/mlflow/restApi.ts, or a path under the API prefix that is not one (to be refused). */
+const urlOf = (route: RestRoute | string): string => (typeof route === 'string' ? `${API}/${route}` : routeUrl(route));
+const post = (s: TrackingServer, route: RestRoute | string, body: unknown, options: RequestOptions = {}): Promise<Reply> =>
+  request(s, 'POST', urlOf(route), { ...options, body });
+const get = (s: TrackingServer, route: RestRoute | string, query: Record<string, string | number> = {}): Promise<Reply> =>
+  request(s, 'GET', `${urlOf(route)}?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))}`);
 
 function assertError(reply: Reply, status: number, code: string, messagePart?: string | RegExp): void {
   assert.equal(reply.status, status, `status of ${reply.body.toString('utf8')}`);
@@ -100,7 +103,7 @@ function snapshot(tracker: Tracker): string {
 }
 
 async function createRun(s: TrackingServer, experimentId = '0', runName?: string): Promise<string> {
-  const r = await post(s, 'runs/create', { experiment_id: experimentId, start_time: Date.now(), ...(runName ? { run_name: runName } : {}) });
+  const r = await post(s, R.CreateRun, { experiment_id: experimentId, start_time: Date.now(), ...(runName ? { run_name: runName } : {}) });
   assert.equal(r.status, 200, r.body.toString());
   return r.json.run.info.run_id as string;
 }
@@ -117,7 +120,7 @@ describe('tracking endpoint: binding and security', () => {
     assert.equal(s.uri, `http://127.0.0.1:${s.port}`);
     assert.ok(s.port > 0);
     assert.match(s.token, /^[0-9a-f]{64}$/);
-    const ok = await get(s, 'experiments/get', { experiment_id: '0' });
+    const ok = await get(s, R.GetExperiment, { experiment_id: '0' });
     assert.equal(ok.status, 200);
     // Any non-loopback address of this machine must refuse the connection.
     const external = Object.values(os.networkInterfaces())
@@ -137,37 +140,37 @@ describe('tracking endpoint: binding and security', () => {
   });
 
   it('requires the bearer token', async () => {
-    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { token: null }), 401, 'UNAUTHENTICATED');
-    const wrong = await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { token: 'not-the-token' });
+    assertError(await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { token: null }), 401, 'UNAUTHENTICATED');
+    const wrong = await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { token: 'not-the-token' });
     assertError(wrong, 401, 'UNAUTHENTICATED');
-    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { token: s.token.slice(0, -1) }), 401, 'UNAUTHENTICATED');
+    assertError(await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { token: s.token.slice(0, -1) }), 401, 'UNAUTHENTICATED');
     assertError(
-      await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { token: null, headers: { Authorization: `Basic ${Buffer.from(`u:${s.token}`).toString('base64')}` } }),
+      await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { token: null, headers: { Authorization: `Basic ${Buffer.from(`u:${s.token}`).toString('base64')}` } }),
       401,
       'UNAUTHENTICATED',
     );
     // Refused before routing: an unknown endpoint without a token is still 401, and nothing is created.
     const before = snapshot(s.tracker);
-    assertError(await post(s, 'experiments/create', { name: 'sneaky' }, { token: null }), 401, 'UNAUTHENTICATED');
+    assertError(await post(s, R.CreateExperiment, { name: 'sneaky' }, { token: null }), 401, 'UNAUTHENTICATED');
     assertError(await request(s, 'GET', '/no/such/thing', { token: null }), 401, 'UNAUTHENTICATED');
     assert.equal(snapshot(s.tracker), before);
-    assert.equal((await get(s, 'experiments/get', { experiment_id: '0' })).status, 200);
+    assert.equal((await get(s, R.GetExperiment, { experiment_id: '0' })).status, 200);
   });
 
   it('refuses a Host header that is not loopback (DNS rebinding)', async () => {
-    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host: `evil.example:${s.port}` }), 403, 'PERMISSION_DENIED');
-    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host: '127.0.0.1' }), 403, 'PERMISSION_DENIED');
-    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host: `127.0.0.1:${s.port + 1}` }), 403, 'PERMISSION_DENIED');
-    assertError(await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host: `localhost.evil.example:${s.port}` }), 403, 'PERMISSION_DENIED');
+    assertError(await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { host: `evil.example:${s.port}` }), 403, 'PERMISSION_DENIED');
+    assertError(await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { host: '127.0.0.1' }), 403, 'PERMISSION_DENIED');
+    assertError(await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { host: `127.0.0.1:${s.port + 1}` }), 403, 'PERMISSION_DENIED');
+    assertError(await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { host: `localhost.evil.example:${s.port}` }), 403, 'PERMISSION_DENIED');
     for (const host of [`localhost:${s.port}`, `LOCALHOST:${s.port}`, `[::1]:${s.port}`, `127.0.0.1:${s.port}`]) {
-      assert.equal((await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { host })).status, 200, host);
+      assert.equal((await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { host })).status, 200, host);
     }
   });
 
   it('never sends CORS headers', async () => {
     const replies = [
-      await request(s, 'OPTIONS', `${API}/runs/create`, { token: null, headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } }),
-      await request(s, 'GET', `${API}/experiments/get?experiment_id=0`, { headers: { Origin: 'https://evil.example' } }),
+      await request(s, 'OPTIONS', routeUrl(R.CreateRun), { token: null, headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } }),
+      await request(s, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`, { headers: { Origin: 'https://evil.example' } }),
     ];
     for (const r of replies) {
       assert.deepEqual(Object.keys(r.headers).filter((h) => h.startsWith('access-control-')), []);
@@ -179,7 +182,7 @@ describe('tracking endpoint: binding and security', () => {
     const given = await startTrackingServer({ workspace: freshWorkspace(), token: 'given-token' });
     try {
       assert.equal(given.token, 'given-token');
-      assert.equal((await request(given, 'GET', `${API}/experiments/get?experiment_id=0`)).status, 200);
+      assert.equal((await request(given, 'GET', `${routeUrl(R.GetExperiment)}?experiment_id=0`)).status, 200);
     } finally {
       await given.close();
     }
@@ -204,13 +207,13 @@ describe('tracking endpoint: MLflow REST API', () => {
   after(() => s.close());
 
   it('experiments: create, get, get-by-name, set-experiment-tag, search', async () => {
-    const created = await post(s, 'experiments/create', { name: 'exp-a', tags: [{ key: 'team', value: 'vision' }] });
+    const created = await post(s, R.CreateExperiment, { name: 'exp-a', tags: [{ key: 'team', value: 'vision' }] });
     assert.equal(created.status, 200);
     assert.deepEqual(Object.keys(created.json), ['experiment_id']);
     const id = created.json.experiment_id;
     assert.equal(typeof id, 'string');
 
-    const got = await get(s, 'experiments/get', { experiment_id: id });
+    const got = await get(s, R.GetExperiment, { experiment_id: id });
     assert.equal(got.status, 200);
     const e = got.json.experiment;
     assert.equal(e.experiment_id, id);
@@ -221,38 +224,38 @@ describe('tracking endpoint: MLflow REST API', () => {
     assert.equal(typeof e.last_update_time, 'number');
     assert.deepEqual(e.tags, [{ key: 'team', value: 'vision' }]);
 
-    assert.equal((await post(s, 'experiments/set-experiment-tag', { experiment_id: id, key: 'stage', value: 'dev' })).status, 200);
-    const byName = await get(s, 'experiments/get-by-name', { experiment_name: 'exp-a' });
+    assert.equal((await post(s, R.SetExperimentTag, { experiment_id: id, key: 'stage', value: 'dev' })).status, 200);
+    const byName = await get(s, R.GetExperimentByName, { experiment_name: 'exp-a' });
     assert.equal(byName.status, 200);
     assert.deepEqual(byName.json.experiment.tags, [
       { key: 'stage', value: 'dev' },
       { key: 'team', value: 'vision' },
     ]);
-    assertError(await get(s, 'experiments/get-by-name', { experiment_name: 'nope' }), 404, 'RESOURCE_DOES_NOT_EXIST', "'nope'");
-    assertError(await post(s, 'experiments/create', { name: 'exp-a' }), 400, 'RESOURCE_ALREADY_EXISTS');
-    assertError(await get(s, 'experiments/get', { experiment_id: '9999' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    assertError(await get(s, R.GetExperimentByName, { experiment_name: 'nope' }), 404, 'RESOURCE_DOES_NOT_EXIST', "'nope'");
+    assertError(await post(s, R.CreateExperiment, { name: 'exp-a' }), 400, 'RESOURCE_ALREADY_EXISTS');
+    assertError(await get(s, R.GetExperiment, { experiment_id: '9999' }), 404, 'RESOURCE_DOES_NOT_EXIST');
 
-    await post(s, 'experiments/create', { name: 'exp-b' });
-    const searched = await post(s, 'experiments/search', { max_results: 10, filter: "name LIKE 'exp-%'" });
+    await post(s, R.CreateExperiment, { name: 'exp-b' });
+    const searched = await post(s, R.SearchExperiments, { max_results: 10, filter: "name LIKE 'exp-%'" });
     assert.equal(searched.status, 200);
     assert.deepEqual(searched.json.experiments.map((x: Json) => x.name).sort(), ['exp-a', 'exp-b']);
-    const viaGet = await request(s, 'GET', `${API}/experiments/search?max_results=1&filter=${encodeURIComponent("name LIKE 'exp-%'")}`);
+    const viaGet = await request(s, 'GET', `${routeUrl(R.SearchExperiments)}?max_results=1&filter=${encodeURIComponent("name LIKE 'exp-%'")}`);
     assert.equal(viaGet.status, 200);
     assert.equal(viaGet.json.experiments.length, 1);
     assert.equal(typeof viaGet.json.next_page_token, 'string');
     const page2 = await request(
       s,
       'GET',
-      `${API}/experiments/search?max_results=1&filter=${encodeURIComponent("name LIKE 'exp-%'")}&page_token=${encodeURIComponent(viaGet.json.next_page_token)}`,
+      `${routeUrl(R.SearchExperiments)}?max_results=1&filter=${encodeURIComponent("name LIKE 'exp-%'")}&page_token=${encodeURIComponent(viaGet.json.next_page_token)}`,
     );
     assert.equal(page2.json.experiments.length, 1);
     assert.notEqual(page2.json.experiments[0].name, viaGet.json.experiments[0].name);
-    assert.deepEqual((await post(s, 'experiments/search', { filter: "name = 'none'" })).json, {});
+    assert.deepEqual((await post(s, R.SearchExperiments, { filter: "name = 'none'" })).json, {});
   });
 
   it('runs: create, get (shape field by field), update, tags, params, metrics, inputs, delete, restore', async () => {
-    const exp = (await post(s, 'experiments/create', { name: 'runs-exp' })).json.experiment_id as string;
-    const created = await post(s, 'runs/create', {
+    const exp = (await post(s, R.CreateExperiment, { name: 'runs-exp' })).json.experiment_id as string;
+    const created = await post(s, R.CreateRun, {
       experiment_id: exp,
       user_id: 'alice',
       run_name: 'first',
@@ -263,14 +266,14 @@ describe('tracking endpoint: MLflow REST API', () => {
     const runId = created.json.run.info.run_id as string;
     assert.match(runId, /^[0-9a-f]{32}$/);
 
-    assert.equal((await post(s, 'runs/log-parameter', { run_id: runId, key: 'lr', value: '0.01' })).status, 200);
-    assert.equal((await post(s, 'runs/set-tag', { run_uuid: runId, key: 'color', value: 'red' })).status, 200);
-    assert.equal((await post(s, 'runs/set-tag', { run_id: runId, key: 'doomed', value: 'x' })).status, 200);
-    assert.equal((await post(s, 'runs/delete-tag', { run_id: runId, key: 'doomed' })).status, 200);
-    assertError(await post(s, 'runs/delete-tag', { run_id: runId, key: 'doomed' }), 404, 'RESOURCE_DOES_NOT_EXIST');
-    assert.equal((await post(s, 'runs/log-metric', { run_id: runId, key: 'loss', value: 0.5, timestamp: 1700000000100, step: 1 })).status, 200);
-    assert.equal((await post(s, 'runs/log-metric', { run_id: runId, key: 'loss', value: '0.25', timestamp: '1700000000200', step: '2' })).status, 200);
-    const batch = await post(s, 'runs/log-batch', {
+    assert.equal((await post(s, R.LogParam, { run_id: runId, key: 'lr', value: '0.01' })).status, 200);
+    assert.equal((await post(s, R.SetTag, { run_uuid: runId, key: 'color', value: 'red' })).status, 200);
+    assert.equal((await post(s, R.SetTag, { run_id: runId, key: 'doomed', value: 'x' })).status, 200);
+    assert.equal((await post(s, R.DeleteTag, { run_id: runId, key: 'doomed' })).status, 200);
+    assertError(await post(s, R.DeleteTag, { run_id: runId, key: 'doomed' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    assert.equal((await post(s, R.LogMetric, { run_id: runId, key: 'loss', value: 0.5, timestamp: 1700000000100, step: 1 })).status, 200);
+    assert.equal((await post(s, R.LogMetric, { run_id: runId, key: 'loss', value: '0.25', timestamp: '1700000000200', step: '2' })).status, 200);
+    const batch = await post(s, R.LogBatch, {
       run_id: runId,
       metrics: [
         { key: 'acc', value: 0.9, timestamp: 1700000000300, step: 0 },
@@ -281,7 +284,7 @@ describe('tracking endpoint: MLflow REST API', () => {
     });
     assert.equal(batch.status, 200);
     assert.deepEqual(batch.json, {});
-    const inputs = await post(s, 'runs/log-inputs', {
+    const inputs = await post(s, R.LogInputs, {
       run_id: runId,
       datasets: [
         {
@@ -292,7 +295,7 @@ describe('tracking endpoint: MLflow REST API', () => {
     });
     assert.equal(inputs.status, 200, inputs.body.toString());
 
-    const got = await get(s, 'runs/get', { run_id: runId });
+    const got = await get(s, R.GetRun, { run_id: runId });
     assert.equal(got.status, 200);
     const run = got.json.run;
     assert.deepEqual(Object.keys(run).sort(), ['data', 'info', 'inputs']);
@@ -331,40 +334,40 @@ describe('tracking endpoint: MLflow REST API', () => {
       ],
     });
     // The legacy run_uuid names the run too.
-    assert.deepEqual((await get(s, 'runs/get', { run_uuid: runId })).json, got.json);
+    assert.deepEqual((await get(s, R.GetRun, { run_uuid: runId })).json, got.json);
 
-    const updated = await post(s, 'runs/update', { run_id: runId, status: 'FINISHED', end_time: 1700000001000, run_name: 'renamed' });
+    const updated = await post(s, R.UpdateRun, { run_id: runId, status: 'FINISHED', end_time: 1700000001000, run_name: 'renamed' });
     assert.equal(updated.status, 200);
     assert.deepEqual(updated.json, {
       run_info: { ...run.info, run_name: 'renamed', status: 'FINISHED', end_time: 1700000001000 },
     });
     // Enums by number, as protobuf-JSON allows (3 = FINISHED).
-    assert.equal((await post(s, 'runs/update', { run_uuid: runId, status: 3 })).json.run_info.status, 'FINISHED');
+    assert.equal((await post(s, R.UpdateRun, { run_uuid: runId, status: 3 })).json.run_info.status, 'FINISHED');
 
-    assert.equal((await post(s, 'runs/delete', { run_id: runId })).status, 200);
-    assert.equal((await get(s, 'runs/get', { run_id: runId })).json.run.info.lifecycle_stage, 'deleted');
-    assertError(await post(s, 'runs/log-metric', { run_id: runId, key: 'x', value: 1, timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE', "'active'");
-    assert.equal((await post(s, 'runs/restore', { run_id: runId })).status, 200);
-    assert.equal((await get(s, 'runs/get', { run_id: runId })).json.run.info.lifecycle_stage, 'active');
+    assert.equal((await post(s, R.DeleteRun, { run_id: runId })).status, 200);
+    assert.equal((await get(s, R.GetRun, { run_id: runId })).json.run.info.lifecycle_stage, 'deleted');
+    assertError(await post(s, R.LogMetric, { run_id: runId, key: 'x', value: 1, timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE', "'active'");
+    assert.equal((await post(s, R.RestoreRun, { run_id: runId })).status, 200);
+    assert.equal((await get(s, R.GetRun, { run_id: runId })).json.run.info.lifecycle_stage, 'active');
   });
 
   it('a fresh run answers like MLflow: empty lists left out, no end_time', async () => {
     const runId = await createRun(s);
-    const run = (await get(s, 'runs/get', { run_id: runId })).json.run;
+    const run = (await get(s, R.GetRun, { run_id: runId })).json.run;
     assert.equal(run.info.end_time, undefined);
     assert.deepEqual(Object.keys(run.data), ['tags']);
     assert.deepEqual(run.inputs, {});
   });
 
   it('runs/search: shapes, filter, order_by, paging, empty result is {}', async () => {
-    const exp = (await post(s, 'experiments/create', { name: 'search-exp' })).json.experiment_id as string;
+    const exp = (await post(s, R.CreateExperiment, { name: 'search-exp' })).json.experiment_id as string;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const id = await createRun(s, exp, `r${i}`);
       ids.push(id);
-      await post(s, 'runs/log-batch', { run_id: id, metrics: [{ key: 'acc', value: i / 10, timestamp: 1000 + i, step: 0 }], params: [{ key: 'i', value: String(i) }] });
+      await post(s, R.LogBatch, { run_id: id, metrics: [{ key: 'acc', value: i / 10, timestamp: 1000 + i, step: 0 }], params: [{ key: 'i', value: String(i) }] });
     }
-    const found = await post(s, 'runs/search', { experiment_ids: [exp], filter: 'metrics.acc >= 0.2', order_by: ['metrics.acc DESC'], run_view_type: 'ACTIVE_ONLY', max_results: 2 });
+    const found = await post(s, R.SearchRuns, { experiment_ids: [exp], filter: 'metrics.acc >= 0.2', order_by: ['metrics.acc DESC'], run_view_type: 'ACTIVE_ONLY', max_results: 2 });
     assert.equal(found.status, 200, found.body.toString());
     assert.deepEqual(Object.keys(found.json).sort(), ['next_page_token', 'runs']);
     assert.deepEqual(
@@ -379,7 +382,7 @@ describe('tracking endpoint: MLflow REST API', () => {
     assert.deepEqual(first.data.metrics, [{ key: 'acc', value: 0.4, timestamp: 1004, step: 0 }]);
     assert.deepEqual(first.data.params, [{ key: 'i', value: '4' }]);
     assert.deepEqual(first.data.tags, [{ key: 'mlflow.runName', value: 'r4' }]);
-    const rest = await post(s, 'runs/search', {
+    const rest = await post(s, R.SearchRuns, {
       experiment_ids: [exp],
       filter: 'metrics.acc >= 0.2',
       order_by: ['metrics.acc DESC'],
@@ -391,20 +394,20 @@ describe('tracking endpoint: MLflow REST API', () => {
       ['r2'],
     );
     assert.equal(rest.json.next_page_token, undefined);
-    assert.deepEqual((await post(s, 'runs/search', { experiment_ids: [exp], filter: "params.i = 'none'" })).json, {});
+    assert.deepEqual((await post(s, R.SearchRuns, { experiment_ids: [exp], filter: "params.i = 'none'" })).json, {});
   });
 
   it('metrics/get-history pages through every point exactly once', async () => {
     const runId = await createRun(s);
     const metrics = Array.from({ length: 250 }, (_, i) => ({ key: 'loss', value: 1 / (i + 1), timestamp: 5000 + i, step: i }));
-    assert.equal((await post(s, 'runs/log-batch', { run_id: runId, metrics })).status, 200);
+    assert.equal((await post(s, R.LogBatch, { run_id: runId, metrics })).status, 200);
     const seen: Json[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
       const q: Record<string, string | number> = { run_id: runId, metric_key: 'loss', max_results: 100 };
       if (token) q.page_token = token;
-      const r = await get(s, 'metrics/get-history', q);
+      const r = await get(s, R.GetMetricHistory, q);
       assert.equal(r.status, 200);
       seen.push(...r.json.metrics);
       token = r.json.next_page_token;
@@ -412,16 +415,16 @@ describe('tracking endpoint: MLflow REST API', () => {
     } while (token);
     assert.equal(pages, 3);
     assert.deepEqual(seen, metrics);
-    const all = await get(s, 'metrics/get-history', { run_uuid: runId, metric_key: 'loss' });
+    const all = await get(s, R.GetMetricHistory, { run_uuid: runId, metric_key: 'loss' });
     assert.equal(all.json.metrics.length, 250);
     assert.equal(all.json.next_page_token, undefined);
-    assert.deepEqual((await get(s, 'metrics/get-history', { run_id: runId, metric_key: 'never-logged' })).json, {});
-    assertError(await get(s, 'metrics/get-history', { run_id: runId }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metric_key'");
+    assert.deepEqual((await get(s, R.GetMetricHistory, { run_id: runId, metric_key: 'never-logged' })).json, {});
+    assertError(await get(s, R.GetMetricHistory, { run_id: runId }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metric_key'");
   });
 
   it('NaN and infinities round-trip as strings', async () => {
     const runId = await createRun(s);
-    const r = await post(s, 'runs/log-batch', {
+    const r = await post(s, R.LogBatch, {
       run_id: runId,
       metrics: [
         { key: 'nan', value: 'NaN', timestamp: 1, step: 0 },
@@ -430,14 +433,14 @@ describe('tracking endpoint: MLflow REST API', () => {
       ],
     });
     assert.equal(r.status, 200);
-    assert.equal((await post(s, 'runs/log-metric', { run_id: runId, key: 'nan', value: 'NaN', timestamp: 2, step: 1 })).status, 200);
-    const run = (await get(s, 'runs/get', { run_id: runId })).json.run;
+    assert.equal((await post(s, R.LogMetric, { run_id: runId, key: 'nan', value: 'NaN', timestamp: 2, step: 1 })).status, 200);
+    const run = (await get(s, R.GetRun, { run_id: runId })).json.run;
     assert.deepEqual(run.data.metrics, [
       { key: 'inf', value: 'Infinity', timestamp: 1, step: 0 },
       { key: 'nan', value: 'NaN', timestamp: 2, step: 1 },
       { key: 'ninf', value: '-Infinity', timestamp: 1, step: 0 },
     ]);
-    const history = await get(s, 'metrics/get-history', { run_id: runId, metric_key: 'nan' });
+    const history = await get(s, R.GetMetricHistory, { run_id: runId, metric_key: 'nan' });
     assert.deepEqual(
       history.json.metrics.map((m: Json) => m.value),
       ['NaN', 'NaN'],
@@ -445,8 +448,8 @@ describe('tracking endpoint: MLflow REST API', () => {
     assert.ok(Number.isNaN(s.tracker.getRun(runId).metrics.find((m) => m.key === 'nan')!.value));
     // Bare NaN / Infinity, as Python's json.dumps writes them, are read too (strings stay strings).
     const bare = `{"run_id": "${runId}", "metrics": [{"key": "bare", "value": NaN, "timestamp": 3, "step": 2}, {"key": "bare Infinity NaN", "value": -Infinity, "timestamp": 3, "step": 0}]}`;
-    assert.equal((await post(s, 'runs/log-batch', bare)).status, 200);
-    const after = (await get(s, 'runs/get', { run_id: runId })).json.run.data.metrics;
+    assert.equal((await post(s, R.LogBatch, bare)).status, 200);
+    const after = (await get(s, R.GetRun, { run_id: runId })).json.run.data.metrics;
     assert.deepEqual(
       after.filter((m: Json) => m.key.startsWith('bare')),
       [
@@ -469,7 +472,7 @@ describe('tracking endpoint: errors change nothing', () => {
   before(async () => {
     s = await startTrackingServer({ workspace: freshWorkspace() });
     runId = await createRun(s);
-    await post(s, 'runs/log-batch', { run_id: runId, metrics: [{ key: 'm', value: 1, timestamp: 1, step: 0 }], params: [{ key: 'p', value: 'v1' }] });
+    await post(s, R.LogBatch, { run_id: runId, metrics: [{ key: 'm', value: 1, timestamp: 1, step: 0 }], params: [{ key: 'p', value: 'v1' }] });
   });
   after(() => s.close());
 
@@ -483,88 +486,139 @@ describe('tracking endpoint: errors change nothing', () => {
   }
 
   it('garbage JSON and non-object bodies', async () => {
-    await refused(() => post(s, 'runs/log-batch', '{"run_id": "abc", "metrics": [', {}), 400, 'BAD_REQUEST', 'Malformed JSON');
-    await refused(() => post(s, 'runs/log-batch', 'not json at all'), 400, 'BAD_REQUEST', 'Malformed JSON');
+    await refused(() => post(s, R.LogBatch, '{"run_id": "abc", "metrics": [', {}), 400, 'BAD_REQUEST', 'Malformed JSON');
+    await refused(() => post(s, R.LogBatch, 'not json at all'), 400, 'BAD_REQUEST', 'Malformed JSON');
     // An unterminated string full of escaped quotes: the NaN-tolerant re-read must stay linear
     // (it was quadratic: minutes for a body this size, the event loop blocked all along).
-    await refused(() => post(s, 'runs/log-batch', `{"run_id": "${'\\"'.repeat(400_000)}`), 400, 'BAD_REQUEST', 'Malformed JSON');
-    await refused(() => post(s, 'runs/log-batch', '[1, 2]'), 400, 'BAD_REQUEST', 'JSON object');
+    await refused(() => post(s, R.LogBatch, `{"run_id": "${'\\"'.repeat(400_000)}`), 400, 'BAD_REQUEST', 'Malformed JSON');
+    await refused(() => post(s, R.LogBatch, '[1, 2]'), 400, 'BAD_REQUEST', 'JSON object');
   });
 
   it('wrong field types name the field', async () => {
     const metric = { key: 'm', value: 2, timestamp: 2, step: 1 };
     await refused(
-      () => post(s, 'runs/log-metric', { run_id: runId, ...metric, value: 'abc' }),
+      () => post(s, R.LogMetric, { run_id: runId, ...metric, value: 'abc' }),
       400,
       'INVALID_PARAMETER_VALUE',
       `Invalid value "abc" for parameter 'value' supplied`,
     );
-    await refused(() => post(s, 'runs/log-metric', { run_id: runId, ...metric, step: 1.5 }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'step'");
-    await refused(() => post(s, 'runs/log-metric', { run_id: runId, ...metric, timestamp: 'yesterday' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'timestamp'");
-    await refused(() => post(s, 'runs/log-metric', { run_id: runId, ...metric, value: true }), 400, 'INVALID_PARAMETER_VALUE', "Hint: Value was of type 'bool'");
-    await refused(() => post(s, 'runs/log-batch', { run_id: runId, params: { p: 'v' } }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'params'");
+    await refused(() => post(s, R.LogMetric, { run_id: runId, ...metric, step: 1.5 }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'step'");
+    await refused(() => post(s, R.LogMetric, { run_id: runId, ...metric, timestamp: 'yesterday' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'timestamp'");
+    await refused(() => post(s, R.LogMetric, { run_id: runId, ...metric, value: true }), 400, 'INVALID_PARAMETER_VALUE', "Hint: Value was of type 'bool'");
+    await refused(() => post(s, R.LogBatch, { run_id: runId, params: { p: 'v' } }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'params'");
     await refused(
-      () => post(s, 'runs/log-batch', { run_id: runId, metrics: [metric, { ...metric, value: 'abc' }] }),
+      () => post(s, R.LogBatch, { run_id: runId, metrics: [metric, { ...metric, value: 'abc' }] }),
       400,
       'INVALID_PARAMETER_VALUE',
       "parameter 'metrics[1].value'",
     );
-    await refused(() => post(s, 'runs/log-batch', { run_id: runId, metrics: [metric, 7] }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'metrics[1]'");
-    await refused(() => post(s, 'runs/log-batch', { run_id: runId, metrics: [{ key: 'm', value: 1 }] }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metrics[0].timestamp'");
-    await refused(() => post(s, 'runs/log-parameter', { run_id: runId, key: 'q', value: 5 }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'value'");
-    await refused(() => post(s, 'runs/update', { run_id: runId, status: 'DONE' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'status'");
-    await refused(() => post(s, 'runs/create', { experiment_id: '0', start_time: 1.5 }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'start_time'");
+    await refused(() => post(s, R.LogBatch, { run_id: runId, metrics: [metric, 7] }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'metrics[1]'");
+    await refused(() => post(s, R.LogBatch, { run_id: runId, metrics: [{ key: 'm', value: 1 }] }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'metrics[0].timestamp'");
+    await refused(() => post(s, R.LogParam, { run_id: runId, key: 'q', value: 5 }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'value'");
+    await refused(() => post(s, R.UpdateRun, { run_id: runId, status: 'DONE' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'status'");
+    await refused(() => post(s, R.CreateRun, { experiment_id: '0', start_time: 1.5 }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'start_time'");
   });
 
   it('missing run_id and unknown runs', async () => {
-    await refused(() => post(s, 'runs/log-metric', { key: 'm', value: 1, timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
-    await refused(() => post(s, 'runs/log-batch', { metrics: [] }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
-    await refused(() => get(s, 'runs/get'), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
+    await refused(() => post(s, R.LogMetric, { key: 'm', value: 1, timestamp: 1 }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
+    await refused(() => post(s, R.LogBatch, { metrics: [] }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
+    await refused(() => get(s, R.GetRun), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
     const unknown = 'f'.repeat(32);
-    await refused(() => get(s, 'runs/get', { run_id: unknown }), 404, 'RESOURCE_DOES_NOT_EXIST');
-    await refused(() => post(s, 'runs/log-batch', { run_id: unknown, metrics: [{ key: 'm', value: 1, timestamp: 1 }] }), 404, 'RESOURCE_DOES_NOT_EXIST');
-    await refused(() => post(s, 'runs/update', { run_id: unknown, status: 'FINISHED' }), 404, 'RESOURCE_DOES_NOT_EXIST');
-    await refused(() => post(s, 'runs/delete', { run_id: unknown }), 404, 'RESOURCE_DOES_NOT_EXIST');
-    await refused(() => post(s, 'runs/create', { experiment_id: '4242' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await refused(() => get(s, R.GetRun, { run_id: unknown }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await refused(() => post(s, R.LogBatch, { run_id: unknown, metrics: [{ key: 'm', value: 1, timestamp: 1 }] }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await refused(() => post(s, R.UpdateRun, { run_id: unknown, status: 'FINISHED' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await refused(() => post(s, R.DeleteRun, { run_id: unknown }), 404, 'RESOURCE_DOES_NOT_EXIST');
+    await refused(() => post(s, R.CreateRun, { experiment_id: '4242' }), 404, 'RESOURCE_DOES_NOT_EXIST');
+  });
+
+  it('a 1 MB body of nested arrays or objects is a 400, not a stack overflow while the message is built', async () => {
+    const depth = 500_000;
+    const nestedArrays = '['.repeat(depth) + ']'.repeat(depth);
+    const nestedObjects = '{"a":'.repeat(depth / 5) + '1' + '}'.repeat(depth / 5);
+    assert.ok(nestedArrays.length + 20 <= 1024 * 1024);
+    const raw = (route: RestRoute, text: string) => post(s, route, Buffer.from(text), { headers: { 'Content-Type': 'application/json' } });
+    await refused(() => raw(R.LogMetric, `{"run_id": ${nestedArrays}}`), 400, 'INVALID_PARAMETER_VALUE', /^Invalid value \[\[\[\[.{190,}…/);
+    await refused(() => raw(R.LogBatch, `{"run_id": "${runId}", "metrics": [${nestedArrays}]}`), 400, 'INVALID_PARAMETER_VALUE', "parameter 'metrics[0]'");
+    await refused(() => raw(R.CreateExperiment, `{"name": ${nestedObjects}}`), 400, 'INVALID_PARAMETER_VALUE', /^Invalid value \{"a":\{"a":/);
+    await refused(() => raw(R.SearchRuns, `{"filter": ${nestedArrays}}`), 400, 'INVALID_PARAMETER_VALUE', "parameter 'filter'");
+    // Only opening brackets: never valid JSON, refused before anything is built from it.
+    await refused(() => raw(R.LogBatch, '['.repeat(1024 * 1024 - 1)), 400, 'BAD_REQUEST', 'Malformed JSON');
+    // A model whose JSON nests deep would be written back into the run's tag by a recursive JSON writer.
+    const model = `{"artifact_path": "m", "flavors": {}, "utc_time_created": "2026-01-01", "run_id": "${runId}", "metadata": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    await refused(() => post(s, R.LogModel, { run_id: runId, model_json: model }), 400, 'INVALID_PARAMETER_VALUE', 'deeper than 64 levels');
+    assert.equal((await get(s, R.GetRun, { run_id: runId })).status, 200);
+  });
+
+  it('IN lists, experiment_ids and order_by past their bounds are 400s, not "too many SQL variables"', async () => {
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `'v${i}'`).join(', ');
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => String(i));
+    await refused(() => post(s, R.SearchRuns, { filter: `params.p IN (${values(40_000)})` }), 400, 'INVALID_PARAMETER_VALUE', /^Invalid filter at position \d+: too many values in IN lists: a filter may hold at most 10000 in all/);
+    // The bound is on all the lists of a filter together: four lists of 9,000 are over SQLite's 32,766 parameters.
+    const fourLists = [0, 1, 2, 3].map((j) => `params.p${j} NOT IN (${values(9_000)})`).join(' and ');
+    await refused(() => post(s, R.SearchRuns, { filter: fourLists }), 400, 'INVALID_PARAMETER_VALUE', 'too many values in IN lists');
+    await refused(() => post(s, R.SearchLoggedModels, { experiment_ids: ['0'], filter: `params.p IN (${values(40_000)})` }), 400, 'INVALID_PARAMETER_VALUE', 'too many values in IN lists');
+    await refused(() => post(s, R.SearchRuns, { experiment_ids: ids(40_000) }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'experiment_ids': 40000 items given, a request may send at most 10000");
+    await refused(() => post(s, R.SearchLoggedModels, { experiment_ids: ids(40_000) }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'experiment_ids'");
+    const orderBy = Array.from({ length: 70 }, (_, i) => `metrics.m${i}`);
+    await refused(() => post(s, R.SearchRuns, { order_by: orderBy }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'order_by': 70 items given");
+    // At the bounds, together, the search runs.
+    const atBounds = await post(s, R.SearchRuns, { experiment_ids: ids(10_000), filter: `params.p IN (${values(10_000)})`, order_by: orderBy.slice(0, 32) });
+    assert.equal(atBounds.status, 200, atBounds.body.toString());
+    const found = await post(s, R.SearchRuns, { experiment_ids: ids(10_000), filter: `params.p IN ('v1', ${values(9_999)})` });
+    assert.deepEqual(found.json.runs.map((r: Json) => r.info.run_id), [runId]);
+  });
+
+  it('a JSON body that is not UTF-8 is a 400 and nothing is stored (no U+FFFD)', async () => {
+    const raw = (route: RestRoute, head: string, bytes: number[], tail: string) =>
+      post(s, route, Buffer.concat([Buffer.from(head), Buffer.from(bytes), Buffer.from(tail)]), { headers: { 'Content-Type': 'application/json' } });
+    // A stray byte, a UTF-16 surrogate in CESU-8, an overlong '/', a sequence cut short.
+    for (const bytes of [[0xff], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xe2, 0x82]]) {
+      await refused(() => raw(R.CreateExperiment, '{"name": "caf', bytes, '"}'), 400, 'INVALID_PARAMETER_VALUE', 'not valid UTF-8');
+      await refused(() => raw(R.SetTag, `{"run_id": "${runId}", "key": "k", "value": "`, bytes, '"}'), 400, 'INVALID_PARAMETER_VALUE', 'not valid UTF-8');
+      await refused(() => raw(R.LogBatch, `{"run_id": "${runId}", "params": [{"key": "p`, bytes, '", "value": "v"}]}'), 400, 'INVALID_PARAMETER_VALUE', 'not valid UTF-8');
+    }
+    // Valid UTF-8 beyond ASCII is stored as sent.
+    assert.equal((await raw(R.SetTag, `{"run_id": "${runId}", "key": "k", "value": "caf`, [0xc3, 0xa9], ' ✓"}')).status, 200);
+    assert.equal((await get(s, R.GetRun, { run_id: runId })).json.run.data.tags.find((t: Json) => t.key === 'k').value, 'café ✓');
   });
 
   it('a body over 1 MB is refused and nothing is logged', async () => {
     const big = { run_id: runId, tags: [{ key: 'big', value: 'x'.repeat(1024 * 1024) }] };
-    await refused(() => post(s, 'runs/log-batch', big), 400, 'INVALID_PARAMETER_VALUE', 'larger than the limit');
+    await refused(() => post(s, R.LogBatch, big), 400, 'INVALID_PARAMETER_VALUE', 'larger than the limit');
     // Without a Content-Length the server stops reading as soon as the limit is passed.
-    await refused(() => post(s, 'runs/log-batch', big, { chunked: true }), 400, 'INVALID_PARAMETER_VALUE', 'larger than the limit');
+    await refused(() => post(s, R.LogBatch, big, { chunked: true }), 400, 'INVALID_PARAMETER_VALUE', 'larger than the limit');
     // A body far over the limit does not stall the server or fill its memory.
-    await refused(() => post(s, 'runs/log-batch', Buffer.alloc(3 * 1024 * 1024, 0x20), { chunked: true }), 400, 'INVALID_PARAMETER_VALUE', 'larger than the limit');
-    assert.equal((await get(s, 'runs/get', { run_id: runId })).status, 200);
+    await refused(() => post(s, R.LogBatch, Buffer.alloc(3 * 1024 * 1024, 0x20), { chunked: true }), 400, 'INVALID_PARAMETER_VALUE', 'larger than the limit');
+    assert.equal((await get(s, R.GetRun, { run_id: runId })).status, 200);
   });
 
   it('MLflow batch limits', async () => {
     const metrics = (n: number) => Array.from({ length: n }, (_, i) => ({ key: 'lim', value: i, timestamp: 1, step: i }));
     const kv = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: 'v' }));
     await refused(
-      () => post(s, 'runs/log-batch', { run_id: runId, metrics: metrics(1001) }),
+      () => post(s, R.LogBatch, { run_id: runId, metrics: metrics(1001) }),
       400,
       'INVALID_PARAMETER_VALUE',
       'A batch logging request can contain at most 1000 metrics. Got 1001 metrics. Please split up metrics across multiple requests and try again.',
     );
-    await refused(() => post(s, 'runs/log-batch', { run_id: runId, params: kv(101, 'p') }), 400, 'INVALID_PARAMETER_VALUE', 'at most 100 params. Got 101 params');
-    await refused(() => post(s, 'runs/log-batch', { run_id: runId, tags: kv(101, 't') }), 400, 'INVALID_PARAMETER_VALUE', 'at most 100 tags. Got 101 tags');
+    await refused(() => post(s, R.LogBatch, { run_id: runId, params: kv(101, 'p') }), 400, 'INVALID_PARAMETER_VALUE', 'at most 100 params. Got 101 params');
+    await refused(() => post(s, R.LogBatch, { run_id: runId, tags: kv(101, 't') }), 400, 'INVALID_PARAMETER_VALUE', 'at most 100 tags. Got 101 tags');
     await refused(
-      () => post(s, 'runs/log-batch', { run_id: runId, metrics: metrics(950), params: kv(51, 'p') }),
+      () => post(s, R.LogBatch, { run_id: runId, metrics: metrics(950), params: kv(51, 'p') }),
       400,
       'INVALID_PARAMETER_VALUE',
       'at most 1000 metrics, params, and tags',
     );
     // At the limit is fine.
-    assert.equal((await post(s, 'runs/log-batch', { run_id: runId, metrics: metrics(1000) })).status, 200);
+    assert.equal((await post(s, R.LogBatch, { run_id: runId, metrics: metrics(1000) })).status, 200);
   });
 
   it('params are immutable; a batch with a changed param logs none of its metrics', async () => {
-    assert.equal((await post(s, 'runs/log-parameter', { run_id: runId, key: 'p', value: 'v1' })).status, 200);
-    await refused(() => post(s, 'runs/log-parameter', { run_id: runId, key: 'p', value: 'v2' }), 400, 'INVALID_PARAMETER_VALUE', 'Changing param values is not allowed');
+    assert.equal((await post(s, R.LogParam, { run_id: runId, key: 'p', value: 'v1' })).status, 200);
+    await refused(() => post(s, R.LogParam, { run_id: runId, key: 'p', value: 'v2' }), 400, 'INVALID_PARAMETER_VALUE', 'Changing param values is not allowed');
     await refused(
       () =>
-        post(s, 'runs/log-batch', {
+        post(s, R.LogBatch, {
           run_id: runId,
           metrics: [{ key: 'after', value: 1, timestamp: 1, step: 0 }],
           params: [{ key: 'p', value: 'v2' }],
@@ -581,18 +635,18 @@ describe('tracking endpoint: errors change nothing', () => {
     await refused(() => post(s, 'runs/frobnicate', {}), 404, 'ENDPOINT_NOT_FOUND');
     await refused(() => request(s, 'GET', '/api/2.0/mlflow/'), 404, 'ENDPOINT_NOT_FOUND');
     await refused(() => request(s, 'GET', '/'), 404, 'ENDPOINT_NOT_FOUND');
-    const wrongMethod = await refused(() => request(s, 'GET', `${API}/runs/log-batch?run_id=${runId}`), 405, 'BAD_REQUEST', 'POST');
+    const wrongMethod = await refused(() => request(s, 'GET', `${routeUrl(R.LogBatch)}?run_id=${runId}`), 405, 'BAD_REQUEST', 'POST');
     assert.equal(wrongMethod.headers.allow, 'POST');
-    await refused(() => post(s, 'runs/get', { run_id: runId }), 405, 'BAD_REQUEST');
-    await refused(() => request(s, 'DELETE', `${API}/runs/delete`), 405, 'BAD_REQUEST');
-    await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], filter: 'metrics.acc >> 1' }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
-    await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], filter: "params.lr = 'unterminated" }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
-    await refused(() => post(s, 'runs/search', { experiment_ids: ['0'], max_results: 'many' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'max_results'");
-    await refused(() => post(s, 'logged-models', { name: 'm' }), 400, 'INVALID_PARAMETER_VALUE', "'experiment_id'");
-    await refused(() => request(s, 'POST', `/api/2.0/mlflow-artifacts/mpu/create/0/${runId}/artifacts`, { body: { path: 'f', num_parts: 2 } }), 501, 'NOT_IMPLEMENTED', /^Multipart upload is not supported/);
-    await refused(() => post(s, 'runs/log-model', { run_id: runId, model_json: '[1]' }), 400, 'INVALID_PARAMETER_VALUE', 'Malformed model info');
-    await refused(() => post(s, 'runs/log-model', { run_id: runId, model_json: '{}' }), 400, 'INVALID_PARAMETER_VALUE', "{'artifact_path', 'flavors', 'utc_time_created', 'run_id'}");
-    await refused(() => post(s, 'runs/log-model', { model_json: '{}' }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
+    await refused(() => post(s, R.GetRun, { run_id: runId }), 405, 'BAD_REQUEST');
+    await refused(() => request(s, 'DELETE', routeUrl(R.DeleteRun)), 405, 'BAD_REQUEST');
+    await refused(() => post(s, R.SearchRuns, { experiment_ids: ['0'], filter: 'metrics.acc >> 1' }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
+    await refused(() => post(s, R.SearchRuns, { experiment_ids: ['0'], filter: "params.lr = 'unterminated" }), 400, 'INVALID_PARAMETER_VALUE', /position \d+/);
+    await refused(() => post(s, R.SearchRuns, { experiment_ids: ['0'], max_results: 'many' }), 400, 'INVALID_PARAMETER_VALUE', "parameter 'max_results'");
+    await refused(() => post(s, R.CreateLoggedModel, { name: 'm' }), 400, 'INVALID_PARAMETER_VALUE', "'experiment_id'");
+    await refused(() => request(s, 'POST', routeUrl(MLFLOW_ARTIFACTS_ROUTES.CreateMultipartUpload, { artifact_path: `0/${runId}/artifacts` }, MLFLOW_ARTIFACTS_PREFIX), { body: { path: 'f', num_parts: 2 } }), 501, 'NOT_IMPLEMENTED', /^Multipart upload is not supported/);
+    await refused(() => post(s, R.LogModel, { run_id: runId, model_json: '[1]' }), 400, 'INVALID_PARAMETER_VALUE', 'Malformed model info');
+    await refused(() => post(s, R.LogModel, { run_id: runId, model_json: '{}' }), 400, 'INVALID_PARAMETER_VALUE', "{'artifact_path', 'flavors', 'utc_time_created', 'run_id'}");
+    await refused(() => post(s, R.LogModel, { model_json: '{}' }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
   });
 
   it('leaves the database intact', () => {
@@ -604,10 +658,10 @@ describe('tracking endpoint: artifacts', () => {
   let s: TrackingServer;
   let exp: string;
   let runId: string;
-  const ART = '/api/2.0/mlflow-artifacts/artifacts';
+  const ART = routeUrl(MLFLOW_ARTIFACTS_ROUTES.ListArtifacts, {}, MLFLOW_ARTIFACTS_PREFIX);
   before(async () => {
     s = await startTrackingServer({ workspace: freshWorkspace() });
-    exp = (await post(s, 'experiments/create', { name: 'art' })).json.experiment_id;
+    exp = (await post(s, R.CreateExperiment, { name: 'art' })).json.experiment_id;
     runId = await createRun(s, exp);
   });
   after(() => s.close());
@@ -682,16 +736,81 @@ describe('tracking endpoint: unexpected errors', () => {
       tracker.getRun = () => {
         throw new Error('disk on fire');
       };
-      assertError(await get(s, 'runs/get', { run_id: runId }), 500, 'INTERNAL_ERROR', 'disk on fire');
+      assertError(await get(s, R.GetRun, { run_id: runId }), 500, 'INTERNAL_ERROR', 'disk on fire');
       assert.equal(logged.length, 1);
       assert.match(logged[0]!, /disk on fire/);
       tracker.getRun = original;
-      assert.equal((await get(s, 'runs/get', { run_id: runId })).status, 200);
+      assert.equal((await get(s, R.GetRun, { run_id: runId })).status, 200);
     } finally {
       await s.close();
     }
     // close() left the tracker it was given open.
     assert.deepEqual(tracker.db.prepare('PRAGMA integrity_check').get(), { integrity_check: 'ok' });
     tracker.close();
+  });
+});
+
+describe('tracking endpoint: connection slots', () => {
+  /** Opens `n` raw connections that send nothing; resolves once each is connected (or already closed by the server). */
+  async function idleSockets(s: TrackingServer, n: number): Promise<net.Socket[]> {
+    const sockets: net.Socket[] = [];
+    // In batches: the listen backlog is finite, and the server accepts in the same event loop.
+    for (let i = 0; i < n; i += 100) {
+      await Promise.all(
+        Array.from({ length: Math.min(100, n - i) }, () => {
+          const c = net.connect({ host: '127.0.0.1', port: s.port });
+          c.on('error', () => {
+            /* closed by the server */
+          });
+          sockets.push(c);
+          return new Promise<void>((resolve) => {
+            c.once('connect', resolve);
+            c.once('close', () => resolve());
+          });
+        }),
+      );
+    }
+    return sockets;
+  }
+
+  const closed = (c: net.Socket): Promise<void> => (c.closed ? Promise.resolve() : new Promise((resolve) => c.once('close', () => resolve())));
+
+  it('600 idle sockets without a token do not lock out a client with the token; the oldest idle ones are closed', async () => {
+    const s = await startTrackingServer({ workspace: freshWorkspace() });
+    let idle: net.Socket[] = [];
+    try {
+      idle = await idleSockets(s, 600);
+      const reply = await get(s, R.GetExperiment, { experiment_id: '0' });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.json.experiment.name, 'Default');
+      // Unauthenticated connections have a budget of their own: all but the newest 64 were closed
+      // as newer ones came (which are the newest depends on the order the server accepted them in).
+      await new Promise<void>((resolve) => {
+        let open = idle.filter((c) => !c.closed).length;
+        const settle = (): void => {
+          if (open <= MAX_UNAUTHENTICATED_CONNECTIONS) resolve();
+        };
+        for (const c of idle.filter((x) => !x.closed)) c.once('close', () => (open--, settle()));
+        settle();
+      });
+      // Still room for more clients after the flood, and keep-alive works for them.
+      const more = await Promise.all(Array.from({ length: 20 }, (_, i) => post(s, R.CreateExperiment, { name: `after-flood-${i}` })));
+      assert.deepEqual(more.map((r) => r.status), Array(20).fill(200));
+    } finally {
+      for (const c of idle) c.destroy();
+      await s.close();
+    }
+  });
+
+  it('a connection that sends no request with the token is closed, idle or trickling its headers', async () => {
+    const s = await startTrackingServer({ workspace: freshWorkspace() });
+    try {
+      const [silent, trickling] = await idleSockets(s, 2);
+      trickling!.write(`GET ${routeUrl(R.GetExperiment)}?experiment_id=0 HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n`);
+      await Promise.all([closed(silent!), closed(trickling!)]);
+      assert.equal((await get(s, R.GetExperiment, { experiment_id: '0' })).status, 200);
+    } finally {
+      await s.close();
+    }
   });
 });

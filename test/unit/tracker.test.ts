@@ -398,3 +398,70 @@ test('an upload refused for its path stores no bytes', async () => {
     t.close();
   }
 });
+
+test('experiments: rename, delete and restore as MLflow does; their runs follow; the change counter moves', () => {
+  const t = open();
+  try {
+    const e = t.createExperiment('churn');
+    const other = t.createExperiment('other');
+    const kept = t.createRun({ experimentId: e.experimentId }).info.runId;
+    const deletedBefore = t.createRun({ experimentId: e.experimentId }).info.runId;
+    const elsewhere = t.createRun({ experimentId: other.experimentId }).info.runId;
+    t.deleteRun(deletedBefore);
+
+    // Rename: a new name, unique across deleted experiments too; the same name again is no conflict.
+    let marker = t.changeMarker();
+    assert.equal(t.renameExperiment(e.experimentId, 'churn-v2').name, 'churn-v2');
+    assert.deepEqual(t.changesSince(marker).experiments.map((x) => x.name), ['churn-v2']);
+    assert.equal(t.getExperimentByName('churn'), undefined);
+    assert.equal(t.renameExperiment(e.experimentId, 'churn-v2').name, 'churn-v2');
+    rejects(() => t.renameExperiment(e.experimentId, 'other'), 'RESOURCE_ALREADY_EXISTS', /'other' already exists/);
+    rejects(() => t.renameExperiment(e.experimentId, ' '), 'INVALID_PARAMETER_VALUE');
+    rejects(() => t.renameExperiment('999', 'x'), 'RESOURCE_DOES_NOT_EXIST', /No Experiment with id=999 exists/);
+
+    // Delete: the experiment and all its runs; only the active one can be deleted.
+    marker = t.changeMarker();
+    t.deleteExperiment(e.experimentId);
+    const changes = t.changesSince(marker);
+    assert.deepEqual(changes.experiments.map((x) => [x.experimentId, x.lifecycleStage]), [[e.experimentId, 'deleted']]);
+    assert.deepEqual(changes.runs.map((r) => [r.info.runId, r.info.lifecycleStage]).sort(), [[deletedBefore, 'deleted'], [kept, 'deleted']].sort());
+    assert.equal(t.getRun(elsewhere).info.lifecycleStage, 'active');
+    assert.deepEqual(t.searchExperiments().items.map((x) => x.name).sort(), ['Default', 'other']);
+    assert.deepEqual(t.searchExperiments({ viewType: 'DELETED_ONLY' }).items.map((x) => x.name), ['churn-v2']);
+    assert.equal(t.getExperimentByName('churn-v2')?.lifecycleStage, 'deleted', 'found by name when deleted, as MLflow');
+    assert.deepEqual(t.searchRuns({ experimentIds: [e.experimentId] }).items, []);
+    rejects(() => t.deleteExperiment(e.experimentId), 'RESOURCE_DOES_NOT_EXIST', /No Experiment with id=\d+ exists/);
+    rejects(() => t.renameExperiment(e.experimentId, 'x'), 'INVALID_STATE', /Cannot rename a non-active experiment/);
+    rejects(() => t.createRun({ experimentId: e.experimentId }), 'INVALID_PARAMETER_VALUE', /must be in the 'active' state/);
+    rejects(() => t.setExperimentTag(e.experimentId, { key: 'k', value: 'v' }), 'INVALID_PARAMETER_VALUE', /must be in the 'active' state/);
+    rejects(() => t.createExperiment('churn-v2'), 'RESOURCE_ALREADY_EXISTS');
+
+    // Restore: the experiment and all its runs, the one deleted on its own before too (MLflow's SQL store).
+    marker = t.changeMarker();
+    t.restoreExperiment(e.experimentId);
+    assert.deepEqual(t.changesSince(marker).runs.map((r) => r.info.lifecycleStage), ['active', 'active']);
+    assert.equal(t.getExperiment(e.experimentId).lifecycleStage, 'active');
+    assert.equal(t.getRun(deletedBefore).info.lifecycleStage, 'active');
+    rejects(() => t.restoreExperiment(e.experimentId), 'RESOURCE_DOES_NOT_EXIST');
+    rejects(() => t.restoreExperiment('999'), 'RESOURCE_DOES_NOT_EXIST');
+  } finally {
+    t.close();
+  }
+});
+
+test('experiment tags: delete one; a missing tag or a deleted experiment is refused and changes nothing', () => {
+  const t = open();
+  try {
+    const e = t.createExperiment('tagged', { tags: [{ key: 'team', value: 'ml' }, { key: 'stage', value: 'dev' }] });
+    const marker = t.changeMarker();
+    t.deleteExperimentTag(e.experimentId, 'team');
+    assert.deepEqual(t.getExperiment(e.experimentId).tags, { stage: 'dev' });
+    assert.deepEqual(t.changesSince(marker).experiments.map((x) => x.experimentId), [e.experimentId]);
+    rejects(() => t.deleteExperimentTag(e.experimentId, 'team'), 'RESOURCE_DOES_NOT_EXIST', new RegExp(`No tag with name: team in experiment with id ${e.experimentId}`));
+    t.deleteExperiment(e.experimentId);
+    rejects(() => t.deleteExperimentTag(e.experimentId, 'stage'), 'INVALID_PARAMETER_VALUE', /must be in the 'active' state. Current state is deleted/);
+    assert.deepEqual(t.getExperiment(e.experimentId).tags, { stage: 'dev' });
+  } finally {
+    t.close();
+  }
+});
