@@ -1,8 +1,9 @@
 /**
- * Who owns a RUNNING run: the process that created it, identified by pid, host and (on Linux) the
+ * Who owns a RUNNING run: the process that created it or last set it RUNNING (the tracker's own
+ * process, or a tracking client found by the endpoint), identified by pid, host and (on Linux) the
  * process start time, so a recycled pid is not mistaken for the original owner.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 export interface ProcessIdentity {
@@ -27,19 +28,45 @@ function readOrNull(read: () => string): string | null {
 const ownPidNs = readOrNull(() => readlinkSync('/proc/self/ns/pid'));
 const ownBootId = readOrNull(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
 
-export function processStartTime(pid: number): string | null {
+/** The fields of `/proc/<pid>/stat` after the first two (field 3, the state, is index 0), or null. */
+function statFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may contain spaces: split after it.
-    const afterName = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return afterName[19] ?? null; // field 22 overall = index 19 after the first two fields
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
 }
 
+function threadCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return 0;
+  }
+}
+
+export function processStartTime(pid: number): string | null {
+  return statFields(pid)?.[19] ?? null; // field 22 overall = index 19 after the first two fields
+}
+
 export function currentProcess(): ProcessIdentity {
-  return { pid: process.pid, host: hostname(), procStart: processStartTime(process.pid), pidNs: ownPidNs, bootId: ownBootId };
+  return processIdentity(process.pid);
+}
+
+/**
+ * Another process of this machine, as seen from here: `pid` is a pid of this process's pid
+ * namespace (a process in a child namespace, a container's, is visible here under such a pid too),
+ * so the namespace recorded is this one, where the pid can be checked later.
+ */
+export function processIdentity(pid: number): ProcessIdentity {
+  return { pid, host: hostname(), procStart: processStartTime(pid), pidNs: ownPidNs, bootId: ownBootId };
+}
+
+/** Whether two identities name the same process. */
+export function sameProcess(a: ProcessIdentity, b: ProcessIdentity): boolean {
+  return a.pid === b.pid && a.host === b.host && a.procStart === b.procStart && a.pidNs === b.pidNs && a.bootId === b.bootId;
 }
 
 /**
@@ -57,7 +84,11 @@ export function isAlive(owner: ProcessIdentity): boolean {
     if ((e as NodeJS.ErrnoException).code === 'EPERM') return true;
     return false;
   }
+  const stat = statFields(owner.pid);
+  // A zombie (exited, not yet reaped by its parent) still answers kill(pid, 0), but it is gone;
+  // unless only its main thread exited and other threads run on.
+  if (stat?.[0] === 'Z' && threadCount(owner.pid) <= 1) return false;
   if (owner.procStart == null) return true;
-  const now = processStartTime(owner.pid);
+  const now = stat?.[19];
   return now == null || now === owner.procStart;
 }

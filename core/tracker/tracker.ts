@@ -197,15 +197,11 @@ export class Tracker {
 
   /**
    * Marks FAILED every RUNNING run whose owning process is gone (killed, crashed), with the reason
-   * in the `runwise.failure_reason` tag. Returns the ids of the runs it ended.
+   * in the `runwise.failure_reason` tag, and removes the session rows of gone processes (only a
+   * RUNNING run refers to one). Returns the ids of the runs it ended.
    */
   recoverOrphanedRuns(): string[] {
-    const owners = this.db
-      .prepare(
-        `SELECT DISTINCT s.session_id, s.pid, s.host, s.proc_start, s.pid_ns, s.boot_id FROM runs r JOIN sessions s ON s.session_id = r.session_id
-          WHERE r.status = 'RUNNING'`,
-      )
-      .all();
+    const owners = this.db.prepare('SELECT session_id, pid, host, proc_start, pid_ns, boot_id FROM sessions').all();
     const text = (v: unknown) => (v == null ? null : String(v));
     const dead = owners.filter(
       (o) => !isAlive({ pid: Number(o.pid), host: String(o.host), procStart: text(o.proc_start), pidNs: text(o.pid_ns), bootId: text(o.boot_id) }),
@@ -467,7 +463,13 @@ export class Tracker {
     return infoFromRow(this.runRow(runId));
   }
 
-  updateRun(runId: string, update: UpdateRunOptions): RunInfo {
+  /**
+   * Renames a run or sets its status. RUNNING makes `owner` (else this process) the run's owner and
+   * clears its end time (a run resumed, as mlflow.start_run(run_id=…) does). Any status set here
+   * replaces one Runwise inferred, so the `runwise.failure_reason` tag of a run failed by recovery
+   * goes too.
+   */
+  updateRun(runId: string, update: UpdateRunOptions, owner?: ProcessIdentity): RunInfo {
     if (update.status) checkStatus(update.status);
     return this.db.transaction(() => {
       const row = this.runRow(runId);
@@ -475,10 +477,14 @@ export class Tracker {
         this.writeTags(row.id, [{ key: RUN_NAME_TAG, value: update.runName }]);
       }
       if (update.status) {
+        const running = update.status === 'RUNNING';
+        // As MLflow's store: the end time sent is kept, also when a run is resumed (mlflow.start_run with
+        // an existing run id sends the old one back); a terminal status without one ends the run now.
         const endTime = update.endTime ?? (TERMINAL.has(update.status) ? this.now() : null);
         this.db
           .prepare('UPDATE runs SET status = ?, end_time = ?, session_id = ? WHERE id = ?')
-          .run(update.status, endTime, update.status === 'RUNNING' ? this.ownSession() : null, row.id);
+          .run(update.status, endTime, running ? this.sessionOf(owner) : null, row.id);
+        this.db.prepare('DELETE FROM tags WHERE run_id = ? AND key = ?').run(row.id, FAILURE_REASON_TAG);
       } else if (update.endTime !== undefined) {
         this.db.prepare('UPDATE runs SET end_time = ? WHERE id = ?').run(update.endTime, row.id);
       }

@@ -130,7 +130,10 @@ class _Http:
         url = self.base + path
         if body is not None:
             data = json.dumps(body, allow_nan=False).encode("utf-8")
-        headers = {"Accept": "application/json"}
+        # The pid makes this process the owner of the runs it creates or resumes: the endpoint marks them
+        # FAILED once it is gone (and checks that this process holds the connection). Read per request,
+        # so a forked child names itself.
+        headers = {"Accept": "application/json", "X-Runwise-Client-Pid": str(os.getpid())}
         if data is not None:
             headers["Content-Type"] = content_type
         if self.token:
