@@ -31,7 +31,7 @@ import type {
 } from './model';
 import { LOGGED_MODEL_STATUSES } from './model';
 import { generateRunName } from './runNames';
-import { compileLoggedModelSearch } from './searchQuery';
+import { compileLoggedModelSearch } from './search/loggedModelSearchSql';
 import type { SqlDatabase, SqlRow } from './sqlStore';
 import { invalid, notFound } from './trackerError';
 

@@ -6,20 +6,9 @@ import { after, before, describe, test } from 'node:test';
 
 import type { ExperimentSearch, RunSearch } from '../../core/tracker/model';
 import { migrate } from '../../core/tracker/schema';
-import {
-  compileExperimentSearch,
-  compileRunSearch,
-  FilterSyntaxError,
-  likeToGlob,
-  nextPageToken,
-  pageOffset,
-  parseExperimentFilter,
-  parseRunFilter,
-  parseRunOrderBy,
-  takePage,
-  type Comparison,
-  type FilterExpr,
-} from '../../core/tracker/searchQuery';
+import { FilterSyntaxError, type Comparison, type FilterExpr } from '../../core/tracker/search/filterSyntax';
+import { parseExperimentFilter, parseRunFilter, parseRunOrderBy } from '../../core/tracker/search/searchDialects';
+import { compileExperimentSearch, compileRunSearch, likeToGlob, nextPageToken, pageOffset, takePage } from '../../core/tracker/search/runSearchSql';
 import { openSqlDatabase, type SqlDatabase } from '../../core/tracker/sqlStore';
 import { TrackerError } from '../../core/tracker/trackerError';
 
