@@ -10,6 +10,8 @@ const production = process.argv.includes('--production');
 const nodeEntries = [
   ['core/cli/main.ts', 'dist/cli.js'],
   ['core/trackingClient/index.ts', 'dist/client.js'],
+  // Run by the client at exit to send what is left (next to dist/client.js, where the client looks).
+  ['core/trackingClient/exitSender.ts', 'dist/clientExitSender.js'],
   ['client/extension.ts', 'dist/extension.js'],
   ['server/server.ts', 'dist/server.js'],
 ];

@@ -12,8 +12,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -23,28 +21,31 @@ import {
   MAX_PARAMS_TAGS_PER_BATCH as MAX_PARAMS_PER_BATCH,
   MAX_PARAMS_TAGS_PER_BATCH as MAX_TAGS_PER_BATCH,
 } from '../tracker/limits';
+import { USER_TAG } from '../tracker/model';
+import type { ExitPayload, WireOp } from './exitSender';
+import { Http, RunwiseTrackingError } from './httpTransport';
+import {
+  TERMINAL_STATUSES,
+  createRun,
+  integer,
+  metricValue,
+  retryPolicyOf,
+  sendOp,
+  sizeOf,
+  type CreateSpec,
+  type Entity,
+  type Op,
+  type RunEndStatus,
+  type RunSlot,
+} from './runRequests';
+
+export { RunwiseTrackingError } from './httpTransport';
+export type { RunEndStatus } from './runRequests';
 
 /** The server takes 1 MiB; stay below it with room for the envelope. */
 const MAX_BATCH_BYTES = 1_000_000;
 /** From the first buffered item to its batch being sent. */
 const FLUSH_INTERVAL_MS = 1000;
-const REQUEST_TIMEOUT_MS = 60_000;
-/** Before the 2nd, 3rd and 4th attempt. */
-const RETRY_DELAYS_MS = [250, 750, 2000];
-const TERMINAL_STATUSES = ['FINISHED', 'FAILED', 'KILLED'] as const;
-export type RunEndStatus = (typeof TERMINAL_STATUSES)[number];
-
-/** An error answered by the tracking server, or the failure to reach it. */
-export class RunwiseTrackingError extends Error {
-  constructor(
-    readonly errorCode: string,
-    message: string,
-    readonly httpStatus?: number,
-  ) {
-    super(message);
-    this.name = 'RunwiseTrackingError';
-  }
-}
 
 export interface TrackingClientOptions {
   trackingUri: string;
@@ -74,326 +75,20 @@ export interface LogInputOptions {
   context?: string;
 }
 
-// -------------------------------------------------------------------------------------------------
-// HTTP
-
-/**
- * How a request failed, from surely-not-applied to maybe-applied.
- *
- * Retry policy. Answers 429/503 (busy, nothing done) and `refused` (connection refused, name not
- * resolved: the request never reached the server) are retried for every request. `reset` (the
- * connection broke before an answer) is retried for every request but runs/create: on a local
- * endpoint it means the server went away mid-request and its transaction was rolled back. `timeout`
- * (no answer in time: the server is probably still applying the request) is retried only for
- * idempotent requests: reads, params (the same key and value is accepted again), tags, status updates,
- * inputs, artifact uploads. A log-batch carrying metrics is not retried after a timeout, because metric
- * points are append-only on the server and a retry could store the whole batch twice; it fails
- * instead, so a possibly lost batch is reported, never silently doubled. runs/create is retried only
- * when `refused` (a retry could create a second run). The Python client does the same.
- */
-type FailureKind = 'refused' | 'reset' | 'timeout';
-const ALWAYS: readonly FailureKind[] = ['refused', 'reset', 'timeout'];
-const METRICS_RETRY: readonly FailureKind[] = ['refused', 'reset'];
-const CREATE_RETRY: readonly FailureKind[] = ['refused'];
-
-const REFUSED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
-
-function failureKind(e: unknown): FailureKind {
-  const code = (e as { code?: string } | null)?.code ?? '';
-  if (REFUSED_CODES.has(code)) return 'refused';
-  if (RESET_CODES.has(code)) return 'reset';
-  return 'timeout';
-}
-
-interface RequestSpec {
-  method: 'GET' | 'POST' | 'PUT';
-  path: string;
-  body?: unknown;
-  /** A local file sent as the raw body. */
-  file?: string;
-  retryOn: readonly FailureKind[];
-  /** Called when the request has been fully handed to the OS on the current attempt. */
-  onWritten?: (written: boolean) => void;
-}
-
-const noKeepAlive = { http: new http.Agent({ keepAlive: false }), https: new https.Agent({ keepAlive: false }) };
-
-function errorFromResponse(status: number, text: string): RunwiseTrackingError {
-  try {
-    const data = JSON.parse(text || '{}') as { error_code?: unknown; message?: unknown };
-    if (data && typeof data === 'object' && data.error_code) {
-      return new RunwiseTrackingError(String(data.error_code), String(data.message ?? ''), status);
+/** The program that sends what is left at exit: the built bundle, or its source with the parent's loader. */
+function exitSenderCommand(): string[] {
+  if (__filename.endsWith('.ts')) {
+    const loaders: string[] = [];
+    const argv = process.execArgv;
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (/^--(import|require|loader|experimental-loader)=/.test(a)) loaders.push(a);
+      else if (/^(--import|--require|-r|--loader|--experimental-loader)$/.test(a) && argv[i + 1] !== undefined) loaders.push(a, argv[++i]!);
     }
-  } catch {
-    // not JSON: described below
+    return [...loaders, path.join(__dirname, 'exitSender.ts')];
   }
-  const code =
-    status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'PERMISSION_DENIED' : status === 404 ? 'ENDPOINT_NOT_FOUND' : status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST';
-  return new RunwiseTrackingError(code, text.trim().slice(0, 500) || `HTTP ${status} with no message`, status);
+  return [path.join(__dirname, 'clientExitSender.js')];
 }
-
-class Http {
-  private readonly base: URL;
-
-  constructor(
-    trackingUri: string,
-    private readonly token: string | undefined,
-  ) {
-    let url: URL | undefined;
-    try {
-      url = new URL(trackingUri);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      throw new RunwiseTrackingError(
-        'INVALID_TRACKING_URI',
-        `the tracking URI must be an http(s) URL of a tracking endpoint (got '${trackingUri}'); this client does not write to files or databases directly`,
-      );
-    }
-    this.base = url;
-  }
-
-  get uri(): string {
-    return this.base.href.replace(/\/+$/, '');
-  }
-
-  async call(spec: RequestSpec): Promise<Record<string, unknown>> {
-    for (let attempt = 0; ; attempt++) {
-      let reason: string;
-      try {
-        const { status, text } = await this.once(spec);
-        if (status < 400) return text.trim() ? (JSON.parse(text) as Record<string, unknown>) : {};
-        if (status !== 429 && status !== 503) throw errorFromResponse(status, text);
-        reason = `HTTP ${status}`;
-      } catch (e) {
-        spec.onWritten?.(false); // resent by the exit handler if the process ends during the retries
-        if (e instanceof RunwiseTrackingError) throw e;
-        const kind = failureKind(e);
-        reason = `${(e as Error).message} (${kind})`;
-        if (!spec.retryOn.includes(kind)) {
-          throw new RunwiseTrackingError('NETWORK_ERROR', `${spec.method} ${spec.path} failed: ${reason}; not retried, it may have been applied`);
-        }
-      }
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (delay === undefined) {
-        throw new RunwiseTrackingError('NETWORK_ERROR', `${spec.method} ${spec.path} failed after ${attempt + 1} attempts: ${reason}`);
-      }
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-
-  private once(spec: RequestSpec): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      spec.onWritten?.(false);
-      const url = new URL(this.uri + spec.path);
-      const headers: Record<string, string | number> = { Accept: 'application/json' };
-      if (this.token) headers.Authorization = `Bearer ${this.token}`;
-      let data: Buffer | undefined;
-      if (spec.file !== undefined) {
-        headers['Content-Type'] = 'application/octet-stream';
-        headers['Content-Length'] = fs.statSync(spec.file).size;
-      } else if (spec.body !== undefined) {
-        data = Buffer.from(JSON.stringify(spec.body));
-        headers['Content-Type'] = 'application/json';
-        headers['Content-Length'] = data.length;
-      }
-      const secure = url.protocol === 'https:';
-      const req = (secure ? https : http).request(
-        url,
-        { method: spec.method, headers, agent: secure ? noKeepAlive.https : noKeepAlive.http, timeout: REQUEST_TIMEOUT_MS },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
-      req.on('finish', () => spec.onWritten?.(true));
-      if (spec.file !== undefined) {
-        const stream = fs.createReadStream(spec.file);
-        stream.on('error', (e) => req.destroy(e));
-        stream.pipe(req);
-      } else {
-        req.end(data);
-      }
-    });
-  }
-}
-
-// -------------------------------------------------------------------------------------------------
-// Values
-
-interface Entity {
-  key: string;
-  value: string | number;
-  timestamp?: number;
-  step?: number;
-}
-
-function metricValue(value: unknown): number | string {
-  const v = typeof value === 'number' ? value : Number(value);
-  if (Number.isNaN(v)) {
-    if (typeof value === 'number' || /^\s*[+-]?nan\s*$/i.test(String(value))) return 'NaN';
-    throw new TypeError(`metric value must be a number, got ${String(value)}`);
-  }
-  if (v === Infinity) return 'Infinity';
-  if (v === -Infinity) return '-Infinity';
-  return v;
-}
-
-function integer(value: unknown, what: string): number {
-  const v = Math.trunc(Number(value));
-  if (!Number.isFinite(v)) throw new TypeError(`${what} must be an integer, got ${String(value)}`);
-  return v;
-}
-
-const sizeOf = (e: Entity): number => Buffer.byteLength(JSON.stringify(e)) + 1; // + the comma
-
-function artifactRoot(info: Record<string, unknown>): string {
-  const uri = String(info.artifact_uri ?? '');
-  if (uri.startsWith('mlflow-artifacts:')) {
-    let rest = uri.slice('mlflow-artifacts:'.length);
-    if (rest.startsWith('//')) rest = rest.slice(2).replace(/^[^/]*/, ''); // mlflow-artifacts://host:port/path
-    rest = rest.replace(/^\/+|\/+$/g, '');
-    if (rest) return rest;
-  }
-  return `${String(info.experiment_id)}/${String(info.run_id ?? info.run_uuid)}/artifacts`;
-}
-
-const encodePath = (p: string): string => p.split('/').map(encodeURIComponent).join('/');
-
-// -------------------------------------------------------------------------------------------------
-// Runs and queued operations
-
-interface CreateSpec {
-  experimentName?: string;
-  experimentId?: string;
-  body: { run_name?: string; start_time: number; user_id: string; tags: { key: string; value: string }[] };
-}
-
-/** A run as this client knows it; `id` is unknown until runs/create has answered. */
-interface RunSlot {
-  id?: string;
-  root?: string;
-  /** Created here, so ended here (at endRun or exit). */
-  owned: boolean;
-  create?: CreateSpec;
-  creating?: Promise<string>;
-  createError?: unknown;
-}
-
-type Op = { run: RunSlot; written: boolean } & (
-  | { kind: 'batch'; body: { metrics: Entity[]; params: Entity[]; tags: Entity[] }; hasMetrics: boolean }
-  | { kind: 'inputs'; datasets: unknown[] }
-  | { kind: 'artifact'; file: string; dest: string }
-  | { kind: 'end'; status: RunEndStatus; endTime: number }
-);
-
-/** The request an op becomes; `{ROOT}` in the path stands for the run's artifact root. */
-function opRequest(op: Op, runId: string): { method: 'POST' | 'PUT'; path: string; body?: unknown; file?: string; retryOn: readonly FailureKind[] } {
-  switch (op.kind) {
-    case 'batch':
-      return { method: 'POST', path: '/api/2.0/mlflow/runs/log-batch', body: { run_id: runId, ...op.body }, retryOn: op.hasMetrics ? METRICS_RETRY : ALWAYS };
-    case 'inputs':
-      return { method: 'POST', path: '/api/2.0/mlflow/runs/log-inputs', body: { run_id: runId, datasets: op.datasets }, retryOn: ALWAYS };
-    case 'artifact':
-      return { method: 'PUT', path: `/api/2.0/mlflow-artifacts/artifacts/{ROOT}/${encodePath(op.dest)}`, file: op.file, retryOn: ALWAYS };
-    case 'end':
-      return { method: 'POST', path: '/api/2.0/mlflow/runs/update', body: { run_id: runId, status: op.status, end_time: op.endTime }, retryOn: ALWAYS };
-  }
-}
-
-/**
- * Run at exit by `node -e` in a child process, synchronously for the parent (spawnSync): sends what
- * the parent could not, since no async work runs in an 'exit' handler. Input on stdin:
- * {uri, token, runs: [{id?, root?, create?}], reqs: [{run, method, path, body?, file?, retryOn}]}.
- * Plain JavaScript in a string on purpose: a function's toString() would carry transpiler helpers.
- */
-const EXIT_SENDER = String.raw`
-const fs = require('fs');
-const P = JSON.parse(fs.readFileSync(0, 'utf8'));
-const base = P.uri.replace(/\/+$/, '');
-const lib = base.startsWith('https:') ? require('https') : require('http');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function once(method, path, body, file) {
-  return new Promise((resolve, reject) => {
-    const data = file != null ? fs.readFileSync(file) : body != null ? Buffer.from(JSON.stringify(body)) : null;
-    const h = { Accept: 'application/json' };
-    if (P.token) h.Authorization = 'Bearer ' + P.token;
-    if (data) { h['Content-Type'] = file != null ? 'application/octet-stream' : 'application/json'; h['Content-Length'] = data.length; }
-    const req = lib.request(base + path, { method, headers: h, timeout: 30000 }, (res) => {
-      const c = []; res.on('data', (x) => c.push(x));
-      res.on('end', () => {
-        const t = Buffer.concat(c).toString('utf8'); let j = {};
-        try { j = t.trim() ? JSON.parse(t) : {}; } catch (e) { j = {}; }
-        if (res.statusCode >= 400) reject(Object.assign(new Error((j.error_code || 'HTTP ' + res.statusCode) + ': ' + (j.message || t)), { status: res.statusCode, errorCode: j.error_code }));
-        else resolve(j);
-      });
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
-    req.end(data || undefined);
-  });
-}
-async function call(method, path, body, file, retryOn) {
-  for (let i = 0; ; i++) {
-    try { return await once(method, path, body, file); } catch (e) {
-      const kind = e.status ? (e.status === 429 || e.status === 503 ? 'refused' : 'no') : /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(e.code) ? 'refused' : /ECONNRESET|EPIPE|ECONNABORTED/.test(e.code) ? 'reset' : 'timeout';
-      if (i >= 2 || !(retryOn || ['refused']).includes(kind)) throw e;
-      await sleep(250 * 3 ** i);
-    }
-  }
-}
-async function experiment(c) {
-  if (c.experimentId) return c.experimentId;
-  const name = c.experimentName || 'Default';
-  try { return (await call('GET', '/api/2.0/mlflow/experiments/get-by-name?experiment_name=' + encodeURIComponent(name), null, null, ['refused', 'reset', 'timeout'])).experiment.experiment_id; }
-  catch (e) { if (e.errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw e; }
-  return (await call('POST', '/api/2.0/mlflow/experiments/create', { name }, null, ['refused'])).experiment_id;
-}
-function rootOf(info) {
-  let u = String(info.artifact_uri || '');
-  if (u.startsWith('mlflow-artifacts:')) {
-    u = u.slice(17); if (u.startsWith('//')) u = u.slice(2).replace(/^[^/]*/, '');
-    u = u.replace(/^\/+|\/+$/g, ''); if (u) return u;
-  }
-  return info.experiment_id + '/' + (info.run_id || info.run_uuid) + '/artifacts';
-}
-async function runOf(run) {
-  if (run.error) throw run.error;
-  try {
-    if (!run.id) {
-      const body = Object.assign({}, run.create.body, { experiment_id: await experiment(run.create) });
-      const info = (await call('POST', '/api/2.0/mlflow/runs/create', body, null, ['refused'])).run.info;
-      run.id = info.run_id || info.run_uuid; run.root = rootOf(info);
-    }
-    return run;
-  } catch (e) { run.error = e; throw e; }
-}
-(async () => {
-  let failed = 0;
-  for (const q of P.reqs) {
-    try {
-      const run = await runOf(P.runs[q.run]);
-      let path = q.path;
-      if (path.includes('{ROOT}')) {
-        if (!run.root) run.root = rootOf((await call('GET', '/api/2.0/mlflow/runs/get?run_id=' + encodeURIComponent(run.id), null, null, ['refused', 'reset', 'timeout'])).run.info);
-        path = path.replace('{ROOT}', run.root);
-      }
-      const body = q.body ? Object.assign({}, q.body, { run_id: run.id }) : null;
-      await call(q.method, path, body, q.file, q.retryOn);
-    } catch (e) {
-      failed++;
-      process.stderr.write('runwise client: at exit, ' + q.method + ' ' + q.path + ' failed: ' + (e && e.message || e) + '\n');
-    }
-  }
-  process.exitCode = failed ? 1 : 0;
-})();
-`;
 
 // -------------------------------------------------------------------------------------------------
 // Client
@@ -422,7 +117,6 @@ function installExitHooks(): void {
 
 export class TrackingClient {
   private readonly http: Http;
-  private readonly token: string | undefined;
   private readonly givenRunId: string | undefined;
   private readonly experimentName: string | undefined;
   private readonly experimentId: string | undefined;
@@ -439,7 +133,6 @@ export class TrackingClient {
 
   constructor(options: TrackingClientOptions) {
     this.http = new Http(options.trackingUri, options.token || undefined);
-    this.token = options.token || undefined;
     this.givenRunId = options.runId || undefined;
     this.experimentName = options.experimentName || undefined;
     this.experimentId = options.experimentId || undefined;
@@ -499,7 +192,7 @@ export class TrackingClient {
     } catch {
       // no user database entry: leave it empty
     }
-    if (user) tags['mlflow.user'] = user;
+    if (user) tags[USER_TAG] = user;
     for (const [k, v] of Object.entries(options.tags ?? {})) tags[k] = String(v);
     const body: CreateSpec['body'] = { start_time: Date.now(), user_id: user, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) };
     if (options.runName) body.run_name = String(options.runName);
@@ -514,40 +207,11 @@ export class TrackingClient {
   private ensureCreated(slot: RunSlot): Promise<string> {
     if (slot.id) return Promise.resolve(slot.id);
     if (slot.createError) return Promise.reject(slot.createError);
-    slot.creating ??= (async () => {
-      try {
-        const spec = slot.create!;
-        const experimentId = spec.experimentId ?? (await this.experiment(spec.experimentName || 'Default'));
-        const res = await this.http.call({ method: 'POST', path: '/api/2.0/mlflow/runs/create', body: { ...spec.body, experiment_id: experimentId }, retryOn: CREATE_RETRY });
-        const info = (res.run as { info: Record<string, unknown> }).info;
-        slot.id = String(info.run_id ?? info.run_uuid);
-        slot.root = artifactRoot(info);
-        return slot.id;
-      } catch (e) {
-        slot.createError = e;
-        throw e;
-      }
-    })();
+    slot.creating ??= createRun(this.http, slot).catch((e: unknown) => {
+      slot.createError = e;
+      throw e;
+    });
     return slot.creating;
-  }
-
-  private async experiment(name: string): Promise<string> {
-    for (let i = 0; i < 2; i++) {
-      try {
-        const res = await this.http.call({ method: 'GET', path: `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`, retryOn: ALWAYS });
-        return String((res.experiment as { experiment_id: unknown }).experiment_id);
-      } catch (e) {
-        if (!(e instanceof RunwiseTrackingError) || e.errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw e;
-      }
-      try {
-        const res = await this.http.call({ method: 'POST', path: '/api/2.0/mlflow/experiments/create', body: { name }, retryOn: CREATE_RETRY });
-        return String(res.experiment_id);
-      } catch (e) {
-        // Created meanwhile by someone else: look it up again.
-        if (!(e instanceof RunwiseTrackingError) || e.errorCode !== 'RESOURCE_ALREADY_EXISTS') throw e;
-      }
-    }
-    throw new RunwiseTrackingError('INTERNAL_ERROR', `could not get or create experiment '${name}'`);
   }
 
   /**
@@ -765,23 +429,12 @@ export class TrackingClient {
     while (this.ops.length > 0) {
       const op = this.ops[0]!;
       try {
-        const runId = await this.ensureCreated(op.run);
-        const req = opRequest(op, runId);
-        if (req.path.includes('{ROOT}')) req.path = req.path.replace('{ROOT}', await this.rootOf(op.run));
-        await this.http.call({ ...req, onWritten: (w) => (op.written = w) });
+        await sendOp(this.http, op, await this.ensureCreated(op.run), (w) => (op.written = w));
       } catch (e) {
         this.deferred ??= e; // kept for the next call to throw; the queue goes on
       }
       this.ops.shift();
     }
-  }
-
-  private async rootOf(slot: RunSlot): Promise<string> {
-    if (!slot.root) {
-      const res = await this.http.call({ method: 'GET', path: `/api/2.0/mlflow/runs/get?run_id=${encodeURIComponent(slot.id!)}`, retryOn: ALWAYS });
-      slot.root = artifactRoot((res.run as { info: Record<string, unknown> }).info);
-    }
-    return slot.root;
   }
 
   // --- exit
@@ -811,7 +464,7 @@ export class TrackingClient {
     const slot = this.run;
     if (slot?.owned) this.ops.push({ kind: 'end', run: slot, status: crashedNow ? 'FAILED' : 'FINISHED', endTime: Date.now(), written: false });
     this.run = undefined;
-    const pending = this.ops.filter((op) => !op.written || opRequest(op, '').retryOn.includes('timeout'));
+    const pending = this.ops.filter((op) => !op.written || retryPolicyOf(op).includes('timeout'));
     this.ops.length = 0;
     if (this.deferred !== undefined) {
       const e = this.deferred;
@@ -820,20 +473,20 @@ export class TrackingClient {
     }
     if (pending.length === 0) return;
     const runs: RunSlot[] = [];
-    const wireRuns: { id?: string; root?: string; create?: CreateSpec }[] = [];
-    const reqs = pending.map((op) => {
+    const payload: ExitPayload = { uri: this.http.uri, token: this.http.token, runs: [], ops: [] };
+    for (const op of pending) {
       let i = runs.indexOf(op.run);
       if (i < 0) {
         i = runs.push(op.run) - 1;
-        wireRuns.push(op.run.id ? { id: op.run.id, root: op.run.root } : { create: op.run.create });
+        payload.runs.push(op.run.id ? { id: op.run.id, root: op.run.root } : { create: op.run.create });
       }
-      const { method, path: p, body, file, retryOn } = opRequest(op, '');
-      return { run: i, method, path: p, body, file, retryOn };
-    });
+      const { run: _run, written: _written, ...rest } = op;
+      payload.ops.push({ ...rest, run: i } as WireOp);
+    }
     const env = { ...process.env };
-    delete env.NODE_OPTIONS; // the sender is plain JavaScript: no loaders needed
-    const r = spawnSync(process.execPath, ['-e', EXIT_SENDER], {
-      input: JSON.stringify({ uri: this.http.uri, token: this.token, runs: wireRuns, reqs }),
+    delete env.NODE_OPTIONS; // the sender gets exactly the loader it needs on its command line
+    const r = spawnSync(process.execPath, exitSenderCommand(), {
+      input: JSON.stringify(payload),
       stdio: ['pipe', 'ignore', 'inherit'],
       env,
       timeout: 120_000,
