@@ -14,6 +14,7 @@ import type { RunwiseLanguageClient } from './languageClient';
 import { ModelsView } from './modelsView';
 import { RunCommands, type RunArgument } from './runCommands';
 import { RunsView } from './runsView';
+import { readSetting } from './settings';
 import { RunningRunsStatusBar } from './statusBar';
 import { TrackingService, UntrustedWorkspaceError, type Endpoint } from './trackingService';
 
@@ -117,7 +118,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
 
   const autoStart = async () => {
     if (!folder || !vscode.workspace.isTrusted) return;
-    if (!vscode.workspace.getConfiguration('runwise', folder.uri).get<boolean>('trackingServer.autoStart', true)) return;
+    if (!readSetting(vscode.workspace, 'trackingServer.autoStart', folder.uri)) return;
     try {
       await startServer(false);
     } catch (e) {
@@ -131,7 +132,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     await autoStart();
     runsView.start();
     await runsView.refresh();
-    if (vscode.workspace.getConfiguration('runwise').get<boolean>('languageServer.enabled', true)) {
+    if (readSetting(vscode.workspace, 'languageServer.enabled')) {
       language = await startLanguageClient(context, log).catch((e: unknown) => {
         log.error(`could not start the language server: ${e instanceof Error ? e.message : String(e)}`);
         return undefined;

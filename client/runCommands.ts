@@ -5,8 +5,9 @@
  */
 import * as vscode from 'vscode';
 import { MAX_RUN_NAME_LENGTH, MAX_TAG_VAL_LENGTH } from '../core/tracker/limits';
+import { NOTE_TAG } from '../core/tracker/model';
 import type { RunsTreeNode } from '../core/views/runsTreeModel';
-import { RUN_NOTE_TAG, formatMetricValue, keyMetricsOf } from '../core/views/runsTreeModel';
+import { keyMetricsText } from '../core/views/runsTreeModel';
 import type { RunsView } from './runsView';
 import type { TrackingService } from './trackingService';
 
@@ -33,7 +34,7 @@ export class RunCommands {
       .flatMap((e) => this.allRuns(e))
       .map((n) => {
         const r = this.runs.model.getRun(n.runId!)!;
-        const metrics = keyMetricsOf(r).map(([k, v]) => `${k} ${formatMetricValue(v)}`).join(' · ');
+        const metrics = keyMetricsText(r);
         return { label: r.runName, description: `${r.status.toLowerCase()}${metrics ? ` · ${metrics}` : ''}`, detail: r.runId, runId: r.runId };
       });
     if (items.length === 0) {
@@ -72,11 +73,11 @@ export class RunCommands {
     if (!runId) return;
     const tracker = await this.tracking.writableTracker();
     const run = tracker.getRun(runId);
-    const current = run.tags.find((t) => t.key === RUN_NOTE_TAG)?.value ?? '';
+    const current = run.tags.find((t) => t.key === NOTE_TAG)?.value ?? '';
     const given = typeof arg === 'object' && 'note' in arg && typeof arg.note === 'string' ? arg.note : undefined;
     const text = given ?? await vscode.window.showInputBox({
       title: `Note for ${run.info.runName}`,
-      prompt: 'The run note (MLflow’s mlflow.note.content tag). Leave empty to remove it.',
+      prompt: `The run note (MLflow’s ${NOTE_TAG} tag). Leave empty to remove it.`,
       value: current,
       validateInput: (v) => (v.length > MAX_TAG_VAL_LENGTH ? `At most ${MAX_TAG_VAL_LENGTH} characters.` : undefined),
     });

@@ -2,22 +2,24 @@
  * The run details webview: one panel, reused, showing the run last opened from the Runs view. It
  * is served in the shared HTML shell with the nonce-based Content-Security-Policy
  * (webview/shared/webviewHtml.ts), loads only dist/webview/runDetails.{js,css}, and speaks the
- * typed messages of webview/shared/messages.ts. It follows the run: when the tracker changes it, the
+ * typed messages of webview/runDetails/messages.ts. It follows the run: when the tracker changes it, the
  * page gets the new data.
  */
 import * as vscode from 'vscode';
-import type { Run } from '../core/tracker/model';
+import { NOTE_TAG, type Run } from '../core/tracker/model';
 import type { Tracker } from '../core/tracker/tracker';
-import { RUN_NOTE_TAG } from '../core/views/runsTreeModel';
-import { isRunDetailsWebviewMessage, toWireNumber, type RunDetails, type RunDetailsHostMessage } from '../webview/shared/messages';
+import type { LoggedModelSummary } from '../core/views/loggedModelSummary';
+import { loggedModelsOfRun } from '../core/views/runLoggedModels';
+import { isRunDetailsWebviewMessage, type RunDetails, type RunDetailsHostMessage } from '../webview/runDetails/messages';
+import { toWireNumber } from '../webview/shared/messages';
 import { createNonce, webviewHtml } from '../webview/shared/webviewHtml';
 import type { RunsChange } from './runsView';
 
 export const RUN_DETAILS_VIEW_TYPE = 'runwise.runDetails';
 
 /** The tracker's run as the page shows it (system tags folded into their fields). */
-export function runDetailsOf(run: Run, experimentName: string): RunDetails {
-  const note = run.tags.find((t) => t.key === RUN_NOTE_TAG)?.value;
+export function runDetailsOf(run: Run, experimentName: string, loggedModels: LoggedModelSummary[] = []): RunDetails {
+  const note = run.tags.find((t) => t.key === NOTE_TAG)?.value;
   return {
     runId: run.info.runId,
     runName: run.info.runName,
@@ -34,6 +36,7 @@ export function runDetailsOf(run: Run, experimentName: string): RunDetails {
     metrics: run.metrics.map((m) => ({ key: m.key, value: toWireNumber(m.value), step: m.step, timestamp: m.timestamp })),
     tags: run.tags.filter((t) => !t.key.startsWith('mlflow.')).map((t) => ({ key: t.key, value: t.value })),
     datasets: run.inputs.map((i) => ({ name: i.dataset.name, digest: i.dataset.digest, source: i.dataset.source })),
+    loggedModels,
   };
 }
 
@@ -132,14 +135,27 @@ export class RunDetailsPanel implements vscode.Disposable {
       const tracker = await this.deps.tracker();
       if (!tracker) return this.post({ type: 'runMissing', runId, reason: 'This workspace has no tracker.' });
       const run = tracker.getRun(runId);
-      const experimentName = tracker.getExperiment(run.info.experimentId).name;
+      const experiment = tracker.getExperiment(run.info.experimentId);
       this.panel.title = `Run: ${run.info.runName}`;
       if (run.info.lifecycleStage === 'deleted') {
         return this.post({ type: 'runMissing', runId, reason: `The run “${run.info.runName}” was deleted.` });
       }
-      this.post({ type: 'run', run: runDetailsOf(run, experimentName) });
+      if (experiment.lifecycleStage === 'deleted') {
+        return this.post({ type: 'runMissing', runId, reason: `The experiment “${experiment.name}” of run “${run.info.runName}” was deleted.` });
+      }
+      this.post({ type: 'run', run: runDetailsOf(run, experiment.name, this.loggedModels(tracker, run)) });
     } catch (e) {
       this.post({ type: 'runMissing', runId, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  /** The run's logged models; a model that cannot be read costs its section, not the whole run. */
+  private loggedModels(tracker: Tracker, run: Run): LoggedModelSummary[] {
+    try {
+      return loggedModelsOfRun(tracker, run);
+    } catch (e) {
+      this.deps.log.warn(`run details: cannot read the logged models of run ${run.info.runId}: ${e instanceof Error ? e.message : String(e)}`);
+      return [];
     }
   }
 

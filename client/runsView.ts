@@ -9,6 +9,7 @@ import type { RunStatus } from '../core/tracker/model';
 import type { Tracker } from '../core/tracker/tracker';
 import { watchTracker, type TrackerWatcher } from '../core/tracker/trackerWatcher';
 import { RunsTreeModel, type RunsTreeNode } from '../core/views/runsTreeModel';
+import { affectsSetting, readSetting } from './settings';
 import type { TrackingService } from './trackingService';
 
 export const RUNS_VIEW_ID = 'runwise.runs';
@@ -24,12 +25,11 @@ const STATUS_ICONS: Record<RunStatus, [string, string | undefined]> = {
   KILLED: ['circle-slash', 'testing.iconFailed'],
 };
 
-export function runsTreeOptions(): { keyMetrics: string[]; maxMetrics: number; maxRunsPerExperiment: number } {
-  const c = vscode.workspace.getConfiguration('runwise.runs');
+export function runsTreeOptions(): { keyMetrics: readonly string[]; maxMetrics: number; maxRunsPerExperiment: number } {
   return {
-    keyMetrics: c.get<string[]>('keyMetrics', []),
-    maxMetrics: c.get<number>('maxMetricsInDescription', 3),
-    maxRunsPerExperiment: c.get<number>('maxPerExperiment', 200),
+    keyMetrics: readSetting(vscode.workspace, 'runs.keyMetrics'),
+    maxMetrics: readSetting(vscode.workspace, 'runs.maxMetricsInDescription'),
+    maxRunsPerExperiment: readSetting(vscode.workspace, 'runs.maxPerExperiment'),
   };
 }
 
@@ -60,7 +60,7 @@ export class RunsView implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
       this.runsEmitter,
       tracking.onDidChangeState(() => void this.refresh()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!e.affectsConfiguration('runwise.runs')) return;
+        if (!affectsSetting(e, 'runs')) return;
         this.model.configure(runsTreeOptions());
         this.treeEmitter.fire(undefined);
       }),
@@ -138,7 +138,8 @@ export class RunsView implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     } else {
       this.treeEmitter.fire(elements as RunsTreeNode[]);
     }
-    this.runsEmitter.fire(full ? { all: true } : { all: false, runIds: changes.runs.map((r) => r.info.runId) });
+    // When the experiments changed (one deleted or restored), every shown run may have come or gone.
+    this.runsEmitter.fire(full || update.rootsChanged ? { all: true } : { all: false, runIds: changes.runs.map((r) => r.info.runId) });
   }
 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { RUNS_VIEW_ID, type RunsView } from './runsView';
+import { affectsSetting, readSetting } from './settings';
 
 export class RunningRunsStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('runwise.runningRuns', vscode.StatusBarAlignment.Left, 50);
@@ -16,7 +17,7 @@ export class RunningRunsStatusBar implements vscode.Disposable {
       this.item,
       runs.onDidChangeRuns(() => this.update()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('runwise.runs.statusBar')) this.update();
+        if (affectsSetting(e, 'runs.statusBar')) this.update();
       }),
     );
     this.update();
@@ -24,7 +25,7 @@ export class RunningRunsStatusBar implements vscode.Disposable {
 
   update(): void {
     const running = this.runs.model.runningRuns();
-    if (running.length === 0 || !vscode.workspace.getConfiguration('runwise.runs').get<boolean>('statusBar', true)) {
+    if (running.length === 0 || !readSetting(vscode.workspace, 'runs.statusBar')) {
       this.item.hide();
       return;
     }

@@ -16,6 +16,7 @@ import * as vscode from 'vscode';
 import type { TrackingServer } from '../core/endpoint/trackingServer';
 import type { Tracker } from '../core/tracker/tracker';
 import { trackerDbPath } from '../core/workspace/workspacePath';
+import { readSetting } from './settings';
 
 export interface Endpoint {
   uri: string;
@@ -109,7 +110,7 @@ export class TrackingService implements vscode.Disposable {
     const t0 = performance.now();
     const tracker = await this.writableTracker();
     const { startTrackingServer } = await import('../core/endpoint/trackingServer');
-    const port = vscode.workspace.getConfiguration('runwise', vscode.Uri.file(this.workspace)).get<number>('trackingServer.port', 0);
+    const port = readSetting(vscode.workspace, 'trackingServer.port', vscode.Uri.file(this.workspace));
     const server = await startTrackingServer({
       workspace: this.workspace,
       tracker,

@@ -2,6 +2,25 @@
 
 export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A run id as MLflow makes them: 32 lowercase hex digits (a uuid4 without dashes). */
+export const RUN_ID_PATTERN = /^[0-9a-f]{32}$/;
+
+/*
+ * System tags (mlflow/utils/mlflow_tags.py, and Runwise's own), named once here. This module holds
+ * plain data and constants only, so the extension host, the CLI and the webviews can all import it.
+ */
+/** The run's name; the tracker mirrors it into the run's name column. */
+export const RUN_NAME_TAG = 'mlflow.runName';
+/** The run's note (Markdown in MLflow's UI). */
+export const NOTE_TAG = 'mlflow.note.content';
+/** The parent run's id, for nested runs. */
+export const PARENT_RUN_TAG = 'mlflow.parentRunId';
+export const USER_TAG = 'mlflow.user';
+/** Why Runwise ended a run that its owner left RUNNING. */
+export const FAILURE_REASON_TAG = 'runwise.failure_reason';
+/** The run tag where MLflow's server keeps each `runs/log-model` call's model JSON. */
+export const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
 export type LifecycleStage = 'active' | 'deleted';
 /** Which runs or experiments a search sees, as MLflow's ViewType. */
 export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';

@@ -542,7 +542,7 @@ export class Tracker {
 
   /** Resolves a run id or a unique prefix of one (at least 4 characters), or an exact run name. */
   resolveRunId(ref: string): string {
-    if (/^[0-9a-f]{32}$/.test(ref)) return this.runRow(ref).run_uuid;
+    if (RUN_ID_PATTERN.test(ref)) return this.runRow(ref).run_uuid;
     const byPrefix =
       /^[0-9a-f]{4,31}$/.test(ref) ? this.db.prepare('SELECT run_uuid FROM runs WHERE run_uuid >= ? AND run_uuid < ? LIMIT 2').all(ref, `${ref}g`) : [];
     if (byPrefix.length === 1) return String(byPrefix[0]!.run_uuid);

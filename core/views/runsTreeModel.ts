@@ -7,14 +7,9 @@
  * The model is fed by `Tracker.changesSince`: a first full load, then only the runs and experiments
  * that changed. `apply` says which nodes moved so the view refreshes just those.
  */
-import type { Experiment, Run, RunStatus } from '../tracker/model';
+import { NOTE_TAG, type Experiment, type Run, type RunStatus } from '../tracker/model';
 import type { TrackerChanges } from '../tracker/tracker';
-
-/**
- * MLflow's note tag (the tracker's NOTE_TAG). Spelled out here so this module imports the tracker
- * for its types only: the extension loads the view model at activation and the tracker on first use.
- */
-export const RUN_NOTE_TAG = 'mlflow.note.content';
+import { formatDuration, formatMetricCompact, formatMetricValue, formatTimestamp } from './displayFormat';
 
 /** What the view keeps of a run: enough for its row, its tooltip and the status bar. */
 export interface RunSummary {
@@ -80,7 +75,7 @@ export interface RunsTreeUpdate {
 const PREFERRED_METRICS = [/^(val|valid|validation|test|eval)[_./-]?acc(uracy)?$/, /^acc(uracy)?$/, /f1/, /auc/, /^(val|valid|validation|test|eval)[_./-]?loss$/, /^loss$/, /rmse|mae|r2/];
 
 export function summarizeRun(run: Run): RunSummary {
-  const note = run.tags.find((t) => t.key === RUN_NOTE_TAG)?.value;
+  const note = run.tags.find((t) => t.key === NOTE_TAG)?.value;
   return {
     runId: run.info.runId,
     runName: run.info.runName,
@@ -93,27 +88,6 @@ export function summarizeRun(run: Run): RunSummary {
     params: new Map(run.params.map((p) => [p.key, p.value])),
     note: note === '' ? undefined : note,
   };
-}
-
-/** A metric value in at most 4 significant digits, without trailing zeros. */
-export function formatMetricValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
-  if (Number.isInteger(v) && Math.abs(v) < 1e6) return String(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(2).replace(/\.?0+e/, 'e');
-  return String(Number(v.toPrecision(4)));
-}
-
-/** A duration in ms as `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`. */
-export function formatDuration(ms: number): string {
-  if (ms < 0) ms = 0;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(Math.floor(s % 60)).padStart(2, '0')} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
 /** The metrics a run's description shows: configured keys first, then well-known names, then by name. */
@@ -134,6 +108,13 @@ export function keyMetricsOf(run: RunSummary, keyMetrics: readonly string[] = []
   return out;
 }
 
+/** A run's key metrics on one line, compact (`accuracy 0.9123 · loss 0.23`); '' when it has none. */
+export function keyMetricsText(run: RunSummary, keyMetrics: readonly string[] = [], max = 3): string {
+  return keyMetricsOf(run, keyMetrics, max)
+    .map(([k, v]) => `${k} ${formatMetricCompact(v)}`)
+    .join(' · ');
+}
+
 const STATUS_TEXT: Record<RunStatus, string> = {
   RUNNING: 'running',
   SCHEDULED: 'scheduled',
@@ -142,9 +123,73 @@ const STATUS_TEXT: Record<RunStatus, string> = {
   KILLED: 'killed',
 };
 
+/** Where each shown run sits: its parent in the tree (if any) and the runs under each row. */
+interface RunsLayout {
+  /** Runs of experiments the view shows, by id. */
+  shown: Map<string, RunSummary>;
+  /** The run a run is listed under; absent for a run listed under its experiment. */
+  parent: Map<string, string>;
+  /** The runs under a row (`experiment:<id>` or `run:<runId>`), newest first. */
+  children: Map<string, RunSummary[]>;
+}
+
+/**
+ * Lays the runs out as a tree, whatever their parent tags say. A run is listed under its parent
+ * run when that run is shown and in the same experiment, and under its experiment otherwise
+ * (parent missing, deleted, or in another experiment).
+ *
+ * Parent cycles (A→B→A, a run its own parent: MLflow's REST API accepts them, and databases
+ * written before the tracker refused them may hold them) cannot be drawn as a tree. Every run ON a
+ * cycle is listed under its experiment, as if it had no parent; runs whose parent chain merely
+ * leads into a cycle stay under their own parent. So every run is listed exactly once and every
+ * parent chain ends at the experiment. Linear in the number of runs.
+ */
+function layoutRuns(runs: Iterable<RunSummary>, shownExperiments: ReadonlyMap<string, unknown>): RunsLayout {
+  const shown = new Map<string, RunSummary>();
+  for (const r of runs) if (shownExperiments.has(r.experimentId)) shown.set(r.runId, r);
+  const declared = (r: RunSummary): RunSummary | undefined => {
+    const p = r.parentRunId ? shown.get(r.parentRunId) : undefined;
+    return p && p.experimentId === r.experimentId ? p : undefined;
+  };
+  // Find the runs on cycles: walk each parent chain once (0 unseen, 1 on the walk, 2 done).
+  const state = new Map<string, 1 | 2>();
+  const onCycle = new Set<string>();
+  for (const start of shown.values()) {
+    const path: string[] = [];
+    let cur: RunSummary | undefined = start;
+    while (cur && !state.has(cur.runId)) {
+      state.set(cur.runId, 1);
+      path.push(cur.runId);
+      cur = declared(cur);
+    }
+    if (cur && state.get(cur.runId) === 1) for (const id of path.slice(path.indexOf(cur.runId))) onCycle.add(id);
+    for (const id of path) state.set(id, 2);
+  }
+  const parent = new Map<string, string>();
+  const children = new Map<string, RunSummary[]>();
+  for (const r of shown.values()) {
+    const p = onCycle.has(r.runId) ? undefined : declared(r);
+    if (p) parent.set(r.runId, p.runId);
+    const key = p ? `run:${p.runId}` : `experiment:${r.experimentId}`;
+    const list = children.get(key);
+    if (list) list.push(r);
+    else children.set(key, [r]);
+  }
+  for (const list of children.values()) list.sort((a, b) => b.startTime - a.startTime || (a.runId < b.runId ? -1 : 1));
+  return { shown, parent, children };
+}
+
 export class RunsTreeModel {
+  /** Active experiments, by id; a deleted one leaves (and its runs with it) until it is restored. */
   private readonly experiments = new Map<string, ExperimentSummary>();
+  /**
+   * Every active run the tracker reported, whether or not its experiment is shown: a run of a
+   * deleted experiment is kept (hidden) so that restoring the experiment brings it back even when
+   * the tracker does not report the run again.
+   */
   private readonly runs = new Map<string, RunSummary>();
+  /** Derived from `experiments` and `runs`; rebuilt on first use after a change. */
+  private cachedLayout: RunsLayout | undefined;
   private marker: number | undefined;
   private readonly options: Required<Omit<RunsTreeOptions, 'now'>> & { now: () => number };
 
@@ -190,9 +235,11 @@ export class RunsTreeModel {
       this.runs.set(r.info.runId, summarizeRun(r));
       touched.add(r.info.experimentId);
     }
+    this.cachedLayout = undefined;
     this.marker = changes.marker;
     if (!changes.full && this.rootSignature() !== rootsBefore) rootsChanged = true;
-    return { unchanged: !rootsChanged && touched.size === 0, rootsChanged, experiments: [...touched] };
+    const experiments = [...touched].filter((id) => this.experiments.has(id));
+    return { unchanged: !rootsChanged && experiments.length === 0, rootsChanged, experiments };
   }
 
   private applyExperiment(e: Experiment): void {
@@ -200,31 +247,35 @@ export class RunsTreeModel {
     else this.experiments.set(e.experimentId, { experimentId: e.experimentId, name: e.name });
   }
 
+  private get layout(): RunsLayout {
+    this.cachedLayout ??= layoutRuns(this.runs.values(), this.experiments);
+    return this.cachedLayout;
+  }
+
   /** What the roots depend on: shown experiments, their names and their descriptions. */
   private rootSignature(): string {
     return JSON.stringify(this.roots().map((n) => [n.id, n.label, n.description]));
   }
 
+  /** A run the view shows (not deleted, in a shown experiment). */
   getRun(runId: string): RunSummary | undefined {
-    return this.runs.get(runId);
+    return this.layout.shown.get(runId);
   }
 
-  /** Runs in the RUNNING state (deleted ones excluded). */
+  /** Shown runs in the RUNNING state. */
   runningRuns(): RunSummary[] {
-    return [...this.runs.values()].filter((r) => r.status === 'RUNNING');
+    return [...this.layout.shown.values()].filter((r) => r.status === 'RUNNING');
   }
 
+  /** How many runs the view shows. */
   get runCount(): number {
-    return this.runs.size;
+    return this.layout.shown.size;
   }
 
-  /**
-   * The top level: experiments, by name; the Default experiment (0) only when it has runs. A run
-   * whose experiment the model does not know (deleted experiment) is not shown.
-   */
+  /** The top level: active experiments, by name; the Default experiment (0) only when it has runs. */
   roots(): RunsTreeNode[] {
     const counts = new Map<string, { total: number; running: number }>();
-    for (const r of this.runs.values()) {
+    for (const r of this.layout.shown.values()) {
       const c = counts.get(r.experimentId) ?? { total: 0, running: 0 };
       c.total++;
       if (r.status === 'RUNNING') c.running++;
@@ -254,15 +305,10 @@ export class RunsTreeModel {
   /** The rows under a node: an experiment's top-level runs, or a run's child runs; newest first. */
   children(node: RunsTreeNode): RunsTreeNode[] {
     if (node.kind === 'more') return [];
-    const inExperiment = [...this.runs.values()].filter((r) => r.experimentId === node.experimentId);
-    const ids = new Set(inExperiment.map((r) => r.runId));
-    const parentOf = (r: RunSummary) => (r.parentRunId && ids.has(r.parentRunId) && r.parentRunId !== r.runId ? r.parentRunId : undefined);
-    const list = inExperiment
-      .filter((r) => (node.kind === 'experiment' ? parentOf(r) === undefined : parentOf(r) === node.runId))
-      .sort((a, b) => b.startTime - a.startTime || (a.runId < b.runId ? -1 : 1));
-    const hasChildren = new Set(inExperiment.map(parentOf).filter((p): p is string => p !== undefined));
+    const key = node.kind === 'experiment' ? `experiment:${node.experimentId}` : `run:${node.runId}`;
+    const list = this.layout.children.get(key) ?? [];
     const max = this.options.maxRunsPerExperiment;
-    const nodes = list.slice(0, max).map((r) => this.runNode(r, hasChildren.has(r.runId)));
+    const nodes = list.slice(0, max).map((r) => this.runNode(r, this.hasChildRuns(r.runId)));
     if (list.length > max) {
       const rest = list.length - max;
       nodes.push({
@@ -280,34 +326,36 @@ export class RunsTreeModel {
     return nodes;
   }
 
-  /** The node of one run, or undefined when the model does not have it. */
-  nodeOfRun(runId: string): RunsTreeNode | undefined {
-    const r = this.runs.get(runId);
-    if (!r) return undefined;
-    const hasChildren = [...this.runs.values()].some((c) => c.parentRunId === runId && c.runId !== runId);
-    return this.runNode(r, hasChildren);
+  private hasChildRuns(runId: string): boolean {
+    return this.layout.children.has(`run:${runId}`);
   }
 
-  /** The parent row of a run (its parent run, else its experiment), for the view's reveal. */
+  /** The node of one shown run, or undefined when the view does not show it. */
+  nodeOfRun(runId: string): RunsTreeNode | undefined {
+    const r = this.layout.shown.get(runId);
+    return r ? this.runNode(r, this.hasChildRuns(runId)) : undefined;
+  }
+
+  /**
+   * The row a node is listed under (its parent run, else its experiment), for the view's reveal;
+   * undefined for an experiment. Following it from any row reaches an experiment in as many steps
+   * as the row is deep, whatever the runs' parent tags hold.
+   */
   parentOf(node: RunsTreeNode): RunsTreeNode | undefined {
     if (node.kind === 'experiment') return undefined;
-    const run = node.runId ? this.runs.get(node.runId) : undefined;
-    if (run?.parentRunId && this.runs.get(run.parentRunId)?.experimentId === run.experimentId) return this.nodeOfRun(run.parentRunId);
+    const under = node.kind === 'more' ? /^more:run:(.+)$/.exec(node.id)?.[1] : node.runId && this.layout.parent.get(node.runId);
+    const parentRun = under ? this.nodeOfRun(under) : undefined;
+    if (parentRun) return parentRun;
     return this.roots().find((e) => e.experimentId === node.experimentId);
   }
 
   runNode(r: RunSummary, hasChildren = false): RunsTreeNode {
-    const metrics = keyMetricsOf(r, this.options.keyMetrics, this.options.maxMetrics);
-    const description = metrics.length
-      ? metrics.map(([k, v]) => `${k} ${formatMetricValue(v)}`).join(' · ')
-      : r.status === 'RUNNING'
-        ? 'running'
-        : STATUS_TEXT[r.status];
+    const metrics = keyMetricsText(r, this.options.keyMetrics, this.options.maxMetrics);
     return {
       id: `run:${r.runId}`,
       kind: 'run',
       label: r.runName,
-      description,
+      description: metrics || STATUS_TEXT[r.status],
       tooltip: this.runTooltip(r),
       icon: r.status,
       collapsible: hasChildren ? 'collapsed' : 'none',
@@ -317,11 +365,11 @@ export class RunsTreeModel {
     };
   }
 
-  /** Plain text: name, status and timing, params, every latest metric, the note. */
+  /** Plain text: name, status and timing, params, every latest metric (in full), the note. */
   runTooltip(r: RunSummary): string {
     const lines = [r.runName];
     const end = r.endTime ?? (r.status === 'RUNNING' ? this.options.now() : null);
-    const timing = `started ${new Date(r.startTime).toISOString().replace('T', ' ').slice(0, 19)}${end != null ? `, ${r.status === 'RUNNING' ? 'running for' : 'took'} ${formatDuration(end - r.startTime)}` : ''}`;
+    const timing = `started ${formatTimestamp(r.startTime)}${end != null ? `, ${r.status === 'RUNNING' ? 'running for' : 'took'} ${formatDuration(end - r.startTime)}` : ''}`;
     lines.push(`${STATUS_TEXT[r.status]} · ${timing}`);
     lines.push(`run id ${r.runId}`);
     if (r.params.size) {

@@ -150,3 +150,56 @@ test('exit codes: 2 for bad usage, 1 for a user error, with one clear line', asy
   assert.equal((await cli('runs', 'list', '-w', path.join(empty, 'missing'))).code, 1);
   assert.equal((await cli('--help')).code, 0);
 });
+
+test('runs show lists the logged models a run produced: name, id, flavors, status and files, in text and --json', async () => {
+  const ws = tempWorkspace('cli-models');
+  const t = Tracker.open(ws);
+  const runId = t.createRun({ runName: 'train' }).info.runId;
+  t.logMetric(runId, { key: 'acc', value: 0.912345678, step: 0, timestamp: 1 });
+  const model = t.createLoggedModel({ name: 'iris-clf', sourceRunId: runId, tags: [{ key: 'mlflow.user', value: 'alice' }] });
+  t.logOutputs(runId, [{ modelId: model.modelId, step: 0 }]);
+  await t.putLoggedModelArtifact(model.modelId, 'MLmodel', Buffer.from('flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n  sklearn:\n    pickled_model: model.pkl\n'));
+  await t.putLoggedModelArtifact(model.modelId, 'model.pkl', Buffer.alloc(3000, 1));
+  await t.putLoggedModelArtifact(model.modelId, 'metadata/MLmodel', Buffer.from('flavors: {}\n'));
+  t.finalizeLoggedModel(model.modelId, 'LOGGED_MODEL_READY');
+  // A model without an MLmodel file, still uploading, named by its source run only.
+  const pending = t.createLoggedModel({ name: 'draft', sourceRunId: runId });
+  t.close();
+
+  const j = await cli('runs', 'show', runId, '-w', ws, '--json');
+  assert.equal(j.code, 0, j.err);
+  const shown = JSON.parse(j.out) as { artifacts: unknown[]; logged_models: unknown[] };
+  assert.deepEqual(shown.artifacts, [], 'the run itself has no files');
+  assert.deepEqual(shown.logged_models, [
+    {
+      model_id: model.modelId,
+      name: 'iris-clf',
+      flavors: ['python_function', 'sklearn'],
+      status: 'LOGGED_MODEL_READY',
+      artifacts: [
+        { path: 'MLmodel', isDir: false, fileSize: 102 },
+        { path: 'metadata', isDir: true },
+        { path: 'model.pkl', isDir: false, fileSize: 3000 },
+      ],
+    },
+    { model_id: pending.modelId, name: 'draft', status: 'LOGGED_MODEL_PENDING', artifacts: [] },
+  ]);
+
+  const r = await cli('runs', 'show', 'train', '-w', ws);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /acc\s+0\.912345678\s+0/, 'a metric value in full, as the details panel and the tree tooltip show it');
+  assert.ok(
+    r.out.includes(
+      [
+        `Logged model iris-clf (${model.modelId})`,
+        '  flavors     python_function, sklearn',
+        '  status      ready',
+        '  MLmodel (102 B)',
+        '  metadata/',
+        '  model.pkl (2.9 KiB)',
+      ].join('\n'),
+    ),
+    r.out,
+  );
+  assert.ok(r.out.includes(`Logged model draft (${pending.modelId})\n  flavors     -\n  status      pending\n  (no files)`), r.out);
+});

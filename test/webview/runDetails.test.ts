@@ -2,7 +2,7 @@
  * The run details webview bundle (webview/runDetails/main.ts) in real Chromium, in the extension's
  * HTML shell and Content-Security-Policy, with a scripted host: it renders a run the host sends,
  * shows hostile run names, params, tags and notes as text (nothing executes), and its buttons (by
- * mouse and by keyboard) post the typed messages of webview/shared/messages.ts.
+ * mouse and by keyboard) post the typed messages of webview/runDetails/messages.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
-import { isRunDetailsWebviewMessage, type RunDetails, type RunDetailsHostMessage } from '../../webview/shared/messages';
+import { formatTimestamp } from '../../core/views/displayFormat';
+import { isRunDetailsWebviewMessage, type RunDetails, type RunDetailsHostMessage } from '../../webview/runDetails/messages';
 import { launchChromium, screenshotOnFailure } from '../support/browser';
 import { openWebview, type WebviewPage } from './harness';
 
@@ -41,6 +42,7 @@ function sampleRun(overrides: Partial<RunDetails> = {}): RunDetails {
     ],
     tags: [{ key: 'team', value: 'ml' }],
     datasets: [{ name: 'train.csv', digest: 'a1b2c3', source: 'data/train.csv' }],
+    loggedModels: [],
     ...overrides,
   };
 }
@@ -87,6 +89,7 @@ describe('run details webview', { timeout: 180_000 }, () => {
     assert.match(facts, /Run ID\s+0123456789abcdef0123456789abcdef/);
     assert.match(facts, /Experiment\s+churn \(1\)/);
     assert.match(facts, /Duration\s+12\.0 s/);
+    assert.ok(facts.includes(`Started\n${formatTimestamp(sampleRun().startTime)}`) || facts.includes(`Started\t${formatTimestamp(sampleRun().startTime)}`), `local start time, as the Runs view and the CLI show it: ${facts}`);
     const tables = await p.locator('table').allInnerTexts();
     assert.match(tables[0]!, /lr\s+0\.01\s+optimizer\s+adam/);
     assert.match(tables[1]!, /accuracy\s+0\.9123\s+9\s+loss\s+NaN\s+9/);
@@ -180,6 +183,49 @@ describe('run details webview', { timeout: 180_000 }, () => {
     for (const m of sent) assert.ok(isRunDetailsWebviewMessage(m), `a message the host accepts: ${JSON.stringify(m)}`);
     assert.equal(isRunDetailsWebviewMessage({ type: 'deleteRun', runId: '../../etc' }), false, 'the host rejects a malformed run id');
     assert.equal(isRunDetailsWebviewMessage({ type: 'runCommand', command: 'x' }), false, 'and unknown message types');
+  });
+
+  it('lists the logged models with name, id, flavors, status and files, all as text', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await send(v, { type: 'run', run: sampleRun() });
+    assert.match(await v.page.locator('#logged-models').innerText(), /^Logged models\s+No logged models\.$/);
+    const modelId = 'm-0123456789abcdef0123456789abcdef';
+    await send(v, {
+      type: 'run',
+      run: sampleRun({
+        loggedModels: [
+          {
+            modelId,
+            name: 'iris-clf',
+            flavors: ['python_function', 'sklearn'],
+            status: 'LOGGED_MODEL_READY',
+            artifacts: [
+              { path: 'MLmodel', isDir: false, fileSize: 102 },
+              { path: 'metadata', isDir: true },
+              { path: 'model.pkl', isDir: false, fileSize: 3000 },
+            ],
+          },
+          { modelId: 'm-ffffffffffffffffffffffffffffffff', name: '<img src=x onerror=alert(1)>', status: 'LOGGED_MODEL_PENDING', artifacts: [] },
+        ],
+      }),
+    });
+    const p = v.page;
+    const models = p.locator('#logged-models article');
+    assert.equal(await models.count(), 2);
+    const first = models.nth(0);
+    assert.equal(await first.getByRole('heading', { level: 3 }).innerText(), 'iris-clf');
+    const facts = await first.locator('dl.facts').innerText();
+    assert.match(facts, new RegExp(`Model ID\\s+${modelId}\\s+Flavors\\s+python_function, sklearn\\s+Status\\s+ready`));
+    assert.match(await first.locator('table').innerText(), /MLmodel\s+102 B\s+metadata\/\s+model\.pkl\s+2\.9 KiB/);
+    assert.equal(await first.locator('table caption').innerText(), 'Files of iris-clf');
+    const second = models.nth(1);
+    assert.equal(await second.getByRole('heading', { level: 3 }).innerText(), '<img src=x onerror=alert(1)>');
+    assert.match(await second.locator('dl.facts').innerText(), /Flavors\s+-\s+Status\s+pending/);
+    assert.match(await second.innerText(), /No files\./);
+    assert.equal(await p.locator('#root img').count(), 0);
+    assert.deepEqual(v.pageErrors, []);
+    assert.deepEqual(await v.violations(), []);
   });
 
   it('shows why a run is missing, and restores the last run from its saved state', async (t) => {

@@ -1,13 +1,17 @@
 /**
- * The run details page: one run's status, timing, note, params, latest metrics, tags and datasets,
- * with buttons for the run actions. Browser code only (no Node, no vscode); it talks to the host
- * through the typed messages of webview/shared/messages.ts.
+ * The run details page: one run's status, timing, note, params, latest metrics, tags, datasets and
+ * logged models, with buttons for the run actions. Browser code only (no Node, no vscode); it talks
+ * to the host through the typed messages of webview/runDetails/messages.ts, and formats numbers,
+ * dates and durations with core/views/displayFormat.ts, as the Runs view and the CLI do.
  *
  * Every value that comes from the tracker (run name, params, tags, note, dataset names) is set with
  * textContent: data is never parsed as HTML. Buttons are real <button>s, so Tab and Enter/Space
  * reach them; the tables have captions and header cells for screen readers.
  */
-import { fromWireNumber, type RunDetails, type RunDetailsHostMessage, type RunDetailsWebviewMessage } from '../shared/messages';
+import { formatBytes, formatDuration, formatMetricValue, formatTimestamp } from '../../core/views/displayFormat';
+import { loggedModelFlavorsText, loggedModelStatusText, type LoggedModelSummary } from '../../core/views/loggedModelSummary';
+import { fromWireNumber } from '../shared/messages';
+import type { RunDetails, RunDetailsHostMessage, RunDetailsWebviewMessage } from './messages';
 import './runDetails.css';
 
 interface VsCodeApi {
@@ -29,30 +33,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attrs:
   return e;
 }
 
-function formatTime(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
-
-function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${String(Math.floor(s % 60)).padStart(2, '0')} s`;
-  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
-}
-
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '-∞';
-  if (Number.isInteger(v)) return String(v);
-  const a = Math.abs(v);
-  if (a >= 1e6 || a < 1e-4) return v.toExponential(4);
-  return String(Number(v.toPrecision(6)));
-}
-
 function actionButton(label: string, title: string, message: RunDetailsWebviewMessage, danger = false): HTMLButtonElement {
   const b = el('button', label, { type: 'button', title });
   b.dataset.action = message.type;
@@ -61,10 +41,10 @@ function actionButton(label: string, title: string, message: RunDetailsWebviewMe
   return b;
 }
 
-/** A two-or-more-column table with a caption; `empty` when there are no rows. */
-function table(caption: string, headers: string[], rows: string[][], empty: string): HTMLElement {
+/** A two-or-more-column table with a caption and a heading; `empty` when there are no rows. */
+function table(caption: string, headers: string[], rows: string[][], empty: string, heading: 'h2' | 'h4' = 'h2'): HTMLElement {
   const section = el('section', undefined, { 'aria-label': caption });
-  section.appendChild(el('h2', caption));
+  section.appendChild(el(heading, caption));
   if (rows.length === 0) {
     section.appendChild(el('p', empty, { class: 'empty' }));
     return section;
@@ -79,6 +59,44 @@ function table(caption: string, headers: string[], rows: string[][], empty: stri
     row.forEach((cell, i) => tr.appendChild(i === 0 ? el('th', cell, { scope: 'row' }) : el('td', cell)));
   }
   section.appendChild(t);
+  return section;
+}
+
+/** A definition list of name/value pairs. */
+function factList(entries: readonly [string, string][]): HTMLDListElement {
+  const dl = el('dl', undefined, { class: 'facts' });
+  for (const [k, v] of entries) dl.append(el('dt', k), el('dd', v));
+  return dl;
+}
+
+/** The "Logged models" section: per model its name, id, flavors, status and top-level files. */
+function loggedModels(models: readonly LoggedModelSummary[]): HTMLElement {
+  const section = el('section', undefined, { 'aria-label': 'Logged models', id: 'logged-models' });
+  section.appendChild(el('h2', 'Logged models'));
+  if (models.length === 0) {
+    section.appendChild(el('p', 'No logged models.', { class: 'empty' }));
+    return section;
+  }
+  for (const m of models) {
+    const article = el('article', undefined, { class: 'logged-model', 'aria-label': `Logged model ${m.name}` });
+    article.appendChild(el('h3', m.name));
+    article.appendChild(
+      factList([
+        ['Model ID', m.modelId],
+        ['Flavors', loggedModelFlavorsText(m)],
+        ['Status', loggedModelStatusText(m.status)],
+      ]),
+    );
+    const files = table(
+      `Files of ${m.name}`,
+      ['Path', 'Size'],
+      m.artifacts.map((a) => [a.isDir ? `${a.path}/` : a.path, a.isDir || a.fileSize === undefined ? '' : formatBytes(a.fileSize)]),
+      'No files.',
+      'h4',
+    );
+    article.appendChild(files);
+    section.appendChild(article);
+  }
   return section;
 }
 
@@ -98,14 +116,15 @@ function render(run: RunDetails): void {
     actionButton('Delete…', 'Delete this run (it can be restored with the CLI)', { type: 'deleteRun', runId: run.runId }, true),
   );
 
-  const facts = el('dl', undefined, { class: 'facts' });
-  const fact = (k: string, v: string) => facts.append(el('dt', k), el('dd', v));
-  fact('Run ID', run.runId);
-  fact('Experiment', `${run.experimentName} (${run.experimentId})`);
-  fact('Started', formatTime(run.startTime));
-  if (end !== null) fact(run.endTime === null ? 'Running for' : 'Duration', formatDuration(end - run.startTime));
-  if (run.userId) fact('User', run.userId);
-  if (run.parentRunId) fact('Parent run', run.parentRunId);
+  const entries: [string, string][] = [
+    ['Run ID', run.runId],
+    ['Experiment', `${run.experimentName} (${run.experimentId})`],
+    ['Started', formatTimestamp(run.startTime)],
+  ];
+  if (end !== null) entries.push([run.endTime === null ? 'Running for' : 'Duration', formatDuration(end - run.startTime)]);
+  if (run.userId) entries.push(['User', run.userId]);
+  if (run.parentRunId) entries.push(['Parent run', run.parentRunId]);
+  const facts = factList(entries);
 
   const note = el('section', undefined, { 'aria-label': 'Note' });
   note.appendChild(el('h2', 'Note'));
@@ -120,11 +139,12 @@ function render(run: RunDetails): void {
     table(
       'Metrics',
       ['Name', 'Latest value', 'Step'],
-      run.metrics.map((m) => [m.key, formatValue(fromWireNumber(m.value)), String(m.step)]),
+      run.metrics.map((m) => [m.key, formatMetricValue(fromWireNumber(m.value)), String(m.step)]),
       'No metrics logged.',
     ),
     table('Tags', ['Name', 'Value'], run.tags.map((t) => [t.key, t.value]), 'No tags.'),
     table('Datasets', ['Name', 'Digest', 'Source'], run.datasets.map((d) => [d.name, d.digest, d.source]), 'No dataset inputs.'),
+    loggedModels(run.loggedModels ?? []),
   );
   document.title = `Run ${run.runName}`;
 }

@@ -1,7 +1,8 @@
 /** `runwise metrics history RUN KEY`: a metric's history, downsampled for reading. */
 import { intOption, positionals, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
-import { formatNumber, renderTable } from '../table';
+import { formatMetricValue } from '../../views/displayFormat';
+import { renderTable } from '../table';
 
 export const metricsHistoryOptions: OptionSpecs = { 'max-points': { value: true } };
 
@@ -19,7 +20,7 @@ export function metricsHistory(ctx: CommandContext, args: ParsedArgs): void {
     const known = tracker.metricKeys(runId);
     throw new CliError(`run ${runId.slice(0, 8)} has no metric '${key}'${known.length ? ` (it has: ${known.join(', ')})` : ' (it has no metrics)'}`);
   }
-  const rows = buckets.map((b) => [String(b.step), formatNumber(b.last), formatNumber(b.min), formatNumber(b.max), String(b.count)]);
+  const rows = buckets.map((b) => [String(b.step), formatMetricValue(b.last), formatMetricValue(b.min), formatMetricValue(b.max), String(b.count)]);
   ctx.io.out(`${renderTable(['STEP', 'LAST', 'MIN', 'MAX', 'POINTS'], rows, { rightAligned: new Set([0, 1, 2, 3, 4]) })}\n`);
   const total = buckets.reduce((s, b) => s + b.count, 0);
   ctx.io.out(`${total} points in ${buckets.length} bucket${buckets.length === 1 ? '' : 's'}\n`);

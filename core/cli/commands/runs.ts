@@ -1,12 +1,14 @@
 /** `runwise runs …`: list, show, compare, rename, note, tag, delete. */
 import { flag, intOption, optionValue, optionValues, positionals, type OptionSpecs, type ParsedArgs } from '../args';
 import type { CommandContext } from '../context';
-import { formatDuration, formatNumber, formatTime, renderTable } from '../table';
+import { renderTable } from '../table';
 import { compareRuns } from '../../tracker/runComparison';
 import { runRecord } from '../../tracker/runExport';
-import type { Run, RunSearch } from '../../tracker/model';
+import { NOTE_TAG, type ArtifactListEntry, type Run, type RunInfo, type RunSearch } from '../../tracker/model';
 import type { Tracker } from '../../tracker/tracker';
-import { NOTE_TAG } from '../../tracker/tracker';
+import { formatBytes, formatDuration, formatMetricCompact, formatMetricValue, formatTimestamp } from '../../views/displayFormat';
+import { loggedModelFlavorsText, loggedModelStatusText, type LoggedModelSummary } from '../../views/loggedModelSummary';
+import { loggedModelsOfRun } from '../../views/runLoggedModels';
 
 export const runsListOptions: OptionSpecs = {
   filter: { value: true },
@@ -77,9 +79,9 @@ export function runsList(ctx: CommandContext, args: ParsedArgs): void {
       r.info.runId.slice(0, 8),
       r.info.runName,
       r.info.status,
-      formatTime(r.info.startTime),
-      formatDuration(r.info.startTime, r.info.endTime),
-      ...metricKeys.map((k) => (metrics.has(k) ? formatNumber(metrics.get(k)!) : '')),
+      formatTimestamp(r.info.startTime),
+      r.info.endTime === null ? '' : formatDuration(r.info.endTime - r.info.startTime),
+      ...metricKeys.map((k) => (metrics.has(k) ? formatMetricCompact(metrics.get(k)!) : '')),
       ...paramKeys.map((k) => params.get(k) ?? ''),
     ];
   });
@@ -94,22 +96,33 @@ export function runsShow(ctx: CommandContext, args: ParsedArgs): void {
   const tracker = ctx.openTracker();
   const run = tracker.getRun(tracker.resolveRunId(ref!));
   const artifacts = tracker.listArtifacts(run.info.runId);
+  const models = loggedModelsOfRun(tracker, run);
   if (ctx.json) {
-    ctx.printJson({ ...runRecord(run), inputs: run.inputs, artifacts });
+    const loggedModels = models.map((m) => ({ model_id: m.modelId, name: m.name, ...(m.flavors ? { flavors: m.flavors } : {}), status: m.status, artifacts: m.artifacts }));
+    ctx.printJson({ ...runRecord(run), inputs: run.inputs, artifacts, logged_models: loggedModels });
     return;
   }
-  ctx.io.out(describeRun(run, artifacts.map((a) => (a.isDir ? `${a.path}/` : `${a.path} (${a.fileSize} bytes)`))));
+  ctx.io.out(describeRun(run, artifacts, models));
 }
 
-function describeRun(run: Run, artifacts: string[]): string {
+/** An artifact listing entry for people: `dir/`, `file (2.9 KiB)`. */
+function artifactText(a: ArtifactListEntry): string {
+  return a.isDir ? `${a.path}/` : a.fileSize === undefined ? a.path : `${a.path} (${formatBytes(a.fileSize)})`;
+}
+
+function endedText(i: RunInfo): string {
+  return i.endTime === null ? '-' : `${formatTimestamp(i.endTime)} (${formatDuration(i.endTime - i.startTime)})`;
+}
+
+function describeRun(run: Run, artifacts: ArtifactListEntry[], models: LoggedModelSummary[]): string {
   const i = run.info;
   const note = run.tags.find((t) => t.key === NOTE_TAG)?.value;
   const lines = [
     `Run ${i.runName} (${i.runId})`,
     `  status      ${i.status}`,
     `  experiment  ${i.experimentId}`,
-    `  started     ${formatTime(i.startTime)}`,
-    `  ended       ${i.endTime === null ? '-' : `${formatTime(i.endTime)} (${formatDuration(i.startTime, i.endTime)})`}`,
+    `  started     ${formatTimestamp(i.startTime)}`,
+    `  ended       ${endedText(i)}`,
   ];
   if (i.parentRunId) lines.push(`  parent      ${i.parentRunId}`);
   if (i.lifecycleStage === 'deleted') lines.push('  deleted     yes');
@@ -119,10 +132,15 @@ function describeRun(run: Run, artifacts: string[]): string {
     lines.push(rows.length ? renderTable(header, rows, { maxCell: 80 }).replace(/^/gm, '  ') : '  (none)');
   };
   section('Params', ['KEY', 'VALUE'], run.params.map((p) => [p.key, p.value]));
-  section('Metrics (latest)', ['KEY', 'VALUE', 'STEP'], run.metrics.map((m) => [m.key, formatNumber(m.value), String(m.step)]));
+  section('Metrics (latest)', ['KEY', 'VALUE', 'STEP'], run.metrics.map((m) => [m.key, formatMetricValue(m.value), String(m.step)]));
   section('Tags', ['KEY', 'VALUE'], run.tags.filter((t) => t.key !== NOTE_TAG).map((t) => [t.key, t.value]));
   if (run.inputs.length) section('Inputs', ['NAME', 'DIGEST', 'SOURCE'], run.inputs.map((d) => [d.dataset.name, d.dataset.digest, d.dataset.source]));
-  if (artifacts.length) section('Artifacts', ['PATH'], artifacts.map((a) => [a]));
+  if (artifacts.length) section('Artifacts', ['PATH'], artifacts.map((a) => [artifactText(a)]));
+  for (const m of models) {
+    lines.push('', `Logged model ${m.name} (${m.modelId})`);
+    lines.push(`  flavors     ${loggedModelFlavorsText(m)}`, `  status      ${loggedModelStatusText(m.status)}`);
+    lines.push(m.artifacts.length ? m.artifacts.map((a) => `  ${artifactText(a)}`).join('\n') : '  (no files)');
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -136,7 +154,7 @@ export function runsCompare(ctx: CommandContext, args: ParsedArgs): void {
     return;
   }
   const header = ['', ...cmp.runs.map((r) => `${r.runName} (${r.runId.slice(0, 8)})`)];
-  const show = (v: string | number | null) => (v === null ? '-' : typeof v === 'number' ? formatNumber(v) : v);
+  const show = (v: string | number | null) => (v === null ? '-' : typeof v === 'number' ? formatMetricValue(v) : v);
   const block = (title: string, rows: typeof cmp.params) => {
     if (rows.length === 0) return `${title}: none\n`;
     const body = rows.map((r) => [`${r.differs ? '* ' : '  '}${r.key}`, ...r.values.map(show)]);

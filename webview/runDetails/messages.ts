@@ -1,0 +1,57 @@
+/**
+ * The run details webview's messages, typed once here; the host (client/runDetailsPanel.ts) and the
+ * page (webview/runDetails/main.ts) both import this module. Nothing else may be posted. The host
+ * checks what the page sends with `isRunDetailsWebviewMessage` before acting on it: a webview is a
+ * browser page and its messages are input like any other.
+ */
+import type { LifecycleStage, RunStatus } from '../../core/tracker/model';
+import type { LoggedModelSummary } from '../../core/views/loggedModelSummary';
+import { isRunId, type WireNumber } from '../shared/messages';
+
+/** Everything the run details view shows of one run. */
+export interface RunDetails {
+  runId: string;
+  runName: string;
+  experimentId: string;
+  experimentName: string;
+  status: RunStatus;
+  lifecycleStage: LifecycleStage;
+  /** Milliseconds since the epoch. */
+  startTime: number;
+  endTime: number | null;
+  userId: string;
+  parentRunId: string | null;
+  note: string | null;
+  params: { key: string; value: string }[];
+  metrics: { key: string; value: WireNumber; step: number; timestamp: number }[];
+  /** The run's own tags; `mlflow.*` system tags are left out (name, note, parent are shown above). */
+  tags: { key: string; value: string }[];
+  datasets: { name: string; digest: string; source: string }[];
+  /** The models the run logged (MLflow 3 logged models), with their top-level files. */
+  loggedModels: LoggedModelSummary[];
+}
+
+/** Host → page. */
+export type RunDetailsHostMessage =
+  /** Show this run (first load and every time it changes in the tracker). */
+  | { type: 'run'; run: RunDetails }
+  /** The run is gone (deleted, or the tracker cannot be read); `reason` says which. */
+  | { type: 'runMissing'; runId: string; reason: string };
+
+/** Page → host. Each run action names the run the page shows. */
+export type RunDetailsWebviewMessage =
+  | { type: 'ready' }
+  | { type: 'renameRun'; runId: string }
+  | { type: 'editNote'; runId: string }
+  | { type: 'deleteRun'; runId: string }
+  | { type: 'copyRunId'; runId: string };
+
+const RUN_ACTIONS: ReadonlySet<string> = new Set(['renameRun', 'editNote', 'deleteRun', 'copyRunId']);
+
+/** Is `m` a message the run details page may send? (The host ignores anything else.) */
+export function isRunDetailsWebviewMessage(m: unknown): m is RunDetailsWebviewMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const { type, runId } = m as { type?: unknown; runId?: unknown };
+  if (type === 'ready') return true;
+  return typeof type === 'string' && RUN_ACTIONS.has(type) && isRunId(runId);
+}
