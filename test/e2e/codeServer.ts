@@ -10,7 +10,10 @@
  *   await closeWorkbench(); await server.close();
  *
  * code-server runs in its own process group, killed whole on close() and when this process exits,
- * so no extension host or file watcher outlives a test.
+ * so no extension host or file watcher outlives a test. It runs on the Node 22 of the test-tool cache
+ * (code-server 4.103.2 requires it), and so do its extension hosts and the language servers they
+ * start: the tracker's better-sqlite3 addon, built for the project's Node 20, does not load there and
+ * the tracker uses node:sqlite, as in desktop VS Code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +21,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium, loadE2eTools, screenshotOnFailure as saveOnFailure } from '../support/browser';
+import { launchChromium, loadE2eTools, screenshotOnFailure as saveOnFailure, type E2eTools } from '../support/browser';
 
 // ---------------------------------------------------------------------------------------------
 // code-server
@@ -143,8 +146,9 @@ async function waitUntilGone(pgid: number, timeoutMs: number): Promise<boolean> 
 
 /** Starts code-server on a free loopback port; resolves once it listens. */
 export async function startCodeServer(options: CodeServerOptions): Promise<CodeServer> {
-  const tools = await loadE2eTools();
+  const tools = (await loadE2eTools()) as E2eTools & { codeServerNode(): string };
   const entry = await tools.ensureCodeServer();
+  const node = tools.codeServerNode();
   const own = mkdtempSync(path.join(tmpdir(), 'runwise-cs-'));
   const userDataDir = options.userDataDir ?? path.join(own, 'user-data');
   const settingsFile = path.join(userDataDir, 'User', 'settings.json');
@@ -188,7 +192,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     options.workspace,
   ];
   // Its own process group (detached), so close() can kill the extension hosts and watchers too.
-  const child: ChildProcess = spawn(process.execPath, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(node, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid!;
   installExitHooks();
   liveGroups.set(pid, own);
