@@ -17,6 +17,11 @@ export const NOTE_TAG = 'mlflow.note.content';
 /** The parent run's id, for nested runs. */
 export const PARENT_RUN_TAG = 'mlflow.parentRunId';
 export const USER_TAG = 'mlflow.user';
+/** Where a run came from: its kind ('LOCAL' for a script) and the script's path. */
+export const SOURCE_TYPE_TAG = 'mlflow.source.type';
+export const SOURCE_NAME_TAG = 'mlflow.source.name';
+/** A dataset input's role in the run, e.g. 'training' or 'eval' (an input tag). */
+export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
 /** Why Runwise ended a run that its owner left RUNNING. */
 export const FAILURE_REASON_TAG = 'runwise.failure_reason';
 /** The run tag where MLflow's server keeps each `runs/log-model` call's model JSON. */

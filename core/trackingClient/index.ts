@@ -5,9 +5,12 @@
  *   rw.logParams({ lr: 0.01 }); rw.logMetric('loss', 0.3, 1); rw.logArtifact('model.bin');
  *   await rw.endRun();                                // optional: at exit everything is sent anyway
  *
- * Reads MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLFLOW_RUN_ID, MLFLOW_EXPERIMENT_NAME. Logging calls
- * are synchronous and buffered (sent within 1 s, in batches); `flush()`/`endRun()` surface errors. A run
- * this module created is ended at exit, even through `process.exit()`: FINISHED, or FAILED after a crash.
+ * Reads MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLFLOW_RUN_ID, MLFLOW_EXPERIMENT_NAME/_ID (neither:
+ * MLflow's default experiment, id '0'). Logging calls are synchronous and buffered (sent within 1 s, in
+ * batches); `flush()`/`endRun()` surface errors, and at exit an exit code 0 becomes 1 when something
+ * logged could not be delivered. A run this module created is ended at exit, even through
+ * `process.exit()`: FINISHED, or FAILED after a crash or with a non-zero exit code; KILLED by SIGTERM or
+ * SIGINT when the program has no handler of its own for it (the process then still dies by the signal).
  * `new TrackingClient({ trackingUri, token, runId })` gives an independent client.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,10 +24,11 @@ import {
   MAX_PARAMS_TAGS_PER_BATCH as MAX_PARAMS_PER_BATCH,
   MAX_PARAMS_TAGS_PER_BATCH as MAX_TAGS_PER_BATCH,
 } from '../tracker/limits';
-import { USER_TAG } from '../tracker/model';
+import { DATASET_CONTEXT_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, USER_TAG } from '../tracker/model';
 import type { ExitPayload, WireOp } from './exitSender';
 import { Http, RunwiseTrackingError } from './httpTransport';
 import {
+  DEFAULT_EXPERIMENT_ID,
   TERMINAL_STATUSES,
   createRun,
   integer,
@@ -52,7 +56,7 @@ export interface TrackingClientOptions {
   token?: string;
   /** An existing RUNNING run to log into; its owner ends it, this client never does. */
   runId?: string;
-  /** Where runs are created when no runId is given (default 'Default'). */
+  /** Where runs are created when no runId is given (neither: MLflow's default experiment, id '0'). */
   experimentName?: string;
   experimentId?: string;
 }
@@ -96,6 +100,29 @@ function exitSenderCommand(): string[] {
 const liveClients = new Set<TrackingClient>();
 let hooksInstalled = false;
 let crashed = false;
+const EXIT_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/** How a run this module created ends when the process exits with `code`: as MLflow's `with start_run()`. */
+const endStatusFor = (code: number): RunEndStatus => (crashed || code !== 0 ? 'FAILED' : 'FINISHED');
+
+/** Something logged was not delivered: an exit code 0 becomes 1 (read by Node after 'beforeExit' and 'exit'). */
+function failExitCode(): void {
+  if (Number(process.exitCode ?? 0) !== 0) return;
+  process.exitCode = 1;
+  process.stderr.write('runwise client: not everything this script logged reached the tracking endpoint; exit code set to 1\n');
+}
+
+/**
+ * SIGTERM (a scheduler's preemption) or SIGINT with no handler of the program's own: send what is left
+ * and end an owned run KILLED, synchronously, then restore the default disposition and raise the signal
+ * again, so the process dies by it as it would have. This listener is only ever the signal's sole
+ * one (see watchExitSignals), so raising the signal again is what the default would have done.
+ */
+function onExitSignal(signal: NodeJS.Signals): void {
+  for (const c of liveClients) c.finishAtExit('KILLED');
+  for (const s of EXIT_SIGNALS) process.removeListener(s, onExitSignal);
+  process.kill(process.pid, signal);
+}
 
 function installExitHooks(): void {
   if (hooksInstalled) return;
@@ -105,13 +132,30 @@ function installExitHooks(): void {
   process.on('uncaughtExceptionMonitor', () => {
     crashed = true;
   });
-  // The event loop ran dry: flush and end runs asynchronously (this keeps the loop alive until done).
-  process.on('beforeExit', () => {
-    for (const c of liveClients) c.finishBeforeExit();
+  // The event loop ran dry (the code is process.exitCode): flush and end runs asynchronously (this
+  // keeps the loop alive until done).
+  process.on('beforeExit', (code) => {
+    for (const c of liveClients) c.finishBeforeExit(endStatusFor(code));
   });
   // process.exit(), a crash, or the end after beforeExit: send the rest synchronously.
-  process.on('exit', () => {
-    for (const c of liveClients) c.finishAtExit(crashed);
+  process.on('exit', (code) => {
+    let delivered = true;
+    for (const c of liveClients) delivered = c.finishAtExit(endStatusFor(code)) && delivered;
+    if (!delivered && code === 0) failExitCode();
+  });
+  watchExitSignals();
+}
+
+/**
+ * Listens for SIGTERM/SIGINT only while nothing else does. A handler of the program's own, or of a
+ * library (signal-exit re-raises a signal only when its listeners are the only ones), takes the
+ * signal over: ours steps aside when it is added, so two polite handlers never wait for each other
+ * and leave the process unkillable.
+ */
+function watchExitSignals(): void {
+  for (const s of EXIT_SIGNALS) if (process.listenerCount(s) === 0) process.on(s, onExitSignal);
+  process.on('newListener', (event: string | symbol, listener: unknown) => {
+    if (listener !== onExitSignal && (EXIT_SIGNALS as readonly (string | symbol)[]).includes(event)) process.removeListener(event as NodeJS.Signals, onExitSignal);
   });
 }
 
@@ -160,7 +204,8 @@ export class TrackingClient {
 
   /**
    * Starts the run to log into and resolves to its id: the given runId (MLFLOW_RUN_ID) when set, else
-   * a new run in `experimentName` (or the client's, or 'Default'), creating the experiment if needed.
+   * a new run in `experimentName` (or the client's, or MLflow's default experiment, id '0'), creating
+   * the experiment if needed; a deleted experiment is refused, as MLflow's `set_experiment` does.
    * Logging without startRun() starts a run implicitly.
    */
   async startRun(options: StartRunOptions = {}): Promise<string> {
@@ -184,8 +229,8 @@ export class TrackingClient {
     installExitHooks();
     liveClients.add(this);
     if (this.givenRunId) return { id: this.givenRunId, owned: false };
-    const tags: Record<string, string> = { 'mlflow.source.type': 'LOCAL' };
-    if (process.argv[1]) tags['mlflow.source.name'] = path.resolve(process.argv[1]);
+    const tags: Record<string, string> = { [SOURCE_TYPE_TAG]: 'LOCAL' };
+    if (process.argv[1]) tags[SOURCE_NAME_TAG] = path.resolve(process.argv[1]);
     let user = process.env.USER || process.env.USERNAME || '';
     try {
       user ||= os.userInfo().username;
@@ -197,7 +242,9 @@ export class TrackingClient {
     const body: CreateSpec['body'] = { start_time: Date.now(), user_id: user, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) };
     if (options.runName) body.run_name = String(options.runName);
     const experimentName = options.experimentName || this.experimentName;
-    return { owned: true, create: { experimentName, experimentId: options.experimentName ? undefined : this.experimentId, body } };
+    // Neither named: MLflow's default experiment by id, whatever it has been renamed to.
+    const experimentId = options.experimentName ? undefined : (this.experimentId ?? (experimentName ? undefined : DEFAULT_EXPERIMENT_ID));
+    return { owned: true, create: { experimentName, experimentId, body } };
   }
 
   private currentRun(): RunSlot {
@@ -368,7 +415,7 @@ export class TrackingClient {
     };
     if (input.schema !== undefined && input.schema !== null) dataset.schema = typeof input.schema === 'string' ? input.schema : JSON.stringify(input.schema);
     if (input.profile !== undefined && input.profile !== null) dataset.profile = typeof input.profile === 'string' ? input.profile : JSON.stringify(input.profile);
-    const tags = input.context ? [{ key: 'mlflow.data.context', value: String(input.context) }] : [];
+    const tags = input.context ? [{ key: DATASET_CONTEXT_TAG, value: String(input.context) }] : [];
     this.ops.push({ kind: 'inputs', run: this.currentRun(), datasets: [{ tags, dataset }], written: false });
     this.kick();
   }
@@ -443,13 +490,16 @@ export class TrackingClient {
     return this.ops.length > 0 || this.metrics.length > 0 || this.params.size > 0 || this.tags.size > 0 || (this.run?.owned ?? false);
   }
 
-  /** @internal 'beforeExit': flush and end an owned run, asynchronously. */
-  finishBeforeExit(): void {
+  /** @internal 'beforeExit': flush and end an owned run as `status`, asynchronously. */
+  finishBeforeExit(status: RunEndStatus): void {
     if (this.finishing || !this.hasWork()) return;
     this.finishing = true;
-    const done = this.run?.owned ? this.endRun('FINISHED') : this.flush();
+    const done = this.run?.owned ? this.endRun(status) : this.flush();
     done
-      .catch((e: unknown) => process.stderr.write(`runwise client: ${e instanceof Error ? e.message : String(e)}\n`))
+      .catch((e: unknown) => {
+        process.stderr.write(`runwise client: ${e instanceof Error ? e.message : String(e)}\n`);
+        failExitCode();
+      })
       .finally(() => (this.finishing = false));
   }
 
@@ -458,20 +508,24 @@ export class TrackingClient {
    * in flight but not yet fully handed to the OS) goes through a child process run synchronously.
    * A request fully written but not answered yet may or may not be applied, like a timeout: it is
    * sent again only when that is harmless (everything but a metrics batch, see the retry policy).
+   * An owned run is ended as `status`. Returns false when something logged was not delivered (the
+   * failures are printed on stderr).
    */
-  finishAtExit(crashedNow: boolean): void {
+  finishAtExit(status: RunEndStatus): boolean {
     this.moveBufferToOps();
     const slot = this.run;
-    if (slot?.owned) this.ops.push({ kind: 'end', run: slot, status: crashedNow ? 'FAILED' : 'FINISHED', endTime: Date.now(), written: false });
+    if (slot?.owned) this.ops.push({ kind: 'end', run: slot, status, endTime: Date.now(), written: false });
     this.run = undefined;
     const pending = this.ops.filter((op) => !op.written || retryPolicyOf(op).includes('timeout'));
     this.ops.length = 0;
+    let delivered = true;
     if (this.deferred !== undefined) {
       const e = this.deferred;
       this.deferred = undefined;
+      delivered = false;
       process.stderr.write(`runwise client: ${e instanceof Error ? e.message : String(e)}\n`);
     }
-    if (pending.length === 0) return;
+    if (pending.length === 0) return delivered;
     const runs: RunSlot[] = [];
     const payload: ExitPayload = { uri: this.http.uri, token: this.http.token, runs: [], ops: [] };
     for (const op of pending) {
@@ -492,6 +546,7 @@ export class TrackingClient {
       timeout: 120_000,
     });
     if (r.error) process.stderr.write(`runwise client: could not send the last logged values at exit: ${r.error.message}\n`);
+    return delivered && !r.error && r.status === 0; // the sender printed its failures
   }
 }
 

@@ -18,6 +18,8 @@ import {
 import { ALWAYS, CREATE_RETRY, METRICS_RETRY, RunwiseTrackingError, type FailureKind, type Http } from './httpTransport';
 
 export const TERMINAL_STATUSES = ['FINISHED', 'FAILED', 'KILLED'] as const;
+/** MLflow's default experiment (DEFAULT_EXPERIMENT_ID): where runs go when no experiment is named. */
+export const DEFAULT_EXPERIMENT_ID = '0';
 export type RunEndStatus = (typeof TERMINAL_STATUSES)[number];
 
 // -------------------------------------------------------------------------------------------------
@@ -137,11 +139,24 @@ export function opRequest(op: Op, runId: string, root?: string): OpRequest {
   }
 }
 
-/** The id of the experiment named `name`, created when missing (a concurrent creation is looked up again). */
+/** MLflow's refusal (`set_experiment`, mlflow/tracking/fluent.py) to log into a deleted experiment. */
+export function deletedExperimentError(name: string): RunwiseTrackingError {
+  return new RunwiseTrackingError(
+    'INVALID_PARAMETER_VALUE',
+    `Cannot set a deleted experiment '${name}' as the active experiment. You can restore the experiment, or permanently delete the experiment to create a new one.`,
+  );
+}
+
+/**
+ * The id of the experiment named `name`, created when missing (a concurrent creation is looked up
+ * again); a deleted one is refused, as MLflow's `set_experiment` does.
+ */
 export async function experimentIdByName(http: Http, name: string): Promise<string> {
   for (let i = 0; i < 2; i++) {
     try {
-      return (await callRpc(http, 'GetExperimentByName', { experiment_name: name }, ALWAYS)).experiment.experiment_id;
+      const { experiment } = await callRpc(http, 'GetExperimentByName', { experiment_name: name }, ALWAYS);
+      if (experiment.lifecycle_stage === 'deleted') throw deletedExperimentError(experiment.name || name);
+      return experiment.experiment_id;
     } catch (e) {
       if (!(e instanceof RunwiseTrackingError) || e.errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw e;
     }
@@ -158,7 +173,7 @@ export async function experimentIdByName(http: Http, name: string): Promise<stri
 /** Creates the run a slot describes and fills in its id and artifact root. */
 export async function createRun(http: Http, slot: RunSlot): Promise<string> {
   const spec = slot.create!;
-  const experimentId = spec.experimentId ?? (await experimentIdByName(http, spec.experimentName || 'Default'));
+  const experimentId = spec.experimentId ?? (spec.experimentName ? await experimentIdByName(http, spec.experimentName) : DEFAULT_EXPERIMENT_ID);
   const info = (await callRpc(http, 'CreateRun', { ...spec.body, experiment_id: experimentId }, CREATE_RETRY)).run.info;
   slot.id = String(info.run_id ?? info.run_uuid);
   slot.root = artifactRoot(info as unknown as Record<string, unknown>);

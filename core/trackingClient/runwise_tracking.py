@@ -4,9 +4,11 @@ Usage (standard library only, Python 3.8+): copy this file next to your script, 
 sys.path, then
     import runwise_tracking as rw
     rw.log_params({"lr": 0.01}); rw.log_metric("loss", 0.3, step=1); rw.log_artifact("model.pt")
-It reads MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLFLOW_RUN_ID and MLFLOW_EXPERIMENT_NAME. Logging is
-buffered and sent in batches (at most 1 s late); everything is flushed at end_run() and at exit. A run this
-module created is ended at exit: FINISHED, or FAILED after an uncaught exception.
+It reads MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLFLOW_RUN_ID and MLFLOW_EXPERIMENT_NAME/_ID (neither:
+MLflow's default experiment, id "0"). Logging is buffered and sent in batches (at most 1 s late); everything
+is flushed at end_run() and at exit. A run this module created is ended at exit: FINISHED, or FAILED after an
+uncaught exception or sys.exit() with a non-zero status; KILLED by SIGTERM when the program has no handler
+of its own for it (the process then still dies by the signal).
 """
 
 import atexit
@@ -15,6 +17,7 @@ import http.client
 import json
 import math
 import os
+import signal
 import socket
 import sys
 import threading
@@ -49,6 +52,12 @@ FLUSH_INTERVAL = 1.0  # seconds from the first buffered item to its batch being 
 REQUEST_TIMEOUT = 60.0
 RETRY_DELAYS = (0.25, 0.75, 2.0)  # seconds before the 2nd, 3rd and 4th attempt
 TERMINAL_STATUSES = ("FINISHED", "FAILED", "KILLED")
+DEFAULT_EXPERIMENT_ID = "0"  # MLflow's default experiment, whatever it has been renamed to
+# System tags (core/tracker/model.ts names them for the Node client).
+SOURCE_TYPE_TAG = "mlflow.source.type"
+SOURCE_NAME_TAG = "mlflow.source.name"
+USER_TAG = "mlflow.user"
+DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 
 class RunwiseTrackingError(Exception):
@@ -240,6 +249,7 @@ class _Client:
                     "INVALID_STATE", "run %s is already active; call end_run() first" % self._run_id
                 )
             http = self._conn()
+            _install_signal_handler()
             given = os.environ.get("MLFLOW_RUN_ID", "").strip()
             if given:
                 self._run_id, self._owned = given, False
@@ -247,12 +257,12 @@ class _Client:
                     self.log("tag", [{"key": str(k), "value": str(v)} for k, v in tags.items()])
                 return given
             exp_id = self._experiment(http, experiment_name)
-            all_tags = {"mlflow.source.type": "LOCAL"}
+            all_tags = {SOURCE_TYPE_TAG: "LOCAL"}
             if sys.argv and sys.argv[0]:
-                all_tags["mlflow.source.name"] = os.path.abspath(sys.argv[0])
+                all_tags[SOURCE_NAME_TAG] = os.path.abspath(sys.argv[0])
             user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
             if user:
-                all_tags["mlflow.user"] = user
+                all_tags[USER_TAG] = user
             all_tags.update({str(k): str(v) for k, v in (tags or {}).items()})
             body = {
                 "experiment_id": exp_id,
@@ -274,11 +284,21 @@ class _Client:
             env_id = os.environ.get("MLFLOW_EXPERIMENT_ID", "").strip()
             if env_id:
                 return env_id
-            name = os.environ.get("MLFLOW_EXPERIMENT_NAME", "").strip() or "Default"
+            name = os.environ.get("MLFLOW_EXPERIMENT_NAME", "").strip()
+            if not name:
+                return DEFAULT_EXPERIMENT_ID
         for _ in range(2):
             try:
                 q = urllib.parse.urlencode({"experiment_name": name})
-                return http.call("GET", "/api/2.0/mlflow/experiments/get-by-name?" + q)["experiment"]["experiment_id"]
+                experiment = http.call("GET", "/api/2.0/mlflow/experiments/get-by-name?" + q)["experiment"]
+                if experiment.get("lifecycle_stage") == "deleted":  # refused as MLflow's set_experiment does
+                    raise RunwiseTrackingError(
+                        "INVALID_PARAMETER_VALUE",
+                        "Cannot set a deleted experiment '%s' as the active experiment. You can restore the "
+                        "experiment, or permanently delete the experiment to create a new one."
+                        % experiment.get("name", name),
+                    )
+                return experiment["experiment_id"]
             except RunwiseTrackingError as e:
                 if e.error_code != "RESOURCE_DOES_NOT_EXIST":
                     raise
@@ -454,7 +474,7 @@ class _Client:
             dataset["schema"] = schema if isinstance(schema, str) else json.dumps(schema)
         if profile is not None:
             dataset["profile"] = profile if isinstance(profile, str) else json.dumps(profile)
-        tags = [{"key": "mlflow.data.context", "value": str(context)}] if context else []
+        tags = [{"key": DATASET_CONTEXT_TAG, "value": str(context)}] if context else []
         self._conn().call(
             "POST", "/api/2.0/mlflow/runs/log-inputs", {"run_id": run_id, "datasets": [{"tags": tags, "dataset": dataset}]}
         )
@@ -501,7 +521,8 @@ class _Client:
         self._reset_state()
         self._run_id, self._http, self._experiment_id, self._artifact_root = run_id, http, exp, root
 
-    def at_exit(self, crashed):
+    def at_exit(self, status):
+        """Flushes, and ends an owned run as `status`."""
         if os.getpid() != self._pid:
             return
         try:
@@ -513,7 +534,7 @@ class _Client:
             self._deferred = None
         if self._run_id is not None and self._owned:
             try:
-                self.end_run("FAILED" if crashed else "FINISHED")
+                self.end_run(status)
             except Exception as e:
                 sys.stderr.write("runwise_tracking: could not end run %s: %s\n" % (self._run_id, e))
 
@@ -535,7 +556,9 @@ def _artifact_root(info):
 
 _client = _Client()
 _crashed = [False]
+_exit_status = [None]  # the argument of the last sys.exit()
 _previous_excepthook = sys.excepthook
+_original_exit = sys.exit
 
 
 def _excepthook(exc_type, exc, tb):
@@ -546,21 +569,63 @@ def _excepthook(exc_type, exc, tb):
 sys.excepthook = _excepthook
 
 
+def _exit(status=None):
+    # SystemExit never reaches sys.excepthook, nor does atexit see the exit status: note it here.
+    _exit_status[0] = status
+    _original_exit(status)
+
+
+sys.exit = _exit
+
+
 def _at_exit():
     # sys.last_type is also set for an uncaught exception, should the script replace sys.excepthook.
     crashed = _crashed[0] or (getattr(sys, "last_type", None) is not None and not hasattr(sys, "ps1"))
-    _client.at_exit(crashed)
+    # As MLflow's `with start_run()`: an exit with a non-zero status (or a message) fails the run.
+    status = _exit_status[0]
+    failed_exit = status is not None and status != 0
+    _client.at_exit("FAILED" if crashed or failed_exit else "FINISHED")
 
 
 atexit.register(_at_exit)
+_sigterm_installed = [False]
+
+
+def _on_sigterm(signum, frame):
+    # Send what is left and end an owned run KILLED, then die by the signal as without this module.
+    try:
+        _client.at_exit("KILLED")
+    finally:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def _install_signal_handler():
+    """SIGTERM (a scheduler's preemption) flushes and ends the run KILLED, unless the program handles it
+    itself. Only from the main thread, and only over the default disposition (Ctrl+C needs nothing:
+    KeyboardInterrupt reaches the exit flush)."""
+    if _sigterm_installed[0] or not hasattr(signal, "SIGTERM"):
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+            _sigterm_installed[0] = True
+    except (ValueError, OSError):  # not the main interpreter, or no such signal here
+        pass
+
+
+_install_signal_handler()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=lambda: _client._after_fork())
 
 
 def start_run(run_name=None, experiment_name=None, tags=None):
     """Starts the run to log into and returns its id: MLFLOW_RUN_ID when set, else a new run in
-    `experiment_name` (or MLFLOW_EXPERIMENT_NAME, or 'Default'), creating the experiment if needed.
-    Logging without start_run() starts a run implicitly."""
+    `experiment_name` (or MLFLOW_EXPERIMENT_NAME, MLFLOW_EXPERIMENT_ID, or MLflow's default experiment, id
+    "0"), creating the experiment if needed; a deleted experiment is refused, as MLflow's set_experiment
+    does. Logging without start_run() starts a run implicitly."""
     return _client.start_run(run_name, experiment_name, tags)
 
 

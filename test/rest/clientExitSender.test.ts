@@ -100,14 +100,15 @@ for (const [label, clientModule, args] of [
   });
 }
 
-test('the exit sender reports what it could not deliver on stderr; the script keeps its exit code', async () => {
+test('the exit sender reports what it could not deliver on stderr; an exit code 0 becomes 1', async () => {
   seen = [];
   busyAnswers = 10; // more than any retry policy waits for
   const dir = tempWorkspace('exit-sender');
   const file = path.join(dir, 'train.cjs');
   writeFileSync(file, SCRIPT(path.join(REPO, 'dist', 'client.js')));
   const r = await runScript(file, []);
-  assert.equal(r.code, 0, 'the script keeps its own exit code');
+  assert.equal(r.code, 1, 'a script whose logged values were lost does not exit 0');
   assert.match(r.stderr, /runwise client: at exit, batch for run a{32}: .*503|TEMPORARILY_UNAVAILABLE/);
+  assert.match(r.stderr, /runwise client: not everything this script logged reached the tracking endpoint; exit code set to 1/);
   assert.equal(seen.filter((s) => s.path.startsWith('/api/2.0/mlflow/runs/log-batch')).length, 4);
 });
