@@ -11,6 +11,7 @@ import { metricsHistory, metricsHistoryOptions } from './commands/metrics';
 import { runsCompare, runsDelete, runsList, runsListOptions, runsNote, runsRename, runsShow, runsTag, runsTagOptions } from './commands/runs';
 import { serve, serveOptions } from './commands/serve';
 import { TrackerError } from '../tracker/trackerError';
+import { damagedTracker } from '../tracker/trackerOpenError';
 import { PathOutsideWorkspaceError } from '../workspace/workspacePath';
 
 interface Command {
@@ -138,6 +139,11 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     if (e instanceof UsageError) {
       io.err(`runwise ${name}: ${e.message}\nUsage: runwise ${command.usage}\n`);
       return 2;
+    }
+    const damaged = damagedTracker(e);
+    if (damaged) {
+      io.err(`runwise: ${damaged.message}\n`);
+      return 1;
     }
     if (e instanceof CliError || e instanceof TrackerError || e instanceof PathOutsideWorkspaceError) {
       io.err(`runwise: ${e.message}\n`);

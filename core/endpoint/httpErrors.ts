@@ -5,6 +5,7 @@
  */
 import { BlobTooLargeError } from '../tracker/artifactStore';
 import { TrackerError } from '../tracker/trackerError';
+import { damagedTracker } from '../tracker/trackerOpenError';
 import { PathOutsideWorkspaceError } from '../workspace/workspacePath';
 
 export type ErrorCode =
@@ -72,6 +73,9 @@ export function errorReply(e: unknown): ErrorReply {
   if (e instanceof TrackerError) return reply(e.code, e.message);
   if (e instanceof PathOutsideWorkspaceError) return reply('INVALID_PARAMETER_VALUE', `Invalid path: ${e.message}`);
   if (e instanceof BlobTooLargeError) return reply('INVALID_PARAMETER_VALUE', `The upload is too large: ${e.message}`);
+  // A damaged tracker is no request's fault, but a 500 would make the mlflow client retry for minutes.
+  const damaged = damagedTracker(e);
+  if (damaged) return { ...reply(damaged.code, damaged.message), unexpected: true };
   const message = e instanceof Error ? e.message : String(e);
   return { ...reply('INTERNAL_ERROR', `Internal error: ${message}`), unexpected: true };
 }

@@ -342,7 +342,12 @@ export function checkSchemaObjects(db: SqlDatabase, version: number): void {
   }
 }
 
-export function migrate(db: SqlDatabase, now: () => number = Date.now): void {
+/**
+ * Checks that `db` is a tracker this Runwise may open, a schema it knows (not a newer one) holding
+ * exactly Runwise's objects, and returns its schema version. Runs before anything is written (see
+ * OpenOptions.checkBeforeWrite) and again in `migrate`.
+ */
+export function checkTrackerSchema(db: SqlDatabase): number {
   const current = userVersion(db);
   if (current > SCHEMA_VERSION) {
     throw new TrackerOpenError(
@@ -352,6 +357,11 @@ export function migrate(db: SqlDatabase, now: () => number = Date.now): void {
     );
   }
   checkSchemaObjects(db, current);
+  return current;
+}
+
+export function migrate(db: SqlDatabase, now: () => number = Date.now): void {
+  const current = checkTrackerSchema(db);
   if (current === SCHEMA_VERSION) return;
   if (db.readOnly) {
     throw new TrackerOpenError(

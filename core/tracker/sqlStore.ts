@@ -8,15 +8,20 @@
  * A read-only connection writes nothing beside the database (a repository's tracker opened in
  * Restricted Mode stays byte-for-byte as it came). SQLite needs `-wal` and `-shm` files to read a
  * WAL-mode database, and creates them when missing, so:
- * - when `-wal` holds content (a writer is at work, or left commits behind), the reader goes through
- *   SQLite's shared files as usual, which then exist already, so none of those commits is lost;
+ * - when `-wal` holds content and `-shm` exists (a writer is at work), the reader goes through
+ *   SQLite's shared files as usual: they are that writer's, and none of its commits is lost;
+ * - when `-wal` holds content but there is no `-shm` (commits left behind, e.g. a repository that
+ *   carries both files), the database and its `-wal` are copied to a private temporary folder and
+ *   read there, so the commits are seen and nothing is created beside the original;
  * - otherwise everything is in the database file, and it is read as a snapshot: node:sqlite opens
  *   it as `file:…?mode=ro&immutable=1`; better-sqlite3, built without URI support, reads a copy of
  *   the file into memory. Before each statement is prepared the file and its `-wal` are looked at
  *   again, and the connection is reopened when a writer changed them, so a viewer stays current.
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 export type SqlValue = number | string | bigint | null | Uint8Array;
@@ -54,6 +59,12 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** Total time to keep retrying a transaction whose BEGIN found the database locked. */
   busyRetryMs?: number;
+  /**
+   * Runs on a writable connection before anything is written to the file (before the switch to WAL
+   * mode, which rewrites its header): a check that refuses a file that is not what it should be
+   * leaves it byte for byte as it was.
+   */
+  checkBeforeWrite?: (db: SqlDatabase) => void;
 }
 
 const requireNative = createRequire(__filename);
@@ -172,9 +183,50 @@ abstract class BaseDatabase implements SqlDatabase {
   }
   abstract exec(sql: string): void;
   protected abstract prepareRaw(sql: string): SqlStatement;
-  abstract close(): void;
+  protected abstract closeConnection(): void;
   /** (Re)opens the connection; see the note at the top for read-only connections. */
   protected abstract connect(): void;
+  /** The private folder holding a copy of the database and its `-wal`, while one is read. */
+  private copyDir: string | undefined;
+
+  close(): void {
+    try {
+      this.closeConnection();
+    } finally {
+      this.releaseCopy();
+    }
+  }
+
+  /**
+   * For a read-only connection to a WAL database whose `-wal` holds commits but that has no `-shm`:
+   * the path of a private copy of both files to read instead (SQLite would create `-shm` beside the
+   * original), with `snapshotStamp` set so a writer's change is noticed; undefined otherwise.
+   */
+  protected privateCopy(): string | undefined {
+    if (!this.readOnly || this.path === ':memory:') return undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const before = stampOf(this.path);
+      if (!before || before.walSize === 0 || existsSync(`${this.path}-shm`) || !isWalDatabase(this.path)) return undefined;
+      const dir = mkdtempSync(path.join(tmpdir(), 'runwise-ro-'));
+      const copy = path.join(dir, 'tracker.db');
+      copyFileSync(this.path, copy);
+      copyFileSync(`${this.path}-wal`, `${copy}-wal`);
+      if (!sameStamp(before, stampOf(this.path))) {
+        rmSync(dir, { recursive: true, force: true });
+        continue; // a writer came meanwhile: copy again
+      }
+      this.copyDir = dir;
+      this.snapshotStamp = before;
+      return copy;
+    }
+    return undefined;
+  }
+
+  private releaseCopy(): void {
+    if (this.copyDir === undefined) return;
+    rmSync(this.copyDir, { recursive: true, force: true });
+    this.copyDir = undefined;
+  }
 
   /**
    * For a read-only connection: the stamp of the database when it can be read as a snapshot (a
@@ -248,7 +300,21 @@ abstract class BaseDatabase implements SqlDatabase {
     }
   }
 
-  protected applyPragmas(): void {
+  /** Applies the pragmas; a connection whose file is refused (checkBeforeWrite) is closed, not leaked. */
+  protected pragmasOrClose(): void {
+    try {
+      this.applyPragmas();
+    } catch (e) {
+      try {
+        this.close();
+      } catch {
+        /* the refusal is what matters */
+      }
+      throw e;
+    }
+  }
+
+  private applyPragmas(): void {
     this.exec(`PRAGMA busy_timeout = ${this.options.busyTimeoutMs ?? 10_000}`);
     // Functions with side effects never run from schema objects (a database may come with a repo).
     this.exec('PRAGMA trusted_schema = OFF');
@@ -256,6 +322,7 @@ abstract class BaseDatabase implements SqlDatabase {
       this.exec('PRAGMA query_only = ON');
       return;
     }
+    this.options.checkBeforeWrite?.(this);
     this.exec('PRAGMA journal_mode = WAL');
     this.exec('PRAGMA synchronous = NORMAL');
     this.exec('PRAGMA foreign_keys = ON');
@@ -276,10 +343,12 @@ class BetterSqliteDatabase extends BaseDatabase {
   }
   protected connect(): void {
     const Database = requireNative('better-sqlite3') as typeof import('better-sqlite3');
-    const options = { readonly: this.readOnly, timeout: this.options.busyTimeoutMs ?? 10_000 };
-    const snapshot = this.snapshotBytes();
-    this.db = new Database(snapshot ?? this.path, options);
-    this.applyPragmas();
+    const timeout = this.options.busyTimeoutMs ?? 10_000;
+    // The private copy is opened for writing (SQLite makes its -shm there); query_only keeps it read.
+    const copy = this.privateCopy();
+    const snapshot = copy === undefined ? this.snapshotBytes() : undefined;
+    this.db = new Database(copy ?? snapshot ?? this.path, { readonly: copy === undefined && this.readOnly, timeout });
+    this.pragmasOrClose();
   }
   /** The database file's bytes, marked as a rollback-journal database so memory can hold it. */
   private snapshotBytes(): Buffer | undefined {
@@ -312,7 +381,7 @@ class BetterSqliteDatabase extends BaseDatabase {
     }
     return { run, get: s.get.bind(s) as SqlStatement['get'], all: s.all.bind(s) as SqlStatement['all'] };
   }
-  close(): void {
+  protected closeConnection(): void {
     this.db.close();
   }
 }
@@ -341,10 +410,16 @@ class NodeSqliteDatabase extends BaseDatabase {
   }
   protected connect(): void {
     const mod = requireNative('node:sqlite') as NodeSqliteModule;
-    this.snapshotStamp = this.snapshotCandidate();
-    const target = this.snapshotStamp ? `${pathToFileURL(this.path).href}?mode=ro&immutable=1` : this.path;
-    this.db = new mod.DatabaseSync(target, { readOnly: this.readOnly });
-    this.applyPragmas();
+    const copy = this.privateCopy();
+    if (copy !== undefined) {
+      // Opened for writing (SQLite makes its -shm there); query_only keeps it read.
+      this.db = new mod.DatabaseSync(copy, { readOnly: false });
+    } else {
+      this.snapshotStamp = this.snapshotCandidate();
+      const target = this.snapshotStamp ? `${pathToFileURL(this.path).href}?mode=ro&immutable=1` : this.path;
+      this.db = new mod.DatabaseSync(target, { readOnly: this.readOnly });
+    }
+    this.pragmasOrClose();
   }
   exec(sql: string): void {
     this.db.exec(sql);
@@ -360,7 +435,7 @@ class NodeSqliteDatabase extends BaseDatabase {
       all: (...p) => s.all(...p) as SqlRow[],
     };
   }
-  close(): void {
+  protected closeConnection(): void {
     this.db.close();
   }
 }

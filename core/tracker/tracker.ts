@@ -50,7 +50,7 @@ import { RUN_ID_PATTERN, RUN_STATUSES } from './model';
 import { LoggedModelStore } from './loggedModels';
 import { currentProcess, isAlive, sameProcess, type ProcessIdentity } from './processOwner';
 import { generateRunName } from './runNames';
-import { migrate } from './schema';
+import { checkTrackerSchema, migrate } from './schema';
 import { compileExperimentSearch, compileRunSearch, takePage } from './search/runSearchSql';
 import { openSqlDatabase, type OpenOptions, type SqlDatabase, type SqlRow, type SqlValue } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
@@ -158,7 +158,7 @@ export class Tracker {
     try {
       // No link inside .runwise/ is followed; a read-only open creates nothing, not even the folder.
       checkTrackerFiles(workspace, !options.readonly);
-      db = openSqlDatabase(file, options);
+      db = openSqlDatabase(file, { ...options, checkBeforeWrite: checkTrackerSchema });
     } catch (e) {
       throw openFailure(e, file);
     }

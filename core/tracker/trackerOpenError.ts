@@ -93,6 +93,20 @@ export function openFailure(e: unknown, file: string, migration?: { from: number
   return e;
 }
 
+/**
+ * `e`, raised while using a tracker that opened fine, as a TrackerOpenError when SQLite says the
+ * file is damaged or not a database (a page broken after the header and schema were read);
+ * undefined for any other error.
+ */
+export function damagedTracker(e: unknown, file = '.runwise/tracker.db'): TrackerOpenError | undefined {
+  if (e instanceof TrackerOpenError) return undefined;
+  const code = sqliteCode(e);
+  const problem = code === undefined ? undefined : PROBLEMS[code];
+  if (problem !== 'corrupt' && problem !== 'not-a-database') return undefined;
+  const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  return new TrackerOpenError('corrupt', file, `${file}: ${reason}; ${ADVICE.corrupt}`);
+}
+
 /** The error for a symbolic link found where Runwise keeps its own files. */
 export function symbolicLinkError(file: string, what: string): TrackerOpenError {
   return new TrackerOpenError(

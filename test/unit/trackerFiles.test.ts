@@ -8,9 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
+import { errorReply } from '../../core/endpoint/httpErrors';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../core/tracker/schema';
 import { openSqlDatabase, type SqlDatabase } from '../../core/tracker/sqlStore';
 import { Tracker } from '../../core/tracker/tracker';
@@ -104,6 +105,19 @@ test('an extra table, or a Runwise table or index whose SQL was altered, is refu
   refusedWith(() => Tracker.open(table), 'foreign-objects', /has Runwise's table 'params' altered/);
   const dropped = crafted("DELETE FROM sqlite_schema WHERE name = 'tags_by_key'");
   refusedWith(() => Tracker.open(dropped), 'corrupt', /lacks Runwise's index 'tags_by_key'/);
+});
+
+test("another application's database (rollback journal) is refused before anything is written: not even WAL mode", () => {
+  const ws = tempWorkspace('other-app');
+  mkdirSync(runwiseDir(ws));
+  const db = rawDatabase(trackerDbPath(ws));
+  db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)');
+  db.exec("INSERT INTO users (name) VALUES ('ada')");
+  db.close();
+  const before = snapshot(ws);
+  assert.equal(readFileSync(trackerDbPath(ws))[18], 1, 'the fixture is in rollback-journal mode');
+  refusedWith(() => Tracker.open(ws), 'foreign-objects', /contains a table 'users' that Runwise does not create/);
+  assert.deepEqual(snapshot(ws), before, 'the file is byte for byte as it was, and nothing was created beside it');
 });
 
 /** A workspace whose tracker was written by a Runwise of schema `version`. */
@@ -317,6 +331,31 @@ test('a read-only reader sees commits still in the -wal', () => {
   }
 });
 
+test('a repository that carries tracker.db and its -wal but no -shm: read-only, the commits are seen and nothing is created or changed', () => {
+  const { ws } = closedTracker();
+  const writer = Tracker.open(ws);
+  const cloned = tempWorkspace('cloned-with-wal');
+  mkdirSync(runwiseDir(cloned));
+  try {
+    writer.createRun({ runName: 'only-in-the-wal' });
+    // What a repository would carry: the two files as they are on disk while the writer works.
+    copyFileSync(trackerDbPath(ws), trackerDbPath(cloned));
+    copyFileSync(`${trackerDbPath(ws)}-wal`, `${trackerDbPath(cloned)}-wal`);
+  } finally {
+    writer.close();
+  }
+  assert.ok(statSync(`${trackerDbPath(cloned)}-wal`).size > 0);
+  const before = snapshot(cloned);
+  const reader = Tracker.open(cloned, { readonly: true, skipRecovery: true });
+  try {
+    assert.ok(reader.searchRuns({}).items.some((r) => r.info.runName === 'only-in-the-wal'), 'the commits in the -wal are read');
+    assert.deepEqual(snapshot(cloned), before, 'no -shm created, no byte changed');
+  } finally {
+    reader.close();
+  }
+  assert.deepEqual(snapshot(cloned), before);
+});
+
 test('a read-only open of a workspace without a tracker creates nothing', () => {
   const ws = tempWorkspace('empty');
   assert.throws(() => Tracker.open(ws, { readonly: true, skipRecovery: true }), TrackerOpenError);
@@ -369,4 +408,41 @@ test('the CLI reports a tracker it cannot open as a user error saying what to do
     assert.equal(r.err.trim().split('\n').length, 1, r.err);
   }
   rmSync(trackerDbPath(linked));
+});
+
+test('a page damaged after the schema was read: the CLI and the endpoint say the file is damaged, not "internal error" or a 500', async () => {
+  const ws = tempWorkspace('damaged-page');
+  const t = Tracker.open(ws);
+  const run = t.createRun({ runName: 'r' }).info.runId;
+  t.logBatch(run, { tags: Array.from({ length: 50 }, (_, i) => ({ key: `t${i}`, value: 'v'.repeat(100) })) });
+  t.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  const root = Number(t.db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'tags'").get()!.rootpage);
+  const pageSize = Number(t.db.prepare('PRAGMA page_size').get()!.page_size);
+  t.close();
+  const file = trackerDbPath(ws);
+  const bytes = readFileSync(file);
+  bytes.fill(0xa5, (root - 1) * pageSize, root * pageSize);
+  writeFileSync(file, bytes);
+
+  const listed = await runsList(ws);
+  assert.equal(listed.code, 1, listed.err);
+  assert.match(listed.err, /^runwise: .*tracker\.db: .*; it is damaged: move it aside/m);
+  assert.doesNotMatch(listed.err, /internal error/);
+
+  const reply = errorReply(
+    (() => {
+      const damaged = Tracker.open(ws, { skipRecovery: true });
+      try {
+        damaged.getRun(run);
+        return new Error('expected the damaged page to be met');
+      } catch (e) {
+        return e;
+      } finally {
+        damaged.close();
+      }
+    })(),
+  );
+  assert.equal(reply.status, 400);
+  assert.equal(reply.body.error_code, 'INVALID_STATE');
+  assert.match(reply.body.message, /it is damaged: move it aside/);
 });
