@@ -164,7 +164,35 @@ export function parseJsonBody(body: Buffer): Message {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new HttpError('BAD_REQUEST', `The request body must be a JSON object, not ${pythonTypeName(value) === 'list' ? 'an array' : typeof value}.`);
   }
+  // An escaped lone surrogate (`"\udfff"`) parses into a string that has no UTF-8 form: SQLite would
+  // store bytes no UTF-8 reader takes back. Only bodies that escape a surrogate are walked.
+  if (SURROGATE_ESCAPE.test(text) && !wellFormedStrings(value)) {
+    throw new HttpError('INVALID_PARAMETER_VALUE', 'The request body holds a string with a lone UTF-16 surrogate (an escape such as \\udfff without its pair): it has no UTF-8 form.');
+  }
   return value as Message;
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Every string (keys included) in a parsed JSON value is well-formed Unicode; iterative, so any depth is fine. */
+function wellFormedStrings(root: unknown): boolean {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return false;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, item] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return false;
+        stack.push(item);
+      }
+    }
+  }
+  return true;
 }
 
 /** The query parameters of a GET as a message: repeated fields as arrays, others their first value. */

@@ -36,8 +36,22 @@ function pathNotUnique(name: string): boolean {
 
 export type EntityKind = 'metric' | 'parameter' | 'tag';
 
+/**
+ * Names already found valid (the rule is the same for every kind). Metric keys repeat on every
+ * point of a batch: the check runs once per distinct name, not once per point.
+ */
+const accepted = new Set<string>();
+const MAX_ACCEPTED = 10_000;
+
 /** Throws INVALID_PARAMETER_VALUE, worded as MLflow's server words it, when `name` breaks the rule. */
 export function checkEntityName(kind: EntityKind, name: string): void {
+  if (accepted.has(name)) return;
+  checkNewName(kind, name);
+  if (accepted.size >= MAX_ACCEPTED) accepted.clear();
+  accepted.add(name);
+}
+
+function checkNewName(kind: EntityKind, name: string): void {
   if (!VALID_NAME.test(name)) throw invalid(`Invalid ${kind} name: '${shownName(name)}'. ${BAD_CHARACTERS_MESSAGE}`);
   if (pathNotUnique(name)) {
     throw invalid(

@@ -383,9 +383,7 @@ export class Tracker {
   }
 
   private setExperimentTagRow(id: number, tag: Tag): void {
-    checkString(tag.key, 'key', MAX_ENTITY_KEY_LENGTH);
-    checkEntityName('tag', tag.key);
-    checkString(tag.value, 'value', MAX_TAG_VAL_LENGTH, true);
+    checkTag(tag);
     this.db
       .prepare('INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value')
       .run(id, tag.key, tag.value);
@@ -418,6 +416,7 @@ export class Tracker {
     const status = options.status ?? 'RUNNING';
     checkStatus(status);
     const tags = [...(options.tags ?? [])];
+    for (const t of tags) checkTag(t);
     const tagName = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
     if (options.runName && tagName && options.runName !== tagName) {
       throw invalid(`Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${options.runName}', mlflow.runName='${tagName}').`);
@@ -530,6 +529,8 @@ export class Tracker {
       const row = this.activeRunRow(runId);
       const r = this.db.prepare('DELETE FROM tags WHERE run_id = ? AND key = ?').run(row.id, key);
       if (r.changes === 0) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+      // The parent link mirrors its tag: without the tag the run is no one's child any more.
+      if (key === PARENT_RUN_TAG) this.db.prepare('UPDATE runs SET parent_id = NULL WHERE id = ?').run(row.id);
       this.touchRun(row.id);
     });
   }
@@ -587,11 +588,7 @@ export class Tracker {
       }
       seenParams.set(p.key, p.value);
     }
-    for (const t of tags) {
-      checkString(t.key, 'key', MAX_ENTITY_KEY_LENGTH);
-      checkEntityName('tag', t.key);
-      checkString(t.value, 'value', MAX_TAG_VAL_LENGTH, true);
-    }
+    for (const t of tags) checkTag(t);
     const modelMetrics = metrics.filter((m) => m.modelId);
     const newKeys = new Map<string, number>();
     this.db.transaction(() => {
@@ -1132,6 +1129,13 @@ function checkString(value: unknown, name: string, maxLength: number, allowEmpty
     throw invalid(`'${name}' exceeds the maximum length of ${maxLength} characters (got ${value.length}).`);
   }
   return value;
+}
+
+/** A run or experiment tag: a key MLflow accepts, a value within the limit. */
+function checkTag(t: Tag): void {
+  checkString(t.key, 'key', MAX_ENTITY_KEY_LENGTH);
+  checkEntityName('tag', t.key);
+  checkString(t.value, 'value', MAX_TAG_VAL_LENGTH, true);
 }
 
 function checkMetric(m: Metric): void {

@@ -577,6 +577,15 @@ describe('tracking endpoint: errors change nothing', () => {
       await refused(() => raw(R.SetTag, `{"run_id": "${runId}", "key": "k", "value": "`, bytes, '"}'), 400, 'INVALID_PARAMETER_VALUE', 'not valid UTF-8');
       await refused(() => raw(R.LogBatch, `{"run_id": "${runId}", "params": [{"key": "p`, bytes, '", "value": "v"}]}'), 400, 'INVALID_PARAMETER_VALUE', 'not valid UTF-8');
     }
+    // A lone surrogate escaped in valid UTF-8 JSON (`\udfff`, `\ud800x`) has no UTF-8 form either.
+    for (const escaped of ['\\udfff', '\\ud800x', 'a\\uDC00']) {
+      await refused(() => raw(R.SetTag, `{"run_id": "${runId}", "key": "lone", "value": "${escaped}"}`, [], ''), 400, 'INVALID_PARAMETER_VALUE', 'lone UTF-16 surrogate');
+      await refused(() => raw(R.CreateExperiment, `{"name": "x${escaped}"}`, [], ''), 400, 'INVALID_PARAMETER_VALUE', 'lone UTF-16 surrogate');
+    }
+    assert.equal((await get(s, R.GetRun, { run_id: runId })).json.run.data.tags.find((t: Json) => t.key === 'lone'), undefined);
+    // A pair escaped as two \u escapes is one character, stored as sent.
+    assert.equal((await raw(R.SetTag, `{"run_id": "${runId}", "key": "pair", "value": "\\ud83d\\ude00"}`, [], '')).status, 200);
+    assert.equal((await get(s, R.GetRun, { run_id: runId })).json.run.data.tags.find((t: Json) => t.key === 'pair').value, '😀');
     // Valid UTF-8 beyond ASCII is stored as sent.
     assert.equal((await raw(R.SetTag, `{"run_id": "${runId}", "key": "k", "value": "caf`, [0xc3, 0xa9], ' ✓"}')).status, 200);
     assert.equal((await get(s, R.GetRun, { run_id: runId })).json.run.data.tags.find((t: Json) => t.key === 'k').value, 'café ✓');

@@ -59,6 +59,17 @@ test('metric, param and tag names MLflow refuses are refused, and nothing of the
   }
 });
 
+test('runs/create tags follow the same rule: a refused tag creates no run', () => {
+  const t = Tracker.open(tempWorkspace());
+  try {
+    for (const bad of REFUSED) invalidParameter(() => t.createRun({ runName: 'x', tags: [{ key: bad, value: 'v' }] }), /Invalid tag name/);
+    invalidParameter(() => t.createRun({ runName: 'x', tags: [{ key: 'k'.repeat(251), value: 'v' }] }), /maximum length/);
+    assert.equal(t.searchRuns({ viewType: 'ALL' }).items.length, 0);
+  } finally {
+    t.close();
+  }
+});
+
 test('the message says what the name would resolve to, with control characters visible', () => {
   const t = Tracker.open(tempWorkspace());
   try {
@@ -99,6 +110,21 @@ test('a parent link that would make a cycle is refused; a chain is fine', () => 
     const d = t.createRun({ runName: 'd' }).info.runId;
     t.setTag(c, { key: PARENT_RUN_TAG, value: d });
     assert.equal(t.getRunInfo(c).parentRunId, d);
+  } finally {
+    t.close();
+  }
+});
+
+test('deleting the parent tag unlinks the run from its parent', () => {
+  const t = Tracker.open(tempWorkspace());
+  try {
+    const a = t.createRun({ runName: 'a' }).info.runId;
+    const b = t.createRun({ runName: 'b', tags: [{ key: PARENT_RUN_TAG, value: a }] }).info.runId;
+    t.deleteTag(b, PARENT_RUN_TAG);
+    assert.equal(t.getRunInfo(b).parentRunId, null);
+    // Now the reverse link is no cycle.
+    t.setTag(a, { key: PARENT_RUN_TAG, value: b });
+    assert.equal(t.getRunInfo(a).parentRunId, b);
   } finally {
     t.close();
   }
