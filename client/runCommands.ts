@@ -7,7 +7,6 @@ import * as vscode from 'vscode';
 import { MAX_RUN_NAME_LENGTH, MAX_TAG_VAL_LENGTH } from '../core/tracker/limits';
 import { NOTE_TAG } from '../core/tracker/model';
 import type { RunsTreeNode } from '../core/views/runsTreeModel';
-import { keyMetricsText } from '../core/views/runsTreeModel';
 import type { RunsView } from './runsView';
 import type { TrackingService } from './trackingService';
 
@@ -34,7 +33,7 @@ export class RunCommands {
       .flatMap((e) => this.allRuns(e))
       .map((n) => {
         const r = this.runs.model.getRun(n.runId!)!;
-        const metrics = keyMetricsText(r);
+        const metrics = this.runs.model.metricsText(r);
         return { label: r.runName, description: `${r.status.toLowerCase()}${metrics ? ` · ${metrics}` : ''}`, detail: r.runId, runId: r.runId };
       });
     if (items.length === 0) {

@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { NOTE_TAG, type Run } from '../core/tracker/model';
 import type { Tracker } from '../core/tracker/tracker';
 import type { LoggedModelSummary } from '../core/views/loggedModelSummary';
+import { formatTimestamp } from '../core/views/displayFormat';
 import { loggedModelsOfRun } from '../core/views/runLoggedModels';
 import { isRunDetailsWebviewMessage, type RunDetails, type RunDetailsHostMessage } from '../webview/runDetails/messages';
 import { toWireNumber } from '../webview/shared/messages';
@@ -28,6 +29,7 @@ export function runDetailsOf(run: Run, experimentName: string, loggedModels: Log
     status: run.info.status,
     lifecycleStage: run.info.lifecycleStage,
     startTime: run.info.startTime,
+    startTimeText: formatTimestamp(run.info.startTime),
     endTime: run.info.endTime,
     userId: run.info.userId,
     parentRunId: run.info.parentRunId,

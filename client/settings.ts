@@ -7,6 +7,7 @@
  * The module imports `vscode` for types only, so the table can be tested without an editor.
  */
 import type { ConfigurationChangeEvent, ConfigurationScope, WorkspaceConfiguration } from 'vscode';
+import { RUNS_VIEW_DEFAULTS } from '../core/views/runsTreeModel';
 
 /** The section every Runwise setting lives in. */
 export const SETTINGS_SECTION = 'runwise';
@@ -15,9 +16,9 @@ export const SETTINGS_SECTION = 'runwise';
 export const SETTINGS = {
   'trackingServer.autoStart': true as boolean,
   'trackingServer.port': 0 as number,
-  'runs.keyMetrics': [] as readonly string[],
-  'runs.maxMetricsInDescription': 3 as number,
-  'runs.maxPerExperiment': 200 as number,
+  'runs.keyMetrics': RUNS_VIEW_DEFAULTS.keyMetrics,
+  'runs.maxMetricsInDescription': RUNS_VIEW_DEFAULTS.maxMetrics as number,
+  'runs.maxPerExperiment': RUNS_VIEW_DEFAULTS.maxRunsPerExperiment as number,
   'runs.statusBar': true as boolean,
   'languageServer.enabled': true as boolean,
   /** Read by vscode-languageclient itself (`<id>.trace.server`); listed so its default is kept here too. */

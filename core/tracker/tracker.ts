@@ -547,7 +547,9 @@ export class Tracker {
     const byPrefix =
       /^[0-9a-f]{4,31}$/.test(ref) ? this.db.prepare('SELECT run_uuid FROM runs WHERE run_uuid >= ? AND run_uuid < ? LIMIT 2').all(ref, `${ref}g`) : [];
     if (byPrefix.length === 1) return String(byPrefix[0]!.run_uuid);
-    const byName = this.db.prepare("SELECT run_uuid FROM runs WHERE name = ? AND lifecycle_stage = 'active' LIMIT 2").all(ref);
+    // Active runs first; a name only deleted runs carry still finds them (`runs show`, restore).
+    let byName = this.db.prepare("SELECT run_uuid FROM runs WHERE name = ? AND lifecycle_stage = 'active' LIMIT 2").all(ref);
+    if (byName.length === 0) byName = this.db.prepare("SELECT run_uuid FROM runs WHERE name = ? AND lifecycle_stage = 'deleted' LIMIT 2").all(ref);
     if (byPrefix.length > 1 || byName.length > 1) throw invalid(`'${ref}' matches more than one run; give more of the run id`);
     if (byName.length === 1) return String(byName[0]!.run_uuid);
     throw notFound(`No run matches '${ref}' (give a run id, a unique prefix of one, or a run name)`);

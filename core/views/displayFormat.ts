@@ -34,8 +34,10 @@ export function formatMetricCompact(v: number): string {
   if (special) return special;
   const a = Math.abs(v);
   if (Number.isInteger(v) && a < 1e6) return String(v);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3).replace(/\.?0+e/, 'e').replace('e+', 'e');
-  return String(Number(v.toPrecision(4)));
+  // Rounded first, so a value that rounds up to a million (999999.99) takes the exponent too.
+  const rounded = Number(v.toPrecision(4));
+  if (a !== 0 && (Math.abs(rounded) >= 1e6 || a < 1e-3)) return v.toExponential(3).replace(/\.?0+e/, 'e').replace('e+', 'e');
+  return String(rounded);
 }
 
 function nonFinite(v: number): string | undefined {

@@ -50,12 +50,19 @@ export interface RunsTreeNode {
   contextValue: string;
 }
 
+/**
+ * What the Runs view shows when the user has set nothing: the defaults of the `runwise.runs.*`
+ * settings (client/settings.ts takes them from here; package.json declares the same, held equal by
+ * test/unit/settings.test.ts).
+ */
+export const RUNS_VIEW_DEFAULTS = { keyMetrics: [] as readonly string[], maxMetrics: 3, maxRunsPerExperiment: 200 } as const;
+
 export interface RunsTreeOptions {
   /** Metrics to show in a run's description, in this order; others fill up to `maxMetrics`. */
   keyMetrics?: readonly string[];
-  /** How many metrics a description shows (default 3). */
+  /** How many metrics a description shows (default RUNS_VIEW_DEFAULTS.maxMetrics). */
   maxMetrics?: number;
-  /** Runs listed per experiment (and per parent run) before a "more" row (default 200). */
+  /** Runs listed per experiment (and per parent run) before a "more" row (default RUNS_VIEW_DEFAULTS.maxRunsPerExperiment). */
   maxRunsPerExperiment?: number;
   /** Clock, for the "running for" text in tooltips. */
   now?: () => number;
@@ -91,7 +98,7 @@ export function summarizeRun(run: Run): RunSummary {
 }
 
 /** The metrics a run's description shows: configured keys first, then well-known names, then by name. */
-export function keyMetricsOf(run: RunSummary, keyMetrics: readonly string[] = [], max = 3): [string, number][] {
+export function keyMetricsOf(run: RunSummary, keyMetrics: readonly string[], max: number): [string, number][] {
   const out: [string, number][] = [];
   const taken = new Set<string>();
   const take = (k: string) => {
@@ -109,7 +116,7 @@ export function keyMetricsOf(run: RunSummary, keyMetrics: readonly string[] = []
 }
 
 /** A run's key metrics on one line, compact (`accuracy 0.9123 · loss 0.23`); '' when it has none. */
-export function keyMetricsText(run: RunSummary, keyMetrics: readonly string[] = [], max = 3): string {
+export function keyMetricsText(run: RunSummary, keyMetrics: readonly string[], max: number): string {
   return keyMetricsOf(run, keyMetrics, max)
     .map(([k, v]) => `${k} ${formatMetricCompact(v)}`)
     .join(' · ');
@@ -195,9 +202,9 @@ export class RunsTreeModel {
 
   constructor(options: RunsTreeOptions = {}) {
     this.options = {
-      keyMetrics: options.keyMetrics ?? [],
-      maxMetrics: options.maxMetrics ?? 3,
-      maxRunsPerExperiment: options.maxRunsPerExperiment ?? 200,
+      keyMetrics: options.keyMetrics ?? RUNS_VIEW_DEFAULTS.keyMetrics,
+      maxMetrics: options.maxMetrics ?? RUNS_VIEW_DEFAULTS.maxMetrics,
+      maxRunsPerExperiment: options.maxRunsPerExperiment ?? RUNS_VIEW_DEFAULTS.maxRunsPerExperiment,
       now: options.now ?? Date.now,
     };
   }
@@ -349,8 +356,13 @@ export class RunsTreeModel {
     return this.roots().find((e) => e.experimentId === node.experimentId);
   }
 
+  /** A run's key metrics on one line, as its row shows them (the configured keys and count). */
+  metricsText(r: RunSummary): string {
+    return keyMetricsText(r, this.options.keyMetrics, this.options.maxMetrics);
+  }
+
   runNode(r: RunSummary, hasChildren = false): RunsTreeNode {
-    const metrics = keyMetricsText(r, this.options.keyMetrics, this.options.maxMetrics);
+    const metrics = this.metricsText(r);
     return {
       id: `run:${r.runId}`,
       kind: 'run',

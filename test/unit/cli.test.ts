@@ -203,3 +203,15 @@ test('runs show lists the logged models a run produced: name, id, flavors, statu
   );
   assert.ok(r.out.includes(`Logged model draft (${pending.modelId})\n  flavors     -\n  status      pending\n  (no files)`), r.out);
 });
+
+test('a deleted run is still found by its name; an unknown experiment name is said to be one', async () => {
+  const { ws, ids } = seeded();
+  assert.equal((await cli('runs', 'delete', ids[0]!, '--workspace', ws)).code, 0);
+  const shown = await cli('runs', 'show', 'lr-0.01', '--workspace', ws, '--json');
+  assert.equal(shown.code, 0, shown.err);
+  assert.equal((JSON.parse(shown.out) as { run_id: string; lifecycle_stage: string }).run_id, ids[0]);
+  const unknown = await cli('runs', 'list', '--experiment', 'Nope', '--workspace', ws);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /No experiment is named 'Nope'/);
+  assert.equal((await cli('runs', 'list', '--experiment', 'moons', '--workspace', ws, '--json')).code, 0);
+});

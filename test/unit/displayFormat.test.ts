@@ -26,6 +26,9 @@ test('metric values compact: at most 4 significant digits, whole numbers below a
   assert.equal(formatMetricCompact(0.9), '0.9');
   assert.equal(formatMetricCompact(42), '42');
   assert.equal(formatMetricCompact(12345), '12345');
+  assert.equal(formatMetricCompact(999999.99), '1e6', 'rounds up to a million: the exponent form, as 1000000.5 gets');
+  assert.equal(formatMetricCompact(1000000.5), '1e6');
+  assert.equal(formatMetricCompact(-999999.99), '-1e6');
   assert.equal(formatMetricCompact(1234.5678), '1235');
   assert.equal(formatMetricCompact(0.0000123), '1.23e-5');
   assert.equal(formatMetricCompact(0.00012346), '1.235e-4');

@@ -8,7 +8,7 @@
  * textContent: data is never parsed as HTML. Buttons are real <button>s, so Tab and Enter/Space
  * reach them; the tables have captions and header cells for screen readers.
  */
-import { formatBytes, formatDuration, formatMetricValue, formatTimestamp } from '../../core/views/displayFormat';
+import { formatBytes, formatDuration, formatMetricValue } from '../../core/views/displayFormat';
 import { loggedModelFlavorsText, loggedModelStatusText, type LoggedModelSummary } from '../../core/views/loggedModelSummary';
 import { fromWireNumber } from '../shared/messages';
 import type { RunDetails, RunDetailsHostMessage, RunDetailsWebviewMessage } from './messages';
@@ -119,7 +119,7 @@ function render(run: RunDetails): void {
   const entries: [string, string][] = [
     ['Run ID', run.runId],
     ['Experiment', `${run.experimentName} (${run.experimentId})`],
-    ['Started', formatTimestamp(run.startTime)],
+    ['Started', run.startTimeText],
   ];
   if (end !== null) entries.push([run.endTime === null ? 'Running for' : 'Duration', formatDuration(end - run.startTime)]);
   if (run.userId) entries.push(['User', run.userId]);

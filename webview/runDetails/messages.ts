@@ -18,6 +18,11 @@ export interface RunDetails {
   lifecycleStage: LifecycleStage;
   /** Milliseconds since the epoch. */
   startTime: number;
+  /**
+   * The start time as the host formats it (local time of the extension host, as the Runs view shows
+   * it): the page's own time zone may differ (a remote host, code-server in a browser elsewhere).
+   */
+  startTimeText: string;
   endTime: number | null;
   userId: string;
   parentRunId: string | null;

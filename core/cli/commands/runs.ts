@@ -1,6 +1,6 @@
 /** `runwise runs …`: list, show, compare, rename, note, tag, delete. */
 import { flag, intOption, optionValue, optionValues, positionals, type OptionSpecs, type ParsedArgs } from '../args';
-import type { CommandContext } from '../context';
+import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { compareRuns } from '../../tracker/runComparison';
 import { runRecord } from '../../tracker/runExport';
@@ -24,6 +24,7 @@ export function experimentIds(tracker: Tracker, refs: readonly string[]): string
   return refs.map((ref) => {
     const byName = tracker.getExperimentByName(ref);
     if (byName) return byName.experimentId;
+    if (!/^\d+$/.test(ref)) throw new CliError(`No experiment is named '${ref}' (give an experiment's name or id)`);
     return tracker.getExperiment(ref).experimentId;
   });
 }
