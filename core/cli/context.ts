@@ -23,6 +23,8 @@ export class CommandContext {
     readonly workspace: string,
     readonly io: Output,
     readonly json: boolean,
+    /** The workspace was named (`--workspace`), not taken from the current folder. */
+    readonly workspaceGiven = true,
   ) {
     if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
       throw new CliError(`workspace '${workspace}' is not a folder`);

@@ -131,8 +131,8 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       io.out(`Usage: runwise ${command.usage}\n\n${command.summary}\n`);
       return 0;
     }
-    const workspace = path.resolve(optionValue(args, 'workspace') ?? process.cwd());
-    ctx = new CommandContext(workspace, io, flag(args, 'json'));
+    const given = optionValue(args, 'workspace');
+    ctx = new CommandContext(path.resolve(given ?? process.cwd()), io, flag(args, 'json'), given !== undefined);
     await command.run(ctx, args);
     return 0;
   } catch (e) {

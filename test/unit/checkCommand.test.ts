@@ -123,3 +123,25 @@ test('a README.md model card is reported in Markdown lines', async () => {
     assert.equal(x.line, 2);
   }
 });
+
+test('without --workspace, a path outside the current folder is checked in its own repository', async () => {
+  const repo = tempWorkspace('check-other-repo');
+  mkdirSync(path.join(repo, '.git'));
+  write(repo, 'params.yaml', 'train:\n  lr: 0.1\n');
+  write(repo, 'pipelines/train/dvc.yaml', 'stages:\n  train:\n    cmd: python train.py\n    params:\n      - ../../params.yaml:\n          - train.lr\n');
+  write(repo, 'pipelines/eval/dvc.yaml', 'stages:\n  eval:\n    cmd: python eval.py\n    deps:\n      - missing.csv\n    params:\n      - ../../params.yaml:\n          - train.nope\n');
+  assert.equal(path.relative(process.cwd(), repo).startsWith('..'), true, 'the repository is outside the current folder');
+  const ok = await cli('check', path.join(repo, 'pipelines', 'train', 'dvc.yaml'));
+  assert.equal(ok.code, 0, ok.out + ok.err);
+  assert.equal(ok.err, 'runwise: 1 file checked: 0 errors, 0 warnings\n');
+  const bad = await cli('check', path.join(repo, 'pipelines', 'eval'), '--json');
+  assert.equal(bad.code, 1);
+  const records = JSON.parse(bad.out) as { file: string; code: string }[];
+  assert.ok(records.length > 0);
+  const shown = path.relative(process.cwd(), path.join(repo, 'pipelines', 'eval', 'dvc.yaml')).split(path.sep).join('/');
+  for (const r of records) assert.equal(r.file, shown, 'paths are said from the current folder');
+  // Named explicitly, the workspace still bounds what may be checked.
+  const bounded = await cli('check', path.join(repo, 'params.yaml'), '-w', path.join(repo, 'pipelines'));
+  assert.equal(bounded.code, 1);
+  assert.match(bounded.err, /outside the workspace/);
+});

@@ -4,6 +4,10 @@
  * understands (pipelines, params files, model cards), skipping node_modules, .git, .runwise and
  * dist; prints `file:line:col: severity code message` with workspace-relative paths and 1-based
  * positions, or a JSON array with --json. Exit 1 when any error was found (warnings do not fail).
+ *
+ * Without `--workspace`, a file or folder outside the current folder is checked within its own
+ * workspace (the nearest folder above it with `.runwise/`, `.git/`, `.dvc/`, `dvc.yaml` or
+ * `runwise.yaml`), and its path is printed relative to the current folder.
  */
 import { readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +19,7 @@ import type { AnalysisDiagnostic, Severity } from '../../language/languageTypes'
 import { computeLineStarts, positionAt } from '../../language/yaml/yamlTree';
 import { FileSystemWorkspace } from '../../language/fileSystemWorkspace';
 import { relativeInside } from '../../workspace/workspacePath';
+import { findWorkspaceRoot } from '../../workspace/workspaceRoot';
 
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.runwise', 'dist']);
 /** Extensions of files that may be pipelines, params files or model cards. */
@@ -51,13 +56,11 @@ function walk(workspace: string, dirRel: string, out: string[]): void {
   }
 }
 
-/** The files to check, from the positionals (files or folders; relative to the current folder). */
-function targets(ctx: CommandContext, args: ParsedArgs): { files: string[]; explicit: Set<string> } {
-  const workspace = path.resolve(ctx.workspace);
+/** The files to check under `workspace`, from the given inputs (files or folders; relative to the current folder). */
+function targets(workspace: string, inputs: readonly string[]): { files: string[]; explicit: Set<string> } {
   const files: string[] = [];
   const explicit = new Set<string>();
-  const given = args.positionals.length ? args.positionals : [workspace];
-  for (const input of given) {
+  for (const input of inputs) {
     // A relative path is taken from the current folder, or else from the workspace.
     let abs = path.resolve(input);
     if (!path.isAbsolute(input)) {
@@ -79,6 +82,23 @@ function targets(ctx: CommandContext, args: ParsedArgs): { files: string[]; expl
     }
   }
   return { files: [...new Set(files)], explicit };
+}
+
+/**
+ * The inputs by the workspace each is checked in: the named or current workspace, or, without
+ * `--workspace`, the nearest workspace root of an input that lies outside the current folder.
+ */
+function workspacesOf(ctx: CommandContext, inputs: readonly string[]): Map<string, string[]> {
+  const current = path.resolve(ctx.workspace);
+  const groups = new Map<string, string[]>();
+  const add = (ws: string, input: string) => groups.set(ws, [...(groups.get(ws) ?? []), input]);
+  if (inputs.length === 0) return new Map([[current, [current]]]);
+  for (const input of inputs) {
+    const abs = path.resolve(input);
+    const outside = relativeInside(current, abs) === undefined;
+    add(!ctx.workspaceGiven && outside ? (findWorkspaceRoot(abs) ?? (exists(abs) && statSync(abs).isDirectory() ? abs : path.dirname(abs))) : current, input);
+  }
+  return groups;
 }
 
 function exists(p: string): boolean {
@@ -120,29 +140,33 @@ function plural(n: number, word: string): string {
 }
 
 export function check(ctx: CommandContext, args: ParsedArgs): void {
-  const workspace = path.resolve(ctx.workspace);
-  const view = new FileSystemWorkspace(workspace);
-  const service = createLanguageService(view);
-  const { files, explicit } = targets(ctx, args);
+  const current = path.resolve(ctx.workspace);
   const findings: CheckFinding[] = [];
   let checked = 0;
-  for (const relPath of files) {
-    const isReadme = /(^|\/)readme\.md$/i.test(relPath);
-    const kind = service.fileKind(relPath, isReadme ? view.readFile(relPath) : undefined);
-    if (!kind) {
-      if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${relPath}: not a pipeline, params file or model card\n`);
-      continue;
+  for (const [workspace, inputs] of workspacesOf(ctx, args.positionals)) {
+    const view = new FileSystemWorkspace(workspace);
+    const service = createLanguageService(view);
+    const { files, explicit } = targets(workspace, inputs);
+    // Paths are said relative to the workspace checked, or to the current one when that is another.
+    const shown = (rel: string) => (workspace === current ? rel : path.relative(current, path.join(workspace, ...rel.split('/'))).split(path.sep).join('/'));
+    for (const relPath of files) {
+      const isReadme = /(^|\/)readme\.md$/i.test(relPath);
+      const kind = service.fileKind(relPath, isReadme ? view.readFile(relPath) : undefined);
+      if (!kind) {
+        if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);
+        continue;
+      }
+      const text = view.readFile(relPath);
+      if (text === undefined) continue;
+      const found = findingsOf(service, workspace, relPath, text);
+      if (!found) {
+        if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);
+        continue;
+      }
+      checked++;
+      found.sort((a, b) => a.line - b.line || a.column - b.column || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+      findings.push(...found.map((f) => ({ ...f, file: shown(f.file) })));
     }
-    const text = view.readFile(relPath);
-    if (text === undefined) continue;
-    const found = findingsOf(service, workspace, relPath, text);
-    if (!found) {
-      if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${relPath}: not a pipeline, params file or model card\n`);
-      continue;
-    }
-    checked++;
-    found.sort((a, b) => a.line - b.line || a.column - b.column || SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-    findings.push(...found);
   }
 
   if (ctx.json) ctx.printJson(findings);

@@ -1,0 +1,46 @@
+/**
+ * The workspace a file belongs to, when nobody said which: the nearest folder, from the file up,
+ * that holds what marks a project's root — Runwise's `.runwise/`, a git or DVC repository — or,
+ * where none does, the highest folder holding a pipeline (`dvc.yaml`, `runwise.yaml`). `runwise check path/to/other/repo/dvc.yaml`
+ * then analyses that repository as the editor would, with its params and its other files.
+ */
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** Folders that mark a root: the nearest one above a file wins. */
+export const ROOT_FOLDER_MARKERS = ['.runwise', '.git', '.dvc'] as const;
+/**
+ * Pipelines at a project's top: used when no folder marker is found, and then the highest folder
+ * holding one wins, since a repository may keep one pipeline per subfolder below its top one.
+ */
+export const ROOT_FILE_MARKERS = ['dvc.yaml', 'runwise.yaml', 'runwise.yml'] as const;
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The folders from `start` (a file or folder) up to the file system's root. */
+function foldersUp(start: string): string[] {
+  let dir = path.resolve(start);
+  try {
+    if (!statSync(dir).isDirectory()) dir = path.dirname(dir);
+  } catch {
+    dir = path.dirname(dir);
+  }
+  const out = [dir];
+  for (let up = path.dirname(dir); up !== out[out.length - 1]; up = path.dirname(up)) out.push(up);
+  return out;
+}
+
+/** The workspace root of `start` (see the note above), or undefined when nothing marks one. */
+export function findWorkspaceRoot(start: string): string | undefined {
+  const folders = foldersUp(start);
+  const marked = folders.find((d) => ROOT_FOLDER_MARKERS.some((m) => exists(path.join(d, m))));
+  if (marked) return marked;
+  return folders.filter((d) => ROOT_FILE_MARKERS.some((m) => exists(path.join(d, m)))).pop();
+}
