@@ -57,13 +57,21 @@ function clampOffset(index: LineIndex, offset: number): number {
 }
 
 export function toPosition(index: LineIndex, offset: number): Position {
-  return positionAt(index, clampOffset(index, offset));
+  const o = clampOffset(index, offset);
+  const p = positionAt(index, o);
+  // An offset inside a line break (between \r and \n) is the end of its line, as in LSP's TextDocument.
+  const lineStart = o - p.character;
+  let end = o;
+  while (end > lineStart && isLineBreak(index.text.charCodeAt(end - 1))) end--;
+  return end === o ? p : { line: p.line, character: end - lineStart };
 }
+
+const isLineBreak = (c: number) => c === 10 || c === 13;
 
 export function toRange(index: LineIndex, span: Span): Range {
   const start = clampOffset(index, span.start);
   const end = Math.max(start, clampOffset(index, span.end));
-  return { start: positionAt(index, start), end: positionAt(index, end) };
+  return { start: toPosition(index, start), end: toPosition(index, end) };
 }
 
 export function toOffset(index: LineIndex, position: Position): number {

@@ -87,8 +87,20 @@ export function positionAt(doc: Pick<YamlDocument, 'lineStarts'>, offset: number
 export function offsetAt(doc: Pick<YamlDocument, 'lineStarts' | 'text'>, line: number, character: number): number {
   if (line < 0) return 0;
   if (line >= doc.lineStarts.length) return doc.text.length;
-  const lineEnd = line + 1 < doc.lineStarts.length ? doc.lineStarts[line + 1]! : doc.text.length;
-  return Math.min(doc.lineStarts[line]! + Math.max(0, character), lineEnd);
+  const lineStart = doc.lineStarts[line]!;
+  const nextLine = line + 1 < doc.lineStarts.length ? doc.lineStarts[line + 1]! : doc.text.length;
+  // A character past the line's end means its end, before the line break (\n, \r\n or \r), as
+  // LSP's TextDocument takes it.
+  let lineEnd = nextLine;
+  if (line + 1 < doc.lineStarts.length) {
+    if (doc.text.charCodeAt(lineEnd - 1) === 10) {
+      lineEnd--;
+      if (lineEnd > lineStart && doc.text.charCodeAt(lineEnd - 1) === 13) lineEnd--;
+    } else if (doc.text.charCodeAt(lineEnd - 1) === 13) {
+      lineEnd--;
+    }
+  }
+  return Math.min(lineStart + Math.max(0, character), lineEnd);
 }
 
 export function computeLineStarts(text: string): number[] {
