@@ -29,7 +29,7 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
   const out: AnalysisDiagnostic[] = yaml.errors.map((e) => ({
     start: e.start,
     end: e.end,
-    severity: 'error',
+    severity: e.severity ?? 'error',
     code: e.code || 'yaml-syntax',
     message: e.message,
   }));

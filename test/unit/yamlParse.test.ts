@@ -130,8 +130,13 @@ const WORDS = [
   '1_000', '+5', '007', '.5', '5.', '0', '-0', '${item.path}',
 ];
 
-/** Random YAML in the shapes config files have: block/flow collections, all scalar styles, anchors, comments. */
-function genYaml(rnd: () => number, crlf = false): string {
+/**
+ * Random YAML in the shapes config files have: block/flow collections, all scalar styles, anchors,
+ * comments. `eol`: true for CRLF, or the line break to use (a lone CR, CR CR LF...). `quirks` adds
+ * what PyYAML reads and strict YAML 1.2 does not: multi-line quoted values whose continuation lines
+ * are not indented more than their key.
+ */
+function genYaml(rnd: () => number, eol: boolean | string = false, quirks = false): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const anchors: string[] = [];
   const lines: string[] = [];
@@ -146,6 +151,14 @@ function genYaml(rnd: () => number, crlf = false): string {
     if (r < 0.62) return JSON.stringify(pick(WORDS) + (rnd() < 0.3 ? '\n"x' : ''));
     if (r < 0.72) return `'${pick(WORDS).replace(/'/g, "''")}'`;
     if (r < 0.78 && anchors.length && !flow) return `*${pick(anchors)}`;
+    if (quirks && !flow && r < 0.82) {
+      // A multi-line quoted scalar, its continuation lines at any indentation (some blank).
+      const q = rnd() < 0.6 ? '"' : "'";
+      const esc = (w: string): string => (q === '"' ? w.replace(/[\\"]/g, (c) => `\\${c}`) : w.replace(/'/g, "''"));
+      const parts = [esc(pick(WORDS))];
+      for (let i = 0, n = 1 + Math.floor(rnd() * 2); i < n; i++) parts.push(rnd() < 0.15 ? '' : sp(Math.floor(rnd() * 6)) + esc(pick(WORDS)));
+      return q + parts.join('\n') + q;
+    }
     if (r < 0.86) return `[${Array.from({ length: Math.floor(rnd() * 3) }, () => inline(true)).join(', ')}]`;
     if (r < 0.92) return `{${Array.from({ length: Math.floor(rnd() * 3) }, (_, i) => `k${i}` + (rnd() < 0.8 ? `: ${inline(true)}` : '')).join(', ')}}`;
     return pick(WORDS);
@@ -193,11 +206,11 @@ function genYaml(rnd: () => number, crlf = false): string {
     }
   };
   block(0, 0, rnd() < 0.85 ? 'map' : 'seq');
-  const nl = crlf ? '\r\n' : '\n';
+  const nl = typeof eol === 'string' ? eol : eol ? '\r\n' : '\n';
   return lines.join(nl) + (rnd() < 0.8 ? nl : '');
 }
 
-const EDIT_BITS = [' ', '\n', ':', ': ', '- ', '#', '"', "'", '[', ']', '{', '}', ',', '&a', '*a', '|', '>', 'x', '1', '\t', '\r\n', '  ', '? ', '!', '---\n', 'key: v\n', '  - y\n'];
+const EDIT_BITS = [' ', '\n', ':', ': ', '- ', '#', '"', "'", '[', ']', '{', '}', ',', '&a', '*a', '|', '>', 'x', '1', '\t', '\r\n', '  ', '? ', '!', '---\n', 'key: v\n', '  - y\n', '\r', ': "a\nb"\n', 'k: \'x\n'];
 
 function mutate(rnd: () => number, s: string, count: number): string {
   for (let i = 0; i < count; i++) {
@@ -688,11 +701,43 @@ describe('properties', () => {
     );
   });
 
+  test('what PyYAML reads: under-indented multi-line quoted values and CR, CR CR LF, mixed line breaks', () => {
+    const value = (text: string): unknown => {
+      try {
+        return toJs(parseYaml(text).root, 1000);
+      } catch (e) {
+        if (e instanceof YamlAliasLimitError) return 'alias-limit';
+        throw e;
+      }
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (seed) => {
+        const eol = ['\n', '\r\n', '\r', '\r\r\n'][seed % 4]!;
+        const text = genYaml(rng(seed), eol, true);
+        const ref = __testing.reference(text);
+        fc.pre(!ref.errors.some((e) => e.code === 'yaml-syntax'));
+        // Blocks give the whole-text result, 'yaml-compat' warnings included.
+        const doc = parseYaml(text);
+        assert.ok(isDeepStrictEqual(doc, ref), JSON.stringify(text));
+        for (const e of doc.errors) assert.equal(e.severity === 'warning', e.code === 'yaml-compat');
+        // A lone CR is a line break like LF; CR CR LF is two of them.
+        const lf = genYaml(rng(seed), eol === '\r\r\n' ? '\n\n' : '\n', true);
+        assert.ok(isDeepStrictEqual(value(text), value(lf)), JSON.stringify(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('incremental update after random edits deep-equals a fresh parse', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.boolean(), (seed, useChanges) => {
         const rnd = rng(seed);
-        let text = rnd() < 0.3 ? generateDvcYaml(30 + Math.floor(rnd() * 60)) : genYaml(rnd, rnd() < 0.2);
+        let text =
+          rnd() < 0.3
+            ? generateDvcYaml(30 + Math.floor(rnd() * 60))
+            : rnd() < 0.25
+              ? genYaml(rnd, ['\r', '\r\r\n', '\r\n'][Math.floor(rnd() * 3)], true)
+              : genYaml(rnd, rnd() < 0.2);
         const cache = new YamlDocumentCache();
         cache.update('file:///x.yaml', 0, text);
         for (let v = 1; v <= 6; v++) {

@@ -14,6 +14,11 @@
  * 'alias-limit' when aliases would expand beyond ALIAS_NODE_LIMIT / ALIAS_TOTAL_LIMIT nodes,
  * 'unknown-alias', and 'nesting-limit' beyond MAX_NESTING levels. Plain scalars resolve by the YAML
  * 1.2 core schema (resolvePlainScalar).
+ *
+ * Where PyYAML (what DVC and huggingface_hub read YAML with) accepts what strict YAML 1.2 rejects,
+ * the tree holds PyYAML's reading (see pyyamlCompat.ts): lone CRs are line breaks on every path,
+ * and a multi-line quoted scalar whose continuation lines are not indented more than its key is
+ * read whole, with a 'yaml-compat' warning; the planner never cuts a block inside one.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar } from 'yaml';
 import type { Node as YNode, Pair as YPair, YAMLMap, YAMLSeq, Alias as YAlias } from 'yaml';
@@ -30,6 +35,7 @@ import {
   type YamlSeq,
   type YamlSyntaxError,
 } from './yamlTree';
+import { findMultiLineQuotes, hasLoneCr, normalizeLoneCr, underIndentedQuotesPatch, type MultiLineQuote } from './pyyamlCompat';
 
 /** Expansion budget: an alias whose target expands to more nodes than this is an 'alias-limit' error. */
 export const ALIAS_NODE_LIMIT = 10_000;
@@ -118,22 +124,43 @@ interface LibResult {
   errors: YamlSyntaxError[];
 }
 
+const LIB_OPTIONS = {
+  keepSourceTokens: true,
+  uniqueKeys: false,
+  prettyErrors: false,
+  version: '1.2',
+  strict: true,
+} as const;
+
+/**
+ * The `yaml` package's reading of `text`, made to agree with PyYAML (see pyyamlCompat.ts): lone
+ * CRs read as line breaks, and, when the package rejects the text, multi-line quoted scalars with
+ * under-indented continuation lines read as PyYAML reads them, each with a 'yaml-compat' warning.
+ */
 function parseWithYamlLib(text: string): LibResult {
-  const doc = parseDocument(text, {
-    keepSourceTokens: true,
-    uniqueKeys: false,
-    prettyErrors: false,
-    version: '1.2',
-    strict: true,
-  });
+  // Same length and line starts as `text`; sources are still cut from `text`.
+  const libText = hasLoneCr(text) ? normalizeLoneCr(text) : text;
+  let doc = parseDocument(libText, LIB_OPTIONS);
+  let values: Map<number, string> | null = null;
   const errors: YamlSyntaxError[] = [];
+  if (doc.errors.length) {
+    const patch = underIndentedQuotesPatch(libText);
+    if (patch) {
+      const patched = parseDocument(patch.text, LIB_OPTIONS);
+      if (patched.errors.length < doc.errors.length) {
+        doc = patched;
+        values = patch.values;
+        for (const w of patch.warnings) errors.push(w);
+      }
+    }
+  }
   const len = text.length;
   for (const e of doc.errors) {
     const s = Math.max(0, Math.min(len, e.pos[0]));
     const en = Math.max(s, Math.min(len, e.pos[1]));
     errors.push({ start: s, end: en, code: e.code === 'MULTIPLE_DOCS' ? 'multiple-documents' : 'yaml-syntax', message: e.message });
   }
-  const conv = new LibConverter(text);
+  const conv = new LibConverter(text, values);
   const root = conv.node(doc.contents as YNode | null, false);
   for (const e of errors) {
     // The package reports an unclosed quote where it stopped looking; point at the quote instead.
@@ -141,7 +168,7 @@ function parseWithYamlLib(text: string): LibResult {
       const q = findQuotedEndingAt(root, e.start);
       if (q) {
         e.start = q.start;
-        const nl = text.indexOf('\n', q.start);
+        const nl = libText.indexOf('\n', q.start);
         e.end = Math.max(q.start + 1, Math.min(q.end, nl < 0 ? text.length : nl));
         if (e.end > q.start + 1 && text.charCodeAt(e.end - 1) === CH_CR) e.end--;
       }
@@ -184,7 +211,11 @@ interface TokLike {
 }
 
 class LibConverter {
-  constructor(private readonly text: string) {}
+  /** `values`: the values of quoted scalars the package read from a patched text, by start offset. */
+  constructor(
+    private readonly text: string,
+    private readonly values: Map<number, string> | null = null,
+  ) {}
 
   node(n: YNode | YPair | null | undefined, flowCtx: boolean): YamlNode | null {
     if (n == null) return null;
@@ -230,6 +261,8 @@ class LibConverter {
       if (n.tag) value = libValue(v);
     } else {
       value = n.tag ? libValue(n.value) : String(n.value);
+      const patched = this.values?.get(start);
+      if (patched !== undefined && (style === 'double' || style === 'single')) value = patched;
     }
     const s: YamlScalar = { kind: 'scalar', start, end, value, source, style };
     if (n.anchor) s.anchor = n.anchor;
@@ -1420,6 +1453,9 @@ function planBlocks(text: string, knownLineStarts: number[] | null): Plan {
   }
   if (text.charCodeAt(0) === 0xfeff) whole = true;
   const nLines = lineStarts.length;
+  // Lines that continue a multi-line quoted scalar never start a block, however they are indented.
+  const quotes = findMultiLineQuotes(text);
+  const inQuote = quotes.length ? (ls: number): boolean => insideQuote(quotes, ls) : null;
   const isWs = (p: number): boolean => {
     if (p >= len) return true;
     const c = text.charCodeAt(p);
@@ -1434,6 +1470,7 @@ function planBlocks(text: string, knownLineStarts: number[] | null): Plan {
     if (ls >= len) break;
     const c = text.charCodeAt(ls);
     if (c === CH_NL || c === CH_CR || c === CH_HASH) continue;
+    if (inQuote && inQuote(ls)) continue;
     if (c === CH_SP || c === 9) {
       if (seenContent) continue;
       let i = ls;
@@ -1478,7 +1515,7 @@ function planBlocks(text: string, knownLineStarts: number[] | null): Plan {
     let header: Header | null = null;
     if (!rootSeq) {
       while (lineStarts[li]! < ls) li++;
-      header = planHeader(text, lineStarts, li, end);
+      header = planHeader(text, lineStarts, li, end, inQuote);
     }
     segments.push({ start, end, header });
   }
@@ -1487,7 +1524,7 @@ function planBlocks(text: string, knownLineStarts: number[] | null): Plan {
 }
 
 /** The child entries of a top-level `key:` (its line is lineStarts[li]) whose value is a block mapping; else null. */
-function planHeader(text: string, lineStarts: number[], li: number, end: number): Header | null {
+function planHeader(text: string, lineStarts: number[], li: number, end: number, inQuote: ((ls: number) => boolean) | null): Header | null {
   const ls = lineStarts[li]!;
   let le = text.indexOf('\n', ls);
   if (le < 0 || le > end) le = end;
@@ -1508,6 +1545,7 @@ function planHeader(text: string, lineStarts: number[], li: number, end: number)
     if (p >= end) break;
     const d = text.charCodeAt(p);
     if (d === CH_NL || d === CH_CR || d === CH_HASH) continue;
+    if (inQuote && inQuote(s)) continue;
     if (d === 9) return null;
     const indent = p - s;
     const dash = d === CH_DASH && (p + 1 >= end || text.charCodeAt(p + 1) === CH_SP || text.charCodeAt(p + 1) === CH_NL || text.charCodeAt(p + 1) === CH_CR);
@@ -1525,6 +1563,19 @@ function planHeader(text: string, lineStarts: number[], li: number, end: number)
   }
   if (children.length === 0) return null;
   return { keyStart: ls, keyEnd: colon, colon, children };
+}
+
+/** Whether the line starting at `ls` continues one of `quotes` (sorted, disjoint). */
+function insideQuote(quotes: readonly MultiLineQuote[], ls: number): boolean {
+  let lo = 0;
+  let hi = quotes.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (quotes[mid]!.open < ls) lo = mid;
+    else hi = mid - 1;
+  }
+  const q = quotes[lo]!;
+  return q.open < ls && ls < q.close;
 }
 
 /** Deepest nesting parsed at all: deeper documents would exhaust the stack of any recursive parser. */
@@ -1860,7 +1911,7 @@ function assembleSplit(text: string, plan: Plan, reuse: Reuse | null, collect: M
     facts.push(b.facts);
     const r = b.root;
     if (r && (r.kind === 'map' || r.kind === 'seq') && !r.flow && r.kind === (wantSeq ? 'seq' : 'map')) return r;
-    if (b.errors.length === 0) {
+    if (!hasErrors(b)) {
       const ls = firstContentLine(text, b.base, b.base + b.text.length);
       errors.push({ start: ls.start, end: ls.end, code: 'yaml-syntax', message: wantSeq ? 'Expected a sequence item (- value) here' : NOT_AN_ENTRY });
     }
@@ -1878,7 +1929,7 @@ function assembleSplit(text: string, plan: Plan, reuse: Reuse | null, collect: M
         if (b.facts.unresolved) return null;
         // A child that is valid but not a mapping entry (the value is a multi-line scalar, say):
         // this `key:` block is not a mapping of entries after all, parse it in one piece.
-        if (b.errors.length === 0 && !isBlockMap(b.root)) {
+        if (!hasErrors(b) && !isBlockMap(b.root)) {
           h = null;
           break;
         }
@@ -1927,6 +1978,12 @@ function assembleSplit(text: string, plan: Plan, reuse: Reuse | null, collect: M
   checkAliasLimits(facts, errors, false);
   sortErrors(errors);
   return { text, root, errors, lineStarts: plan.lineStarts };
+}
+
+/** Errors, not just 'yaml-compat' warnings. */
+function hasErrors(b: BlockResult): boolean {
+  for (const e of b.errors) if (e.severity !== 'warning') return true;
+  return false;
 }
 
 function isBlockMap(n: YamlNode | null): boolean {

@@ -58,8 +58,13 @@ export interface YamlAlias extends Span {
 
 export interface YamlSyntaxError extends Span {
   message: string;
-  /** Stable code, e.g. 'yaml-syntax', 'duplicate-key', 'alias-limit'. */
+  /** Stable code, e.g. 'yaml-syntax', 'duplicate-key', 'alias-limit', 'yaml-compat'. */
   code: string;
+  /**
+   * 'warning' for what tools built on PyYAML (DVC, huggingface_hub) read but strict YAML 1.2
+   * rejects ('yaml-compat'); absent for an error.
+   */
+  severity?: 'warning';
 }
 
 export interface YamlDocument {
