@@ -1,10 +1,15 @@
 /**
- * DVC templating in pipeline values: `${name}`, `${a.b}`, `${list[0]}`, `${item}`, `${item.x}`,
- * `${key}`; `\${` is a literal `${`. Tokens carry document offsets (scanned in the scalar's source
- * text, so they are exact for every scalar style). Resolution looks the name up in the stage's
- * scope: `item`/`key` of foreach/matrix, then stage `vars`, top-level `vars`, and `params.yaml`.
+ * DVC templating in pipeline values: `${name}`, `${a.b}`, `${list[0]}`, `${list.0}`, `${a[b]}`,
+ * `${item}`, `${item.x}`, `${key}`; `\${` is a literal `${`. Tokens carry document offsets (scanned
+ * in the scalar's source text, so they are exact for every scalar style). Resolution looks the name
+ * up in the stage's scope: `item`/`key` of foreach/matrix, then stage `vars`, top-level `vars`, and
+ * `params.yaml`.
+ *
+ * Expressions follow DVC's grammar: a word (any characters but `.`, `[`, `]`), then `.word` or
+ * `[word]`; DVC turns `[word]` into `.word`, strips each segment, and reads a segment of a list as an
+ * integer, so `a[0]`, `a.0` and `a[ 0 ]` are the same and `a[b]` is the key `b` of `a`.
  */
-import { lookupPath, splitKeyPath, type ParamLookup } from './paramsIndex';
+import { lookupPath, type ParamLookup } from './paramsIndex';
 import { asScalar, deref } from './yamlAccess';
 import type { Span, YamlNode, YamlScalar } from './yaml/yamlTree';
 
@@ -17,7 +22,24 @@ export interface InterpolationToken extends Span {
   unclosed: boolean;
 }
 
-const NAME_PATH = /^[^.[\]\s{}]+(?:\.[^.[\]\s{}]+|\[\d+\])*$/;
+const NAME_PATH = /^[^.[\]{}]+(?:\.[^.[\]{}]+|\[[^.[\]{}]+\])*$/;
+
+/**
+ * The segments of a DVC expression (`a.b[0].c` → ['a', 'b', 0, 'c']); undefined when DVC's parser
+ * rejects it or a segment is blank. A bracketed integer is a number; other segments stay strings
+ * (`lookupPath` reads an integer string as a list index, as DVC does).
+ */
+export function parseExpression(expr: string): (string | number)[] | undefined {
+  if (!NAME_PATH.test(expr)) return undefined;
+  const out: (string | number)[] = [];
+  for (const m of expr.matchAll(/\[([^\]]*)\]|([^.[\]]+)/g)) {
+    const bracketed = m[1] !== undefined;
+    const seg = (bracketed ? m[1]! : m[2]!).trim();
+    if (seg === '') return undefined;
+    out.push(bracketed && /^\d+$/.test(seg) ? Number(seg) : seg);
+  }
+  return out;
+}
 
 /** `(from) => source.indexOf(needle, from)` for non-decreasing `from`, each character read once. */
 function nextIndexOf(source: string, needle: string): (from: number) => number {
@@ -68,7 +90,7 @@ export function scanInterpolations(source: string, baseOffset: number): Interpol
       end: baseOffset + close + 1,
       inner: { start: baseOffset + i + 2, end: baseOffset + close },
       expr,
-      segments: NAME_PATH.test(expr) ? splitKeyPath(expr) : undefined,
+      segments: parseExpression(expr),
       unclosed: false,
     });
     i = source.indexOf('${', close + 1);
@@ -127,28 +149,44 @@ export function resolveSegments(segments: readonly (string | number)[], scope: I
       const at = lookupPath(item.node, rest);
       return at ? { kind: 'found', node: at.node, relPath: item.relPath, at: rest.length ? at : undefined } : missing(segments);
     }
-    if (rest.length === 0) return { kind: 'found', node: null, relPath: item.relPath, at: undefined, text: `{${[...item.values.keys()].join(', ')}}` };
+    if (rest.length === 0) return { kind: 'found', node: null, relPath: item.relPath, at: undefined, text: `{${boundedList([...item.values.keys()])}}` };
     const dim = String(rest[0]);
-    if (!item.values.has(dim)) return { kind: 'missing', message: `'${dim}' is not a matrix dimension (${[...item.values.keys()].join(', ')})` };
+    if (!item.values.has(dim)) return { kind: 'missing', message: `'${clip(dim)}' is not a matrix dimension (${boundedList([...item.values.keys()])})` };
     const at = lookupPath(item.values.get(dim) ?? null, rest.slice(1));
     return at ? { kind: 'found', node: at.node, relPath: item.relPath, at: undefined } : missing(segments);
   }
   if (head === 'key' && scope.key !== undefined) {
     return rest.length === 0 ? { kind: 'found', node: null, relPath: '', at: undefined, text: scope.key } : missing(segments);
   }
+  // foreach data that did not resolve may be a mapping, so `key` may be defined too.
+  if (head === 'key' && scope.item?.kind === 'unknown') return { kind: 'unknown' };
   for (const layer of scope.layers) {
     if (layer.keys && !layer.keys.includes(String(head))) continue;
     const at = lookupPath(layer.root, segments);
     if (at) return { kind: 'found', node: at.node, relPath: layer.relPath, at };
   }
   if ((head === 'item' || head === 'key') && segments.length >= 1) {
-    return { kind: 'missing', message: `'${head}' is only defined inside foreach/do${head === 'item' ? ' or matrix' : ' over a mapping'}` };
+    return { kind: 'missing', message: `'${head}' is only defined inside foreach/do${head === 'item' ? ' or matrix' : ' over a mapping, or matrix'}` };
   }
   return missing(segments);
 }
 
 function missing(segments: readonly (string | number)[]): Resolution {
-  return { kind: 'missing', message: `'${formatSegments(segments)}' is not defined in vars or params` };
+  return { kind: 'missing', message: `'${clip(formatSegments(segments))}' is not defined in vars or params` };
+}
+
+/** Longest user text quoted in a message. */
+const CLIP_LENGTH = 80;
+
+/** `text` cut to CLIP_LENGTH characters (with `…`), so a message does not grow with the input. */
+export function clip(text: string, max = CLIP_LENGTH): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** `a, b, c` of at most `max` names (each clipped), then `… (N more)`. */
+export function boundedList(names: readonly string[], max = 8): string {
+  const shown = names.slice(0, max).map((n) => clip(n));
+  return names.length > max ? `${shown.join(', ')}, … (${(names.length - max).toLocaleString('en-US')} more)` : shown.join(', ');
 }
 
 export function formatSegments(segments: readonly (string | number)[]): string {

@@ -65,8 +65,9 @@ export function lookupPath(root: YamlNode | null, segments: readonly (string | n
       continue;
     }
     const seq = asSeq(node);
-    if (seq && typeof seg === 'number' && seg >= 0 && seg < seq.items.length) {
-      node = seq.items[seg] ?? null;
+    const i = seq ? listIndex(seg, seq.items.length) : undefined;
+    if (seq && i !== undefined) {
+      node = seq.items[i] ?? null;
       pair = undefined;
       span = node ? { start: node.start, end: node.end } : span;
       continue;
@@ -76,9 +77,82 @@ export function lookupPath(root: YamlNode | null, segments: readonly (string | n
   return { node, pair, span };
 }
 
+/**
+ * A segment as a list index: a number, or a string Python's int() reads (`0`, ` 1`, `-1`; DVC and
+ * dpath both index lists that way, a negative index counting from the end); undefined when it is
+ * not one or is out of range.
+ */
+function listIndex(seg: string | number, length: number): number | undefined {
+  let i: number;
+  if (typeof seg === 'number') i = seg;
+  else if (/^\s*[+-]?\d+\s*$/.test(seg)) i = Number(seg.trim());
+  else return undefined;
+  if (i < 0) i += length;
+  return i >= 0 && i < length ? i : undefined;
+}
+
 export function lookupParam(file: ParamsFile, key: string): ParamLookup | undefined {
   if (!file.doc) return undefined;
   return lookupPath(file.doc.root, splitKeyPath(key));
+}
+
+/** Whether a tracked params key is a dpath glob (`train.*`, `dataset_kwargs.india*`, `**.lr`). */
+export function isParamGlob(key: string): boolean {
+  return /[*?]/.test(key) || /\[(?!\d+\])/.test(key);
+}
+
+/**
+ * Whether a glob key matches some key path of the file, as DVC matches it (dpath, `.` separated):
+ * each segment is an fnmatch pattern (`*`, `?`, `[abc]`, `[!abc]`), `**` stands for any number of
+ * segments, and list items are matched by their index. The walk is bounded.
+ */
+export function matchesParamGlob(file: ParamsFile, key: string): boolean {
+  if (!file.doc) return false;
+  const patterns = key.split('.').map((p) => (p === '**' ? '**' : globSegment(p)));
+  let budget = 100_000;
+  const walk = (node: YamlNode | null, at: number, depth: number): boolean => {
+    if (--budget < 0 || depth > 64) return false;
+    if (at === patterns.length) return true;
+    const pattern = patterns[at]!;
+    if (pattern === '**' && walk(node, at + 1, depth + 1)) return true;
+    const children = childrenOf(node);
+    for (const [name, child] of children) {
+      if (pattern === '**') {
+        if (walk(child, at, depth + 1)) return true;
+      } else if (pattern.test(name) && walk(child, at + 1, depth + 1)) return true;
+    }
+    return false;
+  };
+  return walk(file.doc.root, 0, 0);
+}
+
+function childrenOf(node: YamlNode | null): [string, YamlNode | null][] {
+  const map = asMap(node);
+  if (map) return map.items.map((p) => [keyName(p), p.value]);
+  const seq = asSeq(node);
+  return seq ? seq.items.map((it, i) => [String(i), it]) : [];
+}
+
+/** An fnmatch pattern for one segment as a regular expression. */
+function globSegment(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) {
+        re += '\\[';
+        continue;
+      }
+      let body = pattern.slice(i + 1, close);
+      if (body.startsWith('!')) body = '^' + body.slice(1);
+      re += `[${body.replace(/\\/g, '\\\\')}]`;
+      i = close;
+    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 's');
 }
 
 export interface ParamKeyEntry {

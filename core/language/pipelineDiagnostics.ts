@@ -5,9 +5,9 @@
  * output, dependency cycles, gates naming unknown stages or metrics, evaluate metrics that do not
  * fit the task, invalid stage names. Spans are YAML offsets.
  */
-import { scalarInterpolations, resolveSegments, formatSegments, type InterpolationScope } from './interpolation';
+import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, type InterpolationScope } from './interpolation';
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from './languageTypes';
-import { lookupParam } from './paramsIndex';
+import { isParamGlob, lookupParam, matchesParamGlob } from './paramsIndex';
 import { knownStageMetrics, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
 import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from './schema/builtinSteps';
 import { resolveWorkspacePath } from './workspacePaths';
@@ -35,7 +35,8 @@ export function pipelineDiagnostics(index: PipelineIndex, workspace: WorkspaceVi
   };
 
   checkVarsEntries(index, report);
-  checkTopLevelPaths(index, exists, report);
+  const isDirectory = (p: string) => p !== '' && workspace.readFile(p) === undefined && workspace.listDir(p) !== undefined;
+  checkTopLevelPaths(index, exists, isDirectory, report);
   for (let i = 0; i < index.stages.length; i++) {
     if ((i & 31) === 31 && cancelled()) return out;
     const decl = index.stages[i]!;
@@ -45,10 +46,10 @@ export function pipelineDiagnostics(index: PipelineIndex, workspace: WorkspaceVi
       checkWdir(inst, report);
       for (const ref of inst.inputs) checkPath(index, ref, inst, exists, report);
       for (const ref of inst.outputs) checkPath(index, ref, inst, exists, report);
-      checkParams(index, inst, report);
+      checkParams(index, inst, isDirectory, report);
       for (const ds of inst.datasets) {
         if (!index.datasets.has(ds.name)) {
-          report(at(ds.node, 'error', 'unknown-dataset', `Dataset '${ds.name}' is not declared in the top-level 'datasets'.`, { name: ds.name }));
+          report(at(ds.node, 'error', 'unknown-dataset', `Dataset '${clip(ds.name)}' is not declared in the top-level 'datasets'.`, { name: ds.name }));
         }
       }
     }
@@ -78,32 +79,33 @@ function checkVarsEntries(index: PipelineIndex, report: Report): void {
     if (v.file === undefined) {
       const raw = String(v.node.value);
       if (!raw.includes('${') && resolveWorkspacePath(index.dir, raw).kind === 'outside') {
-        report(at(v.node, 'error', 'path-outside-workspace', `'${raw}' is outside the workspace.`));
+        report(at(v.node, 'error', 'path-outside-workspace', `'${clip(raw)}' is outside the workspace.`));
       }
       continue;
     }
     const f = index.paramsFile(v.file);
     if (!f) {
-      report(at(v.node, 'error', 'missing-vars-file', `Vars file '${v.file}' does not exist.`, { file: v.file }));
+      report(at(v.node, 'error', 'missing-vars-file', `Vars file '${clip(v.file)}' does not exist.`, { file: v.file }));
       continue;
     }
     for (const key of v.keys ?? []) {
       if (f.doc && !lookupParam(f, key)) {
-        report(at(v.node, 'error', 'missing-param', `'${key}' is not defined in '${v.file}'.`, { file: v.file, key }));
+        report(at(v.node, 'error', 'missing-param', `'${clip(key)}' is not defined in '${clip(v.file)}'.`, { file: v.file, key }));
       }
     }
   }
 }
 
-function checkTopLevelPaths(index: PipelineIndex, exists: (p: string) => boolean, report: Report): void {
+function checkTopLevelPaths(index: PipelineIndex, exists: (p: string) => boolean, isDirectory: (p: string) => boolean, report: Report): void {
   const root = asMap(index.doc.yaml.root);
   for (const item of asSeq(valueOf(root, 'params'))?.items ?? []) {
     const s = asScalar(item);
     if (!s || typeof s.value !== 'string' || s.value.includes('${')) continue;
     const r = resolveWorkspacePath(index.dir, s.value);
-    if (r.kind === 'outside') report(at(s, 'error', 'path-outside-workspace', `'${s.value}' ${r.reason}.`));
+    if (r.kind === 'outside') report(at(s, 'error', 'path-outside-workspace', `'${clip(s.value)}' ${r.reason}.`));
+    else if (r.kind === 'inside' && isDirectory(r.path)) report(directoryParams(s, r.path));
     else if (r.kind === 'inside' && !exists(r.path) && !index.graph.isProduced(r.path)) {
-      report(at(s, 'warning', 'missing-params-file', `Params file '${r.path}' does not exist.`, { file: r.path }));
+      report(at(s, 'warning', 'missing-params-file', `Params file '${clip(r.path)}' does not exist.`, { file: r.path }));
     }
   }
   const pathScalars: YamlScalar[] = [];
@@ -127,14 +129,14 @@ function checkTopLevelPaths(index: PipelineIndex, exists: (p: string) => boolean
   for (const s of pathScalars) {
     if (typeof s.value !== 'string' || s.value.includes('${')) continue;
     const r = resolveWorkspacePath(index.dir, s.value);
-    if (r.kind === 'outside') report(at(s, 'error', 'path-outside-workspace', `'${s.value}' ${r.reason}.`));
+    if (r.kind === 'outside') report(at(s, 'error', 'path-outside-workspace', `'${clip(s.value)}' ${r.reason}.`));
   }
 }
 
 function checkWdir(inst: StageInstance, report: Report): void {
   const w = asScalar(valueOf(inst.decl.body, 'wdir'));
   if (!w || typeof w.value !== 'string' || inst.wdir !== undefined || w.value.includes('${')) return;
-  report(at(w, 'error', 'path-outside-workspace', `wdir '${w.value}' is outside the workspace.`));
+  report(at(w, 'error', 'path-outside-workspace', `wdir '${clip(w.value)}' is outside the workspace.`));
 }
 
 function checkPath(index: PipelineIndex, ref: PathRef, inst: StageInstance, exists: (p: string) => boolean, report: Report): void {
@@ -142,7 +144,7 @@ function checkPath(index: PipelineIndex, ref: PathRef, inst: StageInstance, exis
   if (!r) return;
   const shown = ref.text ?? ref.raw;
   if (r.kind === 'outside') {
-    report(at(ref.node, 'error', 'path-outside-workspace', `'${shown}' ${r.reason}${inst.name !== inst.decl.name ? ` (in ${inst.name})` : ''}.`));
+    report(at(ref.node, 'error', 'path-outside-workspace', `'${clip(shown)}' ${r.reason}${inst.name !== inst.decl.name ? ` (in ${clip(inst.name)})` : ''}.`));
     return;
   }
   if (r.kind === 'external') return;
@@ -155,30 +157,40 @@ function checkPath(index: PipelineIndex, ref: PathRef, inst: StageInstance, exis
   if (ref.role === 'out' || ref.role === 'step-output') return;
   if (exists(r.path) || index.graph.isProduced(r.path)) return;
   report(
-    at(ref.node, 'warning', 'missing-path', `'${r.path}' does not exist and no stage produces it.`, {
+    at(ref.node, 'warning', 'missing-path', `'${clip(r.path)}' does not exist and no stage produces it.`, {
       path: r.path,
       directory: /\/$/.test(shown),
     }),
   );
 }
 
-function checkParams(index: PipelineIndex, inst: StageInstance, report: Report): void {
+/** DVC reads params from files; a directory named as a params file fails when DVC loads it. */
+function directoryParams(span: Span, path: string): AnalysisDiagnostic {
+  return at(span, 'error', 'params-file-is-directory', `'${clip(path)}' is a directory; DVC expects a params file (YAML, JSON, TOML or Python).`, { file: path });
+}
+
+function checkParams(index: PipelineIndex, inst: StageInstance, isDirectory: (p: string) => boolean, report: Report): void {
   for (const p of inst.params) {
     if (p.file === undefined) {
       if (p.fileNode && typeof p.fileNode.value === 'string' && !p.fileNode.value.includes('${')) {
-        report(at(p.fileNode, 'error', 'path-outside-workspace', `'${p.fileNode.value}' is outside the workspace.`));
+        report(at(p.fileNode, 'error', 'path-outside-workspace', `'${clip(p.fileNode.value)}' is outside the workspace.`));
       }
       continue;
     }
     const f = index.paramsFile(p.file);
     if (!f) {
+      if (isDirectory(p.file)) {
+        report(directoryParams(p.fileNode ?? p.node, p.file));
+        continue;
+      }
       if (index.graph.isProduced(p.file)) continue;
-      report(at(p.fileNode ?? p.node, 'error', 'missing-params-file', `Params file '${p.file}' does not exist.`, { file: p.file, key: p.key }));
+      report(at(p.fileNode ?? p.node, 'error', 'missing-params-file', `Params file '${clip(p.file)}' does not exist.`, { file: p.file, key: p.key }));
       continue;
     }
     if (p.key === undefined || !f.doc || p.key.includes('${')) continue;
-    if (!lookupParam(f, p.key)) {
-      report(at(p.node, 'error', 'missing-param', `'${p.key}' is not defined in '${p.file}'.`, { file: p.file, key: p.key }));
+    if (isParamGlob(p.key) ? !matchesParamGlob(f, p.key) : !lookupParam(f, p.key)) {
+      const what = isParamGlob(p.key) ? 'matches no key in' : 'is not defined in';
+      report(at(p.node, 'error', 'missing-param', `'${clip(p.key)}' ${what} '${clip(p.file)}'.`, { file: p.file, key: p.key }));
     }
   }
 }
@@ -193,13 +205,13 @@ function checkInterpolations(decl: StageDecl, report: Report): void {
         continue;
       }
       if (!t.segments) {
-        report(at(t, 'error', 'interpolation-syntax', `'${t.expr}' is not a variable name (e.g. 'train.lr', 'item.x', 'layers[0]').`));
+        report(at(t, 'error', 'interpolation-syntax', `'${clip(t.expr)}' is not a variable name (e.g. 'train.lr', 'item.x', 'layers[0]').`));
         continue;
       }
       for (const { scope, name } of scopesHere) {
         const r = resolveSegments(t.segments, scope);
         if (r.kind === 'missing') {
-          const where = scopesHere.length > 1 || name !== decl.name ? ` (in ${name})` : '';
+          const where = scopesHere.length > 1 || name !== decl.name ? ` (in ${clip(name)})` : '';
           report(at(t, 'error', 'unresolved-variable', `${r.message}${where}.`, { name: formatSegments(t.segments) }));
           break;
         }
@@ -248,7 +260,7 @@ function checkEvaluateMetrics(decl: StageDecl, report: Report): void {
     if (!s || v === undefined || allowed.includes(v)) continue;
     const other = metricsForTask(taskText === 'regression' ? 'classification' : 'regression');
     if (other.includes(v)) {
-      report(at(s, 'error', 'invalid-value', `'${v}' is not a ${taskText} metric; with task '${taskText}' use ${allowed.join(', ')}.`));
+      report(at(s, 'error', 'invalid-value', `'${clip(v)}' is not a ${taskText} metric; with task '${taskText}' use ${allowed.join(', ')}.`));
     }
   }
 }
@@ -267,9 +279,9 @@ function checkOutputs(index: PipelineIndex, report: Report): void {
     const message =
       o.kind === 'same'
         ? sameDecl
-          ? `Every stage generated from '${b.decl.name}' writes '${o.secondPath}'; make the path depend on \${item}.`
-          : `'${o.secondPath}' is also an output of stage '${a.name}'.`
-        : `'${o.secondPath}' is inside '${o.firstPath}', an output of stage '${a.name}'.`;
+          ? `Every stage generated from '${clip(b.decl.name)}' writes '${clip(o.secondPath)}'; make the path depend on \${item}.`
+          : `'${clip(o.secondPath)}' is also an output of stage '${clip(a.name)}'.`
+        : `'${clip(o.secondPath)}' is inside '${clip(o.firstPath)}', an output of stage '${clip(a.name)}'.`;
     report(at(ref.node, 'error', 'duplicate-output', message, { stage: a.name, path: o.firstPath }));
   }
 }
@@ -277,8 +289,7 @@ function checkOutputs(index: PipelineIndex, report: Report): void {
 function checkCycles(index: PipelineIndex, report: Report): void {
   for (const comp of index.graph.cycles()) {
     const members = new Set(comp);
-    const names = comp.map((i) => index.instances[i]!.name);
-    const cycleText = [...names, names[0]].join(' → ');
+    const cycleText = cyclePath(comp.map((i) => index.instances[i]!.name));
     for (const i of comp) {
       const inst = index.instances[i]!;
       for (const ref of inst.inputs) {
@@ -287,11 +298,32 @@ function checkCycles(index: PipelineIndex, report: Report): void {
         if (producers.length === 0) continue;
         const producer = index.instances[producers[0]!]!;
         report(
-          at(ref.node, 'error', 'stage-cycle', `Dependency cycle: '${ref.resolved.path}' is written by '${producer.name}', which depends on this stage (${cycleText}).`),
+          at(ref.node, 'error', 'stage-cycle', `Dependency cycle: '${clip(ref.resolved.path)}' is written by '${clip(producer.name)}', which depends on this stage (${cycleText}).`),
         );
       }
     }
   }
+}
+
+/** Stages shown at each end of a long cycle. */
+const CYCLE_HEAD = 3;
+const CYCLE_TAIL = 2;
+
+/**
+ * `a → b → c → a`; a long cycle keeps its first and last stages and counts the rest
+ * (`a → b → c → … (2,494 more) … → w → x → a`), so each message has a bounded size however many
+ * stages the cycle has (one message per stage would otherwise add up to N²).
+ */
+export function cyclePath(names: readonly string[]): string {
+  const shown = (list: readonly string[]) => list.map((n) => clip(n, 60));
+  if (names.length <= CYCLE_HEAD + CYCLE_TAIL + 1) return shown([...names, names[0]!]).join(' → ');
+  const hidden = names.length - CYCLE_HEAD - CYCLE_TAIL;
+  return [
+    ...shown(names.slice(0, CYCLE_HEAD)),
+    `… (${hidden.toLocaleString('en-US')} more) …`,
+    ...shown(names.slice(names.length - CYCLE_TAIL)),
+    clip(names[0]!, 60),
+  ].join(' → ');
 }
 
 /** Stage names and generated names a gate may refer to. */
@@ -309,7 +341,7 @@ function checkGates(index: PipelineIndex, report: Report): void {
     let stage: StageDecl | undefined;
     if (stageNode && stageName !== undefined) {
       stage = findStage(index, stageName);
-      if (!stage) report(at(stageNode, 'error', 'unknown-stage', `No stage named '${stageName}'.`));
+      if (!stage) report(at(stageNode, 'error', 'unknown-stage', `No stage named '${clip(stageName)}'.`));
     }
     const metricNode = asScalar(valueOf(gate, 'metric'));
     const metric = scalarText(metricNode);
@@ -324,14 +356,14 @@ function checkGates(index: PipelineIndex, report: Report): void {
         stage = findStage(index, source);
         if (!stage) {
           const shift = quoteShift(metricNode);
-          report(at({ start: metricNode.start + shift, end: metricNode.start + shift + colon }, 'error', 'unknown-stage', `No stage named '${source}'.`));
+          report(at({ start: metricNode.start + shift, end: metricNode.start + shift + colon }, 'error', 'unknown-stage', `No stage named '${clip(source)}'.`));
           continue;
         }
       } else stage = undefined;
     }
     const known = stage && knownStageMetrics(stage);
     if (known && !known.includes(name)) {
-      report(at(metricNode, 'warning', 'unknown-metric', `Stage '${stage!.name}' does not produce a metric '${name}' (it produces ${known.join(', ')}).`));
+      report(at(metricNode, 'warning', 'unknown-metric', `Stage '${clip(stage!.name)}' does not produce a metric '${clip(name)}' (it produces ${boundedList(known)}).`));
     }
   }
 }

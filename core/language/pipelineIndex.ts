@@ -344,7 +344,9 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
           fragments[d] = dv && dv.kind !== 'scalar' ? `${dim.name}${i}` : toStr(asScalar(v)?.value ?? null);
         }
         const values = new Map<string, YamlNode | null>(dims.map((dim, d) => [dim.name, chosen[d] ?? null]));
-        bindings.push({ suffix: fragments.join('-'), item: { kind: 'matrix', values, relPath: '' } });
+        // DVC defines `key` in a matrix stage too: the generated name's part after `@`.
+        const suffix = fragments.join('-');
+        bindings.push({ suffix, item: { kind: 'matrix', values, relPath: '' }, key: suffix });
       }
     }
   } else {

@@ -191,15 +191,15 @@ const TOP_PLOT_FLAGS: MapSchema = {
   },
 };
 
+// DVC 3 reads top-level plots as a list only (a mapping was DVC 2's form).
 const TOP_PLOTS: PropertySchema = {
-  description: 'Top-level plot definitions: a list of file paths, or `{id: {x, y, template, title...}}` (the id may be a file path).',
+  description: 'Top-level plot definitions: a list whose items are file paths or `{id: {x, y, template, title...}}` (the id may be a file path).',
   seq: {
     items: {
       scalar: { types: ['string'], hint: 'input-path' },
       map: { properties: {}, additional: { map: TOP_PLOT_FLAGS, scalar: { types: ['null'] } }, additionalKeyDoc: 'A plot id or a data file path.' },
     },
   },
-  map: { properties: {}, additional: { map: TOP_PLOT_FLAGS, scalar: { types: ['null'] } }, additionalKeyDoc: 'A plot id or a data file path.' },
   snippet: 'plots:\n  - ${1:plots/metrics.csv}:\n      x: ${2:step}\n      y: ${3:loss}',
 };
 
@@ -260,7 +260,8 @@ function pipelineSchema(runwise: boolean): SchemaNode {
     datasets: DATASETS,
   };
   if (runwise) properties.gates = GATES_SCHEMA;
-  return { map: { properties } };
+  // DVC reads an empty (or comment-only) dvc.yaml as an empty pipeline.
+  return runwise ? { map: { properties } } : { map: { properties }, scalar: { types: ['null'] } };
 }
 
 export const DVC_PIPELINE_SCHEMA: SchemaNode = pipelineSchema(false);

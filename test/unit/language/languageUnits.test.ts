@@ -50,13 +50,13 @@ describe('file kinds', () => {
 
 describe('interpolation', () => {
   test('tokens with spans, escapes, malformed and unclosed tokens', () => {
-    const toks = scanInterpolations('a ${x.y[0]} \\${lit} ${ b } ${no good} ${open', 10);
+    const toks = scanInterpolations('a ${x.y[0]} \\${lit} ${ b } ${no[good} ${open', 10);
     assert.deepEqual(
       toks.map((t) => [t.start, t.end, t.expr, t.segments, t.unclosed]),
       [
         [12, 21, 'x.y[0]', ['x', 'y', 0], false],
         [30, 36, 'b', ['b'], false],
-        [37, 47, 'no good', undefined, false],
+        [37, 47, 'no[good', undefined, false],
         [48, 54, 'open', undefined, true],
       ],
     );
