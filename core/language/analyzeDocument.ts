@@ -2,7 +2,7 @@
  * A file → the AnalyzedDocument every feature reads: classified, parsed once. For a README.md model
  * card the YAML is its front matter and `yamlOffset` maps YAML offsets back into the Markdown.
  */
-import { fileKindByName } from './fileKinds';
+import { fileKindByName, isFrontMatterKind } from './fileKinds';
 import { extractFrontMatter } from './frontMatter';
 import type { AnalyzedDocument, FileKind } from './languageTypes';
 import { parseYaml } from './yaml/parseYaml';
@@ -22,7 +22,7 @@ export function analyzeDocument(
   kind: FileKind | undefined = fileKindByName(relPath, text),
 ): AnalyzedDocument | undefined {
   if (!kind) return undefined;
-  if (kind === 'readme-model-card') {
+  if (isFrontMatterKind(kind)) {
     const fm = extractFrontMatter(text);
     if (!fm) return undefined;
     return { uri, relPath, kind, yaml: parse(fm.yaml), yamlOffset: fm.offset };

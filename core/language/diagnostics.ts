@@ -5,7 +5,7 @@
  * offsets plus `yamlOffset`), sorted by position.
  */
 import type { FeatureContext } from './featureContext';
-import { isPipelineKind } from './fileKinds';
+import { isCardKind, isPipelineKind } from './fileKinds';
 import type { AnalysisDiagnostic } from './languageTypes';
 import { modelCardDiagnostics } from './modelCardDiagnostics';
 import { pipelineDiagnostics } from './pipelineDiagnostics';
@@ -39,7 +39,8 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
       out,
       validateAgainstSchema(yaml.root, schemaFor(doc.kind), {
         interpolation: pipeline,
-        lenientStrings: doc.kind === 'model-card' || doc.kind === 'readme-model-card',
+        lenientStrings: isCardKind(doc.kind),
+        emptyOptionalKeys: isCardKind(doc.kind),
         runwiseOnlyKeys: doc.kind === 'dvc-pipeline' ? RUNWISE_ONLY_KEYS : undefined,
         cancelled,
       }),
@@ -48,7 +49,7 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
   if (!cancelled()) {
     // An index cut short by cancellation lacks stages: its findings would be wrong, not just partial.
     if (pipeline && ctx.index?.complete) append(out, pipelineDiagnostics(ctx.index, ctx.workspace, cancelled));
-    else if (doc.kind === 'model-card' || doc.kind === 'readme-model-card') append(out, modelCardDiagnostics(doc, ctx.workspace));
+    else if (isCardKind(doc.kind)) append(out, modelCardDiagnostics(doc, ctx.workspace));
   }
   const sorted = toFileOffsets(out, yaml.text.length, doc.yamlOffset).sort((a, b) => a.start - b.start || a.end - b.end);
   if (sorted.length <= MAX_DIAGNOSTICS_PER_DOCUMENT) return sorted;

@@ -1,7 +1,8 @@
 /**
  * Which files Runwise analyses, by path: pipelines (`runwise.yaml`, `*.pipeline.yaml`, `dvc.yaml`),
  * params (`params.yaml`, or a YAML/JSON file a pipeline next to it or above it names in `vars` or
- * `params`), model cards (`*.modelcard.yaml`, and a README.md with YAML front matter).
+ * `params`), model cards (`*.modelcard.yaml`, and a README.md with YAML front matter), and the README.md
+ * of a Hugging Face Space (front matter with a top-level Space key such as `sdk`).
  */
 import { extractFrontMatter } from './frontMatter';
 import type { FileKind, WorkspaceView } from './languageTypes';
@@ -26,12 +27,32 @@ export function fileKindByName(relPath: string, text?: string): FileKind | undef
   if (base === 'dvc.yaml' || base === 'dvc.yml') return 'dvc-pipeline';
   if (base === 'params.yaml' || base === 'params.yml') return 'params';
   if (/\.modelcard\.ya?ml$/.test(lower)) return 'model-card';
-  if (lower === 'readme.md') return text !== undefined && extractFrontMatter(text) ? 'readme-model-card' : undefined;
+  if (lower === 'readme.md') {
+    const fm = text === undefined ? undefined : extractFrontMatter(text);
+    if (!fm) return undefined;
+    return SPACE_KEY.test(fm.yaml) ? 'space-card' : 'readme-model-card';
+  }
   return undefined;
 }
 
+/**
+ * A top-level key only a Space's README.md has (the Spaces configuration reference): `sdk`,
+ * `sdk_version`, `app_file`, `app_port`, `colorFrom`, `colorTo` or `emoji`, at the start of a line.
+ */
+const SPACE_KEY = /^["']?(?:sdk|sdk_version|app_file|app_port|colorFrom|colorTo|emoji)["']?[ \t]*:/m;
+
 export function isPipelineKind(kind: FileKind): boolean {
   return kind === 'runwise-pipeline' || kind === 'dvc-pipeline';
+}
+
+/** Cards: model cards (a `*.modelcard.yaml` or a README.md's front matter) and Space cards. */
+export function isCardKind(kind: FileKind): boolean {
+  return kind === 'model-card' || kind === 'readme-model-card' || kind === 'space-card';
+}
+
+/** Kinds whose YAML is the front matter of a Markdown file. */
+export function isFrontMatterKind(kind: FileKind): boolean {
+  return kind === 'readme-model-card' || kind === 'space-card';
 }
 
 /** Pipeline files in one directory of the workspace ('' = root). */

@@ -1,7 +1,15 @@
 /**
- * YAML front matter of a Markdown file (a Hugging Face model card's README.md): the text between a
- * first line `---` and the next line `---` (or `...`). `offset` is where the YAML starts in the file,
- * so an offset into `yaml` plus `offset` is an offset into the Markdown.
+ * YAML front matter of a Markdown file (a Hugging Face model card's or Space's README.md), found the
+ * way the Hub and `huggingface_hub` find it (`REGEX_YAML_BLOCK` in huggingface_hub/repocard.py,
+ * `^(\s*---[\r\n]+)([\S\s]*?)([\r\n]+---(\r\n|\n|$))`, kept in sync with the Hub server):
+ * - optional whitespace, then `---` and at least one line break opens the block;
+ * - the block ends at the first line that is exactly `---` (no `...`, no trailing spaces) and that
+ *   follows at least one line break after the opening one;
+ * - so `---\n---\nlicense: mit\n---` is one block whose YAML is `---\nlicense: mit` (a YAML
+ *   document start, then the metadata), while `---\n\n---\n` is an empty block.
+ * A closing `---` followed by a lone `\r` counts as a line end (`metadata_load` reads the file with
+ * universal newlines). `offset` is where the YAML starts in the file, so an offset into `yaml` plus
+ * `offset` is an offset into the Markdown; `yaml` runs to the start of the closing `---` line.
  */
 export interface FrontMatter {
   yaml: string;
@@ -9,27 +17,43 @@ export interface FrontMatter {
 }
 
 export function extractFrontMatter(markdown: string): FrontMatter | undefined {
-  let pos = markdown.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const firstEnd = lineEnd(markdown, pos);
-  if (markdown.slice(pos, firstEnd).trimEnd() !== '---') return undefined;
-  pos = nextLine(markdown, firstEnd);
-  const start = pos;
-  while (pos < markdown.length) {
-    const end = lineEnd(markdown, pos);
-    const line = markdown.slice(pos, end).trimEnd();
-    if (line === '---' || line === '...') return { yaml: markdown.slice(start, pos), offset: start };
-    pos = nextLine(markdown, end);
+  let pos = 0;
+  while (pos < markdown.length && isSpace(markdown.charCodeAt(pos))) pos++;
+  if (!markdown.startsWith('---', pos)) return undefined;
+  const breakStart = pos + 3;
+  if (!isBreak(markdown.charCodeAt(breakStart))) return undefined;
+  let start = breakStart;
+  while (isBreak(markdown.charCodeAt(start))) start++;
+  // The closing `---` must come after a line break at or after `start`.
+  let i = start;
+  while (i < markdown.length) {
+    if (isBreak(markdown.charCodeAt(i))) {
+      let q = i;
+      while (isBreak(markdown.charCodeAt(q))) q++;
+      if (isClosing(markdown, q)) return { yaml: markdown.slice(start, q), offset: start };
+      i = q;
+    } else i++;
   }
+  // No closing after the metadata: the regex backtracks into the opening line breaks, which gives an
+  // empty block when they are followed by `---` (`---\n\n---\n`).
+  if (start - breakStart >= 2 && isClosing(markdown, start)) return { yaml: markdown.slice(breakStart + 1, start), offset: breakStart + 1 };
   return undefined;
 }
 
-function lineEnd(text: string, from: number): number {
-  let i = from;
-  while (i < text.length && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
-  return i;
+function isClosing(text: string, at: number): boolean {
+  if (!text.startsWith('---', at)) return false;
+  const next = at + 3;
+  return next >= text.length || isBreak(text.charCodeAt(next));
 }
 
-function nextLine(text: string, end: number): number {
-  if (text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10) return end + 2;
-  return end < text.length ? end + 1 : end;
+function isBreak(c: number): boolean {
+  return c === 10 || c === 13;
+}
+
+/** JavaScript's `\s` (which includes a byte order mark). */
+function isSpace(c: number): boolean {
+  return (
+    c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
 }

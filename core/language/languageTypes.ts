@@ -6,8 +6,8 @@
  */
 import type { Span, YamlDocument } from './yaml/yamlTree';
 
-/** What a file is, by its name (and, for README.md, by having YAML front matter). */
-export type FileKind = 'runwise-pipeline' | 'dvc-pipeline' | 'params' | 'model-card' | 'readme-model-card';
+/** What a file is, by its name (and, for README.md, by its YAML front matter: a model card or a Space). */
+export type FileKind = 'runwise-pipeline' | 'dvc-pipeline' | 'params' | 'model-card' | 'readme-model-card' | 'space-card';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 

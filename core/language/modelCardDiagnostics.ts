@@ -1,9 +1,12 @@
 /**
- * Model card checks beyond the schema: `license: other` needs `license_name` (and usually
- * `license_link`); model and data paths of the Model Card Toolkit sections must exist (warning) and
- * stay in the workspace (error). Spans are YAML offsets.
+ * Card checks beyond the schema: `license: other` needs `license_name` (and usually
+ * `license_link`); a model card's `library_name` should be a library the Hub knows (warning, with
+ * "did you mean"); a Space's `emoji` is a single emoji; model and data paths of the Model Card
+ * Toolkit sections must exist (warning) and stay in the workspace (error). Spans are YAML offsets.
  */
+import { didYouMean } from './didYouMean';
 import type { AnalysisDiagnostic, AnalyzedDocument, WorkspaceView } from './languageTypes';
+import { HF_LIBRARIES } from './schema/hfLibraries';
 import { parentDir, resolveWorkspacePath } from './workspacePaths';
 import { asMap, asScalar, asSeq, pairOf, valueOf } from './yamlAccess';
 import type { YamlScalar } from './yaml/yamlTree';
@@ -35,6 +38,29 @@ export function modelCardDiagnostics(doc: AnalyzedDocument, workspace: Workspace
     }
   }
 
+  if (doc.kind === 'space-card') {
+    const emoji = asScalar(valueOf(root, 'emoji'));
+    if (emoji && typeof emoji.value === 'string' && emoji.value !== '' && !isSingleEmoji(emoji.value)) {
+      out.push({ start: emoji.start, end: emoji.end, severity: 'warning', code: 'invalid-value', message: `'emoji' is a single emoji, not '${clip(emoji.value)}'.` });
+    }
+    return out;
+  }
+
+  const library = asScalar(valueOf(root, 'library_name'));
+  if (library && typeof library.value === 'string' && library.value !== '' && !KNOWN_LIBRARIES.has(library.value)) {
+    const suggestion = didYouMean(library.value, HF_LIBRARIES);
+    out.push({
+      start: library.start,
+      end: library.end,
+      severity: 'warning',
+      code: 'unknown-value',
+      message: suggestion
+        ? `Unknown library '${clip(library.value)}'. Did you mean '${suggestion}'?`
+        : `Unknown library '${clip(library.value)}': the Hub shows no code snippet for it (it knows e.g. 'transformers', 'diffusers', 'sklearn').`,
+      data: suggestion ? { suggestion } : undefined,
+    });
+  }
+
   const paths: YamlScalar[] = [];
   const details = asMap(valueOf(root, 'model_details'));
   const p = asScalar(valueOf(details, 'path'));
@@ -53,4 +79,22 @@ export function modelCardDiagnostics(doc: AnalyzedDocument, workspace: Workspace
     }
   }
   return out;
+}
+
+const KNOWN_LIBRARIES: ReadonlySet<string> = new Set(HF_LIBRARIES);
+
+/** User text quoted in a message, cut so that the message does not grow with the input. */
+function clip(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
+
+/** One grapheme (a flag, a keycap or a ZWJ sequence count as one) that is an emoji. */
+function isSingleEmoji(text: string): boolean {
+  const t = text.trim();
+  // The longest emoji sequences (families with skin tones) are well under 64 UTF-16 units.
+  if (t.length > 64) return false;
+  const graphemes = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(t)];
+  return graphemes.length === 1 && EMOJI.test(graphemes[0]!.segment);
 }

@@ -18,6 +18,11 @@ export interface ValidationOptions {
   interpolation: boolean;
   /** Numbers and booleans are accepted where a string is expected (free-form metadata). */
   lenientStrings: boolean;
+  /**
+   * A key that is not required may be left empty (`key:`, `null`, `~`, `''`): card metadata, which
+   * the Hub and `huggingface_hub` read as "not given".
+   */
+  emptyOptionalKeys?: boolean;
   /** Keys that exist only in Runwise pipelines, for a better message in dvc.yaml. */
   runwiseOnlyKeys?: ReadonlySet<string>;
   cancelled: Cancelled;
@@ -75,6 +80,7 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
         reportUnknownKey(pair.key, key, ms, Object.keys(ms.properties));
         continue;
       }
+      if (options.emptyOptionalKeys && isEmptyValue(pair.value) && !ms.required?.includes(key)) continue;
       if (prop.declared && prop.schema.deprecated) {
         out.push({ ...span(pair.key), severity: 'warning', code: 'deprecated-key', message: `'${key}' is deprecated: ${prop.schema.deprecated}` });
       }
@@ -209,6 +215,11 @@ function typeMatches(t: string, type: ValueType, _v: unknown, lenientStrings: bo
       return type === 'null';
   }
   return false;
+}
+
+/** No value, `null`, `~` or an empty string. */
+function isEmptyValue(node: YamlNode | null): boolean {
+  return node === null || (node.kind === 'scalar' && (node.value === null || node.value === ''));
 }
 
 function accepts(s: SchemaNode, t: 'null'): boolean {

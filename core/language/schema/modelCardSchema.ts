@@ -3,8 +3,11 @@
  * or a `*.modelcard.yaml`), and the Model Card Toolkit sections (`model_details`,
  * `model_parameters`, `quantitative_analysis`, `considerations`) in `*.modelcard.yaml`.
  * Hugging Face metadata is open-ended, so an unknown top-level key is reported only when it is a
- * near miss of a known one.
+ * near miss of a known one; a key that is not required may be left empty (`datasets:`, `null`).
+ * Keys other tools write into the same front matter (skops: `model_file`, `model_format`, a
+ * `widget` mapping with `structuredData`) are known keys.
  */
+import { HF_LIBRARIES } from './hfLibraries';
 import { HF_LICENSE_IDS } from './hfLicenses';
 import {
   anyValue,
@@ -34,14 +37,6 @@ export const HF_PIPELINE_TAGS: readonly string[] = [
   'graph-ml', 'mask-generation', 'zero-shot-object-detection', 'text-to-3d', 'image-to-3d',
   'image-feature-extraction', 'video-text-to-text', 'keypoint-detection', 'visual-document-retrieval',
   'any-to-any', 'video-to-video', 'other',
-];
-
-export const HF_LIBRARIES: readonly string[] = [
-  'transformers', 'diffusers', 'sentence-transformers', 'timm', 'peft', 'adapter-transformers', 'keras',
-  'tf-keras', 'pytorch', 'sklearn', 'scikit-learn', 'onnx', 'onnxruntime', 'spacy', 'fastai', 'flair',
-  'stable-baselines3', 'ml-agents', 'gguf', 'mlx', 'open_clip', 'paddlenlp', 'setfit', 'span-marker',
-  'speechbrain', 'tensorflowtts', 'transformers.js', 'nemo', 'espnet', 'fasttext', 'allennlp', 'asteroid',
-  'bertopic', 'joblib', 'keras-nlp', 'lightgbm', 'xgboost', 'vllm', 'llama.cpp', 'other',
 ];
 
 const METRIC_TYPES = ['accuracy', 'f1', 'precision', 'recall', 'roc_auc', 'wer', 'cer', 'bleu', 'rouge', 'sacrebleu', 'exact_match', 'perplexity', 'matthews_correlation', 'pearsonr', 'spearmanr', 'mae', 'mse', 'rmse', 'r2', 'map', 'mean_iou'];
@@ -112,12 +107,26 @@ const MODEL_INDEX_RESULT: SchemaNode = {
   },
 };
 
-const HF_PROPERTIES: Record<string, PropertySchema> = {
+const WIDGET_ENTRY_DOC = 'An example for the inference widget: `text`, `src` (a file URL), or `structuredData` (a table, for tabular models), with `example_title`, `output`...';
+/** One widget example; widgets take task-specific keys, so any other key is accepted too. */
+const WIDGET_ENTRY: MapSchema = {
+  properties: {
+    text: str('Input text.'),
+    src: str('URL of an input file (audio, image).', { hint: 'url' }),
+    example_title: str('Title of the example.'),
+    structuredData: freeMap('A table for tabular widgets: column name → list of values, e.g. `{sepal_length: [5.1, 4.9]}`.'),
+    output: anyValue('The expected output shown with the example.'),
+  },
+  additional: { any: true },
+};
+
+/** Hugging Face model card metadata, key by key (Space cards share `license`, `tags`, ...). */
+export const HF_PROPERTIES: Readonly<Record<string, PropertySchema>> = {
   language: strOrList('Language(s) of the model: ISO 639-1 codes (`en`, `fr`), or longer codes.'),
   license: { ...str('License id, e.g. `apache-2.0`, `mit`, `cc-by-4.0`; `other` with `license_name` and `license_link`.', { enum: HF_LICENSE_IDS, openEnum: true, hint: 'license' }), snippet: 'license: ${1|apache-2.0,mit,cc-by-4.0,other|}' },
   license_name: str('Id of a license not in the Hub list (with `license: other`), e.g. `my-license-1.0`.'),
   license_link: str('Link to the license text (with `license: other`), e.g. `LICENSE` or a URL.', { hint: 'url' }),
-  library_name: str('Library the model works with, e.g. `transformers`, `diffusers`, `sklearn`.', { suggestions: HF_LIBRARIES }),
+  library_name: str('Library the model works with, e.g. `transformers`, `diffusers`, `sklearn` (one the Hub knows: it decides the code snippet on the model page).', { suggestions: HF_LIBRARIES }),
   tags: strOrList('Free tags to find the model by.'),
   datasets: strOrList('Datasets the model was trained on (Hub dataset ids).'),
   metrics: strOrList('Metrics the model is evaluated with (Hub metric ids, e.g. `accuracy`).', { suggestions: METRIC_TYPES }),
@@ -128,10 +137,11 @@ const HF_PROPERTIES: Record<string, PropertySchema> = {
     openEnum: true,
   }),
   new_version: str('A newer version of this model (a Hub model id).'),
-  widget: listOf(
-    { description: 'An example for the inference widget: `text`, or `src` (a file URL), with `example_title`, `output`...', map: { properties: {}, additional: { any: true } } },
-    'Examples shown in the inference widget.',
-  ),
+  widget: {
+    description: 'Examples shown in the inference widget: a list of examples (or one example as a mapping, as skops writes it).',
+    seq: { items: { description: WIDGET_ENTRY_DOC, map: WIDGET_ENTRY } },
+    map: WIDGET_ENTRY,
+  },
   co2_eq_emissions: {
     description: 'CO2 emitted by training: grams, or `{emissions, source, training_type, geographical_location, hardware_used}`.',
     scalar: { types: ['number'] },
@@ -176,6 +186,14 @@ const HF_PROPERTIES: Record<string, PropertySchema> = {
   extra_gated_heading: str('Heading of the access request form.'),
   extra_gated_description: str('Description on the access request form.'),
   extra_gated_button_content: str('Label of the access request button.'),
+  // Written by skops (`metadata_from_config`) for scikit-learn models.
+  model_file: str('The model file in the repository (skops), e.g. `skops-model.skops` or `model.pkl`.'),
+  model_format: {
+    description: 'Format of `model_file` (skops): `skops` or `pickle`.',
+    scalar: { types: ['string'], enum: ['skops', 'pickle'], openEnum: true },
+    // skops writes `{}` when its config has no format.
+    map: { properties: {}, additional: { any: true } },
+  },
 };
 
 const described = (description: string): SchemaNode => ({
@@ -285,9 +303,16 @@ const MCT_PROPERTIES: Record<string, PropertySchema> = {
   ),
 };
 
-const cardMap = (props: Record<string, PropertySchema>): MapSchema => ({ properties: props, unknownKeys: 'suggest' });
+/**
+ * The root of a card: a mapping of open-ended metadata, or nothing at all (an empty front matter
+ * block, which `huggingface_hub` reads as no metadata).
+ */
+export const cardRoot = (props: Readonly<Record<string, PropertySchema>>): SchemaNode => ({
+  scalar: { types: ['null'] },
+  map: { properties: props, unknownKeys: 'suggest' },
+});
 
 /** README.md front matter: Hugging Face metadata. */
-export const HF_MODEL_CARD_SCHEMA: SchemaNode = { map: cardMap(HF_PROPERTIES) };
+export const HF_MODEL_CARD_SCHEMA: SchemaNode = cardRoot(HF_PROPERTIES);
 /** `*.modelcard.yaml`: Hugging Face metadata plus the Model Card Toolkit sections. */
-export const MODEL_CARD_FILE_SCHEMA: SchemaNode = { map: cardMap({ ...HF_PROPERTIES, ...MCT_PROPERTIES }) };
+export const MODEL_CARD_FILE_SCHEMA: SchemaNode = cardRoot({ ...HF_PROPERTIES, ...MCT_PROPERTIES });

@@ -3,6 +3,7 @@ import type { FileKind } from '../languageTypes';
 import { HF_MODEL_CARD_SCHEMA, MODEL_CARD_FILE_SCHEMA } from './modelCardSchema';
 import { DVC_PIPELINE_SCHEMA, RUNWISE_PIPELINE_SCHEMA } from './pipelineSchema';
 import type { SchemaNode } from './schemaModel';
+import { SPACE_CARD_SCHEMA } from './spaceCardSchema';
 
 /** Params files are free-form: any mapping. */
 export const PARAMS_SCHEMA: SchemaNode = { any: true };
@@ -19,5 +20,7 @@ export function schemaFor(kind: FileKind): SchemaNode {
       return MODEL_CARD_FILE_SCHEMA;
     case 'readme-model-card':
       return HF_MODEL_CARD_SCHEMA;
+    case 'space-card':
+      return SPACE_CARD_SCHEMA;
   }
 }

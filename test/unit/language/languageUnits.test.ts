@@ -17,7 +17,8 @@ describe('front matter', () => {
   test('offset of the YAML inside the Markdown', () => {
     const md = '---\nlicense: mit\n---\n# Title\n';
     assert.deepEqual(extractFrontMatter(md), { yaml: 'license: mit\n', offset: 4 });
-    assert.deepEqual(extractFrontMatter('\ufeff---\r\na: 1\r\n...\r\n'), { yaml: 'a: 1\r\n', offset: 6 });
+    assert.deepEqual(extractFrontMatter('\ufeff---\r\na: 1\r\n---\r\n'), { yaml: 'a: 1\r\n', offset: 6 });
+    assert.equal(extractFrontMatter('---\na: 1\n...\n'), undefined, '`...` does not close it on the Hub');
     assert.equal(extractFrontMatter('# no front matter\n---\na: 1\n---\n'), undefined);
     assert.equal(extractFrontMatter('---\na: 1\n'), undefined, 'unclosed');
   });

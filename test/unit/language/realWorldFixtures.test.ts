@@ -36,6 +36,6 @@ describe('real-world fixtures produce no diagnostics', () => {
         if (k) kinds.add(k);
       }
     }
-    assert.deepEqual([...kinds].sort(), ['dvc-pipeline', 'model-card', 'params', 'readme-model-card', 'runwise-pipeline']);
+    assert.deepEqual([...kinds].sort(), ['dvc-pipeline', 'model-card', 'params', 'readme-model-card', 'runwise-pipeline', 'space-card']);
   });
 });

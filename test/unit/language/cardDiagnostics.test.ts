@@ -1,0 +1,197 @@
+/**
+ * Model cards and Space cards: what is reported (library names the Hub does not know, Space values
+ * outside the Hub's lists, near-miss keys) with its code, range, severity and message, and what is
+ * not (keys of the card's own kind, empty optional fields, the Hub's way of finding front matter).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { fileKindByName } from '../../../core/language/fileKinds';
+import { extractFrontMatter } from '../../../core/language/frontMatter';
+import { applyEdits, diagnosticsOf, open } from './languageHarness';
+
+interface Found {
+  code: string;
+  text: string;
+  start: number;
+  severity: string;
+  message: string;
+}
+
+function diagnose(text: string, relPath = 'README.md'): Found[] {
+  const s = open({}, relPath, text);
+  return diagnosticsOf(s).map((d) => ({ code: d.code, text: text.slice(d.start, d.end), start: d.start, severity: d.severity, message: d.message }));
+}
+
+const card = (body: string) => `---\n${body}---\n\n# A model\n`;
+const space = (body: string) => `---\ntitle: Demo\nemoji: 🚀\ncolorFrom: blue\ncolorTo: pink\nsdk: gradio\n${body}---\n\n# A Space\n`;
+
+describe('model card: library_name', () => {
+  test('a near miss of a library the Hub knows: warning with did-you-mean and a quick fix', () => {
+    const text = card('license: mit\nlibrary_name: transfomers\n');
+    assert.deepEqual(diagnose(text), [
+      {
+        code: 'unknown-value',
+        text: 'transfomers',
+        start: text.indexOf('transfomers'),
+        severity: 'warning',
+        message: "Unknown library 'transfomers'. Did you mean 'transformers'?",
+      },
+    ]);
+    const s = open({}, 'README.md', text);
+    const d = diagnosticsOf(s)[0]!;
+    const actions = s.service.codeActions(s.doc, d, [d]);
+    assert.equal(actions.length, 1);
+    assert.equal(actions[0]!.title, "Change to 'transformers'");
+    assert.equal(applyEdits(text, 'README.md', actions[0]!.edits), card('license: mit\nlibrary_name: transformers\n'));
+  });
+
+  test('case and separators: `Sentence_Transformers` is a near miss of `sentence-transformers`', () => {
+    const text = card('library_name: Sentence_Transformers\n');
+    assert.deepEqual(
+      diagnose(text).map((d) => [d.code, d.text, d.message]),
+      [['unknown-value', 'Sentence_Transformers', "Unknown library 'Sentence_Transformers'. Did you mean 'sentence-transformers'?"]],
+    );
+  });
+
+  test('a library far from every known one: warning without a suggestion', () => {
+    const text = card('library_name: my-inhouse-toolkit\n');
+    const found = diagnose(text);
+    assert.deepEqual(
+      found.map((d) => [d.code, d.text, d.severity]),
+      [['unknown-value', 'my-inhouse-toolkit', 'warning']],
+    );
+    assert.match(found[0]!.message, /^Unknown library 'my-inhouse-toolkit': /);
+    assert.doesNotMatch(found[0]!.message, /Did you mean/);
+  });
+
+  test('libraries from the Hub list and older ids are known', () => {
+    for (const lib of ['transformers', 'PaddleOCR', 'sentence-transformers', 'stable-baselines3', 'keras-nlp', 'pytorch', 'gguf']) {
+      assert.deepEqual(diagnose(card(`library_name: ${lib}\n`)), [], lib);
+    }
+  });
+});
+
+describe('model card: keys', () => {
+  test('skops keys are known; a near miss of one gets it as the suggestion', () => {
+    assert.deepEqual(diagnose(card('library_name: sklearn\nmodel_file: model.pkl\nmodel_format: pickle\n')), []);
+    const text = card('library_name: sklearn\nmodel_fiel: model.pkl\n');
+    assert.deepEqual(diagnose(text), [
+      { code: 'unknown-key', text: 'model_fiel', start: text.indexOf('model_fiel'), severity: 'warning', message: "Unknown key 'model_fiel'. Did you mean 'model_file'?" },
+    ]);
+  });
+
+  test('a required model-index field left empty is still an error', () => {
+    const text = card(
+      'model-index:\n- name: m\n  results:\n  - task:\n      type: text-classification\n    dataset:\n      type: imdb\n      name:\n    metrics:\n    - type: accuracy\n      value: 0.9\n',
+    );
+    assert.deepEqual(
+      diagnose(text).map((d) => [d.code, d.text, d.severity, d.message]),
+      [['wrong-type', 'name', 'error', 'Expected a string.']],
+    );
+  });
+
+  test('a widget that is neither a list nor a mapping', () => {
+    const text = card('widget: hello\n');
+    assert.deepEqual(
+      diagnose(text).map((d) => [d.code, d.text, d.message]),
+      [['wrong-type', 'hello', 'Expected a list or a mapping, not a string.']],
+    );
+  });
+});
+
+describe('front matter as the Hub reads it', () => {
+  test('the block huggingface_hub finds (REGEX_YAML_BLOCK)', () => {
+    assert.deepEqual(extractFrontMatter('---\n---\nlicense: mit\n---\n# T\n'), { yaml: '---\nlicense: mit\n', offset: 4 });
+    assert.deepEqual(extractFrontMatter('---\n\n---\n# T\n'), { yaml: '\n', offset: 4 }, 'an empty block');
+    assert.deepEqual(extractFrontMatter('\n  ---\nlicense: mit\n---'), { yaml: 'license: mit\n', offset: 7 }, 'leading whitespace; closing at the end');
+    assert.deepEqual(extractFrontMatter('---\r\r\nlicense: mit\r\r\n---\r\r\n'), { yaml: 'license: mit\r\r\n', offset: 6 }, 'CR CR LF');
+    assert.deepEqual(extractFrontMatter('---\na: 1\n----\n--- x\n---\n'), { yaml: 'a: 1\n----\n--- x\n', offset: 4 }, 'only a bare `---` closes');
+    assert.equal(extractFrontMatter('--- \na: 1\n---\n'), undefined, 'no space after the opening marker');
+    assert.equal(extractFrontMatter('---\n---\n'), undefined, 'no closing after the opening line break');
+  });
+
+  test('a repeated `---` opens the block once: the metadata below it is checked, at Markdown offsets', () => {
+    const text = '---\n---\nlicense: apache2\n---\n# Title\n';
+    assert.deepEqual(diagnose(text), [
+      { code: 'unknown-license', text: 'apache2', start: text.indexOf('apache2'), severity: 'warning', message: "Unknown license id 'apache2'. Did you mean 'apache-2.0'?" },
+    ]);
+  });
+
+  test('three markers in a row: an empty block, the rest is Markdown', () => {
+    assert.deepEqual(diagnose('---\n---\n---\nlicense: nonsense-license\n---\n'), []);
+    assert.deepEqual(diagnose('---\n\n---\n# Title\n'), [], 'an empty block is no metadata');
+  });
+
+  test('a scalar instead of metadata', () => {
+    const text = '---\njust a sentence\n---\n';
+    assert.deepEqual(
+      diagnose(text).map((d) => [d.code, d.text, d.message]),
+      [['wrong-type', 'just a sentence', 'Expected nothing (null) or a mapping, not a string.']],
+    );
+  });
+});
+
+describe('Space cards', () => {
+  test('recognised by a Space key, not by the file name alone', () => {
+    assert.equal(fileKindByName('README.md', space('')), 'space-card');
+    assert.equal(fileKindByName('demo/README.md', '---\nsdk: docker\napp_port: 7860\n---\n'), 'space-card');
+    assert.equal(fileKindByName('README.md', card('license: mit\ntags:\n- sdk\n')), 'readme-model-card');
+  });
+
+  test('sdk and colors come from the Hub lists: errors with did-you-mean', () => {
+    const text = space('').replace('sdk: gradio', 'sdk: gradoi').replace('colorFrom: blue', 'colorFrom: grey');
+    assert.deepEqual(diagnose(text), [
+      { code: 'invalid-value', text: 'grey', start: text.indexOf('grey'), severity: 'error', message: "'grey' is not an allowed value. Did you mean 'gray'?" },
+      { code: 'invalid-value', text: 'gradoi', start: text.indexOf('gradoi'), severity: 'error', message: "'gradoi' is not an allowed value. Did you mean 'gradio'?" },
+    ]);
+    const unknownSdk = space('').replace('sdk: gradio', 'sdk: flask');
+    assert.deepEqual(
+      diagnose(unknownSdk).map((d) => [d.code, d.text, d.message]),
+      [['invalid-value', 'flask', "'flask' is not an allowed value. Expected one of: gradio, streamlit, docker, static."]],
+    );
+  });
+
+  test('emoji is a single emoji (flags, keycaps and joined sequences count as one)', () => {
+    for (const e of ['🤗', '❤️', '🇫🇷', '1️⃣', '👩‍🔬']) assert.deepEqual(diagnose(space('').replace('🚀', e)), [], e);
+    const text = space('').replace('🚀', '🚀🔥');
+    assert.deepEqual(diagnose(text), [
+      { code: 'invalid-value', text: '🚀🔥', start: text.indexOf('🚀🔥'), severity: 'warning', message: "'emoji' is a single emoji, not '🚀🔥'." },
+    ]);
+    assert.deepEqual(
+      diagnose(space('').replace('🚀', 'rocket')).map((d) => [d.code, d.text]),
+      [['invalid-value', 'rocket']],
+    );
+  });
+
+  test('did-you-mean offers only Space keys', () => {
+    const text = space('sdk_verison: 4.44.0\napp_files: app.py\nlibrary_nam: gradio\n');
+    assert.deepEqual(
+      diagnose(text).map((d) => [d.code, d.text, d.start, d.severity, d.message]),
+      [
+        ['unknown-key', 'sdk_verison', text.indexOf('sdk_verison'), 'warning', "Unknown key 'sdk_verison'. Did you mean 'sdk_version'?"],
+        ['unknown-key', 'app_files', text.indexOf('app_files'), 'warning', "Unknown key 'app_files'. Did you mean 'app_file'?"],
+      ],
+    );
+  });
+
+  test('Space keys are not near misses of model card keys, and types are checked', () => {
+    assert.deepEqual(diagnose(space('sdk_version: 4.44.0\napp_file: app.py\npinned: false\nshort_description: x\n')), []);
+    const text = space('app_port: http\npinned: sometimes\n');
+    assert.deepEqual(
+      diagnose(text).map((d) => [d.code, d.text, d.message]),
+      [
+        ['wrong-type', 'http', 'Expected an integer, not a string.'],
+        ['wrong-type', 'sometimes', 'Expected a boolean, not a string.'],
+      ],
+    );
+  });
+
+  test('license checks apply to Spaces too', () => {
+    const text = space('license: apache2\n');
+    assert.deepEqual(
+      diagnose(text).map((d) => [d.code, d.text, d.message]),
+      [['unknown-license', 'apache2', "Unknown license id 'apache2'. Did you mean 'apache-2.0'?"]],
+    );
+  });
+});
