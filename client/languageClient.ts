@@ -11,19 +11,17 @@
  */
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type {
-  CloseHandlerResult,
-  ErrorHandler,
-  ErrorHandlerResult,
-  LanguageClient as LanguageClientType,
-  LanguageClientOptions,
-  ServerOptions,
-} from 'vscode-languageclient/lib/node/main';
-import type * as LanguageClientModule from 'vscode-languageclient/lib/node/main';
-
-// Types come from the file path (this tsconfig resolves without package "exports"); the code from the
-// package's public `./node` entry, which esbuild resolves through "exports" and bundles.
-const { CloseAction, ErrorAction, LanguageClient, TransportKind } = require('vscode-languageclient/node') as typeof LanguageClientModule;
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  TransportKind,
+  type CloseHandlerResult,
+  type ErrorHandler,
+  type ErrorHandlerResult,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
 
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 3 * 60_000;
@@ -69,7 +67,7 @@ class RestartingErrorHandler implements ErrorHandler {
 }
 
 export class RunwiseLanguageClient implements vscode.Disposable {
-  private client: LanguageClientType | undefined;
+  private client: LanguageClient | undefined;
   private stopping = false;
   private output: vscode.LogOutputChannel | undefined;
 

@@ -12,9 +12,19 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type * as LspNode from 'vscode-languageserver/lib/node/main';
-import type * as LspProtocol from 'vscode-languageserver-protocol/lib/common/api';
-import type * as JsonRpc from 'vscode-jsonrpc/lib/common/api';
+import {
+  CodeActionKind,
+  CompletionTriggerKind,
+  createConnection,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  LSPErrorCodes,
+  ProposedFeatures,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+} from 'vscode-languageserver/node';
 import type {
   CodeAction,
   CodeActionParams,
@@ -36,8 +46,10 @@ import type {
   TextDocumentContentChangeEvent,
   WorkspaceFolder,
   WorkspaceFoldersChangeEvent,
-} from 'vscode-languageserver-protocol/lib/common/api';
-import type { CancellationToken, Message, ResponseError as ResponseErrorType, ResponseMessage } from 'vscode-jsonrpc/lib/common/api';
+  CancellationToken,
+  Message,
+  ResponseMessage,
+} from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createLanguageService, type LanguageService, type PipelineIndex } from '../core/language/languageService';
 import type { AnalyzedDocument, Cancelled } from '../core/language/languageTypes';
@@ -60,25 +72,6 @@ import {
   type LineIndex,
   type OffsetEdit,
 } from './lspConvert';
-
-// vscode-languageserver 10 publishes its entry points only through package.json "exports", which
-// this project's TypeScript settings (moduleResolution "node") do not read. So the module is loaded
-// at run time by its public name (Node and esbuild resolve it) and typed from the files behind it.
-const lsp = require('vscode-languageserver/node') as typeof LspNode & typeof LspProtocol & typeof JsonRpc;
-const {
-  CodeActionKind,
-  CompletionTriggerKind,
-  createConnection,
-  DidChangeWatchedFilesNotification,
-  FileChangeType,
-  LSPErrorCodes,
-  ProposedFeatures,
-  ResponseError,
-  TextDocuments,
-  TextDocumentSyncKind,
-} = lsp;
-type Connection = LspNode.Connection;
-type ResponseError<D> = ResponseErrorType<D>;
 
 /**
  * Delay between the last change and publishing diagnostics (initializationOptions.diagnosticsDelay):
