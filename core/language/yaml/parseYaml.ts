@@ -36,6 +36,7 @@ import {
   type YamlSyntaxError,
 } from './yamlTree';
 import { findMultiLineQuotes, hasLoneCr, normalizeLoneCr, underIndentedQuotesPatch, type MultiLineQuote } from './pyyamlCompat';
+import { CH_COLON, CH_CR, CH_DASH, CH_HASH, CH_NL, CH_SP } from './charCodes';
 
 /** Expansion budget: an alias whose target expands to more nodes than this is an 'alias-limit' error. */
 export const ALIAS_NODE_LIMIT = 10_000;
@@ -534,12 +535,6 @@ function bail(): never {
   throw BAIL;
 }
 
-const CH_NL = 10;
-const CH_CR = 13;
-const CH_SP = 32;
-const CH_HASH = 35;
-const CH_COLON = 58;
-const CH_DASH = 45;
 
 /** Parses text[begin, end) (a whole document, or a block of one); throws BAIL when it cannot. */
 export class FastParser {

@@ -14,23 +14,14 @@
  */
 import { isScalar, parseDocument } from 'yaml';
 import type { YamlSyntaxError } from './yamlTree';
+import { CH_BACKSLASH, CH_COLON, CH_CR, CH_DASH, CH_DQ, CH_HASH, CH_NL, CH_SP, CH_SQ, CH_TAB } from './charCodes';
 
-const NL = 10;
-const CR = 13;
-const SP = 32;
-const TAB = 9;
-const DQ = 34;
-const SQ = 39;
-const HASH = 35;
-const DASH = 45;
-const COLON = 58;
-const BACKSLASH = 92;
 
 /** Whether `text` has a CR not followed by LF. */
 export function hasLoneCr(text: string): boolean {
   let cr = text.indexOf('\r');
   while (cr >= 0) {
-    if (text.charCodeAt(cr + 1) !== NL) return true;
+    if (text.charCodeAt(cr + 1) !== CH_NL) return true;
     cr = text.indexOf('\r', cr + 2);
   }
   return false;
@@ -72,27 +63,27 @@ export function findMultiLineQuotes(text: string): MultiLineQuote[] {
     let next = q + 1;
     const parentColumn = nodeStartParent(text, q);
     if (parentColumn !== null) {
-      const double = text.charCodeAt(q) === DQ;
+      const double = text.charCodeAt(q) === CH_DQ;
       let i = q + 1;
       let multi = false;
       let under = -1;
       let close = -1;
       while (i < len) {
         const c = text.charCodeAt(i);
-        if (double && c === BACKSLASH) {
+        if (double && c === CH_BACKSLASH) {
           const d = text.charCodeAt(i + 1);
-          i += d === NL || d === CR ? 1 : 2;
+          i += d === CH_NL || d === CH_CR ? 1 : 2;
           continue;
         }
-        if (c === (double ? DQ : SQ)) {
-          if (!double && text.charCodeAt(i + 1) === SQ) {
+        if (c === (double ? CH_DQ : CH_SQ)) {
+          if (!double && text.charCodeAt(i + 1) === CH_SQ) {
             i += 2;
             continue;
           }
           close = i + 1;
           break;
         }
-        if (c !== NL) {
+        if (c !== CH_NL) {
           i++;
           continue;
         }
@@ -100,19 +91,19 @@ export function findMultiLineQuotes(text: string): MultiLineQuote[] {
         const ls = i + 1;
         if (isDocumentMarker(text, ls)) break;
         let j = ls;
-        while (j < len && text.charCodeAt(j) === SP) j++;
+        while (j < len && text.charCodeAt(j) === CH_SP) j++;
         let k = j;
-        while (k < len && (text.charCodeAt(k) === SP || text.charCodeAt(k) === TAB)) k++;
+        while (k < len && (text.charCodeAt(k) === CH_SP || text.charCodeAt(k) === CH_TAB)) k++;
         const e = text.charCodeAt(k);
-        if (under < 0 && k < len && e !== NL && e !== CR && j - ls <= parentColumn) under = k;
+        if (under < 0 && k < len && e !== CH_NL && e !== CH_CR && j - ls <= parentColumn) under = k;
         i = k;
       }
       if (close < 0) break; // never closed (or cut by a document marker): PyYAML fails there too
       if (multi) {
         let a = close;
-        while (a < len && (text.charCodeAt(a) === SP || text.charCodeAt(a) === TAB)) a++;
+        while (a < len && (text.charCodeAt(a) === CH_SP || text.charCodeAt(a) === CH_TAB)) a++;
         const f = text.charCodeAt(a);
-        const endsLine = a >= len || f === NL || f === CR || (f === HASH && a > close);
+        const endsLine = a >= len || f === CH_NL || f === CH_CR || (f === CH_HASH && a > close);
         out.push({ open: q, close, parentColumn, underIndented: under, endsLine });
       }
       next = close;
@@ -125,10 +116,10 @@ export function findMultiLineQuotes(text: string): MultiLineQuote[] {
 
 function isDocumentMarker(text: string, ls: number): boolean {
   const c = text.charCodeAt(ls);
-  if (c !== DASH && c !== 46) return false;
+  if (c !== CH_DASH && c !== 46) return false;
   if (text.charCodeAt(ls + 1) !== c || text.charCodeAt(ls + 2) !== c) return false;
   const d = text.charCodeAt(ls + 3);
-  return ls + 3 >= text.length || d === SP || d === TAB || d === NL || d === CR;
+  return ls + 3 >= text.length || d === CH_SP || d === CH_TAB || d === CH_NL || d === CH_CR;
 }
 
 /**
@@ -139,21 +130,21 @@ function isDocumentMarker(text: string, ls: number): boolean {
 function nodeStartParent(text: string, q: number): number | null {
   const ls = text.lastIndexOf('\n', q - 1) + 1;
   let p = ls;
-  while (text.charCodeAt(p) === SP) p++;
+  while (text.charCodeAt(p) === CH_SP) p++;
   let parent = -1;
-  while (text.charCodeAt(p) === DASH && text.charCodeAt(p + 1) === SP) {
+  while (text.charCodeAt(p) === CH_DASH && text.charCodeAt(p + 1) === CH_SP) {
     parent = p - ls;
     p++;
-    while (text.charCodeAt(p) === SP) p++;
+    while (text.charCodeAt(p) === CH_SP) p++;
   }
   // The node starts with its properties (`&anchor`, `!tag`), if any.
   let n = q;
   for (let k = 0; k < 2 && n > p; k++) {
     let e = n - 1;
-    if (text.charCodeAt(e) !== SP) break;
-    while (e > p && text.charCodeAt(e - 1) === SP) e--;
+    if (text.charCodeAt(e) !== CH_SP) break;
+    while (e > p && text.charCodeAt(e - 1) === CH_SP) e--;
     let t = e;
-    while (t > p && text.charCodeAt(t - 1) !== SP) t--;
+    while (t > p && text.charCodeAt(t - 1) !== CH_SP) t--;
     const c = text.charCodeAt(t);
     if (t === e || (c !== 38 && c !== 33)) break;
     n = t;
@@ -161,12 +152,12 @@ function nodeStartParent(text: string, q: number): number | null {
   if (p === n) return parent;
   // `key: "…`: a colon, then spaces, then the node; no comment before it.
   let b = n - 1;
-  if (text.charCodeAt(b) !== SP) return null;
-  while (b > p && text.charCodeAt(b) === SP) b--;
-  if (text.charCodeAt(b) !== COLON || b === p) return null;
-  if (text.charCodeAt(p) === HASH) return null;
+  if (text.charCodeAt(b) !== CH_SP) return null;
+  while (b > p && text.charCodeAt(b) === CH_SP) b--;
+  if (text.charCodeAt(b) !== CH_COLON || b === p) return null;
+  if (text.charCodeAt(p) === CH_HASH) return null;
   for (let i = p + 1; i < b; i++) {
-    if (text.charCodeAt(i) === HASH && text.charCodeAt(i - 1) === SP) return null;
+    if (text.charCodeAt(i) === CH_HASH && text.charCodeAt(i - 1) === CH_SP) return null;
   }
   return p - ls;
 }
@@ -200,7 +191,7 @@ export function underIndentedQuotesPatch(text: string): CompatPatch | null {
     at = s.close;
     let end = text.indexOf('\n', s.underIndented);
     if (end < 0) end = text.length;
-    if (end > s.underIndented && text.charCodeAt(end - 1) === CR) end--;
+    if (end > s.underIndented && text.charCodeAt(end - 1) === CH_CR) end--;
     warnings.push({
       start: s.underIndented,
       end: Math.max(s.underIndented + 1, end),
