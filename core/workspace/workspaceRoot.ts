@@ -15,7 +15,8 @@ export const ROOT_FOLDER_MARKERS = ['.runwise', '.git', '.dvc'] as const;
  */
 export const ROOT_FILE_MARKERS = ['dvc.yaml', 'runwise.yaml', 'runwise.yml'] as const;
 
-function exists(p: string): boolean {
+/** Whether anything (file, folder, link) is at `p`. */
+export function pathExists(p: string): boolean {
   try {
     statSync(p);
     return true;
@@ -40,7 +41,7 @@ function foldersUp(start: string): string[] {
 /** The workspace root of `start` (see the note above), or undefined when nothing marks one. */
 export function findWorkspaceRoot(start: string): string | undefined {
   const folders = foldersUp(start);
-  const marked = folders.find((d) => ROOT_FOLDER_MARKERS.some((m) => exists(path.join(d, m))));
+  const marked = folders.find((d) => ROOT_FOLDER_MARKERS.some((m) => pathExists(path.join(d, m))));
   if (marked) return marked;
-  return folders.filter((d) => ROOT_FILE_MARKERS.some((m) => exists(path.join(d, m)))).pop();
+  return folders.filter((d) => ROOT_FILE_MARKERS.some((m) => pathExists(path.join(d, m)))).pop();
 }

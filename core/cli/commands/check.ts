@@ -19,7 +19,7 @@ import type { AnalysisDiagnostic, Severity } from '../../language/languageTypes'
 import { computeLineStarts, positionAt } from '../../language/yaml/yamlTree';
 import { FileSystemWorkspace } from '../../language/fileSystemWorkspace';
 import { relativeInside } from '../../workspace/workspacePath';
-import { findWorkspaceRoot } from '../../workspace/workspaceRoot';
+import { findWorkspaceRoot, pathExists } from '../../workspace/workspaceRoot';
 
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.runwise', 'dist']);
 /** Extensions of files that may be pipelines, params files or model cards. */
@@ -65,7 +65,7 @@ function targets(workspace: string, inputs: readonly string[]): { files: string[
     let abs = path.resolve(input);
     if (!path.isAbsolute(input)) {
       const inWorkspace = path.resolve(workspace, input);
-      if (!exists(abs) && (exists(inWorkspace) || relativeInside(workspace, abs) === undefined)) abs = inWorkspace;
+      if (!pathExists(abs) && (pathExists(inWorkspace) || relativeInside(workspace, abs) === undefined)) abs = inWorkspace;
     }
     const rel = relativeInside(workspace, abs);
     if (rel === undefined) throw new CliError(`'${input}' is outside the workspace (${workspace})`);
@@ -96,18 +96,9 @@ function workspacesOf(ctx: CommandContext, inputs: readonly string[]): Map<strin
   for (const input of inputs) {
     const abs = path.resolve(input);
     const outside = relativeInside(current, abs) === undefined;
-    add(!ctx.workspaceGiven && outside ? (findWorkspaceRoot(abs) ?? (exists(abs) && statSync(abs).isDirectory() ? abs : path.dirname(abs))) : current, input);
+    add(!ctx.workspaceGiven && outside ? (findWorkspaceRoot(abs) ?? (pathExists(abs) && statSync(abs).isDirectory() ? abs : path.dirname(abs))) : current, input);
   }
   return groups;
-}
-
-function exists(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function findingsOf(service: LanguageService, workspace: string, relPath: string, text: string): CheckFinding[] | undefined {
