@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Http } from './httpTransport';
-import { createRun, sendOp, type CreateSpec, type Op, type RunSlot } from './runRequests';
+import { ensureRunCreated, sendOp, type CreateSpec, type Op, type RunSlot } from './runRequests';
 
 /** One op as it travels to the sender: its run by index into `runs`. */
 export type WireOp = { run: number } & DistributiveOmit<Op, 'run' | 'written'>;
@@ -32,16 +32,7 @@ export async function sendAtExit(payload: ExitPayload): Promise<string[]> {
     const slot = runs[wire.run]!;
     const op = { ...wire, run: slot, written: false } as Op;
     try {
-      if (slot.createError !== undefined) throw slot.createError;
-      if (!slot.id) {
-        try {
-          await createRun(http, slot);
-        } catch (e) {
-          slot.createError = e;
-          throw e;
-        }
-      }
-      await sendOp(http, op, slot.id!);
+      await sendOp(http, op, await ensureRunCreated(http, slot));
     } catch (e) {
       failures.push(`${op.kind} for run ${slot.id ?? '(not created)'}: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -30,7 +30,7 @@ import { Http, RunwiseTrackingError } from './httpTransport';
 import {
   DEFAULT_EXPERIMENT_ID,
   TERMINAL_STATUSES,
-  createRun,
+  ensureRunCreated,
   integer,
   metricValue,
   retryPolicyOf,
@@ -252,13 +252,7 @@ export class TrackingClient {
   }
 
   private ensureCreated(slot: RunSlot): Promise<string> {
-    if (slot.id) return Promise.resolve(slot.id);
-    if (slot.createError) return Promise.reject(slot.createError);
-    slot.creating ??= createRun(this.http, slot).catch((e: unknown) => {
-      slot.createError = e;
-      throw e;
-    });
-    return slot.creating;
+    return ensureRunCreated(this.http, slot);
   }
 
   /**

@@ -180,6 +180,20 @@ export async function createRun(http: Http, slot: RunSlot): Promise<string> {
   return slot.id;
 }
 
+/**
+ * The id of the slot's run, created on first need: one creation for all who ask, and a failed one
+ * is remembered, so every op of that run fails with it instead of creating again.
+ */
+export function ensureRunCreated(http: Http, slot: RunSlot): Promise<string> {
+  if (slot.id) return Promise.resolve(slot.id);
+  if (slot.createError !== undefined) return Promise.reject(slot.createError);
+  slot.creating ??= createRun(http, slot).catch((e: unknown) => {
+    slot.createError = e;
+    throw e;
+  });
+  return slot.creating;
+}
+
 /** The artifact root of an existing run, read from the server when the slot does not know it. */
 export async function runArtifactRoot(http: Http, slot: RunSlot): Promise<string> {
   if (!slot.root) {
