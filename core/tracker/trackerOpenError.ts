@@ -75,6 +75,15 @@ const ADVICE: Record<TrackerOpenProblem, string> = {
   'migration-failed': 'the file was left as it was; report this with the message above',
 };
 
+/** What an SQLite or file-system error says about the file, if anything. */
+function problemOf(e: unknown): TrackerOpenProblem | undefined {
+  const code = sqliteCode(e);
+  return code === undefined ? undefined : PROBLEMS[code];
+}
+
+/** An error's first line, for a one-line message. */
+const reasonOf = (e: unknown): string => (e instanceof Error ? e.message.split('\n')[0]! : String(e));
+
 /**
  * `e`, raised while opening or migrating the tracker at `file`, as a TrackerOpenError when it says
  * something about the file; anything else (a bug) is returned as it is. `migration` is set when
@@ -82,9 +91,8 @@ const ADVICE: Record<TrackerOpenProblem, string> = {
  */
 export function openFailure(e: unknown, file: string, migration?: { from: number; to: number }): unknown {
   if (e instanceof TrackerOpenError) return e;
-  const code = sqliteCode(e);
-  const problem = code === undefined ? undefined : PROBLEMS[code];
-  const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  const problem = problemOf(e);
+  const reason = reasonOf(e);
   const during = migration ? ` while migrating it from schema ${migration.from} to ${migration.to}` : '';
   if (problem) return new TrackerOpenError(problem, file, `cannot open ${file}${during} (${reason}): ${ADVICE[problem]}`);
   if (migration) {
@@ -100,11 +108,9 @@ export function openFailure(e: unknown, file: string, migration?: { from: number
  */
 export function damagedTracker(e: unknown, file = '.runwise/tracker.db'): TrackerOpenError | undefined {
   if (e instanceof TrackerOpenError) return undefined;
-  const code = sqliteCode(e);
-  const problem = code === undefined ? undefined : PROBLEMS[code];
+  const problem = problemOf(e);
   if (problem !== 'corrupt' && problem !== 'not-a-database') return undefined;
-  const reason = e instanceof Error ? e.message.split('\n')[0]! : String(e);
-  return new TrackerOpenError('corrupt', file, `${file}: ${reason}; ${ADVICE.corrupt}`);
+  return new TrackerOpenError('corrupt', file, `${file}: ${reasonOf(e)}; ${ADVICE.corrupt}`);
 }
 
 /** The error for a symbolic link found where Runwise keeps its own files. */
