@@ -56,7 +56,7 @@ import type { AnalyzedDocument, Cancelled } from '../core/language/languageTypes
 import { parseYaml } from '../core/language/yaml/parseYaml';
 import { YamlDocumentCache } from '../core/language/yaml/incrementalYaml';
 import type { YamlDocument } from '../core/language/yaml/yamlTree';
-import { FileSystemWorkspace } from '../core/language/fileSystemWorkspace';
+import { FileSystemWorkspace } from '../core/language/files/fileSystemWorkspace';
 import {
   fromDiagnostic,
   lineIndex,

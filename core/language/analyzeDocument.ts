@@ -2,8 +2,8 @@
  * A file → the AnalyzedDocument every feature reads: classified, parsed once. For a README.md model
  * card the YAML is its front matter and `yamlOffset` maps YAML offsets back into the Markdown.
  */
-import { fileKindByName, isFrontMatterKind } from './fileKinds';
-import { extractFrontMatter } from './frontMatter';
+import { fileKindByName, isFrontMatterKind } from './files/fileKinds';
+import { extractFrontMatter } from './modelCard/frontMatter';
 import type { AnalyzedDocument, FileKind } from './languageTypes';
 import { parseYaml } from './yaml/parseYaml';
 import type { YamlDocument } from './yaml/yamlTree';

@@ -18,14 +18,14 @@
  * Long requests poll `cancelled` and return what they have so far when it says true.
  */
 import { analyzeDocument, type ParseYaml } from './analyzeDocument';
-import { codeActionsFor } from './codeActions';
-import { completionAt } from './completion';
-import { definitionAt, referencesAt } from './definition';
-import { computeDiagnostics } from './diagnostics';
-import { documentSymbolsOf } from './documentSymbols';
-import { classifyFile } from './fileKinds';
-import { foldingRangesOf } from './folding';
-import { hoverAt } from './hover';
+import { codeActionsFor } from './features/codeActions';
+import { completionAt } from './features/completion';
+import { definitionAt, referencesAt } from './features/definition';
+import { computeDiagnostics } from './features/diagnostics';
+import { documentSymbolsOf } from './features/documentSymbols';
+import { classifyFile } from './files/fileKinds';
+import { foldingRangesOf } from './features/folding';
+import { hoverAt } from './features/hover';
 import type {
   AnalysisDiagnostic,
   AnalyzedDocument,
@@ -39,10 +39,10 @@ import type {
   TargetLocation,
   WorkspaceView,
 } from './languageTypes';
-import { buildPipelineIndex, type PipelineIndex } from './pipelineIndex';
+import { buildPipelineIndex, type PipelineIndex } from './pipeline/pipelineIndex';
 import type { Span } from './yaml/yamlTree';
 
-export type { PipelineIndex } from './pipelineIndex';
+export type { PipelineIndex } from './pipeline/pipelineIndex';
 
 export interface LanguageService {
   /** The kind of a workspace file, or undefined when Runwise does not analyse it. */

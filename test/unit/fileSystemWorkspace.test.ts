@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { FileSystemWorkspace } from '../../core/language/fileSystemWorkspace';
+import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { tempWorkspace } from '../support/tempWorkspace';
 
 test('links out of the root read as missing and are never writable', () => {

@@ -17,7 +17,7 @@ import { CliError, type CommandContext } from '../context';
 import { createLanguageService, type LanguageService } from '../../language/languageService';
 import type { AnalysisDiagnostic, Severity } from '../../language/languageTypes';
 import { computeLineStarts, positionAt } from '../../language/yaml/yamlTree';
-import { FileSystemWorkspace } from '../../language/fileSystemWorkspace';
+import { FileSystemWorkspace } from '../../language/files/fileSystemWorkspace';
 import { relativeInside } from '../../workspace/workspacePath';
 import { findWorkspaceRoot, pathExists } from '../../workspace/workspaceRoot';
 

@@ -2,7 +2,7 @@
  * Finding the schema that applies at a place in a document: along a path of keys and indices from
  * the root, picking map variants (a foreach stage, a matrix stage) from the keys actually present.
  */
-import { asMap, asSeq, keyName, pairOf } from '../yamlAccess';
+import { asMap, asSeq, keyName, pairOf } from '../yaml/yamlAccess';
 import type { YamlMap, YamlNode } from '../yaml/yamlTree';
 import { effectiveMapSchema, type MapSchema, type PropertySchema, type SchemaNode } from './schemaModel';
 

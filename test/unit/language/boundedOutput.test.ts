@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { boundedList, clip } from '../../../core/language/interpolation';
-import { MAX_DIAGNOSTICS_PER_DOCUMENT } from '../../../core/language/diagnostics';
-import { cyclePath, pipelineDiagnostics } from '../../../core/language/pipelineDiagnostics';
-import { buildPipelineIndex } from '../../../core/language/pipelineIndex';
+import { boundedList, clip } from '../../../core/language/pipeline/interpolation';
+import { MAX_DIAGNOSTICS_PER_DOCUMENT } from '../../../core/language/features/diagnostics';
+import { cyclePath, pipelineDiagnostics } from '../../../core/language/pipeline/pipelineDiagnostics';
+import { buildPipelineIndex } from '../../../core/language/pipeline/pipelineIndex';
 import { diagnosticsOf, open } from './languageHarness';
 
 /** `n` stages in one cycle: stage i reads the output of stage i-1, stage 0 reads the last one's. */

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { fileKindByName } from '../../../core/language/fileKinds';
-import { extractFrontMatter } from '../../../core/language/frontMatter';
+import { fileKindByName } from '../../../core/language/files/fileKinds';
+import { extractFrontMatter } from '../../../core/language/modelCard/frontMatter';
 import { applyEdits, diagnosticsOf, open } from './languageHarness';
 
 interface Found {

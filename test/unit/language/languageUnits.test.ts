@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { didYouMean, editDistance } from '../../../core/language/didYouMean';
-import { classifyFile, fileKindByName } from '../../../core/language/fileKinds';
-import { extractFrontMatter } from '../../../core/language/frontMatter';
-import { interpolateString, isWholeInterpolation, scanInterpolations } from '../../../core/language/interpolation';
-import { splitVarsEntry } from '../../../core/language/paramsFiles';
-import { splitKeyPath } from '../../../core/language/paramsIndex';
-import { StageGraph } from '../../../core/language/stageGraph';
-import { ancestorsOf, relativePath, resolveWorkspacePath } from '../../../core/language/workspacePaths';
+import { didYouMean, editDistance } from '../../../core/language/schema/didYouMean';
+import { classifyFile, fileKindByName } from '../../../core/language/files/fileKinds';
+import { extractFrontMatter } from '../../../core/language/modelCard/frontMatter';
+import { interpolateString, isWholeInterpolation, scanInterpolations } from '../../../core/language/pipeline/interpolation';
+import { splitVarsEntry } from '../../../core/language/files/paramsFiles';
+import { splitKeyPath } from '../../../core/language/files/paramsIndex';
+import { StageGraph } from '../../../core/language/pipeline/stageGraph';
+import { ancestorsOf, relativePath, resolveWorkspacePath } from '../../../core/language/files/workspacePaths';
 import { parseYaml } from '../../../core/language/yaml/parseYaml';
 import { memoryWorkspace } from './languageHarness';
 

@@ -2,8 +2,8 @@
  * Small read-only accessors over the YAML tree (yaml/yamlTree.ts): follow aliases, look up keys,
  * read scalars as text. Aliases are followed a bounded number of hops, so a cycle cannot hang.
  */
-import { getPair, keyName } from './yaml/nodeAt';
-import type { YamlMap, YamlNode, YamlPair, YamlScalar, YamlSeq } from './yaml/yamlTree';
+import { getPair, keyName } from './nodeAt';
+import type { YamlMap, YamlNode, YamlPair, YamlScalar, YamlSeq } from './yamlTree';
 
 export { keyName };
 

@@ -3,11 +3,11 @@
  * the node and key span of a dotted key (`train.lr`), and every key path for completion.
  * YAML and JSON are read; TOML and Python params files are known to exist but their keys are not.
  */
-import type { ParseYaml } from './analyzeDocument';
-import type { WorkspaceView } from './languageTypes';
-import { asMap, asSeq, deref, keyName, pairOf } from './yamlAccess';
-import { parseYaml } from './yaml/parseYaml';
-import type { Span, YamlDocument, YamlNode, YamlPair } from './yaml/yamlTree';
+import type { ParseYaml } from '../analyzeDocument';
+import type { WorkspaceView } from '../languageTypes';
+import { asMap, asSeq, deref, keyName, pairOf } from '../yaml/yamlAccess';
+import { parseYaml } from '../yaml/parseYaml';
+import type { Span, YamlDocument, YamlNode, YamlPair } from '../yaml/yamlTree';
 
 export interface ParamsFile {
   relPath: string;

@@ -6,13 +6,13 @@
  * fit the task, invalid stage names. Spans are YAML offsets.
  */
 import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, type InterpolationScope } from './interpolation';
-import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from './languageTypes';
-import { isParamGlob, lookupParam, matchesParamGlob } from './paramsIndex';
+import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
+import { isParamGlob, lookupParam, matchesParamGlob } from '../files/paramsIndex';
 import { knownStageMetrics, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
-import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from './schema/builtinSteps';
-import { resolveWorkspacePath } from './workspacePaths';
-import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from './yamlAccess';
-import type { Span, YamlNode, YamlScalar } from './yaml/yamlTree';
+import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from '../schema/builtinSteps';
+import { resolveWorkspacePath } from '../files/workspacePaths';
+import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from '../yaml/yamlAccess';
+import type { Span, YamlNode, YamlScalar } from '../yaml/yamlTree';
 
 /** Characters DVC refuses in stage names (`@` is reserved for generated names). */
 const INVALID_STAGE_NAME_CHARS = /[,.:;/\\@]/;

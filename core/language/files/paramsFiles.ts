@@ -4,8 +4,8 @@
  * Paths are workspace-relative; interpolated or escaping paths are left out.
  */
 import { parentDir, resolveWorkspacePath } from './workspacePaths';
-import { asMap, asSeq, keyName, scalarText, valueOf } from './yamlAccess';
-import type { YamlDocument, YamlNode } from './yaml/yamlTree';
+import { asMap, asSeq, keyName, scalarText, valueOf } from '../yaml/yamlAccess';
+import type { YamlDocument, YamlNode } from '../yaml/yamlTree';
 
 export const DEFAULT_PARAMS_FILE = 'params.yaml';
 

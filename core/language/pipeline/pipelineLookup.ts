@@ -6,9 +6,9 @@
  */
 import { scalarInterpolations, type InterpolationToken } from './interpolation';
 import type { ParamRef, PathRef, PipelineIndex, StageDecl, StageInstance, VarsEntry } from './pipelineIndex';
-import { asMap, asScalar, asSeq, valueOf } from './yamlAccess';
-import { nodeAtOffset } from './yaml/nodeAt';
-import type { NodeAtOffset, YamlScalar } from './yaml/yamlTree';
+import { asMap, asScalar, asSeq, valueOf } from '../yaml/yamlAccess';
+import { nodeAtOffset } from '../yaml/nodeAt';
+import type { NodeAtOffset, YamlScalar } from '../yaml/yamlTree';
 
 export type PipelineTarget =
   | { kind: 'token'; token: InterpolationToken; scalar: YamlScalar; stage: StageDecl | undefined }

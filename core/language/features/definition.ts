@@ -9,17 +9,17 @@
  * `${...}` of the pipelines next to it (or above it) that use it.
  * Spans in the same document are FILE offsets; in other files, offsets into those files.
  */
-import { analyzeDocument } from './analyzeDocument';
+import { analyzeDocument } from '../analyzeDocument';
 import type { FeatureContext } from './featureContext';
-import { dirName, isPipelineKind, pipelineFilesIn } from './fileKinds';
-import { resolveSegments, scalarInterpolations } from './interpolation';
-import type { TargetLocation } from './languageTypes';
-import { lookupParam } from './paramsIndex';
-import { buildPipelineIndex, type PipelineIndex } from './pipelineIndex';
-import { gateStageScalars, pipelineTargetAt, producersOfRef } from './pipelineLookup';
-import { keyName } from './yamlAccess';
-import { nodeAtOffset } from './yaml/nodeAt';
-import type { Span, YamlNode } from './yaml/yamlTree';
+import { dirName, isPipelineKind, pipelineFilesIn } from '../files/fileKinds';
+import { resolveSegments, scalarInterpolations } from '../pipeline/interpolation';
+import type { TargetLocation } from '../languageTypes';
+import { lookupParam } from '../files/paramsIndex';
+import { buildPipelineIndex, type PipelineIndex } from '../pipeline/pipelineIndex';
+import { gateStageScalars, pipelineTargetAt, producersOfRef } from '../pipeline/pipelineLookup';
+import { keyName } from '../yaml/yamlAccess';
+import { nodeAtOffset } from '../yaml/nodeAt';
+import type { Span, YamlNode } from '../yaml/yamlTree';
 
 const FILE_START: Span = { start: 0, end: 0 };
 

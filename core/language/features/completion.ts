@@ -7,21 +7,21 @@
  */
 import { containerOf, cursorContext, type Path } from './cursorContext';
 import type { FeatureContext } from './featureContext';
-import { isPipelineKind } from './fileKinds';
-import type { InterpolationScope } from './interpolation';
-import type { CompletionEntry, CompletionKind } from './languageTypes';
-import { DEFAULT_PARAMS_FILE } from './paramsFiles';
-import { describeValue, paramKeys } from './paramsIndex';
-import { knownStageMetrics, type PipelineIndex, type StageDecl } from './pipelineIndex';
-import { BUILTIN_METRIC_NAMES, METRIC_DOCS, metricsForTask } from './schema/builtinSteps';
-import { stageSnippets } from './schema/pipelineSchema';
-import { schemaFor } from './schema/schemaFor';
-import type { MapSchema, PropertySchema, ScalarSchema, SchemaNode } from './schema/schemaModel';
-import { mapSchemaFor, presentKeys, schemaAtPath } from './schema/schemaNavigation';
-import { joinPath, resolveWorkspacePath } from './workspacePaths';
-import { asMap, keyName, scalarContentSpan, scalarText, valueOf } from './yamlAccess';
-import { quoteIfNeeded } from './yamlScalarText';
-import type { Span, YamlMap, YamlScalar } from './yaml/yamlTree';
+import { isPipelineKind } from '../files/fileKinds';
+import type { InterpolationScope } from '../pipeline/interpolation';
+import type { CompletionEntry, CompletionKind } from '../languageTypes';
+import { DEFAULT_PARAMS_FILE } from '../files/paramsFiles';
+import { describeValue, paramKeys } from '../files/paramsIndex';
+import { knownStageMetrics, type PipelineIndex, type StageDecl } from '../pipeline/pipelineIndex';
+import { BUILTIN_METRIC_NAMES, METRIC_DOCS, metricsForTask } from '../schema/builtinSteps';
+import { stageSnippets } from '../schema/pipelineSchema';
+import { schemaFor } from '../schema/schemaFor';
+import type { MapSchema, PropertySchema, ScalarSchema, SchemaNode } from '../schema/schemaModel';
+import { mapSchemaFor, presentKeys, schemaAtPath } from '../schema/schemaNavigation';
+import { joinPath, resolveWorkspacePath } from '../files/workspacePaths';
+import { asMap, keyName, scalarContentSpan, scalarText, valueOf } from '../yaml/yamlAccess';
+import { quoteIfNeeded } from '../yaml/yamlScalarText';
+import type { Span, YamlMap, YamlScalar } from '../yaml/yamlTree';
 
 const MAX_ENTRIES = 1000;
 

@@ -5,13 +5,13 @@
  * edits of other files in offsets of those files.
  */
 import type { FeatureContext } from './featureContext';
-import type { AnalysisDiagnostic, CodeActionEntry, FileEdit } from './languageTypes';
-import { splitKeyPath } from './paramsIndex';
-import { asMap, pairOf } from './yamlAccess';
-import { quoteIfNeeded } from './yamlScalarText';
-import { nodeAtOffset } from './yaml/nodeAt';
-import { parseYaml } from './yaml/parseYaml';
-import { positionAt, type Span, type YamlDocument, type YamlMap, type YamlPair } from './yaml/yamlTree';
+import type { AnalysisDiagnostic, CodeActionEntry, FileEdit } from '../languageTypes';
+import { splitKeyPath } from '../files/paramsIndex';
+import { asMap, pairOf } from '../yaml/yamlAccess';
+import { quoteIfNeeded } from '../yaml/yamlScalarText';
+import { nodeAtOffset } from '../yaml/nodeAt';
+import { parseYaml } from '../yaml/parseYaml';
+import { positionAt, type Span, type YamlDocument, type YamlMap, type YamlPair } from '../yaml/yamlTree';
 
 const PLACEHOLDER = 'null';
 

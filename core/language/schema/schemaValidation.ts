@@ -5,13 +5,13 @@
  * written), so alias-heavy documents stay bounded. Spans are YAML offsets.
  */
 import { didYouMean } from './didYouMean';
-import { isWholeInterpolation } from './interpolation';
-import type { AnalysisDiagnostic, Cancelled } from './languageTypes';
-import { describeExpected, effectiveMapSchema, type MapSchema, type ScalarSchema, type SchemaNode } from './schema/schemaModel';
-import { presentKeys, propertyOf } from './schema/schemaNavigation';
-import { BUILTIN_STEPS } from './schema/builtinSteps';
-import { deref, keyName } from './yamlAccess';
-import type { Span, YamlMap, YamlNode, YamlScalar, YamlSeq } from './yaml/yamlTree';
+import { isWholeInterpolation } from '../pipeline/interpolation';
+import type { AnalysisDiagnostic, Cancelled } from '../languageTypes';
+import { describeExpected, effectiveMapSchema, type MapSchema, type ScalarSchema, type SchemaNode } from './schemaModel';
+import { presentKeys, propertyOf } from './schemaNavigation';
+import { BUILTIN_STEPS } from './builtinSteps';
+import { deref, keyName } from '../yaml/yamlAccess';
+import type { Span, YamlMap, YamlNode, YamlScalar, YamlSeq } from '../yaml/yamlTree';
 
 export interface ValidationOptions {
   /** A whole `${...}` string may stand for any value (pipelines). */

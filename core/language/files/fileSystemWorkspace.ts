@@ -11,8 +11,8 @@
  */
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import type { WorkspaceView } from './languageTypes';
-import { normalizeRelativePath, relativeInside } from '../workspace/workspacePath';
+import type { WorkspaceView } from '../languageTypes';
+import { normalizeRelativePath, relativeInside } from '../../workspace/workspacePath';
 
 /** Files larger than this are not read (a 50k-line YAML is ~2 MB). */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;

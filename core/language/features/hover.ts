@@ -5,19 +5,19 @@
  * meaning. Returned spans are FILE offsets.
  */
 import type { FeatureContext } from './featureContext';
-import { isPipelineKind } from './fileKinds';
-import { formatSegments, resolveSegments, resolvedText, type Resolution } from './interpolation';
-import type { HoverResult } from './languageTypes';
-import { describeValue, lookupParam } from './paramsIndex';
-import type { PipelineIndex, StageDecl } from './pipelineIndex';
-import { pipelineTargetAt, producersOfRef } from './pipelineLookup';
-import { METRIC_DOCS } from './schema/builtinSteps';
-import { HF_LICENSE_IDS } from './schema/hfLicenses';
-import { schemaFor } from './schema/schemaFor';
-import { schemaAtPath } from './schema/schemaNavigation';
-import type { SchemaNode } from './schema/schemaModel';
-import { nodeAtOffset } from './yaml/nodeAt';
-import type { Span } from './yaml/yamlTree';
+import { isPipelineKind } from '../files/fileKinds';
+import { formatSegments, resolveSegments, resolvedText, type Resolution } from '../pipeline/interpolation';
+import type { HoverResult } from '../languageTypes';
+import { describeValue, lookupParam } from '../files/paramsIndex';
+import type { PipelineIndex, StageDecl } from '../pipeline/pipelineIndex';
+import { pipelineTargetAt, producersOfRef } from '../pipeline/pipelineLookup';
+import { METRIC_DOCS } from '../schema/builtinSteps';
+import { HF_LICENSE_IDS } from '../schema/hfLicenses';
+import { schemaFor } from '../schema/schemaFor';
+import { schemaAtPath } from '../schema/schemaNavigation';
+import type { SchemaNode } from '../schema/schemaModel';
+import { nodeAtOffset } from '../yaml/nodeAt';
+import type { Span } from '../yaml/yamlTree';
 
 const MAX_LISTED = 8;
 

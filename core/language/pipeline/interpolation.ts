@@ -9,9 +9,9 @@
  * `[word]`; DVC turns `[word]` into `.word`, strips each segment, and reads a segment of a list as an
  * integer, so `a[0]`, `a.0` and `a[ 0 ]` are the same and `a[b]` is the key `b` of `a`.
  */
-import { lookupPath, type ParamLookup } from './paramsIndex';
-import { asScalar, deref } from './yamlAccess';
-import type { Span, YamlNode, YamlScalar } from './yaml/yamlTree';
+import { lookupPath, type ParamLookup } from '../files/paramsIndex';
+import { asScalar, deref } from '../yaml/yamlAccess';
+import type { Span, YamlNode, YamlScalar } from '../yaml/yamlTree';
 
 export interface InterpolationToken extends Span {
   /** The text between `${` and `}`, in document offsets. */

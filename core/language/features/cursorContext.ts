@@ -5,10 +5,10 @@
  * document: nodeAtOffset at the cursor or at the nearest content above it, then columns.
  * Offsets are YAML offsets.
  */
-import { scalarInterpolations, type InterpolationToken } from './interpolation';
-import { asMap, asSeq, pairOf } from './yamlAccess';
-import { nodeAtOffset } from './yaml/nodeAt';
-import { positionAt, type Span, type YamlDocument, type YamlMap, type YamlNode, type YamlPair, type YamlScalar } from './yaml/yamlTree';
+import { scalarInterpolations, type InterpolationToken } from '../pipeline/interpolation';
+import { asMap, asSeq, pairOf } from '../yaml/yamlAccess';
+import { nodeAtOffset } from '../yaml/nodeAt';
+import { positionAt, type Span, type YamlDocument, type YamlMap, type YamlNode, type YamlPair, type YamlScalar } from '../yaml/yamlTree';
 
 export type Path = (string | number)[];
 

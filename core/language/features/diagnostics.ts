@@ -5,12 +5,12 @@
  * offsets plus `yamlOffset`), sorted by position.
  */
 import type { FeatureContext } from './featureContext';
-import { isCardKind, isPipelineKind } from './fileKinds';
-import type { AnalysisDiagnostic } from './languageTypes';
-import { modelCardDiagnostics } from './modelCardDiagnostics';
-import { pipelineDiagnostics } from './pipelineDiagnostics';
-import { schemaFor } from './schema/schemaFor';
-import { RUNWISE_ONLY_KEYS, validateAgainstSchema } from './schemaValidation';
+import { isCardKind, isPipelineKind } from '../files/fileKinds';
+import type { AnalysisDiagnostic } from '../languageTypes';
+import { modelCardDiagnostics } from '../modelCard/modelCardDiagnostics';
+import { pipelineDiagnostics } from '../pipeline/pipelineDiagnostics';
+import { schemaFor } from '../schema/schemaFor';
+import { RUNWISE_ONLY_KEYS, validateAgainstSchema } from '../schema/schemaValidation';
 
 /**
  * At most this many diagnostics per document (the first ones by position): a generated or hostile

@@ -3,8 +3,8 @@
  * comment lines. Lines are zero-based lines of the FILE (front matter lines shifted by the
  * Markdown's opening `---`).
  */
-import type { AnalyzedDocument, FoldingSpan } from './languageTypes';
-import { positionAt, type YamlDocument, type YamlNode } from './yaml/yamlTree';
+import type { AnalyzedDocument, FoldingSpan } from '../languageTypes';
+import { positionAt, type YamlDocument, type YamlNode } from '../yaml/yamlTree';
 
 const MAX_RANGES = 20_000;
 

@@ -3,10 +3,10 @@
  * children) and the other top-level sections; for a model card, its sections and `model-index`
  * entries; for a params file, its keys. Bounded in depth and count. Spans are FILE offsets.
  */
-import { isPipelineKind } from './fileKinds';
-import type { AnalyzedDocument, DocumentSymbolEntry, SymbolKind } from './languageTypes';
-import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from './yamlAccess';
-import type { Span, YamlMap, YamlNode, YamlPair } from './yaml/yamlTree';
+import { isPipelineKind } from '../files/fileKinds';
+import type { AnalyzedDocument, DocumentSymbolEntry, SymbolKind } from '../languageTypes';
+import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from '../yaml/yamlAccess';
+import type { Span, YamlMap, YamlNode, YamlPair } from '../yaml/yamlTree';
 
 const MAX_SYMBOLS = 5000;
 

@@ -4,7 +4,7 @@
  * directory, or a directory that contains an output. Knows nothing about YAML: the PipelineIndex
  * builds it from the stages' resolved paths.
  */
-import { ancestorsOf } from './workspacePaths';
+import { ancestorsOf } from '../files/workspacePaths';
 
 export interface GraphStage {
   /** `train`, or a generated name such as `train@us`. */

@@ -7,8 +7,8 @@
  * It is the one explicit cache of the language analysis: the server may keep it per document
  * version; `isCurrent()` tells whether the workspace files it read (params and vars files) changed.
  */
-import type { ParseYaml } from './analyzeDocument';
-import { isPipelineKind } from './fileKinds';
+import type { ParseYaml } from '../analyzeDocument';
+import { isPipelineKind } from '../files/fileKinds';
 import {
   interpolateString,
   isWholeInterpolation,
@@ -18,14 +18,14 @@ import {
   type ItemBinding,
   type VarsLayer,
 } from './interpolation';
-import type { AnalyzedDocument, Cancelled, WorkspaceView } from './languageTypes';
-import { DEFAULT_PARAMS_FILE, splitVarsEntry } from './paramsFiles';
-import { loadParamsFile, type ParamsFile } from './paramsIndex';
-import { BUILTIN_STEPS, DATA_EXTENSIONS, DRIFT_METRICS, metricsForTask, type BuiltinStep } from './schema/builtinSteps';
+import type { AnalyzedDocument, Cancelled, WorkspaceView } from '../languageTypes';
+import { DEFAULT_PARAMS_FILE, splitVarsEntry } from '../files/paramsFiles';
+import { loadParamsFile, type ParamsFile } from '../files/paramsIndex';
+import { BUILTIN_STEPS, DATA_EXTENSIONS, DRIFT_METRICS, metricsForTask, type BuiltinStep } from '../schema/builtinSteps';
 import { StageGraph } from './stageGraph';
-import { parentDir, resolveWorkspacePath, type ResolvedPath } from './workspacePaths';
-import { asMap, asScalar, asSeq, deref, keyName, pairOf, scalarText, valueOf } from './yamlAccess';
-import type { YamlMap, YamlNode, YamlPair, YamlScalar } from './yaml/yamlTree';
+import { parentDir, resolveWorkspacePath, type ResolvedPath } from '../files/workspacePaths';
+import { asMap, asScalar, asSeq, deref, keyName, pairOf, scalarText, valueOf } from '../yaml/yamlAccess';
+import type { YamlMap, YamlNode, YamlPair, YamlScalar } from '../yaml/yamlTree';
 
 /** Generated stages per foreach/matrix stage beyond which expansion stops (the rest is not checked). */
 export const MAX_INSTANCES_PER_STAGE = 1000;

@@ -4,12 +4,12 @@
  * "did you mean"); a Space's `emoji` is a single emoji; model and data paths of the Model Card
  * Toolkit sections must exist (warning) and stay in the workspace (error). Spans are YAML offsets.
  */
-import { didYouMean } from './didYouMean';
-import type { AnalysisDiagnostic, AnalyzedDocument, WorkspaceView } from './languageTypes';
-import { HF_LIBRARIES } from './schema/hfLibraries';
-import { parentDir, resolveWorkspacePath } from './workspacePaths';
-import { asMap, asScalar, asSeq, pairOf, valueOf } from './yamlAccess';
-import type { YamlScalar } from './yaml/yamlTree';
+import { didYouMean } from '../schema/didYouMean';
+import type { AnalysisDiagnostic, AnalyzedDocument, WorkspaceView } from '../languageTypes';
+import { HF_LIBRARIES } from '../schema/hfLibraries';
+import { parentDir, resolveWorkspacePath } from '../files/workspacePaths';
+import { asMap, asScalar, asSeq, pairOf, valueOf } from '../yaml/yamlAccess';
+import type { YamlScalar } from '../yaml/yamlTree';
 
 export function modelCardDiagnostics(doc: AnalyzedDocument, workspace: WorkspaceView): AnalysisDiagnostic[] {
   const out: AnalysisDiagnostic[] = [];

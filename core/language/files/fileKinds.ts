@@ -4,9 +4,9 @@
  * `params`), model cards (`*.modelcard.yaml`, and a README.md with YAML front matter), and the README.md
  * of a Hugging Face Space (front matter with a top-level Space key such as `sdk`).
  */
-import { extractFrontMatter } from './frontMatter';
-import type { FileKind, WorkspaceView } from './languageTypes';
-import { parseYaml } from './yaml/parseYaml';
+import { extractFrontMatter } from '../modelCard/frontMatter';
+import type { FileKind, WorkspaceView } from '../languageTypes';
+import { parseYaml } from '../yaml/parseYaml';
 import { referencedParamsFiles } from './paramsFiles';
 
 export function baseName(relPath: string): string {
