@@ -40,17 +40,7 @@ import type {
   TargetLocation,
 } from '../core/language/languageTypes';
 import type { Span } from '../core/language/yaml/yamlTree';
-import { computeLineStarts, offsetAt, positionAt } from '../core/language/yaml/yamlTree';
-
-/** A text with its line starts: enough to turn offsets into positions and back. */
-export interface LineIndex {
-  text: string;
-  lineStarts: number[];
-}
-
-export function lineIndex(text: string, lineStarts?: number[]): LineIndex {
-  return { text, lineStarts: lineStarts ?? computeLineStarts(text) };
-}
+import { lineIndex, offsetAt, positionAt, type LineIndex } from '../core/language/text/lineIndex';
 
 function clampOffset(index: LineIndex, offset: number): number {
   return Math.max(0, Math.min(index.text.length, Math.floor(offset)));
@@ -81,11 +71,6 @@ export function toOffset(index: LineIndex, position: Position): number {
 export function toSpan(index: LineIndex, range: Range): Span {
   const start = toOffset(index, range.start);
   return { start, end: Math.max(start, toOffset(index, range.end)) };
-}
-
-/** One LSP content change turned into an edit on offsets of the text it applies to. */
-export interface OffsetEdit extends Span {
-  text: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -59,7 +59,6 @@ import type { YamlDocument } from '../core/language/yaml/yamlTree';
 import { FileSystemWorkspace } from '../core/language/files/fileSystemWorkspace';
 import {
   fromDiagnostic,
-  lineIndex,
   toCodeAction,
   toCompletionItem,
   toDiagnostic,
@@ -69,9 +68,9 @@ import {
   toLocation,
   toOffset,
   toSpan,
-  type LineIndex,
-  type OffsetEdit,
 } from './lspConvert';
+import { lineIndex, type LineIndex } from '../core/language/text/lineIndex';
+import type { TextEdit } from '../core/language/text/textEdit';
 
 /**
  * Delay between the last change and publishing diagnostics (initializationOptions.diagnosticsDelay):
@@ -137,10 +136,10 @@ class AnalysisCache {
 class LatestParses {
   private readonly cache = new YamlDocumentCache(CACHE_SIZE);
   /** Per open YAML document: its newest text and the edits since the version the cache holds. */
-  private readonly docs = new Map<string, { version: number; text: string; edits: OffsetEdit[] | undefined; parsed: boolean }>();
+  private readonly docs = new Map<string, { version: number; text: string; edits: TextEdit[] | undefined; parsed: boolean }>();
 
   /** A new version: `edits` (LSP order, offsets in the previous text) or, when undefined, a whole new text. */
-  update(uri: string, version: number, text: string, edits?: OffsetEdit[]): void {
+  update(uri: string, version: number, text: string, edits?: TextEdit[]): void {
     const prior = this.docs.get(uri);
     // Edits since the parsed version add up; a whole-text change leaves the cache to find the change.
     const pending = prior && !prior.parsed ? (prior.edits && edits ? [...prior.edits, ...edits] : undefined) : edits;
@@ -246,7 +245,7 @@ export function startServer(connection: Connection): void {
   });
 
   function updateDocument(doc: TextDocument, changes: TextDocumentContentChangeEvent[], version: number): TextDocument {
-    const edits: OffsetEdit[] = [];
+    const edits: TextEdit[] = [];
     let whole = false;
     for (const change of changes) {
       if ('range' in change && change.range) {

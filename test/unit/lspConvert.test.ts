@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { lineIndex, toOffset, toPosition, toRange, toSpan } from '../../server/lspConvert';
+import { lineIndex } from '../../core/language/text/lineIndex';
+import { toOffset, toPosition, toRange, toSpan } from '../../server/lspConvert';
 
 test('CRLF: positions count lines by CRLF, a column past the end stops before the line break', () => {
   const text = 'a: 1\r\nbb: 2\r\n';

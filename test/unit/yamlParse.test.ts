@@ -7,10 +7,8 @@ import { generateDvcYaml } from '../../bench/lsp/generateDvcYaml';
 import { hintFromChanges, YamlDocumentCache } from '../../core/language/yaml/incrementalYaml';
 import { findPath, keyName, nodeAtOffset, toJs, YamlAliasLimitError } from '../../core/language/yaml/nodeAt';
 import { __testing, ALIAS_NODE_LIMIT, parseYaml, resolveAlias, resolvePlainScalar } from '../../core/language/yaml/parseYaml';
+import { computeLineStarts, offsetAt, positionAt } from '../../core/language/text/lineIndex';
 import {
-  computeLineStarts,
-  offsetAt,
-  positionAt,
   type YamlDocument,
   type YamlMap,
   type YamlNode,

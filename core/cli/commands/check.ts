@@ -16,7 +16,7 @@ import type { ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { createLanguageService, type LanguageService } from '../../language/languageService';
 import type { AnalysisDiagnostic, Severity } from '../../language/languageTypes';
-import { computeLineStarts, positionAt } from '../../language/yaml/yamlTree';
+import { computeLineStarts, positionAt } from '../../language/text/lineIndex';
 import { FileSystemWorkspace } from '../../language/files/fileSystemWorkspace';
 import { relativeInside } from '../../workspace/workspacePath';
 import { findWorkspaceRoot, pathExists } from '../../workspace/workspaceRoot';

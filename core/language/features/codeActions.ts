@@ -11,7 +11,8 @@ import { asMap, pairOf } from '../yaml/yamlAccess';
 import { quoteIfNeeded } from '../yaml/yamlScalarText';
 import { nodeAtOffset } from '../yaml/nodeAt';
 import { parseYaml } from '../yaml/parseYaml';
-import { positionAt, type Span, type YamlDocument, type YamlMap, type YamlPair } from '../yaml/yamlTree';
+import { positionAt } from '../text/lineIndex';
+import { type Span, type YamlDocument, type YamlMap, type YamlPair } from '../yaml/yamlTree';
 
 const PLACEHOLDER = 'null';
 

@@ -8,7 +8,8 @@
 import { scalarInterpolations, type InterpolationToken } from '../pipeline/interpolation';
 import { asMap, asSeq, pairOf } from '../yaml/yamlAccess';
 import { nodeAtOffset } from '../yaml/nodeAt';
-import { positionAt, type Span, type YamlDocument, type YamlMap, type YamlNode, type YamlPair, type YamlScalar } from '../yaml/yamlTree';
+import { positionAt } from '../text/lineIndex';
+import { type Span, type YamlDocument, type YamlMap, type YamlNode, type YamlPair, type YamlScalar } from '../yaml/yamlTree';
 
 export type Path = (string | number)[];
 

@@ -4,7 +4,8 @@
  * Markdown's opening `---`).
  */
 import type { AnalyzedDocument, FoldingSpan } from '../languageTypes';
-import { positionAt, type YamlDocument, type YamlNode } from '../yaml/yamlTree';
+import { positionAt } from '../text/lineIndex';
+import { type YamlDocument, type YamlNode } from '../yaml/yamlTree';
 
 const MAX_RANGES = 20_000;
 

@@ -7,14 +7,8 @@
  * `maxEntries` documents, least recently used evicted first.
  */
 import { assembleDocument, parseYaml, type IncrementalState, type ParseStats } from './parseYaml';
+import type { TextEdit } from '../text/textEdit';
 import type { YamlDocument } from './yamlTree';
-
-/** One edit, in the coordinates of the text after the previous edits of the same update (LSP order). */
-export interface TextChange {
-  start: number;
-  end: number;
-  text: string;
-}
 
 interface Entry {
   version: number;
@@ -41,7 +35,7 @@ export class YamlDocumentCache {
    * The parsed `text` (version `version` of `uri`). `changes`, when given, are the edits from the
    * cached version to this one; they only narrow where to look for the change and are verified.
    */
-  update(uri: string, version: number, text: string, changes?: readonly TextChange[]): YamlDocument {
+  update(uri: string, version: number, text: string, changes?: readonly TextEdit[]): YamlDocument {
     const e = this.entries.get(uri);
     if (e && e.version === version && e.doc.text === text) {
       this.touch(uri, e);
@@ -89,7 +83,7 @@ export class YamlDocumentCache {
 }
 
 /** Unchanged prefix and suffix lengths implied by a sequence of changes; undefined if they do not add up. */
-export function hintFromChanges(oldLength: number, newLength: number, changes: readonly TextChange[]): { prefix: number; suffix: number } | undefined {
+export function hintFromChanges(oldLength: number, newLength: number, changes: readonly TextEdit[]): { prefix: number; suffix: number } | undefined {
   let len = oldLength;
   let prefix = oldLength;
   let suffix = oldLength;

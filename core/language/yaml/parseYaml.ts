@@ -22,8 +22,8 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, Scalar } from 'yaml';
 import type { Node as YNode, Pair as YPair, YAMLMap, YAMLSeq, Alias as YAlias } from 'yaml';
+import { computeLineStarts } from '../text/lineIndex';
 import {
-  computeLineStarts,
   type ScalarStyle,
   type Span,
   type YamlAlias,
