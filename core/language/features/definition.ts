@@ -14,7 +14,7 @@ import type { FeatureContext } from './featureContext';
 import { dirName, isPipelineKind, pipelineFilesIn } from '../files/fileKinds';
 import { resolveSegments, scalarInterpolations } from '../pipeline/interpolation';
 import type { TargetLocation } from '../languageTypes';
-import { lookupParam } from '../files/paramsIndex';
+import { isParamGlob, lookupParam, paramGlobMatches } from '../files/paramsIndex';
 import { buildPipelineIndex, type PipelineIndex } from '../pipeline/pipelineIndex';
 import { gateStageScalars, pipelineTargetAt, producersOfRef } from '../pipeline/pipelineLookup';
 import { keyName } from '../yaml/yamlAccess';
@@ -53,6 +53,11 @@ export function definitionAt(ctx: FeatureContext, offset: number): TargetLocatio
         if (!f) continue;
         if (p.key === undefined || target.scalar === p.fileNode) {
           out.push({ relPath: p.file, span: FILE_START });
+          continue;
+        }
+        if (isParamGlob(p.key)) {
+          // DVC matches a glob entry (`dataset_kwargs.india*`) with dpath: every matched key is a definition.
+          for (const m of paramGlobMatches(f, p.key)) out.push({ relPath: p.file, span: m.span });
           continue;
         }
         const found = lookupParam(f, p.key);

@@ -8,7 +8,7 @@ import type { FeatureContext } from './featureContext';
 import { isPipelineKind } from '../files/fileKinds';
 import { formatSegments, resolveSegments, resolvedText, type Resolution } from '../pipeline/interpolation';
 import type { HoverResult } from '../languageTypes';
-import { describeValue, lookupParam } from '../files/paramsIndex';
+import { describeValue, isParamGlob, lookupParam, paramGlobMatches, type ParamGlobMatch } from '../files/paramsIndex';
 import type { PipelineIndex, StageDecl } from '../pipeline/pipelineIndex';
 import { pipelineTargetAt, producersOfRef } from '../pipeline/pipelineLookup';
 import { METRIC_DOCS } from '../schema/builtinSteps';
@@ -27,6 +27,14 @@ export function hoverAt(ctx: FeatureContext, offset: number): HoverResult | unde
   if (o < 0 || o > doc.yaml.text.length) return undefined;
   const result = (isPipelineKind(doc.kind) && ctx.index ? pipelineHover(ctx.index, o) : undefined) ?? schemaHover(ctx, o);
   return result && { ...result, start: result.start + doc.yamlOffset, end: result.end + doc.yamlOffset };
+}
+
+/** A glob params entry (DVC matches it with dpath): the keys it matches and their values. */
+function globHover(key: string, file: string, matches: readonly ParamGlobMatch[]): string {
+  if (matches.length === 0) return `\`${key}\` matches no key in \`${file}\``;
+  const listed = matches.slice(0, MAX_LISTED).map((m) => `\`${m.key}\` = \`${describeValue(m.node)}\``);
+  const more = matches.length > MAX_LISTED ? `  \n… and more` : '';
+  return `\`${key}\` matches in \`${file}\`:  \n${listed.join('  \n')}${more}`;
 }
 
 function pipelineHover(index: PipelineIndex, o: number): HoverResult | undefined {
@@ -54,6 +62,7 @@ function pipelineHover(index: PipelineIndex, o: number): HoverResult | undefined
       const p = target.refs[0]!;
       if (p.key === undefined || !p.file) return undefined;
       const f = index.paramsFile(p.file);
+      if (f && isParamGlob(p.key)) return { start: target.scalar.start, end: target.scalar.end, contents: globHover(p.key, p.file, paramGlobMatches(f, p.key, MAX_LISTED + 1)) };
       const found = f && lookupParam(f, p.key);
       return {
         start: target.scalar.start,

@@ -126,6 +126,48 @@ export function matchesParamGlob(file: ParamsFile, key: string): boolean {
   return walk(file.doc.root, 0, 0);
 }
 
+export interface ParamGlobMatch extends ParamLookup {
+  /** The matched key path, dotted (`dataset_kwargs.india_train`, list items by index). */
+  key: string;
+}
+
+/**
+ * The key paths of the file a glob key matches (as `matchesParamGlob` matches them), in file
+ * order, at most `limit` of them; each with its node and the span of its key (or list item).
+ */
+export function paramGlobMatches(file: ParamsFile, key: string, limit = 50): ParamGlobMatch[] {
+  if (!file.doc) return [];
+  const patterns = key.split('.').map((p) => (p === '**' ? '**' : globSegment(p)));
+  const out: ParamGlobMatch[] = [];
+  const seen = new Set<string>();
+  let budget = 100_000;
+  const walk = (node: YamlNode | null, at: number, path: string[], found: ParamLookup | undefined, depth: number): void => {
+    if (--budget < 0 || depth > 64 || out.length >= limit) return;
+    if (at === patterns.length) {
+      const k = path.join('.');
+      if (found && !seen.has(k)) {
+        seen.add(k);
+        out.push({ ...found, key: k });
+      }
+      return;
+    }
+    const pattern = patterns[at]!;
+    if (pattern === '**') walk(node, at + 1, path, found, depth + 1);
+    const map = asMap(node);
+    const entries: [string, ParamLookup][] = map
+      ? map.items.map((p) => [keyName(p), { node: p.value, pair: p, span: { start: p.key.start, end: p.key.end } }])
+      : (asSeq(node)?.items ?? []).flatMap((it, i): [string, ParamLookup][] =>
+          it ? [[String(i), { node: it, pair: undefined, span: { start: it.start, end: it.end } }]] : [],
+        );
+    for (const [name, child] of entries) {
+      if (pattern === '**') walk(child.node, at, [...path, name], child, depth + 1);
+      else if (pattern.test(name)) walk(child.node, at + 1, [...path, name], child, depth + 1);
+    }
+  };
+  walk(file.doc.root, 0, [], undefined, 0);
+  return out.sort((a, b) => a.span.start - b.span.start);
+}
+
 function childrenOf(node: YamlNode | null): [string, YamlNode | null][] {
   const map = asMap(node);
   if (map) return map.items.map((p) => [keyName(p), p.value]);

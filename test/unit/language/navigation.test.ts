@@ -151,3 +151,42 @@ describe('references', () => {
     assert.deepEqual(describeTargets(seed.files, seed.s.service.references(seed.s.doc, seed.offset)), ["dvc.yaml: 'prepare.seed'"]);
   });
 });
+
+describe('params entry with a glob (DVC matches it with dpath)', () => {
+  test('hover lists the matched keys and their values', () => {
+    const { s, offset } = at('dvc-templating-edge', 'dvc.yaml', 'dataset_kwargs.india*', 3);
+    const h = s.service.hover(s.doc, offset)!;
+    assert.equal(s.text.slice(h.start, h.end), 'dataset_kwargs.india*');
+    assert.equal(
+      h.contents,
+      '`dataset_kwargs.india*` matches in `params.yaml`:  \n`dataset_kwargs.india_north` = `{rows: 1000}`  \n`dataset_kwargs.india_south` = `{rows: 800}`',
+    );
+  });
+
+  test('definition goes to every matched key in the params file', () => {
+    const { s, offset, files } = at('dvc-templating-edge', 'dvc.yaml', 'dataset_kwargs.india*', 3);
+    assert.deepEqual(describeTargets(files, s.service.definition(s.doc, offset)), ["params.yaml: 'india_north'", "params.yaml: 'india_south'"]);
+  });
+
+  test('a glob that matches nothing says so, and has no definition', () => {
+    const files = new Map([
+      ['params.yaml', 'train:\n  lr: 0.1\n'],
+      ['dvc.yaml', 'stages:\n  a:\n    cmd: echo\n    params:\n    - eval.*\n'],
+    ]);
+    const s = open(files, 'dvc.yaml');
+    const offset = s.text.indexOf('eval.*') + 2;
+    assert.equal(s.service.hover(s.doc, offset)!.contents, '`eval.*` matches no key in `params.yaml`');
+    assert.deepEqual(s.service.definition(s.doc, offset), []);
+  });
+
+  test('`**` matches keys at any depth, list items by index', () => {
+    const files = new Map([
+      ['params.yaml', 'model:\n  lr: 0.1\n  layers:\n  - lr: 0.2\nlr: 0.3\n'],
+      ['dvc.yaml', 'stages:\n  a:\n    cmd: echo\n    params:\n    - "**.lr"\n'],
+    ]);
+    const s = open(files, 'dvc.yaml');
+    const offset = s.text.indexOf('**.lr') + 3;
+    assert.deepEqual(describeTargets(files, s.service.definition(s.doc, offset)), ["params.yaml: 'lr'", "params.yaml: 'lr'", "params.yaml: 'lr'"]);
+    assert.match(s.service.hover(s.doc, offset)!.contents, /^`\*\*\.lr` matches in `params\.yaml`: {2}\n`model\.lr` = `0\.1` {2}\n`model\.layers\.0\.lr` = `0\.2` {2}\n`lr` = `0\.3`$/);
+  });
+});
