@@ -2,14 +2,35 @@
  * Finding the schema that applies at a place in a document: along a path of keys and indices from
  * the root, picking map variants (a foreach stage, a matrix stage) from the keys actually present.
  */
-import { asMap, asSeq, keyName, pairOf } from '../yaml/yamlAccess';
+import { asMap, asSeq, deref, keyName, pairOf } from '../yaml/yamlAccess';
 import type { YamlMap, YamlNode } from '../yaml/yamlTree';
 import { effectiveMapSchema, type MapSchema, type PropertySchema, type SchemaNode } from './schemaModel';
 
+/** The keys of a map, with those a YAML merge key (`<<: *anchor`) brings in. */
 export function presentKeys(map: YamlMap | null): Set<string> {
   const keys = new Set<string>();
-  for (const p of map?.items ?? []) keys.add(keyName(p));
+  for (const p of map?.items ?? []) {
+    const merged = keyName(p) === MERGE_KEY ? mergedMaps(p.value) : undefined;
+    if (merged) for (const m of merged) for (const q of m.items) keys.add(keyName(q));
+    else keys.add(keyName(p));
+  }
   return keys;
+}
+
+/** The key of a YAML 1.1 merge (`<<: *defaults`), which PyYAML and ruamel.yaml (DVC, huggingface_hub) resolve. */
+export const MERGE_KEY = '<<';
+
+/**
+ * The maps a merge key's value brings in: one map (usually an alias) or a list of them; undefined
+ * when the value is not a merge (then `<<` is an ordinary key).
+ */
+export function mergedMaps(value: YamlNode | null): YamlMap[] | undefined {
+  const one = asMap(deref(value));
+  if (one) return [one];
+  const seq = asSeq(value);
+  if (!seq || seq.items.length === 0) return undefined;
+  const maps = seq.items.map((i) => asMap(deref(i)));
+  return maps.every((m) => m !== null) ? (maps as YamlMap[]) : undefined;
 }
 
 /** The map schema of a schema node for an actual map (variant picked), if it allows maps. */

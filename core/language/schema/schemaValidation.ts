@@ -8,7 +8,7 @@ import { didYouMean } from './didYouMean';
 import { isWholeInterpolation } from '../pipeline/interpolation';
 import type { AnalysisDiagnostic, Cancelled } from '../languageTypes';
 import { describeExpected, effectiveMapSchema, type MapSchema, type ScalarSchema, type SchemaNode } from './schemaModel';
-import { presentKeys, propertyOf } from './schemaNavigation';
+import { MERGE_KEY, mergedMaps, presentKeys, propertyOf } from './schemaNavigation';
 import { BUILTIN_STEPS } from './builtinSteps';
 import { deref, keyName } from '../yaml/yamlAccess';
 import type { Span, YamlMap, YamlNode, YamlScalar, YamlSeq } from '../yaml/yamlTree';
@@ -20,7 +20,9 @@ export interface ValidationOptions {
   lenientStrings: boolean;
   /**
    * A key that is not required may be left empty (`key:`, `null`, `~`, `''`): card metadata, which
-   * the Hub and `huggingface_hub` read as "not given".
+   * the Hub and `huggingface_hub` read as "not given". An empty item in a list (`tags: [null]`) is
+   * then a warning, not a type error: the Hub drops null entries from list metadata, so the card
+   * is accepted, but the item says nothing and is best removed.
    */
   emptyOptionalKeys?: boolean;
   /** Keys that exist only in Runwise pipelines, for a better message in dvc.yaml. */
@@ -58,7 +60,11 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
     const itemSchema = s.seq!.items;
     const seen = s.seq!.unique ? new Map<string, true>() : undefined;
     for (const item of seq.items) {
-      if (item === null) continue;
+      if (item === null || (item.kind === 'scalar' && item.value === null && !accepts(itemSchema, 'null'))) {
+        if (options.emptyOptionalKeys) out.push(droppedItem(item ?? seq, item !== null));
+        else if (item !== null) checkScalar(item, itemSchema);
+        continue;
+      }
       if (!visit(item, itemSchema, depth + 1, item)) return false;
       if (seen && item.kind === 'scalar' && item.value !== null) {
         const k = String(item.value);
@@ -75,6 +81,8 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
     const ms = effectiveMapSchema(declared, keys);
     for (const pair of map.items) {
       const key = keyName(pair);
+      // A YAML merge brings in keys checked where their anchor is written (presentKeys counts them).
+      if (key === MERGE_KEY && mergedMaps(pair.value)) continue;
       const prop = propertyOf(ms, key);
       if (!prop) {
         reportUnknownKey(pair.key, key, ms, Object.keys(ms.properties));
@@ -228,6 +236,16 @@ function accepts(s: SchemaNode, t: 'null'): boolean {
 
 function describeValueType(t: ValueType): string {
   return t === 'float' ? 'a number' : t === 'integer' ? 'a number' : t === 'null' ? 'an empty value' : `a ${t}`;
+}
+
+/** A null item in card list metadata, which the Hub drops (see `emptyOptionalKeys`). */
+function droppedItem(at: Span, written: boolean): AnalysisDiagnostic {
+  return {
+    ...span(at),
+    severity: 'warning',
+    code: 'empty-list-item',
+    message: `${written ? 'This null item' : 'An empty item'} is dropped by the Hugging Face Hub; remove it.`,
+  };
 }
 
 function span(node: { start: number; end: number }): { start: number; end: number } {

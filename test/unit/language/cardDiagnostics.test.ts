@@ -195,3 +195,42 @@ describe('Space cards', () => {
     );
   });
 });
+
+describe('model card: null items in list metadata', () => {
+  test('tags: [null] is a warning that the Hub drops the item, not a type error', () => {
+    const text = card('license: mit\ntags: [null]\n');
+    assert.deepEqual(diagnose(text), [
+      {
+        code: 'empty-list-item',
+        text: 'null',
+        start: text.indexOf('null'),
+        severity: 'warning',
+        message: 'This null item is dropped by the Hugging Face Hub; remove it.',
+      },
+    ]);
+  });
+
+  test('a null item among strings, in block style, warns on that item only', () => {
+    const text = card('language:\n- en\n- ~\n- fr\n');
+    assert.deepEqual(
+      diagnose(text).map((d) => [d.code, d.text, d.severity]),
+      [['empty-list-item', '~', 'warning']],
+    );
+  });
+
+  test('a value of another type in the list is still a type error', () => {
+    const text = card('tags:\n- nlp\n- {a: 1}\n');
+    assert.deepEqual(
+      diagnose(text).map((d) => [d.code, d.severity]),
+      [['wrong-type', 'error']],
+    );
+  });
+
+  test('in a pipeline a null list item is still a type error', () => {
+    const s = open({}, 'dvc.yaml', 'stages:\n  a:\n    cmd: echo\n    deps: [null]\n');
+    assert.deepEqual(
+      diagnosticsOf(s).map((d) => [d.code, d.severity]),
+      [['wrong-type', 'error']],
+    );
+  });
+});
