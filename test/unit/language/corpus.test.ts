@@ -1,0 +1,113 @@
+/**
+ * Real public pipelines and model cards (test/fixtures/language/corpus, sources in SOURCES.md)
+ * analysed the way `runwise check` analyses them: each fixture folder is a workspace root on disk,
+ * every pipeline, params file and model card in it is checked. No file may get an error, and a
+ * warning only where expected-warnings.json records it (with the reason the file really has that
+ * problem). A recorded warning that no longer appears fails too, so the manifest stays true.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+
+import { FileSystemWorkspace } from '../../../core/language/files/fileSystemWorkspace';
+import { createLanguageService } from '../../../core/language/languageService';
+import { computeLineStarts, positionAt } from '../../../core/language/text/lineIndex';
+import { FIXTURES } from './languageHarness';
+
+const CORPUS = path.join(FIXTURES, 'corpus');
+const GROUPS = ['dvc', 'cards', 'spaces'].filter((g) => existsSync(path.join(CORPUS, g)));
+/** The extensions `runwise check` looks at. */
+const CANDIDATE = /\.(ya?ml|json|md)$/i;
+
+interface ExpectedWarning {
+  /** `group/fixture/relPath`, as the findings below name files. */
+  file: string;
+  line: number;
+  code: string;
+  /** Why the file really has this problem. */
+  reason: string;
+}
+
+const expected: ExpectedWarning[] = JSON.parse(readFileSync(path.join(CORPUS, 'expected-warnings.json'), 'utf8'));
+
+function filesUnder(root: string, dir = '', only = CANDIDATE): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(path.join(root, dir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const rel = dir ? `${dir}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...filesUnder(root, rel, only));
+    else if (only.test(e.name)) out.push(rel);
+  }
+  return out;
+}
+
+interface Finding {
+  file: string;
+  line: number;
+  severity: string;
+  code: string;
+  message: string;
+}
+
+/** Findings for every analysed file of one fixture workspace, and how many files were analysed. */
+function checkFixture(group: string, name: string): { findings: Finding[]; analysed: number } {
+  const root = path.join(CORPUS, group, name);
+  const view = new FileSystemWorkspace(root);
+  const service = createLanguageService(view);
+  const findings: Finding[] = [];
+  let analysed = 0;
+  for (const relPath of filesUnder(root)) {
+    const text = view.readFile(relPath);
+    if (text === undefined) continue;
+    const doc = service.analyze(`file://${path.join(root, relPath)}`, relPath, text);
+    if (!doc) continue;
+    analysed++;
+    const lines = { lineStarts: computeLineStarts(text) };
+    for (const d of service.diagnostics(doc)) {
+      findings.push({
+        file: `${group}/${name}/${relPath}`,
+        line: positionAt(lines, Math.max(0, Math.min(text.length, d.start))).line + 1,
+        severity: d.severity,
+        code: d.code,
+        message: d.message.replace(/\s*\n\s*/g, ' '),
+      });
+    }
+  }
+  return { findings, analysed };
+}
+
+const shown = (f: Finding) => `${f.file}:${f.line}: ${f.severity} ${f.code} ${f.message}`;
+
+describe('corpus of real pipelines and model cards', () => {
+  const all: Finding[] = [];
+  for (const group of GROUPS) {
+    const fixtures = readdirSync(path.join(CORPUS, group)).sort();
+    for (const name of fixtures) {
+      test(`${group}/${name}`, () => {
+        const { findings, analysed } = checkFixture(group, name);
+        all.push(...findings);
+        assert.ok(analysed > 0, `${group}/${name}: no file in it is analysed`);
+        const errors = findings.filter((f) => f.severity === 'error');
+        const unexpected = findings.filter(
+          (f) => f.severity === 'warning' && !expected.some((e) => e.file === f.file && e.line === f.line && e.code === f.code),
+        );
+        assert.deepEqual([...errors, ...unexpected].map(shown), []);
+      });
+    }
+  }
+
+  test('every recorded warning still appears', () => {
+    const missing = expected.filter((e) => !all.some((f) => f.severity === 'warning' && e.file === f.file && e.line === f.line && e.code === f.code));
+    assert.deepEqual(missing, []);
+  });
+
+  test('every fixture file is listed in SOURCES.md', () => {
+    const sources = readFileSync(path.join(CORPUS, 'SOURCES.md'), 'utf8');
+    const unlisted = GROUPS.flatMap((group) =>
+      readdirSync(path.join(CORPUS, group)).flatMap((name) =>
+        filesUnder(path.join(CORPUS, group, name), '', /./).map((f) => `${group}/${name}/${f}`),
+      ),
+    ).filter((f) => !sources.includes(`\`${f}\``));
+    assert.deepEqual(unlisted, []);
+  });
+});
