@@ -40,6 +40,7 @@ import type {
   WorkspaceView,
 } from './languageTypes';
 import { buildPipelineIndex, type PipelineIndex } from './pipeline/pipelineIndex';
+import type { WorkspacePipelines } from './pipeline/workspacePipelines';
 import type { Span } from './yaml/yamlTree';
 
 export type { PipelineIndex } from './pipeline/pipelineIndex';
@@ -64,14 +65,31 @@ export interface LanguageService {
 }
 
 export interface LanguageServiceOptions {
-  /** The YAML parser (defaults to core/language/yaml/parseYaml); the server may pass a cached one. */
+  /** The YAML parser for workspace files (defaults to core/language/yaml/parseYaml). */
   parse?: ParseYaml;
+  /**
+   * The workspace's pipeline files (workspacePipelines.ts). With it, a pipeline's diagnostics and
+   * definitions see the other pipeline files as one graph: outputs they write, outputs declared
+   * twice, cycles across files. Without it each pipeline file is analysed on its own.
+   */
+  pipelines?: WorkspacePipelines;
 }
 
 export function createLanguageService(workspace: WorkspaceView, options: LanguageServiceOptions = {}): LanguageService {
   const parse = options.parse;
   const indexFor = (doc: AnalyzedDocument, index: PipelineIndex | undefined, cancelled?: Cancelled): PipelineIndex | undefined =>
     index ?? buildPipelineIndex(doc, workspace, { parse, cancelled });
+  /** The index, with the other pipeline files brought up to date and attached. */
+  const inWorkspace = (doc: AnalyzedDocument, given: PipelineIndex | undefined, cancelled?: Cancelled): PipelineIndex | undefined => {
+    const index = indexFor(doc, given, cancelled);
+    const pipelines = options.pipelines;
+    if (index?.complete && pipelines) {
+      index.otherPipelines = pipelines;
+      pipelines.record(index);
+      pipelines.refresh(cancelled);
+    }
+    return index;
+  };
   const never: Cancelled = () => false;
 
   return {
@@ -82,12 +100,12 @@ export function createLanguageService(workspace: WorkspaceView, options: Languag
     },
     pipelineIndex: (doc, cancelled) => buildPipelineIndex(doc, workspace, { parse, cancelled }),
     diagnostics: (doc, cancelled = never, index) =>
-      computeDiagnostics({ doc, workspace, index: indexFor(doc, index, cancelled), parse, cancelled }),
+      computeDiagnostics({ doc, workspace, index: inWorkspace(doc, index, cancelled), parse, cancelled }),
     completion: (doc, offset, cancelled = never, index) =>
       completionAt({ doc, workspace, index: indexFor(doc, index, cancelled), parse, cancelled }, offset),
     hover: (doc, offset, index) => hoverAt({ doc, workspace, index: indexFor(doc, index), parse, cancelled: never }, offset),
     definition: (doc, offset, index) =>
-      definitionAt({ doc, workspace, index: indexFor(doc, index), parse, cancelled: never }, offset),
+      definitionAt({ doc, workspace, index: inWorkspace(doc, index), parse, cancelled: never }, offset),
     references: (doc, offset, index) =>
       referencesAt({ doc, workspace, index: indexFor(doc, index), parse, cancelled: never }, offset),
     documentSymbols: (doc) => documentSymbolsOf(doc),

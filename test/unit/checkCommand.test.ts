@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
 import { tempWorkspace } from '../support/tempWorkspace';
@@ -144,4 +144,22 @@ test('without --workspace, a path outside the current folder is checked in its o
   const bounded = await cli('check', path.join(repo, 'params.yaml'), '-w', path.join(repo, 'pipelines'));
   assert.equal(bounded.code, 1);
   assert.match(bounded.err, /outside the workspace/);
+});
+
+test('the pipeline files of a workspace are checked as one graph', async () => {
+  const fixtures = path.join(__dirname, '..', 'fixtures', 'language', 'multi-pipeline');
+  const ws = tempWorkspace('check-multi');
+  cpSync(path.join(fixtures, 'cross-deps'), path.join(ws, 'cross-deps'), { recursive: true });
+  cpSync(path.join(fixtures, 'overlap'), ws, { recursive: true });
+  // Checking one file still sees the others: its dependency is written by cross-deps/dvc.yaml.
+  const one = await cli('check', '-w', ws, 'cross-deps/train/dvc.yaml');
+  assert.equal(one.out, "cross-deps/train/dvc.yaml:7:9: warning missing-path 'cross-deps/data/raw.csv' does not exist and no stage produces it.\n");
+  const all = await cli('check', '-w', ws);
+  assert.equal(all.code, 1);
+  const overlaps = all.out.split('\n').filter((l) => l.includes('duplicate-output'));
+  assert.deepEqual(overlaps, [
+    "a/dvc.yaml:5:9: error duplicate-output 'shared/features.csv' is also an output of stage 'features' in 'b/dvc.yaml'.",
+    "b/dvc.yaml:5:9: error duplicate-output 'shared/features.csv' is also an output of stage 'features' in 'a/dvc.yaml'.",
+    "runwise.yaml:5:9: error duplicate-output 'shared' contains 'shared/features.csv', an output of stage 'features' in 'a/dvc.yaml'.",
+  ]);
 });

@@ -8,6 +8,10 @@
  * Without `--workspace`, a file or folder outside the current folder is checked within its own
  * workspace (the nearest folder above it with `.runwise/`, `.git/`, `.dvc/`, `dvc.yaml` or
  * `runwise.yaml`), and its path is printed relative to the current folder.
+ *
+ * The pipeline files of a workspace are checked as one graph (workspacePipelines.ts): a dependency
+ * another pipeline file writes is not missing, and an output declared in two files or a cycle
+ * through several files is reported in each file taking part.
  */
 import { readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -18,6 +22,7 @@ import { createLanguageService, type LanguageService } from '../../language/lang
 import type { AnalysisDiagnostic, Severity } from '../../language/languageTypes';
 import { computeLineStarts, positionAt } from '../../language/text/lineIndex';
 import { FileSystemWorkspace } from '../../language/files/fileSystemWorkspace';
+import { WorkspacePipelines } from '../../language/pipeline/workspacePipelines';
 import { relativeInside } from '../../workspace/workspacePath';
 import { findWorkspaceRoot, pathExists } from '../../workspace/workspaceRoot';
 
@@ -136,7 +141,9 @@ export function check(ctx: CommandContext, args: ParsedArgs): void {
   let checked = 0;
   for (const [workspace, inputs] of workspacesOf(ctx, args.positionals)) {
     const view = new FileSystemWorkspace(workspace);
-    const service = createLanguageService(view);
+    // Every pipeline file of the workspace is one graph: outputs another file writes, outputs
+    // declared twice and cycles across files are reported too, whichever files are checked.
+    const service = createLanguageService(view, { pipelines: new WorkspacePipelines(view) });
     const { files, explicit } = targets(workspace, inputs);
     // Paths are said relative to the workspace checked, or to the current one when that is another.
     const shown = (rel: string) => (workspace === current ? rel : path.relative(current, path.join(workspace, ...rel.split('/'))).split(path.sep).join('/'));

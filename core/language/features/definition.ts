@@ -80,6 +80,8 @@ export function definitionAt(ctx: FeatureContext, offset: number): TargetLocatio
               }
             }
           }
+          // A stage of another pipeline file of the workspace that writes it.
+          for (const p of index.otherPipelines?.producersOf(ref.resolved.path, doc.relPath) ?? []) out.push({ relPath: p.relPath, span: p.span });
         }
       }
       return dedupe(out);

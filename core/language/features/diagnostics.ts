@@ -48,8 +48,18 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
   }
   if (!cancelled()) {
     // An index cut short by cancellation lacks stages: its findings would be wrong, not just partial.
-    if (pipeline && ctx.index?.complete) append(out, pipelineDiagnostics(ctx.index, ctx.workspace, cancelled));
-    else if (isCardKind(doc.kind)) append(out, modelCardDiagnostics(doc, ctx.workspace));
+    if (pipeline && ctx.index?.complete) {
+      append(out, pipelineDiagnostics(ctx.index, ctx.workspace, cancelled));
+      // Findings across the workspace's pipeline files; a cycle inside this file is already reported.
+      const across = ctx.index.otherPipelines?.diagnosticsFor(ctx.index, cancelled) ?? [];
+      if (across.length) {
+        const seen = new Set(out.map((d) => `${d.code}:${d.start}:${d.end}`));
+        append(
+          out,
+          across.filter((d) => !seen.has(`${d.code}:${d.start}:${d.end}`)),
+        );
+      }
+    } else if (isCardKind(doc.kind)) append(out, modelCardDiagnostics(doc, ctx.workspace));
   }
   const sorted = toFileOffsets(out, yaml.text.length, doc.yamlOffset).sort((a, b) => a.start - b.start || a.end - b.end);
   if (sorted.length <= MAX_DIAGNOSTICS_PER_DOCUMENT) return sorted;

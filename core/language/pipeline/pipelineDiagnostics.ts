@@ -104,7 +104,7 @@ function checkTopLevelPaths(index: PipelineIndex, exists: (p: string) => boolean
     const r = resolveWorkspacePath(index.dir, s.value);
     if (r.kind === 'outside') report(at(s, 'error', 'path-outside-workspace', `'${clip(s.value)}' ${r.reason}.`));
     else if (r.kind === 'inside' && isDirectory(r.path)) report(directoryParams(s, r.path));
-    else if (r.kind === 'inside' && !exists(r.path) && !index.graph.isProduced(r.path)) {
+    else if (r.kind === 'inside' && !exists(r.path) && !isProduced(index, r.path)) {
       report(at(s, 'warning', 'missing-params-file', `Params file '${clip(r.path)}' does not exist.`, { file: r.path }));
     }
   }
@@ -155,13 +155,21 @@ function checkPath(index: PipelineIndex, ref: PathRef, inst: StageInstance, exis
     }
   }
   if (ref.role === 'out' || ref.role === 'step-output') return;
-  if (exists(r.path) || index.graph.isProduced(r.path)) return;
+  // A path with a `.dvc` file beside it is tracked by DVC (`dvc add`): a fresh clone has only the
+  // `.dvc` file until `dvc pull`, and `dvc repro` reads the data from the cache.
+  if (exists(r.path) || exists(`${r.path.replace(/\/+$/, '')}.dvc`) || isProduced(index, r.path)) return;
   report(
     at(ref.node, 'warning', 'missing-path', `'${clip(r.path)}' does not exist and no stage produces it.`, {
       path: r.path,
       directory: /\/$/.test(shown),
     }),
   );
+}
+
+/** Whether a stage writes `path` (or a directory holding it): one of this pipeline's, or one in another pipeline file of the workspace. */
+function isProduced(index: PipelineIndex, path: string): boolean {
+  if (index.graph.isProduced(path)) return true;
+  return index.otherPipelines !== undefined && index.otherPipelines.producersOf(path, index.doc.relPath).length > 0;
 }
 
 /** DVC reads params from files; a directory named as a params file fails when DVC loads it. */
@@ -183,7 +191,7 @@ function checkParams(index: PipelineIndex, inst: StageInstance, isDirectory: (p:
         report(directoryParams(p.fileNode ?? p.node, p.file));
         continue;
       }
-      if (index.graph.isProduced(p.file)) continue;
+      if (isProduced(index, p.file)) continue;
       report(at(p.fileNode ?? p.node, 'error', 'missing-params-file', `Params file '${clip(p.file)}' does not exist.`, { file: p.file, key: p.key }));
       continue;
     }

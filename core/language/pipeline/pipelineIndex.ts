@@ -18,14 +18,14 @@ import {
   type ItemBinding,
   type VarsLayer,
 } from './interpolation';
-import type { AnalyzedDocument, Cancelled, WorkspaceView } from '../languageTypes';
+import type { AnalysisDiagnostic, AnalyzedDocument, Cancelled, WorkspaceView } from '../languageTypes';
 import { DEFAULT_PARAMS_FILE, splitVarsEntry } from '../files/paramsFiles';
 import { loadParamsFile, type ParamsFile } from '../files/paramsIndex';
 import { BUILTIN_STEPS, DATA_EXTENSIONS, DRIFT_METRICS, metricsForTask, type BuiltinStep } from '../schema/builtinSteps';
 import { StageGraph } from './stageGraph';
 import { parentDir, resolveWorkspacePath, type ResolvedPath } from '../files/workspacePaths';
 import { asMap, asScalar, asSeq, deref, keyName, pairOf, scalarText, valueOf } from '../yaml/yamlAccess';
-import type { YamlMap, YamlNode, YamlPair, YamlScalar } from '../yaml/yamlTree';
+import type { Span, YamlMap, YamlNode, YamlPair, YamlScalar } from '../yaml/yamlTree';
 
 /** Generated stages per foreach/matrix stage beyond which expansion stops (the rest is not checked). */
 export const MAX_INSTANCES_PER_STAGE = 1000;
@@ -126,6 +126,28 @@ export interface PipelineIndex {
   isCurrent(workspace: WorkspaceView): boolean;
   /** False when building was cancelled part way. */
   complete: boolean;
+  /**
+   * The workspace's other pipeline files, when the caller knows them (workspacePipelines.ts): what
+   * their stages write, and the findings across files. Set by the analysis host and `runwise check`.
+   */
+  otherPipelines?: OtherPipelineFiles;
+}
+
+/** A stage of another pipeline file writing a path (its output's span is an offset in that file). */
+export interface ForeignProducer {
+  relPath: string;
+  /** `train`, or a generated `train@us`. */
+  stage: string;
+  output: string;
+  span: Span;
+}
+
+/** What the other pipeline files of a workspace contribute to one pipeline's analysis. */
+export interface OtherPipelineFiles {
+  /** Stages of pipeline files other than `exceptFile` whose outputs `path` is, lies in, or contains. */
+  producersOf(path: string, exceptFile: string): ForeignProducer[];
+  /** Findings across files for this pipeline (outputs also declared elsewhere, cycles across files); YAML offsets. */
+  diagnosticsFor(index: PipelineIndex, cancelled?: Cancelled): AnalysisDiagnostic[];
 }
 
 export interface BuildOptions {

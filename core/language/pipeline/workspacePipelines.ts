@@ -1,0 +1,428 @@
+/**
+ * Every pipeline file of a workspace, as the one graph the runner runs: what each file's stages
+ * read and write (a summary per file, recomputed only for a file whose text, or a params/vars file
+ * it read, changed), and the facts across files derived from those summaries:
+ * - a dependency another file's stage writes is not missing (and its definition is that output);
+ * - one output declared in two files, or one inside the other's directory (DVC's
+ *   OverlappingOutputPathsError), is reported in each file, naming the other file and stage;
+ * - a dependency cycle through stages of several files (DVC's CyclicGraphError) is reported on
+ *   each participating stage, in each file, with the bounded cycle text of stage-cycle.
+ *
+ * DECISION: `dvc.yaml`, `runwise.yaml` and `*.pipeline.yaml` files all form ONE graph. DVC reads
+ * every `dvc.yaml` of a repository as one graph, and the runner runs the Runwise pipelines of a
+ * workspace together with them as one project, so an output written by two of them, or a cycle
+ * through them, breaks the project whichever kinds the files are. A stage is named by its file and
+ * its name, `sub/dvc.yaml:train`, as DVC addresses stages.
+ *
+ * The files are found by walking the workspace view: hidden folders (`.git`, `.dvc`, `.runwise`,
+ * `.venv`...), `node_modules`, `__pycache__` and Python virtual environments (a folder holding
+ * `pyvenv.cfg`) are skipped, and so is what the root `.dvcignore` names (simple patterns: names,
+ * `*`/`?`/`**` globs, root-anchored paths; `!` negation is not supported and such lines are left
+ * out). The walk is bounded (MAX_PIPELINE_FILES, MAX_WALK_DEPTH, MAX_WALK_DIRS) and repeated only
+ * when told that files were created or deleted.
+ *
+ * Spans in summaries and findings are YAML offsets, which for pipeline files are file offsets.
+ */
+import { analyzeDocument, type ParseYaml } from '../analyzeDocument';
+import { fileKindByName, isPipelineKind } from '../files/fileKinds';
+import { ancestorsOf } from '../files/workspacePaths';
+import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
+import { clip } from './interpolation';
+import { cyclePath } from './pipelineDiagnostics';
+import { buildPipelineIndex, type ForeignProducer, type OtherPipelineFiles, type PipelineIndex } from './pipelineIndex';
+import { StageGraph } from './stageGraph';
+import type { Span } from '../yaml/yamlTree';
+
+/** Pipeline files beyond which the walk stops (the rest take no part in the cross-file facts). */
+export const MAX_PIPELINE_FILES = 2000;
+/** Folder depth below the workspace root the walk goes to. */
+export const MAX_WALK_DEPTH = 16;
+/** Folders listed at most per walk. */
+export const MAX_WALK_DIRS = 20_000;
+
+const SKIPPED_FOLDERS = new Set(['node_modules', '__pycache__', 'site-packages']);
+
+export interface SummaryPath {
+  path: string;
+  span: Span;
+}
+
+export interface StageSummary {
+  /** `train`, or a generated `train@us`. */
+  name: string;
+  inputs: SummaryPath[];
+  outputs: SummaryPath[];
+}
+
+/** What one pipeline file's stages read and write (workspace-relative paths). */
+export interface PipelineSummary {
+  relPath: string;
+  /** The text summarised (undefined: the file is gone or unreadable). */
+  text: string | undefined;
+  stages: StageSummary[];
+  /** Whether the params/vars files the summary's interpolation read are unchanged. */
+  isCurrent(workspace: WorkspaceView): boolean;
+  /** The index it was made from, when it came from an analysed document. */
+  from?: PipelineIndex;
+}
+
+export interface WorkspacePipelinesOptions {
+  parse?: ParseYaml;
+  /** Folder depth of the walk (0: only the root folder); defaults to MAX_WALK_DEPTH. */
+  maxDepth?: number;
+  maxFiles?: number;
+}
+
+interface Producer extends ForeignProducer {
+  /** Index of the stage in the workspace graph. */
+  node: number;
+}
+
+interface Derived {
+  exact: Map<string, Producer[]>;
+  /** Directory → producers of outputs below it. */
+  under: Map<string, Producer[]>;
+  findings: Map<string, AnalysisDiagnostic[]>;
+}
+
+const never: Cancelled = () => false;
+
+export class WorkspacePipelines implements OtherPipelineFiles {
+  /** Pipeline files found by the walk (and recorded ones), undefined until the first walk. */
+  private paths: Set<string> | undefined;
+  private readonly summaries = new Map<string, PipelineSummary>();
+  private derived: Derived | undefined;
+  private readonly parse: ParseYaml | undefined;
+  private readonly maxDepth: number;
+  private readonly maxFiles: number;
+  /** The walk stopped at a bound. */
+  truncated = false;
+  /** Summaries computed so far (for tests and the benchmark: a one-file edit adds one). */
+  summariesBuilt = 0;
+  /** Counts the refreshes that changed what some file reads or writes (or the set of files). */
+  graphVersion = 0;
+
+  constructor(
+    readonly workspace: WorkspaceView,
+    options: WorkspacePipelinesOptions = {},
+  ) {
+    this.parse = options.parse;
+    this.maxDepth = options.maxDepth ?? MAX_WALK_DEPTH;
+    this.maxFiles = options.maxFiles ?? MAX_PIPELINE_FILES;
+  }
+
+  /** The pipeline files taking part, sorted (walks the workspace the first time). */
+  files(): string[] {
+    this.refresh();
+    return [...this.summaries.keys()].sort();
+  }
+
+  /** Whether the walk happened, i.e. something asked about the workspace's pipelines. */
+  get discovered(): boolean {
+    return this.paths !== undefined;
+  }
+
+  summary(relPath: string): PipelineSummary | undefined {
+    return this.summaries.get(relPath);
+  }
+
+  /**
+   * Files changed on disk or in an editor. A created or deleted file may be a pipeline file the
+   * walk has to find (or forget): walk again on next use. A changed file is read again on next
+   * use anyway (its text differs from the summary's); nothing to do here.
+   */
+  filesChanged(kind: 'created' | 'changed' | 'deleted'): void {
+    if (kind !== 'changed') this.paths = undefined;
+  }
+
+  /** Takes the summary of a pipeline file from its (complete) index, built on the file's current text. */
+  record(index: PipelineIndex): void {
+    if (!index.complete) return;
+    const rel = index.doc.relPath;
+    const prior = this.summaries.get(rel);
+    if (prior?.from === index) return;
+    this.paths?.add(rel);
+    this.summaries.set(rel, summaryOf(rel, index.doc.yaml.text, index));
+    this.derived = undefined;
+  }
+
+  /**
+   * Brings every summary up to date: walks the workspace when needed, then summarises again each
+   * file whose text, or a params file its interpolation read, changed. False when cancelled part way
+   * (the summaries not reached keep their previous state).
+   */
+  refresh(cancelled: Cancelled = never): boolean {
+    if (!this.paths) {
+      this.paths = new Set(this.walk());
+      for (const rel of this.summaries.keys()) {
+        if (!this.paths.has(rel) && this.summaries.get(rel)!.from === undefined) {
+          this.summaries.delete(rel);
+          this.derived = undefined;
+        }
+      }
+      // Files recorded from an editor stay while they have text (a new, unsaved pipeline file).
+      for (const rel of this.summaries.keys()) this.paths.add(rel);
+    }
+    let n = 0;
+    for (const rel of this.paths) {
+      if ((++n & 15) === 0 && cancelled()) return false;
+      const text = this.workspace.readFile(rel);
+      const prior = this.summaries.get(rel);
+      if (prior && prior.text === text && prior.isCurrent(this.workspace)) continue;
+      this.derived = undefined;
+      if (text === undefined) {
+        this.summaries.delete(rel);
+        this.paths.delete(rel);
+        this.graphVersion++;
+        continue;
+      }
+      const next = this.summarise(rel, text);
+      if (!prior || !sameGraph(prior, next)) this.graphVersion++;
+      this.summaries.set(rel, next);
+    }
+    return true;
+  }
+
+  producersOf(path: string, exceptFile: string): ForeignProducer[] {
+    const d = this.facts();
+    const found: Producer[] = [];
+    const add = (list: Producer[] | undefined) => {
+      for (const p of list ?? []) if (p.relPath !== exceptFile) found.push(p);
+    };
+    add(d.exact.get(path));
+    for (const dir of ancestorsOf(path)) add(d.exact.get(dir));
+    add(d.under.get(path));
+    return found;
+  }
+
+  diagnosticsFor(index: PipelineIndex, cancelled: Cancelled = never): AnalysisDiagnostic[] {
+    this.record(index);
+    if (cancelled()) return [];
+    const own = this.summaries.get(index.doc.relPath);
+    // Findings are spans of the summarised text: only report them on that very text.
+    if (!own || own.text !== index.doc.yaml.text) return [];
+    return (this.facts().findings.get(index.doc.relPath) ?? []).map((d) => ({ ...d }));
+  }
+
+  private summarise(relPath: string, text: string): PipelineSummary {
+    this.summariesBuilt++;
+    const doc = analyzeDocument('', relPath, text, this.parse);
+    const index = doc && buildPipelineIndex(doc, this.workspace, { parse: this.parse });
+    if (!index) return { relPath, text, stages: [], isCurrent: () => true };
+    const s = summaryOf(relPath, text, index);
+    // Keep no reference to the index (its tree): only what the summary needs.
+    return { relPath, text, stages: s.stages, isCurrent: index.isCurrent };
+  }
+
+  /** The cross-file facts of the current summaries (computed once per change of any summary). */
+  private facts(): Derived {
+    if (this.derived) return this.derived;
+    const d: Derived = { exact: new Map(), under: new Map(), findings: new Map() };
+    this.derived = d;
+    // One file has no other file to meet.
+    if (this.summaries.size < 2) return d;
+    const files = [...this.summaries.values()].sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
+    const stages: { file: string; stage: StageSummary }[] = [];
+    for (const f of files) {
+      for (const stage of f.stages) {
+        const node = stages.length;
+        stages.push({ file: f.relPath, stage });
+        for (const o of stage.outputs) {
+          const p: Producer = { relPath: f.relPath, stage: stage.name, output: o.path, span: o.span, node };
+          push(d.exact, o.path, p);
+          for (const dir of ancestorsOf(o.path)) push(d.under, dir, p);
+        }
+      }
+    }
+    const report = (file: string, diag: AnalysisDiagnostic) => {
+      const list = d.findings.get(file);
+      if (!list) d.findings.set(file, [diag]);
+      else if (!list.some((x) => x.start === diag.start && x.code === diag.code)) list.push(diag);
+    };
+    overlappingOutputs(stages, d.exact, report);
+    crossFileCycles(stages, (path, file) => this.producersOfIn(d, path, file), report);
+    return d;
+  }
+
+  private producersOfIn(d: Derived, path: string, exceptFile: string): boolean {
+    const other = (list: Producer[] | undefined) => !!list && list.some((p) => p.relPath !== exceptFile);
+    if (other(d.exact.get(path)) || other(d.under.get(path))) return true;
+    return ancestorsOf(path).some((dir) => other(d.exact.get(dir)));
+  }
+
+  /** Pipeline files under the root, breadth first, within the bounds. */
+  private walk(): string[] {
+    this.truncated = false;
+    const ignored = dvcIgnore(this.workspace.readFile('.dvcignore'));
+    const out: string[] = [];
+    const queue: { dir: string; depth: number }[] = [{ dir: '', depth: 0 }];
+    let listed = 0;
+    for (let q = 0; q < queue.length; q++) {
+      const { dir, depth } = queue[q]!;
+      if (++listed > MAX_WALK_DIRS) {
+        this.truncated = true;
+        break;
+      }
+      const entries = this.workspace.listDir(dir);
+      if (!entries) continue;
+      // A Python virtual environment: its packages are no part of the project.
+      if (dir !== '' && entries.includes('pyvenv.cfg')) continue;
+      for (const e of entries) {
+        const folder = e.endsWith('/');
+        const name = folder ? e.slice(0, -1) : e;
+        const rel = dir ? `${dir}/${name}` : name;
+        if (folder) {
+          if (name.startsWith('.') || SKIPPED_FOLDERS.has(name) || ignored(rel)) continue;
+          if (depth < this.maxDepth) queue.push({ dir: rel, depth: depth + 1 });
+          continue;
+        }
+        const kind = fileKindByName(rel);
+        if (!kind || !isPipelineKind(kind) || ignored(rel)) continue;
+        if (out.length >= this.maxFiles) {
+          this.truncated = true;
+          return out.sort();
+        }
+        out.push(rel);
+      }
+    }
+    return out.sort();
+  }
+}
+
+/** The summary of an index; its stages are listed on first use (a workspace of one file never needs them). */
+function summaryOf(relPath: string, text: string, index: PipelineIndex): PipelineSummary {
+  const paths = (refs: PipelineIndex['instances'][number]['inputs']): SummaryPath[] => {
+    const out: SummaryPath[] = [];
+    for (const r of refs) if (r.resolved?.kind === 'inside') out.push({ path: r.resolved.path, span: { start: r.node.start, end: r.node.end } });
+    return out;
+  };
+  let stages: StageSummary[] | undefined;
+  return {
+    relPath,
+    text,
+    get stages() {
+      return (stages ??= index.instances.map((inst) => ({ name: inst.name, inputs: paths(inst.inputs), outputs: paths(inst.outputs) })));
+    },
+    isCurrent: index.isCurrent,
+    from: index,
+  };
+}
+
+/** Whether two summaries have the same stages reading and writing the same paths. */
+function sameGraph(a: PipelineSummary, b: PipelineSummary): boolean {
+  const same = (x: SummaryPath[], y: SummaryPath[]) => x.length === y.length && x.every((p, i) => p.path === y[i]!.path);
+  return a.stages.length === b.stages.length && a.stages.every((s, i) => s.name === b.stages[i]!.name && same(s.inputs, b.stages[i]!.inputs) && same(s.outputs, b.stages[i]!.outputs));
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** `sub/dvc.yaml:train`, as DVC addresses a stage. */
+function qualified(file: string, stage: string): string {
+  return `${file}:${stage}`;
+}
+
+type Report = (file: string, d: AnalysisDiagnostic) => void;
+
+function finding(span: Span, code: string, message: string, data: unknown): AnalysisDiagnostic {
+  return { start: span.start, end: span.end, severity: 'error', code, message, data };
+}
+
+/** The same output in two files, or one inside the other's directory: reported in both files. */
+function overlappingOutputs(stages: { file: string; stage: StageSummary }[], exact: Map<string, Producer[]>, report: Report): void {
+  for (const { file, stage } of stages) {
+    for (const o of stage.outputs) {
+      const same = (exact.get(o.path) ?? []).find((p) => p.relPath !== file);
+      if (same) {
+        report(
+          file,
+          finding(o.span, 'duplicate-output', `'${clip(o.path)}' is also an output of stage '${clip(same.stage)}' in '${clip(same.relPath)}'.`, {
+            stage: same.stage,
+            file: same.relPath,
+            path: o.path,
+          }),
+        );
+      }
+      for (const dir of ancestorsOf(o.path)) {
+        const owner = (exact.get(dir) ?? []).find((p) => p.relPath !== file);
+        if (!owner) continue;
+        report(
+          file,
+          finding(o.span, 'duplicate-output', `'${clip(o.path)}' is inside '${clip(dir)}', an output of stage '${clip(owner.stage)}' in '${clip(owner.relPath)}'.`, {
+            stage: owner.stage,
+            file: owner.relPath,
+            path: dir,
+          }),
+        );
+        report(
+          owner.relPath,
+          finding(owner.span, 'duplicate-output', `'${clip(dir)}' contains '${clip(o.path)}', an output of stage '${clip(stage.name)}' in '${clip(file)}'.`, {
+            stage: stage.name,
+            file,
+            path: o.path,
+          }),
+        );
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * Cycles through stages of more than one file: on each participating stage, the dependency that
+ * another participant writes. Looked for only when some dependency is written in another file.
+ */
+function crossFileCycles(
+  stages: { file: string; stage: StageSummary }[],
+  producedElsewhere: (path: string, exceptFile: string) => boolean,
+  report: Report,
+): void {
+  if (!stages.some(({ file, stage }) => stage.inputs.some((i) => producedElsewhere(i.path, file)))) return;
+  const graph = new StageGraph(stages.map(({ stage }) => ({ name: stage.name, inputs: stage.inputs.map((i) => i.path), outputs: stage.outputs.map((o) => o.path) })));
+  for (const comp of graph.cycles()) {
+    if (new Set(comp.map((i) => stages[i]!.file)).size < 2) continue;
+    const members = new Set(comp);
+    const text = cyclePath(comp.map((i) => qualified(stages[i]!.file, stages[i]!.stage.name)));
+    for (const i of comp) {
+      const { file, stage } = stages[i]!;
+      for (const input of stage.inputs) {
+        const producer = graph.producersOf(input.path).find((p) => members.has(p));
+        if (producer === undefined) continue;
+        const by = stages[producer]!;
+        report(
+          file,
+          finding(
+            input.span,
+            'stage-cycle',
+            `Dependency cycle across pipeline files: '${clip(input.path)}' is written by '${clip(qualified(by.file, by.stage.name))}', which depends on this stage (${text}).`,
+            { stage: by.stage.name, file: by.file },
+          ),
+        );
+      }
+    }
+  }
+}
+
+/** A matcher for the simple patterns of a `.dvcignore` (gitignore syntax without negation). */
+export function dvcIgnore(text: string | undefined): (relPath: string) => boolean {
+  if (!text) return () => false;
+  const patterns: RegExp[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    let line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    line = line.replace(/\/+$/, '');
+    if (line === '') continue;
+    const anchored = line.startsWith('/') || line.slice(0, -1).includes('/');
+    line = line.replace(/^\/+/, '');
+    const body = line
+      .split('/')
+      .map((seg) => (seg === '**' ? '(?:.*)' : seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+      .join('/')
+      .replace(/\(\?:\.\*\)\//g, '(?:.*/)?');
+    patterns.push(new RegExp(`${anchored ? '^' : '(?:^|/)'}${body}(?:/.*)?$`));
+  }
+  return (relPath) => patterns.some((p) => p.test(relPath));
+}
