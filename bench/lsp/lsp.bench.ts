@@ -14,6 +14,7 @@
  * generated stages name, so what is reported is what the generated file really gets wrong.
  *
  *   node --import tsx bench/lsp/lsp.bench.ts [LINES...]     (default 10000 50000)
+ *   node --import tsx bench/lsp/lsp.bench.ts --workspace-index   (the workspace pipeline index, 200 files)
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { LspClient } from '../../test/support/lspClient';
 import { fmt, median } from '../stats';
 import { generateDvcYaml } from './generateDvcYaml';
+import { AnalysisHost } from '../../core/language/host/analysisHost';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -248,7 +250,105 @@ async function measure(spec: ServerSpec, ws: string, text: string, rounds: { dia
   }
 }
 
+/**
+ * The workspace pipeline index (core, in this process): a workspace of `files` pipeline files of 5
+ * stages each, every file reading an output of the one before it (cross-file dependencies), one of
+ * them open in an AnalysisHost. Figures: the first diagnostics of the open file (walk, every other
+ * file summarised, cross-file facts), then medians of: diagnostics after an edit of the open file
+ * (one summary: its own, from its analysis), the same edit in a workspace holding that file alone
+ * (what the index adds to an edit), and diagnostics after another file changed on disk (that file
+ * summarised again).
+ */
+function workspaceIndexBench(files: number): void {
+  const stagesPerFile = 5;
+  const pipelineText = (i: number, variant = '') =>
+    [
+      'stages:',
+      ...Array.from({ length: stagesPerFile }, (_, s) => {
+        const input = s === 0 ? (i === 0 ? 'src/prepare.py' : `../p${i - 1}/out${stagesPerFile - 1}.csv`) : `out${s - 1}.csv`;
+        return [`  s${s}:`, `    cmd: python src/step.py ${s}${variant}`, '    deps:', `      - ${input}`, '    outs:', `      - out${s}.csv`].join('\n');
+      }),
+      '',
+    ].join('\n');
+  const make = (count: number) => {
+    const ws = mkdtempSync(path.join(tmpdir(), 'runwise-bench-index-'));
+    mkdirSync(path.join(ws, 'src'));
+    writeFileSync(path.join(ws, 'src', 'prepare.py'), '');
+    for (let i = 0; i < count; i++) {
+      mkdirSync(path.join(ws, `p${i}`));
+      writeFileSync(path.join(ws, `p${i}`, 'dvc.yaml'), pipelineText(i));
+    }
+    return ws;
+  };
+  const openIndex = Math.floor(files / 2);
+  const editRounds = (host: AnalysisHost, uri: string, rounds: number): number[] => {
+    const times: number[] = [];
+    let text = host.analysis(uri)!.lines.text;
+    for (let r = 0; r < rounds; r++) {
+      const at = text.indexOf('step.py 2') + 'step.py '.length;
+      const next = text.slice(0, at) + (r % 2 ? '2' : '3') + text.slice(at + 1);
+      const t0 = performance.now();
+      host.change(uri, r + 2, [{ start: at, end: at + 1, text: next[at]! }], next);
+      host.analysis(uri)!.diagnostics();
+      times.push(performance.now() - t0);
+      text = next;
+    }
+    return times;
+  };
+  const ws = make(files);
+  const alone = mkdtempSync(path.join(tmpdir(), 'runwise-bench-index-alone-'));
+  try {
+    const rel = `p${openIndex}/dvc.yaml`;
+    const uri = pathToFileURL(path.join(ws, rel)).href;
+    const host = new AnalysisHost({ folders: [ws] });
+    host.open(uri, 1, pipelineText(openIndex));
+    const t0 = performance.now();
+    const first = host.analysis(uri)!.diagnostics();
+    const build = performance.now() - t0;
+    const pipelines = host.pipelinesOf(uri)!;
+    const builtBefore = pipelines.summariesBuilt;
+    const edit = editRounds(host, uri, 40);
+    const summariesPerEdit = (pipelines.summariesBuilt - builtBefore) / 40;
+
+    // Another file changed on disk: it alone is summarised again.
+    const disk: number[] = [];
+    for (let r = 0; r < 20; r++) {
+      const other = path.join(ws, `p${(openIndex + 7) % files}`, 'dvc.yaml');
+      writeFileSync(other, pipelineText((openIndex + 7) % files, r % 2 ? '' : ' --fast'));
+      const t1 = performance.now();
+      host.filesChanged([{ path: other, kind: 'changed' }]);
+      host.analysis(uri)!.diagnostics();
+      disk.push(performance.now() - t1);
+    }
+
+    mkdirSync(path.join(alone, 'src'));
+    writeFileSync(path.join(alone, 'src', 'prepare.py'), '');
+    mkdirSync(path.join(alone, `p${openIndex}`));
+    writeFileSync(path.join(alone, rel), pipelineText(openIndex));
+    const aloneUri = pathToFileURL(path.join(alone, rel)).href;
+    const single = new AnalysisHost({ folders: [alone] });
+    single.open(aloneUri, 1, pipelineText(openIndex));
+    single.analysis(aloneUri)!.diagnostics();
+    const editAlone = editRounds(single, aloneUri, 40);
+
+    console.log(`\nWorkspace pipeline index: ${files} pipeline files, ${files * stagesPerFile} stages (${first.length} diagnostics in the open file)`);
+    console.log('| what | time |');
+    console.log('|---|---|');
+    console.log(`| first diagnostics of one open file (walk, ${builtBefore} files summarised, cross-file facts) | ${fmt(build)} ms |`);
+    console.log(`| diagnostics after an edit of the open file (${summariesPerEdit} summaries per edit) | ${fmt(median(edit), 2)} ms |`);
+    console.log(`| the same edit with the file alone in its workspace | ${fmt(median(editAlone), 2)} ms |`);
+    console.log(`| diagnostics after another file changed on disk (it alone summarised again) | ${fmt(median(disk), 2)} ms |`);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+    rmSync(alone, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--workspace-index')) {
+    workspaceIndexBench(200);
+    return;
+  }
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
   const lines = sizes.length ? sizes : [10_000, 50_000];
 
