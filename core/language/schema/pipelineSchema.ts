@@ -58,13 +58,18 @@ const PLOT_FLAGS: Record<string, PropertySchema> = {
   header: bool('Whether the CSV/TSV file has a header row (default `true`).'),
 };
 
-function pathWithFlags(hint: 'input-path' | 'output-path', flags: Record<string, PropertySchema>, doc: string): SchemaNode {
+/**
+ * A path, or `path: {flags}`. With `flagLists`, the flags may also be a list of flag mappings (DVC's
+ * PLOT_PSTAGE_SCHEMA, `{str: Any(PLOT_PROPS_SCHEMA, [PLOT_PROPS_SCHEMA])}`: several plots of one file).
+ */
+function pathWithFlags(hint: 'input-path' | 'output-path', flags: Record<string, PropertySchema>, doc: string, flagLists = false): SchemaNode {
+  const flagMap: MapSchema = { properties: flags };
   return {
     description: doc,
     scalar: { types: ['string'], hint },
     map: {
       properties: {},
-      additional: { map: { properties: flags }, scalar: { types: ['null'] } },
+      additional: { map: flagMap, scalar: { types: ['null'] }, ...(flagLists ? { seq: { items: { map: flagMap } } } : {}) },
       additionalKeyHint: hint,
       additionalKeyDoc: doc,
     },
@@ -72,7 +77,12 @@ function pathWithFlags(hint: 'input-path' | 'output-path', flags: Record<string,
 }
 
 const OUT = pathWithFlags('output-path', OUT_FLAGS, 'An output file or directory of the stage (relative to `wdir`), optionally with flags.');
-const PLOT = pathWithFlags('output-path', PLOT_FLAGS, 'A plots file (JSON/YAML/CSV/TSV data, or a JPEG/GIF/PNG/SVG image) or directory, optionally with flags.');
+const PLOT = pathWithFlags(
+  'output-path',
+  PLOT_FLAGS,
+  'A plots file (JSON/YAML/CSV/TSV data, or a JPEG/GIF/PNG/SVG image) or directory, optionally with flags (a list of flag mappings draws several plots of the file).',
+  true,
+);
 
 const PARAM_ENTRY: SchemaNode = {
   description: 'A parameter the stage depends on: a dot-separated key in `params.yaml`, or `{file: [keys]}` for another params file (an empty value tracks every key).',

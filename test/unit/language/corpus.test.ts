@@ -1,7 +1,9 @@
 /**
- * Real public pipelines and model cards (test/fixtures/language/corpus, sources in SOURCES.md)
+ * Pipelines, model cards and Space READMEs (test/fixtures/language/corpus: real public files, and
+ * files written in the shapes DVC's and the Hub's documentation define; sources in SOURCES.md)
  * analysed the way `runwise check` analyses them: each fixture folder is a workspace root on disk,
- * every pipeline, params file and model card in it is checked. No file may get an error, and a
+ * every pipeline, params file and card in it is checked, with every pipeline file of the fixture as
+ * one graph. No file may get an error, and a
  * warning only where expected-warnings.json records it (with the reason the file really has that
  * problem). A recorded warning that no longer appears fails too, so the manifest stays true.
  */
@@ -11,7 +13,9 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 
 import { FileSystemWorkspace } from '../../../core/language/files/fileSystemWorkspace';
+import { extractFrontMatter } from '../../../core/language/modelCard/frontMatter';
 import { createLanguageService } from '../../../core/language/languageService';
+import { WorkspacePipelines } from '../../../core/language/pipeline/workspacePipelines';
 import { computeLineStarts, positionAt } from '../../../core/language/text/lineIndex';
 import { FIXTURES } from './languageHarness';
 
@@ -49,17 +53,26 @@ interface Finding {
   message: string;
 }
 
-/** Findings for every analysed file of one fixture workspace, and how many files were analysed. */
-function checkFixture(group: string, name: string): { findings: Finding[]; analysed: number } {
+/**
+ * Findings for every analysed file of one fixture workspace, how many files were analysed, and the
+ * README.md files without front matter (the Hub shows them with no metadata; Runwise leaves them alone).
+ */
+function checkFixture(group: string, name: string): { findings: Finding[]; analysed: number; plainReadmes: string[] } {
   const root = path.join(CORPUS, group, name);
   const view = new FileSystemWorkspace(root);
-  const service = createLanguageService(view);
+  // As `runwise check` does: every pipeline file of the fixture is one graph.
+  const service = createLanguageService(view, { pipelines: new WorkspacePipelines(view) });
   const findings: Finding[] = [];
   let analysed = 0;
+  const plainReadmes: string[] = [];
   for (const relPath of filesUnder(root)) {
     const text = view.readFile(relPath);
     if (text === undefined) continue;
     const doc = service.analyze(`file://${path.join(root, relPath)}`, relPath, text);
+    if (/(^|\/)readme\.md$/i.test(relPath) && extractFrontMatter(text) === undefined) {
+      assert.equal(doc, undefined, `${relPath}: a README.md without front matter is not a card`);
+      plainReadmes.push(relPath);
+    }
     if (!doc) continue;
     analysed++;
     const lines = { lineStarts: computeLineStarts(text) };
@@ -73,20 +86,20 @@ function checkFixture(group: string, name: string): { findings: Finding[]; analy
       });
     }
   }
-  return { findings, analysed };
+  return { findings, analysed, plainReadmes };
 }
 
 const shown = (f: Finding) => `${f.file}:${f.line}: ${f.severity} ${f.code} ${f.message}`;
 
-describe('corpus of real pipelines and model cards', () => {
+describe('corpus of pipelines, model cards and Space READMEs', () => {
   const all: Finding[] = [];
   for (const group of GROUPS) {
     const fixtures = readdirSync(path.join(CORPUS, group)).sort();
     for (const name of fixtures) {
       test(`${group}/${name}`, () => {
-        const { findings, analysed } = checkFixture(group, name);
+        const { findings, analysed, plainReadmes } = checkFixture(group, name);
         all.push(...findings);
-        assert.ok(analysed > 0, `${group}/${name}: no file in it is analysed`);
+        assert.ok(analysed > 0 || plainReadmes.length > 0, `${group}/${name}: no file in it is analysed`);
         const errors = findings.filter((f) => f.severity === 'error');
         const unexpected = findings.filter(
           (f) => f.severity === 'warning' && !expected.some((e) => e.file === f.file && e.line === f.line && e.code === f.code),
