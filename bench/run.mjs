@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // `npm run bench [-- NAME...]`: runs the benchmarks one after another (never in parallel: they
-// measure speed on a 2-core machine). Names: tracker, rest, lsp.
+// measure speed on a 2-core machine). Names: tracker, rest, lsp, pipeline-status, pipeline-hash.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const all = { tracker: 'tracker.bench.ts', rest: 'rest.bench.ts', lsp: 'lsp/lsp.bench.ts' };
+const all = {
+  tracker: 'tracker.bench.ts',
+  rest: 'rest.bench.ts',
+  lsp: 'lsp/lsp.bench.ts',
+  'pipeline-status': 'pipeline/status.bench.ts',
+  'pipeline-hash': 'pipeline/hash.bench.ts',
+};
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
   if (!all[name]) {

@@ -1,0 +1,370 @@
+/**
+ * The workspace's pipelines as one graph of runnable stages. Each pipeline file goes through the
+ * language analysis the editor uses (parse, schema, `foreach`/`matrix` expansion, `${...}`
+ * substitution, params and paths checks), so a file the editor marks with an error is refused here
+ * with the same diagnostics before anything runs. Across files the loader then refuses what no
+ * single file shows: two stages writing one output (or one inside the other's), a dependency cycle,
+ * and a path that leaves the workspace through a symbolic link.
+ */
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createLanguageService } from '../language/languageService';
+import type { AnalysisDiagnostic } from '../language/languageTypes';
+import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
+import { fileKindByName, isPipelineKind } from '../language/files/fileKinds';
+import { interpolateString } from '../language/pipeline/interpolation';
+import type { PipelineIndex, StageInstance } from '../language/pipeline/pipelineIndex';
+import { StageGraph } from '../language/pipeline/stageGraph';
+import { positionAt } from '../language/text/lineIndex';
+import { asMap, asScalar, asSeq, scalarText, valueOf } from '../language/yaml/yamlAccess';
+import type { YamlNode, YamlScalar } from '../language/yaml/yamlTree';
+import { normalizeRelativePath, PathOutsideWorkspaceError } from '../workspace/workspacePath';
+import {
+  PipelineLoadError,
+  type BuiltinStepName,
+  type GateOp,
+  type GateRule,
+  type PipelineDiagnostic,
+  type PipelineGraph,
+  type PipelineStage,
+  type StageOut,
+  type StageParams,
+} from './pipelineModel';
+
+export interface LoadOptions {
+  /** One pipeline file (workspace-relative or absolute inside the workspace); default: every pipeline file found. */
+  pipelineFile?: string;
+  signal?: AbortSignal;
+}
+
+/** Folders never searched for pipeline files (besides every folder whose name starts with a dot). */
+const SKIPPED_DIRS = new Set(['node_modules', '__pycache__']);
+const MAX_WALK_DEPTH = 24;
+const MAX_WALK_ENTRIES = 200_000;
+/** Root pipeline files whose stages are addressed by bare name, as DVC addresses dvc.yaml's. */
+const DEFAULT_FILES = ['dvc.yaml', 'runwise.yaml', 'runwise.yml', 'dvc.yml'];
+const GATE_OPS: readonly GateOp[] = ['>=', '>', '<=', '<', '==', '!='];
+
+/** Pipeline files of the workspace, sorted: `runwise.yaml`, `*.pipeline.yaml`, `dvc.yaml` (walk bounded). */
+export function findPipelineFiles(root: string): string[] {
+  const out: string[] = [];
+  let seen = 0;
+  const walk = (dirAbs: string, dirRel: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(dirAbs, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (++seen > MAX_WALK_ENTRIES) return;
+      const rel = dirRel ? `${dirRel}/${e.name}` : e.name;
+      // Symbolic links are not followed: they may lead out of the workspace or round in a circle.
+      if (e.isDirectory()) {
+        if (!e.name.startsWith('.') && !SKIPPED_DIRS.has(e.name) && depth < MAX_WALK_DEPTH) walk(path.join(dirAbs, e.name), rel, depth + 1);
+      } else if (e.isFile()) {
+        const kind = fileKindByName(rel);
+        if (kind && isPipelineKind(kind)) out.push(rel);
+      }
+    }
+  };
+  walk(root, '', 0);
+  return out.sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Loads the pipelines of the workspace at `root`; throws PipelineLoadError when they cannot run. */
+export function loadPipeline(root: string, options: LoadOptions = {}): PipelineGraph {
+  const absRoot = path.resolve(root);
+  const view = new FileSystemWorkspace(absRoot);
+  const service = createLanguageService(view);
+  const cancelled = () => options.signal?.aborted === true;
+  const checkCancelled = () => {
+    if (cancelled()) throw new PipelineLoadError('Loading the pipelines was cancelled', []);
+  };
+
+  const files = options.pipelineFile !== undefined ? [namedPipelineFile(absRoot, options.pipelineFile, view)] : findPipelineFiles(absRoot);
+  if (files.length === 0) throw new PipelineLoadError(`No pipeline file (runwise.yaml, *.pipeline.yaml, dvc.yaml) in ${absRoot}`, []);
+
+  const diagnostics: PipelineDiagnostic[] = [];
+  const loaded: { file: string; index: PipelineIndex; lineStarts: number[] }[] = [];
+  for (const file of files) {
+    checkCancelled();
+    const text = view.readFile(file);
+    if (text === undefined) {
+      diagnostics.push({ file, line: 1, column: 1, code: 'unreadable-file', message: `Cannot read ${file}`, severity: 'error' });
+      continue;
+    }
+    const doc = service.analyze(pathToFileURL(path.join(absRoot, ...file.split('/'))).href, file, text);
+    const index = doc ? service.pipelineIndex(doc, cancelled) : undefined;
+    if (!doc || !index) {
+      diagnostics.push({ file, line: 1, column: 1, code: 'not-a-pipeline', message: `${file} is not a pipeline file`, severity: 'error' });
+      continue;
+    }
+    checkCancelled();
+    const found = service.diagnostics(doc, cancelled, index);
+    for (const d of found) if (d.severity === 'error') diagnostics.push(toDiagnostic(file, doc.yaml.lineStarts, d));
+    loaded.push({ file, index, lineStarts: doc.yaml.lineStarts });
+  }
+  checkCancelled();
+  if (diagnostics.length) throw refusal(diagnostics);
+
+  // Stages, in file order then declaration order.
+  const defaultFile = files.find((f) => DEFAULT_FILES.includes(f));
+  const stages: PipelineStage[] = [];
+  const gates: GateRule[] = [];
+  for (const { file, index, lineStarts } of loaded) {
+    const at = (node: { start: number }) => positionAt({ lineStarts }, node.start);
+    const problem = (node: { start: number }, code: string, message: string) => {
+      const p = at(node);
+      diagnostics.push({ file, line: p.line + 1, column: p.character + 1, code, message, severity: 'error' });
+    };
+    for (const inst of index.instances) {
+      const stage = toStage(inst, file, file === defaultFile, at(inst.decl.pair.key).line + 1, problem, view);
+      if (stage) stages.push(stage);
+    }
+    if (index.runwise) gates.push(...readGates(index, file, at, problem));
+  }
+  if (diagnostics.length) throw refusal(diagnostics);
+
+  const byId = new Map<string, PipelineStage>();
+  for (const s of stages) {
+    const prev = byId.get(s.id);
+    if (prev) diagnostics.push(stageDiagnostic(s, 'duplicate-stage', `Stage '${s.id}' is defined twice (${prev.file}:${prev.line} and here)`));
+    else byId.set(s.id, s);
+  }
+
+  // The graph across files: edges from deps and outs, an output directory feeding the files below it.
+  const graph = new StageGraph(stages.map((s) => ({ name: s.id, inputs: s.deps, outputs: s.outs.map((o) => o.path) })));
+  for (const o of graph.overlappingOutputs()) {
+    const a = stages[o.first]!;
+    const b = stages[o.second]!;
+    const what = o.kind === 'same' ? `'${o.firstPath}'` : `'${o.secondPath}' (inside '${o.firstPath}')`;
+    diagnostics.push(
+      stageDiagnostic(b, 'overlapping-outputs', `Stages '${a.id}' (${a.file}:${a.line}) and '${b.id}' (${b.file}:${b.line}) both write ${what}; an output belongs to one stage`),
+    );
+  }
+  for (const cycle of graph.cycles()) {
+    const names = cycle.map((i) => `'${stages[i]!.id}' (${stages[i]!.file}:${stages[i]!.line})`);
+    diagnostics.push(stageDiagnostic(stages[cycle[0]!]!, 'stage-cycle', `Dependency cycle between stages ${names.join(', ')}: each reads what another writes`));
+  }
+  if (diagnostics.length) throw refusal(diagnostics);
+
+  const order = topologicalOrder(stages.length, (i) => graph.upstream(i));
+  const ordered = order.map((i) => stages[i]!);
+  const idsOf = (list: number[]) => list.sort((a, b) => a - b).map((i) => stages[i]!.id);
+  const positionOf = new Map(stages.map((s, i) => [s.id, i]));
+  const indexOf = (id: string) => {
+    const i = positionOf.get(id);
+    if (i === undefined) throw new Error(`Unknown stage '${id}'`);
+    return i;
+  };
+  return {
+    root: absRoot,
+    files: loaded.map((l) => l.file),
+    stages: ordered,
+    byId,
+    upstream: (id) => idsOf(graph.upstream(indexOf(id))),
+    downstream: (id) => idsOf(graph.downstream(indexOf(id))),
+    gates,
+  };
+}
+
+function namedPipelineFile(root: string, given: string, view: FileSystemWorkspace): string {
+  let rel: string | undefined;
+  if (path.isAbsolute(given)) rel = view.relativePath(given);
+  else {
+    try {
+      rel = normalizeRelativePath(given.split(path.sep).join('/'));
+    } catch (e) {
+      if (!(e instanceof PathOutsideWorkspaceError)) throw e;
+    }
+  }
+  const fail = (message: string) => new PipelineLoadError(message, [{ file: given, line: 1, column: 1, code: 'bad-pipeline-file', message, severity: 'error' }]);
+  if (rel === undefined) throw fail(`'${given}' is outside the workspace (${root})`);
+  const kind = fileKindByName(rel);
+  if (!kind || !isPipelineKind(kind)) throw fail(`'${given}' is not a pipeline file (runwise.yaml, *.pipeline.yaml or dvc.yaml)`);
+  if (view.readFile(rel) === undefined) throw fail(`'${given}' does not exist`);
+  return rel;
+}
+
+function toDiagnostic(file: string, lineStarts: number[], d: AnalysisDiagnostic): PipelineDiagnostic {
+  const p = positionAt({ lineStarts }, d.start);
+  return { file, line: p.line + 1, column: p.character + 1, code: d.code, message: d.message, severity: d.severity };
+}
+
+function stageDiagnostic(s: PipelineStage, code: string, message: string): PipelineDiagnostic {
+  return { file: s.file, line: s.line, column: 1, code, message, severity: 'error' };
+}
+
+function refusal(diagnostics: PipelineDiagnostic[]): PipelineLoadError {
+  const files = new Set(diagnostics.map((d) => d.file));
+  const n = diagnostics.length;
+  return new PipelineLoadError(`${n} error${n === 1 ? '' : 's'} in ${[...files].join(', ')}: nothing was run`, diagnostics);
+}
+
+type Problem = (node: { start: number }, code: string, message: string) => void;
+
+function toStage(inst: StageInstance, file: string, isDefault: boolean, line: number, problem: Problem, view: FileSystemWorkspace): PipelineStage | undefined {
+  const body = inst.decl.body;
+  const keyNode = inst.decl.pair.key;
+  let ok = true;
+  const fail = (node: { start: number }, code: string, message: string) => {
+    problem(node, code, message);
+    ok = false;
+  };
+  if (inst.wdir === undefined) fail(keyNode, 'unresolved-wdir', `The working directory of stage '${inst.name}' does not resolve inside the workspace`);
+
+  // Commands, substituted.
+  const cmd: string[] = [];
+  const cmdNode = valueOf(body, 'cmd');
+  const cmdItems: (YamlNode | null)[] = asSeq(cmdNode)?.items ?? (cmdNode ? [cmdNode] : []);
+  for (const item of cmdItems) {
+    const raw = scalarText(item);
+    if (raw === undefined) continue;
+    const text = interpolateString(raw, inst.scope);
+    if (text === undefined) fail(item ?? keyNode, 'unresolved-variable', `The command of stage '${inst.name}' has a \${...} that does not resolve`);
+    else cmd.push(text);
+  }
+  const step = inst.decl.step;
+  if (step === undefined) fail(keyNode, 'no-command', `Stage '${inst.name}' has no command (cmd, or one built-in step)`);
+  const builtin: BuiltinStepName | undefined = step !== undefined && step !== 'cmd' ? step : undefined;
+
+  // Paths: inside the workspace, also after symbolic links.
+  const pathOf = (ref: StageInstance['inputs'][number]): string | undefined => {
+    if (ref.resolved?.kind === 'external') return undefined;
+    if (ref.resolved?.kind !== 'inside') {
+      fail(ref.node, 'path-outside-workspace', `'${ref.raw}' in stage '${inst.name}' ${ref.resolved?.kind === 'outside' ? ref.resolved.reason : 'does not resolve'}`);
+      return undefined;
+    }
+    if (!view.canWrite(ref.resolved.path)) {
+      fail(ref.node, 'path-outside-workspace', `'${ref.raw}' in stage '${inst.name}' leads out of the workspace through a symbolic link`);
+      return undefined;
+    }
+    return ref.resolved.path;
+  };
+  const deps: string[] = [];
+  for (const ref of inst.inputs) {
+    const p = pathOf(ref);
+    if (p !== undefined && !deps.includes(p)) deps.push(p);
+  }
+  const flags = outputFlags(body);
+  const outs: StageOut[] = [];
+  for (const ref of inst.outputs) {
+    const p = pathOf(ref);
+    if (p === undefined) continue;
+    const kind = ref.field === 'metrics' || ref.field === 'plots' ? ref.field : 'out';
+    const f = flags.get(ref.node);
+    outs.push({ path: p, kind, cache: f?.cache ?? true, persist: f?.persist ?? false });
+  }
+
+  const params: StageParams[] = [];
+  for (const ref of inst.params) {
+    if (ref.file === undefined) {
+      fail(ref.node, 'path-outside-workspace', `The params file of '${scalarText(ref.node) ?? ''}' in stage '${inst.name}' is outside the workspace`);
+      continue;
+    }
+    let entry = params.find((p) => p.file === ref.file);
+    if (!entry) params.push((entry = { file: ref.file, keys: [] }));
+    if (ref.key === undefined) entry.keys = undefined;
+    else if (entry.keys && !entry.keys.includes(ref.key)) entry.keys.push(ref.key);
+  }
+
+  if (!ok) return undefined;
+  return {
+    id: isDefault ? inst.name : `${file}:${inst.name}`,
+    name: inst.name,
+    file,
+    line,
+    cmd: builtin ? [] : cmd,
+    ...(builtin ? { builtin } : {}),
+    wdir: inst.wdir ?? '',
+    deps,
+    outs,
+    params,
+    frozen: asScalar(valueOf(body, 'frozen'))?.value === true,
+    alwaysChanged: asScalar(valueOf(body, 'always_changed'))?.value === true,
+  };
+}
+
+/** `cache:` and `persist:` of each `- path: {flags}` output, by the path's key node. */
+function outputFlags(body: ReturnType<typeof asMap>): Map<YamlScalar, { cache: boolean; persist: boolean }> {
+  const out = new Map<YamlScalar, { cache: boolean; persist: boolean }>();
+  for (const field of ['outs', 'metrics', 'plots']) {
+    for (const item of asSeq(valueOf(body, field))?.items ?? []) {
+      for (const p of asMap(item)?.items ?? []) {
+        const m = asMap(p.value);
+        out.set(p.key, { cache: asScalar(valueOf(m, 'cache'))?.value !== false, persist: asScalar(valueOf(m, 'persist'))?.value === true });
+      }
+    }
+  }
+  return out;
+}
+
+function readGates(index: PipelineIndex, file: string, at: (node: { start: number }) => { line: number }, problem: Problem): GateRule[] {
+  const rules: GateRule[] = [];
+  for (const item of asSeq(valueOf(asMap(index.doc.yaml.root), 'gates'))?.items ?? []) {
+    const m = asMap(item);
+    if (!m || !item) continue;
+    const metric = scalarText(valueOf(m, 'metric'));
+    const op = scalarText(valueOf(m, 'op')) as GateOp | undefined;
+    const valueNode = asScalar(valueOf(m, 'value'));
+    const value = valueNode?.value;
+    if (metric === undefined || op === undefined || !GATE_OPS.includes(op) || (typeof value !== 'number' && typeof value !== 'string')) {
+      problem(item, 'invalid-gate', 'A gate needs `metric`, `op` (>=, >, <=, <, ==, !=) and a `value`');
+      continue;
+    }
+    const stage = scalarText(valueOf(m, 'stage'));
+    rules.push({ file, line: at(item).line + 1, metric, op, value, ...(stage !== undefined ? { stage } : {}) });
+  }
+  return rules;
+}
+
+/** Kahn's algorithm, the lowest index first among the ready stages (file then declaration order). */
+function topologicalOrder(n: number, upstreamOf: (i: number) => number[]): number[] {
+  const indegree = new Int32Array(n);
+  const down: number[][] = Array.from({ length: n }, () => []);
+  for (let i = 0; i < n; i++) {
+    for (const u of upstreamOf(i)) {
+      if (u === i) continue;
+      indegree[i]!++;
+      down[u]!.push(i);
+    }
+  }
+  const heap: number[] = [];
+  const push = (v: number) => {
+    heap.push(v);
+    for (let c = heap.length - 1; c > 0; ) {
+      const p = (c - 1) >> 1;
+      if (heap[p]! <= heap[c]!) break;
+      [heap[p], heap[c]] = [heap[c]!, heap[p]!];
+      c = p;
+    }
+  };
+  const pop = (): number => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let p = 0; ; ) {
+        const l = 2 * p + 1;
+        const r = l + 1;
+        let m = p;
+        if (l < heap.length && heap[l]! < heap[m]!) m = l;
+        if (r < heap.length && heap[r]! < heap[m]!) m = r;
+        if (m === p) break;
+        [heap[p], heap[m]] = [heap[m]!, heap[p]!];
+        p = m;
+      }
+    }
+    return top;
+  };
+  for (let i = 0; i < n; i++) if (indegree[i] === 0) push(i);
+  const order: number[] = [];
+  while (heap.length) {
+    const v = pop();
+    order.push(v);
+    for (const w of down[v]!) if (--indegree[w]! === 0) push(w);
+  }
+  return order;
+}

@@ -1,0 +1,397 @@
+/**
+ * What each stage looked like the last time it ran: `runwise.lock` beside the pipeline file
+ * (`name.pipeline.lock` beside `name.pipeline.yaml`), YAML in dvc.lock's shape:
+ *
+ *   schema: '2.0'
+ *   stages:
+ *     train:
+ *       cmd: python train.py
+ *       deps:
+ *       - path: data/train.csv        # relative to the stage's wdir, as the pipeline writes it
+ *         hash: md5
+ *         md5: 0c1ea4…
+ *         size: 1024
+ *       params:
+ *         params.yaml:
+ *           train.lr: 0.01
+ *       outs:
+ *       - path: model                  # a directory: md5 ends with .dir, and nfiles
+ *         hash: md5
+ *         md5: 5f2e…​.dir
+ *         size: 4096
+ *         nfiles: 3
+ *
+ * Stages are kept in pipeline file order; writing replaces one stage's entry and leaves the others
+ * as they are, through a temporary file, fsync and rename. Beside a `dvc.yaml`, DVC's `dvc.lock` is
+ * read too: a stage Runwise has not run yet is compared with DVC's record of it (DVC 2 entries,
+ * `md5` without `hash: md5`, are compared with DVC 2's md5-dos2unix). A lock file that is not valid
+ * is refused with its file and line, and never overwritten: fix or delete it.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import * as path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node as YNode } from 'yaml';
+import type { WorkspaceView } from '../language/languageTypes';
+import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
+import { loadParamsFile, lookupPath, paramGlobMatches, isParamGlob, splitKeyPath } from '../language/files/paramsIndex';
+import { relativePath, resolveWorkspacePath } from '../language/files/workspacePaths';
+import { toJs } from '../language/yaml/nodeAt';
+import { asMap, keyName } from '../language/yaml/yamlAccess';
+import { runwiseDir } from '../workspace/workspacePath';
+import type { LockEntry, LockPath, PathHasher, PipelineGraph, PipelineStage, StageParams } from './pipelineModel';
+
+export class LockFileError extends Error {
+  constructor(
+    /** Workspace-relative lock file. */
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}:${column}: ${reason}`);
+    this.name = 'LockFileError';
+  }
+}
+
+/** The previous state of one pipeline file's stages. */
+export interface LockState {
+  /** Workspace-relative runwise.lock of the pipeline. */
+  lockFile: string;
+  /** Entries by stage name (from runwise.lock, else from dvc.lock). */
+  stages: Map<string, LockEntry>;
+  /** Where each entry came from. */
+  sources: Map<string, string>;
+}
+
+/** The runwise.lock of a pipeline file (workspace-relative in, workspace-relative out). */
+export function lockFileOf(pipelineFile: string): string {
+  const dir = path.posix.dirname(pipelineFile);
+  const base = path.posix.basename(pipelineFile);
+  const m = /^(.*\.pipeline)\.ya?ml$/i.exec(base);
+  const name = m ? `${m[1]}.lock` : 'runwise.lock';
+  return dir === '.' ? name : `${dir}/${name}`;
+}
+
+/** DVC's lock file for a dvc.yaml, else undefined. */
+function dvcLockOf(pipelineFile: string): string | undefined {
+  const base = path.posix.basename(pipelineFile);
+  if (base !== 'dvc.yaml' && base !== 'dvc.yml') return undefined;
+  const dir = path.posix.dirname(pipelineFile);
+  return dir === '.' ? 'dvc.lock' : `${dir}/dvc.lock`;
+}
+
+function absolute(root: string, rel: string): string {
+  return path.join(root, ...rel.split('/'));
+}
+
+/** Reads the previous state of a pipeline file's stages; throws LockFileError for a broken lock file. */
+export function readLockState(root: string, pipelineFile: string): LockState {
+  const lockFile = lockFileOf(pipelineFile);
+  const stages = new Map<string, LockEntry>();
+  const sources = new Map<string, string>();
+  const dvcLock = dvcLockOf(pipelineFile);
+  for (const file of [lockFile, ...(dvcLock ? [dvcLock] : [])]) {
+    const parsed = parseLockFile(root, file);
+    if (!parsed) continue;
+    for (const [name, entry] of parsed) {
+      if (stages.has(name)) continue;
+      stages.set(name, entry);
+      sources.set(name, file);
+    }
+  }
+  return { lockFile, stages, sources };
+}
+
+/** The lock states of every pipeline file of a graph, by pipeline file. */
+export function readLockStates(graph: PipelineGraph): Map<string, LockState> {
+  return new Map(graph.files.map((f) => [f, readLockState(graph.root, f)]));
+}
+
+/** The entries of one lock file, in file order; undefined when it does not exist. */
+export function parseLockFile(root: string, file: string): Map<string, LockEntry> | undefined {
+  const abs = absolute(root, file);
+  let st;
+  try {
+    st = statSync(abs, { bigint: true, throwIfNoEntry: false });
+  } catch (e) {
+    throw new LockFileError(file, 1, 1, `cannot be read: ${(e as Error).message}`);
+  }
+  if (!st) return undefined;
+  const key = `${st.size}:${st.mtimeNs}:${st.ino}`;
+  const known = parsedLocks.get(abs);
+  if (known?.key === key) return new Map(known.entries);
+  const store = parsedLockStore(root);
+  const stored = store.files[file];
+  if (stored?.key === key) {
+    parsedLocks.set(abs, { key, entries: new Map(stored.entries), texts: new Map() });
+    return new Map(stored.entries);
+  }
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new LockFileError(file, 1, 1, `cannot be read: ${(e as Error).message}`);
+  }
+  const entries = parseLockText(file, text);
+  parsedLocks.set(abs, { key, entries: new Map(entries), texts: new Map() });
+  // A file written in the last instants may change again without its mtime moving: not stored.
+  if (BigInt(Date.now()) * 1_000_000n - st.mtimeNs >= RACY_NS) {
+    store.files[file] = { key, entries: [...entries] };
+    saveParsedLockStore(root, store);
+  }
+  return entries;
+}
+
+/**
+ * Parsed lock files, so that a large lock is parsed once rather than at every status: in memory by
+ * absolute path, and in `.runwise/cache/locks.json` by workspace-relative path, each valid while
+ * the file's size, mtime (ns) and inode are what they were when it was parsed.
+ */
+interface ParsedLock {
+  key: string;
+  entries: Map<string, LockEntry>;
+  /** Each entry's YAML (as written under `stages:`), for rewriting the file without re-serialising every entry. */
+  texts: Map<string, string>;
+}
+interface ParsedLockStore {
+  version: number;
+  files: Record<string, { key: string; entries: [string, LockEntry][] }>;
+}
+const PARSED_LOCK_VERSION = 1;
+const RACY_NS = 2_000_000_000n;
+const parsedLocks = new Map<string, ParsedLock>();
+const parsedLockStores = new Map<string, ParsedLockStore>();
+
+function parsedLockStorePath(root: string): string {
+  return path.join(runwiseDir(root), 'cache', 'locks.json');
+}
+
+function parsedLockStore(root: string): ParsedLockStore {
+  const known = parsedLockStores.get(root);
+  if (known) return known;
+  let store: ParsedLockStore = { version: PARSED_LOCK_VERSION, files: {} };
+  try {
+    const data = JSON.parse(readFileSync(parsedLockStorePath(root), 'utf8')) as ParsedLockStore;
+    if (data.version === PARSED_LOCK_VERSION && typeof data.files === 'object' && data.files !== null) store = data;
+  } catch {
+    /* none yet, or unreadable: start empty (it is only a cache) */
+  }
+  parsedLockStores.set(root, store);
+  return store;
+}
+
+function saveParsedLockStore(root: string, store: ParsedLockStore): void {
+  try {
+    mkdirSync(path.dirname(parsedLockStorePath(root)), { recursive: true });
+    writeFileAtomic(parsedLockStorePath(root), JSON.stringify(store));
+  } catch {
+    /* a cache that cannot be written is only slower next time */
+  }
+}
+
+export function parseLockText(file: string, text: string): Map<string, LockEntry> {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const fail = (node: YNode | null | undefined, reason: string): never => {
+    const pos = lines.linePos(node?.range?.[0] ?? 0);
+    throw new LockFileError(file, pos.line, pos.col, reason);
+  };
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
+    throw new LockFileError(file, pos.line, pos.col, `is not valid YAML: ${err.message.split('\n')[0]}`);
+  }
+  const out = new Map<string, LockEntry>();
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return out;
+  if (!isMap(doc.contents)) return fail(doc.contents, "expected a mapping with 'schema' and 'stages'");
+  const schema = doc.contents.get('schema', true);
+  if (schema !== undefined && !(isScalar(schema) && String(schema.value) === '2.0')) {
+    return fail(schema as YNode, `unsupported lock file schema '${isScalar(schema) ? String(schema.value) : '?'}' (expected '2.0')`);
+  }
+  const stagesNode = doc.contents.get('stages', true) as YNode | undefined;
+  if (stagesNode === undefined || (isScalar(stagesNode) && stagesNode.value === null)) return out;
+  if (!isMap(stagesNode)) return fail(stagesNode, "'stages' must be a mapping of stage names to entries");
+  for (const pair of stagesNode.items) {
+    const key = pair.key as YNode;
+    const name = isScalar(key) ? String(key.value) : fail(key, 'a stage name must be a string');
+    const value = pair.value as YNode | null;
+    if (!isMap(value)) return fail(value ?? key, `stage '${name}' must be a mapping (cmd, deps, params, outs)`);
+    const cmdNode = value.get('cmd', true) as YNode | undefined;
+    let cmd: string | string[] = '';
+    if (isScalar(cmdNode)) cmd = String(cmdNode.value ?? '');
+    else if (isSeq(cmdNode)) cmd = cmdNode.items.map((it) => (isScalar(it) ? String(it.value ?? '') : fail(it as YNode, `a command of stage '${name}' must be a string`)));
+    else if (cmdNode !== undefined) fail(cmdNode, `'cmd' of stage '${name}' must be a string or a list of strings`);
+    const paths = (field: 'deps' | 'outs'): LockPath[] => {
+      const node = value.get(field, true) as YNode | undefined;
+      if (node === undefined || (isScalar(node) && node.value === null)) return [];
+      if (!isSeq(node)) return fail(node, `'${field}' of stage '${name}' must be a list`);
+      return node.items.map((item) => {
+        const it = item as YNode;
+        if (!isMap(it)) return fail(it, `an entry of '${field}' in stage '${name}' must be a mapping with 'path'`);
+        const js = it.toJSON() as Record<string, unknown>;
+        if (typeof js.path !== 'string') return fail(it, `an entry of '${field}' in stage '${name}' has no 'path'`);
+        if (js.md5 !== undefined && typeof js.md5 !== 'string') return fail(it, `'md5' of '${js.path}' in stage '${name}' must be a string`);
+        const entry: LockPath = {
+          path: js.path,
+          hash: js.hash === 'md5' ? 'md5' : 'md5-dos2unix',
+          md5: typeof js.md5 === 'string' ? js.md5 : '',
+          size: typeof js.size === 'number' ? js.size : -1,
+        };
+        if (typeof js.nfiles === 'number') entry.nfiles = js.nfiles;
+        return entry;
+      });
+    };
+    const paramsNode = value.get('params', true) as YNode | undefined;
+    let params: Record<string, Record<string, unknown>> = {};
+    if (paramsNode !== undefined && !(isScalar(paramsNode) && paramsNode.value === null)) {
+      if (!isMap(paramsNode)) fail(paramsNode, `'params' of stage '${name}' must be a mapping of files to values`);
+      params = paramsNode.toJSON() as Record<string, Record<string, unknown>>;
+      for (const [f, values] of Object.entries(params)) {
+        if (values === null) params[f] = {};
+        else if (typeof values !== 'object' || Array.isArray(values)) fail(paramsNode, `params of '${f}' in stage '${name}' must be a mapping`);
+      }
+    }
+    out.set(name, { cmd, deps: paths('deps'), params, outs: paths('outs') });
+  }
+  return out;
+}
+
+/** The lock entry of a stage that has just run: its command, what its deps, params and outs are now. */
+export function stageLockEntry(graph: PipelineGraph, stage: PipelineStage, hashes: PathHasher, workspace: WorkspaceView = new FileSystemWorkspace(graph.root)): LockEntry {
+  const describe = (p: string, what: string) => {
+    const h = hashes.hash(p);
+    if (!h) throw new Error(`Stage '${stage.id}': ${what} '${p}' does not exist after it ran`);
+    const entry: LockPath = { path: relativePath(stage.wdir, p), hash: 'md5', md5: h.md5, size: h.size };
+    if (h.nfiles !== undefined) entry.nfiles = h.nfiles;
+    return entry;
+  };
+  return {
+    cmd: lockCommand(stage),
+    deps: stage.deps.map((d) => describe(d, 'dependency')).sort(byPath),
+    params: paramValuesForLock(stage, workspace),
+    outs: stage.outs.map((o) => describe(o.path, 'output')).sort(byPath),
+  };
+}
+
+function byPath(a: LockPath, b: LockPath): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+/** The `cmd` a lock entry records: the command (a list when there are several), or the built-in step and its settings. */
+export function lockCommand(stage: PipelineStage): string | string[] {
+  if (stage.builtin) return `runwise:${stage.builtin} ${JSON.stringify(stage.builtinConfig ?? {})}`;
+  return stage.cmd.length === 1 ? stage.cmd[0]! : stage.cmd;
+}
+
+/** params file (as the pipeline writes it, relative to wdir) → key → value, for a lock entry. */
+function paramValuesForLock(stage: PipelineStage, workspace: WorkspaceView): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const p of stage.params) {
+    const values = readParamValues(workspace, p);
+    const shown: Record<string, unknown> = {};
+    for (const [k, v] of values) if (v !== undefined) shown[k] = v;
+    out[relativePath(stage.wdir, p.file)] = shown;
+  }
+  return out;
+}
+
+/**
+ * The current values of tracked params: each key (glob keys expanded to the keys they match), or
+ * every top-level key of a file tracked whole; undefined for a key the file does not have.
+ */
+export function readParamValues(workspace: WorkspaceView, params: StageParams): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const file = loadParamsFile(workspace, params.file);
+  if (!file?.doc) {
+    for (const k of params.keys ?? []) out.set(k, undefined);
+    return out;
+  }
+  if (params.keys === undefined) {
+    for (const p of asMap(file.doc.root)?.items ?? []) out.set(keyName(p), toJs(p.value));
+    return out;
+  }
+  for (const key of params.keys) {
+    if (isParamGlob(key)) {
+      for (const m of paramGlobMatches(file, key, 10_000)) out.set(m.key, toJs(m.node));
+      continue;
+    }
+    const found = lookupPath(file.doc.root, splitKeyPath(key));
+    out.set(key, found ? toJs(found.node) : undefined);
+  }
+  return out;
+}
+
+/** A lock entry's path resolved against the stage's wdir (undefined when it leaves the workspace). */
+export function lockPathInWorkspace(stage: PipelineStage, p: LockPath): string | undefined {
+  const r = resolveWorkspacePath(stage.wdir, p.path);
+  return r.kind === 'inside' ? r.path : undefined;
+}
+
+/**
+ * Replaces one stage's entry in the pipeline file's runwise.lock, other entries untouched, stages
+ * ordered as the pipeline file declares them (entries of stages no longer declared stay, after).
+ * Atomic: written to a temporary file, fsynced, renamed over the lock file.
+ */
+export function writeLockEntry(graph: PipelineGraph, stage: PipelineStage, entry: LockEntry): void {
+  const lockFile = lockFileOf(stage.file);
+  const abs = absolute(graph.root, lockFile);
+  const existing = parseLockFile(graph.root, lockFile) ?? new Map<string, LockEntry>();
+  const texts = parsedLocks.get(abs)?.texts ?? new Map<string, string>();
+  existing.set(stage.name, entry);
+  texts.delete(stage.name);
+  const declared = graph.stages
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.file === stage.file)
+    .sort((a, b) => a.s.line - b.s.line || a.i - b.i)
+    .map(({ s }) => s.name);
+  const names = [...declared.filter((n) => existing.has(n)), ...[...existing.keys()].filter((n) => !declared.includes(n))];
+  let text = "schema: '2.0'\nstages:\n";
+  for (const n of names) {
+    let t = texts.get(n);
+    if (t === undefined) {
+      t = stringify({ [n]: lockEntryForYaml(existing.get(n)!) }, { indentSeq: false, lineWidth: 0, singleQuote: true }).replace(/^(?=.)/gm, '  ');
+      texts.set(n, t);
+    }
+    text += t;
+  }
+  writeFileAtomic(abs, text);
+  const st = statSync(abs, { bigint: true });
+  parsedLocks.set(abs, { key: `${st.size}:${st.mtimeNs}:${st.ino}`, entries: new Map(names.map((n) => [n, existing.get(n)!])), texts });
+}
+
+function lockEntryForYaml(e: LockEntry): Record<string, unknown> {
+  const pathYaml = (p: LockPath) => ({
+    path: p.path,
+    ...(p.hash === 'md5' ? { hash: 'md5' } : {}),
+    md5: p.md5,
+    size: p.size,
+    ...(p.nfiles !== undefined ? { nfiles: p.nfiles } : {}),
+  });
+  return {
+    cmd: e.cmd,
+    ...(e.deps.length ? { deps: e.deps.map(pathYaml) } : {}),
+    ...(Object.keys(e.params).length ? { params: e.params } : {}),
+    ...(e.outs.length ? { outs: e.outs.map(pathYaml) } : {}),
+  };
+}
+
+/** Writes a file through a temporary file beside it, fsync and rename: readers see the old or the new text. */
+export function writeFileAtomic(absPath: string, text: string): void {
+  const tmp = path.join(path.dirname(absPath), `.${path.basename(absPath)}.${process.pid}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'w', 0o644);
+    writeSync(fd, text);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, absPath);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* the temporary file was not created */
+    }
+    throw e;
+  }
+}

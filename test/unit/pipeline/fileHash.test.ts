@@ -1,0 +1,139 @@
+/**
+ * File and directory hashes as DVC computes them: plain md5 checked against `md5sum`, DVC 2's
+ * md5-dos2unix against `md5sum` of the CRLF-stripped text, directory listings against Python's
+ * json.dumps (what dvc-data runs), and the hash cache answering unchanged files from their stat.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { directoryHash, hashBytes, hashFileSync, isTextBlock, pythonJsonString } from '../../../core/pipeline/fileHash';
+import { HashCache, hashCachePath } from '../../../core/pipeline/hashCache';
+import { tempWorkspace } from '../../support/tempWorkspace';
+
+function tool(cmd: string, args: string[], input?: Buffer | string): string | undefined {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : undefined;
+}
+
+const hasMd5sum = tool('md5sum', ['--version']) !== undefined;
+const hasPython = tool('python3', ['-c', 'print(1)']) !== undefined;
+
+function write(ws: string, rel: string, data: string | Buffer): string {
+  const abs = path.join(ws, ...rel.split('/'));
+  mkdirSync(path.dirname(abs), { recursive: true });
+  writeFileSync(abs, data);
+  return abs;
+}
+
+test('md5 of a file equals md5sum, for empty, small, chunk-sized and multi-chunk files', { skip: !hasMd5sum && 'md5sum is not installed' }, () => {
+  const ws = tempWorkspace('hash');
+  const sizes = [0, 1, 511, 512, 1 << 20, (8 << 20) - 1, 8 << 20, (8 << 20) + 1, 20_000_017];
+  for (const size of sizes) {
+    const abs = write(ws, `f${size}.bin`, randomBytes(size));
+    const expected = tool('md5sum', [abs])!.split(' ')[0];
+    assert.equal(hashFileSync(abs), expected, `size ${size}`);
+    assert.equal(hashBytes(readFileSync(abs)), expected, `hashBytes, size ${size}`);
+  }
+});
+
+test('md5-dos2unix (DVC 2) hashes text with CRLF as LF and binary files as they are', { skip: !hasMd5sum && 'md5sum is not installed' }, () => {
+  const ws = tempWorkspace('hash');
+  const text = 'id,name\r\n1,alpha\r\n2,beta\r\nlast line without newline';
+  const textFile = write(ws, 'a.csv', text);
+  const lf = tool('md5sum', [], text.replace(/\r\n/g, '\n'))!.split(' ')[0];
+  assert.equal(hashFileSync(textFile, 'md5-dos2unix'), lf);
+  assert.notEqual(hashFileSync(textFile, 'md5'), lf, 'plain md5 keeps the CR bytes');
+  // A NUL byte makes a chunk binary: nothing is converted.
+  const binary = Buffer.concat([Buffer.from('a\r\nb\0'), randomBytes(1000)]);
+  const binFile = write(ws, 'b.bin', binary);
+  assert.equal(hashFileSync(binFile, 'md5-dos2unix'), tool('md5sum', [binFile])!.split(' ')[0]);
+  // Over 30% non-text bytes in the first 512: binary too.
+  assert.equal(isTextBlock(Buffer.from([0x80, 0x81, 0x41])), false);
+  assert.equal(isTextBlock(Buffer.from('plain text\r\n')), true);
+  assert.equal(isTextBlock(Buffer.alloc(0)), true);
+});
+
+test("a directory's hash is md5 of DVC's JSON listing with .dir, with size and nfiles", { skip: !hasPython && 'python3 is not installed' }, () => {
+  const files = [
+    { relpath: 'b.txt', md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0 },
+    { relpath: 'a/ü "quoted" \\ file.txt', md5: '0cc175b9c0f1b6a831c399e269772661', size: 1 },
+    { relpath: 'a/😀.txt', md5: '92eb5ffee6ae2fec3ad71c777531578f', size: 1 },
+    { relpath: 'a/\uff61.txt', md5: '4a8a08f09d37b73795649038408b5f33', size: 1 },
+    { relpath: 'A.txt', md5: '8277e0910d750195b448797616e091ad', size: 1 },
+  ];
+  const script = [
+    'import hashlib, json, sys',
+    'entries = json.loads(sys.stdin.read())',
+    'listing = sorted(({"md5": e["md5"], "relpath": e["relpath"]} for e in entries), key=lambda e: e["relpath"])',
+    'print(hashlib.md5(json.dumps(listing, sort_keys=True).encode("utf-8")).hexdigest() + ".dir")',
+  ].join('\n');
+  const expected = tool('python3', ['-c', script], JSON.stringify(files))!.trim();
+  const h = directoryHash(files);
+  assert.equal(h.md5, expected);
+  assert.equal(h.size, 4);
+  assert.equal(h.nfiles, 5);
+  // The empty directory's hash DVC users know: md5('[]').
+  assert.deepEqual(directoryHash([]), { md5: 'd751713988987e9331980363e24189ce.dir', size: 0, nfiles: 0 });
+});
+
+test('pythonJsonString escapes as json.dumps does with ensure_ascii', { skip: !hasPython && 'python3 is not installed' }, () => {
+  const samples = ['plain', 'tab\there', 'nl\nand\rcr', 'quote"back\\slash', '\u0001\u001f\u007f', 'é ü 中', '😀', '\b\f'];
+  const expected = tool('python3', ['-c', 'import json,sys\nfor s in json.loads(sys.stdin.read()): print(json.dumps(s))'], JSON.stringify(samples))!
+    .trimEnd()
+    .split('\n');
+  assert.deepEqual(samples.map(pythonJsonString), expected);
+});
+
+test('the hash cache answers an unchanged file from its stat and notices a change', () => {
+  const ws = tempWorkspace('hashcache');
+  write(ws, 'data/a.txt', 'one');
+  write(ws, 'data/sub/b.txt', 'two');
+  const old = new Date(Date.now() - 60_000);
+  for (const f of ['data/a.txt', 'data/sub/b.txt']) utimesSync(path.join(ws, f), old, old);
+
+  const first = new HashCache(ws);
+  const dir = first.hash('data')!;
+  assert.equal(first.hashedFiles, 2);
+  assert.equal(dir.nfiles, 2);
+  assert.equal(first.hash('data/a.txt')!.md5, hashBytes(Buffer.from('one')));
+  first.save();
+
+  const second = new HashCache(ws);
+  assert.deepEqual(second.hash('data'), dir);
+  assert.equal(second.hashedFiles, 0, 'nothing read: every file answered from the cache');
+
+  write(ws, 'data/a.txt', 'ONE');
+  const later = new Date(Date.now() - 30_000);
+  utimesSync(path.join(ws, 'data/a.txt'), later, later);
+  const third = new HashCache(ws);
+  const changed = third.hash('data')!;
+  assert.equal(third.hashedFiles, 1);
+  assert.notEqual(changed.md5, dir.md5);
+  assert.equal(third.hash('missing.txt'), undefined);
+});
+
+test('a recently written file is hashed again rather than trusted from the cache', () => {
+  const ws = tempWorkspace('hashcache');
+  write(ws, 'fresh.txt', 'new');
+  const a = new HashCache(ws);
+  a.hash('fresh.txt');
+  a.save();
+  const b = new HashCache(ws);
+  b.hash('fresh.txt');
+  assert.equal(b.hashedFiles, 1);
+});
+
+test('a corrupt cache file is discarded, not fatal, and replaced on save', () => {
+  const ws = tempWorkspace('hashcache');
+  write(ws, 'x.txt', 'x');
+  const cacheFile = hashCachePath(ws);
+  write(ws, path.relative(ws, cacheFile).split(path.sep).join('/'), '{"version": 1, "entries": {"x.txt": [1, ');
+  const cache = new HashCache(ws);
+  assert.match(cache.discarded ?? '', /hash cache was discarded/);
+  assert.equal(cache.hash('x.txt')!.md5, hashBytes(Buffer.from('x')));
+  cache.save();
+  assert.equal((JSON.parse(readFileSync(cacheFile, 'utf8')) as { version: number }).version, 1);
+});
