@@ -1,0 +1,422 @@
+/**
+ * The scheduler: runs the stages that the plan (stageStatus.ts's decisions) says must run, in
+ * dependency order, up to `jobs` at once. For each stage: its outputs are removed unless declared
+ * `persist`, its dependencies must exist, its commands run (stageProcess.ts) with the tracking
+ * endpoint's address and its own child run in the environment, and on success its declared outputs
+ * must exist; then its lock entry is written and its metrics files are read into its run. A failed
+ * stage leaves its lock entry as it was and stops every stage downstream of it ("not run: upstream
+ * failed"); stages on other branches go on. Gates are checked after the stage whose metric they
+ * read, the others at the end.
+ *
+ * Progress goes through one callback (PipelineRunEvent); cancellation through an AbortSignal,
+ * which stops every running stage's process group and starts nothing new.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import { startTrackingServer, type TrackingServer } from '../endpoint/trackingServer';
+import type { RunStatus } from '../tracker/model';
+import type { Tracker } from '../tracker/tracker';
+import { runwiseDir } from '../workspace/workspacePath';
+import { evaluateGate, gateTarget, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
+import { stageLockEntry, writeLockEntry } from './lockFile';
+import { MetricsFileError, readMetricsFile, readStageMetrics, type StageMetrics } from './metricsFiles';
+import type { ChangeReason, GateRule, PathHash, PathHasher, PipelineGraph, PipelineStage, StageDecision } from './pipelineModel';
+import { runStageProcess, type OutputStream } from './stageProcess';
+import { endRun, finishStageRun, previousStageMetric, readGitState, startPipelineRun, startStageRun, type StageOutputRecord } from './stageTracking';
+
+export type StageRunStatus = 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'frozen' | 'not-run';
+
+export type PipelineRunEvent =
+  | { type: 'run-start'; runId?: string; toRun: string[] }
+  | { type: 'stage-start'; stage: string; runId: string; reasons: ChangeReason[] }
+  | { type: 'output'; stage: string; line: string; stream: OutputStream }
+  | { type: 'stage-end'; stage: string; report: StageReport }
+  | { type: 'gate'; outcome: GateOutcome };
+
+export interface StageReport {
+  id: string;
+  status: StageRunStatus;
+  reasons: ChangeReason[];
+  /** Child run in the tracker, for a stage that started. */
+  runId?: string;
+  durationMs?: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  /** Why it failed or did not run, in one line. */
+  message?: string;
+  /** Latest metric values of its run (or, for a skipped stage, of its metrics files). */
+  metrics?: Record<string, number>;
+  /** Absolute path of its log file. */
+  logFile?: string;
+}
+
+export interface PipelineRunOptions {
+  graph: PipelineGraph;
+  decisions: readonly StageDecision[];
+  tracker: Tracker;
+  /** Hashes of workspace paths (D's HashCache); saved by the caller. */
+  hashes: PathHasher;
+  /** Stages run at once; default the number of CPUs. */
+  jobs?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: PipelineRunEvent) => void;
+  /** Experiment of the runs; default MLFLOW_EXPERIMENT_NAME, else MLflow's `Default`. */
+  experimentName?: string;
+  /** Between SIGTERM and SIGKILL when cancelling. */
+  killGraceMs?: number;
+  /** An endpoint already running for this tracker; otherwise one is started for the run. */
+  endpoint?: Pick<TrackingServer, 'uri' | 'token'>;
+  /** Check gates (default true); `false` when only some stages were asked for and gates make no sense. */
+  gates?: boolean;
+}
+
+export interface PipelineRunResult {
+  /** The parent run; undefined when nothing ran. */
+  runId?: string;
+  experimentId: string;
+  stages: StageReport[];
+  gates: GateOutcome[];
+  cancelled: boolean;
+  /** Every stage that ran succeeded and every gate passed. */
+  ok: boolean;
+}
+
+export async function runPipeline(options: PipelineRunOptions): Promise<PipelineRunResult> {
+  const { graph, tracker } = options;
+  const emit = (e: PipelineRunEvent) => {
+    try {
+      options.onEvent?.(e);
+    } catch {
+      /* a progress display that throws must not stop the run */
+    }
+  };
+  const jobs = Math.max(1, options.jobs ?? availableParallelism());
+  const decisions = new Map(options.decisions.map((d) => [d.id, d]));
+  const git = readGitState(graph.root);
+  const experimentName = options.experimentName ?? process.env.MLFLOW_EXPERIMENT_NAME ?? 'Default';
+  const experimentId = tracker.ensureExperiment(experimentName).experimentId;
+
+  const reports = new Map<string, StageReport>();
+  for (const s of graph.stages) {
+    const d = decisions.get(s.id);
+    if (!d) continue;
+    if (d.action !== 'run') reports.set(s.id, { id: s.id, status: d.action === 'frozen' ? 'frozen' : 'skipped', reasons: d.reasons });
+  }
+  const toRun = graph.stages.filter((s) => decisions.get(s.id)?.action === 'run');
+
+  // A run that has nothing to run leaves no trace in the tracker (its gates are still checked).
+  const parentRunId = toRun.length > 0 ? startPipelineRun(tracker, { experimentId, files: graph.files, git }) : undefined;
+  emit({ type: 'run-start', ...(parentRunId ? { runId: parentRunId } : {}), toRun: toRun.map((s) => s.id) });
+
+  let server: TrackingServer | undefined;
+  let endpoint = options.endpoint;
+  if (!endpoint && toRun.some((s) => !s.builtin)) {
+    server = await startTrackingServer({ workspace: graph.root, tracker, log: () => undefined });
+    endpoint = server;
+  }
+
+  const stageRuns = new Map<string, string>();
+  const gateOutcomes: GateOutcome[] = [];
+  const gateState = new GateBook(graph, tracker, experimentId, reports, stageRuns);
+  const checkGates = (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
+    for (const g of rules) {
+      const outcome = evaluateGate(g.rule, g.target, gateState);
+      gateOutcomes.push(outcome);
+      emit({ type: 'gate', outcome });
+    }
+  };
+  const gatesOn = options.gates !== false;
+  const pendingGates = gatesOn ? graph.gates.map((rule) => ({ rule, target: gateTarget(rule, (n, f) => findStage(graph, n, f)) })) : [];
+
+  try {
+    const pending = new Set(toRun.map((s) => s.id));
+    const running = new Map<string, Promise<void>>();
+    const inRun = new Set(pending);
+    const upstreamProblem = (id: string): string | undefined => {
+      for (const up of graph.upstream(id)) {
+        const r = reports.get(up);
+        if (inRun.has(up) && r && r.status !== 'succeeded') return up;
+      }
+      return undefined;
+    };
+    const ready = (id: string) => graph.upstream(id).every((up) => !inRun.has(up) || reports.get(up)?.status === 'succeeded');
+
+    while (pending.size > 0 || running.size > 0) {
+      // Stages whose upstream failed (or was cancelled) will never run.
+      for (const id of [...pending]) {
+        const bad = upstreamProblem(id);
+        if (bad === undefined && !options.signal?.aborted) continue;
+        pending.delete(id);
+        const report: StageReport = {
+          id,
+          status: 'not-run',
+          reasons: decisions.get(id)?.reasons ?? [],
+          message: options.signal?.aborted ? 'not run: cancelled' : `not run: upstream stage '${bad}' ${reports.get(bad!)?.status === 'cancelled' ? 'was cancelled' : 'failed'}`,
+        };
+        reports.set(id, report);
+        emit({ type: 'stage-end', stage: id, report });
+      }
+      for (const stage of toRun) {
+        if (running.size >= jobs) break;
+        if (!pending.has(stage.id) || !ready(stage.id)) continue;
+        pending.delete(stage.id);
+        const job = runOneStage(stage).finally(() => running.delete(stage.id));
+        running.set(stage.id, job);
+      }
+      if (running.size === 0) {
+        if (pending.size === 0) break;
+        // Nothing runs and nothing can start: the remaining stages wait on stages outside the run.
+        for (const id of pending) {
+          const report: StageReport = { id, status: 'not-run', reasons: decisions.get(id)?.reasons ?? [], message: 'not run: its upstream stages did not finish' };
+          reports.set(id, report);
+          emit({ type: 'stage-end', stage: id, report });
+        }
+        pending.clear();
+        break;
+      }
+      await Promise.race(running.values());
+    }
+
+    if (!options.signal?.aborted) checkGates(pendingGates.filter((g) => !gateState.checked.has(g.rule)));
+  } finally {
+    await server?.close();
+  }
+
+  const stages = graph.stages.flatMap((s) => {
+    const r = reports.get(s.id);
+    return r ? [r] : [];
+  });
+  const cancelled = options.signal?.aborted === true;
+  const ok = !cancelled && stages.every((s) => s.status !== 'failed' && s.status !== 'not-run' && s.status !== 'cancelled') && gateOutcomes.every((g) => g.passed);
+  const status: RunStatus = cancelled ? 'KILLED' : ok ? 'FINISHED' : 'FAILED';
+  const failedGates = gateOutcomes.filter((g) => !g.passed).length;
+  if (parentRunId) endRun(tracker, parentRunId, status, gateOutcomes.length > 0 ? [{ key: 'runwise.gates', value: `${gateOutcomes.length - failedGates} passed, ${failedGates} failed` }] : []);
+  return { runId: parentRunId, experimentId, stages, gates: gateOutcomes, cancelled, ok };
+
+  async function runOneStage(stage: PipelineStage): Promise<void> {
+    const reasons = decisions.get(stage.id)?.reasons ?? [];
+    const runId = startStageRun(tracker, { experimentId, parentRunId: parentRunId!, stage, git });
+    stageRuns.set(stage.id, runId);
+    const logFile = path.join(runwiseDir(graph.root), 'logs', `${runId}.log`);
+    emit({ type: 'stage-start', stage: stage.id, runId, reasons });
+    const report: StageReport = { id: stage.id, status: 'failed', reasons, runId, logFile };
+    let metrics: StageMetrics | undefined;
+    let entry;
+    let runStatus: RunStatus = 'FAILED';
+    let durationMs = 0;
+    let exitCode: number | null = null;
+    let signal: string | null = null;
+    try {
+      const problem = prepareStage(graph, stage);
+      if (problem) {
+        report.message = problem;
+      } else {
+        const result = await runStageProcess({
+          commands: stage.cmd,
+          cwd: path.join(graph.root, ...stage.wdir.split('/').filter(Boolean)),
+          env: stageEnv(endpoint, runId, experimentName, stage),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+          logFile,
+          onLine: (line, stream) => emit({ type: 'output', stage: stage.id, line, stream }),
+        });
+        durationMs = result.durationMs;
+        exitCode = result.exitCode;
+        signal = result.signal;
+        if (result.cancelled) {
+          report.status = 'cancelled';
+          report.message = 'cancelled';
+          runStatus = 'KILLED';
+        } else if (result.spawnError) {
+          report.message = `could not start: ${result.spawnError}`;
+        } else if (result.exitCode !== 0) {
+          const cmd = stage.cmd[result.failedCommand ?? 0] ?? '';
+          report.message = result.signal ? `'${cmd}' was killed by ${result.signal}` : `'${cmd}' exited with code ${result.exitCode}`;
+        } else {
+          const missing = stage.outs.filter((o) => !existsSync(path.join(graph.root, o.path))).map((o) => o.path);
+          if (missing.length > 0) {
+            report.message = `the command succeeded but did not write ${missing.map((m) => `'${m}'`).join(', ')}`;
+          } else {
+            entry = stageLockEntry(graph, stage, options.hashes);
+            writeLockEntry(graph, stage, entry);
+            report.status = 'succeeded';
+            runStatus = 'FINISHED';
+          }
+        }
+      }
+      metrics = report.status === 'succeeded' || report.status === 'failed' ? readStageMetrics(graph.root, stage.outs) : undefined;
+    } catch (e) {
+      report.status = 'failed';
+      runStatus = 'FAILED';
+      report.message = e instanceof Error ? e.message : String(e);
+    }
+    report.durationMs = durationMs;
+    report.exitCode = exitCode;
+    report.signal = signal;
+    try {
+      await finishStageRun(tracker, runId, {
+        status: runStatus,
+        exitCode,
+        signal,
+        durationMs,
+        ...(entry ? { entry } : {}),
+        deps: new Map(stage.deps.map((d) => [d, safeHash(options.hashes, d)])),
+        outputs: outputRecords(stage, options.hashes),
+        ...(metrics ? { metrics } : {}),
+        logFile,
+      });
+      report.metrics = Object.fromEntries(tracker.getRun(runId).metrics.map((m) => [m.key, m.value]));
+      if (metrics && metrics.problems.length > 0 && report.status === 'succeeded') {
+        report.message = metrics.problems.map((p) => p.message).join('; ');
+      }
+    } catch (e) {
+      // The stage's result stands; the tracker's trouble is reported with it.
+      report.message = [report.message, `recording the run failed: ${(e as Error).message}`].filter(Boolean).join('; ');
+      try {
+        endRun(tracker, runId, runStatus);
+      } catch {
+        /* the tracker is unusable; orphan recovery ends the run on the next open */
+      }
+    }
+    reports.set(stage.id, report);
+    emit({ type: 'stage-end', stage: stage.id, report });
+    if (report.status === 'succeeded' && !options.signal?.aborted) {
+      const now = pendingGates.filter((g) => g.target.stage === stage.id && !gateState.checked.has(g.rule));
+      for (const g of now) gateState.checked.add(g.rule);
+      checkGates(now);
+    }
+  }
+}
+
+/** Before a stage runs: built-in steps are refused, outputs removed unless `persist`, dependencies present. */
+function prepareStage(graph: PipelineGraph, stage: PipelineStage): string | undefined {
+  if (stage.builtin) return `the built-in step '${stage.builtin}' cannot run yet (${stage.file}:${stage.line})`;
+  if (stage.cmd.length === 0) return `the stage has no command (${stage.file}:${stage.line})`;
+  for (const out of stage.outs) if (!out.persist) rmSync(path.join(graph.root, out.path), { recursive: true, force: true });
+  const missing = stage.deps.filter((d) => !existsSync(path.join(graph.root, d)));
+  if (missing.length > 0) return `missing ${missing.length === 1 ? 'dependency' : 'dependencies'}: ${missing.join(', ')}`;
+  return undefined;
+}
+
+function stageEnv(endpoint: Pick<TrackingServer, 'uri' | 'token'> | undefined, runId: string, experimentName: string, stage: PipelineStage): Record<string, string> {
+  return {
+    ...(endpoint ? { MLFLOW_TRACKING_URI: endpoint.uri, MLFLOW_TRACKING_TOKEN: endpoint.token } : {}),
+    MLFLOW_RUN_ID: runId,
+    MLFLOW_EXPERIMENT_NAME: experimentName,
+    RUNWISE_STAGE: stage.id,
+    // Python buffers a pipe's output; unbuffered, its lines arrive while the stage runs.
+    PYTHONUNBUFFERED: process.env.PYTHONUNBUFFERED ?? '1',
+  };
+}
+
+function safeHash(hashes: PathHasher, p: string): PathHash | undefined {
+  try {
+    return hashes.hash(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function outputRecords(stage: PipelineStage, hashes: PathHasher): StageOutputRecord[] {
+  return stage.outs.map((o) => {
+    const h = safeHash(hashes, o.path);
+    return { path: o.path, kind: o.kind, md5: h?.md5 ?? null, size: h?.size ?? null, ...(h?.nfiles !== undefined ? { nfiles: h.nfiles } : {}) };
+  });
+}
+
+/** A stage id, or a stage name of the rule's file. */
+export function findStage(graph: PipelineGraph, name: string, ruleFile: string): string | undefined {
+  if (graph.byId.has(name)) return name;
+  return graph.stages.find((s) => s.file === ruleFile && s.name === name)?.id;
+}
+
+/** What gates read: this run's stage runs, the files of stages that did not run, earlier runs. */
+class GateBook implements GateInputs {
+  readonly checked = new Set<GateRule>();
+  private readonly fileMetrics = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly graph: PipelineGraph,
+    private readonly tracker: Tracker,
+    private readonly experimentId: string,
+    private readonly reports: ReadonlyMap<string, StageReport>,
+    private readonly stageRuns: ReadonlyMap<string, string>,
+  ) {}
+
+  /** The run whose metrics are the stage's current ones: this pipeline run's, else its last successful one. */
+  private currentRun(stage: string): string | undefined {
+    const own = this.stageRuns.get(stage);
+    if (own) return own;
+    const prev = this.tracker.searchRuns({
+      experimentIds: [this.experimentId],
+      filter: `tags.\`runwise.stage\` = '${stage.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' and attributes.status = 'FINISHED'`,
+      orderBy: ['attributes.start_time DESC'],
+      maxResults: 1,
+    }).items[0];
+    return prev?.info.runId;
+  }
+
+  private stageMetrics(stage: string): Map<string, number> {
+    const cached = this.fileMetrics.get(stage);
+    if (cached) return cached;
+    const out = new Map<string, number>();
+    const run = this.currentRun(stage);
+    if (run) for (const m of this.tracker.getRun(run).metrics) out.set(m.key, m.value);
+    if (!this.stageRuns.has(stage)) {
+      // A stage that did not run now: its metrics files are current (its last run wrote them).
+      const s = this.graph.byId.get(stage);
+      if (s) {
+        const read = readStageMetrics(this.graph.root, s.outs);
+        for (const [k, v] of read.series) if (v.length > 0 && !out.has(k)) out.set(k, v[v.length - 1]!.value);
+        for (const [k, v] of read.scalars) out.set(k, v.value);
+      }
+      this.fileMetrics.set(stage, out);
+    }
+    return out;
+  }
+
+  current(target: GateTarget): Lookup {
+    if (target.file !== undefined) {
+      const rel = path.posix.normalize(target.file);
+      try {
+        const { values } = readMetricsFile(path.join(this.graph.root, rel), rel);
+        const v = values.get(target.metric);
+        if (v === undefined) return { missing: `metric '${target.metric}' is not in ${rel}` };
+        return { value: v, ...(target.stage ? { stage: target.stage } : {}) };
+      } catch (e) {
+        return { missing: e instanceof MetricsFileError ? e.message : String(e) };
+      }
+    }
+    if (target.stage !== undefined) {
+      if (!this.graph.byId.has(target.stage)) return { missing: `there is no stage '${target.stage}'` };
+      const r = this.reports.get(target.stage);
+      if (r && (r.status === 'failed' || r.status === 'not-run' || r.status === 'cancelled')) return { missing: `not checked: stage '${target.stage}' ${r.status === 'failed' ? 'failed' : 'did not run'}` };
+      const v = this.stageMetrics(target.stage).get(target.metric);
+      if (v === undefined) return { missing: `metric '${target.metric}' is missing: stage '${target.stage}' has no such metric` };
+      return { value: v, stage: target.stage };
+    }
+    const found: { stage: string; value: number }[] = [];
+    for (const s of this.graph.stages) {
+      const r = this.reports.get(s.id);
+      if (r && r.status !== 'succeeded' && r.status !== 'skipped' && r.status !== 'frozen') continue;
+      const v = this.stageMetrics(s.id).get(target.metric);
+      if (v !== undefined) found.push({ stage: s.id, value: v });
+    }
+    if (found.length === 0) return { missing: `metric '${target.metric}' is missing: no stage has it` };
+    if (found.length > 1) {
+      return { missing: `metric '${target.metric}' is ambiguous: stages ${found.map((f) => `'${f.stage}'`).join(', ')} all have it; name one as 'stage:${target.metric}'` };
+    }
+    return found[0]!;
+  }
+
+  reference(scope: string, metric: string, stage: string | undefined): Lookup | undefined {
+    if (scope !== 'previous') return { missing: `unknown reference scope '${scope}'` };
+    if (stage === undefined) return { missing: `previous.${metric} needs the stage the metric comes from` };
+    const current = this.currentRun(stage);
+    const prev = previousStageMetric(this.tracker, { experimentId: this.experimentId, stageId: stage, metric, excludeRunIds: current ? [current] : [] });
+    if (prev === undefined) return undefined;
+    if ('missing' in prev) return prev;
+    return { value: prev.value, stage };
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Runs one stage's commands as child processes: each command through `/bin/sh -c` (as DVC runs
+ * `cmd`), in order, stopping at the first that fails, in the stage's working directory. Each
+ * command is the leader of its own process group (spawned detached), so cancelling reaches
+ * everything it started: SIGTERM to the group, then SIGKILL after a grace period. When a command's
+ * shell exits, whatever it left running in its group (a forgotten `&`) is stopped the same way, so
+ * no child outlives its stage.
+ *
+ * Output (stdout and stderr together, in arrival order) goes, as raw bytes, to an optional log file
+ * and, line by line, to a callback for live progress; only the last lines are kept in memory.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
+import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+
+export const DEFAULT_KILL_GRACE_MS = 5_000;
+/** Lines of output kept in memory (StageProcessResult.tail). */
+export const TAIL_LINES = 50;
+/** A line longer than this is passed on in pieces of this size, so memory stays bounded. */
+export const MAX_LINE_CHARS = 16 * 1024;
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface StageProcessOptions {
+  /** Shell commands run in order; the first non-zero exit stops the rest. */
+  commands: readonly string[];
+  /** Absolute working directory. */
+  cwd: string;
+  /** Added to (and overriding) this process's environment. */
+  env?: Readonly<Record<string, string>>;
+  /** Aborting stops the running command's whole process group. */
+  signal?: AbortSignal;
+  /** Between SIGTERM and SIGKILL; default DEFAULT_KILL_GRACE_MS. */
+  killGraceMs?: number;
+  /** Each line of output as it arrives (without its line break; a `\r`-redrawn line gives its last state). */
+  onLine?: (line: string, stream: OutputStream) => void;
+  /** Absolute path of a log file that receives the raw output (appended; folders created). */
+  logFile?: string;
+}
+
+export interface StageProcessResult {
+  /** The exit code of the last command run, or null when a signal ended it. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The run was cancelled through `signal`. */
+  cancelled: boolean;
+  /** Index of the command that failed (or was running when cancelled); undefined on success. */
+  failedCommand?: number;
+  durationMs: number;
+  /** The last TAIL_LINES lines of output. */
+  tail: string[];
+  /** The command could not be started at all (e.g. the working directory is missing). */
+  spawnError?: string;
+}
+
+/** Runs `options.commands`; never throws for a failing command, only reports it. */
+export async function runStageProcess(options: StageProcessOptions): Promise<StageProcessResult> {
+  const started = performance.now();
+  const tail: string[] = [];
+  const log = options.logFile ? openLog(options.logFile) : undefined;
+  const lines = new LineSplitter((line, stream) => {
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+    options.onLine?.(line, stream);
+  });
+  const result = (r: Omit<StageProcessResult, 'durationMs' | 'tail'>): StageProcessResult => ({ ...r, durationMs: performance.now() - started, tail });
+  try {
+    for (let i = 0; i < options.commands.length; i++) {
+      if (options.signal?.aborted) return result({ exitCode: null, signal: null, cancelled: true, failedCommand: i });
+      const one = await runCommand(options.commands[i]!, options, lines, log);
+      if (one.spawnError) {
+        lines.write(`runwise: could not start '${options.commands[i]}': ${one.spawnError}\n`, 'stderr');
+        log?.write(`runwise: could not start '${options.commands[i]}': ${one.spawnError}\n`);
+      }
+      if (one.cancelled || one.exitCode !== 0 || one.spawnError) {
+        return result({ ...one, failedCommand: i });
+      }
+    }
+    return result({ exitCode: 0, signal: null, cancelled: false });
+  } finally {
+    lines.flush();
+    if (log) await new Promise<void>((resolve) => log.end(resolve));
+  }
+}
+
+function openLog(file: string): WriteStream {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const stream = createWriteStream(file, { flags: 'a' });
+  // A log that cannot be written (disk full) must not bring the runner down; the stage still runs.
+  stream.on('error', () => undefined);
+  return stream;
+}
+
+interface CommandResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  cancelled: boolean;
+  spawnError?: string;
+}
+
+function runCommand(command: string, options: StageProcessOptions, lines: LineSplitter, log: WriteStream | undefined): Promise<CommandResult> {
+  const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  return new Promise<CommandResult>((resolve) => {
+    const child = spawn('/bin/sh', ['-c', command], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let cancelled = false;
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+
+    const pgid = child.pid;
+    const groupAlive = () => pgid !== undefined && processGroupAlive(pgid);
+    const signalGroup = (sig: NodeJS.Signals) => {
+      if (pgid === undefined) return;
+      try {
+        process.kill(-pgid, sig);
+      } catch {
+        /* the group is gone already */
+      }
+    };
+    /** SIGTERM the group now, SIGKILL whatever is left after the grace period. */
+    const stopGroup = () => {
+      if (killTimer || !groupAlive()) return;
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), grace);
+    };
+    const onAbort = () => {
+      cancelled = true;
+      stopGroup();
+    };
+
+    const finish = (r: CommandResult) => {
+      if (settled) return;
+      settled = true;
+      if (killTimer) clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      log?.write(chunk);
+      lines.write(chunk, 'stdout');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      log?.write(chunk);
+      lines.write(chunk, 'stderr');
+    });
+    child.on('error', (e) => finish({ exitCode: null, signal: null, cancelled, spawnError: e.message }));
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      // Anything the command left running in its group goes with it (it also holds the pipes open).
+      if (groupAlive()) stopGroup();
+    });
+    child.on('close', () => {
+      // 'close' comes after 'exit' once every holder of the pipes is gone: the group is done.
+      const e = exited ?? { code: null, signal: null };
+      const stillAlive = groupAlive();
+      if (!stillAlive) return finish({ exitCode: e.code, signal: e.signal, cancelled });
+      // A member closed its pipes but lives on: wait until the group is empty (SIGKILL is coming).
+      stopGroup();
+      const poll = setInterval(() => {
+        if (!groupAlive()) {
+          clearInterval(poll);
+          finish({ exitCode: e.code, signal: e.signal, cancelled });
+        }
+      }, 20);
+    });
+    if (options.signal) {
+      if (options.signal.aborted) onAbort();
+      else options.signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+}
+
+/**
+ * Whether a process group has a member that still runs. A zombie (exited, waiting for whoever
+ * adopted it to reap it, which some init processes do slowly) answers kill(-pgid, 0) but counts as
+ * gone; on Linux /proc tells them apart.
+ */
+export function processGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // After the command name (in parentheses, may hold spaces): state, ppid, pgrp, ...
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+  }
+  return false;
+}
+
+/** Splits a byte stream into lines per stream, decoding UTF-8 across chunk boundaries. */
+class LineSplitter {
+  private readonly partial: Record<OutputStream, string> = { stdout: '', stderr: '' };
+  private readonly decoders: Record<OutputStream, StringDecoder> = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+
+  constructor(private readonly emit: (line: string, stream: OutputStream) => void) {}
+
+  write(chunk: Buffer | string, stream: OutputStream): void {
+    let text = this.partial[stream] + (typeof chunk === 'string' ? chunk : this.decoders[stream].write(chunk));
+    let nl: number;
+    while ((nl = text.indexOf('\n')) !== -1) {
+      this.emitLine(text.slice(0, nl), stream);
+      text = text.slice(nl + 1);
+    }
+    while (text.length > MAX_LINE_CHARS) {
+      this.emitLine(text.slice(0, MAX_LINE_CHARS), stream);
+      text = text.slice(MAX_LINE_CHARS);
+    }
+    this.partial[stream] = text;
+  }
+
+  flush(): void {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const rest = this.partial[stream] + this.decoders[stream].end();
+      this.partial[stream] = '';
+      if (rest !== '') this.emitLine(rest, stream);
+    }
+  }
+
+  private emitLine(raw: string, stream: OutputStream): void {
+    // A progress bar redraws its line with `\r`: what a terminal would show is the last state.
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const cr = line.lastIndexOf('\r');
+    this.emit(cr === -1 ? line : line.slice(cr + 1), stream);
+  }
+}

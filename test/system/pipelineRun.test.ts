@@ -1,0 +1,184 @@
+/**
+ * `runwise run` as a user runs it: the built CLI (bin/runwise.js → dist/cli.js) in its own process
+ * on a temporary workspace. A second run runs nothing; a changed param reruns only the stage that
+ * reads it; --dry runs nothing; a failed gate exits 1; Ctrl-C exits 130 with the stage's processes
+ * stopped; and a runner killed with SIGKILL mid-stage leaves the lock file intact and its runs are
+ * FAILED on the tracker's next open.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { processGroupAlive } from '../../core/pipeline/stageProcess';
+import { Tracker } from '../../core/tracker/tracker';
+import { finished, repoRoot } from '../support/processes';
+import { tempWorkspace } from '../support/tempWorkspace';
+
+const cliPath = path.join(repoRoot, 'bin', 'runwise.js');
+
+function runwise(ws: string, ...args: string[]) {
+  const child = spawn(process.execPath, [cliPath, ...args, '--workspace', ws], { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MLFLOW_EXPERIMENT_NAME: 'system-test' } });
+  return { child, done: finished(child) };
+}
+
+async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A group member that runs (a zombie waiting for init to reap it does not count). */
+const groupAlive = processGroupAlive;
+
+const PIPELINE = `stages:
+  prepare:
+    cmd: echo "n=\${prep.n}" > data.txt
+    params: [prep.n]
+    outs: [data.txt]
+  train:
+    cmd: >-
+      cat data.txt > model.txt && echo "lr=\${train.lr}" >> model.txt && echo '{"acc": 0.8}' > metrics.json
+    deps: [data.txt]
+    params: [train.lr]
+    outs: [model.txt]
+    metrics:
+      - metrics.json:
+          cache: false
+gates:
+  - metric: acc
+    op: '>='
+    value: 0.5
+`;
+
+test('run, run again (nothing), change a param (only its stage), --dry, a failing gate', async () => {
+  assert.ok(existsSync(path.join(repoRoot, 'dist', 'cli.js')), 'the CLI is built (npm run build)');
+  const ws = tempWorkspace('cli-run');
+  writeFileSync(path.join(ws, 'params.yaml'), 'prep:\n  n: 10\ntrain:\n  lr: 0.1\n');
+  writeFileSync(path.join(ws, 'runwise.yaml'), PIPELINE);
+
+  const first = await runwise(ws, 'run').done;
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^prepare +ran /m);
+  assert.match(first.stdout, /^train +ran .*acc 0\.8/m);
+  assert.match(first.stdout, /✔ gate 'acc >= 0\.5' \(runwise\.yaml:16\) passed/);
+  assert.match(first.stderr, /^▶ prepare: never ran$/m, 'a plain line per event when not on a terminal');
+  assert.equal(readFileSync(path.join(ws, 'model.txt'), 'utf8'), 'n=10\nlr=0.1\n');
+
+  const second = await runwise(ws, 'run', '--json').done;
+  assert.equal(second.code, 0, second.stderr);
+  const secondJson = JSON.parse(second.stdout) as { run_id: string | null; stages: { id: string; status: string }[] };
+  assert.equal(secondJson.run_id, null, 'nothing ran, so no pipeline run was recorded');
+  assert.deepEqual(
+    secondJson.stages.map((s) => s.status),
+    ['skipped', 'skipped'],
+  );
+
+  writeFileSync(path.join(ws, 'params.yaml'), 'prep:\n  n: 10\ntrain:\n  lr: 0.2\n');
+  const dry = await runwise(ws, 'run', '--dry').done;
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /^train +run +.*param train\.lr changed/m);
+  assert.match(dry.stdout, /^prepare +skip +up to date/m);
+  assert.equal(readFileSync(path.join(ws, 'model.txt'), 'utf8'), 'n=10\nlr=0.1\n', '--dry ran nothing');
+
+  const third = await runwise(ws, 'run', '--json').done;
+  assert.equal(third.code, 0, third.stderr);
+  const thirdJson = JSON.parse(third.stdout) as { run_id: string; stages: { id: string; status: string; run_id: string | null }[] };
+  assert.deepEqual(
+    thirdJson.stages.map((s) => [s.id, s.status]),
+    [
+      ['prepare', 'skipped'],
+      ['train', 'succeeded'],
+    ],
+  );
+  assert.equal(readFileSync(path.join(ws, 'model.txt'), 'utf8'), 'n=10\nlr=0.2\n');
+  const tracker = Tracker.open(ws);
+  try {
+    const trainRun = tracker.getRun(thirdJson.stages[1]!.run_id!);
+    assert.equal(trainRun.info.parentRunId, thirdJson.run_id);
+    assert.equal(trainRun.params.find((p) => p.key === 'train.lr')?.value, '0.2');
+  } finally {
+    tracker.close();
+  }
+
+  writeFileSync(path.join(ws, 'runwise.yaml'), PIPELINE.replace("value: 0.5", 'value: 0.9'));
+  const gated = await runwise(ws, 'run').done;
+  assert.equal(gated.code, 1);
+  assert.match(gated.stdout, /✖ gate 'acc >= 0\.9' \(runwise\.yaml:16\) failed: acc is 0\.8 \(stage 'train'\), needs >= 0\.9/);
+  assert.match(gated.stderr, /runwise: 1 gate failed/);
+});
+
+test('a pipeline the editor rejects is refused with its diagnostics before anything runs', async () => {
+  const ws = tempWorkspace('cli-run');
+  writeFileSync(path.join(ws, 'runwise.yaml'), 'stages:\n  a:\n    cmd: touch ran\n    outz: [x]\n');
+  const r = await runwise(ws, 'run').done;
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^runwise\.yaml:4:5: error: .*outz/m);
+  assert.ok(!existsSync(path.join(ws, 'ran')));
+});
+
+const SLOW = `stages:
+  quick:
+    cmd: echo quick > quick.txt
+    outs: [quick.txt]
+  slow:
+    cmd: echo $$ > slow.pid; sleep 30 & wait
+    deps: [quick.txt]
+    outs: [slow.txt]
+`;
+
+test('Ctrl-C (SIGINT): exit 130, the stage process group stopped, the runs KILLED', async () => {
+  const ws = tempWorkspace('cli-run');
+  writeFileSync(path.join(ws, 'runwise.yaml'), SLOW);
+  const { child, done } = runwise(ws, 'run');
+  await waitFor(() => existsSync(path.join(ws, 'slow.pid')) && readFileSync(path.join(ws, 'slow.pid'), 'utf8').trim() !== '');
+  const pgid = Number(readFileSync(path.join(ws, 'slow.pid'), 'utf8').trim());
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /runwise: interrupted/);
+  assert.ok(!groupAlive(pgid), 'no process of the stage is left');
+  const tracker = Tracker.open(ws);
+  try {
+    const runs = tracker.searchRuns({ filter: "tags.`runwise.stage` = 'slow'" }).items;
+    assert.equal(runs[0]?.info.status, 'KILLED');
+  } finally {
+    tracker.close();
+  }
+});
+
+test('the runner SIGKILLed mid-stage: the lock file is intact, its runs are FAILED on the next open', async () => {
+  const ws = tempWorkspace('cli-run');
+  writeFileSync(path.join(ws, 'runwise.yaml'), SLOW.replace('sleep 30 & wait', 'sleep 0.1; touch slow.txt'));
+  const warm = await runwise(ws, 'run').done;
+  assert.equal(warm.code, 0, warm.stderr);
+  const lockBefore = readFileSync(path.join(ws, 'runwise.lock'), 'utf8');
+  writeFileSync(path.join(ws, 'runwise.yaml'), SLOW);
+
+  const { child, done } = runwise(ws, 'run', '--force');
+  const pidFile = path.join(ws, 'slow.pid');
+  writeFileSync(pidFile, '');
+  await waitFor(() => readFileSync(pidFile, 'utf8').trim() !== '');
+  const pgid = Number(readFileSync(pidFile, 'utf8').trim());
+  child.kill('SIGKILL');
+  await done;
+  try {
+    assert.equal(readFileSync(path.join(ws, 'runwise.lock'), 'utf8'), lockBefore, 'the lock file is as the last good run left it');
+    const tracker = Tracker.open(ws);
+    try {
+      const slow = tracker.searchRuns({ filter: "tags.`runwise.stage` = 'slow' and attributes.status != 'FINISHED'" }).items;
+      assert.equal(slow.length, 1);
+      assert.equal(slow[0]!.info.status, 'FAILED');
+      assert.match(slow[0]!.tags.find((t) => t.key === 'runwise.failure_reason')?.value ?? '', /exited without ending it/);
+      const parent = tracker.getRunInfo(slow[0]!.info.parentRunId!);
+      assert.equal(parent.status, 'FAILED');
+    } finally {
+      tracker.close();
+    }
+  } finally {
+    // The stage was in its own process group: the killed runner could not stop it.
+    if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+  }
+});

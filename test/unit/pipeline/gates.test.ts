@@ -1,0 +1,99 @@
+/**
+ * Gate rules: the value expression (numbers, previous.<metric>, arithmetic, errors with their
+ * position), where a rule's metric is read, and the outcome's message with both values, the rule and
+ * its file:line, a missing metric and a first run without a previous one.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GateSyntaxError, parseGateValue } from '../../../core/language/pipeline/gateExpression';
+import { evaluateGate, gateTarget, type GateInputs, type Lookup } from '../../../core/pipeline/gates';
+import type { GateRule } from '../../../core/pipeline/pipelineModel';
+
+const rule = (metric: string, op: GateRule['op'], value: number | string, stage?: string): GateRule => ({ file: 'runwise.yaml', line: 12, metric, op, value, ...(stage ? { stage } : {}) });
+
+function inputs(current: Record<string, number>, previous: Record<string, number> | undefined): GateInputs {
+  return {
+    current: (t): Lookup => (t.metric in current ? { value: current[t.metric]!, stage: 'train' } : { missing: `metric '${t.metric}' is missing: no stage has it` }),
+    reference: (_scope, metric) => (previous === undefined ? undefined : metric in previous ? { value: previous[metric]! } : { missing: `the previous run has no metric '${metric}'` }),
+  };
+}
+
+test('values: numbers, references with dotted and slashed names, arithmetic with precedence', () => {
+  assert.deepEqual(parseGateValue(rule('a', '>', 0.5)), { kind: 'number', value: 0.5 });
+  assert.deepEqual(parseGateValue(rule('a', '>', '0.5')), { kind: 'number', value: 0.5 });
+  assert.deepEqual(parseGateValue(rule('a', '>', 'previous.train.loss')), { kind: 'reference', scope: 'previous', metric: 'train.loss', text: 'previous.train.loss' });
+  assert.deepEqual(parseGateValue(rule('a', '>', 'previous.train/loss')), { kind: 'reference', scope: 'previous', metric: 'train/loss', text: 'previous.train/loss' });
+  assert.deepEqual(parseGateValue(rule('a', '>', 'previous.`val loss`')), { kind: 'reference', scope: 'previous', metric: 'val loss', text: 'previous.`val loss`' });
+  const e = parseGateValue(rule('a', '>', 'previous.loss * 1.05 - 0.01'));
+  assert.equal(e.kind, 'binary');
+  assert.equal(e.kind === 'binary' && e.op, '-', 'multiplication binds tighter');
+  assert.equal(parseGateValue(rule('a', '>', '-(1 + 2) * 2')).kind, 'binary');
+});
+
+test('bad values give the file, line and position', () => {
+  const cases: [string, RegExp][] = [
+    ['champion.roc_auc', /position 1: unknown reference 'champion'; a reference is previous\.<metric>/],
+    ['previous', /position 9: expected '\.' and a metric name after 'previous'/],
+    ['previous.', /expected a metric name after 'previous\.'/],
+    ['0.5 0.6', /position 5: unexpected '0'/],
+    ['(1 + 2', /expected '\)' to close the '\(' at position 1, found the end/],
+    ['', /expected a number or a reference/],
+  ];
+  for (const [value, re] of cases) {
+    assert.throws(
+      () => parseGateValue(rule('a', '>', value)),
+      (err: unknown) => err instanceof GateSyntaxError && /^runwise\.yaml:12: invalid gate value/.test(err.message) && re.test(err.message),
+      value,
+    );
+  }
+  // Another scope parses once it is known: the grammar does not change for registry aliases.
+  assert.equal(parseGateValue(rule('a', '>', 'champion.roc_auc'), ['previous', 'champion']).kind, 'reference');
+});
+
+test('a passing and a failing numeric gate name the rule, its file:line and both values', () => {
+  const pass = evaluateGate(rule('accuracy', '>=', 0.9), { metric: 'accuracy' }, inputs({ accuracy: 0.93 }, undefined));
+  assert.equal(pass.passed, true);
+  const fail = evaluateGate(rule('accuracy', '>=', 0.9), { metric: 'accuracy' }, inputs({ accuracy: 0.85 }, undefined));
+  assert.equal(fail.passed, false);
+  assert.equal(fail.actual, 0.85);
+  assert.equal(fail.expected, 0.9);
+  assert.equal(fail.message, "gate 'accuracy >= 0.9' (runwise.yaml:12) failed: accuracy is 0.85 (stage 'train'), needs >= 0.9");
+  for (const [op, a, b, want] of [
+    ['>', 1, 1, false],
+    ['<', 0, 1, true],
+    ['<=', 1, 1, true],
+    ['==', 2, 2, true],
+    ['!=', 2, 2, false],
+  ] as const) {
+    assert.equal(evaluateGate(rule('m', op, b), { metric: 'm' }, inputs({ m: a }, undefined)).passed, want, `${a} ${op} ${b}`);
+  }
+});
+
+test('a missing metric fails the gate and says so', () => {
+  const r = evaluateGate(rule('f1', '>', 0.5), { metric: 'f1' }, inputs({ accuracy: 1 }, undefined));
+  assert.equal(r.passed, false);
+  assert.match(r.message, /^gate 'f1 > 0\.5' \(runwise\.yaml:12\) failed: metric 'f1' is missing/);
+});
+
+test('previous.<metric>: compared with the last successful run; missing there fails; no previous run passes and says why', () => {
+  const worse = evaluateGate(rule('loss', '<=', 'previous.loss'), { metric: 'loss' }, inputs({ loss: 0.31 }, { loss: 0.29 }));
+  assert.equal(worse.passed, false);
+  assert.equal(worse.message, "gate 'loss <= previous.loss' (runwise.yaml:12) failed: loss is 0.31 (stage 'train'), previous.loss is 0.29");
+  const better = evaluateGate(rule('loss', '<=', 'previous.loss * 1.1'), { metric: 'loss' }, inputs({ loss: 0.31 }, { loss: 0.29 }));
+  assert.equal(better.passed, true);
+  assert.match(better.message, /previous\.loss is 0\.29, previous\.loss \* 1\.1 = 0\.319/);
+  const missing = evaluateGate(rule('loss', '<=', 'previous.loss'), { metric: 'loss' }, inputs({ loss: 0.31 }, { acc: 1 }));
+  assert.equal(missing.passed, false);
+  assert.match(missing.message, /the previous run has no metric 'loss'/);
+  const first = evaluateGate(rule('loss', '<=', 'previous.loss'), { metric: 'loss' }, inputs({ loss: 0.31 }, undefined));
+  assert.equal(first.passed, true);
+  assert.match(first.message, /there is no previous run of stage 'train' to compare with/);
+});
+
+test('where a rule reads its metric: stage:metric, file:metric, or the rule stage', () => {
+  const find = (name: string) => (name === 'train' || name === 'evaluate' ? name : undefined);
+  assert.deepEqual(gateTarget(rule('evaluate:f1', '>', 0), find), { metric: 'f1', stage: 'evaluate' });
+  assert.deepEqual(gateTarget(rule('eval/metrics.json:auc', '>', 0), find), { metric: 'auc', file: 'eval/metrics.json' });
+  assert.deepEqual(gateTarget(rule('acc', '>', 0, 'train'), find), { metric: 'acc', stage: 'train' });
+  assert.deepEqual(gateTarget(rule('acc', '>', 0), find), { metric: 'acc' });
+});

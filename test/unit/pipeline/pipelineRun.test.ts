@@ -1,0 +1,326 @@
+/**
+ * The scheduler with real child processes, a real tracker and real lock files: stages in parallel,
+ * the environment a stage gets, a failed stage stopping its dependents (and leaving its lock entry),
+ * outputs removed unless persist, nested tracker runs with their tags, inputs, outputs and log,
+ * gates (previous.* included), and cancel.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { HashCache } from '../../../core/pipeline/hashCache';
+import { loadPipeline } from '../../../core/pipeline/loadPipeline';
+import { runPipeline, type PipelineRunEvent, type PipelineRunResult } from '../../../core/pipeline/pipelineRun';
+import type { GateRule } from '../../../core/pipeline/pipelineModel';
+import { planRun } from '../../../core/pipeline/stageStatus';
+import { CMD_TAG, EXIT_CODE_TAG, LOG_ARTIFACT, OUTPUTS_ARTIFACT, PIPELINE_TAG, STAGE_TAG } from '../../../core/pipeline/stageTracking';
+import { PARENT_RUN_TAG } from '../../../core/tracker/model';
+import { Tracker } from '../../../core/tracker/tracker';
+import { tempWorkspace } from '../../support/tempWorkspace';
+
+function workspace(files: Record<string, string>): string {
+  const ws = tempWorkspace('run');
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
+    writeFileSync(path.join(ws, rel), text);
+  }
+  return ws;
+}
+
+async function runAll(
+  ws: string,
+  options: { jobs?: number; force?: boolean; signal?: AbortSignal; onEvent?: (e: PipelineRunEvent) => void; extraGates?: GateRule[] } = {},
+): Promise<{ result: PipelineRunResult; events: PipelineRunEvent[]; tracker: Tracker }> {
+  const loaded = loadPipeline(ws);
+  const graph = options.extraGates ? { ...loaded, gates: [...loaded.gates, ...options.extraGates] } : loaded;
+  const hashes = new HashCache(ws);
+  const decisions = planRun(graph, { hashes, ...(options.force ? { force: true } : {}) });
+  const tracker = Tracker.open(ws);
+  const events: PipelineRunEvent[] = [];
+  const result = await runPipeline({
+    graph,
+    decisions,
+    tracker,
+    hashes,
+    jobs: options.jobs ?? 4,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onEvent: (e) => {
+      events.push(e);
+      options.onEvent?.(e);
+    },
+    killGraceMs: 1000,
+  });
+  hashes.save();
+  return { result, events, tracker };
+}
+
+const statusOf = (r: PipelineRunResult) => Object.fromEntries(r.stages.map((s) => [s.id, s.status]));
+
+test('-j 2: two sleeping stages overlap; -j 1 runs them one after the other', async () => {
+  const yaml = `stages:
+  a:
+    cmd: date +%s%N > a.start && sleep 0.6 && date +%s%N > a.end
+    outs: [a.start, a.end]
+  b:
+    cmd: date +%s%N > b.start && sleep 0.6 && date +%s%N > b.end
+    outs: [b.start, b.end]
+`;
+  const read = (ws: string, f: string) => Number(readFileSync(path.join(ws, f), 'utf8').trim()) / 1e6;
+  const parallel = workspace({ 'runwise.yaml': yaml });
+  const p = await runAll(parallel, { jobs: 2 });
+  p.tracker.close();
+  assert.deepEqual(statusOf(p.result), { a: 'succeeded', b: 'succeeded' });
+  assert.ok(read(parallel, 'a.start') < read(parallel, 'b.end') && read(parallel, 'b.start') < read(parallel, 'a.end'), 'the two stages ran at the same time');
+  const serial = workspace({ 'runwise.yaml': yaml });
+  const s = await runAll(serial, { jobs: 1 });
+  s.tracker.close();
+  const [first, second] = read(serial, 'a.start') < read(serial, 'b.start') ? ['a', 'b'] : ['b', 'a'];
+  assert.ok(read(serial, `${first}.end`) <= read(serial, `${second}.start`), 'with -j 1 one ends before the other starts');
+});
+
+test("a stage's environment: the tracking endpoint, its own child run, the experiment", async () => {
+  const ws = workspace({
+    'runwise.yaml': `stages:
+  env:
+    cmd: env | grep -E '^(MLFLOW_|RUNWISE_STAGE)' | sort > env.txt
+    outs: [env.txt]
+`,
+  });
+  const { result, tracker } = await runAll(ws);
+  try {
+    assert.equal(result.ok, true, JSON.stringify(result.stages));
+    const env = Object.fromEntries(
+      readFileSync(path.join(ws, 'env.txt'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    assert.equal(env.MLFLOW_RUN_ID, result.stages[0]!.runId);
+    assert.match(env.MLFLOW_TRACKING_URI ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.ok((env.MLFLOW_TRACKING_TOKEN ?? '').length >= 16);
+    assert.equal(env.MLFLOW_EXPERIMENT_NAME, process.env.MLFLOW_EXPERIMENT_NAME ?? 'Default');
+    assert.equal(env.RUNWISE_STAGE, 'env');
+  } finally {
+    tracker.close();
+  }
+});
+
+test('a script logs into its child run through the endpoint given in its environment', async () => {
+  const script = `
+const body = JSON.stringify({ run_id: process.env.MLFLOW_RUN_ID, key: 'from_script', value: 42, timestamp: Date.now(), step: 0 });
+fetch(process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/runs/log-metric', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.MLFLOW_TRACKING_TOKEN, 'content-type': 'application/json' }, body })
+  .then((r) => { if (!r.ok) process.exit(2); require('fs').writeFileSync('done', ''); });
+`;
+  const ws = workspace({ 'log.js': script, 'runwise.yaml': `stages:\n  log:\n    cmd: >-\n      '${process.execPath}' log.js\n    deps: [log.js]\n    outs: [done]\n` });
+  const { result, tracker } = await runAll(ws);
+  try {
+    assert.equal(result.ok, true, JSON.stringify(result.stages));
+    assert.equal(tracker.getRun(result.stages[0]!.runId!).metrics.find((m) => m.key === 'from_script')?.value, 42);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('a failed stage stops its dependents, keeps its old lock entry; an independent branch goes on', async () => {
+  const ws = workspace({
+    'flag': 'ok',
+    'runwise.yaml': `stages:
+  prepare:
+    cmd: test "$(cat flag)" = ok && echo data > data.txt
+    deps: [flag]
+    outs: [data.txt]
+  train:
+    cmd: cat data.txt > model.txt
+    deps: [data.txt]
+    outs: [model.txt]
+  other:
+    cmd: echo other > other.txt
+    outs: [other.txt]
+`,
+  });
+  const first = await runAll(ws);
+  first.tracker.close();
+  assert.deepEqual(statusOf(first.result), { prepare: 'succeeded', train: 'succeeded', other: 'succeeded' });
+  const lockBefore = readFileSync(path.join(ws, 'runwise.lock'), 'utf8');
+  writeFileSync(path.join(ws, 'flag'), 'broken');
+  const second = await runAll(ws, { force: true });
+  try {
+    assert.deepEqual(statusOf(second.result), { prepare: 'failed', train: 'not-run', other: 'succeeded' });
+    assert.equal(second.result.ok, false);
+    const train = second.result.stages.find((s) => s.id === 'train')!;
+    assert.equal(train.message, "not run: upstream stage 'prepare' failed");
+    const prepare = second.result.stages.find((s) => s.id === 'prepare')!;
+    assert.match(prepare.message ?? '', /exited with code 1/);
+    const lockAfter = readFileSync(path.join(ws, 'runwise.lock'), 'utf8');
+    const entry = (text: string, name: string) => text.slice(text.indexOf(`  ${name}:`), text.indexOf('\n  ', text.indexOf(`  ${name}:`) + 3));
+    assert.equal(entry(lockAfter, 'prepare'), entry(lockBefore, 'prepare'), "the failed stage's entry is untouched");
+    assert.equal(tracker(second).getRunInfo(prepare.runId!).status, 'FAILED');
+    assert.equal(tracker(second).getRunInfo(second.result.runId!).status, 'FAILED');
+  } finally {
+    second.tracker.close();
+  }
+});
+
+const tracker = (r: { tracker: Tracker }) => r.tracker;
+
+test('outputs are removed before a stage runs unless persist', async () => {
+  const ws = workspace({
+    'runwise.yaml': `stages:
+  build:
+    cmd: (test -e fresh.txt && echo kept > fresh.seen || echo gone > fresh.seen) && (test -e kept.txt && echo kept > kept.seen || echo gone > kept.seen) && touch fresh.txt kept.txt
+    outs:
+      - fresh.txt
+      - kept.txt:
+          persist: true
+      - fresh.seen
+      - kept.seen
+`,
+  });
+  (await runAll(ws)).tracker.close();
+  const again = await runAll(ws, { force: true });
+  again.tracker.close();
+  assert.equal(again.result.ok, true, JSON.stringify(again.result.stages));
+  assert.equal(readFileSync(path.join(ws, 'fresh.seen'), 'utf8').trim(), 'gone');
+  assert.equal(readFileSync(path.join(ws, 'kept.seen'), 'utf8').trim(), 'kept');
+});
+
+test('tracker: a parent run, a child run per stage with tags, params, inputs, outputs, log and file metrics', async () => {
+  const ws = workspace({
+    'params.yaml': 'train:\n  lr: 0.01\n  depth: 3\n',
+    'data.csv': 'x,y\n1,2\n',
+    'runwise.yaml': `stages:
+  train:
+    cmd:
+      - echo training
+      - 'echo "{\\"acc\\": 0.75, \\"nested\\": {\\"f1\\": 0.5}}" > metrics.json && printf "step,loss\\n0,1\\n1,0.5\\n" > loss.csv && echo model > model.bin'
+    deps: [data.csv]
+    params: [train.lr, train.depth]
+    outs: [model.bin]
+    metrics:
+      - metrics.json:
+          cache: false
+    plots:
+      - loss.csv
+`,
+  });
+  const { result, tracker: t } = await runAll(ws);
+  try {
+    assert.equal(result.ok, true, JSON.stringify(result.stages));
+    const parent = t.getRun(result.runId!);
+    assert.equal(parent.info.status, 'FINISHED');
+    assert.equal(parent.tags.find((x) => x.key === 'runwise.kind')?.value, 'pipeline');
+    const child = t.getRun(result.stages[0]!.runId!);
+    const tag = (k: string) => child.tags.find((x) => x.key === k)?.value;
+    assert.equal(child.info.parentRunId, parent.info.runId);
+    assert.equal(tag(PARENT_RUN_TAG), parent.info.runId);
+    assert.equal(child.info.status, 'FINISHED');
+    assert.equal(tag(STAGE_TAG), 'train');
+    assert.equal(tag(PIPELINE_TAG), 'runwise.yaml');
+    assert.match(tag(CMD_TAG) ?? '', /^echo training\n/);
+    assert.equal(tag(EXIT_CODE_TAG), '0');
+    assert.ok(Number(tag('runwise.duration_ms')) >= 0);
+    assert.deepEqual(Object.fromEntries(child.params.map((p) => [p.key, p.value])), { 'train.lr': '0.01', 'train.depth': '3' });
+    const input = child.inputs.find((i) => i.dataset.name === 'data.csv');
+    assert.ok(input, 'the dependency is a dataset input');
+    assert.match(input.dataset.digest, /^[0-9a-f]{32}$/);
+    const metrics = Object.fromEntries(child.metrics.map((m) => [m.key, m.value]));
+    assert.equal(metrics.acc, 0.75);
+    assert.equal(metrics['nested.f1'], 0.5);
+    assert.equal(metrics.loss, 0.5, 'the latest point of the plots series');
+    assert.equal(t.getMetricHistory(child.info.runId, 'loss').items.length, 2);
+    const artifacts = t.listArtifacts(child.info.runId, 'runwise').map((a) => a.path);
+    assert.ok(artifacts.includes(OUTPUTS_ARTIFACT) && artifacts.includes(LOG_ARTIFACT), artifacts.join(', '));
+    const outputs = JSON.parse(readFileSync(t.openArtifact(child.info.runId, OUTPUTS_ARTIFACT).filePath, 'utf8')) as { path: string; md5: string; size: number }[];
+    assert.deepEqual(
+      outputs.map((o) => [o.path, o.size]),
+      [
+        ['model.bin', 6],
+        ['metrics.json', readFileSync(path.join(ws, 'metrics.json')).length],
+        ['loss.csv', 20],
+      ],
+    );
+    assert.match(readFileSync(t.openArtifact(child.info.runId, LOG_ARTIFACT).filePath, 'utf8'), /^training\n/);
+    assert.ok(existsSync(result.stages[0]!.logFile!), 'the log is kept under .runwise/logs');
+  } finally {
+    t.close();
+  }
+});
+
+test('gates: checked after their stage; previous.* compares with the last successful run', async () => {
+  const ws = workspace({
+    'loss': '0.5',
+    'runwise.yaml': `stages:
+  train:
+    cmd: >-
+      echo "{\\"loss\\": $(cat loss)}" > m.json
+    deps: [loss]
+    metrics:
+      - m.json:
+          cache: false
+gates:
+  - metric: loss
+    op: '<'
+    value: 1
+`,
+  });
+  // The editor's schema takes only a number as a gate value so far, so the previous.* rule is given
+  // to the runner directly, as loadPipeline would pass it on.
+  const previousRule: GateRule = { file: 'runwise.yaml', line: 8, metric: 'train:loss', op: '<=', value: 'previous.loss' };
+  const first = await runAll(ws, { extraGates: [previousRule] });
+  first.tracker.close();
+  assert.equal(first.result.ok, true, first.result.gates.map((g) => g.message).join('\n'));
+  assert.match(first.result.gates.find((g) => g.rule === previousRule)!.message, /no previous run/);
+  writeFileSync(path.join(ws, 'loss'), '0.4');
+  const better = await runAll(ws, { extraGates: [previousRule] });
+  better.tracker.close();
+  assert.equal(better.result.ok, true, better.result.gates.map((g) => g.message).join('\n'));
+  writeFileSync(path.join(ws, 'loss'), '0.6');
+  const worse = await runAll(ws, { extraGates: [previousRule] });
+  try {
+    assert.equal(worse.result.ok, false);
+    const failed = worse.result.gates.filter((g) => !g.passed);
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0]!.message, "gate 'train:loss <= previous.loss' (runwise.yaml:8) failed: loss is 0.6 (stage 'train'), previous.loss is 0.4");
+    assert.equal(worse.tracker.getRunInfo(worse.result.runId!).status, 'FAILED', 'a failed gate fails the pipeline run');
+    assert.equal(worse.tracker.getRunInfo(worse.result.stages[0]!.runId!).status, 'FINISHED', 'the stage itself succeeded');
+    const gateEvents = worse.events.filter((e) => e.type === 'gate');
+    assert.equal(gateEvents.length, 2);
+  } finally {
+    worse.tracker.close();
+  }
+});
+
+test('a gate on a metric no stage has fails and says so', async () => {
+  const ws = workspace({ 'runwise.yaml': `stages:\n  s:\n    cmd: touch o\n    outs: [o]\ngates:\n  - metric: f1\n    op: '>'\n    value: 0.5\n` });
+  const { result, tracker: t } = await runAll(ws);
+  t.close();
+  assert.equal(result.ok, false);
+  assert.equal(result.gates[0]!.message, "gate 'f1 > 0.5' (runwise.yaml:6) failed: metric 'f1' is missing: no stage has it");
+});
+
+test('cancel stops the running stage, runs nothing after it, and marks the runs KILLED', async () => {
+  const ws = workspace({
+    'runwise.yaml': `stages:
+  slow:
+    cmd: sleep 30 & wait
+    outs: [never.txt]
+  after:
+    cmd: touch after.txt
+    deps: [never.txt]
+    outs: [after.txt]
+`,
+  });
+  const controller = new AbortController();
+  const started = Date.now();
+  const { result, tracker: t } = await runAll(ws, { signal: controller.signal, onEvent: (e) => e.type === 'stage-start' && setTimeout(() => controller.abort(), 200) });
+  try {
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(result.cancelled, true);
+    assert.deepEqual(statusOf(result), { slow: 'cancelled', after: 'not-run' });
+    assert.equal(t.getRunInfo(result.stages[0]!.runId!).status, 'KILLED');
+    assert.equal(t.getRunInfo(result.runId!).status, 'KILLED');
+    assert.ok(!existsSync(path.join(ws, 'after.txt')));
+  } finally {
+    t.close();
+  }
+});

@@ -1,0 +1,159 @@
+/**
+ * A stage's commands as real child processes: exit codes, the command list stopping at the first
+ * failure, working directory and environment, output line by line and in the log file, and cancel
+ * reaching a whole process group (a grandchild included) with SIGTERM, then SIGKILL.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { runStageProcess, TAIL_LINES } from '../../../core/pipeline/stageProcess';
+import { tempWorkspace } from '../../support/tempWorkspace';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie waiting for its parent is gone for our purposes.
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a command that succeeds gives exit code 0 and its output line by line', async () => {
+  const ws = tempWorkspace('proc');
+  const lines: string[] = [];
+  const r = await runStageProcess({ commands: ['echo one; echo two >&2; printf three'], cwd: ws, onLine: (l) => lines.push(l) });
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.signal, null);
+  assert.equal(r.cancelled, false);
+  assert.equal(r.failedCommand, undefined);
+  assert.deepEqual(lines.sort(), ['one', 'three', 'two']);
+  assert.ok(r.durationMs > 0);
+});
+
+test('the exit code of a failing command is reported and later commands do not run', async () => {
+  const ws = tempWorkspace('proc');
+  const r = await runStageProcess({ commands: ['touch first', 'exit 3', 'touch third'], cwd: ws });
+  assert.equal(r.exitCode, 3);
+  assert.equal(r.failedCommand, 1);
+  assert.ok(existsSync(path.join(ws, 'first')));
+  assert.ok(!existsSync(path.join(ws, 'third')));
+});
+
+test('commands run in the working directory with the environment additions', async () => {
+  const ws = tempWorkspace('proc');
+  mkdirSync(path.join(ws, 'sub'));
+  const lines: string[] = [];
+  const r = await runStageProcess({
+    commands: ['pwd; echo "$RUNWISE_TEST_VALUE"; echo "$HOME"'],
+    cwd: path.join(ws, 'sub'),
+    env: { RUNWISE_TEST_VALUE: 'from the runner' },
+    onLine: (l) => lines.push(l),
+  });
+  assert.equal(r.exitCode, 0);
+  assert.equal(lines[0], path.join(ws, 'sub'));
+  assert.equal(lines[1], 'from the runner');
+  assert.equal(lines[2], process.env.HOME ?? '', 'the rest of the environment is inherited');
+});
+
+test('a missing working directory is a spawn error, not a crash', async () => {
+  const ws = tempWorkspace('proc');
+  const r = await runStageProcess({ commands: ['true'], cwd: path.join(ws, 'nope') });
+  assert.notEqual(r.exitCode, 0);
+  assert.ok(r.spawnError, 'the reason is given');
+  assert.equal(r.failedCommand, 0);
+});
+
+test('the log file receives every byte; memory keeps only the last lines', async () => {
+  const ws = tempWorkspace('proc');
+  const log = path.join(ws, '.runwise', 'logs', 'run.log');
+  const r = await runStageProcess({ commands: ['i=0; while [ $i -lt 200 ]; do echo "line $i"; i=$((i+1)); done'], cwd: ws, logFile: log });
+  assert.equal(r.exitCode, 0);
+  const text = readFileSync(log, 'utf8');
+  assert.equal(text.split('\n').filter(Boolean).length, 200);
+  assert.equal(r.tail.length, TAIL_LINES);
+  assert.equal(r.tail.at(-1), 'line 199');
+});
+
+test('a progress bar redrawn with carriage returns gives its last state; UTF-8 split across writes stays whole', async () => {
+  const ws = tempWorkspace('proc');
+  const lines: string[] = [];
+  // é is two bytes: the first byte in one write, the second in the next.
+  const r = await runStageProcess({ commands: ["printf '10%%\\r50%%\\r100%%\\n'; printf '\\303'; sleep 0.05; printf '\\251t\\n'"], cwd: ws, onLine: (l) => lines.push(l) });
+  assert.equal(r.exitCode, 0);
+  assert.equal(lines[0], '100%');
+  assert.equal(lines[1], 'ét');
+});
+
+test('a command killed by a signal reports the signal', async () => {
+  const ws = tempWorkspace('proc');
+  const r = await runStageProcess({ commands: ['kill -KILL $$'], cwd: ws });
+  assert.equal(r.exitCode, null);
+  assert.equal(r.signal, 'SIGKILL');
+  assert.equal(r.cancelled, false);
+});
+
+test('cancel stops the whole process group: the command and the grandchild it started', async () => {
+  const ws = tempWorkspace('proc');
+  const pidFile = path.join(ws, 'pids');
+  const controller = new AbortController();
+  // The shell starts a grandchild (sleep) in the background, writes both pids, then waits.
+  const run = runStageProcess({ commands: [`sleep 60 & echo "$$ $!" > ${pidFile}; wait`], cwd: ws, signal: controller.signal, killGraceMs: 2000 });
+  await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').includes(' '));
+  const [shell, grandchild] = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) as [number, number];
+  assert.ok(alive(shell) && alive(grandchild));
+  controller.abort();
+  const r = await run;
+  assert.equal(r.cancelled, true);
+  assert.equal(r.failedCommand, 0);
+  await waitFor(() => !alive(grandchild), 1000);
+  assert.ok(!alive(shell));
+  assert.ok(r.durationMs < 2000, `SIGTERM was enough (${r.durationMs} ms)`);
+});
+
+test('a process that ignores SIGTERM is killed after the grace period', async () => {
+  const ws = tempWorkspace('proc');
+  const ready = path.join(ws, 'ready');
+  const controller = new AbortController();
+  const run = runStageProcess({ commands: [`trap '' TERM; touch ${ready}; while true; do sleep 0.05; done`], cwd: ws, signal: controller.signal, killGraceMs: 300 });
+  await waitFor(() => existsSync(ready));
+  const t0 = Date.now();
+  controller.abort();
+  const r = await run;
+  const took = Date.now() - t0;
+  assert.equal(r.cancelled, true);
+  assert.equal(r.signal, 'SIGKILL');
+  assert.ok(took >= 250, `waited for the grace period (${took} ms)`);
+});
+
+test('a background process left behind by a finished command is stopped with it', async () => {
+  const ws = tempWorkspace('proc');
+  const pidFile = path.join(ws, 'bg');
+  const r = await runStageProcess({ commands: [`sleep 60 > /dev/null 2>&1 & echo $! > ${pidFile}`], cwd: ws, killGraceMs: 500 });
+  assert.equal(r.exitCode, 0);
+  const bg = Number(readFileSync(pidFile, 'utf8').trim());
+  await waitFor(() => !alive(bg), 2000);
+});
+
+test('an already aborted signal runs nothing', async () => {
+  const ws = tempWorkspace('proc');
+  const controller = new AbortController();
+  controller.abort();
+  writeFileSync(path.join(ws, 'keep'), '');
+  const r = await runStageProcess({ commands: ['rm keep'], cwd: ws, signal: controller.signal });
+  assert.equal(r.cancelled, true);
+  assert.ok(existsSync(path.join(ws, 'keep')));
+});
