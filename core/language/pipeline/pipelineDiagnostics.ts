@@ -8,6 +8,7 @@
 import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, type InterpolationScope } from './interpolation';
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
 import { isParamGlob, lookupParam, matchesParamGlob } from '../files/paramsIndex';
+import { GateSyntaxError, parseGateValue } from './gateExpression';
 import { knownStageMetrics, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
 import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from '../schema/builtinSteps';
 import { resolveWorkspacePath } from '../files/workspacePaths';
@@ -351,6 +352,7 @@ function checkGates(index: PipelineIndex, report: Report): void {
       stage = findStage(index, stageName);
       if (!stage) report(at(stageNode, 'error', 'unknown-stage', `No stage named '${clip(stageName)}'.`));
     }
+    checkGateValue(index, asScalar(valueOf(gate, 'value')), report);
     const metricNode = asScalar(valueOf(gate, 'metric'));
     const metric = scalarText(metricNode);
     if (!metricNode || metric === undefined) continue;
@@ -373,6 +375,17 @@ function checkGates(index: PipelineIndex, report: Report): void {
     if (known && !known.includes(name)) {
       report(at(metricNode, 'warning', 'unknown-metric', `Stage '${clip(stage!.name)}' does not produce a metric '${clip(name)}' (it produces ${boundedList(known)}).`));
     }
+  }
+}
+
+/** A gate's value written as an expression (`previous.loss * 1.05`) must parse as the runner reads it. */
+function checkGateValue(index: PipelineIndex, node: YamlScalar | null, report: Report): void {
+  if (!node || typeof node.value !== 'string') return;
+  try {
+    parseGateValue({ file: index.doc.relPath, line: 0, value: node.value });
+  } catch (e) {
+    if (!(e instanceof GateSyntaxError)) throw e;
+    report(at(node, 'error', 'invalid-gate-value', `Invalid gate value: ${e.detail} (at character ${e.position + 1}).`));
   }
 }
 

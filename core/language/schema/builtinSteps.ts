@@ -187,7 +187,11 @@ export const GATE_SCHEMA: SchemaNode = {
         { hint: 'metric-ref' },
       ),
       op: enumOf('Comparison: `>`, `>=`, `<`, `<=`, `==` or `!=` (quote it in YAML: `op: \'>=\'`).', GATE_OPERATORS),
-      value: num('The threshold the metric is compared with.'),
+      value: {
+        description:
+          'The threshold: a number, or an expression over the metrics of another run, such as `previous.loss` (the last successful run of the same stage) or `previous.loss * 1.05`.',
+        scalar: { types: ['number', 'string'] },
+      },
       stage: str('The stage whose metrics the gate reads (when `metric` does not say).', { hint: 'stage-name' }),
       message: str('Shown when the gate fails.'),
     },

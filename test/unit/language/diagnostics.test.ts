@@ -92,6 +92,21 @@ const cases: Case[] = [
     expect: ["invalid-value ''=>''"],
   },
   {
+    name: 'a gate value may be an expression over the previous run; a broken one is an error',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['    value: 0.85', "    value: 'previous.accuracy * 0.98'"],
+      ['    value: 0.3', "    value: 'previous.drift_share +'"],
+      ['    value: 0.7', "    value: 'champion.f1'"],
+    ],
+    expect: ["invalid-gate-value ''previous.drift_share +''", "invalid-gate-value ''champion.f1''"],
+    messages: [
+      'Invalid gate value: expected a number or a reference such as previous.loss, found the end (at character 23).',
+      "Invalid gate value: unknown reference 'champion'; a reference is previous.<metric> (at character 1).",
+    ],
+  },
+  {
     name: 'a regression metric with a classification task',
     fixture: 'runwise',
     file: 'runwise.yaml',
