@@ -7,6 +7,7 @@ import { parseArgs, flag, optionValue, UsageError, type OptionSpecs, type Parsed
 import { CliError, CommandContext, type Output } from './context';
 import { exportOptions, exportRuns } from './commands/export';
 import { gc, gcOptions } from './commands/gc';
+import { init, initOptions } from './commands/init';
 import { metricsHistory, metricsHistoryOptions } from './commands/metrics';
 import { runsCompare, runsDelete, runsList, runsListOptions, runsNote, runsRename, runsShow, runsTag, runsTagOptions } from './commands/runs';
 import { serve, serveOptions } from './commands/serve';
@@ -67,11 +68,37 @@ const COMMANDS: Record<string, Command> = {
     options: gcOptions,
     run: gc,
   },
+  init: {
+    usage: 'init [--force]',
+    summary: 'start a pipeline: a commented runwise.yaml and params.yaml, and .runwise/ in .gitignore; --force replaces existing ones',
+    options: initOptions,
+    run: init,
+  },
   check: {
     usage: 'check [FILE|DIR]... [--json]',
     summary: 'validate pipelines, params files and model cards as the editor does; exit 1 on any error',
     // Loaded on use: the language analysis stays out of the other commands' start-up.
     run: (ctx, args) => (require('./commands/check') as typeof import('./commands/check')).check(ctx, args),
+  },
+  status: {
+    usage: 'status [STAGE]... [--downstream] [--pipeline FILE] [--json]',
+    summary: 'which pipeline stages would run and why (changed deps, params, outputs, command); STAGE selects it and what is upstream',
+    // Options listed here, the module loaded on use (as check): the language analysis stays out of other commands' start-up.
+    options: { pipeline: { value: true, short: 'p' }, downstream: {} },
+    run: (ctx, args) => (require('./commands/status') as typeof import('./commands/status')).status(ctx, args),
+  },
+  run: {
+    usage: 'run [STAGE]... [-j N] [--force] [--dry] [--downstream] [--pipeline FILE] [--experiment NAME]',
+    summary: 'run the stages that are out of date (STAGE: it and what is upstream), each logged as a child run; exit 1 when a stage or gate fails',
+    // Options listed here, the module loaded on use (as status).
+    options: { pipeline: { value: true, short: 'p' }, jobs: { value: true, short: 'j' }, force: { short: 'f' }, dry: {}, downstream: {}, experiment: { value: true } },
+    run: (ctx, args) => (require('./commands/run') as typeof import('./commands/run')).run(ctx, args),
+  },
+  dag: {
+    usage: 'dag [--json|--dot|--mermaid] [--pipeline FILE]',
+    summary: 'the pipeline stages, upstream first, and what feeds what (Graphviz with --dot, Mermaid with --mermaid)',
+    options: { pipeline: { value: true, short: 'p' }, dot: {}, mermaid: {} },
+    run: (ctx, args) => (require('./commands/dag') as typeof import('./commands/dag')).dag(ctx, args),
   },
 };
 
@@ -99,7 +126,7 @@ export function helpText(): string {
     '  --help, -h                this help',
     '',
     'RUN is a run id, a unique prefix of one (at least 4 characters), or a run name.',
-    'Exit codes: 0 success, 1 an error (one line on stderr), 2 bad usage.',
+    'Exit codes: 0 success, 1 an error (one line on stderr), 2 bad usage, 130 interrupted.',
     '',
   ].join('\n');
 }
@@ -147,7 +174,9 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     }
     if (e instanceof CliError || e instanceof TrackerError || e instanceof PathOutsideWorkspaceError) {
       io.err(`runwise: ${e.message}\n`);
-      return 1;
+      // A command may end with its own code (`runwise run`: 130 when interrupted).
+      const code = (e as { exitCode?: unknown }).exitCode;
+      return e instanceof CliError && typeof code === 'number' ? code : 1;
     }
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && err.syscall) {

@@ -1,0 +1,254 @@
+/**
+ * `runwise run [STAGE...] [-j N] [--force] [--dry] [--downstream] [--pipeline FILE]`: runs what is
+ * out of date, as `dvc repro` does, logging every stage as a child run of one pipeline run.
+ *
+ * Progress goes to stderr: on a terminal, a live block of the running stages (elapsed time, last
+ * line of output) under the lines of finished ones; otherwise one plain line per event (stage
+ * output prefixed with the stage). The summary table (or `--json`) goes to stdout. Exit 1 when a
+ * stage or a gate failed, 130 when interrupted (Ctrl-C: every stage's process group is stopped
+ * first). `--dry` prints the plan and runs nothing.
+ */
+import { flag, intOption, optionValue, type ParsedArgs } from '../args';
+import { CliError, type CommandContext } from '../context';
+import { renderTable } from '../table';
+import { HashCache } from '../../pipeline/hashCache';
+import { LockFileError } from '../../pipeline/lockFile';
+import type { GateOutcome } from '../../pipeline/gates';
+import type { StageDecision } from '../../pipeline/pipelineModel';
+import { runPipeline, type PipelineRunEvent, type StageReport } from '../../pipeline/pipelineRun';
+import { describeReason, planRun, StageTargetError } from '../../pipeline/stageStatus';
+import { formatDuration } from '../../views/displayFormat';
+import { keyMetricsText, summarizeRun } from '../../views/runsTreeModel';
+import { loadGraphForCommand } from './status';
+
+
+/** A run that ended badly: the summary is printed; main exits with this code. */
+export class PipelineRunFailed extends CliError {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> {
+  const jobs = intOption(args, 'jobs', 1, 1024);
+  const graph = loadGraphForCommand(ctx, args);
+  const hashes = new HashCache(graph.root);
+  if (hashes.discarded) ctx.io.err(`runwise: ${hashes.discarded}\n`);
+  let decisions: StageDecision[];
+  try {
+    decisions = planRun(graph, { targets: args.positionals, downstream: flag(args, 'downstream'), force: flag(args, 'force'), hashes });
+  } catch (e) {
+    if (e instanceof LockFileError || e instanceof StageTargetError) throw new CliError(e.message);
+    throw e;
+  }
+
+  if (flag(args, 'dry')) {
+    hashes.save();
+    printPlan(ctx, decisions);
+    return;
+  }
+
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  const progress = process.stderr.isTTY && !ctx.json ? new LiveProgress(ctx) : new PlainProgress(ctx);
+  let result;
+  try {
+    result = await runPipeline({
+      graph,
+      decisions,
+      tracker: ctx.openTracker(true),
+      hashes,
+      ...(jobs !== undefined ? { jobs } : {}),
+      signal: controller.signal,
+      onEvent: (e) => progress.event(e),
+      ...(optionValue(args, 'experiment') !== undefined ? { experimentName: optionValue(args, 'experiment')! } : {}),
+      // Gates judge the whole pipeline; a run of chosen stages checks the ones about those stages.
+      gates: true,
+    });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    hashes.save();
+  }
+
+  const tracker = ctx.openTracker();
+  const metricsText = (r: StageReport) => (r.runId ? keyMetricsText(summarizeRun(tracker.getRun(r.runId)), [], 3) : '');
+  if (ctx.json) {
+    ctx.printJson({
+      run_id: result.runId ?? null,
+      experiment_id: result.experimentId,
+      ok: result.ok,
+      cancelled: result.cancelled,
+      stages: result.stages.map((s) => ({
+        id: s.id,
+        status: s.status,
+        run_id: s.runId ?? null,
+        duration_ms: s.durationMs ?? null,
+        exit_code: s.exitCode ?? null,
+        message: s.message ?? null,
+        metrics: s.metrics ?? {},
+        reasons: s.reasons.map((r) => ({ ...r, text: describeReason(r) })),
+      })),
+      gates: result.gates.map((g) => ({ metric: g.rule.metric, op: g.rule.op, value: g.rule.value, file: g.rule.file, line: g.rule.line, passed: g.passed, actual: g.actual ?? null, expected: g.expected ?? null, message: g.message })),
+    });
+  } else {
+    ctx.io.out(
+      `${renderTable(
+        ['stage', 'status', 'duration', 'metrics', 'why'],
+        result.stages.map((s) => [s.id, statusText(s), s.durationMs !== undefined && s.runId ? formatDuration(s.durationMs) : '', metricsText(s), whyText(s)]),
+        { maxCell: 60, rightAligned: new Set([2]) },
+      )}\n`,
+    );
+    for (const g of result.gates) ctx.io.out(`${g.passed ? '✔' : '✖'} ${g.message}\n`);
+    ctx.io.out(result.runId ? `Pipeline run ${result.runId} (runwise runs show ${result.runId.slice(0, 8)})\n` : 'Nothing to run: every stage is up to date.\n');
+  }
+
+  if (result.cancelled) throw new PipelineRunFailed('interrupted: every stage was stopped', 130);
+  if (!result.ok) {
+    const failed = result.stages.filter((s) => s.status === 'failed').map((s) => s.id);
+    const gatesFailed = result.gates.filter((g) => !g.passed).length;
+    const parts = [
+      ...(failed.length ? [`stage${failed.length === 1 ? '' : 's'} ${failed.join(', ')} failed`] : []),
+      ...(gatesFailed ? [`${gatesFailed} gate${gatesFailed === 1 ? '' : 's'} failed`] : []),
+    ];
+    throw new PipelineRunFailed(parts.join('; ') || 'the pipeline did not finish', 1);
+  }
+}
+
+function printPlan(ctx: CommandContext, decisions: readonly StageDecision[]): void {
+  if (ctx.json) {
+    ctx.printJson(decisions.map((d) => ({ id: d.id, action: d.action, reasons: d.reasons.map((r) => ({ ...r, text: describeReason(r) })) })));
+    return;
+  }
+  ctx.io.out(
+    `${renderTable(
+      ['stage', 'would', 'why'],
+      decisions.map((d) => [d.id, d.action, d.action === 'skip' ? 'up to date' : d.reasons.map(describeReason).join('; ')]),
+      { maxCell: 80 },
+    )}\n`,
+  );
+  const n = decisions.filter((d) => d.action === 'run').length;
+  ctx.io.err(`runwise: dry run: ${n} of ${decisions.length} stage${decisions.length === 1 ? '' : 's'} would run; nothing was run\n`);
+}
+
+const STATUS_TEXT: Record<StageReport['status'], string> = {
+  succeeded: 'ran',
+  failed: 'FAILED',
+  cancelled: 'cancelled',
+  skipped: 'up to date',
+  frozen: 'frozen',
+  'not-run': 'not run',
+};
+
+function statusText(s: StageReport): string {
+  return STATUS_TEXT[s.status];
+}
+
+function whyText(s: StageReport): string {
+  if (s.status === 'skipped') return 'nothing changed';
+  if (s.message && s.status !== 'succeeded') return s.message;
+  return s.reasons.map(describeReason).join('; ');
+}
+
+interface Progress {
+  event(e: PipelineRunEvent): void;
+  stop(): void;
+}
+
+function gateLine(g: GateOutcome): string {
+  return `${g.passed ? '✔' : '✖'} ${g.message}`;
+}
+
+function endLine(id: string, r: StageReport): string {
+  if (r.status === 'succeeded') return `✔ ${id}: done in ${formatDuration(r.durationMs ?? 0)}${r.message ? ` (${r.message})` : ''}`;
+  if (r.status === 'not-run') return `- ${id}: ${r.message ?? 'not run'}`;
+  return `✖ ${id}: ${r.status}${r.durationMs ? ` after ${formatDuration(r.durationMs)}` : ''}: ${r.message ?? ''}`;
+}
+
+/** One line per event, for logs and CI. */
+class PlainProgress implements Progress {
+  constructor(private readonly ctx: CommandContext) {}
+
+  event(e: PipelineRunEvent): void {
+    const out = (t: string) => this.ctx.io.err(`${t}\n`);
+    switch (e.type) {
+      case 'run-start':
+        out(e.toRun.length ? `Running ${e.toRun.length} stage${e.toRun.length === 1 ? '' : 's'}: ${e.toRun.join(', ')}` : 'Everything is up to date.');
+        break;
+      case 'stage-start':
+        out(`▶ ${e.stage}: ${e.reasons.map(describeReason).join('; ') || 'started'}`);
+        break;
+      case 'output':
+        out(`${e.stage} | ${e.line}`);
+        break;
+      case 'stage-end':
+        out(endLine(e.stage, e.report));
+        break;
+      case 'gate':
+        out(gateLine(e.outcome));
+        break;
+    }
+  }
+
+  stop(): void {}
+}
+
+/** A block of running stages redrawn in place, under the lines of finished ones (a terminal). */
+class LiveProgress implements Progress {
+  private readonly running = new Map<string, { started: number; last: string }>();
+  private drawn = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly ctx: CommandContext) {
+    this.timer = setInterval(() => this.draw([]), 200);
+    this.timer.unref();
+  }
+
+  event(e: PipelineRunEvent): void {
+    switch (e.type) {
+      case 'run-start':
+        this.draw([e.toRun.length ? `Running ${e.toRun.length} stage${e.toRun.length === 1 ? '' : 's'}` : 'Everything is up to date.']);
+        break;
+      case 'stage-start':
+        this.running.set(e.stage, { started: Date.now(), last: '' });
+        this.draw([`▶ ${e.stage}: ${e.reasons.map(describeReason).join('; ')}`]);
+        break;
+      case 'output': {
+        const r = this.running.get(e.stage);
+        if (r && e.line.trim() !== '') r.last = e.line;
+        break;
+      }
+      case 'stage-end':
+        this.running.delete(e.stage);
+        this.draw([endLine(e.stage, e.report)]);
+        break;
+      case 'gate':
+        this.draw([gateLine(e.outcome)]);
+        break;
+    }
+  }
+
+  private draw(permanent: readonly string[]): void {
+    const width = process.stderr.columns || 100;
+    const fit = (s: string) => (s.length > width - 1 ? `${s.slice(0, width - 2)}…` : s);
+    let text = this.drawn > 0 ? `\x1b[${this.drawn}A\x1b[J` : '';
+    for (const line of permanent) text += `${fit(line)}\n`;
+    const now = Date.now();
+    const block = [...this.running].map(([id, r]) => fit(`  ${id}  ${formatDuration(now - r.started)}  ${r.last.replace(/\s+/g, ' ')}`));
+    for (const line of block) text += `${line}\n`;
+    this.drawn = block.length;
+    if (text !== '') this.ctx.io.err(text);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.running.clear();
+    this.draw([]);
+  }
+}

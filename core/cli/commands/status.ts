@@ -1,0 +1,71 @@
+/**
+ * `runwise status [STAGE...] [--downstream] [--pipeline FILE] [--json]`: which stages a run would
+ * run, and why (the lock files against the workspace as it is now). Exit 0 whatever the state; 1
+ * when the pipelines cannot be loaded (each problem printed as `file:line:col: error: message
+ * [code]` before the one-line summary) or a lock file is broken.
+ */
+import * as path from 'node:path';
+import { flag, optionValue, type OptionSpecs, type ParsedArgs } from '../args';
+import { CliError, type CommandContext } from '../context';
+import { HashCache } from '../../pipeline/hashCache';
+import { LockFileError } from '../../pipeline/lockFile';
+import { loadPipeline } from '../../pipeline/loadPipeline';
+import { formatPipelineDiagnostic, PipelineLoadError, type PipelineGraph } from '../../pipeline/pipelineModel';
+import { describeReason, planRun, StageTargetError } from '../../pipeline/stageStatus';
+import { pathExists } from '../../workspace/workspaceRoot';
+
+export const statusOptions: OptionSpecs = { pipeline: { value: true, short: 'p' }, downstream: {} };
+
+/**
+ * The workspace's pipelines (or the one `--pipeline` names: relative to the current folder, or else
+ * to the workspace); a refusal prints every diagnostic on stderr and becomes a one-line CliError.
+ */
+export function loadGraphForCommand(ctx: CommandContext, args: ParsedArgs): PipelineGraph {
+  const given = optionValue(args, 'pipeline');
+  let pipelineFile: string | undefined;
+  if (given !== undefined) {
+    const fromCwd = path.resolve(given);
+    pipelineFile = pathExists(fromCwd) || path.isAbsolute(given) ? fromCwd : given;
+  }
+  try {
+    return loadPipeline(ctx.workspace, { pipelineFile });
+  } catch (e) {
+    if (!(e instanceof PipelineLoadError)) throw e;
+    for (const d of e.diagnostics) ctx.io.err(`${formatPipelineDiagnostic(d)}\n`);
+    throw new CliError(e.message);
+  }
+}
+
+export function status(ctx: CommandContext, args: ParsedArgs): void {
+  const graph = loadGraphForCommand(ctx, args);
+  const hashes = new HashCache(graph.root);
+  if (hashes.discarded) ctx.io.err(`runwise: ${hashes.discarded}\n`);
+  let decisions;
+  try {
+    decisions = planRun(graph, { targets: args.positionals, downstream: flag(args, 'downstream'), hashes });
+  } catch (e) {
+    if (e instanceof LockFileError || e instanceof StageTargetError) throw new CliError(e.message);
+    throw e;
+  } finally {
+    hashes.save();
+  }
+
+  if (ctx.json) {
+    ctx.printJson(
+      decisions.map((d) => {
+        const s = graph.byId.get(d.id)!;
+        return { id: d.id, name: s.name, file: s.file, line: s.line, action: d.action, reasons: d.reasons.map((r) => ({ ...r, text: describeReason(r) })) };
+      }),
+    );
+    return;
+  }
+  const width = Math.min(40, Math.max(5, ...decisions.map((d) => d.id.length)));
+  for (const d of decisions) {
+    const why = d.reasons.map(describeReason);
+    const text =
+      d.action === 'run' ? why.join('; ') : d.action === 'skip' ? 'up to date' : why.length ? `frozen, stale: ${why.join('; ')}` : 'frozen, up to date';
+    ctx.io.out(`${d.id.padEnd(width)}  ${d.action.padEnd(6)}  ${text}\n`);
+  }
+  const running = decisions.filter((d) => d.action === 'run').length;
+  ctx.io.err(`runwise: ${running} of ${decisions.length} stage${decisions.length === 1 ? '' : 's'} would run\n`);
+}
