@@ -6,7 +6,9 @@ import fc from 'fast-check';
 import { generateDvcYaml } from '../../bench/lsp/generateDvcYaml';
 import { hintFromChanges, YamlDocumentCache } from '../../core/language/yaml/incrementalYaml';
 import { findPath, keyName, nodeAtOffset, toJs, YamlAliasLimitError } from '../../core/language/yaml/nodeAt';
-import { __testing, ALIAS_NODE_LIMIT, parseYaml, resolveAlias, resolvePlainScalar } from '../../core/language/yaml/parseYaml';
+import { __testing, parseYaml } from '../../core/language/yaml/parseYaml';
+import { resolvePlainScalar } from '../../core/language/yaml/plainScalars';
+import { ALIAS_NODE_LIMIT, resolveAlias } from '../../core/language/yaml/treePasses';
 import { computeLineStarts, offsetAt, positionAt } from '../../core/language/text/lineIndex';
 import {
   type YamlDocument,

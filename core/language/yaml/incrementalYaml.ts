@@ -1,6 +1,6 @@
 /**
  * Parsed YAML documents kept per URI for the language server, updated on every edit by reusing
- * the previous version's blocks (see parseYaml.ts): only the blocks that overlap the change are
+ * the previous version's blocks (see blockAssembly.ts): only the blocks that overlap the change are
  * parsed again, the ones after it are shifted. The result is always exactly parseYaml(text).
  *
  * Like VS Code's JSON server (languageModelCache), it keeps the latest version of at most
