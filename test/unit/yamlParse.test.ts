@@ -661,6 +661,13 @@ const yamlishText = fc
   .map((xs) => xs.join(''));
 
 describe('properties', () => {
+  test('an unclosed flow sequence holds the items it swallowed', () => {
+    // Found by the property test below (seed 1744461486, 2 edits): the yaml package's range for the
+    // unclosed `[` ended before the items it read.
+    const text = "- {k0: 1_000}\n- [-2, \"p#q\" # 😀\n   - stages:\n        1: >-\n          -x\n          train\n          007\n        true:\n         cmd: 0x1F\n         b: \"3.5\"\n     cmd:\n      stages: [-0]\n      train:\n         - a:b\n      [   - \"-.INF\\n\\\"x\" # -x\n   - &an0\n    -\n # comment\n      - true: 3.5\n";
+    checkSpans(parseYaml(text));
+  });
+
   test('random and mutated YAML never throws and every span is well-formed', () => {
     fc.assert(
       fc.property(yamlishText, (text) => {

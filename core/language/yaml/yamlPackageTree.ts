@@ -177,7 +177,7 @@ class LibConverter {
     let start: number;
     let end: number;
     if (tok?.type === 'flow-collection') {
-      [start, end] = this.range(n);
+      [start, end] = coverItems(this.range(n), items);
     } else if (items.length) {
       start = items[0]!.start;
       end = items[items.length - 1]!.end;
@@ -229,7 +229,7 @@ class LibConverter {
     let start: number;
     let end: number;
     if (isFlowTok) {
-      [start, end] = this.range(n);
+      [start, end] = coverItems(this.range(n), items);
     } else {
       [start, end] = this.range(n);
       // Block sequence: from the first `-` to the end of the last item (or its `-`).
@@ -249,6 +249,20 @@ class LibConverter {
     if (n.anchor) q.anchor = n.anchor;
     return q;
   }
+}
+
+/**
+ * A flow collection's range, widened to hold its items: an unclosed `[` or `{` (invalid YAML) gets
+ * a range from the package that may end before the items it swallowed, and a node's span must
+ * contain its children's.
+ */
+function coverItems([start, end]: [number, number], items: readonly ({ start: number; end: number } | null)[]): [number, number] {
+  for (const it of items) {
+    if (!it) continue;
+    if (it.start < start) start = it.start;
+    if (it.end > end) end = it.end;
+  }
+  return [start, end];
 }
 
 function libValue(v: unknown): string | number | boolean | null {
