@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- NAME...]`: runs the benchmarks one after another (never in parallel: they
-// measure speed on a 2-core machine). Names: tracker, rest, lsp, pipeline-status, pipeline-hash.
+// measure speed on a 2-core machine). Names: tracker, rest, lsp, pipeline-status, pipeline-hash,
+// pipeline-launch.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ const all = {
   lsp: 'lsp/lsp.bench.ts',
   'pipeline-status': 'pipeline/status.bench.ts',
   'pipeline-hash': 'pipeline/hash.bench.ts',
+  'pipeline-launch': 'pipeline/launch.bench.ts',
 };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);
 for (const name of names) {
