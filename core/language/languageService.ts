@@ -39,7 +39,7 @@ import type {
   TargetLocation,
   WorkspaceView,
 } from './languageTypes';
-import { buildPipelineIndex, type PipelineIndex } from './pipeline/pipelineIndex';
+import { buildPipelineIndex, type BuildOptions, type PipelineIndex } from './pipeline/pipelineIndex';
 import type { WorkspacePipelines } from './pipeline/workspacePipelines';
 import type { Span } from './yaml/yamlTree';
 
@@ -50,8 +50,11 @@ export interface LanguageService {
   fileKind(relPath: string, text?: string): FileKind | undefined;
   /** Parses a file once for all features; undefined when the file is not one Runwise analyses. */
   analyze(uri: string, relPath: string, text: string): AnalyzedDocument | undefined;
-  /** The reusable index of a pipeline document (undefined for other kinds). Keep it per version. */
-  pipelineIndex(doc: AnalyzedDocument, cancelled?: Cancelled): PipelineIndex | undefined;
+  /**
+   * The reusable index of a pipeline document (undefined for other kinds). Keep it per version;
+   * pass the previous version's index to take over what did not change (see BuildOptions.previous).
+   */
+  pipelineIndex(doc: AnalyzedDocument, cancelled?: Cancelled, previous?: PipelineIndex): PipelineIndex | undefined;
 
   diagnostics(doc: AnalyzedDocument, cancelled?: Cancelled, index?: PipelineIndex): AnalysisDiagnostic[];
   completion(doc: AnalyzedDocument, offset: number, cancelled?: Cancelled, index?: PipelineIndex): CompletionEntry[];
@@ -73,12 +76,14 @@ export interface LanguageServiceOptions {
    * twice, cycles across files. Without it each pipeline file is analysed on its own.
    */
   pipelines?: WorkspacePipelines;
+  /** The current parse of a YAML file open in an editor (params and vars files are read from it). */
+  openYaml?: BuildOptions['openYaml'];
 }
 
 export function createLanguageService(workspace: WorkspaceView, options: LanguageServiceOptions = {}): LanguageService {
-  const parse = options.parse;
+  const { parse, openYaml } = options;
   const indexFor = (doc: AnalyzedDocument, index: PipelineIndex | undefined, cancelled?: Cancelled): PipelineIndex | undefined =>
-    index ?? buildPipelineIndex(doc, workspace, { parse, cancelled });
+    index ?? buildPipelineIndex(doc, workspace, { parse, cancelled, openYaml });
   /** The index, with the other pipeline files brought up to date and attached. */
   const inWorkspace = (doc: AnalyzedDocument, given: PipelineIndex | undefined, cancelled?: Cancelled): PipelineIndex | undefined => {
     const index = indexFor(doc, given, cancelled);
@@ -98,7 +103,7 @@ export function createLanguageService(workspace: WorkspaceView, options: Languag
       const kind = classifyFile(relPath, text, workspace);
       return kind ? analyzeDocument(uri, relPath, text, parse, kind) : undefined;
     },
-    pipelineIndex: (doc, cancelled) => buildPipelineIndex(doc, workspace, { parse, cancelled }),
+    pipelineIndex: (doc, cancelled, previous) => buildPipelineIndex(doc, workspace, { parse, cancelled, previous, openYaml }),
     diagnostics: (doc, cancelled = never, index) =>
       computeDiagnostics({ doc, workspace, index: inWorkspace(doc, index, cancelled), parse, cancelled }),
     completion: (doc, offset, cancelled = never, index) =>

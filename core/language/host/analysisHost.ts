@@ -32,12 +32,13 @@ import type {
   TargetLocation,
 } from '../languageTypes';
 import type { PipelineIndex } from '../pipeline/pipelineIndex';
+import { workspaceFilesChanged } from '../pipeline/pipelineDiagnostics';
 import { WorkspacePipelines } from '../pipeline/workspacePipelines';
 import { lineIndex, type LineIndex } from '../text/lineIndex';
 import type { TextEdit } from '../text/textEdit';
 import { YamlDocumentCache } from '../yaml/incrementalYaml';
 import { parseYaml } from '../yaml/parseYaml';
-import type { Span } from '../yaml/yamlTree';
+import type { Span, YamlDocument } from '../yaml/yamlTree';
 
 /** Incremental parse states kept (the least recently used is parsed from scratch next time). */
 const PARSE_CACHE_SIZE = 32;
@@ -74,6 +75,12 @@ interface OpenDocument {
   /** Edits since the version the parse cache holds; undefined when not known (a whole-text change). */
   edits: TextEdit[] | undefined;
   analysis: DocumentAnalysis | undefined;
+  indexes: IndexHistory;
+}
+
+/** The last complete pipeline index of an open document, whatever its version: the next one takes over its unchanged stages. */
+interface IndexHistory {
+  last: PipelineIndex | undefined;
 }
 
 const never: Cancelled = () => false;
@@ -111,6 +118,7 @@ export class DocumentAnalysis {
     /** Lines of the document's text (file offsets ↔ positions). */
     readonly lines: LineIndex,
     private readonly root: Root,
+    private readonly indexes: IndexHistory = { last: undefined },
   ) {}
 
   /** Absolute path of the workspace folder the document belongs to. */
@@ -122,9 +130,9 @@ export class DocumentAnalysis {
   pipelineIndex(cancelled: Cancelled = never): PipelineIndex | undefined {
     if (!this.doc) return undefined;
     if (this.index && this.index.isCurrent(this.root.ws)) return this.index;
-    const index = this.root.service.pipelineIndex(this.doc, cancelled);
+    const index = this.root.service.pipelineIndex(this.doc, cancelled, this.indexes.last);
     // A cancelled build is partial: use it for this request only.
-    if (index?.complete) this.index = index;
+    if (index?.complete) this.index = this.indexes.last = index;
     return index;
   }
 
@@ -200,7 +208,10 @@ export class AnalysisHost {
       const { root, relPath } = this.locate(d.uri);
       d.root = root;
       d.relPath = relPath;
-      if (relPath !== undefined) root.ws.setOverlay(relPath, d.text);
+      if (relPath !== undefined) {
+        this.setOverlay(root, relPath, d.text);
+        workspaceFilesChanged(root.ws);
+      }
       d.analysis = undefined;
     }
   }
@@ -226,9 +237,13 @@ export class AnalysisHost {
   /** A document opened in an editor. Answers the other open documents to validate again. */
   open(uri: string, version: number, text: string): string[] {
     const { root, relPath } = this.locate(uri);
-    const d: OpenDocument = { uri, version, text, root, relPath, edits: undefined, analysis: undefined };
+    const d: OpenDocument = { uri, version, text, root, relPath, edits: undefined, analysis: undefined, indexes: { last: undefined } };
     this.docs.set(uri, d);
-    if (relPath !== undefined) root.ws.setOverlay(relPath, text);
+    if (relPath !== undefined) {
+      this.setOverlay(root, relPath, text);
+      // A file open in an editor exists for the analysis, saved or not.
+      workspaceFilesChanged(root.ws);
+    }
     return this.dependents(d);
   }
 
@@ -244,7 +259,7 @@ export class AnalysisHost {
     d.version = version;
     d.text = text;
     d.analysis = undefined;
-    if (d.relPath !== undefined) d.root.ws.setOverlay(d.relPath, text);
+    if (d.relPath !== undefined) this.setOverlay(d.root, d.relPath, text);
     return this.dependents(d);
   }
 
@@ -254,7 +269,11 @@ export class AnalysisHost {
     if (!d) return [];
     this.docs.delete(uri);
     this.parses.delete(uri);
-    if (d.relPath !== undefined) d.root.ws.clearOverlay(d.relPath);
+    if (d.relPath !== undefined) {
+      d.root.ws.clearOverlay(d.relPath);
+      d.root.pipelines.filesChanged('changed', d.relPath);
+      workspaceFilesChanged(d.root.ws);
+    }
     return this.dependents(d);
   }
 
@@ -271,7 +290,8 @@ export class AnalysisHost {
         const rel = root.ws.relativePath(change.path);
         if (rel === undefined) continue;
         root.ws.invalidate(rel);
-        root.pipelines.filesChanged(change.kind);
+        root.pipelines.filesChanged(change.kind, rel);
+        workspaceFilesChanged(root.ws);
         touched.add(root);
       }
     }
@@ -306,8 +326,27 @@ export class AnalysisHost {
       doc = analyzeDocument(d.uri, relPath, text, parse, kind);
     }
     const lines = doc && doc.yamlOffset === 0 && doc.yaml.text.length === text.length ? lineIndex(text, doc.yaml.lineStarts) : lineIndex(text);
-    d.analysis = new DocumentAnalysis(d.uri, d.version, relPath, doc, lines, root);
+    // A document now in another folder, or of another kind, starts afresh.
+    if (d.indexes.last && (d.indexes.last.doc.relPath !== relPath || d.indexes.last.doc.kind !== doc?.kind)) d.indexes.last = undefined;
+    d.analysis = new DocumentAnalysis(d.uri, d.version, relPath, doc, lines, root, d.indexes);
     return d.analysis;
+  }
+
+  /**
+   * The current parse of an open YAML document of `root` at `relPath` (what a pipeline reads it
+   * from as a params or vars file), through the same incremental cache as its analysis.
+   */
+  private openYaml(root: Root, relPath: string): { text: string; yaml: YamlDocument } | undefined {
+    if (!isYamlPath(relPath)) return undefined;
+    for (const d of this.docs.values()) {
+      if (d.root !== root || d.relPath !== relPath) continue;
+      const analysed = d.analysis?.version === d.version ? d.analysis.doc : undefined;
+      if (analysed && analysed.yamlOffset === 0 && analysed.yaml.text === d.text) return { text: d.text, yaml: analysed.yaml };
+      const yaml = this.parses.update(d.uri, d.version, d.text, d.edits);
+      d.edits = [];
+      return { text: d.text, yaml };
+    }
+    return undefined;
   }
 
   /** The pipeline files of the folder a document belongs to (for tests and the benchmark). */
@@ -336,6 +375,12 @@ export class AnalysisHost {
     return out;
   }
 
+  /** An editor's text over a file: what the file's readers see, and the pipeline graph reads again. */
+  private setOverlay(root: Root, relPath: string, text: string): void {
+    root.ws.setOverlay(relPath, text);
+    root.pipelines.filesChanged('changed', relPath);
+  }
+
   private allRoots(): Root[] {
     return [...this.roots, ...this.looseRoots.values()];
   }
@@ -343,7 +388,8 @@ export class AnalysisHost {
   private makeRoot(dir: string, maxDepth: number | undefined): Root {
     const ws = new FileSystemWorkspace(dir);
     const pipelines = new WorkspacePipelines(ws, { maxDepth });
-    return { ws, pipelines, service: createLanguageService(ws, { pipelines }) };
+    const root: Root = { ws, pipelines, service: createLanguageService(ws, { pipelines, openYaml: (relPath) => this.openYaml(root, relPath) }) };
+    return root;
   }
 
   /** The root a document belongs to and its workspace-relative path. */

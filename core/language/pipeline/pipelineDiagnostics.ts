@@ -7,7 +7,7 @@
  */
 import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, type InterpolationScope } from './interpolation';
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
-import { isParamGlob, lookupParam, matchesParamGlob } from '../files/paramsIndex';
+import { isParamGlob, lookupParam, matchesParamGlob, type ParamsFile } from '../files/paramsIndex';
 import { GateSyntaxError, parseGateValue } from './gateExpression';
 import { knownStageMetrics, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
 import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from '../schema/builtinSteps';
@@ -38,23 +38,40 @@ export function pipelineDiagnostics(index: PipelineIndex, workspace: WorkspaceVi
   checkVarsEntries(index, report);
   const isDirectory = (p: string) => p !== '' && workspace.readFile(p) === undefined && workspace.listDir(p) !== undefined;
   checkTopLevelPaths(index, exists, isDirectory, report);
+  const memo = stageFindingsMemo(index, workspace);
   for (let i = 0; i < index.stages.length; i++) {
     if ((i & 31) === 31 && cancelled()) return out;
     const decl = index.stages[i]!;
-    checkStageName(decl, report);
-    checkInterpolations(decl, report);
+    const kept = memo.get(decl);
+    if (kept) {
+      for (const d of kept) report({ ...d });
+      continue;
+    }
+    const found: AnalysisDiagnostic[] = [];
+    const foundKeys = new Set<string>();
+    const stageReport = (d: AnalysisDiagnostic) => {
+      const k = `${d.code}:${d.start}:${d.end}`;
+      if (foundKeys.has(k)) return;
+      foundKeys.add(k);
+      found.push(d);
+    };
+    memo.reading.length = 0;
+    checkStageName(decl, stageReport);
+    checkInterpolations(decl, stageReport);
     for (const inst of decl.instances) {
-      checkWdir(inst, report);
-      for (const ref of inst.inputs) checkPath(index, ref, inst, exists, report);
-      for (const ref of inst.outputs) checkPath(index, ref, inst, exists, report);
-      checkParams(index, inst, isDirectory, report);
+      checkWdir(inst, stageReport);
+      for (const ref of inst.inputs) checkPath(index, ref, inst, exists, stageReport);
+      for (const ref of inst.outputs) checkPath(index, ref, inst, exists, stageReport);
+      checkParams(memo.recording, inst, isDirectory, stageReport);
       for (const ds of inst.datasets) {
         if (!index.datasets.has(ds.name)) {
-          report(at(ds.node, 'error', 'unknown-dataset', `Dataset '${clip(ds.name)}' is not declared in the top-level 'datasets'.`, { name: ds.name }));
+          stageReport(at(ds.node, 'error', 'unknown-dataset', `Dataset '${clip(ds.name)}' is not declared in the top-level 'datasets'.`, { name: ds.name }));
         }
       }
     }
-    checkEvaluateMetrics(decl, report);
+    checkEvaluateMetrics(decl, stageReport);
+    memo.set(decl, found);
+    for (const d of found) report({ ...d });
   }
   if (cancelled()) return out;
   checkOutputs(index, report);
@@ -64,6 +81,73 @@ export function pipelineDiagnostics(index: PipelineIndex, workspace: WorkspaceVi
 }
 
 type Report = (d: AnalysisDiagnostic) => void;
+
+/**
+ * How long a stage's findings are kept without a change notice (`workspaceFilesChanged`): they
+ * answer whether paths exist, which the workspace view itself trusts for 2 s.
+ */
+export const STAGE_FINDINGS_TTL_MS = 1000;
+
+/** The findings of one stage and everything outside the stage they were computed against. */
+interface StageFindings {
+  list: AnalysisDiagnostic[];
+  at: number;
+  epoch: number;
+  workspace: WorkspaceView;
+  graph: PipelineIndex['graph'];
+  others: unknown;
+  datasets: string;
+  /** Params files the checks read, and what they were. */
+  files: [string, ParamsFile | undefined][];
+}
+
+/**
+ * Findings per stage declaration. A stage the next version's index took over (pipelineIndex.ts,
+ * BuildOptions.previous) is the same object with the same nodes, resolved paths and scope; its
+ * findings are taken over too while what they read outside the stage is the same: the graph of
+ * the pipeline (produced paths), the other pipeline files' facts, the declared datasets, the
+ * params files read, and what the workspace said about paths (no change notice, not older than
+ * STAGE_FINDINGS_TTL_MS).
+ */
+const stageFindings = new WeakMap<StageDecl, StageFindings>();
+const workspaceEpochs = new WeakMap<WorkspaceView, number>();
+
+/** Files were created, deleted or changed in the workspace: stage findings about paths are computed again. */
+export function workspaceFilesChanged(workspace: WorkspaceView): void {
+  workspaceEpochs.set(workspace, (workspaceEpochs.get(workspace) ?? 0) + 1);
+}
+
+function stageFindingsMemo(index: PipelineIndex, workspace: WorkspaceView) {
+  const now = Date.now();
+  const epoch = workspaceEpochs.get(workspace) ?? 0;
+  const others = index.otherPipelines?.factsKey?.();
+  const datasets = [...index.datasets.keys()].join('\n');
+  const reading: [string, ParamsFile | undefined][] = [];
+  const recording: PipelineIndex = {
+    ...index,
+    paramsFile: (relPath) => {
+      const f = index.paramsFile(relPath);
+      reading.push([relPath, f]);
+      return f;
+    },
+  };
+  return {
+    reading,
+    recording,
+    get(decl: StageDecl): AnalysisDiagnostic[] | undefined {
+      const k = stageFindings.get(decl);
+      if (!k || k.workspace !== workspace || k.epoch !== epoch || now - k.at >= STAGE_FINDINGS_TTL_MS) return undefined;
+      if (k.graph !== index.graph || k.others !== others || k.datasets !== datasets) return undefined;
+      if (!k.files.every(([rel, f]) => index.paramsFile(rel) === f)) return undefined;
+      return k.list;
+    },
+    set(decl: StageDecl, list: AnalysisDiagnostic[]): void {
+      // Without the other files' facts (no key for them) nothing is kept.
+      if (index.otherPipelines && others === undefined) return;
+      stageFindings.set(decl, { list: list.map((d) => ({ ...d })), at: now, epoch, workspace, graph: index.graph, others, datasets, files: [...reading] });
+    },
+  };
+}
 
 function at(span: Span, severity: AnalysisDiagnostic['severity'], code: string, message: string, data?: unknown): AnalysisDiagnostic {
   return { start: span.start, end: span.end, severity, code, message, ...(data === undefined ? {} : { data }) };

@@ -22,10 +22,10 @@ import type { AnalysisDiagnostic, AnalyzedDocument, Cancelled, WorkspaceView } f
 import { DEFAULT_PARAMS_FILE, splitVarsEntry } from '../files/paramsFiles';
 import { loadParamsFile, type ParamsFile } from '../files/paramsIndex';
 import { BUILTIN_STEPS, DATA_EXTENSIONS, DRIFT_METRICS, metricsForTask, type BuiltinStep } from '../schema/builtinSteps';
-import { StageGraph } from './stageGraph';
+import { StageGraph, type GraphStage } from './stageGraph';
 import { parentDir, resolveWorkspacePath, type ResolvedPath } from '../files/workspacePaths';
 import { asMap, asScalar, asSeq, deref, keyName, pairOf, scalarText, valueOf } from '../yaml/yamlAccess';
-import type { Span, YamlMap, YamlNode, YamlPair, YamlScalar } from '../yaml/yamlTree';
+import type { Span, YamlDocument, YamlMap, YamlNode, YamlPair, YamlScalar } from '../yaml/yamlTree';
 
 /** Generated stages per foreach/matrix stage beyond which expansion stops (the rest is not checked). */
 export const MAX_INSTANCES_PER_STAGE = 1000;
@@ -122,6 +122,8 @@ export interface PipelineIndex {
   datasets: ReadonlyMap<string, YamlMap>;
   /** Params/vars file (loaded on first use, kept in the index; undefined when it does not exist). */
   paramsFile(relPath: string): ParamsFile | undefined;
+  /** The params/vars files loaded so far (what the next version's index may take over). */
+  loadedParamsFiles: ReadonlyMap<string, ParamsFile | undefined>;
   /** Whether every workspace file the index read still has the text it read. */
   isCurrent(workspace: WorkspaceView): boolean;
   /** False when building was cancelled part way. */
@@ -148,11 +150,42 @@ export interface OtherPipelineFiles {
   producersOf(path: string, exceptFile: string): ForeignProducer[];
   /** Findings across files for this pipeline (outputs also declared elsewhere, cycles across files); YAML offsets. */
   diagnosticsFor(index: PipelineIndex, cancelled?: Cancelled): AnalysisDiagnostic[];
+  /** A value that changes whenever what `producersOf` answers may change (findings of a stage are kept while it is the same). */
+  factsKey?(): unknown;
 }
 
 export interface BuildOptions {
   parse?: ParseYaml;
   cancelled?: Cancelled;
+  /**
+   * The index of the same document's previous version (the analysis host passes it): a stage whose
+   * YAML is the very same nodes (a block the incremental parse reused), read with the same
+   * top-level vars and params files, and at the same place among the generated stages, is taken
+   * over instead of built again; so is a params file whose text is unchanged, and the graph when
+   * every stage reads and writes the same paths.
+   */
+  previous?: PipelineIndex;
+  /** The current parse of a YAML file open in an editor, when `relPath` is one (the analysis host passes it). */
+  openYaml?: (relPath: string) => { text: string; yaml: YamlDocument } | undefined;
+}
+
+/** The vars entries each stage declared (so a stage taken over declares them again). */
+const stageVarsEntries = new WeakMap<StageDecl, VarsEntry[]>();
+
+function sameLayers(a: readonly VarsLayer[], b: readonly VarsLayer[]): boolean {
+  const sameKeys = (x: readonly string[] | undefined, y: readonly string[] | undefined) => x === y || (!!x && !!y && x.length === y.length && x.every((k, i) => k === y[i]));
+  return (
+    a.length === b.length &&
+    a.every((l, i) => {
+      const m = b[i]!;
+      return l.relPath === m.relPath && l.root === m.root && sameKeys(l.keys, m.keys) && l.origin?.start === m.origin?.start && l.origin?.end === m.origin?.end;
+    })
+  );
+}
+
+function sameGraphStages(a: readonly GraphStage[], b: readonly GraphStage[]): boolean {
+  const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((p, i) => p === y[i]);
+  return a.length === b.length && a.every((s, i) => s.name === b[i]!.name && same(s.inputs, b[i]!.inputs) && same(s.outputs, b[i]!.outputs));
 }
 
 export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceView, options: BuildOptions = {}): PipelineIndex | undefined {
@@ -161,9 +194,19 @@ export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceVi
   const dir = parentDir(doc.relPath);
   const read = new Map<string, string | undefined>();
   const files = new Map<string, ParamsFile | undefined>();
+  const previous = options.previous;
+  /** An open editor's parse, or the previous version's load, of a file whose text is unchanged. */
+  const loadedBefore = (relPath: string): ParamsFile | undefined => {
+    const open = options.openYaml?.(relPath);
+    const prior = previous?.loadedParamsFiles.get(relPath);
+    if (!open && !prior) return undefined;
+    const text = workspace.readFile(relPath);
+    if (prior && prior.text === text) return prior;
+    return open && open.text === text ? { relPath, text, doc: open.yaml } : undefined;
+  };
   const paramsFile = (relPath: string): ParamsFile | undefined => {
     if (files.has(relPath)) return files.get(relPath);
-    const f = loadParamsFile(workspace, relPath, options.parse);
+    const f = loadedBefore(relPath) ?? loadParamsFile(workspace, relPath, options.parse);
     files.set(relPath, f);
     read.set(relPath, f?.text);
     return f;
@@ -194,12 +237,31 @@ export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceVi
   let complete = true;
   const stagesMap = asMap(valueOf(root, 'stages'));
   const stagePairs = stagesMap?.items ?? [];
+  const previousStages =
+    previous && previous.complete && previous.dir === dir && previous.runwise === runwise && sameLayers(previous.topScope.layers, topLayers)
+      ? new Map(previous.stages.map((d) => [d.pair, d]))
+      : undefined;
+  /** The previous version's stage for this very pair, when everything it read is unchanged. */
+  const takeOver = (pair: YamlPair): StageDecl | undefined => {
+    const decl = previousStages?.get(pair);
+    const entries = decl && stageVarsEntries.get(decl);
+    if (!decl || !entries) return undefined;
+    if (!decl.instances.every((inst, i) => inst.index === instances.length + i)) return undefined;
+    if (!entries.every((e) => e.file === undefined || paramsFile(e.file) === previous!.loadedParamsFiles.get(e.file))) return undefined;
+    for (const e of entries) varsEntries.push(e);
+    return decl;
+  };
   for (let s = 0; s < stagePairs.length; s++) {
     if ((s & 63) === 63 && cancelled()) {
       complete = false;
       break;
     }
-    const decl = buildStage(stagePairs[s]!, { dir, topScope, paramsFile, varsEntries, runwise });
+    let decl = takeOver(stagePairs[s]!);
+    if (!decl) {
+      const first = varsEntries.length;
+      decl = buildStage(stagePairs[s]!, { dir, topScope, paramsFile, varsEntries, runwise });
+      stageVarsEntries.set(decl, varsEntries.slice(first));
+    }
     stages.push(decl);
     if (!stageByName.has(decl.name)) stageByName.set(decl.name, decl);
     for (const inst of decl.instances) {
@@ -209,13 +271,12 @@ export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceVi
     }
   }
 
-  const graph = new StageGraph(
-    instances.map((inst) => ({
-      name: inst.name,
-      inputs: inst.inputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
-      outputs: inst.outputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
-    })),
-  );
+  const graphStages = instances.map((inst) => ({
+    name: inst.name,
+    inputs: inst.inputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
+    outputs: inst.outputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
+  }));
+  const graph = previous && sameGraphStages(previous.graph.stages, graphStages) ? previous.graph : new StageGraph(graphStages);
 
   return {
     doc,
@@ -230,6 +291,7 @@ export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceVi
     graph,
     datasets,
     paramsFile,
+    loadedParamsFiles: files,
     isCurrent: (ws) => [...read].every(([p, text]) => ws.readFile(p) === text),
     complete,
   };

@@ -21,6 +21,19 @@
  * out). The walk is bounded (MAX_PIPELINE_FILES, MAX_WALK_DEPTH, MAX_WALK_DIRS) and repeated only
  * when told that files were created or deleted.
  *
+ * `refresh` reads again only the pipeline files it was told changed (`filesChanged` with a
+ * pipeline path: an edit in an editor, a watcher event); every file, and the params files their
+ * summaries read, when told that some other file changed, and at least every SWEEP_INTERVAL_MS
+ * (a client without file watchers sees a change on disk that late, as the workspace view's own
+ * stat cache does). So an edit of one pipeline file does not read the other files again.
+ *
+ * The cross-file facts are kept by what the files read and write, not by where they say it: a
+ * producer or finding names a stage and a path by their numbers in the file's summary (stage i,
+ * input/output j), and positions are looked up in the file's CURRENT summary when asked for. So an
+ * edit that changes no stage name or path (a command, a comment, a moved line) leaves the facts as
+ * they are (`factsComputed` counts the recomputations), and only an edit that changes what some file
+ * reads or writes recomputes them.
+ *
  * Spans in summaries and findings are YAML offsets, which for pipeline files are file offsets.
  */
 import { analyzeDocument, type ParseYaml } from '../analyzeDocument';
@@ -39,6 +52,9 @@ export const MAX_PIPELINE_FILES = 2000;
 export const MAX_WALK_DEPTH = 16;
 /** Folders listed at most per walk. */
 export const MAX_WALK_DIRS = 20_000;
+
+/** How long the summaries are trusted without a change notice before every file is read again. */
+export const SWEEP_INTERVAL_MS = 2000;
 
 const SKIPPED_FOLDERS = new Set(['node_modules', '__pycache__', 'site-packages']);
 
@@ -73,16 +89,35 @@ export interface WorkspacePipelinesOptions {
   maxFiles?: number;
 }
 
-interface Producer extends ForeignProducer {
+/** A stage output of some file, by number (its span is looked up in that file's current summary). */
+interface Producer {
+  relPath: string;
+  stage: string;
+  output: string;
+  /** Stage number in the file's summary, output number in that stage. */
+  stageIndex: number;
+  outputIndex: number;
   /** Index of the stage in the workspace graph. */
   node: number;
+}
+
+/** A finding across files, on a stage's input or output by number; its span comes from the current summary. */
+interface Finding {
+  stageIndex: number;
+  side: 'inputs' | 'outputs';
+  refIndex: number;
+  code: string;
+  message: string;
+  data: unknown;
 }
 
 interface Derived {
   exact: Map<string, Producer[]>;
   /** Directory → producers of outputs below it. */
   under: Map<string, Producer[]>;
-  findings: Map<string, AnalysisDiagnostic[]>;
+  findings: Map<string, Finding[]>;
+  /** The summaries the facts were computed from (a later summary with the same graph keeps them). */
+  from: Map<string, PipelineSummary>;
 }
 
 const never: Cancelled = () => false;
@@ -92,6 +127,12 @@ export class WorkspacePipelines implements OtherPipelineFiles {
   private paths: Set<string> | undefined;
   private readonly summaries = new Map<string, PipelineSummary>();
   private derived: Derived | undefined;
+  /** Set when a summary was added, removed or replaced since `derived` was computed. */
+  private summariesChanged = false;
+  /** Pipeline files changed since the last refresh (read again by the next one). */
+  private readonly changed = new Set<string>();
+  /** When every file was last read (0: the next refresh reads them all). */
+  private sweptAt = 0;
   private readonly parse: ParseYaml | undefined;
   private readonly maxDepth: number;
   private readonly maxFiles: number;
@@ -101,6 +142,8 @@ export class WorkspacePipelines implements OtherPipelineFiles {
   summariesBuilt = 0;
   /** Counts the refreshes that changed what some file reads or writes (or the set of files). */
   graphVersion = 0;
+  /** Times the cross-file facts were computed (for tests and the benchmark: an edit that changes no path adds none). */
+  factsComputed = 0;
 
   constructor(
     readonly workspace: WorkspaceView,
@@ -127,12 +170,15 @@ export class WorkspacePipelines implements OtherPipelineFiles {
   }
 
   /**
-   * Files changed on disk or in an editor. A created or deleted file may be a pipeline file the
-   * walk has to find (or forget): walk again on next use. A changed file is read again on next
-   * use anyway (its text differs from the summary's); nothing to do here.
+   * A file changed on disk or in an editor (`relPath` workspace-relative; undefined: unknown). A
+   * created or deleted file may be a pipeline file the walk has to find (or forget): walk again on
+   * next use. A changed pipeline file is read again on next use; any other file may be a params
+   * file some summary read: every file is checked on next use.
    */
-  filesChanged(kind: 'created' | 'changed' | 'deleted'): void {
+  filesChanged(kind: 'created' | 'changed' | 'deleted', relPath?: string): void {
     if (kind !== 'changed') this.paths = undefined;
+    if (relPath !== undefined && this.paths?.has(relPath)) this.changed.add(relPath);
+    else this.sweptAt = 0;
   }
 
   /** Takes the summary of a pipeline file from its (complete) index, built on the file's current text. */
@@ -143,33 +189,39 @@ export class WorkspacePipelines implements OtherPipelineFiles {
     if (prior?.from === index) return;
     this.paths?.add(rel);
     this.summaries.set(rel, summaryOf(rel, index.doc.yaml.text, index));
-    this.derived = undefined;
+    this.summariesChanged = true;
   }
 
   /**
-   * Brings every summary up to date: walks the workspace when needed, then summarises again each
-   * file whose text, or a params file its interpolation read, changed. False when cancelled part way
-   * (the summaries not reached keep their previous state).
+   * Brings the summaries up to date: walks the workspace when needed, then summarises again each
+   * file whose text, or a params file its interpolation read, changed: among the files told changed,
+   * or among all of them when some other file changed or SWEEP_INTERVAL_MS passed since they were
+   * all read. False when cancelled part way (the summaries not reached keep their previous state).
    */
   refresh(cancelled: Cancelled = never): boolean {
+    const now = Date.now();
+    const sweep = !this.paths || now - this.sweptAt >= SWEEP_INTERVAL_MS;
     if (!this.paths) {
       this.paths = new Set(this.walk());
       for (const rel of this.summaries.keys()) {
         if (!this.paths.has(rel) && this.summaries.get(rel)!.from === undefined) {
           this.summaries.delete(rel);
-          this.derived = undefined;
+          this.summariesChanged = true;
         }
       }
       // Files recorded from an editor stay while they have text (a new, unsaved pipeline file).
       for (const rel of this.summaries.keys()) this.paths.add(rel);
     }
+    const paths = sweep ? this.paths : [...this.changed];
     let n = 0;
-    for (const rel of this.paths) {
+    for (const rel of paths) {
       if ((++n & 15) === 0 && cancelled()) return false;
+      this.changed.delete(rel);
+      if (!this.paths.has(rel)) continue;
       const text = this.workspace.readFile(rel);
       const prior = this.summaries.get(rel);
       if (prior && prior.text === text && prior.isCurrent(this.workspace)) continue;
-      this.derived = undefined;
+      this.summariesChanged = true;
       if (text === undefined) {
         this.summaries.delete(rel);
         this.paths.delete(rel);
@@ -180,14 +232,22 @@ export class WorkspacePipelines implements OtherPipelineFiles {
       if (!prior || !sameGraph(prior, next)) this.graphVersion++;
       this.summaries.set(rel, next);
     }
+    if (sweep) {
+      this.sweptAt = now;
+      this.changed.clear();
+    }
     return true;
   }
 
   producersOf(path: string, exceptFile: string): ForeignProducer[] {
     const d = this.facts();
-    const found: Producer[] = [];
+    const found: ForeignProducer[] = [];
     const add = (list: Producer[] | undefined) => {
-      for (const p of list ?? []) if (p.relPath !== exceptFile) found.push(p);
+      for (const p of list ?? []) {
+        if (p.relPath === exceptFile) continue;
+        const span = this.summaries.get(p.relPath)?.stages[p.stageIndex]?.outputs[p.outputIndex]?.span;
+        if (span) found.push({ relPath: p.relPath, stage: p.stage, output: p.output, span });
+      }
     };
     add(d.exact.get(path));
     for (const dir of ancestorsOf(path)) add(d.exact.get(dir));
@@ -199,9 +259,24 @@ export class WorkspacePipelines implements OtherPipelineFiles {
     this.record(index);
     if (cancelled()) return [];
     const own = this.summaries.get(index.doc.relPath);
-    // Findings are spans of the summarised text: only report them on that very text.
+    // Spans come from the summary of this very text.
     if (!own || own.text !== index.doc.yaml.text) return [];
-    return (this.facts().findings.get(index.doc.relPath) ?? []).map((d) => ({ ...d }));
+    const findings = this.facts().findings.get(index.doc.relPath);
+    if (!findings) return [];
+    const out: AnalysisDiagnostic[] = [];
+    for (const f of findings) {
+      const span = own.stages[f.stageIndex]?.[f.side][f.refIndex]?.span;
+      if (!span) continue;
+      // One finding per code and span (the generated stages of one foreach share their spans).
+      if (out.some((x) => x.start === span.start && x.code === f.code)) continue;
+      out.push({ start: span.start, end: span.end, severity: 'error', code: f.code, message: f.message, data: f.data });
+    }
+    return out;
+  }
+
+  /** The current cross-file facts: the same object until they are computed again. */
+  factsKey(): unknown {
+    return this.facts();
   }
 
   private summarise(relPath: string, text: string): PipelineSummary {
@@ -214,34 +289,53 @@ export class WorkspacePipelines implements OtherPipelineFiles {
     return { relPath, text, stages: s.stages, isCurrent: index.isCurrent };
   }
 
-  /** The cross-file facts of the current summaries (computed once per change of any summary). */
+  /**
+   * The cross-file facts of the current summaries: computed again only when some summary's stages
+   * read or write other paths (or have other names) than the ones they were computed from, or a
+   * file came or went.
+   */
   private facts(): Derived {
-    if (this.derived) return this.derived;
-    const d: Derived = { exact: new Map(), under: new Map(), findings: new Map() };
+    if (this.derived && (!this.summariesChanged || this.sameGraphs(this.derived.from))) {
+      // Hold the current summaries, not the ones replaced (they keep an older tree alive).
+      if (this.summariesChanged) this.derived.from = new Map(this.summaries);
+      this.summariesChanged = false;
+      return this.derived;
+    }
+    this.summariesChanged = false;
+    const d: Derived = { exact: new Map(), under: new Map(), findings: new Map(), from: new Map(this.summaries) };
     this.derived = d;
     // One file has no other file to meet.
     if (this.summaries.size < 2) return d;
+    this.factsComputed++;
     const files = [...this.summaries.values()].sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0));
-    const stages: { file: string; stage: StageSummary }[] = [];
+    const stages: GraphStageOf[] = [];
     for (const f of files) {
-      for (const stage of f.stages) {
+      f.stages.forEach((stage, stageIndex) => {
         const node = stages.length;
-        stages.push({ file: f.relPath, stage });
-        for (const o of stage.outputs) {
-          const p: Producer = { relPath: f.relPath, stage: stage.name, output: o.path, span: o.span, node };
+        stages.push({ file: f.relPath, stage, stageIndex });
+        stage.outputs.forEach((o, outputIndex) => {
+          const p: Producer = { relPath: f.relPath, stage: stage.name, output: o.path, stageIndex, outputIndex, node };
           push(d.exact, o.path, p);
           for (const dir of ancestorsOf(o.path)) push(d.under, dir, p);
-        }
-      }
+        });
+      });
     }
-    const report = (file: string, diag: AnalysisDiagnostic) => {
-      const list = d.findings.get(file);
-      if (!list) d.findings.set(file, [diag]);
-      else if (!list.some((x) => x.start === diag.start && x.code === diag.code)) list.push(diag);
-    };
+    const report = (file: string, finding: Finding) => push(d.findings, file, finding);
     overlappingOutputs(stages, d.exact, report);
     crossFileCycles(stages, (path, file) => this.producersOfIn(d, path, file), report);
     return d;
+  }
+
+  /** Whether the current summaries are the files of `from`, each with the same graph. */
+  private sameGraphs(from: Map<string, PipelineSummary>): boolean {
+    if (from.size !== this.summaries.size) return false;
+    // A single file meets no other: its graph does not matter (and its stages need not be listed).
+    if (from.size < 2) return [...this.summaries.keys()].every((rel) => from.has(rel));
+    for (const [rel, now] of this.summaries) {
+      const then = from.get(rel);
+      if (!then || (then !== now && !sameGraph(then, now))) return false;
+    }
+    return true;
   }
 
   private producersOfIn(d: Derived, path: string, exceptFile: string): boolean {
@@ -325,21 +419,28 @@ function qualified(file: string, stage: string): string {
   return `${file}:${stage}`;
 }
 
-type Report = (file: string, d: AnalysisDiagnostic) => void;
+type Report = (file: string, f: Finding) => void;
 
-function finding(span: Span, code: string, message: string, data: unknown): AnalysisDiagnostic {
-  return { start: span.start, end: span.end, severity: 'error', code, message, data };
+/** A stage of the workspace graph: its file, and its number in that file's summary. */
+interface GraphStageOf {
+  file: string;
+  stage: StageSummary;
+  stageIndex: number;
+}
+
+function finding(stageIndex: number, side: Finding['side'], refIndex: number, code: string, message: string, data: unknown): Finding {
+  return { stageIndex, side, refIndex, code, message, data };
 }
 
 /** The same output in two files, or one inside the other's directory: reported in both files. */
-function overlappingOutputs(stages: { file: string; stage: StageSummary }[], exact: Map<string, Producer[]>, report: Report): void {
-  for (const { file, stage } of stages) {
-    for (const o of stage.outputs) {
+function overlappingOutputs(stages: GraphStageOf[], exact: Map<string, Producer[]>, report: Report): void {
+  for (const { file, stage, stageIndex } of stages) {
+    stage.outputs.forEach((o, outputIndex) => {
       const same = (exact.get(o.path) ?? []).find((p) => p.relPath !== file);
       if (same) {
         report(
           file,
-          finding(o.span, 'duplicate-output', `'${clip(o.path)}' is also an output of stage '${clip(same.stage)}' in '${clip(same.relPath)}'.`, {
+          finding(stageIndex, 'outputs', outputIndex, 'duplicate-output', `'${clip(o.path)}' is also an output of stage '${clip(same.stage)}' in '${clip(same.relPath)}'.`, {
             stage: same.stage,
             file: same.relPath,
             path: o.path,
@@ -351,7 +452,7 @@ function overlappingOutputs(stages: { file: string; stage: StageSummary }[], exa
         if (!owner) continue;
         report(
           file,
-          finding(o.span, 'duplicate-output', `'${clip(o.path)}' is inside '${clip(dir)}', an output of stage '${clip(owner.stage)}' in '${clip(owner.relPath)}'.`, {
+          finding(stageIndex, 'outputs', outputIndex, 'duplicate-output', `'${clip(o.path)}' is inside '${clip(dir)}', an output of stage '${clip(owner.stage)}' in '${clip(owner.relPath)}'.`, {
             stage: owner.stage,
             file: owner.relPath,
             path: dir,
@@ -359,7 +460,7 @@ function overlappingOutputs(stages: { file: string; stage: StageSummary }[], exa
         );
         report(
           owner.relPath,
-          finding(owner.span, 'duplicate-output', `'${clip(dir)}' contains '${clip(o.path)}', an output of stage '${clip(stage.name)}' in '${clip(file)}'.`, {
+          finding(owner.stageIndex, 'outputs', owner.outputIndex, 'duplicate-output', `'${clip(dir)}' contains '${clip(o.path)}', an output of stage '${clip(stage.name)}' in '${clip(file)}'.`, {
             stage: stage.name,
             file,
             path: o.path,
@@ -367,7 +468,7 @@ function overlappingOutputs(stages: { file: string; stage: StageSummary }[], exa
         );
         break;
       }
-    }
+    });
   }
 }
 
@@ -376,7 +477,7 @@ function overlappingOutputs(stages: { file: string; stage: StageSummary }[], exa
  * another participant writes. Looked for only when some dependency is written in another file.
  */
 function crossFileCycles(
-  stages: { file: string; stage: StageSummary }[],
+  stages: GraphStageOf[],
   producedElsewhere: (path: string, exceptFile: string) => boolean,
   report: Report,
 ): void {
@@ -387,21 +488,23 @@ function crossFileCycles(
     const members = new Set(comp);
     const text = cyclePath(comp.map((i) => qualified(stages[i]!.file, stages[i]!.stage.name)));
     for (const i of comp) {
-      const { file, stage } = stages[i]!;
-      for (const input of stage.inputs) {
+      const { file, stage, stageIndex } = stages[i]!;
+      stage.inputs.forEach((input, inputIndex) => {
         const producer = graph.producersOf(input.path).find((p) => members.has(p));
-        if (producer === undefined) continue;
+        if (producer === undefined) return;
         const by = stages[producer]!;
         report(
           file,
           finding(
-            input.span,
+            stageIndex,
+            'inputs',
+            inputIndex,
             'stage-cycle',
             `Dependency cycle across pipeline files: '${clip(input.path)}' is written by '${clip(qualified(by.file, by.stage.name))}', which depends on this stage (${text}).`,
             { stage: by.stage.name, file: by.file },
           ),
         );
-      }
+      });
     }
   }
 }

@@ -331,6 +331,94 @@ describe('pipeline files as one graph', () => {
   });
 });
 
+describe('what an edit recomputes', () => {
+  test('an edit that changes an output re-checks the other file\'s duplicate; one that changes no path recomputes no cross-file fact', () => {
+    const ws = tempWorkspace('facts');
+    const a = 'stages:\n  a:\n    cmd: echo a\n    outs:\n      - ../shared.txt\n';
+    const b = 'stages:\n  b:\n    cmd: echo b\n    outs:\n      - ../b.txt\n';
+    write(ws, 'a/dvc.yaml', a);
+    write(ws, 'b/dvc.yaml', b);
+    const host = new AnalysisHost({ folders: [ws] });
+    const aUri = uriOf(ws, 'a/dvc.yaml');
+    const bUri = uriOf(ws, 'b/dvc.yaml');
+    host.open(aUri, 1, a);
+    host.open(bUri, 1, b);
+    assert.deepEqual(host.analysis(aUri)!.diagnostics(), []);
+    assert.deepEqual(host.analysis(bUri)!.diagnostics(), []);
+    const pipelines = host.pipelinesOf(aUri)!;
+    const computed = pipelines.factsComputed;
+
+    // b now writes a's output: a is named for re-validation and gets the duplicate.
+    const at = b.indexOf('../b.txt');
+    const b2 = b.replace('../b.txt', '../shared.txt');
+    assert.deepEqual(host.change(bUri, 2, [{ start: at, end: at + '../b.txt'.length, text: '../shared.txt' }], b2), [aUri]);
+    assert.deepEqual(codes(host.analysis(bUri)!.diagnostics()), ['duplicate-output']);
+    assert.deepEqual(described(a, host.analysis(aUri)!.diagnostics()), ["duplicate-output@5:9 'shared.txt' is also an output of stage 'b' in 'b/dvc.yaml'."]);
+    assert.equal(pipelines.factsComputed, computed + 1, 'the output changed: the facts are computed again, once');
+
+    // A command edit that also moves the output down a line: same paths, facts kept, spans current.
+    const b3 = b2.replace('    cmd: echo b\n', '    cmd: echo b --fast\n    # the output below\n');
+    host.change(bUri, 3, undefined, b3);
+    assert.deepEqual(described(b3, host.analysis(bUri)!.diagnostics()), ["duplicate-output@6:9 'shared.txt' is also an output of stage 'a' in 'a/dvc.yaml'."]);
+    assert.deepEqual(described(a, host.analysis(aUri)!.diagnostics()), ["duplicate-output@5:9 'shared.txt' is also an output of stage 'b' in 'b/dvc.yaml'."]);
+    // a's definition of the shared output goes to b's output where it is now.
+    const producers = pipelines.producersOf('shared.txt', 'a/dvc.yaml');
+    assert.deepEqual(producers.map((p) => `${p.relPath}:${p.stage} ${b3.slice(p.span.start, p.span.end)}`), ['b/dvc.yaml:b ../shared.txt']);
+    assert.equal(pipelines.factsComputed, computed + 1, 'no path changed: no cross-file fact computed again');
+
+    // Back to its own output: a is clean again.
+    host.change(bUri, 4, undefined, b);
+    assert.deepEqual(host.analysis(bUri)!.diagnostics(), []);
+    assert.deepEqual(host.analysis(aUri)!.diagnostics(), []);
+    assert.equal(pipelines.factsComputed, computed + 2);
+  });
+
+  test('an edit rebuilds only the stages it touched, and findings stay what a fresh host gives', () => {
+    const ws = basicWorkspace();
+    const stages = Array.from({ length: 30 }, (_, i) =>
+      [`  s${i}:`, `    cmd: python train.py ${i}`, '    deps:', '      - train.py', `      - ${i % 3 ? 'params.yaml' : `missing${i}.csv`}`, '    outs:', `      - out/${i}.pkl`].join('\n'),
+    );
+    let text = `stages:\n${stages.join('\n')}\n`;
+    const { host, uri } = hostWithOpen(ws, 'dvc.yaml', text);
+    const first = host.analysis(uri)!.pipelineIndex()!;
+    assert.deepEqual(codes(host.analysis(uri)!.diagnostics()), Array(10).fill('missing-path'));
+    // Same length (the parse reuses every other block): all other stages are taken over.
+    const at = text.indexOf('train.py 17');
+    const next = text.slice(0, at) + 'Train.py 17' + text.slice(at + 'train.py 17'.length);
+    host.change(uri, 2, [{ start: at, end: at + 1, text: 'T' }], next);
+    const second = host.analysis(uri)!.pipelineIndex()!;
+    const kept = second.stages.filter((d, i) => d === first.stages[i]).length;
+    assert.equal(kept, 29, 'every stage but the edited one is the previous version\'s');
+    assert.equal(second.graph, first.graph, 'same paths: the same graph');
+    // An edit that adds a dependency on another stage's output: the graph is built again.
+    text = next;
+    const dep = text.indexOf('      - missing3.csv');
+    const third = text.slice(0, dep) + '      - out/2.pkl\n' + text.slice(dep);
+    host.change(uri, 3, [{ start: dep, end: dep, text: '      - out/2.pkl\n' }], third);
+    assert.notEqual(host.analysis(uri)!.pipelineIndex()!.graph, first.graph);
+    const fresh = new AnalysisHost({ folders: [ws] });
+    fresh.open(uri, 1, third);
+    assert.deepEqual(described(third, host.analysis(uri)!.diagnostics()), described(third, fresh.analysis(uri)!.diagnostics()));
+    // A missing dependency created on disk is seen by the stages taken over.
+    write(ws, 'missing6.csv', '');
+    host.filesChanged([{ path: path.join(ws, 'missing6.csv'), kind: 'created' }]);
+    assert.equal(host.analysis(uri)!.diagnostics().filter((d) => d.message.includes('missing6.csv')).length, 0);
+  });
+
+  test('a params file open in an editor is read from its current parse', () => {
+    const ws = basicWorkspace();
+    const { host, uri } = hostWithOpen(ws, 'dvc.yaml');
+    const paramsUri = uriOf(ws, 'params.yaml');
+    const edited = `${PARAMS}  epochs: 3\n`;
+    host.open(paramsUri, 1, PARAMS);
+    host.change(paramsUri, 2, [{ start: PARAMS.length, end: PARAMS.length, text: '  epochs: 3\n' }], edited);
+    const params = host.analysis(paramsUri)!;
+    const index = host.analysis(uri)!.pipelineIndex()!;
+    assert.equal(index.paramsFile('params.yaml')!.doc, params.doc!.yaml, 'the editor\'s parse, not a second one');
+    assert.deepEqual(host.analysis(uri)!.diagnostics(), []);
+  });
+});
+
 test('.dvcignore simple patterns', () => {
   const ignored = dvcIgnore('# comment\nlegacy/\n/build\n*.tmp\ndata/**/cache\n!keep\n');
   assert.equal(ignored('legacy'), true);
