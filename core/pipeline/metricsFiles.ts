@@ -2,7 +2,8 @@
  * Metrics a stage wrote to files, read as DVC reads them, for the tracker and the gates:
  *
  * - `metrics` files (JSON or YAML): nested keys joined with `.` (`train.loss`), as `dvc metrics
- *   show` names them. Only numbers are metrics; booleans count as 1 and 0, as DVC keeps them (a
+ *   show` names them. JSON is read as Python's json reads it (NaN, Infinity and -Infinity are
+ *   numbers: Python's json.dump writes them, DVC reads them, MLflow logs NaN as NaN). Only numbers are metrics; booleans count as 1 and 0, as DVC keeps them (a
  *   Python bool is an int) and as MLflow's `log_metric(True)` stores them. Strings, lists and nulls
  *   are not metrics: they are listed in `skipped`, never an error.
  * - `plots` files: CSV or TSV with a header row, or JSON (a list of objects, or an object whose
@@ -82,16 +83,22 @@ function lineOfOffset(text: string, offset: number): number {
   return line;
 }
 
-/** JSON or YAML by extension (`.json` is JSON, anything else YAML, which also reads JSON). */
+/**
+ * JSON or YAML by extension (`.json` is JSON, anything else YAML, which also reads JSON). JSON as
+ * Python's json module reads it, since that is what writes (and DVC reads) most metrics files:
+ * `json.dump` writes NaN, Infinity and -Infinity as bare words by default.
+ */
 function parseStructured(text: string, rel: string): unknown {
   if (/\.json$/i.test(rel)) {
     try {
       return JSON.parse(text);
     } catch (e) {
-      const at = jsonErrorOffset(text);
-      const line = at === undefined ? undefined : lineOfOffset(text, at);
-      const near = at === undefined ? '' : at >= text.length ? ' (the text ends too early)' : ` near '${text.slice(at, at + 12).split('\n')[0]}'`;
-      throw new MetricsFileError(rel, line, `invalid JSON${near}: ${(e as Error).message.split('\n')[0]}`);
+      // The rare file that standard JSON refuses: Python's constants, or a real syntax error.
+      const parsed = parsePythonJson(text);
+      if (parsed.ok) return parsed.value;
+      const at = parsed.offset;
+      const near = at >= text.length ? ' (the text ends too early)' : ` near '${text.slice(at, at + 12).split('\n')[0]}'`;
+      throw new MetricsFileError(rel, lineOfOffset(text, at), `invalid JSON${near}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
   try {
@@ -104,28 +111,40 @@ function parseStructured(text: string, rel: string): unknown {
   }
 }
 
+/** Python's json constants (json.dump's allow_nan), accepted where a value may stand. */
+const PYTHON_JSON_CONSTANTS: readonly (readonly [string, number])[] = [
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+];
+
 /**
- * Where JSON text stops being valid (Node's JSON.parse does not always say): a small scanner over
- * the grammar of RFC 8259. Undefined when the text is valid.
+ * JSON text as Python's `json.loads` reads it: RFC 8259 plus the bare constants NaN, Infinity and
+ * -Infinity. Either the value, or the offset where the text stops being valid (Node's JSON.parse
+ * does not always say). A small recursive-descent parser; callers try JSON.parse first.
  */
-export function jsonErrorOffset(text: string): number | undefined {
+export function parsePythonJson(text: string): { ok: true; value: unknown } | { ok: false; offset: number } {
   let i = 0;
   const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+    for (let c = text.charCodeAt(i); c === 32 || c === 10 || c === 13 || c === 9; c = text.charCodeAt(++i));
   };
   const fail = (): never => {
-    throw i;
+    throw new JsonOffset(i);
   };
-  const literal = (word: string) => {
-    if (text.startsWith(word, i)) i += word.length;
-    else fail();
+  const literal = (word: string, value: unknown): unknown => {
+    if (!text.startsWith(word, i)) fail();
+    i += word.length;
+    return value;
   };
-  const str = () => {
+  const str = (): string => {
+    const start = i;
+    let escaped = false;
     i++;
     while (i < text.length && text[i] !== '"') {
       const c = text.charCodeAt(i);
       if (c < 0x20) fail();
-      if (text[i] === '\\') {
+      if (c === 92) {
+        escaped = true;
         i++;
         if (text[i] === 'u') {
           if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
@@ -136,58 +155,86 @@ export function jsonErrorOffset(text: string): number | undefined {
     }
     if (i >= text.length) fail();
     i++;
+    // The slice is a valid JSON string by now: JSON.parse decodes its escapes.
+    return escaped ? (JSON.parse(text.slice(start, i)) as string) : text.slice(start + 1, i - 1);
   };
-  const value = (depth: number): void => {
+  const value = (depth: number): unknown => {
     if (depth > 512) fail();
     ws();
     const c = text[i];
     if (c === '{') {
       i++;
+      const obj: Record<string, unknown> = {};
       ws();
-      if (text[i] === '}') return void i++;
+      if (text[i] === '}') {
+        i++;
+        return obj;
+      }
       for (;;) {
         ws();
         if (text[i] !== '"') fail();
-        str();
+        const key = str();
         ws();
         if (text[i] !== ':') fail();
         i++;
-        value(depth + 1);
+        const v = value(depth + 1);
+        // `__proto__` is data, as JSON.parse keeps it, not the object's prototype.
+        if (key === '__proto__') Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+        else obj[key] = v;
         ws();
         if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
+        else if (text[i] === '}') {
+          i++;
+          return obj;
+        } else fail();
       }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value(depth + 1);
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    } else if (c === '"') str();
-    else if (c === 't') literal('true');
-    else if (c === 'f') literal('false');
-    else if (c === 'n') literal('null');
-    else {
-      const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-      if (!m) fail();
-      i += m![0].length;
     }
+    if (c === '[') {
+      i++;
+      const list: unknown[] = [];
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return list;
+      }
+      for (;;) {
+        list.push(value(depth + 1));
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') {
+          i++;
+          return list;
+        } else fail();
+      }
+    }
+    if (c === '"') return str();
+    if (c === 't') return literal('true', true);
+    if (c === 'f') return literal('false', false);
+    if (c === 'n') return literal('null', null);
+    if (c === 'N' || c === 'I' || (c === '-' && text[i + 1] === 'I')) {
+      for (const [word, v] of PYTHON_JSON_CONSTANTS) if (text.startsWith(word, i)) return literal(word, v);
+    }
+    JSON_NUMBER.lastIndex = i;
+    const m = JSON_NUMBER.exec(text);
+    if (!m) fail();
+    i += m![0].length;
+    return Number(m![0]);
   };
   try {
-    value(0);
+    const v = value(0);
     ws();
     if (i < text.length) fail();
-    return undefined;
-  } catch (at) {
-    if (typeof at === 'number') return at;
-    throw at;
+    return { ok: true, value: v };
+  } catch (e) {
+    if (e instanceof JsonOffset) return { ok: false, offset: e.offset };
+    throw e;
   }
+}
+
+const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+class JsonOffset {
+  constructor(readonly offset: number) {}
 }
 
 /** Flattens nested objects into `prefix<sep>key` numbers; other values go to `skipped`. */

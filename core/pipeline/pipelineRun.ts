@@ -9,19 +9,22 @@
  * read, the others at the end.
  *
  * Progress goes through one callback (PipelineRunEvent); cancellation through an AbortSignal,
- * which stops every running stage's process group and starts nothing new.
+ * which stops every running stage's process group and starts nothing new. Each running command's
+ * group is recorded under `.runwise/running/`, and a run first stops what a killed runner left
+ * running (stageGroupRecords.ts).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { startTrackingServer, type TrackingServer } from '../endpoint/trackingServer';
-import type { RunStatus } from '../tracker/model';
+import { GATES_TAG, STAGE_TAG, type RunStatus } from '../tracker/model';
 import type { Tracker } from '../tracker/tracker';
 import { runwiseDir } from '../workspace/workspacePath';
 import { evaluateGate, gateTarget, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
 import { stageLockEntry, writeLockEntry } from './lockFile';
 import { MetricsFileError, readMetricsFile, readStageMetrics, type StageMetrics } from './metricsFiles';
 import type { ChangeReason, GateRule, PathHash, PathHasher, PipelineGraph, PipelineStage, StageDecision } from './pipelineModel';
+import { removeStageGroupRecord, stopLeftoverStages, writeStageGroupRecord } from './stageGroupRecords';
 import { runStageProcess, type OutputStream } from './stageProcess';
 import { endRun, finishStageRun, previousStageMetric, readGitState, startPipelineRun, startStageRun, type StageOutputRecord } from './stageTracking';
 
@@ -92,6 +95,9 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
     }
   };
   const jobs = Math.max(1, options.jobs ?? availableParallelism());
+  // Stages a killed runner left running would race this run for the same outputs (the CLI stops
+  // them before planning already; here for any other caller).
+  await stopLeftoverStages(graph.root, tracker, options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {});
   const decisions = new Map(options.decisions.map((d) => [d.id, d]));
   const git = readGitState(graph.root);
   const experimentName = options.experimentName ?? process.env.MLFLOW_EXPERIMENT_NAME ?? 'Default';
@@ -191,7 +197,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   const ok = !cancelled && stages.every((s) => s.status !== 'failed' && s.status !== 'not-run' && s.status !== 'cancelled') && gateOutcomes.every((g) => g.passed);
   const status: RunStatus = cancelled ? 'KILLED' : ok ? 'FINISHED' : 'FAILED';
   const failedGates = gateOutcomes.filter((g) => !g.passed).length;
-  if (parentRunId) endRun(tracker, parentRunId, status, gateOutcomes.length > 0 ? [{ key: 'runwise.gates', value: `${gateOutcomes.length - failedGates} passed, ${failedGates} failed` }] : []);
+  if (parentRunId) endRun(tracker, parentRunId, status, gateOutcomes.length > 0 ? [{ key: GATES_TAG, value: `${gateOutcomes.length - failedGates} passed, ${failedGates} failed` }] : []);
   return { runId: parentRunId, experimentId, stages, gates: gateOutcomes, cancelled, ok };
 
   async function runOneStage(stage: PipelineStage): Promise<void> {
@@ -220,6 +226,15 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
           ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
           logFile,
           onLine: (line, stream) => emit({ type: 'output', stage: stage.id, line, stream }),
+          onProcessGroup: (pgid, state) => {
+            try {
+              if (state === 'started') writeStageGroupRecord(graph.root, { pgid, stage: stage.id, runId });
+              else removeStageGroupRecord(graph.root, runId);
+            } catch (e) {
+              // The stage runs all the same; only a killed runner's leftovers would go unnoticed.
+              emit({ type: 'output', stage: stage.id, line: `runwise: could not record the stage's processes: ${(e as Error).message}`, stream: 'stderr' });
+            }
+          },
         });
         durationMs = result.durationMs;
         exitCode = result.exitCode;
@@ -265,6 +280,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
         outputs: outputRecords(stage, options.hashes),
         ...(metrics ? { metrics } : {}),
         logFile,
+        stage,
       });
       report.metrics = Object.fromEntries(tracker.getRun(runId).metrics.map((m) => [m.key, m.value]));
       if (metrics && metrics.problems.length > 0 && report.status === 'succeeded') {
@@ -350,7 +366,7 @@ class GateBook implements GateInputs {
     if (own) return own;
     const prev = this.tracker.searchRuns({
       experimentIds: [this.experimentId],
-      filter: `tags.\`runwise.stage\` = '${stage.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' and attributes.status = 'FINISHED'`,
+      filter: `tags.\`${STAGE_TAG}\` = '${stage.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' and attributes.status = 'FINISHED'`,
       orderBy: ['attributes.start_time DESC'],
       maxResults: 1,
     }).items[0];

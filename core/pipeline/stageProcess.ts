@@ -1,10 +1,10 @@
 /**
  * Runs one stage's commands as child processes: each command through `/bin/sh -c` (as DVC runs
- * `cmd`), in order, stopping at the first that fails, in the stage's working directory. Each
- * command is the leader of its own process group (spawned detached), so cancelling reaches
- * everything it started: SIGTERM to the group, then SIGKILL after a grace period. When a command's
- * shell exits, whatever it left running in its group (a forgotten `&`) is stopped the same way, so
- * no child outlives its stage.
+ * `cmd`, with stdin from /dev/null), in order, stopping at the first that fails, in the stage's
+ * working directory. Each command is the leader of its own process group (spawned detached), so
+ * cancelling reaches everything it started: SIGTERM to the group, then SIGKILL after a grace
+ * period. When a command's shell exits, whatever it left running in its group (a forgotten `&`) is
+ * stopped the same way, so no child outlives its stage (nor its runner: stageGroupRecords.ts).
  *
  * Output (stdout and stderr together, in arrival order) goes, as raw bytes, to an optional log file
  * and, line by line, to a callback for live progress; only the last lines are kept in memory.
@@ -15,6 +15,14 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
 export const DEFAULT_KILL_GRACE_MS = 5_000;
+
+/**
+ * How a command is started: its shell waits for one line on stdin, which the runner sends once it
+ * has reported (recorded) the new process group, then replaces itself (same pid, same group) with
+ * `/bin/sh -c <command>` reading /dev/null. So no command runs before its group is recorded, and a
+ * runner killed in between leaves a shell that reads end-of-file and exits without running it.
+ */
+const GATED_COMMAND = 'read -r _ && exec /bin/sh -c "$1" </dev/null';
 /** Lines of output kept in memory (StageProcessResult.tail). */
 export const TAIL_LINES = 50;
 /** A line longer than this is passed on in pieces of this size, so memory stays bounded. */
@@ -37,6 +45,11 @@ export interface StageProcessOptions {
   onLine?: (line: string, stream: OutputStream) => void;
   /** Absolute path of a log file that receives the raw output (appended; folders created). */
   logFile?: string;
+  /**
+   * Each command's process group: `started` right after it is spawned, `ended` once no member of
+   * it is left (the runner records running groups, so a runner that is killed leaves a trace).
+   */
+  onProcessGroup?: (pgid: number, state: 'started' | 'ended') => void;
 }
 
 export interface StageProcessResult {
@@ -102,11 +115,11 @@ interface CommandResult {
 function runCommand(command: string, options: StageProcessOptions, lines: LineSplitter, log: WriteStream | undefined): Promise<CommandResult> {
   const grace = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   return new Promise<CommandResult>((resolve) => {
-    const child = spawn('/bin/sh', ['-c', command], {
+    const child = spawn('/bin/sh', ['-c', GATED_COMMAND, '/bin/sh', command], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let cancelled = false;
     let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -114,6 +127,10 @@ function runCommand(command: string, options: StageProcessOptions, lines: LineSp
     let settled = false;
 
     const pgid = child.pid;
+    if (pgid !== undefined) options.onProcessGroup?.(pgid, 'started');
+    // Open the gate: the command runs now that its group is known (and recorded).
+    child.stdin.on('error', () => undefined);
+    child.stdin.end('\n');
     const groupAlive = () => pgid !== undefined && processGroupAlive(pgid);
     const signalGroup = (sig: NodeJS.Signals) => {
       if (pgid === undefined) return;
@@ -139,6 +156,7 @@ function runCommand(command: string, options: StageProcessOptions, lines: LineSp
       settled = true;
       if (killTimer) clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', onAbort);
+      if (pgid !== undefined) options.onProcessGroup?.(pgid, 'ended');
       resolve(r);
     };
 
@@ -188,12 +206,25 @@ export function processGroupAlive(pgid: number): boolean {
   } catch {
     return false;
   }
+  const members = processGroupMembers(pgid);
+  return members === undefined || members.length > 0;
+}
+
+export interface ProcessGroupMember {
+  pid: number;
+  /** Kernel start time (`/proc/<pid>/stat` field 22, clock ticks since boot). */
+  startTime: number;
+}
+
+/** The running (not zombie) processes of a group, from /proc; undefined where /proc cannot be read. */
+export function processGroupMembers(pgid: number): ProcessGroupMember[] | undefined {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
   } catch {
-    return true;
+    return undefined;
   }
+  const members: ProcessGroupMember[] = [];
   for (const pid of pids) {
     let stat: string;
     try {
@@ -203,9 +234,9 @@ export function processGroupAlive(pgid: number): boolean {
     }
     // After the command name (in parentheses, may hold spaces): state, ppid, pgrp, ...
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push({ pid: Number(pid), startTime: Number(fields[19]) });
   }
-  return false;
+  return members;
 }
 
 /** Splits a byte stream into lines per stream, decoding UTF-8 across chunk boundaries. */

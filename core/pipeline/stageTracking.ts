@@ -2,11 +2,11 @@
  * What a pipeline run leaves in the tracker, as MLflow nests runs: one parent run per `runwise run`
  * and one child run per stage run (`mlflow.parentRunId`). A stage's child run holds:
  *
- * - params: the stage's param values after it ran, flattened (`train.lr`; a file other than
- *   params.yaml prefixes its keys: `conf/model.yaml:depth`);
- * - tags: runwise.stage, runwise.pipeline (file), runwise.cmd, runwise.exit_code,
- *   runwise.duration_ms, and MLflow's mlflow.source.git.commit plus runwise.git.dirty when the
- *   workspace is in a git repository;
+ * - params: the stage's param values after it ran, flattened (`train.lr`; a file other than the
+ *   pipeline's params.yaml prefixes its keys with its workspace path: `conf/model.yaml:depth`);
+ * - tags (named in core/tracker/model.ts): runwise.stage, runwise.pipeline (file), runwise.cmd,
+ *   runwise.exit_code, runwise.duration_ms, and MLflow's mlflow.source.git.commit and
+ *   mlflow.source.git.branch plus runwise.git.dirty when the workspace is in a git repository;
  * - dataset inputs: each dependency with its hash as digest;
  * - outputs: `runwise/outputs.json`, an artifact listing each output's path, kind, md5, size (and
  *   file count for a folder). The bytes are not copied: a model or a data set may be gigabytes, and
@@ -15,34 +15,45 @@
  *   output-dataset entity for runs; an artifact is listed and downloaded like any other;
  * - the stage's log as the artifact `runwise/stage.log`;
  * - metrics read from its metrics/plots/DVCLive files (beside what the script logged itself
- *   through MLFLOW_RUN_ID).
+ *   through MLFLOW_RUN_ID), a metrics file's value as the key's latest (metricPoints).
  *
  * Status: FINISHED, FAILED, or KILLED when cancelled. A runner killed mid-stage leaves its runs
- * RUNNING, owned by its process: the tracker marks them FAILED on its next open (orphan recovery).
+ * RUNNING, owned by its process: the tracker marks them FAILED on its next open (orphan recovery),
+ * and the next runner stops the stage's processes and gives the reason (stageGroupRecords.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { DATASET_CONTEXT_TAG, PARENT_RUN_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG, type Metric, type Param, type RunStatus, type Tag } from '../tracker/model';
+import {
+  CMD_TAG,
+  DATASET_CONTEXT_TAG,
+  DURATION_TAG,
+  EXIT_CODE_TAG,
+  GIT_BRANCH_TAG,
+  GIT_COMMIT_TAG,
+  GIT_DIRTY_TAG,
+  PARENT_RUN_TAG,
+  PIPELINE_TAG,
+  RUN_KIND_TAG,
+  SOURCE_NAME_TAG,
+  SOURCE_TYPE_TAG,
+  STAGE_TAG,
+  type Metric,
+  type Param,
+  type RunStatus,
+  type Tag,
+} from '../tracker/model';
+import { DEFAULT_PARAMS_FILE } from '../language/files/paramsFiles';
+import { parentDir, resolveWorkspacePath } from '../language/files/workspacePaths';
 import { MAX_ENTITIES_PER_BATCH, MAX_PARAM_VAL_LENGTH, MAX_PARAMS_TAGS_PER_BATCH, MAX_TAG_VAL_LENGTH } from '../tracker/limits';
 import type { Tracker } from '../tracker/tracker';
 import type { StageMetrics } from './metricsFiles';
 import type { LockEntry, PathHash, PipelineStage } from './pipelineModel';
 
-/** Runwise's tags on pipeline runs. */
-export const RUN_KIND_TAG = 'runwise.kind';
-export const STAGE_TAG = 'runwise.stage';
-export const PIPELINE_TAG = 'runwise.pipeline';
-export const CMD_TAG = 'runwise.cmd';
-export const EXIT_CODE_TAG = 'runwise.exit_code';
-export const DURATION_TAG = 'runwise.duration_ms';
-export const GIT_DIRTY_TAG = 'runwise.git.dirty';
-/** MLflow's git tags (mlflow/utils/mlflow_tags.py). */
-export const GIT_COMMIT_TAG = 'mlflow.source.git.commit';
-export const GIT_BRANCH_TAG = 'mlflow.source.git.branch';
+/** Kept for importers of the stage tag from here; its home, with the other tag names, is core/tracker/model.ts. */
+export { STAGE_TAG };
 export const OUTPUTS_ARTIFACT = 'runwise/outputs.json';
 export const LOG_ARTIFACT = 'runwise/stage.log';
-export const DEFAULT_PARAMS_FILE = 'params.yaml';
 
 export interface GitState {
   commit: string;
@@ -119,8 +130,15 @@ export function startStageRun(tracker: Tracker, options: { experimentId: string;
   return run.info.runId;
 }
 
-/** `file → key → value` (a lock entry's params) as MLflow params. */
-export function flattenParams(params: LockEntry['params']): Param[] {
+/**
+ * `file → key → value` (a lock entry's params) as MLflow params. The lock names each file relative
+ * to the stage's wdir (`../params.yaml`); the keys of the pipeline's default params file
+ * (`params.yaml` beside the pipeline file, the workspace's for a root pipeline) are logged bare,
+ * those of any other file as `<workspace-relative file>:key`, so a key's name does not depend on
+ * the wdir of the stage that read it.
+ */
+export function flattenParams(params: LockEntry['params'], stage: Pick<PipelineStage, 'file' | 'wdir'>): Param[] {
+  const defaultFile = resolveWorkspacePath(parentDir(stage.file), DEFAULT_PARAMS_FILE);
   const out = new Map<string, string>();
   const put = (key: string, value: unknown) => {
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -131,17 +149,46 @@ export function flattenParams(params: LockEntry['params']): Param[] {
     out.set(key, clip(text, MAX_PARAM_VAL_LENGTH));
   };
   for (const [file, values] of Object.entries(params)) {
-    for (const [k, v] of Object.entries(values)) put(file === DEFAULT_PARAMS_FILE ? k : `${file}:${k}`, v);
+    const resolved = resolveWorkspacePath(stage.wdir, file);
+    // A file outside the workspace cannot be tracked (the pipeline loader refuses it); its name stays as written.
+    const name = resolved.kind === 'inside' ? resolved.path : file;
+    const bare = defaultFile.kind === 'inside' && name === defaultFile.path;
+    for (const [k, v] of Object.entries(values)) put(bare ? k : `${name}:${k}`, v);
   }
   return [...out].map(([key, value]) => ({ key, value }));
 }
 
-/** Metric points for the tracker from what the stage's files held. */
-export function metricPoints(metrics: StageMetrics, timestamp: number): Metric[] {
+/** Whether two metric values are the same point value (NaN is NaN). */
+function sameValue(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+/**
+ * Metric points for the tracker from what the stage's files held. `logged` is the latest point of
+ * each key the run already has (what the script logged through the endpoint).
+ *
+ * A series (plots, DVCLive) is logged at its own steps. A scalar (a metrics file's value) is the
+ * stage's final value of its key, so it must become the key's latest value (MLflow's latest: the
+ * largest step, then the latest timestamp) without going back in the key's history: it is logged
+ * at the largest step the key has, in the run or in this stage's series (0 when none, or the
+ * DVCLive step when that is larger), with a timestamp after that step's point; and not at all when
+ * it equals the latest value already there, which is then the same point.
+ */
+export function metricPoints(metrics: StageMetrics, timestamp: number, logged: ReadonlyMap<string, Pick<Metric, 'value' | 'step' | 'timestamp'>> = new Map()): Metric[] {
   const points: Metric[] = [];
   for (const [key, series] of metrics.series) for (const p of series) points.push({ key, value: p.value, step: p.step, timestamp });
-  // A scalar after its series, so the latest value is the scalar's when both share a step.
-  for (const [key, p] of metrics.scalars) points.push({ key, value: p.value, step: p.step, timestamp });
+  for (const [key, p] of metrics.scalars) {
+    let latest = logged.get(key);
+    for (const q of metrics.series.get(key) ?? []) {
+      if (!latest || q.step > latest.step || (q.step === latest.step && timestamp >= latest.timestamp)) latest = { value: q.value, step: q.step, timestamp };
+    }
+    if (!latest || p.step > latest.step) {
+      points.push({ key, value: p.value, step: p.step, timestamp });
+      continue;
+    }
+    if (sameValue(p.value, latest.value)) continue;
+    points.push({ key, value: p.value, step: latest.step, timestamp: Math.max(timestamp, latest.timestamp + 1) });
+  }
   return points;
 }
 
@@ -166,6 +213,8 @@ export interface StageRunEnd {
   metrics?: StageMetrics;
   /** Absolute path of the stage's log file. */
   logFile?: string;
+  /** Where its params files are named from (the lock names them relative to the wdir). */
+  stage: Pick<PipelineStage, 'file' | 'wdir'>;
 }
 
 /** Records the end of a stage run: everything listed in this module's comment. */
@@ -174,11 +223,12 @@ export async function finishStageRun(tracker: Tracker, runId: string, end: Stage
     { key: EXIT_CODE_TAG, value: end.exitCode === null ? (end.signal ? `signal ${end.signal}` : 'none') : String(end.exitCode) },
     { key: DURATION_TAG, value: String(Math.round(end.durationMs)) },
   ];
-  const params = end.entry ? flattenParams(end.entry.params) : [];
+  const params = end.entry ? flattenParams(end.entry.params, end.stage) : [];
   for (let i = 0; i < Math.max(params.length, 1); i += MAX_PARAMS_TAGS_PER_BATCH) {
     tracker.logBatch(runId, { params: params.slice(i, i + MAX_PARAMS_TAGS_PER_BATCH), ...(i === 0 ? { tags } : {}) });
   }
-  const points = end.metrics ? metricPoints(end.metrics, now) : [];
+  const logged = end.metrics ? new Map(tracker.getRun(runId).metrics.map((m) => [m.key, m])) : undefined;
+  const points = end.metrics ? metricPoints(end.metrics, now, logged) : [];
   for (let i = 0; i < points.length; i += MAX_ENTITIES_PER_BATCH) tracker.logBatch(runId, { metrics: points.slice(i, i + MAX_ENTITIES_PER_BATCH) });
   const inputs = [...end.deps].flatMap(([dep, hash]) =>
     hash

@@ -26,6 +26,31 @@ export const DATASET_CONTEXT_TAG = 'mlflow.data.context';
 export const FAILURE_REASON_TAG = 'runwise.failure_reason';
 /** The run tag where MLflow's server keeps each `runs/log-model` call's model JSON. */
 export const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
+/** The git commit and branch the run's code was at (MLflow's MLFLOW_GIT_COMMIT, MLFLOW_GIT_BRANCH). */
+export const GIT_COMMIT_TAG = 'mlflow.source.git.commit';
+export const GIT_BRANCH_TAG = 'mlflow.source.git.branch';
+/** Whether the workspace had uncommitted changes at that commit ('true'/'false'; MLflow has no such tag). */
+export const GIT_DIRTY_TAG = 'runwise.git.dirty';
+/* Pipeline runs (core/pipeline): one parent run per pipeline run, one child run per stage run. */
+/** 'pipeline' on a pipeline run, 'stage' on a stage's run. */
+export const RUN_KIND_TAG = 'runwise.kind';
+/** The stage's id (`train`, `sub/dvc.yaml:train@us`). */
+export const STAGE_TAG = 'runwise.stage';
+/** The pipeline file of a stage run; the files, comma-separated, of a pipeline run. */
+export const PIPELINE_TAG = 'runwise.pipeline';
+/** The stage's commands, one a line. */
+export const CMD_TAG = 'runwise.cmd';
+/** The last command's exit code, `signal SIGKILL`, or `none` when no command ran. */
+export const EXIT_CODE_TAG = 'runwise.exit_code';
+/** How long the stage's commands ran, in milliseconds. */
+export const DURATION_TAG = 'runwise.duration_ms';
+/** On a pipeline run: how many gates passed and failed (`3 passed, 1 failed`). */
+export const GATES_TAG = 'runwise.gates';
+/**
+ * The sha256 of the model a run used or evaluated (of the file; of a folder, the registry's manifest
+ * hash): the model registry finds a version's evaluation runs by it.
+ */
+export const MODEL_SHA256_TAG = 'runwise.model.sha256';
 export type LifecycleStage = 'active' | 'deleted';
 /** Which runs or experiments a search sees, as MLflow's ViewType. */
 export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';

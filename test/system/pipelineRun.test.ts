@@ -2,8 +2,8 @@
  * `runwise run` as a user runs it: the built CLI (bin/runwise.js → dist/cli.js) in its own process
  * on a temporary workspace. A second run runs nothing; a changed param reruns only the stage that
  * reads it; --dry runs nothing; a failed gate exits 1; Ctrl-C exits 130 with the stage's processes
- * stopped; and a runner killed with SIGKILL mid-stage leaves the lock file intact and its runs are
- * FAILED on the tracker's next open.
+ * stopped; and a runner killed with SIGKILL mid-stage leaves the lock file intact, and the next
+ * runner stops the processes of the stage it left running and fails its runs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,9 +149,10 @@ test('Ctrl-C (SIGINT): exit 130, the stage process group stopped, the runs KILLE
   }
 });
 
-test('the runner SIGKILLed mid-stage: the lock file is intact, its runs are FAILED on the next open', async () => {
+test("the runner SIGKILLed mid-stage: the lock file is intact; the next runner stops the stage's processes and fails its run", async () => {
   const ws = tempWorkspace('cli-run');
-  writeFileSync(path.join(ws, 'runwise.yaml'), SLOW.replace('sleep 30 & wait', 'sleep 0.1; touch slow.txt'));
+  const quick = SLOW.replace('sleep 30 & wait', 'sleep 0.1; touch slow.txt');
+  writeFileSync(path.join(ws, 'runwise.yaml'), quick);
   const warm = await runwise(ws, 'run').done;
   assert.equal(warm.code, 0, warm.stderr);
   const lockBefore = readFileSync(path.join(ws, 'runwise.lock'), 'utf8');
@@ -164,21 +165,25 @@ test('the runner SIGKILLed mid-stage: the lock file is intact, its runs are FAIL
   const pgid = Number(readFileSync(pidFile, 'utf8').trim());
   child.kill('SIGKILL');
   await done;
+  assert.equal(readFileSync(path.join(ws, 'runwise.lock'), 'utf8'), lockBefore, 'the lock file is as the last good run left it');
+  assert.ok(groupAlive(pgid), 'the stage ran in its own process group: the killed runner could not stop it');
+
+  // The next runner: the stage's processes are stopped before anything is planned or run.
+  writeFileSync(path.join(ws, 'runwise.yaml'), quick);
+  const next = await runwise(ws, 'run').done;
+  assert.equal(next.code, 0, next.stderr);
+  assert.match(next.stderr, /^runwise: stage 'slow' \(run [0-9a-f]{8}\) was running when its runner stopped: stopped the processes it left running; its run is FAILED$/m);
+  assert.ok(!groupAlive(pgid), "no process of the killed runner's stage is left");
+  const tracker = Tracker.open(ws);
   try {
-    assert.equal(readFileSync(path.join(ws, 'runwise.lock'), 'utf8'), lockBefore, 'the lock file is as the last good run left it');
-    const tracker = Tracker.open(ws);
-    try {
-      const slow = tracker.searchRuns({ filter: "tags.`runwise.stage` = 'slow' and attributes.status != 'FINISHED'" }).items;
-      assert.equal(slow.length, 1);
-      assert.equal(slow[0]!.info.status, 'FAILED');
-      assert.match(slow[0]!.tags.find((t) => t.key === 'runwise.failure_reason')?.value ?? '', /exited without ending it/);
-      const parent = tracker.getRunInfo(slow[0]!.info.parentRunId!);
-      assert.equal(parent.status, 'FAILED');
-    } finally {
-      tracker.close();
-    }
+    const slow = tracker.searchRuns({ filter: "tags.`runwise.stage` = 'slow' and attributes.status != 'FINISHED'" }).items;
+    assert.equal(slow.length, 1);
+    assert.equal(slow[0]!.info.status, 'FAILED');
+    assert.equal(slow[0]!.tags.find((t) => t.key === 'runwise.failure_reason')?.value, 'the runner stopped while this stage ran');
+    const parent = tracker.getRunInfo(slow[0]!.info.parentRunId!);
+    assert.equal(parent.status, 'FAILED');
+    assert.match(tracker.getRun(parent.runId).tags.find((t) => t.key === 'runwise.failure_reason')?.value ?? '', /exited without ending it/);
   } finally {
-    // The stage was in its own process group: the killed runner could not stop it.
-    if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+    tracker.close();
   }
 });

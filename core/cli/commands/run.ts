@@ -6,7 +6,8 @@
  * line of output) under the lines of finished ones; otherwise one plain line per event (stage
  * output prefixed with the stage). The summary table (or `--json`) goes to stdout. Exit 1 when a
  * stage or a gate failed, 130 when interrupted (Ctrl-C: every stage's process group is stopped
- * first). `--dry` prints the plan and runs nothing.
+ * first). Before planning, stages a killed runner left running are stopped and their runs failed
+ * (said on stderr). `--dry` prints the plan and runs (and stops) nothing.
  */
 import { flag, intOption, optionValue, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
@@ -16,6 +17,7 @@ import { LockFileError } from '../../pipeline/lockFile';
 import type { GateOutcome } from '../../pipeline/gates';
 import type { StageDecision } from '../../pipeline/pipelineModel';
 import { runPipeline, type PipelineRunEvent, type StageReport } from '../../pipeline/pipelineRun';
+import { stopLeftoverStages } from '../../pipeline/stageGroupRecords';
 import { describeReason, planRun, StageTargetError } from '../../pipeline/stageStatus';
 import { formatDuration } from '../../views/displayFormat';
 import { keyMetricsText, summarizeRun } from '../../views/runsTreeModel';
@@ -35,6 +37,13 @@ export class PipelineRunFailed extends CliError {
 export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> {
   const jobs = intOption(args, 'jobs', 1, 1024);
   const graph = loadGraphForCommand(ctx, args);
+  if (!flag(args, 'dry')) {
+    // Before planning: stages a killed runner left running would still be writing their outputs.
+    for (const l of await stopLeftoverStages(graph.root, ctx.openTracker(true))) {
+      const what = l.stopped ? 'stopped the processes it left running' : 'its processes had ended';
+      ctx.io.err(`runwise: stage '${l.stage}' (run ${l.runId.slice(0, 8)}) was running when its runner stopped: ${what}${l.runMarked ? '; its run is FAILED' : ''}\n`);
+    }
+  }
   const hashes = new HashCache(graph.root);
   if (hashes.discarded) ctx.io.err(`runwise: ${hashes.discarded}\n`);
   let decisions: StageDecision[];

@@ -44,6 +44,38 @@ test('YAML metrics are read as JSON ones', () => {
   assert.ok(Number.isNaN(values.get('per_class.dog')));
 });
 
+test("JSON metrics as Python's json.dump writes them: NaN, Infinity and -Infinity are numbers", () => {
+  const ws = tempWorkspace('metrics');
+  // json.dump({"loss": float("nan"), "ratio": float("inf"), "low": float("-inf"), ...}) by default.
+  const abs = write(ws, 'metrics.json', '{"loss": NaN, "ratio": Infinity, "low": -Infinity, "acc": 0.5, "note": "NaN", "per_class": {"cat": [NaN], "dog": NaN}, "__proto__": 2}');
+  const { values, skipped } = readMetricsFile(abs, 'metrics.json');
+  assert.ok(Number.isNaN(values.get('loss')), 'NaN is a NaN metric');
+  assert.equal(values.get('ratio'), Infinity);
+  assert.equal(values.get('low'), -Infinity);
+  assert.equal(values.get('acc'), 0.5);
+  assert.ok(Number.isNaN(values.get('per_class.dog')));
+  assert.equal(values.get('__proto__'), 2, 'a key is data, whatever its name');
+  assert.deepEqual(skipped.sort(), ['note', 'per_class.cat'], 'a string "NaN" is a string, not a number');
+  // A plots file in JSON takes them too, as a series value.
+  const plots = write(ws, 'loss.json', '[{"step": 0, "loss": 1.5}, {"step": 1, "loss": NaN}]');
+  const loss = readPlotsFile(plots, 'loss.json').get('loss')!;
+  assert.equal(loss.length, 2);
+  assert.ok(Number.isNaN(loss[1]!.value));
+  // Only Python's spellings: other words are still errors, with their line.
+  for (const [text, word] of [
+    ['{\n  "a": nan\n}', 'nan'],
+    ['{\n  "a": inf\n}', 'inf'],
+    ['{\n  "a": +Infinity\n}', '+Infinity'],
+    ['{\n  "a": -NaN\n}', '-NaN'],
+    ['{\n  "a": NaNa\n}', 'NaNa'],
+  ] as const) {
+    const bad = write(ws, 'bad.json', text);
+    const e = thrown(() => readMetricsFile(bad, 'bad.json'));
+    assert.equal(e.line, 2, `${word}: ${e.message}`);
+    assert.match(e.message, /^bad\.json:2: invalid JSON near '/, word);
+  }
+});
+
 test('broken metrics files name the file and line', () => {
   const ws = tempWorkspace('metrics');
   const json = write(ws, 'bad.json', '{\n  "a": 1,\n  "b": \n}\n');

@@ -1,20 +1,23 @@
 /**
  * The scheduler with real child processes, a real tracker and real lock files: stages in parallel,
  * the environment a stage gets, a failed stage stopping its dependents (and leaving its lock entry),
- * outputs removed unless persist, nested tracker runs with their tags, inputs, outputs and log,
- * gates (previous.* included), and cancel.
+ * outputs removed unless persist, nested tracker runs with their tags, params (named the same
+ * whatever the wdir), inputs, outputs and log, metrics files after what the script logged, the
+ * record of a running stage's process group, gates (previous.* included), and cancel.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HashCache } from '../../../core/pipeline/hashCache';
 import { loadPipeline } from '../../../core/pipeline/loadPipeline';
 import { runPipeline, type PipelineRunEvent, type PipelineRunResult } from '../../../core/pipeline/pipelineRun';
 import type { GateRule } from '../../../core/pipeline/pipelineModel';
 import { planRun } from '../../../core/pipeline/stageStatus';
-import { CMD_TAG, EXIT_CODE_TAG, LOG_ARTIFACT, OUTPUTS_ARTIFACT, PIPELINE_TAG, STAGE_TAG } from '../../../core/pipeline/stageTracking';
-import { PARENT_RUN_TAG } from '../../../core/tracker/model';
+import { emptyStageMetrics } from '../../../core/pipeline/metricsFiles';
+import { stageGroupRecordsDir, type StageGroupRecord } from '../../../core/pipeline/stageGroupRecords';
+import { flattenParams, LOG_ARTIFACT, metricPoints, OUTPUTS_ARTIFACT } from '../../../core/pipeline/stageTracking';
+import { CMD_TAG, DURATION_TAG, EXIT_CODE_TAG, PARENT_RUN_TAG, PIPELINE_TAG, RUN_KIND_TAG, STAGE_TAG } from '../../../core/tracker/model';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
@@ -208,7 +211,7 @@ test('tracker: a parent run, a child run per stage with tags, params, inputs, ou
     assert.equal(result.ok, true, JSON.stringify(result.stages));
     const parent = t.getRun(result.runId!);
     assert.equal(parent.info.status, 'FINISHED');
-    assert.equal(parent.tags.find((x) => x.key === 'runwise.kind')?.value, 'pipeline');
+    assert.equal(parent.tags.find((x) => x.key === RUN_KIND_TAG)?.value, 'pipeline');
     const child = t.getRun(result.stages[0]!.runId!);
     const tag = (k: string) => child.tags.find((x) => x.key === k)?.value;
     assert.equal(child.info.parentRunId, parent.info.runId);
@@ -218,7 +221,7 @@ test('tracker: a parent run, a child run per stage with tags, params, inputs, ou
     assert.equal(tag(PIPELINE_TAG), 'runwise.yaml');
     assert.match(tag(CMD_TAG) ?? '', /^echo training\n/);
     assert.equal(tag(EXIT_CODE_TAG), '0');
-    assert.ok(Number(tag('runwise.duration_ms')) >= 0);
+    assert.ok(Number(tag(DURATION_TAG)) >= 0);
     assert.deepEqual(Object.fromEntries(child.params.map((p) => [p.key, p.value])), { 'train.lr': '0.01', 'train.depth': '3' });
     const input = child.inputs.find((i) => i.dataset.name === 'data.csv');
     assert.ok(input, 'the dependency is a dataset input');
@@ -320,6 +323,138 @@ test('cancel stops the running stage, runs nothing after it, and marks the runs 
     assert.equal(t.getRunInfo(result.stages[0]!.runId!).status, 'KILLED');
     assert.equal(t.getRunInfo(result.runId!).status, 'KILLED');
     assert.ok(!existsSync(path.join(ws, 'after.txt')));
+  } finally {
+    t.close();
+  }
+});
+
+test('while a command runs its process group is recorded under .runwise/running; the record goes with it', async () => {
+  const ws = workspace({
+    'runwise.yaml': `stages:
+  rec:
+    cmd:
+      - cat .runwise/running/*.json > first.json
+      - echo $$ > second.pid && cat .runwise/running/*.json > second.json
+    outs: [first.json, second.json, second.pid]
+`,
+  });
+  const { result, tracker: t } = await runAll(ws);
+  t.close();
+  assert.equal(result.ok, true, JSON.stringify(result.stages));
+  const runId = result.stages[0]!.runId!;
+  const first = JSON.parse(readFileSync(path.join(ws, 'first.json'), 'utf8')) as StageGroupRecord;
+  const second = JSON.parse(readFileSync(path.join(ws, 'second.json'), 'utf8')) as StageGroupRecord;
+  assert.equal(first.stage, 'rec');
+  assert.equal(first.runId, runId);
+  assert.equal(first.runner.pid, process.pid, 'the runner that started the group');
+  assert.match(first.leaderStart ?? '', /^\d+$/);
+  assert.equal(second.pgid, Number(readFileSync(path.join(ws, 'second.pid'), 'utf8').trim()), "the record follows the stage's running command");
+  assert.notEqual(first.pgid, second.pgid);
+  assert.deepEqual(readdirSync(stageGroupRecordsDir(ws)), [], 'no record is left once the stage ended');
+});
+
+test("a metrics file's value becomes the key's latest at its largest logged step; an equal value is not logged again", async () => {
+  const script = `
+const post = (route, body) => fetch(process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/' + route, { method: 'POST', headers: { authorization: 'Bearer ' + process.env.MLFLOW_TRACKING_TOKEN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const now = Date.now();
+const metrics = [0.5, 0.6, 0.7].map((value, step) => ({ key: 'acc', value, step, timestamp: now }));
+metrics.push({ key: 'loss', value: 0.3, step: 4, timestamp: now });
+post('runs/log-batch', { run_id: process.env.MLFLOW_RUN_ID, metrics }).then((r) => {
+  if (!r.ok) process.exit(2);
+  require('fs').writeFileSync('metrics.json', JSON.stringify({ acc: 0.8, loss: 0.3, f1: 0.4 }));
+});
+`;
+  const ws = workspace({
+    'train.js': script,
+    'runwise.yaml': `stages:\n  train:\n    cmd: >-\n      '${process.execPath}' train.js\n    deps: [train.js]\n    metrics:\n      - metrics.json:\n          cache: false\n`,
+  });
+  const { result, tracker: t } = await runAll(ws);
+  try {
+    assert.equal(result.ok, true, JSON.stringify(result.stages));
+    const runId = result.stages[0]!.runId!;
+    const history = (key: string) => t.getMetricHistory(runId, key).items.map((m) => [m.step, m.value]).sort((a, b) => a[0]! - b[0]! || 0);
+    assert.deepEqual(history('acc'), [
+      [0, 0.5],
+      [1, 0.6],
+      [2, 0.7],
+      [2, 0.8],
+    ], "the file's value follows the script's last epoch, never before its first");
+    const latest = Object.fromEntries(t.getRun(runId).metrics.map((m) => [m.key, [m.step, m.value]]));
+    assert.deepEqual(latest.acc, [2, 0.8], "the file's value is the latest");
+    assert.deepEqual(history('loss'), [[4, 0.3]], 'equal to the latest logged: not logged again');
+    assert.deepEqual(latest.f1, [0, 0.4], 'a key only the file has: step 0');
+    assert.equal(result.stages[0]!.metrics?.acc, 0.8);
+  } finally {
+    t.close();
+  }
+});
+
+test('metricPoints: a scalar after its own series and after DVCLive steps; NaN equal to NaN', () => {
+  const now = 1_000;
+  const metrics = emptyStageMetrics();
+  metrics.series.set('loss', [
+    { step: 0, value: 1 },
+    { step: 1, value: 0.5 },
+  ]);
+  metrics.scalars.set('loss', { step: 0, value: 0.4 });
+  metrics.scalars.set('live', { step: 7, value: 0.9 });
+  metrics.scalars.set('nan', { step: 0, value: NaN });
+  metrics.scalars.set('same', { step: 0, value: 3 });
+  const logged = new Map([
+    ['live', { step: 3, value: 0.1, timestamp: 5_000 }],
+    ['nan', { step: 2, value: NaN, timestamp: 900 }],
+    ['same', { step: 2, value: 2, timestamp: 5_000 }],
+  ]);
+  const points = metricPoints(metrics, now, logged).map((p) => [p.key, p.step, p.value, p.timestamp]);
+  assert.deepEqual(points, [
+    ['loss', 0, 1, now],
+    ['loss', 1, 0.5, now],
+    ['loss', 1, 0.4, now + 1],
+    ['live', 7, 0.9, now],
+    ['same', 2, 3, 5_001],
+  ]);
+});
+
+test("params: the pipeline's params.yaml bare, other files by their workspace path, whatever the stage's wdir", async () => {
+  assert.deepEqual(
+    flattenParams({ '../params.yaml': { train: { lr: 0.1 } }, '../conf/model.yaml': { depth: 4 }, 'params.yaml': { local: 'x' } }, { file: 'runwise.yaml', wdir: 'src' }),
+    [
+      { key: 'train.lr', value: '0.1' },
+      { key: 'conf/model.yaml:depth', value: '4' },
+      { key: 'src/params.yaml:local', value: 'x' },
+    ],
+  );
+  assert.deepEqual(
+    flattenParams({ 'params.yaml': { k: 1 }, '../params.yaml': { top: 2 } }, { file: 'sub/dvc.yaml', wdir: 'sub' }),
+    [
+      { key: 'k', value: '1' },
+      { key: 'params.yaml:top', value: '2' },
+    ],
+    "a nested pipeline's default is the params.yaml beside it",
+  );
+
+  const ws = workspace({
+    'params.yaml': 'train:\n  lr: 0.1\n',
+    'conf/model.yaml': 'depth: 4\n',
+    'src/train.sh': 'touch ../model.bin\n',
+    'runwise.yaml': `stages:
+  train:
+    wdir: src
+    cmd: sh train.sh
+    params:
+      - ../params.yaml:
+          - train.lr
+      - ../conf/model.yaml:
+          - depth
+    outs: [../model.bin]
+`,
+  });
+  const { result, tracker: t } = await runAll(ws);
+  try {
+    assert.equal(result.ok, true, JSON.stringify(result.stages));
+    assert.match(readFileSync(path.join(ws, 'runwise.lock'), 'utf8'), /\.\.\/params\.yaml:/, 'the lock names the file relative to the wdir');
+    const params = Object.fromEntries(t.getRun(result.stages[0]!.runId!).params.map((p) => [p.key, p.value]));
+    assert.deepEqual(params, { 'train.lr': '0.1', 'conf/model.yaml:depth': '4' });
   } finally {
     t.close();
   }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { runStageProcess, TAIL_LINES } from '../../../core/pipeline/stageProcess';
+import { processGroupAlive, runStageProcess, TAIL_LINES } from '../../../core/pipeline/stageProcess';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
 function alive(pid: number): boolean {
@@ -156,4 +156,26 @@ test('an already aborted signal runs nothing', async () => {
   const r = await runStageProcess({ commands: ['rm keep'], cwd: ws, signal: controller.signal });
   assert.equal(r.cancelled, true);
   assert.ok(existsSync(path.join(ws, 'keep')));
+});
+
+test("each command's process group is reported when it starts and once nothing of it is left", async () => {
+  const ws = tempWorkspace('proc');
+  const events: [number, string, boolean][] = [];
+  const r = await runStageProcess({
+    // Each shell lives a little while, so that it is seen running when its start is reported.
+    commands: ['echo $$ > first; sleep 0.2', 'sleep 60 > /dev/null 2>&1 & echo $$ > second; sleep 0.2'],
+    cwd: ws,
+    killGraceMs: 500,
+    // Whether the group still had a running member at the time of the event.
+    onProcessGroup: (pgid, state) => events.push([pgid, state, processGroupAlive(pgid)]),
+  });
+  assert.equal(r.exitCode, 0);
+  const first = Number(readFileSync(path.join(ws, 'first'), 'utf8').trim());
+  const second = Number(readFileSync(path.join(ws, 'second'), 'utf8').trim());
+  assert.deepEqual(events, [
+    [first, 'started', true],
+    [first, 'ended', false],
+    [second, 'started', true],
+    [second, 'ended', false],
+  ], 'the second group ends only after the sleep it left behind is stopped');
 });
