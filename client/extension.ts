@@ -12,6 +12,7 @@ import type { RunsTreeModel } from '../core/views/runsTreeModel';
 import { createPipeline } from './createPipeline';
 import type { RunwiseLanguageClient } from './languageClient';
 import { ModelsView } from './modelsView';
+import { registerPipelineFeatures } from './pipelineFeatures';
 import { RunCommands, type RunArgument } from './runCommands';
 import { RunsView } from './runsView';
 import { readSetting } from './settings';
@@ -108,6 +109,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
       else await language.restart();
     }),
     command('runwise.showOutput', () => log.show()),
+    ...registerPipelineFeatures({ tracking: service, runsView, log, command }),
     vscode.workspace.onDidGrantWorkspaceTrust(async () => {
       log.info('workspace trusted: the tracker opens for writing and the tracking server may start');
       await service.onTrusted();
