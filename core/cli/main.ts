@@ -9,6 +9,7 @@ import { exportOptions, exportRuns } from './commands/export';
 import { gc, gcOptions } from './commands/gc';
 import { init, initOptions } from './commands/init';
 import { metricsHistory, metricsHistoryOptions } from './commands/metrics';
+import { modelsAlias, modelsExport, modelsExportOptions, modelsLineage, modelsList, modelsRegister, modelsRegisterOptions, modelsShow } from './commands/models';
 import { runsCompare, runsDelete, runsList, runsListOptions, runsNote, runsRename, runsShow, runsTag, runsTagOptions } from './commands/runs';
 import { serve, serveOptions } from './commands/serve';
 import { TrackerError } from '../tracker/trackerError';
@@ -44,6 +45,30 @@ const COMMANDS: Record<string, Command> = {
     run: runsTag,
   },
   'runs delete': { usage: 'runs delete RUN...', summary: 'delete runs (soft: `runs list --all` still shows them)', run: runsDelete },
+  'models register': {
+    usage: 'models register NAME --path MODEL [--run RUN] [--card CARD] [--alias ALIAS] [--description TEXT]',
+    summary: 'register a model file or folder as a new immutable version of NAME (a content-addressed copy, its sha256, the run it came from)',
+    options: modelsRegisterOptions,
+    run: modelsRegister,
+  },
+  'models list': { usage: 'models list', summary: 'registered models with their version counts and aliases', run: modelsList },
+  'models show': {
+    usage: 'models show NAME[/VERSION|@ALIAS]',
+    summary: "a model's versions, or one version's details (its files re-hashed: a changed copy is refused)",
+    run: modelsShow,
+  },
+  'models alias': { usage: 'models alias NAME VERSION ALIAS', summary: 'point ALIAS (e.g. champion) at a version; the move is recorded with who and when', run: modelsAlias },
+  'models lineage': {
+    usage: 'models lineage NAME/VERSION|NAME@ALIAS',
+    summary: "where a version came from: dataset hashes, pipeline and stage runs, evaluations of the same bytes, aliases",
+    run: modelsLineage,
+  },
+  'models export': {
+    usage: 'models export NAME[/VERSION|@ALIAS] --output DIR',
+    summary: "copy a version's files into DIR, each re-hashed first",
+    options: modelsExportOptions,
+    run: modelsExport,
+  },
   'metrics history': {
     usage: 'metrics history RUN KEY [--max-points N]',
     summary: 'a metric over steps, in at most N buckets (min, max, last); default 50',

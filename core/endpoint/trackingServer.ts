@@ -26,6 +26,7 @@ import {
   type RestRoute,
 } from '../mlflow/restApi';
 import { MAX_BATCH_LOG_REQUEST_SIZE } from '../tracker/limits';
+import { MODEL_VERSION_ARTIFACT_ROOT } from '../tracker/modelRegistry';
 import { Tracker } from '../tracker/tracker';
 import { HttpError, errorReply, invalidParameter, resourceNotFound } from './httpErrors';
 import {
@@ -70,6 +71,7 @@ import {
   type Message,
 } from './mlflowProtocol';
 import { requestOwner } from './peerProcess';
+import { REGISTRY_ROUTES } from './registryRoutes';
 
 export interface TrackingServerOptions {
   /** The workspace whose tracker the endpoint serves. */
@@ -337,6 +339,8 @@ const ROUTES = routeTable([
       return loggedModelArtifactListJson(model.artifactUri, t.listLoggedModelArtifacts(model.modelId, dir ?? ''));
     }),
   ],
+  // The Model Registry (model_registry.proto): core/endpoint/registryRoutes.ts.
+  ...REGISTRY_ROUTES.map(([rpc, handle]) => [rpc, endpoint((t, m) => handle(t, m))] as const),
 ]);
 
 /** The templated routes, matched in order after an exact lookup; a parameter matches one segment, a last `tag_key` the rest. */
@@ -517,9 +521,15 @@ async function route(req: IncomingMessage, res: ServerResponse, tracker: Tracker
 // Artifacts (`mlflow-artifacts:/<experiment_id>/<run_id>/artifacts/<path>` of a run,
 // `mlflow-artifacts:/<experiment_id>/models/<model_id>/artifacts/<path>` of an MLflow 3 logged model)
 
+/** The first segment of a registered version's artifact path (MODEL_VERSION_ARTIFACT_ROOT). */
+const MODEL_VERSIONS_SEGMENT = MODEL_VERSION_ARTIFACT_ROOT.slice('mlflow-artifacts:/'.length);
+
 type ArtifactLocation =
   /** `path`: inside the run's or the model's artifact root; '' for the root itself. */
-  { kind: 'run'; runId: string; path: string } | { kind: 'model'; modelId: string; path: string };
+  | { kind: 'run'; runId: string; path: string }
+  | { kind: 'model'; modelId: string; path: string }
+  /** A registered model version's own copy (`model-versions/<id>/<path>`), read-only. */
+  | { kind: 'version'; name: string; version: string; path: string };
 
 function listArtifacts(req: IncomingMessage, res: ServerResponse, tracker: Tracker, query: string): void {
   if (req.method !== 'GET') {
@@ -531,7 +541,12 @@ function listArtifacts(req: IncomingMessage, res: ServerResponse, tracker: Track
     throw invalidParameter("Missing value for required parameter 'path': artifacts are listed per run, as <experiment_id>/<run_id>/artifacts[/<dir>].");
   }
   const at = artifactLocation(tracker, raw);
-  const entries = at.kind === 'run' ? tracker.listArtifacts(at.runId, at.path) : tracker.listLoggedModelArtifacts(at.modelId, at.path);
+  const entries =
+    at.kind === 'run'
+      ? tracker.listArtifacts(at.runId, at.path)
+      : at.kind === 'model'
+        ? tracker.listLoggedModelArtifacts(at.modelId, at.path)
+        : tracker.listModelVersionFiles(at.name, at.version, at.path);
   sendJson(res, 200, artifactListJson(entries));
 }
 
@@ -545,7 +560,13 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
   if (req.method === 'GET') {
     const at = artifactLocation(tracker, tail);
     if (at.path === '') throw invalidParameter(`Artifact path '${tail}' names the ${at.kind}'s artifact root, not a file; list it instead.`);
-    const opened = at.kind === 'run' ? tracker.openArtifact(at.runId, at.path) : tracker.openLoggedModelArtifact(at.modelId, at.path);
+    // A version's file is re-hashed before it is served: a changed copy is refused, not sent.
+    const opened =
+      at.kind === 'run'
+        ? tracker.openArtifact(at.runId, at.path)
+        : at.kind === 'model'
+          ? tracker.openLoggedModelArtifact(at.modelId, at.path)
+          : tracker.openModelVersionFile(at.name, at.version, at.path);
     try {
       await stat(opened.filePath);
     } catch (e) {
@@ -565,6 +586,7 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
   }
   if (req.method === 'PUT') {
     const at = artifactLocation(tracker, tail);
+    if (at.kind === 'version') throw invalidParameter(`Model version ${at.name}/${at.version} is immutable: its files cannot be uploaded to.`);
     const declared = declaredLength(req);
     if (declared !== undefined && declared > MAX_ARTIFACT_BYTES) throw tooLarge('artifact upload', MAX_ARTIFACT_BYTES);
     const body = guardedBody(req);
@@ -595,6 +617,11 @@ function artifactLocation(tracker: Tracker, raw: string): ArtifactLocation {
   if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) refuse('it is absolute; a path relative to the artifact root is expected');
   const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) refuse("it contains '..'");
+  if (segments[0] === MODEL_VERSIONS_SEGMENT) {
+    const [, id, ...rest] = segments;
+    if (id === undefined || !/^\d{1,15}$/.test(id)) refuse(`expected ${MODEL_VERSIONS_SEGMENT}/<id>/<path>, the layout of a model version's download URI`);
+    return { kind: 'version', ...tracker.registry.versionAt(Number(id)), path: rest.join('/') };
+  }
   if (segments[1] === 'models') {
     const [experimentId, , modelId, root, ...rest] = segments;
     if (modelId === undefined || root !== 'artifacts') {

@@ -80,6 +80,66 @@ export const MLFLOW_ROUTES = {
 export type MlflowRpc = keyof typeof MLFLOW_ROUTES;
 
 /**
+ * The Model Registry's routes (`ModelRegistryService` in mlflow/protos/model_registry.proto), under
+ * the same prefix, by rpc. `registered-models/alias` carries three rpcs, one per method.
+ * GetLatestVersions is POST in the proto and also GET (the client tries each, call_all_endpoints).
+ */
+export const MLFLOW_REGISTRY_ROUTES = {
+  CreateRegisteredModel: { method: 'POST', path: 'registered-models/create' },
+  RenameRegisteredModel: { method: 'POST', path: 'registered-models/rename' },
+  UpdateRegisteredModel: { method: 'PATCH', path: 'registered-models/update' },
+  DeleteRegisteredModel: { method: 'DELETE', path: 'registered-models/delete' },
+  GetRegisteredModel: { method: 'GET', path: 'registered-models/get' },
+  SearchRegisteredModels: { method: 'GET', path: 'registered-models/search' },
+  GetLatestVersions: { method: 'POST', path: 'registered-models/get-latest-versions', alsoGet: true },
+  SetRegisteredModelTag: { method: 'POST', path: 'registered-models/set-tag' },
+  DeleteRegisteredModelTag: { method: 'DELETE', path: 'registered-models/delete-tag' },
+  SetRegisteredModelAlias: { method: 'POST', path: 'registered-models/alias' },
+  DeleteRegisteredModelAlias: { method: 'DELETE', path: 'registered-models/alias' },
+  GetModelVersionByAlias: { method: 'GET', path: 'registered-models/alias' },
+  CreateModelVersion: { method: 'POST', path: 'model-versions/create' },
+  UpdateModelVersion: { method: 'PATCH', path: 'model-versions/update' },
+  TransitionModelVersionStage: { method: 'POST', path: 'model-versions/transition-stage' },
+  DeleteModelVersion: { method: 'DELETE', path: 'model-versions/delete' },
+  GetModelVersion: { method: 'GET', path: 'model-versions/get' },
+  SearchModelVersions: { method: 'GET', path: 'model-versions/search' },
+  GetModelVersionDownloadUri: { method: 'GET', path: 'model-versions/get-download-uri' },
+  SetModelVersionTag: { method: 'POST', path: 'model-versions/set-tag' },
+  DeleteModelVersionTag: { method: 'DELETE', path: 'model-versions/delete-tag' },
+} as const satisfies Record<string, RestRoute>;
+
+export type MlflowRegistryRpc = keyof typeof MLFLOW_REGISTRY_ROUTES;
+
+/** model_registry.proto's ModelVersion in protobuf-JSON; `version` is a string there. */
+export interface ModelVersionJson {
+  name: string;
+  version: string;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+  user_id?: string;
+  current_stage: string;
+  description?: string;
+  source: string;
+  run_id?: string;
+  status: 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION' | 'READY';
+  run_link?: string;
+  tags?: KeyValue[];
+  aliases?: string[];
+  model_id?: string;
+}
+
+/** model_registry.proto's RegisteredModel. */
+export interface RegisteredModelJson {
+  name: string;
+  creation_timestamp: number;
+  last_updated_timestamp: number;
+  description?: string;
+  latest_versions?: ModelVersionJson[];
+  tags?: KeyValue[];
+  aliases?: { alias: string; version: string }[];
+}
+
+/**
  * The artifact proxy's routes the endpoint answers. The multipart-upload ones are answered 501
  * NOT_IMPLEMENTED with the message on which the client falls back to one PUT (artifacts are stored
  * locally); DeleteArtifact is not served.

@@ -50,7 +50,12 @@ const SHARD = /^[0-9a-f]{2}$/;
 
 /** The sha256 of every blob a row refers to, deleted runs' and models' included. */
 function referencedBlobs(db: SqlDatabase): Set<string> {
-  const rows = db.prepare('SELECT sha256 FROM artifacts UNION SELECT sha256 FROM logged_model_artifacts').all();
+  const rows = db
+    .prepare(
+      `SELECT sha256 FROM artifacts UNION SELECT sha256 FROM logged_model_artifacts
+       UNION SELECT sha256 FROM model_version_files UNION SELECT card_sha256 FROM model_versions WHERE card_sha256 IS NOT NULL`,
+    )
+    .all();
   return new Set(rows.map((r) => String(r.sha256)));
 }
 

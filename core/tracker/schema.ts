@@ -19,6 +19,11 @@
  *   `m-<32 hex>` `model_id` outside; tags, params and linked metrics hang off it, its files are in
  *   `logged_model_artifacts` (content-addressed like run artifacts), and `run_model_links` records
  *   the runs/outputs (and model inputs) that tie runs to models. Deleting one is a soft delete.
+ * - The model registry (migration 5): `registered_models` by unique name; `model_versions` numbered
+ *   1, 2, … per model inside the write transaction, immutable but for description, stage and tags,
+ *   their files in `model_version_files` (blobs of the artifact store); aliases point at a version
+ *   number and every move is kept in `model_alias_history`. No foreign key cascades (the pragma is
+ *   off): the registry deletes child rows itself.
  */
 import { openSqlDatabase, type SqlDatabase } from './sqlStore';
 import { TrackerOpenError, openFailure } from './trackerOpenError';
@@ -242,6 +247,83 @@ const migrations: string[] = [
     created  INTEGER NOT NULL,
     PRIMARY KEY (model_id, path)
   ) WITHOUT ROWID;
+  `,
+  // 5: the model registry (see core/tracker/modelRegistry.ts): registered models, their immutable
+  // versions (numbered per model inside the write transaction), the version's files as
+  // content-addressed blobs, tags, aliases and each alias move
+  `
+  CREATE TABLE registered_models (
+    id                INTEGER PRIMARY KEY,
+    name              TEXT NOT NULL UNIQUE,
+    description       TEXT NOT NULL DEFAULT '',
+    creation_time     INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL
+  );
+  CREATE TABLE registered_model_tags (
+    model_id INTEGER NOT NULL REFERENCES registered_models(id) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    value    TEXT NOT NULL,
+    PRIMARY KEY (model_id, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE model_versions (
+    id                INTEGER PRIMARY KEY,
+    model_id          INTEGER NOT NULL REFERENCES registered_models(id) ON DELETE CASCADE,
+    version           INTEGER NOT NULL,
+    creation_time     INTEGER NOT NULL,
+    last_updated_time INTEGER NOT NULL,
+    user_id           TEXT NOT NULL DEFAULT '',
+    description       TEXT NOT NULL DEFAULT '',
+    current_stage     TEXT NOT NULL DEFAULT 'None' CHECK (current_stage IN ('None', 'Staging', 'Production', 'Archived')),
+    source            TEXT NOT NULL,
+    run_id            TEXT,
+    run_link          TEXT,
+    logged_model_id   TEXT,
+    status            TEXT NOT NULL DEFAULT 'READY' CHECK (status IN ('PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY')),
+    sha256            TEXT NOT NULL,
+    size              INTEGER NOT NULL,
+    card_path         TEXT,
+    card_sha256       TEXT,
+    card_size         INTEGER,
+    UNIQUE (model_id, version)
+  );
+  CREATE INDEX model_versions_by_run ON model_versions(run_id);
+  CREATE INDEX model_versions_by_sha256 ON model_versions(sha256);
+
+  CREATE TABLE model_version_tags (
+    version_id INTEGER NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    PRIMARY KEY (version_id, key)
+  ) WITHOUT ROWID;
+
+  -- The version's files, each a blob of the artifact store: a copy no later upload can change.
+  CREATE TABLE model_version_files (
+    version_id INTEGER NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE,
+    path       TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    sha256     TEXT NOT NULL,
+    PRIMARY KEY (version_id, path)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE registered_model_aliases (
+    model_id INTEGER NOT NULL REFERENCES registered_models(id) ON DELETE CASCADE,
+    alias    TEXT NOT NULL,
+    version  INTEGER NOT NULL,
+    PRIMARY KEY (model_id, alias)
+  ) WITHOUT ROWID;
+
+  -- Every move of an alias: version NULL when it was deleted, previous_version NULL when it was new.
+  CREATE TABLE model_alias_history (
+    id               INTEGER PRIMARY KEY,
+    model_id         INTEGER NOT NULL REFERENCES registered_models(id) ON DELETE CASCADE,
+    alias            TEXT NOT NULL,
+    version          INTEGER,
+    previous_version INTEGER,
+    user_id          TEXT NOT NULL DEFAULT '',
+    changed_at       INTEGER NOT NULL
+  );
+  CREATE INDEX model_alias_history_by_model ON model_alias_history(model_id, alias, id);
   `,
 ];
 

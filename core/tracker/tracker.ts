@@ -48,6 +48,20 @@ import type {
 } from './model';
 import { RUN_ID_PATTERN, RUN_STATUSES } from './model';
 import { LoggedModelStore } from './loggedModels';
+import {
+  MODEL_VERSION_ARTIFACT_ROOT,
+  ModelRegistry,
+  ModelTamperedError,
+  checkAlias,
+  checkModelName as checkRegisteredModelName,
+  modelFilesOnDisk,
+  modelLineage,
+  sha256OfFile,
+  type ModelCardRecord,
+  type ModelLineage,
+  type ModelVersion,
+  type NewModelVersion,
+} from './modelRegistry';
 import { currentProcess, isAlive, sameProcess, type ProcessIdentity } from './processOwner';
 import { generateRunName } from './runNames';
 import { checkTrackerSchema, migrate } from './schema';
@@ -101,6 +115,19 @@ export interface TrackerChanges {
   full: boolean;
   experiments: Experiment[];
   runs: Run[];
+}
+
+export interface RegisterModelOptions {
+  /** The run that produced the model (a run id). */
+  runId?: string;
+  /** An absolute path to the model card, kept with the version. */
+  cardPath?: string;
+  alias?: string;
+  description?: string;
+  /** Who registers (and moves the alias). */
+  userId?: string;
+  /** The source recorded; default the model's path. */
+  source?: string;
 }
 
 export interface OpenedArtifact {
@@ -930,6 +957,139 @@ export class Tracker {
   listLoggedModelArtifacts(modelId: string, dir = ''): ArtifactListEntry[] {
     const rel = dir === '' ? '' : checkArtifactPath(dir, true);
     return directoryListing(this.models.artifactRows(modelId, rel), rel === '' ? '' : `${rel}/`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The model registry: see modelRegistry.ts
+
+  private registryStore: ModelRegistry | undefined;
+
+  /** Registered models, their versions, tags, stages and aliases. */
+  get registry(): ModelRegistry {
+    return (this.registryStore ??= new ModelRegistry(this.db, this.now, this.artifacts));
+  }
+
+  /**
+   * Registers the model file or folder at `modelPath` (absolute) as a new version of `name` (created
+   * when missing): its files and the card are copied into the artifact store first, then the
+   * version is numbered and recorded in one transaction, and `alias` moved to it.
+   */
+  async registerModelFiles(name: string, modelPath: string, options: RegisterModelOptions = {}): Promise<ModelVersion> {
+    checkRegisteredModelName(name);
+    if (options.runId) this.runRow(options.runId);
+    if (options.alias !== undefined) checkAlias(options.alias);
+    const files: ArtifactRecord[] = [];
+    for (const f of modelFilesOnDisk(modelPath)) files.push({ path: f.rel, ...(await this.artifacts.put(f.abs)) });
+    let card: ModelCardRecord | undefined;
+    if (options.cardPath !== undefined) {
+      const [c] = modelFilesOnDisk(options.cardPath);
+      if (!c || c.abs !== options.cardPath) throw invalid(`Model card '${options.cardPath}' must be a file.`);
+      card = { path: c.rel, ...(await this.artifacts.put(c.abs)) };
+    }
+    const version = this.registry.createModelVersion({
+      name,
+      source: options.source ?? modelPath,
+      files,
+      createModel: true,
+      ...(options.runId ? { runId: options.runId } : {}),
+      ...(options.description ? { description: options.description } : {}),
+      ...(options.userId ? { userId: options.userId } : {}),
+      ...(card ? { card } : {}),
+    });
+    if (options.alias === undefined) return version;
+    this.registry.setAlias(name, options.alias, version.version, options.userId ?? '');
+    return this.registry.getModelVersion(name, version.version);
+  }
+
+  /**
+   * MLflow's CreateModelVersion: the files at `source` (`runs:/<run_id>/<path>`, `models:/m-<id>`,
+   * `models:/<name>/<version>`, or the `mlflow-artifacts:/` URI of a run's or a logged model's
+   * files), or of the logged model `modelId`, become the new version's own copy.
+   */
+  createModelVersionFromSource(v: Omit<NewModelVersion, 'files' | 'createModel'>): ModelVersion {
+    const found = this.modelSourceFiles(v.source, v.modelId);
+    const runId = v.runId || found.runId;
+    return this.registry.createModelVersion({ ...v, files: found.files, ...(runId ? { runId } : {}) });
+  }
+
+  private modelSourceFiles(source: string, modelId: string | undefined): { files: ArtifactRecord[]; runId?: string } {
+    const unknown = () =>
+      invalid(
+        `Invalid model version source: '${source}'. Runwise registers models whose files are in this tracker: runs:/<run_id>/<path>, ` +
+          'models:/<model_id>, models:/<name>/<version>, or the mlflow-artifacts:/ URI of a run\'s or a logged model\'s files.',
+      );
+    const under = (rows: SqlRow[], dir: string): ArtifactRecord[] => {
+      const prefix = dir === '' ? '' : `${dir}/`;
+      return rows
+        .filter((r) => dir === '' || String(r.path).startsWith(prefix))
+        .map((r) => ({ path: String(r.path).slice(prefix.length), size: Number(r.size), sha256: String(r.sha256) }));
+    };
+    const loggedModelFiles = (id: string, dir: string) => {
+      const model = this.models.get(id);
+      const rows = this.db.prepare('SELECT path, size, sha256 FROM logged_model_artifacts WHERE model_id = (SELECT id FROM logged_models WHERE model_id = ?) ORDER BY path').all(id);
+      return { files: under(rows, dir), ...(model.sourceRunId ? { runId: model.sourceRunId } : {}) };
+    };
+    const runFiles = (runId: string, dir: string) => {
+      const run = this.runRow(runId);
+      return { files: under(this.db.prepare('SELECT path, size, sha256 FROM artifacts WHERE run_id = ? ORDER BY path').all(run.id), dir), runId };
+    };
+    const cleanDir = (p: string) => {
+      const trimmed = p.replace(/^\/+|\/+$/g, '');
+      return trimmed === '' ? '' : checkArtifactPath(trimmed);
+    };
+    if (modelId) return loggedModelFiles(modelId, '');
+    let m = /^runs:\/([0-9a-f]{32})(?:\/(.*))?$/.exec(source);
+    if (m) return runFiles(m[1]!, cleanDir(m[2] ?? ''));
+    m = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source);
+    if (m) return loggedModelFiles(m[1]!, '');
+    m = /^models:\/([^/]+)\/(\d+)\/?$/.exec(source);
+    if (m) {
+      const copied = this.registry.getModelVersion(m[1]!, m[2]!);
+      return { files: this.registry.verifyVersion(copied.name, copied.version), ...(copied.runId ? { runId: copied.runId } : {}) };
+    }
+    m = /^mlflow-artifacts:\/{1,3}(\d+)\/models\/(m-[0-9a-f]{32})\/artifacts(?:\/(.*))?$/.exec(source);
+    if (m) {
+      const found = loggedModelFiles(m[2]!, cleanDir(m[3] ?? ''));
+      if (this.models.get(m[2]!).experimentId !== m[1]) throw unknown();
+      return found;
+    }
+    m = /^mlflow-artifacts:\/{1,3}(\d+)\/([0-9a-f]{32})\/artifacts(?:\/(.*))?$/.exec(source);
+    if (m) {
+      const found = runFiles(m[2]!, cleanDir(m[3] ?? ''));
+      if (this.getRunInfo(m[2]!).experimentId !== m[1]) throw unknown();
+      return found;
+    }
+    throw unknown();
+  }
+
+  /** Where MLflow's client downloads a version from: its own immutable copy, through the artifact proxy. */
+  modelVersionDownloadUri(name: string, version: string | number): string {
+    this.registry.verifyVersion(name, version);
+    return `${MODEL_VERSION_ARTIFACT_ROOT}/${this.registry.versionRowId(name, version)}`;
+  }
+
+  /** A file of a version for reading, its bytes re-hashed first (ModelTamperedError when they changed). */
+  openModelVersionFile(name: string, version: string | number, filePath: string): OpenedArtifact {
+    const rel = checkArtifactPath(filePath);
+    const record = this.registry.versionFiles(name, version).find((f) => f.path === rel);
+    if (!record) throw notFound(`No file '${rel}' in model version ${name}/${version}`);
+    const opened = this.artifacts.open(record.sha256);
+    const actual = sha256OfFile(opened.filePath);
+    if (actual !== record.sha256) throw new ModelTamperedError(name, String(version), rel, record.sha256, actual);
+    return { record, ...opened };
+  }
+
+  /** The entries directly under `dir` ('' for the root) of a version's files. */
+  listModelVersionFiles(name: string, version: string | number, dir = ''): ArtifactListEntry[] {
+    const rel = dir === '' ? '' : checkArtifactPath(dir, true);
+    const prefix = rel === '' ? '' : `${rel}/`;
+    const rows = this.registry.versionFiles(name, version).filter((f) => f.path.startsWith(prefix)) as unknown as SqlRow[];
+    return directoryListing(rows, prefix);
+  }
+
+  /** Where a version came from (datasets, pipeline and stage runs), its evaluations and aliases. */
+  modelLineage(name: string, version: string | number): ModelLineage {
+    return modelLineage(this, this.registry, name, version);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -978,7 +978,7 @@ describe('mlflow client flows: credentials and errors', () => {
       ['bad filter', c.call(R.SearchRuns, { experiment_ids: ['0'], filter: 'metrics.acc >> 1' }, 'SearchRuns.Response')],
       ['bad page token', c.call(R.SearchRuns, { experiment_ids: ['0'], page_token: '%%%' }, 'SearchRuns.Response')],
       ['V3 traces (the client falls back to V2 on ENDPOINT_NOT_FOUND)', restCall(s, 'POST', '/api/3.0/mlflow/traces', { trace: {} })],
-      ['registry', c.call({ method: 'POST', path: 'registered-models/create' }, { name: 'm' }, 'Empty')],
+      ['registered model without a name', c.call({ method: 'POST', path: 'registered-models/create' }, { name: '' }, 'Empty')],
     ];
     for (const [what, p] of failures) {
       const e = await restError(p);

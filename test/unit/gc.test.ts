@@ -54,7 +54,15 @@ async function seeded(): Promise<Seeded> {
     const c = await t.putLoggedModelArtifact(model.modelId, 'MLmodel', Buffer.from('flavors: {}'));
     const orphan = await t.artifacts.put(Buffer.from('orphan1234'));
     const freshOrphan = await t.artifacts.put(Buffer.from('uploading now'));
+    // A registered model version's file and card: the registry's copies, referred to by its tables.
+    const modelFile = path.join(ws, 'model.onnx');
+    writeFileSync(modelFile, 'registered model bytes');
+    const cardFile = path.join(ws, 'README.md');
+    writeFileSync(cardFile, '---\nlicense: mit\n---\n');
+    const version = await t.registerModelFiles('churn', modelFile, { cardPath: cardFile });
+    const registered = t.registry.getModelVersion('churn', version.version);
     const kept = [a, b, c].map((x) => t.artifacts.blobPath(x.sha256));
+    for (const sha of [t.registry.versionFiles('churn', version.version)[0]!.sha256, registered.card!.sha256]) kept.push(t.artifacts.blobPath(sha));
     for (const f of [...kept, t.artifacts.blobPath(orphan.sha256)]) age(f);
     const tmp = t.artifacts.tmpDir();
     const staleTmp = path.join(tmp, 'crashed-upload');

@@ -128,7 +128,9 @@ test('a tracker at schema 1 is migrated to the current schema; its existing runs
   // Take the database back to what schema 1 looked like.
   const db = openSqlDatabase(trackerDbPath(ws));
   db.exec(
-    'DROP TABLE logged_model_artifacts; DROP TABLE run_model_links; DROP TABLE logged_model_metrics; DROP TABLE logged_model_params; ' +
+    'DROP TABLE model_alias_history; DROP TABLE registered_model_aliases; DROP TABLE model_version_files; DROP TABLE model_version_tags; ' +
+      'DROP TABLE model_versions; DROP TABLE registered_model_tags; DROP TABLE registered_models; ' +
+      'DROP TABLE logged_model_artifacts; DROP TABLE run_model_links; DROP TABLE logged_model_metrics; DROP TABLE logged_model_params; ' +
       'DROP TABLE logged_model_tags; DROP TABLE logged_models; ' +
       'ALTER TABLE sessions DROP COLUMN pid_ns; ALTER TABLE sessions DROP COLUMN boot_id; ' +
       'DROP INDEX runs_by_change; ALTER TABLE runs DROP COLUMN change_seq; ALTER TABLE experiments DROP COLUMN change_seq; DROP TABLE change_counter; PRAGMA user_version = 1',
@@ -137,7 +139,7 @@ test('a tracker at schema 1 is migrated to the current schema; its existing runs
 
   const t2 = Tracker.open(ws);
   try {
-    assert.equal(SCHEMA_VERSION, 4);
+    assert.equal(SCHEMA_VERSION, 5);
     assert.equal(Number(t2.db.prepare('PRAGMA user_version').get()!.user_version), SCHEMA_VERSION);
     assert.deepEqual(ids(t2.changesSince(0)), [run]);
     const m = t2.changeMarker();

@@ -1,0 +1,254 @@
+/** `runwise models …`: register, list, show, alias, lineage and export registered model versions. */
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import * as path from 'node:path';
+import { optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
+import { CliError, type CommandContext } from '../context';
+import { renderTable } from '../table';
+import { parseVersionRef, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
+import type { Tracker } from '../../tracker/tracker';
+import { formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
+import { resolveInside } from '../../workspace/workspacePath';
+
+export const modelsRegisterOptions: OptionSpecs = { path: { value: true }, run: { value: true }, card: { value: true }, alias: { value: true }, description: { value: true } };
+export const modelsExportOptions: OptionSpecs = { output: { value: true, short: 'o' } };
+
+/** Who runs the command, recorded with the versions and alias moves it makes. */
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? '';
+  }
+}
+
+/** A path given on the command line, relative to the current folder, inside the workspace. */
+function workspaceFile(ctx: CommandContext, given: string, what: string): string {
+  const abs = resolveInside(ctx.workspace, given, process.cwd());
+  if (!existsSync(abs)) throw new CliError(`${what} '${given}' does not exist`);
+  return abs;
+}
+
+/** The record `--json` prints for a version. */
+function versionRecord(v: ModelVersion): Record<string, unknown> {
+  return {
+    name: v.name,
+    version: Number(v.version),
+    created: v.creationTimestamp,
+    user: v.userId,
+    stage: v.currentStage,
+    description: v.description,
+    source: v.source,
+    run_id: v.runId ?? null,
+    model_id: v.modelId ?? null,
+    sha256: v.sha256,
+    size: v.size,
+    aliases: v.aliases,
+    tags: Object.fromEntries(v.tags.map((t) => [t.key, t.value])),
+    card: v.card ?? null,
+  };
+}
+
+function modelRecord(m: RegisteredModel, versions: number): Record<string, unknown> {
+  return {
+    name: m.name,
+    description: m.description,
+    created: m.creationTimestamp,
+    updated: m.lastUpdatedTimestamp,
+    versions,
+    latest_version: m.latestVersions.reduce((n, v) => Math.max(n, Number(v.version)), 0) || null,
+    aliases: Object.fromEntries(m.aliases.map((a) => [a.alias, Number(a.version)])),
+    tags: Object.fromEntries(m.tags.map((t) => [t.key, t.value])),
+  };
+}
+
+function versionsOf(tracker: Tracker, name: string): ModelVersion[] {
+  const out: ModelVersion[] = [];
+  let token: string | undefined;
+  do {
+    const page = tracker.registry.searchModelVersions({ filter: `name = '${name.replace(/'/g, "\\'")}'`, orderBy: ['version_number DESC'], ...(token ? { pageToken: token } : {}) });
+    out.push(...page.items);
+    token = page.nextPageToken;
+  } while (token);
+  return out;
+}
+
+export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Promise<void> {
+  const [name] = positionals(args, ['name']);
+  const given = optionValue(args, 'path');
+  if (given === undefined) throw new UsageError("models register needs --path MODEL (the model's file or folder)");
+  const modelPath = workspaceFile(ctx, given, 'Model path');
+  const card = optionValue(args, 'card');
+  const tracker = ctx.openTracker(true);
+  const run = optionValue(args, 'run');
+  const alias = optionValue(args, 'alias');
+  const description = optionValue(args, 'description');
+  const v = await tracker.registerModelFiles(name!, modelPath, {
+    source: path.relative(ctx.workspace, modelPath).split(path.sep).join('/') || '.',
+    userId: currentUser(),
+    ...(run !== undefined ? { runId: tracker.resolveRunId(run) } : {}),
+    ...(card !== undefined ? { cardPath: workspaceFile(ctx, card, 'Model card') } : {}),
+    ...(alias !== undefined ? { alias } : {}),
+    ...(description !== undefined ? { description } : {}),
+  });
+  if (ctx.json) {
+    ctx.printJson(versionRecord(v));
+    return;
+  }
+  const aliasText = v.aliases.length > 0 ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : '';
+  ctx.io.out(`Registered ${v.name} version ${v.version}${aliasText}: sha256 ${v.sha256}, ${formatBytes(v.size)}\n`);
+}
+
+export function modelsList(ctx: CommandContext, args: ParsedArgs): void {
+  positionals(args, []);
+  if (!ctx.hasTracker()) {
+    if (ctx.json) ctx.printJson([]);
+    else ctx.io.out('No registered models yet: register one with `runwise models register NAME --path MODEL`.\n');
+    return;
+  }
+  const tracker = ctx.openTracker();
+  const models: { model: RegisteredModel; versions: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = tracker.registry.searchRegisteredModels({ maxResults: 1000, ...(token ? { pageToken: token } : {}) });
+    for (const m of page.items) models.push({ model: m, versions: versionsOf(tracker, m.name).length });
+    token = page.nextPageToken;
+  } while (token);
+  if (ctx.json) {
+    ctx.printJson(models.map((m) => modelRecord(m.model, m.versions)));
+    return;
+  }
+  if (models.length === 0) {
+    ctx.io.out('No registered models yet: register one with `runwise models register NAME --path MODEL`.\n');
+    return;
+  }
+  const rows = models.map(({ model, versions }) => [
+    model.name,
+    String(versions),
+    String(model.latestVersions.reduce((n, v) => Math.max(n, Number(v.version)), 0) || ''),
+    model.aliases.map((a) => `${a.alias}→${a.version}`).join(', '),
+    formatTimestamp(model.lastUpdatedTimestamp),
+  ]);
+  ctx.io.out(`${renderTable(['NAME', 'VERSIONS', 'LATEST', 'ALIASES', 'UPDATED'], rows, { rightAligned: new Set([1, 2]) })}\n`);
+}
+
+export function modelsShow(ctx: CommandContext, args: ParsedArgs): void {
+  const [refText] = positionals(args, ['model']);
+  const tracker = ctx.openTracker();
+  const ref = parseVersionRef(refText!);
+  if (ref.version === undefined && ref.alias === undefined) {
+    const model = tracker.registry.getRegisteredModel(ref.name);
+    const versions = versionsOf(tracker, model.name);
+    if (ctx.json) {
+      ctx.printJson({ ...modelRecord(model, versions.length), model_versions: versions.map(versionRecord), alias_history: tracker.registry.aliasHistory(model.name) });
+      return;
+    }
+    const lines = [`Model ${model.name}`];
+    if (model.description) lines.push(`  ${model.description}`);
+    lines.push(`Created ${formatTimestamp(model.creationTimestamp)}, updated ${formatTimestamp(model.lastUpdatedTimestamp)}`, '');
+    if (versions.length === 0) lines.push('No versions yet.');
+    else {
+      const rows = versions.map((v) => [v.version, v.aliases.map((a) => `@${a}`).join(' '), v.currentStage === 'None' ? '' : v.currentStage, v.sha256.slice(0, 12), formatBytes(v.size), v.runId?.slice(0, 8) ?? '', formatTimestamp(v.creationTimestamp)]);
+      lines.push(renderTable(['VERSION', 'ALIASES', 'STAGE', 'SHA256', 'SIZE', 'RUN', 'CREATED'], rows, { rightAligned: new Set([0]) }));
+    }
+    ctx.io.out(`${lines.join('\n')}\n`);
+    return;
+  }
+  const v = tracker.registry.resolveVersion(ref);
+  // Showing a version checks its stored files against their recorded hashes.
+  const files = tracker.registry.verifyVersion(v.name, v.version);
+  if (ctx.json) {
+    ctx.printJson({ ...versionRecord(v), files, verified: true });
+    return;
+  }
+  const lines = [
+    `Model ${v.name} version ${v.version}${v.aliases.length > 0 ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : ''}`,
+    `  sha256   ${v.sha256} (verified)`,
+    `  size     ${formatBytes(v.size)} in ${files.length} file${files.length === 1 ? '' : 's'}`,
+    `  source   ${v.source}`,
+    `  run      ${v.runId ?? '-'}`,
+    `  stage    ${v.currentStage}`,
+    `  created  ${formatTimestamp(v.creationTimestamp)}${v.userId ? ` by ${v.userId}` : ''}`,
+  ];
+  if (v.card) lines.push(`  card     ${v.card.path} (sha256 ${v.card.sha256.slice(0, 12)}…)`);
+  if (v.description) lines.push(`  ${v.description}`);
+  if (v.tags.length > 0) lines.push('Tags:', ...v.tags.map((t) => `  ${t.key} = ${t.value}`));
+  if (files.length > 1) lines.push('Files:', ...files.map((f) => `  ${f.path} (${formatBytes(f.size)})`));
+  ctx.io.out(`${lines.join('\n')}\n`);
+}
+
+export function modelsAlias(ctx: CommandContext, args: ParsedArgs): void {
+  const [name, version, alias] = positionals(args, ['name', 'version', 'alias']);
+  const tracker = ctx.openTracker();
+  const prior = tracker.registry.getRegisteredModel(name!).aliases.find((a) => a.alias === alias)?.version;
+  tracker.registry.setAlias(name!, alias!, version!, currentUser());
+  const v = tracker.registry.getModelVersion(name!, version!);
+  if (ctx.json) {
+    ctx.printJson({ name: v.name, alias, version: Number(v.version), previous_version: prior === undefined ? null : Number(prior) });
+    return;
+  }
+  const moved = prior === undefined ? '' : prior === v.version ? ' (it already pointed there)' : ` (moved from version ${prior})`;
+  ctx.io.out(`${v.name}@${alias} → version ${v.version}${moved}\n`);
+}
+
+export function modelsLineage(ctx: CommandContext, args: ParsedArgs): void {
+  const [refText] = positionals(args, ['model']);
+  const tracker = ctx.openTracker();
+  const v = tracker.registry.resolveVersion(parseVersionRef(refText!));
+  const lineage = tracker.modelLineage(v.name, v.version);
+  if (ctx.json) {
+    ctx.printJson({ ...lineage, version: versionRecord(lineage.version) });
+    return;
+  }
+  ctx.io.out(lineageText(lineage));
+}
+
+/** The lineage as a tree, upstream first: datasets → stage runs → evaluations → the version → aliases. */
+function lineageText(l: ModelLineage): string {
+  const v = l.version;
+  const lines: string[] = [];
+  lines.push('Datasets');
+  if (l.datasets.length === 0) lines.push('  (none recorded)');
+  for (const d of l.datasets) lines.push(`  ${d.name}  ${d.digest}${d.source ? `  ${d.source}` : ''}`);
+  lines.push(l.pipelineRun ? `Pipeline run ${l.pipelineRun.runName} (${l.pipelineRun.runId.slice(0, 8)}, ${l.pipelineRun.status})` : 'Pipeline run (none: the source run has no parent)');
+  for (const s of l.stageRuns) {
+    const mark = s.runId === l.sourceRun?.runId ? '  ← produced this model' : '';
+    lines.push(`  stage ${s.stage ?? s.runName} (${s.runId.slice(0, 8)}, ${s.status})${mark}`);
+  }
+  if (l.sourceRun && !l.stageRuns.some((s) => s.runId === l.sourceRun!.runId)) {
+    lines.push(`Source run ${l.sourceRun.runName} (${l.sourceRun.runId.slice(0, 8)}, ${l.sourceRun.status})`);
+  } else if (!l.sourceRun) lines.push('Source run (none recorded)');
+  lines.push('Evaluations of these model bytes');
+  if (l.evaluations.length === 0) lines.push('  (none)');
+  for (const e of l.evaluations) {
+    const metrics = e.metrics.slice(0, 6).map((m) => `${m.key}=${formatMetricCompact(m.value)}`).join(' ');
+    const data = e.datasets.map((d) => `${d.name}@${d.digest.slice(0, 8)}`).join(', ');
+    lines.push(`  ${e.runName} (${e.runId.slice(0, 8)})${data ? ` on ${data}` : ''}: ${metrics}`);
+  }
+  lines.push(`Version ${v.name}/${v.version}  sha256 ${v.sha256}`);
+  lines.push(`Aliases ${l.aliases.length > 0 ? l.aliases.map((a) => `@${a}`).join(', ') : '(none)'}`);
+  for (const m of l.aliasHistory) {
+    const what = m.version === undefined ? `removed from version ${m.previousVersion}` : m.previousVersion === undefined ? `set to version ${m.version}` : `moved from version ${m.previousVersion} to ${m.version}`;
+    lines.push(`  @${m.alias} ${what} by ${m.userId || 'unknown'} at ${formatTimestamp(m.changedAt)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Copies a version's files out, each re-hashed first: a changed copy is refused, not exported. */
+export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
+  const [refText] = positionals(args, ['model']);
+  const output = optionValue(args, 'output');
+  if (output === undefined) throw new UsageError('models export needs --output DIR');
+  const tracker = ctx.openTracker();
+  const v = tracker.registry.resolveVersion(parseVersionRef(refText!));
+  const dest = path.resolve(process.cwd(), output);
+  const files = tracker.registry.versionFiles(v.name, v.version);
+  for (const f of files) {
+    const opened = tracker.openModelVersionFile(v.name, v.version, f.path);
+    const target = resolveInside(dest, f.path);
+    mkdirSync(path.dirname(target), { recursive: true });
+    copyFileSync(opened.filePath, target);
+  }
+  if (ctx.json) ctx.printJson({ name: v.name, version: Number(v.version), sha256: v.sha256, output: dest, files });
+  else ctx.io.out(`Exported ${v.name}/${v.version} (${files.length} file${files.length === 1 ? '' : 's'}, sha256 verified) to ${dest}\n`);
+}

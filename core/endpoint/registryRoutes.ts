@@ -1,0 +1,206 @@
+/**
+ * MLflow's Model Registry REST API (model_registry.proto; the server's handlers in
+ * mlflow/server/handlers.py, the client's requests in mlflow/store/model_registry/rest_store.py)
+ * over the tracker's registry (core/tracker/modelRegistry.ts). Requests are read as protobuf-JSON,
+ * like mlflowProtocol.ts reads the tracking service's; errors are MLflow's codes and messages where
+ * the client reads them (RESOURCE_ALREADY_EXISTS on create is how `register_model` knows to add a
+ * version to an existing model).
+ *
+ * A version's download URI is its own immutable copy behind the artifact proxy
+ * (`mlflow-artifacts:/model-versions/<id>`); resolving it re-hashes the files first.
+ */
+import { userInfo } from 'node:os';
+import { MLFLOW_REGISTRY_ROUTES as R, type ModelVersionJson, type RegisteredModelJson, type RestRoute } from '../mlflow/restApi';
+import type { ModelVersion, RegisteredModel, RegistrySearch } from '../tracker/modelRegistry';
+import type { Tag } from '../tracker/model';
+import type { Tracker } from '../tracker/tracker';
+import { invalidParameterValue, missingParameter, pageJson, type Message } from './mlflowProtocol';
+
+export type RegistryHandler = (tracker: Tracker, msg: Message) => unknown;
+
+// -----------------------------------------------------------------------------------------------
+// Fields (protobuf-JSON: `null` is absent; a GET's fields are query strings)
+
+function field(msg: Message, name: string): unknown {
+  if (!Object.hasOwn(msg, name)) return undefined;
+  const v = msg[name];
+  return v === null ? undefined : v;
+}
+
+function optString(msg: Message, name: string): string | undefined {
+  const v = field(msg, name);
+  if (v === undefined || typeof v === 'string') return v;
+  throw invalidParameterValue(name, v);
+}
+
+function reqString(msg: Message, name: string): string {
+  const v = optString(msg, name);
+  if (v === undefined || v === '') throw missingParameter(name);
+  return v;
+}
+
+/** `version`: a string in the proto; set_model_version_tag sends the number as given, so a JSON integer is taken too. */
+function reqVersion(msg: Message): string {
+  const v = field(msg, 'version');
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  return reqString(msg, 'version');
+}
+
+function optInt(msg: Message, name: string): number | undefined {
+  const v = field(msg, name);
+  if (v === undefined || v === '') return undefined;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  if (typeof v === 'string' && /^-?\d{1,15}$/.test(v)) return Number(v);
+  throw invalidParameterValue(name, v);
+}
+
+function optBool(msg: Message, name: string): boolean {
+  const v = field(msg, name);
+  if (v === undefined || v === false || v === 'false' || v === 'False') return false;
+  if (v === true || v === 'true' || v === 'True') return true;
+  throw invalidParameterValue(name, v);
+}
+
+function stringList(msg: Message, name: string): string[] {
+  const v = field(msg, name);
+  if (v === undefined) return [];
+  const items = Array.isArray(v) ? v : [v];
+  return items.map((item, i) => {
+    if (typeof item !== 'string') throw invalidParameterValue(`${name}[${i}]`, item);
+    return item;
+  });
+}
+
+function tagList(msg: Message): Tag[] {
+  const v = field(msg, 'tags');
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw invalidParameterValue('tags', v);
+  return v.map((raw, i) => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalidParameterValue(`tags[${i}]`, raw);
+    const item = raw as Message;
+    const key = optString(item, 'key');
+    if (!key) throw missingParameter(`tags[${i}].key`);
+    return { key, value: optString(item, 'value') ?? '' };
+  });
+}
+
+function tag(msg: Message): Tag {
+  return { key: reqString(msg, 'key'), value: optString(msg, 'value') ?? '' };
+}
+
+function search(msg: Message): RegistrySearch {
+  const out: RegistrySearch = {};
+  const filter = optString(msg, 'filter');
+  if (filter) out.filter = filter;
+  const maxResults = optInt(msg, 'max_results');
+  if (maxResults !== undefined) out.maxResults = maxResults;
+  const orderBy = stringList(msg, 'order_by');
+  if (orderBy.length > 0) out.orderBy = orderBy;
+  const pageToken = optString(msg, 'page_token');
+  if (pageToken) out.pageToken = pageToken;
+  return out;
+}
+
+/** Who moves an alias over the API: the endpoint runs as the user whose scripts call it (loopback, token). */
+let endpointUser: string | undefined;
+function apiUser(): string {
+  if (endpointUser === undefined) {
+    try {
+      endpointUser = userInfo().username;
+    } catch {
+      endpointUser = '';
+    }
+  }
+  return endpointUser;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Responses (ModelVersion.to_proto, RegisteredModel.to_proto: unset fields and empty lists left out)
+
+export function modelVersionJson(v: ModelVersion): ModelVersionJson {
+  const out: ModelVersionJson = {
+    name: v.name,
+    version: v.version,
+    creation_timestamp: v.creationTimestamp,
+    last_updated_timestamp: v.lastUpdatedTimestamp,
+    current_stage: v.currentStage,
+    source: v.source,
+    status: v.status,
+  };
+  if (v.userId) out.user_id = v.userId;
+  if (v.description) out.description = v.description;
+  if (v.runId) out.run_id = v.runId;
+  if (v.runLink) out.run_link = v.runLink;
+  if (v.tags.length > 0) out.tags = v.tags.map((t) => ({ key: t.key, value: t.value }));
+  if (v.aliases.length > 0) out.aliases = [...v.aliases];
+  if (v.modelId) out.model_id = v.modelId;
+  return out;
+}
+
+export function registeredModelJson(m: RegisteredModel): RegisteredModelJson {
+  const out: RegisteredModelJson = { name: m.name, creation_timestamp: m.creationTimestamp, last_updated_timestamp: m.lastUpdatedTimestamp };
+  if (m.description) out.description = m.description;
+  if (m.latestVersions.length > 0) out.latest_versions = m.latestVersions.map(modelVersionJson);
+  if (m.tags.length > 0) out.tags = m.tags.map((t) => ({ key: t.key, value: t.value }));
+  if (m.aliases.length > 0) out.aliases = m.aliases.map((a) => ({ alias: a.alias, version: a.version }));
+  return out;
+}
+
+const registered = (m: RegisteredModel) => ({ registered_model: registeredModelJson(m) });
+const version = (v: ModelVersion) => ({ model_version: modelVersionJson(v) });
+
+// -----------------------------------------------------------------------------------------------
+// Handlers, by rpc
+
+export const REGISTRY_ROUTES: readonly (readonly [RestRoute, RegistryHandler])[] = [
+  [
+    R.CreateRegisteredModel,
+    (t, m) => {
+      const description = optString(m, 'description');
+      return registered(t.registry.createRegisteredModel(reqString(m, 'name'), { tags: tagList(m), ...(description ? { description } : {}) }));
+    },
+  ],
+  [R.GetRegisteredModel, (t, m) => registered(t.registry.getRegisteredModel(reqString(m, 'name')))],
+  [R.UpdateRegisteredModel, (t, m) => registered(t.registry.updateRegisteredModel(reqString(m, 'name'), optString(m, 'description') ?? ''))],
+  [R.RenameRegisteredModel, (t, m) => registered(t.registry.renameRegisteredModel(reqString(m, 'name'), reqString(m, 'new_name')))],
+  [R.DeleteRegisteredModel, (t, m) => (t.registry.deleteRegisteredModel(reqString(m, 'name')), {})],
+  [R.SearchRegisteredModels, (t, m) => pageJson('registered_models', t.registry.searchRegisteredModels(search(m)), registeredModelJson)],
+  [
+    R.GetLatestVersions,
+    (t, m) => {
+      const versions = t.registry.getLatestVersions(reqString(m, 'name'), stringList(m, 'stages'));
+      return versions.length > 0 ? { model_versions: versions.map(modelVersionJson) } : {};
+    },
+  ],
+  [R.SetRegisteredModelTag, (t, m) => (t.registry.setRegisteredModelTag(reqString(m, 'name'), tag(m)), {})],
+  [R.DeleteRegisteredModelTag, (t, m) => (t.registry.deleteRegisteredModelTag(reqString(m, 'name'), reqString(m, 'key')), {})],
+  [R.SetRegisteredModelAlias, (t, m) => (t.registry.setAlias(reqString(m, 'name'), reqString(m, 'alias'), reqVersion(m), apiUser()), {})],
+  [R.DeleteRegisteredModelAlias, (t, m) => (t.registry.deleteAlias(reqString(m, 'name'), reqString(m, 'alias'), apiUser()), {})],
+  [R.GetModelVersionByAlias, (t, m) => version(t.registry.getVersionByAlias(reqString(m, 'name'), reqString(m, 'alias')))],
+  [
+    R.CreateModelVersion,
+    (t, m) => {
+      const options: Parameters<Tracker['createModelVersionFromSource']>[0] = { name: reqString(m, 'name'), source: reqString(m, 'source'), tags: tagList(m) };
+      const runId = optString(m, 'run_id');
+      if (runId) options.runId = runId;
+      const runLink = optString(m, 'run_link');
+      if (runLink) options.runLink = runLink;
+      const description = optString(m, 'description');
+      if (description) options.description = description;
+      const modelId = optString(m, 'model_id');
+      if (modelId) options.modelId = modelId;
+      return version(t.createModelVersionFromSource(options));
+    },
+  ],
+  [R.GetModelVersion, (t, m) => version(t.registry.getModelVersion(reqString(m, 'name'), reqVersion(m)))],
+  [R.UpdateModelVersion, (t, m) => version(t.registry.updateModelVersion(reqString(m, 'name'), reqVersion(m), optString(m, 'description') ?? ''))],
+  [
+    R.TransitionModelVersionStage,
+    (t, m) => version(t.registry.transitionModelVersionStage(reqString(m, 'name'), reqVersion(m), reqString(m, 'stage'), optBool(m, 'archive_existing_versions'))),
+  ],
+  [R.DeleteModelVersion, (t, m) => (t.registry.deleteModelVersion(reqString(m, 'name'), reqVersion(m), apiUser()), {})],
+  [R.SearchModelVersions, (t, m) => pageJson('model_versions', t.registry.searchModelVersions(search(m)), modelVersionJson)],
+  [R.GetModelVersionDownloadUri, (t, m) => ({ artifact_uri: t.modelVersionDownloadUri(reqString(m, 'name'), reqVersion(m)) })],
+  [R.SetModelVersionTag, (t, m) => (t.registry.setModelVersionTag(reqString(m, 'name'), reqVersion(m), tag(m)), {})],
+  [R.DeleteModelVersionTag, (t, m) => (t.registry.deleteModelVersionTag(reqString(m, 'name'), reqVersion(m), reqString(m, 'key')), {})],
+];

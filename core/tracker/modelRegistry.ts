@@ -1,0 +1,945 @@
+/**
+ * The model registry over the tracker's database (schema migration 5), with MLflow's Model Registry
+ * semantics (mlflow/store/model_registry/sqlalchemy_store.py) and Runwise's guarantees:
+ *
+ * - A registered model has a unique name, a description, tags and aliases. Its versions are numbered
+ *   1, 2, … per model; the number is allocated inside the write transaction (`BEGIN IMMEDIATE`), so
+ *   two processes registering the same name at once get different numbers.
+ * - A version is immutable: its files are blobs of the content-addressed artifact store, recorded in
+ *   `model_version_files`, so a later upload over the run's or the logged model's files does not
+ *   change it. Only its description, stage and tags can change, as in MLflow.
+ * - Its `sha256`: of the file, for a one-file model; of a folder, the sha256 of the manifest
+ *   `<sha256>  <path>\n` per file in path order (sha256sum's line format).
+ * - Reading a version's files re-hashes them (`verifyVersion`): a stored copy that no longer has
+ *   its recorded hash is refused with both hashes named.
+ * - Aliases (`champion`) point at a version; each move is recorded with the previous holder, the
+ *   user and the time. MLflow's stages (None, Staging, Production, Archived) are kept for its clients.
+ *
+ * Every write is one transaction. SQLite's foreign keys are off in the tracker, so deleting a model
+ * or a version deletes its child rows here.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ArtifactStore } from './artifactStore';
+import { READ_NO_FOLLOW } from './artifactStore';
+import { checkEntityName } from './entityNames';
+import { MAX_ENTITY_KEY_LENGTH, MAX_TAG_VAL_LENGTH } from './limits';
+import type { ArtifactRecord, Page, Run, Tag } from './model';
+import { MODEL_SHA256_TAG, STAGE_TAG } from './model';
+import { PLAIN_STRING_OPS, NUMERIC_OPS, STRING_OPS, parseFilter, parseOrderBy, type Comparison, type Dialect, type FilterExpr } from './search/filterSyntax';
+import { closedColumn, nextPageToken, orderKey, pageOffset, predicate } from './search/runSearchSql';
+import type { SqlDatabase, SqlRow, SqlValue } from './sqlStore';
+import { TrackerError, invalid, notFound } from './trackerError';
+
+export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export type ModelStage = (typeof MODEL_STAGES)[number];
+export type ModelVersionStatus = 'PENDING_REGISTRATION' | 'FAILED_REGISTRATION' | 'READY';
+
+/** SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT and _THRESHOLD in mlflow/store/model_registry/__init__.py. */
+export const SEARCH_REGISTERED_MODELS_DEFAULT = 100;
+export const SEARCH_REGISTERED_MODELS_LIMIT = 1000;
+/** SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT and _THRESHOLD. */
+export const SEARCH_MODEL_VERSIONS_DEFAULT = 10_000;
+export const SEARCH_MODEL_VERSIONS_LIMIT = 200_000;
+/** MLflow's longest registered model name and alias. */
+export const MAX_REGISTERED_MODEL_NAME_LENGTH = 256;
+export const MAX_ALIAS_LENGTH = 255;
+
+export interface ModelAlias {
+  alias: string;
+  version: string;
+}
+
+export interface ModelCardRecord {
+  /** The card's file name as given at registration. */
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ModelVersion {
+  name: string;
+  /** A decimal string, as MLflow's API has it. */
+  version: string;
+  creationTimestamp: number;
+  lastUpdatedTimestamp: number;
+  userId: string;
+  currentStage: ModelStage;
+  description: string;
+  source: string;
+  runId?: string;
+  runLink?: string;
+  /** The MLflow 3 logged model the version was registered from. */
+  modelId?: string;
+  status: ModelVersionStatus;
+  tags: Tag[];
+  aliases: string[];
+  sha256: string;
+  size: number;
+  card?: ModelCardRecord;
+}
+
+export interface RegisteredModel {
+  name: string;
+  description: string;
+  creationTimestamp: number;
+  lastUpdatedTimestamp: number;
+  tags: Tag[];
+  aliases: ModelAlias[];
+  /** The latest version in each stage, as MLflow's `latest_versions`. */
+  latestVersions: ModelVersion[];
+}
+
+export interface AliasMove {
+  alias: string;
+  /** The version it points at after the move; undefined when the alias was deleted. */
+  version?: string;
+  previousVersion?: string;
+  userId: string;
+  changedAt: number;
+}
+
+export interface RegistrySearch {
+  filter?: string;
+  maxResults?: number;
+  orderBy?: readonly string[];
+  pageToken?: string;
+}
+
+/** What a new version is made of; its files are already blobs of the artifact store. */
+export interface NewModelVersion {
+  name: string;
+  source: string;
+  files: readonly ArtifactRecord[];
+  runId?: string;
+  runLink?: string;
+  modelId?: string;
+  description?: string;
+  tags?: readonly Tag[];
+  card?: ModelCardRecord;
+  userId?: string;
+  /** Create the registered model when it does not exist (the CLI's `models register`). */
+  createModel?: boolean;
+}
+
+/** A version's file whose stored copy no longer has the hash recorded at registration. */
+export class ModelTamperedError extends TrackerError {
+  constructor(
+    readonly model: string,
+    readonly version: string,
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      'INVALID_STATE',
+      `Model version ${model}/${version} is refused: its file '${path}' was registered with sha256 ${expected} ` +
+        `but the stored copy now has sha256 ${actual} (it was changed after registration).`,
+    );
+    this.name = 'ModelTamperedError';
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Search dialects (mlflow/utils/search_utils.py: SearchModelUtils, SearchModelVersionUtils)
+
+const REGISTERED_MODEL_DIALECT: Dialect = {
+  subject: 'registered models',
+  example: 'name',
+  entities: {
+    tags: { noun: 'tag', anyKey: { type: 'string', ops: PLAIN_STRING_OPS }, orderable: false },
+    attributes: {
+      noun: 'attribute',
+      keys: {
+        name: { type: 'string', ops: PLAIN_STRING_OPS, column: 'rm.name' },
+        creation_timestamp: { type: 'number', ops: NUMERIC_OPS, column: 'rm.creation_time', filterable: false },
+        last_updated_timestamp: { type: 'number', ops: NUMERIC_OPS, column: 'rm.last_updated_time', filterable: false },
+      },
+      aliases: { timestamp: 'last_updated_timestamp' },
+      orderable: true,
+    },
+  },
+};
+
+const MODEL_VERSION_DIALECT: Dialect = {
+  subject: 'model versions',
+  example: 'name',
+  entities: {
+    tags: { noun: 'tag', anyKey: { type: 'string', ops: PLAIN_STRING_OPS }, orderable: false },
+    attributes: {
+      noun: 'attribute',
+      keys: {
+        name: { type: 'string', ops: PLAIN_STRING_OPS, column: 'rm.name' },
+        version_number: { type: 'number', ops: NUMERIC_OPS, column: 'mv.version' },
+        run_id: { type: 'string', ops: STRING_OPS, column: 'mv.run_id', nullable: true },
+        source_path: { type: 'string', ops: PLAIN_STRING_OPS, column: 'mv.source' },
+        current_stage: { type: 'string', ops: STRING_OPS, column: 'mv.current_stage' },
+        creation_timestamp: { type: 'number', ops: NUMERIC_OPS, column: 'mv.creation_time', filterable: false },
+        last_updated_timestamp: { type: 'number', ops: NUMERIC_OPS, column: 'mv.last_updated_time', filterable: false },
+      },
+      aliases: { version: 'version_number', source: 'source_path', timestamp: 'last_updated_timestamp' },
+      orderable: true,
+    },
+  },
+};
+
+// -----------------------------------------------------------------------------------------------
+
+interface ModelRow {
+  id: number;
+  name: string;
+}
+
+interface VersionRow {
+  id: number;
+  model_id: number;
+  version: number;
+  name: string;
+}
+
+const VERSION_COLUMNS = `mv.id, mv.model_id, mv.version, rm.name, mv.creation_time, mv.last_updated_time, mv.user_id, mv.description,
+  mv.current_stage, mv.source, mv.run_id, mv.run_link, mv.logged_model_id, mv.status, mv.sha256, mv.size, mv.card_path, mv.card_sha256, mv.card_size`;
+
+export class ModelRegistry {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly now: () => number,
+    private readonly artifacts: ArtifactStore,
+  ) {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Registered models
+
+  createRegisteredModel(name: string, options: { description?: string; tags?: readonly Tag[] } = {}): RegisteredModel {
+    const checked = checkModelName(name);
+    const tags = checkTags(options.tags ?? []);
+    return this.db.transaction(() => {
+      this.insertModel(checked, options.description ?? '', tags);
+      return this.getRegisteredModel(checked);
+    });
+  }
+
+  getRegisteredModel(name: string): RegisteredModel {
+    return this.modelsByIds([this.modelRow(name).id])[0]!;
+  }
+
+  updateRegisteredModel(name: string, description: string): RegisteredModel {
+    return this.db.transaction(() => {
+      const row = this.modelRow(name);
+      this.db.prepare('UPDATE registered_models SET description = ?, last_updated_time = ? WHERE id = ?').run(description, this.now(), row.id);
+      return this.getRegisteredModel(name);
+    });
+  }
+
+  renameRegisteredModel(name: string, newName: string): RegisteredModel {
+    const checked = checkModelName(newName, 'new_name');
+    return this.db.transaction(() => {
+      const row = this.modelRow(name);
+      if (checked !== row.name && this.db.prepare('SELECT 1 FROM registered_models WHERE name = ?').get(checked)) {
+        throw new TrackerError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${checked}) already exists.`);
+      }
+      this.db.prepare('UPDATE registered_models SET name = ?, last_updated_time = ? WHERE id = ?').run(checked, this.now(), row.id);
+      return this.getRegisteredModel(checked);
+    });
+  }
+
+  /** MLflow deletes a registered model for good, with its versions, tags and aliases. */
+  deleteRegisteredModel(name: string): void {
+    this.db.transaction(() => {
+      const row = this.modelRow(name);
+      for (const v of this.db.prepare('SELECT id FROM model_versions WHERE model_id = ?').all(row.id)) this.deleteVersionRows(Number(v.id));
+      for (const table of ['registered_model_tags', 'registered_model_aliases', 'model_alias_history']) {
+        this.db.prepare(`DELETE FROM ${table} WHERE model_id = ?`).run(row.id);
+      }
+      this.db.prepare('DELETE FROM registered_models WHERE id = ?').run(row.id);
+    });
+  }
+
+  setRegisteredModelTag(name: string, tag: Tag): void {
+    const [checked] = checkTags([tag]);
+    this.db.transaction(() => {
+      const row = this.modelRow(name);
+      this.db
+        .prepare('INSERT INTO registered_model_tags (model_id, key, value) VALUES (?, ?, ?) ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value')
+        .run(row.id, checked!.key, checked!.value);
+      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(this.now(), row.id);
+    });
+  }
+
+  deleteRegisteredModelTag(name: string, key: string): void {
+    this.db.transaction(() => {
+      const row = this.modelRow(name);
+      const r = this.db.prepare('DELETE FROM registered_model_tags WHERE model_id = ? AND key = ?').run(row.id, key);
+      if (r.changes === 0) throw notFound(`No tag with key '${key}' found for registered model '${row.name}'.`);
+    });
+  }
+
+  searchRegisteredModels(search: RegistrySearch = {}): Page<RegisteredModel> {
+    const maxResults = checkMaxResults(search.maxResults, SEARCH_REGISTERED_MODELS_DEFAULT, SEARCH_REGISTERED_MODELS_LIMIT);
+    const params: SqlValue[] = [];
+    const filter = parseFilter(search.filter ?? '', REGISTERED_MODEL_DIALECT);
+    const where = filter ? `WHERE ${this.condition(filter, params, REGISTERED_MODEL_DIALECT, 'registered_model_tags', 'rm.id')}` : '';
+    const order = orderClause(search.orderBy, REGISTERED_MODEL_DIALECT, ['rm.name ASC']);
+    const offset = pageOffset(search.pageToken);
+    const rows = this.db.prepare(`SELECT rm.id FROM registered_models rm ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, maxResults + 1, offset);
+    const items = this.modelsByIds(rows.slice(0, maxResults).map((r) => Number(r.id)));
+    return rows.length > maxResults ? { items, nextPageToken: nextPageToken(offset + maxResults) } : { items };
+  }
+
+  /** The latest version in each of `stages` (every stage when none is given), as MLflow. */
+  getLatestVersions(name: string, stages: readonly string[] = []): ModelVersion[] {
+    const row = this.modelRow(name);
+    const wanted = stages.length === 0 ? [...MODEL_STAGES] : stages.map(canonicalStage);
+    const ids = this.db
+      .prepare(
+        `SELECT max(id) AS id FROM model_versions WHERE model_id = ? AND current_stage IN (SELECT value FROM json_each(?))
+          GROUP BY current_stage`,
+      )
+      .all(row.id, JSON.stringify(wanted));
+    return this.versionsByIds(ids.map((r) => Number(r.id))).sort((a, b) => Number(a.version) - Number(b.version));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Versions
+
+  /** A new version N (1 + the highest so far), allocated inside this write transaction. */
+  createModelVersion(v: NewModelVersion): ModelVersion {
+    const name = checkModelName(v.name);
+    const tags = checkTags(v.tags ?? []);
+    if (v.files.length === 0) throw invalid(`Model version source '${v.source}' holds no files: nothing to register.`);
+    const { sha256, size } = contentHash(v.files);
+    return this.db.transaction(() => {
+      let model = this.db.prepare('SELECT id, name FROM registered_models WHERE name = ?').get(name) as unknown as ModelRow | undefined;
+      if (!model) {
+        if (!v.createModel) throw notFound(`Registered Model with name=${name} not found`);
+        model = { id: this.insertModel(name, '', []), name };
+      }
+      const number = Number(this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS n FROM model_versions WHERE model_id = ?').get(model.id)!.n);
+      const t = this.now();
+      const id = Number(
+        this.db
+          .prepare(
+            `INSERT INTO model_versions (model_id, version, creation_time, last_updated_time, user_id, description, source, run_id,
+               run_link, logged_model_id, status, sha256, size, card_path, card_sha256, card_size)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'READY', ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            model.id,
+            number,
+            t,
+            t,
+            v.userId ?? '',
+            v.description ?? '',
+            v.source,
+            v.runId || null,
+            v.runLink || null,
+            v.modelId || null,
+            sha256,
+            size,
+            v.card?.path ?? null,
+            v.card?.sha256 ?? null,
+            v.card?.size ?? null,
+          ).lastInsertRowid,
+      );
+      const insertFile = this.db.prepare('INSERT INTO model_version_files (version_id, path, size, sha256) VALUES (?, ?, ?, ?)');
+      for (const f of v.files) insertFile.run(id, f.path, f.size, f.sha256);
+      const insertTag = this.db.prepare('INSERT INTO model_version_tags (version_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value');
+      for (const tag of tags) insertTag.run(id, tag.key, tag.value);
+      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(t, model.id);
+      return this.versionsByIds([id])[0]!;
+    });
+  }
+
+  getModelVersion(name: string, version: string | number): ModelVersion {
+    return this.versionsByIds([this.versionRow(name, version).id])[0]!;
+  }
+
+  updateModelVersion(name: string, version: string | number, description: string): ModelVersion {
+    return this.db.transaction(() => {
+      const row = this.versionRow(name, version);
+      this.db.prepare('UPDATE model_versions SET description = ?, last_updated_time = ? WHERE id = ?').run(description, this.now(), row.id);
+      return this.versionsByIds([row.id])[0]!;
+    });
+  }
+
+  /** MLflow's transition-stage; with `archiveExisting`, the other versions in that stage become Archived. */
+  transitionModelVersionStage(name: string, version: string | number, stage: string, archiveExisting = false): ModelVersion {
+    const target = canonicalStage(stage);
+    if (archiveExisting && target !== 'Staging' && target !== 'Production') {
+      throw invalid(`Model version transition cannot archive existing model versions because '${target}' is not an Active stage. Valid stages are Staging, Production`);
+    }
+    return this.db.transaction(() => {
+      const row = this.versionRow(name, version);
+      const t = this.now();
+      if (archiveExisting) {
+        this.db
+          .prepare("UPDATE model_versions SET current_stage = 'Archived', last_updated_time = ? WHERE model_id = ? AND current_stage = ? AND id != ?")
+          .run(t, row.model_id, target, row.id);
+      }
+      this.db.prepare('UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE id = ?').run(target, t, row.id);
+      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(t, row.model_id);
+      return this.versionsByIds([row.id])[0]!;
+    });
+  }
+
+  /** Deletes a version, its tags and files, and the aliases pointing at it (MLflow's SQL store). */
+  deleteModelVersion(name: string, version: string | number, userId = ''): void {
+    this.db.transaction(() => {
+      const row = this.versionRow(name, version);
+      const t = this.now();
+      for (const a of this.db.prepare('SELECT alias FROM registered_model_aliases WHERE model_id = ? AND version = ?').all(row.model_id, row.version)) {
+        this.recordAliasMove(row.model_id, String(a.alias), null, row.version, userId, t);
+      }
+      this.db.prepare('DELETE FROM registered_model_aliases WHERE model_id = ? AND version = ?').run(row.model_id, row.version);
+      this.deleteVersionRows(row.id);
+      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(t, row.model_id);
+    });
+  }
+
+  setModelVersionTag(name: string, version: string | number, tag: Tag): void {
+    const [checked] = checkTags([tag]);
+    this.db.transaction(() => {
+      const row = this.versionRow(name, version);
+      this.db
+        .prepare('INSERT INTO model_version_tags (version_id, key, value) VALUES (?, ?, ?) ON CONFLICT (version_id, key) DO UPDATE SET value = excluded.value')
+        .run(row.id, checked!.key, checked!.value);
+    });
+  }
+
+  deleteModelVersionTag(name: string, version: string | number, key: string): void {
+    this.db.transaction(() => {
+      const row = this.versionRow(name, version);
+      const r = this.db.prepare('DELETE FROM model_version_tags WHERE version_id = ? AND key = ?').run(row.id, key);
+      if (r.changes === 0) throw notFound(`No tag with key '${key}' found for model version ${row.name}/${row.version}.`);
+    });
+  }
+
+  searchModelVersions(search: RegistrySearch = {}): Page<ModelVersion> {
+    const maxResults = checkMaxResults(search.maxResults, SEARCH_MODEL_VERSIONS_DEFAULT, SEARCH_MODEL_VERSIONS_LIMIT);
+    const params: SqlValue[] = [];
+    const filter = parseFilter(search.filter ?? '', MODEL_VERSION_DIALECT);
+    const where = filter ? `WHERE ${this.condition(filter, params, MODEL_VERSION_DIALECT, 'model_version_tags', 'mv.id')}` : '';
+    const order = orderClause(search.orderBy, MODEL_VERSION_DIALECT, ['mv.last_updated_time DESC', 'rm.name ASC', 'mv.version DESC']);
+    const offset = pageOffset(search.pageToken);
+    const rows = this.db
+      .prepare(`SELECT mv.id FROM model_versions mv JOIN registered_models rm ON rm.id = mv.model_id ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...params, maxResults + 1, offset);
+    const items = this.versionsByIds(rows.slice(0, maxResults).map((r) => Number(r.id)));
+    return rows.length > maxResults ? { items, nextPageToken: nextPageToken(offset + maxResults) } : { items };
+  }
+
+  /** The version's files, in path order. */
+  versionFiles(name: string, version: string | number): ArtifactRecord[] {
+    const row = this.versionRow(name, version);
+    return this.db
+      .prepare('SELECT path, size, sha256 FROM model_version_files WHERE version_id = ? ORDER BY path')
+      .all(row.id)
+      .map((r) => ({ path: String(r.path), size: Number(r.size), sha256: String(r.sha256) }));
+  }
+
+  /**
+   * Re-hashes every stored file of the version (and its card) and returns the files; throws
+   * ModelTamperedError naming the file and both hashes when one differs, and a clear error when
+   * one is missing.
+   */
+  verifyVersion(name: string, version: string | number): ArtifactRecord[] {
+    const mv = this.getModelVersion(name, version);
+    const files = this.versionFiles(name, version);
+    const check = (f: ArtifactRecord) => {
+      const { filePath } = this.artifacts.open(f.sha256);
+      let actual: string;
+      try {
+        actual = sha256OfFile(filePath);
+      } catch (e) {
+        throw new TrackerError('INVALID_STATE', `Model version ${mv.name}/${mv.version} is refused: the stored copy of its file '${f.path}' (sha256 ${f.sha256}) cannot be read: ${(e as Error).message}`);
+      }
+      if (actual !== f.sha256) throw new ModelTamperedError(mv.name, mv.version, f.path, f.sha256, actual);
+    };
+    for (const f of files) check(f);
+    if (mv.card) check(mv.card);
+    return files;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Aliases
+
+  /** Points `alias` at `version`, recording the previous holder, the user and the time. */
+  setAlias(name: string, alias: string, version: string | number, userId = ''): void {
+    const checked = checkAlias(alias);
+    this.db.transaction(() => {
+      const row = this.versionRow(name, version);
+      const prior = this.db.prepare('SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?').get(row.model_id, checked);
+      const previous = prior ? Number(prior.version) : null;
+      if (previous === row.version) return;
+      this.db
+        .prepare('INSERT INTO registered_model_aliases (model_id, alias, version) VALUES (?, ?, ?) ON CONFLICT (model_id, alias) DO UPDATE SET version = excluded.version')
+        .run(row.model_id, checked, row.version);
+      const t = this.now();
+      this.recordAliasMove(row.model_id, checked, row.version, previous, userId, t);
+      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(t, row.model_id);
+    });
+  }
+
+  /** Removes an alias; MLflow answers a missing one without error, and so does this. */
+  deleteAlias(name: string, alias: string, userId = ''): void {
+    this.db.transaction(() => {
+      const model = this.modelRow(name);
+      const prior = this.db.prepare('SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?').get(model.id, alias);
+      if (!prior) return;
+      this.db.prepare('DELETE FROM registered_model_aliases WHERE model_id = ? AND alias = ?').run(model.id, alias);
+      const t = this.now();
+      this.recordAliasMove(model.id, alias, null, Number(prior.version), userId, t);
+      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(t, model.id);
+    });
+  }
+
+  getVersionByAlias(name: string, alias: string): ModelVersion {
+    const model = this.modelRow(name);
+    const row = this.db.prepare('SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?').get(model.id, alias);
+    if (!row) throw invalid(`Registered model alias ${alias} not found.`);
+    return this.getModelVersion(model.name, Number(row.version));
+  }
+
+  /** Every move of the model's aliases (of one alias, when given), oldest first. */
+  aliasHistory(name: string, alias?: string): AliasMove[] {
+    const model = this.modelRow(name);
+    const rows =
+      alias === undefined
+        ? this.db.prepare('SELECT * FROM model_alias_history WHERE model_id = ? ORDER BY id').all(model.id)
+        : this.db.prepare('SELECT * FROM model_alias_history WHERE model_id = ? AND alias = ? ORDER BY id').all(model.id, alias);
+    return rows.map((r) => {
+      const move: AliasMove = { alias: String(r.alias), userId: String(r.user_id), changedAt: Number(r.changed_at) };
+      if (r.version != null) move.version = String(r.version);
+      if (r.previous_version != null) move.previousVersion = String(r.previous_version);
+      return move;
+    });
+  }
+
+  /** Versions of any model whose content hash is `sha256` (the same model registered twice). */
+  versionsWithHash(sha256: string): ModelVersion[] {
+    return this.versionsByIds(this.db.prepare('SELECT id FROM model_versions WHERE sha256 = ? ORDER BY id').all(sha256).map((r) => Number(r.id)));
+  }
+
+  /** The version a reference names: by alias, by number, or the highest number for a bare name. */
+  resolveVersion(ref: VersionRef): ModelVersion {
+    if (ref.alias !== undefined) return this.getVersionByAlias(ref.name, ref.alias);
+    if (ref.version !== undefined) {
+      if (ref.version === 'latest') return this.latestVersion(ref.name);
+      return this.getModelVersion(ref.name, ref.version);
+    }
+    return this.latestVersion(ref.name);
+  }
+
+  private latestVersion(name: string): ModelVersion {
+    const model = this.modelRow(name);
+    const row = this.db.prepare('SELECT max(version) AS v FROM model_versions WHERE model_id = ?').get(model.id);
+    if (row?.v == null) throw notFound(`Registered model '${model.name}' has no versions yet.`);
+    return this.getModelVersion(model.name, Number(row.v));
+  }
+
+  /** The name and number of the version with row id `id` (its download location names it so). */
+  versionAt(id: number): { name: string; version: string } {
+    const row = this.db.prepare('SELECT rm.name, mv.version FROM model_versions mv JOIN registered_models rm ON rm.id = mv.model_id WHERE mv.id = ?').get(id);
+    if (!row) throw notFound(`No model version is stored under id ${id}: it was deleted.`);
+    return { name: String(row.name), version: String(row.version) };
+  }
+
+  /** The row id of a version, which its download location names. */
+  versionRowId(name: string, version: string | number): number {
+    return this.versionRow(name, version).id;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private insertModel(name: string, description: string, tags: readonly Tag[]): number {
+    if (this.db.prepare('SELECT 1 FROM registered_models WHERE name = ?').get(name)) {
+      throw new TrackerError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
+    }
+    const t = this.now();
+    const id = Number(
+      this.db.prepare('INSERT INTO registered_models (name, description, creation_time, last_updated_time) VALUES (?, ?, ?, ?)').run(name, description, t, t).lastInsertRowid,
+    );
+    const insert = this.db.prepare('INSERT INTO registered_model_tags (model_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value');
+    for (const tag of tags) insert.run(id, tag.key, tag.value);
+    return id;
+  }
+
+  private recordAliasMove(modelId: number, alias: string, version: number | null, previous: number | null, userId: string, t: number): void {
+    this.db
+      .prepare('INSERT INTO model_alias_history (model_id, alias, version, previous_version, user_id, changed_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(modelId, alias, version, previous, userId, t);
+  }
+
+  private deleteVersionRows(id: number): void {
+    for (const table of ['model_version_tags', 'model_version_files']) this.db.prepare(`DELETE FROM ${table} WHERE version_id = ?`).run(id);
+    this.db.prepare('DELETE FROM model_versions WHERE id = ?').run(id);
+  }
+
+  private modelRow(name: string): ModelRow {
+    if (typeof name !== 'string' || name === '') throw invalid('Registered model name cannot be empty.');
+    const row = this.db.prepare('SELECT id, name FROM registered_models WHERE name = ?').get(name);
+    if (!row) throw notFound(`Registered Model with name=${name} not found`);
+    return { id: Number(row.id), name: String(row.name) };
+  }
+
+  private versionRow(name: string, version: string | number): VersionRow {
+    const model = this.modelRow(name);
+    const number = parseVersion(version);
+    const row = this.db.prepare('SELECT id, model_id, version FROM model_versions WHERE model_id = ? AND version = ?').get(model.id, number);
+    if (!row) throw notFound(`Model Version (name=${model.name}, version=${number}) not found`);
+    return { id: Number(row.id), model_id: model.id, version: number, name: model.name };
+  }
+
+  /** A filter as a WHERE condition; tags match through `tagTable` keyed by `idColumn`. */
+  private condition(e: FilterExpr, params: SqlValue[], dialect: Dialect, tagTable: string, idColumn: string): string {
+    if (e.kind !== 'compare') {
+      const left = this.condition(e.left, params, dialect, tagTable, idColumn);
+      const right = this.condition(e.right, params, dialect, tagTable, idColumn);
+      return `(${left} ${e.kind === 'and' ? 'AND' : 'OR'} ${right})`;
+    }
+    if (e.entity === 'tags') {
+      params.push(e.key);
+      const owner = tagTable === 'model_version_tags' ? 'version_id' : 'model_id';
+      return `${idColumn} IN (SELECT t.${owner} FROM ${tagTable} t WHERE t.key = ? AND ${predicate('t.value', e, params)})`;
+    }
+    const spec = closedColumn(dialect, 'attributes', e.key);
+    if (spec.filterable === false) throw invalid(`Invalid filter: '${e.key}' can be ordered by, not filtered on, in a search of ${dialect.subject}.`);
+    const c: Comparison = e.key === 'current_stage' && !Array.isArray(e.value) && e.op !== 'LIKE' && e.op !== 'ILIKE' ? { ...e, value: canonicalStage(String(e.value)) } : e;
+    return predicate(spec.column!, c, params);
+  }
+
+  private modelsByIds(ids: readonly number[]): RegisteredModel[] {
+    if (ids.length === 0) return [];
+    const list = JSON.stringify(ids);
+    const inList = 'IN (SELECT value FROM json_each(?))';
+    const models = new Map<number, RegisteredModel>();
+    for (const r of this.db.prepare(`SELECT * FROM registered_models WHERE id ${inList}`).all(list)) {
+      models.set(Number(r.id), {
+        name: String(r.name),
+        description: String(r.description),
+        creationTimestamp: Number(r.creation_time),
+        lastUpdatedTimestamp: Number(r.last_updated_time),
+        tags: [],
+        aliases: [],
+        latestVersions: [],
+      });
+    }
+    for (const r of this.db.prepare(`SELECT model_id, key, value FROM registered_model_tags WHERE model_id ${inList} ORDER BY model_id, key`).all(list)) {
+      models.get(Number(r.model_id))?.tags.push({ key: String(r.key), value: String(r.value) });
+    }
+    for (const r of this.db.prepare(`SELECT model_id, alias, version FROM registered_model_aliases WHERE model_id ${inList} ORDER BY model_id, alias`).all(list)) {
+      models.get(Number(r.model_id))?.aliases.push({ alias: String(r.alias), version: String(r.version) });
+    }
+    const latest = this.db
+      .prepare(`SELECT max(id) AS id, model_id FROM model_versions WHERE model_id ${inList} GROUP BY model_id, current_stage ORDER BY model_id, max(version)`)
+      .all(list);
+    const versions = new Map(this.versionsByIds(latest.map((r) => Number(r.id))).map((v, i) => [Number(latest[i]!.id), v]));
+    for (const r of latest) {
+      const v = versions.get(Number(r.id));
+      if (v) models.get(Number(r.model_id))?.latestVersions.push(v);
+    }
+    return ids.map((id) => models.get(id)).filter((m): m is RegisteredModel => m !== undefined);
+  }
+
+  private versionsByIds(ids: readonly number[]): ModelVersion[] {
+    if (ids.length === 0) return [];
+    const list = JSON.stringify(ids);
+    const inList = 'IN (SELECT value FROM json_each(?))';
+    const versions = new Map<number, ModelVersion & { modelRowId: number }>();
+    for (const r of this.db.prepare(`SELECT ${VERSION_COLUMNS} FROM model_versions mv JOIN registered_models rm ON rm.id = mv.model_id WHERE mv.id ${inList}`).all(list)) {
+      versions.set(Number(r.id), versionFromRow(r));
+    }
+    for (const r of this.db.prepare(`SELECT version_id, key, value FROM model_version_tags WHERE version_id ${inList} ORDER BY version_id, key`).all(list)) {
+      versions.get(Number(r.version_id))?.tags.push({ key: String(r.key), value: String(r.value) });
+    }
+    const byModelVersion = new Map([...versions.values()].map((v) => [`${v.modelRowId}/${v.version}`, v]));
+    for (const r of this.db
+      .prepare(
+        `SELECT a.model_id, a.alias, a.version FROM registered_model_aliases a
+          WHERE a.model_id IN (SELECT model_id FROM model_versions WHERE id ${inList}) ORDER BY a.alias`,
+      )
+      .all(list)) {
+      byModelVersion.get(`${Number(r.model_id)}/${Number(r.version)}`)?.aliases.push(String(r.alias));
+    }
+    return ids
+      .map((id) => versions.get(id))
+      .filter((v): v is ModelVersion & { modelRowId: number } => v !== undefined)
+      .map(({ modelRowId: _, ...v }) => v);
+  }
+}
+
+function versionFromRow(r: SqlRow): ModelVersion & { modelRowId: number } {
+  const v: ModelVersion & { modelRowId: number } = {
+    modelRowId: Number(r.model_id),
+    name: String(r.name),
+    version: String(r.version),
+    creationTimestamp: Number(r.creation_time),
+    lastUpdatedTimestamp: Number(r.last_updated_time),
+    userId: String(r.user_id),
+    currentStage: r.current_stage as ModelStage,
+    description: String(r.description),
+    source: String(r.source),
+    status: r.status as ModelVersionStatus,
+    tags: [],
+    aliases: [],
+    sha256: String(r.sha256),
+    size: Number(r.size),
+  };
+  if (r.run_id != null) v.runId = String(r.run_id);
+  if (r.run_link != null) v.runLink = String(r.run_link);
+  if (r.logged_model_id != null) v.modelId = String(r.logged_model_id);
+  if (r.card_sha256 != null) v.card = { path: String(r.card_path), sha256: String(r.card_sha256), size: Number(r.card_size) };
+  return v;
+}
+
+// -----------------------------------------------------------------------------------------------
+// Checks and hashes
+
+/** MLflow's `_validate_model_name`, plus no '/' (it would make `models:/a/b/1` ambiguous) and no control character. */
+export function checkModelName(name: unknown, param = 'name'): string {
+  if (typeof name !== 'string') throw invalid(`Invalid value ${JSON.stringify(name)} for parameter '${param}' supplied: expected a string.`);
+  if (name.trim() === '') throw invalid('Registered model name cannot be empty.');
+  if (name.length > MAX_REGISTERED_MODEL_NAME_LENGTH) {
+    throw invalid(`Registered model name '${name.slice(0, 40)}…' exceeds the maximum length of ${MAX_REGISTERED_MODEL_NAME_LENGTH} characters (got ${name.length}).`);
+  }
+  if (name.includes('/') || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw invalid(`Invalid registered model name '${JSON.stringify(name).slice(1, -1)}': it may not contain '/' or control characters.`);
+  }
+  return name;
+}
+
+/** MLflow's `_validate_model_alias_name`. */
+export function checkAlias(alias: unknown): string {
+  if (typeof alias !== 'string' || alias === '') throw invalid('Registered model alias name cannot be empty.');
+  if (alias.length > MAX_ALIAS_LENGTH) throw invalid(`Registered model alias name exceeds the maximum length of ${MAX_ALIAS_LENGTH} characters.`);
+  if (!/^[\w-]+$/.test(alias)) {
+    throw invalid(`Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`);
+  }
+  if (alias.toLowerCase() === 'latest') throw invalid("'latest' alias name (case insensitive) is reserved.");
+  if (/^v\d+$/i.test(alias)) throw invalid(`Version alias name '${alias}' is reserved.`);
+  return alias;
+}
+
+/** MLflow's `_validate_model_version`: a positive integer, given as a number or a decimal string. */
+export function parseVersion(version: unknown): number {
+  const n = typeof version === 'number' ? version : typeof version === 'string' && /^\d{1,15}$/.test(version.trim()) ? Number(version.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw invalid(`Parameter 'version' must be an integer, got '${String(version)}'.`);
+  return n;
+}
+
+/** A stage name as MLflow canonicalises it (case-insensitive: `production` → `Production`). */
+export function canonicalStage(stage: string): ModelStage {
+  const found = MODEL_STAGES.find((s) => s.toLowerCase() === String(stage).toLowerCase());
+  if (!found) throw invalid(`Invalid Model Version stage: ${stage}. Value must be one of ${MODEL_STAGES.join(', ')}.`);
+  return found;
+}
+
+function checkTags(tags: readonly Tag[]): Tag[] {
+  for (const t of tags) {
+    if (typeof t.key !== 'string' || t.key === '') throw invalid("Missing value for required parameter 'key'.");
+    if (t.key.length > MAX_ENTITY_KEY_LENGTH) throw invalid(`'key' exceeds the maximum length of ${MAX_ENTITY_KEY_LENGTH} characters (got ${t.key.length}).`);
+    checkEntityName('tag', t.key);
+    if (typeof t.value !== 'string') throw invalid(`Invalid value for tag '${t.key}': expected a string.`);
+    if (t.value.length > MAX_TAG_VAL_LENGTH) throw invalid(`The value of tag '${t.key}' exceeds the maximum length of ${MAX_TAG_VAL_LENGTH} characters (got ${t.value.length}).`);
+  }
+  return [...tags];
+}
+
+function checkMaxResults(maxResults: number | undefined, fallback: number, limit: number): number {
+  if (maxResults === undefined) return fallback;
+  if (!Number.isSafeInteger(maxResults) || maxResults < 1) {
+    throw invalid(`Invalid value for max_results. It must be a positive integer, but got ${maxResults}`);
+  }
+  if (maxResults > limit) throw invalid(`Invalid value for request parameter max_results. It must be at most ${limit}, but got value ${maxResults}`);
+  return maxResults;
+}
+
+function orderClause(clauses: readonly string[] | undefined, dialect: Dialect, fallback: readonly string[]): string {
+  const terms = parseOrderBy(clauses, dialect);
+  if (terms.length === 0) return fallback.join(', ');
+  const keys = terms.flatMap((t) => {
+    const spec = closedColumn(dialect, 'attributes', t.key);
+    return orderKey(spec.column!, t.descending, spec.nullable === true);
+  });
+  // A stable order across pages: ties broken by the rest of the default order.
+  return [...keys, ...fallback].join(', ');
+}
+
+/** The version's content hash: the file's own, or for several files the hash of their manifest. */
+export function contentHash(files: readonly ArtifactRecord[]): { sha256: string; size: number } {
+  const size = files.reduce((n, f) => n + f.size, 0);
+  if (files.length === 1 && !files[0]!.path.includes('/')) return { sha256: files[0]!.sha256, size };
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const manifest = sorted.map((f) => `${f.sha256}  ${f.path}\n`).join('');
+  return { sha256: createHash('sha256').update(manifest, 'utf8').digest('hex'), size };
+}
+
+/** The sha256 of a file, read in 1 MiB chunks without following a symbolic link. */
+export function sha256OfFile(filePath: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(filePath, READ_NO_FOLLOW);
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+// -----------------------------------------------------------------------------------------------
+// References, files on disk, lineage
+
+/** `NAME`, `NAME/VERSION` or `NAME@ALIAS`, as `models show` and `models:/` URIs write them. */
+export interface VersionRef {
+  name: string;
+  version?: string;
+  alias?: string;
+}
+
+export function parseVersionRef(ref: string): VersionRef {
+  const at = ref.lastIndexOf('@');
+  if (at > 0) return { name: ref.slice(0, at), alias: ref.slice(at + 1) };
+  const slash = ref.lastIndexOf('/');
+  if (slash > 0) return { name: ref.slice(0, slash), version: ref.slice(slash + 1) };
+  return { name: ref };
+}
+
+/**
+ * The files of a model at `absPath`: the file itself (named by its base name), or every file under
+ * the folder (named by their `/`-separated path in it), in path order. A symbolic link is refused,
+ * not followed: a registered model holds the bytes that were there, not what a link pointed at.
+ */
+export function modelFilesOnDisk(absPath: string): { abs: string; rel: string }[] {
+  const refuseLink = (p: string) => {
+    throw invalid(`Model path '${p}' is a symbolic link; register the file or folder it points at instead.`);
+  };
+  let st;
+  try {
+    st = lstatSync(absPath);
+  } catch {
+    throw invalid(`Model path '${absPath}' does not exist.`);
+  }
+  if (st.isSymbolicLink()) refuseLink(absPath);
+  if (st.isFile()) return [{ abs: absPath, rel: path.basename(absPath) }];
+  if (!st.isDirectory()) throw invalid(`Model path '${absPath}' is neither a file nor a folder.`);
+  const out: { abs: string; rel: string }[] = [];
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const abs = path.join(dir, entry.name);
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isSymbolicLink()) refuseLink(abs);
+      else if (entry.isDirectory()) walk(abs, rel);
+      else if (entry.isFile()) out.push({ abs, rel });
+    }
+  };
+  walk(absPath, '');
+  if (out.length === 0) throw invalid(`Model folder '${absPath}' holds no files: nothing to register.`);
+  return out;
+}
+
+export interface LineageRun {
+  runId: string;
+  runName: string;
+  status: string;
+  /** The pipeline stage the run ran (`runwise.stage`), if any. */
+  stage?: string;
+  datasets: { name: string; digest: string; source: string }[];
+}
+
+export interface EvaluationRun extends LineageRun {
+  metrics: { key: string; value: number }[];
+}
+
+/**
+ * Where a version came from and where it went: its source run's datasets (by hash), the pipeline
+ * run above it and that run's stage runs, the runs that evaluated the same model bytes (tagged
+ * MODEL_SHA256_TAG with the version's hash), and its aliases with their moves.
+ */
+export interface ModelLineage {
+  version: ModelVersion;
+  datasets: { name: string; digest: string; source: string }[];
+  sourceRun?: LineageRun;
+  pipelineRun?: LineageRun;
+  stageRuns: LineageRun[];
+  evaluations: EvaluationRun[];
+  aliases: string[];
+  aliasHistory: AliasMove[];
+}
+
+/** What lineage reads of the tracker. */
+export interface LineageReader {
+  db: SqlDatabase;
+  getRun(runId: string): Run;
+}
+
+export function modelLineage(tracker: LineageReader, registry: ModelRegistry, name: string, version: string | number): ModelLineage {
+  const mv = registry.getModelVersion(name, version);
+  const asLineage = (run: Run): LineageRun => {
+    const out: LineageRun = {
+      runId: run.info.runId,
+      runName: run.info.runName,
+      status: run.info.status,
+      datasets: run.inputs.map((i) => ({ name: i.dataset.name, digest: i.dataset.digest, source: i.dataset.source })),
+    };
+    const stage = run.tags.find((t) => t.key === STAGE_TAG)?.value;
+    if (stage !== undefined) out.stage = stage;
+    return out;
+  };
+  const runIfKnown = (runId: string | undefined): Run | undefined => {
+    if (!runId) return undefined;
+    try {
+      return tracker.getRun(runId);
+    } catch (e) {
+      if (e instanceof TrackerError && e.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+      throw e;
+    }
+  };
+  let sourceRunId = mv.runId;
+  if (!sourceRunId && mv.modelId) {
+    const lm = tracker.db.prepare('SELECT source_run_id FROM logged_models WHERE model_id = ?').get(mv.modelId);
+    if (lm?.source_run_id != null) sourceRunId = String(lm.source_run_id);
+  }
+  const source = runIfKnown(sourceRunId);
+  const pipeline = runIfKnown(source?.info.parentRunId ?? undefined);
+  const stageRuns = pipeline
+    ? tracker.db
+        .prepare("SELECT run_uuid FROM runs WHERE parent_id = (SELECT id FROM runs WHERE run_uuid = ?) AND lifecycle_stage = 'active' ORDER BY start_time, id")
+        .all(pipeline.info.runId)
+        .map((r) => asLineage(tracker.getRun(String(r.run_uuid))))
+    : [];
+  const evaluations = tracker.db
+    .prepare(
+      `SELECT r.run_uuid FROM tags t JOIN runs r ON r.id = t.run_id
+        WHERE t.key = ? AND t.value = ? AND r.lifecycle_stage = 'active' ORDER BY r.start_time, r.id`,
+    )
+    .all(MODEL_SHA256_TAG, mv.sha256)
+    .map((r) => {
+      const run = tracker.getRun(String(r.run_uuid));
+      return { ...asLineage(run), metrics: run.metrics.map((m) => ({ key: m.key, value: m.value })) };
+    });
+  const datasets = new Map<string, { name: string; digest: string; source: string }>();
+  for (const d of [...(source ? asLineage(source).datasets : []), ...stageRuns.flatMap((s) => s.datasets)]) datasets.set(`${d.name}\0${d.digest}`, d);
+  const lineage: ModelLineage = {
+    version: mv,
+    datasets: [...datasets.values()],
+    stageRuns,
+    evaluations,
+    aliases: mv.aliases,
+    aliasHistory: registry.aliasHistory(mv.name).filter((m) => m.version === mv.version || m.previousVersion === mv.version),
+  };
+  if (source) lineage.sourceRun = asLineage(source);
+  if (pipeline) lineage.pipelineRun = asLineage(pipeline);
+  return lineage;
+}
+
+/**
+ * The artifact-proxy root of registered versions' own copies: `mlflow-artifacts:/model-versions/<id>`
+ * (the version's row id; an experiment id is never `model-versions`).
+ */
+export const MODEL_VERSION_ARTIFACT_ROOT = 'mlflow-artifacts:/model-versions';

@@ -1,0 +1,253 @@
+/**
+ * MLflow's Model Registry flows, replayed against the endpoint as the `mlflow` client sends them
+ * (mlflow/store/model_registry/rest_store.py: every body is `message_to_json` of the request proto;
+ * rest_utils.call_endpoint sends a GET's message as query parameters, anything else as JSON;
+ * tracking/_model_registry/fluent.py `_register_model`; store/artifact/models_artifact_repo.py and
+ * mlflow_artifacts_repo.py for `load_model("models:/name@alias")`).
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, chmodSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { startTrackingServer, type TrackingServer } from '../../core/endpoint/trackingServer';
+import { MLFLOW_ARTIFACTS_PREFIX, MLFLOW_ARTIFACTS_ROUTES as A, MLFLOW_REGISTRY_ROUTES as RR, MLFLOW_ROUTES as R, routeUrl, type RestRoute } from '../../core/mlflow/restApi';
+import { tempWorkspace } from '../support/tempWorkspace';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+interface Reply {
+  status: number;
+  body: Json;
+  bytes: Buffer;
+}
+
+let s: TrackingServer;
+
+async function send(method: string, url: string, message?: Record<string, unknown>, raw?: Buffer): Promise<Reply> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${s.token}` };
+  let full = `${s.uri}${url}`;
+  let body: string | Buffer | undefined = raw;
+  if (message !== undefined) {
+    if (method === 'GET') {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(message)) {
+        if (v === undefined || v === null) continue;
+        for (const item of Array.isArray(v) ? v : [v]) q.append(k, typeof item === 'boolean' ? (item ? 'True' : 'False') : String(item));
+      }
+      full += `?${q}`;
+    } else {
+      body = JSON.stringify(message);
+      headers['Content-Type'] = 'application/json';
+    }
+  }
+  const res = await fetch(full, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, body: parsed, bytes };
+}
+
+/** call_endpoint: the route's own method and path; a non-200 is thrown as the client's RestException. */
+async function call(route: RestRoute, message: Record<string, unknown>): Promise<Json> {
+  const reply = await send(route.method, routeUrl(route), message);
+  if (reply.status !== 200) throw Object.assign(new Error(`${reply.body?.error_code}: ${reply.body?.message}`), { status: reply.status, body: reply.body });
+  assert.ok(reply.body && typeof reply.body === 'object', 'a 200 is a JSON object');
+  return reply.body;
+}
+
+async function callError(route: RestRoute, message: Record<string, unknown>): Promise<{ status: number; body: Json }> {
+  try {
+    await call(route, message);
+  } catch (e) {
+    return e as { status: number; body: Json };
+  }
+  assert.fail('expected an error reply');
+}
+
+/** A run with a model's files under `model/` (what log_model uploads in MLflow 2). */
+async function runWithModel(bytes: string): Promise<{ runId: string; experimentId: string; artifactUri: string }> {
+  const run = (await call(R.CreateRun, { experiment_id: '0', run_name: 'train' })).run.info;
+  const root = run.artifact_uri.replace('mlflow-artifacts:/', '');
+  for (const [file, content] of [['model/MLmodel', 'flavors:\n  python_function: {}\n'], ['model/model.pkl', bytes]] as const) {
+    const put = await send('PUT', routeUrl(A.UploadArtifact, { artifact_path: `${root}/${file}` }, MLFLOW_ARTIFACTS_PREFIX), undefined, Buffer.from(content));
+    assert.equal(put.status, 200);
+  }
+  return { runId: run.run_id, experimentId: run.experiment_id, artifactUri: run.artifact_uri };
+}
+
+/** fluent._register_model: create the registered model (RESOURCE_ALREADY_EXISTS is fine), then the version. */
+async function registerModel(source: string, name: string, runId?: string, modelId?: string): Promise<Json> {
+  try {
+    await call(RR.CreateRegisteredModel, { name });
+  } catch (e) {
+    assert.equal((e as { body: Json }).body.error_code, 'RESOURCE_ALREADY_EXISTS');
+  }
+  const body: Record<string, unknown> = { name, source };
+  if (runId) body.run_id = runId;
+  if (modelId) body.model_id = modelId;
+  const mv = (await call(RR.CreateModelVersion, body)).model_version;
+  assert.equal(mv.status, 'READY', 'no PENDING_REGISTRATION: _await_model_version_creation returns at once');
+  return mv;
+}
+
+/** What load_model("models:/name@alias") fetches: get-by-alias, get-download-uri, then list + GET through the proxy. */
+async function downloadByAlias(name: string, alias: string): Promise<Map<string, string>> {
+  const mv = (await call(RR.GetModelVersionByAlias, { name, alias })).model_version;
+  const uri: string = (await call(RR.GetModelVersionDownloadUri, { name, version: mv.version })).artifact_uri;
+  assert.match(uri, /^mlflow-artifacts:\//);
+  const root = uri.replace(/^mlflow-artifacts:\/+/, '');
+  const files = new Map<string, string>();
+  const walk = async (dir: string): Promise<void> => {
+    const listed = await send('GET', routeUrl(A.ListArtifacts, {}, MLFLOW_ARTIFACTS_PREFIX), { path: dir ? `${root}/${dir}` : root });
+    assert.equal(listed.status, 200, JSON.stringify(listed.body));
+    for (const f of listed.body.files ?? []) {
+      const rel = dir ? `${dir}/${f.path}` : f.path;
+      if (f.is_dir) await walk(rel);
+      else {
+        const got = await send('GET', routeUrl(A.DownloadArtifact, { artifact_path: `${root}/${rel}` }, MLFLOW_ARTIFACTS_PREFIX));
+        assert.equal(got.status, 200);
+        files.set(rel, got.bytes.toString('utf8'));
+      }
+    }
+  };
+  await walk('');
+  return files;
+}
+
+describe('MLflow Model Registry REST flows', () => {
+  before(async () => {
+    s = await startTrackingServer({ workspace: tempWorkspace('registry-rest'), orphanSweepIntervalMs: 0 });
+  });
+  after(() => s.close());
+
+  it('register_model("runs:/<id>/model") twice: versions 1 and 2 of one model, the second after RESOURCE_ALREADY_EXISTS', async () => {
+    const a = await runWithModel('weights-1');
+    const v1 = await registerModel(`runs:/${a.runId}/model`, 'from-runs', a.runId);
+    assert.deepEqual([v1.name, v1.version, v1.run_id, v1.current_stage], ['from-runs', '1', a.runId, 'None']);
+    // MLflow 2's client resolves runs:/ to the run's artifact URI before sending it.
+    const b = await runWithModel('weights-2');
+    const v2 = await registerModel(`${b.artifactUri}/model`, 'from-runs', b.runId);
+    assert.equal(v2.version, '2');
+    const model = (await call(RR.GetRegisteredModel, { name: 'from-runs' })).registered_model;
+    assert.deepEqual(model.latest_versions.map((v: Json) => v.version), ['2']);
+    const dup = await callError(RR.CreateRegisteredModel, { name: 'from-runs' });
+    assert.deepEqual([dup.status, dup.body.error_code], [400, 'RESOURCE_ALREADY_EXISTS']);
+  });
+
+  it('register_model("models:/m-…") and log_model(registered_model_name=…): the logged model\'s files become the version', async () => {
+    const run = (await call(R.CreateRun, { experiment_id: '0' })).run.info;
+    const logged = (await call(R.CreateLoggedModel, { experiment_id: '0', name: 'model', source_run_id: run.run_id })).model.info;
+    const root = logged.artifact_uri.replace('mlflow-artifacts:/', '');
+    await send('PUT', routeUrl(A.UploadArtifact, { artifact_path: `${root}/MLmodel` }, MLFLOW_ARTIFACTS_PREFIX), undefined, Buffer.from('flavors: {}\n'));
+    await send('PATCH', routeUrl(R.FinalizeLoggedModel, { model_id: logged.model_id }), { model_id: logged.model_id, status: 'LOGGED_MODEL_READY' });
+    const mv = await registerModel(`models:/${logged.model_id}`, 'from-logged', run.run_id, logged.model_id);
+    assert.deepEqual([mv.version, mv.model_id, mv.run_id], ['1', logged.model_id, run.run_id]);
+    // Without run_id, the logged model's source run is recorded.
+    const again = await registerModel(`models:/${logged.model_id}`, 'from-logged');
+    assert.deepEqual([again.version, again.run_id], ['2', run.run_id]);
+  });
+
+  it('set_registered_model_alias, get_model_version_by_alias, load_model("models:/name@champion") through the artifact proxy', async () => {
+    const a = await runWithModel('champion-bytes');
+    await registerModel(`runs:/${a.runId}/model`, 'served', a.runId);
+    await call(RR.SetRegisteredModelAlias, { name: 'served', alias: 'champion', version: '1' });
+    const model = (await call(RR.GetRegisteredModel, { name: 'served' })).registered_model;
+    assert.deepEqual(model.aliases, [{ alias: 'champion', version: '1' }]);
+    const files = await downloadByAlias('served', 'champion');
+    assert.deepEqual([...files.keys()].sort(), ['MLmodel', 'model.pkl']);
+    assert.equal(files.get('model.pkl'), 'champion-bytes');
+    // The version is its own copy: re-uploading the run's file does not change what is served.
+    const root = a.artifactUri.replace('mlflow-artifacts:/', '');
+    await send('PUT', routeUrl(A.UploadArtifact, { artifact_path: `${root}/model/model.pkl` }, MLFLOW_ARTIFACTS_PREFIX), undefined, Buffer.from('overwritten'));
+    assert.equal((await downloadByAlias('served', 'champion')).get('model.pkl'), 'champion-bytes');
+    // Uploading into a version's copy is refused.
+    const uri = (await call(RR.GetModelVersionDownloadUri, { name: 'served', version: '1' })).artifact_uri.replace('mlflow-artifacts:/', '');
+    const put = await send('PUT', routeUrl(A.UploadArtifact, { artifact_path: `${uri}/model.pkl` }, MLFLOW_ARTIFACTS_PREFIX), undefined, Buffer.from('x'));
+    assert.deepEqual([put.status, put.body.error_code], [400, 'INVALID_PARAMETER_VALUE']);
+    await call(RR.DeleteRegisteredModelAlias, { name: 'served', alias: 'champion' });
+    const gone = await callError(RR.GetModelVersionByAlias, { name: 'served', alias: 'champion' });
+    assert.deepEqual([gone.body.error_code, gone.body.message], ['INVALID_PARAMETER_VALUE', 'Registered model alias champion not found.']);
+  });
+
+  it('a stored copy changed after registration: get-download-uri and the proxy refuse it, naming both hashes', async () => {
+    const a = await runWithModel('to-be-tampered');
+    await registerModel(`runs:/${a.runId}/model`, 'tampered', a.runId);
+    const root = (await call(RR.GetModelVersionDownloadUri, { name: 'tampered', version: '1' })).artifact_uri.replace('mlflow-artifacts:/', '');
+    const pkl = s.tracker.registry.versionFiles('tampered', 1).find((f) => f.path === 'model.pkl')!;
+    const blob = s.tracker.artifacts.blobPath(pkl.sha256);
+    chmodSync(blob, 0o644);
+    appendFileSync(blob, '!');
+    const refused = await callError(RR.GetModelVersionDownloadUri, { name: 'tampered', version: '1' });
+    assert.equal(refused.body.error_code, 'INVALID_STATE');
+    assert.match(refused.body.message, new RegExp(`tampered/1 is refused: its file 'model.pkl' was registered with sha256 ${pkl.sha256} but the stored copy now has sha256 [0-9a-f]{64}`));
+    assert.notEqual(refused.status, 500, 'not retried by the client');
+    const served = await send('GET', routeUrl(A.DownloadArtifact, { artifact_path: `${root}/model.pkl` }, MLFLOW_ARTIFACTS_PREFIX));
+    assert.deepEqual([served.status, served.body.error_code], [400, 'INVALID_STATE']);
+    assert.match(served.body.message, /is refused/);
+  });
+
+  it('search_registered_models and search_model_versions: filters and pagination', async () => {
+    const a = await runWithModel('s');
+    for (const name of ['search-a', 'search-b', 'search-c']) await registerModel(`runs:/${a.runId}/model`, name, a.runId);
+    await call(RR.SetRegisteredModelTag, { name: 'search-b', key: 'team', value: 'risk' });
+    const names = async (msg: Record<string, unknown>) => (await call(RR.SearchRegisteredModels, msg)).registered_models?.map((m: Json) => m.name) ?? [];
+    assert.deepEqual(await names({ filter: "name LIKE 'search-%'", max_results: 100 }), ['search-a', 'search-b', 'search-c']);
+    assert.deepEqual(await names({ filter: "name='search-c'" }), ['search-c']);
+    assert.deepEqual(await names({ filter: "tags.team = 'risk'" }), ['search-b']);
+    const page1 = await call(RR.SearchRegisteredModels, { filter: "name LIKE 'search-%'", max_results: 2 });
+    assert.equal(page1.registered_models.length, 2);
+    const page2 = await call(RR.SearchRegisteredModels, { filter: "name LIKE 'search-%'", max_results: 2, page_token: page1.next_page_token });
+    assert.deepEqual(page2.registered_models.map((m: Json) => m.name), ['search-c']);
+    assert.equal(page2.next_page_token, undefined);
+    const versions = await call(RR.SearchModelVersions, { filter: `run_id = '${a.runId}'`, max_results: 10000 });
+    assert.deepEqual(versions.model_versions.map((v: Json) => v.name).sort(), ['search-a', 'search-b', 'search-c']);
+    const none = await call(RR.SearchModelVersions, { filter: "name = 'no-such-model'" });
+    assert.deepEqual(none, {});
+    const bad = await callError(RR.SearchRegisteredModels, { max_results: 5000 });
+    assert.deepEqual([bad.status, bad.body.error_code], [400, 'INVALID_PARAMETER_VALUE']);
+  });
+
+  it('update, rename, tags, transition_model_version_stage, get_latest_versions, delete', async () => {
+    const a = await runWithModel('lifecycle');
+    await registerModel(`runs:/${a.runId}/model`, 'life', a.runId);
+    await registerModel(`runs:/${a.runId}/model`, 'life', a.runId);
+    assert.equal((await call(RR.UpdateRegisteredModel, { name: 'life', description: 'churn model' })).registered_model.description, 'churn model');
+    assert.equal((await call(RR.UpdateModelVersion, { name: 'life', version: '1', description: 'first' })).model_version.description, 'first');
+    // set_model_version_tag sends `version` as given: an int is accepted.
+    await call(RR.SetModelVersionTag, { name: 'life', version: 2, key: 'validated', value: 'yes' });
+    assert.deepEqual((await call(RR.GetModelVersion, { name: 'life', version: '2' })).model_version.tags, [{ key: 'validated', value: 'yes' }]);
+    await call(RR.DeleteModelVersionTag, { name: 'life', version: '2', key: 'validated' });
+    await call(RR.TransitionModelVersionStage, { name: 'life', version: '1', stage: 'Production', archive_existing_versions: false });
+    const moved = await call(RR.TransitionModelVersionStage, { name: 'life', version: '2', stage: 'production', archive_existing_versions: true });
+    assert.equal(moved.model_version.current_stage, 'Production');
+    const latest = await call(RR.GetLatestVersions, { name: 'life', stages: ['Production'] });
+    assert.deepEqual(latest.model_versions.map((v: Json) => v.version), ['2']);
+    const viaGet = await send('GET', routeUrl(RR.GetLatestVersions), { name: 'life', stages: 'Archived' });
+    assert.deepEqual(viaGet.body.model_versions.map((v: Json) => v.version), ['1']);
+    const renamed = (await call(RR.RenameRegisteredModel, { name: 'life', new_name: 'life2' })).registered_model;
+    assert.equal(renamed.name, 'life2');
+    assert.equal((await call(RR.GetModelVersion, { name: 'life2', version: '1' })).model_version.name, 'life2');
+    await call(RR.DeleteModelVersion, { name: 'life2', version: '1' });
+    const missing = await callError(RR.GetModelVersion, { name: 'life2', version: '1' });
+    assert.deepEqual([missing.status, missing.body.error_code, missing.body.message], [404, 'RESOURCE_DOES_NOT_EXIST', 'Model Version (name=life2, version=1) not found']);
+    await call(RR.DeleteRegisteredModel, { name: 'life2' });
+    const gone = await callError(RR.GetRegisteredModel, { name: 'life2' });
+    assert.deepEqual([gone.status, gone.body.message], [404, 'Registered Model with name=life2 not found']);
+  });
+
+  it('bad requests get MLflow\'s error shape: missing name, a non-integer version, an unknown source', async () => {
+    const noName = await callError(RR.CreateRegisteredModel, {});
+    assert.match(noName.body.message, /Missing value for required parameter 'name'/);
+    await call(RR.CreateRegisteredModel, { name: 'errs' });
+    const badVersion = await callError(RR.GetModelVersion, { name: 'errs', version: 'abc' });
+    assert.deepEqual([badVersion.status, badVersion.body.message], [400, "Parameter 'version' must be an integer, got 'abc'."]);
+    const badSource = await callError(RR.CreateModelVersion, { name: 'errs', source: 's3://bucket/model' });
+    assert.match(badSource.body.message, /Invalid model version source: 's3:\/\/bucket\/model'/);
+    const noModel = await callError(RR.CreateModelVersion, { name: 'never-created', source: 'runs:/0123456789abcdef0123456789abcdef/model' });
+    assert.equal(noModel.body.error_code, 'RESOURCE_DOES_NOT_EXIST');
+  });
+});

@@ -1,0 +1,254 @@
+/**
+ * The model registry: version numbering, immutability of a version's files, alias moves and their
+ * history, tamper detection wherever a version's file is read, lineage, and `runwise models`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../../core/cli/main';
+import { ModelTamperedError, contentHash } from '../../core/tracker/modelRegistry';
+import { MODEL_SHA256_TAG, PARENT_RUN_TAG, STAGE_TAG } from '../../core/tracker/model';
+import { Tracker } from '../../core/tracker/tracker';
+import { TrackerError } from '../../core/tracker/trackerError';
+import { tempWorkspace } from '../support/tempWorkspace';
+
+function workspaceWithModel(bytes = 'onnx-bytes-1'): { ws: string; model: string; tracker: Tracker } {
+  const ws = tempWorkspace('registry');
+  const model = path.join(ws, 'model.onnx');
+  writeFileSync(model, bytes);
+  return { ws, model, tracker: Tracker.open(ws) };
+}
+
+async function cli(ws: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main([...argv, '--workspace', ws], { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+/** Corrupts the stored copy of a blob in place (what a stray write into .runwise/ would do). */
+function tamper(tracker: Tracker, sha256: string): void {
+  const file = tracker.artifacts.blobPath(sha256);
+  chmodSync(file, 0o644);
+  appendFileSync(file, 'tampered');
+}
+
+test('versions are numbered 1, 2, … per name; a second name starts at 1; the sha256 is the file\'s', async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    const v1 = await tracker.registerModelFiles('churn', model);
+    writeFileSync(model, 'onnx-bytes-2');
+    const v2 = await tracker.registerModelFiles('churn', model);
+    const other = await tracker.registerModelFiles('fraud', model);
+    assert.deepEqual([v1.version, v2.version, other.version], ['1', '2', '1']);
+    assert.equal(v1.sha256, createHash('sha256').update('onnx-bytes-1').digest('hex'));
+    assert.notEqual(v1.sha256, v2.sha256);
+    assert.equal(v2.sha256, other.sha256);
+    assert.equal(v1.size, 'onnx-bytes-1'.length);
+    assert.equal(tracker.registry.getRegisteredModel('churn').latestVersions.at(-1)?.version, '2');
+  } finally {
+    tracker.close();
+  }
+});
+
+test('a version keeps its bytes: the source file changing afterwards does not change it', async () => {
+  const { model, tracker } = workspaceWithModel('original');
+  try {
+    const v1 = await tracker.registerModelFiles('churn', model);
+    writeFileSync(model, 'overwritten later');
+    const opened = tracker.openModelVersionFile('churn', '1', 'model.onnx');
+    assert.equal(readFileSync(opened.filePath, 'utf8'), 'original');
+    assert.equal(tracker.registry.getModelVersion('churn', 1).sha256, v1.sha256);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('a folder model: every file copied, its hash the manifest hash, a link inside refused', async () => {
+  const { ws, tracker } = workspaceWithModel();
+  try {
+    const dir = path.join(ws, 'model');
+    mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    writeFileSync(path.join(dir, 'MLmodel'), 'flavors: {}');
+    writeFileSync(path.join(dir, 'sub', 'weights.bin'), 'w');
+    const v = await tracker.registerModelFiles('folder', dir);
+    const files = tracker.registry.versionFiles('folder', v.version);
+    assert.deepEqual(files.map((f) => f.path), ['MLmodel', 'sub/weights.bin']);
+    assert.equal(v.sha256, contentHash(files).sha256);
+    assert.notEqual(v.sha256, files[0]!.sha256);
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync('/etc/passwd', path.join(dir, 'secret'));
+    await assert.rejects(tracker.registerModelFiles('folder', dir), /symbolic link/);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('aliases move; each move records the previous holder, the user and the time; deleting the version removes its aliases', async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    await tracker.registerModelFiles('churn', model, { alias: 'champion', userId: 'ana' });
+    await tracker.registerModelFiles('churn', model);
+    assert.equal(tracker.registry.getVersionByAlias('churn', 'champion').version, '1');
+    tracker.registry.setAlias('churn', 'champion', '2', 'bo');
+    assert.equal(tracker.registry.getVersionByAlias('churn', 'champion').version, '2');
+    assert.deepEqual(tracker.registry.getModelVersion('churn', 2).aliases, ['champion']);
+    assert.deepEqual(tracker.registry.getModelVersion('churn', 1).aliases, []);
+    const history = tracker.registry.aliasHistory('churn', 'champion');
+    assert.deepEqual(
+      history.map((m) => [m.version, m.previousVersion, m.userId]),
+      [
+        ['1', undefined, 'ana'],
+        ['2', '1', 'bo'],
+      ],
+    );
+    assert.ok(history.every((m) => Number.isInteger(m.changedAt) && m.changedAt > 0));
+    tracker.registry.deleteModelVersion('churn', 2, 'cy');
+    assert.throws(() => tracker.registry.getVersionByAlias('churn', 'champion'), /alias champion not found/);
+    assert.deepEqual(tracker.registry.aliasHistory('churn', 'champion').at(-1), { ...tracker.registry.aliasHistory('churn', 'champion').at(-1), alias: 'champion', previousVersion: '2', userId: 'cy' });
+    assert.equal(tracker.registry.aliasHistory('churn', 'champion').at(-1)!.version, undefined);
+    // Numbers are not reused after a delete of a lower version.
+    assert.equal((await tracker.registerModelFiles('churn', model)).version, '2');
+    assert.throws(() => tracker.registry.setAlias('churn', 'latest', '1'), /reserved/);
+    assert.throws(() => tracker.registry.setAlias('churn', 'v3', '1'), /reserved/);
+    assert.throws(() => tracker.registry.setAlias('churn', 'bad alias', '1'), /alphanumerics/);
+    assert.throws(() => tracker.registry.setAlias('churn', 'x', '99'), (e: unknown) => e instanceof TrackerError && e.code === 'RESOURCE_DOES_NOT_EXIST');
+  } finally {
+    tracker.close();
+  }
+});
+
+test('tamper detection: a changed stored copy is refused by verify, file reads, the download URI and the CLI', async () => {
+  const { ws, model, tracker } = workspaceWithModel();
+  try {
+    const v = await tracker.registerModelFiles('churn', model);
+    assert.deepEqual(tracker.registry.verifyVersion('churn', 1).map((f) => f.sha256), [v.sha256]);
+    assert.match(tracker.modelVersionDownloadUri('churn', 1), /^mlflow-artifacts:\/model-versions\/\d+$/);
+    tamper(tracker, v.sha256);
+    const refused = (e: unknown) => {
+      assert.ok(e instanceof ModelTamperedError, String(e));
+      assert.equal(e.expected, v.sha256);
+      assert.match(e.actual, /^[0-9a-f]{64}$/);
+      assert.notEqual(e.actual, v.sha256);
+      assert.match(e.message, new RegExp(`churn/1 .*model\\.onnx.*${v.sha256}.*${e.actual}`));
+      return true;
+    };
+    assert.throws(() => tracker.registry.verifyVersion('churn', 1), refused);
+    assert.throws(() => tracker.openModelVersionFile('churn', 1, 'model.onnx'), refused);
+    assert.throws(() => tracker.modelVersionDownloadUri('churn', 1), refused);
+  } finally {
+    tracker.close();
+  }
+  const shown = await cli(ws, 'models', 'show', 'churn/1');
+  assert.equal(shown.code, 1);
+  assert.match(shown.err, /Model version churn\/1 is refused: its file 'model\.onnx' was registered with sha256 [0-9a-f]{64} but the stored copy now has sha256 [0-9a-f]{64}/);
+  const exported = await cli(ws, 'models', 'export', 'churn/1', '--output', path.join(ws, 'out'));
+  assert.equal(exported.code, 1);
+  assert.match(exported.err, /is refused/);
+});
+
+test('stages: transition with archive_existing_versions archives the others; get_latest_versions per stage', async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    for (let i = 0; i < 3; i++) await tracker.registerModelFiles('churn', model);
+    tracker.registry.transitionModelVersionStage('churn', 1, 'production');
+    tracker.registry.transitionModelVersionStage('churn', 2, 'Production', true);
+    assert.equal(tracker.registry.getModelVersion('churn', 1).currentStage, 'Archived');
+    assert.deepEqual(tracker.registry.getLatestVersions('churn', ['Production']).map((v) => v.version), ['2']);
+    assert.deepEqual(tracker.registry.getLatestVersions('churn').map((v) => [v.version, v.currentStage]), [['1', 'Archived'], ['2', 'Production'], ['3', 'None']]);
+    assert.throws(() => tracker.registry.transitionModelVersionStage('churn', 3, 'Archived', true), /not an Active stage/);
+    assert.throws(() => tracker.registry.transitionModelVersionStage('churn', 3, 'Live'), /Invalid Model Version stage: Live/);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('search: name LIKE, name =, run_id =, tags, and pagination with tokens', async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    const run = tracker.createRun({ runName: 'train' });
+    for (const name of ['churn-a', 'churn-b', 'fraud']) await tracker.registerModelFiles(name, model);
+    await tracker.registerModelFiles('churn-a', model, { runId: run.info.runId });
+    tracker.registry.setRegisteredModelTag('fraud', { key: 'team', value: 'risk' });
+    const names = (filter: string) => tracker.registry.searchRegisteredModels({ filter }).items.map((m) => m.name);
+    assert.deepEqual(names("name LIKE '%churn%'"), ['churn-a', 'churn-b']);
+    assert.deepEqual(names("name = 'fraud'"), ['fraud']);
+    assert.deepEqual(names("tags.team = 'risk'"), ['fraud']);
+    const page1 = tracker.registry.searchRegisteredModels({ maxResults: 2 });
+    assert.deepEqual(page1.items.map((m) => m.name), ['churn-a', 'churn-b']);
+    const page2 = tracker.registry.searchRegisteredModels({ maxResults: 2, pageToken: page1.nextPageToken! });
+    assert.deepEqual(page2.items.map((m) => m.name), ['fraud']);
+    assert.equal(page2.nextPageToken, undefined);
+    const byRun = tracker.registry.searchModelVersions({ filter: `run_id = '${run.info.runId}'` }).items;
+    assert.deepEqual(byRun.map((v) => `${v.name}/${v.version}`), ['churn-a/2']);
+    assert.equal(tracker.registry.searchModelVersions({ filter: "name = 'churn-a'" }).items.length, 2);
+    assert.throws(() => tracker.registry.searchRegisteredModels({ maxResults: 1001 }), /at most 1000/);
+    assert.throws(() => tracker.registry.searchRegisteredModels({ filter: 'name ~ 1' }), /Invalid filter/);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('lineage: datasets → pipeline and stage runs → evaluations of the same bytes → version → aliases', async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    const pipeline = tracker.createRun({ runName: 'pipeline' });
+    const tags = (stage: string) => [{ key: PARENT_RUN_TAG, value: pipeline.info.runId }, { key: STAGE_TAG, value: stage }];
+    const prepare = tracker.createRun({ runName: 'prepare', tags: tags('prepare') });
+    const train = tracker.createRun({ runName: 'train', tags: tags('train') });
+    tracker.logInputs(prepare.info.runId, [{ dataset: { name: 'raw.csv', digest: 'aaaa1111', sourceType: 'local', source: 'data/raw.csv' }, tags: [] }]);
+    tracker.logInputs(train.info.runId, [{ dataset: { name: 'train.csv', digest: 'bbbb2222', sourceType: 'local', source: 'data/train.csv' }, tags: [] }]);
+    const v = await tracker.registerModelFiles('churn', model, { runId: train.info.runId, alias: 'champion' });
+    const evaluation = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: v.sha256 }] });
+    tracker.logBatch(evaluation.info.runId, { metrics: [{ key: 'roc_auc', value: 0.91, timestamp: 1, step: 0 }] });
+    tracker.createRun({ runName: 'unrelated', tags: [{ key: MODEL_SHA256_TAG, value: '0'.repeat(64) }] });
+    const l = tracker.modelLineage('churn', v.version);
+    assert.deepEqual(l.datasets.map((d) => d.digest).sort(), ['aaaa1111', 'bbbb2222']);
+    assert.equal(l.sourceRun?.runId, train.info.runId);
+    assert.equal(l.pipelineRun?.runId, pipeline.info.runId);
+    assert.deepEqual(l.stageRuns.map((s) => s.stage), ['prepare', 'train']);
+    assert.deepEqual(l.evaluations.map((e) => [e.runId, e.metrics]), [[evaluation.info.runId, [{ key: 'roc_auc', value: 0.91 }]]]);
+    assert.deepEqual(l.aliases, ['champion']);
+    assert.equal(l.aliasHistory.length, 1);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('runwise models: register, list, show, alias, lineage, export, with --json and clear errors', async () => {
+  const { ws, tracker } = workspaceWithModel('model-v1');
+  tracker.close();
+  writeFileSync(path.join(ws, 'README.md'), '---\nlicense: mit\n---\n# card\n');
+  const reg = await cli(ws, 'models', 'register', 'churn', '--path', path.join(ws, 'model.onnx'), '--card', path.join(ws, 'README.md'), '--alias', 'champion', '--json');
+  assert.equal(reg.code, 0, reg.err);
+  const record = JSON.parse(reg.out) as { version: number; sha256: string; aliases: string[]; card: { path: string } };
+  assert.equal(record.version, 1);
+  assert.deepEqual(record.aliases, ['champion']);
+  assert.equal(record.card.path, 'README.md');
+  const reg2 = await cli(ws, 'models', 'register', 'churn', '--path', path.join(ws, 'model.onnx'));
+  assert.match(reg2.out, /^Registered churn version 2: sha256 [0-9a-f]{64}/);
+  const list = JSON.parse((await cli(ws, 'models', 'list', '--json')).out) as { name: string; versions: number; aliases: Record<string, number> }[];
+  assert.deepEqual(list.map((m) => [m.name, m.versions, m.aliases]), [['churn', 2, { champion: 1 }]]);
+  const moved = await cli(ws, 'models', 'alias', 'churn', '2', 'champion');
+  assert.equal(moved.out, 'churn@champion → version 2 (moved from version 1)\n');
+  const shown = JSON.parse((await cli(ws, 'models', 'show', 'churn@champion', '--json')).out) as { version: number; verified: boolean };
+  assert.deepEqual([shown.version, shown.verified], [2, true]);
+  const overview = await cli(ws, 'models', 'show', 'churn');
+  assert.match(overview.out, /VERSION/);
+  const lineage = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/1', '--json')).out) as { aliasHistory: { previousVersion?: string }[] };
+  assert.equal(lineage.aliasHistory.length, 2);
+  const out = path.join(ws, 'exported');
+  assert.equal((await cli(ws, 'models', 'export', 'churn/1', '--output', out)).code, 0);
+  assert.equal(readFileSync(path.join(out, 'model.onnx'), 'utf8'), 'model-v1');
+  const missing = await cli(ws, 'models', 'show', 'churn/7');
+  assert.deepEqual([missing.code, missing.err], [1, 'runwise: Model Version (name=churn, version=7) not found\n']);
+  const outside = await cli(ws, 'models', 'register', 'x', '--path', '/etc/hostname');
+  assert.equal(outside.code, 1);
+  assert.match(outside.err, /outside the workspace/);
+  const noPath = await cli(ws, 'models', 'register', 'x');
+  assert.equal(noPath.code, 2);
+  const badName = await cli(ws, 'models', 'register', 'a/b', '--path', path.join(ws, 'model.onnx'));
+  assert.match(badName.err, /may not contain '\/'/);
+});
