@@ -22,6 +22,7 @@ const LAYERS = [
   { from: 'core/trackingClient', may: ['core/trackingClient', 'core/mlflow', 'core/tracker/limits', 'core/tracker/model'] },
   { from: 'core/language', may: ['core/language', 'core/workspace'] },
   { from: 'core/views', may: ['core/views', 'core/tracker', 'core/workspace'] },
+  { from: 'core/evaluation', may: ['core/evaluation', 'core/tracker', 'core/workspace'] },
   { from: 'core/pipeline', may: ['core/pipeline', 'core/language', 'core/tracker', 'core/endpoint', 'core/trackingClient', 'core/mlflow', 'core/workspace'] },
   { from: 'core/cli', may: ['core'] },
   { from: 'server', may: ['server', 'core/language', 'core/workspace'] },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- NAME...]`: runs the benchmarks one after another (never in parallel: they
 // measure speed on a 2-core machine). Names: tracker, rest, lsp, pipeline-status, pipeline-hash,
-// pipeline-launch, pipeline-metrics.
+// pipeline-launch, pipeline-metrics, eval.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ const all = {
   'pipeline-status': 'pipeline/status.bench.ts',
   'pipeline-hash': 'pipeline/hash.bench.ts',
   'pipeline-launch': 'pipeline/launch.bench.ts',
+  eval: 'eval/evaluate.bench.ts',
   'pipeline-metrics': 'pipeline/metricsFiles.bench.ts',
 };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);

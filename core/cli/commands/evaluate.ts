@@ -1,0 +1,87 @@
+/**
+ * `runwise evaluate MODEL --data FILE --target COLUMN [--task T] [--threshold X] [--features a,b]
+ * [--slice-by C] [--batch-size N] [--json]`: an ONNX model on a dataset (CSV, JSON Lines, Parquet),
+ * logged as a tracker run (created when the workspace has none). --json prints `{task, rows,
+ * metrics, confusion_matrix, slices, latency_ms, rows_per_second, run_id, …}` with scikit-learn's
+ * metric names. Loaded on use: onnxruntime stays out of the other commands' start-up.
+ */
+import * as path from 'node:path';
+import { intOption, optionValue, positionals, UsageError, type ParsedArgs } from '../args';
+import { CliError, type CommandContext } from '../context';
+import { renderTable } from '../table';
+import { DatasetError } from '../../evaluation/dataset';
+import { EVALUATION_TASKS, EvaluationError, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
+import { ModelError } from '../../evaluation/onnxModel';
+import { formatMetricValue, formatMetricCompact } from '../../views/displayFormat';
+
+
+export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<void> {
+  const [model] = positionals(args, ['model']);
+  const data = optionValue(args, 'data');
+  const target = optionValue(args, 'target');
+  if (!data) throw new UsageError('--data FILE is required');
+  if (!target) throw new UsageError('--target COLUMN is required');
+  const task = optionValue(args, 'task');
+  if (task !== undefined && !(EVALUATION_TASKS as readonly string[]).includes(task)) {
+    throw new UsageError(`--task must be one of ${EVALUATION_TASKS.join(', ')} (got '${task}')`);
+  }
+  const thresholdText = optionValue(args, 'threshold');
+  const threshold = thresholdText === undefined ? undefined : Number(thresholdText);
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold must be a number between 0 and 1 (got '${thresholdText}')`);
+  const features = optionValue(args, 'features')
+    ?.split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  const sliceBy = optionValue(args, 'slice-by');
+  const batchSize = intOption(args, 'batch-size', 1, 1_000_000);
+  let report: EvaluationReport;
+  try {
+    report = await evaluateModel({
+      model: path.resolve(model!),
+      data: path.resolve(data),
+      target,
+      ...(task ? { task: task as EvaluationTask } : {}),
+      ...(threshold !== undefined ? { threshold } : {}),
+      ...(features ? { features } : {}),
+      ...(sliceBy ? { sliceBy } : {}),
+      ...(batchSize !== undefined ? { batchSize } : {}),
+      workspace: ctx.workspace,
+      tracker: ctx.openTracker(true),
+    });
+  } catch (e) {
+    if (e instanceof DatasetError || e instanceof ModelError || e instanceof EvaluationError) throw new CliError(e.message);
+    throw e;
+  }
+  if (ctx.json) {
+    ctx.printJson(report);
+    return;
+  }
+  ctx.io.out(reportText(report));
+}
+
+/** The report for people: what was evaluated, the metrics, the confusion matrix, slices, speed. */
+export function reportText(r: EvaluationReport): string {
+  const lines: string[] = [];
+  lines.push(`Evaluated ${r.model.path} on ${r.dataset.path} (${r.rows} rows, target '${r.dataset.target}')`);
+  lines.push(`Task: ${r.task}${r.task_inferred ? ' (inferred from the model outputs)' : ''}${r.threshold !== null ? `, threshold ${r.threshold}` : ''}`);
+  lines.push('');
+  lines.push(renderTable(['METRIC', 'VALUE'], Object.entries(r.metrics).map(([k, v]) => [k, formatMetricValue(v)]), { rightAligned: new Set([1]) }));
+  if (r.confusion_matrix && r.classes) {
+    lines.push('', 'Confusion matrix (rows: true class, columns: predicted):');
+    const header = ['', ...r.classes.map((c) => `pred ${c}`)];
+    const rows = r.confusion_matrix.map((row, i) => [`true ${r.classes![i]}`, ...row.map(String)]);
+    lines.push(renderTable(header, rows, { rightAligned: new Set(header.map((_, i) => i).slice(1)) }));
+  }
+  if (r.slices) {
+    const keys = Object.keys(r.metrics);
+    lines.push('', `Slices by '${r.slices.column}':`);
+    const rows = r.slices.values.map((s) => [s.value, String(s.rows), ...keys.map((k) => formatMetricCompact(s.metrics[k]!))]);
+    lines.push(renderTable([r.slices.column, 'ROWS', ...keys], rows, { rightAligned: new Set(keys.map((_, i) => i + 1).concat(keys.length + 1)) }));
+    const g = r.slices.largest_gap;
+    if (g) lines.push(`Largest gap in ${g.metric}: ${formatMetricCompact(g.gap)} (lowest: ${g.lowest}, highest: ${g.highest})`);
+  }
+  lines.push('', `Latency per batch of ${r.batch_size}: p50 ${r.latency_ms.p50.toFixed(2)} ms, p95 ${r.latency_ms.p95.toFixed(2)} ms, p99 ${r.latency_ms.p99.toFixed(2)} ms; ${Math.round(r.rows_per_second)} rows/s`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  lines.push(r.run_id ? `Logged as run ${r.run_id}` : 'Not logged');
+  return `${lines.join('\n')}\n`;
+}

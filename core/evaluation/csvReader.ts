@@ -1,0 +1,359 @@
+/**
+ * CSV (RFC 4180) in batches, parsed from bytes: quoted fields with doubled quotes, commas and line
+ * breaks inside quotes, CRLF or LF line ends, a UTF-8 byte order mark, a header row. Blank lines are
+ * skipped. Numbers are read straight from the bytes (a decimal with at most 2^53 as its digits and
+ * at most 22 decimal places is exact as one IEEE division, Clinger's fast path); anything else goes
+ * through `Number`, so every value equals what `Number(text)` gives. Columns not asked for are
+ * skipped without decoding.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+
+const COMMA = 44;
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+const CHUNK = 1 << 20;
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+const EXACT = 2 ** 53;
+
+/** A field of a numeric column, or NaN when the fast path cannot read it (the caller then uses Number). */
+function fastNumber(buf: Uint8Array, s: number, e: number): number {
+  let i = s;
+  let negative = false;
+  if (i < e && (buf[i] === 45 || buf[i] === 43)) {
+    negative = buf[i] === 45;
+    i++;
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let scale = 0;
+  while (i < e) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) break;
+    mantissa = mantissa * 10 + d;
+    digits++;
+    i++;
+  }
+  if (i < e && buf[i] === 46) {
+    i++;
+    while (i < e) {
+      const d = buf[i]! - 48;
+      if (d < 0 || d > 9) break;
+      mantissa = mantissa * 10 + d;
+      digits++;
+      scale++;
+      i++;
+    }
+  }
+  if (i !== e || digits === 0 || mantissa > EXACT || scale > 22) return NaN;
+  const v = scale === 0 ? mantissa : mantissa / POW10[scale]!;
+  return negative ? -v : v;
+}
+
+interface Header {
+  names: string[];
+  /** Byte offset where the data rows begin. */
+  end: number;
+  /** Line number of the first data row's line. */
+  nextLine: number;
+  bom: number;
+}
+
+class CsvParser {
+  /** Column index → its array in the batch's numbers, or −1 when not read as a number. */
+  private readonly numberSlots: Int32Array;
+  /** Column index → its array in the batch's texts, or −1 (a column may be read both ways). */
+  private readonly textSlots: Int32Array;
+  line: number;
+  batch: DatasetBatch;
+
+  constructor(
+    private readonly file: string,
+    private readonly names: readonly string[],
+    private readonly request: readonly ColumnRequest[],
+    private readonly batchSize: number,
+    firstLine: number,
+  ) {
+    this.numberSlots = new Int32Array(names.length).fill(-1);
+    this.textSlots = new Int32Array(names.length).fill(-1);
+    let n = 0;
+    let t = 0;
+    for (const r of request) {
+      if (r.text) this.textSlots[names.indexOf(r.name)] = t++;
+      else this.numberSlots[names.indexOf(r.name)] = n++;
+    }
+    this.line = firstLine;
+    this.batch = emptyBatch(request, batchSize);
+  }
+
+  /**
+   * Parses whole records from `pos` until the batch is full or the bytes end. Returns where it
+   * stopped: at the start of an incomplete record when `final` is false.
+   */
+  parse(buf: Uint8Array, pos: number, final: boolean): number {
+    const len = buf.length;
+    const width = this.names.length;
+    const numberSlots = this.numberSlots;
+    const textSlots = this.textSlots;
+    const batch = this.batch;
+    const numbers = batch.numbers;
+    while (pos < len && batch.rows < this.batchSize) {
+      const recordStart = pos;
+      const recordLine = this.line;
+      // A blank line (LF or CRLF) is skipped.
+      if (buf[pos] === LF || (buf[pos] === CR && buf[pos + 1] === LF)) {
+        if (buf[pos] === CR && pos + 1 >= len && !final) return recordStart;
+        pos += buf[pos] === CR ? 2 : 1;
+        this.line++;
+        continue;
+      }
+      if (buf[pos] === CR && pos + 1 >= len && !final) return recordStart;
+      const row = batch.rows;
+      let field = 0;
+      let ended = false;
+      while (!ended) {
+        let s: number;
+        let e: number;
+        let quoted = false;
+        let escaped = false;
+        if (buf[pos] === QUOTE) {
+          quoted = true;
+          s = ++pos;
+          for (;;) {
+            if (pos >= len) {
+              if (!final) {
+                this.line = recordLine;
+                return recordStart;
+              }
+              throw new DatasetError(`${this.file}:${recordLine}: a quoted field is not closed before the end of the file`);
+            }
+            const c = buf[pos]!;
+            if (c === QUOTE) {
+              if (buf[pos + 1] === QUOTE) {
+                escaped = true;
+                pos += 2;
+                continue;
+              }
+              if (pos + 1 >= len && !final) {
+                this.line = recordLine;
+                return recordStart;
+              }
+              break;
+            }
+            if (c === LF) this.line++;
+            pos++;
+          }
+          e = pos++;
+          const next = buf[pos];
+          if (pos < len && next !== COMMA && next !== LF && !(next === CR && buf[pos + 1] === LF)) {
+            if (next === CR && pos + 1 >= len && !final) {
+              this.line = recordLine;
+              return recordStart;
+            }
+            throw new DatasetError(`${this.file}:${this.line}: unexpected text after the closing quote of column ${field + 1} (expected a comma or a line end)`);
+          }
+        } else {
+          s = pos;
+          while (pos < len) {
+            const c = buf[pos]!;
+            if (c === COMMA || c === LF || c === QUOTE) break;
+            pos++;
+          }
+          if (pos < len && buf[pos] === QUOTE) {
+            throw new DatasetError(`${this.file}:${this.line}: a quote inside an unquoted field in column ${field + 1} (quote the whole field and double the quote)`);
+          }
+          if (pos >= len && !final) {
+            this.line = recordLine;
+            return recordStart;
+          }
+          e = pos;
+          if (e > s && buf[e - 1] === CR && (pos >= len || buf[pos] === LF)) e--;
+        }
+        // Here pos is at a comma, a line end (CR LF or LF) or the end of the bytes.
+        if (pos >= len || buf[pos] === LF) ended = true;
+        else if (buf[pos] === CR) {
+          ended = true;
+          pos++;
+        }
+        if (field < width) {
+          const slot = numberSlots[field]!;
+          if (slot >= 0) {
+            let v = quoted && escaped ? NaN : fastNumber(buf, s, e);
+            if (Number.isNaN(v)) v = numberFromText(this.text(buf, s, e, escaped), `${this.file}:${recordLine}`, this.names[field]!);
+            numbers[slot]![row] = v;
+          }
+          const textSlot = textSlots[field]!;
+          if (textSlot >= 0) batch.texts[textSlot]![row] = this.text(buf, s, e, escaped);
+        }
+        field++;
+        pos++;
+      }
+      this.line++;
+      if (field !== width) {
+        throw new DatasetError(`${this.file}:${recordLine}: expected ${width} fields as in the header, found ${field}`);
+      }
+      batch.rows++;
+    }
+    return pos;
+  }
+
+  private text(buf: Uint8Array, s: number, e: number, escaped: boolean): string {
+    const t = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8');
+    return escaped ? t.replace(/""/g, '"') : t;
+  }
+
+  /** The filled batch, and a new one to fill. */
+  take(): DatasetBatch {
+    const full = this.batch.rows === this.batchSize ? this.batch : trimBatch(this.batch);
+    this.batch = emptyBatch(this.request, this.batchSize);
+    return full;
+  }
+}
+
+/** Reads the header record from the start of the file. */
+async function readHeader(file: string, displayName: string): Promise<Header> {
+  const handle = await open(file, 'r');
+  try {
+    let size = 1 << 16;
+    for (;;) {
+      const buf = Buffer.alloc(size);
+      const { bytesRead } = await handle.read(buf, 0, size, 0);
+      const bytes = buf.subarray(0, bytesRead);
+      const final = bytesRead < size;
+      const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+      let start = bom;
+      let line = 1;
+      while (start < bytes.length && (bytes[start] === LF || bytes[start] === CR)) {
+        if (bytes[start] === LF) line++;
+        start++;
+      }
+      if (start >= bytes.length) {
+        if (final) throw new DatasetError(`${displayName}: the file is empty (expected a header row naming the columns)`);
+        size *= 4;
+        continue;
+      }
+      const names: string[] = [];
+      const parser = new HeaderParser(displayName, names, line);
+      const end = parser.parse(bytes, start, final);
+      if (end < 0) {
+        size *= 4;
+        continue;
+      }
+      const seen = new Set<string>();
+      for (const n of names) {
+        if (seen.has(n)) throw new DatasetError(`${displayName}:${line}: the header names column '${n}' twice`);
+        seen.add(n);
+      }
+      return { names, end, nextLine: parser.line, bom };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The header row: the same field rules, every field read as text. */
+class HeaderParser {
+  constructor(
+    private readonly file: string,
+    private readonly names: string[],
+    public line: number,
+  ) {}
+
+  /** The offset after the header record, or −1 when the bytes end inside it. */
+  parse(buf: Uint8Array, start: number, final: boolean): number {
+    let pos = start;
+    const len = buf.length;
+    for (;;) {
+      let value: string;
+      if (buf[pos] === QUOTE) {
+        let s = ++pos;
+        const parts: string[] = [];
+        for (;;) {
+          if (pos >= len) {
+            if (!final) return -1;
+            throw new DatasetError(`${this.file}:${this.line}: a quoted header field is not closed`);
+          }
+          if (buf[pos] === QUOTE) {
+            if (buf[pos + 1] === QUOTE) {
+              parts.push(Buffer.from(buf.subarray(s, pos + 1)).toString('utf8'));
+              pos += 2;
+              s = pos;
+              continue;
+            }
+            break;
+          }
+          if (buf[pos] === LF) this.line++;
+          pos++;
+        }
+        parts.push(Buffer.from(buf.subarray(s, pos)).toString('utf8'));
+        value = parts.join('');
+        pos++;
+      } else {
+        const s = pos;
+        while (pos < len && buf[pos] !== COMMA && buf[pos] !== LF) pos++;
+        if (pos >= len && !final) return -1;
+        let e = pos;
+        if (e > s && buf[e - 1] === CR) e--;
+        value = Buffer.from(buf.subarray(s, e)).toString('utf8');
+      }
+      this.names.push(value.trim());
+      if (pos >= len) return pos;
+      if (buf[pos] === CR) pos++;
+      if (buf[pos] === LF) {
+        this.line++;
+        return pos + 1;
+      }
+      if (pos >= len) return pos;
+      if (buf[pos] !== COMMA) throw new DatasetError(`${this.file}:${this.line}: unexpected text after a quoted header field`);
+      pos++;
+    }
+  }
+}
+
+export async function openCsv(file: string, displayName = file): Promise<DatasetReader> {
+  const header = await readHeader(file, displayName);
+  return {
+    file: displayName,
+    format: 'csv',
+    columns: header.names,
+    async *batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch> {
+      checkColumns(displayName, header.names, request);
+      const parser = new CsvParser(displayName, header.names, request, batchSize, header.nextLine);
+      let rest: Buffer | undefined;
+      let any = false;
+      const stream = createReadStream(file, { start: header.end, highWaterMark: CHUNK });
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          let buf = rest && rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+          let pos = 0;
+          for (;;) {
+            pos = parser.parse(buf, pos, false);
+            if (parser.batch.rows < batchSize) break;
+            any = true;
+            yield parser.take();
+          }
+          rest = buf.subarray(pos);
+          buf = rest;
+        }
+        let pos = 0;
+        const last = rest ?? Buffer.alloc(0);
+        while (pos < last.length) {
+          pos = parser.parse(last, pos, true);
+          if (parser.batch.rows === batchSize) {
+            any = true;
+            yield parser.take();
+          }
+        }
+        if (parser.batch.rows > 0) {
+          any = true;
+          yield parser.take();
+        }
+        if (!any) throw new DatasetError(`${displayName}: no data rows after the header`);
+      } finally {
+        stream.destroy();
+      }
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Datasets for evaluation, read in batches: CSV, JSON Lines and Parquet behind one interface. A
+ * reader knows its column names up front; `batches` yields only the requested columns, numbers as
+ * Float64Array and text as strings, `batchSize` rows at a time, so a million-row file never sits in
+ * memory as JS objects.
+ *
+ * Bad input is a DatasetError naming the file, the row (the 1-based line for CSV and JSON Lines,
+ * the 1-based row for Parquet) and the column: an empty file, a missing column, a ragged row, a
+ * value that is not a number, a NaN or an empty cell in a numeric column.
+ */
+import * as path from 'node:path';
+
+export class DatasetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatasetError';
+  }
+}
+
+export interface ColumnRequest {
+  name: string;
+  /** Read as text (a slice column); otherwise a finite number is required. */
+  text?: boolean;
+}
+
+export interface DatasetBatch {
+  rows: number;
+  /** One array per numeric column requested, in request order (text columns skipped). */
+  numbers: Float64Array[];
+  /** One array per text column requested, in request order. */
+  texts: string[][];
+}
+
+export interface DatasetReader {
+  readonly file: string;
+  readonly format: 'csv' | 'jsonl' | 'parquet';
+  readonly columns: readonly string[];
+  batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch>;
+}
+
+/** Where a row is, for messages: `data.csv:12` (line) or `data.parquet row 12`. */
+export type RowPlace = (row: number) => string;
+
+/** Checks that every requested column exists; names the columns there are when one is missing. */
+export function checkColumns(file: string, columns: readonly string[], request: readonly ColumnRequest[]): void {
+  for (const r of request) {
+    if (!columns.includes(r.name)) {
+      throw new DatasetError(`${file}: no column '${r.name}' (the columns are: ${columns.join(', ')})`);
+    }
+  }
+}
+
+/** The number in a cell's text, or a DatasetError naming where it is and what was found. */
+export function numberFromText(text: string, where: string, column: string): number {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new DatasetError(`${where}: column '${column}' is empty (expected a number)`);
+  const v = Number(trimmed);
+  if (Number.isNaN(v)) {
+    if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is NaN (expected a number)`);
+    throw new DatasetError(`${where}: column '${column}' is not a number: '${trimmed.length > 40 ? `${trimmed.slice(0, 40)}…` : trimmed}'`);
+  }
+  if (!Number.isFinite(v)) throw new DatasetError(`${where}: column '${column}' is ${trimmed} (expected a finite number)`);
+  return v;
+}
+
+/** A new empty batch for a request. */
+export function emptyBatch(request: readonly ColumnRequest[], size: number): DatasetBatch {
+  return {
+    rows: 0,
+    numbers: request.filter((r) => !r.text).map(() => new Float64Array(size)),
+    texts: request.filter((r) => r.text).map(() => new Array<string>(size)),
+  };
+}
+
+/** A batch cut to its filled rows. */
+export function trimBatch(batch: DatasetBatch): DatasetBatch {
+  return { rows: batch.rows, numbers: batch.numbers.map((a) => a.subarray(0, batch.rows)), texts: batch.texts.map((t) => t.slice(0, batch.rows)) };
+}
+
+/** Opens a dataset by its extension: .csv (and .tsv is refused), .jsonl/.ndjson, .parquet. */
+export async function openDataset(file: string, displayName = file): Promise<DatasetReader> {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.csv') return (await import('./csvReader')).openCsv(file, displayName);
+  if (ext === '.jsonl' || ext === '.ndjson') return (await import('./jsonLinesReader')).openJsonLines(file, displayName);
+  if (ext === '.parquet') return (await import('./parquetReader')).openParquet(file, displayName);
+  throw new DatasetError(`${displayName}: unknown dataset format '${ext || '(no extension)'}' (expected .csv, .jsonl, .ndjson or .parquet)`);
+}

@@ -1,0 +1,414 @@
+/**
+ * One evaluation: an ONNX model over a dataset, batch by batch, into scikit-learn's metrics, logged
+ * as a tracker run.
+ *
+ * Columns map to the model's inputs by input name; a model with one 2-D input takes the `features`
+ * list, or else every column except the target, in file order. The task is the one given, or
+ * inferred: probabilities of width 2 → binary, wider → multiclass, one float output → regression.
+ *
+ * Runs and errors: an error found before the first batch has been read, checked and run through the
+ * model (the model does not load, a column is missing, the widths or types disagree, a bad value or
+ * an unknown class in the first batch) creates no run. After that a run exists; a later error (a bad
+ * value in row 50 000, an inference failure) ends it FAILED with the reason in the
+ * `runwise.failure_reason` tag and no metrics or report, and the error is rethrown.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as path from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import { DatasetError, checkColumns, openDataset, type ColumnRequest, type DatasetBatch } from './dataset';
+import { FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
+import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
+import { MODEL_SHA256_TAG } from '../tracker/model';
+import { FAILURE_REASON_TAG, type Tracker } from '../tracker/tracker';
+import { relativeInside } from '../workspace/workspacePath';
+
+export type EvaluationTask = 'binary' | 'multiclass' | 'regression';
+export const EVALUATION_TASKS: readonly EvaluationTask[] = ['binary', 'multiclass', 'regression'];
+export const DEFAULT_BATCH_SIZE = 8192;
+export const REPORT_ARTIFACT = 'evaluation/report.json';
+
+export interface EvaluationOptions {
+  model: string;
+  data: string;
+  target: string;
+  task?: EvaluationTask;
+  threshold?: number;
+  features?: string[];
+  sliceBy?: string;
+  batchSize?: number;
+  /** Paths in the report and the run are relative to it when inside it. */
+  workspace: string;
+  /** Where the run is logged; none: nothing is logged (run_id null). */
+  tracker?: Tracker;
+  experimentId?: string;
+}
+
+export interface SliceReport {
+  value: string;
+  rows: number;
+  metrics: Record<string, number>;
+}
+
+export interface EvaluationReport {
+  task: EvaluationTask;
+  task_inferred: boolean;
+  rows: number;
+  metrics: Record<string, number>;
+  confusion_matrix: number[][] | null;
+  classes: (number | string)[] | null;
+  threshold: number | null;
+  /**
+   * Metrics per value of the slice column; `gaps` per metric (highest − lowest slice), and
+   * `largest_gap` for the task's headline metric (accuracy, or mae for regression).
+   */
+  slices: {
+    column: string;
+    values: SliceReport[];
+    gaps: Record<string, { gap: number; lowest: string; highest: string }>;
+    largest_gap: { metric: string; gap: number; lowest: string; highest: string } | null;
+  } | null;
+  latency_ms: { p50: number; p95: number; p99: number };
+  rows_per_second: number;
+  batches: number;
+  batch_size: number;
+  warnings: string[];
+  model: { path: string; sha256: string; inputs: { name: string; type: string; shape: readonly (number | string)[] }[]; outputs: OnnxModel['declaredOutputs'] };
+  dataset: { path: string; format: string; sha256: string; features: string[]; target: string };
+  run_id: string | null;
+}
+
+/** A mistake in what was asked (a task that does not fit the model, a bad threshold). */
+export class EvaluationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvaluationError';
+  }
+}
+
+/** A float64 array that grows as batches arrive. */
+class GrowingColumn {
+  data = new Float64Array(1 << 16);
+  length = 0;
+  push(values: ArrayLike<number>, count: number): void {
+    if (this.length + count > this.data.length) {
+      let size = this.data.length * 2;
+      while (size < this.length + count) size *= 2;
+      const next = new Float64Array(size);
+      next.set(this.data.subarray(0, this.length));
+      this.data = next;
+    }
+    for (let i = 0; i < count; i++) this.data[this.length + i] = values[i]!;
+    this.length += count;
+  }
+  values(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+interface InputPlan {
+  /** For each model input, the dataset columns that fill it (one per column of a 2-D input). */
+  inputs: { name: string; type: string; columns: string[]; dims: 'matrix' | 'column' | 'vector' }[];
+  features: string[];
+}
+
+function planInputs(model: OnnxModel, columns: readonly string[], target: string, features: string[] | undefined, dataName: string): InputPlan {
+  const supported = new Set(['float32', 'float64', 'int64', 'int32']);
+  for (const input of model.inputs) {
+    if (!supported.has(input.type)) {
+      throw new ModelError(`${model.file}: input '${input.name}' takes ${input.type} values; evaluation feeds numeric inputs only (float32, float64, int64, int32)`);
+    }
+  }
+  const only = model.inputs.length === 1 ? model.inputs[0]! : undefined;
+  if (only && only.shape.length === 2 && !columns.includes(only.name)) {
+    const chosen = features ?? columns.filter((c) => c !== target);
+    if (features) checkColumns(dataName, columns, features.map((name) => ({ name })));
+    if (chosen.includes(target)) throw new EvaluationError(`the target column '${target}' is also listed as a feature`);
+    const width = only.shape[1];
+    if (typeof width === 'number' && width !== chosen.length) {
+      throw new EvaluationError(
+        `${model.file}: input '${only.name}' takes ${width} features per row, but ${chosen.length} columns would feed it (${chosen.join(', ')}); name them with --features`,
+      );
+    }
+    return { inputs: [{ name: only.name, type: only.type, columns: chosen, dims: 'matrix' }], features: chosen };
+  }
+  const inputs = model.inputs.map((input) => {
+    if (!columns.includes(input.name)) {
+      throw new DatasetError(`${dataName}: no column '${input.name}' for the model's input '${input.name}' (the columns are: ${columns.join(', ')})`);
+    }
+    const wide = input.shape.length === 2 ? input.shape[1] : 1;
+    if (input.shape.length > 2 || (typeof wide === 'number' && wide !== 1)) {
+      throw new EvaluationError(`${model.file}: input '${input.name}' has shape [${input.shape.join(', ')}]; a column can feed an input of shape [N] or [N, 1]`);
+    }
+    return { name: input.name, type: input.type, columns: [input.name], dims: input.shape.length === 2 ? ('column' as const) : ('vector' as const) };
+  });
+  return { inputs, features: inputs.map((i) => i.name) };
+}
+
+function inputTensor(ort: typeof Ort, type: string, columns: Float64Array[], rows: number, dims: 'matrix' | 'column' | 'vector', where: string): Ort.Tensor {
+  const width = columns.length;
+  const shape = dims === 'vector' ? [rows] : [rows, width];
+  if (type === 'float32' || type === 'float64') {
+    const data = type === 'float32' ? new Float32Array(rows * width) : new Float64Array(rows * width);
+    for (let c = 0; c < width; c++) {
+      const col = columns[c]!;
+      for (let r = 0; r < rows; r++) data[r * width + c] = col[r]!;
+    }
+    return new ort.Tensor(type, data, shape);
+  }
+  const big = type === 'int64';
+  const data = big ? new BigInt64Array(rows * width) : new Int32Array(rows * width);
+  for (let c = 0; c < width; c++) {
+    const col = columns[c]!;
+    for (let r = 0; r < rows; r++) {
+      const v = col[r]!;
+      if (!Number.isInteger(v)) throw new DatasetError(`${where}: the model's input takes ${type} values, found ${v}`);
+      data[r * width + c] = (big ? BigInt(v) : v) as never;
+    }
+  }
+  return new ort.Tensor(type as 'int64', data as BigInt64Array, shape);
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  // Linear interpolation between closest ranks (numpy.percentile's default).
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function shown(workspace: string, file: string): string {
+  return relativeInside(path.resolve(workspace), path.resolve(file)) ?? path.resolve(file);
+}
+
+interface Scores {
+  task: EvaluationTask;
+  classes: number;
+  eps: number;
+}
+
+function computeMetrics(scores: Scores, target: Float64Array, predictions: Float64Array, threshold: number) {
+  if (scores.task === 'regression') return { ...regressionMetrics(target, predictions), confusionMatrix: null };
+  if (scores.task === 'binary') {
+    const positive = new Float64Array(target.length);
+    for (let i = 0; i < target.length; i++) positive[i] = predictions[i * 2 + 1]!;
+    return binaryMetrics(target, positive, threshold, scores.eps);
+  }
+  return multiclassMetrics(target, predictions, scores.classes, scores.eps);
+}
+
+/** Runs an evaluation and returns its report (logged as a run when a tracker is given). */
+export async function evaluateModel(options: EvaluationOptions): Promise<EvaluationReport> {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new EvaluationError(`batch size must be a whole number of rows, at least 1 (got ${batchSize})`);
+  const threshold = options.threshold ?? 0.5;
+  if (!(threshold >= 0 && threshold <= 1)) throw new EvaluationError(`threshold must be between 0 and 1 (got ${threshold})`);
+  const modelName = shown(options.workspace, options.model);
+  const dataName = shown(options.workspace, options.data);
+  const model = await loadOnnxModel(options.model, modelName);
+  const reader = await openDataset(options.data, dataName);
+  checkColumns(dataName, reader.columns, [{ name: options.target }, ...(options.sliceBy ? [{ name: options.sliceBy }] : [])]);
+  const plan = planInputs(model, reader.columns, options.target, options.features, dataName);
+  const out = model.outputs;
+  let task: EvaluationTask;
+  if (out.value) {
+    if (options.task && options.task !== 'regression') throw new EvaluationError(`${modelName} gives one value per row (regression), not class probabilities: task '${options.task}' does not fit`);
+    task = 'regression';
+  } else {
+    if (options.task === 'regression') throw new EvaluationError(`${modelName} gives class probabilities: task 'regression' does not fit`);
+    if (out.classes !== undefined) {
+      const inferred = out.classes === 2 ? 'binary' : 'multiclass';
+      if (options.task && options.task !== inferred) throw new EvaluationError(`${modelName} gives probabilities for ${out.classes} classes: task '${options.task}' does not fit`);
+      task = inferred;
+    } else task = options.task ?? 'binary';
+  }
+  const request: ColumnRequest[] = [...new Set([...plan.inputs.flatMap((i) => i.columns), options.target])].map((name) => ({ name }));
+  if (options.sliceBy) request.push({ name: options.sliceBy, text: true });
+  checkColumns(dataName, reader.columns, request);
+  const numberIndex = new Map(request.filter((r) => !r.text).map((r, i) => [r.name, i]));
+  const datasetSha = await fileSha256(options.data);
+
+  const targetColumn = new GrowingColumn();
+  const predictionColumn = new GrowingColumn();
+  const sliceValues: string[] = [];
+  const latencies: number[] = [];
+  let classes = out.classes ?? 0;
+  const labels = out.classLabels;
+  const labelIndex = new Map<string, number>((labels ?? []).map((l, i) => [String(l), i]));
+  const fetches = [out.probabilities ?? out.value!];
+  const tracker = options.tracker;
+  let runId: string | null = null;
+  let inferenceMs = 0;
+  const startRun = () => {
+    if (!tracker || runId) return;
+    const run = tracker.createRun({
+      ...(options.experimentId ? { experimentId: options.experimentId } : {}),
+      runName: `evaluate ${path.basename(options.model)}`,
+      tags: [
+        { key: MODEL_SHA256_TAG, value: model.sha256 },
+        { key: 'runwise.evaluation.task', value: task },
+      ],
+    });
+    runId = run.info.runId;
+  };
+  try {
+    let rowBase = 0;
+    for await (const batch of reader.batches(request, batchSize) as AsyncIterable<DatasetBatch>) {
+      const rows = batch.rows;
+      const feeds: Record<string, Ort.Tensor> = {};
+      const where = `${dataName} rows ${rowBase + 1}–${rowBase + rows}`;
+      for (const input of plan.inputs) {
+        feeds[input.name] = inputTensor(model.ort, input.type, input.columns.map((c) => batch.numbers[numberIndex.get(c)!]!), rows, input.dims, where);
+      }
+      const t0 = performance.now();
+      let result: Ort.InferenceSession.ReturnType;
+      try {
+        result = await model.session.run(feeds, fetches);
+      } catch (e) {
+        throw new ModelError(`${modelName}: inference failed on ${where}: ${(e as Error).message}`);
+      }
+      const ms = performance.now() - t0;
+      latencies.push(ms);
+      inferenceMs += ms;
+      const tensor = result[fetches[0]!]!;
+      const values = tensor.data as Float32Array | Float64Array;
+      if (task !== 'regression') {
+        const width = tensor.dims[1] ?? 0;
+        if (classes === 0) {
+          classes = width;
+          if (!options.task) task = classes === 2 ? 'binary' : 'multiclass';
+        }
+        if (width !== classes || tensor.dims.length !== 2) throw new ModelError(`${modelName}: expected probabilities of shape [${rows}, ${classes}], got [${tensor.dims.join(', ')}]`);
+        if (task === 'binary' && classes !== 2) throw new EvaluationError(`${modelName} gives probabilities for ${classes} classes: task 'binary' does not fit`);
+        if (task === 'multiclass' && classes < 2) throw new EvaluationError(`${modelName} gives ${classes} probability column: not a classifier`);
+      }
+      const target = batch.numbers[numberIndex.get(options.target)!]!;
+      if (task !== 'regression') {
+        const indices = new Float64Array(rows);
+        for (let i = 0; i < rows; i++) {
+          const v = target[i]!;
+          const k = labels ? labelIndex.get(String(v)) : Number.isInteger(v) && v >= 0 && v < classes ? v : undefined;
+          if (k === undefined) {
+            throw new DatasetError(`${dataName} data row ${rowBase + i + 1}: column '${options.target}' is ${v}, not one of the model's classes (${(labels ?? Array.from({ length: classes }, (_, c) => c)).join(', ')})`);
+          }
+          indices[i] = k;
+        }
+        targetColumn.push(indices, rows);
+      } else targetColumn.push(target, rows);
+      predictionColumn.push(values, values.length);
+      if (options.sliceBy) for (let i = 0; i < rows; i++) sliceValues.push(batch.texts[0]![i]!);
+      rowBase += rows;
+      // The run starts once the first batch has been read, checked and evaluated (see the top).
+      startRun();
+    }
+    const scores: Scores = { task, classes, eps: out.dtype === 'float64' ? FLOAT64_EPS : FLOAT32_EPS };
+    const targets = targetColumn.values();
+    const predictions = predictionColumn.values();
+    const overall = computeMetrics(scores, targets, predictions, threshold);
+    const warnings = [...overall.warnings];
+    let slices: EvaluationReport['slices'] = null;
+    if (options.sliceBy) {
+      const groups = new Map<string, number[]>();
+      sliceValues.forEach((v, i) => {
+        let g = groups.get(v);
+        if (!g) groups.set(v, (g = []));
+        g.push(i);
+      });
+      const width = task === 'regression' ? 1 : classes;
+      const values: SliceReport[] = [...groups.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .map(([value, idx]) => {
+          const t = Float64Array.from(idx, (i) => targets[i]!);
+          const p = new Float64Array(idx.length * width);
+          idx.forEach((i, k) => p.set(predictions.subarray(i * width, i * width + width), k * width));
+          return { value, rows: idx.length, metrics: computeMetrics(scores, t, p, threshold).metrics };
+        });
+      const gaps: NonNullable<EvaluationReport['slices']>['gaps'] = {};
+      for (const key of Object.keys(overall.metrics)) {
+        const finite = values.filter((s) => Number.isFinite(s.metrics[key]));
+        if (finite.length < 2) continue;
+        const lowest = finite.reduce((a, b) => (b.metrics[key]! < a.metrics[key]! ? b : a));
+        const highest = finite.reduce((a, b) => (b.metrics[key]! > a.metrics[key]! ? b : a));
+        gaps[key] = { gap: highest.metrics[key]! - lowest.metrics[key]!, lowest: lowest.value, highest: highest.value };
+      }
+      const headline = task === 'regression' ? 'mae' : 'accuracy';
+      slices = { column: options.sliceBy, values, gaps, largest_gap: gaps[headline] ? { metric: headline, ...gaps[headline] } : null };
+    }
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const report: EvaluationReport = {
+      task,
+      task_inferred: options.task === undefined,
+      rows: targets.length,
+      metrics: overall.metrics,
+      confusion_matrix: overall.confusionMatrix,
+      classes: task === 'regression' ? null : (labels ?? Array.from({ length: classes }, (_, c) => c)),
+      threshold: task === 'binary' ? threshold : null,
+      slices,
+      latency_ms: { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99) },
+      rows_per_second: inferenceMs > 0 ? targets.length / (inferenceMs / 1000) : 0,
+      batches: latencies.length,
+      batch_size: batchSize,
+      warnings,
+      model: { path: modelName, sha256: model.sha256, inputs: model.inputs, outputs: model.declaredOutputs },
+      dataset: { path: dataName, format: reader.format, sha256: datasetSha, features: plan.features, target: options.target },
+      run_id: runId,
+    };
+    if (tracker && runId) await logEvaluation(tracker, runId, report, options);
+    return report;
+  } catch (e) {
+    if (tracker && runId) {
+      const reason = (e as Error).message ?? String(e);
+      tracker.updateRun(runId, { status: 'FAILED' });
+      tracker.setTag(runId, { key: FAILURE_REASON_TAG, value: reason.slice(0, 5000) });
+    }
+    throw e;
+  } finally {
+    await model.session.release().catch(() => undefined);
+  }
+}
+
+async function logEvaluation(tracker: Tracker, runId: string, report: EvaluationReport, options: EvaluationOptions): Promise<void> {
+  const now = Date.now();
+  const metrics = Object.entries(report.metrics)
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([key, value]) => ({ key, value, timestamp: now, step: 0 }));
+  metrics.push(
+    { key: 'rows', value: report.rows, timestamp: now, step: 0 },
+    { key: 'rows_per_second', value: report.rows_per_second, timestamp: now, step: 0 },
+    { key: 'latency_p50_ms', value: report.latency_ms.p50, timestamp: now, step: 0 },
+    { key: 'latency_p95_ms', value: report.latency_ms.p95, timestamp: now, step: 0 },
+    { key: 'latency_p99_ms', value: report.latency_ms.p99, timestamp: now, step: 0 },
+  );
+  const params = [
+    { key: 'model', value: report.model.path },
+    { key: 'data', value: report.dataset.path },
+    { key: 'target', value: report.dataset.target },
+    { key: 'task', value: report.task },
+    { key: 'batch_size', value: String(report.batch_size) },
+    ...(report.threshold !== null ? [{ key: 'threshold', value: String(report.threshold) }] : []),
+    ...(options.features ? [{ key: 'features', value: options.features.join(',') }] : []),
+    ...(options.sliceBy ? [{ key: 'slice_by', value: options.sliceBy }] : []),
+  ];
+  tracker.logBatch(runId, { metrics, params });
+  tracker.logInputs(runId, [
+    {
+      dataset: {
+        name: path.basename(options.data).replace(/\.[^.]+$/, ''),
+        digest: report.dataset.sha256.slice(0, 16),
+        sourceType: 'local',
+        source: report.dataset.path,
+        schema: JSON.stringify({ columns: [...report.dataset.features, report.dataset.target] }),
+      },
+      tags: [{ key: 'mlflow.data.context', value: 'evaluation' }],
+    },
+  ]);
+  await tracker.putArtifact(runId, REPORT_ARTIFACT, Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
+  tracker.updateRun(runId, { status: 'FINISHED' });
+}

@@ -1,0 +1,282 @@
+/**
+ * Evaluation metrics with scikit-learn's definitions (sklearn.metrics), so a number Runwise reports
+ * is the number the same predictions give in Python:
+ *
+ * - precision, recall and f1 divide by zero as `zero_division="warn"` does: the value is 0 and a
+ *   warning is recorded (returned in `warnings`, written into the report);
+ * - f1 is 2·tp / (2·tp + fp + fn) per class, as sklearn ≥ 1.3 computes it;
+ * - macro averages run over the labels present in the true or the predicted values (sklearn's
+ *   `unique_labels`), weighted averages weigh each by its true count (support);
+ * - roc_auc is the trapezoid area under the ROC curve with one point per distinct score (tied
+ *   scores move together); one-vs-rest macro for multiclass; undefined (NaN, with a warning) when a
+ *   class has no positive or no negative rows, where sklearn raises;
+ * - average_precision is sklearn's step sum Σ (Rₙ − Rₙ₋₁) · Pₙ over distinct scores;
+ * - log_loss clips probabilities to [eps, 1 − eps] with eps the machine epsilon of the probabilities'
+ *   dtype (sklearn ≥ 1.2's `eps="auto"`, the only behaviour since 1.5), renormalises each row, and
+ *   averages −log p(true class);
+ * - mape divides by max(|y|, ε) with ε = float64 epsilon, as sklearn does, so a zero target gives a
+ *   large term rather than Infinity; r2 is 1 for a perfect fit of a constant target and 0 otherwise
+ *   (sklearn's `force_finite=True`).
+ */
+
+/** float64 machine epsilon (numpy.finfo(float64).eps). */
+export const FLOAT64_EPS = 2 ** -52;
+/** float32 machine epsilon (numpy.finfo(float32).eps). */
+export const FLOAT32_EPS = 2 ** -23;
+
+export interface ClassificationMetrics {
+  metrics: Record<string, number>;
+  /** Rows: true class index; columns: predicted class index. */
+  confusionMatrix: number[][];
+  warnings: string[];
+}
+
+/**
+ * True/false positives per distinct score, highest score first (sklearn's `_binary_clf_curve`).
+ * The positive and the negative scores are sorted apart (native typed-array sorts) and walked
+ * together from the top, so a million rows cost two numeric sorts, not a comparator sort.
+ */
+function binaryCurve(positive: ArrayLike<boolean | number>, score: ArrayLike<number>): { tps: number[]; fps: number[] } {
+  const n = score.length;
+  let p = 0;
+  for (let i = 0; i < n; i++) if (positive[i]) p++;
+  const pos = new Float64Array(p);
+  const neg = new Float64Array(n - p);
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < n; i++) {
+    if (positive[i]) pos[a++] = score[i]!;
+    else neg[b++] = score[i]!;
+  }
+  pos.sort();
+  neg.sort();
+  const tps: number[] = [];
+  const fps: number[] = [];
+  let i = pos.length - 1;
+  let j = neg.length - 1;
+  let tp = 0;
+  let fp = 0;
+  while (i >= 0 || j >= 0) {
+    const threshold = Math.max(i >= 0 ? pos[i]! : -Infinity, j >= 0 ? neg[j]! : -Infinity);
+    while (i >= 0 && pos[i] === threshold) {
+      tp++;
+      i--;
+    }
+    while (j >= 0 && neg[j] === threshold) {
+      fp++;
+      j--;
+    }
+    tps.push(tp);
+    fps.push(fp);
+  }
+  return { tps, fps };
+}
+
+/** ROC AUC of one binary problem; NaN when only one class is present (sklearn raises). */
+export function rocAuc(positive: ArrayLike<boolean | number>, score: ArrayLike<number>, curve = binaryCurve(positive, score)): number {
+  const { tps, fps } = curve;
+  const p = tps[tps.length - 1] ?? 0;
+  const f = fps[fps.length - 1] ?? 0;
+  if (p === 0 || f === 0) return NaN;
+  // Trapezoids from (0, 0) through each distinct threshold, as numpy.trapz(tpr, fpr).
+  let area = 0;
+  let prevX = 0;
+  let prevY = 0;
+  for (let k = 0; k < tps.length; k++) {
+    const x = fps[k]! / f;
+    const y = tps[k]! / p;
+    area += ((x - prevX) * (y + prevY)) / 2;
+    prevX = x;
+    prevY = y;
+  }
+  return area;
+}
+
+/** sklearn's average_precision_score for one binary problem; NaN when no row is positive. */
+export function averagePrecision(positive: ArrayLike<boolean | number>, score: ArrayLike<number>, curve = binaryCurve(positive, score)): number {
+  const { tps, fps } = curve;
+  const p = tps[tps.length - 1] ?? 0;
+  if (p === 0) return NaN;
+  // Σ (R_k − R_{k−1}) · P_k over thresholds from the highest score down, R_{-1} = 0.
+  let sum = 0;
+  let prevRecall = 0;
+  for (let k = 0; k < tps.length; k++) {
+    const recall = tps[k]! / p;
+    const precision = tps[k]! / (tps[k]! + fps[k]!);
+    sum += (recall - prevRecall) * precision;
+    prevRecall = recall;
+  }
+  return sum;
+}
+
+/**
+ * Mean log loss over rows of `probabilities` (row-major, `classes` wide) against true class
+ * indices, clipped and renormalised as sklearn.
+ */
+export function logLoss(trueIndex: ArrayLike<number>, probabilities: ArrayLike<number>, classes: number, eps: number): number {
+  const n = trueIndex.length;
+  if (n === 0) return NaN;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    let own = 0;
+    for (let c = 0; c < classes; c++) {
+      const v = Math.min(Math.max(probabilities[i * classes + c]!, eps), 1 - eps);
+      sum += v;
+      if (c === trueIndex[i]) own = v;
+    }
+    total += -Math.log(own / sum);
+  }
+  return total / n;
+}
+
+interface Counts {
+  tp: number;
+  fp: number;
+  fn: number;
+  support: number;
+}
+
+function perClass(matrix: number[][], c: number): Counts {
+  const k = matrix.length;
+  let predicted = 0;
+  let actual = 0;
+  for (let j = 0; j < k; j++) {
+    predicted += matrix[j]![c]!;
+    actual += matrix[c]![j]!;
+  }
+  const tp = matrix[c]![c]!;
+  return { tp, fp: predicted - tp, fn: actual - tp, support: actual };
+}
+
+function divide(numerator: number, denominator: number, what: string, warnings: string[]): number {
+  if (denominator === 0) {
+    if (!warnings.includes(what)) warnings.push(what);
+    return 0;
+  }
+  return numerator / denominator;
+}
+
+function confusion(trueIndex: ArrayLike<number>, predictedIndex: ArrayLike<number>, classes: number): number[][] {
+  const matrix = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  for (let i = 0; i < trueIndex.length; i++) matrix[trueIndex[i]!]![predictedIndex[i]!]!++;
+  return matrix;
+}
+
+/**
+ * Binary metrics. `positiveScore` is P(class 1) per row; a row is predicted positive when its score
+ * is above `threshold` (at 0.5, scikit-learn's `predict` for a probabilistic classifier).
+ */
+export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, threshold: number, eps: number): ClassificationMetrics {
+  const n = trueIndex.length;
+  const predicted = new Uint8Array(n);
+  const probabilities = new Float64Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    predicted[i] = positiveScore[i]! > threshold ? 1 : 0;
+    probabilities[2 * i] = 1 - positiveScore[i]!;
+    probabilities[2 * i + 1] = positiveScore[i]!;
+  }
+  const matrix = confusion(trueIndex, predicted, 2);
+  const warnings: string[] = [];
+  const { tp, fp, fn } = perClass(matrix, 1);
+  const positives = new Uint8Array(n);
+  for (let i = 0; i < n; i++) positives[i] = trueIndex[i] === 1 ? 1 : 0;
+  const curve = binaryCurve(positives, positiveScore);
+  const metrics: Record<string, number> = {
+    accuracy: (matrix[0]![0]! + matrix[1]![1]!) / n,
+    precision: divide(tp, tp + fp, 'precision is ill-defined (no row was predicted positive) and set to 0', warnings),
+    recall: divide(tp, tp + fn, 'recall is ill-defined (no row is positive) and set to 0', warnings),
+    f1: divide(2 * tp, 2 * tp + fp + fn, 'f1 is ill-defined (no positive rows and no positive predictions) and set to 0', warnings),
+    roc_auc: rocAuc(positives, positiveScore, curve),
+    average_precision: averagePrecision(positives, positiveScore, curve),
+    log_loss: logLoss(trueIndex, probabilities, 2, eps),
+  };
+  if (Number.isNaN(metrics.roc_auc)) warnings.push('roc_auc is undefined: only one class is present in the true values');
+  if (Number.isNaN(metrics.average_precision)) warnings.push('average_precision is undefined: no row is positive');
+  return { metrics, confusionMatrix: matrix, warnings };
+}
+
+/** Index of the largest probability per row; the first one on a tie (ArgMax, numpy.argmax). */
+export function argmaxRows(probabilities: ArrayLike<number>, classes: number): Int32Array {
+  const n = probabilities.length / classes;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probabilities[i * classes + c]! > probabilities[i * classes + best]!) best = c;
+    out[i] = best;
+  }
+  return out;
+}
+
+/**
+ * Multiclass metrics from class probabilities (row-major, `classes` wide); the predicted class is
+ * the most probable one.
+ */
+export function multiclassMetrics(trueIndex: ArrayLike<number>, probabilities: ArrayLike<number>, classes: number, eps: number): ClassificationMetrics {
+  const n = trueIndex.length;
+  const predicted = argmaxRows(probabilities, classes);
+  const matrix = confusion(trueIndex, predicted, classes);
+  const warnings: string[] = [];
+  const present: number[] = [];
+  for (let c = 0; c < classes; c++) {
+    const { tp, fp, fn } = perClass(matrix, c);
+    if (tp + fp + fn > 0) present.push(c);
+  }
+  const sums = { precision: [0, 0], recall: [0, 0], f1: [0, 0] };
+  for (const c of present) {
+    const { tp, fp, fn, support } = perClass(matrix, c);
+    const values = {
+      precision: divide(tp, tp + fp, 'precision is ill-defined for a class no row was predicted as, and set to 0', warnings),
+      recall: divide(tp, tp + fn, 'recall is ill-defined for a class with no true rows, and set to 0', warnings),
+      f1: divide(2 * tp, 2 * tp + fp + fn, 'f1 is ill-defined for a class with no true or predicted rows, and set to 0', warnings),
+    };
+    for (const key of ['precision', 'recall', 'f1'] as const) {
+      sums[key][0]! += values[key];
+      sums[key][1]! += values[key] * support;
+    }
+  }
+  let correct = 0;
+  for (let c = 0; c < classes; c++) correct += matrix[c]![c]!;
+  const metrics: Record<string, number> = { accuracy: correct / n };
+  for (const key of ['precision', 'recall', 'f1'] as const) {
+    metrics[`${key}_macro`] = sums[key][0]! / present.length;
+    metrics[`${key}_weighted`] = sums[key][1]! / n;
+  }
+  metrics.log_loss = logLoss(trueIndex, probabilities, classes, eps);
+  let aucSum = 0;
+  const column = new Float64Array(n);
+  const positives = new Uint8Array(n);
+  for (let c = 0; c < classes; c++) {
+    for (let i = 0; i < n; i++) {
+      column[i] = probabilities[i * classes + c]!;
+      positives[i] = trueIndex[i] === c ? 1 : 0;
+    }
+    aucSum += rocAuc(positives, column);
+  }
+  metrics.roc_auc = aucSum / classes;
+  if (Number.isNaN(metrics.roc_auc)) warnings.push('roc_auc is undefined: a class has no true rows (one-vs-rest needs each class present)');
+  return { metrics, confusionMatrix: matrix, warnings };
+}
+
+export function regressionMetrics(actual: ArrayLike<number>, predicted: ArrayLike<number>): { metrics: Record<string, number>; warnings: string[] } {
+  const n = actual.length;
+  let absSum = 0;
+  let sqSum = 0;
+  let pctSum = 0;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += actual[i]!;
+  mean /= n;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const y = actual[i]!;
+    const e = y - predicted[i]!;
+    absSum += Math.abs(e);
+    sqSum += e * e;
+    pctSum += Math.abs(e) / Math.max(Math.abs(y), FLOAT64_EPS);
+    total += (y - mean) * (y - mean);
+  }
+  const mse = sqSum / n;
+  const r2 = total !== 0 ? 1 - sqSum / total : sqSum === 0 ? 1 : 0;
+  const warnings = total === 0 ? ['r2 is undefined for a constant target and reported as scikit-learn does (1 for a perfect fit, else 0)'] : [];
+  return { metrics: { mae: absSum / n, mse, rmse: Math.sqrt(mse), r2, mape: pctSum / n }, warnings };
+}

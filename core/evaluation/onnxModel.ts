@@ -1,0 +1,136 @@
+/**
+ * An ONNX model for evaluation: onnxruntime-node, required on first use (never at the CLI's or the
+ * extension's start-up), its inputs and outputs read from the session, and what the outputs mean:
+ *
+ * - probabilities: a float tensor [N, C] (C ≥ 2), or the input of scikit-learn-onnx's ZipMap;
+ * - a label tensor [N] beside it (reported, not needed: the class is taken from the probabilities);
+ * - a regression value: the only float output, [N] or [N, 1].
+ *
+ * A file onnxruntime cannot load (corrupt, truncated, not ONNX) is a ModelError naming the file.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type * as Ort from 'onnxruntime-node';
+import { exposeZipMapInputs } from './zipMapGraph';
+
+export class ModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+export interface ModelInput {
+  name: string;
+  /** onnxruntime's element type: float32, float64, int64, int32, string… */
+  type: string;
+  shape: readonly (number | string)[];
+}
+
+export interface ModelOutputs {
+  /** The float tensor [N, C] of class probabilities (the ZipMap's input for scikit-learn-onnx models). */
+  probabilities?: string;
+  /** Its width when the model states it. */
+  classes?: number;
+  /** The class of each probability column (ZipMap's labels); otherwise 0…C−1. */
+  classLabels?: (number | string)[];
+  label?: string;
+  /** The regression output, [N] or [N, 1]. */
+  value?: string;
+  /** The element type of the probabilities or the value (float32 or float64). */
+  dtype: string;
+}
+
+export interface OnnxModel {
+  file: string;
+  sha256: string;
+  bytes: number;
+  inputs: ModelInput[];
+  outputs: ModelOutputs;
+  /** Every output as the model declares it, for the report. */
+  declaredOutputs: { name: string; type: string; shape?: readonly (number | string)[] }[];
+  session: Ort.InferenceSession;
+  ort: typeof Ort;
+}
+
+let ortModule: typeof Ort | undefined;
+/** onnxruntime-node, loaded on first use. */
+export function onnxRuntime(): typeof Ort {
+  ortModule ??= require('onnxruntime-node') as typeof Ort;
+  return ortModule;
+}
+
+interface Metadata {
+  name: string;
+  isTensor: boolean;
+  type?: string;
+  shape?: readonly (number | string)[];
+}
+
+export async function loadOnnxModel(file: string, displayName = file): Promise<OnnxModel> {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (e) {
+    throw new ModelError(`${displayName}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (raw.length === 0) throw new ModelError(`${displayName}: the model file is empty`);
+  const sha256 = createHash('sha256').update(raw).digest('hex');
+  let bytes: Uint8Array = raw;
+  let zipMaps: ReturnType<typeof exposeZipMapInputs>['zipMaps'] = [];
+  try {
+    ({ bytes, zipMaps } = exposeZipMapInputs(raw));
+  } catch (e) {
+    throw new ModelError(`${displayName}: not a valid ONNX model (${(e as Error).message}): the file may be truncated or not an ONNX file`);
+  }
+  const ort = onnxRuntime();
+  let session: Ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+  } catch (e) {
+    const reason = (e as Error).message.replace(/\s+/g, ' ').trim();
+    throw new ModelError(`${displayName}: onnxruntime cannot load the model (${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason})`);
+  }
+  const meta = (list: readonly unknown[]) => list as readonly Metadata[];
+  const inputs = meta(session.inputMetadata).map((m) => ({ name: m.name, type: m.type ?? 'unknown', shape: m.shape ?? [] }));
+  const declared = meta(session.outputMetadata);
+  const zipMapped = new Set(zipMaps.map((z) => z.output));
+  const exposed = new Set(zipMaps.map((z) => z.probabilities));
+  const declaredOutputs = declared
+    .filter((m) => !exposed.has(m.name) || zipMapped.has(m.name))
+    .map((m) => ({ name: m.name, type: m.isTensor ? (m.type ?? 'unknown') : 'sequence<map>', ...(m.shape ? { shape: m.shape } : {}) }));
+  const outputs: ModelOutputs = { dtype: 'float32' };
+  const zip = zipMaps[0];
+  if (zip) {
+    outputs.probabilities = zip.probabilities;
+    if (zip.classLabels.length > 0) {
+      outputs.classLabels = zip.classLabels;
+      outputs.classes = zip.classLabels.length;
+    }
+  }
+  const tensors = declared.filter((m) => m.isTensor && !zipMapped.has(m.name) && !exposed.has(m.name));
+  const isFloat = (m: Metadata) => m.type === 'float32' || m.type === 'float64';
+  for (const m of tensors) {
+    const shape = m.shape ?? [];
+    const width = shape.length === 2 ? shape[1] : undefined;
+    if (!outputs.probabilities && isFloat(m) && shape.length === 2 && (typeof width !== 'number' || width >= 2)) {
+      outputs.probabilities = m.name;
+      outputs.dtype = m.type!;
+      if (typeof width === 'number') outputs.classes = width;
+    } else if (!outputs.label && !isFloat(m) && shape.length <= 1) outputs.label = m.name;
+  }
+  if (!outputs.probabilities) {
+    const values = tensors.filter((m) => isFloat(m) && ((m.shape ?? []).length === 1 || ((m.shape ?? []).length === 2 && m.shape![1] === 1)));
+    if (values.length === 1) {
+      outputs.value = values[0]!.name;
+      outputs.dtype = values[0]!.type!;
+    }
+  }
+  if (!outputs.probabilities && !outputs.value) {
+    const described = declaredOutputs.map((o) => `${o.name} ${o.type}${o.shape ? ` [${o.shape.join(', ')}]` : ''}`).join('; ');
+    throw new ModelError(
+      `${displayName}: no output to evaluate (expected class probabilities [N, C], a ZipMap, or one float regression output [N] or [N, 1]; the model gives ${described || 'no outputs'})`,
+    );
+  }
+  return { file: displayName, sha256, bytes: raw.length, inputs, outputs, declaredOutputs, session, ort };
+}

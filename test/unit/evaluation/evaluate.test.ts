@@ -1,0 +1,257 @@
+/**
+ * Evaluation end to end on small ONNX models (onnxTestModels.ts) run by onnxruntime-node: each
+ * output shape, the metrics against the same metrics computed from the model's arithmetic in
+ * JavaScript, the tracker run it leaves, and bad input as clear errors that leave no half-written
+ * run. The CLI with --json on the example pipeline's model.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../../../core/cli/main';
+import { DatasetError } from '../../../core/evaluation/dataset';
+import { evaluateModel, REPORT_ARTIFACT } from '../../../core/evaluation/evaluate';
+import { MODEL_SHA256_TAG } from '../../../core/tracker/model';
+import { modelLineage } from '../../../core/tracker/modelRegistry';
+import { FLOAT32_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from '../../../core/evaluation/metrics';
+import { ModelError } from '../../../core/evaluation/onnxModel';
+import { FAILURE_REASON_TAG, Tracker } from '../../../core/tracker/tracker';
+import { tempWorkspace } from '../../support/tempWorkspace';
+import { labelAndProbabilities, probabilitiesOnly, regression, zipMap, type LinearClassifier } from './onnxTestModels';
+
+const EXAMPLE = path.join(__dirname, '../../../examples/pipeline');
+
+/** Rows x (2 features) with a deterministic pattern; class from the features, some noise. */
+function dataset(rows: number, classes: number): { x: number[][]; y: number[] } {
+  const x: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const a = ((i * 37) % 101) / 10 - 5;
+    const b = ((i * 53) % 97) / 10 - 4.5;
+    x.push([a, b]);
+    const score = a + 0.5 * b + (((i * 7) % 11) - 5) / 3;
+    y.push(classes === 2 ? (score > 0 ? 1 : 0) : score < -1.5 ? 0 : score < 1.5 ? 1 : 2);
+  }
+  return { x, y };
+}
+
+function writeCsv(file: string, header: string[], rows: (string | number)[][]): void {
+  writeFileSync(file, `${header.join(',')}\n${rows.map((r) => r.join(',')).join('\n')}\n`);
+}
+
+/** Softmax(x · W + b) in float32 steps, as the model computes (close to, not bit-equal with, onnxruntime). */
+function softmaxRows(m: LinearClassifier, x: number[][]): Float64Array {
+  const out = new Float64Array(x.length * m.classes);
+  x.forEach((row, i) => {
+    const logits = Array.from({ length: m.classes }, (_, c) => row.reduce((s, v, f) => s + v * m.weights[f * m.classes + c]!, m.bias[c]!));
+    const max = Math.max(...logits);
+    const e = logits.map((l) => Math.exp(l - max));
+    const sum = e.reduce((s, v) => s + v, 0);
+    e.forEach((v, c) => (out[i * m.classes + c] = Math.fround(v / sum)));
+  });
+  return out;
+}
+
+/**
+ * Within `tolerance` (relative beyond 1). The ranking metrics get 1e-3: onnxruntime's float32
+ * softmax and this one can order two nearly equal scores differently.
+ */
+function assertMetricsClose(actual: Record<string, number>, expected: Record<string, number>, tolerance: number): void {
+  assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort());
+  for (const [k, v] of Object.entries(expected)) {
+    const allowed = (k === 'roc_auc' || k === 'average_precision' ? 1e-3 : tolerance) * Math.max(1, Math.abs(v));
+    assert.ok(Math.abs(actual[k]! - v) <= allowed, `${k}: expected ${v}, got ${actual[k]}`);
+  }
+}
+
+const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
+const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
+
+async function setup(model: Uint8Array, classes: number, rows = 300) {
+  const ws = tempWorkspace('eval');
+  const { x, y } = dataset(rows, classes);
+  writeFileSync(path.join(ws, 'model.onnx'), model);
+  writeCsv(path.join(ws, 'data.csv'), ['a', 'b', 'group', 'y'], x.map((r, i) => [r[0]!, r[1]!, i % 3 === 0 ? 'north' : 'south', y[i]!]));
+  return { ws, x, y, model: path.join(ws, 'model.onnx'), data: path.join(ws, 'data.csv') };
+}
+
+test('a probability tensor [N, 2]: binary inferred, metrics as computed from the probabilities', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws, batchSize: 64 });
+  assert.equal(r.task, 'binary');
+  assert.equal(r.task_inferred, true);
+  assert.equal(r.rows, 300);
+  assert.equal(r.batches, 5);
+  const p = softmaxRows(BINARY, s.x);
+  const expected = binaryMetrics(s.y, Float64Array.from(s.y, (_, i) => p[2 * i + 1]!), 0.5, FLOAT32_EPS);
+  assertMetricsClose(r.metrics, expected.metrics, 1e-5);
+  assert.deepEqual(r.confusion_matrix, expected.confusionMatrix);
+  assert.equal(r.run_id, null);
+});
+
+test('a label tensor plus probabilities [N, 3]: multiclass inferred', async () => {
+  const s = await setup(labelAndProbabilities(MULTI), 3);
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws });
+  assert.equal(r.task, 'multiclass');
+  const expected = multiclassMetrics(s.y, softmaxRows(MULTI, s.x), 3, FLOAT32_EPS);
+  assertMetricsClose(r.metrics, expected.metrics, 1e-5);
+  assert.deepEqual(r.confusion_matrix, expected.confusionMatrix);
+  assert.ok('f1_macro' in r.metrics && 'precision_weighted' in r.metrics && 'roc_auc' in r.metrics);
+});
+
+test("scikit-learn-onnx's label + ZipMap: probabilities read through the ZipMap's input, classes from its labels", async () => {
+  const s = await setup(zipMap(MULTI, [10, 20, 30]), 3);
+  const csv = readFileSync(s.data, 'utf8').replace(/,(\d)$/gm, (_, d: string) => `,${(Number(d) + 1) * 10}`);
+  writeFileSync(s.data, csv);
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws });
+  assert.equal(r.task, 'multiclass');
+  assert.deepEqual(r.classes, [10, 20, 30]);
+  const expected = multiclassMetrics(s.y, softmaxRows(MULTI, s.x), 3, FLOAT32_EPS);
+  assertMetricsClose(r.metrics, expected.metrics, 1e-5);
+  assert.ok(r.model.outputs.some((o) => o.type === 'sequence<map>'));
+});
+
+for (const flat of [false, true]) {
+  test(`a regression tensor ${flat ? '[N]' : '[N, 1]'} (MatMul + Add): regression inferred`, async () => {
+    const s = await setup(regression([2, -1], 0.5, flat), 2);
+    const target = s.x.map((r, i) => 2 * r[0]! - r[1]! + 0.5 + ((i % 5) - 2) / 4);
+    writeCsv(s.data, ['a', 'b', 'y'], s.x.map((r, i) => [r[0]!, r[1]!, target[i]!]));
+    const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, batchSize: 100 });
+    assert.equal(r.task, 'regression');
+    assert.deepEqual(r.dataset.features, ['a', 'b'], 'every column except the target, in file order');
+    const expected = regressionMetrics(target, s.x.map((row) => 2 * row[0]! - row[1]! + 0.5));
+    assertMetricsClose(r.metrics, expected.metrics, 1e-4);
+    assert.equal(r.confusion_matrix, null);
+  });
+}
+
+test('a task that does not fit the model is refused', async () => {
+  const s = await setup(probabilitiesOnly(MULTI), 3);
+  await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], task: 'binary', workspace: s.ws }), /3 classes: task 'binary' does not fit/);
+});
+
+test('slices: metrics per value and the largest accuracy gap', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'group', workspace: s.ws });
+  assert.deepEqual(r.slices!.values.map((v) => [v.value, v.rows]), [['north', 100], ['south', 200]]);
+  const acc = r.slices!.values.map((v) => v.metrics.accuracy!);
+  assert.equal(r.slices!.largest_gap!.metric, 'accuracy');
+  assert.ok(Math.abs(r.slices!.largest_gap!.gap - Math.abs(acc[0]! - acc[1]!)) < 1e-12);
+  const weighted = (acc[0]! * 100 + acc[1]! * 200) / 300;
+  assert.ok(Math.abs(weighted - r.metrics.accuracy!) < 1e-12, 'the slices partition the rows');
+});
+
+test('a registered version of the evaluated model lists the evaluation in its lineage', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const tracker = Tracker.open(s.ws);
+  try {
+    const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws, tracker });
+    const version = await tracker.registerModelFiles('scorer', s.model);
+    const lineage = modelLineage(tracker, tracker.registry, 'scorer', version.version);
+    assert.deepEqual(lineage.evaluations.map((e) => e.runId), [r.run_id]);
+    assert.equal(lineage.evaluations[0]!.metrics.find((m) => m.key === 'roc_auc')!.value, r.metrics.roc_auc);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('the evaluation is a finished run: metrics, params, dataset input with its hash, model sha256 tag, report artifact', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const tracker = Tracker.open(s.ws);
+  try {
+    const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws, tracker });
+    const run = tracker.getRun(r.run_id!);
+    assert.equal(run.info.status, 'FINISHED');
+    assert.equal(run.metrics.find((m) => m.key === 'roc_auc')!.value, r.metrics.roc_auc);
+    assert.equal(run.params.find((p) => p.key === 'target')!.value, 'y');
+    assert.equal(run.tags.find((t) => t.key === MODEL_SHA256_TAG)!.value, r.model.sha256);
+    assert.equal(run.inputs[0]!.dataset.digest, r.dataset.sha256.slice(0, 16));
+    assert.equal(run.inputs[0]!.dataset.source, 'data.csv');
+    const stored = JSON.parse(readFileSync(tracker.openArtifact(r.run_id!, REPORT_ARTIFACT).filePath, 'utf8')) as { run_id: string; metrics: Record<string, number> };
+    assert.equal(stored.run_id, r.run_id);
+    assert.deepEqual(stored.metrics, r.metrics);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('a corrupt or truncated ONNX file is an error naming the file, and no run is created', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const tracker = Tracker.open(s.ws);
+  try {
+    const bytes = readFileSync(s.model);
+    for (const broken of [bytes.subarray(0, Math.floor(bytes.length / 2)), Buffer.from('not an onnx model at all, just text'), Buffer.alloc(0)]) {
+      writeFileSync(s.model, broken);
+      await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, tracker }), (e: Error) => e instanceof ModelError && e.message.startsWith('model.onnx: '));
+    }
+    assert.equal(tracker.searchRuns({}).items.length, 0);
+  } finally {
+    tracker.close();
+  }
+});
+
+const badData: [string, string, RegExp][] = [
+  ['a missing feature column', 'a,y\n1,0\n', /^data\.csv: no column 'b' \(the columns are: a, y\)/],
+  ['a non-numeric value', 'a,b,y\n1,2,0\n3,abc,1\n', /^data\.csv:3: column 'b' is not a number: 'abc'/],
+  ['a NaN', 'a,b,y\n1,2,0\n3,4,1\nNaN,1,0\n', /^data\.csv:4: column 'a' is NaN/],
+  ['an empty cell', 'a,b,y\n1,,0\n', /^data\.csv:2: column 'b' is empty/],
+  ['a ragged row', 'a,b,y\n1,2,0\n1,2\n', /^data\.csv:3: expected 3 fields as in the header, found 2/],
+  ['an empty file', '', /^data\.csv: the file is empty/],
+  ['a header and no rows', 'a,b,y\n', /^data\.csv: no data rows after the header/],
+  ['a target outside the classes', 'a,b,y\n1,2,0\n1,2,3\n', /^data\.csv data row 2: column 'y' is 3, not one of the model's classes \(0, 1\)/],
+];
+for (const [what, csv, message] of badData) {
+  test(`${what} is a clear error and leaves no run`, async () => {
+    const s = await setup(probabilitiesOnly(BINARY), 2);
+    writeFileSync(s.data, csv);
+    const tracker = Tracker.open(s.ws);
+    try {
+      await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws, tracker }), (e: Error) => {
+        assert.match(e.message, message);
+        return e instanceof DatasetError;
+      });
+      assert.equal(tracker.searchRuns({}).items.length, 0);
+    } finally {
+      tracker.close();
+    }
+  });
+}
+
+test('an error after rows were evaluated ends the run FAILED with the reason', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const { x, y } = dataset(50, 2);
+  writeCsv(s.data, ['a', 'b', 'y'], [...x.map((r, i) => [r[0]!, r[1]!, y[i]!]), [1, 'oops', 0]]);
+  const tracker = Tracker.open(s.ws);
+  try {
+    await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, tracker, batchSize: 10 }), /data\.csv:52: column 'b' is not a number: 'oops'/);
+    const [run] = tracker.searchRuns({}).items;
+    assert.equal(run!.info.status, 'FAILED');
+    assert.match(run!.tags.find((t) => t.key === FAILURE_REASON_TAG)!.value, /column 'b' is not a number/);
+    assert.equal(run!.metrics.length, 0, 'no metrics from a failed evaluation');
+  } finally {
+    tracker.close();
+  }
+});
+
+test('runwise evaluate --json on the example model', async () => {
+  const ws = tempWorkspace('eval-cli');
+  let out = '';
+  let err = '';
+  const argv = ['evaluate', path.join(EXAMPLE, 'models/model.onnx'), '--data', path.join(EXAMPLE, 'data/test.csv'), '--target', 'churned', '--slice-by', 'support_calls', '--json', '--workspace', ws];
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  assert.equal(code, 0, err);
+  const r = JSON.parse(out) as Record<string, unknown> & { metrics: Record<string, number>; latency_ms: Record<string, number>; run_id: string };
+  for (const key of ['task', 'rows', 'metrics', 'confusion_matrix', 'slices', 'latency_ms', 'rows_per_second', 'run_id']) assert.ok(key in r, key);
+  assert.equal(r.task, 'binary');
+  assert.equal(r.rows, 400);
+  // train.js wrote metrics.json from the same model's arithmetic in float64: accuracy equal, loss to float32 precision.
+  const trained = JSON.parse(readFileSync(path.join(EXAMPLE, 'metrics.json'), 'utf8')) as { accuracy: number; loss: number };
+  assert.equal(r.metrics.accuracy, trained.accuracy);
+  assert.ok(Math.abs(r.metrics.log_loss! - trained.loss) < 1e-6);
+  assert.deepEqual(Object.keys(r.latency_ms), ['p50', 'p95', 'p99']);
+  assert.match(r.run_id, /^[0-9a-f]{32}$/);
+
+  const bad = await main(['evaluate', path.join(EXAMPLE, 'models/model.onnx'), '--data', path.join(EXAMPLE, 'data/test.csv'), '--target', 'nope', '--workspace', ws], { out: () => undefined, err: (t) => (err = t) });
+  assert.equal(bad, 1);
+  assert.match(err, /no column 'nope'/);
+});

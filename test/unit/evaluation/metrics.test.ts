@@ -1,0 +1,86 @@
+/**
+ * Metrics against scikit-learn: golden.json holds what test/fixtures/evaluation/golden.py computed
+ * with Debian's python3-sklearn for the CSV files beside it; every value must agree to 1e-9
+ * (relative, for mape's huge terms over zero targets).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from '../../../core/evaluation/metrics';
+
+const FIXTURES = path.join(__dirname, '../../fixtures/evaluation');
+
+interface GoldenCase {
+  dataset: string;
+  threshold?: number;
+  metrics: Record<string, number | null>;
+  confusion_matrix?: number[][];
+}
+const golden = JSON.parse(readFileSync(path.join(FIXTURES, 'golden.json'), 'utf8')) as {
+  sklearn_version: string;
+  binary: GoldenCase[];
+  multiclass: GoldenCase[];
+  regression: GoldenCase[];
+};
+
+function columns(name: string): number[][] {
+  const lines = readFileSync(path.join(FIXTURES, name), 'utf8').trim().split('\n').slice(1);
+  const rows = lines.map((l) => l.split(',').map(Number));
+  return rows[0]!.map((_, c) => rows.map((r) => r[c]!));
+}
+
+function assertClose(actual: Record<string, number>, expected: Record<string, number | null>, label: string): void {
+  assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), `${label}: metric names`);
+  for (const [key, want] of Object.entries(expected)) {
+    const got = actual[key]!;
+    if (want === null) {
+      assert.ok(Number.isNaN(got), `${label} ${key}: scikit-learn refuses it, expected NaN, got ${got}`);
+      continue;
+    }
+    assert.ok(Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${label} ${key}: expected ${want}, got ${got}`);
+  }
+}
+
+test(`golden values come from scikit-learn (${golden.sklearn_version})`, () => {
+  assert.match(golden.sklearn_version, /^\d+\.\d+/);
+  assert.ok(golden.binary.length >= 4 && golden.multiclass.length >= 1 && golden.regression.length >= 1);
+});
+
+for (const g of golden.binary) {
+  test(`binary metrics match scikit-learn: ${g.dataset} at threshold ${g.threshold}`, () => {
+    const [y, score] = columns(g.dataset);
+    const result = binaryMetrics(y!, score!, g.threshold!, FLOAT64_EPS);
+    assertClose(result.metrics, g.metrics, g.dataset);
+    assert.deepEqual(result.confusionMatrix, g.confusion_matrix);
+    if (g.metrics.roc_auc === null) assert.ok(result.warnings.some((w) => w.startsWith('roc_auc is undefined')));
+  });
+}
+
+test('binary: no positive prediction makes precision 0 with a warning (zero_division)', () => {
+  const one = golden.binary.find((g) => g.dataset === 'binary_one_class.csv' && g.threshold === 1)!;
+  const [y, score] = columns(one.dataset);
+  const result = binaryMetrics(y!, score!, 1, FLOAT64_EPS);
+  assert.equal(result.metrics.precision, 0);
+  assert.ok(result.warnings.some((w) => w.startsWith('precision is ill-defined')), result.warnings.join('; '));
+});
+
+for (const g of golden.multiclass) {
+  test(`multiclass metrics match scikit-learn: ${g.dataset}`, () => {
+    const [y, ...proba] = columns(g.dataset);
+    const classes = proba.length;
+    const rows = new Float64Array(y!.length * classes);
+    for (let i = 0; i < y!.length; i++) for (let c = 0; c < classes; c++) rows[i * classes + c] = proba[c]![i]!;
+    const result = multiclassMetrics(y!, rows, classes, FLOAT64_EPS);
+    assertClose(result.metrics, g.metrics, g.dataset);
+    assert.deepEqual(result.confusionMatrix, g.confusion_matrix);
+  });
+}
+
+for (const g of golden.regression) {
+  test(`regression metrics match scikit-learn: ${g.dataset}`, () => {
+    const [y, prediction] = columns(g.dataset);
+    assert.ok(y!.includes(0), 'the dataset has zero targets (mape epsilon)');
+    assertClose(regressionMetrics(y!, prediction!).metrics, g.metrics, g.dataset);
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * Small ONNX models for the evaluation tests, one per output shape the evaluator handles, written
+ * with protobufjs from ONNX's message definitions (test/fixtures/evaluation/onnx.proto). Each is a
+ * linear model over a float input `features` [N, F]:
+ *
+ * - `probabilitiesOnly`: Softmax(x · W + b) → `probabilities` float [N, C]
+ * - `labelAndProbabilities`: the same plus ArgMax → `label` int64 [N]
+ * - `zipMap`: label int64 [N] + ZipMap (ai.onnx.ml) → `output_probability` seq(map(int64, float)),
+ *   as scikit-learn-onnx writes a classifier
+ * - `regression`: x · w + b → `variable` float [N, 1] (MatMul + Add), or [N] with `flat`
+ */
+import * as path from 'node:path';
+import protobuf from 'protobufjs';
+
+const FLOAT = 1;
+const INT64 = 7;
+
+let modelType: protobuf.Type | undefined;
+function onnxModelType(): protobuf.Type {
+  modelType ??= protobuf.loadSync(path.join(__dirname, '../../fixtures/evaluation/onnx.proto')).lookupType('onnx.ModelProto');
+  return modelType;
+}
+
+type Dim = number | string;
+const shape = (dims: readonly Dim[]) => ({ dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) });
+const tensorValue = (name: string, elemType: number, dims: readonly Dim[]) => ({ name, type: { tensorType: { elemType, shape: shape(dims) } } });
+const floatTensor = (name: string, dims: number[], values: number[]) => ({ name, dataType: FLOAT, dims, floatData: values });
+const int64Tensor = (name: string, dims: number[], values: number[]) => ({ name, dataType: INT64, dims, int64Data: values });
+const node = (opType: string, inputs: string[], outputs: string[], attribute: object[] = [], domain = '') => ({ opType, domain, name: outputs[0], input: inputs, output: outputs, attribute });
+const ints = (name: string, values: number[]) => ({ name, type: 'INTS', ints: values });
+const int = (name: string, i: number) => ({ name, type: 'INT', i });
+
+function encode(graph: object, inputElemType = FLOAT, mlDomain = false): Uint8Array {
+  const Model = onnxModelType();
+  const message = Model.fromObject({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }, ...(mlDomain ? [{ domain: 'ai.onnx.ml', version: 1 }] : [])],
+    producerName: 'runwise-test',
+    graph: { name: 'test_model', ...graph },
+  });
+  const problem = Model.verify(message);
+  if (problem) throw new Error(problem);
+  void inputElemType;
+  return Model.encode(message).finish();
+}
+
+/** Weights W [F, C] (row-major) and bias b [C]. */
+export interface LinearClassifier {
+  weights: number[];
+  bias: number[];
+  features: number;
+  classes: number;
+}
+
+function classifierNodes(m: LinearClassifier) {
+  return {
+    initializer: [floatTensor('W', [m.features, m.classes], m.weights), floatTensor('b', [m.classes], m.bias)],
+    node: [node('MatMul', ['features', 'W'], ['scores']), node('Add', ['scores', 'b'], ['logits']), node('Softmax', ['logits'], ['probabilities'], [int('axis', 1)])],
+  };
+}
+
+export function probabilitiesOnly(m: LinearClassifier, inputDims: Dim[] = ['N', m.features]): Uint8Array {
+  const { initializer, node: nodes } = classifierNodes(m);
+  return encode({
+    initializer,
+    node: nodes,
+    input: [tensorValue('features', FLOAT, inputDims)],
+    output: [tensorValue('probabilities', FLOAT, ['N', m.classes])],
+  });
+}
+
+export function labelAndProbabilities(m: LinearClassifier): Uint8Array {
+  const { initializer, node: nodes } = classifierNodes(m);
+  return encode({
+    initializer,
+    node: [...nodes, node('ArgMax', ['probabilities'], ['label'], [int('axis', 1), int('keepdims', 0)])],
+    input: [tensorValue('features', FLOAT, ['N', m.features])],
+    output: [tensorValue('label', INT64, ['N']), tensorValue('probabilities', FLOAT, ['N', m.classes])],
+  });
+}
+
+/** scikit-learn-onnx's classifier shape: `output_label` int64 [N] and a ZipMap over class labels. */
+export function zipMap(m: LinearClassifier, classLabels: number[]): Uint8Array {
+  const { initializer, node: nodes } = classifierNodes(m);
+  return encode(
+    {
+      initializer: [...initializer, int64Tensor('class_labels', [m.classes], classLabels)],
+      node: [
+        ...nodes,
+        node('ArgMax', ['probabilities'], ['label_index'], [int('axis', 1), int('keepdims', 0)]),
+        node('Gather', ['class_labels', 'label_index'], ['output_label'], [int('axis', 0)]),
+        node('ZipMap', ['probabilities'], ['output_probability'], [ints('classlabels_int64s', classLabels)], 'ai.onnx.ml'),
+      ],
+      input: [tensorValue('features', FLOAT, ['N', m.features])],
+      output: [
+        tensorValue('output_label', INT64, ['N']),
+        { name: 'output_probability', type: { sequenceType: { elemType: { mapType: { keyType: INT64, valueType: { tensorType: { elemType: FLOAT } } } } } } },
+      ],
+    },
+    FLOAT,
+    true,
+  );
+}
+
+/** y = x · w + b, as `variable` float [N, 1], or [N] when `flat`. */
+export function regression(w: number[], b: number, flat = false): Uint8Array {
+  return encode({
+    initializer: [floatTensor('w', flat ? [w.length] : [w.length, 1], w), floatTensor('b', [1], [b])],
+    node: [node('MatMul', ['features', 'w'], ['xw']), node('Add', ['xw', 'b'], ['variable'])],
+    input: [tensorValue('features', FLOAT, ['N', w.length])],
+    output: [tensorValue('variable', FLOAT, flat ? ['N'] : ['N', 1])],
+  });
+}
