@@ -6,7 +6,7 @@
  * single file shows: two stages writing one output (or one inside the other's), a dependency cycle,
  * and a path that leaves the workspace through a symbolic link.
  */
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createLanguageService } from '../language/languageService';
@@ -20,6 +20,7 @@ import { positionAt } from '../language/text/lineIndex';
 import { asMap, asScalar, asSeq, scalarText, valueOf } from '../language/yaml/yamlAccess';
 import type { YamlNode, YamlScalar } from '../language/yaml/yamlTree';
 import { normalizeRelativePath, PathOutsideWorkspaceError } from '../workspace/workspacePath';
+import { PipelineLoadCache, RecordingWorkspace, textMd5, type WalkRecord } from './pipelineLoadCache';
 import {
   PipelineLoadError,
   type BuiltinStepName,
@@ -36,6 +37,13 @@ export interface LoadOptions {
   /** One pipeline file (workspace-relative or absolute inside the workspace); default: every pipeline file found. */
   pipelineFile?: string;
   signal?: AbortSignal;
+  /**
+   * Answer from `.runwise/cache/pipelines.json` when the pipeline files and what their analysis
+   * read are unchanged since the last successful load, and record this load there. Off by default:
+   * it writes into the workspace (the CLI turns it on; the editor, which may not write in an
+   * untrusted workspace, keeps its parses in memory).
+   */
+  cache?: boolean;
 }
 
 /** Folders never searched for pipeline files (besides every folder whose name starts with a dot). */
@@ -48,17 +56,30 @@ const GATE_OPS: readonly GateOp[] = ['>=', '>', '<=', '<', '==', '!='];
 
 /** Pipeline files of the workspace, sorted: `runwise.yaml`, `*.pipeline.yaml`, `dvc.yaml` (walk bounded). */
 export function findPipelineFiles(root: string): string[] {
+  return walkPipelineFiles(path.resolve(root)).files;
+}
+
+/** The walk behind findPipelineFiles, with the folders it listed; `dirs` is empty when the walk was cut short. */
+function walkPipelineFiles(root: string): WalkRecord {
   const out: string[] = [];
+  const dirs: WalkRecord['dirs'] = [];
+  let complete = true;
   let seen = 0;
   const walk = (dirAbs: string, dirRel: string, depth: number) => {
     let entries;
     try {
+      const st = statSync(dirAbs);
       entries = readdirSync(dirAbs, { withFileTypes: true });
+      dirs.push([dirRel, st.mtimeMs, st.ino]);
     } catch {
+      complete = false;
       return;
     }
     for (const e of entries) {
-      if (++seen > MAX_WALK_ENTRIES) return;
+      if (++seen > MAX_WALK_ENTRIES) {
+        complete = false;
+        return;
+      }
       const rel = dirRel ? `${dirRel}/${e.name}` : e.name;
       // Symbolic links are not followed: they may lead out of the workspace or round in a circle.
       if (e.isDirectory()) {
@@ -70,31 +91,59 @@ export function findPipelineFiles(root: string): string[] {
     }
   };
   walk(root, '', 0);
-  return out.sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : a > b ? 1 : 0));
+  const files = out.sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : a > b ? 1 : 0));
+  return { dirs: complete ? dirs : [], files };
 }
 
 /** Loads the pipelines of the workspace at `root`; throws PipelineLoadError when they cannot run. */
 export function loadPipeline(root: string, options: LoadOptions = {}): PipelineGraph {
   const absRoot = path.resolve(root);
   const view = new FileSystemWorkspace(absRoot);
-  const service = createLanguageService(view);
+  const cache = options.cache === true ? new PipelineLoadCache(absRoot) : undefined;
   const cancelled = () => options.signal?.aborted === true;
   const checkCancelled = () => {
     if (cancelled()) throw new PipelineLoadError('Loading the pipelines was cancelled', []);
   };
 
-  const files = options.pipelineFile !== undefined ? [namedPipelineFile(absRoot, options.pipelineFile, view)] : findPipelineFiles(absRoot);
+  let files: string[];
+  let walked: WalkRecord | undefined;
+  if (options.pipelineFile !== undefined) files = [namedPipelineFile(absRoot, options.pipelineFile, view)];
+  else {
+    const known = cache?.walk(absRoot);
+    if (known) files = known;
+    else {
+      walked = walkPipelineFiles(absRoot);
+      files = walked.files;
+      if (walked.dirs.length) cache?.setWalk(walked);
+    }
+  }
   if (files.length === 0) throw new PipelineLoadError(`No pipeline file (runwise.yaml, *.pipeline.yaml, dvc.yaml) in ${absRoot}`, []);
 
   const diagnostics: PipelineDiagnostic[] = [];
+  const texts = new Map<string, string>();
+  for (const file of files) {
+    const text = view.readFile(file);
+    if (text === undefined) diagnostics.push({ file, line: 1, column: 1, code: 'unreadable-file', message: `Cannot read ${file}`, severity: 'error' });
+    else texts.set(file, text);
+  }
+  const links = new LinkCheck(absRoot);
+
+  // Unchanged since the last successful load: its stages, once their paths are checked for links again.
+  const record = diagnostics.length === 0 ? cache?.load(files, texts, view) : undefined;
+  if (record && record.stages.every((s) => s.deps.every((d) => links.inside(d)) && s.outs.every((o) => links.inside(o.path)))) {
+    checkCancelled();
+    if (walked) cache?.save();
+    // Recorded after a load that found no overlap and no cycle among these same stages, with their edges.
+    return assembleGraph(absRoot, files, record.stages, record.gates, record.upstream);
+  }
+
+  const recording = new RecordingWorkspace(view);
+  const service = createLanguageService(recording);
   const loaded: { file: string; index: PipelineIndex; lineStarts: number[] }[] = [];
   for (const file of files) {
     checkCancelled();
-    const text = view.readFile(file);
-    if (text === undefined) {
-      diagnostics.push({ file, line: 1, column: 1, code: 'unreadable-file', message: `Cannot read ${file}`, severity: 'error' });
-      continue;
-    }
+    const text = texts.get(file);
+    if (text === undefined) continue;
     const doc = service.analyze(pathToFileURL(path.join(absRoot, ...file.split('/'))).href, file, text);
     const index = doc ? service.pipelineIndex(doc, cancelled) : undefined;
     if (!doc || !index) {
@@ -102,7 +151,10 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
       continue;
     }
     checkCancelled();
+    // The diagnostics' existence checks only warn (missing-path): a load record does not depend on them.
+    recording.notingExistence = false;
     const found = service.diagnostics(doc, cancelled, index);
+    recording.notingExistence = true;
     for (const d of found) if (d.severity === 'error') diagnostics.push(toDiagnostic(file, doc.yaml.lineStarts, d));
     loaded.push({ file, index, lineStarts: doc.yaml.lineStarts });
   }
@@ -120,13 +172,28 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
       diagnostics.push({ file, line: p.line + 1, column: p.character + 1, code, message, severity: 'error' });
     };
     for (const inst of index.instances) {
-      const stage = toStage(inst, file, file === defaultFile, at(inst.decl.pair.key).line + 1, problem, view);
+      const stage = toStage(inst, file, file === defaultFile, at(inst.decl.pair.key).line + 1, problem, links);
       if (stage) stages.push(stage);
     }
     if (index.runwise) gates.push(...readGates(index, file, at, problem));
   }
   if (diagnostics.length) throw refusal(diagnostics);
+  const edges: number[][] = [];
+  const graph = assembleGraph(absRoot, loaded.map((l) => l.file), stages, gates, undefined, edges);
+  if (cache) {
+    cache.setLoad(files, { texts: [...texts].map(([f, t]) => [f, textMd5(t)]), reads: [...recording.reads.values()], stages, gates, upstream: edges });
+    cache.save();
+  }
+  return graph;
+}
 
+/**
+ * The graph of stages (in file then declaration order) across files; throws PipelineLoadError for
+ * what no single file shows. `known`: the upstream stages of each stage (by index) from a load that
+ * found these same stages free of overlaps and cycles; else computed, and given back in `edgesOut`.
+ */
+function assembleGraph(absRoot: string, files: string[], stages: PipelineStage[], gates: GateRule[], known?: number[][], edgesOut?: number[][]): PipelineGraph {
+  const diagnostics: PipelineDiagnostic[] = [];
   const byId = new Map<string, PipelineStage>();
   for (const s of stages) {
     const prev = byId.get(s.id);
@@ -135,8 +202,8 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
   }
 
   // The graph across files: edges from deps and outs, an output directory feeding the files below it.
-  const graph = new StageGraph(stages.map((s) => ({ name: s.id, inputs: s.deps, outputs: s.outs.map((o) => o.path) })));
-  for (const o of graph.overlappingOutputs()) {
+  const graph = known ? edgesGraph(known) : new StageGraph(stages.map((s) => ({ name: s.id, inputs: s.deps, outputs: s.outs.map((o) => o.path) })));
+  for (const o of graph instanceof StageGraph ? graph.overlappingOutputs() : []) {
     const a = stages[o.first]!;
     const b = stages[o.second]!;
     const what = o.kind === 'same' ? `'${o.firstPath}'` : `'${o.secondPath}' (inside '${o.firstPath}')`;
@@ -144,12 +211,13 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
       stageDiagnostic(b, 'overlapping-outputs', `Stages '${a.id}' (${a.file}:${a.line}) and '${b.id}' (${b.file}:${b.line}) both write ${what}; an output belongs to one stage`),
     );
   }
-  for (const cycle of graph.cycles()) {
+  for (const cycle of graph instanceof StageGraph ? graph.cycles() : []) {
     const names = cycle.map((i) => `'${stages[i]!.id}' (${stages[i]!.file}:${stages[i]!.line})`);
     diagnostics.push(stageDiagnostic(stages[cycle[0]!]!, 'stage-cycle', `Dependency cycle between stages ${names.join(', ')}: each reads what another writes`));
   }
   if (diagnostics.length) throw refusal(diagnostics);
 
+  if (edgesOut) for (let i = 0; i < stages.length; i++) edgesOut.push(graph.upstream(i));
   const order = topologicalOrder(stages.length, (i) => graph.upstream(i));
   const ordered = order.map((i) => stages[i]!);
   const idsOf = (list: number[]) => list.sort((a, b) => a - b).map((i) => stages[i]!.id);
@@ -161,13 +229,83 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
   };
   return {
     root: absRoot,
-    files: loaded.map((l) => l.file),
+    files,
     stages: ordered,
     byId,
     upstream: (id) => idsOf(graph.upstream(indexOf(id))),
     downstream: (id) => idsOf(graph.downstream(indexOf(id))),
     gates,
   };
+}
+
+/** A graph from recorded edges (upstream stage indexes by stage index). */
+function edgesGraph(upstream: number[][]): { upstream(i: number): number[]; downstream(i: number): number[] } {
+  const downstream: number[][] = upstream.map(() => []);
+  upstream.forEach((ups, i) => {
+    for (const u of ups) downstream[u]?.push(i);
+  });
+  return { upstream: (i) => [...(upstream[i] ?? [])], downstream: (i) => [...(downstream[i] ?? [])] };
+}
+
+/**
+ * Whether creating or reading a workspace path stays inside the workspace after symbolic links
+ * (FileSystemWorkspace.canWrite's rule: the path, or else its nearest existing ancestor, resolves
+ * inside), with each folder's real path resolved once for all the paths below it.
+ */
+class LinkCheck {
+  private readonly root: string;
+  private readonly realRoot: string;
+  private readonly rootPrefix: string;
+  /** Real path of a path or of its nearest existing ancestor; null for a dangling link. */
+  private readonly real = new Map<string, string | null>();
+
+  constructor(root: string) {
+    this.root = root;
+    let real = root;
+    try {
+      real = realpathSync(root);
+    } catch {
+      /* a root that does not exist: nothing below it does either */
+    }
+    this.realRoot = real;
+    this.rootPrefix = real.endsWith(path.sep) ? real : `${real}${path.sep}`;
+  }
+
+  inside(rel: string): boolean {
+    if (rel === '') return false;
+    const r = this.realOf(rel);
+    // Real paths are absolute and normalised: inside means the root itself or below it.
+    return r !== null && (r === this.realRoot || r.startsWith(this.rootPrefix));
+  }
+
+  private realOf(rel: string): string | null {
+    if (rel === '') return this.realRoot;
+    const known = this.real.get(rel);
+    if (known !== undefined) return known;
+    const slash = rel.lastIndexOf('/');
+    const parent = slash < 0 ? '' : rel.slice(0, slash);
+    const abs = `${this.root}${path.sep}${rel}`;
+    let st;
+    try {
+      st = lstatSync(abs, { throwIfNoEntry: false });
+    } catch {
+      st = undefined;
+    }
+    let result: string | null;
+    if (!st) result = this.realOf(parent);
+    else if (st.isSymbolicLink()) {
+      try {
+        result = realpathSync(abs);
+      } catch {
+        result = null;
+      }
+    } else {
+      const p = this.realOf(parent);
+      result = p === null ? null : `${p}${path.sep}${rel.slice(slash + 1)}`;
+    }
+    this.real.set(rel, result);
+    return result;
+  }
 }
 
 function namedPipelineFile(root: string, given: string, view: FileSystemWorkspace): string {
@@ -205,7 +343,7 @@ function refusal(diagnostics: PipelineDiagnostic[]): PipelineLoadError {
 
 type Problem = (node: { start: number }, code: string, message: string) => void;
 
-function toStage(inst: StageInstance, file: string, isDefault: boolean, line: number, problem: Problem, view: FileSystemWorkspace): PipelineStage | undefined {
+function toStage(inst: StageInstance, file: string, isDefault: boolean, line: number, problem: Problem, links: LinkCheck): PipelineStage | undefined {
   const body = inst.decl.body;
   const keyNode = inst.decl.pair.key;
   let ok = true;
@@ -237,7 +375,7 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
       fail(ref.node, 'path-outside-workspace', `'${ref.raw}' in stage '${inst.name}' ${ref.resolved?.kind === 'outside' ? ref.resolved.reason : 'does not resolve'}`);
       return undefined;
     }
-    if (!view.canWrite(ref.resolved.path)) {
+    if (!links.inside(ref.resolved.path)) {
       fail(ref.node, 'path-outside-workspace', `'${ref.raw}' in stage '${inst.name}' leads out of the workspace through a symbolic link`);
       return undefined;
     }

@@ -32,11 +32,13 @@ import * as path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node as YNode } from 'yaml';
 import type { WorkspaceView } from '../language/languageTypes';
 import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
-import { loadParamsFile, lookupPath, paramGlobMatches, isParamGlob, splitKeyPath } from '../language/files/paramsIndex';
+import { lookupPath, paramGlobMatches, isParamGlob, splitKeyPath } from '../language/files/paramsIndex';
 import { relativePath, resolveWorkspacePath } from '../language/files/workspacePaths';
 import { toJs } from '../language/yaml/nodeAt';
 import { asMap, keyName } from '../language/yaml/yamlAccess';
 import { runwiseDir } from '../workspace/workspacePath';
+import { loadParamsValues } from './paramsFormats';
+import { ParamsSyntaxError } from './paramsSyntaxError';
 import type { LockEntry, LockPath, PathHasher, PipelineGraph, PipelineStage, StageParams } from './pipelineModel';
 
 export class LockFileError extends Error {
@@ -49,6 +51,17 @@ export class LockFileError extends Error {
   ) {
     super(`${file}:${line}:${column}: ${reason}`);
     this.name = 'LockFileError';
+  }
+}
+
+/**
+ * A params file whose values a lock entry records (TOML, Python) cannot be read: refused with its
+ * file and line as a broken lock file is, since the state it describes cannot be compared either.
+ */
+export class ParamsFileError extends LockFileError {
+  constructor(file: string, line: number, column: number, reason: string) {
+    super(file, line, column, reason);
+    this.name = 'ParamsFileError';
   }
 }
 
@@ -296,11 +309,19 @@ function paramValuesForLock(stage: PipelineStage, workspace: WorkspaceView): Rec
 
 /**
  * The current values of tracked params: each key (glob keys expanded to the keys they match), or
- * every top-level key of a file tracked whole; undefined for a key the file does not have.
+ * every top-level key of a file tracked whole; undefined for a key the file does not have. YAML,
+ * JSON, TOML and Python params files are read (paramsFormats.ts); ParamsFileError for a TOML or
+ * Python file that does not parse.
  */
 export function readParamValues(workspace: WorkspaceView, params: StageParams): Map<string, unknown> {
   const out = new Map<string, unknown>();
-  const file = loadParamsFile(workspace, params.file);
+  let file;
+  try {
+    file = loadParamsValues(workspace, params.file);
+  } catch (e) {
+    if (e instanceof ParamsSyntaxError) throw new ParamsFileError(params.file, e.line, e.column, e.reason);
+    throw e;
+  }
   if (!file?.doc) {
     for (const k of params.keys ?? []) out.set(k, undefined);
     return out;

@@ -19,6 +19,7 @@ export const statusOptions: OptionSpecs = { pipeline: { value: true, short: 'p' 
 /**
  * The workspace's pipelines (or the one `--pipeline` names: relative to the current folder, or else
  * to the workspace); a refusal prints every diagnostic on stderr and becomes a one-line CliError.
+ * Unchanged pipelines are answered from the record of the last successful load (.runwise/cache).
  */
 export function loadGraphForCommand(ctx: CommandContext, args: ParsedArgs): PipelineGraph {
   const given = optionValue(args, 'pipeline');
@@ -28,7 +29,7 @@ export function loadGraphForCommand(ctx: CommandContext, args: ParsedArgs): Pipe
     pipelineFile = pathExists(fromCwd) || path.isAbsolute(given) ? fromCwd : given;
   }
   try {
-    return loadPipeline(ctx.workspace, { pipelineFile });
+    return loadPipeline(ctx.workspace, { pipelineFile, cache: true });
   } catch (e) {
     if (!(e instanceof PipelineLoadError)) throw e;
     for (const d of e.diagnostics) ctx.io.err(`${formatPipelineDiagnostic(d)}\n`);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { directoryHash, hashBytes, hashFileSync, isTextBlock, pythonJsonString } from '../../../core/pipeline/fileHash';
 import { HashCache, hashCachePath } from '../../../core/pipeline/hashCache';
@@ -126,14 +126,135 @@ test('a recently written file is hashed again rather than trusted from the cache
   assert.equal(b.hashedFiles, 1);
 });
 
-test('a corrupt cache file is discarded, not fatal, and replaced on save', () => {
+test('a corrupt cache file is discarded with a message, not fatal, and replaced on save', () => {
   const ws = tempWorkspace('hashcache');
   write(ws, 'x.txt', 'x');
+  write(ws, 'd/a.txt', 'a');
+  const old = new Date(Date.now() - 60_000);
+  for (const f of ['x.txt', 'd/a.txt', 'd']) utimesSync(path.join(ws, f), old, old);
   const cacheFile = hashCachePath(ws);
-  write(ws, path.relative(ws, cacheFile).split(path.sep).join('/'), '{"version": 1, "entries": {"x.txt": [1, ');
-  const cache = new HashCache(ws);
-  assert.match(cache.discarded ?? '', /hash cache was discarded/);
-  assert.equal(cache.hash('x.txt')!.md5, hashBytes(Buffer.from('x')));
-  cache.save();
-  assert.equal((JSON.parse(readFileSync(cacheFile, 'utf8')) as { version: number }).version, 1);
+  const fresh = new HashCache(ws);
+  const x = fresh.hash('x.txt')!;
+  const d = fresh.hash('d')!;
+  fresh.save();
+  const good = readFileSync(cacheFile);
+
+  const damaged: [string, Buffer | string, RegExp][] = [
+    ['truncated', good.subarray(0, good.length - 7), /does not match its checksum/],
+    ['a byte flipped in an md5', Buffer.from(good.toString('utf8').replace(x.md5, x.md5.replace(/^./, (c) => (c === '0' ? '1' : '0')))), /does not match its checksum/],
+    ['the former JSON format', '{"version": 1, "entries": {"x.txt": [1, ', /line 1: expected 'runwise-hash-cache 2 <sha1>'/],
+    ['random bytes', randomBytes(300), /the hash cache was discarded/],
+    ['empty', '', /line 1/],
+  ];
+  for (const [what, bytes, message] of damaged) {
+    writeFileSync(cacheFile, bytes);
+    const cache = new HashCache(ws);
+    assert.match(cache.discarded ?? '', message, what);
+    assert.match(cache.discarded ?? '', /hash cache was discarded/, what);
+    assert.deepEqual(cache.hash('x.txt'), x, what);
+    assert.deepEqual(cache.hash('d'), d, what);
+    assert.equal(cache.hashedFiles, 2, `${what}: every file read again`);
+    cache.save();
+    const again = new HashCache(ws);
+    assert.equal(again.discarded, undefined, `${what}: replaced on save`);
+    again.hash('x.txt');
+    again.hash('d');
+    assert.equal(again.hashedFiles, 0, what);
+  }
 });
+
+test('a directory unchanged since it was hashed is answered without listing it; an added, removed or edited file is seen', () => {
+  const ws = tempWorkspace('hashcache');
+  for (const f of ['a.csv', 'b.csv', 'sub/c.csv']) write(ws, `data/${f}`, f);
+  // Each change gets its own past time (a real change moves mtimes to now; past ones keep them out of the racy window).
+  let ageS = 120;
+  const age = (...rels: string[]) => {
+    const t = new Date(Date.now() - 1000 * ageS--);
+    for (const r of rels) utimesSync(path.join(ws, r), t, t);
+  };
+  age('data/a.csv', 'data/b.csv', 'data/sub/c.csv', 'data/sub', 'data');
+  const first = new HashCache(ws);
+  const before = first.hash('data')!;
+  assert.equal(first.listedDirs, 1);
+  first.save();
+
+  const second = new HashCache(ws);
+  assert.deepEqual(second.hash('data'), before);
+  assert.equal(second.listedDirs, 0, 'no folder listed');
+  assert.equal(second.hashedFiles, 0, 'no file read');
+  // Both algorithms are remembered side by side.
+  const dos = second.hash('data', 'md5-dos2unix')!;
+  second.save();
+  const third = new HashCache(ws);
+  assert.deepEqual(third.hash('data', 'md5-dos2unix'), dos);
+  assert.deepEqual(third.hash('data'), before);
+  assert.equal(third.hashedFiles + third.listedDirs, 0);
+
+  // A file edited in place (same size, folder mtime untouched): one file read, no listing.
+  const sub = statSync(path.join(ws, 'data/sub'));
+  write(ws, 'data/sub/c.csv', 'X/c.csv'.slice(0, 'sub/c.csv'.length));
+  age('data/sub/c.csv');
+  utimesSync(path.join(ws, 'data/sub'), sub.atime, sub.mtime);
+  const edited = new HashCache(ws);
+  const afterEdit = edited.hash('data')!;
+  assert.notEqual(afterEdit.md5, before.md5);
+  assert.equal(edited.hashedFiles, 1);
+  assert.equal(edited.listedDirs, 0);
+  assert.deepEqual(afterEdit, directoryHashOf(ws, 'data'));
+  edited.save();
+
+  // A file added in a subfolder: that folder's mtime moved, the tree is listed again.
+  write(ws, 'data/sub/d.csv', 'd');
+  age('data/sub/d.csv', 'data/sub');
+  const added = new HashCache(ws);
+  const afterAdd = added.hash('data')!;
+  assert.equal(afterAdd.nfiles, 4);
+  assert.equal(added.listedDirs, 1);
+  assert.equal(added.hashedFiles, 1, 'only the new file read');
+  assert.deepEqual(afterAdd, directoryHashOf(ws, 'data'));
+  added.save();
+
+  // A file removed.
+  rmSync(path.join(ws, 'data/a.csv'));
+  age('data');
+  const removed = new HashCache(ws);
+  assert.equal(removed.hash('data')!.nfiles, 3);
+  assert.deepEqual(removed.hash('data'), directoryHashOf(ws, 'data'));
+});
+
+test('a folder written just now is not trusted to show the next change', () => {
+  const ws = tempWorkspace('hashcache');
+  write(ws, 'data/a.csv', 'a');
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(path.join(ws, 'data/a.csv'), old, old);
+  const first = new HashCache(ws);
+  first.hash('data');
+  first.save();
+  const second = new HashCache(ws);
+  second.hash('data');
+  assert.equal(second.listedDirs, 1, 'the folder (mtime now) is listed again');
+  assert.equal(second.hashedFiles, 0, 'its old file is still answered from its stat');
+});
+
+test('cached paths with tabs, newlines and backslashes in their names survive the line format', () => {
+  const ws = tempWorkspace('hashcache');
+  const names = ['tab\there.txt', 'back\\slash.txt', 'new\nline.txt'];
+  for (const n of names) write(ws, `odd/${n}`, n);
+  const old = new Date(Date.now() - 60_000);
+  for (const n of names) utimesSync(path.join(ws, 'odd', n), old, old);
+  utimesSync(path.join(ws, 'odd'), old, old);
+  const first = new HashCache(ws);
+  const dir = first.hash('odd')!;
+  const single = first.hash(`odd/${names[0]}`)!;
+  first.save();
+  const second = new HashCache(ws);
+  assert.equal(second.discarded, undefined);
+  assert.deepEqual(second.hash('odd'), dir);
+  assert.deepEqual(second.hash(`odd/${names[0]}`), single);
+  assert.equal(second.hashedFiles + second.listedDirs, 0);
+});
+
+/** The directory's hash computed from scratch (no cache), to compare a cached answer with. */
+function directoryHashOf(ws: string, rel: string) {
+  return new HashCache(ws, { cacheFile: path.join(ws, '.runwise', 'cache', `scratch-${Math.random()}.txt`) }).hash(rel);
+}

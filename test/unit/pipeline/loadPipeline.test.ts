@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { findPipelineFiles, loadPipeline } from '../../../core/pipeline/loadPipeline';
+import { findPipelineFiles, loadPipeline, type LoadOptions } from '../../../core/pipeline/loadPipeline';
 import { PipelineLoadError, type PipelineDiagnostic } from '../../../core/pipeline/pipelineModel';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
@@ -20,7 +20,7 @@ function workspace(files: Record<string, string>): string {
   return ws;
 }
 
-function refusal(ws: string, options = {}): PipelineDiagnostic[] {
+function refusal(ws: string, options: LoadOptions = {}): PipelineDiagnostic[] {
   try {
     loadPipeline(ws, options);
   } catch (e) {
@@ -210,4 +210,83 @@ test('--pipeline outside the workspace or not a pipeline is refused; gates are r
   assert.match(refusal(ws, { pipelineFile: '../x/dvc.yaml' })[0]!.message, /outside the workspace/);
   assert.match(refusal(ws, { pipelineFile: 'notes.yaml' })[0]!.message, /not a pipeline file/);
   assert.match(refusal(ws, { pipelineFile: 'dvc.yaml' })[0]!.message, /does not exist/);
+});
+
+const loadCached = (ws: string) => loadPipeline(ws, { cache: true });
+const refusalCached = (ws: string) => refusal(ws, { cache: true });
+
+/** Sets the modification time of workspace paths (files and folders) to `secondsAgo`. */
+function age(ws: string, secondsAgo: number, ...rels: string[]): void {
+  const t = new Date(Date.now() - secondsAgo * 1000);
+  for (const r of rels) utimesSync(path.join(ws, r), t, t);
+}
+
+const CACHED_PIPELINE = ['stages:', '  train:', '    cmd: python train.py ${train.lr}', '    deps: [data]', '    params: [train.lr]', '    outs: [model.pkl]', ''].join('\n');
+
+test('unchanged pipelines are answered from the last successful load; any change to them or to what they read is analysed again', () => {
+  const ws = workspace({ 'dvc.yaml': CACHED_PIPELINE, 'params.yaml': 'train:\n  lr: 0.1\n', 'data/a.csv': 'a' });
+  const cacheFile = path.join(ws, '.runwise', 'cache', 'pipelines.json');
+  loadPipeline(ws);
+  assert.ok(!existsSync(cacheFile), 'nothing written unless asked (the editor in an untrusted workspace)');
+  const first = loadCached(ws);
+  assert.ok(existsSync(cacheFile));
+  // Proof the record answers: a stage changed inside the record is what the next load returns.
+  const stored = readFileSync(cacheFile, 'utf8');
+  writeFileSync(cacheFile, stored.replace('python train.py 0.1', 'python train.py RECORDED'));
+  assert.deepEqual(loadCached(ws).byId.get('train')!.cmd, ['python train.py RECORDED']);
+  assert.deepEqual(loadPipeline(ws).byId.get('train')!.cmd, first.byId.get('train')!.cmd);
+
+  // A params file the analysis read changed: analysed again (the interpolated command follows it).
+  writeFileSync(path.join(ws, 'params.yaml'), 'train:\n  lr: 0.2\n');
+  assert.deepEqual(loadCached(ws).byId.get('train')!.cmd, ['python train.py 0.2']);
+  // The pipeline text is the same but the param it tracks is gone: refused with the analysis' error.
+  writeFileSync(path.join(ws, 'params.yaml'), 'train:\n  other: 1\n');
+  const missing = refusalCached(ws);
+  assert.ok(missing.some((d) => d.file === 'dvc.yaml' && d.severity === 'error'), JSON.stringify(missing));
+  writeFileSync(path.join(ws, 'params.yaml'), 'train:\n  lr: 0.1\n');
+  loadCached(ws);
+  // An error written into the pipeline after a cached load is refused with its diagnostic.
+  writeFileSync(path.join(ws, 'dvc.yaml'), CACHED_PIPELINE.replace('    outs:', '    outz:'));
+  const diags = refusalCached(ws);
+  assert.deepEqual(
+    diags.filter((d) => /outz/.test(d.message)).map((d) => [d.file, d.line, d.column]),
+    [['dvc.yaml', 6, 5]],
+  );
+  // And a record that cannot be read is ignored.
+  writeFileSync(path.join(ws, 'dvc.yaml'), CACHED_PIPELINE);
+  writeFileSync(cacheFile, '{"version": 1, "loads": {"x": ');
+  assert.deepEqual(loadCached(ws).byId.get('train')!.cmd, ['python train.py 0.1']);
+  writeFileSync(cacheFile, '[1, 2]');
+  assert.deepEqual(loadCached(ws).byId.get('train')!.cmd, ['python train.py 0.1']);
+  const valid = readFileSync(cacheFile, 'utf8');
+  for (const damage of ['"deps":["data"]', '"upstream":[[]]', '"stages":[']) {
+    const replacement = damage === '"stages":[' ? '"stages":[7,' : damage.replace(/\[.*\]$/, '"x"');
+    assert.ok(valid.includes(damage), damage);
+    writeFileSync(cacheFile, valid.replace(damage, replacement));
+    assert.deepEqual(loadCached(ws).byId.get('train')!.cmd, ['python train.py 0.1'], `a damaged record (${damage}) is analysed again`);
+  }
+});
+
+test('a pipeline file added in a folder the last walk listed is found; a link made after a cached load is refused', () => {
+  const ws = workspace({ 'dvc.yaml': CACHED_PIPELINE, 'params.yaml': 'train:\n  lr: 0.1\n', 'sub/deeper/keep.txt': '', 'data/a.csv': 'a' });
+  age(ws, 60, 'sub/deeper', 'sub', 'data', '');
+  assert.deepEqual(loadCached(ws).files, ['dvc.yaml']);
+  // The first load made .runwise/ in the root, which moved the root's mtime: age it again and walk once more.
+  age(ws, 50, '');
+  assert.deepEqual(loadCached(ws).files, ['dvc.yaml']);
+  // Proof the walk record answers: a file named only in the record is what the next load looks for.
+  const cacheFile = path.join(ws, '.runwise', 'cache', 'pipelines.json');
+  const stored = readFileSync(cacheFile, 'utf8');
+  writeFileSync(cacheFile, stored.replace('"files":["dvc.yaml"]', '"files":["dvc.yaml","ghost/dvc.yaml"]'));
+  assert.deepEqual(refusalCached(ws).map((d) => [d.file, d.code]), [['ghost/dvc.yaml', 'unreadable-file']]);
+  writeFileSync(cacheFile, stored);
+  assert.deepEqual(loadCached(ws).files, ['dvc.yaml']);
+  writeFileSync(path.join(ws, 'sub/deeper/dvc.yaml'), ['stages:', '  extra:', '    cmd: echo', ''].join('\n'));
+  assert.deepEqual(loadCached(ws).files, ['dvc.yaml', 'sub/deeper/dvc.yaml']);
+
+  const outside = tempWorkspace('load-outside');
+  rmSync(path.join(ws, 'data'), { recursive: true });
+  symlinkSync(outside, path.join(ws, 'data'));
+  const diags = refusalCached(ws);
+  assert.ok(diags.some((d) => d.code === 'path-outside-workspace' && /symbolic link/.test(d.message)), JSON.stringify(diags));
 });

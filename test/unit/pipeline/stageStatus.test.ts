@@ -163,3 +163,51 @@ test('runwise status and runwise dag', async () => {
   assert.match(refused.err, /^dvc\.yaml:6:5: error: .*outz.* \[[a-z-]+\]\n/m);
   assert.match(refused.err, /runwise: 1 error in dvc\.yaml: nothing was run\n$/);
 });
+
+test('params from TOML and Python files are recorded in the lock and compared: a change in each is seen; a broken file is refused with file:line', async () => {
+  const pipeline = [
+    'stages:',
+    '  train:',
+    '    cmd: python train.py',
+    '    params:',
+    '      - params.toml:',
+    '          - train.lr',
+    '          - data.*',
+    '      - config.py:',
+    '          - Model.depth',
+    '          - SEED',
+    '',
+  ].join('\n');
+  const ws = tempWorkspace('status-params');
+  write(ws, 'dvc.yaml', pipeline);
+  write(ws, 'params.toml', '[train]\nlr = 0.01\nepochs = 5\n[data]\nsplit = 0.2\n');
+  write(ws, 'config.py', 'SEED = 42\nclass Model:\n    depth = 3\n    def __init__(self):\n        self.width = 8\n');
+  const g = loadPipeline(ws);
+  const entry = stageLockEntry(g, g.byId.get('train')!, new HashCache(ws));
+  assert.deepEqual(entry.params, { 'params.toml': { 'train.lr': 0.01, 'data.split': 0.2 }, 'config.py': { 'Model.depth': 3, SEED: 42 } });
+  writeLockEntry(g, g.byId.get('train')!, entry);
+  assert.equal(plan(ws).by.get('train')!.action, 'skip');
+
+  write(ws, 'params.toml', '[train]\nlr = 0.01\nepochs = 50\n[data]\nsplit = 0.2\n');
+  assert.equal(plan(ws).by.get('train')!.action, 'skip', 'an untracked TOML key changes nothing');
+  write(ws, 'params.toml', '[train]\nlr = 0.02\nepochs = 5\n[data]\nsplit = 0.3\n');
+  assert.deepEqual(plan(ws).by.get('train')!.reasons, [
+    { kind: 'param-changed', file: 'params.toml', key: 'train.lr' },
+    { kind: 'param-changed', file: 'params.toml', key: 'data.split' },
+  ]);
+  write(ws, 'params.toml', '[train]\nlr = 0.01\nepochs = 5\n[data]\nsplit = 0.2\n');
+  write(ws, 'config.py', 'SEED = 42\nclass Model:\n    depth = 4\n');
+  assert.deepEqual(plan(ws).by.get('train')!.reasons, [{ kind: 'param-changed', file: 'config.py', key: 'Model.depth' }]);
+  write(ws, 'config.py', '# reformatted\nSEED = 42\nclass Model:  # same values\n    depth = 3\n');
+  assert.equal(plan(ws).by.get('train')!.action, 'skip', 'same values, different text');
+
+  write(ws, 'params.toml', '[train]\nlr = 0.01\nepochs = "5\n');
+  const broken = await cli('status', '-w', ws);
+  assert.equal(broken.code, 1);
+  assert.match(broken.err, /^runwise: params\.toml:3:10: the string is not closed on its line\n$/);
+  write(ws, 'params.toml', '[train]\nlr = 0.01\n[data]\nsplit = 0.2\n');
+  write(ws, 'config.py', 'SEED = (42\n');
+  const brokenPy = await cli('status', '-w', ws);
+  assert.equal(brokenPy.code, 1);
+  assert.match(brokenPy.err, /^runwise: config\.py:1:8: '\(' is never closed\n$/);
+});
