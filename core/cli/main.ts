@@ -126,6 +126,17 @@ const COMMANDS: Record<string, Command> = {
     options: { data: { value: true, short: 'd' }, target: { value: true, short: 't' }, task: { value: true }, threshold: { value: true }, features: { value: true }, 'slice-by': { value: true }, 'batch-size': { value: true } },
     run: (ctx, args) => (require('./commands/evaluate') as typeof import('./commands/evaluate')).evaluate(ctx, args),
   },
+  'card update': {
+    usage: 'card update CARD --from NAME[/VERSION|@ALIAS] [--json]',
+    summary: "write the version's latest evaluation into a model card (README.md's model-index, or a *.modelcard.yaml's performance_metrics), keeping the rest as written",
+    options: { from: { value: true } },
+    run: (ctx, args) => (require('./commands/card') as typeof import('./commands/card')).cardUpdate(ctx, args),
+  },
+  'card validate': {
+    usage: 'card validate CARD [--json]',
+    summary: "a model card's diagnostics, as the editor shows them; exit 1 on any error",
+    run: (ctx, args) => (require('./commands/card') as typeof import('./commands/card')).cardValidate(ctx, args),
+  },
   dag: {
     usage: 'dag [--json|--dot|--mermaid] [--pipeline FILE]',
     summary: 'the pipeline stages, upstream first, and what feeds what (Graphviz with --dot, Mermaid with --mermaid)',

@@ -1,0 +1,96 @@
+/**
+ * `runwise card update CARD --from NAME[/VERSION|@ALIAS]` (no version: the latest): writes the version's latest evaluation
+ * (the latest finished run tagged with the version's model sha256) into the card, editing only the
+ * entries Runwise writes (core/modelCard/cardUpdate.ts). `runwise card validate CARD`: the language
+ * server's diagnostics for the card, as `runwise check CARD` prints them.
+ *
+ * A registered version is immutable, its stored card too: an updated card reaches the registry with
+ * the next registration (`models register --card CARD`, or a pipeline's `register: {card: CARD}`,
+ * which first writes the evaluation of the very bytes it registers into the card).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { optionValue, positionals, UsageError, type ParsedArgs } from "../args";
+import { CliError, type CommandContext } from "../context";
+import { latestEvaluation } from "../../modelCard/cardEvaluation";
+import {
+  cardFormatOf,
+  CardUpdateError,
+  updateCardText,
+} from "../../modelCard/cardUpdate";
+import { parseVersionRef } from "../../tracker/modelRegistry";
+import { relativeInside, resolveInside } from "../../workspace/workspacePath";
+
+export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
+  const [card] = positionals(args, ["card"]);
+  const from = optionValue(args, "from");
+  if (from === undefined)
+    throw new UsageError(
+      "card update needs --from NAME/VERSION (or NAME@ALIAS): the registered version whose evaluation goes into the card",
+    );
+  const abs = resolveInside(ctx.workspace, card!, process.cwd());
+  const rel = relativeInside(ctx.workspace, abs) ?? card!;
+  if (!cardFormatOf(rel))
+    throw new CliError(
+      `${rel}: not a model card (expected a Markdown file such as README.md, or *.modelcard.yaml)`,
+    );
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch {
+    throw new CliError(`Model card '${rel}' cannot be read`);
+  }
+  const ref = parseVersionRef(from);
+  if (!ctx.hasTracker())
+    throw new CliError(
+      `No tracker in ${ctx.workspace}: nothing is registered yet`,
+    );
+  const tracker = ctx.openTracker();
+  const version = tracker.registry.resolveVersion(ref);
+  const subject = `${version.name}/${version.version}`;
+  const evaluation = latestEvaluation(tracker, version.sha256, subject);
+  if (!evaluation) {
+    throw new CliError(
+      `${subject} has no finished evaluation (sha256 ${version.sha256.slice(0, 12)}…): run \`runwise evaluate ${version.source} --data FILE --target COLUMN\` first`,
+    );
+  }
+  let updated;
+  try {
+    updated = updateCardText(text, evaluation, {
+      file: rel,
+      modelName: version.name,
+    });
+  } catch (e) {
+    if (e instanceof CardUpdateError) throw new CliError(e.message);
+    throw e;
+  }
+  if (updated.text !== text) writeFileSync(abs, updated.text);
+  if (ctx.json) {
+    ctx.printJson({
+      card: rel,
+      from: subject,
+      run_id: evaluation.runId,
+      changed: updated.text !== text,
+      metrics: Object.fromEntries(
+        evaluation.metrics.map((m) => [m.key, m.value]),
+      ),
+    });
+    return;
+  }
+  const shown = evaluation.metrics
+    .map((m) => `${m.key} ${Number(m.value.toPrecision(4))}`)
+    .join(", ");
+  ctx.io.out(
+    updated.text === text
+      ? `${rel} already carries the evaluation of ${subject} (run ${evaluation.runId})\n`
+      : `Updated ${rel} from ${subject} (evaluation run ${evaluation.runId} on ${evaluation.dataset.path || evaluation.dataset.name}): ${shown}\n`,
+  );
+}
+
+export function cardValidate(ctx: CommandContext, args: ParsedArgs): void {
+  const [card] = positionals(args, ["card"]);
+  // The same analysis as `runwise check CARD`, loaded on use as check is.
+  (require("./check") as typeof import("./check")).check(ctx, {
+    ...args,
+    positionals: [card!],
+  });
+}

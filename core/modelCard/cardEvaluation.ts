@@ -1,0 +1,161 @@
+/**
+ * What a model card says about a model's measured quality, read from the tracker: the latest
+ * finished evaluation run of the model's bytes (tagged MODEL_SHA256_TAG with the sha256 a registered
+ * version records), its metrics, the dataset it ran on (by hash), and its report artifact
+ * (`evaluation/report.json`: the task, the full dataset hash, the slices) when it has one.
+ */
+import { readFileSync } from "node:fs";
+import { MODEL_SHA256_TAG, type Run } from "../tracker/model";
+import type { Tracker } from "../tracker/tracker";
+
+/** The evaluation's report artifact, as core/evaluation writes it. */
+export const EVALUATION_REPORT_ARTIFACT = "evaluation/report.json";
+
+/** Metrics an evaluation logs that describe the run, not the model's quality: never written into a card. */
+const RUN_METRICS = new Set([
+  "rows",
+  "rows_per_second",
+  "latency_p50_ms",
+  "latency_p95_ms",
+  "latency_p99_ms",
+]);
+
+export interface CardSlice {
+  /** `column=value`. */
+  name: string;
+  metrics: { key: string; value: number }[];
+}
+
+export interface CardEvaluation {
+  /** `NAME/VERSION` of the registered version, or the model file, that the numbers describe. */
+  subject: string;
+  runId: string;
+  /** `binary`, `multiclass`, `regression`, or undefined when the run does not say. */
+  task?: string;
+  dataset: { name: string; path: string; sha256: string; rows?: number };
+  /** Quality metrics, in the order the run logged them (run statistics such as latency left out). */
+  metrics: { key: string; value: number }[];
+  threshold?: number;
+  slices: CardSlice[];
+}
+
+/** The run ids of finished evaluations of the model whose sha256 is `sha256`, oldest first. */
+export function evaluationRunIds(
+  tracker: Pick<Tracker, "db">,
+  sha256: string,
+): string[] {
+  return tracker.db
+    .prepare(
+      `SELECT r.run_uuid FROM tags t JOIN runs r ON r.id = t.run_id
+        WHERE t.key = ? AND t.value = ? AND r.lifecycle_stage = 'active' AND r.status = 'FINISHED'
+        ORDER BY r.start_time, r.id`,
+    )
+    .all(MODEL_SHA256_TAG, sha256)
+    .map((r) => String(r.run_uuid));
+}
+
+/** The latest finished evaluation of the model `sha256`, or undefined when it was never evaluated. */
+export function latestEvaluation(
+  tracker: Tracker,
+  sha256: string,
+  subject: string,
+): CardEvaluation | undefined {
+  const ids = evaluationRunIds(tracker, sha256);
+  const last = ids[ids.length - 1];
+  return last === undefined
+    ? undefined
+    : cardEvaluationOf(tracker, tracker.getRun(last), subject);
+}
+
+interface ReportShape {
+  task?: unknown;
+  rows?: unknown;
+  threshold?: unknown;
+  dataset?: { path?: unknown; sha256?: unknown };
+  slices?: {
+    column?: unknown;
+    values?: { value?: unknown; metrics?: Record<string, unknown> }[];
+  } | null;
+}
+
+function readReport(tracker: Tracker, runId: string): ReportShape | undefined {
+  try {
+    const parsed: unknown = JSON.parse(
+      readFileSync(
+        tracker.openArtifact(runId, EVALUATION_REPORT_ARTIFACT).filePath,
+        "utf8",
+      ),
+    );
+    return parsed && typeof parsed === "object"
+      ? (parsed as ReportShape)
+      : undefined;
+  } catch {
+    // No report, or one that cannot be read: the run's own records still say enough.
+    return undefined;
+  }
+}
+
+const numeric = (v: unknown): v is number =>
+  typeof v === "number" && Number.isFinite(v);
+
+export function cardEvaluationOf(
+  tracker: Tracker,
+  run: Run,
+  subject: string,
+): CardEvaluation {
+  const runId = run.info.runId;
+  const report = readReport(tracker, runId);
+  const param = (key: string) => run.params.find((p) => p.key === key)?.value;
+  const input = run.inputs[0]?.dataset;
+  const datasetPath =
+    (typeof report?.dataset?.path === "string"
+      ? report.dataset.path
+      : undefined) ??
+    input?.source ??
+    param("data") ??
+    "";
+  const sha256 =
+    (typeof report?.dataset?.sha256 === "string"
+      ? report.dataset.sha256
+      : undefined) ??
+    input?.digest ??
+    "";
+  const rows = numeric(report?.rows)
+    ? report.rows
+    : run.metrics.find((m) => m.key === "rows")?.value;
+  const task = typeof report?.task === "string" ? report.task : param("task");
+  const thresholdParam = param("threshold");
+  const threshold = numeric(report?.threshold)
+    ? report.threshold
+    : thresholdParam !== undefined && Number.isFinite(Number(thresholdParam))
+      ? Number(thresholdParam)
+      : undefined;
+  const slices: CardSlice[] = [];
+  const column = report?.slices?.column;
+  if (typeof column === "string") {
+    for (const s of report?.slices?.values ?? []) {
+      const metrics = Object.entries(s.metrics ?? {}).flatMap(([key, value]) =>
+        numeric(value) && !RUN_METRICS.has(key) ? [{ key, value }] : [],
+      );
+      slices.push({ name: `${column}=${String(s.value)}`, metrics });
+    }
+  }
+  return {
+    subject,
+    runId,
+    ...(task !== undefined ? { task } : {}),
+    dataset: {
+      name:
+        input?.name ??
+        (datasetPath.split("/").pop() ?? datasetPath).replace(/\.[^.]+$/, ""),
+      path: datasetPath,
+      sha256,
+      ...(rows !== undefined ? { rows } : {}),
+    },
+    metrics: run.metrics
+      .filter((m) => !RUN_METRICS.has(m.key) && Number.isFinite(m.value))
+      .map((m) => ({ key: m.key, value: m.value })),
+    ...(threshold !== undefined ? { threshold } : {}),
+    slices,
+  };
+}

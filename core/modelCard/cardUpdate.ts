@@ -1,0 +1,542 @@
+/**
+ * Writes an evaluation (cardEvaluation.ts) into a model card by editing its text in place: only the
+ * entries Runwise writes change, so the user's comments, key order, quoting and line breaks stay
+ * as they were, byte for byte, everywhere else.
+ *
+ * - A Hugging Face card (README.md, its YAML front matter): one `model-index[].results[]` entry,
+ *   `{task, dataset: {type, name, revision: <sha256 of the data>}, metrics: [{type, value, name}],
+ *   source: {name: 'Runwise evaluation', url: 'runs:/<evaluation run>'}}`. The `source.name` marks
+ *   the entry as Runwise's: the next update replaces it. It goes into the `model-index` item that
+ *   already holds it, else the one named like the registered model, else the first; a card without
+ *   `model-index` (or without front matter) gets one.
+ * - A Model Card Toolkit card (`*.modelcard.yaml`): `quantitative_analysis.performance_metrics`
+ *   entries `{type, value, slice, name: 'Runwise: <metric>', threshold}`, one per metric on the
+ *   whole dataset (slice `overall`) and one per metric and slice value (`column=value`). The `name`
+ *   prefix marks them: the next update replaces all of them, where the first one was.
+ *
+ * The YAML is read with the `yaml` package for its nodes' offsets; what is written is rendered by
+ * it too, indented like the block it goes into, with the file's own line break.
+ */
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from "yaml";
+import { extractFrontMatter } from "../language/modelCard/frontMatter";
+import type { CardEvaluation } from "./cardEvaluation";
+
+export type CardFormat = "huggingface" | "model-card-toolkit";
+
+/** A card's format by its file name: a Markdown file is a Hugging Face card, `*.modelcard.yaml` a Model Card Toolkit one. */
+export function cardFormatOf(fileName: string): CardFormat | undefined {
+  if (/\.md$/i.test(fileName)) return "huggingface";
+  if (/\.modelcard\.ya?ml$/i.test(fileName)) return "model-card-toolkit";
+  return undefined;
+}
+
+/** The card cannot be updated as written; the message names the file, line and what was expected. */
+export class CardUpdateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CardUpdateError";
+  }
+}
+
+export interface TextEdit {
+  /** Offsets in the original text. */
+  start: number;
+  end: number;
+  text: string;
+}
+
+export interface CardUpdateResult {
+  text: string;
+  /** What changed, in the original's offsets, in order. */
+  edits: TextEdit[];
+}
+
+/** The source name that marks a `model-index` result as Runwise's. */
+export const HF_SOURCE_NAME = "Runwise evaluation";
+/** The prefix of the `name` that marks a performance metric as Runwise's. */
+export const MCT_NAME_PREFIX = "Runwise: ";
+
+const PRETTY: Readonly<Record<string, string>> = {
+  accuracy: "Accuracy",
+  precision: "Precision",
+  recall: "Recall",
+  f1: "F1",
+  roc_auc: "ROC AUC",
+  average_precision: "Average precision",
+  log_loss: "Log loss",
+  mae: "MAE",
+  mse: "MSE",
+  rmse: "RMSE",
+  r2: "R²",
+  mape: "MAPE",
+};
+
+export function prettyMetricName(key: string): string {
+  const known = PRETTY[key];
+  if (known) return known;
+  const m = /^(precision|recall|f1|roc_auc)_(macro|weighted)$/.exec(key);
+  if (m) return `${PRETTY[m[1]!]} (${m[2]})`;
+  return key.replace(/_/g, " ");
+}
+
+/** A metric value as the card shows it: six significant digits (what an evaluation can tell apart). */
+function cardNumber(v: number): number {
+  return Number.isInteger(v) ? v : Number(v.toPrecision(6));
+}
+
+const HF_TASKS: Readonly<Record<string, { type: string; name: string }>> = {
+  binary: { type: "tabular-classification", name: "Binary classification" },
+  multiclass: {
+    type: "tabular-classification",
+    name: "Multiclass classification",
+  },
+  regression: { type: "tabular-regression", name: "Regression" },
+};
+
+export function huggingFaceResult(e: CardEvaluation): Record<string, unknown> {
+  const task = (e.task && HF_TASKS[e.task]) || {
+    type: "tabular-classification",
+    name: e.task ?? "Evaluation",
+  };
+  return {
+    task: { ...task },
+    dataset: {
+      type: e.dataset.path || e.dataset.name,
+      name: e.dataset.name,
+      ...(e.dataset.sha256 ? { revision: e.dataset.sha256 } : {}),
+      ...(e.dataset.rows !== undefined
+        ? { args: { rows: e.dataset.rows } }
+        : {}),
+    },
+    metrics: e.metrics.map((m) => ({
+      type: m.key,
+      value: cardNumber(m.value),
+      name: prettyMetricName(m.key),
+    })),
+    source: { name: HF_SOURCE_NAME, url: `runs:/${e.runId}` },
+  };
+}
+
+export function toolkitMetrics(e: CardEvaluation): Record<string, unknown>[] {
+  const threshold =
+    e.threshold !== undefined && e.task === "binary"
+      ? { threshold: e.threshold }
+      : {};
+  const entry = (key: string, value: number, slice: string) => ({
+    type: key,
+    value: cardNumber(value),
+    slice,
+    name: `${MCT_NAME_PREFIX}${prettyMetricName(key)}`,
+    ...threshold,
+  });
+  return [
+    ...e.metrics.map((m) => entry(m.key, m.value, "overall")),
+    ...e.slices.flatMap((s) =>
+      s.metrics.map((m) => entry(m.key, m.value, s.name)),
+    ),
+  ];
+}
+
+export interface CardUpdateOptions {
+  /** The file's name (workspace-relative), for its format and for messages. */
+  file: string;
+  /** The registered model's name: the `model-index` item it names receives the result. */
+  modelName: string;
+}
+
+/** The card's text with `evaluation` written in. Throws CardUpdateError when the card cannot be edited safely. */
+export function updateCardText(
+  text: string,
+  evaluation: CardEvaluation,
+  options: CardUpdateOptions,
+): CardUpdateResult {
+  const format = cardFormatOf(options.file);
+  if (!format)
+    throw new CardUpdateError(
+      `${options.file}: not a model card (expected README.md or another Markdown file with front matter, or *.modelcard.yaml)`,
+    );
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  if (format === "huggingface") {
+    const fm = extractFrontMatter(text);
+    if (!fm) {
+      // No front matter: one is added at the top with the result.
+      const block = render(
+        {
+          "model-index": [
+            {
+              name: options.modelName,
+              results: [huggingFaceResult(evaluation)],
+            },
+          ],
+        },
+        "",
+        eol,
+      );
+      return apply(text, [
+        { start: 0, end: 0, text: `---${eol}${block}---${eol}` },
+      ]);
+    }
+    const yaml = new YamlText(fm.yaml, fm.offset, text, options.file, eol);
+    return apply(
+      text,
+      shift(huggingFaceEdits(yaml, evaluation, options.modelName), fm.offset),
+    );
+  }
+  const yaml = new YamlText(text, 0, text, options.file, eol);
+  return apply(text, toolkitEdits(yaml, evaluation));
+}
+
+function shift(edits: TextEdit[], by: number): TextEdit[] {
+  return edits.map((e) => ({ ...e, start: e.start + by, end: e.end + by }));
+}
+
+function apply(text: string, edits: TextEdit[]): CardUpdateResult {
+  const sorted = [...edits].sort((a, b) => a.start - b.start);
+  let out = "";
+  let at = 0;
+  for (const e of sorted) {
+    out += text.slice(at, e.start) + e.text;
+    at = e.end;
+  }
+  return { text: out + text.slice(at), edits: sorted };
+}
+
+/** Renders `value` as block YAML, every line indented by `indent`, ending with a line break. */
+function render(value: unknown, indent: string, eol: string): string {
+  const body = new Document(value).toString({ lineWidth: 0 });
+  return body
+    .replace(/\n$/, "")
+    .split("\n")
+    .map((l) => indent + l + eol)
+    .join("");
+}
+
+/** The card's YAML with its nodes and offsets (relative to `yaml.text`). */
+class YamlText {
+  readonly root: YAMLMap | null;
+
+  constructor(
+    readonly text: string,
+    private readonly offset: number,
+    private readonly whole: string,
+    private readonly file: string,
+    readonly eol: string,
+  ) {
+    const doc = parseDocument(text, { uniqueKeys: false });
+    const error = doc.errors[0];
+    if (error)
+      throw new CardUpdateError(
+        `${file}:${this.lineOf(error.pos[0])}: the card's YAML does not parse: ${error.message.split("\n")[0]}`,
+      );
+    const contents = doc.contents;
+    if (
+      contents !== null &&
+      !(isScalar(contents) && contents.value === null) &&
+      !isMap(contents)
+    ) {
+      throw new CardUpdateError(
+        `${file}:${this.lineOf(0)}: expected the card's YAML to be a mapping of keys`,
+      );
+    }
+    this.root = isMap(contents) ? contents : null;
+  }
+
+  /** 1-based line in the whole file of an offset into the YAML. */
+  lineOf(at: number): number {
+    let n = 1;
+    const end = this.offset + at;
+    for (let i = 0; i < end && i < this.whole.length; i++)
+      if (this.whole.charCodeAt(i) === 10) n++;
+    return n;
+  }
+
+  fail(node: Node | Pair | null | undefined, expected: string): never {
+    const at = node
+      ? "range" in node && node.range
+        ? node.range[0]
+        : "key" in node && isNode(node.key) && node.key.range
+          ? node.key.range[0]
+          : 0
+      : 0;
+    throw new CardUpdateError(`${this.file}:${this.lineOf(at)}: ${expected}`);
+  }
+
+  lineStart(at: number): number {
+    return this.text.lastIndexOf("\n", at - 1) + 1;
+  }
+
+  /** The offset after the line break that ends the line `at` is on (or the end of the text). */
+  lineEnd(at: number): number {
+    if (at > 0 && this.text[at - 1] === "\n") return at;
+    const nl = this.text.indexOf("\n", at);
+    return nl === -1 ? this.text.length : nl + 1;
+  }
+
+  /** Text inserted at `at` starts on a line of its own. */
+  onOwnLine(at: number, block: string): string {
+    return at > 0 && this.text[at - 1] !== "\n" ? this.eol + block : block;
+  }
+
+  /** Where a block sequence item starts (its `-` line) and the `-`'s indentation. */
+  itemSpan(item: Node): { start: number; end: number; indent: string } {
+    const start = this.lineStart(item.range![0]);
+    const m = /^( *)- +$/.exec(this.text.slice(start, item.range![0]));
+    if (!m)
+      this.fail(
+        item,
+        "expected each list item on a line of its own, starting with `- `",
+      );
+    return { start, end: this.lineEnd(item.range![2]), indent: m[1]! };
+  }
+
+  /** The indentation of a block map's keys. */
+  mapIndent(map: YAMLMap): string {
+    const first = map.items[0];
+    if (!first || !isNode(first.key)) return "";
+    const at = first.key.range![0];
+    return " ".repeat(at - this.lineStart(at));
+  }
+
+  /** Adds `key: value` after the last entry of a block map (the root when `map` is null). */
+  appendPair(
+    map: YAMLMap | null,
+    key: string,
+    value: unknown,
+    indentIfEmpty = "",
+  ): TextEdit {
+    if (map?.flow)
+      this.fail(
+        map,
+        `expected a block mapping (one key per line) to add '${key}' to, found a flow mapping {…}`,
+      );
+    if (!map || map.items.length === 0) {
+      const at = map?.range ? this.lineEnd(map.range[2]) : this.endOfContent();
+      return {
+        start: at,
+        end: at,
+        text: this.onOwnLine(
+          at,
+          render({ [key]: value }, map ? indentIfEmpty : "", this.eol),
+        ),
+      };
+    }
+    if (map === this.root) {
+      // At the end of the YAML: after the last entry and any comment lines that close it.
+      const at = this.text.length;
+      return {
+        start: at,
+        end: at,
+        text: this.onOwnLine(at, render({ [key]: value }, "", this.eol)),
+      };
+    }
+    const last = map.items[map.items.length - 1]!;
+    const end =
+      isNode(last.value) && last.value.range
+        ? last.value.range[2]
+        : isNode(last.key)
+          ? last.key.range![2]
+          : map.range![2];
+    const at = this.lineEnd(end);
+    return {
+      start: at,
+      end: at,
+      text: this.onOwnLine(
+        at,
+        render({ [key]: value }, this.mapIndent(map), this.eol),
+      ),
+    };
+  }
+
+  private endOfContent(): number {
+    return this.text.length;
+  }
+
+  /** Replaces `key: value` (its key to the end of its value's line) with `key: next`. */
+  replacePair(pair: Pair, next: unknown): TextEdit {
+    if (!isNode(pair.key)) this.fail(null, "expected a plain key");
+    const start = pair.key.range![0];
+    const valueEnd =
+      isNode(pair.value) && pair.value.range
+        ? pair.value.range[2]
+        : pair.key.range![2];
+    const indent = " ".repeat(start - this.lineStart(start));
+    const rendered = render(
+      { [String(pair.key.toJSON())]: next },
+      indent,
+      this.eol,
+    ).slice(indent.length);
+    return {
+      start,
+      end: this.lineEnd(Math.max(valueEnd, pair.key.range![2])),
+      text: rendered,
+    };
+  }
+
+  /**
+   * Puts `entries` into the sequence at `map[key]`: where the first item `ours` picks was (all such
+   * items removed), else after the last item; a missing key is added, an empty one filled.
+   */
+  setEntries(
+    map: YAMLMap,
+    key: string,
+    ours: (item: unknown) => boolean,
+    entries: unknown[],
+    what: string,
+  ): TextEdit[] {
+    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+    if (!pair)
+      return [this.appendPair(map, key, entries, `${this.mapIndent(map)}  `)];
+    const seq = pair.value;
+    if (
+      seq === null ||
+      (isScalar(seq) && seq.value === null) ||
+      (isSeq(seq) && seq.items.length === 0)
+    )
+      return [this.replacePair(pair, entries)];
+    if (!isSeq(seq)) this.fail(seq as Node, `expected ${what} to be a list`);
+    if (seq.flow)
+      this.fail(
+        seq,
+        `expected ${what} written as a block list (one \`- \` item a line) to update it, found a flow list [...]`,
+      );
+    const items = seq.items as Node[];
+    const mine = items.filter((i) => ours(i.toJSON()));
+    if (mine.length === 0) {
+      const last = this.itemSpan(items[items.length - 1]!);
+      return [
+        {
+          start: last.end,
+          end: last.end,
+          text: this.onOwnLine(
+            last.end,
+            render(entries, last.indent, this.eol),
+          ),
+        },
+      ];
+    }
+    return mine.map((item, n) => {
+      const span = this.itemSpan(item);
+      return {
+        start: span.start,
+        end: span.end,
+        text: n === 0 ? render(entries, span.indent, this.eol) : "",
+      };
+    });
+  }
+}
+
+function isNode(x: unknown): x is Node {
+  return typeof x === "object" && x !== null && "range" in x;
+}
+
+function isRunwiseResult(item: unknown): boolean {
+  const source = (item as { source?: { name?: unknown } } | null)?.source;
+  return (
+    typeof source === "object" &&
+    source !== null &&
+    source.name === HF_SOURCE_NAME
+  );
+}
+
+function isRunwiseMetric(item: unknown): boolean {
+  const name = (item as { name?: unknown } | null)?.name;
+  return typeof name === "string" && name.startsWith(MCT_NAME_PREFIX);
+}
+
+function huggingFaceEdits(
+  yaml: YamlText,
+  e: CardEvaluation,
+  modelName: string,
+): TextEdit[] {
+  const result = huggingFaceResult(e);
+  const root = yaml.root;
+  const pair = root?.items.find(
+    (p) => isScalar(p.key) && p.key.value === "model-index",
+  );
+  if (!pair)
+    return [
+      yaml.appendPair(root, "model-index", [
+        { name: modelName, results: [result] },
+      ]),
+    ];
+  const index = pair.value;
+  if (
+    index === null ||
+    (isScalar(index) && index.value === null) ||
+    (isSeq(index) && index.items.length === 0)
+  ) {
+    return [yaml.replacePair(pair, [{ name: modelName, results: [result] }])];
+  }
+  if (!isSeq(index))
+    yaml.fail(
+      index as Node,
+      "expected `model-index` to be a list of `{name, results}`",
+    );
+  if (index.flow)
+    yaml.fail(
+      index,
+      "expected `model-index` written as a block list (one `- ` item a line) to update it, found a flow list [...]",
+    );
+  const entries = index.items as Node[];
+  const json = entries.map(
+    (n) => n.toJSON() as { name?: unknown; results?: unknown } | null,
+  );
+  const pick =
+    json.findIndex(
+      (j) => Array.isArray(j?.results) && j.results.some(isRunwiseResult),
+    ) >= 0
+      ? json.findIndex(
+          (j) => Array.isArray(j?.results) && j.results.some(isRunwiseResult),
+        )
+      : json.findIndex((j) => j?.name === modelName) >= 0
+        ? json.findIndex((j) => j?.name === modelName)
+        : 0;
+  const target = entries[pick]!;
+  if (!isMap(target))
+    yaml.fail(
+      target,
+      "expected each `model-index` item to be a mapping with `name` and `results`",
+    );
+  return yaml.setEntries(
+    target,
+    "results",
+    isRunwiseResult,
+    [result],
+    "`results`",
+  );
+}
+
+function toolkitEdits(yaml: YamlText, e: CardEvaluation): TextEdit[] {
+  const metrics = toolkitMetrics(e);
+  const root = yaml.root;
+  const pair = root?.items.find(
+    (p) => isScalar(p.key) && p.key.value === "quantitative_analysis",
+  );
+  if (!pair)
+    return [
+      yaml.appendPair(root, "quantitative_analysis", {
+        performance_metrics: metrics,
+      }),
+    ];
+  const qa = pair.value;
+  if (qa === null || (isScalar(qa) && qa.value === null))
+    return [yaml.replacePair(pair, { performance_metrics: metrics })];
+  if (!isMap(qa))
+    yaml.fail(qa as Node, "expected `quantitative_analysis` to be a mapping");
+  return yaml.setEntries(
+    qa,
+    "performance_metrics",
+    isRunwiseMetric,
+    metrics,
+    "`quantitative_analysis.performance_metrics`",
+  );
+}

@@ -1,0 +1,193 @@
+/**
+ * Model cards from the registry: `updateCardText` on every corpus card (a pure insertion that leaves
+ * every other byte as it was; a second update replaces its own entry; the same evaluation twice
+ * changes nothing; no new diagnostics), cards it must refuse with file:line, and the `card update` /
+ * `card validate` commands against a real tracker and registry.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse } from 'yaml';
+import { main } from '../../core/cli/main';
+import { createLanguageService } from '../../core/language/languageService';
+import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
+import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
+import type { CardEvaluation } from '../../core/modelCard/cardEvaluation';
+import { CardUpdateError, HF_SOURCE_NAME, MCT_NAME_PREFIX, updateCardText } from '../../core/modelCard/cardUpdate';
+import { MODEL_SHA256_TAG } from '../../core/tracker/model';
+import { Tracker } from '../../core/tracker/tracker';
+import { tempWorkspace } from '../support/tempWorkspace';
+
+const CORPUS = path.join(__dirname, '..', 'fixtures', 'language', 'corpus', 'cards');
+
+const evaluation = (runId: string, roc = 0.9123456789): CardEvaluation => ({
+  subject: 'churn/1',
+  runId,
+  task: 'binary',
+  dataset: { name: 'test', path: 'data/test.csv', sha256: 'ab'.repeat(32), rows: 200 },
+  metrics: [
+    { key: 'accuracy', value: 0.84 },
+    { key: 'roc_auc', value: roc },
+  ],
+  threshold: 0.5,
+  slices: [{ name: 'region=EU', metrics: [{ key: 'accuracy', value: 0.8 }] }],
+});
+
+function corpusCards(): { dir: string; file: string; text: string }[] {
+  return readdirSync(CORPUS).flatMap((dir) =>
+    readdirSync(path.join(CORPUS, dir))
+      .filter((f) => /\.md$|\.modelcard\.ya?ml$/i.test(f))
+      .map((file) => ({ dir, file, text: readFileSync(path.join(CORPUS, dir, file), 'utf8') })),
+  );
+}
+
+/** The card's YAML as data (a README.md's front matter). */
+function cardData(file: string, text: string): Record<string, unknown> {
+  const yaml = file.endsWith('.md') ? (extractFrontMatter(text)?.yaml ?? '') : text;
+  return (parse(yaml) ?? {}) as Record<string, unknown>;
+}
+
+function errorsOf(dir: string, file: string, text: string): string[] {
+  const service = createLanguageService(new FileSystemWorkspace(path.join(CORPUS, dir)));
+  const doc = service.analyze(pathToFileURL(path.join(CORPUS, dir, file)).href, file, text);
+  if (!doc) return [];
+  return service
+    .diagnostics(doc)
+    .filter((d) => d.severity === 'error')
+    .map((d) => `${d.code}: ${d.message}`);
+}
+
+test('every corpus card: one insertion, every other byte kept; a second update replaces its entry; the same one twice changes nothing', () => {
+  const cards = corpusCards();
+  assert.ok(cards.length >= 30, `the corpus has its cards (${cards.length})`);
+  for (const { dir, file, text } of cards) {
+    const what = `${dir}/${file}`;
+    const first = updateCardText(text, evaluation('a'.repeat(32)), { file, modelName: 'churn' });
+    assert.equal(first.edits.length, 1, what);
+    const edit = first.edits[0]!;
+    assert.equal(edit.start, edit.end, `${what}: a card without Runwise's entry only gains one`);
+    assert.equal(first.text.slice(0, edit.start) + first.text.slice(edit.start + edit.text.length), text, `${what}: the rest is byte-identical`);
+    if (text.includes('\r\n')) assert.doesNotMatch(edit.text.replace(/\r\n/g, ''), /\n/, `${what}: written with the file's CRLF line breaks`);
+
+    assert.equal(updateCardText(first.text, evaluation('a'.repeat(32)), { file, modelName: 'churn' }).text, first.text, `${what}: the same evaluation again is a byte-identical round trip`);
+
+    const second = updateCardText(first.text, evaluation('b'.repeat(32), 0.95), { file, modelName: 'churn' });
+    assert.equal(second.edits.length, file.endsWith('.md') ? 1 : 3, `${what}: each entry Runwise wrote is replaced or removed`);
+    const data = cardData(file, second.text);
+    if (file.endsWith('.md')) {
+      const results = (data['model-index'] as { results: { source?: { name?: string; url?: string }; metrics: { type: string; value: number }[] }[] }[]).flatMap((m) => m.results);
+      const ours = results.filter((r) => r.source?.name === HF_SOURCE_NAME);
+      assert.equal(ours.length, 1, `${what}: replaced, not duplicated`);
+      assert.equal(ours[0]!.source!.url, `runs:/${'b'.repeat(32)}`);
+      assert.deepEqual(
+        ours[0]!.metrics.map((m) => [m.type, m.value]),
+        [
+          ['accuracy', 0.84],
+          ['roc_auc', 0.95],
+        ],
+      );
+    } else {
+      const metrics = (data.quantitative_analysis as { performance_metrics: { name?: string; type: string; value: number; slice: string }[] }).performance_metrics;
+      const ours = metrics.filter((m) => m.name?.startsWith(MCT_NAME_PREFIX));
+      assert.deepEqual(
+        ours.map((m) => [m.type, m.value, m.slice]),
+        [
+          ['accuracy', 0.84, 'overall'],
+          ['roc_auc', 0.95, 'overall'],
+          ['accuracy', 0.8, 'region=EU'],
+        ],
+        what,
+      );
+      assert.ok(metrics.some((m) => !m.name?.startsWith(MCT_NAME_PREFIX)), `${what}: the user's own metrics stay`);
+    }
+    assert.deepEqual(errorsOf(dir, file, second.text), errorsOf(dir, file, text), `${what}: no new errors`);
+  }
+});
+
+test("comments inside the list Runwise writes into survive, and its entry is replaced where it was", () => {
+  const text = [
+    '---',
+    'model-index:',
+    '- name: churn   # the model',
+    '  results:',
+    '  # measured by hand',
+    '  - task: {type: tabular-classification}',
+    '    dataset: {type: csv, name: holdout}',
+    '    metrics: [{type: accuracy, value: 0.5}]',
+    '---',
+    'Body text.',
+    '',
+  ].join('\n');
+  const once = updateCardText(text, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+  const twice = updateCardText(once, evaluation('c'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+  assert.ok(twice.startsWith(text.split('---\nBody')[0]!.slice(0, text.indexOf('  - task'))), 'everything before the new entry is as written');
+  assert.match(twice, /# measured by hand\n {2}- task: \{type: tabular-classification\}/);
+  assert.match(twice, /\n {2}- task:\n {6}type: tabular-classification\n {6}name: Binary classification\n/, 'indented like the list it joins');
+  assert.equal(twice.match(/Runwise evaluation/g)?.length, 1);
+  assert.ok(twice.endsWith('---\nBody text.\n'));
+});
+
+test('cards that cannot be edited safely are refused with file:line and what was expected', () => {
+  assert.throws(
+    () => updateCardText('---\nmodel-index: [{name: churn, results: [{task: {type: x}}]}]\n---\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }),
+    (e: unknown) => e instanceof CardUpdateError && /^README\.md:2: expected `model-index` written as a block list/.test(e.message),
+  );
+  assert.throws(
+    () => updateCardText('a: [1\nb: 2\n', evaluation('a'.repeat(32)), { file: 'm.modelcard.yaml', modelName: 'churn' }),
+    (e: unknown) => e instanceof CardUpdateError && /^m\.modelcard\.yaml:\d+: the card's YAML does not parse/.test(e.message),
+  );
+  assert.throws(
+    () => updateCardText('quantitative_analysis: [1]\n', evaluation('a'.repeat(32)), { file: 'm.modelcard.yaml', modelName: 'churn' }),
+    (e: unknown) => e instanceof CardUpdateError && /^m\.modelcard\.yaml:1: expected `quantitative_analysis` to be a mapping/.test(e.message),
+  );
+  assert.throws(() => updateCardText('x', evaluation('a'.repeat(32)), { file: 'notes.txt', modelName: 'churn' }), /not a model card/);
+});
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+test('card update --from NAME/VERSION writes the latest finished evaluation; card validate prints the diagnostics', async () => {
+  const ws = tempWorkspace('card', {
+    'model.onnx': 'model-bytes',
+    'README.md': '---\n# kept\nlicense: mit\n---\n# Churn\n',
+    'bad/README.md': '---\nlicense: not-a-license-id\nmodel-index: 3\n---\n',
+  });
+  const tracker = Tracker.open(ws);
+  await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
+  const sha = createHash('sha256').update('model-bytes').digest('hex');
+  const evalRun = (roc: number, status: 'FINISHED' | 'FAILED') => {
+    const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: sha }] });
+    tracker.logBatch(run.info.runId, { metrics: [{ key: 'roc_auc', value: roc, timestamp: 1, step: 0 }] });
+    tracker.logInputs(run.info.runId, [{ dataset: { name: 'test', digest: 'abcdef0123456789', sourceType: 'local', source: 'data/test.csv' }, tags: [] }]);
+    tracker.updateRun(run.info.runId, { status });
+    return run.info.runId;
+  };
+  const good = evalRun(0.88, 'FINISHED');
+  evalRun(0.1, 'FAILED');
+  tracker.close();
+
+  const missing = await cli('card', 'update', '--workspace', ws, 'README.md', '--from', 'nobody/1');
+  assert.equal(missing.code, 1, missing.err);
+  const done = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
+  assert.equal(done.code, 0, done.err);
+  assert.match(done.out, new RegExp(`Updated README\\.md from churn/1 \\(evaluation run ${good} on data/test\\.csv\\): roc_auc 0\\.88`));
+  const card = readFileSync(path.join(ws, 'README.md'), 'utf8');
+  assert.ok(card.startsWith('---\n# kept\nlicense: mit\nmodel-index:\n'));
+  assert.match(card, /value: 0\.88/, 'the failed evaluation is not used');
+  const again = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
+  assert.match(again.out, /already carries the evaluation of churn\/1/);
+  assert.equal(readFileSync(path.join(ws, 'README.md'), 'utf8'), card);
+
+  const valid = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'README.md'));
+  assert.equal(valid.code, 0, valid.out + valid.err);
+  const invalid = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'bad', 'README.md'));
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.out, /^bad\/README\.md:3:\d+: error /m);
+});
