@@ -6,15 +6,16 @@
  * One run at a time. Nothing runs in an untrusted workspace.
  *
  * A stage whose command starts with `python` runs the interpreter the Python extension selected
- * (else `runwise.pythonPath`, else python3): the run gets a copy of the graph with the rewritten
- * command, and the lock entry written after the stage keeps the command as the pipeline file has it.
+ * (else `runwise.pythonPath`, else python3): only the command started changes (runPipeline's
+ * commandFor); the lock entry and the run's tags keep the command as the pipeline file has it, and
+ * the run's `runwise.python` tag names the interpreter.
  */
 import * as vscode from 'vscode';
 import { HashCache } from '../core/pipeline/hashCache';
 import { loadPipeline } from '../core/pipeline/loadPipeline';
 import { formatPipelineDiagnostic, PipelineLoadError, type PipelineGraph } from '../core/pipeline/pipelineModel';
 import { runPipeline, type PipelineRunEvent, type PipelineRunResult, type StageReport } from '../core/pipeline/pipelineRun';
-import { graphWithCommands, keepWrittenCommand, withInterpreter } from '../core/pipeline/pythonCommand';
+import { pythonRunOptions, runsPython } from '../core/pipeline/pythonCommand';
 import { describeReason, planRun } from '../core/pipeline/stageStatus';
 import { formatElapsed } from '../core/pipeline/stageStateModel';
 import { stagePython } from './pipelinePython';
@@ -40,8 +41,23 @@ export function describeRequest(request: PipelineRunRequest): string {
   return `${request.targets.join(', ')}${request.only ? '' : ' with dependencies'}`;
 }
 
+/** The runners of this extension host (one per window), for stopPipelineRuns. */
+const runners = new Set<PipelineRunner>();
+
+/**
+ * Cancels every pipeline run under way (SIGTERM to each stage's process group, at once) and waits
+ * up to `waitMs` for the runs to end, so their stage runs are recorded KILLED before the tracker
+ * closes. For deactivate(): what outlasts the wait gets SIGTERM again as the extension host exits
+ * (stageProcess.ts), and the next runner stops what is left (stageGroupRecords.ts).
+ */
+export async function stopPipelineRuns(waitMs: number): Promise<void> {
+  await Promise.all([...runners].map((r) => r.stop(waitMs)));
+}
+
 export class PipelineRunner implements vscode.Disposable {
   private running: AbortController | undefined;
+  /** Settles when the run under way has ended. */
+  private runEnded: Promise<unknown> | undefined;
   private terminal: { terminal: vscode.Terminal; pty: PipelineTerminal } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -56,6 +72,7 @@ export class PipelineRunner implements vscode.Disposable {
         if (this.terminal?.terminal === t) this.terminal = undefined;
       }),
     );
+    runners.add(this);
   }
 
   get isRunning(): boolean {
@@ -65,6 +82,17 @@ export class PipelineRunner implements vscode.Disposable {
   /** Stops the run under way (every stage's process group). */
   cancel(): void {
     this.running?.abort();
+  }
+
+  /** Cancels the run under way and waits until it has ended, or `waitMs` at most. */
+  async stop(waitMs: number): Promise<void> {
+    const ended = this.runEnded;
+    this.cancel();
+    if (!ended) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
+    await Promise.race([ended.then(() => undefined, () => undefined), timeout]);
+    clearTimeout(timer);
   }
 
   /** Runs with output in the shared "Runwise Pipeline" terminal. */
@@ -84,10 +112,13 @@ export class PipelineRunner implements vscode.Disposable {
     if (this.running) throw new Error('A pipeline run is already in progress: wait for it, or cancel it from its notification (Runwise: Stop Pipeline Run).');
     const controller = new AbortController();
     this.running = controller;
+    const run = this.runLoaded(root, request, output, controller);
+    this.runEnded = run;
     try {
-      return await this.runLoaded(root, request, output, controller);
+      return await run;
     } finally {
       this.running = undefined;
+      this.runEnded = undefined;
       this.state.schedule(0);
     }
   }
@@ -109,8 +140,7 @@ export class PipelineRunner implements vscode.Disposable {
       decisions = decisions.filter((d) => only.has(d.id));
     }
     const python = await stagePython(graph.root, this.log);
-    const runGraph = graphWithCommands(graph, (c) => withInterpreter(c, python.command));
-    if (runGraph !== graph) output.line(`python: ${python.command} (${python.source === 'python-extension' ? 'the Python extension' : python.source === 'setting' ? 'runwise.pythonPath' : 'PATH'})`);
+    if (graph.stages.some(runsPython)) output.line(`python: ${python.command} (${python.source === 'python-extension' ? 'the Python extension' : python.source === 'setting' ? 'runwise.pythonPath' : 'PATH'})`);
 
     const tracker = await this.tracking.writableTracker();
     const endpoint = await this.tracking.startServer().catch((e: unknown) => {
@@ -144,7 +174,6 @@ export class PipelineRunner implements vscode.Disposable {
               break;
             case 'stage-end':
               done++;
-              if (e.report.status === 'succeeded' && runGraph !== graph) this.keepWrittenCommand(graph, e.stage);
               output.line(endLine(e.report));
               this.state.stageEnded(e.report);
               void this.runsView.refresh();
@@ -156,8 +185,9 @@ export class PipelineRunner implements vscode.Disposable {
         };
         try {
           return await runPipeline({
-            graph: runGraph,
+            graph,
             decisions,
+            ...pythonRunOptions(python.command),
             tracker,
             hashes,
             signal: controller.signal,
@@ -175,14 +205,6 @@ export class PipelineRunner implements vscode.Disposable {
     output.line(result.cancelled ? '■ Cancelled: every stage was stopped.' : result.ok ? (result.runId ? `✔ Done (run ${result.runId.slice(0, 8)})` : '✔ Nothing to run: every stage is up to date.') : '✖ The run failed.');
     this.report(result);
     return result;
-  }
-
-  private keepWrittenCommand(graph: PipelineGraph, id: string): void {
-    try {
-      keepWrittenCommand(graph, id);
-    } catch (e) {
-      this.log.error(`could not put back the command of ${id} in its lock file: ${messageOf(e)}`);
-    }
   }
 
   private report(result: PipelineRunResult): void {
@@ -211,6 +233,7 @@ export class PipelineRunner implements vscode.Disposable {
   }
 
   dispose(): void {
+    runners.delete(this);
     this.cancel();
     this.terminal?.terminal.dispose();
     for (const d of this.disposables) d.dispose();

@@ -4,12 +4,26 @@
  * server checks as it is typed).
  *
  * A gate fails when the comparison is false, when the metric is missing (it says so), and when a
- * reference cannot be resolved. The one exception: a reference to a previous run when the stage has
- * never succeeded before passes, saying there was nothing to compare with (a first run cannot
- * regress).
+ * reference cannot be resolved. Two exceptions pass, saying there was nothing to compare with: a
+ * reference to a previous run when the stage has never succeeded before (a first run cannot
+ * regress), and a reference to a registry alias that points at no version yet (no champion to
+ * beat).
+ *
+ * Alias references (`roc_auc >= champion.roc_auc`) read the latest finished evaluation of the
+ * version the alias points at: the run tagged with that version's model sha256 (MODEL_SHA256_TAG).
+ * The registered model is the gate's `model:` key; without one, the `name` of the `register` step of
+ * the gate's pipeline file when it has exactly one. A version whose evaluation lacks the metric, or
+ * that was never evaluated, fails the gate (there is a champion, but nothing to compare with).
  */
-import { parseGateValue, referencesOf, type GateExpr } from '../language/pipeline/gateExpression';
-import type { GateOp, GateRule } from './pipelineModel';
+import { evaluationRunIds } from "../modelCard/cardEvaluation";
+import {
+  parseGateValue,
+  referencesOf,
+  type GateExpr,
+} from "../language/pipeline/gateExpression";
+import { TrackerError } from "../tracker/trackerError";
+import type { Tracker } from "../tracker/tracker";
+import type { GateOp, GateRule, PipelineStage } from "./pipelineModel";
 
 /** Where a rule's metric is read: `stage:metric`, `file:metric` or the rule's `stage`. */
 export interface GateTarget {
@@ -24,19 +38,35 @@ export interface GateTarget {
  * Splits a rule's metric into where it is read. `prefix:name` names a stage when `findStage`
  * knows the prefix (a stage id, or a stage name of the rule's file), else a metrics file.
  */
-export function gateTarget(rule: GateRule, findStage: (name: string, ruleFile: string) => string | undefined): GateTarget {
-  const colon = rule.metric.lastIndexOf(':');
+export function gateTarget(
+  rule: GateRule,
+  findStage: (name: string, ruleFile: string) => string | undefined,
+): GateTarget {
+  const colon = rule.metric.lastIndexOf(":");
   if (colon > 0) {
     const prefix = rule.metric.slice(0, colon);
     const metric = rule.metric.slice(colon + 1);
     const stage = findStage(prefix, rule.file);
     if (stage !== undefined) return { metric, stage };
-    return { metric, file: prefix, ...(rule.stage !== undefined ? { stage: findStage(rule.stage, rule.file) ?? rule.stage } : {}) };
+    return {
+      metric,
+      file: prefix,
+      ...(rule.stage !== undefined
+        ? { stage: findStage(rule.stage, rule.file) ?? rule.stage }
+        : {}),
+    };
   }
-  return { metric: rule.metric, ...(rule.stage !== undefined ? { stage: findStage(rule.stage, rule.file) ?? rule.stage } : {}) };
+  return {
+    metric: rule.metric,
+    ...(rule.stage !== undefined
+      ? { stage: findStage(rule.stage, rule.file) ?? rule.stage }
+      : {}),
+  };
 }
 
 export type Lookup = { value: number; stage?: string } | { missing: string };
+/** A reference with nothing to compare with, and why (the gate passes and says so). */
+export type Absent = { absent: string };
 
 /** What evaluating a gate needs from the run: its metric, and the values references name. */
 export interface GateInputs {
@@ -44,9 +74,14 @@ export interface GateInputs {
   current(target: GateTarget): Lookup;
   /**
    * A reference's value (`scope.metric`) for the stage the metric came from; `undefined` when the
-   * scope has nothing to compare with (no previous successful run).
+   * scope has nothing to compare with (no previous successful run), `absent` with the reason why.
    */
-  reference(scope: string, metric: string, stage: string | undefined): Lookup | undefined;
+  reference(
+    scope: string,
+    metric: string,
+    stage: string | undefined,
+    rule: GateRule,
+  ): Lookup | Absent | undefined;
 }
 
 export interface GateOutcome {
@@ -63,72 +98,193 @@ export interface GateOutcome {
 }
 
 export function describeRule(rule: GateRule): string {
-  return `${rule.metric} ${rule.op} ${typeof rule.value === 'number' ? String(rule.value) : rule.value}`;
+  return `${rule.metric} ${rule.op} ${typeof rule.value === "number" ? String(rule.value) : rule.value}`;
 }
 
 const COMPARE: Record<GateOp, (a: number, b: number) => boolean> = {
-  '>=': (a, b) => a >= b,
-  '>': (a, b) => a > b,
-  '<=': (a, b) => a <= b,
-  '<': (a, b) => a < b,
-  '==': (a, b) => a === b,
-  '!=': (a, b) => a !== b,
+  ">=": (a, b) => a >= b,
+  ">": (a, b) => a > b,
+  "<=": (a, b) => a <= b,
+  "<": (a, b) => a < b,
+  "==": (a, b) => a === b,
+  "!=": (a, b) => a !== b,
 };
 
 /** Checks one rule against `inputs`. Never throws: a bad rule is a failed gate that says why. */
-export function evaluateGate(rule: GateRule, target: GateTarget, inputs: GateInputs): GateOutcome {
+export function evaluateGate(
+  rule: GateRule,
+  target: GateTarget,
+  inputs: GateInputs,
+): GateOutcome {
   const where = `${rule.file}:${rule.line}`;
   const head = `gate '${describeRule(rule)}' (${where})`;
   let expr: GateExpr;
   try {
     expr = parseGateValue(rule);
   } catch (e) {
-    return { rule, passed: false, message: `${head} failed: ${(e as Error).message}` };
+    return {
+      rule,
+      passed: false,
+      message: `${head} failed: ${(e as Error).message}`,
+    };
   }
   const current = inputs.current(target);
-  if ('missing' in current) return { rule, passed: false, message: `${head} failed: ${current.missing}` };
+  if ("missing" in current)
+    return {
+      rule,
+      passed: false,
+      message: `${head} failed: ${current.missing}`,
+    };
   const stage = current.stage ?? target.stage;
   const values = new Map<string, number>();
   for (const ref of referencesOf(expr)) {
-    const found = inputs.reference(ref.scope, ref.metric, stage);
-    if (found === undefined) {
+    const found = inputs.reference(ref.scope, ref.metric, stage, rule);
+    if (found === undefined || "absent" in found) {
+      const why =
+        found?.absent ??
+        `there is no ${ref.scope} run${stage ? ` of stage '${stage}'` : ""} to compare with`;
       return {
         rule,
         passed: true,
         actual: current.value,
         ...(stage !== undefined ? { stage } : {}),
-        message: `${head} passed: ${target.metric} is ${current.value}; there is no ${ref.scope} run${stage ? ` of stage '${stage}'` : ''} to compare with`,
+        message: `${head} passed: ${target.metric} is ${current.value}; ${why}`,
       };
     }
-    if ('missing' in found) return { rule, passed: false, actual: current.value, ...(stage !== undefined ? { stage } : {}), message: `${head} failed: ${found.missing}` };
+    if ("missing" in found)
+      return {
+        rule,
+        passed: false,
+        actual: current.value,
+        ...(stage !== undefined ? { stage } : {}),
+        message: `${head} failed: ${found.missing}`,
+      };
     values.set(ref.text, found.value);
   }
   const expected = evaluateExpr(expr, values);
   const passed = COMPARE[rule.op](current.value, expected);
   const refs = [...values].map(([k, v]) => `${k} is ${v}`);
-  const compared = typeof rule.value === 'number' ? `needs ${rule.op} ${expected}` : refs.length > 0 && expr.kind === 'reference' ? refs.join(', ') : `${[...refs, `${rule.value} = ${expected}`].join(', ')}`;
+  const compared =
+    typeof rule.value === "number"
+      ? `needs ${rule.op} ${expected}`
+      : refs.length > 0 && expr.kind === "reference"
+        ? refs.join(", ")
+        : `${[...refs, `${rule.value} = ${expected}`].join(", ")}`;
   return {
     rule,
     passed,
     actual: current.value,
     expected,
     ...(stage !== undefined ? { stage } : {}),
-    message: `${head} ${passed ? 'passed' : 'failed'}: ${target.metric} is ${current.value}${stage ? ` (stage '${stage}')` : ''}, ${compared}`,
+    message: `${head} ${passed ? "passed" : "failed"}: ${target.metric} is ${current.value}${stage ? ` (stage '${stage}')` : ""}, ${compared}`,
   };
 }
 
-function evaluateExpr(expr: GateExpr, refs: ReadonlyMap<string, number>): number {
+function evaluateExpr(
+  expr: GateExpr,
+  refs: ReadonlyMap<string, number>,
+): number {
   switch (expr.kind) {
-    case 'number':
+    case "number":
       return expr.value;
-    case 'reference':
+    case "reference":
       return refs.get(expr.text) ?? NaN;
-    case 'negate':
+    case "negate":
       return -evaluateExpr(expr.operand, refs);
-    case 'binary': {
+    case "binary": {
       const a = evaluateExpr(expr.left, refs);
       const b = evaluateExpr(expr.right, refs);
-      return expr.op === '+' ? a + b : expr.op === '-' ? a - b : expr.op === '*' ? a * b : a / b;
+      return expr.op === "+"
+        ? a + b
+        : expr.op === "-"
+          ? a - b
+          : expr.op === "*"
+            ? a * b
+            : a / b;
     }
+  }
+}
+
+/**
+ * Alias references: `<alias>.<metric>` is the metric of the latest finished evaluation of the
+ * version `<alias>` points at, for the registered model the gate names (see the header).
+ */
+export class AliasReferences {
+  constructor(
+    private readonly tracker: Tracker,
+    /** A gate's `model:`, by `file:line` of the rule. */
+    private readonly gateModels: ReadonlyMap<string, string>,
+    /** The `register` steps' names, by pipeline file. */
+    private readonly registerNames: ReadonlyMap<string, readonly string[]>,
+  ) {}
+
+  static registerNamesOf(
+    stages: readonly PipelineStage[],
+    settings: ReadonlyMap<string, Record<string, unknown>>,
+  ): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const s of stages) {
+      const name =
+        s.builtin === "register" ? settings.get(s.id)?.name : undefined;
+      if (typeof name !== "string") continue;
+      const names = out.get(s.file) ?? [];
+      if (!names.includes(name)) names.push(name);
+      out.set(s.file, names);
+    }
+    return out;
+  }
+
+  /** The registered model a rule's alias references read, or why there is none. */
+  modelOf(rule: GateRule): { model: string } | { missing: string } {
+    const given = this.gateModels.get(`${rule.file}:${rule.line}`);
+    if (given !== undefined) return { model: given };
+    const names = this.registerNames.get(rule.file) ?? [];
+    if (names.length === 1) return { model: names[0]! };
+    return {
+      missing:
+        names.length === 0
+          ? "an alias reference needs the registered model: add `model: NAME` to the gate (or a `register` step to its pipeline file)"
+          : `an alias reference needs the registered model: the file registers ${names.map((n) => `'${n}'`).join(", ")}; add \`model: NAME\` to the gate`,
+    };
+  }
+
+  reference(alias: string, metric: string, rule: GateRule): Lookup | Absent {
+    const found = this.modelOf(rule);
+    if ("missing" in found) return found;
+    const { model } = found;
+    let registered;
+    try {
+      registered = this.tracker.registry.getRegisteredModel(model);
+    } catch (e) {
+      if (e instanceof TrackerError && e.code === "RESOURCE_DOES_NOT_EXIST")
+        return {
+          absent: `'${model}' is not registered yet, so there is no ${alias} to compare with`,
+        };
+      throw e;
+    }
+    const pointer = registered.aliases.find((a) => a.alias === alias);
+    if (!pointer)
+      return {
+        absent: `no version of '${model}' is '${alias}' yet, so there is nothing to compare with`,
+      };
+    const version = this.tracker.registry.getModelVersion(
+      model,
+      pointer.version,
+    );
+    const ids = evaluationRunIds(this.tracker, version.sha256);
+    const last = ids[ids.length - 1];
+    const subject = `${model}@${alias} (version ${version.version})`;
+    if (last === undefined)
+      return {
+        missing: `${subject} has no finished evaluation to read ${metric} from`,
+      };
+    const value = this.tracker
+      .getRun(last)
+      .metrics.find((m) => m.key === metric)?.value;
+    if (value === undefined)
+      return {
+        missing: `the latest evaluation of ${subject} (run ${last}) has no metric '${metric}'`,
+      };
+    return { value };
   }
 }

@@ -11,21 +11,26 @@
  * Progress goes through one callback (PipelineRunEvent); cancellation through an AbortSignal,
  * which stops every running stage's process group and starts nothing new. Each running command's
  * group is recorded under `.runwise/running/`, and a run first stops what a killed runner left
- * running (stageGroupRecords.ts).
+ * running (stageGroupRecords.ts). A caller may change what is started for a command (`commandFor`:
+ * the editor's Python interpreter) without changing what is recorded: the lock, tags and reports
+ * keep the command as the pipeline file writes it.
  */
 import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { startTrackingServer, type TrackingServer } from '../endpoint/trackingServer';
-import { GATES_TAG, STAGE_TAG, type RunStatus } from '../tracker/model';
+import { GATES_TAG, STAGE_TAG, type RunStatus, type Tag } from '../tracker/model';
 import type { Tracker } from '../tracker/tracker';
 import { runwiseDir } from '../workspace/workspacePath';
-import { evaluateGate, gateTarget, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
+import { isAliasScope } from '../language/pipeline/gateExpression';
+import { runBuiltinStep, type BuiltinStepResult } from './builtinStepRun';
+import { readBuiltinStepSettings } from './builtinStepSettings';
+import { AliasReferences, evaluateGate, gateTarget, type Absent, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
 import { stageLockEntry, writeLockEntry } from './lockFile';
 import { MetricsFileError, readMetricsFile, readStageMetrics, type StageMetrics } from './metricsFiles';
 import type { ChangeReason, GateRule, PathHash, PathHasher, PipelineGraph, PipelineStage, StageDecision } from './pipelineModel';
 import { removeStageGroupRecord, stopLeftoverStages, writeStageGroupRecord } from './stageGroupRecords';
-import { runStageProcess, type OutputStream } from './stageProcess';
+import { runStageProcess, type OutputStream, type StageProcessOptions } from './stageProcess';
 import { endRun, finishStageRun, previousStageMetric, readGitState, startPipelineRun, startStageRun, type StageOutputRecord } from './stageTracking';
 
 export type StageRunStatus = 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'frozen' | 'not-run';
@@ -72,6 +77,14 @@ export interface PipelineRunOptions {
   endpoint?: Pick<TrackingServer, 'uri' | 'token'>;
   /** Check gates (default true); `false` when only some stages were asked for and gates make no sense. */
   gates?: boolean;
+  /**
+   * The command to start for one of `stage`'s commands (the editor's: `python` → the selected
+   * interpreter). Only what is spawned changes: the lock entry, the run's `runwise.cmd` tag, the
+   * reports and their messages keep the command as the pipeline file writes it.
+   */
+  commandFor?: (stage: PipelineStage, command: string) => string;
+  /** Tags added to a stage's run before its commands start (e.g. the interpreter commandFor put in). */
+  stageTags?: (stage: PipelineStage) => Tag[];
 }
 
 export interface PipelineRunResult {
@@ -124,7 +137,10 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
 
   const stageRuns = new Map<string, string>();
   const gateOutcomes: GateOutcome[] = [];
-  const gateState = new GateBook(graph, tracker, experimentId, reports, stageRuns);
+  // Built-in steps' settings and gates' `model:`, read from the pipeline files (builtinStepSettings.ts).
+  const builtin = readBuiltinStepSettings(graph);
+  const aliases = new AliasReferences(tracker, builtin.gateModels, AliasReferences.registerNamesOf(graph.stages, builtin.steps));
+  const gateState = new GateBook(graph, tracker, experimentId, reports, stageRuns, aliases);
   const checkGates = (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
     for (const g of rules) {
       const outcome = evaluateGate(g.rule, g.target, gateState);
@@ -214,12 +230,17 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
     let exitCode: number | null = null;
     let signal: string | null = null;
     try {
+      const tags = options.stageTags?.(stage) ?? [];
+      if (tags.length > 0) tracker.logBatch(runId, { tags });
       const problem = prepareStage(graph, stage);
       if (problem) {
         report.message = problem;
       } else {
-        const result = await runStageProcess({
-          commands: stage.cmd,
+        const commandFor = options.commandFor;
+        // A built-in step runs in-process, with the same options and result as a command.
+        const step = { root: graph.root, stage, settings: builtin.steps.get(stage.id) ?? {}, tracker, runId, experimentId };
+        const result: BuiltinStepResult = await (stage.builtin ? (o: StageProcessOptions) => runBuiltinStep(step, o) : runStageProcess)({
+          commands: commandFor ? stage.cmd.map((c) => commandFor(stage, c)) : stage.cmd,
           cwd: path.join(graph.root, ...stage.wdir.split('/').filter(Boolean)),
           env: stageEnv(endpoint, runId, experimentName, stage),
           ...(options.signal ? { signal: options.signal } : {}),
@@ -245,6 +266,8 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
           runStatus = 'KILLED';
         } else if (result.spawnError) {
           report.message = `could not start: ${result.spawnError}`;
+        } else if (result.failure !== undefined) {
+          report.message = result.failure;
         } else if (result.exitCode !== 0) {
           const cmd = stage.cmd[result.failedCommand ?? 0] ?? '';
           report.message = result.signal ? `'${cmd}' was killed by ${result.signal}` : `'${cmd}' exited with code ${result.exitCode}`;
@@ -305,10 +328,10 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   }
 }
 
-/** Before a stage runs: built-in steps are refused, outputs removed unless `persist`, dependencies present. */
+/** Before a stage runs: `drift` is refused (not built yet), outputs removed unless `persist`, dependencies present. */
 function prepareStage(graph: PipelineGraph, stage: PipelineStage): string | undefined {
-  if (stage.builtin) return `the built-in step '${stage.builtin}' cannot run yet (${stage.file}:${stage.line})`;
-  if (stage.cmd.length === 0) return `the stage has no command (${stage.file}:${stage.line})`;
+  if (stage.builtin === 'drift') return `the built-in step '${stage.builtin}' cannot run yet (${stage.file}:${stage.line})`;
+  if (stage.cmd.length === 0 && !stage.builtin) return `the stage has no command (${stage.file}:${stage.line})`;
   for (const out of stage.outs) if (!out.persist) rmSync(path.join(graph.root, out.path), { recursive: true, force: true });
   const missing = stage.deps.filter((d) => !existsSync(path.join(graph.root, d)));
   if (missing.length > 0) return `missing ${missing.length === 1 ? 'dependency' : 'dependencies'}: ${missing.join(', ')}`;
@@ -358,6 +381,7 @@ class GateBook implements GateInputs {
     private readonly experimentId: string,
     private readonly reports: ReadonlyMap<string, StageReport>,
     private readonly stageRuns: ReadonlyMap<string, string>,
+    private readonly aliases: AliasReferences,
   ) {}
 
   /** The run whose metrics are the stage's current ones: this pipeline run's, else its last successful one. */
@@ -426,8 +450,8 @@ class GateBook implements GateInputs {
     return found[0]!;
   }
 
-  reference(scope: string, metric: string, stage: string | undefined): Lookup | undefined {
-    if (scope !== 'previous') return { missing: `unknown reference scope '${scope}'` };
+  reference(scope: string, metric: string, stage: string | undefined, rule: GateRule): Lookup | Absent | undefined {
+    if (isAliasScope(scope)) return this.aliases.reference(scope, metric, rule);
     if (stage === undefined) return { missing: `previous.${metric} needs the stage the metric comes from` };
     const current = this.currentRun(stage);
     const prev = previousStageMetric(this.tracker, { experimentId: this.experimentId, stageId: stage, metric, excludeRunIds: current ? [current] : [] });

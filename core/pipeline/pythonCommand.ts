@@ -1,12 +1,16 @@
 /**
  * Which Python a stage's `python ...` command runs. A command whose first word is `python` (or
  * `python3`) runs the interpreter selected in the editor's Python extension when there is one, else
- * the `runwise.pythonPath` setting when set, else `python3` from PATH. The pipeline file and its
- * lock entry keep the command as written; only the command that is started changes.
+ * the `runwise.pythonPath` setting when set, else `python3` from PATH. The pipeline file, its lock
+ * entry, the stage's status and its run's `runwise.cmd` tag keep the command as written; only the
+ * command that is started changes (runPipeline's `commandFor`), and the run gets the interpreter
+ * as its `runwise.python` tag.
  */
-import { isDeepStrictEqual } from 'node:util';
-import { lockCommand, readLockState, writeLockEntry } from './lockFile';
-import type { PipelineGraph, PipelineStage } from './pipelineModel';
+import type { PipelineRunOptions } from './pipelineRun';
+import type { PipelineStage } from './pipelineModel';
+
+/** On a stage's run: the interpreter its rewritten `python` command started (`runwise.cmd` has the command as written). */
+export const PYTHON_TAG = 'runwise.python';
 
 export interface PythonChoices {
   /** The interpreter selected in the Python extension (absolute path), when it is installed and has one. */
@@ -43,40 +47,18 @@ export function shellWord(word: string): string {
 }
 
 /**
- * The graph with every stage's commands passed through `rewrite`, for running: the same stage ids,
- * order and edges. Returns the graph itself when no command changes.
+ * The runner's options (runPipeline's commandFor and stageTags) that start `interpreter` for a
+ * leading `python` word: the lock, the status and the `runwise.cmd` tag keep the command as
+ * written; a stage whose command was rewritten gets the interpreter as its run's PYTHON_TAG.
  */
-export function graphWithCommands(graph: PipelineGraph, rewrite: (command: string, stage: PipelineStage) => string): PipelineGraph {
-  let changed = false;
-  const stages = graph.stages.map((s) => {
-    const cmd = s.cmd.map((c) => rewrite(c, s));
-    if (cmd.every((c, i) => c === s.cmd[i])) return s;
-    changed = true;
-    return { ...s, cmd };
-  });
-  if (!changed) return graph;
+export function pythonRunOptions(interpreter: string): Required<Pick<PipelineRunOptions, 'commandFor' | 'stageTags'>> {
   return {
-    root: graph.root,
-    files: graph.files,
-    stages,
-    byId: new Map(stages.map((s) => [s.id, s])),
-    upstream: (id) => graph.upstream(id),
-    downstream: (id) => graph.downstream(id),
-    gates: graph.gates,
+    commandFor: (_stage, command) => withInterpreter(command, interpreter),
+    stageTags: (stage) => (runsPython(stage) ? [{ key: PYTHON_TAG, value: interpreter }] : []),
   };
 }
 
-/**
- * After a stage ran from graphWithCommands' graph, its lock entry holds the command that ran; this
- * puts back the command as the pipeline file (`graph`) writes it, so `runwise status` compares like
- * with like. Other stages' entries are untouched (writeLockEntry). Returns whether it rewrote.
- */
-export function keepWrittenCommand(graph: PipelineGraph, stageId: string): boolean {
-  const stage = graph.byId.get(stageId);
-  if (!stage || stage.cmd.length === 0) return false;
-  const entry = readLockState(graph.root, stage.file).stages.get(stage.name);
-  const written = lockCommand(stage);
-  if (!entry || isDeepStrictEqual(entry.cmd, written)) return false;
-  writeLockEntry(graph, stage, { ...entry, cmd: written });
-  return true;
+/** Whether one of the stage's commands starts with the `python` word the interpreter replaces. */
+export function runsPython(stage: Pick<PipelineStage, 'cmd'>): boolean {
+  return stage.cmd.some((c) => LEADING_PYTHON.test(c));
 }

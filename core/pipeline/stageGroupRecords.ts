@@ -1,7 +1,9 @@
 /**
  * Stage processes that outlive a killed runner. A stage's commands run detached, each the leader of
  * its own process group (stageProcess.ts), so that cancelling reaches everything a command started;
- * the price is that a runner killed with SIGKILL (or crashing) takes none of them along.
+ * the price is that the kernel ends none of them with their runner. A runner that exits, crashes or
+ * is ended by a signal it does not handle sends them SIGTERM on its way out (stageProcess.ts); one
+ * killed with SIGKILL cannot, and a member that ignores SIGTERM outlives even the polite exit.
  *
  * Linux's PR_SET_PDEATHSIG would have the kernel signal a child when its parent dies, but Node has
  * no way to set it for a spawned process (no prctl between fork and exec), it would reach only the

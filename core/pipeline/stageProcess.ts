@@ -4,7 +4,10 @@
  * working directory. Each command is the leader of its own process group (spawned detached), so
  * cancelling reaches everything it started: SIGTERM to the group, then SIGKILL after a grace
  * period. When a command's shell exits, whatever it left running in its group (a forgotten `&`) is
- * stopped the same way, so no child outlives its stage (nor its runner: stageGroupRecords.ts).
+ * stopped the same way, so no child outlives its stage. Nor its runner: when the runner's process
+ * exits, or is ended by SIGTERM, SIGINT or SIGHUP that nothing else in it handles, every running
+ * group gets SIGTERM on the way out (stopRunningGroups below); what ignores that, or a runner killed
+ * outright, is the next runner's to stop (stageGroupRecords.ts).
  *
  * Output (stdout and stderr together, in arrival order) goes, as raw bytes, to an optional log file
  * and, line by line, to a callback for live progress; only the last lines are kept in memory.
@@ -127,7 +130,10 @@ function runCommand(command: string, options: StageProcessOptions, lines: LineSp
     let settled = false;
 
     const pgid = child.pid;
-    if (pgid !== undefined) options.onProcessGroup?.(pgid, 'started');
+    if (pgid !== undefined) {
+      addRunningGroup(pgid);
+      options.onProcessGroup?.(pgid, 'started');
+    }
     // Open the gate: the command runs now that its group is known (and recorded).
     child.stdin.on('error', () => undefined);
     child.stdin.end('\n');
@@ -156,7 +162,10 @@ function runCommand(command: string, options: StageProcessOptions, lines: LineSp
       settled = true;
       if (killTimer) clearTimeout(killTimer);
       options.signal?.removeEventListener('abort', onAbort);
-      if (pgid !== undefined) options.onProcessGroup?.(pgid, 'ended');
+      if (pgid !== undefined) {
+        removeRunningGroup(pgid);
+        options.onProcessGroup?.(pgid, 'ended');
+      }
       resolve(r);
     };
 
@@ -193,6 +202,65 @@ function runCommand(command: string, options: StageProcessOptions, lines: LineSp
       else options.signal.addEventListener('abort', onAbort, { once: true });
     }
   });
+}
+
+/** Signals that end a runner whose process has no handler of its own for them. */
+const RUNNER_END_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/** The groups of the commands running in this process (spawned, not yet empty). */
+const runningGroups = new Set<number>();
+
+/**
+ * SIGTERM, synchronously, to every command's group still running in this process when the process
+ * ends. Listening only while a group runs: on 'exit' (process.exit(), the end after a crash); and on
+ * SIGTERM/SIGINT/SIGHUP only while nothing else listens for the signal, since a handler of the
+ * program's own (the CLI's Ctrl-C: cancel, wait for the stages, exit 130) decides what the signal
+ * does, and one added later takes the signal over. Having stopped the groups, the signal listener
+ * removes itself and raises the signal again, so the process dies by it as it would have. SIGKILL
+ * for what ignores SIGTERM is left to the next runner, which finds the groups still recorded
+ * (stageGroupRecords.ts): an exiting process cannot wait out a grace period.
+ */
+function stopRunningGroups(): void {
+  for (const pgid of runningGroups) {
+    try {
+      process.kill(-pgid, 'SIGTERM');
+    } catch {
+      /* the group is gone already */
+    }
+  }
+}
+
+function onRunnerEndSignal(signal: NodeJS.Signals): void {
+  stopRunningGroups();
+  unwatchRunnerEnd();
+  process.kill(process.pid, signal);
+}
+
+function onNewProcessListener(event: string | symbol, listener: unknown): void {
+  if (listener !== onRunnerEndSignal && (RUNNER_END_SIGNALS as readonly (string | symbol)[]).includes(event)) {
+    process.removeListener(event as NodeJS.Signals, onRunnerEndSignal);
+  }
+}
+
+function watchRunnerEnd(): void {
+  process.on('exit', stopRunningGroups);
+  for (const s of RUNNER_END_SIGNALS) if (process.listenerCount(s) === 0) process.on(s, onRunnerEndSignal);
+  process.on('newListener', onNewProcessListener);
+}
+
+function unwatchRunnerEnd(): void {
+  process.removeListener('exit', stopRunningGroups);
+  for (const s of RUNNER_END_SIGNALS) process.removeListener(s, onRunnerEndSignal);
+  process.removeListener('newListener', onNewProcessListener);
+}
+
+function addRunningGroup(pgid: number): void {
+  if (runningGroups.size === 0) watchRunnerEnd();
+  runningGroups.add(pgid);
+}
+
+function removeRunningGroup(pgid: number): void {
+  if (runningGroups.delete(pgid) && runningGroups.size === 0) unwatchRunnerEnd();
 }
 
 /**

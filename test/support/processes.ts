@@ -1,5 +1,6 @@
 /** Child processes for system tests: the CLI's tracking server, and scripts run from TypeScript. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -48,4 +49,13 @@ export function finished(child: ChildProcess): Promise<{ code: number | null; si
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+/** Whether process `pid` runs (a zombie waiting for whoever adopted it to reap it does not; Linux's /proc). */
+export function processRunning(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }

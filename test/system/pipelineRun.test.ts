@@ -2,8 +2,9 @@
  * `runwise run` as a user runs it: the built CLI (bin/runwise.js → dist/cli.js) in its own process
  * on a temporary workspace. A second run runs nothing; a changed param reruns only the stage that
  * reads it; --dry runs nothing; a failed gate exits 1; Ctrl-C exits 130 with the stage's processes
- * stopped; and a runner killed with SIGKILL mid-stage leaves the lock file intact, and the next
- * runner stops the processes of the stage it left running and fails its runs.
+ * stopped; SIGHUP (its terminal closed) ends it with the stage's processes; and a runner killed
+ * with SIGKILL mid-stage leaves the lock file intact, and the next runner stops the processes of
+ * the stage it left running and fails its runs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,22 +13,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { processGroupAlive } from '../../core/pipeline/stageProcess';
 import { Tracker } from '../../core/tracker/tracker';
+import { waitUntil } from '../support/polling';
 import { finished, repoRoot } from '../support/processes';
-import { tempWorkspace } from '../support/tempWorkspace';
+import { tempWorkspace, writeWorkspaceFile } from '../support/tempWorkspace';
 
 const cliPath = path.join(repoRoot, 'bin', 'runwise.js');
 
 function runwise(ws: string, ...args: string[]) {
   const child = spawn(process.execPath, [cliPath, ...args, '--workspace', ws], { cwd: ws, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MLFLOW_EXPERIMENT_NAME: 'system-test' } });
   return { child, done: finished(child) };
-}
-
-async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** A group member that runs (a zombie waiting for init to reap it does not count). */
@@ -56,8 +50,8 @@ gates:
 test('run, run again (nothing), change a param (only its stage), --dry, a failing gate', async () => {
   assert.ok(existsSync(path.join(repoRoot, 'dist', 'cli.js')), 'the CLI is built (npm run build)');
   const ws = tempWorkspace('cli-run');
-  writeFileSync(path.join(ws, 'params.yaml'), 'prep:\n  n: 10\ntrain:\n  lr: 0.1\n');
-  writeFileSync(path.join(ws, 'runwise.yaml'), PIPELINE);
+  writeWorkspaceFile(ws, 'params.yaml', 'prep:\n  n: 10\ntrain:\n  lr: 0.1\n');
+  writeWorkspaceFile(ws, 'runwise.yaml', PIPELINE);
 
   const first = await runwise(ws, 'run').done;
   assert.equal(first.code, 0, first.stderr);
@@ -76,7 +70,7 @@ test('run, run again (nothing), change a param (only its stage), --dry, a failin
     ['skipped', 'skipped'],
   );
 
-  writeFileSync(path.join(ws, 'params.yaml'), 'prep:\n  n: 10\ntrain:\n  lr: 0.2\n');
+  writeWorkspaceFile(ws, 'params.yaml', 'prep:\n  n: 10\ntrain:\n  lr: 0.2\n');
   const dry = await runwise(ws, 'run', '--dry').done;
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /^train +run +.*param train\.lr changed/m);
@@ -103,7 +97,7 @@ test('run, run again (nothing), change a param (only its stage), --dry, a failin
     tracker.close();
   }
 
-  writeFileSync(path.join(ws, 'runwise.yaml'), PIPELINE.replace("value: 0.5", 'value: 0.9'));
+  writeWorkspaceFile(ws, 'runwise.yaml', PIPELINE.replace("value: 0.5", 'value: 0.9'));
   const gated = await runwise(ws, 'run').done;
   assert.equal(gated.code, 1);
   assert.match(gated.stdout, /✖ gate 'acc >= 0\.9' \(runwise\.yaml:16\) failed: acc is 0\.8 \(stage 'train'\), needs >= 0\.9/);
@@ -112,7 +106,7 @@ test('run, run again (nothing), change a param (only its stage), --dry, a failin
 
 test('a pipeline the editor rejects is refused with its diagnostics before anything runs', async () => {
   const ws = tempWorkspace('cli-run');
-  writeFileSync(path.join(ws, 'runwise.yaml'), 'stages:\n  a:\n    cmd: touch ran\n    outz: [x]\n');
+  writeWorkspaceFile(ws, 'runwise.yaml', 'stages:\n  a:\n    cmd: touch ran\n    outz: [x]\n');
   const r = await runwise(ws, 'run').done;
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^runwise\.yaml:4:5: error: .*outz/m);
@@ -131,9 +125,9 @@ const SLOW = `stages:
 
 test('Ctrl-C (SIGINT): exit 130, the stage process group stopped, the runs KILLED', async () => {
   const ws = tempWorkspace('cli-run');
-  writeFileSync(path.join(ws, 'runwise.yaml'), SLOW);
+  writeWorkspaceFile(ws, 'runwise.yaml', SLOW);
   const { child, done } = runwise(ws, 'run');
-  await waitFor(() => existsSync(path.join(ws, 'slow.pid')) && readFileSync(path.join(ws, 'slow.pid'), 'utf8').trim() !== '');
+  await waitUntil(() => existsSync(path.join(ws, 'slow.pid')) && readFileSync(path.join(ws, 'slow.pid'), 'utf8').trim() !== '', 'the slow stage to start', 10_000);
   const pgid = Number(readFileSync(path.join(ws, 'slow.pid'), 'utf8').trim());
   child.kill('SIGINT');
   const r = await done;
@@ -149,19 +143,39 @@ test('Ctrl-C (SIGINT): exit 130, the stage process group stopped, the runs KILLE
   }
 });
 
+test("SIGHUP (the terminal closed): the runner dies by it and takes the stage's processes along", async () => {
+  const ws = tempWorkspace('cli-run', { 'runwise.yaml': SLOW });
+  const { child, done } = runwise(ws, 'run');
+  const pidFile = path.join(ws, 'slow.pid');
+  await waitUntil(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the slow stage to start', 10_000);
+  const pgid = Number(readFileSync(pidFile, 'utf8').trim());
+  try {
+    child.kill('SIGHUP');
+    const r = await done;
+    assert.equal(r.signal, 'SIGHUP', r.stderr);
+    await waitUntil(() => !groupAlive(pgid), "the stage's processes to end", 5_000);
+  } finally {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* gone, as it should be */
+    }
+  }
+});
+
 test("the runner SIGKILLed mid-stage: the lock file is intact; the next runner stops the stage's processes and fails its run", async () => {
   const ws = tempWorkspace('cli-run');
   const quick = SLOW.replace('sleep 30 & wait', 'sleep 0.1; touch slow.txt');
-  writeFileSync(path.join(ws, 'runwise.yaml'), quick);
+  writeWorkspaceFile(ws, 'runwise.yaml', quick);
   const warm = await runwise(ws, 'run').done;
   assert.equal(warm.code, 0, warm.stderr);
   const lockBefore = readFileSync(path.join(ws, 'runwise.lock'), 'utf8');
-  writeFileSync(path.join(ws, 'runwise.yaml'), SLOW);
+  writeWorkspaceFile(ws, 'runwise.yaml', SLOW);
 
   const { child, done } = runwise(ws, 'run', '--force');
   const pidFile = path.join(ws, 'slow.pid');
   writeFileSync(pidFile, '');
-  await waitFor(() => readFileSync(pidFile, 'utf8').trim() !== '');
+  await waitUntil(() => readFileSync(pidFile, 'utf8').trim() !== '', 'the slow stage to start', 10_000);
   const pgid = Number(readFileSync(pidFile, 'utf8').trim());
   child.kill('SIGKILL');
   await done;
@@ -169,7 +183,7 @@ test("the runner SIGKILLed mid-stage: the lock file is intact; the next runner s
   assert.ok(groupAlive(pgid), 'the stage ran in its own process group: the killed runner could not stop it');
 
   // The next runner: the stage's processes are stopped before anything is planned or run.
-  writeFileSync(path.join(ws, 'runwise.yaml'), quick);
+  writeWorkspaceFile(ws, 'runwise.yaml', quick);
   const next = await runwise(ws, 'run').done;
   assert.equal(next.code, 0, next.stderr);
   assert.match(next.stderr, /^runwise: stage 'slow' \(run [0-9a-f]{8}\) was running when its runner stopped: stopped the processes it left running; its run is FAILED$/m);

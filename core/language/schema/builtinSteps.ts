@@ -16,10 +16,11 @@ import {
   type SchemaNode,
 } from './schemaModel';
 
-export const CLASSIFICATION_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'log_loss'] as const;
-export const REGRESSION_METRICS = ['mae', 'mse', 'rmse', 'r2'] as const;
+export const CLASSIFICATION_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'average_precision', 'log_loss', 'f1_macro', 'f1_weighted', 'precision_macro', 'precision_weighted', 'recall_macro', 'recall_weighted'] as const;
+export const REGRESSION_METRICS = ['mae', 'mse', 'rmse', 'r2', 'mape'] as const;
 export const DRIFT_METRICS = ['drift_share', 'drifted_columns'] as const;
-export const EVALUATION_TASKS = ['classification', 'regression'] as const;
+/** core/evaluation's tasks; `classification` (binary or multiclass, from the model's output) is kept for pipelines written before. */
+export const EVALUATION_TASKS = ['binary', 'multiclass', 'regression', 'classification'] as const;
 export const NUMERIC_DRIFT_TESTS = ['ks', 'psi', 'wasserstein'] as const;
 export const CATEGORICAL_DRIFT_TESTS = ['chi2', 'psi'] as const;
 export const GATE_OPERATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
@@ -41,6 +42,14 @@ export const METRIC_DOCS: Readonly<Record<string, string>> = {
   recall: 'Recall, macro-averaged over classes (classification).',
   f1: 'F1 score, macro-averaged over classes (classification).',
   roc_auc: 'Area under the ROC curve; one-vs-rest for more than two classes (classification).',
+  average_precision: 'Average precision: the area under the precision-recall curve (binary).',
+  f1_macro: 'F1, unweighted mean over classes (multiclass).',
+  f1_weighted: 'F1, mean over classes weighted by their support (multiclass).',
+  precision_macro: 'Precision, unweighted mean over classes (multiclass).',
+  precision_weighted: 'Precision, mean over classes weighted by their support (multiclass).',
+  recall_macro: 'Recall, unweighted mean over classes (multiclass).',
+  recall_weighted: 'Recall, mean over classes weighted by their support (multiclass).',
+  mape: 'Mean absolute percentage error (regression).',
   log_loss: 'Cross-entropy of the predicted probabilities (classification; lower is better).',
   mae: 'Mean absolute error (regression).',
   mse: 'Mean squared error (regression).',
@@ -60,16 +69,21 @@ export interface EvaluateStepConfig {
   data: string;
   target: string;
   /** Default: classification. */
+  /** Default: inferred from the model's outputs. */
   task?: EvaluationTask;
   /** Default: every metric of the task. */
   metrics?: (ClassificationMetric | RegressionMetric)[];
+  features?: string[];
+  threshold?: number;
   batch_size?: number;
+  slice_by?: string[];
   output?: string;
 }
 
 export interface RegisterStepConfig {
   model: string;
   name: string;
+  card?: string;
   alias?: string;
   description?: string;
   tags?: Record<string, string>;
@@ -101,7 +115,10 @@ const evaluateSchema: MapSchema = {
     model: str('The ONNX model to evaluate (a path relative to `wdir`).', { hint: 'input-path', extensions: ['.onnx'] }),
     data: str('The labelled dataset, CSV or Parquet (a path relative to `wdir`).', { hint: 'input-path', extensions: DATA_EXTENSIONS }),
     target: str('The column of `data` that holds the true label or value.'),
-    task: { ...enumOf('`classification` or `regression`; decides which metrics apply. Default: classification.', EVALUATION_TASKS), default: 'classification' },
+    task: enumOf('`binary`, `multiclass` or `regression`; decides which metrics apply. Default: inferred from the model (a probability output of width 2: binary; wider: multiclass; one float output: regression).', EVALUATION_TASKS),
+    features: listOf({ scalar: { types: ['string'] } }, 'The columns that fill a model with one 2-D input, in order. Default: every column but `target`, in file order.', true),
+    threshold: num('Decision threshold on the positive class probability (binary). Default: 0.5.'),
+    slice_by: listOf({ scalar: { types: ['string'] } }, 'A column whose values the metrics are also computed for, one slice per value, with the largest gap between slices (a fairness check).', true),
     metrics: listOf(
       { scalar: { types: ['string'], enum: [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS], hint: 'metric-name' } },
       'Metrics to compute. Classification: ' +
@@ -123,7 +140,11 @@ const registerSchema: MapSchema = {
   required: ['model', 'name'],
   properties: {
     model: str('The model file to register (a path relative to `wdir`).', { hint: 'input-path' }),
-    name: str('The registered model name in the Runwise registry.'),
+    name: str('The registered model name in the Runwise registry. Gates comparing with an alias (`champion.roc_auc`) read this model when they name none.'),
+    card: str(
+      'A model card (README.md or *.modelcard.yaml) stored with the version. Before registering, the latest evaluation of the model\'s bytes is written into it (as `runwise card update` does).',
+      { hint: 'input-path', extensions: ['.md', '.yaml', '.yml'] },
+    ),
     alias: str('An alias to point at the new version, e.g. `champion` or `staging` (used as `name@alias`).', {
       suggestions: ['champion', 'challenger', 'staging', 'production'],
     }),
@@ -163,12 +184,12 @@ export const STEP_SCHEMAS: Readonly<Record<BuiltinStep, PropertySchema>> = {
     description:
       'Built-in step: evaluate an ONNX model on a labelled dataset and log the metrics (instead of `cmd`).',
     map: evaluateSchema,
-    snippet: 'evaluate:\n  model: ${1:models/model.onnx}\n  data: ${2:data/test.csv}\n  target: ${3:label}\n  task: ${4|classification,regression|}\n  output: ${5:metrics.json}',
+    snippet: 'evaluate:\n  model: ${1:models/model.onnx}\n  data: ${2:data/test.csv}\n  target: ${3:label}\n  task: ${4|binary,multiclass,regression|}\n  output: ${5:metrics.json}',
   },
   register: {
     description: 'Built-in step: register a model file as a new version in the Runwise registry (instead of `cmd`).',
     map: registerSchema,
-    snippet: 'register:\n  model: ${1:models/model.onnx}\n  name: ${2:my-model}\n  alias: ${3:staging}',
+    snippet: 'register:\n  model: ${1:models/model.onnx}\n  name: ${2:my-model}\n  card: ${3:README.md}\n  alias: ${4:candidate}',
   },
   drift: {
     description: 'Built-in step: compare a current dataset with a reference dataset column by column (instead of `cmd`).',
@@ -189,10 +210,13 @@ export const GATE_SCHEMA: SchemaNode = {
       op: enumOf('Comparison: `>`, `>=`, `<`, `<=`, `==` or `!=` (quote it in YAML: `op: \'>=\'`).', GATE_OPERATORS),
       value: {
         description:
-          'The threshold: a number, or an expression over the metrics of another run, such as `previous.loss` (the last successful run of the same stage) or `previous.loss * 1.05`.',
+          'The threshold: a number, or an expression over the metrics of another run, such as `previous.loss` (the last successful run of the same stage), `previous.loss * 1.05`, or `champion.roc_auc` (a registry alias: the latest evaluation of the version it points at, of the gate\'s `model`).',
         scalar: { types: ['number', 'string'] },
       },
       stage: str('The stage whose metrics the gate reads (when `metric` does not say).', { hint: 'stage-name' }),
+      model: str(
+        'The registered model whose aliases the value names (`champion.roc_auc`: the latest evaluation of the version `champion` points at). Default: the `name` of the file\'s `register` step. A missing alias passes, saying so.',
+      ),
       message: str('Shown when the gate fails.'),
     },
   },

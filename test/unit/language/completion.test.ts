@@ -41,7 +41,7 @@ describe('completion', () => {
     assert.ok(got.includes('deps') && got.includes('desc'));
     assert.ok(!got.includes('cmd') && !got.includes('evaluate'), 'drift is already the command');
     const steps = complete('runwise', 'forecast.pipeline.yaml', ['      target: sales\n', '      target: sales\n      <|>\n']);
-    assert.deepEqual(labels(steps.entries), ['batch_size']);
+    assert.deepEqual(labels(steps.entries), ['features', 'threshold', 'slice_by', 'batch_size']);
   });
 
   test('a partially typed key under a stage with no keys yet', () => {
@@ -108,7 +108,7 @@ describe('completion', () => {
 
     test('enum values, quoted where YAML needs it', () => {
     const task = complete('runwise', 'runwise.yaml', ['      task: classification', '      task: <|>']);
-    assert.deepEqual(labels(task.entries), ['classification', 'regression']);
+    assert.deepEqual(labels(task.entries), ['binary', 'multiclass', 'regression', 'classification']);
     const op = complete('runwise', 'runwise.yaml', ["    op: '<'", '    op: <|>']);
     assert.deepEqual(labels(op.entries), ['>', '>=', '<', '<=', '==', '!=']);
     assert.equal(op.entries[1]!.insertText, "'>='");
@@ -121,7 +121,7 @@ describe('completion', () => {
 
   test('metric names known to the built-in steps', () => {
     const evalMetrics = complete('runwise', 'forecast.pipeline.yaml', ['      metrics: [mae, rmse, r2]', '      metrics:\n        - <|>']);
-    assert.deepEqual(labels(evalMetrics.entries), ['mae', 'mse', 'rmse', 'r2'], 'regression task');
+    assert.deepEqual(labels(evalMetrics.entries), ['mae', 'mse', 'rmse', 'r2', 'mape'], 'regression task');
     const gate = complete('runwise', 'runwise.yaml', ['  - metric: drift_share', '  - metric: <|>']);
     const got = labels(gate.entries);
     for (const m of ['accuracy', 'log_loss', 'rmse', 'drift_share', 'drifted_columns', 'evaluate:accuracy', 'evaluate:f1', 'evaluate:roc_auc', 'drift:drift_share']) assert.ok(got.includes(m), m);
@@ -135,9 +135,9 @@ describe('completion', () => {
 
   test('keys of a new gate list item', () => {
     const { entries } = complete('runwise', 'runwise.yaml', ['  - metric: metrics/eval.json:f1\n', '  - <|>\n  - metric: metrics/eval.json:f1\n']);
-    assert.deepEqual(labels(entries).sort(), ['message', 'metric', 'op', 'stage', 'value']);
+    assert.deepEqual(labels(entries).sort(), ['message', 'metric', 'model', 'op', 'stage', 'value']);
     const sibling = complete('runwise', 'runwise.yaml', ['    message: Accuracy fell below 85%\n', '    <|>\n']);
-    assert.deepEqual(labels(sibling.entries).sort(), ['message', 'stage']);
+    assert.deepEqual(labels(sibling.entries).sort(), ['message', 'model', 'stage']);
   });
 
   test('${ expressions: vars, params, item, key', () => {

@@ -98,12 +98,12 @@ const cases: Case[] = [
     edits: [
       ['    value: 0.85', "    value: 'previous.accuracy * 0.98'"],
       ['    value: 0.3', "    value: 'previous.drift_share +'"],
-      ['    value: 0.7', "    value: 'champion.f1'"],
+      ['    value: 0.7', "    value: 'latest.f1'"],
     ],
-    expect: ["invalid-gate-value ''previous.drift_share +''", "invalid-gate-value ''champion.f1''"],
+    expect: ["invalid-gate-value ''previous.drift_share +''", "invalid-gate-value ''latest.f1''"],
     messages: [
       'Invalid gate value: expected a number or a reference such as previous.loss, found the end (at character 23).',
-      "Invalid gate value: unknown reference 'champion'; a reference is previous.<metric> (at character 1).",
+      "Invalid gate value: 'latest' cannot be a reference; a reference is previous.<metric> or <alias>.<metric> (a registry alias such as champion) (at character 1).",
     ],
   },
   {
@@ -112,7 +112,7 @@ const cases: Case[] = [
     file: 'runwise.yaml',
     edits: [['      metrics: [accuracy, f1, roc_auc]', '      metrics: [accuracy, rmse]']],
     expect: ["invalid-value 'rmse'"],
-    messages: ["'rmse' is not a classification metric; with task 'classification' use accuracy, precision, recall, f1, roc_auc, log_loss."],
+    messages: ["'rmse' is not a classification metric; with task 'classification' use accuracy, precision, recall, f1, roc_auc, average_precision, log_loss, f1_macro, f1_weighted, precision_macro, precision_weighted, recall_macro, recall_weighted."],
   },
   {
     name: 'required fields',

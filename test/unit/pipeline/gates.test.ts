@@ -32,7 +32,8 @@ test('values: numbers, references with dotted and slashed names, arithmetic with
 
 test('bad values give the file, line and position', () => {
   const cases: [string, RegExp][] = [
-    ['champion.roc_auc', /position 1: unknown reference 'champion'; a reference is previous\.<metric>/],
+    ['latest.roc_auc', /position 1: 'latest' cannot be a reference; a reference is previous\.<metric> or <alias>\.<metric>/],
+    ['0.9 + v2.roc_auc', /position 7: 'v2' cannot be a reference/],
     ['previous', /position 9: expected '\.' and a metric name after 'previous'/],
     ['previous.', /expected a metric name after 'previous\.'/],
     ['0.5 0.6', /position 5: unexpected '0'/],
@@ -46,8 +47,8 @@ test('bad values give the file, line and position', () => {
       value,
     );
   }
-  // Another scope parses once it is known: the grammar does not change for registry aliases.
-  assert.equal(parseGateValue(rule('a', '>', 'champion.roc_auc'), ['previous', 'champion']).kind, 'reference');
+  // Any other identifier is a registry alias scope.
+  assert.deepEqual(parseGateValue(rule('a', '>', 'champion.roc_auc')), { kind: 'reference', scope: 'champion', metric: 'roc_auc', text: 'champion.roc_auc' });
 });
 
 test('a passing and a failing numeric gate name the rule, its file:line and both values', () => {

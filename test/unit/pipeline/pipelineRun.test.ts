@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HashCache } from '../../../core/pipeline/hashCache';
 import { loadPipeline } from '../../../core/pipeline/loadPipeline';
@@ -15,20 +15,14 @@ import { runPipeline, type PipelineRunEvent, type PipelineRunResult } from '../.
 import type { GateRule } from '../../../core/pipeline/pipelineModel';
 import { planRun } from '../../../core/pipeline/stageStatus';
 import { emptyStageMetrics } from '../../../core/pipeline/metricsFiles';
-import { stageGroupRecordsDir, type StageGroupRecord } from '../../../core/pipeline/stageGroupRecords';
+import { readStageGroupRecords, stageGroupRecordsDir, stopLeftoverStages, type StageGroupRecord } from '../../../core/pipeline/stageGroupRecords';
+import { processGroupAlive } from '../../../core/pipeline/stageProcess';
 import { flattenParams, LOG_ARTIFACT, metricPoints, OUTPUTS_ARTIFACT } from '../../../core/pipeline/stageTracking';
 import { CMD_TAG, DURATION_TAG, EXIT_CODE_TAG, PARENT_RUN_TAG, PIPELINE_TAG, RUN_KIND_TAG, STAGE_TAG } from '../../../core/tracker/model';
 import { Tracker } from '../../../core/tracker/tracker';
-import { tempWorkspace } from '../../support/tempWorkspace';
-
-function workspace(files: Record<string, string>): string {
-  const ws = tempWorkspace('run');
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
-    writeFileSync(path.join(ws, rel), text);
-  }
-  return ws;
-}
+import { waitUntil } from '../../support/polling';
+import { finished, processRunning, spawnTs } from '../../support/processes';
+import { tempWorkspace, writeWorkspaceFile } from '../../support/tempWorkspace';
 
 async function runAll(
   ws: string,
@@ -69,12 +63,12 @@ test('-j 2: two sleeping stages overlap; -j 1 runs them one after the other', as
     outs: [b.start, b.end]
 `;
   const read = (ws: string, f: string) => Number(readFileSync(path.join(ws, f), 'utf8').trim()) / 1e6;
-  const parallel = workspace({ 'runwise.yaml': yaml });
+  const parallel = tempWorkspace('run', { 'runwise.yaml': yaml });
   const p = await runAll(parallel, { jobs: 2 });
   p.tracker.close();
   assert.deepEqual(statusOf(p.result), { a: 'succeeded', b: 'succeeded' });
   assert.ok(read(parallel, 'a.start') < read(parallel, 'b.end') && read(parallel, 'b.start') < read(parallel, 'a.end'), 'the two stages ran at the same time');
-  const serial = workspace({ 'runwise.yaml': yaml });
+  const serial = tempWorkspace('run', { 'runwise.yaml': yaml });
   const s = await runAll(serial, { jobs: 1 });
   s.tracker.close();
   const [first, second] = read(serial, 'a.start') < read(serial, 'b.start') ? ['a', 'b'] : ['b', 'a'];
@@ -82,7 +76,7 @@ test('-j 2: two sleeping stages overlap; -j 1 runs them one after the other', as
 });
 
 test("a stage's environment: the tracking endpoint, its own child run, the experiment", async () => {
-  const ws = workspace({
+  const ws = tempWorkspace('run', {
     'runwise.yaml': `stages:
   env:
     cmd: env | grep -E '^(MLFLOW_|RUNWISE_STAGE)' | sort > env.txt
@@ -114,7 +108,7 @@ const body = JSON.stringify({ run_id: process.env.MLFLOW_RUN_ID, key: 'from_scri
 fetch(process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/runs/log-metric', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.MLFLOW_TRACKING_TOKEN, 'content-type': 'application/json' }, body })
   .then((r) => { if (!r.ok) process.exit(2); require('fs').writeFileSync('done', ''); });
 `;
-  const ws = workspace({ 'log.js': script, 'runwise.yaml': `stages:\n  log:\n    cmd: >-\n      '${process.execPath}' log.js\n    deps: [log.js]\n    outs: [done]\n` });
+  const ws = tempWorkspace('run', { 'log.js': script, 'runwise.yaml': `stages:\n  log:\n    cmd: >-\n      '${process.execPath}' log.js\n    deps: [log.js]\n    outs: [done]\n` });
   const { result, tracker } = await runAll(ws);
   try {
     assert.equal(result.ok, true, JSON.stringify(result.stages));
@@ -125,7 +119,7 @@ fetch(process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/runs/log-metric', { met
 });
 
 test('a failed stage stops its dependents, keeps its old lock entry; an independent branch goes on', async () => {
-  const ws = workspace({
+  const ws = tempWorkspace('run', {
     'flag': 'ok',
     'runwise.yaml': `stages:
   prepare:
@@ -145,7 +139,7 @@ test('a failed stage stops its dependents, keeps its old lock entry; an independ
   first.tracker.close();
   assert.deepEqual(statusOf(first.result), { prepare: 'succeeded', train: 'succeeded', other: 'succeeded' });
   const lockBefore = readFileSync(path.join(ws, 'runwise.lock'), 'utf8');
-  writeFileSync(path.join(ws, 'flag'), 'broken');
+  writeWorkspaceFile(ws, 'flag', 'broken');
   const second = await runAll(ws, { force: true });
   try {
     assert.deepEqual(statusOf(second.result), { prepare: 'failed', train: 'not-run', other: 'succeeded' });
@@ -167,7 +161,7 @@ test('a failed stage stops its dependents, keeps its old lock entry; an independ
 const tracker = (r: { tracker: Tracker }) => r.tracker;
 
 test('outputs are removed before a stage runs unless persist', async () => {
-  const ws = workspace({
+  const ws = tempWorkspace('run', {
     'runwise.yaml': `stages:
   build:
     cmd: (test -e fresh.txt && echo kept > fresh.seen || echo gone > fresh.seen) && (test -e kept.txt && echo kept > kept.seen || echo gone > kept.seen) && touch fresh.txt kept.txt
@@ -188,7 +182,7 @@ test('outputs are removed before a stage runs unless persist', async () => {
 });
 
 test('tracker: a parent run, a child run per stage with tags, params, inputs, outputs, log and file metrics', async () => {
-  const ws = workspace({
+  const ws = tempWorkspace('run', {
     'params.yaml': 'train:\n  lr: 0.01\n  depth: 3\n',
     'data.csv': 'x,y\n1,2\n',
     'runwise.yaml': `stages:
@@ -250,7 +244,7 @@ test('tracker: a parent run, a child run per stage with tags, params, inputs, ou
 });
 
 test('gates: checked after their stage; previous.* compares with the last successful run', async () => {
-  const ws = workspace({
+  const ws = tempWorkspace('run', {
     'loss': '0.5',
     'runwise.yaml': `stages:
   train:
@@ -273,11 +267,11 @@ gates:
   first.tracker.close();
   assert.equal(first.result.ok, true, first.result.gates.map((g) => g.message).join('\n'));
   assert.match(first.result.gates.find((g) => g.rule === previousRule)!.message, /no previous run/);
-  writeFileSync(path.join(ws, 'loss'), '0.4');
+  writeWorkspaceFile(ws, 'loss', '0.4');
   const better = await runAll(ws, { extraGates: [previousRule] });
   better.tracker.close();
   assert.equal(better.result.ok, true, better.result.gates.map((g) => g.message).join('\n'));
-  writeFileSync(path.join(ws, 'loss'), '0.6');
+  writeWorkspaceFile(ws, 'loss', '0.6');
   const worse = await runAll(ws, { extraGates: [previousRule] });
   try {
     assert.equal(worse.result.ok, false);
@@ -294,7 +288,7 @@ gates:
 });
 
 test('a gate on a metric no stage has fails and says so', async () => {
-  const ws = workspace({ 'runwise.yaml': `stages:\n  s:\n    cmd: touch o\n    outs: [o]\ngates:\n  - metric: f1\n    op: '>'\n    value: 0.5\n` });
+  const ws = tempWorkspace('run', { 'runwise.yaml': `stages:\n  s:\n    cmd: touch o\n    outs: [o]\ngates:\n  - metric: f1\n    op: '>'\n    value: 0.5\n` });
   const { result, tracker: t } = await runAll(ws);
   t.close();
   assert.equal(result.ok, false);
@@ -302,7 +296,7 @@ test('a gate on a metric no stage has fails and says so', async () => {
 });
 
 test('cancel stops the running stage, runs nothing after it, and marks the runs KILLED', async () => {
-  const ws = workspace({
+  const ws = tempWorkspace('run', {
     'runwise.yaml': `stages:
   slow:
     cmd: sleep 30 & wait
@@ -329,7 +323,7 @@ test('cancel stops the running stage, runs nothing after it, and marks the runs 
 });
 
 test('while a command runs its process group is recorded under .runwise/running; the record goes with it', async () => {
-  const ws = workspace({
+  const ws = tempWorkspace('run', {
     'runwise.yaml': `stages:
   rec:
     cmd:
@@ -364,7 +358,7 @@ post('runs/log-batch', { run_id: process.env.MLFLOW_RUN_ID, metrics }).then((r) 
   require('fs').writeFileSync('metrics.json', JSON.stringify({ acc: 0.8, loss: 0.3, f1: 0.4 }));
 });
 `;
-  const ws = workspace({
+  const ws = tempWorkspace('run', {
     'train.js': script,
     'runwise.yaml': `stages:\n  train:\n    cmd: >-\n      '${process.execPath}' train.js\n    deps: [train.js]\n    metrics:\n      - metrics.json:\n          cache: false\n`,
   });
@@ -433,7 +427,7 @@ test("params: the pipeline's params.yaml bare, other files by their workspace pa
     "a nested pipeline's default is the params.yaml beside it",
   );
 
-  const ws = workspace({
+  const ws = tempWorkspace('run', {
     'params.yaml': 'train:\n  lr: 0.1\n',
     'conf/model.yaml': 'depth: 4\n',
     'src/train.sh': 'touch ../model.bin\n',
@@ -457,5 +451,100 @@ test("params: the pipeline's params.yaml bare, other files by their workspace pa
     assert.deepEqual(params, { 'train.lr': '0.1', 'conf/model.yaml:depth': '4' });
   } finally {
     t.close();
+  }
+});
+
+// The runner's process ending while a stage runs (test/support/pipelineRunnerProcess.ts): the stage's
+// `sleep 60` must not outlive it.
+const SLEEPING = 'stages:\n  wait:\n    cmd: sleep 60 & echo $! > sleep.pid; echo $$ > stage.pid; wait\n    outs: [never.txt]\n';
+
+function runnerProcess(ws: string, ...args: string[]) {
+  const child = spawnTs('test/support/pipelineRunnerProcess.ts', [ws, ...args]);
+  return { child, done: finished(child) };
+}
+
+/** The stage's group and its sleep, once the stage has written both. */
+async function sleepingStage(ws: string): Promise<{ pgid: number; sleep: number }> {
+  const read = (f: string) => {
+    try {
+      return Number(readFileSync(path.join(ws, f), 'utf8').trim());
+    } catch {
+      return 0;
+    }
+  };
+  await waitUntil(() => read('stage.pid') > 0, 'the stage to start', 20_000);
+  return { pgid: read('stage.pid'), sleep: read('sleep.pid') };
+}
+
+function killLeft(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    /* gone, as it should be */
+  }
+}
+
+test("the runner calls process.exit() mid-stage: the stage's processes get SIGTERM; its record is left for the next runner", async () => {
+  const ws = tempWorkspace('run', { 'runwise.yaml': SLEEPING });
+  const { done } = runnerProcess(ws, '--exit-when', 'stage.pid');
+  const r = await done;
+  const { pgid, sleep } = await sleepingStage(ws);
+  try {
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(sleep > 0, 'the sleep was started before the runner exited');
+    await waitUntil(() => !processRunning(sleep) && !processGroupAlive(pgid), "the stage's sleep to end");
+    const records = readStageGroupRecords(ws);
+    assert.deepEqual(
+      records.map((rec) => [rec.stage, rec.pgid]),
+      [['wait', pgid]],
+      'the exiting runner could not wait for the group to end, so its record stays',
+    );
+    const tracker = Tracker.open(ws);
+    try {
+      const left = await stopLeftoverStages(ws, tracker, { killGraceMs: 200 });
+      assert.deepEqual(
+        left.map((l) => [l.stage, l.stopped, l.runMarked]),
+        [['wait', false, true]],
+        'the next runner finds nothing left to stop and fails the run',
+      );
+    } finally {
+      tracker.close();
+    }
+  } finally {
+    killLeft(pgid);
+  }
+});
+
+for (const signal of ['SIGTERM', 'SIGHUP', 'SIGINT'] as const) {
+  test(`the runner gets ${signal} with no handler of its own: it dies by it, and the stage's processes with it`, async () => {
+    const ws = tempWorkspace('run', { 'runwise.yaml': SLEEPING });
+    const { child, done } = runnerProcess(ws);
+    const { pgid, sleep } = await sleepingStage(ws);
+    try {
+      child.kill(signal);
+      const r = await done;
+      assert.equal(r.signal, signal, `the runner ended by the signal, as without Runwise's handler (${r.stderr})`);
+      await waitUntil(() => !processRunning(sleep) && !processGroupAlive(pgid), "the stage's sleep to end");
+    } finally {
+      killLeft(pgid);
+    }
+  });
+}
+
+test('a runner with a SIGTERM handler of its own keeps it: the handler cancels the run, which ends as cancelled', async () => {
+  const ws = tempWorkspace('run', { 'runwise.yaml': SLEEPING });
+  const { child, done } = runnerProcess(ws, '--handle-sigterm');
+  const { pgid, sleep } = await sleepingStage(ws);
+  try {
+    child.kill('SIGTERM');
+    const r = await done;
+    assert.deepEqual([r.code, r.signal], [130, null], r.stderr);
+    const result = JSON.parse(r.stdout) as PipelineRunResult;
+    assert.equal(result.cancelled, true);
+    assert.equal(result.stages[0]?.status, 'cancelled');
+    assert.ok(!processRunning(sleep) && !processGroupAlive(pgid), 'the cancelled run stopped the stage before it returned');
+    assert.deepEqual(readStageGroupRecords(ws), [], 'a stage that ended leaves no record');
+  } finally {
+    killLeft(pgid);
   }
 });

@@ -14,32 +14,17 @@ import { processGroupAlive, processGroupMembers } from '../../../core/pipeline/s
 import { FAILURE_REASON_TAG } from '../../../core/tracker/model';
 import { currentProcess, processStartTime } from '../../../core/tracker/processOwner';
 import { Tracker } from '../../../core/tracker/tracker';
+import { waitUntil } from '../../support/polling';
+import { processRunning } from '../../support/processes';
 import { tempWorkspace } from '../../support/tempWorkspace';
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A detached shell running `script` (its own process group, as a stage's command); its pid once its pid file is written. */
 async function detached(ws: string, name: string, script: string): Promise<number> {
   const pidFile = path.join(ws, `${name}.pid`);
   const child = spawn('/bin/sh', ['-c', `echo $$ > ${name}.pid.tmp && mv ${name}.pid.tmp ${name}.pid; ${script}`], { cwd: ws, detached: true, stdio: 'ignore' });
   child.unref();
-  await waitFor(() => existsSync(pidFile));
+  await waitUntil(() => existsSync(pidFile), `${name}.pid`);
   return Number(readFileSync(pidFile, 'utf8').trim());
-}
-
-/** Runs (a zombie waiting for whoever adopted it to reap it does not). */
-function running(pid: number): boolean {
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** A runner that is gone: this process's pid with a start time that is not this process's (as if the pid had been reused). */
@@ -63,7 +48,7 @@ test("a dead runner's stage: its whole group is stopped, its RUNNING run FAILED 
   const tracker = Tracker.open(ws);
   const pgid = await detached(ws, 'stage', 'sleep 60 & echo $! > child.pid; wait');
   try {
-    await waitFor(() => existsSync(path.join(ws, 'child.pid')));
+    await waitUntil(() => existsSync(path.join(ws, 'child.pid')), 'child.pid');
     const grandchild = Number(readFileSync(path.join(ws, 'child.pid'), 'utf8').trim());
     const run = tracker.createRun({ runName: 'train' }).info.runId;
     writeRecord(ws, { pgid, leaderStart: processStartTime(pgid), runner: deadRunner(), stage: 'train', runId: run });
@@ -71,7 +56,7 @@ test("a dead runner's stage: its whole group is stopped, its RUNNING run FAILED 
     const found = await stopLeftoverStages(ws, tracker, { killGraceMs: 2000 });
     assert.deepEqual(found, [{ stage: 'train', runId: run, pgid, stopped: true, runMarked: true }]);
     assert.ok(!processGroupAlive(pgid), 'the shell and the sleep it started are gone');
-    assert.ok(!running(grandchild), 'the grandchild is gone');
+    assert.ok(!processRunning(grandchild), 'the grandchild is gone');
     const info = tracker.getRun(run);
     assert.equal(info.info.status, 'FAILED');
     assert.equal(info.tags.find((t) => t.key === FAILURE_REASON_TAG)?.value, RUNNER_STOPPED_REASON);
@@ -87,8 +72,8 @@ test('a group whose leader has exited: the members it left are stopped; one that
   const ws = tempWorkspace('leftover');
   const pgid = await detached(ws, 'stage', `sh -c "trap '' TERM; touch ready; while true; do sleep 0.05; done" & exit 0`);
   try {
-    await waitFor(() => existsSync(path.join(ws, 'ready')));
-    await waitFor(() => !running(pgid));
+    await waitUntil(() => existsSync(path.join(ws, 'ready')), 'the group to be ready');
+    await waitUntil(() => !processRunning(pgid), 'the leader to exit');
     assert.ok(processGroupAlive(pgid), 'the leader is gone, its member runs on');
     // The leader started no later than the member it left; the member's start stands in for it.
     const leaderStart = String(Math.min(...processGroupMembers(pgid)!.map((m) => m.startTime)));

@@ -5,32 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { processGroupAlive, runStageProcess, TAIL_LINES } from '../../../core/pipeline/stageProcess';
-import { tempWorkspace } from '../../support/tempWorkspace';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie waiting for its parent is gone for our purposes.
-  try {
-    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { waitUntil } from '../../support/polling';
+import { processRunning } from '../../support/processes';
+import { tempWorkspace, writeWorkspaceFile } from '../../support/tempWorkspace';
 
 test('a command that succeeds gives exit code 0 and its output line by line', async () => {
   const ws = tempWorkspace('proc');
@@ -112,15 +92,15 @@ test('cancel stops the whole process group: the command and the grandchild it st
   const controller = new AbortController();
   // The shell starts a grandchild (sleep) in the background, writes both pids, then waits.
   const run = runStageProcess({ commands: [`sleep 60 & echo "$$ $!" > ${pidFile}; wait`], cwd: ws, signal: controller.signal, killGraceMs: 2000 });
-  await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').includes(' '));
+  await waitUntil(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').includes(' '), 'both pids');
   const [shell, grandchild] = readFileSync(pidFile, 'utf8').trim().split(' ').map(Number) as [number, number];
-  assert.ok(alive(shell) && alive(grandchild));
+  assert.ok(processRunning(shell) && processRunning(grandchild));
   controller.abort();
   const r = await run;
   assert.equal(r.cancelled, true);
   assert.equal(r.failedCommand, 0);
-  await waitFor(() => !alive(grandchild), 1000);
-  assert.ok(!alive(shell));
+  await waitUntil(() => !processRunning(grandchild), 'the grandchild to end', 1000);
+  assert.ok(!processRunning(shell));
   assert.ok(r.durationMs < 2000, `SIGTERM was enough (${r.durationMs} ms)`);
 });
 
@@ -129,7 +109,7 @@ test('a process that ignores SIGTERM is killed after the grace period', async ()
   const ready = path.join(ws, 'ready');
   const controller = new AbortController();
   const run = runStageProcess({ commands: [`trap '' TERM; touch ${ready}; while true; do sleep 0.05; done`], cwd: ws, signal: controller.signal, killGraceMs: 300 });
-  await waitFor(() => existsSync(ready));
+  await waitUntil(() => existsSync(ready), 'the command to start');
   const t0 = Date.now();
   controller.abort();
   const r = await run;
@@ -145,14 +125,14 @@ test('a background process left behind by a finished command is stopped with it'
   const r = await runStageProcess({ commands: [`sleep 60 > /dev/null 2>&1 & echo $! > ${pidFile}`], cwd: ws, killGraceMs: 500 });
   assert.equal(r.exitCode, 0);
   const bg = Number(readFileSync(pidFile, 'utf8').trim());
-  await waitFor(() => !alive(bg), 2000);
+  await waitUntil(() => !processRunning(bg), 'the background process to end', 2000);
 });
 
 test('an already aborted signal runs nothing', async () => {
   const ws = tempWorkspace('proc');
   const controller = new AbortController();
   controller.abort();
-  writeFileSync(path.join(ws, 'keep'), '');
+  writeWorkspaceFile(ws, 'keep', '');
   const r = await runStageProcess({ commands: ['rm keep'], cwd: ws, signal: controller.signal });
   assert.equal(r.cancelled, true);
   assert.ok(existsSync(path.join(ws, 'keep')));
@@ -178,4 +158,35 @@ test("each command's process group is reported when it starts and once nothing o
     [second, 'started', true],
     [second, 'ended', false],
   ], 'the second group ends only after the sleep it left behind is stopped');
+});
+
+test("while a command runs the process listens for its own end, a signal only where nothing else handles it; afterwards it listens no more", async () => {
+  const events = ['exit', 'SIGTERM', 'SIGINT', 'SIGHUP', 'newListener'] as const;
+  const count = () => Object.fromEntries(events.map((e) => [e, process.listenerCount(e)]));
+  const ownSigint = () => undefined;
+  const ownSighup = () => undefined;
+  process.on('SIGINT', ownSigint);
+  const before = count();
+  const ws = tempWorkspace('proc');
+  const ready = path.join(ws, 'ready');
+  const controller = new AbortController();
+  try {
+    const run = runStageProcess({ commands: [`touch ${ready}; sleep 60`], cwd: ws, signal: controller.signal, killGraceMs: 500 });
+    await waitUntil(() => existsSync(ready), 'the command to start');
+    const during = count();
+    assert.equal(during.exit, before.exit! + 1, "an 'exit' listener while the group runs");
+    assert.equal(during.SIGTERM, before.SIGTERM! === 0 ? 1 : before.SIGTERM, 'SIGTERM is listened for where nothing else listens');
+    assert.equal(during.SIGINT, before.SIGINT, "the program's own SIGINT handler is left alone");
+    process.on('SIGHUP', ownSighup);
+    assert.equal(process.listenerCount('SIGHUP'), before.SIGHUP! + 1, 'a SIGHUP handler added meanwhile takes SIGHUP over');
+    assert.ok(process.listeners('SIGHUP').includes(ownSighup));
+    controller.abort();
+    const r = await run;
+    assert.equal(r.cancelled, true);
+    process.off('SIGHUP', ownSighup);
+    assert.deepEqual(count(), before, 'nothing of the runner listens once no command runs');
+  } finally {
+    process.off('SIGINT', ownSigint);
+    process.off('SIGHUP', ownSighup);
+  }
 });

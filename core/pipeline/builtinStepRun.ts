@@ -1,0 +1,288 @@
+/**
+ * Built-in steps run in the runner's process instead of a command: `register` (and `evaluate`,
+ * through core/evaluation). Each runs inside its stage's tracker run like a command would, reports
+ * through the same result shape as stageProcess.ts (exit code 0 on success, 1 with a message on
+ * failure), and writes its lines to the stage's log.
+ *
+ * `register: {model, name, card, alias}`: registers the model file or folder as a new version of
+ * `name`, its source run the stage's run (so lineage reaches the pipeline run and its data). With a
+ * `card`, the card first receives the latest evaluation of the very bytes being registered (by their
+ * sha256), and is stored with the version. The lock skips an unchanged step; a forced run whose
+ * model bytes and card bytes equal an existing version of `name` creates no new version: it reuses
+ * that one (moving `alias` to it), so registering the same thing twice never duplicates it.
+ */
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import * as path from "node:path";
+import { latestEvaluation } from "../modelCard/cardEvaluation";
+import { cardFormatOf, updateCardText } from "../modelCard/cardUpdate";
+import { MODEL_SHA256_TAG } from "../tracker/model";
+import {
+  contentHash,
+  modelFilesOnDisk,
+  sha256OfFile,
+} from "../tracker/modelRegistry";
+import type { Tracker } from "../tracker/tracker";
+import { resolveInside } from "../workspace/workspacePath";
+import type { PipelineStage } from "./pipelineModel";
+import { settingText } from "./builtinStepSettings";
+import type {
+  OutputStream,
+  StageProcessOptions,
+  StageProcessResult,
+} from "./stageProcess";
+
+export interface BuiltinStepContext {
+  root: string;
+  stage: PipelineStage;
+  settings: Record<string, unknown>;
+  tracker: Tracker;
+  runId: string;
+  experimentId: string;
+}
+
+/** A command's result; `failure` is a built-in step's one-line reason when it failed. */
+export interface BuiltinStepResult extends StageProcessResult {
+  failure?: string;
+}
+
+/** A failure the step reports as its one-line message. */
+class StepFailure extends Error {}
+
+export async function runBuiltinStep(
+  ctx: BuiltinStepContext,
+  io: Pick<StageProcessOptions, "logFile" | "onLine">,
+): Promise<BuiltinStepResult> {
+  const started = performance.now();
+  const tail: string[] = [];
+  if (io.logFile) mkdirSync(path.dirname(io.logFile), { recursive: true });
+  const say = (line: string, stream: OutputStream = "stdout") => {
+    tail.push(line);
+    if (io.logFile) appendFileSync(io.logFile, `${line}\n`);
+    io.onLine?.(line, stream);
+  };
+  const done = (exitCode: number, message?: string) => ({
+    exitCode,
+    signal: null,
+    cancelled: false,
+    durationMs: performance.now() - started,
+    tail,
+    ...(message ? { failure: message } : {}),
+  });
+  try {
+    if (ctx.stage.builtin === "register") await registerStep(ctx, say);
+    else if (ctx.stage.builtin === "evaluate") await evaluateStep(ctx, say);
+    else
+      throw new StepFailure(
+        `the built-in step '${ctx.stage.builtin}' cannot run yet (${ctx.stage.file}:${ctx.stage.line})`,
+      );
+    return done(0);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    say(`runwise: ${message}`, "stderr");
+    return done(1, message);
+  }
+}
+
+/** A path setting, relative to the stage's wdir, inside the workspace. */
+function stepPath(
+  ctx: BuiltinStepContext,
+  key: string,
+  required: boolean,
+): { abs: string; rel: string } | undefined {
+  const given = settingText(ctx.settings, key);
+  if (given === undefined) {
+    if (required)
+      throw new StepFailure(
+        `${ctx.stage.builtin}.${key} is missing (${ctx.stage.file}:${ctx.stage.line})`,
+      );
+    return undefined;
+  }
+  const wdir = path.join(
+    ctx.root,
+    ...ctx.stage.wdir.split("/").filter(Boolean),
+  );
+  const abs = resolveInside(ctx.root, given, wdir);
+  if (!existsSync(abs))
+    throw new StepFailure(
+      `${ctx.stage.builtin}.${key}: '${given}' does not exist (${ctx.stage.file}:${ctx.stage.line})`,
+    );
+  return { abs, rel: path.relative(ctx.root, abs).split(path.sep).join("/") };
+}
+
+/** The sha256 the registry records for the model at `abs` (a file's own, a folder's manifest). */
+export function modelSha256(abs: string): string {
+  const files = modelFilesOnDisk(abs).map((f) => ({
+    path: f.rel,
+    sha256: sha256OfFile(f.abs),
+    size: 0,
+  }));
+  return contentHash(files).sha256;
+}
+
+async function registerStep(
+  ctx: BuiltinStepContext,
+  say: (line: string) => void,
+): Promise<void> {
+  const model = stepPath(ctx, "model", true)!;
+  const name = settingText(ctx.settings, "name");
+  if (name === undefined)
+    throw new StepFailure(
+      `register.name is missing (${ctx.stage.file}:${ctx.stage.line})`,
+    );
+  const alias = settingText(ctx.settings, "alias");
+  const card = stepPath(ctx, "card", false);
+  const sha256 = modelSha256(model.abs);
+  const description = settingText(ctx.settings, 'description');
+  if (card) {
+    if (!cardFormatOf(card.rel))
+      throw new StepFailure(
+        `register.card: '${card.rel}' is not a model card (README.md or *.modelcard.yaml)`,
+      );
+    const evaluation = latestEvaluation(ctx.tracker, sha256, model.rel);
+    if (!evaluation)
+      say(
+        `${card.rel}: left as it is: ${model.rel} (sha256 ${sha256.slice(0, 12)}…) has no finished evaluation`,
+      );
+    else {
+      const text = readFileSync(card.abs, "utf8");
+      const updated = updateCardText(text, evaluation, {
+        file: card.rel,
+        modelName: name,
+      });
+      if (updated.text !== text) writeFileSync(card.abs, updated.text);
+      say(
+        `${card.rel}: ${updated.text !== text ? "updated with" : "already carries"} evaluation run ${evaluation.runId}`,
+      );
+    }
+  }
+  const cardSha = card ? sha256OfFile(card.abs) : undefined;
+  const same = ctx.tracker.registry
+    .versionsWithHash(sha256)
+    .filter((v) => v.name === name && v.card?.sha256 === cardSha);
+  const existing = same[same.length - 1];
+  let version;
+  if (existing) {
+    if (alias !== undefined)
+      ctx.tracker.registry.setAlias(name, alias, existing.version);
+    version = ctx.tracker.registry.getModelVersion(name, existing.version);
+    say(
+      `${name} version ${version.version} already holds these bytes${card ? " and this card" : ""}: no new version${alias !== undefined ? `; @${alias} points at it` : ""}`,
+    );
+  } else {
+    version = await ctx.tracker.registerModelFiles(name, model.abs, {
+      source: model.rel,
+      runId: ctx.runId,
+      ...(card ? { cardPath: card.abs } : {}),
+      ...(alias !== undefined ? { alias } : {}),
+      ...(description !== undefined ? { description } : {}),
+    });
+    say(
+      `Registered ${name} version ${version.version}${alias !== undefined ? ` (@${alias})` : ""}: sha256 ${version.sha256}`,
+    );
+  }
+  const tags = ctx.settings.tags;
+  if (tags && typeof tags === 'object' && !Array.isArray(tags)) {
+    for (const [key, value] of Object.entries(tags)) ctx.tracker.registry.setModelVersionTag(name, version.version, { key, value: String(value) });
+  }
+  // Not MODEL_SHA256_TAG: that marks the runs that evaluated the bytes, which cards and gates read.
+  ctx.tracker.setTag(ctx.runId, { key: REGISTERED_VERSION_TAG, value: `${name}/${version.version}` });
+}
+
+/** On a `register` step's run: the version it registered or reused, `NAME/VERSION`. */
+export const REGISTERED_VERSION_TAG = "runwise.registered_version";
+
+async function evaluateStep(
+  ctx: BuiltinStepContext,
+  say: (line: string) => void,
+): Promise<void> {
+  const model = stepPath(ctx, "model", true)!;
+  const data = stepPath(ctx, "data", true)!;
+  const target = settingText(ctx.settings, "target");
+  if (target === undefined)
+    throw new StepFailure(
+      `evaluate.target is missing (${ctx.stage.file}:${ctx.stage.line})`,
+    );
+  const num = (key: string): number | undefined => {
+    const v = ctx.settings[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new StepFailure(
+        `evaluate.${key} must be a number (${ctx.stage.file}:${ctx.stage.line})`,
+      );
+    return v;
+  };
+  const features = ctx.settings.features;
+  const sliceBy = ctx.settings.slice_by;
+  const task = settingText(ctx.settings, "task");
+  const { evaluateModel, EVALUATION_TASKS } =
+    await import("../evaluation/evaluate");
+  if (
+    task !== undefined &&
+    !(EVALUATION_TASKS as readonly string[]).includes(task)
+  ) {
+    throw new StepFailure(
+      `evaluate.task '${task}' is not one of ${EVALUATION_TASKS.join(", ")} (${ctx.stage.file}:${ctx.stage.line})`,
+    );
+  }
+  const threshold = num("threshold");
+  const batchSize = num("batch_size");
+  const report = await evaluateModel({
+    model: model.abs,
+    data: data.abs,
+    target,
+    workspace: ctx.root,
+    tracker: ctx.tracker,
+    experimentId: ctx.experimentId,
+    ...(task !== undefined
+      ? { task: task as (typeof EVALUATION_TASKS)[number] }
+      : {}),
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(batchSize !== undefined ? { batchSize } : {}),
+    ...(Array.isArray(features) ? { features: features.map(String) } : {}),
+    ...(Array.isArray(sliceBy) && sliceBy.length > 0
+      ? { sliceBy: String(sliceBy[0]) }
+      : typeof sliceBy === "string"
+        ? { sliceBy }
+        : {}),
+  });
+  // The registry finds a model's evaluations by MODEL_SHA256_TAG; the stage's run carries the
+  // metrics, so gates read them as any stage's.
+  if (report.run_id)
+    ctx.tracker.logBatch(report.run_id, {
+      tags: [{ key: MODEL_SHA256_TAG, value: report.model.sha256 }],
+    });
+  const now = Date.now();
+  ctx.tracker.logBatch(ctx.runId, {
+    metrics: Object.entries(report.metrics)
+      .filter(([, v]) => Number.isFinite(v))
+      .map(([key, value]) => ({ key, value, timestamp: now, step: 0 })),
+    tags: report.run_id
+      ? [{ key: EVALUATION_RUN_TAG, value: report.run_id }]
+      : [],
+  });
+  const output = settingText(ctx.settings, "output");
+  if (output !== undefined) {
+    const wdir = path.join(
+      ctx.root,
+      ...ctx.stage.wdir.split("/").filter(Boolean),
+    );
+    const abs = resolveInside(ctx.root, output, wdir);
+    mkdirSync(path.dirname(abs), { recursive: true });
+    writeFileSync(abs, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  const shown = Object.entries(report.metrics)
+    .map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`)
+    .join(", ");
+  say(
+    `Evaluated ${model.rel} on ${data.rel} (${report.rows} rows, ${report.task}): ${shown}`,
+  );
+}
+
+/** On an `evaluate` step's run: the evaluation run it made. */
+export const EVALUATION_RUN_TAG = "runwise.evaluation_run";

@@ -1,0 +1,168 @@
+/**
+ * Built-in steps in a real pipeline run (a real tracker, lock file and registry): `register` makes a
+ * version whose source run is the stage's run, fills its card from the evaluation of the bytes it
+ * registers, is skipped by the lock when nothing changed and, forced, reuses the version that holds
+ * the same bytes; gates compare with a registry alias (`champion.roc_auc`), pass with a note when
+ * the alias points nowhere, and fail with the reason when the model is not named.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { HashCache } from '../../../core/pipeline/hashCache';
+import { loadPipeline } from '../../../core/pipeline/loadPipeline';
+import { runPipeline, type PipelineRunResult } from '../../../core/pipeline/pipelineRun';
+import { planRun } from '../../../core/pipeline/stageStatus';
+import { MODEL_SHA256_TAG } from '../../../core/tracker/model';
+import { Tracker } from '../../../core/tracker/tracker';
+import { tempWorkspace, writeWorkspaceFile } from '../../support/tempWorkspace';
+
+async function runAll(ws: string, force = false): Promise<PipelineRunResult> {
+  const graph = loadPipeline(ws, { cache: false });
+  const hashes = new HashCache(ws);
+  const decisions = planRun(graph, { hashes, ...(force ? { force: true } : {}) });
+  const tracker = Tracker.open(ws);
+  try {
+    const result = await runPipeline({ graph, decisions, tracker, hashes, jobs: 2 });
+    hashes.save();
+    return result;
+  } finally {
+    tracker.close();
+  }
+}
+
+/** An evaluation run of the model bytes `sha256`, as core/evaluation logs one. */
+async function logEvaluation(ws: string, sha256: string, metrics: Record<string, number>): Promise<string> {
+  const tracker = Tracker.open(ws);
+  try {
+    const run = tracker.createRun({ runName: 'evaluate model.onnx', tags: [{ key: MODEL_SHA256_TAG, value: sha256 }] });
+    const runId = run.info.runId;
+    tracker.logBatch(runId, { metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp: 1, step: 0 })), params: [{ key: 'task', value: 'binary' }] });
+    const report = { task: 'binary', rows: 40, threshold: 0.5, dataset: { path: 'data/test.csv', sha256: 'd'.repeat(64) }, slices: null };
+    await tracker.putArtifact(runId, 'evaluation/report.json', Buffer.from(JSON.stringify(report)));
+    tracker.updateRun(runId, { status: 'FINISHED' });
+    return runId;
+  } finally {
+    tracker.close();
+  }
+}
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+const CARD = '---\n# owner: the churn team\nlicense: mit\n---\n\n# Churn model\n';
+
+test('register: a version from the stage run, its card filled from the evaluation, no duplicate when nothing changed', async () => {
+  const ws = tempWorkspace('register', {
+    'runwise.yaml': `stages:
+  train:
+    cmd: printf model-v1 > model.onnx
+    outs: [model.onnx]
+  publish:
+    register:
+      model: model.onnx
+      name: churn
+      card: README.md
+      alias: candidate
+`,
+    'README.md': CARD,
+  });
+  const evalRun = await logEvaluation(ws, sha('model-v1'), { roc_auc: 0.91, accuracy: 0.84, latency_p50_ms: 3 });
+
+  const first = await runAll(ws);
+  const publish = first.stages.find((s) => s.id === 'publish')!;
+  assert.equal(publish.status, 'succeeded', publish.message);
+  const card = readFileSync(path.join(ws, 'README.md'), 'utf8');
+  assert.ok(card.startsWith('---\n# owner: the churn team\nlicense: mit\nmodel-index:\n'), 'the comment and keys stay where they were');
+  assert.match(card, /- type: roc_auc\n\s+value: 0\.91\n/);
+  assert.match(card, new RegExp(`url: runs:/${evalRun}`));
+  assert.doesNotMatch(card, /latency/, 'run statistics stay out of the card');
+
+  let tracker = Tracker.open(ws);
+  const v1 = tracker.registry.getModelVersion('churn', 1);
+  assert.equal(v1.sha256, sha('model-v1'));
+  assert.equal(v1.runId, publish.runId, "the version's source run is the register stage's run");
+  assert.deepEqual(v1.aliases, ['candidate']);
+  assert.equal(v1.card?.sha256, sha(card), 'the registry keeps the card as updated');
+  tracker.close();
+
+  const again = await runAll(ws);
+  assert.equal(again.stages.find((s) => s.id === 'publish')!.status, 'skipped', 'the lock skips an unchanged register step');
+  const forced = await runAll(ws, true);
+  assert.equal(forced.stages.find((s) => s.id === 'publish')!.status, 'succeeded');
+  tracker = Tracker.open(ws);
+  const versions = tracker.registry.searchModelVersions({ filter: "name = 'churn'" }).items;
+  assert.equal(versions.length, 1, 'forcing the same bytes and card reuses version 1');
+  tracker.close();
+  const log = readFileSync(forced.stages.find((s) => s.id === 'publish')!.logFile!, 'utf8');
+  assert.match(log, /churn version 1 already holds these bytes and this card: no new version/);
+
+  // New bytes: a new version.
+  writeWorkspaceFile(ws, 'runwise.yaml', readFileSync(path.join(ws, 'runwise.yaml'), 'utf8').replace('model-v1', 'model-v2'));
+  const changed = await runAll(ws);
+  assert.equal(changed.stages.find((s) => s.id === 'publish')!.status, 'succeeded');
+  tracker = Tracker.open(ws);
+  assert.equal(tracker.registry.getVersionByAlias('churn', 'candidate').version, '2');
+  tracker.close();
+  const after = readFileSync(path.join(ws, 'README.md'), 'utf8');
+  assert.equal(after, card, 'v2 has no evaluation: the card is left as it was');
+});
+
+test('register: a missing model file fails the step with the setting and the pipeline line', async () => {
+  const ws = tempWorkspace('register-missing', {
+    'runwise.yaml': 'stages:\n  publish:\n    register:\n      model: missing.onnx\n      name: churn\n',
+  });
+  const result = await runAll(ws);
+  const publish = result.stages.find((s) => s.id === 'publish')!;
+  assert.equal(publish.status, 'failed');
+  assert.match(publish.message ?? '', /missing/);
+});
+
+test('gates against an alias: compare with the champion, pass when there is none, fail without a model', async () => {
+  const ws = tempWorkspace('alias-gate', {
+    'runwise.yaml': `stages:
+  score:
+    cmd: "printf '{\\"roc_auc\\": 0.85}' > metrics.json"
+    metrics: [metrics.json]
+gates:
+  - metric: roc_auc
+    op: '>='
+    value: champion.roc_auc
+    model: churn
+`,
+    'champion.onnx': 'champion-bytes',
+  });
+  // No model registered yet: the gate passes and says why.
+  let result = await runAll(ws);
+  assert.equal(result.gates.length, 1);
+  assert.equal(result.gates[0]!.passed, true);
+  assert.match(result.gates[0]!.message, /'churn' is not registered yet, so there is no champion to compare with/);
+
+  let tracker = Tracker.open(ws);
+  await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
+  tracker.close();
+  result = await runAll(ws, true);
+  assert.match(result.gates[0]!.message, /no version of 'churn' is 'champion' yet/);
+  assert.equal(result.gates[0]!.passed, true);
+
+  tracker = Tracker.open(ws);
+  tracker.registry.setAlias('churn', 'champion', 1);
+  tracker.close();
+  result = await runAll(ws, true);
+  assert.equal(result.gates[0]!.passed, false, 'a champion that was never evaluated leaves nothing to compare with: the gate fails');
+  assert.match(result.gates[0]!.message, /churn@champion \(version 1\) has no finished evaluation to read roc_auc from/);
+
+  await logEvaluation(ws, sha('champion-bytes'), { roc_auc: 0.8 });
+  result = await runAll(ws, true);
+  assert.equal(result.gates[0]!.passed, true, result.gates[0]!.message);
+  assert.equal(result.gates[0]!.expected, 0.8);
+  await logEvaluation(ws, sha('champion-bytes'), { roc_auc: 0.9 });
+  result = await runAll(ws, true);
+  assert.equal(result.gates[0]!.passed, false, 'the latest evaluation of the champion counts');
+  assert.match(result.gates[0]!.message, /roc_auc is 0\.85 .*champion\.roc_auc is 0\.9/);
+
+  // Without `model:` and without a register step, the gate cannot know the model.
+  writeWorkspaceFile(ws, 'runwise.yaml', readFileSync(path.join(ws, 'runwise.yaml'), 'utf8').replace('    model: churn\n', ''));
+  result = await runAll(ws, true);
+  assert.equal(result.gates[0]!.passed, false);
+  assert.match(result.gates[0]!.message, /add `model: NAME` to the gate/);
+});
