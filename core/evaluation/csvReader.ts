@@ -1,12 +1,13 @@
 /**
  * CSV (RFC 4180) in batches, parsed from bytes: quoted fields with doubled quotes, commas and line
  * breaks inside quotes, CRLF or LF line ends, a UTF-8 byte order mark, a header row. Blank lines are
- * skipped. Numbers are read straight from the bytes (a decimal with at most 2^53 as its digits and
+ * skipped. Numbers are read straight from the bytes (a decimal whose digits stay below 2^53 and
  * at most 22 decimal places is exact as one IEEE division, Clinger's fast path); anything else goes
  * through `Number`, so every value equals what `Number(text)` gives. Columns not asked for are
- * skipped without decoding.
+ * skipped without decoding. The file is read in 4 MiB reads into one reused buffer, and a batch's
+ * arrays are refilled for the next batch.
  */
-import { createReadStream } from 'node:fs';
+import type { Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
@@ -14,7 +15,7 @@ const COMMA = 44;
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
-const CHUNK = 1 << 20;
+const CHUNK = 4 << 20;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const EXACT = 2 ** 53;
 
@@ -47,7 +48,7 @@ function fastNumber(buf: Uint8Array, s: number, e: number): number {
       i++;
     }
   }
-  if (i !== e || digits === 0 || mantissa > EXACT || scale > 22) return NaN;
+  if (i !== e || digits === 0 || mantissa >= EXACT || scale > 22) return NaN;
   const v = scale === 0 ? mantissa : mantissa / POW10[scale]!;
   return negative ? -v : v;
 }
@@ -67,12 +68,13 @@ class CsvParser {
   /** Column index → its array in the batch's texts, or −1 (a column may be read both ways). */
   private readonly textSlots: Int32Array;
   line: number;
-  batch: DatasetBatch;
+  /** Filled in place; the same arrays are refilled after `take` (see DatasetBatch). */
+  readonly batch: DatasetBatch;
 
   constructor(
     private readonly file: string,
     private readonly names: readonly string[],
-    private readonly request: readonly ColumnRequest[],
+    request: readonly ColumnRequest[],
     private readonly batchSize: number,
     firstLine: number,
   ) {
@@ -89,17 +91,23 @@ class CsvParser {
   }
 
   /**
-   * Parses whole records from `pos` until the batch is full or the bytes end. Returns where it
-   * stopped: at the start of an incomplete record when `final` is false.
+   * Parses whole records of `buf[0, len)` from `pos` until the batch is full or the bytes end.
+   * Returns where it stopped: at the start of an incomplete record when `final` is false.
+   * `buf[len]` must exist and be 0.
+   *
+   * A numeric field is read in the pass that finds its end: sign, digits, a point and digits
+   * accumulate into the value as they are scanned; when the field holds anything else (an
+   * exponent, a space, too many digits) the scan goes on to the field's end and the text goes
+   * through `Number`.
    */
-  parse(buf: Uint8Array, pos: number, final: boolean): number {
-    const len = buf.length;
+  parse(buf: Uint8Array, pos: number, len: number, final: boolean): number {
     const width = this.names.length;
     const numberSlots = this.numberSlots;
     const textSlots = this.textSlots;
     const batch = this.batch;
     const numbers = batch.numbers;
-    while (pos < len && batch.rows < this.batchSize) {
+    const batchSize = this.batchSize;
+    while (pos < len && batch.rows < batchSize) {
       const recordStart = pos;
       const recordLine = this.line;
       // A blank line (LF or CRLF) is skipped.
@@ -114,12 +122,12 @@ class CsvParser {
       let field = 0;
       let ended = false;
       while (!ended) {
-        let s: number;
+        const slot = field < width ? numberSlots[field]! : -1;
+        let s = pos;
         let e: number;
-        let quoted = false;
         let escaped = false;
+        let value = NaN;
         if (buf[pos] === QUOTE) {
-          quoted = true;
           s = ++pos;
           for (;;) {
             if (pos >= len) {
@@ -154,14 +162,62 @@ class CsvParser {
             }
             throw new DatasetError(`${this.file}:${this.line}: unexpected text after the closing quote of column ${field + 1} (expected a comma or a line end)`);
           }
+          if (slot >= 0 && !escaped) value = fastNumber(buf, s, e);
         } else {
-          s = pos;
+          let c = 0;
+          if (slot >= 0) {
+            // The number in the same pass: [+-]digits[.digits], exact while the digits stay below
+            // 2^53 and there are at most 22 decimals (one correctly rounded division).
+            let negative = false;
+            c = buf[pos]!;
+            if (c === 45 || c === 43) {
+              negative = c === 45;
+              c = buf[++pos]!;
+            }
+            // buf[len] is a 0 byte (see `parse`): the digit loops stop there without a bound check.
+            let mantissa = 0;
+            const digitsStart = pos;
+            let d = c - 48;
+            while ((d >>> 0) <= 9) {
+              mantissa = mantissa * 10 + d;
+              c = buf[++pos]!;
+              d = c - 48;
+            }
+            let digits = pos - digitsStart;
+            let scale = 0;
+            if (c === 46 && pos < len) {
+              c = buf[++pos]!;
+              const fractionStart = pos;
+              d = c - 48;
+              while ((d >>> 0) <= 9) {
+                mantissa = mantissa * 10 + d;
+                c = buf[++pos]!;
+                d = c - 48;
+              }
+              scale = pos - fractionStart;
+              digits += scale;
+            }
+            if (digits > 0 && mantissa < EXACT && scale <= 22 && pos < len && (c === COMMA || c === LF || (c === CR && buf[pos + 1] === LF))) {
+              const v = scale === 0 ? mantissa : mantissa / POW10[scale]!;
+              value = negative ? -v : v;
+              e = pos;
+              if (c === CR) pos++;
+              ended = c !== COMMA;
+              numbers[slot]![row] = value;
+              const textSlot = textSlots[field]!;
+              if (textSlot >= 0) batch.texts[textSlot]![row] = this.text(buf, s, e, false);
+              field++;
+              pos++;
+              continue;
+            }
+          }
+          // Any other field: to its end (a comma or LF; a CR before the LF is not part of it).
           while (pos < len) {
-            const c = buf[pos]!;
+            c = buf[pos]!;
             if (c === COMMA || c === LF || c === QUOTE) break;
             pos++;
           }
-          if (pos < len && buf[pos] === QUOTE) {
+          if (pos < len && c === QUOTE) {
             throw new DatasetError(`${this.file}:${this.line}: a quote inside an unquoted field in column ${field + 1} (quote the whole field and double the quote)`);
           }
           if (pos >= len && !final) {
@@ -170,6 +226,7 @@ class CsvParser {
           }
           e = pos;
           if (e > s && buf[e - 1] === CR && (pos >= len || buf[pos] === LF)) e--;
+          if (slot >= 0 && pos >= len) value = fastNumber(buf, s, e);
         }
         // Here pos is at a comma, a line end (CR LF or LF) or the end of the bytes.
         if (pos >= len || buf[pos] === LF) ended = true;
@@ -178,11 +235,9 @@ class CsvParser {
           pos++;
         }
         if (field < width) {
-          const slot = numberSlots[field]!;
           if (slot >= 0) {
-            let v = quoted && escaped ? NaN : fastNumber(buf, s, e);
-            if (Number.isNaN(v)) v = numberFromText(this.text(buf, s, e, escaped), `${this.file}:${recordLine}`, this.names[field]!);
-            numbers[slot]![row] = v;
+            if (Number.isNaN(value)) value = numberFromText(this.text(buf, s, e, escaped), `${this.file}:${recordLine}`, this.names[field]!);
+            numbers[slot]![row] = value;
           }
           const textSlot = textSlots[field]!;
           if (textSlot >= 0) batch.texts[textSlot]![row] = this.text(buf, s, e, escaped);
@@ -204,10 +259,10 @@ class CsvParser {
     return escaped ? t.replace(/""/g, '"') : t;
   }
 
-  /** The filled batch, and a new one to fill. */
+  /** The filled batch (cut to its rows when not full); the next `parse` refills the same arrays. */
   take(): DatasetBatch {
-    const full = this.batch.rows === this.batchSize ? this.batch : trimBatch(this.batch);
-    this.batch = emptyBatch(this.request, this.batchSize);
+    const full = this.batch.rows === this.batchSize ? { ...this.batch } : trimBatch(this.batch);
+    this.batch.rows = 0;
     return full;
   }
 }
@@ -318,33 +373,51 @@ export async function openCsv(file: string, displayName = file): Promise<Dataset
     file: displayName,
     format: 'csv',
     columns: header.names,
-    async *batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch> {
+    hashesFile: true,
+    async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: Hash): AsyncIterable<DatasetBatch> {
       checkColumns(displayName, header.names, request);
       const parser = new CsvParser(displayName, header.names, request, batchSize, header.nextLine);
-      let rest: Buffer | undefined;
       let any = false;
-      const stream = createReadStream(file, { start: header.end, highWaterMark: CHUNK });
+      // One buffer, refilled: the unparsed tail of a read moves to its start and the next read
+      // lands after it. It doubles when one record does not fit. The file is read from its first
+      // byte so that `hash` sees all of it; parsing starts after the header.
+      let buf = Buffer.allocUnsafe(CHUNK);
+      let filled = 0;
+      let pos = 0;
+      let offset = 0;
+      let skip = header.end;
+      const handle = await open(file, 'r');
       try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          let buf = rest && rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
-          let pos = 0;
+        for (;;) {
+          if (pos > 0) {
+            buf.copyWithin(0, pos, filled);
+            filled -= pos;
+            pos = 0;
+          }
+          if (filled + 1 >= buf.length) {
+            const bigger = Buffer.allocUnsafe(buf.length * 2);
+            buf.copy(bigger, 0, 0, filled);
+            buf = bigger;
+          }
+          const { bytesRead } = await handle.read(buf, filled, buf.length - filled - 1, offset);
+          if (hash && bytesRead > 0) hash.update(buf.subarray(filled, filled + bytesRead));
+          offset += bytesRead;
+          filled += bytesRead;
+          const final = bytesRead === 0;
+          if (skip > 0) {
+            const skipped = Math.min(skip, filled);
+            pos = skipped;
+            skip -= skipped;
+            if (skip > 0) continue;
+          }
+          buf[filled] = 0;
           for (;;) {
-            pos = parser.parse(buf, pos, false);
+            pos = parser.parse(buf, pos, filled, final);
             if (parser.batch.rows < batchSize) break;
             any = true;
             yield parser.take();
           }
-          rest = buf.subarray(pos);
-          buf = rest;
-        }
-        let pos = 0;
-        const last = rest ?? Buffer.alloc(0);
-        while (pos < last.length) {
-          pos = parser.parse(last, pos, true);
-          if (parser.batch.rows === batchSize) {
-            any = true;
-            yield parser.take();
-          }
+          if (final) break;
         }
         if (parser.batch.rows > 0) {
           any = true;
@@ -352,7 +425,7 @@ export async function openCsv(file: string, displayName = file): Promise<Dataset
         }
         if (!any) throw new DatasetError(`${displayName}: no data rows after the header`);
       } finally {
-        stream.destroy();
+        await handle.close();
       }
     },
   };

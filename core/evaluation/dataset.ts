@@ -8,6 +8,7 @@
  * the 1-based row for Parquet) and the column: an empty file, a missing column, a ragged row, a
  * value that is not a number, a NaN or an empty cell in a numeric column.
  */
+import type { Hash } from 'node:crypto';
 import * as path from 'node:path';
 
 export class DatasetError extends Error {
@@ -23,6 +24,10 @@ export interface ColumnRequest {
   text?: boolean;
 }
 
+/**
+ * A batch of rows. A reader may refill the same arrays for the next batch: copy what you keep
+ * before asking for the next one.
+ */
 export interface DatasetBatch {
   rows: number;
   /** One array per numeric column requested, in request order (text columns skipped). */
@@ -35,7 +40,10 @@ export interface DatasetReader {
   readonly file: string;
   readonly format: 'csv' | 'jsonl' | 'parquet';
   readonly columns: readonly string[];
-  batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch>;
+  /** Whether `batches` reads the whole file in order and so can hash it on the way (not Parquet). */
+  readonly hashesFile: boolean;
+  /** `hash`, when given and `hashesFile`, is updated with every byte of the file as it is read. */
+  batches(request: readonly ColumnRequest[], batchSize: number, hash?: Hash): AsyncIterable<DatasetBatch>;
 }
 
 /** Where a row is, for messages: `data.csv:12` (line) or `data.parquet row 12`. */

@@ -42,6 +42,11 @@ export interface EvaluationOptions {
   /** Where the run is logged; none: nothing is logged (run_id null). */
   tracker?: Tracker;
   experimentId?: string;
+  /**
+   * Stops the evaluation between batches: it throws EvaluationCancelledError; a run already
+   * started ends KILLED (with the reason in `runwise.failure_reason`).
+   */
+  signal?: AbortSignal;
 }
 
 export interface SliceReport {
@@ -86,11 +91,20 @@ export class EvaluationError extends Error {
   }
 }
 
+/** The evaluation was stopped through its `signal`. */
+export class EvaluationCancelledError extends Error {
+  constructor(what: string) {
+    super(`the evaluation of ${what} was cancelled`);
+    this.name = 'EvaluationCancelledError';
+  }
+}
+
 /** A float64 array that grows as batches arrive. */
 class GrowingColumn {
   data = new Float64Array(1 << 16);
   length = 0;
-  push(values: ArrayLike<number>, count: number): void {
+  /** Room for `count` more values; returns where they go (the caller writes them, then adds to `length`). */
+  reserve(count: number): number {
     if (this.length + count > this.data.length) {
       let size = this.data.length * 2;
       while (size < this.length + count) size *= 2;
@@ -98,7 +112,11 @@ class GrowingColumn {
       next.set(this.data.subarray(0, this.length));
       this.data = next;
     }
-    for (let i = 0; i < count; i++) this.data[this.length + i] = values[i]!;
+    return this.length;
+  }
+  push(values: Float32Array | Float64Array, count: number): void {
+    const at = this.reserve(count);
+    this.data.set(count === values.length ? values : values.subarray(0, count), at);
     this.length += count;
   }
   values(): Float64Array {
@@ -145,28 +163,58 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
   return { inputs, features: inputs.map((i) => i.name) };
 }
 
-function inputTensor(ort: typeof Ort, type: string, columns: Float64Array[], rows: number, dims: 'matrix' | 'column' | 'vector', where: string): Ort.Tensor {
-  const width = columns.length;
-  const shape = dims === 'vector' ? [rows] : [rows, width];
-  if (type === 'float32' || type === 'float64') {
-    const data = type === 'float32' ? new Float32Array(rows * width) : new Float64Array(rows * width);
-    for (let c = 0; c < width; c++) {
-      const col = columns[c]!;
-      for (let r = 0; r < rows; r++) data[r * width + c] = col[r]!;
+type InputData = Float32Array | Float64Array | BigInt64Array | Int32Array;
+
+/**
+ * A model input's tensor, filled batch after batch into one buffer allocated for the first batch
+ * (onnxruntime-node reads the data during `run` and keeps no reference to it afterwards).
+ */
+class InputTensor {
+  private data: InputData | undefined;
+  private full: Ort.Tensor | undefined;
+
+  constructor(
+    private readonly ort: typeof Ort,
+    private readonly type: string,
+    private readonly width: number,
+    private readonly dims: 'matrix' | 'column' | 'vector',
+  ) {}
+
+  fill(columns: Float64Array[], rows: number, capacity: number, where: string): Ort.Tensor {
+    const width = this.width;
+    const type = this.type;
+    if (!this.data || this.data.length < rows * width) {
+      const size = Math.max(capacity, rows) * width;
+      this.data = type === 'float32' ? new Float32Array(size) : type === 'float64' ? new Float64Array(size) : type === 'int64' ? new BigInt64Array(size) : new Int32Array(size);
+      this.full = undefined;
     }
-    return new ort.Tensor(type, data, shape);
-  }
-  const big = type === 'int64';
-  const data = big ? new BigInt64Array(rows * width) : new Int32Array(rows * width);
-  for (let c = 0; c < width; c++) {
-    const col = columns[c]!;
-    for (let r = 0; r < rows; r++) {
-      const v = col[r]!;
-      if (!Number.isInteger(v)) throw new DatasetError(`${where}: the model's input takes ${type} values, found ${v}`);
-      data[r * width + c] = (big ? BigInt(v) : v) as never;
+    const data = this.data;
+    if (data instanceof Float32Array || data instanceof Float64Array) {
+      if (width === 1) data.set(columns[0]!.subarray(0, rows));
+      else {
+        for (let c = 0; c < width; c++) {
+          const col = columns[c]!;
+          for (let r = 0; r < rows; r++) data[r * width + c] = col[r]!;
+        }
+      }
+    } else {
+      const big = data instanceof BigInt64Array;
+      for (let c = 0; c < width; c++) {
+        const col = columns[c]!;
+        for (let r = 0; r < rows; r++) {
+          const v = col[r]!;
+          if (!Number.isInteger(v)) throw new DatasetError(`${where}: the model's input takes ${type} values, found ${v}`);
+          data[r * width + c] = (big ? BigInt(v) : v) as never;
+        }
+      }
     }
+    const shape = this.dims === 'vector' ? [rows] : [rows, width];
+    if (rows * width === data.length) {
+      this.full ??= new this.ort.Tensor(type as 'float32', data as Float32Array, shape);
+      return this.full;
+    }
+    return new this.ort.Tensor(type as 'float32', data.subarray(0, rows * width) as Float32Array, shape);
   }
-  return new ort.Tensor(type as 'int64', data as BigInt64Array, shape);
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -233,7 +281,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   if (options.sliceBy) request.push({ name: options.sliceBy, text: true });
   checkColumns(dataName, reader.columns, request);
   const numberIndex = new Map(request.filter((r) => !r.text).map((r, i) => [r.name, i]));
-  const datasetSha = await fileSha256(options.data);
+  // The CSV and JSON Lines readers hash the file as they read it; Parquet is hashed apart.
+  const datasetHash = reader.hashesFile ? createHash('sha256') : undefined;
 
   const targetColumn = new GrowingColumn();
   const predictionColumn = new GrowingColumn();
@@ -242,6 +291,9 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   let classes = out.classes ?? 0;
   const labels = out.classLabels;
   const labelIndex = new Map<string, number>((labels ?? []).map((l, i) => [String(l), i]));
+  // Target value → class index (−1: not a class), so each distinct value is looked up once.
+  const classOf = new Map<number, number>();
+  const tensors = plan.inputs.map((input) => ({ input, tensor: new InputTensor(model.ort, input.type, input.columns.length, input.dims) }));
   const fetches = [out.probabilities ?? out.value!];
   const tracker = options.tracker;
   let runId: string | null = null;
@@ -258,14 +310,19 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     });
     runId = run.info.runId;
   };
+  const checkCancelled = () => {
+    if (options.signal?.aborted) throw new EvaluationCancelledError(modelName);
+  };
   try {
+    checkCancelled();
     let rowBase = 0;
-    for await (const batch of reader.batches(request, batchSize) as AsyncIterable<DatasetBatch>) {
+    for await (const batch of reader.batches(request, batchSize, datasetHash) as AsyncIterable<DatasetBatch>) {
+      checkCancelled();
       const rows = batch.rows;
       const feeds: Record<string, Ort.Tensor> = {};
       const where = `${dataName} rows ${rowBase + 1}–${rowBase + rows}`;
-      for (const input of plan.inputs) {
-        feeds[input.name] = inputTensor(model.ort, input.type, input.columns.map((c) => batch.numbers[numberIndex.get(c)!]!), rows, input.dims, where);
+      for (const { input, tensor } of tensors) {
+        feeds[input.name] = tensor.fill(input.columns.map((c) => batch.numbers[numberIndex.get(c)!]!), rows, batchSize, where);
       }
       const t0 = performance.now();
       let result: Ort.InferenceSession.ReturnType;
@@ -291,16 +348,21 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       }
       const target = batch.numbers[numberIndex.get(options.target)!]!;
       if (task !== 'regression') {
-        const indices = new Float64Array(rows);
+        const at = targetColumn.reserve(rows);
+        const indices = targetColumn.data;
         for (let i = 0; i < rows; i++) {
           const v = target[i]!;
-          const k = labels ? labelIndex.get(String(v)) : Number.isInteger(v) && v >= 0 && v < classes ? v : undefined;
+          let k = classOf.get(v);
           if (k === undefined) {
+            k = (labels ? labelIndex.get(String(v)) : Number.isInteger(v) && v >= 0 && v < classes ? v : undefined) ?? -1;
+            classOf.set(v, k);
+          }
+          if (k < 0) {
             throw new DatasetError(`${dataName} data row ${rowBase + i + 1}: column '${options.target}' is ${v}, not one of the model's classes (${(labels ?? Array.from({ length: classes }, (_, c) => c)).join(', ')})`);
           }
-          indices[i] = k;
+          indices[at + i] = k;
         }
-        targetColumn.push(indices, rows);
+        targetColumn.length += rows;
       } else targetColumn.push(target, rows);
       predictionColumn.push(values, values.length);
       if (options.sliceBy) for (let i = 0; i < rows; i++) sliceValues.push(batch.texts[0]![i]!);
@@ -308,6 +370,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       // The run starts once the first batch has been read, checked and evaluated (see the top).
       startRun();
     }
+    checkCancelled();
+    const datasetSha = datasetHash ? datasetHash.digest('hex') : await fileSha256(options.data);
     const scores: Scores = { task, classes, eps: out.dtype === 'float64' ? FLOAT64_EPS : FLOAT32_EPS };
     const targets = targetColumn.values();
     const predictions = predictionColumn.values();
@@ -365,7 +429,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   } catch (e) {
     if (tracker && runId) {
       const reason = (e as Error).message ?? String(e);
-      tracker.updateRun(runId, { status: 'FAILED' });
+      tracker.updateRun(runId, { status: e instanceof EvaluationCancelledError ? 'KILLED' : 'FAILED' });
       tracker.setTag(runId, { key: FAILURE_REASON_TAG, value: reason.slice(0, 5000) });
     }
     throw e;

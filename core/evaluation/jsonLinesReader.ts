@@ -3,12 +3,15 @@
  * its key order). Blank lines are skipped; a line that is not a JSON object is an error naming it.
  * Numeric columns take JSON numbers (or numeric strings); text columns take any scalar.
  */
+import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
-async function* objects(file: string, displayName: string): AsyncGenerator<{ line: number; value: Record<string, unknown> }> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+async function* objects(file: string, displayName: string, hash?: Hash): AsyncGenerator<{ line: number; value: Record<string, unknown> }> {
+  const input = createReadStream(file);
+  if (hash) input.on('data', (chunk) => hash.update(chunk as Buffer));
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   try {
     for await (const text of lines) {
@@ -41,10 +44,11 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     file: displayName,
     format: 'jsonl',
     columns: names,
-    async *batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch> {
+    hashesFile: true,
+    async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: Hash): AsyncIterable<DatasetBatch> {
       checkColumns(displayName, names, request);
       let batch = emptyBatch(request, batchSize);
-      for await (const { line, value } of objects(file, displayName)) {
+      for await (const { line, value } of objects(file, displayName, hash)) {
         let n = 0;
         let t = 0;
         for (const r of request) {

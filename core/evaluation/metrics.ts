@@ -31,49 +31,144 @@ export interface ClassificationMetrics {
   warnings: string[];
 }
 
+/** True/false positive counts at each distinct score, highest score first. */
+export interface BinaryCurve {
+  tps: Float64Array;
+  fps: Float64Array;
+}
+
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+
 /**
- * True/false positives per distinct score, highest score first (sklearn's `_binary_clf_curve`).
- * The positive and the negative scores are sorted apart (native typed-array sorts) and walked
- * together from the top, so a million rows cost two numeric sorts, not a comparator sort.
+ * Sorts 32-bit keys (ascending, unsigned), each word of a multi-word key carried along with its
+ * label: least significant digit first, 11 bits a pass, a pass skipped when every key has the same
+ * digit there. `words[0]` is the most significant word.
  */
-function binaryCurve(positive: ArrayLike<boolean | number>, score: ArrayLike<number>): { tps: number[]; fps: number[] } {
-  const n = score.length;
-  let p = 0;
-  for (let i = 0; i < n; i++) if (positive[i]) p++;
-  const pos = new Float64Array(p);
-  const neg = new Float64Array(n - p);
-  let a = 0;
-  let b = 0;
-  for (let i = 0; i < n; i++) {
-    if (positive[i]) pos[a++] = score[i]!;
-    else neg[b++] = score[i]!;
+interface SortKeys {
+  words: Uint32Array[];
+  labels: Uint8Array;
+}
+
+function radixSort(words: Uint32Array[], labels: Uint8Array): SortKeys {
+  const n = labels.length;
+  let from: SortKeys = { words, labels };
+  let to: SortKeys = { words: words.map(() => new Uint32Array(n)), labels: new Uint8Array(n) };
+  const counts = new Int32Array(RADIX);
+  for (let w = words.length - 1; w >= 0; w--) {
+    for (let shift = 0; shift < 32; shift += RADIX_BITS) {
+      const key = from.words[w]!;
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[(key[i]! >>> shift) & (RADIX - 1)]!++;
+      if (n === 0 || counts[(key[0]! >>> shift) & (RADIX - 1)] === n) continue;
+      let sum = 0;
+      for (let d = 0; d < RADIX; d++) {
+        const c = counts[d]!;
+        counts[d] = sum;
+        sum += c;
+      }
+      const srcWords = from.words;
+      const dstWords = to.words;
+      const srcLabels = from.labels;
+      const dstLabels = to.labels;
+      if (srcWords.length === 1) {
+        const src = srcWords[0]!;
+        const dst = dstWords[0]!;
+        for (let i = 0; i < n; i++) {
+          const k = src[i]!;
+          const at = counts[(k >>> shift) & (RADIX - 1)]!++;
+          dst[at] = k;
+          dstLabels[at] = srcLabels[i]!;
+        }
+      } else {
+        const [srcHi, srcLo] = srcWords as [Uint32Array, Uint32Array];
+        const [dstHi, dstLo] = dstWords as [Uint32Array, Uint32Array];
+        for (let i = 0; i < n; i++) {
+          const at = counts[(key[i]! >>> shift) & (RADIX - 1)]!++;
+          dstHi[at] = srcHi[i]!;
+          dstLo[at] = srcLo[i]!;
+          dstLabels[at] = srcLabels[i]!;
+        }
+      }
+      [from, to] = [to, from];
+    }
   }
-  pos.sort();
-  neg.sort();
-  const tps: number[] = [];
-  const fps: number[] = [];
-  let i = pos.length - 1;
-  let j = neg.length - 1;
+  return from;
+}
+
+/**
+ * True/false positives per distinct score, highest score first (sklearn's `_binary_clf_curve`):
+ * one radix sort of the scores' bits (as float32 when every score is one, as they are from a
+ * float32 model, else as float64), labels carried along, then one pass down from the top. −0 counts
+ * as 0; a NaN score is an error, as scikit-learn refuses it.
+ */
+export function binaryCurve(positive: ArrayLike<boolean | number>, score: ArrayLike<number>): BinaryCurve {
+  const n = score.length;
+  const labels = new Uint8Array(n);
+  const narrow = new Float32Array(n);
+  let single = true;
+  for (let i = 0; i < n; i++) {
+    const v = score[i]! + 0; // −0 → 0
+    if (Number.isNaN(v)) throw new Error(`score ${i + 1} of ${n} is NaN: the ROC and precision-recall curves need numbers`);
+    labels[i] = positive[i] ? 1 : 0;
+    narrow[i] = v;
+    if (single && narrow[i] !== v) single = false;
+  }
+  let words: Uint32Array[];
+  if (single) {
+    // IEEE bits as an unsigned key that sorts like the number: negatives flipped whole, positives' sign bit set.
+    const bits = new Uint32Array(narrow.buffer);
+    for (let i = 0; i < n; i++) {
+      const b = bits[i]!;
+      bits[i] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    }
+    words = [bits];
+  } else {
+    const wide = new Float64Array(n);
+    for (let i = 0; i < n; i++) wide[i] = score[i]! + 0;
+    const halves = new Uint32Array(wide.buffer);
+    const hi = new Uint32Array(n);
+    const lo = new Uint32Array(n);
+    const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+    for (let i = 0; i < n; i++) {
+      const h = halves[littleEndian ? 2 * i + 1 : 2 * i]!;
+      const l = halves[littleEndian ? 2 * i : 2 * i + 1]!;
+      if (h & 0x80000000) {
+        hi[i] = ~h >>> 0;
+        lo[i] = ~l >>> 0;
+      } else {
+        hi[i] = (h | 0x80000000) >>> 0;
+        lo[i] = l;
+      }
+    }
+    words = [hi, lo];
+  }
+  const sorted = radixSort(words, labels);
+  const top = sorted.words[0]!;
+  const low = sorted.words[1];
+  const sortedLabels = sorted.labels;
+  const tps = new Float64Array(n);
+  const fps = new Float64Array(n);
+  let points = 0;
   let tp = 0;
   let fp = 0;
-  while (i >= 0 || j >= 0) {
-    const threshold = Math.max(i >= 0 ? pos[i]! : -Infinity, j >= 0 ? neg[j]! : -Infinity);
-    while (i >= 0 && pos[i] === threshold) {
-      tp++;
+  for (let i = n - 1; i >= 0; ) {
+    const key = top[i]!;
+    const keyLow = low ? low[i]! : 0;
+    do {
+      if (sortedLabels[i]) tp++;
+      else fp++;
       i--;
-    }
-    while (j >= 0 && neg[j] === threshold) {
-      fp++;
-      j--;
-    }
-    tps.push(tp);
-    fps.push(fp);
+    } while (i >= 0 && top[i] === key && (!low || low[i] === keyLow));
+    tps[points] = tp;
+    fps[points] = fp;
+    points++;
   }
-  return { tps, fps };
+  return { tps: tps.subarray(0, points), fps: fps.subarray(0, points) };
 }
 
 /** ROC AUC of one binary problem; NaN when only one class is present (sklearn raises). */
-export function rocAuc(positive: ArrayLike<boolean | number>, score: ArrayLike<number>, curve = binaryCurve(positive, score)): number {
+export function rocAuc(positive: ArrayLike<boolean | number>, score: ArrayLike<number>, curve: BinaryCurve = binaryCurve(positive, score)): number {
   const { tps, fps } = curve;
   const p = tps[tps.length - 1] ?? 0;
   const f = fps[fps.length - 1] ?? 0;
@@ -93,7 +188,7 @@ export function rocAuc(positive: ArrayLike<boolean | number>, score: ArrayLike<n
 }
 
 /** sklearn's average_precision_score for one binary problem; NaN when no row is positive. */
-export function averagePrecision(positive: ArrayLike<boolean | number>, score: ArrayLike<number>, curve = binaryCurve(positive, score)): number {
+export function averagePrecision(positive: ArrayLike<boolean | number>, score: ArrayLike<number>, curve: BinaryCurve = binaryCurve(positive, score)): number {
   const { tps, fps } = curve;
   const p = tps[tps.length - 1] ?? 0;
   if (p === 0) return NaN;
@@ -169,18 +264,24 @@ function confusion(trueIndex: ArrayLike<number>, predictedIndex: ArrayLike<numbe
  */
 export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, threshold: number, eps: number): ClassificationMetrics {
   const n = trueIndex.length;
-  const predicted = new Uint8Array(n);
-  const probabilities = new Float64Array(n * 2);
+  const matrix = [
+    [0, 0],
+    [0, 0],
+  ];
+  const positives = new Uint8Array(n);
+  // log loss of the rows [1 − p, p], clipped and renormalised as logLoss does.
+  let loss = 0;
   for (let i = 0; i < n; i++) {
-    predicted[i] = positiveScore[i]! > threshold ? 1 : 0;
-    probabilities[2 * i] = 1 - positiveScore[i]!;
-    probabilities[2 * i + 1] = positiveScore[i]!;
+    const t = trueIndex[i]!;
+    const p = positiveScore[i]!;
+    matrix[t]![p > threshold ? 1 : 0]!++;
+    positives[i] = t === 1 ? 1 : 0;
+    const v0 = Math.min(Math.max(1 - p, eps), 1 - eps);
+    const v1 = Math.min(Math.max(p, eps), 1 - eps);
+    loss += -Math.log((t === 0 ? v0 : t === 1 ? v1 : 0) / (v0 + v1));
   }
-  const matrix = confusion(trueIndex, predicted, 2);
   const warnings: string[] = [];
   const { tp, fp, fn } = perClass(matrix, 1);
-  const positives = new Uint8Array(n);
-  for (let i = 0; i < n; i++) positives[i] = trueIndex[i] === 1 ? 1 : 0;
   const curve = binaryCurve(positives, positiveScore);
   const metrics: Record<string, number> = {
     accuracy: (matrix[0]![0]! + matrix[1]![1]!) / n,
@@ -189,7 +290,7 @@ export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: Array
     f1: divide(2 * tp, 2 * tp + fp + fn, 'f1 is ill-defined (no positive rows and no positive predictions) and set to 0', warnings),
     roc_auc: rocAuc(positives, positiveScore, curve),
     average_precision: averagePrecision(positives, positiveScore, curve),
-    log_loss: logLoss(trueIndex, probabilities, 2, eps),
+    log_loss: n === 0 ? NaN : loss / n,
   };
   if (Number.isNaN(metrics.roc_auc)) warnings.push('roc_auc is undefined: only one class is present in the true values');
   if (Number.isNaN(metrics.average_precision)) warnings.push('average_precision is undefined: no row is positive');

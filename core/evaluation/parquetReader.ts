@@ -22,6 +22,7 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
     file: displayName,
     format: 'parquet',
     columns,
+    hashesFile: false,
     async *batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch> {
       checkColumns(displayName, columns, request);
       for (let start = 0; start < total; start += batchSize) {

@@ -1,9 +1,12 @@
 /** The CSV and JSON Lines readers: RFC 4180 details, batches across read chunks, line numbers in errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { statSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import * as path from 'node:path';
 import { openDataset, type ColumnRequest } from '../../../core/evaluation/dataset';
+import { fileSha256 } from '../../../core/evaluation/evaluate';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
 async function readAll(file: string, request: ColumnRequest[], batchSize: number) {
@@ -35,20 +38,74 @@ test('CSV: a line number after a quoted line break counts the physical lines', a
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /^Error: data\.csv:5: column 'a' is not a number: 'x'|data\.csv:5: column 'a' is not a number: 'x'/);
 });
 
-test('CSV: numbers equal Number(text) across 1 MiB read chunks and many batches', async () => {
+test('CSV: numbers equal Number(text) across 4 MiB reads and many batches', async () => {
   const file = path.join(tempWorkspace('csv'), 'big.csv');
   const values: number[] = [];
   const lines = ['v,w'];
-  for (let i = 0; i < 120_000; i++) {
+  for (let i = 0; i < 300_000; i++) {
     const text = [String(i * 0.37), (i % 7 === 0 ? '"' : '') + (-i / 3).toPrecision(17) + (i % 7 === 0 ? '"' : ''), '1e-7', '12345678901234567890', '.5', '+4'][i % 6]!;
     lines.push(`${text},${i}`);
     values.push(Number(text.replace(/"/g, '')));
   }
   writeFileSync(file, `${lines.join('\r\n')}\r\n`);
+  assert.ok(statSync(file).size > 4 * 1024 * 1024, 'the file spans more than one read');
   const r = await readAll(file, [{ name: 'v' }, { name: 'w' }], 1000);
-  assert.equal(r.numbers[0]!.length, 120_000);
+  assert.equal(r.numbers[0]!.length, 300_000);
   assert.deepEqual(r.numbers[0], values);
-  assert.deepEqual(r.numbers[1], Array.from({ length: 120_000 }, (_, i) => i));
+  assert.deepEqual(r.numbers[1], Array.from({ length: 300_000 }, (_, i) => i));
+});
+
+/** A decimal as people and programs write it: sign, digits, point, digits, sometimes an exponent. */
+const decimalText = fc
+  .tuple(
+    fc.constantFrom('', '-', '+'),
+    fc.stringMatching(/^[0-9]{0,20}$/),
+    fc.option(fc.stringMatching(/^[0-9]{0,26}$/)),
+    fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '-', '+'), fc.integer({ min: 0, max: 330 }))),
+  )
+  .map(([sign, whole, fraction, exponent]) => `${sign}${whole}${fraction === null ? '' : `.${fraction}`}${exponent ? `${exponent[0]}${exponent[1]}${exponent[2]}` : ''}`)
+  .filter((t) => Number.isFinite(Number(t)) && /[0-9]/.test(t));
+
+test('CSV: a number read in the field scan is the very double Number(text) gives (random decimals, LF and CRLF)', async () => {
+  const dir = tempWorkspace('csv');
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(decimalText, decimalText), { minLength: 1, maxLength: 200 }), fc.boolean(), async (rows, crlf) => {
+      const file = path.join(dir, 'random.csv');
+      const end = crlf ? '\r\n' : '\n';
+      writeFileSync(file, `a,b${end}${rows.map(([a, b]) => `${a},${b}`).join(end)}`);
+      const r = await readAll(file, [{ name: 'a' }, { name: 'b' }], 7);
+      assert.deepEqual(r.numbers, [rows.map(([a]) => Number(a)), rows.map(([, b]) => Number(b))]);
+      for (let i = 0; i < rows.length; i++) assert.ok(Object.is(r.numbers[0]![i], Number(rows[i]![0])), `row ${i + 1}: ${rows[i]![0]}`);
+    }),
+    { numRuns: 150 },
+  );
+});
+
+test('CSV: a record longer than the read buffer (one 9 MiB text field)', async () => {
+  const file = path.join(tempWorkspace('csv'), 'long.csv');
+  const long = 'x'.repeat(9 * 1024 * 1024);
+  writeFileSync(file, `n,t\n1,"${long}"\n2,short\n`);
+  const r = await readAll(file, [{ name: 'n' }, { name: 't', text: true }], 10);
+  assert.deepEqual(r.numbers, [[1, 2]]);
+  assert.equal(r.texts[0]![0]!.length, long.length);
+  assert.equal(r.texts[0]![1], 'short');
+});
+
+test('CSV and JSON Lines hash every byte of the file as they read it', async () => {
+  const dir = tempWorkspace('hash');
+  const csv = path.join(dir, 'data.csv');
+  writeFileSync(csv, `\uFEFFa,b\n${Array.from({ length: 5000 }, (_, i) => `${i},${i / 3}`).join('\n')}\n`);
+  const jsonl = path.join(dir, 'data.jsonl');
+  writeFileSync(jsonl, `${Array.from({ length: 5000 }, (_, i) => JSON.stringify({ a: i, b: i / 3 })).join('\n')}\n`);
+  for (const file of [csv, jsonl]) {
+    const reader = await openDataset(file);
+    assert.equal(reader.hashesFile, true);
+    const hash = createHash('sha256');
+    let rows = 0;
+    for await (const b of reader.batches([{ name: 'b' }], 999, hash)) rows += b.rows;
+    assert.equal(rows, 5000);
+    assert.equal(hash.digest('hex'), await fileSha256(file), path.basename(file));
+  }
 });
 
 test('JSON Lines: columns from the first object, numbers and text, errors with the line', async () => {

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from '../../../core/evaluation/metrics';
+import fc from 'fast-check';
+import { FLOAT64_EPS, binaryCurve, binaryMetrics, multiclassMetrics, regressionMetrics } from '../../../core/evaluation/metrics';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/evaluation');
 
@@ -84,3 +85,42 @@ for (const g of golden.regression) {
     assertClose(regressionMetrics(y!, prediction!).metrics, g.metrics, g.dataset);
   });
 }
+
+/** The curve by definition: for each distinct score from the highest down, the rows scoring at least that. */
+function curveByDefinition(positive: number[], score: number[]): { tps: number[]; fps: number[] } {
+  const distinct = [...new Set(score)].sort((a, b) => b - a);
+  const tps: number[] = [];
+  const fps: number[] = [];
+  for (const t of distinct) {
+    let tp = 0;
+    let fp = 0;
+    score.forEach((s, i) => {
+      if (s >= t) {
+        if (positive[i]) tp++;
+        else fp++;
+      }
+    });
+    tps.push(tp);
+    fps.push(fp);
+  }
+  return { tps, fps };
+}
+
+test('the ROC/PR curve (one radix sort) equals the curve by definition: float32 and float64 scores, ties, signs, −0', () => {
+  const float32Scores = fc.array(fc.oneof(fc.float({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 0.5, 1, -1)), { minLength: 1, maxLength: 300 });
+  const float64Scores = fc.array(fc.oneof(fc.double({ noNaN: true }), fc.constantFrom(0, -0, 0.25, -Infinity, Infinity)), { minLength: 1, maxLength: 300 });
+  for (const scores of [float32Scores, float64Scores]) {
+    fc.assert(
+      fc.property(scores, fc.infiniteStream(fc.boolean()), (score, labels) => {
+        const positive = score.map(() => (labels.next().value ? 1 : 0));
+        const curve = binaryCurve(positive, score);
+        assert.deepEqual({ tps: [...curve.tps], fps: [...curve.fps] }, curveByDefinition(positive, score));
+      }),
+      { numRuns: 300 },
+    );
+  }
+});
+
+test('a NaN score is an error naming it, not a curve', () => {
+  assert.throws(() => binaryCurve([1, 0, 1], [0.2, Number.NaN, 0.4]), /score 2 of 3 is NaN/);
+});
