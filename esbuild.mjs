@@ -40,7 +40,10 @@ const builds = nodeEntries
  * Webview entries: [source, output]. Browser code, one IIFE each (no Node, no vscode); a CSS file the
  * entry imports lands next to it (dist/webview/<name>.css).
  */
-const webviewEntries = [['webview/runDetails/main.ts', 'dist/webview/runDetails.js']];
+const webviewEntries = [
+  ['webview/runDetails/main.ts', 'dist/webview/runDetails.js'],
+  ['webview/evaluationReport/main.ts', 'dist/webview/evaluationReport.js'],
+];
 
 builds.push(
   ...webviewEntries

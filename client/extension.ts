@@ -11,8 +11,11 @@ import * as vscode from 'vscode';
 import type { RunsTreeModel } from '../core/views/runsTreeModel';
 import { createPipeline } from './createPipeline';
 import type { RunwiseLanguageClient } from './languageClient';
-import { ModelsView } from './modelsView';
+import { EvaluationCommands, REGISTRY_DOCUMENT_SCHEME, type ModelCommandArgument } from './evaluationCommands';
+import { MODEL_CARD_SELECTOR, ModelCardCodeLens, updateCardFromLatestEvaluation } from './modelCardLens';
+import { ModelsView, type VersionArgument, type VersionNode } from './modelsView';
 import { registerPipelineFeatures } from './pipelineFeatures';
+import { stopPipelineRuns } from './pipelineRunner';
 import { RunCommands, type RunArgument } from './runCommands';
 import { RunsView } from './runsView';
 import { readSetting } from './settings';
@@ -46,6 +49,14 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
   tracking = service;
   const runsView = new RunsView(service, log);
   const runCommands = new RunCommands(service, runsView);
+  const modelsView = new ModelsView(service, log);
+  const models = new EvaluationCommands({
+    tracking: service,
+    models: modelsView,
+    extensionUri: context.extensionUri,
+    log,
+    resolveRun: (arg, action) => runCommands.resolveRun(arg as RunArgument, action),
+  });
   const setContext = (key: string, value: unknown) => void vscode.commands.executeCommand('setContext', key, value);
   setContext('runwise.trackerExists', service.trackerExists());
   setContext('runwise.trackingServerRunning', false);
@@ -83,7 +94,18 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     service,
     runsView,
     new RunningRunsStatusBar(runsView),
-    new ModelsView(),
+    modelsView,
+    vscode.workspace.registerTextDocumentContentProvider(REGISTRY_DOCUMENT_SCHEME, models.documents),
+    vscode.languages.registerCodeLensProvider(MODEL_CARD_SELECTOR, new ModelCardCodeLens()),
+    command('runwise.evaluateModel', (arg: ModelCommandArgument) => models.evaluate(arg)),
+    command('runwise.registerModel', (arg: ModelCommandArgument) => models.register(arg)),
+    command('runwise.setModelAlias', (arg: VersionArgument) => models.setAlias(arg)),
+    command('runwise.compareModelMetrics', (arg: VersionArgument, selection?: VersionNode[]) => models.compare(arg, selection)),
+    command('runwise.openModelCard', (arg: VersionArgument) => models.openCard(arg)),
+    command('runwise.showModelLineage', (arg: VersionArgument) => models.showLineage(arg)),
+    command('runwise.showEvaluationReport', (arg: VersionNode | { runId: string } | undefined) => models.showReport(arg)),
+    command('runwise.updateModelCard', (arg: { card: string } | vscode.Uri | undefined) => updateCardFromLatestEvaluation(service, arg)),
+    command('runwise.refreshModels', () => modelsView.refresh(true)),
     service.onDidChangeState(() => setContext('runwise.trackingServerRunning', service.isServerRunning)),
     command('runwise.startTrackingServer', () => startServer(true)),
     command('runwise.stopTrackingServer', () => service.stopServer()),
@@ -115,6 +137,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
       await service.onTrusted();
       await autoStart();
       await runsView.refresh(true);
+      await modelsView.refresh(true);
     }),
   );
 
@@ -133,6 +156,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     const t1 = performance.now();
     await autoStart();
     runsView.start();
+    modelsView.start();
     await runsView.refresh();
     if (readSetting(vscode.workspace, 'languageServer.enabled')) {
       language = await startLanguageClient(context, log).catch((e: unknown) => {
@@ -167,7 +191,12 @@ async function startLanguageClient(context: vscode.ExtensionContext, log: vscode
   return client;
 }
 
+/** How long deactivate() waits for a cancelled pipeline run to end before closing the tracker. */
+const PIPELINE_STOP_WAIT_MS = 3_000;
+
 export async function deactivate(): Promise<void> {
+  // A pipeline run first: its stages are stopped and their runs recorded KILLED while the tracker is open.
+  await stopPipelineRuns(PIPELINE_STOP_WAIT_MS);
   const stops: Promise<void>[] = [];
   if (language) stops.push(language.stop());
   if (tracking) stops.push(tracking.close());

@@ -1,23 +1,316 @@
 /**
- * The Models view. The model registry fills it in (a later issue); until then it has no rows, and
- * VS Code shows the view's welcome content (package.json `viewsWelcome`) as its empty state.
+ * The Models view: registered models → versions → each version's lineage (datasets, the runs that
+ * made it, the evaluations of its bytes, its aliases' moves). A version row shows its aliases
+ * (`@champion`) and the headline metric of its latest evaluation; its tooltip lists the key metrics.
+ *
+ * It follows the tracker as the Runs view does, through core/tracker/trackerWatcher (its own watch on
+ * `.runwise/tracker.db(-wal)`): after a write it re-reads the registry (a few small queries) and
+ * redraws only when what it shows changed. With no models VS Code shows the view's welcome content
+ * (package.json `viewsWelcome`), which says how to register one.
  */
 import * as vscode from 'vscode';
+import { evaluationRunIds } from '../core/modelCard/cardEvaluation';
+import type { ModelLineage, ModelVersion, RegisteredModel } from '../core/tracker/modelRegistry';
+import type { Tracker } from '../core/tracker/tracker';
+import { watchTracker, type TrackerWatcher } from '../core/tracker/trackerWatcher';
+import { formatMetricCompact, formatTimestamp } from '../core/views/displayFormat';
+import type { TrackingService } from './trackingService';
 
 export const MODELS_VIEW_ID = 'runwise.models';
 
-export class ModelsView implements vscode.TreeDataProvider<never>, vscode.Disposable {
-  private readonly view = vscode.window.createTreeView(MODELS_VIEW_ID, { treeDataProvider: this });
+/** Metrics a version's row and tooltip show first, when the evaluation has them. */
+const KEY_METRICS = ['accuracy', 'roc_auc', 'f1', 'f1_macro', 'log_loss', 'r2', 'rmse', 'mae'];
 
-  getTreeItem(element: never): vscode.TreeItem {
-    return element;
+export interface ModelNode {
+  kind: 'model';
+  id: string;
+  name: string;
+  model: RegisteredModel;
+  versions: VersionNode[];
+}
+
+export interface VersionNode {
+  kind: 'version';
+  id: string;
+  name: string;
+  version: string;
+  mv: ModelVersion;
+  /** The latest finished evaluation of the version's bytes. */
+  evaluation?: { runId: string; metrics: { key: string; value: number }[] };
+}
+
+/** A row of a version's lineage: a heading, a run (opens its details or report), or a fact. */
+export interface LineageNode {
+  kind: 'lineage';
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  icon: string;
+  runId?: string;
+  /** An evaluation run: opening it shows the evaluation report. */
+  evaluation?: boolean;
+  children?: LineageNode[];
+}
+
+export type ModelsNode = ModelNode | VersionNode | LineageNode;
+
+/** The version argument of a command: a view row, `{name, version}`, or nothing (ask). */
+export type VersionArgument = VersionNode | { name: string; version: string } | undefined;
+
+/** Key metrics first (in KEY_METRICS' order), then the rest; run statistics (rows, latency) last. */
+export function orderedMetrics(metrics: readonly { key: string; value: number }[]): { key: string; value: number }[] {
+  const rank = (k: string) => {
+    const i = KEY_METRICS.indexOf(k);
+    if (i >= 0) return i;
+    return k === 'rows' || k === 'rows_per_second' || k.startsWith('latency_') ? 1000 : 100;
+  };
+  return [...metrics].sort((a, b) => rank(a.key) - rank(b.key) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Every version of `name`, newest first. */
+export function versionsOf(tracker: Tracker, name: string): ModelVersion[] {
+  const out: ModelVersion[] = [];
+  let token: string | undefined;
+  do {
+    const page = tracker.registry.searchModelVersions({ filter: `name = '${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`, orderBy: ['version_number DESC'], ...(token ? { pageToken: token } : {}) });
+    out.push(...page.items);
+    token = page.nextPageToken;
+  } while (token);
+  return out;
+}
+
+/** Every registered model, by name. */
+export function registeredModels(tracker: Tracker): RegisteredModel[] {
+  const out: RegisteredModel[] = [];
+  let token: string | undefined;
+  do {
+    const page = tracker.registry.searchRegisteredModels({ maxResults: 1000, ...(token ? { pageToken: token } : {}) });
+    out.push(...page.items);
+    token = page.nextPageToken;
+  } while (token);
+  return out;
+}
+
+/** The latest finished evaluation of a version's bytes, or undefined when it was never evaluated. */
+export function latestEvaluationOf(tracker: Tracker, mv: ModelVersion): VersionNode['evaluation'] {
+  const ids = evaluationRunIds(tracker, mv.sha256);
+  const last = ids[ids.length - 1];
+  if (!last) return undefined;
+  const run = tracker.getRun(last);
+  return { runId: last, metrics: run.metrics.map((m) => ({ key: m.key, value: m.value })) };
+}
+
+function lineageNodes(id: string, l: ModelLineage): LineageNode[] {
+  const runNode = (key: string, run: { runId: string; runName: string; status: string; stage?: string }, description: string, evaluation = false): LineageNode => ({
+    kind: 'lineage',
+    id: `${id}/${key}/${run.runId}`,
+    label: run.stage ? `stage ${run.stage}` : run.runName,
+    description: `${description}${description ? ' · ' : ''}${run.status.toLowerCase()} · ${run.runId.slice(0, 8)}`,
+    tooltip: `${run.runName} (${run.runId})`,
+    icon: evaluation ? 'graph' : 'play-circle',
+    runId: run.runId,
+    evaluation,
+  });
+  const group = (key: string, label: string, icon: string, children: LineageNode[], empty: string): LineageNode => ({
+    kind: 'lineage',
+    id: `${id}/${key}`,
+    label,
+    icon,
+    children: children.length > 0 ? children : [{ kind: 'lineage', id: `${id}/${key}/none`, label: empty, icon: 'circle-slash' }],
+  });
+  const datasets = l.datasets.map((d, i): LineageNode => ({
+    kind: 'lineage',
+    id: `${id}/datasets/${i}`,
+    label: d.name,
+    description: `${d.digest}${d.source ? ` · ${d.source}` : ''}`,
+    icon: 'database',
+  }));
+  const runs: LineageNode[] = [];
+  if (l.pipelineRun) runs.push(runNode('pipeline', l.pipelineRun, 'pipeline run'));
+  for (const s of l.stageRuns) runs.push(runNode('stage', s, s.runId === l.sourceRun?.runId ? 'produced this model' : ''));
+  if (l.sourceRun && !l.stageRuns.some((s) => s.runId === l.sourceRun!.runId)) runs.push(runNode('source', l.sourceRun, 'produced this model'));
+  const evaluations = l.evaluations.map((e) => {
+    const top = orderedMetrics(e.metrics).slice(0, 2).map((m) => `${m.key} ${formatMetricCompact(m.value)}`).join(', ');
+    const data = e.datasets.map((d) => `${d.name}@${d.digest.slice(0, 8)}`).join(', ');
+    return runNode('evaluation', e, `${top}${data ? ` on ${data}` : ''}`, true);
+  });
+  const aliases = l.aliasHistory.map((m, i): LineageNode => {
+    const what = m.version === undefined ? `removed from version ${m.previousVersion}` : m.previousVersion === undefined ? `set to version ${m.version}` : `moved from version ${m.previousVersion} to ${m.version}`;
+    return { kind: 'lineage', id: `${id}/aliases/${i}`, label: `@${m.alias}`, description: `${what} by ${m.userId || 'unknown'} at ${formatTimestamp(m.changedAt)}`, icon: 'tag' };
+  });
+  return [
+    group('datasets', 'Datasets', 'database', datasets, 'none recorded'),
+    group('runs', 'Runs', 'play-circle', runs, 'no source run recorded'),
+    group('evaluations', 'Evaluations', 'graph', evaluations, 'not evaluated yet'),
+    group('aliases', 'Aliases', 'tag', aliases, l.aliases.length > 0 ? l.aliases.map((a) => `@${a}`).join(', ') : 'no aliases'),
+  ];
+}
+
+export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.Disposable {
+  readonly treeView: vscode.TreeView<ModelsNode>;
+  private readonly emitter = new vscode.EventEmitter<ModelsNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private roots: ModelNode[] = [];
+  private signature = '';
+  private loaded = false;
+  private watcher: TrackerWatcher | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly parents = new Map<string, ModelsNode>();
+
+  constructor(
+    private readonly tracking: TrackingService,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.treeView = vscode.window.createTreeView(MODELS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    this.disposables.push(this.treeView, this.emitter, tracking.onDidChangeState(() => void this.refresh()));
   }
 
-  getChildren(): never[] {
-    return [];
+  /** Starts following the tracker. */
+  start(): void {
+    if (this.watcher || !this.tracking.workspace) return;
+    this.watcher = watchTracker(this.tracking.workspace, () => void this.refresh(), { log: (m) => this.log.warn(m) });
+    void this.refresh();
+  }
+
+  /** The registered models as the view shows them (read again on each refresh). */
+  get models(): readonly ModelNode[] {
+    return this.roots;
+  }
+
+  /** Re-reads the registry; redraws when something shown changed (or always, with `force`). */
+  async refresh(force = false): Promise<void> {
+    let tracker: Tracker | undefined;
+    try {
+      tracker = await this.tracking.tracker();
+    } catch (e) {
+      this.treeView.message = `Cannot open the tracker: ${e instanceof Error ? e.message : String(e)}`;
+      return;
+    }
+    let roots: ModelNode[] = [];
+    try {
+      roots = tracker ? this.read(tracker) : [];
+    } catch (e) {
+      this.log.error(`Models view: cannot read the registry: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    const signature = JSON.stringify(
+      roots.map((m) => [m.name, m.model.lastUpdatedTimestamp, m.model.aliases, m.versions.map((v) => [v.version, v.mv.lastUpdatedTimestamp, v.mv.aliases, v.evaluation?.runId ?? ''])]),
+    );
+    this.roots = roots;
+    this.loaded = true;
+    if (!force && signature === this.signature) return;
+    this.signature = signature;
+    this.parents.clear();
+    this.emitter.fire(undefined);
+  }
+
+  private read(tracker: Tracker): ModelNode[] {
+    return registeredModels(tracker).map((model) => {
+      const id = `model:${model.name}`;
+      const versions = versionsOf(tracker, model.name).map((mv): VersionNode => {
+        const evaluation = latestEvaluationOf(tracker, mv);
+        return { kind: 'version', id: `${id}/${mv.version}`, name: mv.name, version: mv.version, mv, ...(evaluation ? { evaluation } : {}) };
+      });
+      return { kind: 'model', id, name: model.name, model, versions };
+    });
+  }
+
+  getTreeItem(node: ModelsNode): vscode.TreeItem {
+    if (node.kind === 'model') {
+      const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = node.id;
+      const aliases = node.model.aliases.map((a) => `@${a.alias}→${a.version}`).join(', ');
+      item.description = `${node.versions.length} version${node.versions.length === 1 ? '' : 's'}${aliases ? ` · ${aliases}` : ''}`;
+      item.tooltip = node.model.description || `${node.name}: updated ${formatTimestamp(node.model.lastUpdatedTimestamp)}`;
+      item.iconPath = new vscode.ThemeIcon('package');
+      item.contextValue = 'runwise.registeredModel';
+      return item;
+    }
+    if (node.kind === 'version') {
+      const item = new vscode.TreeItem(`Version ${node.version}`, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = node.id;
+      const metrics = orderedMetrics(node.evaluation?.metrics ?? []);
+      const head = metrics[0];
+      const parts = [node.mv.aliases.map((a) => `@${a}`).join(' '), head ? `${head.key} ${formatMetricCompact(head.value)}` : ''].filter(Boolean);
+      item.description = parts.join(' · ');
+      const tooltip = new vscode.MarkdownString(undefined, false);
+      tooltip.appendText(`${node.name} version ${node.version}${node.mv.aliases.length ? ` (${node.mv.aliases.map((a) => `@${a}`).join(', ')})` : ''}\n`);
+      tooltip.appendText(`registered ${formatTimestamp(node.mv.creationTimestamp)}${node.mv.userId ? ` by ${node.mv.userId}` : ''} from ${node.mv.source}\n`);
+      tooltip.appendText(`sha256 ${node.mv.sha256}\n`);
+      if (node.evaluation) {
+        tooltip.appendText(`\nLatest evaluation (${node.evaluation.runId.slice(0, 8)}):\n`);
+        for (const m of metrics.slice(0, 8)) tooltip.appendText(`${m.key}: ${formatMetricCompact(m.value)}\n`);
+      } else tooltip.appendText('\nNot evaluated yet.');
+      item.tooltip = tooltip;
+      item.iconPath = new vscode.ThemeIcon(node.mv.aliases.length > 0 ? 'verified' : 'versions');
+      item.contextValue = `runwise.modelVersion${node.mv.card ? '.card' : ''}${node.evaluation ? '.evaluated' : ''}`;
+      item.accessibilityInformation = { label: `${node.name} version ${node.version}${item.description ? `, ${String(item.description)}` : ''}` };
+      return item;
+    }
+    const item = new vscode.TreeItem(node.label, node.children ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    if (node.description) item.description = node.description;
+    if (node.tooltip) item.tooltip = node.tooltip;
+    item.iconPath = new vscode.ThemeIcon(node.icon);
+    if (node.runId) {
+      item.contextValue = node.evaluation ? 'runwise.lineageEvaluation' : 'runwise.lineageRun';
+      item.command = node.evaluation
+        ? { command: 'runwise.showEvaluationReport', title: 'Show Evaluation Report', arguments: [{ runId: node.runId }] }
+        : { command: 'runwise.showRunDetails', title: 'Show Run Details', arguments: [{ runId: node.runId }] };
+    }
+    return item;
+  }
+
+  async getChildren(node?: ModelsNode): Promise<ModelsNode[]> {
+    if (!this.loaded) await this.refresh();
+    let children: ModelsNode[];
+    if (!node) children = this.roots;
+    else if (node.kind === 'model') children = node.versions;
+    else if (node.kind === 'version') children = await this.lineageOf(node);
+    else children = node.children ?? [];
+    if (node) for (const c of children) this.parents.set(c.id, node);
+    return children;
+  }
+
+  getParent(node: ModelsNode): ModelsNode | undefined {
+    if (node.kind === 'model') return undefined;
+    if (node.kind === 'version') return this.roots.find((m) => m.name === node.name);
+    return this.parents.get(node.id);
+  }
+
+  private async lineageOf(node: VersionNode): Promise<LineageNode[]> {
+    const tracker = await this.tracking.tracker();
+    if (!tracker) return [];
+    try {
+      return lineageNodes(node.id, tracker.modelLineage(node.name, node.version));
+    } catch (e) {
+      return [{ kind: 'lineage', id: `${node.id}/error`, label: `Cannot read the lineage: ${e instanceof Error ? e.message : String(e)}`, icon: 'error' }];
+    }
+  }
+
+  /** The version row for `name`/`version` as last read. */
+  versionNode(name: string, version: string): VersionNode | undefined {
+    return this.roots.find((m) => m.name === name)?.versions.find((v) => v.version === version);
+  }
+
+  /** The version rows selected in the view. */
+  selectedVersions(): VersionNode[] {
+    return this.treeView.selection.filter((n): n is VersionNode => n.kind === 'version');
+  }
+
+  /** Shows a version's lineage: reveals its row, expanded, with the lineage groups open. */
+  async showLineage(name: string, version: string): Promise<void> {
+    await this.refresh();
+    const node = this.versionNode(name, version);
+    if (!node) throw new Error(`${name} has no version ${version} in the registry.`);
+    await this.treeView.reveal(node, { select: true, focus: true, expand: true });
+    for (const child of await this.getChildren(node)) await this.treeView.reveal(child, { select: false, focus: false, expand: true });
+    await this.treeView.reveal(node, { select: true, focus: true });
   }
 
   dispose(): void {
-    this.view.dispose();
+    this.watcher?.dispose();
+    for (const d of this.disposables) d.dispose();
   }
 }

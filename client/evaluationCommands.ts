@@ -1,0 +1,449 @@
+/**
+ * Evaluation and the registry in the editor: the commands behind the explorer's context menu on
+ * `.onnx` files, the model card CodeLens and the Models view.
+ *
+ * - Evaluate Model…: the model (the clicked file, or a pick), the dataset (a pick of the workspace's
+ *   CSV / JSON Lines / Parquet files, or a file dialog), the target column (offered from the file's
+ *   header), the task (inferred unless picked; a threshold for binary). evaluateModel runs in the
+ *   extension host under a cancellable progress notification; the run lands in the tracker and the
+ *   report opens in the evaluation report webview.
+ * - Register Model…: a name (existing ones offered, or a new one typed), an optional alias; the
+ *   model file (and the card, from a card's CodeLens) become an immutable version.
+ * - Set Model Alias…, Compare Metrics, Open Card, Show Lineage, Show Evaluation Report.
+ *
+ * Nothing here evaluates or writes the tracker in an untrusted workspace: those commands throw
+ * UntrustedWorkspaceError first, which extension.ts turns into the Manage Workspace Trust message.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { EvaluationReport, EvaluationTask } from '../core/evaluation/evaluate';
+import { checkAlias, checkModelName, type ModelVersion } from '../core/tracker/modelRegistry';
+import type { Tracker } from '../core/tracker/tracker';
+import { compareRuns } from '../core/tracker/runComparison';
+import { formatMetricCompact, formatMetricValue } from '../core/views/displayFormat';
+import { relativeInside } from '../core/workspace/workspacePath';
+import { EvaluationReportPanel } from './evaluationReportPanel';
+import { latestEvaluationOf, orderedMetrics, registeredModels, versionsOf, type ModelsView, type VersionArgument, type VersionNode } from './modelsView';
+import { UntrustedWorkspaceError, type TrackingService } from './trackingService';
+
+/** Files the commands never offer: tool folders and the tracker's own store. */
+const EXCLUDE = '**/{node_modules,.git,.runwise,.venv,venv,__pycache__}/**';
+const DATASET_GLOB = '**/*.{csv,jsonl,ndjson,parquet}';
+const MODEL_GLOB = '**/*.onnx';
+
+/** The scheme of the read-only documents the commands open (metric comparisons, stored cards). */
+export const REGISTRY_DOCUMENT_SCHEME = 'runwise-registry';
+
+/**
+ * What the model commands receive: the explorer's file (a Uri), a card's CodeLens (`{card}`, the
+ * card's URI as a string), or nothing (palette: ask).
+ */
+export type ModelCommandArgument = vscode.Uri | { card: string } | undefined;
+
+export interface EvaluationCommandsOptions {
+  tracking: TrackingService;
+  models: ModelsView;
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+  /** The run a Runs view argument names (RunCommands.resolveRun). */
+  resolveRun(arg: unknown, action: string): Promise<string | undefined>;
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? '';
+  }
+}
+
+function sha256Of(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** A read-only text document per URI, filled in before it is opened. */
+export class RegistryDocuments implements vscode.TextDocumentContentProvider {
+  private readonly texts = new Map<string, string>();
+  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.emitter.event;
+
+  async open(docPath: string, text: string, language?: string): Promise<void> {
+    const uri = vscode.Uri.from({ scheme: REGISTRY_DOCUMENT_SCHEME, path: docPath });
+    this.texts.set(uri.toString(), text);
+    this.emitter.fire(uri);
+    let doc = await vscode.workspace.openTextDocument(uri);
+    if (language && doc.languageId !== language) doc = await vscode.languages.setTextDocumentLanguage(doc, language);
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.toString()) ?? 'This document is no longer available: run the command again.';
+  }
+}
+
+export class EvaluationCommands {
+  readonly documents = new RegistryDocuments();
+
+  constructor(private readonly options: EvaluationCommandsOptions) {}
+
+  private get workspace(): string {
+    const ws = this.options.tracking.workspace;
+    if (!ws) throw new Error('Runwise needs a folder on disk open in the window.');
+    return ws;
+  }
+
+  private requireTrust(what: string): void {
+    if (!vscode.workspace.isTrusted) throw new UntrustedWorkspaceError(what);
+  }
+
+  private relative(file: string): string {
+    return relativeInside(this.workspace, file)?.split(path.sep).join('/') ?? file;
+  }
+
+  private async readTracker(): Promise<Tracker> {
+    const tracker = await this.options.tracking.tracker();
+    if (!tracker) throw new Error('This workspace has no tracker yet: nothing is registered.');
+    return tracker;
+  }
+
+  /** The model file: the clicked one, or a pick of the workspace's `.onnx` files (those beside a card first). */
+  private async modelFile(arg: ModelCommandArgument, action: string): Promise<string | undefined> {
+    if (arg instanceof vscode.Uri) return arg.fsPath;
+    const near = arg && 'card' in arg ? path.dirname(vscode.Uri.parse(arg.card).fsPath) : undefined;
+    const found = (await vscode.workspace.findFiles(MODEL_GLOB, EXCLUDE, 1000)).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
+    if (found.length === 0) throw new Error('This workspace has no .onnx model file.');
+    const distance = (f: string) => (near && path.dirname(f).startsWith(near) ? 0 : 1);
+    found.sort((a, b) => distance(a) - distance(b) || (a < b ? -1 : 1));
+    const pick = await vscode.window.showQuickPick(
+      found.map((f) => ({ label: this.relative(f), file: f })),
+      { title: `Runwise: ${action}`, placeHolder: 'Pick the model (.onnx)' },
+    );
+    return pick?.file;
+  }
+
+  private async datasetFile(): Promise<string | undefined> {
+    const found = (await vscode.workspace.findFiles(DATASET_GLOB, EXCLUDE, 2000)).filter((u) => u.scheme === 'file').map((u) => u.fsPath).sort();
+    const browse = { label: '$(folder-opened) Browse…', description: 'pick a file with the file dialog', file: '' };
+    const pick = await vscode.window.showQuickPick([...found.map((f) => ({ label: this.relative(f), description: path.extname(f).slice(1), file: f })), browse], {
+      title: 'Runwise: Evaluate Model… (1/3)',
+      placeHolder: 'Pick the dataset to evaluate on (CSV, JSON Lines or Parquet)',
+      matchOnDescription: true,
+    });
+    if (!pick) return undefined;
+    if (pick.file) return pick.file;
+    const chosen = await vscode.window.showOpenDialog({
+      title: 'Runwise: the dataset to evaluate on',
+      canSelectMany: false,
+      defaultUri: vscode.Uri.file(this.workspace),
+      filters: { Datasets: ['csv', 'jsonl', 'ndjson', 'parquet'] },
+    });
+    return chosen?.[0]?.fsPath;
+  }
+
+  private async targetColumn(data: string): Promise<string | undefined> {
+    const { openDataset } = await import('../core/evaluation/dataset');
+    const reader = await openDataset(data, this.relative(data));
+    const columns = [...reader.columns];
+    if (columns.length < 2) throw new Error(`${this.relative(data)}: found ${columns.length} column${columns.length === 1 ? '' : 's'}; an evaluation needs features and a target column.`);
+    const pick = await vscode.window.showQuickPick(
+      columns.map((c, i) => ({ label: c, description: i === columns.length - 1 ? 'last column' : undefined })),
+      { title: 'Runwise: Evaluate Model… (2/3)', placeHolder: `The target column of ${this.relative(data)} (the other columns feed the model, unless the model names its inputs)` },
+    );
+    return pick?.label;
+  }
+
+  private async taskAndThreshold(): Promise<{ task?: EvaluationTask; threshold?: number } | undefined> {
+    const items: (vscode.QuickPickItem & { task?: EvaluationTask; askThreshold?: boolean })[] = [
+      { label: 'Infer from the model', description: 'probabilities of width 2 → binary (threshold 0.5), wider → multiclass, one value → regression' },
+      { label: 'binary, with a threshold…', task: 'binary', askThreshold: true },
+      { label: 'multiclass', task: 'multiclass' },
+      { label: 'regression', task: 'regression' },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: 'Runwise: Evaluate Model… (3/3)', placeHolder: 'The task' });
+    if (!pick) return undefined;
+    if (!pick.askThreshold) return pick.task ? { task: pick.task } : {};
+    const text = await vscode.window.showInputBox({
+      title: 'Runwise: decision threshold',
+      prompt: 'A row is predicted positive when its probability is at least this',
+      value: '0.5',
+      validateInput: (v) => (Number(v) >= 0 && Number(v) <= 1 && v.trim() !== '' ? undefined : 'A number between 0 and 1'),
+    });
+    if (text === undefined) return undefined;
+    return { task: 'binary', threshold: Number(text) };
+  }
+
+  /** Runwise: Evaluate Model… */
+  async evaluate(arg: ModelCommandArgument): Promise<EvaluationReport | undefined> {
+    this.requireTrust('evaluate models');
+    const model = await this.modelFile(arg, 'Evaluate Model…');
+    if (!model) return undefined;
+    const data = await this.datasetFile();
+    if (!data) return undefined;
+    const target = await this.targetColumn(data);
+    if (!target) return undefined;
+    const task = await this.taskAndThreshold();
+    if (!task) return undefined;
+    const tracker = await this.options.tracking.writableTracker();
+    const { evaluateModel, EvaluationCancelledError } = await import('../core/evaluation/evaluate');
+    const controller = new AbortController();
+    const started = performance.now();
+    let report: EvaluationReport;
+    try {
+      report = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Runwise: evaluating ${this.relative(model)} on ${this.relative(data)}`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => controller.abort());
+          progress.report({ message: 'loading the model and running batches…' });
+          return evaluateModel({ model, data, target, ...task, workspace: this.workspace, tracker, signal: controller.signal });
+        },
+      );
+    } catch (e) {
+      if (e instanceof EvaluationCancelledError) {
+        void vscode.window.showInformationMessage(`Runwise: ${e.message}.`);
+        return undefined;
+      }
+      throw e;
+    } finally {
+      void this.options.models.refresh();
+    }
+    this.options.log.info(`evaluated ${report.model.path} on ${report.dataset.path}: ${report.rows} rows in ${(performance.now() - started).toFixed(0)} ms, run ${report.run_id ?? '(none)'}`);
+    EvaluationReportPanel.show({ report }, this.panelDependencies());
+    const head = orderedMetrics(Object.entries(report.metrics).map(([key, value]) => ({ key, value })))
+      .slice(0, 3)
+      .map((m) => `${m.key} ${formatMetricCompact(m.value)}`)
+      .join(', ');
+    void vscode.window.showInformationMessage(`Runwise: evaluated ${report.model.path} (${report.task}, ${report.rows} rows): ${head}.`, 'Register Model…').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('runwise.registerModel', vscode.Uri.file(model));
+    });
+    return report;
+  }
+
+  private panelDependencies() {
+    return { extensionUri: this.options.extensionUri, tracker: () => this.options.tracking.tracker(), log: this.options.log };
+  }
+
+  /** A name picked from the registry's, or typed (a new model). */
+  private async modelName(tracker: Tracker | undefined, suggested: string, title: string): Promise<string | undefined> {
+    const existing = tracker ? registeredModels(tracker) : [];
+    const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { name: string }>();
+    qp.title = title;
+    qp.placeholder = existing.length > 0 ? 'Pick a registered model, or type a new name' : 'Type the new model’s name';
+    qp.value = existing.length > 0 ? '' : suggested;
+    const update = () => {
+      const typed = qp.value.trim();
+      const items = existing.map((m) => ({
+        label: m.name,
+        description: m.aliases.map((a) => `@${a.alias}→${a.version}`).join(' '),
+        name: m.name,
+      }));
+      if (typed && !existing.some((m) => m.name === typed)) items.unshift({ label: typed, description: 'register as a new model', name: typed });
+      else if (!typed && !existing.some((m) => m.name === suggested)) items.push({ label: suggested, description: 'register as a new model', name: suggested });
+      qp.items = items;
+    };
+    update();
+    qp.onDidChangeValue(update);
+    const name = await new Promise<string | undefined>((resolve) => {
+      qp.onDidAccept(() => {
+        const chosen = qp.selectedItems[0]?.name ?? qp.value.trim();
+        try {
+          checkModelName(chosen);
+        } catch (e) {
+          qp.title = `${title}: ${e instanceof Error ? e.message : String(e)}`;
+          return;
+        }
+        resolve(chosen);
+        qp.hide();
+      });
+      qp.onDidHide(() => resolve(undefined));
+      qp.show();
+    });
+    qp.dispose();
+    return name;
+  }
+
+  /** Runwise: Register Model… */
+  async register(arg: ModelCommandArgument): Promise<ModelVersion | undefined> {
+    this.requireTrust('register models');
+    const model = await this.modelFile(arg, 'Register Model…');
+    if (!model) return undefined;
+    const card = arg && !(arg instanceof vscode.Uri) ? vscode.Uri.parse(arg.card).fsPath : undefined;
+    const tracker = await this.options.tracking.writableTracker();
+    const name = await this.modelName(tracker, path.basename(model).replace(/\.onnx$/i, ''), `Runwise: Register ${this.relative(model)} as`);
+    if (!name) return undefined;
+    const alias = await vscode.window.showInputBox({
+      title: `Runwise: Register ${this.relative(model)} as ${name}`,
+      prompt: 'An alias to point at the new version (optional, e.g. champion); leave empty for none',
+      validateInput: (v) => {
+        if (v.trim() === '') return undefined;
+        try {
+          checkAlias(v.trim());
+          return undefined;
+        } catch (e) {
+          return e instanceof Error ? e.message : String(e);
+        }
+      },
+    });
+    if (alias === undefined) return undefined;
+    const v = await tracker.registerModelFiles(name, model, {
+      source: this.relative(model),
+      userId: currentUser(),
+      ...(card ? { cardPath: card } : {}),
+      ...(alias.trim() ? { alias: alias.trim() } : {}),
+    });
+    await this.options.models.refresh();
+    const aliases = v.aliases.length > 0 ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : '';
+    void vscode.window.showInformationMessage(`Runwise: registered ${v.name} version ${v.version}${aliases}.`);
+    const node = this.options.models.versionNode(v.name, v.version);
+    if (node && this.options.models.treeView.visible) await this.options.models.treeView.reveal(node, { select: true });
+    return v;
+  }
+
+  /** The version a command acts on: the argument, the view's selection, or a pick (model, then version). */
+  private async version(arg: VersionArgument, action: string): Promise<{ name: string; version: string } | undefined> {
+    if (arg) return { name: arg.name, version: arg.version };
+    const selected = this.options.models.selectedVersions()[0];
+    if (selected) return selected;
+    return this.pickVersion(action);
+  }
+
+  private async pickVersion(action: string, except?: { name: string; version: string }): Promise<{ name: string; version: string } | undefined> {
+    const tracker = await this.readTracker();
+    const items = registeredModels(tracker).flatMap((m) =>
+      versionsOf(tracker, m.name)
+        .filter((v) => !(except && v.name === except.name && v.version === except.version))
+        .map((v) => ({ label: `${v.name}/${v.version}`, description: v.aliases.map((a) => `@${a}`).join(' '), name: v.name, version: v.version })),
+    );
+    if (items.length === 0) throw new Error('No registered model versions to pick: register a model first (Runwise: Register Model…).');
+    const pick = await vscode.window.showQuickPick(items, { title: `Runwise: ${action}`, placeHolder: 'Pick a model version' });
+    return pick ? { name: pick.name, version: pick.version } : undefined;
+  }
+
+  /** Runwise: Set Model Alias… */
+  async setAlias(arg: VersionArgument): Promise<void> {
+    this.requireTrust('move model aliases');
+    const target = await this.version(arg, 'Set Model Alias…');
+    if (!target) return;
+    const tracker = await this.options.tracking.writableTracker();
+    const model = tracker.registry.getRegisteredModel(target.name);
+    const known = new Map<string, string>(model.aliases.map((a) => [a.alias, `now → version ${a.version}`]));
+    for (const common of ['champion', 'challenger']) if (!known.has(common)) known.set(common, '');
+    const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
+    qp.title = `Runwise: Set an alias on ${target.name}/${target.version}`;
+    qp.placeholder = 'Pick an alias or type a new one (it moves here from the version that holds it)';
+    const update = () => {
+      const typed = qp.value.trim();
+      const items: vscode.QuickPickItem[] = [...known].map(([label, description]) => ({ label, description }));
+      if (typed && !known.has(typed)) items.unshift({ label: typed, description: 'new alias' });
+      qp.items = items;
+    };
+    update();
+    qp.onDidChangeValue(update);
+    const alias = await new Promise<string | undefined>((resolve) => {
+      qp.onDidAccept(() => {
+        const chosen = qp.selectedItems[0]?.label ?? qp.value.trim();
+        try {
+          checkAlias(chosen);
+        } catch (e) {
+          qp.title = `Runwise: ${e instanceof Error ? e.message : String(e)}`;
+          return;
+        }
+        resolve(chosen);
+        qp.hide();
+      });
+      qp.onDidHide(() => resolve(undefined));
+      qp.show();
+    });
+    qp.dispose();
+    if (!alias) return;
+    const before = model.aliases.find((a) => a.alias === alias)?.version;
+    tracker.registry.setAlias(target.name, alias, target.version, currentUser());
+    await this.options.models.refresh();
+    const moved = before === undefined ? '' : before === target.version ? ' (it already pointed there)' : ` (moved from version ${before})`;
+    void vscode.window.showInformationMessage(`Runwise: ${target.name}@${alias} → version ${target.version}${moved}.`);
+  }
+
+  /** Runwise: Compare Model Metrics: the latest evaluations of two versions, side by side. */
+  async compare(arg: VersionArgument, selection?: readonly VersionNode[]): Promise<void> {
+    const tracker = await this.readTracker();
+    const chosen = (selection ?? []).filter((n) => n.kind === 'version');
+    let first: { name: string; version: string } | undefined = chosen[0] ?? (arg ? { name: arg.name, version: arg.version } : undefined);
+    let second: { name: string; version: string } | undefined = chosen[1];
+    first ??= await this.pickVersion('Compare Metrics: the first version');
+    if (!first) return;
+    second ??= await this.pickVersion(`Compare Metrics: ${first.name}/${first.version} with`, first);
+    if (!second) return;
+    const pair = [first, second].map((ref) => {
+      const mv = tracker.registry.getModelVersion(ref.name, ref.version);
+      const evaluation = latestEvaluationOf(tracker, mv);
+      if (!evaluation) throw new Error(`${ref.name}/${ref.version} has no finished evaluation to compare: evaluate it first (Runwise: Evaluate Model…).`);
+      return { label: `${ref.name}/${ref.version}${mv.aliases.length ? ` (${mv.aliases.map((a) => `@${a}`).join(', ')})` : ''}`, run: tracker.getRun(evaluation.runId) };
+    });
+    const comparison = compareRuns(pair.map((p) => p.run));
+    const cell = (v: string | number | null) => (v === null ? '–' : typeof v === 'number' ? formatMetricValue(v) : v.replace(/\|/g, '\\|'));
+    const lines = [
+      `# ${pair[0]!.label} vs ${pair[1]!.label}`,
+      '',
+      'The latest finished evaluation of each version (its run in parentheses).',
+      '',
+      `| metric | ${pair[0]!.label} (${pair[0]!.run.info.runId.slice(0, 8)}) | ${pair[1]!.label} (${pair[1]!.run.info.runId.slice(0, 8)}) | difference |`,
+      '|---|---:|---:|---:|',
+      ...orderedMetrics(comparison.metrics.map((m) => ({ key: m.key, value: 0 }))).map(({ key }) => {
+        const m = comparison.metrics.find((x) => x.key === key)!;
+        const [a, b] = m.values;
+        const diff = typeof a === 'number' && typeof b === 'number' ? formatMetricCompact(b - a) : '';
+        return `| ${key} | ${cell(a ?? null)} | ${cell(b ?? null)} | ${diff} |`;
+      }),
+      '',
+      '| parameter | first | second |',
+      '|---|---|---|',
+      ...comparison.params.map((p) => `| ${p.key} | ${cell(p.values[0] ?? null)} | ${cell(p.values[1] ?? null)} |`),
+      '',
+    ];
+    await this.documents.open(`/compare/${first.name}-${first.version}-vs-${second.name}-${second.version}.md`, lines.join('\n'), 'markdown');
+  }
+
+  /** Runwise: Open Model Card: the workspace file when it still holds the registered bytes, else the stored copy (read-only). */
+  async openCard(arg: VersionArgument): Promise<void> {
+    const target = await this.version(arg, 'Open Card');
+    if (!target) return;
+    const tracker = await this.readTracker();
+    const mv = tracker.registry.getModelVersion(target.name, target.version);
+    if (!mv.card) {
+      void vscode.window.showInformationMessage(`Runwise: ${mv.name}/${mv.version} was registered without a model card (register from a card's CodeLens to keep one).`);
+      return;
+    }
+    const base = path.basename(mv.card.path);
+    const same = (await vscode.workspace.findFiles(`**/${base}`, EXCLUDE, 200)).find((u) => u.scheme === 'file' && sha256Of(u.fsPath) === mv.card!.sha256);
+    if (same) {
+      await vscode.window.showTextDocument(same);
+      return;
+    }
+    const blob = tracker.artifacts.blobPath(mv.card.sha256);
+    if (!existsSync(blob)) throw new Error(`The stored card of ${mv.name}/${mv.version} (${mv.card.sha256}) is missing from .runwise/artifacts.`);
+    const text = readFileSync(blob, 'utf8');
+    if (sha256Of(blob) !== mv.card.sha256) throw new Error(`The stored card of ${mv.name}/${mv.version} no longer matches its sha256: it was changed after registration.`);
+    await this.documents.open(`/card/${mv.name}/${mv.version}/${base}`, text);
+  }
+
+  /** Runwise: Show Lineage: the version's lineage as a tree in the Models view. */
+  async showLineage(arg: VersionArgument): Promise<void> {
+    const target = await this.version(arg, 'Show Lineage');
+    if (!target) return;
+    await vscode.commands.executeCommand('runwise.models.focus');
+    await this.options.models.showLineage(target.name, target.version);
+  }
+
+  /** Runwise: Show Evaluation Report: an evaluation run's report (a Runs view row, a lineage row, a version's latest). */
+  async showReport(arg: VersionNode | { runId: string } | undefined): Promise<void> {
+    let runId: string | undefined;
+    if (arg && 'kind' in arg && arg.kind === 'version') {
+      runId = arg.evaluation?.runId;
+      if (!runId) throw new Error(`${arg.name}/${arg.version} has not been evaluated yet.`);
+    } else runId = await this.options.resolveRun(arg, 'Show Evaluation Report');
+    if (!runId) return;
+    EvaluationReportPanel.show({ runId }, this.panelDependencies());
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The evaluation report webview: one panel, reused, showing an evaluation just run (its report as
+ * evaluateModel returned it) or an evaluation run's `evaluation/report.json` artifact. Served in the
+ * shared HTML shell with the nonce-based Content-Security-Policy (webview/shared/webviewHtml.ts); it
+ * loads only dist/webview/evaluationReport.{js,css} and speaks the typed messages of
+ * webview/evaluationReport/messages.ts.
+ */
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { REPORT_ARTIFACT, type EvaluationReport } from '../core/evaluation/evaluate';
+import type { Tracker } from '../core/tracker/tracker';
+import { evaluationReportData, isEvaluationReportWebviewMessage, type EvaluationReportHostMessage } from '../webview/evaluationReport/messages';
+import { createNonce, webviewHtml } from '../webview/shared/webviewHtml';
+
+export const EVALUATION_REPORT_VIEW_TYPE = 'runwise.evaluationReport';
+
+export interface EvaluationReportDependencies {
+  extensionUri: vscode.Uri;
+  tracker(): Promise<Tracker | undefined>;
+  log: vscode.LogOutputChannel;
+}
+
+/** What the panel shows: a report in hand, or the one an evaluation run stored. */
+export type EvaluationReportSource = { report: EvaluationReport } | { runId: string };
+
+/** The report an evaluation run stored as its artifact; throws a message that says what is missing. */
+export function readEvaluationReport(tracker: Tracker, runId: string): EvaluationReport {
+  const run = tracker.getRun(runId);
+  let text: string;
+  try {
+    text = readFileSync(tracker.openArtifact(runId, REPORT_ARTIFACT).filePath, 'utf8');
+  } catch {
+    throw new Error(`The run “${run.info.runName}” (${runId}) has no ${REPORT_ARTIFACT}: it is not a finished evaluation run.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${REPORT_ARTIFACT} of run ${runId} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { task?: unknown }).task !== 'string') {
+    throw new Error(`${REPORT_ARTIFACT} of run ${runId} is not an evaluation report (it has no task).`);
+  }
+  return parsed as EvaluationReport;
+}
+
+export class EvaluationReportPanel implements vscode.Disposable {
+  private static current: EvaluationReportPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  /** Shows `source` in the report panel, creating the panel or reusing the open one. */
+  static show(source: EvaluationReportSource, deps: EvaluationReportDependencies): EvaluationReportPanel {
+    const current = EvaluationReportPanel.current;
+    if (current) {
+      current.source = source;
+      current.panel.reveal(undefined, true);
+      void current.update();
+      return current;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      EVALUATION_REPORT_VIEW_TYPE,
+      'Evaluation',
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: true },
+      {
+        enableScripts: true,
+        enableCommandUris: false,
+        localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview')],
+      },
+    );
+    EvaluationReportPanel.current = new EvaluationReportPanel(panel, source, deps);
+    return EvaluationReportPanel.current;
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private source: EvaluationReportSource,
+    private readonly deps: EvaluationReportDependencies,
+  ) {
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'runwise.svg');
+    const webview = panel.webview;
+    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', name)).toString();
+    webview.html = webviewHtml({
+      nonce: createNonce(),
+      cspSource: webview.cspSource,
+      scriptUri: asset('evaluationReport.js'),
+      styleUris: [asset('evaluationReport.css')],
+      title: 'Evaluation report',
+    });
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private async onMessage(m: unknown): Promise<void> {
+    if (!isEvaluationReportWebviewMessage(m)) {
+      this.deps.log.warn(`evaluation report: ignored an unexpected message from the page: ${JSON.stringify(m)?.slice(0, 200)}`);
+      return;
+    }
+    if (m.type === 'ready') return this.update();
+    // The page may open only the run it shows.
+    const shown = 'runId' in this.source ? this.source.runId : this.source.report.run_id;
+    if (m.runId !== shown) {
+      this.deps.log.warn(`evaluation report: ignored 'showRun' for run ${m.runId}, which this panel does not show`);
+      return;
+    }
+    await vscode.commands.executeCommand('runwise.showRunDetails', { runId: m.runId });
+  }
+
+  private post(message: EvaluationReportHostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  async update(): Promise<void> {
+    try {
+      let report: EvaluationReport;
+      if ('report' in this.source) report = this.source.report;
+      else {
+        const tracker = await this.deps.tracker();
+        if (!tracker) return this.post({ type: 'reportMissing', reason: 'This workspace has no tracker.' });
+        report = readEvaluationReport(tracker, this.source.runId);
+      }
+      const data = evaluationReportData(report);
+      this.panel.title = `Evaluation: ${data.model.path.split('/').pop() ?? data.model.path}`;
+      this.post({ type: 'report', report: data });
+    } catch (e) {
+      this.post({ type: 'reportMissing', reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  dispose(): void {
+    if (EvaluationReportPanel.current === this) EvaluationReportPanel.current = undefined;
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * CodeLens above a model card (a Markdown file with YAML front matter, such as a Hugging Face
+ * README.md, or a Model Card Toolkit `*.modelcard.yaml`): "Evaluate", "Register" and "Update from
+ * Latest Evaluation".
+ *
+ * Update from Latest Evaluation writes the latest finished evaluation of a registered version into
+ * the card with core/modelCard (`runwise card update CARD --from NAME/VERSION` does the same): the
+ * version is the one registered with this card (by the card's file name), else a pick; the edit is
+ * applied to the open document (undoable, left unsaved for review) and touches only the entries
+ * Runwise writes.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { extractFrontMatter } from '../core/language/modelCard/frontMatter';
+import { cardFormatOf } from '../core/modelCard/cardUpdate';
+import { registeredModels, versionsOf } from './modelsView';
+import type { TrackingService } from './trackingService';
+
+/** The documents the lens looks at: Markdown and YAML files on disk. */
+export const MODEL_CARD_SELECTOR: vscode.DocumentSelector = [
+  { scheme: 'file', pattern: '**/*.md' },
+  { scheme: 'file', pattern: '**/*.modelcard.{yaml,yml}' },
+];
+
+/** Is this document a model card the lens and the update command handle? */
+export function isModelCard(document: vscode.TextDocument): boolean {
+  const format = cardFormatOf(document.fileName);
+  if (format === 'model-card-toolkit') return true;
+  return format === 'huggingface' && extractFrontMatter(document.getText()) !== undefined;
+}
+
+export class ModelCardCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [this.emitter, vscode.workspace.onDidGrantWorkspaceTrust(() => this.emitter.fire())];
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    if (!isModelCard(document)) return [];
+    const top = new vscode.Range(0, 0, 0, 0);
+    const arg = { card: document.uri.toString() };
+    const trusted = vscode.workspace.isTrusted;
+    const needsTrust = trusted ? '' : ' (trust the workspace)';
+    return [
+      new vscode.CodeLens(top, { title: `Evaluate${needsTrust}`, command: 'runwise.evaluateModel', arguments: [arg], tooltip: 'Evaluate the model this card describes on a dataset (Runwise: Evaluate Model…)' }),
+      new vscode.CodeLens(top, { title: `Register${needsTrust}`, command: 'runwise.registerModel', arguments: [arg], tooltip: 'Register the model as a new version, with this card kept beside it' }),
+      new vscode.CodeLens(top, { title: 'Update from Latest Evaluation', command: 'runwise.updateModelCard', arguments: [arg], tooltip: 'Write the latest evaluation of the registered version into this card (runwise card update)' }),
+    ];
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** Runwise: Update Model Card from Latest Evaluation. */
+export async function updateCardFromLatestEvaluation(tracking: TrackingService, arg: { card: string } | vscode.Uri | undefined): Promise<void> {
+  const uri = arg instanceof vscode.Uri ? arg : arg ? vscode.Uri.parse(arg.card) : vscode.window.activeTextEditor?.document.uri;
+  if (!uri) throw new Error('Open a model card (README.md with front matter, or *.modelcard.yaml) first.');
+  const document = await vscode.workspace.openTextDocument(uri);
+  if (!isModelCard(document)) throw new Error(`${path.basename(uri.fsPath)} is not a model card (expected a Markdown file with front matter, or *.modelcard.yaml).`);
+  const tracker = await tracking.tracker();
+  if (!tracker) throw new Error('This workspace has no tracker yet: register and evaluate a model first.');
+  const base = path.basename(uri.fsPath);
+  const all = registeredModels(tracker).flatMap((m) => versionsOf(tracker, m.name));
+  if (all.length === 0) throw new Error('No model is registered yet: register one (the Register lens) and evaluate it first.');
+  const withThisCard = all.filter((v) => v.card && path.basename(v.card.path) === base);
+  const candidates = withThisCard.length > 0 ? withThisCard : all;
+  let chosen = candidates.length === 1 ? candidates[0] : undefined;
+  if (!chosen) {
+    const pick = await vscode.window.showQuickPick(
+      candidates.map((v) => ({ label: `${v.name}/${v.version}`, description: v.aliases.map((a) => `@${a}`).join(' '), v })),
+      { title: `Runwise: Update ${base} from the latest evaluation of`, placeHolder: 'Pick the registered version this card describes' },
+    );
+    chosen = pick?.v;
+  }
+  if (!chosen) return;
+  const { latestEvaluation } = await import('../core/modelCard/cardEvaluation');
+  const { updateCardText } = await import('../core/modelCard/cardUpdate');
+  const subject = `${chosen.name}/${chosen.version}`;
+  const evaluation = latestEvaluation(tracker, chosen.sha256, subject);
+  if (!evaluation) throw new Error(`${subject} has no finished evaluation yet: evaluate it first (the Evaluate lens).`);
+  const rel = tracking.workspace ? path.relative(tracking.workspace, uri.fsPath).split(path.sep).join('/') : base;
+  const result = updateCardText(document.getText(), evaluation, { file: rel, modelName: chosen.name });
+  if (result.edits.length === 0) {
+    void vscode.window.showInformationMessage(`Runwise: ${base} already holds the latest evaluation of ${subject}.`);
+    return;
+  }
+  const edit = new vscode.WorkspaceEdit();
+  for (const e of result.edits) edit.replace(uri, new vscode.Range(document.positionAt(e.start), document.positionAt(e.end)), e.text);
+  if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`${base} could not be edited (it changed meanwhile?): try again.`);
+  await vscode.window.showTextDocument(document, { preview: false });
+  void vscode.window.showInformationMessage(`Runwise: wrote evaluation run ${evaluation.runId.slice(0, 8)} of ${subject} into ${base}; review and save it.`);
+}

@@ -1,0 +1,199 @@
+/**
+ * Evaluation and the registry in the editor, in a real VS Code (code-server in headless Chromium):
+ * a workspace holding the example pipeline's model, made by running examples/pipeline's prepare.js
+ * and train.js with node; trusted:
+ *   - the Explorer's context menu on models/model.onnx → Evaluate Model…: the dataset picked
+ *     (data/test.csv), the target column offered from its header (churned), the task inferred; the
+ *     evaluation lands in the tracker as a FINISHED run and its report opens in a webview;
+ *   - the same menu → Register Model…: a new name typed (churn), no alias → version 1;
+ *   - the Models view lists churn → Version 1 with its evaluation's accuracy;
+ *   - Set Model Alias… on the version row: `champion` → the registry and the row say @champion.
+ * The extension is the freshly built bundles, copied into a fresh extensions dir.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { Tracker } from '../../core/tracker/tracker';
+import { repoRoot } from '../support/browser';
+import { installExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+
+const EXAMPLE_FILES = ['prepare.js', 'train.js', 'dataset.js', 'commandLine.js', 'logisticRegression.js', 'onnxModel.js', 'onnx.proto'];
+
+/** The example pipeline's scripts, run with node: data/{train,test,live}.csv and models/model.onnx. */
+function modelWorkspace(root: string): string {
+  const ws = path.join(root, 'workspace');
+  mkdirSync(ws, { recursive: true });
+  for (const f of EXAMPLE_FILES) copyFileSync(path.join(repoRoot, 'examples', 'pipeline', f), path.join(ws, f));
+  // The scripts require the repository's packages (protobufjs), as they do inside examples/pipeline.
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: path.join(repoRoot, 'node_modules') };
+  delete env.MLFLOW_TRACKING_URI;
+  delete env.MLFLOW_RUN_ID;
+  execFileSync(process.execPath, ['prepare.js', '--rows', '600', '--seed', '42', '--shift', '0.5'], { cwd: ws, env, stdio: 'pipe' });
+  execFileSync(process.execPath, ['train.js', '--lr', '0.5', '--epochs', '60', '--l2', '0.001', '--seed', '7'], { cwd: ws, env, stdio: 'pipe' });
+  return ws;
+}
+
+/**
+ * The built extension copied into `extensionsDir`, with onnxruntime-node (external to the bundle,
+ * loaded on the first evaluation): its JS and this platform's native addon.
+ */
+function installBuiltExtension(extensionsDir: string): void {
+  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
+  const keep = ['package.json', 'README.md', 'LICENSE', 'dist', 'media', 'syntaxes', 'node_modules/onnxruntime-common', 'node_modules/onnxruntime-node'];
+  installExtension(extensionsDir, repoRoot, (source) => {
+    const rel = path.relative(repoRoot, source);
+    const parts = rel.split(path.sep);
+    if (rel === '' || rel === 'node_modules') return true;
+    // node_modules/onnxruntime-node/bin/napi-vN/<os>/<arch>: only this machine's addon.
+    if (parts[1] === 'onnxruntime-node' && parts[2] === 'bin') {
+      if (parts.length >= 5 && parts[4] !== process.platform) return false;
+      if (parts.length >= 6 && parts[5] !== process.arch) return false;
+    }
+    return keep.some((k) => rel === k.split('/').join(path.sep) || rel.startsWith(`${k.split('/').join(path.sep)}${path.sep}`));
+  });
+}
+
+/** Reads the workspace's tracker in this process (the extension host has its own connection). */
+function withTracker<T>(workspace: string, read: (t: Tracker) => T): T {
+  const tr = Tracker.open(workspace, { skipRecovery: true });
+  try {
+    return read(tr);
+  } finally {
+    tr.close();
+  }
+}
+
+const explorerRow = (page: Page, label: string): Locator => page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/\./g, '\\.')}$`) }) }).first();
+
+/** Right-clicks `row` and picks `item` in its context menu. */
+async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const entry = page.locator('.monaco-menu .action-item', { hasText: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first();
+  await entry.waitFor({ state: 'visible', timeout: 10_000 });
+  await entry.click();
+}
+
+/** Waits for the quick input, types `text` and accepts the first row (or the typed value). */
+async function answer(page: Page, text: string, expectRow?: RegExp): Promise<void> {
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible', timeout: 15_000 });
+  await box.fill(text);
+  if (expectRow) await page.locator('.quick-input-list .monaco-list-row', { hasText: expectRow }).first().waitFor({ state: 'visible', timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+describe('Evaluation and the registry in the editor (code-server)', { timeout: 600_000 }, () => {
+  let root = '';
+  let workspace = '';
+  let server: CodeServer | undefined;
+  let workbench: Workbench | undefined;
+  const page = (): Page => {
+    if (!workbench) throw new Error('the workbench did not open');
+    return workbench.page;
+  };
+
+  before(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'runwise-e2e-models-'));
+    workspace = modelWorkspace(root);
+    const extensionsDir = path.join(root, 'extensions');
+    installBuiltExtension(extensionsDir);
+    server = await startCodeServer({ extensionsDir, workspace, settings: { 'runwise.trackingServer.autoStart': false } });
+    workbench = await openWorkbench(server.url, workspace, { trust: 'trust' });
+  });
+
+  after(async () => {
+    await workbench?.close();
+    await server?.close();
+    if (root && !process.env.RUNWISE_KEEP_TEST_DIRS) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('evaluates models/model.onnx from the Explorer: dataset, target from the header, a FINISHED run, the report', async (t) => {
+    screenshotOnFailure(t, page, server);
+    const p = page();
+    await runCommand(p, 'View: Show Explorer');
+    await explorerRow(p, 'models').click();
+    const model = explorerRow(p, 'model.onnx');
+    await model.waitFor({ state: 'visible', timeout: 15_000 });
+    await contextMenu(p, model, 'Evaluate Model…');
+    await answer(p, 'data/test.csv', /test\.csv/);
+    // The target column is offered from the file's header.
+    const box = p.locator('.quick-input-widget .quick-input-box input');
+    await p.locator('.quick-input-list .monaco-list-row', { hasText: 'churned' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    const offered = await p.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
+    assert.deepEqual(offered, ['tenure_months', 'monthly_spend', 'support_calls', 'usage_hours', 'churned']);
+    await box.fill('churned');
+    await p.keyboard.press('Enter');
+    // The task: inferred from the model (the first row).
+    await p.locator('.quick-input-list .monaco-list-row', { hasText: 'Infer from the model' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await p.keyboard.press('Enter');
+
+    const run = await waitUntil(
+      () =>
+        withTracker(workspace, (tr) => {
+          const found = tr.searchRuns({ filter: "attributes.status = 'FINISHED'" }).items.find((r) => r.tags.some((x) => x.key === 'runwise.model.sha256'));
+          return found ? { runId: found.info.runId, metrics: Object.fromEntries(found.metrics.map((m) => [m.key, m.value])) } : undefined;
+        }),
+      'the evaluation run to finish in the tracker',
+      60_000,
+    ).catch(async (e: Error) => {
+      throw new Error(`${e.message}; notifications: ${JSON.stringify(await p.locator('.notification-toast').allInnerTexts())}`);
+    });
+    assert.ok(run.metrics.accuracy! > 0.6 && run.metrics.accuracy! <= 1, `accuracy ${run.metrics.accuracy}`);
+    assert.equal(run.metrics.rows, 120, 'data/test.csv has 20% of 600 rows');
+    await p.locator('.tabs-container .tab', { hasText: 'Evaluation: model.onnx' }).waitFor({ state: 'visible', timeout: 15_000 });
+    const toast = await waitUntil(async () => (await p.locator('.notification-toast').allInnerTexts()).find((x) => /evaluated models\/model\.onnx/.test(x)), 'the evaluation message', 10_000);
+    assert.match(toast, /binary, 120 rows\): accuracy 0\.\d+/);
+  });
+
+  it('registers it from the Explorer as a new model, and the Models view lists the version with its accuracy', async (t) => {
+    screenshotOnFailure(t, page, server);
+    const p = page();
+    await runCommand(p, 'View: Show Explorer');
+    await contextMenu(p, explorerRow(p, 'model.onnx'), 'Register Model…');
+    await answer(p, 'churn', /churn/);
+    // The alias: none.
+    await answer(p, '');
+    const version = await waitUntil(
+      () =>
+        withTracker(workspace, (tr) => {
+          try {
+            return tr.registry.getModelVersion('churn', 1);
+          } catch {
+            return undefined;
+          }
+        }),
+      'churn version 1 in the registry',
+      20_000,
+    );
+    assert.equal(version.source, 'models/model.onnx');
+    assert.deepEqual(version.aliases, []);
+
+    await runCommand(p, 'Runwise: Focus on Models View');
+    const pane = p.locator('.pane', { has: p.locator('.pane-header', { hasText: /^Models/ }) });
+    await pane.locator('.monaco-list-row', { hasText: /^churn/ }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    const row = pane.locator('.monaco-list-row', { hasText: /^Version 1/ }).first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.match(await row.innerText(), /accuracy 0\.\d+/);
+  });
+
+  it('sets champion on the version from its context menu', async (t) => {
+    screenshotOnFailure(t, page, server);
+    const p = page();
+    const pane = p.locator('.pane', { has: p.locator('.pane-header', { hasText: /^Models/ }) });
+    const row = pane.locator('.monaco-list-row', { hasText: /^Version 1/ }).first();
+    await contextMenu(p, row, 'Set Model Alias…');
+    await answer(p, 'champion', /champion/);
+    await waitUntil(
+      () => withTracker(workspace, (tr) => (tr.registry.getRegisteredModel('churn').aliases.some((a) => a.alias === 'champion' && a.version === '1') ? true : undefined)),
+      'churn@champion → 1 in the registry',
+      15_000,
+    );
+    await waitUntil(async () => /@champion/.test(await row.innerText()), 'the version row to show @champion', 15_000);
+    const note = await waitUntil(async () => (await p.locator('.notification-toast').allInnerTexts()).find((x) => /churn@champion → version 1/.test(x)), 'the alias message', 10_000);
+    assert.match(note, /churn@champion → version 1/);
+  });
+});

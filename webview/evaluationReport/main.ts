@@ -1,0 +1,221 @@
+/**
+ * The evaluation report page: one evaluation's model and dataset, its metrics, the confusion matrix
+ * (counts, each cell shaded by its share of the true class's row), the metrics per slice with the
+ * largest gap marked, and latency. Browser code only (no Node, no vscode); it talks to the host
+ * through webview/evaluationReport/messages.ts and formats numbers with core/views/displayFormat.ts.
+ *
+ * Every value is set with textContent, never parsed as HTML (class labels and slice values come from
+ * the user's data). Shading is a class (`shade-0` … `shade-10`), not an inline style, so the strict
+ * Content-Security-Policy holds. Buttons are real <button>s and the wide tables are focusable
+ * regions, so the keyboard reaches and scrolls everything.
+ */
+import { formatMetricCompact, formatMetricValue } from '../../core/views/displayFormat';
+import { fromWireNumber, type WireNumber } from '../shared/messages';
+import type { EvaluationReportData, EvaluationReportHostMessage, EvaluationReportWebviewMessage } from './messages';
+import './evaluationReport.css';
+
+interface VsCodeApi {
+  postMessage(message: EvaluationReportWebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('main'));
+
+/** An element with text content and optional attributes; never innerHTML. */
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+const value = (v: WireNumber): string => formatMetricValue(fromWireNumber(v));
+const compact = (v: WireNumber): string => formatMetricCompact(fromWireNumber(v));
+
+function section(title: string, id: string): HTMLElement {
+  const s = el('section', undefined, { 'aria-label': title, id });
+  s.appendChild(el('h2', title));
+  return s;
+}
+
+/** A table in a focusable, scrollable region (wide matrices and slice tables scroll by keyboard). */
+function scrollRegion(label: string, table: HTMLTableElement): HTMLElement {
+  const region = el('div', undefined, { class: 'table-scroll', role: 'region', 'aria-label': label, tabindex: '0' });
+  region.appendChild(table);
+  return region;
+}
+
+function factList(entries: readonly [string, string][]): HTMLDListElement {
+  const dl = el('dl', undefined, { class: 'facts' });
+  for (const [k, v] of entries) dl.append(el('dt', k), el('dd', v));
+  return dl;
+}
+
+function metricsSection(report: EvaluationReportData): HTMLElement {
+  const s = section('Metrics', 'metrics');
+  if (report.metrics.length === 0) {
+    s.appendChild(el('p', 'No metrics.', { class: 'empty' }));
+    return s;
+  }
+  const t = el('table');
+  t.appendChild(el('caption', 'Metrics on the whole dataset', { class: 'visually-hidden' }));
+  const head = t.createTHead().insertRow();
+  head.append(el('th', 'Metric', { scope: 'col' }), el('th', 'Value', { scope: 'col' }));
+  const body = t.createTBody();
+  for (const m of report.metrics) {
+    const tr = body.insertRow();
+    tr.append(el('th', m.key, { scope: 'row' }), el('td', value(m.value)));
+  }
+  s.appendChild(t);
+  return s;
+}
+
+/** The confusion matrix: true class per row, predicted class per column, counts shaded by row share. */
+function confusionSection(report: EvaluationReportData): HTMLElement | undefined {
+  const matrix = report.confusionMatrix;
+  if (!matrix) return undefined;
+  const classes = report.classes ?? matrix.map((_, i) => String(i));
+  const s = section('Confusion matrix', 'confusion');
+  s.appendChild(el('p', 'Rows: true class. Columns: predicted class. Each cell is shaded by its share of its row.', { class: 'hint' }));
+  const t = el('table', undefined, { id: 'confusion-matrix', class: 'matrix' });
+  t.appendChild(el('caption', 'Confusion matrix: true class by predicted class', { class: 'visually-hidden' }));
+  const head = t.createTHead().insertRow();
+  head.appendChild(el('th', 'True \\ predicted', { scope: 'col' }));
+  for (const c of classes) head.appendChild(el('th', c, { scope: 'col' }));
+  head.appendChild(el('th', 'Total', { scope: 'col' }));
+  const body = t.createTBody();
+  matrix.forEach((row, i) => {
+    const tr = body.insertRow();
+    const label = classes[i] ?? String(i);
+    tr.appendChild(el('th', label, { scope: 'row' }));
+    const total = row.reduce((a, b) => a + b, 0);
+    row.forEach((n, j) => {
+      const share = total > 0 ? n / total : 0;
+      const td = el('td', undefined, {
+        class: `cell shade-${Math.round(share * 10)}${i === j ? ' diagonal' : ''}`,
+        title: `${n} of ${total} rows of true class ${label} predicted as ${classes[j] ?? String(j)} (${(share * 100).toFixed(1)}%)`,
+      });
+      td.append(el('span', String(n), { class: 'count' }), el('span', `${(share * 100).toFixed(0)}%`, { class: 'share' }));
+      tr.appendChild(td);
+    });
+    tr.appendChild(el('td', String(total), { class: 'total' }));
+  });
+  s.appendChild(scrollRegion('Confusion matrix', t));
+  return s;
+}
+
+/** The metrics per slice; the slices with the lowest and highest headline metric are marked. */
+function slicesSection(report: EvaluationReportData): HTMLElement | undefined {
+  const slices = report.slices;
+  if (!slices) return undefined;
+  const s = section(`Slices by ${slices.column}`, 'slices');
+  const gap = slices.largestGap;
+  if (gap) {
+    s.appendChild(
+      el('p', `Largest gap in ${gap.metric}: ${compact(gap.gap)}, between ${gap.lowest} (lowest) and ${gap.highest} (highest).`, { id: 'largest-gap', class: 'gap-note' }),
+    );
+  } else {
+    s.appendChild(el('p', 'No gap between slices: fewer than two slices have the headline metric.', { id: 'largest-gap', class: 'empty' }));
+  }
+  const keys = slices.metricKeys;
+  const t = el('table', undefined, { id: 'slice-table' });
+  t.appendChild(el('caption', `Metrics per value of ${slices.column}`, { class: 'visually-hidden' }));
+  const head = t.createTHead().insertRow();
+  head.appendChild(el('th', slices.column, { scope: 'col' }));
+  head.appendChild(el('th', 'Rows', { scope: 'col' }));
+  for (const k of keys) head.appendChild(el('th', k, { scope: 'col', ...(gap && k === gap.metric ? { class: 'gap-metric' } : {}) }));
+  const body = t.createTBody();
+  for (const v of slices.values) {
+    const tr = body.insertRow();
+    const mark = gap && v.value === gap.lowest ? 'lowest' : gap && v.value === gap.highest ? 'highest' : undefined;
+    const th = el('th', v.value, { scope: 'row' });
+    if (mark) {
+      tr.classList.add(`gap-${mark}`);
+      th.appendChild(el('span', mark === 'lowest' ? ' ▼ lowest' : ' ▲ highest', { class: 'gap-mark' }));
+    }
+    tr.append(th, el('td', String(v.rows)));
+    for (const k of keys) {
+      const m = v.metrics[k];
+      tr.appendChild(el('td', m === undefined ? '–' : compact(m), gap && k === gap.metric ? { class: 'gap-metric' } : {}));
+    }
+  }
+  s.appendChild(scrollRegion(`Metrics per value of ${slices.column}`, t));
+  return s;
+}
+
+function latencySection(report: EvaluationReportData): HTMLElement {
+  const s = section('Latency', 'latency');
+  s.appendChild(
+    factList([
+      ['p50 per batch', `${compact(report.latencyMs.p50)} ms`],
+      ['p95 per batch', `${compact(report.latencyMs.p95)} ms`],
+      ['p99 per batch', `${compact(report.latencyMs.p99)} ms`],
+      ['Rows per second', compact(report.rowsPerSecond)],
+      ['Batches', `${report.batches} of up to ${report.batchSize} rows`],
+    ]),
+  );
+  return s;
+}
+
+function render(report: EvaluationReportData): void {
+  const header = el('header');
+  header.append(el('h1', `Evaluation of ${report.model.path}`, { id: 'report-title' }), el('span', report.task, { class: 'task', id: 'report-task' }));
+  const parts: (HTMLElement | undefined)[] = [header];
+  if (report.runId) {
+    const actions = el('div', undefined, { class: 'actions', role: 'toolbar', 'aria-label': 'Evaluation actions' });
+    const runId = report.runId;
+    const show = el('button', 'Show run', { type: 'button', title: 'Open the evaluation run in the run details view' });
+    show.dataset.action = 'showRun';
+    show.addEventListener('click', () => vscode.postMessage({ type: 'showRun', runId }));
+    actions.appendChild(show);
+    parts.push(actions);
+  }
+  const facts: [string, string][] = [
+    ['Model', report.model.path],
+    ['Model sha256', report.model.sha256],
+    ['Dataset', `${report.dataset.path}${report.dataset.format ? ` (${report.dataset.format})` : ''}`],
+    ['Dataset sha256', report.dataset.sha256],
+    ['Target', report.dataset.target],
+    ['Features', report.dataset.features.join(', ')],
+    ['Rows', String(report.rows)],
+    ['Task', `${report.task}${report.taskInferred ? ' (inferred from the model)' : ''}`],
+  ];
+  if (report.threshold !== null) facts.push(['Threshold', String(report.threshold)]);
+  if (report.runId) facts.push(['Run ID', report.runId]);
+  parts.push(factList(facts));
+  if (report.warnings.length > 0) {
+    const w = section('Warnings', 'warnings');
+    const ul = el('ul');
+    for (const text of report.warnings) ul.appendChild(el('li', text));
+    w.appendChild(ul);
+    parts.push(w);
+  }
+  parts.push(metricsSection(report), confusionSection(report), slicesSection(report), latencySection(report));
+  root.replaceChildren(...parts.filter((p): p is HTMLElement => p !== undefined));
+  document.title = `Evaluation of ${report.model.path}`;
+}
+
+function renderMissing(reason: string): void {
+  root.replaceChildren(el('h1', 'No evaluation report'), el('p', reason, { class: 'empty', id: 'report-missing' }));
+}
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const msg = event.data as EvaluationReportHostMessage;
+  if (typeof msg !== 'object' || msg === null) return;
+  if (msg.type === 'report') {
+    vscode.setState({ report: msg.report });
+    render(msg.report);
+  } else if (msg.type === 'reportMissing') {
+    renderMissing(msg.reason);
+  }
+});
+
+// Restored after the panel was hidden: show what was last known until the host sends it again.
+const saved = vscode.getState() as { report?: EvaluationReportData } | undefined;
+if (saved?.report) render(saved.report);
+else root.replaceChildren(el('p', 'Loading the evaluation…', { class: 'empty' }));
+vscode.postMessage({ type: 'ready' });
