@@ -2,8 +2,10 @@
 // `npm run demo`: the example pipeline (examples/pipeline) through the `runwise` CLI on the embedded
 // SQLite tracker. It checks the pipeline, shows its graph, runs it (`prepare` makes a seeded churn
 // dataset, `train` fits a logistic regression, logs loss and accuracy per epoch through the tracking
-// endpoint the runner starts, and writes an ONNX model), runs it again (nothing is out of date, so
-// nothing runs), then lists the runs and the training loss curve.
+// endpoint the runner starts, and writes an ONNX model; `evaluate` runs that model on the test set
+// and `register` writes the evaluation into churn.modelcard.yaml and registers the model as
+// churn@champion with its card), runs it again (nothing is out of date, so nothing runs), then lists
+// the runs, the training loss curve, and the registered model with its card and lineage.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,4 +39,6 @@ if (runId) {
   cli(['runs', 'show', runId]);
   cli(['metrics', 'history', runId, 'loss', '--max-points', '10']);
 }
+cli(['models', 'show', 'churn@champion']);
+cli(['models', 'lineage', 'churn@champion']);
 console.log(`\nThe tracker is ${path.join(path.relative(process.cwd(), workspace), '.runwise', 'tracker.db')}; open examples/pipeline in VS Code to see the runs.`);

@@ -1,7 +1,7 @@
 /** What every command gets: the workspace, output streams, and the tracker opened on demand. */
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { Tracker } from '../tracker/tracker';
+import type { Tracker } from '../tracker/tracker';
 import { trackerDbPath } from '../workspace/workspacePath';
 
 /** A user's mistake the CLI reports in one line with exit code 1. */
@@ -41,7 +41,8 @@ export class CommandContext {
       if (!create && !this.hasTracker()) {
         throw new CliError(`no tracker in ${path.resolve(this.workspace)} (looked for .runwise/tracker.db)`);
       }
-      this.tracker = Tracker.open(this.workspace);
+      // Loaded on use: commands that never open the tracker start without SQLite.
+      this.tracker = (require('../tracker/tracker') as typeof import('../tracker/tracker')).Tracker.open(this.workspace);
     }
     return this.tracker;
   }

@@ -235,6 +235,14 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
 
 /** Runs the CLI on this process's arguments and streams, setting the exit code. */
 export function runCli(): void {
+  // A reader that stops early (`runwise dag | head`) closes stdout: the command ends quietly, as a
+  // Unix filter does, instead of dying on an unhandled EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
+  }
   const io: Output = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
   main(process.argv.slice(2), io).then(
     (code) => {

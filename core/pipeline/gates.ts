@@ -212,20 +212,15 @@ function evaluateExpr(
 export class AliasReferences {
   constructor(
     private readonly tracker: Tracker,
-    /** A gate's `model:`, by `file:line` of the rule. */
-    private readonly gateModels: ReadonlyMap<string, string>,
     /** The `register` steps' names, by pipeline file. */
     private readonly registerNames: ReadonlyMap<string, readonly string[]>,
   ) {}
 
-  static registerNamesOf(
-    stages: readonly PipelineStage[],
-    settings: ReadonlyMap<string, Record<string, unknown>>,
-  ): Map<string, string[]> {
+  /** The names the `register` steps register (their `builtinConfig.name`), by pipeline file. */
+  static registerNamesOf(stages: readonly PipelineStage[]): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const s of stages) {
-      const name =
-        s.builtin === "register" ? settings.get(s.id)?.name : undefined;
+      const name = s.builtin === "register" ? s.builtinConfig?.name : undefined;
       if (typeof name !== "string") continue;
       const names = out.get(s.file) ?? [];
       if (!names.includes(name)) names.push(name);
@@ -236,8 +231,7 @@ export class AliasReferences {
 
   /** The registered model a rule's alias references read, or why there is none. */
   modelOf(rule: GateRule): { model: string } | { missing: string } {
-    const given = this.gateModels.get(`${rule.file}:${rule.line}`);
-    if (given !== undefined) return { model: given };
+    if (rule.model !== undefined) return { model: rule.model };
     const names = this.registerNames.get(rule.file) ?? [];
     if (names.length === 1) return { model: names[0]! };
     return {

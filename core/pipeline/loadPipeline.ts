@@ -20,6 +20,7 @@ import { positionAt } from '../language/text/lineIndex';
 import { asMap, asScalar, asSeq, scalarText, valueOf } from '../language/yaml/yamlAccess';
 import type { YamlNode, YamlScalar } from '../language/yaml/yamlTree';
 import { normalizeRelativePath, PathOutsideWorkspaceError } from '../workspace/workspacePath';
+import { builtinStepSettings } from './builtinStepSettings';
 import { PipelineLoadCache, RecordingWorkspace, textMd5, type WalkRecord } from './pipelineLoadCache';
 import {
   PipelineLoadError,
@@ -415,7 +416,7 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
     file,
     line,
     cmd: builtin ? [] : cmd,
-    ...(builtin ? { builtin } : {}),
+    ...(builtin ? { builtin, builtinConfig: builtinStepSettings(valueOf(body, builtin), inst.scope) } : {}),
     wdir: inst.wdir ?? '',
     deps,
     outs,
@@ -453,7 +454,8 @@ function readGates(index: PipelineIndex, file: string, at: (node: { start: numbe
       continue;
     }
     const stage = scalarText(valueOf(m, 'stage'));
-    rules.push({ file, line: at(item).line + 1, metric, op, value, ...(stage !== undefined ? { stage } : {}) });
+    const model = scalarText(valueOf(m, 'model'));
+    rules.push({ file, line: at(item).line + 1, metric, op, value, ...(stage !== undefined ? { stage } : {}), ...(model !== undefined ? { model } : {}) });
   }
   return rules;
 }

@@ -24,7 +24,7 @@ import type { WorkspaceView } from '../language/languageTypes';
 import { runwiseDir } from '../workspace/workspacePath';
 import type { GateRule, PipelineStage } from './pipelineModel';
 
-const VERSION = 2;
+const VERSION = 3;
 /** Folders modified this recently are not trusted to show the next change in their mtime. */
 const RACY_MS = 2000;
 /** Records kept (one per set of pipeline files loaded: the whole workspace, a `--pipeline FILE`). */
@@ -169,7 +169,9 @@ function isStage(v: unknown): v is PipelineStage {
     s.outs.every((o) => typeof o === 'object' && o !== null && typeof o.path === 'string') &&
     Array.isArray(s.params) &&
     typeof s.frozen === 'boolean' &&
-    typeof s.alwaysChanged === 'boolean'
+    typeof s.alwaysChanged === 'boolean' &&
+    // A built-in step carries its settings (the lock records them).
+    (s.builtin === undefined || (typeof s.builtinConfig === 'object' && s.builtinConfig !== null && !Array.isArray(s.builtinConfig)))
   );
 }
 

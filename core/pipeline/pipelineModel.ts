@@ -40,7 +40,10 @@ export interface PipelineStage {
   /** Commands run in order through the shell (DVC allows a list); [] for a built-in step. */
   cmd: string[];
   builtin?: BuiltinStepName;
-  /** The built-in step's settings (`evaluate: {...}`), `${...}` substituted in its strings. */
+  /**
+   * The built-in step's settings (`evaluate: {...}`) as plain data, `${...}` substituted in its
+   * strings; set on every built-in step (the lock records it, so a changed setting reruns the step).
+   */
   builtinConfig?: Record<string, unknown>;
   /** Workspace-relative working directory ('' = root). */
   wdir: string;
@@ -64,6 +67,8 @@ export interface GateRule {
   value: number | string;
   /** The stage whose metrics the gate reads, when the rule names one. */
   stage?: string;
+  /** The registered model the rule's alias references (`champion.roc_auc`) read, when it names one. */
+  model?: string;
 }
 
 export interface PipelineGraph {

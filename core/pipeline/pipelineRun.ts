@@ -24,7 +24,6 @@ import type { Tracker } from '../tracker/tracker';
 import { runwiseDir } from '../workspace/workspacePath';
 import { isAliasScope } from '../language/pipeline/gateExpression';
 import { runBuiltinStep, type BuiltinStepResult } from './builtinStepRun';
-import { readBuiltinStepSettings } from './builtinStepSettings';
 import { AliasReferences, evaluateGate, gateTarget, type Absent, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
 import { stageLockEntry, writeLockEntry } from './lockFile';
 import { MetricsFileError, readMetricsFile, readStageMetrics, type StageMetrics } from './metricsFiles';
@@ -137,9 +136,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
 
   const stageRuns = new Map<string, string>();
   const gateOutcomes: GateOutcome[] = [];
-  // Built-in steps' settings and gates' `model:`, read from the pipeline files (builtinStepSettings.ts).
-  const builtin = readBuiltinStepSettings(graph);
-  const aliases = new AliasReferences(tracker, builtin.gateModels, AliasReferences.registerNamesOf(graph.stages, builtin.steps));
+  const aliases = new AliasReferences(tracker, AliasReferences.registerNamesOf(graph.stages));
   const gateState = new GateBook(graph, tracker, experimentId, reports, stageRuns, aliases);
   const checkGates = (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
     for (const g of rules) {
@@ -238,7 +235,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
       } else {
         const commandFor = options.commandFor;
         // A built-in step runs in-process, with the same options and result as a command.
-        const step = { root: graph.root, stage, settings: builtin.steps.get(stage.id) ?? {}, tracker, runId, experimentId };
+        const step = { root: graph.root, stage, settings: stage.builtinConfig ?? {}, tracker, runId, experimentId };
         const result: BuiltinStepResult = await (stage.builtin ? (o: StageProcessOptions) => runBuiltinStep(step, o) : runStageProcess)({
           commands: commandFor ? stage.cmd.map((c) => commandFor(stage, c)) : stage.cmd,
           cwd: path.join(graph.root, ...stage.wdir.split('/').filter(Boolean)),

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
+import { hashCachePath } from '../../core/pipeline/hashCache';
 import { Tracker } from '../../core/tracker/tracker';
 import { repoRoot } from '../support/browser';
 import { installExtension, openFile, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
@@ -258,6 +259,6 @@ describe('Pipelines in an untrusted workspace (Restricted Mode)', { timeout: 600
     await page().waitForTimeout(1_000);
     assert.ok(!existsSync(path.join(workspace, 'data', 'clean.txt')), 'nothing ran');
     assert.ok(!existsSync(path.join(workspace, 'runwise.lock')), 'no lock file was written');
-    assert.ok(!existsSync(path.join(workspace, '.runwise', 'cache', 'hashes.json')), 'no hash cache was written');
+    assert.ok(!existsSync(hashCachePath(workspace)), 'no hash cache was written');
   });
 });

@@ -474,7 +474,7 @@ function toStr(v: string | number | boolean | null): string {
 /** The paths each built-in step reads and writes, with the file types expected. */
 const STEP_IO: Record<BuiltinStep, { inputs: [string, (readonly string[])?][]; outputs: [string, (readonly string[])?][] }> = {
   evaluate: { inputs: [['model', ['.onnx']], ['data', DATA_EXTENSIONS]], outputs: [['output', ['.json']]] },
-  register: { inputs: [['model']], outputs: [] },
+  register: { inputs: [['model'], ['card', ['.md', '.modelcard.yaml', '.modelcard.yml']]], outputs: [] },
   drift: { inputs: [['reference', DATA_EXTENSIONS], ['current', DATA_EXTENSIONS]], outputs: [['output', ['.json']]] },
 };
 
