@@ -167,7 +167,8 @@ export function modelsShow(ctx: CommandContext, args: ParsedArgs): void {
     `  size     ${formatBytes(v.size)} in ${files.length} file${files.length === 1 ? '' : 's'}`,
     `  source   ${v.source}`,
     `  run      ${v.runId ?? '-'}`,
-    `  stage    ${v.currentStage}`,
+    // MLflow's stages (None, Staging, Production, Archived): shown once a version has one.
+    ...(v.currentStage === 'None' ? [] : [`  stage    ${v.currentStage}`]),
     `  created  ${formatTimestamp(v.creationTimestamp)}${v.userId ? ` by ${v.userId}` : ''}`,
   ];
   if (v.card) lines.push(`  card     ${v.card.path} (sha256 ${v.card.sha256.slice(0, 12)}…)`);
@@ -209,7 +210,9 @@ function lineageText(l: ModelLineage): string {
   const lines: string[] = [];
   lines.push('Datasets');
   if (l.datasets.length === 0) lines.push('  (none recorded)');
-  for (const d of l.datasets) lines.push(`  ${d.name}  ${d.digest}${d.source ? `  ${d.source}` : ''}`);
+  const nameWidth = Math.max(0, ...l.datasets.map((d) => d.name.length));
+  const digestWidth = Math.max(0, ...l.datasets.map((d) => d.digest.length));
+  for (const d of l.datasets) lines.push(`  ${d.name.padEnd(nameWidth)}  ${d.digest.padEnd(digestWidth)}${d.source && d.source !== d.name ? `  ${d.source}` : ''}`.trimEnd());
   lines.push(l.pipelineRun ? `Pipeline run ${l.pipelineRun.runName} (${l.pipelineRun.runId.slice(0, 8)}, ${l.pipelineRun.status})` : 'Pipeline run (none: the source run has no parent)');
   for (const s of l.stageRuns) {
     const mark = s.runId === l.sourceRun?.runId ? '  ← produced this model' : '';
@@ -221,7 +224,9 @@ function lineageText(l: ModelLineage): string {
   lines.push('Evaluations of these model bytes');
   if (l.evaluations.length === 0) lines.push('  (none)');
   for (const e of l.evaluations) {
-    const metrics = e.metrics.slice(0, 6).map((m) => `${m.key}=${formatMetricCompact(m.value)}`).join(' ');
+    // The quality metrics, not the timings (latency_*, rows_per_second), which say nothing of the model's fit.
+    const quality = e.metrics.filter((m) => !/^(latency_|rows_per_second$|rows$)/.test(m.key));
+    const metrics = quality.slice(0, 6).map((m) => `${m.key}=${formatMetricCompact(m.value)}`).join(' ');
     const data = e.datasets.map((d) => `${d.name}@${d.digest.slice(0, 8)}`).join(', ');
     lines.push(`  ${e.runName} (${e.runId.slice(0, 8)})${data ? ` on ${data}` : ''}: ${metrics}`);
   }
