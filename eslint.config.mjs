@@ -22,14 +22,16 @@ const LAYERS = [
   { from: 'core/trackingClient', may: ['core/trackingClient', 'core/mlflow', 'core/tracker/limits', 'core/tracker/model'] },
   { from: 'core/language', may: ['core/language', 'core/workspace'] },
   { from: 'core/views', may: ['core/views', 'core/tracker', 'core/workspace'] },
-  { from: 'core/evaluation', may: ['core/evaluation', 'core/tracker', 'core/workspace'] },
+  { from: 'core/dataset', may: ['core/dataset'] },
+  { from: 'core/drift', may: ['core/drift', 'core/dataset', 'core/tracker', 'core/workspace'] },
+  { from: 'core/evaluation', may: ['core/evaluation', 'core/dataset', 'core/tracker', 'core/workspace'] },
   { from: 'core/modelCard', may: ['core/modelCard', 'core/language/modelCard/frontMatter', 'core/tracker', 'core/workspace'] },
-  { from: 'core/pipeline', may: ['core/pipeline', 'core/language', 'core/modelCard', 'core/evaluation', 'core/tracker', 'core/endpoint', 'core/trackingClient', 'core/mlflow', 'core/workspace'] },
+  { from: 'core/pipeline', may: ['core/pipeline', 'core/language', 'core/modelCard', 'core/evaluation', 'core/drift', 'core/tracker', 'core/endpoint', 'core/trackingClient', 'core/mlflow', 'core/workspace'] },
   { from: 'core/cli', may: ['core'] },
   { from: 'server', may: ['server', 'core/language', 'core/workspace'] },
   { from: 'client', may: ['client', 'core', 'webview/shared', 'webview/*/messages'] },
   // Browser code: its own folder, and core modules that are pure data and formatting.
-  { from: 'webview', may: ['webview', 'core/tracker/model', 'core/views/displayFormat', 'core/views/loggedModelSummary'] },
+  { from: 'webview', may: ['webview', 'core/tracker/model', 'core/views/displayFormat', 'core/views/loggedModelSummary', 'core/drift/driftReport'] },
 ];
 
 const EDITOR_APIS = /^(vscode|vscode-languageserver.*|vscode-languageclient.*|vscode-jsonrpc.*)$/;

@@ -144,7 +144,7 @@ export class EvaluationCommands {
   }
 
   private async targetColumn(data: string): Promise<string | undefined> {
-    const { openDataset } = await import('../core/evaluation/dataset');
+    const { openDataset } = await import('../core/dataset/dataset');
     const reader = await openDataset(data, this.relative(data));
     const columns = [...reader.columns];
     if (columns.length < 2) throw new Error(`${this.relative(data)}: found ${columns.length} column${columns.length === 1 ? '' : 's'}; an evaluation needs features and a target column.`);

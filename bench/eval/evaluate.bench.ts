@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import type * as Dataset from '../../core/evaluation/dataset';
+import type * as Dataset from '../../core/dataset/dataset';
 import type * as Evaluate from '../../core/evaluation/evaluate';
 import type * as Metrics from '../../core/evaluation/metrics';
 import { onnxRuntime } from '../../core/evaluation/onnxModel';
@@ -28,7 +28,7 @@ import { fmt, median } from '../stats';
 
 const coreFlag = process.argv.indexOf('--core');
 const coreRoot = coreFlag >= 0 ? path.resolve(process.argv[coreFlag + 1]!) : path.join(__dirname, '../..');
-const { openDataset } = require(path.join(coreRoot, 'core/evaluation/dataset')) as typeof Dataset;
+const { openDataset } = require(path.join(coreRoot, 'core/dataset/dataset')) as typeof Dataset;
 const { evaluateModel } = require(path.join(coreRoot, 'core/evaluation/evaluate')) as typeof Evaluate;
 const { binaryMetrics, FLOAT32_EPS } = require(path.join(coreRoot, 'core/evaluation/metrics')) as typeof Metrics;
 const ROWS = 1_000_000;

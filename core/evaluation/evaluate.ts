@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, checkColumns, openDataset, type ColumnRequest, type DatasetBatch } from './dataset';
+import { DatasetError, checkColumns, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
 import { FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
 import { MODEL_SHA256_TAG } from '../tracker/model';

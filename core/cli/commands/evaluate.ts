@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { intOption, optionValue, positionals, UsageError, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
-import { DatasetError } from '../../evaluation/dataset';
+import { DatasetError } from '../../dataset/dataset';
 import { EVALUATION_TASKS, EvaluationError, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
 import { ModelError } from '../../evaluation/onnxModel';
 import { formatMetricValue, formatMetricCompact } from '../../views/displayFormat';

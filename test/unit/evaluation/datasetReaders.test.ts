@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import * as path from 'node:path';
-import { openDataset, type ColumnRequest } from '../../../core/evaluation/dataset';
+import { openDataset, type ColumnRequest } from '../../../core/dataset/dataset';
 import { fileSha256 } from '../../../core/evaluation/evaluate';
 import { tempWorkspace } from '../../support/tempWorkspace';
 

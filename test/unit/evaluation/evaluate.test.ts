@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../../core/cli/main';
-import { DatasetError } from '../../../core/evaluation/dataset';
+import { DatasetError } from '../../../core/dataset/dataset';
 import { evaluateModel, REPORT_ARTIFACT } from '../../../core/evaluation/evaluate';
 import { MODEL_SHA256_TAG } from '../../../core/tracker/model';
 import { modelLineage } from '../../../core/tracker/modelRegistry';

@@ -8,6 +8,7 @@
  * arrays are refilled for the next batch.
  */
 import type { Hash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
@@ -67,6 +68,8 @@ class CsvParser {
   private readonly numberSlots: Int32Array;
   /** Column index → its array in the batch's texts, or −1 (a column may be read both ways). */
   private readonly textSlots: Int32Array;
+  /** Column index → 1 when a missing cell reads as NaN (ColumnRequest.missing). */
+  private readonly missingAllowed: Uint8Array;
   line: number;
   /** Filled in place; the same arrays are refilled after `take` (see DatasetBatch). */
   readonly batch: DatasetBatch;
@@ -78,6 +81,8 @@ class CsvParser {
     private readonly batchSize: number,
     firstLine: number,
   ) {
+    this.missingAllowed = new Uint8Array(names.length);
+    for (const r of request) if (r.missing) this.missingAllowed[names.indexOf(r.name)] = 1;
     this.numberSlots = new Int32Array(names.length).fill(-1);
     this.textSlots = new Int32Array(names.length).fill(-1);
     let n = 0;
@@ -236,7 +241,7 @@ class CsvParser {
         }
         if (field < width) {
           if (slot >= 0) {
-            if (Number.isNaN(value)) value = numberFromText(this.text(buf, s, e, escaped), `${this.file}:${recordLine}`, this.names[field]!);
+            if (Number.isNaN(value)) value = numberFromText(this.text(buf, s, e, escaped), `${this.file}:${recordLine}`, this.names[field]!, this.missingAllowed[field] === 1);
             numbers[slot]![row] = value;
           }
           const textSlot = textSlots[field]!;
@@ -256,6 +261,7 @@ class CsvParser {
 
   private text(buf: Uint8Array, s: number, e: number, escaped: boolean): string {
     const t = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8');
+    if (t.includes('\uFFFD') && !isUtf8(buf.subarray(s, e))) throw new DatasetError(`${this.file}:${this.line}: the text is not UTF-8 (save the file as UTF-8)`);
     return escaped ? t.replace(/""/g, '"') : t;
   }
 

@@ -40,7 +40,8 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
               const x = Number(v);
               if (!Number.isFinite(x)) throw new DatasetError(`${where}: column '${r.name}' is ${x} (expected a finite number)`);
               batch.numbers[n++]![i] = x;
-            } else if (typeof v === 'string') batch.numbers[n++]![i] = numberFromText(v, where, r.name);
+            } else if ((v === null || v === undefined) && r.missing) batch.numbers[n++]![i] = NaN;
+            else if (typeof v === 'string') batch.numbers[n++]![i] = numberFromText(v, where, r.name, r.missing);
             else throw new DatasetError(`${where}: column '${r.name}' is ${v === null || v === undefined ? 'empty' : typeof v} (expected a number)`);
           }
         });

@@ -22,6 +22,15 @@ export interface ColumnRequest {
   name: string;
   /** Read as text (a slice column); otherwise a finite number is required. */
   text?: boolean;
+  /** A numeric column where a missing cell (empty, NA, N/A, null, None, NaN) reads as NaN instead of an error. */
+  missing?: boolean;
+}
+
+const MISSING = /^(|na|n\/a|nan|null|none|-nan|\+nan)$/i;
+
+/** Whether a cell's text stands for a missing value. */
+export function isMissingText(text: string): boolean {
+  return MISSING.test(text.trim());
 }
 
 /**
@@ -59,8 +68,9 @@ export function checkColumns(file: string, columns: readonly string[], request: 
 }
 
 /** The number in a cell's text, or a DatasetError naming where it is and what was found. */
-export function numberFromText(text: string, where: string, column: string): number {
+export function numberFromText(text: string, where: string, column: string, missing = false): number {
   const trimmed = text.trim();
+  if (missing && MISSING.test(trimmed)) return NaN;
   if (trimmed === '') throw new DatasetError(`${where}: column '${column}' is empty (expected a number)`);
   const v = Number(trimmed);
   if (Number.isNaN(v)) {

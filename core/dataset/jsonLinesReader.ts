@@ -56,7 +56,8 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
           if (v === undefined) throw new DatasetError(`${displayName}:${line}: no column '${r.name}' in this row`);
           if (r.text) batch.texts[t++]![batch.rows] = v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
           else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = v;
-          else if (typeof v === 'string') batch.numbers[n++]![batch.rows] = numberFromText(v, `${displayName}:${line}`, r.name);
+          else if (v === null && r.missing) batch.numbers[n++]![batch.rows] = NaN;
+          else if (typeof v === 'string') batch.numbers[n++]![batch.rows] = numberFromText(v, `${displayName}:${line}`, r.name, r.missing);
           else throw new DatasetError(`${displayName}:${line}: column '${r.name}' is ${v === null ? 'null' : typeof v} (expected a number)`);
         }
         if (++batch.rows === batchSize) {

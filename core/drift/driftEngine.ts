@@ -1,0 +1,305 @@
+/**
+ * The drift engine: reads two datasets through core/dataset, detects each column's type, chooses
+ * and runs a test per column as Evidently's data-drift preset does, and builds the DriftReport.
+ *
+ * Types: a column whose non-missing values are all numbers is numerical, unless they are all
+ * integers with at most 5 distinct reference values (Evidently's NUMBER_UNIQUE_AS_CATEGORICAL),
+ * then categorical; a text column is categorical, datetime when its values parse as ISO dates, free
+ * text when most values are distinct and long. Binary: at most 2 distinct values on both sides.
+ * Missing cells are counted and left out of the tests.
+ */
+import { openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
+import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
+import * as S from './statistics';
+
+export interface DriftOptions {
+  test?: DriftTestName;
+  threshold?: number;
+  columns?: readonly string[];
+  exclude?: readonly string[];
+  driftShare?: number;
+  sample?: number;
+}
+
+type Column = { kind: 'number'; values: Float64Array } | { kind: 'text'; values: string[] };
+
+const BATCH = 65536;
+
+async function readSide(file: string, display: string, names: readonly string[] | undefined): Promise<{ columns: Map<string, Column>; rows: number; names: readonly string[] }> {
+  const reader = await openDataset(file, display);
+  const wanted = names ?? reader.columns;
+  // Sniff the first rows as text to tell numeric columns from text ones.
+  const numeric = new Map<string, boolean>(wanted.map((n) => [n, true]));
+  for await (const batch of reader.batches(wanted.map((name) => ({ name, text: true })), 1000)) {
+    wanted.forEach((n, i) => {
+      if (batch.texts[i]!.some((t) => !isMissingText(t) && !Number.isFinite(Number(t.trim())))) numeric.set(n, false);
+    });
+    break;
+  }
+  const request: ColumnRequest[] = wanted.map((name) => (numeric.get(name) ? { name, missing: true } : { name, text: true }));
+  const numbers: Float64Array[] = request.filter((r) => !r.text).map(() => new Float64Array(BATCH));
+  const texts: string[][] = request.filter((r) => r.text).map(() => []);
+  let rows = 0;
+  for await (const batch of reader.batches(request, BATCH)) {
+    if (numbers.length > 0 && rows + batch.rows > numbers[0]!.length) {
+      for (let k = 0; k < numbers.length; k++) {
+        const bigger = new Float64Array(Math.max(numbers[k]!.length * 2, rows + batch.rows));
+        bigger.set(numbers[k]!.subarray(0, rows));
+        numbers[k] = bigger;
+      }
+    }
+    batch.numbers.forEach((a, k) => numbers[k]!.set(a.subarray(0, batch.rows), rows));
+    batch.texts.forEach((t, k) => {
+      for (let i = 0; i < batch.rows; i++) texts[k]!.push(t[i]!);
+    });
+    rows += batch.rows;
+  }
+  const columns = new Map<string, Column>();
+  let n = 0;
+  let t = 0;
+  for (const r of request) columns.set(r.name, r.text ? { kind: 'text', values: texts[t++]! } : { kind: 'number', values: numbers[n++]!.subarray(0, rows) });
+  return { columns, rows, names: reader.columns };
+}
+
+function present(values: Float64Array): Float64Array {
+  let k = 0;
+  const out = new Float64Array(values.length);
+  for (const v of values) if (!Number.isNaN(v)) out[k++] = v;
+  return out.subarray(0, k);
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+function distinctSorted(sorted: Float64Array): number {
+  let d = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) d++;
+  return d;
+}
+
+function numericSummary(sorted: Float64Array, count: number): DriftSideSummary {
+  let mean = 0;
+  for (const v of sorted) mean += v;
+  mean /= sorted.length;
+  let ss = 0;
+  for (const v of sorted) ss += (v - mean) * (v - mean);
+  return {
+    count,
+    missing: count - sorted.length,
+    distinct: distinctSorted(sorted),
+    mean,
+    std: Math.sqrt(ss / sorted.length),
+    min: sorted[0],
+    p25: quantile(sorted, 0.25),
+    median: quantile(sorted, 0.5),
+    p75: quantile(sorted, 0.75),
+    max: sorted[sorted.length - 1],
+  };
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function labelCounts(values: readonly string[]): { counts: Map<string, number>; missing: number } {
+  const counts = new Map<string, number>();
+  let missing = 0;
+  for (const v of values) {
+    if (isMissingText(v)) missing++;
+    else counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  return { counts, missing };
+}
+
+function sideMissing(name: string, side: string): never {
+  throw new DatasetError(`${side}: column '${name}' has no values (every cell is missing)`);
+}
+
+/** Computes the drift report of `current` against `reference`. */
+export async function computeDrift(referenceFile: string, currentFile: string, options: DriftOptions = {}, display: { reference?: string; current?: string } = {}): Promise<DriftReport> {
+  const refName = display.reference ?? referenceFile;
+  const curName = display.current ?? currentFile;
+  const refHead = await openDataset(referenceFile, refName);
+  const curHead = await openDataset(currentFile, curName);
+  const missingInCur = refHead.columns.filter((c) => !curHead.columns.includes(c));
+  const missingInRef = curHead.columns.filter((c) => !refHead.columns.includes(c));
+  let names = refHead.columns.filter((c) => curHead.columns.includes(c));
+  if (options.columns) {
+    for (const c of options.columns) if (!names.includes(c)) throw new DatasetError(`--columns: no column '${c}' in both files (the shared columns are: ${names.join(', ')})`);
+    names = [...options.columns];
+  } else if (missingInCur.length || missingInRef.length) {
+    throw new DatasetError(
+      `the columns differ: ${missingInCur.length ? `${curName} lacks ${missingInCur.join(', ')}` : ''}${missingInCur.length && missingInRef.length ? '; ' : ''}${missingInRef.length ? `${refName} lacks ${missingInRef.join(', ')}` : ''} (choose the shared ones with --columns)`,
+    );
+  }
+  if (options.exclude) names = names.filter((c) => !options.exclude!.includes(c));
+  if (names.length === 0) throw new DatasetError('no columns left to compare');
+  const ref = await readSide(referenceFile, refName, names);
+  const cur = await readSide(currentFile, curName, names);
+  const columns: DriftColumn[] = [];
+  for (const name of names) columns.push(compareColumn(name, ref.columns.get(name)!, cur.columns.get(name)!, ref.rows, cur.rows, options, refName, curName));
+  const checked = columns.filter((c) => c.test !== null);
+  const nDrifted = checked.filter((c) => c.drifted).length;
+  const share = checked.length ? nDrifted / checked.length : 0;
+  const threshold = options.driftShare ?? 0.5;
+  return { dataset_drift: checked.length > 0 && share >= threshold, drift_share: share, n_drifted: nDrifted, n_columns: checked.length, columns, drift_share_threshold: threshold, reference_file: refName, current_file: curName };
+}
+
+function compareColumn(name: string, r: Column, c: Column, refRows: number, curRows: number, options: DriftOptions, refName: string, curName: string): DriftColumn {
+  if (r.kind === 'number' && c.kind === 'number') {
+    const a = S.sortFloat64(present(r.values));
+    const b = S.sortFloat64(present(c.values));
+    if (a.length === 0) sideMissing(name, refName);
+    if (b.length === 0) sideMissing(name, curName);
+    const reference = numericSummary(a, refRows);
+    const current = numericSummary(b, curRows);
+    let integers = true;
+    for (const v of a) if (!Number.isInteger(v)) integers = false;
+    for (const v of b) if (!Number.isInteger(v)) integers = false;
+    const type: DriftColumnType = integers && reference.distinct <= 5 ? 'categorical' : 'numerical';
+    return numericColumn(name, type, a, b, reference, current, options);
+  }
+  const asText = (col: Column) => (col.kind === 'text' ? col.values : Array.from(col.values, (v) => (Number.isNaN(v) ? '' : String(v))));
+  const rc = labelCounts(asText(r));
+  const cc = labelCounts(asText(c));
+  if (rc.counts.size === 0) sideMissing(name, refName);
+  if (cc.counts.size === 0) sideMissing(name, curName);
+  const labels = [...new Set([...rc.counts.keys(), ...cc.counts.keys()])].sort();
+  const top = (m: Map<string, number>) => [...m.entries()].sort((x, y) => y[1] - x[1])[0]![0];
+  const side = (m: { counts: Map<string, number>; missing: number }, rows: number): DriftSideSummary => ({
+    count: rows,
+    missing: m.missing,
+    distinct: m.counts.size,
+    top: top(m.counts),
+    histogram: { kind: 'categorical', labels, counts: labels.map((l) => m.counts.get(l) ?? 0) },
+  });
+  const reference = side(rc, refRows);
+  const current = side(cc, curRows);
+  const sample = [...rc.counts.keys()].slice(0, 200);
+  if (sample.every((v) => ISO_DATE.test(v.trim()))) return { name, type: 'datetime', test: null, score: null, threshold: null, drifted: false, skipped: 'datetime columns are not checked', reference, current };
+  const meanLength = sample.reduce((s, v) => s + v.length, 0) / sample.length;
+  if (rc.counts.size > 0.5 * (refRows - rc.missing) && rc.counts.size > 50 && meanLength > 20) return { name, type: 'text', test: null, score: null, threshold: null, drifted: false, skipped: 'free text is not checked (most values are distinct)', reference, current };
+  const type: DriftColumnType = labels.length <= 2 ? 'binary' : 'categorical';
+  const refCounts = reference.histogram!.counts;
+  const curCounts = current.histogram!.counts;
+  const nRef = refRows - rc.missing;
+  const test: DriftTestName = options.test ?? (nRef <= 1000 ? (labels.length > 2 ? 'chisquare' : 'z') : 'jensenshannon');
+  const score = categoricalScore(test, refCounts, curCounts, name);
+  return verdict(name, type, test, score, options, reference, current);
+}
+
+function categoricalScore(test: DriftTestName, ref: number[], cur: number[], name: string): number {
+  const nr = ref.reduce((a, b) => a + b, 0);
+  const nc = cur.reduce((a, b) => a + b, 0);
+  const rs = Float64Array.from(ref, (x) => x / nr);
+  const cs = Float64Array.from(cur, (x) => x / nc);
+  switch (test) {
+    case 'chisquare':
+      return S.evidentlyChiSquare(ref, cur);
+    case 'z':
+      return S.evidentlyZ(ref, cur);
+    case 'jensenshannon':
+      return S.jensenShannon(rs, cs);
+    case 'psi':
+      return S.psi(S.fillEmptyBins(rs), S.fillEmptyBins(cs));
+    case 'kl_div':
+      return S.klDivergence(S.fillEmptyBins(rs), S.fillEmptyBins(cs));
+    case 'hellinger':
+      return S.hellingerFromShares(rs, cs);
+    case 'tvd':
+      return S.totalVariation(rs, cs);
+    default:
+      throw new DatasetError(`column '${name}': the test '${test}' needs numbers (this column is categorical)`);
+  }
+}
+
+function numericColumn(name: string, type: DriftColumnType, a: Float64Array, b: Float64Array, reference: DriftSideSummary, current: DriftSideSummary, options: DriftOptions): DriftColumn {
+  const min = Math.min(a[0]!, b[0]!);
+  const max = Math.max(a[a.length - 1]!, b[b.length - 1]!);
+  const edges = S.sturgesEdges(min, max, a.length + b.length);
+  const rh = S.histogramCounts(a, edges);
+  const ch = S.histogramCounts(b, edges);
+  reference.histogram = { kind: 'numeric', edges: Array.from(edges), counts: Array.from(rh) };
+  current.histogram = { kind: 'numeric', edges: Array.from(edges), counts: Array.from(ch) };
+  const nValues = valueCounts(a, b)[0].length;
+  let test: DriftTestName;
+  if (options.test) test = options.test;
+  else if (a.length <= 1000) test = nValues <= 5 ? (nValues > 2 ? 'chisquare' : 'z') : 'ks';
+  else test = nValues <= 5 ? 'jensenshannon' : 'wasserstein';
+  let score: number;
+  const pass = () => S.sortedPass(a, b);
+  // Evidently bins by value below 21 distinct reference values, by Sturges bins above.
+  const binned = (): [Float64Array, Float64Array] => {
+    if (reference.distinct > 20 && type === 'numerical') return [rh.map((x) => x / a.length), ch.map((x) => x / b.length)];
+    const [rc, cc] = valueCounts(a, b);
+    return [rc.map((x) => x / a.length), cc.map((x) => x / b.length)];
+  };
+  switch (test) {
+    case 'ks':
+      score = S.ksPValue(pass().ks, a.length, b.length).p;
+      break;
+    case 'wasserstein':
+      score = pass().wasserstein / Math.max(reference.std!, 0.001);
+      break;
+    case 'energy':
+      score = pass().energy;
+      break;
+    case 'mannwhitney':
+      score = S.mannWhitneyPValue(a, b);
+      break;
+    case 'chisquare':
+    case 'z': {
+      const [rc, cc] = valueCounts(a, b);
+      score = test === 'z' ? S.evidentlyZ(rc, cc) : S.evidentlyChiSquare(rc, cc);
+      break;
+    }
+    case 'jensenshannon':
+      score = S.jensenShannon(...binned());
+      break;
+    case 'psi':
+    case 'kl_div': {
+      const [r, c] = binned();
+      score = test === 'psi' ? S.psi(S.fillEmptyBins(r), S.fillEmptyBins(c)) : S.klDivergence(S.fillEmptyBins(r), S.fillEmptyBins(c));
+      break;
+    }
+    case 'hellinger':
+    case 'tvd': {
+      const [r, c] = binned();
+      score = test === 'tvd' ? S.totalVariation(r, c) : S.hellingerFromShares(r, c);
+      break;
+    }
+  }
+  return verdict(name, type, test, score, options, reference, current);
+}
+
+/** Counts per distinct value on both sides, aligned on the union of values (both sorted). */
+function valueCounts(a: Float64Array, b: Float64Array): [Float64Array, Float64Array] {
+  const rc: number[] = [];
+  const cc: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i]! : b[j]!;
+    let ca = 0;
+    let cb = 0;
+    while (i < a.length && a[i] === x) {
+      i++;
+      ca++;
+    }
+    while (j < b.length && b[j] === x) {
+      j++;
+      cb++;
+    }
+    rc.push(ca);
+    cc.push(cb);
+  }
+  return [Float64Array.from(rc), Float64Array.from(cc)];
+}
+
+function verdict(name: string, type: DriftColumnType, test: DriftTestName, score: number, options: DriftOptions, reference: DriftSideSummary, current: DriftSideSummary): DriftColumn {
+  const threshold = options.threshold ?? DEFAULT_THRESHOLDS[test];
+  const drifted = isPValueTest(test) ? score < threshold : score >= threshold;
+  return { name, type, test, score, threshold, drifted, reference, current };
+}
