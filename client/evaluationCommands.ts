@@ -228,40 +228,24 @@ export class EvaluationCommands {
   /** A name picked from the registry's, or typed (a new model). */
   private async modelName(tracker: Tracker | undefined, suggested: string, title: string): Promise<string | undefined> {
     const existing = tracker ? registeredModels(tracker) : [];
-    const qp = vscode.window.createQuickPick<vscode.QuickPickItem & { name: string }>();
-    qp.title = title;
-    qp.placeholder = existing.length > 0 ? 'Pick a registered model, or type a new name' : 'Type the new model’s name';
-    qp.value = existing.length > 0 ? '' : suggested;
-    const update = () => {
-      const typed = qp.value.trim();
-      const items = existing.map((m) => ({
-        label: m.name,
-        description: m.aliases.map((a) => `@${a.alias}→${a.version}`).join(' '),
-        name: m.name,
-      }));
-      if (typed && !existing.some((m) => m.name === typed)) items.unshift({ label: typed, description: 'register as a new model', name: typed });
-      else if (!typed && !existing.some((m) => m.name === suggested)) items.push({ label: suggested, description: 'register as a new model', name: suggested });
-      qp.items = items;
-    };
-    update();
-    qp.onDidChangeValue(update);
-    const name = await new Promise<string | undefined>((resolve) => {
-      qp.onDidAccept(() => {
-        const chosen = qp.selectedItems[0]?.name ?? qp.value.trim();
-        try {
-          checkModelName(chosen);
-        } catch (e) {
-          qp.title = `${title}: ${e instanceof Error ? e.message : String(e)}`;
-          return;
-        }
-        resolve(chosen);
-        qp.hide();
-      });
-      qp.onDidHide(() => resolve(undefined));
-      qp.show();
+    return pickOrTypeValue({
+      title,
+      placeholder: existing.length > 0 ? 'Pick a registered model, or type a new name' : 'Type the new model’s name',
+      value: existing.length > 0 ? '' : suggested,
+      items: (typed) => {
+        const items = existing.map((m) => ({
+          label: m.name,
+          description: m.aliases.map((a) => `@${a.alias}→${a.version}`).join(' '),
+          name: m.name,
+        }));
+        if (typed && !existing.some((m) => m.name === typed)) items.unshift({ label: typed, description: 'register as a new model', name: typed });
+        else if (!typed && !existing.some((m) => m.name === suggested)) items.push({ label: suggested, description: 'register as a new model', name: suggested });
+        return items;
+      },
+      valueOf: (item) => item.name,
+      check: checkModelName,
+      errorTitle: title,
     });
-    qp.dispose();
-    return name;
   }
 
   /** Runwise: Register Model… */
@@ -330,33 +314,18 @@ export class EvaluationCommands {
     const model = tracker.registry.getRegisteredModel(target.name);
     const known = new Map<string, string>(model.aliases.map((a) => [a.alias, `now → version ${a.version}`]));
     for (const common of ['champion', 'challenger']) if (!known.has(common)) known.set(common, '');
-    const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
-    qp.title = `Runwise: Set an alias on ${target.name}/${target.version}`;
-    qp.placeholder = 'Pick an alias or type a new one (it moves here from the version that holds it)';
-    const update = () => {
-      const typed = qp.value.trim();
-      const items: vscode.QuickPickItem[] = [...known].map(([label, description]) => ({ label, description }));
-      if (typed && !known.has(typed)) items.unshift({ label: typed, description: 'new alias' });
-      qp.items = items;
-    };
-    update();
-    qp.onDidChangeValue(update);
-    const alias = await new Promise<string | undefined>((resolve) => {
-      qp.onDidAccept(() => {
-        const chosen = qp.selectedItems[0]?.label ?? qp.value.trim();
-        try {
-          checkAlias(chosen);
-        } catch (e) {
-          qp.title = `Runwise: ${e instanceof Error ? e.message : String(e)}`;
-          return;
-        }
-        resolve(chosen);
-        qp.hide();
-      });
-      qp.onDidHide(() => resolve(undefined));
-      qp.show();
+    const alias = await pickOrTypeValue({
+      title: `Runwise: Set an alias on ${target.name}/${target.version}`,
+      placeholder: 'Pick an alias or type a new one (it moves here from the version that holds it)',
+      items: (typed) => {
+        const items: vscode.QuickPickItem[] = [...known].map(([label, description]) => ({ label, description }));
+        if (typed && !known.has(typed)) items.unshift({ label: typed, description: 'new alias' });
+        return items;
+      },
+      valueOf: (item) => item.label,
+      check: checkAlias,
+      errorTitle: 'Runwise',
     });
-    qp.dispose();
     if (!alias) return;
     const before = model.aliases.find((a) => a.alias === alias)?.version;
     tracker.registry.setAlias(target.name, alias, target.version, currentUser());
@@ -446,4 +415,49 @@ export class EvaluationCommands {
     if (!runId) return;
     EvaluationReportPanel.show({ runId }, this.panelDependencies());
   }
+}
+
+/**
+ * A quick pick of known values that also takes a typed one: `items(typed)` is what to offer for the
+ * text typed so far (trimmed). On accept, the picked item's value (or the typed text) must pass
+ * `check`; if it throws, its message shows in the title (`<errorTitle>: <message>`) and the pick
+ * stays open. Undefined when the pick is closed.
+ */
+async function pickOrTypeValue<Item extends vscode.QuickPickItem>(options: {
+  title: string;
+  placeholder: string;
+  /** Text already typed when the pick opens. */
+  value?: string;
+  items: (typed: string) => Item[];
+  valueOf: (item: Item) => string;
+  check: (value: string) => void;
+  errorTitle: string;
+}): Promise<string | undefined> {
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.title = options.title;
+  qp.placeholder = options.placeholder;
+  if (options.value !== undefined) qp.value = options.value;
+  const update = () => {
+    qp.items = options.items(qp.value.trim());
+  };
+  update();
+  qp.onDidChangeValue(update);
+  const value = await new Promise<string | undefined>((resolve) => {
+    qp.onDidAccept(() => {
+      const picked = qp.selectedItems[0];
+      const chosen = picked ? options.valueOf(picked) : qp.value.trim();
+      try {
+        options.check(chosen);
+      } catch (e) {
+        qp.title = `${options.errorTitle}: ${e instanceof Error ? e.message : String(e)}`;
+        return;
+      }
+      resolve(chosen);
+      qp.hide();
+    });
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  qp.dispose();
+  return value;
 }

@@ -1,7 +1,7 @@
 /**
  * The evaluation report webview: one panel, reused, showing an evaluation just run (its report as
  * evaluateModel returned it) or an evaluation run's `evaluation/report.json` artifact. Served in the
- * shared HTML shell with the nonce-based Content-Security-Policy (webview/shared/webviewHtml.ts); it
+ * shared HTML shell with the nonce-based Content-Security-Policy (client/webviewPanel.ts); it
  * loads only dist/webview/evaluationReport.{js,css} and speaks the typed messages of
  * webview/evaluationReport/messages.ts.
  */
@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { REPORT_ARTIFACT, type EvaluationReport } from '../core/evaluation/evaluate';
 import type { Tracker } from '../core/tracker/tracker';
-import { evaluationReportData, isEvaluationReportWebviewMessage, type EvaluationReportHostMessage } from '../webview/evaluationReport/messages';
-import { createNonce, webviewHtml } from '../webview/shared/webviewHtml';
+import { evaluationReportData, isEvaluationReportWebviewMessage, type EvaluationReportHostMessage, type EvaluationReportWebviewMessage } from '../webview/evaluationReport/messages';
+import { createRunwiseWebviewPanel, receivePageMessages } from './webviewPanel';
 
 export const EVALUATION_REPORT_VIEW_TYPE = 'runwise.evaluationReport';
 
@@ -57,16 +57,13 @@ export class EvaluationReportPanel implements vscode.Disposable {
       void current.update();
       return current;
     }
-    const panel = vscode.window.createWebviewPanel(
-      EVALUATION_REPORT_VIEW_TYPE,
-      'Evaluation',
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: true },
-      {
-        enableScripts: true,
-        enableCommandUris: false,
-        localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview')],
-      },
-    );
+    const panel = createRunwiseWebviewPanel({
+      extensionUri: deps.extensionUri,
+      viewType: EVALUATION_REPORT_VIEW_TYPE,
+      title: 'Evaluation',
+      bundle: 'evaluationReport',
+      documentTitle: 'Evaluation report',
+    });
     EvaluationReportPanel.current = new EvaluationReportPanel(panel, source, deps);
     return EvaluationReportPanel.current;
   }
@@ -76,27 +73,13 @@ export class EvaluationReportPanel implements vscode.Disposable {
     private source: EvaluationReportSource,
     private readonly deps: EvaluationReportDependencies,
   ) {
-    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'runwise.svg');
-    const webview = panel.webview;
-    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', name)).toString();
-    webview.html = webviewHtml({
-      nonce: createNonce(),
-      cspSource: webview.cspSource,
-      scriptUri: asset('evaluationReport.js'),
-      styleUris: [asset('evaluationReport.css')],
-      title: 'Evaluation report',
-    });
     this.disposables.push(
-      webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
+      receivePageMessages(panel.webview, isEvaluationReportWebviewMessage, (m) => this.onMessage(m), deps.log, 'evaluation report'),
       panel.onDidDispose(() => this.dispose()),
     );
   }
 
-  private async onMessage(m: unknown): Promise<void> {
-    if (!isEvaluationReportWebviewMessage(m)) {
-      this.deps.log.warn(`evaluation report: ignored an unexpected message from the page: ${JSON.stringify(m)?.slice(0, 200)}`);
-      return;
-    }
+  private async onMessage(m: EvaluationReportWebviewMessage): Promise<void> {
     if (m.type === 'ready') return this.update();
     // The page may open only the run it shows.
     const shown = 'runId' in this.source ? this.source.runId : this.source.report.run_id;

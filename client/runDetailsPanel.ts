@@ -1,7 +1,7 @@
 /**
  * The run details webview: one panel, reused, showing the run last opened from the Runs view. It
  * is served in the shared HTML shell with the nonce-based Content-Security-Policy
- * (webview/shared/webviewHtml.ts), loads only dist/webview/runDetails.{js,css}, and speaks the
+ * (client/webviewPanel.ts), loads only dist/webview/runDetails.{js,css}, and speaks the
  * typed messages of webview/runDetails/messages.ts. It follows the run: when the tracker changes it, the
  * page gets the new data.
  */
@@ -11,10 +11,10 @@ import type { Tracker } from '../core/tracker/tracker';
 import type { LoggedModelSummary } from '../core/views/loggedModelSummary';
 import { formatTimestamp } from '../core/views/displayFormat';
 import { loggedModelsOfRun } from '../core/views/runLoggedModels';
-import { isRunDetailsWebviewMessage, type RunDetails, type RunDetailsHostMessage } from '../webview/runDetails/messages';
+import { isRunDetailsWebviewMessage, type RunDetails, type RunDetailsHostMessage, type RunDetailsWebviewMessage } from '../webview/runDetails/messages';
 import { toWireNumber } from '../webview/shared/messages';
-import { createNonce, webviewHtml } from '../webview/shared/webviewHtml';
 import type { RunsChange } from './runsView';
+import { createRunwiseWebviewPanel, receivePageMessages } from './webviewPanel';
 
 export const RUN_DETAILS_VIEW_TYPE = 'runwise.runDetails';
 
@@ -62,16 +62,13 @@ export class RunDetailsPanel implements vscode.Disposable {
       void current.update();
       return current;
     }
-    const panel = vscode.window.createWebviewPanel(
-      RUN_DETAILS_VIEW_TYPE,
-      'Run',
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: true },
-      {
-        enableScripts: true,
-        enableCommandUris: false,
-        localResourceRoots: [vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview')],
-      },
-    );
+    const panel = createRunwiseWebviewPanel({
+      extensionUri: deps.extensionUri,
+      viewType: RUN_DETAILS_VIEW_TYPE,
+      title: 'Run',
+      bundle: 'runDetails',
+      documentTitle: 'Run details',
+    });
     RunDetailsPanel.current = new RunDetailsPanel(panel, runId, deps);
     return RunDetailsPanel.current;
   }
@@ -81,18 +78,8 @@ export class RunDetailsPanel implements vscode.Disposable {
     private runId: string,
     private readonly deps: RunDetailsDependencies,
   ) {
-    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'runwise.svg');
-    const webview = panel.webview;
-    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(deps.extensionUri, 'dist', 'webview', name)).toString();
-    webview.html = webviewHtml({
-      nonce: createNonce(),
-      cspSource: webview.cspSource,
-      scriptUri: asset('runDetails.js'),
-      styleUris: [asset('runDetails.css')],
-      title: 'Run details',
-    });
     this.disposables.push(
-      webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
+      receivePageMessages(panel.webview, isRunDetailsWebviewMessage, (m) => this.onMessage(m), deps.log, 'run details'),
       deps.onDidChangeRuns((change) => {
         if (change.all || change.runIds.includes(this.runId)) void this.update();
       }),
@@ -100,11 +87,7 @@ export class RunDetailsPanel implements vscode.Disposable {
     );
   }
 
-  private async onMessage(m: unknown): Promise<void> {
-    if (!isRunDetailsWebviewMessage(m)) {
-      this.deps.log.warn(`run details: ignored an unexpected message from the page: ${JSON.stringify(m)?.slice(0, 200)}`);
-      return;
-    }
+  private async onMessage(m: RunDetailsWebviewMessage): Promise<void> {
     // The page acts only on the run it shows: a message naming another run is not the user's doing.
     if (m.type !== 'ready' && m.runId !== this.runId) {
       this.deps.log.warn(`run details: ignored '${m.type}' for run ${m.runId}, which this panel does not show`);

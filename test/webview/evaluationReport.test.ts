@@ -6,17 +6,12 @@
  * and its button (mouse and keyboard) posts the typed messages of webview/evaluationReport/messages.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { evaluationReportData, isEvaluationReportWebviewMessage, type EvaluationReportHostMessage, type EvaluationReportJson } from '../../webview/evaluationReport/messages';
 import { launchChromium, screenshotOnFailure } from '../support/browser';
-import { openWebview, type WebviewPage } from './harness';
+import { buildWebview, openWebview, type BuiltWebview, type WebviewPage } from './harness';
 
-const entry = path.join(__dirname, '..', '..', 'webview', 'evaluationReport', 'main.ts');
 const RUN_ID = 'fedcba9876543210fedcba9876543210';
 
 /** A binary evaluation's report.json as read back from a run (JSON turned NaN into null). */
@@ -74,30 +69,24 @@ describe('evaluation report messages', () => {
 });
 
 describe('evaluation report webview', { timeout: 180_000 }, () => {
-  let outDir = '';
-  let bundle = '';
-  let styles = '';
+  let built: BuiltWebview | undefined;
   let browser: Browser | undefined;
   let view: WebviewPage | undefined;
 
   before(async () => {
-    outDir = mkdtempSync(path.join(tmpdir(), 'runwise-evaluation-report-'));
-    bundle = path.join(outDir, 'evaluationReport.js');
-    styles = path.join(outDir, 'evaluationReport.css');
-    // The same options as esbuild.mjs uses for webview entries.
-    await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', outfile: bundle, logLevel: 'silent' });
+    built = await buildWebview('evaluationReport');
     browser = await launchChromium();
   });
 
   after(async () => {
     await view?.close();
     await browser?.close();
-    rmSync(outDir, { recursive: true, force: true });
+    built?.remove();
   });
 
   const open = async (): Promise<WebviewPage> => {
     await view?.close();
-    view = await openWebview({ bundle, styles: [styles], browser, title: 'Evaluation report' });
+    view = await openWebview({ bundle: built!.bundle, styles: [built!.styles], browser, title: 'Evaluation report' });
     await view.waitForMessage((m) => m.type === 'ready');
     return view;
   };

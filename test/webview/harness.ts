@@ -15,10 +15,12 @@
  *   ...
  *   await view.close();
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { createNonce, webviewHtml } from '../../webview/shared/webviewHtml';
 import { launchChromium } from '../support/browser';
@@ -219,4 +221,30 @@ export async function openWebview(options: WebviewServerOptions & { browser?: Br
     await server.close();
     throw e;
   }
+}
+
+/** A page's bundle built for a test: its script, the stylesheet its imports add up to, and the folder they are in. */
+export interface BuiltWebview {
+  dir: string;
+  bundle: string;
+  styles: string;
+  /** Deletes the folder. */
+  remove(): void;
+}
+
+/**
+ * Bundles webview/<name>/main.ts with the options esbuild.mjs uses for webview entries, into a fresh
+ * temporary folder: <name>.js, and <name>.css from the stylesheets it imports.
+ */
+export async function buildWebview(name: string): Promise<BuiltWebview> {
+  const entry = path.join(__dirname, '..', '..', 'webview', name, 'main.ts');
+  const dir = mkdtempSync(path.join(tmpdir(), `runwise-webview-${name}-`));
+  const bundle = path.join(dir, `${name}.js`);
+  try {
+    await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', outfile: bundle, logLevel: 'silent' });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return { dir, bundle, styles: path.join(dir, `${name}.css`), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

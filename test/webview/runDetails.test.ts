@@ -5,17 +5,12 @@
  * mouse and by keyboard) post the typed messages of webview/runDetails/messages.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { isRunDetailsWebviewMessage, type RunDetails, type RunDetailsHostMessage } from '../../webview/runDetails/messages';
 import { launchChromium, screenshotOnFailure } from '../support/browser';
-import { openWebview, type WebviewPage } from './harness';
+import { buildWebview, openWebview, type BuiltWebview, type WebviewPage } from './harness';
 
-const entry = path.join(__dirname, '..', '..', 'webview', 'runDetails', 'main.ts');
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 /** The sample run's start time as a host in Asia/Kolkata (UTC+05:30) formats it: no page here is in that zone. */
 const HOST_START_TEXT = '2025-01-02 08:34:05';
@@ -51,30 +46,24 @@ function sampleRun(overrides: Partial<RunDetails> = {}): RunDetails {
 }
 
 describe('run details webview', { timeout: 180_000 }, () => {
-  let outDir = '';
-  let bundle = '';
-  let styles = '';
+  let built: BuiltWebview | undefined;
   let browser: Browser | undefined;
   let view: WebviewPage | undefined;
 
   before(async () => {
-    outDir = mkdtempSync(path.join(tmpdir(), 'runwise-run-details-'));
-    bundle = path.join(outDir, 'runDetails.js');
-    styles = path.join(outDir, 'runDetails.css');
-    // The same options as esbuild.mjs uses for webview entries.
-    await build({ entryPoints: [entry], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', outfile: bundle, logLevel: 'silent' });
+    built = await buildWebview('runDetails');
     browser = await launchChromium();
   });
 
   after(async () => {
     await view?.close();
     await browser?.close();
-    rmSync(outDir, { recursive: true, force: true });
+    built?.remove();
   });
 
   const open = async (state?: unknown): Promise<WebviewPage> => {
     await view?.close();
-    view = await openWebview({ bundle, styles: [styles], browser, state, title: 'Run details' });
+    view = await openWebview({ bundle: built!.bundle, styles: [built!.styles], browser, state, title: 'Run details' });
     await view.waitForMessage((m) => m.type === 'ready');
     return view;
   };

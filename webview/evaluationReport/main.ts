@@ -10,28 +10,16 @@
  * regions, so the keyboard reaches and scrolls everything.
  */
 import { formatMetricCompact, formatMetricValue } from '../../core/views/displayFormat';
+import { el, factList, onHostMessage, pageRoot, type VsCodeApi } from '../page/dom';
 import { fromWireNumber, type WireNumber } from '../shared/messages';
 import type { EvaluationReportData, EvaluationReportHostMessage, EvaluationReportWebviewMessage } from './messages';
+import '../page/base.css';
 import './evaluationReport.css';
 
-interface VsCodeApi {
-  postMessage(message: EvaluationReportWebviewMessage): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
+declare function acquireVsCodeApi(): VsCodeApi<EvaluationReportWebviewMessage>;
 
 const vscode = acquireVsCodeApi();
-const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('main'));
-
-/** An element with text content and optional attributes; never innerHTML. */
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
+const root = pageRoot();
 
 const value = (v: WireNumber): string => formatMetricValue(fromWireNumber(v));
 const compact = (v: WireNumber): string => formatMetricCompact(fromWireNumber(v));
@@ -47,12 +35,6 @@ function scrollRegion(label: string, table: HTMLTableElement): HTMLElement {
   const region = el('div', undefined, { class: 'table-scroll', role: 'region', 'aria-label': label, tabindex: '0' });
   region.appendChild(table);
   return region;
-}
-
-function factList(entries: readonly [string, string][]): HTMLDListElement {
-  const dl = el('dl', undefined, { class: 'facts' });
-  for (const [k, v] of entries) dl.append(el('dt', k), el('dd', v));
-  return dl;
 }
 
 function metricsSection(report: EvaluationReportData): HTMLElement {
@@ -203,9 +185,7 @@ function renderMissing(reason: string): void {
   root.replaceChildren(el('h1', 'No evaluation report'), el('p', reason, { class: 'empty', id: 'report-missing' }));
 }
 
-window.addEventListener('message', (event: MessageEvent) => {
-  const msg = event.data as EvaluationReportHostMessage;
-  if (typeof msg !== 'object' || msg === null) return;
+onHostMessage<EvaluationReportHostMessage>((msg) => {
   if (msg.type === 'report') {
     vscode.setState({ report: msg.report });
     render(msg.report);

@@ -10,28 +10,16 @@
  */
 import { formatBytes, formatDuration, formatMetricValue } from '../../core/views/displayFormat';
 import { loggedModelFlavorsText, loggedModelStatusText, type LoggedModelSummary } from '../../core/views/loggedModelSummary';
+import { el, factList, onHostMessage, pageRoot, type VsCodeApi } from '../page/dom';
 import { fromWireNumber } from '../shared/messages';
 import type { RunDetails, RunDetailsHostMessage, RunDetailsWebviewMessage } from './messages';
+import '../page/base.css';
 import './runDetails.css';
 
-interface VsCodeApi {
-  postMessage(message: RunDetailsWebviewMessage): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
+declare function acquireVsCodeApi(): VsCodeApi<RunDetailsWebviewMessage>;
 
 const vscode = acquireVsCodeApi();
-const root = document.getElementById('root') ?? document.body.appendChild(document.createElement('main'));
-
-/** An element with text content and optional attributes; never innerHTML. */
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attrs: Record<string, string> = {}): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
+const root = pageRoot();
 
 function actionButton(label: string, title: string, message: RunDetailsWebviewMessage, danger = false): HTMLButtonElement {
   const b = el('button', label, { type: 'button', title });
@@ -60,13 +48,6 @@ function table(caption: string, headers: string[], rows: string[][], empty: stri
   }
   section.appendChild(t);
   return section;
-}
-
-/** A definition list of name/value pairs. */
-function factList(entries: readonly [string, string][]): HTMLDListElement {
-  const dl = el('dl', undefined, { class: 'facts' });
-  for (const [k, v] of entries) dl.append(el('dt', k), el('dd', v));
-  return dl;
 }
 
 /** The "Logged models" section: per model its name, id, flavors, status and top-level files. */
@@ -153,9 +134,7 @@ function renderMissing(runId: string, reason: string): void {
   root.replaceChildren(el('h1', 'Run not available'), el('p', reason, { class: 'empty', id: 'run-missing' }), el('p', `Run ID: ${runId}`));
 }
 
-window.addEventListener('message', (event: MessageEvent) => {
-  const msg = event.data as RunDetailsHostMessage;
-  if (typeof msg !== 'object' || msg === null) return;
+onHostMessage<RunDetailsHostMessage>((msg) => {
   if (msg.type === 'run') {
     vscode.setState({ run: msg.run });
     render(msg.run);
