@@ -211,28 +211,29 @@ export function parseQuery(search: string): Message {
 }
 
 // -----------------------------------------------------------------------------------------------
-// Field readers. `path` names the field in messages (e.g. `metrics[3].value`).
+// Field readers. `path` names the field in messages (e.g. `metrics[3].value`). The exported ones
+// also read the Model Registry's requests (registryRoutes.ts).
 
-function field(msg: Message, name: string): unknown {
+export function field(msg: Message, name: string): unknown {
   if (!Object.hasOwn(msg, name)) return undefined;
   const v = msg[name];
   return v === null ? undefined : v;
 }
 
-function optString(msg: Message, name: string, path = name): string | undefined {
+export function optString(msg: Message, name: string, path = name): string | undefined {
   const v = field(msg, name);
   if (v === undefined || typeof v === 'string') return v;
   throw invalidParameterValue(path, v);
 }
 
-function reqString(msg: Message, name: string, path = name): string {
+export function reqString(msg: Message, name: string, path = name): string {
   const v = optString(msg, name, path);
   if (v === undefined || v === '') throw missingParameter(path);
   return v;
 }
 
 /** A string field whose absence means the empty string (proto2's default). */
-function stringOrEmpty(msg: Message, name: string, path = name): string {
+export function stringOrEmpty(msg: Message, name: string, path = name): string {
   return optString(msg, name, path) ?? '';
 }
 
@@ -261,7 +262,7 @@ function int64Value(v: unknown, path: string): number {
   throw invalidParameterValue(path, v);
 }
 
-function optInt64(msg: Message, name: string, path = name): number | undefined {
+export function optInt64(msg: Message, name: string, path = name): number | undefined {
   const v = field(msg, name);
   return v === undefined ? undefined : int64Value(v, path);
 }
@@ -304,7 +305,7 @@ function asMessage(v: unknown, path: string): Message {
 }
 
 /** A repeated string field; a lone string (one query parameter) is a list of one. */
-function stringList(msg: Message, name: string): string[] {
+export function stringList(msg: Message, name: string): string[] {
   const v = field(msg, name);
   if (v === undefined) return [];
   const items = Array.isArray(v) ? v : [v];
@@ -355,7 +356,7 @@ function reqRunId(msg: Message): string {
   return id;
 }
 
-function keyValueList(msg: Message, name: string): Tag[] {
+export function keyValueList(msg: Message, name: string): Tag[] {
   const items = optList(msg, name);
   const out: Tag[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
@@ -763,7 +764,8 @@ export function parseLogLoggedModelParams(msg: Message): Param[] {
   return keyValueList(msg, 'params');
 }
 
-function optBool(msg: Message, name: string, path = name): boolean | undefined {
+/** A bool field: JSON true/false, or the query strings true/false/True/False. */
+export function optBool(msg: Message, name: string, path = name): boolean | undefined {
   const v = field(msg, name);
   if (v === undefined || typeof v === 'boolean') return v;
   if (v === 'true' || v === 'True') return true;

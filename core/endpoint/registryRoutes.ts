@@ -14,30 +14,12 @@ import { MLFLOW_REGISTRY_ROUTES as R, type ModelVersionJson, type RegisteredMode
 import type { ModelVersion, RegisteredModel, RegistrySearch } from '../tracker/modelRegistry';
 import type { Tag } from '../tracker/model';
 import type { Tracker } from '../tracker/tracker';
-import { invalidParameterValue, missingParameter, pageJson, type Message } from './mlflowProtocol';
+import { field, keyValueList, optBool, optInt64, optString, pageJson, reqString, stringList, stringOrEmpty, type Message } from './mlflowProtocol';
 
 export type RegistryHandler = (tracker: Tracker, msg: Message) => unknown;
 
 // -----------------------------------------------------------------------------------------------
 // Fields (protobuf-JSON: `null` is absent; a GET's fields are query strings)
-
-function field(msg: Message, name: string): unknown {
-  if (!Object.hasOwn(msg, name)) return undefined;
-  const v = msg[name];
-  return v === null ? undefined : v;
-}
-
-function optString(msg: Message, name: string): string | undefined {
-  const v = field(msg, name);
-  if (v === undefined || typeof v === 'string') return v;
-  throw invalidParameterValue(name, v);
-}
-
-function reqString(msg: Message, name: string): string {
-  const v = optString(msg, name);
-  if (v === undefined || v === '') throw missingParameter(name);
-  return v;
-}
 
 /** `version`: a string in the proto; set_model_version_tag sends the number as given, so a JSON integer is taken too. */
 function reqVersion(msg: Message): string {
@@ -46,46 +28,13 @@ function reqVersion(msg: Message): string {
   return reqString(msg, 'version');
 }
 
+/** An integer field; the empty string (a GET's `max_results=`) is absent. */
 function optInt(msg: Message, name: string): number | undefined {
-  const v = field(msg, name);
-  if (v === undefined || v === '') return undefined;
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
-  if (typeof v === 'string' && /^-?\d{1,15}$/.test(v)) return Number(v);
-  throw invalidParameterValue(name, v);
-}
-
-function optBool(msg: Message, name: string): boolean {
-  const v = field(msg, name);
-  if (v === undefined || v === false || v === 'false' || v === 'False') return false;
-  if (v === true || v === 'true' || v === 'True') return true;
-  throw invalidParameterValue(name, v);
-}
-
-function stringList(msg: Message, name: string): string[] {
-  const v = field(msg, name);
-  if (v === undefined) return [];
-  const items = Array.isArray(v) ? v : [v];
-  return items.map((item, i) => {
-    if (typeof item !== 'string') throw invalidParameterValue(`${name}[${i}]`, item);
-    return item;
-  });
-}
-
-function tagList(msg: Message): Tag[] {
-  const v = field(msg, 'tags');
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) throw invalidParameterValue('tags', v);
-  return v.map((raw, i) => {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalidParameterValue(`tags[${i}]`, raw);
-    const item = raw as Message;
-    const key = optString(item, 'key');
-    if (!key) throw missingParameter(`tags[${i}].key`);
-    return { key, value: optString(item, 'value') ?? '' };
-  });
+  return field(msg, name) === '' ? undefined : optInt64(msg, name);
 }
 
 function tag(msg: Message): Tag {
-  return { key: reqString(msg, 'key'), value: optString(msg, 'value') ?? '' };
+  return { key: reqString(msg, 'key'), value: stringOrEmpty(msg, 'value') };
 }
 
 function search(msg: Message): RegistrySearch {
@@ -157,7 +106,7 @@ export const REGISTRY_ROUTES: readonly (readonly [RestRoute, RegistryHandler])[]
     R.CreateRegisteredModel,
     (t, m) => {
       const description = optString(m, 'description');
-      return registered(t.registry.createRegisteredModel(reqString(m, 'name'), { tags: tagList(m), ...(description ? { description } : {}) }));
+      return registered(t.registry.createRegisteredModel(reqString(m, 'name'), { tags: keyValueList(m, 'tags'), ...(description ? { description } : {}) }));
     },
   ],
   [R.GetRegisteredModel, (t, m) => registered(t.registry.getRegisteredModel(reqString(m, 'name')))],
@@ -180,7 +129,7 @@ export const REGISTRY_ROUTES: readonly (readonly [RestRoute, RegistryHandler])[]
   [
     R.CreateModelVersion,
     (t, m) => {
-      const options: Parameters<Tracker['createModelVersionFromSource']>[0] = { name: reqString(m, 'name'), source: reqString(m, 'source'), tags: tagList(m) };
+      const options: Parameters<Tracker['createModelVersionFromSource']>[0] = { name: reqString(m, 'name'), source: reqString(m, 'source'), tags: keyValueList(m, 'tags') };
       const runId = optString(m, 'run_id');
       if (runId) options.runId = runId;
       const runLink = optString(m, 'run_link');
@@ -196,7 +145,7 @@ export const REGISTRY_ROUTES: readonly (readonly [RestRoute, RegistryHandler])[]
   [R.UpdateModelVersion, (t, m) => version(t.registry.updateModelVersion(reqString(m, 'name'), reqVersion(m), optString(m, 'description') ?? ''))],
   [
     R.TransitionModelVersionStage,
-    (t, m) => version(t.registry.transitionModelVersionStage(reqString(m, 'name'), reqVersion(m), reqString(m, 'stage'), optBool(m, 'archive_existing_versions'))),
+    (t, m) => version(t.registry.transitionModelVersionStage(reqString(m, 'name'), reqVersion(m), reqString(m, 'stage'), optBool(m, 'archive_existing_versions') ?? false)),
   ],
   [R.DeleteModelVersion, (t, m) => (t.registry.deleteModelVersion(reqString(m, 'name'), reqVersion(m), apiUser()), {})],
   [R.SearchModelVersions, (t, m) => pageJson('model_versions', t.registry.searchModelVersions(search(m)), modelVersionJson)],

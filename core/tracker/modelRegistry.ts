@@ -27,8 +27,9 @@ import { checkEntityName } from './entityNames';
 import { MAX_ENTITY_KEY_LENGTH, MAX_TAG_VAL_LENGTH } from './limits';
 import type { ArtifactRecord, Page, Run, Tag } from './model';
 import { MODEL_SHA256_TAG, STAGE_TAG } from './model';
-import { PLAIN_STRING_OPS, NUMERIC_OPS, STRING_OPS, parseFilter, parseOrderBy, type Comparison, type Dialect, type FilterExpr } from './search/filterSyntax';
+import { parseFilter, parseOrderBy, type Comparison, type Dialect, type FilterExpr } from './search/filterSyntax';
 import { closedColumn, nextPageToken, orderKey, pageOffset, predicate } from './search/runSearchSql';
+import { MODEL_VERSION_DIALECT, REGISTERED_MODEL_DIALECT } from './search/searchDialects';
 import type { SqlDatabase, SqlRow, SqlValue } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
 
@@ -140,49 +141,6 @@ export class ModelTamperedError extends TrackerError {
     this.name = 'ModelTamperedError';
   }
 }
-
-// -----------------------------------------------------------------------------------------------
-// Search dialects (mlflow/utils/search_utils.py: SearchModelUtils, SearchModelVersionUtils)
-
-const REGISTERED_MODEL_DIALECT: Dialect = {
-  subject: 'registered models',
-  example: 'name',
-  entities: {
-    tags: { noun: 'tag', anyKey: { type: 'string', ops: PLAIN_STRING_OPS }, orderable: false },
-    attributes: {
-      noun: 'attribute',
-      keys: {
-        name: { type: 'string', ops: PLAIN_STRING_OPS, column: 'rm.name' },
-        creation_timestamp: { type: 'number', ops: NUMERIC_OPS, column: 'rm.creation_time', filterable: false },
-        last_updated_timestamp: { type: 'number', ops: NUMERIC_OPS, column: 'rm.last_updated_time', filterable: false },
-      },
-      aliases: { timestamp: 'last_updated_timestamp' },
-      orderable: true,
-    },
-  },
-};
-
-const MODEL_VERSION_DIALECT: Dialect = {
-  subject: 'model versions',
-  example: 'name',
-  entities: {
-    tags: { noun: 'tag', anyKey: { type: 'string', ops: PLAIN_STRING_OPS }, orderable: false },
-    attributes: {
-      noun: 'attribute',
-      keys: {
-        name: { type: 'string', ops: PLAIN_STRING_OPS, column: 'rm.name' },
-        version_number: { type: 'number', ops: NUMERIC_OPS, column: 'mv.version' },
-        run_id: { type: 'string', ops: STRING_OPS, column: 'mv.run_id', nullable: true },
-        source_path: { type: 'string', ops: PLAIN_STRING_OPS, column: 'mv.source' },
-        current_stage: { type: 'string', ops: STRING_OPS, column: 'mv.current_stage' },
-        creation_timestamp: { type: 'number', ops: NUMERIC_OPS, column: 'mv.creation_time', filterable: false },
-        last_updated_timestamp: { type: 'number', ops: NUMERIC_OPS, column: 'mv.last_updated_time', filterable: false },
-      },
-      aliases: { version: 'version_number', source: 'source_path', timestamp: 'last_updated_timestamp' },
-      orderable: true,
-    },
-  },
-};
 
 // -----------------------------------------------------------------------------------------------
 

@@ -1,8 +1,12 @@
 /**
  * What each searchable entity offers to filters and order_by: its fields, their types, operators
- * and SQL columns (runs, experiments, MLflow 3's logged models), and the parsers bound to each.
+ * and SQL columns (runs, experiments, MLflow 3's logged models, the Model Registry's registered
+ * models and versions), and the parsers bound to each.
  */
-import { NUMERIC_OPS, PLAIN_STRING_OPS, STRING_OPS, parseFilter, parseOrderBy, type Dialect, type FilterExpr, type OrderTerm } from './filterSyntax';
+import { NUMERIC_OPS, PLAIN_STRING_OPS, STRING_OPS, parseFilter, parseOrderBy, type Dialect, type EntitySpec, type FieldSpec, type FilterExpr, type OrderTerm } from './filterSyntax';
+
+/** Tags as experiments and the Model Registry search them: `=`, `!=`, LIKE, ILIKE; not in order_by. */
+const PLAIN_TAGS: EntitySpec = { noun: 'tag', anyKey: { type: 'string', ops: PLAIN_STRING_OPS }, orderable: false };
 
 export const RUN_DIALECT: Dialect = {
   subject: 'runs',
@@ -46,7 +50,7 @@ export const EXPERIMENT_DIALECT: Dialect = {
   subject: 'experiments',
   example: 'name',
   entities: {
-    tags: { noun: 'tag', anyKey: { type: 'string', ops: PLAIN_STRING_OPS }, orderable: false },
+    tags: PLAIN_TAGS,
     attributes: {
       noun: 'attribute',
       keys: {
@@ -96,7 +100,53 @@ export const LOGGED_MODEL_DIALECT: Dialect = {
   },
 };
 
+/** A registry table's timestamps (`rm` or `mv`): in order_by only, as in MLflow's SearchModelUtils. */
+function registryTimestamps(table: 'rm' | 'mv'): Record<string, FieldSpec> {
+  return {
+    creation_timestamp: { type: 'number', ops: NUMERIC_OPS, column: `${table}.creation_time`, filterable: false },
+    last_updated_timestamp: { type: 'number', ops: NUMERIC_OPS, column: `${table}.last_updated_time`, filterable: false },
+  };
+}
 
+/** Registered models (mlflow/utils/search_utils.py: SearchModelUtils): `name`, the timestamps, `tags.<key>`. */
+export const REGISTERED_MODEL_DIALECT: Dialect = {
+  subject: 'registered models',
+  example: 'name',
+  entities: {
+    tags: PLAIN_TAGS,
+    attributes: {
+      noun: 'attribute',
+      keys: {
+        name: { type: 'string', ops: PLAIN_STRING_OPS, column: 'rm.name' },
+        ...registryTimestamps('rm'),
+      },
+      aliases: { timestamp: 'last_updated_timestamp' },
+      orderable: true,
+    },
+  },
+};
+
+/** Model versions (mlflow/utils/search_utils.py: SearchModelVersionUtils). */
+export const MODEL_VERSION_DIALECT: Dialect = {
+  subject: 'model versions',
+  example: 'name',
+  entities: {
+    tags: PLAIN_TAGS,
+    attributes: {
+      noun: 'attribute',
+      keys: {
+        name: { type: 'string', ops: PLAIN_STRING_OPS, column: 'rm.name' },
+        version_number: { type: 'number', ops: NUMERIC_OPS, column: 'mv.version' },
+        run_id: { type: 'string', ops: STRING_OPS, column: 'mv.run_id', nullable: true },
+        source_path: { type: 'string', ops: PLAIN_STRING_OPS, column: 'mv.source' },
+        current_stage: { type: 'string', ops: STRING_OPS, column: 'mv.current_stage' },
+        ...registryTimestamps('mv'),
+      },
+      aliases: { version: 'version_number', source: 'source_path', timestamp: 'last_updated_timestamp' },
+      orderable: true,
+    },
+  },
+};
 
 /** Parses a run filter; undefined for an empty one. Throws `FilterSyntaxError`. */
 export function parseRunFilter(text: string): FilterExpr | undefined {
