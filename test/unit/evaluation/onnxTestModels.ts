@@ -1,6 +1,6 @@
 /**
  * Small ONNX models for the evaluation tests, one per output shape the evaluator handles, written
- * with protobufjs from ONNX's message definitions (test/fixtures/evaluation/onnx.proto). Each is a
+ * with protobufjs from ONNX's message definitions (examples/pipeline/onnx.proto). Each is a
  * linear model over a float input `features` [N, F]:
  *
  * - `probabilitiesOnly`: Softmax(x · W + b) → `probabilities` float [N, C]
@@ -17,7 +17,7 @@ const INT64 = 7;
 
 let modelType: protobuf.Type | undefined;
 function onnxModelType(): protobuf.Type {
-  modelType ??= protobuf.loadSync(path.join(__dirname, '../../fixtures/evaluation/onnx.proto')).lookupType('onnx.ModelProto');
+  modelType ??= protobuf.loadSync(path.join(__dirname, '../../../examples/pipeline/onnx.proto')).lookupType('onnx.ModelProto');
   return modelType;
 }
 
