@@ -43,6 +43,7 @@ const builds = nodeEntries
 const webviewEntries = [
   ['webview/runDetails/main.ts', 'dist/webview/runDetails.js'],
   ['webview/evaluationReport/main.ts', 'dist/webview/evaluationReport.js'],
+  ['webview/driftReport/main.ts', 'dist/webview/driftReport.js'],
 ];
 
 builds.push(

@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import type { RunsTreeModel } from '../core/views/runsTreeModel';
 import { createPipeline } from './createPipeline';
 import type { RunwiseLanguageClient } from './languageClient';
+import { DriftCommands } from './driftCommands';
 import { EvaluationCommands, REGISTRY_DOCUMENT_SCHEME, type ModelCommandArgument } from './evaluationCommands';
 import { MODEL_CARD_SELECTOR, ModelCardCodeLens, updateCardFromLatestEvaluation } from './modelCardLens';
 import { ModelsView, type VersionArgument, type VersionNode } from './modelsView';
@@ -98,6 +99,9 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     vscode.workspace.registerTextDocumentContentProvider(REGISTRY_DOCUMENT_SCHEME, models.documents),
     vscode.languages.registerCodeLensProvider(MODEL_CARD_SELECTOR, new ModelCardCodeLens()),
     command('runwise.evaluateModel', (arg: ModelCommandArgument) => models.evaluate(arg)),
+    command('runwise.compareDatasetsForDrift', (clicked?: vscode.Uri, selected?: vscode.Uri[]) =>
+      new DriftCommands({ extensionUri: context.extensionUri, workspace: () => service.workspace, log }).compare(clicked, selected),
+    ),
     command('runwise.registerModel', (arg: ModelCommandArgument) => models.register(arg)),
     command('runwise.setModelAlias', (arg: VersionArgument) => models.setAlias(arg)),
     command('runwise.compareModelMetrics', (arg: VersionArgument, selection?: VersionNode[]) => models.compare(arg, selection)),

@@ -77,6 +77,7 @@ export async function runBuiltinStep(
   try {
     if (ctx.stage.builtin === "register") await registerStep(ctx, say);
     else if (ctx.stage.builtin === "evaluate") await evaluateStep(ctx, say);
+    else if (ctx.stage.builtin === "drift") await driftStep(ctx, say);
     else
       throw new StepFailure(
         `the built-in step '${ctx.stage.builtin}' cannot run yet (${ctx.stage.file}:${ctx.stage.line})`,
@@ -286,3 +287,91 @@ async function evaluateStep(
 
 /** On an `evaluate` step's run: the evaluation run it made. */
 export const EVALUATION_RUN_TAG = "runwise.evaluation_run";
+
+/** A `drift` step's report, stored on the stage's run. */
+export const DRIFT_REPORT_ARTIFACT = "drift/report.json";
+/** The metric a `drift` step logs per checked column: its score (a p-value or a distance). */
+export const DRIFT_SCORE_METRIC_PREFIX = "drift_score/";
+
+/**
+ * `drift: {reference, current, columns, tests, threshold, drift_share, fail_on_drift, output}`:
+ * compares the two datasets (core/drift), logs `drift_share`, `drifted_columns` and each checked
+ * column's score on the stage's run (so gates read them), stores the report as the run's
+ * `drift/report.json`, writes it to `output` when given, and fails the stage when the dataset
+ * drifts and `fail_on_drift` is set.
+ */
+async function driftStep(
+  ctx: BuiltinStepContext,
+  say: (line: string) => void,
+): Promise<void> {
+  const where = `(${ctx.stage.file}:${ctx.stage.line})`;
+  const reference = stepPath(ctx, "reference", true)!;
+  const current = stepPath(ctx, "current", true)!;
+  const { DRIFT_TEST_NAMES } = await import("../drift/driftReport");
+  const { computeDrift } = await import("../drift/driftEngine");
+  const s = ctx.settings;
+  const columns = s.columns;
+  if (columns !== undefined && (!Array.isArray(columns) || columns.some((c) => typeof c !== "string")))
+    throw new StepFailure(`drift.columns must be a list of column names ${where}`);
+  const tests = s.tests;
+  if (tests !== undefined && typeof tests !== "string")
+    throw new StepFailure(`drift.tests: a test per column is not supported yet; give one test for every column ${where}`);
+  if (tests !== undefined && !(DRIFT_TEST_NAMES as readonly string[]).includes(tests))
+    throw new StepFailure(`drift.tests: '${tests}' is not one of ${DRIFT_TEST_NAMES.join(", ")} ${where}`);
+  const number = (key: string, min: number, max: number): number | undefined => {
+    const v = s[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max)
+      throw new StepFailure(`drift.${key} must be a number from ${min} to ${max}, not ${JSON.stringify(v)} ${where}`);
+    return v;
+  };
+  if (s.threshold !== undefined && typeof s.threshold === "object" && s.threshold !== null)
+    throw new StepFailure(`drift.threshold: a threshold per column is not supported yet; give one number for every column ${where}`);
+  const threshold = number("threshold", 0, Number.MAX_VALUE);
+  const driftShare = number("drift_share", 0, 1);
+  const failOnDrift = s.fail_on_drift;
+  if (failOnDrift !== undefined && typeof failOnDrift !== "boolean")
+    throw new StepFailure(`drift.fail_on_drift must be true or false ${where}`);
+  const report = await computeDrift(
+    reference.abs,
+    current.abs,
+    {
+      ...(columns !== undefined ? { columns: columns as string[] } : {}),
+      ...(tests !== undefined ? { test: tests as (typeof DRIFT_TEST_NAMES)[number] } : {}),
+      ...(threshold !== undefined ? { threshold } : {}),
+      ...(driftShare !== undefined ? { driftShare } : {}),
+    },
+    { reference: reference.rel, current: current.rel },
+  );
+  const now = Date.now();
+  const metrics = [
+    { key: "drift_share", value: report.drift_share, timestamp: now, step: 0 },
+    { key: "drifted_columns", value: report.n_drifted, timestamp: now, step: 0 },
+  ];
+  const keys = new Set<string>();
+  for (const c of report.columns) {
+    if (c.score === null || !Number.isFinite(c.score)) continue;
+    // Metric names allow letters, digits and _ - . / space; anything else in a column name becomes _.
+    let key = `${DRIFT_SCORE_METRIC_PREFIX}${c.name.replace(/[^\p{L}\p{N}_.\- ]/gu, "_")}`;
+    for (let n = 2; keys.has(key); n++) key = `${DRIFT_SCORE_METRIC_PREFIX}${c.name.replace(/[^\p{L}\p{N}_.\- ]/gu, "_")}_${n}`;
+    keys.add(key);
+    metrics.push({ key, value: c.score, timestamp: now, step: 0 });
+  }
+  ctx.tracker.logBatch(ctx.runId, { metrics });
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  await ctx.tracker.putArtifact(ctx.runId, DRIFT_REPORT_ARTIFACT, Buffer.from(json));
+  const output = settingText(ctx.settings, "output");
+  if (output !== undefined) {
+    const wdir = path.join(ctx.root, ...ctx.stage.wdir.split("/").filter(Boolean));
+    const abs = resolveInside(ctx.root, output, wdir);
+    mkdirSync(path.dirname(abs), { recursive: true });
+    writeFileSync(abs, json);
+  }
+  const verdict = `${report.n_drifted} of ${report.n_columns} columns drifted (drift share ${Number(report.drift_share.toPrecision(4))})`;
+  say(`Compared ${current.rel} with ${reference.rel}: ${report.dataset_drift ? "dataset drift" : "no dataset drift"}, ${verdict}`);
+  for (const c of report.columns) {
+    if (c.drifted) say(`  drifted: ${c.name} (${c.test} ${c.score === null ? "–" : Number(c.score.toPrecision(4))}, threshold ${c.threshold})`);
+  }
+  if (report.dataset_drift && failOnDrift === true)
+    throw new StepFailure(`the dataset drifts: ${verdict}; fail_on_drift is set ${where}`);
+}

@@ -325,9 +325,8 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   }
 }
 
-/** Before a stage runs: `drift` is refused (not built yet), outputs removed unless `persist`, dependencies present. */
+/** Before a stage runs: outputs removed unless `persist`, dependencies present. */
 function prepareStage(graph: PipelineGraph, stage: PipelineStage): string | undefined {
-  if (stage.builtin === 'drift') return `the built-in step '${stage.builtin}' cannot run yet (${stage.file}:${stage.line})`;
   if (stage.cmd.length === 0 && !stage.builtin) return `the stage has no command (${stage.file}:${stage.line})`;
   for (const out of stage.outs) if (!out.persist) rmSync(path.join(graph.root, out.path), { recursive: true, force: true });
   const missing = stage.deps.filter((d) => !existsSync(path.join(graph.root, d)));

@@ -4,11 +4,11 @@
  * imports the types and metric lists from here, so the editor and the runner agree.
  */
 import {
+  bool,
   enumOf,
   freeMap,
   int,
   listOf,
-  mapOf,
   num,
   str,
   type MapSchema,
@@ -21,14 +21,15 @@ export const REGRESSION_METRICS = ['mae', 'mse', 'rmse', 'r2', 'mape'] as const;
 export const DRIFT_METRICS = ['drift_share', 'drifted_columns'] as const;
 /** core/evaluation's tasks; `classification` (binary or multiclass, from the model's output) is kept for pipelines written before. */
 export const EVALUATION_TASKS = ['binary', 'multiclass', 'regression', 'classification'] as const;
-export const NUMERIC_DRIFT_TESTS = ['ks', 'psi', 'wasserstein'] as const;
-export const CATEGORICAL_DRIFT_TESTS = ['chi2', 'psi'] as const;
+/** core/drift's tests (DRIFT_TEST_NAMES there; the language layer does not import core/drift). */
+export const DRIFT_TESTS = ['ks', 'wasserstein', 'chisquare', 'z', 'jensenshannon', 'psi', 'kl_div', 'hellinger', 'tvd', 'energy', 'mannwhitney'] as const;
 export const GATE_OPERATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
 export const BUILTIN_STEPS = ['evaluate', 'register', 'drift'] as const;
 
 export type ClassificationMetric = (typeof CLASSIFICATION_METRICS)[number];
 export type RegressionMetric = (typeof REGRESSION_METRICS)[number];
 export type DriftMetric = (typeof DRIFT_METRICS)[number];
+export type DriftTest = (typeof DRIFT_TESTS)[number];
 export type EvaluationTask = (typeof EVALUATION_TASKS)[number];
 export type GateOperator = (typeof GATE_OPERATORS)[number];
 export type BuiltinStep = (typeof BUILTIN_STEPS)[number];
@@ -93,8 +94,14 @@ export interface DriftStepConfig {
   reference: string;
   current: string;
   columns?: string[];
-  tests?: { numeric?: (typeof NUMERIC_DRIFT_TESTS)[number]; categorical?: (typeof CATEGORICAL_DRIFT_TESTS)[number] };
-  threshold?: number;
+  /** One test for every column, or a test per column. Default: chosen per column as Evidently's preset does. */
+  tests?: DriftTest | Record<string, DriftTest>;
+  /** One threshold for every column, or one per column. Default: each test's own. */
+  threshold?: number | Record<string, number>;
+  /** The share of drifted columns at which the dataset drifts. Default: 0.5. */
+  drift_share?: number;
+  /** Fail the stage when the dataset drifts. Default: false. */
+  fail_on_drift?: boolean;
   output?: string;
 }
 
@@ -153,25 +160,31 @@ const registerSchema: MapSchema = {
   },
 };
 
+const DRIFT_DATA_EXTENSIONS = [...DATA_EXTENSIONS, '.jsonl', '.ndjson'] as const;
+const DRIFT_TESTS_DOC =
+  'p-values (drift when below the threshold): `ks` (Kolmogorov–Smirnov), `chisquare` (chi-squared), `z` (two-proportion z), `mannwhitney` (Mann–Whitney U). Distances (drift at or above): `wasserstein` (normed by the reference standard deviation), `jensenshannon`, `psi` (population stability index), `kl_div` (Kullback–Leibler), `hellinger`, `tvd` (total variation), `energy`.';
+
 const driftSchema: MapSchema = {
   required: ['reference', 'current'],
   properties: {
-    reference: str('The reference dataset (what the model was trained on), CSV or Parquet.', {
+    reference: str('The reference dataset (what the model was trained on), CSV, Parquet or JSON Lines.', {
       hint: 'input-path',
-      extensions: DATA_EXTENSIONS,
+      extensions: DRIFT_DATA_EXTENSIONS,
     }),
-    current: str('The current dataset to compare with the reference, CSV or Parquet.', { hint: 'input-path', extensions: DATA_EXTENSIONS }),
+    current: str('The current dataset to compare with the reference, CSV, Parquet or JSON Lines.', { hint: 'input-path', extensions: DRIFT_DATA_EXTENSIONS }),
     columns: listOf({ scalar: { types: ['string'] } }, 'Columns to compare. Default: every column both datasets share.', true),
-    tests: mapOf(
-      {
-        properties: {
-          numeric: enumOf('Test for numeric columns: `ks` (Kolmogorov–Smirnov), `psi` (population stability index), `wasserstein`.', NUMERIC_DRIFT_TESTS),
-          categorical: enumOf('Test for categorical columns: `chi2` (chi-squared) or `psi`.', CATEGORICAL_DRIFT_TESTS),
-        },
-      },
-      'Which statistical test to use per column type.',
-    ),
-    threshold: num('Drift threshold: a p-value for `ks`/`chi2`, a distance for `psi`/`wasserstein`.'),
+    tests: {
+      description: `The drift test: one name for every column, or a map from column to test. ${DRIFT_TESTS_DOC} Default: per column as Evidently's data-drift preset (up to 1,000 reference rows: \`ks\` for numerical, \`chisquare\` for categorical, \`z\` for binary columns; above: \`wasserstein\` for numerical, \`jensenshannon\` for the rest).`,
+      scalar: { types: ['string'], enum: DRIFT_TESTS },
+      map: { properties: {}, additional: { scalar: { types: ['string'], enum: DRIFT_TESTS } }, additionalKeyDoc: 'A column and the drift test for it.' },
+    },
+    threshold: {
+      description: 'The drift threshold: one number for every column, or a map from column to number. A p-value for `ks`, `chisquare`, `z` and `mannwhitney` (drift below it; default 0.05), a distance for the others (drift at or above it; default 0.1).',
+      scalar: { types: ['number'] },
+      map: { properties: {}, additional: { scalar: { types: ['number'] } }, additionalKeyDoc: 'A column and its drift threshold.' },
+    },
+    drift_share: num('The share of drifted columns at which the dataset counts as drifted (0 to 1). Default: 0.5. Gates can read the `drift_share` metric.'),
+    fail_on_drift: bool('Fail the stage when the dataset drifts (the report and the run are still written). Default: false.', false),
     output: str('Where to write the drift report as JSON; it becomes an output of the stage.', {
       hint: 'output-path',
       extensions: ['.json'],

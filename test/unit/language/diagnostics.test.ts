@@ -79,10 +79,10 @@ const cases: Case[] = [
     file: 'runwise.yaml',
     edits: [
       ['      task: classification', '      task: clasification'],
-      ['        numeric: ks', '        numeric: kolmogorov'],
+      ['        age: ks', '        age: kolmogorov'],
     ],
     expect: ["invalid-value 'clasification'", "invalid-value 'kolmogorov'"],
-    messages: ["'clasification' is not an allowed value. Did you mean 'classification'?", "'kolmogorov' is not an allowed value. Expected one of: ks, psi, wasserstein."],
+    messages: ["'clasification' is not an allowed value. Did you mean 'classification'?", "'kolmogorov' is not an allowed value. Expected one of: ks, wasserstein, chisquare, z, jensenshannon, psi, kl_div, hellinger, tvd, energy, mannwhitney."],
   },
   {
     name: 'gate operator must be one of the comparisons',

@@ -1,0 +1,74 @@
+/**
+ * The drift report webview: one panel, reused, showing a drift report just computed. Served by
+ * client/webviewPanel.ts in the shared HTML shell with the nonce-based Content-Security-Policy; it
+ * loads only dist/webview/driftReport.{js,css} and speaks the typed messages of
+ * webview/driftReport/messages.ts. The same page renders the offline HTML file
+ * (core/drift/driftHtml.ts).
+ */
+import * as vscode from 'vscode';
+import type { DriftReport } from '../core/drift/driftReport';
+import { isDriftReportWebviewMessage, type DriftReportHostMessage } from '../webview/driftReport/messages';
+import { createRunwiseWebviewPanel, receivePageMessages } from './webviewPanel';
+
+export const DRIFT_REPORT_VIEW_TYPE = 'runwise.driftReport';
+
+export interface DriftReportDependencies {
+  extensionUri: vscode.Uri;
+  log: vscode.LogOutputChannel;
+}
+
+/** What the panel shows: a report, or why there is none. */
+export type DriftReportSource = { report: DriftReport } | { missing: string };
+
+export class DriftReportPanel implements vscode.Disposable {
+  private static current: DriftReportPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  /** Shows `source` in the report panel, creating the panel or reusing the open one. */
+  static show(source: DriftReportSource, deps: DriftReportDependencies): DriftReportPanel {
+    const current = DriftReportPanel.current;
+    if (current) {
+      current.source = source;
+      current.panel.reveal(undefined, true);
+      current.update();
+      return current;
+    }
+    const panel = createRunwiseWebviewPanel({ extensionUri: deps.extensionUri, viewType: DRIFT_REPORT_VIEW_TYPE, title: 'Drift', bundle: 'driftReport', documentTitle: 'Drift report' });
+    DriftReportPanel.current = new DriftReportPanel(panel, source, deps);
+    return DriftReportPanel.current;
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private source: DriftReportSource,
+    deps: DriftReportDependencies,
+  ) {
+    this.disposables.push(
+      // The page only says it is ready; it then gets what the panel shows.
+      receivePageMessages(panel.webview, isDriftReportWebviewMessage, async () => this.update(), deps.log, 'drift report'),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private post(message: DriftReportHostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  update(): void {
+    if ('missing' in this.source) {
+      this.panel.title = 'Drift';
+      this.post({ type: 'reportMissing', reason: this.source.missing });
+      return;
+    }
+    const report = this.source.report;
+    const current = report.current_file?.split('/').pop();
+    this.panel.title = current ? `Drift: ${current}` : 'Drift';
+    this.post({ type: 'report', report });
+  }
+
+  dispose(): void {
+    if (DriftReportPanel.current === this) DriftReportPanel.current = undefined;
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}

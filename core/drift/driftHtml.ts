@@ -1,0 +1,73 @@
+/**
+ * The drift report as one self-contained HTML file (`runwise drift REF CUR --html OUT`): the report
+ * view's bundle (webview/driftReport, built by esbuild.mjs into dist/webview/driftReport.{js,css})
+ * inlined, the report as JSON in a `<script type="application/json">` data block the bundle reads,
+ * and a strict Content-Security-Policy: nothing loads (`default-src 'none'`), the one script and the
+ * one stylesheet run only because their sha256 hashes are listed. It opens from file:// with no
+ * network request.
+ *
+ * No user text reaches the HTML itself: names and values travel only inside the JSON block (every
+ * `<` written as \u003c, so nothing in it can end the element) and the page sets them as text.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { DriftReport } from './driftReport';
+
+/** The id of the data block; webview/driftReport/messages.ts's DRIFT_REPORT_DATA_ID says the same. */
+const DATA_ID = 'runwise-drift-report';
+
+export interface DriftViewAssets {
+  script: string;
+  style: string;
+}
+
+/**
+ * The built report view: beside the running bundle (dist/cli.js and dist/extension.js look in
+ * dist/webview), or in the repository's dist/ when run from source. Throws a message that says what
+ * to build when neither has it.
+ */
+export function readDriftViewAssets(): DriftViewAssets {
+  const candidates = [path.join(__dirname, 'webview'), path.join(__dirname, '..', '..', 'dist', 'webview')];
+  for (const dir of candidates) {
+    const script = path.join(dir, 'driftReport.js');
+    const style = path.join(dir, 'driftReport.css');
+    if (existsSync(script) && existsSync(style)) return { script: readFileSync(script, 'utf8'), style: readFileSync(style, 'utf8') };
+  }
+  throw new Error(`the drift report view is not built (no driftReport.js and driftReport.css in ${candidates.join(' or ')}): run \`npm run build\``);
+}
+
+const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/** The whole HTML document for `report`. */
+export function driftHtml(report: DriftReport, assets: DriftViewAssets = readDriftViewAssets()): string {
+  // Inside <script> and <style> only the end tag is special; `<\/` reads the same in JS strings,
+  // regular expressions and CSS escapes.
+  // The source map comment goes: the file is alone, nothing beside it to point at.
+  const script = assets.script.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n').replace(/<\/(script)/gi, '<\\/$1');
+  const style = assets.style.replace(/\n\/\*# sourceMappingURL=\S* \*\/\s*$/, '\n').replace(/<\/(style)/gi, '<\\/$1');
+  const data = JSON.stringify(report).replace(/</g, '\\u003c');
+  const csp = ["default-src 'none'", `script-src ${sha256(script)}`, `style-src ${sha256(style)}`, "img-src data:", "base-uri 'none'", "form-action 'none'"].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="UTF-8">
+    <meta http-equiv="Content-Security-Policy" content="${csp}">
+    <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    <meta name="generator" content="Runwise">
+    <title>Drift report</title>
+    <style>${style}</style>
+  </head>
+  <body>
+    <main id="root"></main>
+    <script type="application/json" id="${DATA_ID}">${data}</script>
+    <script>${script}</script>
+  </body>
+</html>
+`;
+}
+
+/** Writes `report` as a self-contained HTML file at `file`. */
+export function writeDriftHtml(report: DriftReport, file: string, assets?: DriftViewAssets): void {
+  writeFileSync(file, driftHtml(report, assets));
+}
