@@ -126,6 +126,24 @@ const COMMANDS: Record<string, Command> = {
     options: { data: { value: true, short: 'd' }, target: { value: true, short: 't' }, task: { value: true }, threshold: { value: true }, features: { value: true }, 'slice-by': { value: true }, 'batch-size': { value: true } },
     run: (ctx, args) => (require('./commands/evaluate') as typeof import('./commands/evaluate')).evaluate(ctx, args),
   },
+  drift: {
+    usage: 'drift REF CUR [--json] [--html OUT] [--test [COL=]NAME]... [--threshold [COL=]X]... [--columns a,b] [--exclude a,b] [--drift-share X] [--sample N [--seed S]] [--fail-on-drift] [--log]',
+    summary: 'does CUR drift from REF (CSV, JSON Lines, Parquet)? per-column tests as Evidently chooses them; exit 1 on drift only with --fail-on-drift; --log records a run',
+    // Options listed here, the module loaded on use (as status): the drift engine stays out of other commands' start-up.
+    options: {
+      html: { value: true },
+      test: { value: true, repeat: true },
+      threshold: { value: true, repeat: true },
+      columns: { value: true },
+      exclude: { value: true },
+      'drift-share': { value: true },
+      sample: { value: true },
+      seed: { value: true },
+      'fail-on-drift': {},
+      log: {},
+    },
+    run: (ctx, args) => (require('./commands/drift') as typeof import('./commands/drift')).drift(ctx, args),
+  },
   'card update': {
     usage: 'card update CARD --from NAME[/VERSION|@ALIAS] [--json]',
     summary: "write the version's latest evaluation into a model card (README.md's model-index, or a *.modelcard.yaml's performance_metrics), keeping the rest as written",

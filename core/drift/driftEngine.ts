@@ -8,24 +8,76 @@
  * text when most values are distinct and long. Binary: at most 2 distinct values on both sides.
  * Missing cells are counted and left out of the tests.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 
 export interface DriftOptions {
+  /** The test for every column (otherwise the default choice per column). */
   test?: DriftTestName;
+  /** The threshold for every column (otherwise the test's default). */
   threshold?: number;
+  /** Per-column tests, before `test`. */
+  columnTests?: Readonly<Record<string, DriftTestName>>;
+  /** Per-column thresholds, before `threshold`. */
+  columnThresholds?: Readonly<Record<string, number>>;
   columns?: readonly string[];
   exclude?: readonly string[];
   driftShare?: number;
+  /** Use a seeded uniform sample of this many rows per side (without replacement); every row otherwise. */
   sample?: number;
+  /** The sample's seed (default 0): the same seed, file and N give the same rows. */
+  seed?: number;
+}
+
+/** Mulberry32: a small seeded generator, uniform in [0, 1). */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` distinct row indexes out of `rows`, uniformly (a partial Fisher–Yates shuffle), in file order. */
+function sampleRows(rows: number, n: number, seed: number): Uint32Array {
+  const index = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) index[i] = i;
+  const random = seededRandom(seed);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (rows - i));
+    const t = index[i]!;
+    index[i] = index[j]!;
+    index[j] = t;
+  }
+  return index.subarray(0, n).sort();
+}
+
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 type Column = { kind: 'number'; values: Float64Array } | { kind: 'text'; values: string[] };
 
 const BATCH = 65536;
 
-async function readSide(file: string, display: string, names: readonly string[] | undefined): Promise<{ columns: Map<string, Column>; rows: number; names: readonly string[] }> {
+interface Side {
+  columns: Map<string, Column>;
+  /** Rows used (the sample's size when sampled). */
+  rows: number;
+  /** Rows in the file. */
+  read: number;
+  sha256: string;
+}
+
+async function readSide(file: string, display: string, names: readonly string[] | undefined, sample: number | undefined, seed: number): Promise<Side> {
   const reader = await openDataset(file, display);
   const wanted = names ?? reader.columns;
   // Sniff the first rows as text to tell numeric columns from text ones.
@@ -40,7 +92,8 @@ async function readSide(file: string, display: string, names: readonly string[] 
   const numbers: Float64Array[] = request.filter((r) => !r.text).map(() => new Float64Array(BATCH));
   const texts: string[][] = request.filter((r) => r.text).map(() => []);
   let rows = 0;
-  for await (const batch of reader.batches(request, BATCH)) {
+  const hash = reader.hashesFile ? createHash('sha256') : undefined;
+  for await (const batch of reader.batches(request, BATCH, hash)) {
     if (numbers.length > 0 && rows + batch.rows > numbers[0]!.length) {
       for (let k = 0; k < numbers.length; k++) {
         const bigger = new Float64Array(Math.max(numbers[k]!.length * 2, rows + batch.rows));
@@ -54,11 +107,22 @@ async function readSide(file: string, display: string, names: readonly string[] 
     });
     rows += batch.rows;
   }
+  const sha256 = hash ? hash.digest('hex') : await fileSha256(file);
+  if (rows === 0) throw new DatasetError(`${display}: no data rows`);
+  const picked = sample !== undefined && sample < rows ? sampleRows(rows, sample, seed) : undefined;
   const columns = new Map<string, Column>();
   let n = 0;
   let t = 0;
-  for (const r of request) columns.set(r.name, r.text ? { kind: 'text', values: texts[t++]! } : { kind: 'number', values: numbers[n++]!.subarray(0, rows) });
-  return { columns, rows, names: reader.columns };
+  for (const r of request) {
+    if (r.text) {
+      const all = texts[t++]!;
+      columns.set(r.name, { kind: 'text', values: picked ? Array.from(picked, (i) => all[i]!) : all });
+    } else {
+      const all = numbers[n++]!;
+      columns.set(r.name, { kind: 'number', values: picked ? Float64Array.from(picked, (i) => all[i]!) : all.subarray(0, rows) });
+    }
+  }
+  return { columns, rows: picked ? picked.length : rows, read: rows, sha256 };
 }
 
 function present(values: Float64Array): Float64Array {
@@ -136,15 +200,30 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   }
   if (options.exclude) names = names.filter((c) => !options.exclude!.includes(c));
   if (names.length === 0) throw new DatasetError('no columns left to compare');
-  const ref = await readSide(referenceFile, refName, names);
-  const cur = await readSide(currentFile, curName, names);
+  if (options.sample !== undefined && !(Number.isInteger(options.sample) && options.sample >= 1)) throw new DatasetError(`the sample size must be a whole number of rows, at least 1 (got ${options.sample})`);
+  const seed = options.seed ?? 0;
+  const ref = await readSide(referenceFile, refName, names, options.sample, seed);
+  const cur = await readSide(currentFile, curName, names, options.sample, seed);
   const columns: DriftColumn[] = [];
   for (const name of names) columns.push(compareColumn(name, ref.columns.get(name)!, cur.columns.get(name)!, ref.rows, cur.rows, options, refName, curName));
   const checked = columns.filter((c) => c.test !== null);
   const nDrifted = checked.filter((c) => c.drifted).length;
   const share = checked.length ? nDrifted / checked.length : 0;
   const threshold = options.driftShare ?? 0.5;
-  return { dataset_drift: checked.length > 0 && share >= threshold, drift_share: share, n_drifted: nDrifted, n_columns: checked.length, columns, drift_share_threshold: threshold, reference_file: refName, current_file: curName };
+  return {
+    dataset_drift: checked.length > 0 && share >= threshold,
+    drift_share: share,
+    n_drifted: nDrifted,
+    n_columns: checked.length,
+    columns,
+    drift_share_threshold: threshold,
+    reference_file: refName,
+    current_file: curName,
+    reference_sha256: ref.sha256,
+    current_sha256: cur.sha256,
+    rows: { reference: { read: ref.read, used: ref.rows }, current: { read: cur.read, used: cur.rows } },
+    ...(options.sample !== undefined ? { sample: { rows: options.sample, reference_rows: ref.read, current_rows: cur.read, seed } } : {}),
+  };
 }
 
 function compareColumn(name: string, r: Column, c: Column, refRows: number, curRows: number, options: DriftOptions, refName: string, curName: string): DriftColumn {
@@ -185,7 +264,7 @@ function compareColumn(name: string, r: Column, c: Column, refRows: number, curR
   const refCounts = reference.histogram!.counts;
   const curCounts = current.histogram!.counts;
   const nRef = refRows - rc.missing;
-  const test: DriftTestName = options.test ?? (nRef <= 1000 ? (labels.length > 2 ? 'chisquare' : 'z') : 'jensenshannon');
+  const test: DriftTestName = options.columnTests?.[name] ?? options.test ?? (nRef <= 1000 ? (labels.length > 2 ? 'chisquare' : 'z') : 'jensenshannon');
   const score = categoricalScore(test, refCounts, curCounts, name);
   return verdict(name, type, test, score, options, reference, current);
 }
@@ -225,7 +304,8 @@ function numericColumn(name: string, type: DriftColumnType, a: Float64Array, b: 
   current.histogram = { kind: 'numeric', edges: Array.from(edges), counts: Array.from(ch) };
   const nValues = valueCounts(a, b)[0].length;
   let test: DriftTestName;
-  if (options.test) test = options.test;
+  const chosen = options.columnTests?.[name] ?? options.test;
+  if (chosen) test = chosen;
   else if (a.length <= 1000) test = nValues <= 5 ? (nValues > 2 ? 'chisquare' : 'z') : 'ks';
   else test = nValues <= 5 ? 'jensenshannon' : 'wasserstein';
   let score: number;
@@ -299,7 +379,7 @@ function valueCounts(a: Float64Array, b: Float64Array): [Float64Array, Float64Ar
 }
 
 function verdict(name: string, type: DriftColumnType, test: DriftTestName, score: number, options: DriftOptions, reference: DriftSideSummary, current: DriftSideSummary): DriftColumn {
-  const threshold = options.threshold ?? DEFAULT_THRESHOLDS[test];
+  const threshold = options.columnThresholds?.[name] ?? options.threshold ?? DEFAULT_THRESHOLDS[test];
   const drifted = isPValueTest(test) ? score < threshold : score >= threshold;
   return { name, type, test, score, threshold, drifted, reference, current };
 }

@@ -103,7 +103,12 @@ export interface DriftReport {
   drift_share_threshold?: number;
   reference_file?: string;
   current_file?: string;
-  /** Present only when `--sample N` was given: rows used out of rows read on each side. */
+  /** Each file's sha256 (hex), as read. */
+  reference_sha256?: string;
+  current_sha256?: string;
+  /** Rows in each file and rows the tests used: equal unless `--sample N` sampled. */
+  rows?: { reference: { read: number; used: number }; current: { read: number; used: number } };
+  /** Present only when `--sample N` was given: N, the rows in each file, and the seed. */
   sample?: { rows: number; reference_rows: number; current_rows: number; seed: number };
 }
 

@@ -1,0 +1,146 @@
+/**
+ * `runwise drift REF CUR [--json] [--html OUT] [--test [COLUMN=]NAME]... [--threshold [COLUMN=]X]...
+ * [--columns a,b] [--exclude a,b] [--drift-share X] [--sample N] [--seed S] [--fail-on-drift] [--log]`:
+ * does CUR drift from REF? --json prints the DriftReport (core/drift/driftReport.ts); otherwise a
+ * verdict line, which rows were used, and a table of the columns, drifted first by how far past
+ * their threshold they are. Exit 0 whether or not the data drifts, unless --fail-on-drift (then 1
+ * on dataset drift). --log records the report as a tracker run (created when the workspace has
+ * none). Loaded on use: the drift engine stays out of other commands' start-up.
+ */
+import * as path from 'node:path';
+import { flag, intOption, optionValue, optionValues, positionals, UsageError, type ParsedArgs } from '../args';
+import { CliError, type CommandContext } from '../context';
+import { renderTable } from '../table';
+import { DatasetError } from '../../dataset/dataset';
+import { computeDrift, type DriftOptions } from '../../drift/driftEngine';
+import { DRIFT_TEST_NAMES, driftMargin, orderByMargin, type DriftReport, type DriftTestName } from '../../drift/driftReport';
+import { writeDriftHtml } from '../../drift/driftHtml';
+import { logDriftRun } from '../../drift/driftTracking';
+
+function testName(text: string, option: string): DriftTestName {
+  if (!(DRIFT_TEST_NAMES as readonly string[]).includes(text)) throw new UsageError(`${option}: unknown test '${text}' (expected one of ${DRIFT_TEST_NAMES.join(', ')})`);
+  return text as DriftTestName;
+}
+
+function nonNegative(text: string, option: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`${option} needs a number of 0 or more, not '${text}'`);
+  return v;
+}
+
+function nameList(text: string | undefined): string[] | undefined {
+  const names = text
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  return names && names.length > 0 ? names : undefined;
+}
+
+/**
+ * `--test NAME` for every column, `--test COLUMN=NAME` for one (the last `=` splits, so a column
+ * name may hold `=`); the same for `--threshold`.
+ */
+function perColumn<T>(values: readonly string[], option: string, parse: (text: string, option: string) => T): { all?: T; byColumn: Record<string, T> } {
+  const byColumn: Record<string, T> = {};
+  let all: T | undefined;
+  for (const v of values) {
+    const eq = v.lastIndexOf('=');
+    if (eq === -1) {
+      if (all !== undefined) throw new UsageError(`${option} for every column given more than once`);
+      all = parse(v, option);
+    } else {
+      const column = v.slice(0, eq);
+      if (!column) throw new UsageError(`${option} '${v}': no column before '='`);
+      byColumn[column] = parse(v.slice(eq + 1), `${option} ${column}`);
+    }
+  }
+  return { ...(all !== undefined ? { all } : {}), byColumn };
+}
+
+export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void> {
+  const [reference, current] = positionals(args, ['reference', 'current']);
+  const tests = perColumn(optionValues(args, 'test'), '--test', testName);
+  const thresholds = perColumn(optionValues(args, 'threshold'), '--threshold', nonNegative);
+  const shareText = optionValue(args, 'drift-share');
+  const driftShare = shareText === undefined ? undefined : nonNegative(shareText, '--drift-share');
+  if (driftShare !== undefined && driftShare > 1) throw new UsageError(`--drift-share is a share of columns, from 0 to 1 (got '${shareText}')`);
+  const sample = intOption(args, 'sample', 1, 1_000_000_000);
+  const seed = intOption(args, 'seed', 0, 2 ** 32 - 1);
+  if (seed !== undefined && sample === undefined) throw new UsageError('--seed goes with --sample N');
+  const columns = nameList(optionValue(args, 'columns'));
+  const exclude = nameList(optionValue(args, 'exclude'));
+  const html = optionValue(args, 'html');
+  const options: DriftOptions = {
+    ...(tests.all ? { test: tests.all } : {}),
+    ...(thresholds.all !== undefined ? { threshold: thresholds.all } : {}),
+    columnTests: tests.byColumn,
+    columnThresholds: thresholds.byColumn,
+    ...(columns ? { columns } : {}),
+    ...(exclude ? { exclude } : {}),
+    ...(driftShare !== undefined ? { driftShare } : {}),
+    ...(sample !== undefined ? { sample } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  };
+  for (const c of [...Object.keys(tests.byColumn), ...Object.keys(thresholds.byColumn)]) {
+    if (columns && !columns.includes(c)) throw new UsageError(`'${c}' has a test or threshold but is not among --columns`);
+    if (exclude?.includes(c)) throw new UsageError(`'${c}' has a test or threshold but is excluded`);
+  }
+  const shown = (file: string) => path.relative(process.cwd(), path.resolve(file)) || file;
+  let report: DriftReport;
+  try {
+    report = await computeDrift(path.resolve(reference!), path.resolve(current!), options, { reference: shown(reference!), current: shown(current!) });
+  } catch (e) {
+    if (e instanceof DatasetError) throw new CliError(e.message);
+    throw e;
+  }
+  for (const c of Object.keys({ ...tests.byColumn, ...thresholds.byColumn })) {
+    if (!report.columns.some((col) => col.name === c)) throw new CliError(`--test/--threshold: no column '${c}' in both files`);
+  }
+  const htmlFile = html ? path.resolve(html) : undefined;
+  if (htmlFile) {
+    try {
+      writeDriftHtml(report, htmlFile);
+    } catch (e) {
+      // The view not built, or the file not writable: one line, not a stack.
+      throw new CliError(`--html ${html}: ${(e as Error).message}`);
+    }
+  }
+  const runId = flag(args, 'log') ? await logDriftRun(ctx.openTracker(true), report, htmlFile ? { htmlFile } : {}) : undefined;
+  if (ctx.json) ctx.printJson(runId ? { ...report, run_id: runId } : report);
+  else {
+    ctx.io.out(driftText(report));
+    if (htmlFile) ctx.io.out(`Report written to ${shown(htmlFile)}\n`);
+    if (runId) ctx.io.out(`Logged as run ${runId}\n`);
+  }
+  if (report.dataset_drift && flag(args, 'fail-on-drift')) {
+    const failure = new CliError(`dataset drift: ${report.n_drifted} of ${report.n_columns} columns drifted (--fail-on-drift)`);
+    (failure as CliError & { exitCode: number }).exitCode = 1;
+    throw failure;
+  }
+}
+
+function formatScore(v: number | null): string {
+  if (v === null) return '-';
+  if (Number.isNaN(v)) return 'NaN';
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(3);
+  return String(Number(v.toPrecision(4)));
+}
+
+/** The report for people: the verdict, the rows used, and the columns drifted first by margin. */
+export function driftText(r: DriftReport): string {
+  const lines: string[] = [];
+  const share = `${r.n_drifted} of ${r.n_columns} columns drifted (share ${formatScore(r.drift_share)}, threshold ${r.drift_share_threshold ?? 0.5})`;
+  lines.push(`${r.dataset_drift ? 'Dataset drift' : 'No dataset drift'}: ${share}`);
+  if (r.rows) {
+    const side = (name: string, s: { read: number; used: number }) => (s.used === s.read ? `${s.read} ${name}` : `${s.used} of ${s.read} ${name}`);
+    const used = `${side('reference', r.rows.reference)} and ${side('current', r.rows.current)} rows`;
+    lines.push(r.sample && (r.rows.reference.used < r.rows.reference.read || r.rows.current.used < r.rows.current.read) ? `Sampled ${used} (seed ${r.sample.seed})` : `Every row used: ${used}`);
+  }
+  lines.push('');
+  const rows = orderByMargin(r.columns).map((c) => {
+    const margin = driftMargin(c);
+    return [c.name, c.type, c.test ?? '-', formatScore(c.score), c.threshold === null ? '-' : String(c.threshold), c.test === null ? `not checked: ${c.skipped ?? ''}` : c.drifted ? 'DRIFT' : 'ok', margin === null ? '' : margin.toFixed(2)];
+  });
+  lines.push(renderTable(['COLUMN', 'TYPE', 'TEST', 'SCORE', 'THRESHOLD', 'VERDICT', 'MARGIN'], rows, { rightAligned: new Set([3, 4, 6]), maxCell: 60 }));
+  return `${lines.join('\n')}\n`;
+}

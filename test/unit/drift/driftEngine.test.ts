@@ -1,0 +1,299 @@
+/**
+ * The drift engine's choices (default tests at Evidently's boundaries, types, the drift-share
+ * verdict, per-column options, sampling), its answers to bad input, logDriftRun, and `runwise drift`
+ * end to end. The statistics themselves are golden-tested in statistics.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { main } from '../../../core/cli/main';
+import { DatasetError } from '../../../core/dataset/dataset';
+import { computeDrift, type DriftOptions } from '../../../core/drift/driftEngine';
+import type { DriftReport } from '../../../core/drift/driftReport';
+import { DRIFT_REPORT_ARTIFACT, driftEntityName, logDriftRun } from '../../../core/drift/driftTracking';
+import { Tracker } from '../../../core/tracker/tracker';
+import { tempWorkspace } from '../../support/tempWorkspace';
+
+/** A seeded generator, so every file is the same on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return a / 4294967296;
+  };
+}
+
+function gauss(r: () => number, mean: number): number {
+  return mean + Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+/** Writes a CSV with `rows` rows whose cells `cell(column, row)` gives. */
+function csv(dir: string, name: string, columns: readonly string[], rows: number, cell: (column: string, row: number) => string | number): string {
+  const lines = [columns.join(',')];
+  for (let i = 0; i < rows; i++) lines.push(columns.map((c) => String(cell(c, i))).join(','));
+  const file = path.join(dir, name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+async function drift(cell: (column: string, row: number, side: 'ref' | 'cur') => string | number, columns: readonly string[], refRows: number, curRows: number, options: DriftOptions = {}): Promise<DriftReport> {
+  const dir = tempWorkspace('drift');
+  const ref = csv(dir, 'ref.csv', columns, refRows, (c, i) => cell(c, i, 'ref'));
+  const cur = csv(dir, 'cur.csv', columns, curRows, (c, i) => cell(c, i, 'cur'));
+  return computeDrift(ref, cur, options);
+}
+
+const column = (report: DriftReport, name: string) => {
+  const c = report.columns.find((x) => x.name === name);
+  assert.ok(c, `no column ${name} in the report`);
+  return c;
+};
+
+test('default tests at 1,000 and 1,001 reference rows: ks/chisquare below, wasserstein/jensenshannon above', async () => {
+  const r = random(1);
+  const cell = (c: string, i: number) => (c === 'x' ? gauss(r, 0).toFixed(6) : ['a', 'b', 'c'][i % 3]!);
+  const small = await drift(cell, ['x', 'c'], 1000, 300);
+  assert.equal(column(small, 'x').test, 'ks');
+  assert.equal(column(small, 'x').type, 'numerical');
+  assert.equal(column(small, 'c').test, 'chisquare');
+  assert.equal(column(small, 'c').type, 'categorical');
+  const large = await drift(cell, ['x', 'c'], 1001, 300);
+  assert.equal(column(large, 'x').test, 'wasserstein');
+  assert.equal(column(large, 'c').test, 'jensenshannon');
+});
+
+test('integer columns with 2, 3, 5 distinct values are categorical (z, chisquare); 6 are numerical (ks)', async () => {
+  const values = { d2: 2, d3: 3, d5: 5, d6: 6 } as const;
+  const report = await drift((c, i) => i % values[c as keyof typeof values], Object.keys(values), 600, 600);
+  assert.equal(column(report, 'd2').test, 'z');
+  assert.equal(column(report, 'd2').type, 'categorical');
+  assert.equal(column(report, 'd3').test, 'chisquare');
+  assert.equal(column(report, 'd3').type, 'categorical');
+  assert.equal(column(report, 'd5').test, 'chisquare');
+  assert.equal(column(report, 'd5').type, 'categorical');
+  assert.equal(column(report, 'd6').test, 'ks');
+  assert.equal(column(report, 'd6').type, 'numerical');
+  // Identical distributions on both sides: nothing drifts, and every p-value is 1 or close to it.
+  assert.equal(report.n_drifted, 0);
+  for (const c of report.columns) assert.ok(c.score! > 0.9, `${c.name}: ${c.score}`);
+});
+
+test('text columns: two labels are binary (z), dates and free text are reported as not checked', async () => {
+  const r = random(2);
+  const report = await drift(
+    (c, i) => (c === 'b' ? (r() < 0.5 ? 'yes' : 'no') : c === 'd' ? `2024-03-${String(1 + (i % 28)).padStart(2, '0')}` : `free text number ${i} with many words in it`),
+    ['b', 'd', 't'],
+    400,
+    400,
+  );
+  assert.equal(column(report, 'b').type, 'binary');
+  assert.equal(column(report, 'b').test, 'z');
+  assert.equal(column(report, 'd').type, 'datetime');
+  assert.equal(column(report, 'd').test, null);
+  assert.match(column(report, 'd').skipped!, /datetime/);
+  assert.equal(column(report, 't').type, 'text');
+  assert.equal(column(report, 't').score, null);
+  assert.equal(report.n_columns, 1, 'only the checked column counts');
+});
+
+test('the dataset drifts when the drifted share reaches drift_share', async () => {
+  // The same 100 values on both sides, a and b moved past them on the current side: no chance in the verdicts.
+  const cell = (c: string, i: number, side: 'ref' | 'cur') => (i % 100) / 10 + (side === 'cur' && (c === 'a' || c === 'b') ? 20 : 0);
+  const report = await drift(cell, ['a', 'b', 'c', 'd'], 500, 500);
+  assert.deepEqual(report.columns.filter((c) => c.drifted).map((c) => c.name), ['a', 'b']);
+  assert.equal(report.n_drifted, 2);
+  assert.equal(report.drift_share, 0.5);
+  assert.equal(report.dataset_drift, true, 'a share of 0.5 reaches the default 0.5');
+  const strict = await drift(cell, ['a', 'b', 'c', 'd'], 500, 500, { driftShare: 0.75 });
+  assert.equal(strict.n_drifted, 2);
+  assert.equal(strict.dataset_drift, false);
+  assert.equal(strict.drift_share_threshold, 0.75);
+});
+
+test('per-column test and threshold, and one test and threshold for every column', async () => {
+  const r = random(4);
+  const cell = (c: string, _i: number, side: 'ref' | 'cur') => gauss(r, side === 'cur' && c === 'x' ? 0.3 : 0).toFixed(6);
+  const report = await drift(cell, ['x', 'y'], 800, 800, { columnTests: { x: 'psi' }, columnThresholds: { y: 0.99 } });
+  assert.equal(column(report, 'x').test, 'psi');
+  assert.equal(column(report, 'x').threshold, 0.1);
+  assert.equal(column(report, 'y').test, 'ks');
+  assert.equal(column(report, 'y').threshold, 0.99);
+  // A p-value of y below 0.99 counts as drift under that threshold.
+  assert.equal(column(report, 'y').drifted, column(report, 'y').score! < 0.99);
+  const every = await drift(cell, ['x', 'y'], 800, 800, { test: 'hellinger', threshold: 0.5 });
+  for (const c of every.columns) {
+    assert.equal(c.test, 'hellinger');
+    assert.equal(c.threshold, 0.5);
+  }
+  await assert.rejects(drift((_c, i) => ['a', 'b', 'c'][i % 3]!, ['c'], 100, 100, { test: 'ks' }), /column 'c': the test 'ks' needs numbers/);
+});
+
+test('columns to include and to exclude', async () => {
+  const cell = (_c: string, i: number) => i % 7;
+  const only = await drift(cell, ['a', 'b', 'c'], 100, 100, { columns: ['c', 'a'] });
+  assert.deepEqual(only.columns.map((c) => c.name), ['c', 'a']);
+  const without = await drift(cell, ['a', 'b', 'c'], 100, 100, { exclude: ['b'] });
+  assert.deepEqual(without.columns.map((c) => c.name), ['a', 'c']);
+  await assert.rejects(drift(cell, ['a'], 10, 10, { columns: ['zz'] }), /--columns: no column 'zz'/);
+  await assert.rejects(drift(cell, ['a'], 10, 10, { exclude: ['a'] }), /no columns left/);
+});
+
+test('every row is used unless a sample is asked for; a seeded sample says how many of how many', async () => {
+  const r = random(5);
+  const cell = () => gauss(r, 0).toFixed(6);
+  const all = await drift(cell, ['x'], 900, 700);
+  assert.deepEqual(all.rows, { reference: { read: 900, used: 900 }, current: { read: 700, used: 700 } });
+  assert.equal(all.sample, undefined);
+  assert.equal(column(all, 'x').reference.count, 900);
+  const dir = tempWorkspace('drift-sample');
+  const ref = csv(dir, 'ref.csv', ['x'], 900, cell);
+  const cur = csv(dir, 'cur.csv', ['x'], 700, cell);
+  const a = await computeDrift(ref, cur, { sample: 100 });
+  const b = await computeDrift(ref, cur, { sample: 100 });
+  const c = await computeDrift(ref, cur, { sample: 100, seed: 9 });
+  assert.deepEqual(a.rows, { reference: { read: 900, used: 100 }, current: { read: 700, used: 100 } });
+  assert.deepEqual(a.sample, { rows: 100, reference_rows: 900, current_rows: 700, seed: 0 });
+  assert.equal(column(a, 'x').reference.count, 100);
+  assert.equal(column(a, 'x').score, column(b, 'x').score, 'the same seed picks the same rows');
+  assert.notEqual(column(a, 'x').reference.mean, column(c, 'x').reference.mean, 'another seed picks other rows');
+  const bigger = await computeDrift(ref, cur, { sample: 800 });
+  assert.deepEqual(bigger.rows, { reference: { read: 900, used: 800 }, current: { read: 700, used: 700 } }, 'a side with fewer rows than N is used whole');
+  await assert.rejects(computeDrift(ref, cur, { sample: 0 }), /sample size must be a whole number/);
+});
+
+test('bad input: one clear message naming the file and what is wrong', async () => {
+  const dir = tempWorkspace('drift-bad');
+  const ref = csv(dir, 'ref.csv', ['x', 'y'], 20, (c, i) => (c === 'x' ? i : i % 3));
+  const files = {
+    empty: path.join(dir, 'empty.csv'),
+    header: path.join(dir, 'header.csv'),
+    ragged: path.join(dir, 'ragged.csv'),
+    latin1: path.join(dir, 'latin1.csv'),
+    other: path.join(dir, 'other.csv'),
+    missing: path.join(dir, 'missing.csv'),
+  };
+  writeFileSync(files.empty, '');
+  writeFileSync(files.header, 'x,y\n');
+  writeFileSync(files.ragged, 'x,y\n1,2\n3\n4,5\n');
+  writeFileSync(files.latin1, Buffer.from('x,y\n1,caf\xe9\n', 'latin1'));
+  writeFileSync(files.other, 'x,z\n1,2\n');
+  writeFileSync(files.missing, `x,y\n${Array.from({ length: 10 }, (_, i) => `${i},`).join('\n')}\n`);
+  const expected: Record<keyof typeof files, RegExp> = {
+    empty: /empty\.csv.*empty/i,
+    header: /header\.csv: no data rows/,
+    ragged: /ragged\.csv:3.*(field|column|value)/i,
+    latin1: /latin1\.csv.*UTF-8/i,
+    other: /the columns differ: .*other\.csv lacks y; .*ref\.csv lacks z/,
+    missing: /missing\.csv: column 'y' has no values/,
+  };
+  for (const [key, file] of Object.entries(files) as [keyof typeof files, string][]) {
+    await assert.rejects(computeDrift(ref, file), (e: unknown) => {
+      assert.ok(e instanceof DatasetError, `${key}: ${String(e)}`);
+      assert.match(e.message, expected[key], key);
+      assert.ok(!e.message.includes('\n'), `${key}: one line`);
+      return true;
+    });
+  }
+});
+
+test('metric and param names from column names follow MLflow’s rule and stay unique', () => {
+  const taken = new Set<string>();
+  assert.equal(driftEntityName('drift.', 'age', taken), 'drift.age');
+  assert.equal(driftEntityName('drift.', 'a/b', taken), 'drift.a_b');
+  assert.equal(driftEntityName('drift.', 'a?b', taken), 'drift.a_b_2');
+  assert.equal(driftEntityName('drift.', '<script>', taken), 'drift._script_');
+  assert.equal(driftEntityName('drift.', 'x'.repeat(300), taken).length, 250);
+});
+
+async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+test('runwise drift: --json shape, the text table, exit codes with --fail-on-drift, --log', async () => {
+  const ws = tempWorkspace('drift-cli');
+  const r = random(6);
+  const ref = csv(ws, 'ref.csv', ['shift', 'same', 'odd/name'], 300, (c) => (c === 'odd/name' ? ['a', 'b'][Math.floor(r() * 2)]! : gauss(r, 0).toFixed(6)));
+  const cur = csv(ws, 'cur.csv', ['shift', 'same', 'odd/name'], 300, (c) => (c === 'odd/name' ? ['a', 'b'][Math.floor(r() * 2)]! : gauss(r, c === 'shift' ? 3 : 0).toFixed(6)));
+
+  const json = await runCli(['drift', ref, cur, '--json', '--workspace', ws]);
+  assert.equal(json.code, 0, json.err);
+  const report = JSON.parse(json.out) as DriftReport;
+  for (const key of ['dataset_drift', 'drift_share', 'n_drifted', 'n_columns', 'columns']) assert.ok(key in report, key);
+  assert.equal(report.n_columns, 3);
+  assert.equal(report.n_drifted, 1);
+  assert.equal(report.dataset_drift, false);
+  for (const c of report.columns) {
+    assert.deepEqual(Object.keys(c).slice(0, 6), ['name', 'type', 'test', 'score', 'threshold', 'drifted']);
+    assert.equal(typeof c.reference.count, 'number');
+    assert.ok(c.reference.histogram && c.current.histogram, 'histograms on both sides');
+  }
+
+  const text = await runCli(['drift', ref, cur, '--workspace', ws]);
+  assert.equal(text.code, 0, text.err);
+  const lines = text.out.split('\n');
+  assert.match(lines[0]!, /^No dataset drift: 1 of 3 columns drifted/);
+  assert.match(lines[1]!, /^Every row used: 300 reference and 300 current rows/);
+  assert.match(lines[5]!, /^shift\s+numerical\s+ks\s.*DRIFT/, 'the drifted column first');
+
+  // Drift share 1/3 reaches --drift-share 0.3: with --fail-on-drift the exit code is 1.
+  const failing = await runCli(['drift', ref, cur, '--drift-share', '0.3', '--fail-on-drift', '--workspace', ws]);
+  assert.equal(failing.code, 1);
+  assert.match(failing.out, /^Dataset drift: 1 of 3/);
+  assert.match(failing.err, /dataset drift: 1 of 3 columns drifted \(--fail-on-drift\)/);
+  const passing = await runCli(['drift', ref, cur, '--drift-share', '0.3', '--workspace', ws]);
+  assert.equal(passing.code, 0, 'drift without --fail-on-drift exits 0');
+
+  const sampled = await runCli(['drift', ref, cur, '--sample', '50', '--workspace', ws]);
+  assert.match(sampled.out.split('\n')[1]!, /^Sampled 50 of 300 reference and 50 of 300 current rows \(seed 0\)/);
+
+  const usage = await runCli(['drift', ref, cur, '--test', 'nope', '--workspace', ws]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.err, /unknown test 'nope'/);
+  const bad = await runCli(['drift', ref, path.join(ws, 'absent.csv'), '--workspace', ws]);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.err.trim().split('\n').length, 1, bad.err);
+
+  const logged = await runCli(['drift', ref, cur, '--log', '--json', '--test', 'same=wasserstein', '--workspace', ws]);
+  assert.equal(logged.code, 0, logged.err);
+  const runId = (JSON.parse(logged.out) as { run_id: string }).run_id;
+  assert.match(runId, /^[0-9a-f]{32}$/);
+  const tracker = Tracker.open(ws);
+  try {
+    const run = tracker.getRun(runId);
+    assert.equal(run.info.status, 'FINISHED');
+    const metrics = Object.fromEntries(run.metrics.map((m) => [m.key, m.value]));
+    assert.equal(metrics.drift_share, 1 / 3);
+    assert.equal(metrics['drift.shift'], report.columns.find((c) => c.name === 'shift')!.score);
+    assert.ok('drift.odd_name' in metrics, Object.keys(metrics).join(', '));
+    const params = Object.fromEntries(run.params.map((p) => [p.key, p.value]));
+    assert.equal(params['test.same'], 'wasserstein 0.1');
+    assert.equal(params.sample, 'all rows');
+    assert.deepEqual(run.inputs.map((i) => i.tags.find((t) => t.key === 'mlflow.data.context')?.value).sort(), ['current', 'reference']);
+    for (const i of run.inputs) assert.match(i.dataset.digest, /^[0-9a-f]{16}$/);
+    const artifacts = tracker.listArtifacts(runId, 'drift').map((f) => f.path);
+    assert.deepEqual(artifacts, [DRIFT_REPORT_ARTIFACT]);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('logDriftRun records a report built elsewhere (as the pipeline step does)', async () => {
+  const ws = tempWorkspace('drift-log');
+  const r = random(7);
+  const ref = csv(ws, 'ref.csv', ['x'], 100, () => gauss(r, 0).toFixed(6));
+  const report = await computeDrift(ref, ref);
+  const tracker = Tracker.open(ws);
+  try {
+    const runId = await logDriftRun(tracker, report, { runName: 'nightly drift' });
+    const run = tracker.getRun(runId);
+    assert.equal(run.info.runName, 'nightly drift');
+    assert.equal(Object.fromEntries(run.metrics.map((m) => [m.key, m.value])).dataset_drift, 0);
+    assert.equal(run.inputs[0]!.dataset.digest, report.reference_sha256!.slice(0, 16));
+  } finally {
+    tracker.close();
+  }
+});
