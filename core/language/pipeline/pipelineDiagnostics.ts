@@ -9,7 +9,7 @@ import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolation
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
 import { isParamGlob, lookupParam, matchesParamGlob, type ParamsFile } from '../files/paramsIndex';
 import { GateSyntaxError, parseGateValue } from './gateExpression';
-import { knownStageMetrics, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
+import { knownStageMetrics, movedStage, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
 import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from '../schema/builtinSteps';
 import { resolveWorkspacePath } from '../files/workspacePaths';
 import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from '../yaml/yamlAccess';
@@ -107,9 +107,11 @@ interface StageFindings {
  * findings are taken over too while what they read outside the stage is the same: the graph of
  * the pipeline (produced paths), the other pipeline files' facts, the declared datasets, the
  * params files read, and what the workspace said about paths (no change notice, not older than
- * STAGE_FINDINGS_TTL_MS).
+ * STAGE_FINDINGS_TTL_MS). A stage moved onto a shifted copy of its YAML (pipelineIndex.ts,
+ * movedStage) takes over the findings of the stage it was moved from, shifted by as much.
  */
 const stageFindings = new WeakMap<StageDecl, StageFindings>();
+const hasStageFindings = (decl: StageDecl) => stageFindings.has(decl);
 const workspaceEpochs = new WeakMap<WorkspaceView, number>();
 
 /** Files were created, deleted or changed in the workspace: stage findings about paths are computed again. */
@@ -123,6 +125,15 @@ function stageFindingsMemo(index: PipelineIndex, workspace: WorkspaceView) {
   const others = index.otherPipelines?.factsKey?.();
   const datasets = [...index.datasets.keys()].join('\n');
   const reading: [string, ParamsFile | undefined][] = [];
+  /** Whether findings still hold: computed against the same workspace, graph, facts, datasets and params files. */
+  const current = (k: StageFindings): boolean =>
+    k.workspace === workspace &&
+    k.epoch === epoch &&
+    now - k.at < STAGE_FINDINGS_TTL_MS &&
+    k.graph === index.graph &&
+    k.others === others &&
+    k.datasets === datasets &&
+    k.files.every(([rel, f]) => index.paramsFile(rel) === f);
   const recording: PipelineIndex = {
     ...index,
     paramsFile: (relPath) => {
@@ -135,11 +146,17 @@ function stageFindingsMemo(index: PipelineIndex, workspace: WorkspaceView) {
     reading,
     recording,
     get(decl: StageDecl): AnalysisDiagnostic[] | undefined {
-      const k = stageFindings.get(decl);
-      if (!k || k.workspace !== workspace || k.epoch !== epoch || now - k.at >= STAGE_FINDINGS_TTL_MS) return undefined;
-      if (k.graph !== index.graph || k.others !== others || k.datasets !== datasets) return undefined;
-      if (!k.files.every(([rel, f]) => index.paramsFile(rel) === f)) return undefined;
-      return k.list;
+      const own = stageFindings.get(decl);
+      if (own) return current(own) ? own.list : undefined;
+      const moved = movedStage(decl, hasStageFindings);
+      const k = moved && stageFindings.get(moved.from);
+      if (!moved || !k || !current(k)) return undefined;
+      // Every finding of a stage lies in the stage; one that does not is not shifted blindly.
+      const { start, end } = moved.from.pair;
+      if (!k.list.every((d) => d.start >= start && d.end <= end)) return undefined;
+      const list = k.list.map((d) => ({ ...d, start: d.start + moved.delta, end: d.end + moved.delta }));
+      stageFindings.set(decl, { ...k, list });
+      return list;
     },
     set(decl: StageDecl, list: AnalysisDiagnostic[]): void {
       // Without the other files' facts (no key for them) nothing is kept.

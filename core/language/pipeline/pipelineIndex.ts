@@ -25,6 +25,7 @@ import { BUILTIN_STEPS, DATA_EXTENSIONS, DRIFT_METRICS, metricsForTask, type Bui
 import { StageGraph, type GraphStage } from './stageGraph';
 import { parentDir, resolveWorkspacePath, type ResolvedPath } from '../files/workspacePaths';
 import { asMap, asScalar, asSeq, deref, keyName, pairOf, scalarText, valueOf } from '../yaml/yamlAccess';
+import { copiedNode, SHIFT_LINKS, shiftedFrom } from '../yaml/incrementalYaml';
 import type { Span, YamlDocument, YamlMap, YamlNode, YamlPair, YamlScalar } from '../yaml/yamlTree';
 
 /** Generated stages per foreach/matrix stage beyond which expansion stops (the rest is not checked). */
@@ -162,7 +163,9 @@ export interface BuildOptions {
    * YAML is the very same nodes (a block the incremental parse reused), read with the same
    * top-level vars and params files, and at the same place among the generated stages, is taken
    * over instead of built again; so is a params file whose text is unchanged, and the graph when
-   * every stage reads and writes the same paths.
+   * every stage reads and writes the same paths. A stage whose YAML is a shifted copy of the
+   * previous one (after an edit before it that changed the text's length) is taken over on the
+   * same conditions, moved onto the copy's nodes (movedStage).
    */
   previous?: PipelineIndex;
   /** The current parse of a YAML file open in an editor, when `relPath` is one (the analysis host passes it). */
@@ -171,6 +174,19 @@ export interface BuildOptions {
 
 /** The vars entries each stage declared (so a stage taken over declares them again). */
 const stageVarsEntries = new WeakMap<StageDecl, VarsEntry[]>();
+
+/** A stage taken over from the previous version onto a shifted copy of its YAML → that stage. */
+const movedStages = new WeakMap<StageDecl, StageDecl>();
+
+/**
+ * The nearest earlier version of `decl` it was moved from (pipelineIndex's moveStage) that
+ * `wanted` accepts, at most SHIFT_LINKS versions back, and how far every offset moved since.
+ */
+export function movedStage(decl: StageDecl, wanted: (earlier: StageDecl) => boolean = () => true): { from: StageDecl; delta: number } | undefined {
+  let d = movedStages.get(decl);
+  for (let i = 0; d && i < SHIFT_LINKS; i++, d = movedStages.get(d)) if (wanted(d)) return { from: d, delta: decl.pair.start - d.pair.start };
+  return undefined;
+}
 
 function sameLayers(a: readonly VarsLayer[], b: readonly VarsLayer[]): boolean {
   const sameKeys = (x: readonly string[] | undefined, y: readonly string[] | undefined) => x === y || (!!x && !!y && x.length === y.length && x.every((k, i) => k === y[i]));
@@ -185,20 +201,35 @@ function sameLayers(a: readonly VarsLayer[], b: readonly VarsLayer[]): boolean {
 
 function sameGraphStages(a: readonly GraphStage[], b: readonly GraphStage[]): boolean {
   const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((p, i) => p === y[i]);
-  return a.length === b.length && a.every((s, i) => s.name === b[i]!.name && same(s.inputs, b[i]!.inputs) && same(s.outputs, b[i]!.outputs));
+  return a.length === b.length && a.every((s, i) => s === b[i] || (s.name === b[i]!.name && same(s.inputs, b[i]!.inputs) && same(s.outputs, b[i]!.outputs)));
+}
+
+/** A generated stage as the graph knows it: its name and the workspace paths it reads and writes. */
+function graphStageOf(inst: StageInstance): GraphStage {
+  return {
+    name: inst.name,
+    inputs: inst.inputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
+    outputs: inst.outputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
+  };
 }
 
 export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceView, options: BuildOptions = {}): PipelineIndex | undefined {
   if (!isPipelineKind(doc.kind)) return undefined;
+  const { parse, openYaml } = options;
   const cancelled = options.cancelled ?? (() => false);
   const dir = parentDir(doc.relPath);
   const read = new Map<string, string | undefined>();
   const files = new Map<string, ParamsFile | undefined>();
-  const previous = options.previous;
+  /**
+   * The previous version's index, let go of when the build ends: the closures the index keeps
+   * (paramsFile) would otherwise keep it, and through it every earlier version, alive.
+   */
+  let previous = options.previous;
+  const priorFiles = previous?.loadedParamsFiles;
   /** An open editor's parse, or the previous version's load, of a file whose text is unchanged. */
   const loadedBefore = (relPath: string): ParamsFile | undefined => {
-    const open = options.openYaml?.(relPath);
-    const prior = previous?.loadedParamsFiles.get(relPath);
+    const open = openYaml?.(relPath);
+    const prior = priorFiles?.get(relPath);
     if (!open && !prior) return undefined;
     const text = workspace.readFile(relPath);
     if (prior && prior.text === text) return prior;
@@ -206,7 +237,7 @@ export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceVi
   };
   const paramsFile = (relPath: string): ParamsFile | undefined => {
     if (files.has(relPath)) return files.get(relPath);
-    const f = loadedBefore(relPath) ?? loadParamsFile(workspace, relPath, options.parse);
+    const f = loadedBefore(relPath) ?? loadParamsFile(workspace, relPath, parse);
     files.set(relPath, f);
     read.set(relPath, f?.text);
     return f;
@@ -237,26 +268,40 @@ export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceVi
   let complete = true;
   const stagesMap = asMap(valueOf(root, 'stages'));
   const stagePairs = stagesMap?.items ?? [];
-  const previousStages =
+  let previousStages =
     previous && previous.complete && previous.dir === dir && previous.runwise === runwise && sameLayers(previous.topScope.layers, topLayers)
       ? new Map(previous.stages.map((d) => [d.pair, d]))
       : undefined;
-  /** The previous version's stage for this very pair, when everything it read is unchanged. */
+  const inPrevious = (p: YamlPair) => previousStages!.has(p);
+  /**
+   * The previous version's stage for this very pair, or for the pair it is a shifted copy of
+   * (moved onto the copy), when everything it read is unchanged.
+   */
   const takeOver = (pair: YamlPair): StageDecl | undefined => {
-    const decl = previousStages?.get(pair);
+    if (!previousStages) return undefined;
+    let decl = previousStages.get(pair);
+    const original = decl ? undefined : shiftedFrom(pair, inPrevious);
+    if (original) decl = previousStages.get(original);
     const entries = decl && stageVarsEntries.get(decl);
     if (!decl || !entries) return undefined;
     if (!decl.instances.every((inst, i) => inst.index === instances.length + i)) return undefined;
     if (!entries.every((e) => e.file === undefined || paramsFile(e.file) === previous!.loadedParamsFiles.get(e.file))) return undefined;
+    if (original) return moveStage(decl, original, pair, previous!.topScope.layers, topLayers, varsEntries);
     for (const e of entries) varsEntries.push(e);
     return decl;
   };
+  /**
+   * What the graph knows of each generated stage: a stage taken over is at its previous place
+   * among the generated stages, with the same name and paths (the previous graph's entry).
+   */
+  const graphStages: GraphStage[] = [];
   for (let s = 0; s < stagePairs.length; s++) {
     if ((s & 63) === 63 && cancelled()) {
       complete = false;
       break;
     }
     let decl = takeOver(stagePairs[s]!);
+    const takenOver = decl !== undefined;
     if (!decl) {
       const first = varsEntries.length;
       decl = buildStage(stagePairs[s]!, { dir, topScope, paramsFile, varsEntries, runwise });
@@ -268,15 +313,13 @@ export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceVi
       inst.index = instances.length;
       instances.push(inst);
       if (!instanceByName.has(inst.name)) instanceByName.set(inst.name, inst);
+      graphStages.push(takenOver ? previous!.graph.stages[inst.index]! : graphStageOf(inst));
     }
   }
 
-  const graphStages = instances.map((inst) => ({
-    name: inst.name,
-    inputs: inst.inputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
-    outputs: inst.outputs.flatMap((r) => (r.resolved?.kind === 'inside' ? [r.resolved.path] : [])),
-  }));
   const graph = previous && sameGraphStages(previous.graph.stages, graphStages) ? previous.graph : new StageGraph(graphStages);
+  previous = undefined;
+  previousStages = undefined;
 
   return {
     doc,
@@ -295,6 +338,126 @@ export function buildPipelineIndex(doc: AnalyzedDocument, workspace: WorkspaceVi
     isCurrent: (ws) => [...read].every(([p, text]) => ws.readFile(p) === text),
     complete,
   };
+}
+
+/** What moving one stage onto a shifted copy of its YAML needs (moveStage). */
+interface StageMove {
+  original: YamlPair;
+  copy: YamlPair;
+  delta: number;
+  /** How many top-level vars layers end each of the stage's layer lists, and the new index's. */
+  topCount: number;
+  newTop: readonly VarsLayer[];
+  layers: Map<readonly VarsLayer[], readonly VarsLayer[]>;
+  scopes: Map<InterpolationScope, InterpolationScope>;
+}
+
+/**
+ * The stage `decl` (built on `original`) moved onto `copy`, a shifted copy of it: the same
+ * declaration, instances, scopes and references, every YAML node of the stage replaced by its
+ * copy and every span in it shifted; the top-level vars layers are the new index's (the caller
+ * checked they are the same). What buildStage would give on `copy`, without resolving anything again.
+ */
+function moveStage(
+  decl: StageDecl,
+  original: YamlPair,
+  copy: YamlPair,
+  oldTop: readonly VarsLayer[],
+  newTop: readonly VarsLayer[],
+  varsEntries: VarsEntry[],
+): StageDecl {
+  const m: StageMove = { original, copy, delta: copy.start - original.start, topCount: oldTop.length, newTop, layers: new Map([[oldTop, newTop]]), scopes: new Map() };
+  const moved: StageDecl = {
+    name: decl.name,
+    pair: copy,
+    map: movedNodeOrNull(m, decl.map),
+    body: movedNodeOrNull(m, decl.body),
+    form: decl.form,
+    step: decl.step,
+    instances: [],
+    truncated: decl.truncated,
+    unresolvedItems: decl.unresolvedItems,
+    scope: decl.scope,
+  };
+  for (const inst of decl.instances) {
+    const inputs: PathRef[] = [];
+    const outputs: PathRef[] = [];
+    const params: ParamRef[] = [];
+    const datasets: StageInstance['datasets'] = [];
+    for (const r of inst.inputs) inputs.push(movedRef(m, r));
+    for (const r of inst.outputs) outputs.push(movedRef(m, r));
+    for (const p of inst.params) params.push({ node: movedNode(m, p.node), file: p.file, key: p.key, fileNode: p.fileNode && movedNode(m, p.fileNode) });
+    for (const d of inst.datasets) datasets.push({ node: movedNode(m, d.node), name: d.name });
+    moved.instances.push({ name: inst.name, decl: moved, key: inst.key, scope: movedScope(m, inst.scope), wdir: inst.wdir, inputs, outputs, params, datasets, index: inst.index });
+  }
+  moved.scope = movedScope(m, decl.scope);
+  const entries: VarsEntry[] = [];
+  for (const e of stageVarsEntries.get(decl) ?? []) {
+    const entry = { node: movedNode(m, e.node), file: e.file, keys: e.keys, topLevel: e.topLevel };
+    entries.push(entry);
+    varsEntries.push(entry);
+  }
+  stageVarsEntries.set(moved, entries);
+  movedStages.set(moved, decl);
+  // A longer chain of moves would keep every earlier version's stage alive.
+  let earlier: StageDecl | undefined = decl;
+  for (let n = 1; earlier && n < SHIFT_LINKS; n++) earlier = movedStages.get(earlier);
+  if (earlier) movedStages.delete(earlier);
+  return moved;
+}
+
+/** A node of the stage → its copy; any other node (the top-level vars', a params file's) is kept. */
+function movedNode<T extends YamlNode | YamlPair>(m: StageMove, n: T): T {
+  return copiedNode(m.original, m.copy, n) ?? n;
+}
+
+function movedNodeOrNull<T extends YamlNode>(m: StageMove, n: T | null): T | null {
+  return n === null ? null : movedNode(m, n);
+}
+
+function movedRef(m: StageMove, r: PathRef): PathRef {
+  return { role: r.role, field: r.field, node: movedNode(m, r.node), raw: r.raw, text: r.text, resolved: r.resolved, extensions: r.extensions };
+}
+
+/**
+ * A stage's layers are its own vars entries, then the top-level ones (buildStage): the same as the
+ * previous index's (the caller checked), maybe as equal objects of an earlier version.
+ */
+function movedLayers(m: StageMove, layers: readonly VarsLayer[]): readonly VarsLayer[] {
+  let out = m.layers.get(layers);
+  if (out) return out;
+  const own = layers.length - m.topCount;
+  const list: VarsLayer[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const l = layers[i]!;
+    if (i >= own) {
+      list.push(m.newTop[i - own]!);
+      continue;
+    }
+    // A stage's own vars entry: its origin is a node of the stage, its root one too unless it is a file's.
+    const moved: VarsLayer = { relPath: l.relPath, root: l.relPath === '' ? movedNodeOrNull(m, l.root) : l.root };
+    if (l.keys) moved.keys = l.keys;
+    if (l.origin) moved.origin = { start: l.origin.start + m.delta, end: l.origin.end + m.delta };
+    list.push(moved);
+  }
+  m.layers.set(layers, (out = list));
+  return out;
+}
+
+function movedScope(m: StageMove, scope: InterpolationScope): InterpolationScope {
+  let out = m.scopes.get(scope);
+  if (out) return out;
+  let item = scope.item;
+  if (item?.kind === 'node') item = { kind: 'node', node: item.relPath === '' ? movedNodeOrNull(m, item.node) : item.node, relPath: item.relPath };
+  else if (item?.kind === 'matrix') {
+    // Matrix values may come from a params file whatever relPath says: those are not in the stage and are kept.
+    const values = new Map<string, YamlNode | null>();
+    for (const [k, v] of item.values) values.set(k, movedNodeOrNull(m, v));
+    item = { kind: 'matrix', values, relPath: item.relPath };
+  }
+  out = { layers: movedLayers(m, scope.layers), item, key: scope.key };
+  m.scopes.set(scope, out);
+  return out;
 }
 
 interface StageBuildContext {

@@ -3,6 +3,11 @@
  * values, required keys, mutually exclusive keys, deprecated keys, duplicate list entries. Every
  * node is visited once; an alias is checked for its kind only (its anchor is checked where it is
  * written), so alias-heavy documents stay bounded. Spans are YAML offsets.
+ *
+ * The findings under each entry of the root mapping and of the mappings right under it (each
+ * stage of `stages:`) are kept with the entry: an entry the incremental parse reused (the same
+ * object), or shifted (a copy of the previous version's, blockParse.ts shiftedFrom), with the same
+ * schema and options, has the same findings, shifted by as much as the entry moved.
  */
 import { didYouMean } from './didYouMean';
 import { isWholeInterpolation } from '../pipeline/interpolation';
@@ -11,7 +16,8 @@ import { describeExpected, effectiveMapSchema, type MapSchema, type ScalarSchema
 import { MERGE_KEY, mergedMaps, presentKeys, propertyOf } from './schemaNavigation';
 import { BUILTIN_STEPS } from './builtinSteps';
 import { deref, keyName } from '../yaml/yamlAccess';
-import type { Span, YamlMap, YamlNode, YamlScalar, YamlSeq } from '../yaml/yamlTree';
+import { shiftedFrom } from '../yaml/incrementalYaml';
+import type { Span, YamlMap, YamlNode, YamlPair, YamlScalar, YamlSeq } from '../yaml/yamlTree';
 
 export interface ValidationOptions {
   /** A whole `${...}` string may stand for any value (pipelines). */
@@ -31,6 +37,49 @@ export interface ValidationOptions {
 }
 
 export const RUNWISE_ONLY_KEYS: ReadonlySet<string> = new Set([...BUILTIN_STEPS, 'gates']);
+
+/** Entries at most this deep (0: the root mapping's) keep their findings (a pipeline's stages are at 1). */
+const KEPT_FINDINGS_DEPTH = 1;
+
+/** The findings under one entry's value, and what they were computed with. */
+interface EntryFindings {
+  schema: SchemaNode;
+  depth: number;
+  interpolation: boolean;
+  lenientStrings: boolean;
+  emptyOptionalKeys: boolean | undefined;
+  runwiseOnlyKeys: ReadonlySet<string> | undefined;
+  list: AnalysisDiagnostic[];
+}
+
+const entryFindings = new WeakMap<YamlPair, EntryFindings>();
+const hasEntryFindings = (pair: YamlPair) => entryFindings.has(pair);
+
+function sameValidation(k: EntryFindings, schema: SchemaNode, depth: number, o: ValidationOptions): boolean {
+  return (
+    k.schema === schema &&
+    k.depth === depth &&
+    k.interpolation === o.interpolation &&
+    k.lenientStrings === o.lenientStrings &&
+    k.emptyOptionalKeys === o.emptyOptionalKeys &&
+    k.runwiseOnlyKeys === o.runwiseOnlyKeys
+  );
+}
+
+/** The findings kept for `pair` (or for the entry it is a shifted copy of, shifted), if they still hold. */
+function keptFindings(pair: YamlPair, schema: SchemaNode, depth: number, o: ValidationOptions): AnalysisDiagnostic[] | undefined {
+  const own = entryFindings.get(pair);
+  if (own) return sameValidation(own, schema, depth, o) ? own.list : undefined;
+  const original = shiftedFrom(pair, hasEntryFindings);
+  const k = original && entryFindings.get(original);
+  if (!original || !k || !sameValidation(k, schema, depth, o)) return undefined;
+  // Every finding lies in the entry; one that does not is not shifted blindly.
+  if (!k.list.every((d) => d.start >= original.start && d.end <= original.end)) return undefined;
+  const delta = pair.start - original.start;
+  const list = k.list.map((d) => ({ ...d, start: d.start + delta, end: d.end + delta }));
+  entryFindings.set(pair, { ...k, list });
+  return list;
+}
 
 export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode, options: ValidationOptions): AnalysisDiagnostic[] {
   const out: AnalysisDiagnostic[] = [];
@@ -92,7 +141,20 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
       if (prop.declared && prop.schema.deprecated) {
         out.push({ ...span(pair.key), severity: 'warning', code: 'deprecated-key', message: `'${key}' is deprecated: ${prop.schema.deprecated}` });
       }
+      if (depth > KEPT_FINDINGS_DEPTH) {
+        if (!visit(pair.value, prop.schema, depth + 1, pair.key)) return false;
+        continue;
+      }
+      const kept = keptFindings(pair, prop.schema, depth, options);
+      if (kept) {
+        for (const d of kept) out.push({ ...d });
+        continue;
+      }
+      const first = out.length;
       if (!visit(pair.value, prop.schema, depth + 1, pair.key)) return false;
+      const { interpolation, lenientStrings, emptyOptionalKeys, runwiseOnlyKeys } = options;
+      const list = out.slice(first).map((d) => ({ ...d }));
+      entryFindings.set(pair, { schema: prop.schema, depth, interpolation, lenientStrings, emptyOptionalKeys, runwiseOnlyKeys, list });
     }
     for (const req of ms.required ?? []) {
       if (!keys.has(req)) {

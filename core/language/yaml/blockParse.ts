@@ -104,10 +104,77 @@ function shiftInPlace(n: YamlNode | null, d: number): void {
   }
 }
 
+/**
+ * Each entry of a shifted block's root mapping → the entry of the previous version it is a copy of
+ * (same text, same structure, every offset moved by the same amount). What the analysis takes a
+ * stage's results over by after an edit that changed the length of the text before it.
+ */
+const shiftedPairs = new WeakMap<YamlPair, YamlPair>();
+
+/**
+ * Versions an entry is linked back through: what was computed for a version the analysis skipped
+ * (typing faster than the diagnostics' delay) is still found, and no more than this many earlier
+ * copies of a block are kept alive.
+ */
+export const SHIFT_LINKS = 4;
+
+/**
+ * The nearest earlier version of `pair` that `pair` is a shifted copy of (see shiftBlock) and
+ * `wanted` accepts (the one something was computed for), at most SHIFT_LINKS versions back.
+ */
+export function shiftedFrom(pair: YamlPair, wanted: (original: YamlPair) => boolean): YamlPair | undefined {
+  let p = shiftedPairs.get(pair);
+  for (let i = 0; p && i < SHIFT_LINKS; i++, p = shiftedPairs.get(p)) if (wanted(p)) return p;
+  return undefined;
+}
+
+/**
+ * The node (or pair) of `copy` at the place `node` has in `original`, a pair shiftedFrom(copy)
+ * answered: what a structure built on the original's nodes refers to in the copy. Undefined when
+ * `node` is not part of `original`.
+ */
+export function copiedNode<T extends YamlNode | YamlPair>(original: YamlPair, copy: YamlPair, node: T): T | undefined {
+  // Children lie within their parent's span: follow the spans, else (never expected) look everywhere.
+  return (findCopy(original, copy, node, true) ?? findCopy(original, copy, node, false)) as T | undefined;
+}
+
+function findCopy(o: YamlPair | YamlNode, c: YamlPair | YamlNode, t: YamlNode | YamlPair, bySpan: boolean): YamlNode | YamlPair | undefined {
+  if (o === t) return c;
+  if (bySpan && (t.start < o.start || t.end > o.end)) return undefined;
+  if ('key' in o) {
+    const cp = c as YamlPair;
+    return findCopy(o.key, cp.key, t, bySpan) ?? (o.value && cp.value ? findCopy(o.value, cp.value, t, bySpan) : undefined);
+  }
+  if (o.kind === 'map') {
+    const items = (c as YamlMap).items;
+    for (let i = 0; i < o.items.length; i++) {
+      const r = findCopy(o.items[i]!, items[i]!, t, bySpan);
+      if (r) return r;
+    }
+  } else if (o.kind === 'seq') {
+    const items = (c as YamlSeq).items;
+    for (let i = 0; i < o.items.length; i++) {
+      const it = o.items[i];
+      const r = it ? findCopy(it, items[i]!, t, bySpan) : undefined;
+      if (r) return r;
+    }
+  }
+  return undefined;
+}
+
 /** A copy of a cached block moved to `base`: every offset shifted, aliases re-linked to the copies. */
 function shiftBlock(b: BlockResult, base: number): BlockResult {
   const ctx: ShiftCtx = { d: base - b.base, copies: b.facts.aliases.length ? new Map() : null, aliases: [] };
   const root = b.root ? copyNode(b.root, ctx) : null;
+  if (b.root?.kind === 'map' && root?.kind === 'map') {
+    for (let i = 0; i < root.items.length; i++) {
+      let original: YamlPair | undefined = b.root.items[i]!;
+      shiftedPairs.set(root.items[i]!, original);
+      // A longer chain of copies would keep every earlier version of the block alive.
+      for (let n = 1; original && n < SHIFT_LINKS; n++) original = shiftedPairs.get(original);
+      if (original) shiftedPairs.delete(original);
+    }
+  }
   const d = ctx.d;
   const errors = b.errors.length ? b.errors.map((e) => ({ ...e, start: e.start + d, end: e.end + d })) : [];
   const facts: TreeFacts = { aliases: ctx.aliases, aliasCost: b.facts.aliasCost, unresolved: b.facts.unresolved };

@@ -10,6 +10,9 @@ import { assembleDocument, parseYaml, type IncrementalState, type ParseStats } f
 import type { TextEdit } from '../text/textEdit';
 import type { YamlDocument } from './yamlTree';
 
+/** What the analysis takes over after an edit by (see blockParse.ts). */
+export { copiedNode, SHIFT_LINKS, shiftedFrom } from './blockParse';
+
 interface Entry {
   version: number;
   doc: YamlDocument;
