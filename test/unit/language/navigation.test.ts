@@ -67,7 +67,7 @@ describe('hover', () => {
   });
 
   test('gates: a metric name, a stage', () => {
-    const metric = at('runwise', 'runwise.yaml', 'drift_share', 2);
+    const metric = at('runwise', 'runwise.yaml', 'metric: drift_share', 10);
     assert.match(metric.s.service.hover(metric.s.doc, metric.offset)!.contents, /Share of compared columns/);
     const stage = at('runwise', 'runwise.yaml', 'metric: evaluate:accuracy', 10);
     assert.match(stage.s.service.hover(stage.s.doc, stage.offset)!.contents, /^\*\*stage evaluate\*\* \(built-in `evaluate`\)/);
