@@ -26,19 +26,20 @@ export interface DriftCommandsOptions {
 export class DriftCommands {
   constructor(private readonly options: DriftCommandsOptions) {}
 
-  private relative(file: string): string {
+  relative(file: string): string {
     const ws = this.options.workspace();
     return (ws ? relativeInside(ws, file)?.split(path.sep).join('/') : undefined) ?? file;
   }
 
-  private async pickDataset(step: string, placeHolder: string, except?: string): Promise<string | undefined> {
+  /** A dataset of the workspace, or one chosen with the file dialog; `title` names the command and its step. */
+  async pickDataset(title: string, placeHolder: string, except?: string): Promise<string | undefined> {
     const found = (await vscode.workspace.findFiles(DATASET_GLOB, EXCLUDE, 2000))
       .filter((u) => u.scheme === 'file' && u.fsPath !== except)
       .map((u) => u.fsPath)
       .sort();
     const browse = { label: '$(folder-opened) Browse…', description: 'pick a file with the file dialog', file: '' };
     const pick = await vscode.window.showQuickPick([...found.map((f) => ({ label: this.relative(f), description: path.extname(f).slice(1), file: f })), browse], {
-      title: `Runwise: Compare Datasets for Drift… (${step})`,
+      title,
       placeHolder,
       matchOnDescription: true,
     });
@@ -66,9 +67,9 @@ export class DriftCommands {
     if (files.length > 2) throw new Error(`Select two data files to compare (the reference first), not ${files.length}.`);
     if (files.length === 2) [reference, current] = [files[0]!.fsPath, files[1]!.fsPath];
     else {
-      reference = files[0]?.fsPath ?? (await this.pickDataset('1/2', 'The reference dataset (what the model was trained on)'));
+      reference = files[0]?.fsPath ?? (await this.pickDataset('Runwise: Compare Datasets for Drift… (1/2)', 'The reference dataset (what the model was trained on)'));
       if (!reference) return undefined;
-      current = await this.pickDataset('2/2', `The current dataset, compared with ${this.relative(reference)}`, reference);
+      current = await this.pickDataset('Runwise: Compare Datasets for Drift… (2/2)', `The current dataset, compared with ${this.relative(reference)}`, reference);
       if (!current) return undefined;
     }
     const { computeDrift } = await import('../core/drift/driftEngine');

@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { DriftReport } from '../core/drift/driftReport';
-import { isDriftReportWebviewMessage, type DriftReportHostMessage } from '../webview/driftReport/messages';
+import { isDriftReportWebviewMessage, type DriftBatchPoint, type DriftReportHostMessage } from '../webview/driftReport/messages';
 import { createRunwiseWebviewPanel, receivePageMessages } from './webviewPanel';
 
 export const DRIFT_REPORT_VIEW_TYPE = 'runwise.driftReport';
@@ -17,12 +17,18 @@ export interface DriftReportDependencies {
   log: vscode.LogOutputChannel;
 }
 
-/** What the panel shows: a report, or why there is none. */
-export type DriftReportSource = { report: DriftReport } | { missing: string };
+/** What the panel shows: a report (with its watched folder's batches when it came from one), or why there is none. */
+export type DriftReportSource = { report: DriftReport; history?: DriftBatchPoint[]; watchTag?: string } | { missing: string };
 
 export class DriftReportPanel implements vscode.Disposable {
   private static current: DriftReportPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+
+  /** Is the open panel showing a batch of the watch whose runs carry `tag`? (It then follows new batches.) */
+  static isShowingWatch(tag: string): boolean {
+    const source = DriftReportPanel.current?.source;
+    return source !== undefined && 'report' in source && source.watchTag === tag;
+  }
 
   /** Shows `source` in the report panel, creating the panel or reusing the open one. */
   static show(source: DriftReportSource, deps: DriftReportDependencies): DriftReportPanel {
@@ -63,7 +69,7 @@ export class DriftReportPanel implements vscode.Disposable {
     const report = this.source.report;
     const current = report.current_file?.split('/').pop();
     this.panel.title = current ? `Drift: ${current}` : 'Drift';
-    this.post({ type: 'report', report });
+    this.post({ type: 'report', report, ...(this.source.history ? { history: this.source.history } : {}) });
   }
 
   dispose(): void {

@@ -12,6 +12,7 @@ import type { RunsTreeModel } from '../core/views/runsTreeModel';
 import { createPipeline } from './createPipeline';
 import type { RunwiseLanguageClient } from './languageClient';
 import { DriftCommands } from './driftCommands';
+import { DriftWatches } from './driftWatches';
 import { EvaluationCommands, REGISTRY_DOCUMENT_SCHEME, type ModelCommandArgument } from './evaluationCommands';
 import { MODEL_CARD_SELECTOR, ModelCardCodeLens, updateCardFromLatestEvaluation } from './modelCardLens';
 import { ModelsView, type VersionArgument, type VersionNode } from './modelsView';
@@ -91,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     }
   };
 
+  const driftWatches = new DriftWatches({ extensionUri: context.extensionUri, tracking: service, log });
   context.subscriptions.push(
     service,
     runsView,
@@ -102,6 +104,11 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     command('runwise.compareDatasetsForDrift', (clicked?: vscode.Uri, selected?: vscode.Uri[]) =>
       new DriftCommands({ extensionUri: context.extensionUri, workspace: () => service.workspace, log }).compare(clicked, selected),
     ),
+    driftWatches,
+    command('runwise.watchFolderForDrift', (clicked?: vscode.Uri) => driftWatches.watch(clicked)),
+    command('runwise.stopWatchingFolderForDrift', () => driftWatches.stop()),
+    command('runwise.stageDriftReportRun', (stageId: string) => driftWatches.stageReportRun(stageId)),
+    command('runwise.openStageDriftReport', (stageId: string) => driftWatches.openStageReport(stageId)),
     command('runwise.registerModel', (arg: ModelCommandArgument) => models.register(arg)),
     command('runwise.setModelAlias', (arg: VersionArgument) => models.setAlias(arg)),
     command('runwise.compareModelMetrics', (arg: VersionArgument, selection?: VersionNode[]) => models.compare(arg, selection)),

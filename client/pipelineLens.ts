@@ -37,7 +37,7 @@ export class PipelineCodeLens implements vscode.CodeLensProvider, vscode.Disposa
     }
   }
 
-  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] | Thenable<vscode.CodeLens[]> {
     const root = this.state.root;
     if (!root || document.uri.scheme !== 'file') return [];
     const rel = path.relative(root, document.uri.fsPath).split(path.sep).join('/');
@@ -80,7 +80,14 @@ export class PipelineCodeLens implements vscode.CodeLensProvider, vscode.Disposa
         );
       }
     }
-    return lenses;
+    // A drift stage whose last run stored a report gets "Open Drift Report" (client/driftWatches.ts answers).
+    const drift = stages.filter((s) => s.builtin === 'drift');
+    if (drift.length === 0) return lenses;
+    const withReport = drift.map((s) => vscode.commands.executeCommand<string | undefined>('runwise.stageDriftReportRun', s.id).then((runId) => (runId ? s : undefined), () => undefined));
+    return Promise.all(withReport).then((found) => [
+      ...lenses,
+      ...found.flatMap((s) => (s ? [new vscode.CodeLens(new vscode.Range(Math.max(0, s.line - 1), 0, Math.max(0, s.line - 1), 0), { title: 'Open Drift Report', command: 'runwise.openStageDriftReport', arguments: [s.id], tooltip: `Open the drift report of ${s.id}'s last run` })] : [])),
+    ]);
   }
 
   dispose(): void {

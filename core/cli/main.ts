@@ -144,6 +144,12 @@ const COMMANDS: Record<string, Command> = {
     },
     run: (ctx, args) => (require('./commands/drift') as typeof import('./commands/drift')).drift(ctx, args),
   },
+  'drift watch': {
+    usage: 'drift watch REF DIR [--pattern GLOB] [--new-only] [--log] [--fail-on-drift] [--json] [drift options]',
+    summary: 'compare each batch file written into DIR with REF, one line per batch; files already there first (not with --new-only); Ctrl-C stops (exit 130)',
+    options: { pattern: { value: true }, 'new-only': {}, log: {}, 'fail-on-drift': {}, test: { value: true, repeat: true }, threshold: { value: true, repeat: true }, columns: { value: true }, exclude: { value: true }, 'drift-share': { value: true }, sample: { value: true }, seed: { value: true } },
+    run: (ctx, args) => (require('./commands/drift') as typeof import('./commands/drift')).driftWatch(ctx, args),
+  },
   'card update': {
     usage: 'card update CARD --from NAME[/VERSION|@ALIAS] [--json]',
     summary: "write the version's latest evaluation into a model card (README.md's model-index, or a *.modelcard.yaml's performance_metrics), keeping the rest as written",

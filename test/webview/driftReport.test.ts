@@ -167,6 +167,34 @@ describe('drift report view', { timeout: 180_000 }, () => {
     assert.deepEqual(await v.violations(), []);
   });
 
+  it('draws the drift share over batches when opened from a watched folder, names as text', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    const p = v.page;
+    await send(v, { type: 'report', report: sampleReport() });
+    assert.equal(await p.locator('#history').count(), 0, 'no chart for a single comparison');
+    const history = [
+      { batch: 'batches/b1.csv', drift_share: 0, dataset_drift: false },
+      { batch: 'batches/b2.csv', drift_share: 0.2, dataset_drift: false },
+      { batch: EVIL, drift_share: 0.6, dataset_drift: true },
+      { batch: 'batches/b4.csv', drift_share: 0.8, dataset_drift: true },
+    ];
+    await send(v, { type: 'report', report: sampleReport(), history: JSON.parse(JSON.stringify(history)) as typeof history });
+    assert.equal(await p.locator('#history-summary').innerText(), '4 batches in this watched folder, 2 with dataset drift; latest 80%.');
+    assert.equal(await p.locator('#history svg circle').count(), 4);
+    assert.equal(await p.locator('#history svg circle.drifted').count(), 2);
+    // The line rises with the share: higher shares are drawn higher (smaller y).
+    const ys = await p.locator('#history svg circle').evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('cy'))));
+    assert.ok(ys[0]! > ys[1]! && ys[1]! > ys[2]! && ys[2]! > ys[3]!, `cy should fall as the share rises: ${ys.join(', ')}`);
+    assert.equal((await p.locator('#history svg polyline').getAttribute('points'))?.split(' ').length, 4);
+    const labels = await p.locator('#history svg text').allTextContents();
+    assert.ok(labels.includes('0%') && labels.includes('100%') && labels.includes('batches/b1.csv') && labels.includes('batches/b4.csv'), labels.join(' | '));
+    assert.ok((await p.locator('#history svg circle title').allTextContents()).includes(`${EVIL}: 60% (dataset drift)`));
+    assert.equal(await p.locator('#root script').count(), 0);
+    assert.deepEqual(v.pageErrors, []);
+    assert.deepEqual(await v.violations(), []);
+  });
+
   it('says why when there is no report, or what it got is none', async (t) => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });

@@ -14,7 +14,7 @@
 import { driftMargin, isPValueTest, orderByMargin, type DriftColumn, type DriftReport, type DriftSideSummary } from '../../core/drift/driftReport';
 import { formatMetricCompact } from '../../core/views/displayFormat';
 import { el, onHostMessage, pageRoot, type VsCodeApi } from '../page/dom';
-import { DRIFT_REPORT_DATA_ID, driftReportFromJson, type DriftReportHostMessage, type DriftReportWebviewMessage } from './messages';
+import { DRIFT_REPORT_DATA_ID, driftHistoryFromJson, driftReportFromJson, type DriftBatchPoint, type DriftReportHostMessage, type DriftReportWebviewMessage } from './messages';
 import './driftReport.css';
 
 declare const acquireVsCodeApi: (() => VsCodeApi<DriftReportWebviewMessage>) | undefined;
@@ -181,7 +181,51 @@ function columnSection(column: DriftColumn, index: number): HTMLElement {
   return s;
 }
 
-function render(report: DriftReport): void {
+/**
+ * The drift share over a watched folder's batches: a line with a point per batch (drifted batches
+ * marked), the dataset-drift threshold as a dashed line, the share axis 0–100% and the first and
+ * last batch named as text.
+ */
+function historyChart(history: readonly DriftBatchPoint[], threshold: number | undefined): SVGSVGElement {
+  const w = 560;
+  const h = 180;
+  const left = 44;
+  const right = 12;
+  const top = 12;
+  const bottom = 36;
+  const x = (i: number) => left + (history.length === 1 ? (w - left - right) / 2 : (i * (w - left - right)) / (history.length - 1));
+  const y = (share: number) => top + (1 - Math.min(1, Math.max(0, share))) * (h - top - bottom);
+  const chart = svg('svg', { viewBox: `0 0 ${w} ${h}`, role: 'img', 'aria-label': `Drift share over ${plural(history.length, 'batch', 'batches')}`, class: 'history-chart' });
+  for (const share of [0, 0.5, 1]) {
+    chart.appendChild(svg('line', { x1: left, x2: w - right, y1: y(share), y2: y(share), class: 'grid' }));
+    chart.appendChild(svg('text', { x: left - 6, y: y(share) + 4, 'text-anchor': 'end', class: 'axis-label' }, percent(share)));
+  }
+  if (threshold !== undefined) chart.appendChild(svg('line', { x1: left, x2: w - right, y1: y(threshold), y2: y(threshold), class: 'threshold' }));
+  chart.appendChild(svg('polyline', { points: history.map((p, i) => `${x(i)},${y(p.drift_share)}`).join(' '), class: 'share-line' }));
+  history.forEach((p, i) => {
+    const dot = svg('circle', { cx: x(i), cy: y(p.drift_share), r: 3.5, class: p.dataset_drift ? 'batch drifted' : 'batch stable' });
+    dot.appendChild(svg('title', {}, `${p.batch}: ${percent(p.drift_share)}${p.dataset_drift ? ' (dataset drift)' : ''}`));
+    chart.appendChild(dot);
+  });
+  const first = history[0]!;
+  const last = history[history.length - 1]!;
+  chart.appendChild(svg('text', { x: left, y: h - 12, 'text-anchor': 'start', class: 'axis-label batch-name' }, first.batch));
+  if (history.length > 1) chart.appendChild(svg('text', { x: w - right, y: h - 12, 'text-anchor': 'end', class: 'axis-label batch-name' }, last.batch));
+  return chart;
+}
+
+function historySection(history: readonly DriftBatchPoint[], threshold: number | undefined): HTMLElement {
+  const section = el('section', undefined, { 'aria-label': 'Drift share over batches', id: 'history' });
+  const drifted = history.filter((p) => p.dataset_drift).length;
+  section.append(
+    el('h2', 'Drift share over batches'),
+    el('p', `${plural(history.length, 'batch', 'batches')} in this watched folder, ${drifted} with dataset drift; latest ${percent(history[history.length - 1]!.drift_share)}.`, { id: 'history-summary', class: 'hint' }),
+    historyChart(history, threshold),
+  );
+  return section;
+}
+
+function render(report: DriftReport, history: readonly DriftBatchPoint[] = []): void {
   const columns = orderByMargin(report.columns);
   const title = report.reference_file && report.current_file ? `Drift: ${report.current_file} against ${report.reference_file}` : 'Drift report';
   const parts: HTMLElement[] = [el('h1', title, { id: 'report-title' })];
@@ -192,6 +236,7 @@ function render(report: DriftReport): void {
     const s = report.sample;
     parts.push(el('p', `Sampled: ${s.rows} rows of each side (of ${s.reference_rows} reference and ${s.current_rows} current rows), seed ${s.seed}.`, { id: 'sample-note', class: 'note' }));
   }
+  if (history.length > 0) parts.push(historySection(history, report.drift_share_threshold));
   const table = el('section', undefined, { 'aria-label': 'Columns', id: 'columns' });
   table.append(el('h2', 'Columns'), columnsTable(columns));
   parts.push(table);
@@ -207,9 +252,9 @@ function renderMissing(reason: string): void {
   root.replaceChildren(el('h1', 'No drift report'), el('p', reason, { class: 'empty', id: 'report-missing' }));
 }
 
-function show(raw: unknown): void {
+function show(raw: unknown, history?: unknown): void {
   try {
-    render(driftReportFromJson(raw));
+    render(driftReportFromJson(raw), driftHistoryFromJson(history));
   } catch (e) {
     renderMissing(e instanceof Error ? e.message : String(e));
   }
@@ -219,15 +264,15 @@ if (typeof acquireVsCodeApi === 'function') {
   const vscode = acquireVsCodeApi();
   onHostMessage<DriftReportHostMessage>((msg) => {
     if (msg.type === 'report') {
-      vscode.setState({ report: msg.report });
-      show(msg.report);
+      vscode.setState({ report: msg.report, history: msg.history });
+      show(msg.report, msg.history);
     } else if (msg.type === 'reportMissing') {
       renderMissing(msg.reason);
     }
   });
   // Restored after the panel was hidden: show what was last known until the host sends it again.
-  const saved = vscode.getState() as { report?: unknown } | undefined;
-  if (saved?.report) show(saved.report);
+  const saved = vscode.getState() as { report?: unknown; history?: unknown } | undefined;
+  if (saved?.report) show(saved.report, saved.history);
   else root.replaceChildren(el('p', 'Comparing the datasets…', { class: 'empty' }));
   vscode.postMessage({ type: 'ready' });
 } else {

@@ -11,9 +11,16 @@
 import type { DriftColumn, DriftColumnType, DriftHistogram, DriftReport, DriftSideSummary, DriftTestName } from '../../core/drift/driftReport';
 import { DRIFT_TEST_NAMES } from '../../core/drift/driftReport';
 
-/** Host → page. */
+/** One batch of a watched folder (client/driftWatches.ts): its drift share, oldest batch first. */
+export interface DriftBatchPoint {
+  batch: string;
+  drift_share: number;
+  dataset_drift: boolean;
+}
+
+/** Host → page. `history`: the watch's batches when the report was opened from a watched folder. */
 export type DriftReportHostMessage =
-  | { type: 'report'; report: DriftReport }
+  | { type: 'report'; report: DriftReport; history?: DriftBatchPoint[] }
   /** No report to show (the comparison failed, the run has none); `reason` says why. */
   | { type: 'reportMissing'; reason: string };
 
@@ -97,4 +104,13 @@ export function driftReportFromJson(v: unknown): DriftReport {
     report.sample = { rows: count(sample.rows), reference_rows: count(sample.reference_rows), current_rows: count(sample.current_rows), seed: num(sample.seed) };
   }
   return report;
+}
+
+/** A watch's batch history read back from a message, every field checked (points without a finite share are dropped). */
+export function driftHistoryFromJson(v: unknown): DriftBatchPoint[] {
+  if (!Array.isArray(v)) return [];
+  return v
+    .map(record)
+    .filter((p) => typeof p.drift_share === 'number' && Number.isFinite(p.drift_share))
+    .map((p) => ({ batch: text(p.batch), drift_share: p.drift_share as number, dataset_drift: p.dataset_drift === true }));
 }

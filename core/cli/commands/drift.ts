@@ -7,6 +7,7 @@
  * on dataset drift). --log records the report as a tracker run (created when the workspace has
  * none). Loaded on use: the drift engine stays out of other commands' start-up.
  */
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { flag, intOption, optionValue, optionValues, positionals, UsageError, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
@@ -16,6 +17,7 @@ import { computeDrift, type DriftOptions } from '../../drift/driftEngine';
 import { DRIFT_TEST_NAMES, driftMargin, orderByMargin, type DriftReport, type DriftTestName } from '../../drift/driftReport';
 import { writeDriftHtml } from '../../drift/driftHtml';
 import { logDriftRun } from '../../drift/driftTracking';
+import { batchPattern, chokidarBatchEvents, DEFAULT_BATCH_PATTERN, watchDrift, type DriftBatchResult } from '../../drift/driftWatch';
 
 function testName(text: string, option: string): DriftTestName {
   if (!(DRIFT_TEST_NAMES as readonly string[]).includes(text)) throw new UsageError(`${option}: unknown test '${text}' (expected one of ${DRIFT_TEST_NAMES.join(', ')})`);
@@ -57,8 +59,8 @@ function perColumn<T>(values: readonly string[], option: string, parse: (text: s
   return { ...(all !== undefined ? { all } : {}), byColumn };
 }
 
-export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void> {
-  const [reference, current] = positionals(args, ['reference', 'current']);
+/** The comparison options `drift` and `drift watch` share (--test, --threshold, --columns, --exclude, --drift-share, --sample, --seed). */
+function driftOptions(args: ParsedArgs): { options: DriftOptions; perColumn: string[] } {
   const tests = perColumn(optionValues(args, 'test'), '--test', testName);
   const thresholds = perColumn(optionValues(args, 'threshold'), '--threshold', nonNegative);
   const shareText = optionValue(args, 'drift-share');
@@ -69,7 +71,6 @@ export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void
   if (seed !== undefined && sample === undefined) throw new UsageError('--seed goes with --sample N');
   const columns = nameList(optionValue(args, 'columns'));
   const exclude = nameList(optionValue(args, 'exclude'));
-  const html = optionValue(args, 'html');
   const options: DriftOptions = {
     ...(tests.all ? { test: tests.all } : {}),
     ...(thresholds.all !== undefined ? { threshold: thresholds.all } : {}),
@@ -81,10 +82,18 @@ export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void
     ...(sample !== undefined ? { sample } : {}),
     ...(seed !== undefined ? { seed } : {}),
   };
-  for (const c of [...Object.keys(tests.byColumn), ...Object.keys(thresholds.byColumn)]) {
+  const named = [...Object.keys(tests.byColumn), ...Object.keys(thresholds.byColumn)];
+  for (const c of named) {
     if (columns && !columns.includes(c)) throw new UsageError(`'${c}' has a test or threshold but is not among --columns`);
     if (exclude?.includes(c)) throw new UsageError(`'${c}' has a test or threshold but is excluded`);
   }
+  return { options, perColumn: [...new Set(named)] };
+}
+
+export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void> {
+  const [reference, current] = positionals(args, ['reference', 'current']);
+  const { options, perColumn: named } = driftOptions(args);
+  const html = optionValue(args, 'html');
   const shown = (file: string) => path.relative(process.cwd(), path.resolve(file)) || file;
   let report: DriftReport;
   try {
@@ -93,7 +102,7 @@ export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void
     if (e instanceof DatasetError) throw new CliError(e.message);
     throw e;
   }
-  for (const c of Object.keys({ ...tests.byColumn, ...thresholds.byColumn })) {
+  for (const c of named) {
     if (!report.columns.some((col) => col.name === c)) throw new CliError(`--test/--threshold: no column '${c}' in both files`);
   }
   const htmlFile = html ? path.resolve(html) : undefined;
@@ -117,6 +126,85 @@ export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void
     (failure as CliError & { exitCode: number }).exitCode = 1;
     throw failure;
   }
+}
+
+/**
+ * `runwise drift watch REF DIR [--pattern GLOB] [--new-only] [--log] [--fail-on-drift]` and the
+ * comparison options of `drift`: each batch file in DIR, once written completely, is compared with
+ * REF (core/drift/driftWatch.ts), one line per batch (with --json one JSON object per line); --log
+ * records each as a run tagged with the batch and the watch. Runs until Ctrl-C (exit 130), or with
+ * --fail-on-drift until the first batch that drifts (exit 1).
+ */
+export async function driftWatch(ctx: CommandContext, args: ParsedArgs): Promise<void> {
+  const [reference, folder] = positionals(args, ['reference', 'folder']);
+  const { options } = driftOptions(args);
+  const pattern = optionValue(args, 'pattern');
+  if (pattern !== undefined) {
+    try {
+      batchPattern(pattern);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  const refFile = path.resolve(reference!);
+  const dir = path.resolve(folder!);
+  if (!statSync(refFile, { throwIfNoEntry: false })?.isFile()) throw new CliError(`${reference}: no such file`);
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new CliError(`${folder}: no such folder`);
+  const shown = (file: string) => path.relative(process.cwd(), file) || file;
+  const log = flag(args, 'log');
+  const failOnDrift = flag(args, 'fail-on-drift');
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+  let drifted: DriftBatchResult | undefined;
+  if (!ctx.json) ctx.io.err(`Watching ${shown(dir)} for batches (${pattern ?? DEFAULT_BATCH_PATTERN}) against ${shown(refFile)}; Ctrl-C stops.\n`);
+  try {
+    await watchDrift({
+      reference: refFile,
+      folder: dir,
+      events: chokidarBatchEvents(dir),
+      ...(pattern !== undefined ? { pattern } : {}),
+      newOnly: flag(args, 'new-only'),
+      drift: options,
+      display: shown,
+      ...(log ? { tracker: () => ctx.openTracker(true) } : {}),
+      signal: controller.signal,
+      onWarning: (message) => ctx.io.err(`runwise: watching ${shown(dir)}: ${message}\n`),
+      onBatch: (result) => {
+        ctx.io.out(ctx.json ? `${JSON.stringify(batchRecord(result))}\n` : `${batchLine(result)}\n`);
+        if (failOnDrift && result.report?.dataset_drift) {
+          drifted = result;
+          controller.abort();
+        }
+      },
+    });
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+  if (drifted) {
+    const failure = new CliError(`dataset drift in ${drifted.shown}: ${drifted.report!.n_drifted} of ${drifted.report!.n_columns} columns drifted (--fail-on-drift)`);
+    (failure as CliError & { exitCode: number }).exitCode = 1;
+    throw failure;
+  }
+  const interrupted = new CliError('interrupted: stopped watching');
+  (interrupted as CliError & { exitCode: number }).exitCode = 130;
+  throw interrupted;
+}
+
+function batchRecord(r: DriftBatchResult): Record<string, unknown> {
+  if (!r.report) return { file: r.shown, error: r.error ?? 'no report' };
+  const { dataset_drift, drift_share, n_drifted, n_columns } = r.report;
+  return { file: r.shown, dataset_drift, drift_share, n_drifted, n_columns, run_id: r.runId ?? null };
+}
+
+/** One line per batch: `batch.csv: DRIFT 3 of 5 columns (share 0.6) run 1a2b3c4d`. */
+export function batchLine(r: DriftBatchResult): string {
+  if (!r.report) return `${r.shown}: error: ${r.error ?? 'no report'}`;
+  const rep = r.report;
+  const verdict = `${rep.dataset_drift ? 'DRIFT' : 'ok'} ${rep.n_drifted} of ${rep.n_columns} columns drifted (share ${formatScore(rep.drift_share)}, threshold ${rep.drift_share_threshold ?? 0.5})`;
+  return `${r.shown}: ${verdict}${r.runId ? ` run ${r.runId.slice(0, 8)}` : ''}`;
 }
 
 function formatScore(v: number | null): string {
