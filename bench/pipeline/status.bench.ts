@@ -7,6 +7,9 @@
  * each (GNU time), and the phases in process (statusPhases.ts).
  * `--keep DIR`: the workspace is made in DIR and left there, e.g. for
  * `node --cpu-prof dist/cli.js status -w DIR`.
+ * `--against OLD/cli.js`: another build of the CLI (e.g. the previous commit's dist/ copied aside)
+ * run in the same rounds, alternating with this one, on a copy of the workspace (each build keeps
+ * its own load record: the record is keyed on the code that made it).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,12 @@ const SINGLE_FILES = 5;
 const ROUNDS = 7;
 
 const cli = path.join(__dirname, '../../dist/cli.js');
+const againstAt = process.argv.indexOf('--against');
+const against = againstAt >= 0 && process.argv[againstAt + 1] ? path.resolve(process.argv[againstAt + 1]!) : undefined;
+if (against && !existsSync(against)) {
+  console.error(`--against: ${against} does not exist`);
+  process.exit(1);
+}
 if (!existsSync(cli)) {
   console.error('dist/cli.js is missing: run `npm run build` first');
   process.exit(1);
@@ -88,17 +97,34 @@ if (first.status !== 0 || !/0 of 200 stages would run/.test(first.stderr)) {
   process.exit(1);
 }
 
+// The other build's workspace: the same files, its own caches.
+const againstWs = `${ws}-against`;
+if (against) {
+  rmSync(againstWs, { recursive: true, force: true });
+  spawnSync('cp', ['-a', ws, againstWs]);
+  process.on('exit', () => rmSync(againstWs, { recursive: true, force: true }));
+  spawnMs(process.execPath, [against, 'status', '-w', againstWs]);
+}
+
 type Sample = ReturnType<typeof spawnMs>;
 const status: Sample[] = [];
+const statusAgainst: Sample[] = [];
 const bare: Sample[] = [];
 const requireOnly: Sample[] = [];
+/** The status command's bundle (it requires the loader's and the others it needs); the single bundle of an older build. */
+const statusBundle = existsSync(path.join(path.dirname(cli), 'cli-status.js')) ? path.join(path.dirname(cli), 'cli-status.js') : cli;
 const find: Sample[] = [];
 for (let r = 0; r < ROUNDS; r++) {
   const s = spawnMs(process.execPath, [cli, 'status', '-w', ws]);
   if (!/0 of 200 stages would run/.test(s.stderr)) throw new Error(`status changed its answer: ${s.stderr}`);
   status.push(s);
+  if (against) {
+    const o = spawnMs(process.execPath, [against, 'status', '-w', againstWs]);
+    if (!/0 of 200 stages would run/.test(o.stderr)) throw new Error(`${against} status: ${o.stderr}`);
+    statusAgainst.push(o);
+  }
   bare.push(spawnMs(process.execPath, ['-e', '']));
-  requireOnly.push(spawnMs(process.execPath, ['-e', `require(${JSON.stringify(cli)})`]));
+  requireOnly.push(spawnMs(process.execPath, ['-e', `require(${JSON.stringify(cli)}); require(${JSON.stringify(statusBundle)})`]));
   find.push(spawnMs('find', [path.join(ws, 'data'), path.join(ws, 'out'), '-type', 'f', '-printf', '%s %T@ %i\n']));
 }
 
@@ -117,7 +143,8 @@ console.log(`workspace: ${STAGES} stages, ${files.toLocaleString('en-US')} depen
 console.log(`runwise status, no hash cache (reads every file): ${fmt(first.ms, 0)} ms`);
 const wall = (xs: Sample[]) => `${fmt(median(xs.map((x) => x.ms)), 0)} ms${cpuText(xs.map((x) => x.cpuMs))}`;
 console.log(`runwise status, warm hash cache, median of ${ROUNDS}: ${wall(status)} (goal < 300 ms)`);
-console.log(`  anchors: node -e '' ${wall(bare)}; node requiring dist/cli.js and nothing else ${wall(requireOnly)}; find -printf over the same files ${wall(find)}`);
+if (against) console.log(`  ${against} in the same rounds: ${wall(statusAgainst)}`);
+console.log(`  anchors: node -e '' ${wall(bare)}; node requiring dist/cli.js and dist/cli-status.js and nothing else ${wall(requireOnly)}; find -printf over the same files ${wall(find)}`);
 const phase = (k: 'load' | 'cache' | 'plan') => `${fmt(median(phases.map((p) => p[k].wall)), 0)} ms (CPU ${fmt(median(phases.map((p) => p[k].cpu)), 0)} ms)`;
 console.log(`  in process, median of ${ROUNDS}: load the pipelines ${phase('load')}, load the hash cache ${phase('cache')}, plan (stats) ${phase('plan')}`);
 console.log(`  folders listed ${phases.map((p) => p.listedDirs).join('/')}, files read ${phases.map((p) => p.hashedFiles).join('/')} (0 when answered from the caches)`);

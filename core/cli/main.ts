@@ -5,13 +5,6 @@
 import * as path from 'node:path';
 import { parseArgs, flag, optionValue, UsageError, type OptionSpecs, type ParsedArgs } from './args';
 import { CliError, CommandContext, type Output } from './context';
-import { exportOptions, exportRuns } from './commands/export';
-import { gc, gcOptions } from './commands/gc';
-import { init, initOptions } from './commands/init';
-import { metricsHistory, metricsHistoryOptions } from './commands/metrics';
-import { modelsAlias, modelsExport, modelsExportOptions, modelsLineage, modelsList, modelsRegister, modelsRegisterOptions, modelsShow } from './commands/models';
-import { runsCompare, runsDelete, runsList, runsListOptions, runsNote, runsRename, runsShow, runsTag, runsTagOptions } from './commands/runs';
-import { serve, serveOptions } from './commands/serve';
 import { TrackerError } from '../tracker/trackerError';
 import { damagedTracker } from '../tracker/trackerOpenError';
 import { PathOutsideWorkspaceError } from '../workspace/workspacePath';
@@ -23,81 +16,91 @@ interface Command {
   run(ctx: CommandContext, args: ParsedArgs): void | Promise<void>;
 }
 
+/*
+ * Every command's module is loaded on use (`require` inside its `run`): in the built CLI each is a
+ * bundle of its own (dist/cli-NAME.js, see esbuild.mjs), so a command starts without parsing the
+ * others. Their option specs are therefore written here; test/unit/cli.test.ts checks them against
+ * the specs the command modules export.
+ */
+const runsModule = () => require('./commands/runs') as typeof import('./commands/runs');
+const modelsModule = () => require('./commands/models') as typeof import('./commands/models');
+const RUNS_LIST_OPTIONS: OptionSpecs = { filter: { value: true }, 'order-by': { value: true, repeat: true }, experiment: { value: true, repeat: true }, 'max-results': { value: true }, all: {} };
+
 const COMMANDS: Record<string, Command> = {
   'runs list': {
     usage: 'runs list [--filter EXPR] [--order-by KEY [ASC|DESC]]... [--experiment NAME|ID]... [--max-results N] [--all]',
     summary: 'list runs, newest first; --filter takes MLflow search syntax plus `or` and parentheses',
-    options: runsListOptions,
-    run: runsList,
+    options: RUNS_LIST_OPTIONS,
+    run: (ctx, args) => runsModule().runsList(ctx, args),
   },
-  'runs show': { usage: 'runs show RUN', summary: "a run's params, latest metrics, tags, inputs and artifacts", run: runsShow },
+  'runs show': { usage: 'runs show RUN', summary: "a run's params, latest metrics, tags, inputs and artifacts", run: (ctx, args) => runsModule().runsShow(ctx, args) },
   'runs compare': {
     usage: 'runs compare RUN RUN...',
     summary: 'params and metrics side by side, the ones that differ first',
-    run: runsCompare,
+    run: (ctx, args) => runsModule().runsCompare(ctx, args),
   },
-  'runs rename': { usage: 'runs rename RUN NAME', summary: 'rename a run', run: runsRename },
-  'runs note': { usage: 'runs note RUN TEXT', summary: "set a run's note ('' removes it)", run: runsNote },
+  'runs rename': { usage: 'runs rename RUN NAME', summary: 'rename a run', run: (ctx, args) => runsModule().runsRename(ctx, args) },
+  'runs note': { usage: 'runs note RUN TEXT', summary: "set a run's note ('' removes it)", run: (ctx, args) => runsModule().runsNote(ctx, args) },
   'runs tag': {
     usage: 'runs tag RUN KEY VALUE | runs tag --delete RUN KEY',
     summary: 'set or remove a tag',
-    options: runsTagOptions,
-    run: runsTag,
+    options: { delete: {} },
+    run: (ctx, args) => runsModule().runsTag(ctx, args),
   },
-  'runs delete': { usage: 'runs delete RUN...', summary: 'delete runs (soft: `runs list --all` still shows them)', run: runsDelete },
+  'runs delete': { usage: 'runs delete RUN...', summary: 'delete runs (soft: `runs list --all` still shows them)', run: (ctx, args) => runsModule().runsDelete(ctx, args) },
   'models register': {
     usage: 'models register NAME --path MODEL [--run RUN] [--card CARD] [--alias ALIAS] [--description TEXT]',
     summary: 'register a model file or folder as a new immutable version of NAME (a content-addressed copy, its sha256, the run it came from)',
-    options: modelsRegisterOptions,
-    run: modelsRegister,
+    options: { path: { value: true }, run: { value: true }, card: { value: true }, alias: { value: true }, description: { value: true } },
+    run: (ctx, args) => modelsModule().modelsRegister(ctx, args),
   },
-  'models list': { usage: 'models list', summary: 'registered models with their version counts and aliases', run: modelsList },
+  'models list': { usage: 'models list', summary: 'registered models with their version counts and aliases', run: (ctx, args) => modelsModule().modelsList(ctx, args) },
   'models show': {
     usage: 'models show NAME[/VERSION|@ALIAS]',
     summary: "a model's versions, or one version's details (its files re-hashed: a changed copy is refused)",
-    run: modelsShow,
+    run: (ctx, args) => modelsModule().modelsShow(ctx, args),
   },
-  'models alias': { usage: 'models alias NAME VERSION ALIAS', summary: 'point ALIAS (e.g. champion) at a version; the move is recorded with who and when', run: modelsAlias },
+  'models alias': { usage: 'models alias NAME VERSION ALIAS', summary: 'point ALIAS (e.g. champion) at a version; the move is recorded with who and when', run: (ctx, args) => modelsModule().modelsAlias(ctx, args) },
   'models lineage': {
     usage: 'models lineage NAME/VERSION|NAME@ALIAS',
     summary: "where a version came from: dataset hashes, pipeline and stage runs, evaluations of the same bytes, aliases",
-    run: modelsLineage,
+    run: (ctx, args) => modelsModule().modelsLineage(ctx, args),
   },
   'models export': {
     usage: 'models export NAME[/VERSION|@ALIAS] --output DIR',
     summary: "copy a version's files into DIR, each re-hashed first",
-    options: modelsExportOptions,
-    run: modelsExport,
+    options: { output: { value: true, short: 'o' } },
+    run: (ctx, args) => modelsModule().modelsExport(ctx, args),
   },
   'metrics history': {
     usage: 'metrics history RUN KEY [--max-points N]',
     summary: 'a metric over steps, in at most N buckets (min, max, last); default 50',
-    options: metricsHistoryOptions,
-    run: metricsHistory,
+    options: { 'max-points': { value: true } },
+    run: (ctx, args) => (require('./commands/metrics') as typeof import('./commands/metrics')).metricsHistory(ctx, args),
   },
   serve: {
     usage: 'serve [--port N]',
     summary: 'run the MLflow-compatible tracking endpoint on loopback; prints the URI and token',
-    options: serveOptions,
-    run: serve,
+    options: { port: { value: true, short: 'p' } },
+    run: (ctx, args) => (require('./commands/serve') as typeof import('./commands/serve')).serve(ctx, args),
   },
   export: {
     usage: 'export --format csv|json [--output FILE] [--filter EXPR] [--experiment NAME|ID]...',
     summary: 'runs with params, latest metrics and tags, as CSV or JSON',
-    options: exportOptions,
-    run: exportRuns,
+    options: { ...RUNS_LIST_OPTIONS, format: { value: true }, output: { value: true, short: 'o' } },
+    run: (ctx, args) => (require('./commands/export') as typeof import('./commands/export')).exportRuns(ctx, args),
   },
   gc: {
     usage: 'gc [--delete] [--json]',
     summary: 'artifact files no run or model refers to (kept an hour), and stale temporary files; --delete removes them',
-    options: gcOptions,
-    run: gc,
+    options: { delete: {} },
+    run: (ctx, args) => (require('./commands/gc') as typeof import('./commands/gc')).gc(ctx, args),
   },
   init: {
     usage: 'init [--force]',
     summary: 'start a pipeline: a commented runwise.yaml and params.yaml, and .runwise/ in .gitignore; --force replaces existing ones',
-    options: initOptions,
-    run: init,
+    options: { force: {} },
+    run: (ctx, args) => (require('./commands/init') as typeof import('./commands/init')).init(ctx, args),
   },
   check: {
     usage: 'check [FILE|DIR]... [--json]',
@@ -168,6 +171,11 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => (require('./commands/dag') as typeof import('./commands/dag')).dag(ctx, args),
   },
 };
+
+/** The options a command takes besides the global ones (undefined: no such command). */
+export function commandOptions(name: string): OptionSpecs | undefined {
+  return name in COMMANDS ? (COMMANDS[name]!.options ?? {}) : undefined;
+}
 
 const GLOBAL_OPTIONS: OptionSpecs = {
   workspace: { value: true, short: 'w' },

@@ -9,18 +9,14 @@
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createLanguageService } from '../language/languageService';
 import type { AnalysisDiagnostic } from '../language/languageTypes';
 import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
-import { fileKindByName, isPipelineKind } from '../language/files/fileKinds';
-import { interpolateString } from '../language/pipeline/interpolation';
 import type { PipelineIndex, StageInstance } from '../language/pipeline/pipelineIndex';
 import { StageGraph } from '../language/pipeline/stageGraph';
 import { positionAt } from '../language/text/lineIndex';
 import { asMap, asScalar, asSeq, scalarText, valueOf } from '../language/yaml/yamlAccess';
 import type { YamlNode, YamlScalar } from '../language/yaml/yamlTree';
 import { normalizeRelativePath, PathOutsideWorkspaceError } from '../workspace/workspacePath';
-import { builtinStepSettings } from './builtinStepSettings';
 import { PipelineLoadCache, RecordingWorkspace, textMd5, type WalkRecord } from './pipelineLoadCache';
 import {
   PipelineLoadError,
@@ -55,6 +51,9 @@ const MAX_WALK_ENTRIES = 200_000;
 const DEFAULT_FILES = ['dvc.yaml', 'runwise.yaml', 'runwise.yml', 'dvc.yml'];
 const GATE_OPS: readonly GateOp[] = ['>=', '>', '<=', '<', '==', '!='];
 
+/** File kinds, loaded on use (they bring the YAML parser): a walk answered from the load record needs none. */
+const fileKinds = () => require('../language/files/fileKinds') as typeof import('../language/files/fileKinds');
+
 /** Pipeline files of the workspace, sorted: `runwise.yaml`, `*.pipeline.yaml`, `dvc.yaml` (walk bounded). */
 export function findPipelineFiles(root: string): string[] {
   return walkPipelineFiles(path.resolve(root)).files;
@@ -66,6 +65,7 @@ function walkPipelineFiles(root: string): WalkRecord {
   const dirs: WalkRecord['dirs'] = [];
   let complete = true;
   let seen = 0;
+  const { fileKindByName, isPipelineKind } = fileKinds();
   const walk = (dirAbs: string, dirRel: string, depth: number) => {
     let entries;
     try {
@@ -131,6 +131,7 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
 
   // Unchanged since the last successful load: its stages, once their paths are checked for links again.
   const record = diagnostics.length === 0 ? cache?.load(files, texts, view) : undefined;
+  if (record) links.prefetch(record.stages.flatMap((s) => [...s.deps, ...s.outs.map((o) => o.path)]));
   if (record && record.stages.every((s) => s.deps.every((d) => links.inside(d)) && s.outs.every((o) => links.inside(o.path)))) {
     checkCancelled();
     if (walked) cache?.save();
@@ -139,6 +140,8 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
   }
 
   const recording = new RecordingWorkspace(view);
+  // Loaded here: a load answered from the record above starts without the language analysis.
+  const { createLanguageService } = require('../language/languageService') as typeof import('../language/languageService');
   const service = createLanguageService(recording);
   const loaded: { file: string; index: PipelineIndex; lineStarts: number[] }[] = [];
   for (const file of files) {
@@ -253,6 +256,9 @@ function edgesGraph(upstream: number[][]): { upstream(i: number): number[]; down
  * (FileSystemWorkspace.canWrite's rule: the path, or else its nearest existing ancestor, resolves
  * inside), with each folder's real path resolved once for all the paths below it.
  */
+/** A folder is listed for the link check when at least this many of the checked paths are in it. */
+const LISTED_FOLDER_MIN_PATHS = 16;
+
 class LinkCheck {
   private readonly root: string;
   private readonly realRoot: string;
@@ -270,6 +276,40 @@ class LinkCheck {
     }
     this.realRoot = real;
     this.rootPrefix = real.endsWith(path.sep) ? real : `${real}${path.sep}`;
+  }
+
+  /**
+   * Learns the paths that share a folder with many others from one listing of that folder instead of
+   * an `lstat` each: an entry that is no link resolves below its folder's real path. A name the
+   * listing does not show exactly (missing, or another case on a case-insensitive disk) is left to
+   * `inside`'s own lstat.
+   */
+  prefetch(rels: Iterable<string>): void {
+    const byParent = new Map<string, string[]>();
+    for (const rel of rels) {
+      if (rel === '' || this.real.has(rel)) continue;
+      const slash = rel.lastIndexOf('/');
+      const parent = slash < 0 ? '' : rel.slice(0, slash);
+      const names = byParent.get(parent);
+      if (names) names.push(rel);
+      else byParent.set(parent, [rel]);
+    }
+    for (const [parent, rels] of byParent) {
+      if (rels.length < LISTED_FOLDER_MIN_PATHS) continue;
+      let entries;
+      try {
+        entries = readdirSync(parent === '' ? this.root : `${this.root}${path.sep}${parent}`, { withFileTypes: true });
+      } catch {
+        continue; // no such folder, or not one: each path is checked on its own
+      }
+      const linkByName = new Map(entries.map((e) => [e.name, e.isSymbolicLink()]));
+      const realParent = this.realOf(parent);
+      for (const rel of rels) {
+        const name = parent === '' ? rel : rel.slice(parent.length + 1);
+        if (linkByName.get(name) !== false) continue;
+        this.real.set(rel, realParent === null ? null : `${realParent}${path.sep}${name}`);
+      }
+    }
   }
 
   inside(rel: string): boolean {
@@ -321,6 +361,7 @@ function namedPipelineFile(root: string, given: string, view: FileSystemWorkspac
   }
   const fail = (message: string) => new PipelineLoadError(message, [{ file: given, line: 1, column: 1, code: 'bad-pipeline-file', message, severity: 'error' }]);
   if (rel === undefined) throw fail(`'${given}' is outside the workspace (${root})`);
+  const { fileKindByName, isPipelineKind } = fileKinds();
   const kind = fileKindByName(rel);
   if (!kind || !isPipelineKind(kind)) throw fail(`'${given}' is not a pipeline file (runwise.yaml, *.pipeline.yaml or dvc.yaml)`);
   if (view.readFile(rel) === undefined) throw fail(`'${given}' does not exist`);
@@ -354,7 +395,8 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
   };
   if (inst.wdir === undefined) fail(keyNode, 'unresolved-wdir', `The working directory of stage '${inst.name}' does not resolve inside the workspace`);
 
-  // Commands, substituted.
+  // Commands, substituted. (Loaded here, as the language service is: only a full load builds stages.)
+  const { interpolateString } = require('../language/pipeline/interpolation') as typeof import('../language/pipeline/interpolation');
   const cmd: string[] = [];
   const cmdNode = valueOf(body, 'cmd');
   const cmdItems: (YamlNode | null)[] = asSeq(cmdNode)?.items ?? (cmdNode ? [cmdNode] : []);
@@ -416,7 +458,7 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
     file,
     line,
     cmd: builtin ? [] : cmd,
-    ...(builtin ? { builtin, builtinConfig: builtinStepSettings(valueOf(body, builtin), inst.scope) } : {}),
+    ...(builtin ? { builtin, builtinConfig: (require('./builtinStepSettings') as typeof import('./builtinStepSettings')).builtinStepSettings(valueOf(body, builtin), inst.scope) } : {}),
     wdir: inst.wdir ?? '',
     deps,
     outs,

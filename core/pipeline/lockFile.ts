@@ -29,15 +29,12 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node as YNode } from 'yaml';
+import type { Node as YNode } from 'yaml';
 import type { WorkspaceView } from '../language/languageTypes';
 import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
-import { lookupPath, paramGlobMatches, isParamGlob, splitKeyPath } from '../language/files/paramsIndex';
+import type { ParamsFile } from '../language/files/paramsIndex';
 import { relativePath, resolveWorkspacePath } from '../language/files/workspacePaths';
-import { toJs } from '../language/yaml/nodeAt';
-import { asMap, keyName } from '../language/yaml/yamlAccess';
 import { runwiseDir } from '../workspace/workspacePath';
-import { loadParamsValues } from './paramsFormats';
 import { ParamsSyntaxError } from './paramsSyntaxError';
 import type { LockEntry, LockPath, PathHasher, PipelineGraph, PipelineStage, StageParams } from './pipelineModel';
 
@@ -201,7 +198,11 @@ function saveParsedLockStore(root: string, store: ParsedLockStore): void {
   }
 }
 
+/** The `yaml` package, loaded on use: a lock answered from its parsed copy needs no YAML parser. */
+const yamlPackage = () => require('yaml') as typeof import('yaml');
+
 export function parseLockText(file: string, text: string): Map<string, LockEntry> {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yamlPackage();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
   const fail = (node: YNode | null | undefined, reason: string): never => {
@@ -308,12 +309,35 @@ function paramValuesForLock(stage: PipelineStage, workspace: WorkspaceView): Rec
 }
 
 /**
+ * Params files parsed during one plan, by workspace-relative path (or what parsing threw): stages
+ * that track the same file share one parse. Only for a span in which the files do not change.
+ */
+export type ParsedParamsFiles = Map<string, ParamsFile | undefined | Error>;
+
+/**
  * The current values of tracked params: each key (glob keys expanded to the keys they match), or
  * every top-level key of a file tracked whole; undefined for a key the file does not have. YAML,
  * JSON, TOML and Python params files are read (paramsFormats.ts); ParamsFileError for a TOML or
  * Python file that does not parse.
  */
-export function readParamValues(workspace: WorkspaceView, params: StageParams): Map<string, unknown> {
+export function readParamValues(workspace: WorkspaceView, params: StageParams, parsed?: ParsedParamsFiles): Map<string, unknown> {
+  // Loaded on use (they bring the YAML, TOML and Python parsers): a pipeline without params needs none.
+  const loadParamsValues = (ws: WorkspaceView, file: string) => {
+    const known = parsed?.get(file);
+    if (known instanceof Error) throw known;
+    if (known !== undefined || parsed?.has(file)) return known;
+    try {
+      const loaded = (require('./paramsFormats') as typeof import('./paramsFormats')).loadParamsValues(ws, file);
+      parsed?.set(file, loaded);
+      return loaded;
+    } catch (e) {
+      if (e instanceof Error) parsed?.set(file, e);
+      throw e;
+    }
+  };
+  const { lookupPath, paramGlobMatches, isParamGlob, splitKeyPath } = require('../language/files/paramsIndex') as typeof import('../language/files/paramsIndex');
+  const { toJs } = require('../language/yaml/nodeAt') as typeof import('../language/yaml/nodeAt');
+  const { asMap, keyName } = require('../language/yaml/yamlAccess') as typeof import('../language/yaml/yamlAccess');
   const out = new Map<string, unknown>();
   let file;
   try {
@@ -369,7 +393,7 @@ export function writeLockEntry(graph: PipelineGraph, stage: PipelineStage, entry
   for (const n of names) {
     let t = texts.get(n);
     if (t === undefined) {
-      t = stringify({ [n]: lockEntryForYaml(existing.get(n)!) }, { indentSeq: false, lineWidth: 0, singleQuote: true }).replace(/^(?=.)/gm, '  ');
+      t = yamlPackage().stringify({ [n]: lockEntryForYaml(existing.get(n)!) }, { indentSeq: false, lineWidth: 0, singleQuote: true }).replace(/^(?=.)/gm, '  ');
       texts.set(n, t);
     }
     text += t;

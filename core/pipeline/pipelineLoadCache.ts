@@ -58,11 +58,18 @@ export function textMd5(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
 }
 
-/** The module running the analysis (the bundle, or this source file): its size and mtime. */
+/**
+ * The code running the analysis: size and mtime of this module and of the language service's (in the
+ * built CLI, the pipeline loader's bundle and the language analysis bundle it loads on use).
+ */
 function codeSignature(): string {
   try {
-    const st = statSync(__filename);
-    return `${st.size}:${st.mtimeMs}`;
+    return [__filename, require.resolve('../language/languageService')]
+      .map((file) => {
+        const st = statSync(file);
+        return `${st.size}:${st.mtimeMs}`;
+      })
+      .join(',');
   } catch {
     return 'unknown';
   }

@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { WorkspaceView } from '../language/languageTypes';
 import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
 import { resolveWorkspacePath } from '../language/files/workspacePaths';
-import { lockCommand, lockPathInWorkspace, readLockStates, readParamValues, type LockState } from './lockFile';
+import { lockCommand, lockPathInWorkspace, readLockStates, readParamValues, type LockState, type ParsedParamsFiles } from './lockFile';
 import type { ChangeReason, LockEntry, LockPath, PathHasher, PipelineGraph, PipelineStage, StageDecision } from './pipelineModel';
 
 export interface PlanOptions {
@@ -70,6 +70,8 @@ export function planRun(graph: PipelineGraph, options: PlanOptions): StageDecisi
   const locks = options.locks ?? readLockStates(graph);
   const workspace = options.workspace ?? new FileSystemWorkspace(graph.root);
   const runs = new Set<string>();
+  // Stages tracking keys of one params file (the usual params.yaml) share its parse.
+  const paramsFiles: ParsedParamsFiles = new Map();
   const decisions: StageDecision[] = [];
   for (const stage of graph.stages) {
     if (!selected.has(stage.id)) continue;
@@ -79,7 +81,7 @@ export function planRun(graph: PipelineGraph, options: PlanOptions): StageDecisi
     if (!entry) reasons.push({ kind: 'never-run' });
     if (stage.alwaysChanged) reasons.push({ kind: 'always-changed' });
     for (const up of graph.upstream(stage.id)) if (runs.has(up)) reasons.push({ kind: 'upstream', stage: up });
-    if (entry) reasons.push(...compareWithLock(stage, entry, options.hashes, workspace));
+    if (entry) reasons.push(...compareWithLock(stage, entry, options.hashes, workspace, paramsFiles));
     const action = stage.frozen ? 'frozen' : reasons.length ? 'run' : 'skip';
     if (action === 'run') runs.add(stage.id);
     decisions.push({ id: stage.id, action, reasons });
@@ -88,7 +90,7 @@ export function planRun(graph: PipelineGraph, options: PlanOptions): StageDecisi
 }
 
 /** What differs between a stage now and its lock entry. */
-export function compareWithLock(stage: PipelineStage, entry: LockEntry, hashes: PathHasher, workspace: WorkspaceView): ChangeReason[] {
+export function compareWithLock(stage: PipelineStage, entry: LockEntry, hashes: PathHasher, workspace: WorkspaceView, paramsFiles?: ParsedParamsFiles): ChangeReason[] {
   const reasons: ChangeReason[] = [];
   const cmdNow = lockCommand(stage);
   if (!sameCommand(cmdNow, entry.cmd)) reasons.push({ kind: 'cmd-changed' });
@@ -117,7 +119,7 @@ export function compareWithLock(stage: PipelineStage, entry: LockEntry, hashes: 
   }
   for (const p of stage.params) {
     const before = recordedParams.get(p.file) ?? {};
-    const now = readParamValues(workspace, p);
+    const now = readParamValues(workspace, p, paramsFiles);
     for (const [key, value] of now) {
       if (value === undefined || !(key in before) || !isDeepStrictEqual(before[key], value)) reasons.push({ kind: 'param-changed', file: p.file, key });
     }

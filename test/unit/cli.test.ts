@@ -4,9 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../../core/cli/main';
+import { commandOptions, main } from '../../core/cli/main';
+import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
+import { HashCache } from '../../core/pipeline/hashCache';
+import { loadPipeline } from '../../core/pipeline/loadPipeline';
+import { stageLockEntry, writeLockEntry } from '../../core/pipeline/lockFile';
+import { planRun } from '../../core/pipeline/stageStatus';
 import { Tracker } from '../../core/tracker/tracker';
 import { tempWorkspace } from '../support/tempWorkspace';
 
@@ -214,4 +219,78 @@ test('a deleted run is still found by its name; an unknown experiment name is sa
   assert.equal(unknown.code, 1);
   assert.match(unknown.err, /No experiment is named 'Nope'/);
   assert.equal((await cli('runs', 'list', '--experiment', 'moons', '--workspace', ws, '--json')).code, 0);
+});
+
+test("each command's options in the dispatcher are the ones its module declares (written twice: the module loads on use)", async () => {
+  const declared: [string, string, string][] = [
+    ['runs list', './commands/runs', 'runsListOptions'],
+    ['runs tag', './commands/runs', 'runsTagOptions'],
+    ['models register', './commands/models', 'modelsRegisterOptions'],
+    ['models export', './commands/models', 'modelsExportOptions'],
+    ['metrics history', './commands/metrics', 'metricsHistoryOptions'],
+    ['serve', './commands/serve', 'serveOptions'],
+    ['export', './commands/export', 'exportOptions'],
+    ['gc', './commands/gc', 'gcOptions'],
+    ['init', './commands/init', 'initOptions'],
+    ['status', './commands/status', 'statusOptions'],
+    ['dag', './commands/dag', 'dagOptions'],
+  ];
+  for (const [name, module, exported] of declared) {
+    const specs = ((await import(path.join(__dirname, '../../core/cli', module))) as Record<string, unknown>)[exported];
+    assert.ok(specs, `${module} exports ${exported}`);
+    assert.deepEqual(commandOptions(name), specs, name);
+  }
+  assert.equal(commandOptions('no such'), undefined);
+});
+
+test('status answered from the load record still refuses a dependency turned into a link out of the workspace, among many in one folder', async () => {
+  const ws = tempWorkspace('cli-links');
+  const deps = Array.from({ length: 20 }, (_, i) => `data/part-${i}.csv`);
+  mkdirSync(path.join(ws, 'data'));
+  for (const d of deps) writeFileSync(path.join(ws, d), 'x\n');
+  writeFileSync(path.join(ws, 'dvc.yaml'), ['stages:', '  s:', '    cmd: echo', '    deps:', ...deps.map((d) => `      - ${d}`), ''].join('\n'));
+  const old = new Date(Date.now() - 60_000);
+  for (const p of ['', 'data']) utimesSync(path.join(ws, p), old, old);
+  assert.equal((await cli('status', '-w', ws)).code, 0);
+  const recorded = await cli('status', '-w', ws);
+  assert.equal(recorded.code, 0, recorded.err);
+  assert.match(recorded.err, /1 of 1 stage would run/);
+
+  const outside = tempWorkspace('cli-links-outside');
+  writeFileSync(path.join(outside, 'secret.csv'), 'y\n');
+  rmSync(path.join(ws, deps[7]!));
+  symlinkSync(path.join(outside, 'secret.csv'), path.join(ws, deps[7]!));
+  const r = await cli('status', '-w', ws);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /data\/part-7\.csv.*symbolic link|symbolic link.*data\/part-7\.csv/);
+});
+
+test('stages tracking keys of one params file share one parse of it per plan, and each sees its own key change', async () => {
+  const ws = tempWorkspace('cli-params');
+  const stages = ['a', 'b', 'c'];
+  writeFileSync(path.join(ws, 'params.yaml'), stages.map((s) => `${s}:\n  lr: 0.1\n`).join(''));
+  writeFileSync(path.join(ws, 'dvc.yaml'), ['stages:', ...stages.flatMap((s) => [`  ${s}:`, `    cmd: echo ${s}`, `    params: [${s}.lr]`])].join('\n') + '\n');
+  const graph = loadPipeline(ws);
+  const hashes = new HashCache(ws);
+  for (const s of graph.stages) writeLockEntry(graph, s, stageLockEntry(graph, s, hashes));
+
+  let paramsReads = 0;
+  const view = new FileSystemWorkspace(ws);
+  const counting = Object.assign(Object.create(view) as FileSystemWorkspace, {
+    readFile: (rel: string) => {
+      if (rel === 'params.yaml') paramsReads++;
+      return view.readFile(rel);
+    },
+  });
+  assert.deepEqual(planRun(graph, { hashes, workspace: counting }).map((d) => d.action), ['skip', 'skip', 'skip']);
+  assert.equal(paramsReads, 1, 'params.yaml read and parsed once for the three stages');
+
+  writeFileSync(path.join(ws, 'params.yaml'), stages.map((s) => `${s}:\n  lr: ${s === 'b' ? 0.2 : 0.1}\n`).join(''));
+  const r = await cli('status', '-w', ws, '--json');
+  assert.equal(r.code, 0, r.err);
+  const decisions = JSON.parse(r.out) as { id: string; action: string; reasons: { kind: string; key?: string }[] }[];
+  assert.deepEqual(
+    decisions.map((d) => [d.id, d.action, d.reasons.map((x) => `${x.kind} ${x.key ?? ''}`)]),
+    [['a', 'skip', []], ['b', 'run', ['param-changed b.lr']], ['c', 'skip', []]],
+  );
 });
