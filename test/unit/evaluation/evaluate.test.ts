@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../../core/cli/main';
 import { DatasetError } from '../../../core/dataset/dataset';
@@ -233,11 +234,27 @@ test('an error after rows were evaluated ends the run FAILED with the reason', a
   }
 });
 
+/**
+ * The example pipeline's prepare and train stages run in a copy of examples/pipeline, with the
+ * params of its params.yaml: the data, models/model.onnx and metrics.json they write.
+ */
+function trainedExample(): string {
+  const dir = tempWorkspace('example');
+  for (const f of readdirSync(EXAMPLE)) if (/\.(js|proto)$/.test(f)) copyFileSync(path.join(EXAMPLE, f), path.join(dir, f));
+  // The scripts load protobufjs from the repository's node_modules; no tracking endpoint: they log nothing.
+  const env = { ...process.env, NODE_PATH: path.join(__dirname, '../../../node_modules') };
+  delete env.MLFLOW_TRACKING_URI;
+  execFileSync(process.execPath, ['prepare.js', '--rows', '2000', '--seed', '42', '--shift', '0.5'], { cwd: dir, env, stdio: 'pipe' });
+  execFileSync(process.execPath, ['train.js', '--lr', '0.5', '--epochs', '100', '--l2', '0.001', '--seed', '7'], { cwd: dir, env, stdio: 'pipe' });
+  return dir;
+}
+
 test('runwise evaluate --json on the example model', async () => {
   const ws = tempWorkspace('eval-cli');
+  const example = trainedExample();
   let out = '';
   let err = '';
-  const argv = ['evaluate', path.join(EXAMPLE, 'models/model.onnx'), '--data', path.join(EXAMPLE, 'data/test.csv'), '--target', 'churned', '--slice-by', 'support_calls', '--json', '--workspace', ws];
+  const argv = ['evaluate', path.join(example, 'models/model.onnx'), '--data', path.join(example, 'data/test.csv'), '--target', 'churned', '--slice-by', 'support_calls', '--json', '--workspace', ws];
   const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
   assert.equal(code, 0, err);
   const r = JSON.parse(out) as Record<string, unknown> & { metrics: Record<string, number>; latency_ms: Record<string, number>; run_id: string };
@@ -245,13 +262,13 @@ test('runwise evaluate --json on the example model', async () => {
   assert.equal(r.task, 'binary');
   assert.equal(r.rows, 400);
   // train.js wrote metrics.json from the same model's arithmetic in float64: accuracy equal, loss to float32 precision.
-  const trained = JSON.parse(readFileSync(path.join(EXAMPLE, 'metrics.json'), 'utf8')) as { accuracy: number; loss: number };
+  const trained = JSON.parse(readFileSync(path.join(example, 'metrics.json'), 'utf8')) as { accuracy: number; loss: number };
   assert.equal(r.metrics.accuracy, trained.accuracy);
   assert.ok(Math.abs(r.metrics.log_loss! - trained.loss) < 1e-6);
   assert.deepEqual(Object.keys(r.latency_ms), ['p50', 'p95', 'p99']);
   assert.match(r.run_id, /^[0-9a-f]{32}$/);
 
-  const bad = await main(['evaluate', path.join(EXAMPLE, 'models/model.onnx'), '--data', path.join(EXAMPLE, 'data/test.csv'), '--target', 'nope', '--workspace', ws], { out: () => undefined, err: (t) => (err = t) });
+  const bad = await main(['evaluate', path.join(example, 'models/model.onnx'), '--data', path.join(example, 'data/test.csv'), '--target', 'nope', '--workspace', ws], { out: () => undefined, err: (t) => (err = t) });
   assert.equal(bad, 1);
   assert.match(err, /no column 'nope'/);
 });
