@@ -242,7 +242,7 @@ function trainedExample(): string {
   const dir = tempWorkspace('example');
   for (const f of readdirSync(EXAMPLE)) if (/\.(js|proto)$/.test(f)) copyFileSync(path.join(EXAMPLE, f), path.join(dir, f));
   // The scripts load protobufjs from the repository's node_modules; no tracking endpoint: they log nothing.
-  const env = { ...process.env, NODE_PATH: path.join(__dirname, '../../../node_modules') };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_PATH: path.join(__dirname, '../../../node_modules') };
   delete env.MLFLOW_TRACKING_URI;
   execFileSync(process.execPath, ['prepare.js', '--rows', '2000', '--seed', '42', '--shift', '0.5'], { cwd: dir, env, stdio: 'pipe' });
   execFileSync(process.execPath, ['train.js', '--lr', '0.5', '--epochs', '100', '--l2', '0.001', '--seed', '7'], { cwd: dir, env, stdio: 'pipe' });
