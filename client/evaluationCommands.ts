@@ -16,7 +16,6 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EvaluationReport, EvaluationTask } from '../core/evaluation/evaluate';
@@ -28,6 +27,7 @@ import { relativeInside } from '../core/workspace/workspacePath';
 import { EvaluationReportPanel } from './evaluationReportPanel';
 import { latestEvaluationOf, orderedMetrics, registeredModels, versionsOf, type ModelsView, type VersionArgument, type VersionNode } from './modelsView';
 import { UntrustedWorkspaceError, type TrackingService } from './trackingService';
+import { currentUser } from '../core/workspace/currentUser';
 
 /** Files the commands never offer: tool folders and the tracker's own store. */
 const EXCLUDE = '**/{node_modules,.git,.runwise,.venv,venv,__pycache__}/**';
@@ -50,14 +50,6 @@ export interface EvaluationCommandsOptions {
   log: vscode.LogOutputChannel;
   /** The run a Runs view argument names (RunCommands.resolveRun). */
   resolveRun(arg: unknown, action: string): Promise<string | undefined>;
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? '';
-  }
 }
 
 function sha256Of(file: string): string {

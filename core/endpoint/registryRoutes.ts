@@ -9,12 +9,12 @@
  * A version's download URI is its own immutable copy behind the artifact proxy
  * (`mlflow-artifacts:/model-versions/<id>`); resolving it re-hashes the files first.
  */
-import { userInfo } from 'node:os';
 import { MLFLOW_REGISTRY_ROUTES as R, type ModelVersionJson, type RegisteredModelJson, type RestRoute } from '../mlflow/restApi';
 import type { ModelVersion, RegisteredModel, RegistrySearch } from '../tracker/modelRegistry';
 import type { Tag } from '../tracker/model';
 import type { Tracker } from '../tracker/tracker';
 import { field, keyValueList, optBool, optInt64, optString, pageJson, reqString, stringList, stringOrEmpty, type Message } from './mlflowProtocol';
+import { currentUser } from '../workspace/currentUser';
 
 export type RegistryHandler = (tracker: Tracker, msg: Message) => unknown;
 
@@ -50,18 +50,6 @@ function search(msg: Message): RegistrySearch {
   return out;
 }
 
-/** Who moves an alias over the API: the endpoint runs as the user whose scripts call it (loopback, token). */
-let endpointUser: string | undefined;
-function apiUser(): string {
-  if (endpointUser === undefined) {
-    try {
-      endpointUser = userInfo().username;
-    } catch {
-      endpointUser = '';
-    }
-  }
-  return endpointUser;
-}
 
 // -----------------------------------------------------------------------------------------------
 // Responses (ModelVersion.to_proto, RegisteredModel.to_proto: unset fields and empty lists left out)
@@ -123,8 +111,8 @@ export const REGISTRY_ROUTES: readonly (readonly [RestRoute, RegistryHandler])[]
   ],
   [R.SetRegisteredModelTag, (t, m) => (t.registry.setRegisteredModelTag(reqString(m, 'name'), tag(m)), {})],
   [R.DeleteRegisteredModelTag, (t, m) => (t.registry.deleteRegisteredModelTag(reqString(m, 'name'), reqString(m, 'key')), {})],
-  [R.SetRegisteredModelAlias, (t, m) => (t.registry.setAlias(reqString(m, 'name'), reqString(m, 'alias'), reqVersion(m), apiUser()), {})],
-  [R.DeleteRegisteredModelAlias, (t, m) => (t.registry.deleteAlias(reqString(m, 'name'), reqString(m, 'alias'), apiUser()), {})],
+  [R.SetRegisteredModelAlias, (t, m) => (t.registry.setAlias(reqString(m, 'name'), reqString(m, 'alias'), reqVersion(m), currentUser()), {})],
+  [R.DeleteRegisteredModelAlias, (t, m) => (t.registry.deleteAlias(reqString(m, 'name'), reqString(m, 'alias'), currentUser()), {})],
   [R.GetModelVersionByAlias, (t, m) => version(t.registry.getVersionByAlias(reqString(m, 'name'), reqString(m, 'alias')))],
   [
     R.CreateModelVersion,
@@ -147,7 +135,7 @@ export const REGISTRY_ROUTES: readonly (readonly [RestRoute, RegistryHandler])[]
     R.TransitionModelVersionStage,
     (t, m) => version(t.registry.transitionModelVersionStage(reqString(m, 'name'), reqVersion(m), reqString(m, 'stage'), optBool(m, 'archive_existing_versions') ?? false)),
   ],
-  [R.DeleteModelVersion, (t, m) => (t.registry.deleteModelVersion(reqString(m, 'name'), reqVersion(m), apiUser()), {})],
+  [R.DeleteModelVersion, (t, m) => (t.registry.deleteModelVersion(reqString(m, 'name'), reqVersion(m), currentUser()), {})],
   [R.SearchModelVersions, (t, m) => pageJson('model_versions', t.registry.searchModelVersions(search(m)), modelVersionJson)],
   [R.GetModelVersionDownloadUri, (t, m) => ({ artifact_uri: t.modelVersionDownloadUri(reqString(m, 'name'), reqVersion(m)) })],
   [R.SetModelVersionTag, (t, m) => (t.registry.setModelVersionTag(reqString(m, 'name'), reqVersion(m), tag(m)), {})],

@@ -36,6 +36,7 @@ import type {
   StageProcessOptions,
   StageProcessResult,
 } from "./stageProcess";
+import { currentUser } from '../workspace/currentUser';
 
 export interface BuiltinStepContext {
   root: string;
@@ -170,7 +171,7 @@ async function registerStep(
   let version;
   if (existing) {
     if (alias !== undefined)
-      ctx.tracker.registry.setAlias(name, alias, existing.version);
+      ctx.tracker.registry.setAlias(name, alias, existing.version, currentUser());
     version = ctx.tracker.registry.getModelVersion(name, existing.version);
     say(
       `${name} version ${version.version} already holds these bytes${card ? " and this card" : ""}: no new version${alias !== undefined ? `; @${alias} points at it` : ""}`,
@@ -179,6 +180,7 @@ async function registerStep(
     version = await ctx.tracker.registerModelFiles(name, model.abs, {
       source: model.rel,
       runId: ctx.runId,
+      userId: currentUser(),
       ...(card ? { cardPath: card.abs } : {}),
       ...(alias !== undefined ? { alias } : {}),
       ...(description !== undefined ? { description } : {}),

@@ -1,6 +1,5 @@
 /** `runwise models …`: register, list, show, alias, lineage and export registered model versions. */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import * as path from 'node:path';
 import { optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
@@ -9,18 +8,10 @@ import { parseVersionRef, type ModelLineage, type ModelVersion, type RegisteredM
 import type { Tracker } from '../../tracker/tracker';
 import { formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
 import { resolveInside } from '../../workspace/workspacePath';
+import { currentUser } from '../../workspace/currentUser';
 
 export const modelsRegisterOptions: OptionSpecs = { path: { value: true }, run: { value: true }, card: { value: true }, alias: { value: true }, description: { value: true } };
 export const modelsExportOptions: OptionSpecs = { output: { value: true, short: 'o' } };
-
-/** Who runs the command, recorded with the versions and alias moves it makes. */
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env.USER ?? '';
-  }
-}
 
 /** A path given on the command line, relative to the current folder, inside the workspace. */
 function workspaceFile(ctx: CommandContext, given: string, what: string): string {
