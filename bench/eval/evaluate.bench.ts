@@ -19,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type * as Ort from 'onnxruntime-node';
 import type * as Dataset from '../../core/dataset/dataset';
 import type * as Evaluate from '../../core/evaluation/evaluate';
@@ -83,11 +84,22 @@ function metricsOnly(): number {
   return performance.now() - t0;
 }
 
-async function full(): Promise<number> {
+/** Milliseconds of garbage collection pauses since the last call (PerformanceObserver 'gc' entries). */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
+const gcWait = () => new Promise((resolve) => setImmediate(resolve));
+
+async function full(): Promise<{ ms: number; gc: number }> {
+  await gcWait();
+  gcMs = 0;
   const t0 = performance.now();
   const report = await evaluateModel({ model: MODEL, data: file, target: 'churned', workspace: dir, batchSize: BATCH });
   if (report.rows !== ROWS) throw new Error(`evaluated ${report.rows} rows, expected ${ROWS}`);
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  await gcWait();
+  return { ms, gc: gcMs };
 }
 
 async function csvOnly(): Promise<number> {
@@ -110,11 +122,13 @@ function byteLoop(): number {
 
 async function mainBench(): Promise<void> {
   const ort = onnxRuntime();
-  const times = { bare: [] as number[], full: [] as number[], csv: [] as number[], bytes: [] as number[], metrics: [] as number[], load: [] as number[] };
+  const times = { bare: [] as number[], full: [] as number[], gc: [] as number[], csv: [] as number[], bytes: [] as number[], metrics: [] as number[], load: [] as number[] };
   await full(); // warm-up: onnxruntime loaded, file in the page cache
   for (let r = 0; r < ROUNDS; r++) {
     times.bare.push(await bare(ort));
-    times.full.push(await full());
+    const evaluation = await full();
+    times.full.push(evaluation.ms);
+    times.gc.push(evaluation.gc);
     times.csv.push(await csvOnly());
     times.bytes.push(byteLoop());
     times.metrics.push(metricsOnly());
@@ -125,7 +139,7 @@ async function mainBench(): Promise<void> {
   console.log(`${ROWS} rows, ${fmt(megabytes)} MB CSV, batches of ${BATCH}, median of ${ROUNDS}`);
   console.log(`require('onnxruntime-node') in a fresh process (both sides pay it; not in the times below): ${fmt(median(times.load), 0)} ms`);
   console.log(`bare InferenceSession.create + run over prebuilt tensors + release: ${fmt(b, 0)} ms`);
-  console.log(`runwise evaluation (read + hash + infer + metrics): ${fmt(f, 0)} ms  (${fmt(f / b, 2)}× the bare run; goal ≤ 1.5×)`);
+  console.log(`runwise evaluation (read + hash + infer + metrics): ${fmt(f, 0)} ms  (${fmt(f / b, 2)}× the bare run; goal ≤ 1.5×), of which garbage collection pauses ${fmt(median(times.gc), 0)} ms`);
   console.log(`CSV reader alone, every column: ${fmt(c, 0)} ms = ${fmt(megabytes / (c / 1000), 0)} MB/s (goal ≥ 100)`);
   console.log(`yardstick, a byte loop counting commas: ${fmt(y, 0)} ms = ${fmt(megabytes / (y / 1000), 0)} MB/s (the reader at ${fmt((y / c) * 100, 0)} % of it)`);
   console.log(`binary metrics alone on ${ROWS} rows (ROC/PR curve, log loss, confusion): ${fmt(median(times.metrics), 0)} ms`);

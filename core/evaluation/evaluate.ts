@@ -14,10 +14,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { DatasetError, checkColumns, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
-import { FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
+import { CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
 import { MODEL_SHA256_TAG } from '../tracker/model';
 import { FAILURE_REASON_TAG, type Tracker } from '../tracker/tracker';
@@ -99,16 +100,24 @@ export class EvaluationCancelledError extends Error {
   }
 }
 
-/** A float64 array that grows as batches arrive. */
-class GrowingColumn {
-  data = new Float64Array(1 << 16);
+type ColumnData = Float64Array | Float32Array | Uint8Array;
+
+/**
+ * A typed array that batches append to: allocated once for the rows expected (see `expectedRows`),
+ * doubled only when more arrive.
+ */
+class GrowingColumn<T extends ColumnData> {
+  data: T;
   length = 0;
+  constructor(private readonly make: (size: number) => T, capacity: number) {
+    this.data = make(Math.max(capacity, 1024));
+  }
   /** Room for `count` more values; returns where they go (the caller writes them, then adds to `length`). */
   reserve(count: number): number {
     if (this.length + count > this.data.length) {
       let size = this.data.length * 2;
       while (size < this.length + count) size *= 2;
-      const next = new Float64Array(size);
+      const next = this.make(size);
       next.set(this.data.subarray(0, this.length));
       this.data = next;
     }
@@ -119,8 +128,35 @@ class GrowingColumn {
     this.data.set(count === values.length ? values : values.subarray(0, count), at);
     this.length += count;
   }
-  values(): Float64Array {
-    return this.data.subarray(0, this.length);
+  values(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+}
+
+const SAMPLE_BYTES = 1 << 16;
+
+/**
+ * About how many rows a CSV or JSON Lines file holds: its size over the mean line length of its
+ * first 64 KiB, plus 5 % (the columns grow if the file has more). 0 when unknown (Parquet, a file
+ * that cannot be read here: the reader reports that).
+ */
+async function expectedRows(file: string, format: string): Promise<number> {
+  if (format === 'parquet') return 0;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const sample = Buffer.alloc(Math.min(SAMPLE_BYTES, size));
+      const { bytesRead } = await handle.read(sample, 0, sample.length, 0);
+      let lines = 0;
+      for (let i = 0; i < bytesRead; i++) if (sample[i] === 10) lines++;
+      if (lines === 0) return 0;
+      return Math.ceil((size / (bytesRead / lines)) * 1.05);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return 0;
   }
 }
 
@@ -242,13 +278,13 @@ interface Scores {
   eps: number;
 }
 
-function computeMetrics(scores: Scores, target: Float64Array, predictions: Float64Array, threshold: number) {
+/**
+ * `predictions`: the predicted values (regression), P(class 1) per row (binary), or the class
+ * probabilities row by row (multiclass); `target` the true values or class indices.
+ */
+function computeMetrics(scores: Scores, target: ColumnData, predictions: Float32Array | Float64Array, threshold: number, arrays: CurveArrays | undefined) {
   if (scores.task === 'regression') return { ...regressionMetrics(target, predictions), confusionMatrix: null };
-  if (scores.task === 'binary') {
-    const positive = new Float64Array(target.length);
-    for (let i = 0; i < target.length; i++) positive[i] = predictions[i * 2 + 1]!;
-    return binaryMetrics(target, positive, threshold, scores.eps);
-  }
+  if (scores.task === 'binary') return binaryMetrics(target, predictions, threshold, scores.eps, arrays);
   return multiclassMetrics(target, predictions, scores.classes, scores.eps);
 }
 
@@ -284,8 +320,10 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   // The CSV and JSON Lines readers hash the file as they read it; Parquet is hashed apart.
   const datasetHash = reader.hashesFile ? createHash('sha256') : undefined;
 
-  const targetColumn = new GrowingColumn();
-  const predictionColumn = new GrowingColumn();
+  // Created at the first batch, when the task and the output's type are known.
+  let targetColumn: GrowingColumn<ColumnData> | undefined;
+  let predictionColumn: GrowingColumn<Float32Array | Float64Array> | undefined;
+  const rowsExpected = await expectedRows(options.data, reader.format);
   const sliceValues: string[] = [];
   const latencies: number[] = [];
   let classes = out.classes ?? 0;
@@ -347,6 +385,13 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         if (task === 'multiclass' && classes < 2) throw new EvaluationError(`${modelName} gives ${classes} probability column: not a classifier`);
       }
       const target = batch.numbers[numberIndex.get(options.target)!]!;
+      if (!targetColumn || !predictionColumn) {
+        const capacity = Math.max(rowsExpected, rows);
+        // Binary class indices (0, 1) as bytes; P(class 1) kept alone, in the output's own type.
+        targetColumn = task === 'binary' ? new GrowingColumn<ColumnData>((n) => new Uint8Array(n), capacity) : new GrowingColumn<ColumnData>((n) => new Float64Array(n), capacity);
+        const width = task === 'multiclass' ? classes : 1;
+        predictionColumn = values instanceof Float32Array ? new GrowingColumn<Float32Array | Float64Array>((n) => new Float32Array(n), capacity * width) : new GrowingColumn<Float32Array | Float64Array>((n) => new Float64Array(n), capacity * width);
+      }
       if (task !== 'regression') {
         const at = targetColumn.reserve(rows);
         const indices = targetColumn.data;
@@ -364,7 +409,12 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         }
         targetColumn.length += rows;
       } else targetColumn.push(target, rows);
-      predictionColumn.push(values, values.length);
+      if (task === 'binary') {
+        const at = predictionColumn.reserve(rows);
+        const positive = predictionColumn.data;
+        for (let i = 0; i < rows; i++) positive[at + i] = values[2 * i + 1]!;
+        predictionColumn.length += rows;
+      } else predictionColumn.push(values, values.length);
       if (options.sliceBy) for (let i = 0; i < rows; i++) sliceValues.push(batch.texts[0]![i]!);
       rowBase += rows;
       // The run starts once the first batch has been read, checked and evaluated (see the top).
@@ -373,9 +423,10 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     checkCancelled();
     const datasetSha = datasetHash ? datasetHash.digest('hex') : await fileSha256(options.data);
     const scores: Scores = { task, classes, eps: out.dtype === 'float64' ? FLOAT64_EPS : FLOAT32_EPS };
-    const targets = targetColumn.values();
-    const predictions = predictionColumn.values();
-    const overall = computeMetrics(scores, targets, predictions, threshold);
+    const targets = targetColumn ? targetColumn.values() : new Float64Array(0);
+    const predictions = predictionColumn ? predictionColumn.values() : new Float64Array(0);
+    const arrays = task === 'binary' ? new CurveArrays(targets.length) : undefined;
+    const overall = computeMetrics(scores, targets, predictions, threshold, arrays);
     const warnings = [...overall.warnings];
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {
@@ -385,14 +436,14 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         if (!g) groups.set(v, (g = []));
         g.push(i);
       });
-      const width = task === 'regression' ? 1 : classes;
+      const width = task === 'multiclass' ? classes : 1;
       const values: SliceReport[] = [...groups.entries()]
         .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
         .map(([value, idx]) => {
           const t = Float64Array.from(idx, (i) => targets[i]!);
           const p = new Float64Array(idx.length * width);
           idx.forEach((i, k) => p.set(predictions.subarray(i * width, i * width + width), k * width));
-          return { value, rows: idx.length, metrics: computeMetrics(scores, t, p, threshold).metrics };
+          return { value, rows: idx.length, metrics: computeMetrics(scores, t, p, threshold, arrays).metrics };
         });
       const gaps: NonNullable<EvaluationReport['slices']>['gaps'] = {};
       for (const key of Object.keys(overall.metrics)) {

@@ -33,29 +33,53 @@ export interface ClassificationMetrics {
 
 /** True/false positive counts at each distinct score, highest score first. */
 export interface BinaryCurve {
-  tps: Float64Array;
-  fps: Float64Array;
+  tps: Uint32Array;
+  fps: Uint32Array;
 }
 
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
 
 /**
+ * The binary curve's working arrays for up to `capacity` rows: the sort keys and labels, their
+ * second buffers, and the curve's counts. One evaluation allocates one and passes it to every
+ * binary curve it computes (the whole data, then each slice); a curve's counts stay valid until the
+ * next curve is computed with the same arrays.
+ */
+export class CurveArrays {
+  readonly keys: [Uint32Array, Uint32Array];
+  readonly labels: [Uint8Array, Uint8Array];
+  readonly tps: Uint32Array;
+  readonly fps: Uint32Array;
+  /** The low words of float64 keys, allocated only for scores that are not all float32. */
+  private lowKeys: [Uint32Array, Uint32Array] | undefined;
+
+  constructor(readonly capacity: number) {
+    this.keys = [new Uint32Array(capacity), new Uint32Array(capacity)];
+    this.labels = [new Uint8Array(capacity), new Uint8Array(capacity)];
+    this.tps = new Uint32Array(capacity);
+    this.fps = new Uint32Array(capacity);
+  }
+
+  low(): [Uint32Array, Uint32Array] {
+    return (this.lowKeys ??= [new Uint32Array(this.capacity), new Uint32Array(this.capacity)]);
+  }
+}
+
+/**
  * Sorts 32-bit keys (ascending, unsigned), each word of a multi-word key carried along with its
  * label: least significant digit first, 11 bits a pass, a pass skipped when every key has the same
- * digit there. `words[0]` is the most significant word.
+ * digit there. `words[0]` is the most significant word; `to` has a second buffer for each word and
+ * for the labels. Returns whichever of the two holds the sorted keys.
  */
 interface SortKeys {
   words: Uint32Array[];
   labels: Uint8Array;
 }
 
-function radixSort(words: Uint32Array[], labels: Uint8Array): SortKeys {
-  const n = labels.length;
-  let from: SortKeys = { words, labels };
-  let to: SortKeys = { words: words.map(() => new Uint32Array(n)), labels: new Uint8Array(n) };
+function radixSort(n: number, from: SortKeys, to: SortKeys): SortKeys {
   const counts = new Int32Array(RADIX);
-  for (let w = words.length - 1; w >= 0; w--) {
+  for (let w = from.words.length - 1; w >= 0; w--) {
     for (let shift = 0; shift < 32; shift += RADIX_BITS) {
       const key = from.words[w]!;
       counts.fill(0);
@@ -96,59 +120,79 @@ function radixSort(words: Uint32Array[], labels: Uint8Array): SortKeys {
   return from;
 }
 
+function nanScore(i: number, n: number): Error {
+  return new Error(`score ${i + 1} of ${n} is NaN: the ROC and precision-recall curves need numbers`);
+}
+
 /**
  * True/false positives per distinct score, highest score first (sklearn's `_binary_clf_curve`):
  * one radix sort of the scores' bits (as float32 when every score is one, as they are from a
  * float32 model, else as float64), labels carried along, then one pass down from the top. −0 counts
- * as 0; a NaN score is an error, as scikit-learn refuses it.
+ * as 0; a NaN score is an error, as scikit-learn refuses it. A Float32Array of scores gives its
+ * keys straight from its bits. `arrays` (sized for at least the rows) is reused instead of
+ * allocating; the curve's counts are views into it.
  */
-export function binaryCurve(positive: ArrayLike<boolean | number>, score: ArrayLike<number>): BinaryCurve {
+export function binaryCurve(positive: ArrayLike<boolean | number>, score: ArrayLike<number>, arrays?: CurveArrays): BinaryCurve {
   const n = score.length;
-  const labels = new Uint8Array(n);
-  const narrow = new Float32Array(n);
+  const scratch = arrays && arrays.capacity >= n ? arrays : new CurveArrays(n);
+  const [keys, spareKeys] = scratch.keys;
+  const [labels, spareLabels] = scratch.labels;
+  for (let i = 0; i < n; i++) labels[i] = positive[i] ? 1 : 0;
   let single = true;
-  for (let i = 0; i < n; i++) {
-    const v = score[i]! + 0; // −0 → 0
-    if (Number.isNaN(v)) throw new Error(`score ${i + 1} of ${n} is NaN: the ROC and precision-recall curves need numbers`);
-    labels[i] = positive[i] ? 1 : 0;
-    narrow[i] = v;
-    if (single && narrow[i] !== v) single = false;
-  }
-  let words: Uint32Array[];
-  if (single) {
+  if (score instanceof Float32Array) {
     // IEEE bits as an unsigned key that sorts like the number: negatives flipped whole, positives' sign bit set.
-    const bits = new Uint32Array(narrow.buffer);
+    const bits = new Uint32Array(score.buffer, score.byteOffset, n);
     for (let i = 0; i < n; i++) {
-      const b = bits[i]!;
-      bits[i] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+      let b = bits[i]!;
+      if ((b & 0x7fffffff) > 0x7f800000) throw nanScore(i, n);
+      if (b === 0x80000000) b = 0; // −0 → 0
+      keys[i] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
     }
-    words = [bits];
   } else {
-    const wide = new Float64Array(n);
-    for (let i = 0; i < n; i++) wide[i] = score[i]! + 0;
-    const halves = new Uint32Array(wide.buffer);
-    const hi = new Uint32Array(n);
-    const lo = new Uint32Array(n);
-    const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+    const narrow = new Float32Array(keys.buffer, keys.byteOffset, n);
     for (let i = 0; i < n; i++) {
-      const h = halves[littleEndian ? 2 * i + 1 : 2 * i]!;
-      const l = halves[littleEndian ? 2 * i : 2 * i + 1]!;
-      if (h & 0x80000000) {
-        hi[i] = ~h >>> 0;
-        lo[i] = ~l >>> 0;
-      } else {
-        hi[i] = (h | 0x80000000) >>> 0;
-        lo[i] = l;
+      const v = score[i]! + 0; // −0 → 0
+      if (Number.isNaN(v)) throw nanScore(i, n);
+      narrow[i] = v;
+      if (narrow[i] !== v) {
+        single = false;
+        break;
       }
     }
-    words = [hi, lo];
+    if (single) {
+      for (let i = 0; i < n; i++) {
+        const b = keys[i]!;
+        keys[i] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+      }
+    } else {
+      const [lo, spareLo] = scratch.low();
+      const wide = new Float64Array(1);
+      const halves = new Uint32Array(wide.buffer);
+      const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+      for (let i = 0; i < n; i++) {
+        wide[0] = score[i]! + 0;
+        if (Number.isNaN(wide[0])) throw nanScore(i, n);
+        const h = halves[littleEndian ? 1 : 0]!;
+        const l = halves[littleEndian ? 0 : 1]!;
+        if (h & 0x80000000) {
+          keys[i] = ~h >>> 0;
+          lo[i] = ~l >>> 0;
+        } else {
+          keys[i] = (h | 0x80000000) >>> 0;
+          lo[i] = l;
+        }
+      }
+      const sorted = radixSort(n, { words: [keys, lo], labels }, { words: [spareKeys, spareLo], labels: spareLabels });
+      return countCurve(n, sorted.words[0]!, sorted.words[1], sorted.labels, scratch);
+    }
   }
-  const sorted = radixSort(words, labels);
-  const top = sorted.words[0]!;
-  const low = sorted.words[1];
-  const sortedLabels = sorted.labels;
-  const tps = new Float64Array(n);
-  const fps = new Float64Array(n);
+  const sorted = radixSort(n, { words: [keys], labels }, { words: [spareKeys], labels: spareLabels });
+  return countCurve(n, sorted.words[0]!, undefined, sorted.labels, scratch);
+}
+
+/** The pass down from the highest key: cumulative true/false positives at each distinct key. */
+function countCurve(n: number, top: Uint32Array, low: Uint32Array | undefined, sortedLabels: Uint8Array, arrays: CurveArrays): BinaryCurve {
+  const { tps, fps } = arrays;
   let points = 0;
   let tp = 0;
   let fp = 0;
@@ -262,27 +306,29 @@ function confusion(trueIndex: ArrayLike<number>, predictedIndex: ArrayLike<numbe
  * Binary metrics. `positiveScore` is P(class 1) per row; a row is predicted positive when its score
  * is above `threshold` (at 0.5, scikit-learn's `predict` for a probabilistic classifier).
  */
-export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, threshold: number, eps: number): ClassificationMetrics {
+export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, threshold: number, eps: number, arrays?: CurveArrays): ClassificationMetrics {
   const n = trueIndex.length;
   const matrix = [
     [0, 0],
     [0, 0],
   ];
-  const positives = new Uint8Array(n);
+  // Class indices 0 and 1 in a Uint8Array are the positive flags themselves.
+  const given = trueIndex instanceof Uint8Array;
+  const positives = given ? trueIndex : new Uint8Array(n);
   // log loss of the rows [1 − p, p], clipped and renormalised as logLoss does.
   let loss = 0;
   for (let i = 0; i < n; i++) {
     const t = trueIndex[i]!;
     const p = positiveScore[i]!;
     matrix[t]![p > threshold ? 1 : 0]!++;
-    positives[i] = t === 1 ? 1 : 0;
+    if (!given) positives[i] = t === 1 ? 1 : 0;
     const v0 = Math.min(Math.max(1 - p, eps), 1 - eps);
     const v1 = Math.min(Math.max(p, eps), 1 - eps);
     loss += -Math.log((t === 0 ? v0 : t === 1 ? v1 : 0) / (v0 + v1));
   }
   const warnings: string[] = [];
   const { tp, fp, fn } = perClass(matrix, 1);
-  const curve = binaryCurve(positives, positiveScore);
+  const curve = binaryCurve(positives, positiveScore, arrays);
   const metrics: Record<string, number> = {
     accuracy: (matrix[0]![0]! + matrix[1]![1]!) / n,
     precision: divide(tp, tp + fp, 'precision is ill-defined (no row was predicted positive) and set to 0', warnings),
@@ -347,12 +393,13 @@ export function multiclassMetrics(trueIndex: ArrayLike<number>, probabilities: A
   let aucSum = 0;
   const column = new Float64Array(n);
   const positives = new Uint8Array(n);
+  const arrays = new CurveArrays(n);
   for (let c = 0; c < classes; c++) {
     for (let i = 0; i < n; i++) {
       column[i] = probabilities[i * classes + c]!;
       positives[i] = trueIndex[i] === c ? 1 : 0;
     }
-    aucSum += rocAuc(positives, column);
+    aucSum += rocAuc(positives, column, binaryCurve(positives, column, arrays));
   }
   metrics.roc_auc = aucSum / classes;
   if (Number.isNaN(metrics.roc_auc)) warnings.push('roc_auc is undefined: a class has no true rows (one-vs-rest needs each class present)');
