@@ -175,7 +175,7 @@ function reportRun(profile?: string): ReportRun {
 }
 
 const numericNames = Array.from({ length: NUMERIC }, (_, c) => `num_${c}`);
-const engineRequest: ColumnRequest[] = [...numericNames.map((name) => ({ name, missing: true })), ...Array.from({ length: CATEGORICAL }, (_, k) => ({ name: `cat_${k}`, text: true }))];
+const engineRequest: ColumnRequest[] = [...numericNames.map((name) => ({ name, missing: true })), ...Array.from({ length: CATEGORICAL }, (_, k) => ({ name: `cat_${k}`, text: true, coded: true }))];
 const BATCH = 65536; // the engine's batch size
 
 /** Both files through the reader as the engine asks for them; the numeric columns kept when `keepColumns`. */

@@ -54,6 +54,92 @@ function fastNumber(buf: Uint8Array, s: number, e: number): number {
   return negative ? -v : v;
 }
 
+/**
+ * The codes of one coded text column (ColumnRequest.coded): a hash table keyed on a field's bytes,
+ * so that a field is decoded only the first time its bytes are seen. Different bytes with the same
+ * text (quoted or not) share the text's code.
+ */
+class LabelCoder {
+  /** The text of each code. */
+  readonly labels: string[] = [];
+  private readonly codeOfText = new Map<string, number>();
+  /** Per byte key: where its bytes are in `keyBytes`, their length, its code. */
+  private keyStart = new Int32Array(64);
+  private keyLength = new Int32Array(64);
+  private keyCode = new Int32Array(64);
+  private keyHash = new Int32Array(64);
+  private keys = 0;
+  private keyBytes = new Uint8Array(1024);
+  private used = 0;
+  /** Open addressing: key index + 1, 0 when free. */
+  private table = new Int32Array(128);
+
+  /** The code of `buf[s, e)`, or −1 when the bytes are new (then `add` them). */
+  find(buf: Uint8Array, s: number, e: number, h: number): number {
+    const mask = this.table.length - 1;
+    const length = e - s;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const k = this.table[slot]! - 1;
+      if (k < 0) return -1;
+      if (this.keyHash[k] !== h || this.keyLength[k] !== length) continue;
+      const start = this.keyStart[k]!;
+      let i = 0;
+      while (i < length && this.keyBytes[start + i] === buf[s + i]) i++;
+      if (i === length) return this.keyCode[k]!;
+    }
+  }
+
+  add(buf: Uint8Array, s: number, e: number, h: number, text: string): number {
+    let code = this.codeOfText.get(text);
+    if (code === undefined) {
+      code = this.labels.length;
+      this.labels.push(text);
+      this.codeOfText.set(text, code);
+    }
+    const length = e - s;
+    if (this.used + length > this.keyBytes.length) this.keyBytes = grown(this.keyBytes, Math.max(this.keyBytes.length * 2, this.used + length));
+    this.keyBytes.set(buf.subarray(s, e), this.used);
+    if (this.keys === this.keyStart.length) {
+      const size = this.keys * 2;
+      this.keyStart = grown(this.keyStart, size);
+      this.keyLength = grown(this.keyLength, size);
+      this.keyCode = grown(this.keyCode, size);
+      this.keyHash = grown(this.keyHash, size);
+    }
+    const k = this.keys++;
+    this.keyStart[k] = this.used;
+    this.keyLength[k] = length;
+    this.keyCode[k] = code;
+    this.keyHash[k] = h;
+    this.used += length;
+    if (this.keys * 2 > this.table.length) {
+      this.table = new Int32Array(this.table.length * 2);
+      for (let j = 0; j < this.keys; j++) this.insert(j);
+    } else this.insert(k);
+    return code;
+  }
+
+  private insert(k: number): void {
+    const mask = this.table.length - 1;
+    let slot = this.keyHash[k]! & mask;
+    while (this.table[slot] !== 0) slot = (slot + 1) & mask;
+    this.table[slot] = k + 1;
+  }
+}
+
+function grown<T extends Uint8Array | Int32Array>(a: T, size: number): T {
+  const bigger = new (a.constructor as new (n: number) => T)(size);
+  bigger.set(a);
+  return bigger;
+}
+
+/** FNV-1a of `buf[s, e)`. */
+function fieldHash(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h;
+}
+
 interface Header {
   names: string[];
   /** Byte offset where the data rows begin. */
@@ -70,6 +156,8 @@ class CsvParser {
   private readonly textSlots: Int32Array;
   /** Column index → 1 when a missing cell reads as NaN (ColumnRequest.missing). */
   private readonly missingAllowed: Uint8Array;
+  /** Text slot → its coder when the column is read as codes (ColumnRequest.coded). */
+  private readonly coders: (LabelCoder | undefined)[];
   line: number;
   /** Filled in place; the same arrays are refilled after `take` (see DatasetBatch). */
   readonly batch: DatasetBatch;
@@ -93,6 +181,12 @@ class CsvParser {
     }
     this.line = firstLine;
     this.batch = emptyBatch(request, batchSize);
+    this.coders = request.filter((r) => r.text).map((r) => (r.coded ? new LabelCoder() : undefined));
+    if (this.coders.some((c) => c)) {
+      this.batch.codes = this.coders.map((c) => (c ? new Int32Array(batchSize) : undefined));
+      this.batch.labels = this.coders.map((c) => c?.labels);
+      this.batch.texts = this.batch.texts.map((t, k) => (this.coders[k] ? [] : t));
+    }
   }
 
   /**
@@ -210,7 +304,7 @@ class CsvParser {
               ended = c !== COMMA;
               numbers[slot]![row] = value;
               const textSlot = textSlots[field]!;
-              if (textSlot >= 0) batch.texts[textSlot]![row] = this.text(buf, s, e, false);
+              if (textSlot >= 0) this.putText(textSlot, row, buf, s, e, false);
               field++;
               pos++;
               continue;
@@ -245,7 +339,7 @@ class CsvParser {
             numbers[slot]![row] = value;
           }
           const textSlot = textSlots[field]!;
-          if (textSlot >= 0) batch.texts[textSlot]![row] = this.text(buf, s, e, escaped);
+          if (textSlot >= 0) this.putText(textSlot, row, buf, s, e, escaped);
         }
         field++;
         pos++;
@@ -257,6 +351,32 @@ class CsvParser {
       batch.rows++;
     }
     return pos;
+  }
+
+  /** A text field into the batch: its string, or its code when the column is coded. */
+  private putText(slot: number, row: number, buf: Uint8Array, s: number, e: number, escaped: boolean): void {
+    const coder = this.coders[slot];
+    if (!coder) {
+      this.batch.texts[slot]![row] = this.text(buf, s, e, escaped);
+      return;
+    }
+    // A field with doubled quotes is decoded every time (rare) and keyed on its text's bytes.
+    if (escaped) {
+      this.batch.codes![slot]![row] = this.escapedCode(coder, buf, s, e);
+      return;
+    }
+    const h = fieldHash(buf, s, e);
+    let code = coder.find(buf, s, e, h);
+    if (code < 0) code = coder.add(buf, s, e, h, this.text(buf, s, e, false));
+    this.batch.codes![slot]![row] = code;
+  }
+
+  private escapedCode(coder: LabelCoder, buf: Uint8Array, s: number, e: number): number {
+    const text = this.text(buf, s, e, true);
+    const bytes = Buffer.from(text, 'utf8');
+    const h = fieldHash(bytes, 0, bytes.length);
+    const code = coder.find(bytes, 0, bytes.length, h);
+    return code >= 0 ? code : coder.add(bytes, 0, bytes.length, h, text);
   }
 
   private text(buf: Uint8Array, s: number, e: number, escaped: boolean): string {

@@ -24,6 +24,12 @@ export interface ColumnRequest {
   text?: boolean;
   /** A numeric column where a missing cell (empty, NA, N/A, null, None, NaN) reads as NaN instead of an error. */
   missing?: boolean;
+  /**
+   * With `text`: the reader may give the column as codes (`DatasetBatch.codes`) into a table of its
+   * distinct texts (`DatasetBatch.labels`) instead of one string per cell. A reader that does not
+   * fills `texts` as for any text column.
+   */
+  coded?: boolean;
 }
 
 const MISSING = /^(|na|n\/a|nan|null|none|-nan|\+nan)$/i;
@@ -43,6 +49,13 @@ export interface DatasetBatch {
   numbers: Float64Array[];
   /** One array per text column requested, in request order. */
   texts: string[][];
+  /**
+   * Per text column (same index as `texts`), when the reader gives it as codes (ColumnRequest.coded):
+   * each row's code, and `texts[k]` is left unfilled.
+   */
+  codes?: (Int32Array | undefined)[];
+  /** Per coded text column: the text of each code. It only grows, and a code means the same text in every batch of a read. */
+  labels?: (readonly string[] | undefined)[];
 }
 
 export interface DatasetReader {
@@ -92,7 +105,12 @@ export function emptyBatch(request: readonly ColumnRequest[], size: number): Dat
 
 /** A batch cut to its filled rows. */
 export function trimBatch(batch: DatasetBatch): DatasetBatch {
-  return { rows: batch.rows, numbers: batch.numbers.map((a) => a.subarray(0, batch.rows)), texts: batch.texts.map((t) => t.slice(0, batch.rows)) };
+  return {
+    rows: batch.rows,
+    numbers: batch.numbers.map((a) => a.subarray(0, batch.rows)),
+    texts: batch.texts.map((t) => t.slice(0, batch.rows)),
+    ...(batch.codes ? { codes: batch.codes.map((c) => c?.subarray(0, batch.rows)), labels: batch.labels } : {}),
+  };
 }
 
 /** Opens a dataset by its extension: .csv (and .tsv is refused), .jsonl/.ndjson, .parquet. */

@@ -64,7 +64,11 @@ async function fileSha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-type Column = { kind: 'number'; values: Float64Array } | { kind: 'text'; values: string[] };
+/**
+ * A text column is kept as its distinct labels (every cell's text, missing ones included) in the
+ * order they first appear, with a count each: the tests work on counts, so no cell is kept.
+ */
+type Column = { kind: 'number'; values: Float64Array } | { kind: 'text'; labels: readonly string[]; counts: number[] };
 
 const BATCH = 65536;
 
@@ -75,6 +79,39 @@ interface Side {
   /** Rows in the file. */
   read: number;
   sha256: string;
+}
+
+/**
+ * The labels of one text column as they are read, in the order they first appear, with a count
+ * each. A reader that codes the column (ColumnRequest.coded) numbers its texts in that same order,
+ * so its codes are used as they are; otherwise each text is looked up here.
+ */
+class LabelTally {
+  labels: readonly string[] = [];
+  private readonly own: string[] = [];
+  readonly counts: number[] = [];
+  private readonly codes = new Map<string, number>();
+
+  add(text: string): number {
+    let code = this.codes.get(text);
+    if (code === undefined) {
+      code = this.own.length;
+      this.codes.set(text, code);
+      this.own.push(text);
+      this.labels = this.own;
+      this.counts.push(0);
+    }
+    this.counts[code]!++;
+    return code;
+  }
+
+  /** Counts a batch of a reader's codes; `labels` is the reader's table of texts (a growing one). */
+  addCodes(codes: Int32Array, rows: number, labels: readonly string[]): void {
+    const counts = this.counts;
+    while (counts.length < labels.length) counts.push(0);
+    for (let i = 0; i < rows; i++) counts[codes[i]!]!++;
+    this.labels = labels;
+  }
 }
 
 async function readSide(file: string, display: string, names: readonly string[] | undefined, sample: number | undefined, seed: number): Promise<Side> {
@@ -88,9 +125,11 @@ async function readSide(file: string, display: string, names: readonly string[] 
     });
     break;
   }
-  const request: ColumnRequest[] = wanted.map((name) => (numeric.get(name) ? { name, missing: true } : { name, text: true }));
+  const request: ColumnRequest[] = wanted.map((name) => (numeric.get(name) ? { name, missing: true } : { name, text: true, coded: true }));
   const numbers: Float64Array[] = request.filter((r) => !r.text).map(() => new Float64Array(BATCH));
-  const texts: string[][] = request.filter((r) => r.text).map(() => []);
+  const tallies: LabelTally[] = request.filter((r) => r.text).map(() => new LabelTally());
+  // A sample picks rows after the count of rows is known: only then is each text cell's code kept.
+  let codes: Int32Array[] = sample === undefined ? [] : tallies.map(() => new Int32Array(BATCH));
   let rows = 0;
   const hash = reader.hashesFile ? createHash('sha256') : undefined;
   for await (const batch of reader.batches(request, BATCH, hash)) {
@@ -101,9 +140,23 @@ async function readSide(file: string, display: string, names: readonly string[] 
         numbers[k] = bigger;
       }
     }
+    if (codes.length > 0 && rows + batch.rows > codes[0]!.length) {
+      codes = codes.map((c) => {
+        const bigger = new Int32Array(Math.max(c.length * 2, rows + batch.rows));
+        bigger.set(c.subarray(0, rows));
+        return bigger;
+      });
+    }
     batch.numbers.forEach((a, k) => numbers[k]!.set(a.subarray(0, batch.rows), rows));
     batch.texts.forEach((t, k) => {
-      for (let i = 0; i < batch.rows; i++) texts[k]!.push(t[i]!);
+      const tally = tallies[k]!;
+      const kept = codes[k];
+      const coded = batch.codes?.[k];
+      if (coded) {
+        tally.addCodes(coded, batch.rows, batch.labels![k]!);
+        kept?.set(coded.subarray(0, batch.rows), rows);
+      } else if (kept) for (let i = 0; i < batch.rows; i++) kept[rows + i] = tally.add(t[i]!);
+      else for (let i = 0; i < batch.rows; i++) tally.add(t[i]!);
     });
     rows += batch.rows;
   }
@@ -115,8 +168,13 @@ async function readSide(file: string, display: string, names: readonly string[] 
   let t = 0;
   for (const r of request) {
     if (r.text) {
-      const all = texts[t++]!;
-      columns.set(r.name, { kind: 'text', values: picked ? Array.from(picked, (i) => all[i]!) : all });
+      const tally = tallies[t]!;
+      const kept = codes[t++];
+      if (picked && kept) {
+        const sampled = new LabelTally();
+        for (const i of picked) sampled.add(tally.labels[kept[i]!]!);
+        columns.set(r.name, { kind: 'text', labels: sampled.labels, counts: sampled.counts });
+      } else columns.set(r.name, { kind: 'text', labels: tally.labels, counts: tally.counts });
     } else {
       const all = numbers[n++]!;
       columns.set(r.name, { kind: 'number', values: picked ? Float64Array.from(picked, (i) => all[i]!) : all.subarray(0, rows) });
@@ -167,13 +225,23 @@ function numericSummary(sorted: Float64Array, count: number): DriftSideSummary {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-function labelCounts(values: readonly string[]): { counts: Map<string, number>; missing: number } {
+/** A column's non-missing labels → count, in the order they first appear, and its missing cells. */
+function labelCounts(col: Column): { counts: Map<string, number>; missing: number } {
   const counts = new Map<string, number>();
   let missing = 0;
-  for (const v of values) {
-    if (isMissingText(v)) missing++;
-    else counts.set(v, (counts.get(v) ?? 0) + 1);
+  if (col.kind === 'number') {
+    for (const v of col.values) {
+      const label = Number.isNaN(v) ? '' : String(v);
+      if (isMissingText(label)) missing++;
+      else counts.set(label, (counts.get(label) ?? 0) + 1);
+    }
+    return { counts, missing };
   }
+  col.labels.forEach((label, code) => {
+    const n = col.counts[code]!;
+    if (isMissingText(label)) missing += n;
+    else counts.set(label, (counts.get(label) ?? 0) + n);
+  });
   return { counts, missing };
 }
 
@@ -240,9 +308,8 @@ function compareColumn(name: string, r: Column, c: Column, refRows: number, curR
     const type: DriftColumnType = integers && reference.distinct <= 5 ? 'categorical' : 'numerical';
     return numericColumn(name, type, a, b, reference, current, options);
   }
-  const asText = (col: Column) => (col.kind === 'text' ? col.values : Array.from(col.values, (v) => (Number.isNaN(v) ? '' : String(v))));
-  const rc = labelCounts(asText(r));
-  const cc = labelCounts(asText(c));
+  const rc = labelCounts(r);
+  const cc = labelCounts(c);
   if (rc.counts.size === 0) sideMissing(name, refName);
   if (cc.counts.size === 0) sideMissing(name, curName);
   const labels = [...new Set([...rc.counts.keys(), ...cc.counts.keys()])].sort();

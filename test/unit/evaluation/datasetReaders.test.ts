@@ -121,3 +121,42 @@ test('JSON Lines: columns from the first object, numbers and text, errors with t
   writeFileSync(file, '{"a": 1}\n{"a": null}\n');
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.jsonl:2: column 'a' is null \(expected a number\)/);
 });
+
+test('CSV: a coded text column gives the same texts as a plain read, across batches and read chunks', async () => {
+  const file = path.join(tempWorkspace('csv'), 'labels.csv');
+  // Quoted and unquoted forms of one label, doubled quotes, commas and line breaks inside quotes,
+  // empty cells, non-ASCII text, CRLF, and enough rows and labels to span several 4 MiB reads.
+  const shapes = ['red', '"red"', '"a, b"', '"say ""hi"""', '"two\nlines"', '', 'NA', 'café', '"日本"'];
+  const lines = ['k,label'];
+  for (let i = 0; i < 250_000; i++) lines.push(`${i},${i % 11 === 0 ? `l${i % 3_000}` : shapes[i % shapes.length]!}`);
+  writeFileSync(file, `${lines.join('\r\n')}\r\n`);
+  const plain = await readAll(file, [{ name: 'label', text: true }], 4096);
+  const reader = await openDataset(file, 'labels.csv');
+  const decoded: string[] = [];
+  let coded = false;
+  for await (const b of reader.batches([{ name: 'label', text: true, coded: true }], 4096)) {
+    const codes = b.codes?.[0];
+    if (!codes) {
+      decoded.push(...b.texts[0]!);
+      continue;
+    }
+    coded = true;
+    const labels = b.labels![0]!;
+    for (const c of codes) decoded.push(labels[c]!);
+  }
+  assert.ok(coded, 'the CSV reader gives codes when asked');
+  assert.equal(decoded.length, 250_000);
+  assert.deepEqual(decoded, plain.texts[0]);
+});
+
+test('CSV: a coded text column still refuses text that is not UTF-8, naming the line', async () => {
+  const file = path.join(tempWorkspace('csv'), 'latin.csv');
+  writeFileSync(file, Buffer.concat([Buffer.from('k,label\n1,ok\n2,'), Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from('\n')]));
+  const reader = await openDataset(file, 'latin.csv');
+  await assert.rejects(
+    (async () => {
+      for await (const _ of reader.batches([{ name: 'label', text: true, coded: true }], 10)) void _;
+    })(),
+    /latin\.csv:3: .*UTF-8/,
+  );
+});
