@@ -75,6 +75,18 @@ async function contextMenu(page: Page, row: Locator, item: string): Promise<void
   const entry = page.locator('.monaco-menu .action-item', { hasText: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first();
   await entry.waitFor({ state: 'visible', timeout: 10_000 });
   await entry.click();
+  // A click that lands while the menu is still settling can leave it open with the item only
+  // highlighted: then the highlighted item is chosen with the keyboard, as a user would.
+  const menu = page.locator('.monaco-menu').first();
+  const closed = await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!closed) {
+    await entry.hover();
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+  }
 }
 
 /** Waits for the quick input, types `text` and accepts the first row (or the typed value). */
