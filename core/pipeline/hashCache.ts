@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
-import { relativeInside, runwiseDir } from '../workspace/workspacePath';
+import { realRootOf, relativeInside, runwiseDir } from '../workspace/workspacePath';
 import { directoryHash, DVC_IGNORED_NAMES, hashFileSync } from './fileHash';
 import type { HashAlgorithm, PathHash, PathHasher } from './pipelineModel';
 
@@ -79,13 +79,7 @@ export class HashCache implements PathHasher {
 
   constructor(root: string, options: { cacheFile?: string } = {}) {
     this.root = path.resolve(root);
-    let real = this.root;
-    try {
-      real = realpathSync(this.root);
-    } catch {
-      /* a root that does not exist: nothing will be found */
-    }
-    this.realRoot = real;
+    this.realRoot = realRootOf(this.root);
     this.file = options.cacheFile ?? hashCachePath(this.root);
     this.discarded = this.load();
   }

@@ -16,7 +16,7 @@ import { StageGraph } from '../language/pipeline/stageGraph';
 import { positionAt } from '../language/text/lineIndex';
 import { asMap, asScalar, asSeq, scalarText, valueOf } from '../language/yaml/yamlAccess';
 import type { YamlNode, YamlScalar } from '../language/yaml/yamlTree';
-import { normalizeRelativePath, PathOutsideWorkspaceError } from '../workspace/workspacePath';
+import { normalizeRelativePath, PathOutsideWorkspaceError, realRootOf } from '../workspace/workspacePath';
 import { PipelineLoadCache, RecordingWorkspace, textMd5, type WalkRecord } from './pipelineLoadCache';
 import {
   PipelineLoadError,
@@ -268,12 +268,7 @@ class LinkCheck {
 
   constructor(root: string) {
     this.root = root;
-    let real = root;
-    try {
-      real = realpathSync(root);
-    } catch {
-      /* a root that does not exist: nothing below it does either */
-    }
+    const real = realRootOf(root);
     this.realRoot = real;
     this.rootPrefix = real.endsWith(path.sep) ? real : `${real}${path.sep}`;
   }

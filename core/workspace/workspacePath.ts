@@ -3,6 +3,7 @@
  * A relative path is normalised to `/`-separated form; `..` segments that would leave the root,
  * absolute paths, backslashes and NUL bytes are refused with a message naming what was wrong.
  */
+import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 
 export class PathOutsideWorkspaceError extends Error {
@@ -41,6 +42,18 @@ export function normalizeRelativePath(input: string, options: { allowRoot?: bool
  * `target` lies outside `root`. Both are taken as they are: resolve symbolic links first where
  * they matter.
  */
+/**
+ * A workspace root with its symbolic links resolved, for comparing real paths against it; the path
+ * itself when it does not exist (yet): nothing on disk will be found below it then.
+ */
+export function realRootOf(root: string): string {
+  try {
+    return realpathSync(root);
+  } catch {
+    return root;
+  }
+}
+
 export function relativeInside(root: string, target: string): string | undefined {
   const rel = path.relative(root, target);
   if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;

@@ -12,7 +12,7 @@
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type { WorkspaceView } from '../languageTypes';
-import { normalizeRelativePath, relativeInside } from '../../workspace/workspacePath';
+import { normalizeRelativePath, realRootOf, relativeInside } from '../../workspace/workspacePath';
 
 /** Files larger than this are not read (a 50k-line YAML is ~2 MB). */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -45,13 +45,7 @@ export class FileSystemWorkspace implements WorkspaceView {
 
   constructor(root: string) {
     this.root = path.resolve(root);
-    let real = this.root;
-    try {
-      real = realpathSync(this.root);
-    } catch {
-      /* a root that does not exist yet: nothing on disk will be found */
-    }
-    this.realRoot = real;
+    this.realRoot = realRootOf(this.root);
   }
 
   /** The workspace-relative `/`-separated path of an absolute path, or undefined when outside. */
