@@ -24,6 +24,7 @@ import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { openDataset, type ColumnRequest } from '../../core/dataset/dataset';
+import { seededRandom as seeded } from '../../core/drift/driftEngine';
 import type { DriftReport } from '../../core/drift/driftReport';
 import { ksPValue, sortedPass, sortFloat64 } from '../../core/drift/statistics';
 import { fmt, median } from '../stats';
@@ -59,17 +60,6 @@ const curFile = path.join(dir, 'current.csv');
 // ---------------------------------------------------------------------------------------------
 // Data: seeded, written in chunks of rows straight as bytes.
 
-/** Mulberry32, uniform in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Which columns the current side shifts: num_0–num_2 by +0.25 std, num_3–num_5 scaled 1.2×, cat_0 uniform instead of Zipf-like. */
 const SHIFTED = ['num_0', 'num_1', 'num_2', 'num_3', 'num_4', 'num_5', 'cat_0'];

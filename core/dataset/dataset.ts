@@ -8,7 +8,8 @@
  * the 1-based row for Parquet) and the column: an empty file, a missing column, a ragged row, a
  * value that is not a number, a NaN or an empty cell in a numeric column.
  */
-import type { Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import * as path from 'node:path';
 
 export class DatasetError extends Error {
@@ -120,4 +121,11 @@ export async function openDataset(file: string, displayName = file): Promise<Dat
   if (ext === '.jsonl' || ext === '.ndjson') return (await import('./jsonLinesReader')).openJsonLines(file, displayName);
   if (ext === '.parquet') return (await import('./parquetReader')).openParquet(file, displayName);
   throw new DatasetError(`${displayName}: unknown dataset format '${ext || '(no extension)'}' (expected .csv, .jsonl, .ndjson or .parquet)`);
+}
+
+/** A file's sha256 (hex), read in 1 MiB chunks: for readers that cannot hash while they read (Parquet). */
+export async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

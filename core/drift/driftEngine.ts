@@ -9,8 +9,7 @@
  * Missing cells are counted and left out of the tests.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
+import { fileSha256, openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 
@@ -33,7 +32,7 @@ export interface DriftOptions {
 }
 
 /** Mulberry32: a small seeded generator, uniform in [0, 1). */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -56,12 +55,6 @@ function sampleRows(rows: number, n: number, seed: number): Uint32Array {
     index[j] = t;
   }
   return index.subarray(0, n).sort();
-}
-
-async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**

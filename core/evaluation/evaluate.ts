@@ -13,11 +13,10 @@
  * `runwise.failure_reason` tag and no metrics or report, and the error is rethrown.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, checkColumns, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
+import { DatasetError, checkColumns, fileSha256, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
 import { CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
 import { MODEL_SHA256_TAG } from '../tracker/model';
@@ -260,12 +259,6 @@ function percentile(sorted: readonly number[], q: number): number {
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-export async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 function shown(workspace: string, file: string): string {

@@ -5,8 +5,7 @@ import { createHash } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import * as path from 'node:path';
-import { openDataset, type ColumnRequest } from '../../../core/dataset/dataset';
-import { fileSha256 } from '../../../core/evaluation/evaluate';
+import { fileSha256, openDataset, type ColumnRequest } from '../../../core/dataset/dataset';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
 async function readAll(file: string, request: ColumnRequest[], batchSize: number) {

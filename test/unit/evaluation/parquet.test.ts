@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { openDataset, type ColumnRequest } from '../../../core/dataset/dataset';
-import { evaluateModel, fileSha256 } from '../../../core/evaluation/evaluate';
+import { fileSha256 } from '../../../core/dataset/dataset';
+import { evaluateModel } from '../../../core/evaluation/evaluate';
 import { tempWorkspace } from '../../support/tempWorkspace';
 import { probabilitiesOnly } from './onnxTestModels';
 
