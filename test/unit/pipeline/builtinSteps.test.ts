@@ -10,27 +10,13 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { HashCache } from '../../../core/pipeline/hashCache';
-import { loadPipeline } from '../../../core/pipeline/loadPipeline';
-import { runPipeline, type PipelineRunResult } from '../../../core/pipeline/pipelineRun';
-import { planRun } from '../../../core/pipeline/stageStatus';
+import type { PipelineRunResult } from '../../../core/pipeline/pipelineRun';
 import { MODEL_SHA256_TAG } from '../../../core/tracker/model';
 import { Tracker } from '../../../core/tracker/tracker';
+import { runWorkspacePipeline } from '../../support/pipelineRuns';
 import { tempWorkspace, writeWorkspaceFile } from '../../support/tempWorkspace';
 
-async function runAll(ws: string, force = false): Promise<PipelineRunResult> {
-  const graph = loadPipeline(ws, { cache: false });
-  const hashes = new HashCache(ws);
-  const decisions = planRun(graph, { hashes, ...(force ? { force: true } : {}) });
-  const tracker = Tracker.open(ws);
-  try {
-    const result = await runPipeline({ graph, decisions, tracker, hashes, jobs: 2 });
-    hashes.save();
-    return result;
-  } finally {
-    tracker.close();
-  }
-}
+const runAll = (ws: string, force = false): Promise<PipelineRunResult> => runWorkspacePipeline(ws, { force, jobs: 2 });
 
 /** An evaluation run of the model bytes `sha256`, as core/evaluation logs one. */
 async function logEvaluation(ws: string, sha256: string, metrics: Record<string, number>): Promise<string> {

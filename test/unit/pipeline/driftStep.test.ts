@@ -10,26 +10,13 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DRIFT_REPORT_ARTIFACT } from '../../../core/pipeline/builtinStepRun';
 import type { DriftReport } from '../../../core/drift/driftReport';
-import { HashCache } from '../../../core/pipeline/hashCache';
 import { loadPipeline } from '../../../core/pipeline/loadPipeline';
-import { runPipeline, type PipelineRunResult } from '../../../core/pipeline/pipelineRun';
-import { planRun } from '../../../core/pipeline/stageStatus';
+import type { PipelineRunResult } from '../../../core/pipeline/pipelineRun';
 import { Tracker } from '../../../core/tracker/tracker';
+import { runWorkspacePipeline } from '../../support/pipelineRuns';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
-async function runAll(ws: string, force = false): Promise<PipelineRunResult> {
-  const graph = loadPipeline(ws, { cache: false });
-  const hashes = new HashCache(ws);
-  const decisions = planRun(graph, { hashes, ...(force ? { force: true } : {}) });
-  const tracker = Tracker.open(ws);
-  try {
-    const result = await runPipeline({ graph, decisions, tracker, hashes, jobs: 1 });
-    hashes.save();
-    return result;
-  } finally {
-    tracker.close();
-  }
-}
+const runAll = (ws: string, force = false): Promise<PipelineRunResult> => runWorkspacePipeline(ws, { force, jobs: 1 });
 
 /** 200 rows: `amount` 0..199 (or shifted by `shift`), `flag` alternating 0/1 (the same on both sides). */
 function csv(shift: number): string {
