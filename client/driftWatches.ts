@@ -13,7 +13,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DRIFT_REPORT_ARTIFACT } from '../core/drift/driftTracking';
+import { DRIFT_REPORT_ARTIFACT } from '../core/tracker/model';
 import { chokidarBatchEvents, driftWatchHistory, driftWatchTag, watchDrift, type DriftBatchResult } from '../core/drift/driftWatch';
 import { STAGE_TAG } from '../core/tracker/model';
 import type { Tracker } from '../core/tracker/tracker';

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { REPORT_ARTIFACT, type EvaluationReport } from '../core/evaluation/evaluate';
+import type { EvaluationReport } from '../core/evaluation/evaluate';
+import { EVALUATION_REPORT_ARTIFACT } from '../core/tracker/model';
 import type { Tracker } from '../core/tracker/tracker';
 import { evaluationReportData, isEvaluationReportWebviewMessage, type EvaluationReportHostMessage, type EvaluationReportWebviewMessage } from '../webview/evaluationReport/messages';
 import { createRunwiseWebviewPanel, receivePageMessages } from './webviewPanel';
@@ -28,18 +29,18 @@ export function readEvaluationReport(tracker: Tracker, runId: string): Evaluatio
   const run = tracker.getRun(runId);
   let text: string;
   try {
-    text = readFileSync(tracker.openArtifact(runId, REPORT_ARTIFACT).filePath, 'utf8');
+    text = readFileSync(tracker.openArtifact(runId, EVALUATION_REPORT_ARTIFACT).filePath, 'utf8');
   } catch {
-    throw new Error(`The run “${run.info.runName}” (${runId}) has no ${REPORT_ARTIFACT}: it is not a finished evaluation run.`);
+    throw new Error(`The run “${run.info.runName}” (${runId}) has no ${EVALUATION_REPORT_ARTIFACT}: it is not a finished evaluation run.`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${REPORT_ARTIFACT} of run ${runId} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`${EVALUATION_REPORT_ARTIFACT} of run ${runId} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { task?: unknown }).task !== 'string') {
-    throw new Error(`${REPORT_ARTIFACT} of run ${runId} is not an evaluation report (it has no task).`);
+    throw new Error(`${EVALUATION_REPORT_ARTIFACT} of run ${runId} is not an evaluation report (it has no task).`);
   }
   return parsed as EvaluationReport;
 }

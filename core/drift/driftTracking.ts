@@ -14,10 +14,9 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DriftReport } from './driftReport';
 import { MAX_ENTITY_KEY_LENGTH, MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, MAX_PARAM_VAL_LENGTH } from '../tracker/limits';
-import { FAILURE_REASON_TAG, type Metric, type Param } from '../tracker/model';
+import { DRIFT_REPORT_ARTIFACT, FAILURE_REASON_TAG, type Metric, type Param } from '../tracker/model';
 import type { Tracker } from '../tracker/tracker';
 
-export const DRIFT_REPORT_ARTIFACT = 'drift/report.json';
 export const DRIFT_HTML_ARTIFACT = 'drift/report.html';
 
 export interface DriftRunOptions {

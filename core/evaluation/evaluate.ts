@@ -19,14 +19,13 @@ import type * as Ort from 'onnxruntime-node';
 import { DatasetError, checkColumns, fileSha256, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
 import { CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
-import { MODEL_SHA256_TAG } from '../tracker/model';
+import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG } from '../tracker/model';
 import { FAILURE_REASON_TAG, type Tracker } from '../tracker/tracker';
 import { relativeInside } from '../workspace/workspacePath';
 
 export type EvaluationTask = 'binary' | 'multiclass' | 'regression';
 export const EVALUATION_TASKS: readonly EvaluationTask[] = ['binary', 'multiclass', 'regression'];
 export const DEFAULT_BATCH_SIZE = 8192;
-export const REPORT_ARTIFACT = 'evaluation/report.json';
 
 export interface EvaluationOptions {
   model: string;
@@ -517,6 +516,6 @@ async function logEvaluation(tracker: Tracker, runId: string, report: Evaluation
       tags: [{ key: 'mlflow.data.context', value: 'evaluation' }],
     },
   ]);
-  await tracker.putArtifact(runId, REPORT_ARTIFACT, Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
+  await tracker.putArtifact(runId, EVALUATION_REPORT_ARTIFACT, Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
   tracker.updateRun(runId, { status: 'FINISHED' });
 }

@@ -5,11 +5,10 @@
  * (`evaluation/report.json`: the task, the full dataset hash, the slices) when it has one.
  */
 import { readFileSync } from "node:fs";
-import { MODEL_SHA256_TAG, type Run } from "../tracker/model";
+import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG, type Run } from "../tracker/model";
 import type { Tracker } from "../tracker/tracker";
 
 /** The evaluation's report artifact, as core/evaluation writes it. */
-export const EVALUATION_REPORT_ARTIFACT = "evaluation/report.json";
 
 /** Metrics an evaluation logs that describe the run, not the model's quality: never written into a card. */
 const RUN_METRICS = new Set([

@@ -21,7 +21,7 @@ import {
 import * as path from "node:path";
 import { latestEvaluation } from "../modelCard/cardEvaluation";
 import { cardFormatOf, updateCardText } from "../modelCard/cardUpdate";
-import { MODEL_SHA256_TAG } from "../tracker/model";
+import { DRIFT_REPORT_ARTIFACT, MODEL_SHA256_TAG } from "../tracker/model";
 import {
   contentHash,
   modelFilesOnDisk,
@@ -291,7 +291,6 @@ async function evaluateStep(
 export const EVALUATION_RUN_TAG = "runwise.evaluation_run";
 
 /** A `drift` step's report, stored on the stage's run. */
-export const DRIFT_REPORT_ARTIFACT = "drift/report.json";
 /** The metric a `drift` step logs per checked column: its score (a p-value or a distance). */
 export const DRIFT_SCORE_METRIC_PREFIX = "drift_score/";
 

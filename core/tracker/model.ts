@@ -51,6 +51,10 @@ export const GATES_TAG = 'runwise.gates';
  * hash): the model registry finds a version's evaluation runs by it.
  */
 export const MODEL_SHA256_TAG = 'runwise.model.sha256';
+/** The JSON report an evaluation run stores (core/evaluation); the registry's cards read it back. */
+export const EVALUATION_REPORT_ARTIFACT = 'evaluation/report.json';
+/** The JSON report a drift run stores (runwise drift --log, the pipeline's drift step, a watched folder). */
+export const DRIFT_REPORT_ARTIFACT = 'drift/report.json';
 export type LifecycleStage = 'active' | 'deleted';
 /** Which runs or experiments a search sees, as MLflow's ViewType. */
 export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';

@@ -11,7 +11,8 @@ import { main } from '../../../core/cli/main';
 import { DatasetError } from '../../../core/dataset/dataset';
 import { computeDrift, type DriftOptions } from '../../../core/drift/driftEngine';
 import type { DriftReport } from '../../../core/drift/driftReport';
-import { DRIFT_REPORT_ARTIFACT, driftEntityName, logDriftRun } from '../../../core/drift/driftTracking';
+import { driftEntityName, logDriftRun } from '../../../core/drift/driftTracking';
+import { DRIFT_REPORT_ARTIFACT } from '../../../core/tracker/model';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
 

@@ -11,8 +11,8 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path';
 import { main } from '../../../core/cli/main';
 import { DatasetError } from '../../../core/dataset/dataset';
-import { evaluateModel, REPORT_ARTIFACT } from '../../../core/evaluation/evaluate';
-import { MODEL_SHA256_TAG } from '../../../core/tracker/model';
+import { evaluateModel } from '../../../core/evaluation/evaluate';
+import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG } from '../../../core/tracker/model';
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { FLOAT32_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from '../../../core/evaluation/metrics';
 import { ModelError } from '../../../core/evaluation/onnxModel';
@@ -168,7 +168,7 @@ test('the evaluation is a finished run: metrics, params, dataset input with its 
     assert.equal(run.tags.find((t) => t.key === MODEL_SHA256_TAG)!.value, r.model.sha256);
     assert.equal(run.inputs[0]!.dataset.digest, r.dataset.sha256.slice(0, 16));
     assert.equal(run.inputs[0]!.dataset.source, 'data.csv');
-    const stored = JSON.parse(readFileSync(tracker.openArtifact(r.run_id!, REPORT_ARTIFACT).filePath, 'utf8')) as { run_id: string; metrics: Record<string, number> };
+    const stored = JSON.parse(readFileSync(tracker.openArtifact(r.run_id!, EVALUATION_REPORT_ARTIFACT).filePath, 'utf8')) as { run_id: string; metrics: Record<string, number> };
     assert.equal(stored.run_id, r.run_id);
     assert.deepEqual(stored.metrics, r.metrics);
   } finally {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { DRIFT_REPORT_ARTIFACT } from '../../../core/pipeline/builtinStepRun';
+import { DRIFT_REPORT_ARTIFACT } from '../../../core/tracker/model';
 import type { DriftReport } from '../../../core/drift/driftReport';
 import { loadPipeline } from '../../../core/pipeline/loadPipeline';
 import type { PipelineRunResult } from '../../../core/pipeline/pipelineRun';
