@@ -409,24 +409,48 @@ function parseFileLine(line: string): FileRow | undefined {
  * remembered (see HashCache.unchanged); undefined when anything differs or does not read.
  */
 function unchangedDirLine(line: string, abs: string, st: Stats, algorithm: HashAlgorithm, now: number): PathHash | undefined {
-  const fields = line.split('\t');
-  const md5 = readHash(fields[algorithm === 'md5' ? 2 : 3]);
-  const ndirs = Number(fields[4]);
+  // Read field by field (no split: a directory's line has six fields per file, and most of them
+  // are compared as they are read): D, path, md5, md5-dos2unix, ndirs, then (rel, mtime, inode) per
+  // folder and (rel, size, mtime, inode, md5, md5-dos2unix) per file.
+  let at = 0;
+  const next = (): string | undefined => {
+    if (at > line.length) return undefined;
+    let end = line.indexOf('\t', at);
+    if (end < 0) end = line.length;
+    const field = line.slice(at, end);
+    at = end + 1;
+    return field;
+  };
+  next();
+  next();
+  const md5Field = next();
+  const md5dField = next();
+  const md5 = readHash(algorithm === 'md5' ? md5Field : md5dField);
+  const ndirs = Number(next());
   if (!md5 || !Number.isInteger(ndirs) || ndirs < 1) return undefined;
-  const filesAt = 5 + 3 * ndirs;
-  if (fields.length < filesAt || (fields.length - filesAt) % 6 !== 0) return undefined;
-  for (let i = 5; i < filesAt; i += 3) {
-    const rel = fields[i]!;
-    const dst = rel === '' ? st : stat(`${abs}${SEP}${unescapeField(rel)}`, { throwIfNoEntry: false });
-    if (!dst || !dst.isDirectory() || dst.mtimeMs !== Number(fields[i + 1]) || dst.ino !== Number(fields[i + 2]) || isRacy(dst.mtimeMs, now)) return undefined;
+  for (let d = 0; d < ndirs; d++) {
+    const rel = next();
+    const mtime = next();
+    const ino = next();
+    if (ino === undefined) return undefined;
+    const dst = rel === '' ? st : stat(`${abs}${SEP}${unescapeField(rel!)}`, { throwIfNoEntry: false });
+    if (!dst || !dst.isDirectory() || dst.mtimeMs !== Number(mtime) || dst.ino !== Number(ino) || isRacy(dst.mtimeMs, now)) return undefined;
   }
   let size = 0;
-  for (let i = filesAt; i < fields.length; i += 6) {
-    const fst = stat(`${abs}${SEP}${unescapeField(fields[i]!)}`, { throwIfNoEntry: false });
-    if (!fst || !fst.isFile() || fst.size !== Number(fields[i + 1]) || fst.mtimeMs !== Number(fields[i + 2]) || fst.ino !== Number(fields[i + 3])) return undefined;
+  let nfiles = 0;
+  while (at <= line.length) {
+    const rel = next()!;
+    const fsize = next();
+    const mtime = next();
+    const ino = next();
+    next();
+    if (next() === undefined) return undefined;
+    const fst = stat(`${abs}${SEP}${unescapeField(rel)}`, { throwIfNoEntry: false });
+    if (!fst || !fst.isFile() || fst.size !== Number(fsize) || fst.mtimeMs !== Number(mtime) || fst.ino !== Number(ino)) return undefined;
     size += fst.size;
+    nfiles++;
   }
-  return { md5, size, nfiles: (fields.length - filesAt) / 6 };
+  return { md5, size, nfiles };
 }
 
 function parseDirLine(line: string): DirRecord | undefined {
