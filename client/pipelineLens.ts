@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipelineStage } from '../core/pipeline/pipelineModel';
+import { stageKeyLines, stageKeyOf } from '../core/pipeline/stageKeyLines';
 import { stageStateText } from '../core/pipeline/stageStateModel';
 import type { PipelineState } from './pipelineState';
 
@@ -50,9 +51,16 @@ export class PipelineCodeLens implements vscode.CodeLensProvider, vscode.Disposa
     if (stages.length === 0) return [];
     const trusted = vscode.workspace.isTrusted;
     const now = Date.now();
+    // The graph describes the file on disk; while the buffer has unsaved edits, each lens stands
+    // on its stage's key where the buffer has it now (a stage no longer in the buffer has none).
+    const keyLines = document.isDirty ? stageKeyLines(document.getText()) : undefined;
+    const lineOf = (s: PipelineStage): number | undefined => (keyLines ? keyLines.get(stageKeyOf(s.name)) : s.line);
     // foreach/matrix stages share their key's line: each lens then names its stage.
     const perLine = new Map<number, PipelineStage[]>();
-    for (const s of stages) perLine.set(s.line, [...(perLine.get(s.line) ?? []), s]);
+    for (const s of stages) {
+      const line = lineOf(s);
+      if (line !== undefined) perLine.set(line, [...(perLine.get(line) ?? []), s]);
+    }
     const lenses: vscode.CodeLens[] = [];
     for (const [line, onLine] of perLine) {
       const range = new vscode.Range(Math.max(0, line - 1), 0, Math.max(0, line - 1), 0);
@@ -81,12 +89,12 @@ export class PipelineCodeLens implements vscode.CodeLensProvider, vscode.Disposa
       }
     }
     // A drift stage whose last run stored a report gets "Open Drift Report" (client/driftWatches.ts answers).
-    const drift = stages.filter((s) => s.builtin === 'drift');
+    const drift = stages.filter((s) => s.builtin === 'drift' && lineOf(s) !== undefined);
     if (drift.length === 0) return lenses;
     const withReport = drift.map((s) => vscode.commands.executeCommand<string | undefined>('runwise.stageDriftReportRun', s.id).then((runId) => (runId ? s : undefined), () => undefined));
     return Promise.all(withReport).then((found) => [
       ...lenses,
-      ...found.flatMap((s) => (s ? [new vscode.CodeLens(new vscode.Range(Math.max(0, s.line - 1), 0, Math.max(0, s.line - 1), 0), { title: 'Open Drift Report', command: 'runwise.openStageDriftReport', arguments: [s.id], tooltip: `Open the drift report of ${s.id}'s last run` })] : [])),
+      ...found.flatMap((s) => (s ? [new vscode.CodeLens(new vscode.Range(Math.max(0, lineOf(s)! - 1), 0, Math.max(0, lineOf(s)! - 1), 0), { title: 'Open Drift Report', command: 'runwise.openStageDriftReport', arguments: [s.id], tooltip: `Open the drift report of ${s.id}'s last run` })] : [])),
     ]);
   }
 

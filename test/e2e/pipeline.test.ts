@@ -6,6 +6,7 @@
  *     the pipeline run; the Pipeline view lists both stages with their states;
  *   - writing its dependency on disk turns the lens "stale: data/raw.txt changed" (the file watcher);
  *   - the task "runwise: train" (Tasks: Run Task) runs the stale prepare, then train;
+ *   - with unsaved lines typed above it, a stage's lens still stands on its key's line;
  *   - Cancel in the progress notification stops a running stage's processes (slow.pipeline.yaml);
  * and untrusted (Restricted Mode): the lens says "Run (trust the workspace to run)", clicking it
  * explains why, and nothing runs.
@@ -214,6 +215,32 @@ describe('Pipelines in the editor (code-server)', { timeout: 600_000 }, () => {
     }, "the task terminal's output", 10_000);
     assert.match(terminalText, /Executing task: runwise: train/);
     assert.match(terminalText, /▶ train: never ran; upstream stage prepare runs/);
+  });
+
+  it('keeps each lens on its stage while the file has unsaved edits above it', async (t) => {
+    screenshotOnFailure(t, page, server);
+    await openFile(page(), 'runwise.yaml');
+    await waitUntil(async () => /up to date/.test(await lensText(page(), 'train')), 'the train lens', 30_000);
+    // Three comment lines typed at the top and not saved: the graph (from disk) still says train is
+    // on line 8; the lens must stand above the buffer's line 11.
+    await page().locator('.editor-group-container.active .view-lines').first().click();
+    await page().keyboard.press('Control+Home');
+    await page().keyboard.type('# one\n# two\n# three\n');
+    let seen = 'nothing yet';
+    const gap = await waitUntil(async () => {
+      const lens = await lensRow(page(), 'train').first().boundingBox();
+      const line = await page().locator('.editor-group-container.active .view-line', { hasText: /^\s*train:\s*$/ }).first().boundingBox();
+      seen = `lens ${JSON.stringify(lens)}, train: line ${JSON.stringify(line)}`;
+      if (!lens || !line) return undefined;
+      // The lens's zone sits between the line before and `train:`: its text ends less than a line above it.
+      const g = line.y - (lens.y + lens.height);
+      return g >= 0 && g < line.height ? { g } : undefined;
+    }, 'the train lens to stand right above the moved `train:` line', 15_000).catch((e: Error) => {
+      throw new Error(`${e.message} (${seen})`);
+    });
+    assert.ok(gap.g >= 0);
+    assert.doesNotMatch(readFileSync(path.join(workspace, 'runwise.yaml'), 'utf8'), /# one/, 'the edit was not saved');
+    await runCommand(page(), 'File: Revert File');
   });
 
   it("Cancel in the run's notification stops the stage's processes; the lens says cancelled", async (t) => {
