@@ -202,12 +202,16 @@ async function startLanguageClient(context: vscode.ExtensionContext, log: vscode
   return client;
 }
 
-/** How long deactivate() waits for a cancelled pipeline run to end before closing the tracker. */
+/**
+ * How long deactivate() waits for a cancelled pipeline run to end before closing the tracker, and
+ * the grace its stages get between SIGTERM and SIGKILL (the default, 5 s, would outlast the wait).
+ */
 const PIPELINE_STOP_WAIT_MS = 3_000;
+const PIPELINE_STOP_KILL_GRACE_MS = 1_500;
 
 export async function deactivate(): Promise<void> {
   // A pipeline run first: its stages are stopped and their runs recorded KILLED while the tracker is open.
-  await stopPipelineRuns(PIPELINE_STOP_WAIT_MS);
+  await stopPipelineRuns(PIPELINE_STOP_WAIT_MS, PIPELINE_STOP_KILL_GRACE_MS);
   const stops: Promise<void>[] = [];
   if (language) stops.push(language.stop());
   if (tracking) stops.push(tracking.close());

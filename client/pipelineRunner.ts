@@ -17,6 +17,7 @@ import { formatPipelineDiagnostic, PipelineLoadError, type PipelineGraph } from 
 import { runPipeline, type PipelineRunEvent, type PipelineRunResult, type StageReport } from '../core/pipeline/pipelineRun';
 import { pythonRunOptions, runsPython } from '../core/pipeline/pythonCommand';
 import { describeReason, planRun } from '../core/pipeline/stageStatus';
+import type { StopReason } from '../core/pipeline/stageProcess';
 import { formatElapsed } from '../core/pipeline/stageStateModel';
 import { stagePython } from './pipelinePython';
 import { messageOf, type PipelineState } from './pipelineState';
@@ -45,13 +46,15 @@ export function describeRequest(request: PipelineRunRequest): string {
 const runners = new Set<PipelineRunner>();
 
 /**
- * Cancels every pipeline run under way (SIGTERM to each stage's process group, at once) and waits
- * up to `waitMs` for the runs to end, so their stage runs are recorded KILLED before the tracker
- * closes. For deactivate(): what outlasts the wait gets SIGTERM again as the extension host exits
- * (stageProcess.ts), and the next runner stops what is left (stageGroupRecords.ts).
+ * Cancels every pipeline run under way (SIGTERM to each stage's process group, at once, and SIGKILL
+ * to what is left of a group after `killGraceMs`, shorter than the default grace) and waits up to
+ * `waitMs` for the runs to end, so their stage runs are recorded KILLED before the tracker closes.
+ * For deactivate(), with the grace well inside the wait: a stage that ignores SIGTERM is killed
+ * while the editor still waits. What outlasts the wait anyway gets SIGTERM again as the extension
+ * host exits (stageProcess.ts), and the next runner stops what is left (stageGroupRecords.ts).
  */
-export async function stopPipelineRuns(waitMs: number): Promise<void> {
-  await Promise.all([...runners].map((r) => r.stop(waitMs)));
+export async function stopPipelineRuns(waitMs: number, killGraceMs: number): Promise<void> {
+  await Promise.all([...runners].map((r) => r.stop(waitMs, killGraceMs)));
 }
 
 export class PipelineRunner implements vscode.Disposable {
@@ -84,10 +87,10 @@ export class PipelineRunner implements vscode.Disposable {
     this.running?.abort();
   }
 
-  /** Cancels the run under way and waits until it has ended, or `waitMs` at most. */
-  async stop(waitMs: number): Promise<void> {
+  /** Cancels the run under way (SIGKILL after `killGraceMs`) and waits until it has ended, or `waitMs` at most. */
+  async stop(waitMs: number, killGraceMs: number): Promise<void> {
     const ended = this.runEnded;
-    this.cancel();
+    this.running?.abort({ killGraceMs } satisfies StopReason);
     if (!ended) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));

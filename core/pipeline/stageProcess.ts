@@ -20,6 +20,25 @@ import { StringDecoder } from 'node:string_decoder';
 export const DEFAULT_KILL_GRACE_MS = 5_000;
 
 /**
+ * What an abort may give as its reason (`controller.abort({ killGraceMs: 2_000 })`) to shorten the
+ * grace between SIGTERM and SIGKILL for that stop: an editor that is closing has a few seconds, not
+ * the default five, and a stage that ignores SIGTERM must still be gone before it exits.
+ */
+export interface StopReason {
+  killGraceMs: number;
+}
+
+/** The grace for a stop through `signal`: the reason's when it gives a shorter one, else `grace`. */
+export function stopGrace(signal: AbortSignal | undefined, grace: number): number {
+  const reason: unknown = signal?.reason;
+  if (typeof reason === 'object' && reason !== null && typeof (reason as Partial<StopReason>).killGraceMs === 'number') {
+    const asked = (reason as StopReason).killGraceMs;
+    if (Number.isFinite(asked) && asked >= 0) return Math.min(asked, grace);
+  }
+  return grace;
+}
+
+/**
  * How a command is started: its shell waits for one line on stdin, which the runner sends once it
  * has reported (recorded) the new process group, then replaces itself (same pid, same group) with
  * `/bin/sh -c <command>` reading /dev/null. So no command runs before its group is recorded, and a
@@ -146,11 +165,11 @@ function runCommand(command: string, options: StageProcessOptions, lines: LineSp
         /* the group is gone already */
       }
     };
-    /** SIGTERM the group now, SIGKILL whatever is left after the grace period. */
+    /** SIGTERM the group now, SIGKILL whatever is left after the grace period (shorter when the abort's reason asks). */
     const stopGroup = () => {
       if (killTimer || !groupAlive()) return;
       signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), grace);
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), stopGrace(options.signal, grace));
     };
     const onAbort = () => {
       cancelled = true;

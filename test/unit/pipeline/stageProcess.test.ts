@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { processGroupAlive, runStageProcess, TAIL_LINES } from '../../../core/pipeline/stageProcess';
+import { processGroupAlive, runStageProcess, stopGrace, TAIL_LINES, type StopReason } from '../../../core/pipeline/stageProcess';
 import { waitUntil } from '../../support/polling';
 import { processRunning } from '../../support/processes';
 import { tempWorkspace, writeWorkspaceFile } from '../../support/tempWorkspace';
@@ -117,6 +117,35 @@ test('a process that ignores SIGTERM is killed after the grace period', async ()
   assert.equal(r.cancelled, true);
   assert.equal(r.signal, 'SIGKILL');
   assert.ok(took >= 250, `waited for the grace period (${took} ms)`);
+});
+
+test("an abort whose reason asks for a shorter grace kills a SIGTERM-ignoring process within it (the editor's shutdown)", { timeout: 20_000 }, async () => {
+  const ws = tempWorkspace('proc');
+  const ready = path.join(ws, 'ready');
+  const controller = new AbortController();
+  // A minute's grace configured: only the abort's reason can end this within the test's timeout.
+  const run = runStageProcess({ commands: [`trap '' TERM; touch ${ready}; while true; do sleep 0.05; done`], cwd: ws, signal: controller.signal, killGraceMs: 60_000 });
+  await waitUntil(() => existsSync(ready), 'the command to start');
+  controller.abort({ killGraceMs: 200 } satisfies StopReason);
+  const r = await run;
+  assert.equal(r.cancelled, true);
+  assert.equal(r.signal, 'SIGKILL');
+});
+
+test('an abort reason asks only for a shorter grace, never a longer or a malformed one', () => {
+  const aborted = (reason: unknown) => {
+    const c = new AbortController();
+    c.abort(reason);
+    return c.signal;
+  };
+  assert.equal(stopGrace(undefined, 5000), 5000);
+  assert.equal(stopGrace(new AbortController().signal, 5000), 5000);
+  assert.equal(stopGrace(aborted(undefined), 5000), 5000);
+  assert.equal(stopGrace(aborted({ killGraceMs: 1500 }), 5000), 1500);
+  assert.equal(stopGrace(aborted({ killGraceMs: 9000 }), 5000), 5000);
+  assert.equal(stopGrace(aborted({ killGraceMs: -1 }), 5000), 5000);
+  assert.equal(stopGrace(aborted({ killGraceMs: Number.NaN }), 5000), 5000);
+  assert.equal(stopGrace(aborted({ killGraceMs: '10' }), 5000), 5000);
 });
 
 test('a background process left behind by a finished command is stopped with it', async () => {
