@@ -116,10 +116,10 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => (require('./commands/status') as typeof import('./commands/status')).status(ctx, args),
   },
   run: {
-    usage: 'run [STAGE]... [-j N] [--force] [--dry] [--downstream] [--pipeline FILE] [--experiment NAME]',
-    summary: 'run the stages that are out of date (STAGE: it and what is upstream), each logged as a child run; exit 1 when a stage or gate fails',
+    usage: 'run [STAGE]... [-j N] [--force] [--dry] [--downstream|--single] [--pipeline FILE] [--experiment NAME]',
+    summary: 'run the stages that are out of date (STAGE: it and what is upstream; with --single, only it), each logged as a child run; exit 1 when a stage or gate fails',
     // Options listed here, the module loaded on use (as status).
-    options: { pipeline: { value: true, short: 'p' }, jobs: { value: true, short: 'j' }, force: { short: 'f' }, dry: {}, downstream: {}, experiment: { value: true } },
+    options: { pipeline: { value: true, short: 'p' }, jobs: { value: true, short: 'j' }, force: { short: 'f' }, dry: {}, downstream: {}, single: {}, experiment: { value: true } },
     run: (ctx, args) => (require('./commands/run') as typeof import('./commands/run')).run(ctx, args),
   },
   evaluate: {
@@ -163,6 +163,13 @@ const COMMANDS: Record<string, Command> = {
     usage: 'card validate CARD [--json]',
     summary: "a model card's diagnostics, as the editor shows them; exit 1 on any error",
     run: (ctx, args) => (require('./commands/card') as typeof import('./commands/card')).cardValidate(ctx, args),
+  },
+  'export-pipeline': {
+    usage: 'export-pipeline --format argo|kubeflow|airflow [--image IMAGE] [--output FILE] [--pipeline FILE] [--tracking-uri URI] [--name NAME] [--operator bash|k8s]',
+    summary: 'the pipeline as an Argo Workflow, a Kubeflow pipeline spec or an Airflow DAG: each stage a task running `runwise run STAGE --single`',
+    // Options listed here, the module loaded on use (as status).
+    options: { format: { value: true }, image: { value: true }, output: { value: true, short: 'o' }, pipeline: { value: true, short: 'p' }, 'tracking-uri': { value: true }, name: { value: true }, operator: { value: true } },
+    run: (ctx, args) => (require('./commands/exportPipeline') as typeof import('./commands/exportPipeline')).exportPipelineCommand(ctx, args),
   },
   dag: {
     usage: 'dag [--json|--dot|--mermaid] [--pipeline FILE]',

@@ -104,6 +104,43 @@ test('run, run again (nothing), change a param (only its stage), --dry, a failin
   assert.match(gated.stderr, /runwise: 1 gate failed/);
 });
 
+test('run STAGE --single: only that stage (what an exported task runs); its missing deps refuse the run', async () => {
+  const ws = tempWorkspace('cli-run');
+  writeWorkspaceFile(ws, 'params.yaml', 'prep:\n  n: 10\ntrain:\n  lr: 0.1\n');
+  // A gate about train (checked by train's task), and the pipeline-wide one (checked by no --single run).
+  writeWorkspaceFile(ws, 'runwise.yaml', `${PIPELINE}  - metric: acc\n    op: '>='\n    value: 0.7\n    stage: train\n`);
+
+  const early = await runwise(ws, 'run', 'train', '--single').done;
+  assert.equal(early.code, 1);
+  assert.match(early.stderr, /^runwise: stage 'train' \(runwise\.yaml:6\) needs 'data\.txt', which does not exist \(written by 'prepare'\); --single runs no other stage/m);
+  assert.ok(!existsSync(path.join(ws, 'data.txt')) && !existsSync(path.join(ws, 'model.txt')), 'nothing ran');
+
+  const prepare = await runwise(ws, 'run', 'prepare', '--single', '--json').done;
+  assert.equal(prepare.code, 0, prepare.stderr);
+  const prepareJson = JSON.parse(prepare.stdout) as { stages: { id: string; status: string }[]; gates: unknown[] };
+  assert.deepEqual(prepareJson.stages.map((s) => [s.id, s.status]), [['prepare', 'succeeded']]);
+  assert.deepEqual(prepareJson.gates, [], 'no gate is about prepare');
+  assert.ok(!existsSync(path.join(ws, 'model.txt')), 'train did not run');
+
+  const train = await runwise(ws, 'run', 'train', '--single', '--json').done;
+  assert.equal(train.code, 0, train.stderr);
+  const trainJson = JSON.parse(train.stdout) as { stages: { id: string; status: string }[]; gates: { value: number; passed: boolean }[] };
+  assert.deepEqual(trainJson.stages.map((s) => [s.id, s.status]), [['train', 'succeeded']]);
+  assert.deepEqual(trainJson.gates.map((g) => [g.value, g.passed]), [[0.7, true]], "train's gate only");
+  assert.equal(readFileSync(path.join(ws, 'model.txt'), 'utf8'), 'n=10\nlr=0.1\n');
+
+  // An upstream change does not make --single run the stage (nor the upstream one); its own change does.
+  writeWorkspaceFile(ws, 'params.yaml', 'prep:\n  n: 11\ntrain:\n  lr: 0.1\n');
+  const unchanged = await runwise(ws, 'run', 'train', '--single', '--json').done;
+  assert.equal(unchanged.code, 0, unchanged.stderr);
+  assert.deepEqual((JSON.parse(unchanged.stdout) as { stages: { id: string; status: string }[] }).stages.map((s) => [s.id, s.status]), [['train', 'skipped']]);
+  assert.equal(readFileSync(path.join(ws, 'data.txt'), 'utf8'), 'n=10\n', 'prepare did not run');
+
+  const usage = await runwise(ws, 'run', '--single').done;
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--single needs the STAGE to run/);
+});
+
 test('a pipeline the editor rejects is refused with its diagnostics before anything runs', async () => {
   const ws = tempWorkspace('cli-run');
   writeWorkspaceFile(ws, 'runwise.yaml', 'stages:\n  a:\n    cmd: touch ran\n    outz: [x]\n');

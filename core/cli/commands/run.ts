@@ -7,18 +7,21 @@
  * output prefixed with the stage). The summary table (or `--json`) goes to stdout. Exit 1 when a
  * stage or a gate failed, 130 when interrupted (Ctrl-C: every stage's process group is stopped
  * first). Before planning, stages a killed runner left running are stopped and their runs failed
- * (said on stderr). `--dry` prints the plan and runs (and stops) nothing.
+ * (said on stderr). `--dry` prints the plan and runs (and stops) nothing. `--single` runs only the
+ * named stages, none upstream (what an orchestrator's task runs; see core/pipeline/export).
  */
-import { flag, intOption, optionValue, type ParsedArgs } from '../args';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { flag, intOption, optionValue, UsageError, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { HashCache } from '../../pipeline/hashCache';
 import { LockFileError } from '../../pipeline/lockFile';
-import type { GateOutcome } from '../../pipeline/gates';
-import type { StageDecision } from '../../pipeline/pipelineModel';
-import { runPipeline, type PipelineRunEvent, type StageReport } from '../../pipeline/pipelineRun';
+import { gateTarget, type GateOutcome } from '../../pipeline/gates';
+import type { PipelineGraph, StageDecision } from '../../pipeline/pipelineModel';
+import { findStage, runPipeline, type PipelineRunEvent, type StageReport } from '../../pipeline/pipelineRun';
 import { stopLeftoverStages } from '../../pipeline/stageGroupRecords';
-import { describeReason, planRun, StageTargetError } from '../../pipeline/stageStatus';
+import { describeReason, planRun, resolveTarget, StageTargetError } from '../../pipeline/stageStatus';
 import { formatDuration } from '../../views/displayFormat';
 import { keyMetricsText, summarizeRun } from '../../views/runsTreeModel';
 import { loadGraphForCommand } from './status';
@@ -47,8 +50,18 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
   const hashes = new HashCache(graph.root);
   if (hashes.discarded) ctx.io.err(`runwise: ${hashes.discarded}\n`);
   let decisions: StageDecision[];
+  let runGraph = graph;
+  const single = flag(args, 'single');
+  if (single && args.positionals.length === 0) throw new UsageError('--single needs the STAGE to run');
+  if (single && flag(args, 'downstream')) throw new UsageError('--single runs only the stages named: it does not go with --downstream');
   try {
     decisions = planRun(graph, { targets: args.positionals, downstream: flag(args, 'downstream'), force: flag(args, 'force'), hashes });
+    if (single) {
+      const ids = new Set(args.positionals.flatMap((t) => resolveTarget(graph, t)));
+      decisions = singleStageDecisions(graph, decisions, ids);
+      // Only the gates about these stages: the pipeline-wide ones need stages this run does not run.
+      runGraph = { ...graph, gates: graph.gates.filter((rule) => ids.has(gateTarget(rule, (n, f) => findStage(graph, n, f)).stage ?? '')) };
+    }
   } catch (e) {
     if (e instanceof LockFileError || e instanceof StageTargetError) throw new CliError(e.message);
     throw e;
@@ -68,7 +81,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
   let result;
   try {
     result = await runPipeline({
-      graph,
+      graph: runGraph,
       decisions,
       tracker: ctx.openTracker(true),
       hashes,
@@ -128,6 +141,33 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
     ];
     throw new PipelineRunFailed(parts.join('; ') || 'the pipeline did not finish', 1);
   }
+}
+
+/**
+ * `--single`: the decisions about the named stages alone, as `dvc repro --single-item` takes them:
+ * a stage upstream is neither run nor a reason to run, and a dependency it should have written must
+ * already exist (an orchestrator running one stage per task ran it before), else nothing runs. The
+ * gates checked are those naming one of these stages (`stage:` or `stage:metric`).
+ */
+function singleStageDecisions(graph: PipelineGraph, decisions: readonly StageDecision[], ids: ReadonlySet<string>): StageDecision[] {
+  const chosen = decisions
+    .filter((d) => ids.has(d.id))
+    .map((d) => {
+      const reasons = d.reasons.filter((r) => r.kind !== 'upstream');
+      return { id: d.id, action: d.action === 'frozen' ? d.action : reasons.length ? ('run' as const) : ('skip' as const), reasons };
+    });
+  for (const d of chosen) {
+    if (d.action !== 'run') continue;
+    const stage = graph.byId.get(d.id)!;
+    const missing = stage.deps.filter((dep) => !existsSync(path.join(graph.root, ...dep.split('/'))));
+    if (missing.length === 0) continue;
+    const writers = graph.upstream(d.id).filter((u) => !ids.has(u));
+    throw new CliError(
+      `stage '${d.id}' (${stage.file}:${stage.line}) needs ${missing.map((m) => `'${m}'`).join(', ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist` +
+        `${writers.length ? ` (written by ${writers.map((w) => `'${w}'`).join(', ')})` : ''}; --single runs no other stage: run ${writers.length ? 'those' : 'what writes it'} first`,
+    );
+  }
+  return chosen;
 }
 
 function printPlan(ctx: CommandContext, decisions: readonly StageDecision[]): void {
