@@ -171,6 +171,26 @@ const COMMANDS: Record<string, Command> = {
     options: { format: { value: true }, image: { value: true }, output: { value: true, short: 'o' }, pipeline: { value: true, short: 'p' }, 'tracking-uri': { value: true }, name: { value: true }, operator: { value: true } },
     run: (ctx, args) => (require('./commands/exportPipeline') as typeof import('./commands/exportPipeline')).exportPipelineCommand(ctx, args),
   },
+  'remote add': {
+    usage: 'remote add NAME URI [--token-env VAR | --basic-auth-env USER_VAR PASS_VAR]',
+    summary: 'name an MLflow Tracking Server to push to and pull from; only the names of the variables holding its credentials are kept (.runwise/config)',
+    options: { 'token-env': { value: true }, 'basic-auth-env': { value: true } },
+    run: (ctx, args) => (require('./commands/remote') as typeof import('./commands/remote')).remoteAdd(ctx, args),
+  },
+  'remote list': { usage: 'remote list', summary: 'the remotes, their URIs and where their credentials come from', run: (ctx, args) => (require('./commands/remote') as typeof import('./commands/remote')).remoteList(ctx, args) },
+  'remote remove': { usage: 'remote remove NAME', summary: 'forget a remote', run: (ctx, args) => (require('./commands/remote') as typeof import('./commands/remote')).remoteRemove(ctx, args) },
+  push: {
+    usage: 'push [RUN...|--experiment E|--all] --to NAME [-j N]',
+    summary: 'copy runs (params, metric history, tags, notes, parents, inputs, artifacts, registered versions) to a remote; only what is new is sent, an interrupted push resumes',
+    options: { to: { value: true }, experiment: { value: true, repeat: true }, all: {}, jobs: { value: true, short: 'j' } },
+    run: (ctx, args) => (require('./commands/push') as typeof import('./commands/push')).push(ctx, args),
+  },
+  pull: {
+    usage: 'pull --from NAME [--experiment E] [--filter EXPR]',
+    summary: "a remote's runs into the local tracker, marked with their origin; a second pull updates them",
+    options: { from: { value: true }, experiment: { value: true }, filter: { value: true } },
+    run: (ctx, args) => (require('./commands/pull') as typeof import('./commands/pull')).pull(ctx, args),
+  },
   dag: {
     usage: 'dag [--json|--dot|--mermaid] [--pipeline FILE]',
     summary: 'the pipeline stages, upstream first, and what feeds what (Graphviz with --dot, Mermaid with --mermaid)',

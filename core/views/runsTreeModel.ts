@@ -10,6 +10,7 @@
 import { NOTE_TAG, type Experiment, type Run, type RunStatus } from '../tracker/model';
 import type { TrackerChanges } from '../tracker/tracker';
 import { formatDuration, formatMetricCompact, formatMetricValue, formatTimestamp } from './displayFormat';
+import { ORIGIN_REMOTE_TAG, PUSHED_TAG_PREFIX } from '../sync/syncTags';
 
 /** What the view keeps of a run: enough for its row, its tooltip and the status bar. */
 export interface RunSummary {
@@ -24,6 +25,9 @@ export interface RunSummary {
   metrics: ReadonlyMap<string, number>;
   params: ReadonlyMap<string, string>;
   note: string | undefined;
+  /** Remotes the run was pushed to (its `runwise.pushed.<remote>` tags), and the one it was pulled from. */
+  pushedTo?: readonly string[];
+  pulledFrom?: string;
 }
 
 export interface ExperimentSummary {
@@ -94,7 +98,20 @@ export function summarizeRun(run: Run): RunSummary {
     metrics: new Map(run.metrics.map((m) => [m.key, m.value])),
     params: new Map(run.params.map((p) => [p.key, p.value])),
     note: note === '' ? undefined : note,
+    ...syncedWith(run),
   };
+}
+
+function syncedWith(run: Run): Pick<RunSummary, 'pushedTo' | 'pulledFrom'> {
+  const pushedTo = run.tags.filter((t) => t.key.startsWith(PUSHED_TAG_PREFIX)).map((t) => t.key.slice(PUSHED_TAG_PREFIX.length));
+  const pulledFrom = run.tags.find((t) => t.key === ORIGIN_REMOTE_TAG)?.value;
+  return { ...(pushedTo.length ? { pushedTo } : {}), ...(pulledFrom ? { pulledFrom } : {}) };
+}
+
+/** The cloud mark of a run's row: where it was pushed to or pulled from. */
+function syncMark(r: RunSummary): string {
+  const remotes = [...(r.pushedTo ?? []), ...(r.pulledFrom ? [r.pulledFrom] : [])];
+  return remotes.length ? ` ☁ ${[...new Set(remotes)].join(', ')}` : '';
 }
 
 /** The metrics a run's description shows: configured keys first, then well-known names, then by name. */
@@ -367,7 +384,7 @@ export class RunsTreeModel {
       id: `run:${r.runId}`,
       kind: 'run',
       label: r.runName,
-      description: metrics || STATUS_TEXT[r.status],
+      description: `${metrics || STATUS_TEXT[r.status]}${syncMark(r)}`,
       tooltip: this.runTooltip(r),
       icon: r.status,
       collapsible: hasChildren ? 'collapsed' : 'none',
@@ -393,6 +410,8 @@ export class RunsTreeModel {
       for (const [k, v] of [...r.metrics].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) lines.push(`  ${k} = ${formatMetricValue(v)}`);
     }
     if (r.note) lines.push('', 'Note', clip(r.note, 500));
+    if (r.pushedTo?.length) lines.push('', `Pushed to ${r.pushedTo.join(', ')}`);
+    if (r.pulledFrom) lines.push('', `Pulled from ${r.pulledFrom}`);
     return lines.join('\n');
   }
 }

@@ -1,0 +1,54 @@
+// A pull from a server that answers a run the local tracker refuses (a param name MLflow's rule
+// forbids) writes nothing of that run, and says which run and why; the runs before it stay.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pullRuns } from '../../core/sync/pullRuns';
+import { SyncError } from '../../core/sync/syncError';
+import { Tracker } from '../../core/tracker/tracker';
+import { tempWorkspace } from '../support/tempWorkspace';
+
+const run = (id: string, name: string, params: { key: string; value: string }[], start: number) => ({
+  info: { run_id: id, run_uuid: id, run_name: name, experiment_id: '3', user_id: 'ann', status: 'FINISHED', start_time: start, end_time: start + 10, artifact_uri: `mlflow-artifacts:/3/${id}/artifacts`, lifecycle_stage: 'active' },
+  data: { params, metrics: [{ key: 'loss', value: 0.5, timestamp: start, step: 2 }], tags: [{ key: 'mlflow.runName', value: name }] },
+  inputs: {},
+});
+
+test('a run the local tracker refuses is not half-written; the error names it', async () => {
+  const good = 'a'.repeat(32);
+  const bad = 'b'.repeat(32);
+  const server = http.createServer((req, res) => {
+    req.resume();
+    const url = new URL(req.url!, 'http://x');
+    const reply = (body: unknown) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname.endsWith('/experiments/get-by-name')) return reply({ experiment: { experiment_id: '3', name: 'remote-exp', lifecycle_stage: 'active' } });
+    if (url.pathname.endsWith('/runs/search')) return reply({ runs: [run(good, 'good', [{ key: 'lr', value: '0.1' }], 1000), run(bad, 'bad', [{ key: '../escape', value: '1' }], 2000)] });
+    if (url.pathname.endsWith('/metrics/get-history')) {
+      return reply({ metrics: [0, 1, 2].map((step) => ({ key: 'loss', value: 1 / (step + 1), timestamp: 1000 + step, step })) });
+    }
+    res.writeHead(404, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ error_code: 'ENDPOINT_NOT_FOUND', message: url.pathname }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const t = Tracker.open(tempWorkspace('sync-pull-refused'));
+  try {
+    const remote = { name: 'lab', uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth: {} };
+    await assert.rejects(
+      pullRuns(t, remote, { experiment: 'remote-exp' }),
+      (e: unknown) => e instanceof SyncError && e.message.includes(`run ${bad} (bad) of remote 'lab' cannot be pulled`) && /nothing of it was written/.test(e.message),
+    );
+    const runs = t.searchRuns({ viewType: 'ALL' }).items;
+    assert.deepEqual(runs.map((r) => r.info.runName), ['good']);
+    assert.equal(t.getMetricHistory(runs[0]!.info.runId, 'loss').items.length, 3);
+    assert.deepEqual(runs[0]!.params, [{ key: 'lr', value: '0.1' }]);
+  } finally {
+    t.close();
+    server.close();
+  }
+});
