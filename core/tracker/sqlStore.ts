@@ -48,6 +48,12 @@ export interface SqlDatabase {
    * busy database surfaces as a delay, never as an error, unless it stays locked past `busyRetryMs`.
    */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs `fn` once what was written so far is committed: when the outermost transaction commits,
+   * or at once outside a transaction. Dropped if that transaction rolls back. For in-memory caches
+   * of rows a transaction inserted (a nested transaction's COMMIT is not yet the database's).
+   */
+  afterCommit(fn: () => void): void;
   close(): void;
 }
 
@@ -171,6 +177,8 @@ function isWalDatabase(path: string): boolean {
 abstract class BaseDatabase implements SqlDatabase {
   abstract readonly backend: SqlBackend;
   private depth = 0;
+  /** afterCommit callbacks waiting for the outermost transaction to commit. */
+  private committed: (() => void)[] = [];
   private readonly statements = new Map<string, SqlStatement>();
   /** Set while reading a snapshot: the file as it was when the snapshot was taken. */
   protected snapshotStamp: FileStamp | undefined;
@@ -259,6 +267,11 @@ abstract class BaseDatabase implements SqlDatabase {
     return s;
   }
 
+  afterCommit(fn: () => void): void {
+    if (this.depth > 0) this.committed.push(fn);
+    else fn();
+  }
+
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
     const deadline = Date.now() + (this.options.busyRetryMs ?? 120_000);
@@ -272,11 +285,12 @@ abstract class BaseDatabase implements SqlDatabase {
       }
     }
     this.depth++;
+    let result: T;
     try {
-      const result = fn();
+      result = fn();
       this.commitWithRetry(deadline);
-      return result;
     } catch (e) {
+      this.committed = [];
       try {
         this.exec('ROLLBACK');
       } catch {
@@ -286,6 +300,10 @@ abstract class BaseDatabase implements SqlDatabase {
     } finally {
       this.depth--;
     }
+    const committed = this.committed;
+    this.committed = [];
+    for (const f of committed) f();
+    return result;
   }
 
   private commitWithRetry(deadline: number): void {

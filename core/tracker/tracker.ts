@@ -629,7 +629,10 @@ export class Tracker {
       if (runMetrics.length > 0) this.writeMetrics(run.id, runMetrics, newKeys);
       if (metrics.length > 0 || params.length > 0 || tags.length > 0) this.touchRun(run.id);
     });
-    for (const [k, id] of newKeys) this.keyIds.set(k, id);
+    // Cached once the keys' rows are the database's: this batch may be part of a larger transaction.
+    this.db.afterCommit(() => {
+      for (const [k, id] of newKeys) this.keyIds.set(k, id);
+    });
   }
 
   /** Dataset inputs of a run and, in MLflow 3, the logged models it used. */

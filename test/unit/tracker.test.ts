@@ -465,3 +465,48 @@ test('experiment tags: delete one; a missing tag or a deleted experiment is refu
     t.close();
   }
 });
+
+test('a metric key whose first batch was rolled back with an outer transaction is not remembered by a stale id', () => {
+  const t = open();
+  const runId = t.createRun({ startTime: 1 }).info.runId;
+  assert.throws(
+    () =>
+      t.db.transaction(() => {
+        t.logBatch(runId, { metrics: [{ key: 'ghost', value: 1, timestamp: 1, step: 0 }] });
+        throw new Error('the outer transaction fails');
+      }),
+    /the outer transaction fails/,
+  );
+  // Another key takes the id the rolled-back insert had; `ghost` must get an id of its own.
+  t.logBatch(runId, { metrics: [{ key: 'real', value: 2, timestamp: 2, step: 0 }] });
+  t.logBatch(runId, { metrics: [{ key: 'ghost', value: 3, timestamp: 3, step: 0 }] });
+  assert.deepEqual(
+    t.getMetricHistory(runId, 'real').items.map((m) => m.value),
+    [2],
+  );
+  assert.deepEqual(
+    t.getMetricHistory(runId, 'ghost').items.map((m) => m.value),
+    [3],
+  );
+  t.close();
+});
+
+test('afterCommit runs after the outermost commit, at once outside a transaction, and never after a rollback', () => {
+  const t = open();
+  const seen: string[] = [];
+  t.db.afterCommit(() => seen.push('outside'));
+  t.db.transaction(() => {
+    t.db.transaction(() => t.db.afterCommit(() => seen.push('nested')));
+    assert.deepEqual(seen, ['outside'], 'not before the outer commit');
+  });
+  assert.deepEqual(seen, ['outside', 'nested']);
+  assert.throws(() =>
+    t.db.transaction(() => {
+      t.db.afterCommit(() => seen.push('rolled back'));
+      throw new Error('no');
+    }),
+  );
+  t.db.transaction(() => undefined);
+  assert.deepEqual(seen, ['outside', 'nested']);
+  t.close();
+});
