@@ -116,10 +116,10 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => (require('./commands/status') as typeof import('./commands/status')).status(ctx, args),
   },
   run: {
-    usage: 'run [STAGE]... [-j N] [--force] [--dry] [--downstream|--single] [--pipeline FILE] [--experiment NAME]',
+    usage: 'run [STAGE]... [-j N] [--force] [--dry] [--downstream|--single] [--pipeline FILE] [--experiment NAME] [--push|--push-to REMOTE]',
     summary: 'run the stages that are out of date (STAGE: it and what is upstream; with --single, only it), each logged as a child run; exit 1 when a stage or gate fails',
     // Options listed here, the module loaded on use (as status).
-    options: { pipeline: { value: true, short: 'p' }, jobs: { value: true, short: 'j' }, force: { short: 'f' }, dry: {}, downstream: {}, single: {}, experiment: { value: true } },
+    options: { pipeline: { value: true, short: 'p' }, jobs: { value: true, short: 'j' }, force: { short: 'f' }, dry: {}, downstream: {}, single: {}, experiment: { value: true }, push: {}, 'push-to': { value: true } },
     run: (ctx, args) => (require('./commands/run') as typeof import('./commands/run')).run(ctx, args),
   },
   evaluate: {

@@ -119,6 +119,25 @@ function writeConfig(workspace: string, config: ConfigFile): void {
   writeFileAtomic(configPath(workspace), `${JSON.stringify(config, null, 2)}\n`);
 }
 
+/**
+ * The server MLflow's own variables name, as a remote: `MLFLOW_TRACKING_URI` (http(s)), with
+ * `MLFLOW_TRACKING_TOKEN` as a bearer token, else `MLFLOW_TRACKING_USERNAME` and
+ * `MLFLOW_TRACKING_PASSWORD` for basic auth, as the mlflow client reads them. Named after its host
+ * (`mlflow.example.com-5000`), which is what `runwise.pushed.<name>` records.
+ */
+export function remoteFromEnvironment(env: NodeJS.ProcessEnv = process.env): Remote {
+  const raw = env.MLFLOW_TRACKING_URI;
+  if (!raw) throw new SyncError('MLFLOW_TRACKING_URI is not set: it names the MLflow Tracking Server to push to');
+  const uri = checkRemoteUri(raw);
+  const name = new URL(uri).host.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  const auth: RemoteAuth = env.MLFLOW_TRACKING_TOKEN
+    ? { tokenEnv: 'MLFLOW_TRACKING_TOKEN' }
+    : env.MLFLOW_TRACKING_USERNAME || env.MLFLOW_TRACKING_PASSWORD
+      ? { userEnv: 'MLFLOW_TRACKING_USERNAME', passwordEnv: 'MLFLOW_TRACKING_PASSWORD' }
+      : {};
+  return { name, uri, auth };
+}
+
 /** The Authorization header a remote's credentials make, read from the environment now. */
 export function authorizationHeader(remote: Remote, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const auth = remote.auth;

@@ -9,8 +9,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MLFLOW_API_PREFIX, MLFLOW_ARTIFACTS_PREFIX } from '../../core/mlflow/restApi';
+import { STAGE_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { addRemote, getRemote } from '../../core/sync/remoteConfig';
 import { pullRuns } from '../../core/sync/pullRuns';
@@ -319,5 +322,24 @@ describe('push and pull against a second runwise serve', () => {
     } finally {
       t.close();
     }
+  });
+  it('runwise run STAGE --single --push lands the stage run on the server MLFLOW_TRACKING_URI names, with its stage tags', async () => {
+    const ws = tempWorkspace('sync-run-push');
+    writeFileSync(path.join(ws, 'runwise.yaml'), 'stages:\n  train:\n    cmd: printf \'{"accuracy":0.75}\' > metrics.json\n    metrics:\n      - metrics.json:\n          cache: false\n');
+    const env = { MLFLOW_TRACKING_URI: remote.uri, MLFLOW_TRACKING_TOKEN: TOKEN };
+    const r = await finished(spawnTs('core/cli/main.ts', ['run', 'train', '--single', '--push', '--experiment', 'orchestrated', '--json', '--workspace', ws], env));
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { run_id: string; stages: { id: string; run_id: string }[] };
+    const stageRun = await remoteRunOf(remote, out.stages[0]!.run_id);
+    assert.equal(tags(stageRun.data.tags)[STAGE_TAG], 'train');
+    assert.equal(stageRun.data.metrics.find((m: Json) => m.key === 'accuracy')?.value, 0.75);
+    const pipelineRun = await remoteRunOf(remote, out.run_id);
+    assert.equal(tags(stageRun.data.tags)['mlflow.parentRunId'], pipelineRun.info.run_id, 'the parent link points at the remote pipeline run');
+    assert.match(r.stderr, /pushed 2 run\(s\) to http:\/\/127\.0\.0\.1:\d+/);
+
+    // Refused credentials: the runs stay here, the message says how to push them again, exit 1.
+    const bad = await finished(spawnTs('core/cli/main.ts', ['run', 'train', '--single', '--force', '--push', '--experiment', 'orchestrated', '--workspace', ws], { ...env, MLFLOW_TRACKING_TOKEN: 'wrong-token' }));
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /the runs are recorded in this workspace, but pushing them to http:\/\/127\.0\.0\.1:\d+ failed: .*HTTP 401.*To retry: runwise push [0-9a-f]{8} --to NAME/);
   });
 });

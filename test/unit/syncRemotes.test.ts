@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { addRemote, authorizationHeader, configPath, getRemote, listRemotes, removeRemote } from '../../core/sync/remoteConfig';
+import { addRemote, authorizationHeader, configPath, getRemote, listRemotes, remoteFromEnvironment, removeRemote } from '../../core/sync/remoteConfig';
 import { AmbiguousSendError, RemoteClient, RemoteRequestError, parseRetryAfter } from '../../core/sync/remoteClient';
 import { progressPrinter } from '../../core/sync/syncProgress';
 import { SyncError } from '../../core/sync/syncError';
@@ -205,4 +205,19 @@ test('runwise remote add|list|remove, and the sync commands\' options as their m
   assert.equal((await run('push', '--all')).code, 2, 'push needs --to');
   assert.equal((await run('remote', 'remove', 'lab')).code, 0);
   assert.deepEqual(listRemotes(ws).map((r) => r.name), ['team']);
+});
+
+test("the server MLflow's variables name is a remote: bearer token first, else basic auth, named after its host", () => {
+  assert.deepEqual(remoteFromEnvironment({ MLFLOW_TRACKING_URI: 'https://mlflow.example.com:5000/', MLFLOW_TRACKING_TOKEN: 't', MLFLOW_TRACKING_USERNAME: 'u' }), {
+    name: 'mlflow.example.com-5000',
+    uri: 'https://mlflow.example.com:5000',
+    auth: { tokenEnv: 'MLFLOW_TRACKING_TOKEN' },
+  });
+  assert.deepEqual(remoteFromEnvironment({ MLFLOW_TRACKING_URI: 'http://10.0.0.5', MLFLOW_TRACKING_USERNAME: 'u', MLFLOW_TRACKING_PASSWORD: 'p' }).auth, {
+    userEnv: 'MLFLOW_TRACKING_USERNAME',
+    passwordEnv: 'MLFLOW_TRACKING_PASSWORD',
+  });
+  assert.deepEqual(remoteFromEnvironment({ MLFLOW_TRACKING_URI: 'http://localhost:5000' }).auth, {});
+  assert.throws(() => remoteFromEnvironment({}), /MLFLOW_TRACKING_URI is not set/);
+  assert.throws(() => remoteFromEnvironment({ MLFLOW_TRACKING_URI: 'file:///tmp/mlruns' }), /a remote must be an http\(s\) URL/);
 });

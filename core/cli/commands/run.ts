@@ -9,6 +9,7 @@
  * first). Before planning, stages a killed runner left running are stopped and their runs failed
  * (said on stderr). `--dry` prints the plan and runs (and stops) nothing. `--single` runs only the
  * named stages, none upstream (what an orchestrator's task runs; see core/pipeline/export).
+ * `--push` / `--push-to REMOTE` copy the runs to an MLflow Tracking Server once the run has ended.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -131,6 +132,8 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
     ctx.io.out(result.runId ? `Pipeline run ${result.runId} (runwise runs show ${result.runId.slice(0, 8)})\n` : 'Nothing to run: every stage is up to date.\n');
   }
 
+  if (result.runId && !result.cancelled) await pushRunsIfAsked(ctx, args, [result.runId, ...result.stages.flatMap((s) => (s.runId ? [s.runId] : []))]);
+
   if (result.cancelled) throw new PipelineRunFailed('interrupted: every stage was stopped', 130);
   if (!result.ok) {
     const failed = result.stages.filter((s) => s.status === 'failed').map((s) => s.id);
@@ -140,6 +143,38 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
       ...(gatesFailed ? [`${gatesFailed} gate${gatesFailed === 1 ? '' : 's'} failed`] : []),
     ];
     throw new PipelineRunFailed(parts.join('; ') || 'the pipeline did not finish', 1);
+  }
+}
+
+/**
+ * `--push` (to the server MLFLOW_TRACKING_URI names, with MLflow's credential variables) or
+ * `--push-to REMOTE` (from .runwise/config): the pipeline run and its stage runs, failed ones
+ * included, copied there once the run has ended, as `runwise push` would. An orchestrator's task
+ * runs `runwise run STAGE --single --push`, so each stage's run lands in the team's tracker with
+ * the tags of a local run. The runs stay in this workspace too; a push that fails says how to retry.
+ */
+async function pushRunsIfAsked(ctx: CommandContext, args: ParsedArgs, runIds: string[]): Promise<void> {
+  const to = optionValue(args, 'push-to');
+  if (!flag(args, 'push') && to === undefined) return;
+  const { getRemote, remoteFromEnvironment } = require('../../sync/remoteConfig') as typeof import('../../sync/remoteConfig');
+  const { pushRuns } = require('../../sync/pushRuns') as typeof import('../../sync/pushRuns');
+  const { asCliError, withProgressAndInterrupt } = require('./remote') as typeof import('./remote');
+  let remote;
+  try {
+    remote = to !== undefined ? getRemote(ctx.workspace, to) : remoteFromEnvironment();
+  } catch (e) {
+    throw asCliError(e);
+  }
+  const tracker = ctx.openTracker();
+  try {
+    const summary = await withProgressAndInterrupt((signal, onEvent) => pushRuns(tracker, remote, { runs: runIds }, { client: { signal }, onEvent }));
+    ctx.io.err(`runwise: pushed ${summary.runs} run(s) to ${remote.uri}: ${summary.created} created, ${summary.updated} updated, ${summary.upToDate} up to date\n`);
+  } catch (e) {
+    const err = asCliError(e);
+    if (!(err instanceof CliError)) throw e;
+    const retry = to !== undefined ? `runwise push ${runIds[0]!.slice(0, 8)} --to ${to}` : `runwise push ${runIds[0]!.slice(0, 8)} --to NAME (after runwise remote add NAME ${remote.uri})`;
+    const exitCode = (err as { exitCode?: number }).exitCode;
+    throw Object.assign(new CliError(`the runs are recorded in this workspace, but pushing them to ${remote.uri} failed: ${err.message}. To retry: ${retry}`), exitCode !== undefined ? { exitCode } : {});
   }
 }
 

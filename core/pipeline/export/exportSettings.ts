@@ -39,9 +39,13 @@ export class ExportOptionsError extends Error {
   }
 }
 
-/** The command line a task runs, as arguments after `runwise` (`null` workspace: none given, the working directory is it). */
+/**
+ * The command line a task runs, as arguments after `runwise` (`null` workspace: none given, the
+ * working directory is it): the stage alone, its runs then pushed to the server MLFLOW_TRACKING_URI
+ * names (`--push`), so each stage's run lands in the team's tracker with a local run's tags.
+ */
 export function stageArgs(stageId: string, workspace: string | null = WORKSPACE_MOUNT): string[] {
-  return ['run', stageId, '--single', ...(workspace !== null ? ['--workspace', workspace] : [])];
+  return ['run', stageId, '--single', ...(workspace !== null ? ['--workspace', workspace] : []), '--push'];
 }
 
 /** The pipeline files the graph came from, for the generated file's header. */
