@@ -68,16 +68,35 @@ export async function pullRuns(tracker: Tracker, remote: Remote, selection: Pull
       else if (source !== undefined && localRunExists(tracker, source)) summary.skipped.push({ runId: r.info.run_id, reason: `pushed from this workspace (run ${source})` });
       else runs.push(r);
     }
-    // Parents usually start first: their local ids are known when their children are written.
-    runs.sort((a, b) => Number(a.info.start_time) - Number(b.info.start_time));
-    summary.runs = runs.length;
-    emit({ kind: 'plan', runs: runs.length, skipped: summary.skipped });
-    for (const r of runs) await pullRun(tracker, client, remote, r, names, summary, emit);
+    const ordered = parentsFirst(runs);
+    summary.runs = ordered.length;
+    emit({ kind: 'plan', runs: ordered.length, skipped: summary.skipped });
+    for (const r of ordered) await pullRun(tracker, client, remote, r, names, summary, emit);
     return summary;
   } finally {
     summary.requests = client.requests;
     client.close();
   }
+}
+
+/**
+ * By start time, each run after its parent when both are pulled, so a child is written with its
+ * parent's local id. (Start times alone do not order them: a parent and a child started in the
+ * same millisecond, or a child whose clock ran behind, came first half the time.)
+ */
+function parentsFirst(runs: readonly RunJson[]): RunJson[] {
+  const byId = new Map(runs.map((r) => [r.info.run_id, r]));
+  const placed = new Set<string>();
+  const out: RunJson[] = [];
+  const place = (r: RunJson) => {
+    if (placed.has(r.info.run_id)) return;
+    placed.add(r.info.run_id);
+    const parent = byId.get(tagMap(r.data.tags).get(PARENT_RUN_TAG) ?? '');
+    if (parent) place(parent);
+    out.push(r);
+  };
+  for (const r of [...runs].sort((a, b) => Number(a.info.start_time) - Number(b.info.start_time))) place(r);
+  return out;
 }
 
 function localRunExists(tracker: Tracker, runId: string): boolean {
