@@ -18,6 +18,7 @@ import { MODEL_CARD_SELECTOR, ModelCardCodeLens, updateCardFromLatestEvaluation 
 import { ModelsView, type VersionArgument, type VersionNode } from './modelsView';
 import { registerPipelineFeatures } from './pipelineFeatures';
 import { stopPipelineRuns } from './pipelineRunner';
+import { RemoteCommands } from './remoteCommands';
 import { RunCommands, type RunArgument } from './runCommands';
 import { RunsView } from './runsView';
 import { readSetting } from './settings';
@@ -92,6 +93,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     }
   };
 
+  const remotes = new RemoteCommands({ tracking: service, runs: runsView, log });
   const driftWatches = new DriftWatches({ extensionUri: context.extensionUri, tracking: service, log });
   context.subscriptions.push(
     service,
@@ -109,6 +111,9 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     command('runwise.stopWatchingFolderForDrift', () => driftWatches.stop()),
     command('runwise.stageDriftReportRun', (stageId: string) => driftWatches.stageReportRun(stageId)),
     command('runwise.openStageDriftReport', (stageId: string) => driftWatches.openStageReport(stageId)),
+    command('runwise.pushRuns', (arg: RunArgument, selected?: readonly { runId?: string }[]) => remotes.push(arg, selected)),
+    command('runwise.pullRuns', () => remotes.pull()),
+    command('runwise.addRemote', () => remotes.addRemote()),
     command('runwise.registerModel', (arg: ModelCommandArgument) => models.register(arg)),
     command('runwise.setModelAlias', (arg: VersionArgument) => models.setAlias(arg)),
     command('runwise.compareModelMetrics', (arg: VersionArgument, selection?: VersionNode[]) => models.compare(arg, selection)),
