@@ -21,7 +21,7 @@ const LAYERS = [
   { from: 'core/endpoint', may: ['core/endpoint', 'core/mlflow', 'core/tracker', 'core/workspace'] },
   { from: 'core/trackingClient', may: ['core/trackingClient', 'core/mlflow', 'core/tracker/limits', 'core/tracker/model'] },
   { from: 'core/language', may: ['core/language', 'core/workspace'] },
-  { from: 'core/views', may: ['core/views', 'core/tracker', 'core/workspace', 'core/sync/syncTags'] },
+  { from: 'core/views', may: ['core/views', 'core/tracker', 'core/workspace', 'core/pipeline/pipelineModel', 'core/pipeline/stageStateModel', 'core/pipeline/stageTracking', 'core/pipeline/stageGroupRecords', 'core/sync/syncTags'] },
   { from: 'core/dataset', may: ['core/dataset'] },
   { from: 'core/drift', may: ['core/drift', 'core/dataset', 'core/tracker', 'core/workspace'] },
   { from: 'core/evaluation', may: ['core/evaluation', 'core/dataset', 'core/tracker', 'core/workspace'] },
@@ -32,7 +32,7 @@ const LAYERS = [
   { from: 'server', may: ['server', 'core/language', 'core/workspace'] },
   { from: 'client', may: ['client', 'core', 'webview/shared', 'webview/*/messages'] },
   // Browser code: its own folder, and core modules that are pure data and formatting.
-  { from: 'webview', may: ['webview', 'core/tracker/model', 'core/views/displayFormat', 'core/views/loggedModelSummary', 'core/drift/driftReport'] },
+  { from: 'webview', may: ['webview', 'core/tracker/model', 'core/views/displayFormat', 'core/views/loggedModelSummary', 'core/views/lineageGraphModel', 'core/drift/driftReport'] },
 ];
 
 const EDITOR_APIS = /^(vscode|vscode-languageserver.*|vscode-languageclient.*|vscode-jsonrpc.*)$/;

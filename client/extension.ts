@@ -16,7 +16,9 @@ import { DriftWatches } from './driftWatches';
 import { EvaluationCommands, REGISTRY_DOCUMENT_SCHEME, type ModelCommandArgument } from './evaluationCommands';
 import { MODEL_CARD_SELECTOR, ModelCardCodeLens, updateCardFromLatestEvaluation } from './modelCardLens';
 import { ModelsView, type VersionArgument, type VersionNode } from './modelsView';
+import type { LineageArgument, LineagePanelDependencies } from './lineagePanel';
 import { registerPipelineFeatures } from './pipelineFeatures';
+import { PipelineState } from './pipelineState';
 import { stopPipelineRuns } from './pipelineRunner';
 import { RemoteCommands } from './remoteCommands';
 import { RunCommands, type RunArgument } from './runCommands';
@@ -95,6 +97,15 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
 
   const remotes = new RemoteCommands({ tracking: service, runs: runsView, log });
   const driftWatches = new DriftWatches({ extensionUri: context.extensionUri, tracking: service, log });
+  const pipelineFeatures = registerPipelineFeatures({ tracking: service, runsView, log, command });
+  const lineageDeps: LineagePanelDependencies = {
+    extensionUri: context.extensionUri,
+    log,
+    workspace: service.workspace,
+    tracker: () => service.tracker(),
+    onDidChangeRuns: runsView.onDidChangeRuns,
+    pipeline: pipelineFeatures.find((d): d is PipelineState => d instanceof PipelineState),
+  };
   context.subscriptions.push(
     service,
     runsView,
@@ -147,7 +158,13 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
       else await language.restart();
     }),
     command('runwise.showOutput', () => log.show()),
-    ...registerPipelineFeatures({ tracking: service, runsView, log, command }),
+    ...pipelineFeatures,
+    command('runwise.showLineage', async (arg: LineageArgument) => {
+      const { LineagePanel, lineageSubjectOf } = await import('./lineagePanel');
+      const subject = await lineageSubjectOf(arg, lineageDeps);
+      if (subject) LineagePanel.show(subject, lineageDeps);
+    }),
+    command('runwise.showPipelineGraph', async () => (await import('./lineagePanel')).LineagePanel.show({ kind: 'pipeline' }, lineageDeps)),
     vscode.workspace.onDidGrantWorkspaceTrust(async () => {
       log.info('workspace trusted: the tracker opens for writing and the tracking server may start');
       await service.onTrusted();

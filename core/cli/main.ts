@@ -191,10 +191,16 @@ const COMMANDS: Record<string, Command> = {
     options: { from: { value: true }, experiment: { value: true }, filter: { value: true } },
     run: (ctx, args) => (require('./commands/pull') as typeof import('./commands/pull')).pull(ctx, args),
   },
+  lineage: {
+    usage: 'lineage NAME[/VERSION|@ALIAS] | --run RUN | --file PATH [--json] [--html OUT] [--max-nodes N]',
+    summary: 'the lineage graph of a model version, a run or a data file: data with hashes, stage and evaluation runs, versions, aliases; --html writes it as an offline page',
+    options: { html: { value: true }, run: { value: true }, file: { value: true }, 'max-nodes': { value: true } },
+    run: (ctx, args) => (require('./commands/lineage') as typeof import('./commands/lineage')).lineage(ctx, args),
+  },
   dag: {
-    usage: 'dag [--json|--dot|--mermaid] [--pipeline FILE]',
-    summary: 'the pipeline stages, upstream first, and what feeds what (Graphviz with --dot, Mermaid with --mermaid)',
-    options: { pipeline: { value: true, short: 'p' }, dot: {}, mermaid: {} },
+    usage: 'dag [--json|--dot|--mermaid|--html OUT] [--pipeline FILE]',
+    summary: 'the pipeline stages, upstream first, and what feeds what (Graphviz with --dot, Mermaid with --mermaid, an offline page with stage states with --html)',
+    options: { pipeline: { value: true, short: 'p' }, dot: {}, mermaid: {}, html: { value: true } },
     run: (ctx, args) => (require('./commands/dag') as typeof import('./commands/dag')).dag(ctx, args),
   },
 };

@@ -1,20 +1,28 @@
 /**
- * `runwise dag [--json|--dot|--mermaid] [--pipeline FILE]`: the stages and what feeds what. Text
- * lists the stages upstream first, each with the stages it depends on; `--dot` is Graphviz,
- * `--mermaid` a Mermaid flowchart, `--json` `{stages: [...], edges: [[from, to], ...]}`.
+ * `runwise dag [--json|--dot|--mermaid|--html OUT] [--pipeline FILE]`: the stages and what feeds
+ * what. Text lists the stages upstream first, each with the stages it depends on; `--dot` is
+ * Graphviz, `--mermaid` a Mermaid flowchart, `--json` `{stages: [...], edges: [[from, to], ...]}`;
+ * `--html OUT` the lineage view's pipeline graph with each stage's state, as an offline page.
  */
-import { flag, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
+import { flag, optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import type { CommandContext } from '../context';
 import type { PipelineGraph } from '../../pipeline/pipelineModel';
+import { pipelineGraphNow, writeGraphHtml } from './lineage';
 import { loadGraphForCommand } from './status';
 
-export const dagOptions: OptionSpecs = { pipeline: { value: true, short: 'p' }, dot: {}, mermaid: {} };
+export const dagOptions: OptionSpecs = { pipeline: { value: true, short: 'p' }, dot: {}, mermaid: {}, html: { value: true } };
 
 export function dag(ctx: CommandContext, args: ParsedArgs): void {
   positionals(args, []);
   const formats = [ctx.json && 'json', flag(args, 'dot') && 'dot', flag(args, 'mermaid') && 'mermaid'].filter(Boolean);
   if (formats.length > 1) throw new UsageError(`choose one of --json, --dot, --mermaid (got ${formats.map((f) => `--${f}`).join(', ')})`);
   const graph = loadGraphForCommand(ctx, args);
+  const html = optionValue(args, 'html');
+  if (html !== undefined) {
+    if (formats.length > 0) throw new UsageError('--html writes a page; it goes with none of --json, --dot, --mermaid');
+    ctx.io.out(`Pipeline graph written to ${writeGraphHtml(pipelineGraphNow(graph), html)}\n`);
+    return;
+  }
   const edges = graph.stages.flatMap((s) => graph.upstream(s.id).map((u) => [u, s.id] as [string, string]));
   if (ctx.json) {
     ctx.printJson({
