@@ -1,10 +1,17 @@
 /**
- * A drift report as a tracker run (`runwise drift --log` and the pipeline's drift step): metrics
- * `drift_share`, `n_drifted`, `dataset_drift` (1 or 0) and one `drift.<column>` per checked column
- * (its score: the p-value for a test, the distance for a distance), params for the files, the
+ * A drift report as a tracker run (`runwise drift --log`, `drift watch` and the pipeline's drift
+ * step, which logs into its stage's run): metrics `drift_share`, `drifted_columns` (the report's
+ * `n_drifted`: the name pipeline gates complete, core/language/schema/builtinSteps.ts), `n_columns`,
+ * `dataset_drift` (1 or 0) and one `drift_score/<column>` per checked column (its score: the
+ * p-value for a test, the distance for a distance), params for the files, the
  * drift-share threshold, the sample and each column's test and threshold, the two files as dataset
  * inputs (context `reference` / `current`, digest from their sha256), and the JSON report as the
  * artifact `drift/report.json` (with the HTML page as `drift/report.html` when one was written).
+ *
+ * One naming for the scores, `drift_score/<column>`: `/` is the project's separator inside a metric
+ * name (DVCLive's `train/loss`, which the gate grammar reads as one name), MLflow's UI groups a
+ * run's charts by the part before the first `/`, so the scores sit together apart from the
+ * dataset-level metrics, and a column name's own dots (`petal.length`) stay unambiguous.
  *
  * Column names become metric and param names, so they are made valid for MLflow's rule
  * (core/tracker/entityNames.ts): any other character becomes `_`, and so does `/` (a name may not
@@ -18,6 +25,8 @@ import { DRIFT_REPORT_ARTIFACT, FAILURE_REASON_TAG, type Metric, type Param } fr
 import type { Tracker } from '../tracker/tracker';
 
 export const DRIFT_HTML_ARTIFACT = 'drift/report.html';
+/** Each checked column's score is the metric `drift_score/<column>`. */
+export const DRIFT_SCORE_METRIC_PREFIX = 'drift_score/';
 
 export interface DriftRunOptions {
   experimentId?: string;
@@ -26,11 +35,17 @@ export interface DriftRunOptions {
   tags?: readonly { key: string; value: string }[];
   /** An HTML page of the report already written: stored as `drift/report.html`. */
   htmlFile?: string;
+  /**
+   * Log into this existing run (the pipeline stage's) and leave its status to its owner, instead of
+   * creating a run and finishing it (`experimentId`, `runName` and `tags` then do not apply).
+   */
+  runId?: string;
 }
 
 /** `prefix` + `column` as a valid MLflow entity name, unique among `taken` (which it joins). */
 export function driftEntityName(prefix: string, column: string, taken: Set<string>): string {
-  const base = `${prefix}${column.replace(/[^\p{L}\p{N}_.\- :]/gu, '_')}`.slice(0, MAX_ENTITY_KEY_LENGTH);
+  // An empty column name is `_`: `drift_score/` alone would end in `/`.
+  const base = `${prefix}${column.replace(/[^\p{L}\p{N}_.\- :]/gu, '_') || '_'}`.slice(0, MAX_ENTITY_KEY_LENGTH);
   let name = base;
   for (let k = 2; taken.has(name); k++) name = `${base.slice(0, MAX_ENTITY_KEY_LENGTH - `_${k}`.length)}_${k}`;
   taken.add(name);
@@ -43,51 +58,25 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Logs `report` as a new finished run and returns its id; a failure while logging marks the run FAILED. */
+/**
+ * Logs `report` as a new finished run and returns its id; a failure while logging marks the run
+ * FAILED. With `options.runId`, logs into that run instead and leaves its status alone.
+ */
 export async function logDriftRun(tracker: Tracker, report: DriftReport, options: DriftRunOptions = {}): Promise<string> {
+  const verdictTag = { key: 'runwise.drift.dataset_drift', value: String(report.dataset_drift) };
+  if (options.runId) {
+    tracker.setTag(options.runId, verdictTag);
+    await logReport(tracker, options.runId, report, options.htmlFile);
+    return options.runId;
+  }
   const run = tracker.createRun({
     ...(options.experimentId ? { experimentId: options.experimentId } : {}),
     runName: options.runName ?? `drift ${path.basename(report.current_file ?? 'current')}`.slice(0, 250),
-    tags: [{ key: 'runwise.drift.dataset_drift', value: String(report.dataset_drift) }, ...(options.tags ?? [])],
+    tags: [verdictTag, ...(options.tags ?? [])],
   });
   const runId = run.info.runId;
   try {
-    const timestamp = Date.now();
-    const metric = (key: string, value: number): Metric => ({ key, value, timestamp, step: 0 });
-    const metrics: Metric[] = [metric('drift_share', report.drift_share), metric('n_drifted', report.n_drifted), metric('n_columns', report.n_columns), metric('dataset_drift', report.dataset_drift ? 1 : 0)];
-    const clip = (v: string) => (v.length > MAX_PARAM_VAL_LENGTH ? `${v.slice(0, MAX_PARAM_VAL_LENGTH - 1)}…` : v);
-    const params: Param[] = [
-      { key: 'reference', value: clip(report.reference_file ?? '') },
-      { key: 'current', value: clip(report.current_file ?? '') },
-      { key: 'drift_share_threshold', value: String(report.drift_share_threshold ?? 0.5) },
-      { key: 'sample', value: report.sample ? String(report.sample.rows) : 'all rows' },
-    ];
-    const metricNames = new Set(metrics.map((m) => m.key));
-    const paramNames = new Set(params.map((p) => p.key));
-    for (const c of report.columns) {
-      if (c.test === null || c.score === null || c.threshold === null) continue;
-      if (Number.isFinite(c.score)) metrics.push(metric(driftEntityName('drift.', c.name, metricNames), c.score));
-      params.push({ key: driftEntityName('test.', c.name, paramNames), value: `${c.test} ${c.threshold}` });
-    }
-    for (const batch of chunks(metrics, MAX_METRICS_PER_BATCH)) tracker.logBatch(runId, { metrics: batch });
-    for (const batch of chunks(params, MAX_PARAMS_TAGS_PER_BATCH)) tracker.logBatch(runId, { params: batch });
-    const schema = JSON.stringify({ columns: report.columns.map((c) => ({ name: c.name, type: c.type })) });
-    const input = (file: string | undefined, sha256: string | undefined, context: string) => ({
-      dataset: {
-        name: path.basename(file ?? context).replace(/\.[^.]+$/, '') || context,
-        digest: (sha256 ?? '').slice(0, 16),
-        sourceType: 'local',
-        source: file ?? '',
-        schema,
-      },
-      tags: [
-        { key: 'mlflow.data.context', value: context },
-        ...(sha256 ? [{ key: 'runwise.sha256', value: sha256 }] : []),
-      ],
-    });
-    tracker.logInputs(runId, [input(report.reference_file, report.reference_sha256, 'reference'), input(report.current_file, report.current_sha256, 'current')]);
-    await tracker.putArtifact(runId, DRIFT_REPORT_ARTIFACT, Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
-    if (options.htmlFile) await tracker.putArtifact(runId, DRIFT_HTML_ARTIFACT, readFileSync(options.htmlFile));
+    await logReport(tracker, runId, report, options.htmlFile);
     tracker.updateRun(runId, { status: 'FINISHED' });
     return runId;
   } catch (e) {
@@ -95,4 +84,46 @@ export async function logDriftRun(tracker: Tracker, report: DriftReport, options
     tracker.setTag(runId, { key: FAILURE_REASON_TAG, value: String((e as Error).message ?? e).slice(0, 5000) });
     throw e;
   }
+}
+
+/** The report's metrics, params, inputs and artifacts into `runId`. */
+async function logReport(tracker: Tracker, runId: string, report: DriftReport, htmlFile: string | undefined): Promise<void> {
+  const timestamp = Date.now();
+  const metric = (key: string, value: number): Metric => ({ key, value, timestamp, step: 0 });
+  const metrics: Metric[] = [metric('drift_share', report.drift_share), metric('drifted_columns', report.n_drifted), metric('n_columns', report.n_columns), metric('dataset_drift', report.dataset_drift ? 1 : 0)];
+  const clip = (v: string) => (v.length > MAX_PARAM_VAL_LENGTH ? `${v.slice(0, MAX_PARAM_VAL_LENGTH - 1)}…` : v);
+  // Under `drift.`: in a pipeline's drift stage these share the stage run with its params.yaml
+  // values, and a param cannot be logged twice with different values.
+  const params: Param[] = [
+    { key: 'drift.reference', value: clip(report.reference_file ?? '') },
+    { key: 'drift.current', value: clip(report.current_file ?? '') },
+    { key: 'drift.drift_share_threshold', value: String(report.drift_share_threshold ?? 0.5) },
+    { key: 'drift.sample', value: report.sample ? String(report.sample.rows) : 'all rows' },
+  ];
+  const metricNames = new Set(metrics.map((m) => m.key));
+  const paramNames = new Set(params.map((p) => p.key));
+  for (const c of report.columns) {
+    if (c.test === null || c.score === null || c.threshold === null) continue;
+    if (Number.isFinite(c.score)) metrics.push(metric(driftEntityName(DRIFT_SCORE_METRIC_PREFIX, c.name, metricNames), c.score));
+    params.push({ key: driftEntityName('drift.test.', c.name, paramNames), value: `${c.test} ${c.threshold}` });
+  }
+  for (const batch of chunks(metrics, MAX_METRICS_PER_BATCH)) tracker.logBatch(runId, { metrics: batch });
+  for (const batch of chunks(params, MAX_PARAMS_TAGS_PER_BATCH)) tracker.logBatch(runId, { params: batch });
+  const schema = JSON.stringify({ columns: report.columns.map((c) => ({ name: c.name, type: c.type })) });
+  const input = (file: string | undefined, sha256: string | undefined, context: string) => ({
+    dataset: {
+      name: path.basename(file ?? context).replace(/\.[^.]+$/, '') || context,
+      digest: (sha256 ?? '').slice(0, 16),
+      sourceType: 'local',
+      source: file ?? '',
+      schema,
+    },
+    tags: [
+      { key: 'mlflow.data.context', value: context },
+      ...(sha256 ? [{ key: 'runwise.sha256', value: sha256 }] : []),
+    ],
+  });
+  tracker.logInputs(runId, [input(report.reference_file, report.reference_sha256, 'reference'), input(report.current_file, report.current_sha256, 'current')]);
+  await tracker.putArtifact(runId, DRIFT_REPORT_ARTIFACT, Buffer.from(`${JSON.stringify(report, null, 2)}\n`));
+  if (htmlFile) await tracker.putArtifact(runId, DRIFT_HTML_ARTIFACT, readFileSync(htmlFile));
 }

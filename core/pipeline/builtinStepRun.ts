@@ -21,7 +21,7 @@ import {
 import * as path from "node:path";
 import { latestEvaluation } from "../modelCard/cardEvaluation";
 import { cardFormatOf, updateCardText } from "../modelCard/cardUpdate";
-import { DRIFT_REPORT_ARTIFACT, MODEL_SHA256_TAG } from "../tracker/model";
+import { MODEL_SHA256_TAG } from "../tracker/model";
 import {
   contentHash,
   modelFilesOnDisk,
@@ -290,14 +290,11 @@ async function evaluateStep(
 /** On an `evaluate` step's run: the evaluation run it made. */
 export const EVALUATION_RUN_TAG = "runwise.evaluation_run";
 
-/** A `drift` step's report, stored on the stage's run. */
-/** The metric a `drift` step logs per checked column: its score (a p-value or a distance). */
-export const DRIFT_SCORE_METRIC_PREFIX = "drift_score/";
-
 /**
  * `drift: {reference, current, columns, tests, threshold, drift_share, fail_on_drift, output}`:
- * compares the two datasets (core/drift), logs `drift_share`, `drifted_columns` and each checked
- * column's score on the stage's run (so gates read them), stores the report as the run's
+ * compares the two datasets (core/drift) and logs the report on the stage's run through
+ * logDriftRun, as `runwise drift --log` does (`drift_share`, `drifted_columns`, `drift_score/<column>`…,
+ * so gates read them), stores the report as the run's
  * `drift/report.json`, writes it to `output` when given, and fails the stage when the dataset
  * drifts and `fail_on_drift` is set.
  */
@@ -344,23 +341,9 @@ async function driftStep(
     },
     { reference: reference.rel, current: current.rel },
   );
-  const now = Date.now();
-  const metrics = [
-    { key: "drift_share", value: report.drift_share, timestamp: now, step: 0 },
-    { key: "drifted_columns", value: report.n_drifted, timestamp: now, step: 0 },
-  ];
-  const keys = new Set<string>();
-  for (const c of report.columns) {
-    if (c.score === null || !Number.isFinite(c.score)) continue;
-    // Metric names allow letters, digits and _ - . / space; anything else in a column name becomes _.
-    let key = `${DRIFT_SCORE_METRIC_PREFIX}${c.name.replace(/[^\p{L}\p{N}_.\- ]/gu, "_")}`;
-    for (let n = 2; keys.has(key); n++) key = `${DRIFT_SCORE_METRIC_PREFIX}${c.name.replace(/[^\p{L}\p{N}_.\- ]/gu, "_")}_${n}`;
-    keys.add(key);
-    metrics.push({ key, value: c.score, timestamp: now, step: 0 });
-  }
-  ctx.tracker.logBatch(ctx.runId, { metrics });
+  const { logDriftRun } = await import("../drift/driftTracking");
+  await logDriftRun(ctx.tracker, report, { runId: ctx.runId });
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  await ctx.tracker.putArtifact(ctx.runId, DRIFT_REPORT_ARTIFACT, Buffer.from(json));
   const output = settingText(ctx.settings, "output");
   if (output !== undefined) {
     const wdir = path.join(ctx.root, ...ctx.stage.wdir.split("/").filter(Boolean));

@@ -200,11 +200,12 @@ test('bad input: one clear message naming the file and what is wrong', async () 
 
 test('metric and param names from column names follow MLflow’s rule and stay unique', () => {
   const taken = new Set<string>();
-  assert.equal(driftEntityName('drift.', 'age', taken), 'drift.age');
-  assert.equal(driftEntityName('drift.', 'a/b', taken), 'drift.a_b');
-  assert.equal(driftEntityName('drift.', 'a?b', taken), 'drift.a_b_2');
-  assert.equal(driftEntityName('drift.', '<script>', taken), 'drift._script_');
-  assert.equal(driftEntityName('drift.', 'x'.repeat(300), taken).length, 250);
+  assert.equal(driftEntityName('drift_score/', 'age', taken), 'drift_score/age');
+  assert.equal(driftEntityName('drift_score/', 'a/b', taken), 'drift_score/a_b');
+  assert.equal(driftEntityName('drift_score/', 'a?b', taken), 'drift_score/a_b_2');
+  assert.equal(driftEntityName('drift_score/', '<script>', taken), 'drift_score/_script_');
+  assert.equal(driftEntityName('drift_score/', 'x'.repeat(300), taken).length, 250);
+  assert.equal(driftEntityName('drift_score/', '', taken), 'drift_score/_', 'an empty column name does not end the metric name in /');
 });
 
 async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -268,11 +269,12 @@ test('runwise drift: --json shape, the text table, exit codes with --fail-on-dri
     assert.equal(run.info.status, 'FINISHED');
     const metrics = Object.fromEntries(run.metrics.map((m) => [m.key, m.value]));
     assert.equal(metrics.drift_share, 1 / 3);
-    assert.equal(metrics['drift.shift'], report.columns.find((c) => c.name === 'shift')!.score);
-    assert.ok('drift.odd_name' in metrics, Object.keys(metrics).join(', '));
+    assert.equal(metrics['drift_score/shift'], report.columns.find((c) => c.name === 'shift')!.score);
+    assert.ok('drift_score/odd_name' in metrics, Object.keys(metrics).join(', '));
+    assert.equal(metrics.drifted_columns, report.n_drifted);
     const params = Object.fromEntries(run.params.map((p) => [p.key, p.value]));
-    assert.equal(params['test.same'], 'wasserstein 0.1');
-    assert.equal(params.sample, 'all rows');
+    assert.equal(params['drift.test.same'], 'wasserstein 0.1');
+    assert.equal(params['drift.sample'], 'all rows');
     assert.deepEqual(run.inputs.map((i) => i.tags.find((t) => t.key === 'mlflow.data.context')?.value).sort(), ['current', 'reference']);
     for (const i of run.inputs) assert.match(i.dataset.digest, /^[0-9a-f]{16}$/);
     const artifacts = tracker.listArtifacts(runId, 'drift').map((f) => f.path);

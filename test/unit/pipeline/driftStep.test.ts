@@ -1,6 +1,6 @@
 /**
  * The built-in `drift` step in a real pipeline run (a real tracker and lock): it logs `drift_share`,
- * `drifted_columns` and each checked column's score on the stage's run, stores the report as the
+ * `drifted_columns` and each checked column's score on the stage's run through logDriftRun, stores the report as the
  * run's drift/report.json and in `output`, a gate reads `drift_share`, `fail_on_drift` fails the
  * stage (after the report is written), and bad settings fail with the stage's file and line.
  */
@@ -60,6 +60,15 @@ test('drift: metrics and the report on the stage run, the output file, a gate on
     assert.equal(metrics.drifted_columns, 1);
     assert.equal(metrics['drift_score/amount'], amount.score);
     assert.equal(metrics['drift_score/flag'], written.columns.find((c) => c.name === 'flag')!.score);
+    // Logged through logDriftRun, as `runwise drift --log` logs: the tests as params, both files as inputs.
+    assert.equal(metrics.n_columns, 2);
+    assert.equal(metrics.dataset_drift, 1);
+    const params = Object.fromEntries(run.params.map((p) => [p.key, p.value]));
+    assert.equal(params['drift.test.amount'], 'ks 0.05');
+    // Beside the stage's dependencies (context `dependency`), which the stage runner logs.
+    const contexts = run.inputs.map((i) => i.tags.find((t) => t.key === 'mlflow.data.context')?.value);
+    assert.deepEqual(contexts.filter((c) => c !== 'dependency').sort(), ['current', 'reference']);
+    assert.equal(run.info.status, 'FINISHED', 'the stage runner, not the drift logger, ends the stage run');
     const stored = JSON.parse(readFileSync(tracker.openArtifact(check.runId!, DRIFT_REPORT_ARTIFACT).filePath, 'utf8')) as DriftReport;
     assert.deepEqual(stored, written);
   } finally {
