@@ -14,6 +14,8 @@ const nodeEntries = [
   // Run by the client at exit to send what is left (next to dist/client.js, where the client looks).
   ['core/trackingClient/exitSender.ts', 'dist/clientExitSender.js'],
   ['client/extension.ts', 'dist/extension.js'],
+  // The drift engine's worker thread, started from whichever bundle runs the engine (all in dist/).
+  ['core/drift/driftSideWorker.ts', 'dist/driftSideWorker.js'],
   ['server/server.ts', 'dist/server.js'],
 ];
 

@@ -9,7 +9,12 @@
  * Missing cells are counted and left out of the tests.
  */
 import { createHash } from 'node:crypto';
-import { fileSha256, openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
+import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { expectedRows, fileSha256, openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 
@@ -29,6 +34,8 @@ export interface DriftOptions {
   sample?: number;
   /** The sample's seed (default 0): the same seed, file and N give the same rows. */
   seed?: number;
+  /** Read and sort the two sides in two worker threads (default: when the files together exceed 16 MiB). */
+  threads?: boolean;
 }
 
 /** Mulberry32: a small seeded generator, uniform in [0, 1). */
@@ -119,7 +126,9 @@ async function readSide(file: string, display: string, names: readonly string[] 
     break;
   }
   const request: ColumnRequest[] = wanted.map((name) => (numeric.get(name) ? { name, missing: true } : { name, text: true, coded: true }));
-  const numbers: Float64Array[] = request.filter((r) => !r.text).map(() => new Float64Array(BATCH));
+  // Sized once from the file's size (the columns double if more rows come), filled batch by batch.
+  const rowsExpected = Math.max(BATCH, await expectedRows(file, reader.format));
+  const numbers: Float64Array[] = request.filter((r) => !r.text).map(() => new Float64Array(rowsExpected));
   const tallies: LabelTally[] = request.filter((r) => r.text).map(() => new LabelTally());
   // A sample picks rows after the count of rows is known: only then is each text cell's code kept.
   let codes: Int32Array[] = sample === undefined ? [] : tallies.map(() => new Int32Array(BATCH));
@@ -176,10 +185,18 @@ async function readSide(file: string, display: string, names: readonly string[] 
   return { columns, rows: picked ? picked.length : rows, read: rows, sha256 };
 }
 
+/** The values that are not NaN: `values` itself when none is. */
 function present(values: Float64Array): Float64Array {
-  let k = 0;
+  let i = 0;
+  while (i < values.length && !Number.isNaN(values[i]!)) i++;
+  if (i === values.length) return values;
   const out = new Float64Array(values.length);
-  for (const v of values) if (!Number.isNaN(v)) out[k++] = v;
+  out.set(values.subarray(0, i));
+  let k = i;
+  for (; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) out[k++] = v;
+  }
   return out.subarray(0, k);
 }
 
@@ -197,11 +214,15 @@ function distinctSorted(sorted: Float64Array): number {
 }
 
 function numericSummary(sorted: Float64Array, count: number): DriftSideSummary {
+  const n = sorted.length;
   let mean = 0;
-  for (const v of sorted) mean += v;
-  mean /= sorted.length;
+  for (let i = 0; i < n; i++) mean += sorted[i]!;
+  mean /= n;
   let ss = 0;
-  for (const v of sorted) ss += (v - mean) * (v - mean);
+  for (let i = 0; i < n; i++) {
+    const d = sorted[i]! - mean;
+    ss += d * d;
+  }
   return {
     count,
     missing: count - sorted.length,
@@ -216,10 +237,132 @@ function numericSummary(sorted: Float64Array, count: number): DriftSideSummary {
   };
 }
 
+function allIntegers(values: Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isInteger(values[i]!)) return false;
+  return true;
+}
+
+/**
+ * One side's column ready for the tests: a numeric column sorted ascending with its missing cells
+ * left out (its summary when any value is present) beside its values in file order (the
+ * categorical counts use them when the other side's column is text), a text column as labels with counts.
+ */
+export type PreparedColumn = { kind: 'number'; values: Float64Array; sorted: Float64Array; summary?: DriftSideSummary; integers: boolean } | { kind: 'text'; labels: readonly string[]; counts: number[] };
+
+export interface PreparedSide {
+  columns: Map<string, PreparedColumn>;
+  rows: number;
+  read: number;
+  sha256: string;
+}
+
+/** What `prepareSide` needs: plain data, so that it can be sent to a worker thread. */
+export interface SideRequest {
+  file: string;
+  display: string;
+  names: readonly string[];
+  sample: number | undefined;
+  seed: number;
+}
+
+/**
+ * Reads one side and sorts and summarises its numeric columns (the work that does not need the
+ * other side), telling `onColumn` about each column as soon as it is ready.
+ */
+export async function prepareSide(request: SideRequest, onColumn?: (name: string, column: PreparedColumn) => void): Promise<PreparedSide> {
+  const side = await readSide(request.file, request.display, request.names, request.sample, request.seed);
+  const columns = new Map<string, PreparedColumn>();
+  for (const [name, col] of side.columns) {
+    let prepared: PreparedColumn;
+    if (col.kind === 'number') {
+      const sorted = S.sortFloat64(present(col.values));
+      prepared = { kind: 'number', values: col.values, sorted, integers: allIntegers(sorted), ...(sorted.length > 0 ? { summary: numericSummary(sorted, side.rows) } : {}) };
+    } else prepared = col;
+    columns.set(name, prepared);
+    onColumn?.(name, prepared);
+  }
+  return { columns, rows: side.rows, read: side.read, sha256: side.sha256 };
+}
+
+/** Both sides' files together above this many bytes are read in two worker threads, one per side. */
+const THREADS_ABOVE_BYTES = 16 << 20;
+
+let sourceWorkerCode: string | undefined;
+
+/**
+ * The worker's script: the built bundle beside this one (dist/), or, when this module runs from
+ * its TypeScript source (tests, benchmarks under tsx), the worker's source bundled in memory with
+ * esbuild (a worker thread here does not get tsx's loader for the `import()`s of core/dataset).
+ */
+function sideWorkerScript(): { code: string; eval: true } | { file: string; eval: false } {
+  if (__filename.endsWith('.ts')) {
+    if (sourceWorkerCode === undefined) {
+      // Loaded through createRequire so that the bundles never include esbuild (a devDependency).
+      const esbuild = createRequire(__filename)('esbuild') as typeof import('esbuild');
+      const built = esbuild.buildSync({ entryPoints: [path.join(__dirname, 'driftSideWorker.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, logLevel: 'silent' });
+      sourceWorkerCode = built.outputFiles[0]!.text;
+    }
+    return { code: sourceWorkerCode, eval: true };
+  }
+  const file = path.join(__dirname, 'driftSideWorker.js');
+  if (!existsSync(file)) throw new Error(`${file} is missing (the drift reader's worker; rebuild with npm run build)`);
+  return { file, eval: false };
+}
+
+/**
+ * `prepareSide` in a worker thread, each column posted as soon as it is ready (its buffers
+ * transferred, not copied); a DatasetError there is a DatasetError here.
+ */
+function prepareSideInWorker(request: SideRequest, onColumn: (name: string, column: PreparedColumn) => void): { side: Promise<PreparedSide>; stop: () => void } {
+  const script = sideWorkerScript();
+  const worker = new Worker(script.eval ? script.code : script.file, { eval: script.eval, workerData: request });
+  const columns = new Map<string, PreparedColumn>();
+  const side = new Promise<PreparedSide>((resolve, reject) => {
+    let answered = false;
+    worker.on('message', (m: SideWorkerAnswer) => {
+      if ('column' in m) {
+        columns.set(m.column, m.prepared);
+        onColumn(m.column, m.prepared);
+        return;
+      }
+      answered = true;
+      if ('side' in m) resolve({ ...m.side, columns });
+      else reject(m.error.dataset ? new DatasetError(m.error.message) : Object.assign(new Error(m.error.message), { stack: m.error.stack }));
+    });
+    worker.once('error', (e) => {
+      answered = true;
+      reject(e);
+    });
+    worker.once('exit', (code) => {
+      if (!answered) reject(new Error(`the drift reader's worker thread for ${request.display} stopped (exit code ${code}) without an answer`));
+    });
+  });
+  return { side, stop: () => void worker.terminate() };
+}
+
+/** What the worker thread posts: each column when it is ready, then the side (its columns left out), or the error. */
+export type SideWorkerAnswer = { column: string; prepared: PreparedColumn } | { side: PreparedSide } | { error: { dataset: boolean; message: string; stack?: string } };
+
+/** The buffers of a prepared column, transferred when it is posted (a numeric column's values and sorted values). */
+export function columnTransferList(column: PreparedColumn): ArrayBuffer[] {
+  if (column.kind !== 'number') return [];
+  const values = column.values.buffer as ArrayBuffer;
+  const sorted = column.sorted.buffer as ArrayBuffer;
+  return values === sorted ? [values] : [values, sorted];
+}
+
+async function fileBytes(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** A column's non-missing labels → count, in the order they first appear, and its missing cells. */
-function labelCounts(col: Column): { counts: Map<string, number>; missing: number } {
+function labelCounts(col: Column | PreparedColumn): { counts: Map<string, number>; missing: number } {
   const counts = new Map<string, number>();
   let missing = 0;
   if (col.kind === 'number') {
@@ -263,10 +406,40 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   if (names.length === 0) throw new DatasetError('no columns left to compare');
   if (options.sample !== undefined && !(Number.isInteger(options.sample) && options.sample >= 1)) throw new DatasetError(`the sample size must be a whole number of rows, at least 1 (got ${options.sample})`);
   const seed = options.seed ?? 0;
-  const ref = await readSide(referenceFile, refName, names, options.sample, seed);
-  const cur = await readSide(currentFile, curName, names, options.sample, seed);
+  const refRequest: SideRequest = { file: referenceFile, display: refName, names, sample: options.sample, seed };
+  const curRequest: SideRequest = { file: currentFile, display: curName, names, sample: options.sample, seed };
+  const threads = options.threads ?? (await fileBytes(referenceFile)) + (await fileBytes(currentFile)) > THREADS_ABOVE_BYTES;
+  let ref: PreparedSide;
+  let cur: PreparedSide;
+  // KS, Wasserstein and energy from one merge pass, computed as soon as both sides of a column
+  // are sorted (while the worker threads sort the next columns).
+  const passes = new Map<string, S.SortedPassResult>();
+  if (threads) {
+    const refColumns = new Map<string, PreparedColumn>();
+    const curColumns = new Map<string, PreparedColumn>();
+    const arrived = (side: Map<string, PreparedColumn>) => (name: string, column: PreparedColumn) => {
+      side.set(name, column);
+      const r = refColumns.get(name);
+      const c = curColumns.get(name);
+      if (r?.kind === 'number' && c?.kind === 'number' && r.sorted.length > 0 && c.sorted.length > 0) passes.set(name, S.sortedPass(r.sorted, c.sorted));
+    };
+    // Both sides at once; the reference's error first when both fail, as when read one after the other.
+    const refThread = prepareSideInWorker(refRequest, arrived(refColumns));
+    const curThread = prepareSideInWorker(curRequest, arrived(curColumns));
+    void curThread.side.catch(() => undefined);
+    try {
+      ref = await refThread.side;
+    } catch (e) {
+      curThread.stop();
+      throw e;
+    }
+    cur = await curThread.side;
+  } else {
+    ref = await prepareSide(refRequest);
+    cur = await prepareSide(curRequest);
+  }
   const columns: DriftColumn[] = [];
-  for (const name of names) columns.push(compareColumn(name, ref.columns.get(name)!, cur.columns.get(name)!, ref.rows, cur.rows, options, refName, curName));
+  for (const name of names) columns.push(compareColumn(name, ref.columns.get(name)!, cur.columns.get(name)!, ref.rows, cur.rows, options, refName, curName, passes.get(name)));
   const checked = columns.filter((c) => c.test !== null);
   const nDrifted = checked.filter((c) => c.drifted).length;
   const share = checked.length ? nDrifted / checked.length : 0;
@@ -287,19 +460,16 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   };
 }
 
-function compareColumn(name: string, r: Column, c: Column, refRows: number, curRows: number, options: DriftOptions, refName: string, curName: string): DriftColumn {
+function compareColumn(name: string, r: PreparedColumn, c: PreparedColumn, refRows: number, curRows: number, options: DriftOptions, refName: string, curName: string, pass?: S.SortedPassResult): DriftColumn {
   if (r.kind === 'number' && c.kind === 'number') {
-    const a = S.sortFloat64(present(r.values));
-    const b = S.sortFloat64(present(c.values));
-    if (a.length === 0) sideMissing(name, refName);
-    if (b.length === 0) sideMissing(name, curName);
-    const reference = numericSummary(a, refRows);
-    const current = numericSummary(b, curRows);
-    let integers = true;
-    for (const v of a) if (!Number.isInteger(v)) integers = false;
-    for (const v of b) if (!Number.isInteger(v)) integers = false;
-    const type: DriftColumnType = integers && reference.distinct <= 5 ? 'categorical' : 'numerical';
-    return numericColumn(name, type, a, b, reference, current, options);
+    const a = r.sorted;
+    const b = c.sorted;
+    if (!r.summary) sideMissing(name, refName);
+    if (!c.summary) sideMissing(name, curName);
+    const reference = { ...r.summary };
+    const current = { ...c.summary };
+    const type: DriftColumnType = r.integers && c.integers && reference.distinct! <= 5 ? 'categorical' : 'numerical';
+    return numericColumn(name, type, a, b, reference, current, options, pass);
   }
   const rc = labelCounts(r);
   const cc = labelCounts(c);
@@ -354,7 +524,8 @@ function categoricalScore(test: DriftTestName, ref: number[], cur: number[], nam
   }
 }
 
-function numericColumn(name: string, type: DriftColumnType, a: Float64Array, b: Float64Array, reference: DriftSideSummary, current: DriftSideSummary, options: DriftOptions): DriftColumn {
+/** `computed`: the merge pass of `a` and `b` when it was already made. */
+function numericColumn(name: string, type: DriftColumnType, a: Float64Array, b: Float64Array, reference: DriftSideSummary, current: DriftSideSummary, options: DriftOptions, computed?: S.SortedPassResult): DriftColumn {
   const min = Math.min(a[0]!, b[0]!);
   const max = Math.max(a[a.length - 1]!, b[b.length - 1]!);
   const edges = S.sturgesEdges(min, max, a.length + b.length);
@@ -370,7 +541,7 @@ function numericColumn(name: string, type: DriftColumnType, a: Float64Array, b: 
   else if (a.length <= 1000) test = nValues <= 5 ? (nValues > 2 ? 'chisquare' : 'z') : 'ks';
   else test = nValues <= 5 ? 'jensenshannon' : 'wasserstein';
   let score: number;
-  const pass = () => S.sortedPass(a, b);
+  const pass = () => computed ?? S.sortedPass(a, b);
   // Evidently bins by value below 21 distinct reference values, by Sturges bins above.
   const binned = (): [Float64Array, Float64Array] => {
     if (reference.distinct > 20 && type === 'numerical') return [rh.map((x) => x / a.length), ch.map((x) => x / b.length)];

@@ -347,16 +347,29 @@ export function sortedPass(a: Float64Array, b: Float64Array): SortedPassResult {
   let w = 0;
   let e = 0;
   let prev = Math.min(a[0]!, b[0]!);
+  // Each side's next value held here (Infinity past its end), and F₁ − F₂ on [prev, x) carried
+  // from the step before (0 before the first value).
+  let ai = n1 > 0 ? a[0]! : Infinity;
+  let bj = n2 > 0 ? b[0]! : Infinity;
+  let diff = 0;
   while (i < n1 || j < n2) {
-    const x = j >= n2 || (i < n1 && a[i]! <= b[j]!) ? a[i]! : b[j]!;
+    const x = j >= n2 || (i < n1 && ai <= bj) ? ai : bj;
     // The CDFs are constant on [prev, x): weight the gap by their difference there.
-    const diff = i / n1 - j / n2;
     const gap = x - prev;
     w += Math.abs(diff) * gap;
     e += diff * diff * gap;
-    while (i < n1 && a[i] === x) i++;
-    while (j < n2 && b[j] === x) j++;
-    const after = Math.abs(i / n1 - j / n2);
+    if (i < n1 && ai === x) {
+      do i++;
+      while (i < n1 && a[i] === x);
+      ai = i < n1 ? a[i]! : Infinity;
+    }
+    if (j < n2 && bj === x) {
+      do j++;
+      while (j < n2 && b[j] === x);
+      bj = j < n2 ? b[j]! : Infinity;
+    }
+    diff = i / n1 - j / n2;
+    const after = Math.abs(diff);
     if (after > d) d = after;
     prev = x;
   }
@@ -366,64 +379,87 @@ export function sortedPass(a: Float64Array, b: Float64Array): SortedPassResult {
 // ---------------------------------------------------------------------------------------------
 // Sorting
 
+/** Turns the bucket counts in `counts[from, to)` into each bucket's first slot, the first at `start`. */
+function startOffsets(counts: Uint32Array, from: number, to: number, start: number): void {
+  let sum = start;
+  for (let k = from; k < to; k++) {
+    const c = counts[k]!;
+    counts[k] = sum;
+    sum += c;
+  }
+}
+
 /**
- * Sorts float64 values ascending (no NaN) into a new array: below 4,096 values the built-in sort,
- * above an LSD radix sort on the 64-bit patterns (16-bit digits, four passes, a pass skipped when
- * every value shares its digit).
+ * Sorts float64 values ascending (no NaN) into a new array, as `Float64Array.prototype.sort` does
+ * (−0 before +0): below 4,096 values the built-in sort, above an LSD radix sort on the raw 64-bit
+ * patterns, 16-bit digits. One pass over the input counts all four digits; each of the four
+ * scatter passes then moves every value once (a digit that every value shares is skipped), the
+ * first one reading the input itself. Ascending bit patterns order the non-negative values, and
+ * the negative ones in reverse: the last pass (the digit holding the sign) puts the negative
+ * buckets first, the largest digit first, each filled from its end, so that no pass maps the bits
+ * to an order-preserving key and back.
  */
 export function sortFloat64(values: Float64Array): Float64Array {
   const n = values.length;
   if (n < 4096) return Float64Array.from(values).sort();
-  // Map each double to an unsigned 64-bit key that orders like the number: flip all bits of
-  // negatives, flip the sign bit of non-negatives. Sort by 16-bit digits, 4 passes.
-  const src = new Float64Array(n);
-  src.set(values);
-  const keys = new Uint32Array(src.buffer);
+  const input = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  // The four digits' counts (low word's low half first), 65,536 each.
+  const counts = new Uint32Array(4 * 65536);
   for (let i = 0; i < n; i++) {
-    const hi = keys[2 * i + 1]!;
-    if (hi & 0x80000000) {
-      keys[2 * i + 1] = ~hi >>> 0;
-      keys[2 * i] = ~keys[2 * i]! >>> 0;
-    } else keys[2 * i + 1] = (hi | 0x80000000) >>> 0;
+    const lo = input[2 * i]!;
+    const hi = input[2 * i + 1]!;
+    counts[lo & 0xffff]!++;
+    counts[65536 + (lo >>> 16)]!++;
+    counts[131072 + (hi & 0xffff)]!++;
+    counts[196608 + (hi >>> 16)]!++;
   }
-  let from = keys;
-  let to = new Uint32Array(2 * n);
-  const counts = new Uint32Array(65536);
+  let from = input;
+  let first: Uint32Array | undefined;
+  let second: Uint32Array | undefined;
   for (let pass = 0; pass < 4; pass++) {
-    const word = pass < 2 ? 0 : 1;
+    const base = pass * 65536;
+    const word = pass >> 1;
     const shift = (pass & 1) * 16;
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[(from[2 * i + word]! >>> shift) & 0xffff]!++;
-    // Skip a pass where every value has the same digit.
-    let same = false;
+    const top = pass === 3;
+    let shared = -1;
     for (let k = 0; k < 65536; k++) {
-      if (counts[k] === n) same = true;
-      if (counts[k] !== 0) break;
+      if (counts[base + k] === n) shared = k;
+      if (counts[base + k] !== 0) break;
     }
-    if (same) continue;
-    let sum = 0;
-    for (let k = 0; k < 65536; k++) {
-      const c = counts[k]!;
-      counts[k] = sum;
-      sum += c;
+    // A digit every value shares orders nothing, except a negative top digit (the order reverses).
+    if (shared >= 0 && !(top && shared >= 0x8000)) continue;
+    const to = from === first ? (second ??= new Uint32Array(2 * n)) : (first ??= new Uint32Array(2 * n));
+    if (!top) {
+      startOffsets(counts, base, base + 65536, 0);
+      for (let i = 0; i < n; i++) {
+        const lo = from[2 * i]!;
+        const hi = from[2 * i + 1]!;
+        const at = counts[base + (((word ? hi : lo) >>> shift) & 0xffff)]!++;
+        to[2 * at] = lo;
+        to[2 * at + 1] = hi;
+      }
+    } else {
+      // Negative top digits (sign bit set) from the largest down, each bucket's count becoming one
+      // past its last slot (filled downwards); then the non-negative ones upwards.
+      let sum = 0;
+      for (let k = 0xffff; k >= 0x8000; k--) {
+        sum += counts[base + k]!;
+        counts[base + k] = sum;
+      }
+      startOffsets(counts, base, base + 0x8000, sum);
+      for (let i = 0; i < n; i++) {
+        const lo = from[2 * i]!;
+        const hi = from[2 * i + 1]!;
+        const digit = hi >>> 16;
+        const at = digit >= 0x8000 ? --counts[base + digit]! : counts[base + digit]!++;
+        to[2 * at] = lo;
+        to[2 * at + 1] = hi;
+      }
     }
-    for (let i = 0; i < n; i++) {
-      const lo = from[2 * i]!;
-      const hi = from[2 * i + 1]!;
-      const at = counts[((word ? hi : lo) >>> shift) & 0xffff]!++;
-      to[2 * at] = lo;
-      to[2 * at + 1] = hi;
-    }
-    [from, to] = [to, from];
+    from = to;
   }
-  for (let i = 0; i < n; i++) {
-    const hi = from[2 * i + 1]!;
-    if (hi & 0x80000000) from[2 * i + 1] = (hi & 0x7fffffff) >>> 0;
-    else {
-      from[2 * i + 1] = ~hi >>> 0;
-      from[2 * i] = ~from[2 * i]! >>> 0;
-    }
-  }
+  // Every digit shared by every value: all values are the same bits.
+  if (from === input) return Float64Array.from(values);
   return new Float64Array(from.buffer, from.byteOffset, n);
 }
 
@@ -586,23 +622,47 @@ export function linspace(start: number, stop: number, num: number): Float64Array
   return out;
 }
 
-/** `np.histogram(values, edges)[0]` for uniform edges (numpy's index computation and edge corrections). */
+/**
+ * `np.histogram(values, edges)[0]` for uniform edges and values sorted ascending: numpy's bin of a
+ * value (its index computation and edge corrections, `histogramBin`) never decreases as the value
+ * grows, so each bin's first value is found by a binary search instead of binning every value.
+ */
 export function histogramCounts(sorted: Float64Array, edges: Float64Array): Float64Array {
   const bins = edges.length - 1;
   const counts = new Float64Array(bins);
   const first = edges[0]!;
   const last = edges[bins]!;
   const norm = bins / (last - first);
-  for (let i = 0; i < sorted.length; i++) {
-    const x = sorted[i]!;
-    if (x < first || x > last) continue;
-    let k = Math.floor((x - first) * norm);
-    if (k >= bins) k = bins - 1;
-    if (x < edges[k]!) k--;
-    else if (k !== bins - 1 && x >= edges[k + 1]!) k++;
-    counts[k]!++;
+  // Values outside [first, last] fall in no bin: the first value ≥ first and the first value > last.
+  let lo = lowerIndex(sorted, 0, sorted.length, (x) => x >= first);
+  const end = lowerIndex(sorted, lo, sorted.length, (x) => x > last);
+  for (let k = 0; k < bins; k++) {
+    const next = k === bins - 1 ? end : lowerIndex(sorted, lo, end, (x) => histogramBin(x, first, norm, edges, bins) > k);
+    counts[k] = next - lo;
+    lo = next;
   }
   return counts;
+}
+
+/** numpy's bin index of a value within [edges[0], edges[bins]] (uniform edges). */
+function histogramBin(x: number, first: number, norm: number, edges: Float64Array, bins: number): number {
+  let k = Math.floor((x - first) * norm);
+  if (k >= bins) k = bins - 1;
+  if (x < edges[k]!) k--;
+  else if (k !== bins - 1 && x >= edges[k + 1]!) k++;
+  return k;
+}
+
+/** The first index in [from, to) whose value passes `test` (which, once true, stays true over the sorted values), or `to`. */
+function lowerIndex(sorted: Float64Array, from: number, to: number, test: (x: number) => boolean): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (test(sorted[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }
 
 /** Evidently's `get_binned_data` zero filling: empty bins take min(non-zero share)/10^6 when that minimum is ≤ 0.0001, else 0.0001. */

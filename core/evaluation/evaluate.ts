@@ -13,10 +13,9 @@
  * `runwise.failure_reason` tag and no metrics or report, and the error is rethrown.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, checkColumns, fileSha256, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
+import { DatasetError, checkColumns, expectedRows, fileSha256, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
 import { CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
 import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG } from '../tracker/model';
@@ -128,33 +127,6 @@ class GrowingColumn<T extends ColumnData> {
   }
   values(): T {
     return this.data.subarray(0, this.length) as T;
-  }
-}
-
-const SAMPLE_BYTES = 1 << 16;
-
-/**
- * About how many rows a CSV or JSON Lines file holds: its size over the mean line length of its
- * first 64 KiB, plus 5 % (the columns grow if the file has more). 0 when unknown (Parquet, a file
- * that cannot be read here: the reader reports that).
- */
-async function expectedRows(file: string, format: string): Promise<number> {
-  if (format === 'parquet') return 0;
-  try {
-    const handle = await open(file, 'r');
-    try {
-      const { size } = await handle.stat();
-      const sample = Buffer.alloc(Math.min(SAMPLE_BYTES, size));
-      const { bytesRead } = await handle.read(sample, 0, sample.length, 0);
-      let lines = 0;
-      for (let i = 0; i < bytesRead; i++) if (sample[i] === 10) lines++;
-      if (lines === 0) return 0;
-      return Math.ceil((size / (bytesRead / lines)) * 1.05);
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return 0;
   }
 }
 
@@ -321,7 +293,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   let classes = out.classes ?? 0;
   const labels = out.classLabels;
   const labelIndex = new Map<string, number>((labels ?? []).map((l, i) => [String(l), i]));
-  // Target value → class index (−1: not a class), so each distinct value is looked up once.
+  // Target value → class index (−1: not a class) when the model has labels.
   const classOf = new Map<number, number>();
   const tensors = plan.inputs.map((input) => ({ input, tensor: new InputTensor(model.ort, input.type, input.columns.length, input.dims) }));
   const fetches = [out.probabilities ?? out.value!];
@@ -389,9 +361,10 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         const indices = targetColumn.data;
         for (let i = 0; i < rows; i++) {
           const v = target[i]!;
-          let k = classOf.get(v);
+          // Without labels a class is its index (no lookup); with labels, each distinct value is looked up once.
+          let k = labels ? classOf.get(v) : Number.isInteger(v) && v >= 0 && v < classes ? v : -1;
           if (k === undefined) {
-            k = (labels ? labelIndex.get(String(v)) : Number.isInteger(v) && v >= 0 && v < classes ? v : undefined) ?? -1;
+            k = labelIndex.get(String(v)) ?? -1;
             classOf.set(v, k);
           }
           if (k < 0) {
