@@ -110,6 +110,7 @@ const webviewEntries = [
   ['webview/runDetails/main.ts', 'dist/webview/runDetails.js'],
   ['webview/evaluationReport/main.ts', 'dist/webview/evaluationReport.js'],
   ['webview/driftReport/main.ts', 'dist/webview/driftReport.js'],
+  ['webview/compareRuns/main.ts', 'dist/webview/compareRuns.js'],
   ['webview/lineage/main.ts', 'dist/webview/lineage.js'],
 ];
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- NAME...]`: runs the benchmarks one after another (never in parallel: they
 // measure speed on a 2-core machine). Names: tracker, rest, lsp, pipeline-status, pipeline-hash,
-// pipeline-launch, pipeline-metrics, eval, drift, sync, webview-lineage.
+// pipeline-launch, pipeline-metrics, eval, drift, sync, webview-compare, webview-lineage.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ const all = {
   'pipeline-metrics': 'pipeline/metricsFiles.bench.ts',
   drift: 'drift/drift.bench.ts',
   sync: 'sync/push.bench.ts',
+  'webview-compare': 'webview/compareRuns.bench.ts',
   'webview-lineage': 'webview/lineage.bench.ts',
 };
 const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(all);

@@ -8,7 +8,7 @@
  * reads the tracker read-only; no endpoint starts and nothing writes the tracker.
  */
 import * as vscode from 'vscode';
-import type { RunsTreeModel } from '../core/views/runsTreeModel';
+import type { RunsTreeModel, RunsTreeNode } from '../core/views/runsTreeModel';
 import { createPipeline } from './createPipeline';
 import type { RunwiseLanguageClient } from './languageClient';
 import { DriftCommands } from './driftCommands';
@@ -147,6 +147,11 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
       if (!runId) return;
       const { RunDetailsPanel } = await import('./runDetailsPanel');
       RunDetailsPanel.show(runId, { extensionUri: context.extensionUri, tracker: () => service.tracker(), onDidChangeRuns: runsView.onDidChangeRuns, log });
+    }),
+    command('runwise.compareRuns', async (clicked?: RunsTreeNode, selection?: RunsTreeNode[]) => {
+      const { compareRunsCommand } = await import('./compareRunsPanel');
+      const deps = { extensionUri: context.extensionUri, tracker: () => service.tracker(), onDidChangeRuns: runsView.onDidChangeRuns, workspaceState: context.workspaceState, workspaceFolder: folder?.uri, log };
+      await compareRunsCommand(clicked?.kind ? clicked : undefined, Array.isArray(selection) ? selection : undefined, runsView.selectedRuns(), deps);
     }),
     command('runwise.renameRun', (arg: RunArgument) => runCommands.rename(arg)),
     command('runwise.addRunNote', (arg: RunArgument) => runCommands.addNote(arg)),

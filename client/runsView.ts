@@ -53,7 +53,8 @@ export class RunsView implements vscode.TreeDataProvider<RunsTreeNode>, vscode.D
     private readonly tracking: TrackingService,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.treeView = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    // Several runs may be selected: "Compare Runs" on them compares just those.
+    this.treeView = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true, canSelectMany: true });
     this.disposables.push(
       this.treeView,
       this.treeEmitter,

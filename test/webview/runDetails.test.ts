@@ -220,6 +220,79 @@ describe('run details webview', { timeout: 180_000 }, () => {
     assert.deepEqual(await v.violations(), []);
   });
 
+  it('shows metric sparklines, artifacts with previews (image, JSON, CSV, text), the stage log and registered versions', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    const run = sampleRun({
+      metrics: [
+        { key: 'accuracy', value: 0.9123, step: 9, timestamp: 1, history: [0.5, 0.7, null, 0.8, 0.9123] },
+        { key: 'loss', value: 'NaN', step: 9, timestamp: 1 },
+      ],
+      artifacts: [
+        { path: 'plots/roc.png', size: 70 },
+        { path: 'metrics.json', size: 20 },
+        { path: 'eval/<b>preds</b>.csv', size: 40 },
+        { path: 'runwise/stage.log', size: 30 },
+      ],
+      stageLog: { text: 'epoch 1\n<script>window.__pwned = 1</script>\ndone', truncated: true },
+      modelVersions: [{ name: 'churn', version: '3', aliases: ['champion'], stage: 'None', status: 'READY', sha256: 'ab'.repeat(32) }],
+    });
+    await send(v, { type: 'run', run });
+    const p = v.page;
+    // One sparkline, two line pieces around the gap.
+    const spark = p.locator('#metrics svg.sparkline');
+    assert.equal(await spark.count(), 1);
+    assert.equal(await spark.getAttribute('aria-label'), 'History of accuracy: 5 points');
+    assert.equal(await spark.locator('polyline').count(), 2);
+    const lineColour = await spark.locator('polyline').first().evaluate((e) => (globalThis as unknown as { getComputedStyle(x: unknown): { stroke: string } }).getComputedStyle(e).stroke);
+    assert.notEqual(lineColour, 'none');
+    // Artifacts: each listed, Preview posts its path; images get no Open button.
+    const rows = p.locator('#artifacts tbody tr');
+    assert.equal(await rows.count(), 4);
+    assert.equal(await rows.nth(0).getByRole('button', { name: 'Open' }).count(), 0);
+    await rows.nth(1).getByRole('button', { name: 'Preview' }).click();
+    assert.deepEqual(await v.waitForMessage((m) => m.type === 'previewArtifact'), { type: 'previewArtifact', runId: run.runId, path: 'metrics.json' });
+    await rows.nth(2).getByRole('button', { name: 'Open' }).click();
+    assert.deepEqual(await v.waitForMessage((m) => m.type === 'openArtifact'), { type: 'openArtifact', runId: run.runId, path: 'eval/<b>preds</b>.csv' });
+    const preview = p.locator('#artifact-preview');
+    await send(v, { type: 'artifactPreview', runId: run.runId, preview: { kind: 'json', path: 'metrics.json', size: 20, text: '{\n  "acc": 0.9\n}', truncated: false } });
+    assert.equal(await preview.locator('pre').innerText(), '{\n  "acc": 0.9\n}');
+    await send(v, { type: 'artifactPreview', runId: run.runId, preview: { kind: 'csv', path: 'eval/<b>preds</b>.csv', size: 40, rows: [['id', 'label'], ['1', '<i>yes</i>'], ['2', 'no']], truncated: true } });
+    assert.equal(await preview.locator('#artifact-preview-path').innerText(), 'eval/<b>preds</b>.csv');
+    assert.match(await preview.locator('table').innerText(), /id\s+label\s+1\s+<i>yes<\/i>\s+2\s+no/);
+    assert.match(await preview.innerText(), /Only the start of the file is shown\./);
+    // A 1×1 PNG as the host sends it: a data: URI, which the policy allows.
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    await send(v, { type: 'artifactPreview', runId: run.runId, preview: { kind: 'image', path: 'plots/roc.png', size: 70, dataUri: `data:image/png;base64,${png}` } });
+    const img = preview.locator('img');
+    await p.waitForFunction("document.querySelector('#artifact-preview img')?.complete === true");
+    assert.equal(await img.evaluate((e) => (e as unknown as { naturalWidth: number }).naturalWidth), 1, 'the image loaded');
+    await send(v, { type: 'artifactPreview', runId: run.runId, preview: { kind: 'error', path: 'x.bin', message: 'No artifact' } });
+    assert.equal(await preview.locator('.error').innerText(), 'No artifact');
+    // The stage log, as text.
+    assert.equal(await p.locator('#stage-log').innerText(), 'epoch 1\n<script>window.__pwned = 1</script>\ndone');
+    assert.match(await p.locator('#stage-log-section').innerText(), /The end of the log:/);
+    // Registered versions.
+    assert.match(await p.locator('#model-versions table').innerText(), new RegExp(`churn\\s+3\\s+@champion\\s+None\\s+ready\\s+${'ab'.repeat(32)}`));
+    assert.equal(await p.evaluate(() => (globalThis as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await p.locator('#root b, #root i, #root script').count(), 0);
+    assert.deepEqual(await v.violations(), []);
+    assert.deepEqual(v.pageErrors, []);
+    // The host accepts these messages; a path that is not text is refused.
+    assert.equal(isRunDetailsWebviewMessage({ type: 'previewArtifact', runId: run.runId, path: 'metrics.json' }), true);
+    assert.equal(isRunDetailsWebviewMessage({ type: 'previewArtifact', runId: run.runId, path: 7 }), false);
+    assert.equal(isRunDetailsWebviewMessage({ type: 'openArtifact', runId: run.runId, path: '' }), false);
+  });
+
+  it('says when a run has no artifacts, stage log or registered versions', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await send(v, { type: 'run', run: sampleRun() });
+    assert.match(await v.page.locator('#artifacts').innerText(), /No artifacts\./);
+    assert.match(await v.page.locator('#stage-log-section').innerText(), /No stage log/);
+    assert.match(await v.page.locator('#model-versions').innerText(), /No model versions registered from this run\./);
+  });
+
   it('shows why a run is missing, and restores the last run from its saved state', async (t) => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });

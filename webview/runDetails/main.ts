@@ -4,15 +4,17 @@
  * to the host through the typed messages of webview/runDetails/messages.ts, and formats numbers,
  * dates and durations with core/views/displayFormat.ts, as the Runs view and the CLI do.
  *
- * Every value that comes from the tracker (run name, params, tags, note, dataset names) is set with
- * textContent: data is never parsed as HTML. Buttons are real <button>s, so Tab and Enter/Space
+ * Every value that comes from the tracker (run name, params, tags, note, dataset names, artifact
+ * contents) is set with textContent: data is never parsed as HTML; an image artifact is shown from
+ * the data: URI the host made of its bytes (the only image source the page's policy allows besides
+ * the extension's own files). Buttons are real <button>s, so Tab and Enter/Space
  * reach them; the tables have captions and header cells for screen readers.
  */
 import { formatBytes, formatDuration, formatMetricValue } from '../../core/views/displayFormat';
 import { loggedModelFlavorsText, loggedModelStatusText, type LoggedModelSummary } from '../../core/views/loggedModelSummary';
 import { el, factList, onHostMessage, pageRoot, type VsCodeApi } from '../page/dom';
 import { fromWireNumber } from '../shared/messages';
-import type { RunDetails, RunDetailsHostMessage, RunDetailsWebviewMessage } from './messages';
+import type { ArtifactPreviewMessage, RunDetails, RunDetailsHostMessage, RunDetailsWebviewMessage } from './messages';
 import '../page/base.css';
 import './runDetails.css';
 
@@ -81,6 +83,127 @@ function loggedModels(models: readonly LoggedModelSummary[]): HTMLElement {
   return section;
 }
 
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** A sparkline of a metric's downsampled history (gaps where a value is not finite). */
+function sparkline(values: readonly (number | null)[], label: string): SVGSVGElement {
+  const width = 120;
+  const height = 22;
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'sparkline');
+  svg.setAttribute('width', String(width));
+  svg.setAttribute('height', String(height));
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', label);
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  if (finite.length === 0) return svg;
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const x = (i: number) => (values.length === 1 ? width / 2 : (i * (width - 2)) / (values.length - 1) + 1);
+  const y = (v: number) => (hi === lo ? height / 2 : height - 2 - ((v - lo) / (hi - lo)) * (height - 4));
+  let points: string[] = [];
+  const flush = () => {
+    if (points.length === 0) return;
+    const line = document.createElementNS(SVG, 'polyline');
+    line.setAttribute('points', points.join(' '));
+    svg.appendChild(line);
+    points = [];
+  };
+  values.forEach((v, i) => {
+    if (v === null || !Number.isFinite(v)) flush();
+    else points.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+  });
+  flush();
+  return svg;
+}
+
+/** The metrics table: name, latest value, step, and a sparkline of the history. */
+function metricsSection(run: RunDetails): HTMLElement {
+  const section = table(
+    'Metrics',
+    ['Name', 'Latest value', 'Step', 'History'],
+    run.metrics.map((m) => [m.key, formatMetricValue(fromWireNumber(m.value)), String(m.step), '']),
+    'No metrics logged.',
+  );
+  section.id = 'metrics';
+  const rows = section.querySelectorAll('tbody tr');
+  run.metrics.forEach((m, i) => {
+    const cell = rows[i]?.lastElementChild;
+    if (cell && m.history && m.history.length > 1) cell.appendChild(sparkline(m.history, `History of ${m.key}: ${m.history.length} points`));
+  });
+  return section;
+}
+
+/** The artifacts: every file with its size, a Preview button, and Open for text files. */
+function artifactsSection(run: RunDetails): HTMLElement {
+  const files = run.artifacts ?? [];
+  const section = el('section', undefined, { 'aria-label': 'Artifacts', id: 'artifacts' });
+  section.appendChild(el('h2', 'Artifacts'));
+  if (files.length === 0) {
+    section.appendChild(el('p', 'No artifacts.', { class: 'empty' }));
+    return section;
+  }
+  const t = el('table');
+  t.appendChild(el('caption', 'Artifacts', { class: 'visually-hidden' }));
+  const head = t.createTHead().insertRow();
+  for (const h of ['Path', 'Size', 'Actions']) head.appendChild(el('th', h, { scope: 'col' }));
+  const body = t.createTBody();
+  for (const f of files) {
+    const tr = body.insertRow();
+    tr.append(el('th', f.path, { scope: 'row' }), el('td', formatBytes(f.size)));
+    const actions = el('td', undefined, { class: 'row-actions' });
+    actions.appendChild(actionButton('Preview', `Preview ${f.path}`, { type: 'previewArtifact', runId: run.runId, path: f.path }));
+    if (!/\.(png|jpe?g|gif|webp|svg|bmp)$/i.test(f.path)) actions.appendChild(actionButton('Open', `Open ${f.path} in an editor`, { type: 'openArtifact', runId: run.runId, path: f.path }));
+    tr.appendChild(actions);
+  }
+  section.appendChild(t);
+  if (run.artifactsTruncated) section.appendChild(el('p', `Only the first ${files.length} files are listed.`, { class: 'empty' }));
+  section.appendChild(el('div', undefined, { id: 'artifact-preview', 'aria-live': 'polite' }));
+  return section;
+}
+
+/** Shows an artifact preview the host sent, under the artifacts list. */
+function showPreview(p: ArtifactPreviewMessage): void {
+  const box = document.getElementById('artifact-preview');
+  if (!box) return;
+  const heading = el('h3', p.path, { id: 'artifact-preview-path' });
+  const parts: HTMLElement[] = [heading];
+  const cut = (truncated: boolean) => (truncated ? [el('p', 'Only the start of the file is shown.', { class: 'empty' })] : []);
+  switch (p.kind) {
+    case 'image':
+      parts.push(el('img', undefined, { src: p.dataUri, alt: p.path, class: 'artifact-image' }));
+      break;
+    case 'json':
+    case 'text':
+      parts.push(el('pre', p.text, { class: `artifact-text kind-${p.kind}` }), ...cut(p.truncated));
+      break;
+    case 'csv': {
+      const t = el('table', undefined, { class: 'artifact-csv' });
+      const [header, ...rows] = p.rows;
+      const head = t.createTHead().insertRow();
+      for (const h of header ?? []) head.appendChild(el('th', h, { scope: 'col' }));
+      const body = t.createTBody();
+      for (const r of rows) {
+        const tr = body.insertRow();
+        for (const v of r) tr.appendChild(el('td', v));
+      }
+      parts.push(t, ...cut(p.truncated));
+      break;
+    }
+    case 'binary':
+      parts.push(el('p', `A binary file (${formatBytes(p.size)}): no preview.`, { class: 'empty' }));
+      break;
+    case 'tooLarge':
+      parts.push(el('p', `Too large to preview (${formatBytes(p.size)}; images up to ${formatBytes(p.limit)}).`, { class: 'empty' }));
+      break;
+    case 'error':
+      parts.push(el('p', p.message, { class: 'error' }));
+      break;
+  }
+  box.replaceChildren(...parts);
+}
+
 function render(run: RunDetails): void {
   const end = run.endTime ?? (run.status === 'RUNNING' ? Date.now() : null);
   const header = el('header');
@@ -117,17 +240,35 @@ function render(run: RunDetails): void {
     facts,
     note,
     table('Parameters', ['Name', 'Value'], run.params.map((p) => [p.key, p.value]), 'No parameters logged.'),
-    table(
-      'Metrics',
-      ['Name', 'Latest value', 'Step'],
-      run.metrics.map((m) => [m.key, formatMetricValue(fromWireNumber(m.value)), String(m.step)]),
-      'No metrics logged.',
-    ),
+    metricsSection(run),
     table('Tags', ['Name', 'Value'], run.tags.map((t) => [t.key, t.value]), 'No tags.'),
     table('Datasets', ['Name', 'Digest', 'Source'], run.datasets.map((d) => [d.name, d.digest, d.source]), 'No dataset inputs.'),
     loggedModels(run.loggedModels ?? []),
+    artifactsSection(run),
+    stageLogSection(run),
+    table(
+      'Registered model versions',
+      ['Model', 'Version', 'Aliases', 'Stage', 'Status', 'Content hash'],
+      (run.modelVersions ?? []).map((v) => [v.name, v.version, v.aliases.map((a) => `@${a}`).join(' '), v.stage, v.status.toLowerCase().replace(/_/g, ' '), v.sha256]),
+      'No model versions registered from this run.',
+    ),
   );
+  const versions = root.lastElementChild;
+  if (versions) versions.id = 'model-versions';
   document.title = `Run ${run.runName}`;
+}
+
+/** The end of the pipeline stage's log, when the run is a stage run. */
+function stageLogSection(run: RunDetails): HTMLElement {
+  const section = el('section', undefined, { 'aria-label': 'Stage log', id: 'stage-log-section' });
+  section.appendChild(el('h2', 'Stage log'));
+  if (!run.stageLog) {
+    section.appendChild(el('p', 'No stage log (not a pipeline stage run).', { class: 'empty' }));
+    return section;
+  }
+  if (run.stageLog.truncated) section.appendChild(el('p', 'The end of the log:', { class: 'empty' }));
+  section.appendChild(el('pre', run.stageLog.text, { class: 'stage-log', id: 'stage-log', tabindex: '0' }));
+  return section;
 }
 
 function renderMissing(runId: string, reason: string): void {
@@ -140,6 +281,8 @@ onHostMessage<RunDetailsHostMessage>((msg) => {
     render(msg.run);
   } else if (msg.type === 'runMissing') {
     renderMissing(msg.runId, msg.reason);
+  } else if (msg.type === 'artifactPreview') {
+    showPreview(msg.preview);
   }
 });
 
