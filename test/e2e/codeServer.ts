@@ -15,13 +15,13 @@
  * start: the tracker's better-sqlite3 addon, built for the project's Node 20, does not load there and
  * the tracker uses node:sqlite, as in desktop VS Code.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { launchChromium, loadE2eTools, screenshotOnFailure as saveOnFailure, type E2eTools } from '../support/browser';
+import { launchChromium, loadE2eTools, repoRoot, screenshotOnFailure as saveOnFailure, type E2eTools } from '../support/browser';
 
 // ---------------------------------------------------------------------------------------------
 // code-server
@@ -250,6 +250,27 @@ export function installExtension(extensionsDir: string, sourceDir: string, filte
   return target;
 }
 
+/**
+ * This checkout's extension, freshly built (esbuild), copied into `extensionsDir`: the bundles,
+ * manifest and assets; with `onnxRuntime`, also onnxruntime-node (which the bundles load from
+ * node_modules) with only this machine's native addon.
+ */
+export function installBuiltExtension(extensionsDir: string, options: { onnxRuntime?: boolean } = {}): void {
+  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
+  const keep = ['package.json', 'README.md', 'LICENSE', 'dist', 'media', 'syntaxes', ...(options.onnxRuntime ? ['node_modules/onnxruntime-common', 'node_modules/onnxruntime-node'] : [])];
+  installExtension(extensionsDir, repoRoot, (source) => {
+    const rel = path.relative(repoRoot, source);
+    const parts = rel.split(path.sep);
+    if (rel === '' || (options.onnxRuntime && rel === 'node_modules')) return true;
+    // node_modules/onnxruntime-node/bin/napi-vN/<os>/<arch>: only this machine's addon.
+    if (parts[1] === 'onnxruntime-node' && parts[2] === 'bin') {
+      if (parts.length >= 5 && parts[4] !== process.platform) return false;
+      if (parts.length >= 6 && parts[5] !== process.arch) return false;
+    }
+    return keep.some((k) => rel === k.split('/').join(path.sep) || rel.startsWith(`${k.split('/').join(path.sep)}${path.sep}`));
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The workbench in Chromium
 
@@ -475,6 +496,28 @@ export async function completionItems(page: Page, position?: { line: number; col
 /** The texts of the notification toasts now showing (e.g. an extension's showInformationMessage). */
 export async function notificationTexts(page: Page): Promise<string[]> {
   return page.locator('.notification-toast .notification-list-item-message').allInnerTexts();
+}
+
+/**
+ * Right-clicks `row` and picks the menu item whose label starts with `item`. A click that lands while
+ * the menu is still settling can leave it open with the item only highlighted: then the highlighted
+ * item is chosen with the keyboard, as a user would.
+ */
+export async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const entry = page.locator('.monaco-menu .action-item', { hasText: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first();
+  await entry.waitFor({ state: 'visible', timeout: 10_000 });
+  await entry.click();
+  const menu = page.locator('.monaco-menu').first();
+  const closed = await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!closed) {
+    await entry.hover();
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+  }
 }
 
 /** Polls `check` until it returns a truthy value; throws with `what` when the time is up. */

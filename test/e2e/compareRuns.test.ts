@@ -9,15 +9,13 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { Tracker } from '../../core/tracker/tracker';
-import { repoRoot } from '../support/browser';
-import { installExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { contextMenu, installBuiltExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
 
 const RUNS = ['alpha', 'beta', 'gamma'];
 
@@ -38,15 +36,6 @@ function comparisonWorkspace(root: string): string {
     t.close();
   }
   return ws;
-}
-
-function installBuiltExtension(extensionsDir: string): void {
-  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
-  const keep = ['package.json', 'README.md', 'LICENSE', 'dist', 'media', 'syntaxes'];
-  installExtension(extensionsDir, repoRoot, (source) => {
-    const rel = path.relative(repoRoot, source);
-    return rel === '' || keep.some((k) => rel === k || rel.startsWith(`${k}${path.sep}`));
-  });
 }
 
 function runsViewRows(page: Page): Locator {
@@ -101,10 +90,7 @@ describe('Compare Runs in the editor (code-server)', { timeout: 600_000 }, () =>
     await alpha.click();
     await beta.click({ modifiers: ['ControlOrMeta'] });
     await waitUntil(async () => (await p.locator('.pane .monaco-list-row.selected').count()) === 2 || undefined, 'two runs selected', 10_000);
-    await beta.click({ button: 'right' });
-    const entry = p.locator('.monaco-menu .action-item', { hasText: /^Compare Runs/ }).first();
-    await entry.waitFor({ state: 'visible', timeout: 10_000 });
-    await entry.click();
+    await contextMenu(p, beta, 'Compare Runs');
     await p.locator('.tabs-container .tab', { hasText: 'Compare 2 runs' }).waitFor({ state: 'visible', timeout: 30_000 });
 
     const frame = await compareFrame(p);

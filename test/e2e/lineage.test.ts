@@ -10,17 +10,15 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { OUTPUTS_ARTIFACT } from '../../core/pipeline/stageTracking';
 import { STAGE_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
-import { repoRoot } from '../support/browser';
-import { installExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { contextMenu, installBuiltExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
 
 /** The workspace and its tracker: data/train.csv → train (run) → churn v1 @champion. */
 async function lineageWorkspace(root: string): Promise<{ ws: string; runId: string }> {
@@ -45,25 +43,6 @@ async function lineageWorkspace(root: string): Promise<{ ws: string; runId: stri
   }
 }
 
-/** Right-clicks `row` and picks `item` (its label exactly) in its context menu. */
-async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
-  await row.click({ button: 'right' });
-  const entry = page.locator('.monaco-menu .action-item', { hasText: new RegExp(`^${item}$`) }).first();
-  await entry.waitFor({ state: 'visible', timeout: 10_000 });
-  await entry.click();
-  const menu = page.locator('.monaco-menu').first();
-  const closed = await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (!closed) {
-    // A click while the menu settles can leave the item only highlighted: choose it by keyboard.
-    await entry.hover();
-    await page.keyboard.press('Enter');
-    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
-  }
-}
-
 describe('Lineage in the editor (code-server)', { timeout: 600_000 }, () => {
   let root = '';
   let workspace = '';
@@ -79,12 +58,7 @@ describe('Lineage in the editor (code-server)', { timeout: 600_000 }, () => {
     root = mkdtempSync(path.join(tmpdir(), 'runwise-e2e-lineage-'));
     ({ ws: workspace, runId } = await lineageWorkspace(root));
     const extensionsDir = path.join(root, 'extensions');
-    execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
-    const keep = ['package.json', 'README.md', 'LICENSE', 'dist', 'media', 'syntaxes'];
-    installExtension(extensionsDir, repoRoot, (source) => {
-      const rel = path.relative(repoRoot, source);
-      return rel === '' || keep.some((k) => rel === k || rel.startsWith(`${k}${path.sep}`));
-    });
+    installBuiltExtension(extensionsDir);
     server = await startCodeServer({ extensionsDir, workspace, settings: { 'runwise.trackingServer.autoStart': false } });
     workbench = await openWorkbench(server.url, workspace, { trust: 'trust' });
   });

@@ -19,7 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { Tracker } from '../../core/tracker/tracker';
 import { repoRoot } from '../support/browser';
-import { installExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { contextMenu, installBuiltExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
 
 const EXAMPLE_FILES = ['prepare.js', 'train.js', 'dataset.js', 'commandLine.js', 'logisticRegression.js', 'onnxModel.js', 'onnx.proto'];
 
@@ -37,26 +37,6 @@ function modelWorkspace(root: string): string {
   return ws;
 }
 
-/**
- * The built extension copied into `extensionsDir`, with onnxruntime-node (external to the bundle,
- * loaded on the first evaluation): its JS and this platform's native addon.
- */
-function installBuiltExtension(extensionsDir: string): void {
-  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
-  const keep = ['package.json', 'README.md', 'LICENSE', 'dist', 'media', 'syntaxes', 'node_modules/onnxruntime-common', 'node_modules/onnxruntime-node'];
-  installExtension(extensionsDir, repoRoot, (source) => {
-    const rel = path.relative(repoRoot, source);
-    const parts = rel.split(path.sep);
-    if (rel === '' || rel === 'node_modules') return true;
-    // node_modules/onnxruntime-node/bin/napi-vN/<os>/<arch>: only this machine's addon.
-    if (parts[1] === 'onnxruntime-node' && parts[2] === 'bin') {
-      if (parts.length >= 5 && parts[4] !== process.platform) return false;
-      if (parts.length >= 6 && parts[5] !== process.arch) return false;
-    }
-    return keep.some((k) => rel === k.split('/').join(path.sep) || rel.startsWith(`${k.split('/').join(path.sep)}${path.sep}`));
-  });
-}
-
 /** Reads the workspace's tracker in this process (the extension host has its own connection). */
 function withTracker<T>(workspace: string, read: (t: Tracker) => T): T {
   const tr = Tracker.open(workspace, { skipRecovery: true });
@@ -68,26 +48,6 @@ function withTracker<T>(workspace: string, read: (t: Tracker) => T): T {
 }
 
 const explorerRow = (page: Page, label: string): Locator => page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/\./g, '\\.')}$`) }) }).first();
-
-/** Right-clicks `row` and picks `item` in its context menu. */
-async function contextMenu(page: Page, row: Locator, item: string): Promise<void> {
-  await row.click({ button: 'right' });
-  const entry = page.locator('.monaco-menu .action-item', { hasText: new RegExp(`^${item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first();
-  await entry.waitFor({ state: 'visible', timeout: 10_000 });
-  await entry.click();
-  // A click that lands while the menu is still settling can leave it open with the item only
-  // highlighted: then the highlighted item is chosen with the keyboard, as a user would.
-  const menu = page.locator('.monaco-menu').first();
-  const closed = await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (!closed) {
-    await entry.hover();
-    await page.keyboard.press('Enter');
-    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
-  }
-}
 
 /** Waits for the quick input, types `text` and accepts the first row (or the typed value). */
 async function answer(page: Page, text: string, expectRow?: RegExp): Promise<void> {
@@ -112,7 +72,7 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     root = mkdtempSync(path.join(tmpdir(), 'runwise-e2e-models-'));
     workspace = modelWorkspace(root);
     const extensionsDir = path.join(root, 'extensions');
-    installBuiltExtension(extensionsDir);
+    installBuiltExtension(extensionsDir, { onnxRuntime: true });
     server = await startCodeServer({ extensionsDir, workspace, settings: { 'runwise.trackingServer.autoStart': false } });
     workbench = await openWorkbench(server.url, workspace, { trust: 'trust' });
   });

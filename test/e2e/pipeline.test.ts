@@ -13,7 +13,6 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -21,8 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { hashCachePath } from '../../core/pipeline/hashCache';
 import { Tracker } from '../../core/tracker/tracker';
-import { repoRoot } from '../support/browser';
-import { installExtension, openFile, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { installBuiltExtension, openFile, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
 
 const PIPELINE = [
   'stages:',
@@ -67,16 +65,6 @@ function pipelineWorkspace(root: string): string {
   // A second pipeline file with a stage that runs until it is cancelled.
   writeFileSync(path.join(ws, 'slow.pipeline.yaml'), `stages:\n  wait:\n    cmd: sleep ${SLOW_SECONDS} && echo done > slow.txt\n    outs:\n      - slow.txt\n`);
   return ws;
-}
-
-/** The built extension (bundles, manifest, assets) copied into `extensionsDir`. */
-function installBuiltExtension(extensionsDir: string): void {
-  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
-  const keep = ['package.json', 'README.md', 'LICENSE', 'dist', 'media', 'syntaxes'];
-  installExtension(extensionsDir, repoRoot, (source) => {
-    const rel = path.relative(repoRoot, source);
-    return rel === '' || keep.some((k) => rel === k || rel.startsWith(`${k}${path.sep}`));
-  });
 }
 
 /** The CodeLens rows of the active editor; `train`'s is the one offering "Run with Dependencies". */

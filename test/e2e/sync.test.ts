@@ -10,7 +10,6 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -20,10 +19,9 @@ import { MLFLOW_API_PREFIX } from '../../core/mlflow/restApi';
 import { addRemote } from '../../core/sync/remoteConfig';
 import { SOURCE_RUN_TAG } from '../../core/sync/syncTags';
 import { Tracker } from '../../core/tracker/tracker';
-import { repoRoot } from '../support/browser';
 import { startServeProcess, type ServerProcess } from '../support/processes';
 import { tempWorkspace } from '../support/tempWorkspace';
-import { installExtension, notificationTexts, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { installBuiltExtension, notificationTexts, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
 
 const TOKEN = 'e2e-remote-token-0123456789';
 
@@ -68,12 +66,7 @@ describe('Push runs to a remote from the editor (code-server)', { timeout: 600_0
     let workspace: string;
     ({ ws: workspace, runId } = syncWorkspace(root, remote.uri));
     const extensionsDir = path.join(root, 'extensions');
-    execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
-    const keep = ['package.json', 'README.md', 'LICENSE', 'dist', 'media', 'syntaxes'];
-    installExtension(extensionsDir, repoRoot, (source) => {
-      const rel = path.relative(repoRoot, source);
-      return rel === '' || keep.some((k) => rel === k || rel.startsWith(`${k}${path.sep}`));
-    });
+    installBuiltExtension(extensionsDir);
     server = await startCodeServer({ extensionsDir, workspace, env: { E2E_TEAM_TOKEN: TOKEN }, settings: { 'runwise.trackingServer.autoStart': false } });
     workbench = await openWorkbench(server.url, workspace, { trust: 'trust' });
   });
