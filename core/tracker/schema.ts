@@ -430,16 +430,21 @@ export function checkSchemaObjects(db: SqlDatabase, version: number): void {
  * OpenOptions.checkBeforeWrite) and again in `migrate`.
  */
 export function checkTrackerSchema(db: SqlDatabase): number {
-  const current = userVersion(db);
-  if (current > SCHEMA_VERSION) {
-    throw new TrackerOpenError(
-      'newer-schema',
-      db.path,
-      `${db.path} was written by a newer Runwise (schema ${current}; this one knows ${SCHEMA_VERSION}): upgrade Runwise to open it`,
-    );
-  }
-  checkSchemaObjects(db, current);
-  return current;
+  // The version and the objects from one snapshot: another process may be creating or migrating
+  // the schema (both in one transaction), and a version read before its commit with objects read
+  // after it would look like foreign objects.
+  return db.readSnapshot(() => {
+    const current = userVersion(db);
+    if (current > SCHEMA_VERSION) {
+      throw new TrackerOpenError(
+        'newer-schema',
+        db.path,
+        `${db.path} was written by a newer Runwise (schema ${current}; this one knows ${SCHEMA_VERSION}): upgrade Runwise to open it`,
+      );
+    }
+    checkSchemaObjects(db, current);
+    return current;
+  });
 }
 
 export function migrate(db: SqlDatabase, now: () => number = Date.now): void {

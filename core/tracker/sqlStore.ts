@@ -54,6 +54,12 @@ export interface SqlDatabase {
    * of rows a transaction inserted (a nested transaction's COMMIT is not yet the database's).
    */
   afterCommit(fn: () => void): void;
+  /**
+   * Runs `fn`, which only reads, on one snapshot of the database: inside a deferred read
+   * transaction (or the transaction already open). Without it, two reads in a row may see the
+   * database before and after another connection's commit.
+   */
+  readSnapshot<T>(fn: () => T): T;
   close(): void;
 }
 
@@ -270,6 +276,20 @@ abstract class BaseDatabase implements SqlDatabase {
   afterCommit(fn: () => void): void {
     if (this.depth > 0) this.committed.push(fn);
     else fn();
+  }
+
+  readSnapshot<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.exec('BEGIN');
+    try {
+      return fn();
+    } finally {
+      try {
+        this.exec('COMMIT');
+      } catch {
+        /* a read transaction has nothing to keep */
+      }
+    }
   }
 
   transaction<T>(fn: () => T): T {

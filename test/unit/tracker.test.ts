@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Tracker, FAILURE_REASON_TAG, NOTE_TAG } from '../../core/tracker/tracker';
 import { TrackerError } from '../../core/tracker/trackerError';
 import { openSqlDatabase } from '../../core/tracker/sqlStore';
-import { SCHEMA_VERSION } from '../../core/tracker/schema';
+import { checkTrackerSchema, SCHEMA_VERSION } from '../../core/tracker/schema';
 import { trackerDbPath } from '../../core/workspace/workspacePath';
 import { currentProcess, isAlive } from '../../core/tracker/processOwner';
 import { tempWorkspace } from '../support/tempWorkspace';
@@ -509,4 +509,43 @@ test('afterCommit runs after the outermost commit, at once outside a transaction
   t.db.transaction(() => undefined);
   assert.deepEqual(seen, ['outside', 'nested']);
   t.close();
+});
+
+test("readSnapshot reads one snapshot: another connection's commit in between is not seen, and is seen after", () => {
+  const ws = tempWorkspace();
+  open(ws).close();
+  const reader = openSqlDatabase(trackerDbPath(ws));
+  const writer = openSqlDatabase(trackerDbPath(ws));
+  try {
+    const count = () => Number(reader.prepare('SELECT COUNT(*) AS n FROM experiments').get()!.n);
+    const before = count();
+    const inside = reader.readSnapshot(() => {
+      const first = count();
+      writer.transaction(() => writer.prepare("INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time) VALUES ('late', '', 'active', 0, 0)").run());
+      return [first, count()];
+    });
+    assert.deepEqual(inside, [before, before]);
+    assert.equal(count(), before + 1);
+  } finally {
+    reader.close();
+    writer.close();
+  }
+});
+
+test('the schema check reads the version and the objects from one snapshot', () => {
+  const ws = tempWorkspace();
+  open(ws).close();
+  const db = openSqlDatabase(trackerDbPath(ws));
+  try {
+    const seen: string[] = [];
+    const readSnapshot = db.readSnapshot.bind(db);
+    db.readSnapshot = <T>(fn: () => T): T => {
+      seen.push('snapshot');
+      return readSnapshot(fn);
+    };
+    assert.equal(checkTrackerSchema(db), SCHEMA_VERSION);
+    assert.deepEqual(seen, ['snapshot']);
+  } finally {
+    db.close();
+  }
 });
