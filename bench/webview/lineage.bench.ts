@@ -1,6 +1,6 @@
 /**
  * A 500-node lineage graph, end to end: read from a real tracker by core/views/lineageGraph.ts, then
- * laid out (elkjs, layered) and drawn (SVG) by the lineage view's bundle in headless Chromium under
+ * laid out (dagre, layered) and drawn (SVG) by the lineage view's bundle in headless Chromium under
  * the webviews' Content-Security-Policy; then what keeps it interactive: highlighting a node's
  * upstream and downstream on hover, and a zoom step. Target: layout and render under 1 s.
  *
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       if ((await v.violations()).length > 0 || v.pageErrors.length > 0) throw new Error(`page problems: ${JSON.stringify(await v.violations())} ${v.pageErrors.join('; ')}`);
       await v.close();
     }
-    console.log(`layout (elkjs layered): median ${fmt(median(layout))} ms; rounds ${layout.map((x) => fmt(x)).join(' / ')}`);
+    console.log(`layout (dagre layered): median ${fmt(median(layout))} ms; rounds ${layout.map((x) => fmt(x)).join(' / ')}`);
     console.log(`render (SVG): median ${fmt(median(render))} ms`);
     console.log(`message to painted frame: median ${fmt(median(total))} ms; main-thread CPU time for it: median ${fmt(median(cpu))} ms`);
     console.log(`page ready to painted frame (the host's read, then layout and drawing): median ${fmt(median(buildMs) + median(total))} ms (target < 1000 ms)`);

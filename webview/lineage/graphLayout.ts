@@ -1,15 +1,18 @@
 /**
- * Lays a lineage graph out in layers, left (upstream) to right (downstream), with elkjs's layered
- * algorithm. The bundled build runs ELK in the page itself (its "fake worker": no Worker script to
- * load, no eval), which the webviews' Content-Security-Policy allows. Browser code only.
+ * Lays a lineage graph out in layers, left (upstream) to right (downstream), with dagre's layered
+ * (Sugiyama) layout: ranks by longest path, crossings reduced by median ordering, coordinates by
+ * Brandes–Köpf. Synchronous and small, it runs in the page under the webviews'
+ * Content-Security-Policy (no worker, no eval). ELK's layered algorithm was used before: its
+ * one-time set-up in a fresh page cost more than a 500-node layout with dagre (bench/README.md).
+ * Browser code only.
  */
-import ELK from 'elkjs/lib/elk.bundled.js';
-import type { ElkNode } from 'elkjs/lib/elk-api';
+import { graphlib, layout } from '@dagrejs/dagre';
 import type { LineageGraph } from '../../core/views/lineageGraphModel';
 
 /** Every node's box; labels are cut to fit it (the full text is in the node's tooltip and accessible name). */
 export const NODE_WIDTH = 200;
 export const NODE_HEIGHT = 44;
+const PADDING = 16;
 
 export interface NodeBox {
   x: number;
@@ -32,58 +35,28 @@ export interface GraphLayout {
   edges: EdgeRoute[];
 }
 
-let elk: InstanceType<typeof ELK> | undefined;
+/** Kept for the page's start-up: dagre has no set-up worth doing ahead of the first graph. */
+export function warmUpLayout(): void {}
 
-const LAYOUT_OPTIONS: Record<string, string> = {
-  'elk.algorithm': 'layered',
-  'elk.direction': 'RIGHT',
-  'elk.edgeRouting': 'POLYLINE',
-  'elk.spacing.nodeNode': '14',
-  'elk.layered.spacing.nodeNodeBetweenLayers': '56',
-  'elk.layered.spacing.edgeNodeBetweenLayers': '16',
-  'elk.padding': '[top=16,left=16,bottom=16,right=16]',
-};
-
-/**
- * Graphs larger than this get ELK's cheapest crossing minimisation (thoroughness 1 instead of 7):
- * on the 500-node benchmark graph that is ~0.2 s instead of ~0.6 s, with crossings still reduced.
- * (ELK's model-order option, which keeps the input order, cost seconds there and is not used.)
- */
-const LARGE_GRAPH_NODES = 150;
-
-/** ELK with only the layered algorithm registered (the others would be set up for nothing). */
-const layoutEngine = (): InstanceType<typeof ELK> => (elk ??= new ELK({ algorithms: ['layered'] }));
-
-/**
- * Sets ELK up ahead of the first graph: the page calls this while the host is still reading the
- * graph. ELK's one-time set-up (its option registry, the layered algorithm's classes) is part of
- * the first layout; a two-node layout takes it off the first graph's path. (A 40-node warm-up of
- * the lineage's shape was tried too: no gain beyond the noise of the shared machine.)
- */
-export function warmUpLayout(): void {
-  void layoutEngine()
-    .layout({ id: 'warm-up', layoutOptions: LAYOUT_OPTIONS, children: [{ id: 'a', width: NODE_WIDTH, height: NODE_HEIGHT }, { id: 'b', width: NODE_WIDTH, height: NODE_HEIGHT }], edges: [{ id: 'e', sources: ['a'], targets: ['b'] }] })
-    .catch(() => undefined);
-}
-
-/** The layout of `graph`: node boxes and edge routes in one coordinate space starting at (0, 0). */
+/** The layout of `graph`: node boxes (top-left corners) and edge routes in one coordinate space starting at (0, 0). */
 export async function layoutGraph(graph: LineageGraph): Promise<GraphLayout> {
-  const elk = layoutEngine();
-  const input: ElkNode = {
-    id: 'root',
-    layoutOptions: { ...LAYOUT_OPTIONS, 'elk.layered.thoroughness': graph.nodes.length > LARGE_GRAPH_NODES ? '1' : '7' },
-    children: graph.nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-    edges: graph.edges.map((e, i) => ({ id: `e${i}`, sources: [e.from], targets: [e.to] })),
-  };
-  const out = await elk.layout(input);
-  const nodes = new Map<string, NodeBox>();
-  for (const c of out.children ?? []) nodes.set(c.id, { x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? NODE_WIDTH, height: c.height ?? NODE_HEIGHT });
-  const edges: EdgeRoute[] = (out.edges ?? []).map((e, i) => {
-    const section = e.sections?.[0];
-    const points: [number, number][] = section
-      ? [[section.startPoint.x, section.startPoint.y], ...(section.bendPoints ?? []).map((p) => [p.x, p.y] as [number, number]), [section.endPoint.x, section.endPoint.y]]
-      : [];
-    return { from: graph.edges[i]!.from, to: graph.edges[i]!.to, points };
+  const g = new graphlib.Graph({ multigraph: true });
+  g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 56, edgesep: 8, marginx: PADDING, marginy: PADDING });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of graph.nodes) g.setNode(n.id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  graph.edges.forEach((e, i) => {
+    if (g.hasNode(e.from) && g.hasNode(e.to)) g.setEdge(e.from, e.to, {}, `e${i}`);
   });
-  return { width: out.width ?? 0, height: out.height ?? 0, nodes, edges };
+  layout(g);
+  const nodes = new Map<string, NodeBox>();
+  for (const id of g.nodes()) {
+    const n = g.node(id);
+    nodes.set(id, { x: n.x - n.width / 2, y: n.y - n.height / 2, width: n.width, height: n.height });
+  }
+  const edges: EdgeRoute[] = graph.edges.map((e, i) => {
+    const route = g.hasNode(e.from) && g.hasNode(e.to) ? g.edge({ v: e.from, w: e.to, name: `e${i}` }) : undefined;
+    return { from: e.from, to: e.to, points: (route?.points ?? []).map((p: { x: number; y: number }) => [p.x, p.y] as [number, number]) };
+  });
+  const size = g.graph();
+  return { width: size.width ?? 0, height: size.height ?? 0, nodes, edges };
 }

@@ -1,6 +1,6 @@
 /**
  * The lineage page: a heading, a toolbar (fit, zoom), a legend, and the graph (graphView.ts) laid
- * out by elkjs (graphLayout.ts). The same page shows a model's, a run's or a file's lineage and the
+ * out by dagre (graphLayout.ts). The same page shows a model's, a run's or a file's lineage and the
  * pipeline graph with stage states; a new graph of the same shape (a stage's state changed while a
  * pipeline runs) updates the drawing in place, keeping layout, zoom and selection.
  *
