@@ -5,6 +5,8 @@
  * Columns map to the model's inputs by input name; a model with one 2-D input takes the `features`
  * list, or else every column except the target, in file order. The task is the one given, or
  * inferred: probabilities of width 2 → binary, wider → multiclass, one float output → regression.
+ * A classifier's target is read as text and matched to the model's classes (TargetClasses): its
+ * declared labels, such as `yes`/`no`, or the class indices 0…C−1 when it declares none.
  *
  * Runs and errors: an error found before the first batch has been read, checked and run through the
  * model (the model does not load, a column is missing, the widths or types disagree, a bad value or
@@ -18,6 +20,7 @@ import type * as Ort from 'onnxruntime-node';
 import { DatasetError, checkColumns, expectedRows, fileSha256, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
 import { CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
+import { TargetClasses } from './targetClasses';
 import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG } from '../tracker/model';
 import { FAILURE_REASON_TAG, type Tracker } from '../tracker/tracker';
 import { relativeInside } from '../workspace/workspacePath';
@@ -277,10 +280,16 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       task = inferred;
     } else task = options.task ?? 'binary';
   }
-  const request: ColumnRequest[] = [...new Set([...plan.inputs.flatMap((i) => i.columns), options.target])].map((name) => ({ name }));
-  if (options.sliceBy) request.push({ name: options.sliceBy, text: true });
+  // A classifier's target is read as text, coded (see TargetClasses); a slice by the target itself shares it.
+  const classifying = task !== 'regression';
+  const request: ColumnRequest[] = [...new Set([...plan.inputs.flatMap((i) => i.columns), ...(classifying ? [] : [options.target])])].map((name) => ({ name }));
+  if (classifying) request.push({ name: options.target, text: true, coded: true });
+  if (options.sliceBy && !(classifying && options.sliceBy === options.target)) request.push({ name: options.sliceBy, text: true });
   checkColumns(dataName, reader.columns, request);
   const numberIndex = new Map(request.filter((r) => !r.text).map((r, i) => [r.name, i]));
+  const targetSlot = classifying ? 0 : -1;
+  // Text columns in request order: the target (when classifying), then the slice column unless it is the target.
+  const sliceSlot = classifying && options.sliceBy !== options.target ? 1 : 0;
   // The CSV and JSON Lines readers hash the file as they read it; Parquet is hashed apart.
   const datasetHash = reader.hashesFile ? createHash('sha256') : undefined;
 
@@ -292,9 +301,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const latencies: number[] = [];
   let classes = out.classes ?? 0;
   const labels = out.classLabels;
-  const labelIndex = new Map<string, number>((labels ?? []).map((l, i) => [String(l), i]));
-  // Target value → class index (−1: not a class) when the model has labels.
-  const classOf = new Map<number, number>();
+  // Created at the first batch, when the number of classes is known.
+  let targetClasses: TargetClasses | undefined;
   const tensors = plan.inputs.map((input) => ({ input, tensor: new InputTensor(model.ort, input.type, input.columns.length, input.dims) }));
   const fetches = [out.probabilities ?? out.value!];
   const tracker = options.tracker;
@@ -348,7 +356,6 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         if (task === 'binary' && classes !== 2) throw new EvaluationError(`${modelName} gives probabilities for ${classes} classes: task 'binary' does not fit`);
         if (task === 'multiclass' && classes < 2) throw new EvaluationError(`${modelName} gives ${classes} probability column: not a classifier`);
       }
-      const target = batch.numbers[numberIndex.get(options.target)!]!;
       if (!targetColumn || !predictionColumn) {
         const capacity = Math.max(rowsExpected, rows);
         // Binary class indices (0, 1) as bytes; P(class 1) kept alone, in the output's own type.
@@ -357,30 +364,24 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         predictionColumn = values instanceof Float32Array ? new GrowingColumn<Float32Array | Float64Array>((n) => new Float32Array(n), capacity * width) : new GrowingColumn<Float32Array | Float64Array>((n) => new Float64Array(n), capacity * width);
       }
       if (task !== 'regression') {
+        targetClasses ??= new TargetClasses({ data: dataName, column: options.target, model: modelName }, labels, classes);
         const at = targetColumn.reserve(rows);
-        const indices = targetColumn.data;
-        for (let i = 0; i < rows; i++) {
-          const v = target[i]!;
-          // Without labels a class is its index (no lookup); with labels, each distinct value is looked up once.
-          let k = labels ? classOf.get(v) : Number.isInteger(v) && v >= 0 && v < classes ? v : -1;
-          if (k === undefined) {
-            k = labelIndex.get(String(v)) ?? -1;
-            classOf.set(v, k);
-          }
-          if (k < 0) {
-            throw new DatasetError(`${dataName} data row ${rowBase + i + 1}: column '${options.target}' is ${v}, not one of the model's classes (${(labels ?? Array.from({ length: classes }, (_, c) => c)).join(', ')})`);
-          }
-          indices[at + i] = k;
-        }
+        targetClasses.write(batch, targetSlot, rows, rowBase, targetColumn.data as Uint8Array | Float64Array, at);
         targetColumn.length += rows;
-      } else targetColumn.push(target, rows);
+      } else targetColumn.push(batch.numbers[numberIndex.get(options.target)!]!, rows);
       if (task === 'binary') {
         const at = predictionColumn.reserve(rows);
         const positive = predictionColumn.data;
         for (let i = 0; i < rows; i++) positive[at + i] = values[2 * i + 1]!;
         predictionColumn.length += rows;
       } else predictionColumn.push(values, values.length);
-      if (options.sliceBy) for (let i = 0; i < rows; i++) sliceValues.push(batch.texts[0]![i]!);
+      if (options.sliceBy) {
+        const codes = batch.codes?.[sliceSlot];
+        if (codes) {
+          const texts = batch.labels![sliceSlot]!;
+          for (let i = 0; i < rows; i++) sliceValues.push(texts[codes[i]!]!);
+        } else for (let i = 0; i < rows; i++) sliceValues.push(batch.texts[sliceSlot]![i]!);
+      }
       rowBase += rows;
       // The run starts once the first batch has been read, checked and evaluated (see the top).
       startRun();

@@ -3,6 +3,8 @@
  * extension's start-up), its inputs and outputs read from the session, and what the outputs mean:
  *
  * - probabilities: a float tensor [N, C] (C ≥ 2), or the input of scikit-learn-onnx's ZipMap;
+ * - class labels: the ZipMap's, or without one the classifier node's (`classlabels_strings`,
+ *   `classlabels_int64s` or `classlabels_ints`); a model that declares none has classes 0…C−1;
  * - a label tensor [N] beside it (reported, not needed: the class is taken from the probabilities);
  * - a regression value: the only float output, [N] or [N, 1].
  *
@@ -11,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type * as Ort from 'onnxruntime-node';
-import { exposeZipMapInputs } from './zipMapGraph';
+import { exposeZipMapInputs, type LabelledNode } from './zipMapGraph';
 
 export class ModelError extends Error {
   constructor(message: string) {
@@ -32,7 +34,7 @@ export interface ModelOutputs {
   probabilities?: string;
   /** Its width when the model states it. */
   classes?: number;
-  /** The class of each probability column (ZipMap's labels); otherwise 0…C−1. */
+  /** The class of each probability column (the ZipMap's or the classifier node's labels); otherwise 0…C−1. */
   classLabels?: (number | string)[];
   label?: string;
   /** The regression output, [N] or [N, 1]. */
@@ -67,6 +69,20 @@ interface Metadata {
   shape?: readonly (number | string)[];
 }
 
+/**
+ * The class labels of a model exported without a ZipMap: those of the classifier node whose
+ * probabilities output is `probabilities`, or else (a Normalizer or a Cast between them, as
+ * scikit-learn-onnx writes some models) of the graph's only labelled node, when it declares as many
+ * labels as the probabilities have columns (or their width is not stated).
+ */
+function classifierLabels(labelled: readonly LabelledNode[], probabilities: string, width: number | undefined): (number | string)[] | undefined {
+  const direct = labelled.find((n) => n.outputs[1] === probabilities);
+  if (direct) return direct.classLabels;
+  const only = labelled.length === 1 ? labelled[0]! : undefined;
+  if (only && (width === undefined || only.classLabels.length === width)) return only.classLabels;
+  return undefined;
+}
+
 export async function loadOnnxModel(file: string, displayName = file): Promise<OnnxModel> {
   let raw: Buffer;
   try {
@@ -78,8 +94,9 @@ export async function loadOnnxModel(file: string, displayName = file): Promise<O
   const sha256 = createHash('sha256').update(raw).digest('hex');
   let bytes: Uint8Array = raw;
   let zipMaps: ReturnType<typeof exposeZipMapInputs>['zipMaps'] = [];
+  let labelled: ReturnType<typeof exposeZipMapInputs>['labelled'] = [];
   try {
-    ({ bytes, zipMaps } = exposeZipMapInputs(raw));
+    ({ bytes, zipMaps, labelled } = exposeZipMapInputs(raw));
   } catch (e) {
     throw new ModelError(`${displayName}: not a valid ONNX model (${(e as Error).message}): the file may be truncated or not an ONNX file`);
   }
@@ -118,6 +135,13 @@ export async function loadOnnxModel(file: string, displayName = file): Promise<O
       outputs.dtype = m.type!;
       if (typeof width === 'number') outputs.classes = width;
     } else if (!outputs.label && !isFloat(m) && shape.length <= 1) outputs.label = m.name;
+  }
+  if (outputs.probabilities && !outputs.classLabels) {
+    const labels = classifierLabels(labelled, outputs.probabilities, outputs.classes);
+    if (labels) {
+      outputs.classLabels = labels;
+      outputs.classes = labels.length;
+    }
   }
   if (!outputs.probabilities) {
     const values = tensors.filter((m) => isFloat(m) && ((m.shape ?? []).length === 1 || ((m.shape ?? []).length === 2 && m.shape![1] === 1)));

@@ -3,9 +3,13 @@
  * a sequence of {class: probability} maps. onnxruntime-node returns tensors only ("Non tensor type
  * is temporarily not supported"), so before the session is created the model's bytes gain one more
  * graph output: the ZipMap's input, the float tensor [N, C] itself. Nothing else in the model
- * changes. This reads and writes just the protobuf fields it needs (ModelProto.graph = 7,
- * GraphProto.node = 1 and output = 12, NodeProto input = 1, output = 2, op_type = 4, attribute = 5,
- * AttributeProto name = 1, ints = 8, strings = 9), so core needs no ONNX schema.
+ * changes. Exported without a ZipMap (`zipmap=False`), the classifier node itself (LinearClassifier,
+ * TreeEnsembleClassifier, SVMClassifier…) still declares the class labels: `classlabels_strings`,
+ * or as numbers `classlabels_int64s` (TreeEnsembleClassifier) or `classlabels_ints` (LinearClassifier,
+ * SVMClassifier).
+ * This reads and writes just the protobuf fields it needs (ModelProto.graph = 7, GraphProto.node = 1
+ * and output = 12, NodeProto input = 1, output = 2, op_type = 4, attribute = 5, AttributeProto
+ * name = 1, ints = 8, strings = 9), so core needs no ONNX schema.
  */
 
 export interface ZipMapOutput {
@@ -14,6 +18,14 @@ export interface ZipMapOutput {
   /** Its input: the probability tensor, now also a graph output. */
   probabilities: string;
   /** `classlabels_int64s` or `classlabels_strings`: the class of each probability column. */
+  classLabels: (number | string)[];
+}
+
+/** A node other than a ZipMap that declares class labels: a classifier (its outputs are label, probabilities). */
+export interface LabelledNode {
+  opType: string;
+  outputs: string[];
+  /** `classlabels_strings`, or `classlabels_int64s` / `classlabels_ints`. */
   classLabels: (number | string)[];
 }
 
@@ -80,13 +92,35 @@ function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
   return Uint8Array.from([...varint(field * 8 + 2), ...varint(body.length), ...body]);
 }
 
-function zipMapOf(buf: Uint8Array, node: Field): ZipMapOutput | undefined {
-  let op = '';
+/** An int64 varint (two's complement in 10 bytes when negative) at `pos`, exactly: [value, next]. */
+function readInt64(buf: Uint8Array, pos: number): [number, number] {
+  let result = 0n;
+  let shift = 0n;
+  for (;;) {
+    if (pos >= buf.length) throw new Error('truncated varint');
+    const b = buf[pos++]!;
+    result |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return [Number(BigInt.asIntN(64, result)), pos];
+    shift += 7n;
+    if (shift > 63n) throw new Error('varint too long');
+  }
+}
+
+interface GraphNode {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  /** From `classlabels_strings`, `classlabels_int64s` (ZipMap, TreeEnsembleClassifier) or `classlabels_ints` (LinearClassifier, SVMClassifier); empty when the node has none. */
+  classLabels: (number | string)[];
+}
+
+function nodeOf(buf: Uint8Array, node: Field): GraphNode {
+  let opType = '';
   const inputs: string[] = [];
   const outputs: string[] = [];
-  const labels: (number | string)[] = [];
+  const classLabels: (number | string)[] = [];
   for (const f of fields(buf, node.valueStart, node.end)) {
-    if (f.number === 4 && f.wire === 2) op = text(buf, f);
+    if (f.number === 4 && f.wire === 2) opType = text(buf, f);
     else if (f.number === 1 && f.wire === 2) inputs.push(text(buf, f));
     else if (f.number === 2 && f.wire === 2) outputs.push(text(buf, f));
     else if (f.number === 5 && f.wire === 2) {
@@ -95,39 +129,42 @@ function zipMapOf(buf: Uint8Array, node: Field): ZipMapOutput | undefined {
       const strings: string[] = [];
       for (const a of fields(buf, f.valueStart, f.end)) {
         if (a.number === 1 && a.wire === 2) name = text(buf, a);
-        else if (a.number === 8 && a.wire === 0) ints.push(a.value);
+        else if (a.number === 8 && a.wire === 0) ints.push(readInt64(buf, a.valueStart)[0]);
         else if (a.number === 8 && a.wire === 2) {
           let p = a.valueStart;
           while (p < a.end) {
-            const [v, q] = readVarint(buf, p);
+            const [v, q] = readInt64(buf, p);
             ints.push(v);
             p = q;
           }
         } else if (a.number === 9 && a.wire === 2) strings.push(text(buf, a));
       }
-      if (name === 'classlabels_int64s') labels.push(...ints);
-      if (name === 'classlabels_strings') labels.push(...strings);
+      if (name === 'classlabels_int64s' || name === 'classlabels_ints') classLabels.push(...ints);
+      if (name === 'classlabels_strings') classLabels.push(...strings);
     }
   }
-  if (op !== 'ZipMap' || inputs.length !== 1 || outputs.length !== 1) return undefined;
-  return { output: outputs[0]!, probabilities: inputs[0]!, classLabels: labels };
+  return { opType, inputs, outputs, classLabels };
 }
 
 /**
- * The model's ZipMaps, and the model bytes with each ZipMap's input added as a float tensor graph
- * output (the same bytes when there is none). Throws on bytes that are not a protobuf message.
+ * The model's ZipMaps, its other nodes that declare class labels, and the model bytes with each
+ * ZipMap's input added as a float tensor graph output (the same bytes when there is none). Throws
+ * on bytes that are not a protobuf message.
  */
-export function exposeZipMapInputs(model: Uint8Array): { bytes: Uint8Array; zipMaps: ZipMapOutput[] } {
+export function exposeZipMapInputs(model: Uint8Array): { bytes: Uint8Array; zipMaps: ZipMapOutput[]; labelled: LabelledNode[] } {
   const graph = [...fields(model)].find((f) => f.number === 7 && f.wire === 2);
-  if (!graph) return { bytes: model, zipMaps: [] };
+  if (!graph) return { bytes: model, zipMaps: [], labelled: [] };
   const zipMaps: ZipMapOutput[] = [];
+  const labelled: LabelledNode[] = [];
   for (const f of fields(model, graph.valueStart, graph.end)) {
     if (f.number === 1 && f.wire === 2) {
-      const z = zipMapOf(model, f);
-      if (z) zipMaps.push(z);
+      const node = nodeOf(model, f);
+      if (node.opType === 'ZipMap') {
+        if (node.inputs.length === 1 && node.outputs.length === 1) zipMaps.push({ output: node.outputs[0]!, probabilities: node.inputs[0]!, classLabels: node.classLabels });
+      } else if (node.classLabels.length > 0) labelled.push({ opType: node.opType, outputs: node.outputs, classLabels: node.classLabels });
     }
   }
-  if (zipMaps.length === 0) return { bytes: model, zipMaps };
+  if (zipMaps.length === 0) return { bytes: model, zipMaps, labelled };
   const extra: Uint8Array[] = zipMaps.map((z) => {
     // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1 (FLOAT) } } }
     const tensorType = Uint8Array.from([0x08, 0x01]);
@@ -137,5 +174,5 @@ export function exposeZipMapInputs(model: Uint8Array): { bytes: Uint8Array; zipM
   });
   const graphBody = Buffer.concat([model.subarray(graph.valueStart, graph.end), ...extra]);
   const head = Uint8Array.from([...varint(7 * 8 + 2), ...varint(graphBody.length)]);
-  return { bytes: Buffer.concat([model.subarray(0, graph.start), head, graphBody, model.subarray(graph.end)]), zipMaps };
+  return { bytes: Buffer.concat([model.subarray(0, graph.start), head, graphBody, model.subarray(graph.end)]), zipMaps, labelled };
 }

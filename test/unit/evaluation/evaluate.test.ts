@@ -18,39 +18,12 @@ import { FLOAT32_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from
 import { ModelError } from '../../../core/evaluation/onnxModel';
 import { FAILURE_REASON_TAG, Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { labelAndProbabilities, probabilitiesOnly, regression, zipMap, type LinearClassifier } from './onnxTestModels';
+import { dataset, labelAndProbabilities, probabilitiesOnly, regression, softmaxRows, zipMap, type LinearClassifier } from './onnxTestModels';
 
 const EXAMPLE = path.join(__dirname, '../../../examples/pipeline');
 
-/** Rows x (2 features) with a deterministic pattern; class from the features, some noise. */
-function dataset(rows: number, classes: number): { x: number[][]; y: number[] } {
-  const x: number[][] = [];
-  const y: number[] = [];
-  for (let i = 0; i < rows; i++) {
-    const a = ((i * 37) % 101) / 10 - 5;
-    const b = ((i * 53) % 97) / 10 - 4.5;
-    x.push([a, b]);
-    const score = a + 0.5 * b + (((i * 7) % 11) - 5) / 3;
-    y.push(classes === 2 ? (score > 0 ? 1 : 0) : score < -1.5 ? 0 : score < 1.5 ? 1 : 2);
-  }
-  return { x, y };
-}
-
 function writeCsv(file: string, header: string[], rows: (string | number)[][]): void {
   writeFileSync(file, `${header.join(',')}\n${rows.map((r) => r.join(',')).join('\n')}\n`);
-}
-
-/** Softmax(x · W + b) in float32 steps, as the model computes (close to, not bit-equal with, onnxruntime). */
-function softmaxRows(m: LinearClassifier, x: number[][]): Float64Array {
-  const out = new Float64Array(x.length * m.classes);
-  x.forEach((row, i) => {
-    const logits = Array.from({ length: m.classes }, (_, c) => row.reduce((s, v, f) => s + v * m.weights[f * m.classes + c]!, m.bias[c]!));
-    const max = Math.max(...logits);
-    const e = logits.map((l) => Math.exp(l - max));
-    const sum = e.reduce((s, v) => s + v, 0);
-    e.forEach((v, c) => (out[i * m.classes + c] = Math.fround(v / sum)));
-  });
-  return out;
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * Small ONNX models for the evaluation tests, one per output shape the evaluator handles, written
+ * Small ONNX models for the evaluation tests (and the rows they are evaluated on), one per output
+ * shape the evaluator handles, written
  * with protobufjs from ONNX's message definitions (examples/pipeline/onnx.proto). Each is a
  * linear model over a float input `features` [N, F]:
  *
@@ -8,6 +9,8 @@
  * - `zipMap`: label int64 [N] + ZipMap (ai.onnx.ml) → `output_probability` seq(map(int64, float)),
  *   as scikit-learn-onnx writes a classifier
  * - `regression`: x · w + b → `variable` float [N, 1] (MatMul + Add), or [N] with `flat`
+ * - `linearClassifier`: LinearClassifier (ai.onnx.ml, SOFTMAX) with `classlabels_ints` → `label`
+ *   int64 [N] and `probabilities` float [N, C], no ZipMap (scikit-learn-onnx's zipmap=False)
  */
 import * as path from 'node:path';
 import protobuf from 'protobufjs';
@@ -29,6 +32,8 @@ const int64Tensor = (name: string, dims: number[], values: number[]) => ({ name,
 const node = (opType: string, inputs: string[], outputs: string[], attribute: object[] = [], domain = '') => ({ opType, domain, name: outputs[0], input: inputs, output: outputs, attribute });
 const ints = (name: string, values: number[]) => ({ name, type: 'INTS', ints: values });
 const int = (name: string, i: number) => ({ name, type: 'INT', i });
+const floats = (name: string, values: number[]) => ({ name, type: 'FLOATS', floats: values });
+const str = (name: string, value: string) => ({ name, type: 'STRING', s: Buffer.from(value) });
 
 function encode(graph: object, inputElemType = FLOAT, mlDomain = false): Uint8Array {
   const Model = onnxModelType();
@@ -110,4 +115,54 @@ export function regression(w: number[], b: number, flat = false): Uint8Array {
     input: [tensorValue('features', FLOAT, ['N', w.length])],
     output: [tensorValue('variable', FLOAT, flat ? ['N'] : ['N', 1])],
   });
+}
+
+/** Softmax(x · W + b) by one LinearClassifier node that declares the classes `classLabels`; no ZipMap. */
+export function linearClassifier(m: LinearClassifier, classLabels: number[]): Uint8Array {
+  // LinearClassifier's coefficients are [C, F]: W transposed.
+  const coefficients = Array.from({ length: m.classes * m.features }, (_, i) => m.weights[(i % m.features) * m.classes + Math.floor(i / m.features)]!);
+  return encode(
+    {
+      node: [
+        node(
+          'LinearClassifier',
+          ['features'],
+          ['label', 'probabilities'],
+          [ints('classlabels_ints', classLabels), floats('coefficients', coefficients), floats('intercepts', m.bias), str('post_transform', 'SOFTMAX')],
+          'ai.onnx.ml',
+        ),
+      ],
+      input: [tensorValue('features', FLOAT, ['N', m.features])],
+      output: [tensorValue('label', INT64, ['N']), tensorValue('probabilities', FLOAT, ['N', m.classes])],
+    },
+    FLOAT,
+    true,
+  );
+}
+
+/** Rows x (2 features) with a deterministic pattern; class from the features, some noise. */
+export function dataset(rows: number, classes: number): { x: number[][]; y: number[] } {
+  const x: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    const a = ((i * 37) % 101) / 10 - 5;
+    const b = ((i * 53) % 97) / 10 - 4.5;
+    x.push([a, b]);
+    const score = a + 0.5 * b + (((i * 7) % 11) - 5) / 3;
+    y.push(classes === 2 ? (score > 0 ? 1 : 0) : score < -1.5 ? 0 : score < 1.5 ? 1 : 2);
+  }
+  return { x, y };
+}
+
+/** Softmax(x · W + b) in float32 steps, as the model computes (close to, not bit-equal with, onnxruntime). */
+export function softmaxRows(m: LinearClassifier, x: number[][]): Float64Array {
+  const out = new Float64Array(x.length * m.classes);
+  x.forEach((row, i) => {
+    const logits = Array.from({ length: m.classes }, (_, c) => row.reduce((s, v, f) => s + v * m.weights[f * m.classes + c]!, m.bias[c]!));
+    const max = Math.max(...logits);
+    const e = logits.map((l) => Math.exp(l - max));
+    const sum = e.reduce((s, v) => s + v, 0);
+    e.forEach((v, c) => (out[i * m.classes + c] = Math.fround(v / sum)));
+  });
+  return out;
 }

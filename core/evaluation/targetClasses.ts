@@ -1,0 +1,96 @@
+/**
+ * A classifier's target column as class indices. The column is read as text (coded where the
+ * reader can: one code per distinct text), and each distinct text is matched once:
+ *
+ * - against the model's class labels when it declares them (a ZipMap's or the classifier node's
+ *   `classlabels_strings`, `classlabels_int64s` or `classlabels_ints`): the text itself, then
+ *   trimmed, then as a number (so `1.0` is the label 1);
+ * - without labels, the text must be a class index 0…C−1.
+ *
+ * A value that is not a class is a DatasetError naming the file, the data row, the column, the value
+ * and the classes; a text label against a model without labels says what to do instead.
+ */
+import { DatasetError, isMissingText, type DatasetBatch } from '../dataset/dataset';
+
+/** Where the values come from, for messages. */
+export interface TargetSource {
+  /** The dataset as shown (relative to the workspace when inside it). */
+  data: string;
+  column: string;
+  /** The model as shown. */
+  model: string;
+}
+
+const NOT_A_CLASS = -1;
+
+export class TargetClasses {
+  private readonly labelIndex: Map<string, number>;
+  /** The class index of each code of the coded column (NOT_A_CLASS for a value that is not one). */
+  private readonly ofCode: number[] = [];
+  /** The same, by text, for a reader that gives the column as strings. */
+  private readonly ofText = new Map<string, number>();
+
+  constructor(
+    private readonly source: TargetSource,
+    private readonly labels: readonly (number | string)[] | undefined,
+    private readonly classes: number,
+  ) {
+    this.labelIndex = new Map((labels ?? []).map((l, i) => [String(l), i]));
+  }
+
+  /** The class index of a target text, or −1 when it is none of the model's classes. */
+  indexOf(text: string): number {
+    const trimmed = text.trim();
+    const number = trimmed === '' ? NaN : Number(trimmed);
+    if (!this.labels) return Number.isInteger(number) && number >= 0 && number < this.classes ? number : NOT_A_CLASS;
+    return this.labelIndex.get(text) ?? this.labelIndex.get(trimmed) ?? (Number.isFinite(number) ? this.labelIndex.get(String(number)) : undefined) ?? NOT_A_CLASS;
+  }
+
+  /**
+   * Writes the class index of rows [0, rows) of the batch's text column `slot` to `into[at…]`;
+   * `rowBase` is the number of data rows before the batch (for messages).
+   */
+  write(batch: DatasetBatch, slot: number, rows: number, rowBase: number, into: Uint8Array | Float64Array, at: number): void {
+    const codes = batch.codes?.[slot];
+    if (codes) {
+      const texts = batch.labels![slot]!;
+      const ofCode = this.ofCode;
+      for (let i = 0; i < rows; i++) {
+        const code = codes[i]!;
+        let k = ofCode[code];
+        if (k === undefined) {
+          for (let c = ofCode.length; c < texts.length; c++) ofCode.push(this.indexOf(texts[c]!));
+          k = ofCode[code]!;
+        }
+        if (k < 0) throw this.notAClass(texts[code]!, rowBase + i + 1);
+        into[at + i] = k;
+      }
+      return;
+    }
+    const texts = batch.texts[slot]!;
+    for (let i = 0; i < rows; i++) {
+      const text = texts[i]!;
+      let k = this.ofText.get(text);
+      if (k === undefined) this.ofText.set(text, (k = this.indexOf(text)));
+      if (k < 0) throw this.notAClass(text, rowBase + i + 1);
+      into[at + i] = k;
+    }
+  }
+
+  /** The error for a value that is not a class, at a 1-based data row. */
+  notAClass(text: string, row: number): DatasetError {
+    const { data, column, model } = this.source;
+    const where = `${data} data row ${row}: column '${column}'`;
+    const classes = (this.labels ?? Array.from({ length: this.classes }, (_, c) => c)).join(', ');
+    const trimmed = text.trim();
+    if (isMissingText(text)) return new DatasetError(`${where} has no value${trimmed ? ` ('${trimmed}')` : ''} (expected one of the model's classes: ${classes})`);
+    const shown = trimmed.length > 40 ? `${trimmed.slice(0, 40)}…` : trimmed;
+    if (!this.labels && !Number.isFinite(Number(trimmed))) {
+      return new DatasetError(
+        `${where} is '${shown}', a text label, but ${model} declares no class labels (its classes are the indices ${classes}): ` +
+          `write the class indices in '${column}', or export the model with its labels (scikit-learn-onnx keeps them in the ZipMap or in the classifier's classlabels_strings)`,
+      );
+    }
+    return new DatasetError(`${where} is ${Number.isFinite(Number(trimmed)) ? shown : `'${shown}'`}, not one of the model's classes (${classes})`);
+  }
+}
