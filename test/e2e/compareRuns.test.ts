@@ -105,8 +105,8 @@ describe('Compare Runs in the editor (code-server)', { timeout: 600_000 }, () =>
     assert.ok((await frame.locator('#metric-chart canvas').count()) >= 1, 'the chart is drawn on a canvas');
 
     // The filter runs in the tracker: beta's loss ends higher (1/50 + 0.1).
-    await frame.locator('#filter').fill('metrics.loss < 0.05');
-    await frame.locator('#filter').press('Enter');
+    await frame.locator('#filter input').fill('metrics.loss < 0.05');
+    await frame.locator('#filter input').press('Enter');
     await waitUntil(async () => /^1 of 2 runs shown/.test(await frame.locator('#summary').innerText()) || undefined, 'the filtered table', 15_000);
     assert.deepEqual(await frame.locator('#run-table .run-row .run-name').allInnerTexts(), ['alpha']);
   });

@@ -49,6 +49,59 @@ function sampleRuns(): Run[] {
   }
 }
 
+/**
+ * Colours of VS Code's "Light Modern" and "Dark High Contrast" themes that the page and its
+ * components use, as the editor sets them on a webview's page (the harness sets only a few; the
+ * components' own defaults are the dark theme's).
+ */
+const THEME_COLOURS: Partial<Record<'vscode-light' | 'vscode-high-contrast', Record<string, string>>> = {
+  'vscode-light': {
+    '--vscode-descriptionForeground': '#3b3b3b',
+    '--vscode-focusBorder': '#005fb8',
+    '--vscode-button-background': '#005fb8',
+    '--vscode-button-foreground': '#ffffff',
+    '--vscode-button-secondaryBackground': '#e5e5e5',
+    '--vscode-button-secondaryForeground': '#3b3b3b',
+    '--vscode-button-secondaryHoverBackground': '#cccccc',
+    '--vscode-settings-checkboxBackground': '#f8f8f8',
+    '--vscode-settings-checkboxBorder': '#cecece',
+    '--vscode-settings-checkboxForeground': '#3b3b3b',
+    '--vscode-settings-dropdownBackground': '#ffffff',
+    '--vscode-settings-dropdownBorder': '#cecece',
+    '--vscode-settings-dropdownForeground': '#3b3b3b',
+    '--vscode-settings-dropdownListBorder': '#c8c8c8',
+    '--vscode-settings-textInputBackground': '#ffffff',
+    '--vscode-settings-textInputBorder': '#cecece',
+    '--vscode-settings-textInputForeground': '#3b3b3b',
+    '--vscode-input-placeholderForeground': '#767676',
+    '--vscode-list-activeSelectionBackground': '#e8e8e8',
+    '--vscode-list-activeSelectionForeground': '#000000',
+    '--vscode-list-hoverBackground': '#f2f2f2',
+    '--vscode-list-hoverForeground': '#000000',
+  },
+  'vscode-high-contrast': {
+    '--vscode-editor-background': '#000000',
+    '--vscode-foreground': '#ffffff',
+    '--vscode-descriptionForeground': '#ffffff',
+    '--vscode-contrastBorder': '#6fc3df',
+    '--vscode-contrastActiveBorder': '#f38518',
+    '--vscode-focusBorder': '#f38518',
+    '--vscode-panel-border': '#6fc3df',
+    '--vscode-button-background': '#000000',
+    '--vscode-button-border': '#6fc3df',
+    '--vscode-button-secondaryBackground': '#000000',
+    '--vscode-button-secondaryForeground': '#ffffff',
+    '--vscode-settings-checkboxBackground': '#000000',
+    '--vscode-settings-checkboxBorder': '#6fc3df',
+    '--vscode-settings-dropdownBackground': '#000000',
+    '--vscode-settings-dropdownBorder': '#6fc3df',
+    '--vscode-settings-dropdownListBorder': '#6fc3df',
+    '--vscode-settings-textInputBackground': '#000000',
+    '--vscode-settings-textInputBorder': '#6fc3df',
+    '--vscode-settings-textInputForeground': '#ffffff',
+  },
+};
+
 function seriesFor(runIds: readonly string[]): ChartSeries[] {
   return runIds.map((runId, k) => {
     const step = Array.from({ length: 100 }, (_, i) => i * 10);
@@ -75,10 +128,12 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     built?.remove();
   });
 
-  const open = async (options: { state?: unknown; themeKind?: 'vscode-dark' | 'vscode-light' } = {}): Promise<WebviewPage> => {
+  const open = async (options: { state?: unknown; themeKind?: 'vscode-dark' | 'vscode-light' | 'vscode-high-contrast' } = {}): Promise<WebviewPage> => {
     await view?.close();
     view = await openWebview({ bundle: built!.bundle, styles: [built!.styles], browser, state: options.state, themeKind: options.themeKind, title: 'Compare runs' });
     await view.waitForMessage((m) => m.type === 'ready');
+    const colours = options.themeKind && options.themeKind !== 'vscode-dark' ? THEME_COLOURS[options.themeKind] : undefined;
+    if (colours) await view.page.evaluate(`(() => { const s = document.documentElement.style; for (const [k, x] of ${JSON.stringify(Object.entries(colours))}) s.setProperty(k, x); })()`);
     return view;
   };
   const send = (v: WebviewPage, m: CompareRunsHostMessage) => v.deliver(m);
@@ -86,9 +141,27 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     await send(v, { type: 'table', title: 'Compare runs: churn', scope: { experimentIds: ['1'] }, tableJson: JSON.stringify(table) });
     await v.page.locator('#run-table .run-row .name-cell').first().waitFor();
   };
+  /** The parallel coordinates scrolled into view and drawn (over lr, optimizer and acc). */
+  const showParallel = async (v: WebviewPage) => {
+    const pc = v.page.locator('#parallel-coordinates');
+    const canvas = pc.locator('canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    await v.page.waitForFunction("document.querySelector('#parallel-coordinates').dataset.axes !== undefined");
+    assert.equal(await pc.getAttribute('data-axes'), '3', 'lr, optimizer (they differ) and the metric acc');
+    return { pc, canvas };
+  };
   const summary = (v: WebviewPage) => v.page.locator('#summary').innerText();
   const names = (v: WebviewPage) => v.page.locator('#run-table .run-row:not(.baseline-row) .run-name').allInnerTexts();
   const header = (v: WebviewPage, label: string) => v.page.locator('#run-table .header-cell', { has: v.page.locator('.label', { hasText: new RegExp(`^${label}$`) }) });
+  /** Ticks or unticks a checkbox (a vscode-checkbox) by the keyboard: focus, then Space. */
+  const setChecked = async (v: WebviewPage, name: string, on: boolean) => {
+    const box = v.page.getByRole('checkbox', { name, exact: true });
+    if ((await box.isChecked()) !== on) {
+      await box.focus();
+      await v.page.keyboard.press('Space');
+    }
+    assert.equal(await box.isChecked(), on, `${name} is ${on ? 'ticked' : 'unticked'}`);
+  };
   const postedAfter = async (v: WebviewPage, count: number, match: (m: Message) => boolean) => {
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -135,8 +208,8 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     screenshotOnFailure(t, v.page, { dir: 'webview' });
     await showTable(v);
     const n = (await v.sent()).length;
-    await v.page.locator('#filter').fill("params.optimizer = 'sgd'");
-    await v.page.locator('#filter').press('Enter');
+    await v.page.locator('#filter input').fill("params.optimizer = 'sgd'");
+    await v.page.locator('#filter input').press('Enter');
     const asked = await postedAfter(v, n, (m) => m.type === 'filter');
     assert.deepEqual(asked, { type: 'filter', filter: "params.optimizer = 'sgd'" });
     const sgd = table.rows.filter((r) => r.values[table.columns.findIndex((c) => c.id === 'params.optimizer')] === 'sgd').map((r) => r.runId);
@@ -145,8 +218,8 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     assert.equal((await names(v))[0], 'run-01');
 
     const bad = 'metrics.acc >> 0.5';
-    await v.page.locator('#filter').fill(bad);
-    await v.page.locator('#filter').press('Enter');
+    await v.page.locator('#filter input').fill(bad);
+    await v.page.locator('#filter input').press('Enter');
     await postedAfter(v, n, (m) => m.type === 'filter' && m.filter === bad);
     await send(v, { type: 'filterError', filter: bad, position: 13, message: "Invalid filter at position 13: expected a value, found '>'" });
     assert.equal(await v.page.locator('#filter-error-message').innerText(), "Invalid filter at position 13: expected a value, found '>'");
@@ -154,8 +227,8 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     assert.equal(await v.page.locator('#filter-error .filter-text').innerText(), bad);
     assert.equal(await v.page.locator('#filter').getAttribute('aria-invalid'), 'true');
     assert.match(await summary(v), /^20 of 60 runs shown/, 'a bad filter keeps the last good result');
-    await v.page.locator('#filter').fill('');
-    await v.page.locator('#filter').press('Enter');
+    await v.page.locator('#filter input').fill('');
+    await v.page.locator('#filter input').press('Enter');
     assert.match(await summary(v), /^60 of 60 runs shown/);
     assert.equal(await v.page.locator('#filter-error').innerText(), '');
   });
@@ -165,7 +238,7 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     screenshotOnFailure(t, v.page, { dir: 'webview' });
     await showTable(v);
     assert.equal(await header(v, 'dataset').count(), 1);
-    await v.page.getByLabel('Only columns that differ').check();
+    await setChecked(v, 'Only columns that differ', true);
     assert.equal(await header(v, 'dataset').count(), 0, 'dataset is v1 everywhere');
     assert.equal(await header(v, 'User').count(), 0, 'no run has a user');
     assert.equal(await header(v, 'acc').count(), 1);
@@ -173,7 +246,7 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     assert.match(await summary(v), / · 7 of 10 columns · /);
     // The column picker hides one more.
     await v.page.getByRole('button', { name: /^Columns/ }).click();
-    await v.page.getByLabel('params.optimizer').uncheck();
+    await setChecked(v, 'params.optimizer', false);
     assert.equal(await header(v, 'optimizer').count(), 0);
     assert.deepEqual(((await v.state()) as { hidden: string[] }).hidden, ['params.optimizer']);
   });
@@ -224,11 +297,11 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     // Smoothing and log scale redraw without asking the host again.
     const before = (await v.sent()).length;
     await v.page.locator('#chart-smoothing').fill('0.9');
-    await v.page.getByLabel('Log scale').check();
+    await setChecked(v, 'Log scale', true);
     assert.equal(await chart.getAttribute('data-series'), '50');
     assert.equal((await v.sent()).slice(before).filter((m) => m.type === 'series').length, 0);
     // Dragging over the chart asks the host again, for the steps in the dragged range only.
-    await v.page.getByLabel('Log scale').uncheck();
+    await setChecked(v, 'Log scale', false);
     const over = chart.locator('.u-over');
     await over.scrollIntoViewIfNeeded();
     const box = (await over.boundingBox())!;
@@ -250,15 +323,180 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     assert.deepEqual(await v.violations(), []);
   });
 
+  it('zooms and pans the metric chart by keyboard, asking the host for each new step range', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await showTable(v);
+    const n = (await v.sent()).length;
+    await v.page.getByRole('button', { name: 'Select shown' }).click();
+    const first = (await postedAfter(v, n, (m) => m.type === 'series')) as SeriesRequest;
+    await send(v, { type: 'series', requestId: first.requestId, key: 'acc', series: seriesFor(first.runIds) });
+    await v.page.waitForFunction("document.querySelector('#metric-chart')?.getAttribute('data-series') === '60'");
+    const chart = v.page.locator('#metric-chart');
+    assert.match((await chart.getAttribute('aria-label'))!, /^acc of 60 runs against step\. Plus and minus zoom/);
+    const status = () => v.page.locator('#chart-status').innerText();
+    /** Presses `key` on the focused chart; returns the series request it sent, answered. */
+    const press = async (key: string): Promise<SeriesRequest> => {
+      const before = (await v.sent()).length;
+      await v.page.keyboard.press(key);
+      const request = (await postedAfter(v, before, (m) => m.type === 'series')) as SeriesRequest;
+      assert.ok(isCompareRunsWebviewMessage(request), 'a message the host accepts');
+      assert.equal(request.runIds.length, 60);
+      await send(v, { type: 'series', requestId: request.requestId, key: 'acc', series: seriesFor(request.runIds) });
+      return request;
+    };
+    await chart.focus();
+    // Steps 0..990 (each run's stepRange): + halves the range around its centre.
+    const zoomedIn = await press('+');
+    assert.deepEqual([zoomedIn.minStep, zoomedIn.maxStep], [247, 743]);
+    await v.page.waitForFunction("document.querySelector('#chart-status').textContent.endsWith('steps 247 to 743')");
+    // An arrow pans by a quarter of the shown range (496 steps: 124).
+    const panned = await press('ArrowRight');
+    assert.deepEqual([panned.minStep, panned.maxStep], [371, 867]);
+    // Left three times: back to 247, then 123, then it stops at step 0, keeping the width.
+    await press('ArrowLeft');
+    const left = await press('ArrowLeft');
+    assert.deepEqual([left.minStep, left.maxStep], [123, 619]);
+    const atStart = await press('ArrowLeft');
+    assert.deepEqual([atStart.minStep, atStart.maxStep], [0, 496]);
+    const still = (await v.sent()).length;
+    await v.page.keyboard.press('ArrowLeft');
+    assert.equal(await status(), 'Already at the start.');
+    assert.equal((await v.sent()).slice(still).filter((m) => m.type === 'series').length, 0);
+    const asked = (await v.sent()).length;
+    await v.page.keyboard.press('+');
+    assert.equal(await status(), 'Zoomed in: step 124 to 372.', 'announced while the host is asked');
+    const zoomedTwice = (await postedAfter(v, asked, (m) => m.type === 'series')) as SeriesRequest;
+    assert.deepEqual([zoomedTwice.minStep, zoomedTwice.maxStep], [124, 372]);
+    await send(v, { type: 'series', requestId: zoomedTwice.requestId, key: 'acc', series: seriesFor(zoomedTwice.runIds) });
+    await v.page.waitForFunction("document.querySelector('#chart-status').textContent.endsWith('steps 124 to 372')");
+    // - doubles it back; 0 zooms out to the whole series.
+    const zoomedOut = await press('-');
+    assert.deepEqual([zoomedOut.minStep, zoomedOut.maxStep], [0, 496]);
+    const whole = await press('0');
+    assert.equal(whole.minStep, undefined, 'the whole series again');
+    await v.page.waitForFunction("document.querySelector('#chart-status').textContent === 'acc: 60 runs, 60,000 points'");
+    assert.equal(await v.page.getByRole('button', { name: 'Reset zoom' }).getAttribute('aria-disabled'), 'true');
+    // Zoomed out already: 0 and - say so and ask nothing.
+    const quiet = (await v.sent()).length;
+    await v.page.keyboard.press('-');
+    assert.equal(await status(), 'Showing the whole step range.');
+    assert.equal((await v.sent()).slice(quiet).filter((m) => m.type === 'series').length, 0);
+    assert.equal(await v.page.locator('#chart-status').getAttribute('aria-live'), 'polite', 'changes are announced');
+    // On the wall-time axis the chart zooms into what it has: no new request.
+    await v.page.locator('#chart-x-axis').click();
+    await v.page.getByRole('option', { name: 'Wall time' }).click();
+    const timeRequest = (await postedAfter(v, quiet, (m) => m.type === 'series')) as SeriesRequest;
+    await send(v, { type: 'series', requestId: timeRequest.requestId, key: 'acc', series: seriesFor(timeRequest.runIds) });
+    await v.page.waitForFunction("/ against time\\./.test(document.querySelector('#metric-chart').getAttribute('aria-label'))");
+    const local = (await v.sent()).length;
+    await chart.focus();
+    await v.page.keyboard.press('+');
+    assert.match(await status(), /^Zoomed in: time 2023-11-14 22:\d\d:\d\d UTC to 2023-11-14 22:\d\d:\d\d UTC\.$/);
+    await v.page.keyboard.press('0');
+    assert.equal(await status(), 'Zoomed out: the whole time range, 2023-11-14 22:13:20 UTC to 2023-11-14 22:29:50 UTC.');
+    assert.equal((await v.sent()).slice(local).filter((m) => m.type === 'series').length, 0);
+  });
+
+  it('brushes the parallel coordinates by keyboard: an axis picked with arrows, Shift+Down grows, Down moves, Escape clears', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await showTable(v);
+    const { pc, canvas } = await showParallel(v);
+    await canvas.focus();
+    assert.match((await canvas.getAttribute('aria-label'))!, /^Parallel coordinates of 60 runs, axis 1 of 3: lr: not brushed\./);
+    await v.page.keyboard.press('End');
+    assert.equal(await pc.getAttribute('data-focused-axis'), '2');
+    assert.match((await canvas.getAttribute('aria-label'))!, /axis 3 of 3: acc: not brushed\./);
+    const accCol = table.columns.findIndex((c) => c.id === 'metrics.acc');
+    const accOf = (id: string) => table.rows.find((r) => r.runId === id)!.values[accCol] as number;
+    const selected = async () => ((await v.state()) as { selected: string[] }).selected;
+    // Five presses: the upper half of the acc axis (0.5 .. 0.795): acc ≥ 0.6475, runs 30..59.
+    for (let i = 0; i < 5; i++) await v.page.keyboard.press('Shift+ArrowDown');
+    let chosen = await selected();
+    assert.equal(chosen.length, 30);
+    assert.ok(chosen.every((id) => accOf(id) >= 0.6475), 'only the upper half');
+    assert.match(await summary(v), / · 30 selected$/);
+    const live = v.page.locator('#parallel-status');
+    assert.equal(await live.getAttribute('aria-live'), 'polite');
+    assert.equal(await live.innerText(), 'acc: brushed from 0.6475 to 0.795. 30 runs inside the brushes.');
+    // Down moves the brush a tenth lower, keeping its height: positions 0.4..0.9, runs 24..53.
+    await v.page.keyboard.press('ArrowDown');
+    chosen = await selected();
+    const accs = chosen.map(accOf).sort((a, b) => a - b);
+    assert.deepEqual([chosen.length, accs[0], accs.at(-1)], [30, 0.5 + 24 / 200, 0.5 + 53 / 200]);
+    // A second brush, on optimizer (left once from acc): only the 'sgd' runs within the first.
+    await v.page.keyboard.press('ArrowLeft');
+    // Categories adam, rmsprop, sgd at 0, 0.5, 1: four presses brush 0..0.4.
+    for (let i = 0; i < 4; i++) await v.page.keyboard.press('Shift+ArrowUp');
+    const optimizerCol = table.columns.findIndex((c) => c.id === 'params.optimizer');
+    chosen = await selected();
+    assert.ok(chosen.length > 0 && chosen.length < 30, `narrowed by the second brush: ${chosen.length}`);
+    assert.deepEqual(new Set(chosen.map((id) => table.rows.find((r) => r.runId === id)!.values[optimizerCol])), new Set(['adam']), 'adam is at the bottom of the sorted categories');
+    assert.equal(await pc.getAttribute('data-highlighted'), String(chosen.length));
+    // Escape clears the brush on the focused axis: the acc brush alone again.
+    await v.page.keyboard.press('Escape');
+    assert.equal((await selected()).length, 30);
+    assert.match(await live.innerText(), /^optimizer: not brushed\. 30 runs inside the brushes\.$/);
+    await v.page.keyboard.press('ArrowRight');
+    await v.page.keyboard.press('Escape');
+    assert.match(await live.innerText(), /^acc: not brushed\. No brush left/);
+    assert.deepEqual(await v.violations(), []);
+  });
+
+  it('uses @vscode-elements components, reached with Tab, under the Content-Security-Policy', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await showTable(v);
+    const tags = await v.page.evaluate<Record<string, string>>(
+      "Object.fromEntries(['filter', 'only-differing', 'columns-button', 'group-by', 'select-shown', 'chart-metric', 'chart-x-axis', 'chart-log', 'reset-zoom', 'clear-brushes', 'scatter-x'].map((id) => [id, document.getElementById(id).tagName.toLowerCase()]))",
+    );
+    assert.deepEqual(tags, {
+      filter: 'vscode-textfield',
+      'only-differing': 'vscode-checkbox',
+      'columns-button': 'vscode-button',
+      'group-by': 'vscode-single-select',
+      'select-shown': 'vscode-button',
+      'chart-metric': 'vscode-single-select',
+      'chart-x-axis': 'vscode-single-select',
+      'chart-log': 'vscode-checkbox',
+      'reset-zoom': 'vscode-button',
+      'clear-brushes': 'vscode-button',
+      'scatter-x': 'vscode-single-select',
+    });
+    // They styled themselves (constructable stylesheets, which the policy allows) and rendered.
+    const styled = await v.page.evaluate<number>("document.getElementById('select-shown').shadowRoot.adoptedStyleSheets.length");
+    assert.ok(styled > 0, 'the button adopted its stylesheets');
+    assert.notEqual(await v.page.evaluate<string>("getComputedStyle(document.getElementById('select-shown')).display"), 'inline', 'the component is upgraded');
+    // Tab from the filter goes through the table's controls in order, each with a name.
+    await v.page.locator('#filter input').focus();
+    const reached: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await v.page.keyboard.press('Tab');
+      reached.push(await v.page.evaluate<string>("(() => { const a = document.activeElement; return a.id || a.tagName.toLowerCase(); })()"));
+    }
+    assert.deepEqual(reached.slice(0, 6), ['only-differing', 'columns-button', 'group-by', 'select-shown', 'clear-selection', 'export-csv'], 'disabled Unpin baseline is skipped');
+    // The column picker opens by keyboard; its checkboxes carry the column names.
+    await v.page.locator('#columns-button').focus();
+    await v.page.keyboard.press('Enter');
+    assert.equal(await v.page.locator('#columns-button').getAttribute('aria-expanded'), 'true');
+    assert.equal(await v.page.getByRole('checkbox', { name: 'metrics.acc', exact: true }).isChecked(), true);
+    await v.page.getByRole('searchbox', { name: 'Find a column' }).fill('param');
+    assert.equal(await v.page.locator('#column-picker vscode-checkbox:visible').count(), 3, 'lr, optimizer, dataset');
+    // A drop-down by keyboard: the metric picker lists acc.
+    await v.page.locator('#group-by').focus();
+    await v.page.keyboard.press('Enter');
+    await v.page.getByRole('option', { name: 'lr' }).waitFor();
+    await v.page.keyboard.press('Escape');
+    assert.deepEqual(await v.violations(), [], 'no Content-Security-Policy violation with the components in use');
+    assert.deepEqual(v.pageErrors, []);
+  });
+
   it('brushing an axis of the parallel coordinates narrows the selection to the runs inside', async (t) => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });
     await showTable(v);
-    const pc = v.page.locator('#parallel-coordinates');
-    const canvas = pc.locator('canvas');
-    await canvas.scrollIntoViewIfNeeded();
-    await v.page.waitForFunction("document.querySelector('#parallel-coordinates').dataset.axes !== undefined");
-    assert.equal(await pc.getAttribute('data-axes'), '3', 'lr, optimizer (they differ) and the metric acc');
+    const { pc, canvas } = await showParallel(v);
     const box = (await canvas.boundingBox())!;
     // The last axis (acc) is at the right padding; brush its upper half: acc above ~0.65.
     const x = box.x + box.width - 60;
@@ -318,7 +556,8 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });
     await showTable(v);
-    await v.page.locator('#group-by').selectOption('params.optimizer');
+    await v.page.locator('#group-by').click();
+    await v.page.getByRole('option', { name: 'optimizer' }).click();
     const groups = v.page.locator('#run-table .group-row');
     assert.equal(await groups.first().locator('.name-cell').innerText(), 'optimizer = adam (20 runs)');
     const accCol = table.columns.findIndex((c) => c.id === 'metrics.acc');
@@ -350,19 +589,19 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     await showTable(v);
     await header(v, 'acc').click();
     await header(v, 'acc').click();
-    await v.page.getByLabel('Only columns that differ').check();
+    await setChecked(v, 'Only columns that differ', true);
     const state = await v.state();
     const restored = await open({ state });
     await showTable(restored);
     assert.equal((await names(restored))[0], 'run-59');
-    assert.equal(await restored.page.getByLabel('Only columns that differ').isChecked(), true);
+    assert.equal(await restored.page.getByRole('checkbox', { name: 'Only columns that differ' }).isChecked(), true);
     assert.equal(await header(restored, 'dataset').count(), 0);
   });
 
-  it('looks right in the light and dark themes (screenshots kept in test-results/webview/)', async () => {
+  it('looks right in the light, dark and high-contrast themes (screenshots kept in test-results/webview/)', async () => {
     const out = path.join(repoRoot, 'test-results', 'webview');
     mkdirSync(out, { recursive: true });
-    for (const themeKind of ['vscode-light', 'vscode-dark'] as const) {
+    for (const themeKind of ['vscode-light', 'vscode-dark', 'vscode-high-contrast'] as const) {
       const v = await open({ themeKind });
       await showTable(v);
       await v.page.locator('#run-table .run-row', { hasText: 'run-03' }).locator('.pin').click();
@@ -373,7 +612,14 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
       const file = path.join(out, `compareRuns-${themeKind.replace('vscode-', '')}.png`);
       await v.page.screenshot({ path: file, fullPage: true });
       const background = await v.page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
-      assert.equal(background, themeKind === 'vscode-light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)');
+      assert.equal(background, themeKind === 'vscode-light' ? 'rgb(255, 255, 255)' : themeKind === 'vscode-dark' ? 'rgb(31, 31, 31)' : 'rgb(0, 0, 0)');
+      if (themeKind === 'vscode-high-contrast') {
+        // The selected rows are edged (dashed) in the active contrast colour, not shaded; buttons outlined.
+        const border = await v.page.evaluate<string>("(() => { const s = getComputedStyle(document.querySelector('#run-table .run-row.selected .cell')); return `${s.borderBottomStyle} ${s.borderBottomColor} ${s.backgroundColor}`; })()");
+        assert.equal(border, 'dashed rgb(243, 133, 24) rgba(0, 0, 0, 0)');
+        const outline = await v.page.evaluate<string>("getComputedStyle(document.getElementById('select-shown')).outlineColor");
+        assert.equal(outline, 'rgb(111, 195, 223)');
+      }
       assert.deepEqual(await v.violations(), []);
       assert.deepEqual(v.pageErrors, []);
     }

@@ -22,6 +22,7 @@ import { tableOfJson, X_AXES, type ChartSeries, type CompareRunsHostMessage, typ
 import { ParallelCoordinates } from './parallelCoordinates';
 import { RunTableView, type DisplayRow } from './runTable';
 import { ScatterPlot } from './scatterPlot';
+import { button, checkbox, fillSelect, setDisabled, singleSelect, textField, type VscodeCheckbox } from './formControls';
 import '../page/base.css';
 import './compareRuns.css';
 
@@ -59,27 +60,26 @@ let zoom: { minStep: number; maxStep: number } | undefined;
 const title = el('h1', 'Compare runs', { id: 'compare-title' });
 const summary = el('p', '', { class: 'summary', id: 'summary', 'aria-live': 'polite' });
 
-const filterInput = el('input', undefined, { type: 'search', id: 'filter', class: 'filter', placeholder: "Filter, e.g. metrics.acc > 0.9 and params.optimizer = 'adam'", 'aria-label': 'Filter runs (tracker search syntax)', spellcheck: 'false', 'aria-describedby': 'filter-error' });
+const filterInput = textField({ type: 'search', id: 'filter', class: 'filter', placeholder: "Filter, e.g. metrics.acc > 0.9 and params.optimizer = 'adam'" }, 'Filter runs (tracker search syntax)');
 filterInput.value = state.filter;
 const filterError = el('div', undefined, { id: 'filter-error', class: 'filter-error', role: 'alert' });
 
-const differingBox = el('input', undefined, { type: 'checkbox', id: 'only-differing' });
-differingBox.checked = state.onlyDiffering;
-const differingLabel = el('label', undefined, { for: 'only-differing', class: 'check' });
-differingLabel.append(differingBox, document.createTextNode(' Only columns that differ'));
+const differingBox = checkbox('only-differing', 'Only columns that differ', state.onlyDiffering);
 
-const columnsButton = el('button', 'Columns…', { type: 'button', id: 'columns-button', 'aria-expanded': 'false', 'aria-controls': 'column-picker' });
+const columnsButton = button('Columns…', { id: 'columns-button', 'aria-expanded': 'false', 'aria-controls': 'column-picker' });
 const columnPicker = el('div', undefined, { id: 'column-picker', class: 'column-picker', role: 'group', 'aria-label': 'Columns shown' });
 columnPicker.hidden = true;
 
-const groupSelect = el('select', undefined, { id: 'group-by', 'aria-label': 'Group runs by a param' });
-const exportButton = el('button', 'Export CSV…', { type: 'button', id: 'export-csv', title: 'Export the shown runs (all their columns) to a CSV file' });
-const clearBaseline = el('button', 'Unpin baseline', { type: 'button', id: 'clear-baseline' });
-const selectShown = el('button', 'Select shown', { type: 'button', id: 'select-shown', title: 'Select every shown run for the charts' });
-const clearSelection = el('button', 'Clear selection', { type: 'button', id: 'clear-selection' });
+const groupSelect = singleSelect('group-by', 'Group runs by a param');
+const exportButton = button('Export CSV…', { id: 'export-csv', title: 'Export the shown runs (all their columns) to a CSV file' });
+const clearBaseline = button('Unpin baseline', { id: 'clear-baseline' });
+const selectShown = button('Select shown', { id: 'select-shown', title: 'Select every shown run for the charts' }, { secondary: false });
+const clearSelection = button('Clear selection', { id: 'clear-selection' });
 
-const toolbar = el('div', undefined, { class: 'toolbar', role: 'toolbar', 'aria-label': 'Table' });
-toolbar.append(filterInput, differingLabel, columnsButton, labelled('Group by', groupSelect), selectShown, clearSelection, clearBaseline, exportButton);
+// A group, not role=toolbar: a toolbar promises arrow-key movement between its controls, and these
+// are reached with Tab like any form.
+const toolbar = el('div', undefined, { class: 'toolbar', role: 'group', 'aria-label': 'Table' });
+toolbar.append(filterInput, differingBox, columnsButton, labelled('Group by', groupSelect), selectShown, clearSelection, clearBaseline, exportButton);
 
 const runTable = new RunTableView({
   sort: (column) => {
@@ -102,24 +102,23 @@ const runTable = new RunTableView({
   open: (runId) => vscode.postMessage({ type: 'openRun', runId }),
 });
 
-const metricSelect = el('select', undefined, { id: 'chart-metric', 'aria-label': 'Metric to chart' });
-const axisSelect = el('select', undefined, { id: 'chart-x-axis', 'aria-label': 'X axis' });
-for (const [value, text] of [['step', 'Step'], ['wallTime', 'Wall time'], ['relativeTime', 'Relative time']] as const) axisSelect.appendChild(el('option', text, { value }));
-axisSelect.value = state.chart.xAxis;
-const logBox = el('input', undefined, { type: 'checkbox', id: 'chart-log' });
-logBox.checked = state.chart.logScale;
-const logLabel = el('label', undefined, { for: 'chart-log', class: 'check' });
-logLabel.append(logBox, document.createTextNode(' Log scale'));
+const metricSelect = singleSelect('chart-metric', 'Metric to chart');
+const axisSelect = singleSelect('chart-x-axis', 'X axis');
+fillSelect(axisSelect, [['step', 'Step'], ['wallTime', 'Wall time'], ['relativeTime', 'Relative time']], state.chart.xAxis);
+const logBox = checkbox('chart-log', 'Log scale', state.chart.logScale);
 const smoothing = el('input', undefined, { type: 'range', id: 'chart-smoothing', min: '0', max: '0.99', step: '0.01', 'aria-label': 'Smoothing' });
 smoothing.value = String(state.chart.smoothing);
 const smoothingValue = el('output', state.chart.smoothing.toFixed(2), { for: 'chart-smoothing', id: 'chart-smoothing-value' });
-const resetZoom = el('button', 'Reset zoom', { type: 'button', id: 'reset-zoom' });
+const resetZoom = button('Reset zoom', { id: 'reset-zoom' });
 const chartStatus = el('p', '', { class: 'summary', id: 'chart-status', 'aria-live': 'polite' });
 
 const chart = new MetricChart({
   zoom: (range) => {
     zoom = range;
     requestSeries();
+  },
+  announce: (message) => {
+    chartStatus.textContent = message;
   },
 });
 const parallel = new ParallelCoordinates({
@@ -129,13 +128,13 @@ const parallel = new ParallelCoordinates({
     update();
   },
 });
-const clearBrushes = el('button', 'Clear brushes', { type: 'button', id: 'clear-brushes' });
-const scatterX = el('select', undefined, { id: 'scatter-x', 'aria-label': 'Scatter: column across' });
+const clearBrushes = button('Clear brushes', { id: 'clear-brushes' });
+const scatterX = singleSelect('scatter-x', 'Scatter: column across');
 const scatter = new ScatterPlot({ toggle: (runId) => toggleSelected(runId, false) });
 
-const chartToolbar = el('div', undefined, { class: 'toolbar', role: 'toolbar', 'aria-label': 'Chart' });
+const chartToolbar = el('div', undefined, { class: 'toolbar', role: 'group', 'aria-label': 'Chart' });
 const smoothingLabel = el('label', 'Smoothing ', { for: 'chart-smoothing', class: 'check' });
-chartToolbar.append(labelled('Metric', metricSelect), labelled('X axis', axisSelect), logLabel, smoothingLabel, smoothing, smoothingValue, resetZoom);
+chartToolbar.append(labelled('Metric', metricSelect), labelled('X axis', axisSelect), logBox, smoothingLabel, smoothing, smoothingValue, resetZoom);
 const charts = el('section', undefined, { class: 'charts', 'aria-label': 'Charts of the selected runs' });
 const parallelHeading = el('div', undefined, { class: 'toolbar' });
 parallelHeading.append(el('h2', 'Parallel coordinates'), clearBrushes);
@@ -215,7 +214,7 @@ function update(options: { refetch?: boolean } = {}): void {
   const baselineRow = state.baseline === null ? -1 : t.rows.findIndex((r) => r.runId === state.baseline);
   if (state.baseline !== null && baselineRow < 0) state.baseline = null;
   runTable.setView({ table: t, rows: display, columns, baseline: baselineRow >= 0 ? baselineRow : null, selected, sort: sortCol >= 0 ? { column: sortCol, descending: state.sort!.descending } : null });
-  clearBaseline.disabled = state.baseline === null;
+  setDisabled(clearBaseline, state.baseline === null);
   summary.textContent = `${rows.length} of ${t.rows.length} runs shown · ${columns.length + 1} of ${t.columns.length} columns · ${selected.size} selected${state.baseline ? ' · baseline pinned' : ''}`;
   columnsButton.textContent = `Columns (${columns.length + 1}/${t.columns.length})…`;
   updateCharts(options.refetch ?? false);
@@ -225,46 +224,39 @@ function update(options: { refetch?: boolean } = {}): void {
 function fillColumnPicker(): void {
   if (!table) return;
   const hidden = new Set(state.hidden);
-  const search = el('input', undefined, { type: 'search', 'aria-label': 'Find a column', placeholder: 'Find a column', id: 'column-search' });
+  const search = textField({ type: 'search', placeholder: 'Find a column', id: 'column-search' }, 'Find a column');
   const list = el('div', undefined, { class: 'column-list' });
-  const showAll = el('button', 'Show all', { type: 'button' });
-  const hideAll = el('button', 'Hide all', { type: 'button' });
-  const boxes: [HTMLInputElement, HTMLLabelElement, string][] = [];
+  const showAll = button('Show all', {});
+  const hideAll = button('Hide all', {});
+  const boxes: [VscodeCheckbox, string][] = [];
   table.columns.forEach((c, i) => {
     if (i === 0) return;
-    const box = el('input', undefined, { type: 'checkbox', id: `column-${i}` });
-    box.checked = !hidden.has(c.id);
+    const box = checkbox(`column-${i}`, c.id, !hidden.has(c.id));
     box.dataset.column = c.id;
-    const label = el('label', undefined, { for: `column-${i}`, class: 'check', title: c.id });
-    label.append(box, document.createTextNode(` ${c.id}`));
-    list.appendChild(label);
-    boxes.push([box, label, c.id]);
+    box.title = c.id;
+    list.appendChild(box);
+    boxes.push([box, c.id]);
   });
   const apply = () => {
-    state.hidden = boxes.filter(([b]) => !b.checked).map(([, , id]) => id);
+    state.hidden = boxes.filter(([b]) => !b.checked).map(([, id]) => id);
     update();
   };
   list.addEventListener('change', apply);
   showAll.addEventListener('click', () => {
-    for (const [b, label] of boxes) if (!label.hidden) b.checked = true;
+    for (const [b] of boxes) if (!b.hidden) b.checked = true;
     apply();
   });
   hideAll.addEventListener('click', () => {
-    for (const [b, label] of boxes) if (!label.hidden) b.checked = false;
+    for (const [b] of boxes) if (!b.hidden) b.checked = false;
     apply();
   });
   search.addEventListener('input', () => {
     const q = search.value.toLowerCase();
-    for (const [, label, id] of boxes) label.hidden = q !== '' && !id.toLowerCase().includes(q);
+    for (const [b, id] of boxes) b.hidden = q !== '' && !id.toLowerCase().includes(q);
   });
   const bar = el('div', undefined, { class: 'toolbar' });
   bar.append(search, showAll, hideAll);
   columnPicker.replaceChildren(bar, list);
-}
-
-function fillSelect(select: HTMLSelectElement, options: [string, string][], value: string | null): void {
-  select.replaceChildren(...options.map(([v, text]) => el('option', text, { value: v })));
-  if (value !== null && options.some(([v]) => v === value)) select.value = value;
 }
 
 function fillChoices(): void {
@@ -348,11 +340,11 @@ function drawCharts(): void {
   if (!key) chart.clear('No metric to chart: these runs logged none.');
   else if (runs.length === 0) chart.clear('Select runs in the table (Space, or click their box) to chart them.');
   else if (lastSeries && lastSeries.key === key) {
-    chart.draw(key, runs, lastSeries.series, { xAxis: state.chart.xAxis, logScale: state.chart.logScale, smoothing: state.chart.smoothing });
+    chart.draw(key, runs, lastSeries.series, { xAxis: state.chart.xAxis, logScale: state.chart.logScale, smoothing: state.chart.smoothing, zoom });
     const points = lastSeries.series.reduce((n, s) => n + s.totalPoints, 0);
     chartStatus.textContent = `${key}: ${lastSeries.series.length} run${lastSeries.series.length === 1 ? '' : 's'}, ${points.toLocaleString('en-US')} points${zoom ? `, steps ${zoom.minStep} to ${zoom.maxStep}` : ''}`;
   }
-  resetZoom.disabled = !zoom;
+  setDisabled(resetZoom, !zoom);
 }
 
 /** Draws the side charts that are on screen and out of date. */
@@ -401,9 +393,11 @@ function showFilterError(error: { filter: string; position: number; message: str
   if (!error) {
     filterError.replaceChildren();
     filterInput.removeAttribute('aria-invalid');
+    filterInput.invalid = false;
     return;
   }
   filterInput.setAttribute('aria-invalid', 'true');
+  filterInput.invalid = true;
   const at = Math.min(Math.max(0, error.position), error.filter.length);
   const shown = el('code', undefined, { class: 'filter-text' });
   const bad = el('mark', error.filter.slice(at, at + 1) || ' ', { id: 'filter-error-mark' });
@@ -531,6 +525,7 @@ function restoreState(kept: CompareRunsViewState): void {
   selected = new Set(state.selected);
   filterInput.value = state.filter;
   differingBox.checked = state.onlyDiffering;
+  filterInput.invalid = false;
   axisSelect.value = state.chart.xAxis;
   logBox.checked = state.chart.logScale;
   smoothing.value = String(state.chart.smoothing);

@@ -4,6 +4,10 @@
  * axis from their min to max; text columns an axis of their distinct values, evenly spaced.
  * Dragging along an axis brushes a range on it; the runs inside every brush become the selection
  * (what the metric chart draws). A click on an axis without a drag clears its brush.
+ *
+ * By keyboard, with the chart focused: Left/Right (Home/End) pick an axis; Shift+Up/Shift+Down grow
+ * the brush on it upwards/downwards (the first press starts one at the other end of the axis); Up
+ * and Down move the brush; Escape clears it. What changed is said through a live region.
  */
 import { formatMetricCompact } from '../../core/views/displayFormat';
 import { cellNumber, type RunTable } from '../../core/views/runTableModel';
@@ -22,7 +26,12 @@ interface Axis {
   position: Float64Array;
   /** Tick labels at the bottom and top (numeric), or every category. */
   ticks: { at: number; text: string }[];
+  /** The value at a position, as said aloud. */
+  valueAt(position: number): string;
 }
+
+/** How far one key press grows or moves a brush, in 0..1 positions. */
+const KEY_STEP = 0.1;
 
 export interface ParallelCoordinatesEvents {
   /** The runs inside every brush (undefined: no brush left). */
@@ -39,11 +48,27 @@ export class ParallelCoordinates {
   /** Brushes per axis index: [low, high] in 0..1 positions. */
   private brushes = new Map<number, [number, number]>();
   private drag: { axis: number; from: number; to: number } | undefined;
+  /** The axis the keyboard works on. */
+  private focusedAxis = 0;
+  private readonly live: HTMLElement;
+  private readonly axisMarker: HTMLElement;
 
   constructor(private readonly events: ParallelCoordinatesEvents) {
     this.element = el('div', undefined, { class: 'parallel-coordinates', id: 'parallel-coordinates' });
-    this.canvas = el('canvas', undefined, { role: 'img', 'aria-label': 'Parallel coordinates of the runs; drag along an axis to select a range' });
-    this.element.appendChild(this.canvas);
+    // role=application: a screen reader passes the arrow keys through to the brushing below.
+    this.canvas = el('canvas', undefined, {
+      role: 'application',
+      'aria-roledescription': 'parallel coordinates chart',
+      'aria-label': 'Parallel coordinates of the runs',
+      'aria-keyshortcuts': 'ArrowLeft ArrowRight Shift+ArrowUp Shift+ArrowDown ArrowUp ArrowDown Escape',
+      tabindex: '0',
+    });
+    this.live = el('div', undefined, { class: 'visually-hidden', id: 'parallel-status', 'aria-live': 'polite' });
+    // The axis the keyboard works on, marked while the canvas has focus (compareRuns.css): an element
+    // over the canvas, so moving it does not redraw thousands of lines.
+    this.axisMarker = el('div', undefined, { class: 'axis-focus', 'aria-hidden': 'true' });
+    this.element.append(this.canvas, this.axisMarker, this.live);
+    this.canvas.addEventListener('keydown', (e) => this.onKey(e));
     this.canvas.addEventListener('pointerdown', (e) => this.onDown(e));
     this.canvas.addEventListener('pointermove', (e) => this.onMove(e));
     this.canvas.addEventListener('pointerup', (e) => this.onUp(e));
@@ -61,8 +86,10 @@ export class ParallelCoordinates {
     this.rows = rows;
     this.selected = selected;
     this.axes = columns.map((c) => this.axisOf(table, rows, c));
+    this.focusedAxis = Math.min(this.focusedAxis, Math.max(0, this.axes.length - 1));
     this.element.dataset.axes = String(this.axes.length);
     this.draw();
+    this.describe();
   }
 
   setSelected(selected: ReadonlySet<string>): void {
@@ -94,7 +121,7 @@ export class ParallelCoordinates {
         if (Number.isFinite(v)) position[r] = span > 0 ? (v - min) / span : 0.5;
       }
       const ticks = Number.isFinite(min) ? [{ at: 0, text: formatMetricCompact(min) }, ...(span > 0 ? [{ at: 1, text: formatMetricCompact(max) }] : [])] : [];
-      return { column, label: c.label, position, ticks };
+      return { column, label: c.label, position, ticks, valueAt: (p) => (Number.isFinite(min) ? formatMetricCompact(min + p * (span > 0 ? span : 0)) : 'none') };
     }
     const values = [...new Set(rows.map((r) => table.rows[r]!.values[column]).filter((v) => v !== null && v !== undefined).map(String))].sort();
     const at = new Map(values.map((v, i) => [v, values.length === 1 ? 0.5 : i / (values.length - 1)]));
@@ -103,7 +130,8 @@ export class ParallelCoordinates {
       if (v !== null && v !== undefined) position[r] = at.get(String(v))!;
     }
     const step = Math.max(1, Math.ceil(values.length / 12));
-    return { column, label: c.label, position, ticks: values.filter((_, i) => i % step === 0).map((v) => ({ at: at.get(v)!, text: v })) };
+    const valueAt = (p: number): string => (values.length === 0 ? 'none' : values[Math.round(p * (values.length - 1))]!);
+    return { column, label: c.label, position, ticks: values.filter((_, i) => i % step === 0).map((v) => ({ at: at.get(v)!, text: v })), valueAt };
   }
 
   private width(): number {
@@ -236,10 +264,93 @@ export class ParallelCoordinates {
     if (Math.abs(d.to - d.from) < 0.01) this.brushes.delete(d.axis);
     else this.brushes.set(d.axis, [Math.min(d.from, d.to), Math.max(d.from, d.to)]);
     this.draw();
-    const table = this.table;
-    if (!table) return;
-    this.events.brushed(this.brushes.size === 0 ? undefined : this.rows.filter((r) => this.inBrushes(r)).map((r) => table.rows[r]!.runId));
+    this.emitBrushed();
   }
+
+  /** Tells the page which runs are inside the brushes now; returns how many. */
+  private emitBrushed(): number | undefined {
+    const table = this.table;
+    if (!table) return undefined;
+    const inside = this.brushes.size === 0 ? undefined : this.rows.filter((r) => this.inBrushes(r)).map((r) => table.rows[r]!.runId);
+    this.events.brushed(inside);
+    return inside?.length;
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.altKey || e.ctrlKey || e.metaKey || this.axes.length === 0) return;
+    const last = this.axes.length - 1;
+    const i = this.focusedAxis;
+    const brush = this.brushes.get(i);
+    let next: [number, number] | null | undefined;
+    switch (e.key) {
+      case 'ArrowLeft':
+      case 'ArrowRight':
+      case 'Home':
+      case 'End':
+        this.focusedAxis = e.key === 'Home' ? 0 : e.key === 'End' ? last : Math.min(last, Math.max(0, i + (e.key === 'ArrowLeft' ? -1 : 1)));
+        e.preventDefault();
+        this.describe();
+        return;
+      case 'ArrowUp':
+      case 'ArrowDown': {
+        const up = e.key === 'ArrowUp';
+        if (e.shiftKey) next = brush ? (up ? [brush[0], Math.min(1, brush[1] + KEY_STEP)] : [Math.max(0, brush[0] - KEY_STEP), brush[1]]) : up ? [0, KEY_STEP] : [1 - KEY_STEP, 1];
+        else if (brush) {
+          const shift = up ? Math.min(KEY_STEP, 1 - brush[1]) : -Math.min(KEY_STEP, brush[0]);
+          next = [brush[0] + shift, brush[1] + shift];
+        } else next = undefined;
+        break;
+      }
+      case 'Escape':
+        next = brush ? null : undefined;
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+    if (next === undefined) {
+      this.say(brush ? this.axisSummary(i) : `${this.axes[i]!.label}: no brush. Shift+Up or Shift+Down starts one.`);
+      return;
+    }
+    if (next === null) this.brushes.delete(i);
+    else this.brushes.set(i, [round(next[0]), round(next[1])]);
+    this.draw();
+    const count = this.emitBrushed();
+    this.say(`${this.axisSummary(i)}${count === undefined ? ' No brush left: the selection is unchanged.' : ` ${count} run${count === 1 ? '' : 's'} inside the brushes.`}`);
+  }
+
+  /** The focused axis, for the canvas's label (screen readers read it when the chart gets focus). */
+  private describe(): void {
+    const n = this.axes.length;
+    if (n === 0) {
+      this.canvas.setAttribute('aria-label', 'Parallel coordinates: no params to draw');
+      return;
+    }
+    this.canvas.setAttribute(
+      'aria-label',
+      `Parallel coordinates of ${this.rows.length} runs, axis ${this.focusedAxis + 1} of ${n}: ${this.axisSummary(this.focusedAxis)} Left and right arrows pick an axis, Shift+Up and Shift+Down grow a brush, Up and Down move it, Escape clears it.`,
+    );
+    this.element.dataset.focusedAxis = String(this.focusedAxis);
+    this.axisMarker.style.left = `${this.axisX(this.focusedAxis) - 12}px`;
+    this.axisMarker.style.top = `${this.y(1) - 4}px`;
+    this.axisMarker.style.height = `${this.y(0) - this.y(1) + 8}px`;
+  }
+
+  private axisSummary(i: number): string {
+    const a = this.axes[i]!;
+    const b = this.brushes.get(i);
+    return b ? `${a.label}: brushed from ${a.valueAt(b[0])} to ${a.valueAt(b[1])}.` : `${a.label}: not brushed.`;
+  }
+
+  private say(message: string): void {
+    this.live.textContent = message;
+    this.describe();
+  }
+}
+
+/** A brush edge without the float noise of repeated steps (0.30000000000000004). */
+function round(p: number): number {
+  return Math.round(p * 1000) / 1000;
 }
 
 function truncate(s: string, n: number): string {

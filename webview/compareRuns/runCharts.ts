@@ -4,7 +4,9 @@
  * and times). The host sends each run downsampled (min, max and last per bucket); the line is the
  * last value, smoothed on request with TensorBoard's debiased exponential moving average. Zooming by
  * dragging over the chart asks the host again for the visible step range (on the step axis), so a
- * million-step run shows full detail once zoomed in; a double click zooms out.
+ * million-step run shows full detail once zoomed in; a double click zooms out. With the chart focused,
+ * the keyboard does the same: + and - zoom around the centre, the left and right arrows pan, 0 (or
+ * Home) zooms out; each change is announced through the page's live region.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -40,12 +42,20 @@ export interface ChartOptions {
   logScale: boolean;
   /** 0 (none) to 0.99. */
   smoothing: number;
+  /** The step range the series were asked for (zoomed in on the step axis), if any. */
+  zoom?: { minStep: number; maxStep: number } | undefined;
 }
 
 export interface MetricChartEvents {
   /** The user zoomed the step axis to [min, max], or zoomed out (no range). */
   zoom(range: { minStep: number; maxStep: number } | undefined): void;
+  /** Something changed that a screen reader should say (a keyboard zoom or pan). */
+  announce(message: string): void;
 }
+
+/** How much + zooms in (the shown range shrinks to this share of itself), and an arrow pans. */
+const ZOOM_FACTOR = 0.5;
+const PAN_SHARE = 0.25;
 
 const AXIS_LABEL: Record<XAxis, string> = { step: 'Step', wallTime: 'Time', relativeTime: 'Relative time (s)' };
 
@@ -53,13 +63,28 @@ export class MetricChart {
   readonly element: HTMLDivElement;
   private plot: uPlot | undefined;
   private zoomed = false;
+  private xAxis: XAxis = 'step';
+  /** The x range of all the data (the steps the runs logged, or their times). */
+  private extent: [number, number] | undefined;
+  /** The x range shown when zoomed in (step axis: the range asked for; time axes: the scale set). */
+  private view: [number, number] | undefined;
 
   constructor(private readonly events: MetricChartEvents) {
-    this.element = el('div', undefined, { class: 'metric-chart', id: 'metric-chart', role: 'img', 'aria-label': 'Metric chart' });
+    // role=application: a screen reader passes the keys through to the chart's own handling.
+    this.element = el('div', undefined, {
+      class: 'metric-chart',
+      id: 'metric-chart',
+      role: 'application',
+      'aria-roledescription': 'chart',
+      'aria-label': 'Metric chart',
+      'aria-keyshortcuts': 'Plus - ArrowLeft ArrowRight 0 Home',
+      tabindex: '0',
+    });
     // uPlot's own double click refits the zoomed data; zooming out means asking for the whole series.
     this.element.addEventListener('dblclick', () => {
       if (this.zoomed) this.resetZoom();
     });
+    this.element.addEventListener('keydown', (e) => this.onKey(e));
   }
 
   /** Draws `series` (one per run, in `runs` order) with `options`. */
@@ -67,11 +92,16 @@ export class MetricChart {
     const theme = chartTheme();
     const byRun = new Map(series.map((s) => [s.runId, s]));
     const shown = runs.filter((r) => byRun.has(r.runId));
+    this.xAxis = options.xAxis;
+    let lo = Infinity;
+    let hi = -Infinity;
     const data: uPlot.AlignedData = [null as unknown as number[]];
     const seriesOpts: uPlot.Series[] = [{}];
     shown.forEach((run, i) => {
       const s = byRun.get(run.runId)!;
       const xs = options.xAxis === 'step' ? s.step : options.xAxis === 'wallTime' ? s.timestamp.map((t) => t / 1000) : s.timestamp.map((t) => (t - run.startTime) / 1000);
+      const range: readonly [number, number] | undefined = options.xAxis === 'step' && s.stepRange ? s.stepRange : xs.length > 0 ? [xs[0]!, xs.at(-1)!] : undefined;
+      if (range) [lo, hi] = [Math.min(lo, range[0]), Math.max(hi, range[1])];
       let ys = smoothSeries(s.last, options.smoothing);
       if (options.logScale) ys = ys.map((v) => (v !== null && v > 0 ? v : null));
       (data as unknown as unknown[]).push([xs, ys]);
@@ -88,9 +118,15 @@ export class MetricChart {
         spanGaps: false,
       } as uPlot.Series);
     });
+    this.extent = lo <= hi ? [lo, hi] : undefined;
+    this.view = options.xAxis === 'step' && options.zoom ? [options.zoom.minStep, options.zoom.maxStep] : undefined;
+    this.zoomed = this.view !== undefined;
     this.element.dataset.series = String(shown.length);
     this.element.dataset.metric = metric;
-    this.element.setAttribute('aria-label', `${metric} of ${shown.length} run${shown.length === 1 ? '' : 's'} against ${AXIS_LABEL[options.xAxis].toLowerCase()}`);
+    this.element.setAttribute(
+      'aria-label',
+      `${metric} of ${shown.length} run${shown.length === 1 ? '' : 's'} against ${AXIS_LABEL[options.xAxis].toLowerCase()}. Plus and minus zoom, left and right arrows pan, 0 zooms out.`,
+    );
     const width = Math.max(300, this.element.clientWidth || 600);
     const axis = (label: string): uPlot.Axis => ({
       label,
@@ -121,13 +157,7 @@ export class MetricChart {
             const min = u.posToVal(left, 'x');
             const max = u.posToVal(left + width, 'x');
             u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-            if (options.xAxis === 'step') {
-              this.zoomed = true;
-              this.events.zoom({ minStep: Math.floor(min), maxStep: Math.ceil(max) });
-            } else {
-              this.zoomed = true;
-              u.setScale('x', { min, max });
-            }
+            this.showRange(min, max);
           },
         ],
       },
@@ -145,7 +175,64 @@ export class MetricChart {
   /** Zooms out (double click on the chart, or the Reset zoom button). */
   resetZoom(): void {
     this.zoomed = false;
-    this.events.zoom(undefined);
+    this.view = undefined;
+    if (this.xAxis === 'step') this.events.zoom(undefined);
+    else if (this.plot && this.extent) this.plot.setScale('x', { min: this.extent[0], max: this.extent[1] });
+  }
+
+  /**
+   * Shows x from `min` to `max`: on the step axis the host is asked for that range (full detail
+   * there); on the time axes the chart zooms into what it has.
+   */
+  private showRange(min: number, max: number): void {
+    this.zoomed = true;
+    if (this.xAxis === 'step') {
+      const range = { minStep: Math.floor(min), maxStep: Math.ceil(max) };
+      this.view = [range.minStep, range.maxStep];
+      this.events.zoom(range);
+    } else {
+      this.view = [min, max];
+      this.plot?.setScale('x', { min, max });
+    }
+  }
+
+  /** + and - zoom around the centre, the arrows pan, 0 or Home zooms out. */
+  private onKey(e: KeyboardEvent): void {
+    if (e.altKey || e.ctrlKey || e.metaKey || !this.plot || !this.extent) return;
+    const [lo, hi] = this.extent;
+    const [from, to] = this.view ?? this.extent;
+    const width = to - from;
+    let next: [number, number] | 'whole' | undefined;
+    if (e.key === '+' || e.key === '=') next = [from + (width * (1 - ZOOM_FACTOR)) / 2, to - (width * (1 - ZOOM_FACTOR)) / 2];
+    else if (e.key === '-' || e.key === '_') next = [from - (width * (1 / ZOOM_FACTOR - 1)) / 2, to + (width * (1 / ZOOM_FACTOR - 1)) / 2];
+    else if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
+      const shift = Math.min(width * PAN_SHARE, e.key === 'ArrowLeft' ? from - lo : hi - to) * (e.key === 'ArrowLeft' ? -1 : 1);
+      next = shift === 0 ? undefined : [from + shift, to + shift];
+      if (!next) this.events.announce(`Already at the ${e.key === 'ArrowLeft' ? 'start' : 'end'}.`);
+    } else if (e.key === '0' || e.key === 'Home') next = 'whole';
+    else return;
+    e.preventDefault();
+    if (next === undefined) return;
+    const what = AXIS_LABEL[this.xAxis].toLowerCase().replace(/ \(s\)$/, '');
+    // The smallest range: two steps (or two milliseconds of time); past the data's ends is the whole.
+    const smallest = this.xAxis === 'step' ? 2 : 0.002;
+    if (next !== 'whole' && next[1] - next[0] < smallest) {
+      this.events.announce(`Zoomed in as far as it goes: ${what} ${format(from, this.xAxis)} to ${format(to, this.xAxis)}.`);
+      return;
+    }
+    if (next === 'whole' || next[1] - next[0] >= hi - lo) {
+      if (!this.zoomed) return this.events.announce(`Showing the whole ${what} range.`);
+      this.resetZoom();
+      this.events.announce(`Zoomed out: the whole ${what} range, ${format(lo, this.xAxis)} to ${format(hi, this.xAxis)}.`);
+      return;
+    }
+    const [a, b] = [Math.max(lo, next[0]), Math.min(hi, next[1])];
+    // Clamping at an end keeps the width: a pan or zoom-out against the start shows start..start+width.
+    const span = next[1] - next[0];
+    const [min, max] = a === lo ? [lo, Math.min(hi, lo + span)] : b === hi ? [Math.max(lo, hi - span), hi] : [a, b];
+    this.showRange(min, max);
+    const [shownMin, shownMax] = this.view!;
+    this.events.announce(`${e.key === 'ArrowLeft' || e.key === 'ArrowRight' ? 'Panned' : e.key === '-' || e.key === '_' ? 'Zoomed out' : 'Zoomed in'}: ${what} ${format(shownMin, this.xAxis)} to ${format(shownMax, this.xAxis)}.`);
   }
 
 
@@ -154,6 +241,8 @@ export class MetricChart {
     this.plot?.destroy();
     this.plot = undefined;
     this.zoomed = false;
+    this.view = undefined;
+    this.extent = undefined;
     this.element.dataset.series = '0';
     this.element.replaceChildren(el('p', message, { class: 'empty' }));
   }
@@ -161,4 +250,11 @@ export class MetricChart {
   resize(): void {
     if (this.plot) this.plot.setSize({ width: Math.max(300, this.element.clientWidth), height: 280 });
   }
+}
+
+/** An x value as said aloud: a step as a whole number, a wall time as a date, seconds with two decimals. */
+function format(x: number, axis: XAxis): string {
+  if (axis === 'step') return String(Math.round(x));
+  if (axis === 'wallTime') return new Date(x * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return `${x.toFixed(2)} s`;
 }
