@@ -498,6 +498,50 @@ export async function notificationTexts(page: Page): Promise<string[]> {
   return page.locator('.notification-toast .notification-list-item-message').allInnerTexts();
 }
 
+export interface EditorSessionOptions {
+  /** Writes the workspace under `root` (a fresh temporary folder) and returns its path. */
+  workspace: (root: string) => string | Promise<string>;
+  /** Puts the extension under test into `extensionsDir`; default: installBuiltExtension. */
+  install?: (extensionsDir: string) => void;
+  trust?: OpenWorkbenchOptions['trust'];
+  settings?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * One suite's editor: a temporary root holding the workspace and an extensions dir, code-server
+ * serving it with the extension installed, and its workbench in Chromium. `page()` throws until
+ * `open()` has opened it; `close()` ends both and removes the root (unless RUNWISE_KEEP_TEST_DIRS).
+ */
+export class EditorSession {
+  root = '';
+  workspace = '';
+  server: CodeServer | undefined;
+  workbench: Workbench | undefined;
+
+  constructor(private readonly label: string) {}
+
+  async open(options: EditorSessionOptions): Promise<void> {
+    this.root = mkdtempSync(path.join(tmpdir(), `runwise-e2e-${this.label}-`));
+    this.workspace = await options.workspace(this.root);
+    const extensionsDir = path.join(this.root, 'extensions');
+    (options.install ?? installBuiltExtension)(extensionsDir);
+    this.server = await startCodeServer({ extensionsDir, workspace: this.workspace, ...(options.settings ? { settings: options.settings } : {}), ...(options.env ? { env: options.env } : {}) });
+    this.workbench = await openWorkbench(this.server.url, this.workspace, { trust: options.trust ?? 'trust' });
+  }
+
+  readonly page = (): Page => {
+    if (!this.workbench) throw new Error('the workbench did not open');
+    return this.workbench.page;
+  };
+
+  async close(): Promise<void> {
+    await this.workbench?.close();
+    await this.server?.close();
+    if (this.root && !process.env.RUNWISE_KEEP_TEST_DIRS) rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
 /**
  * Right-clicks `row` and picks the menu item whose label starts with `item`. A click that lands while
  * the menu is still settling can leave it open with the item only highlighted: then the highlighted

@@ -9,13 +9,12 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { Tracker } from '../../core/tracker/tracker';
-import { contextMenu, installBuiltExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { contextMenu, EditorSession, runCommand, screenshotOnFailure, waitUntil } from './codeServer';
 
 const RUNS = ['alpha', 'beta', 'gamma'];
 
@@ -57,31 +56,13 @@ async function compareFrame(page: Page): Promise<Frame> {
 }
 
 describe('Compare Runs in the editor (code-server)', { timeout: 600_000 }, () => {
-  let root = '';
-  let server: CodeServer | undefined;
-  let workbench: Workbench | undefined;
-  const page = (): Page => {
-    if (!workbench) throw new Error('the workbench did not open');
-    return workbench.page;
-  };
-
-  before(async () => {
-    root = mkdtempSync(path.join(tmpdir(), 'runwise-e2e-compare-'));
-    const workspace = comparisonWorkspace(root);
-    const extensionsDir = path.join(root, 'extensions');
-    installBuiltExtension(extensionsDir);
-    server = await startCodeServer({ extensionsDir, workspace, settings: { 'runwise.trackingServer.autoStart': false } });
-    workbench = await openWorkbench(server.url, workspace, { trust: 'trust' });
-  });
-
-  after(async () => {
-    await workbench?.close();
-    await server?.close();
-    if (root && !process.env.RUNWISE_KEEP_TEST_DIRS) rmSync(root, { recursive: true, force: true });
-  });
+  const session = new EditorSession('compare');
+  const page = session.page;
+  before(() => session.open({ workspace: comparisonWorkspace, settings: { 'runwise.trackingServer.autoStart': false } }));
+  after(() => session.close());
 
   it('compares two runs selected in the Runs view and charts them', async (t) => {
-    screenshotOnFailure(t, page, server);
+    screenshotOnFailure(t, page, session.server);
     const p = page();
     await runCommand(p, 'Runwise: Focus on Runs View');
     const alpha = runsViewRows(p).filter({ hasText: /^alpha/ }).first();

@@ -10,15 +10,13 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
 import { OUTPUTS_ARTIFACT } from '../../core/pipeline/stageTracking';
 import { STAGE_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
-import { contextMenu, installBuiltExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { contextMenu, EditorSession, runCommand, screenshotOnFailure, waitUntil } from './codeServer';
 
 /** The workspace and its tracker: data/train.csv → train (run) → churn v1 @champion. */
 async function lineageWorkspace(root: string): Promise<{ ws: string; runId: string }> {
@@ -44,33 +42,23 @@ async function lineageWorkspace(root: string): Promise<{ ws: string; runId: stri
 }
 
 describe('Lineage in the editor (code-server)', { timeout: 600_000 }, () => {
-  let root = '';
-  let workspace = '';
+  const session = new EditorSession('lineage');
+  const page = session.page;
   let runId = '';
-  let server: CodeServer | undefined;
-  let workbench: Workbench | undefined;
-  const page = (): Page => {
-    if (!workbench) throw new Error('the workbench did not open');
-    return workbench.page;
-  };
-
-  before(async () => {
-    root = mkdtempSync(path.join(tmpdir(), 'runwise-e2e-lineage-'));
-    ({ ws: workspace, runId } = await lineageWorkspace(root));
-    const extensionsDir = path.join(root, 'extensions');
-    installBuiltExtension(extensionsDir);
-    server = await startCodeServer({ extensionsDir, workspace, settings: { 'runwise.trackingServer.autoStart': false } });
-    workbench = await openWorkbench(server.url, workspace, { trust: 'trust' });
-  });
-
-  after(async () => {
-    await workbench?.close();
-    await server?.close();
-    if (root && !process.env.RUNWISE_KEEP_TEST_DIRS) rmSync(root, { recursive: true, force: true });
-  });
+  before(() =>
+    session.open({
+      workspace: async (root) => {
+        const made = await lineageWorkspace(root);
+        runId = made.runId;
+        return made.ws;
+      },
+      settings: { 'runwise.trackingServer.autoStart': false },
+    }),
+  );
+  after(() => session.close());
 
   it('opens the lineage of a registered model from its version row, and its nodes open the run and the file', async (t) => {
-    screenshotOnFailure(t, page, server);
+    screenshotOnFailure(t, page, session.server);
     const p = page();
     await runCommand(p, 'Runwise: Focus on Models View');
     const pane = p.locator('.pane', { has: p.locator('.pane-header', { hasText: /^Models/ }) });
@@ -106,7 +94,7 @@ describe('Lineage in the editor (code-server)', { timeout: 600_000 }, () => {
   });
 
   it('shows the pipeline graph and follows a run live: never run, running, up to date', async (t) => {
-    screenshotOnFailure(t, page, server);
+    screenshotOnFailure(t, page, session.server);
     const p = page();
     await runCommand(p, 'Runwise: Show Pipeline Graph');
     await p.locator('.tabs-container .tab', { hasText: 'Pipeline Graph' }).waitFor({ state: 'visible', timeout: 30_000 });

@@ -11,15 +11,14 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { Tracker } from '../../core/tracker/tracker';
 import { repoRoot } from '../support/browser';
-import { contextMenu, installBuiltExtension, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { contextMenu, EditorSession, installBuiltExtension, runCommand, screenshotOnFailure, waitUntil } from './codeServer';
 
 const EXAMPLE_FILES = ['prepare.js', 'train.js', 'dataset.js', 'commandLine.js', 'logisticRegression.js', 'onnxModel.js', 'onnx.proto'];
 
@@ -59,32 +58,17 @@ async function answer(page: Page, text: string, expectRow?: RegExp): Promise<voi
 }
 
 describe('Evaluation and the registry in the editor (code-server)', { timeout: 600_000 }, () => {
-  let root = '';
+  const session = new EditorSession('models');
+  const page = session.page;
   let workspace = '';
-  let server: CodeServer | undefined;
-  let workbench: Workbench | undefined;
-  const page = (): Page => {
-    if (!workbench) throw new Error('the workbench did not open');
-    return workbench.page;
-  };
-
   before(async () => {
-    root = mkdtempSync(path.join(tmpdir(), 'runwise-e2e-models-'));
-    workspace = modelWorkspace(root);
-    const extensionsDir = path.join(root, 'extensions');
-    installBuiltExtension(extensionsDir, { onnxRuntime: true });
-    server = await startCodeServer({ extensionsDir, workspace, settings: { 'runwise.trackingServer.autoStart': false } });
-    workbench = await openWorkbench(server.url, workspace, { trust: 'trust' });
+    await session.open({ workspace: modelWorkspace, install: (dir) => installBuiltExtension(dir, { onnxRuntime: true }), settings: { 'runwise.trackingServer.autoStart': false } });
+    workspace = session.workspace;
   });
-
-  after(async () => {
-    await workbench?.close();
-    await server?.close();
-    if (root && !process.env.RUNWISE_KEEP_TEST_DIRS) rmSync(root, { recursive: true, force: true });
-  });
+  after(() => session.close());
 
   it('evaluates models/model.onnx from the Explorer: dataset, target from the header, a FINISHED run, the report', async (t) => {
-    screenshotOnFailure(t, page, server);
+    screenshotOnFailure(t, page, session.server);
     const p = page();
     await runCommand(p, 'View: Show Explorer');
     await explorerRow(p, 'models').click();
@@ -122,7 +106,7 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
   });
 
   it('registers it from the Explorer as a new model, and the Models view lists the version with its accuracy', async (t) => {
-    screenshotOnFailure(t, page, server);
+    screenshotOnFailure(t, page, session.server);
     const p = page();
     await runCommand(p, 'View: Show Explorer');
     await contextMenu(p, explorerRow(p, 'model.onnx'), 'Register Model…');
@@ -153,7 +137,7 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
   });
 
   it('sets champion on the version from its context menu', async (t) => {
-    screenshotOnFailure(t, page, server);
+    screenshotOnFailure(t, page, session.server);
     const p = page();
     const pane = p.locator('.pane', { has: p.locator('.pane-header', { hasText: /^Models/ }) });
     const row = pane.locator('.monaco-list-row', { hasText: /^Version 1/ }).first();

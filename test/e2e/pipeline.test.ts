@@ -13,14 +13,13 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { hashCachePath } from '../../core/pipeline/hashCache';
 import { Tracker } from '../../core/tracker/tracker';
-import { installBuiltExtension, openFile, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { EditorSession, openFile, runCommand, screenshotOnFailure, waitUntil, type CodeServer } from './codeServer';
 
 const PIPELINE = [
   'stages:',
@@ -79,44 +78,31 @@ async function lensText(page: Page, stage: 'prepare' | 'train'): Promise<string>
 }
 
 /** A fresh pipeline workspace in code-server with the built extension; `page()` is its workbench's page. */
-class PipelineSession {
-  root = '';
-  workspace = '';
-  server: CodeServer | undefined;
-  workbench: Workbench | undefined;
-
-  async open(label: string, trust: 'trust' | 'restricted'): Promise<void> {
-    this.root = mkdtempSync(path.join(tmpdir(), `runwise-e2e-${label}-`));
-    this.workspace = pipelineWorkspace(this.root);
-    const extensionsDir = path.join(this.root, 'extensions');
-    installBuiltExtension(extensionsDir);
-    // A task without a problem matcher would first ask which one to scan its output with; the
-    // terminal draws with the DOM renderer, so its text can be read.
-    this.server = await startCodeServer({ extensionsDir, workspace: this.workspace, settings: { 'task.problemMatchers.neverPrompt': true, 'terminal.integrated.gpuAcceleration': 'off' } });
-    this.workbench = await openWorkbench(this.server.url, this.workspace, { trust });
+class PipelineSession extends EditorSession {
+  constructor(label: string, private readonly trust: 'trust' | 'restricted') {
+    super(label);
   }
 
-  readonly page = (): Page => {
-    if (!this.workbench) throw new Error('the workbench did not open');
-    return this.workbench.page;
-  };
+  start(): Promise<void> {
+    // A task without a problem matcher would first ask which one to scan its output with; the
+    // terminal draws with the DOM renderer, so its text can be read.
+    return this.open({ workspace: pipelineWorkspace, trust: this.trust, settings: { 'task.problemMatchers.neverPrompt': true, 'terminal.integrated.gpuAcceleration': 'off' } });
+  }
 
-  async close(): Promise<void> {
-    await this.workbench?.close();
-    await this.server?.close();
+  override async close(): Promise<void> {
+    await super.close();
     // A stage left running by a failed test (its process group outlives code-server's).
     for (const pid of slowSleepers()) process.kill(pid, 'SIGKILL');
-    if (this.root && !process.env.RUNWISE_KEEP_TEST_DIRS) rmSync(this.root, { recursive: true, force: true });
   }
 }
 
 describe('Pipelines in the editor (code-server)', { timeout: 600_000 }, () => {
-  const session = new PipelineSession();
+  const session = new PipelineSession('pipeline', 'trust');
   const page = session.page;
   let workspace = '';
   let server: CodeServer | undefined;
   before(async () => {
-    await session.open('pipeline', 'trust');
+    await session.start();
     ({ workspace, server } = session);
   });
   after(() => session.close());
@@ -249,12 +235,12 @@ describe('Pipelines in the editor (code-server)', { timeout: 600_000 }, () => {
 });
 
 describe('Pipelines in an untrusted workspace (Restricted Mode)', { timeout: 600_000 }, () => {
-  const session = new PipelineSession();
+  const session = new PipelineSession('pipeline-untrusted', 'restricted');
   const page = session.page;
   let workspace = '';
   let server: CodeServer | undefined;
   before(async () => {
-    await session.open('pipeline-untrusted', 'restricted');
+    await session.start();
     ({ workspace, server } = session);
   });
   after(() => session.close());

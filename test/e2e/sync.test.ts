@@ -10,8 +10,7 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -21,7 +20,7 @@ import { SOURCE_RUN_TAG } from '../../core/sync/syncTags';
 import { Tracker } from '../../core/tracker/tracker';
 import { startServeProcess, type ServerProcess } from '../support/processes';
 import { tempWorkspace } from '../support/tempWorkspace';
-import { installBuiltExtension, notificationTexts, openWorkbench, runCommand, screenshotOnFailure, startCodeServer, waitUntil, type CodeServer, type Workbench } from './codeServer';
+import { EditorSession, notificationTexts, runCommand, screenshotOnFailure, waitUntil } from './codeServer';
 
 const TOKEN = 'e2e-remote-token-0123456789';
 
@@ -50,36 +49,29 @@ async function pickItem(page: Page, label: string): Promise<void> {
 }
 
 describe('Push runs to a remote from the editor (code-server)', { timeout: 600_000 }, () => {
-  let root = '';
+  const session = new EditorSession('sync');
+  const page = session.page;
   let runId = '';
   let remote: ServerProcess | undefined;
-  let server: CodeServer | undefined;
-  let workbench: Workbench | undefined;
-  const page = (): Page => {
-    if (!workbench) throw new Error('the workbench did not open');
-    return workbench.page;
-  };
-
   before(async () => {
-    root = mkdtempSync(path.join(tmpdir(), 'runwise-e2e-sync-'));
     remote = await startServeProcess(tempWorkspace('e2e-sync-remote'), TOKEN);
-    let workspace: string;
-    ({ ws: workspace, runId } = syncWorkspace(root, remote.uri));
-    const extensionsDir = path.join(root, 'extensions');
-    installBuiltExtension(extensionsDir);
-    server = await startCodeServer({ extensionsDir, workspace, env: { E2E_TEAM_TOKEN: TOKEN }, settings: { 'runwise.trackingServer.autoStart': false } });
-    workbench = await openWorkbench(server.url, workspace, { trust: 'trust' });
+    await session.open({
+      workspace: (root) => {
+        const made = syncWorkspace(root, remote!.uri);
+        runId = made.runId;
+        return made.ws;
+      },
+      env: { E2E_TEAM_TOKEN: TOKEN },
+      settings: { 'runwise.trackingServer.autoStart': false },
+    });
   });
-
   after(async () => {
-    await workbench?.close();
-    await server?.close();
+    await session.close();
     remote?.child.kill('SIGTERM');
-    if (root && !process.env.RUNWISE_KEEP_TEST_DIRS) rmSync(root, { recursive: true, force: true });
   });
 
   it('pushes the runs with Push Runs to Remote…, the remote has them, and the Runs view marks them', async (t) => {
-    screenshotOnFailure(t, page, server);
+    screenshotOnFailure(t, page, session.server);
     const p = page();
     await runCommand(p, 'Runwise: Push Runs to Remote…');
     await pickItem(p, 'All runs');
@@ -107,7 +99,7 @@ describe('Push runs to a remote from the editor (code-server)', { timeout: 600_0
   });
 
   it('a second push finds the run up to date on the remote', async (t) => {
-    screenshotOnFailure(t, page, server);
+    screenshotOnFailure(t, page, session.server);
     const p = page();
     await runCommand(p, 'Runwise: Push Runs to Remote…');
     await pickItem(p, 'All runs');
