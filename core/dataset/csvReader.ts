@@ -7,10 +7,9 @@
  * skipped without decoding. The file is read in 4 MiB reads into one reused buffer, and a batch's
  * arrays are refilled for the next batch.
  */
-import type { Hash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
-import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
 const COMMA = 44;
 const QUOTE = 34;
@@ -500,7 +499,7 @@ export async function openCsv(file: string, displayName = file): Promise<Dataset
     format: 'csv',
     columns: header.names,
     hashesFile: true,
-    async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: Hash): AsyncIterable<DatasetBatch> {
+    async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch> {
       checkColumns(displayName, header.names, request);
       const parser = new CsvParser(displayName, header.names, request, batchSize, header.nextLine);
       let any = false;

@@ -8,7 +8,7 @@
  * the 1-based row for Parquet) and the column: an empty file, a missing column, a ragged row, a
  * value that is not a number, a NaN or an empty cell in a numeric column.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -67,7 +67,7 @@ export interface DatasetReader {
   /** Whether `batches` reads the whole file in order and so can hash it on the way (not Parquet). */
   readonly hashesFile: boolean;
   /** `hash`, when given and `hashesFile`, is updated with every byte of the file as it is read. */
-  batches(request: readonly ColumnRequest[], batchSize: number, hash?: Hash): AsyncIterable<DatasetBatch>;
+  batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch>;
 }
 
 /** Where a row is, for messages: `data.csv:12` (line) or `data.parquet row 12`. */
@@ -122,6 +122,38 @@ export async function openDataset(file: string, displayName = file): Promise<Dat
   if (ext === '.jsonl' || ext === '.ndjson') return (await import('./jsonLinesReader')).openJsonLines(file, displayName);
   if (ext === '.parquet') return (await import('./parquetReader')).openParquet(file, displayName);
   throw new DatasetError(`${displayName}: unknown dataset format '${ext || '(no extension)'}' (expected .csv, .jsonl, .ndjson or .parquet)`);
+}
+
+/** What a reader feeds a file's bytes to as it reads them (a crypto Hash, or FileDigests). */
+export interface ByteSink {
+  update(chunk: Buffer): unknown;
+}
+
+/**
+ * A file's sha256 and md5 from one pass over its bytes. The md5 is the hash the pipeline runner
+ * (as DVC) records for a file, so a dataset input carrying it is the same file version, in lineage,
+ * as the stage output or dependency with that md5; the sha256 is the report's.
+ */
+export class FileDigests implements ByteSink {
+  private readonly sha256 = createHash('sha256');
+  private readonly md5 = createHash('md5');
+
+  update(chunk: Buffer): this {
+    this.sha256.update(chunk);
+    this.md5.update(chunk);
+    return this;
+  }
+
+  digests(): { sha256: string; md5: string } {
+    return { sha256: this.sha256.digest('hex'), md5: this.md5.digest('hex') };
+  }
+}
+
+/** A file's sha256 and md5 (hex), read in 1 MiB chunks: for readers that cannot hash while they read (Parquet). */
+export async function fileDigests(file: string): Promise<{ sha256: string; md5: string }> {
+  const digests = new FileDigests();
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) digests.update(chunk as Buffer);
+  return digests.digests();
 }
 
 /** A file's sha256 (hex), read in 1 MiB chunks: for readers that cannot hash while they read (Parquet). */

@@ -3,12 +3,11 @@
  * its key order). Blank lines are skipped; a line that is not a JSON object is an error naming it.
  * Numeric columns take JSON numbers (or numeric strings); text columns take any scalar.
  */
-import type { Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
-async function* objects(file: string, displayName: string, hash?: Hash): AsyncGenerator<{ line: number; value: Record<string, unknown> }> {
+async function* objects(file: string, displayName: string, hash?: ByteSink): AsyncGenerator<{ line: number; value: Record<string, unknown> }> {
   const input = createReadStream(file);
   if (hash) input.on('data', (chunk) => hash.update(chunk as Buffer));
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -45,7 +44,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     format: 'jsonl',
     columns: names,
     hashesFile: true,
-    async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: Hash): AsyncIterable<DatasetBatch> {
+    async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch> {
       checkColumns(displayName, names, request);
       let batch = emptyBatch(request, batchSize);
       for await (const { line, value } of objects(file, displayName, hash)) {

@@ -14,10 +14,9 @@
  * value in row 50 000, an inference failure) ends it FAILED with the reason in the
  * `runwise.failure_reason` tag and no metrics or report, and the error is rethrown.
  */
-import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, checkColumns, expectedRows, fileSha256, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
+import { DatasetError, FileDigests, checkColumns, expectedRows, fileDigests, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
 import { CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
 import { TargetClasses } from './targetClasses';
@@ -80,7 +79,8 @@ export interface EvaluationReport {
   batch_size: number;
   warnings: string[];
   model: { path: string; sha256: string; inputs: { name: string; type: string; shape: readonly (number | string)[] }[]; outputs: OnnxModel['declaredOutputs'] };
-  dataset: { path: string; format: string; sha256: string; features: string[]; target: string };
+  /** `md5` is the hash the pipeline runner records for the file (the dataset input's digest); `sha256` the report's. */
+  dataset: { path: string; format: string; sha256: string; md5: string; features: string[]; target: string };
   run_id: string | null;
 }
 
@@ -291,7 +291,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   // Text columns in request order: the target (when classifying), then the slice column unless it is the target.
   const sliceSlot = classifying && options.sliceBy !== options.target ? 1 : 0;
   // The CSV and JSON Lines readers hash the file as they read it; Parquet is hashed apart.
-  const datasetHash = reader.hashesFile ? createHash('sha256') : undefined;
+  const datasetHash = reader.hashesFile ? new FileDigests() : undefined;
 
   // Created at the first batch, when the task and the output's type are known.
   let targetColumn: GrowingColumn<ColumnData> | undefined;
@@ -387,7 +387,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       startRun();
     }
     checkCancelled();
-    const datasetSha = datasetHash ? datasetHash.digest('hex') : await fileSha256(options.data);
+    const datasetDigests = datasetHash ? datasetHash.digests() : await fileDigests(options.data);
     const scores: Scores = { task, classes, eps: out.dtype === 'float64' ? FLOAT64_EPS : FLOAT32_EPS };
     const targets = targetColumn ? targetColumn.values() : new Float64Array(0);
     const predictions = predictionColumn ? predictionColumn.values() : new Float64Array(0);
@@ -438,7 +438,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       batch_size: batchSize,
       warnings,
       model: { path: modelName, sha256: model.sha256, inputs: model.inputs, outputs: model.declaredOutputs },
-      dataset: { path: dataName, format: reader.format, sha256: datasetSha, features: plan.features, target: options.target },
+      dataset: { path: dataName, format: reader.format, sha256: datasetDigests.sha256, md5: datasetDigests.md5, features: plan.features, target: options.target },
       run_id: runId,
     };
     if (tracker && runId) await logEvaluation(tracker, runId, report, options);
@@ -482,12 +482,16 @@ async function logEvaluation(tracker: Tracker, runId: string, report: Evaluation
     {
       dataset: {
         name: path.basename(options.data).replace(/\.[^.]+$/, ''),
-        digest: report.dataset.sha256.slice(0, 16),
+        // The runner's (DVC's) md5: the same file version as a stage's dependency or output, in lineage.
+        digest: report.dataset.md5,
         sourceType: 'local',
         source: report.dataset.path,
         schema: JSON.stringify({ columns: [...report.dataset.features, report.dataset.target] }),
       },
-      tags: [{ key: 'mlflow.data.context', value: 'evaluation' }],
+      tags: [
+        { key: 'mlflow.data.context', value: 'evaluation' },
+        { key: 'runwise.sha256', value: report.dataset.sha256 },
+      ],
     },
   ]);
   await tracker.putArtifact(runId, EVALUATION_REPORT_ARTIFACT, Buffer.from(`${JSON.stringify(report, null, 2)}\n`));

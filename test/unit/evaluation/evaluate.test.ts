@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -139,7 +140,13 @@ test('the evaluation is a finished run: metrics, params, dataset input with its 
     assert.equal(run.metrics.find((m) => m.key === 'roc_auc')!.value, r.metrics.roc_auc);
     assert.equal(run.params.find((p) => p.key === 'target')!.value, 'y');
     assert.equal(run.tags.find((t) => t.key === MODEL_SHA256_TAG)!.value, r.model.sha256);
-    assert.equal(run.inputs[0]!.dataset.digest, r.dataset.sha256.slice(0, 16));
+    // The dataset input carries the file's md5, the hash the pipeline runner records for it (lineage
+    // joins the two), and the sha256 as a tag.
+    const bytes = readFileSync(s.data);
+    assert.equal(run.inputs[0]!.dataset.digest, createHash('md5').update(bytes).digest('hex'));
+    assert.equal(r.dataset.md5, createHash('md5').update(bytes).digest('hex'));
+    assert.equal(r.dataset.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(run.inputs[0]!.tags.find((t) => t.key === 'runwise.sha256')?.value, r.dataset.sha256);
     assert.equal(run.inputs[0]!.dataset.source, 'data.csv');
     const stored = JSON.parse(readFileSync(tracker.openArtifact(r.run_id!, EVALUATION_REPORT_ARTIFACT).filePath, 'utf8')) as { run_id: string; metrics: Record<string, number> };
     assert.equal(stored.run_id, r.run_id);

@@ -8,12 +8,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineRunResult } from '../../../core/pipeline/pipelineRun';
 import { MODEL_SHA256_TAG } from '../../../core/tracker/model';
 import { Tracker } from '../../../core/tracker/tracker';
+import { dataFileLineageGraph, dataNodeId, runNodeId } from '../../../core/views/lineageGraph';
 import { runWorkspacePipeline } from '../../support/pipelineRuns';
+import { probabilitiesOnly } from '../evaluation/onnxTestModels';
 import { tempWorkspace, writeWorkspaceFile } from '../../support/tempWorkspace';
 
 const runAll = (ws: string, force = false): Promise<PipelineRunResult> => runWorkspacePipeline(ws, { force, jobs: 2 });
@@ -151,4 +153,46 @@ gates:
   result = await runAll(ws, true);
   assert.equal(result.gates[0]!.passed, false);
   assert.match(result.gates[0]!.message, /add `model: NAME` to the gate/);
+});
+
+test('lineage: a file a stage wrote and an evaluate step read is one data node, between the two runs', async () => {
+  const csv = ['a,b,y', '0.1,0.2,0', '0.9,0.8,1', '0.2,0.1,0', '0.7,0.9,1', ''].join('\n');
+  const ws = tempWorkspace('eval-lineage', {
+    'runwise.yaml': `stages:
+  split:
+    cmd: cp all.csv test.csv
+    deps: [all.csv]
+    outs: [test.csv]
+  check:
+    evaluate:
+      model: model.onnx
+      data: test.csv
+      target: y
+`,
+    'all.csv': csv,
+  });
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, 1, -1, -1], bias: [0, 0], features: 2, classes: 2 }));
+  const result = await runAll(ws);
+  assert.ok(result.stages.every((s) => s.status === 'succeeded'), JSON.stringify(result.stages.map((s) => [s.id, s.status, s.message])));
+  const tracker = Tracker.open(ws);
+  try {
+    const g = dataFileLineageGraph(tracker, 'test.csv');
+    const md5 = createHash('md5').update(csv).digest('hex');
+    const dataNodes = g.nodes.filter((n) => n.id.startsWith('data:test.csv@'));
+    assert.deepEqual(
+      dataNodes.map((n) => n.id),
+      [dataNodeId('test.csv', md5)],
+      'one node for test.csv, by the md5 the runner and the evaluation both record',
+    );
+    const split = result.stages.find((s) => s.id === 'split')!.runId!;
+    const linked = (from: string, to: string) => g.edges.some((e) => e.from === from && e.to === to);
+    assert.ok(linked(runNodeId(split), dataNodeId('test.csv', md5)), 'split wrote it');
+    const readers = g.edges.filter((e) => e.from === dataNodeId('test.csv', md5)).map((e) => e.to);
+    assert.ok(readers.length >= 1, 'something read it');
+    const evaluation = tracker.searchRuns({ filter: "tags.`runwise.evaluation.task` = 'binary'", maxResults: 10 }).items;
+    assert.equal(evaluation.length, 1);
+    assert.ok(readers.includes(runNodeId(evaluation[0]!.info.runId)) || readers.includes(runNodeId(result.stages.find((s) => s.id === 'check')!.runId!)), `the evaluation reads that node: ${readers.join(', ')}`);
+  } finally {
+    tracker.close();
+  }
 });
