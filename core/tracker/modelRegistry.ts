@@ -882,7 +882,13 @@ export function modelLineage(tracker: LineageReader, registry: ModelRegistry, na
       return { ...asLineage(run), metrics: run.metrics.map((m) => ({ key: m.key, value: m.value })) };
     });
   const datasets = new Map<string, { name: string; digest: string; source: string }>();
-  for (const d of [...(source ? asLineage(source).datasets : []), ...stageRuns.flatMap((s) => s.datasets)]) datasets.set(`${d.name}\0${d.digest}`, d);
+  // One entry per file version, by path and digest (a stage's script may log a dependency again under
+  // another name): the entry named by its path (the runner's) is the one kept.
+  for (const d of [...(source ? asLineage(source).datasets : []), ...stageRuns.flatMap((s) => s.datasets)]) {
+    const key = `${d.source || d.name}\0${d.digest}`;
+    const seen = datasets.get(key);
+    if (!seen || (d.name === d.source && seen.name !== seen.source)) datasets.set(key, d);
+  }
   const lineage: ModelLineage = {
     version: mv,
     datasets: [...datasets.values()],

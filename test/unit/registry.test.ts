@@ -199,13 +199,16 @@ test('lineage: datasets → pipeline and stage runs → evaluations of the same 
     const prepare = tracker.createRun({ runName: 'prepare', tags: tags('prepare') });
     const train = tracker.createRun({ runName: 'train', tags: tags('train') });
     tracker.logInputs(prepare.info.runId, [{ dataset: { name: 'raw.csv', digest: 'aaaa1111', sourceType: 'local', source: 'data/raw.csv' }, tags: [] }]);
-    tracker.logInputs(train.info.runId, [{ dataset: { name: 'train.csv', digest: 'bbbb2222', sourceType: 'local', source: 'data/train.csv' }, tags: [] }]);
+    tracker.logInputs(train.info.runId, [{ dataset: { name: 'data/train.csv', digest: 'bbbb2222', sourceType: 'local', source: 'data/train.csv' }, tags: [] }]);
+    // The same file version logged again by the stage's script under another name: one entry.
+    tracker.logInputs(train.info.runId, [{ dataset: { name: 'train', digest: 'bbbb2222', sourceType: 'local', source: 'data/train.csv' }, tags: [{ key: 'mlflow.data.context', value: 'training' }] }]);
     const v = await tracker.registerModelFiles('churn', model, { runId: train.info.runId, alias: 'champion' });
     const evaluation = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: v.sha256 }] });
     tracker.logBatch(evaluation.info.runId, { metrics: [{ key: 'roc_auc', value: 0.91, timestamp: 1, step: 0 }] });
     tracker.createRun({ runName: 'unrelated', tags: [{ key: MODEL_SHA256_TAG, value: '0'.repeat(64) }] });
     const l = tracker.modelLineage('churn', v.version);
     assert.deepEqual(l.datasets.map((d) => d.digest).sort(), ['aaaa1111', 'bbbb2222']);
+    assert.equal(l.datasets.find((d) => d.digest === 'bbbb2222')?.name, 'data/train.csv', 'the entry named by its path is kept');
     assert.equal(l.sourceRun?.runId, train.info.runId);
     assert.equal(l.pipelineRun?.runId, pipeline.info.runId);
     assert.deepEqual(l.stageRuns.map((s) => s.stage), ['prepare', 'train']);
