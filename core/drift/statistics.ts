@@ -646,7 +646,9 @@ export function histogramCounts(sorted: Float64Array, edges: Float64Array): Floa
 
 /** numpy's bin index of a value within [edges[0], edges[bins]] (uniform edges). */
 function histogramBin(x: number, first: number, norm: number, edges: Float64Array, bins: number): number {
+  // Over a range of a few subnormals `norm` overflows to Infinity, and at x = first 0 × ∞ is NaN: bin 0.
   let k = Math.floor((x - first) * norm);
+  if (Number.isNaN(k)) k = 0;
   if (k >= bins) k = bins - 1;
   if (x < edges[k]!) k--;
   else if (k !== bins - 1 && x >= edges[k + 1]!) k++;

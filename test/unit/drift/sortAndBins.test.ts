@@ -73,6 +73,7 @@ function binEveryValue(values: Float64Array, edges: Float64Array): Float64Array 
   for (const x of values) {
     if (x < first || x > last) continue;
     let k = Math.floor((x - first) * norm);
+    if (Number.isNaN(k)) k = 0; // x = first over a subnormal range: 0 × ∞
     if (k >= bins) k = bins - 1;
     if (x < edges[k]!) k--;
     else if (k !== bins - 1 && x >= edges[k + 1]!) k++;
@@ -80,6 +81,13 @@ function binEveryValue(values: Float64Array, edges: Float64Array): Float64Array 
   }
   return counts;
 }
+
+test('histogramCounts over a range of subnormals counts the first value (0 × ∞ is not a bin)', () => {
+  const sorted = Float64Array.from([0, 5e-324]);
+  const edges = sturgesEdges(0, 5e-324, 4);
+  assert.equal(histogramCounts(sorted, edges).reduce((a, b) => a + b, 0), 2);
+  assert.deepEqual(histogramCounts(sorted, edges), binEveryValue(sorted, edges));
+});
 
 test('histogramCounts on sorted values counts what binning every value counts (property)', () => {
   const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }), fc.integer({ min: -20, max: 20 }));
