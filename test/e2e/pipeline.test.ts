@@ -24,7 +24,7 @@ import { EditorSession, openFile, runCommand, screenshotOnFailure, waitUntil, ty
 const PIPELINE = [
   'stages:',
   '  prepare:',
-  "    cmd: sleep 2 && tr a-z A-Z < data/raw.txt > data/clean.txt",
+  "    cmd: sleep 5 && tr a-z A-Z < data/raw.txt > data/clean.txt",
   '    deps:',
   '      - data/raw.txt',
   '    outs:',
