@@ -149,18 +149,20 @@ export class FileDigests implements ByteSink {
   }
 }
 
-/** A file's sha256 and md5 (hex), read in 1 MiB chunks: for readers that cannot hash while they read (Parquet). */
-export async function fileDigests(file: string): Promise<{ sha256: string; md5: string }> {
-  const digests = new FileDigests();
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) digests.update(chunk as Buffer);
-  return digests.digests();
+/** Feeds every byte of `file` to `sink`, in 1 MiB chunks: for readers that cannot hash while they read (Parquet). */
+async function feedFile<S extends ByteSink>(file: string, sink: S): Promise<S> {
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) sink.update(chunk as Buffer);
+  return sink;
 }
 
-/** A file's sha256 (hex), read in 1 MiB chunks: for readers that cannot hash while they read (Parquet). */
+/** A file's sha256 and md5 (hex), from one read of it. */
+export async function fileDigests(file: string): Promise<{ sha256: string; md5: string }> {
+  return (await feedFile(file, new FileDigests())).digests();
+}
+
+/** A file's sha256 (hex). */
 export async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  return (await feedFile(file, createHash('sha256'))).digest('hex');
 }
 
 const SAMPLE_BYTES = 1 << 16;
