@@ -18,10 +18,11 @@
  * parsed only when their path is asked for; saving writes a temporary file and renames it.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { realRootOf, relativeInside, runwiseDir } from '../workspace/workspacePath';
 import { directoryHash, DVC_IGNORED_NAMES, hashFileSync } from './fileHash';
+import { fileStat, fileStatCopy, type FileStat } from './fileStat';
 import type { HashAlgorithm, PathHash, PathHasher } from './pipelineModel';
 
 const FORMAT = 'runwise-hash-cache 2';
@@ -30,7 +31,6 @@ const FORMAT = 'runwise-hash-cache 2';
  * the loops below (20,000 stats per status).
  */
 const SEP = path.sep;
-const stat = statSync;
 /** Paths modified this recently (relative to when they were looked at) are looked at again next time. */
 const RACY_MS = 2000;
 
@@ -86,10 +86,10 @@ export class HashCache implements PathHasher {
 
   hash(relPath: string, algorithm: HashAlgorithm = 'md5'): PathHash | undefined {
     const abs = relPath === '' ? this.root : `${this.root}${SEP}${relPath}`;
-    const st = stat(abs, { throwIfNoEntry: false });
+    const st = fileStatCopy(abs);
     if (!st) return undefined;
-    if (st.isDirectory()) return this.hashDirectory(relPath, abs, st, algorithm);
-    if (!st.isFile()) return undefined;
+    if (st.isDirectory) return this.hashDirectory(relPath, abs, st, algorithm);
+    if (!st.isFile) return undefined;
     const known = this.fileRow(relPath);
     const row = this.rowFor(known, abs, st, algorithm);
     if (row !== known) {
@@ -179,7 +179,7 @@ export class HashCache implements PathHasher {
   }
 
   /** `known` when it still describes the file and has the algorithm's md5; else a new row (the file read). */
-  private rowFor(known: FileRow | undefined, abs: string, st: Stats, algorithm: HashAlgorithm): FileRow {
+  private rowFor(known: FileRow | undefined, abs: string, st: FileStat, algorithm: HashAlgorithm): FileRow {
     const same = known !== undefined && sameStat(known, st);
     if (same && md5Of(known, algorithm) !== null) return known;
     const md5 = hashFileSync(abs, algorithm);
@@ -190,7 +190,7 @@ export class HashCache implements PathHasher {
     return row;
   }
 
-  private hashDirectory(relPath: string, abs: string, st: Stats, algorithm: HashAlgorithm): PathHash {
+  private hashDirectory(relPath: string, abs: string, st: FileStat, algorithm: HashAlgorithm): PathHash {
     const now = Date.now();
     const line = this.dirs.get(relPath);
     if (typeof line === 'string') {
@@ -248,13 +248,13 @@ export class HashCache implements PathHasher {
    * file's size, mtime and inode, none racy) and has the algorithm's hash: the common case, checked
    * without building anything.
    */
-  private unchanged(rec: DirRecord, abs: string, st: Stats, algorithm: HashAlgorithm): boolean {
+  private unchanged(rec: DirRecord, abs: string, st: FileStat, algorithm: HashAlgorithm): boolean {
     if ((algorithm === 'md5' ? rec.md5 : rec.md5d) === null) return false;
     const now = Date.now();
     if (!foldersUnchanged(rec.dirs, abs, st, now)) return false;
     for (const f of rec.files) {
-      const fst = stat(`${abs}${SEP}${f.rel}`, { throwIfNoEntry: false });
-      if (!fst || !fst.isFile() || !sameStat(f.row, fst) || isRacy(fst.mtimeMs, now)) return false;
+      const fst = fileStat(`${abs}${SEP}${f.rel}`);
+      if (!fst || !fst.isFile || !sameStat(f.row, fst) || isRacy(fst.mtimeMs, now)) return false;
     }
     return true;
   }
@@ -263,20 +263,20 @@ export class HashCache implements PathHasher {
    * The remembered files of a directory, stated, when no folder of its tree changed (same mtime and
    * inode, not racy) and every file is still a file; undefined otherwise.
    */
-  private unchangedListing(rec: DirRecord, abs: string, st: Stats): Listing | undefined {
+  private unchangedListing(rec: DirRecord, abs: string, st: FileStat): Listing | undefined {
     if (!foldersUnchanged(rec.dirs, abs, st, Date.now())) return undefined;
     const files: Listing['files'] = [];
     for (const f of rec.files) {
       const fAbs = `${abs}${SEP}${f.rel}`;
-      const fst = stat(fAbs, { throwIfNoEntry: false });
-      if (!fst || !fst.isFile()) return undefined;
+      const fst = fileStatCopy(fAbs);
+      if (!fst || !fst.isFile) return undefined;
       files.push({ rel: f.rel, abs: fAbs, st: fst, row: f.row });
     }
     return { dirs: rec.dirs, files, storable: true, fromRecord: true };
   }
 
   /** Walks a directory: its folders (with mtime and inode) and its files, stated, with their remembered rows. */
-  private list(abs: string, st: Stats, known: DirRecord | undefined): Listing {
+  private list(abs: string, st: FileStat, known: DirRecord | undefined): Listing {
     this.listedDirs++;
     const rows = new Map(known?.files.map((f) => [f.rel, f.row]));
     const dirs: DirRecord['dirs'] = [{ rel: '', mtime: st.mtimeMs, ino: st.ino }];
@@ -305,12 +305,12 @@ export class HashCache implements PathHasher {
           }
           if (relativeInside(this.realRoot, real) === undefined) continue;
         } else if (!e.isDirectory() && !e.isFile()) continue;
-        const cst = stat(childAbs, { throwIfNoEntry: false });
+        const cst = fileStatCopy(childAbs);
         if (!cst) continue;
-        if (cst.isDirectory()) {
+        if (cst.isDirectory) {
           dirs.push({ rel: childBelow, mtime: cst.mtimeMs, ino: cst.ino });
           walk(childAbs, childBelow);
-        } else if (cst.isFile()) files.push({ rel: childBelow, abs: childAbs, st: cst, row: rows.get(childBelow) });
+        } else if (cst.isFile) files.push({ rel: childBelow, abs: childAbs, st: cst, row: rows.get(childBelow) });
       }
     };
     walk(abs, '');
@@ -320,7 +320,7 @@ export class HashCache implements PathHasher {
 
 interface Listing {
   dirs: DirRecord['dirs'];
-  files: { rel: string; abs: string; st: Stats; row: FileRow | undefined }[];
+  files: { rel: string; abs: string; st: FileStat; row: FileRow | undefined }[];
   /** False when the tree holds a symbolic link or an unreadable folder. */
   storable: boolean;
   /** The files are the remembered ones (no folder was listed). */
@@ -328,15 +328,15 @@ interface Listing {
 }
 
 /** Whether every folder of a directory's tree has the remembered mtime and inode (none racy): no entry added, removed or renamed. */
-function foldersUnchanged(dirs: DirRecord['dirs'], abs: string, st: Stats, now: number): boolean {
+function foldersUnchanged(dirs: DirRecord['dirs'], abs: string, st: FileStat, now: number): boolean {
   for (const d of dirs) {
-    const dst = d.rel === '' ? st : stat(`${abs}${SEP}${d.rel}`, { throwIfNoEntry: false });
-    if (!dst || !dst.isDirectory() || dst.mtimeMs !== d.mtime || dst.ino !== d.ino || isRacy(dst.mtimeMs, now)) return false;
+    const dst = d.rel === '' ? st : fileStat(`${abs}${SEP}${d.rel}`);
+    if (!dst || !dst.isDirectory || dst.mtimeMs !== d.mtime || dst.ino !== d.ino || isRacy(dst.mtimeMs, now)) return false;
   }
   return true;
 }
 
-function sameStat(row: FileRow, st: Stats): boolean {
+function sameStat(row: FileRow, st: FileStat): boolean {
   return row.size === st.size && row.mtime === st.mtimeMs && row.ino === st.ino;
 }
 
@@ -408,7 +408,7 @@ function parseFileLine(line: string): FileRow | undefined {
  * A directory's remembered hash straight from its line, when every folder and file in it stats as
  * remembered (see HashCache.unchanged); undefined when anything differs or does not read.
  */
-function unchangedDirLine(line: string, abs: string, st: Stats, algorithm: HashAlgorithm, now: number): PathHash | undefined {
+function unchangedDirLine(line: string, abs: string, st: FileStat, algorithm: HashAlgorithm, now: number): PathHash | undefined {
   // Read field by field (no split: a directory's line has six fields per file, and most of them
   // are compared as they are read): D, path, md5, md5-dos2unix, ndirs, then (rel, mtime, inode) per
   // folder and (rel, size, mtime, inode, md5, md5-dos2unix) per file.
@@ -433,8 +433,12 @@ function unchangedDirLine(line: string, abs: string, st: Stats, algorithm: HashA
     const mtime = next();
     const ino = next();
     if (ino === undefined) return undefined;
-    const dst = rel === '' ? st : stat(`${abs}${SEP}${unescapeField(rel!)}`, { throwIfNoEntry: false });
-    if (!dst || !dst.isDirectory() || dst.mtimeMs !== Number(mtime) || dst.ino !== Number(ino) || isRacy(dst.mtimeMs, now)) return undefined;
+    if (rel === '') {
+      if (st.mtimeMs !== Number(mtime) || st.ino !== Number(ino) || isRacy(st.mtimeMs, now)) return undefined;
+      continue;
+    }
+    const dst = fileStat(`${abs}${SEP}${unescapeField(rel!)}`);
+    if (!dst || !dst.isDirectory || dst.mtimeMs !== Number(mtime) || dst.ino !== Number(ino) || isRacy(dst.mtimeMs, now)) return undefined;
   }
   let size = 0;
   let nfiles = 0;
@@ -445,8 +449,8 @@ function unchangedDirLine(line: string, abs: string, st: Stats, algorithm: HashA
     const ino = next();
     next();
     if (next() === undefined) return undefined;
-    const fst = stat(`${abs}${SEP}${unescapeField(rel)}`, { throwIfNoEntry: false });
-    if (!fst || !fst.isFile() || fst.size !== Number(fsize) || fst.mtimeMs !== Number(mtime) || fst.ino !== Number(ino)) return undefined;
+    const fst = fileStat(`${abs}${SEP}${unescapeField(rel)}`);
+    if (!fst || !fst.isFile || fst.size !== Number(fsize) || fst.mtimeMs !== Number(mtime) || fst.ino !== Number(ino)) return undefined;
     size += fst.size;
     nfiles++;
   }
