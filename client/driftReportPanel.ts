@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { DriftReport } from '../core/drift/driftReport';
 import { isDriftReportWebviewMessage, type DriftBatchPoint, type DriftReportHostMessage } from '../webview/driftReport/messages';
-import { createRunwiseWebviewPanel, receivePageMessages } from './webviewPanel';
+import { createRunwiseWebviewPanel, receivePageMessages, ReusedWebviewPanel, showReusedPanel, type PanelSlot } from './webviewPanel';
 
 export const DRIFT_REPORT_VIEW_TYPE = 'runwise.driftReport';
 
@@ -20,61 +20,38 @@ export interface DriftReportDependencies {
 /** What the panel shows: a report (with its watched folder's batches when it came from one), or why there is none. */
 export type DriftReportSource = { report: DriftReport; history?: DriftBatchPoint[]; watchTag?: string } | { missing: string };
 
-export class DriftReportPanel implements vscode.Disposable {
-  private static current: DriftReportPanel | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+export class DriftReportPanel extends ReusedWebviewPanel<DriftReportSource, DriftReportHostMessage> {
+  private static readonly slot: PanelSlot<DriftReportPanel> = { current: undefined };
 
   /** Is the open panel showing a batch of the watch whose runs carry `tag`? (It then follows new batches.) */
   static isShowingWatch(tag: string): boolean {
-    const source = DriftReportPanel.current?.source;
+    const source = DriftReportPanel.slot.current?.subject;
     return source !== undefined && 'report' in source && source.watchTag === tag;
   }
 
   /** Shows `source` in the report panel, creating the panel or reusing the open one. */
   static show(source: DriftReportSource, deps: DriftReportDependencies): DriftReportPanel {
-    const current = DriftReportPanel.current;
-    if (current) {
-      current.source = source;
-      current.panel.reveal(undefined, true);
-      current.update();
-      return current;
-    }
-    const panel = createRunwiseWebviewPanel({ extensionUri: deps.extensionUri, viewType: DRIFT_REPORT_VIEW_TYPE, title: 'Drift', bundle: 'driftReport', documentTitle: 'Drift report' });
-    DriftReportPanel.current = new DriftReportPanel(panel, source, deps);
-    return DriftReportPanel.current;
+    return showReusedPanel(DriftReportPanel.slot, source, () => {
+      const panel = createRunwiseWebviewPanel({ extensionUri: deps.extensionUri, viewType: DRIFT_REPORT_VIEW_TYPE, title: 'Drift', bundle: 'driftReport', documentTitle: 'Drift report' });
+      return new DriftReportPanel(panel, source, deps);
+    });
   }
 
-  private constructor(
-    readonly panel: vscode.WebviewPanel,
-    private source: DriftReportSource,
-    deps: DriftReportDependencies,
-  ) {
-    this.disposables.push(
-      // The page only says it is ready; it then gets what the panel shows.
-      receivePageMessages(panel.webview, isDriftReportWebviewMessage, async () => this.update(), deps.log, 'drift report'),
-      panel.onDidDispose(() => this.dispose()),
-    );
-  }
-
-  private post(message: DriftReportHostMessage): void {
-    void this.panel.webview.postMessage(message);
+  private constructor(panel: vscode.WebviewPanel, source: DriftReportSource, deps: DriftReportDependencies) {
+    super(DriftReportPanel.slot, panel, source);
+    // The page only says it is ready; it then gets what the panel shows.
+    this.disposables.push(receivePageMessages(panel.webview, isDriftReportWebviewMessage, async () => this.update(), deps.log, 'drift report'));
   }
 
   update(): void {
-    if ('missing' in this.source) {
+    if ('missing' in this.subject) {
       this.panel.title = 'Drift';
-      this.post({ type: 'reportMissing', reason: this.source.missing });
+      this.post({ type: 'reportMissing', reason: this.subject.missing });
       return;
     }
-    const report = this.source.report;
+    const report = this.subject.report;
     const current = report.current_file?.split('/').pop();
     this.panel.title = current ? `Drift: ${current}` : 'Drift';
-    this.post({ type: 'report', report, ...(this.source.history ? { history: this.source.history } : {}) });
-  }
-
-  dispose(): void {
-    if (DriftReportPanel.current === this) DriftReportPanel.current = undefined;
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
+    this.post({ type: 'report', report, ...(this.subject.history ? { history: this.subject.history } : {}) });
   }
 }

@@ -11,7 +11,7 @@ import type { EvaluationReport } from '../core/evaluation/evaluate';
 import { EVALUATION_REPORT_ARTIFACT } from '../core/tracker/model';
 import type { Tracker } from '../core/tracker/tracker';
 import { evaluationReportData, isEvaluationReportWebviewMessage, type EvaluationReportHostMessage, type EvaluationReportWebviewMessage } from '../webview/evaluationReport/messages';
-import { createRunwiseWebviewPanel, receivePageMessages } from './webviewPanel';
+import { createRunwiseWebviewPanel, receivePageMessages, ReusedWebviewPanel, showReusedPanel, type PanelSlot } from './webviewPanel';
 
 export const EVALUATION_REPORT_VIEW_TYPE = 'runwise.evaluationReport';
 
@@ -45,45 +45,36 @@ export function readEvaluationReport(tracker: Tracker, runId: string): Evaluatio
   return parsed as EvaluationReport;
 }
 
-export class EvaluationReportPanel implements vscode.Disposable {
-  private static current: EvaluationReportPanel | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+export class EvaluationReportPanel extends ReusedWebviewPanel<EvaluationReportSource, EvaluationReportHostMessage> {
+  private static readonly slot: PanelSlot<EvaluationReportPanel> = { current: undefined };
 
   /** Shows `source` in the report panel, creating the panel or reusing the open one. */
   static show(source: EvaluationReportSource, deps: EvaluationReportDependencies): EvaluationReportPanel {
-    const current = EvaluationReportPanel.current;
-    if (current) {
-      current.source = source;
-      current.panel.reveal(undefined, true);
-      void current.update();
-      return current;
-    }
-    const panel = createRunwiseWebviewPanel({
-      extensionUri: deps.extensionUri,
-      viewType: EVALUATION_REPORT_VIEW_TYPE,
-      title: 'Evaluation',
-      bundle: 'evaluationReport',
-      documentTitle: 'Evaluation report',
+    return showReusedPanel(EvaluationReportPanel.slot, source, () => {
+      const panel = createRunwiseWebviewPanel({
+        extensionUri: deps.extensionUri,
+        viewType: EVALUATION_REPORT_VIEW_TYPE,
+        title: 'Evaluation',
+        bundle: 'evaluationReport',
+        documentTitle: 'Evaluation report',
+      });
+      return new EvaluationReportPanel(panel, source, deps);
     });
-    EvaluationReportPanel.current = new EvaluationReportPanel(panel, source, deps);
-    return EvaluationReportPanel.current;
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
-    private source: EvaluationReportSource,
+    panel: vscode.WebviewPanel,
+    source: EvaluationReportSource,
     private readonly deps: EvaluationReportDependencies,
   ) {
-    this.disposables.push(
-      receivePageMessages(panel.webview, isEvaluationReportWebviewMessage, (m) => this.onMessage(m), deps.log, 'evaluation report'),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    super(EvaluationReportPanel.slot, panel, source);
+    this.disposables.push(receivePageMessages(panel.webview, isEvaluationReportWebviewMessage, (m) => this.onMessage(m), deps.log, 'evaluation report'));
   }
 
   private async onMessage(m: EvaluationReportWebviewMessage): Promise<void> {
     if (m.type === 'ready') return this.update();
     // The page may open only the run it shows.
-    const shown = 'runId' in this.source ? this.source.runId : this.source.report.run_id;
+    const shown = 'runId' in this.subject ? this.subject.runId : this.subject.report.run_id;
     if (m.runId !== shown) {
       this.deps.log.warn(`evaluation report: ignored 'showRun' for run ${m.runId}, which this panel does not show`);
       return;
@@ -91,18 +82,14 @@ export class EvaluationReportPanel implements vscode.Disposable {
     await vscode.commands.executeCommand('runwise.showRunDetails', { runId: m.runId });
   }
 
-  private post(message: EvaluationReportHostMessage): void {
-    void this.panel.webview.postMessage(message);
-  }
-
   async update(): Promise<void> {
     try {
       let report: EvaluationReport;
-      if ('report' in this.source) report = this.source.report;
+      if ('report' in this.subject) report = this.subject.report;
       else {
         const tracker = await this.deps.tracker();
         if (!tracker) return this.post({ type: 'reportMissing', reason: 'This workspace has no tracker.' });
-        report = readEvaluationReport(tracker, this.source.runId);
+        report = readEvaluationReport(tracker, this.subject.runId);
       }
       const data = evaluationReportData(report);
       this.panel.title = `Evaluation: ${data.model.path.split('/').pop() ?? data.model.path}`;
@@ -110,11 +97,5 @@ export class EvaluationReportPanel implements vscode.Disposable {
     } catch (e) {
       this.post({ type: 'reportMissing', reason: e instanceof Error ? e.message : String(e) });
     }
-  }
-
-  dispose(): void {
-    if (EvaluationReportPanel.current === this) EvaluationReportPanel.current = undefined;
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
   }
 }

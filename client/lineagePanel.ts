@@ -21,7 +21,7 @@ import { relativeInside, resolveInside } from '../core/workspace/workspacePath';
 import { isLineageWebviewMessage, type LineageHostMessage } from '../webview/lineage/messages';
 import { registeredModels, versionsOf } from './modelsView';
 import type { PipelineState } from './pipelineState';
-import { createRunwiseWebviewPanel, receivePageMessages } from './webviewPanel';
+import { createRunwiseWebviewPanel, receivePageMessages, ReusedWebviewPanel, showReusedPanel, type PanelSlot } from './webviewPanel';
 
 export const LINEAGE_VIEW_TYPE = 'runwise.lineage';
 /** A run logging metrics changes the tracker many times a second; the lineage is read again at most this often. */
@@ -49,9 +49,8 @@ export interface LineagePanelDependencies {
   pipeline: PipelineState | undefined;
 }
 
-export class LineagePanel implements vscode.Disposable {
-  private static current: LineagePanel | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+export class LineagePanel extends ReusedWebviewPanel<LineageSubject, LineageHostMessage> {
+  private static readonly slot: PanelSlot<LineagePanel> = { current: undefined };
   private refreshTimer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
   /** The stages other processes ran when the pipeline graph was last sent (ids, one a line). */
@@ -63,24 +62,18 @@ export class LineagePanel implements vscode.Disposable {
 
   /** Shows `subject`, creating the panel or reusing the open one. */
   static show(subject: LineageSubject, deps: LineagePanelDependencies): LineagePanel {
-    const current = LineagePanel.current;
-    if (current) {
-      current.subject = subject;
-      current.maxNodes = DEFAULT_MAX_NODES;
-      current.panel.reveal(undefined, true);
-      void current.update();
-      return current;
-    }
-    const panel = createRunwiseWebviewPanel({ extensionUri: deps.extensionUri, viewType: LINEAGE_VIEW_TYPE, title: 'Lineage', bundle: 'lineage', documentTitle: 'Lineage' });
-    LineagePanel.current = new LineagePanel(panel, subject, deps);
-    return LineagePanel.current;
+    return showReusedPanel(LineagePanel.slot, subject, () => {
+      const panel = createRunwiseWebviewPanel({ extensionUri: deps.extensionUri, viewType: LINEAGE_VIEW_TYPE, title: 'Lineage', bundle: 'lineage', documentTitle: 'Lineage' });
+      return new LineagePanel(panel, subject, deps);
+    });
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
-    private subject: LineageSubject,
+    panel: vscode.WebviewPanel,
+    subject: LineageSubject,
     private readonly deps: LineagePanelDependencies,
   ) {
+    super(LineagePanel.slot, panel, subject);
     this.disposables.push(
       receivePageMessages(
         panel.webview,
@@ -101,7 +94,6 @@ export class LineagePanel implements vscode.Disposable {
       deps.onDidChangeRuns(() => {
         if (this.subject.kind !== 'pipeline') this.scheduleRefresh();
       }),
-      panel.onDidDispose(() => this.dispose()),
     );
     if (deps.pipeline) {
       this.disposables.push(
@@ -110,10 +102,6 @@ export class LineagePanel implements vscode.Disposable {
         }),
       );
     }
-  }
-
-  private post(message: LineageHostMessage): void {
-    void this.panel.webview.postMessage(message);
   }
 
   private scheduleRefresh(): void {
@@ -204,12 +192,16 @@ export class LineagePanel implements vscode.Disposable {
     }
   }
 
-  dispose(): void {
-    if (LineagePanel.current === this) LineagePanel.current = undefined;
+  /** A new subject starts at the default node cap. */
+  override showSubject(subject: LineageSubject): void {
+    this.maxNodes = DEFAULT_MAX_NODES;
+    super.showSubject(subject);
+  }
+
+  override dispose(): void {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.ticker) clearInterval(this.ticker);
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
+    super.dispose();
   }
 }
 

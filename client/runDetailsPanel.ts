@@ -20,7 +20,7 @@ import { loggedModelsOfRun } from '../core/views/runLoggedModels';
 import { isRunDetailsWebviewMessage, type ArtifactPreviewMessage, type RunDetails, type RunDetailsHostMessage, type RunDetailsWebviewMessage } from '../webview/runDetails/messages';
 import { toWireNumber } from '../webview/shared/messages';
 import type { RunsChange } from './runsView';
-import { createRunwiseWebviewPanel, receivePageMessages } from './webviewPanel';
+import { createRunwiseWebviewPanel, receivePageMessages, ReusedWebviewPanel, showReusedPanel, type PanelSlot } from './webviewPanel';
 
 export const RUN_DETAILS_VIEW_TYPE = 'runwise.runDetails';
 
@@ -70,43 +70,41 @@ export interface RunDetailsDependencies {
   log: vscode.LogOutputChannel;
 }
 
-export class RunDetailsPanel implements vscode.Disposable {
-  private static current: RunDetailsPanel | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+export class RunDetailsPanel extends ReusedWebviewPanel<string, RunDetailsHostMessage> {
+  private static readonly slot: PanelSlot<RunDetailsPanel> = { current: undefined };
   /** The artifact paths last sent to the page: the only ones it may ask to preview or open. */
   private artifactPaths = new Set<string>();
 
   /** Shows `runId` in the details panel, creating the panel or reusing the open one. */
   static show(runId: string, deps: RunDetailsDependencies): RunDetailsPanel {
-    const current = RunDetailsPanel.current;
-    if (current) {
-      current.runId = runId;
-      current.panel.reveal(undefined, true);
-      void current.update();
-      return current;
-    }
-    const panel = createRunwiseWebviewPanel({
-      extensionUri: deps.extensionUri,
-      viewType: RUN_DETAILS_VIEW_TYPE,
-      title: 'Run',
-      bundle: 'runDetails',
-      documentTitle: 'Run details',
+    return showReusedPanel(RunDetailsPanel.slot, runId, () => {
+      const panel = createRunwiseWebviewPanel({
+        extensionUri: deps.extensionUri,
+        viewType: RUN_DETAILS_VIEW_TYPE,
+        title: 'Run',
+        bundle: 'runDetails',
+        documentTitle: 'Run details',
+      });
+      return new RunDetailsPanel(panel, runId, deps);
     });
-    RunDetailsPanel.current = new RunDetailsPanel(panel, runId, deps);
-    return RunDetailsPanel.current;
+  }
+
+  /** The run the panel shows. */
+  private get runId(): string {
+    return this.subject;
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
-    private runId: string,
+    panel: vscode.WebviewPanel,
+    runId: string,
     private readonly deps: RunDetailsDependencies,
   ) {
+    super(RunDetailsPanel.slot, panel, runId);
     this.disposables.push(
       receivePageMessages(panel.webview, isRunDetailsWebviewMessage, (m) => this.onMessage(m), deps.log, 'run details'),
       deps.onDidChangeRuns((change) => {
         if (change.all || change.runIds.includes(this.runId)) void this.update();
       }),
-      panel.onDidDispose(() => this.dispose()),
     );
   }
 
@@ -134,10 +132,6 @@ export class RunDetailsPanel implements vscode.Disposable {
       case 'openArtifact':
         return this.artifact(m.runId, m.path, 'open');
     }
-  }
-
-  private post(message: RunDetailsHostMessage): void {
-    void this.panel.webview.postMessage(message);
   }
 
   /** Reads the run from the tracker and sends it to the page. */
@@ -232,11 +226,5 @@ export class RunDetailsPanel implements vscode.Disposable {
       this.deps.log.warn(`run details: cannot read the logged models of run ${run.info.runId}: ${e instanceof Error ? e.message : String(e)}`);
       return [];
     }
-  }
-
-  dispose(): void {
-    if (RunDetailsPanel.current === this) RunDetailsPanel.current = undefined;
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
   }
 }

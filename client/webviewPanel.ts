@@ -59,3 +59,55 @@ export function receivePageMessages<PageMessage>(
     void handle(m);
   });
 }
+
+/** Where a panel class shown one at a time keeps its open panel. */
+export interface PanelSlot<P> {
+  current: P | undefined;
+}
+
+/**
+ * A panel shown one at a time and reused: showing a new subject puts it in the open panel
+ * (revealed, focus kept where it is) instead of opening another. It takes its slot on creation and
+ * frees it, its listeners and the webview when the panel closes. Subclasses send the page what
+ * they show (`update`) and act on its messages.
+ */
+export abstract class ReusedWebviewPanel<Subject, HostMessage> implements vscode.Disposable {
+  protected readonly disposables: vscode.Disposable[] = [];
+
+  protected constructor(
+    private readonly slot: PanelSlot<ReusedWebviewPanel<Subject, HostMessage>>,
+    readonly panel: vscode.WebviewPanel,
+    protected subject: Subject,
+  ) {
+    slot.current = this;
+    this.disposables.push(panel.onDidDispose(() => this.dispose()));
+  }
+
+  /** Shows `subject` in this panel. */
+  showSubject(subject: Subject): void {
+    this.subject = subject;
+    this.panel.reveal(undefined, true);
+    void this.update();
+  }
+
+  /** Sends the page what the panel shows (or why there is nothing to show). */
+  abstract update(): void | Promise<void>;
+
+  protected post(message: HostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    if (this.slot.current === this) this.slot.current = undefined;
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+/** The open panel of `slot` showing `subject`, or a new one from `open` when none is open. */
+export function showReusedPanel<Subject, P extends ReusedWebviewPanel<Subject, unknown>>(slot: PanelSlot<P>, subject: Subject, open: () => P): P {
+  const current = slot.current;
+  if (!current) return open();
+  current.showSubject(subject);
+  return current;
+}
