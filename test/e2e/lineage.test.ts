@@ -26,7 +26,7 @@ async function lineageWorkspace(root: string): Promise<{ ws: string; runId: stri
   writeFileSync(path.join(ws, 'model.onnx'), 'onnx-bytes');
   writeFileSync(
     path.join(ws, 'runwise.yaml'),
-    ['stages:', '  prepare:', '    cmd: sleep 3 && cp data/train.csv data/clean.csv', '    deps:', '      - data/train.csv', '    outs:', '      - data/clean.csv', '  fit:', '    cmd: wc -l data/clean.csv > fit.txt', '    deps:', '      - data/clean.csv', '    outs:', '      - fit.txt', ''].join('\n'),
+    ['stages:', '  prepare:', '    cmd: sleep 5 && cp data/train.csv data/clean.csv', '    deps:', '      - data/train.csv', '    outs:', '      - data/clean.csv', '  fit:', '    cmd: wc -l data/clean.csv > fit.txt', '    deps:', '      - data/clean.csv', '    outs:', '      - fit.txt', ''].join('\n'),
   );
   const tracker = Tracker.open(ws);
   try {
@@ -108,8 +108,14 @@ describe('Lineage in the editor (code-server)', { timeout: 600_000 }, () => {
     const rendered = await inner.locator('body').getAttribute('data-rendered');
 
     await runCommand(p, 'Runwise: Run Pipeline');
-    await waitUntil(async () => ((await stateOf('prepare')) === 'running' ? true : undefined), 'prepare running in the graph', 30_000);
-    assert.match((await inner.locator('g.node[data-id="stage:prepare"] text.detail').textContent()) ?? '', /^running \d+:\d\d$/);
+    // The state and its detail line read in one go: the stage may end between two reads.
+    const runningDetail = await waitUntil(async () => {
+      const [cls, detail] = await inner
+        .locator('g.node[data-id="stage:prepare"]')
+        .evaluate((el) => [el.getAttribute('class') ?? '', el.querySelector('text.detail')?.textContent ?? '']);
+      return /\bstate-running\b/.test(cls!) ? detail : undefined;
+    }, 'prepare running in the graph', 30_000);
+    assert.match(runningDetail!, /^running \d+:\d\d$/);
     await waitUntil(async () => ((await stateOf('prepare')) === 'up-to-date' && (await stateOf('fit')) === 'up-to-date' ? true : undefined), 'both stages up to date', 60_000);
     assert.equal(await inner.locator('body').getAttribute('data-rendered'), rendered, 'the states changed in place, without a new layout');
   });
