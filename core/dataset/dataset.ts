@@ -160,6 +160,11 @@ export async function fileDigests(file: string): Promise<{ sha256: string; md5: 
   return (await feedFile(file, new FileDigests())).digests();
 }
 
+/** A file's md5 (hex): the digest a dataset input carries, as the pipeline records a file (see FileDigests). */
+export async function fileMd5(file: string): Promise<string> {
+  return (await feedFile(file, createHash('md5'))).digest('hex');
+}
+
 /** A file's sha256 (hex). */
 export async function fileSha256(file: string): Promise<string> {
   return (await feedFile(file, createHash('sha256'))).digest('hex');

@@ -5,7 +5,8 @@
  * `dataset_drift` (1 or 0) and one `drift_score/<column>` per checked column (its score: the
  * p-value for a test, the distance for a distance), params for the files, the
  * drift-share threshold, the sample and each column's test and threshold, the two files as dataset
- * inputs (context `reference` / `current`, digest from their sha256), and the JSON report as the
+ * inputs (context `reference` / `current`, digest: the file's md5, the sha256 as the input tag
+ * `runwise.sha256`), and the JSON report as the
  * artifact `drift/report.json` (with the HTML page as `drift/report.html` when one was written).
  *
  * One naming for the scores, `drift_score/<column>`: `/` is the project's separator inside a metric
@@ -19,6 +20,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { fileMd5 } from '../dataset/dataset';
 import type { DriftReport } from './driftReport';
 import { MAX_ENTITY_KEY_LENGTH, MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, MAX_PARAM_VAL_LENGTH } from '../tracker/limits';
 import { DRIFT_REPORT_ARTIFACT, FAILURE_REASON_TAG, type Metric, type Param } from '../tracker/model';
@@ -35,6 +37,13 @@ export interface DriftRunOptions {
   tags?: readonly { key: string; value: string }[];
   /** An HTML page of the report already written: stored as `drift/report.html`. */
   htmlFile?: string;
+  /**
+   * The two compared files on disk, read for their md5 when `md5` does not give it; by default the
+   * report's `reference_file` and `current_file` (resolved against the working directory).
+   */
+  files?: { reference: string; current: string };
+  /** Each file's md5 (hex) when the caller knows it already (a pipeline stage's hashed dependencies). */
+  md5?: { reference?: string; current?: string };
   /**
    * Log into this existing run (the pipeline stage's) and leave its status to its owner, instead of
    * creating a run and finishing it (`experimentId`, `runName` and `tags` then do not apply).
@@ -66,7 +75,7 @@ export async function logDriftRun(tracker: Tracker, report: DriftReport, options
   const verdictTag = { key: 'runwise.drift.dataset_drift', value: String(report.dataset_drift) };
   if (options.runId) {
     tracker.setTag(options.runId, verdictTag);
-    await logReport(tracker, options.runId, report, options.htmlFile);
+    await logReport(tracker, options.runId, report, options);
     return options.runId;
   }
   const run = tracker.createRun({
@@ -76,7 +85,7 @@ export async function logDriftRun(tracker: Tracker, report: DriftReport, options
   });
   const runId = run.info.runId;
   try {
-    await logReport(tracker, runId, report, options.htmlFile);
+    await logReport(tracker, runId, report, options);
     tracker.updateRun(runId, { status: 'FINISHED' });
     return runId;
   } catch (e) {
@@ -87,7 +96,8 @@ export async function logDriftRun(tracker: Tracker, report: DriftReport, options
 }
 
 /** The report's metrics, params, inputs and artifacts into `runId`. */
-async function logReport(tracker: Tracker, runId: string, report: DriftReport, htmlFile: string | undefined): Promise<void> {
+async function logReport(tracker: Tracker, runId: string, report: DriftReport, options: DriftRunOptions): Promise<void> {
+  const { htmlFile } = options;
   const timestamp = Date.now();
   const metric = (key: string, value: number): Metric => ({ key, value, timestamp, step: 0 });
   const metrics: Metric[] = [metric('drift_share', report.drift_share), metric('drifted_columns', report.n_drifted), metric('n_columns', report.n_columns), metric('dataset_drift', report.dataset_drift ? 1 : 0)];
@@ -110,10 +120,15 @@ async function logReport(tracker: Tracker, runId: string, report: DriftReport, h
   for (const batch of chunks(metrics, MAX_METRICS_PER_BATCH)) tracker.logBatch(runId, { metrics: batch });
   for (const batch of chunks(params, MAX_PARAMS_TAGS_PER_BATCH)) tracker.logBatch(runId, { params: batch });
   const schema = JSON.stringify({ columns: report.columns.map((c) => ({ name: c.name, type: c.type })) });
-  const input = (file: string | undefined, sha256: string | undefined, context: string) => ({
+  // The digest is the file's md5, as a pipeline stage records its dependencies and an evaluation
+  // its dataset: lineage then shows one node for one version of a file, whoever read it.
+  const md5 = async (side: 'reference' | 'current') =>
+    options.md5?.[side] ?? fileMd5(path.resolve(options.files?.[side] ?? report[side === 'reference' ? 'reference_file' : 'current_file'] ?? ''));
+  const digests = { reference: await md5('reference'), current: await md5('current') };
+  const input = (file: string | undefined, sha256: string | undefined, context: 'reference' | 'current') => ({
     dataset: {
       name: path.basename(file ?? context).replace(/\.[^.]+$/, '') || context,
-      digest: (sha256 ?? '').slice(0, 16),
+      digest: digests[context],
       sourceType: 'local',
       source: file ?? '',
       schema,

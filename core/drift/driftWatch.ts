@@ -233,6 +233,7 @@ export async function watchDrift(options: DriftWatchOptions): Promise<void> {
       const report = await computeDrift(reference, file, options.drift ?? {}, { reference: display(reference), current: shown });
       if (stopped || !options.tracker) return { file, shown, report };
       const runId = await logDriftRun(options.tracker(), report, {
+        files: { reference, current: file },
         tags: [
           { key: DRIFT_WATCH_TAG, value: tag },
           { key: DRIFT_BATCH_TAG, value: shown },

@@ -29,6 +29,7 @@ import {
 } from "../tracker/modelRegistry";
 import type { Tracker } from "../tracker/tracker";
 import { resolveInside } from "../workspace/workspacePath";
+import { HashCache } from "./hashCache";
 import type { PipelineStage } from "./pipelineModel";
 import { settingText } from "./builtinStepSettings";
 import type {
@@ -342,7 +343,12 @@ async function driftStep(
     { reference: reference.rel, current: current.rel },
   );
   const { logDriftRun } = await import("../drift/driftTracking");
-  await logDriftRun(ctx.tracker, report, { runId: ctx.runId });
+  // The inputs' digests are the md5s the runner hashed the stage's dependencies with (the hash
+  // cache answers from their stat), so lineage joins them with the stage that wrote them.
+  const hashes = new HashCache(ctx.root);
+  const md5 = { reference: hashes.hash(reference.rel)?.md5, current: hashes.hash(current.rel)?.md5 };
+  hashes.save();
+  await logDriftRun(ctx.tracker, report, { runId: ctx.runId, md5, files: { reference: reference.abs, current: current.abs } });
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const output = settingText(ctx.settings, "output");
   if (output !== undefined) {

@@ -114,7 +114,8 @@ export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void
       throw new CliError(`--html ${html}: ${(e as Error).message}`);
     }
   }
-  const runId = flag(args, 'log') ? await logDriftRun(ctx.openTracker(true), report, htmlFile ? { htmlFile } : {}) : undefined;
+  const files = { reference: path.resolve(reference!), current: path.resolve(current!) };
+  const runId = flag(args, 'log') ? await logDriftRun(ctx.openTracker(true), report, { files, ...(htmlFile ? { htmlFile } : {}) }) : undefined;
   if (ctx.json) ctx.printJson(runId ? { ...report, run_id: runId } : report);
   else {
     ctx.io.out(driftText(report));

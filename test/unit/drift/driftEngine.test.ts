@@ -4,7 +4,8 @@
  * end to end. The statistics themselves are golden-tested in statistics.test.ts.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { main } from '../../../core/cli/main';
@@ -276,7 +277,13 @@ test('runwise drift: --json shape, the text table, exit codes with --fail-on-dri
     assert.equal(params['drift.test.same'], 'wasserstein 0.1');
     assert.equal(params['drift.sample'], 'all rows');
     assert.deepEqual(run.inputs.map((i) => i.tags.find((t) => t.key === 'mlflow.data.context')?.value).sort(), ['current', 'reference']);
-    for (const i of run.inputs) assert.match(i.dataset.digest, /^[0-9a-f]{16}$/);
+    // The digest is each file's md5 (as a stage dependency records it), the sha256 an input tag.
+    const byContext = new Map(run.inputs.map((i) => [i.tags.find((t) => t.key === 'mlflow.data.context')?.value, i]));
+    for (const [context, file] of [['reference', ref], ['current', cur]] as const) {
+      const input = byContext.get(context)!;
+      assert.equal(input.dataset.digest, createHash('md5').update(readFileSync(file)).digest('hex'), context);
+      assert.equal(input.tags.find((t) => t.key === 'runwise.sha256')?.value, createHash('sha256').update(readFileSync(file)).digest('hex'), context);
+    }
     const artifacts = tracker.listArtifacts(runId, 'drift').map((f) => f.path);
     assert.deepEqual(artifacts, [DRIFT_REPORT_ARTIFACT]);
   } finally {
@@ -295,7 +302,7 @@ test('logDriftRun records a report built elsewhere (as the pipeline step does)',
     const run = tracker.getRun(runId);
     assert.equal(run.info.runName, 'nightly drift');
     assert.equal(Object.fromEntries(run.metrics.map((m) => [m.key, m.value])).dataset_drift, 0);
-    assert.equal(run.inputs[0]!.dataset.digest, report.reference_sha256!.slice(0, 16));
+    assert.equal(run.inputs[0]!.dataset.digest, createHash('md5').update(readFileSync(ref)).digest('hex'));
   } finally {
     tracker.close();
   }

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DRIFT_REPORT_ARTIFACT } from '../../../core/tracker/model';
@@ -68,6 +69,15 @@ test('drift: metrics and the report on the stage run, the output file, a gate on
     // Beside the stage's dependencies (context `dependency`), which the stage runner logs.
     const contexts = run.inputs.map((i) => i.tags.find((t) => t.key === 'mlflow.data.context')?.value);
     assert.deepEqual(contexts.filter((c) => c !== 'dependency').sort(), ['current', 'reference']);
+    // Each compared file's digest is its md5, as a dependency's is: one lineage node per file version.
+    for (const [context, file] of [['reference', 'data/ref.csv'], ['current', 'data/cur.csv']]) {
+      const input = run.inputs.find((i) => i.tags.some((t) => t.key === 'mlflow.data.context' && t.value === context))!;
+      assert.equal(input.dataset.source, file);
+      assert.equal(input.dataset.digest, createHash('md5').update(readFileSync(path.join(ws, file!))).digest('hex'), context);
+      const dependency = run.inputs.find((i) => i.dataset.source === file && i !== input);
+      assert.ok(dependency, `${file} as a dependency`);
+      assert.equal(dependency.dataset.digest, input.dataset.digest);
+    }
     assert.equal(run.info.status, 'FINISHED', 'the stage runner, not the drift logger, ends the stage run');
     const stored = JSON.parse(readFileSync(tracker.openArtifact(check.runId!, DRIFT_REPORT_ARTIFACT).filePath, 'utf8')) as DriftReport;
     assert.deepEqual(stored, written);
