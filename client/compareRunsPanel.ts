@@ -14,7 +14,7 @@ import * as vscode from 'vscode';
 import type { Run } from '../core/tracker/model';
 import { runsToCsv } from '../core/tracker/runExport';
 import type { Tracker } from '../core/tracker/tracker';
-import { metricSeries } from '../core/views/metricSeries';
+import { metricSeriesColumns } from '../core/views/metricSeries';
 import { mergeRuns, runTableOf } from '../core/views/runTableModel';
 import type { RunsTreeNode } from '../core/views/runsTreeModel';
 import { applyCellEdit, comparedRuns, matchingRunIds, mostRecentExperimentId } from '../core/views/runTableQuery';
@@ -240,12 +240,8 @@ export class CompareRunsPanel implements vscode.Disposable {
     const tracker = await this.trackerOrSay();
     if (!tracker) return;
     const range = m.minStep !== undefined && m.maxStep !== undefined ? { minStep: m.minStep, maxStep: m.maxStep } : {};
-    const series = m.runIds
-      .filter((id) => this.runIds.has(id))
-      .map((runId) => {
-        const s = metricSeries(tracker, { runId, key: m.key, maxPoints: m.maxPoints, ...range });
-        return { runId, step: s.step, timestamp: s.timestamp, last: s.last, min: s.min, max: s.max, totalPoints: s.totalPoints, stepRange: s.stepRange };
-      });
+    const runIds = m.runIds.filter((id) => this.runIds.has(id));
+    const series = metricSeriesColumns(tracker, { runIds, key: m.key, maxPoints: m.maxPoints, ...range });
     this.post({ type: 'series', requestId: m.requestId, key: m.key, series });
   }
 

@@ -8,9 +8,13 @@
  *
  * Over the whole series the buckets are exactly `downsampleMetric`'s (the unit tests check that);
  * this module adds the step range and the timestamps, which that function does not take or return.
+ * `metricSeries` gives one run's series as plain arrays (the run details' sparklines);
+ * `metricSeriesColumns` gives many runs' in typed arrays, read without a row object per bucket
+ * (the Compare Runs chart: 100 runs × 1,000 buckets).
  */
 import { bucketWidth, fromSql } from '../tracker/metricHistory';
 import { ROLLUP_BLOCK_SIZES } from '../tracker/schema';
+import type { SqlDatabase, SqlRow } from '../tracker/sqlStore';
 import type { Tracker } from '../tracker/tracker';
 
 export interface SeriesQuery {
@@ -54,18 +58,86 @@ function chartValue(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-/** The series `query` asks for; an unknown metric key gives an empty series, an unknown run an error. */
-export function metricSeries(tracker: Tracker, query: SeriesQuery): MetricSeries {
-  const { runId, key, maxPoints } = query;
+/** How to read one run's series: the SQL that gives its buckets in order, or nothing to read. */
+interface SeriesPlan {
+  totalPoints: number;
+  stepRange: [number, number] | null;
+  /** Rows of last_step, last_timestamp, last_value, bmin, bmax, one per bucket in bucket order. */
+  sql?: string;
+  params?: number[];
+}
+
+function checkQuery(maxPoints: number, minStep: number | undefined, maxStep: number | undefined): boolean {
   if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > MAX_SERIES_POINTS) {
     throw new Error(`max points must be an integer from 1 to ${MAX_SERIES_POINTS}, not ${maxPoints}`);
   }
-  const ranged = query.minStep !== undefined || query.maxStep !== undefined;
-  if (ranged && !(Number.isFinite(query.minStep) && Number.isFinite(query.maxStep) && query.minStep! <= query.maxStep!)) {
-    throw new Error(`a step range needs two finite steps, the first not above the second (got ${query.minStep} to ${query.maxStep})`);
+  const ranged = minStep !== undefined || maxStep !== undefined;
+  if (ranged && !(Number.isFinite(minStep) && Number.isFinite(maxStep) && minStep! <= maxStep!)) {
+    throw new Error(`a step range needs two finite steps, the first not above the second (got ${minStep} to ${maxStep})`);
   }
+  return ranged;
+}
+
+/** Plans the read of run `runRow`'s metric `keyId` (both the tracker's integer ids). */
+function planSeries(db: SqlDatabase, runRow: number, keyId: number, maxPoints: number, range: { minStep: number; maxStep: number } | undefined): SeriesPlan {
+  const bounds = db
+    .prepare(
+      `SELECT (SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step ASC LIMIT 1) AS lo,
+              (SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step DESC LIMIT 1) AS hi,
+              (SELECT SUM(count) FROM metric_rollups WHERE run_id = ? AND key_id = ? AND level = ${ROLLUP_BLOCK_SIZES.length - 1}) AS n`,
+    )
+    .get(runRow, keyId, runRow, keyId, runRow, keyId);
+  if (!bounds || bounds.lo === null || bounds.lo === undefined) return { totalPoints: 0, stepRange: null };
+  const first = Number(bounds.lo);
+  const lastStep = Number(bounds.hi);
+  const lo = range ? Math.max(first, Math.floor(range.minStep)) : first;
+  const hi = range ? Math.min(lastStep, Math.ceil(range.maxStep)) : lastStep;
+  const plan: SeriesPlan = { totalPoints: Number(bounds.n ?? 0), stepRange: [first, lastStep] };
+  if (lo > hi) return plan;
+  const width = bucketWidth(lo, hi, maxPoints);
+  let level = 0;
+  while (level + 1 < ROLLUP_BLOCK_SIZES.length && ROLLUP_BLOCK_SIZES[level + 1]! <= width) level++;
+  const block = ROLLUP_BLOCK_SIZES[level]!;
+  plan.params = [runRow, keyId, ...(level === 0 ? [lo, hi] : [Math.floor(lo / block), Math.floor(hi / block)])];
+  // A bucket as wide as a rollup block is that block's row: read as they are, no window to compute
+  // (the common case: a long series charted whole, e.g. a million steps at 1,024 per bucket).
+  if (level > 0 && width === block) {
+    plan.sql = `SELECT last_step, last_timestamp, last_value, min AS bmin, max AS bmax FROM metric_rollups
+                 WHERE run_id = ? AND key_id = ? AND level = ${level} AND block BETWEEN ? AND ? ORDER BY block`;
+    return plan;
+  }
+  // Otherwise per bucket: min and max by GROUP BY, and its last point (highest step, then latest
+  // timestamp, then the later row: downsampleMetric's order) looked up by index. Three to four times
+  // faster than downsampleMetric's window functions over the 10,000 raw points of a zoomed-in range.
+  if (level === 0) {
+    plan.sql = `SELECT m.step AS last_step, m.timestamp AS last_timestamp, m.value AS last_value, b.bmin, b.bmax
+        FROM (SELECT ${floorDiv('step', width)} AS bucket, MIN(value) AS bmin, MAX(value) AS bmax, MAX(step) AS top
+                FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ? GROUP BY bucket) AS b
+        JOIN metrics AS m ON m.rowid =
+             (SELECT rowid FROM metrics WHERE run_id = ? AND key_id = ? AND step = b.top ORDER BY timestamp DESC, rowid DESC LIMIT 1)
+       ORDER BY b.bucket`;
+    plan.params.push(runRow, keyId);
+    return plan;
+  }
+  const per = width / block;
+  plan.sql = `SELECT r.last_step, r.last_timestamp, r.last_value, b.bmin, b.bmax
+      FROM (SELECT ${floorDiv('block', per)} AS bucket, MIN(min) AS bmin, MAX(max) AS bmax
+              FROM metric_rollups WHERE run_id = ? AND key_id = ? AND level = ${level} AND block BETWEEN ? AND ? GROUP BY bucket) AS b
+      JOIN metric_rollups AS r ON r.run_id = ? AND r.key_id = ? AND r.level = ${level} AND r.block =
+           (SELECT block FROM metric_rollups WHERE run_id = ? AND key_id = ? AND level = ${level} AND block BETWEEN ? AND ?
+               AND block BETWEEN b.bucket * ${per} AND b.bucket * ${per} + ${per - 1}
+             ORDER BY last_step DESC, last_timestamp DESC, block DESC LIMIT 1)
+     ORDER BY b.bucket`;
+  plan.params.push(runRow, keyId, runRow, keyId, plan.params[2]!, plan.params[3]!);
+  return plan;
+}
+
+/** The series `query` asks for; an unknown metric key gives an empty series, an unknown run an error. */
+export function metricSeries(tracker: Tracker, query: SeriesQuery): MetricSeries {
+  const { runId, key, maxPoints } = query;
+  const ranged = checkQuery(maxPoints, query.minStep, query.maxStep);
   const db = tracker.db;
-  const empty: MetricSeries = {
+  const out: MetricSeries = {
     runId,
     key,
     step: [],
@@ -79,62 +151,12 @@ export function metricSeries(tracker: Tracker, query: SeriesQuery): MetricSeries
   const run = db.prepare('SELECT id FROM runs WHERE run_uuid = ?').get(runId);
   if (!run) throw new Error(`no run ${runId} in the tracker`);
   const keyRow = db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
-  if (!keyRow) return empty;
-  const runRow = Number(run.id);
-  const keyId = Number(keyRow.key_id);
-  const bounds = db
-    .prepare(
-      `SELECT (SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step ASC LIMIT 1) AS lo,
-              (SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step DESC LIMIT 1) AS hi,
-              (SELECT SUM(count) FROM metric_rollups WHERE run_id = ? AND key_id = ? AND level = ${ROLLUP_BLOCK_SIZES.length - 1}) AS n`,
-    )
-    .get(runRow, keyId, runRow, keyId, runRow, keyId);
-  if (!bounds || bounds.lo === null || bounds.lo === undefined) return empty;
-  const first = Number(bounds.lo);
-  const lastStep = Number(bounds.hi);
-  const lo = ranged ? Math.max(first, Math.floor(query.minStep!)) : first;
-  const hi = ranged ? Math.min(lastStep, Math.ceil(query.maxStep!)) : lastStep;
-  const base = {
-    ...empty,
-    totalPoints: Number(bounds.n ?? 0),
-    stepRange: [first, lastStep] as [number, number],
-  };
-  if (lo > hi) return base;
-  const width = bucketWidth(lo, hi, maxPoints);
-  let level = 0;
-  while (level + 1 < ROLLUP_BLOCK_SIZES.length && ROLLUP_BLOCK_SIZES[level + 1]! <= width) level++;
-  const block = ROLLUP_BLOCK_SIZES[level]!;
-  const source =
-    level === 0
-      ? `SELECT ${floorDiv('step', width)} AS bucket, value AS min, value AS max, step AS last_step,
-                timestamp AS last_timestamp, value AS last_value, rowid AS seq
-           FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ?`
-      : `SELECT ${floorDiv('block', width / block)} AS bucket, min, max, last_step, last_timestamp, last_value, block AS seq
-           FROM metric_rollups WHERE run_id = ? AND key_id = ? AND level = ${level} AND block BETWEEN ? AND ?`;
-  const range = level === 0 ? [lo, hi] : [Math.floor(lo / block), Math.floor(hi / block)];
-  // A bucket as wide as a rollup block is that block's row: read as they are, no window to compute
-  // (the common case: a long series charted whole, e.g. a million steps at 1,024 per bucket).
-  const aligned = level > 0 && width === block;
-  const rows = aligned
-    ? db
-        .prepare(
-          `SELECT last_step, last_timestamp, last_value, min AS bmin, max AS bmax FROM metric_rollups
-            WHERE run_id = ? AND key_id = ? AND level = ${level} AND block BETWEEN ? AND ? ORDER BY block`,
-        )
-        .all(runRow, keyId, range[0]!, range[1]!)
-    : db
-        .prepare(
-          `WITH src AS (${source}),
-       ranked AS (
-         SELECT bucket, last_step, last_timestamp, last_value, MIN(min) OVER b AS bmin, MAX(max) OVER b AS bmax,
-                ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY last_step DESC, last_timestamp DESC, seq DESC) AS rn
-           FROM src
-         WINDOW b AS (PARTITION BY bucket))
-       SELECT last_step, last_timestamp, last_value, bmin, bmax FROM ranked WHERE rn = 1 ORDER BY bucket`,
-        )
-        .all(runRow, keyId, range[0]!, range[1]!);
-  const out = base;
-  for (const r of rows) {
+  if (!keyRow) return out;
+  const plan = planSeries(db, Number(run.id), Number(keyRow.key_id), maxPoints, ranged ? { minStep: query.minStep!, maxStep: query.maxStep! } : undefined);
+  out.totalPoints = plan.totalPoints;
+  out.stepRange = plan.stepRange;
+  if (!plan.sql) return out;
+  for (const r of db.prepare(plan.sql).all(...plan.params!)) {
     out.step.push(Number(r.last_step));
     out.timestamp.push(Number(r.last_timestamp));
     out.last.push(chartValue(fromSql(r.last_value ?? null)));
@@ -142,4 +164,122 @@ export function metricSeries(tracker: Tracker, query: SeriesQuery): MetricSeries
     out.max.push(chartValue(fromSql(r.bmax ?? null)));
   }
   return out;
+}
+
+/**
+ * One run's series as the Compare Runs chart gets it: the buckets of `metricSeries` in typed arrays
+ * (what a canvas chart reads, and what a webview message carries as bytes rather than as numbers one
+ * by one). A gap (a NaN or infinite value) is NaN.
+ */
+export interface SeriesColumns {
+  runId: string;
+  step: Float64Array;
+  timestamp: Float64Array;
+  last: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  totalPoints: number;
+  stepRange: [number, number] | null;
+}
+
+export interface SeriesColumnsQuery {
+  runIds: readonly string[];
+  key: string;
+  maxPoints: number;
+  minStep?: number;
+  maxStep?: number;
+}
+
+/**
+ * Reals in SQLite's JSON text read back to the same doubles? SQLite 3.52 and later write the
+ * shortest text that does; earlier releases write 15 significant digits (node:sqlite in Node 22
+ * bundles one of those). Asked once per connection.
+ */
+const exactJson = new WeakMap<SqlDatabase, boolean>();
+const JSON_PROBES = [0.1 + 0.2, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1 / 3, -123456789.12345679, 0.9999999999999999];
+function jsonRealsExact(db: SqlDatabase): boolean {
+  let exact = exactJson.get(db);
+  if (exact === undefined) {
+    const row = db.prepare(`SELECT json_array(${JSON_PROBES.map(() => '?').join(', ')}) AS a`).get(...JSON_PROBES);
+    const back = JSON.parse(String(row?.a ?? '[]')) as unknown[];
+    exact = JSON_PROBES.every((v, i) => Object.is(back[i], v));
+    exactJson.set(db, exact);
+  }
+  return exact;
+}
+
+/** A gap (NULL, or a NaN or infinite value) as NaN. */
+function columnValue(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : NaN;
+}
+
+function columnsOfJson(row: SqlRow | undefined): [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array] | undefined {
+  const steps = JSON.parse(String(row?.step ?? '[]')) as number[];
+  // Buckets are disjoint step ranges read in bucket order, so their last steps rise strictly; JSON
+  // aggregation keeps the subquery's order in practice, and this checks it (else: rows, below).
+  for (let i = 1; i < steps.length; i++) if (!(steps[i]! > steps[i - 1]!)) return undefined;
+  const n = steps.length;
+  const cols = [Float64Array.from(steps), Float64Array.from(JSON.parse(String(row!.timestamp)) as number[])] as Float64Array[];
+  for (const c of ['last', 'bmin', 'bmax']) {
+    const vs = JSON.parse(String(row![c])) as (number | null)[];
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = columnValue(vs[i]);
+    cols.push(out);
+  }
+  return cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+}
+
+function columnsOfRows(rows: SqlRow[]): [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array] {
+  const n = rows.length;
+  const cols: [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array] = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    cols[0][i] = Number(r.last_step);
+    cols[1][i] = Number(r.last_timestamp);
+    cols[2][i] = columnValue(fromSql(r.last_value ?? null));
+    cols[3][i] = columnValue(fromSql(r.bmin ?? null));
+    cols[4][i] = columnValue(fromSql(r.bmax ?? null));
+  }
+  return cols;
+}
+
+/**
+ * The series of metric `key` for each of `runIds` (in that order; a run the tracker does not have is
+ * left out), each exactly `metricSeries`'s buckets. Where the database's JSON gives doubles back
+ * exactly, each run's buckets come back as five JSON arrays in one row instead of a row object per
+ * bucket: 100 runs × 1,000 buckets read in well under half the time.
+ */
+export function metricSeriesColumns(tracker: Tracker, query: SeriesColumnsQuery): SeriesColumns[] {
+  const { key, maxPoints } = query;
+  const ranged = checkQuery(maxPoints, query.minStep, query.maxStep);
+  const range = ranged ? { minStep: query.minStep!, maxStep: query.maxStep! } : undefined;
+  const db = tracker.db;
+  return db.readSnapshot(() => {
+    const ids = new Map<string, number>();
+    for (const r of db.prepare('SELECT id, run_uuid FROM runs WHERE run_uuid IN (SELECT value FROM json_each(?))').all(JSON.stringify(query.runIds))) {
+      ids.set(String(r.run_uuid), Number(r.id));
+    }
+    const keyRow = db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
+    const json = jsonRealsExact(db);
+    const out: SeriesColumns[] = [];
+    for (const runId of query.runIds) {
+      const runRow = ids.get(runId);
+      if (runRow === undefined) continue;
+      const plan: SeriesPlan = keyRow ? planSeries(db, runRow, Number(keyRow.key_id), maxPoints, range) : { totalPoints: 0, stepRange: null };
+      let cols: Float64Array[] | undefined;
+      if (!plan.sql) cols = [0, 1, 2, 3, 4].map(() => new Float64Array(0));
+      else if (json) {
+        const row = db
+          .prepare(
+            `SELECT json_group_array(last_step) AS step, json_group_array(last_timestamp) AS timestamp, json_group_array(last_value) AS last,
+                    json_group_array(bmin) AS bmin, json_group_array(bmax) AS bmax FROM (${plan.sql})`,
+          )
+          .get(...plan.params!);
+        cols = columnsOfJson(row);
+      }
+      cols ??= columnsOfRows(db.prepare(plan.sql!).all(...plan.params!));
+      out.push({ runId, step: cols[0]!, timestamp: cols[1]!, last: cols[2]!, min: cols[3]!, max: cols[4]!, totalPoints: plan.totalPoints, stepRange: plan.stepRange });
+    }
+    return out;
+  });
 }

@@ -104,7 +104,7 @@ const THEME_COLOURS: Partial<Record<'vscode-light' | 'vscode-high-contrast', Rec
 
 function seriesFor(runIds: readonly string[]): ChartSeries[] {
   return runIds.map((runId, k) => {
-    const step = Array.from({ length: 100 }, (_, i) => i * 10);
+    const step = Float64Array.from({ length: 100 }, (_, i) => i * 10);
     const last = step.map((s) => Math.log1p(s) / 10 + k / 100);
     return { runId, step, timestamp: step.map((s) => 1_700_000_000_000 + s * 1000), last, min: last, max: last, totalPoints: 1000, stepRange: [0, 990] };
   });

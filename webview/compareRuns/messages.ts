@@ -15,14 +15,17 @@ export interface CompareScope {
   runIds?: string[];
 }
 
-/** One run's downsampled metric, column-wise; null values are gaps (NaN, ±Infinity). */
+/**
+ * One run's downsampled metric, column-wise, in typed arrays (a webview message carries them as
+ * bytes; numbers in plain arrays are serialised one by one); NaN values are gaps (NaN, ±Infinity).
+ */
 export interface ChartSeries {
   runId: string;
-  step: number[];
-  timestamp: number[];
-  last: (number | null)[];
-  min: (number | null)[];
-  max: (number | null)[];
+  step: Float64Array;
+  timestamp: Float64Array;
+  last: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
   /** Points in the whole series. */
   totalPoints: number;
   stepRange: [number, number] | null;
