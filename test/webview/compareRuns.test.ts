@@ -444,6 +444,57 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     assert.deepEqual(await v.violations(), []);
   });
 
+  it('reaches the scatter points by keyboard: arrows go across and up, the point is announced, Space selects, Enter opens', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await showTable(v);
+    const sp = v.page.locator('#scatter-plot');
+    const canvas = sp.locator('canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    // Drawn once scrolled into view (after the table).
+    for (let i = 0; i < 200 && (await sp.getAttribute('data-points')) !== '60'; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(await sp.getAttribute('data-points'), '60');
+    assert.match((await canvas.getAttribute('aria-label'))!, /^Scatter of acc against lr: 60 runs\. Left and right arrows go across/);
+    const live = v.page.locator('#scatter-status');
+    assert.equal(await live.getAttribute('aria-live'), 'polite');
+    const nameCol = table.columns.findIndex((c) => c.id === 'attributes.run_name');
+    const idOf = (name: string) => table.rows.find((r) => r.values[nameCol] === name)!.runId;
+    const focused = () => sp.getAttribute('data-focused-run');
+    // Focus lands on the first point across: lowest lr (0.001: runs 0, 10, …, 50), then lowest acc.
+    await canvas.focus();
+    assert.equal(await focused(), idOf('run-00'));
+    assert.equal(await live.innerText(), 'run-00: lr 0.001, acc 0.5. Point 1 of 60 across.');
+    assert.equal(await sp.locator('.point-focus').isVisible(), true, 'the focused point is ringed');
+    await v.page.keyboard.press('ArrowRight');
+    assert.equal(await focused(), idOf('run-10'));
+    assert.equal(await live.innerText(), 'run-10: lr 0.001, acc 0.55. Point 2 of 60 across.');
+    await v.page.keyboard.press('End');
+    assert.equal(await focused(), idOf('run-59'));
+    assert.match(await live.innerText(), /^run-59: lr 0\.09\d*, acc 0\.79\d*\. Point 60 of 60 across\.$/);
+    await v.page.keyboard.press('ArrowRight');
+    assert.match(await live.innerText(), /^run-59: .*\. No point further that way\.$/);
+    // Down: the next point lower (acc 0.79, run 58); up again: run 59.
+    await v.page.keyboard.press('ArrowDown');
+    assert.equal(await focused(), idOf('run-58'));
+    await v.page.keyboard.press('ArrowUp');
+    await v.page.keyboard.press('ArrowDown');
+    assert.equal(await focused(), idOf('run-58'));
+    // Space selects the run, as a click on its dot does; Space again deselects it.
+    await v.page.keyboard.press('Space');
+    assert.deepEqual(((await v.state()) as { selected: string[] }).selected, [idOf('run-58')]);
+    assert.equal(await live.innerText(), 'run-58 selected.');
+    // Enter opens the run.
+    const before = (await v.sent()).length;
+    await v.page.keyboard.press('Enter');
+    const opened = await postedAfter(v, before, (m) => m.type === 'openRun');
+    assert.equal(opened.runId, idOf('run-58'));
+    assert.ok(isCompareRunsWebviewMessage(opened));
+    await v.page.keyboard.press('Space');
+    assert.deepEqual(((await v.state()) as { selected: string[] }).selected, []);
+    assert.equal(await live.innerText(), 'run-58 deselected.');
+    assert.deepEqual(await v.violations(), []);
+  });
+
   it('uses @vscode-elements components, reached with Tab, under the Content-Security-Policy', async (t) => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });

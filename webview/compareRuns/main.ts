@@ -130,7 +130,7 @@ const parallel = new ParallelCoordinates({
 });
 const clearBrushes = button('Clear brushes', { id: 'clear-brushes' });
 const scatterX = singleSelect('scatter-x', 'Scatter: column across');
-const scatter = new ScatterPlot({ toggle: (runId) => toggleSelected(runId, false) });
+const scatter = new ScatterPlot({ toggle: (runId) => toggleSelected(runId, false), open: (runId) => vscode.postMessage({ type: 'openRun', runId }) });
 
 const chartToolbar = el('div', undefined, { class: 'toolbar', role: 'group', 'aria-label': 'Chart' });
 const smoothingLabel = el('label', 'Smoothing ', { for: 'chart-smoothing', class: 'check' });
