@@ -241,7 +241,7 @@ export class CompareRunsPanel implements vscode.Disposable {
     if (!tracker) return;
     const range = m.minStep !== undefined && m.maxStep !== undefined ? { minStep: m.minStep, maxStep: m.maxStep } : {};
     const runIds = m.runIds.filter((id) => this.runIds.has(id));
-    const series = metricSeriesColumns(tracker, { runIds, key: m.key, maxPoints: m.maxPoints, ...range });
+    const series = metricSeriesColumns(tracker, { runIds, key: m.key, maxPoints: m.maxPoints, ...range, minMax: m.minMax });
     this.post({ type: 'series', requestId: m.requestId, key: m.key, series });
   }
 

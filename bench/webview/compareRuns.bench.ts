@@ -9,11 +9,13 @@
  *    layout, and the interval between frames (target: frames under 16 ms); then the parallel
  *    coordinates of all 10,000 runs, drawn once scrolled into view.
  * 2. The chart: 100 runs whose metric has 1,000,000 steps each, in a real tracker database on disk;
- *    the host's query (core/views/metricSeries.ts: min/max/last per bucket from the rollups, as the
- *    panel runs it for 100 runs at 1,000 points: `metricSeriesColumns`, typed arrays; beside it the
- *    per-series `metricSeries` for comparison) and the chart's render in the page from the message
- *    (its typed arrays, as VS Code hands them to the page) to the painted frame (target: both under
- *    300 ms).
+ *    the host's query (core/views/metricSeries.ts: the last point per bucket from the rollups, as the
+ *    panel runs it for 100 runs at 1,000 points: `metricSeriesColumns`, typed arrays, without min and
+ *    max since the chart draws no bands for that many runs; alternated with it the same query with
+ *    min and max, and the per-series `metricSeries`, for comparison) and the chart's render in the
+ *    page from the message (its typed arrays, as VS Code hands them to the page) to the painted frame
+ *    (target: both under 300 ms); then the render of BAND_MAX_RUNS of the runs with their min–max
+ *    bands.
  *
  * The database for 2. is written once (one run logged through the tracker, its points and rollups
  * copied for the other 99 runs in SQL) and kept in the system's temporary folder for the next run of
@@ -32,7 +34,7 @@ import { runTableOf } from '../../core/views/runTableModel';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../../test/support/browser';
 import { buildWebview, openWebview, type WebviewPage } from '../../test/webview/harness';
-import type { ChartSeries } from '../../webview/compareRuns/messages';
+import { BAND_MAX_RUNS, type ChartSeries } from '../../webview/compareRuns/messages';
 import { fmt, median } from '../stats';
 
 const arg = (name: string, fallback: number): number => {
@@ -225,51 +227,72 @@ async function chartBench(bundle: string, styles: string, browser: Browser): Pro
     else console.log(`\nchart database reused: ${CHART_RUNS} runs × ${STEPS.toLocaleString('en-US')} steps`);
     const queryMs: number[] = [];
     const queryCpu: number[] = [];
+    const minMaxMs: number[] = [];
+    const minMaxCpu: number[] = [];
     const perSeriesMs: number[] = [];
     let series: ChartSeries[] = [];
-    // Alternated: the panel's query, then the per-series one (row objects) for comparison.
-    for (let r = 0; r < ROUNDS; r++) {
+    let banded: ChartSeries[] = [];
+    /** Wall and CPU milliseconds of `fn`. */
+    const timed = <T>(fn: () => T, wall: number[], cpu: number[]): T => {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      series = metricSeriesColumns(tracker, { runIds, key: 'loss', maxPoints: 1000 });
-      queryMs.push(performance.now() - t0);
+      const out = fn();
+      wall.push(performance.now() - t0);
       const c = process.cpuUsage(c0);
-      queryCpu.push((c.user + c.system) / 1000);
+      cpu.push((c.user + c.system) / 1000);
+      return out;
+    };
+    // Alternated: the panel's query (no min and max for 100 runs), the same with min and max, then
+    // the per-series one (row objects) for comparison.
+    for (let r = 0; r < ROUNDS; r++) {
+      series = timed(() => metricSeriesColumns(tracker, { runIds, key: 'loss', maxPoints: 1000, minMax: false }), queryMs, queryCpu);
+      banded = timed(() => metricSeriesColumns(tracker, { runIds, key: 'loss', maxPoints: 1000, minMax: true }), minMaxMs, minMaxCpu);
       const t1 = performance.now();
       for (const runId of runIds) metricSeries(tracker, { runId, key: 'loss', maxPoints: 1000 });
       perSeriesMs.push(performance.now() - t1);
     }
     const zoomMs: number[] = [];
+    const zoomCpu: number[] = [];
+    const zoomMinMaxMs: number[] = [];
+    const zoomMinMaxCpu: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      const t0 = performance.now();
-      metricSeriesColumns(tracker, { runIds, key: 'loss', maxPoints: 1000, minStep: 400_000, maxStep: 400_000 + STEPS / 100 });
-      zoomMs.push(performance.now() - t0);
+      for (const minMax of [false, true]) {
+        timed(() => metricSeriesColumns(tracker, { runIds, key: 'loss', maxPoints: 1000, minStep: 400_000, maxStep: 400_000 + STEPS / 100, minMax }), minMax ? zoomMinMaxMs : zoomMs, minMax ? zoomMinMaxCpu : zoomCpu);
+      }
     }
     const chartRunsTable = runTableOf(runIds.map((id) => tracker.getRun(id)));
     const backend = tracker.db.backend;
     tracker.close();
     const points = series.reduce((n, s) => n + s.step.length, 0);
-    console.log(`host query (${CHART_RUNS} series at ≤ 1,000 buckets: ${points.toLocaleString('en-US')} points of ${series.reduce((n, s) => n + s.totalPoints, 0).toLocaleString('en-US')}): median ${fmt(median(queryMs))} ms, rounds ${queryMs.map((x) => fmt(x)).join(' / ')}; CPU median ${fmt(median(queryCpu))} ms (${backend})`);
+    console.log(`host query (${CHART_RUNS} series at ≤ 1,000 buckets: ${points.toLocaleString('en-US')} points of ${series.reduce((n, s) => n + s.totalPoints, 0).toLocaleString('en-US')}; no min and max): median ${fmt(median(queryMs))} ms, rounds ${queryMs.map((x) => fmt(x)).join(' / ')}; CPU median ${fmt(median(queryCpu))} ms (${backend})`);
+    console.log(`  the same with min and max, alternated with it: median ${fmt(median(minMaxMs))} ms, CPU median ${fmt(median(minMaxCpu))} ms`);
     console.log(`  per-series metricSeries (row objects), alternated with it: median ${fmt(median(perSeriesMs))} ms`);
-    console.log(`zoomed query (1 % of the steps, full detail): median ${fmt(median(zoomMs))} ms`);
+    console.log(`zoomed query (1 % of the steps, full detail): median ${fmt(median(zoomMs))} ms, CPU ${fmt(median(zoomCpu))} ms; with min and max (alternated) ${fmt(median(zoomMinMaxMs))} ms, CPU ${fmt(median(zoomMinMaxCpu))} ms`);
     const chartMs: number[] = [];
     const chartCpu: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const state = { hidden: [], onlyDiffering: false, sort: null, filter: '', selected: runIds, baseline: null, groupBy: null, chart: { metric: 'loss', xAxis: 'step', logScale: false, smoothing: 0, scatterX: null, parallel: [] } };
+    const bandMs: number[] = [];
+    const bandCpu: number[] = [];
+    const bandRuns = runIds.slice(0, BAND_MAX_RUNS);
+    // Each round: the 100-line chart (the panel's message: no min and max), then BAND_MAX_RUNS runs with bands.
+    for (let r = 0; r < ROUNDS * 2; r++) {
+      const bands = r % 2 === 1;
+      const state = { hidden: [], onlyDiffering: false, sort: null, filter: '', selected: bands ? bandRuns : runIds, baseline: null, groupBy: null, chart: { metric: 'loss', xAxis: 'step', logScale: false, smoothing: 0, scatterX: null, parallel: [] } };
       const v = await openWebview({ bundle: built.bundle, styles: [built.styles], browser, state });
       await v.waitForMessage((m) => m.type === 'ready');
       await v.deliver({ type: 'table', title: 'bench', scope: { experimentIds: ['1'] }, tableJson: JSON.stringify(chartRunsTable) });
       const request = await v.waitForMessage((m) => m.type === 'series');
+      if (request.minMax !== bands) throw new Error(`the page asked for ${(request.runIds as string[]).length} runs with minMax ${String(request.minMax)}`);
       // The message as VS Code hands it to the page: its typed arrays rebuilt from the bytes sent.
       // (Here from a JSON literal, parsed before the clock and the CPU counter start.)
-      const columns = series.map((s) => ({ ...s, step: [...s.step], timestamp: [...s.timestamp], last: [...s.last], min: [...s.min], max: [...s.max] }));
+      const sent = bands ? banded.slice(0, BAND_MAX_RUNS) : series;
+      const columns = sent.map((s) => ({ ...s, step: [...s.step], timestamp: [...s.timestamp], last: [...s.last], ...(s.min && s.max ? { min: [...s.min], max: [...s.max] } : {}) }));
       await v.page.evaluate(`(() => {
         window.__benchMessage = ${JSON.stringify({ type: 'series', requestId: request.requestId, key: 'loss', series: columns })};
-        for (const s of window.__benchMessage.series) for (const k of ['step', 'timestamp', 'last', 'min', 'max']) s[k] = Float64Array.from(s[k], (v) => (v === null ? NaN : v));
+        for (const s of window.__benchMessage.series) for (const k of ['step', 'timestamp', 'last', 'min', 'max']) if (s[k]) s[k] = Float64Array.from(s[k], (v) => (v === null ? NaN : v));
       })()`);
       const cpu = await threadTimer(v);
       const cpu0 = await cpu();
-      chartMs.push(
+      (bands ? bandMs : chartMs).push(
         (await v.page.evaluate(`(async () => {
           const message = window.__benchMessage;
           const t0 = performance.now();
@@ -279,12 +302,14 @@ async function chartBench(bundle: string, styles: string, browser: Browser): Pro
           return performance.now() - t0;
         })()`)) as number,
       );
-      chartCpu.push((await cpu()) - cpu0);
-      const drawn = await v.page.locator('#metric-chart').getAttribute('data-series');
-      if (drawn !== String(CHART_RUNS)) throw new Error(`the chart drew ${drawn} series, not ${CHART_RUNS}`);
+      (bands ? bandCpu : chartCpu).push((await cpu()) - cpu0);
+      const chart = v.page.locator('#metric-chart');
+      const [drawn, filled] = [await chart.getAttribute('data-series'), await chart.getAttribute('data-bands')];
+      if (drawn !== String(sent.length) || filled !== String(bands ? sent.length : 0)) throw new Error(`the chart drew ${drawn} series and ${filled} bands for ${sent.length} runs`);
       await v.close();
     }
     console.log(`chart render (${CHART_RUNS} lines, message to painted frame): median ${fmt(median(chartMs))} ms, rounds ${chartMs.map((x) => fmt(x)).join(' / ')}; main-thread CPU median ${fmt(median(chartCpu))} ms`);
+    console.log(`  ${BAND_MAX_RUNS} lines with their min–max bands, alternated with it: median ${fmt(median(bandMs))} ms, CPU median ${fmt(median(bandCpu))} ms`);
     console.log(`host query + chart render: ${fmt(median(queryMs) + median(chartMs))} ms (target < 300 ms)`);
   }
 }

@@ -10,7 +10,9 @@
  * this module adds the step range and the timestamps, which that function does not take or return.
  * `metricSeries` gives one run's series as plain arrays (the run details' sparklines);
  * `metricSeriesColumns` gives many runs' in typed arrays, read without a row object per bucket
- * (the Compare Runs chart: 100 runs × 1,000 buckets).
+ * (the Compare Runs chart: 100 runs × 1,000 buckets), with or without the min and max (the chart
+ * draws them as a band only for a few runs; without them 100 runs' buckets are read in about half
+ * the time).
  */
 import { bucketWidth, fromSql } from '../tracker/metricHistory';
 import { ROLLUP_BLOCK_SIZES } from '../tracker/schema';
@@ -62,7 +64,10 @@ function chartValue(v: number): number | null {
 interface SeriesPlan {
   totalPoints: number;
   stepRange: [number, number] | null;
-  /** Rows of last_step, last_timestamp, last_value, bmin, bmax, one per bucket in bucket order. */
+  /**
+   * Rows of last_step, last_timestamp, last_value and (when planned with min and max) bmin, bmax,
+   * one per bucket in bucket order.
+   */
   sql?: string;
   params?: number[];
 }
@@ -78,8 +83,11 @@ function checkQuery(maxPoints: number, minStep: number | undefined, maxStep: num
   return ranged;
 }
 
-/** Plans the read of run `runRow`'s metric `keyId` (both the tracker's integer ids). */
-function planSeries(db: SqlDatabase, runRow: number, keyId: number, maxPoints: number, range: { minStep: number; maxStep: number } | undefined): SeriesPlan {
+/**
+ * Plans the read of run `runRow`'s metric `keyId` (both the tracker's integer ids); `minMax` false
+ * leaves each bucket's min and max out (the same buckets, the same last points).
+ */
+function planSeries(db: SqlDatabase, runRow: number, keyId: number, maxPoints: number, range: { minStep: number; maxStep: number } | undefined, minMax: boolean): SeriesPlan {
   const bounds = db
     .prepare(
       `SELECT (SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step ASC LIMIT 1) AS lo,
@@ -102,7 +110,7 @@ function planSeries(db: SqlDatabase, runRow: number, keyId: number, maxPoints: n
   // A bucket as wide as a rollup block is that block's row: read as they are, no window to compute
   // (the common case: a long series charted whole, e.g. a million steps at 1,024 per bucket).
   if (level > 0 && width === block) {
-    plan.sql = `SELECT last_step, last_timestamp, last_value, min AS bmin, max AS bmax FROM metric_rollups
+    plan.sql = `SELECT last_step, last_timestamp, last_value${minMax ? ', min AS bmin, max AS bmax' : ''} FROM metric_rollups
                  WHERE run_id = ? AND key_id = ? AND level = ${level} AND block BETWEEN ? AND ? ORDER BY block`;
     return plan;
   }
@@ -110,8 +118,8 @@ function planSeries(db: SqlDatabase, runRow: number, keyId: number, maxPoints: n
   // timestamp, then the later row: downsampleMetric's order) looked up by index. Three to four times
   // faster than downsampleMetric's window functions over the 10,000 raw points of a zoomed-in range.
   if (level === 0) {
-    plan.sql = `SELECT m.step AS last_step, m.timestamp AS last_timestamp, m.value AS last_value, b.bmin, b.bmax
-        FROM (SELECT ${floorDiv('step', width)} AS bucket, MIN(value) AS bmin, MAX(value) AS bmax, MAX(step) AS top
+    plan.sql = `SELECT m.step AS last_step, m.timestamp AS last_timestamp, m.value AS last_value${minMax ? ', b.bmin, b.bmax' : ''}
+        FROM (SELECT ${floorDiv('step', width)} AS bucket,${minMax ? ' MIN(value) AS bmin, MAX(value) AS bmax,' : ''} MAX(step) AS top
                 FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ? GROUP BY bucket) AS b
         JOIN metrics AS m ON m.rowid =
              (SELECT rowid FROM metrics WHERE run_id = ? AND key_id = ? AND step = b.top ORDER BY timestamp DESC, rowid DESC LIMIT 1)
@@ -120,8 +128,8 @@ function planSeries(db: SqlDatabase, runRow: number, keyId: number, maxPoints: n
     return plan;
   }
   const per = width / block;
-  plan.sql = `SELECT r.last_step, r.last_timestamp, r.last_value, b.bmin, b.bmax
-      FROM (SELECT ${floorDiv('block', per)} AS bucket, MIN(min) AS bmin, MAX(max) AS bmax
+  plan.sql = `SELECT r.last_step, r.last_timestamp, r.last_value${minMax ? ', b.bmin, b.bmax' : ''}
+      FROM (SELECT ${floorDiv('block', per)} AS bucket${minMax ? ', MIN(min) AS bmin, MAX(max) AS bmax' : ''}
               FROM metric_rollups WHERE run_id = ? AND key_id = ? AND level = ${level} AND block BETWEEN ? AND ? GROUP BY bucket) AS b
       JOIN metric_rollups AS r ON r.run_id = ? AND r.key_id = ? AND r.level = ${level} AND r.block =
            (SELECT block FROM metric_rollups WHERE run_id = ? AND key_id = ? AND level = ${level} AND block BETWEEN ? AND ?
@@ -152,7 +160,7 @@ export function metricSeries(tracker: Tracker, query: SeriesQuery): MetricSeries
   if (!run) throw new Error(`no run ${runId} in the tracker`);
   const keyRow = db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
   if (!keyRow) return out;
-  const plan = planSeries(db, Number(run.id), Number(keyRow.key_id), maxPoints, ranged ? { minStep: query.minStep!, maxStep: query.maxStep! } : undefined);
+  const plan = planSeries(db, Number(run.id), Number(keyRow.key_id), maxPoints, ranged ? { minStep: query.minStep!, maxStep: query.maxStep! } : undefined, true);
   out.totalPoints = plan.totalPoints;
   out.stepRange = plan.stepRange;
   if (!plan.sql) return out;
@@ -176,8 +184,9 @@ export interface SeriesColumns {
   step: Float64Array;
   timestamp: Float64Array;
   last: Float64Array;
-  min: Float64Array;
-  max: Float64Array;
+  /** Each bucket's min and max: only when the query asked for them (`minMax`), else absent. */
+  min?: Float64Array;
+  max?: Float64Array;
   totalPoints: number;
   stepRange: [number, number] | null;
 }
@@ -188,6 +197,8 @@ export interface SeriesColumnsQuery {
   maxPoints: number;
   minStep?: number;
   maxStep?: number;
+  /** Read each bucket's min and max too? (Without them: the same buckets, read faster.) */
+  minMax: boolean;
 }
 
 /**
@@ -213,44 +224,51 @@ function columnValue(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : NaN;
 }
 
-function columnsOfJson(row: SqlRow | undefined): [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array] | undefined {
+/** The columns read: step, timestamp, last, and min and max when asked for. */
+type Columns = Float64Array[];
+
+function columnsOfJson(row: SqlRow | undefined, minMax: boolean): Columns | undefined {
   const steps = JSON.parse(String(row?.step ?? '[]')) as number[];
   // Buckets are disjoint step ranges read in bucket order, so their last steps rise strictly; JSON
   // aggregation keeps the subquery's order in practice, and this checks it (else: rows, below).
   for (let i = 1; i < steps.length; i++) if (!(steps[i]! > steps[i - 1]!)) return undefined;
   const n = steps.length;
-  const cols = [Float64Array.from(steps), Float64Array.from(JSON.parse(String(row!.timestamp)) as number[])] as Float64Array[];
-  for (const c of ['last', 'bmin', 'bmax']) {
+  const cols = [Float64Array.from(steps), Float64Array.from(JSON.parse(String(row!.timestamp)) as number[])];
+  for (const c of minMax ? ['last', 'bmin', 'bmax'] : ['last']) {
     const vs = JSON.parse(String(row![c])) as (number | null)[];
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = columnValue(vs[i]);
     cols.push(out);
   }
-  return cols as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  return cols;
 }
 
-function columnsOfRows(rows: SqlRow[]): [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array] {
+function columnsOfRows(rows: SqlRow[], minMax: boolean): Columns {
   const n = rows.length;
-  const cols: [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array] = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  const [step, timestamp, last] = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  const [min, max] = minMax ? [new Float64Array(n), new Float64Array(n)] : [];
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
-    cols[0][i] = Number(r.last_step);
-    cols[1][i] = Number(r.last_timestamp);
-    cols[2][i] = columnValue(fromSql(r.last_value ?? null));
-    cols[3][i] = columnValue(fromSql(r.bmin ?? null));
-    cols[4][i] = columnValue(fromSql(r.bmax ?? null));
+    step[i] = Number(r.last_step);
+    timestamp[i] = Number(r.last_timestamp);
+    last[i] = columnValue(fromSql(r.last_value ?? null));
+    if (min && max) {
+      min[i] = columnValue(fromSql(r.bmin ?? null));
+      max[i] = columnValue(fromSql(r.bmax ?? null));
+    }
   }
-  return cols;
+  return min && max ? [step, timestamp, last, min, max] : [step, timestamp, last];
 }
 
 /**
  * The series of metric `key` for each of `runIds` (in that order; a run the tracker does not have is
- * left out), each exactly `metricSeries`'s buckets. Where the database's JSON gives doubles back
- * exactly, each run's buckets come back as five JSON arrays in one row instead of a row object per
- * bucket: 100 runs × 1,000 buckets read in well under half the time.
+ * left out), each exactly `metricSeries`'s buckets (without min and max unless `query.minMax`:
+ * then neither aggregated nor read, and absent from the result). Where the database's JSON gives
+ * doubles back exactly, each run's buckets come back as JSON arrays in one row instead of a row
+ * object per bucket: 100 runs × 1,000 buckets read in well under half the time.
  */
 export function metricSeriesColumns(tracker: Tracker, query: SeriesColumnsQuery): SeriesColumns[] {
-  const { key, maxPoints } = query;
+  const { key, maxPoints, minMax } = query;
   const ranged = checkQuery(maxPoints, query.minStep, query.maxStep);
   const range = ranged ? { minStep: query.minStep!, maxStep: query.maxStep! } : undefined;
   const db = tracker.db;
@@ -265,20 +283,21 @@ export function metricSeriesColumns(tracker: Tracker, query: SeriesColumnsQuery)
     for (const runId of query.runIds) {
       const runRow = ids.get(runId);
       if (runRow === undefined) continue;
-      const plan: SeriesPlan = keyRow ? planSeries(db, runRow, Number(keyRow.key_id), maxPoints, range) : { totalPoints: 0, stepRange: null };
-      let cols: Float64Array[] | undefined;
-      if (!plan.sql) cols = [0, 1, 2, 3, 4].map(() => new Float64Array(0));
+      const plan: SeriesPlan = keyRow ? planSeries(db, runRow, Number(keyRow.key_id), maxPoints, range, minMax) : { totalPoints: 0, stepRange: null };
+      let cols: Columns | undefined;
+      if (!plan.sql) cols = (minMax ? [0, 1, 2, 3, 4] : [0, 1, 2]).map(() => new Float64Array(0));
       else if (json) {
         const row = db
           .prepare(
-            `SELECT json_group_array(last_step) AS step, json_group_array(last_timestamp) AS timestamp, json_group_array(last_value) AS last,
-                    json_group_array(bmin) AS bmin, json_group_array(bmax) AS bmax FROM (${plan.sql})`,
+            `SELECT json_group_array(last_step) AS step, json_group_array(last_timestamp) AS timestamp, json_group_array(last_value) AS last
+                    ${minMax ? ', json_group_array(bmin) AS bmin, json_group_array(bmax) AS bmax' : ''} FROM (${plan.sql})`,
           )
           .get(...plan.params!);
-        cols = columnsOfJson(row);
+        cols = columnsOfJson(row, minMax);
       }
-      cols ??= columnsOfRows(db.prepare(plan.sql!).all(...plan.params!));
-      out.push({ runId, step: cols[0]!, timestamp: cols[1]!, last: cols[2]!, min: cols[3]!, max: cols[4]!, totalPoints: plan.totalPoints, stepRange: plan.stepRange });
+      cols ??= columnsOfRows(db.prepare(plan.sql!).all(...plan.params!), minMax);
+      const [step, timestamp, last, min, max] = cols as [Float64Array, Float64Array, Float64Array, Float64Array?, Float64Array?];
+      out.push({ runId, step, timestamp, last, ...(min && max ? { min, max } : {}), totalPoints: plan.totalPoints, stepRange: plan.stepRange });
     }
     return out;
   });

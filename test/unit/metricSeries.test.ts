@@ -71,13 +71,17 @@ test('bad queries get clear errors; an unknown metric is an empty series', () =>
 });
 
 // The chart's batched read (metricSeriesColumns): for each run, metricSeries's buckets, in typed
-// arrays with NaN for the gaps; runs the tracker does not have are left out.
-function sameColumns(got: ReturnType<typeof metricSeriesColumns>[number], want: ReturnType<typeof metricSeries>, what: string): void {
+// arrays with NaN for the gaps; runs the tracker does not have are left out. Asked without min and
+// max (`minMax: false`), the same buckets (steps, times, last values) and no min or max arrays.
+// Under better-sqlite3 the read goes through JSON arrays; the sqlite-fallback layer (node:sqlite in
+// Node 22, whose JSON reals are not exact) runs this file again through the rows path.
+function sameColumns(got: ReturnType<typeof metricSeriesColumns>[number], want: ReturnType<typeof metricSeries>, what: string, minMax = true): void {
   assert.equal(got.runId, want.runId);
   assert.equal(got.totalPoints, want.totalPoints, `${what}: total points`);
   assert.deepEqual(got.stepRange, want.stepRange, `${what}: step range`);
-  for (const k of ['step', 'timestamp', 'last', 'min', 'max'] as const) {
-    const g = got[k];
+  if (!minMax) assert.ok(!('min' in got) && !('max' in got), `${what}: no min or max when not asked for`);
+  for (const k of minMax ? (['step', 'timestamp', 'last', 'min', 'max'] as const) : (['step', 'timestamp', 'last'] as const)) {
+    const g = got[k]!;
     const w = want[k] as (number | null)[];
     assert.ok(g instanceof Float64Array, `${what}: ${k} is a Float64Array`);
     assert.equal(g.length, w.length, `${what}: ${k} length`);
@@ -109,24 +113,26 @@ test('the batched read gives each run metricSeries’s buckets: mixed lengths an
     t.logBatch(other, { metrics: [{ key: 'acc', value: 1, step: 0, timestamp: 1 }] });
     const missing = 'e'.repeat(32);
     const asked = [runIds[0]!, missing, ...runIds.slice(1), other];
-    for (const maxPoints of [1000, 70, 10_000, 1]) {
-      const got = metricSeriesColumns(t, { runIds: asked, key: 'loss', maxPoints });
-      assert.deepEqual(got.map((s) => s.runId), [...runIds, other], 'in the order asked, the missing run left out');
-      for (const [i, s] of got.entries()) sameColumns(s, metricSeries(t, { runId: s.runId, key: 'loss', maxPoints }), `run ${i} at ${maxPoints} points`);
-      assert.equal(got.at(-1)!.step.length, 0, 'a run without the metric: no buckets');
-      assert.equal(got.at(-1)!.stepRange, null);
-    }
-    // A step range: each run clamps it to its own steps.
-    const range = { minStep: 1500, maxStep: 9000 };
-    for (const s of metricSeriesColumns(t, { runIds, key: 'loss', maxPoints: 300, ...range })) {
-      sameColumns(s, metricSeries(t, { runId: s.runId, key: 'loss', maxPoints: 300, ...range }), `run ${s.runId} over steps 1500..9000`);
+    for (const minMax of [true, false]) {
+      for (const maxPoints of [1000, 70, 10_000, 1]) {
+        const got = metricSeriesColumns(t, { runIds: asked, key: 'loss', maxPoints, minMax });
+        assert.deepEqual(got.map((s) => s.runId), [...runIds, other], 'in the order asked, the missing run left out');
+        for (const [i, s] of got.entries()) sameColumns(s, metricSeries(t, { runId: s.runId, key: 'loss', maxPoints }), `run ${i} at ${maxPoints} points, minMax ${minMax}`, minMax);
+        assert.equal(got.at(-1)!.step.length, 0, 'a run without the metric: no buckets');
+        assert.equal(got.at(-1)!.stepRange, null);
+      }
+      // A step range: each run clamps it to its own steps.
+      const range = { minStep: 1500, maxStep: 9000 };
+      for (const s of metricSeriesColumns(t, { runIds, key: 'loss', maxPoints: 300, ...range, minMax })) {
+        sameColumns(s, metricSeries(t, { runId: s.runId, key: 'loss', maxPoints: 300, ...range }), `run ${s.runId} over steps 1500..9000, minMax ${minMax}`, minMax);
+      }
+      assert.deepEqual(metricSeriesColumns(t, { runIds, key: 'nope', maxPoints: 10, minMax }).map((s) => [s.step.length, s.last.length, s.min?.length]), runIds.map(() => [0, 0, minMax ? 0 : undefined]));
     }
     // Gaps: NaN and ±Infinity (logged at steps 97·k and 89·k of the first run) are NaN.
-    const raw = metricSeriesColumns(t, { runIds: [runIds[3]!], key: 'loss', maxPoints: 10_000 })[0]!;
+    const raw = metricSeriesColumns(t, { runIds: [runIds[3]!], key: 'loss', maxPoints: 10_000, minMax: true })[0]!;
     assert.equal(raw.step.length, 700);
-    assert.ok(Number.isNaN(raw.last[97]!) && Number.isNaN(raw.last[89]!) && Number.isNaN(raw.min[178]!));
-    assert.deepEqual(metricSeriesColumns(t, { runIds, key: 'nope', maxPoints: 10 }).map((s) => s.step.length), [0, 0, 0, 0, 0]);
-    assert.throws(() => metricSeriesColumns(t, { runIds, key: 'loss', maxPoints: 10_001 }), /max points must be an integer from 1 to 10000/);
+    assert.ok(Number.isNaN(raw.last[97]!) && Number.isNaN(raw.last[89]!) && Number.isNaN(raw.min![178]!));
+    assert.throws(() => metricSeriesColumns(t, { runIds, key: 'loss', maxPoints: 10_001, minMax: false }), /max points must be an integer from 1 to 10000/);
   } finally {
     t.close();
   }
@@ -148,12 +154,14 @@ test('the batched read gives back every double exactly as logged', () => {
       if (Number.isFinite(bits[0]!)) values.push(bits[0]!);
     }
     t.logBatch(runId, { metrics: values.map((value, step) => ({ key: 'x', value, step, timestamp: step })) });
-    const [s] = metricSeriesColumns(t, { runIds: [runId], key: 'x', maxPoints: 10_000 });
-    assert.equal(s!.last.length, values.length);
-    // SQLite keeps -0 as 0 (as metricSeries reads it too); every other value to the bit.
-    values.forEach((v, i) => assert.ok(Object.is(s!.last[i], v === 0 ? 0 : v), `value ${i}: ${s!.last[i]} for ${v}`));
-    sameColumns(s!, metricSeries(t, { runId, key: 'x', maxPoints: 10_000 }), 'random doubles');
-    sameColumns(metricSeriesColumns(t, { runIds: [runId], key: 'x', maxPoints: 50 })[0]!, metricSeries(t, { runId, key: 'x', maxPoints: 50 }), 'random doubles in rollups');
+    for (const minMax of [true, false]) {
+      const [s] = metricSeriesColumns(t, { runIds: [runId], key: 'x', maxPoints: 10_000, minMax });
+      assert.equal(s!.last.length, values.length);
+      // SQLite keeps -0 as 0 (as metricSeries reads it too); every other value to the bit.
+      values.forEach((v, i) => assert.ok(Object.is(s!.last[i], v === 0 ? 0 : v), `value ${i}: ${s!.last[i]} for ${v}`));
+      sameColumns(s!, metricSeries(t, { runId, key: 'x', maxPoints: 10_000 }), 'random doubles', minMax);
+      sameColumns(metricSeriesColumns(t, { runIds: [runId], key: 'x', maxPoints: 50, minMax })[0]!, metricSeries(t, { runId, key: 'x', maxPoints: 50 }), 'random doubles in rollups', minMax);
+    }
   } finally {
     t.close();
   }
@@ -211,7 +219,8 @@ test('buckets over any range and level match the points: min and max of the valu
       const got = metricSeries(t, { runId, key: 'v', maxPoints, minStep: lo, maxStep: hi });
       const what = `steps ${lo}..${hi} at ${maxPoints} points`;
       for (const k of ['step', 'timestamp', 'last', 'min', 'max'] as const) assert.deepEqual(got[k], want[k], `${what}: ${k}`);
-      sameColumns(metricSeriesColumns(t, { runIds: [runId], key: 'v', maxPoints, minStep: lo, maxStep: hi })[0]!, got, what);
+      sameColumns(metricSeriesColumns(t, { runIds: [runId], key: 'v', maxPoints, minStep: lo, maxStep: hi, minMax: true })[0]!, got, what);
+      sameColumns(metricSeriesColumns(t, { runIds: [runId], key: 'v', maxPoints, minStep: lo, maxStep: hi, minMax: false })[0]!, got, `${what} without min and max`, false);
     }
     // Over the whole series too, and as the tracker's own downsampling does it.
     for (const maxPoints of [10_000, 300, 3]) {

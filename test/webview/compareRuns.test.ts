@@ -102,13 +102,24 @@ const THEME_COLOURS: Partial<Record<'vscode-light' | 'vscode-high-contrast', Rec
   },
 };
 
-function seriesFor(runIds: readonly string[]): ChartSeries[] {
+/** Each run's series as the host sends it: with min and max (0.2 either side of the line) when asked for. */
+function seriesFor(runIds: readonly string[], minMax = false): ChartSeries[] {
   return runIds.map((runId, k) => {
     const step = Float64Array.from({ length: 100 }, (_, i) => i * 10);
     const last = step.map((s) => Math.log1p(s) / 10 + k / 100);
-    return { runId, step, timestamp: step.map((s) => 1_700_000_000_000 + s * 1000), last, min: last, max: last, totalPoints: 1000, stepRange: [0, 990] };
+    const band = minMax ? { min: last.map((v) => v - 0.2), max: last.map((v) => v + 0.2) } : {};
+    return { runId, step, timestamp: step.map((s) => 1_700_000_000_000 + s * 1000), last, ...band, totalPoints: 1000, stepRange: [0, 990] };
   });
 }
+
+/** Pixels of the metric chart's canvas that are not transparent (grid, lines, bands). */
+const PAINTED_PIXELS = `(() => {
+  const c = document.querySelector('#metric-chart canvas');
+  const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+  return n;
+})()`;
 
 describe('compare runs webview', { timeout: 240_000 }, () => {
   let built: Awaited<ReturnType<typeof buildWebview>> | undefined;
@@ -281,18 +292,14 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     const request = (await postedAfter(v, n, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === 50)) as SeriesRequest;
     assert.ok(isCompareRunsWebviewMessage(request), 'a message the host accepts');
     assert.equal(request.key, 'acc');
+    assert.equal(request.minMax, false, 'no min and max for 50 runs: the chart draws no bands for them');
     await send(v, { type: 'series', requestId: request.requestId, key: 'acc', series: seriesFor(request.runIds) });
     const chart = v.page.locator('#metric-chart');
     await v.page.waitForFunction("document.querySelector('#metric-chart')?.getAttribute('data-series') === '50'");
     assert.match(await v.page.locator('#chart-status').innerText(), /^acc: 50 runs, 50,000 points$/);
+    assert.equal(await chart.getAttribute('data-bands'), '0');
     // The canvas has lines on it: count the pixels that are not the background.
-    const painted = await v.page.evaluate<number>(`(() => {
-      const c = document.querySelector('#metric-chart canvas');
-      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
-      return n;
-    })()`);
+    const painted = await v.page.evaluate<number>(PAINTED_PIXELS);
     assert.ok(painted > 5000, `the chart drew on its canvas: ${painted} pixels`);
     // Smoothing and log scale redraw without asking the host again.
     const before = (await v.sent()).length;
@@ -321,6 +328,55 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     const whole = await postedAfter(v, zoomedOut, (m) => m.type === 'series');
     assert.equal(whole.minStep, undefined, 'zoomed out: the whole series again');
     assert.deepEqual(await v.violations(), []);
+  });
+
+  it('draws min–max bands behind the lines of a few runs, asking the host for min and max only then', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await showTable(v);
+    const n = (await v.sent()).length;
+    for (const name of ['run-00', 'run-01', 'run-02']) await v.page.locator('#run-table .run-row', { hasText: name }).locator('.select-box').click();
+    const request = (await postedAfter(v, n, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === 3)) as SeriesRequest;
+    assert.equal(request.minMax, true, 'three runs: min and max asked for');
+    assert.ok(isCompareRunsWebviewMessage(request));
+    assert.ok(!isCompareRunsWebviewMessage({ ...request, minMax: 'yes' }) && !isCompareRunsWebviewMessage({ ...request, minMax: undefined }), 'minMax must be a boolean');
+    // The same three lines without min and max (as for many runs), then with them: the bands fill
+    // the area 0.2 either side of each line, in the run's colour at low opacity.
+    await send(v, { type: 'series', requestId: request.requestId, key: 'acc', series: seriesFor(request.runIds) });
+    await v.page.waitForFunction("(c => c?.dataset.series === '3' && c.dataset.bands === '0')(document.querySelector('#metric-chart'))");
+    const linesOnly = await v.page.evaluate<number>(PAINTED_PIXELS);
+    await send(v, { type: 'series', requestId: request.requestId, key: 'acc', series: seriesFor(request.runIds, true) });
+    await v.page.waitForFunction("document.querySelector('#metric-chart')?.dataset.bands === '3'");
+    const withBands = await v.page.evaluate<number>(PAINTED_PIXELS);
+    assert.ok(withBands > linesOnly + 20_000, `bands filled behind the lines: ${withBands} painted pixels, ${linesOnly} without`);
+    // Translucent: no band pixel is opaque. Count the pixels of run-00's colour between its band's edges
+    // at the plot's middle column, all of them partly transparent.
+    const column = await v.page.evaluate<{ translucent: number; opaque: number }>(`(() => {
+      const c = document.querySelector('#metric-chart canvas');
+      const ctx = c.getContext('2d');
+      const x = Math.round(c.width * 0.6);
+      const data = ctx.getImageData(x, 0, 1, c.height).data;
+      let translucent = 0, opaque = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0 && data[i] < 200) translucent++; else if (data[i] >= 200) opaque++;
+      return { translucent, opaque };
+    })()`);
+    assert.ok(column.translucent > 50, `a column through the bands is mostly translucent: ${JSON.stringify(column)}`);
+    // Smoothing and log scale keep the bands (smoothing moves only the lines; on a log scale the
+    // non-positive minima near step 0 are gaps), without asking the host again.
+    const before = (await v.sent()).length;
+    await v.page.locator('#chart-smoothing').fill('0.9');
+    await setChecked(v, 'Log scale', true);
+    await v.page.waitForFunction("document.querySelector('#metric-chart')?.dataset.bands === '3'");
+    assert.equal((await v.sent()).slice(before).filter((m) => m.type === 'series').length, 0);
+    await setChecked(v, 'Log scale', false);
+    // Every shown run (60): no min and max asked for, and none drawn even when sent.
+    const many = (await v.sent()).length;
+    await v.page.getByRole('button', { name: 'Select shown' }).click();
+    const all = (await postedAfter(v, many, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === RUNS)) as SeriesRequest;
+    assert.equal(all.minMax, false, `${RUNS} runs: no min and max`);
+    await send(v, { type: 'series', requestId: all.requestId, key: 'acc', series: seriesFor(all.runIds, true) });
+    await v.page.waitForFunction(`(c => c?.dataset.series === '${RUNS}' && c.dataset.bands === '0')(document.querySelector('#metric-chart'))`);
+    assert.deepEqual(v.pageErrors, []);
   });
 
   it('zooms and pans the metric chart by keyboard, asking the host for each new step range', async (t) => {

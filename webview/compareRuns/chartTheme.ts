@@ -33,6 +33,12 @@ export function chartTheme(): ChartTheme {
   };
 }
 
+/**
+ * The opacity of a run's min–max band behind its line (filled in the run's colour): light enough
+ * that a few overlapping bands and the lines over them stay readable, in dark and light themes.
+ */
+export const BAND_ALPHA = 0.2;
+
 /** The colour of the i-th series. */
 export function seriesColor(theme: ChartTheme, i: number): string {
   return theme.palette[i % theme.palette.length]!;

@@ -18,7 +18,7 @@ import {
 } from '../../core/views/runTableModel';
 import { el, onHostMessage, pageRoot, type VsCodeApi } from '../page/dom';
 import { MetricChart, type ChartRun } from './runCharts';
-import { tableOfJson, X_AXES, type ChartSeries, type CompareRunsHostMessage, type CompareRunsViewState, type CompareRunsWebviewMessage, type CompareScope, type XAxis } from './messages';
+import { BAND_MAX_RUNS, tableOfJson, X_AXES, type ChartSeries, type CompareRunsHostMessage, type CompareRunsViewState, type CompareRunsWebviewMessage, type CompareScope, type XAxis } from './messages';
 import { ParallelCoordinates } from './parallelCoordinates';
 import { RunTableView, type DisplayRow } from './runTable';
 import { ScatterPlot } from './scatterPlot';
@@ -288,7 +288,9 @@ function requestSeries(): void {
   const maxPoints = Math.min(2000, Math.max(200, Math.round(chart.element.clientWidth || 800)));
   seriesRequest++;
   chartStatus.textContent = `Loading ${key} for ${runs.length} run${runs.length === 1 ? '' : 's'}…`;
-  vscode.postMessage({ type: 'series', requestId: seriesRequest, key, runIds: runs.map((r) => r.runId), maxPoints, ...(zoom && state.chart.xAxis === 'step' ? zoom : {}) });
+  // Min and max per bucket only for as few runs as the chart draws their bands for.
+  const minMax = runs.length <= BAND_MAX_RUNS;
+  vscode.postMessage({ type: 'series', requestId: seriesRequest, key, runIds: runs.map((r) => r.runId), maxPoints, ...(zoom && state.chart.xAxis === 'step' ? zoom : {}), minMax });
 }
 
 let chartedKey = '';

@@ -24,8 +24,12 @@ export interface ChartSeries {
   step: Float64Array;
   timestamp: Float64Array;
   last: Float64Array;
-  min: Float64Array;
-  max: Float64Array;
+  /**
+   * Each bucket's min and max (the chart's band behind the line): only when the request asked for
+   * them (`minMax`), absent otherwise.
+   */
+  min?: Float64Array;
+  max?: Float64Array;
   /** Points in the whole series. */
   totalPoints: number;
   stepRange: [number, number] | null;
@@ -71,7 +75,8 @@ export type CompareRunsHostMessage =
 export type CompareRunsWebviewMessage =
   | { type: 'ready' }
   | { type: 'filter'; filter: string }
-  | { type: 'series'; requestId: number; key: string; runIds: string[]; maxPoints: number; minStep?: number; maxStep?: number }
+  /** `minMax`: whether the chart draws each bucket's min and max (few runs); the host reads them only then. */
+  | { type: 'series'; requestId: number; key: string; runIds: string[]; maxPoints: number; minStep?: number; maxStep?: number; minMax: boolean }
   /** Set the run name, the note, or a user tag (`tags.<key>`); an empty tag value deletes the tag. */
   | { type: 'editCell'; runId: string; column: string; value: string }
   | { type: 'openRun'; runId: string }
@@ -84,6 +89,12 @@ export const MAX_TEXT = 100_000;
 /** Most runs one message may name (the tracker's largest search page). */
 export const MAX_RUN_IDS = 50_000;
 export const MAX_CHART_POINTS = 10_000;
+/**
+ * The most runs whose min–max bands the chart draws, and so asks the host for (`minMax`).
+ * Translucent bands compound where they overlap: past about ten runs the plot turns into a wash of
+ * colour behind the lines, and each band costs a filled path of twice the buckets.
+ */
+export const BAND_MAX_RUNS = 10;
 /** Largest view state (as JSON) the host keeps: a selection of 50,000 runs fits. */
 export const MAX_VIEW_STATE = 4_000_000;
 
@@ -122,7 +133,8 @@ export function isCompareRunsWebviewMessage(m: unknown): m is CompareRunsWebview
         (r.maxPoints as number) <= MAX_CHART_POINTS &&
         step(r.minStep) &&
         step(r.maxStep) &&
-        (r.minStep === undefined) === (r.maxStep === undefined)
+        (r.minStep === undefined) === (r.maxStep === undefined) &&
+        typeof r.minMax === 'boolean'
       );
     case 'editCell':
       return isRunId(r.runId) && typeof r.column === 'string' && isEditableColumn(r.column) && text(r.value);

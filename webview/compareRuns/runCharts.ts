@@ -5,18 +5,21 @@
  * strokes the lines itself, one path per run straight from the typed arrays the host sends, on
  * uPlot's canvas after the grid. uPlot's own per-point path building for 100 runs of 1,000 points
  * took as long as the canvas rasterising them.
- * The host sends each run downsampled (min, max and last per bucket); the line is the last value,
- * smoothed on request with TensorBoard's debiased exponential moving average. Zooming by dragging
- * over the chart asks the host again for the visible step range (on the step axis), so a
- * million-step run shows full detail once zoomed in; a double click zooms out. With the chart focused,
- * the keyboard does the same: + and - zoom around the centre, the left and right arrows pan, 0 (or
- * Home) zooms out; each change is announced through the page's live region.
+ * The host sends each run downsampled (the last value per bucket, and its min and max when the chart
+ * shows at most BAND_MAX_RUNS runs); the line is the last value, smoothed on request with
+ * TensorBoard's debiased exponential moving average. Behind a few runs' lines, each run's min–max
+ * band (translucent, in its colour, never smoothed) shows the spikes a downsampled line hides; among
+ * more runs the bands would only cover one another, so they are neither drawn nor asked for.
+ * Zooming by dragging over the chart asks the host again for the visible step range (on the step
+ * axis), so a million-step run shows full detail once zoomed in; a double click zooms out. With the
+ * chart focused, the keyboard does the same: + and - zoom around the centre, the left and right
+ * arrows pan, 0 (or Home) zooms out; each change is announced through the page's live region.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { el } from '../page/dom';
-import { chartTheme, seriesColor } from './chartTheme';
-import type { ChartSeries, XAxis } from './messages';
+import { BAND_ALPHA, chartTheme, seriesColor } from './chartTheme';
+import { BAND_MAX_RUNS, type ChartSeries, type XAxis } from './messages';
 
 /**
  * TensorBoard's smoothing: an exponential moving average debiased for its start (so the first
@@ -44,11 +47,15 @@ export function smoothSeries(values: ArrayLike<number | null>, weight: number): 
   return out;
 }
 
-/** One run's line as drawn: x and y (NaN: a gap) and its colour. */
+/**
+ * One run's line as drawn: x and y (NaN: a gap) and its colour; with its band, each bucket's min
+ * and max (the host's arrays as they came: NaN a gap, and on a log scale a non-positive min too).
+ */
 interface Line {
   xs: Float64Array;
   ys: Float64Array;
   color: string;
+  band?: { min: Float64Array; max: Float64Array } | undefined;
 }
 
 export interface ChartRun {
@@ -84,6 +91,7 @@ export class MetricChart {
   readonly element: HTMLDivElement;
   private plot: uPlot | undefined;
   private lines: Line[] = [];
+  private logScale = false;
   private zoomed = false;
   private xAxis: XAxis = 'step';
   /** The x range of all the data (the steps the runs logged, or their times). */
@@ -114,7 +122,9 @@ export class MetricChart {
     const theme = chartTheme();
     const byRun = new Map(series.map((s) => [s.runId, s]));
     const shown = runs.filter((r) => byRun.has(r.runId));
+    const withBands = shown.length <= BAND_MAX_RUNS;
     this.xAxis = options.xAxis;
+    this.logScale = options.logScale;
     let lo = Infinity;
     let hi = -Infinity;
     // The data's x and y extent: uPlot ranges its scales over a frame series of these corners, not
@@ -141,8 +151,18 @@ export class MetricChart {
           if (y > y1) y1 = y;
         }
       }
+      const band = withBands && s.min && s.max && s.min.length === n && s.max.length === n ? { min: s.min, max: s.max } : undefined;
+      // The y range takes in the bands' buckets that are drawn (on a log scale: a positive min).
+      if (band) {
+        for (let j = 0; j < n; j++) {
+          const [bmin, bmax] = [band.min[j]!, band.max[j]!];
+          if (!bandBucket(bmin, bmax, options.logScale)) continue;
+          if (bmin < y0) y0 = bmin;
+          if (bmax > y1) y1 = bmax;
+        }
+      }
       if (n > 0) [x0, x1] = [Math.min(x0, xs[0]!), Math.max(x1, xs[n - 1]!)];
-      return { xs, ys, color: seriesColor(theme, i) };
+      return { xs, ys, color: seriesColor(theme, i), band };
     });
     const frame = x0 <= x1 ? [[x0, x1], y0 <= y1 ? [y0, y1] : [null, null]] : [[], []];
     const data = [null, frame] as unknown as uPlot.AlignedData;
@@ -188,7 +208,7 @@ export class MetricChart {
       axes: [axis(AXIS_LABEL[options.xAxis]), axis(metric)],
       series: seriesOpts,
       hooks: {
-        // The lines, after the grid.
+        // The bands and lines, after the grid.
         draw: [(u) => this.strokeLines(u)],
         // A drag over the chart selects an x range: on the step axis the host is asked for that range
         // (full detail there); on the time axes the chart zooms into what it has.
@@ -210,10 +230,10 @@ export class MetricChart {
   }
 
   /**
-   * Strokes every line, clipped to the plotting area, after uPlot's grid (uPlot's own series draw
-   * nothing). One path per run built straight from the typed arrays: uPlot's per-point path
-   * building took as long as the canvas's rasterisation of the 1-pixel lines (which it does as
-   * hairlines).
+   * Fills every band, then strokes every line over them, clipped to the plotting area, after uPlot's
+   * grid (uPlot's own series draw nothing). One path per run built straight from the typed arrays:
+   * uPlot's per-point path building took as long as the canvas's rasterisation of the 1-pixel lines
+   * (which it does as hairlines). Sets `data-bands` to the number of bands filled.
    */
   private strokeLines(u: uPlot): void {
     const { left, top, width, height } = u.bbox;
@@ -229,6 +249,15 @@ export class MetricChart {
     ctx.beginPath();
     ctx.rect(left, top, width, height);
     ctx.clip();
+    let bands = 0;
+    ctx.globalAlpha = BAND_ALPHA;
+    for (const line of this.lines) {
+      if (!line.band) continue;
+      ctx.fillStyle = line.color;
+      ctx.fill(bandPath(line.xs, line.band.min, line.band.max, this.logScale, px, py));
+      bands++;
+    }
+    ctx.globalAlpha = 1;
     ctx.lineWidth = uPlot.pxRatio;
     for (const line of this.lines) {
       ctx.strokeStyle = line.color;
@@ -247,6 +276,7 @@ export class MetricChart {
       ctx.stroke(path);
     }
     ctx.restore();
+    this.element.dataset.bands = String(bands);
   }
 
   /** Whether the user zoomed into a step range (the series shown are that range's). */
@@ -327,12 +357,40 @@ export class MetricChart {
     this.view = undefined;
     this.extent = undefined;
     this.element.dataset.series = '0';
+    this.element.dataset.bands = '0';
     this.element.replaceChildren(el('p', message, { class: 'empty' }));
   }
 
   resize(): void {
     if (this.plot) this.plot.setSize({ width: Math.max(300, this.element.clientWidth), height: 280 });
   }
+}
+
+/** Is a bucket's band drawn: both ends a value, and on a log scale above zero (else a gap, as for the line)? */
+function bandBucket(min: number, max: number, logScale: boolean): boolean {
+  return Number.isFinite(min) && Number.isFinite(max) && (!logScale || min > 0);
+}
+
+/**
+ * A run's min–max band as one path: each stretch of buckets without a gap is a polygon along the
+ * maxima and back along the minima (a lone bucket between gaps has no width, and no band, as the
+ * line draws nothing there either).
+ */
+function bandPath(xs: Float64Array, min: Float64Array, max: Float64Array, logScale: boolean, px: (v: number) => number, py: (v: number) => number): Path2D {
+  const path = new Path2D();
+  const n = xs.length;
+  let j = 0;
+  while (j < n) {
+    while (j < n && !bandBucket(min[j]!, max[j]!, logScale)) j++;
+    const start = j;
+    while (j < n && bandBucket(min[j]!, max[j]!, logScale)) j++;
+    if (j - start < 2) continue;
+    path.moveTo(px(xs[start]!), py(max[start]!));
+    for (let k = start + 1; k < j; k++) path.lineTo(px(xs[k]!), py(max[k]!));
+    for (let k = j - 1; k >= start; k--) path.lineTo(px(xs[k]!), py(min[k]!));
+    path.closePath();
+  }
+  return path;
 }
 
 /** An x value as said aloud: a step as a whole number, a wall time as a date, seconds with two decimals. */
