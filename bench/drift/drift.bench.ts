@@ -10,9 +10,10 @@
  *   (numeric columns as numbers, categorical as coded text), no hashing; MB/s over both files, one
  *   after the other in this thread, and both at once in two worker threads (bench/drift/readWorker.ts,
  *   one file each, as the engine reads the two sides: both cores working).
- * - Statistics: for each of the 20 numeric columns, statistics.ts's sortFloat64 on both sides, one
- *   sortedPass (KS D and Wasserstein) and ksPValue, from in-memory Float64Arrays (sorting included);
- *   also with `TypedArray.prototype.sort` instead of the radix sort, for comparison. The anchor:
+ * - Statistics: for each of the 20 numeric columns, statistics.ts's sortFloat64 (the distribution
+ *   sort) on both sides, one sortedPass (KS D and Wasserstein) and ksPValue, from in-memory
+ *   Float64Arrays (sorting included); also with radixSortFloat64 (the sort before, now the
+ *   distribution sort's fallback) and with `TypedArray.prototype.sort`, for comparison. The anchor:
  *   /usr/bin/python3 (Debian's python3-scipy) loads the same columns with np.loadtxt (not timed) and
  *   times `ks_2samp` + `wasserstein_distance` on them (bench/drift/scipyAnchor.py); the values are
  *   checked to agree with ours. Ours also with the two cores as the engine uses them (one side
@@ -32,7 +33,7 @@ import { createInterface } from 'node:readline';
 import { openDataset, type ColumnRequest } from '../../core/dataset/dataset';
 import { seededRandom as seeded } from '../../core/drift/driftEngine';
 import type { DriftReport } from '../../core/drift/driftReport';
-import { ksPValue, sortedPass, sortFloat64 } from '../../core/drift/statistics';
+import { ksPValue, radixSortFloat64, sortedPass, sortFloat64 } from '../../core/drift/statistics';
 import { fmt, median } from '../stats';
 
 function flagValue(name: string): string | undefined {
@@ -379,19 +380,22 @@ async function mainBench(): Promise<void> {
   const { columns } = await readBoth(true);
   const [ref, cur] = columns as [Float64Array[], Float64Array[]];
   const anchor = await startScipy();
+  const distribution: OurStats[] = [];
   const radix: OurStats[] = [];
   const twoThreads: { ms: number; results: OurStats['results'] }[] = [];
   const builtin: OurStats[] = [];
   const scipy: ScipyRound[] = [];
   // Interleaved rounds: the machine's load changes alike for both sides.
   for (let r = 0; r < ROUNDS; r++) {
-    radix.push(ourStatistics(ref, cur, sortFloat64));
+    distribution.push(ourStatistics(ref, cur, sortFloat64));
     twoThreads.push(await ourStatisticsTwoThreads(ref, cur));
+    radix.push(ourStatistics(ref, cur, radixSortFloat64));
     builtin.push(ourStatistics(ref, cur, (x) => Float64Array.from(x).sort()));
     if (typeof anchor !== 'string') scipy.push(await anchor.round());
   }
-  const ours = median(radix.map((s) => s.ms));
-  console.log(`our KS (D, p) + Wasserstein on ${NUMERIC} columns, radix sortFloat64: ${fmt(ours, 0)} ms (sorting ${fmt(median(radix.map((s) => s.sortMs)), 0)} ms; rounds ${radix.map((s) => fmt(s.ms, 0)).join(' / ')})`);
+  const ours = median(distribution.map((s) => s.ms));
+  console.log(`our KS (D, p) + Wasserstein on ${NUMERIC} columns, sortFloat64: ${fmt(ours, 0)} ms (sorting ${fmt(median(distribution.map((s) => s.sortMs)), 0)} ms; rounds ${distribution.map((s) => fmt(s.ms, 0)).join(' / ')}; CPU ${fmt(median(distribution.map((s) => s.cpuMs)), 0)} ms)`);
+  console.log(`  the same with radixSortFloat64: ${fmt(median(radix.map((s) => s.ms)), 0)} ms (sorting ${fmt(median(radix.map((s) => s.sortMs)), 0)} ms; CPU ${fmt(median(radix.map((s) => s.cpuMs)), 0)} ms)`);
   console.log(`  the same with Float64Array.prototype.sort: ${fmt(median(builtin.map((s) => s.ms)), 0)} ms (sorting ${fmt(median(builtin.map((s) => s.sortMs)), 0)} ms)`);
   if (typeof anchor === 'string') {
     console.log('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
@@ -406,14 +410,14 @@ async function mainBench(): Promise<void> {
   console.log(
     `scipy ${v.scipy} (numpy ${v.numpy}) ks_2samp + wasserstein_distance on the same columns: ${fmt(theirs, 0)} ms (ks_2samp ${fmt(median(scipy.map((s) => s.ks_ms)), 0)} ms, wasserstein_distance ${fmt(median(scipy.map((s) => s.wasserstein_ms)), 0)} ms; rounds ${totals.map((t) => fmt(t, 0)).join(' / ')}; np.loadtxt of both files, not timed: ${fmt(v.load_ms / 1000, 1)} s)`,
   );
-  console.log(`statistics: ${fmt(theirs / ours, 1)}× scipy (per round: ${radix.map((s, r) => fmt(totals[r]! / s.ms, 1)).join(' / ')}) — goal ≥ 10×`);
-  const ourCpu = median(radix.map((s) => s.cpuMs));
+  console.log(`statistics: ${fmt(theirs / ours, 1)}× scipy (per round: ${distribution.map((s, r) => fmt(totals[r]! / s.ms, 1)).join(' / ')}) — goal ≥ 10×`);
+  const ourCpu = median(distribution.map((s) => s.cpuMs));
   const theirCpu = median(scipy.map((s) => s.cpu_ms));
   const two = median(twoThreads.map((s) => s.ms));
-  const sameResults = twoThreads.every((t) => JSON.stringify(t.results) === JSON.stringify(radix[0]!.results));
-  console.log(`  with the two cores as the engine uses them (reference sorted here, current in a worker thread, merge passes here): ${fmt(two, 0)} ms, ${fmt(theirs / two, 1)}× scipy (per round: ${twoThreads.map((s, r) => fmt(totals[r]! / s.ms, 1)).join(' / ')})${sameResults ? '' : ' !! RESULTS DIFFER from the one-thread ones'}`);
-  console.log(`  in CPU time (steadier under load): ours ${fmt(ourCpu, 0)} ms, scipy ${fmt(theirCpu, 0)} ms: ${fmt(theirCpu / ourCpu, 1)}× (per round: ${radix.map((s, r) => fmt(scipy[r]!.cpu_ms / s.cpuMs, 1)).join(' / ')})`);
-  const results = radix[0]!.results;
+  const sameResults = [...twoThreads, ...radix].every((t) => JSON.stringify(t.results) === JSON.stringify(distribution[0]!.results));
+  console.log(`  with the two cores as the engine uses them (reference sorted here, current in a worker thread, merge passes here): ${fmt(two, 0)} ms, ${fmt(theirs / two, 1)}× scipy (per round: ${twoThreads.map((s, r) => fmt(totals[r]! / s.ms, 1)).join(' / ')})${sameResults ? '' : ' !! RESULTS DIFFER between the sorts or threads'}`);
+  console.log(`  in CPU time (steadier under load): ours ${fmt(ourCpu, 0)} ms, scipy ${fmt(theirCpu, 0)} ms: ${fmt(theirCpu / ourCpu, 1)}× (per round: ${distribution.map((s, r) => fmt(scipy[r]!.cpu_ms / s.cpuMs, 1)).join(' / ')})`);
+  const results = distribution[0]!.results;
   let dGap = 0;
   let pGap = 0;
   let wGap = 0;

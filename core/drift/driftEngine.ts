@@ -207,16 +207,18 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-function distinctSorted(sorted: Float64Array): number {
-  let d = 0;
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) d++;
-  return d;
-}
-
 function numericSummary(sorted: Float64Array, count: number): DriftSideSummary {
   const n = sorted.length;
+  // The sum for the mean and the count of distinct values in one pass over the sorted values.
   let mean = 0;
-  for (let i = 0; i < n; i++) mean += sorted[i]!;
+  let distinct = 0;
+  let last = NaN;
+  for (let i = 0; i < n; i++) {
+    const x = sorted[i]!;
+    mean += x;
+    if (x !== last) distinct++;
+    last = x;
+  }
   mean /= n;
   let ss = 0;
   for (let i = 0; i < n; i++) {
@@ -226,7 +228,7 @@ function numericSummary(sorted: Float64Array, count: number): DriftSideSummary {
   return {
     count,
     missing: count - sorted.length,
-    distinct: distinctSorted(sorted),
+    distinct,
     mean,
     std: Math.sqrt(ss / sorted.length),
     min: sorted[0],

@@ -337,7 +337,14 @@ export interface SortedPassResult {
   energy: number;
 }
 
-/** KS D, Wasserstein and energy distance from both samples sorted ascending (no NaN). */
+/**
+ * KS D, Wasserstein and energy distance from both samples sorted ascending (no NaN). Steps through
+ * the distinct values of both in ascending order; while both samples have values left, the smaller
+ * next value is picked by indexing a pair with the comparison's 0/1 and each side advances by a
+ * comparison's 0/1, so that the merge has no branch on which side comes next (the branch a random
+ * interleaving mispredicts half the time). Runs of one side's equal values are skipped by loops
+ * that, on continuous data, stop at once.
+ */
 export function sortedPass(a: Float64Array, b: Float64Array): SortedPassResult {
   const n1 = a.length;
   const n2 = b.length;
@@ -347,27 +354,55 @@ export function sortedPass(a: Float64Array, b: Float64Array): SortedPassResult {
   let w = 0;
   let e = 0;
   let prev = Math.min(a[0]!, b[0]!);
-  // Each side's next value held here (Infinity past its end), and F₁ − F₂ on [prev, x) carried
-  // from the step before (0 before the first value).
-  let ai = n1 > 0 ? a[0]! : Infinity;
-  let bj = n2 > 0 ? b[0]! : Infinity;
+  // F₁ − F₂ on [prev, x), carried from the step before (0 before the first value).
   let diff = 0;
-  while (i < n1 || j < n2) {
-    const x = j >= n2 || (i < n1 && ai <= bj) ? ai : bj;
-    // The CDFs are constant on [prev, x): weight the gap by their difference there.
+  if (n1 > 0 && n2 > 0) {
+    const next = new Float64Array(2);
+    let ai = a[0]!;
+    let bj = b[0]!;
+    for (;;) {
+      next[0] = ai;
+      next[1] = bj;
+      const fromB = +(bj < ai);
+      const x = next[fromB]!;
+      // a advances unless b's value is smaller, b when its value is not larger (both on a tie).
+      i += 1 - fromB;
+      j += +(bj <= ai);
+      while (i < n1 && a[i] === x) i++;
+      while (j < n2 && b[j] === x) j++;
+      // The CDFs are constant on [prev, x): weight the gap by their difference there.
+      const gap = x - prev;
+      w += Math.abs(diff) * gap;
+      e += diff * diff * gap;
+      diff = i / n1 - j / n2;
+      const after = Math.abs(diff);
+      if (after > d) d = after;
+      prev = x;
+      if (i >= n1 || j >= n2) break;
+      ai = a[i]!;
+      bj = b[j]!;
+    }
+  }
+  // One side used up (or empty): the other's remaining values, the same steps.
+  while (i < n1) {
+    const x = a[i]!;
     const gap = x - prev;
     w += Math.abs(diff) * gap;
     e += diff * diff * gap;
-    if (i < n1 && ai === x) {
-      do i++;
-      while (i < n1 && a[i] === x);
-      ai = i < n1 ? a[i]! : Infinity;
-    }
-    if (j < n2 && bj === x) {
-      do j++;
-      while (j < n2 && b[j] === x);
-      bj = j < n2 ? b[j]! : Infinity;
-    }
+    do i++;
+    while (i < n1 && a[i] === x);
+    diff = i / n1 - j / n2;
+    const after = Math.abs(diff);
+    if (after > d) d = after;
+    prev = x;
+  }
+  while (j < n2) {
+    const x = b[j]!;
+    const gap = x - prev;
+    w += Math.abs(diff) * gap;
+    e += diff * diff * gap;
+    do j++;
+    while (j < n2 && b[j] === x);
     diff = i / n1 - j / n2;
     const after = Math.abs(diff);
     if (after > d) d = after;
@@ -390,16 +425,18 @@ function startOffsets(counts: Uint32Array, from: number, to: number, start: numb
 }
 
 /**
- * Sorts float64 values ascending (no NaN) into a new array, as `Float64Array.prototype.sort` does
- * (−0 before +0): below 4,096 values the built-in sort, above an LSD radix sort on the raw 64-bit
- * patterns, 16-bit digits. One pass over the input counts all four digits; each of the four
- * scatter passes then moves every value once (a digit that every value shares is skipped), the
+ * Sorts float64 values ascending into a new array, as `Float64Array.prototype.sort` does (−0
+ * before +0; a NaN, which the drift tests never pass, by its bits: after +Infinity unless its sign
+ * bit is set): below 4,096 values the built-in sort, above an LSD radix sort on the raw 64-bit
+ * patterns, 16-bit digits. `sortFloat64` hands it what its distribution sort does not take (NaN,
+ * ±Infinity, ranges it cannot scale). One pass over the input counts all four digits; each of the
+ * four scatter passes then moves every value once (a digit that every value shares is skipped), the
  * first one reading the input itself. Ascending bit patterns order the non-negative values, and
  * the negative ones in reverse: the last pass (the digit holding the sign) puts the negative
  * buckets first, the largest digit first, each filled from its end, so that no pass maps the bits
  * to an order-preserving key and back.
  */
-export function sortFloat64(values: Float64Array): Float64Array {
+export function radixSortFloat64(values: Float64Array): Float64Array {
   const n = values.length;
   if (n < 4096) return Float64Array.from(values).sort();
   const input = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
@@ -461,6 +498,241 @@ export function sortFloat64(values: Float64Array): Float64Array {
   // Every digit shared by every value: all values are the same bits.
   if (from === input) return Float64Array.from(values);
   return new Float64Array(from.buffer, from.byteOffset, n);
+}
+
+/** Buckets of the first distribution pass (at most; one per 8 values below 32,768 values). */
+const TOP_BUCKETS = 4096;
+/** A segment of at most this many values is finished by insertion sort. */
+const INSERTION_MAX = 24;
+/** A segment still too large after this many levels of buckets goes to the radix sort. */
+const MAX_DEPTH = 8;
+
+/** The smallest and largest value of `a[s, e)` (NaN for both when one is NaN), written into `range`. */
+function valueRange(a: Float64Array, s: number, e: number, range: Float64Array): void {
+  let lo = a[s]!;
+  let hi = lo;
+  for (let i = s + 1; i < e; i++) {
+    const x = a[i]!;
+    if (x < lo) lo = x;
+    else if (x > hi) hi = x;
+    else if (x !== x) {
+      lo = hi = NaN;
+      break;
+    }
+  }
+  range[0] = lo;
+  range[1] = hi;
+}
+
+/**
+ * The bucket of a value x of [lo, hi], given t = (x − lo) · scale (≥ 0): ⌊t⌋, at most `last`.
+ * Each step (the subtraction, the product, both rounded to nearest; the truncation; the cap) is
+ * non-decreasing in x, so a value's bucket never falls as the value grows: bucket order is value
+ * order, and the values that compare equal (−0 and +0 too) share a bucket.
+ */
+function bucketOf(t: number, last: number): number {
+  return t < last ? t | 0 : last;
+}
+
+/** Adds each value of `a[s, e)` to its bucket's count. */
+function countBuckets(a: Float64Array, s: number, e: number, lo: number, scale: number, last: number, counts: Int32Array): void {
+  for (let i = s; i < e; i++) counts[bucketOf((a[i]! - lo) * scale, last)]!++;
+}
+
+/** Turns the counts of `buckets` buckets into each bucket's first slot; returns the largest count. */
+function bucketStarts(counts: Int32Array, buckets: number): number {
+  let sum = 0;
+  let largest = 0;
+  for (let b = 0; b < buckets; b++) {
+    const c = counts[b]!;
+    if (c > largest) largest = c;
+    counts[b] = sum;
+    sum += c;
+  }
+  return largest;
+}
+
+/** Moves each value of `a[s, e)` to its bucket's next slot in `to` (from `to[0]`); each bucket's start becomes its end. */
+function scatterBuckets(a: Float64Array, s: number, e: number, lo: number, scale: number, last: number, counts: Int32Array, to: Float64Array): void {
+  for (let i = s; i < e; i++) {
+    const x = a[i]!;
+    to[counts[bucketOf((x - lo) * scale, last)]!++] = x;
+  }
+}
+
+/**
+ * The high 32 bits of a double's pattern (sign, exponent, 20 bits of mantissa) made an unsigned
+ * key in value order: the sign bit flipped for a non-negative value, every bit for a negative one.
+ * Only −0 and +0, equal as values, get different keys (−0's below).
+ */
+function highKey(high: number): number {
+  return (high ^ ((high >> 31) | 0x80000000)) >>> 0;
+}
+
+/** countBuckets by `(highKey − low) >>> shift`: buckets of equal width on a logarithmic scale, for values spread over magnitudes. */
+function countKeyBuckets(words: Uint32Array, n: number, low: number, shift: number, counts: Int32Array): void {
+  for (let i = 0; i < n; i++) counts[(highKey(words[2 * i + 1]!) - low) >>> shift]!++;
+}
+
+/** scatterBuckets by `(highKey − low) >>> shift`. */
+function scatterKeyBuckets(values: Float64Array, words: Uint32Array, n: number, low: number, shift: number, counts: Int32Array, to: Float64Array): void {
+  for (let i = 0; i < n; i++) to[counts[(highKey(words[2 * i + 1]!) - low) >>> shift]!++] = values[i]!;
+}
+
+/** Insertion sort of `a[s, e)`; fast when each value is near its place (after the buckets). */
+function insertionSort(a: Float64Array, s: number, e: number): void {
+  for (let i = s + 1; i < e; i++) {
+    const x = a[i]!;
+    let j = i - 1;
+    if (!(a[j]! > x)) continue;
+    do {
+      a[j + 1] = a[j]!;
+      j--;
+    } while (j >= s && a[j]! > x);
+    a[j + 1] = x;
+  }
+}
+
+/** What the levels of one `sortFloat64` share: `range` for valueRange, a scratch at least as long as any segment sorted by buckets, counts per level. */
+interface SortScratch {
+  range: Float64Array;
+  values: Float64Array;
+  counts: Int32Array[];
+}
+
+/**
+ * Sorts `a[s, e)` in place (finite values; −0 and +0 left in any order among themselves): a
+ * bucket pass over the segment's own range (so that a crowded bucket of the level above is spread
+ * out again), then the crowded buckets the same way, one level deeper, and one insertion sort
+ * over the whole segment, whose values by then are each within their small bucket.
+ */
+function sortSegment(a: Float64Array, s: number, e: number, depth: number, scratch: SortScratch): void {
+  const k = e - s;
+  if (k <= INSERTION_MAX) return insertionSort(a, s, e);
+  valueRange(a, s, e, scratch.range);
+  const lo = scratch.range[0]!;
+  const hi = scratch.range[1]!;
+  if (lo === hi) return;
+  const buckets = Math.min(k, TOP_BUCKETS);
+  const scale = buckets / (hi - lo);
+  if (!(scale < Infinity) || depth > MAX_DEPTH) {
+    // A range of a few subnormals (the scale overflows), or values spread so unevenly that each
+    // level splits off little.
+    a.set(radixSortFloat64(a.subarray(s, e)), s);
+    return;
+  }
+  const counts = (scratch.counts[depth] ??= new Int32Array(TOP_BUCKETS)).fill(0, 0, buckets);
+  countBuckets(a, s, e, lo, scale, buckets - 1, counts);
+  const largest = bucketStarts(counts, buckets);
+  scatterBuckets(a, s, e, lo, scale, buckets - 1, counts, scratch.values);
+  a.set(scratch.values.subarray(0, k), s);
+  if (largest > INSERTION_MAX) {
+    let start = 0;
+    for (let b = 0; b < buckets; b++) {
+      const end = counts[b]!;
+      if (end - start > INSERTION_MAX) sortSegment(a, s + start, s + end, depth + 1, scratch);
+      start = end;
+    }
+  }
+  insertionSort(a, s, e);
+}
+
+/** Values of a column sampled to choose its first buckets. */
+const SAMPLE = 1024;
+
+/**
+ * Whether equal-width buckets of [lo, hi] would crowd: a bucket holding more than an eighth of
+ * 1,024 values sampled at even strides (a heavy tail stretches the range, as a Pareto or Cauchy
+ * sample's does). Leaves `counts` zero.
+ */
+function crowded(values: Float64Array, lo: number, scale: number, buckets: number, counts: Int32Array): boolean {
+  const stride = Math.floor(values.length / SAMPLE);
+  let largest = 0;
+  for (let i = 0; i < SAMPLE; i++) {
+    const b = bucketOf((values[i * stride]! - lo) * scale, buckets - 1);
+    const c = ++counts[b]!;
+    if (c > largest) largest = c;
+  }
+  counts.fill(0);
+  return largest > SAMPLE / 8;
+}
+
+/** Puts the −0s of the sorted `a` before its +0s (the buckets and comparisons leave them mixed). */
+function orderZeros(a: Float64Array): Float64Array {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! >= 0) hi = mid;
+    else lo = mid + 1;
+  }
+  let negative = 0;
+  let end = lo;
+  for (; end < a.length && a[end] === 0; end++) if (Object.is(a[end], -0)) negative++;
+  if (negative > 0) {
+    a.fill(-0, lo, lo + negative);
+    a.fill(0, lo + negative, end);
+  }
+  return a;
+}
+
+/**
+ * Sorts float64 values ascending into a new array, equal to `Float64Array.prototype.sort` to the
+ * bit (−0 before +0). Below 4,096 values the built-in sort; above, a distribution sort: one pass
+ * for the smallest and largest value, one counting the values per bucket of [min, max] (4,096
+ * buckets of equal width, monotone in the value), one moving each value to its bucket in the new
+ * array, then each bucket, small enough to stay in the cache, sorted in place by `sortSegment`.
+ * That is three passes over the column where the radix sort makes five; a column whose values
+ * crowd into a few buckets (heavy tails, clusters) costs a level more in those buckets only. NaN,
+ * ±Infinity, a range wider than the largest double or of a few subnormals: `radixSortFloat64`.
+ */
+export function sortFloat64(values: Float64Array): Float64Array {
+  const n = values.length;
+  if (n < 4096) return Float64Array.from(values).sort();
+  const range = new Float64Array(2);
+  valueRange(values, 0, n, range);
+  const lo = range[0]!;
+  const hi = range[1]!;
+  if (!(hi - lo < Infinity)) return radixSortFloat64(values);
+  const out = new Float64Array(n);
+  if (lo === hi) {
+    out.set(values);
+    return orderZeros(out);
+  }
+  let buckets = Math.min(TOP_BUCKETS, n >> 3);
+  const scale = buckets / (hi - lo);
+  if (!(scale < Infinity)) return radixSortFloat64(values);
+  const counts = new Int32Array(buckets);
+  let largest: number;
+  if (crowded(values, lo, scale, buckets, counts)) {
+    // Buckets on the high words' keys instead: equal widths on a log scale suit heavy tails.
+    const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+    // The keys' range: −0's key is below +0's, and the smallest (largest) value found may be
+    // either zero, so a zero at the bottom counts as −0 and one at the top as +0.
+    range[0] = lo === 0 ? -0 : lo;
+    range[1] = hi === 0 ? 0 : hi;
+    const rangeWords = new Uint32Array(range.buffer);
+    const low = highKey(rangeWords[1]!);
+    const span = highKey(rangeWords[3]!) - low;
+    let shift = 0;
+    while (span >>> shift >= buckets) shift++;
+    buckets = (span >>> shift) + 1;
+    countKeyBuckets(words, n, low, shift, counts);
+    largest = bucketStarts(counts, buckets);
+    scatterKeyBuckets(values, words, n, low, shift, counts, out);
+  } else {
+    countBuckets(values, 0, n, lo, scale, buckets - 1, counts);
+    largest = bucketStarts(counts, buckets);
+    scatterBuckets(values, 0, n, lo, scale, buckets - 1, counts, out);
+  }
+  const scratch: SortScratch = { range, values: new Float64Array(largest), counts: [] };
+  let start = 0;
+  for (let b = 0; b < buckets; b++) {
+    const end = counts[b]!;
+    if (end - start > 1) sortSegment(out, start, end, 1, scratch);
+    start = end;
+  }
+  return orderZeros(out);
 }
 
 // ---------------------------------------------------------------------------------------------
