@@ -51,7 +51,7 @@ const layers = [
   {
     // The tracker's tests again through the node:sqlite fallback, under a Node that has it.
     name: 'sqlite-fallback',
-    files: () => ['test/unit/tracker.test.ts', 'test/unit/trackerFiles.test.ts', 'test/unit/trackerInputRules.test.ts', 'test/unit/searchQuery.test.ts', 'test/unit/runsChanges.test.ts', 'test/unit/loggedModels.test.ts', 'test/unit/metricSeries.test.ts'],
+    files: () => ['test/unit/tracker.test.ts', 'test/unit/trackerFiles.test.ts', 'test/unit/trackerInputRules.test.ts', 'test/unit/searchQuery.test.ts', 'test/unit/runsChanges.test.ts', 'test/unit/loggedModels.test.ts', 'test/unit/metricSeries.test.ts', 'test/unit/tracker/metricHistoryColumns.test.ts'],
     node: () => ensureNode22(),
     env: { RUNWISE_SQLITE_BACKEND: 'node:sqlite' },
   },

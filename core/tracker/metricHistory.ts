@@ -96,6 +96,54 @@ export function writeRollups(db: SqlDatabase, runId: number, points: readonly Me
   }
 }
 
+/**
+ * Points of one series as parallel columns, for writers of text formats (MLflow's JSON, CSV): the
+ * values as numbers (NaN for a NaN point), the timestamps and steps as the decimal text of their
+ * integers, which is what such a writer prints for them, made by SQLite without a row object or a
+ * number-to-text conversion per point in JavaScript.
+ */
+export interface MetricTextColumns {
+  values: number[];
+  timestamps: string[];
+  steps: string[];
+}
+
+/**
+ * The points of one series from the `offset`-th on, in history order (step, then logging order, as
+ * `getMetricHistory` pages them), in chunks of at most `chunk` points. Each chunk starts at a
+ * point found by walking the series' index only (its step and rowid) and is read on one snapshot
+ * by two statements over the same rows: the values (one number a row) and the timestamps and steps
+ * (one comma-separated text each for the whole chunk). SQLite keeps the rows of a subquery with
+ * ORDER BY in that order for an aggregate around it (it never flattens such a subquery, so that
+ * group_concat sees them in order); the steps are checked to ascend all the same.
+ */
+export function* metricTextColumns(db: SqlDatabase, runId: number, keyId: number, offset: number, chunk: number): Generator<MetricTextColumns> {
+  if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError(`bad offset ${offset} or chunk ${chunk}`);
+  const from = 'FROM metrics WHERE run_id = ? AND key_id = ? AND (step > ? OR (step = ? AND rowid >= ?)) ORDER BY step, rowid';
+  const first = db.prepare('SELECT step, rowid AS seq FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step, rowid LIMIT 1 OFFSET ?');
+  const next = db.prepare(`SELECT step, rowid AS seq ${from} LIMIT 1 OFFSET ?`);
+  const values = db.prepare(`SELECT value ${from} LIMIT ?`);
+  const integers = db.prepare(`SELECT count(*) AS n, group_concat(timestamp, ',') AS timestamps, group_concat(step, ',') AS steps FROM (SELECT timestamp, step ${from} LIMIT ?)`);
+  let start = first.get(runId, keyId, offset);
+  while (start) {
+    const at: SqlValue[] = [runId, keyId, start.step!, start.step!, start.seq!];
+    const columns = db.readSnapshot((): MetricTextColumns => {
+      const ints = integers.get(...at, chunk)!;
+      const v = values.firstColumn(...at, chunk) as (number | null)[];
+      const n = Number(ints.n);
+      if (v.length !== n) throw new Error(`read ${v.length} values and ${n} steps of one chunk of a series`);
+      for (let i = 0; i < n; i++) if (v[i] === null) v[i] = NaN;
+      const steps = String(ints.steps).split(',');
+      for (let i = 1; i < n; i++) {
+        if (Number(steps[i]) < Number(steps[i - 1])) throw new Error('the steps of a chunk of a series came out of order');
+      }
+      start = next.get(...at, chunk);
+      return { values: v as number[], timestamps: String(ints.timestamps).split(','), steps };
+    });
+    yield columns;
+  }
+}
+
 export function toSql(value: number): number | null {
   return Number.isNaN(value) ? null : value;
 }

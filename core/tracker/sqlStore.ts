@@ -31,6 +31,8 @@ export interface SqlStatement {
   run(...params: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: SqlValue[]): SqlRow | undefined;
   all(...params: SqlValue[]): SqlRow[];
+  /** Like `all`, but only the first column of each row: no object per row. */
+  firstColumn(...params: SqlValue[]): SqlValue[];
 }
 
 export type SqlBackend = 'better-sqlite3' | 'node:sqlite';
@@ -415,9 +417,12 @@ class BetterSqliteDatabase extends BaseDatabase {
       const noRows = () => {
         throw new Error(`statement returns no rows: ${sql}`);
       };
-      return { run, get: noRows, all: noRows };
+      return { run, get: noRows, all: noRows, firstColumn: noRows };
     }
-    return { run, get: s.get.bind(s) as SqlStatement['get'], all: s.all.bind(s) as SqlStatement['all'] };
+    // Plucking is a state of the statement: the column comes from a second statement of the same text.
+    let plucked: import('better-sqlite3').Statement | undefined;
+    const firstColumn = (...p: SqlValue[]) => (plucked ??= this.db.prepare(sql).pluck(true)).all(...p) as SqlValue[];
+    return { run, get: s.get.bind(s) as SqlStatement['get'], all: s.all.bind(s) as SqlStatement['all'], firstColumn };
   }
   protected closeConnection(): void {
     this.db.close();
@@ -471,6 +476,7 @@ class NodeSqliteDatabase extends BaseDatabase {
       },
       get: (...p) => s.get(...p) as SqlRow | undefined,
       all: (...p) => s.all(...p) as SqlRow[],
+      firstColumn: (...p) => (s.all(...p) as SqlRow[]).map((r) => Object.values(r)[0] ?? null),
     };
   }
   protected closeConnection(): void {

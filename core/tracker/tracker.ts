@@ -22,7 +22,7 @@ import {
   MAX_RUN_NAME_LENGTH,
   MAX_TAG_VAL_LENGTH,
 } from './limits';
-import { downsampleMetric, fromSql, toSql, writeRollups, type MetricPoint } from './metricHistory';
+import { downsampleMetric, fromSql, metricTextColumns, toSql, writeRollups, type MetricPoint, type MetricTextColumns } from './metricHistory';
 import type {
   ArtifactListEntry,
   ArtifactRecord,
@@ -821,6 +821,18 @@ export class Tracker {
     if (rows.length <= max) return { items };
     const lastRow = page[page.length - 1]!;
     return { items, nextPageToken: encodeHistoryToken(Number(lastRow.step), Number(lastRow.seq)) };
+  }
+
+  /**
+   * The points of one metric from the `offset`-th on, in `getMetricHistory`'s order, as columns of
+   * at most `chunk` points each (values, and timestamps and steps as decimal text), read as the
+   * iteration goes: for writers of text formats, with no object per point.
+   */
+  metricHistoryColumns(runId: string, key: string, offset = 0, chunk = MAX_RESULTS_GET_METRIC_HISTORY): Iterable<MetricTextColumns> {
+    const run = this.runRow(runId);
+    const keyRow = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
+    if (!keyRow) return [];
+    return metricTextColumns(this.db, run.id, Number(keyRow.key_id), offset, chunk);
   }
 
   /** At most `maxPoints` buckets of one metric, each with min, max and last, computed in SQL. */
