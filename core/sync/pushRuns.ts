@@ -14,10 +14,11 @@
 import { createHash } from 'node:crypto';
 import { MAX_ENTITIES_PER_BATCH, MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, MAX_BATCH_LOG_REQUEST_SIZE, MAX_RESULTS_GET_METRIC_HISTORY } from '../tracker/limits';
 import { PARENT_RUN_TAG, FAILURE_REASON_TAG, type Run, type Tag } from '../tracker/model';
+import type { MetricTextColumns } from '../tracker/metricHistory';
 import type { Tracker } from '../tracker/tracker';
 import type { ModelVersion } from '../tracker/modelRegistry';
 import { datasetInputJson, doubleJson } from '../endpoint/mlflowProtocol';
-import type { Double, RunJson, ModelVersionJson } from '../mlflow/restApi';
+import type { RunJson, ModelVersionJson } from '../mlflow/restApi';
 import { artifactRoot } from '../trackingClient/runRequests';
 import { AmbiguousSendError, RemoteClient, RemoteRequestError, type RemoteClientOptions } from './remoteClient';
 import type { Remote } from './remoteConfig';
@@ -222,6 +223,24 @@ export async function inParallel<T>(items: readonly T[], fn: (item: T) => Promis
 }
 
 export const tagMap = (tags: readonly { key: string; value: string }[] | undefined): Map<string, string> => new Map((tags ?? []).map((t) => [t.key, t.value]));
+
+/**
+ * The runs/log-batch message of points `from`…`to` (exclusive) of one key's columns, byte for byte
+ * what `JSON.stringify({ run_id, metrics: [{ key, value, timestamp, step }, …] })` makes of them
+ * (the value as `doubleJson` gives it), written as text without an object per point.
+ */
+export function logBatchMetricsJson(runId: string, key: string, columns: MetricTextColumns, from: number, to: number): string {
+  const { values, timestamps, steps } = columns;
+  const head = `{"key":${JSON.stringify(key)},"value":`;
+  let json = `{"run_id":${JSON.stringify(runId)},"metrics":[`;
+  for (let i = from; i < to; i++) {
+    const v = values[i]!;
+    // A finite number's JSON is its String(); the others go as doubleJson's strings.
+    const value = Number.isFinite(v) ? String(v) : JSON.stringify(doubleJson(v));
+    json += `${i > from ? ',' : ''}${head}${value},"timestamp":${timestamps[i]!},"step":${steps[i]!}}`;
+  }
+  return `${json}]}`;
+}
 
 /** How many points of `key` a local run has (counted from the rollups, not read). */
 export function localPointCount(tracker: Tracker, runId: string, key: string): number {
@@ -512,29 +531,18 @@ class Push {
     // MLflow's limits: 1000 metrics (and entities) and 1 MB a request. A point's JSON is its key
     // and at most ~110 characters of value, timestamp, step and punctuation.
     const perBatch = Math.min(MAX_METRICS_PER_BATCH, MAX_ENTITIES_PER_BATCH, Math.floor((MAX_BATCH_LOG_REQUEST_SIZE - 1024) / (Buffer.byteLength(JSON.stringify(key)) + 110)));
-    let position = 0;
-    let pageToken: string | undefined;
-    let batch: { key: string; value: Double; timestamp: number; step: number }[] = [];
     let sentUpTo = from;
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const metrics = batch;
-      batch = [];
-      await this.client.rpc('LogBatch', { run_id: remoteId, metrics }, { ambiguousFails: true });
-      sentUpTo += metrics.length;
-      this.countPoints(metrics.length);
-    };
-    do {
-      const page = this.tracker.getMetricHistory(runId, key, { maxResults: LOCAL_PAGE, pageToken });
-      pageToken = page.nextPageToken;
-      for (const m of page.items) {
-        if (position++ < from) continue;
-        if (position > total) break;
-        if (batch.length >= perBatch) await flush();
-        batch.push({ key, value: doubleJson(m.value), timestamp: m.timestamp, step: m.step });
+    for (const columns of this.tracker.metricHistoryColumns(runId, key, from, LOCAL_PAGE)) {
+      const n = Math.min(columns.values.length, total - sentUpTo);
+      for (let i = 0; i < n; ) {
+        const count = Math.min(perBatch, n - i);
+        await this.client.rpcJson('LogBatch', logBatchMetricsJson(remoteId, key, columns, i, i + count), { ambiguousFails: true });
+        i += count;
+        sentUpTo += count;
+        this.countPoints(count);
       }
-    } while (pageToken && position < total);
-    await flush();
+      if (sentUpTo >= total) break;
+    }
     return sentUpTo;
   }
 

@@ -127,8 +127,15 @@ export class RemoteClient {
       const qs = query.toString();
       return (await this.json({ method: route.method, path: qs ? `${base}?${qs}` : base })) as T;
     }
-    const body = Buffer.from(JSON.stringify(message));
-    return (await this.json({ method: route.method, path: base, body, contentType: 'application/json', ambiguousFails: options.ambiguousFails })) as T;
+    return this.rpcJson<T>(rpc, JSON.stringify(message), options);
+  }
+
+  /** Calls one POST rpc with its message already written as JSON text. */
+  async rpcJson<T = Record<string, unknown>>(rpc: MlflowRpc | MlflowRegistryRpc, json: string, options: { ambiguousFails?: boolean } = {}): Promise<T> {
+    const route: RestRoute = rpc in MLFLOW_ROUTES ? MLFLOW_ROUTES[rpc as MlflowRpc] : MLFLOW_REGISTRY_ROUTES[rpc as MlflowRegistryRpc];
+    if (route.method === 'GET') throw new Error(`${rpc} is a GET: its message goes in the query string`);
+    const body = Buffer.from(json);
+    return (await this.json({ method: route.method, path: routeUrl(route), body, contentType: 'application/json', ambiguousFails: options.ambiguousFails })) as T;
   }
 
   /** The entries directly under `dir` of the artifact proxy (`{ files: [{ path, is_dir, file_size }] }`). */
