@@ -134,10 +134,13 @@ export function* metricTextColumns(db: SqlDatabase, runId: number, keyId: number
       if (v.length !== n) throw new Error(`read ${v.length} values and ${n} steps of one chunk of a series`);
       for (let i = 0; i < n; i++) if (v[i] === null) v[i] = NaN;
       const steps = String(ints.steps).split(',');
-      for (let i = 1; i < n; i++) {
-        if (Number(steps[i]) < Number(steps[i - 1])) throw new Error('the steps of a chunk of a series came out of order');
+      for (let i = 1, previous = Number(steps[0]); i < n; i++) {
+        const step = Number(steps[i]);
+        if (step < previous) throw new Error('the steps of a chunk of a series came out of order');
+        previous = step;
       }
-      start = next.get(...at, chunk);
+      // A chunk short of `chunk` points ended the series on this snapshot: no next chunk to look for.
+      start = n < chunk ? undefined : next.get(...at, chunk);
       return { values: v as number[], timestamps: String(ints.timestamps).split(','), steps };
     });
     yield columns;
