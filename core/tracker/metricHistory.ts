@@ -9,7 +9,7 @@
  * the highest step; among equal steps the latest timestamp) and its point count.
  */
 import { ROLLUP_BLOCK_SIZES } from './schema';
-import type { SqlDatabase, SqlValue } from './sqlStore';
+import type { SqlDatabase, SqlStatement, SqlValue } from './sqlStore';
 import type { MetricBucket } from './model';
 
 /** A point as the tracker writes it: the metric's fields, its key already interned. */
@@ -97,6 +97,82 @@ export function writeRollups(db: SqlDatabase, runId: number, points: readonly Me
 }
 
 /**
+ * The points of a series from a position (step, rowid) on, in history order. The row value keeps
+ * the search a range of the series' index; `step > ? OR (step = ? AND rowid >= ?)`, the same
+ * points, made SQLite walk the series from its first point for every chunk.
+ */
+const FROM_POSITION = 'FROM metrics WHERE run_id = ? AND key_id = ? AND (step, rowid) >= (?, ?) ORDER BY step, rowid';
+
+/** The statements that find a chunk's first point: the `offset`-th of a series, and `n` points on from a position. */
+function seriesPositions(db: SqlDatabase): { first: SqlStatement; next: SqlStatement } {
+  return {
+    first: db.prepare('SELECT step, rowid AS seq FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step, rowid LIMIT 1 OFFSET ?'),
+    next: db.prepare(`SELECT step, rowid AS seq ${FROM_POSITION} LIMIT 1 OFFSET ?`),
+  };
+}
+
+/**
+ * Reals in SQLite's JSON text read back to the same doubles? SQLite 3.52 and later write the
+ * shortest text that does; earlier releases write 15 significant digits (node:sqlite in Node 22
+ * bundles one of those). Asked once per connection.
+ */
+const exactJson = new WeakMap<SqlDatabase, boolean>();
+const JSON_PROBES = [0.1 + 0.2, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1 / 3, -123456789.12345679, 0.9999999999999999];
+export function jsonRealsExact(db: SqlDatabase): boolean {
+  let exact = exactJson.get(db);
+  if (exact === undefined) {
+    const row = db.prepare(`SELECT json_array(${JSON_PROBES.map(() => '?').join(', ')}) AS a`).get(...JSON_PROBES);
+    const back = JSON.parse(String(row?.a ?? '[]')) as unknown[];
+    exact = JSON_PROBES.every((v, i) => Object.is(back[i], v));
+    exactJson.set(db, exact);
+  }
+  return exact;
+}
+
+/** Reads a series' points as MLflow `Metric` JSON, a piece at a time (metricJsonReader). */
+export interface MetricJsonReader {
+  /**
+   * The next at most `limit` points as `{"key":…,"value":…,"timestamp":…,"step":…}` objects joined by
+   * commas, and how many they are; undefined past the series' end.
+   */
+  read(limit: number): { json: string; count: number } | undefined;
+}
+
+/**
+ * The points of one series from the `offset`-th on, in history order, as MLflow's `Metric` JSON
+ * written by SQLite: no row, number or string per point in JavaScript. The value is `json_quote`'s
+ * text, exact only where `jsonRealsExact` (undefined is returned otherwise: read metricTextColumns);
+ * NaN and ±Infinity are MLflow's strings ("NaN", "Infinity", "-Infinity"). Each piece is one
+ * statement over a range of the series' index; the points of a piece are the ones its ORDER BY …
+ * LIMIT picks, whatever order group_concat joins them in.
+ */
+export function metricJsonReader(db: SqlDatabase, runId: number, keyId: number, key: string, offset: number): MetricJsonReader | undefined {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`bad offset ${offset}`);
+  if (!jsonRealsExact(db)) return undefined;
+  const { first, next } = seriesPositions(db);
+  const value = `CASE WHEN value IS NULL THEN '"NaN"' WHEN value > 1.7976931348623157e308 THEN '"Infinity"' WHEN value < -1.7976931348623157e308 THEN '"-Infinity"' ELSE json_quote(value) END`;
+  const piece = db.prepare(
+    `SELECT count(*) AS n, group_concat(item, ',') AS json FROM (SELECT '{"key":' || ? || ',"value":' || ${value} || ',"timestamp":' || timestamp || ',"step":' || step || '}' AS item ${FROM_POSITION} LIMIT ?)`,
+  );
+  const keyJson = JSON.stringify(key);
+  let start = first.get(runId, keyId, offset);
+  return {
+    read(limit: number) {
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`bad limit ${limit}`);
+      if (!start) return undefined;
+      const at: SqlValue[] = [runId, keyId, start.step!, start.seq!];
+      const row = db.readSnapshot(() => {
+        const r = piece.get(keyJson, ...at, limit)!;
+        start = Number(r.n) < limit ? undefined : next.get(...at, limit);
+        return r;
+      });
+      const count = Number(row.n);
+      return count === 0 ? undefined : { json: String(row.json), count };
+    },
+  };
+}
+
+/**
  * Points of one series as parallel columns, for writers of text formats (MLflow's JSON, CSV): the
  * values as numbers (NaN for a NaN point), the timestamps and steps as the decimal text of their
  * integers, which is what such a writer prints for them, made by SQLite without a row object or a
@@ -119,14 +195,12 @@ export interface MetricTextColumns {
  */
 export function* metricTextColumns(db: SqlDatabase, runId: number, keyId: number, offset: number, chunk: number): Generator<MetricTextColumns> {
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError(`bad offset ${offset} or chunk ${chunk}`);
-  const from = 'FROM metrics WHERE run_id = ? AND key_id = ? AND (step > ? OR (step = ? AND rowid >= ?)) ORDER BY step, rowid';
-  const first = db.prepare('SELECT step, rowid AS seq FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step, rowid LIMIT 1 OFFSET ?');
-  const next = db.prepare(`SELECT step, rowid AS seq ${from} LIMIT 1 OFFSET ?`);
-  const values = db.prepare(`SELECT value ${from} LIMIT ?`);
-  const integers = db.prepare(`SELECT count(*) AS n, group_concat(timestamp, ',') AS timestamps, group_concat(step, ',') AS steps FROM (SELECT timestamp, step ${from} LIMIT ?)`);
+  const { first, next } = seriesPositions(db);
+  const values = db.prepare(`SELECT value ${FROM_POSITION} LIMIT ?`);
+  const integers = db.prepare(`SELECT count(*) AS n, group_concat(timestamp, ',') AS timestamps, group_concat(step, ',') AS steps FROM (SELECT timestamp, step ${FROM_POSITION} LIMIT ?)`);
   let start = first.get(runId, keyId, offset);
   while (start) {
-    const at: SqlValue[] = [runId, keyId, start.step!, start.step!, start.seq!];
+    const at: SqlValue[] = [runId, keyId, start.step!, start.seq!];
     const columns = db.readSnapshot((): MetricTextColumns => {
       const ints = integers.get(...at, chunk)!;
       const v = values.firstColumn(...at, chunk) as (number | null)[];

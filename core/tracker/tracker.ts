@@ -22,7 +22,7 @@ import {
   MAX_RUN_NAME_LENGTH,
   MAX_TAG_VAL_LENGTH,
 } from './limits';
-import { downsampleMetric, fromSql, metricTextColumns, toSql, writeRollups, type MetricPoint, type MetricTextColumns } from './metricHistory';
+import { downsampleMetric, fromSql, jsonRealsExact, metricJsonReader, metricTextColumns, toSql, writeRollups, type MetricJsonReader, type MetricPoint, type MetricTextColumns } from './metricHistory';
 import type {
   ArtifactListEntry,
   ArtifactRecord,
@@ -833,6 +833,18 @@ export class Tracker {
     const keyRow = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
     if (!keyRow) return [];
     return metricTextColumns(this.db, run.id, Number(keyRow.key_id), offset, chunk);
+  }
+
+  /**
+   * The points of one metric from the `offset`-th on, in `getMetricHistory`'s order, as MLflow
+   * `Metric` JSON written by SQLite (see metricJsonReader); undefined where this SQLite's JSON
+   * reals are not exact (read metricHistoryColumns then).
+   */
+  metricHistoryJson(runId: string, key: string, offset = 0): MetricJsonReader | undefined {
+    const run = this.runRow(runId);
+    const keyRow = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
+    if (!keyRow) return jsonRealsExact(this.db) ? { read: () => undefined } : undefined;
+    return metricJsonReader(this.db, run.id, Number(keyRow.key_id), key, offset);
   }
 
   /** At most `maxPoints` buckets of one metric, each with min, max and last, computed in SQL. */

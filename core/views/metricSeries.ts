@@ -14,7 +14,7 @@
  * draws them as a band only for a few runs; without them 100 runs' buckets are read in about half
  * the time).
  */
-import { bucketWidth, fromSql } from '../tracker/metricHistory';
+import { bucketWidth, fromSql, jsonRealsExact } from '../tracker/metricHistory';
 import { ROLLUP_BLOCK_SIZES } from '../tracker/schema';
 import type { SqlDatabase, SqlRow } from '../tracker/sqlStore';
 import type { Tracker } from '../tracker/tracker';
@@ -199,24 +199,6 @@ export interface SeriesColumnsQuery {
   maxStep?: number;
   /** Read each bucket's min and max too? (Without them: the same buckets, read faster.) */
   minMax: boolean;
-}
-
-/**
- * Reals in SQLite's JSON text read back to the same doubles? SQLite 3.52 and later write the
- * shortest text that does; earlier releases write 15 significant digits (node:sqlite in Node 22
- * bundles one of those). Asked once per connection.
- */
-const exactJson = new WeakMap<SqlDatabase, boolean>();
-const JSON_PROBES = [0.1 + 0.2, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 1 / 3, -123456789.12345679, 0.9999999999999999];
-function jsonRealsExact(db: SqlDatabase): boolean {
-  let exact = exactJson.get(db);
-  if (exact === undefined) {
-    const row = db.prepare(`SELECT json_array(${JSON_PROBES.map(() => '?').join(', ')}) AS a`).get(...JSON_PROBES);
-    const back = JSON.parse(String(row?.a ?? '[]')) as unknown[];
-    exact = JSON_PROBES.every((v, i) => Object.is(back[i], v));
-    exactJson.set(db, exact);
-  }
-  return exact;
 }
 
 /** A gap (NULL, or a NaN or infinite value) as NaN. */

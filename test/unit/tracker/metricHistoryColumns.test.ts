@@ -119,3 +119,56 @@ test('a key the run has not logged reads as nothing; an unknown run is refused a
     t.close();
   }
 });
+
+/** MLflow's JSON for a metric value: a number, or "NaN" / "Infinity" / "-Infinity". */
+function valueOfJson(v: unknown): number {
+  if (typeof v === 'number') return v;
+  assert.ok(v === 'NaN' || v === 'Infinity' || v === '-Infinity', `value ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+test('metricHistoryJson: MLflow Metric JSON written by SQLite, the same points for every offset and piece size', () => {
+  const { t, runId, expected } = trackerWithSeries();
+  try {
+    const first = t.metricHistoryJson(runId, 'loss');
+    if (process.env.RUNWISE_SQLITE_BACKEND === 'node:sqlite') {
+      // Node 22's SQLite (3.51) writes reals in JSON with 15 digits: not offered, the columns are read instead.
+      assert.equal(first, undefined);
+      return;
+    }
+    assert.ok(first, 'offered where SQLite writes JSON reals exactly');
+    for (const limit of [1, 3, 7, 40, 41, 1000]) {
+      for (const offset of [0, 1, 6, 7, 39, 40, 100]) {
+        const reader = t.metricHistoryJson(runId, 'loss', offset)!;
+        const got: Point[] = [];
+        for (let piece = reader.read(limit); piece; piece = reader.read(limit)) {
+          assert.ok(piece.count >= 1 && piece.count <= limit, `piece of ${piece.count}, limit ${limit}`);
+          const items = JSON.parse(`[${piece.json}]`) as { key: string; value: unknown; timestamp: number; step: number }[];
+          assert.equal(items.length, piece.count);
+          // Within a piece the order is not promised (group_concat); across pieces it is.
+          items.sort((a, b) => a.step - b.step || 0);
+          for (const m of items) {
+            assert.deepEqual(Object.keys(m), ['key', 'value', 'timestamp', 'step']);
+            assert.equal(m.key, 'loss');
+            got.push({ value: valueOfJson(m.value), timestamp: m.timestamp, step: m.step });
+          }
+        }
+        const want = expected.slice(offset);
+        assert.equal(got.length, want.length, `offset ${offset}, limit ${limit}`);
+        const key = (p: Point) => `${p.step} ${p.timestamp} ${Object.is(p.value, -0) ? 0 : p.value}`;
+        assert.deepEqual(got.map(key).sort(), want.map(key).sort(), `offset ${offset}, limit ${limit}`);
+      }
+    }
+    // Every odd value comes back to the bit (NaN and ±Infinity as MLflow's strings).
+    const all = JSON.parse(`[${t.metricHistoryJson(runId, 'loss')!.read(1000)!.json}]`) as { value: unknown }[];
+    const values = all.map((m) => valueOfJson(m.value));
+    for (const v of [NaN, Infinity, -Infinity, 5e-324, -2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 1 / 3, 1e21]) {
+      assert.ok(values.some((x) => Object.is(x, v)), `${v} is read back`);
+    }
+    assert.equal(t.metricHistoryJson(runId, 'never-logged')!.read(10), undefined);
+    assert.throws(() => t.metricHistoryJson(runId, 'loss', -1), RangeError);
+    assert.throws(() => t.metricHistoryJson(runId, 'loss')!.read(0), RangeError);
+  } finally {
+    t.close();
+  }
+});
