@@ -428,8 +428,8 @@ function startOffsets(counts: Uint32Array, from: number, to: number, start: numb
  * Sorts float64 values ascending into a new array, as `Float64Array.prototype.sort` does (−0
  * before +0; a NaN, which the drift tests never pass, by its bits: after +Infinity unless its sign
  * bit is set): below 4,096 values the built-in sort, above an LSD radix sort on the raw 64-bit
- * patterns, 16-bit digits. `sortFloat64` hands it what its distribution sort does not take (NaN,
- * ±Infinity, ranges it cannot scale). One pass over the input counts all four digits; each of the
+ * patterns, 16-bit digits. `sortFloat64` hands it what its distribution sort does not take
+ * (±Infinity, ranges it cannot scale; a NaN goes to the built-in sort instead). One pass over the input counts all four digits; each of the
  * four scatter passes then moves every value once (a digit that every value shares is skipped), the
  * first one reading the input itself. Ascending bit patterns order the non-negative values, and
  * the negative ones in reverse: the last pass (the digit holding the sign) puts the negative
@@ -683,8 +683,9 @@ function orderZeros(a: Float64Array): Float64Array {
  * buckets of equal width, monotone in the value), one moving each value to its bucket in the new
  * array, then each bucket, small enough to stay in the cache, sorted in place by `sortSegment`.
  * That is three passes over the column where the radix sort makes five; a column whose values
- * crowd into a few buckets (heavy tails, clusters) costs a level more in those buckets only. NaN,
- * ±Infinity, a range wider than the largest double or of a few subnormals: `radixSortFloat64`.
+ * crowd into a few buckets (heavy tails, clusters) costs a level more in those buckets only.
+ * ±Infinity, a range wider than the largest double or of a few subnormals: `radixSortFloat64`; a
+ * NaN: the built-in sort (every NaN last, as it puts them).
  */
 export function sortFloat64(values: Float64Array): Float64Array {
   const n = values.length;
@@ -693,6 +694,9 @@ export function sortFloat64(values: Float64Array): Float64Array {
   valueRange(values, 0, n, range);
   const lo = range[0]!;
   const hi = range[1]!;
+  // A NaN: the built-in sort puts every NaN last whatever its bits (the radix sort orders them by
+  // their bits, a sign-bit NaN first).
+  if (Number.isNaN(hi - lo)) return Float64Array.from(values).sort();
   if (!(hi - lo < Infinity)) return radixSortFloat64(values);
   const out = new Float64Array(n);
   if (lo === hi) {
