@@ -236,8 +236,11 @@ function floorDiv(x: string, d: number): string {
 
 /** The bucket width (a power of two) giving at most `maxPoints` buckets over [minStep, maxStep]. */
 export function bucketWidth(minStep: number, maxStep: number, maxPoints: number): number {
+  // Zero is a bucket boundary at every width: a series on both sides of it keeps two buckets
+  // however wide they are (maxPoints 1 then gives 2), so widening stops once each side is one.
+  const reach = Math.max(Math.abs(minStep), Math.abs(maxStep));
   let w = 1;
-  while (Math.floor(maxStep / w) - Math.floor(minStep / w) + 1 > maxPoints) w *= 2;
+  while (Math.floor(maxStep / w) - Math.floor(minStep / w) + 1 > maxPoints && w <= reach) w *= 2;
   return w;
 }
 

@@ -847,7 +847,10 @@ export class Tracker {
     return metricJsonReader(this.db, run.id, Number(keyRow.key_id), key, offset);
   }
 
-  /** At most `maxPoints` buckets of one metric, each with min, max and last, computed in SQL. */
+  /**
+   * At most `maxPoints` buckets of one metric (two, with `maxPoints` 1, for a series on both sides
+   * of step 0: zero is a boundary at every width), each with min, max and last, computed in SQL.
+   */
   getMetricBuckets(runId: string, key: string, maxPoints = 1000): MetricBucket[] {
     if (!Number.isInteger(maxPoints) || maxPoints < 1) throw invalid(`max points must be a positive integer, not ${maxPoints}`);
     const run = this.runRow(runId);
