@@ -189,15 +189,18 @@ export interface MetricTextColumns {
  * `getMetricHistory` pages them), in chunks of at most `chunk` points. Each chunk starts at a
  * point found by walking the series' index only (its step and rowid) and is read on one snapshot
  * by two statements over the same rows: the values (one number a row) and the timestamps and steps
- * (one comma-separated text each for the whole chunk). SQLite keeps the rows of a subquery with
- * ORDER BY in that order for an aggregate around it (it never flattens such a subquery, so that
- * group_concat sees them in order); the steps are checked to ascend all the same.
+ * (one comma-separated text each for the whole chunk, in the same order by the aggregates' own
+ * ORDER BY); the steps are checked to ascend all the same.
  */
 export function* metricTextColumns(db: SqlDatabase, runId: number, keyId: number, offset: number, chunk: number): Generator<MetricTextColumns> {
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError(`bad offset ${offset} or chunk ${chunk}`);
   const { first, next } = seriesPositions(db);
   const values = db.prepare(`SELECT value ${FROM_POSITION} LIMIT ?`);
-  const integers = db.prepare(`SELECT count(*) AS n, group_concat(timestamp, ',') AS timestamps, group_concat(step, ',') AS steps FROM (SELECT timestamp, step ${FROM_POSITION} LIMIT ?)`);
+  // The aggregates' ORDER BY pairs the texts with the values point for point (two points of one
+  // step too), not only the subquery's order, which SQLite keeps but does not promise to an aggregate.
+  const integers = db.prepare(
+    `SELECT count(*) AS n, group_concat(timestamp, ',' ORDER BY step, seq) AS timestamps, group_concat(step, ',' ORDER BY step, seq) AS steps FROM (SELECT timestamp, step, rowid AS seq ${FROM_POSITION} LIMIT ?)`,
+  );
   let start = first.get(runId, keyId, offset);
   while (start) {
     const at: SqlValue[] = [runId, keyId, start.step!, start.seq!];
