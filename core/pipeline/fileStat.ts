@@ -87,7 +87,8 @@ export function fileStatSource(): 'binding' | 'statSync' {
 }
 
 function verifiedBinding(): StatBinding | null {
-  if (pendingDeprecation()) return null;
+  // Windows paths need Node's namespacing (long paths), which statSync applies and this call would not.
+  if (pendingDeprecation() || process.platform === 'win32') return null;
   try {
     const fs = (process as unknown as { binding?: (name: string) => { stat?: unknown } }).binding?.('fs');
     const fn = fs?.stat;
@@ -100,6 +101,14 @@ function verifiedBinding(): StatBinding | null {
     if (a[MODE] !== st.mode || a[SIZE] !== st.size || a[INO] !== st.ino) return null;
     if (a[MTIME_SEC]! * 1e3 + a[MTIME_NSEC]! / 1e6 !== st.mtimeMs) return null;
     if (call(`${probe}.missing-${process.pid}${'\u0001'}`, false, undefined, false) !== undefined) return null;
+    // An error other than a missing path must throw as statSync throws it (a Node whose binding
+    // takes another fourth argument would swallow it).
+    try {
+      call(`${probe}/below-a-file`, false, undefined, false);
+      return null;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') return null;
+    }
     return call;
   } catch {
     return null;
