@@ -67,9 +67,9 @@ export interface PanelSlot<P> {
 
 /**
  * A panel shown one at a time and reused: showing a new subject puts it in the open panel
- * (revealed, focus kept where it is) instead of opening another. It takes its slot on creation and
- * frees it, its listeners and the webview when the panel closes. Subclasses send the page what
- * they show (`update`) and act on its messages.
+ * (revealed, focus kept where it is) instead of opening another. showReusedPanel puts a new panel
+ * in its slot; the panel frees the slot, its listeners and the webview when it closes. Subclasses
+ * send the page what they show (`update`) and act on its messages.
  */
 export abstract class ReusedWebviewPanel<Subject, HostMessage> implements vscode.Disposable {
   protected readonly disposables: vscode.Disposable[] = [];
@@ -79,7 +79,6 @@ export abstract class ReusedWebviewPanel<Subject, HostMessage> implements vscode
     readonly panel: vscode.WebviewPanel,
     protected subject: Subject,
   ) {
-    slot.current = this;
     this.disposables.push(panel.onDidDispose(() => this.dispose()));
   }
 
@@ -107,7 +106,11 @@ export abstract class ReusedWebviewPanel<Subject, HostMessage> implements vscode
 /** The open panel of `slot` showing `subject`, or a new one from `open` when none is open. */
 export function showReusedPanel<Subject, P extends ReusedWebviewPanel<Subject, unknown>>(slot: PanelSlot<P>, subject: Subject, open: () => P): P {
   const current = slot.current;
-  if (!current) return open();
-  current.showSubject(subject);
-  return current;
+  if (current) {
+    current.showSubject(subject);
+    return current;
+  }
+  // Taken only once the panel is built: a constructor that throws leaves the slot empty.
+  slot.current = open();
+  return slot.current;
 }
