@@ -221,7 +221,8 @@ export class ScatterPlot {
         break;
       case ' ':
       case 'Enter': {
-        if (i === undefined) return;
+        // With no point focused yet the key still belongs to the chart (Space would scroll the page).
+        if (i === undefined) break;
         const p = this.points[i]!;
         if (e.key === 'Enter') this.events.open(p.runId);
         else {
