@@ -122,8 +122,13 @@ async function logReport(tracker: Tracker, runId: string, report: DriftReport, o
   const schema = JSON.stringify({ columns: report.columns.map((c) => ({ name: c.name, type: c.type })) });
   // The digest is the file's md5, as a pipeline stage records its dependencies and an evaluation
   // its dataset: lineage then shows one node for one version of a file, whoever read it.
-  const md5 = async (side: 'reference' | 'current') =>
-    options.md5?.[side] ?? fileMd5(path.resolve(options.files?.[side] ?? report[side === 'reference' ? 'reference_file' : 'current_file'] ?? ''));
+  const md5 = async (side: 'reference' | 'current') => {
+    const known = options.md5?.[side];
+    if (known !== undefined) return known;
+    const file = options.files?.[side] ?? report[side === 'reference' ? 'reference_file' : 'current_file'];
+    // No file named (a report built without one): no hash recorded, as lineage shows it.
+    return file ? fileMd5(path.resolve(file)) : '';
+  };
   const digests = { reference: await md5('reference'), current: await md5('current') };
   const input = (file: string | undefined, sha256: string | undefined, context: 'reference' | 'current') => ({
     dataset: {
