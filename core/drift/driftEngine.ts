@@ -14,7 +14,7 @@ import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { expectedRows, fileSha256, openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
+import { expectedRows, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 
@@ -36,6 +36,11 @@ export interface DriftOptions {
   seed?: number;
   /** Read and sort the two sides in two worker threads (default: when the files together exceed 16 MiB). */
   threads?: boolean;
+  /**
+   * Also each file's md5, from the same read as the report's sha256 (`reference_md5`,
+   * `current_md5`): the digest a tracker run's dataset input carries (`--log`, drift watch).
+   */
+  md5?: boolean;
 }
 
 /** Mulberry32: a small seeded generator, uniform in [0, 1). */
@@ -79,6 +84,8 @@ interface Side {
   /** Rows in the file. */
   read: number;
   sha256: string;
+  /** Asked for (DriftOptions.md5): from the same read as the sha256. */
+  md5?: string;
 }
 
 /**
@@ -114,7 +121,7 @@ class LabelTally {
   }
 }
 
-async function readSide(file: string, display: string, names: readonly string[] | undefined, sample: number | undefined, seed: number): Promise<Side> {
+async function readSide(file: string, display: string, names: readonly string[] | undefined, sample: number | undefined, seed: number, md5: boolean): Promise<Side> {
   const reader = await openDataset(file, display);
   const wanted = names ?? reader.columns;
   // Sniff the first rows as text to tell numeric columns from text ones.
@@ -133,7 +140,7 @@ async function readSide(file: string, display: string, names: readonly string[] 
   // A sample picks rows after the count of rows is known: only then is each text cell's code kept.
   let codes: Int32Array[] = sample === undefined ? [] : tallies.map(() => new Int32Array(BATCH));
   let rows = 0;
-  const hash = reader.hashesFile ? createHash('sha256') : undefined;
+  const hash = reader.hashesFile ? (md5 ? new FileDigests() : createHash('sha256')) : undefined;
   for await (const batch of reader.batches(request, BATCH, hash)) {
     if (numbers.length > 0 && rows + batch.rows > numbers[0]!.length) {
       for (let k = 0; k < numbers.length; k++) {
@@ -162,7 +169,10 @@ async function readSide(file: string, display: string, names: readonly string[] 
     });
     rows += batch.rows;
   }
-  const sha256 = hash ? hash.digest('hex') : await fileSha256(file);
+  let digests: { sha256: string; md5?: string };
+  if (hash instanceof FileDigests) digests = hash.digests();
+  else if (hash) digests = { sha256: hash.digest('hex') };
+  else digests = md5 ? await fileDigests(file) : { sha256: await fileSha256(file) };
   if (rows === 0) throw new DatasetError(`${display}: no data rows`);
   const picked = sample !== undefined && sample < rows ? sampleRows(rows, sample, seed) : undefined;
   const columns = new Map<string, Column>();
@@ -182,7 +192,7 @@ async function readSide(file: string, display: string, names: readonly string[] 
       columns.set(r.name, { kind: 'number', values: picked ? Float64Array.from(picked, (i) => all[i]!) : all.subarray(0, rows) });
     }
   }
-  return { columns, rows: picked ? picked.length : rows, read: rows, sha256 };
+  return { columns, rows: picked ? picked.length : rows, read: rows, ...digests };
 }
 
 /** The values that are not NaN: `values` itself when none is. */
@@ -256,6 +266,7 @@ export interface PreparedSide {
   rows: number;
   read: number;
   sha256: string;
+  md5?: string;
 }
 
 /** What `prepareSide` needs: plain data, so that it can be sent to a worker thread. */
@@ -265,6 +276,7 @@ export interface SideRequest {
   names: readonly string[];
   sample: number | undefined;
   seed: number;
+  md5: boolean;
 }
 
 /**
@@ -272,7 +284,7 @@ export interface SideRequest {
  * other side), telling `onColumn` about each column as soon as it is ready.
  */
 export async function prepareSide(request: SideRequest, onColumn?: (name: string, column: PreparedColumn) => void): Promise<PreparedSide> {
-  const side = await readSide(request.file, request.display, request.names, request.sample, request.seed);
+  const side = await readSide(request.file, request.display, request.names, request.sample, request.seed, request.md5);
   const columns = new Map<string, PreparedColumn>();
   for (const [name, col] of side.columns) {
     let prepared: PreparedColumn;
@@ -283,7 +295,7 @@ export async function prepareSide(request: SideRequest, onColumn?: (name: string
     columns.set(name, prepared);
     onColumn?.(name, prepared);
   }
-  return { columns, rows: side.rows, read: side.read, sha256: side.sha256 };
+  return { columns, rows: side.rows, read: side.read, sha256: side.sha256, ...(side.md5 ? { md5: side.md5 } : {}) };
 }
 
 /** Both sides' files together above this many bytes are read in two worker threads, one per side. */
@@ -408,8 +420,9 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   if (names.length === 0) throw new DatasetError('no columns left to compare');
   if (options.sample !== undefined && !(Number.isInteger(options.sample) && options.sample >= 1)) throw new DatasetError(`the sample size must be a whole number of rows, at least 1 (got ${options.sample})`);
   const seed = options.seed ?? 0;
-  const refRequest: SideRequest = { file: referenceFile, display: refName, names, sample: options.sample, seed };
-  const curRequest: SideRequest = { file: currentFile, display: curName, names, sample: options.sample, seed };
+  const md5 = options.md5 === true;
+  const refRequest: SideRequest = { file: referenceFile, display: refName, names, sample: options.sample, seed, md5 };
+  const curRequest: SideRequest = { file: currentFile, display: curName, names, sample: options.sample, seed, md5 };
   const threads = options.threads ?? (await fileBytes(referenceFile)) + (await fileBytes(currentFile)) > THREADS_ABOVE_BYTES;
   let ref: PreparedSide;
   let cur: PreparedSide;
@@ -457,6 +470,7 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
     current_file: curName,
     reference_sha256: ref.sha256,
     current_sha256: cur.sha256,
+    ...(ref.md5 && cur.md5 ? { reference_md5: ref.md5, current_md5: cur.md5 } : {}),
     rows: { reference: { read: ref.read, used: ref.rows }, current: { read: cur.read, used: cur.rows } },
     ...(options.sample !== undefined ? { sample: { rows: options.sample, reference_rows: ref.read, current_rows: cur.read, seed } } : {}),
   };

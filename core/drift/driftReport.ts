@@ -106,6 +106,9 @@ export interface DriftReport {
   /** Each file's sha256 (hex), as read. */
   reference_sha256?: string;
   current_sha256?: string;
+  /** Each file's md5 (hex), from the same read, when asked for (DriftOptions.md5: a run's dataset inputs). */
+  reference_md5?: string;
+  current_md5?: string;
   /** Rows in each file and rows the tests used: equal unless `--sample N` sampled. */
   rows?: { reference: { read: number; used: number }; current: { read: number; used: number } };
   /** Present only when `--sample N` was given: N, the rows in each file, and the seed. */

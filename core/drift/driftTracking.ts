@@ -123,7 +123,7 @@ async function logReport(tracker: Tracker, runId: string, report: DriftReport, o
   // The digest is the file's md5, as a pipeline stage records its dependencies and an evaluation
   // its dataset: lineage then shows one node for one version of a file, whoever read it.
   const md5 = async (side: 'reference' | 'current') => {
-    const known = options.md5?.[side];
+    const known = options.md5?.[side] ?? report[side === 'reference' ? 'reference_md5' : 'current_md5'];
     if (known !== undefined) return known;
     const file = options.files?.[side] ?? report[side === 'reference' ? 'reference_file' : 'current_file'];
     // No file named (a report built without one): no hash recorded, as lineage shows it.

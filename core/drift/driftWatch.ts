@@ -230,7 +230,8 @@ export async function watchDrift(options: DriftWatchOptions): Promise<void> {
   async function compareBatch(file: string): Promise<DriftBatchResult> {
     const shown = display(file);
     try {
-      const report = await computeDrift(reference, file, options.drift ?? {}, { reference: display(reference), current: shown });
+      // A logged batch's md5 (its dataset input) comes from the read the report is made of.
+      const report = await computeDrift(reference, file, { ...options.drift, ...(options.tracker ? { md5: true } : {}) }, { reference: display(reference), current: shown });
       if (stopped || !options.tracker) return { file, shown, report };
       const runId = await logDriftRun(options.tracker(), report, {
         files: { reference, current: file },

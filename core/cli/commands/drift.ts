@@ -97,7 +97,9 @@ export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void
   const shown = (file: string) => path.relative(process.cwd(), path.resolve(file)) || file;
   let report: DriftReport;
   try {
-    report = await computeDrift(path.resolve(reference!), path.resolve(current!), options, { reference: shown(reference!), current: shown(current!) });
+    // With --log the files' md5s (the run's dataset inputs) come from the same read as the report.
+    const withDigests = flag(args, 'log') ? { ...options, md5: true } : options;
+    report = await computeDrift(path.resolve(reference!), path.resolve(current!), withDigests, { reference: shown(reference!), current: shown(current!) });
   } catch (e) {
     if (e instanceof DatasetError) throw new CliError(e.message);
     throw e;

@@ -307,3 +307,22 @@ test('logDriftRun records a report built elsewhere (as the pipeline step does)',
     tracker.close();
   }
 });
+
+test('md5 asked for: each file\'s md5 from the same read as its sha256, in one thread and in two', async () => {
+  const ws = tempWorkspace('drift-md5');
+  const r = random(11);
+  const ref = csv(ws, 'ref.csv', ['x', 'c'], 300, (c) => (c === 'x' ? gauss(r, 0).toFixed(6) : ['a', 'b', 'c'][Math.floor(r() * 3)]!));
+  const cur = csv(ws, 'cur.csv', ['x', 'c'], 300, (c) => (c === 'x' ? gauss(r, 1).toFixed(6) : ['a', 'b'][Math.floor(r() * 2)]!));
+  const digest = (file: string, algorithm: string) => createHash(algorithm).update(readFileSync(file)).digest('hex');
+  for (const threads of [false, true]) {
+    const report = await computeDrift(ref, cur, { md5: true, threads });
+    assert.equal(report.reference_md5, digest(ref, 'md5'), `threads ${threads}`);
+    assert.equal(report.current_md5, digest(cur, 'md5'), `threads ${threads}`);
+    assert.equal(report.reference_sha256, digest(ref, 'sha256'), `threads ${threads}`);
+    assert.equal(report.current_sha256, digest(cur, 'sha256'), `threads ${threads}`);
+    // Not asked for: not in the report (the --json output of a plain `runwise drift` is as before).
+    const plain = await computeDrift(ref, cur, { threads });
+    assert.equal('reference_md5' in plain, false);
+    assert.equal('current_md5' in plain, false);
+  }
+});
