@@ -16,7 +16,8 @@
  * the tracker uses node:sqlite, as in desktop VS Code.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -256,7 +257,44 @@ export function installExtension(extensionsDir: string, sourceDir: string, filte
  * node_modules) with only this machine's native addon.
  */
 export function installBuiltExtension(extensionsDir: string, options: { onnxRuntime?: boolean } = {}): void {
-  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
+  withFreshBuild(() => installBuiltFiles(extensionsDir, options));
+}
+
+/**
+ * Builds the extension (esbuild) and runs `read` (what packs or copies dist/ right after) while no
+ * other e2e process does: the layer runs two suites at a time, and esbuild rewrites dist/ in place,
+ * so a suite zipping or copying dist/ while another builds read a file mid-write ("file data stream
+ * has unexpected number of bytes" from vsce). A lock directory (atomic mkdir) beside the system's
+ * temporary files, named for this checkout, serialises them; one left by a killed run is taken
+ * after two minutes.
+ */
+export function withFreshBuild<T>(read: () => T): T {
+  const lock = path.join(tmpdir(), `runwise-e2e-build-${createHash('sha1').update(repoRoot).digest('hex').slice(0, 12)}.lock`);
+  const deadline = Date.now() + 5 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        /* released meanwhile */
+      }
+      if (Date.now() > deadline) throw new Error(`another e2e suite has held ${lock} for 5 minutes`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
+    return read();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function installBuiltFiles(extensionsDir: string, options: { onnxRuntime?: boolean }): void {
   const keep = ['package.json', 'README.md', 'LICENSE', 'dist', 'media', 'syntaxes', ...(options.onnxRuntime ? ['node_modules/onnxruntime-common', 'node_modules/onnxruntime-node'] : [])];
   installExtension(extensionsDir, repoRoot, (source) => {
     const rel = path.relative(repoRoot, source);

@@ -33,6 +33,7 @@ import {
   startCodeServer,
   typeInEditor,
   waitUntil,
+  withFreshBuild,
   type CodeServer,
   type Workbench,
 } from './codeServer';
@@ -46,10 +47,10 @@ const extensionFolderName = `${manifest.publisher}.${manifest.name}-${manifest.v
  */
 function packageExtension(outDir: string): string {
   if (process.env.RUNWISE_E2E_VSIX) return path.resolve(process.env.RUNWISE_E2E_VSIX);
-  execFileSync(process.execPath, ['esbuild.mjs'], { cwd: repoRoot, stdio: 'inherit' });
   const vsix = path.join(outDir, `${manifest.name}-${manifest.version}.vsix`);
   const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
-  execFileSync(process.execPath, [vsce, 'package', '--allow-missing-repository', '--out', vsix], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Built and packed while no other suite builds (withFreshBuild).
+  withFreshBuild(() => execFileSync(process.execPath, [vsce, 'package', '--allow-missing-repository', '--out', vsix], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] }));
   return vsix;
 }
 
