@@ -379,6 +379,88 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     assert.deepEqual(v.pageErrors, []);
   });
 
+  it('shows the values at the cursor in a tooltip over the metric chart, hidden when the mouse leaves', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await showTable(v);
+    const n = (await v.sent()).length;
+    for (const name of ['run-00', 'run-01', 'run-02']) await v.page.locator('#run-table .run-row', { hasText: name }).locator('.select-box').click();
+    const request = (await postedAfter(v, n, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === 3)) as SeriesRequest;
+    const series = seriesFor(request.runIds, true);
+    await send(v, { type: 'series', requestId: request.requestId, key: 'acc', series });
+    await v.page.waitForFunction("document.querySelector('#metric-chart')?.dataset.bands === '3'");
+    const nameOf = new Map(table.rows.map((r) => [r.runId, String(r.values[0])]));
+    const tooltip = v.page.locator('#metric-chart .chart-tooltip');
+    assert.equal(await tooltip.getAttribute('aria-hidden'), 'true', 'the keyboard path announces; the tooltip is not read');
+    await assert.rejects(tooltip.waitFor({ state: 'visible', timeout: 200 }), 'no tooltip before the mouse is over the plot');
+    const over = v.page.locator('#metric-chart .u-over');
+    await over.scrollIntoViewIfNeeded();
+    const box = (await over.boundingBox())!;
+    /** The tooltip's header, rows (run name, value, swatch colour) and "+N more" line. */
+    const TOOLTIP = `(() => {
+      const e = document.querySelector('#metric-chart .chart-tooltip');
+      const more = e.querySelector('.chart-tooltip-more');
+      return {
+        x: e.querySelector('.chart-tooltip-x').textContent,
+        rows: [...e.querySelectorAll('.chart-tooltip-run')].filter((r) => !r.hidden).map((r) => ({
+          name: r.querySelector('.chart-tooltip-name').textContent,
+          value: r.querySelector('.chart-tooltip-value').textContent,
+          swatch: getComputedStyle(r.querySelector('.chart-tooltip-swatch')).backgroundColor,
+        })),
+        more: more.hidden ? '' : more.textContent,
+      };
+    })()`;
+    type Shown = { x: string; rows: { name: string; value: string; swatch: string }[]; more: string };
+    /** The tooltip once it shows the cursor at (fx, fy) of the plot (its text changed from before the move). */
+    const hover = async (fx: number, fy: number) => {
+      const previous = await v.page.evaluate<string>("document.querySelector('#metric-chart .chart-tooltip')?.textContent ?? ''");
+      await v.page.mouse.move(box.x + box.width * fx, box.y + box.height * fy, { steps: 3 });
+      await tooltip.waitFor({ state: 'visible' });
+      await v.page.waitForFunction(`document.querySelector('#metric-chart .chart-tooltip').textContent !== ${JSON.stringify(previous)}`);
+      return v.page.evaluate<Shown>(TOOLTIP);
+    };
+    const format = (x: number) => String(Number(x.toPrecision(6)));
+    /** What the tooltip should say of the run at `k` in the series posted, at step `step`. */
+    const expected = (k: number, step: number) => {
+      const s = series[k]!;
+      const j = s.step.indexOf(step);
+      assert.ok(j >= 0, `step ${step} is one of the run's buckets`);
+      return { name: nameOf.get(s.runId)!, value: `${format(s.last[j]!)} (${format(s.min![j]!)}–${format(s.max![j]!)})` };
+    };
+    for (const [fx, fy] of [[0.5, 0.5], [0.2, 0.1], [0.85, 0.9]] as const) {
+      const shown = await hover(fx, fy);
+      const m = /^Step (\d+)$/.exec(shown.x);
+      assert.ok(m, `the step at the cursor: ${shown.x}`);
+      const step = Number(m[1]);
+      assert.ok(Math.abs(step - 990 * fx) < 60, `step ${step} near ${fx} of 0..990`);
+      assert.equal(shown.rows.length, 3, 'each of the 3 runs listed');
+      assert.equal(shown.more, '');
+      assert.deepEqual(
+        shown.rows.map(({ name, value }) => ({ name, value })).sort((a, b) => a.name.localeCompare(b.name)),
+        [0, 1, 2].map((k) => expected(k, step)).sort((a, b) => a.name.localeCompare(b.name)),
+      );
+      assert.equal(new Set(shown.rows.map((r) => r.swatch)).size, 3, 'each run its colour');
+      // Nearest the cursor's y first: near the top the highest line (run k = 2 is 0.02 above run 0), near the bottom the lowest.
+      assert.equal(shown.rows[0]!.name, expected(fy < 0.5 ? 2 : 0, step).name);
+    }
+    // Off the plot: hidden.
+    await v.page.mouse.move(box.x + box.width / 2, box.y + box.height + 60);
+    await tooltip.waitFor({ state: 'hidden' });
+    // Every run (60): the 8 nearest the cursor, then how many more.
+    const many = (await v.sent()).length;
+    await v.page.getByRole('button', { name: 'Select shown' }).click();
+    const all = (await postedAfter(v, many, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === RUNS)) as SeriesRequest;
+    await send(v, { type: 'series', requestId: all.requestId, key: 'acc', series: seriesFor(all.runIds) });
+    await v.page.waitForFunction(`document.querySelector('#metric-chart')?.dataset.series === '${RUNS}'`);
+    const crowded = await hover(0.6, 0.5);
+    assert.equal(crowded.rows.length, 8);
+    assert.equal(crowded.more, `+${RUNS - 8} more`);
+    await v.page.mouse.move(0, 0);
+    await tooltip.waitFor({ state: 'hidden' });
+    assert.deepEqual(v.pageErrors, []);
+    assert.deepEqual(await v.violations(), []);
+  });
+
   it('zooms and pans the metric chart by keyboard, asking the host for each new step range', async (t) => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });

@@ -14,6 +14,8 @@
  * axis), so a million-step run shows full detail once zoomed in; a double click zooms out. With the
  * chart focused, the keyboard does the same: + and - zoom around the centre, the left and right
  * arrows pan, 0 (or Home) zooms out; each change is announced through the page's live region.
+ * Hovering over the plot shows a tooltip (RunTooltip) with the x at the cursor and, for the runs
+ * whose lines are nearest the cursor, the value of their bucket there.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -54,6 +56,9 @@ export function smoothSeries(values: ArrayLike<number | null>, weight: number): 
 interface Line {
   xs: Float64Array;
   ys: Float64Array;
+  /** The host's last value per bucket (what the tooltip shows; `ys` is it smoothed, or NaN off a log scale). */
+  last: Float64Array;
+  name: string;
   color: string;
   band?: { min: Float64Array; max: Float64Array } | undefined;
 }
@@ -98,6 +103,8 @@ export class MetricChart {
   private extent: [number, number] | undefined;
   /** The x range shown when zoomed in (step axis: the range asked for; time axes: the scale set). */
   private view: [number, number] | undefined;
+  private smoothed = false;
+  private readonly tooltip = new RunTooltip();
 
   constructor(private readonly events: MetricChartEvents) {
     // role=application: a screen reader passes the keys through to the chart's own handling.
@@ -125,6 +132,7 @@ export class MetricChart {
     const withBands = shown.length <= BAND_MAX_RUNS;
     this.xAxis = options.xAxis;
     this.logScale = options.logScale;
+    this.smoothed = options.smoothing > 0;
     let lo = Infinity;
     let hi = -Infinity;
     // The data's x and y extent: uPlot ranges its scales over a frame series of these corners, not
@@ -162,7 +170,7 @@ export class MetricChart {
         }
       }
       if (n > 0) [x0, x1] = [Math.min(x0, xs[0]!), Math.max(x1, xs[n - 1]!)];
-      return { xs, ys, color: seriesColor(theme, i), band };
+      return { xs, ys, last: s.last, name: run.name, color: seriesColor(theme, i), band };
     });
     const frame = x0 <= x1 ? [[x0, x1], y0 <= y1 ? [y0, y1] : [null, null]] : [[], []];
     const data = [null, frame] as unknown as uPlot.AlignedData;
@@ -208,6 +216,8 @@ export class MetricChart {
       axes: [axis(AXIS_LABEL[options.xAxis]), axis(metric)],
       series: seriesOpts,
       hooks: {
+        // The tooltip follows the cursor (uPlot puts it off the plot, at -10, when the mouse leaves).
+        setCursor: [(u) => this.tooltip.move(u, this.lines, this.xAxis, this.smoothed)],
         // The bands and lines, after the grid.
         draw: [(u) => this.strokeLines(u)],
         // A drag over the chart selects an x range: on the step axis the host is asked for that range
@@ -224,9 +234,11 @@ export class MetricChart {
         ],
       },
     };
+    this.tooltip.hide();
     this.plot?.destroy();
     this.element.replaceChildren();
     this.plot = new uPlot(opts, data, this.element);
+    this.tooltip.attach(this.plot.over);
   }
 
   /**
@@ -350,6 +362,7 @@ export class MetricChart {
 
   /** Draws nothing but a message. */
   clear(message: string): void {
+    this.tooltip.hide();
     this.plot?.destroy();
     this.plot = undefined;
     this.lines = [];
@@ -398,4 +411,175 @@ function format(x: number, axis: XAxis): string {
   if (axis === 'step') return String(Math.round(x));
   if (axis === 'wallTime') return new Date(x * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   return `${x.toFixed(2)} s`;
+}
+
+/** How many runs the tooltip lists (those whose lines are nearest the cursor); the rest are counted. */
+export const TOOLTIP_MAX_RUNS = 8;
+
+/**
+ * The hover tooltip of the metric chart: a small box inside uPlot's overlay (so it moves with the
+ * plot, and takes no pointer events) with the x at the cursor and, for each run whose line is among
+ * the TOOLTIP_MAX_RUNS nearest the cursor's y there, its colour, name and the value of its bucket
+ * at that x (the last value; with a band, also the bucket's min–max; smoothed, also the smoothed
+ * line's value), then "+N more". Updated at most once per animation frame; each run's bucket found
+ * by binary search on its x; its scratch arrays grow with the run count and are reused, so a mouse
+ * move allocates no more than the text it shows. Hidden from screen readers (aria-hidden): the
+ * keyboard's zooms and pans are announced through the page's live region instead.
+ */
+class RunTooltip {
+  private readonly box: HTMLDivElement = el('div', undefined, { class: 'chart-tooltip', 'aria-hidden': 'true', hidden: '' });
+  private readonly header: HTMLDivElement = el('div', undefined, { class: 'chart-tooltip-x' });
+  /** The rows, each with the run it shows now. */
+  private readonly rows: { row: HTMLDivElement; swatch: HTMLSpanElement; name: HTMLSpanElement; value: HTMLSpanElement; run: Line | undefined }[] = [];
+  private readonly more: HTMLDivElement = el('div', undefined, { class: 'chart-tooltip-more' });
+  /** Per run: its bucket's index at the cursor (-1: none there) and its distance from the cursor in pixels. */
+  private index = new Int32Array(0);
+  private distance = new Float64Array(0);
+  /** The listed runs' indices, nearest first. */
+  private readonly nearest = new Int32Array(TOOLTIP_MAX_RUNS);
+  private frame = 0;
+  private pending: { u: uPlot; lines: readonly Line[]; axis: XAxis; smoothed: boolean } | undefined;
+
+  constructor() {
+    this.box.append(this.header);
+    for (let i = 0; i < TOOLTIP_MAX_RUNS; i++) {
+      const row = el('div', undefined, { class: 'chart-tooltip-run' });
+      const swatch = el('span', undefined, { class: 'chart-tooltip-swatch' });
+      const name = el('span', undefined, { class: 'chart-tooltip-name' });
+      const value = el('span', undefined, { class: 'chart-tooltip-value' });
+      row.append(swatch, name, value);
+      this.rows.push({ row, swatch, name, value, run: undefined });
+      this.box.append(row);
+    }
+    this.box.append(this.more);
+  }
+
+  /** Puts the tooltip in a new plot's overlay (hidden until the cursor moves there). */
+  attach(over: HTMLElement): void {
+    this.hide();
+    for (const row of this.rows) row.run = undefined;
+    over.append(this.box);
+  }
+
+  hide(): void {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.pending = undefined;
+    this.box.hidden = true;
+  }
+
+  /** The cursor moved (or left the plot): shows the tooltip there on the next frame. */
+  move(u: uPlot, lines: readonly Line[], axis: XAxis, smoothed: boolean): void {
+    const { left, top } = u.cursor;
+    if (left == null || top == null || left < 0 || top < 0) return this.hide();
+    if (this.pending) {
+      this.pending.u = u;
+      this.pending.lines = lines;
+      return;
+    }
+    this.pending = { u, lines, axis, smoothed };
+    this.frame = requestAnimationFrame(() => {
+      const p = this.pending;
+      this.frame = 0;
+      this.pending = undefined;
+      if (p) this.show(p.u, p.lines, p.axis, p.smoothed);
+    });
+  }
+
+  private show(u: uPlot, lines: readonly Line[], axis: XAxis, smoothed: boolean): void {
+    const { left, top } = u.cursor;
+    if (left == null || top == null || left < 0 || top < 0 || lines.length === 0) return this.hide();
+    const x = u.posToVal(left, 'x');
+    if (this.index.length < lines.length) {
+      this.index = new Int32Array(lines.length);
+      this.distance = new Float64Array(lines.length);
+    }
+    // Each run's bucket nearest the cursor's x (none when the cursor is outside the run's x range),
+    // and the x of the nearest bucket of all, which the header shows.
+    let snapped = NaN;
+    let found = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const j = nearestIndex(line.xs, x);
+      const y = j < 0 ? NaN : line.ys[j]!;
+      if (j < 0 || !Number.isFinite(y)) {
+        this.index[i] = -1;
+        continue;
+      }
+      this.index[i] = j;
+      this.distance[i] = Math.abs(u.valToPos(y, 'y') - top);
+      const xj = line.xs[j]!;
+      if (!(Math.abs(xj - x) >= Math.abs(snapped - x))) snapped = xj;
+      found++;
+    }
+    if (found === 0) return this.hide();
+    // The TOOLTIP_MAX_RUNS nearest the cursor's y, by insertion into a short sorted list.
+    let listed = 0;
+    for (let i = 0; i < lines.length; i++) {
+      if (this.index[i]! < 0) continue;
+      const d = this.distance[i]!;
+      if (listed === TOOLTIP_MAX_RUNS && d >= this.distance[this.nearest[listed - 1]!]!) continue;
+      let k = listed < TOOLTIP_MAX_RUNS ? listed++ : listed - 1;
+      while (k > 0 && this.distance[this.nearest[k - 1]!]! > d) {
+        this.nearest[k] = this.nearest[k - 1]!;
+        k--;
+      }
+      this.nearest[k] = i;
+    }
+    this.header.textContent = `${AXIS_LABEL[axis].replace(/ \(s\)$/, '')} ${format(snapped, axis)}`;
+    for (let r = 0; r < TOOLTIP_MAX_RUNS; r++) {
+      const row = this.rows[r]!;
+      if (r >= listed) {
+        row.row.hidden = true;
+        continue;
+      }
+      const line = lines[this.nearest[r]!]!;
+      const j = this.index[this.nearest[r]!]!;
+      row.row.hidden = false;
+      // Only what changed is written: a run's row moves only when the nearest runs change order.
+      if (row.run !== line) {
+        row.run = line;
+        row.swatch.style.backgroundColor = line.color;
+        row.name.textContent = line.name;
+      }
+      let text = formatValue(line.last[j]!);
+      if (line.band) text += ` (${formatValue(line.band.min[j]!)}–${formatValue(line.band.max[j]!)})`;
+      if (smoothed) text += `, smoothed ${formatValue(line.ys[j]!)}`;
+      if (row.value.textContent !== text) row.value.textContent = text;
+    }
+    this.more.hidden = found <= listed;
+    const more = `+${found - listed} more`;
+    if (found > listed && this.more.textContent !== more) this.more.textContent = more;
+    // Beside the cursor, on the side with more room: moved by a transform (no layout), its own
+    // size (the percentages) taken off when it goes to the left or above.
+    const width = u.bbox.width / uPlot.pxRatio;
+    const height = u.bbox.height / uPlot.pxRatio;
+    const dx = left > width / 2 ? `calc(${left - 12}px - 100%)` : `${left + 12}px`;
+    const dy = top > height / 2 ? `calc(${top - 12}px - 100%)` : `${top + 12}px`;
+    this.box.style.transform = `translate(${dx}, ${dy})`;
+    this.box.hidden = false;
+  }
+}
+
+/**
+ * The index of the value in `xs` (ascending; NaN-free) nearest `x`, by binary search; -1 when `x` is
+ * outside xs's range (the run logged nothing there) or xs is empty.
+ */
+export function nearestIndex(xs: ArrayLike<number>, x: number): number {
+  const n = xs.length;
+  if (n === 0 || !(x >= xs[0]!) || !(x <= xs[n - 1]!)) return -1;
+  let lo = 0;
+  let hi = n - 1;
+  // The first index whose x is at least `x`.
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo > 0 && x - xs[lo - 1]! <= xs[lo]! - x ? lo - 1 : lo;
+}
+
+/** A metric value in the tooltip: six significant digits, no trailing zeros; a gap as "–". */
+export function formatValue(v: number): string {
+  return Number.isFinite(v) ? String(Number(v.toPrecision(6))) : '–';
 }
