@@ -802,20 +802,22 @@ export class Tracker {
       throw invalid(`Invalid value ${max} for parameter 'max_results' supplied. It must be between 1 and ${MAX_RESULTS_GET_METRIC_HISTORY}.`);
     }
     const run = this.runRow(runId);
-    const keyRow = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
-    if (!keyRow) return { items: [] };
+    const keyId = this.metricKeyId(key);
+    if (keyId === undefined) return { items: [] };
     let after: { step: number; seq: number } | undefined;
     if (options.pageToken) after = decodeHistoryToken(options.pageToken);
     const rows = after
       ? this.db
           .prepare(
+            // A row value keeps the page a range of the series' index (the OR of step and rowid
+            // made SQLite walk the series from its first point for every page).
             `SELECT rowid AS seq, step, timestamp, value FROM metrics WHERE run_id = ? AND key_id = ?
-               AND (step > ? OR (step = ? AND rowid > ?)) ORDER BY step, rowid LIMIT ?`,
+               AND (step, rowid) > (?, ?) ORDER BY step, rowid LIMIT ?`,
           )
-          .all(run.id, keyRow.key_id!, after.step, after.step, after.seq, max + 1)
+          .all(run.id, keyId, after.step, after.seq, max + 1)
       : this.db
           .prepare('SELECT rowid AS seq, step, timestamp, value FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step, rowid LIMIT ?')
-          .all(run.id, keyRow.key_id!, max + 1);
+          .all(run.id, keyId, max + 1);
     const page = rows.slice(0, max);
     const items = page.map((r) => ({ key, value: fromSql(r.value ?? null), timestamp: Number(r.timestamp), step: Number(r.step) }));
     if (rows.length <= max) return { items };
@@ -830,9 +832,8 @@ export class Tracker {
    */
   metricHistoryColumns(runId: string, key: string, offset = 0, chunk = MAX_RESULTS_GET_METRIC_HISTORY): Iterable<MetricTextColumns> {
     const run = this.runRow(runId);
-    const keyRow = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
-    if (!keyRow) return [];
-    return metricTextColumns(this.db, run.id, Number(keyRow.key_id), offset, chunk);
+    const keyId = this.metricKeyId(key);
+    return keyId === undefined ? [] : metricTextColumns(this.db, run.id, keyId, offset, chunk);
   }
 
   /**
@@ -842,9 +843,9 @@ export class Tracker {
    */
   metricHistoryJson(runId: string, key: string, offset = 0): MetricJsonReader | undefined {
     const run = this.runRow(runId);
-    const keyRow = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
-    if (!keyRow) return jsonRealsExact(this.db) ? { read: () => undefined } : undefined;
-    return metricJsonReader(this.db, run.id, Number(keyRow.key_id), key, offset);
+    const keyId = this.metricKeyId(key);
+    if (keyId === undefined) return jsonRealsExact(this.db) ? { read: () => undefined } : undefined;
+    return metricJsonReader(this.db, run.id, keyId, key, offset);
   }
 
   /**
@@ -854,9 +855,14 @@ export class Tracker {
   getMetricBuckets(runId: string, key: string, maxPoints = 1000): MetricBucket[] {
     if (!Number.isInteger(maxPoints) || maxPoints < 1) throw invalid(`max points must be a positive integer, not ${maxPoints}`);
     const run = this.runRow(runId);
-    const keyRow = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
-    if (!keyRow) return [];
-    return downsampleMetric(this.db, run.id, Number(keyRow.key_id), maxPoints);
+    const keyId = this.metricKeyId(key);
+    return keyId === undefined ? [] : downsampleMetric(this.db, run.id, keyId, maxPoints);
+  }
+
+  /** The id of a metric key some run has logged; undefined for a key never logged. */
+  private metricKeyId(key: string): number | undefined {
+    const row = this.db.prepare('SELECT key_id FROM metric_keys WHERE key = ?').get(key);
+    return row ? Number(row.key_id) : undefined;
   }
 
   /** Metric keys a run has logged. */
