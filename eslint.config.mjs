@@ -16,14 +16,16 @@ const root = path.dirname(fileURLToPath(import.meta.url));
  */
 const LAYERS = [
   { from: 'core/workspace', may: ['core/workspace'] },
+  // Starting core's worker threads (their scripts in dist/ or bundled from source): below all that use them.
+  { from: 'core/threads', may: ['core/threads'] },
   { from: 'core/tracker', may: ['core/tracker', 'core/workspace'] },
   { from: 'core/mlflow', may: ['core/mlflow', 'core/tracker/model', 'core/tracker/limits'] },
   { from: 'core/endpoint', may: ['core/endpoint', 'core/mlflow', 'core/tracker', 'core/workspace'] },
   { from: 'core/trackingClient', may: ['core/trackingClient', 'core/mlflow', 'core/tracker/limits', 'core/tracker/model'] },
   { from: 'core/language', may: ['core/language', 'core/workspace'] },
   { from: 'core/views', may: ['core/views', 'core/tracker', 'core/workspace', 'core/pipeline/pipelineModel', 'core/pipeline/stageStateModel', 'core/pipeline/stageTracking', 'core/pipeline/stageGroupRecords', 'core/sync/syncTags'] },
-  { from: 'core/dataset', may: ['core/dataset'] },
-  { from: 'core/drift', may: ['core/drift', 'core/dataset', 'core/tracker', 'core/workspace'] },
+  { from: 'core/dataset', may: ['core/dataset', 'core/threads'] },
+  { from: 'core/drift', may: ['core/drift', 'core/dataset', 'core/threads', 'core/tracker', 'core/workspace'] },
   { from: 'core/evaluation', may: ['core/evaluation', 'core/dataset', 'core/tracker', 'core/workspace'] },
   { from: 'core/modelCard', may: ['core/modelCard', 'core/language/modelCard/frontMatter', 'core/tracker', 'core/workspace'] },
   { from: 'core/pipeline', may: ['core/pipeline', 'core/language', 'core/modelCard', 'core/evaluation', 'core/drift', 'core/tracker', 'core/endpoint', 'core/trackingClient', 'core/mlflow', 'core/workspace'] },

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 
 export class DatasetError extends Error {
@@ -168,6 +168,15 @@ export async function fileMd5(file: string): Promise<string> {
 /** A file's sha256 (hex). */
 export async function fileSha256(file: string): Promise<string> {
   return (await feedFile(file, createHash('sha256'))).digest('hex');
+}
+
+/** A file's size in bytes; 0 when it cannot be read here (its reader reports why). */
+export async function fileBytes(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
 }
 
 const SAMPLE_BYTES = 1 << 16;

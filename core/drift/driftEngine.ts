@@ -9,14 +9,11 @@
  * Missing cells are counted and left out of the tests.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { expectedRows, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
+import { expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
+import { workerScript } from '../threads/workerScript';
 
 export interface DriftOptions {
   /** The test for every column (otherwise the default choice per column). */
@@ -301,34 +298,12 @@ export async function prepareSide(request: SideRequest, onColumn?: (name: string
 /** Both sides' files together above this many bytes are read in two worker threads, one per side. */
 const THREADS_ABOVE_BYTES = 16 << 20;
 
-let sourceWorkerCode: string | undefined;
-
-/**
- * The worker's script: the built bundle beside this one (dist/), or, when this module runs from
- * its TypeScript source (tests, benchmarks under tsx), the worker's source bundled in memory with
- * esbuild (a worker thread here does not get tsx's loader for the `import()`s of core/dataset).
- */
-function sideWorkerScript(): { code: string; eval: true } | { file: string; eval: false } {
-  if (__filename.endsWith('.ts')) {
-    if (sourceWorkerCode === undefined) {
-      // Loaded through createRequire so that the bundles never include esbuild (a devDependency).
-      const esbuild = createRequire(__filename)('esbuild') as typeof import('esbuild');
-      const built = esbuild.buildSync({ entryPoints: [path.join(__dirname, 'driftSideWorker.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, logLevel: 'silent' });
-      sourceWorkerCode = built.outputFiles[0]!.text;
-    }
-    return { code: sourceWorkerCode, eval: true };
-  }
-  const file = path.join(__dirname, 'driftSideWorker.js');
-  if (!existsSync(file)) throw new Error(`${file} is missing (the drift reader's worker; rebuild with npm run build)`);
-  return { file, eval: false };
-}
-
 /**
  * `prepareSide` in a worker thread, each column posted as soon as it is ready (its buffers
  * transferred, not copied); a DatasetError there is a DatasetError here.
  */
 function prepareSideInWorker(request: SideRequest, onColumn: (name: string, column: PreparedColumn) => void): { side: Promise<PreparedSide>; stop: () => void } {
-  const script = sideWorkerScript();
+  const script = workerScript('drift/driftSideWorker.ts', "the drift reader's worker");
   const worker = new Worker(script.eval ? script.code : script.file, { eval: script.eval, workerData: request });
   const columns = new Map<string, PreparedColumn>();
   const side = new Promise<PreparedSide>((resolve, reject) => {
@@ -363,14 +338,6 @@ export function columnTransferList(column: PreparedColumn): ArrayBuffer[] {
   const values = column.values.buffer as ArrayBuffer;
   const sorted = column.sorted.buffer as ArrayBuffer;
   return values === sorted ? [values] : [values, sorted];
-}
-
-async function fileBytes(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    return 0;
-  }
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
