@@ -17,7 +17,7 @@
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { DatasetError, FileDigests, checkColumns, expectedRows, fileDigests, openDataset, type ColumnRequest, type DatasetBatch } from '../dataset/dataset';
-import { CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
+import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
 import { TargetClasses } from './targetClasses';
 import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG } from '../tracker/model';
@@ -249,9 +249,9 @@ interface Scores {
  * `predictions`: the predicted values (regression), P(class 1) per row (binary), or the class
  * probabilities row by row (multiclass); `target` the true values or class indices.
  */
-function computeMetrics(scores: Scores, target: ColumnData, predictions: Float32Array | Float64Array, threshold: number, arrays: CurveArrays | undefined) {
+function computeMetrics(scores: Scores, target: ColumnData, predictions: Float32Array | Float64Array, threshold: number, arrays: CurveArrays | undefined, counts?: BinaryCounts) {
   if (scores.task === 'regression') return { ...regressionMetrics(target, predictions), confusionMatrix: null };
-  if (scores.task === 'binary') return binaryMetrics(target, predictions, threshold, scores.eps, arrays);
+  if (scores.task === 'binary') return binaryMetrics(target, predictions, threshold, scores.eps, arrays, counts);
   return multiclassMetrics(target, predictions, scores.classes, scores.eps);
 }
 
@@ -308,6 +308,9 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const tracker = options.tracker;
   let runId: string | null = null;
   let inferenceMs = 0;
+  const eps = out.dtype === 'float64' ? FLOAT64_EPS : FLOAT32_EPS;
+  const binaryPass = new BinaryCounts(threshold, eps);
+  let curveArrays: CurveArrays | undefined;
   const startRun = () => {
     if (!tracker || runId) return;
     const run = tracker.createRun({
@@ -361,6 +364,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         // Binary class indices (0, 1) as bytes; P(class 1) kept alone, in the output's own type.
         targetColumn = task === 'binary' ? new GrowingColumn<ColumnData>((n) => new Uint8Array(n), capacity) : new GrowingColumn<ColumnData>((n) => new Float64Array(n), capacity);
         const width = task === 'multiclass' ? classes : 1;
+        // The binary metrics' row pass and curve keys are made batch by batch (see below).
+        if (task === 'binary') curveArrays = new CurveArrays(capacity);
         predictionColumn = values instanceof Float32Array ? new GrowingColumn<Float32Array | Float64Array>((n) => new Float32Array(n), capacity * width) : new GrowingColumn<Float32Array | Float64Array>((n) => new Float64Array(n), capacity * width);
       }
       if (task !== 'regression') {
@@ -374,6 +379,9 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         const positive = predictionColumn.data;
         for (let i = 0; i < rows; i++) positive[at + i] = values[2 * i + 1]!;
         predictionColumn.length += rows;
+        // The metrics' pass over these rows, while they are fresh.
+        binaryPass.add(targetColumn.data, positive, at, at + rows);
+        if (positive instanceof Float32Array) curveArrays!.prepare(targetColumn.data, positive, at, rows);
       } else predictionColumn.push(values, values.length);
       if (options.sliceBy) {
         const codes = batch.codes?.[sliceSlot];
@@ -388,11 +396,11 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     }
     checkCancelled();
     const datasetDigests = datasetHash ? datasetHash.digests() : await fileDigests(options.data);
-    const scores: Scores = { task, classes, eps: out.dtype === 'float64' ? FLOAT64_EPS : FLOAT32_EPS };
+    const scores: Scores = { task, classes, eps };
     const targets = targetColumn ? targetColumn.values() : new Float64Array(0);
     const predictions = predictionColumn ? predictionColumn.values() : new Float64Array(0);
-    const arrays = task === 'binary' ? new CurveArrays(targets.length) : undefined;
-    const overall = computeMetrics(scores, targets, predictions, threshold, arrays);
+    const arrays = task === 'binary' && curveArrays && curveArrays.capacity >= targets.length ? curveArrays : task === 'binary' ? new CurveArrays(targets.length) : undefined;
+    const overall = computeMetrics(scores, targets, predictions, threshold, arrays, binaryPass);
     const warnings = [...overall.warnings];
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {

@@ -39,6 +39,8 @@ export interface BinaryCurve {
 
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
+/** Radix passes over one 32-bit word. */
+const PASSES_32 = Math.ceil(32 / RADIX_BITS);
 
 /**
  * The binary curve's working arrays for up to `capacity` rows: the sort keys and labels, their
@@ -54,11 +56,64 @@ export class CurveArrays {
   /** The low words of float64 keys, allocated only for scores that are not all float32. */
   private lowKeys: [Uint32Array, Uint32Array] | undefined;
 
+  /**
+   * Rows whose float32 keys and labels `prepare` has written ahead of the curve (from row 0 on), and
+   * the digit counts of each radix pass over them; −1 once a range could not be prepared.
+   */
+  private preparedRows = 0;
+  private readonly digitCounts = new Int32Array(PASSES_32 * RADIX);
+
   constructor(readonly capacity: number) {
     this.keys = [new Uint32Array(capacity), new Uint32Array(capacity)];
     this.labels = [new Uint8Array(capacity), new Uint8Array(capacity)];
     this.tps = new Uint32Array(capacity);
     this.fps = new Uint32Array(capacity);
+  }
+
+  /**
+   * Writes the keys and labels of rows [from, from + count) of a float32 score column ahead of the
+   * curve, as batches arrive, with the digit counts its sort would make: the next `binaryCurve` over
+   * exactly the prepared rows starts at the sort's scatter passes. Rows must come in order from 0; a
+   * NaN score, rows past the capacity or out of order leave the work to `binaryCurve` (which reports
+   * the NaN).
+   */
+  prepare(positive: ArrayLike<number>, score: Float32Array, from: number, count: number): void {
+    if (this.preparedRows !== from || from + count > this.capacity) {
+      this.preparedRows = -1;
+      return;
+    }
+    const keys = this.keys[0];
+    const labels = this.labels[0];
+    const counts = this.digitCounts;
+    const bits = new Uint32Array(score.buffer, score.byteOffset, score.length);
+    for (let i = from; i < from + count; i++) {
+      let b = bits[i]!;
+      if ((b & 0x7fffffff) > 0x7f800000) {
+        this.preparedRows = -1;
+        return;
+      }
+      if (b === 0x80000000) b = 0;
+      const k = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+      keys[i] = k;
+      labels[i] = positive[i] ? 1 : 0;
+      counts[k & (RADIX - 1)]!++;
+      counts[RADIX + ((k >>> RADIX_BITS) & (RADIX - 1))]!++;
+      counts[2 * RADIX + (k >>> (2 * RADIX_BITS))]!++;
+    }
+    this.preparedRows = from + count;
+  }
+
+  /** The digit counts when exactly `n` rows are prepared (and forgets them: the sort overwrites the keys). */
+  takePrepared(n: number): Int32Array | undefined {
+    const ready = this.preparedRows === n && n > 0;
+    this.preparedRows = 0;
+    if (!ready) {
+      this.digitCounts.fill(0);
+      return undefined;
+    }
+    const counts = this.digitCounts.slice();
+    this.digitCounts.fill(0);
+    return counts;
   }
 
   low(): [Uint32Array, Uint32Array] {
@@ -77,13 +132,17 @@ interface SortKeys {
   labels: Uint8Array;
 }
 
-function radixSort(n: number, from: SortKeys, to: SortKeys): SortKeys {
+function radixSort(n: number, from: SortKeys, to: SortKeys, digitCounts?: Int32Array): SortKeys {
   const counts = new Int32Array(RADIX);
   for (let w = from.words.length - 1; w >= 0; w--) {
     for (let shift = 0; shift < 32; shift += RADIX_BITS) {
       const key = from.words[w]!;
-      counts.fill(0);
-      for (let i = 0; i < n; i++) counts[(key[i]! >>> shift) & (RADIX - 1)]!++;
+      // Counted ahead (CurveArrays.prepare) for a one-word key; else counted here.
+      if (digitCounts) counts.set(digitCounts.subarray((shift / RADIX_BITS) * RADIX, (shift / RADIX_BITS + 1) * RADIX));
+      else {
+        counts.fill(0);
+        for (let i = 0; i < n; i++) counts[(key[i]! >>> shift) & (RADIX - 1)]!++;
+      }
       if (n === 0 || counts[(key[0]! >>> shift) & (RADIX - 1)] === n) continue;
       let sum = 0;
       for (let d = 0; d < RADIX; d++) {
@@ -137,6 +196,11 @@ export function binaryCurve(positive: ArrayLike<boolean | number>, score: ArrayL
   const scratch = arrays && arrays.capacity >= n ? arrays : new CurveArrays(n);
   const [keys, spareKeys] = scratch.keys;
   const [labels, spareLabels] = scratch.labels;
+  const prepared = score instanceof Float32Array ? scratch.takePrepared(n) : scratch.takePrepared(-1);
+  if (prepared) {
+    const sorted = radixSort(n, { words: [keys], labels }, { words: [spareKeys], labels: spareLabels }, prepared);
+    return countCurve(n, sorted.words[0]!, undefined, sorted.labels, scratch);
+  }
   for (let i = 0; i < n; i++) labels[i] = positive[i] ? 1 : 0;
   let single = true;
   if (score instanceof Float32Array) {
@@ -303,29 +367,57 @@ function confusion(trueIndex: ArrayLike<number>, predictedIndex: ArrayLike<numbe
 }
 
 /**
- * Binary metrics. `positiveScore` is P(class 1) per row; a row is predicted positive when its score
- * is above `threshold` (at 0.5, scikit-learn's `predict` for a probabilistic classifier).
+ * The row pass of the binary metrics: the confusion matrix at `threshold` and the summed log loss of
+ * the rows [1 − p, p] (clipped and renormalised as logLoss does), fed a range of rows at a time in
+ * order, as batches arrive. Fed every row, `binaryMetrics` given it makes the same numbers to the bit.
  */
-export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, threshold: number, eps: number, arrays?: CurveArrays): ClassificationMetrics {
-  const n = trueIndex.length;
-  const matrix = [
+export class BinaryCounts {
+  readonly matrix = [
     [0, 0],
     [0, 0],
   ];
+  loss = 0;
+  rows = 0;
+
+  constructor(
+    readonly threshold: number,
+    readonly eps: number,
+  ) {}
+
+  /** Rows [from, to) of the class indices (0, 1) and P(class 1); `positives`, when given, gets each row's flag. */
+  add(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, from: number, to: number, positives?: Uint8Array): void {
+    const { matrix, threshold, eps } = this;
+    let loss = this.loss;
+    for (let i = from; i < to; i++) {
+      const t = trueIndex[i]!;
+      const p = positiveScore[i]!;
+      matrix[t]![p > threshold ? 1 : 0]!++;
+      if (positives) positives[i] = t === 1 ? 1 : 0;
+      const v0 = Math.min(Math.max(1 - p, eps), 1 - eps);
+      const v1 = Math.min(Math.max(p, eps), 1 - eps);
+      loss += -Math.log((t === 0 ? v0 : t === 1 ? v1 : 0) / (v0 + v1));
+    }
+    this.loss = loss;
+    this.rows += to - from;
+  }
+}
+
+/**
+ * Binary metrics. `positiveScore` is P(class 1) per row; a row is predicted positive when its score
+ * is above `threshold` (at 0.5, scikit-learn's `predict` for a probabilistic classifier). `counts`:
+ * the row pass already made over every row (BinaryCounts), with the same threshold and eps.
+ */
+export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, threshold: number, eps: number, arrays?: CurveArrays, counts?: BinaryCounts): ClassificationMetrics {
+  const n = trueIndex.length;
   // Class indices 0 and 1 in a Uint8Array are the positive flags themselves.
   const given = trueIndex instanceof Uint8Array;
   const positives = given ? trueIndex : new Uint8Array(n);
-  // log loss of the rows [1 − p, p], clipped and renormalised as logLoss does.
-  let loss = 0;
-  for (let i = 0; i < n; i++) {
-    const t = trueIndex[i]!;
-    const p = positiveScore[i]!;
-    matrix[t]![p > threshold ? 1 : 0]!++;
-    if (!given) positives[i] = t === 1 ? 1 : 0;
-    const v0 = Math.min(Math.max(1 - p, eps), 1 - eps);
-    const v1 = Math.min(Math.max(p, eps), 1 - eps);
-    loss += -Math.log((t === 0 ? v0 : t === 1 ? v1 : 0) / (v0 + v1));
+  let pass = counts;
+  if (!pass || pass.rows !== n || pass.threshold !== threshold || pass.eps !== eps || !given) {
+    pass = new BinaryCounts(threshold, eps);
+    pass.add(trueIndex, positiveScore, 0, n, given ? undefined : positives);
   }
+  const { matrix, loss } = pass;
   const warnings: string[] = [];
   const { tp, fp, fn } = perClass(matrix, 1);
   const curve = binaryCurve(positives, positiveScore, arrays);

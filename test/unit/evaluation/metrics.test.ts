@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { FLOAT64_EPS, binaryCurve, binaryMetrics, multiclassMetrics, regressionMetrics } from '../../../core/evaluation/metrics';
+import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryCurve, binaryMetrics, multiclassMetrics, regressionMetrics } from '../../../core/evaluation/metrics';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/evaluation');
 
@@ -119,6 +119,38 @@ test('the ROC/PR curve (one radix sort) equals the curve by definition: float32 
       { numRuns: 300 },
     );
   }
+});
+
+test('batch by batch (BinaryCounts, CurveArrays.prepare) the binary metrics are the same to the bit as over all rows at once', () => {
+  const scores = fc.array(fc.oneof(fc.float({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, -0, 0.5, 1)), { minLength: 1, maxLength: 400 });
+  fc.assert(
+    fc.property(scores, fc.infiniteStream(fc.boolean()), fc.integer({ min: 1, max: 64 }), fc.double({ min: 0, max: 1, noNaN: true }), (values, labels, batch, threshold) => {
+      const n = values.length;
+      const score = Float32Array.from(values);
+      const truth = Uint8Array.from(values, () => (labels.next().value ? 1 : 0));
+      const whole = binaryMetrics(truth, score, threshold, FLOAT32_EPS);
+      const counts = new BinaryCounts(threshold, FLOAT32_EPS);
+      const arrays = new CurveArrays(n + 5);
+      for (let at = 0; at < n; at += batch) {
+        const to = Math.min(n, at + batch);
+        counts.add(truth, score, at, to);
+        arrays.prepare(truth, score, at, to - at);
+      }
+      const batched = binaryMetrics(truth, score, threshold, FLOAT32_EPS, arrays, counts);
+      assert.deepEqual(batched, whole);
+      // The prepared keys were used up: the same arrays serve a next curve (a slice) from scratch.
+      const half = Math.ceil(n / 2);
+      assert.deepEqual(binaryMetrics(truth.subarray(0, half), score.subarray(0, half), threshold, FLOAT32_EPS, arrays), binaryMetrics(truth.subarray(0, half), score.subarray(0, half), threshold, FLOAT32_EPS));
+    }),
+    { numRuns: 300 },
+  );
+  // A prepared range out of order, past the capacity or holding a NaN leaves the curve to binaryCurve, which reports the NaN.
+  const arrays = new CurveArrays(4);
+  arrays.prepare([1, 0], Float32Array.of(0.2, Number.NaN), 0, 2);
+  assert.throws(() => binaryCurve([1, 0], Float32Array.of(0.2, Number.NaN), arrays), /score 2 of 2 is NaN/);
+  const skipped = new CurveArrays(8);
+  skipped.prepare([1, 0, 1, 0], Float32Array.of(0.1, 0.2, 0.3, 0.4), 2, 2);
+  assert.deepEqual(binaryCurve([1, 0, 1, 0], Float32Array.of(0.1, 0.2, 0.3, 0.4), skipped), binaryCurve([1, 0, 1, 0], Float32Array.of(0.1, 0.2, 0.3, 0.4)));
 });
 
 test('a NaN score is an error naming it, not a curve', () => {
