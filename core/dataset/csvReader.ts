@@ -72,6 +72,8 @@ class LabelCoder {
   private used = 0;
   /** Open addressing: key index + 1, 0 when free. */
   private table = new Int32Array(128);
+  /** The code of each one-byte field seen (0/1 targets, y/n flags), −1 until then: no hashing for those. */
+  readonly oneByte = new Int32Array(256).fill(-1);
 
   /** The code of `buf[s, e)`, or −1 when the bytes are new (then `add` them). */
   find(buf: Uint8Array, s: number, e: number, h: number): number {
@@ -217,6 +219,13 @@ class CsvParser {
       }
       if (buf[pos] === CR && pos + 1 >= len && !final) return recordStart;
       const row = batch.rows;
+      const after = this.plainRecord(buf, pos, row);
+      if (after >= 0) {
+        pos = after;
+        this.line++;
+        batch.rows++;
+        continue;
+      }
       let field = 0;
       let ended = false;
       while (!ended) {
@@ -352,6 +361,68 @@ class CsvParser {
     return pos;
   }
 
+  /**
+   * The common record, read in one tight pass: every field unquoted, each numeric one a plain
+   * decimal ([-]digits[.digits], exact as in `parse`), the record ended by LF or CR LF inside the
+   * bytes read (`buf` holds a 0 byte at their end, which ends it here). Returns the position after
+   * the record, or −1 for anything else (a quote, an exponent, a missing or extra field, the end of
+   * the bytes): `parse`'s general loop then reads the record from its start, rewriting the row.
+   */
+  private plainRecord(buf: Uint8Array, pos: number, row: number): number {
+    const width = this.names.length;
+    const numberSlots = this.numberSlots;
+    const textSlots = this.textSlots;
+    const numbers = this.batch.numbers;
+    for (let field = 0; field < width; field++) {
+      const slot = numberSlots[field]!;
+      const s = pos;
+      let c = buf[pos]!;
+      if (slot >= 0) {
+        let negative = false;
+        if (c === 45) {
+          negative = true;
+          c = buf[++pos]!;
+        }
+        let mantissa = 0;
+        const digitsStart = pos;
+        let d = c - 48;
+        while ((d >>> 0) <= 9) {
+          mantissa = mantissa * 10 + d;
+          c = buf[++pos]!;
+          d = c - 48;
+        }
+        let digits = pos - digitsStart;
+        let scale = 0;
+        if (c === 46) {
+          c = buf[++pos]!;
+          const fractionStart = pos;
+          d = c - 48;
+          while ((d >>> 0) <= 9) {
+            mantissa = mantissa * 10 + d;
+            c = buf[++pos]!;
+            d = c - 48;
+          }
+          scale = pos - fractionStart;
+          digits += scale;
+        }
+        if (digits === 0 || mantissa >= EXACT || scale > 22) return -1;
+        const v = scale === 0 ? mantissa : mantissa / POW10[scale]!;
+        numbers[slot]![row] = negative ? -v : v;
+      } else {
+        while (c !== COMMA && c !== LF && c !== CR && c !== QUOTE && c !== 0) c = buf[++pos]!;
+      }
+      const e = pos;
+      if (field < width - 1) {
+        if (c !== COMMA) return -1;
+      } else if (c === CR && buf[pos + 1] === LF) pos++;
+      else if (c !== LF) return -1;
+      const textSlot = textSlots[field]!;
+      if (textSlot >= 0) this.putText(textSlot, row, buf, s, e, false);
+      pos++;
+    }
+    return pos;
+  }
+
   /** A text field into the batch: its string, or its code when the column is coded. */
   private putText(slot: number, row: number, buf: Uint8Array, s: number, e: number, escaped: boolean): void {
     const coder = this.coders[slot];
@@ -364,9 +435,17 @@ class CsvParser {
       this.batch.codes![slot]![row] = this.escapedCode(coder, buf, s, e);
       return;
     }
+    if (e - s === 1) {
+      const known = coder.oneByte[buf[s]!]!;
+      if (known >= 0) {
+        this.batch.codes![slot]![row] = known;
+        return;
+      }
+    }
     const h = fieldHash(buf, s, e);
     let code = coder.find(buf, s, e, h);
     if (code < 0) code = coder.add(buf, s, e, h, this.text(buf, s, e, false));
+    if (e - s === 1) coder.oneByte[buf[s]!] = code;
     this.batch.codes![slot]![row] = code;
   }
 

@@ -80,6 +80,48 @@ test('CSV: a number read in the field scan is the very double Number(text) gives
   );
 });
 
+test('CSV: records read in the one-pass path and the general one agree: quoted, skipped, text and coded fields, LF and CRLF', async () => {
+  const dir = tempWorkspace('csv');
+  const textField = fc.oneof(fc.stringMatching(/^[a-z]{0,6}$/), fc.constantFrom('"a, b"', '"say ""hi"""', 'ünï', '"7"'));
+  const unquote = (t: string) => (t.startsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t);
+  const record = fc.tuple(decimalText, fc.boolean(), textField, decimalText, fc.constantFrom('\n', '\r\n'));
+  await fc.assert(
+    fc.asyncProperty(fc.array(record, { minLength: 1, maxLength: 120 }), async (rows) => {
+      const file = path.join(dir, 'mixed.csv');
+      // n: a number, quoted or not; t: text; skip: not asked for; m: a number also read as text; c: t again, coded.
+      const body = rows.map(([n, quoted, t, m, end]) => `${quoted ? `"${n}"` : n},${t},${unquote(t).replace(/[",]/g, '')}x,${m},${t}${end}`).join('');
+      writeFileSync(file, `n,t,skip,m,c\n${body}`);
+      const request: ColumnRequest[] = [{ name: 'n' }, { name: 't', text: true }, { name: 'm' }, { name: 'm', text: true }, { name: 'c', text: true, coded: true }];
+      const reader = await openDataset(file, 'mixed.csv');
+      const got = { n: [] as number[], t: [] as string[], m: [] as number[], mText: [] as string[], coded: [] as string[] };
+      for await (const b of reader.batches(request, 5)) {
+        for (let i = 0; i < b.rows; i++) {
+          got.n.push(b.numbers[0]![i]!);
+          got.m.push(b.numbers[1]![i]!);
+          got.t.push(b.texts[0]![i]!);
+          got.mText.push(b.texts[1]![i]!);
+          got.coded.push(b.labels![2]![b.codes![2]![i]!]!);
+        }
+      }
+      assert.deepEqual(got, {
+        n: rows.map(([n]) => Number(n)),
+        t: rows.map(([, , t]) => unquote(t)),
+        m: rows.map(([, , , m]) => Number(m)),
+        mText: rows.map(([, , , m]) => m),
+        coded: rows.map(([, , t]) => unquote(t)),
+      });
+      for (let i = 0; i < rows.length; i++) assert.ok(Object.is(got.n[i], Number(rows[i]![0])), `row ${i + 1}: ${rows[i]![0]}`);
+    }),
+    { numRuns: 150 },
+  );
+  // A ragged record after plain ones is the general loop's error, with its line.
+  const ragged = path.join(dir, 'ragged.csv');
+  writeFileSync(ragged, `a,b\n${Array.from({ length: 50 }, (_, i) => `${i},${i}`).join('\n')}\n1,2,3\n`);
+  await assert.rejects(readAll(ragged, [{ name: 'a' }, { name: 'b' }], 8), /ragged\.csv:52: expected 2 fields as in the header, found 3/);
+  writeFileSync(ragged, `a,b\n${Array.from({ length: 50 }, (_, i) => `${i},${i}`).join('\n')}\n1\n`);
+  await assert.rejects(readAll(ragged, [{ name: 'a' }, { name: 'b' }], 8), /ragged\.csv:52: expected 2 fields as in the header, found 1/);
+});
+
 test('CSV: a record longer than the read buffer (one 9 MiB text field)', async () => {
   const file = path.join(tempWorkspace('csv'), 'long.csv');
   const long = 'x'.repeat(9 * 1024 * 1024);
