@@ -16,6 +16,8 @@ const nodeEntries = [
   ['client/extension.ts', 'dist/extension.js'],
   // The drift engine's worker thread, started from whichever bundle runs the engine (all in dist/).
   ['core/drift/driftSideWorker.ts', 'dist/driftSideWorker.js'],
+  // The dataset reader's worker thread (an evaluation of a large file reads it there; see core/dataset/datasetThread.ts).
+  ['core/dataset/datasetWorker.ts', 'dist/datasetWorker.js'],
   ['server/server.ts', 'dist/server.js'],
 ];
 

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { exposeZipMapInputs, type LabelledNode } from './zipMapGraph';
 
@@ -83,7 +84,16 @@ function classifierLabels(labelled: readonly LabelledNode[], probabilities: stri
   return undefined;
 }
 
-export async function loadOnnxModel(file: string, displayName = file): Promise<OnnxModel> {
+export interface ModelLoadOptions {
+  /**
+   * Another thread of this process keeps a core busy while the model runs (an evaluation reading its
+   * dataset in a worker thread): onnxruntime then uses one thread fewer than the cores, and its
+   * idle threads sleep instead of spinning, so that the two do not take turns on a core.
+   */
+  shareCores?: boolean;
+}
+
+export async function loadOnnxModel(file: string, displayName = file, options: ModelLoadOptions = {}): Promise<OnnxModel> {
   let raw: Buffer;
   try {
     raw = readFileSync(file);
@@ -103,7 +113,8 @@ export async function loadOnnxModel(file: string, displayName = file): Promise<O
   const ort = onnxRuntime();
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+    const shared = options.shareCores ? { intraOpNumThreads: Math.max(1, availableParallelism() - 1), extra: { session: { intra_op: { allow_spinning: '0' } } } } : {};
+    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...shared });
   } catch (e) {
     const reason = (e as Error).message.replace(/\s+/g, ' ').trim();
     throw new ModelError(`${displayName}: onnxruntime cannot load the model (${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason})`);

@@ -114,7 +114,9 @@ describe('Runwise extension in code-server', { timeout: 900_000 }, () => {
     workspace = fixtureWorkspace(root);
     const vsix = packageExtension(root);
     const extensionsDir = path.join(root, 'extensions');
-    installVsix(vsix, extensionsDir);
+    const installed = installVsix(vsix, extensionsDir);
+    // The worker threads' bundles, which the extension host starts by path (not imported, so not bundled).
+    for (const worker of ['dist/driftSideWorker.js', 'dist/datasetWorker.js']) assert.ok(existsSync(path.join(installed, worker)), `the .vsix holds ${worker}`);
     server = await startCodeServer({ extensionsDir, workspace });
     workbench = await openWorkbench(server.url, workspace);
   });
