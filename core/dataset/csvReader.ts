@@ -218,14 +218,14 @@ class CsvParser {
         continue;
       }
       if (buf[pos] === CR && pos + 1 >= len && !final) return recordStart;
-      const row = batch.rows;
-      const after = this.plainRecord(buf, pos, row);
-      if (after >= 0) {
-        pos = after;
-        this.line++;
-        batch.rows++;
+      // As many plain records as come in a row (see plainRecords); the general loop takes the next.
+      const plain = this.plainRecords(buf, pos, batch.rows, batchSize);
+      if (plain > 0) {
+        pos = this.plainEnd;
+        batch.rows += plain;
         continue;
       }
+      const row = batch.rows;
       let field = 0;
       let ended = false;
       while (!ended) {
@@ -361,66 +361,86 @@ class CsvParser {
     return pos;
   }
 
+  /** Where the last `plainRecords` stopped: after its last record. */
+  private plainEnd = 0;
+
   /**
-   * The common record, read in one tight pass: every field unquoted, each numeric one a plain
-   * decimal ([-]digits[.digits], exact as in `parse`), the record ended by LF or CR LF inside the
-   * bytes read (`buf` holds a 0 byte at their end, which ends it here). Returns the position after
-   * the record, or −1 for anything else (a quote, an exponent, a missing or extra field, the end of
-   * the bytes): `parse`'s general loop then reads the record from its start, rewriting the row.
+   * The common records, read in one tight loop from `pos` into rows `firstRow` up to `endRow`: every
+   * field unquoted, each numeric one a plain decimal ([-]digits[.digits], exact as in `parse`), each
+   * record ended by LF or CR LF inside the bytes read (`buf` holds a 0 byte at their end, which ends
+   * the loop). Stops at the first other record (a quote, an exponent, a missing or extra field, the
+   * end of the bytes) without keeping any of it: `parse`'s general loop reads that one from its
+   * start, rewriting its row. Returns the records read (`line` counts them); `plainEnd` is where they end.
    */
-  private plainRecord(buf: Uint8Array, pos: number, row: number): number {
+  private plainRecords(buf: Uint8Array, pos: number, firstRow: number, endRow: number): number {
     const width = this.names.length;
     const numberSlots = this.numberSlots;
     const textSlots = this.textSlots;
     const numbers = this.batch.numbers;
-    for (let field = 0; field < width; field++) {
-      const slot = numberSlots[field]!;
-      const s = pos;
-      let c = buf[pos]!;
-      if (slot >= 0) {
-        let negative = false;
-        if (c === 45) {
-          negative = true;
-          c = buf[++pos]!;
-        }
-        let mantissa = 0;
-        const digitsStart = pos;
-        let d = c - 48;
-        while ((d >>> 0) <= 9) {
-          mantissa = mantissa * 10 + d;
-          c = buf[++pos]!;
-          d = c - 48;
-        }
-        let digits = pos - digitsStart;
-        let scale = 0;
-        if (c === 46) {
-          c = buf[++pos]!;
-          const fractionStart = pos;
-          d = c - 48;
+    let row = firstRow;
+    records: for (; row < endRow; row++) {
+      const recordStart = pos;
+      for (let field = 0; field < width; field++) {
+        const slot = numberSlots[field]!;
+        const s = pos;
+        let c = buf[pos]!;
+        if (slot >= 0) {
+          let negative = false;
+          if (c === 45) {
+            negative = true;
+            c = buf[++pos]!;
+          }
+          let mantissa = 0;
+          const digitsStart = pos;
+          let d = c - 48;
           while ((d >>> 0) <= 9) {
             mantissa = mantissa * 10 + d;
             c = buf[++pos]!;
             d = c - 48;
           }
-          scale = pos - fractionStart;
-          digits += scale;
+          let digits = pos - digitsStart;
+          let scale = 0;
+          if (c === 46) {
+            c = buf[++pos]!;
+            const fractionStart = pos;
+            d = c - 48;
+            while ((d >>> 0) <= 9) {
+              mantissa = mantissa * 10 + d;
+              c = buf[++pos]!;
+              d = c - 48;
+            }
+            scale = pos - fractionStart;
+            digits += scale;
+          }
+          if (digits === 0 || mantissa >= EXACT || scale > 22) {
+            pos = recordStart;
+            break records;
+          }
+          const v = scale === 0 ? mantissa : mantissa / POW10[scale]!;
+          numbers[slot]![row] = negative ? -v : v;
+        } else {
+          while (c !== COMMA && c !== LF && c !== CR && c !== QUOTE && c !== 0) c = buf[++pos]!;
         }
-        if (digits === 0 || mantissa >= EXACT || scale > 22) return -1;
-        const v = scale === 0 ? mantissa : mantissa / POW10[scale]!;
-        numbers[slot]![row] = negative ? -v : v;
-      } else {
-        while (c !== COMMA && c !== LF && c !== CR && c !== QUOTE && c !== 0) c = buf[++pos]!;
+        const e = pos;
+        if (field < width - 1) {
+          if (c !== COMMA) {
+            pos = recordStart;
+            break records;
+          }
+        } else if (c === CR && buf[pos + 1] === LF) pos++;
+        else if (c !== LF) {
+          pos = recordStart;
+          break records;
+        }
+        const textSlot = textSlots[field]!;
+        if (textSlot >= 0) this.putText(textSlot, row, buf, s, e, false);
+        pos++;
       }
-      const e = pos;
-      if (field < width - 1) {
-        if (c !== COMMA) return -1;
-      } else if (c === CR && buf[pos + 1] === LF) pos++;
-      else if (c !== LF) return -1;
-      const textSlot = textSlots[field]!;
-      if (textSlot >= 0) this.putText(textSlot, row, buf, s, e, false);
-      pos++;
+      // Counted per record: a text field's error (not UTF-8) names its line.
+      this.line++;
     }
-    return pos;
+    this.plainEnd = pos;
+    return row - firstRow;
   }
 
   /** A text field into the batch: its string, or its code when the column is coded. */
