@@ -371,8 +371,8 @@ class CsvParser {
    * numeric field a plain decimal (scanDecimal), each other field unquoted or quoted without a
    * doubled quote or a line break inside, each record ended by LF or CR LF inside the bytes read
    * (`buf` holds a 0 byte at their end, which ends the loop). Stops at the first other record (a
-   * quoted number, an exponent, a missing or extra field, the end of the bytes) without keeping any
-   * of it: `parse`'s general loop reads that one from its
+   * quoted number, an exponent, a missing or extra field, a blank line, the end of the bytes) without
+   * keeping any of it: `parse`'s general loop reads that one from its
    * start, rewriting its row. Returns the records read (`line` counts them); `plainEnd` is where they end.
    */
   private plainRecords(buf: Uint8Array, pos: number, firstRow: number, endRow: number): number {
@@ -383,6 +383,8 @@ class CsvParser {
     let row = firstRow;
     records: for (; row < endRow; row++) {
       const recordStart = pos;
+      // A blank line (which the general loop skips) or a CR at the start: not plain.
+      if (buf[pos] === LF || buf[pos] === CR) break;
       for (let field = 0; field < width; field++) {
         const slot = numberSlots[field]!;
         let s = pos;

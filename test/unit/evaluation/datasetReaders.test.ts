@@ -122,6 +122,14 @@ test('CSV: records read in the one-pass path and the general one agree: quoted, 
   await assert.rejects(readAll(ragged, [{ name: 'a' }, { name: 'b' }], 8), /ragged\.csv:52: expected 2 fields as in the header, found 1/);
 });
 
+test('CSV: blank lines are skipped in a one-column file too, text or number', async () => {
+  const file = path.join(tempWorkspace('csv'), 'one.csv');
+  writeFileSync(file, 'name\na\n\nb\r\n\r\n\nc\n\n');
+  assert.deepEqual((await readAll(file, [{ name: 'name', text: true }], 2)).texts, [['a', 'b', 'c']]);
+  writeFileSync(file, 'x\n1\n\n2.5\r\n\r\n-3\n\n');
+  assert.deepEqual((await readAll(file, [{ name: 'x' }], 2)).numbers, [[1, 2.5, -3]]);
+});
+
 test('CSV: a record longer than the read buffer (one 9 MiB text field)', async () => {
   const file = path.join(tempWorkspace('csv'), 'long.csv');
   const long = 'x'.repeat(9 * 1024 * 1024);
