@@ -14,6 +14,7 @@ import type { PullEvent } from '../core/sync/pullRuns';
 import { SyncError } from '../core/sync/syncError';
 import type { RunArgument } from './runCommands';
 import type { RunsView } from './runsView';
+import { readSetting } from './settings';
 import { UntrustedWorkspaceError, type TrackingService } from './trackingService';
 
 export interface RemoteCommandsOptions {
@@ -138,13 +139,14 @@ export class RemoteCommands {
     if (experiment === undefined) return;
     const tracker = await this.options.tracking.writableTracker();
     const { pullRuns } = await import('../core/sync/pullRuns');
+    const artifacts = readSetting(vscode.workspace, 'sync.pullArtifacts');
     const summary = await this.withCancel(`Runwise: pulling from ${remote.name}`, `pull from ${remote.name}`, (signal, onEvent) =>
-      pullRuns(tracker, remote, experiment.trim() ? { experiment: experiment.trim() } : {}, { client: { signal }, onEvent }),
+      pullRuns(tracker, remote, experiment.trim() ? { experiment: experiment.trim() } : {}, { client: { signal }, onEvent, artifacts }),
     );
     await this.options.runs.refresh();
     if (summary) {
       void vscode.window.showInformationMessage(
-        `Runwise: pulled ${summary.runs} run(s) from ${remote.name}: ${summary.created} new, ${summary.updated} updated, ${summary.upToDate} up to date.`,
+        `Runwise: pulled ${summary.runs} run(s) from ${remote.name}: ${summary.created} new, ${summary.updated} updated, ${summary.upToDate} up to date${artifacts ? `; ${summary.artifacts} artifact file(s)` : ''}.`,
       );
     }
   }

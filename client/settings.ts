@@ -21,6 +21,8 @@ export const SETTINGS = {
   'runs.maxPerExperiment': RUNS_VIEW_DEFAULTS.maxRunsPerExperiment as number,
   'runs.statusBar': true as boolean,
   'languageServer.enabled': true as boolean,
+  /** *Runwise: Pull Runs* also downloads the runs' artifacts (as `runwise pull --artifacts`). */
+  'sync.pullArtifacts': false as boolean,
   /** The Python a stage's leading `python` runs when the Python extension selects none ('' = python3 on PATH). */
   pythonPath: '' as string,
   /** Read by vscode-languageclient itself (`<id>.trace.server`); listed so its default is kept here too. */

@@ -186,9 +186,9 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => (require('./commands/push') as typeof import('./commands/push')).push(ctx, args),
   },
   pull: {
-    usage: 'pull --from NAME [--experiment E] [--filter EXPR]',
-    summary: "a remote's runs into the local tracker, marked with their origin; a second pull updates them",
-    options: { from: { value: true }, experiment: { value: true }, filter: { value: true } },
+    usage: 'pull --from NAME [--experiment E] [--filter EXPR] [--artifacts]',
+    summary: "a remote's runs (with --artifacts, their files too) into the local tracker, marked with their origin; a second pull updates them",
+    options: { from: { value: true }, experiment: { value: true }, filter: { value: true }, artifacts: {} },
     run: (ctx, args) => (require('./commands/pull') as typeof import('./commands/pull')).pull(ctx, args),
   },
   lineage: {

@@ -7,7 +7,12 @@
  *
  * Runs still RUNNING on the remote are left for a later pull (a local RUNNING run would be ended
  * FAILED by the tracker once this process is gone), and so are runs that were pushed from this
- * workspace (their `runwise.source_run_id` names a local run). Artifacts stay on the remote.
+ * workspace (their `runwise.source_run_id` names a local run).
+ *
+ * Artifacts stay on the remote unless asked for (`artifacts`): then each file of a pulled run's
+ * artifacts that the local run lacks, or holds with another size, is downloaded through the
+ * server's artifact proxy after the run is written, one file at a time into the artifact store (a
+ * file is stored whole or not at all), so a pull stopped midway fetches only the rest next time.
  */
 import { MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, MAX_RESULTS_GET_METRIC_HISTORY } from '../tracker/limits';
 import { PARENT_RUN_TAG, type Metric, type Param, type Run, type RunStatus, type Tag } from '../tracker/model';
@@ -16,11 +21,14 @@ import { TrackerError } from '../tracker/trackerError';
 import { HttpError } from '../endpoint/httpErrors';
 import { parseLogBatch, parseLogInputs } from '../endpoint/mlflowProtocol';
 import type { ExperimentJson, MetricJson, RunJson } from '../mlflow/restApi';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { RemoteClient, RemoteRequestError } from './remoteClient';
 import type { Remote } from './remoteConfig';
 import { SyncError } from './syncError';
 import { ORIGIN_REMOTE_TAG, ORIGIN_RUN_TAG, SOURCE_RUN_TAG, filterLiteral as quote, isLocalOnlyTag } from './syncTags';
-import { inParallel, localPointCount, tagMap, type SyncOptions, type SyncPlanEvent, type SyncRetryEvent, type SyncSummary } from './pushRuns';
+import { inParallel, localArtifacts, localPointCount, proxiedArtifactRoot, remoteArtifacts, tagMap, type SyncOptions, type SyncPlanEvent, type SyncRetryEvent, type SyncSummary } from './pushRuns';
 
 export interface PullSelection {
   /** A remote experiment's name (or id); default every active experiment. */
@@ -34,9 +42,15 @@ export type PullEvent =
   | SyncRetryEvent
   | { kind: 'pulled'; remoteRunId: string; runId: string; runName: string; state: 'created' | 'updated' | 'up-to-date'; points: number };
 
-export type PullOptions = SyncOptions<PullEvent>;
+export interface PullOptions extends SyncOptions<PullEvent> {
+  /** Also download the runs' artifacts that are missing here (see the top). */
+  artifacts?: boolean;
+}
 
 export interface PullSummary extends SyncSummary {
+  /** Artifact files downloaded, and their bytes (with `artifacts`). */
+  artifacts: number;
+  artifactBytes: number;
   /** Remote run id → local run id. */
   localIds: Record<string, string>;
 }
@@ -44,7 +58,7 @@ export interface PullSummary extends SyncSummary {
 export async function pullRuns(tracker: Tracker, remote: Remote, selection: PullSelection, options: PullOptions = {}): Promise<PullSummary> {
   const emit = options.onEvent ?? (() => undefined);
   const client = new RemoteClient(remote, { ...options.client, onRetry: (what, reason, delayMs) => emit({ kind: 'retry', what, reason, delayMs }) });
-  const summary: PullSummary = { runs: 0, created: 0, updated: 0, upToDate: 0, skipped: [], points: 0, requests: 0, localIds: {} };
+  const summary: PullSummary = { runs: 0, created: 0, updated: 0, upToDate: 0, skipped: [], points: 0, requests: 0, artifacts: 0, artifactBytes: 0, localIds: {} };
   try {
     const experiments = await remoteExperiments(client, remote, selection.experiment);
     const names = new Map(experiments.map((e) => [e.experiment_id, e.name]));
@@ -71,7 +85,10 @@ export async function pullRuns(tracker: Tracker, remote: Remote, selection: Pull
     const ordered = parentsFirst(runs);
     summary.runs = ordered.length;
     emit({ kind: 'plan', runs: ordered.length, skipped: summary.skipped });
-    for (const r of ordered) await pullRun(tracker, client, remote, r, names, summary, emit);
+    for (const r of ordered) {
+      await pullRun(tracker, client, remote, r, names, summary, emit);
+      if (options.artifacts) await pullArtifacts(tracker, client, remote, r, summary);
+    }
     return summary;
   } finally {
     summary.requests = client.requests;
@@ -97,6 +114,43 @@ function parentsFirst(runs: readonly RunJson[]): RunJson[] {
   };
   for (const r of [...runs].sort((a, b) => Number(a.info.start_time) - Number(b.info.start_time))) place(r);
   return out;
+}
+
+/** The remote run's artifact files that its local copy lacks (or holds with another size), downloaded into it. */
+async function pullArtifacts(tracker: Tracker, client: RemoteClient, remote: Remote, r: RunJson, summary: PullSummary): Promise<void> {
+  const remoteId = r.info.run_id;
+  const localId = summary.localIds[remoteId]!;
+  const root = proxiedArtifactRoot(remote, r.info);
+  const there = await remoteArtifacts(client, root);
+  const here = new Map(localArtifacts(tracker, localId).map((a) => [a.path, a.size]));
+  const missing = [...there].filter(([file, size]) => here.get(file) !== size);
+  if (missing.length === 0) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'runwise-pull-'));
+  try {
+    let n = 0;
+    await inParallel(
+      missing,
+      async ([file]) => {
+        const dest = path.join(dir, String(n++));
+        try {
+          await client.downloadArtifact(`${root}/${file}`, dest);
+          const stored = await tracker.putArtifact(localId, file, dest);
+          summary.artifacts++;
+          summary.artifactBytes += stored.size;
+        } catch (e) {
+          if (e instanceof TrackerError || e instanceof RemoteRequestError) {
+            throw new SyncError(`artifact '${file}' of run ${remoteId} (${r.info.run_name}) of remote '${remote.name}' cannot be pulled: ${e.message}; the run's other artifacts already pulled are kept`);
+          }
+          throw e;
+        } finally {
+          rmSync(dest, { force: true });
+        }
+      },
+      4,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function localRunExists(tracker: Tracker, runId: string): boolean {

@@ -247,6 +247,48 @@ export function localPointCount(tracker: Tracker, runId: string, key: string): n
   return tracker.getMetricBuckets(runId, key, 1).reduce((n, b) => n + b.count, 0);
 }
 
+/** Every artifact file of a local run, with its size. */
+export function localArtifacts(tracker: Tracker, runId: string): { path: string; size: number }[] {
+  const artifacts: { path: string; size: number }[] = [];
+  const walk = (dir: string) => {
+    for (const e of tracker.listArtifacts(runId, dir)) {
+      if (e.isDir) walk(e.path);
+      else artifacts.push({ path: e.path, size: e.fileSize ?? 0 });
+    }
+  };
+  walk('');
+  return artifacts;
+}
+
+/**
+ * Where a remote run's artifacts are behind the server's artifact proxy (`<experiment>/<run>/artifacts`),
+ * or a SyncError when the server stores them elsewhere (then they are not reachable over its API).
+ */
+export function proxiedArtifactRoot(remote: Remote, info: { artifact_uri?: string }): string {
+  const uri = info.artifact_uri ?? '';
+  if (!uri.startsWith('mlflow-artifacts:')) {
+    throw new SyncError(
+      `remote '${remote.name}' stores run artifacts at '${uri}', not behind its artifact proxy: start its server with artifact serving on (mlflow server --serve-artifacts, the default since MLflow 2.0)`,
+    );
+  }
+  return artifactRoot(info as unknown as Record<string, unknown>);
+}
+
+/** Every artifact file under `root` of the remote's artifact proxy, by its path below `root`, with its size (−1 when not given). */
+export async function remoteArtifacts(client: RemoteClient, root: string, dir = ''): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const entries = await client.listArtifacts(dir ? `${root}/${dir}` : root);
+  await Promise.all(
+    entries.map(async (e) => {
+      const name = e.path.slice(e.path.lastIndexOf('/') + 1);
+      const rel = dir ? `${dir}/${name}` : name;
+      if (e.is_dir) for (const [p, size] of await remoteArtifacts(client, root, rel)) out.set(p, size);
+      else out.set(rel, Number(e.file_size ?? -1));
+    }),
+  );
+  return out;
+}
+
 class Push {
   private readonly experiments = new Map<string, Promise<string>>();
   /** Remote experiment id → its runs that carry a source run id (by that id), for experiments listed whole. */
@@ -313,14 +355,7 @@ class Push {
     for (const key of this.tracker.metricKeys(runId)) {
       counts.set(key, localPointCount(this.tracker, runId, key));
     }
-    const artifacts: { path: string; size: number }[] = [];
-    const walk = (dir: string) => {
-      for (const e of this.tracker.listArtifacts(runId, dir)) {
-        if (e.isDir) walk(e.path);
-        else artifacts.push({ path: e.path, size: e.fileSize ?? 0 });
-      }
-    };
-    walk('');
+    const artifacts = localArtifacts(this.tracker, runId);
     const tags = run.tags.filter((t) => !isLocalOnlyTag(t.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const digest = createHash('sha256')
       .update(
@@ -570,33 +605,13 @@ class Push {
   }
 
   private remoteRoot(remote: RemoteRun): string {
-    const uri = remote.json.info.artifact_uri ?? '';
-    if (!uri.startsWith('mlflow-artifacts:')) {
-      throw new SyncError(
-        `remote '${this.remote.name}' stores run artifacts at '${uri}', not behind its artifact proxy: start its server with artifact serving on (mlflow server --serve-artifacts, the default since MLflow 2.0)`,
-      );
-    }
-    return artifactRoot(remote.json.info as unknown as Record<string, unknown>);
-  }
-
-  private async remoteArtifacts(root: string, dir = ''): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    const entries = await this.client.listArtifacts(dir ? `${root}/${dir}` : root);
-    await Promise.all(
-      entries.map(async (e) => {
-        const name = e.path.slice(e.path.lastIndexOf('/') + 1);
-        const rel = dir ? `${dir}/${name}` : name;
-        if (e.is_dir) for (const [p, s] of await this.remoteArtifacts(root, rel)) out.set(p, s);
-        else out.set(rel, Number(e.file_size ?? -1));
-      }),
-    );
-    return out;
+    return proxiedArtifactRoot(this.remote, remote.json.info);
   }
 
   private async sendArtifacts(run: Run, local: LocalState, remote: RemoteRun): Promise<void> {
     if (local.artifacts.length === 0) return;
     const root = this.remoteRoot(remote);
-    const there = remote.created ? new Map<string, number>() : await this.remoteArtifacts(root);
+    const there = remote.created ? new Map<string, number>() : await remoteArtifacts(this.client, root);
     const missing = local.artifacts.filter((a) => there.get(a.path) !== a.size);
     await inParallel(missing, async (a) => {
       const opened = this.tracker.openArtifact(run.info.runId, a.path);

@@ -3,13 +3,13 @@
  * remote, read back through the remote's REST API only: what a push copies, that a second push
  * sends nothing, that a push killed halfway and run again loses and duplicates nothing, that 429/503
  * answers are retried, that refused credentials say which remote and variable, and that pull brings
- * runs in once.
+ * runs in once, with their artifacts when asked.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MLFLOW_API_PREFIX, MLFLOW_ARTIFACTS_PREFIX } from '../../core/mlflow/restApi';
@@ -17,7 +17,7 @@ import { STAGE_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { addRemote, getRemote } from '../../core/sync/remoteConfig';
 import { pullRuns } from '../../core/sync/pullRuns';
-import { pushRuns, type PushEvent } from '../../core/sync/pushRuns';
+import { localArtifacts, pushRuns, type PushEvent } from '../../core/sync/pushRuns';
 import { SyncError } from '../../core/sync/syncError';
 import { ORIGIN_REMOTE_TAG, ORIGIN_RUN_TAG, SOURCE_RUN_TAG, pushedTag } from '../../core/sync/syncTags';
 import { finished, spawnTs, startServeProcess, type ServerProcess } from '../support/processes';
@@ -323,6 +323,41 @@ describe('push and pull against a second runwise serve', () => {
       t.close();
     }
   });
+  it('pull --artifacts brings the files a pulled run lacks, byte for byte; a second one downloads nothing', async () => {
+    const ws = tempWorkspace('sync-pull-artifacts');
+    addRemote(ws, 'team', remote.uri, { tokenEnv: 'SYNC_TEST_TOKEN' });
+    const t = Tracker.open(ws);
+    try {
+      const plain = await pullRuns(t, getRemote(ws, 'team'), { experiment: 'churn' }, { client: { env: ENV } });
+      const remoteChild = await remoteRunOf(remote, childId);
+      const localId = plain.localIds[remoteChild.info.run_id]!;
+      assert.deepEqual(t.listArtifacts(localId), [], 'without --artifacts they stay on the remote');
+      assert.equal(plain.artifacts, 0);
+      const withFiles = await pullRuns(t, getRemote(ws, 'team'), { experiment: 'churn' }, { client: { env: ENV }, artifacts: true });
+      assert.equal(withFiles.created, 0);
+      assert.deepEqual(localArtifacts(t, localId), [
+        { path: 'model/model.onnx', size: 10 },
+        { path: 'report.txt', size: 5000 },
+      ]);
+      assert.equal(readFileSync(t.openArtifact(localId, 'model/model.onnx').filePath, 'utf8'), 'onnx bytes');
+      assert.equal(readFileSync(t.openArtifact(localId, 'report.txt').filePath, 'utf8'), 'x'.repeat(5000));
+      const everyFile = Object.values(withFiles.localIds).flatMap((id) => localArtifacts(t, id));
+      assert.equal(withFiles.artifacts, everyFile.length, 'every artifact of the pulled runs, counted');
+      assert.equal(withFiles.artifactBytes, everyFile.reduce((n, a) => n + a.size, 0));
+      const again = await pullRuns(t, getRemote(ws, 'team'), { experiment: 'churn' }, { client: { env: ENV }, artifacts: true });
+      assert.equal(again.artifacts, 0, 'nothing downloaded twice');
+      // The CLI: --artifacts in a fresh workspace, the summary in --json.
+      const cliWs = tempWorkspace('sync-pull-artifacts-cli');
+      addRemote(cliWs, 'team', remote.uri, { tokenEnv: 'SYNC_TEST_TOKEN' });
+      const r = await finished(spawnTs('core/cli/main.ts', ['pull', '--from', 'team', '--experiment', 'churn', '--artifacts', '--json', '--workspace', cliWs], ENV));
+      assert.equal(r.code, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as { artifacts: number; artifactBytes: number; created: number };
+      assert.deepEqual({ created: summary.created, artifacts: summary.artifacts, artifactBytes: summary.artifactBytes }, { created: 5, artifacts: withFiles.artifacts, artifactBytes: withFiles.artifactBytes });
+    } finally {
+      t.close();
+    }
+  });
+
   it('runwise run STAGE --single --push lands the stage run on the server MLFLOW_TRACKING_URI names, with its stage tags', async () => {
     const ws = tempWorkspace('sync-run-push');
     writeFileSync(path.join(ws, 'runwise.yaml'), 'stages:\n  train:\n    cmd: printf \'{"accuracy":0.75}\' > metrics.json\n    metrics:\n      - metrics.json:\n          cache: false\n');

@@ -1,11 +1,13 @@
 // A pull from a server that answers a run the local tracker refuses (a param name MLflow's rule
-// forbids) writes nothing of that run, and says which run and why; the runs before it stay.
+// forbids) writes nothing of that run, and says which run and why; the runs before it stay. With
+// artifacts, a file that cannot be fetched is named and the files stored before it stay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pullRuns } from '../../core/sync/pullRuns';
+import { localArtifacts } from '../../core/sync/pushRuns';
 import { SyncError } from '../../core/sync/syncError';
 import { Tracker } from '../../core/tracker/tracker';
 import { tempWorkspace } from '../support/tempWorkspace';
@@ -47,6 +49,62 @@ test('a run the local tracker refuses is not half-written; the error names it', 
     assert.deepEqual(runs.map((r) => r.info.runName), ['good']);
     assert.equal(t.getMetricHistory(runs[0]!.info.runId, 'loss').items.length, 3);
     assert.deepEqual(runs[0]!.params, [{ key: 'lr', value: '0.1' }]);
+  } finally {
+    t.close();
+    server.close();
+  }
+});
+
+test('pull with artifacts: a file that fails names itself and keeps the ones stored; a server storing artifacts off its proxy is named', async () => {
+  const id = 'c'.repeat(32);
+  const plain = 'd'.repeat(32);
+  const server = http.createServer((req, res) => {
+    req.resume();
+    const url = new URL(req.url!, 'http://x');
+    const reply = (body: unknown, status = 200) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname.endsWith('/experiments/get-by-name')) return reply({ experiment: { experiment_id: '3', name: 'remote-exp', lifecycle_stage: 'active' } });
+    if (url.pathname.endsWith('/runs/search')) {
+      const offProxy = run(plain, 'off-proxy', [], 2000);
+      offProxy.info.artifact_uri = '/mlruns/3/off/artifacts';
+      return reply({ runs: [run(id, 'files', [], 1000), ...(serveOffProxy ? [offProxy] : [])] });
+    }
+    if (url.pathname.endsWith('/metrics/get-history')) return reply({ metrics: [{ key: 'loss', value: 0.5, timestamp: 1000, step: 2 }] });
+    if (url.pathname.endsWith('/mlflow-artifacts/artifacts') && req.method === 'GET') {
+      const dir = url.searchParams.get('path');
+      if (dir === `3/${id}/artifacts`) return reply({ files: [{ path: 'a.txt', is_dir: false, file_size: 3 }, { path: 'sub', is_dir: true }] });
+      if (dir === `3/${id}/artifacts/sub`) return reply({ files: [{ path: 'sub/b.txt', is_dir: false, file_size: 3 }] });
+      return reply({ files: [] });
+    }
+    if (url.pathname.endsWith(`/mlflow-artifacts/artifacts/3/${id}/artifacts/a.txt`) || (serveOffProxy && url.pathname.endsWith(`/mlflow-artifacts/artifacts/3/${id}/artifacts/sub/b.txt`))) {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      return res.end(url.pathname.endsWith('a.txt') ? 'abc' : 'xyz');
+    }
+    reply({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `no ${url.pathname}` }, 404);
+  });
+  let serveOffProxy = false;
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const t = Tracker.open(tempWorkspace('sync-pull-artifacts'));
+  try {
+    const remote = { name: 'lab', uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth: {} };
+    await assert.rejects(pullRuns(t, remote, { experiment: 'remote-exp' }, { artifacts: true }), (e: unknown) => {
+      assert.ok(e instanceof SyncError, String(e));
+      assert.match(e.message, new RegExp(`artifact 'sub/b.txt' of run ${id} \\(files\\) of remote 'lab' cannot be pulled: .*the run's other artifacts already pulled are kept`));
+      return true;
+    });
+    const local = t.searchRuns({ viewType: 'ALL' }).items;
+    assert.deepEqual(local.map((r) => r.info.runName), ['files'], 'the run itself is written before its artifacts');
+    assert.deepEqual(t.listArtifacts(local[0]!.info.runId).map((a) => a.path), ['a.txt']);
+    // Once b.txt is served, a second pull fetches it alone; a run whose server keeps its artifacts off the proxy is named.
+    serveOffProxy = true;
+    await assert.rejects(pullRuns(t, remote, { experiment: 'remote-exp' }, { artifacts: true }), /remote 'lab' stores run artifacts at '\/mlruns\/3\/off\/artifacts', not behind its artifact proxy/);
+    assert.deepEqual(localArtifacts(t, local[0]!.info.runId), [
+      { path: 'a.txt', size: 3 },
+      { path: 'sub/b.txt', size: 3 },
+    ]);
   } finally {
     t.close();
     server.close();
