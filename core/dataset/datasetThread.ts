@@ -150,6 +150,7 @@ export function readInThread(file: string, display: string, request: readonly Co
     } finally {
       if (own || w.failure) void w.worker.terminate();
       else if (ended) release(w);
+      else if (queue.some((m) => !('batch' in m))) release(w); // stopped early, after the read had ended (its end is queued)
       else {
         // Stopped early: the worker ends the read at its next batch, then is free again.
         w.listener = (m) => {

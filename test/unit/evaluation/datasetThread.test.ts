@@ -110,6 +110,34 @@ test('a read stopped early frees the worker; two reads at once each get their ow
   assert.deepEqual(b, await collect((await openDataset(files.jsonl, 'data.jsonl')).batches(REQUEST, 1000)));
 });
 
+test('a read left after its last batch was read ahead frees the worker, and the process still exits', async () => {
+  // The worker reads up to 4 batches ahead: by the time the caller leaves after the first, the
+  // read's end is already queued here. A child process does that, then reads again and must exit.
+  const dir = tempWorkspace('dataset-thread-exit');
+  const file = path.join(dir, 'small.csv');
+  writeFileSync(file, 'a,b\n1,x\n2,y\n');
+  const script = path.join(dir, 'leave.ts');
+  const thread = path.join(__dirname, '../../../core/dataset/datasetThread');
+  writeFileSync(
+    script,
+    `import { readInThread } from ${JSON.stringify(thread)};
+(async () => {
+  for await (const b of readInThread(${JSON.stringify(file)}, 'small.csv', [{ name: 'a' }], 1, true).batches) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    break;
+  }
+  let rows = 0;
+  for await (const b of readInThread(${JSON.stringify(file)}, 'small.csv', [{ name: 'a' }], 1, true).batches) rows += b.rows;
+  console.log(rows);
+})();
+`,
+  );
+  const run = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: path.join(__dirname, '../../..'), timeout: 30_000 });
+  assert.equal(run.signal, null, 'the process exits by itself (it was killed after 30 s)');
+  assert.equal(run.status, 0, run.stderr.toString());
+  assert.equal(run.stdout.toString().trim(), '2');
+});
+
 const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
 const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
 
