@@ -39,8 +39,12 @@ export interface BinaryCurve {
 
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
-/** Where BinaryCounts takes the logarithm of its running product: well above the smallest double. */
+/**
+ * Where BinaryCounts takes the logarithm of its running product, and the smallest factor it
+ * multiplies in: the product stays above 2⁻¹⁰⁰⁰, a normal double (the smallest is 2⁻¹⁰²²).
+ */
 const PRODUCT_FLOOR = 2 ** -900;
+const FACTOR_FLOOR = 2 ** -100;
 /** Radix passes over one 32-bit word. */
 const PASSES_32 = Math.ceil(32 / RADIX_BITS);
 
@@ -375,9 +379,9 @@ function confusion(trueIndex: ArrayLike<number>, predictedIndex: ArrayLike<numbe
  *
  * The log loss multiplies the rows' probabilities of their true class and takes the logarithm of the
  * product when it nears the bottom of the double range (every ~1,000 rows): Σ −log pᵢ = −log Π pᵢ.
- * A product of k factors is off by at most k·2⁻⁵³ relative, so the sum is off by at most ~1.1e-16
- * per row, absolute: far below a log loss's own rounding, at a fraction of the cost of one
- * logarithm per row.
+ * A product of k factors is off by at most k·2⁻⁵³ relative, so each row adds at most ~1.1e-16 to the
+ * sum's error, absolute: less than adding one rounded logarithm per row does, at a fraction of its
+ * cost.
  */
 export class BinaryCounts {
   readonly matrix = [
@@ -419,11 +423,15 @@ export class BinaryCounts {
       if (positives) positives[i] = t === 1 ? 1 : 0;
       const v0 = Math.min(Math.max(1 - p, eps), high);
       const v1 = Math.min(Math.max(p, eps), high);
-      product *= (t === 0 ? v0 : t === 1 ? v1 : 0) / (v0 + v1);
-      if (product < PRODUCT_FLOOR) {
-        logged += -Math.log(product);
-        product = 1;
-      }
+      const own = (t === 0 ? v0 : t === 1 ? v1 : 0) / (v0 + v1);
+      if (own >= FACTOR_FLOOR) {
+        product *= own;
+        if (product < PRODUCT_FLOOR) {
+          logged += -Math.log(product);
+          product = 1;
+        }
+      } else logged += -Math.log(own); // tiny (an eps below 2⁻¹⁰⁰), 0 or NaN: on its own, so the product never underflows
+
     }
     matrix[0]![0]! += n00;
     matrix[0]![1]! += n01;

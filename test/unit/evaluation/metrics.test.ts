@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryCurve, binaryMetrics, multiclassMetrics, regressionMetrics } from '../../../core/evaluation/metrics';
+import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryCurve, binaryMetrics, logLoss, multiclassMetrics, regressionMetrics } from '../../../core/evaluation/metrics';
 
 const FIXTURES = path.join(__dirname, '../../fixtures/evaluation');
 
@@ -144,6 +144,18 @@ test('batch by batch (BinaryCounts, CurveArrays.prepare) the binary metrics are 
     }),
     { numRuns: 300 },
   );
+  // The log loss from running products equals the per-row sum, with tiny eps and probabilities too (no underflow to Infinity).
+  for (const [truth, score, eps] of [
+    [Uint8Array.of(1, 1, 0), Float64Array.of(1e-200, 1e-200, 0.3), 1e-300],
+    [Uint8Array.from({ length: 5000 }, (_, i) => i % 2), Float64Array.from({ length: 5000 }, (_, i) => (i % 2 ? 1e-9 : 1 - 1e-9)), FLOAT64_EPS],
+    [Uint8Array.of(1, 0), Float64Array.of(0, 1), 0],
+  ] as const) {
+    const rows = Float64Array.from({ length: score.length * 2 }, (_, k) => (k % 2 ? score[k >> 1]! : 1 - score[k >> 1]!));
+    const expected = logLoss(truth, rows, 2, eps);
+    const got = binaryMetrics(truth, score, 0.5, eps).metrics.log_loss!;
+    if (Number.isFinite(expected)) assert.ok(Math.abs(got - expected) <= 1e-12 * expected, `log loss ${got} against ${expected}`);
+    else assert.equal(got, expected);
+  }
   // A prepared range out of order, past the capacity or holding a NaN leaves the curve to binaryCurve, which reports the NaN.
   const arrays = new CurveArrays(4);
   arrays.prepare([1, 0], Float32Array.of(0.2, Number.NaN), 0, 2);
