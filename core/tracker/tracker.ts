@@ -898,9 +898,15 @@ export class Tracker {
     });
   }
 
+  /** A file may not be stored where the run has a folder, nor below one of its files. */
   private checkArtifactTarget(run: RunRow, rel: string): void {
     const dir = this.db.prepare('SELECT 1 FROM artifacts WHERE run_id = ? AND path >= ? AND path < ? LIMIT 1').get(run.id, `${rel}/`, `${rel}0`);
     if (dir) throw invalid(`Artifact path '${rel}' is a directory of run ${run.run_uuid}`);
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const above = parts.slice(0, i).join('/');
+      if (this.db.prepare('SELECT 1 FROM artifacts WHERE run_id = ? AND path = ?').get(run.id, above)) throw invalid(`Artifact path '${rel}' is below '${above}', a file of run ${run.run_uuid}`);
+    }
   }
 
   openArtifact(runId: string, artifactPath: string): OpenedArtifact {

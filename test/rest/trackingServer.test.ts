@@ -730,6 +730,9 @@ describe('tracking endpoint: artifacts', () => {
     assert.equal(snapshot(s.tracker), before);
     // The connection survives a refused upload; the next one works.
     assert.equal((await request(s, 'PUT', `${root}/after.txt`, { body: Buffer.from('ok') })).status, 200);
+    // A file below a file (which no file system can hold) is refused, as one over a folder is.
+    assertError(await request(s, 'PUT', `${root}/after.txt/inner.txt`, { body: Buffer.from('x') }), 400, 'INVALID_PARAMETER_VALUE', "is below 'after.txt', a file of run");
+    assertError(await request(s, 'PUT', `${root}/deep/er/f.txt`, { body: Buffer.from('x') }).then(async (r) => (r.status === 200 ? request(s, 'PUT', `${root}/deep`, { body: Buffer.from('x') }) : r)), 400, 'INVALID_PARAMETER_VALUE', "'deep' is a directory");
   });
 });
 
