@@ -17,11 +17,12 @@
 import { MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, MAX_RESULTS_GET_METRIC_HISTORY } from '../tracker/limits';
 import { PARENT_RUN_TAG, type Metric, type Param, type Run, type RunStatus, type Tag } from '../tracker/model';
 import type { Tracker } from '../tracker/tracker';
+import { normalizeRelativePath } from '../workspace/workspacePath';
 import { TrackerError } from '../tracker/trackerError';
 import { HttpError } from '../endpoint/httpErrors';
 import { parseLogBatch, parseLogInputs } from '../endpoint/mlflowProtocol';
 import type { ExperimentJson, MetricJson, RunJson } from '../mlflow/restApi';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { RemoteClient, RemoteRequestError } from './remoteClient';
@@ -116,30 +117,57 @@ function parentsFirst(runs: readonly RunJson[]): RunJson[] {
   return out;
 }
 
-/** The remote run's artifact files that its local copy lacks (or holds with another size), downloaded into it. */
+/**
+ * The remote run's artifact files that its local copy lacks, or holds with another size than the
+ * listing gives, downloaded into it. A file is stored only when its download has the listed size. A
+ * local copy the user deleted gets none (it is named in `skipped`).
+ */
 async function pullArtifacts(tracker: Tracker, client: RemoteClient, remote: Remote, r: RunJson, summary: PullSummary): Promise<void> {
   const remoteId = r.info.run_id;
   const localId = summary.localIds[remoteId]!;
+  const what = `run ${remoteId} (${r.info.run_name}) of remote '${remote.name}'`;
+  if (tracker.getRun(localId).info.lifecycleStage !== 'active') {
+    summary.skipped.push({ runId: remoteId, reason: `its artifacts: the local copy ${localId} is deleted (restore it to pull them)` });
+    return;
+  }
   const root = proxiedArtifactRoot(remote, r.info);
-  const there = await remoteArtifacts(client, root);
+  let there: Map<string, number>;
+  try {
+    there = await remoteArtifacts(client, root);
+  } catch (e) {
+    if (e instanceof RemoteRequestError || e instanceof SyncError) throw new SyncError(`the artifacts of ${what} cannot be listed: ${e.message}`);
+    throw e;
+  }
   const here = new Map(localArtifacts(tracker, localId).map((a) => [a.path, a.size]));
-  const missing = [...there].filter(([file, size]) => here.get(file) !== size);
+  // A size the listing does not give (−1): a file already here is taken as the same.
+  const missing = [...there].filter(([file, size]) => (size >= 0 ? here.get(file) !== size : !here.has(file)));
+  for (const [file] of missing) {
+    let normal: string | undefined;
+    try {
+      normal = normalizeRelativePath(file);
+    } catch {
+      normal = undefined;
+    }
+    if (normal !== file) throw new SyncError(`artifact '${file}' of ${what} cannot be pulled: not a plain relative path; nothing of it was fetched`);
+  }
   if (missing.length === 0) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'runwise-pull-'));
   try {
     let n = 0;
     await inParallel(
       missing,
-      async ([file]) => {
+      async ([file, size]) => {
         const dest = path.join(dir, String(n++));
         try {
           await client.downloadArtifact(`${root}/${file}`, dest);
+          const got = statSync(dest).size;
+          if (size >= 0 && got !== size) throw new SyncError(`artifact '${file}' of ${what} cannot be pulled: ${got} bytes arrived where the listing says ${size}; it was not stored`);
           const stored = await tracker.putArtifact(localId, file, dest);
           summary.artifacts++;
           summary.artifactBytes += stored.size;
         } catch (e) {
           if (e instanceof TrackerError || e instanceof RemoteRequestError) {
-            throw new SyncError(`artifact '${file}' of run ${remoteId} (${r.info.run_name}) of remote '${remote.name}' cannot be pulled: ${e.message}; the run's other artifacts already pulled are kept`);
+            throw new SyncError(`artifact '${file}' of ${what} cannot be pulled: ${e.message}; the run's other artifacts already pulled are kept`);
           }
           throw e;
         } finally {

@@ -274,16 +274,29 @@ export function proxiedArtifactRoot(remote: Remote, info: { artifact_uri?: strin
   return artifactRoot(info as unknown as Record<string, unknown>);
 }
 
-/** Every artifact file under `root` of the remote's artifact proxy, by its path below `root`, with its size (−1 when not given). */
-export async function remoteArtifacts(client: RemoteClient, root: string, dir = ''): Promise<Map<string, number>> {
+/** Folders below a run's artifact root that a listing follows, at most: a deeper listing is refused. */
+const MAX_ARTIFACT_DEPTH = 64;
+
+/**
+ * Every artifact file under `root` of the remote's artifact proxy, by its path below `root`, with its
+ * size (−1 when the listing gives none). An entry whose name is empty, `.` or `..` (which would list
+ * a folder again, or leave it) and folders nested past MAX_ARTIFACT_DEPTH are a SyncError.
+ */
+export async function remoteArtifacts(client: RemoteClient, root: string, dir = '', depth = 0): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const entries = await client.listArtifacts(dir ? `${root}/${dir}` : root);
+  const listed = dir ? `${root}/${dir}` : root;
+  if (depth > MAX_ARTIFACT_DEPTH) throw new SyncError(`the artifacts of '${root}' nest folders deeper than ${MAX_ARTIFACT_DEPTH} (at '${listed}')`);
+  const entries = await client.listArtifacts(listed);
   await Promise.all(
     entries.map(async (e) => {
       const name = e.path.slice(e.path.lastIndexOf('/') + 1);
+      if (name === '' || name === '.' || name === '..') throw new SyncError(`the artifact listing of '${listed}' names an entry '${e.path}' that is not a file or folder below it`);
       const rel = dir ? `${dir}/${name}` : name;
-      if (e.is_dir) for (const [p, size] of await remoteArtifacts(client, root, rel)) out.set(p, size);
-      else out.set(rel, Number(e.file_size ?? -1));
+      if (e.is_dir) for (const [p, size] of await remoteArtifacts(client, root, rel, depth + 1)) out.set(p, size);
+      else {
+        const size = Number(e.file_size ?? -1);
+        out.set(rel, Number.isSafeInteger(size) && size >= 0 ? size : -1);
+      }
     }),
   );
   return out;

@@ -110,3 +110,74 @@ test('pull with artifacts: a file that fails names itself and keeps the ones sto
     server.close();
   }
 });
+
+test('pull with artifacts from a remote whose listing or files are wrong: each is named, nothing wrong is stored, nothing loops', async () => {
+  const id = 'e'.repeat(32);
+  /** The listing per folder below the run's root ('' for the root) and the bodies per file; changed between pulls. */
+  let listing: Record<string, { path: string; is_dir?: boolean; file_size?: number | string }[]> = {};
+  let bodies: Record<string, string> = {};
+  let downloads = 0;
+  let listings = 0;
+  const rootPath = `3/${id}/artifacts`;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    const url = new URL(req.url!, 'http://x');
+    const reply = (body: unknown, status = 200) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname.endsWith('/experiments/get-by-name')) return reply({ experiment: { experiment_id: '3', name: 'remote-exp', lifecycle_stage: 'active' } });
+    if (url.pathname.endsWith('/runs/search')) return reply({ runs: [run(id, 'listed', [], 1000)] });
+    if (url.pathname.endsWith('/metrics/get-history')) return reply({ metrics: [{ key: 'loss', value: 0.5, timestamp: 1000, step: 2 }] });
+    if (url.pathname.endsWith('/mlflow-artifacts/artifacts')) {
+      listings++;
+      const dir = url.searchParams.get('path')!;
+      return reply({ files: listing[dir === rootPath ? '' : dir.slice(rootPath.length + 1)] ?? [] });
+    }
+    const file = decodeURIComponent(url.pathname.split(`${rootPath}/`)[1] ?? '');
+    if (file in bodies) {
+      downloads++;
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      return res.end(bodies[file]);
+    }
+    reply({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: url.pathname }, 404);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const t = Tracker.open(tempWorkspace('sync-pull-artifacts-wrong'));
+  const remote = { name: 'lab', uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth: {} };
+  const pull = () => pullRuns(t, remote, { experiment: 'remote-exp' }, { artifacts: true });
+  try {
+    // A folder entry named '' would list the root again, for ever.
+    listing = { '': [{ path: '', is_dir: true }] };
+    await assert.rejects(pull(), /the artifacts of run e+ \(listed\) of remote 'lab' cannot be listed: the artifact listing of '3\/e+\/artifacts' names an entry '' that is not a file or folder below it/);
+    assert.ok(listings < 5, `${listings} listings`);
+    const localId = t.searchRuns({ viewType: 'ALL' }).items[0]!.info.runId;
+    // A body shorter than listed is not stored.
+    listing = { '': [{ path: 'short.bin', file_size: 10 }] };
+    bodies = { 'short.bin': 'abc' };
+    await assert.rejects(pull(), /artifact 'short\.bin' of run e+ \(listed\) of remote 'lab' cannot be pulled: 3 bytes arrived where the listing says 10; it was not stored/);
+    assert.deepEqual(localArtifacts(t, localId), []);
+    // A size the listing does not give: fetched once, not on every pull.
+    listing = { '': [{ path: 'nosize.txt' }, { path: 'odd.txt', file_size: 'many' }] };
+    bodies = { 'nosize.txt': 'hello', 'odd.txt': 'odd' };
+    downloads = 0;
+    assert.equal((await pull()).artifacts, 2);
+    assert.equal((await pull()).artifacts, 0);
+    assert.equal(downloads, 2);
+    // A file and a folder of one name: the second to arrive is refused, named.
+    listing = { '': [{ path: 'a', file_size: 1 }, { path: 'a', is_dir: true }], a: [{ path: 'a/b', file_size: 1 }] };
+    bodies = { a: '1', 'a/b': '2' };
+    await assert.rejects(pull(), /artifact 'a(\/b)?' of run e+ \(listed\) of remote 'lab' cannot be pulled: .*(is below 'a', a file|is a directory) of run/);
+    // A local copy the user deleted gets no artifacts, and says so; the pull itself goes on.
+    t.deleteRun(localId);
+    listing = { '': [{ path: 'later.txt', file_size: 1 }] };
+    bodies = { 'later.txt': 'x' };
+    const summary = await pull();
+    assert.equal(summary.artifacts, 0);
+    assert.deepEqual(summary.skipped, [{ runId: id, reason: `its artifacts: the local copy ${localId} is deleted (restore it to pull them)` }]);
+  } finally {
+    t.close();
+    server.close();
+  }
+});
