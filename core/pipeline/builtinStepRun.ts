@@ -29,8 +29,7 @@ import {
 } from "../tracker/modelRegistry";
 import type { Tracker } from "../tracker/tracker";
 import { resolveInside } from "../workspace/workspacePath";
-import { HashCache } from "./hashCache";
-import type { PipelineStage } from "./pipelineModel";
+import type { PathHasher, PipelineStage } from "./pipelineModel";
 import { settingText } from "./builtinStepSettings";
 import type {
   OutputStream,
@@ -46,6 +45,8 @@ export interface BuiltinStepContext {
   tracker: Tracker;
   runId: string;
   experimentId: string;
+  /** The runner's hashes of workspace paths (its HashCache, saved by the runner). */
+  hashes: PathHasher;
 }
 
 /** A command's result; `failure` is a built-in step's one-line reason when it failed. */
@@ -343,11 +344,9 @@ async function driftStep(
     { reference: reference.rel, current: current.rel },
   );
   const { logDriftRun } = await import("../drift/driftTracking");
-  // The inputs' digests are the md5s the runner hashed the stage's dependencies with (the hash
+  // The inputs' digests are the md5s the runner hashed the stage's dependencies with (its hash
   // cache answers from their stat), so lineage joins them with the stage that wrote them.
-  const hashes = new HashCache(ctx.root);
-  const md5 = { reference: hashes.hash(reference.rel)?.md5, current: hashes.hash(current.rel)?.md5 };
-  hashes.save();
+  const md5 = { reference: ctx.hashes.hash(reference.rel)?.md5, current: ctx.hashes.hash(current.rel)?.md5 };
   await logDriftRun(ctx.tracker, report, { runId: ctx.runId, md5, files: { reference: reference.abs, current: current.abs } });
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const output = settingText(ctx.settings, "output");

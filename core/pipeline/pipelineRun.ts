@@ -235,7 +235,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
       } else {
         const commandFor = options.commandFor;
         // A built-in step runs in-process, with the same options and result as a command.
-        const step = { root: graph.root, stage, settings: stage.builtinConfig ?? {}, tracker, runId, experimentId };
+        const step = { root: graph.root, stage, settings: stage.builtinConfig ?? {}, tracker, runId, experimentId, hashes: options.hashes };
         const result: BuiltinStepResult = await (stage.builtin ? (o: StageProcessOptions) => runBuiltinStep(step, o) : runStageProcess)({
           commands: commandFor ? stage.cmd.map((c) => commandFor(stage, c)) : stage.cmd,
           cwd: path.join(graph.root, ...stage.wdir.split('/').filter(Boolean)),
