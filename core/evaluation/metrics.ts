@@ -77,13 +77,13 @@ export class CurveArrays {
   }
 
   /**
-   * Writes the keys and labels of rows [from, from + count) of a float32 score column ahead of the
-   * curve, as batches arrive, with the digit counts its sort would make: the next `binaryCurve` over
-   * exactly the prepared rows starts at the sort's scatter passes. Rows must come in order from 0; a
-   * NaN score, rows past the capacity or out of order leave the work to `binaryCurve` (which reports
-   * the NaN).
+   * Writes the keys and labels of rows [from, from + count) of a float32 score column, with the digit
+   * counts their sort makes: `binaryCurve` does so for all rows at once, an evaluation batch by batch
+   * as the rows arrive, so that the curve over exactly the prepared rows starts at the sort's scatter
+   * passes. Rows must come in order from 0; a NaN score, rows past the capacity or out of order leave
+   * nothing prepared (`binaryCurve` then reports the NaN, or starts over).
    */
-  prepare(positive: ArrayLike<number>, score: Float32Array, from: number, count: number): void {
+  prepare(positive: ArrayLike<boolean | number>, score: Float32Array, from: number, count: number): void {
     if (this.preparedRows !== from || from + count > this.capacity) {
       this.preparedRows = -1;
       return;
@@ -98,7 +98,8 @@ export class CurveArrays {
         this.preparedRows = -1;
         return;
       }
-      if (b === 0x80000000) b = 0;
+      if (b === 0x80000000) b = 0; // −0 → 0
+      // IEEE bits as an unsigned key that sorts like the number: negatives flipped whole, positives' sign bit set.
       const k = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
       keys[i] = k;
       labels[i] = positive[i] ? 1 : 0;
@@ -202,62 +203,57 @@ export function binaryCurve(positive: ArrayLike<boolean | number>, score: ArrayL
   const scratch = arrays && arrays.capacity >= n ? arrays : new CurveArrays(n);
   const [keys, spareKeys] = scratch.keys;
   const [labels, spareLabels] = scratch.labels;
-  const prepared = score instanceof Float32Array ? scratch.takePrepared(n) : scratch.takePrepared(-1);
-  if (prepared) {
-    const sorted = radixSort(n, { words: [keys], labels }, { words: [spareKeys], labels: spareLabels }, prepared);
-    return countCurve(n, sorted.words[0]!, undefined, sorted.labels, scratch);
-  }
-  for (let i = 0; i < n; i++) labels[i] = positive[i] ? 1 : 0;
-  let single = true;
-  if (score instanceof Float32Array) {
-    // IEEE bits as an unsigned key that sorts like the number: negatives flipped whole, positives' sign bit set.
-    const bits = new Uint32Array(score.buffer, score.byteOffset, n);
-    for (let i = 0; i < n; i++) {
-      let b = bits[i]!;
-      if ((b & 0x7fffffff) > 0x7f800000) throw nanScore(i, n);
-      if (b === 0x80000000) b = 0; // −0 → 0
-      keys[i] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+  // Keys an evaluation prepared batch by batch hold for exactly these float32 scores.
+  let counts = scratch.takePrepared(score instanceof Float32Array ? n : -1);
+  if (!counts) {
+    // As float32 when every score is one (a float32 model's): then narrowed into the keys' own buffer.
+    let single = score instanceof Float32Array ? score : undefined;
+    if (!single) {
+      const narrow = new Float32Array(keys.buffer, keys.byteOffset, n);
+      let i = 0;
+      for (; i < n; i++) {
+        const v = score[i]! + 0; // −0 → 0
+        if (Number.isNaN(v)) throw nanScore(i, n);
+        narrow[i] = v;
+        if (narrow[i] !== v) break;
+      }
+      if (i === n) single = narrow;
     }
-  } else {
-    const narrow = new Float32Array(keys.buffer, keys.byteOffset, n);
-    for (let i = 0; i < n; i++) {
-      const v = score[i]! + 0; // −0 → 0
-      if (Number.isNaN(v)) throw nanScore(i, n);
-      narrow[i] = v;
-      if (narrow[i] !== v) {
-        single = false;
-        break;
-      }
-    }
-    if (single) {
-      for (let i = 0; i < n; i++) {
-        const b = keys[i]!;
-        keys[i] = b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
-      }
-    } else {
-      const [lo, spareLo] = scratch.low();
-      const wide = new Float64Array(1);
-      const halves = new Uint32Array(wide.buffer);
-      const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
-      for (let i = 0; i < n; i++) {
-        wide[0] = score[i]! + 0;
-        if (Number.isNaN(wide[0])) throw nanScore(i, n);
-        const h = halves[littleEndian ? 1 : 0]!;
-        const l = halves[littleEndian ? 0 : 1]!;
-        if (h & 0x80000000) {
-          keys[i] = ~h >>> 0;
-          lo[i] = ~l >>> 0;
-        } else {
-          keys[i] = (h | 0x80000000) >>> 0;
-          lo[i] = l;
-        }
-      }
-      const sorted = radixSort(n, { words: [keys, lo], labels }, { words: [spareKeys, spareLo], labels: spareLabels });
-      return countCurve(n, sorted.words[0]!, sorted.words[1], sorted.labels, scratch);
+    if (!single) return float64Curve(n, positive, score, scratch);
+    if (n > 0) {
+      scratch.prepare(positive, single, 0, n);
+      counts = scratch.takePrepared(n);
+      if (!counts) throw nanScore(single.findIndex((v) => Number.isNaN(v)), n);
     }
   }
-  const sorted = radixSort(n, { words: [keys], labels }, { words: [spareKeys], labels: spareLabels });
+  const sorted = radixSort(n, { words: [keys], labels }, { words: [spareKeys], labels: spareLabels }, counts);
   return countCurve(n, sorted.words[0]!, undefined, sorted.labels, scratch);
+}
+
+/** The curve of scores that are not all float32: each key the float64's two words. */
+function float64Curve(n: number, positive: ArrayLike<boolean | number>, score: ArrayLike<number>, scratch: CurveArrays): BinaryCurve {
+  const [keys, spareKeys] = scratch.keys;
+  const [labels, spareLabels] = scratch.labels;
+  const [lo, spareLo] = scratch.low();
+  const wide = new Float64Array(1);
+  const halves = new Uint32Array(wide.buffer);
+  const littleEndian = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
+  for (let i = 0; i < n; i++) {
+    labels[i] = positive[i] ? 1 : 0;
+    wide[0] = score[i]! + 0; // −0 → 0
+    if (Number.isNaN(wide[0])) throw nanScore(i, n);
+    const h = halves[littleEndian ? 1 : 0]!;
+    const l = halves[littleEndian ? 0 : 1]!;
+    if (h & 0x80000000) {
+      keys[i] = ~h >>> 0;
+      lo[i] = ~l >>> 0;
+    } else {
+      keys[i] = (h | 0x80000000) >>> 0;
+      lo[i] = l;
+    }
+  }
+  const sorted = radixSort(n, { words: [keys, lo], labels }, { words: [spareKeys, spareLo], labels: spareLabels });
+  return countCurve(n, sorted.words[0]!, sorted.words[1], sorted.labels, scratch);
 }
 
 /** The pass down from the highest key: cumulative true/false positives at each distinct key. */
@@ -431,7 +427,6 @@ export class BinaryCounts {
           product = 1;
         }
       } else logged += -Math.log(own); // tiny (an eps below 2⁻¹⁰⁰), 0 or NaN: on its own, so the product never underflows
-
     }
     matrix[0]![0]! += n00;
     matrix[0]![1]! += n01;
