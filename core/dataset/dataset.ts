@@ -20,6 +20,25 @@ export class DatasetError extends Error {
   }
 }
 
+/** An error as a worker thread reading a dataset posts it (see postedError). */
+export interface PostedError {
+  dataset: boolean;
+  message: string;
+  stack?: string;
+}
+
+/** `e` as a worker thread posts it, so that a DatasetError is a DatasetError again on the other side. */
+export function postedError(e: unknown): PostedError {
+  const error = e instanceof Error ? e : new Error(String(e));
+  // By name as well: a worker bundle's DatasetError is its own copy of the class.
+  return { dataset: error instanceof DatasetError || error.name === 'DatasetError', message: error.message, stack: error.stack };
+}
+
+/** The error a worker thread posted (postedError), rebuilt in this thread. */
+export function errorFromPosted(posted: PostedError): Error {
+  return posted.dataset ? new DatasetError(posted.message) : Object.assign(new Error(posted.message), { stack: posted.stack });
+}
+
 export interface ColumnRequest {
   name: string;
   /** Read as text (a slice column); otherwise a finite number is required. */

@@ -18,7 +18,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '../threads/workerScript';
-import { DatasetError, FileDigests, type ColumnRequest, type DatasetBatch } from './dataset';
+import { FileDigests, errorFromPosted, type ColumnRequest, type DatasetBatch, type PostedError } from './dataset';
 
 /** One read, as the worker is given it. */
 export interface DatasetThreadJob {
@@ -46,7 +46,7 @@ export interface PostedBatch {
  * What the worker posts for a read: each batch, a copy of each read's bytes (when asked for digests,
  * before the batches parsed from them), then the end (`whole`: every byte was posted), or the error.
  */
-export type DatasetThreadAnswer = { id: number } & ({ batch: PostedBatch } | { bytes: ArrayBuffer } | { end: { whole: boolean } } | { error: { dataset: boolean; message: string; stack?: string } });
+export type DatasetThreadAnswer = { id: number } & ({ batch: PostedBatch } | { bytes: ArrayBuffer } | { end: { whole: boolean } } | { error: PostedError });
 
 /** What the caller posts: a read to start, room for more batches of one, or a read to stop (it then ends). */
 export type DatasetThreadCommand = { job: DatasetThreadJob } | { id: number; more: number } | { id: number; stop: true };
@@ -131,7 +131,7 @@ export function readInThread(file: string, display: string, request: readonly Co
         const m = queue.shift()! as Exclude<DatasetThreadAnswer, { bytes: ArrayBuffer }>;
         if ('error' in m) {
           ended = true;
-          throw m.error.dataset ? new DatasetError(m.error.message) : Object.assign(new Error(m.error.message), { stack: m.error.stack });
+          throw errorFromPosted(m.error);
         }
         if ('end' in m) {
           ended = true;

@@ -5,7 +5,7 @@
  * Built as dist/datasetWorker.js beside the bundles that start it (esbuild.mjs).
  */
 import { parentPort } from 'node:worker_threads';
-import { DatasetError, openDataset } from './dataset';
+import { openDataset, postedError } from './dataset';
 import type { DatasetThreadAnswer, DatasetThreadCommand, DatasetThreadJob, PostedBatch } from './datasetThread';
 
 interface Read {
@@ -74,9 +74,7 @@ async function read(job: DatasetThreadJob): Promise<void> {
     }
     post({ id, end: { whole: digests !== undefined && !r.stopped } });
   } catch (e) {
-    const error = e instanceof Error ? e : new Error(String(e));
-    // By name as well: this bundle's DatasetError is its own copy of the class.
-    post({ id, error: { dataset: error instanceof DatasetError || error.name === 'DatasetError', message: error.message, stack: error.stack } });
+    post({ id, error: postedError(e) });
   } finally {
     reads.delete(id);
   }

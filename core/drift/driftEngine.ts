@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, isMissingText, type ColumnRequest } from '../dataset/dataset';
+import { expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, type ColumnRequest, type PostedError } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 import { workerScript } from '../threads/workerScript';
@@ -316,7 +316,7 @@ function prepareSideInWorker(request: SideRequest, onColumn: (name: string, colu
       }
       answered = true;
       if ('side' in m) resolve({ ...m.side, columns });
-      else reject(m.error.dataset ? new DatasetError(m.error.message) : Object.assign(new Error(m.error.message), { stack: m.error.stack }));
+      else reject(errorFromPosted(m.error));
     });
     worker.once('error', (e) => {
       answered = true;
@@ -330,7 +330,7 @@ function prepareSideInWorker(request: SideRequest, onColumn: (name: string, colu
 }
 
 /** What the worker thread posts: each column when it is ready, then the side (its columns left out), or the error. */
-export type SideWorkerAnswer = { column: string; prepared: PreparedColumn } | { side: PreparedSide } | { error: { dataset: boolean; message: string; stack?: string } };
+export type SideWorkerAnswer = { column: string; prepared: PreparedColumn } | { side: PreparedSide } | { error: PostedError };
 
 /** The buffers of a prepared column, transferred when it is posted (a numeric column's values and sorted values). */
 export function columnTransferList(column: PreparedColumn): ArrayBuffer[] {

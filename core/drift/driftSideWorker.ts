@@ -5,7 +5,7 @@
  * bundles that start it (esbuild.mjs).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { DatasetError } from '../dataset/dataset';
+import { postedError } from '../dataset/dataset';
 import { columnTransferList, prepareSide, type SideRequest, type SideWorkerAnswer } from './driftEngine';
 
 async function answer(): Promise<void> {
@@ -15,9 +15,7 @@ async function answer(): Promise<void> {
     // The columns went one by one (their buffers are no longer here).
     post({ side: { ...side, columns: new Map() } });
   } catch (e) {
-    const error = e instanceof Error ? e : new Error(String(e));
-    // By name as well: this bundle's DatasetError is its own copy of the class.
-    post({ error: { dataset: error instanceof DatasetError || error.name === 'DatasetError', message: error.message, stack: error.stack } });
+    post({ error: postedError(e) });
   }
 }
 
