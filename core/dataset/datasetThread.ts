@@ -150,8 +150,8 @@ export function readInThread(file: string, display: string, request: readonly Co
       }
     } finally {
       if (own || w.failure) void w.worker.terminate();
-      else if (ended) release(w);
-      else if (queue.some((m) => !('batch' in m))) release(w); // stopped early, after the read had ended (its end is queued)
+      // The read ended: seen here, or queued when the caller left early (the worker reads ahead).
+      else if (ended || queue.some((m) => !('batch' in m))) release(w);
       else {
         // Stopped early: the worker ends the read at its next batch, then is free again.
         w.listener = (m) => {
