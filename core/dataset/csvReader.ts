@@ -372,8 +372,8 @@ class CsvParser {
    * doubled quote or a line break inside, each record ended by LF or CR LF inside the bytes read
    * (`buf` holds a 0 byte at their end, which ends the loop). Stops at the first other record (a
    * quoted number, an exponent, a missing or extra field, a blank line, the end of the bytes) without
-   * keeping any of it: `parse`'s general loop reads that one from its
-   * start, rewriting its row. Returns the records read (`line` counts them); `plainEnd` is where they end.
+   * keeping any of it: `parse`'s general loop reads that one from its start, rewriting its row.
+   * Returns the records read (`line` counts them); `plainEnd` is where they end.
    */
   private plainRecords(buf: Uint8Array, pos: number, firstRow: number, endRow: number): number {
     const width = this.names.length;

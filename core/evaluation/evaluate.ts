@@ -405,7 +405,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         const positive = predictionColumn.data;
         copyPositiveColumn(values, rows, positive, at);
         predictionColumn.length += rows;
-        // While the reader's thread parses the next batch: the metrics' pass over these rows.
+        // The metrics' pass over these rows, while the next batch is read (by the reader's thread, if any).
         binaryPass.add(targetColumn.data, positive, at, at + rows);
         if (positive instanceof Float32Array) curveArrays!.prepare(targetColumn.data, positive, at, rows);
       } else predictionColumn.push(values, values.length);
@@ -425,7 +425,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     const scores: Scores = { task, classes, eps };
     const targets = targetColumn ? targetColumn.values() : new Float64Array(0);
     const predictions = predictionColumn ? predictionColumn.values() : new Float64Array(0);
-    const arrays = task === 'binary' && curveArrays && curveArrays.capacity >= targets.length ? curveArrays : task === 'binary' ? new CurveArrays(targets.length) : undefined;
+    // The batches' curve arrays (binary only), unless more rows came than they were sized for.
+    const arrays = curveArrays && curveArrays.capacity >= targets.length ? curveArrays : task === 'binary' ? new CurveArrays(targets.length) : undefined;
     const overall = computeMetrics(scores, targets, predictions, threshold, arrays, binaryPass);
     const warnings = [...overall.warnings];
     let slices: EvaluationReport['slices'] = null;
