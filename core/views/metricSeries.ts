@@ -18,6 +18,7 @@ import { bucketWidth, fromSql, jsonRealsExact } from '../tracker/metricHistory';
 import { ROLLUP_BLOCK_SIZES } from '../tracker/schema';
 import type { SqlDatabase, SqlRow } from '../tracker/sqlStore';
 import type { Tracker } from '../tracker/tracker';
+import type { SeriesColumns } from './seriesColumns';
 
 export interface SeriesQuery {
   runId: string;
@@ -172,23 +173,6 @@ export function metricSeries(tracker: Tracker, query: SeriesQuery): MetricSeries
     out.max.push(chartValue(fromSql(r.bmax ?? null)));
   }
   return out;
-}
-
-/**
- * One run's series as the Compare Runs chart gets it: the buckets of `metricSeries` in typed arrays
- * (what a canvas chart reads, and what a webview message carries as bytes rather than as numbers one
- * by one). A gap (a NaN or infinite value) is NaN.
- */
-export interface SeriesColumns {
-  runId: string;
-  step: Float64Array;
-  timestamp: Float64Array;
-  last: Float64Array;
-  /** Each bucket's min and max: only when the query asked for them (`minMax`), else absent. */
-  min?: Float64Array;
-  max?: Float64Array;
-  totalPoints: number;
-  stepRange: [number, number] | null;
 }
 
 export interface SeriesColumnsQuery {

@@ -6,6 +6,7 @@
  * edit, sizes are bounded).
  */
 import { NOTE_COLUMN, RUN_NAME_COLUMN, type RunTable } from '../../core/views/runTableModel';
+import type { SeriesColumns } from '../../core/views/seriesColumns';
 import { isRunId } from '../shared/messages';
 
 /** What the panel compares: every run of some experiments, or the runs picked in the Runs view. */
@@ -15,25 +16,8 @@ export interface CompareScope {
   runIds?: string[];
 }
 
-/**
- * One run's downsampled metric, column-wise, in typed arrays (a webview message carries them as
- * bytes; numbers in plain arrays are serialised one by one); NaN values are gaps (NaN, ±Infinity).
- */
-export interface ChartSeries {
-  runId: string;
-  step: Float64Array;
-  timestamp: Float64Array;
-  last: Float64Array;
-  /**
-   * Each bucket's min and max (the chart's band behind the line): only when the request asked for
-   * them (`minMax`), absent otherwise.
-   */
-  min?: Float64Array;
-  max?: Float64Array;
-  /** Points in the whole series. */
-  totalPoints: number;
-  stepRange: [number, number] | null;
-}
+/** One run's downsampled metric, column-wise, in typed arrays, as the host's query makes it. */
+export type ChartSeries = SeriesColumns;
 
 /** The view state the page keeps with setState (and the host's serializer gets back on reload). */
 export interface CompareRunsViewState {
