@@ -182,6 +182,15 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
       await new Promise((r) => setTimeout(r, 25));
     }
   };
+  /** The page's request for the series of `runs` runs, sent after message #`count`. */
+  const seriesRequest = async (v: WebviewPage, count: number, runs: number) =>
+    (await postedAfter(v, count, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === runs)) as SeriesRequest;
+  /** Selects the runs named in the table; the series request that follows. */
+  const selectRuns = async (v: WebviewPage, names: string[]) => {
+    const n = (await v.sent()).length;
+    for (const name of names) await v.page.locator('#run-table .run-row', { hasText: name }).locator('.select-box').click();
+    return seriesRequest(v, n, names.length);
+  };
 
   it('renders a virtualised table of the runs: only the rows in view exist, every column counted', async (t) => {
     const v = await open();
@@ -289,7 +298,7 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     await v.page.locator('#run-table').evaluate((e) => (e.scrollTop = 49 * 24 - 100));
     await v.page.locator('#run-table .run-row', { hasText: 'run-49' }).locator('.select-box').click({ modifiers: ['Shift'] });
     assert.match(await summary(v), / · 50 selected$/);
-    const request = (await postedAfter(v, n, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === 50)) as SeriesRequest;
+    const request = await seriesRequest(v, n, 50);
     assert.ok(isCompareRunsWebviewMessage(request), 'a message the host accepts');
     assert.equal(request.key, 'acc');
     assert.equal(request.minMax, false, 'no min and max for 50 runs: the chart draws no bands for them');
@@ -334,9 +343,7 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });
     await showTable(v);
-    const n = (await v.sent()).length;
-    for (const name of ['run-00', 'run-01', 'run-02']) await v.page.locator('#run-table .run-row', { hasText: name }).locator('.select-box').click();
-    const request = (await postedAfter(v, n, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === 3)) as SeriesRequest;
+    const request = await selectRuns(v, ['run-00', 'run-01', 'run-02']);
     assert.equal(request.minMax, true, 'three runs: min and max asked for');
     assert.ok(isCompareRunsWebviewMessage(request));
     assert.ok(!isCompareRunsWebviewMessage({ ...request, minMax: 'yes' }) && !isCompareRunsWebviewMessage({ ...request, minMax: undefined }), 'minMax must be a boolean');
@@ -372,7 +379,7 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     // Every shown run (60): no min and max asked for, and none drawn even when sent.
     const many = (await v.sent()).length;
     await v.page.getByRole('button', { name: 'Select shown' }).click();
-    const all = (await postedAfter(v, many, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === RUNS)) as SeriesRequest;
+    const all = await seriesRequest(v, many, RUNS);
     assert.equal(all.minMax, false, `${RUNS} runs: no min and max`);
     await send(v, { type: 'series', requestId: all.requestId, key: 'acc', series: seriesFor(all.runIds, true) });
     await v.page.waitForFunction(`(c => c?.dataset.series === '${RUNS}' && c.dataset.bands === '0')(document.querySelector('#metric-chart'))`);
@@ -383,9 +390,7 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });
     await showTable(v);
-    const n = (await v.sent()).length;
-    for (const name of ['run-00', 'run-01', 'run-02']) await v.page.locator('#run-table .run-row', { hasText: name }).locator('.select-box').click();
-    const request = (await postedAfter(v, n, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === 3)) as SeriesRequest;
+    const request = await selectRuns(v, ['run-00', 'run-01', 'run-02']);
     const series = seriesFor(request.runIds, true);
     await send(v, { type: 'series', requestId: request.requestId, key: 'acc', series });
     await v.page.waitForFunction("document.querySelector('#metric-chart')?.dataset.bands === '3'");
@@ -449,7 +454,7 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     // Every run (60): the 8 nearest the cursor, then how many more.
     const many = (await v.sent()).length;
     await v.page.getByRole('button', { name: 'Select shown' }).click();
-    const all = (await postedAfter(v, many, (m) => m.type === 'series' && Array.isArray(m.runIds) && m.runIds.length === RUNS)) as SeriesRequest;
+    const all = await seriesRequest(v, many, RUNS);
     await send(v, { type: 'series', requestId: all.requestId, key: 'acc', series: seriesFor(all.runIds) });
     await v.page.waitForFunction(`document.querySelector('#metric-chart')?.dataset.series === '${RUNS}'`);
     const crowded = await hover(0.6, 0.5);
