@@ -141,15 +141,8 @@ async function pullArtifacts(tracker: Tracker, client: RemoteClient, remote: Rem
   const here = new Map(localArtifacts(tracker, localId).map((a) => [a.path, a.size]));
   // A size the listing does not give (−1): a file already here is taken as the same.
   const missing = [...there].filter(([file, size]) => (size >= 0 ? here.get(file) !== size : !here.has(file)));
-  for (const [file] of missing) {
-    let normal: string | undefined;
-    try {
-      normal = normalizeRelativePath(file);
-    } catch {
-      normal = undefined;
-    }
-    if (normal !== file) throw new SyncError(`artifact '${file}' of ${what} cannot be pulled: not a plain relative path; nothing of it was fetched`);
-  }
+  const odd = missing.find(([file]) => !isPlainPath(file));
+  if (odd) throw new SyncError(`artifact '${odd[0]}' of ${what} cannot be pulled: not a plain relative path; nothing of it was fetched`);
   if (missing.length === 0) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'runwise-pull-'));
   try {
@@ -178,6 +171,15 @@ async function pullArtifacts(tracker: Tracker, client: RemoteClient, remote: Rem
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether `file` is a relative path already in its normal form (no '.', '..', empty or absolute part). */
+function isPlainPath(file: string): boolean {
+  try {
+    return normalizeRelativePath(file) === file;
+  } catch {
+    return false;
   }
 }
 
