@@ -18,29 +18,47 @@ const run = (id: string, name: string, params: { key: string; value: string }[],
   inputs: {},
 });
 
-test('a run the local tracker refuses is not half-written; the error names it', async () => {
-  const good = 'a'.repeat(32);
-  const bad = 'b'.repeat(32);
+/** How a fake remote answers one request: `reply` with JSON, or `bytes` with a file's body; both return true. */
+type FakeRoute = (url: URL, reply: (body: unknown, status?: number) => true, bytes: (body: string) => true) => boolean;
+
+/**
+ * A fake MLflow server on loopback with an experiment 'remote-exp' (id 3): `route` answers the
+ * rest, and what it does not answer is a 404. Returns the server and a remote 'lab' pointing at it.
+ */
+async function fakeRemote(route: FakeRoute) {
   const server = http.createServer((req, res) => {
     req.resume();
     const url = new URL(req.url!, 'http://x');
-    const reply = (body: unknown) => {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
+    const reply = (body: unknown, status = 200): true => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(body));
+      return true;
     };
-    if (url.pathname.endsWith('/experiments/get-by-name')) return reply({ experiment: { experiment_id: '3', name: 'remote-exp', lifecycle_stage: 'active' } });
+    const bytes = (body: string): true => {
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      res.end(body);
+      return true;
+    };
+    if (url.pathname.endsWith('/experiments/get-by-name')) reply({ experiment: { experiment_id: '3', name: 'remote-exp', lifecycle_stage: 'active' } });
+    else if (!route(url, reply, bytes)) reply({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `no ${url.pathname}` }, 404);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, remote: { name: 'lab', uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth: {} } };
+}
+
+test('a run the local tracker refuses is not half-written; the error names it', async () => {
+  const good = 'a'.repeat(32);
+  const bad = 'b'.repeat(32);
+  const { server, remote } = await fakeRemote((url, reply) => {
     if (url.pathname.endsWith('/runs/search')) return reply({ runs: [run(good, 'good', [{ key: 'lr', value: '0.1' }], 1000), run(bad, 'bad', [{ key: '../escape', value: '1' }], 2000)] });
     if (url.pathname.endsWith('/metrics/get-history')) {
       return reply({ metrics: [0, 1, 2].map((step) => ({ key: 'loss', value: 1 / (step + 1), timestamp: 1000 + step, step })) });
     }
-    res.writeHead(404, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ error_code: 'ENDPOINT_NOT_FOUND', message: url.pathname }));
+    return false;
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   const t = Tracker.open(tempWorkspace('sync-pull-refused'));
   try {
-    const remote = { name: 'lab', uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth: {} };
     await assert.rejects(
       pullRuns(t, remote, { experiment: 'remote-exp' }),
       (e: unknown) => e instanceof SyncError && e.message.includes(`run ${bad} (bad) of remote 'lab' cannot be pulled`) && /nothing of it was written/.test(e.message),
@@ -58,38 +76,26 @@ test('a run the local tracker refuses is not half-written; the error names it', 
 test('pull with artifacts: a file that fails names itself and keeps the ones stored; a server storing artifacts off its proxy is named', async () => {
   const id = 'c'.repeat(32);
   const plain = 'd'.repeat(32);
-  const server = http.createServer((req, res) => {
-    req.resume();
-    const url = new URL(req.url!, 'http://x');
-    const reply = (body: unknown, status = 200) => {
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (url.pathname.endsWith('/experiments/get-by-name')) return reply({ experiment: { experiment_id: '3', name: 'remote-exp', lifecycle_stage: 'active' } });
+  let serveOffProxy = false;
+  const { server, remote } = await fakeRemote((url, reply, bytes) => {
     if (url.pathname.endsWith('/runs/search')) {
       const offProxy = run(plain, 'off-proxy', [], 2000);
       offProxy.info.artifact_uri = '/mlruns/3/off/artifacts';
       return reply({ runs: [run(id, 'files', [], 1000), ...(serveOffProxy ? [offProxy] : [])] });
     }
     if (url.pathname.endsWith('/metrics/get-history')) return reply({ metrics: [{ key: 'loss', value: 0.5, timestamp: 1000, step: 2 }] });
-    if (url.pathname.endsWith('/mlflow-artifacts/artifacts') && req.method === 'GET') {
+    if (url.pathname.endsWith('/mlflow-artifacts/artifacts')) {
       const dir = url.searchParams.get('path');
       if (dir === `3/${id}/artifacts`) return reply({ files: [{ path: 'a.txt', is_dir: false, file_size: 3 }, { path: 'sub', is_dir: true }] });
       if (dir === `3/${id}/artifacts/sub`) return reply({ files: [{ path: 'sub/b.txt', is_dir: false, file_size: 3 }] });
       return reply({ files: [] });
     }
-    if (url.pathname.endsWith(`/mlflow-artifacts/artifacts/3/${id}/artifacts/a.txt`) || (serveOffProxy && url.pathname.endsWith(`/mlflow-artifacts/artifacts/3/${id}/artifacts/sub/b.txt`))) {
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
-      return res.end(url.pathname.endsWith('a.txt') ? 'abc' : 'xyz');
-    }
-    reply({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `no ${url.pathname}` }, 404);
+    if (url.pathname.endsWith(`/mlflow-artifacts/artifacts/3/${id}/artifacts/a.txt`)) return bytes('abc');
+    if (serveOffProxy && url.pathname.endsWith(`/mlflow-artifacts/artifacts/3/${id}/artifacts/sub/b.txt`)) return bytes('xyz');
+    return false;
   });
-  let serveOffProxy = false;
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   const t = Tracker.open(tempWorkspace('sync-pull-artifacts'));
   try {
-    const remote = { name: 'lab', uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth: {} };
     await assert.rejects(pullRuns(t, remote, { experiment: 'remote-exp' }, { artifacts: true }), (e: unknown) => {
       assert.ok(e instanceof SyncError, String(e));
       assert.match(e.message, new RegExp(`artifact 'sub/b.txt' of run ${id} \\(files\\) of remote 'lab' cannot be pulled: .*the run's other artifacts already pulled are kept`));
@@ -119,14 +125,7 @@ test('pull with artifacts from a remote whose listing or files are wrong: each i
   let downloads = 0;
   let listings = 0;
   const rootPath = `3/${id}/artifacts`;
-  const server = http.createServer((req, res) => {
-    req.resume();
-    const url = new URL(req.url!, 'http://x');
-    const reply = (body: unknown, status = 200) => {
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (url.pathname.endsWith('/experiments/get-by-name')) return reply({ experiment: { experiment_id: '3', name: 'remote-exp', lifecycle_stage: 'active' } });
+  const { server, remote } = await fakeRemote((url, reply, bytes) => {
     if (url.pathname.endsWith('/runs/search')) return reply({ runs: [run(id, 'listed', [], 1000)] });
     if (url.pathname.endsWith('/metrics/get-history')) return reply({ metrics: [{ key: 'loss', value: 0.5, timestamp: 1000, step: 2 }] });
     if (url.pathname.endsWith('/mlflow-artifacts/artifacts')) {
@@ -135,17 +134,11 @@ test('pull with artifacts from a remote whose listing or files are wrong: each i
       return reply({ files: listing[dir === rootPath ? '' : dir.slice(rootPath.length + 1)] ?? [] });
     }
     const file = decodeURIComponent(url.pathname.split(`${rootPath}/`)[1] ?? '');
-    if (file in bodies) {
-      downloads++;
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
-      return res.end(bodies[file]);
-    }
-    reply({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: url.pathname }, 404);
+    if (!(file in bodies)) return false;
+    downloads++;
+    return bytes(bodies[file]!);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   const t = Tracker.open(tempWorkspace('sync-pull-artifacts-wrong'));
-  const remote = { name: 'lab', uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth: {} };
   const pull = () => pullRuns(t, remote, { experiment: 'remote-exp' }, { artifacts: true });
   try {
     // A folder entry named '' would list the root again, for ever.
