@@ -3,39 +3,28 @@
  * (with what is upstream of it, when out of date), and the stage's state ("up to date", "stale:
  * data/train.csv changed", "running 0:42", "failed: exit 2", "never run", "state unknown"). In an
  * untrusted workspace the run lens reads "Run (trust the workspace to run)" and says why when
- * clicked. Lenses follow PipelineState; while a stage runs they tick once a second.
+ * clicked. Lenses follow PipelineState; while a stage runs they tick once a second (PacedTicker).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipelineStage } from '../core/pipeline/pipelineModel';
 import { stageKeyLines, stageKeyOf } from '../core/pipeline/stageKeyLines';
 import { stageStateText } from '../core/pipeline/stageStateModel';
+import { PacedTicker } from '../core/views/pacedTicker';
 import type { PipelineState } from './pipelineState';
 
 export class PipelineCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.emitter.event;
-  private ticker: NodeJS.Timeout | undefined;
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
+  /** While a stage runs, its "running 0:42" ticks: once a second, paced by VS Code's reads. */
+  private readonly ticker = new PacedTicker(1000, () => this.emitter.fire());
+  private readonly disposables: vscode.Disposable[] = [this.emitter, this.ticker];
 
   constructor(private readonly state: PipelineState) {
     this.disposables.push(
-      state.onDidChange(() => this.changed()),
+      state.onDidChange(() => this.emitter.fire()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.emitter.fire()),
     );
-  }
-
-  private changed(): void {
-    this.emitter.fire();
-    if (this.state.anyRunning && !this.ticker) {
-      this.ticker = setInterval(() => {
-        if (!this.state.anyRunning) {
-          clearInterval(this.ticker);
-          this.ticker = undefined;
-        }
-        this.emitter.fire();
-      }, 1000);
-    }
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] | Thenable<vscode.CodeLens[]> {
@@ -49,6 +38,7 @@ export class PipelineCodeLens implements vscode.CodeLensProvider, vscode.Disposa
     }
     const stages = (this.state.graph?.stages ?? []).filter((s) => s.file === rel);
     if (stages.length === 0) return [];
+    this.ticker.read(stages.some((s) => this.state.stateOf(s.id).kind === 'running'));
     const trusted = vscode.workspace.isTrusted;
     const now = Date.now();
     // The graph describes the file on disk; while the buffer has unsaved edits, each lens stands
@@ -99,7 +89,6 @@ export class PipelineCodeLens implements vscode.CodeLensProvider, vscode.Disposa
   }
 
   dispose(): void {
-    if (this.ticker) clearInterval(this.ticker);
     for (const d of this.disposables) d.dispose();
   }
 }
