@@ -13,7 +13,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   MLFLOW_AJAX_API_PREFIX,
@@ -403,6 +403,7 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
     },
   );
   server.maxConnections = MAX_CONNECTIONS;
+  server.on('clientError', answerUnparsed);
   const authenticated = budgetUnauthenticated(server);
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -780,6 +781,27 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     'Cache-Control': 'no-store',
   });
   res.end(text);
+}
+
+/**
+ * A request Node's parser refused before any handler saw it: a request line and headers over Node's
+ * 16 KiB (a GET whose query holds a very long search filter), a malformed request, a timeout. Node
+ * would answer a bare status with no body; the client gets MLflow's JSON error shape instead, and
+ * the connection is closed.
+ */
+function answerUnparsed(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'The request line and headers are larger than 16 KiB (a GET carries its parameters in the URL): shorten the filter or the list of values']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'The request did not arrive in time']
+        : [400, 'Bad Request', `Malformed HTTP request (${err.code ?? err.message})`];
+  const body = JSON.stringify({ error_code: status === 431 ? 'INVALID_PARAMETER_VALUE' : 'BAD_REQUEST', message });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 function sendError(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {

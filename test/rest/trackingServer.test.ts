@@ -658,6 +658,23 @@ describe('tracking endpoint: errors change nothing', () => {
     await refused(() => post(s, R.LogModel, { model_json: '{}' }), 400, 'INVALID_PARAMETER_VALUE', "Missing value for required parameter 'run_id'");
   });
 
+  it('a request Node cannot parse gets a JSON error too: a URL over 16 KiB (a long search filter in a GET), a malformed request line', async () => {
+    const ids = Array.from({ length: 600 }, (_, i) => `'${i.toString(16).padStart(32, '0')}'`).join(', ');
+    const long = await refused(() => get(s, R.SearchRuns, { experiment_ids: '0', filter: `attributes.run_id IN (${ids})` }), 431, 'INVALID_PARAMETER_VALUE', 'larger than 16 KiB');
+    assert.equal(long.headers.connection, 'close');
+    const raw = await new Promise<string>((resolve, reject) => {
+      const c = net.connect({ host: '127.0.0.1', port: s.port }, () => c.write('NOT A REQUEST\r\n\r\n'));
+      let text = '';
+      c.on('data', (d) => (text += d.toString('utf8')));
+      c.on('close', () => resolve(text));
+      c.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.deepEqual(Object.keys(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))), ['error_code', 'message']);
+    // And the endpoint goes on serving.
+    assert.equal((await get(s, R.GetRun, { run_id: runId })).status, 200);
+  });
+
   it('leaves the database intact', () => {
     assert.deepEqual(s.tracker.db.prepare('PRAGMA integrity_check').get(), { integrity_check: 'ok' });
   });
