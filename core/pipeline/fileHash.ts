@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { HashAlgorithm, PathHash } from './pipelineModel';
+import { pythonJsonString } from '../tracker/pythonJson';
 
 /** DVC reads in 1 MiB chunks; md5-dos2unix decides text or binary per chunk, so the size matters. */
 const DVC_CHUNK = 1 << 20;
@@ -121,22 +122,4 @@ function comparePythonStrings(a: string, b: string): number {
     if (ca > 0xffff) i++;
   }
   return a.length - b.length;
-}
-
-/** A string as Python's json.dumps writes it with ensure_ascii (the default). */
-export function pythonJsonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) out += '\\"';
-    else if (c === 0x5c) out += '\\\\';
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c === 0x08) out += '\\b';
-    else if (c === 0x0c) out += '\\f';
-    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, '0')}`;
-    else out += s[i];
-  }
-  return `${out}"`;
 }

@@ -51,6 +51,8 @@ export const GATES_TAG = 'runwise.gates';
  * hash): the model registry finds a version's evaluation runs by it.
  */
 export const MODEL_SHA256_TAG = 'runwise.model.sha256';
+/** MLflow's tag on a logged model: the registered versions made from it, a JSON list of {name, version}. */
+export const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
 /** The JSON report an evaluation run stores (core/evaluation); the registry's cards read it back. */
 export const EVALUATION_REPORT_ARTIFACT = 'evaluation/report.json';
 /** The JSON report a drift run stores (runwise drift --log, the pipeline's drift step, a watched folder). */

@@ -221,23 +221,27 @@ export class ModelRegistry {
       this.db
         .prepare('INSERT INTO registered_model_tags (model_id, key, value) VALUES (?, ?, ?) ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value')
         .run(row.id, checked!.key, checked!.value);
-      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(this.now(), row.id);
     });
   }
 
   deleteRegisteredModelTag(name: string, key: string): void {
     this.db.transaction(() => {
       const row = this.modelRow(name);
-      const r = this.db.prepare('DELETE FROM registered_model_tags WHERE model_id = ? AND key = ?').run(row.id, key);
-      if (r.changes === 0) throw notFound(`No tag with key '${key}' found for registered model '${row.name}'.`);
+      // MLflow answers a tag that is not set without error.
+      this.db.prepare('DELETE FROM registered_model_tags WHERE model_id = ? AND key = ?').run(row.id, key);
     });
   }
 
   searchRegisteredModels(search: RegistrySearch = {}): Page<RegisteredModel> {
     const maxResults = checkMaxResults(search.maxResults, SEARCH_REGISTERED_MODELS_DEFAULT, SEARCH_REGISTERED_MODELS_LIMIT);
     const params: SqlValue[] = [];
-    const filter = parseFilter(search.filter ?? '', REGISTERED_MODEL_DIALECT);
-    const where = filter ? `WHERE ${this.condition(filter, params, REGISTERED_MODEL_DIALECT, 'registered_model_tags', 'rm.id')}` : '';
+    const scope = promptScope(parseFilter(search.filter ?? '', REGISTERED_MODEL_DIALECT));
+    const conditions = scope.filter ? [this.condition(scope.filter, params, REGISTERED_MODEL_DIALECT, 'registered_model_tags', 'rm.id')] : [];
+    if (scope.excludePrompts) {
+      conditions.push("rm.id NOT IN (SELECT t.model_id FROM registered_model_tags t WHERE t.key = ? AND t.value = 'true')");
+      params.push(IS_PROMPT_TAG);
+    }
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const order = orderClause(search.orderBy, REGISTERED_MODEL_DIALECT, ['rm.name ASC']);
     const offset = pageOffset(search.pageToken);
     const rows = this.db.prepare(`SELECT rm.id FROM registered_models rm ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, maxResults + 1, offset);
@@ -261,7 +265,7 @@ export class ModelRegistry {
   // ---------------------------------------------------------------------------------------------
   // Versions
 
-  /** A new version N (1 + the highest so far), allocated inside this write transaction. */
+  /** A new version N (1 + the highest given so far, deleted ones included), allocated inside this write transaction. */
   createModelVersion(v: NewModelVersion): ModelVersion {
     const name = checkModelName(v.name);
     const tags = checkTags(v.tags ?? []);
@@ -273,7 +277,10 @@ export class ModelRegistry {
         if (!v.createModel) throw notFound(`Registered Model with name=${name} not found`);
         model = { id: this.insertModel(name, '', []), name };
       }
-      const number = Number(this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS n FROM model_versions WHERE model_id = ?').get(model.id)!.n);
+      // Never a number given before, even to a version since deleted (MLflow's numbering).
+      const number = Number(
+        this.db.prepare('SELECT max(last_version, coalesce((SELECT max(version) FROM model_versions WHERE model_id = rm.id), 0)) + 1 AS n FROM registered_models rm WHERE id = ?').get(model.id)!.n,
+      );
       const t = this.now();
       const id = Number(
         this.db
@@ -304,7 +311,7 @@ export class ModelRegistry {
       for (const f of v.files) insertFile.run(id, f.path, f.size, f.sha256);
       const insertTag = this.db.prepare('INSERT INTO model_version_tags (version_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value');
       for (const tag of tags) insertTag.run(id, tag.key, tag.value);
-      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(t, model.id);
+      this.db.prepare('UPDATE registered_models SET last_updated_time = ?, last_version = ? WHERE id = ?').run(t, number, model.id);
       return this.versionsByIds([id])[0]!;
     });
   }
@@ -368,16 +375,23 @@ export class ModelRegistry {
   deleteModelVersionTag(name: string, version: string | number, key: string): void {
     this.db.transaction(() => {
       const row = this.versionRow(name, version);
-      const r = this.db.prepare('DELETE FROM model_version_tags WHERE version_id = ? AND key = ?').run(row.id, key);
-      if (r.changes === 0) throw notFound(`No tag with key '${key}' found for model version ${row.name}/${row.version}.`);
+      this.db.prepare('DELETE FROM model_version_tags WHERE version_id = ? AND key = ?').run(row.id, key);
     });
   }
 
   searchModelVersions(search: RegistrySearch = {}): Page<ModelVersion> {
     const maxResults = checkMaxResults(search.maxResults, SEARCH_MODEL_VERSIONS_DEFAULT, SEARCH_MODEL_VERSIONS_LIMIT);
     const params: SqlValue[] = [];
-    const filter = parseFilter(search.filter ?? '', MODEL_VERSION_DIALECT);
-    const where = filter ? `WHERE ${this.condition(filter, params, MODEL_VERSION_DIALECT, 'model_version_tags', 'mv.id')}` : '';
+    const scope = promptScope(parseFilter(search.filter ?? '', MODEL_VERSION_DIALECT));
+    const conditions = scope.filter ? [this.condition(scope.filter, params, MODEL_VERSION_DIALECT, 'model_version_tags', 'mv.id')] : [];
+    if (scope.excludePrompts) {
+      // As MLflow: every version of a model that has a version tagged as a prompt.
+      conditions.push(
+        "mv.model_id NOT IN (SELECT p.model_id FROM model_version_tags t JOIN model_versions p ON p.id = t.version_id WHERE t.key = ? AND t.value = 'true')",
+      );
+      params.push(IS_PROMPT_TAG);
+    }
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const order = orderClause(search.orderBy, MODEL_VERSION_DIALECT, ['mv.last_updated_time DESC', 'rm.name ASC', 'mv.version DESC']);
     const offset = pageOffset(search.pageToken);
     const rows = this.db
@@ -422,7 +436,10 @@ export class ModelRegistry {
   // ---------------------------------------------------------------------------------------------
   // Aliases
 
-  /** Points `alias` at `version`, recording the previous holder, the user and the time. */
+  /**
+   * Points `alias` at `version`, recording the previous holder, the user and the time. As in MLflow,
+   * tags and aliases leave the model's last_updated_timestamp as it is.
+   */
   setAlias(name: string, alias: string, version: string | number, userId = ''): void {
     const checked = checkAlias(alias);
     this.db.transaction(() => {
@@ -435,7 +452,6 @@ export class ModelRegistry {
         .run(row.model_id, checked, row.version);
       const t = this.now();
       this.recordAliasMove(row.model_id, checked, row.version, previous, userId, t);
-      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(t, row.model_id);
     });
   }
 
@@ -448,15 +464,17 @@ export class ModelRegistry {
       this.db.prepare('DELETE FROM registered_model_aliases WHERE model_id = ? AND alias = ?').run(model.id, alias);
       const t = this.now();
       this.recordAliasMove(model.id, alias, null, Number(prior.version), userId, t);
-      this.db.prepare('UPDATE registered_models SET last_updated_time = ? WHERE id = ?').run(t, model.id);
     });
   }
 
+  /** As MLflow, an alias of a model that does not exist is an alias not found (INVALID_PARAMETER_VALUE), not a missing model. */
   getVersionByAlias(name: string, alias: string): ModelVersion {
-    const model = this.modelRow(name);
-    const row = this.db.prepare('SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?').get(model.id, alias);
+    if (typeof name !== 'string' || name === '') throw invalid('Registered model name cannot be empty.');
+    const row = this.db
+      .prepare('SELECT rm.name, a.version FROM registered_model_aliases a JOIN registered_models rm ON rm.id = a.model_id WHERE rm.name = ? AND a.alias = ?')
+      .get(name, alias);
     if (!row) throw invalid(`Registered model alias ${alias} not found.`);
-    return this.getModelVersion(model.name, Number(row.version));
+    return this.getModelVersion(String(row.name), Number(row.version));
   }
 
   /** Every move of the model's aliases (of one alias, when given), oldest first. */
@@ -481,7 +499,10 @@ export class ModelRegistry {
 
   /** The version a reference names: by alias, by number, or the highest number for a bare name. */
   resolveVersion(ref: VersionRef): ModelVersion {
-    if (ref.alias !== undefined) return this.getVersionByAlias(ref.name, ref.alias);
+    if (ref.alias !== undefined) {
+      this.modelRow(ref.name); // a model that does not exist is named as such
+      return this.getVersionByAlias(ref.name, ref.alias);
+    }
     if (ref.version !== undefined) {
       if (ref.version === 'latest') return this.latestVersion(ref.name);
       return this.getModelVersion(ref.name, ref.version);
@@ -655,6 +676,37 @@ function versionFromRow(r: SqlRow): ModelVersion & { modelRowId: number } {
 // Checks and hashes
 
 /** MLflow's `_validate_model_name`, plus no '/' (it would make `models:/a/b/1` ambiguous) and no control character. */
+/** MLflow's tag that makes a registered model (and its versions) a prompt. */
+export const IS_PROMPT_TAG = 'mlflow.prompt.is_prompt';
+
+/**
+ * MLflow's registry searches return models, not prompts, unless the filter asks for prompts: its
+ * first comparison on the prompt tag is `= 'true'` or `!= 'false'` (any case). Otherwise every
+ * comparison on that tag among the filter's AND terms is dropped, and what is tagged as a prompt is
+ * left out (sqlalchemy_store's `_is_querying_prompt` and `_update_query_to_exclude_prompts`). MLflow's
+ * client adds `tags.`mlflow.prompt.is_prompt` != 'true'` to every registered-model search, which a
+ * model without the tag would fail as a plain tag comparison.
+ */
+export function promptScope(filter: FilterExpr | undefined): { filter: FilterExpr | undefined; excludePrompts: boolean } {
+  const terms: FilterExpr[] = [];
+  const collect = (e: FilterExpr): void => {
+    if (e.kind === 'and') {
+      collect(e.left);
+      collect(e.right);
+    } else terms.push(e);
+  };
+  if (filter) collect(filter);
+  const isPromptTerm = (e: FilterExpr): e is Comparison => e.kind === 'compare' && e.entity === 'tags' && e.key === IS_PROMPT_TAG;
+  const first = terms.find(isPromptTerm);
+  if (first && typeof first.value === 'string') {
+    const value = first.value.toLowerCase();
+    if ((first.op === '=' && value === 'true') || (first.op === '!=' && value === 'false')) return { filter, excludePrompts: false };
+  }
+  const kept = terms.filter((e) => !isPromptTerm(e));
+  const rest = kept.reduce<FilterExpr | undefined>((left, right) => (left ? { kind: 'and', left, right } : right), undefined);
+  return { filter: rest, excludePrompts: true };
+}
+
 export function checkModelName(name: unknown, param = 'name'): string {
   if (typeof name !== 'string') throw invalid(`Invalid value ${JSON.stringify(name)} for parameter '${param}' supplied: expected a string.`);
   if (name.trim() === '') throw invalid('Registered model name cannot be empty.');

@@ -23,7 +23,8 @@
  *   1, 2, … per model inside the write transaction, immutable but for description, stage and tags,
  *   their files in `model_version_files` (blobs of the artifact store); aliases point at a version
  *   number and every move is kept in `model_alias_history`. No foreign key cascades (the pragma is
- *   off): the registry deletes child rows itself.
+ *   off): the registry deletes child rows itself. `registered_models.last_version` (migration 6) is
+ *   the highest number given, so a deleted version's number is not given again, as in MLflow.
  */
 import { openSqlDatabase, type SqlDatabase } from './sqlStore';
 import { TrackerOpenError, openFailure } from './trackerOpenError';
@@ -324,6 +325,12 @@ const migrations: string[] = [
     changed_at       INTEGER NOT NULL
   );
   CREATE INDEX model_alias_history_by_model ON model_alias_history(model_id, alias, id);
+  `,
+  // 6: the highest version number a registered model has given, so that a deleted version's number
+  // is never given again (MLflow keeps a deleted version's row for this)
+  `
+  ALTER TABLE registered_models ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+  UPDATE registered_models SET last_version = coalesce((SELECT max(version) FROM model_versions WHERE model_id = registered_models.id), 0);
   `,
 ];
 

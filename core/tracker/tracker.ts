@@ -54,6 +54,7 @@ import {
   ModelTamperedError,
   checkAlias,
   checkModelName as checkRegisteredModelName,
+  IS_PROMPT_TAG,
   modelFilesOnDisk,
   modelLineage,
   sha256OfFile,
@@ -73,7 +74,8 @@ import { openFailure } from './trackerOpenError';
 import { checkEntityName } from './entityNames';
 import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, trackerDbPath } from '../workspace/workspacePath';
 
-import { FAILURE_REASON_TAG, NOTE_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG } from './model';
+import { FAILURE_REASON_TAG, MODEL_VERSIONS_TAG, NOTE_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG } from './model';
+import { pythonJsonDumps } from './pythonJson';
 
 /** MLflow's system tags that the tracker mirrors into columns: named in model.ts, re-exported for importers of the tracker. */
 export { FAILURE_REASON_TAG, NOTE_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG };
@@ -1046,12 +1048,39 @@ export class Tracker {
   /**
    * MLflow's CreateModelVersion: the files at `source` (`runs:/<run_id>/<path>`, `models:/m-<id>`,
    * `models:/<name>/<version>`, or the `mlflow-artifacts:/` URI of a run's or a logged model's
-   * files), or of the logged model `modelId`, become the new version's own copy.
+   * files), or of the logged model `modelId`, become the new version's own copy. As MLflow's
+   * server, a version of a logged model that is not a prompt is added to the model's
+   * `mlflow.modelVersions` tag (a JSON list of `{"name", "version"}` as json.dumps writes it).
    */
   createModelVersionFromSource(v: Omit<NewModelVersion, 'files' | 'createModel'>): ModelVersion {
     const found = this.modelSourceFiles(v.source, v.modelId);
     const runId = v.runId || found.runId;
-    return this.registry.createModelVersion({ ...v, files: found.files, ...(runId ? { runId } : {}) });
+    return this.db.transaction(() => {
+      const version = this.registry.createModelVersion({ ...v, files: found.files, ...(runId ? { runId } : {}) });
+      if (v.modelId && !(v.tags ?? []).some((t) => t.key === IS_PROMPT_TAG)) this.addModelVersionsTag(v.modelId, version);
+      return version;
+    });
+  }
+
+  /** MLflow's `set_model_versions_tags`: the version appended to the logged model's list unless it is there. */
+  private addModelVersionsTag(modelId: string, version: ModelVersion): void {
+    const entry = { name: version.name, version: Number(version.version) };
+    const existing = this.models.get(modelId, true).tags.find((t) => t.key === MODEL_VERSIONS_TAG)?.value;
+    let list: unknown[] = [entry];
+    if (existing) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(existing);
+      } catch {
+        parsed = undefined;
+      }
+      // A value that is not a JSON list (set by hand) is left as it is, where MLflow's server would fail the request.
+      if (!Array.isArray(parsed)) return;
+      const same = (e: unknown) => typeof e === 'object' && e !== null && Object.keys(e).length === 2 && (e as Record<string, unknown>).name === entry.name && (e as Record<string, unknown>).version === entry.version;
+      if (parsed.some(same)) return;
+      list = [...parsed, entry];
+    }
+    this.models.setTags(modelId, [{ key: MODEL_VERSIONS_TAG, value: pythonJsonDumps(list) }]);
   }
 
   private modelSourceFiles(source: string, modelId: string | undefined): { files: ArtifactRecord[]; runId?: string } {

@@ -149,6 +149,16 @@ describe('MLflow Model Registry REST flows', () => {
     // Without run_id, the logged model's source run is recorded.
     const again = await registerModel(`models:/${logged.model_id}`, 'from-logged');
     assert.deepEqual([again.version, again.run_id], ['2', run.run_id]);
+    // The server adds each version to the logged model's mlflow.modelVersions tag (handlers.py
+    // _create_model_version → set_model_versions_tags), as json.dumps writes it, an entry once.
+    // A request without model_id (the second) adds nothing, as there.
+    const tagOf = async () => (await send('GET', routeUrl(R.GetLoggedModel, { model_id: logged.model_id }))).body.model.info.tags.find((t: Json) => t.key === 'mlflow.modelVersions')?.value;
+    assert.equal(await tagOf(), '[{"name": "from-logged", "version": 1}]');
+    // What the client itself writes (fluent._register_model: the version as a string) is kept and appended to.
+    const tagged = await send('PATCH', routeUrl(R.SetLoggedModelTags, { model_id: logged.model_id }), { model_id: logged.model_id, tags: [{ key: 'mlflow.modelVersions', value: '[{"name": "from-logged", "version": "2"}]' }] });
+    assert.equal(tagged.status, 200);
+    await registerModel(`models:/${logged.model_id}`, 'from-logged', undefined, logged.model_id);
+    assert.equal(await tagOf(), '[{"name": "from-logged", "version": "2"}, {"name": "from-logged", "version": 3}]');
   });
 
   it('set_registered_model_alias, get_model_version_by_alias, load_model("models:/name@champion") through the artifact proxy', async () => {
@@ -171,6 +181,9 @@ describe('MLflow Model Registry REST flows', () => {
     await call(RR.DeleteRegisteredModelAlias, { name: 'served', alias: 'champion' });
     const gone = await callError(RR.GetModelVersionByAlias, { name: 'served', alias: 'champion' });
     assert.deepEqual([gone.body.error_code, gone.body.message], ['INVALID_PARAMETER_VALUE', 'Registered model alias champion not found.']);
+    // A model that does not exist: the same answer (MLflow looks the alias up first).
+    const noModel = await callError(RR.GetModelVersionByAlias, { name: 'never-registered', alias: 'champion' });
+    assert.deepEqual([noModel.status, noModel.body.error_code, noModel.body.message], [400, 'INVALID_PARAMETER_VALUE', 'Registered model alias champion not found.']);
   });
 
   it('a stored copy changed after registration: get-download-uri and the proxy refuse it, naming both hashes', async () => {
@@ -205,6 +218,12 @@ describe('MLflow Model Registry REST flows', () => {
     assert.equal(page2.next_page_token, undefined);
     const versions = await call(RR.SearchModelVersions, { filter: `run_id = '${a.runId}'`, max_results: 10000 });
     assert.deepEqual(versions.model_versions.map((v: Json) => v.name).sort(), ['search-a', 'search-b', 'search-c']);
+    // MLflow 3's client adds the prompt term to every search_registered_models (prompt/registry_utils.py
+    // add_prompt_filter_string), with or without a filter of the user's; models have no such tag.
+    const prompt = "tag.`mlflow.prompt.is_prompt` != 'true'";
+    assert.deepEqual(await names({ filter: `name LIKE 'search-%' AND ${prompt}`, max_results: 100 }), ['search-a', 'search-b', 'search-c']);
+    assert.deepEqual(await names({ filter: `name = 'search-c' AND ${prompt}` }), ['search-c']);
+    assert.ok((await names({ filter: prompt, max_results: 100 })).includes('search-a'));
     const none = await call(RR.SearchModelVersions, { filter: "name = 'no-such-model'" });
     assert.deepEqual(none, {});
     const bad = await callError(RR.SearchRegisteredModels, { max_results: 5000 });
@@ -221,6 +240,9 @@ describe('MLflow Model Registry REST flows', () => {
     await call(RR.SetModelVersionTag, { name: 'life', version: 2, key: 'validated', value: 'yes' });
     assert.deepEqual((await call(RR.GetModelVersion, { name: 'life', version: '2' })).model_version.tags, [{ key: 'validated', value: 'yes' }]);
     await call(RR.DeleteModelVersionTag, { name: 'life', version: '2', key: 'validated' });
+    // A tag that is not set: MLflow answers 200, and so does this.
+    await call(RR.DeleteModelVersionTag, { name: 'life', version: '2', key: 'validated' });
+    await call(RR.DeleteRegisteredModelTag, { name: 'life', key: 'never-set' });
     await call(RR.TransitionModelVersionStage, { name: 'life', version: '1', stage: 'Production', archive_existing_versions: false });
     const moved = await call(RR.TransitionModelVersionStage, { name: 'life', version: '2', stage: 'production', archive_existing_versions: true });
     assert.equal(moved.model_version.current_stage, 'Production');
@@ -232,6 +254,9 @@ describe('MLflow Model Registry REST flows', () => {
     assert.equal(renamed.name, 'life2');
     assert.equal((await call(RR.GetModelVersion, { name: 'life2', version: '1' })).model_version.name, 'life2');
     await call(RR.DeleteModelVersion, { name: 'life2', version: '1' });
+    // Deleting the highest version does not free its number: models:/life2/2 keeps meaning what it meant.
+    await call(RR.DeleteModelVersion, { name: 'life2', version: '2' });
+    assert.equal((await registerModel(`runs:/${a.runId}/model`, 'life2', a.runId)).version, '3');
     const missing = await callError(RR.GetModelVersion, { name: 'life2', version: '1' });
     assert.deepEqual([missing.status, missing.body.error_code, missing.body.message], [404, 'RESOURCE_DOES_NOT_EXIST', 'Model Version (name=life2, version=1) not found']);
     await call(RR.DeleteRegisteredModel, { name: 'life2' });

@@ -109,8 +109,8 @@ test('aliases move; each move records the previous holder, the user and the time
     assert.throws(() => tracker.registry.getVersionByAlias('churn', 'champion'), /alias champion not found/);
     assert.deepEqual(tracker.registry.aliasHistory('churn', 'champion').at(-1), { ...tracker.registry.aliasHistory('churn', 'champion').at(-1), alias: 'champion', previousVersion: '2', userId: 'cy' });
     assert.equal(tracker.registry.aliasHistory('churn', 'champion').at(-1)!.version, undefined);
-    // Numbers are not reused after a delete of a lower version.
-    assert.equal((await tracker.registerModelFiles('churn', model)).version, '2');
+    // A deleted version's number is not given again, not even the highest's (MLflow's numbering).
+    assert.equal((await tracker.registerModelFiles('churn', model)).version, '3');
     assert.throws(() => tracker.registry.setAlias('churn', 'latest', '1'), /reserved/);
     assert.throws(() => tracker.registry.setAlias('churn', 'v3', '1'), /reserved/);
     assert.throws(() => tracker.registry.setAlias('churn', 'bad alias', '1'), /alphanumerics/);
@@ -188,6 +188,84 @@ test('search: name LIKE, name =, run_id =, tags, and pagination with tokens', as
     assert.throws(() => tracker.registry.searchRegisteredModels({ filter: 'name ~ 1' }), /Invalid filter/);
   } finally {
     tracker.close();
+  }
+});
+
+test('version numbers: never given twice, after deleting the highest too; a model deleted and created again starts at 1', async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    for (let i = 0; i < 3; i++) await tracker.registerModelFiles('churn', model);
+    tracker.registry.deleteModelVersion('churn', 3);
+    tracker.registry.deleteModelVersion('churn', 2);
+    assert.equal((await tracker.registerModelFiles('churn', model)).version, '4');
+    assert.deepEqual(
+      tracker.registry.searchModelVersions({ filter: "name = 'churn'" }).items.map((v) => v.version).sort(),
+      ['1', '4'],
+    );
+    tracker.registry.deleteRegisteredModel('churn');
+    assert.equal((await tracker.registerModelFiles('churn', model)).version, '1');
+  } finally {
+    tracker.close();
+  }
+});
+
+test("prompts: searches leave out what MLflow tags as a prompt unless the filter asks for prompts; the client's != 'true' term matches models without the tag", async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    for (const name of ['churn', 'fraud', 'qa-prompt']) await tracker.registerModelFiles(name, model);
+    tracker.registry.setRegisteredModelTag('qa-prompt', { key: 'mlflow.prompt.is_prompt', value: 'true' });
+    tracker.registry.setModelVersionTag('qa-prompt', 1, { key: 'mlflow.prompt.is_prompt', value: 'true' });
+    tracker.registry.setRegisteredModelTag('fraud', { key: 'mlflow.prompt.is_prompt', value: 'false' });
+    tracker.registry.setRegisteredModelTag('fraud', { key: 'team', value: 'risk' });
+    const models = (filter?: string) => tracker.registry.searchRegisteredModels(filter === undefined ? {} : { filter }).items.map((m) => m.name);
+    const versions = (filter?: string) => tracker.registry.searchModelVersions(filter === undefined ? {} : { filter }).items.map((v) => v.name).sort();
+    // What MLflow's client sends for search_registered_models(), with and without a filter of the user's.
+    assert.deepEqual(models("tag.`mlflow.prompt.is_prompt` != 'true'"), ['churn', 'fraud']);
+    assert.deepEqual(models("name = 'churn' AND tag.`mlflow.prompt.is_prompt` != 'true'"), ['churn']);
+    assert.deepEqual(models("tags.team = 'risk' and tags.`mlflow.prompt.is_prompt` != 'true'"), ['fraud']);
+    assert.deepEqual(models(), ['churn', 'fraud']);
+    assert.deepEqual(models("name LIKE '%'"), ['churn', 'fraud']);
+    // Asking for prompts.
+    assert.deepEqual(models("tags.`mlflow.prompt.is_prompt` = 'true'"), ['qa-prompt']);
+    assert.deepEqual(models("tags.`mlflow.prompt.is_prompt` = 'TRUE'"), []);
+    assert.deepEqual(models("tags.`mlflow.prompt.is_prompt` != 'false'"), ['qa-prompt']);
+    // A term that does not ask for prompts is dropped: 'false' alone still means "not prompts".
+    assert.deepEqual(models("tags.`mlflow.prompt.is_prompt` = 'false'"), ['churn', 'fraud']);
+    assert.deepEqual(versions(), ['churn', 'fraud']);
+    assert.deepEqual(versions("tags.`mlflow.prompt.is_prompt` = 'true'"), ['qa-prompt']);
+    assert.deepEqual(versions("tags.`mlflow.prompt.is_prompt` != 'true'"), ['churn', 'fraud']);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('tags and aliases: deleting one that is not set is no error; they leave last_updated_timestamp; an alias of a model that does not exist is an alias not found', async () => {
+  let now = 1_000;
+  const { ws, model, tracker } = workspaceWithModel();
+  tracker.close();
+  const t = Tracker.open(ws, { now: () => now });
+  try {
+    await t.registerModelFiles('churn', model);
+    const before = t.registry.getRegisteredModel('churn').lastUpdatedTimestamp;
+    now += 1_000;
+    t.registry.deleteRegisteredModelTag('churn', 'never-set');
+    t.registry.deleteModelVersionTag('churn', 1, 'never-set');
+    t.registry.setRegisteredModelTag('churn', { key: 'team', value: 'risk' });
+    t.registry.setAlias('churn', 'champion', 1);
+    t.registry.deleteAlias('churn', 'champion');
+    assert.equal(t.registry.getRegisteredModel('churn').lastUpdatedTimestamp, before);
+    t.registry.updateRegisteredModel('churn', 'described');
+    assert.equal(t.registry.getRegisteredModel('churn').lastUpdatedTimestamp, now);
+    assert.throws(() => t.registry.deleteRegisteredModelTag('nope', 'k'), (e: unknown) => e instanceof TrackerError && e.code === 'RESOURCE_DOES_NOT_EXIST');
+    assert.throws(() => t.registry.deleteModelVersionTag('churn', 9, 'k'), (e: unknown) => e instanceof TrackerError && e.code === 'RESOURCE_DOES_NOT_EXIST');
+    assert.throws(
+      () => t.registry.getVersionByAlias('nope', 'champion'),
+      (e: unknown) => e instanceof TrackerError && e.code === 'INVALID_PARAMETER_VALUE' && e.message === 'Registered model alias champion not found.',
+    );
+    // The CLI's reference to an alias still names the missing model.
+    assert.throws(() => t.registry.resolveVersion({ name: 'nope', alias: 'champion' }), /Registered Model with name=nope not found/);
+  } finally {
+    t.close();
   }
 });
 

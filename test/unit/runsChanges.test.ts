@@ -139,7 +139,7 @@ test('a tracker at schema 1 is migrated to the current schema; its existing runs
 
   const t2 = Tracker.open(ws);
   try {
-    assert.equal(SCHEMA_VERSION, 5);
+    assert.equal(SCHEMA_VERSION, 6);
     assert.equal(Number(t2.db.prepare('PRAGMA user_version').get()!.user_version), SCHEMA_VERSION);
     assert.deepEqual(ids(t2.changesSince(0)), [run]);
     const m = t2.changeMarker();

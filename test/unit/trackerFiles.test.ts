@@ -152,6 +152,23 @@ test('a database migrated from every older schema opens, with the same schema as
   }
 });
 
+test('migrating a registry from schema 5: a model whose versions are 1 and 3 gives 4 next, and a model with none gives 1', async () => {
+  const ws = atSchema(5);
+  const db = openSqlDatabase(trackerDbPath(ws));
+  db.exec(`INSERT INTO registered_models (id, name, creation_time, last_updated_time) VALUES (1, 'churn', 1, 1), (2, 'empty', 1, 1);
+    INSERT INTO model_versions (model_id, version, creation_time, last_updated_time, source, sha256, size) VALUES (1, 1, 1, 1, 's', 'x', 1), (1, 3, 1, 1, 's', 'x', 1)`);
+  db.close();
+  const model = path.join(ws, 'model.onnx');
+  writeFileSync(model, 'onnx');
+  const t = Tracker.open(ws);
+  try {
+    assert.equal((await t.registerModelFiles('churn', model)).version, '4');
+    assert.equal((await t.registerModelFiles('empty', model)).version, '1');
+  } finally {
+    t.close();
+  }
+});
+
 test('an older schema that cannot be migrated says so: locked by another process, or opened read-only', () => {
   const ws = atSchema(SCHEMA_VERSION - 1);
   const holder = rawDatabase(trackerDbPath(ws));

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { directoryHash, hashBytes, hashFileSync, isTextBlock, pythonJsonString } from '../../../core/pipeline/fileHash';
+import { directoryHash, hashBytes, hashFileSync, isTextBlock } from '../../../core/pipeline/fileHash';
+import { pythonJsonString } from '../../../core/tracker/pythonJson';
 import { HashCache, hashCachePath } from '../../../core/pipeline/hashCache';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
