@@ -301,7 +301,8 @@ export function rocAuc(positive: ArrayLike<boolean | number>, score: ArrayLike<n
 export function averagePrecision(positive: ArrayLike<boolean | number>, score: ArrayLike<number>, curve: BinaryCurve = binaryCurve(positive, score)): number {
   const { tps, fps } = curve;
   const p = tps[tps.length - 1] ?? 0;
-  if (p === 0) return NaN;
+  // No positive row: scikit-learn sets recall to 1 at every threshold, which makes the sum 0 (with a warning).
+  if (p === 0) return 0;
   // Σ (R_k − R_{k−1}) · P_k over thresholds from the highest score down, R_{-1} = 0.
   let sum = 0;
   let prevRecall = 0;
@@ -473,7 +474,7 @@ export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: Array
     log_loss: n === 0 ? NaN : loss / n,
   };
   if (Number.isNaN(metrics.roc_auc)) warnings.push('roc_auc is undefined: only one class is present in the true values');
-  if (Number.isNaN(metrics.average_precision)) warnings.push('average_precision is undefined: no row is positive');
+  if (tp + fn === 0) warnings.push('average_precision is ill-defined (no row is positive) and set to 0, as scikit-learn does');
   return { metrics, confusionMatrix: matrix, warnings };
 }
 
@@ -524,6 +525,16 @@ export function multiclassMetrics(trueIndex: ArrayLike<number>, probabilities: A
     metrics[`${key}_weighted`] = sums[key][1]! / n;
   }
   metrics.log_loss = logLoss(trueIndex, probabilities, classes, eps);
+  // scikit-learn refuses a one-vs-rest roc_auc over scores whose rows do not sum to 1 (np.allclose).
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += probabilities[i * classes + c]!;
+    if (!(Math.abs(sum - 1) <= 1e-8 + 1e-5)) {
+      metrics.roc_auc = NaN;
+      warnings.push(`roc_auc is undefined: the scores of row ${i + 1} sum to ${sum}, not 1 (one-vs-rest roc_auc needs probabilities)`);
+      return { metrics, confusionMatrix: matrix, warnings };
+    }
+  }
   let aucSum = 0;
   const column = new Float64Array(n);
   const positives = new Uint8Array(n);
@@ -540,25 +551,94 @@ export function multiclassMetrics(trueIndex: ArrayLike<number>, probabilities: A
   return { metrics, confusionMatrix: matrix, warnings };
 }
 
+/**
+ * The sum of `n` values from `from`, added in numpy's order, so that sums, means and the metrics built
+ * on them are the ones numpy and scikit-learn compute, to the bit: its add reduction takes the values
+ * in buffers of 8192 (NPY_BUFSIZE), each summed by pairwise_sum (runs of at most 128 values with 8
+ * accumulators, longer runs halved), into a running total.
+ */
+export function numpySum(a: Float64Array, from: number, n: number): number {
+  let total = 0;
+  for (let at = 0; at < n; at += NUMPY_BUFFER) total += pairwiseSum(a, from + at, Math.min(NUMPY_BUFFER, n - at));
+  return total;
+}
+
+const NUMPY_BUFFER = 8192;
+
+function pairwiseSum(a: Float64Array, from: number, n: number): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res += a[from + i]!;
+    return res;
+  }
+  if (n <= 128) {
+    let r0 = a[from]!;
+    let r1 = a[from + 1]!;
+    let r2 = a[from + 2]!;
+    let r3 = a[from + 3]!;
+    let r4 = a[from + 4]!;
+    let r5 = a[from + 5]!;
+    let r6 = a[from + 6]!;
+    let r7 = a[from + 7]!;
+    let i = 8;
+    for (const end = n - (n % 8); i < end; i += 8) {
+      const at = from + i;
+      r0 += a[at]!;
+      r1 += a[at + 1]!;
+      r2 += a[at + 2]!;
+      r3 += a[at + 3]!;
+      r4 += a[at + 4]!;
+      r5 += a[at + 5]!;
+      r6 += a[at + 6]!;
+      r7 += a[at + 7]!;
+    }
+    let res = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
+    for (; i < n; i++) res += a[from + i]!;
+    return res;
+  }
+  let half = Math.floor(n / 2);
+  half -= half % 8;
+  return pairwiseSum(a, from, half) + pairwiseSum(a, from + half, n - half);
+}
+
+/**
+ * scikit-learn's regression metrics (mean_absolute_error, mean_squared_error and its root, r2_score,
+ * mean_absolute_percentage_error), each sum in numpy's order (numpySum). r2 of a constant target
+ * is scikit-learn's finite stand-in, 1 for a perfect fit and else 0: decided by the values being
+ * equal, not by the spread its sums give (a mean of three equal values can miss by an ulp, and
+ * scikit-learn then reports about −5e31); of fewer than two rows it is NaN, as there.
+ */
 export function regressionMetrics(actual: ArrayLike<number>, predicted: ArrayLike<number>): { metrics: Record<string, number>; warnings: string[] } {
   const n = actual.length;
-  let absSum = 0;
-  let sqSum = 0;
-  let pctSum = 0;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += actual[i]!;
-  mean /= n;
-  let total = 0;
+  const terms = new Float64Array(n);
+  for (let i = 0; i < n; i++) terms[i] = actual[i]!;
+  const mean = numpySum(terms, 0, n) / n;
+  let constant = true;
+  const first = actual[0];
   for (let i = 0; i < n; i++) {
-    const y = actual[i]!;
-    const e = y - predicted[i]!;
-    absSum += Math.abs(e);
-    sqSum += e * e;
-    pctSum += Math.abs(e) / Math.max(Math.abs(y), FLOAT64_EPS);
-    total += (y - mean) * (y - mean);
+    const d = actual[i]! - mean;
+    terms[i] = d * d;
+    if (actual[i] !== first) constant = false;
   }
+  const total = numpySum(terms, 0, n);
+  for (let i = 0; i < n; i++) {
+    const e = actual[i]! - predicted[i]!;
+    terms[i] = e * e;
+  }
+  const sqSum = numpySum(terms, 0, n);
+  for (let i = 0; i < n; i++) terms[i] = Math.abs(predicted[i]! - actual[i]!);
+  const absSum = numpySum(terms, 0, n);
+  for (let i = 0; i < n; i++) terms[i] = Math.abs(predicted[i]! - actual[i]!) / Math.max(Math.abs(actual[i]!), FLOAT64_EPS);
+  const pctSum = numpySum(terms, 0, n);
   const mse = sqSum / n;
-  const r2 = total !== 0 ? 1 - sqSum / total : sqSum === 0 ? 1 : 0;
-  const warnings = total === 0 ? ['r2 is undefined for a constant target and reported as scikit-learn does (1 for a perfect fit, else 0)'] : [];
+  const warnings: string[] = [];
+  let r2: number;
+  if (n < 2) {
+    r2 = NaN;
+    warnings.push('r2 is not well-defined with fewer than two rows');
+  } else if (constant || total === 0) {
+    r2 = sqSum === 0 ? 1 : 0;
+    warnings.push('r2 is undefined for a constant target and reported as scikit-learn does (1 for a perfect fit, else 0)');
+  } else r2 = 1 - sqSum / total;
   return { metrics: { mae: absSum / n, mse, rmse: Math.sqrt(mse), r2, mape: pctSum / n }, warnings };
 }

@@ -14,6 +14,7 @@ const FIXTURES = path.join(__dirname, '../../fixtures/evaluation');
 
 interface GoldenCase {
   dataset: string;
+  exact?: boolean;
   threshold?: number;
   metrics: Record<string, number | null>;
   confusion_matrix?: number[][];
@@ -79,12 +80,26 @@ for (const g of golden.multiclass) {
 }
 
 for (const g of golden.regression) {
-  test(`regression metrics match scikit-learn: ${g.dataset}`, () => {
+  test(`regression metrics match scikit-learn: ${g.dataset}${g.exact ? ', to the bit' : ''}`, () => {
     const [y, prediction] = columns(g.dataset);
-    assert.ok(y!.includes(0), 'the dataset has zero targets (mape epsilon)');
-    assertClose(regressionMetrics(y!, prediction!).metrics, g.metrics, g.dataset);
+    if (g.dataset === 'regression.csv') assert.ok(y!.includes(0), 'the dataset has zero targets (mape epsilon)');
+    const result = regressionMetrics(y!, prediction!);
+    assertClose(result.metrics, g.metrics, g.dataset);
+    // numpy's summation order (numpySum): the same doubles, not merely close ones.
+    if (g.exact) for (const [key, want] of Object.entries(g.metrics)) assert.equal(result.metrics[key], want, `${g.dataset} ${key}`);
+    if (g.metrics.r2 === null) assert.ok(result.warnings.some((w) => w.startsWith('r2 is not well-defined')), result.warnings.join('; '));
   });
 }
+
+test('regression: r2 of a constant target is 0 for an imperfect fit and 1 for a perfect one, at any length (not a rounding artefact)', () => {
+  for (const n of [2, 3, 7, 10, 1000]) {
+    const y = new Float64Array(n).fill(0.1);
+    const imperfect = regressionMetrics(y, new Float64Array(n).fill(0.2));
+    assert.equal(imperfect.metrics.r2, 0, `n=${n}`);
+    assert.ok(imperfect.warnings.some((w) => w.startsWith('r2 is undefined for a constant target')));
+    assert.equal(regressionMetrics(y, y).metrics.r2, 1, `n=${n}`);
+  }
+});
 
 /** The curve by definition: for each distinct score from the highest down, the rows scoring at least that. */
 function curveByDefinition(positive: number[], score: number[]): { tps: number[]; fps: number[] } {
