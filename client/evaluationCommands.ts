@@ -19,6 +19,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EvaluationReport, EvaluationTask } from '../core/evaluation/evaluate';
+import { parseThreshold } from '../core/evaluation/threshold';
 import { checkAlias, checkModelName, type ModelVersion } from '../core/tracker/modelRegistry';
 import type { Tracker } from '../core/tracker/tracker';
 import { compareRuns } from '../core/tracker/runComparison';
@@ -159,12 +160,12 @@ export class EvaluationCommands {
     if (!pick.askThreshold) return pick.task ? { task: pick.task } : {};
     const text = await vscode.window.showInputBox({
       title: 'Runwise: decision threshold',
-      prompt: 'A row is predicted positive when its probability is at least this',
+      prompt: 'A row is predicted positive when P(class 1) is above this',
       value: '0.5',
-      validateInput: (v) => (Number(v) >= 0 && Number(v) <= 1 && v.trim() !== '' ? undefined : 'A number between 0 and 1'),
+      validateInput: (v) => (parseThreshold(v) !== undefined ? undefined : 'A number between 0 and 1'),
     });
     if (text === undefined) return undefined;
-    return { task: 'binary', threshold: Number(text) };
+    return { task: 'binary', threshold: parseThreshold(text)! };
   }
 
   /** Runwise: Evaluate Model… */

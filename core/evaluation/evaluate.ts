@@ -196,9 +196,12 @@ class InputTensor {
     private readonly type: string,
     private readonly width: number,
     private readonly dims: 'matrix' | 'column' | 'vector',
+    private readonly names: readonly string[],
   ) {}
 
-  fill(columns: Float64Array[], rows: number, capacity: number, where: string): Ort.Tensor {
+  /** `rows` rows of the columns, the first of them row `firstRow` (1-based) of `dataName`. */
+  fill(columns: Float64Array[], rows: number, capacity: number, dataName: string, firstRow: number): Ort.Tensor {
+    const where = `${dataName} rows ${firstRow}–${firstRow + rows - 1}`;
     const width = this.width;
     const type = this.type;
     if (!this.data || this.data.length < rows * width) {
@@ -210,6 +213,13 @@ class InputTensor {
     if (data instanceof Float32Array || data instanceof Float64Array) {
       if (width === 1) data.set(columns[0]!.subarray(0, rows));
       else interleave(columns, rows, data);
+      // A number beyond float32's range becomes ±Infinity in the tensor: refused, naming it.
+      if (data instanceof Float32Array && !finiteRows(data, rows * width)) {
+        for (let c = 0; c < width; c++) {
+          const r = columns[c]!.subarray(0, rows).findIndex((v) => Math.abs(v) > FLOAT32_MAX);
+          if (r >= 0) throw new DatasetError(`${dataName} row ${firstRow + r}, column '${this.names[c]}': ${columns[c]![r]} is beyond the range of float32, the type of the model's input (±${FLOAT32_MAX})`);
+        }
+      }
     } else {
       const big = data instanceof BigInt64Array;
       for (let c = 0; c < width; c++) {
@@ -243,9 +253,53 @@ function interleave(columns: Float64Array[], rows: number, data: Float32Array | 
   }
 }
 
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** Whether the first `n` values are all finite (see interleave: a small function of its own). */
+function finiteRows(data: Float32Array, n: number): boolean {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += data[i]! * 0;
+  return sum === 0;
+}
+
 /** P(class 1) of `rows` rows of [N, 2] probabilities into `into` from `at` (see interleave). */
 function copyPositiveColumn(probabilities: Float32Array | Float64Array, rows: number, into: Float32Array | Float64Array, at: number): void {
   for (let i = 0; i < rows; i++) into[at + i] = probabilities[2 * i + 1]!;
+}
+
+/**
+ * Refuses a classifier's output that is not class probabilities: every value within [0, 1] and each
+ * row summing to 1 as scikit-learn's log_loss requires it (np.allclose with rtol √eps of the output's
+ * type); a width of 1 is P(class 1) alone. A model that gives raw scores (a decision function, an
+ * ONNX LinearClassifier without a LOGISTIC or SOFTMAX post-transform) would otherwise be thresholded
+ * as if they were probabilities, and NaN would reach the metrics.
+ */
+function checkProbabilities(values: Float32Array | Float64Array, rows: number, width: number, eps: number, output: () => string, row: (i: number) => string): void {
+  const tolerance = 1e-8 + Math.sqrt(eps);
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    let inRange = true;
+    for (let c = 0; c < width; c++) {
+      const v = values[i * width + c]!;
+      if (!(v >= 0 && v <= 1)) inRange = false;
+      sum += v;
+    }
+    if (inRange && (width === 1 || Math.abs(sum - 1) <= tolerance)) continue;
+    const shownRow = `[${Array.from(values.subarray(i * width, i * width + width)).join(', ')}]`;
+    const why = !inRange ? (shownRow.includes('NaN') ? 'NaN' : 'a value outside [0, 1]') : `a sum of ${sum}, not 1`;
+    throw new ModelError(
+      `${output()} is not class probabilities: for ${row(i)} it gave ${shownRow} (${why}). ` +
+        'The metrics need probabilities; a model that outputs raw scores (a decision function, an ONNX LinearClassifier with post_transform NONE) needs a probability output',
+    );
+  }
+}
+
+/** Refuses a regressor's NaN or infinite prediction, as scikit-learn's metrics do. */
+function checkFinite(values: Float32Array | Float64Array, modelName: string, row: (i: number) => string): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) throw new ModelError(`${modelName} predicted ${v} for ${row(i)}: the metrics need finite predictions`);
+  }
 }
 
 function percentile(sorted: readonly number[], q: number): number {
@@ -294,9 +348,14 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const plan = planInputs(model, reader.columns, options.target, options.features, dataName);
   const out = model.outputs;
   let task: EvaluationTask;
+  // A model with one value per row is a regressor, unless asked for `binary`: the value is then
+  // P(class 1), as a sigmoid output gives it.
+  const oneScore = out.value !== undefined && options.task === 'binary';
   if (out.value) {
-    if (options.task && options.task !== 'regression') throw new EvaluationError(`${modelName} gives one value per row (regression), not class probabilities: task '${options.task}' does not fit`);
-    task = 'regression';
+    if (options.task && options.task !== 'regression' && !oneScore) {
+      throw new EvaluationError(`${modelName} gives one value per row: task '${options.task}' does not fit (regression, or binary when the value is P(class 1))`);
+    }
+    task = oneScore ? 'binary' : 'regression';
   } else {
     if (options.task === 'regression') throw new EvaluationError(`${modelName} gives class probabilities: task 'regression' does not fit`);
     if (out.classes !== undefined) {
@@ -325,17 +384,21 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const rowsExpected = await expectedRows(options.data, reader.format);
   const sliceValues: string[] = [];
   const latencies: number[] = [];
-  let classes = out.classes ?? 0;
+  let classes = oneScore ? 2 : (out.classes ?? 0);
   const labels = out.classLabels;
   // Created at the first batch, when the number of classes is known.
   let targetClasses: TargetClasses | undefined;
-  const tensors = plan.inputs.map((input) => ({ input, tensor: new InputTensor(model.ort, input.type, input.columns.length, input.dims) }));
+  const tensors = plan.inputs.map((input) => ({ input, tensor: new InputTensor(model.ort, input.type, input.columns.length, input.dims, input.columns) }));
   const fetches = [out.probabilities ?? out.value!];
   const tracker = options.tracker;
   let runId: string | null = null;
   let inferenceMs = 0;
   const eps = out.dtype === 'float64' ? FLOAT64_EPS : FLOAT32_EPS;
-  const binaryPass = new BinaryCounts(threshold, eps);
+  // A row is positive when P(class 1) > threshold, compared in the scores' own precision (as numpy
+  // compares a float32 column with a Python float): a score that is the threshold, as the model
+  // writes it, is negative at any threshold (float32(0.3) is not above 0.3 taken as a float32).
+  const cut = out.dtype === 'float64' ? threshold : Math.fround(threshold);
+  const binaryPass = new BinaryCounts(cut, eps);
   let curveArrays: CurveArrays | undefined;
   const startRun = () => {
     if (!tracker || runId) return;
@@ -361,7 +424,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       const feeds: Record<string, Ort.Tensor> = {};
       const where = `${dataName} rows ${rowBase + 1}–${rowBase + rows}`;
       for (const { input, tensor } of tensors) {
-        feeds[input.name] = tensor.fill(input.columns.map((c) => batch.numbers[numberIndex.get(c)!]!), rows, batchSize, where);
+        feeds[input.name] = tensor.fill(input.columns.map((c) => batch.numbers[numberIndex.get(c)!]!), rows, batchSize, dataName, rowBase + 1);
       }
       const t0 = performance.now();
       let result: Ort.InferenceSession.ReturnType;
@@ -375,7 +438,11 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       inferenceMs += ms;
       const tensor = result[fetches[0]!]!;
       const values = tensor.data as Float32Array | Float64Array;
-      if (task !== 'regression') {
+      if (oneScore) {
+        if (values.length !== rows) throw new ModelError(`${modelName}: expected one P(class 1) per row, shape [${rows}] or [${rows}, 1], got [${tensor.dims.join(', ')}]`);
+        checkProbabilities(values, rows, 1, eps, () => `${modelName}: output '${fetches[0]}'`, (i) => `${dataName} row ${rowBase + i + 1}`);
+      } else if (task === 'regression') checkFinite(values, modelName, (i) => `${dataName} row ${rowBase + i + 1}`);
+      else {
         const width = tensor.dims[1] ?? 0;
         if (classes === 0) {
           classes = width;
@@ -384,6 +451,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         if (width !== classes || tensor.dims.length !== 2) throw new ModelError(`${modelName}: expected probabilities of shape [${rows}, ${classes}], got [${tensor.dims.join(', ')}]`);
         if (task === 'binary' && classes !== 2) throw new EvaluationError(`${modelName} gives probabilities for ${classes} classes: task 'binary' does not fit`);
         if (task === 'multiclass' && classes < 2) throw new EvaluationError(`${modelName} gives ${classes} probability column: not a classifier`);
+        checkProbabilities(values, rows, classes, eps, () => `${modelName}: output '${fetches[0]}'`, (i) => `${dataName} row ${rowBase + i + 1}`);
       }
       if (!targetColumn || !predictionColumn) {
         const capacity = Math.max(rowsExpected, rows);
@@ -403,7 +471,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       if (task === 'binary') {
         const at = predictionColumn.reserve(rows);
         const positive = predictionColumn.data;
-        copyPositiveColumn(values, rows, positive, at);
+        if (oneScore) positive.set(values.subarray(0, rows), at);
+        else copyPositiveColumn(values, rows, positive, at);
         predictionColumn.length += rows;
         // The metrics' pass over these rows, while the next batch is read (by the reader's thread, if any).
         binaryPass.add(targetColumn.data, positive, at, at + rows);
@@ -427,7 +496,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     const predictions = predictionColumn ? predictionColumn.values() : new Float64Array(0);
     // The batches' curve arrays (binary only), unless more rows came than they were sized for.
     const arrays = curveArrays && curveArrays.capacity >= targets.length ? curveArrays : task === 'binary' ? new CurveArrays(targets.length) : undefined;
-    const overall = computeMetrics(scores, targets, predictions, threshold, arrays, binaryPass);
+    const overall = computeMetrics(scores, targets, predictions, cut, arrays, binaryPass);
     const warnings = [...overall.warnings];
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {
@@ -444,7 +513,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
           const t = Float64Array.from(idx, (i) => targets[i]!);
           const p = new Float64Array(idx.length * width);
           idx.forEach((i, k) => p.set(predictions.subarray(i * width, i * width + width), k * width));
-          return { value, rows: idx.length, metrics: computeMetrics(scores, t, p, threshold, arrays).metrics };
+          return { value, rows: idx.length, metrics: computeMetrics(scores, t, p, cut, arrays).metrics };
         });
       const gaps: NonNullable<EvaluationReport['slices']>['gaps'] = {};
       for (const key of Object.keys(overall.metrics)) {

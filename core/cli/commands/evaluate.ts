@@ -11,6 +11,7 @@ import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { DatasetError } from '../../dataset/dataset';
 import { EVALUATION_TASKS, EvaluationError, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
+import { parseThreshold } from '../../evaluation/threshold';
 import { ModelError } from '../../evaluation/onnxModel';
 import { formatMetricValue, formatMetricCompact } from '../../views/displayFormat';
 
@@ -26,8 +27,8 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
     throw new UsageError(`--task must be one of ${EVALUATION_TASKS.join(', ')} (got '${task}')`);
   }
   const thresholdText = optionValue(args, 'threshold');
-  const threshold = thresholdText === undefined ? undefined : Number(thresholdText);
-  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold must be a number between 0 and 1 (got '${thresholdText}')`);
+  const threshold = thresholdText === undefined ? undefined : parseThreshold(thresholdText);
+  if (thresholdText !== undefined && threshold === undefined) throw new UsageError(`--threshold must be a number between 0 and 1 (got '${thresholdText}')`);
   const features = optionValue(args, 'features')
     ?.split(',')
     .map((f) => f.trim())

@@ -122,7 +122,7 @@ const evaluateSchema: MapSchema = {
     model: str('The ONNX model to evaluate (a path relative to `wdir`).', { hint: 'input-path', extensions: ['.onnx'] }),
     data: str('The labelled dataset, CSV or Parquet (a path relative to `wdir`).', { hint: 'input-path', extensions: DATA_EXTENSIONS }),
     target: str('The column of `data` that holds the true label or value.'),
-    task: enumOf('`binary`, `multiclass` or `regression`; decides which metrics apply. Default: inferred from the model (a probability output of width 2: binary; wider: multiclass; one float output: regression).', EVALUATION_TASKS),
+    task: enumOf('`binary`, `multiclass` or `regression`; decides which metrics apply. Default: inferred from the model (a probability output of width 2: binary; wider: multiclass; one float output: regression; `binary` on a one-value output reads it as P(class 1), as a sigmoid gives it).', EVALUATION_TASKS),
     features: listOf({ scalar: { types: ['string'] } }, 'The columns that fill a model with one 2-D input, in order. Default: every column but `target`, in file order.', true),
     threshold: num('Decision threshold on the positive class probability (binary). Default: 0.5.'),
     slice_by: listOf({ scalar: { types: ['string'] } }, 'A column whose values the metrics are also computed for, one slice per value, with the largest gap between slices (a fairness check).', true),

@@ -19,7 +19,7 @@ import { FLOAT32_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from
 import { ModelError } from '../../../core/evaluation/onnxModel';
 import { FAILURE_REASON_TAG, Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { dataset, labelAndProbabilities, probabilitiesOnly, regression, softmaxRows, zipMap, type LinearClassifier } from './onnxTestModels';
+import { dataset, labelAndProbabilities, passThrough, probabilitiesOnly, regression, softmaxRows, zipMap, type LinearClassifier } from './onnxTestModels';
 
 const EXAMPLE = path.join(__dirname, '../../../examples/pipeline');
 
@@ -198,6 +198,78 @@ for (const [what, csv, message] of badData) {
   });
 }
 
+/** A workspace with `model` and data.csv holding `rows` under `header`, and its tracker. */
+function passThroughCase(model: Uint8Array, header: string[], rows: (string | number)[][]) {
+  const ws = tempWorkspace('eval-outputs');
+  writeFileSync(path.join(ws, 'model.onnx'), model);
+  writeCsv(path.join(ws, 'data.csv'), header, rows);
+  return { ws, model: path.join(ws, 'model.onnx'), data: path.join(ws, 'data.csv') };
+}
+
+test('outputs that are not probabilities (raw scores, NaN, rows not summing to 1) are refused naming the row; in the first batch no run is left, later the run FAILS', async () => {
+  const cases: [string, (string | number)[][], RegExp][] = [
+    ['raw scores', [[0.2, 0.8, 1], [2, -1, 0]], /output 'probabilities' is not class probabilities: for data\.csv row 2 it gave \[2, -1\] \(a value outside \[0, 1\]\)/],
+    ['a row summing to 0.9', [[0.3, 0.6, 1]], /for data\.csv row 1 it gave \[0\.30000001192092896, 0\.6000000238418579\] \(a sum of 0\.9\d*, not 1\)/],
+  ];
+  for (const [what, rows, message] of cases) {
+    const s = passThroughCase(passThrough(2), ['p0', 'p1', 'y'], rows);
+    const tracker = Tracker.open(s.ws);
+    try {
+      await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, tracker }), (e: Error) => e instanceof ModelError && message.test(e.message), what);
+      assert.equal(tracker.searchRuns({}).items.length, 0, what);
+    } finally {
+      tracker.close();
+    }
+  }
+  // In a later batch: the run exists, and ends FAILED with the reason.
+  const good = Array.from({ length: 20 }, (_, i) => [0.25, 0.75, i % 2]);
+  const s = passThroughCase(passThrough(2), ['p0', 'p1', 'y'], [...good, [1.5, -0.5, 1]]);
+  const tracker = Tracker.open(s.ws);
+  try {
+    await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, tracker, batchSize: 8 }), /data\.csv row 21 it gave \[1\.5, -0\.5\]/);
+    const [run] = tracker.searchRuns({}).items;
+    assert.equal(run!.info.status, 'FAILED');
+  } finally {
+    tracker.close();
+  }
+});
+
+test('a NaN or infinite regression prediction, and an input beyond float32, are errors naming the row (scikit-learn refuses them too)', async () => {
+  const nan = passThroughCase(passThrough(1, 'Sqrt'), ['x', 'y'], [[4, 2], [-1, 1]]);
+  await assert.rejects(evaluateModel({ model: nan.model, data: nan.data, target: 'y', workspace: nan.ws }), (e: Error) => e instanceof ModelError && /model\.onnx predicted NaN for data\.csv row 2: the metrics need finite predictions/.test(e.message));
+  const big = passThroughCase(passThrough(1), ['x', 'y'], [[1, 1], [2, 2], [1e39, 3]]);
+  await assert.rejects(evaluateModel({ model: big.model, data: big.data, target: 'y', workspace: big.ws }), (e: Error) => e instanceof DatasetError && /data\.csv row 3, column 'x': 1e\+39 is beyond the range of float32/.test(e.message));
+  // Within range it is evaluated.
+  const fine = passThroughCase(passThrough(1), ['x', 'y'], [[1, 1], [2, 2], [3e38, 3e38]]);
+  assert.equal((await evaluateModel({ model: fine.model, data: fine.data, target: 'y', workspace: fine.ws })).rows, 3);
+});
+
+test('the threshold is compared in the scores\' precision: a float32 score equal to it is negative, as numpy compares', async () => {
+  const rows = [[0.7, 0.3, 1], [0.3, 0.7, 1], [0.69, 0.31, 1], [0.29, 0.71, 0]];
+  const s = passThroughCase(passThrough(2), ['p0', 'p1', 'y'], rows);
+  const at = async (threshold: number) => (await evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, threshold })).confusion_matrix;
+  // 0.3: rows 2, 3, 4 are above it, row 1 (float32(0.3)) is not.
+  assert.deepEqual(await at(0.3), [[0, 1], [1, 2]]);
+  // 0.7: only row 4 (0.71) is above; row 2 (float32(0.7)) is not.
+  assert.deepEqual(await at(0.7), [[0, 1], [3, 0]]);
+});
+
+test('--task binary takes a one-value output as P(class 1) (a sigmoid); without it the model is a regressor', async () => {
+  const p = [0.1, 0.8, 0.4, 0.9, 0.65, 0.2];
+  const y = [0, 1, 1, 1, 0, 0];
+  const s = passThroughCase(passThrough(1), ['p', 'y'], p.map((v, i) => [v, y[i]!]));
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', task: 'binary', workspace: s.ws });
+  assert.equal(r.task, 'binary');
+  assert.deepEqual(r.classes, [0, 1]);
+  const expected = binaryMetrics(y, Float64Array.from(p, (v) => Math.fround(v)), Math.fround(0.5), FLOAT32_EPS);
+  assertMetricsClose(r.metrics, expected.metrics, 1e-12);
+  assert.deepEqual(r.confusion_matrix, expected.confusionMatrix);
+  assert.equal((await evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws })).task, 'regression');
+  await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', task: 'multiclass', workspace: s.ws }), /one value per row: task 'multiclass' does not fit/);
+  const outside = passThroughCase(passThrough(1), ['p', 'y'], [[0.5, 1], [1.2, 0]]);
+  await assert.rejects(evaluateModel({ model: outside.model, data: outside.data, target: 'y', task: 'binary', workspace: outside.ws }), /for data\.csv row 2 it gave \[1\.2000000476837158\] \(a value outside \[0, 1\]\)/);
+});
+
 test('an error after rows were evaluated ends the run FAILED with the reason', async () => {
   const s = await setup(probabilitiesOnly(BINARY), 2);
   const { x, y } = dataset(50, 2);
@@ -251,4 +323,11 @@ test('runwise evaluate --json on the example model', async () => {
   const bad = await main(['evaluate', path.join(example, 'models/model.onnx'), '--data', path.join(example, 'data/test.csv'), '--target', 'nope', '--workspace', ws], { out: () => undefined, err: (t) => (err = t) });
   assert.equal(bad, 1);
   assert.match(err, /no column 'nope'/);
+  // --threshold takes a plain number: '' or ' ' is not 0, '0x1' is not 1.
+  for (const text of ['', ' ', '0x1', '1/2', '-0.1', '1.5']) {
+    const usage = await main(['evaluate', path.join(example, 'models/model.onnx'), '--data', path.join(example, 'data/test.csv'), '--target', 'churned', '--threshold', text, '--workspace', ws], { out: () => undefined, err: (t) => (err = t) });
+    assert.equal(usage, 2, `--threshold '${text}'`);
+    assert.match(err, /--threshold must be a number between 0 and 1/);
+  }
+  assert.equal(await main(['evaluate', path.join(example, 'models/model.onnx'), '--data', path.join(example, 'data/test.csv'), '--target', 'churned', '--threshold', '.25', '--workspace', ws], { out: () => undefined, err: () => undefined }), 0);
 });

@@ -11,6 +11,8 @@
  * - `regression`: x · w + b → `variable` float [N, 1] (MatMul + Add), or [N] with `flat`
  * - `linearClassifier`: LinearClassifier (ai.onnx.ml, SOFTMAX) with `classlabels_ints` → `label`
  *   int64 [N] and `probabilities` float [N, C], no ZipMap (scikit-learn-onnx's zipmap=False)
+ * - `passThrough`: the input `features` [N, W] as the output (`Identity`, or another unary op such as
+ *   `Sqrt`), named `probabilities` when W ≥ 2 and `variable` for W = 1: outputs chosen row by row
  */
 import * as path from 'node:path';
 import protobuf from 'protobufjs';
@@ -105,6 +107,16 @@ export function zipMap(m: LinearClassifier, classLabels: number[]): Uint8Array {
     FLOAT,
     true,
   );
+}
+
+/** The input [N, width] through one unary node (`Identity` by default): the output is what the rows say. */
+export function passThrough(width: number, op = 'Identity'): Uint8Array {
+  const out = width >= 2 ? 'probabilities' : 'variable';
+  return encode({
+    node: [node(op, ['features'], [out])],
+    input: [tensorValue('features', FLOAT, ['N', width])],
+    output: [tensorValue(out, FLOAT, ['N', width])],
+  });
 }
 
 /** y = x · w + b, as `variable` float [N, 1], or [N] when `flat`. */
