@@ -27,7 +27,7 @@
  * `md5` without `hash: md5`, are compared with DVC 2's md5-dos2unix). A lock file that is not valid
  * is refused with its file and line, and never overwritten: fix or delete it.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Node as YNode } from 'yaml';
 import type { WorkspaceView } from '../language/languageTypes';
@@ -37,6 +37,7 @@ import { relativePath, resolveWorkspacePath } from '../language/files/workspaceP
 import { runwiseDir } from '../workspace/workspacePath';
 import { ParamsSyntaxError } from './paramsSyntaxError';
 import type { LockEntry, LockPath, PathHasher, PipelineGraph, PipelineStage, StageParams } from './pipelineModel';
+import { writeFileAtomic } from '../workspace/atomicWrite';
 
 export class LockFileError extends Error {
   constructor(
@@ -417,26 +418,4 @@ function lockEntryForYaml(e: LockEntry): Record<string, unknown> {
     ...(Object.keys(e.params).length ? { params: e.params } : {}),
     ...(e.outs.length ? { outs: e.outs.map(pathYaml) } : {}),
   };
-}
-
-/** Writes a file through a temporary file beside it, fsync and rename: readers see the old or the new text. */
-export function writeFileAtomic(absPath: string, text: string): void {
-  const tmp = path.join(path.dirname(absPath), `.${path.basename(absPath)}.${process.pid}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'w', 0o644);
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, absPath);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* the temporary file was not created */
-    }
-    throw e;
-  }
 }

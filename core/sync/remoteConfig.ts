@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../pipeline/lockFile';
+import { writeFileAtomic } from '../workspace/atomicWrite';
 import { runwiseDir } from '../workspace/workspacePath';
 import { SyncError } from './syncError';
 
