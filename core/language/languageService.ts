@@ -48,8 +48,11 @@ export type { PipelineIndex } from './pipeline/pipelineIndex';
 export interface LanguageService {
   /** The kind of a workspace file, or undefined when Runwise does not analyse it. */
   fileKind(relPath: string, text?: string): FileKind | undefined;
-  /** Parses a file once for all features; undefined when the file is not one Runwise analyses. */
-  analyze(uri: string, relPath: string, text: string): AnalyzedDocument | undefined;
+  /**
+   * Parses a file once for all features; undefined when the file is not one Runwise analyses. `kind`
+   * analyses it as that kind whatever its name (a Markdown file named as a model card).
+   */
+  analyze(uri: string, relPath: string, text: string, kind?: FileKind): AnalyzedDocument | undefined;
   /**
    * The reusable index of a pipeline document (undefined for other kinds). Keep it per version;
    * pass the previous version's index to take over what did not change (see BuildOptions.previous).
@@ -99,8 +102,8 @@ export function createLanguageService(workspace: WorkspaceView, options: Languag
 
   return {
     fileKind: (relPath, text) => classifyFile(relPath, text, workspace),
-    analyze: (uri, relPath, text) => {
-      const kind = classifyFile(relPath, text, workspace);
+    analyze: (uri, relPath, text, given) => {
+      const kind = given ?? classifyFile(relPath, text, workspace);
       return kind ? analyzeDocument(uri, relPath, text, parse, kind) : undefined;
     },
     pipelineIndex: (doc, cancelled, previous) => buildPipelineIndex(doc, workspace, { parse, cancelled, previous, openYaml }),

@@ -27,7 +27,10 @@ import {
   type Pair,
   type YAMLMap,
 } from "yaml";
-import { extractFrontMatter } from "../language/modelCard/frontMatter";
+import {
+  extractFrontMatter,
+  unclosedFrontMatterLine,
+} from "../language/modelCard/frontMatter";
 import type { CardEvaluation } from "./cardEvaluation";
 
 export type CardFormat = "huggingface" | "model-card-toolkit";
@@ -164,9 +167,16 @@ export function updateCardText(
     throw new CardUpdateError(
       `${options.file}: not a model card (expected README.md or another Markdown file with front matter, or *.modelcard.yaml)`,
     );
-  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  const eolOf = (part: string) =>
+    part.includes("\r\n") ? "\r\n" : part.includes("\n") ? "\n" : undefined;
+  const eol = eolOf(text) ?? "\n";
   if (format === "huggingface") {
     const fm = extractFrontMatter(text);
+    const unclosed = fm ? undefined : unclosedFrontMatterLine(text);
+    if (unclosed !== undefined)
+      throw new CardUpdateError(
+        `${options.file}:${unclosed}: the front matter opened here is never closed: expected a line \`---\` after the metadata (the Hub reads front matter up to such a line, not \`...\`)`,
+      );
     if (!fm) {
       // No front matter: one is added at the top with the result.
       const block = render(
@@ -185,7 +195,14 @@ export function updateCardText(
         { start: 0, end: 0, text: `---${eol}${block}---${eol}` },
       ]);
     }
-    const yaml = new YamlText(fm.yaml, fm.offset, text, options.file, eol);
+    // The front matter's own line breaks (its body may use others).
+    const yaml = new YamlText(
+      fm.yaml,
+      fm.offset,
+      text,
+      options.file,
+      eolOf(fm.yaml) ?? eol,
+    );
     return apply(
       text,
       shift(huggingFaceEdits(yaml, evaluation, options.modelName), fm.offset),
@@ -330,12 +347,16 @@ class YamlText {
       };
     }
     if (map === this.root) {
-      // At the end of the YAML: after the last entry and any comment lines that close it.
-      const at = this.text.length;
+      // At the end of the YAML: after the last entry and any comment lines that close it, indented
+      // as the root's keys are.
+      const at = this.endOfContent();
       return {
         start: at,
         end: at,
-        text: this.onOwnLine(at, render({ [key]: value }, "", this.eol)),
+        text: this.onOwnLine(
+          at,
+          render({ [key]: value }, this.mapIndent(map), this.eol),
+        ),
       };
     }
     const last = map.items[map.items.length - 1]!;
@@ -356,8 +377,10 @@ class YamlText {
     };
   }
 
+  /** The end of the YAML document: the text's end, or the start of a document end marker `...` line. */
   private endOfContent(): number {
-    return this.text.length;
+    const marker = /^\.\.\.[ \t]*(#.*)?(\r?\n|$)/m.exec(this.text);
+    return marker ? marker.index : this.text.length;
   }
 
   /** Replaces `key: value` (its key to the end of its value's line) with `key: next`. */

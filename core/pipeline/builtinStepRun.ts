@@ -15,11 +15,11 @@ import {
   appendFileSync,
   existsSync,
   mkdirSync,
-  readFileSync,
   writeFileSync,
 } from "node:fs";
 import * as path from "node:path";
 import { latestEvaluation } from "../modelCard/cardEvaluation";
+import { readCardText, writeCardText } from "../modelCard/cardFile";
 import { cardFormatOf, updateCardText } from "../modelCard/cardUpdate";
 import { MODEL_SHA256_TAG } from "../tracker/model";
 import {
@@ -154,12 +154,12 @@ async function registerStep(
         `${card.rel}: left as it is: ${model.rel} (sha256 ${sha256.slice(0, 12)}…) has no finished evaluation`,
       );
     else {
-      const text = readFileSync(card.abs, "utf8");
+      const text = readCardText(card.abs, card.rel);
       const updated = updateCardText(text, evaluation, {
         file: card.rel,
         modelName: name,
       });
-      if (updated.text !== text) writeFileSync(card.abs, updated.text);
+      if (updated.text !== text) writeCardText(card.abs, updated.text);
       say(
         `${card.rel}: ${updated.text !== text ? "updated with" : "already carries"} evaluation run ${evaluation.runId}`,
       );

@@ -144,6 +144,33 @@ test('cards that cannot be edited safely are refused with file:line and what was
     (e: unknown) => e instanceof CardUpdateError && /^m\.modelcard\.yaml:1: expected `quantitative_analysis` to be a mapping/.test(e.message),
   );
   assert.throws(() => updateCardText('x', evaluation('a'.repeat(32)), { file: 'notes.txt', modelName: 'churn' }), /not a model card/);
+  // Front matter opened and never closed (or closed with `...`, which the Hub does not read as the end).
+  for (const text of ['---\nlicense: mit\n# Title\n', '---\nlicense: mit\n...\n# Title\n', '\n\n---\r\nlicense: mit\r\n']) {
+    assert.throws(
+      () => updateCardText(text, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }),
+      (e: unknown) => e instanceof CardUpdateError && /^README\.md:\d: the front matter opened here is never closed/.test(e.message),
+      JSON.stringify(text),
+    );
+  }
+});
+
+test('where the metadata is added: before a document end marker `...`, at the root keys\' own indentation, with the front matter\'s line breaks', () => {
+  const e = evaluation('a'.repeat(32));
+  const read = (text: string) => parse(extractFrontMatter(text)!.yaml) as Record<string, unknown>;
+  // `...` ends the YAML document inside the front matter: the entry goes before it, so the Hub's
+  // yaml.safe_load still reads one document.
+  const dots = updateCardText('---\nlicense: mit\n...\n---\n# Body\n', e, { file: 'README.md', modelName: 'churn' }).text;
+  assert.ok(dots.startsWith('---\nlicense: mit\nmodel-index:\n'), dots);
+  assert.ok(dots.endsWith('...\n---\n# Body\n'));
+  assert.equal(read(dots).license, 'mit');
+  assert.ok(Array.isArray(read(dots)['model-index']));
+  // A root mapping indented by two spaces: the new key at the same indentation.
+  const indented = updateCardText('---\n  license: mit\n  tags:\n    - churn\n---\n', e, { file: 'README.md', modelName: 'churn' }).text;
+  assert.match(indented, /\n {2}model-index:\n {4}- name: churn\n/);
+  assert.deepEqual(Object.keys(read(indented)), ['license', 'tags', 'model-index']);
+  // LF front matter in a file whose body uses CRLF: the inserted lines use LF.
+  const mixed = updateCardText('---\nlicense: mit\n---\r\n# Body\r\nmore\r\n', e, { file: 'README.md', modelName: 'churn' });
+  assert.doesNotMatch(mixed.edits[0]!.text, /\r/);
 });
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -190,4 +217,59 @@ test('card update --from NAME/VERSION writes the latest finished evaluation; car
   const invalid = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'bad', 'README.md'));
   assert.equal(invalid.code, 1);
   assert.match(invalid.out, /^bad\/README\.md:3:\d+: error /m);
+});
+
+test('card validate and card update on files named as cards: any Markdown name, never-closed front matter, binary or non-UTF-8 files, a required value left empty', async () => {
+  const latin1 = Buffer.concat([Buffer.from('---\nlicense: mit\n---\nCaf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+  const binary = Buffer.from([0x2d, 0x2d, 0x2d, 0x0a, 0x00, 0x01, 0x02, 0x0a, 0x2d, 0x2d, 0x2d, 0x0a]);
+  const ws = tempWorkspace('card-files', {
+    'model.onnx': 'model-bytes',
+    'MODEL_CARD.md': '---\nlicense: mit\nmodel-index: 3\n---\n# Churn\n',
+    'unclosed.md': '---\nlicense: mit\n# Churn\n',
+    'plain.md': '# Churn\nNo metadata.\n',
+    'empty-value.md': '---\nmodel-index:\n  - name: churn\n    results:\n      - task:\n          type: tabular-classification\n        dataset:\n          type: csv\n          name: test\n        metrics:\n          - type: accuracy\n            value:\n---\n',
+  });
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(path.join(ws, 'latin1.md'), latin1);
+  writeFileSync(path.join(ws, 'binary.md'), binary);
+  // A Markdown card not named README.md is validated, not skipped.
+  const named = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'MODEL_CARD.md'));
+  assert.equal(named.code, 1, named.out + named.err);
+  assert.match(named.out, /^MODEL_CARD\.md:3:\d+: error /m);
+  const unclosed = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'unclosed.md'));
+  assert.equal(unclosed.code, 1);
+  assert.match(unclosed.err, /unclosed\.md:1: the front matter opened here is never closed/);
+  const plain = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'plain.md'));
+  assert.equal(plain.code, 1);
+  assert.match(plain.err, /plain\.md: no YAML front matter/);
+  const empty = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'empty-value.md'));
+  assert.equal(empty.code, 1);
+  assert.match(empty.out, /empty-value\.md:12:\d+: error missing-value Required key 'value' is empty/);
+  for (const [file, message] of [['latin1.md', /latin1\.md: not UTF-8 text/], ['binary.md', /binary\.md: not a text file \(a NUL byte at offset 4\)/]] as const) {
+    const v = await cli('card', 'validate', '--workspace', ws, path.join(ws, file));
+    assert.equal(v.code, 1, file);
+    assert.match(v.err, message);
+  }
+
+  // card update refuses the same files and leaves every byte as it was.
+  const tracker = Tracker.open(ws);
+  await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
+  const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: createHash('sha256').update('model-bytes').digest('hex') }] });
+  tracker.logBatch(run.info.runId, { metrics: [{ key: 'roc_auc', value: 0.9, timestamp: 1, step: 0 }] });
+  tracker.updateRun(run.info.runId, { status: 'FINISHED' });
+  tracker.close();
+  for (const [file, bytes, message] of [
+    ['latin1.md', latin1, /not UTF-8 text/],
+    ['binary.md', binary, /not a text file/],
+    ['unclosed.md', Buffer.from('---\nlicense: mit\n# Churn\n'), /never closed/],
+  ] as const) {
+    const u = await cli('card', 'update', '--workspace', ws, path.join(ws, file), '--from', 'churn/1');
+    assert.equal(u.code, 1, file);
+    assert.match(u.err, message);
+    assert.deepEqual(readFileSync(path.join(ws, file)), bytes, `${file} is left as it was`);
+  }
+  // A card with another name is updated.
+  const other = await cli('card', 'update', '--workspace', ws, path.join(ws, 'plain.md'), '--from', 'churn/1');
+  assert.equal(other.code, 0, other.err);
+  assert.ok(readFileSync(path.join(ws, 'plain.md'), 'utf8').startsWith('---\nmodel-index:\n'));
 });

@@ -8,15 +8,19 @@
  * the next registration (`models register --card CARD`, or a pipeline's `register: {card: CARD}`,
  * which first writes the evaluation of the very bytes it registers into the card).
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { optionValue, positionals, UsageError, type ParsedArgs } from "../args";
 import { CliError, type CommandContext } from "../context";
+import { readCardText, writeCardText } from "../../modelCard/cardFile";
 import { latestEvaluation } from "../../modelCard/cardEvaluation";
 import {
   cardFormatOf,
   CardUpdateError,
   updateCardText,
 } from "../../modelCard/cardUpdate";
+import {
+  extractFrontMatter,
+  unclosedFrontMatterLine,
+} from "../../language/modelCard/frontMatter";
 import { parseVersionRef } from "../../tracker/modelRegistry";
 import { relativeInside, resolveInside } from "../../workspace/workspacePath";
 
@@ -33,12 +37,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
     throw new CliError(
       `${rel}: not a model card (expected a Markdown file such as README.md, or *.modelcard.yaml)`,
     );
-  let text: string;
-  try {
-    text = readFileSync(abs, "utf8");
-  } catch {
-    throw new CliError(`Model card '${rel}' cannot be read`);
-  }
+  const text = cardText(abs, rel);
   const ref = parseVersionRef(from);
   if (!ctx.hasTracker())
     throw new CliError(
@@ -63,7 +62,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
     if (e instanceof CardUpdateError) throw new CliError(e.message);
     throw e;
   }
-  if (updated.text !== text) writeFileSync(abs, updated.text);
+  if (updated.text !== text) writeCardText(abs, updated.text);
   if (ctx.json) {
     ctx.printJson({
       card: rel,
@@ -88,9 +87,37 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
 
 export function cardValidate(ctx: CommandContext, args: ParsedArgs): void {
   const [card] = positionals(args, ["card"]);
-  // The same analysis as `runwise check CARD`, loaded on use as check is.
-  (require("./check") as typeof import("./check")).check(ctx, {
-    ...args,
-    positionals: [card!],
-  });
+  const abs = resolveInside(ctx.workspace, card!, process.cwd());
+  const rel = relativeInside(ctx.workspace, abs) ?? card!;
+  if (!cardFormatOf(rel))
+    throw new CliError(
+      `${rel}: not a model card (expected a Markdown file such as README.md, or *.modelcard.yaml)`,
+    );
+  const text = cardText(abs, rel);
+  if (cardFormatOf(rel) === "huggingface") {
+    const unclosed = unclosedFrontMatterLine(text);
+    if (unclosed !== undefined)
+      throw new CliError(
+        `${rel}:${unclosed}: the front matter opened here is never closed: expected a line \`---\` after the metadata (the Hub reads front matter up to such a line, not \`...\`)`,
+      );
+    if (!extractFrontMatter(text))
+      throw new CliError(
+        `${rel}: no YAML front matter (\`---\` … \`---\` at the top): no card metadata to validate (\`runwise card update\` adds it)`,
+      );
+  }
+  // The same analysis as `runwise check CARD` (loaded on use as check is), whatever the Markdown file's name.
+  (require("./check") as typeof import("./check")).check(
+    ctx,
+    { ...args, positionals: [card!] },
+    { asCard: true },
+  );
+}
+
+function cardText(abs: string, rel: string): string {
+  try {
+    return readCardText(abs, rel);
+  } catch (e) {
+    if (e instanceof CardUpdateError) throw new CliError(e.message);
+    throw e;
+  }
 }

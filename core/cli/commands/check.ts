@@ -19,7 +19,8 @@ import { pathToFileURL } from 'node:url';
 import type { ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { createLanguageService, type LanguageService } from '../../language/languageService';
-import type { AnalysisDiagnostic, Severity } from '../../language/languageTypes';
+import type { AnalysisDiagnostic, FileKind, Severity } from '../../language/languageTypes';
+import { markdownCardKind } from '../../language/files/fileKinds';
 import { computeLineStarts, positionAt } from '../../language/text/lineIndex';
 import { FileSystemWorkspace } from '../../language/files/fileSystemWorkspace';
 import { WorkspacePipelines } from '../../language/pipeline/workspacePipelines';
@@ -106,8 +107,8 @@ function workspacesOf(ctx: CommandContext, inputs: readonly string[]): Map<strin
   return groups;
 }
 
-function findingsOf(service: LanguageService, workspace: string, relPath: string, text: string): CheckFinding[] | undefined {
-  const doc = service.analyze(pathToFileURL(path.join(workspace, ...relPath.split('/'))).href, relPath, text);
+function findingsOf(service: LanguageService, workspace: string, relPath: string, text: string, kind?: FileKind): CheckFinding[] | undefined {
+  const doc = service.analyze(pathToFileURL(path.join(workspace, ...relPath.split('/'))).href, relPath, text, kind);
   if (!doc) return undefined;
   const diagnostics: AnalysisDiagnostic[] = service.diagnostics(doc);
   // File offsets: for a README.md these are already offsets in the Markdown.
@@ -135,7 +136,11 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export function check(ctx: CommandContext, args: ParsedArgs): void {
+/**
+ * `asCard`: the files named are model cards (`runwise card validate`): a Markdown file is analysed
+ * by its front matter whatever its name, and one that cannot be analysed is an error, not skipped.
+ */
+export function check(ctx: CommandContext, args: ParsedArgs, options: { asCard?: boolean } = {}): void {
   const current = path.resolve(ctx.workspace);
   const findings: CheckFinding[] = [];
   let checked = 0;
@@ -148,15 +153,21 @@ export function check(ctx: CommandContext, args: ParsedArgs): void {
     // Paths are said relative to the workspace checked, or to the current one when that is another.
     const shown = (rel: string) => (workspace === current ? rel : path.relative(current, path.join(workspace, ...rel.split('/'))).split(path.sep).join('/'));
     for (const relPath of files) {
-      const isReadme = /(^|\/)readme\.md$/i.test(relPath);
-      const kind = service.fileKind(relPath, isReadme ? view.readFile(relPath) : undefined);
+      const isMarkdown = /\.md$/i.test(relPath);
+      const asCard = options.asCard === true && explicit.has(relPath);
+      const given = asCard && isMarkdown ? view.readFile(relPath) : undefined;
+      const kind = given !== undefined ? markdownCardKind(given) : service.fileKind(relPath, /(^|\/)readme\.md$/i.test(relPath) ? view.readFile(relPath) : undefined);
       if (!kind) {
+        if (asCard) throw new CliError(`${shown(relPath)}: not a model card Runwise can read (a Markdown file with YAML front matter, or *.modelcard.yaml)`);
         if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);
         continue;
       }
       const text = view.readFile(relPath);
-      if (text === undefined) continue;
-      const found = findingsOf(service, workspace, relPath, text);
+      if (text === undefined) {
+        if (asCard) throw new CliError(`${shown(relPath)} cannot be read (or is over 16 MiB)`);
+        continue;
+      }
+      const found = findingsOf(service, workspace, relPath, text, given !== undefined ? kind : undefined);
       if (!found) {
         if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);
         continue;

@@ -27,12 +27,15 @@ export function fileKindByName(relPath: string, text?: string): FileKind | undef
   if (base === 'dvc.yaml' || base === 'dvc.yml') return 'dvc-pipeline';
   if (base === 'params.yaml' || base === 'params.yml') return 'params';
   if (/\.modelcard\.ya?ml$/.test(lower)) return 'model-card';
-  if (lower === 'readme.md') {
-    const fm = text === undefined ? undefined : extractFrontMatter(text);
-    if (!fm) return undefined;
-    return SPACE_KEY.test(fm.yaml) ? 'space-card' : 'readme-model-card';
-  }
+  if (lower === 'readme.md') return text === undefined ? undefined : markdownCardKind(text);
   return undefined;
+}
+
+/** The card kind of a Markdown file's front matter (a Space's or a model's), undefined without one. */
+export function markdownCardKind(text: string): FileKind | undefined {
+  const fm = extractFrontMatter(text);
+  if (!fm) return undefined;
+  return SPACE_KEY.test(fm.yaml) ? 'space-card' : 'readme-model-card';
 }
 
 /**

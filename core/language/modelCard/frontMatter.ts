@@ -40,6 +40,27 @@ export function extractFrontMatter(markdown: string): FrontMatter | undefined {
   return undefined;
 }
 
+/**
+ * The 1-based line of a front matter opening (`---` and a line break after optional whitespace) that
+ * no line `---` closes, as the Hub reads it (a closing `...` does not count); undefined when the
+ * text opens none or extractFrontMatter finds the block. In a Markdown file that is not named as a
+ * card such a line is a thematic break; a file given as a model card cannot be one.
+ */
+export function unclosedFrontMatterLine(markdown: string): number | undefined {
+  let pos = 0;
+  while (pos < markdown.length && isSpace(markdown.charCodeAt(pos))) pos++;
+  if (!markdown.startsWith('---', pos) || !isBreak(markdown.charCodeAt(pos + 3))) return undefined;
+  if (extractFrontMatter(markdown)) return undefined;
+  // `---` right on the next line: an empty block as written, which the Hub does not read as front
+  // matter either (a card without metadata, not an unclosed one).
+  let next = pos + 3;
+  while (isBreak(markdown.charCodeAt(next))) next++;
+  if (isClosing(markdown, next)) return undefined;
+  let line = 1;
+  for (let i = 0; i < pos; i++) if (markdown.charCodeAt(i) === 10) line++;
+  return line;
+}
+
 function isClosing(text: string, at: number): boolean {
   if (!text.startsWith('---', at)) return false;
   const next = at + 3;

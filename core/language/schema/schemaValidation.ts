@@ -137,7 +137,14 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
         reportUnknownKey(pair.key, key, ms, Object.keys(ms.properties));
         continue;
       }
-      if (options.emptyOptionalKeys && isEmptyValue(pair.value) && !ms.required?.includes(key)) continue;
+      if (options.emptyOptionalKeys && isEmptyValue(pair.value)) {
+        if (!ms.required?.includes(key)) continue;
+        // A required key left empty is read as not given (huggingface_hub drops it when it writes the card back).
+        if (prop.schema.any) {
+          out.push({ ...span(pair.key), severity: 'error', code: 'missing-value', message: `Required key '${key}' is empty: give it a value.`, data: { key } });
+          continue;
+        }
+      }
       if (prop.declared && prop.schema.deprecated) {
         out.push({ ...span(pair.key), severity: 'warning', code: 'deprecated-key', message: `'${key}' is deprecated: ${prop.schema.deprecated}` });
       }

@@ -1,0 +1,45 @@
+/**
+ * Reading and writing a model card's file, for `runwise card` and a pipeline's `register` step alike.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { writeFileAtomic } from "../workspace/atomicWrite";
+import { CardUpdateError } from "./cardUpdate";
+
+/** The most a card may hold to be read (the language server's limit for a workspace file). */
+const MAX_CARD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A card's text: UTF-8, as the Hub and huggingface_hub read it. A file that is not UTF-8 text (a
+ * NUL byte, an invalid sequence) is refused rather than rewritten with U+FFFD in place of its
+ * bytes; a byte order mark is kept as it is.
+ */
+export function readCardText(abs: string, rel: string): string {
+  let bytes: Buffer;
+  try {
+    if (statSync(abs).size > MAX_CARD_BYTES)
+      throw new CardUpdateError(`${rel} is over 16 MiB: too large for a model card`);
+    bytes = readFileSync(abs);
+  } catch (e) {
+    if (e instanceof CardUpdateError) throw e;
+    throw new CardUpdateError(`Model card '${rel}' cannot be read`);
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0)
+    throw new CardUpdateError(
+      `${rel}: not a text file (a NUL byte at offset ${nul}); the card is left as it is`,
+    );
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      bytes,
+    );
+  } catch {
+    throw new CardUpdateError(
+      `${rel}: not UTF-8 text (the Hub reads cards as UTF-8); the card is left as it is`,
+    );
+  }
+}
+
+/** Writes the updated card through a temporary file and a rename: an interrupted write leaves it as it was. */
+export function writeCardText(abs: string, text: string): void {
+  writeFileAtomic(abs, text);
+}
