@@ -171,12 +171,8 @@ export function updateCardText(
     part.includes("\r\n") ? "\r\n" : part.includes("\n") ? "\n" : undefined;
   const eol = eolOf(text) ?? "\n";
   if (format === "huggingface") {
+    checkFrontMatterClosed(text, options.file);
     const fm = extractFrontMatter(text);
-    const unclosed = fm ? undefined : unclosedFrontMatterLine(text);
-    if (unclosed !== undefined)
-      throw new CardUpdateError(
-        `${options.file}:${unclosed}: the front matter opened here is never closed: expected a line \`---\` after the metadata (the Hub reads front matter up to such a line, not \`...\`)`,
-      );
     if (!fm) {
       // No front matter: one is added at the top with the result.
       const block = render(
@@ -210,6 +206,15 @@ export function updateCardText(
   }
   const yaml = new YamlText(text, 0, text, options.file, eol);
   return apply(text, toolkitEdits(yaml, evaluation));
+}
+
+/** Refuses a Markdown card whose front matter is opened and never closed (see unclosedFrontMatterLine). */
+export function checkFrontMatterClosed(text: string, file: string): void {
+  const line = unclosedFrontMatterLine(text);
+  if (line !== undefined)
+    throw new CardUpdateError(
+      `${file}:${line}: the front matter opened here is never closed: expected a line \`---\` after the metadata (the Hub reads front matter up to such a line, not \`...\`)`,
+    );
 }
 
 function shift(edits: TextEdit[], by: number): TextEdit[] {

@@ -15,12 +15,11 @@ import { latestEvaluation } from "../../modelCard/cardEvaluation";
 import {
   cardFormatOf,
   CardUpdateError,
+  checkFrontMatterClosed,
   updateCardText,
+  type CardFormat,
 } from "../../modelCard/cardUpdate";
-import {
-  extractFrontMatter,
-  unclosedFrontMatterLine,
-} from "../../language/modelCard/frontMatter";
+import { extractFrontMatter } from "../../language/modelCard/frontMatter";
 import { parseVersionRef } from "../../tracker/modelRegistry";
 import { relativeInside, resolveInside } from "../../workspace/workspacePath";
 
@@ -31,13 +30,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
     throw new UsageError(
       "card update needs --from NAME/VERSION (or NAME@ALIAS): the registered version whose evaluation goes into the card",
     );
-  const abs = resolveInside(ctx.workspace, card!, process.cwd());
-  const rel = relativeInside(ctx.workspace, abs) ?? card!;
-  if (!cardFormatOf(rel))
-    throw new CliError(
-      `${rel}: not a model card (expected a Markdown file such as README.md, or *.modelcard.yaml)`,
-    );
-  const text = cardText(abs, rel);
+  const { abs, rel, text } = namedCard(ctx, card!);
   const ref = parseVersionRef(from);
   if (!ctx.hasTracker())
     throw new CliError(
@@ -52,16 +45,9 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
       `${subject} has no finished evaluation (sha256 ${version.sha256.slice(0, 12)}…): run \`runwise evaluate ${version.source} --data FILE --target COLUMN\` first`,
     );
   }
-  let updated;
-  try {
-    updated = updateCardText(text, evaluation, {
-      file: rel,
-      modelName: version.name,
-    });
-  } catch (e) {
-    if (e instanceof CardUpdateError) throw new CliError(e.message);
-    throw e;
-  }
+  const updated = asCliError(() =>
+    updateCardText(text, evaluation, { file: rel, modelName: version.name }),
+  );
   if (updated.text !== text) writeCardText(abs, updated.text);
   if (ctx.json) {
     ctx.printJson({
@@ -87,19 +73,9 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
 
 export function cardValidate(ctx: CommandContext, args: ParsedArgs): void {
   const [card] = positionals(args, ["card"]);
-  const abs = resolveInside(ctx.workspace, card!, process.cwd());
-  const rel = relativeInside(ctx.workspace, abs) ?? card!;
-  if (!cardFormatOf(rel))
-    throw new CliError(
-      `${rel}: not a model card (expected a Markdown file such as README.md, or *.modelcard.yaml)`,
-    );
-  const text = cardText(abs, rel);
-  if (cardFormatOf(rel) === "huggingface") {
-    const unclosed = unclosedFrontMatterLine(text);
-    if (unclosed !== undefined)
-      throw new CliError(
-        `${rel}:${unclosed}: the front matter opened here is never closed: expected a line \`---\` after the metadata (the Hub reads front matter up to such a line, not \`...\`)`,
-      );
+  const { rel, format, text } = namedCard(ctx, card!);
+  if (format === "huggingface") {
+    asCliError(() => checkFrontMatterClosed(text, rel));
     if (!extractFrontMatter(text))
       throw new CliError(
         `${rel}: no YAML front matter (\`---\` … \`---\` at the top): no card metadata to validate (\`runwise card update\` adds it)`,
@@ -113,9 +89,22 @@ export function cardValidate(ctx: CommandContext, args: ParsedArgs): void {
   );
 }
 
-function cardText(abs: string, rel: string): string {
+/** The card named on the command line: its path, format and text (a CLI error when it is none). */
+function namedCard(ctx: CommandContext, card: string): { abs: string; rel: string; format: CardFormat; text: string } {
+  const abs = resolveInside(ctx.workspace, card, process.cwd());
+  const rel = relativeInside(ctx.workspace, abs) ?? card;
+  const format = cardFormatOf(rel);
+  if (!format)
+    throw new CliError(
+      `${rel}: not a model card (expected a Markdown file such as README.md, or *.modelcard.yaml)`,
+    );
+  return { abs, rel, format, text: asCliError(() => readCardText(abs, rel)) };
+}
+
+/** A card that cannot be read or edited as the CLI's one-line error. */
+function asCliError<T>(f: () => T): T {
   try {
-    return readCardText(abs, rel);
+    return f();
   } catch (e) {
     if (e instanceof CardUpdateError) throw new CliError(e.message);
     throw e;
