@@ -211,10 +211,13 @@ class InputTensor {
     }
     const data = this.data;
     if (data instanceof Float32Array || data instanceof Float64Array) {
-      if (width === 1) data.set(columns[0]!.subarray(0, rows));
-      else interleave(columns, rows, data);
-      // A number beyond float32's range becomes ±Infinity in the tensor: refused, naming it.
-      if (data instanceof Float32Array && !finiteRows(data, rows * width)) {
+      let inRange: boolean;
+      if (width === 1) {
+        data.set(columns[0]!.subarray(0, rows));
+        inRange = !(data instanceof Float32Array) || withinFloat32(columns[0]!, rows);
+      } else inRange = interleave(columns, rows, data) || data instanceof Float64Array;
+      // A number beyond float32's range would become ±Infinity in the tensor: refused, naming it.
+      if (!inRange) {
         for (let c = 0; c < width; c++) {
           const r = columns[c]!.subarray(0, rows).findIndex((v) => Math.abs(v) > FLOAT32_MAX);
           if (r >= 0) throw new DatasetError(`${dataName} row ${firstRow + r}, column '${this.names[c]}': ${columns[c]![r]} is beyond the range of float32, the type of the model's input (±${FLOAT32_MAX})`);
@@ -240,31 +243,54 @@ class InputTensor {
   }
 }
 
-/**
- * `rows` rows of the columns into `data` row by row (row-major, as a [rows, columns] tensor). Like
- * copyPositiveColumn, a small function of its own, so that its loop is optimised on its own rather
- * than as part of the evaluation's long async function.
- */
-function interleave(columns: Float64Array[], rows: number, data: Float32Array | Float64Array): void {
-  const width = columns.length;
-  for (let c = 0; c < width; c++) {
-    const col = columns[c]!;
-    for (let r = 0; r < rows; r++) data[r * width + c] = col[r]!;
-  }
-}
-
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** Whether the first `n` values are all finite (see interleave: a small function of its own). */
-function finiteRows(data: Float32Array, n: number): boolean {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += data[i]! * 0;
-  return sum === 0;
+/**
+ * `rows` rows of the columns into `data` row by row (row-major, as a [rows, columns] tensor); false
+ * when a value is beyond float32's range. Like copyPositiveColumn, a small function of its own, so
+ * that its loop is optimised on its own rather than as part of the evaluation's long async function.
+ */
+function interleave(columns: Float64Array[], rows: number, data: Float32Array | Float64Array): boolean {
+  const width = columns.length;
+  let inRange = true;
+  for (let c = 0; c < width; c++) {
+    const col = columns[c]!;
+    for (let r = 0; r < rows; r++) {
+      const v = col[r]!;
+      if (v > FLOAT32_MAX || v < -FLOAT32_MAX) inRange = false;
+      data[r * width + c] = v;
+    }
+  }
+  return inRange;
 }
 
-/** P(class 1) of `rows` rows of [N, 2] probabilities into `into` from `at` (see interleave). */
-function copyPositiveColumn(probabilities: Float32Array | Float64Array, rows: number, into: Float32Array | Float64Array, at: number): void {
-  for (let i = 0; i < rows; i++) into[at + i] = probabilities[2 * i + 1]!;
+/** Whether the first `rows` values of a column are within float32's range. */
+function withinFloat32(column: Float64Array, rows: number): boolean {
+  for (let r = 0; r < rows; r++) {
+    const v = column[r]!;
+    if (v > FLOAT32_MAX || v < -FLOAT32_MAX) return false;
+  }
+  return true;
+}
+
+/**
+ * P(class 1) of `rows` rows of [N, 2] probabilities into `into` from `at` (see interleave); false
+ * when a row is not a probability pair (checkProbabilities then names it).
+ */
+function copyPositiveColumn(probabilities: Float32Array | Float64Array, rows: number, into: Float32Array | Float64Array, at: number, tolerance: number): boolean {
+  let ok = true;
+  for (let i = 0; i < rows; i++) {
+    const p0 = probabilities[2 * i]!;
+    const p1 = probabilities[2 * i + 1]!;
+    if (!(p0 >= 0 && p1 >= 0 && p0 <= 1 && p1 <= 1 && Math.abs(p0 + p1 - 1) <= tolerance)) ok = false;
+    into[at + i] = p1;
+  }
+  return ok;
+}
+
+/** np.allclose's bound for a row of probabilities summing to 1, as scikit-learn's log_loss checks it: rtol √eps. */
+function sumTolerance(eps: number): number {
+  return 1e-8 + Math.sqrt(eps);
 }
 
 /**
@@ -275,7 +301,7 @@ function copyPositiveColumn(probabilities: Float32Array | Float64Array, rows: nu
  * as if they were probabilities, and NaN would reach the metrics.
  */
 function checkProbabilities(values: Float32Array | Float64Array, rows: number, width: number, eps: number, output: () => string, row: (i: number) => string): void {
-  const tolerance = 1e-8 + Math.sqrt(eps);
+  const tolerance = sumTolerance(eps);
   for (let i = 0; i < rows; i++) {
     let sum = 0;
     let inRange = true;
@@ -451,7 +477,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         if (width !== classes || tensor.dims.length !== 2) throw new ModelError(`${modelName}: expected probabilities of shape [${rows}, ${classes}], got [${tensor.dims.join(', ')}]`);
         if (task === 'binary' && classes !== 2) throw new EvaluationError(`${modelName} gives probabilities for ${classes} classes: task 'binary' does not fit`);
         if (task === 'multiclass' && classes < 2) throw new EvaluationError(`${modelName} gives ${classes} probability column: not a classifier`);
-        checkProbabilities(values, rows, classes, eps, () => `${modelName}: output '${fetches[0]}'`, (i) => `${dataName} row ${rowBase + i + 1}`);
+        // A binary output is checked as its column of P(class 1) is copied (below).
+        if (task === 'multiclass') checkProbabilities(values, rows, classes, eps, () => `${modelName}: output '${fetches[0]}'`, (i) => `${dataName} row ${rowBase + i + 1}`);
       }
       if (!targetColumn || !predictionColumn) {
         const capacity = Math.max(rowsExpected, rows);
@@ -472,7 +499,9 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         const at = predictionColumn.reserve(rows);
         const positive = predictionColumn.data;
         if (oneScore) positive.set(values.subarray(0, rows), at);
-        else copyPositiveColumn(values, rows, positive, at);
+        else if (!copyPositiveColumn(values, rows, positive, at, sumTolerance(eps))) {
+          checkProbabilities(values, rows, 2, eps, () => `${modelName}: output '${fetches[0]}'`, (i) => `${dataName} row ${rowBase + i + 1}`);
+        }
         predictionColumn.length += rows;
         // The metrics' pass over these rows, while the next batch is read (by the reader's thread, if any).
         binaryPass.add(targetColumn.data, positive, at, at + rows);

@@ -161,16 +161,8 @@ function radixSort(n: number, from: SortKeys, to: SortKeys, digitCounts?: Int32A
       const dstWords = to.words;
       const srcLabels = from.labels;
       const dstLabels = to.labels;
-      if (srcWords.length === 1) {
-        const src = srcWords[0]!;
-        const dst = dstWords[0]!;
-        for (let i = 0; i < n; i++) {
-          const k = src[i]!;
-          const at = counts[(k >>> shift) & (RADIX - 1)]!++;
-          dst[at] = k;
-          dstLabels[at] = srcLabels[i]!;
-        }
-      } else {
+      if (srcWords.length === 1) scatter32(n, shift, counts, srcWords[0]!, srcLabels, dstWords[0]!, dstLabels);
+      else {
         const [srcHi, srcLo] = srcWords as [Uint32Array, Uint32Array];
         const [dstHi, dstLo] = dstWords as [Uint32Array, Uint32Array];
         for (let i = 0; i < n; i++) {
@@ -184,6 +176,20 @@ function radixSort(n: number, from: SortKeys, to: SortKeys, digitCounts?: Int32A
     }
   }
   return from;
+}
+
+/**
+ * One scatter pass of a one-word key with its labels. A function of its own: a fresh process (the
+ * CLI) runs the sort once, and V8 optimises this small loop on its first pass and reuses it for the
+ * next, where inside radixSort each pass left optimised code at its end (~30 ms more on 1M rows).
+ */
+function scatter32(n: number, shift: number, counts: Int32Array, src: Uint32Array, srcLabels: Uint8Array, dst: Uint32Array, dstLabels: Uint8Array): void {
+  for (let i = 0; i < n; i++) {
+    const k = src[i]!;
+    const at = counts[(k >>> shift) & (RADIX - 1)]!++;
+    dst[at] = k;
+    dstLabels[at] = srcLabels[i]!;
+  }
 }
 
 function nanScore(i: number, n: number): Error {
