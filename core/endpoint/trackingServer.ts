@@ -790,7 +790,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * the connection is closed.
  */
 function answerUnparsed(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || err.code === 'ECONNRESET') {
+  // A response still being sent on this connection (a bad request pipelined after a good one): an
+  // answer now would land inside its body, so the connection is closed instead, as Node does.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || err.code === 'ECONNRESET' || inFlight?.headersSent) {
     socket.destroy();
     return;
   }

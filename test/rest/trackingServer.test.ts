@@ -729,6 +729,35 @@ describe('tracking endpoint: artifacts', () => {
     assertError(await request(s, 'GET', `${root}/missing.bin`), 404, 'RESOURCE_DOES_NOT_EXIST');
   });
 
+  it('a malformed request pipelined behind a download in progress closes the connection; nothing is written into the body', async () => {
+    const root = `${ART}/${exp}/${runId}/artifacts`;
+    const big = randomBytes(24 * 1024 * 1024);
+    assert.equal((await request(s, 'PUT', `${root}/big.bin`, { body: big })).status, 200);
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const c = net.connect({ host: '127.0.0.1', port: s.port }, () => {
+        c.write(`GET ${root}/big.bin HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nAuthorization: Bearer ${s.token}\r\n\r\n`);
+      });
+      const chunks: Buffer[] = [];
+      let sent = false;
+      c.on('data', (d: Buffer) => {
+        chunks.push(d);
+        // The response has started: now a request Node's parser refuses, on the same connection.
+        if (!sent) {
+          sent = true;
+          c.write('NOT A REQUEST\r\n\r\n');
+        }
+      });
+      c.on('close', () => resolve(Buffer.concat(chunks)));
+      c.on('error', () => resolve(Buffer.concat(chunks)));
+      setTimeout(() => reject(new Error('the connection stayed open')), 30_000).unref();
+    });
+    const headerEnd = received.indexOf('\r\n\r\n');
+    assert.match(received.subarray(0, headerEnd).toString('latin1'), /^HTTP\/1\.1 200 /);
+    const body = received.subarray(headerEnd + 4);
+    assert.ok(body.length <= big.length);
+    assert.ok(body.equals(big.subarray(0, body.length)), 'the body received is the file, with no error response inside it');
+  });
+
   it('refuses paths that leave the run, and runs of another experiment', async () => {
     const before = snapshot(s.tracker);
     const root = `${ART}/${exp}/${runId}/artifacts`;
