@@ -580,6 +580,8 @@ export class ModelRegistry {
     if (e.entity === 'tags') {
       params.push(e.key);
       const owner = tagTable === 'model_version_tags' ? 'version_id' : 'model_id';
+      // The prompt tag, where a comparison on it stays (see promptScope): missing reads as 'false'.
+      if (e.key === IS_PROMPT_TAG) return predicate(`coalesce((SELECT t.value FROM ${tagTable} t WHERE t.key = ? AND t.${owner} = ${idColumn}), 'false')`, e, params);
       return `${idColumn} IN (SELECT t.${owner} FROM ${tagTable} t WHERE t.key = ? AND ${predicate('t.value', e, params)})`;
     }
     const spec = closedColumn(dialect, 'attributes', e.key);
@@ -675,7 +677,6 @@ function versionFromRow(r: SqlRow): ModelVersion & { modelRowId: number } {
 // -----------------------------------------------------------------------------------------------
 // Checks and hashes
 
-/** MLflow's `_validate_model_name`, plus no '/' (it would make `models:/a/b/1` ambiguous) and no control character. */
 /** MLflow's tag that makes a registered model (and its versions) a prompt. */
 export const IS_PROMPT_TAG = 'mlflow.prompt.is_prompt';
 
@@ -686,8 +687,28 @@ export const IS_PROMPT_TAG = 'mlflow.prompt.is_prompt';
  * left out (sqlalchemy_store's `_is_querying_prompt` and `_update_query_to_exclude_prompts`). MLflow's
  * client adds `tags.`mlflow.prompt.is_prompt` != 'true'` to every registered-model search, which a
  * model without the tag would fail as a plain tag comparison.
+ *
+ * Runwise's filters also take OR, which MLflow's do not: a prompt comparison under an OR stays, and
+ * reads a model without the tag as 'false' (see `condition`), so that `name = 'a' OR name = 'b' AND
+ * tags.`mlflow.prompt.is_prompt` != 'true'` (the client's term after a user's OR) keeps both models.
  */
 export function promptScope(filter: FilterExpr | undefined): { filter: FilterExpr | undefined; excludePrompts: boolean } {
+  const isPromptTerm = (e: FilterExpr): e is Comparison => e.kind === 'compare' && e.entity === 'tags' && e.key === IS_PROMPT_TAG;
+  const all: Comparison[] = [];
+  const walk = (e: FilterExpr): void => {
+    if (e.kind === 'compare') {
+      if (isPromptTerm(e)) all.push(e);
+    } else {
+      walk(e.left);
+      walk(e.right);
+    }
+  };
+  if (filter) walk(filter);
+  const first = all.sort((a, b) => a.start - b.start)[0];
+  if (first && typeof first.value === 'string') {
+    const value = first.value.toLowerCase();
+    if ((first.op === '=' && value === 'true') || (first.op === '!=' && value === 'false')) return { filter, excludePrompts: false };
+  }
   const terms: FilterExpr[] = [];
   const collect = (e: FilterExpr): void => {
     if (e.kind === 'and') {
@@ -696,17 +717,12 @@ export function promptScope(filter: FilterExpr | undefined): { filter: FilterExp
     } else terms.push(e);
   };
   if (filter) collect(filter);
-  const isPromptTerm = (e: FilterExpr): e is Comparison => e.kind === 'compare' && e.entity === 'tags' && e.key === IS_PROMPT_TAG;
-  const first = terms.find(isPromptTerm);
-  if (first && typeof first.value === 'string') {
-    const value = first.value.toLowerCase();
-    if ((first.op === '=' && value === 'true') || (first.op === '!=' && value === 'false')) return { filter, excludePrompts: false };
-  }
   const kept = terms.filter((e) => !isPromptTerm(e));
   const rest = kept.reduce<FilterExpr | undefined>((left, right) => (left ? { kind: 'and', left, right } : right), undefined);
   return { filter: rest, excludePrompts: true };
 }
 
+/** MLflow's `_validate_model_name`, plus no '/' (it would make `models:/a/b/1` ambiguous) and no control character. */
 export function checkModelName(name: unknown, param = 'name'): string {
   if (typeof name !== 'string') throw invalid(`Invalid value ${JSON.stringify(name)} for parameter '${param}' supplied: expected a string.`);
   if (name.trim() === '') throw invalid('Registered model name cannot be empty.');

@@ -231,6 +231,12 @@ test("prompts: searches leave out what MLflow tags as a prompt unless the filter
     assert.deepEqual(models("tags.`mlflow.prompt.is_prompt` != 'false'"), ['qa-prompt']);
     // A term that does not ask for prompts is dropped: 'false' alone still means "not prompts".
     assert.deepEqual(models("tags.`mlflow.prompt.is_prompt` = 'false'"), ['churn', 'fraud']);
+    // With OR (Runwise's filters take it, MLflow's do not): the client's term binds to the last
+    // branch; models without the tag read as 'false' there, and asking for prompts still counts.
+    assert.deepEqual(models("name = 'churn' OR name = 'fraud' AND tag.`mlflow.prompt.is_prompt` != 'true'"), ['churn', 'fraud']);
+    assert.deepEqual(models("name = 'qa-prompt' OR name = 'churn' AND tags.`mlflow.prompt.is_prompt` = 'true'"), ['qa-prompt']);
+    assert.deepEqual(models("(tags.`mlflow.prompt.is_prompt` = 'true' OR name = 'churn')"), ['churn', 'qa-prompt']);
+    assert.deepEqual(models("name = 'qa-prompt' OR name = 'churn'"), ['churn'], 'prompts are left out unless asked for');
     assert.deepEqual(versions(), ['churn', 'fraud']);
     assert.deepEqual(versions("tags.`mlflow.prompt.is_prompt` = 'true'"), ['qa-prompt']);
     assert.deepEqual(versions("tags.`mlflow.prompt.is_prompt` != 'true'"), ['churn', 'fraud']);
