@@ -1,33 +1,49 @@
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fchmodSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 
 /**
  * Writes a file through a temporary file beside it, fsync and rename: readers see the old or the new
- * text, and a failure part way leaves the old file whole. A file that exists keeps its permissions.
+ * text, and a failure part way leaves the old file whole. As a plain write would:
+ * - a symbolic link is written through (its target is replaced, the link stays);
+ * - a file that exists keeps its permissions, and one that may not be written is refused (EACCES);
+ * - a new file takes the umask;
+ * - where no temporary file can be made beside it (a read-only folder), the file is written in place.
  */
 export function writeFileAtomic(absPath: string, text: string): void {
-  const tmp = path.join(path.dirname(absPath), `.${path.basename(absPath)}.${process.pid}.tmp`);
-  let mode = 0o644;
+  let target = absPath;
+  let mode: number | undefined;
   try {
-    mode = statSync(absPath).mode & 0o7777;
+    target = realpathSync(absPath);
+    mode = statSync(target).mode & 0o7777;
   } catch {
     /* a new file */
   }
+  if (mode !== undefined) accessSync(target, constants.W_OK);
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'w', mode);
-    fchmodSync(fd, mode);
+    fd = openSync(tmp, 'w', mode ?? 0o666);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      writeFileSync(target, text);
+      return;
+    }
+    throw e;
+  }
+  try {
+    if (mode !== undefined) fchmodSync(fd, mode);
     writeSync(fd, text);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, absPath);
+    renameSync(tmp, target);
   } catch (e) {
     if (fd !== undefined) closeSync(fd);
     try {
       unlinkSync(tmp);
     } catch {
-      /* the temporary file was not created */
+      /* already gone */
     }
     throw e;
   }
