@@ -219,7 +219,7 @@ class InputTensor {
       // A number beyond float32's range would become ±Infinity in the tensor: refused, naming it.
       if (!inRange) {
         for (let c = 0; c < width; c++) {
-          const r = columns[c]!.subarray(0, rows).findIndex((v) => Math.abs(v) > FLOAT32_MAX);
+          const r = columns[c]!.subarray(0, rows).findIndex((v) => Math.abs(v) >= FLOAT32_OVERFLOW);
           if (r >= 0) throw new DatasetError(`${dataName} row ${firstRow + r}, column '${this.names[c]}': ${columns[c]![r]} is beyond the range of float32, the type of the model's input (±${FLOAT32_MAX})`);
         }
       }
@@ -244,6 +244,8 @@ class InputTensor {
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
+/** The smallest double that rounds to Infinity as a float32 (FLOAT32_MAX plus half an ulp of it). */
+const FLOAT32_OVERFLOW = 3.4028235677973366e38;
 
 /**
  * `rows` rows of the columns into `data` row by row (row-major, as a [rows, columns] tensor); false
@@ -257,7 +259,7 @@ function interleave(columns: Float64Array[], rows: number, data: Float32Array | 
     const col = columns[c]!;
     for (let r = 0; r < rows; r++) {
       const v = col[r]!;
-      if (v > FLOAT32_MAX || v < -FLOAT32_MAX) inRange = false;
+      if (v >= FLOAT32_OVERFLOW || v <= -FLOAT32_OVERFLOW) inRange = false;
       data[r * width + c] = v;
     }
   }
@@ -268,7 +270,7 @@ function interleave(columns: Float64Array[], rows: number, data: Float32Array | 
 function withinFloat32(column: Float64Array, rows: number): boolean {
   for (let r = 0; r < rows; r++) {
     const v = column[r]!;
-    if (v > FLOAT32_MAX || v < -FLOAT32_MAX) return false;
+    if (v >= FLOAT32_OVERFLOW || v <= -FLOAT32_OVERFLOW) return false;
   }
   return true;
 }

@@ -644,7 +644,7 @@ export function regressionMetrics(actual: ArrayLike<number>, predicted: ArrayLik
     warnings.push('r2 is not well-defined with fewer than two rows');
   } else if (constant || total === 0) {
     r2 = sqSum === 0 ? 1 : 0;
-    warnings.push('r2 is undefined for a constant target and reported as scikit-learn does (1 for a perfect fit, else 0)');
+    warnings.push('r2 is undefined for a constant target: reported as 1 for a perfect fit, else 0 (scikit-learn\'s stand-ins; its own sums can give a huge negative number instead)');
   } else r2 = 1 - sqSum / total;
   return { metrics: { mae: absSum / n, mse, rmse: Math.sqrt(mse), r2, mape: pctSum / n }, warnings };
 }

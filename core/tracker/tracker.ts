@@ -1080,7 +1080,13 @@ export class Tracker {
       if (parsed.some(same)) return;
       list = [...parsed, entry];
     }
-    this.models.setTags(modelId, [{ key: MODEL_VERSIONS_TAG, value: pythonJsonDumps(list) }]);
+    let value: string;
+    try {
+      value = pythonJsonDumps(list);
+    } catch {
+      return; // a hand-set list holding what JSON cannot carry back (1e400): left as it is
+    }
+    this.models.setTags(modelId, [{ key: MODEL_VERSIONS_TAG, value }]);
   }
 
   private modelSourceFiles(source: string, modelId: string | undefined): { files: ArtifactRecord[]; runId?: string } {

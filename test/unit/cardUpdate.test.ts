@@ -145,12 +145,19 @@ test('cards that cannot be edited safely are refused with file:line and what was
   );
   assert.throws(() => updateCardText('x', evaluation('a'.repeat(32)), { file: 'notes.txt', modelName: 'churn' }), /not a model card/);
   // Front matter opened and never closed (or closed with `...`, which the Hub does not read as the end).
-  for (const text of ['---\nlicense: mit\n# Title\n', '---\nlicense: mit\n...\n# Title\n', '\n\n---\r\nlicense: mit\r\n']) {
+  for (const text of ['---\nlicense: mit\n# Title\n', '---\nlicense: mit\n...\n# Title\n', '\n\n---\r\nlicense: mit\r\n', '---\n# kept\nlicense: mit\n']) {
     assert.throws(
       () => updateCardText(text, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }),
       (e: unknown) => e instanceof CardUpdateError && /^README\.md:\d: the front matter opened here is never closed/.test(e.message),
       JSON.stringify(text),
     );
+  }
+});
+
+test('a horizontal rule above the text is not front matter: the card gets its metadata on top', () => {
+  for (const text of ['---\n\n# Title\n\nText: with a colon\n', '---\nSome words\n']) {
+    const updated = updateCardText(text, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+    assert.ok(updated.startsWith('---\nmodel-index:\n') && updated.endsWith(`---\n${text}`), updated);
   }
 });
 

@@ -42,9 +42,10 @@ export function extractFrontMatter(markdown: string): FrontMatter | undefined {
 
 /**
  * The 1-based line of a front matter opening (`---` and a line break after optional whitespace) that
- * no line `---` closes, as the Hub reads it (a closing `...` does not count); undefined when the
- * text opens none or extractFrontMatter finds the block. In a Markdown file that is not named as a
- * card such a line is a thematic break; a file given as a model card cannot be one.
+ * no line `---` closes, as the Hub reads it (a closing `...` does not count), when what follows it
+ * is metadata (after blank lines and adjacent `#` lines, a YAML `key:`); undefined when the
+ * text opens none, extractFrontMatter finds the block, or the `---` is a horizontal rule above the
+ * text.
  */
 export function unclosedFrontMatterLine(markdown: string): number | undefined {
   let pos = 0;
@@ -56,6 +57,13 @@ export function unclosedFrontMatterLine(markdown: string): number | undefined {
   let next = pos + 3;
   while (isBreak(markdown.charCodeAt(next))) next++;
   if (isClosing(markdown, next)) return undefined;
+  // Metadata, not a horizontal rule above the text: after blank lines and `#` lines that follow one
+  // another (YAML comments, where a Markdown heading would stand alone), a YAML `key:`.
+  const lines = markdown.slice(next).split(/\r\n|\r|\n/);
+  let k = 0;
+  while (k < lines.length && lines[k]!.trim() === '') k++;
+  while (k < lines.length && lines[k]!.trimStart().startsWith('#')) k++;
+  if (k >= lines.length || !/^[ \t]*["']?[\w.-]+["']?[ \t]*:([ \t]|$)/.test(lines[k]!)) return undefined;
   let line = 1;
   for (let i = 0; i < pos; i++) if (markdown.charCodeAt(i) === 10) line++;
   return line;
