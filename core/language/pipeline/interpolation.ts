@@ -201,7 +201,56 @@ export function resolvedText(r: Resolution): string | undefined {
   if (r.text !== undefined) return r.text;
   const s = asScalar(r.node);
   if (!s) return deref(r.node) ? undefined : 'None';
-  return s.value === null ? 'None' : String(s.value);
+  return dvcText(s);
+}
+
+/**
+ * A scalar as DVC substitutes it (`to_str` in dvc/parsing/interpolate.py): `true`/`false`, `None`,
+ * text as it is, and a number as Python's `str()` gives it, which follows its YAML type: an integer
+ * (`3`, `0x1F`) exactly, however large, and a float (`1.0`, `1e3`, `0.00001`) as Python writes
+ * floats: `1.0`, `1000.0`, `1e-05`. Stage names (`train@1.0`), commands and paths depend on it.
+ */
+export function dvcText(s: YamlScalar | null | undefined): string {
+  if (!s || s.value === null) return 'None';
+  const v = s.value;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'number') return pythonNumberText(v, s.style === 'plain' ? s.source.trim() : undefined);
+  return v;
+}
+
+function pythonNumberText(v: number, source: string | undefined): string {
+  if (source !== undefined) {
+    const int = /^([-+]?)(?:(0|[1-9][0-9]*)|0o([0-7]+)|0x([0-9a-fA-F]+))$/.exec(source);
+    if (int) {
+      const magnitude = int[2] !== undefined ? BigInt(int[2]) : int[3] !== undefined ? BigInt(`0o${int[3]}`) : BigInt(`0x${int[4]}`);
+      return `${int[1] === '-' && magnitude !== 0n ? '-' : ''}${magnitude}`;
+    }
+  } else if (Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER) return String(v);
+  return pythonFloatRepr(v);
+}
+
+/**
+ * Python's `repr(float)`: the shortest digits that read back as the same double (as JavaScript
+ * finds them), written in fixed notation for decimal exponents from −4 to 15 with at least one
+ * fraction digit, else as `d.ddde±XX`; `inf`, `-inf`, `nan`.
+ */
+export function pythonFloatRepr(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
+  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
+  const [mantissa, exp] = v.toExponential().split('e') as [string, string];
+  const e = Number(exp);
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace('-', '').replace('.', '');
+  const sign = negative ? '-' : '';
+  if (e < -4 || e >= 16) {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return `${sign}${m}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  if (e < 0) return `${sign}0.${'0'.repeat(-e - 1)}${digits}`;
+  const whole = digits.slice(0, e + 1).padEnd(e + 1, '0');
+  const fraction = digits.slice(e + 1);
+  return `${sign}${whole}.${fraction || '0'}`;
 }
 
 /**

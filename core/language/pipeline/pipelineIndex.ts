@@ -12,6 +12,7 @@ import { isPipelineKind } from '../files/fileKinds';
 import {
   interpolateString,
   isWholeInterpolation,
+  dvcText,
   resolveSegments,
   scanInterpolations,
   type InterpolationScope,
@@ -554,7 +555,7 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
             decl.truncated = true;
             return;
           }
-          bindings.push({ suffix: composite ? String(i) : toStr(asScalar(it)?.value ?? null), item: { kind: 'node', node: it, relPath } });
+          bindings.push({ suffix: composite ? String(i) : dvcText(asScalar(it)), item: { kind: 'node', node: it, relPath } });
         });
       } else {
         decl.unresolvedItems = true;
@@ -588,7 +589,7 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
           const v = dim.values[i] ?? null;
           const dv = deref(v);
           chosen[d] = v;
-          fragments[d] = dv && dv.kind !== 'scalar' ? `${dim.name}${i}` : toStr(asScalar(v)?.value ?? null);
+          fragments[d] = dv && dv.kind !== 'scalar' ? `${dim.name}${i}` : dvcText(asScalar(v));
         }
         const values = new Map<string, YamlNode | null>(dims.map((dim, d) => [dim.name, chosen[d] ?? null]));
         // DVC defines `key` in a matrix stage too: the generated name's part after `@`.
@@ -628,12 +629,6 @@ function resolveData(node: YamlNode | null, scope: InterpolationScope): { node: 
 }
 
 /** DVC's to_str for generated names. */
-function toStr(v: string | number | boolean | null): string {
-  if (v === null) return 'None';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  return String(v);
-}
-
 /** The paths each built-in step reads and writes, with the file types expected. */
 const STEP_IO: Record<BuiltinStep, { inputs: [string, (readonly string[])?][]; outputs: [string, (readonly string[])?][] }> = {
   evaluate: { inputs: [['model', ['.onnx']], ['data', DATA_EXTENSIONS]], outputs: [['output', ['.json']]] },

@@ -82,6 +82,35 @@ test("DVC's foreach examples (a list, a mapping) and matrix expand to its genera
   assert.equal(g.byId.get('train@us')!.file, 'dvc.yaml');
 });
 
+test("numbers are substituted as DVC's str() writes them: floats keep '.0' and Python's exponents, integers every digit", () => {
+  const ws = workspace({
+    'params.yaml': 'big: 12345678901234567890\nsmall: 0.00001\nthousand: 1e3\nflag: true\nnothing: null\n',
+    'dvc.yaml': [
+      'stages:',
+      '  m:',
+      '    matrix:',
+      '      lr: [1.0, 0.5, 1e-5]',
+      '      n: [8, 0x10]',
+      '    cmd: echo ${item.lr} ${item.n} ${big} ${small} ${thousand} ${flag} ${nothing}',
+      '    outs:',
+      '      - m-${item.lr}-${item.n}.txt',
+      '  f:',
+      '    foreach: [1.0, 2, 0.1]',
+      '    do:',
+      '      cmd: echo ${item}',
+      '',
+    ].join('\n'),
+  });
+  const g = loadPipeline(ws);
+  // What dvc/parsing writes with Python's str(): the stage names are the keys of DVC's dvc.lock.
+  assert.deepEqual(
+    g.stages.map((s) => s.id),
+    ['m@1.0-8', 'm@1.0-16', 'm@0.5-8', 'm@0.5-16', 'm@1e-05-8', 'm@1e-05-16', 'f@1.0', 'f@2', 'f@0.1'],
+  );
+  assert.deepEqual(g.byId.get('m@1e-05-16')!.cmd, ['echo 1e-05 16 12345678901234567890 1e-05 1000.0 true None']);
+  assert.deepEqual(g.byId.get('m@1.0-8')!.outs.map((o) => o.path), ['m-1.0-8.txt']);
+});
+
 test('edges through output directories and across pipeline files, in topological order; ids carry the file outside the root', () => {
   const ws = workspace({
     'runwise.yaml': [
