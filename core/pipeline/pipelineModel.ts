@@ -91,6 +91,8 @@ export type ChangeReason =
   | { kind: 'never-run' }
   | { kind: 'forced' }
   | { kind: 'always-changed' }
+  /** A command with no dependencies, params or outputs: DVC's callback stage, changed every time. */
+  | { kind: 'callback' }
   | { kind: 'upstream'; stage: string }
   | { kind: 'cmd-changed' }
   | { kind: 'dep-changed'; path: string }

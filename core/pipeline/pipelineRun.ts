@@ -25,7 +25,9 @@ import { runwiseDir } from '../workspace/workspacePath';
 import { isAliasScope } from '../language/pipeline/gateExpression';
 import { runBuiltinStep, type BuiltinStepResult } from './builtinStepRun';
 import { AliasReferences, evaluateGate, gateTarget, type Absent, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
-import { stageLockEntry, writeLockEntry } from './lockFile';
+import { readLockStates, stageLockEntry, writeLockEntry } from './lockFile';
+import { compareWithLock } from './stageStatus';
+import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
 import { MetricsFileError, readMetricsFile, readStageMetrics, type StageMetrics } from './metricsFiles';
 import type { ChangeReason, GateRule, PathHash, PathHasher, PipelineGraph, PipelineStage, StageDecision } from './pipelineModel';
 import { removeStageGroupRecord, stopLeftoverStages, writeStageGroupRecord } from './stageGroupRecords';
@@ -152,14 +154,16 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
     const pending = new Set(toRun.map((s) => s.id));
     const running = new Map<string, Promise<void>>();
     const inRun = new Set(pending);
+    // An upstream stage found up to date when its turn came (see below) counts as done.
+    const done = (status: StageRunStatus | undefined) => status === 'succeeded' || status === 'skipped';
     const upstreamProblem = (id: string): string | undefined => {
       for (const up of graph.upstream(id)) {
         const r = reports.get(up);
-        if (inRun.has(up) && r && r.status !== 'succeeded') return up;
+        if (inRun.has(up) && r && !done(r.status)) return up;
       }
       return undefined;
     };
-    const ready = (id: string) => graph.upstream(id).every((up) => !inRun.has(up) || reports.get(up)?.status === 'succeeded');
+    const ready = (id: string) => graph.upstream(id).every((up) => !inRun.has(up) || done(reports.get(up)?.status));
 
     while (pending.size > 0 || running.size > 0) {
       // Stages whose upstream failed (or was cancelled) will never run.
@@ -180,6 +184,12 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
         if (running.size >= jobs) break;
         if (!pending.has(stage.id) || !ready(stage.id)) continue;
         pending.delete(stage.id);
+        if (unchangedAfterUpstream(stage)) {
+          const report: StageReport = { id: stage.id, status: 'skipped', reasons: [], message: 'its upstream stages ran, and nothing it reads changed' };
+          reports.set(stage.id, report);
+          emit({ type: 'stage-end', stage: stage.id, report });
+          continue;
+        }
         const job = runOneStage(stage).finally(() => running.delete(stage.id));
         running.set(stage.id, job);
       }
@@ -212,6 +222,23 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   const failedGates = gateOutcomes.filter((g) => !g.passed).length;
   if (parentRunId) endRun(tracker, parentRunId, status, gateOutcomes.length > 0 ? [{ key: GATES_TAG, value: `${gateOutcomes.length - failedGates} passed, ${failedGates} failed` }] : []);
   return { runId: parentRunId, experimentId, stages, gates: gateOutcomes, cancelled, ok };
+
+  /**
+   * A stage planned to run only because stages upstream of it run is checked again when its turn
+   * comes, as `dvc repro` checks each stage after the ones before it ran: when what those wrote is
+   * byte for byte what it read last time (and nothing else of it changed), it does not run.
+   */
+  function unchangedAfterUpstream(stage: PipelineStage): boolean {
+    const reasons = decisions.get(stage.id)?.reasons ?? [];
+    if (reasons.length === 0 || !reasons.every((r) => r.kind === 'upstream')) return false;
+    const entry = readLockStates(graph).get(stage.file)?.stages.get(stage.name);
+    if (!entry) return false;
+    try {
+      return compareWithLock(stage, entry, options.hashes, new FileSystemWorkspace(graph.root)).length === 0;
+    } catch {
+      return false;
+    }
+  }
 
   async function runOneStage(stage: PipelineStage): Promise<void> {
     const reasons = decisions.get(stage.id)?.reasons ?? [];

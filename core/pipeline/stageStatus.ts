@@ -2,7 +2,9 @@
  * Which stages run and why, decided as `dvc repro` decides: a stage runs when it never ran, its
  * command changed, a dependency's hash changed or it is missing, a tracked param's value changed,
  * an output is missing or changed, it is `always_changed`, a stage upstream of it runs, or the run
- * is forced. A `frozen` stage never runs; its decision still lists why it would be stale.
+ * is forced. A `frozen` stage never runs; its decision still lists why it would be stale. A stage
+ * that runs only because of its upstream stages is checked again when its turn comes
+ * (pipelineRun.ts): when they wrote what it read last time, it does not run, as in `dvc repro`.
  *
  * Targets (stage ids or names, or a foreach/matrix stage's name for all its generated stages)
  * select the stages with everything upstream of them, as `dvc repro TARGET` does; with
@@ -80,6 +82,7 @@ export function planRun(graph: PipelineGraph, options: PlanOptions): StageDecisi
     const entry = locks.get(stage.file)?.stages.get(stage.name);
     if (!entry) reasons.push({ kind: 'never-run' });
     if (stage.alwaysChanged) reasons.push({ kind: 'always-changed' });
+    else if (isCallback(stage)) reasons.push({ kind: 'callback' });
     for (const up of graph.upstream(stage.id)) if (runs.has(up)) reasons.push({ kind: 'upstream', stage: up });
     if (entry) reasons.push(...compareWithLock(stage, entry, options.hashes, workspace, paramsFiles));
     const action = stage.frozen ? 'frozen' : reasons.length ? 'run' : 'skip';
@@ -87,6 +90,11 @@ export function planRun(graph: PipelineGraph, options: PlanOptions): StageDecisi
     decisions.push({ id: stage.id, action, reasons });
   }
   return decisions;
+}
+
+/** DVC's `Stage.is_callback`: a command and no dependency (params count as ones) or output. */
+function isCallback(stage: PipelineStage): boolean {
+  return !stage.builtin && stage.cmd.length > 0 && stage.deps.length === 0 && stage.params.length === 0 && stage.outs.length === 0;
 }
 
 /** What differs between a stage now and its lock entry. */
@@ -156,6 +164,8 @@ export function describeReason(r: ChangeReason): string {
       return 'forced';
     case 'always-changed':
       return 'always_changed is set';
+    case 'callback':
+      return 'no dependencies or outputs: runs every time';
     case 'upstream':
       return `upstream stage ${r.stage} runs`;
     case 'cmd-changed':

@@ -252,6 +252,7 @@ function gateLine(g: GateOutcome): string {
 function endLine(id: string, r: StageReport): string {
   if (r.status === 'succeeded') return `✔ ${id}: done in ${formatDuration(r.durationMs ?? 0)}${r.message ? ` (${r.message})` : ''}`;
   if (r.status === 'not-run') return `- ${id}: ${r.message ?? 'not run'}`;
+  if (r.status === 'skipped') return `- ${id}: up to date${r.message ? ` (${r.message})` : ''}`;
   return `✖ ${id}: ${r.status}${r.durationMs ? ` after ${formatDuration(r.durationMs)}` : ''}: ${r.message ?? ''}`;
 }
 

@@ -158,6 +158,50 @@ test('a failed stage stops its dependents, keeps its old lock entry; an independ
   }
 });
 
+test('as dvc repro: a stage due only to its upstream is skipped when the upstream wrote the same bytes; a callback stage runs every time', async () => {
+  const ws = tempWorkspace('run', {
+    'in.txt': 'one',
+    'runwise.yaml': `stages:
+  a:
+    cmd: cat in.txt > /dev/null && echo const > a.txt
+    deps: [in.txt]
+    outs: [a.txt]
+  b:
+    cmd: cat a.txt > b.txt && date +%s%N >> b-runs.txt
+    deps: [a.txt]
+    outs: [b.txt]
+  c:
+    cmd: cat b.txt > c.txt
+    deps: [b.txt]
+    outs: [c.txt]
+  ping:
+    cmd: echo ping >> pings.txt
+`,
+  });
+  const first = await runAll(ws);
+  first.tracker.close();
+  assert.deepEqual(statusOf(first.result), { a: 'succeeded', b: 'succeeded', c: 'succeeded', ping: 'succeeded' });
+  writeWorkspaceFile(ws, 'in.txt', 'two');
+  const second = await runAll(ws);
+  try {
+    // a ran (its dependency changed) and wrote 'const' again: b and c read what they read before.
+    assert.deepEqual(statusOf(second.result), { a: 'succeeded', b: 'skipped', c: 'skipped', ping: 'succeeded' });
+    assert.equal(second.result.stages.find((s) => s.id === 'b')!.message, 'its upstream stages ran, and nothing it reads changed');
+    assert.equal(readFileSync(path.join(ws, 'b-runs.txt'), 'utf8').trim().split('\n').length, 1, 'b ran once');
+    assert.ok(second.result.ok);
+    assert.equal(readFileSync(path.join(ws, 'pings.txt'), 'utf8'), 'ping\nping\n', 'the callback stage ran again');
+    const ended = second.events.filter((e) => e.type === 'stage-end').map((e) => (e.type === 'stage-end' ? `${e.stage}:${e.report.status}` : ''));
+    assert.ok(ended.includes('b:skipped') && ended.includes('c:skipped'), ended.join(' '));
+  } finally {
+    second.tracker.close();
+  }
+  // When a writes something else, b and c run.
+  writeWorkspaceFile(ws, 'runwise.yaml', readFileSync(path.join(ws, 'runwise.yaml'), 'utf8').replace('echo const', 'echo changed'));
+  const third = await runAll(ws);
+  third.tracker.close();
+  assert.deepEqual(statusOf(third.result), { a: 'succeeded', b: 'succeeded', c: 'succeeded', ping: 'succeeded' });
+});
+
 const tracker = (r: { tracker: Tracker }) => r.tracker;
 
 test('outputs are removed before a stage runs unless persist', async () => {
