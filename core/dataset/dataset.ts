@@ -43,7 +43,11 @@ export interface ColumnRequest {
   name: string;
   /** Read as text (a slice column); otherwise a finite number is required. */
   text?: boolean;
-  /** A numeric column where a missing cell (empty, NA, N/A, null, None, NaN) reads as NaN instead of an error. */
+  /**
+   * A numeric column where a missing cell (empty, NA, N/A, null, None, NaN, and pandas' other
+   * missing words such as #N/A and <NA>) or an infinite one (inf, -Infinity) reads as NaN instead of
+   * an error: the drift tests leave both out, as Evidently drops them.
+   */
   missing?: boolean;
   /**
    * With `text`: the reader may give the column as codes (`DatasetBatch.codes`) into a table of its
@@ -53,7 +57,16 @@ export interface ColumnRequest {
   coded?: boolean;
 }
 
-const MISSING = /^(|na|n\/a|nan|null|none|-nan|\+nan)$/i;
+/** What reads as a missing cell: pandas' default na_values (read_csv), whatever the case. */
+const MISSING = /^(|na|n\/a|nan|null|none|-nan|\+nan|#n\/a|#n\/a n\/a|#na|-1\.#ind|-1\.#qnan|1\.#ind|1\.#qnan|<na>)$/i;
+/** An infinite number as pandas and numpy read one. */
+const INFINITE = /^[+-]?(inf|infinity)$/i;
+
+/** Whether a cell's text is a number, finite or infinite (a numeric column's cell when not missing). */
+export function isNumberText(text: string): boolean {
+  const t = text.trim();
+  return INFINITE.test(t) || (t !== '' && !Number.isNaN(Number(t)));
+}
 
 /** Whether a cell's text stands for a missing value. */
 export function isMissingText(text: string): boolean {
@@ -104,7 +117,7 @@ export function checkColumns(file: string, columns: readonly string[], request: 
 /** The number in a cell's text, or a DatasetError naming where it is and what was found. */
 export function numberFromText(text: string, where: string, column: string, missing = false): number {
   const trimmed = text.trim();
-  if (missing && MISSING.test(trimmed)) return NaN;
+  if (missing && (MISSING.test(trimmed) || INFINITE.test(trimmed))) return NaN;
   if (trimmed === '') throw new DatasetError(`${where}: column '${column}' is empty (expected a number)`);
   const v = Number(trimmed);
   if (Number.isNaN(v)) {

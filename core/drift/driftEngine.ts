@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, type ColumnRequest, type PostedError } from '../dataset/dataset';
+import { expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 import { workerScript } from '../threads/workerScript';
@@ -125,7 +125,7 @@ async function readSide(file: string, display: string, names: readonly string[] 
   const numeric = new Map<string, boolean>(wanted.map((n) => [n, true]));
   for await (const batch of reader.batches(wanted.map((name) => ({ name, text: true })), 1000)) {
     wanted.forEach((n, i) => {
-      if (batch.texts[i]!.some((t) => !isMissingText(t) && !Number.isFinite(Number(t.trim())))) numeric.set(n, false);
+      if (batch.texts[i]!.some((t) => !isMissingText(t) && !isNumberText(t))) numeric.set(n, false);
     });
     break;
   }
@@ -192,17 +192,17 @@ async function readSide(file: string, display: string, names: readonly string[] 
   return { columns, rows: picked ? picked.length : rows, read: rows, ...digests };
 }
 
-/** The values that are not NaN: `values` itself when none is. */
+/** The finite values (NaN is a missing cell; ±Infinity, as from a Parquet file, is left out as Evidently drops it): `values` itself when all are. */
 function present(values: Float64Array): Float64Array {
   let i = 0;
-  while (i < values.length && !Number.isNaN(values[i]!)) i++;
+  while (i < values.length && Number.isFinite(values[i]!)) i++;
   if (i === values.length) return values;
   const out = new Float64Array(values.length);
   out.set(values.subarray(0, i));
   let k = i;
   for (; i < values.length; i++) {
     const v = values[i]!;
-    if (!Number.isNaN(v)) out[k++] = v;
+    if (Number.isFinite(v)) out[k++] = v;
   }
   return out.subarray(0, k);
 }
@@ -348,7 +348,7 @@ function labelCounts(col: Column | PreparedColumn): { counts: Map<string, number
   let missing = 0;
   if (col.kind === 'number') {
     for (const v of col.values) {
-      const label = Number.isNaN(v) ? '' : String(v);
+      const label = Number.isFinite(v) ? String(v) : '';
       if (isMissingText(label)) missing++;
       else counts.set(label, (counts.get(label) ?? 0) + 1);
     }

@@ -884,16 +884,22 @@ export function sturgesEdges(min: number, max: number, n: number): Float64Array 
     first -= 0.5;
     last += 0.5;
   }
-  const width = (max - min) / (Math.log2(n) + 1);
-  const bins = width ? Math.ceil((last - first) / width) : 1;
+  // A range wider than the largest double (−1e308 to 1e308), where numpy fails: halves are taken.
+  const wide = !Number.isFinite(last - first);
+  const width = wide ? (max / 2 - min / 2) / (Math.log2(n) + 1) : (max - min) / (Math.log2(n) + 1);
+  const bins = width ? Math.ceil((wide ? last / 2 - first / 2 : last - first) / width) : 1;
   return linspace(first, last, bins + 1);
 }
 
-/** `np.linspace(start, stop, num)`. */
+/** `np.linspace(start, stop, num)` (over a range wider than the largest double, by half steps). */
 export function linspace(start: number, stop: number, num: number): Float64Array {
   const out = new Float64Array(num);
   const step = (stop - start) / (num - 1);
-  for (let i = 0; i < num; i++) out[i] = i * step + start;
+  if (Number.isFinite(step)) for (let i = 0; i < num; i++) out[i] = i * step + start;
+  else {
+    const half = (stop / 2 - start / 2) / (num - 1);
+    for (let i = 0; i < num; i++) out[i] = start + i * half + i * half;
+  }
   out[num - 1] = stop;
   return out;
 }
@@ -908,12 +914,14 @@ export function histogramCounts(sorted: Float64Array, edges: Float64Array): Floa
   const counts = new Float64Array(bins);
   const first = edges[0]!;
   const last = edges[bins]!;
-  const norm = bins / (last - first);
+  // Over a range wider than the largest double, bins are found on halved values.
+  const scale = Number.isFinite(last - first) ? 1 : 0.5;
+  const norm = bins / (last * scale - first * scale);
   // Values outside [first, last] fall in no bin: the first value ≥ first and the first value > last.
   let lo = lowerIndex(sorted, 0, sorted.length, (x) => x >= first);
   const end = lowerIndex(sorted, lo, sorted.length, (x) => x > last);
   for (let k = 0; k < bins; k++) {
-    const next = k === bins - 1 ? end : lowerIndex(sorted, lo, end, (x) => histogramBin(x, first, norm, edges, bins) > k);
+    const next = k === bins - 1 ? end : lowerIndex(sorted, lo, end, (x) => histogramBin(x, first, norm, edges, bins, scale) > k);
     counts[k] = next - lo;
     lo = next;
   }
@@ -921,9 +929,9 @@ export function histogramCounts(sorted: Float64Array, edges: Float64Array): Floa
 }
 
 /** numpy's bin index of a value within [edges[0], edges[bins]] (uniform edges). */
-function histogramBin(x: number, first: number, norm: number, edges: Float64Array, bins: number): number {
+function histogramBin(x: number, first: number, norm: number, edges: Float64Array, bins: number, scale = 1): number {
   // Over a range of a few subnormals `norm` overflows to Infinity, and at x = first 0 × ∞ is NaN: bin 0.
-  let k = Math.floor((x - first) * norm);
+  let k = Math.floor((x * scale - first * scale) * norm);
   if (Number.isNaN(k)) k = 0;
   if (k >= bins) k = bins - 1;
   if (x < edges[k]!) k--;

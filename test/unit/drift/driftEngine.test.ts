@@ -65,6 +65,35 @@ test('default tests at 1,000 and 1,001 reference rows: ks/chisquare below, wasse
   assert.equal(column(large, 'c').test, 'jensenshannon');
 });
 
+test("infinities and pandas' missing words (#N/A, <NA>, -1.#IND) in a numeric column are left out as Evidently drops them; the column stays numerical", async () => {
+  const r = random(7);
+  const values = Array.from({ length: 300 }, () => gauss(r, 0).toFixed(6));
+  const odd = ['inf', '-Infinity', '#N/A', '<NA>', '-1.#IND', 'NULL'];
+  const clean = await drift((_c, i, side) => (side === 'ref' ? values[i]! : values[(i * 7) % 300]!), ['x'], 300, 300);
+  const dirty = await drift((_c, i, side) => (side === 'ref' ? values[i]! : i < odd.length ? odd[i]! : values[(i * 7) % 300]!), ['x'], 300, 300 + 0);
+  const x = column(dirty, 'x');
+  assert.equal(x.type, 'numerical');
+  assert.equal(x.test, 'ks');
+  assert.equal(x.current.missing, odd.length);
+  assert.equal(x.drifted, false);
+  // The same as the clean file without those rows' values: scipy's ks_2samp on the finite values.
+  const without = await drift((_c, i, side) => (side === 'ref' ? values[i]! : values[((i + odd.length) * 7) % 300]!), ['x'], 300, 300 - odd.length);
+  assert.equal(x.score, column(without, 'x').score);
+  assert.equal(column(clean, 'x').type, 'numerical');
+});
+
+test('values spanning more than the largest double (−1e308 to 1e308) are binned, not a crash; ks is scipy\'s', async () => {
+  const ref = ['-1e308', '0', '1', '4'];
+  const cur = ['1e308', '2', '3', '5'];
+  const ks = await drift((_c, i, side) => (side === 'ref' ? ref[i]! : cur[i]!), ['x'], 4, 4);
+  // scipy.stats.ks_2samp([-1e308, 0, 1, 4], [1e308, 2, 3, 5]).pvalue
+  assert.ok(Math.abs(column(ks, 'x').score! - 0.22857142857142856) < 1e-12, String(column(ks, 'x').score));
+  for (const test of ['psi', 'jensenshannon', 'kl_div', 'hellinger'] as const) {
+    const r = await drift((_c, i, side) => (side === 'ref' ? ref[i]! : cur[i]!), ['x'], 4, 4, { test });
+    assert.ok(Number.isFinite(column(r, 'x').score), test);
+  }
+});
+
 test('integer columns with 2, 3, 5 distinct values are categorical (z, chisquare); 6 are numerical (ks)', async () => {
   const values = { d2: 2, d3: 3, d5: 5, d6: 6 } as const;
   const report = await drift((c, i) => i % values[c as keyof typeof values], Object.keys(values), 600, 600);
