@@ -742,7 +742,7 @@ export function sortFloat64(values: Float64Array): Float64Array {
 // ---------------------------------------------------------------------------------------------
 // Other tests
 
-/** scipy `mannwhitneyu(a, b, alternative='two-sided', method='asymptotic', use_continuity=True)` p-value, from sorted samples. */
+/** scipy `mannwhitneyu(a, b, alternative='two-sided')` p-value (its default method 'auto', continuity corrected), from sorted samples. */
 export function mannWhitneyPValue(a: Float64Array, b: Float64Array): number {
   const n1 = a.length;
   const n2 = b.length;
@@ -772,10 +772,38 @@ export function mannWhitneyPValue(a: Float64Array, b: Float64Array): number {
   }
   const u1 = r1 - (n1 * (n1 + 1)) / 2;
   const u = Math.max(u1, n1 * n2 - u1);
+  // scipy's method 'auto': the exact distribution when a sample has at most 8 values and no value
+  // is tied, the normal approximation otherwise.
+  if (Math.min(n1, n2) <= 8 && tieTerm === 0 && n1 > 0 && n2 > 0) return Math.min(1, 2 * mannWhitneyExactCdf(n1 * n2 - u, n1, n2));
   const mu = (n1 * n2) / 2;
   const s = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
   const z = (u - mu - 0.5) / s;
   return Math.min(1, 2 * normalSf(z));
+}
+
+/**
+ * P(U ≤ k) under the null hypothesis for samples of m and n values without ties: the coefficients
+ * of the Gaussian binomial [m+n choose m]_q up to q^k, over C(m+n, m). Built as the product
+ * Π (1 − q^(large+i)) / (1 − q^i) for i = 1…small; below q^(large+1) nothing is subtracted, so the
+ * low tail, where small p-values come from, is exact. (scipy's two-sided exact p-value is twice
+ * P(U ≥ max(U1, U2)) = P(U ≤ mn − max(U1, U2)), by symmetry.)
+ */
+export function mannWhitneyExactCdf(k: number, m: number, n: number): number {
+  if (k < 0) return 0;
+  const small = Math.min(m, n);
+  const large = Math.max(m, n);
+  const top = Math.min(k, m * n);
+  const c = new Float64Array(top + 1);
+  c[0] = 1;
+  for (let i = 1; i <= small; i++) {
+    for (let u = top; u >= large + i; u--) c[u]! -= c[u - large - i]!;
+    for (let u = i; u <= top; u++) c[u]! += c[u - i]!;
+  }
+  let sum = 0;
+  for (let u = 0; u <= top; u++) sum += c[u]!;
+  let total = 1;
+  for (let i = 1; i <= small; i++) total = (total * (large + i)) / i;
+  return Math.min(1, sum / total);
 }
 
 /** scipy `chisquare(observed, expected)` p-value with k − 1 degrees of freedom. */

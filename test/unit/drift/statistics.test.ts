@@ -112,3 +112,16 @@ test('the radix sort orders like the built-in sort, negatives, zeros and ties in
   const want = Float64Array.from(v).sort();
   for (let i = 0; i < n; i++) assert.ok(got[i] === want[i], `index ${i}: ${got[i]} vs ${want[i]}`);
 });
+
+test("mannwhitney: scipy's exact p-value when a sample has at most 8 values and nothing is tied", () => {
+  // scipy.stats.mannwhitneyu(a, b).pvalue with scipy 1.10 (method 'auto' picks 'exact' here).
+  const cases: [number[], number[], number][] = [
+    [[0, 1, 2, 3, 4, 5, 11, 15], [6, 7, 8, 9, 10, 12, 13, 14], 0.04988344988344988],
+    [[0.1, 0.4, 0.9, 1.3, 2.2, 2.8, 3.1], [1.0, 1.9, 2.5, 3.3, 4.0], 0.20202020202020204],
+    [[3], [1, 2, 4, 5, 6, 7, 8, 9, 10, 11], 0.5454545454545454],
+    [[1.5, 2.5], [0.5, 3.5], 1],
+  ];
+  for (const [a, b, p] of cases) close(mannWhitneyPValue(Float64Array.from(a), Float64Array.from(b)), p, 1e-12, `${a.length} vs ${b.length}`);
+  // A tie: the normal approximation, as scipy.
+  close(mannWhitneyPValue(Float64Array.from([1, 2, 3]), Float64Array.from([3, 4, 5, 6])), 0.07446183141740546, 1e-9, 'tied');
+});
