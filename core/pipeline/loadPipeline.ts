@@ -398,8 +398,9 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
   for (const item of cmdItems) {
     const raw = scalarText(item);
     if (raw === undefined) continue;
-    const text = interpolateString(raw, inst.scope);
-    if (text === undefined) fail(item ?? keyNode, 'unresolved-variable', `The command of stage '${inst.name}' has a \${...} that does not resolve`);
+    // A mapping in a command is unpacked into options, as DVC does.
+    const text = interpolateString(raw, inst.scope, { unpackMappings: true });
+    if (text === undefined) fail(item ?? keyNode, 'unresolved-variable', `The command of stage '${inst.name}' has a \${...} that does not resolve (to a value, or a mapping of values)`);
     else cmd.push(text);
   }
   const step = inst.decl.step;

@@ -10,8 +10,8 @@
  * integer, so `a[0]`, `a.0` and `a[ 0 ]` are the same and `a[b]` is the key `b` of `a`.
  */
 import { lookupPath, type ParamLookup } from '../files/paramsIndex';
-import { asScalar, deref } from '../yaml/yamlAccess';
-import type { Span, YamlNode, YamlScalar } from '../yaml/yamlTree';
+import { asMap, asScalar, deref } from '../yaml/yamlAccess';
+import type { Span, YamlMap, YamlNode, YamlScalar } from '../yaml/yamlTree';
 
 export interface InterpolationToken extends Span {
   /** The text between `${` and `}`, in document offsets. */
@@ -254,21 +254,68 @@ export function pythonFloatRepr(v: number): string {
 }
 
 /**
- * `value` with every `${...}` substituted; undefined when one does not resolve to a scalar.
+ * `value` with every `${...}` substituted; undefined when one does not resolve to a scalar (or,
+ * with `unpackMappings`, as a command's are, to a mapping: DVC's dictionary unpacking).
  * `\${` becomes `${`.
  */
-export function interpolateString(value: string, scope: InterpolationScope): string | undefined {
+export function interpolateString(value: string, scope: InterpolationScope, options: { unpackMappings?: boolean } = {}): string | undefined {
   if (value.indexOf('${') < 0) return value;
   const tokens = scanInterpolations(value, 0);
   let out = '';
   let pos = 0;
   for (const t of tokens) {
     if (!t.segments || t.unclosed) return undefined;
-    const text = resolvedText(resolveSegments(t.segments, scope));
+    const r = resolveSegments(t.segments, scope);
+    const map = options.unpackMappings && r.kind === 'found' && r.text === undefined ? asMap(r.node) : null;
+    const text = map ? unpackMapping(map) : resolvedText(r);
     if (text === undefined) return undefined;
     out += value.slice(pos, t.start) + text;
     pos = t.end;
   }
   out += value.slice(pos);
   return out.replace(/\\\$\{/g, '${');
+}
+
+/**
+ * A mapping in a command as DVC unpacks it (`to_str` of a dict in dvc/parsing/interpolate.py, with
+ * its default `parsing` settings): keys flattened with dots, `--key value` for each, a true boolean
+ * as `--key` alone and a false one left out, a list as `--key a b c`, text quoted as Python's
+ * `shlex.quote` does; undefined for a list inside a list (DVC refuses it).
+ */
+export function unpackMapping(map: YamlMap): string | undefined {
+  const parts: string[] = [];
+  const visit = (m: YamlMap, prefix: string): boolean => {
+    for (const pair of m.items) {
+      const key = `${prefix}${String(pair.key.value)}`;
+      const v = deref(pair.value);
+      if (v?.kind === 'map') {
+        if (!visit(v, `${key}.`)) return false;
+        continue;
+      }
+      if (v?.kind === 'seq') {
+        const items: string[] = [];
+        for (const item of v.items) {
+          const s = asScalar(item);
+          if (!s) return false;
+          items.push(typeof s.value === 'string' ? shellQuote(s.value) : dvcText(s));
+        }
+        if (items.length) parts.push(`--${key} ${items.join(' ')}`);
+        continue;
+      }
+      const s = asScalar(v);
+      if (s && typeof s.value === 'boolean') {
+        if (s.value) parts.push(`--${key}`);
+      } else if (s && typeof s.value === 'string') parts.push(`--${key} ${shellQuote(s.value)}`);
+      else parts.push(`--${key} ${dvcText(s)}`);
+    }
+    return true;
+  };
+  return visit(map, '') ? parts.join(' ') : undefined;
+}
+
+/** Python's `shlex.quote`. */
+function shellQuote(s: string): string {
+  if (s === '') return "''";
+  if (!/[^\w@%+=:,./-]/.test(s)) return s;
+  return `'${s.replace(/'/g, "'\"'\"'")}'`;
 }

@@ -111,6 +111,19 @@ test("numbers are substituted as DVC's str() writes them: floats keep '.0' and P
   assert.deepEqual(g.byId.get('m@1.0-8')!.outs.map((o) => o.path), ['m-1.0-8.txt']);
 });
 
+test("a mapping in a command is unpacked into options, as DVC's dictionary unpacking writes them", () => {
+  const ws = workspace({
+    'params.yaml': "train:\n  lr: 1.0\n  small: 1e-5\n  flag: true\n  off: false\n  name: a b\n  layers: [8, 4]\n  opt:\n    kind: adam\n  quote: it's\n",
+    'dvc.yaml': 'stages:\n  unpack:\n    cmd: python train.py ${train}\n',
+  });
+  const g = loadPipeline(ws);
+  // dvc/parsing/interpolate.py to_str of the dict (bool store_true, list nargs), shlex.quote on text.
+  assert.deepEqual(g.byId.get('unpack')!.cmd, ["python train.py --lr 1.0 --small 1e-05 --flag --name 'a b' --layers 8 4 --opt.kind adam --quote 'it'\"'\"'s'"]);
+  // Only in a command: a mapping in a path does not resolve.
+  const bad = workspace({ 'params.yaml': 'train:\n  lr: 1\n', 'dvc.yaml': 'stages:\n  s:\n    cmd: echo\n    outs:\n      - ${train}.txt\n' });
+  assert.ok(refusal(bad).length > 0);
+});
+
 test('edges through output directories and across pipeline files, in topological order; ids carry the file outside the root', () => {
   const ws = workspace({
     'runwise.yaml': [
