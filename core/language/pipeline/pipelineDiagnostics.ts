@@ -36,6 +36,7 @@ export function pipelineDiagnostics(index: PipelineIndex, workspace: WorkspaceVi
   };
 
   checkVarsEntries(index, report);
+  checkVarsRedefinitions(index, report);
   const isDirectory = (p: string) => p !== '' && workspace.readFile(p) === undefined && workspace.listDir(p) !== undefined;
   checkTopLevelPaths(index, exists, isDirectory, report);
   const memo = stageFindingsMemo(index, workspace);
@@ -196,6 +197,54 @@ function checkVarsEntries(index: PipelineIndex, report: Report): void {
       }
     }
   }
+}
+
+/**
+ * DVC loads params.yaml, then each `vars` entry in order, into one context without overwriting
+ * (Context.load_from_vars → merge with overwrite=False): a key an earlier source already has is an
+ * error ("cannot redefine 'a' from 'vars[0]' as it already exists in 'params.yaml'"), unless both
+ * are mappings, which merge key by key.
+ */
+function checkVarsRedefinitions(index: PipelineIndex, report: Report): void {
+  const layers = index.topScope.layers;
+  const sources: { name: string; root: YamlNode | null; keys?: readonly string[] }[] = [];
+  const params = layers.find((l) => l.origin === undefined);
+  if (params) sources.push({ name: params.relPath, root: params.root });
+  let varsIndex = 0;
+  for (const layer of layers) {
+    if (layer.origin === undefined) continue;
+    const name = `vars[${varsIndex++}]`;
+    const top = asMap(layer.root);
+    for (const pair of top?.items ?? []) {
+      const key = keyName(pair);
+      if (layer.keys && !layer.keys.includes(key)) continue;
+      for (const earlier of sources) {
+        if (earlier.keys && !earlier.keys.includes(key)) continue;
+        const before = asMap(earlier.root)?.items.find((p) => keyName(p) === key);
+        if (!before) continue;
+        const clash = clashOf(before.value, pair.value, key);
+        if (clash !== undefined) {
+          report({ start: layer.origin.start, end: layer.origin.end, severity: 'error', code: 'vars-redefined', message: `Cannot redefine '${clip(clash)}' from ${name}: it already exists in ${earlier.name === params?.relPath ? `'${earlier.name}'` : earlier.name} (DVC does not overwrite).` });
+        }
+      }
+    }
+    sources.push({ name, root: layer.root, ...(layer.keys ? { keys: layer.keys } : {}) });
+  }
+}
+
+/** The dotted key where two values clash (not both mappings), or undefined when they merge. */
+function clashOf(a: YamlNode | null, b: YamlNode | null, path: string): string | undefined {
+  const ma = asMap(a);
+  const mb = asMap(b);
+  if (!ma || !mb) return path;
+  for (const pair of mb.items) {
+    const key = keyName(pair);
+    const before = ma.items.find((p) => keyName(p) === key);
+    if (!before) continue;
+    const clash = clashOf(before.value, pair.value, `${path}.${key}`);
+    if (clash !== undefined) return clash;
+  }
+  return undefined;
 }
 
 function checkTopLevelPaths(index: PipelineIndex, exists: (p: string) => boolean, isDirectory: (p: string) => boolean, report: Report): void {

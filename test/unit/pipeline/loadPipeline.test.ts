@@ -124,6 +124,17 @@ test("a mapping in a command is unpacked into options, as DVC's dictionary unpac
   assert.ok(refusal(bad).length > 0);
 });
 
+test("vars cannot redefine what params.yaml or an earlier vars entry has, as DVC refuses it; mappings merge", () => {
+  const clash = workspace({ 'params.yaml': 'a: 1\ntrain:\n  lr: 1\n', 'dvc.yaml': 'vars:\n  - a: 2\nstages:\n  s:\n    cmd: echo ${a}\n' });
+  const [d] = refusal(clash);
+  assert.equal(d!.code, 'vars-redefined');
+  assert.match(d!.message, /Cannot redefine 'a' from vars\[0\]: it already exists in 'params\.yaml'/);
+  const nested = workspace({ 'params.yaml': 'train:\n  lr: 1\n', 'dvc.yaml': 'vars:\n  - train:\n      lr: 2\nstages:\n  s:\n    cmd: echo ${train.lr}\n' });
+  assert.match(refusal(nested)[0]!.message, /Cannot redefine 'train\.lr'/);
+  const merged = workspace({ 'params.yaml': 'train:\n  lr: 1\n', 'dvc.yaml': 'vars:\n  - train:\n      epochs: 3\nstages:\n  s:\n    cmd: echo ${train.lr} ${train.epochs}\n' });
+  assert.deepEqual(loadPipeline(merged).byId.get('s')!.cmd, ['echo 1 3']);
+});
+
 test('edges through output directories and across pipeline files, in topological order; ids carry the file outside the root', () => {
   const ws = workspace({
     'runwise.yaml': [
