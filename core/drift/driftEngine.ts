@@ -559,10 +559,21 @@ function numericColumn(name: string, type: DriftColumnType, a: Float64Array, b: 
       score = test === 'psi' ? S.psi(S.fillEmptyBins(r), S.fillEmptyBins(c)) : S.klDivergence(S.fillEmptyBins(r), S.fillEmptyBins(c));
       break;
     }
-    case 'hellinger':
+    case 'hellinger': {
+      // Evidently's numerical form: Sturges bins over the distinct values of both sides (not over
+      // every value), whatever their count; a categorical column by its values.
+      if (type === 'numerical') {
+        const keyEdges = S.sturgesEdges(min, max, distinctUnion(a, b, Infinity));
+        score = S.hellingerFromShares(
+          S.histogramCounts(a, keyEdges).map((x) => x / a.length),
+          S.histogramCounts(b, keyEdges).map((x) => x / b.length),
+        );
+      } else score = S.hellingerFromShares(...binned());
+      break;
+    }
     case 'tvd': {
       const [r, c] = binned();
-      score = test === 'tvd' ? S.totalVariation(r, c) : S.hellingerFromShares(r, c);
+      score = S.totalVariation(r, c);
       break;
     }
   }

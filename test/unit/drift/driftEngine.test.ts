@@ -94,6 +94,16 @@ test('values spanning more than the largest double (−1e308 to 1e308) are binne
   }
 });
 
+test("hellinger on a numerical column is Evidently's: Sturges bins over the distinct values of both sides", async () => {
+  // evidently/legacy/calculations/stattests/hellinger_distance.py, computed with numpy 1.24.
+  const ints = await drift((_c, i, side) => (side === 'ref' ? i % 11 : (i % 11) + 1), ['x'], 33, 33, { test: 'hellinger' });
+  assert.ok(Math.abs(column(ints, 'x').score! - 0.09583153515587259) < 1e-12, String(column(ints, 'x').score));
+  const ref = [-0.802, -1.324, -0.248, 0.42, 1.136, 0.11, -0.553, -0.785, 0.749, 1.635, 0.273, -1.233, -0.958, 1.6, 0.203, -1.732, -0.084, -1.163, -0.629, -0.488, -0.713, 0.553, -0.063, -0.589, 0.41, 0.83, -1.643, -0.257, -0.981, -0.173, -1.289, 0.021, -0.038, -0.304, -1.048, -0.396, -1.091, -1.355, 0.225, -1.109, 1.17, 0.717, -1.998, 0.272, -1.102, 0.033, 0.044, -1.988, -0.233, -0.256, 0.962, -1.181, 0.738, -1.099, -0.331, -0.84, 1.449, 0.568, 2.432, 0.642];
+  const cur = [1.229, 1.225, -0.367, 0.223, 1.785, -0.136, 0.508, 0.277, 0.97, -0.101, 0.132, 0.567, 0.413, -0.651, 1.285, -1.128, -1.021, -1.111, 1.364, -0.097, -0.768, -0.95, 0.763, -0.86, -1.099, 0.975, -1.016, -0.055, 0.293, -0.19, 0.24, 1.773, -0.269, -1.085, -1.72, 0.075, -0.087, 0.592, -0.211, -0.227, -0.493, -0.272, 0.476, -0.118, 0.41, 2.391, 0.827, -1.434, 2.207, 0.683];
+  const normal = await drift((_c, i, side) => (side === 'ref' ? ref[i]! : cur[i]!), ['x'], ref.length, cur.length, { test: 'hellinger' });
+  assert.ok(Math.abs(column(normal, 'x').score! - 0.1416799184947664) < 1e-12, String(column(normal, 'x').score));
+});
+
 test('integer columns with 2, 3, 5 distinct values are categorical (z, chisquare); 6 are numerical (ks)', async () => {
   const values = { d2: 2, d3: 3, d5: 5, d6: 6 } as const;
   const report = await drift((c, i) => i % values[c as keyof typeof values], Object.keys(values), 600, 600);
