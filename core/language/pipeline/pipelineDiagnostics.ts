@@ -37,6 +37,7 @@ export function pipelineDiagnostics(index: PipelineIndex, workspace: WorkspaceVi
 
   checkVarsEntries(index, report);
   checkVarsRedefinitions(index, report);
+  checkVarsLiteral(valueOf(asMap(index.doc.yaml.root), 'vars'), 'vars', report);
   const isDirectory = (p: string) => p !== '' && workspace.readFile(p) === undefined && workspace.listDir(p) !== undefined;
   checkTopLevelPaths(index, exists, isDirectory, report);
   const memo = stageFindingsMemo(index, workspace);
@@ -58,6 +59,7 @@ export function pipelineDiagnostics(index: PipelineIndex, workspace: WorkspaceVi
     };
     memo.reading.length = 0;
     checkStageName(decl, stageReport);
+    checkVarsLiteral(valueOf(decl.body, 'vars'), `stages.${decl.name}.vars`, stageReport);
     checkInterpolations(decl, stageReport);
     for (const inst of decl.instances) {
       checkWdir(inst, stageReport);
@@ -199,6 +201,19 @@ function checkVarsEntries(index: PipelineIndex, report: Report): void {
   }
 }
 
+/** DVC refuses `${...}` anywhere in `vars`, top-level or a stage's (check_interpolations: "interpolating is not allowed"). */
+function checkVarsLiteral(node: YamlNode | null, where: string, report: Report): void {
+  // The nodes as written: an alias is not followed (its anchor is checked where it stands).
+  const visit = (n: YamlNode | null): void => {
+    if (!n) return;
+    if (n.kind === 'scalar') {
+      if (typeof n.value === 'string' && n.value.includes('${')) report(at(n, 'error', 'vars-interpolation', `Interpolation is not allowed in '${where}': DVC reads vars as they are written.`));
+    } else if (n.kind === 'map') for (const p of n.items) visit(p.value);
+    else if (n.kind === 'seq') for (const item of n.items) visit(item);
+  };
+  visit(node);
+}
+
 /**
  * DVC loads params.yaml, then each `vars` entry in order, into one context without overwriting
  * (Context.load_from_vars → merge with overwrite=False): a key an earlier source already has is an
@@ -232,16 +247,20 @@ function checkVarsRedefinitions(index: PipelineIndex, report: Report): void {
   }
 }
 
-/** The dotted key where two values clash (not both mappings), or undefined when they merge. */
-function clashOf(a: YamlNode | null, b: YamlNode | null, path: string): string | undefined {
+/**
+ * The dotted key where two values clash (not both mappings), or undefined when they merge. Aliases
+ * are followed, within a budget of pairs compared (an alias bomb on both sides stops there).
+ */
+function clashOf(a: YamlNode | null, b: YamlNode | null, path: string, budget = { pairs: 10_000 }): string | undefined {
   const ma = asMap(a);
   const mb = asMap(b);
   if (!ma || !mb) return path;
   for (const pair of mb.items) {
+    if (--budget.pairs < 0) return undefined;
     const key = keyName(pair);
     const before = ma.items.find((p) => keyName(p) === key);
     if (!before) continue;
-    const clash = clashOf(before.value, pair.value, `${path}.${key}`);
+    const clash = clashOf(before.value, pair.value, `${path}.${key}`, budget);
     if (clash !== undefined) return clash;
   }
   return undefined;

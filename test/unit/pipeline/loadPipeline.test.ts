@@ -133,6 +133,11 @@ test("vars cannot redefine what params.yaml or an earlier vars entry has, as DVC
   assert.match(refusal(nested)[0]!.message, /Cannot redefine 'train\.lr'/);
   const merged = workspace({ 'params.yaml': 'train:\n  lr: 1\n', 'dvc.yaml': 'vars:\n  - train:\n      epochs: 3\nstages:\n  s:\n    cmd: echo ${train.lr} ${train.epochs}\n' });
   assert.deepEqual(loadPipeline(merged).byId.get('s')!.cmd, ['echo 1 3']);
+  // No ${...} in vars, a stage's or the top level's.
+  const interpolated = workspace({ 'params.yaml': 'model:\n  depth: 7\n', 'dvc.yaml': 'stages:\n  s2:\n    vars:\n      - extra: ${model.depth}\n    cmd: echo ${extra} > o.txt\n' });
+  const [v] = refusal(interpolated);
+  assert.equal(v!.code, 'vars-interpolation');
+  assert.match(v!.message, /not allowed in 'stages\.s2\.vars'/);
 });
 
 test('edges through output directories and across pipeline files, in topological order; ids carry the file outside the root', () => {
