@@ -297,16 +297,36 @@ export function lockCommand(stage: PipelineStage): string | string[] {
   return stage.cmd.length === 1 ? stage.cmd[0]! : stage.cmd;
 }
 
-/** params file (as the pipeline writes it, relative to wdir) → key → value, for a lock entry. */
+/**
+ * params file (as the pipeline writes it, relative to wdir) → key → value, for a lock entry, in
+ * DVC's order (_serialize_params_values in dvc/stage/serialize.py): params.yaml first, the other
+ * files by path, each file's keys sorted.
+ */
 function paramValuesForLock(stage: PipelineStage, workspace: WorkspaceView): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
+  const files: [string, Record<string, unknown>][] = [];
   for (const p of stage.params) {
     const values = readParamValues(workspace, p);
     const shown: Record<string, unknown> = {};
-    for (const [k, v] of values) if (v !== undefined) shown[k] = v;
-    out[relativePath(stage.wdir, p.file)] = shown;
+    for (const k of [...values.keys()].sort(byCodePoint)) {
+      const v = values.get(k);
+      if (v !== undefined) shown[k] = v;
+    }
+    files.push([relativePath(stage.wdir, p.file), shown]);
   }
-  return out;
+  files.sort(([a], [b]) => (a === DEFAULT_PARAMS ? -1 : b === DEFAULT_PARAMS ? 1 : byCodePoint(a, b)));
+  return Object.fromEntries(files);
+}
+
+const DEFAULT_PARAMS = 'params.yaml';
+
+/** Python's order of str: by code point. */
+function byCodePoint(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i]!.codePointAt(0)! < y[i]!.codePointAt(0)! ? -1 : 1;
+  }
+  return x.length - y.length;
 }
 
 /**

@@ -68,6 +68,8 @@ test('entries round-trip in dvc.lock shape, stages in file order, other entries 
   assert.match(text, /    deps:\n    - path: prep\.py\n      hash: md5\n      md5: [0-9a-f]{32}\n      size: 9\n/);
   assert.match(text, /    - path: \.\.\/data\n      hash: md5\n      md5: [0-9a-f]{32}\.dir\n      size: 2\n      nfiles: 1\n/);
   assert.match(text, /    params:\n      params\.yaml:\n        prep\.ratio: 0\.5\n/);
+  // DVC's order (serialize.py _serialize_params_values): each file's keys sorted, whatever the pipeline's order.
+  assert.match(text, /  train:\n[\s\S]*    params:\n      params\.yaml:\n        layers:\n[\s\S]*        lr: 0\.1\n/);
 
   const state = readLockState(ws, 'runwise.yaml');
   assert.deepEqual(state.stages.get('train'), {
