@@ -121,7 +121,11 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   for (const s of graph.stages) {
     const d = decisions.get(s.id);
     if (!d) continue;
-    if (d.action !== 'run') reports.set(s.id, { id: s.id, status: d.action === 'frozen' ? 'frozen' : 'skipped', reasons: d.reasons });
+    // DVC verifies a frozen stage's outputs instead of running it: one that is missing fails it.
+    const missing = d.action === 'frozen' ? d.reasons.find((r) => r.kind === 'out-missing') : undefined;
+    if (missing && missing.kind === 'out-missing') {
+      reports.set(s.id, { id: s.id, status: 'failed', reasons: d.reasons, message: `frozen, and its output ${missing.path} is missing (a frozen stage's outputs must exist)` });
+    } else if (d.action !== 'run') reports.set(s.id, { id: s.id, status: d.action === 'frozen' ? 'frozen' : 'skipped', reasons: d.reasons });
   }
   const toRun = graph.stages.filter((s) => decisions.get(s.id)?.action === 'run');
 

@@ -52,16 +52,22 @@ export function resolveTarget(graph: PipelineGraph, target: string): string[] {
   throw new StageTargetError(target, graph.stages.map((s) => s.id));
 }
 
-/** The ids of the stages a run with these targets covers. */
+/**
+ * The ids of the stages a run with these targets covers. A frozen stage's links to the stages it
+ * depends on are cut, as dvc repro cuts them (_remove_frozen_stages): its upstream stages are not
+ * selected through it, nor is it reached from them going downstream.
+ */
 export function selectStages(graph: PipelineGraph, targets: readonly string[] | undefined, downstream = false): Set<string> {
   if (!targets || targets.length === 0) return new Set(graph.stages.map((s) => s.id));
   const selected = new Set<string>();
   const stack = targets.flatMap((t) => resolveTarget(graph, t));
+  const frozen = (id: string) => graph.byId.get(id)?.frozen === true;
   while (stack.length) {
     const id = stack.pop()!;
     if (selected.has(id)) continue;
     selected.add(id);
-    stack.push(...(downstream ? graph.downstream(id) : graph.upstream(id)));
+    if (downstream) stack.push(...graph.downstream(id).filter((d) => !frozen(d)));
+    else if (!frozen(id)) stack.push(...graph.upstream(id));
   }
   return selected;
 }
@@ -83,8 +89,10 @@ export function planRun(graph: PipelineGraph, options: PlanOptions): StageDecisi
     if (!entry) reasons.push({ kind: 'never-run' });
     if (stage.alwaysChanged) reasons.push({ kind: 'always-changed' });
     else if (isCallback(stage)) reasons.push({ kind: 'callback' });
-    for (const up of graph.upstream(stage.id)) if (runs.has(up)) reasons.push({ kind: 'upstream', stage: up });
+    // A frozen stage's links to its upstream stages are cut (see selectStages).
+    if (!stage.frozen) for (const up of graph.upstream(stage.id)) if (runs.has(up)) reasons.push({ kind: 'upstream', stage: up });
     if (entry) reasons.push(...compareWithLock(stage, entry, options.hashes, workspace, paramsFiles));
+    else if (stage.frozen) for (const out of stage.outs) if (!options.hashes.hash(out.path)) reasons.push({ kind: 'out-missing', path: out.path });
     const action = stage.frozen ? 'frozen' : reasons.length ? 'run' : 'skip';
     if (action === 'run') runs.add(stage.id);
     decisions.push({ id: stage.id, action, reasons });

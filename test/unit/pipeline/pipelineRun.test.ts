@@ -202,6 +202,28 @@ test('as dvc repro: a stage due only to its upstream is skipped when the upstrea
   assert.deepEqual(statusOf(third.result), { a: 'succeeded', b: 'succeeded', c: 'succeeded', ping: 'succeeded' });
 });
 
+test('a frozen stage is not run; when its output is missing the run fails and says so, as DVC verifies it', async () => {
+  const ws = tempWorkspace('run', {
+    'runwise.yaml': `stages:
+  kept:
+    cmd: echo fresh > kept.txt
+    outs: [kept.txt]
+    frozen: true
+`,
+  });
+  const missing = await runAll(ws);
+  missing.tracker.close();
+  assert.deepEqual(statusOf(missing.result), { kept: 'failed' });
+  assert.equal(missing.result.ok, false);
+  assert.match(missing.result.stages[0]!.message ?? '', /frozen, and its output kept\.txt is missing/);
+  assert.equal(existsSync(path.join(ws, 'kept.txt')), false, 'the command did not run');
+  writeWorkspaceFile(ws, 'kept.txt', 'by hand');
+  const present = await runAll(ws);
+  present.tracker.close();
+  assert.deepEqual(statusOf(present.result), { kept: 'frozen' });
+  assert.ok(present.result.ok);
+});
+
 const tracker = (r: { tracker: Tracker }) => r.tracker;
 
 test('outputs are removed before a stage runs unless persist', async () => {

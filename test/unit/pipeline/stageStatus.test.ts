@@ -121,6 +121,14 @@ test('targets select a stage with its upstream, --downstream with what follows; 
   const { by } = plan(ws);
   assert.deepEqual(by.get('prepare'), { id: 'prepare', action: 'frozen', reasons: [{ kind: 'dep-changed', path: 'raw.csv' }] });
   assert.equal(by.get('train')!.action, 'skip', 'a frozen stage does not make its downstream run');
+  // dvc repro cuts a frozen stage's links to what it depends on (_remove_frozen_stages).
+  write(ws, 'dvc.yaml', PIPELINE.replace('    outs: [model.bin]', '    outs: [model.bin]\n    frozen: true'));
+  assert.deepEqual([...plan(ws, { targets: ['train'] }).by.keys()], ['train'], 'a frozen target does not bring its upstream');
+  assert.deepEqual([...plan(ws, { targets: ['report'] }).by.keys()], ['train', 'report']);
+  assert.deepEqual([...plan(ws, { targets: ['prepare'], downstream: true }).by.keys()], ['prepare'], 'nor is it reached going downstream');
+  // A frozen stage whose output is missing: DVC verifies a frozen stage's outputs, so it says so.
+  rmSync(path.join(ws, 'model.bin'));
+  assert.deepEqual(plan(ws).by.get('train')!.reasons, [{ kind: 'out-missing', path: 'model.bin' }]);
 });
 
 test('describeReason gives short text', () => {
