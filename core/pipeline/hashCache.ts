@@ -22,6 +22,7 @@ import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, unlinkS
 import * as path from 'node:path';
 import { realRootOf, relativeInside, runwiseDir } from '../workspace/workspacePath';
 import { directoryHash, DVC_IGNORED_NAMES, hashFileSync } from './fileHash';
+import { dvcIgnore } from '../language/pipeline/workspacePipelines';
 import { fileStat, fileStatCopy, type FileStat } from './fileStat';
 import type { HashAlgorithm, PathHash, PathHasher } from './pipelineModel';
 
@@ -82,7 +83,23 @@ export class HashCache implements PathHasher {
     this.realRoot = realRootOf(this.root);
     this.file = options.cacheFile ?? hashCachePath(this.root);
     this.discarded = this.load();
+    let ignoreText: string | undefined;
+    try {
+      ignoreText = readFileSync(path.join(this.root, '.dvcignore'), 'utf8');
+    } catch {
+      ignoreText = undefined;
+    }
+    const matcher = dvcIgnore(ignoreText);
+    // Only when it names something: an empty or comment-only file ignores nothing.
+    this.ignored = ignoreText && matcher !== undefined && /^[ \t]*[^#\s]/m.test(ignoreText) ? matcher : undefined;
   }
+
+  /**
+   * What the workspace's root `.dvcignore` names (workspace-relative paths), left out of directory
+   * hashes as DVC leaves it out (DvcIgnoreFilter); undefined without one. Directories are then
+   * listed every time, not answered from their remembered records (which do not know the patterns).
+   */
+  private readonly ignored: ((relPath: string) => boolean) | undefined;
 
   hash(relPath: string, algorithm: HashAlgorithm = 'md5'): PathHash | undefined {
     const abs = relPath === '' ? this.root : `${this.root}${SEP}${relPath}`;
@@ -192,6 +209,7 @@ export class HashCache implements PathHasher {
 
   private hashDirectory(relPath: string, abs: string, st: FileStat, algorithm: HashAlgorithm): PathHash {
     const now = Date.now();
+    if (this.ignored) return this.hashDirectoryListed(relPath, abs, st, algorithm);
     const line = this.dirs.get(relPath);
     if (typeof line === 'string') {
       // Checked from the line itself: no record is built for a directory that has not changed.
@@ -204,7 +222,7 @@ export class HashCache implements PathHasher {
       for (const f of known.files) size += f.row.size;
       return { md5: known[algorithm === 'md5' ? 'md5' : 'md5d']!, size, nfiles: known.files.length };
     }
-    const listing = (known && this.unchangedListing(known, abs, st)) ?? this.list(abs, st, known);
+    const listing = (known && this.unchangedListing(known, abs, st)) ?? this.list(abs, st, known, relPath);
     // A new listing, or a file whose stat moved: the directory's hashes are computed again.
     let filesChanged = !listing.fromRecord;
     let recordChanged = filesChanged;
@@ -275,8 +293,30 @@ export class HashCache implements PathHasher {
     return { dirs: rec.dirs, files, storable: true, fromRecord: true };
   }
 
+  /** A directory's hash from a fresh listing that leaves out what `.dvcignore` names; its files' hashes still come from their rows. */
+  private hashDirectoryListed(relPath: string, abs: string, st: FileStat, algorithm: HashAlgorithm): PathHash {
+    const listing = this.list(abs, st, undefined, relPath);
+    const now = Date.now();
+    const files = listing.files.map((f) => {
+      // Each file remembered on its own line, so that the next listing hashes only what moved.
+      const fileRel = relPath ? `${relPath}/${f.rel}` : f.rel;
+      const known = this.fileRow(fileRel);
+      const row = this.rowFor(known, f.abs, f.st, algorithm);
+      if (row !== known && !isRacy(f.st.mtimeMs, now)) {
+        this.files.set(fileRel, row);
+        this.dirty = true;
+      }
+      return { rel: f.rel, row };
+    });
+    if (this.dirs.delete(relPath)) this.dirty = true;
+    const { md5 } = directoryHash(files.map((f) => ({ relpath: f.rel, md5: md5Of(f.row, algorithm)!, size: f.row.size })));
+    let size = 0;
+    for (const f of files) size += f.row.size;
+    return { md5, size, nfiles: files.length };
+  }
+
   /** Walks a directory: its folders (with mtime and inode) and its files, stated, with their remembered rows. */
-  private list(abs: string, st: FileStat, known: DirRecord | undefined): Listing {
+  private list(abs: string, st: FileStat, known: DirRecord | undefined, relPath: string): Listing {
     this.listedDirs++;
     const rows = new Map(known?.files.map((f) => [f.rel, f.row]));
     const dirs: DirRecord['dirs'] = [{ rel: '', mtime: st.mtimeMs, ino: st.ino }];
@@ -294,6 +334,7 @@ export class HashCache implements PathHasher {
         if (DVC_IGNORED_NAMES.has(e.name)) continue;
         const childAbs = `${dirAbs}${SEP}${e.name}`;
         const childBelow = below ? `${below}/${e.name}` : e.name;
+        if (this.ignored?.(relPath ? `${relPath}/${childBelow}` : childBelow)) continue;
         if (e.isSymbolicLink()) {
           storable = false;
           // Followed only when it stays inside the workspace.

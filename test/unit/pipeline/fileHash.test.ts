@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { directoryHash, hashBytes, hashFileSync, isTextBlock } from '../../../core/pipeline/fileHash';
@@ -259,3 +259,26 @@ test('cached paths with tabs, newlines and backslashes in their names survive th
 function directoryHashOf(ws: string, rel: string) {
   return new HashCache(ws, { cacheFile: path.join(ws, '.runwise', 'cache', `scratch-${Math.random()}.txt`) }).hash(rel);
 }
+
+test("a directory's hash leaves out what the root .dvcignore names (and .git), as DVC does; changing the patterns is seen", () => {
+  const ws = tempWorkspace('dvcignore', { 'd3/sub/k.txt': 'k', 'd3/sub/skip.log': 'log', 'd3/.git/HEAD': 'ref', 'd3/top.txt': 't' });
+  const kept = directoryHash([
+    { relpath: 'sub/k.txt', md5: createHash('md5').update('k').digest('hex'), size: 1 },
+    { relpath: 'top.txt', md5: createHash('md5').update('t').digest('hex'), size: 1 },
+  ]);
+  const all = directoryHash([
+    { relpath: 'sub/k.txt', md5: createHash('md5').update('k').digest('hex'), size: 1 },
+    { relpath: 'sub/skip.log', md5: createHash('md5').update('log').digest('hex'), size: 3 },
+    { relpath: 'top.txt', md5: createHash('md5').update('t').digest('hex'), size: 1 },
+  ]);
+  const first = new HashCache(ws);
+  assert.deepEqual(first.hash('d3'), all, 'no .dvcignore: every file but .git');
+  first.save();
+  writeFileSync(path.join(ws, '.dvcignore'), '# logs\n*.log\n');
+  const ignoring = new HashCache(ws);
+  assert.deepEqual(ignoring.hash('d3'), kept);
+  ignoring.save();
+  assert.deepEqual(new HashCache(ws).hash('d3'), kept, 'and again, from the remembered files');
+  rmSync(path.join(ws, '.dvcignore'));
+  assert.deepEqual(new HashCache(ws).hash('d3'), all);
+});
