@@ -362,8 +362,9 @@ function labelCounts(col: Column | PreparedColumn): { counts: Map<string, number
   return { counts, missing };
 }
 
-function sideMissing(name: string, side: string): never {
-  throw new DatasetError(`${side}: column '${name}' has no values (every cell is missing)`);
+/** A column with no value on one side (or both): reported, not checked, as Evidently leaves such a column out. */
+function allMissingColumn(name: string, type: DriftColumnType, sides: string[], reference: DriftSideSummary, current: DriftSideSummary): DriftColumn {
+  return { name, type, test: null, score: null, threshold: null, drifted: false, skipped: `every cell is missing in ${sides.join(' and ')}`, reference, current };
 }
 
 /** Computes the drift report of `current` against `reference`. */
@@ -447,8 +448,10 @@ function compareColumn(name: string, r: PreparedColumn, c: PreparedColumn, refRo
   if (r.kind === 'number' && c.kind === 'number') {
     const a = r.sorted;
     const b = c.sorted;
-    if (!r.summary) sideMissing(name, refName);
-    if (!c.summary) sideMissing(name, curName);
+    if (!r.summary || !c.summary) {
+      const empty = (col: typeof r): DriftSideSummary => col.summary ?? { count: col.values.length, missing: col.values.length, distinct: 0 };
+      return allMissingColumn(name, 'numerical', [...(r.summary ? [] : [refName]), ...(c.summary ? [] : [curName])], empty(r), empty(c));
+    }
     const reference = { ...r.summary };
     const current = { ...c.summary };
     const type: DriftColumnType = r.integers && c.integers && reference.distinct! <= 5 ? 'categorical' : 'numerical';
@@ -456,8 +459,10 @@ function compareColumn(name: string, r: PreparedColumn, c: PreparedColumn, refRo
   }
   const rc = labelCounts(r);
   const cc = labelCounts(c);
-  if (rc.counts.size === 0) sideMissing(name, refName);
-  if (cc.counts.size === 0) sideMissing(name, curName);
+  if (rc.counts.size === 0 || cc.counts.size === 0) {
+    const empty = (m: { counts: Map<string, number>; missing: number }, rows: number): DriftSideSummary => ({ count: rows, missing: m.missing, distinct: m.counts.size });
+    return allMissingColumn(name, 'categorical', [...(rc.counts.size ? [] : [refName]), ...(cc.counts.size ? [] : [curName])], empty(rc, refRows), empty(cc, curRows));
+  }
   const labels = [...new Set([...rc.counts.keys(), ...cc.counts.keys()])].sort();
   const top = (m: Map<string, number>) => [...m.entries()].sort((x, y) => y[1] - x[1])[0]![0];
   const side = (m: { counts: Map<string, number>; missing: number }, rows: number): DriftSideSummary => ({
