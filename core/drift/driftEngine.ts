@@ -526,6 +526,9 @@ function numericColumn(name: string, type: DriftColumnType, a: Float64Array, b: 
   let test: DriftTestName;
   const chosen = options.columnTests?.[name] ?? options.test;
   if (chosen) test = chosen;
+  // Evidently's default per type (get_default_stattest): a categorical column (integers with at
+  // most 5 distinct reference values) by the categorical rule, whatever the current side adds.
+  else if (type === 'categorical') test = a.length <= 1000 ? (nValues > 2 ? 'chisquare' : 'z') : 'jensenshannon';
   else if (a.length <= 1000) test = nValues <= 5 ? (nValues > 2 ? 'chisquare' : 'z') : 'ks';
   else test = nValues <= 5 ? 'jensenshannon' : 'wasserstein';
   let score: number;

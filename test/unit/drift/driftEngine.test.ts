@@ -85,7 +85,7 @@ test("infinities and pandas' missing words (#N/A, <NA>, -1.#IND) in a numeric co
 test('values spanning more than the largest double (−1e308 to 1e308) are binned, not a crash; ks is scipy\'s', async () => {
   const ref = ['-1e308', '0', '1', '4'];
   const cur = ['1e308', '2', '3', '5'];
-  const ks = await drift((_c, i, side) => (side === 'ref' ? ref[i]! : cur[i]!), ['x'], 4, 4);
+  const ks = await drift((_c, i, side) => (side === 'ref' ? ref[i]! : cur[i]!), ['x'], 4, 4, { test: 'ks' });
   // scipy.stats.ks_2samp([-1e308, 0, 1, 4], [1e308, 2, 3, 5]).pvalue
   assert.ok(Math.abs(column(ks, 'x').score! - 0.22857142857142856) < 1e-12, String(column(ks, 'x').score));
   for (const test of ['psi', 'jensenshannon', 'kl_div', 'hellinger'] as const) {
@@ -118,6 +118,12 @@ test('integer columns with 2, 3, 5 distinct values are categorical (z, chisquare
   // Identical distributions on both sides: nothing drifts, and every p-value is 1 or close to it.
   assert.equal(report.n_drifted, 0);
   for (const c of report.columns) assert.ok(c.score! > 0.9, `${c.name}: ${c.score}`);
+  // Categorical by the reference (4 values) while the current side brings more: still the
+  // categorical rule (chisquare at 1,000 rows or fewer, jensenshannon above), as Evidently.
+  const wider = await drift((_c, i, side) => (side === 'ref' ? i % 4 : i % 9), ['k'], 100, 100);
+  assert.deepEqual([column(wider, 'k').type, column(wider, 'k').test], ['categorical', 'chisquare']);
+  const widerLarge = await drift((_c, i, side) => (side === 'ref' ? i % 4 : i % 9), ['k'], 2000, 100);
+  assert.deepEqual([column(widerLarge, 'k').type, column(widerLarge, 'k').test], ['categorical', 'jensenshannon']);
 });
 
 test('text columns: two labels are binary (z), dates and free text are reported as not checked', async () => {
