@@ -234,6 +234,8 @@ describe('compare runs webview', { timeout: 240_000 }, () => {
     assert.deepEqual(asked, { type: 'filter', filter: "params.optimizer = 'sgd'" });
     const sgd = table.rows.filter((r) => r.values[table.columns.findIndex((c) => c.id === 'params.optimizer')] === 'sgd').map((r) => r.runId);
     await send(v, { type: 'filterResult', filter: "params.optimizer = 'sgd'", runIds: sgd });
+    // The table redraws on the next frame after the message.
+    await v.page.waitForFunction("document.querySelector('#summary')?.textContent?.startsWith('20 of 60 runs shown')", undefined, { timeout: 5000 }).catch(() => undefined);
     assert.match(await summary(v), /^20 of 60 runs shown/);
     assert.equal((await names(v))[0], 'run-01');
 
