@@ -628,6 +628,8 @@ function valueCounts(a: Float64Array, b: Float64Array): [Float64Array, Float64Ar
 
 function verdict(name: string, type: DriftColumnType, test: DriftTestName, score: number, options: DriftOptions, reference: DriftSideSummary, current: DriftSideSummary): DriftColumn {
   const threshold = options.columnThresholds?.[name] ?? options.threshold ?? DEFAULT_THRESHOLDS[test];
-  const drifted = isPValueTest(test) ? score < threshold : score >= threshold;
+  // Evidently's comparison per test: ks drifts at p ≤ threshold, the other p-values below it;
+  // energy above its threshold, the other distances at or above it.
+  const drifted = test === 'ks' ? score <= threshold : test === 'energy' ? score > threshold : isPValueTest(test) ? score < threshold : score >= threshold;
   return { name, type, test, score, threshold, drifted, reference, current };
 }

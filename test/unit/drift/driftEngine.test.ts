@@ -104,6 +104,20 @@ test("hellinger on a numerical column is Evidently's: Sturges bins over the dist
   assert.ok(Math.abs(column(normal, 'x').score! - 0.1416799184947664) < 1e-12, String(column(normal, 'x').score));
 });
 
+test("at a threshold equal to the score, each test decides as Evidently's does: ks and distances drift, other p-values and energy do not", async () => {
+  const r = random(11);
+  const values = Array.from({ length: 200 }, (_, i) => (gauss(r, i < 100 ? 0 : 0.2)).toFixed(4));
+  const at = async (test: 'ks' | 'mannwhitney' | 'energy' | 'wasserstein') => {
+    const cell = (_c: string, i: number, side: 'ref' | 'cur') => values[side === 'ref' ? i : 100 + i]!;
+    const score = column(await drift(cell, ['x'], 100, 100, { test }), 'x').score!;
+    return column(await drift(cell, ['x'], 100, 100, { test, threshold: score }), 'x').drifted;
+  };
+  assert.equal(await at('ks'), true, 'ks: p <= threshold');
+  assert.equal(await at('mannwhitney'), false, 'mannwhitney: p < threshold');
+  assert.equal(await at('energy'), false, 'energy: distance > threshold');
+  assert.equal(await at('wasserstein'), true, 'wasserstein: distance >= threshold');
+});
+
 test('integer columns with 2, 3, 5 distinct values are categorical (z, chisquare); 6 are numerical (ks)', async () => {
   const values = { d2: 2, d3: 3, d5: 5, d6: 6 } as const;
   const report = await drift((c, i) => i % values[c as keyof typeof values], Object.keys(values), 600, 600);
