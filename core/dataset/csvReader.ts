@@ -537,6 +537,8 @@ async function readHeader(file: string, displayName: string): Promise<Header> {
         size *= 4;
         continue;
       }
+      // A header in another encoding (Latin-1, UTF-16) would name columns with U+FFFD in them.
+      if (!isUtf8(bytes.subarray(start, end))) throw new DatasetError(`${displayName}:${line}: the header is not UTF-8 text (save the file as UTF-8)`);
       const seen = new Set<string>();
       for (const n of names) {
         if (seen.has(n)) throw new DatasetError(`${displayName}:${line}: the header names column '${n}' twice`);

@@ -198,6 +198,16 @@ test('CSV: a coded text column gives the same texts as a plain read, across batc
   assert.deepEqual(decoded, plain.texts[0]);
 });
 
+test('CSV: a header that is not UTF-8 (Latin-1, UTF-16) is refused as such, not read as names with U+FFFD', async () => {
+  const dir = tempWorkspace('csv');
+  const latin = path.join(dir, 'latin-header.csv');
+  writeFileSync(latin, Buffer.concat([Buffer.from('x,caf'), Buffer.from([0xe9]), Buffer.from('\n1,2\n')]));
+  await assert.rejects(openDataset(latin, 'latin-header.csv'), /latin-header\.csv:1: the header is not UTF-8 text/);
+  const utf16 = path.join(dir, 'utf16.csv');
+  writeFileSync(utf16, Buffer.from('\ufeffx,y\n1,2\n', 'utf16le'));
+  await assert.rejects(openDataset(utf16, 'utf16.csv'), /utf16\.csv:1: .*not UTF-8/);
+});
+
 test('CSV: a coded text column still refuses text that is not UTF-8, naming the line', async () => {
   const file = path.join(tempWorkspace('csv'), 'latin.csv');
   writeFileSync(file, Buffer.concat([Buffer.from('k,label\n1,ok\n2,'), Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from('\n')]));
