@@ -162,7 +162,7 @@ const registerSchema: MapSchema = {
 
 const DRIFT_DATA_EXTENSIONS = [...DATA_EXTENSIONS, '.jsonl', '.ndjson'] as const;
 const DRIFT_TESTS_DOC =
-  'p-values (drift when below the threshold): `ks` (Kolmogorov–Smirnov), `chisquare` (chi-squared), `z` (two-proportion z), `mannwhitney` (Mann–Whitney U). Distances (drift at or above): `wasserstein` (normed by the reference standard deviation), `jensenshannon`, `psi` (population stability index), `kl_div` (Kullback–Leibler), `hellinger`, `tvd` (total variation), `energy`.';
+  'p-values (drift when below the threshold; `ks` at or below): `ks` (Kolmogorov–Smirnov), `chisquare` (chi-squared), `z` (two-proportion z), `mannwhitney` (Mann–Whitney U). Distances (drift at or above; `energy` above): `wasserstein` (normed by the reference standard deviation), `jensenshannon`, `psi` (population stability index), `kl_div` (Kullback–Leibler), `hellinger`, `tvd` (total variation distance), `energy`.';
 
 const driftSchema: MapSchema = {
   required: ['reference', 'current'],
