@@ -5,7 +5,7 @@
  * output, dependency cycles, gates naming unknown stages or metrics, evaluate metrics that do not
  * fit the task, invalid stage names. Spans are YAML offsets.
  */
-import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, type InterpolationScope } from './interpolation';
+import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, scanInterpolations, type InterpolationScope, type VarsLayer } from './interpolation';
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
 import { isParamGlob, lookupParam, matchesParamGlob, type ParamsFile } from '../files/paramsIndex';
 import { GateSyntaxError, parseGateValue } from './gateExpression';
@@ -207,30 +207,59 @@ function checkVarsLiteral(node: YamlNode | null, where: string, report: Report):
   const visit = (n: YamlNode | null): void => {
     if (!n) return;
     if (n.kind === 'scalar') {
-      if (typeof n.value === 'string' && n.value.includes('${')) report(at(n, 'error', 'vars-interpolation', `Interpolation is not allowed in '${where}': DVC reads vars as they are written.`));
+      // As DVC's KEYCRE: an escaped `\${` or a `${` never closed is text.
+      if (typeof n.value === 'string' && n.value.includes('${') && scanInterpolations(n.value, 0).some((t) => !t.unclosed)) {
+        report(at(n, 'error', 'vars-interpolation', `Interpolation is not allowed in '${where}': DVC reads vars as they are written.`));
+      }
     } else if (n.kind === 'map') for (const p of n.items) visit(p.value);
     else if (n.kind === 'seq') for (const item of n.items) visit(item);
   };
   visit(node);
 }
 
+/** What a vars entry (or the implicit params.yaml) brought into DVC's context. */
+interface VarsSource {
+  name: string;
+  /** The file, workspace-relative; '' for values written in the pipeline. */
+  relPath: string;
+  root: YamlNode | null;
+  keys?: readonly string[];
+}
+
 /**
  * DVC loads params.yaml, then each `vars` entry in order, into one context without overwriting
  * (Context.load_from_vars → merge with overwrite=False): a key an earlier source already has is an
  * error ("cannot redefine 'a' from 'vars[0]' as it already exists in 'params.yaml'"), unless both
- * are mappings, which merge key by key.
+ * are mappings, which merge key by key. A file already loaded whole may be named again (nothing
+ * more is loaded), not for some of its keys. A stage's vars are loaded the same way into a copy of
+ * that context.
  */
 function checkVarsRedefinitions(index: PipelineIndex, report: Report): void {
   const layers = index.topScope.layers;
-  const sources: { name: string; root: YamlNode | null; keys?: readonly string[] }[] = [];
   const params = layers.find((l) => l.origin === undefined);
-  if (params) sources.push({ name: params.relPath, root: params.root });
-  let varsIndex = 0;
-  for (const layer of layers) {
-    if (layer.origin === undefined) continue;
-    const name = `vars[${varsIndex++}]`;
-    const top = asMap(layer.root);
-    for (const pair of top?.items ?? []) {
+  const initial: VarsSource[] = params ? [{ name: `'${params.relPath}'`, relPath: params.relPath, root: params.root }] : [];
+  const top = addVarsLayers(initial, layers.filter((l) => l.origin !== undefined), 'vars', report);
+  for (const decl of index.stages) {
+    const own = decl.scope.layers.filter((l) => l.origin !== undefined && !layers.includes(l));
+    if (own.length) addVarsLayers(top, own, `stages.${decl.name}.vars`, report);
+  }
+}
+
+/** `sources` with `layers` added in order, each checked against what came before it. */
+function addVarsLayers(initial: readonly VarsSource[], layers: readonly VarsLayer[], prefix: string, report: Report): VarsSource[] {
+  const sources = [...initial];
+  layers.forEach((layer, i) => {
+    const name = `${prefix}[${i}]`;
+    const origin = layer.origin!;
+    if (layer.relPath !== '') {
+      const whole = sources.find((s) => s.relPath === layer.relPath && !s.keys);
+      if (whole && !layer.keys) return;
+      if (whole) {
+        report({ start: origin.start, end: origin.end, severity: 'error', code: 'vars-redefined', message: `'${clip(layer.relPath)}' is already loaded whole (${whole.name}): DVC cannot load some of its keys again.` });
+        return;
+      }
+    }
+    for (const pair of asMap(layer.root)?.items ?? []) {
       const key = keyName(pair);
       if (layer.keys && !layer.keys.includes(key)) continue;
       for (const earlier of sources) {
@@ -239,12 +268,13 @@ function checkVarsRedefinitions(index: PipelineIndex, report: Report): void {
         if (!before) continue;
         const clash = clashOf(before.value, pair.value, key);
         if (clash !== undefined) {
-          report({ start: layer.origin.start, end: layer.origin.end, severity: 'error', code: 'vars-redefined', message: `Cannot redefine '${clip(clash)}' from ${name}: it already exists in ${earlier.name === params?.relPath ? `'${earlier.name}'` : earlier.name} (DVC does not overwrite).` });
+          report({ start: origin.start, end: origin.end, severity: 'error', code: 'vars-redefined', message: `Cannot redefine '${clip(clash)}' from ${name}: it already exists in ${earlier.name} (DVC does not overwrite).` });
         }
       }
     }
-    sources.push({ name, root: layer.root, ...(layer.keys ? { keys: layer.keys } : {}) });
-  }
+    sources.push({ name, relPath: layer.relPath, root: layer.root, ...(layer.keys ? { keys: layer.keys } : {}) });
+  });
+  return sources;
 }
 
 /**
