@@ -220,7 +220,8 @@ export function dvcText(s: YamlScalar | null | undefined): string {
 
 function pythonNumberText(v: number, source: string | undefined): string {
   if (source !== undefined) {
-    const int = /^([-+]?)(?:(0|[1-9][0-9]*)|0o([0-7]+)|0x([0-9a-fA-F]+))$/.exec(source);
+    // Decimal digits with leading zeros too: YAML 1.2 reads 017 as the integer 17.
+    const int = /^([-+]?)(?:([0-9]+)|0o([0-7]+)|0x([0-9a-fA-F]+))$/.exec(source);
     if (int) {
       const magnitude = int[2] !== undefined ? BigInt(int[2]) : int[3] !== undefined ? BigInt(`0o${int[3]}`) : BigInt(`0x${int[4]}`);
       return `${int[1] === '-' && magnitude !== 0n ? '-' : ''}${magnitude}`;
@@ -286,7 +287,7 @@ export function unpackMapping(map: YamlMap): string | undefined {
   const parts: string[] = [];
   const visit = (m: YamlMap, prefix: string): boolean => {
     for (const pair of m.items) {
-      const key = `${prefix}${String(pair.key.value)}`;
+      const key = `${prefix}${pythonStr(pair.key)}`;
       const v = deref(pair.value);
       if (v?.kind === 'map') {
         if (!visit(v, `${key}.`)) return false;
@@ -297,7 +298,7 @@ export function unpackMapping(map: YamlMap): string | undefined {
         for (const item of v.items) {
           const s = asScalar(item);
           if (!s) return false;
-          items.push(typeof s.value === 'string' ? shellQuote(s.value) : dvcText(s));
+          items.push(typeof s.value === 'string' ? shellQuote(s.value) : pythonStr(s));
         }
         if (items.length) parts.push(`--${key} ${items.join(' ')}`);
         continue;
@@ -311,6 +312,11 @@ export function unpackMapping(map: YamlMap): string | undefined {
     return true;
   };
   return visit(map, '') ? parts.join(' ') : undefined;
+}
+
+/** A scalar in a Python f-string (`f"{v}"`), as DVC writes a key or a list item it unpacks: `True`, not `true`. */
+function pythonStr(s: YamlScalar): string {
+  return typeof s.value === 'boolean' ? (s.value ? 'True' : 'False') : dvcText(s);
 }
 
 /** Python's `shlex.quote`. */

@@ -84,14 +84,14 @@ test("DVC's foreach examples (a list, a mapping) and matrix expand to its genera
 
 test("numbers are substituted as DVC's str() writes them: floats keep '.0' and Python's exponents, integers every digit", () => {
   const ws = workspace({
-    'params.yaml': 'big: 12345678901234567890\nsmall: 0.00001\nthousand: 1e3\nflag: true\nnothing: null\n',
+    'params.yaml': 'big: 12345678901234567890\nsmall: 0.00001\nthousand: 1e3\nflag: true\nnothing: null\nlead: 017\n',
     'dvc.yaml': [
       'stages:',
       '  m:',
       '    matrix:',
       '      lr: [1.0, 0.5, 1e-5]',
       '      n: [8, 0x10]',
-      '    cmd: echo ${item.lr} ${item.n} ${big} ${small} ${thousand} ${flag} ${nothing}',
+      '    cmd: echo ${item.lr} ${item.n} ${big} ${small} ${thousand} ${flag} ${nothing} ${lead}',
       '    outs:',
       '      - m-${item.lr}-${item.n}.txt',
       '  f:',
@@ -107,18 +107,18 @@ test("numbers are substituted as DVC's str() writes them: floats keep '.0' and P
     g.stages.map((s) => s.id),
     ['m@1.0-8', 'm@1.0-16', 'm@0.5-8', 'm@0.5-16', 'm@1e-05-8', 'm@1e-05-16', 'f@1.0', 'f@2', 'f@0.1'],
   );
-  assert.deepEqual(g.byId.get('m@1e-05-16')!.cmd, ['echo 1e-05 16 12345678901234567890 1e-05 1000.0 true None']);
+  assert.deepEqual(g.byId.get('m@1e-05-16')!.cmd, ['echo 1e-05 16 12345678901234567890 1e-05 1000.0 true None 17']);
   assert.deepEqual(g.byId.get('m@1.0-8')!.outs.map((o) => o.path), ['m-1.0-8.txt']);
 });
 
 test("a mapping in a command is unpacked into options, as DVC's dictionary unpacking writes them", () => {
   const ws = workspace({
-    'params.yaml': "train:\n  lr: 1.0\n  small: 1e-5\n  flag: true\n  off: false\n  name: a b\n  layers: [8, 4]\n  opt:\n    kind: adam\n  quote: it's\n",
+    'params.yaml': "train:\n  lr: 1.0\n  small: 1e-5\n  flag: true\n  off: false\n  name: a b\n  layers: [8, 4]\n  opt:\n    kind: adam\n  quote: it's\n  bools: [true, false]\n",
     'dvc.yaml': 'stages:\n  unpack:\n    cmd: python train.py ${train}\n',
   });
   const g = loadPipeline(ws);
   // dvc/parsing/interpolate.py to_str of the dict (bool store_true, list nargs), shlex.quote on text.
-  assert.deepEqual(g.byId.get('unpack')!.cmd, ["python train.py --lr 1.0 --small 1e-05 --flag --name 'a b' --layers 8 4 --opt.kind adam --quote 'it'\"'\"'s'"]);
+  assert.deepEqual(g.byId.get('unpack')!.cmd, ["python train.py --lr 1.0 --small 1e-05 --flag --name 'a b' --layers 8 4 --opt.kind adam --quote 'it'\"'\"'s' --bools True False"]);
   // Only in a command: a mapping in a path does not resolve.
   const bad = workspace({ 'params.yaml': 'train:\n  lr: 1\n', 'dvc.yaml': 'stages:\n  s:\n    cmd: echo\n    outs:\n      - ${train}.txt\n' });
   assert.ok(refusal(bad).length > 0);
@@ -133,11 +133,19 @@ test("vars cannot redefine what params.yaml or an earlier vars entry has, as DVC
   assert.match(refusal(nested)[0]!.message, /Cannot redefine 'train\.lr'/);
   const merged = workspace({ 'params.yaml': 'train:\n  lr: 1\n', 'dvc.yaml': 'vars:\n  - train:\n      epochs: 3\nstages:\n  s:\n    cmd: echo ${train.lr} ${train.epochs}\n' });
   assert.deepEqual(loadPipeline(merged).byId.get('s')!.cmd, ['echo 1 3']);
-  // No ${...} in vars, a stage's or the top level's.
+  // params.yaml (or any file) named again whole loads nothing more: allowed, a DVC idiom.
+  const again = workspace({ 'params.yaml': 'a: 1\n', 'o.yaml': 'b: 2\n', 'dvc.yaml': 'vars:\n  - params.yaml\n  - o.yaml\n  - ./o.yaml\nstages:\n  s:\n    cmd: echo ${a} ${b}\n' });
+  assert.deepEqual(loadPipeline(again).byId.get('s')!.cmd, ['echo 1 2']);
+  // A stage's vars are loaded into a copy of the pipeline's context: no overwriting either.
+  const stageClash = workspace({ 'params.yaml': 'a: 1\n', 'dvc.yaml': 'stages:\n  s:\n    vars:\n      - a: 2\n    cmd: echo ${a}\n' });
+  assert.match(refusal(stageClash)[0]!.message, /Cannot redefine 'a' from stages\.s\.vars\[0\]: it already exists in 'params\.yaml'/);
+  // No ${...} in vars, a stage's or the top level's (an escaped \${ is text, as in DVC).
   const interpolated = workspace({ 'params.yaml': 'model:\n  depth: 7\n', 'dvc.yaml': 'stages:\n  s2:\n    vars:\n      - extra: ${model.depth}\n    cmd: echo ${extra} > o.txt\n' });
   const [v] = refusal(interpolated);
   assert.equal(v!.code, 'vars-interpolation');
   assert.match(v!.message, /not allowed in 'stages\.s2\.vars'/);
+  const escaped = workspace({ 'dvc.yaml': 'vars:\n  - msg: "cost \\\\${x}"\nstages:\n  s:\n    cmd: echo ${msg}\n' });
+  assert.deepEqual(loadPipeline(escaped).byId.get('s')!.cmd.length, 1);
 });
 
 test('edges through output directories and across pipeline files, in topological order; ids carry the file outside the root', () => {
