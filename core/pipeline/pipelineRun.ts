@@ -235,12 +235,11 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   function unchangedAfterUpstream(stage: PipelineStage): boolean {
     const reasons = decisions.get(stage.id)?.reasons ?? [];
     if (reasons.length === 0 || !reasons.every((r) => r.kind === 'upstream')) return false;
-    const entry = readLockStates(graph).get(stage.file)?.stages.get(stage.name);
-    if (!entry) return false;
     try {
-      return compareWithLock(stage, entry, options.hashes, new FileSystemWorkspace(graph.root)).length === 0;
+      const entry = readLockStates(graph).get(stage.file)?.stages.get(stage.name);
+      return entry !== undefined && compareWithLock(stage, entry, options.hashes, new FileSystemWorkspace(graph.root)).length === 0;
     } catch {
-      return false;
+      return false; // a lock that cannot be read: the stage runs, as planned
     }
   }
 
