@@ -509,13 +509,19 @@ function crossFileCycles(
   }
 }
 
-/** A matcher for the simple patterns of a `.dvcignore` (gitignore syntax without negation). */
+/**
+ * A matcher for the patterns of a `.dvcignore` (gitignore syntax): the last pattern that matches a
+ * path decides, so a `!pattern` after another takes back what it ignored (unlike git, also below an
+ * ignored folder).
+ */
 export function dvcIgnore(text: string | undefined): (relPath: string) => boolean {
   if (!text) return () => false;
-  const patterns: RegExp[] = [];
+  const patterns: { re: RegExp; negated: boolean }[] = [];
   for (const raw of text.split(/\r?\n/)) {
     let line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    if (line === '' || line.startsWith('#')) continue;
+    const negated = line.startsWith('!');
+    if (negated) line = line.slice(1);
     line = line.replace(/\/+$/, '');
     if (line === '') continue;
     const anchored = line.startsWith('/') || line.slice(0, -1).includes('/');
@@ -525,7 +531,11 @@ export function dvcIgnore(text: string | undefined): (relPath: string) => boolea
       .map((seg) => (seg === '**' ? '(?:.*)' : seg.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
       .join('/')
       .replace(/\(\?:\.\*\)\//g, '(?:.*/)?');
-    patterns.push(new RegExp(`${anchored ? '^' : '(?:^|/)'}${body}(?:/.*)?$`));
+    patterns.push({ re: new RegExp(`${anchored ? '^' : '(?:^|/)'}${body}(?:/.*)?$`), negated });
   }
-  return (relPath) => patterns.some((p) => p.test(relPath));
+  return (relPath) => {
+    let ignored = false;
+    for (const p of patterns) if (p.re.test(relPath)) ignored = !p.negated;
+    return ignored;
+  };
 }

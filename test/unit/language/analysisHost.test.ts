@@ -430,4 +430,9 @@ test('.dvcignore simple patterns', () => {
   assert.equal(ignored('data/cache'), true);
   assert.equal(ignored('src/dvc.yaml'), false);
   assert.equal(dvcIgnore(undefined)('anything'), false);
+  // The last matching pattern decides: a negation takes back what an earlier pattern ignored.
+  const negated = dvcIgnore('*.log\n!keep.log\n');
+  assert.equal(negated('a/skip.log'), true);
+  assert.equal(negated('a/keep.log'), false);
+  assert.equal(dvcIgnore('!keep.log\n*.log\n')('keep.log'), true, 'a later pattern ignores it again');
 });
