@@ -62,10 +62,13 @@ const MISSING = /^(|na|n\/a|nan|null|none|-nan|\+nan|#n\/a|#n\/a n\/a|#na|-1\.#i
 /** An infinite number as pandas and numpy read one. */
 const INFINITE = /^[+-]?(inf|infinity)$/i;
 
+/** A decimal number as pandas reads one (not JavaScript's 0x10, 0b11 or 0o7, which pandas keeps as text). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** Whether a cell's text is a number, finite or infinite (a numeric column's cell when not missing). */
 export function isNumberText(text: string): boolean {
   const t = text.trim();
-  return INFINITE.test(t) || (t !== '' && !Number.isNaN(Number(t)));
+  return INFINITE.test(t) || DECIMAL.test(t);
 }
 
 /** Whether a cell's text stands for a missing value. */
@@ -124,7 +127,11 @@ export function numberFromText(text: string, where: string, column: string, miss
     if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is NaN (expected a number)`);
     throw new DatasetError(`${where}: column '${column}' is not a number: '${trimmed.length > 40 ? `${trimmed.slice(0, 40)}…` : trimmed}'`);
   }
-  if (!Number.isFinite(v)) throw new DatasetError(`${where}: column '${column}' is ${trimmed} (expected a finite number)`);
+  if (!Number.isFinite(v)) {
+    // Beyond the largest double (1e500): infinite, left out where missing cells are (pandas reads inf).
+    if (missing) return NaN;
+    throw new DatasetError(`${where}: column '${column}' is ${trimmed} (expected a finite number)`);
+  }
   return v;
 }
 

@@ -362,7 +362,7 @@ function labelCounts(col: Column | PreparedColumn): { counts: Map<string, number
   return { counts, missing };
 }
 
-/** A column with no value on one side (or both): reported, not checked, as Evidently leaves such a column out. */
+/** A column with no value on one side (or both): reported as not checked, and the others are checked (Evidently raises on an empty column). */
 function allMissingColumn(name: string, type: DriftColumnType, sides: string[], reference: DriftSideSummary, current: DriftSideSummary): DriftColumn {
   return { name, type, test: null, score: null, threshold: null, drifted: false, skipped: `every cell is missing in ${sides.join(' and ')}`, reference, current };
 }

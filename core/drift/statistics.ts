@@ -774,7 +774,8 @@ export function mannWhitneyPValue(a: Float64Array, b: Float64Array): number {
   const u = Math.max(u1, n1 * n2 - u1);
   // scipy's method 'auto': the exact distribution when a sample has at most 8 values and no value
   // is tied, the normal approximation otherwise.
-  if (Math.min(n1, n2) <= 8 && tieTerm === 0 && n1 > 0 && n2 > 0) return Math.min(1, 2 * mannWhitneyExactCdf(n1 * n2 - u, n1, n2));
+  // (Past 2e7 pairs the exact table would take hundreds of MB; the approximation is then as good.)
+  if (Math.min(n1, n2) <= 8 && tieTerm === 0 && n1 > 0 && n2 > 0 && n1 * n2 <= 2e7) return Math.min(1, 2 * mannWhitneyExactCdf(n1 * n2 - u, n1, n2));
   const mu = (n1 * n2) / 2;
   const s = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
   const z = (u - mu - 0.5) / s;

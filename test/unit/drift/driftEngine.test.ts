@@ -68,7 +68,7 @@ test('default tests at 1,000 and 1,001 reference rows: ks/chisquare below, wasse
 test("infinities and pandas' missing words (#N/A, <NA>, -1.#IND) in a numeric column are left out as Evidently drops them; the column stays numerical", async () => {
   const r = random(7);
   const values = Array.from({ length: 300 }, () => gauss(r, 0).toFixed(6));
-  const odd = ['inf', '-Infinity', '#N/A', '<NA>', '-1.#IND', 'NULL'];
+  const odd = ['inf', '-Infinity', '#N/A', '<NA>', '-1.#IND', 'NULL', '1e500'];
   const clean = await drift((_c, i, side) => (side === 'ref' ? values[i]! : values[(i * 7) % 300]!), ['x'], 300, 300);
   const dirty = await drift((_c, i, side) => (side === 'ref' ? values[i]! : i < odd.length ? odd[i]! : values[(i * 7) % 300]!), ['x'], 300, 300 + 0);
   const x = column(dirty, 'x');
@@ -80,6 +80,9 @@ test("infinities and pandas' missing words (#N/A, <NA>, -1.#IND) in a numeric co
   const without = await drift((_c, i, side) => (side === 'ref' ? values[i]! : values[((i + odd.length) * 7) % 300]!), ['x'], 300, 300 - odd.length);
   assert.equal(x.score, column(without, 'x').score);
   assert.equal(column(clean, 'x').type, 'numerical');
+  // Hexadecimal text is not a number to pandas (JavaScript's Number reads 0x10 as 16): a text column.
+  const hex = await drift((_c, i) => `0x${(i % 7).toString(16)}f`, ['h'], 50, 50);
+  assert.equal(column(hex, 'h').type, 'categorical');
 });
 
 test('values spanning more than the largest double (−1e308 to 1e308) are binned, not a crash; ks is scipy\'s', async () => {
