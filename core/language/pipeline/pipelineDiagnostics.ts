@@ -240,7 +240,9 @@ function checkVarsRedefinitions(index: PipelineIndex, report: Report): void {
   const initial: VarsSource[] = params ? [{ name: `'${params.relPath}'`, relPath: params.relPath, root: params.root }] : [];
   const top = addVarsLayers(initial, layers.filter((l) => l.origin !== undefined), 'vars', report);
   for (const decl of index.stages) {
-    const own = decl.scope.layers.filter((l) => l.origin !== undefined && !layers.includes(l));
+    // A stage's scope is its own layers, then the pipeline's (pipelineIndex's baseLayers); counted,
+    // not compared by identity: a stage taken over from the last analysis has moved copies of them.
+    const own = decl.scope.layers.slice(0, Math.max(0, decl.scope.layers.length - layers.length)).filter((l) => l.origin !== undefined);
     if (own.length) addVarsLayers(top, own, `stages.${decl.name}.vars`, report);
   }
 }
