@@ -112,7 +112,7 @@ export function directoryHash(files: readonly DirectoryFile[]): PathHash {
 }
 
 /** Python orders str by code point; JavaScript's `<` compares UTF-16 units, which differs past U+FFFF. */
-function comparePythonStrings(a: string, b: string): number {
+export function comparePythonStrings(a: string, b: string): number {
   if (a === b) return 0;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {

@@ -38,6 +38,8 @@ import { runwiseDir } from '../workspace/workspacePath';
 import { ParamsSyntaxError } from './paramsSyntaxError';
 import type { LockEntry, LockPath, PathHasher, PipelineGraph, PipelineStage, StageParams } from './pipelineModel';
 import { writeFileAtomic } from '../workspace/atomicWrite';
+import { comparePythonStrings } from './fileHash';
+import { DEFAULT_PARAMS_FILE } from '../language/files/paramsFiles';
 
 export class LockFileError extends Error {
   constructor(
@@ -307,27 +309,16 @@ function paramValuesForLock(stage: PipelineStage, workspace: WorkspaceView): Rec
   for (const p of stage.params) {
     const values = readParamValues(workspace, p);
     const shown: Record<string, unknown> = {};
-    for (const k of [...values.keys()].sort(byCodePoint)) {
+    for (const k of [...values.keys()].sort(comparePythonStrings)) {
       const v = values.get(k);
       if (v !== undefined) shown[k] = v;
     }
     files.push([relativePath(stage.wdir, p.file), shown]);
   }
-  files.sort(([a], [b]) => (a === DEFAULT_PARAMS ? -1 : b === DEFAULT_PARAMS ? 1 : byCodePoint(a, b)));
+  files.sort(([a], [b]) => (a === DEFAULT_PARAMS_FILE ? -1 : b === DEFAULT_PARAMS_FILE ? 1 : comparePythonStrings(a, b)));
   return Object.fromEntries(files);
 }
 
-const DEFAULT_PARAMS = 'params.yaml';
-
-/** Python's order of str: by code point. */
-function byCodePoint(a: string, b: string): number {
-  const x = [...a];
-  const y = [...b];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return x[i]!.codePointAt(0)! < y[i]!.codePointAt(0)! ? -1 : 1;
-  }
-  return x.length - y.length;
-}
 
 /**
  * Params files parsed during one plan, by workspace-relative path (or what parsing threw): stages
