@@ -89,9 +89,8 @@ export class HashCache implements PathHasher {
     } catch {
       ignoreText = undefined;
     }
-    const matcher = dvcIgnore(ignoreText);
     // Only when it names something: an empty or comment-only file ignores nothing.
-    this.ignored = ignoreText && matcher !== undefined && /^[ \t]*[^#\s]/m.test(ignoreText) ? matcher : undefined;
+    this.ignored = ignoreText && /^[ \t]*[^#\s]/m.test(ignoreText) ? dvcIgnore(ignoreText) : undefined;
   }
 
   /**
@@ -208,8 +207,8 @@ export class HashCache implements PathHasher {
   }
 
   private hashDirectory(relPath: string, abs: string, st: FileStat, algorithm: HashAlgorithm): PathHash {
-    const now = Date.now();
     if (this.ignored) return this.hashDirectoryListed(relPath, abs, st, algorithm);
+    const now = Date.now();
     const line = this.dirs.get(relPath);
     if (typeof line === 'string') {
       // Checked from the line itself: no record is built for a directory that has not changed.

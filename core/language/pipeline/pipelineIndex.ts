@@ -628,7 +628,6 @@ function resolveData(node: YamlNode | null, scope: InterpolationScope): { node: 
   return node ? { node, relPath: '' } : undefined;
 }
 
-/** DVC's to_str for generated names. */
 /** The paths each built-in step reads and writes, with the file types expected. */
 const STEP_IO: Record<BuiltinStep, { inputs: [string, (readonly string[])?][]; outputs: [string, (readonly string[])?][] }> = {
   evaluate: { inputs: [['model', ['.onnx']], ['data', DATA_EXTENSIONS]], outputs: [['output', ['.json']]] },
