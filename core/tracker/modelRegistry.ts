@@ -235,13 +235,7 @@ export class ModelRegistry {
   searchRegisteredModels(search: RegistrySearch = {}): Page<RegisteredModel> {
     const maxResults = checkMaxResults(search.maxResults, SEARCH_REGISTERED_MODELS_DEFAULT, SEARCH_REGISTERED_MODELS_LIMIT);
     const params: SqlValue[] = [];
-    const scope = promptScope(parseFilter(search.filter ?? '', REGISTERED_MODEL_DIALECT));
-    const conditions = scope.filter ? [this.condition(scope.filter, params, REGISTERED_MODEL_DIALECT, 'registered_model_tags', 'rm.id')] : [];
-    if (scope.excludePrompts) {
-      conditions.push("rm.id NOT IN (SELECT t.model_id FROM registered_model_tags t WHERE t.key = ? AND t.value = 'true')");
-      params.push(IS_PROMPT_TAG);
-    }
-    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+    const where = this.searchWhere(search.filter, params, REGISTERED_MODEL_DIALECT, 'registered_model_tags', 'rm.id', "rm.id NOT IN (SELECT t.model_id FROM registered_model_tags t WHERE t.key = ? AND t.value = 'true')");
     const order = orderClause(search.orderBy, REGISTERED_MODEL_DIALECT, ['rm.name ASC']);
     const offset = pageOffset(search.pageToken);
     const rows = this.db.prepare(`SELECT rm.id FROM registered_models rm ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...params, maxResults + 1, offset);
@@ -382,16 +376,15 @@ export class ModelRegistry {
   searchModelVersions(search: RegistrySearch = {}): Page<ModelVersion> {
     const maxResults = checkMaxResults(search.maxResults, SEARCH_MODEL_VERSIONS_DEFAULT, SEARCH_MODEL_VERSIONS_LIMIT);
     const params: SqlValue[] = [];
-    const scope = promptScope(parseFilter(search.filter ?? '', MODEL_VERSION_DIALECT));
-    const conditions = scope.filter ? [this.condition(scope.filter, params, MODEL_VERSION_DIALECT, 'model_version_tags', 'mv.id')] : [];
-    if (scope.excludePrompts) {
-      // As MLflow: every version of a model that has a version tagged as a prompt.
-      conditions.push(
-        "mv.model_id NOT IN (SELECT p.model_id FROM model_version_tags t JOIN model_versions p ON p.id = t.version_id WHERE t.key = ? AND t.value = 'true')",
-      );
-      params.push(IS_PROMPT_TAG);
-    }
-    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+    // As MLflow, prompts left out: every version of a model that has a version tagged as a prompt.
+    const where = this.searchWhere(
+      search.filter,
+      params,
+      MODEL_VERSION_DIALECT,
+      'model_version_tags',
+      'mv.id',
+      "mv.model_id NOT IN (SELECT p.model_id FROM model_version_tags t JOIN model_versions p ON p.id = t.version_id WHERE t.key = ? AND t.value = 'true')",
+    );
     const order = orderClause(search.orderBy, MODEL_VERSION_DIALECT, ['mv.last_updated_time DESC', 'rm.name ASC', 'mv.version DESC']);
     const offset = pageOffset(search.pageToken);
     const rows = this.db
@@ -469,7 +462,7 @@ export class ModelRegistry {
 
   /** As MLflow, an alias of a model that does not exist is an alias not found (INVALID_PARAMETER_VALUE), not a missing model. */
   getVersionByAlias(name: string, alias: string): ModelVersion {
-    if (typeof name !== 'string' || name === '') throw invalid('Registered model name cannot be empty.');
+    checkNameGiven(name);
     const row = this.db
       .prepare('SELECT rm.name, a.version FROM registered_model_aliases a JOIN registered_models rm ON rm.id = a.model_id WHERE rm.name = ? AND a.alias = ?')
       .get(name, alias);
@@ -556,7 +549,7 @@ export class ModelRegistry {
   }
 
   private modelRow(name: string): ModelRow {
-    if (typeof name !== 'string' || name === '') throw invalid('Registered model name cannot be empty.');
+    checkNameGiven(name);
     const row = this.db.prepare('SELECT id, name FROM registered_models WHERE name = ?').get(name);
     if (!row) throw notFound(`Registered Model with name=${name} not found`);
     return { id: Number(row.id), name: String(row.name) };
@@ -568,6 +561,20 @@ export class ModelRegistry {
     const row = this.db.prepare('SELECT id, model_id, version FROM model_versions WHERE model_id = ? AND version = ?').get(model.id, number);
     if (!row) throw notFound(`Model Version (name=${model.name}, version=${number}) not found`);
     return { id: Number(row.id), model_id: model.id, version: number, name: model.name };
+  }
+
+  /**
+   * A search's WHERE clause (or ''): its filter, prompts scoped as MLflow scopes them (promptScope);
+   * `noPrompts` is the condition that leaves prompts out, its one `?` the prompt tag's key.
+   */
+  private searchWhere(filter: string | undefined, params: SqlValue[], dialect: Dialect, tagTable: string, idColumn: string, noPrompts: string): string {
+    const scope = promptScope(parseFilter(filter ?? '', dialect));
+    const conditions = scope.filter ? [this.condition(scope.filter, params, dialect, tagTable, idColumn)] : [];
+    if (scope.excludePrompts) {
+      conditions.push(noPrompts);
+      params.push(IS_PROMPT_TAG);
+    }
+    return conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
   }
 
   /** A filter as a WHERE condition; tags match through `tagTable` keyed by `idColumn`. */
@@ -676,6 +683,11 @@ function versionFromRow(r: SqlRow): ModelVersion & { modelRowId: number } {
 
 // -----------------------------------------------------------------------------------------------
 // Checks and hashes
+
+/** A registered model's name in a lookup: refused when empty, as MLflow refuses it. */
+function checkNameGiven(name: unknown): void {
+  if (typeof name !== 'string' || name === '') throw invalid('Registered model name cannot be empty.');
+}
 
 /** MLflow's tag that makes a registered model (and its versions) a prompt. */
 export const IS_PROMPT_TAG = 'mlflow.prompt.is_prompt';
