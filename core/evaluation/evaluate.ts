@@ -302,7 +302,7 @@ function sumTolerance(eps: number): number {
  * ONNX LinearClassifier without a LOGISTIC or SOFTMAX post-transform) would otherwise be thresholded
  * as if they were probabilities, and NaN would reach the metrics.
  */
-function checkProbabilities(values: Float32Array | Float64Array, rows: number, width: number, eps: number, output: () => string, row: (i: number) => string): void {
+function checkProbabilities(values: Float32Array | Float64Array, rows: number, width: number, eps: number, output: string, row: (i: number) => string): void {
   const tolerance = sumTolerance(eps);
   for (let i = 0; i < rows; i++) {
     let sum = 0;
@@ -316,7 +316,7 @@ function checkProbabilities(values: Float32Array | Float64Array, rows: number, w
     const shownRow = `[${Array.from(values.subarray(i * width, i * width + width)).join(', ')}]`;
     const why = !inRange ? (shownRow.includes('NaN') ? 'NaN' : 'a value outside [0, 1]') : `a sum of ${sum}, not 1`;
     throw new ModelError(
-      `${output()} is not class probabilities: for ${row(i)} it gave ${shownRow} (${why}). ` +
+      `${output} is not class probabilities: for ${row(i)} it gave ${shownRow} (${why}). ` +
         'The metrics need probabilities; a model that outputs raw scores (a decision function, an ONNX LinearClassifier with post_transform NONE) needs a probability output',
     );
   }
@@ -418,6 +418,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   let targetClasses: TargetClasses | undefined;
   const tensors = plan.inputs.map((input) => ({ input, tensor: new InputTensor(model.ort, input.type, input.columns.length, input.dims, input.columns) }));
   const fetches = [out.probabilities ?? out.value!];
+  const outputName = `${modelName}: output '${fetches[0]}'`;
   const tracker = options.tracker;
   let runId: string | null = null;
   let inferenceMs = 0;
@@ -451,6 +452,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       const rows = batch.rows;
       const feeds: Record<string, Ort.Tensor> = {};
       const where = `${dataName} rows ${rowBase + 1}–${rowBase + rows}`;
+      const rowOf = (i: number) => `${dataName} row ${rowBase + i + 1}`;
       for (const { input, tensor } of tensors) {
         feeds[input.name] = tensor.fill(input.columns.map((c) => batch.numbers[numberIndex.get(c)!]!), rows, batchSize, dataName, rowBase + 1);
       }
@@ -468,8 +470,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       const values = tensor.data as Float32Array | Float64Array;
       if (oneScore) {
         if (values.length !== rows) throw new ModelError(`${modelName}: expected one P(class 1) per row, shape [${rows}] or [${rows}, 1], got [${tensor.dims.join(', ')}]`);
-        checkProbabilities(values, rows, 1, eps, () => `${modelName}: output '${fetches[0]}'`, (i) => `${dataName} row ${rowBase + i + 1}`);
-      } else if (task === 'regression') checkFinite(values, modelName, (i) => `${dataName} row ${rowBase + i + 1}`);
+        checkProbabilities(values, rows, 1, eps, outputName, rowOf);
+      } else if (task === 'regression') checkFinite(values, modelName, rowOf);
       else {
         const width = tensor.dims[1] ?? 0;
         if (classes === 0) {
@@ -480,7 +482,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         if (task === 'binary' && classes !== 2) throw new EvaluationError(`${modelName} gives probabilities for ${classes} classes: task 'binary' does not fit`);
         if (task === 'multiclass' && classes < 2) throw new EvaluationError(`${modelName} gives ${classes} probability column: not a classifier`);
         // A binary output is checked as its column of P(class 1) is copied (below).
-        if (task === 'multiclass') checkProbabilities(values, rows, classes, eps, () => `${modelName}: output '${fetches[0]}'`, (i) => `${dataName} row ${rowBase + i + 1}`);
+        if (task === 'multiclass') checkProbabilities(values, rows, classes, eps, outputName, rowOf);
       }
       if (!targetColumn || !predictionColumn) {
         const capacity = Math.max(rowsExpected, rows);
@@ -502,7 +504,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         const positive = predictionColumn.data;
         if (oneScore) positive.set(values.subarray(0, rows), at);
         else if (!copyPositiveColumn(values, rows, positive, at, sumTolerance(eps))) {
-          checkProbabilities(values, rows, 2, eps, () => `${modelName}: output '${fetches[0]}'`, (i) => `${dataName} row ${rowBase + i + 1}`);
+          checkProbabilities(values, rows, 2, eps, outputName, rowOf);
         }
         predictionColumn.length += rows;
         // The metrics' pass over these rows, while the next batch is read (by the reader's thread, if any).
