@@ -1,14 +1,28 @@
 /**
- * Parquet in batches through hyparquet (pure JavaScript, MIT, no dependencies; an ES module,
- * imported on first use). Rows are read a batch at a time by row range, only the requested columns.
- * Errors name the 1-based row.
+ * Parquet in batches through hyparquet (pure JavaScript, MIT; an ES module, imported on first use)
+ * with hyparquet-compressors for the codecs writers use besides Snappy (polars writes ZSTD by
+ * default; GZIP, BROTLI, LZ4 and LZ4_RAW are options of pyarrow, Spark and DuckDB).
+ *
+ * Each row group is decoded once, only the requested columns, and cut into batches: asking for
+ * each batch's row range instead decoded the whole group again per batch, and pyarrow's default
+ * group is a million rows. Errors name the 1-based row.
+ *
+ * Values: numbers and 64-bit integers as numbers, a BOOLEAN as 1 or 0 in a numeric column and as
+ * `True`/`False` (pandas' spelling, as its CSV writes a bool column) in a text one; a null is an
+ * error in a numeric column (NaN where missing cells are allowed) and empty text in a text column.
  */
-import { DatasetError, checkColumns, emptyBatch, numberFromText, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+
+type Hyparquet = typeof import('hyparquet');
+type Metadata = Awaited<ReturnType<Hyparquet['parquetMetadataAsync']>>;
+type AsyncBuffer = Awaited<ReturnType<Hyparquet['asyncBufferFromFile']>>;
+/** A column's decoded values over one row group. */
+type Values = ArrayLike<unknown>;
 
 export async function openParquet(file: string, displayName = file): Promise<DatasetReader> {
   const hyparquet = await import('hyparquet');
-  let asyncBuffer: Awaited<ReturnType<typeof hyparquet.asyncBufferFromFile>>;
-  let metadata: Awaited<ReturnType<typeof hyparquet.parquetMetadataAsync>>;
+  let asyncBuffer: AsyncBuffer;
+  let metadata: Metadata;
   try {
     asyncBuffer = await hyparquet.asyncBufferFromFile(file);
     metadata = await hyparquet.parquetMetadataAsync(asyncBuffer);
@@ -25,29 +39,113 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
     hashesFile: false,
     async *batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch> {
       checkColumns(displayName, columns, request);
-      for (let start = 0; start < total; start += batchSize) {
-        const end = Math.min(total, start + batchSize);
-        const rows = (await hyparquet.parquetReadObjects({ file: asyncBuffer, metadata, columns: request.map((r) => r.name), rowStart: start, rowEnd: end })) as Record<string, unknown>[];
-        const batch = emptyBatch(request, rows.length);
-        rows.forEach((row, i) => {
-          let n = 0;
-          let t = 0;
-          const where = `${displayName} row ${start + i + 1}`;
-          for (const r of request) {
-            const v = row[r.name];
-            if (r.text) batch.texts[t++]![i] = v === null || v === undefined ? '' : String(v);
-            else if (typeof v === 'number' || typeof v === 'bigint') {
-              const x = Number(v);
-              if (!Number.isFinite(x)) throw new DatasetError(`${where}: column '${r.name}' is ${x} (expected a finite number)`);
-              batch.numbers[n++]![i] = x;
-            } else if ((v === null || v === undefined) && r.missing) batch.numbers[n++]![i] = NaN;
-            else if (typeof v === 'string') batch.numbers[n++]![i] = numberFromText(v, where, r.name, r.missing);
-            else throw new DatasetError(`${where}: column '${r.name}' is ${v === null || v === undefined ? 'empty' : typeof v} (expected a number)`);
+      const { compressors } = await import('hyparquet-compressors');
+      const names = [...new Set(request.map((r) => r.name))];
+      let batch = emptyBatch(request, batchSize);
+      let groupStart = 0;
+      for (const group of metadata.row_groups) {
+        const groupRows = Number(group.num_rows);
+        if (groupRows === 0) continue;
+        const values = await readGroup(hyparquet, { file: asyncBuffer, metadata, compressors }, names, groupStart, groupRows, displayName);
+        const requested = request.map((r) => values.get(r.name)!);
+        for (let at = 0; at < groupRows; ) {
+          const take = Math.min(batchSize - batch.rows, groupRows - at);
+          fill(batch, request, requested, at, take, groupStart, displayName);
+          at += take;
+          if (batch.rows === batchSize) {
+            yield batch;
+            batch = emptyBatch(request, batchSize);
           }
-        });
-        batch.rows = rows.length;
-        yield batch;
+        }
+        groupStart += groupRows;
       }
+      if (batch.rows > 0) yield trimBatch(batch);
     },
   };
+}
+
+/** The named columns of rows [start, start + rows) (one row group), each as one array-like. */
+async function readGroup(
+  hyparquet: Hyparquet,
+  source: { file: AsyncBuffer; metadata: Metadata; compressors: NonNullable<Parameters<Hyparquet['parquetRead']>[0]['compressors']> },
+  names: readonly string[],
+  start: number,
+  rows: number,
+  displayName: string,
+): Promise<Map<string, Values>> {
+  const chunks = new Map<string, { rowStart: number; data: Values }[]>(names.map((n) => [n, []]));
+  try {
+    await hyparquet.parquetRead({
+      ...source,
+      columns: [...names],
+      rowStart: start,
+      rowEnd: start + rows,
+      onChunk: (chunk) => chunks.get(chunk.columnName)?.push({ rowStart: chunk.rowStart, data: chunk.columnData as Values }),
+    });
+  } catch (e) {
+    throw new DatasetError(`${displayName}: rows ${start + 1}–${start + rows} could not be read (${(e as Error).message})`);
+  }
+  const values = new Map<string, Values>();
+  for (const [name, parts] of chunks) {
+    const whole = parts.length === 1 && parts[0]!.rowStart === start && parts[0]!.data.length >= rows ? parts[0]!.data : undefined;
+    if (whole) {
+      values.set(name, whole);
+      continue;
+    }
+    // Pages delivered apart (or overlapping the group's edges): copied into place by row.
+    const joined = new Array<unknown>(rows);
+    let filled = 0;
+    for (const { rowStart, data } of parts) {
+      const from = Math.max(start, rowStart);
+      const to = Math.min(start + rows, rowStart + data.length);
+      for (let r = from; r < to; r++) joined[r - start] = data[r - rowStart];
+      filled += Math.max(0, to - from);
+    }
+    if (filled < rows) throw new DatasetError(`${displayName}: column '${name}' has ${filled} values in rows ${start + 1}–${start + rows} (expected ${rows})`);
+    values.set(name, joined);
+  }
+  return values;
+}
+
+/** Appends rows [at, at + take) of a group's columns to the batch. */
+function fill(batch: DatasetBatch, request: readonly ColumnRequest[], values: readonly Values[], at: number, take: number, groupStart: number, displayName: string): void {
+  const offset = batch.rows;
+  let n = 0;
+  let t = 0;
+  request.forEach((r, k) => {
+    const column = values[k]!;
+    if (r.text) {
+      const into = batch.texts[t++]!;
+      for (let i = 0; i < take; i++) into[offset + i] = textOf(column[at + i]);
+      return;
+    }
+    const into = batch.numbers[n++]!;
+    for (let i = 0; i < take; i++) {
+      const v = column[at + i];
+      if (typeof v === 'number' && Number.isFinite(v)) into[offset + i] = v;
+      else into[offset + i] = numberOf(v, r, `${displayName} row ${groupStart + at + i + 1}`);
+    }
+  });
+  batch.rows += take;
+}
+
+function textOf(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (v instanceof Date) return v.toISOString();
+  return typeof v === 'object' ? JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) : String(v);
+}
+
+/** A numeric cell that is not a finite number already. */
+function numberOf(v: unknown, r: ColumnRequest, where: string): number {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number') {
+    if (r.missing) return NaN;
+    throw new DatasetError(`${where}: column '${r.name}' is ${v} (expected a finite number)`);
+  }
+  if ((v === null || v === undefined) && r.missing) return NaN;
+  if (typeof v === 'string') return numberFromText(v, where, r.name, r.missing);
+  const what = v === null || v === undefined ? 'empty' : v instanceof Date ? 'a date' : typeof v === 'object' ? 'a nested value' : typeof v;
+  throw new DatasetError(`${where}: column '${r.name}' is ${what} (expected a number)`);
 }

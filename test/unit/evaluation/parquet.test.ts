@@ -1,11 +1,15 @@
 /**
  * Parquet datasets written by a real Parquet writer (hyparquet-writer, a devDependency): numbers of
- * each physical type read exactly, across row groups and batches; a missing column and nulls as
- * errors naming the row; an evaluation on the Parquet file giving what the same rows give as CSV.
+ * each physical type read exactly, across row groups and batches; the codecs other writers use
+ * (ZSTD, polars' default, from a committed file whose pages Debian's `zstd` compressed; GZIP and
+ * BROTLI compressed here by Node's zlib); BOOLEAN columns; a missing column and nulls as errors
+ * naming the row; an evaluation on the Parquet file giving what the same rows give as CSV, a
+ * BOOLEAN target too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import * as path from 'node:path';
 import { openDataset, type ColumnRequest } from '../../../core/dataset/dataset';
 import { fileSha256 } from '../../../core/dataset/dataset';
@@ -13,11 +17,20 @@ import { evaluateModel } from '../../../core/evaluation/evaluate';
 import { tempWorkspace } from '../../support/tempWorkspace';
 import { probabilitiesOnly } from './onnxTestModels';
 
-type ColumnData = { name: string; data: unknown[]; type: 'DOUBLE' | 'FLOAT' | 'INT32' | 'INT64' | 'STRING'; nullable?: boolean };
+type ColumnData = { name: string; data: unknown[]; type: 'DOUBLE' | 'FLOAT' | 'INT32' | 'INT64' | 'STRING' | 'BOOLEAN'; nullable?: boolean };
+type Codec = { codec: 'GZIP' | 'BROTLI'; compress: (bytes: Uint8Array) => Uint8Array };
 
-async function writeParquet(file: string, columnData: ColumnData[], rowGroupSize: number): Promise<void> {
+async function writeParquet(file: string, columnData: ColumnData[], rowGroupSize: number, codec?: Codec): Promise<void> {
   const { parquetWriteBuffer } = await import('hyparquet-writer');
-  writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData: columnData as never, rowGroupSize })));
+  const compression = codec ? { codec: codec.codec, compressors: { [codec.codec]: codec.compress } } : {};
+  writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData: columnData as never, rowGroupSize, ...compression })));
+}
+
+/** The codec each column chunk of a file declares, from its footer. */
+async function codecsOf(file: string): Promise<string[]> {
+  const { asyncBufferFromFile, parquetMetadataAsync } = await import('hyparquet');
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file));
+  return [...new Set(metadata.row_groups.flatMap((g) => g.columns.map((c) => c.meta_data!.codec)))];
 }
 
 async function readAll(file: string, request: ColumnRequest[], batchSize: number) {
@@ -110,4 +123,61 @@ test('an evaluation on a Parquet file: the metrics of the same rows as CSV, the 
   assert.deepEqual(fromParquet.metrics, fromCsv.metrics);
   assert.deepEqual(fromParquet.confusion_matrix, fromCsv.confusion_matrix);
   assert.deepEqual(fromParquet.slices, fromCsv.slices);
+});
+
+test('Parquet: ZSTD pages (polars\' default), compressed by Debian\'s zstd: every value, BOOLEAN as 1/0 and as True/False text', async () => {
+  const file = path.join(__dirname, '../../fixtures/evaluation/zstd.parquet');
+  assert.deepEqual(await codecsOf(file), ['ZSTD']);
+  const n = 300;
+  const x = Array.from({ length: n }, (_, i) => (i * 0.37 - 40) / 3);
+  const big = Array.from({ length: n }, (_, i) => i * 1000 - 90000);
+  const flag = Array.from({ length: n }, (_, i) => i % 3 === 0);
+  const r = await readAll(file, [{ name: 'x' }, { name: 'n' }, { name: 'flag' }, { name: 'flag', text: true }, { name: 'group', text: true }], 100);
+  assert.deepEqual(r.sizes, [100, 100, 100]); // groups of 128: batches span them
+  assert.deepEqual(r.numbers, [x, big, flag.map((f) => (f ? 1 : 0))]);
+  assert.deepEqual(r.texts, [flag.map((f) => (f ? 'True' : 'False')), flag.map((f) => (f ? 'north' : 'south'))]);
+});
+
+for (const codec of [
+  { codec: 'GZIP', compress: (b: Uint8Array) => new Uint8Array(gzipSync(b)) },
+  { codec: 'BROTLI', compress: (b: Uint8Array) => new Uint8Array(brotliCompressSync(b)) },
+] as const) {
+  test(`Parquet: ${codec.codec} pages compressed by Node's zlib read exactly`, async () => {
+    const file = path.join(tempWorkspace('parquet'), `${codec.codec}.parquet`);
+    await writeParquet(file, [{ name: 'd', data: doubles, type: 'DOUBLE' }, { name: 'group', data: groups, type: 'STRING' }], 100, codec);
+    assert.deepEqual(await codecsOf(file), [codec.codec]);
+    const r = await readAll(file, [{ name: 'd' }, { name: 'group', text: true }], 64);
+    assert.deepEqual(r.numbers, [doubles]);
+    assert.deepEqual(r.texts, [groups]);
+  });
+}
+
+test('Parquet: a NaN in a DOUBLE column is an error naming the row, and left out (NaN) where missing cells are allowed', async () => {
+  const file = path.join(tempWorkspace('parquet'), 'nan.parquet');
+  await writeParquet(file, [{ name: 'd', data: doubles.map((v, i) => (i === 170 ? NaN : v)), type: 'DOUBLE' }], 100);
+  await assert.rejects(readAll(file, [{ name: 'd' }], 64), /nan\.parquet row 171: column 'd' is NaN \(expected a finite number\)/);
+  const r = await readAll(file, [{ name: 'd', missing: true }], 64);
+  assert.ok(Number.isNaN(r.numbers[0]![170]));
+  assert.equal(r.numbers[0]![169], doubles[169]);
+});
+
+test('an evaluation with a BOOLEAN target (a pandas bool column): the metrics of the same rows as a CSV of True/False and of 0/1', async () => {
+  const ws = tempWorkspace('parquet-bool');
+  const a = Array.from({ length: ROWS }, (_, i) => ((i * 37) % 101) / 10 - 5);
+  const b = Array.from({ length: ROWS }, (_, i) => ((i * 53) % 97) / 10 - 4.5);
+  const y = a.map((v, i) => v + 0.5 * b[i]! + (((i * 7) % 11) - 5) / 3 > 0);
+  const model = path.join(ws, 'model.onnx');
+  writeFileSync(model, probabilitiesOnly({ weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 }));
+  const parquet = path.join(ws, 'data.parquet');
+  await writeParquet(parquet, [{ name: 'a', data: a, type: 'DOUBLE' }, { name: 'b', data: b, type: 'DOUBLE' }, { name: 'y', data: y, type: 'BOOLEAN' }], 100);
+  const pandasCsv = path.join(ws, 'bool.csv');
+  writeFileSync(pandasCsv, `a,b,y\n${a.map((v, i) => `${v},${b[i]},${y[i] ? 'True' : 'False'}`).join('\n')}\n`);
+  const numericCsv = path.join(ws, 'numeric.csv');
+  writeFileSync(numericCsv, `a,b,y\n${a.map((v, i) => `${v},${b[i]},${y[i] ? 1 : 0}`).join('\n')}\n`);
+  const run = (data: string) => evaluateModel({ model, data, target: 'y', workspace: ws, batchSize: 64 });
+  const [fromParquet, fromPandas, fromNumbers] = [await run(parquet), await run(pandasCsv), await run(numericCsv)];
+  assert.equal(fromNumbers.metrics.accuracy! > 0.5, true);
+  assert.deepEqual(fromParquet.metrics, fromNumbers.metrics);
+  assert.deepEqual(fromPandas.metrics, fromNumbers.metrics);
+  assert.deepEqual(fromParquet.confusion_matrix, fromNumbers.confusion_matrix);
 });
