@@ -4,8 +4,8 @@
  * rows as prebuilt float32 tensors in the same batches (8192 rows). Goal: the whole evaluation
  * (reading, hashing the file, inference, metrics) within 1.5× of the bare run. Also the CSV reader
  * alone (every column as numbers), in MB/s (goal: ≥ 100), beside a plain byte loop over the same
- * file (counting commas) as the machine's yardstick, the file's md5 and sha256 alone, the floor
- * they set for any evaluation, and the binary metrics alone on 1M rows.
+ * file (counting commas) as the machine's yardstick, the file's md5 and sha256 alone, the lower
+ * bound they set for any evaluation on two threads, and the binary metrics alone on 1M rows.
  *
  * Fair comparison: both sides start from a model file and pay the same things, measured the same
  * way, in one process where onnxruntime-node is already loaded: the bare run times
@@ -130,13 +130,22 @@ function digestsOnly(): { md5: number; sha256: number } {
   return { md5: t1 - t0, sha256: performance.now() - t1 };
 }
 
+/** Commas in a buffer: the tightest loop over every byte (the length read once, the bytes as a Uint8Array). */
+function countCommas(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let commas = 0;
+  for (let i = 0; i < n; i++) if (bytes[i] === 44) commas++;
+  return commas;
+}
+
 function byteLoop(): number {
   const bytes = readFileSync(file);
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
   const t0 = performance.now();
-  let commas = 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] === 44) commas++;
+  const commas = countCommas(view);
+  const ms = performance.now() - t0;
   if (commas !== (ROWS + 1) * 4) throw new Error('comma count');
-  return performance.now() - t0;
+  return ms;
 }
 
 async function mainBench(): Promise<void> {
@@ -168,10 +177,11 @@ async function mainBench(): Promise<void> {
   console.log(`yardstick, a byte loop counting commas: ${fmt(y, 0)} ms = ${fmt(megabytes / (y / 1000), 0)} MB/s (the reader at ${fmt((y / c) * 100, 0)} % of it)`);
   const [md5, sha256] = [median(times.md5), median(times.sha256)];
   console.log(`the file's md5 alone: ${fmt(md5, 0)} ms, its sha256: ${fmt(sha256, 0)} ms (the evaluation records both)`);
-  // Any evaluation reads every byte and hashes them; with perfect overlap on two threads, one does
-  // the md5 and the inference, the other at least the byte loop: the larger of the two is a floor.
-  const floor = Math.max(md5 + b, y);
-  console.log(`floor on two threads, max(md5 + bare run, byte loop), with free parsing, sha256 and metrics: ${fmt(floor, 0)} ms = ${fmt(floor / b, 2)}× the bare run`);
+  // Any evaluation hashes the file, reads every byte and runs the model. On two threads with perfect
+  // overlap the three can at best be shared evenly (the md5 on one thread, the inference on the
+  // other, the bytes split), and no less than the inference alone: a lower bound, not a target.
+  const floor = Math.max(b, (md5 + b + y) / 2);
+  console.log(`lower bound on two threads, max(bare run, (md5 + bare run + byte loop) / 2), with free parsing, sha256 and metrics: ${fmt(floor, 0)} ms = ${fmt(floor / b, 2)}× the bare run`);
   console.log(`binary metrics alone on ${ROWS} rows (ROC/PR curve, log loss, confusion): ${fmt(median(times.metrics), 0)} ms`);
 }
 
