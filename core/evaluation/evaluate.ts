@@ -317,7 +317,8 @@ function checkProbabilities(values: Float32Array | Float64Array, rows: number, w
     const why = !inRange ? (shownRow.includes('NaN') ? 'NaN' : 'a value outside [0, 1]') : `a sum of ${sum}, not 1`;
     throw new ModelError(
       `${output} is not class probabilities: for ${row(i)} it gave ${shownRow} (${why}). ` +
-        'The metrics need probabilities; a model that outputs raw scores (a decision function, an ONNX LinearClassifier with post_transform NONE) needs a probability output',
+        'The metrics need probabilities; a model that outputs raw scores (logits, a decision function, an ONNX LinearClassifier with post_transform NONE) needs a probability output: ' +
+        'export it with a final Softmax (a Sigmoid for one value per row), or with scikit-learn-onnx keep the probability output',
     );
   }
 }
