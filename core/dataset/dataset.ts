@@ -14,7 +14,14 @@ import { open, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 
 export class DatasetError extends Error {
-  constructor(message: string) {
+  /**
+   * `textIn`: the column, when the error is a cell of a numeric column that is text (not a number,
+   * nor missing): a reader that can take the column as text instead (drift) tries again so.
+   */
+  constructor(
+    message: string,
+    readonly textIn?: string,
+  ) {
     super(message);
     this.name = 'DatasetError';
   }
@@ -25,18 +32,20 @@ export interface PostedError {
   dataset: boolean;
   message: string;
   stack?: string;
+  textIn?: string;
 }
 
 /** `e` as a worker thread posts it, so that a DatasetError is a DatasetError again on the other side. */
 export function postedError(e: unknown): PostedError {
   const error = e instanceof Error ? e : new Error(String(e));
   // By name as well: a worker bundle's DatasetError is its own copy of the class.
-  return { dataset: error instanceof DatasetError || error.name === 'DatasetError', message: error.message, stack: error.stack };
+  const textIn = (error as DatasetError).textIn;
+  return { dataset: error instanceof DatasetError || error.name === 'DatasetError', message: error.message, stack: error.stack, ...(typeof textIn === 'string' ? { textIn } : {}) };
 }
 
 /** The error a worker thread posted (postedError), rebuilt in this thread. */
 export function errorFromPosted(posted: PostedError): Error {
-  return posted.dataset ? new DatasetError(posted.message) : Object.assign(new Error(posted.message), { stack: posted.stack });
+  return posted.dataset ? new DatasetError(posted.message, posted.textIn) : Object.assign(new Error(posted.message), { stack: posted.stack });
 }
 
 export interface ColumnRequest {
@@ -64,6 +73,32 @@ const INFINITE = /^[+-]?(inf|infinity)$/i;
 
 /** A decimal number as pandas reads one (not JavaScript's 0x10, 0b11 or 0o7, which pandas keeps as text). */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** pandas' default true_values and false_values (read_csv): how a bool column reads and writes. */
+const BOOLEAN_WORDS = new Map([
+  ['True', 1],
+  ['TRUE', 1],
+  ['true', 1],
+  ['False', 0],
+  ['FALSE', 0],
+  ['false', 0],
+]);
+
+/** 1 or 0 for a boolean in pandas' spellings (trimmed text), else undefined. */
+export function booleanOf(trimmed: string): 1 | 0 | undefined {
+  return BOOLEAN_WORDS.get(trimmed) as 1 | 0 | undefined;
+}
+
+/**
+ * The number a trimmed cell's text stands for as pandas reads it: a decimal, an infinity, or a
+ * boolean as 1 or 0 (scikit-learn takes a bool column as 1.0 and 0.0); NaN for anything else,
+ * JavaScript's `0x10`, `0b1` and `1_000` included.
+ */
+export function decimalOf(trimmed: string): number {
+  if (DECIMAL.test(trimmed)) return Number(trimmed);
+  if (INFINITE.test(trimmed)) return trimmed.startsWith('-') ? -Infinity : Infinity;
+  return booleanOf(trimmed) ?? NaN;
+}
 
 /** Whether a cell's text is a number, finite or infinite (a numeric column's cell when not missing). */
 export function isNumberText(text: string): boolean {
@@ -122,10 +157,11 @@ export function numberFromText(text: string, where: string, column: string, miss
   const trimmed = text.trim();
   if (missing && (MISSING.test(trimmed) || INFINITE.test(trimmed))) return NaN;
   if (trimmed === '') throw new DatasetError(`${where}: column '${column}' is empty (expected a number)`);
-  const v = Number(trimmed);
+  if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is NaN (expected a number)`);
+  if (MISSING.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is missing ('${trimmed}'; expected a number)`);
+  const v = decimalOf(trimmed);
   if (Number.isNaN(v)) {
-    if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is NaN (expected a number)`);
-    throw new DatasetError(`${where}: column '${column}' is not a number: '${trimmed.length > 40 ? `${trimmed.slice(0, 40)}…` : trimmed}'`);
+    throw new DatasetError(`${where}: column '${column}' is not a number: '${trimmed.length > 40 ? `${trimmed.slice(0, 40)}…` : trimmed}'`, column);
   }
   if (!Number.isFinite(v)) {
     // Beyond the largest double (1e500): infinite, left out where missing cells are (pandas reads inf).

@@ -1,11 +1,42 @@
 /**
- * JSON Lines in batches: one object per line, its keys the columns (taken from the first object, in
- * its key order). Blank lines are skipped; a line that is not a JSON object is an error naming it.
- * Numeric columns take JSON numbers (or numeric strings); text columns take any scalar.
+ * JSON Lines in batches: one object per line. Blank lines are skipped; a line that is not a JSON
+ * object is an error naming it.
+ *
+ * The columns are the keys of the first 1,000 objects in the order they first appear (pandas'
+ * read_json takes the union of every row's keys: Spark's JSON writer leaves a null field out, so
+ * the first row need not have them all). A key a row lacks is a missing cell there, as pandas
+ * reads it. Keys are the object's own (a row without `constructor` lacks it).
+ *
+ * Values: numeric columns take JSON numbers, numeric strings and booleans (1 or 0, as scikit-learn
+ * takes a bool column); text columns take any scalar, a boolean as `True`/`False` (pandas' spelling,
+ * as for CSV and Parquet). Python's json.dumps writes NaN, Infinity and -Infinity for non-finite
+ * floats, which JSON has not: they are read as Python's json.loads reads them.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+
+/** How many objects name the columns. */
+const COLUMN_SCAN = 1000;
+
+/** NaN, Infinity or -Infinity outside a string, as json.dumps writes them (with what precedes them). */
+const PYTHON_NON_FINITE = /("(?:[^"\\]|\\.)*")|(-?)\b(NaN|Infinity)\b/g;
+
+/** A line as JSON, or as json.loads reads it when it holds Python's NaN or Infinity. */
+function parseLine(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    if (!/NaN|Infinity/.test(text)) throw e;
+    // 1e999 parses to Infinity; NaN becomes null, a missing cell, which is how it reads in a numeric column.
+    const replaced = text.replace(PYTHON_NON_FINITE, (match, quoted: string | undefined, minus: string, word: string) => (quoted !== undefined ? match : word === 'NaN' ? 'null' : `${minus}1e999`));
+    try {
+      return JSON.parse(replaced);
+    } catch {
+      throw e;
+    }
+  }
+}
 
 async function* objects(file: string, displayName: string, hash?: ByteSink): AsyncGenerator<{ line: number; value: Record<string, unknown> }> {
   const input = createReadStream(file);
@@ -19,7 +50,7 @@ async function* objects(file: string, displayName: string, hash?: ByteSink): Asy
       if (trimmed === '') continue;
       let value: unknown;
       try {
-        value = JSON.parse(trimmed);
+        value = parseLine(trimmed);
       } catch (e) {
         throw new DatasetError(`${displayName}:${line}: not valid JSON (${(e as Error).message})`);
       }
@@ -32,13 +63,14 @@ async function* objects(file: string, displayName: string, hash?: ByteSink): Asy
 }
 
 export async function openJsonLines(file: string, displayName = file): Promise<DatasetReader> {
-  let columns: string[] | undefined;
+  const keys = new Set<string>();
+  let scanned = 0;
   for await (const { value } of objects(file, displayName)) {
-    columns = Object.keys(value);
-    break;
+    for (const k of Object.keys(value)) keys.add(k);
+    if (++scanned === COLUMN_SCAN) break;
   }
-  if (!columns) throw new DatasetError(`${displayName}: the file is empty (expected one JSON object per line)`);
-  const names = columns;
+  if (scanned === 0) throw new DatasetError(`${displayName}: the file is empty (expected one JSON object per line)`);
+  const names = [...keys];
   return {
     file: displayName,
     format: 'jsonl',
@@ -51,13 +83,14 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
         let n = 0;
         let t = 0;
         for (const r of request) {
-          const v = value[r.name];
-          if (v === undefined) throw new DatasetError(`${displayName}:${line}: no column '${r.name}' in this row`);
-          if (r.text) batch.texts[t++]![batch.rows] = v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-          else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = v;
+          const v = Object.hasOwn(value, r.name) ? value[r.name] : null;
+          if (r.text) batch.texts[t++]![batch.rows] = v === null ? '' : typeof v === 'boolean' ? (v ? 'True' : 'False') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+          else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = Number.isFinite(v) || r.missing ? (Number.isFinite(v) ? v : NaN) : numberFromText(String(v), `${displayName}:${line}`, r.name);
+          else if (typeof v === 'boolean') batch.numbers[n++]![batch.rows] = v ? 1 : 0;
           else if (v === null && r.missing) batch.numbers[n++]![batch.rows] = NaN;
           else if (typeof v === 'string') batch.numbers[n++]![batch.rows] = numberFromText(v, `${displayName}:${line}`, r.name, r.missing);
-          else throw new DatasetError(`${displayName}:${line}: column '${r.name}' is ${v === null ? 'null' : typeof v} (expected a number)`);
+          else if (v === null) throw new DatasetError(`${displayName}:${line}: column '${r.name}' is ${Object.hasOwn(value, r.name) ? 'null' : 'missing from this row'} (expected a number)`);
+          else throw new DatasetError(`${displayName}:${line}: column '${r.name}' is ${Array.isArray(v) ? 'an array' : 'an object'} (expected a number)`);
         }
         if (++batch.rows === batchSize) {
           yield batch;

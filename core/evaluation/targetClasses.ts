@@ -14,7 +14,7 @@
  * A value that is not a class is a DatasetError naming the file, the data row, the column, the value
  * and the classes; a text label against a model without labels says what to do instead.
  */
-import { DatasetError, isMissingText, type DatasetBatch } from '../dataset/dataset';
+import { DatasetError, decimalOf, isMissingText, type DatasetBatch } from '../dataset/dataset';
 
 /** Where the values come from, for messages. */
 export interface TargetSource {
@@ -26,21 +26,6 @@ export interface TargetSource {
 }
 
 const NOT_A_CLASS = -1;
-
-/** pandas' default true_values and false_values (read_csv), and JSON's spelling among them. */
-const BOOLEANS = new Map([
-  ['True', 1],
-  ['TRUE', 1],
-  ['true', 1],
-  ['False', 0],
-  ['FALSE', 0],
-  ['false', 0],
-]);
-
-/** A target text as a number: a decimal, or a boolean as 1 or 0; NaN for anything else. */
-function targetNumber(trimmed: string): number {
-  return trimmed === '' ? NaN : (BOOLEANS.get(trimmed) ?? Number(trimmed));
-}
 
 export class TargetClasses {
   private readonly labelIndex: Map<string, number>;
@@ -60,7 +45,7 @@ export class TargetClasses {
   /** The class index of a target text, or −1 when it is none of the model's classes. */
   indexOf(text: string): number {
     const trimmed = text.trim();
-    const number = targetNumber(trimmed);
+    const number = decimalOf(trimmed);
     if (!this.labels) return Number.isInteger(number) && number >= 0 && number < this.classes ? number : NOT_A_CLASS;
     return this.labelIndex.get(text) ?? this.labelIndex.get(trimmed) ?? (Number.isFinite(number) ? this.labelIndex.get(String(number)) : undefined) ?? NOT_A_CLASS;
   }
@@ -104,12 +89,12 @@ export class TargetClasses {
     const trimmed = text.trim();
     if (isMissingText(text)) return new DatasetError(`${where} has no value${trimmed ? ` ('${trimmed}')` : ''} (expected one of the model's classes: ${classes})`);
     const shown = trimmed.length > 40 ? `${trimmed.slice(0, 40)}…` : trimmed;
-    if (!this.labels && !Number.isFinite(targetNumber(trimmed))) {
+    if (!this.labels && !Number.isFinite(decimalOf(trimmed))) {
       return new DatasetError(
         `${where} is '${shown}', a text label, but ${model} declares no class labels (its classes are the indices ${classes}): ` +
           `write the class indices in '${column}', or export the model with its labels (scikit-learn-onnx keeps them in the ZipMap or in the classifier's classlabels_strings)`,
       );
     }
-    return new DatasetError(`${where} is ${Number.isFinite(Number(trimmed)) ? shown : `'${shown}'`}, not one of the model's classes (${classes})`);
+    return new DatasetError(`${where} is ${Number.isFinite(decimalOf(trimmed)) ? shown : `'${shown}'`}, not one of the model's classes (${classes})`);
   }
 }

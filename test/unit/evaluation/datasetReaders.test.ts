@@ -171,6 +171,50 @@ test('JSON Lines: columns from the first object, numbers and text, errors with t
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.jsonl:2: column 'a' is null \(expected a number\)/);
 });
 
+test('JSON Lines: columns are the keys of the first rows in order of appearance; a key a row lacks is a missing cell, its own keys only', async () => {
+  const file = path.join(tempWorkspace('jsonl'), 'spark.jsonl');
+  // Spark's JSON writer leaves null fields out: the first row lacks 'region'.
+  writeFileSync(file, '{"a": 1, "y": 0}\n{"a": 2, "region": "north", "y": 1}\n{"y": 0, "a": 3, "region": "south"}\n');
+  const r = await readAll(file, [{ name: 'a' }, { name: 'region', text: true }, { name: 'region', text: true }], 10);
+  assert.deepEqual(r.columns, ['a', 'y', 'region']);
+  assert.deepEqual(r.numbers, [[1, 2, 3]]);
+  assert.deepEqual(r.texts[0], ['', 'north', 'south']);
+  writeFileSync(file, '{"a": 1, "b": 2}\n{"b": 3}\n');
+  await assert.rejects(readAll(file, [{ name: 'a' }], 10), /spark\.jsonl:2: column 'a' is missing from this row \(expected a number\)/);
+  const lenient = await readAll(file, [{ name: 'a', missing: true }], 10);
+  assert.ok(Number.isNaN(lenient.numbers[0]![1]));
+  // A row without a key named like an Object.prototype member lacks it.
+  writeFileSync(file, '{"constructor": "x", "a": 1}\n{"a": 2}\n');
+  assert.deepEqual((await readAll(file, [{ name: 'constructor', text: true }], 10)).texts, [['x', '']]);
+});
+
+test('JSON Lines: booleans as 1/0 and True/False; NaN and Infinity as json.dumps writes them', async () => {
+  const file = path.join(tempWorkspace('jsonl'), 'py.jsonl');
+  writeFileSync(file, '{"f": true, "x": NaN, "s": "NaN in text", "z": 1}\n{"f": false, "x": -Infinity, "s": "Infinity", "z": Infinity}\n');
+  const r = await readAll(file, [{ name: 'f' }, { name: 'f', text: true }, { name: 'x', missing: true }, { name: 's', text: true }], 10);
+  assert.deepEqual(r.numbers.slice(0, 1), [[1, 0]]);
+  assert.deepEqual(r.texts, [['True', 'False'], ['NaN in text', 'Infinity']]);
+  assert.ok(r.numbers[1]!.every(Number.isNaN));
+  await assert.rejects(readAll(file, [{ name: 'z' }], 10), /py\.jsonl:2: column 'z' is Infinity \(expected a finite number\)/);
+  await assert.rejects(readAll(file, [{ name: 'x' }], 10), /py\.jsonl:1: column 'x' is null \(expected a number\)/);
+  writeFileSync(file, '{"a": Nan}\n');
+  await assert.rejects(readAll(file, [{ name: 'a' }], 10), /py\.jsonl:1: not valid JSON/);
+});
+
+test('numbers as pandas reads them: decimals, infinities and booleans; not 0x10, 0b1 or 1_000; NA named as missing', async () => {
+  const file = path.join(tempWorkspace('csv'), 'data.csv');
+  writeFileSync(file, 'a,b\n+1,True\n.5,false\n5.,TRUE\n1E5,False\n');
+  assert.deepEqual((await readAll(file, [{ name: 'a' }, { name: 'b' }], 10)).numbers, [[1, 0.5, 5, 1e5], [1, 0, 1, 0]]);
+  for (const cell of ['0x10', '0b1', '0o7', '1_000']) {
+    writeFileSync(file, `a\n1\n${cell}\n`);
+    await assert.rejects(readAll(file, [{ name: 'a' }], 10), new RegExp(`data\\.csv:3: column 'a' is not a number: '${cell}'`));
+  }
+  writeFileSync(file, 'a\n1\nNA\n');
+  await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.csv:3: column 'a' is missing \('NA'; expected a number\)/);
+  writeFileSync(file, 'a\n1\ninf\n');
+  await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.csv:3: column 'a' is inf \(expected a finite number\)/);
+});
+
 test('CSV: a coded text column gives the same texts as a plain read, across batches and read chunks', async () => {
   const file = path.join(tempWorkspace('csv'), 'labels.csv');
   // Quoted and unquoted forms of one label, doubled quotes, commas and line breaks inside quotes,
