@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
+import { booleanOf, decimalOf, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 import { workerScript } from '../threads/workerScript';
@@ -129,6 +129,28 @@ async function readSide(file: string, display: string, names: readonly string[] 
     });
     break;
   }
+  // A text cell further down makes the column text, as pandas' whole-column inference would: read again so.
+  for (;;) {
+    try {
+      return await readSideAs(reader, file, display, wanted, numeric, sample, seed, md5);
+    } catch (e) {
+      const textIn = e instanceof Error && e.name === 'DatasetError' ? (e as DatasetError).textIn : undefined;
+      if (textIn === undefined || !numeric.get(textIn)) throw e;
+      numeric.set(textIn, false);
+    }
+  }
+}
+
+async function readSideAs(
+  reader: Awaited<ReturnType<typeof openDataset>>,
+  file: string,
+  display: string,
+  wanted: readonly string[],
+  numeric: ReadonlyMap<string, boolean>,
+  sample: number | undefined,
+  seed: number,
+  md5: boolean,
+): Promise<Side> {
   const request: ColumnRequest[] = wanted.map((name) => (numeric.get(name) ? { name, missing: true } : { name, text: true, coded: true }));
   // Sized once from the file's size (the columns double if more rows come), filled batch by batch.
   const rowsExpected = Math.max(BATCH, await expectedRows(file, reader.format));
@@ -342,8 +364,15 @@ export function columnTransferList(column: PreparedColumn): ArrayBuffer[] {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-/** A column's non-missing labels → count, in the order they first appear, and its missing cells. */
-function labelCounts(col: Column | PreparedColumn): { counts: Map<string, number>; missing: number } {
+/**
+ * A column's non-missing labels → count, in the order they first appear, and its missing cells.
+ * Spellings pandas reads as one value are one label:
+ * - a side whose every value is a boolean in pandas' spellings (True, TRUE, true, …) has the labels
+ *   True and False, so a CSV of True/False and a JSON Lines file of true/false agree;
+ * - with `numbers` (the other side's column is numeric), a text that is a decimal is labelled as the
+ *   number it is (`3.0` is 3, as a numeric side labels it).
+ */
+function labelCounts(col: Column | PreparedColumn, numbers = false): { counts: Map<string, number>; missing: number } {
   const counts = new Map<string, number>();
   let missing = 0;
   if (col.kind === 'number') {
@@ -354,11 +383,18 @@ function labelCounts(col: Column | PreparedColumn): { counts: Map<string, number
     }
     return { counts, missing };
   }
-  col.labels.forEach((label, code) => {
-    const n = col.counts[code]!;
-    if (isMissingText(label)) missing += n;
-    else counts.set(label, (counts.get(label) ?? 0) + n);
+  const present = col.labels.map((label, code) => ({ label, n: col.counts[code]! })).filter(({ label, n }) => {
+    if (!isMissingText(label)) return true;
+    missing += n;
+    return false;
   });
+  const booleans = present.length > 0 && present.every(({ label }) => booleanOf(label.trim()) !== undefined);
+  for (const { label, n } of present) {
+    let key = label;
+    if (booleans) key = booleanOf(label.trim()) ? 'True' : 'False';
+    else if (numbers && isNumberText(label)) key = String(decimalOf(label.trim()));
+    counts.set(key, (counts.get(key) ?? 0) + n);
+  }
   return { counts, missing };
 }
 
@@ -373,9 +409,14 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   const curName = display.current ?? currentFile;
   const refHead = await openDataset(referenceFile, refName);
   const curHead = await openDataset(currentFile, curName);
-  const missingInCur = refHead.columns.filter((c) => !curHead.columns.includes(c));
-  const missingInRef = curHead.columns.filter((c) => !refHead.columns.includes(c));
-  let names = refHead.columns.filter((c) => curHead.columns.includes(c));
+  // A first column with no name is the row index pandas' to_csv and R's write.csv write: not data.
+  const unnamedFirst = (columns: readonly string[]) => columns.length > 1 && columns[0]!.trim() === '';
+  const indexLeftOut = unnamedFirst(refHead.columns) || unnamedFirst(curHead.columns);
+  const refColumns = unnamedFirst(refHead.columns) ? refHead.columns.slice(1) : refHead.columns;
+  const curColumns = unnamedFirst(curHead.columns) ? curHead.columns.slice(1) : curHead.columns;
+  const missingInCur = refColumns.filter((c) => !curColumns.includes(c));
+  const missingInRef = curColumns.filter((c) => !refColumns.includes(c));
+  let names = refColumns.filter((c) => curColumns.includes(c));
   if (options.columns) {
     for (const c of options.columns) if (!names.includes(c)) throw new DatasetError(`--columns: no column '${c}' in both files (the shared columns are: ${names.join(', ')})`);
     names = [...options.columns];
@@ -440,6 +481,7 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
     current_sha256: cur.sha256,
     ...(ref.md5 && cur.md5 ? { reference_md5: ref.md5, current_md5: cur.md5 } : {}),
     rows: { reference: { read: ref.read, used: ref.rows }, current: { read: cur.read, used: cur.rows } },
+    ...(indexLeftOut ? { index_left_out: true } : {}),
     ...(options.sample !== undefined ? { sample: { rows: options.sample, reference_rows: ref.read, current_rows: cur.read, seed } } : {}),
   };
 }
@@ -457,8 +499,8 @@ function compareColumn(name: string, r: PreparedColumn, c: PreparedColumn, refRo
     const type: DriftColumnType = r.integers && c.integers && reference.distinct! <= 5 ? 'categorical' : 'numerical';
     return numericColumn(name, type, a, b, reference, current, options, pass);
   }
-  const rc = labelCounts(r);
-  const cc = labelCounts(c);
+  const rc = labelCounts(r, c.kind === 'number');
+  const cc = labelCounts(c, r.kind === 'number');
   if (rc.counts.size === 0 || cc.counts.size === 0) {
     const empty = (m: { counts: Map<string, number>; missing: number }, rows: number): DriftSideSummary => ({ count: rows, missing: m.missing, distinct: m.counts.size });
     return allMissingColumn(name, 'categorical', [...(rc.counts.size ? [] : [refName]), ...(cc.counts.size ? [] : [curName])], empty(rc, refRows), empty(cc, curRows));

@@ -133,7 +133,7 @@ test('integer columns with 2, 3, 5 distinct values are categorical (z, chisquare
   assert.equal(column(report, 'd6').test, 'ks');
   assert.equal(column(report, 'd6').type, 'numerical');
   // Identical distributions on both sides: nothing drifts, and every p-value is 1 or close to it.
-  assert.equal(report.n_drifted, 0);
+  assert.equal(report.n_drifted, 0, JSON.stringify(report.columns.map((c) => [c.name, c.type, c.test, c.score, c.drifted])));
   for (const c of report.columns) assert.ok(c.score! > 0.9, `${c.name}: ${c.score}`);
   // Categorical by the reference (4 values) while the current side brings more: still the
   // categorical rule (chisquare at 1,000 rows or fewer, jensenshannon above), as Evidently.
@@ -392,5 +392,46 @@ test('md5 asked for: each file\'s md5 from the same read as its sha256, in one t
     const plain = await computeDrift(ref, cur, { threads });
     assert.equal('reference_md5' in plain, false);
     assert.equal('current_md5' in plain, false);
+  }
+});
+
+test("pandas' and R's files: the unnamed index column left out; True/False, true/false and TRUE/FALSE one label; 3 and 3.0 one label", async () => {
+  const dir = tempWorkspace('drift-pandas');
+  const [rn, rf, rc] = [random(11), random(12), random(13)];
+  const rows = Array.from({ length: 1600 }, () => ({ num: gauss(rn, 0).toFixed(4), flag: rf() < 0.3, cnt: Math.floor(rc() * 5) }));
+  const write = (name: string, from: number, to: number, spell: (b: boolean) => string, count: (n: number) => string, index: boolean) => {
+    const lines = [`${index ? '"",' : ''}num,flag,cnt`, ...rows.slice(from, to).map((x, i) => `${index ? `${from + i},` : ''}${x.num},${spell(x.flag)},${count(x.cnt)}`)];
+    writeFileSync(path.join(dir, name), `${lines.join('\n')}\n`);
+    return path.join(dir, name);
+  };
+  const ref = write('ref.csv', 0, 800, (b) => (b ? 'True' : 'False'), String, true);
+  const cur = write('cur.csv', 800, 1600, (b) => (b ? 'TRUE' : 'FALSE'), (n) => `${n}.0`, true);
+  // The current side's cnt is text (one cell is), written as pandas writes a float column: 3.0.
+  const withText = write('cur_text.csv', 800, 1600, (b) => (b ? 'true' : 'false'), (n) => `${n}.0`, false);
+  writeFileSync(withText, readFileSync(withText, 'utf8').replace(/\n([^,\n]+),(\w+),[^,\n]+\n/, '\n$1,$2,unknown\n'));
+  const report = await computeDrift(ref, cur);
+  assert.equal(report.index_left_out, true);
+  assert.deepEqual(report.columns.map((c) => c.name), ['num', 'flag', 'cnt']);
+  assert.equal(report.n_drifted, 0, JSON.stringify(report.columns.map((c) => [c.name, c.type, c.test, c.score, c.drifted])));
+  assert.equal(column(report, 'flag').type, 'binary');
+  const mixed = await computeDrift(ref, withText);
+  assert.equal(column(mixed, 'flag').drifted, false);
+  assert.equal(column(mixed, 'cnt').type, 'categorical');
+  // 3.0 is the label 3 (a new label, 'unknown', is drift to chisquare, as to Evidently's).
+  const histogram = column(mixed, 'cnt').current.histogram as { labels: string[]; counts: number[] };
+  assert.deepEqual(histogram.labels, ['0', '1', '2', '3', '4', 'unknown']);
+  assert.equal(column(mixed, 'cnt').current.distinct, 6);
+});
+
+test('a text cell after the first 1,000 rows makes the column text, as pandas infers a column whole, instead of an error', async () => {
+  const dir = tempWorkspace('drift-late');
+  const ref = csv(dir, 'ref.csv', ['x', 'y'], 1500, (c, i) => (c === 'x' ? i % 7 : (i * 0.37) % 5));
+  const cur = csv(dir, 'cur.csv', ['x', 'y'], 1500, (c, i) => (c === 'x' ? (i === 1300 ? 'unknown' : i % 7) : (i * 0.37) % 5));
+  for (const threads of [false, true]) {
+    const report = await computeDrift(ref, cur, { threads });
+    assert.equal(column(report, 'x').type, 'categorical');
+    assert.equal(column(report, 'x').drifted, false);
+    assert.equal(column(report, 'x').current.distinct, 8);
+    assert.equal(column(report, 'y').type, 'numerical');
   }
 });
