@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, FileDigests, checkColumns, expectedRows, fileBytes, fileDigests, openDataset, type ColumnRequest } from '../dataset/dataset';
+import { DatasetError, FileDigests, booleanOf, checkColumns, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNumberText, openDataset, type ColumnRequest } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
@@ -142,6 +142,38 @@ class GrowingColumn<T extends ColumnData> {
   }
 }
 
+/** The slice of rows whose slice column is missing (empty, NA, NaN, …): one group, as pandas' groupby(dropna=False) makes it. */
+const MISSING_SLICE = '(missing)';
+/** More distinct slice values than this gets a warning. */
+const MANY_SLICES = 50;
+
+/**
+ * Rows grouped by their slice column's value as pandas would group the parsed column: when every
+ * present value is a number, by the number (`1`, `1.0`, ` 1` and `+1` are one slice, in numeric
+ * order); when every one is a boolean in pandas' spellings, by True/False; otherwise by the text.
+ * Missing cells are one slice.
+ */
+function sliceGroups(texts: readonly string[]): { groups: Map<string, number[]>; numeric: boolean } {
+  const distinct = new Map<string, string>();
+  for (const t of texts) if (!distinct.has(t)) distinct.set(t, t);
+  const present = [...distinct.keys()].filter((t) => !isMissingText(t));
+  const numeric = present.length > 0 && present.every((t) => isNumberText(t) && Number.isFinite(decimalOf(t.trim())));
+  const booleans = !numeric && present.length > 0 && present.every((t) => booleanOf(t.trim()) !== undefined);
+  for (const t of distinct.keys()) {
+    if (isMissingText(t)) distinct.set(t, MISSING_SLICE);
+    else if (numeric) distinct.set(t, String(decimalOf(t.trim())));
+    else if (booleans) distinct.set(t, booleanOf(t.trim()) ? 'True' : 'False');
+  }
+  const groups = new Map<string, number[]>();
+  texts.forEach((t, i) => {
+    const key = distinct.get(t)!;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = []));
+    g.push(i);
+  });
+  return { groups, numeric };
+}
+
 interface InputPlan {
   /** For each model input, the dataset columns that fill it (one per column of a 2-D input). */
   inputs: { name: string; type: string; columns: string[]; dims: 'matrix' | 'column' | 'vector' }[];
@@ -157,7 +189,8 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
   }
   const only = model.inputs.length === 1 ? model.inputs[0]! : undefined;
   if (only && only.shape.length === 2 && !columns.includes(only.name)) {
-    const chosen = features ?? columns.filter((c) => c !== target);
+    // A first column with no name is the row index pandas' to_csv and R's write.csv write: not a feature.
+    const chosen = features ?? columns.filter((c, i) => c !== target && !(i === 0 && c.trim() === '' && columns.length > 1));
     if (features) checkColumns(dataName, columns, features.map((name) => ({ name })));
     if (chosen.includes(target)) throw new EvaluationError(`the target column '${target}' is also listed as a feature`);
     const width = only.shape[1];
@@ -534,15 +567,12 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     const warnings = [...overall.warnings];
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {
-      const groups = new Map<string, number[]>();
-      sliceValues.forEach((v, i) => {
-        let g = groups.get(v);
-        if (!g) groups.set(v, (g = []));
-        g.push(i);
-      });
+      const { groups, numeric } = sliceGroups(sliceValues);
+      if (groups.size > MANY_SLICES) warnings.push(`'${options.sliceBy}' has ${groups.size} distinct values: slices compare a handful of groups, and the gaps between ${groups.size} small ones say little`);
       const width = task === 'multiclass' ? classes : 1;
+      const order = numeric ? (a: string, b: string) => (a === MISSING_SLICE ? 1 : b === MISSING_SLICE ? -1 : Number(a) - Number(b)) : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
       const values: SliceReport[] = [...groups.entries()]
-        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+        .sort((a, b) => order(a[0], b[0]))
         .map(([value, idx]) => {
           const t = Float64Array.from(idx, (i) => targets[i]!);
           const p = new Float64Array(idx.length * width);

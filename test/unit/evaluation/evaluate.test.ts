@@ -116,6 +116,28 @@ test('slices: metrics per value and the largest accuracy gap', async () => {
   assert.ok(Math.abs(weighted - r.metrics.accuracy!) < 1e-12, 'the slices partition the rows');
 });
 
+test('slices by a numeric column group numbers (1, 1.0, +1 one slice, in numeric order), booleans as True/False, missing cells as one slice; many slices warn', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const spellings = ['1', '1.0', ' +1', '10', '2.', '', 'NA', 'nan'];
+  writeCsv(s.data, ['a', 'b', 'n', 'flag', 'id', 'y'], s.x.map((r, i) => [r[0]!, r[1]!, spellings[i % 8]!, ['True', 'true', 'FALSE'][i % 3]!, String(i), s.y[i]!]));
+  const byNumber = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'n', workspace: s.ws });
+  assert.deepEqual(byNumber.slices!.values.map((v) => [v.value, v.rows]), [['1', 114], ['2', 37], ['10', 38], ['(missing)', 111]]);
+  const byFlag = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'flag', workspace: s.ws });
+  assert.deepEqual(byFlag.slices!.values.map((v) => [v.value, v.rows]), [['False', 100], ['True', 200]]);
+  assert.ok(!byFlag.warnings.some((w) => w.includes('distinct values')));
+  const byId = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'id', workspace: s.ws });
+  assert.ok(byId.warnings.some((w) => w.includes("'id' has 300 distinct values")), byId.warnings.join('; '));
+});
+
+test("pandas' index column (a first column with no name) is not a feature when none are named", async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  writeCsv(s.data, ['', 'a', 'b', 'y'], s.x.map((r, i) => [i, r[0]!, r[1]!, s.y[i]!]));
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws });
+  assert.deepEqual(r.dataset.features, ['a', 'b']);
+  const named = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws });
+  assert.deepEqual(r.metrics, named.metrics);
+});
+
 test('a registered version of the evaluated model lists the evaluation in its lineage', async () => {
   const s = await setup(probabilitiesOnly(BINARY), 2);
   const tracker = Tracker.open(s.ws);
