@@ -142,6 +142,20 @@ class GrowingColumn<T extends ColumnData> {
   }
 }
 
+/**
+ * The batch size the model's inputs fix (their first dimension a number), or undefined when it is
+ * free (a name, -1, or none). A fixed 0, or inputs fixing different sizes, cannot be fed.
+ */
+function fixedBatchSize(model: OnnxModel, modelName: string): number | undefined {
+  const fixed = model.inputs.map((i) => i.shape[0]).filter((d): d is number => typeof d === 'number' && d !== -1);
+  if (fixed.length === 0) return undefined;
+  if (fixed.some((d) => d !== fixed[0]) || fixed[0]! < 1) {
+    const shapes = model.inputs.map((i) => `'${i.name}' [${i.shape.join(', ')}]`).join(', ');
+    throw new ModelError(`${modelName}: the inputs fix a batch size that cannot be fed (${shapes}); export the model with a free batch dimension (torch.onnx.export's dynamic_axes)`);
+  }
+  return fixed[0];
+}
+
 /** The slice of rows whose slice column is missing (empty, NA, NaN, …): one group, as pandas' groupby(dropna=False) makes it. */
 const MISSING_SLICE = '(missing)';
 /** More distinct slice values than this gets a warning. */
@@ -230,6 +244,8 @@ class InputTensor {
     private readonly width: number,
     private readonly dims: 'matrix' | 'column' | 'vector',
     private readonly names: readonly string[],
+    /** The model's fixed batch size: a shorter batch is padded to it. */
+    private readonly padTo?: number,
   ) {}
 
   /** `rows` rows of the columns, the first of them row `firstRow` (1-based) of `dataName`. */
@@ -243,6 +259,7 @@ class InputTensor {
       this.full = undefined;
     }
     const data = this.data;
+    const shapeRows = Math.max(rows, this.padTo ?? 0);
     if (data instanceof Float32Array || data instanceof Float64Array) {
       let inRange: boolean;
       if (width === 1) {
@@ -263,16 +280,20 @@ class InputTensor {
         for (let r = 0; r < rows; r++) {
           const v = col[r]!;
           if (!Number.isInteger(v)) throw new DatasetError(`${where}: the model's input takes ${type} values, found ${v}`);
+          if (big ? !(v >= -(2 ** 63) && v < 2 ** 63) : !(v >= -(2 ** 31) && v < 2 ** 31)) {
+            throw new DatasetError(`${dataName} row ${firstRow + r}, column '${this.names[c]}': ${v} is beyond the range of ${type}, the type of the model's input`);
+          }
           data[r * width + c] = (big ? BigInt(v) : v) as never;
         }
       }
     }
-    const shape = this.dims === 'vector' ? [rows] : [rows, width];
-    if (rows * width === data.length) {
+    // Rows past `rows` in a padded batch hold the last batch's values: their outputs are dropped.
+    const shape = this.dims === 'vector' ? [shapeRows] : [shapeRows, width];
+    if (shapeRows * width === data.length) {
       this.full ??= new this.ort.Tensor(type as 'float32', data as Float32Array, shape);
       return this.full;
     }
-    return new this.ort.Tensor(type as 'float32', data.subarray(0, rows * width) as Float32Array, shape);
+    return new this.ort.Tensor(type as 'float32', data.subarray(0, shapeRows * width) as Float32Array, shape);
   }
 }
 
@@ -395,8 +416,8 @@ function computeMetrics(scores: Scores, target: ColumnData, predictions: Float32
 
 /** Runs an evaluation and returns its report (logged as a run when a tracker is given). */
 export async function evaluateModel(options: EvaluationOptions): Promise<EvaluationReport> {
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new EvaluationError(`batch size must be a whole number of rows, at least 1 (got ${batchSize})`);
+  const askedBatchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(askedBatchSize) || askedBatchSize < 1) throw new EvaluationError(`batch size must be a whole number of rows, at least 1 (got ${askedBatchSize})`);
   const threshold = options.threshold ?? 0.5;
   if (!(threshold >= 0 && threshold <= 1)) throw new EvaluationError(`threshold must be between 0 and 1 (got ${threshold})`);
   const modelName = shown(options.workspace, options.model);
@@ -405,6 +426,11 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const threaded = options.readInThread ?? (await fileBytes(options.data)) >= THREAD_ABOVE_BYTES;
   if (threaded) warmDatasetThread();
   const model = await loadOnnxModel(options.model, modelName, { shareCores: threaded });
+  // A model exported with a fixed batch size (torch.onnx.export without dynamic_axes: [1, 4]) runs
+  // in batches of that size, the last one padded (its extra rows' outputs are dropped).
+  const fixedBatch = fixedBatchSize(model, modelName);
+  const batchSize = fixedBatch ?? askedBatchSize;
+  const batchNote = fixedBatch !== undefined && options.batchSize !== undefined && options.batchSize !== fixedBatch ? `batches of ${fixedBatch} rows, the model's fixed batch size, not ${options.batchSize}` : undefined;
   const reader = await openDataset(options.data, dataName);
   checkColumns(dataName, reader.columns, [{ name: options.target }, ...(options.sliceBy ? [{ name: options.sliceBy }] : [])]);
   const plan = planInputs(model, reader.columns, options.target, options.features, dataName);
@@ -450,7 +476,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const labels = out.classLabels;
   // Created at the first batch, when the number of classes is known.
   let targetClasses: TargetClasses | undefined;
-  const tensors = plan.inputs.map((input) => ({ input, tensor: new InputTensor(model.ort, input.type, input.columns.length, input.dims, input.columns) }));
+  const tensors = plan.inputs.map((input) => ({ input, tensor: new InputTensor(model.ort, input.type, input.columns.length, input.dims, input.columns, fixedBatch) }));
   const fetches = [out.probabilities ?? out.value!];
   const outputName = `${modelName}: output '${fetches[0]}'`;
   const tracker = options.tracker;
@@ -501,7 +527,9 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       latencies.push(ms);
       inferenceMs += ms;
       const tensor = result[fetches[0]!]!;
-      const values = tensor.data as Float32Array | Float64Array;
+      let values = tensor.data as Float32Array | Float64Array;
+      // A padded last batch: the outputs of its real rows only.
+      if (fixedBatch !== undefined && rows < fixedBatch && tensor.dims[0] === fixedBatch) values = values.subarray(0, (values.length / fixedBatch) * rows);
       if (oneScore) {
         if (values.length !== rows) throw new ModelError(`${modelName}: expected one P(class 1) per row, shape [${rows}] or [${rows}, 1], got [${tensor.dims.join(', ')}]`);
         checkProbabilities(values, rows, 1, eps, outputName, rowOf);
@@ -512,7 +540,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
           classes = width;
           if (!options.task) task = classes === 2 ? 'binary' : 'multiclass';
         }
-        if (width !== classes || tensor.dims.length !== 2) throw new ModelError(`${modelName}: expected probabilities of shape [${rows}, ${classes}], got [${tensor.dims.join(', ')}]`);
+        if (width !== classes || tensor.dims.length !== 2) throw new ModelError(`${modelName}: expected probabilities of shape [${tensor.dims[0]}, ${classes}], got [${tensor.dims.join(', ')}]`);
         if (task === 'binary' && classes !== 2) throw new EvaluationError(`${modelName} gives probabilities for ${classes} classes: task 'binary' does not fit`);
         if (task === 'multiclass' && classes < 2) throw new EvaluationError(`${modelName} gives ${classes} probability column: not a classifier`);
         // A binary output is checked as its column of P(class 1) is copied (below).
@@ -564,7 +592,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     // The batches' curve arrays (binary only), unless more rows came than they were sized for.
     const arrays = curveArrays && curveArrays.capacity >= targets.length ? curveArrays : task === 'binary' ? new CurveArrays(targets.length) : undefined;
     const overall = computeMetrics(scores, targets, predictions, cut, arrays, binaryPass);
-    const warnings = [...overall.warnings];
+    const warnings = [...(batchNote ? [batchNote] : []), ...overall.warnings];
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {
       const { groups, numeric } = sliceGroups(sliceValues);

@@ -11,10 +11,11 @@
  * A file onnxruntime cannot load (corrupt, truncated, not ONNX) is a ModelError naming the file.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { exposeZipMapInputs, type LabelledNode } from './zipMapGraph';
+import { exposeZipMapInputs, type GraphFacts, type LabelledNode } from './zipMapGraph';
 
 export class ModelError extends Error {
   constructor(message: string) {
@@ -79,9 +80,18 @@ interface Metadata {
 function classifierLabels(labelled: readonly LabelledNode[], probabilities: string, width: number | undefined): (number | string)[] | undefined {
   const direct = labelled.find((n) => n.outputs[1] === probabilities);
   if (direct) return direct.classLabels;
-  const only = labelled.length === 1 ? labelled[0]! : undefined;
-  if (only && (width === undefined || only.classLabels.length === width)) return only.classLabels;
+  // One labelled node, or several that all declare the same labels (a soft-voting or calibrated
+  // ensemble averages its classifiers' probabilities).
+  const first = labelled[0];
+  const same = first && labelled.every((n) => n.classLabels.length === first.classLabels.length && n.classLabels.every((l, i) => l === first.classLabels[i]));
+  if (first && same && (width === undefined || first.classLabels.length === width)) return first.classLabels;
   return undefined;
+}
+
+/** onnxruntime's message on one line, its start and its end kept (the cause is often last). */
+function ortReason(e: unknown): string {
+  const reason = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+  return reason.length > 420 ? `${reason.slice(0, 160)} … ${reason.slice(-240)}` : reason;
 }
 
 export interface ModelLoadOptions {
@@ -102,22 +112,31 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   }
   if (raw.length === 0) throw new ModelError(`${displayName}: the model file is empty`);
   const sha256 = createHash('sha256').update(raw).digest('hex');
-  let bytes: Uint8Array = raw;
-  let zipMaps: ReturnType<typeof exposeZipMapInputs>['zipMaps'] = [];
-  let labelled: ReturnType<typeof exposeZipMapInputs>['labelled'] = [];
+  let graph: GraphFacts;
   try {
-    ({ bytes, zipMaps, labelled } = exposeZipMapInputs(raw));
+    graph = exposeZipMapInputs(raw);
   } catch (e) {
     throw new ModelError(`${displayName}: not a valid ONNX model (${(e as Error).message}): the file may be truncated or not an ONNX file`);
+  }
+  const { bytes, zipMaps, labelled, externalData, producers } = graph;
+  for (const location of externalData) {
+    if (!existsSync(path.resolve(path.dirname(file), location))) {
+      throw new ModelError(`${displayName}: the model keeps its weights in '${location}' beside it (external data), and there is no such file`);
+    }
+  }
+  if (externalData.length > 0 && bytes !== raw) {
+    throw new ModelError(`${displayName}: a model with a ZipMap and external data ('${externalData[0]}') cannot be evaluated; save it with its tensors inside the .onnx file`);
   }
   const ort = onnxRuntime();
   let session: Ort.InferenceSession;
   try {
     const shared = options.shareCores ? { intraOpNumThreads: Math.max(1, availableParallelism() - 1), extra: { session: { intra_op: { allow_spinning: '0' } } } } : {};
-    session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', ...shared });
+    // Errors are reported here, as one line: onnxruntime's own log would print them again (severity 4: fatal only).
+    const sessionOptions: Ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 4, ...shared };
+    // From the file when the bytes are unchanged, so that onnxruntime finds external data beside it.
+    session = bytes === raw ? await ort.InferenceSession.create(file, sessionOptions) : await ort.InferenceSession.create(bytes, sessionOptions);
   } catch (e) {
-    const reason = (e as Error).message.replace(/\s+/g, ' ').trim();
-    throw new ModelError(`${displayName}: onnxruntime cannot load the model (${reason.length > 300 ? `${reason.slice(0, 300)}…` : reason})`);
+    throw new ModelError(`${displayName}: onnxruntime cannot load the model (${ortReason(e)})`);
   }
   const meta = (list: readonly unknown[]) => list as readonly Metadata[];
   const inputs = meta(session.inputMetadata).map((m) => ({ name: m.name, type: m.type ?? 'unknown', shape: m.shape ?? [] }));
@@ -126,7 +145,7 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   const exposed = new Set(zipMaps.map((z) => z.probabilities));
   const declaredOutputs = declared
     .filter((m) => !exposed.has(m.name) || zipMapped.has(m.name))
-    .map((m) => ({ name: m.name, type: m.isTensor ? (m.type ?? 'unknown') : 'sequence<map>', ...(m.shape ? { shape: m.shape } : {}) }));
+    .map((m) => ({ name: m.name, type: m.isTensor ? (m.type ?? 'unknown') : 'sequence or map', ...(m.shape ? { shape: m.shape } : {}) }));
   const outputs: ModelOutputs = { dtype: 'float32' };
   const zip = zipMaps[0];
   if (zip) {
@@ -138,14 +157,22 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   }
   const tensors = declared.filter((m) => m.isTensor && !zipMapped.has(m.name) && !exposed.has(m.name));
   const isFloat = (m: Metadata) => m.type === 'float32' || m.type === 'float64';
+  // Of several float [N, C] outputs (a network returning its logits or an embedding beside the
+  // probabilities), the one a Softmax or a classifier writes, or else named for probabilities, or else the first.
+  const wide = (m: Metadata) => isFloat(m) && (m.shape ?? []).length === 2 && (typeof m.shape![1] !== 'number' || m.shape![1] >= 2);
+  const candidates = outputs.probabilities ? [] : tensors.filter(wide);
+  const probabilityOps = new Set(['Softmax', ...labelled.map((n) => n.opType)]);
+  const chosen =
+    candidates.find((m) => probabilityOps.has(producers.get(m.name) ?? '') || labelled.some((n) => n.outputs[1] === m.name)) ??
+    candidates.find((m) => /prob/i.test(m.name)) ??
+    candidates[0];
+  if (chosen) {
+    outputs.probabilities = chosen.name;
+    outputs.dtype = chosen.type!;
+    if (typeof chosen.shape![1] === 'number') outputs.classes = chosen.shape![1] as number;
+  }
   for (const m of tensors) {
-    const shape = m.shape ?? [];
-    const width = shape.length === 2 ? shape[1] : undefined;
-    if (!outputs.probabilities && isFloat(m) && shape.length === 2 && (typeof width !== 'number' || width >= 2)) {
-      outputs.probabilities = m.name;
-      outputs.dtype = m.type!;
-      if (typeof width === 'number') outputs.classes = width;
-    } else if (!outputs.label && !isFloat(m) && shape.length <= 1) outputs.label = m.name;
+    if (!outputs.label && !isFloat(m) && (m.shape ?? []).length <= 1) outputs.label = m.name;
   }
   if (outputs.probabilities && !outputs.classLabels) {
     const labels = classifierLabels(labelled, outputs.probabilities, outputs.classes);

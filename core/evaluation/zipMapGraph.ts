@@ -7,9 +7,12 @@
  * TreeEnsembleClassifier, SVMClassifier…) still declares the class labels: `classlabels_strings`,
  * or as numbers `classlabels_int64s` (TreeEnsembleClassifier) or `classlabels_ints` (LinearClassifier,
  * SVMClassifier).
- * This reads and writes just the protobuf fields it needs (ModelProto.graph = 7, GraphProto.node = 1
- * and output = 12, NodeProto input = 1, output = 2, op_type = 4, attribute = 5, AttributeProto
- * name = 1, ints = 8, strings = 9), so core needs no ONNX schema.
+ * This reads and writes just the protobuf fields it needs (ModelProto.graph = 7, GraphProto.node = 1,
+ * initializer = 5 and output = 12, NodeProto input = 1, output = 2, op_type = 4, attribute = 5,
+ * AttributeProto name = 1, ints = 8, strings = 9, TensorProto external_data = 13 and
+ * data_location = 14, StringStringEntryProto key = 1 and value = 2), so core needs no ONNX schema.
+ * It also tells which files an initializer's data lives in (a model saved with external data) and
+ * which operator writes each node output.
  */
 
 export interface ZipMapOutput {
@@ -146,25 +149,62 @@ function nodeOf(buf: Uint8Array, node: Field): GraphNode {
   return { opType, inputs, outputs, classLabels };
 }
 
+/** The `location` of an initializer whose data is in another file (TensorProto.data_location EXTERNAL), else undefined. */
+function externalLocation(buf: Uint8Array, tensor: Field): string | undefined {
+  let location: string | undefined;
+  let external = false;
+  for (const f of fields(buf, tensor.valueStart, tensor.end)) {
+    if (f.number === 14 && f.wire === 0) external = f.value === 1;
+    else if (f.number === 13 && f.wire === 2) {
+      let key = '';
+      let value = '';
+      for (const e of fields(buf, f.valueStart, f.end)) {
+        if (e.number === 1 && e.wire === 2) key = text(buf, e);
+        else if (e.number === 2 && e.wire === 2) value = text(buf, e);
+      }
+      if (key === 'location') location = value;
+    }
+  }
+  return external ? location : undefined;
+}
+
+export interface GraphFacts {
+  /** The model bytes, with each ZipMap's input added as a graph output (the same bytes when there is none). */
+  bytes: Uint8Array;
+  zipMaps: ZipMapOutput[];
+  labelled: LabelledNode[];
+  /** The files (relative to the model's folder, as the model names them) that hold initializers' data. */
+  externalData: string[];
+  /** The operator that writes each node output (Softmax, LinearClassifier, …). */
+  producers: Map<string, string>;
+}
+
 /**
- * The model's ZipMaps, its other nodes that declare class labels, and the model bytes with each
- * ZipMap's input added as a float tensor graph output (the same bytes when there is none). Throws
- * on bytes that are not a protobuf message.
+ * The model's ZipMaps, its other nodes that declare class labels, its external data files, and the
+ * model bytes with each ZipMap's input added as a float tensor graph output. Throws on bytes that
+ * are not a protobuf message.
  */
-export function exposeZipMapInputs(model: Uint8Array): { bytes: Uint8Array; zipMaps: ZipMapOutput[]; labelled: LabelledNode[] } {
+export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
   const graph = [...fields(model)].find((f) => f.number === 7 && f.wire === 2);
-  if (!graph) return { bytes: model, zipMaps: [], labelled: [] };
   const zipMaps: ZipMapOutput[] = [];
   const labelled: LabelledNode[] = [];
+  const external = new Set<string>();
+  const producers = new Map<string, string>();
+  if (!graph) return { bytes: model, zipMaps, labelled, externalData: [], producers };
   for (const f of fields(model, graph.valueStart, graph.end)) {
     if (f.number === 1 && f.wire === 2) {
       const node = nodeOf(model, f);
+      for (const o of node.outputs) producers.set(o, node.opType);
       if (node.opType === 'ZipMap') {
         if (node.inputs.length === 1 && node.outputs.length === 1) zipMaps.push({ output: node.outputs[0]!, probabilities: node.inputs[0]!, classLabels: node.classLabels });
       } else if (node.classLabels.length > 0) labelled.push({ opType: node.opType, outputs: node.outputs, classLabels: node.classLabels });
+    } else if (f.number === 5 && f.wire === 2) {
+      const location = externalLocation(model, f);
+      if (location !== undefined) external.add(location);
     }
   }
-  if (zipMaps.length === 0) return { bytes: model, zipMaps, labelled };
+  const externalData = [...external];
+  if (zipMaps.length === 0) return { bytes: model, zipMaps, labelled, externalData, producers };
   const extra: Uint8Array[] = zipMaps.map((z) => {
     // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1 (FLOAT) } } }
     const tensorType = Uint8Array.from([0x08, 0x01]);
@@ -174,5 +214,5 @@ export function exposeZipMapInputs(model: Uint8Array): { bytes: Uint8Array; zipM
   });
   const graphBody = Buffer.concat([model.subarray(graph.valueStart, graph.end), ...extra]);
   const head = Uint8Array.from([...varint(7 * 8 + 2), ...varint(graphBody.length)]);
-  return { bytes: Buffer.concat([model.subarray(0, graph.start), head, graphBody, model.subarray(graph.end)]), zipMaps, labelled };
+  return { bytes: Buffer.concat([model.subarray(0, graph.start), head, graphBody, model.subarray(graph.end)]), zipMaps, labelled, externalData, producers };
 }

@@ -13,11 +13,17 @@
  *   int64 [N] and `probabilities` float [N, C], no ZipMap (scikit-learn-onnx's zipmap=False)
  * - `passThrough`: the input `features` [N, W] as the output (`Identity`, or another unary op such as
  *   `Sqrt`), named `probabilities` when W ≥ 2 and `variable` for W = 1: outputs chosen row by row
+ * - `castRegression`: an int32 or int64 input [N, 1] cast to float → `variable`: the prediction is the input
+ * - `logitsAndProbabilities`: `logits` [N, C] before `probabilities` [N, C], as a network returns both
+ * - `softVoting`: two LinearClassifiers declaring the same labels, their probabilities averaged (a
+ *   soft-voting ensemble as scikit-learn-onnx writes it with zipmap=False)
+ * - `withExternalData`: `probabilitiesOnly` with W kept in another file (ONNX external data)
  */
 import * as path from 'node:path';
 import protobuf from 'protobufjs';
 
 const FLOAT = 1;
+const INT32 = 6;
 const INT64 = 7;
 
 let modelType: protobuf.Type | undefined;
@@ -37,10 +43,10 @@ const int = (name: string, i: number) => ({ name, type: 'INT', i });
 const floats = (name: string, values: number[]) => ({ name, type: 'FLOATS', floats: values });
 const str = (name: string, value: string) => ({ name, type: 'STRING', s: Buffer.from(value) });
 
-function encode(graph: object, inputElemType = FLOAT, mlDomain = false): Uint8Array {
+function encode(graph: object, inputElemType = FLOAT, mlDomain = false, irVersion = 8): Uint8Array {
   const Model = onnxModelType();
   const message = Model.fromObject({
-    irVersion: 8,
+    irVersion,
     opsetImport: [{ domain: '', version: 17 }, ...(mlDomain ? [{ domain: 'ai.onnx.ml', version: 1 }] : [])],
     producerName: 'runwise-test',
     graph: { name: 'test_model', ...graph },
@@ -73,6 +79,46 @@ export function probabilitiesOnly(m: LinearClassifier, inputDims: Dim[] = ['N', 
     node: nodes,
     input: [tensorValue('features', FLOAT, inputDims)],
     output: [tensorValue('probabilities', FLOAT, ['N', m.classes])],
+  });
+}
+
+/** probabilitiesOnly with its weights W in the file `location` beside the model (raw float32, little-endian): the model bytes and the weight file's. */
+export function withExternalData(m: LinearClassifier, location: string): { model: Uint8Array; weights: Buffer } {
+  const { initializer, node: nodes } = classifierNodes(m);
+  const weights = Buffer.from(Float32Array.from(m.weights).buffer);
+  const external = { name: 'W', dataType: FLOAT, dims: [m.features, m.classes], dataLocation: 1, externalData: [{ key: 'location', value: location }, { key: 'offset', value: '0' }, { key: 'length', value: String(weights.length) }] };
+  const model = encode({
+    initializer: [external, ...initializer.slice(1)],
+    node: nodes,
+    input: [tensorValue('features', FLOAT, ['N', m.features])],
+    output: [tensorValue('probabilities', FLOAT, ['N', m.classes])],
+  });
+  return { model, weights };
+}
+
+/** probabilitiesOnly with another IR version (an unsupported one makes onnxruntime refuse it). */
+export function probabilitiesAtIrVersion(m: LinearClassifier, irVersion: number): Uint8Array {
+  const { initializer, node: nodes } = classifierNodes(m);
+  return encode({ initializer, node: nodes, input: [tensorValue('features', FLOAT, ['N', m.features])], output: [tensorValue('probabilities', FLOAT, ['N', m.classes])] }, FLOAT, false, irVersion);
+}
+
+/** The logits [N, C] and then the probabilities [N, C], as a network that returns both. */
+export function logitsAndProbabilities(m: LinearClassifier): Uint8Array {
+  const { initializer, node: nodes } = classifierNodes(m);
+  return encode({
+    initializer,
+    node: nodes,
+    input: [tensorValue('features', FLOAT, ['N', m.features])],
+    output: [tensorValue('logits', FLOAT, ['N', m.classes]), tensorValue('probabilities', FLOAT, ['N', m.classes])],
+  });
+}
+
+/** An int input [N, 1] (`elem`: 'int32' or 'int64') cast to float: `variable` [N, 1] equals the input. */
+export function castRegression(elem: 'int32' | 'int64'): Uint8Array {
+  return encode({
+    node: [node('Cast', ['features'], ['variable'], [int('to', FLOAT)])],
+    input: [tensorValue('features', elem === 'int32' ? INT32 : INT64, ['N', 1])],
+    output: [tensorValue('variable', FLOAT, ['N', 1])],
   });
 }
 
@@ -143,6 +189,32 @@ export function linearClassifier(m: LinearClassifier, classLabels: number[]): Ui
           [ints('classlabels_ints', classLabels), floats('coefficients', coefficients), floats('intercepts', m.bias), str('post_transform', 'SOFTMAX')],
           'ai.onnx.ml',
         ),
+      ],
+      input: [tensorValue('features', FLOAT, ['N', m.features])],
+      output: [tensorValue('label', INT64, ['N']), tensorValue('probabilities', FLOAT, ['N', m.classes])],
+    },
+    FLOAT,
+    true,
+  );
+}
+
+/**
+ * Two LinearClassifiers (`m` and `m` with its bias shifted) declaring `classLabels`, their
+ * probabilities averaged into `probabilities`; the label by ArgMax. No ZipMap.
+ */
+export function softVoting(m: LinearClassifier, classLabels: number[]): Uint8Array {
+  const coefficients = Array.from({ length: m.classes * m.features }, (_, i) => m.weights[(i % m.features) * m.classes + Math.floor(i / m.features)]!);
+  const classifier = (k: number, bias: number[]) =>
+    node('LinearClassifier', ['features'], [`label_${k}`, `probabilities_${k}`], [ints('classlabels_ints', classLabels), floats('coefficients', coefficients), floats('intercepts', bias), str('post_transform', 'SOFTMAX')], 'ai.onnx.ml');
+  return encode(
+    {
+      initializer: [floatTensor('half', [1], [0.5])],
+      node: [
+        classifier(0, m.bias),
+        classifier(1, m.bias.map((b, c) => b + (c === 0 ? 0.2 : 0))),
+        node('Add', ['probabilities_0', 'probabilities_1'], ['sum']),
+        node('Mul', ['sum', 'half'], ['probabilities']),
+        node('ArgMax', ['probabilities'], ['label'], [int('axis', 1), int('keepdims', 0)]),
       ],
       input: [tensorValue('features', FLOAT, ['N', m.features])],
       output: [tensorValue('label', INT64, ['N']), tensorValue('probabilities', FLOAT, ['N', m.classes])],

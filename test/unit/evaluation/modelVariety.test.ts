@@ -1,0 +1,99 @@
+/**
+ * Models as exporters other than this project's write them: weights in an external data file, a
+ * fixed batch size (torch.onnx.export without dynamic_axes), integer inputs and their ranges, logits
+ * returned beside the probabilities, a soft-voting ensemble's labels, and onnxruntime's refusal
+ * reported with its cause.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { evaluateModel } from '../../../core/evaluation/evaluate';
+import { tempWorkspace } from '../../support/tempWorkspace';
+import { castRegression, dataset, logitsAndProbabilities, probabilitiesAtIrVersion, probabilitiesOnly, softVoting, withExternalData, type LinearClassifier } from './onnxTestModels';
+
+const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
+const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
+
+function workspace(rows = 300, classes = 2, labels?: number[]) {
+  const ws = tempWorkspace('eval-variety');
+  const { x, y } = dataset(rows, classes);
+  const data = path.join(ws, 'data.csv');
+  writeFileSync(data, `a,b,y\n${x.map((r, i) => `${r[0]},${r[1]},${labels ? labels[y[i]!] : y[i]}`).join('\n')}\n`);
+  return { ws, data };
+}
+
+test('a model whose weights are in an external data file evaluates as the same model with them inside; a missing weight file is named', async () => {
+  const { ws, data } = workspace();
+  const { model, weights } = withExternalData(BINARY, 'weights.bin');
+  writeFileSync(path.join(ws, 'external.onnx'), model);
+  writeFileSync(path.join(ws, 'weights.bin'), weights);
+  writeFileSync(path.join(ws, 'inline.onnx'), probabilitiesOnly(BINARY));
+  const external = await evaluateModel({ model: path.join(ws, 'external.onnx'), data, target: 'y', workspace: ws });
+  const inline = await evaluateModel({ model: path.join(ws, 'inline.onnx'), data, target: 'y', workspace: ws });
+  assert.deepEqual(external.metrics, inline.metrics);
+  writeFileSync(path.join(ws, 'lost.onnx'), withExternalData(BINARY, 'lost.bin').model);
+  await assert.rejects(evaluateModel({ model: path.join(ws, 'lost.onnx'), data, target: 'y', workspace: ws }), /lost\.onnx: the model keeps its weights in 'lost\.bin' beside it \(external data\), and there is no such file/);
+});
+
+test('a fixed batch size ([1, F] and [32, F]) runs in batches of it, the last one padded: the metrics of a free batch dimension', async () => {
+  const { ws, data } = workspace(300);
+  writeFileSync(path.join(ws, 'free.onnx'), probabilitiesOnly(BINARY));
+  const free = await evaluateModel({ model: path.join(ws, 'free.onnx'), data, target: 'y', workspace: ws });
+  for (const fixed of [1, 32]) {
+    const model = path.join(ws, `fixed${fixed}.onnx`);
+    writeFileSync(model, probabilitiesOnly(BINARY, [fixed, 2]));
+    const r = await evaluateModel({ model, data, target: 'y', workspace: ws });
+    assert.equal(r.batches, Math.ceil(300 / fixed));
+    assert.equal(r.rows, 300);
+    assert.deepEqual(r.metrics, free.metrics);
+    assert.deepEqual(r.confusion_matrix, free.confusion_matrix);
+    const asked = await evaluateModel({ model, data, target: 'y', workspace: ws, batchSize: 100 });
+    assert.ok(asked.warnings.includes(`batches of ${fixed} rows, the model's fixed batch size, not 100`), asked.warnings.join('; '));
+  }
+  writeFileSync(path.join(ws, 'zero.onnx'), probabilitiesOnly(BINARY, [0, 2]));
+  await assert.rejects(evaluateModel({ model: path.join(ws, 'zero.onnx'), data, target: 'y', workspace: ws }), /zero\.onnx: the inputs fix a batch size that cannot be fed \('features' \[0, 2\]\)/);
+});
+
+test('an int32 or int64 input: values fed exactly, and a value beyond the type\'s range an error naming the row and column, not wrapped', async () => {
+  for (const elem of ['int32', 'int64'] as const) {
+    const ws = tempWorkspace('eval-int');
+    const model = path.join(ws, 'cast.onnx');
+    writeFileSync(model, castRegression(elem));
+    const data = path.join(ws, 'data.csv');
+    writeFileSync(data, 'x,y\n1,1\n-7,-7\n2000000,2000000\n');
+    const r = await evaluateModel({ model, data, target: 'y', workspace: ws });
+    assert.equal(r.metrics.mae, 0);
+    const big = elem === 'int32' ? '3000000000' : '1e19';
+    writeFileSync(data, `x,y\n1,1\n${big},0\n`);
+    await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), new RegExp(`data\\.csv row 2, column 'x': ${elem === 'int32' ? '3000000000' : '10000000000000000000'} is beyond the range of ${elem}`));
+  }
+});
+
+test('logits returned before the probabilities: the Softmax\'s output is evaluated', async () => {
+  const { ws, data } = workspace();
+  writeFileSync(path.join(ws, 'both.onnx'), logitsAndProbabilities(BINARY));
+  writeFileSync(path.join(ws, 'probs.onnx'), probabilitiesOnly(BINARY));
+  const both = await evaluateModel({ model: path.join(ws, 'both.onnx'), data, target: 'y', workspace: ws });
+  const probs = await evaluateModel({ model: path.join(ws, 'probs.onnx'), data, target: 'y', workspace: ws });
+  assert.deepEqual(both.metrics, probs.metrics);
+});
+
+test('a soft-voting ensemble of classifiers declaring the same labels [2, 5, 7] (no ZipMap): its labels are the classes', async () => {
+  const { ws, data } = workspace(300, 3, [2, 5, 7]);
+  const model = path.join(ws, 'voting.onnx');
+  writeFileSync(model, softVoting(MULTI, [2, 5, 7]));
+  const r = await evaluateModel({ model, data, target: 'y', workspace: ws });
+  assert.deepEqual(r.classes, [2, 5, 7]);
+  assert.ok(r.metrics.accuracy! > 0.5);
+});
+
+test("onnxruntime's refusal keeps its cause, the end of its message", async () => {
+  const { ws, data } = workspace();
+  const model = path.join(ws, 'ir99.onnx');
+  writeFileSync(model, probabilitiesAtIrVersion(BINARY, 99));
+  await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), (e: Error) => {
+    assert.match(e.message, /^ir99\.onnx: onnxruntime cannot load the model \(.*IR version: 99/);
+    return true;
+  });
+});
