@@ -18,7 +18,8 @@ const LAYERS = [
   { from: 'core/workspace', may: ['core/workspace'] },
   // Starting core's worker threads (their scripts in dist/ or bundled from source): below all that use them.
   { from: 'core/threads', may: ['core/threads'] },
-  { from: 'core/tracker', may: ['core/tracker', 'core/workspace'] },
+  // The registry reads which external data files an .onnx names (onnxGraph imports nothing).
+  { from: 'core/tracker', may: ['core/tracker', 'core/workspace', 'core/evaluation/onnxGraph'] },
   { from: 'core/mlflow', may: ['core/mlflow', 'core/tracker/model', 'core/tracker/limits'] },
   { from: 'core/endpoint', may: ['core/endpoint', 'core/mlflow', 'core/tracker', 'core/workspace'] },
   { from: 'core/trackingClient', may: ['core/trackingClient', 'core/mlflow', 'core/tracker/limits', 'core/tracker/model'] },

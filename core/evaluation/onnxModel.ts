@@ -9,13 +9,17 @@
  * - a regression value: the only float output, [N] or [N, 1].
  *
  * A file onnxruntime cannot load (corrupt, truncated, not ONNX) is a ModelError naming the file.
+ * A model that keeps its weights in external data files is loaded from its path (onnxruntime finds
+ * them beside it), and its sha256 is the registry's hash of it with those files (contentHash), so an
+ * evaluation and a registered version of the same files share one hash.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { exposeZipMapInputs, type GraphFacts, type LabelledNode } from './zipMapGraph';
+import { contentHash, sha256OfFile } from '../tracker/modelRegistry';
+import { exposeZipMapInputs, type GraphFacts, type LabelledNode } from './onnxGraph';
 
 export class ModelError extends Error {
   constructor(message: string) {
@@ -111,7 +115,7 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
     throw new ModelError(`${displayName}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (raw.length === 0) throw new ModelError(`${displayName}: the model file is empty`);
-  const sha256 = createHash('sha256').update(raw).digest('hex');
+  let sha256 = createHash('sha256').update(raw).digest('hex');
   let graph: GraphFacts;
   try {
     graph = exposeZipMapInputs(raw);
@@ -123,6 +127,15 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
     if (!existsSync(path.resolve(path.dirname(file), location))) {
       throw new ModelError(`${displayName}: the model keeps its weights in '${location}' beside it (external data), and there is no such file`);
     }
+  }
+  // With external data the model is its files: hashed as the registry hashes a version of them.
+  if (externalData.length > 0) {
+    const files = [{ path: path.basename(file), sha256, size: raw.length }];
+    for (const location of externalData) {
+      const abs = path.resolve(path.dirname(file), location);
+      files.push({ path: path.relative(path.dirname(file), abs).split(path.sep).join('/'), sha256: sha256OfFile(abs), size: 0 });
+    }
+    sha256 = contentHash(files).sha256;
   }
   if (externalData.length > 0 && bytes !== raw) {
     throw new ModelError(`${displayName}: a model with a ZipMap and external data ('${externalData[0]}') cannot be evaluated; save it with its tensors inside the .onnx file`);

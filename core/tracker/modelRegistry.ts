@@ -19,8 +19,9 @@
  * or a version deletes its child rows here.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import * as path from 'node:path';
+import { onnxExternalData } from '../evaluation/onnxGraph';
 import type { ArtifactStore } from './artifactStore';
 import { READ_NO_FOLLOW } from './artifactStore';
 import { checkEntityName } from './entityNames';
@@ -848,9 +849,41 @@ export function parseVersionRef(ref: string): VersionRef {
   return { name: ref };
 }
 
+/** An ONNX file larger than this keeps its tensors inside (protobuf's 2 GiB limit is why external data exists): not parsed. */
+const ONNX_GRAPH_READ_LIMIT = 512 * 1024 * 1024;
+
 /**
- * The files of a model at `absPath`: the file itself (named by its base name), or every file under
- * the folder (named by their `/`-separated path in it), in path order. A symbolic link is refused,
+ * The external data files an `.onnx` file names (`weights.bin` beside it, as onnx.save_model with
+ * save_as_external_data writes them): a version of the model is nothing without them. Each must be
+ * a file inside the model's folder.
+ */
+function externalDataFiles(onnxPath: string, size: number): { abs: string; rel: string }[] {
+  if (!onnxPath.toLowerCase().endsWith('.onnx') || size > ONNX_GRAPH_READ_LIMIT) return [];
+  let locations: string[];
+  try {
+    locations = onnxExternalData(readFileSync(onnxPath));
+  } catch {
+    return []; // Not a readable ONNX graph: registered as the file it is.
+  }
+  const dir = path.dirname(onnxPath);
+  return locations.map((location) => {
+    const abs = path.resolve(dir, location);
+    const rel = path.relative(dir, abs);
+    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) throw invalid(`Model '${onnxPath}' names external data '${location}' outside its folder; register the folder that holds both.`);
+    let st;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      throw invalid(`Model '${onnxPath}' keeps its weights in '${location}' (external data), and there is no such file beside it.`);
+    }
+    if (!st.isFile()) throw invalid(`Model '${onnxPath}' names external data '${location}', which is not a file.`);
+    return { abs, rel: rel.split(path.sep).join('/') };
+  });
+}
+
+/**
+ * The files of a model at `absPath`: the file itself (named by its base name) with the external
+ * data files an `.onnx` names (by their path beside it), or every file under the folder (named by their `/`-separated path in it), in path order. A symbolic link is refused,
  * not followed: a registered model holds the bytes that were there, not what a link pointed at.
  */
 export function modelFilesOnDisk(absPath: string): { abs: string; rel: string }[] {
@@ -864,7 +897,7 @@ export function modelFilesOnDisk(absPath: string): { abs: string; rel: string }[
     throw invalid(`Model path '${absPath}' does not exist.`);
   }
   if (st.isSymbolicLink()) refuseLink(absPath);
-  if (st.isFile()) return [{ abs: absPath, rel: path.basename(absPath) }];
+  if (st.isFile()) return [{ abs: absPath, rel: path.basename(absPath) }, ...externalDataFiles(absPath, st.size)];
   if (!st.isDirectory()) throw invalid(`Model path '${absPath}' is neither a file nor a folder.`);
   const out: { abs: string; rel: string }[] = [];
   const walk = (dir: string, prefix: string) => {

@@ -6,9 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { evaluateModel } from '../../../core/evaluation/evaluate';
+import { modelLineage } from '../../../core/tracker/modelRegistry';
+import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
 import { castRegression, dataset, logitsAndProbabilities, probabilitiesAtIrVersion, probabilitiesOnly, softVoting, withExternalData, type LinearClassifier } from './onnxTestModels';
 
@@ -96,4 +98,28 @@ test("onnxruntime's refusal keeps its cause, the end of its message", async () =
     assert.match(e.message, /^ir99\.onnx: onnxruntime cannot load the model \(.*IR version: 99/);
     return true;
   });
+});
+
+test('registering an .onnx with external data keeps its weight file: both in the version, one hash for the evaluation and the version', async () => {
+  const { ws, data } = workspace();
+  const { model, weights } = withExternalData(BINARY, 'weights/w.bin');
+  mkdirSync(path.join(ws, 'weights'));
+  writeFileSync(path.join(ws, 'external.onnx'), model);
+  writeFileSync(path.join(ws, 'weights', 'w.bin'), weights);
+  const tracker = Tracker.open(ws);
+  try {
+    const r = await evaluateModel({ model: path.join(ws, 'external.onnx'), data, target: 'y', workspace: ws, tracker });
+    const version = await tracker.registerModelFiles('scorer', path.join(ws, 'external.onnx'));
+    assert.deepEqual(tracker.registry.versionFiles('scorer', version.version).map((f) => f.path), ['external.onnx', 'weights/w.bin']);
+    assert.equal(version.sha256, r.model.sha256);
+    assert.deepEqual(modelLineage(tracker, tracker.registry, 'scorer', version.version).evaluations.map((e) => e.runId), [r.run_id]);
+    // Another weight file is another model.
+    writeFileSync(path.join(ws, 'weights', 'w.bin'), Buffer.from(Float32Array.from([1, 1, 1, 1]).buffer));
+    const changed = await evaluateModel({ model: path.join(ws, 'external.onnx'), data, target: 'y', workspace: ws });
+    assert.notEqual(changed.model.sha256, r.model.sha256);
+    rmSync(path.join(ws, 'weights', 'w.bin'));
+    await assert.rejects(tracker.registerModelFiles('scorer', path.join(ws, 'external.onnx')), /keeps its weights in 'weights\/w\.bin' \(external data\), and there is no such file beside it/);
+  } finally {
+    tracker.close();
+  }
 });

@@ -1,4 +1,6 @@
 /**
+ * What evaluation and the registry read from an ONNX model's graph, without an ONNX schema.
+ *
  * scikit-learn-onnx's classifiers end in a ZipMap (ai.onnx.ml): the probability tensor turned into
  * a sequence of {class: probability} maps. onnxruntime-node returns tensors only ("Non tensor type
  * is temporarily not supported"), so before the session is created the model's bytes gain one more
@@ -215,4 +217,13 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
   const graphBody = Buffer.concat([model.subarray(graph.valueStart, graph.end), ...extra]);
   const head = Uint8Array.from([...varint(7 * 8 + 2), ...varint(graphBody.length)]);
   return { bytes: Buffer.concat([model.subarray(0, graph.start), head, graphBody, model.subarray(graph.end)]), zipMaps, labelled, externalData, producers };
+}
+
+/**
+ * The files (as the model names them, relative to its folder) that hold a model's initializers'
+ * data, read from the model's bytes; empty for a model that keeps them inside. Throws on bytes
+ * that are not a protobuf message.
+ */
+export function onnxExternalData(model: Uint8Array): string[] {
+  return exposeZipMapInputs(model).externalData;
 }
