@@ -50,7 +50,7 @@ export type Message = Record<string, unknown>;
 const DOCS_HINT = ' See the API docs for more information about request parameters.';
 
 /** Repeated fields that may appear several times in a GET query string. */
-const REPEATED_QUERY_FIELDS: ReadonlySet<string> = new Set(['order_by', 'experiment_ids']);
+const REPEATED_QUERY_FIELDS: ReadonlySet<string> = new Set(['order_by', 'experiment_ids', 'stages']);
 
 const VIEW_TYPES: readonly ViewType[] = ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'];
 

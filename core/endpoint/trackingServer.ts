@@ -619,9 +619,10 @@ function artifactLocation(tracker: Tracker, raw: string): ArtifactLocation {
   const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) refuse("it contains '..'");
   if (segments[0] === MODEL_VERSIONS_SEGMENT) {
-    const [, id, ...rest] = segments;
-    if (id === undefined || !/^\d{1,15}$/.test(id)) refuse(`expected ${MODEL_VERSIONS_SEGMENT}/<id>/<path>, the layout of a model version's download URI`);
-    return { kind: 'version', ...tracker.registry.versionAt(Number(id)), path: rest.join('/') };
+    const [, location, ...rest] = segments;
+    const m = location === undefined ? null : /^(\d{1,15})(?:-([0-9a-f]{16}))?$/.exec(location);
+    if (!m) refuse(`expected ${MODEL_VERSIONS_SEGMENT}/<id>-<hash>/<path>, the layout of a model version's download URI`);
+    return { kind: 'version', ...tracker.registry.versionAt(Number(m![1]), m![2]), path: rest.join('/') };
   }
   if (segments[1] === 'models') {
     const [experimentId, , modelId, root, ...rest] = segments;

@@ -512,15 +512,22 @@ export class ModelRegistry {
   }
 
   /** The name and number of the version with row id `id` (its download location names it so). */
-  versionAt(id: number): { name: string; version: string } {
-    const row = this.db.prepare('SELECT rm.name, mv.version FROM model_versions mv JOIN registered_models rm ON rm.id = mv.model_id WHERE mv.id = ?').get(id);
-    if (!row) throw notFound(`No model version is stored under id ${id}: it was deleted.`);
+  /**
+   * The version a download location names (versionLocation): its row id and, unless the location is
+   * an older bare id, the start of its content hash, so that a location never names another
+   * version's bytes once its row id is given out again after a delete.
+   */
+  versionAt(id: number, digest?: string): { name: string; version: string } {
+    const row = this.db.prepare('SELECT rm.name, mv.version, mv.sha256 FROM model_versions mv JOIN registered_models rm ON rm.id = mv.model_id WHERE mv.id = ?').get(id);
+    if (!row || (digest !== undefined && !String(row.sha256).startsWith(digest))) throw notFound(`No model version is stored under '${id}${digest ? `-${digest}` : ''}': it was deleted.`);
     return { name: String(row.name), version: String(row.version) };
   }
 
-  /** The row id of a version, which its download location names. */
-  versionRowId(name: string, version: string | number): number {
-    return this.versionRow(name, version).id;
+  /** Where a version's download location points: `<row id>-<the first 16 hex digits of its sha256>`. */
+  versionLocation(name: string, version: string | number): string {
+    const { id } = this.versionRow(name, version);
+    const row = this.db.prepare('SELECT sha256 FROM model_versions WHERE id = ?').get(id);
+    return `${id}-${String(row!.sha256).slice(0, 16)}`;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1016,7 +1023,8 @@ export function modelLineage(tracker: LineageReader, registry: ModelRegistry, na
 }
 
 /**
- * The artifact-proxy root of registered versions' own copies: `mlflow-artifacts:/model-versions/<id>`
- * (the version's row id; an experiment id is never `model-versions`).
+ * The artifact-proxy root of registered versions' own copies: `mlflow-artifacts:/model-versions/<id>-<hash>`
+ * (the version's row id and the start of its content hash, versionLocation; an experiment id is
+ * never `model-versions`).
  */
 export const MODEL_VERSION_ARTIFACT_ROOT = 'mlflow-artifacts:/model-versions';

@@ -1142,7 +1142,7 @@ export class Tracker {
   /** Where MLflow's client downloads a version from: its own immutable copy, through the artifact proxy. */
   modelVersionDownloadUri(name: string, version: string | number): string {
     this.registry.verifyVersion(name, version);
-    return `${MODEL_VERSION_ARTIFACT_ROOT}/${this.registry.versionRowId(name, version)}`;
+    return `${MODEL_VERSION_ARTIFACT_ROOT}/${this.registry.versionLocation(name, version)}`;
   }
 
   /** A file of a version for reading, its bytes re-hashed first (ModelTamperedError when they changed). */

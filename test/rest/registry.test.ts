@@ -203,6 +203,25 @@ describe('MLflow Model Registry REST flows', () => {
     assert.match(served.body.message, /is refused/);
   });
 
+  it('a download URI names its version by content too: after a delete gives the row id out again, it is gone, not another model', async () => {
+    const a = await runWithModel('first-bytes');
+    await registerModel(`runs:/${a.runId}/model`, 'reused-a', a.runId);
+    const uri = (await call(RR.GetModelVersionDownloadUri, { name: 'reused-a', version: '1' })).artifact_uri;
+    assert.match(uri, /^mlflow-artifacts:\/model-versions\/\d+-[0-9a-f]{16}$/);
+    const root = uri.replace('mlflow-artifacts:/', '');
+    await call(RR.DeleteModelVersion, { name: 'reused-a', version: '1' });
+    const b = await runWithModel('other-bytes');
+    await registerModel(`runs:/${b.runId}/model`, 'reused-b', b.runId);
+    // The highest row was deleted, so SQLite gives the new version the same row id.
+    const again = (await call(RR.GetModelVersionDownloadUri, { name: 'reused-b', version: '1' })).artifact_uri.replace('mlflow-artifacts:/', '');
+    assert.equal(again.split('-')[0], root.split('-')[0]);
+    const listed = await send('GET', routeUrl(A.ListArtifacts, {}, MLFLOW_ARTIFACTS_PREFIX), { path: root });
+    assert.deepEqual([listed.status, listed.body.error_code], [404, 'RESOURCE_DOES_NOT_EXIST']);
+    const file = await send('GET', routeUrl(A.DownloadArtifact, { artifact_path: `${root}/model.pkl` }, MLFLOW_ARTIFACTS_PREFIX));
+    assert.equal(file.status, 404);
+    assert.equal((await send('GET', routeUrl(A.DownloadArtifact, { artifact_path: `${again}/model.pkl` }, MLFLOW_ARTIFACTS_PREFIX))).bytes.toString(), 'other-bytes');
+  });
+
   it('search_registered_models and search_model_versions: filters and pagination', async () => {
     const a = await runWithModel('s');
     for (const name of ['search-a', 'search-b', 'search-c']) await registerModel(`runs:/${a.runId}/model`, name, a.runId);
@@ -250,6 +269,9 @@ describe('MLflow Model Registry REST flows', () => {
     assert.deepEqual(latest.model_versions.map((v: Json) => v.version), ['2']);
     const viaGet = await send('GET', routeUrl(RR.GetLatestVersions), { name: 'life', stages: 'Archived' });
     assert.deepEqual(viaGet.body.model_versions.map((v: Json) => v.version), ['1']);
+    // stages repeated in a GET's query: a list, as MLflow's server reads repeated arguments.
+    const both = await send('GET', routeUrl(RR.GetLatestVersions), { name: 'life', stages: ['Archived', 'Production'] });
+    assert.deepEqual(both.body.model_versions.map((v: Json) => v.version).sort(), ['1', '2']);
     const renamed = (await call(RR.RenameRegisteredModel, { name: 'life', new_name: 'life2' })).registered_model;
     assert.equal(renamed.name, 'life2');
     assert.equal((await call(RR.GetModelVersion, { name: 'life2', version: '1' })).model_version.name, 'life2');
