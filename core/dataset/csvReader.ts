@@ -356,7 +356,7 @@ class CsvParser {
       }
       this.line++;
       if (field !== width) {
-        throw new DatasetError(`${this.file}:${recordLine}: expected ${width} fields as in the header, found ${field}`);
+        throw new DatasetError(`${this.file}:${recordLine}: expected ${width} fields as in the header, found ${field}${field === width + 1 ? ROW_NAMES_HINT : ''}`);
       }
       batch.rows++;
     }
@@ -539,9 +539,13 @@ async function readHeader(file: string, displayName: string): Promise<Header> {
       }
       // A header in another encoding (Latin-1, UTF-16) would name columns with U+FFFD in them.
       if (!isUtf8(bytes.subarray(start, end))) throw new DatasetError(`${displayName}:${line}: the header is not UTF-8 text (save the file as UTF-8)`);
+      if (names.some((n) => n.includes('\r'))) {
+        throw new DatasetError(`${displayName}:${line}: the lines end in a carriage return alone (classic Mac OS); save the file with LF or CRLF line endings`);
+      }
       const seen = new Set<string>();
       for (const n of names) {
-        if (seen.has(n)) throw new DatasetError(`${displayName}:${line}: the header names column '${n}' twice`);
+        // Columns with no name (a spreadsheet's trailing empty columns) are unnamed, not a name given twice.
+        if (seen.has(n) && n.trim() !== '') throw new DatasetError(`${displayName}:${line}: the header names column '${n}' twice`);
         seen.add(n);
       }
       return { names, end, nextLine: parser.line, bom };
@@ -550,6 +554,9 @@ async function readHeader(file: string, displayName: string): Promise<Header> {
     await handle.close();
   }
 }
+
+/** Said of a row with one field more than the header: the shape R's write.table gives with row names. */
+const ROW_NAMES_HINT = " (a header one name short of its rows is how R's write.table writes row names: write it with row.names = FALSE, or name the first column)";
 
 /** The header row: the same field rules, every field read as text. */
 class HeaderParser {

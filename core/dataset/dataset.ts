@@ -147,7 +147,10 @@ export type RowPlace = (row: number) => string;
 export function checkColumns(file: string, columns: readonly string[], request: readonly ColumnRequest[]): void {
   for (const r of request) {
     if (!columns.includes(r.name)) {
-      throw new DatasetError(`${file}: no column '${r.name}' (the columns are: ${columns.join(', ')})`);
+      const only = columns.length === 1 ? columns[0]! : '';
+      const separator = only.includes(';') ? ';' : only.includes('\t') ? 'tab' : undefined;
+      const hint = separator ? `; the header looks ${separator}-separated, and Runwise reads comma-separated values: save the file with commas` : '';
+      throw new DatasetError(`${file}: no column '${r.name}' (the columns are: ${columns.join(', ')})${hint}`);
     }
   }
 }

@@ -409,11 +409,12 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   const curName = display.current ?? currentFile;
   const refHead = await openDataset(referenceFile, refName);
   const curHead = await openDataset(currentFile, curName);
-  // A first column with no name is the row index pandas' to_csv and R's write.csv write: not data.
-  const unnamedFirst = (columns: readonly string[]) => columns.length > 1 && columns[0]!.trim() === '';
-  const indexLeftOut = unnamedFirst(refHead.columns) || unnamedFirst(curHead.columns);
-  const refColumns = unnamedFirst(refHead.columns) ? refHead.columns.slice(1) : refHead.columns;
-  const curColumns = unnamedFirst(curHead.columns) ? curHead.columns.slice(1) : curHead.columns;
+  // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
+  // spreadsheet's trailing empty columns) is not data.
+  const named = (columns: readonly string[]) => columns.filter((c) => c.trim() !== '');
+  const refColumns = named(refHead.columns);
+  const curColumns = named(curHead.columns);
+  const indexLeftOut = refColumns.length < refHead.columns.length || curColumns.length < curHead.columns.length;
   const missingInCur = refColumns.filter((c) => !curColumns.includes(c));
   const missingInRef = curColumns.filter((c) => !refColumns.includes(c));
   let names = refColumns.filter((c) => curColumns.includes(c));

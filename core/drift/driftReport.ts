@@ -111,7 +111,7 @@ export interface DriftReport {
   current_md5?: string;
   /** Rows in each file and rows the tests used: equal unless `--sample N` sampled. */
   rows?: { reference: { read: number; used: number }; current: { read: number; used: number } };
-  /** True when a file's first column has no name (the row index pandas' to_csv and R's write.csv write) and was left out. */
+  /** True when a file has columns with no name (the row index pandas' to_csv and R's write.csv write, a spreadsheet's empty columns), left out. */
   index_left_out?: boolean;
   /** Present only when `--sample N` was given: N, the rows in each file, and the seed. */
   sample?: { rows: number; reference_rows: number; current_rows: number; seed: number };

@@ -203,8 +203,9 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
   }
   const only = model.inputs.length === 1 ? model.inputs[0]! : undefined;
   if (only && only.shape.length === 2 && !columns.includes(only.name)) {
-    // A first column with no name is the row index pandas' to_csv and R's write.csv write: not a feature.
-    const chosen = features ?? columns.filter((c, i) => c !== target && !(i === 0 && c.trim() === '' && columns.length > 1));
+    // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
+    // spreadsheet's trailing empty columns) is not a feature unless named.
+    const chosen = features ?? columns.filter((c) => c !== target && c.trim() !== '');
     if (features) checkColumns(dataName, columns, features.map((name) => ({ name })));
     if (chosen.includes(target)) throw new EvaluationError(`the target column '${target}' is also listed as a feature`);
     const width = only.shape[1];

@@ -227,7 +227,7 @@ export function driftText(r: DriftReport): string {
     const used = `${side('reference', r.rows.reference)} and ${side('current', r.rows.current)} rows`;
     lines.push(r.sample && (r.rows.reference.used < r.rows.reference.read || r.rows.current.used < r.rows.current.read) ? `Sampled ${used} (seed ${r.sample.seed})` : `Every row used: ${used}`);
   }
-  if (r.index_left_out) lines.push("Left out: the unnamed first column (a row index, as pandas' to_csv and R's write.csv write one)");
+  if (r.index_left_out) lines.push("Left out: columns with no name (a row index, as pandas' to_csv and R's write.csv write one first)");
   lines.push('');
   const rows = orderByMargin(r.columns).map((c) => {
     const margin = driftMargin(c);

@@ -405,6 +405,8 @@ test("pandas' and R's files: the unnamed index column left out; True/False, true
     return path.join(dir, name);
   };
   const ref = write('ref.csv', 0, 800, (b) => (b ? 'True' : 'False'), String, true);
+  // Excel's trailing empty columns: unnamed, left out too.
+  writeFileSync(ref, readFileSync(ref, 'utf8').replace(/\n/g, ',,\n'));
   const cur = write('cur.csv', 800, 1600, (b) => (b ? 'TRUE' : 'FALSE'), (n) => `${n}.0`, true);
   // The current side's cnt is text (one cell is), written as pandas writes a float column: 3.0.
   const withText = write('cur_text.csv', 800, 1600, (b) => (b ? 'true' : 'false'), (n) => `${n}.0`, false);

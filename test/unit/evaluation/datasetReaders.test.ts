@@ -215,6 +215,22 @@ test('numbers as pandas reads them: decimals, infinities and booleans; not 0x10,
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.csv:3: column 'a' is inf \(expected a finite number\)/);
 });
 
+test('CSV files from other tools: the error says what to change (classic Mac line ends, a ;-separated file, R row names); unnamed spreadsheet columns are no duplicate', async () => {
+  const file = path.join(tempWorkspace('csv'), 'data.csv');
+  writeFileSync(file, 'a,b\r1,2\r3,4\r');
+  await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.csv:1: the lines end in a carriage return alone \(classic Mac OS\); save the file with LF or CRLF line endings/);
+  writeFileSync(file, 'a;b;y\n1;2;0\n');
+  await assert.rejects(readAll(file, [{ name: 'y' }], 10), /no column 'y' \(the columns are: a;b;y\); the header looks ;-separated, and Runwise reads comma-separated values/);
+  writeFileSync(file, '"a","y"\n"1",1,0\n"2",2,1\n');
+  await assert.rejects(readAll(file, [{ name: 'y' }], 10), /data\.csv:2: expected 2 fields as in the header, found 3 \(a header one name short of its rows is how R's write\.table writes row names/);
+  writeFileSync(file, 'a,y,,\n1,0,,\n2,1,,\n');
+  const r = await readAll(file, [{ name: 'a' }, { name: 'y' }], 10);
+  assert.deepEqual(r.columns, ['a', 'y', '', '']);
+  assert.deepEqual(r.numbers, [[1, 2], [0, 1]]);
+  writeFileSync(file, 'a,y,a\n1,0,1\n');
+  await assert.rejects(readAll(file, [{ name: 'a' }], 10), /the header names column 'a' twice/);
+});
+
 test('CSV: a coded text column gives the same texts as a plain read, across batches and read chunks', async () => {
   const file = path.join(tempWorkspace('csv'), 'labels.csv');
   // Quoted and unquoted forms of one label, doubled quotes, commas and line breaks inside quotes,
