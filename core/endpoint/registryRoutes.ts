@@ -7,7 +7,7 @@
  * version to an existing model).
  *
  * A version's download URI is its own immutable copy behind the artifact proxy
- * (`mlflow-artifacts:/model-versions/<id>`); resolving it re-hashes the files first.
+ * (`mlflow-artifacts:/model-versions/<id>-<hash>`); resolving it re-hashes the files first.
  */
 import { MLFLOW_REGISTRY_ROUTES as R, type ModelVersionJson, type RegisteredModelJson, type RestRoute } from '../mlflow/restApi';
 import type { ModelVersion, RegisteredModel, RegistrySearch } from '../tracker/modelRegistry';
@@ -137,7 +137,7 @@ export const REGISTRY_ROUTES: readonly (readonly [RestRoute, RegistryHandler])[]
   ],
   [R.DeleteModelVersion, (t, m) => (t.registry.deleteModelVersion(reqString(m, 'name'), reqVersion(m), currentUser()), {})],
   [R.SearchModelVersions, (t, m) => pageJson('model_versions', t.registry.searchModelVersions(search(m)), modelVersionJson)],
-  [R.GetModelVersionDownloadUri, (t, m) => ({ artifact_uri: t.modelVersionDownloadUri(reqString(m, 'name'), reqVersion(m)) })],
+  [R.GetModelVersionDownloadUri, async (t, m) => ({ artifact_uri: await t.modelVersionDownloadUri(reqString(m, 'name'), reqVersion(m)) })],
   [R.SetModelVersionTag, (t, m) => (t.registry.setModelVersionTag(reqString(m, 'name'), reqVersion(m), tag(m)), {})],
   [R.DeleteModelVersionTag, (t, m) => (t.registry.deleteModelVersionTag(reqString(m, 'name'), reqVersion(m), reqString(m, 'key')), {})],
 ];

@@ -515,7 +515,8 @@ async function route(req: IncomingMessage, res: ServerResponse, tracker: Tracker
   // GET sends the message as query parameters (call_endpoint); other methods as a JSON body, which
   // a DELETE may leave empty.
   const msg = req.method === 'GET' ? parseQuery(query) : parseJsonBody(await readBody(req, endpoint.maxBody ?? MAX_JSON_BODY_BYTES));
-  sendJson(res, 200, endpoint.handle(tracker, msg, found.params, req));
+  // A handler may answer later (get-download-uri re-hashes a version's files without blocking).
+  sendJson(res, 200, await endpoint.handle(tracker, msg, found.params, req));
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -567,7 +568,7 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
         ? tracker.openArtifact(at.runId, at.path)
         : at.kind === 'model'
           ? tracker.openLoggedModelArtifact(at.modelId, at.path)
-          : tracker.openModelVersionFile(at.name, at.version, at.path);
+          : await tracker.openModelVersionFileAsync(at.name, at.version, at.path);
     try {
       await stat(opened.filePath);
     } catch (e) {

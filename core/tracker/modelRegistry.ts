@@ -20,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { onnxExternalData } from '../evaluation/onnxGraph';
 import type { ArtifactStore } from './artifactStore';
@@ -410,21 +411,42 @@ export class ModelRegistry {
    * one is missing.
    */
   verifyVersion(name: string, version: string | number): ArtifactRecord[] {
-    const mv = this.getModelVersion(name, version);
-    const files = this.versionFiles(name, version);
-    const check = (f: ArtifactRecord) => {
-      const { filePath } = this.artifacts.open(f.sha256);
+    const { mv, files, stored } = this.storedFiles(name, version);
+    for (const f of stored) {
       let actual: string;
       try {
-        actual = sha256OfFile(filePath);
+        actual = sha256OfFile(this.artifacts.open(f.sha256).filePath);
       } catch (e) {
-        throw new TrackerError('INVALID_STATE', `Model version ${mv.name}/${mv.version} is refused: the stored copy of its file '${f.path}' (sha256 ${f.sha256}) cannot be read: ${(e as Error).message}`);
+        throw unreadableCopy(mv, f, e);
       }
       if (actual !== f.sha256) throw new ModelTamperedError(mv.name, mv.version, f.path, f.sha256, actual);
-    };
-    for (const f of files) check(f);
-    if (mv.card) check(mv.card);
+    }
     return files;
+  }
+
+  /**
+   * verifyVersion without holding the event loop: the files are read and hashed a chunk at a time,
+   * so a server answers other requests while a large model is checked.
+   */
+  async verifyVersionAsync(name: string, version: string | number): Promise<ArtifactRecord[]> {
+    const { mv, files, stored } = this.storedFiles(name, version);
+    for (const f of stored) {
+      let actual: string;
+      try {
+        actual = await sha256OfFileAsync(this.artifacts.open(f.sha256).filePath);
+      } catch (e) {
+        throw unreadableCopy(mv, f, e);
+      }
+      if (actual !== f.sha256) throw new ModelTamperedError(mv.name, mv.version, f.path, f.sha256, actual);
+    }
+    return files;
+  }
+
+  /** A version, its files, and every stored file to check (its files and its card). */
+  private storedFiles(name: string, version: string | number): { mv: ModelVersion; files: ArtifactRecord[]; stored: ArtifactRecord[] } {
+    const mv = this.getModelVersion(name, version);
+    const files = this.versionFiles(name, version);
+    return { mv, files, stored: mv.card ? [...files, mv.card] : files };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -819,6 +841,28 @@ export function contentHash(files: readonly ArtifactRecord[]): { sha256: string;
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const manifest = sorted.map((f) => `${f.sha256}  ${f.path}\n`).join('');
   return { sha256: createHash('sha256').update(manifest, 'utf8').digest('hex'), size };
+}
+
+/** The error for a version's stored file that cannot be read. */
+function unreadableCopy(mv: ModelVersion, f: ArtifactRecord, e: unknown): TrackerError {
+  return new TrackerError('INVALID_STATE', `Model version ${mv.name}/${mv.version} is refused: the stored copy of its file '${f.path}' (sha256 ${f.sha256}) cannot be read: ${(e as Error).message}`);
+}
+
+/** sha256OfFile, read a chunk at a time without blocking: other work runs between chunks. */
+export async function sha256OfFileAsync(filePath: string): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await open(filePath, READ_NO_FOLLOW);
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
 }
 
 /** The sha256 of a file, read in 1 MiB chunks without following a symbolic link. */

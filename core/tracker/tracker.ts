@@ -58,6 +58,7 @@ import {
   modelFilesOnDisk,
   modelLineage,
   sha256OfFile,
+  sha256OfFileAsync,
   type ModelCardRecord,
   type ModelLineage,
   type ModelVersion,
@@ -1139,21 +1140,33 @@ export class Tracker {
     throw unknown();
   }
 
-  /** Where MLflow's client downloads a version from: its own immutable copy, through the artifact proxy. */
-  modelVersionDownloadUri(name: string, version: string | number): string {
-    this.registry.verifyVersion(name, version);
+  /** Where MLflow's client downloads a version from: its own immutable copy, through the artifact proxy (its files re-hashed first, without blocking). */
+  async modelVersionDownloadUri(name: string, version: string | number): Promise<string> {
+    await this.registry.verifyVersionAsync(name, version);
     return `${MODEL_VERSION_ARTIFACT_ROOT}/${this.registry.versionLocation(name, version)}`;
   }
 
   /** A file of a version for reading, its bytes re-hashed first (ModelTamperedError when they changed). */
   openModelVersionFile(name: string, version: string | number, filePath: string): OpenedArtifact {
+    const opened = this.modelVersionFile(name, version, filePath);
+    const actual = sha256OfFile(opened.filePath);
+    if (actual !== opened.record.sha256) throw new ModelTamperedError(name, String(version), opened.record.path, opened.record.sha256, actual);
+    return opened;
+  }
+
+  /** openModelVersionFile for a server: the bytes re-hashed a chunk at a time, without blocking. */
+  async openModelVersionFileAsync(name: string, version: string | number, filePath: string): Promise<OpenedArtifact> {
+    const opened = this.modelVersionFile(name, version, filePath);
+    const actual = await sha256OfFileAsync(opened.filePath);
+    if (actual !== opened.record.sha256) throw new ModelTamperedError(name, String(version), opened.record.path, opened.record.sha256, actual);
+    return opened;
+  }
+
+  private modelVersionFile(name: string, version: string | number, filePath: string): OpenedArtifact {
     const rel = checkArtifactPath(filePath);
     const record = this.registry.versionFiles(name, version).find((f) => f.path === rel);
     if (!record) throw notFound(`No file '${rel}' in model version ${name}/${version}`);
-    const opened = this.artifacts.open(record.sha256);
-    const actual = sha256OfFile(opened.filePath);
-    if (actual !== record.sha256) throw new ModelTamperedError(name, String(version), rel, record.sha256, actual);
-    return { record, ...opened };
+    return { record, ...this.artifacts.open(record.sha256) };
   }
 
   /** The entries directly under `dir` ('' for the root) of a version's files. */

@@ -222,6 +222,28 @@ describe('MLflow Model Registry REST flows', () => {
     assert.equal((await send('GET', routeUrl(A.DownloadArtifact, { artifact_path: `${again}/model.pkl` }, MLFLOW_ARTIFACTS_PREFIX))).bytes.toString(), 'other-bytes');
   });
 
+  it('re-hashing a large version for get-download-uri and its download does not hold other requests', async () => {
+    const big = 'x'.repeat(48 * 1024 * 1024);
+    const a = await runWithModel(big);
+    await registerModel(`runs:/${a.runId}/model`, 'large', a.runId);
+    const order: string[] = [];
+    const download = call(RR.GetModelVersionDownloadUri, { name: 'large', version: '1' }).then(() => order.push('download-uri'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const quick = call(R.GetExperiment, { experiment_id: '0' }).then(() => order.push('get-experiment'));
+    await Promise.all([download, quick]);
+    assert.deepEqual(order, ['get-experiment', 'download-uri']);
+    const root = (await call(RR.GetModelVersionDownloadUri, { name: 'large', version: '1' })).artifact_uri.replace('mlflow-artifacts:/', '');
+    order.length = 0;
+    const file = send('GET', routeUrl(A.DownloadArtifact, { artifact_path: `${root}/model.pkl` }, MLFLOW_ARTIFACTS_PREFIX)).then((r) => {
+      assert.equal(r.bytes.length, big.length);
+      order.push('file');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const quick2 = call(R.GetExperiment, { experiment_id: '0' }).then(() => order.push('get-experiment'));
+    await Promise.all([file, quick2]);
+    assert.deepEqual(order, ['get-experiment', 'file']);
+  });
+
   it('search_registered_models and search_model_versions: filters and pagination', async () => {
     const a = await runWithModel('s');
     for (const name of ['search-a', 'search-b', 'search-c']) await registerModel(`runs:/${a.runId}/model`, name, a.runId);

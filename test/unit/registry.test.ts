@@ -125,7 +125,7 @@ test('tamper detection: a changed stored copy is refused by verify, file reads, 
   try {
     const v = await tracker.registerModelFiles('churn', model);
     assert.deepEqual(tracker.registry.verifyVersion('churn', 1).map((f) => f.sha256), [v.sha256]);
-    assert.match(tracker.modelVersionDownloadUri('churn', 1), /^mlflow-artifacts:\/model-versions\/\d+$/);
+    assert.match(await tracker.modelVersionDownloadUri('churn', 1), /^mlflow-artifacts:\/model-versions\/\d+-[0-9a-f]{16}$/);
     tamper(tracker, v.sha256);
     const refused = (e: unknown) => {
       assert.ok(e instanceof ModelTamperedError, String(e));
@@ -137,7 +137,9 @@ test('tamper detection: a changed stored copy is refused by verify, file reads, 
     };
     assert.throws(() => tracker.registry.verifyVersion('churn', 1), refused);
     assert.throws(() => tracker.openModelVersionFile('churn', 1, 'model.onnx'), refused);
-    assert.throws(() => tracker.modelVersionDownloadUri('churn', 1), refused);
+    await assert.rejects(tracker.modelVersionDownloadUri('churn', 1), refused);
+    await assert.rejects(tracker.registry.verifyVersionAsync('churn', 1), refused);
+    await assert.rejects(tracker.openModelVersionFileAsync('churn', 1, 'model.onnx'), refused);
   } finally {
     tracker.close();
   }
