@@ -190,6 +190,8 @@ class CsvParser {
   /** Text slot → its coder when the column is read as codes (ColumnRequest.coded). */
   private readonly coders: (LabelCoder | undefined)[];
   line: number;
+  /** The line after the header: where a row one field longer than the header is R's row names. */
+  private readonly firstDataLine: number;
   /** Filled in place; the same arrays are refilled after `take` (see DatasetBatch). */
   readonly batch: DatasetBatch;
 
@@ -211,6 +213,7 @@ class CsvParser {
       else this.numberSlots[names.indexOf(r.name)] = n++;
     }
     this.line = firstLine;
+    this.firstDataLine = firstLine;
     this.batch = emptyBatch(request, batchSize);
     this.coders = request.filter((r) => r.text).map((r) => (r.coded ? new LabelCoder() : undefined));
     if (this.coders.some((c) => c)) {
@@ -356,7 +359,7 @@ class CsvParser {
       }
       this.line++;
       if (field !== width) {
-        throw new DatasetError(`${this.file}:${recordLine}: expected ${width} fields as in the header, found ${field}${field === width + 1 ? ROW_NAMES_HINT : ''}`);
+        throw new DatasetError(`${this.file}:${recordLine}: expected ${width} fields as in the header, found ${field}${field === width + 1 && recordLine === this.firstDataLine ? ROW_NAMES_HINT : ''}`);
       }
       batch.rows++;
     }
@@ -539,7 +542,7 @@ async function readHeader(file: string, displayName: string): Promise<Header> {
       }
       // A header in another encoding (Latin-1, UTF-16) would name columns with U+FFFD in them.
       if (!isUtf8(bytes.subarray(start, end))) throw new DatasetError(`${displayName}:${line}: the header is not UTF-8 text (save the file as UTF-8)`);
-      if (names.some((n) => n.includes('\r'))) {
+      if (names.some((n) => n.includes('\r')) && !bytes.subarray(start, end).includes(LF)) {
         throw new DatasetError(`${displayName}:${line}: the lines end in a carriage return alone (classic Mac OS); save the file with LF or CRLF line endings`);
       }
       const seen = new Set<string>();

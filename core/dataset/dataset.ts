@@ -15,15 +15,15 @@ import * as path from 'node:path';
 
 export class DatasetError extends Error {
   /**
-   * `textIn`: the column, when the error is a cell of a numeric column that is text (not a number,
-   * nor missing): a reader that can take the column as text instead (drift) tries again so.
+   * The column, when the error is a cell of a numeric column that is text (not a number, nor
+   * missing): a reader that can take the column as text instead (drift) tries again so.
    */
-  constructor(
-    message: string,
-    readonly textIn?: string,
-  ) {
+  readonly textIn?: string;
+
+  constructor(message: string, textIn?: string) {
     super(message);
     this.name = 'DatasetError';
+    if (textIn !== undefined) this.textIn = textIn;
   }
 }
 
@@ -159,6 +159,8 @@ export function checkColumns(file: string, columns: readonly string[], request: 
 export function numberFromText(text: string, where: string, column: string, missing = false): number {
   const trimmed = text.trim();
   if (missing && (MISSING.test(trimmed) || INFINITE.test(trimmed))) return NaN;
+  // Where missing cells are allowed (drift), a boolean makes a numeric column text, as pandas infers a 0/1/True column.
+  if (missing && booleanOf(trimmed) !== undefined) throw new DatasetError(`${where}: column '${column}' is a boolean, '${trimmed}' (expected a number)`, column);
   if (trimmed === '') throw new DatasetError(`${where}: column '${column}' is empty (expected a number)`);
   if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is NaN (expected a number)`);
   if (MISSING.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is missing ('${trimmed}'; expected a number)`);

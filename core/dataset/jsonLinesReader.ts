@@ -4,8 +4,9 @@
  *
  * The columns are the keys of the first 1,000 objects in the order they first appear (pandas'
  * read_json takes the union of every row's keys: Spark's JSON writer leaves a null field out, so
- * the first row need not have them all). A key a row lacks is a missing cell there, as pandas
- * reads it. Keys are the object's own (a row without `constructor` lacks it).
+ * the first row need not have them all); a column asked for that they do not name is looked for in
+ * the whole file. A key a row lacks is a missing cell there, as pandas reads it. Keys are the
+ * object's own (a row without `constructor` lacks it).
  *
  * Values: numeric columns take JSON numbers, numeric strings and booleans (1 or 0, as scikit-learn
  * takes a bool column); text columns take any scalar, a boolean as `True`/`False` (pandas' spelling,
@@ -77,6 +78,10 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     columns: names,
     hashesFile: true,
     async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch> {
+      // A column asked for that the first rows do not name may first appear further down: looked for in the whole file.
+      if (request.some((r) => !names.includes(r.name))) {
+        for await (const { value } of objects(file, displayName)) for (const k of Object.keys(value)) if (!names.includes(k)) names.push(k);
+      }
       checkColumns(displayName, names, request);
       let batch = emptyBatch(request, batchSize);
       for await (const { line, value } of objects(file, displayName, hash)) {
@@ -86,11 +91,11 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
           const v = Object.hasOwn(value, r.name) ? value[r.name] : null;
           if (r.text) batch.texts[t++]![batch.rows] = v === null ? '' : typeof v === 'boolean' ? (v ? 'True' : 'False') : typeof v === 'object' ? JSON.stringify(v) : String(v);
           else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = Number.isFinite(v) || r.missing ? (Number.isFinite(v) ? v : NaN) : numberFromText(String(v), `${displayName}:${line}`, r.name);
-          else if (typeof v === 'boolean') batch.numbers[n++]![batch.rows] = v ? 1 : 0;
+          else if (typeof v === 'boolean' && !r.missing) batch.numbers[n++]![batch.rows] = v ? 1 : 0;
           else if (v === null && r.missing) batch.numbers[n++]![batch.rows] = NaN;
           else if (typeof v === 'string') batch.numbers[n++]![batch.rows] = numberFromText(v, `${displayName}:${line}`, r.name, r.missing);
           else if (v === null) throw new DatasetError(`${displayName}:${line}: column '${r.name}' is ${Object.hasOwn(value, r.name) ? 'null' : 'missing from this row'} (expected a number)`);
-          else throw new DatasetError(`${displayName}:${line}: column '${r.name}' is ${Array.isArray(v) ? 'an array' : 'an object'} (expected a number)`);
+          else throw new DatasetError(`${displayName}:${line}: column '${r.name}' is ${typeof v === 'boolean' ? `a boolean, ${v}` : Array.isArray(v) ? 'an array' : 'an object'} (expected a number)`, r.name);
         }
         if (++batch.rows === batchSize) {
           yield batch;

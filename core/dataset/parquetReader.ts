@@ -3,9 +3,9 @@
  * with hyparquet-compressors for the codecs writers use besides Snappy (polars writes ZSTD by
  * default; GZIP, BROTLI, LZ4 and LZ4_RAW are options of pyarrow, Spark and DuckDB).
  *
- * Each row group is decoded once, only the requested columns, and cut into batches: asking for
- * each batch's row range instead decoded the whole group again per batch, and pyarrow's default
- * group is a million rows. Errors name the 1-based row.
+ * Each row group is decoded once, only the requested columns (small consecutive groups together),
+ * and cut into batches: asking for each batch's row range instead decoded the whole group again per
+ * batch, and pyarrow's default group is a million rows. Errors name the 1-based row.
  *
  * Values: numbers and 64-bit integers as numbers, a BOOLEAN as 1 or 0 in a numeric column and as
  * `True`/`False` (pandas' spelling, as its CSV writes a bool column) in a text one; a null is an
@@ -43,9 +43,7 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
       const names = [...new Set(request.map((r) => r.name))];
       let batch = emptyBatch(request, batchSize);
       let groupStart = 0;
-      for (const group of metadata.row_groups) {
-        const groupRows = Number(group.num_rows);
-        if (groupRows === 0) continue;
+      for (const groupRows of readSpans(metadata.row_groups.map((g) => Number(g.num_rows)), batchSize)) {
         const values = await readGroup(hyparquet, { file: asyncBuffer, metadata, compressors }, names, groupStart, groupRows, displayName);
         const requested = request.map((r) => values.get(r.name)!);
         for (let at = 0; at < groupRows; ) {
@@ -64,7 +62,26 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
   };
 }
 
-/** The named columns of rows [start, start + rows) (one row group), each as one array-like. */
+/**
+ * The row counts to read at a time: whole row groups, consecutive ones together until they hold a
+ * batch (each read plans over every group of the file, so a file of thousands of small groups read
+ * one group at a time took quadratic time).
+ */
+export function readSpans(groupRows: readonly number[], batchSize: number): number[] {
+  const spans: number[] = [];
+  let span = 0;
+  for (const rows of groupRows) {
+    span += rows;
+    if (span >= batchSize) {
+      spans.push(span);
+      span = 0;
+    }
+  }
+  if (span > 0) spans.push(span);
+  return spans;
+}
+
+/** The named columns of rows [start, start + rows) (whole row groups), each as one array-like. */
 async function readGroup(
   hyparquet: Hyparquet,
   source: { file: AsyncBuffer; metadata: Metadata; compressors: NonNullable<Parameters<Hyparquet['parquetRead']>[0]['compressors']> },
@@ -140,6 +157,7 @@ function textOf(v: unknown): string {
 function numberOf(v: unknown, r: ColumnRequest, where: string): number {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
+  if (r.missing && typeof v === 'object' && v !== null) throw new DatasetError(`${where}: column '${r.name}' is ${v instanceof Date ? 'a date' : 'a nested value'} (expected a number)`, r.name);
   if (typeof v === 'number') {
     if (r.missing) return NaN;
     throw new DatasetError(`${where}: column '${r.name}' is ${v} (expected a finite number)`);

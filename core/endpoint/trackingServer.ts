@@ -621,9 +621,9 @@ function artifactLocation(tracker: Tracker, raw: string): ArtifactLocation {
   if (segments.includes('..')) refuse("it contains '..'");
   if (segments[0] === MODEL_VERSIONS_SEGMENT) {
     const [, location, ...rest] = segments;
-    const m = location === undefined ? null : /^(\d{1,15})(?:-([0-9a-f]{16}))?$/.exec(location);
+    const m = location === undefined ? null : /^(\d{1,15})-([0-9a-f]{16})$/.exec(location);
     if (!m) refuse(`expected ${MODEL_VERSIONS_SEGMENT}/<id>-<hash>/<path>, the layout of a model version's download URI`);
-    return { kind: 'version', ...tracker.registry.versionAt(Number(m![1]), m![2]), path: rest.join('/') };
+    return { kind: 'version', ...tracker.registry.versionAt(Number(m![1]), m![2]!), path: rest.join('/') };
   }
   if (segments[1] === 'models') {
     const [experimentId, , modelId, root, ...rest] = segments;

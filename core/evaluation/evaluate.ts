@@ -48,6 +48,8 @@ export interface EvaluationOptions {
    * started ends KILLED (with the reason in `runwise.failure_reason`).
    */
   signal?: AbortSignal;
+  /** Told after each batch: the rows evaluated so far, and the rows the file is expected to hold (an estimate from its size). */
+  onProgress?: (rows: number, expectedRows: number) => void;
   /**
    * Read the dataset in a worker thread, overlapping parsing with inference (see datasetThread.ts):
    * by default for a file of `THREAD_ABOVE_BYTES` or more.
@@ -158,6 +160,8 @@ function fixedBatchSize(model: OnnxModel, modelName: string): number | undefined
 
 /** The slice of rows whose slice column is missing (empty, NA, NaN, …): one group, as pandas' groupby(dropna=False) makes it. */
 const MISSING_SLICE = '(missing)';
+/** Its key while grouping: no cell's text (a NUL cannot be in one), so a value spelled '(missing)' stays its own slice. */
+const MISSING_KEY = '\u0000missing';
 /** More distinct slice values than this gets a warning. */
 const MANY_SLICES = 50;
 
@@ -171,10 +175,10 @@ function sliceGroups(texts: readonly string[]): { groups: Map<string, number[]>;
   const distinct = new Map<string, string>();
   for (const t of texts) if (!distinct.has(t)) distinct.set(t, t);
   const present = [...distinct.keys()].filter((t) => !isMissingText(t));
-  const numeric = present.length > 0 && present.every((t) => isNumberText(t) && Number.isFinite(decimalOf(t.trim())));
+  const numeric = present.length > 0 && present.every((t) => isNumberText(t));
   const booleans = !numeric && present.length > 0 && present.every((t) => booleanOf(t.trim()) !== undefined);
   for (const t of distinct.keys()) {
-    if (isMissingText(t)) distinct.set(t, MISSING_SLICE);
+    if (isMissingText(t)) distinct.set(t, MISSING_KEY);
     else if (numeric) distinct.set(t, String(decimalOf(t.trim())));
     else if (booleans) distinct.set(t, booleanOf(t.trim()) ? 'True' : 'False');
   }
@@ -282,7 +286,7 @@ class InputTensor {
           const v = col[r]!;
           if (!Number.isInteger(v)) throw new DatasetError(`${where}: the model's input takes ${type} values, found ${v}`);
           if (big ? !(v >= -(2 ** 63) && v < 2 ** 63) : !(v >= -(2 ** 31) && v < 2 ** 31)) {
-            throw new DatasetError(`${dataName} row ${firstRow + r}, column '${this.names[c]}': ${v} is beyond the range of ${type}, the type of the model's input`);
+            throw new DatasetError(`${dataName} row ${firstRow + r}, column '${this.names[c]}': ${v} (as read into a double) is beyond the range of ${type}, the type of the model's input`);
           }
           data[r * width + c] = (big ? BigInt(v) : v) as never;
         }
@@ -582,6 +586,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         } else for (let i = 0; i < rows; i++) sliceValues.push(batch.texts[sliceSlot]![i]!);
       }
       rowBase += rows;
+      options.onProgress?.(rowBase, Math.max(rowsExpected, rowBase));
       // The run starts once the first batch has been read, checked and evaluated (see the top).
       startRun();
     }
@@ -599,10 +604,12 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       const { groups, numeric } = sliceGroups(sliceValues);
       if (groups.size > MANY_SLICES) warnings.push(`'${options.sliceBy}' has ${groups.size} distinct values: slices compare a handful of groups, and the gaps between ${groups.size} small ones say little`);
       const width = task === 'multiclass' ? classes : 1;
-      const order = numeric ? (a: string, b: string) => (a === MISSING_SLICE ? 1 : b === MISSING_SLICE ? -1 : Number(a) - Number(b)) : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      const byValue = numeric ? (a: string, b: string) => Number(a) - Number(b) : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      const order = (a: string, b: string) => (a === MISSING_KEY ? 1 : b === MISSING_KEY ? -1 : byValue(a, b));
       const values: SliceReport[] = [...groups.entries()]
         .sort((a, b) => order(a[0], b[0]))
-        .map(([value, idx]) => {
+        .map(([key, idx]) => {
+          const value = key === MISSING_KEY ? MISSING_SLICE : key;
           const t = Float64Array.from(idx, (i) => targets[i]!);
           const p = new Float64Array(idx.length * width);
           idx.forEach((i, k) => p.set(predictions.subarray(i * width, i * width + width), k * width));
@@ -638,6 +645,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       dataset: { path: dataName, format: reader.format, sha256: datasetDigests.sha256, md5: datasetDigests.md5, features: plan.features, target: options.target },
       run_id: runId,
     };
+    checkCancelled();
     if (tracker && runId) await logEvaluation(tracker, runId, report, options);
     return report;
   } catch (e) {

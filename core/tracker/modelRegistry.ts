@@ -535,13 +535,13 @@ export class ModelRegistry {
 
   /** The name and number of the version with row id `id` (its download location names it so). */
   /**
-   * The version a download location names (versionLocation): its row id and, unless the location is
-   * an older bare id, the start of its content hash, so that a location never names another
-   * version's bytes once its row id is given out again after a delete.
+   * The version a download location names (versionLocation): its row id and the start of its
+   * content hash, so that a location never names another version's bytes once its row id is given
+   * out again after a delete.
    */
-  versionAt(id: number, digest?: string): { name: string; version: string } {
+  versionAt(id: number, digest: string): { name: string; version: string } {
     const row = this.db.prepare('SELECT rm.name, mv.version, mv.sha256 FROM model_versions mv JOIN registered_models rm ON rm.id = mv.model_id WHERE mv.id = ?').get(id);
-    if (!row || (digest !== undefined && !String(row.sha256).startsWith(digest))) throw notFound(`No model version is stored under '${id}${digest ? `-${digest}` : ''}': it was deleted.`);
+    if (!row || !String(row.sha256).startsWith(digest)) throw notFound(`No model version is stored under '${id}-${digest}': it was deleted.`);
     return { name: String(row.name), version: String(row.version) };
   }
 
@@ -900,8 +900,8 @@ export function parseVersionRef(ref: string): VersionRef {
   return { name: ref };
 }
 
-/** An ONNX file larger than this keeps its tensors inside (protobuf's 2 GiB limit is why external data exists): not parsed. */
-const ONNX_GRAPH_READ_LIMIT = 512 * 1024 * 1024;
+/** An ONNX file larger than protobuf's 2 GiB limit cannot be one message (external data exists for that): not parsed. */
+const ONNX_GRAPH_READ_LIMIT = 2 * 1024 * 1024 * 1024;
 
 /**
  * The external data files an `.onnx` file names (`weights.bin` beside it, as onnx.save_model with
@@ -920,7 +920,7 @@ function externalDataFiles(onnxPath: string, size: number): { abs: string; rel: 
   return locations.map((location) => {
     const abs = path.resolve(dir, location);
     const rel = path.relative(dir, abs);
-    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) throw invalid(`Model '${onnxPath}' names external data '${location}' outside its folder; register the folder that holds both.`);
+    if (!rel || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw invalid(`Model '${onnxPath}' names external data '${location}' outside its folder; register the folder that holds both.`);
     let st;
     try {
       st = lstatSync(abs);

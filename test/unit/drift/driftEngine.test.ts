@@ -425,6 +425,23 @@ test("pandas' and R's files: the unnamed index column left out; True/False, true
   assert.equal(column(mixed, 'cnt').current.distinct, 6);
 });
 
+test('after the first 1,000 rows, a JSON object or a boolean in a numeric-looking column makes it text too', async () => {
+  const dir = tempWorkspace('drift-late-jsonl');
+  const rows = (late: unknown) => Array.from({ length: 1500 }, (_, i) => JSON.stringify({ x: i === 1300 ? late : i % 7, y: (i * 0.37) % 5 })).join('\n');
+  const ref = path.join(dir, 'ref.jsonl');
+  writeFileSync(ref, rows(3));
+  for (const [name, late] of [['object', { k: 1 }], ['boolean', true]] as const) {
+    const cur = path.join(dir, `${name}.jsonl`);
+    writeFileSync(cur, rows(late));
+    const report = await computeDrift(ref, cur, { threads: false });
+    assert.equal(column(report, 'x').type, 'categorical', name);
+    assert.equal(column(report, 'y').type, 'numerical', name);
+  }
+  const csvCur = csv(dir, 'cur.csv', ['x', 'y'], 1500, (c, i) => (c === 'x' ? (i === 1300 ? 'True' : i % 2) : i));
+  const csvRef = csv(dir, 'ref.csv', ['x', 'y'], 1500, (c, i) => (c === 'x' ? i % 2 : i));
+  assert.equal(column(await computeDrift(csvRef, csvCur), 'x').current.distinct, 3);
+});
+
 test('a text cell after the first 1,000 rows makes the column text, as pandas infers a column whole, instead of an error', async () => {
   const dir = tempWorkspace('drift-late');
   const ref = csv(dir, 'ref.csv', ['x', 'y'], 1500, (c, i) => (c === 'x' ? i % 7 : (i * 0.37) % 5));

@@ -183,6 +183,10 @@ test('JSON Lines: columns are the keys of the first rows in order of appearance;
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /spark\.jsonl:2: column 'a' is missing from this row \(expected a number\)/);
   const lenient = await readAll(file, [{ name: 'a', missing: true }], 10);
   assert.ok(Number.isNaN(lenient.numbers[0]![1]));
+  // A key first given after the rows that name the columns is found when asked for.
+  writeFileSync(file, `${'{"a": 1}\n'.repeat(1200)}{"a": 2, "late": "x"}\n`);
+  const late = await readAll(file, [{ name: 'late', text: true }], 500);
+  assert.deepEqual(late.texts[0]!.slice(-2), ['', 'x']);
   // A row without a key named like an Object.prototype member lacks it.
   writeFileSync(file, '{"constructor": "x", "a": 1}\n{"a": 2}\n');
   assert.deepEqual((await readAll(file, [{ name: 'constructor', text: true }], 10)).texts, [['x', '']]);
@@ -221,6 +225,10 @@ test('CSV files from other tools: the error says what to change (classic Mac lin
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.csv:1: the lines end in a carriage return alone \(classic Mac OS\); save the file with LF or CRLF line endings/);
   writeFileSync(file, 'a;b;y\n1;2;0\n');
   await assert.rejects(readAll(file, [{ name: 'y' }], 10), /no column 'y' \(the columns are: a;b;y\); the header looks ;-separated, and Runwise reads comma-separated values/);
+  writeFileSync(file, `a,y\n${'1,2\n'.repeat(50)}Smith,3,4\n`);
+  await assert.rejects(readAll(file, [{ name: 'y' }], 10), (e: Error) => /data\.csv:52: expected 2 fields as in the header, found 3$/.test(e.message));
+  writeFileSync(file, '"a\rb",c\n1,2\n');
+  assert.deepEqual((await readAll(file, [{ name: 'c' }], 10)).columns, ['a\rb', 'c']);
   writeFileSync(file, '"a","y"\n"1",1,0\n"2",2,1\n');
   await assert.rejects(readAll(file, [{ name: 'y' }], 10), /data\.csv:2: expected 2 fields as in the header, found 3 \(a header one name short of its rows is how R's write\.table writes row names/);
   writeFileSync(file, 'a,y,,\n1,0,,\n2,1,,\n');

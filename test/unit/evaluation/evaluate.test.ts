@@ -125,6 +125,12 @@ test('slices by a numeric column group numbers (1, 1.0, +1 one slice, in numeric
   const byFlag = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'flag', workspace: s.ws });
   assert.deepEqual(byFlag.slices!.values.map((v) => [v.value, v.rows]), [['False', 100], ['True', 200]]);
   assert.ok(!byFlag.warnings.some((w) => w.includes('distinct values')));
+  writeCsv(s.data, ['a', 'b', 'n', 'label', 'y'], s.x.map((r, i) => [r[0]!, r[1]!, ['1', '1.0', 'inf'][i % 3]!, ['(missing)', '', 'x'][i % 3]!, s.y[i]!]));
+  const withInf = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'n', workspace: s.ws });
+  assert.deepEqual(withInf.slices!.values.map((v) => [v.value, v.rows]), [['1', 200], ['Infinity', 100]]);
+  const literal = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'label', workspace: s.ws });
+  assert.deepEqual(literal.slices!.values.map((v) => [v.value, v.rows]), [['(missing)', 100], ['x', 100], ['(missing)', 100]]);
+  writeCsv(s.data, ['a', 'b', 'id', 'y'], s.x.map((r, i) => [r[0]!, r[1]!, String(i), s.y[i]!]));
   const byId = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'id', workspace: s.ws });
   assert.ok(byId.warnings.some((w) => w.includes("'id' has 300 distinct values")), byId.warnings.join('; '));
 });

@@ -68,7 +68,7 @@ test('an int32 or int64 input: values fed exactly, and a value beyond the type\'
     assert.equal(r.metrics.mae, 0);
     const big = elem === 'int32' ? '3000000000' : '1e19';
     writeFileSync(data, `x,y\n1,1\n${big},0\n`);
-    await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), new RegExp(`data\\.csv row 2, column 'x': ${elem === 'int32' ? '3000000000' : '10000000000000000000'} is beyond the range of ${elem}`));
+    await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), new RegExp(`data\\.csv row 2, column 'x': ${elem === 'int32' ? '3000000000' : '10000000000000000000'} \\(as read into a double\\) is beyond the range of ${elem}`));
   }
 });
 
@@ -119,6 +119,20 @@ test('registering an .onnx with external data keeps its weight file: both in the
     assert.notEqual(changed.model.sha256, r.model.sha256);
     rmSync(path.join(ws, 'weights', 'w.bin'));
     await assert.rejects(tracker.registerModelFiles('scorer', path.join(ws, 'external.onnx')), /keeps its weights in 'weights\/w\.bin' \(external data\), and there is no such file beside it/);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('an external data file whose name starts with two dots is inside the folder, not outside it', async () => {
+  const { ws } = workspace();
+  const { model, weights } = withExternalData(BINARY, '..weights.bin');
+  writeFileSync(path.join(ws, 'dots.onnx'), model);
+  writeFileSync(path.join(ws, '..weights.bin'), weights);
+  const tracker = Tracker.open(ws);
+  try {
+    const version = await tracker.registerModelFiles('dots', path.join(ws, 'dots.onnx'));
+    assert.deepEqual(tracker.registry.versionFiles('dots', version.version).map((f) => f.path), ['..weights.bin', 'dots.onnx']);
   } finally {
     tracker.close();
   }

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { openDataset, type ColumnRequest } from '../../../core/dataset/dataset';
 import { fileSha256 } from '../../../core/dataset/dataset';
 import { evaluateModel } from '../../../core/evaluation/evaluate';
+import { readSpans } from '../../../core/dataset/parquetReader';
 import { tempWorkspace } from '../../support/tempWorkspace';
 import { probabilitiesOnly } from './onnxTestModels';
 
@@ -180,4 +181,18 @@ test('an evaluation with a BOOLEAN target (a pandas bool column): the metrics of
   assert.deepEqual(fromParquet.metrics, fromNumbers.metrics);
   assert.deepEqual(fromPandas.metrics, fromNumbers.metrics);
   assert.deepEqual(fromParquet.confusion_matrix, fromNumbers.confusion_matrix);
+});
+
+test('Parquet: row groups are read whole, small consecutive ones together until they hold a batch', async () => {
+  assert.deepEqual(readSpans([1_000_000], 8192), [1_000_000]);
+  assert.deepEqual(readSpans([100, 100, 100, 100, 100], 250), [300, 200]);
+  assert.deepEqual(readSpans(Array.from({ length: 10 }, () => 1), 4), [4, 4, 2]);
+  assert.deepEqual(readSpans([0, 5, 0], 4), [5]);
+  // Many one-row groups read right across the spans.
+  const file = path.join(tempWorkspace('parquet'), 'tiny.parquet');
+  await writeParquet(file, [{ name: 'd', data: doubles, type: 'DOUBLE' }, { name: 'group', data: groups, type: 'STRING' }], 1);
+  const r = await readAll(file, [{ name: 'd' }, { name: 'group', text: true }], 64);
+  assert.deepEqual(r.sizes, [64, 64, 64, 58]);
+  assert.deepEqual(r.numbers, [doubles]);
+  assert.deepEqual(r.texts, [groups]);
 });
