@@ -108,7 +108,7 @@ export class EvaluationCommands {
     const near = arg && 'card' in arg ? path.dirname(vscode.Uri.parse(arg.card).fsPath) : undefined;
     const found = (await vscode.workspace.findFiles(MODEL_GLOB, EXCLUDE, 1000)).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
     if (found.length === 0) throw new Error('This workspace has no .onnx model file.');
-    const distance = (f: string) => (near && path.dirname(f).startsWith(near) ? 0 : 1);
+    const distance = (f: string) => (near && (path.dirname(f) === near || path.dirname(f).startsWith(near + path.sep)) ? 0 : 1);
     found.sort((a, b) => distance(a) - distance(b) || (a < b ? -1 : 1));
     const pick = await vscode.window.showQuickPick(
       found.map((f) => ({ label: this.relative(f), file: f })),
@@ -121,7 +121,7 @@ export class EvaluationCommands {
     const found = (await vscode.workspace.findFiles(DATASET_GLOB, EXCLUDE, 2000)).filter((u) => u.scheme === 'file').map((u) => u.fsPath).sort();
     const browse = { label: '$(folder-opened) Browse…', description: 'pick a file with the file dialog', file: '' };
     const pick = await vscode.window.showQuickPick([...found.map((f) => ({ label: this.relative(f), description: path.extname(f).slice(1), file: f })), browse], {
-      title: 'Runwise: Evaluate Model… (1/3)',
+      title: 'Runwise: Evaluate Model… (1/4)',
       placeHolder: 'Pick the dataset to evaluate on (CSV, JSON Lines or Parquet)',
       matchOnDescription: true,
     });
@@ -136,16 +136,34 @@ export class EvaluationCommands {
     return chosen?.[0]?.fsPath;
   }
 
-  private async targetColumn(data: string): Promise<string | undefined> {
-    const { openDataset } = await import('../core/dataset/dataset');
+  /** The dataset's named columns (a column with no name, such as pandas' index, is never a target or a slice). */
+  private async columnsOf(data: string): Promise<string[]> {
+    const { openDataset, isNumberText } = await import('../core/dataset/dataset');
     const reader = await openDataset(data, this.relative(data));
-    const columns = [...reader.columns];
-    if (columns.length < 2) throw new Error(`${this.relative(data)}: found ${columns.length} column${columns.length === 1 ? '' : 's'}; an evaluation needs features and a target column.`);
+    const columns = reader.columns.filter((c) => c.trim() !== '');
+    if (reader.format === 'csv' && columns.length > 0 && columns.every(isNumberText)) {
+      throw new Error(`${this.relative(data)}: the first row looks like data (every name in it is a number): an evaluation needs a header row naming the columns.`);
+    }
+    if (columns.length < 2) throw new Error(`${this.relative(data)}: found ${columns.length} named column${columns.length === 1 ? '' : 's'}; an evaluation needs features and a target column.`);
+    return columns;
+  }
+
+  private async targetColumn(data: string, columns: readonly string[]): Promise<string | undefined> {
     const pick = await vscode.window.showQuickPick(
-      columns.map((c, i) => ({ label: c, description: i === columns.length - 1 ? 'last column' : undefined })),
-      { title: 'Runwise: Evaluate Model… (2/3)', placeHolder: `The target column of ${this.relative(data)} (the other columns feed the model, unless the model names its inputs)` },
+      columns.map((c, i) => ({ label: c, description: i === columns.length - 1 && !/\.jsonl$|\.ndjson$/i.test(data) ? 'last column' : undefined })),
+      { title: 'Runwise: Evaluate Model… (2/4)', placeHolder: `The target column of ${this.relative(data)} (the other columns feed the model, unless the model names its inputs)` },
     );
     return pick?.label;
+  }
+
+  /** The slice column (optional): '' for none, undefined when the pick is dismissed. */
+  private async sliceColumn(columns: readonly string[], target: string): Promise<string | undefined> {
+    const none = { label: 'No slices', description: 'the metrics on the whole dataset only', column: '' };
+    const pick = await vscode.window.showQuickPick([none, ...columns.filter((c) => c !== target).map((c) => ({ label: c, description: 'metrics per value, the largest gap marked', column: c }))], {
+      title: 'Runwise: Evaluate Model… (4/4)',
+      placeHolder: 'Slice the metrics by a column (a fairness check), or none',
+    });
+    return pick?.column;
   }
 
   private async taskAndThreshold(): Promise<{ task?: EvaluationTask; threshold?: number } | undefined> {
@@ -155,7 +173,7 @@ export class EvaluationCommands {
       { label: 'multiclass', task: 'multiclass' },
       { label: 'regression', task: 'regression' },
     ];
-    const pick = await vscode.window.showQuickPick(items, { title: 'Runwise: Evaluate Model… (3/3)', placeHolder: 'The task' });
+    const pick = await vscode.window.showQuickPick(items, { title: 'Runwise: Evaluate Model… (3/4)', placeHolder: 'The task' });
     if (!pick) return undefined;
     if (!pick.askThreshold) return pick.task ? { task: pick.task } : {};
     const text = await vscode.window.showInputBox({
@@ -175,10 +193,13 @@ export class EvaluationCommands {
     if (!model) return undefined;
     const data = await this.datasetFile();
     if (!data) return undefined;
-    const target = await this.targetColumn(data);
+    const columns = await this.columnsOf(data);
+    const target = await this.targetColumn(data, columns);
     if (!target) return undefined;
     const task = await this.taskAndThreshold();
     if (!task) return undefined;
+    const sliceBy = await this.sliceColumn(columns, target);
+    if (sliceBy === undefined) return undefined;
     const tracker = await this.options.tracking.writableTracker();
     const { evaluateModel, EvaluationCancelledError } = await import('../core/evaluation/evaluate');
     const controller = new AbortController();
@@ -189,8 +210,14 @@ export class EvaluationCommands {
         { location: vscode.ProgressLocation.Notification, title: `Runwise: evaluating ${this.relative(model)} on ${this.relative(data)}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
-          progress.report({ message: 'loading the model and running batches…' });
-          return evaluateModel({ model, data, target, ...task, workspace: this.workspace, tracker, signal: controller.signal });
+          progress.report({ message: 'loading the model…' });
+          let shown = 0;
+          const onProgress = (rows: number, expected: number) => {
+            const percent = Math.min(99, Math.floor((rows / expected) * 100));
+            if (percent > shown) progress.report({ message: `${rows.toLocaleString('en-US')} rows`, increment: percent - shown });
+            shown = Math.max(shown, percent);
+          };
+          return evaluateModel({ model, data, target, ...task, ...(sliceBy ? { sliceBy } : {}), workspace: this.workspace, tracker, signal: controller.signal, onProgress });
         },
       );
     } catch (e) {
@@ -264,12 +291,31 @@ export class EvaluationCommands {
       },
     });
     if (alias === undefined) return undefined;
-    const v = await tracker.registerModelFiles(name, model, {
-      source: this.relative(model),
-      userId: currentUser(),
-      ...(card ? { cardPath: card } : {}),
-      ...(alias.trim() ? { alias: alias.trim() } : {}),
-    });
+    // The version keeps the card's bytes on disk: an edited card (Update from Latest Evaluation leaves its edit unsaved) is saved first, if the user says so.
+    const cardDocument = card ? vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === card) : undefined;
+    if (cardDocument?.isDirty) {
+      const save = 'Save and Register';
+      const choice = await vscode.window.showWarningMessage(
+        `Runwise: ${this.relative(card!)} has unsaved changes; the version keeps the card as saved.`,
+        { modal: true },
+        save,
+        'Register the Saved Card',
+      );
+      if (!choice) return undefined;
+      if (choice === save && !(await cardDocument.save())) throw new Error(`${this.relative(card!)} could not be saved.`);
+    }
+    const v = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Runwise: registering ${this.relative(model)} as ${name}` },
+      async (progress) => {
+        progress.report({ message: 'copying and hashing the files…' });
+        return tracker.registerModelFiles(name, model, {
+          source: this.relative(model),
+          userId: currentUser(),
+          ...(card ? { cardPath: card } : {}),
+          ...(alias.trim() ? { alias: alias.trim() } : {}),
+        });
+      },
+    );
     await this.options.models.refresh();
     const aliases = v.aliases.length > 0 ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : '';
     void vscode.window.showInformationMessage(`Runwise: registered ${v.name} version ${v.version}${aliases}.`);
@@ -286,14 +332,21 @@ export class EvaluationCommands {
     return this.pickVersion(action);
   }
 
-  private async pickVersion(action: string, except?: { name: string; version: string }): Promise<{ name: string; version: string } | undefined> {
+  /** A pick of the registry's versions (but `except`; with `eligible`, only those that pass it). */
+  private async pickVersion(action: string, except?: { name: string; version: string }, eligible?: (v: ModelVersion) => boolean): Promise<{ name: string; version: string } | undefined> {
     const tracker = await this.readTracker();
-    const items = registeredModels(tracker).flatMap((m) =>
-      versionsOf(tracker, m.name)
-        .filter((v) => !(except && v.name === except.name && v.version === except.version))
-        .map((v) => ({ label: `${v.name}/${v.version}`, description: v.aliases.map((a) => `@${a}`).join(' '), name: v.name, version: v.version })),
-    );
-    if (items.length === 0) throw new Error('No registered model versions to pick: register a model first (Runwise: Register Model…).');
+    const all = registeredModels(tracker).flatMap((m) => versionsOf(tracker, m.name));
+    const items = all
+      .filter((v) => !(except && v.name === except.name && v.version === except.version) && (!eligible || eligible(v)))
+      .map((v) => ({ label: `${v.name}/${v.version}`, description: v.aliases.map((a) => `@${a}`).join(' '), name: v.name, version: v.version }));
+    if (items.length === 0) {
+      if (all.length === 0) throw new Error('No registered model versions to pick: register a model first (Runwise: Register Model…).');
+      if (eligible) {
+        const other = except ? `besides ${except.name}/${except.version} ` : '';
+        throw new Error(`No registered version ${other}has a finished evaluation to compare: evaluate one first (Runwise: Evaluate Model…).`);
+      }
+      throw new Error(`Only ${except!.name}/${except!.version} is registered: there is no other version to pick.`);
+    }
     const pick = await vscode.window.showQuickPick(items, { title: `Runwise: ${action}`, placeHolder: 'Pick a model version' });
     return pick ? { name: pick.name, version: pick.version } : undefined;
   }
@@ -333,9 +386,10 @@ export class EvaluationCommands {
     const chosen = (selection ?? []).filter((n) => n.kind === 'version');
     let first: { name: string; version: string } | undefined = chosen[0] ?? (arg ? { name: arg.name, version: arg.version } : undefined);
     let second: { name: string; version: string } | undefined = chosen[1];
-    first ??= await this.pickVersion('Compare Metrics: the first version');
+    const evaluated = (v: ModelVersion) => latestEvaluationOf(tracker, v) !== undefined;
+    first ??= await this.pickVersion('Compare Model Metrics: the first version', undefined, evaluated);
     if (!first) return;
-    second ??= await this.pickVersion(`Compare Metrics: ${first.name}/${first.version} with`, first);
+    second ??= await this.pickVersion(`Compare Model Metrics: ${first.name}/${first.version} with`, first, evaluated);
     if (!second) return;
     const pair = [first, second].map((ref) => {
       const mv = tracker.registry.getModelVersion(ref.name, ref.version);
@@ -346,11 +400,11 @@ export class EvaluationCommands {
     const comparison = compareRuns(pair.map((p) => p.run));
     const cell = (v: string | number | null) => (v === null ? '–' : typeof v === 'number' ? formatMetricValue(v) : v.replace(/\|/g, '\\|'));
     const lines = [
-      `# ${pair[0]!.label} vs ${pair[1]!.label}`,
+      `# ${pair[0]!.label.replace(/\|/g, '\\|')} vs ${pair[1]!.label.replace(/\|/g, '\\|')}`,
       '',
       'The latest finished evaluation of each version (its run in parentheses).',
       '',
-      `| metric | ${pair[0]!.label} (${pair[0]!.run.info.runId.slice(0, 8)}) | ${pair[1]!.label} (${pair[1]!.run.info.runId.slice(0, 8)}) | difference |`,
+      `| metric | ${pair[0]!.label.replace(/\|/g, '\\|')} (${pair[0]!.run.info.runId.slice(0, 8)}) | ${pair[1]!.label.replace(/\|/g, '\\|')} (${pair[1]!.run.info.runId.slice(0, 8)}) | difference |`,
       '|---|---:|---:|---:|',
       ...orderedMetrics(comparison.metrics.map((m) => ({ key: m.key, value: 0 }))).map(({ key }) => {
         const m = comparison.metrics.find((x) => x.key === key)!;
@@ -359,7 +413,7 @@ export class EvaluationCommands {
         return `| ${key} | ${cell(a ?? null)} | ${cell(b ?? null)} | ${diff} |`;
       }),
       '',
-      '| parameter | first | second |',
+      `| parameter | ${pair[0]!.label.replace(/\|/g, '\\|')} | ${pair[1]!.label.replace(/\|/g, '\\|')} |`,
       '|---|---|---|',
       ...comparison.params.map((p) => `| ${p.key} | ${cell(p.values[0] ?? null)} | ${cell(p.values[1] ?? null)} |`),
       '',

@@ -5,7 +5,8 @@
  *
  * Update from Latest Evaluation writes the latest finished evaluation of a registered version into
  * the card with core/modelCard (`runwise card update CARD --from NAME/VERSION` does the same): the
- * version is the one registered with this card (by the card's file name), else a pick; the edit is
+ * version is the one registered with a card of this name whose model is in the card's folder, else
+ * a pick; the edit is
  * applied to the open document (undoable, left unsaved for review) and touches only the entries
  * Runwise writes.
  */
@@ -22,11 +23,22 @@ export const MODEL_CARD_SELECTOR: vscode.DocumentSelector = [
   { scheme: 'file', pattern: '**/*.modelcard.{yaml,yml}' },
 ];
 
-/** Is this document a model card the lens and the update command handle? */
+/** A key only a model card's front matter has (Hugging Face's card metadata), as a top-level key. */
+const CARD_KEY = /^(model-index|library_name|pipeline_tag|base_model|model_name|model_type|datasets|license|metrics)\s*:/m;
+/** The names a Markdown model card goes by (a Hugging Face card is the repository's README.md). */
+const CARD_NAME = /^(readme|model_?card|.*\.modelcard)\.md$/i;
+
+/**
+ * Is this document a model card the lens and the update command handle? A Model Card Toolkit
+ * file, or Markdown with front matter that is named as a card (README.md, MODEL_CARD.md) or holds a
+ * card's keys: not any page with front matter (a Jekyll or Hugo page has `layout` and `title`).
+ */
 export function isModelCard(document: vscode.TextDocument): boolean {
   const format = cardFormatOf(document.fileName);
   if (format === 'model-card-toolkit') return true;
-  return format === 'huggingface' && extractFrontMatter(document.getText()) !== undefined;
+  if (format !== 'huggingface') return false;
+  const front = extractFrontMatter(document.getText());
+  return front !== undefined && (CARD_NAME.test(path.basename(document.fileName)) || CARD_KEY.test(front.yaml));
 }
 
 export class ModelCardCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
@@ -63,9 +75,13 @@ export async function updateCardFromLatestEvaluation(tracking: TrackingService, 
   const base = path.basename(uri.fsPath);
   const all = registeredModels(tracker).flatMap((m) => versionsOf(tracker, m.name));
   if (all.length === 0) throw new Error('No model is registered yet: register one (the Register lens) and evaluate it first.');
+  // The versions registered with a card of this name; taken without asking only when it is one
+  // version whose model lies in the card's folder (every Hugging Face card is README.md).
   const withThisCard = all.filter((v) => v.card && path.basename(v.card.path) === base);
   const candidates = withThisCard.length > 0 ? withThisCard : all;
-  let chosen = candidates.length === 1 ? candidates[0] : undefined;
+  const cardDir = tracking.workspace ? path.relative(tracking.workspace, path.dirname(uri.fsPath)).split(path.sep).join('/') : undefined;
+  const besideCard = (source: string) => cardDir !== undefined && (cardDir === '' || source === cardDir || source.startsWith(`${cardDir}/`));
+  let chosen = candidates.length === 1 && besideCard(candidates[0]!.source) ? candidates[0] : undefined;
   if (!chosen) {
     const pick = await vscode.window.showQuickPick(
       candidates.map((v) => ({ label: `${v.name}/${v.version}`, description: v.aliases.map((a) => `@${a}`).join(' '), v })),

@@ -20,6 +20,8 @@ export const MODELS_VIEW_ID = 'runwise.models';
 
 /** Metrics a version's row and tooltip show first, when the evaluation has them. */
 const KEY_METRICS = ['accuracy', 'roc_auc', 'f1', 'f1_macro', 'log_loss', 'r2', 'rmse', 'mae'];
+/** How many of them a version's row shows. */
+const ROW_METRICS = 3;
 
 export interface ModelNode {
   kind: 'model';
@@ -162,7 +164,8 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
     private readonly tracking: TrackingService,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.treeView = vscode.window.createTreeView(MODELS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    // Several versions can be selected: Compare Model Metrics takes the first two.
+    this.treeView = vscode.window.createTreeView(MODELS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true, canSelectMany: true });
     this.disposables.push(this.treeView, this.emitter, tracking.onDidChangeState(() => void this.refresh()));
   }
 
@@ -191,9 +194,13 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
     try {
       roots = tracker ? this.read(tracker) : [];
     } catch (e) {
-      this.log.error(`Models view: cannot read the registry: ${e instanceof Error ? e.message : String(e)}`);
+      const reason = e instanceof Error ? e.message : String(e);
+      this.log.error(`Models view: cannot read the registry: ${reason}`);
+      // Said in the view: an empty view's welcome would claim that nothing is registered.
+      this.treeView.message = `Cannot read the model registry: ${reason}`;
       return;
     }
+    this.treeView.message = undefined;
     const signature = JSON.stringify(
       roots.map((m) => [m.name, m.model.lastUpdatedTimestamp, m.model.aliases, m.versions.map((v) => [v.version, v.mv.lastUpdatedTimestamp, v.mv.aliases, v.evaluation?.runId ?? ''])]),
     );
@@ -231,8 +238,9 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
       const item = new vscode.TreeItem(`Version ${node.version}`, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = node.id;
       const metrics = orderedMetrics(node.evaluation?.metrics ?? []);
-      const head = metrics[0];
-      const parts = [node.mv.aliases.map((a) => `@${a}`).join(' '), head ? `${head.key} ${formatMetricCompact(head.value)}` : ''].filter(Boolean);
+      // The first key metrics on the row itself, where the keyboard and a screen reader reach them (the tooltip has more).
+      const shown = metrics.slice(0, ROW_METRICS).map((m) => `${m.key} ${formatMetricCompact(m.value)}`);
+      const parts = [node.mv.aliases.map((a) => `@${a}`).join(' '), ...shown].filter(Boolean);
       item.description = parts.join(' · ');
       const tooltip = new vscode.MarkdownString(undefined, false);
       tooltip.appendText(`${node.name} version ${node.version}${node.mv.aliases.length ? ` (${node.mv.aliases.map((a) => `@${a}`).join(', ')})` : ''}\n`);

@@ -7,7 +7,7 @@
  * The model is fed by `Tracker.changesSince`: a first full load, then only the runs and experiments
  * that changed. `apply` says which nodes moved so the view refreshes just those.
  */
-import { NOTE_TAG, type Experiment, type Run, type RunStatus } from '../tracker/model';
+import { MODEL_SHA256_TAG, NOTE_TAG, type Experiment, type Run, type RunStatus } from '../tracker/model';
 import type { TrackerChanges } from '../tracker/tracker';
 import { formatDuration, formatMetricCompact, formatMetricValue, formatTimestamp } from './displayFormat';
 import { ORIGIN_REMOTE_TAG, PUSHED_TAG_PREFIX } from '../sync/syncTags';
@@ -28,6 +28,8 @@ export interface RunSummary {
   /** Remotes the run was pushed to (its `runwise.pushed.<remote>` tags), and the one it was pulled from. */
   pushedTo?: readonly string[];
   pulledFrom?: string;
+  /** An evaluation run (it records the evaluated model's hash): its row offers the evaluation report. */
+  evaluation?: boolean;
 }
 
 export interface ExperimentSummary {
@@ -99,6 +101,7 @@ export function summarizeRun(run: Run): RunSummary {
     params: new Map(run.params.map((p) => [p.key, p.value])),
     note: note === '' ? undefined : note,
     ...syncedWith(run),
+    ...(run.tags.some((t) => t.key === MODEL_SHA256_TAG) ? { evaluation: true } : {}),
   };
 }
 
@@ -390,7 +393,7 @@ export class RunsTreeModel {
       collapsible: hasChildren ? 'collapsed' : 'none',
       experimentId: r.experimentId,
       runId: r.runId,
-      contextValue: r.status === 'RUNNING' ? 'runwise.run.running' : 'runwise.run',
+      contextValue: r.status === 'RUNNING' ? 'runwise.run.running' : r.evaluation ? 'runwise.run.evaluation' : 'runwise.run',
     };
   }
 

@@ -3,7 +3,8 @@
  * a workspace holding the example pipeline's model, made by running examples/pipeline's prepare.js
  * and train.js with node; trusted:
  *   - the Explorer's context menu on models/model.onnx → Evaluate Model…: the dataset picked
- *     (data/test.csv), the target column offered from its header (churned), the task inferred; the
+ *     (data/test.csv), the target column offered from its header (churned), the task inferred, a
+ *     slice column picked (support_calls); the
  *     evaluation lands in the tracker as a FINISHED run and its report opens in a webview;
  *   - the same menu → Register Model…: a new name typed (churn), no alias → version 1;
  *   - the Models view lists churn → Version 1 with its evaluation's accuracy;
@@ -86,12 +87,17 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     // The task: inferred from the model (the first row).
     await p.locator('.quick-input-list .monaco-list-row', { hasText: 'Infer from the model' }).first().waitFor({ state: 'visible', timeout: 10_000 });
     await p.keyboard.press('Enter');
+    // The slice column (optional): offered from the header, the target left out.
+    await p.locator('.quick-input-list .monaco-list-row', { hasText: 'No slices' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    const slices = await p.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
+    assert.deepEqual(slices, ['No slices', 'tenure_months', 'monthly_spend', 'support_calls', 'usage_hours']);
+    await answer(p, 'support_calls', /support_calls/);
 
     const run = await waitUntil(
       () =>
         withTracker(workspace, (tr) => {
           const found = tr.searchRuns({ filter: "attributes.status = 'FINISHED'" }).items.find((r) => r.tags.some((x) => x.key === 'runwise.model.sha256'));
-          return found ? { runId: found.info.runId, metrics: Object.fromEntries(found.metrics.map((m) => [m.key, m.value])) } : undefined;
+          return found ? { runId: found.info.runId, metrics: Object.fromEntries(found.metrics.map((m) => [m.key, m.value])), params: Object.fromEntries(found.params.map((m) => [m.key, m.value])) } : undefined;
         }),
       'the evaluation run to finish in the tracker',
       60_000,
@@ -100,6 +106,7 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     });
     assert.ok(run.metrics.accuracy! > 0.6 && run.metrics.accuracy! <= 1, `accuracy ${run.metrics.accuracy}`);
     assert.equal(run.metrics.rows, 120, 'data/test.csv has 20% of 600 rows');
+    assert.equal(run.params.slice_by, 'support_calls');
     await p.locator('.tabs-container .tab', { hasText: 'Evaluation: model.onnx' }).waitFor({ state: 'visible', timeout: 15_000 });
     const toast = await waitUntil(async () => (await p.locator('.notification-toast').allInnerTexts()).find((x) => /evaluated models\/model\.onnx/.test(x)), 'the evaluation message', 10_000);
     assert.match(toast, /binary, 120 rows\): accuracy 0\.\d+/);

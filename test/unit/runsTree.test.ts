@@ -68,6 +68,10 @@ test('runs newest first, status as icon, key metrics as description, params in a
     assert.equal(o!.icon, 'FAILED');
     assert.equal(o!.description, 'failed');
     assert.equal(o!.contextValue, 'runwise.run');
+    // An evaluation run (it records the model's hash) offers its report.
+    t.setTag(old, { key: 'runwise.model.sha256', value: 'ab'.repeat(32) });
+    model.apply(t.changesSince());
+    assert.equal(model.children(model.roots()[0]!).find((r) => r.runId === old)!.contextValue, 'runwise.run.evaluation');
   });
 });
 
