@@ -4,11 +4,12 @@
  *
  * - Evaluate Model…: the model (the clicked file, or a pick), the dataset (a pick of the workspace's
  *   CSV / JSON Lines / Parquet files, or a file dialog), the target column (offered from the file's
- *   header), the task (inferred unless picked; a threshold for binary). evaluateModel runs in the
- *   extension host under a cancellable progress notification; the run lands in the tracker and the
- *   report opens in the evaluation report webview.
+ *   header), the task (inferred unless picked; a threshold for binary), an optional slice column.
+ *   evaluateModel runs in the extension host under a cancellable progress notification that counts
+ *   the rows; the run lands in the tracker and the report opens in the evaluation report webview.
  * - Register Model…: a name (existing ones offered, or a new one typed), an optional alias; the
- *   model file (and the card, from a card's CodeLens) become an immutable version.
+ *   model file (and the card, from a card's CodeLens, saved first if the user says so) become an
+ *   immutable version, under a progress notification.
  * - Set Model Alias…, Compare Metrics, Open Card, Show Lineage, Show Evaluation Report.
  *
  * Nothing here evaluates or writes the tracker in an untrusted workspace: those commands throw
@@ -141,8 +142,15 @@ export class EvaluationCommands {
     const { openDataset, isNumberText } = await import('../core/dataset/dataset');
     const reader = await openDataset(data, this.relative(data));
     const columns = reader.columns.filter((c) => c.trim() !== '');
-    if (reader.format === 'csv' && columns.length > 0 && columns.every(isNumberText)) {
-      throw new Error(`${this.relative(data)}: the first row looks like data (every name in it is a number): an evaluation needs a header row naming the columns.`);
+    if (reader.format === 'csv' && columns.length > 0 && columns.every(isNumberText) && !columns.every((c) => /^\d+$/.test(c))) {
+      // Decimals for names: a row of data (a frame saved with integer column names, 0,1,2, passes).
+      const goOn = 'Use the First Row as the Header';
+      const choice = await vscode.window.showWarningMessage(
+        `Runwise: the first row of ${this.relative(data)} looks like data (every name in it is a number); an evaluation reads the first row as the header naming the columns.`,
+        { modal: true },
+        goOn,
+      );
+      if (choice !== goOn) return [];
     }
     if (columns.length < 2) throw new Error(`${this.relative(data)}: found ${columns.length} named column${columns.length === 1 ? '' : 's'}; an evaluation needs features and a target column.`);
     return columns;
@@ -194,6 +202,7 @@ export class EvaluationCommands {
     const data = await this.datasetFile();
     if (!data) return undefined;
     const columns = await this.columnsOf(data);
+    if (columns.length === 0) return undefined;
     const target = await this.targetColumn(data, columns);
     if (!target) return undefined;
     const task = await this.taskAndThreshold();
@@ -211,11 +220,17 @@ export class EvaluationCommands {
         async (progress, token) => {
           token.onCancellationRequested(() => controller.abort());
           progress.report({ message: 'loading the model…' });
+          // The rows done, at most every 200 ms; the bar moves while the size-based estimate of the
+          // rows holds (a Parquet file, or rows past the estimate, show the count alone).
           let shown = 0;
+          let said = 0;
           const onProgress = (rows: number, expected: number) => {
-            const percent = Math.min(99, Math.floor((rows / expected) * 100));
-            if (percent > shown) progress.report({ message: `${rows.toLocaleString('en-US')} rows`, increment: percent - shown });
+            const percent = rows < expected ? Math.min(99, Math.floor((rows / expected) * 100)) : shown;
+            const now = Date.now();
+            if (percent <= shown && now - said < 200) return;
+            progress.report({ message: `${rows.toLocaleString('en-US')} rows`, ...(percent > shown ? { increment: percent - shown } : {}) });
             shown = Math.max(shown, percent);
+            said = now;
           };
           return evaluateModel({ model, data, target, ...task, ...(sliceBy ? { sliceBy } : {}), workspace: this.workspace, tracker, signal: controller.signal, onProgress });
         },
@@ -327,8 +342,9 @@ export class EvaluationCommands {
   /** The version a command acts on: the argument, the view's selection, or a pick (model, then version). */
   private async version(arg: VersionArgument, action: string): Promise<{ name: string; version: string } | undefined> {
     if (arg) return { name: arg.name, version: arg.version };
-    const selected = this.options.models.selectedVersions()[0];
-    if (selected) return selected;
+    // The view's selection when it is one version; with several selected, which one is asked.
+    const selected = this.options.models.selectedVersions();
+    if (selected.length === 1) return selected[0];
     return this.pickVersion(action);
   }
 
@@ -384,9 +400,15 @@ export class EvaluationCommands {
   async compare(arg: VersionArgument, selection?: readonly VersionNode[]): Promise<void> {
     const tracker = await this.readTracker();
     const chosen = (selection ?? []).filter((n) => n.kind === 'version');
+    if (chosen.length > 2) throw new Error(`Compare Model Metrics compares two versions: ${chosen.length} are selected.`);
     let first: { name: string; version: string } | undefined = chosen[0] ?? (arg ? { name: arg.name, version: arg.version } : undefined);
     let second: { name: string; version: string } | undefined = chosen[1];
     const evaluated = (v: ModelVersion) => latestEvaluationOf(tracker, v) !== undefined;
+    for (const ref of [first, second]) {
+      if (ref && !evaluated(tracker.registry.getModelVersion(ref.name, ref.version))) {
+        throw new Error(`${ref.name}/${ref.version} has no finished evaluation to compare: evaluate it first (Runwise: Evaluate Model…).`);
+      }
+    }
     first ??= await this.pickVersion('Compare Model Metrics: the first version', undefined, evaluated);
     if (!first) return;
     second ??= await this.pickVersion(`Compare Model Metrics: ${first.name}/${first.version} with`, first, evaluated);

@@ -1,7 +1,8 @@
 /**
- * CodeLens above a model card (a Markdown file with YAML front matter, such as a Hugging Face
- * README.md, or a Model Card Toolkit `*.modelcard.yaml`): "Evaluate", "Register" and "Update from
- * Latest Evaluation".
+ * CodeLens above a model card (Markdown with YAML front matter named as a card, README.md or
+ * MODEL_CARD.md, or holding a card's keys; or a Model Card Toolkit `*.modelcard.yaml`): "Evaluate",
+ * "Register" and "Update from Latest Evaluation" (which, run from the palette, takes any Markdown
+ * with front matter, as `runwise card update` does).
  *
  * Update from Latest Evaluation writes the latest finished evaluation of a registered version into
  * the card with core/modelCard (`runwise card update CARD --from NAME/VERSION` does the same): the
@@ -26,7 +27,7 @@ export const MODEL_CARD_SELECTOR: vscode.DocumentSelector = [
 /** A key only a model card's front matter has (Hugging Face's card metadata), as a top-level key. */
 const CARD_KEY = /^(model-index|library_name|pipeline_tag|base_model|model_name|model_type|datasets|license|metrics)\s*:/m;
 /** The names a Markdown model card goes by (a Hugging Face card is the repository's README.md). */
-const CARD_NAME = /^(readme|model_?card|.*\.modelcard)\.md$/i;
+const CARD_NAME = /^(readme|model[-_]?card|.*\.modelcard)(\.[\w-]+)?\.md$/i;
 
 /**
  * Is this document a model card the lens and the update command handle? A Model Card Toolkit
@@ -39,6 +40,12 @@ export function isModelCard(document: vscode.TextDocument): boolean {
   if (format !== 'huggingface') return false;
   const front = extractFrontMatter(document.getText());
   return front !== undefined && (CARD_NAME.test(path.basename(document.fileName)) || CARD_KEY.test(front.yaml));
+}
+
+/** What the update command takes, as `runwise card update` does: any Markdown with front matter, or a Model Card Toolkit file. */
+function isCardFile(document: vscode.TextDocument): boolean {
+  const format = cardFormatOf(document.fileName);
+  return format === 'model-card-toolkit' || (format === 'huggingface' && extractFrontMatter(document.getText()) !== undefined);
 }
 
 export class ModelCardCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
@@ -69,7 +76,7 @@ export async function updateCardFromLatestEvaluation(tracking: TrackingService, 
   const uri = arg instanceof vscode.Uri ? arg : arg ? vscode.Uri.parse(arg.card) : vscode.window.activeTextEditor?.document.uri;
   if (!uri) throw new Error('Open a model card (README.md with front matter, or *.modelcard.yaml) first.');
   const document = await vscode.workspace.openTextDocument(uri);
-  if (!isModelCard(document)) throw new Error(`${path.basename(uri.fsPath)} is not a model card (expected a Markdown file with front matter, or *.modelcard.yaml).`);
+  if (!isCardFile(document)) throw new Error(`${path.basename(uri.fsPath)} is not a model card (expected a Markdown file with front matter, or *.modelcard.yaml).`);
   const tracker = await tracking.tracker();
   if (!tracker) throw new Error('This workspace has no tracker yet: register and evaluate a model first.');
   const base = path.basename(uri.fsPath);
@@ -80,7 +87,8 @@ export async function updateCardFromLatestEvaluation(tracking: TrackingService, 
   const withThisCard = all.filter((v) => v.card && path.basename(v.card.path) === base);
   const candidates = withThisCard.length > 0 ? withThisCard : all;
   const cardDir = tracking.workspace ? path.relative(tracking.workspace, path.dirname(uri.fsPath)).split(path.sep).join('/') : undefined;
-  const besideCard = (source: string) => cardDir !== undefined && (cardDir === '' || source === cardDir || source.startsWith(`${cardDir}/`));
+  // The model file in the card's own folder, or the model folder that is the card's folder.
+  const besideCard = (source: string) => cardDir !== undefined && (path.posix.dirname(source) === (cardDir === '' ? '.' : cardDir) || source === cardDir);
   let chosen = candidates.length === 1 && besideCard(candidates[0]!.source) ? candidates[0] : undefined;
   if (!chosen) {
     const pick = await vscode.window.showQuickPick(

@@ -1,7 +1,7 @@
 /**
  * The Models view: registered models → versions → each version's lineage (datasets, the runs that
  * made it, the evaluations of its bytes, its aliases' moves). A version row shows its aliases
- * (`@champion`) and the headline metric of its latest evaluation; its tooltip lists the key metrics.
+ * (`@champion`) and the first three key metrics of its latest evaluation; its tooltip lists more.
  *
  * It follows the tracker as the Runs view does, through core/tracker/trackerWatcher (its own watch on
  * `.runwise/tracker.db(-wal)`): after a write it re-reads the registry (a few small queries) and

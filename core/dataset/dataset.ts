@@ -138,6 +138,17 @@ export interface DatasetReader {
   readonly hashesFile: boolean;
   /** `hash`, when given and `hashesFile`, is updated with every byte of the file as it is read. */
   batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch>;
+  /**
+   * A reader whose `columns` come from its first rows (JSON Lines) looks for these names in the
+   * whole file and adds to `columns` those it finds there (see withColumns).
+   */
+  findColumns?(names: readonly string[]): Promise<void>;
+}
+
+/** Makes sure the reader lists the named columns the file has, when its column list is from its first rows only. */
+export async function withColumns(reader: DatasetReader, names: readonly (string | undefined)[]): Promise<void> {
+  const wanted = names.filter((n): n is string => n !== undefined && !reader.columns.includes(n));
+  if (wanted.length > 0 && reader.findColumns) await reader.findColumns(wanted);
 }
 
 /** Where a row is, for messages: `data.csv:12` (line) or `data.parquet row 12`. */

@@ -72,16 +72,29 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
   }
   if (scanned === 0) throw new DatasetError(`${displayName}: the file is empty (expected one JSON object per line)`);
   const names = [...keys];
+  /** Columns asked for and looked for in the whole file already (found or not): each is looked for once. */
+  const lookedFor = new Set<string>(names);
+  const findColumns = async (wanted: readonly string[]): Promise<void> => {
+    const missing = new Set(wanted.filter((n) => !lookedFor.has(n)));
+    if (missing.size === 0) return;
+    for (const n of missing) lookedFor.add(n);
+    const found = new Set<string>();
+    for await (const { value } of objects(file, displayName)) {
+      for (const n of missing) if (Object.hasOwn(value, n)) found.add(n);
+      for (const n of found) missing.delete(n);
+      if (missing.size === 0) break;
+    }
+    // In the order asked for, after the first rows' columns.
+    for (const n of wanted) if (found.has(n) && !names.includes(n)) names.push(n);
+  };
   return {
     file: displayName,
     format: 'jsonl',
     columns: names,
     hashesFile: true,
+    findColumns,
     async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch> {
-      // A column asked for that the first rows do not name may first appear further down: looked for in the whole file.
-      if (request.some((r) => !names.includes(r.name))) {
-        for await (const { value } of objects(file, displayName)) for (const k of Object.keys(value)) if (!names.includes(k)) names.push(k);
-      }
+      await findColumns(request.map((r) => r.name));
       checkColumns(displayName, names, request);
       let batch = emptyBatch(request, batchSize);
       for await (const { line, value } of objects(file, displayName, hash)) {

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { booleanOf, decimalOf, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
+import { booleanOf, decimalOf, withColumns, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 import { workerScript } from '../threads/workerScript';
@@ -409,6 +409,9 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   const curName = display.current ?? currentFile;
   const refHead = await openDataset(referenceFile, refName);
   const curHead = await openDataset(currentFile, curName);
+  // A JSON Lines side names its columns from its first rows: the other side's (and the asked-for) ones are looked for further down.
+  await withColumns(refHead, [...curHead.columns, ...(options.columns ?? [])]);
+  await withColumns(curHead, [...refHead.columns, ...(options.columns ?? [])]);
   // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
   // spreadsheet's trailing empty columns) is not data.
   const named = (columns: readonly string[]) => columns.filter((c) => c.trim() !== '');

@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, FileDigests, booleanOf, checkColumns, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNumberText, openDataset, type ColumnRequest } from '../dataset/dataset';
+import { DatasetError, FileDigests, booleanOf, checkColumns, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNumberText, openDataset, withColumns, type ColumnRequest } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
@@ -437,6 +437,9 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const batchSize = fixedBatch ?? askedBatchSize;
   const batchNote = fixedBatch !== undefined && options.batchSize !== undefined && options.batchSize !== fixedBatch ? `batches of ${fixedBatch} rows, the model's fixed batch size, not ${options.batchSize}` : undefined;
   const reader = await openDataset(options.data, dataName);
+  // The columns the evaluation names (a one-matrix model's input name is no column: not looked for).
+  const byName = !(model.inputs.length === 1 && model.inputs[0]!.shape.length === 2);
+  await withColumns(reader, [options.target, options.sliceBy, ...(options.features ?? []), ...(byName ? model.inputs.map((i) => i.name) : [])]);
   checkColumns(dataName, reader.columns, [{ name: options.target }, ...(options.sliceBy ? [{ name: options.sliceBy }] : [])]);
   const plan = planInputs(model, reader.columns, options.target, options.features, dataName);
   const out = model.outputs;
@@ -609,7 +612,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       const values: SliceReport[] = [...groups.entries()]
         .sort((a, b) => order(a[0], b[0]))
         .map(([key, idx]) => {
-          const value = key === MISSING_KEY ? MISSING_SLICE : key;
+          const value = key !== MISSING_KEY ? key : groups.has(MISSING_SLICE) ? `${MISSING_SLICE} cells` : MISSING_SLICE;
           const t = Float64Array.from(idx, (i) => targets[i]!);
           const p = new Float64Array(idx.length * width);
           idx.forEach((i, k) => p.set(predictions.subarray(i * width, i * width + width), k * width));

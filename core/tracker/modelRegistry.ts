@@ -900,8 +900,12 @@ export function parseVersionRef(ref: string): VersionRef {
   return { name: ref };
 }
 
-/** An ONNX file larger than protobuf's 2 GiB limit cannot be one message (external data exists for that): not parsed. */
-const ONNX_GRAPH_READ_LIMIT = 2 * 1024 * 1024 * 1024;
+/**
+ * An ONNX file this large is read as it is, not parsed for external data: a model saved with external
+ * data keeps a small graph, and reading a large one whole would hold the extension host (register
+ * a model folder to keep every file).
+ */
+const ONNX_GRAPH_READ_LIMIT = 512 * 1024 * 1024;
 
 /**
  * The external data files an `.onnx` file names (`weights.bin` beside it, as onnx.save_model with

@@ -52,7 +52,7 @@ export interface RunsTreeNode {
   collapsible: 'none' | 'collapsed' | 'expanded';
   experimentId: string;
   runId?: string;
-  /** For `when` clauses of context menus: 'runwise.experiment', 'runwise.run', 'runwise.run.running'. */
+  /** For `when` clauses of context menus: 'runwise.experiment', 'runwise.run', 'runwise.run.running', 'runwise.run.evaluation'. */
   contextValue: string;
 }
 

@@ -454,3 +454,14 @@ test('a text cell after the first 1,000 rows makes the column text, as pandas in
     assert.equal(column(report, 'y').type, 'numerical');
   }
 });
+
+test('JSON Lines: a column first given after the rows that name the columns is the same column on both sides, not "lacks"', async () => {
+  const dir = tempWorkspace('drift-late-key');
+  const ref = path.join(dir, 'ref.jsonl');
+  const cur = path.join(dir, 'cur.jsonl');
+  writeFileSync(ref, Array.from({ length: 1500 }, (_, i) => JSON.stringify({ x: i % 7, region: i % 2 ? 'north' : 'south' })).join('\n'));
+  writeFileSync(cur, Array.from({ length: 1500 }, (_, i) => JSON.stringify({ x: i % 7, ...(i >= 1200 ? { region: i % 2 ? 'north' : 'south' } : {}) })).join('\n'));
+  const report = await computeDrift(ref, cur, { threads: false });
+  assert.deepEqual(report.columns.map((c) => c.name), ['x', 'region']);
+  assert.equal(column(report, 'region').current.missing, 1200);
+});

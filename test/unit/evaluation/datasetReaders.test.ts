@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import * as path from 'node:path';
-import { fileSha256, openDataset, type ColumnRequest } from '../../../core/dataset/dataset';
+import { fileSha256, openDataset, withColumns, type ColumnRequest } from '../../../core/dataset/dataset';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
 async function readAll(file: string, request: ColumnRequest[], batchSize: number) {
@@ -183,8 +183,12 @@ test('JSON Lines: columns are the keys of the first rows in order of appearance;
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /spark\.jsonl:2: column 'a' is missing from this row \(expected a number\)/);
   const lenient = await readAll(file, [{ name: 'a', missing: true }], 10);
   assert.ok(Number.isNaN(lenient.numbers[0]![1]));
-  // A key first given after the rows that name the columns is found when asked for.
-  writeFileSync(file, `${'{"a": 1}\n'.repeat(1200)}{"a": 2, "late": "x"}\n`);
+  // A key first given after the rows that name the columns is found when asked for (withColumns, as evaluate and drift ask).
+  writeFileSync(file, `${'{"a": 1}\n'.repeat(1200)}{"a": 2, "late": "x", "other": 1}\n`);
+  const reader = await openDataset(file, 'spark.jsonl');
+  assert.deepEqual(reader.columns, ['a']);
+  await withColumns(reader, ['late', 'never']);
+  assert.deepEqual(reader.columns, ['a', 'late']);
   const late = await readAll(file, [{ name: 'late', text: true }], 500);
   assert.deepEqual(late.texts[0]!.slice(-2), ['', 'x']);
   // A row without a key named like an Object.prototype member lacks it.

@@ -129,7 +129,7 @@ test('slices by a numeric column group numbers (1, 1.0, +1 one slice, in numeric
   const withInf = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'n', workspace: s.ws });
   assert.deepEqual(withInf.slices!.values.map((v) => [v.value, v.rows]), [['1', 200], ['Infinity', 100]]);
   const literal = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'label', workspace: s.ws });
-  assert.deepEqual(literal.slices!.values.map((v) => [v.value, v.rows]), [['(missing)', 100], ['x', 100], ['(missing)', 100]]);
+  assert.deepEqual(literal.slices!.values.map((v) => [v.value, v.rows]), [['(missing)', 100], ['x', 100], ['(missing) cells', 100]]);
   writeCsv(s.data, ['a', 'b', 'id', 'y'], s.x.map((r, i) => [r[0]!, r[1]!, String(i), s.y[i]!]));
   const byId = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'id', workspace: s.ws });
   assert.ok(byId.warnings.some((w) => w.includes("'id' has 300 distinct values")), byId.warnings.join('; '));
@@ -358,4 +358,12 @@ test('runwise evaluate --json on the example model', async () => {
     assert.match(err, /--threshold must be a number between 0 and 1/);
   }
   assert.equal(await main(['evaluate', path.join(example, 'models/model.onnx'), '--data', path.join(example, 'data/test.csv'), '--target', 'churned', '--threshold', '.25', '--workspace', ws], { out: () => undefined, err: () => undefined }), 0);
+});
+
+test('JSON Lines whose slice column first appears after the rows that name the columns (Spark leaves null fields out): evaluated and sliced', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2, 1200);
+  const jsonl = path.join(s.ws, 'data.jsonl');
+  writeFileSync(jsonl, `${s.x.map((r, i) => JSON.stringify({ a: r[0], b: r[1], y: s.y[i], ...(i >= 1100 ? { region: i % 2 ? 'north' : 'south' } : {}) })).join('\n')}\n`);
+  const r = await evaluateModel({ model: s.model, data: jsonl, target: 'y', features: ['a', 'b'], sliceBy: 'region', workspace: s.ws });
+  assert.deepEqual(r.slices!.values.map((v) => [v.value, v.rows]), [['north', 50], ['south', 50], ['(missing)', 1100]]);
 });
