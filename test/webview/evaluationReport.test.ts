@@ -192,6 +192,14 @@ describe('evaluation report webview', { timeout: 180_000 }, () => {
     assert.deepEqual(await v.violations(), []);
   });
 
+  it('says how to get slices when the evaluation was not sliced', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    await send(v, { type: 'report', report: evaluationReportData(sampleReport({ slices: null })) });
+    assert.match(await v.page.locator('#slices').innerText(), /Not sliced: evaluate with a slice column/);
+    assert.equal(await v.page.locator('#slice-table').count(), 0);
+  });
+
   it('says why when there is no report', async (t) => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });

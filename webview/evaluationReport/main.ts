@@ -91,9 +91,13 @@ function confusionSection(report: EvaluationReportData): HTMLElement | undefined
 }
 
 /** The metrics per slice; the slices with the lowest and highest headline metric are marked. */
-function slicesSection(report: EvaluationReportData): HTMLElement | undefined {
+function slicesSection(report: EvaluationReportData): HTMLElement {
   const slices = report.slices;
-  if (!slices) return undefined;
+  if (!slices) {
+    const none = section('Slices', 'slices');
+    none.appendChild(el('p', 'Not sliced: evaluate with a slice column (the last step of Evaluate Model…, or --slice-by) to see the metrics per value and the largest gap.', { class: 'empty' }));
+    return none;
+  }
   const s = section(`Slices by ${slices.column}`, 'slices');
   const gap = slices.largestGap;
   if (gap) {
