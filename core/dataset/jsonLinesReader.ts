@@ -10,7 +10,8 @@
  *
  * Values: numeric columns take JSON numbers, numeric strings and booleans (1 or 0, as scikit-learn
  * takes a bool column); text columns take any scalar, a boolean as `True`/`False` (pandas' spelling,
- * as for CSV and Parquet). Python's json.dumps writes NaN, Infinity and -Infinity for non-finite
+ * as for CSV and Parquet), an integer past 2^53 with every digit the line gives it (pandas reads it
+ * as an exact int64). Python's json.dumps writes NaN, Infinity and -Infinity for non-finite
  * floats, which JSON has not: they are read as Python's json.loads reads them.
  */
 import { createReadStream } from 'node:fs';
@@ -39,7 +40,17 @@ function parseLine(text: string): unknown {
   }
 }
 
-async function* objects(file: string, displayName: string, hash?: ByteSink): AsyncGenerator<{ line: number; value: Record<string, unknown> }> {
+/**
+ * An integer past 2^53 as the line writes it (an id such as 9007199254740993, which a double would
+ * round): the digits after the key at the top of the object, or the double's own text when they
+ * cannot be found.
+ */
+function integerText(line: string, key: string, v: number): string {
+  const at = new RegExp(`${JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:\\s*(-?\\d+)(?![\\d.eE])`).exec(line);
+  return at && Number(at[1]) === v ? at[1]! : String(v);
+}
+
+async function* objects(file: string, displayName: string, hash?: ByteSink): AsyncGenerator<{ line: number; value: Record<string, unknown>; text: string }> {
   const input = createReadStream(file);
   if (hash) input.on('data', (chunk) => hash.update(chunk as Buffer));
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -56,7 +67,7 @@ async function* objects(file: string, displayName: string, hash?: ByteSink): Asy
         throw new DatasetError(`${displayName}:${line}: not valid JSON (${(e as Error).message})`);
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DatasetError(`${displayName}:${line}: expected a JSON object per line`);
-      yield { line, value: value as Record<string, unknown> };
+      yield { line, value: value as Record<string, unknown>, text: trimmed };
     }
   } finally {
     lines.close();
@@ -97,12 +108,12 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
       await findColumns(request.map((r) => r.name));
       checkColumns(displayName, names, request);
       let batch = emptyBatch(request, batchSize);
-      for await (const { line, value } of objects(file, displayName, hash)) {
+      for await (const { line, value, text } of objects(file, displayName, hash)) {
         let n = 0;
         let t = 0;
         for (const r of request) {
           const v = Object.hasOwn(value, r.name) ? value[r.name] : null;
-          if (r.text) batch.texts[t++]![batch.rows] = v === null ? '' : typeof v === 'boolean' ? (v ? 'True' : 'False') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+          if (r.text) batch.texts[t++]![batch.rows] = v === null ? '' : typeof v === 'boolean' ? (v ? 'True' : 'False') : typeof v === 'object' ? JSON.stringify(v) : typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v) ? integerText(text, r.name, v) : String(v);
           else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = Number.isFinite(v) || r.missing ? (Number.isFinite(v) ? v : NaN) : numberFromText(String(v), `${displayName}:${line}`, r.name);
           else if (typeof v === 'boolean' && !r.missing) batch.numbers[n++]![batch.rows] = v ? 1 : 0;
           else if (v === null && r.missing) batch.numbers[n++]![batch.rows] = NaN;

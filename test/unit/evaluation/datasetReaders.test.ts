@@ -205,6 +205,9 @@ test('JSON Lines: booleans as 1/0 and True/False; NaN and Infinity as json.dumps
   assert.ok(r.numbers[1]!.every(Number.isNaN));
   await assert.rejects(readAll(file, [{ name: 'z' }], 10), /py\.jsonl:2: column 'z' is Infinity \(expected a finite number\)/);
   await assert.rejects(readAll(file, [{ name: 'x' }], 10), /py\.jsonl:1: column 'x' is null \(expected a number\)/);
+  // Ids past 2^53 keep every digit in a text column (pandas reads them as exact int64).
+  writeFileSync(file, '{"account": 9007199254740993, "n": {"account": 1}}\n{"account": 9007199254740992}\n{"account": -12345678901234567890}\n');
+  assert.deepEqual((await readAll(file, [{ name: 'account', text: true }], 10)).texts, [['9007199254740993', '9007199254740992', '-12345678901234567890']]);
   writeFileSync(file, '{"a": Nan}\n');
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /py\.jsonl:1: not valid JSON/);
 });
