@@ -319,6 +319,10 @@ export class EvaluationCommands {
       if (!choice) return undefined;
       if (choice === save && !(await cardDocument.save())) throw new Error(`${this.relative(card!)} could not be saved.`);
     }
+    if (card) {
+      const { checkCardForRegistration } = await import('../core/modelCard/cardFile');
+      checkCardForRegistration(card, this.relative(card));
+    }
     const v = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Runwise: registering ${this.relative(model)} as ${name}` },
       async (progress) => {

@@ -208,6 +208,13 @@ export function trimBatch(batch: DatasetBatch): DatasetBatch {
 
 /** Opens a dataset by its extension: .csv (and .tsv is refused), .jsonl/.ndjson, .parquet. */
 export async function openDataset(file: string, displayName = file): Promise<DatasetReader> {
+  let isFile: boolean;
+  try {
+    isFile = (await stat(file)).isFile();
+  } catch (e) {
+    throw new DatasetError(`${displayName}: cannot read the dataset (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!isFile) throw new DatasetError(`${displayName}: not a file (expected a .csv, .jsonl, .ndjson or .parquet file)`);
   const ext = path.extname(file).toLowerCase();
   if (ext === '.csv') return (await import('./csvReader')).openCsv(file, displayName);
   if (ext === '.jsonl' || ext === '.ndjson') return (await import('./jsonLinesReader')).openJsonLines(file, displayName);

@@ -602,6 +602,10 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     const arrays = curveArrays && curveArrays.capacity >= targets.length ? curveArrays : task === 'binary' ? new CurveArrays(targets.length) : undefined;
     const overall = computeMetrics(scores, targets, predictions, cut, arrays, binaryPass);
     const warnings = [...(batchNote ? [batchNote] : []), ...overall.warnings];
+    // A one-value model read as a regressor against a 0/1 target is most likely a sigmoid classifier.
+    if (task === 'regression' && !options.task && targets.length > 0 && targets.every((t) => t === 0 || t === 1)) {
+      warnings.push(`'${options.target}' holds only 0 and 1 (or False and True): if the model's one value per row is P(class 1), evaluate it as a classifier with task binary (--task binary)`);
+    }
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {
       const { groups, numeric } = sliceGroups(sliceValues);

@@ -3,7 +3,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../workspace/atomicWrite";
-import { CardUpdateError } from "./cardUpdate";
+import { CardUpdateError, cardFormatOf, checkFrontMatterClosed } from "./cardUpdate";
 
 /** The most a card may hold to be read (the language server's limit for a workspace file). */
 const MAX_CARD_BYTES = 16 * 1024 * 1024;
@@ -42,4 +42,18 @@ export function readCardText(abs: string, rel: string): string {
 /** Writes the updated card through a temporary file and a rename: an interrupted write leaves it as it was. */
 export function writeCardText(abs: string, text: string): void {
   writeFileAtomic(abs, text);
+}
+
+/**
+ * Refuses a file that is not a model card before it is kept with a registered version for good: a
+ * card is Markdown (README.md, MODEL_CARD.md, …) or a Model Card Toolkit `*.modelcard.yaml`, UTF-8
+ * text, its front matter (if any) closed. `runwise card validate` says more about what is in it.
+ */
+export function checkCardForRegistration(abs: string, rel: string): void {
+  if (!cardFormatOf(rel))
+    throw new CardUpdateError(
+      `${rel}: not a model card (expected a Markdown file such as README.md, or *.modelcard.yaml); a registered version keeps its card for good`,
+    );
+  const text = readCardText(abs, rel);
+  if (cardFormatOf(rel) === "huggingface") checkFrontMatterClosed(text, rel);
 }

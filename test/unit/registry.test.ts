@@ -316,6 +316,18 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   assert.equal(record.version, 1);
   assert.deepEqual(record.aliases, ['champion']);
   assert.equal(record.card.path, 'README.md');
+  // A file that is not a card is refused before it is kept for good, and no version is made.
+  writeFileSync(path.join(ws, 'data.csv'), 'a,b\n1,2\n');
+  writeFileSync(path.join(ws, 'MODEL_CARD.md'), '---\nlicense: mit\n# never closed\n');
+  for (const [card, message] of [
+    ['data.csv', /data\.csv: not a model card \(expected a Markdown file such as README\.md, or \*\.modelcard\.yaml\)/],
+    ['model.onnx', /model\.onnx: not a model card/],
+    ['MODEL_CARD.md', /MODEL_CARD\.md:1: the front matter opened here is never closed/],
+  ] as const) {
+    const refused = await cli(ws, 'models', 'register', 'churn', '--path', path.join(ws, 'model.onnx'), '--card', path.join(ws, card));
+    assert.equal(refused.code, 1, card);
+    assert.match(refused.err, message);
+  }
   const reg2 = await cli(ws, 'models', 'register', 'churn', '--path', path.join(ws, 'model.onnx'));
   assert.match(reg2.out, /^Registered churn version 2: sha256 [0-9a-f]{64}/);
   const list = JSON.parse((await cli(ws, 'models', 'list', '--json')).out) as { name: string; versions: number; aliases: Record<string, number> }[];

@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
+import { checkCardForRegistration } from '../../modelCard/cardFile';
+import { CardUpdateError } from '../../modelCard/cardUpdate';
 import { parseVersionRef, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
 import type { Tracker } from '../../tracker/tracker';
 import { formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
@@ -70,6 +72,15 @@ export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Pro
   if (given === undefined) throw new UsageError("models register needs --path MODEL (the model's file or folder)");
   const modelPath = workspaceFile(ctx, given, 'Model path');
   const card = optionValue(args, 'card');
+  const cardPath = card !== undefined ? workspaceFile(ctx, card, 'Model card') : undefined;
+  if (cardPath !== undefined) {
+    try {
+      checkCardForRegistration(cardPath, path.relative(ctx.workspace, cardPath).split(path.sep).join('/'));
+    } catch (e) {
+      if (e instanceof CardUpdateError) throw new CliError(e.message);
+      throw e;
+    }
+  }
   const tracker = ctx.openTracker(true);
   const run = optionValue(args, 'run');
   const alias = optionValue(args, 'alias');
@@ -78,7 +89,7 @@ export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Pro
     source: path.relative(ctx.workspace, modelPath).split(path.sep).join('/') || '.',
     userId: currentUser(),
     ...(run !== undefined ? { runId: tracker.resolveRunId(run) } : {}),
-    ...(card !== undefined ? { cardPath: workspaceFile(ctx, card, 'Model card') } : {}),
+    ...(cardPath !== undefined ? { cardPath } : {}),
     ...(alias !== undefined ? { alias } : {}),
     ...(description !== undefined ? { description } : {}),
   });

@@ -294,3 +294,9 @@ test('CSV: a coded text column still refuses text that is not UTF-8, naming the 
     /latin\.csv:3: .*UTF-8/,
   );
 });
+
+test('a dataset that is missing or a folder: one clear line naming it', async () => {
+  const dir = tempWorkspace('missing');
+  await assert.rejects(openDataset(path.join(dir, 'nope.csv'), 'data/nope.csv'), /^DatasetError: data\/nope\.csv: cannot read the dataset \(ENOENT\)$/);
+  await assert.rejects(openDataset(dir, 'data'), /^DatasetError: data: not a file \(expected a \.csv, \.jsonl, \.ndjson or \.parquet file\)$/);
+});

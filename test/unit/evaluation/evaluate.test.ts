@@ -100,6 +100,16 @@ for (const flat of [false, true]) {
   });
 }
 
+test('a one-value model read as a regressor against a 0/1 or True/False target is warned to be evaluated as binary', async () => {
+  const s = await setup(regression([2, -1], 0.5), 2);
+  writeCsv(s.data, ['a', 'b', 'y'], s.x.map((r, i) => [r[0]!, r[1]!, s.y[i] ? 'True' : 'False']));
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws });
+  assert.equal(r.task, 'regression');
+  assert.ok(r.warnings.some((w) => /'y' holds only 0 and 1 .*--task binary/.test(w)), r.warnings.join('; '));
+  const asked = await evaluateModel({ model: s.model, data: s.data, target: 'y', task: 'regression', workspace: s.ws });
+  assert.ok(!asked.warnings.some((w) => w.includes('holds only 0 and 1')), 'not when regression was asked for');
+});
+
 test('a task that does not fit the model is refused', async () => {
   const s = await setup(probabilitiesOnly(MULTI), 3);
   await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], task: 'binary', workspace: s.ws }), /3 classes: task 'binary' does not fit/);
