@@ -516,11 +516,17 @@ export class ModelRegistry {
   /** The version a reference names: by alias, by number, or the highest number for a bare name. */
   resolveVersion(ref: VersionRef): ModelVersion {
     if (ref.alias !== undefined) {
-      this.modelRow(ref.name); // a model that does not exist is named as such
-      return this.getVersionByAlias(ref.name, ref.alias);
+      const model = this.getRegisteredModel(ref.name); // a model that does not exist is named as such
+      const held = model.aliases.find((a) => a.alias === ref.alias);
+      if (!held) {
+        const known = model.aliases.map((a) => `@${a.alias}`).join(', ');
+        throw invalid(`Registered model '${model.name}' has no alias '${ref.alias}' (${known ? `its aliases: ${known}` : 'it has none'}).`);
+      }
+      return this.getModelVersion(model.name, held.version);
     }
     if (ref.version !== undefined) {
       if (ref.version === 'latest') return this.latestVersion(ref.name);
+      if (!/^\d{1,15}$/.test(ref.version) || Number(ref.version) < 1) throw invalid(`Version '${ref.version}' of '${ref.name}': expected a whole number from 1, or 'latest'.`);
       return this.getModelVersion(ref.name, ref.version);
     }
     return this.latestVersion(ref.name);
@@ -893,6 +899,7 @@ export interface VersionRef {
 }
 
 export function parseVersionRef(ref: string): VersionRef {
+  if (/\/[^@]*@|@.*\//.test(ref)) throw invalid(`'${ref}': name a version (NAME/VERSION) or an alias (NAME@ALIAS), not both.`);
   const at = ref.lastIndexOf('@');
   if (at > 0) return { name: ref.slice(0, at), alias: ref.slice(at + 1) };
   const slash = ref.lastIndexOf('/');

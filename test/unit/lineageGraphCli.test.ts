@@ -94,6 +94,9 @@ test('errors: no start, two starts, an unknown version, a file outside the works
   r = await cli(ws, 'lineage', '--file', '../../etc/passwd');
   assert.equal(r.code, 1);
   assert.match(r.err, /outside the workspace/);
+  r = await cli(ws, 'lineage', '--file', 'data/nope.csv');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--file data\/nope\.csv: no such file \(data\/nope\.csv in the workspace\), and no run recorded it/);
   r = await cli(ws, 'lineage', 'churn', '--max-nodes', '0');
   assert.equal(r.code, 2);
   assert.match(r.err, /--max-nodes/);

@@ -336,6 +336,15 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   assert.equal(moved.out, 'churn@champion → version 2 (moved from version 1)\n');
   const shown = JSON.parse((await cli(ws, 'models', 'show', 'churn@champion', '--json')).out) as { version: number; verified: boolean };
   assert.deepEqual([shown.version, shown.verified], [2, true]);
+  for (const [ref, message] of [
+    ['churn/0', /Version '0' of 'churn': expected a whole number from 1, or 'latest'/],
+    ['churn/1@champion', /'churn\/1@champion': name a version \(NAME\/VERSION\) or an alias \(NAME@ALIAS\), not both/],
+    ['churn@nope', /Registered model 'churn' has no alias 'nope' \(its aliases: @champion\)/],
+  ] as const) {
+    const bad = await cli(ws, 'models', 'show', ref);
+    assert.equal(bad.code, 1, ref);
+    assert.match(bad.err, message);
+  }
   const overview = await cli(ws, 'models', 'show', 'churn');
   assert.match(overview.out, /VERSION/);
   const lineage = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/1', '--json')).out) as { aliasHistory: { previousVersion?: string }[] };

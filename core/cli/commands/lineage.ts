@@ -7,7 +7,7 @@
  * as one self-contained offline page (core/drift/driftHtml.ts's shell: inlined bundle, strict CSP,
  * no request leaves the file).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { intOption, optionValue, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
@@ -49,7 +49,10 @@ export function lineage(ctx: CommandContext, args: ParsedArgs): void {
     // tracker has it: workspace-relative, `/`-separated; a path outside is refused.
     const base = relativeInside(path.resolve(ctx.workspace), process.cwd()) !== undefined ? process.cwd() : ctx.workspace;
     const abs = resolveInside(ctx.workspace, file, base);
-    graph = dataFileLineageGraph(tracker, path.relative(ctx.workspace, abs).split(path.sep).join('/'), options);
+    const rel = path.relative(ctx.workspace, abs).split(path.sep).join('/');
+    graph = dataFileLineageGraph(tracker, rel, options);
+    // A file gone from disk may still have lineage (runs recorded it); one that neither exists nor was recorded is a typo.
+    if (!existsSync(abs) && graph.edges.length === 0) throw new CliError(`--file ${file}: no such file (${rel} in the workspace), and no run recorded it`);
   } else {
     const v = tracker.registry.resolveVersion(parseVersionRef(ref!));
     graph = modelVersionLineageGraph(tracker, v.name, v.version, options);
@@ -123,7 +126,7 @@ export function lineageText(graph: LineageGraph): string {
   // Lineage has no cycles; should a record make one, its nodes still get listed.
   for (const n of graph.nodes) if (!order.includes(n)) order.push(n);
   const kind: Record<LineageNode['kind'], string> = { dataset: 'data', run: 'run', evaluation: 'evaluation', 'model-version': 'version', alias: 'alias', stage: 'stage', more: '…' };
-  const lines = [`${graph.title} (${graph.nodes.length} nodes, ${graph.edges.length} links${graph.omitted > 0 ? `, ${graph.omitted} more not shown` : ''})`];
+  const lines = [`${graph.title} (${graph.nodes.length} node${graph.nodes.length === 1 ? '' : 's'}, ${graph.edges.length} link${graph.edges.length === 1 ? '' : 's'}${graph.omitted > 0 ? `, ${graph.omitted} more not shown` : ''})`];
   for (const n of order) {
     const mark = n.id === graph.focus ? '  ←' : '';
     lines.push(`${kind[n.kind].padEnd(10)}  ${n.label}${n.detail ? `  (${n.detail})` : ''}${mark}`);
