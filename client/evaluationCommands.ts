@@ -27,7 +27,8 @@ import { compareRuns } from '../core/tracker/runComparison';
 import { formatMetricCompact, formatMetricValue } from '../core/views/displayFormat';
 import { relativeInside } from '../core/workspace/workspacePath';
 import { EvaluationReportPanel } from './evaluationReportPanel';
-import { latestEvaluationOf, orderedMetrics, registeredModels, versionsOf, type ModelsView, type VersionArgument, type VersionNode } from './modelsView';
+import { orderedMetrics } from '../core/views/evaluationMetrics';
+import { latestEvaluationOf, registeredModels, versionsOf, type ModelsView, type VersionArgument, type VersionNode } from './modelsView';
 import { UntrustedWorkspaceError, type TrackingService } from './trackingService';
 import { currentUser } from '../core/workspace/currentUser';
 

@@ -14,12 +14,11 @@ import type { ModelLineage, ModelVersion, RegisteredModel } from '../core/tracke
 import type { Tracker } from '../core/tracker/tracker';
 import { watchTracker, type TrackerWatcher } from '../core/tracker/trackerWatcher';
 import { formatMetricCompact, formatTimestamp } from '../core/views/displayFormat';
+import { orderedMetrics } from '../core/views/evaluationMetrics';
 import type { TrackingService } from './trackingService';
 
 export const MODELS_VIEW_ID = 'runwise.models';
 
-/** Metrics a version's row and tooltip show first, when the evaluation has them. */
-const KEY_METRICS = ['accuracy', 'roc_auc', 'f1', 'f1_macro', 'log_loss', 'r2', 'rmse', 'mae'];
 /** How many of them a version's row shows. */
 const ROW_METRICS = 3;
 
@@ -60,15 +59,6 @@ export type ModelsNode = ModelNode | VersionNode | LineageNode;
 /** The version argument of a command: a view row, `{name, version}`, or nothing (ask). */
 export type VersionArgument = VersionNode | { name: string; version: string } | undefined;
 
-/** Key metrics first (in KEY_METRICS' order), then the rest; run statistics (rows, latency) last. */
-export function orderedMetrics(metrics: readonly { key: string; value: number }[]): { key: string; value: number }[] {
-  const rank = (k: string) => {
-    const i = KEY_METRICS.indexOf(k);
-    if (i >= 0) return i;
-    return k === 'rows' || k === 'rows_per_second' || k.startsWith('latency_') ? 1000 : 100;
-  };
-  return [...metrics].sort((a, b) => rank(a.key) - rank(b.key) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
 
 /** Every version of `name`, newest first. */
 export function versionsOf(tracker: Tracker, name: string): ModelVersion[] {

@@ -349,6 +349,11 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   assert.match(overview.out, /VERSION/);
   const lineage = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/1', '--json')).out) as { aliasHistory: { previousVersion?: string }[] };
   assert.equal(lineage.aliasHistory.length, 2);
+  // The text names its subject first and says once that no run made the file.
+  const text = (await cli(ws, 'models', 'lineage', 'churn/1')).out.split('\n');
+  assert.match(text[0]!, /^Lineage of churn\/1 \(sha256 [0-9a-f]{64}\)$/);
+  assert.ok(text.includes('Source run (none recorded: registered from a file)'), text.join('\n'));
+  assert.ok(!text.some((l) => l.startsWith('Pipeline run')), text.join('\n'));
   const out = path.join(ws, 'exported');
   assert.equal((await cli(ws, 'models', 'export', 'churn/1', '--output', out)).code, 0);
   assert.equal(readFileSync(path.join(out, 'model.onnx'), 'utf8'), 'model-v1');

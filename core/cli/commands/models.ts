@@ -9,6 +9,7 @@ import { CardUpdateError } from '../../modelCard/cardUpdate';
 import { parseVersionRef, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
 import type { Tracker } from '../../tracker/tracker';
 import { formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
+import { isRunStatistic, orderedMetrics } from '../../views/evaluationMetrics';
 import { resolveInside } from '../../workspace/workspacePath';
 import { currentUser } from '../../workspace/currentUser';
 
@@ -206,33 +207,34 @@ export function modelsLineage(ctx: CommandContext, args: ParsedArgs): void {
   ctx.io.out(lineageText(lineage));
 }
 
-/** The lineage as a tree, upstream first: datasets → stage runs → evaluations → the version → aliases. */
+/** The lineage as a tree, upstream first: inputs → stage runs → evaluations → the version → aliases. */
 function lineageText(l: ModelLineage): string {
   const v = l.version;
-  const lines: string[] = [];
-  lines.push('Datasets');
+  const lines: string[] = [`Lineage of ${v.name}/${v.version} (sha256 ${v.sha256})`];
+  // What the runs logged as inputs: datasets, and the dependencies a stage recorded (code, params).
+  lines.push('Inputs (the md5 the runs recorded)');
   if (l.datasets.length === 0) lines.push('  (none recorded)');
   const nameWidth = Math.max(0, ...l.datasets.map((d) => d.name.length));
   const digestWidth = Math.max(0, ...l.datasets.map((d) => d.digest.length));
   for (const d of l.datasets) lines.push(`  ${d.name.padEnd(nameWidth)}  ${d.digest.padEnd(digestWidth)}${d.source && d.source !== d.name ? `  ${d.source}` : ''}`.trimEnd());
-  lines.push(l.pipelineRun ? `Pipeline run ${l.pipelineRun.runName} (${l.pipelineRun.runId.slice(0, 8)}, ${l.pipelineRun.status})` : 'Pipeline run (none: the source run has no parent)');
-  for (const s of l.stageRuns) {
-    const mark = s.runId === l.sourceRun?.runId ? '  ← produced this model' : '';
-    lines.push(`  stage ${s.stage ?? s.runName} (${s.runId.slice(0, 8)}, ${s.status})${mark}`);
+  if (!l.sourceRun) lines.push('Source run (none recorded: registered from a file)');
+  else {
+    lines.push(l.pipelineRun ? `Pipeline run ${l.pipelineRun.runName} (${l.pipelineRun.runId.slice(0, 8)}, ${l.pipelineRun.status})` : 'Pipeline run (none: the source run has no parent)');
+    for (const s of l.stageRuns) {
+      const mark = s.runId === l.sourceRun.runId ? '  ← produced this model' : '';
+      lines.push(`  stage ${s.stage ?? s.runName} (${s.runId.slice(0, 8)}, ${s.status})${mark}`);
+    }
+    if (!l.stageRuns.some((s) => s.runId === l.sourceRun!.runId)) lines.push(`Source run ${l.sourceRun.runName} (${l.sourceRun.runId.slice(0, 8)}, ${l.sourceRun.status})`);
   }
-  if (l.sourceRun && !l.stageRuns.some((s) => s.runId === l.sourceRun!.runId)) {
-    lines.push(`Source run ${l.sourceRun.runName} (${l.sourceRun.runId.slice(0, 8)}, ${l.sourceRun.status})`);
-  } else if (!l.sourceRun) lines.push('Source run (none recorded)');
   lines.push('Evaluations of these model bytes');
   if (l.evaluations.length === 0) lines.push('  (none)');
   for (const e of l.evaluations) {
-    // The quality metrics, not the timings (latency_*, rows_per_second), which say nothing of the model's fit.
-    const quality = e.metrics.filter((m) => !/^(latency_|rows_per_second$|rows$)/.test(m.key));
-    const metrics = quality.slice(0, 6).map((m) => `${m.key}=${formatMetricCompact(m.value)}`).join(' ');
+    // The quality metrics, key ones first; not the timings (latency_*, rows_per_second), which say nothing of the model's fit.
+    const quality = orderedMetrics(e.metrics.filter((m) => !isRunStatistic(m.key)));
+    const metrics = quality.map((m) => `${m.key}=${formatMetricCompact(m.value)}`).join(' ');
     const data = e.datasets.map((d) => `${d.name}@${d.digest.slice(0, 8)}`).join(', ');
     lines.push(`  ${e.runName} (${e.runId.slice(0, 8)})${data ? ` on ${data}` : ''}: ${metrics}`);
   }
-  lines.push(`Version ${v.name}/${v.version}  sha256 ${v.sha256}`);
   lines.push(`Aliases ${l.aliases.length > 0 ? l.aliases.map((a) => `@${a}`).join(', ') : '(none)'}`);
   for (const m of l.aliasHistory) {
     const what = m.version === undefined ? `removed from version ${m.previousVersion}` : m.previousVersion === undefined ? `set to version ${m.version}` : `moved from version ${m.previousVersion} to ${m.version}`;
