@@ -123,7 +123,7 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => (require('./commands/run') as typeof import('./commands/run')).run(ctx, args),
   },
   evaluate: {
-    usage: 'evaluate MODEL --data FILE --target COLUMN [--task T] [--threshold X] [--features a,b] [--slice-by C] [--batch-size N] [--json]',
+    usage: 'evaluate MODEL --data FILE --target COLUMN [--task binary|multiclass|regression] [--threshold X] [--features a,b] [--slice-by C] [--batch-size N] [--json]',
     summary: 'evaluate an ONNX model on a dataset (CSV, JSON Lines, Parquet) with scikit-learn metrics; logged as a run',
     // Options listed here, the module loaded on use (as status): onnxruntime stays out of other commands' start-up.
     options: { data: { value: true, short: 'd' }, target: { value: true, short: 't' }, task: { value: true }, threshold: { value: true }, features: { value: true }, 'slice-by': { value: true }, 'batch-size': { value: true } },
@@ -251,6 +251,12 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     if (words.length === 0 || words[0] === 'help' || argv.includes('--help') || argv.includes('-h')) {
       io.out(helpText());
       return words.length === 0 && !argv.includes('--help') && !argv.includes('-h') ? 2 : 0;
+    }
+    // A command group named alone (`runwise models`): its commands, not "unknown command".
+    const group = words[0] !== undefined ? Object.keys(COMMANDS).filter((c) => c.startsWith(`${words[0]} `)) : [];
+    if (group.length > 0 && words.length === 1) {
+      io.err(`runwise ${words[0]}: name one of its commands:\n${group.map((c) => `  runwise ${COMMANDS[c]!.usage}\n`).join('')}`);
+      return 2;
     }
     io.err(`runwise: unknown command '${words.slice(0, 2).join(' ')}'\nRun 'runwise --help' for the commands.\n`);
     return 2;

@@ -294,3 +294,18 @@ test('stages tracking keys of one params file share one parse of it per plan, an
     [['a', 'skip', []], ['b', 'run', ['param-changed b.lr']], ['c', 'skip', []]],
   );
 });
+
+test('a command group named alone lists its commands; a missing option is said once, with the usage', async () => {
+  const models = await cli('models');
+  assert.equal(models.code, 2);
+  assert.match(models.err, /^runwise models: name one of its commands:\n {2}runwise models register NAME --path MODEL/);
+  assert.match(models.err, /runwise models lineage/);
+  const card = await cli('card');
+  assert.equal(card.code, 2);
+  assert.match(card.err, /runwise card update CARD --from/);
+  const unknown = await cli('modles');
+  assert.match(unknown.err, /^runwise: unknown command 'modles'/);
+  const register = await cli('models', 'register', 'churn');
+  assert.equal(register.code, 2);
+  assert.match(register.err, /^runwise models register: --path MODEL is needed \(the model's file or folder\)\nUsage: runwise models register NAME --path MODEL/);
+});

@@ -70,7 +70,7 @@ function versionsOf(tracker: Tracker, name: string): ModelVersion[] {
 export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Promise<void> {
   const [name] = positionals(args, ['name']);
   const given = optionValue(args, 'path');
-  if (given === undefined) throw new UsageError("models register needs --path MODEL (the model's file or folder)");
+  if (given === undefined) throw new UsageError("--path MODEL is needed (the model's file or folder)");
   const modelPath = workspaceFile(ctx, given, 'Model path');
   const card = optionValue(args, 'card');
   const cardPath = card !== undefined ? workspaceFile(ctx, card, 'Model card') : undefined;
@@ -247,7 +247,7 @@ function lineageText(l: ModelLineage): string {
 export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
   const [refText] = positionals(args, ['model']);
   const output = optionValue(args, 'output');
-  if (output === undefined) throw new UsageError('models export needs --output DIR');
+  if (output === undefined) throw new UsageError('--output DIR is needed (the folder to copy the files into)');
   const tracker = ctx.openTracker();
   const v = tracker.registry.resolveVersion(parseVersionRef(refText!));
   const dest = path.resolve(process.cwd(), output);
