@@ -262,6 +262,8 @@ function walk(source: LineageSource, starts: readonly LineageNode[], maxNodes: n
   const queues: Record<Direction, LineageNode[]> = { up: [...starts], down: [...starts] };
   const expanded: Record<Direction, Set<string>> = { up: new Set(), down: new Set() };
   let omitted = 0;
+  /** Nodes shown as side inputs only, not followed (yet). */
+  const leaves = new Set<string>();
   let turn: Direction = 'up';
   while (queues.up.length > 0 || queues.down.length > 0) {
     if (queues[turn].length === 0) turn = turn === 'up' ? 'down' : 'up';
@@ -279,6 +281,9 @@ function walk(source: LineageSource, starts: readonly LineageNode[], maxNodes: n
     for (const n of [...source.neighbours(node, direction), ...sideInputs]) {
       if (nodes.has(n.node.id)) {
         addEdge(n.edge);
+        // Shown first as a side input (a leaf), now reached on the walk itself: followed after all,
+        // so that where it came from is not left out (the data a stage wrote and a later run read).
+        if (!('leaf' in n) && leaves.delete(n.node.id)) queues[direction].push(nodes.get(n.node.id)!);
         continue;
       }
       if (shown >= maxNodes) {
@@ -289,6 +294,7 @@ function walk(source: LineageSource, starts: readonly LineageNode[], maxNodes: n
       shown++;
       addEdge(n.edge);
       if (!('leaf' in n)) queues[direction].push(n.node);
+      else leaves.add(n.node.id);
     }
     if (hidden > 0) {
       omitted += hidden;

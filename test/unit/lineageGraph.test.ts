@@ -119,6 +119,30 @@ test('from a model version: data and stage runs upstream by path and hash, alias
   }
 });
 
+test('a file first shown as an evaluation\'s side input is still followed upstream when the walk reaches it: the stage that wrote it is shown', async () => {
+  const ws = tempWorkspace('lineage-side');
+  const tracker = Tracker.open(ws);
+  try {
+    writeFileSync(path.join(ws, 'model.onnx'), 'onnx-bytes');
+    const prepare = await stageRun(tracker, { stage: 'prepare', inputs: [['data/raw.csv', 'aaaa1111']], outputs: [['data/train.csv', 'bbbb2222'], ['data/test.csv', 'eeee5555']], startTime: 1001 });
+    const train = await stageRun(tracker, { stage: 'train', inputs: [['data/train.csv', 'bbbb2222'], ['data/test.csv', 'eeee5555']], outputs: [['model.onnx', 'cccc3333']], startTime: 1002 });
+    // A longer way up (register ← model.onnx ← train) than down to the evaluation, which reads test.csv too.
+    const register = await stageRun(tracker, { stage: 'register', inputs: [['model.onnx', 'cccc3333']], outputs: [], startTime: 1003 });
+    const version = await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'), { runId: register });
+    const evaluation = tracker.createRun({ runName: 'eval', tags: [{ key: MODEL_SHA256_TAG, value: version.sha256 }], startTime: 1004 }).info.runId;
+    tracker.logInputs(evaluation, [{ dataset: { name: 'test', digest: 'eeee5555', sourceType: 'local', source: 'data/test.csv' }, tags: [] }]);
+    tracker.updateRun(evaluation, { status: 'FINISHED', endTime: 1005 });
+    const g = modelVersionLineageGraph(tracker, 'churn', '1');
+    const test = dataNodeId('data/test.csv', 'eeee5555');
+    assert.ok(hasEdge(g, test, runNodeId(evaluation)));
+    assert.ok(hasEdge(g, test, runNodeId(train)));
+    assert.ok(hasEdge(g, runNodeId(prepare), test), 'prepare wrote test.csv');
+    assert.ok(hasEdge(g, runNodeId(prepare), dataNodeId('data/train.csv', 'bbbb2222')));
+  } finally {
+    tracker.close();
+  }
+});
+
 test('from a run: its inputs and their producers upstream, what read its outputs and the version downstream', async () => {
   const { tracker, prepare, train } = await pipelineWorkspace();
   try {
