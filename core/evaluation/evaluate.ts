@@ -21,7 +21,7 @@ import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
 import { TargetClasses } from './targetClasses';
-import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG } from '../tracker/model';
+import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG, PARENT_RUN_TAG } from '../tracker/model';
 import { FAILURE_REASON_TAG, type Tracker } from '../tracker/tracker';
 import { relativeInside } from '../workspace/workspacePath';
 
@@ -43,6 +43,8 @@ export interface EvaluationOptions {
   /** Where the run is logged; none: nothing is logged (run_id null). */
   tracker?: Tracker;
   experimentId?: string;
+  /** The run the evaluation's run is a child of (a pipeline's evaluate stage run). */
+  parentRunId?: string;
   /**
    * Stops the evaluation between batches: it throws EvaluationCancelledError; a run already
    * started ends KILLED (with the reason in `runwise.failure_reason`).
@@ -505,6 +507,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       tags: [
         { key: MODEL_SHA256_TAG, value: model.sha256 },
         { key: 'runwise.evaluation.task', value: task },
+        ...(options.parentRunId ? [{ key: PARENT_RUN_TAG, value: options.parentRunId }] : []),
       ],
     });
     runId = run.info.runId;

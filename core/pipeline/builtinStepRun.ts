@@ -244,6 +244,8 @@ async function evaluateStep(
     workspace: ctx.root,
     tracker: ctx.tracker,
     experimentId: ctx.experimentId,
+    // The evaluation's own run sits under the stage's run, in the pipeline run's tree.
+    parentRunId: ctx.runId,
     ...(task !== undefined
       ? { task: task as (typeof EVALUATION_TASKS)[number] }
       : {}),

@@ -191,6 +191,8 @@ test('lineage: a file a stage wrote and an evaluate step read is one data node, 
     assert.ok(readers.length >= 1, 'something read it');
     const evaluation = tracker.searchRuns({ filter: "tags.`runwise.evaluation.task` = 'binary'", maxResults: 10 }).items;
     assert.equal(evaluation.length, 1);
+    // The evaluation's own run is a child of the evaluate stage's run, in the pipeline run's tree.
+    assert.equal(evaluation[0]!.info.parentRunId, result.stages.find((s) => s.id === 'check')!.runId);
     assert.ok(readers.includes(runNodeId(evaluation[0]!.info.runId)) || readers.includes(runNodeId(result.stages.find((s) => s.id === 'check')!.runId!)), `the evaluation reads that node: ${readers.join(', ')}`);
   } finally {
     tracker.close();
