@@ -60,7 +60,12 @@ const COMMANDS: Record<string, Command> = {
     summary: "a model's versions, or one version's details (its files re-hashed: a changed copy is refused)",
     run: (ctx, args) => modelsModule().modelsShow(ctx, args),
   },
-  'models alias': { usage: 'models alias NAME VERSION ALIAS', summary: 'point ALIAS (e.g. champion) at a version; the move is recorded with who and when', run: (ctx, args) => modelsModule().modelsAlias(ctx, args) },
+  'models alias': {
+    usage: 'models alias NAME VERSION ALIAS | models alias --delete NAME ALIAS',
+    summary: 'point ALIAS (e.g. champion) at a version, or remove it; each move is recorded with who and when',
+    options: { delete: {} },
+    run: (ctx, args) => modelsModule().modelsAlias(ctx, args),
+  },
   'models lineage': {
     usage: 'models lineage NAME/VERSION|NAME@ALIAS',
     summary: "where a version came from: dataset hashes, pipeline and stage runs, evaluations of the same bytes, aliases",

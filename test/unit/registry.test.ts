@@ -346,9 +346,18 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
     assert.match(bad.err, message);
   }
   const overview = await cli(ws, 'models', 'show', 'churn');
+  // An alias set and removed from the CLI, each move in the history.
+  assert.equal((await cli(ws, 'models', 'alias', 'churn', '2', 'challenger')).code, 0);
+  const removed = await cli(ws, 'models', 'alias', '--delete', 'churn', 'challenger');
+  assert.deepEqual([removed.code, removed.out], [0, 'churn@challenger removed (it pointed at version 2)\n']);
+  const again = await cli(ws, 'models', 'alias', '--delete', 'churn', 'challenger');
+  assert.equal(again.code, 1);
+  assert.match(again.err, /Registered model 'churn' has no alias 'challenger'/);
   assert.match(overview.out, /VERSION/);
   const lineage = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/1', '--json')).out) as { aliasHistory: { previousVersion?: string }[] };
   assert.equal(lineage.aliasHistory.length, 2);
+  const history = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/2', '--json')).out) as { aliasHistory: { alias: string; version?: string; previousVersion?: string }[] };
+  assert.ok(history.aliasHistory.some((m) => m.alias === 'challenger' && m.version === undefined && m.previousVersion === '2'), JSON.stringify(history.aliasHistory));
   // The text names its subject first and says once that no run made the file.
   const text = (await cli(ws, 'models', 'lineage', 'churn/1')).out.split('\n');
   assert.match(text[0]!, /^Lineage of churn\/1 \(sha256 [0-9a-f]{64}\)$/);

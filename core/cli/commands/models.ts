@@ -1,7 +1,7 @@
 /** `runwise models …`: register, list, show, alias, lineage and export registered model versions. */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
+import { flag, optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { checkCardForRegistration } from '../../modelCard/cardFile';
@@ -182,6 +182,16 @@ export function modelsShow(ctx: CommandContext, args: ParsedArgs): void {
 }
 
 export function modelsAlias(ctx: CommandContext, args: ParsedArgs): void {
+  if (flag(args, 'delete')) {
+    const [name, alias] = positionals(args, ['name', 'alias']);
+    const tracker = ctx.openTracker();
+    const held = tracker.registry.getRegisteredModel(name!).aliases.find((a) => a.alias === alias);
+    if (!held) throw new CliError(`Registered model '${name}' has no alias '${alias}'`);
+    tracker.registry.deleteAlias(name!, alias!, currentUser());
+    if (ctx.json) ctx.printJson({ name, alias, removed_from_version: Number(held.version) });
+    else ctx.io.out(`${name}@${alias} removed (it pointed at version ${held.version})\n`);
+    return;
+  }
   const [name, version, alias] = positionals(args, ['name', 'version', 'alias']);
   const tracker = ctx.openTracker();
   const prior = tracker.registry.getRegisteredModel(name!).aliases.find((a) => a.alias === alias)?.version;
