@@ -129,9 +129,13 @@ export function huggingFaceResult(e: CardEvaluation): Record<string, unknown> {
   };
 }
 
+/** Binary metrics computed from the scores themselves, not from a cut at the threshold. */
+const THRESHOLD_FREE = new Set(["roc_auc", "average_precision", "log_loss"]);
+
 export function toolkitMetrics(e: CardEvaluation): Record<string, unknown>[] {
-  const threshold =
-    e.threshold !== undefined && e.task === "binary"
+  // The decision threshold goes with the metrics that depend on it (accuracy, precision, f1, …).
+  const threshold = (key: string) =>
+    e.threshold !== undefined && e.task === "binary" && !THRESHOLD_FREE.has(key)
       ? { threshold: e.threshold }
       : {};
   const entry = (key: string, value: number, slice: string) => ({
@@ -139,7 +143,7 @@ export function toolkitMetrics(e: CardEvaluation): Record<string, unknown>[] {
     value: cardNumber(value),
     slice,
     name: `${MCT_NAME_PREFIX}${prettyMetricName(key)}`,
-    ...threshold,
+    ...threshold(key),
   });
   return [
     ...e.metrics.map((m) => entry(m.key, m.value, "overall")),

@@ -161,7 +161,7 @@ async function registerStep(
       });
       if (updated.text !== text) writeCardText(card.abs, updated.text);
       say(
-        `${card.rel}: ${updated.text !== text ? "updated with" : "already carries"} evaluation run ${evaluation.runId}`,
+        updated.text !== text ? `${card.rel}: updated with evaluation run ${evaluation.runId}` : `${card.rel}: already holds the numbers of evaluation run ${evaluation.runId}`,
       );
     }
   }

@@ -16,7 +16,7 @@ import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
 import type { CardEvaluation } from '../../core/modelCard/cardEvaluation';
-import { CardUpdateError, HF_SOURCE_NAME, MCT_NAME_PREFIX, updateCardText } from '../../core/modelCard/cardUpdate';
+import { CardUpdateError, HF_SOURCE_NAME, MCT_NAME_PREFIX, toolkitMetrics, updateCardText } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { tempWorkspace } from '../support/tempWorkspace';
@@ -279,4 +279,11 @@ test('card validate and card update on files named as cards: any Markdown name, 
   const other = await cli('card', 'update', '--workspace', ws, path.join(ws, 'plain.md'), '--from', 'churn/1');
   assert.equal(other.code, 0, other.err);
   assert.ok(readFileSync(path.join(ws, 'plain.md'), 'utf8').startsWith('---\nmodel-index:\n'));
+});
+
+test('a Model Card Toolkit card: the decision threshold goes with the metrics that depend on it, not with roc_auc', () => {
+  const metrics = toolkitMetrics(evaluation('a'.repeat(32)));
+  const overall = Object.fromEntries(metrics.filter((m) => m.slice === 'overall').map((m) => [m.type, m.threshold]));
+  assert.deepEqual(overall, { accuracy: 0.5, roc_auc: undefined });
+  assert.equal(metrics.find((m) => m.slice === 'region=EU')!.threshold, 0.5);
 });
