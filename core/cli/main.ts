@@ -67,7 +67,7 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => modelsModule().modelsAlias(ctx, args),
   },
   'models lineage': {
-    usage: 'models lineage NAME/VERSION|NAME@ALIAS',
+    usage: 'models lineage NAME[/VERSION|@ALIAS]',
     summary: "where a version came from: dataset hashes, pipeline and stage runs, evaluations of the same bytes, aliases",
     run: (ctx, args) => modelsModule().modelsLineage(ctx, args),
   },
@@ -246,7 +246,14 @@ export function helpText(): string {
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[], io: Output): Promise<number> {
-  const words = argv.filter((a) => !a.startsWith('-'));
+  // The command's words: the arguments that are not options, nor the value of `--workspace DIR`
+  // (which may come before the command: `runwise -w DIR runs list`).
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-w' || a === '--workspace') i++;
+    else if (!a.startsWith('-')) words.push(a);
+  }
   const name = [`${words[0]} ${words[1]}`, words[0]].find((n) => n !== undefined && n in COMMANDS);
   if (argv.includes('--version')) {
     io.out(`runwise ${process.env.RUNWISE_VERSION ?? '0.1.0'}\n`);

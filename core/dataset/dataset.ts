@@ -212,7 +212,8 @@ export async function openDataset(file: string, displayName = file): Promise<Dat
   try {
     isFile = (await stat(file)).isFile();
   } catch (e) {
-    throw new DatasetError(`${displayName}: cannot read the dataset (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DatasetError(`${displayName}: ${code === 'ENOENT' ? 'no such file' : `cannot read the dataset (${code ?? (e as Error).message})`}`);
   }
   if (!isFile) throw new DatasetError(`${displayName}: not a file (expected a .csv, .jsonl, .ndjson or .parquet file)`);
   const ext = path.extname(file).toLowerCase();

@@ -40,14 +40,23 @@ function parseLine(text: string): unknown {
   }
 }
 
+/** Per key, the pattern of `"key": digits` (built once per column, not per cell). */
+const integerPatterns = new Map<string, RegExp>();
+
 /**
  * An integer past 2^53 as the line writes it (an id such as 9007199254740993, which a double would
- * round): the digits after the key at the top of the object, or the double's own text when they
- * cannot be found.
+ * round): the digits after the key, when the key is written once in the line (a nested object with
+ * the same key could hold another id); else the double's own text.
  */
 function integerText(line: string, key: string, v: number): string {
-  const at = new RegExp(`${JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:\\s*(-?\\d+)(?![\\d.eE])`).exec(line);
-  return at && Number(at[1]) === v ? at[1]! : String(v);
+  let pattern = integerPatterns.get(key);
+  if (!pattern) {
+    pattern = new RegExp(`${JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:\\s*(-?\\d+)?`, 'g');
+    integerPatterns.set(key, pattern);
+  }
+  const found = [...line.matchAll(pattern)];
+  const digits = found.length === 1 ? found[0]![1] : undefined;
+  return digits !== undefined && Number(digits) === v ? digits : String(v);
 }
 
 async function* objects(file: string, displayName: string, hash?: ByteSink): AsyncGenerator<{ line: number; value: Record<string, unknown>; text: string }> {

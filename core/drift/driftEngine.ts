@@ -409,9 +409,10 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   const curName = display.current ?? currentFile;
   const refHead = await openDataset(referenceFile, refName);
   const curHead = await openDataset(currentFile, curName);
-  // A JSON Lines side names its columns from its first rows: the other side's (and the asked-for) ones are looked for further down.
-  await withColumns(refHead, [...curHead.columns, ...(options.columns ?? [])]);
-  await withColumns(curHead, [...refHead.columns, ...(options.columns ?? [])]);
+  // A JSON Lines side names its columns from its first rows: the asked-for ones (or, with none
+  // asked for, the other side's) are looked for further down.
+  await withColumns(refHead, options.columns ?? curHead.columns);
+  await withColumns(curHead, options.columns ?? refHead.columns);
   // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
   // spreadsheet's trailing empty columns) is not data.
   const named = (columns: readonly string[]) => columns.filter((c) => c.trim() !== '');

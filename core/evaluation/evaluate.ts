@@ -607,7 +607,9 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     const warnings = [...(batchNote ? [batchNote] : []), ...overall.warnings];
     // A one-value model read as a regressor against a 0/1 target is most likely a sigmoid classifier.
     if (task === 'regression' && !options.task && targets.length > 0 && targets.every((t) => t === 0 || t === 1)) {
-      warnings.push(`'${options.target}' holds only 0 and 1 (or False and True): if the model's one value per row is P(class 1), evaluate it as a classifier with task binary (--task binary)`);
+      warnings.push(
+        `'${options.target}' holds no value but 0 and 1 (or False and True): if the model's one value per row is P(class 1), evaluate it as a classifier with task binary (--task binary); task regression, given, says this is a regressor`,
+      );
     }
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {

@@ -3,7 +3,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { writeFileAtomic } from "../workspace/atomicWrite";
-import { CardUpdateError, cardFormatOf, checkFrontMatterClosed } from "./cardUpdate";
+import { CardUpdateError, cardFormatOf, checkCardYaml, checkFrontMatterClosed } from "./cardUpdate";
 
 /** The most a card may hold to be read (the language server's limit for a workspace file). */
 const MAX_CARD_BYTES = 16 * 1024 * 1024;
@@ -47,7 +47,8 @@ export function writeCardText(abs: string, text: string): void {
 /**
  * Refuses a file that is not a model card before it is kept with a registered version for good: a
  * card is Markdown (README.md, MODEL_CARD.md, …) or a Model Card Toolkit `*.modelcard.yaml`, UTF-8
- * text, its front matter (if any) closed. `runwise card validate` says more about what is in it.
+ * text, its front matter (if any) closed, its YAML parsing. `runwise card validate` says more about
+ * what is in it (the schema's diagnostics).
  */
 export function checkCardForRegistration(abs: string, rel: string): void {
   if (!cardFormatOf(rel))
@@ -56,4 +57,5 @@ export function checkCardForRegistration(abs: string, rel: string): void {
     );
   const text = readCardText(abs, rel);
   if (cardFormatOf(rel) === "huggingface") checkFrontMatterClosed(text, rel);
+  checkCardYaml(text, rel);
 }

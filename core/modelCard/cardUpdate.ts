@@ -10,7 +10,8 @@
  *   already holds it, else the one named like the registered model, else the first; a card without
  *   `model-index` (or without front matter) gets one.
  * - A Model Card Toolkit card (`*.modelcard.yaml`): `quantitative_analysis.performance_metrics`
- *   entries `{type, value, slice, name: 'Runwise: <metric>', threshold}`, one per metric on the
+ *   entries `{type, value, slice, name: 'Runwise: <metric>', threshold}` (the threshold on the
+ *   metrics a binary cut decides, not on roc_auc, average_precision or log_loss), one per metric on the
  *   whole dataset (slice `overall`) and one per metric and slice value (`column=value`). The `name`
  *   prefix marks them: the next update replaces all of them, where the first one was.
  *
@@ -210,6 +211,23 @@ export function updateCardText(
   }
   const yaml = new YamlText(text, 0, text, options.file, eol);
   return apply(text, toolkitEdits(yaml, evaluation));
+}
+
+/**
+ * Refuses a card whose YAML (a Markdown card's front matter, or a Model Card Toolkit file) does not
+ * parse, naming the line: what the Hub and the toolkit could not read either.
+ */
+export function checkCardYaml(text: string, file: string): void {
+  const format = cardFormatOf(file);
+  const front = format === "huggingface" ? extractFrontMatter(text) : undefined;
+  if (format === "huggingface" && !front) return;
+  const yaml = front ? front.yaml : text;
+  const offset = front ? front.offset : 0;
+  const error = parseDocument(yaml, { uniqueKeys: false }).errors[0];
+  if (error) {
+    const line = text.slice(0, offset + error.pos[0]).split("\n").length;
+    throw new CardUpdateError(`${file}:${line}: the card's YAML does not parse: ${error.message.split("\n")[0]}`);
+  }
 }
 
 /** Refuses a Markdown card whose front matter is opened and never closed (see unclosedFrontMatterLine). */

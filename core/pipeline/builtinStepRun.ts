@@ -19,8 +19,8 @@ import {
 } from "node:fs";
 import * as path from "node:path";
 import { latestEvaluation } from "../modelCard/cardEvaluation";
-import { readCardText, writeCardText } from "../modelCard/cardFile";
-import { cardFormatOf, updateCardText } from "../modelCard/cardUpdate";
+import { checkCardForRegistration, readCardText, writeCardText } from "../modelCard/cardFile";
+import { CardUpdateError, cardFormatOf, updateCardText } from "../modelCard/cardUpdate";
 import { MODEL_SHA256_TAG } from "../tracker/model";
 import {
   contentHash,
@@ -148,6 +148,13 @@ async function registerStep(
       throw new StepFailure(
         `register.card: '${card.rel}' is not a model card (README.md or *.modelcard.yaml)`,
       );
+    // What the CLI and the editor refuse to keep with a version, the step refuses too.
+    try {
+      checkCardForRegistration(card.abs, card.rel);
+    } catch (e) {
+      if (e instanceof CardUpdateError) throw new StepFailure(`register.card: ${e.message}`);
+      throw e;
+    }
     const evaluation = latestEvaluation(ctx.tracker, sha256, model.rel);
     if (!evaluation)
       say(

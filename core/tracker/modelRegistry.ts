@@ -899,11 +899,15 @@ export interface VersionRef {
 }
 
 export function parseVersionRef(ref: string): VersionRef {
-  if (/\/[^@]*@|@.*\//.test(ref)) throw invalid(`'${ref}': name a version (NAME/VERSION) or an alias (NAME@ALIAS), not both.`);
+  // A name may hold '@' but not '/' (checkModelName), an alias neither: `team@corp/2` is a version.
+  const slash = ref.lastIndexOf('/');
+  if (slash > 0) {
+    const version = ref.slice(slash + 1);
+    if (version.includes('@')) throw invalid(`'${ref}': name a version (NAME/VERSION) or an alias (NAME@ALIAS), not both.`);
+    return { name: ref.slice(0, slash), version };
+  }
   const at = ref.lastIndexOf('@');
   if (at > 0) return { name: ref.slice(0, at), alias: ref.slice(at + 1) };
-  const slash = ref.lastIndexOf('/');
-  if (slash > 0) return { name: ref.slice(0, slash), version: ref.slice(slash + 1) };
   return { name: ref };
 }
 

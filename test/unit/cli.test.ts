@@ -303,6 +303,8 @@ test('a command group named alone lists its commands; a missing option is said o
   const card = await cli('card');
   assert.equal(card.code, 2);
   assert.match(card.err, /runwise card update CARD --from/);
+  const placed = await cli('-w', tempWorkspace('cli-w'), 'models');
+  assert.match(placed.err, /^runwise models: name one of its commands/);
   const unknown = await cli('modles');
   assert.match(unknown.err, /^runwise: unknown command 'modles'/);
   const register = await cli('models', 'register', 'churn');

@@ -319,7 +319,9 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   // A file that is not a card is refused before it is kept for good, and no version is made.
   writeFileSync(path.join(ws, 'data.csv'), 'a,b\n1,2\n');
   writeFileSync(path.join(ws, 'MODEL_CARD.md'), '---\nlicense: mit\n# never closed\n');
+  writeFileSync(path.join(ws, 'broken.modelcard.yaml'), 'model_details:\n  name: churn\n  owners: [a\n');
   for (const [card, message] of [
+    ['broken.modelcard.yaml', /broken\.modelcard\.yaml:\d+: the card's YAML does not parse/],
     ['data.csv', /data\.csv: not a model card \(expected a Markdown file such as README\.md, or \*\.modelcard\.yaml\)/],
     ['model.onnx', /model\.onnx: not a model card/],
     ['MODEL_CARD.md', /MODEL_CARD\.md:1: the front matter opened here is never closed/],
@@ -346,6 +348,11 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
     assert.match(bad.err, message);
   }
   const overview = await cli(ws, 'models', 'show', 'churn');
+  // A name may hold '@' (not '/'): team@corp/1 is a version of team@corp; -w may come before the command.
+  assert.equal((await cli(ws, 'models', 'register', 'team@corp', '--path', path.join(ws, 'model.onnx'))).code, 0);
+  const team = await cli(ws, 'models', 'show', 'team@corp/1', '--json');
+  assert.equal(team.code, 0, team.err);
+  assert.equal((JSON.parse(team.out) as { name: string }).name, 'team@corp');
   // An alias set and removed from the CLI, each move in the history.
   assert.equal((await cli(ws, 'models', 'alias', 'churn', '2', 'challenger')).code, 0);
   const removed = await cli(ws, 'models', 'alias', '--delete', 'churn', 'challenger');

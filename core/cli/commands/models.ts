@@ -222,7 +222,7 @@ function lineageText(l: ModelLineage): string {
   const v = l.version;
   const lines: string[] = [`Lineage of ${v.name}/${v.version} (sha256 ${v.sha256})`];
   // What the runs logged as inputs: datasets, and the dependencies a stage recorded (code, params).
-  lines.push('Inputs (the md5 the runs recorded)');
+  lines.push('Inputs (the digests the runs recorded: a file\'s md5, or MLflow\'s dataset digest)');
   if (l.datasets.length === 0) lines.push('  (none recorded)');
   const nameWidth = Math.max(0, ...l.datasets.map((d) => d.name.length));
   const digestWidth = Math.max(0, ...l.datasets.map((d) => d.digest.length));

@@ -206,8 +206,9 @@ test('JSON Lines: booleans as 1/0 and True/False; NaN and Infinity as json.dumps
   await assert.rejects(readAll(file, [{ name: 'z' }], 10), /py\.jsonl:2: column 'z' is Infinity \(expected a finite number\)/);
   await assert.rejects(readAll(file, [{ name: 'x' }], 10), /py\.jsonl:1: column 'x' is null \(expected a number\)/);
   // Ids past 2^53 keep every digit in a text column (pandas reads them as exact int64).
-  writeFileSync(file, '{"account": 9007199254740993, "n": {"account": 1}}\n{"account": 9007199254740992}\n{"account": -12345678901234567890}\n');
-  assert.deepEqual((await readAll(file, [{ name: 'account', text: true }], 10)).texts, [['9007199254740993', '9007199254740992', '-12345678901234567890']]);
+  writeFileSync(file, '{"account": 9007199254740993}\n{"account": 9007199254740992}\n{"account": -12345678901234567890}\n{"meta": {"account": 9007199254740993}, "account": 9007199254740992}\n');
+  // The last line names the key twice: its digits cannot be told apart without parsing, so the double's text.
+  assert.deepEqual((await readAll(file, [{ name: 'account', text: true }], 10)).texts, [['9007199254740993', '9007199254740992', '-12345678901234567890', '9007199254740992']]);
   writeFileSync(file, '{"a": Nan}\n');
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /py\.jsonl:1: not valid JSON/);
 });
@@ -297,6 +298,6 @@ test('CSV: a coded text column still refuses text that is not UTF-8, naming the 
 
 test('a dataset that is missing or a folder: one clear line naming it', async () => {
   const dir = tempWorkspace('missing');
-  await assert.rejects(openDataset(path.join(dir, 'nope.csv'), 'data/nope.csv'), /^DatasetError: data\/nope\.csv: cannot read the dataset \(ENOENT\)$/);
+  await assert.rejects(openDataset(path.join(dir, 'nope.csv'), 'data/nope.csv'), /^DatasetError: data\/nope\.csv: no such file$/);
   await assert.rejects(openDataset(dir, 'data'), /^DatasetError: data: not a file \(expected a \.csv, \.jsonl, \.ndjson or \.parquet file\)$/);
 });

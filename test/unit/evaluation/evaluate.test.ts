@@ -105,9 +105,9 @@ test('a one-value model read as a regressor against a 0/1 or True/False target i
   writeCsv(s.data, ['a', 'b', 'y'], s.x.map((r, i) => [r[0]!, r[1]!, s.y[i] ? 'True' : 'False']));
   const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws });
   assert.equal(r.task, 'regression');
-  assert.ok(r.warnings.some((w) => /'y' holds only 0 and 1 .*--task binary/.test(w)), r.warnings.join('; '));
+  assert.ok(r.warnings.some((w) => /'y' holds no value but 0 and 1 .*--task binary/.test(w)), r.warnings.join('; '));
   const asked = await evaluateModel({ model: s.model, data: s.data, target: 'y', task: 'regression', workspace: s.ws });
-  assert.ok(!asked.warnings.some((w) => w.includes('holds only 0 and 1')), 'not when regression was asked for');
+  assert.ok(!asked.warnings.some((w) => w.includes('holds no value but 0 and 1')), 'not when regression was asked for');
 });
 
 test('a task that does not fit the model is refused', async () => {

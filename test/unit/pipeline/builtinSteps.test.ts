@@ -105,6 +105,24 @@ test('register: a missing model file fails the step with the setting and the pip
   assert.match(publish.message ?? '', /missing/);
 });
 
+test('register: a card whose YAML does not parse fails the step, as the CLI refuses it, and no version is made', async () => {
+  const ws = tempWorkspace('register-bad-card', {
+    'runwise.yaml': 'stages:\n  publish:\n    register:\n      model: model.onnx\n      name: churn\n      card: churn.modelcard.yaml\n',
+    'model.onnx': 'onnx-bytes',
+    'churn.modelcard.yaml': 'model_details:\n  name: churn\n  owners: [a\n',
+  });
+  const result = await runAll(ws);
+  const publish = result.stages.find((s) => s.id === 'publish')!;
+  assert.equal(publish.status, 'failed');
+  assert.match(publish.message ?? '', /register\.card: churn\.modelcard\.yaml:\d+: the card's YAML does not parse/);
+  const tracker = Tracker.open(ws);
+  try {
+    assert.throws(() => tracker.registry.getRegisteredModel('churn'));
+  } finally {
+    tracker.close();
+  }
+});
+
 test('gates against an alias: compare with the champion, pass when there is none, fail without a model', async () => {
   const ws = tempWorkspace('alias-gate', {
     'runwise.yaml': `stages:
