@@ -513,6 +513,8 @@ async function pickOrTypeValue<Item extends vscode.QuickPickItem>(options: {
   if (options.value !== undefined) qp.value = options.value;
   const update = () => {
     qp.items = options.items(qp.value.trim());
+    // A message from a refused value goes once the value changes.
+    qp.title = options.title;
   };
   update();
   qp.onDidChangeValue(update);

@@ -215,7 +215,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
 
   getTreeItem(node: ModelsNode): vscode.TreeItem {
     if (node.kind === 'model') {
-      const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Expanded);
+      const item = new vscode.TreeItem(node.name, node.versions.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
       item.id = node.id;
       const aliases = node.model.aliases.map((a) => `@${a.alias}→${a.version}`).join(', ');
       item.description = `${node.versions.length} version${node.versions.length === 1 ? '' : 's'}${aliases ? ` · ${aliases}` : ''}`;
