@@ -136,6 +136,8 @@ export interface DatasetReader {
   readonly columns: readonly string[];
   /** Whether `batches` reads the whole file in order and so can hash it on the way (not Parquet). */
   readonly hashesFile: boolean;
+  /** The number of rows, when the file states it (Parquet's footer). */
+  readonly rows?: number;
   /** `hash`, when given and `hashesFile`, is updated with every byte of the file as it is read. */
   batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch>;
   /**

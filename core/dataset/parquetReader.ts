@@ -37,6 +37,7 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
     format: 'parquet',
     columns,
     hashesFile: false,
+    rows: total,
     async *batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch> {
       checkColumns(displayName, columns, request);
       const { compressors } = await import('hyparquet-compressors');

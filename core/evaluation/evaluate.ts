@@ -479,7 +479,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   // Created at the first batch, when the task and the output's type are known.
   let targetColumn: GrowingColumn<ColumnData> | undefined;
   let predictionColumn: GrowingColumn<Float32Array | Float64Array> | undefined;
-  const rowsExpected = await expectedRows(options.data, reader.format);
+  const rowsExpected = reader.rows ?? (await expectedRows(options.data, reader.format));
   const sliceValues: string[] = [];
   const latencies: number[] = [];
   let classes = oneScore ? 2 : (out.classes ?? 0);

@@ -69,6 +69,7 @@ test('Parquet: DOUBLE, FLOAT, INT32, INT64 and STRING columns across row groups 
   );
   const r = await readAll(file, [{ name: 'd' }, { name: 'group', text: true }, { name: 'f' }, { name: 'i' }, { name: 'big' }, { name: 'i', text: true }], 64);
   assert.equal(r.reader.format, 'parquet');
+  assert.equal(r.reader.rows, ROWS, 'the footer states the rows');
   assert.equal(r.reader.hashesFile, false);
   assert.deepEqual(r.reader.columns, ['d', 'f', 'i', 'big', 'group']);
   assert.deepEqual(r.sizes, [64, 64, 64, 58]);
