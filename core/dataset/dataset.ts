@@ -138,6 +138,8 @@ export interface DatasetReader {
   readonly hashesFile: boolean;
   /** The number of rows, when the file states it (Parquet's footer). */
   readonly rows?: number;
+  /** JSON Lines whose rows list their keys in different orders: `columns` is the first rows' order. */
+  readonly columnOrderVaries?: boolean;
   /** `hash`, when given and `hashesFile`, is updated with every byte of the file as it is read. */
   batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch>;
   /**

@@ -84,14 +84,23 @@ async function* objects(file: string, displayName: string, hash?: ByteSink): Asy
 }
 
 export async function openJsonLines(file: string, displayName = file): Promise<DatasetReader> {
-  const keys = new Set<string>();
+  const keys = new Map<string, number>();
   let scanned = 0;
+  // Whether a row lists its keys in another order than the columns': JSON does not order keys, so
+  // "the columns in file order" is then the first rows' order, not every row's.
+  let orderVaries = false;
   for await (const { value } of objects(file, displayName)) {
-    for (const k of Object.keys(value)) keys.add(k);
+    let last = -1;
+    for (const k of Object.keys(value)) {
+      if (!keys.has(k)) keys.set(k, keys.size);
+      const at = keys.get(k)!;
+      if (at < last) orderVaries = true;
+      last = at;
+    }
     if (++scanned === COLUMN_SCAN) break;
   }
   if (scanned === 0) throw new DatasetError(`${displayName}: the file is empty (expected one JSON object per line)`);
-  const names = [...keys];
+  const names = [...keys.keys()];
   /** Columns asked for and looked for in the whole file already (found or not): each is looked for once. */
   const lookedFor = new Set<string>(names);
   const findColumns = async (wanted: readonly string[]): Promise<void> => {
@@ -112,6 +121,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     format: 'jsonl',
     columns: names,
     hashesFile: true,
+    ...(orderVaries ? { columnOrderVaries: true } : {}),
     findColumns,
     async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch> {
       await findColumns(request.map((r) => r.name));

@@ -605,6 +605,10 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     const arrays = curveArrays && curveArrays.capacity >= targets.length ? curveArrays : task === 'binary' ? new CurveArrays(targets.length) : undefined;
     const overall = computeMetrics(scores, targets, predictions, cut, arrays, binaryPass);
     const warnings = [...(batchNote ? [batchNote] : []), ...overall.warnings];
+    // Features taken "in file order" from JSON Lines whose rows order their keys differently.
+    if (reader.columnOrderVaries && !options.features && plan.inputs.some((i) => i.dims === 'matrix')) {
+      warnings.push(`${dataName}: its rows list their keys in different orders; the features were taken in the order the first rows give (${plan.features.join(', ')}): name them with --features (features:) in the order the model was trained on`);
+    }
     // A one-value model read as a regressor against a 0/1 target is most likely a sigmoid classifier.
     if (task === 'regression' && !options.task && targets.length > 0 && targets.every((t) => t === 0 || t === 1)) {
       warnings.push(

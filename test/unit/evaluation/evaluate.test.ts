@@ -377,3 +377,16 @@ test('JSON Lines whose slice column first appears after the rows that name the c
   const r = await evaluateModel({ model: s.model, data: jsonl, target: 'y', features: ['a', 'b'], sliceBy: 'region', workspace: s.ws });
   assert.deepEqual(r.slices!.values.map((v) => [v.value, v.rows]), [['north', 50], ['south', 50], ['(missing)', 1100]]);
 });
+
+test('JSON Lines whose rows order their keys differently: a warning names the feature order taken, unless the features are named', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const jsonl = path.join(s.ws, 'shuffled.jsonl');
+  writeFileSync(jsonl, `${s.x.map((r, i) => JSON.stringify(i % 2 ? { a: r[0], b: r[1], y: s.y[i] } : { y: s.y[i], b: r[1], a: r[0] })).join('\n')}\n`);
+  const r = await evaluateModel({ model: s.model, data: jsonl, target: 'y', workspace: s.ws });
+  assert.ok(r.warnings.some((w) => /shuffled\.jsonl: its rows list their keys in different orders; the features were taken in the order the first rows give \(b, a\)/.test(w)), r.warnings.join('; '));
+  const named = await evaluateModel({ model: s.model, data: jsonl, target: 'y', features: ['a', 'b'], workspace: s.ws });
+  assert.ok(!named.warnings.some((w) => w.includes('different orders')));
+  const ordered = path.join(s.ws, 'ordered.jsonl');
+  writeFileSync(ordered, `${s.x.map((r, i) => JSON.stringify({ a: r[0], b: r[1], y: s.y[i] })).join('\n')}\n`);
+  assert.ok(!(await evaluateModel({ model: s.model, data: ordered, target: 'y', workspace: s.ws })).warnings.some((w) => w.includes('different orders')));
+});
