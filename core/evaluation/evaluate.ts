@@ -217,7 +217,7 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     const width = only.shape[1];
     if (typeof width === 'number' && width !== chosen.length) {
       throw new EvaluationError(
-        `${model.file}: input '${only.name}' takes ${width} features per row, but ${chosen.length} columns would feed it (${chosen.join(', ')}); name them with --features`,
+        `${model.file}: input '${only.name}' takes ${width} features per row, but ${chosen.length} columns would feed it (${chosen.join(', ')}); name them with --features (a pipeline's features:)`,
       );
     }
     return { inputs: [{ name: only.name, type: only.type, columns: chosen, dims: 'matrix' }], features: chosen };

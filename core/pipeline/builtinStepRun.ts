@@ -231,9 +231,17 @@ async function evaluateStep(
   };
   const features = ctx.settings.features;
   const sliceBy = ctx.settings.slice_by;
-  const task = settingText(ctx.settings, "task");
+  const given = settingText(ctx.settings, "task");
+  // 'classification' (the schema takes it, from pipelines written before the three tasks): binary
+  // or multiclass as the model's output says, and refused for a regressor below.
+  const classification = given === "classification";
+  const task = classification ? undefined : given;
   const { evaluateModel, EVALUATION_TASKS } =
     await import("../evaluation/evaluate");
+  if (Array.isArray(sliceBy) && sliceBy.length > 1)
+    throw new StepFailure(
+      `evaluate.slice_by takes one column (got ${sliceBy.length}: ${sliceBy.join(", ")}); an evaluation is sliced by one column at a time (${ctx.stage.file}:${ctx.stage.line})`,
+    );
   if (
     task !== undefined &&
     !(EVALUATION_TASKS as readonly string[]).includes(task)
@@ -265,6 +273,10 @@ async function evaluateStep(
         ? { sliceBy }
         : {}),
   });
+  if (classification && report.task === "regression")
+    throw new StepFailure(
+      `evaluate.task is 'classification', but ${model.rel} gives one value per row, as a regressor does (task: binary reads it as P(class 1)) (${ctx.stage.file}:${ctx.stage.line})`,
+    );
   // The registry finds a model's evaluations by MODEL_SHA256_TAG; the stage's run carries the
   // metrics, so gates read them as any stage's.
   if (report.run_id)

@@ -24,7 +24,7 @@ import type { Tracker } from '../tracker/tracker';
 import { runwiseDir } from '../workspace/workspacePath';
 import { isAliasScope } from '../language/pipeline/gateExpression';
 import { runBuiltinStep, type BuiltinStepResult } from './builtinStepRun';
-import { AliasReferences, evaluateGate, gateTarget, type Absent, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
+import { AliasReferences, describeRule, evaluateGate, gateTarget, type Absent, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
 import { readLockStates, stageLockEntry, writeLockEntry } from './lockFile';
 import { compareWithLock } from './stageStatus';
 import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
@@ -144,11 +144,14 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   const gateOutcomes: GateOutcome[] = [];
   const aliases = new AliasReferences(tracker, AliasReferences.registerNamesOf(graph.stages));
   const gateState = new GateBook(graph, tracker, experimentId, reports, stageRuns, aliases);
+  /** Stages whose gate failed → that gate: what reads their outputs does not run (a worse model is not registered). */
+  const gateFailures = new Map<string, GateOutcome>();
   const checkGates = (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
     for (const g of rules) {
       const outcome = evaluateGate(g.rule, g.target, gateState);
       gateOutcomes.push(outcome);
       emit({ type: 'gate', outcome });
+      if (!outcome.passed && g.target.stage !== undefined && !gateFailures.has(g.target.stage)) gateFailures.set(g.target.stage, outcome);
     }
   };
   const gatesOn = options.gates !== false;
@@ -163,9 +166,14 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
     const upstreamProblem = (id: string): string | undefined => {
       for (const up of graph.upstream(id)) {
         const r = reports.get(up);
-        if (inRun.has(up) && r && !done(r.status)) return up;
+        if (inRun.has(up) && r && (!done(r.status) || gateFailures.has(up))) return up;
       }
       return undefined;
+    };
+    const notRunBecause = (up: string): string => {
+      const gate = gateFailures.get(up);
+      if (gate) return `not run: the gate '${describeRule(gate.rule)}' on stage '${up}' failed`;
+      return `not run: upstream stage '${up}' ${reports.get(up)?.status === 'cancelled' ? 'was cancelled' : 'failed'}`;
     };
     const ready = (id: string) => graph.upstream(id).every((up) => !inRun.has(up) || done(reports.get(up)?.status));
 
@@ -179,7 +187,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
           id,
           status: 'not-run',
           reasons: decisions.get(id)?.reasons ?? [],
-          message: options.signal?.aborted ? 'not run: cancelled' : `not run: upstream stage '${bad}' ${reports.get(bad!)?.status === 'cancelled' ? 'was cancelled' : 'failed'}`,
+          message: options.signal?.aborted ? 'not run: cancelled' : notRunBecause(bad!),
         };
         reports.set(id, report);
         emit({ type: 'stage-end', stage: id, report });

@@ -216,3 +216,16 @@ test('lineage: a file a stage wrote and an evaluate step read is one data node, 
     tracker.close();
   }
 });
+
+test("evaluate: task 'classification' (the schema takes it) infers binary or multiclass; slice_by with two columns is refused, not cut to one", async () => {
+  const csv = ['a,b,g,y', '0.1,0.2,x,0', '0.9,0.8,y,1', '0.2,0.1,x,0', '0.7,0.9,y,1', ''].join('\n');
+  const pipeline = (settings: string) => `stages:\n  check:\n    evaluate:\n      model: model.onnx\n      data: test.csv\n      target: y\n${settings}`;
+  const ws = tempWorkspace('eval-task', { 'runwise.yaml': pipeline('      task: classification\n      features: [a, b]\n'), 'test.csv': csv });
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, 1, -1, -1], bias: [0, 0], features: 2, classes: 2 }));
+  const ok = await runAll(ws);
+  assert.deepEqual(ok.stages.map((s) => s.status), ['succeeded'], JSON.stringify(ok.stages.map((s) => s.message)));
+  writeFileSync(path.join(ws, 'runwise.yaml'), pipeline('      features: [a, b]\n      slice_by: [g, a]\n'));
+  const two = await runAll(ws);
+  assert.equal(two.stages[0]!.status, 'failed');
+  assert.match(two.stages[0]!.message ?? '', /evaluate\.slice_by takes one column \(got 2: g, a\)/);
+});

@@ -353,6 +353,42 @@ gates:
   }
 });
 
+test('a failed gate stops the stages that read its stage\'s outputs (a worse model is not registered); others run', async () => {
+  const ws = tempWorkspace('run', {
+    'score': '0.6',
+    'runwise.yaml': `stages:
+  evaluate:
+    cmd: >-
+      echo "{\\"roc_auc\\": $(cat score)}" > m.json && echo report > report.txt
+    deps: [score]
+    outs: [report.txt]
+    metrics:
+      - m.json:
+          cache: false
+  publish:
+    cmd: cp report.txt published.txt
+    deps: [report.txt]
+    outs: [published.txt]
+  docs:
+    cmd: touch docs.txt
+    outs: [docs.txt]
+gates:
+  - metric: roc_auc
+    stage: evaluate
+    op: '>='
+    value: 0.85
+`,
+  });
+  const { result, tracker: t } = await runAll(ws);
+  t.close();
+  assert.equal(result.ok, false);
+  const status = Object.fromEntries(result.stages.map((r) => [r.id, [r.status, r.message ?? '']]));
+  assert.equal(status.evaluate![0], 'succeeded');
+  assert.deepEqual(status.publish, ['not-run', "not run: the gate 'roc_auc >= 0.85' on stage 'evaluate' failed"]);
+  assert.equal(status.docs![0], 'succeeded', 'a stage that does not read the gated stage runs');
+  assert.ok(!existsSync(path.join(ws, 'published.txt')));
+});
+
 test('a gate on a metric no stage has fails and says so', async () => {
   const ws = tempWorkspace('run', { 'runwise.yaml': `stages:\n  s:\n    cmd: touch o\n    outs: [o]\ngates:\n  - metric: f1\n    op: '>'\n    value: 0.5\n` });
   const { result, tracker: t } = await runAll(ws);
