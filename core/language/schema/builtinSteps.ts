@@ -124,7 +124,7 @@ const evaluateSchema: MapSchema = {
     target: str('The column of `data` that holds the true label or value.'),
     task: enumOf('`binary`, `multiclass` or `regression`; decides which metrics apply. Default: inferred from the model (a probability output of width 2: binary; wider: multiclass; one float output: regression; `binary` on a one-value output reads it as P(class 1), as a sigmoid gives it).', EVALUATION_TASKS),
     features: listOf({ scalar: { types: ['string'] } }, 'The columns that fill a model with one 2-D input, in order. Default: every column but `target`, in file order.', true),
-    threshold: num('Decision threshold on the positive class probability (binary). Default: 0.5.'),
+    threshold: num('Decision threshold on the positive class probability (binary), from 0 to 1. Default: 0.5.', { min: 0, max: 1 }),
     slice_by: listOf({ scalar: { types: ['string'] } }, 'A column whose values the metrics are also computed for, one slice per value, with the largest gap between slices (a fairness check).', true),
     metrics: listOf(
       { scalar: { types: ['string'], enum: [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS], hint: 'metric-name' } },
@@ -135,7 +135,7 @@ const evaluateSchema: MapSchema = {
         '. Default: all of the task.',
       true,
     ),
-    batch_size: int('Rows per inference batch.'),
+    batch_size: int('Rows per inference batch (at least 1).', { min: 1 }),
     output: str('Where to write the metrics as JSON (a path relative to `wdir`); it becomes an output of the stage.', {
       hint: 'output-path',
       extensions: ['.json'],

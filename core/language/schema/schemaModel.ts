@@ -39,6 +39,9 @@ export interface ScalarSchema {
   hint?: ValueHint;
   /** For paths: the expected file extensions (lower case, with dot); others get a warning. */
   extensions?: readonly string[];
+  /** For numbers: the smallest and largest allowed value (inclusive). */
+  min?: number;
+  max?: number;
 }
 
 export interface MapSchema {
@@ -91,8 +94,8 @@ export const str = (description?: string, extra: Partial<ScalarSchema> = {}): Pr
   description,
   scalar: { types: ['string'], ...extra },
 });
-export const num = (description?: string): PropertySchema => ({ description, scalar: { types: ['number'] } });
-export const int = (description?: string): PropertySchema => ({ description, scalar: { types: ['integer'] } });
+export const num = (description?: string, range: { min?: number; max?: number } = {}): PropertySchema => ({ description, scalar: { types: ['number'], ...range } });
+export const int = (description?: string, range: { min?: number; max?: number } = {}): PropertySchema => ({ description, scalar: { types: ['integer'], ...range } });
 export const bool = (description?: string, dflt?: boolean): PropertySchema => ({
   description,
   scalar: { types: ['boolean'] },

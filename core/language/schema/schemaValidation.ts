@@ -240,6 +240,15 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
       return void out.push(diag(at, 'wrong-type', `Expected ${describeExpected(s)}, not ${describeValueType(type)}.`));
     }
     checkEnum(node, sc, at);
+    checkRange(node, sc, at);
+  };
+
+  const checkRange = (node: YamlScalar, sc: ScalarSchema, at: YamlNode) => {
+    const v = node.value;
+    if (typeof v !== 'number' || (sc.min === undefined && sc.max === undefined)) return;
+    if ((sc.min === undefined || v >= sc.min) && (sc.max === undefined || v <= sc.max)) return;
+    const range = sc.min !== undefined && sc.max !== undefined ? `from ${sc.min} to ${sc.max}` : sc.min !== undefined ? `of at least ${sc.min}` : `of at most ${sc.max}`;
+    out.push(diag(at, 'out-of-range', `Expected a number ${range}, not ${v}.`));
   };
 
   const checkEnum = (node: YamlScalar, sc: ScalarSchema, at: YamlNode) => {

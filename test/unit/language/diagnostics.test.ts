@@ -115,6 +115,14 @@ const cases: Case[] = [
     messages: ["'rmse' is not a classification metric; with task 'classification' use accuracy, precision, recall, f1, roc_auc, average_precision, log_loss, f1_macro, f1_weighted, precision_macro, precision_weighted, recall_macro, recall_weighted."],
   },
   {
+    name: 'numbers out of their range: an evaluate threshold past 1, a batch size of 0',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [['      batch_size: 256', '      batch_size: 0\n      threshold: 1.5']],
+    expect: ["out-of-range '0'", "out-of-range '1.5'"],
+    messages: ['Expected a number of at least 1, not 0.', 'Expected a number from 0 to 1, not 1.5.'],
+  },
+  {
     name: 'required fields',
     fixture: 'runwise',
     file: 'runwise.yaml',
