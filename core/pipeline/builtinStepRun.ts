@@ -182,8 +182,11 @@ async function registerStep(
     if (alias !== undefined)
       ctx.tracker.registry.setAlias(name, alias, existing.version, currentUser());
     version = ctx.tracker.registry.getModelVersion(name, existing.version);
+    // A version's description is not its content: a changed one is updated on the version reused, as tags are.
+    const described = description !== undefined && description !== version.description;
+    if (described) version = ctx.tracker.registry.updateModelVersion(name, existing.version, description);
     say(
-      `${name} version ${version.version} already holds these bytes${card ? " and this card" : ""}: no new version${alias !== undefined ? `; @${alias} points at it` : ""}`,
+      `${name} version ${version.version} already holds these bytes${card ? " and this card" : ""}: no new version${alias !== undefined ? `; @${alias} points at it` : ""}${described ? "; its description updated" : ""}`,
     );
   } else {
     version = await ctx.tracker.registerModelFiles(name, model.abs, {

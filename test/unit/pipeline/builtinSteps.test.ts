@@ -83,6 +83,13 @@ test('register: a version from the stage run, its card filled from the evaluatio
   tracker.close();
   const log = readFileSync(forced.stages.find((s) => s.id === 'publish')!.logFile!, 'utf8');
   assert.match(log, /churn version 1 already holds these bytes and this card: no new version/);
+  // A description given later goes on the version reused.
+  writeWorkspaceFile(ws, 'runwise.yaml', readFileSync(path.join(ws, 'runwise.yaml'), 'utf8').replace('      alias: candidate\n', '      alias: candidate\n      description: first try\n'));
+  const described = await runAll(ws, true);
+  assert.match(readFileSync(described.stages.find((s) => s.id === 'publish')!.logFile!, 'utf8'), /no new version; @candidate points at it; its description updated/);
+  tracker = Tracker.open(ws);
+  assert.equal(tracker.registry.getModelVersion('churn', 1).description, 'first try');
+  tracker.close();
 
   // New bytes: a new version.
   writeWorkspaceFile(ws, 'runwise.yaml', readFileSync(path.join(ws, 'runwise.yaml'), 'utf8').replace('model-v1', 'model-v2'));
