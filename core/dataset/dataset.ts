@@ -106,6 +106,22 @@ export function isNumberText(text: string): boolean {
   return INFINITE.test(t) || DECIMAL.test(t);
 }
 
+/**
+ * A cell as text, as pandas shows it: a missing cell empty, a boolean `True`/`False`, a date in ISO
+ * form, a nested value (a list, a struct) as JSON.
+ */
+export function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (v instanceof Date) return v.toISOString();
+  return typeof v === 'object' ? JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) : String(v);
+}
+
+/** Whether a column has a name: one without (the row index pandas' to_csv and R's write.csv write first, a spreadsheet's trailing empty columns) is not data. */
+export function isNamedColumn(name: string): boolean {
+  return name.trim() !== '';
+}
+
 /** Whether a cell's text stands for a missing value. */
 export function isMissingText(text: string): boolean {
   return MISSING.test(text.trim());

@@ -16,7 +16,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+import { DatasetError, cellText, checkColumns, emptyBatch, numberFromText, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
 /** How many objects name the columns. */
 const COLUMN_SCAN = 1000;
@@ -109,8 +109,11 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     for (const n of missing) lookedFor.add(n);
     const found = new Set<string>();
     for await (const { value } of objects(file, displayName)) {
-      for (const n of missing) if (Object.hasOwn(value, n)) found.add(n);
-      for (const n of found) missing.delete(n);
+      for (const n of missing) {
+        if (!Object.hasOwn(value, n)) continue;
+        found.add(n);
+        missing.delete(n);
+      }
       if (missing.size === 0) break;
     }
     // In the order asked for, after the first rows' columns.
@@ -132,8 +135,8 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
         let t = 0;
         for (const r of request) {
           const v = Object.hasOwn(value, r.name) ? value[r.name] : null;
-          if (r.text) batch.texts[t++]![batch.rows] = v === null ? '' : typeof v === 'boolean' ? (v ? 'True' : 'False') : typeof v === 'object' ? JSON.stringify(v) : typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v) ? integerText(text, r.name, v) : String(v);
-          else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = Number.isFinite(v) || r.missing ? (Number.isFinite(v) ? v : NaN) : numberFromText(String(v), `${displayName}:${line}`, r.name);
+          if (r.text) batch.texts[t++]![batch.rows] = typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v) ? integerText(text, r.name, v) : cellText(v);
+          else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = Number.isFinite(v) ? v : r.missing ? NaN : numberFromText(String(v), `${displayName}:${line}`, r.name);
           else if (typeof v === 'boolean' && !r.missing) batch.numbers[n++]![batch.rows] = v ? 1 : 0;
           else if (v === null && r.missing) batch.numbers[n++]![batch.rows] = NaN;
           else if (typeof v === 'string') batch.numbers[n++]![batch.rows] = numberFromText(v, `${displayName}:${line}`, r.name, r.missing);

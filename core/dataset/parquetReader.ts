@@ -11,7 +11,7 @@
  * `True`/`False` (pandas' spelling, as its CSV writes a bool column) in a text one; a null is an
  * error in a numeric column (NaN where missing cells are allowed) and empty text in a text column.
  */
-import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+import { DatasetError, cellText, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
 type Hyparquet = typeof import('hyparquet');
 type Metadata = Awaited<ReturnType<Hyparquet['parquetMetadataAsync']>>;
@@ -134,7 +134,7 @@ function fill(batch: DatasetBatch, request: readonly ColumnRequest[], values: re
     const column = values[k]!;
     if (r.text) {
       const into = batch.texts[t++]!;
-      for (let i = 0; i < take; i++) into[offset + i] = textOf(column[at + i]);
+      for (let i = 0; i < take; i++) into[offset + i] = cellText(column[at + i]);
       return;
     }
     const into = batch.numbers[n++]!;
@@ -147,24 +147,20 @@ function fill(batch: DatasetBatch, request: readonly ColumnRequest[], values: re
   batch.rows += take;
 }
 
-function textOf(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (v instanceof Date) return v.toISOString();
-  return typeof v === 'object' ? JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) : String(v);
-}
-
 /** A numeric cell that is not a finite number already. */
 function numberOf(v: unknown, r: ColumnRequest, where: string): number {
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (r.missing && typeof v === 'object' && v !== null) throw new DatasetError(`${where}: column '${r.name}' is ${v instanceof Date ? 'a date' : 'a nested value'} (expected a number)`, r.name);
   if (typeof v === 'number') {
     if (r.missing) return NaN;
     throw new DatasetError(`${where}: column '${r.name}' is ${v} (expected a finite number)`);
   }
-  if ((v === null || v === undefined) && r.missing) return NaN;
+  if (v === null || v === undefined) {
+    if (r.missing) return NaN;
+    throw new DatasetError(`${where}: column '${r.name}' is empty (expected a number)`);
+  }
   if (typeof v === 'string') return numberFromText(v, where, r.name, r.missing);
-  const what = v === null || v === undefined ? 'empty' : v instanceof Date ? 'a date' : typeof v === 'object' ? 'a nested value' : typeof v;
-  throw new DatasetError(`${where}: column '${r.name}' is ${what} (expected a number)`);
+  // A date or a nested value: where missing cells are allowed (drift), the column is then text.
+  const what = v instanceof Date ? 'a date' : typeof v === 'object' ? 'a nested value' : typeof v;
+  throw new DatasetError(`${where}: column '${r.name}' is ${what} (expected a number)`, r.missing ? r.name : undefined);
 }

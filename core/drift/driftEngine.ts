@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { booleanOf, decimalOf, withColumns, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
+import { booleanOf, decimalOf, isNamedColumn, withColumns, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 import { workerScript } from '../threads/workerScript';
@@ -413,11 +413,9 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   // asked for, the other side's) are looked for further down.
   await withColumns(refHead, options.columns ?? curHead.columns);
   await withColumns(curHead, options.columns ?? refHead.columns);
-  // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
-  // spreadsheet's trailing empty columns) is not data.
-  const named = (columns: readonly string[]) => columns.filter((c) => c.trim() !== '');
-  const refColumns = named(refHead.columns);
-  const curColumns = named(curHead.columns);
+  // A column with no name (pandas' index, a spreadsheet's empty columns) is not data.
+  const refColumns = refHead.columns.filter(isNamedColumn);
+  const curColumns = curHead.columns.filter(isNamedColumn);
   const indexLeftOut = refColumns.length < refHead.columns.length || curColumns.length < curHead.columns.length;
   const missingInCur = refColumns.filter((c) => !curColumns.includes(c));
   const missingInRef = curColumns.filter((c) => !refColumns.includes(c));

@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, FileDigests, booleanOf, checkColumns, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNumberText, openDataset, withColumns, type ColumnRequest } from '../dataset/dataset';
+import { DatasetError, FileDigests, booleanOf, checkColumns, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, withColumns, type ColumnRequest } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
@@ -211,7 +211,7 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
   if (only && only.shape.length === 2 && !columns.includes(only.name)) {
     // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
     // spreadsheet's trailing empty columns) is not a feature unless named.
-    const chosen = features ?? columns.filter((c) => c !== target && c.trim() !== '');
+    const chosen = features ?? columns.filter((c) => c !== target && isNamedColumn(c));
     if (features) checkColumns(dataName, columns, features.map((name) => ({ name })));
     if (chosen.includes(target)) throw new EvaluationError(`the target column '${target}' is also listed as a feature`);
     const width = only.shape[1];
