@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { contentHash, sha256OfFile } from '../tracker/modelRegistry';
+import { contentHash, externalDataFile, sha256OfFile } from '../tracker/modelRegistry';
 import { exposeZipMapInputs, type GraphFacts, type LabelledNode } from './onnxGraph';
 
 export class ModelError extends Error {
@@ -123,18 +123,13 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
     throw new ModelError(`${displayName}: not a valid ONNX model (${(e as Error).message}): the file may be truncated or not an ONNX file`);
   }
   const { bytes, zipMaps, labelled, externalData, producers } = graph;
-  for (const location of externalData) {
-    if (!existsSync(path.resolve(path.dirname(file), location))) {
-      throw new ModelError(`${displayName}: the model keeps its weights in '${location}' beside it (external data), and there is no such file`);
-    }
+  const external = externalData.map((location) => ({ location, ...externalDataFile(file, location) }));
+  for (const { location, abs } of external) {
+    if (!existsSync(abs)) throw new ModelError(`${displayName}: the model keeps its weights in '${location}' beside it (external data), and there is no such file`);
   }
   // With external data the model is its files: hashed as the registry hashes a version of them.
-  if (externalData.length > 0) {
-    const files = [{ path: path.basename(file), sha256, size: raw.length }];
-    for (const location of externalData) {
-      const abs = path.resolve(path.dirname(file), location);
-      files.push({ path: path.relative(path.dirname(file), abs).split(path.sep).join('/'), sha256: sha256OfFile(abs), size: 0 });
-    }
+  if (external.length > 0) {
+    const files = [{ path: path.basename(file), sha256, size: raw.length }, ...external.map(({ abs, rel }) => ({ path: rel, sha256: sha256OfFile(abs), size: 0 }))];
     sha256 = contentHash(files).sha256;
   }
   if (externalData.length > 0 && bytes !== raw) {
@@ -176,7 +171,7 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   const candidates = outputs.probabilities ? [] : tensors.filter(wide);
   const probabilityOps = new Set(['Softmax', ...labelled.map((n) => n.opType)]);
   const chosen =
-    candidates.find((m) => probabilityOps.has(producers.get(m.name) ?? '') || labelled.some((n) => n.outputs[1] === m.name)) ??
+    candidates.find((m) => probabilityOps.has(producers.get(m.name) ?? '')) ??
     candidates.find((m) => /prob/i.test(m.name)) ??
     candidates[0];
   if (chosen) {

@@ -539,7 +539,6 @@ export class ModelRegistry {
     return this.getModelVersion(model.name, Number(row.v));
   }
 
-  /** The name and number of the version with row id `id` (its download location names it so). */
   /**
    * The version a download location names (versionLocation): its row id and the start of its
    * content hash, so that a location never names another version's bytes once its row id is given
@@ -931,11 +930,9 @@ function externalDataFiles(onnxPath: string, size: number): { abs: string; rel: 
   } catch {
     return []; // Not a readable ONNX graph: registered as the file it is.
   }
-  const dir = path.dirname(onnxPath);
   return locations.map((location) => {
-    const abs = path.resolve(dir, location);
-    const rel = path.relative(dir, abs);
-    if (!rel || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw invalid(`Model '${onnxPath}' names external data '${location}' outside its folder; register the folder that holds both.`);
+    const { abs, rel } = externalDataFile(onnxPath, location);
+    if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) throw invalid(`Model '${onnxPath}' names external data '${location}' outside its folder; register the folder that holds both.`);
     let st;
     try {
       st = lstatSync(abs);
@@ -943,14 +940,25 @@ function externalDataFiles(onnxPath: string, size: number): { abs: string; rel: 
       throw invalid(`Model '${onnxPath}' keeps its weights in '${location}' (external data), and there is no such file beside it.`);
     }
     if (!st.isFile()) throw invalid(`Model '${onnxPath}' names external data '${location}', which is not a file.`);
-    return { abs, rel: rel.split(path.sep).join('/') };
+    return { abs, rel };
   });
 }
 
 /**
+ * Where an external data file an ONNX model names is: its absolute path, and its path beside the
+ * model (`/`-separated) as a version's file list and the evaluation's hash of the model name it.
+ */
+export function externalDataFile(onnxPath: string, location: string): { abs: string; rel: string } {
+  const dir = path.dirname(onnxPath);
+  const abs = path.resolve(dir, location);
+  return { abs, rel: path.relative(dir, abs).split(path.sep).join('/') };
+}
+
+/**
  * The files of a model at `absPath`: the file itself (named by its base name) with the external
- * data files an `.onnx` names (by their path beside it), or every file under the folder (named by their `/`-separated path in it), in path order. A symbolic link is refused,
- * not followed: a registered model holds the bytes that were there, not what a link pointed at.
+ * data files an `.onnx` names (by their path beside it), or every file under the folder (named by
+ * their `/`-separated path in it), in path order. A symbolic link is refused, not followed: a
+ * registered model holds the bytes that were there, not what a link pointed at.
  */
 export function modelFilesOnDisk(absPath: string): { abs: string; rel: string }[] {
   const refuseLink = (p: string) => {
