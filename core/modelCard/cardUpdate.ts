@@ -221,13 +221,25 @@ export function checkCardYaml(text: string, file: string): void {
   const format = cardFormatOf(file);
   const front = format === "huggingface" ? extractFrontMatter(text) : undefined;
   if (format === "huggingface" && !front) return;
-  const yaml = front ? front.yaml : text;
-  const offset = front ? front.offset : 0;
-  const error = parseDocument(yaml, { uniqueKeys: false }).errors[0];
-  if (error) {
-    const line = text.slice(0, offset + error.pos[0]).split("\n").length;
-    throw new CardUpdateError(`${file}:${line}: the card's YAML does not parse: ${error.message.split("\n")[0]}`);
-  }
+  parseCardYaml(front ? front.yaml : text, front ? front.offset : 0, text, file);
+}
+
+/** The card's YAML (at `offset` in the file's `whole` text) parsed; a CardUpdateError naming the line when it does not parse. */
+function parseCardYaml(yaml: string, offset: number, whole: string, file: string): ReturnType<typeof parseDocument> {
+  const doc = parseDocument(yaml, { uniqueKeys: false });
+  const error = doc.errors[0];
+  if (error)
+    throw new CardUpdateError(
+      `${file}:${lineAt(whole, offset + error.pos[0])}: the card's YAML does not parse: ${error.message.split("\n")[0]}`,
+    );
+  return doc;
+}
+
+/** 1-based line of the character at `at` in `text`. */
+function lineAt(text: string, at: number): number {
+  let n = 1;
+  for (let i = 0; i < at && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
 }
 
 /** Refuses a Markdown card whose front matter is opened and never closed (see unclosedFrontMatterLine). */
@@ -275,13 +287,7 @@ class YamlText {
     private readonly file: string,
     readonly eol: string,
   ) {
-    const doc = parseDocument(text, { uniqueKeys: false });
-    const error = doc.errors[0];
-    if (error)
-      throw new CardUpdateError(
-        `${file}:${this.lineOf(error.pos[0])}: the card's YAML does not parse: ${error.message.split("\n")[0]}`,
-      );
-    const contents = doc.contents;
+    const contents = parseCardYaml(text, offset, whole, file).contents;
     if (
       contents !== null &&
       !(isScalar(contents) && contents.value === null) &&
@@ -296,11 +302,7 @@ class YamlText {
 
   /** 1-based line in the whole file of an offset into the YAML. */
   lineOf(at: number): number {
-    let n = 1;
-    const end = this.offset + at;
-    for (let i = 0; i < end && i < this.whole.length; i++)
-      if (this.whole.charCodeAt(i) === 10) n++;
-    return n;
+    return lineAt(this.whole, this.offset + at);
   }
 
   fail(node: Node | Pair | null | undefined, expected: string): never {
