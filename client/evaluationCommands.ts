@@ -426,12 +426,13 @@ export class EvaluationCommands {
     });
     const comparison = compareRuns(pair.map((p) => p.run));
     const cell = (v: string | number | null) => (v === null ? '–' : typeof v === 'number' ? formatMetricValue(v) : v.replace(/\|/g, '\\|'));
+    const [a, b] = pair.map((p) => cell(p.label)) as [string, string];
     const lines = [
-      `# ${pair[0]!.label.replace(/\|/g, '\\|')} vs ${pair[1]!.label.replace(/\|/g, '\\|')}`,
+      `# ${a} vs ${b}`,
       '',
       'The latest finished evaluation of each version (its run in parentheses).',
       '',
-      `| metric | ${pair[0]!.label.replace(/\|/g, '\\|')} (${pair[0]!.run.info.runId.slice(0, 8)}) | ${pair[1]!.label.replace(/\|/g, '\\|')} (${pair[1]!.run.info.runId.slice(0, 8)}) | difference |`,
+      `| metric | ${a} (${pair[0]!.run.info.runId.slice(0, 8)}) | ${b} (${pair[1]!.run.info.runId.slice(0, 8)}) | difference |`,
       '|---|---:|---:|---:|',
       ...orderedMetrics(comparison.metrics.map((m) => ({ key: m.key, value: 0 }))).map(({ key }) => {
         const m = comparison.metrics.find((x) => x.key === key)!;
@@ -440,7 +441,7 @@ export class EvaluationCommands {
         return `| ${key} | ${cell(a ?? null)} | ${cell(b ?? null)} | ${diff} |`;
       }),
       '',
-      `| parameter | ${pair[0]!.label.replace(/\|/g, '\\|')} | ${pair[1]!.label.replace(/\|/g, '\\|')} |`,
+      `| parameter | ${a} | ${b} |`,
       '|---|---|---|',
       ...comparison.params.map((p) => `| ${p.key} | ${cell(p.values[0] ?? null)} | ${cell(p.values[1] ?? null)} |`),
       '',

@@ -35,17 +35,19 @@ const CARD_NAME = /^(readme|model[-_]?card|.*\.modelcard)(\.[\w-]+)?\.md$/i;
  * card's keys: not any page with front matter (a Jekyll or Hugo page has `layout` and `title`).
  */
 export function isModelCard(document: vscode.TextDocument): boolean {
-  const format = cardFormatOf(document.fileName);
-  if (format === 'model-card-toolkit') return true;
-  if (format !== 'huggingface') return false;
-  const front = extractFrontMatter(document.getText());
+  if (cardFormatOf(document.fileName) === 'model-card-toolkit') return true;
+  const front = markdownFrontMatter(document);
   return front !== undefined && (CARD_NAME.test(path.basename(document.fileName)) || CARD_KEY.test(front.yaml));
 }
 
 /** What the update command takes, as `runwise card update` does: any Markdown with front matter, or a Model Card Toolkit file. */
 function isCardFile(document: vscode.TextDocument): boolean {
-  const format = cardFormatOf(document.fileName);
-  return format === 'model-card-toolkit' || (format === 'huggingface' && extractFrontMatter(document.getText()) !== undefined);
+  return cardFormatOf(document.fileName) === 'model-card-toolkit' || markdownFrontMatter(document) !== undefined;
+}
+
+/** A Markdown card's front matter; undefined for another file or Markdown without it. */
+function markdownFrontMatter(document: vscode.TextDocument): ReturnType<typeof extractFrontMatter> {
+  return cardFormatOf(document.fileName) === 'huggingface' ? extractFrontMatter(document.getText()) : undefined;
 }
 
 export class ModelCardCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
