@@ -217,9 +217,7 @@ export class HashCache implements PathHasher {
     }
     const known = this.dirRecord(relPath);
     if (known && this.unchanged(known, abs, st, algorithm)) {
-      let size = 0;
-      for (const f of known.files) size += f.row.size;
-      return { md5: known[algorithm === 'md5' ? 'md5' : 'md5d']!, size, nfiles: known.files.length };
+      return { md5: known[algorithm === 'md5' ? 'md5' : 'md5d']!, size: totalSize(known.files), nfiles: known.files.length };
     }
     const listing = (known && this.unchangedListing(known, abs, st)) ?? this.list(abs, st, known, relPath);
     // A new listing, or a file whose stat moved: the directory's hashes are computed again.
@@ -239,7 +237,7 @@ export class HashCache implements PathHasher {
     const col = algorithm === 'md5' ? 'md5' : 'md5d';
     let md5 = !filesChanged && known ? known[col] : null;
     if (md5 === null) {
-      md5 = directoryHash(files.map((f) => ({ relpath: f.rel, md5: md5Of(f.row, algorithm)!, size: f.row.size }))).md5;
+      md5 = filesHash(files, algorithm);
       recordChanged = true;
     }
     if (recordChanged) {
@@ -255,9 +253,7 @@ export class HashCache implements PathHasher {
       } else this.dirs.delete(relPath);
       this.dirty = true;
     }
-    let size = 0;
-    for (const f of files) size += f.row.size;
-    return { md5, size, nfiles: files.length };
+    return { md5, size: totalSize(files), nfiles: files.length };
   }
 
   /**
@@ -308,10 +304,7 @@ export class HashCache implements PathHasher {
       return { rel: f.rel, row };
     });
     if (this.dirs.delete(relPath)) this.dirty = true;
-    const { md5 } = directoryHash(files.map((f) => ({ relpath: f.rel, md5: md5Of(f.row, algorithm)!, size: f.row.size })));
-    let size = 0;
-    for (const f of files) size += f.row.size;
-    return { md5, size, nfiles: files.length };
+    return { md5: filesHash(files, algorithm), size: totalSize(files), nfiles: files.length };
   }
 
   /** Walks a directory: its folders (with mtime and inode) and its files, stated, with their remembered rows. */
@@ -519,4 +512,16 @@ function parseDirLine(line: string): DirRecord | undefined {
     files.push({ rel: unescapeField(fields[i]!), row });
   }
   return { dirs, files, md5, md5d };
+}
+
+/** The bytes of a directory's files. */
+function totalSize(files: readonly { row: { size: number } }[]): number {
+  let size = 0;
+  for (const f of files) size += f.row.size;
+  return size;
+}
+
+/** A directory's hash (DVC's .dir listing) from its files' rows. */
+function filesHash(files: readonly { rel: string; row: FileRow }[], algorithm: HashAlgorithm): string {
+  return directoryHash(files.map((f) => ({ relpath: f.rel, md5: md5Of(f.row, algorithm)!, size: f.row.size }))).md5;
 }
