@@ -23,7 +23,8 @@ const LAYERS = [
   { from: 'core/mlflow', may: ['core/mlflow', 'core/tracker/model', 'core/tracker/limits'] },
   { from: 'core/endpoint', may: ['core/endpoint', 'core/mlflow', 'core/tracker', 'core/workspace'] },
   { from: 'core/trackingClient', may: ['core/trackingClient', 'core/mlflow', 'core/tracker/limits', 'core/tracker/model'] },
-  { from: 'core/language', may: ['core/language', 'core/workspace'] },
+  // The registry's name rules (pure text) for the register step's diagnostics.
+  { from: 'core/language', may: ['core/language', 'core/workspace', 'core/tracker/registryNames'] },
   { from: 'core/views', may: ['core/views', 'core/tracker', 'core/workspace', 'core/pipeline/pipelineModel', 'core/pipeline/stageStateModel', 'core/pipeline/stageTracking', 'core/pipeline/stageGroupRecords', 'core/sync/syncTags'] },
   { from: 'core/dataset', may: ['core/dataset', 'core/threads'] },
   { from: 'core/drift', may: ['core/drift', 'core/dataset', 'core/threads', 'core/tracker', 'core/workspace'] },

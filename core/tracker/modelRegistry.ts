@@ -34,6 +34,7 @@ import { closedColumn, nextPageToken, orderKey, pageOffset, predicate } from './
 import { MODEL_VERSION_DIALECT, REGISTERED_MODEL_DIALECT } from './search/searchDialects';
 import type { SqlDatabase, SqlRow, SqlValue } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
+import { aliasProblem, modelNameProblem } from './registryNames';
 
 export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
@@ -45,9 +46,6 @@ export const SEARCH_REGISTERED_MODELS_LIMIT = 1000;
 /** SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT and _THRESHOLD. */
 export const SEARCH_MODEL_VERSIONS_DEFAULT = 10_000;
 export const SEARCH_MODEL_VERSIONS_LIMIT = 200_000;
-/** MLflow's longest registered model name and alias. */
-export const MAX_REGISTERED_MODEL_NAME_LENGTH = 256;
-export const MAX_ALIAS_LENGTH = 255;
 
 export interface ModelAlias {
   alias: string;
@@ -769,28 +767,19 @@ export function promptScope(filter: FilterExpr | undefined): { filter: FilterExp
   return { filter: rest, excludePrompts: true };
 }
 
-/** MLflow's `_validate_model_name`, plus no '/' (it would make `models:/a/b/1` ambiguous) and no control character. */
+/** A registered model name, checked (see registryNames.ts). */
 export function checkModelName(name: unknown, param = 'name'): string {
   if (typeof name !== 'string') throw invalid(`Invalid value ${JSON.stringify(name)} for parameter '${param}' supplied: expected a string.`);
-  if (name.trim() === '') throw invalid('Registered model name cannot be empty.');
-  if (name.length > MAX_REGISTERED_MODEL_NAME_LENGTH) {
-    throw invalid(`Registered model name '${name.slice(0, 40)}…' exceeds the maximum length of ${MAX_REGISTERED_MODEL_NAME_LENGTH} characters (got ${name.length}).`);
-  }
-  if (name.includes('/') || /[\u0000-\u001f\u007f]/.test(name)) {
-    throw invalid(`Invalid registered model name '${JSON.stringify(name).slice(1, -1)}': it may not contain '/' or control characters.`);
-  }
+  const problem = modelNameProblem(name);
+  if (problem) throw invalid(problem);
   return name;
 }
 
-/** MLflow's `_validate_model_alias_name`. */
+/** An alias, checked (MLflow's `_validate_model_alias_name`, see registryNames.ts). */
 export function checkAlias(alias: unknown): string {
-  if (typeof alias !== 'string' || alias === '') throw invalid('Registered model alias name cannot be empty.');
-  if (alias.length > MAX_ALIAS_LENGTH) throw invalid(`Registered model alias name exceeds the maximum length of ${MAX_ALIAS_LENGTH} characters.`);
-  if (!/^[\w-]+$/.test(alias)) {
-    throw invalid(`Invalid alias name: '${alias}'. Names may only contain alphanumerics, underscores (_), and dashes (-).`);
-  }
-  if (alias.toLowerCase() === 'latest') throw invalid("'latest' alias name (case insensitive) is reserved.");
-  if (/^v\d+$/i.test(alias)) throw invalid(`Version alias name '${alias}' is reserved.`);
+  if (typeof alias !== 'string') throw invalid('Registered model alias name cannot be empty.');
+  const problem = aliasProblem(alias);
+  if (problem) throw invalid(problem);
   return alias;
 }
 

@@ -15,6 +15,7 @@ import {
   type PropertySchema,
   type SchemaNode,
 } from './schemaModel';
+import { aliasProblem, modelNameProblem } from '../../tracker/registryNames';
 
 export const CLASSIFICATION_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'average_precision', 'log_loss', 'f1_macro', 'f1_weighted', 'precision_macro', 'precision_weighted', 'recall_macro', 'recall_weighted'] as const;
 export const REGRESSION_METRICS = ['mae', 'mse', 'rmse', 'r2', 'mape'] as const;
@@ -147,13 +148,14 @@ const registerSchema: MapSchema = {
   required: ['model', 'name'],
   properties: {
     model: str('The model file to register (a path relative to `wdir`).', { hint: 'input-path' }),
-    name: str('The registered model name in the Runwise registry. Gates comparing with an alias (`champion.roc_auc`) read this model when they name none.'),
+    name: str('The registered model name in the Runwise registry. Gates comparing with an alias (`champion.roc_auc`) read this model when they name none.', { problem: modelNameProblem }),
     card: str(
       'A model card (README.md or *.modelcard.yaml) stored with the version. Before registering, the latest evaluation of the model\'s bytes is written into it (as `runwise card update` does).',
       { hint: 'input-path', extensions: ['.md', '.yaml', '.yml'] },
     ),
     alias: str('An alias to point at the new version, e.g. `champion` or `staging` (used as `name@alias`).', {
       suggestions: ['champion', 'challenger', 'staging', 'production'],
+      problem: aliasProblem,
     }),
     description: str('A description of the model version.'),
     tags: freeMap('Tags for the model version (`key: value`).'),
@@ -229,6 +231,7 @@ export const GATE_SCHEMA: SchemaNode = {
       stage: str('The stage whose metrics the gate reads (when `metric` does not say).', { hint: 'stage-name' }),
       model: str(
         'The registered model whose aliases the value names (`champion.roc_auc`: the latest evaluation of the version `champion` points at). Default: the `name` of the file\'s `register` step. A missing alias passes, saying so.',
+        { problem: modelNameProblem },
       ),
       message: str('Shown when the gate fails.'),
     },

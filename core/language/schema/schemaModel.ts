@@ -42,6 +42,8 @@ export interface ScalarSchema {
   /** For numbers: the smallest and largest allowed value (inclusive). */
   min?: number;
   max?: number;
+  /** For text: what is wrong with a value (an 'invalid-value' error at it), or undefined when it is fine. */
+  problem?: (value: string) => string | undefined;
 }
 
 export interface MapSchema {

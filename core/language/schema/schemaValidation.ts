@@ -241,6 +241,8 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
     }
     checkEnum(node, sc, at);
     checkRange(node, sc, at);
+    const problem = typeof v === 'string' ? sc.problem?.(v) : undefined;
+    if (problem) out.push(diag(at, 'invalid-value', problem));
   };
 
   const checkRange = (node: YamlScalar, sc: ScalarSchema, at: YamlNode) => {
