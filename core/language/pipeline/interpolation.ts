@@ -120,10 +120,13 @@ export interface VarsLayer {
 }
 
 export type ItemBinding =
-  /** foreach: the item node, and the key for a mapping. */
-  | { kind: 'node'; node: YamlNode | null; relPath: string }
-  /** matrix: one value per dimension. */
-  | { kind: 'matrix'; values: ReadonlyMap<string, YamlNode | null>; relPath: string }
+  /**
+   * foreach: the item node, and the key for a mapping. `data`: the scope the foreach data is
+   * resolved in (the stage's, without `item`), for a `${...}` written inside an item.
+   */
+  | { kind: 'node'; node: YamlNode | null; relPath: string; data?: InterpolationScope }
+  /** matrix: one value per dimension; `data` as for foreach. */
+  | { kind: 'matrix'; values: ReadonlyMap<string, YamlNode | null>; relPath: string; data?: InterpolationScope }
   /** The foreach data could not be resolved; anything under `item` is accepted. */
   | { kind: 'unknown' };
 
@@ -147,13 +150,13 @@ export function resolveSegments(segments: readonly (string | number)[], scope: I
     if (item.kind === 'unknown') return { kind: 'unknown' };
     if (item.kind === 'node') {
       const at = lookupPath(item.node, rest);
-      return at ? { kind: 'found', node: at.node, relPath: item.relPath, at: rest.length ? at : undefined } : missing(segments);
+      return at ? inData({ kind: 'found', node: at.node, relPath: item.relPath, at: rest.length ? at : undefined }, item.data) : missing(segments);
     }
     if (rest.length === 0) return { kind: 'found', node: null, relPath: item.relPath, at: undefined, text: `{${boundedList([...item.values.keys()])}}` };
     const dim = String(rest[0]);
     if (!item.values.has(dim)) return { kind: 'missing', message: `'${clip(dim)}' is not a matrix dimension (${boundedList([...item.values.keys()])})` };
     const at = lookupPath(item.values.get(dim) ?? null, rest.slice(1));
-    return at ? { kind: 'found', node: at.node, relPath: item.relPath, at: undefined } : missing(segments);
+    return at ? inData({ kind: 'found', node: at.node, relPath: item.relPath, at: undefined }, item.data) : missing(segments);
   }
   if (head === 'key' && scope.key !== undefined) {
     return rest.length === 0 ? { kind: 'found', node: null, relPath: '', at: undefined, text: scope.key } : missing(segments);
@@ -169,6 +172,31 @@ export function resolveSegments(segments: readonly (string | number)[], scope: I
     return { kind: 'missing', message: `'${head}' is only defined inside foreach/do${head === 'item' ? ' or matrix' : ' over a mapping, or matrix'}` };
   }
   return missing(segments);
+}
+
+/**
+ * A value found in foreach or matrix data, resolved in the data's scope when it holds a `${...}`:
+ * DVC resolves the whole data in the stage's context before it binds `item`
+ * (`_resolve_foreach_data` in dvc/parsing/__init__.py), so `input_dir: ${base}/good` in an item is
+ * `raw/good` to `${item.input_dir}`, and a whole `${...}` keeps its type (a list, a number).
+ */
+function inData(found: Extract<Resolution, { kind: 'found' }>, data: InterpolationScope | undefined): Resolution {
+  const s = found.text === undefined ? asScalar(found.node) : null;
+  if (!data || !s || typeof s.value !== 'string' || s.value.indexOf('${') < 0) return found;
+  if (isWholeInterpolation(s.value)) {
+    const segments = scanInterpolations(s.value.trim(), 0)[0]?.segments;
+    if (segments) return resolveSegments(segments, data);
+  }
+  const text = interpolateString(s.value, data);
+  // One that does not resolve is reported where the data says it, once, not at each use.
+  return text !== undefined ? { ...found, text } : { kind: 'unknown' };
+}
+
+/** A scalar of foreach or matrix data as text (a stage name's part after `@`), with any `${...}` in it resolved in the data's scope. */
+export function dataText(node: YamlNode | null, data: InterpolationScope): string {
+  const s = asScalar(node);
+  if (s && typeof s.value === 'string' && s.value.indexOf('${') >= 0) return resolvedText(inData({ kind: 'found', node, relPath: '', at: undefined }, data)) ?? s.value;
+  return dvcText(s);
 }
 
 function missing(segments: readonly (string | number)[]): Resolution {

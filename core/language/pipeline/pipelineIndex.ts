@@ -12,7 +12,7 @@ import { isPipelineKind } from '../files/fileKinds';
 import {
   interpolateString,
   isWholeInterpolation,
-  dvcText,
+  dataText,
   resolveSegments,
   scanInterpolations,
   type InterpolationScope,
@@ -449,12 +449,14 @@ function movedScope(m: StageMove, scope: InterpolationScope): InterpolationScope
   let out = m.scopes.get(scope);
   if (out) return out;
   let item = scope.item;
-  if (item?.kind === 'node') item = { kind: 'node', node: item.relPath === '' ? movedNodeOrNull(m, item.node) : item.node, relPath: item.relPath };
+  // The scope the item's data resolves in: the stage's, without the item (see ItemBinding).
+  const data = item && item.kind !== 'unknown' && item.data ? { data: movedScope(m, item.data) } : {};
+  if (item?.kind === 'node') item = { kind: 'node', node: item.relPath === '' ? movedNodeOrNull(m, item.node) : item.node, relPath: item.relPath, ...data };
   else if (item?.kind === 'matrix') {
     // Matrix values may come from a params file whatever relPath says: those are not in the stage and are kept.
     const values = new Map<string, YamlNode | null>();
     for (const [k, v] of item.values) values.set(k, movedNodeOrNull(m, v));
-    item = { kind: 'matrix', values, relPath: item.relPath };
+    item = { kind: 'matrix', values, relPath: item.relPath, ...data };
   }
   out = { layers: movedLayers(m, scope.layers), item, key: scope.key };
   m.scopes.set(scope, out);
@@ -543,7 +545,7 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
             decl.truncated = true;
             break;
           }
-          bindings.push({ suffix: keyName(p), item: { kind: 'node', node: p.value, relPath }, key: keyName(p) });
+          bindings.push({ suffix: keyName(p), item: { kind: 'node', node: p.value, relPath, data: baseScope }, key: keyName(p) });
         }
       } else if (seq) {
         const composite = seq.items.some((it) => {
@@ -555,7 +557,7 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
             decl.truncated = true;
             return;
           }
-          bindings.push({ suffix: composite ? String(i) : dvcText(asScalar(it)), item: { kind: 'node', node: it, relPath } });
+          bindings.push({ suffix: composite ? String(i) : dataText(it, baseScope), item: { kind: 'node', node: it, relPath, data: baseScope } });
         });
       } else {
         decl.unresolvedItems = true;
@@ -589,12 +591,12 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
           const v = dim.values[i] ?? null;
           const dv = deref(v);
           chosen[d] = v;
-          fragments[d] = dv && dv.kind !== 'scalar' ? `${dim.name}${i}` : dvcText(asScalar(v));
+          fragments[d] = dv && dv.kind !== 'scalar' ? `${dim.name}${i}` : dataText(v, baseScope);
         }
         const values = new Map<string, YamlNode | null>(dims.map((dim, d) => [dim.name, chosen[d] ?? null]));
         // DVC defines `key` in a matrix stage too: the generated name's part after `@`.
         const suffix = fragments.join('-');
-        bindings.push({ suffix, item: { kind: 'matrix', values, relPath: '' }, key: suffix });
+        bindings.push({ suffix, item: { kind: 'matrix', values, relPath: '', data: baseScope }, key: suffix });
       }
     }
   } else {

@@ -82,6 +82,47 @@ test("DVC's foreach examples (a list, a mapping) and matrix expand to its genera
   assert.equal(g.byId.get('train@us')!.file, 'dvc.yaml');
 });
 
+test("a ${...} written inside foreach items or matrix values is resolved in the stage's context, as DVC resolves the data", () => {
+  // The shape of a public dvc.yaml: item fields built from params.
+  const ws = workspace({
+    'params.yaml': 'prepare:\n  input_dir: data/raw\n  epochs: 7\nroot: raw\nbase: data\n',
+    'dvc.yaml': [
+      'stages:',
+      '  prepare:',
+      '    foreach:',
+      '      - name: good',
+      '        input_dir: ${prepare.input_dir}/good',
+      '        epochs: ${prepare.epochs}',
+      '    do:',
+      '      cmd: prep ${item.input_dir} ${item.epochs}',
+      '      deps:',
+      '        - ${item.input_dir}',
+      '      outs:',
+      '        - out/${item.name}',
+      '  listed:',
+      '    foreach:',
+      '      - ${root}',
+      '    do:',
+      '      cmd: ls ${item}',
+      '  m:',
+      '    matrix:',
+      '      src: ["${base}/in.txt"]',
+      '    cmd: cat ${item.src}',
+      '',
+    ].join('\n'),
+  });
+  const g = loadPipeline(ws);
+  assert.deepEqual(g.stages.map((s) => s.id), ['prepare@0', 'listed@raw', 'm@data/in.txt']);
+  assert.deepEqual(g.byId.get('prepare@0')!.cmd, ['prep data/raw/good 7']);
+  assert.deepEqual(g.byId.get('prepare@0')!.deps, ['data/raw/good']);
+  assert.deepEqual(g.byId.get('listed@raw')!.cmd, ['ls raw']);
+  assert.deepEqual(g.byId.get('m@data/in.txt')!.cmd, ['cat data/in.txt']);
+  // One that does not resolve is an error naming the variable, not a path spelled '${...}'.
+  writeFileSync(path.join(ws, 'params.yaml'), 'root: raw\nbase: data\nprepare:\n  epochs: 7\n');
+  const found = refusal(ws);
+  assert.ok(found.some((d) => d.message.includes("'prepare.input_dir' is not defined in vars or params") && d.line === 5), JSON.stringify(found));
+});
+
 test("numbers are substituted as DVC's str() writes them: floats keep '.0' and Python's exponents, integers every digit", () => {
   const ws = workspace({
     'params.yaml': 'big: 12345678901234567890\nsmall: 0.00001\nthousand: 1e3\nflag: true\nnothing: null\nlead: 017\n',
