@@ -192,8 +192,10 @@ export function updateCardText(
         "",
         eol,
       );
+      // After a byte order mark: the file still starts with it, and the `---` opens the text.
+      const at = text.startsWith("\uFEFF") ? 1 : 0;
       return apply(text, [
-        { start: 0, end: 0, text: `---${eol}${block}---${eol}` },
+        { start: at, end: at, text: `---${eol}${block}---${eol}` },
       ]);
     }
     // The front matter's own line breaks (its body may use others).
@@ -226,12 +228,16 @@ export function checkCardYaml(text: string, file: string): void {
 
 /** The card's YAML (at `offset` in the file's `whole` text) parsed; a CardUpdateError naming the line when it does not parse. */
 function parseCardYaml(yaml: string, offset: number, whole: string, file: string): ReturnType<typeof parseDocument> {
-  const doc = parseDocument(yaml, { uniqueKeys: false });
+  // A key given twice is refused, as `card validate` reports it (an update could match either).
+  const doc = parseDocument(yaml);
   const error = doc.errors[0];
-  if (error)
-    throw new CardUpdateError(
-      `${file}:${lineAt(whole, offset + error.pos[0])}: the card's YAML does not parse: ${error.message.split("\n")[0]}`,
-    );
+  if (error) {
+    // The parser's own "at line N, column M" counts from the YAML's start, not the file's.
+    const at = offset + error.pos[0];
+    const column = at - whole.lastIndexOf("\n", at - 1);
+    const what = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    throw new CardUpdateError(`${file}:${lineAt(whole, at)}:${column}: the card's YAML does not parse: ${what}`);
+  }
   return doc;
 }
 
@@ -320,9 +326,15 @@ class YamlText {
     return this.text.lastIndexOf("\n", at - 1) + 1;
   }
 
-  /** The offset after the line break that ends the line `at` is on (or the end of the text). */
+  /**
+   * Where the lines of a node ending at `at` end: after the line break that ends the line `at` is
+   * on (or the end of the text), or that line's start when only indentation comes before `at` on it
+   * (the YAML parser ends a block node after its trailing comments, in the next line's indentation:
+   * that line belongs to what follows).
+   */
   lineEnd(at: number): number {
-    if (at > 0 && this.text[at - 1] === "\n") return at;
+    const start = this.lineStart(at);
+    if (/^ *$/.test(this.text.slice(start, at))) return start;
     const nl = this.text.indexOf("\n", at);
     return nl === -1 ? this.text.length : nl + 1;
   }
@@ -341,7 +353,14 @@ class YamlText {
         item,
         "expected each list item on a line of its own, starting with `- `",
       );
-    return { start, end: this.lineEnd(item.range![2]), indent: m[1]! };
+    // Comment and blank lines that close the item stay where they are (after what replaces it).
+    let end = this.lineEnd(item.range![2]);
+    while (end > start) {
+      const lineStart = this.lineStart(end - 1);
+      if (lineStart <= start || !/^[ \t]*(#.*)?\r?\n?$/.test(this.text.slice(lineStart, end))) break;
+      end = lineStart;
+    }
+    return { start, end, indent: m[1]! };
   }
 
   /** The indentation of a block map's keys. */

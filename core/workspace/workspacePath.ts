@@ -74,6 +74,25 @@ export function resolveInside(root: string, input: string, base: string = root):
   return resolved;
 }
 
+/**
+ * resolveInside, and the file it names, when it exists, is inside `root` once symbolic links are
+ * followed: for a file Runwise writes in place (a model card), which a link could otherwise send
+ * outside the workspace.
+ */
+export function resolveRealInside(root: string, input: string, base: string = root): string {
+  const resolved = resolveInside(root, input, base);
+  let real: string;
+  try {
+    real = realpathSync(resolved);
+  } catch {
+    return resolved;
+  }
+  if (relativeInside(realRootOf(path.resolve(root)), real) === undefined) {
+    throw new PathOutsideWorkspaceError(input, `is a link to ${real}, outside the workspace (${path.resolve(root)})`);
+  }
+  return resolved;
+}
+
 /** Where Runwise keeps its state inside a workspace. */
 export function runwiseDir(workspace: string): string {
   return path.join(path.resolve(workspace), '.runwise');

@@ -130,6 +130,55 @@ test("comments inside the list Runwise writes into survive, and its entry is rep
   assert.ok(twice.endsWith('---\nBody text.\n'));
 });
 
+test("a comment closing Runwise's entry stays, and the entry after it is left whole (Hugging Face and Model Card Toolkit)", () => {
+  for (const indent of ['', '      ', '        ', '          ']) {
+    const text = [
+      '---',
+      'model-index:',
+      '  - name: churn',
+      '    results:',
+      '      - task:',
+      '          type: tabular-classification',
+      '        metrics:',
+      '          - type: accuracy',
+      '            value: 0.1',
+      '        source:',
+      `          name: ${HF_SOURCE_NAME}`,
+      '          url: runs:/0000',
+      `${indent}# a comment after Runwise's entry`,
+      '      - task:',
+      '          type: other',
+      '        dataset: {type: x, name: y}',
+      '        metrics: []',
+      '---',
+      '',
+    ].join('\n');
+    const once = updateCardText(text, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+    const what = `comment at column ${indent.length}`;
+    const results = (cardData('README.md', once)['model-index'] as { results: { task: { type: string }; dataset: { name: string } }[] }[])[0]!.results;
+    assert.deepEqual(results.map((r) => r.task.type), ['tabular-classification', 'other'], what);
+    assert.equal(results[1]!.dataset.name, 'y', what);
+    assert.ok(once.includes(`${indent}# a comment after Runwise's entry\n      - task:\n          type: other\n`), `${what}: the comment and the next entry as written`);
+    assert.equal(updateCardText(once, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text, once, `${what}: the same evaluation again changes nothing`);
+  }
+  const toolkit = [
+    'quantitative_analysis:',
+    '  performance_metrics:',
+    `    - type: accuracy`,
+    `      value: 0.1`,
+    `      name: '${MCT_NAME_PREFIX}Accuracy'`,
+    '      # reviewed by hand below',
+    '    - type: accuracy',
+    '      value: 0.7',
+    '      name: Human review',
+    '',
+  ].join('\n');
+  const updated = updateCardText(toolkit, evaluation('a'.repeat(32)), { file: 'churn.modelcard.yaml', modelName: 'churn' }).text;
+  const metrics = (parse(updated) as { quantitative_analysis: { performance_metrics: { name: string; value: number }[] } }).quantitative_analysis.performance_metrics;
+  assert.deepEqual(metrics.filter((m) => m.name === 'Human review').map((m) => m.value), [0.7]);
+  assert.ok(updated.includes('      # reviewed by hand below\n    - type: accuracy\n      value: 0.7\n'));
+});
+
 test('cards that cannot be edited safely are refused with file:line and what was expected', () => {
   assert.throws(
     () => updateCardText('---\nmodel-index: [{name: churn, results: [{task: {type: x}}]}]\n---\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }),
@@ -137,7 +186,17 @@ test('cards that cannot be edited safely are refused with file:line and what was
   );
   assert.throws(
     () => updateCardText('a: [1\nb: 2\n', evaluation('a'.repeat(32)), { file: 'm.modelcard.yaml', modelName: 'churn' }),
-    (e: unknown) => e instanceof CardUpdateError && /^m\.modelcard\.yaml:\d+: the card's YAML does not parse/.test(e.message),
+    (e: unknown) => e instanceof CardUpdateError && /^m\.modelcard\.yaml:\d+:\d+: the card's YAML does not parse/.test(e.message),
+  );
+  // The file's line and column, not the YAML's (which starts a line after the front matter's `---`), and no dangling colon.
+  assert.throws(
+    () => updateCardText('---\nlicense: mit\nmodel-index:\n- name: x\n  results: [\n---\n# Card\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }),
+    (e: unknown) => e instanceof CardUpdateError && /^README\.md:6:1: the card's YAML does not parse: [^\n]*[^:]$/.test(e.message),
+  );
+  // A key given twice (`card validate`'s duplicate-key error): either could be the one an update reads.
+  assert.throws(
+    () => updateCardText('---\nlicense: mit\nlicense: apache-2.0\n---\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }),
+    (e: unknown) => e instanceof CardUpdateError && /^README\.md:3:1: the card's YAML does not parse: Map keys must be unique/.test(e.message),
   );
   assert.throws(
     () => updateCardText('quantitative_analysis: [1]\n', evaluation('a'.repeat(32)), { file: 'm.modelcard.yaml', modelName: 'churn' }),
@@ -175,6 +234,11 @@ test('where the metadata is added: before a document end marker `...`, at the ro
   const indented = updateCardText('---\n  license: mit\n  tags:\n    - churn\n---\n', e, { file: 'README.md', modelName: 'churn' }).text;
   assert.match(indented, /\n {2}model-index:\n {4}- name: churn\n/);
   assert.deepEqual(Object.keys(read(indented)), ['license', 'tags', 'model-index']);
+  // A byte order mark stays first, and the new front matter comes right after it.
+  const bom = updateCardText('\uFEFF# Churn\r\nText.\r\n', e, { file: 'README.md', modelName: 'churn' }).text;
+  assert.ok(bom.startsWith('\uFEFF---\r\nmodel-index:'), JSON.stringify(bom.slice(0, 20)));
+  assert.ok(bom.endsWith('---\r\n# Churn\r\nText.\r\n'));
+  assert.equal(bom.split('\uFEFF').length, 2, 'one byte order mark');
   // LF front matter in a file whose body uses CRLF: the inserted lines use LF.
   const mixed = updateCardText('---\nlicense: mit\n---\r\n# Body\r\nmore\r\n', e, { file: 'README.md', modelName: 'churn' });
   assert.doesNotMatch(mixed.edits[0]!.text, /\r/);
@@ -218,6 +282,15 @@ test('card update --from NAME/VERSION writes the latest finished evaluation; car
   const again = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
   assert.match(again.out, /already carries the evaluation of churn\/1/);
   assert.equal(readFileSync(path.join(ws, 'README.md'), 'utf8'), card);
+
+  // A link in the workspace to a card outside it: refused, the file outside left as it was.
+  const outside = tempWorkspace('card-outside', { 'README.md': '---\nlicense: mit\n---\n' });
+  const { symlinkSync } = await import('node:fs');
+  symlinkSync(path.join(outside, 'README.md'), path.join(ws, 'linked.md'));
+  const linked = await cli('card', 'update', '--workspace', ws, path.join(ws, 'linked.md'), '--from', 'churn/1');
+  assert.equal(linked.code, 1, linked.out);
+  assert.match(linked.err, /linked\.md' is a link to .*README\.md, outside the workspace/);
+  assert.equal(readFileSync(path.join(outside, 'README.md'), 'utf8'), '---\nlicense: mit\n---\n');
 
   const valid = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'README.md'));
   assert.equal(valid.code, 0, valid.out + valid.err);

@@ -21,7 +21,7 @@ import {
 } from "../../modelCard/cardUpdate";
 import { extractFrontMatter } from "../../language/modelCard/frontMatter";
 import { parseVersionRef } from "../../tracker/modelRegistry";
-import { relativeInside, resolveInside } from "../../workspace/workspacePath";
+import { relativeInside, resolveRealInside } from "../../workspace/workspacePath";
 
 export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
   const [card] = positionals(args, ["card"]);
@@ -91,7 +91,7 @@ export function cardValidate(ctx: CommandContext, args: ParsedArgs): void {
 
 /** The card named on the command line: its path, format and text (a CLI error when it is none). */
 function namedCard(ctx: CommandContext, card: string): { abs: string; rel: string; format: CardFormat; text: string } {
-  const abs = resolveInside(ctx.workspace, card, process.cwd());
+  const abs = resolveRealInside(ctx.workspace, card, process.cwd());
   const rel = relativeInside(ctx.workspace, abs) ?? card;
   const format = cardFormatOf(rel);
   if (!format)

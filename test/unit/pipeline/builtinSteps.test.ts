@@ -121,7 +121,7 @@ test('register: a card whose YAML does not parse fails the step, as the CLI refu
   const result = await runAll(ws);
   const publish = result.stages.find((s) => s.id === 'publish')!;
   assert.equal(publish.status, 'failed');
-  assert.match(publish.message ?? '', /register\.card: churn\.modelcard\.yaml:\d+: the card's YAML does not parse/);
+  assert.match(publish.message ?? '', /register\.card: churn\.modelcard\.yaml:\d+:\d+: the card's YAML does not parse/);
   const tracker = Tracker.open(ws);
   try {
     assert.throws(() => tracker.registry.getRegisteredModel('churn'));
