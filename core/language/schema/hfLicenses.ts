@@ -70,6 +70,12 @@ export const HF_LICENSE_IDS: readonly string[] = [
   'lgpl-lr',
   'deepfloyd-if-license',
   'llama2',
+  // Added on the Hub after that commit, as Meta's own cards use them (meta-llama/Llama-3.1-8B: `license: llama3.1`).
+  'llama3',
+  'llama3.1',
+  'llama3.2',
+  'llama3.3',
+  'llama4',
   'gemma',
   'unknown',
   'other',

@@ -187,6 +187,14 @@ describe('Space cards', () => {
     );
   });
 
+  test("Meta's Llama 3 and 4 license ids are known; a near miss of one is a warning", () => {
+    for (const id of ['llama3', 'llama3.1', 'llama3.2', 'llama3.3', 'llama4']) assert.deepEqual(diagnose(space(`license: ${id}\n`)), [], id);
+    assert.deepEqual(
+      diagnose(space('license: llama-3.1\n')).map((d) => [d.code, d.text]),
+      [['unknown-license', 'llama-3.1']],
+    );
+  });
+
   test('license checks apply to Spaces too', () => {
     const text = space('license: apache2\n');
     assert.deepEqual(
