@@ -66,8 +66,12 @@ export interface ColumnRequest {
   coded?: boolean;
 }
 
-/** What reads as a missing cell: pandas' default na_values (read_csv), whatever the case. */
-const MISSING = /^(|na|n\/a|nan|null|none|-nan|\+nan|#n\/a|#n\/a n\/a|#na|-1\.#ind|-1\.#qnan|1\.#ind|1\.#qnan|<na>)$/i;
+/**
+ * What reads as a missing cell: pandas' default na_values (STR_NA_VALUES in pandas/_libs/parsers.pyx),
+ * spelled as pandas spells them: `none` and `na` are labels (a `test preparation course` of
+ * none/completed), only `None` and `NA` are missing.
+ */
+const MISSING = /^(|NA|N\/A|n\/a|NaN|nan|-NaN|-nan|NULL|null|None|#N\/A|#N\/A N\/A|#NA|-1\.#IND|-1\.#QNAN|1\.#IND|1\.#QNAN|<NA>)$/;
 /** An infinite number as pandas and numpy read one. */
 const INFINITE = /^[+-]?(inf|infinity)$/i;
 

@@ -85,6 +85,16 @@ test("infinities and pandas' missing words (#N/A, <NA>, -1.#IND) in a numeric co
   assert.equal(column(hex, 'h').type, 'categorical');
 });
 
+test("pandas' missing words are case-sensitive: none and na are labels, None and NA are missing", async () => {
+  // A `test preparation course` column of none/completed: pandas reads 'none' as a label.
+  const labels = ['none', 'completed', 'na', 'None', 'NA', 'nan'];
+  const report = await drift((_c, i) => labels[i % labels.length]!, ['c'], 60, 60);
+  const c = column(report, 'c');
+  assert.equal(c.reference.missing, 30, 'None, NA and nan: 3 of each 6 rows');
+  const histogram = c.reference.histogram as { labels: string[]; counts: number[] };
+  assert.deepEqual([...histogram.labels].sort(), ['completed', 'na', 'none']);
+});
+
 test('values spanning more than the largest double (−1e308 to 1e308) are binned, not a crash; ks is scipy\'s', async () => {
   const ref = ['-1e308', '0', '1', '4'];
   const cur = ['1e308', '2', '3', '5'];
