@@ -182,12 +182,17 @@ export type RowPlace = (row: number) => string;
 export function checkColumns(file: string, columns: readonly string[], request: readonly ColumnRequest[]): void {
   for (const r of request) {
     if (!columns.includes(r.name)) {
-      const only = columns.length === 1 ? columns[0]! : '';
-      const separator = only.includes(';') ? ';' : only.includes('\t') ? 'tab' : undefined;
-      const hint = separator ? `; the header looks ${separator}-separated, and Runwise reads comma-separated values: save the file with commas` : '';
-      throw new DatasetError(`${file}: no column '${r.name}' (the columns are: ${columns.join(', ')})${hint}`);
+      const hint = separatorHint(columns);
+      throw new DatasetError(`${file}: no column '${r.name}' (the columns are: ${columns.join(', ')})${hint ? `; ${hint}` : ''}`);
     }
   }
+}
+
+/** What to change when a header is one column holding `;` or tabs (a CSV saved with another separator), else undefined. */
+export function separatorHint(columns: readonly string[]): string | undefined {
+  const only = columns.length === 1 ? columns[0]! : '';
+  const separator = only.includes(';') ? ';' : only.includes('\t') ? 'tab' : undefined;
+  return separator ? `the header looks ${separator}-separated, and Runwise reads comma-separated values: save the file with commas` : undefined;
 }
 
 /** The number in a cell's text, or a DatasetError naming where it is and what was found. */

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { booleanOf, decimalOf, isNamedColumn, withColumns, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
+import { booleanOf, decimalOf, isNamedColumn, separatorHint, withColumns, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 import { workerScript } from '../threads/workerScript';
@@ -413,6 +413,11 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   // asked for, the other side's) are looked for further down.
   await withColumns(refHead, options.columns ?? curHead.columns);
   await withColumns(curHead, options.columns ?? refHead.columns);
+  // A ;-separated file reads as one column, which would be "free text, not checked": no drift, silently.
+  for (const [head, name] of [[refHead, refName], [curHead, curName]] as const) {
+    const hint = separatorHint(head.columns);
+    if (hint) throw new DatasetError(`${name}: one column, '${head.columns[0]}': ${hint}`);
+  }
   // A column with no name (pandas' index, a spreadsheet's empty columns) is not data.
   const refColumns = refHead.columns.filter(isNamedColumn);
   const curColumns = curHead.columns.filter(isNamedColumn);

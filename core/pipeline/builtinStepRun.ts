@@ -387,4 +387,7 @@ async function driftStep(
   }
   if (report.dataset_drift && failOnDrift === true)
     throw new StepFailure(`the dataset drifts: ${verdict}; fail_on_drift is set ${where}`);
+  // Its drift_share of 0 would pass any gate: nothing was compared.
+  if (report.n_columns === 0)
+    throw new StepFailure(`no column could be compared (${report.columns.map((c) => `${c.name}: ${c.skipped ?? "not checked"}`).join("; ")}) ${where}`);
 }

@@ -124,8 +124,9 @@ export async function drift(ctx: CommandContext, args: ParsedArgs): Promise<void
     if (htmlFile) ctx.io.out(`Report written to ${shown(htmlFile)}\n`);
     if (runId) ctx.io.out(`Logged as run ${runId}\n`);
   }
-  if (report.dataset_drift && flag(args, 'fail-on-drift')) {
-    const failure = new CliError(`dataset drift: ${report.n_drifted} of ${report.n_columns} columns drifted (--fail-on-drift)`);
+  if ((report.dataset_drift || report.n_columns === 0) && flag(args, 'fail-on-drift')) {
+    // A gate that compared nothing does not pass.
+    const failure = new CliError(report.n_columns === 0 ? 'no column could be compared (--fail-on-drift)' : `dataset drift: ${report.n_drifted} of ${report.n_columns} columns drifted (--fail-on-drift)`);
     (failure as CliError & { exitCode: number }).exitCode = 1;
     throw failure;
   }
@@ -221,7 +222,8 @@ function formatScore(v: number | null): string {
 export function driftText(r: DriftReport): string {
   const lines: string[] = [];
   const share = `${r.n_drifted} of ${r.n_columns} columns drifted (share ${formatScore(r.drift_share)}, threshold ${r.drift_share_threshold ?? 0.5})`;
-  lines.push(`${r.dataset_drift ? 'Dataset drift' : 'No dataset drift'}: ${share}`);
+  if (r.n_columns === 0) lines.push(`Nothing compared: none of the ${r.columns.length} columns could be checked (why below)`);
+  else lines.push(`${r.dataset_drift ? 'Dataset drift' : 'No dataset drift'}: ${share}`);
   if (r.rows) {
     const side = (name: string, s: { read: number; used: number }) => (s.used === s.read ? `${s.read} ${name}` : `${s.used} of ${s.read} ${name}`);
     const used = `${side('reference', r.rows.reference)} and ${side('current', r.rows.current)} rows`;

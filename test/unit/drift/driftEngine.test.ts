@@ -328,6 +328,18 @@ test('runwise drift: --json shape, the text table, exit codes with --fail-on-dri
   const passing = await runCli(['drift', ref, cur, '--drift-share', '0.3', '--workspace', ws]);
   assert.equal(passing.code, 0, 'drift without --fail-on-drift exits 0');
 
+  // Nothing comparable (dates are not checked): said so, and --fail-on-drift does not pass it.
+  const dates = (name: string, year: number) => csv(ws, name, ['day'], 100, (_c, i) => new Date(Date.UTC(year, 0, 1 + i)).toISOString().slice(0, 10));
+  const nothing = await runCli(['drift', dates('a.csv', 2020), dates('b.csv', 2021), '--fail-on-drift', '--workspace', ws]);
+  assert.equal(nothing.code, 1);
+  assert.match(nothing.out, /^Nothing compared: none of the 1 columns could be checked/);
+  assert.match(nothing.err, /no column could be compared \(--fail-on-drift\)/);
+  // A ;-separated file is one column to a comma reader: an error that says so, not "no drift".
+  writeFileSync(path.join(ws, 'semi.csv'), 'a;b\n1;2\n3;4\n');
+  const semi = await runCli(['drift', path.join(ws, 'semi.csv'), path.join(ws, 'semi.csv'), '--workspace', ws]);
+  assert.equal(semi.code, 1);
+  assert.match(semi.err, /semi\.csv: one column, 'a;b': the header looks ;-separated/);
+
   const sampled = await runCli(['drift', ref, cur, '--sample', '50', '--workspace', ws]);
   assert.match(sampled.out.split('\n')[1]!, /^Sampled 50 of 300 reference and 50 of 300 current rows \(seed 0\)/);
 

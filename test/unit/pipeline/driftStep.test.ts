@@ -142,3 +142,16 @@ test('drift: one test and threshold for every column; bad settings name the stag
   assert.equal(stage.status, 'failed');
   assert.match(stage.message ?? '', /data\/cur\.csv|does not exist/);
 });
+
+test('drift: a stage that can compare no column fails, so a gate on its drift share of 0 cannot pass', async () => {
+  const days = (year: number) => `day\n${Array.from({ length: 50 }, (_, i) => new Date(Date.UTC(year, 0, 1 + i)).toISOString().slice(0, 10)).join('\n')}\n`;
+  const ws = tempWorkspace('drift-step-nothing', {
+    'runwise.yaml': pipeline('', "gates:\n  - metric: check:drift_share\n    op: '<'\n    value: 0.5\n"),
+    'data/ref.csv': days(2020),
+    'data/cur.csv': days(2021),
+  });
+  const result = await runAll(ws);
+  const check = result.stages.find((s) => s.id === 'check')!;
+  assert.equal(check.status, 'failed');
+  assert.match(check.message ?? '', /no column could be compared \(day: .+\)/);
+});
