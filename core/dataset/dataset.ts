@@ -188,6 +188,17 @@ export function checkColumns(file: string, columns: readonly string[], request: 
   }
 }
 
+/**
+ * The column `name` refers to: itself, or, when no column is spelled so, the one its trimmed text
+ * names. A CSV header's names are read trimmed, while pandas keeps a header's spaces (`a, survived`
+ * names ` survived`), so the name a pandas user gives still finds the column.
+ */
+export function columnNamed(columns: readonly string[], name: string): string {
+  if (columns.includes(name)) return name;
+  const trimmed = name.trim();
+  return trimmed !== name && columns.includes(trimmed) ? trimmed : name;
+}
+
 /** What to change when a header is one column holding `;` or tabs (a CSV saved with another separator), else undefined. */
 export function separatorHint(columns: readonly string[]): string | undefined {
   const only = columns.length === 1 ? columns[0]! : '';

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { booleanOf, decimalOf, isNamedColumn, separatorHint, withColumns, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
+import { booleanOf, columnNamed, decimalOf, isNamedColumn, separatorHint, withColumns, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 import { workerScript } from '../threads/workerScript';
@@ -418,6 +418,9 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
     const hint = separatorHint(head.columns);
     if (hint) throw new DatasetError(`${name}: one column, '${head.columns[0]}': ${hint}`);
   }
+  const named = (name: string) => columnNamed(refHead.columns, name);
+  if (options.columns) options = { ...options, columns: options.columns.map(named) };
+  if (options.exclude) options = { ...options, exclude: options.exclude.map(named) };
   // A column with no name (pandas' index, a spreadsheet's empty columns) is not data.
   const refColumns = refHead.columns.filter(isNamedColumn);
   const curColumns = curHead.columns.filter(isNamedColumn);

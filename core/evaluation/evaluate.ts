@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, FileDigests, booleanOf, checkColumns, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, withColumns, type ColumnRequest } from '../dataset/dataset';
+import { DatasetError, FileDigests, booleanOf, checkColumns, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, withColumns, type ColumnRequest } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
@@ -439,6 +439,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const batchSize = fixedBatch ?? askedBatchSize;
   const batchNote = fixedBatch !== undefined && options.batchSize !== undefined && options.batchSize !== fixedBatch ? `batches of ${fixedBatch} rows, the model's fixed batch size, not ${options.batchSize}` : undefined;
   const reader = await openDataset(options.data, dataName);
+  const named = (name: string) => columnNamed(reader.columns, name);
+  options = { ...options, target: named(options.target), ...(options.sliceBy !== undefined ? { sliceBy: named(options.sliceBy) } : {}), ...(options.features ? { features: options.features.map(named) } : {}) };
   // The columns the evaluation names (a one-matrix model's input name is no column: not looked for).
   const byName = !(model.inputs.length === 1 && model.inputs[0]!.shape.length === 2);
   await withColumns(reader, [options.target, options.sliceBy, ...(options.features ?? []), ...(byName ? model.inputs.map((i) => i.name) : [])]);

@@ -340,6 +340,10 @@ test('runwise drift: --json shape, the text table, exit codes with --fail-on-dri
   assert.equal(semi.code, 1);
   assert.match(semi.err, /semi\.csv: one column, 'a;b': the header looks ;-separated/);
 
+  // ' shift', as pandas names a column of a header written 'a, shift': the column read as 'shift'.
+  const spaced = await computeDrift(ref, cur, { columns: [' shift'], exclude: [' same'] });
+  assert.deepEqual(spaced.columns.map((c) => c.name), ['shift']);
+
   const sampled = await runCli(['drift', ref, cur, '--sample', '50', '--workspace', ws]);
   assert.match(sampled.out.split('\n')[1]!, /^Sampled 50 of 300 reference and 50 of 300 current rows \(seed 0\)/);
 

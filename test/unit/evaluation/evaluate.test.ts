@@ -126,6 +126,17 @@ test('slices: metrics per value and the largest accuracy gap', async () => {
   assert.ok(Math.abs(weighted - r.metrics.accuracy!) < 1e-12, 'the slices partition the rows');
 });
 
+test("a header written with spaces after its commas: the names pandas gives (' y', ' group') find the columns", async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const text = readFileSync(s.data, 'utf8').replace(/^a,b,group,y/, 'a, b, group, y');
+  writeFileSync(s.data, text);
+  const r = await evaluateModel({ model: s.model, data: s.data, target: ' y', features: ['a', ' b'], sliceBy: ' group', workspace: s.ws });
+  assert.equal(r.rows, 300);
+  assert.equal(r.dataset.target, 'y');
+  assert.deepEqual(r.dataset.features, ['a', 'b']);
+  assert.deepEqual(r.slices!.values.map((v) => v.value), ['north', 'south']);
+});
+
 test('slices by a numeric column group numbers (1, 1.0, +1 one slice, in numeric order), booleans as True/False, missing cells as one slice; many slices warn', async () => {
   const s = await setup(probabilitiesOnly(BINARY), 2);
   const spellings = ['1', '1.0', ' +1', '10', '2.', '', 'NA', 'nan'];
