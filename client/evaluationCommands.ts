@@ -16,7 +16,7 @@
  * UntrustedWorkspaceError first, which extension.ts turns into the Manage Workspace Trust message.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EvaluationReport, EvaluationTask } from '../core/evaluation/evaluate';
@@ -465,11 +465,8 @@ export class EvaluationCommands {
       await vscode.window.showTextDocument(same);
       return;
     }
-    const blob = tracker.artifacts.blobPath(mv.card.sha256);
-    if (!existsSync(blob)) throw new Error(`The stored card of ${mv.name}/${mv.version} (${mv.card.sha256}) is missing from .runwise/artifacts.`);
-    const text = readFileSync(blob, 'utf8');
-    if (sha256Of(blob) !== mv.card.sha256) throw new Error(`The stored card of ${mv.name}/${mv.version} no longer matches its sha256: it was changed after registration.`);
-    await this.documents.open(`/card/${mv.name}/${mv.version}/${base}`, text);
+    const stored = tracker.openModelVersionCard(mv.name, mv.version)!;
+    await this.documents.open(`/card/${mv.name}/${mv.version}/${base}`, readFileSync(stored.filePath, 'utf8'));
   }
 
   /** Runwise: Show Lineage: the version's lineage as a tree in the Models view. */

@@ -1154,6 +1154,24 @@ export class Tracker {
     return opened;
   }
 
+  /**
+   * The card stored with a version (its bytes re-hashed: a changed copy is a ModelTamperedError), or
+   * undefined when it was registered without one.
+   */
+  openModelVersionCard(name: string, version: string | number): { path: string; filePath: string } | undefined {
+    const card = this.registry.getModelVersion(name, String(version)).card;
+    if (!card) return undefined;
+    const { filePath } = this.artifacts.open(card.sha256);
+    let actual: string;
+    try {
+      actual = sha256OfFile(filePath);
+    } catch {
+      actual = '(missing from .runwise/artifacts)';
+    }
+    if (actual !== card.sha256) throw new ModelTamperedError(name, String(version), card.path, card.sha256, actual);
+    return { path: card.path, filePath };
+  }
+
   /** openModelVersionFile for a server: the bytes re-hashed a chunk at a time, without blocking. */
   async openModelVersionFileAsync(name: string, version: string | number, filePath: string): Promise<OpenedArtifact> {
     const opened = this.modelVersionFile(name, version, filePath);

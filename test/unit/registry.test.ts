@@ -371,8 +371,23 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   assert.ok(text.includes('Source run (none recorded: registered from a file)'), text.join('\n'));
   assert.ok(!text.some((l) => l.startsWith('Pipeline run')), text.join('\n'));
   const out = path.join(ws, 'exported');
-  assert.equal((await cli(ws, 'models', 'export', 'churn/1', '--output', out)).code, 0);
+  const exported = await cli(ws, 'models', 'export', 'churn/1', '--output', out);
+  assert.equal(exported.code, 0, exported.err);
+  assert.match(exported.out, /^Exported churn\/1 \(1 file and its card README\.md, sha256 verified\)/);
   assert.equal(readFileSync(path.join(out, 'model.onnx'), 'utf8'), 'model-v1');
+  // The card registered with the version goes with it, as it was registered.
+  assert.equal(readFileSync(path.join(out, 'README.md'), 'utf8'), '---\nlicense: mit\n---\n# card\n');
+  const noCard = JSON.parse((await cli(ws, 'models', 'export', 'churn/2', '--output', path.join(ws, 'exported2'), '--json')).out) as { card: string | null };
+  assert.equal(noCard.card, null);
+  // A stored card changed after registration is refused, as a changed model file is.
+  const t = Tracker.open(ws);
+  const blob = t.artifacts.blobPath(t.registry.getModelVersion('churn', '1').card!.sha256);
+  t.close();
+  chmodSync(blob, 0o644);
+  writeFileSync(blob, '---\nlicense: other\n---\n');
+  const tampered = await cli(ws, 'models', 'export', 'churn/1', '--output', path.join(ws, 'exported3'));
+  assert.equal(tampered.code, 1);
+  assert.match(tampered.err, /churn\/1 is refused: its file 'README\.md' was registered with sha256/);
   const missing = await cli(ws, 'models', 'show', 'churn/7');
   assert.deepEqual([missing.code, missing.err], [1, 'runwise: Model Version (name=churn, version=7) not found\n']);
   const outside = await cli(ws, 'models', 'register', 'x', '--path', '/etc/hostname');

@@ -253,7 +253,7 @@ function lineageText(l: ModelLineage): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Copies a version's files out, each re-hashed first: a changed copy is refused, not exported. */
+/** Copies a version's files (and its card) out, each re-hashed first: a changed copy is refused, not exported. */
 export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
   const [refText] = positionals(args, ['model']);
   const output = optionValue(args, 'output');
@@ -268,6 +268,14 @@ export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
     mkdirSync(path.dirname(target), { recursive: true });
     copyFileSync(opened.filePath, target);
   }
-  if (ctx.json) ctx.printJson({ name: v.name, version: Number(v.version), sha256: v.sha256, output: dest, files });
-  else ctx.io.out(`Exported ${v.name}/${v.version} (${files.length} file${files.length === 1 ? '' : 's'}, sha256 verified) to ${dest}\n`);
+  // The card registered with the version goes with it, under its own name (beside a model file of that name: `.card` added).
+  const stored = tracker.openModelVersionCard(v.name, v.version);
+  let card: string | undefined;
+  if (stored) {
+    const base = path.basename(stored.path);
+    card = files.some((f) => f.path === base) ? `${base}.card` : base;
+    copyFileSync(stored.filePath, resolveInside(dest, card));
+  }
+  if (ctx.json) ctx.printJson({ name: v.name, version: Number(v.version), sha256: v.sha256, output: dest, files, card: card ?? null });
+  else ctx.io.out(`Exported ${v.name}/${v.version} (${files.length} file${files.length === 1 ? '' : 's'}${card ? ` and its card ${card}` : ''}, sha256 verified) to ${dest}\n`);
 }
