@@ -72,6 +72,7 @@ import {
 } from './mlflowProtocol';
 import { requestOwner } from './peerProcess';
 import { REGISTRY_ROUTES } from './registryRoutes';
+import { MLMODEL_FILE, versionMlmodel } from './versionMlmodel';
 
 export interface TrackingServerOptions {
   /** The workspace whose tracker the endpoint serves. */
@@ -549,7 +550,14 @@ function listArtifacts(req: IncomingMessage, res: ServerResponse, tracker: Track
       : at.kind === 'model'
         ? tracker.listLoggedModelArtifacts(at.modelId, at.path)
         : tracker.listModelVersionFiles(at.name, at.version, at.path);
+  // A bare ONNX version's root lists the MLmodel MLflow's loaders need (versionMlmodel.ts).
+  const mlmodel = at.kind === 'version' && at.path === '' ? servedMlmodel(tracker, at.name, at.version) : undefined;
+  if (mlmodel !== undefined) entries.push({ path: MLMODEL_FILE, isDir: false, fileSize: Buffer.byteLength(mlmodel) });
   sendJson(res, 200, artifactListJson(entries));
+}
+
+function servedMlmodel(tracker: Tracker, name: string, version: string): string | undefined {
+  return versionMlmodel(tracker.registry.getModelVersion(name, version), tracker.registry.versionFiles(name, version));
 }
 
 async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: Tracker, encodedTail: string): Promise<void> {
@@ -562,6 +570,13 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
   if (req.method === 'GET') {
     const at = artifactLocation(tracker, tail);
     if (at.path === '') throw invalidParameter(`Artifact path '${tail}' names the ${at.kind}'s artifact root, not a file; list it instead.`);
+    const mlmodel = at.kind === 'version' && at.path === MLMODEL_FILE ? servedMlmodel(tracker, at.name, at.version) : undefined;
+    if (mlmodel !== undefined) {
+      const bytes = Buffer.from(mlmodel);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length, 'X-Content-Type-Options': 'nosniff' });
+      res.end(bytes);
+      return;
+    }
     // A version's file is re-hashed before it is served: a changed copy is refused, not sent.
     const opened =
       at.kind === 'run'

@@ -6,11 +6,14 @@
  * mlflow_artifacts_repo.py for `load_model("models:/name@alias")`).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
 import { after, before, describe, it } from 'node:test';
 import { startTrackingServer, type TrackingServer } from '../../core/endpoint/trackingServer';
 import { MLFLOW_ARTIFACTS_PREFIX, MLFLOW_ARTIFACTS_ROUTES as A, MLFLOW_REGISTRY_ROUTES as RR, MLFLOW_ROUTES as R, routeUrl, type RestRoute } from '../../core/mlflow/restApi';
 import { tempWorkspace } from '../support/tempWorkspace';
+import { withExternalData } from '../unit/evaluation/onnxTestModels';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -119,8 +122,10 @@ async function downloadByAlias(name: string, alias: string): Promise<Map<string,
 }
 
 describe('MLflow Model Registry REST flows', () => {
+  let ws: string;
   before(async () => {
-    s = await startTrackingServer({ workspace: tempWorkspace('registry-rest'), orphanSweepIntervalMs: 0 });
+    ws = tempWorkspace('registry-rest');
+    s = await startTrackingServer({ workspace: ws, orphanSweepIntervalMs: 0 });
   });
   after(() => s.close());
 
@@ -184,6 +189,32 @@ describe('MLflow Model Registry REST flows', () => {
     // A model that does not exist: the same answer (MLflow looks the alias up first).
     const noModel = await callError(RR.GetModelVersionByAlias, { name: 'never-registered', alias: 'champion' });
     assert.deepEqual([noModel.status, noModel.body.error_code, noModel.body.message], [400, 'INVALID_PARAMETER_VALUE', 'Registered model alias champion not found.']);
+  });
+
+  it('a bare .onnx version (runwise models register) is served with the MLmodel that mlflow.pyfunc and mlflow.onnx load it by', async () => {
+    // Registered as the CLI does, with its external data file: model.onnx + weights.bin, no MLmodel.
+    const { model, weights } = withExternalData({ weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 }, 'weights.bin');
+    mkdirSync(path.join(ws, 'bare'), { recursive: true });
+    writeFileSync(path.join(ws, 'bare', 'model.onnx'), model);
+    writeFileSync(path.join(ws, 'bare', 'weights.bin'), weights);
+    const v = await s.tracker.registerModelFiles('bare-onnx', path.join(ws, 'bare', 'model.onnx'));
+    s.tracker.registry.setAlias('bare-onnx', 'champion', v.version);
+    const files = await downloadByAlias('bare-onnx', 'champion');
+    assert.deepEqual([...files.keys()].sort(), ['MLmodel', 'model.onnx', 'weights.bin']);
+    const mlmodel = parse(files.get('MLmodel')!) as { flavors: Record<string, Record<string, unknown>>; model_uuid: string; utc_time_created: string };
+    // pyfunc.load_model: the python_function flavor's loader_module gets the data path; _OnnxModelWrapper reads onnx.providers.
+    assert.deepEqual(mlmodel.flavors.python_function, { data: 'model.onnx', loader_module: 'mlflow.onnx' });
+    assert.deepEqual(mlmodel.flavors.onnx, { code: null, data: 'model.onnx', providers: ['CPUExecutionProvider'] });
+    assert.match(mlmodel.utc_time_created, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
+    assert.equal(mlmodel.model_uuid, v.sha256.slice(0, 32));
+    // The same bytes every time, and the version's own files and hash untouched.
+    assert.equal((await downloadByAlias('bare-onnx', 'champion')).get('MLmodel'), files.get('MLmodel'));
+    assert.deepEqual(s.tracker.registry.versionFiles('bare-onnx', v.version).map((f) => f.path).sort(), ['model.onnx', 'weights.bin']);
+    // A version that has its own MLmodel (the runs:/ versions above) gets no second one.
+    const a = await runWithModel('own');
+    await registerModel(`runs:/${a.runId}/model`, 'own-mlmodel', a.runId);
+    await call(RR.SetRegisteredModelAlias, { name: 'own-mlmodel', alias: 'champion', version: '1' });
+    assert.equal((await downloadByAlias('own-mlmodel', 'champion')).get('MLmodel'), 'flavors:\n  python_function: {}\n');
   });
 
   it('a stored copy changed after registration: get-download-uri and the proxy refuse it, naming both hashes', async () => {
