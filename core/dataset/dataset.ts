@@ -213,7 +213,8 @@ export function numberFromText(text: string, where: string, column: string, miss
   // Where missing cells are allowed (drift), a boolean makes a numeric column text, as pandas infers a 0/1/True column.
   if (missing && booleanOf(trimmed) !== undefined) throw new DatasetError(`${where}: column '${column}' is a boolean, '${trimmed}' (expected a number)`, column);
   if (trimmed === '') throw new DatasetError(`${where}: column '${column}' is empty (expected a number)`);
-  if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is NaN (expected a number)`);
+  // `NAN`, `Nan` or `+nan` are not pandas' missing words: text to pandas, so a column drift may read as text.
+  if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is ${missing ? `'${trimmed}', which pandas reads as text, not as missing` : 'NaN'} (expected a number)`, missing ? column : undefined);
   if (MISSING.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is missing ('${trimmed}'; expected a number)`);
   const v = decimalOf(trimmed);
   if (Number.isNaN(v)) {

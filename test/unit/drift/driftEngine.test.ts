@@ -93,6 +93,12 @@ test("pandas' missing words are case-sensitive: none and na are labels, None and
   assert.equal(c.reference.missing, 30, 'None, NA and nan: 3 of each 6 rows');
   const histogram = c.reference.histogram as { labels: string[]; counts: number[] };
   assert.deepEqual([...histogram.labels].sort(), ['completed', 'na', 'none']);
+  // NAN in a numeric column past the rows that type it: text to pandas (an object column), not an error.
+  const value = (i: number) => String(((i * 37) % 1000) / 10);
+  assert.equal(column(await drift((_c, i) => value(i), ['x'], 1500, 1500), 'x').type, 'numerical');
+  const late = await drift((_c, i, side) => (side === 'cur' && i === 1200 ? 'NAN' : value(i)), ['x'], 1500, 1500);
+  assert.equal(column(late, 'x').type, 'categorical');
+  assert.equal(column(late, 'x').current.missing, 0);
 });
 
 test('values spanning more than the largest double (−1e308 to 1e308) are binned, not a crash; ks is scipy\'s', async () => {
