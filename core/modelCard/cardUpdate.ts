@@ -353,11 +353,13 @@ class YamlText {
         item,
         "expected each list item on a line of its own, starting with `- `",
       );
-    // Comment and blank lines that close the item stay where they are (after what replaces it).
+    // Comment and blank lines that close the item stay where they are (after what replaces it):
+    // those after its value's end (range[1]), never a block scalar's own lines that start with '#'.
+    const valueEnd = Math.max(start, this.lineEnd(item.range![1]));
     let end = this.lineEnd(item.range![2]);
-    while (end > start) {
+    while (end > valueEnd) {
       const lineStart = this.lineStart(end - 1);
-      if (lineStart <= start || !/^[ \t]*(#.*)?\r?\n?$/.test(this.text.slice(lineStart, end))) break;
+      if (lineStart < valueEnd || !/^[ \t]*(#.*)?\r?\n?$/.test(this.text.slice(lineStart, end))) break;
       end = lineStart;
     }
     return { start, end, indent: m[1]! };
