@@ -241,7 +241,9 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
     }
     checkEnum(node, sc, at);
     checkRange(node, sc, at);
-    const problem = typeof v === 'string' ? sc.problem?.(v) : undefined;
+    // A value with a `${...}` in it (`${env}-champion`) is checked as the run resolves it, not as written.
+    const interpolated = typeof v === 'string' && (options.interpolation || s.interpolated) && v.includes('${');
+    const problem = typeof v === 'string' && !interpolated ? sc.problem?.(v) : undefined;
     if (problem) out.push(diag(at, 'invalid-value', problem));
   };
 

@@ -139,6 +139,13 @@ const cases: Case[] = [
     messages: ["Invalid alias name: 'my champion'. Names may only contain alphanumerics, underscores (_), and dashes (-)."],
   },
   {
+    name: 'an alias built by interpolation is checked when the run resolves it, not as written',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [['      alias: staging', '      alias: ${prepare.split}-champion']],
+    expect: [],
+  },
+  {
     name: 'the reserved alias latest',
     fixture: 'runwise',
     file: 'runwise.yaml',
