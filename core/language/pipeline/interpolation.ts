@@ -125,8 +125,8 @@ export type ItemBinding =
    * resolved in (the stage's, without `item`), for a `${...}` written inside an item.
    */
   | { kind: 'node'; node: YamlNode | null; relPath: string; data?: InterpolationScope }
-  /** matrix: one value per dimension; `data` as for foreach. */
-  | { kind: 'matrix'; values: ReadonlyMap<string, YamlNode | null>; relPath: string; data?: InterpolationScope }
+  /** matrix: one value per dimension; `data` as for foreach, per dimension written in the pipeline file. */
+  | { kind: 'matrix'; values: ReadonlyMap<string, YamlNode | null>; relPath: string; data?: ReadonlyMap<string, InterpolationScope> }
   /** The foreach data could not be resolved; anything under `item` is accepted. */
   | { kind: 'unknown' };
 
@@ -150,13 +150,16 @@ export function resolveSegments(segments: readonly (string | number)[], scope: I
     if (item.kind === 'unknown') return { kind: 'unknown' };
     if (item.kind === 'node') {
       const at = lookupPath(item.node, rest);
-      return at ? inData({ kind: 'found', node: at.node, relPath: item.relPath, at: rest.length ? at : undefined }, item.data) : missing(segments);
+      if (at) return inData({ kind: 'found', node: at.node, relPath: item.relPath, at: rest.length ? at : undefined }, item.data);
+      return throughData(item.node, rest, item.data) ?? missing(segments);
     }
     if (rest.length === 0) return { kind: 'found', node: null, relPath: item.relPath, at: undefined, text: `{${boundedList([...item.values.keys()])}}` };
     const dim = String(rest[0]);
     if (!item.values.has(dim)) return { kind: 'missing', message: `'${clip(dim)}' is not a matrix dimension (${boundedList([...item.values.keys()])})` };
     const at = lookupPath(item.values.get(dim) ?? null, rest.slice(1));
-    return at ? inData({ kind: 'found', node: at.node, relPath: item.relPath, at: undefined }, item.data) : missing(segments);
+    const data = item.data?.get(dim);
+    if (at) return inData({ kind: 'found', node: at.node, relPath: item.relPath, at: undefined }, data);
+    return throughData(item.values.get(dim) ?? null, rest.slice(1), data) ?? missing(segments);
   }
   if (head === 'key' && scope.key !== undefined) {
     return rest.length === 0 ? { kind: 'found', node: null, relPath: '', at: undefined, text: scope.key } : missing(segments);
@@ -190,6 +193,34 @@ function inData(found: Extract<Resolution, { kind: 'found' }>, data: Interpolati
   const text = interpolateString(s.value, data);
   // One that does not resolve is reported where the data says it, once, not at each use.
   return text !== undefined ? { ...found, text } : { kind: 'unknown' };
+}
+
+/**
+ * A path into foreach or matrix data that passes through a whole `${...}` (`x: ${cfg}` read as
+ * `${item.x.k}`): the rest of the path looked up in what the `${...}` names, as DVC sees the data
+ * once resolved. Undefined when no part of the path is such a value.
+ */
+function throughData(node: YamlNode | null, path: readonly (string | number)[], data: InterpolationScope | undefined): Resolution | undefined {
+  if (!data) return undefined;
+  for (let k = path.length - 1; k >= 0; k--) {
+    const s = asScalar(lookupPath(node, path.slice(0, k))?.node ?? null);
+    if (!s || typeof s.value !== 'string' || !isWholeInterpolation(s.value)) continue;
+    const inner = scanInterpolations(s.value.trim(), 0)[0]?.segments;
+    if (inner) return resolveSegments([...inner, ...path.slice(k)], data);
+  }
+  return undefined;
+}
+
+/**
+ * A value of foreach or matrix data as DVC sees it after resolving the data: a whole `${...}` is
+ * the node it names (a mapping, a list, a number), anything else itself.
+ */
+export function dataNode(node: YamlNode | null, data: InterpolationScope | undefined): YamlNode | null {
+  const s = asScalar(node);
+  if (!data || !s || typeof s.value !== 'string' || !isWholeInterpolation(s.value)) return node;
+  const segments = scanInterpolations(s.value.trim(), 0)[0]?.segments;
+  const r = segments ? resolveSegments(segments, data) : undefined;
+  return r?.kind === 'found' && r.text === undefined ? r.node : node;
 }
 
 /** A scalar of foreach or matrix data as text (a stage name's part after `@`), with any `${...}` in it resolved in the data's scope. */

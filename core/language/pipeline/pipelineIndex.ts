@@ -12,7 +12,9 @@ import { isPipelineKind } from '../files/fileKinds';
 import {
   interpolateString,
   isWholeInterpolation,
+  dataNode,
   dataText,
+  dvcText,
   resolveSegments,
   scanInterpolations,
   type InterpolationScope,
@@ -450,12 +452,14 @@ function movedScope(m: StageMove, scope: InterpolationScope): InterpolationScope
   if (out) return out;
   let item = scope.item;
   // The scope the item's data resolves in: the stage's, without the item (see ItemBinding).
-  const data = item && item.kind !== 'unknown' && item.data ? { data: movedScope(m, item.data) } : {};
-  if (item?.kind === 'node') item = { kind: 'node', node: item.relPath === '' ? movedNodeOrNull(m, item.node) : item.node, relPath: item.relPath, ...data };
-  else if (item?.kind === 'matrix') {
+  if (item?.kind === 'node') {
+    const data = item.data ? { data: movedScope(m, item.data) } : {};
+    item = { kind: 'node', node: item.relPath === '' ? movedNodeOrNull(m, item.node) : item.node, relPath: item.relPath, ...data };
+  } else if (item?.kind === 'matrix') {
     // Matrix values may come from a params file whatever relPath says: those are not in the stage and are kept.
     const values = new Map<string, YamlNode | null>();
     for (const [k, v] of item.values) values.set(k, movedNodeOrNull(m, v));
+    const data = item.data ? { data: new Map([...item.data].map(([k, scope]) => [k, movedScope(m, scope)] as const)) } : {};
     item = { kind: 'matrix', values, relPath: item.relPath, ...data };
   }
   out = { layers: movedLayers(m, scope.layers), item, key: scope.key };
@@ -536,20 +540,25 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
       decl.unresolvedItems = true;
       bindings.push({ suffix: undefined, item: { kind: 'unknown' } });
     } else {
-      const { node: dataNode, relPath } = data;
-      const m = asMap(dataNode);
-      const seq = asSeq(dataNode);
+      const { node: items, relPath } = data;
+      // Data written in the pipeline file is resolved in the stage's scope, as DVC resolves it
+      // before binding `item`; values that come from a params file (`foreach: ${models}`) are
+      // taken as they are written there.
+      const inline = relPath === '' ? baseScope : undefined;
+      const m = asMap(items);
+      const seq = asSeq(items);
       if (m) {
         for (const p of m.items) {
           if (bindings.length >= MAX_INSTANCES_PER_STAGE) {
             decl.truncated = true;
             break;
           }
-          bindings.push({ suffix: keyName(p), item: { kind: 'node', node: p.value, relPath, data: baseScope }, key: keyName(p) });
+          const key = inline ? (interpolateString(keyName(p), inline) ?? keyName(p)) : keyName(p);
+          bindings.push({ suffix: key, item: { kind: 'node', node: p.value, relPath, data: inline }, key });
         }
       } else if (seq) {
         const composite = seq.items.some((it) => {
-          const d = deref(it);
+          const d = deref(dataNode(it, inline));
           return d !== null && d.kind !== 'scalar';
         });
         seq.items.forEach((it, i) => {
@@ -557,7 +566,7 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
             decl.truncated = true;
             return;
           }
-          bindings.push({ suffix: composite ? String(i) : dataText(it, baseScope), item: { kind: 'node', node: it, relPath, data: baseScope } });
+          bindings.push({ suffix: composite ? String(i) : inline ? dataText(it, inline) : dvcText(asScalar(it)), item: { kind: 'node', node: it, relPath, data: inline } });
         });
       } else {
         decl.unresolvedItems = true;
@@ -565,13 +574,14 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
       }
     }
   } else if (form === 'matrix') {
-    const dims: { name: string; values: (YamlNode | null)[] }[] = [];
+    const dims: { name: string; values: (YamlNode | null)[]; data: InterpolationScope | undefined }[] = [];
     let ok = true;
     for (const p of asMap(valueOf(map, 'matrix'))?.items ?? []) {
       const data = resolveData(p.value, baseScope);
       const seq = asSeq(data?.node ?? null);
       if (!seq) ok = false;
-      else dims.push({ name: keyName(p), values: seq.items });
+      // As foreach data: values written here are resolved in the stage's scope, a params file's are not.
+      else dims.push({ name: keyName(p), values: seq.items, data: data!.relPath === '' ? baseScope : undefined });
     }
     if (!ok || dims.length === 0) {
       decl.unresolvedItems = true;
@@ -589,14 +599,15 @@ function buildStage(pair: YamlPair, ctx: StageBuildContext): StageDecl {
           const i = rest % dim.values.length;
           rest = Math.floor(rest / dim.values.length);
           const v = dim.values[i] ?? null;
-          const dv = deref(v);
+          const dv = deref(dataNode(v, dim.data));
           chosen[d] = v;
-          fragments[d] = dv && dv.kind !== 'scalar' ? `${dim.name}${i}` : dataText(v, baseScope);
+          fragments[d] = dv && dv.kind !== 'scalar' ? `${dim.name}${i}` : dim.data ? dataText(v, dim.data) : dvcText(asScalar(v));
         }
         const values = new Map<string, YamlNode | null>(dims.map((dim, d) => [dim.name, chosen[d] ?? null]));
         // DVC defines `key` in a matrix stage too: the generated name's part after `@`.
         const suffix = fragments.join('-');
-        bindings.push({ suffix, item: { kind: 'matrix', values, relPath: '', data: baseScope }, key: suffix });
+        const data = new Map(dims.flatMap((dim) => (dim.data ? [[dim.name, dim.data] as const] : [])));
+        bindings.push({ suffix, item: { kind: 'matrix', values, relPath: '', ...(data.size ? { data } : {}) }, key: suffix });
       }
     }
   } else {

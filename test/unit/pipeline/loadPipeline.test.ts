@@ -123,6 +123,45 @@ test("a ${...} written inside foreach items or matrix values is resolved in the 
   assert.ok(found.some((d) => d.message.includes("'prepare.input_dir' is not defined in vars or params") && d.line === 5), JSON.stringify(found));
 });
 
+test('foreach and matrix data resolved as DVC does: through a whole ${...}, in keys, composite items; a params file\'s values as written', () => {
+  const ws = workspace({
+    'params.yaml': 'cfg:\n  k: 1\nenv: prod\nitems: ["lit-${x}"]\nx: X\nsizes: ["s-${x}"]\n',
+    'dvc.yaml': [
+      'stages:',
+      '  nested:',
+      '    foreach:',
+      '      - x: ${cfg}',
+      '    do:',
+      '      cmd: echo ${item.x.k}',
+      '  keyed:',
+      '    foreach:',
+      '      ${env}: 1',
+      '    do:',
+      '      cmd: echo ${key} ${item}',
+      '  composite:',
+      '    foreach: ["${cfg}", b]',
+      '    do:',
+      '      cmd: echo composite',
+      '  literal:',
+      '    foreach: ${items}',
+      '    do:',
+      '      cmd: echo ${item}',
+      '  grid:',
+      '    matrix:',
+      '      size: ${sizes}',
+      '      conf: ["${cfg}"]',
+      '    cmd: echo ${item.size} ${item.conf.k}',
+      '',
+    ].join('\n'),
+  });
+  const g = loadPipeline(ws);
+  assert.deepEqual(g.stages.map((s) => s.id), ['nested@0', 'keyed@prod', 'composite@0', 'composite@1', 'literal@lit-${x}', 'grid@s-${x}-conf0']);
+  assert.deepEqual(g.byId.get('nested@0')!.cmd, ['echo 1']);
+  assert.deepEqual(g.byId.get('keyed@prod')!.cmd, ['echo prod 1']);
+  assert.deepEqual(g.byId.get('literal@lit-${x}')!.cmd, ['echo lit-${x}']);
+  assert.deepEqual(g.byId.get('grid@s-${x}-conf0')!.cmd, ['echo s-${x} 1']);
+});
+
 test("numbers are substituted as DVC's str() writes them: floats keep '.0' and Python's exponents, integers every digit", () => {
   const ws = workspace({
     'params.yaml': 'big: 12345678901234567890\nsmall: 0.00001\nthousand: 1e3\nflag: true\nnothing: null\nlead: 017\n',
