@@ -415,7 +415,7 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   await withColumns(curHead, options.columns ?? refHead.columns);
   // A ;-separated file reads as one column, which would be "free text, not checked": no drift, silently.
   for (const [head, name] of [[refHead, refName], [curHead, curName]] as const) {
-    const hint = separatorHint(head.columns);
+    const hint = head.format === 'csv' ? separatorHint(head.columns) : undefined;
     if (hint) throw new DatasetError(`${name}: one column, '${head.columns[0]}': ${hint}`);
   }
   const named = (name: string) => columnNamed(refHead.columns, name);

@@ -177,7 +177,8 @@ export async function driftWatch(ctx: CommandContext, args: ParsedArgs): Promise
       onWarning: (message) => ctx.io.err(`runwise: watching ${shown(dir)}: ${message}\n`),
       onBatch: (result) => {
         ctx.io.out(ctx.json ? `${JSON.stringify(batchRecord(result))}\n` : `${batchLine(result)}\n`);
-        if (failOnDrift && result.report?.dataset_drift) {
+        // As for one report: a batch that compared nothing does not pass --fail-on-drift.
+        if (failOnDrift && (result.report?.dataset_drift || result.report?.n_columns === 0)) {
           drifted = result;
           controller.abort();
         }
@@ -188,7 +189,11 @@ export async function driftWatch(ctx: CommandContext, args: ParsedArgs): Promise
     process.off('SIGTERM', interrupt);
   }
   if (drifted) {
-    const failure = new CliError(`dataset drift in ${drifted.shown}: ${drifted.report!.n_drifted} of ${drifted.report!.n_columns} columns drifted (--fail-on-drift)`);
+    const failure = new CliError(
+      drifted.report!.n_columns === 0
+        ? `no column could be compared in ${drifted.shown} (--fail-on-drift)`
+        : `dataset drift in ${drifted.shown}: ${drifted.report!.n_drifted} of ${drifted.report!.n_columns} columns drifted (--fail-on-drift)`,
+    );
     (failure as CliError & { exitCode: number }).exitCode = 1;
     throw failure;
   }
@@ -207,7 +212,10 @@ function batchRecord(r: DriftBatchResult): Record<string, unknown> {
 export function batchLine(r: DriftBatchResult): string {
   if (!r.report) return `${r.shown}: error: ${r.error ?? 'no report'}`;
   const rep = r.report;
-  const verdict = `${rep.dataset_drift ? 'DRIFT' : 'ok'} ${rep.n_drifted} of ${rep.n_columns} columns drifted (share ${formatScore(rep.drift_share)}, threshold ${rep.drift_share_threshold ?? 0.5})`;
+  const verdict =
+    rep.n_columns === 0
+      ? `nothing compared: none of the ${rep.columns.length} columns could be checked`
+      : `${rep.dataset_drift ? 'DRIFT' : 'ok'} ${rep.n_drifted} of ${rep.n_columns} columns drifted (share ${formatScore(rep.drift_share)}, threshold ${rep.drift_share_threshold ?? 0.5})`;
   return `${r.shown}: ${verdict}${r.runId ? ` run ${r.runId.slice(0, 8)}` : ''}`;
 }
 

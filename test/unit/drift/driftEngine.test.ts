@@ -345,6 +345,11 @@ test('runwise drift: --json shape, the text table, exit codes with --fail-on-dri
   const semi = await runCli(['drift', path.join(ws, 'semi.csv'), path.join(ws, 'semi.csv'), '--workspace', ws]);
   assert.equal(semi.code, 1);
   assert.match(semi.err, /semi\.csv: one column, 'a;b': the header looks ;-separated/);
+  // JSON Lines has no separator to get wrong: its one key 'price;usd' is compared.
+  writeFileSync(path.join(ws, 'one.jsonl'), Array.from({ length: 30 }, (_, i) => JSON.stringify({ 'price;usd': i })).join('\n'));
+  const oneKey = await runCli(['drift', path.join(ws, 'one.jsonl'), path.join(ws, 'one.jsonl'), '--json', '--workspace', ws]);
+  assert.equal(oneKey.code, 0, oneKey.err);
+  assert.equal((JSON.parse(oneKey.out) as DriftReport).n_columns, 1);
 
   // ' shift', as pandas names a column of a header written 'a, shift': the column read as 'shift'.
   const spaced = await computeDrift(ref, cur, { columns: [' shift'], exclude: [' same'] });

@@ -206,6 +206,17 @@ test('runwise drift watch --fail-on-drift ends with 1 at the first drifting batc
   assert.equal(record.dataset_drift, true);
   assert.equal(record.run_id, null);
   assert.match(err, /dataset drift in .*a\.csv/);
+  // A batch with nothing to compare (its only columns are dates) stops it too, and its line says so.
+  const dates = path.join(ws, 'dates');
+  mkdirSync(dates);
+  const days = (year: number) => `day\n${Array.from({ length: 20 }, (_, i) => `${year}-01-${String(i + 1).padStart(2, '0')}`).join('\n')}\n`;
+  writeFileSync(path.join(ws, 'days.csv'), days(2020));
+  writeFileSync(path.join(dates, 'b.csv'), days(2021));
+  let text = '';
+  const nothing = await main(['drift', 'watch', path.join(ws, 'days.csv'), dates, '--fail-on-drift', '--workspace', ws], { out: (t) => (text += t), err: (t) => (err = t) });
+  assert.equal(nothing, 1);
+  assert.match(text, /b\.csv: nothing compared: none of the 1 columns could be checked/);
+  assert.match(err, /no column could be compared in .*b\.csv \(--fail-on-drift\)/);
   const bad = await main(['drift', 'watch', ref, dir, '--pattern', '*.{csv'], { out: () => {}, err: (t) => (err = t) });
   assert.equal(bad, 2);
   assert.match(err, /not closed/);
