@@ -1165,8 +1165,8 @@ export class Tracker {
     let actual: string;
     try {
       actual = sha256OfFile(filePath);
-    } catch {
-      actual = '(missing from .runwise/artifacts)';
+    } catch (e) {
+      throw new TrackerError('INVALID_STATE', `The card stored with ${name}/${version} (${card.path}, sha256 ${card.sha256}) cannot be read from .runwise/artifacts: ${(e as Error).message}`);
     }
     if (actual !== card.sha256) throw new ModelTamperedError(name, String(version), card.path, card.sha256, actual);
     return { path: card.path, filePath };

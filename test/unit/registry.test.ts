@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
 import { ModelTamperedError, contentHash } from '../../core/tracker/modelRegistry';
@@ -388,6 +388,7 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   const tampered = await cli(ws, 'models', 'export', 'churn/1', '--output', path.join(ws, 'exported3'));
   assert.equal(tampered.code, 1);
   assert.match(tampered.err, /churn\/1 is refused: its file 'README\.md' was registered with sha256/);
+  assert.equal(existsSync(path.join(ws, 'exported3')), false, 'nothing half-exported');
   const missing = await cli(ws, 'models', 'show', 'churn/7');
   assert.deepEqual([missing.code, missing.err], [1, 'runwise: Model Version (name=churn, version=7) not found\n']);
   const outside = await cli(ws, 'models', 'register', 'x', '--path', '/etc/hostname');

@@ -262,6 +262,8 @@ export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
   const v = tracker.registry.resolveVersion(parseVersionRef(refText!));
   const dest = path.resolve(process.cwd(), output);
   const files = tracker.registry.versionFiles(v.name, v.version);
+  // The card is checked first too: a changed one leaves no half-written export.
+  const stored = tracker.openModelVersionCard(v.name, v.version);
   for (const f of files) {
     const opened = tracker.openModelVersionFile(v.name, v.version, f.path);
     const target = resolveInside(dest, f.path);
@@ -269,7 +271,6 @@ export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
     copyFileSync(opened.filePath, target);
   }
   // The card registered with the version goes with it, under its own name (beside a model file of that name: `.card` added).
-  const stored = tracker.openModelVersionCard(v.name, v.version);
   let card: string | undefined;
   if (stored) {
     const base = path.basename(stored.path);
