@@ -171,6 +171,22 @@ test('JSON Lines: columns from the first object, numbers and text, errors with t
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.jsonl:2: column 'a' is null \(expected a number\)/);
 });
 
+test('JSON Lines line ends and reads: CRLF, a lone CR, a byte order mark, a multi-byte text cut by a read, line numbers past the first read', async () => {
+  const dir = tempWorkspace('jsonl-lines');
+  const file = path.join(dir, 'data.jsonl');
+  writeFileSync(file, '\uFEFF{"a": 1, "g": "x"}\r\n{"a": 2, "g": "y"}\r{"a": 3, "g": "z"}\n');
+  const r = await readAll(file, [{ name: 'a' }, { name: 'g', text: true }], 10);
+  assert.deepEqual([r.columns, r.numbers, r.texts], [['a', 'g'], [[1, 2, 3]], [['x', 'y', 'z']]]);
+  // 40,000 lines of é and 😀 (over a read of 1 MiB, cut anywhere): every one read whole, and an error at the end names its line.
+  const lines = Array.from({ length: 40_000 }, (_, i) => JSON.stringify({ a: i, g: `é😀${'é'.repeat(i % 7)}` }));
+  writeFileSync(file, `${lines.join('\n')}\n{"a": "bad"}\n`);
+  await assert.rejects(readAll(file, [{ name: 'a' }], 1000), /data\.jsonl:40001: column 'a' is not a number: 'bad'/);
+  writeFileSync(file, `${lines.join('\n')}`);
+  const all = await readAll(file, [{ name: 'a' }, { name: 'g', text: true }], 4096);
+  assert.equal(all.numbers[0]!.length, 40_000);
+  assert.ok(all.texts[0]!.every((t, i) => t === `é😀${'é'.repeat(i % 7)}`));
+});
+
 test('JSON Lines: columns are the keys of the first rows in order of appearance; a key a row lacks is a missing cell, its own keys only', async () => {
   const file = path.join(tempWorkspace('jsonl'), 'spark.jsonl');
   // Spark's JSON writer leaves null fields out: the first row lacks 'region'.
