@@ -361,10 +361,15 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   assert.equal(again.code, 1);
   assert.match(again.err, /Registered model 'churn' has no alias 'challenger'/);
   assert.match(overview.out, /VERSION/);
-  const lineage = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/1', '--json')).out) as { aliasHistory: { previousVersion?: string }[] };
-  assert.equal(lineage.aliasHistory.length, 2);
-  const history = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/2', '--json')).out) as { aliasHistory: { alias: string; version?: string; previousVersion?: string }[] };
-  assert.ok(history.aliasHistory.some((m) => m.alias === 'challenger' && m.version === undefined && m.previousVersion === '2'), JSON.stringify(history.aliasHistory));
+  const lineage = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/1', '--json')).out) as Record<string, unknown> & { alias_history: unknown[] };
+  assert.equal(lineage.alias_history.length, 2);
+  // snake_case as every record the CLI prints, nested ones too.
+  assert.deepEqual(Object.keys(lineage), ['version', 'datasets', 'source_run', 'pipeline_run', 'stage_runs', 'evaluations', 'aliases', 'alias_history']);
+  assert.doesNotMatch(JSON.stringify(lineage), /"[a-z]+[A-Z]\w*":/);
+  const history = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/2', '--json')).out) as { alias_history: { alias: string; version: number | null; previous_version: number | null; user_id: string; changed_at: number }[] };
+  assert.ok(history.alias_history.some((m) => m.alias === 'challenger' && m.version === null && m.previous_version === 2), JSON.stringify(history.alias_history));
+  const shownModel = (await cli(ws, 'models', 'show', 'churn', '--json')).out;
+  assert.doesNotMatch(shownModel, /"[a-z]+[A-Z]\w*":/, 'models show NAME: its alias history in snake_case too');
   // The text names its subject first and says once that no run made the file.
   const text = (await cli(ws, 'models', 'lineage', 'churn/1')).out.split('\n');
   assert.match(text[0]!, /^Lineage of churn\/1 \(sha256 [0-9a-f]{64}\)$/);

@@ -6,7 +6,7 @@ import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { checkCardForRegistration } from '../../modelCard/cardFile';
 import { CardUpdateError } from '../../modelCard/cardUpdate';
-import { parseVersionRef, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
+import { parseVersionRef, type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
 import type { Tracker } from '../../tracker/tracker';
 import { formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
 import { isRunStatistic, orderedMetrics } from '../../views/evaluationMetrics';
@@ -143,7 +143,7 @@ export function modelsShow(ctx: CommandContext, args: ParsedArgs): void {
     const model = tracker.registry.getRegisteredModel(ref.name);
     const versions = versionsOf(tracker, model.name);
     if (ctx.json) {
-      ctx.printJson({ ...modelRecord(model, versions.length), model_versions: versions.map(versionRecord), alias_history: tracker.registry.aliasHistory(model.name) });
+      ctx.printJson({ ...modelRecord(model, versions.length), model_versions: versions.map(versionRecord), alias_history: tracker.registry.aliasHistory(model.name).map(aliasMoveRecord) });
       return;
     }
     const lines = [`Model ${model.name}`];
@@ -211,10 +211,29 @@ export function modelsLineage(ctx: CommandContext, args: ParsedArgs): void {
   const v = tracker.registry.resolveVersion(parseVersionRef(refText!));
   const lineage = tracker.modelLineage(v.name, v.version);
   if (ctx.json) {
-    ctx.printJson({ ...lineage, version: versionRecord(lineage.version) });
+    ctx.printJson({
+      version: versionRecord(lineage.version),
+      datasets: lineage.datasets,
+      source_run: lineage.sourceRun ? lineageRunRecord(lineage.sourceRun) : null,
+      pipeline_run: lineage.pipelineRun ? lineageRunRecord(lineage.pipelineRun) : null,
+      stage_runs: lineage.stageRuns.map(lineageRunRecord),
+      evaluations: lineage.evaluations.map((e) => ({ ...lineageRunRecord(e), metrics: e.metrics })),
+      aliases: lineage.aliases,
+      alias_history: lineage.aliasHistory.map(aliasMoveRecord),
+    });
     return;
   }
   ctx.io.out(lineageText(lineage));
+}
+
+/** A lineage run as --json prints it: snake_case, as every other record the CLI prints (and MLflow's JSON). */
+function lineageRunRecord(r: LineageRun): Record<string, unknown> {
+  return { run_id: r.runId, run_name: r.runName, status: r.status, stage: r.stage ?? null, datasets: r.datasets };
+}
+
+/** An alias move as --json prints it; `version` null when the move deleted the alias. */
+function aliasMoveRecord(m: AliasMove): Record<string, unknown> {
+  return { alias: m.alias, version: m.version === undefined ? null : Number(m.version), previous_version: m.previousVersion === undefined ? null : Number(m.previousVersion), user_id: m.userId, changed_at: m.changedAt };
 }
 
 /** The lineage as a tree, upstream first: inputs → stage runs → evaluations → the version → aliases. */
