@@ -151,22 +151,35 @@ class LineageSource {
     return this.producers.get(`${path}\0${digest}`) ?? [];
   }
 
-  /** Every digest recorded for `path`, as a dataset input or a stage output, oldest first. */
+  /**
+   * Every digest recorded for `path`, as a dataset input or a stage output, ordered by the last run
+   * that read or wrote it: a file put back to an earlier version (v1, v2, then v1 again) has v1 last.
+   */
   digestsOf(path: string): string[] {
-    const digests = new Set<string>();
+    /** Per digest, the latest (start time, row id) of a run that used it. */
+    const latest = new Map<string, [number, number]>();
+    const seen = (digest: string, start: number, id: number) => {
+      const at = latest.get(digest);
+      if (!at || start > at[0] || (start === at[0] && id > at[1])) latest.set(digest, [start, id]);
+    };
     const rows = this.tracker.db
       .prepare(
-        `SELECT d.digest FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id JOIN runs r ON r.id = i.run_id
-          WHERE (d.source = ? OR (d.source = '' AND d.name = ?)) AND r.lifecycle_stage = 'active' ORDER BY r.start_time, r.id`,
+        `SELECT d.digest, r.start_time, r.id FROM run_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id JOIN runs r ON r.id = i.run_id
+          WHERE (d.source = ? OR (d.source = '' AND d.name = ?)) AND r.lifecycle_stage = 'active'`,
       )
       .all(path, path);
-    for (const row of rows) digests.add(String(row.digest));
+    for (const row of rows) seen(String(row.digest), Number(row.start_time), Number(row.id));
     this.producersOf(path, '');
-    for (const key of this.producers!.keys()) {
+    const when = this.tracker.db.prepare('SELECT start_time, id FROM runs WHERE run_uuid = ?');
+    for (const [key, runIds] of this.producers!) {
       const [p, d] = key.split('\0') as [string, string];
-      if (p === path) digests.add(d);
+      if (p !== path) continue;
+      for (const runId of runIds) {
+        const row = when.get(runId);
+        if (row) seen(d, Number(row.start_time), Number(row.id));
+      }
     }
-    return [...digests];
+    return [...latest.entries()].sort((a, b) => a[1][0] - b[1][0] || a[1][1] - b[1][1]).map(([d]) => d);
   }
 
   neighbours(node: LineageNode, direction: Direction): { node: LineageNode; edge: LineageEdge }[] {
@@ -328,7 +341,7 @@ export function runLineageGraph(tracker: Tracker, runId: string, options: Lineag
 /**
  * The lineage of a workspace file (`/`-separated, workspace-relative): every version of it the
  * tracker saw (each hash a node), the runs that wrote and read each, and onwards. The focus is the
- * newest version; a file no run used gives a graph of that one node.
+ * version the latest run read or wrote; a file no run used gives a graph of that one node.
  */
 export function dataFileLineageGraph(tracker: Tracker, filePath: string, options: LineageGraphOptions = {}): LineageGraph {
   const source = new LineageSource(tracker);

@@ -158,7 +158,7 @@ test('from a run: its inputs and their producers upstream, what read its outputs
   }
 });
 
-test('from a data file: every hash of it the tracker saw, the newest in focus; a file no run used is one node', async () => {
+test('from a data file: every hash of it the tracker saw, the one used last in focus; a file no run used is one node', async () => {
   const { tracker, train } = await pipelineWorkspace();
   try {
     const later = await stageRun(tracker, { stage: 'train', inputs: [['data/train.csv', 'eeee5555']], outputs: [], startTime: 2000 });
@@ -166,6 +166,12 @@ test('from a data file: every hash of it the tracker saw, the newest in focus; a
     assert.equal(g.focus, dataNodeId('data/train.csv', 'eeee5555'));
     assert.ok(hasEdge(g, dataNodeId('data/train.csv', 'bbbb2222'), runNodeId(train)));
     assert.ok(hasEdge(g, dataNodeId('data/train.csv', 'eeee5555'), runNodeId(later)));
+    // Put back to an earlier version (v1, v2, then v1 again, written and read): the version used last is the focus.
+    await stageRun(tracker, { stage: 'prepare', inputs: [], outputs: [['data/back.csv', 'v1']], startTime: 3000 });
+    await stageRun(tracker, { stage: 'train', inputs: [['data/back.csv', 'v1']], outputs: [], startTime: 3050 });
+    await stageRun(tracker, { stage: 'prepare', inputs: [], outputs: [['data/back.csv', 'v2']], startTime: 3100 });
+    await stageRun(tracker, { stage: 'prepare', inputs: [], outputs: [['data/back.csv', 'v1']], startTime: 3200 });
+    assert.equal(dataFileLineageGraph(tracker, 'data/back.csv').focus, dataNodeId('data/back.csv', 'v1'));
     const none = dataFileLineageGraph(tracker, 'notes.txt');
     assert.equal(none.nodes.length, 1);
     assert.equal(none.nodes[0]!.detail, 'not used by any run');
