@@ -376,5 +376,13 @@ describe('push and pull against a second runwise serve', () => {
     const bad = await finished(spawnTs('core/cli/main.ts', ['run', 'train', '--single', '--force', '--push', '--experiment', 'orchestrated', '--workspace', ws], { ...env, MLFLOW_TRACKING_TOKEN: 'wrong-token' }));
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /the runs are recorded in this workspace, but pushing them to http:\/\/127\.0\.0\.1:\d+ failed: .*HTTP 401.*To retry: runwise push [0-9a-f]{8} --to NAME/);
+
+    // No server named: refused before the stage runs, so no work is done that cannot be pushed.
+    const before = readFileSync(path.join(ws, 'runwise.lock'), 'utf8');
+    const unnamed = await finished(spawnTs('core/cli/main.ts', ['run', 'train', '--single', '--force', '--push', '--workspace', ws], { MLFLOW_TRACKING_URI: '' }));
+    assert.equal(unnamed.code, 1);
+    assert.match(unnamed.stderr, /MLFLOW_TRACKING_URI is not set/);
+    assert.equal(unnamed.stdout, '', 'no stage ran, no table printed');
+    assert.equal(readFileSync(path.join(ws, 'runwise.lock'), 'utf8'), before);
   });
 });

@@ -11,6 +11,7 @@
  * named stages, none upstream (what an orchestrator's task runs; see core/pipeline/export).
  * `--push` / `--push-to REMOTE` copy the runs to an MLflow Tracking Server once the run has ended.
  */
+import type { Remote } from '../../sync/remoteConfig';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { flag, intOption, optionValue, UsageError, type ParsedArgs } from '../args';
@@ -41,6 +42,8 @@ export class PipelineRunFailed extends CliError {
 export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> {
   const jobs = intOption(args, 'jobs', 1, 1024);
   const graph = loadGraphForCommand(ctx, args);
+  // Where --push goes is settled before any stage runs: a missing MLFLOW_TRACKING_URI or remote fails now, not after the work.
+  const pushTo = flag(args, 'dry') ? undefined : pushRemote(ctx, args);
   if (!flag(args, 'dry')) {
     // Before planning: stages a killed runner left running would still be writing their outputs.
     for (const l of await stopLeftoverStages(graph.root, ctx.openTracker(true))) {
@@ -132,7 +135,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
     ctx.io.out(result.runId ? `Pipeline run ${result.runId} (runwise runs show ${result.runId.slice(0, 8)})\n` : 'Nothing to run: every stage is up to date.\n');
   }
 
-  if (result.runId && !result.cancelled) await pushRunsIfAsked(ctx, args, [result.runId, ...result.stages.flatMap((s) => (s.runId ? [s.runId] : []))]);
+  if (pushTo && result.runId && !result.cancelled) await pushRunsTo(ctx, args, pushTo, [result.runId, ...result.stages.flatMap((s) => (s.runId ? [s.runId] : []))]);
 
   if (result.cancelled) throw new PipelineRunFailed('interrupted: every stage was stopped', 130);
   if (!result.ok) {
@@ -146,6 +149,19 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
   }
 }
 
+/** The server `--push` or `--push-to REMOTE` names (undefined when neither is given); a CLI error when it names none. */
+function pushRemote(ctx: CommandContext, args: ParsedArgs): Remote | undefined {
+  const to = optionValue(args, 'push-to');
+  if (!flag(args, 'push') && to === undefined) return undefined;
+  const { getRemote, remoteFromEnvironment } = require('../../sync/remoteConfig') as typeof import('../../sync/remoteConfig');
+  const { asCliError } = require('./remote') as typeof import('./remote');
+  try {
+    return to !== undefined ? getRemote(ctx.workspace, to) : remoteFromEnvironment();
+  } catch (e) {
+    throw asCliError(e);
+  }
+}
+
 /**
  * `--push` (to the server MLFLOW_TRACKING_URI names, with MLflow's credential variables) or
  * `--push-to REMOTE` (from .runwise/config): the pipeline run and its stage runs, failed ones
@@ -153,18 +169,10 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
  * runs `runwise run STAGE --single --push`, so each stage's run lands in the team's tracker with
  * the tags of a local run. The runs stay in this workspace too; a push that fails says how to retry.
  */
-async function pushRunsIfAsked(ctx: CommandContext, args: ParsedArgs, runIds: string[]): Promise<void> {
+async function pushRunsTo(ctx: CommandContext, args: ParsedArgs, remote: Remote, runIds: string[]): Promise<void> {
   const to = optionValue(args, 'push-to');
-  if (!flag(args, 'push') && to === undefined) return;
-  const { getRemote, remoteFromEnvironment } = require('../../sync/remoteConfig') as typeof import('../../sync/remoteConfig');
   const { pushRuns } = require('../../sync/pushRuns') as typeof import('../../sync/pushRuns');
   const { asCliError, withProgressAndInterrupt } = require('./remote') as typeof import('./remote');
-  let remote;
-  try {
-    remote = to !== undefined ? getRemote(ctx.workspace, to) : remoteFromEnvironment();
-  } catch (e) {
-    throw asCliError(e);
-  }
   const tracker = ctx.openTracker();
   try {
     const summary = await withProgressAndInterrupt((signal, onEvent) => pushRuns(tracker, remote, { runs: runIds }, { client: { signal }, onEvent }));
