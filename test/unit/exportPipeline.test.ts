@@ -275,6 +275,20 @@ test('the Airflow file is Python that builds a DAG with every stage a task, wire
   assert.throws(() => execFileSync('python3', ['-c', AIRFLOW_CHECK, broken], { stdio: 'pipe' }));
 });
 
+test("the Airflow BashOperator tasks point the runs at the conf's URI when given, else keep the worker's MLFLOW_TRACKING_URI", () => {
+  const dag = exportPipeline(exampleGraph(), { ...OPTIONS, format: 'airflow' });
+  // The first task's command and env, as Python string literals (JSON-compatible here).
+  const command = JSON.parse(/bash_command=("(?:[^"\\]|\\.)*")/.exec(dag)![1]!) as string;
+  const confVar = /env=\{"(\w+)": "\{\{ params\.mlflow_tracking_uri or '' \}\}"\}/.exec(dag)![1]!;
+  assert.match(command, / runwise run prepare --single --push$/);
+  const uriSeen = (env: Record<string, string>) =>
+    execFileSync('bash', ['-c', command.replace(/ runwise run .*$/, ' printenv MLFLOW_TRACKING_URI || true')], { env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' }).trim();
+  // Airflow renders the conf as '' when it is not given (`or ''`): the worker's own URI is kept.
+  assert.equal(uriSeen({ [confVar]: '', MLFLOW_TRACKING_URI: 'http://worker:5000' }), 'http://worker:5000');
+  assert.equal(uriSeen({ [confVar]: 'https://conf.example.com', MLFLOW_TRACKING_URI: 'http://worker:5000' }), 'https://conf.example.com');
+  assert.equal(uriSeen({ [confVar]: '' }), '');
+});
+
 test('task names: DNS-1123 labels, unique when sanitizing collides, the same for the same id', () => {
   const ids = ['train@us', 'train@US', 'train-us', 'Train_US', 'sub/dvc.yaml:train@us', '@@@', '___', 'x'.repeat(80), `${'x'.repeat(80)}y`, 'prepare'];
   const names = taskNames(ids);
