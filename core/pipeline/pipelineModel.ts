@@ -96,6 +96,9 @@ export type ChangeReason =
   | { kind: 'upstream'; stage: string }
   | { kind: 'cmd-changed' }
   | { kind: 'dep-changed'; path: string }
+  /** A dependency the lock does not record (added to the stage since it ran), or one it records that the stage no longer lists. */
+  | { kind: 'dep-added'; path: string }
+  | { kind: 'dep-removed'; path: string }
   | { kind: 'dep-missing'; path: string }
   | { kind: 'out-missing'; path: string }
   | { kind: 'out-changed'; path: string }

@@ -124,9 +124,11 @@ export function compareWithLock(stage: PipelineStage, entry: LockEntry, hashes: 
     const before = deps.get(dep);
     const now = hashes.hash(dep, before?.hash ?? 'md5');
     if (!now) reasons.push({ kind: 'dep-missing', path: dep });
-    else if (!before || before.md5 !== now.md5) reasons.push({ kind: 'dep-changed', path: dep });
+    else if (!before) reasons.push({ kind: 'dep-added', path: dep });
+    else if (before.md5 !== now.md5) reasons.push({ kind: 'dep-changed', path: dep });
   }
-  for (const p of deps.keys()) if (!stage.deps.includes(p)) reasons.push({ kind: 'dep-changed', path: p });
+  // Stricter than DVC, which ignores a lock entry the stage no longer lists: the command may read it still.
+  for (const p of deps.keys()) if (!stage.deps.includes(p)) reasons.push({ kind: 'dep-removed', path: p });
 
   const recordedParams = new Map<string, Record<string, unknown>>();
   for (const [file, values] of Object.entries(entry.params)) {
@@ -180,6 +182,10 @@ export function describeReason(r: ChangeReason): string {
       return 'command changed';
     case 'dep-changed':
       return `${r.path} changed`;
+    case 'dep-added':
+      return `${r.path} added as a dependency`;
+    case 'dep-removed':
+      return `${r.path} no longer a dependency`;
     case 'dep-missing':
       return `${r.path} is missing`;
     case 'out-missing':

@@ -88,6 +88,8 @@ test('every reason, from the change it names', () => {
     ['command', (ws) => write(ws, 'dvc.yaml', PIPELINE.replace('python prep.py', 'python prep.py --fast')), 'prepare', [{ kind: 'cmd-changed' }]],
     ['dep changed', (ws) => write(ws, 'raw.csv', 'a\n2\n'), 'prepare', [{ kind: 'dep-changed', path: 'raw.csv' }]],
     ['dep missing', (ws) => rmSync(path.join(ws, 'prep.py')), 'prepare', [{ kind: 'dep-missing', path: 'prep.py' }]],
+    ['dep added', (ws) => write(ws, 'dvc.yaml', PIPELINE.replace('deps: [raw.csv, prep.py]', 'deps: [raw.csv, prep.py, params.yaml]')), 'prepare', [{ kind: 'dep-added', path: 'params.yaml' }]],
+    ['dep removed', (ws) => write(ws, 'dvc.yaml', PIPELINE.replace('deps: [raw.csv, prep.py]', 'deps: [raw.csv]')), 'prepare', [{ kind: 'dep-removed', path: 'prep.py' }]],
     ['param', (ws) => write(ws, 'params.yaml', 'prep:\n  ratio: 0.25\nother: 1\n'), 'prepare', [{ kind: 'param-changed', file: 'params.yaml', key: 'prep.ratio' }]],
     ['out missing', (ws) => rmSync(path.join(ws, 'model.bin')), 'train', [{ kind: 'out-missing', path: 'model.bin' }]],
     ['out changed', (ws) => write(ws, 'metrics.json', '{"acc": 0}'), 'report', [{ kind: 'out-changed', path: 'metrics.json' }]],
@@ -133,6 +135,8 @@ test('targets select a stage with its upstream, --downstream with what follows; 
 
 test('describeReason gives short text', () => {
   assert.equal(describeReason({ kind: 'dep-changed', path: 'data/train.csv' }), 'data/train.csv changed');
+  assert.equal(describeReason({ kind: 'dep-removed', path: 'src/train.py' }), 'src/train.py no longer a dependency');
+  assert.equal(describeReason({ kind: 'dep-added', path: 'src/train.py' }), 'src/train.py added as a dependency');
   assert.equal(describeReason({ kind: 'param-changed', file: 'params.yaml', key: 'train.lr' }), 'param train.lr changed (params.yaml)');
   assert.equal(describeReason({ kind: 'upstream', stage: 'prepare' }), 'upstream stage prepare runs');
 });
