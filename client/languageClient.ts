@@ -26,11 +26,14 @@ import {
 const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 3 * 60_000;
 
+/**
+ * Files only: what a document is (a pipeline, params, a card) follows from its name and folder, so
+ * an `untitled:` one is not analysed (core/language/host/analysisHost.ts) and is not sent.
+ */
 export const DOCUMENT_SELECTOR = [
   { scheme: 'file', language: 'yaml' },
   { scheme: 'file', language: 'json' },
   { scheme: 'file', language: 'markdown', pattern: '**/[Rr][Ee][Aa][Dd][Mm][Ee].md' },
-  { scheme: 'untitled', language: 'yaml' },
 ];
 
 /** Restarts a dead server a bounded number of times, logging each death. */
