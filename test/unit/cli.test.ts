@@ -311,3 +311,18 @@ test('a command group named alone lists its commands; a missing option is said o
   assert.equal(register.code, 2);
   assert.match(register.err, /^runwise models register: --path MODEL is needed \(the model's file or folder\)\nUsage: runwise models register NAME --path MODEL/);
 });
+
+test('run: nothing to run is said once, and not as "up to date" when a frozen stage failed', async () => {
+  const ws = tempWorkspace('cli-run-frozen', {
+    'runwise.yaml': "stages:\n  frozen_one:\n    frozen: true\n    cmd: echo frozen > frozen.txt\n    outs:\n      - frozen.txt\n  plain:\n    cmd: echo x > x.txt\n    outs:\n      - x.txt\n",
+  });
+  const frozen = await cli('run', 'frozen_one', '--single', '--workspace', ws);
+  assert.equal(frozen.code, 1);
+  assert.match(frozen.out, /frozen_one\s+FAILED/);
+  assert.match(frozen.out, /^Nothing was run\.$/m);
+  assert.doesNotMatch(frozen.out + frozen.err, /up to date/);
+  assert.equal((await cli('run', 'plain', '--workspace', ws)).code, 0);
+  const again = await cli('run', 'plain', '--workspace', ws);
+  assert.equal(again.code, 0);
+  assert.equal((again.out + again.err).match(/every stage is up to date|Everything is up to date/g)?.length, 1, again.out + again.err);
+});

@@ -132,7 +132,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
       )}\n`,
     );
     for (const g of result.gates) ctx.io.out(`${g.passed ? '✔' : '✖'} ${g.message}\n`);
-    ctx.io.out(result.runId ? `Pipeline run ${result.runId} (runwise runs show ${result.runId.slice(0, 8)})\n` : 'Nothing to run: every stage is up to date.\n');
+    ctx.io.out(result.runId ? `Pipeline run ${result.runId} (runwise runs show ${result.runId.slice(0, 8)})\n` : result.ok ? 'Nothing to run: every stage is up to date.\n' : 'Nothing was run.\n');
   }
 
   if (pushTo && result.runId && !result.cancelled) await pushRunsTo(ctx, args, pushTo, [result.runId, ...result.stages.flatMap((s) => (s.runId ? [s.runId] : []))]);
@@ -272,7 +272,8 @@ class PlainProgress implements Progress {
     const out = (t: string) => this.ctx.io.err(`${t}\n`);
     switch (e.type) {
       case 'run-start':
-        out(e.toRun.length ? `Running ${e.toRun.length} stage${e.toRun.length === 1 ? '' : 's'}: ${e.toRun.join(', ')}` : 'Everything is up to date.');
+        // Nothing to run is said once, on stdout, with the outcome (a frozen stage can still fail).
+        if (e.toRun.length) out(`Running ${e.toRun.length} stage${e.toRun.length === 1 ? '' : 's'}: ${e.toRun.join(', ')}`);
         break;
       case 'stage-start':
         out(`▶ ${e.stage}: ${e.reasons.map(describeReason).join('; ') || 'started'}`);
@@ -306,7 +307,7 @@ class LiveProgress implements Progress {
   event(e: PipelineRunEvent): void {
     switch (e.type) {
       case 'run-start':
-        this.draw([e.toRun.length ? `Running ${e.toRun.length} stage${e.toRun.length === 1 ? '' : 's'}` : 'Everything is up to date.']);
+        if (e.toRun.length) this.draw([`Running ${e.toRun.length} stage${e.toRun.length === 1 ? '' : 's'}`]);
         break;
       case 'stage-start':
         this.running.set(e.stage, { started: Date.now(), last: '' });
