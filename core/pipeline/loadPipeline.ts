@@ -26,6 +26,7 @@ import {
   type PipelineDiagnostic,
   type PipelineGraph,
   type PipelineStage,
+  type PlotProps,
   type StageOut,
   type StageParams,
 } from './pipelineModel';
@@ -432,7 +433,7 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
     if (p === undefined) continue;
     const kind = ref.field === 'metrics' || ref.field === 'plots' ? ref.field : 'out';
     const f = flags.get(ref.node);
-    outs.push({ path: p, kind, cache: f?.cache ?? true, persist: f?.persist ?? false });
+    outs.push({ path: p, kind, cache: f?.cache ?? true, persist: f?.persist ?? false, ...(kind === 'plots' && f?.plot ? { plot: f.plot } : {}) });
   }
 
   const params: StageParams[] = [];
@@ -464,14 +465,23 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
   };
 }
 
-/** `cache:` and `persist:` of each `- path: {flags}` output, by the path's key node. */
-function outputFlags(body: ReturnType<typeof asMap>): Map<YamlScalar, { cache: boolean; persist: boolean }> {
-  const out = new Map<YamlScalar, { cache: boolean; persist: boolean }>();
+/** `cache:` and `persist:` of each `- path: {flags}` output (and a plot's x, y and template), by the path's key node. */
+function outputFlags(body: ReturnType<typeof asMap>): Map<YamlScalar, { cache: boolean; persist: boolean; plot?: PlotProps }> {
+  const out = new Map<YamlScalar, { cache: boolean; persist: boolean; plot?: PlotProps }>();
   for (const field of ['outs', 'metrics', 'plots']) {
     for (const item of asSeq(valueOf(body, field))?.items ?? []) {
       for (const p of asMap(item)?.items ?? []) {
         const m = asMap(p.value);
-        out.set(p.key, { cache: asScalar(valueOf(m, 'cache'))?.value !== false, persist: asScalar(valueOf(m, 'persist'))?.value === true });
+        const flags: { cache: boolean; persist: boolean; plot?: PlotProps } = { cache: asScalar(valueOf(m, 'cache'))?.value !== false, persist: asScalar(valueOf(m, 'persist'))?.value === true };
+        if (field === 'plots' && m) {
+          const x = scalarText(valueOf(m, 'x'));
+          const yNode = valueOf(m, 'y');
+          const y = asSeq(yNode) ? asSeq(yNode)!.items.map((i) => scalarText(i)).filter((t): t is string => t !== undefined) : scalarText(yNode) !== undefined ? [scalarText(yNode)!] : undefined;
+          const template = scalarText(valueOf(m, 'template'));
+          const plot: PlotProps = { ...(x !== undefined ? { x } : {}), ...(y ? { y } : {}), ...(template !== undefined ? { template } : {}) };
+          if (Object.keys(plot).length) flags.plot = plot;
+        }
+        out.set(p.key, flags);
       }
     }
   }

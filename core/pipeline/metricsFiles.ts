@@ -20,6 +20,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYamlText, YAMLParseError } from 'yaml';
+import type { PlotProps } from './pipelineModel';
 
 /** Files larger than this are not read (a metrics file is small; a plots file rarely large). */
 export const MAX_METRICS_FILE_BYTES = 64 * 1024 * 1024;
@@ -342,30 +343,33 @@ function numberOf(cell: string): number | undefined {
 }
 
 /** Rows of named cells → one series per column whose every non-empty cell is a number. */
-function seriesOfTable(rows: readonly { line?: number; cells: Record<string, unknown> }[], columns: readonly string[], rel: string, prefix: string, problems: MetricsFileError[]): Map<string, SeriesPoint[]> {
+function seriesOfTable(rows: readonly { line?: number; cells: Record<string, unknown> }[], columns: readonly string[], rel: string, prefix: string, problems: MetricsFileError[], plot?: PlotProps): Map<string, SeriesPoint[]> {
   const out = new Map<string, SeriesPoint[]>();
-  const hasStep = columns.includes('step');
+  // The plot's x column is the step when it holds whole numbers (epoch, step), and never a series itself.
+  const stepColumn = plot?.x !== undefined && columns.includes(plot.x) && rows.every((r) => Number.isInteger(cellNumber(r.cells[plot.x!]))) ? plot.x : columns.includes('step') ? 'step' : undefined;
   const steps: number[] = [];
   for (let r = 0; r < rows.length; r++) {
-    if (!hasStep) {
+    if (stepColumn === undefined) {
       steps.push(r);
       continue;
     }
-    const raw = rows[r]!.cells.step;
-    const step = typeof raw === 'number' ? raw : typeof raw === 'string' ? numberOf(raw) : undefined;
+    const raw = rows[r]!.cells[stepColumn];
+    const step = cellNumber(raw);
     if (step === undefined || !Number.isInteger(step)) {
       throw new MetricsFileError(rel, rows[r]!.line, `the step column holds '${String(raw)}'; expected a whole number`);
     }
     steps.push(step);
   }
   for (const col of columns) {
-    if (col === 'step' || col === 'timestamp') continue;
+    if (col === 'step' || col === 'timestamp' || col === stepColumn || col === plot?.x) continue;
+    // Only the plot's y columns, when it names them.
+    if (plot?.y && !plot.y.includes(col)) continue;
     const points: SeriesPoint[] = [];
     let numeric = true;
     for (let r = 0; r < rows.length && numeric; r++) {
       const raw = rows[r]!.cells[col];
       if (raw === '' || raw === null || raw === undefined) continue;
-      const v = typeof raw === 'number' ? raw : typeof raw === 'boolean' ? Number(raw) : typeof raw === 'string' ? numberOf(raw) : undefined;
+      const v = typeof raw === 'boolean' ? Number(raw) : cellNumber(raw);
       if (v === undefined) numeric = false;
       else points.push({ step: steps[r]!, value: v });
     }
@@ -379,24 +383,38 @@ function seriesOfTable(rows: readonly { line?: number; cells: Record<string, unk
   return out;
 }
 
+/** A cell as a number: a JSON number, or a CSV cell's text that is one; else undefined. */
+function cellNumber(raw: unknown): number | undefined {
+  return typeof raw === 'number' ? raw : typeof raw === 'string' ? numberOf(raw) : undefined;
+}
+
+/**
+ * DVC's templates whose columns are class labels, not values over steps: a confusion matrix's
+ * `actual`/`predicted` rows are not metrics.
+ */
+const LABEL_TEMPLATES = new Set(['confusion', 'confusion_normalized']);
+
 /**
  * A `plots` file: CSV, TSV or JSON step series by column name (JSON objects of lists give
- * `key/column`). Other files (images, HTML) give nothing. Throws MetricsFileError.
+ * `key/column`), following the plot's `x` (the step) and `y` (the series) when dvc.yaml gives
+ * them; a confusion template's file is no series. Other files (images, HTML) give nothing. Throws
+ * MetricsFileError.
  */
-export function readPlotsFile(abs: string, rel: string, problems: MetricsFileError[] = []): Map<string, SeriesPoint[]> {
+export function readPlotsFile(abs: string, rel: string, problems: MetricsFileError[] = [], plot?: PlotProps): Map<string, SeriesPoint[]> {
+  if (plot?.template !== undefined && LABEL_TEMPLATES.has(plot.template)) return new Map();
   const ext = path.extname(rel).toLowerCase();
   if (ext === '.csv' || ext === '.tsv') {
     const { header, rows } = parseDelimited(readText(abs, rel), ext === '.csv' ? ',' : '\t', rel);
     const named = rows.map((r) => ({ line: r.line, cells: Object.fromEntries(header.map((h, k) => [h, r.cells[k]!])) }));
-    return seriesOfTable(named, header, rel, '', problems);
+    return seriesOfTable(named, header, rel, '', problems, plot);
   }
   if (ext === '.json' || ext === '.yaml' || ext === '.yml') {
     const data = parseStructured(readText(abs, rel), rel);
-    if (Array.isArray(data)) return seriesOfList(data, rel, '', problems);
+    if (Array.isArray(data)) return seriesOfList(data, rel, '', problems, plot);
     if (data !== null && typeof data === 'object') {
       const out = new Map<string, SeriesPoint[]>();
       for (const [k, v] of Object.entries(data)) {
-        if (Array.isArray(v)) for (const [name, points] of seriesOfList(v, rel, `${k}/`, problems)) out.set(name, points);
+        if (Array.isArray(v)) for (const [name, points] of seriesOfList(v, rel, `${k}/`, problems, plot)) out.set(name, points);
       }
       if (out.size > 0 || Object.keys(data).length === 0) return out;
     }
@@ -405,7 +423,7 @@ export function readPlotsFile(abs: string, rel: string, problems: MetricsFileErr
   return new Map();
 }
 
-function seriesOfList(list: readonly unknown[], rel: string, prefix: string, problems: MetricsFileError[]): Map<string, SeriesPoint[]> {
+function seriesOfList(list: readonly unknown[], rel: string, prefix: string, problems: MetricsFileError[], plot?: PlotProps): Map<string, SeriesPoint[]> {
   const columns: string[] = [];
   const seen = new Set<string>();
   const rows: { cells: Record<string, unknown> }[] = [];
@@ -422,7 +440,7 @@ function seriesOfList(list: readonly unknown[], rel: string, prefix: string, pro
     }
     rows.push({ cells: item as Record<string, unknown> });
   }
-  return seriesOfTable(rows, columns, rel, prefix, problems);
+  return seriesOfTable(rows, columns, rel, prefix, problems, plot);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -517,6 +535,7 @@ export interface MetricsSource {
   /** Workspace-relative. */
   path: string;
   kind: 'out' | 'metrics' | 'plots';
+  plot?: PlotProps;
 }
 
 /**
@@ -545,13 +564,13 @@ export function readStageMetrics(root: string, outs: readonly MetricsSource[]): 
         for (const file of filesUnder(abs)) {
           const rel = `${out.path}/${file}`;
           try {
-            for (const [k, v] of readPlotsFile(path.join(abs, file), rel, result.problems)) result.series.set(k, v);
+            for (const [k, v] of readPlotsFile(path.join(abs, file), rel, result.problems, out.plot)) result.series.set(k, v);
           } catch (e) {
             result.problems.push(asMetricsFileError(e, rel));
           }
         }
       } else {
-        for (const [k, v] of readPlotsFile(abs, out.path, result.problems)) result.series.set(k, v);
+        for (const [k, v] of readPlotsFile(abs, out.path, result.problems, out.plot)) result.series.set(k, v);
       }
     } catch (e) {
       result.problems.push(asMetricsFileError(e, out.path));

@@ -14,6 +14,14 @@ export interface StageOut {
   cache: boolean;
   /** DVC's `persist:` flag: the output is not removed before the stage runs. */
   persist: boolean;
+  /** A `plots` output's properties, as dvc.yaml gives them: the x column, the y columns, the template. */
+  plot?: PlotProps;
+}
+
+export interface PlotProps {
+  x?: string;
+  y?: string[];
+  template?: string;
 }
 
 export interface StageParams {

@@ -436,3 +436,32 @@ test('a pipeline file added in a folder the last walk listed is found; a link ma
   const diags = refusalCached(ws);
   assert.ok(diags.some((d) => d.code === 'path-outside-workspace' && /symbolic link/.test(d.message)), JSON.stringify(diags));
 });
+
+test("a plots output keeps dvc.yaml's x, y and template (the metrics reader follows them)", () => {
+  const ws = workspace({
+    'dvc.yaml': [
+      'stages:',
+      '  train:',
+      '    cmd: python train.py',
+      '    plots:',
+      '      - train.csv:',
+      '          x: epoch',
+      '          y: loss',
+      '      - classes.csv:',
+      '          template: confusion',
+      '          x: actual',
+      '          y: predicted',
+      '      - plain.csv',
+      '',
+    ].join('\n'),
+  });
+  const outs = loadPipeline(ws).byId.get('train')!.outs;
+  assert.deepEqual(
+    outs.map((o) => [o.path, o.plot ?? null]),
+    [
+      ['train.csv', { x: 'epoch', y: ['loss'] }],
+      ['classes.csv', { x: 'actual', y: ['predicted'], template: 'confusion' }],
+      ['plain.csv', null],
+    ],
+  );
+});

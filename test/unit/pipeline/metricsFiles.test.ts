@@ -109,6 +109,23 @@ test('CSV plots: one series per numeric column, step from the step column', () =
   ]);
 });
 
+test("a plot's x, y and template from dvc.yaml: x the step and no series, only the y columns, a confusion matrix no series", () => {
+  const ws = tempWorkspace('metrics');
+  const abs = write(ws, 'train.csv', 'epoch,loss,acc\n1,1.5,0.5\n2,1.0,0.6\n');
+  const byEpoch = readPlotsFile(abs, 'train.csv', [], { x: 'epoch' });
+  assert.deepEqual([...byEpoch.keys()].sort(), ['acc', 'loss'], 'epoch is the axis, not a metric');
+  assert.deepEqual(byEpoch.get('loss'), [{ step: 1, value: 1.5 }, { step: 2, value: 1.0 }]);
+  assert.deepEqual([...readPlotsFile(abs, 'train.csv', [], { x: 'epoch', y: ['loss'] }).keys()], ['loss']);
+  // A real-valued x (an ROC curve's fpr) is not a step: rows are, and fpr is no series either.
+  const roc = write(ws, 'roc.json', JSON.stringify({ roc: [{ fpr: 0, tpr: 0 }, { fpr: 0.5, tpr: 0.9 }] }));
+  assert.deepEqual(readPlotsFile(roc, 'roc.json', [], { x: 'fpr', y: ['tpr'] }).get('roc/tpr'), [{ step: 0, value: 0 }, { step: 1, value: 0.9 }]);
+  const confusion = write(ws, 'classes.csv', 'actual,predicted\n1,1\n0,1\n');
+  assert.equal(readPlotsFile(confusion, 'classes.csv', [], { x: 'actual', y: ['predicted'], template: 'confusion' }).size, 0);
+  // Through a stage: the props come from dvc.yaml's plots entry.
+  const stage = readStageMetrics(ws, [{ path: 'classes.csv', kind: 'plots', plot: { template: 'confusion', x: 'actual', y: ['predicted'] } }, { path: 'train.csv', kind: 'plots', plot: { x: 'epoch' } }]);
+  assert.deepEqual([...stage.series.keys()].sort(), ['acc', 'loss']);
+});
+
 test('TSV and JSON plots without a step column use the row index; quoted CSV cells', () => {
   const ws = tempWorkspace('metrics');
   const tsv = readPlotsFile(write(ws, 'p.tsv', 'precision\trecall\n0.9\t0.1\n0.8\t0.4\n'), 'p.tsv');
