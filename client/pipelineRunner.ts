@@ -132,7 +132,7 @@ export class PipelineRunner implements vscode.Disposable {
       graph = loadPipeline(root);
     } catch (e) {
       if (!(e instanceof PipelineLoadError)) throw e;
-      output.line(`✖ ${e.message}`);
+      output.line(`✖ ${e.message}${e.diagnostics.length ? ': nothing was run' : ''}`);
       for (const d of e.diagnostics) output.line(`  ${formatPipelineDiagnostic(d)}`);
       throw new Error(`${e.message}${e.diagnostics[0] ? `: ${formatPipelineDiagnostic(e.diagnostics[0])}` : ''}`);
     }

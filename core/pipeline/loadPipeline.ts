@@ -376,7 +376,7 @@ function stageDiagnostic(s: PipelineStage, code: string, message: string): Pipel
 function refusal(diagnostics: PipelineDiagnostic[]): PipelineLoadError {
   const files = new Set(diagnostics.map((d) => d.file));
   const n = diagnostics.length;
-  return new PipelineLoadError(`${n} error${n === 1 ? '' : 's'} in ${[...files].join(', ')}: nothing was run`, diagnostics);
+  return new PipelineLoadError(`${n} error${n === 1 ? '' : 's'} in ${[...files].join(', ')}`, diagnostics);
 }
 
 type Problem = (node: { start: number }, code: string, message: string) => void;

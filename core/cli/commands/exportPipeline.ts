@@ -32,7 +32,7 @@ export function exportPipelineCommand(ctx: CommandContext, args: ParsedArgs): vo
   const operator = optionValue(args, 'operator');
   if (operator !== undefined && format !== 'airflow') throw new UsageError('--operator is for --format airflow');
   if (operator !== undefined && operator !== 'bash' && operator !== 'k8s') throw new UsageError(`--operator is bash or k8s (got '${operator}')`);
-  const graph = loadGraphForCommand(ctx, args);
+  const graph = loadGraphForCommand(ctx, args, 'nothing was exported');
   let text: string;
   try {
     const image = optionValue(args, 'image');

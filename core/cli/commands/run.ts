@@ -41,7 +41,7 @@ export class PipelineRunFailed extends CliError {
 
 export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> {
   const jobs = intOption(args, 'jobs', 1, 1024);
-  const graph = loadGraphForCommand(ctx, args);
+  const graph = loadGraphForCommand(ctx, args, 'nothing was run');
   // Where --push goes is settled before any stage runs: a missing MLFLOW_TRACKING_URI or remote fails now, not after the work.
   const pushTo = flag(args, 'dry') ? undefined : pushRemote(ctx, args);
   if (!flag(args, 'dry')) {

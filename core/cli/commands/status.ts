@@ -21,7 +21,8 @@ export const statusOptions: OptionSpecs = { pipeline: { value: true, short: 'p' 
  * to the workspace); a refusal prints every diagnostic on stderr and becomes a one-line CliError.
  * Unchanged pipelines are answered from the record of the last successful load (.runwise/cache).
  */
-export function loadGraphForCommand(ctx: CommandContext, args: ParsedArgs): PipelineGraph {
+/** The workspace's pipelines for a command; refused ones print their diagnostics and end it (`refused` says what that means: `nothing was run`). */
+export function loadGraphForCommand(ctx: CommandContext, args: ParsedArgs, refused?: string): PipelineGraph {
   const given = optionValue(args, 'pipeline');
   let pipelineFile: string | undefined;
   if (given !== undefined) {
@@ -33,7 +34,7 @@ export function loadGraphForCommand(ctx: CommandContext, args: ParsedArgs): Pipe
   } catch (e) {
     if (!(e instanceof PipelineLoadError)) throw e;
     for (const d of e.diagnostics) ctx.io.err(`${formatPipelineDiagnostic(d)}\n`);
-    throw new CliError(e.message);
+    throw new CliError(refused && e.diagnostics.length ? `${e.message}: ${refused}` : e.message);
   }
 }
 
