@@ -347,6 +347,11 @@ export function dataFileLineageGraph(tracker: Tracker, filePath: string, options
   const source = new LineageSource(tracker);
   const starts = source.digestsOf(filePath).map((d) => source.dataNode(filePath, d));
   if (starts.length === 0) {
+    // A file inside a folder the runs recorded as one output or input (data/prepared): the folder's lineage.
+    for (let dir = path.posix.dirname(filePath); dir !== '.' && dir !== '/' && dir !== ''; dir = path.posix.dirname(dir)) {
+      const folder = source.digestsOf(dir).map((d) => source.dataNode(dir, d));
+      if (folder.length) return { mode: 'lineage', title: `Lineage of ${filePath} (recorded as part of ${dir})`, focus: folder[folder.length - 1]!.id, ...walk(source, folder, capOf(options)) };
+    }
     const only: LineageNode = { ...source.dataNode(filePath, ''), detail: 'not used by any run' };
     return { mode: 'lineage', title: `Lineage of ${filePath}`, focus: only.id, nodes: [only], edges: [], omitted: 0 };
   }

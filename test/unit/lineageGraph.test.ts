@@ -172,6 +172,11 @@ test('from a data file: every hash of it the tracker saw, the one used last in f
     await stageRun(tracker, { stage: 'prepare', inputs: [], outputs: [['data/back.csv', 'v2']], startTime: 3100 });
     await stageRun(tracker, { stage: 'prepare', inputs: [], outputs: [['data/back.csv', 'v1']], startTime: 3200 });
     assert.equal(dataFileLineageGraph(tracker, 'data/back.csv').focus, dataNodeId('data/back.csv', 'v1'));
+    // A file inside a folder the runs recorded as a whole: the folder's lineage, said so.
+    await stageRun(tracker, { stage: 'prepare', inputs: [], outputs: [['data/prepared', 'abc.dir']], startTime: 3300 });
+    const inside = dataFileLineageGraph(tracker, 'data/prepared/part-0.csv');
+    assert.equal(inside.focus, dataNodeId('data/prepared', 'abc.dir'));
+    assert.equal(inside.title, 'Lineage of data/prepared/part-0.csv (recorded as part of data/prepared)');
     const none = dataFileLineageGraph(tracker, 'notes.txt');
     assert.equal(none.nodes.length, 1);
     assert.equal(none.nodes[0]!.detail, 'not used by any run');
