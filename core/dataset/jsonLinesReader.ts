@@ -59,50 +59,76 @@ function integerText(line: string, key: string, v: number): string {
   return digits !== undefined && Number(digits) === v ? digits : String(v);
 }
 
-type ParsedLine = { line: number; value: Record<string, unknown>; text: string };
+/** A line's text (trimmed, not blank) and its 1-based number. */
+type RawLine = { line: number; text: string };
 
 /**
- * The file's objects, a read's worth (1 MiB) at a time: lines split here rather than by readline,
- * whose promise per line cost more than parsing the line did. A line ends at LF, CR LF or a lone CR,
- * as readline ends one.
+ * The file's lines, a read's worth (1 MiB) at a time: split here rather than by readline, whose
+ * promise per line cost more than parsing the line did. A line ends at LF, CR LF or a lone CR, as
+ * readline ends one; each read is searched once. Lines are parsed by
+ * the caller, one at a time (`objectOf`), so a loop that stops early parses no line after it.
  */
-async function* objects(file: string, displayName: string, hash?: ByteSink): AsyncGenerator<ParsedLine[]> {
+async function* lines(file: string, hash?: ByteSink): AsyncGenerator<RawLine[]> {
   const decoder = new StringDecoder('utf8');
   let line = 0;
-  let carry = '';
-  const parse = (raw: string, out: ParsedLine[]): void => {
-    for (const piece of raw.includes('\r') ? raw.split('\r') : [raw]) {
-      line++;
-      const trimmed = (line === 1 ? piece.replace(/^\uFEFF/, '') : piece).trim();
-      if (trimmed === '') continue;
-      let value: unknown;
-      try {
-        value = parseLine(trimmed);
-      } catch (e) {
-        throw new DatasetError(`${displayName}:${line}: not valid JSON (${(e as Error).message})`);
+  /** The parts of a line not ended yet (kept apart: a long line is not copied again at every read). */
+  let pending: string[] = [];
+  /** The last read ended with a CR: an LF starting the next one belongs to it. */
+  let afterCr = false;
+  const take = (last: string, out: RawLine[]) => {
+    const piece = pending.length ? pending.join('') + last : last;
+    pending = [];
+    line++;
+    const trimmed = (line === 1 ? piece.replace(/^\uFEFF/, '') : piece).trim();
+    if (trimmed !== '') out.push({ line, text: trimmed });
+  };
+  const split = (text: string, out: RawLine[]) => {
+    let start = afterCr && text.charCodeAt(0) === 10 ? 1 : 0;
+    afterCr = false;
+    let lf = text.indexOf('\n', start);
+    let cr = text.indexOf('\r', start);
+    while (lf >= 0 || cr >= 0) {
+      let end: number;
+      let next: number;
+      if (cr >= 0 && (lf < 0 || cr < lf)) {
+        end = cr;
+        if (cr === text.length - 1) {
+          next = cr + 1;
+          afterCr = true;
+        } else next = text.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
+      } else {
+        end = lf;
+        next = lf + 1;
       }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DatasetError(`${displayName}:${line}: expected a JSON object per line`);
-      out.push({ line, value: value as Record<string, unknown>, text: trimmed });
+      take(text.slice(start, end), out);
+      start = next;
+      if (lf >= 0 && lf < start) lf = text.indexOf('\n', start);
+      if (cr >= 0 && cr < start) cr = text.indexOf('\r', start);
     }
+    if (start < text.length) pending.push(text.slice(start));
   };
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     hash?.update(chunk as Buffer);
-    const text = carry + decoder.write(chunk as Buffer);
-    const out: ParsedLine[] = [];
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-      parse(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl), out);
-      start = nl + 1;
-    }
-    carry = text.slice(start);
+    const out: RawLine[] = [];
+    split(decoder.write(chunk as Buffer), out);
     if (out.length) yield out;
   }
-  const rest = carry + decoder.end();
-  if (rest !== '') {
-    const out: ParsedLine[] = [];
-    parse(rest, out);
-    if (out.length) yield out;
+  const out: RawLine[] = [];
+  split(decoder.end(), out);
+  if (pending.length) take('', out);
+  if (out.length) yield out;
+}
+
+/** A line as the object it must be; a DatasetError naming the line otherwise. */
+function objectOf(l: RawLine, displayName: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = parseLine(l.text);
+  } catch (e) {
+    throw new DatasetError(`${displayName}:${l.line}: not valid JSON (${(e as Error).message})`);
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DatasetError(`${displayName}:${l.line}: expected a JSON object per line`);
+  return value as Record<string, unknown>;
 }
 
 export async function openJsonLines(file: string, displayName = file): Promise<DatasetReader> {
@@ -111,8 +137,9 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
   // Whether a row lists its keys in another order than the columns': JSON does not order keys, so
   // "the columns in file order" is then the first rows' order, not every row's.
   let orderVaries = false;
-  scan: for await (const parsed of objects(file, displayName)) {
-    for (const { value } of parsed) {
+  scan: for await (const read of lines(file)) {
+    for (const l of read) {
+      const value = objectOf(l, displayName);
       let last = -1;
       for (const k of Object.keys(value)) {
         if (!keys.has(k)) keys.set(k, keys.size);
@@ -132,8 +159,9 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     if (missing.size === 0) return;
     for (const n of missing) lookedFor.add(n);
     const found = new Set<string>();
-    look: for await (const parsed of objects(file, displayName)) {
-      for (const { value } of parsed) {
+    look: for await (const read of lines(file)) {
+      for (const l of read) {
+        const value = objectOf(l, displayName);
         for (const n of missing) {
           if (!Object.hasOwn(value, n)) continue;
           found.add(n);
@@ -156,7 +184,8 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
       await findColumns(request.map((r) => r.name));
       checkColumns(displayName, names, request);
       let batch = emptyBatch(request, batchSize);
-      for await (const parsed of objects(file, displayName, hash)) for (const { line, value, text } of parsed) {
+      for await (const read of lines(file, hash)) for (const { line, text } of read) {
+        const value = objectOf({ line, text }, displayName);
         let n = 0;
         let t = 0;
         for (const r of request) {

@@ -185,6 +185,23 @@ test('JSON Lines line ends and reads: CRLF, a lone CR, a byte order mark, a mult
   const all = await readAll(file, [{ name: 'a' }, { name: 'g', text: true }], 4096);
   assert.equal(all.numbers[0]!.length, 40_000);
   assert.ok(all.texts[0]!.every((t, i) => t === `é😀${'é'.repeat(i % 7)}`));
+  // A CR LF cut by the end of a 1 MiB read is one line end: the bad line is line 3, not 4.
+  const first = `{"a": 0${' '.repeat((1 << 20) - 9)}}`;
+  assert.equal(Buffer.byteLength(first), (1 << 20) - 1);
+  writeFileSync(file, `${first}\r\n{"a": 1}\r\n{"a": "x"}\r\n`);
+  await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.jsonl:3: column 'a' is not a number: 'x'/);
+  // A bad line past the rows that name the columns does not stop the file opening, and the rows before it are read.
+  writeFileSync(file, `${Array.from({ length: 1400 }, (_, i) => JSON.stringify({ a: i })).join('\n')}\n{bad\n`);
+  const reader = await openDataset(file, 'data.jsonl');
+  assert.deepEqual(reader.columns, ['a']);
+  let rows = 0;
+  await assert.rejects(
+    (async () => {
+      for await (const b of reader.batches([{ name: 'a' }], 100)) rows += b.rows;
+    })(),
+    /data\.jsonl:1401: not valid JSON/,
+  );
+  assert.equal(rows, 1400, 'every row before the bad line was given');
 });
 
 test('JSON Lines: columns are the keys of the first rows in order of appearance; a key a row lacks is a missing cell, its own keys only', async () => {
