@@ -426,7 +426,8 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
     const p = pathOf(ref);
     if (p !== undefined && !deps.includes(p)) deps.push(p);
   }
-  const flags = outputFlags(body);
+  // A plot's x and y may be `${...}` (`y: ${metric}`): resolved as the command is, else left out.
+  const flags = outputFlags(body, (text) => interpolateString(text, inst.scope));
   const outs: StageOut[] = [];
   for (const ref of inst.outputs) {
     const p = pathOf(ref);
@@ -466,7 +467,7 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
 }
 
 /** `cache:` and `persist:` of each `- path: {flags}` output (and a plot's x, y and template), by the path's key node. */
-function outputFlags(body: ReturnType<typeof asMap>): Map<YamlScalar, { cache: boolean; persist: boolean; plot?: PlotProps }> {
+function outputFlags(body: ReturnType<typeof asMap>, resolve: (text: string) => string | undefined): Map<YamlScalar, { cache: boolean; persist: boolean; plot?: PlotProps }> {
   const out = new Map<YamlScalar, { cache: boolean; persist: boolean; plot?: PlotProps }>();
   for (const field of ['outs', 'metrics', 'plots']) {
     for (const item of asSeq(valueOf(body, field))?.items ?? []) {
@@ -474,10 +475,14 @@ function outputFlags(body: ReturnType<typeof asMap>): Map<YamlScalar, { cache: b
         const m = asMap(p.value);
         const flags: { cache: boolean; persist: boolean; plot?: PlotProps } = { cache: asScalar(valueOf(m, 'cache'))?.value !== false, persist: asScalar(valueOf(m, 'persist'))?.value === true };
         if (field === 'plots' && m) {
-          const x = scalarText(valueOf(m, 'x'));
+          const text = (node: YamlNode | null) => {
+            const raw = scalarText(node);
+            return raw === undefined ? undefined : resolve(raw);
+          };
+          const x = text(valueOf(m, 'x'));
           const yNode = valueOf(m, 'y');
-          const y = asSeq(yNode) ? asSeq(yNode)!.items.map((i) => scalarText(i)).filter((t): t is string => t !== undefined) : scalarText(yNode) !== undefined ? [scalarText(yNode)!] : undefined;
-          const template = scalarText(valueOf(m, 'template'));
+          const y = asSeq(yNode) ? asSeq(yNode)!.items.map(text).filter((t): t is string => t !== undefined) : text(yNode) !== undefined ? [text(yNode)!] : undefined;
+          const template = text(valueOf(m, 'template'));
           const plot: PlotProps = { ...(x !== undefined ? { x } : {}), ...(y ? { y } : {}), ...(template !== undefined ? { template } : {}) };
           if (Object.keys(plot).length) flags.plot = plot;
         }

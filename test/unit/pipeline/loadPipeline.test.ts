@@ -452,8 +452,11 @@ test("a plots output keeps dvc.yaml's x, y and template (the metrics reader foll
       '          x: actual',
       '          y: predicted',
       '      - plain.csv',
+      '      - curve.csv:',
+      '          y: ${metric}',
       '',
     ].join('\n'),
+    'params.yaml': 'metric: auc\n',
   });
   const outs = loadPipeline(ws).byId.get('train')!.outs;
   assert.deepEqual(
@@ -462,6 +465,7 @@ test("a plots output keeps dvc.yaml's x, y and template (the metrics reader foll
       ['train.csv', { x: 'epoch', y: ['loss'] }],
       ['classes.csv', { x: 'actual', y: ['predicted'], template: 'confusion' }],
       ['plain.csv', null],
+      ['curve.csv', { y: ['auc'] }],
     ],
   );
 });
