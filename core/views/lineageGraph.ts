@@ -343,12 +343,13 @@ export function runLineageGraph(tracker: Tracker, runId: string, options: Lineag
  * tracker saw (each hash a node), the runs that wrote and read each, and onwards. The focus is the
  * version the latest run read or wrote; a file no run used gives a graph of that one node.
  */
-export function dataFileLineageGraph(tracker: Tracker, filePath: string, options: LineageGraphOptions = {}): LineageGraph {
+export function dataFileLineageGraph(tracker: Tracker, filePath: string, options: LineageGraphOptions & { exists?: boolean } = {}): LineageGraph {
   const source = new LineageSource(tracker);
   const starts = source.digestsOf(filePath).map((d) => source.dataNode(filePath, d));
   if (starts.length === 0) {
-    // A file inside a folder the runs recorded as one output or input (data/prepared): the folder's lineage.
-    for (let dir = path.posix.dirname(filePath); dir !== '.' && dir !== '/' && dir !== ''; dir = path.posix.dirname(dir)) {
+    // A file inside a folder the runs recorded as one output or input (data/prepared): the folder's
+    // lineage, when the file is there (`exists: false`, a path that is not: no lineage).
+    for (let dir = path.posix.dirname(filePath); options.exists !== false && dir !== '.' && dir !== '/' && dir !== ''; dir = path.posix.dirname(dir)) {
       const folder = source.digestsOf(dir).map((d) => source.dataNode(dir, d));
       if (folder.length) return { mode: 'lineage', title: `Lineage of ${filePath} (recorded as part of ${dir})`, focus: folder[folder.length - 1]!.id, ...walk(source, folder, capOf(options)) };
     }

@@ -97,6 +97,16 @@ test('errors: no start, two starts, an unknown version, a file outside the works
   r = await cli(ws, 'lineage', '--file', 'data/nope.csv');
   assert.equal(r.code, 1);
   assert.match(r.err, /--file data\/nope\.csv: no such file \(data\/nope\.csv in the workspace\), and no run recorded it/);
+  // With the folder recorded as a whole: a file in it gets the folder's lineage, a misspelt one is still refused.
+  const t = Tracker.open(ws);
+  const reader = t.createRun({ runName: 'reader' }).info.runId;
+  t.logInputs(reader, [{ dataset: { name: 'data', digest: 'feed.dir', sourceType: 'local', source: 'data' }, tags: [] }]);
+  t.close();
+  const inFolder = await cli(ws, 'lineage', '--file', 'data/train.csv', '--json');
+  assert.equal(inFolder.code, 0);
+  r = await cli(ws, 'lineage', '--file', 'data/typo.csv');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--file data\/typo\.csv: no such file/);
   r = await cli(ws, 'lineage', 'churn', '--max-nodes', '0');
   assert.equal(r.code, 2);
   assert.match(r.err, /--max-nodes/);

@@ -50,9 +50,10 @@ export function lineage(ctx: CommandContext, args: ParsedArgs): void {
     const base = relativeInside(path.resolve(ctx.workspace), process.cwd()) !== undefined ? process.cwd() : ctx.workspace;
     const abs = resolveInside(ctx.workspace, file, base);
     const rel = path.relative(ctx.workspace, abs).split(path.sep).join('/');
-    graph = dataFileLineageGraph(tracker, rel, options);
+    const exists = existsSync(abs);
+    graph = dataFileLineageGraph(tracker, rel, { ...options, exists });
     // A file gone from disk may still have lineage (runs recorded it); one that neither exists nor was recorded is a typo.
-    if (!existsSync(abs) && graph.edges.length === 0) throw new CliError(`--file ${file}: no such file (${rel} in the workspace), and no run recorded it`);
+    if (!exists && graph.edges.length === 0) throw new CliError(`--file ${file}: no such file (${rel} in the workspace), and no run recorded it`);
   } else {
     const v = tracker.registry.resolveVersion(parseVersionRef(ref!));
     graph = modelVersionLineageGraph(tracker, v.name, v.version, options);
