@@ -394,6 +394,19 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   assert.equal(tampered.code, 1);
   assert.match(tampered.err, /churn\/1 is refused: its file 'README\.md' was registered with sha256/);
   assert.equal(existsSync(path.join(ws, 'exported3')), false, 'nothing half-exported');
+  // A folder version whose second file changed: refused before the first is copied.
+  mkdirSync(path.join(ws, 'folder'));
+  writeFileSync(path.join(ws, 'folder', 'a.bin'), 'first');
+  writeFileSync(path.join(ws, 'folder', 'b.bin'), 'second');
+  assert.equal((await cli(ws, 'models', 'register', 'dir-model', '--path', path.join(ws, 'folder'))).code, 0);
+  const t2 = Tracker.open(ws);
+  const second = t2.artifacts.blobPath(t2.registry.versionFiles('dir-model', 1).find((f) => f.path === 'b.bin')!.sha256);
+  t2.close();
+  chmodSync(second, 0o644);
+  writeFileSync(second, 'changed');
+  const folderExport = await cli(ws, 'models', 'export', 'dir-model/1', '--output', path.join(ws, 'exported4'));
+  assert.equal(folderExport.code, 1);
+  assert.equal(existsSync(path.join(ws, 'exported4')), false, 'a.bin not copied either');
   const missing = await cli(ws, 'models', 'show', 'churn/7');
   assert.deepEqual([missing.code, missing.err], [1, 'runwise: Model Version (name=churn, version=7) not found\n']);
   const outside = await cli(ws, 'models', 'register', 'x', '--path', '/etc/hostname');

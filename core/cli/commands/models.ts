@@ -281,13 +281,13 @@ export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
   const v = tracker.registry.resolveVersion(parseVersionRef(refText!));
   const dest = path.resolve(process.cwd(), output);
   const files = tracker.registry.versionFiles(v.name, v.version);
-  // The card is checked first too: a changed one leaves no half-written export.
+  // Every file and the card re-hashed before anything is copied: a changed one leaves no half-written export.
+  const opened = files.map((f) => tracker.openModelVersionFile(v.name, v.version, f.path));
   const stored = tracker.openModelVersionCard(v.name, v.version);
-  for (const f of files) {
-    const opened = tracker.openModelVersionFile(v.name, v.version, f.path);
-    const target = resolveInside(dest, f.path);
+  for (const o of opened) {
+    const target = resolveInside(dest, o.record.path);
     mkdirSync(path.dirname(target), { recursive: true });
-    copyFileSync(opened.filePath, target);
+    copyFileSync(o.filePath, target);
   }
   // The card registered with the version goes with it, under its own name (beside a model file of that name: `.card` added).
   let card: string | undefined;
