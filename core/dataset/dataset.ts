@@ -179,10 +179,11 @@ export async function withColumns(reader: DatasetReader, names: readonly (string
 export type RowPlace = (row: number) => string;
 
 /** Checks that every requested column exists; names the columns there are when one is missing. */
-export function checkColumns(file: string, columns: readonly string[], request: readonly ColumnRequest[]): void {
+export function checkColumns(file: string, columns: readonly string[], request: readonly ColumnRequest[], format: DatasetReader['format'] = 'csv'): void {
   for (const r of request) {
     if (!columns.includes(r.name)) {
-      const hint = separatorHint(columns);
+      // Only a CSV header can be another separator's: a JSON key or Parquet column may hold ';'.
+      const hint = format === 'csv' ? separatorHint(columns) : undefined;
       throw new DatasetError(`${file}: no column '${r.name}' (the columns are: ${columns.join(', ')})${hint ? `; ${hint}` : ''}`);
     }
   }

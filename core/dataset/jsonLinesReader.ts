@@ -182,7 +182,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     findColumns,
     async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch> {
       await findColumns(request.map((r) => r.name));
-      checkColumns(displayName, names, request);
+      checkColumns(displayName, names, request, 'jsonl');
       let batch = emptyBatch(request, batchSize);
       for await (const read of lines(file, hash)) for (const { line, text } of read) {
         const value = objectOf({ line, text }, displayName);

@@ -39,7 +39,7 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
     hashesFile: false,
     rows: total,
     async *batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch> {
-      checkColumns(displayName, columns, request);
+      checkColumns(displayName, columns, request, 'parquet');
       const { compressors } = await import('hyparquet-compressors');
       const names = [...new Set(request.map((r) => r.name))];
       let batch = emptyBatch(request, batchSize);

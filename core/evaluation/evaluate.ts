@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, FileDigests, booleanOf, checkColumns, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, withColumns, type ColumnRequest } from '../dataset/dataset';
+import { DatasetError, FileDigests, booleanOf, checkColumns, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
@@ -200,7 +200,7 @@ interface InputPlan {
   features: string[];
 }
 
-function planInputs(model: OnnxModel, columns: readonly string[], target: string, features: string[] | undefined, dataName: string): InputPlan {
+function planInputs(model: OnnxModel, columns: readonly string[], target: string, features: string[] | undefined, dataName: string, format: DatasetReader['format']): InputPlan {
   const supported = new Set(['float32', 'float64', 'int64', 'int32']);
   for (const input of model.inputs) {
     if (!supported.has(input.type)) {
@@ -212,7 +212,7 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
     // spreadsheet's trailing empty columns) is not a feature unless named.
     const chosen = features ?? columns.filter((c) => c !== target && isNamedColumn(c));
-    if (features) checkColumns(dataName, columns, features.map((name) => ({ name })));
+    if (features) checkColumns(dataName, columns, features.map((name) => ({ name })), format);
     if (chosen.includes(target)) throw new EvaluationError(`the target column '${target}' is also listed as a feature`);
     const width = only.shape[1];
     if (typeof width === 'number' && width !== chosen.length) {
@@ -444,8 +444,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   // The columns the evaluation names (a one-matrix model's input name is no column: not looked for).
   const byName = !(model.inputs.length === 1 && model.inputs[0]!.shape.length === 2);
   await withColumns(reader, [options.target, options.sliceBy, ...(options.features ?? []), ...(byName ? model.inputs.map((i) => i.name) : [])]);
-  checkColumns(dataName, reader.columns, [{ name: options.target }, ...(options.sliceBy ? [{ name: options.sliceBy }] : [])]);
-  const plan = planInputs(model, reader.columns, options.target, options.features, dataName);
+  checkColumns(dataName, reader.columns, [{ name: options.target }, ...(options.sliceBy ? [{ name: options.sliceBy }] : [])], reader.format);
+  const plan = planInputs(model, reader.columns, options.target, options.features, dataName, reader.format);
   const out = model.outputs;
   let task: EvaluationTask;
   // A model with one value per row is a regressor, unless asked for `binary`: the value is then
@@ -469,7 +469,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const request: ColumnRequest[] = [...new Set([...plan.inputs.flatMap((i) => i.columns), ...(classifying ? [] : [options.target])])].map((name) => ({ name }));
   if (classifying) request.push({ name: options.target, text: true, coded: true });
   if (options.sliceBy && !(classifying && options.sliceBy === options.target)) request.push({ name: options.sliceBy, text: true });
-  checkColumns(dataName, reader.columns, request);
+  checkColumns(dataName, reader.columns, request, reader.format);
   const numberIndex = new Map(request.filter((r) => !r.text).map((r, i) => [r.name, i]));
   const targetSlot = classifying ? 0 : -1;
   // Text columns in request order: the target (when classifying), then the slice column unless it is the target.

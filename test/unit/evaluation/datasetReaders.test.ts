@@ -202,6 +202,9 @@ test('JSON Lines line ends and reads: CRLF, a lone CR, a byte order mark, a mult
     /data\.jsonl:1401: not valid JSON/,
   );
   assert.equal(rows, 1400, 'every row before the bad line was given');
+  // A key with ';' in it is a JSON key, not a CSV header saved with another separator.
+  writeFileSync(file, '{"price;usd": 1}\n');
+  await assert.rejects(readAll(file, [{ name: 'target' }], 10), (e: Error) => /no column 'target'/.test(e.message) && !/separated/.test(e.message));
 });
 
 test('JSON Lines: columns are the keys of the first rows in order of appearance; a key a row lacks is a missing cell, its own keys only', async () => {
