@@ -164,7 +164,8 @@ export class PipelineRunner implements vscode.Disposable {
           switch (e.type) {
             case 'run-start':
               total = e.toRun.length;
-              output.line(total ? `Running ${total} stage${total === 1 ? '' : 's'}: ${e.toRun.join(', ')}` : 'Everything is up to date.');
+              // Nothing to run is said once, at the end, with the outcome (a frozen stage can still fail).
+              if (total) output.line(`Running ${total} stage${total === 1 ? '' : 's'}: ${e.toRun.join(', ')}`);
               break;
             case 'stage-start':
               progress.report({ message: `${e.stage} (${done + 1}/${total})` });
