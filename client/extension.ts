@@ -42,6 +42,9 @@ export interface RunwiseApi {
 let tracking: TrackingService | undefined;
 let language: RunwiseLanguageClient | undefined;
 
+/** The files that make a folder Runwise's, as the activation events list them (package.json). */
+const RUNWISE_FILES = '{**/runwise.yaml,**/runwise.yml,**/*.pipeline.yaml,**/*.pipeline.yml,**/dvc.yaml,**/*.modelcard.yaml,**/*.modelcard.yml,**/*.onnx}';
+
 export function activate(context: vscode.ExtensionContext): RunwiseApi {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Runwise', { log: true });
@@ -65,6 +68,15 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
   const setContext = (key: string, value: unknown) => void vscode.commands.executeCommand('setContext', key, value);
   setContext('runwise.trackerExists', service.trackerExists());
   setContext('runwise.trackingServerRunning', false);
+
+  /**
+   * A command that writes the tracker or talks to a server: in Restricted Mode it says why it does
+   * nothing and offers Manage Workspace Trust (below), rather than being greyed out unexplained.
+   */
+  const trusted = <T>(what: string, run: () => T): T => {
+    if (!vscode.workspace.isTrusted) throw new UntrustedWorkspaceError(what);
+    return run();
+  };
 
   /** Runs a command, turning errors into a message (and a log line) instead of a silent failure. */
   const command = (id: string, run: (...args: never[]) => unknown) =>
@@ -122,9 +134,9 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     command('runwise.stopWatchingFolderForDrift', () => driftWatches.stop()),
     command('runwise.stageDriftReportRun', (stageId: string) => driftWatches.stageReportRun(stageId)),
     command('runwise.openStageDriftReport', (stageId: string) => driftWatches.openStageReport(stageId)),
-    command('runwise.pushRuns', (arg: RunArgument, selected?: readonly { runId?: string }[]) => remotes.push(arg, selected)),
-    command('runwise.pullRuns', () => remotes.pull()),
-    command('runwise.addRemote', () => remotes.addRemote()),
+    command('runwise.pushRuns', (arg: RunArgument, selected?: readonly { runId?: string }[]) => trusted('push runs', () => remotes.push(arg, selected))),
+    command('runwise.pullRuns', () => trusted('pull runs', () => remotes.pull())),
+    command('runwise.addRemote', () => trusted('add a remote', () => remotes.addRemote())),
     command('runwise.registerModel', (arg: ModelCommandArgument) => models.register(arg)),
     command('runwise.setModelAlias', (arg: VersionArgument) => models.setAlias(arg)),
     command('runwise.compareModelMetrics', (arg: VersionArgument, selection?: VersionNode[]) => models.compare(arg, selection)),
@@ -153,9 +165,9 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
       const deps = { extensionUri: context.extensionUri, tracker: () => service.tracker(), onDidChangeRuns: runsView.onDidChangeRuns, workspaceState: context.workspaceState, workspaceFolder: folder?.uri, log };
       await compareRunsCommand(clicked?.kind ? clicked : undefined, Array.isArray(selection) ? selection : undefined, runsView.selectedRuns(), deps);
     }),
-    command('runwise.renameRun', (arg: RunArgument) => runCommands.rename(arg)),
-    command('runwise.addRunNote', (arg: RunArgument) => runCommands.addNote(arg)),
-    command('runwise.deleteRun', (arg: RunArgument) => runCommands.delete(arg)),
+    command('runwise.renameRun', (arg: RunArgument) => trusted('rename runs', () => runCommands.rename(arg))),
+    command('runwise.addRunNote', (arg: RunArgument) => trusted('add run notes', () => runCommands.addNote(arg))),
+    command('runwise.deleteRun', (arg: RunArgument) => trusted('delete runs', () => runCommands.delete(arg))),
     command('runwise.refreshRuns', () => runsView.refresh(true)),
     command('runwise.createPipeline', () => createPipeline(folder?.uri)),
     command('runwise.restartLanguageServer', async () => {
@@ -182,6 +194,12 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
   const autoStart = async () => {
     if (!folder || !vscode.workspace.isTrusted) return;
     if (!readSetting(vscode.workspace, 'trackingServer.autoStart', folder.uri)) return;
+    // Opening the Runwise views in a folder that has nothing of Runwise's (no tracker, pipeline,
+    // model card or model) does not create .runwise/ there: the views' welcome says how to start.
+    if (!service.trackerExists() && (await vscode.workspace.findFiles(new vscode.RelativePattern(folder, RUNWISE_FILES), '**/node_modules/**', 1)).length === 0) {
+      log.info('tracking server not started: no tracker, pipeline, model card or model in this folder yet (Runwise: Start Tracking Server starts it)');
+      return;
+    }
     try {
       await startServer(false);
     } catch (e) {

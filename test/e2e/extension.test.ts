@@ -325,6 +325,10 @@ describe('Runwise extension in an untrusted workspace (Restricted Mode)', { time
     const note = await waitUntil(async () => (await page().locator('.notification-toast').allInnerTexts()).find((x) => /untrusted workspace/.test(x)), 'the Restricted Mode message', 15_000);
     assert.match(note, /does not start the tracking server in an untrusted workspace/);
     assert.doesNotMatch(runwiseLog(server!.userDataDir), /tracking server listening/);
+    // A command that would write is there and says why it does nothing (not greyed out unexplained).
+    await runCommand(page(), 'Runwise: Evaluate Model…');
+    const refused = await waitUntil(async () => (await page().locator('.notification-toast').allInnerTexts()).find((x) => /does not evaluate models in an untrusted workspace/.test(x)), 'the Evaluate Model refusal', 15_000);
+    assert.match(refused, /Manage Workspace Trust/);
     // Nothing was written: the run is as it was.
     const tr = Tracker.open(workspace, { skipRecovery: true });
     try {
