@@ -29,6 +29,7 @@ import { relativeInside } from '../core/workspace/workspacePath';
 import { EvaluationReportPanel } from './evaluationReportPanel';
 import { orderedMetrics } from '../core/views/evaluationMetrics';
 import { latestEvaluationOf, registeredModels, versionsOf, type ModelsView, type VersionArgument, type VersionNode } from './modelsView';
+import { comparableEvaluations } from '../core/modelCard/cardEvaluation';
 import { UntrustedWorkspaceError, type TrackingService } from './trackingService';
 import { currentUser } from '../core/workspace/currentUser';
 
@@ -65,13 +66,14 @@ export class RegistryDocuments implements vscode.TextDocumentContentProvider {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
 
-  async open(docPath: string, text: string, language?: string): Promise<void> {
+  async open(docPath: string, text: string, language?: string): Promise<vscode.Uri> {
     const uri = vscode.Uri.from({ scheme: REGISTRY_DOCUMENT_SCHEME, path: docPath });
     this.texts.set(uri.toString(), text);
     this.emitter.fire(uri);
     let doc = await vscode.workspace.openTextDocument(uri);
     if (language && doc.languageId !== language) doc = await vscode.languages.setTextDocumentLanguage(doc, language);
     await vscode.window.showTextDocument(doc, { preview: true });
+    return uri;
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
@@ -418,19 +420,24 @@ export class EvaluationCommands {
     if (!first) return;
     second ??= await this.pickVersion(`Compare Model Metrics: ${first.name}/${first.version} with`, first, evaluated);
     if (!second) return;
-    const pair = [first, second].map((ref) => {
-      const mv = tracker.registry.getModelVersion(ref.name, ref.version);
-      const evaluation = latestEvaluationOf(tracker, mv);
-      if (!evaluation) throw new Error(`${ref.name}/${ref.version} has no finished evaluation to compare: evaluate it first (Runwise: Evaluate Model…).`);
-      return { label: `${ref.name}/${ref.version}${mv.aliases.length ? ` (${mv.aliases.map((a) => `@${a}`).join(', ')})` : ''}`, run: tracker.getRun(evaluation.runId) };
-    });
+    const versions = [first, second].map((ref) => tracker.registry.getModelVersion(ref.name, ref.version));
+    // On one dataset when both were evaluated on one (the latest such pair), else each one's latest, said so.
+    const chosenRuns = comparableEvaluations(tracker, versions[0]!.sha256, versions[1]!.sha256);
+    if (!chosenRuns) throw new Error(`${first.name}/${first.version} or ${second.name}/${second.version} has no finished evaluation to compare: evaluate it first (Runwise: Evaluate Model…).`);
+    const pair = versions.map((mv, i) => ({
+      label: `${mv.name}/${mv.version}${mv.aliases.length ? ` (${mv.aliases.map((a) => `@${a}`).join(', ')})` : ''}`,
+      run: tracker.getRun(i === 0 ? chosenRuns.a : chosenRuns.b),
+    }));
     const comparison = compareRuns(pair.map((p) => p.run));
     const cell = (v: string | number | null) => (v === null ? '–' : typeof v === 'number' ? formatMetricValue(v) : v.replace(/\|/g, '\\|'));
     const [a, b] = pair.map((p) => cell(p.label)) as [string, string];
+    const [dataA, dataB] = chosenRuns.datasets.map((d) => (d ? `${d.source} (md5 ${d.digest.slice(0, 8)})` : 'an unrecorded dataset'));
     const lines = [
       `# ${a} vs ${b}`,
       '',
-      'The latest finished evaluation of each version (its run in parentheses).',
+      chosenRuns.shared
+        ? `Both evaluated on ${dataA}: the latest such evaluation of each version (its run in parentheses).`
+        : `> **Not comparable:** ${a} was last evaluated on ${dataA}, ${b} on ${dataB}, and never both on one dataset. Evaluate both on the same file to compare them; below, each one's latest evaluation.`,
       '',
       `| metric | ${a} (${pair[0]!.run.info.runId.slice(0, 8)}) | ${b} (${pair[1]!.run.info.runId.slice(0, 8)}) | difference |`,
       '|---|---:|---:|---:|',
@@ -446,7 +453,9 @@ export class EvaluationCommands {
       ...comparison.params.map((p) => `| ${p.key} | ${cell(p.values[0] ?? null)} | ${cell(p.values[1] ?? null)} |`),
       '',
     ];
-    await this.documents.open(`/compare/${first.name}-${first.version}-vs-${second.name}-${second.version}.md`, lines.join('\n'), 'markdown');
+    const uri = await this.documents.open(`/compare/${first.name}-${first.version}-vs-${second.name}-${second.version}.md`, lines.join('\n'), 'markdown');
+    // Rendered beside its source, as a table (the built-in Markdown preview; nothing is lost without it).
+    await Promise.resolve(vscode.commands.executeCommand('markdown.showPreviewToSide', uri)).catch(() => undefined);
   }
 
   /** Runwise: Open Model Card: the workspace file when it still holds the registered bytes, else the stored copy (read-only). */

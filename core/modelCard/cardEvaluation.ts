@@ -53,6 +53,37 @@ export function evaluationRunIds(
     .map((r) => String(r.run_uuid));
 }
 
+/** The dataset an evaluation run read (its input's source and digest), or undefined when it logged none. */
+function evaluatedDataset(tracker: Pick<Tracker, "getRun">, runId: string): { source: string; digest: string } | undefined {
+  const input = tracker.getRun(runId).inputs[0]?.dataset;
+  return input ? { source: input.source || input.name, digest: input.digest } : undefined;
+}
+
+/**
+ * The evaluations to compare two models by (their sha256s): the latest pair on one dataset (the
+ * same file version, by digest), newest first by `a`'s; else each one's latest, with `shared`
+ * false (their numbers are not comparable). Undefined when either was never evaluated.
+ */
+export function comparableEvaluations(
+  tracker: Pick<Tracker, "db" | "getRun">,
+  a: string,
+  b: string,
+): { a: string; b: string; shared: boolean; datasets: [{ source: string; digest: string } | undefined, { source: string; digest: string } | undefined] } | undefined {
+  const ofA = evaluationRunIds(tracker, a);
+  const ofB = evaluationRunIds(tracker, b);
+  if (ofA.length === 0 || ofB.length === 0) return undefined;
+  const datasetsB = ofB.map((id) => evaluatedDataset(tracker, id));
+  for (let i = ofA.length - 1; i >= 0; i--) {
+    const d = evaluatedDataset(tracker, ofA[i]!);
+    if (!d) continue;
+    for (let j = ofB.length - 1; j >= 0; j--) {
+      if (datasetsB[j]?.digest === d.digest) return { a: ofA[i]!, b: ofB[j]!, shared: true, datasets: [d, datasetsB[j]] };
+    }
+  }
+  const lastA = ofA[ofA.length - 1]!;
+  return { a: lastA, b: ofB[ofB.length - 1]!, shared: false, datasets: [evaluatedDataset(tracker, lastA), datasetsB[datasetsB.length - 1]] };
+}
+
 /** The latest finished evaluation of the model `sha256`, or undefined when it was never evaluated. */
 export function latestEvaluation(
   tracker: Tracker,

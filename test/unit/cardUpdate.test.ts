@@ -15,7 +15,7 @@ import { main } from '../../core/cli/main';
 import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
-import type { CardEvaluation } from '../../core/modelCard/cardEvaluation';
+import { comparableEvaluations, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
 import { CardUpdateError, HF_SOURCE_NAME, MCT_NAME_PREFIX, toolkitMetrics, updateCardText } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
@@ -367,4 +367,32 @@ test('a Model Card Toolkit card: the decision threshold goes with the metrics th
   const overall = Object.fromEntries(metrics.filter((m) => m.slice === 'overall').map((m) => [m.type, m.threshold]));
   assert.deepEqual(overall, { accuracy: 0.5, roc_auc: undefined });
   assert.equal(metrics.find((m) => m.slice === 'region=EU')!.threshold, 0.5);
+});
+
+test('two versions compared on one dataset when both were evaluated on it, else said not comparable', () => {
+  const ws = tempWorkspace('compare-evaluations');
+  const tracker = Tracker.open(ws);
+  try {
+    let clock = 1000;
+    const evaluate = (sha: string, source: string, digest: string) => {
+      const run = tracker.createRun({ runName: 'evaluate', startTime: (clock += 10), tags: [{ key: MODEL_SHA256_TAG, value: sha }] });
+      tracker.logInputs(run.info.runId, [{ dataset: { name: source, digest, sourceType: 'local', source }, tags: [] }]);
+      tracker.updateRun(run.info.runId, { status: 'FINISHED' });
+      return run.info.runId;
+    };
+    const v1OnTest = evaluate('a'.repeat(64), 'data/test.csv', 'd1');
+    const v1OnBig = evaluate('a'.repeat(64), 'data/big.csv', 'd2');
+    const v3OnTest = evaluate('b'.repeat(64), 'data/test.csv', 'd1');
+    // v1's latest is on big.csv, v3's only one on test.csv: the shared dataset's pair is taken.
+    const shared = comparableEvaluations(tracker, 'a'.repeat(64), 'b'.repeat(64))!;
+    assert.deepEqual([shared.a, shared.b, shared.shared, shared.datasets[0]?.source], [v1OnTest, v3OnTest, true, 'data/test.csv']);
+    assert.notEqual(shared.a, v1OnBig);
+    // No shared dataset: each one's latest, and not comparable.
+    const v4 = evaluate('c'.repeat(64), 'data/other.csv', 'd9');
+    const apart = comparableEvaluations(tracker, 'a'.repeat(64), 'c'.repeat(64))!;
+    assert.deepEqual([apart.a, apart.b, apart.shared], [v1OnBig, v4, false]);
+    assert.equal(comparableEvaluations(tracker, 'a'.repeat(64), 'e'.repeat(64)), undefined);
+  } finally {
+    tracker.close();
+  }
 });
