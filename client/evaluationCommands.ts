@@ -295,6 +295,19 @@ export class EvaluationCommands {
     const tracker = await this.options.tracking.writableTracker();
     const name = await this.modelName(tracker, path.basename(model).replace(/\.onnx$/i, ''), `Runwise: Register ${this.relative(model)} as`);
     if (!name) return undefined;
+    // The same bytes registered again make a version identical to one there is: asked, not done silently.
+    const { modelSha256 } = await import('../core/pipeline/builtinStepRun');
+    const same = tracker.registry.versionsWithHash(modelSha256(model)).filter((v) => v.name === name);
+    if (same.length > 0) {
+      const last = same[same.length - 1]!;
+      const again = 'Register Another Version';
+      const choice = await vscode.window.showWarningMessage(
+        `Runwise: ${name} version ${last.version}${last.aliases.length ? ` (${last.aliases.map((a) => `@${a}`).join(', ')})` : ''} already holds these bytes. Register them again as a new version?`,
+        { modal: true },
+        again,
+      );
+      if (choice !== again) return undefined;
+    }
     const alias = await vscode.window.showInputBox({
       title: `Runwise: Register ${this.relative(model)} as ${name}`,
       prompt: 'An alias to point at the new version (optional, e.g. champion); leave empty for none',
