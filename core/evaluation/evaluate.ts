@@ -166,6 +166,8 @@ const MISSING_SLICE = '(missing)';
 const MISSING_KEY = '\u0000missing';
 /** More distinct slice values than this gets a warning. */
 const MANY_SLICES = 50;
+/** A slice with fewer rows than this setting the largest gap gets a warning. */
+const FEW_SLICE_ROWS = 30;
 
 /**
  * Rows grouped by their slice column's value as pandas would group the parsed column: when every
@@ -643,6 +645,12 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       }
       const headline = task === 'regression' ? 'mae' : 'accuracy';
       slices = { column: options.sliceBy, values, gaps, largest_gap: gaps[headline] ? { metric: headline, ...gaps[headline] } : null };
+      // A gap set by a slice of a few rows says more about that slice's size than about the model.
+      const gap = slices.largest_gap;
+      const small = gap ? values.filter((v) => (v.value === gap.lowest || v.value === gap.highest) && v.rows < FEW_SLICE_ROWS) : [];
+      if (small.length > 0) {
+        warnings.push(`the largest ${headline} gap between '${options.sliceBy}' slices involves ${small.map((v) => `'${v.value}' (${v.rows} row${v.rows === 1 ? '' : 's'})`).join(' and ')}: fewer than ${FEW_SLICE_ROWS} rows make a slice's ${headline} noise more than signal`);
+      }
     }
     const sorted = [...latencies].sort((a, b) => a - b);
     const report: EvaluationReport = {

@@ -137,6 +137,21 @@ test("a header written with spaces after its commas: the names pandas gives (' y
   assert.deepEqual(r.slices!.values.map((v) => v.value), ['north', 'south']);
 });
 
+test('a largest gap set by a slice of a few rows comes with a warning that names it', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const big = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'group', workspace: s.ws });
+  assert.ok(!big.warnings.some((w) => /fewer than 30 rows/.test(w)), 'slices of 100 and 200 rows: no warning');
+  // One row in a slice of its own.
+  const lines = readFileSync(s.data, 'utf8').split('\n');
+  lines[1] = lines[1]!.replace(/,(north|south),/, ',rare,');
+  writeFileSync(s.data, lines.join('\n'));
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'group', workspace: s.ws });
+  // A one-row slice is at 0 or 1 accuracy, so it sets the gap here.
+  const gap = r.slices!.largest_gap!;
+  assert.ok(gap.lowest === 'rare' || gap.highest === 'rare', JSON.stringify(gap));
+  assert.ok(r.warnings.some((w) => /'rare' \(1 row\): fewer than 30 rows/.test(w)), r.warnings.join('\n'));
+});
+
 test('slices by a numeric column group numbers (1, 1.0, +1 one slice, in numeric order), booleans as True/False, missing cells as one slice; many slices warn', async () => {
   const s = await setup(probabilitiesOnly(BINARY), 2);
   const spellings = ['1', '1.0', ' +1', '10', '2.', '', 'NA', 'nan'];
