@@ -8,6 +8,7 @@
  * redraws only when what it shows changed. With no models VS Code shows the view's welcome content
  * (package.json `viewsWelcome`), which says how to register one.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { evaluationRunIds } from '../core/modelCard/cardEvaluation';
 import type { ModelLineage, ModelVersion, RegisteredModel } from '../core/tracker/modelRegistry';
@@ -36,8 +37,8 @@ export interface VersionNode {
   name: string;
   version: string;
   mv: ModelVersion;
-  /** The latest finished evaluation of the version's bytes. */
-  evaluation?: { runId: string; metrics: { key: string; value: number }[] };
+  /** The latest finished evaluation of the version's bytes, and the dataset it ran on. */
+  evaluation?: { runId: string; metrics: { key: string; value: number }[]; dataset?: string };
 }
 
 /** A row of a version's lineage: a heading, a run (opens its details or report), or a fact. */
@@ -90,7 +91,8 @@ export function latestEvaluationOf(tracker: Tracker, mv: ModelVersion): VersionN
   const last = ids[ids.length - 1];
   if (!last) return undefined;
   const run = tracker.getRun(last);
-  return { runId: last, metrics: run.metrics.map((m) => ({ key: m.key, value: m.value })) };
+  const input = run.inputs[0]?.dataset;
+  return { runId: last, metrics: run.metrics.map((m) => ({ key: m.key, value: m.value })), ...(input ? { dataset: input.source || input.name } : {}) };
 }
 
 function lineageNodes(id: string, l: ModelLineage): LineageNode[] {
@@ -230,14 +232,16 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
       const metrics = orderedMetrics(node.evaluation?.metrics ?? []);
       // The first key metrics on the row itself, where the keyboard and a screen reader reach them (the tooltip has more).
       const shown = metrics.slice(0, ROW_METRICS).map((m) => `${m.key} ${formatMetricCompact(m.value)}`);
-      const parts = [node.mv.aliases.map((a) => `@${a}`).join(' '), ...shown].filter(Boolean);
+      // The dataset the numbers are on: two versions' rows compare only on the same one.
+      const on = node.evaluation?.dataset ? `on ${path.posix.basename(node.evaluation.dataset)}` : '';
+      const parts = [node.mv.aliases.map((a) => `@${a}`).join(' '), ...shown, on].filter(Boolean);
       item.description = parts.join(' · ');
       const tooltip = new vscode.MarkdownString(undefined, false);
       tooltip.appendText(`${node.name} version ${node.version}${node.mv.aliases.length ? ` (${node.mv.aliases.map((a) => `@${a}`).join(', ')})` : ''}\n`);
       tooltip.appendText(`registered ${formatTimestamp(node.mv.creationTimestamp)}${node.mv.userId ? ` by ${node.mv.userId}` : ''} from ${node.mv.source}\n`);
       tooltip.appendText(`sha256 ${node.mv.sha256}\n`);
       if (node.evaluation) {
-        tooltip.appendText(`\nLatest evaluation (${node.evaluation.runId.slice(0, 8)}):\n`);
+        tooltip.appendText(`\nLatest evaluation (${node.evaluation.runId.slice(0, 8)})${node.evaluation.dataset ? ` on ${node.evaluation.dataset}` : ''}:\n`);
         for (const m of metrics.slice(0, 8)) tooltip.appendText(`${m.key}: ${formatMetricCompact(m.value)}\n`);
       } else tooltip.appendText('\nNot evaluated yet.');
       item.tooltip = tooltip;

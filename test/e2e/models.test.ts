@@ -141,6 +141,7 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     const row = pane.locator('.monaco-list-row', { hasText: /^Version 1/ }).first();
     await row.waitFor({ state: 'visible', timeout: 20_000 });
     assert.match(await row.innerText(), /accuracy 0\.\d+/);
+    assert.match(await row.innerText(), /on \S+\.csv/, 'the dataset the numbers are on');
   });
 
   it('sets champion on the version from its context menu', async (t) => {
