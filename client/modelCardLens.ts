@@ -107,7 +107,7 @@ export async function updateCardFromLatestEvaluation(tracking: TrackingService, 
   if (!evaluation) throw new Error(`${subject} has no finished evaluation yet: evaluate it first (the Evaluate lens).`);
   const rel = tracking.workspace ? path.relative(tracking.workspace, uri.fsPath).split(path.sep).join('/') : base;
   const result = updateCardText(document.getText(), evaluation, { file: rel, modelName: chosen.name });
-  if (result.edits.length === 0) {
+  if (result.edits.length === 0 || result.text === document.getText()) {
     void vscode.window.showInformationMessage(`Runwise: ${base} already holds the latest evaluation of ${subject}.`);
     return;
   }

@@ -37,7 +37,7 @@ export class RunCommands {
         return { label: r.runName, description: `${r.status.toLowerCase()}${metrics ? ` · ${metrics}` : ''}`, detail: r.runId, runId: r.runId };
       });
     if (items.length === 0) {
-      void vscode.window.showInformationMessage('There are no runs in this workspace yet.');
+      void vscode.window.showInformationMessage('Runwise: There are no runs in this workspace yet.');
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(items, { title: `Runwise: ${action}`, placeHolder: 'Pick a run', matchOnDetail: true });
