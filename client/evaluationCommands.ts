@@ -231,7 +231,9 @@ export class EvaluationCommands {
             const percent = rows < expected ? Math.min(99, Math.floor((rows / expected) * 100)) : shown;
             const now = Date.now();
             if (percent <= shown && now - said < 200) return;
-            progress.report({ message: `${rows.toLocaleString('en-US')} rows`, ...(percent > shown ? { increment: percent - shown } : {}) });
+            // The total is an estimate from the file's size (exact for Parquet): said as one.
+            const of = rows < expected ? ` of about ${expected.toLocaleString('en-US')}` : '';
+            progress.report({ message: `${rows.toLocaleString('en-US')}${of} rows (${Math.max(shown, percent)}%)`, ...(percent > shown ? { increment: percent - shown } : {}) });
             shown = Math.max(shown, percent);
             said = now;
           };
