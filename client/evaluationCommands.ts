@@ -112,10 +112,21 @@ export class EvaluationCommands {
     const near = arg && 'card' in arg ? path.dirname(vscode.Uri.parse(arg.card).fsPath) : undefined;
     const found = (await vscode.workspace.findFiles(MODEL_GLOB, EXCLUDE, 1000)).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
     if (found.length === 0) throw new Error('This workspace has no .onnx model file.');
-    const distance = (f: string) => (near && (path.dirname(f) === near || path.dirname(f).startsWith(near + path.sep)) ? 0 : 1);
+    // From a card's lens, the models registered with that card come first, then those in its folder.
+    const card = arg && 'card' in arg ? this.relative(vscode.Uri.parse(arg.card).fsPath) : undefined;
+    const tracker = card ? await this.options.tracking.tracker() : undefined;
+    const withCard = new Set(
+      tracker
+        ? registeredModels(tracker)
+            .flatMap((m) => versionsOf(tracker, m.name))
+            .filter((v) => v.card !== undefined && v.card.path === path.basename(card!))
+            .map((v) => v.source)
+        : [],
+    );
+    const distance = (f: string) => (withCard.has(this.relative(f)) ? 0 : near && (path.dirname(f) === near || path.dirname(f).startsWith(near + path.sep)) ? 1 : 2);
     found.sort((a, b) => distance(a) - distance(b) || (a < b ? -1 : 1));
     const pick = await vscode.window.showQuickPick(
-      found.map((f) => ({ label: this.relative(f), file: f })),
+      found.map((f) => ({ label: this.relative(f), file: f, ...(withCard.has(this.relative(f)) ? { description: 'registered with this card' } : {}) })),
       { title: `Runwise: ${action}`, placeHolder: 'Pick the model (.onnx)' },
     );
     return pick?.file;
