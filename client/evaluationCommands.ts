@@ -429,6 +429,29 @@ export class EvaluationCommands {
     void vscode.window.showInformationMessage(`Runwise: ${target.name}@${alias} → version ${target.version}${moved}.`);
   }
 
+  /** Runwise: Remove Model Alias…: one of the version's aliases (a pick when it has several), after a confirmation. */
+  async removeAlias(arg: VersionArgument): Promise<void> {
+    this.requireTrust('remove model aliases');
+    const target = await this.version(arg, 'Remove Model Alias…');
+    if (!target) return;
+    const tracker = await this.options.tracking.writableTracker();
+    const aliases = tracker.registry.getModelVersion(target.name, target.version).aliases;
+    if (aliases.length === 0) throw new Error(`${target.name}/${target.version} has no alias to remove.`);
+    const alias =
+      aliases.length === 1 ? aliases[0]! : (await vscode.window.showQuickPick(aliases, { title: `Runwise: Remove an alias of ${target.name}/${target.version}`, placeHolder: 'Pick the alias to remove' }));
+    if (!alias) return;
+    const remove = 'Remove Alias';
+    const choice = await vscode.window.showWarningMessage(
+      `Runwise: remove ${target.name}@${alias} (now on version ${target.version})? Loading models:/${target.name}@${alias} then fails, and gates comparing with ${alias} pass.`,
+      { modal: true },
+      remove,
+    );
+    if (choice !== remove) return;
+    tracker.registry.deleteAlias(target.name, alias, currentUser());
+    await this.options.models.refresh();
+    void vscode.window.showInformationMessage(`Runwise: removed ${target.name}@${alias} from version ${target.version}.`);
+  }
+
   /** Runwise: Compare Model Metrics: the latest evaluations of two versions, side by side. */
   async compare(arg: VersionArgument, selection?: readonly VersionNode[]): Promise<void> {
     const tracker = await this.readTracker();

@@ -139,6 +139,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     command('runwise.addRemote', () => trusted('add a remote', () => remotes.addRemote())),
     command('runwise.registerModel', (arg: ModelCommandArgument) => models.register(arg)),
     command('runwise.setModelAlias', (arg: VersionArgument) => models.setAlias(arg)),
+    command('runwise.removeModelAlias', (arg: VersionArgument) => models.removeAlias(arg)),
     command('runwise.compareModelMetrics', (arg: VersionArgument, selection?: VersionNode[]) => models.compare(arg, selection)),
     command('runwise.openModelCard', (arg: VersionArgument) => models.openCard(arg)),
     command('runwise.showModelLineage', (arg: VersionArgument) => models.showLineage(arg)),

@@ -246,7 +246,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
       } else tooltip.appendText('\nNot evaluated yet.');
       item.tooltip = tooltip;
       item.iconPath = new vscode.ThemeIcon(node.mv.aliases.length > 0 ? 'verified' : 'versions');
-      item.contextValue = `runwise.modelVersion${node.mv.card ? '.card' : ''}${node.evaluation ? '.evaluated' : ''}`;
+      item.contextValue = `runwise.modelVersion${node.mv.card ? '.card' : ''}${node.mv.aliases.length ? '.aliased' : ''}${node.evaluation ? '.evaluated' : ''}`;
       item.accessibilityInformation = { label: `${node.name} version ${node.version}${item.description ? `, ${String(item.description)}` : ''}` };
       return item;
     }

@@ -160,4 +160,21 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     const note = await waitUntil(async () => (await p.locator('.notification-toast').allInnerTexts()).find((x) => /churn@champion → version 1/.test(x)), 'the alias message', 10_000);
     assert.match(note, /churn@champion → version 1/);
   });
+
+  it('removes the alias from the same menu, after a confirmation', async (t) => {
+    screenshotOnFailure(t, page, session.server);
+    const p = page();
+    const pane = p.locator('.pane', { has: p.locator('.pane-header', { hasText: /^Models/ }) });
+    const row = pane.locator('.monaco-list-row', { hasText: /^Version 1/ }).first();
+    await contextMenu(p, row, 'Remove Model Alias…');
+    const confirm = p.locator('.monaco-dialog-box .monaco-button', { hasText: 'Remove Alias' }).first();
+    await confirm.waitFor({ state: 'visible', timeout: 15_000 });
+    await confirm.click();
+    await waitUntil(
+      () => withTracker(workspace, (tr) => (tr.registry.getRegisteredModel('churn').aliases.length === 0 ? true : undefined)),
+      'churn@champion removed from the registry',
+      15_000,
+    );
+    await waitUntil(async () => !/@champion/.test(await row.innerText()), 'the version row without @champion', 15_000);
+  });
 });
