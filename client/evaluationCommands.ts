@@ -27,9 +27,9 @@ import { compareRuns } from '../core/tracker/runComparison';
 import { formatMetricCompact, formatMetricValue } from '../core/views/displayFormat';
 import { relativeInside } from '../core/workspace/workspacePath';
 import { EvaluationReportPanel } from './evaluationReportPanel';
-import { orderedMetrics } from '../core/views/evaluationMetrics';
+import { KEY_METRICS, orderedMetrics } from '../core/views/evaluationMetrics';
 import { latestEvaluationOf, registeredModels, versionsOf, type ModelsView, type VersionArgument, type VersionNode } from './modelsView';
-import { comparableEvaluations } from '../core/modelCard/cardEvaluation';
+import { comparableEvaluations, worseOnSameData } from '../core/modelCard/cardEvaluation';
 import { UntrustedWorkspaceError, type TrackingService } from './trackingService';
 import { currentUser } from '../core/workspace/currentUser';
 
@@ -423,6 +423,19 @@ export class EvaluationCommands {
     });
     if (!alias) return;
     const before = model.aliases.find((a) => a.alias === alias)?.version;
+    // Moving an alias to a version that measured worse on the same data is asked about first.
+    if (before !== undefined && before !== target.version) {
+      const worse = worseOnSameData(tracker, tracker.registry.getModelVersion(target.name, before).sha256, tracker.registry.getModelVersion(target.name, target.version).sha256, KEY_METRICS);
+      if (worse) {
+        const move = `Move @${alias}`;
+        const choice = await vscode.window.showWarningMessage(
+          `Runwise: version ${target.version}'s ${worse.metric} (${formatMetricCompact(worse.to)}) is worse than version ${before}'s (${formatMetricCompact(worse.from)}), both on ${worse.dataset}. Move @${alias} to version ${target.version} anyway?`,
+          { modal: true },
+          move,
+        );
+        if (choice !== move) return;
+      }
+    }
     tracker.registry.setAlias(target.name, alias, target.version, currentUser());
     await this.options.models.refresh();
     const moved = before === undefined ? '' : before === target.version ? ' (it already pointed there)' : ` (moved from version ${before})`;

@@ -84,6 +84,30 @@ export function comparableEvaluations(
   return { a: lastA, b: ofB[ofB.length - 1]!, shared: false, datasets: [evaluatedDataset(tracker, lastA), datasetsB[datasetsB.length - 1]] };
 }
 
+/** Metrics where lower is better; the other quality metrics are better higher. */
+const LOWER_IS_BETTER = new Set(["log_loss", "mae", "mse", "rmse", "mape"]);
+
+/**
+ * The first metric of `order` on which model `to` measured worse than model `from` (by sha256),
+ * when both were evaluated on one dataset version; undefined when not worse or not comparable.
+ */
+export function worseOnSameData(
+  tracker: Pick<Tracker, "db" | "getRun">,
+  from: string,
+  to: string,
+  order: readonly string[],
+): { metric: string; from: number; to: number; dataset: string } | undefined {
+  const pair = comparableEvaluations(tracker, from, to);
+  if (!pair?.shared) return undefined;
+  const values = (runId: string) => new Map(tracker.getRun(runId).metrics.map((m) => [m.key, m.value]));
+  const [a, b] = [values(pair.a), values(pair.b)];
+  const metric = order.find((k) => Number.isFinite(a.get(k)) && Number.isFinite(b.get(k)));
+  if (metric === undefined) return undefined;
+  const [x, y] = [a.get(metric)!, b.get(metric)!];
+  const worse = LOWER_IS_BETTER.has(metric) ? y > x : y < x;
+  return worse ? { metric, from: x, to: y, dataset: pair.datasets[0]?.source ?? "the same data" } : undefined;
+}
+
 /** The latest finished evaluation of the model `sha256`, or undefined when it was never evaluated. */
 export function latestEvaluation(
   tracker: Tracker,

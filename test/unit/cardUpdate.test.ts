@@ -15,7 +15,7 @@ import { main } from '../../core/cli/main';
 import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
-import { comparableEvaluations, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
+import { comparableEvaluations, worseOnSameData, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
 import { CardUpdateError, HF_SOURCE_NAME, MCT_NAME_PREFIX, toolkitMetrics, updateCardText } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
@@ -392,6 +392,17 @@ test('two versions compared on one dataset when both were evaluated on it, else 
     const apart = comparableEvaluations(tracker, 'a'.repeat(64), 'c'.repeat(64))!;
     assert.deepEqual([apart.a, apart.b, apart.shared], [v1OnBig, v4, false]);
     assert.equal(comparableEvaluations(tracker, 'a'.repeat(64), 'e'.repeat(64)), undefined);
+    // Worse on the same data, by the first metric both have: higher roc_auc is better, lower log_loss.
+    const withMetrics = (sha: string, metrics: Record<string, number>) => {
+      const id = evaluate(sha, 'data/test.csv', 'd1');
+      tracker.logBatch(id, { metrics: Object.entries(metrics).map(([key, value]) => ({ key, value, timestamp: 1, step: 0 })) });
+    };
+    withMetrics('f'.repeat(64), { roc_auc: 0.85, log_loss: 0.3 });
+    withMetrics('0'.repeat(64), { roc_auc: 0.81, log_loss: 0.2 });
+    assert.deepEqual(worseOnSameData(tracker, 'f'.repeat(64), '0'.repeat(64), ['roc_auc', 'log_loss']), { metric: 'roc_auc', from: 0.85, to: 0.81, dataset: 'data/test.csv' });
+    assert.equal(worseOnSameData(tracker, '0'.repeat(64), 'f'.repeat(64), ['roc_auc']), undefined, 'better is not worse');
+    assert.deepEqual(worseOnSameData(tracker, '0'.repeat(64), 'f'.repeat(64), ['log_loss'])?.metric, 'log_loss', 'a higher log loss is worse');
+    assert.equal(worseOnSameData(tracker, 'f'.repeat(64), 'c'.repeat(64), ['roc_auc']), undefined, 'not on the same data: not judged');
   } finally {
     tracker.close();
   }
