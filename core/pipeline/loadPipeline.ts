@@ -170,6 +170,8 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
   const defaultFile = files.find((f) => DEFAULT_FILES.includes(f));
   const stages: PipelineStage[] = [];
   const gates: GateRule[] = [];
+  /** Files the top-level `plots:` draws with a confusion template (workspace-relative). */
+  const labelPlots: string[] = [];
   for (const { file, index, lineStarts } of loaded) {
     const at = (node: { start: number }) => positionAt({ lineStarts }, node.start);
     const problem = (node: { start: number }, code: string, message: string) => {
@@ -181,8 +183,10 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
       if (stage) stages.push(stage);
     }
     if (index.runwise) gates.push(...readGates(index, file, at, problem));
+    labelPlots.push(...confusionPlotFiles(index, file));
   }
   if (diagnostics.length) throw refusal(diagnostics);
+  markLabelPlots(stages, labelPlots);
   const edges: number[][] = [];
   const graph = assembleGraph(absRoot, loaded.map((l) => l.file), stages, gates, undefined, edges);
   if (cache) {
@@ -491,6 +495,43 @@ function outputFlags(body: ReturnType<typeof asMap>, resolve: (text: string) => 
     }
   }
   return out;
+}
+
+/** DVC's templates whose files hold class labels, not series over steps. */
+const CONFUSION_TEMPLATES = new Set(['confusion', 'confusion_normalized']);
+
+/**
+ * The files a pipeline file's top-level `plots:` draws with a confusion template (DVC 3's layout:
+ * `- Confusion: {template: confusion, x: actual, y: {eval/cm/test.json: predicted}}`, or the file
+ * as the entry's key), workspace-relative.
+ */
+function confusionPlotFiles(index: PipelineIndex, file: string): string[] {
+  const dir = path.posix.dirname(file);
+  const out: string[] = [];
+  for (const item of asSeq(valueOf(asMap(index.doc.yaml.root), 'plots'))?.items ?? []) {
+    for (const p of asMap(item)?.items ?? []) {
+      const props = asMap(p.value);
+      const template = scalarText(valueOf(props, 'template'));
+      if (template === undefined || !CONFUSION_TEMPLATES.has(template)) continue;
+      const y = asMap(valueOf(props, 'y'));
+      const files = y ? y.items.map((f) => scalarText(f.key)) : [scalarText(p.key)];
+      for (const f of files) if (f !== undefined) out.push(path.posix.normalize(dir === '.' ? f : `${dir}/${f}`));
+    }
+  }
+  return out;
+}
+
+/** Stage plots outputs that are, or hold, a top-level confusion plot's file: no metric series are read from those files. */
+function markLabelPlots(stages: PipelineStage[], files: readonly string[]): void {
+  if (files.length === 0) return;
+  for (const stage of stages) {
+    for (const out of stage.outs) {
+      if (out.kind !== 'plots') continue;
+      if (files.includes(out.path)) out.plot = { ...out.plot, template: out.plot?.template ?? 'confusion' };
+      const inside = files.filter((f) => f.startsWith(`${out.path}/`));
+      if (inside.length) out.plot = { ...out.plot, labelFiles: inside };
+    }
+  }
 }
 
 function readGates(index: PipelineIndex, file: string, at: (node: { start: number }) => { line: number }, problem: Problem): GateRule[] {

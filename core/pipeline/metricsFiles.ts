@@ -563,6 +563,7 @@ export function readStageMetrics(root: string, outs: readonly MetricsSource[]): 
       } else if (isDir(abs)) {
         for (const file of filesUnder(abs)) {
           const rel = `${out.path}/${file}`;
+          if (out.plot?.labelFiles?.includes(rel)) continue;
           try {
             for (const [k, v] of readPlotsFile(path.join(abs, file), rel, result.problems, out.plot)) result.series.set(k, v);
           } catch (e) {

@@ -22,6 +22,8 @@ export interface PlotProps {
   x?: string;
   y?: string[];
   template?: string;
+  /** Files in a plots folder that the top-level `plots:` draws as a confusion matrix (workspace-relative). */
+  labelFiles?: string[];
 }
 
 export interface StageParams {

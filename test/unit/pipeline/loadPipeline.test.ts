@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { findPipelineFiles, loadPipeline, type LoadOptions } from '../../../core/pipeline/loadPipeline';
+import { readStageMetrics } from '../../../core/pipeline/metricsFiles';
 import { PipelineLoadError, type PipelineDiagnostic } from '../../../core/pipeline/pipelineModel';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
@@ -468,4 +469,47 @@ test("a plots output keeps dvc.yaml's x, y and template (the metrics reader foll
       ['curve.csv', { y: ['auc'] }],
     ],
   );
+});
+
+test("a top-level plots: confusion template (DVC 3's layout) marks its files, in a plots folder or as one, as no metric series", () => {
+  const ws = workspace({
+    'dvc.yaml': [
+      'stages:',
+      '  evaluate:',
+      '    cmd: python evaluate.py',
+      '    plots:',
+      '      - eval/plots:',
+      '          cache: false',
+      '      - eval/cm.json',
+      'plots:',
+      '  - Confusion-Matrix:',
+      '      template: confusion',
+      '      x: actual',
+      '      y:',
+      '        eval/plots/cm/test.json: predicted',
+      '  - eval/cm.json:',
+      '      template: confusion_normalized',
+      '  - ROC:',
+      '      template: simple',
+      '      x: fpr',
+      '      y:',
+      '        eval/plots/roc.json: tpr',
+      '',
+    ].join('\n'),
+  });
+  const outs = loadPipeline(ws).byId.get('evaluate')!.outs;
+  assert.deepEqual(
+    outs.map((o) => [o.path, o.plot ?? null]),
+    [
+      ['eval/plots', { labelFiles: ['eval/plots/cm/test.json'] }],
+      ['eval/cm.json', { template: 'confusion' }],
+    ],
+  );
+  // The metrics reader then leaves those files out.
+  mkdirSync(path.join(ws, 'eval', 'plots', 'cm'), { recursive: true });
+  writeFileSync(path.join(ws, 'eval', 'plots', 'cm', 'test.json'), JSON.stringify([{ actual: 1, predicted: 0 }]));
+  writeFileSync(path.join(ws, 'eval', 'plots', 'roc.json'), JSON.stringify([{ fpr: 0, tpr: 0.5 }]));
+  writeFileSync(path.join(ws, 'eval', 'cm.json'), JSON.stringify([{ actual: 1, predicted: 1 }]));
+  const read = readStageMetrics(ws, outs);
+  assert.deepEqual([...read.series.keys()].sort(), ['fpr', 'tpr']);
 });
