@@ -167,6 +167,11 @@ describe('completion', () => {
     assert.equal(lic.entries[0]!.replace.start, offsetInMarkdown, 'file offsets in the Markdown');
     const mct = complete('modelcard', 'churn.modelcard.yaml', ['  overview:', '  <|>\n  overview:']);
     assert.deepEqual(labels(mct.entries), ['documentation', 'regulatory_requirements']);
+    // Languages: ISO 639-1 codes offered, as one value or a list item.
+    const one = complete('hf-cards', 'distilbert-imdb/README.md', ['license: apache-2.0', 'license: apache-2.0\nlanguage: <|>']);
+    assert.ok(labels(one.entries).includes('en') && labels(one.entries).includes('fr') && labels(one.entries).includes('multilingual'));
+    const item = complete('hf-cards', 'distilbert-imdb/README.md', ['license: apache-2.0', 'license: apache-2.0\nlanguage:\n- en\n- <|>']);
+    assert.ok(labels(item.entries).includes('de'), labels(item.entries).slice(0, 5).join(', '));
     const relation = complete('hf-cards', 'llama-finetune/README.md', ['base_model_relation: finetune', 'base_model_relation: <|>']);
     assert.deepEqual(labels(relation.entries), ['adapter', 'merge', 'quantized', 'finetune']);
   });
