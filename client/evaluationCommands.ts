@@ -16,7 +16,7 @@
  * UntrustedWorkspaceError first, which extension.ts turns into the Manage Workspace Trust message.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EvaluationReport, EvaluationTask } from '../core/evaluation/evaluate';
@@ -112,21 +112,25 @@ export class EvaluationCommands {
     const near = arg && 'card' in arg ? path.dirname(vscode.Uri.parse(arg.card).fsPath) : undefined;
     const found = (await vscode.workspace.findFiles(MODEL_GLOB, EXCLUDE, 1000)).filter((u) => u.scheme === 'file').map((u) => u.fsPath);
     if (found.length === 0) throw new Error('This workspace has no .onnx model file.');
-    // From a card's lens, the models registered with that card come first, then those in its folder.
-    const card = arg && 'card' in arg ? this.relative(vscode.Uri.parse(arg.card).fsPath) : undefined;
-    const tracker = card ? await this.options.tracking.tracker() : undefined;
-    const withCard = new Set(
-      tracker
-        ? registeredModels(tracker)
-            .flatMap((m) => versionsOf(tracker, m.name))
-            .filter((v) => v.card !== undefined && v.card.path === path.basename(card!))
-            .map((v) => v.source)
-        : [],
-    );
-    const distance = (f: string) => (withCard.has(this.relative(f)) ? 0 : near && (path.dirname(f) === near || path.dirname(f).startsWith(near + path.sep)) ? 1 : 2);
+    // From a card's lens, the models registered with this card (its saved bytes, or a card of its name
+    // registered with a model in its folder) come first, then those in its folder.
+    const cardFile = arg && 'card' in arg ? vscode.Uri.parse(arg.card).fsPath : undefined;
+    const tracker = cardFile ? await this.options.tracking.tracker() : undefined;
+    const cardSha = cardFile && existsSync(cardFile) ? sha256Of(cardFile) : undefined;
+    const cardDir = cardFile ? this.relative(path.dirname(cardFile)) : undefined;
+    const inCardDir = (source: string) => cardDir !== undefined && (cardDir === '' || cardDir === '.' || source === cardDir || source.startsWith(`${cardDir}/`));
+    const sources = tracker
+      ? registeredModels(tracker)
+          .flatMap((m) => versionsOf(tracker, m.name))
+          .filter((v) => v.card !== undefined && (v.card.sha256 === cardSha || (v.card.path === path.basename(cardFile!) && inCardDir(v.source))))
+          .map((v) => v.source)
+      : [];
+    // A version's source is its file, or the folder it was registered from.
+    const withCard = (f: string) => sources.some((src) => this.relative(f) === src || this.relative(f).startsWith(`${src}/`));
+    const distance = (f: string) => (withCard(f) ? 0 : near && (path.dirname(f) === near || path.dirname(f).startsWith(near + path.sep)) ? 1 : 2);
     found.sort((a, b) => distance(a) - distance(b) || (a < b ? -1 : 1));
     const pick = await vscode.window.showQuickPick(
-      found.map((f) => ({ label: this.relative(f), file: f, ...(withCard.has(this.relative(f)) ? { description: 'registered with this card' } : {}) })),
+      found.map((f) => ({ label: this.relative(f), file: f, ...(withCard(f) ? { description: 'registered with this card' } : {}) })),
       { title: `Runwise: ${action}`, placeHolder: 'Pick the model (.onnx)' },
     );
     return pick?.file;
@@ -308,19 +312,6 @@ export class EvaluationCommands {
     const tracker = await this.options.tracking.writableTracker();
     const name = await this.modelName(tracker, path.basename(model).replace(/\.onnx$/i, ''), `Runwise: Register ${this.relative(model)} as`);
     if (!name) return undefined;
-    // The same bytes registered again make a version identical to one there is: asked, not done silently.
-    const { modelSha256 } = await import('../core/pipeline/builtinStepRun');
-    const same = tracker.registry.versionsWithHash(modelSha256(model)).filter((v) => v.name === name);
-    if (same.length > 0) {
-      const last = same[same.length - 1]!;
-      const again = 'Register Another Version';
-      const choice = await vscode.window.showWarningMessage(
-        `Runwise: ${name} version ${last.version}${last.aliases.length ? ` (${last.aliases.map((a) => `@${a}`).join(', ')})` : ''} already holds these bytes. Register them again as a new version?`,
-        { modal: true },
-        again,
-      );
-      if (choice !== again) return undefined;
-    }
     const alias = await vscode.window.showInputBox({
       title: `Runwise: Register ${this.relative(model)} as ${name}`,
       prompt: 'An alias to point at the new version (optional, e.g. champion); leave empty for none',
@@ -352,6 +343,26 @@ export class EvaluationCommands {
       const { checkCardForRegistration } = await import('../core/modelCard/cardFile');
       checkCardForRegistration(card, this.relative(card));
     }
+    // The same bytes and card registered again make a version identical to one there is (the
+    // pipeline's register step reuses it): asked, not done silently. Hashed a chunk at a time, under
+    // a progress notification, so the extension host (and its tracking server) is not held.
+    const same = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runwise: hashing ${this.relative(model)}` }, async () => {
+      const { contentHash, modelFilesOnDisk, sha256OfFileAsync } = await import('../core/tracker/modelRegistry');
+      const files = [];
+      for (const f of modelFilesOnDisk(model)) files.push({ path: f.rel, sha256: await sha256OfFileAsync(f.abs), size: 0 });
+      const cardSha = card ? await sha256OfFileAsync(card) : undefined;
+      return tracker.registry.versionsWithHash(contentHash(files).sha256).filter((v) => v.name === name && v.card?.sha256 === cardSha);
+    });
+    if (same.length > 0) {
+      const last = same[same.length - 1]!;
+      const again = 'Register Another Version';
+      const choice = await vscode.window.showWarningMessage(
+        `Runwise: ${name} version ${last.version}${last.aliases.length ? ` (${last.aliases.map((a) => `@${a}`).join(', ')})` : ''} already holds these bytes${card ? ' and this card' : ''}. Register them again as a new version?`,
+        { modal: true },
+        again,
+      );
+      if (choice !== again) return undefined;
+    }
     const v = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Runwise: registering ${this.relative(model)} as ${name}` },
       async (progress) => {
@@ -382,7 +393,7 @@ export class EvaluationCommands {
   }
 
   /** A pick of the registry's versions (but `except`; with `eligible`, only those that pass it). */
-  private async pickVersion(action: string, except?: { name: string; version: string }, eligible?: (v: ModelVersion) => boolean): Promise<{ name: string; version: string } | undefined> {
+  private async pickVersion(action: string, except?: { name: string; version: string }, eligible?: (v: ModelVersion) => boolean, noneEligible?: string): Promise<{ name: string; version: string } | undefined> {
     const tracker = await this.readTracker();
     const all = registeredModels(tracker).flatMap((m) => versionsOf(tracker, m.name));
     const items = all
@@ -390,6 +401,7 @@ export class EvaluationCommands {
       .map((v) => ({ label: `${v.name}/${v.version}`, description: v.aliases.map((a) => `@${a}`).join(' '), name: v.name, version: v.version }));
     if (items.length === 0) {
       if (all.length === 0) throw new Error('No registered model versions to pick: register a model first (Runwise: Register Model…).');
+      if (eligible && noneEligible) throw new Error(noneEligible);
       if (eligible) {
         const other = except ? `besides ${except.name}/${except.version} ` : '';
         throw new Error(`No registered version ${other}has a finished evaluation to compare: evaluate one first (Runwise: Evaluate Model…).`);
@@ -445,7 +457,8 @@ export class EvaluationCommands {
   /** Runwise: Remove Model Alias…: one of the version's aliases (a pick when it has several), after a confirmation. */
   async removeAlias(arg: VersionArgument): Promise<void> {
     this.requireTrust('remove model aliases');
-    const target = await this.version(arg, 'Remove Model Alias…');
+    const selected = this.options.models.selectedVersions();
+    const target = arg ? { name: arg.name, version: arg.version } : selected.length === 1 ? selected[0] : await this.pickVersion('Remove Model Alias…', undefined, (v) => v.aliases.length > 0, 'No registered version holds an alias.');
     if (!target) return;
     const tracker = await this.options.tracking.writableTracker();
     const aliases = tracker.registry.getModelVersion(target.name, target.version).aliases;

@@ -44,6 +44,8 @@ let language: RunwiseLanguageClient | undefined;
 
 /** The files that make a folder Runwise's, as the activation events list them (package.json). */
 const RUNWISE_FILES = '{**/runwise.yaml,**/runwise.yml,**/*.pipeline.yaml,**/*.pipeline.yml,**/dvc.yaml,**/*.modelcard.yaml,**/*.modelcard.yml,**/*.onnx}';
+/** Where such files are someone else's (the onnx wheel's test models in a virtual environment). */
+const NOT_RUNWISE_FILES = '**/{node_modules,.venv,venv,env,site-packages,.git,.tox,.mypy_cache}/**';
 
 export function activate(context: vscode.ExtensionContext): RunwiseApi {
   const t0 = performance.now();
@@ -197,7 +199,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     if (!readSetting(vscode.workspace, 'trackingServer.autoStart', folder.uri)) return;
     // Opening the Runwise views in a folder that has nothing of Runwise's (no tracker, pipeline,
     // model card or model) does not create .runwise/ there: the views' welcome says how to start.
-    if (!service.trackerExists() && (await vscode.workspace.findFiles(new vscode.RelativePattern(folder, RUNWISE_FILES), '**/node_modules/**', 1)).length === 0) {
+    if (!service.trackerExists() && (await vscode.workspace.findFiles(new vscode.RelativePattern(folder, RUNWISE_FILES), NOT_RUNWISE_FILES, 1)).length === 0) {
       log.info('tracking server not started: no tracker, pipeline, model card or model in this folder yet (Runwise: Start Tracking Server starts it)');
       return;
     }
@@ -211,7 +213,11 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
   // Everything that loads modules, opens files or spawns processes runs after activate returns.
   const ready = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
     const t1 = performance.now();
-    await autoStart();
+    // With a tracker the endpoint starts first, as the views read it; without one, the search for
+    // Runwise's files runs beside the views' and the language server's start (a large folder does
+    // not hold them), and the views are refreshed if it started.
+    if (service.trackerExists()) await autoStart();
+    const late = service.trackerExists() ? Promise.resolve() : autoStart().then(() => (service.isServerRunning ? runsView.refresh(true) : undefined));
     runsView.start();
     modelsView.start();
     await runsView.refresh();
@@ -221,6 +227,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
         return undefined;
       });
     }
+    await late;
     log.info(`startup work after activation done in ${(performance.now() - t1).toFixed(0)} ms`);
   });
 

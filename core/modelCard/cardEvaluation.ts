@@ -53,16 +53,24 @@ export function evaluationRunIds(
     .map((r) => String(r.run_uuid));
 }
 
-/** The dataset an evaluation run read (its input's source and digest), or undefined when it logged none. */
-function evaluatedDataset(tracker: Pick<Tracker, "getRun">, runId: string): { source: string; digest: string } | undefined {
-  const input = tracker.getRun(runId).inputs[0]?.dataset;
-  return input ? { source: input.source || input.name, digest: input.digest } : undefined;
+/**
+ * What an evaluation run measured on: the dataset it read (the input tagged as the evaluation's, or
+ * its first) and the settings that change the numbers (target, task, threshold, features), as one
+ * key; undefined when it logged no dataset.
+ */
+function evaluatedDataset(tracker: Pick<Tracker, "getRun">, runId: string): { source: string; digest: string; key: string } | undefined {
+  const run = tracker.getRun(runId);
+  const input = (run.inputs.find((i) => i.tags.some((t) => t.key === "mlflow.data.context" && t.value === "evaluation")) ?? run.inputs[0])?.dataset;
+  if (!input) return undefined;
+  const param = (k: string) => run.params.find((p) => p.key === k)?.value ?? "";
+  return { source: input.source || input.name, digest: input.digest, key: [input.digest, param("target"), param("task"), param("threshold"), param("features")].join("\u0000") };
 }
 
 /**
  * The evaluations to compare two models by (their sha256s): the latest pair on one dataset (the
- * same file version, by digest), newest first by `a`'s; else each one's latest, with `shared`
- * false (their numbers are not comparable). Undefined when either was never evaluated.
+ * same file version, by digest) with the same target, task, threshold and features, newest first
+ * by `a`'s; else each one's latest, with `shared` false (their numbers are not comparable).
+ * Undefined when either was never evaluated.
  */
 export function comparableEvaluations(
   tracker: Pick<Tracker, "db" | "getRun">,
@@ -77,7 +85,7 @@ export function comparableEvaluations(
     const d = evaluatedDataset(tracker, ofA[i]!);
     if (!d) continue;
     for (let j = ofB.length - 1; j >= 0; j--) {
-      if (datasetsB[j]?.digest === d.digest) return { a: ofA[i]!, b: ofB[j]!, shared: true, datasets: [d, datasetsB[j]] };
+      if (datasetsB[j]?.key === d.key) return { a: ofA[i]!, b: ofB[j]!, shared: true, datasets: [d, datasetsB[j]] };
     }
   }
   const lastA = ofA[ofA.length - 1]!;

@@ -403,6 +403,10 @@ test('two versions compared on one dataset when both were evaluated on it, else 
     assert.equal(worseOnSameData(tracker, '0'.repeat(64), 'f'.repeat(64), ['roc_auc']), undefined, 'better is not worse');
     assert.deepEqual(worseOnSameData(tracker, '0'.repeat(64), 'f'.repeat(64), ['log_loss'])?.metric, 'log_loss', 'a higher log loss is worse');
     assert.equal(worseOnSameData(tracker, 'f'.repeat(64), 'c'.repeat(64), ['roc_auc']), undefined, 'not on the same data: not judged');
+    // The same file at another threshold is not the same measurement.
+    const otherThreshold = evaluate('1'.repeat(64), 'data/test.csv', 'd1');
+    tracker.logBatch(otherThreshold, { params: [{ key: 'threshold', value: '0.3' }], metrics: [{ key: 'roc_auc', value: 0.5, timestamp: 1, step: 0 }] });
+    assert.equal(comparableEvaluations(tracker, 'f'.repeat(64), '1'.repeat(64))!.shared, false);
   } finally {
     tracker.close();
   }
