@@ -89,8 +89,8 @@ export async function updateCardFromLatestEvaluation(tracking: TrackingService, 
   const withThisCard = all.filter((v) => v.card && path.basename(v.card.path) === base);
   const candidates = withThisCard.length > 0 ? withThisCard : all;
   const cardDir = tracking.workspace ? path.relative(tracking.workspace, path.dirname(uri.fsPath)).split(path.sep).join('/') : undefined;
-  // The model file in the card's own folder, or the model folder that is the card's folder.
-  const besideCard = (source: string) => cardDir !== undefined && (path.posix.dirname(source) === (cardDir === '' ? '.' : cardDir) || source === cardDir);
+  // A model file or folder in the card's folder or below it (models/model.onnx under a root card).
+  const besideCard = (source: string) => cardDir !== undefined && (cardDir === '' || source === cardDir || source.startsWith(`${cardDir}/`));
   let chosen = candidates.length === 1 && besideCard(candidates[0]!.source) ? candidates[0] : undefined;
   if (!chosen) {
     const pick = await vscode.window.showQuickPick(
