@@ -5,7 +5,7 @@
  * (`evaluation/report.json`: the task, the full dataset hash, the slices) when it has one.
  */
 import { readFileSync } from "node:fs";
-import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG, type Run } from "../tracker/model";
+import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG, PARENT_RUN_TAG, type Run } from "../tracker/model";
 import type { Tracker } from "../tracker/tracker";
 
 /** The evaluation's report artifact, as core/evaluation writes it. */
@@ -90,6 +90,30 @@ export function comparableEvaluations(
   }
   const lastA = ofA[ofA.length - 1]!;
   return { a: lastA, b: ofB[ofB.length - 1]!, shared: false, datasets: [evaluatedDataset(tracker, lastA), datasetsB[datasetsB.length - 1]] };
+}
+
+/** The finished evaluation run that is a child of `parentRunId` (a pipeline's evaluate stage run), if any. */
+export function evaluationUnder(tracker: Pick<Tracker, "db">, parentRunId: string): string | undefined {
+  const row = tracker.db
+    .prepare(
+      `SELECT r.run_uuid FROM tags p JOIN runs r ON r.id = p.run_id JOIN tags m ON m.run_id = r.id AND m.key = ?
+        WHERE p.key = ? AND p.value = ? AND r.lifecycle_stage = 'active' AND r.status = 'FINISHED'
+        ORDER BY r.start_time DESC, r.id DESC LIMIT 1`,
+    )
+    .get(MODEL_SHA256_TAG, PARENT_RUN_TAG, parentRunId);
+  return row ? String(row.run_uuid) : undefined;
+}
+
+/**
+ * The latest finished evaluation of model `sha256` measured as `like` was (the same dataset
+ * version, target, task, threshold and features), or undefined when there is none.
+ */
+export function evaluationLike(tracker: Pick<Tracker, "db" | "getRun">, sha256: string, like: string): string | undefined {
+  const key = evaluatedDataset(tracker, like)?.key;
+  if (key === undefined) return undefined;
+  const ids = evaluationRunIds(tracker, sha256);
+  for (let i = ids.length - 1; i >= 0; i--) if (evaluatedDataset(tracker, ids[i]!)?.key === key) return ids[i];
+  return undefined;
 }
 
 /** Metrics where lower is better; the other quality metrics are better higher. */

@@ -15,7 +15,7 @@
  * the gate's pipeline file when it has exactly one. A version whose evaluation lacks the metric, or
  * that was never evaluated, fails the gate (there is a champion, but nothing to compare with).
  */
-import { evaluationRunIds } from "../modelCard/cardEvaluation";
+import { evaluationLike, evaluationRunIds } from "../modelCard/cardEvaluation";
 import {
   parseGateValue,
   referencesOf,
@@ -242,7 +242,12 @@ export class AliasReferences {
     };
   }
 
-  reference(alias: string, metric: string, rule: GateRule): Lookup | Absent {
+  /**
+   * `like`: the evaluation the gate's own side comes from (a pipeline's evaluate stage): the alias's
+   * version is then read from its latest evaluation measured the same way (dataset version, target,
+   * task, threshold, features) when it has one, not from an evaluation on other data.
+   */
+  reference(alias: string, metric: string, rule: GateRule, like?: string): Lookup | Absent {
     const found = this.modelOf(rule);
     if ("missing" in found) return found;
     const { model } = found;
@@ -266,7 +271,7 @@ export class AliasReferences {
       pointer.version,
     );
     const ids = evaluationRunIds(this.tracker, version.sha256);
-    const last = ids[ids.length - 1];
+    const last = (like !== undefined ? evaluationLike(this.tracker, version.sha256, like) : undefined) ?? ids[ids.length - 1];
     const subject = `${model}@${alias} (version ${version.version})`;
     if (last === undefined)
       return {

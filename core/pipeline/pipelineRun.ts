@@ -33,6 +33,7 @@ import type { ChangeReason, GateRule, PathHash, PathHasher, PipelineGraph, Pipel
 import { removeStageGroupRecord, stopLeftoverStages, writeStageGroupRecord } from './stageGroupRecords';
 import { runStageProcess, type OutputStream, type StageProcessOptions } from './stageProcess';
 import { endRun, finishStageRun, previousStageMetric, readGitState, startPipelineRun, startStageRun, type StageOutputRecord } from './stageTracking';
+import { evaluationUnder } from '../modelCard/cardEvaluation';
 
 export type StageRunStatus = 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'frozen' | 'not-run';
 
@@ -485,7 +486,12 @@ class GateBook implements GateInputs {
   }
 
   reference(scope: string, metric: string, stage: string | undefined, rule: GateRule): Lookup | Absent | undefined {
-    if (isAliasScope(scope)) return this.aliases.reference(scope, metric, rule);
+    if (isAliasScope(scope)) {
+      // Against the evaluation this run's stage made, when it made one: the alias's on the same data.
+      const stageRun = stage !== undefined ? this.currentRun(stage) : undefined;
+      const like = stageRun ? evaluationUnder(this.tracker, stageRun) : undefined;
+      return this.aliases.reference(scope, metric, rule, like);
+    }
     if (stage === undefined) return { missing: `previous.${metric} needs the stage the metric comes from` };
     const current = this.currentRun(stage);
     const prev = previousStageMetric(this.tracker, { experimentId: this.experimentId, stageId: stage, metric, excludeRunIds: current ? [current] : [] });

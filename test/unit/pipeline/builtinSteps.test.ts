@@ -11,7 +11,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineRunResult } from '../../../core/pipeline/pipelineRun';
-import { MODEL_SHA256_TAG } from '../../../core/tracker/model';
+import { evaluationUnder } from '../../../core/modelCard/cardEvaluation';
+import { AliasReferences } from '../../../core/pipeline/gates';
+import { MODEL_SHA256_TAG, PARENT_RUN_TAG } from '../../../core/tracker/model';
 import { Tracker } from '../../../core/tracker/tracker';
 import { dataFileLineageGraph, dataNodeId, runNodeId } from '../../../core/views/lineageGraph';
 import { runWorkspacePipeline } from '../../support/pipelineRuns';
@@ -235,4 +237,37 @@ test("evaluate: task 'classification' (the schema takes it) infers binary or mul
   const two = await runAll(ws);
   assert.equal(two.stages[0]!.status, 'failed');
   assert.match(two.stages[0]!.message ?? '', /evaluate\.slice_by takes one column \(got 2: g, a\)/);
+});
+
+test("an alias reference reads the champion's evaluation measured as the stage's was, before a newer one on other data", async () => {
+  const ws = tempWorkspace('alias-like', { 'champion.onnx': 'champion-bytes' });
+  const tracker = Tracker.open(ws);
+  try {
+    await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
+    tracker.registry.setAlias('churn', 'champion', 1);
+    let clock = 1000;
+    const evaluation = (model: string, digest: string, roc: number, parent?: string) => {
+      const tags = [{ key: MODEL_SHA256_TAG, value: model }, ...(parent ? [{ key: PARENT_RUN_TAG, value: parent }] : [])];
+      const run = tracker.createRun({ runName: 'evaluate', startTime: (clock += 10), tags });
+      tracker.logInputs(run.info.runId, [{ dataset: { name: 'test', digest, sourceType: 'local', source: 'data/test.csv' }, tags: [{ key: 'mlflow.data.context', value: 'evaluation' }] }]);
+      tracker.logBatch(run.info.runId, { params: [{ key: 'target', value: 'churned' }, { key: 'task', value: 'binary' }], metrics: [{ key: 'roc_auc', value: roc, timestamp: 1, step: 0 }] });
+      tracker.updateRun(run.info.runId, { status: 'FINISHED' });
+      return run.info.runId;
+    };
+    evaluation(sha('champion-bytes'), 'd1', 0.8);
+    evaluation(sha('champion-bytes'), 'd2', 0.95); // newer, on other data (an ad-hoc evaluation)
+    // The pipeline's evaluate stage run and the evaluation under it, of the candidate, on d1.
+    const stageRun = tracker.createRun({ runName: 'evaluate' }).info.runId;
+    const candidate = evaluation('c'.repeat(64), 'd1', 0.85, stageRun);
+    assert.equal(evaluationUnder(tracker, stageRun), candidate);
+    const refs = new AliasReferences(tracker, new Map());
+    const rule = { file: 'runwise.yaml', line: 1, metric: 'roc_auc', op: '>=' as const, value: 'champion.roc_auc', model: 'churn' };
+    assert.deepEqual(refs.reference('champion', 'roc_auc', rule, candidate), { value: 0.8 }, 'on the same data');
+    assert.deepEqual(refs.reference('champion', 'roc_auc', rule), { value: 0.95 }, 'no evaluation of the gate side: the latest');
+    // The champion never measured on the candidate's data: its latest, as before.
+    const elsewhere = evaluation('e'.repeat(64), 'd3', 0.7, stageRun);
+    assert.deepEqual(refs.reference('champion', 'roc_auc', rule, elsewhere), { value: 0.95 });
+  } finally {
+    tracker.close();
+  }
 });
