@@ -109,6 +109,13 @@ export function isWholeInterpolation(value: string): boolean {
   return t.startsWith('${') && t.endsWith('}') && t.indexOf('${', 2) < 0 && !t.startsWith('\\');
 }
 
+/** The path a value that is exactly one `${...}` names (`${cfg.k}` → ['cfg', 'k']); undefined for any other node. */
+export function wholeSegments(node: YamlNode | null): readonly (string | number)[] | undefined {
+  const s = asScalar(node);
+  if (!s || typeof s.value !== 'string' || !isWholeInterpolation(s.value)) return undefined;
+  return scanInterpolations(s.value.trim(), 0)[0]?.segments;
+}
+
 /** A source of variables: a params/vars file (its root node) or an inline `vars` mapping. */
 export interface VarsLayer {
   relPath: string;
@@ -186,10 +193,8 @@ export function resolveSegments(segments: readonly (string | number)[], scope: I
 function inData(found: Extract<Resolution, { kind: 'found' }>, data: InterpolationScope | undefined): Resolution {
   const s = found.text === undefined ? asScalar(found.node) : null;
   if (!data || !s || typeof s.value !== 'string' || s.value.indexOf('${') < 0) return found;
-  if (isWholeInterpolation(s.value)) {
-    const segments = scanInterpolations(s.value.trim(), 0)[0]?.segments;
-    if (segments) return resolveSegments(segments, data);
-  }
+  const segments = wholeSegments(s);
+  if (segments) return resolveSegments(segments, data);
   const text = interpolateString(s.value, data);
   // One that does not resolve is reported where the data says it, once, not at each use.
   return text !== undefined ? { ...found, text } : { kind: 'unknown' };
@@ -203,9 +208,7 @@ function inData(found: Extract<Resolution, { kind: 'found' }>, data: Interpolati
 function throughData(node: YamlNode | null, path: readonly (string | number)[], data: InterpolationScope | undefined): Resolution | undefined {
   if (!data) return undefined;
   for (let k = path.length - 1; k >= 0; k--) {
-    const s = asScalar(lookupPath(node, path.slice(0, k))?.node ?? null);
-    if (!s || typeof s.value !== 'string' || !isWholeInterpolation(s.value)) continue;
-    const inner = scanInterpolations(s.value.trim(), 0)[0]?.segments;
+    const inner = wholeSegments(lookupPath(node, path.slice(0, k))?.node ?? null);
     if (inner) return resolveSegments([...inner, ...path.slice(k)], data);
   }
   return undefined;
@@ -216,10 +219,8 @@ function throughData(node: YamlNode | null, path: readonly (string | number)[], 
  * the node it names (a mapping, a list, a number), anything else itself.
  */
 export function dataNode(node: YamlNode | null, data: InterpolationScope | undefined): YamlNode | null {
-  const s = asScalar(node);
-  if (!data || !s || typeof s.value !== 'string' || !isWholeInterpolation(s.value)) return node;
-  const segments = scanInterpolations(s.value.trim(), 0)[0]?.segments;
-  const r = segments ? resolveSegments(segments, data) : undefined;
+  const segments = data ? wholeSegments(node) : undefined;
+  const r = segments ? resolveSegments(segments, data!) : undefined;
   return r?.kind === 'found' && r.text === undefined ? r.node : node;
 }
 

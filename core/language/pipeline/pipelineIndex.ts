@@ -11,12 +11,11 @@ import type { ParseYaml } from '../analyzeDocument';
 import { isPipelineKind } from '../files/fileKinds';
 import {
   interpolateString,
-  isWholeInterpolation,
   dataNode,
   dataText,
   dvcText,
   resolveSegments,
-  scanInterpolations,
+  wholeSegments,
   type InterpolationScope,
   type ItemBinding,
   type VarsLayer,
@@ -632,10 +631,9 @@ function resolvedDir(base: string, wdir: string): string | undefined {
 function resolveData(node: YamlNode | null, scope: InterpolationScope): { node: YamlNode | null; relPath: string } | undefined {
   const s = asScalar(node);
   if (s && typeof s.value === 'string') {
-    if (!isWholeInterpolation(s.value)) return undefined;
-    const tok = scanInterpolations(s.value.trim(), 0)[0];
-    if (!tok?.segments) return undefined;
-    const r = resolveSegments(tok.segments, scope);
+    const segments = wholeSegments(s);
+    if (!segments) return undefined;
+    const r = resolveSegments(segments, scope);
     return r.kind === 'found' ? { node: r.node, relPath: r.relPath } : undefined;
   }
   return node ? { node, relPath: '' } : undefined;
