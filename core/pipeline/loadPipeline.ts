@@ -26,6 +26,7 @@ import {
   type PipelineDiagnostic,
   type PipelineGraph,
   type PipelineStage,
+  LABEL_TEMPLATES,
   type PlotProps,
   type StageOut,
   type StageParams,
@@ -497,9 +498,6 @@ function outputFlags(body: ReturnType<typeof asMap>, resolve: (text: string) => 
   return out;
 }
 
-/** DVC's templates whose files hold class labels, not series over steps. */
-const CONFUSION_TEMPLATES = new Set(['confusion', 'confusion_normalized']);
-
 /**
  * The files a pipeline file's top-level `plots:` draws with a confusion template (DVC 3's layout:
  * `- Confusion: {template: confusion, x: actual, y: {eval/cm/test.json: predicted}}`, or the file
@@ -512,7 +510,7 @@ function confusionPlotFiles(index: PipelineIndex, file: string): string[] {
     for (const p of asMap(item)?.items ?? []) {
       const props = asMap(p.value);
       const template = scalarText(valueOf(props, 'template'));
-      if (template === undefined || !CONFUSION_TEMPLATES.has(template)) continue;
+      if (template === undefined || !LABEL_TEMPLATES.has(template)) continue;
       const y = asMap(valueOf(props, 'y'));
       const files = y ? y.items.map((f) => scalarText(f.key)) : [scalarText(p.key)];
       for (const f of files) if (f !== undefined) out.push(path.posix.normalize(dir === '.' ? f : `${dir}/${f}`));

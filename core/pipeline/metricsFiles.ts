@@ -20,7 +20,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYamlText, YAMLParseError } from 'yaml';
-import type { PlotProps } from './pipelineModel';
+import { LABEL_TEMPLATES, type PlotProps } from './pipelineModel';
 
 /** Files larger than this are not read (a metrics file is small; a plots file rarely large). */
 export const MAX_METRICS_FILE_BYTES = 64 * 1024 * 1024;
@@ -387,12 +387,6 @@ function seriesOfTable(rows: readonly { line?: number; cells: Record<string, unk
 function cellNumber(raw: unknown): number | undefined {
   return typeof raw === 'number' ? raw : typeof raw === 'string' ? numberOf(raw) : undefined;
 }
-
-/**
- * DVC's templates whose columns are class labels, not values over steps: a confusion matrix's
- * `actual`/`predicted` rows are not metrics.
- */
-const LABEL_TEMPLATES = new Set(['confusion', 'confusion_normalized']);
 
 /**
  * A `plots` file: CSV, TSV or JSON step series by column name (JSON objects of lists give

@@ -18,6 +18,12 @@ export interface StageOut {
   plot?: PlotProps;
 }
 
+/**
+ * DVC's templates whose columns are class labels, not values over steps: a confusion matrix's
+ * `actual`/`predicted` rows are not metrics.
+ */
+export const LABEL_TEMPLATES: ReadonlySet<string> = new Set(['confusion', 'confusion_normalized']);
+
 export interface PlotProps {
   x?: string;
   y?: string[];
