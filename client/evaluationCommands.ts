@@ -347,11 +347,9 @@ export class EvaluationCommands {
     // pipeline's register step reuses it): asked, not done silently. Hashed a chunk at a time, under
     // a progress notification, so the extension host (and its tracking server) is not held.
     const same = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runwise: hashing ${this.relative(model)}` }, async () => {
-      const { contentHash, modelFilesOnDisk, sha256OfFileAsync } = await import('../core/tracker/modelRegistry');
-      const files = [];
-      for (const f of modelFilesOnDisk(model)) files.push({ path: f.rel, sha256: await sha256OfFileAsync(f.abs), size: 0 });
+      const { modelSha256, sha256OfFileAsync } = await import('../core/tracker/modelRegistry');
       const cardSha = card ? await sha256OfFileAsync(card) : undefined;
-      return tracker.registry.versionsWithHash(contentHash(files).sha256).filter((v) => v.name === name && v.card?.sha256 === cardSha);
+      return tracker.registry.versionsWithHash(await modelSha256(model)).filter((v) => v.name === name && v.card?.sha256 === cardSha);
     });
     if (same.length > 0) {
       const last = same[same.length - 1]!;

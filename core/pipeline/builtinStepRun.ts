@@ -22,11 +22,7 @@ import { latestEvaluation } from "../modelCard/cardEvaluation";
 import { checkCardForRegistration, readCardText, writeCardText } from "../modelCard/cardFile";
 import { CardUpdateError, cardFormatOf, updateCardText } from "../modelCard/cardUpdate";
 import { MODEL_SHA256_TAG } from "../tracker/model";
-import {
-  contentHash,
-  modelFilesOnDisk,
-  sha256OfFile,
-} from "../tracker/modelRegistry";
+import { modelSha256, sha256OfFile } from "../tracker/modelRegistry";
 import type { Tracker } from "../tracker/tracker";
 import { resolveInside } from "../workspace/workspacePath";
 import type { PathHasher, PipelineStage } from "./pipelineModel";
@@ -119,16 +115,6 @@ function stepPath(
   return { abs, rel: path.relative(ctx.root, abs).split(path.sep).join("/") };
 }
 
-/** The sha256 the registry records for the model at `abs` (a file's own, a folder's manifest). */
-export function modelSha256(abs: string): string {
-  const files = modelFilesOnDisk(abs).map((f) => ({
-    path: f.rel,
-    sha256: sha256OfFile(f.abs),
-    size: 0,
-  }));
-  return contentHash(files).sha256;
-}
-
 async function registerStep(
   ctx: BuiltinStepContext,
   say: (line: string) => void,
@@ -141,7 +127,7 @@ async function registerStep(
     );
   const alias = settingText(ctx.settings, "alias");
   const card = stepPath(ctx, "card", false);
-  const sha256 = modelSha256(model.abs);
+  const sha256 = await modelSha256(model.abs);
   const description = settingText(ctx.settings, 'description');
   if (card) {
     if (!cardFormatOf(card.rel))

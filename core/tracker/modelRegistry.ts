@@ -837,6 +837,17 @@ export function contentHash(files: readonly ArtifactRecord[]): { sha256: string;
   return { sha256: createHash('sha256').update(manifest, 'utf8').digest('hex'), size };
 }
 
+/**
+ * The sha256 the registry records for the model at `abs` (a file's own; with external data or a
+ * folder, its files' manifest), before registering it: to find a version that holds the same bytes.
+ * Read a chunk at a time, without blocking.
+ */
+export async function modelSha256(abs: string): Promise<string> {
+  const files: ArtifactRecord[] = [];
+  for (const f of modelFilesOnDisk(abs)) files.push({ path: f.rel, sha256: await sha256OfFileAsync(f.abs), size: 0 });
+  return contentHash(files).sha256;
+}
+
 /** The error for a version's stored file that cannot be read. */
 function unreadableCopy(mv: ModelVersion, f: ArtifactRecord, e: unknown): TrackerError {
   return new TrackerError('INVALID_STATE', `Model version ${mv.name}/${mv.version} is refused: the stored copy of its file '${f.path}' (sha256 ${f.sha256}) cannot be read: ${(e as Error).message}`);
