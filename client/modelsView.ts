@@ -10,7 +10,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { evaluationRunIds } from '../core/modelCard/cardEvaluation';
+import { evaluationInput, evaluationRunIds } from '../core/modelCard/cardEvaluation';
 import type { ModelLineage, ModelVersion, RegisteredModel } from '../core/tracker/modelRegistry';
 import type { Tracker } from '../core/tracker/tracker';
 import { watchTracker, type TrackerWatcher } from '../core/tracker/trackerWatcher';
@@ -91,7 +91,7 @@ export function latestEvaluationOf(tracker: Tracker, mv: ModelVersion): VersionN
   const last = ids[ids.length - 1];
   if (!last) return undefined;
   const run = tracker.getRun(last);
-  const input = run.inputs[0]?.dataset;
+  const input = evaluationInput(run);
   return { runId: last, metrics: run.metrics.map((m) => ({ key: m.key, value: m.value })), ...(input ? { dataset: input.source || input.name } : {}) };
 }
 

@@ -53,14 +53,19 @@ export function evaluationRunIds(
     .map((r) => String(r.run_uuid));
 }
 
+/** The dataset an evaluation run read: the input tagged as the evaluation's (as core/evaluation logs it), or its first. */
+export function evaluationInput(run: Run): Run["inputs"][number]["dataset"] | undefined {
+  return (run.inputs.find((i) => i.tags.some((t) => t.key === "mlflow.data.context" && t.value === "evaluation")) ?? run.inputs[0])?.dataset;
+}
+
 /**
- * What an evaluation run measured on: the dataset it read (the input tagged as the evaluation's, or
- * its first) and the settings that change the numbers (target, task, threshold, features), as one
- * key; undefined when it logged no dataset.
+ * What an evaluation run measured on: the dataset it read (evaluationInput) and the settings that
+ * change the numbers (target, task, threshold, features), as one key; undefined when it logged no
+ * dataset.
  */
 function evaluatedDataset(tracker: Pick<Tracker, "getRun">, runId: string): { source: string; digest: string; key: string } | undefined {
   const run = tracker.getRun(runId);
-  const input = (run.inputs.find((i) => i.tags.some((t) => t.key === "mlflow.data.context" && t.value === "evaluation")) ?? run.inputs[0])?.dataset;
+  const input = evaluationInput(run);
   if (!input) return undefined;
   const param = (k: string) => run.params.find((p) => p.key === k)?.value ?? "";
   return { source: input.source || input.name, digest: input.digest, key: [input.digest, param("target"), param("task"), param("threshold"), param("features")].join("\u0000") };
@@ -192,7 +197,7 @@ export function cardEvaluationOf(
   const runId = run.info.runId;
   const report = readReport(tracker, runId);
   const param = (key: string) => run.params.find((p) => p.key === key)?.value;
-  const input = run.inputs[0]?.dataset;
+  const input = evaluationInput(run);
   const datasetPath =
     (typeof report?.dataset?.path === "string"
       ? report.dataset.path
