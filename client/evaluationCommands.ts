@@ -25,7 +25,7 @@ import { checkAlias, checkModelName, type ModelVersion } from '../core/tracker/m
 import type { Tracker } from '../core/tracker/tracker';
 import { compareRuns } from '../core/tracker/runComparison';
 import { formatMetricCompact, formatMetricValue } from '../core/views/displayFormat';
-import { relativeInside } from '../core/workspace/workspacePath';
+import { isAtOrUnder, relativeInside } from '../core/workspace/workspacePath';
 import { EvaluationReportPanel } from './evaluationReportPanel';
 import { KEY_METRICS, orderedMetrics } from '../core/views/evaluationMetrics';
 import { latestEvaluationOf, registeredModels, versionsOf, type ModelsView, type VersionArgument, type VersionNode } from './modelsView';
@@ -118,7 +118,7 @@ export class EvaluationCommands {
     const tracker = cardFile ? await this.options.tracking.tracker() : undefined;
     const cardSha = cardFile && existsSync(cardFile) ? sha256Of(cardFile) : undefined;
     const cardDir = cardFile ? this.relative(path.dirname(cardFile)) : undefined;
-    const inCardDir = (source: string) => cardDir !== undefined && (cardDir === '' || cardDir === '.' || source === cardDir || source.startsWith(`${cardDir}/`));
+    const inCardDir = (source: string) => cardDir !== undefined && isAtOrUnder(source, cardDir);
     const sources = tracker
       ? registeredModels(tracker)
           .flatMap((m) => versionsOf(tracker, m.name))

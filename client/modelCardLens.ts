@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { extractFrontMatter } from '../core/language/modelCard/frontMatter';
 import { cardFormatOf } from '../core/modelCard/cardUpdate';
+import { isAtOrUnder } from '../core/workspace/workspacePath';
 import { registeredModels, versionsOf } from './modelsView';
 import type { TrackingService } from './trackingService';
 
@@ -90,7 +91,7 @@ export async function updateCardFromLatestEvaluation(tracking: TrackingService, 
   const candidates = withThisCard.length > 0 ? withThisCard : all;
   const cardDir = tracking.workspace ? path.relative(tracking.workspace, path.dirname(uri.fsPath)).split(path.sep).join('/') : undefined;
   // A model file or folder in the card's folder or below it (models/model.onnx under a root card).
-  const besideCard = (source: string) => cardDir !== undefined && (cardDir === '' || source === cardDir || source.startsWith(`${cardDir}/`));
+  const besideCard = (source: string) => cardDir !== undefined && isAtOrUnder(source, cardDir);
   let chosen = candidates.length === 1 && besideCard(candidates[0]!.source) ? candidates[0] : undefined;
   if (!chosen) {
     const pick = await vscode.window.showQuickPick(

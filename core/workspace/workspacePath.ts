@@ -93,6 +93,11 @@ export function resolveRealInside(root: string, input: string, base: string = ro
   return resolved;
 }
 
+/** Whether the workspace-relative, `/`-separated `rel` is `dir` or lies under it ('' or '.' for the root holds everything). */
+export function isAtOrUnder(rel: string, dir: string): boolean {
+  return dir === '' || dir === '.' || rel === dir || rel.startsWith(`${dir}/`);
+}
+
 /** Where Runwise keeps its state inside a workspace. */
 export function runwiseDir(workspace: string): string {
   return path.join(path.resolve(workspace), '.runwise');
