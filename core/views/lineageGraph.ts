@@ -57,6 +57,8 @@ export const versionNodeId = (name: string, version: string): string => `version
 class LineageSource {
   private outputsByRun = new Map<string, RecordedOutput[]>();
   private producers: Map<string, string[]> | undefined;
+  /** When each run that recorded outputs started (start time, row id), read with `producers`. */
+  private readonly producerStarts = new Map<string, [number, number]>();
   private runs = new Map<string, Run | null>();
   private versionLineages = new Map<string, ModelLineage>();
 
@@ -136,10 +138,11 @@ class LineageSource {
     if (!this.producers) {
       this.producers = new Map();
       const rows = this.tracker.db
-        .prepare(`SELECT r.run_uuid FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.path = ? AND r.lifecycle_stage = 'active' ORDER BY r.start_time, r.id`)
+        .prepare(`SELECT r.run_uuid, r.start_time, r.id FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.path = ? AND r.lifecycle_stage = 'active' ORDER BY r.start_time, r.id`)
         .all(OUTPUTS_ARTIFACT);
       for (const row of rows) {
         const runId = String(row.run_uuid);
+        this.producerStarts.set(runId, [Number(row.start_time), Number(row.id)]);
         for (const o of this.outputsOf(runId)) {
           const key = `${o.path}\0${o.md5 ?? ''}`;
           const list = this.producers.get(key);
@@ -170,14 +173,11 @@ class LineageSource {
       .all(path, path);
     for (const row of rows) seen(String(row.digest), Number(row.start_time), Number(row.id));
     this.producersOf(path, '');
-    const when = this.tracker.db.prepare('SELECT start_time, id FROM runs WHERE run_uuid = ?');
     for (const [key, runIds] of this.producers!) {
       const [p, d] = key.split('\0') as [string, string];
-      if (p !== path) continue;
-      for (const runId of runIds) {
-        const row = when.get(runId);
-        if (row) seen(d, Number(row.start_time), Number(row.id));
-      }
+      // Producers are in start order: the last is the latest to write this digest.
+      const start = p === path ? this.producerStarts.get(runIds[runIds.length - 1]!) : undefined;
+      if (start) seen(d, start[0], start[1]);
     }
     return [...latest.entries()].sort((a, b) => a[1][0] - b[1][0] || a[1][1] - b[1][1]).map(([d]) => d);
   }
