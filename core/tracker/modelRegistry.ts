@@ -385,7 +385,9 @@ export class ModelRegistry {
       'mv.id',
       "mv.model_id NOT IN (SELECT p.model_id FROM model_version_tags t JOIN model_versions p ON p.id = t.version_id WHERE t.key = ? AND t.value = 'true')",
     );
-    const order = orderClause(search.orderBy, MODEL_VERSION_DIALECT, ['mv.last_updated_time DESC', 'rm.name ASC', 'mv.version DESC']);
+    // MLflow's store (_parse_search_model_versions_order_by): the given keys, then name ascending
+    // and version descending, each unless given; no order_by means last updated first.
+    const order = orderClause(search.orderBy, MODEL_VERSION_DIALECT, ['mv.last_updated_time DESC', 'rm.name ASC', 'mv.version DESC'], ['rm.name ASC', 'mv.version DESC']);
     const offset = pageOffset(search.pageToken);
     const rows = this.db
       .prepare(`SELECT mv.id FROM model_versions mv JOIN registered_models rm ON rm.id = mv.model_id ${where} ORDER BY ${order} LIMIT ? OFFSET ?`)
@@ -817,15 +819,18 @@ function checkMaxResults(maxResults: number | undefined, fallback: number, limit
   return maxResults;
 }
 
-function orderClause(clauses: readonly string[] | undefined, dialect: Dialect, fallback: readonly string[]): string {
+/**
+ * The ORDER BY of a registry search: `fallback` when no order is asked for; else the asked keys,
+ * their ties broken by the `tiebreak` terms (default: `fallback`) on columns they do not name, as
+ * MLflow's store does, so that pages follow one another without gaps or repeats.
+ */
+function orderClause(clauses: readonly string[] | undefined, dialect: Dialect, fallback: readonly string[], tiebreak: readonly string[] = fallback): string {
   const terms = parseOrderBy(clauses, dialect);
   if (terms.length === 0) return fallback.join(', ');
-  const keys = terms.flatMap((t) => {
-    const spec = closedColumn(dialect, 'attributes', t.key);
-    return orderKey(spec.column!, t.descending, spec.nullable === true);
-  });
-  // A stable order across pages: ties broken by the rest of the default order.
-  return [...keys, ...fallback].join(', ');
+  const columns = terms.map((t) => closedColumn(dialect, 'attributes', t.key));
+  const keys = terms.flatMap((t, i) => orderKey(columns[i]!.column!, t.descending, columns[i]!.nullable === true));
+  const named = new Set(columns.map((c) => c.column));
+  return [...keys, ...tiebreak.filter((term) => !named.has(term.split(' ')[0]))].join(', ');
 }
 
 /** The version's content hash: the file's own, or for several files the hash of their manifest. */

@@ -193,6 +193,24 @@ test('search: name LIKE, name =, run_id =, tags, and pagination with tokens', as
   }
 });
 
+test("version search ordered by a key: ties broken by name ascending, then version descending, as MLflow's store breaks them", async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    for (const name of ['m1', 'beta', 'alpha']) await tracker.registerModelFiles(name, model);
+    await tracker.registerModelFiles('alpha', model);
+    // Touching m1/1 last would put it first if the last update broke ties.
+    tracker.registry.updateModelVersion('m1', 1, 'touched');
+    const order = (...orderBy: string[]) => tracker.registry.searchModelVersions({ orderBy }).items.map((v) => `${v.name}/${v.version}`);
+    assert.deepEqual(order('version_number ASC'), ['alpha/1', 'beta/1', 'm1/1', 'alpha/2']);
+    assert.deepEqual(order('name DESC'), ['m1/1', 'beta/1', 'alpha/2', 'alpha/1']);
+    assert.deepEqual(order('name ASC', 'version_number ASC'), ['alpha/1', 'alpha/2', 'beta/1', 'm1/1']);
+    // No order asked: the last updated first.
+    assert.equal(order()[0], 'm1/1');
+  } finally {
+    tracker.close();
+  }
+});
+
 test('version numbers: never given twice, after deleting the highest too; a model deleted and created again starts at 1', async () => {
   const { model, tracker } = workspaceWithModel();
   try {
