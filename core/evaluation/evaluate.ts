@@ -210,7 +210,8 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     }
   }
   const only = model.inputs.length === 1 ? model.inputs[0]! : undefined;
-  if (only && only.shape.length === 2 && !columns.includes(only.name)) {
+  // One 2-D input takes the features given, even when a column bears the input's name.
+  if (only && only.shape.length === 2 && (features || !columns.includes(only.name))) {
     // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
     // spreadsheet's trailing empty columns) is not a feature unless named.
     const chosen = features ?? columns.filter((c) => c !== target && isNamedColumn(c));
@@ -223,6 +224,13 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
       );
     }
     return { inputs: [{ name: only.name, type: only.type, columns: chosen, dims: 'matrix' }], features: chosen };
+  }
+  // Inputs taken by name: a features list can only name those columns (in any order), not rename them.
+  const names = model.inputs.map((i) => i.name);
+  if (features && (features.length !== names.length || !features.every((f) => names.includes(f)))) {
+    throw new EvaluationError(
+      `${model.file} takes its inputs by name (${names.map((n) => `'${n}'`).join(', ')}), each from the column of that name; --features (a pipeline's features:) ${features.map((f) => `'${f}'`).join(', ')} would not be what feeds it: leave it out, or name exactly those columns`,
+    );
   }
   const inputs = model.inputs.map((input) => {
     if (!columns.includes(input.name)) {

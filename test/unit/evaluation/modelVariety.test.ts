@@ -12,7 +12,7 @@ import { evaluateModel } from '../../../core/evaluation/evaluate';
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { castRegression, dataset, logitsAndProbabilities, probabilitiesAtIrVersion, probabilitiesOnly, softVoting, withExternalData, type LinearClassifier } from './onnxTestModels';
+import { castRegression, dataset, logitsAndProbabilities, probabilitiesAtIrVersion, probabilitiesOnly, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
 
 const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
 const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
@@ -69,6 +69,31 @@ test('an int32 or int64 input: values fed exactly, and a value beyond the type\'
     const big = elem === 'int32' ? '3000000000' : '1e19';
     writeFileSync(data, `x,y\n1,1\n${big},0\n`);
     await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), new RegExp(`data\\.csv row 2, column 'x': ${elem === 'int32' ? '3000000000' : '10000000000000000000'} \\(as read into a double\\) is beyond the range of ${elem}`));
+  }
+});
+
+test('features given: one 2-D input takes them, even beside a column of its name; inputs taken by name refuse a list that would rename them', async () => {
+  const ws = tempWorkspace('eval-features');
+  const data = path.join(ws, 'data.csv');
+  writeFileSync(data, 'p,q,y\n1,5,5\n2,6,6\n3,7,7\n');
+  const one = path.join(ws, 'p.onnx');
+  writeFileSync(one, sumOfColumns(['p']));
+  const byName = await evaluateModel({ model: one, data, target: 'y', workspace: ws });
+  assert.deepEqual(byName.dataset.features, ['p']);
+  assert.equal(byName.metrics.mae, 4);
+  const given = await evaluateModel({ model: one, data, target: 'y', features: ['q'], workspace: ws });
+  assert.deepEqual(given.dataset.features, ['q']);
+  assert.equal(given.metrics.mae, 0);
+  const two = path.join(ws, 'sum.onnx');
+  writeFileSync(two, sumOfColumns(['p', 'q']));
+  writeFileSync(data, 'q,p,z,y\n1,5,0,6\n2,6,0,8\n');
+  for (const features of [undefined, ['p', 'q'], ['q', 'p']]) {
+    const r = await evaluateModel({ model: two, data, target: 'y', workspace: ws, ...(features ? { features } : {}) });
+    assert.equal(r.metrics.mae, 0);
+    assert.deepEqual(r.dataset.features, ['p', 'q']);
+  }
+  for (const features of [['z'], ['p'], ['p', 'z'], ['p', 'q', 'z']]) {
+    await assert.rejects(evaluateModel({ model: two, data, target: 'y', features, workspace: ws }), /sum\.onnx takes its inputs by name \('p', 'q'\), each from the column of that name; --features \(a pipeline's features:\) .* would not be what feeds it/);
   }
 });
 

@@ -122,6 +122,15 @@ export function castRegression(elem: 'int32' | 'int64'): Uint8Array {
   });
 }
 
+/** The sum of float inputs of shape [N, 1] named `names` (taken by name, one column each), as `variable` [N, 1]. */
+export function sumOfColumns(names: string[]): Uint8Array {
+  return encode({
+    node: [node(names.length === 1 ? 'Identity' : 'Sum', names, ['variable'])],
+    input: names.map((n) => tensorValue(n, FLOAT, ['N', 1])),
+    output: [tensorValue('variable', FLOAT, ['N', 1])],
+  });
+}
+
 export function labelAndProbabilities(m: LinearClassifier): Uint8Array {
   const { initializer, node: nodes } = classifierNodes(m);
   return encode({
