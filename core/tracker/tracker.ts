@@ -7,6 +7,7 @@
  * `BEGIN IMMEDIATE`). Every write is one transaction: a batch lands whole or not at all.
  */
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ArtifactStore } from './artifactStore';
 import {
@@ -73,7 +74,7 @@ import { TrackerError, invalid, notFound } from './trackerError';
 import { checkTrackerFiles } from './trackerFiles';
 import { openFailure } from './trackerOpenError';
 import { checkEntityName } from './entityNames';
-import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, trackerDbPath } from '../workspace/workspacePath';
+import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, runwiseDir, trackerDbPath } from '../workspace/workspacePath';
 
 import { FAILURE_REASON_TAG, MODEL_VERSIONS_TAG, NOTE_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG } from './model';
 import { pythonJsonDumps } from './pythonJson';
@@ -1023,6 +1024,12 @@ export class Tracker {
     checkRegisteredModelName(name);
     if (options.runId) this.runRow(options.runId);
     if (options.alias !== undefined) checkAlias(options.alias);
+    // The tracker's own folder (its database, its stored copies) is no model, nor any folder that holds it.
+    const own = runwiseDir(this.workspace);
+    const given = path.resolve(modelPath);
+    if (given === own || given.startsWith(`${own}${path.sep}`) || own.startsWith(`${given}${path.sep}`)) {
+      throw invalid(`Model path '${modelPath}' is or holds Runwise's own folder (${own}): register the model's file, or a folder of its own.`);
+    }
     const files: ArtifactRecord[] = [];
     for (const f of modelFilesOnDisk(modelPath)) files.push({ path: f.rel, ...(await this.artifacts.put(f.abs)) });
     let card: ModelCardRecord | undefined;

@@ -211,6 +211,21 @@ test("version search ordered by a key: ties broken by name ascending, then versi
   }
 });
 
+test("Runwise's own folder is no model: the workspace, .runwise or a file in it refused; an empty --path is a usage error", async () => {
+  const { ws, tracker } = workspaceWithModel();
+  try {
+    for (const p of [ws, path.join(ws, '.runwise'), path.join(ws, '.runwise', 'tracker.db')]) {
+      await assert.rejects(tracker.registerModelFiles('self', p), /is or holds Runwise's own folder/);
+    }
+    assert.equal(tracker.registry.searchRegisteredModels({}).items.length, 0);
+  } finally {
+    tracker.close();
+  }
+  const empty = await cli(ws, 'models', 'register', 'self', '--path', '');
+  assert.equal(empty.code, 2);
+  assert.match(empty.err, /--path MODEL is needed/);
+});
+
 test('version numbers: never given twice, after deleting the highest too; a model deleted and created again starts at 1', async () => {
   const { model, tracker } = workspaceWithModel();
   try {

@@ -70,7 +70,7 @@ function versionsOf(tracker: Tracker, name: string): ModelVersion[] {
 export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Promise<void> {
   const [name] = positionals(args, ['name']);
   const given = optionValue(args, 'path');
-  if (given === undefined) throw new UsageError("--path MODEL is needed (the model's file or folder)");
+  if (given === undefined || given.trim() === '') throw new UsageError("--path MODEL is needed (the model's file or folder)");
   const modelPath = workspaceFile(ctx, given, 'Model path');
   const card = optionValue(args, 'card');
   const cardPath = card !== undefined ? workspaceFile(ctx, card, 'Model card') : undefined;
