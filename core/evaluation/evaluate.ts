@@ -150,12 +150,18 @@ class GrowingColumn<T extends ColumnData> {
  * The batch size the model's inputs fix (their first dimension a number), or undefined when it is
  * free (a name, -1, or none). A fixed 0, or inputs fixing different sizes, cannot be fed.
  */
+/** The most rows in one batch: `--batch-size`'s limit, and a fixed batch size's. */
+export const MAX_BATCH_ROWS = 1_000_000;
+
 function fixedBatchSize(model: OnnxModel, modelName: string): number | undefined {
   const fixed = model.inputs.map((i) => i.shape[0]).filter((d): d is number => typeof d === 'number' && d !== -1);
   if (fixed.length === 0) return undefined;
   if (fixed.some((d) => d !== fixed[0]) || fixed[0]! < 1) {
     const shapes = model.inputs.map((i) => `'${i.name}' [${i.shape.join(', ')}]`).join(', ');
     throw new ModelError(`${modelName}: the inputs fix a batch size that cannot be fed (${shapes}); export the model with a free batch dimension (torch.onnx.export's dynamic_axes)`);
+  }
+  if (fixed[0]! > MAX_BATCH_ROWS) {
+    throw new ModelError(`${modelName}: the inputs fix a batch size of ${fixed[0]} rows, more than the ${MAX_BATCH_ROWS.toLocaleString('en-US')} a batch may hold (--batch-size's limit); export the model with a free batch dimension (torch.onnx.export's dynamic_axes)`);
   }
   return fixed[0];
 }
@@ -434,7 +440,7 @@ function computeMetrics(scores: Scores, target: ColumnData, predictions: Float32
 /** Runs an evaluation and returns its report (logged as a run when a tracker is given). */
 export async function evaluateModel(options: EvaluationOptions): Promise<EvaluationReport> {
   const askedBatchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isInteger(askedBatchSize) || askedBatchSize < 1) throw new EvaluationError(`batch size must be a whole number of rows, at least 1 (got ${askedBatchSize})`);
+  if (!Number.isInteger(askedBatchSize) || askedBatchSize < 1 || askedBatchSize > MAX_BATCH_ROWS) throw new EvaluationError(`batch size must be a whole number of rows, from 1 to ${MAX_BATCH_ROWS.toLocaleString('en-US')} (got ${askedBatchSize})`);
   const threshold = options.threshold ?? 0.5;
   if (!(threshold >= 0 && threshold <= 1)) throw new EvaluationError(`threshold must be between 0 and 1 (got ${threshold})`);
   const modelName = shown(options.workspace, options.model);

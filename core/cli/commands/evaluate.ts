@@ -10,7 +10,7 @@ import { intOption, optionValue, positionals, UsageError, type ParsedArgs } from
 import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { DatasetError } from '../../dataset/dataset';
-import { EVALUATION_TASKS, EvaluationError, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
+import { EVALUATION_TASKS, EvaluationError, MAX_BATCH_ROWS, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
 import { parseThreshold } from '../../evaluation/threshold';
 import { ModelError } from '../../evaluation/onnxModel';
 import { formatMetricValue, formatMetricCompact } from '../../views/displayFormat';
@@ -34,7 +34,7 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
     .map((f) => f.trim())
     .filter(Boolean);
   const sliceBy = optionValue(args, 'slice-by');
-  const batchSize = intOption(args, 'batch-size', 1, 1_000_000);
+  const batchSize = intOption(args, 'batch-size', 1, MAX_BATCH_ROWS);
   let report: EvaluationReport;
   try {
     report = await evaluateModel({

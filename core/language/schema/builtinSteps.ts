@@ -136,7 +136,7 @@ const evaluateSchema: MapSchema = {
         '. Default: all of the task.',
       true,
     ),
-    batch_size: int('Rows per inference batch (at least 1).', { min: 1 }),
+    batch_size: int('Rows per inference batch, from 1 to 1,000,000.', { min: 1, max: 1_000_000 }),
     output: str('Where to write the metrics as JSON (a path relative to `wdir`); it becomes an output of the stage.', {
       hint: 'output-path',
       extensions: ['.json'],

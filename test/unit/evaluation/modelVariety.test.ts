@@ -55,6 +55,9 @@ test('a fixed batch size ([1, F] and [32, F]) runs in batches of it, the last on
   }
   writeFileSync(path.join(ws, 'zero.onnx'), probabilitiesOnly(BINARY, [0, 2]));
   await assert.rejects(evaluateModel({ model: path.join(ws, 'zero.onnx'), data, target: 'y', workspace: ws }), /zero\.onnx: the inputs fix a batch size that cannot be fed \('features' \[0, 2\]\)/);
+  // A batch of 2^40 rows would be a typed array no engine allocates: refused by name, not a RangeError.
+  writeFileSync(path.join(ws, 'huge.onnx'), probabilitiesOnly(BINARY, [2 ** 40, 2]));
+  await assert.rejects(evaluateModel({ model: path.join(ws, 'huge.onnx'), data, target: 'y', workspace: ws }), /huge\.onnx: the inputs fix a batch size of 1099511627776 rows, more than the 1,000,000 a batch may hold/);
 });
 
 test('an int32 or int64 input: values fed exactly, and a value beyond the type\'s range an error naming the row and column, not wrapped', async () => {

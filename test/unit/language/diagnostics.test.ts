@@ -120,7 +120,7 @@ const cases: Case[] = [
     file: 'runwise.yaml',
     edits: [['      batch_size: 256', '      batch_size: 0\n      threshold: 1.5']],
     expect: ["out-of-range '0'", "out-of-range '1.5'"],
-    messages: ['Expected a number of at least 1, not 0.', 'Expected a number from 0 to 1, not 1.5.'],
+    messages: ['Expected a number from 1 to 1000000, not 0.', 'Expected a number from 0 to 1, not 1.5.'],
   },
   {
     name: "registry names the registry would refuse: a '/' in the model's name, a reserved or spaced alias",
