@@ -10,7 +10,7 @@ import { intOption, optionValue, positionals, UsageError, type ParsedArgs } from
 import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { DatasetError } from '../../dataset/dataset';
-import { EVALUATION_TASKS, EvaluationError, MAX_BATCH_ROWS, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
+import { EVALUATION_TASKS, EvaluationCancelledError, EvaluationError, MAX_BATCH_ROWS, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
 import { parseThreshold } from '../../evaluation/threshold';
 import { ModelError } from '../../evaluation/onnxModel';
 import { formatMetricValue, formatMetricCompact } from '../../views/displayFormat';
@@ -36,6 +36,11 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
   const sliceBy = optionValue(args, 'slice-by');
   const batchSize = intOption(args, 'batch-size', 1, MAX_BATCH_ROWS);
   let report: EvaluationReport;
+  // Ctrl-C (or a TERM) ends the evaluation between batches: its run is KILLED, saying so, not left running.
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   try {
     report = await evaluateModel({
       model: path.resolve(model!),
@@ -48,10 +53,15 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
       ...(batchSize !== undefined ? { batchSize } : {}),
       workspace: ctx.workspace,
       tracker: ctx.openTracker(true),
+      signal: controller.signal,
     });
   } catch (e) {
+    if (e instanceof EvaluationCancelledError) throw Object.assign(new CliError(`interrupted: ${e.message}`), { exitCode: 130 });
     if (e instanceof DatasetError || e instanceof ModelError || e instanceof EvaluationError) throw new CliError(e.message);
     throw e;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
   }
   if (ctx.json) {
     ctx.printJson(report);
