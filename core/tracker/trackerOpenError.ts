@@ -103,14 +103,18 @@ export function openFailure(e: unknown, file: string, migration?: { from: number
 
 /**
  * `e`, raised while using a tracker that opened fine, as a TrackerOpenError when SQLite says the
- * file is damaged or not a database (a page broken after the header and schema were read);
- * undefined for any other error.
+ * file is damaged or not a database (a page broken after the header and schema were read), or
+ * refuses a write to it (read-only, disk full); undefined for any other error.
  */
 export function damagedTracker(e: unknown, file = '.runwise/tracker.db'): TrackerOpenError | undefined {
   if (e instanceof TrackerOpenError) return undefined;
   const problem = problemOf(e);
-  if (problem !== 'corrupt' && problem !== 'not-a-database') return undefined;
-  return new TrackerOpenError('corrupt', file, `${file}: ${reasonOf(e)}; ${ADVICE.corrupt}`);
+  if (problem === 'corrupt' || problem === 'not-a-database') return new TrackerOpenError('corrupt', file, `${file}: ${reasonOf(e)}; ${ADVICE.corrupt}`);
+  // An SQLite write refused after the tracker opened (made read-only since, the disk filled); a
+  // lock is left as it is, a passing state worth a retry.
+  const sqlite = typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE_');
+  if (sqlite && (problem === 'read-only' || problem === 'disk-full')) return new TrackerOpenError(problem, file, `${file}: ${reasonOf(e)}; ${ADVICE[problem]}`);
+  return undefined;
 }
 
 /** The error for a symbolic link found where Runwise keeps its own files. */

@@ -15,7 +15,7 @@ import { errorReply } from '../../core/endpoint/httpErrors';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../core/tracker/schema';
 import { openSqlDatabase, type SqlDatabase } from '../../core/tracker/sqlStore';
 import { Tracker } from '../../core/tracker/tracker';
-import { TrackerOpenError, type TrackerOpenProblem } from '../../core/tracker/trackerOpenError';
+import { TrackerOpenError, damagedTracker, type TrackerOpenProblem } from '../../core/tracker/trackerOpenError';
 import { artifactsDir, runwiseDir, trackerDbPath } from '../../core/workspace/workspacePath';
 import { tempWorkspace } from '../support/tempWorkspace';
 
@@ -464,4 +464,26 @@ test('a page damaged after the schema was read: the CLI and the endpoint say the
   assert.equal(reply.status, 400);
   assert.equal(reply.body.error_code, 'INVALID_STATE');
   assert.match(reply.body.message, /it is damaged: move it aside/);
+});
+
+test('a write refused after the tracker opened (read-only since): one line naming the file and what to do, not an internal error', () => {
+  const ws = tempWorkspace('tracker-readonly-later');
+  Tracker.open(ws).close();
+  // A real SQLITE_READONLY from better-sqlite3, as a database made read-only under a running command gives.
+  const Database = createRequire(__filename)('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Database(trackerDbPath(ws), { readonly: true });
+  let refused: unknown;
+  try {
+    db.prepare("INSERT INTO experiments (name) VALUES ('x')").run();
+  } catch (e) {
+    refused = e;
+  } finally {
+    db.close();
+  }
+  assert.equal((refused as { code?: string }).code, 'SQLITE_READONLY');
+  const reply = errorReply(refused);
+  assert.equal(reply.body.error_code, 'INVALID_STATE');
+  assert.match(reply.body.message, /tracker\.db: attempt to write a readonly database; it or its folder cannot be written/);
+  assert.equal(damagedTracker(refused)?.problem, 'read-only');
+  assert.equal(damagedTracker(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })), undefined, 'a lock is worth a retry');
 });
