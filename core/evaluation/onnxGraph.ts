@@ -220,6 +220,31 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
 }
 
 /**
+ * Why `bytes` are not an ONNX model, or undefined when they are one: a ModelProto with an
+ * `ir_version` and a `graph` that has an output. Names the usual impostor, a Git LFS pointer left
+ * where the model should be (a clone without `git lfs pull`).
+ */
+export function onnxModelProblem(bytes: Uint8Array): string | undefined {
+  if (bytes.length === 0) return 'an empty file, not an ONNX model';
+  if (Buffer.from(bytes.subarray(0, 64)).toString('latin1').startsWith('version https://git-lfs.github.com/spec/')) {
+    return 'a Git LFS pointer, not the model itself: fetch it (git lfs pull)';
+  }
+  try {
+    let irVersion = false;
+    let graph: Field | undefined;
+    for (const f of fields(bytes)) {
+      if (f.number === 1 && f.wire === 0) irVersion = true;
+      else if (f.number === 7 && f.wire === 2) graph = f;
+    }
+    if (!irVersion || !graph) return `not an ONNX model (no ${irVersion ? 'graph' : 'ir_version'})`;
+    for (const f of fields(bytes, graph.valueStart, graph.end)) if (f.number === 12 && f.wire === 2) return undefined;
+    return 'not an ONNX model (its graph has no output)';
+  } catch (e) {
+    return `not an ONNX model (${(e as Error).message})`;
+  }
+}
+
+/**
  * The files (as the model names them, relative to its folder) that hold a model's initializers'
  * data, read from the model's bytes; empty for a model that keeps them inside. Throws on bytes
  * that are not a protobuf message.

@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
-import { onnxExternalData } from '../evaluation/onnxGraph';
+import { onnxExternalData, onnxModelProblem } from '../evaluation/onnxGraph';
 import type { ArtifactStore } from './artifactStore';
 import { READ_NO_FOLLOW } from './artifactStore';
 import { checkEntityName } from './entityNames';
@@ -929,12 +929,12 @@ const ONNX_GRAPH_READ_LIMIT = 512 * 1024 * 1024;
  */
 function externalDataFiles(onnxPath: string, size: number): { abs: string; rel: string }[] {
   if (!onnxPath.toLowerCase().endsWith('.onnx') || size > ONNX_GRAPH_READ_LIMIT) return [];
-  let locations: string[];
-  try {
-    locations = onnxExternalData(readFileSync(onnxPath));
-  } catch {
-    return []; // Not a readable ONNX graph: registered as the file it is.
-  }
+  // A version keeps its files for good: an .onnx file that is no model (empty, a Git LFS pointer,
+  // a truncated copy) is refused, as an evaluation of it would be.
+  const bytes = readFileSync(onnxPath);
+  const problem = onnxModelProblem(bytes);
+  if (problem) throw invalid(`Model '${onnxPath}' is ${problem}; nothing was registered.`);
+  const locations = onnxExternalData(bytes);
   return locations.map((location) => {
     const { abs, rel } = externalDataFile(onnxPath, location);
     if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) throw invalid(`Model '${onnxPath}' names external data '${location}' outside its folder; register the folder that holds both.`);

@@ -17,13 +17,14 @@ import { OUTPUTS_ARTIFACT } from '../../core/pipeline/stageTracking';
 import { STAGE_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { contextMenu, EditorSession, runCommand, screenshotOnFailure, waitUntil } from './codeServer';
+import { onnxBytes } from '../support/onnxBytes';
 
 /** The workspace and its tracker: data/train.csv → train (run) → churn v1 @champion. */
 async function lineageWorkspace(root: string): Promise<{ ws: string; runId: string }> {
   const ws = path.join(root, 'workspace');
   mkdirSync(path.join(ws, 'data'), { recursive: true });
   writeFileSync(path.join(ws, 'data', 'train.csv'), 'x,y\n1,0\n2,1\n');
-  writeFileSync(path.join(ws, 'model.onnx'), 'onnx-bytes');
+  writeFileSync(path.join(ws, 'model.onnx'), onnxBytes('onnx-bytes'));
   writeFileSync(
     path.join(ws, 'runwise.yaml'),
     ['stages:', '  prepare:', '    cmd: sleep 5 && cp data/train.csv data/clean.csv', '    deps:', '      - data/train.csv', '    outs:', '      - data/clean.csv', '  fit:', '    cmd: wc -l data/clean.csv > fit.txt', '    deps:', '      - data/clean.csv', '    outs:', '      - fit.txt', ''].join('\n'),

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Tracker } from '../../core/tracker/tracker';
+import { onnxBytes } from '../support/onnxBytes';
 import { tempWorkspace } from '../support/tempWorkspace';
 import { finished, spawnTs } from '../support/processes';
 
@@ -15,7 +16,7 @@ const PROCESSES = 6;
 test(`${PROCESSES} processes register the same model name at once: versions 1..${PROCESSES}, each once`, async () => {
   const ws = tempWorkspace('registry-concurrency');
   Tracker.open(ws).close();
-  for (let i = 0; i < PROCESSES; i++) writeFileSync(path.join(ws, `model-${i}.onnx`), `model bytes ${i}`);
+  for (let i = 0; i < PROCESSES; i++) writeFileSync(path.join(ws, `model-${i}.onnx`), onnxBytes(`model bytes ${i}`));
   const children = Array.from({ length: PROCESSES }, (_, i) =>
     spawnTs('core/cli/main.ts', ['models', 'register', 'churn', '--path', path.join(ws, `model-${i}.onnx`), '--json', '--workspace', ws]),
   );

@@ -20,6 +20,7 @@ import { CardUpdateError, HF_SOURCE_NAME, MCT_NAME_PREFIX, toolkitMetrics, updat
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { tempWorkspace } from '../support/tempWorkspace';
+import { onnxBytes } from '../support/onnxBytes';
 
 const CORPUS = path.join(__dirname, '..', 'fixtures', 'language', 'corpus', 'cards');
 
@@ -261,13 +262,13 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 
 test('card update --from NAME/VERSION writes the latest finished evaluation; card validate prints the diagnostics', async () => {
   const ws = tempWorkspace('card', {
-    'model.onnx': 'model-bytes',
+    'model.onnx': onnxBytes('model-bytes'),
     'README.md': '---\n# kept\nlicense: mit\n---\n# Churn\n',
     'bad/README.md': '---\nlicense: not-a-license-id\nmodel-index: 3\n---\n',
   });
   const tracker = Tracker.open(ws);
   await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
-  const sha = createHash('sha256').update('model-bytes').digest('hex');
+  const sha = createHash('sha256').update(onnxBytes('model-bytes')).digest('hex');
   const evalRun = (roc: number, status: 'FINISHED' | 'FAILED') => {
     const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: sha }] });
     tracker.logBatch(run.info.runId, { metrics: [{ key: 'roc_auc', value: roc, timestamp: 1, step: 0 }] });
@@ -311,7 +312,7 @@ test('card validate and card update on files named as cards: any Markdown name, 
   const latin1 = Buffer.concat([Buffer.from('---\nlicense: mit\n---\nCaf'), Buffer.from([0xe9]), Buffer.from('\n')]);
   const binary = Buffer.from([0x2d, 0x2d, 0x2d, 0x0a, 0x00, 0x01, 0x02, 0x0a, 0x2d, 0x2d, 0x2d, 0x0a]);
   const ws = tempWorkspace('card-files', {
-    'model.onnx': 'model-bytes',
+    'model.onnx': onnxBytes('model-bytes'),
     'MODEL_CARD.md': '---\nlicense: mit\nmodel-index: 3\n---\n# Churn\n',
     'unclosed.md': '---\nlicense: mit\n# Churn\n',
     'plain.md': '# Churn\nNo metadata.\n',
@@ -342,7 +343,7 @@ test('card validate and card update on files named as cards: any Markdown name, 
   // card update refuses the same files and leaves every byte as it was.
   const tracker = Tracker.open(ws);
   await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
-  const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: createHash('sha256').update('model-bytes').digest('hex') }] });
+  const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: createHash('sha256').update(onnxBytes('model-bytes')).digest('hex') }] });
   tracker.logBatch(run.info.runId, { metrics: [{ key: 'roc_auc', value: 0.9, timestamp: 1, step: 0 }] });
   tracker.updateRun(run.info.runId, { status: 'FINISHED' });
   tracker.close();

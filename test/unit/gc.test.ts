@@ -13,6 +13,7 @@ import { Tracker } from '../../core/tracker/tracker';
 import { TrackerOpenError } from '../../core/tracker/trackerOpenError';
 import { artifactsDir } from '../../core/workspace/workspacePath';
 import { tempWorkspace } from '../support/tempWorkspace';
+import { onnxBytes } from '../support/onnxBytes';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -56,7 +57,7 @@ async function seeded(): Promise<Seeded> {
     const freshOrphan = await t.artifacts.put(Buffer.from('uploading now'));
     // A registered model version's file and card: the registry's copies, referred to by its tables.
     const modelFile = path.join(ws, 'model.onnx');
-    writeFileSync(modelFile, 'registered model bytes');
+    writeFileSync(modelFile, onnxBytes('registered model bytes'));
     const cardFile = path.join(ws, 'README.md');
     writeFileSync(cardFile, '---\nlicense: mit\n---\n');
     const version = await t.registerModelFiles('churn', modelFile, { cardPath: cardFile });

@@ -27,6 +27,7 @@ import {
 } from '../../core/views/lineageGraph';
 import { reachable, sameShape, type LineageGraph } from '../../core/views/lineageGraphModel';
 import { tempWorkspace } from '../support/tempWorkspace';
+import { onnxBytes } from '../support/onnxBytes';
 
 interface StageSpec {
   stage: string;
@@ -59,7 +60,7 @@ async function pipelineWorkspace() {
   const ws = tempWorkspace('lineage');
   const tracker = Tracker.open(ws);
   const model = path.join(ws, 'model.onnx');
-  writeFileSync(model, 'onnx-bytes');
+  writeFileSync(model, onnxBytes('onnx-bytes'));
   const pipeline = tracker.createRun({ runName: 'pipeline', startTime: 1000 }).info.runId;
   const prepare = await stageRun(tracker, { stage: 'prepare', inputs: [['data/raw.csv', 'aaaa1111']], outputs: [['data/train.csv', 'bbbb2222']], parent: pipeline, startTime: 1001 });
   const train = await stageRun(tracker, { stage: 'train', inputs: [['data/train.csv', 'bbbb2222']], outputs: [['model.onnx', 'cccc3333']], parent: pipeline, startTime: 1002 });
@@ -123,7 +124,7 @@ test('a file first shown as an evaluation\'s side input is still followed upstre
   const ws = tempWorkspace('lineage-side');
   const tracker = Tracker.open(ws);
   try {
-    writeFileSync(path.join(ws, 'model.onnx'), 'onnx-bytes');
+    writeFileSync(path.join(ws, 'model.onnx'), onnxBytes('onnx-bytes'));
     const prepare = await stageRun(tracker, { stage: 'prepare', inputs: [['data/raw.csv', 'aaaa1111']], outputs: [['data/train.csv', 'bbbb2222'], ['data/test.csv', 'eeee5555']], startTime: 1001 });
     const train = await stageRun(tracker, { stage: 'train', inputs: [['data/train.csv', 'bbbb2222'], ['data/test.csv', 'eeee5555']], outputs: [['model.onnx', 'cccc3333']], startTime: 1002 });
     // A longer way up (register ← model.onnx ← train) than down to the evaluation, which reads test.csv too.

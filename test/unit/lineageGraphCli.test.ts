@@ -17,6 +17,7 @@ import { STAGE_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import type { LineageGraph } from '../../core/views/lineageGraphModel';
 import { tempWorkspace } from '../support/tempWorkspace';
+import { onnxBytes } from '../support/onnxBytes';
 
 const repo = path.join(__dirname, '..', '..');
 
@@ -29,7 +30,7 @@ async function cli(ws: string, ...argv: string[]): Promise<{ code: number; out: 
 
 /** data/train.csv → train → churn v1 (@champion); the training run named `<script>alert(1)</script>`. */
 async function workspace(): Promise<{ ws: string; train: string }> {
-  const ws = tempWorkspace('lineage-cli', { 'model.onnx': 'bytes', 'data/train.csv': 'a,b\n1,2\n' });
+  const ws = tempWorkspace('lineage-cli', { 'model.onnx': onnxBytes('bytes'), 'data/train.csv': 'a,b\n1,2\n' });
   const tracker = Tracker.open(ws);
   try {
     const train = tracker.createRun({ runName: '<script>alert(1)</script>', tags: [{ key: STAGE_TAG, value: 'train' }] }).info.runId;

@@ -12,12 +12,13 @@ import { ModelTamperedError, contentHash } from '../../core/tracker/modelRegistr
 import { MODEL_SHA256_TAG, PARENT_RUN_TAG, STAGE_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { TrackerError } from '../../core/tracker/trackerError';
+import { onnxBytes } from '../support/onnxBytes';
 import { tempWorkspace } from '../support/tempWorkspace';
 
 function workspaceWithModel(bytes = 'onnx-bytes-1'): { ws: string; model: string; tracker: Tracker } {
   const ws = tempWorkspace('registry');
   const model = path.join(ws, 'model.onnx');
-  writeFileSync(model, bytes);
+  writeFileSync(model, onnxBytes(bytes));
   return { ws, model, tracker: Tracker.open(ws) };
 }
 
@@ -39,14 +40,14 @@ test('versions are numbered 1, 2, … per name; a second name starts at 1; the s
   const { model, tracker } = workspaceWithModel();
   try {
     const v1 = await tracker.registerModelFiles('churn', model);
-    writeFileSync(model, 'onnx-bytes-2');
+    writeFileSync(model, onnxBytes('onnx-bytes-2'));
     const v2 = await tracker.registerModelFiles('churn', model);
     const other = await tracker.registerModelFiles('fraud', model);
     assert.deepEqual([v1.version, v2.version, other.version], ['1', '2', '1']);
-    assert.equal(v1.sha256, createHash('sha256').update('onnx-bytes-1').digest('hex'));
+    assert.equal(v1.sha256, createHash('sha256').update(onnxBytes('onnx-bytes-1')).digest('hex'));
     assert.notEqual(v1.sha256, v2.sha256);
     assert.equal(v2.sha256, other.sha256);
-    assert.equal(v1.size, 'onnx-bytes-1'.length);
+    assert.equal(v1.size, onnxBytes('onnx-bytes-1').length);
     assert.equal(tracker.registry.getRegisteredModel('churn').latestVersions.at(-1)?.version, '2');
   } finally {
     tracker.close();
@@ -57,9 +58,9 @@ test('a version keeps its bytes: the source file changing afterwards does not ch
   const { model, tracker } = workspaceWithModel('original');
   try {
     const v1 = await tracker.registerModelFiles('churn', model);
-    writeFileSync(model, 'overwritten later');
+    writeFileSync(model, onnxBytes('overwritten later'));
     const opened = tracker.openModelVersionFile('churn', '1', 'model.onnx');
-    assert.equal(readFileSync(opened.filePath, 'utf8'), 'original');
+    assert.deepEqual(readFileSync(opened.filePath), onnxBytes('original'));
     assert.equal(tracker.registry.getModelVersion('churn', 1).sha256, v1.sha256);
   } finally {
     tracker.close();
@@ -194,7 +195,10 @@ test('search: name LIKE, name =, run_id =, tags, and pagination with tokens', as
 });
 
 test("version search ordered by a key: ties broken by name ascending, then version descending, as MLflow's store breaks them", async () => {
-  const { model, tracker } = workspaceWithModel();
+  const { ws, model, tracker: first } = workspaceWithModel();
+  first.close();
+  let clock = 1_700_000_000_000;
+  const tracker = Tracker.open(ws, { now: () => (clock += 1000) });
   try {
     for (const name of ['m1', 'beta', 'alpha']) await tracker.registerModelFiles(name, model);
     await tracker.registerModelFiles('alpha', model);
@@ -224,6 +228,29 @@ test("Runwise's own folder is no model: the workspace, .runwise or a file in it 
   const empty = await cli(ws, 'models', 'register', 'self', '--path', '');
   assert.equal(empty.code, 2);
   assert.match(empty.err, /--path MODEL is needed/);
+});
+
+test('an .onnx file that is no ONNX model (empty, a Git LFS pointer, text, truncated) is refused, naming what it is; nothing registered', async () => {
+  const { ws, model, tracker } = workspaceWithModel();
+  const good = onnxBytes('good');
+  const cases: [Buffer | string, RegExp][] = [
+    ['', /is an empty file, not an ONNX model; nothing was registered/],
+    ['version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 1234\n', /is a Git LFS pointer, not the model itself: fetch it \(git lfs pull\)/],
+    ['not a model at all', /is not an ONNX model \(/],
+    [good.subarray(0, good.length - 3), /is not an ONNX model \(truncated field\)/],
+  ];
+  try {
+    for (const [bytes, message] of cases) {
+      writeFileSync(model, bytes);
+      await assert.rejects(tracker.registerModelFiles('churn', model), message);
+    }
+    assert.equal(tracker.registry.searchRegisteredModels({}).items.length, 0);
+  } finally {
+    tracker.close();
+  }
+  const r = await cli(ws, 'models', 'register', 'churn', '--path', model);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^runwise: Model '.*model\.onnx' is not an ONNX model \(truncated field\); nothing was registered\.\n$/);
 });
 
 test('version numbers: never given twice, after deleting the highest too; a model deleted and created again starts at 1', async () => {
@@ -412,7 +439,7 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   const exported = await cli(ws, 'models', 'export', 'churn/1', '--output', out);
   assert.equal(exported.code, 0, exported.err);
   assert.match(exported.out, /^Exported churn\/1 \(1 file and its card README\.md, sha256 verified\)/);
-  assert.equal(readFileSync(path.join(out, 'model.onnx'), 'utf8'), 'model-v1');
+  assert.deepEqual(readFileSync(path.join(out, 'model.onnx')), onnxBytes('model-v1'));
   // The card registered with the version goes with it, as it was registered.
   assert.equal(readFileSync(path.join(out, 'README.md'), 'utf8'), '---\nlicense: mit\n---\n# card\n');
   const noCard = JSON.parse((await cli(ws, 'models', 'export', 'churn/2', '--output', path.join(ws, 'exported2'), '--json')).out) as { card: string | null };

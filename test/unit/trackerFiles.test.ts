@@ -18,6 +18,7 @@ import { Tracker } from '../../core/tracker/tracker';
 import { TrackerOpenError, damagedTracker, type TrackerOpenProblem } from '../../core/tracker/trackerOpenError';
 import { artifactsDir, runwiseDir, trackerDbPath } from '../../core/workspace/workspacePath';
 import { tempWorkspace } from '../support/tempWorkspace';
+import { onnxBytes } from '../support/onnxBytes';
 
 /** A connection that may write `sqlite_schema` (better-sqlite3 in unsafe mode, else node:sqlite). */
 function rawDatabase(file: string): { exec(sql: string): void; close(): void } {
@@ -159,7 +160,7 @@ test('migrating a registry from schema 5: the highest number is remembered (vers
     INSERT INTO model_versions (model_id, version, creation_time, last_updated_time, source, sha256, size) VALUES (1, 1, 1, 1, 's', 'x', 1), (1, 3, 1, 1, 's', 'x', 1)`);
   db.close();
   const model = path.join(ws, 'model.onnx');
-  writeFileSync(model, 'onnx');
+  writeFileSync(model, onnxBytes('onnx'));
   const t = Tracker.open(ws);
   try {
     // Deleted after the migration: only the migrated last_version still knows 3 was given.

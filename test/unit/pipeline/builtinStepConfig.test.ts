@@ -16,13 +16,14 @@ import { loadPipeline } from '../../../core/pipeline/loadPipeline';
 import { runPipeline } from '../../../core/pipeline/pipelineRun';
 import { planRun } from '../../../core/pipeline/stageStatus';
 import { Tracker } from '../../../core/tracker/tracker';
+import { onnxBytes } from '../../support/onnxBytes';
 import { tempWorkspace, writeWorkspaceFile } from '../../support/tempWorkspace';
 
 const PIPELINE = `vars:
   - alias: candidate
 stages:
   train:
-    cmd: printf model-v1 > model.onnx
+    cmd: cp model-v1.onnx model.onnx
     outs: [model.onnx]
   evaluate:
     evaluate:
@@ -81,7 +82,7 @@ async function runOnce(ws: string): Promise<void> {
 }
 
 test('the graph carries each built-in step its settings, substituted, and a gate its model', () => {
-  const ws = tempWorkspace('builtin-config', { 'runwise.yaml': PIPELINE, 'README.md': '# Churn\n', 'test.csv': 'x,churned\n1,0\n' });
+  const ws = tempWorkspace('builtin-config', { 'runwise.yaml': PIPELINE, 'model-v1.onnx': onnxBytes('model-v1'), 'README.md': '# Churn\n', 'test.csv': 'x,churned\n1,0\n' });
   const graph = loadPipeline(ws, { cache: false });
   assert.deepEqual(graph.byId.get('publish')!.builtinConfig, { model: 'model.onnx', name: 'churn', card: 'README.md', alias: 'candidate' });
   assert.deepEqual(graph.byId.get('evaluate')!.builtinConfig, { model: 'model.onnx', data: 'test.csv', target: 'churned', threshold: 0.5 });
@@ -106,7 +107,7 @@ test('the graph carries each built-in step its settings, substituted, and a gate
 });
 
 test('changing register.alias, evaluate.threshold or only the card makes that step stale, nothing else', async () => {
-  const ws = tempWorkspace('builtin-stale', { 'runwise.yaml': PIPELINE, 'README.md': '# Churn\n', 'test.csv': 'x,churned\n1,0\n' });
+  const ws = tempWorkspace('builtin-stale', { 'runwise.yaml': PIPELINE, 'model-v1.onnx': onnxBytes('model-v1'), 'README.md': '# Churn\n', 'test.csv': 'x,churned\n1,0\n' });
   await runOnce(ws);
   assert.deepEqual([...staleStages(ws)], [], 'everything is up to date after the run');
   assert.match(await status(ws), /^publish\s+skip\s+up to date$/m);

@@ -19,6 +19,7 @@ import { dataFileLineageGraph, dataNodeId, runNodeId } from '../../../core/views
 import { runWorkspacePipeline } from '../../support/pipelineRuns';
 import { probabilitiesOnly } from '../evaluation/onnxTestModels';
 import { tempWorkspace, writeWorkspaceFile } from '../../support/tempWorkspace';
+import { onnxBytes } from '../../support/onnxBytes';
 
 const runAll = (ws: string, force = false): Promise<PipelineRunResult> => runWorkspacePipeline(ws, { force, jobs: 2 });
 
@@ -38,14 +39,14 @@ async function logEvaluation(ws: string, sha256: string, metrics: Record<string,
   }
 }
 
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 const CARD = '---\n# owner: the churn team\nlicense: mit\n---\n\n# Churn model\n';
 
 test('register: a version from the stage run, its card filled from the evaluation, no duplicate when nothing changed', async () => {
   const ws = tempWorkspace('register', {
     'runwise.yaml': `stages:
   train:
-    cmd: printf model-v1 > model.onnx
+    cmd: cp model-v1.onnx model.onnx
     outs: [model.onnx]
   publish:
     register:
@@ -55,8 +56,10 @@ test('register: a version from the stage run, its card filled from the evaluatio
       alias: candidate
 `,
     'README.md': CARD,
+    'model-v1.onnx': onnxBytes('model-v1'),
+    'model-v2.onnx': onnxBytes('model-v2'),
   });
-  const evalRun = await logEvaluation(ws, sha('model-v1'), { roc_auc: 0.91, accuracy: 0.84, latency_p50_ms: 3 });
+  const evalRun = await logEvaluation(ws, sha(onnxBytes('model-v1')), { roc_auc: 0.91, accuracy: 0.84, latency_p50_ms: 3 });
 
   const first = await runAll(ws);
   const publish = first.stages.find((s) => s.id === 'publish')!;
@@ -69,7 +72,7 @@ test('register: a version from the stage run, its card filled from the evaluatio
 
   let tracker = Tracker.open(ws);
   const v1 = tracker.registry.getModelVersion('churn', 1);
-  assert.equal(v1.sha256, sha('model-v1'));
+  assert.equal(v1.sha256, sha(onnxBytes('model-v1')));
   assert.equal(v1.runId, publish.runId, "the version's source run is the register stage's run");
   assert.deepEqual(v1.aliases, ['candidate']);
   assert.equal(v1.card?.sha256, sha(card), 'the registry keeps the card as updated');
@@ -117,7 +120,7 @@ test('register: a missing model file fails the step with the setting and the pip
 test('register: a card whose YAML does not parse fails the step, as the CLI refuses it, and no version is made', async () => {
   const ws = tempWorkspace('register-bad-card', {
     'runwise.yaml': 'stages:\n  publish:\n    register:\n      model: model.onnx\n      name: churn\n      card: churn.modelcard.yaml\n',
-    'model.onnx': 'onnx-bytes',
+    'model.onnx': onnxBytes('onnx-bytes'),
     'churn.modelcard.yaml': 'model_details:\n  name: churn\n  owners: [a\n',
   });
   const result = await runAll(ws);
@@ -144,7 +147,7 @@ gates:
     value: champion.roc_auc
     model: churn
 `,
-    'champion.onnx': 'champion-bytes',
+    'champion.onnx': onnxBytes('champion-bytes'),
   });
   // No model registered yet: the gate passes and says why.
   let result = await runAll(ws);
@@ -166,11 +169,11 @@ gates:
   assert.equal(result.gates[0]!.passed, false, 'a champion that was never evaluated leaves nothing to compare with: the gate fails');
   assert.match(result.gates[0]!.message, /churn@champion \(version 1\) has no finished evaluation to read roc_auc from/);
 
-  await logEvaluation(ws, sha('champion-bytes'), { roc_auc: 0.8 });
+  await logEvaluation(ws, sha(onnxBytes('champion-bytes')), { roc_auc: 0.8 });
   result = await runAll(ws, true);
   assert.equal(result.gates[0]!.passed, true, result.gates[0]!.message);
   assert.equal(result.gates[0]!.expected, 0.8);
-  await logEvaluation(ws, sha('champion-bytes'), { roc_auc: 0.9 });
+  await logEvaluation(ws, sha(onnxBytes('champion-bytes')), { roc_auc: 0.9 });
   result = await runAll(ws, true);
   assert.equal(result.gates[0]!.passed, false, 'the latest evaluation of the champion counts');
   assert.match(result.gates[0]!.message, /roc_auc is 0\.85 .*champion\.roc_auc is 0\.9/);
@@ -240,7 +243,7 @@ test("evaluate: task 'classification' (the schema takes it) infers binary or mul
 });
 
 test("an alias reference reads the champion's evaluation measured as the stage's was, before a newer one on other data", async () => {
-  const ws = tempWorkspace('alias-like', { 'champion.onnx': 'champion-bytes' });
+  const ws = tempWorkspace('alias-like', { 'champion.onnx': onnxBytes('champion-bytes') });
   const tracker = Tracker.open(ws);
   try {
     await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
@@ -254,8 +257,8 @@ test("an alias reference reads the champion's evaluation measured as the stage's
       tracker.updateRun(run.info.runId, { status: 'FINISHED' });
       return run.info.runId;
     };
-    evaluation(sha('champion-bytes'), 'd1', 0.8);
-    evaluation(sha('champion-bytes'), 'd2', 0.95); // newer, on other data (an ad-hoc evaluation)
+    evaluation(sha(onnxBytes('champion-bytes')), 'd1', 0.8);
+    evaluation(sha(onnxBytes('champion-bytes')), 'd2', 0.95); // newer, on other data (an ad-hoc evaluation)
     // The pipeline's evaluate stage run and the evaluation under it, of the candidate, on d1.
     const stageRun = tracker.createRun({ runName: 'evaluate' }).info.runId;
     const candidate = evaluation('c'.repeat(64), 'd1', 0.85, stageRun);
