@@ -178,6 +178,11 @@ export class ModelRegistry {
     });
   }
 
+  /** True when a registered model is named `name`. */
+  hasModel(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM registered_models WHERE name = ?').get(name) !== undefined;
+  }
+
   getRegisteredModel(name: string): RegisteredModel {
     return this.modelsByIds([this.modelRow(name).id])[0]!;
   }
@@ -902,7 +907,11 @@ export interface VersionRef {
   alias?: string;
 }
 
-export function parseVersionRef(ref: string): VersionRef {
+/**
+ * `ref` read as a version reference. A name may hold '@' (MLflow allows it): `named(ref)`, when
+ * given, says whether the whole text is a registered model's name, which then wins over NAME@ALIAS.
+ */
+export function parseVersionRef(ref: string, named?: (name: string) => boolean): VersionRef {
   // A name may hold '@' but not '/' (checkModelName), an alias neither: `team@corp/2` is a version.
   const slash = ref.lastIndexOf('/');
   if (slash > 0) {
@@ -911,7 +920,7 @@ export function parseVersionRef(ref: string): VersionRef {
     return { name: ref.slice(0, slash), version };
   }
   const at = ref.lastIndexOf('@');
-  if (at > 0) return { name: ref.slice(0, at), alias: ref.slice(at + 1) };
+  if (at > 0 && !named?.(ref)) return { name: ref.slice(0, at), alias: ref.slice(at + 1) };
   return { name: ref };
 }
 

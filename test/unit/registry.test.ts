@@ -253,6 +253,23 @@ test('an .onnx file that is no ONNX model (empty, a Git LFS pointer, text, trunc
   assert.match(r.err, /^runwise: Model '.*model\.onnx' is not an ONNX model \(truncated field\); nothing was registered\.\n$/);
 });
 
+test("a name holding '@' is found by its whole name before NAME@ALIAS is tried", async () => {
+  const { ws, model, tracker } = workspaceWithModel();
+  try {
+    await tracker.registerModelFiles('team@corp', model, { alias: 'champion' });
+  } finally {
+    tracker.close();
+  }
+  const whole = await cli(ws, 'models', 'show', 'team@corp', '--json');
+  assert.equal(whole.code, 0, whole.err);
+  assert.equal(JSON.parse(whole.out).name, 'team@corp');
+  const aliased = await cli(ws, 'models', 'show', 'team@corp@champion', '--json');
+  assert.equal(aliased.code, 0, aliased.err);
+  assert.equal(JSON.parse(aliased.out).version, 1);
+  const lineage = await cli(ws, 'models', 'lineage', 'team@corp');
+  assert.equal(lineage.code, 0, lineage.err);
+});
+
 test('version numbers: never given twice, after deleting the highest too; a model deleted and created again starts at 1', async () => {
   const { model, tracker } = workspaceWithModel();
   try {

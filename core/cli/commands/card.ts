@@ -31,13 +31,14 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
       "card update needs --from NAME/VERSION (or NAME@ALIAS): the registered version whose evaluation goes into the card",
     );
   const { abs, rel, text } = namedCard(ctx, card!);
-  const ref = parseVersionRef(from);
   if (!ctx.hasTracker())
     throw new CliError(
       `No tracker in ${ctx.workspace}: nothing is registered yet`,
     );
   const tracker = ctx.openTracker();
-  const version = tracker.registry.resolveVersion(ref);
+  const version = tracker.registry.resolveVersion(
+    parseVersionRef(from, (n) => tracker.registry.hasModel(n)),
+  );
   const subject = `${version.name}/${version.version}`;
   const evaluation = latestEvaluation(tracker, version.sha256, subject);
   if (!evaluation) {

@@ -55,7 +55,7 @@ export function lineage(ctx: CommandContext, args: ParsedArgs): void {
     // A file gone from disk may still have lineage (runs recorded it); one that neither exists nor was recorded is a typo.
     if (!exists && graph.edges.length === 0) throw new CliError(`--file ${file}: no such file (${rel} in the workspace), and no run recorded it`);
   } else {
-    const v = tracker.registry.resolveVersion(parseVersionRef(ref!));
+    const v = tracker.registry.resolveVersion(parseVersionRef(ref!, (n) => tracker.registry.hasModel(n)));
     graph = modelVersionLineageGraph(tracker, v.name, v.version, options);
   }
   const html = optionValue(args, 'html');
