@@ -207,24 +207,34 @@ export function separatorHint(columns: readonly string[]): string | undefined {
   return separator ? `the header looks ${separator}-separated, and Runwise reads comma-separated values: save the file with commas` : undefined;
 }
 
+/**
+ * A cell's text as an error message shows it: at most 40 characters (a 5 MB cell is not printed
+ * whole) and control characters written as escapes (a NUL byte is not invisible).
+ */
+export function shownCell(text: string): string {
+  const cut = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The number in a cell's text, or a DatasetError naming where it is and what was found. */
 export function numberFromText(text: string, where: string, column: string, missing = false): number {
   const trimmed = text.trim();
+  const shown = shownCell(trimmed);
   if (missing && (MISSING.test(trimmed) || INFINITE.test(trimmed))) return NaN;
   // Where missing cells are allowed (drift), a boolean makes a numeric column text, as pandas infers a 0/1/True column.
-  if (missing && booleanOf(trimmed) !== undefined) throw new DatasetError(`${where}: column '${column}' is a boolean, '${trimmed}' (expected a number)`, column);
+  if (missing && booleanOf(trimmed) !== undefined) throw new DatasetError(`${where}: column '${column}' is a boolean, '${shown}' (expected a number)`, column);
   if (trimmed === '') throw new DatasetError(`${where}: column '${column}' is empty (expected a number)`);
   // `NAN`, `Nan` or `+nan` are not pandas' missing words: text to pandas, so a column drift may read as text.
-  if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is ${missing ? `'${trimmed}', which pandas reads as text, not as missing` : 'NaN'} (expected a number)`, missing ? column : undefined);
-  if (MISSING.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is missing ('${trimmed}'; expected a number)`);
+  if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is ${missing ? `'${shown}', which pandas reads as text, not as missing` : 'NaN'} (expected a number)`, missing ? column : undefined);
+  if (MISSING.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is missing ('${shown}'; expected a number)`);
   const v = decimalOf(trimmed);
   if (Number.isNaN(v)) {
-    throw new DatasetError(`${where}: column '${column}' is not a number: '${trimmed.length > 40 ? `${trimmed.slice(0, 40)}…` : trimmed}'`, column);
+    throw new DatasetError(`${where}: column '${column}' is not a number: '${shown}'`, column);
   }
   if (!Number.isFinite(v)) {
     // Beyond the largest double (1e500): infinite, left out where missing cells are (pandas reads inf).
     if (missing) return NaN;
-    throw new DatasetError(`${where}: column '${column}' is ${trimmed} (expected a finite number)`);
+    throw new DatasetError(`${where}: column '${column}' is ${shown} (expected a finite number)`);
   }
   return v;
 }

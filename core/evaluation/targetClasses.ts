@@ -14,7 +14,7 @@
  * A value that is not a class is a DatasetError naming the file, the data row, the column, the value
  * and the classes; a text label against a model without labels says what to do instead.
  */
-import { DatasetError, decimalOf, isMissingText, type DatasetBatch } from '../dataset/dataset';
+import { DatasetError, decimalOf, isMissingText, shownCell, type DatasetBatch } from '../dataset/dataset';
 
 /** Where the values come from, for messages. */
 export interface TargetSource {
@@ -88,7 +88,7 @@ export class TargetClasses {
     const classes = (this.labels ?? Array.from({ length: this.classes }, (_, c) => c)).join(', ');
     const trimmed = text.trim();
     if (isMissingText(text)) return new DatasetError(`${where} has no value${trimmed ? ` ('${trimmed}')` : ''} (expected one of the model's classes: ${classes})`);
-    const shown = trimmed.length > 40 ? `${trimmed.slice(0, 40)}…` : trimmed;
+    const shown = shownCell(trimmed);
     if (!this.labels && !Number.isFinite(decimalOf(trimmed))) {
       return new DatasetError(
         `${where} is '${shown}', a text label, but ${model} declares no class labels (its classes are the indices ${classes}): ` +

@@ -37,6 +37,19 @@ test('CSV: a line number after a quoted line break counts the physical lines', a
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /^Error: data\.csv:5: column 'a' is not a number: 'x'|data\.csv:5: column 'a' is not a number: 'x'/);
 });
 
+test('CSV: a bad cell is shown cut to 40 characters, its control characters escaped (a 5 MB number, a NUL byte)', async () => {
+  const ws = tempWorkspace('csv');
+  const long = path.join(ws, 'long.csv');
+  writeFileSync(long, `a\n1\n${'9'.repeat(5_000_000)}\n`);
+  await assert.rejects(readAll(long, [{ name: 'a' }], 10), (e: Error) => {
+    assert.equal(e.message, `long.csv:3: column 'a' is ${'9'.repeat(40)}… (expected a finite number)`);
+    return true;
+  });
+  const nul = path.join(ws, 'nul.csv');
+  writeFileSync(nul, 'a\n1\n65.\u000089\n');
+  await assert.rejects(readAll(nul, [{ name: 'a' }], 10), /nul\.csv:3: column 'a' is not a number: '65\.\\u000089'$/);
+});
+
 test('CSV: numbers equal Number(text) across 4 MiB reads and many batches', async () => {
   const file = path.join(tempWorkspace('csv'), 'big.csv');
   const values: number[] = [];
