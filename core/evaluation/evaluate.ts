@@ -273,7 +273,6 @@ class InputTensor {
 
   /** `rows` rows of the columns, the first of them row `firstRow` (1-based) of `dataName`. */
   fill(columns: Float64Array[], rows: number, capacity: number, dataName: string, firstRow: number): Ort.Tensor {
-    const where = `${dataName} rows ${firstRow}–${firstRow + rows - 1}`;
     const width = this.width;
     const type = this.type;
     if (!this.data || this.data.length < rows * width) {
@@ -293,7 +292,7 @@ class InputTensor {
       if (!inRange) {
         for (let c = 0; c < width; c++) {
           const r = columns[c]!.subarray(0, rows).findIndex((v) => Math.abs(v) >= FLOAT32_OVERFLOW);
-          if (r >= 0) throw new DatasetError(`${dataName} row ${firstRow + r}, column '${this.names[c]}': ${columns[c]![r]} is beyond the range of float32, the type of the model's input (±${FLOAT32_MAX})`);
+          if (r >= 0) throw new DatasetError(`${dataName} data row ${firstRow + r}, column '${this.names[c]}': ${columns[c]![r]} is beyond the range of float32, the type of the model's input (±${FLOAT32_MAX})`);
         }
       }
     } else {
@@ -302,9 +301,9 @@ class InputTensor {
         const col = columns[c]!;
         for (let r = 0; r < rows; r++) {
           const v = col[r]!;
-          if (!Number.isInteger(v)) throw new DatasetError(`${where}: the model's input takes ${type} values, found ${v}`);
+          if (!Number.isInteger(v)) throw new DatasetError(`${dataName} data row ${firstRow + r}, column '${this.names[c]}': ${v} is not a whole number, and the model's input takes ${type} values`);
           if (big ? !(v >= -(2 ** 63) && v < 2 ** 63) : !(v >= -(2 ** 31) && v < 2 ** 31)) {
-            throw new DatasetError(`${dataName} row ${firstRow + r}, column '${this.names[c]}': ${v} (as read into a double) is beyond the range of ${type}, the type of the model's input`);
+            throw new DatasetError(`${dataName} data row ${firstRow + r}, column '${this.names[c]}': ${v} (as read into a double) is beyond the range of ${type}, the type of the model's input`);
           }
           data[r * width + c] = (big ? BigInt(v) : v) as never;
         }
@@ -541,7 +540,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       const rows = batch.rows;
       const feeds: Record<string, Ort.Tensor> = {};
       const where = `${dataName} rows ${rowBase + 1}–${rowBase + rows}`;
-      const rowOf = (i: number) => `${dataName} row ${rowBase + i + 1}`;
+      const rowOf = (i: number) => `${dataName} data row ${rowBase + i + 1}`;
       for (const { input, tensor } of tensors) {
         feeds[input.name] = tensor.fill(input.columns.map((c) => batch.numbers[numberIndex.get(c)!]!), rows, batchSize, dataName, rowBase + 1);
       }

@@ -272,8 +272,8 @@ function passThroughCase(model: Uint8Array, header: string[], rows: (string | nu
 
 test('outputs that are not probabilities (raw scores, NaN, rows not summing to 1) are refused naming the row; in the first batch no run is left, later the run FAILS', async () => {
   const cases: [string, (string | number)[][], RegExp][] = [
-    ['raw scores', [[0.2, 0.8, 1], [2, -1, 0]], /output 'probabilities' is not class probabilities: for data\.csv row 2 it gave \[2, -1\] \(a value outside \[0, 1\]\)/],
-    ['a row summing to 0.9', [[0.3, 0.6, 1]], /for data\.csv row 1 it gave \[0\.30000001192092896, 0\.6000000238418579\] \(a sum of 0\.9\d*, not 1\)/],
+    ['raw scores', [[0.2, 0.8, 1], [2, -1, 0]], /output 'probabilities' is not class probabilities: for data\.csv data row 2 it gave \[2, -1\] \(a value outside \[0, 1\]\)/],
+    ['a row summing to 0.9', [[0.3, 0.6, 1]], /for data\.csv data row 1 it gave \[0\.30000001192092896, 0\.6000000238418579\] \(a sum of 0\.9\d*, not 1\)/],
   ];
   for (const [what, rows, message] of cases) {
     const s = passThroughCase(passThrough(2), ['p0', 'p1', 'y'], rows);
@@ -290,7 +290,7 @@ test('outputs that are not probabilities (raw scores, NaN, rows not summing to 1
   const s = passThroughCase(passThrough(2), ['p0', 'p1', 'y'], [...good, [1.5, -0.5, 1]]);
   const tracker = Tracker.open(s.ws);
   try {
-    await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, tracker, batchSize: 8 }), /data\.csv row 21 it gave \[1\.5, -0\.5\]/);
+    await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, tracker, batchSize: 8 }), /data\.csv data row 21 it gave \[1\.5, -0\.5\]/);
     const [run] = tracker.searchRuns({}).items;
     assert.equal(run!.info.status, 'FAILED');
   } finally {
@@ -300,9 +300,9 @@ test('outputs that are not probabilities (raw scores, NaN, rows not summing to 1
 
 test('a NaN or infinite regression prediction, and an input beyond float32, are errors naming the row (scikit-learn refuses them too)', async () => {
   const nan = passThroughCase(passThrough(1, 'Sqrt'), ['x', 'y'], [[4, 2], [-1, 1]]);
-  await assert.rejects(evaluateModel({ model: nan.model, data: nan.data, target: 'y', workspace: nan.ws }), (e: Error) => e instanceof ModelError && /model\.onnx predicted NaN for data\.csv row 2: the metrics need finite predictions/.test(e.message));
+  await assert.rejects(evaluateModel({ model: nan.model, data: nan.data, target: 'y', workspace: nan.ws }), (e: Error) => e instanceof ModelError && /model\.onnx predicted NaN for data\.csv data row 2: the metrics need finite predictions/.test(e.message));
   const big = passThroughCase(passThrough(1), ['x', 'y'], [[1, 1], [2, 2], [1e39, 3]]);
-  await assert.rejects(evaluateModel({ model: big.model, data: big.data, target: 'y', workspace: big.ws }), (e: Error) => e instanceof DatasetError && /data\.csv row 3, column 'x': 1e\+39 is beyond the range of float32/.test(e.message));
+  await assert.rejects(evaluateModel({ model: big.model, data: big.data, target: 'y', workspace: big.ws }), (e: Error) => e instanceof DatasetError && /data\.csv data row 3, column 'x': 1e\+39 is beyond the range of float32/.test(e.message));
   // Within range it is evaluated.
   const fine = passThroughCase(passThrough(1), ['x', 'y'], [[1, 1], [2, 2], [3e38, 3e38]]);
   assert.equal((await evaluateModel({ model: fine.model, data: fine.data, target: 'y', workspace: fine.ws })).rows, 3);
@@ -331,7 +331,7 @@ test('--task binary takes a one-value output as P(class 1) (a sigmoid); without 
   assert.equal((await evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws })).task, 'regression');
   await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', task: 'multiclass', workspace: s.ws }), /one value per row: task 'multiclass' does not fit/);
   const outside = passThroughCase(passThrough(1), ['p', 'y'], [[0.5, 1], [1.2, 0]]);
-  await assert.rejects(evaluateModel({ model: outside.model, data: outside.data, target: 'y', task: 'binary', workspace: outside.ws }), /for data\.csv row 2 it gave \[1\.2000000476837158\] \(a value outside \[0, 1\]\)/);
+  await assert.rejects(evaluateModel({ model: outside.model, data: outside.data, target: 'y', task: 'binary', workspace: outside.ws }), /for data\.csv data row 2 it gave \[1\.2000000476837158\] \(a value outside \[0, 1\]\)/);
 });
 
 test('an error after rows were evaluated ends the run FAILED with the reason', async () => {
