@@ -626,10 +626,14 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     if (reader.columnOrderVaries && !options.features && plan.inputs.some((i) => i.dims === 'matrix')) {
       warnings.push(`${dataName}: its rows list their keys in different orders; the features were taken in the order the first rows give (${plan.features.join(', ')}): name them with --features (features:) in the order the model was trained on`);
     }
+    // A threshold only decides a binary classifier's predictions: said, not silently ignored.
+    if (options.threshold !== undefined && task !== 'binary') {
+      warnings.push(`the threshold ${options.threshold} was not used: it decides P(class 1) > threshold for a binary classifier, and this evaluation's task is ${task}${task === 'multiclass' ? ' (each row predicted as its most probable class)' : ''}`);
+    }
     // A one-value model read as a regressor against a 0/1 target is most likely a sigmoid classifier.
     if (task === 'regression' && !options.task && targets.length > 0 && targets.every((t) => t === 0 || t === 1)) {
       warnings.push(
-        `'${options.target}' holds no value but 0 and 1 (or False and True): if the model's one value per row is P(class 1), evaluate it as a classifier with task binary (--task binary); task regression, given, says this is a regressor`,
+        `'${options.target}' holds no value but 0 and 1 (or False and True): if the model's one value per row is P(class 1), evaluate it as a classifier with task binary (--task binary); giving task regression (--task regression) says it is a regressor and drops this warning`,
       );
     }
     let slices: EvaluationReport['slices'] = null;

@@ -72,6 +72,11 @@ test('a label tensor plus probabilities [N, 3]: multiclass inferred', async () =
   assertMetricsClose(r.metrics, expected.metrics, 1e-5);
   assert.deepEqual(r.confusion_matrix, expected.confusionMatrix);
   assert.ok('f1_macro' in r.metrics && 'precision_weighted' in r.metrics && 'roc_auc' in r.metrics);
+  assert.deepEqual(r.warnings, []);
+  // A threshold given to a multiclass evaluation changes nothing, and says so.
+  const thresholded = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], threshold: 0.3, workspace: s.ws });
+  assert.deepEqual(thresholded.metrics, r.metrics);
+  assert.deepEqual(thresholded.warnings, ['the threshold 0.3 was not used: it decides P(class 1) > threshold for a binary classifier, and this evaluation\'s task is multiclass (each row predicted as its most probable class)']);
 });
 
 test("scikit-learn-onnx's label + ZipMap: probabilities read through the ZipMap's input, classes from its labels", async () => {
