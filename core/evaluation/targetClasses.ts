@@ -14,7 +14,7 @@
  * A value that is not a class is a DatasetError naming the file, the data row, the column, the value
  * and the classes; a text label against a model without labels says what to do instead.
  */
-import { DatasetError, decimalOf, isMissingText, shownCell, type DatasetBatch } from '../dataset/dataset';
+import { DatasetError, booleanOf, decimalOf, isMissingText, isNumberText, shownCell, type DatasetBatch } from '../dataset/dataset';
 
 /** Where the values come from, for messages. */
 export interface TargetSource {
@@ -47,7 +47,17 @@ export class TargetClasses {
     const trimmed = text.trim();
     const number = decimalOf(trimmed);
     if (!this.labels) return Number.isInteger(number) && number >= 0 && number < this.classes ? number : NOT_A_CLASS;
-    return this.labelIndex.get(text) ?? this.labelIndex.get(trimmed) ?? (Number.isFinite(number) ? this.labelIndex.get(String(number)) : undefined) ?? NOT_A_CLASS;
+    return this.labelIndex.get(text) ?? this.labelIndex.get(trimmed) ?? (Number.isFinite(number) ? this.labelIndex.get(String(number)) : undefined) ?? this.booleanLabel(trimmed) ?? NOT_A_CLASS;
+  }
+
+  /**
+   * A boolean in pandas' spellings against text labels that spell booleans (`False`/`True` as
+   * str(bool) writes them, or `false`/`true`): pandas reads `TRUE` as the same True.
+   */
+  private booleanLabel(trimmed: string): number | undefined {
+    const b = booleanOf(trimmed);
+    if (b === undefined) return undefined;
+    return this.labelIndex.get(b ? 'True' : 'False') ?? this.labelIndex.get(b ? 'true' : 'false');
   }
 
   /**
@@ -95,6 +105,6 @@ export class TargetClasses {
           `write the class indices in '${column}', or export the model with its labels (scikit-learn-onnx keeps them in the ZipMap or in the classifier's classlabels_strings)`,
       );
     }
-    return new DatasetError(`${where} is ${Number.isFinite(decimalOf(trimmed)) ? shown : `'${shown}'`}, not one of the model's classes (${classes})`);
+    return new DatasetError(`${where} is ${isNumberText(trimmed) ? shown : `'${shown}'`}, not one of the model's classes (${classes})`);
   }
 }

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { DatasetError } from '../../../core/dataset/dataset';
 import { evaluateModel, type EvaluationReport } from '../../../core/evaluation/evaluate';
 import { FLOAT32_EPS, binaryMetrics } from '../../../core/evaluation/metrics';
+import { TargetClasses } from '../../../core/evaluation/targetClasses';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
 import { dataset, linearClassifier, probabilitiesOnly, softmaxRows, type LinearClassifier } from './onnxTestModels';
@@ -167,3 +168,16 @@ for (const [what, value, message] of [
     await rejectsLeavingNoRun(s.ws, (tracker) => evaluateModel({ model: s.model, data: s.data, target: g.target, features: g.features, workspace: s.ws, tracker }), message);
   });
 }
+
+test("text labels that spell booleans ('False'/'True'): the target's true/TRUE/false match them as pandas reads them; other labels do not", () => {
+  const source = { data: 'data.csv', column: 'y', model: 'model.onnx' };
+  const python = new TargetClasses(source, ['False', 'True'], 2);
+  assert.deepEqual(['False', 'True', 'false', 'TRUE', ' true', 'FALSE'].map((t) => python.indexOf(t)), [0, 1, 0, 1, 1, 0]);
+  assert.deepEqual(['maybe', '2', 'yes'].map((t) => python.indexOf(t)), [-1, -1, -1]);
+  const lower = new TargetClasses(source, ['false', 'true'], 2);
+  assert.deepEqual(['True', 'FALSE'].map((t) => lower.indexOf(t)), [1, 0]);
+  const words = new TargetClasses(source, ['no', 'yes'], 2);
+  assert.equal(words.indexOf('true'), -1);
+  assert.equal(words.notAClass('true', 3).message, "data.csv data row 3: column 'y' is 'true', not one of the model's classes (no, yes)");
+  assert.equal(words.notAClass('1.0', 3).message, "data.csv data row 3: column 'y' is 1.0, not one of the model's classes (no, yes)");
+});
