@@ -215,6 +215,12 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
       throw new ModelError(`${model.file}: input '${input.name}' takes ${input.type} values; evaluation feeds numeric inputs only (float32, float64, int64, int32)`);
     }
   }
+  if (model.inputs.length === 0) throw new ModelError(`${model.file}: the model takes no inputs, so no dataset can feed it`);
+  for (const input of model.inputs) {
+    if (input.shape.length === 0) {
+      throw new ModelError(`${model.file}: input '${input.name}' declares no shape; evaluation feeds an input of shape [N, F] (the features) or [N] / [N, 1] (one column): export the model with its input shapes`);
+    }
+  }
   const only = model.inputs.length === 1 ? model.inputs[0]! : undefined;
   // One 2-D input takes the features given, even when a column bears the input's name.
   if (only && only.shape.length === 2 && (features || !columns.includes(only.name))) {
@@ -239,12 +245,14 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     );
   }
   const inputs = model.inputs.map((input) => {
-    if (!columns.includes(input.name)) {
-      throw new DatasetError(`${dataName}: no column '${input.name}' for the model's input '${input.name}' (the columns are: ${columns.join(', ')})`);
-    }
+    // The shape first: a rank-3 input is no column however the dataset names its columns.
     const wide = input.shape.length === 2 ? input.shape[1] : 1;
     if (input.shape.length > 2 || (typeof wide === 'number' && wide !== 1)) {
-      throw new EvaluationError(`${model.file}: input '${input.name}' has shape [${input.shape.join(', ')}]; a column can feed an input of shape [N] or [N, 1]`);
+      const matrix = only ? ' and one input of shape [N, F] the features' : '';
+      throw new EvaluationError(`${model.file}: input '${input.name}' has shape [${input.shape.join(', ')}]; a column can feed an input of shape [N] or [N, 1]${matrix}`);
+    }
+    if (!columns.includes(input.name)) {
+      throw new DatasetError(`${dataName}: no column '${input.name}' for the model's input '${input.name}' (the columns are: ${columns.join(', ')})`);
     }
     return { name: input.name, type: input.type, columns: [input.name], dims: input.shape.length === 2 ? ('column' as const) : ('vector' as const) };
   });

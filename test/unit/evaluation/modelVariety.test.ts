@@ -12,7 +12,7 @@ import { evaluateModel } from '../../../core/evaluation/evaluate';
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { castRegression, dataset, logitsAndProbabilities, probabilitiesAtIrVersion, probabilitiesOnly, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
+import { castRegression, dataset, logitsAndProbabilities, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
 
 const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
 const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
@@ -99,6 +99,25 @@ test('features given: one 2-D input takes them, even beside a column of its name
   }
   for (const features of [['z'], ['p'], ['p', 'z'], ['p', 'q', 'z']]) {
     await assert.rejects(evaluateModel({ model: two, data, target: 'y', features, workspace: ws }), /sum\.onnx takes its inputs by name \('p', 'q'\), each from the column of that name; --features \(a pipeline's features:\) .* would not be what feeds it/);
+  }
+});
+
+test('inputs no column can feed: none at all, no declared shape, rank 3: each said as such, not as a missing column', async () => {
+  const ws = tempWorkspace('eval-odd-inputs');
+  const data = path.join(ws, 'data.csv');
+  writeFileSync(data, 'a,b,y\n1,2,0.5\n');
+  const cases: [Parameters<typeof oddInput>[0], RegExp][] = [
+    ['none', /^none\.onnx: the model takes no inputs, so no dataset can feed it$/],
+    [undefined, /^unshaped\.onnx: input 'features' declares no shape; evaluation feeds an input of shape \[N, F\]/],
+    [['N', 2, 1], /^rank3\.onnx: input 'features' has shape \[N, 2, 1\]; a column can feed an input of shape \[N\] or \[N, 1\] and one input of shape \[N, F\] the features$/],
+  ];
+  for (const [dims, message] of cases) {
+    const model = path.join(ws, `${dims === 'none' ? 'none' : dims ? 'rank3' : 'unshaped'}.onnx`);
+    writeFileSync(model, oddInput(dims));
+    await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), (e: Error) => {
+      assert.match(e.message, message);
+      return true;
+    });
   }
 });
 

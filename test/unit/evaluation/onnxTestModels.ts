@@ -131,6 +131,27 @@ export function sumOfColumns(names: string[]): Uint8Array {
   });
 }
 
+/** y = Identity(features) with the input declared as `dims` (undefined: no shape at all), or a Constant with no input when `dims` is 'none'. */
+export function oddInput(dims: Dim[] | undefined | 'none'): Uint8Array {
+  if (dims === 'none') {
+    return encode({
+      node: [node('Constant', [], ['variable'], [{ name: 'value', type: 'TENSOR', t: floatTensor('c', [1, 1], [0.5]) }])],
+      output: [tensorValue('variable', FLOAT, [1, 1])],
+    });
+  }
+  const input = dims ? tensorValue('features', FLOAT, dims) : { name: 'features', type: { tensorType: { elemType: FLOAT } } };
+  // [N, F, 1] summed over its last two axes: an [N] output, so only the input is odd.
+  if (dims?.length === 3) {
+    return encode({
+      initializer: [int64Tensor('axes', [2], [1, 2])],
+      node: [node('ReduceSum', ['features', 'axes'], ['variable'], [int('keepdims', 0)])],
+      input: [input],
+      output: [tensorValue('variable', FLOAT, ['N'])],
+    });
+  }
+  return encode({ node: [node('Identity', ['features'], ['variable'])], input: [input], output: [tensorValue('variable', FLOAT, ['N', 1])] });
+}
+
 export function labelAndProbabilities(m: LinearClassifier): Uint8Array {
   const { initializer, node: nodes } = classifierNodes(m);
   return encode({
