@@ -859,7 +859,7 @@ export async function modelSha256(abs: string): Promise<string> {
 }
 
 /** The error for a version's stored file that cannot be read. */
-function unreadableCopy(mv: ModelVersion, f: ArtifactRecord, e: unknown): TrackerError {
+export function unreadableCopy(mv: { name: string; version: string }, f: ArtifactRecord, e: unknown): TrackerError {
   return new TrackerError('INVALID_STATE', `Model version ${mv.name}/${mv.version} is refused: the stored copy of its file '${f.path}' (sha256 ${f.sha256}) cannot be read: ${(e as Error).message}`);
 }
 

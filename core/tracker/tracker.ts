@@ -57,6 +57,7 @@ import {
   checkModelName as checkRegisteredModelName,
   IS_PROMPT_TAG,
   modelFilesOnDisk,
+  unreadableCopy,
   modelLineage,
   sha256OfFile,
   sha256OfFileAsync,
@@ -1156,7 +1157,12 @@ export class Tracker {
   /** A file of a version for reading, its bytes re-hashed first (ModelTamperedError when they changed). */
   openModelVersionFile(name: string, version: string | number, filePath: string): OpenedArtifact {
     const opened = this.modelVersionFile(name, version, filePath);
-    const actual = sha256OfFile(opened.filePath);
+    let actual: string;
+    try {
+      actual = sha256OfFile(opened.filePath);
+    } catch (e) {
+      throw unreadableCopy({ name, version: String(version) }, opened.record, e);
+    }
     if (actual !== opened.record.sha256) throw new ModelTamperedError(name, String(version), opened.record.path, opened.record.sha256, actual);
     return opened;
   }
@@ -1182,7 +1188,12 @@ export class Tracker {
   /** openModelVersionFile for a server: the bytes re-hashed a chunk at a time, without blocking. */
   async openModelVersionFileAsync(name: string, version: string | number, filePath: string): Promise<OpenedArtifact> {
     const opened = this.modelVersionFile(name, version, filePath);
-    const actual = await sha256OfFileAsync(opened.filePath);
+    let actual: string;
+    try {
+      actual = await sha256OfFileAsync(opened.filePath);
+    } catch (e) {
+      throw unreadableCopy({ name, version: String(version) }, opened.record, e);
+    }
     if (actual !== opened.record.sha256) throw new ModelTamperedError(name, String(version), opened.record.path, opened.record.sha256, actual);
     return opened;
   }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
 import { ModelTamperedError, contentHash } from '../../core/tracker/modelRegistry';
@@ -268,6 +268,29 @@ test("a name holding '@' is found by its whole name before NAME@ALIAS is tried",
   assert.equal(JSON.parse(aliased.out).version, 1);
   const lineage = await cli(ws, 'models', 'lineage', 'team@corp');
   assert.equal(lineage.code, 0, lineage.err);
+});
+
+test('a stored copy gone from .runwise: export and file reads say which version and file, not a bare ENOENT', async () => {
+  const { ws, model, tracker } = workspaceWithModel();
+  let blob: string;
+  try {
+    const v = await tracker.registerModelFiles('churn', model);
+    blob = tracker.artifacts.blobPath(v.sha256);
+  } finally {
+    tracker.close();
+  }
+  chmodSync(blob, 0o644);
+  rmSync(blob);
+  const r = await cli(ws, 'models', 'export', 'churn/1', '--output', path.join(ws, 'out'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^runwise: Model version churn\/1 is refused: the stored copy of its file 'model\.onnx' \(sha256 [0-9a-f]{64}\) cannot be read: ENOENT/);
+  assert.equal(existsSync(path.join(ws, 'out')), false);
+  const t = Tracker.open(ws);
+  try {
+    await assert.rejects(t.openModelVersionFileAsync('churn', 1, 'model.onnx'), /churn\/1 is refused: the stored copy/);
+  } finally {
+    t.close();
+  }
 });
 
 test('version numbers: never given twice, after deleting the highest too; a model deleted and created again starts at 1', async () => {
