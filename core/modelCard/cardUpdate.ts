@@ -235,7 +235,11 @@ function parseCardYaml(yaml: string, offset: number, whole: string, file: string
     // The parser's own "at line N, column M" counts from the YAML's start, not the file's.
     const at = offset + error.pos[0];
     const column = at - whole.lastIndexOf("\n", at - 1);
-    const what = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    // The yaml package's advice to its caller ("please use YAML.parseAllDocuments()") is no help to a user.
+    const what =
+      error.code === "MULTIPLE_DOCS"
+        ? "a second YAML document starts here (a `---` or `...` line); a card holds one"
+        : error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     throw new CardUpdateError(`${file}:${lineAt(whole, at)}:${column}: the card's YAML does not parse: ${what}`);
   }
   return doc;

@@ -16,7 +16,7 @@ import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
 import { comparableEvaluations, worseOnSameData, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
-import { CardUpdateError, HF_SOURCE_NAME, MCT_NAME_PREFIX, toolkitMetrics, updateCardText } from '../../core/modelCard/cardUpdate';
+import { CardUpdateError, HF_SOURCE_NAME, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { tempWorkspace } from '../support/tempWorkspace';
@@ -411,4 +411,11 @@ test('two versions compared on one dataset when both were evaluated on it, else 
   } finally {
     tracker.close();
   }
+});
+
+test('a second YAML document in a card is named at its line, without the parser\'s advice to its caller', () => {
+  assert.throws(
+    () => checkCardYaml('model_details:\n  name: churn\n---\nother: 1\n', 'churn.modelcard.yaml'),
+    (e: Error) => e instanceof CardUpdateError && e.message === "churn.modelcard.yaml:3:1: the card's YAML does not parse: a second YAML document starts here (a `---` or `...` line); a card holds one",
+  );
 });

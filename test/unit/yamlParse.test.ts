@@ -467,7 +467,10 @@ describe('parseYaml: errors', () => {
     const a = parseYaml('a: &x 1\nb: *x\nc: *nope\n');
     assert.deepEqual(a.errors.map((e) => [e.code, slice(a, e)]), [['unknown-alias', '*nope']]);
     const b = parseYaml('a: 1\n---\nb: 2\n');
-    assert.ok(b.errors.some((e) => e.code === 'multiple-documents'));
+    assert.deepEqual(
+      b.errors.filter((e) => e.code === 'multiple-documents').map((e) => e.message),
+      ['A second YAML document starts here (a `---` or `...` line); this file holds one.'],
+    );
     assert.deepEqual(toJs(b.root), { a: 1 });
     for (const t of ['', '\n\n', '# only a comment\n', '   \n']) {
       const d = parseYaml(t);

@@ -53,7 +53,9 @@ export function parseWithYamlLib(text: string): LibResult {
   for (const e of doc.errors) {
     const s = Math.max(0, Math.min(len, e.pos[0]));
     const en = Math.max(s, Math.min(len, e.pos[1]));
-    errors.push({ start: s, end: en, code: e.code === 'MULTIPLE_DOCS' ? 'multiple-documents' : 'yaml-syntax', message: e.message });
+    // The yaml package's advice to its caller ("please use YAML.parseAllDocuments()") is no help to a user.
+    const multiple = e.code === 'MULTIPLE_DOCS';
+    errors.push({ start: s, end: en, code: multiple ? 'multiple-documents' : 'yaml-syntax', message: multiple ? 'A second YAML document starts here (a `---` or `...` line); this file holds one.' : e.message });
   }
   const conv = new LibConverter(text, values);
   const root = conv.node(doc.contents as YNode | null, false);
