@@ -14,12 +14,12 @@
  * evaluation and a registered version of the same files share one hash.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { contentHash, externalDataFile, sha256OfFile } from '../tracker/modelRegistry';
-import { exposeZipMapInputs, type GraphFacts, type LabelledNode } from './onnxGraph';
+import { exposeZipMapInputs, onnxModelProblem, type GraphFacts, type LabelledNode } from './onnxGraph';
 
 export class ModelError extends Error {
   constructor(message: string) {
@@ -110,11 +110,16 @@ export interface ModelLoadOptions {
 export async function loadOnnxModel(file: string, displayName = file, options: ModelLoadOptions = {}): Promise<OnnxModel> {
   let raw: Buffer;
   try {
+    // A named pipe or a device would block the read for good: only a regular file is read.
+    if (!statSync(file).isFile()) throw new ModelError(`${displayName}: not a file (a folder, a pipe or a device); expected an .onnx file`);
     raw = readFileSync(file);
   } catch (e) {
+    if (e instanceof ModelError) throw e;
     throw new ModelError(`${displayName}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (raw.length === 0) throw new ModelError(`${displayName}: the model file is empty`);
+  const problem = onnxModelProblem(raw);
+  if (problem?.startsWith('a Git LFS pointer')) throw new ModelError(`${displayName}: ${problem}`);
   let sha256 = createHash('sha256').update(raw).digest('hex');
   let graph: GraphFacts;
   try {

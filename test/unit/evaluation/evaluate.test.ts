@@ -234,6 +234,12 @@ test('a corrupt or truncated ONNX file is an error naming the file, and no run i
       writeFileSync(s.model, broken);
       await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, tracker }), (e: Error) => e instanceof ModelError && e.message.startsWith('model.onnx: '));
     }
+    // A Git LFS pointer (a clone without `git lfs pull`), and a named pipe that would block a read for good.
+    writeFileSync(s.model, 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n');
+    await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, tracker }), /^ModelError: model\.onnx: a Git LFS pointer, not the model itself: fetch it \(git lfs pull\)$/);
+    const fifo = path.join(s.ws, 'pipe.onnx');
+    execFileSync('mkfifo', [fifo]);
+    await assert.rejects(evaluateModel({ model: fifo, data: s.data, target: 'y', workspace: s.ws, tracker }), /pipe\.onnx: not a file \(a folder, a pipe or a device\)/);
     assert.equal(tracker.searchRuns({}).items.length, 0);
   } finally {
     tracker.close();
