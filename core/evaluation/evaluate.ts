@@ -215,6 +215,8 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
       throw new ModelError(`${model.file}: input '${input.name}' takes ${input.type} values; evaluation feeds numeric inputs only (float32, float64, int64, int32)`);
     }
   }
+  const twice = features?.find((f, i) => features.indexOf(f) !== i);
+  if (twice !== undefined) throw new EvaluationError(`'${twice}' is listed twice in the features (--features, a pipeline's features:): each column feeds the model once`);
   if (model.inputs.length === 0) throw new ModelError(`${model.file}: the model takes no inputs, so no dataset can feed it`);
   for (const input of model.inputs) {
     if (input.shape.length === 0) {

@@ -97,6 +97,7 @@ test('features given: one 2-D input takes them, even beside a column of its name
     assert.equal(r.metrics.mae, 0);
     assert.deepEqual(r.dataset.features, ['p', 'q']);
   }
+  await assert.rejects(evaluateModel({ model: one, data, target: 'y', features: ['q', 'q'], workspace: ws }), /^EvaluationError: 'q' is listed twice in the features/);
   for (const features of [['z'], ['p'], ['p', 'z'], ['p', 'q', 'z']]) {
     await assert.rejects(evaluateModel({ model: two, data, target: 'y', features, workspace: ws }), /sum\.onnx takes its inputs by name \('p', 'q'\), each from the column of that name; --features \(a pipeline's features:\) .* would not be what feeds it/);
   }
