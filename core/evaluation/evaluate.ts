@@ -362,16 +362,18 @@ function withinFloat32(column: Float64Array, rows: number): boolean {
 }
 
 /**
- * P(class 1) of `rows` rows of [N, 2] probabilities into `into` from `at` (see interleave); false
- * when a row is not a probability pair (checkProbabilities then names it).
+ * P(class 1) of `rows` rows of [N, 2] probabilities into `into` from `at` (see interleave), and
+ * P(class 0) into `negatives` (the log loss takes the pair as given); false when a row is not a
+ * probability pair (checkProbabilities then names it).
  */
-function copyPositiveColumn(probabilities: Float32Array | Float64Array, rows: number, into: Float32Array | Float64Array, at: number, tolerance: number): boolean {
+function copyPositiveColumn(probabilities: Float32Array | Float64Array, rows: number, into: Float32Array | Float64Array, negatives: Float32Array | Float64Array, at: number, tolerance: number): boolean {
   let ok = true;
   for (let i = 0; i < rows; i++) {
     const p0 = probabilities[2 * i]!;
     const p1 = probabilities[2 * i + 1]!;
     if (!(p0 >= 0 && p1 >= 0 && p0 <= 1 && p1 <= 1 && Math.abs(p0 + p1 - 1) <= tolerance)) ok = false;
     into[at + i] = p1;
+    negatives[at + i] = p0;
   }
   return ok;
 }
@@ -440,9 +442,9 @@ interface Scores {
  * `predictions`: the predicted values (regression), P(class 1) per row (binary), or the class
  * probabilities row by row (multiclass); `target` the true values or class indices.
  */
-function computeMetrics(scores: Scores, target: ColumnData, predictions: Float32Array | Float64Array, threshold: number, arrays: CurveArrays | undefined, counts?: BinaryCounts) {
+function computeMetrics(scores: Scores, target: ColumnData, predictions: Float32Array | Float64Array, threshold: number, arrays: CurveArrays | undefined, counts?: BinaryCounts, negatives?: Float32Array | Float64Array) {
   if (scores.task === 'regression') return { ...regressionMetrics(target, predictions), confusionMatrix: null };
-  if (scores.task === 'binary') return binaryMetrics(target, predictions, threshold, scores.eps, arrays, counts);
+  if (scores.task === 'binary') return binaryMetrics(target, predictions, threshold, scores.eps, arrays, counts, negatives);
   return multiclassMetrics(target, predictions, scores.classes, scores.eps);
 }
 
@@ -506,6 +508,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   // Created at the first batch, when the task and the output's type are known.
   let targetColumn: GrowingColumn<ColumnData> | undefined;
   let predictionColumn: GrowingColumn<Float32Array | Float64Array> | undefined;
+  // A binary model's P(class 0) as it gives it, beside P(class 1), when its output has two columns.
+  let negativeColumn: GrowingColumn<Float32Array | Float64Array> | undefined;
   const rowsExpected = reader.rows ?? (await expectedRows(options.data, reader.format));
   const sliceValues: string[] = [];
   const latencies: number[] = [];
@@ -591,7 +595,9 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         const width = task === 'multiclass' ? classes : 1;
         // The binary metrics' row pass and curve keys are made batch by batch (see below).
         if (task === 'binary') curveArrays = new CurveArrays(capacity);
-        predictionColumn = values instanceof Float32Array ? new GrowingColumn<Float32Array | Float64Array>((n) => new Float32Array(n), capacity * width) : new GrowingColumn<Float32Array | Float64Array>((n) => new Float64Array(n), capacity * width);
+        const column = () => (values instanceof Float32Array ? new GrowingColumn<Float32Array | Float64Array>((n) => new Float32Array(n), capacity * width) : new GrowingColumn<Float32Array | Float64Array>((n) => new Float64Array(n), capacity * width));
+        predictionColumn = column();
+        if (task === 'binary' && !oneScore) negativeColumn = column();
       }
       if (task !== 'regression') {
         targetClasses ??= new TargetClasses({ data: dataName, column: options.target, model: modelName }, labels, classes);
@@ -602,13 +608,17 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
       if (task === 'binary') {
         const at = predictionColumn.reserve(rows);
         const positive = predictionColumn.data;
+        let negative: Float32Array | Float64Array | undefined;
         if (oneScore) positive.set(values.subarray(0, rows), at);
-        else if (!copyPositiveColumn(values, rows, positive, at, sumTolerance(eps))) {
-          checkProbabilities(values, rows, 2, eps, outputName, rowOf);
+        else {
+          negativeColumn!.reserve(rows);
+          negative = negativeColumn!.data;
+          if (!copyPositiveColumn(values, rows, positive, negative, at, sumTolerance(eps))) checkProbabilities(values, rows, 2, eps, outputName, rowOf);
+          negativeColumn!.length += rows;
         }
         predictionColumn.length += rows;
         // The metrics' pass over these rows, while the next batch is read (by the reader's thread, if any).
-        binaryPass.add(targetColumn.data, positive, at, at + rows);
+        binaryPass.add(targetColumn.data, positive, at, at + rows, undefined, negative);
         if (positive instanceof Float32Array) curveArrays!.prepare(targetColumn.data, positive, at, rows);
       } else predictionColumn.push(values, values.length);
       if (options.sliceBy) {
@@ -628,9 +638,10 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     const scores: Scores = { task, classes, eps };
     const targets = targetColumn ? targetColumn.values() : new Float64Array(0);
     const predictions = predictionColumn ? predictionColumn.values() : new Float64Array(0);
+    const negatives = negativeColumn?.values();
     // The batches' curve arrays (binary only), unless more rows came than they were sized for.
     const arrays = curveArrays && curveArrays.capacity >= targets.length ? curveArrays : task === 'binary' ? new CurveArrays(targets.length) : undefined;
-    const overall = computeMetrics(scores, targets, predictions, cut, arrays, binaryPass);
+    const overall = computeMetrics(scores, targets, predictions, cut, arrays, binaryPass, negatives);
     const warnings = [...(batchNote ? [batchNote] : []), ...overall.warnings];
     // Features taken "in file order" from JSON Lines whose rows order their keys differently.
     if (reader.columnOrderVaries && !options.features && plan.inputs.some((i) => i.dims === 'matrix')) {
@@ -660,7 +671,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
           const t = Float64Array.from(idx, (i) => targets[i]!);
           const p = new Float64Array(idx.length * width);
           idx.forEach((i, k) => p.set(predictions.subarray(i * width, i * width + width), k * width));
-          return { value, rows: idx.length, metrics: computeMetrics(scores, t, p, cut, arrays).metrics };
+          const n = negatives ? Float64Array.from(idx, (i) => negatives[i]!) : undefined;
+          return { value, rows: idx.length, metrics: computeMetrics(scores, t, p, cut, arrays, undefined, n).metrics };
         });
       const gaps: NonNullable<EvaluationReport['slices']>['gaps'] = {};
       for (const key of Object.keys(overall.metrics)) {

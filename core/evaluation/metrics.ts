@@ -403,8 +403,13 @@ export class BinaryCounts {
     readonly eps: number,
   ) {}
 
-  /** Rows [from, to) of the class indices (0, 1) and P(class 1); `positives`, when given, gets each row's flag. */
-  add(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, from: number, to: number, positives?: Uint8Array): void {
+  /**
+   * Rows [from, to) of the class indices (0, 1) and P(class 1); `positives`, when given, gets each
+   * row's flag. `negativeScore`, when the model gives it (a two-column output), is P(class 0) at the
+   * same rows: the log loss then takes the pair as given, clipped and renormalised as scikit-learn's
+   * `log_loss` takes an (n, 2) `predict_proba`, rather than 1 − P(class 1).
+   */
+  add(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, from: number, to: number, positives?: Uint8Array, negativeScore?: ArrayLike<number>): void {
     const { matrix, threshold, eps } = this;
     const high = 1 - eps;
     let logged = this.logged;
@@ -418,7 +423,7 @@ export class BinaryCounts {
       const t = trueIndex[i]!;
       const p = positiveScore[i]!;
       const predicted = +(p > threshold);
-      const v0 = Math.min(Math.max(1 - p, eps), high);
+      const v0 = Math.min(Math.max(negativeScore !== undefined ? negativeScore[i]! : 1 - p, eps), high);
       const v1 = Math.min(Math.max(p, eps), high);
       pair[0] = v0;
       pair[1] = v1;
@@ -459,8 +464,9 @@ export class BinaryCounts {
  * Binary metrics. `positiveScore` is P(class 1) per row; a row is predicted positive when its score
  * is above `threshold` (at 0.5, scikit-learn's `predict` for a probabilistic classifier). `counts`:
  * the row pass already made over every row (BinaryCounts), with the same threshold and eps.
+ * `negativeScore`: P(class 0) per row when the model gives it (see BinaryCounts.add).
  */
-export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, threshold: number, eps: number, arrays?: CurveArrays, counts?: BinaryCounts): ClassificationMetrics {
+export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: ArrayLike<number>, threshold: number, eps: number, arrays?: CurveArrays, counts?: BinaryCounts, negativeScore?: ArrayLike<number>): ClassificationMetrics {
   const n = trueIndex.length;
   // Class indices 0 and 1 in a Uint8Array are the positive flags themselves.
   const given = trueIndex instanceof Uint8Array;
@@ -468,7 +474,7 @@ export function binaryMetrics(trueIndex: ArrayLike<number>, positiveScore: Array
   let pass = counts;
   if (!pass || pass.rows !== n || pass.threshold !== threshold || pass.eps !== eps || !given) {
     pass = new BinaryCounts(threshold, eps);
-    pass.add(trueIndex, positiveScore, 0, n, given ? undefined : positives);
+    pass.add(trueIndex, positiveScore, 0, n, given ? undefined : positives, negativeScore);
   }
   const { matrix } = pass;
   const loss = pass.loss();

@@ -281,6 +281,20 @@ function passThroughCase(model: Uint8Array, header: string[], rows: (string | nu
   return { ws, model: path.join(ws, 'model.onnx'), data: path.join(ws, 'data.csv') };
 }
 
+test("a two-column output whose rows sum to 1 only within tolerance: log_loss takes the pair as given, renormalised as scikit-learn's does", async () => {
+  // sklearn.metrics.log_loss(y, P) with P as float32 (scikit-learn 1.2.1): 0.37458446610025437; with
+  // 1 − P(class 1) in place of the model's P(class 0) it would be 0.37451394.
+  const rows = [[0.3003, 0.7, 1], [0.2, 0.8, 1], [0.61, 0.3899, 0], [0.5, 0.5, 1], [0.9, 0.1001, 0]];
+  const s = passThroughCase(passThrough(2), ['p0', 'p1', 'y', 'g'], rows.map((r, i) => [...r, i < 2 ? 'a' : 'b']));
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['p0', 'p1'], task: 'binary', sliceBy: 'g', workspace: s.ws });
+  assert.ok(Math.abs(r.metrics.log_loss! - 0.37458446610025437) < 1e-7, String(r.metrics.log_loss));
+  // Per slice too: rows 1–2 (a), rows 3–5 (b).
+  const byHand = (pairs: number[][], y: number[]) => -pairs.reduce((sum, [p0, p1], i) => sum + Math.log((y[i] ? Math.fround(p1!) : Math.fround(p0!)) / (Math.fround(p0!) + Math.fround(p1!))), 0) / pairs.length;
+  const [a, b] = r.slices!.values;
+  assert.ok(Math.abs(a!.metrics.log_loss! - byHand([[0.3003, 0.7], [0.2, 0.8]], [1, 1])) < 1e-12);
+  assert.ok(Math.abs(b!.metrics.log_loss! - byHand([[0.61, 0.3899], [0.5, 0.5], [0.9, 0.1001]], [0, 1, 0])) < 1e-12);
+});
+
 test('outputs that are not probabilities (raw scores, NaN, rows not summing to 1) are refused naming the row; in the first batch no run is left, later the run FAILS', async () => {
   const cases: [string, (string | number)[][], RegExp][] = [
     ['raw scores', [[0.2, 0.8, 1], [2, -1, 0]], /output 'probabilities' is not class probabilities: for data\.csv data row 2 it gave \[2, -1\] \(a value outside \[0, 1\]\)/],
