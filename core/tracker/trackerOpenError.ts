@@ -112,7 +112,9 @@ export function damagedTracker(e: unknown, file = '.runwise/tracker.db'): Tracke
   if (problem === 'corrupt' || problem === 'not-a-database') return new TrackerOpenError('corrupt', file, `${file}: ${reasonOf(e)}; ${ADVICE.corrupt}`);
   // An SQLite write refused after the tracker opened (made read-only since, the disk filled); a
   // lock is left as it is, a passing state worth a retry.
-  const sqlite = typeof (e as { code?: unknown })?.code === 'string' && (e as { code: string }).code.startsWith('SQLITE_');
+  // better-sqlite3 codes its errors SQLITE_…; node:sqlite gives the number as errcode.
+  const err = e as { code?: unknown; errcode?: unknown } | undefined;
+  const sqlite = typeof err?.errcode === 'number' || (typeof err?.code === 'string' && err.code.startsWith('SQLITE_'));
   if (sqlite && (problem === 'read-only' || problem === 'disk-full')) return new TrackerOpenError(problem, file, `${file}: ${reasonOf(e)}; ${ADVICE[problem]}`);
   return undefined;
 }
