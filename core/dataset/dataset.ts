@@ -158,6 +158,11 @@ export interface DatasetReader {
   readonly hashesFile: boolean;
   /** The number of rows, when the file states it (Parquet's footer). */
   readonly rows?: number;
+  /**
+   * The columns the file itself types as text (Parquet BYTE_ARRAY strings), which pandas keeps as
+   * text however their values read; undefined where every cell is text to be read (CSV, JSON Lines).
+   */
+  readonly textColumns?: ReadonlySet<string>;
   /** JSON Lines whose rows list their keys in different orders: `columns` is the first rows' order. */
   readonly columnOrderVaries?: boolean;
   /** `hash`, when given and `hashesFile`, is updated with every byte of the file as it is read. */

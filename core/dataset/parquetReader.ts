@@ -29,7 +29,9 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
   } catch (e) {
     throw new DatasetError(`${displayName}: not a readable Parquet file (${(e as Error).message})`);
   }
-  const columns = hyparquet.parquetSchema(metadata).children.map((c) => c.element.name);
+  const schema = hyparquet.parquetSchema(metadata).children;
+  const columns = schema.map((c) => c.element.name);
+  const textColumns = new Set(schema.filter((c) => c.element.type === 'BYTE_ARRAY').map((c) => c.element.name));
   const total = Number(metadata.num_rows);
   if (total === 0) throw new DatasetError(`${displayName}: the file has no rows`);
   return {
@@ -38,6 +40,7 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
     columns,
     hashesFile: false,
     rows: total,
+    textColumns,
     async *batches(request: readonly ColumnRequest[], batchSize: number): AsyncIterable<DatasetBatch> {
       checkColumns(displayName, columns, request, 'parquet');
       const { compressors } = await import('hyparquet-compressors');

@@ -181,14 +181,17 @@ const FEW_SLICE_ROWS = 30;
  * order); when every one is a boolean in pandas' spellings, by True/False; otherwise by the text.
  * Missing cells are one slice.
  */
-function sliceGroups(texts: readonly string[]): { groups: Map<string, number[]>; numeric: boolean } {
+function sliceGroups(texts: readonly string[], storedAsText = false): { groups: Map<string, number[]>; numeric: boolean } {
   const distinct = new Map<string, string>();
   for (const t of texts) if (!distinct.has(t)) distinct.set(t, t);
-  const present = [...distinct.keys()].filter((t) => !isMissingText(t));
-  const numeric = present.length > 0 && present.every((t) => isNumberText(t));
-  const booleans = !numeric && present.length > 0 && present.every((t) => booleanOf(t.trim()) !== undefined);
+  // A column the file stores as text (a Parquet string) stays text, as pandas.read_parquet keeps it:
+  // '007' and '7' are two slices; only a null (read as '') is missing.
+  const missing = storedAsText ? (t: string) => t === '' : isMissingText;
+  const present = [...distinct.keys()].filter((t) => !missing(t));
+  const numeric = !storedAsText && present.length > 0 && present.every((t) => isNumberText(t));
+  const booleans = !storedAsText && !numeric && present.length > 0 && present.every((t) => booleanOf(t.trim()) !== undefined);
   for (const t of distinct.keys()) {
-    if (isMissingText(t)) distinct.set(t, MISSING_KEY);
+    if (missing(t)) distinct.set(t, MISSING_KEY);
     else if (numeric) distinct.set(t, String(decimalOf(t.trim())));
     else if (booleans) distinct.set(t, booleanOf(t.trim()) ? 'True' : 'False');
   }
@@ -659,7 +662,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     }
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {
-      const { groups, numeric } = sliceGroups(sliceValues);
+      const { groups, numeric } = sliceGroups(sliceValues, reader.textColumns?.has(options.sliceBy) ?? false);
       if (groups.size > MANY_SLICES) warnings.push(`'${options.sliceBy}' has ${groups.size} distinct values: slices compare a handful of groups, and the gaps between ${groups.size} small ones say little`);
       const width = task === 'multiclass' ? classes : 1;
       const byValue = numeric ? (a: string, b: string) => Number(a) - Number(b) : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -127,6 +127,33 @@ test('an evaluation on a Parquet file: the metrics of the same rows as CSV, the 
   assert.deepEqual(fromParquet.slices, fromCsv.slices);
 });
 
+test("Parquet: a string column of codes ('1', '1.0', '01', '+1') slices as text, as pandas.read_parquet keeps it; a number column by number", async () => {
+  const ws = tempWorkspace('parquet-slices');
+  const a = Array.from({ length: ROWS }, (_, i) => ((i * 37) % 101) / 10 - 5);
+  const b = Array.from({ length: ROWS }, (_, i) => ((i * 53) % 97) / 10 - 4.5);
+  const y = a.map((v, i) => (v + 0.5 * b[i]! > 0 ? 1 : 0));
+  const spellings = ['1', '1.0', '01', '+1', '2'];
+  const codes = a.map((_, i) => spellings[i % 5]!);
+  const model = path.join(ws, 'model.onnx');
+  writeFileSync(model, probabilitiesOnly({ weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 }));
+  const parquet = path.join(ws, 'data.parquet');
+  await writeParquet(
+    parquet,
+    [
+      { name: 'a', data: a, type: 'DOUBLE' },
+      { name: 'b', data: b, type: 'DOUBLE' },
+      { name: 'code', data: codes, type: 'STRING' },
+      { name: 'n', data: codes.map(Number), type: 'DOUBLE' },
+      { name: 'y', data: y, type: 'INT32' },
+    ],
+    100,
+  );
+  const byText = await evaluateModel({ model, data: parquet, target: 'y', features: ['a', 'b'], sliceBy: 'code', workspace: ws });
+  assert.deepEqual(byText.slices!.values.map((v) => [v.value, v.rows]), [['+1', 50], ['01', 50], ['1', 50], ['1.0', 50], ['2', 50]]);
+  const byNumber = await evaluateModel({ model, data: parquet, target: 'y', features: ['a', 'b'], sliceBy: 'n', workspace: ws });
+  assert.deepEqual(byNumber.slices!.values.map((v) => [v.value, v.rows]), [['1', 200], ['2', 50]]);
+});
+
 test('Parquet: ZSTD pages (polars\' default), compressed by Debian\'s zstd: every value, BOOLEAN as 1/0 and as True/False text', async () => {
   const file = path.join(__dirname, '../../fixtures/evaluation/zstd.parquet');
   assert.deepEqual(await codecsOf(file), ['ZSTD']);
