@@ -121,8 +121,9 @@ class LabelTally {
 async function readSide(file: string, display: string, names: readonly string[] | undefined, sample: number | undefined, seed: number, md5: boolean): Promise<Side> {
   const reader = await openDataset(file, display);
   const wanted = names ?? reader.columns;
-  // Sniff the first rows as text to tell numeric columns from text ones.
-  const numeric = new Map<string, boolean>(wanted.map((n) => [n, true]));
+  // Sniff the first rows as text to tell numeric columns from text ones; a column the file types as
+  // text (a Parquet string) stays text, as pandas.read_parquet keeps it.
+  const numeric = new Map<string, boolean>(wanted.map((n) => [n, !reader.textColumns?.has(n)]));
   for await (const batch of reader.batches(wanted.map((name) => ({ name, text: true })), 1000)) {
     wanted.forEach((n, i) => {
       if (batch.texts[i]!.some((t) => !isMissingText(t) && !isNumberText(t))) numeric.set(n, false);

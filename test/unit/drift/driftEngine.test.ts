@@ -502,3 +502,20 @@ test('JSON Lines: a column first given after the rows that name the columns is t
   assert.deepEqual(report.columns.map((c) => c.name), ['x', 'region']);
   assert.equal(column(report, 'region').current.missing, 1200);
 });
+
+test("a Parquet string column of numeric-looking codes is categorical, as pandas.read_parquet keeps it; a DOUBLE column numerical", async () => {
+  const ws = tempWorkspace('drift-parquet');
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const side = (file: string, shift: number) => {
+    const codes = Array.from({ length: 200 }, (_, i) => String(101 + ((i + shift) % 8)));
+    const x = Array.from({ length: 200 }, (_, i) => i / 10 + shift);
+    writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'code', data: codes, type: 'STRING' }, { name: 'x', data: x, type: 'DOUBLE' }] as never })));
+  };
+  side(path.join(ws, 'ref.parquet'), 0);
+  side(path.join(ws, 'cur.parquet'), 1);
+  const report = await computeDrift(path.join(ws, 'ref.parquet'), path.join(ws, 'cur.parquet'));
+  const byName = new Map(report.columns.map((c) => [c.name, c]));
+  assert.equal(byName.get('code')?.type, 'categorical');
+  assert.equal(byName.get('code')?.test, 'chisquare');
+  assert.equal(byName.get('x')?.type, 'numerical');
+});
