@@ -157,11 +157,10 @@ export class EvaluationCommands {
 
   /** The dataset's named columns (a column with no name, such as pandas' index, is never a target or a slice). */
   private async columnsOf(data: string): Promise<string[]> {
-    const { openDataset, isNamedColumn, isNumberText } = await import('../core/dataset/dataset');
+    const { openDataset, isNamedColumn, headerLooksLikeData } = await import('../core/dataset/dataset');
     const reader = await openDataset(data, this.relative(data));
     const columns = reader.columns.filter(isNamedColumn);
-    if (reader.format === 'csv' && columns.length > 0 && columns.every(isNumberText) && !columns.every((c) => /^\d+$/.test(c))) {
-      // Decimals for names: a row of data (a frame saved with integer column names, 0,1,2, passes).
+    if (reader.format === 'csv' && headerLooksLikeData(columns)) {
       const goOn = 'Use the First Row as the Header';
       const choice = await vscode.window.showWarningMessage(
         `Runwise: the first row of ${this.relative(data)} looks like data (every name in it is a number); an evaluation reads the first row as the header naming the columns.`,

@@ -104,6 +104,15 @@ export function decimalOf(trimmed: string): number {
   return booleanOf(trimmed) ?? NaN;
 }
 
+/**
+ * Whether a CSV header (its named columns) reads as a row of data: every name a number, and not
+ * pandas' default column names 0, 1, 2, … in order (a frame saved with `header=True` and no names).
+ */
+export function headerLooksLikeData(columns: readonly string[]): boolean {
+  const named = columns.filter(isNamedColumn);
+  return named.length > 0 && named.every(isNumberText) && !named.every((c, i) => c === String(i));
+}
+
 /** Whether a cell's text is a number, finite or infinite (a numeric column's cell when not missing). */
 export function isNumberText(text: string): boolean {
   const t = text.trim();

@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, FileDigests, booleanOf, checkColumns, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
+import { DatasetError, FileDigests, booleanOf, checkColumns, headerLooksLikeData, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
@@ -649,6 +649,10 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     // Features taken "in file order" from JSON Lines whose rows order their keys differently.
     if (reader.columnOrderVaries && !options.features && plan.inputs.some((i) => i.dims === 'matrix')) {
       warnings.push(`${dataName}: its rows list their keys in different orders; the features were taken in the order the first rows give (${plan.features.join(', ')}): name them with --features (features:) in the order the model was trained on`);
+    }
+    // A CSV whose first row is numbers was most likely written without a header (pandas' header=False).
+    if (reader.format === 'csv' && headerLooksLikeData(reader.columns)) {
+      warnings.push(`the first row of ${dataName} is all numbers (${reader.columns.slice(0, 5).join(', ')}${reader.columns.length > 5 ? ', …' : ''}): if it is data written without a header, it was read as the column names and left out of the evaluation; write the file with a header naming the columns`);
     }
     // A threshold only decides a binary classifier's predictions: said, not silently ignored.
     if (options.threshold !== undefined && task !== 'binary') {

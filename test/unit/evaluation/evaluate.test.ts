@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../../core/cli/main';
-import { DatasetError } from '../../../core/dataset/dataset';
+import { DatasetError, headerLooksLikeData } from '../../../core/dataset/dataset';
 import { evaluateModel } from '../../../core/evaluation/evaluate';
 import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG } from '../../../core/tracker/model';
 import { modelLineage } from '../../../core/tracker/modelRegistry';
@@ -293,6 +293,18 @@ test("a two-column output whose rows sum to 1 only within tolerance: log_loss ta
   const [a, b] = r.slices!.values;
   assert.ok(Math.abs(a!.metrics.log_loss! - byHand([[0.3003, 0.7], [0.2, 0.8]], [1, 1])) < 1e-12);
   assert.ok(Math.abs(b!.metrics.log_loss! - byHand([[0.61, 0.3899], [0.5, 0.5], [0.9, 0.1001]], [0, 1, 0])) < 1e-12);
+});
+
+test("a CSV whose first row is numbers (written without a header): evaluated as asked, with a warning; pandas' default names 0, 1, 2 are a header", async () => {
+  assert.equal(headerLooksLikeData(['1', '2', '3', '4', '0']), true);
+  assert.equal(headerLooksLikeData(['0.5', '2']), true);
+  assert.equal(headerLooksLikeData(['0', '1', '2']), false, "pandas' default column names");
+  assert.equal(headerLooksLikeData(['', '0', '1']), false, 'with its unnamed index column');
+  assert.equal(headerLooksLikeData(['a', '1']), false);
+  const s = passThroughCase(passThrough(2), ['0.2', '0.8', '1'], [[0.3, 0.7, 1], [0.6, 0.4, 0]]);
+  const r = await evaluateModel({ model: s.model, data: s.data, target: '1', features: ['0.2', '0.8'], workspace: s.ws });
+  assert.equal(r.rows, 2);
+  assert.deepEqual(r.warnings, ['the first row of data.csv is all numbers (0.2, 0.8, 1): if it is data written without a header, it was read as the column names and left out of the evaluation; write the file with a header naming the columns']);
 });
 
 test('outputs that are not probabilities (raw scores, NaN, rows not summing to 1) are refused naming the row; in the first batch no run is left, later the run FAILS', async () => {
