@@ -29,7 +29,7 @@ import { isAtOrUnder, relativeInside } from '../core/workspace/workspacePath';
 import { EvaluationReportPanel } from './evaluationReportPanel';
 import { KEY_METRICS, orderedMetrics } from '../core/views/evaluationMetrics';
 import { latestEvaluationOf, registeredModels, versionsOf, type ModelsView, type VersionArgument, type VersionNode } from './modelsView';
-import { comparableEvaluations, worseOnSameData } from '../core/modelCard/cardEvaluation';
+import { comparableEvaluations, metricChange, worseOnSameData } from '../core/modelCard/cardEvaluation';
 import { UntrustedWorkspaceError, type TrackingService } from './trackingService';
 import { currentUser } from '../core/workspace/currentUser';
 
@@ -502,6 +502,8 @@ export class EvaluationCommands {
     }));
     const comparison = compareRuns(pair.map((p) => p.run));
     const cell = (v: string | number | null) => (v === null ? '–' : typeof v === 'number' ? formatMetricValue(v) : v.replace(/\|/g, '\\|'));
+    // Metrics in 4 significant digits, so that the table fits beside its source (the runs keep them whole).
+    const compact = (v: string | number | null) => (typeof v === 'number' ? formatMetricCompact(v) : cell(v));
     const [a, b] = pair.map((p) => cell(p.label)) as [string, string];
     const [dataA, dataB] = chosenRuns.datasets.map((d) => (d ? `${d.source} (md5 ${d.digest.slice(0, 8)})` : 'an unrecorded dataset'));
     const lines = [
@@ -511,13 +513,12 @@ export class EvaluationCommands {
         ? `Both evaluated on ${dataA}: the latest such evaluation of each version (its run in parentheses).`
         : `> **Not comparable:** ${a} was last evaluated on ${dataA}, ${b} on ${dataB}, and never both on one dataset. Evaluate both on the same file to compare them; below, each one's latest evaluation.`,
       '',
-      `| metric | ${a} (${pair[0]!.run.info.runId.slice(0, 8)}) | ${b} (${pair[1]!.run.info.runId.slice(0, 8)}) | difference |`,
+      `| metric | ${a} (${pair[0]!.run.info.runId.slice(0, 8)}) | ${b} (${pair[1]!.run.info.runId.slice(0, 8)}) | ${b} − ${a} |`,
       '|---|---:|---:|---:|',
       ...orderedMetrics(comparison.metrics.map((m) => ({ key: m.key, value: 0 }))).map(({ key }) => {
         const m = comparison.metrics.find((x) => x.key === key)!;
-        const [a, b] = m.values;
-        const diff = typeof a === 'number' && typeof b === 'number' ? formatMetricCompact(b - a) : '';
-        return `| ${key} | ${cell(a ?? null)} | ${cell(b ?? null)} | ${diff} |`;
+        const [x, y] = m.values;
+        return `| ${key} | ${compact(x ?? null)} | ${compact(y ?? null)} | ${typeof x === 'number' && typeof y === 'number' ? metricChange(key, x, y, formatMetricCompact) : ''} |`;
       }),
       '',
       `| parameter | ${a} | ${b} |`,

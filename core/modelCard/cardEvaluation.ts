@@ -125,6 +125,30 @@ export function evaluationLike(tracker: Pick<Tracker, "db" | "getRun">, sha256: 
 const LOWER_IS_BETTER = new Set(["log_loss", "mae", "mse", "rmse", "mape"]);
 
 /**
+ * Which way an evaluation's metric improves: lower for the losses, errors and latencies, higher for
+ * the scores and throughput; undefined for a count such as `rows`.
+ */
+export function betterWhen(metric: string): "higher" | "lower" | undefined {
+  if (metric === "rows") return undefined;
+  return LOWER_IS_BETTER.has(metric) || metric.startsWith("latency") ? "lower" : "higher";
+}
+
+/**
+ * The change of a metric from `from` to `to`, signed (`+0.02`, `−0.02`, the size written by
+ * `format`), and whether that is better or worse for the metric (see betterWhen): `−0.02 (worse)`
+ * for an accuracy that fell.
+ */
+export function metricChange(metric: string, from: number, to: number, format: (v: number) => string): string {
+  const d = to - from;
+  if (!Number.isFinite(d)) return "";
+  if (d === 0) return "0";
+  const shown = `${d > 0 ? "+" : "−"}${format(Math.abs(d))}`;
+  const way = betterWhen(metric);
+  if (!way) return shown;
+  return `${shown} (${(way === "higher") === d > 0 ? "better" : "worse"})`;
+}
+
+/**
  * The first metric of `order` on which model `to` measured worse than model `from` (by sha256),
  * when both were evaluated on one dataset version; undefined when not worse or not comparable.
  */
@@ -141,7 +165,7 @@ export function worseOnSameData(
   const metric = order.find((k) => Number.isFinite(a.get(k)) && Number.isFinite(b.get(k)));
   if (metric === undefined) return undefined;
   const [x, y] = [a.get(metric)!, b.get(metric)!];
-  const worse = LOWER_IS_BETTER.has(metric) ? y > x : y < x;
+  const worse = betterWhen(metric) === "lower" ? y > x : y < x;
   return worse ? { metric, from: x, to: y, dataset: pair.datasets[0]?.source ?? "the same data" } : undefined;
 }
 

@@ -15,7 +15,7 @@ import { main } from '../../core/cli/main';
 import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
-import { comparableEvaluations, worseOnSameData, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
+import { betterWhen, comparableEvaluations, metricChange, worseOnSameData, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
 import { CardUpdateError, HF_SOURCE_NAME, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
@@ -418,4 +418,16 @@ test('a second YAML document in a card is named at its line, without the parser\
     () => checkCardYaml('model_details:\n  name: churn\n---\nother: 1\n', 'churn.modelcard.yaml'),
     (e: Error) => e instanceof CardUpdateError && e.message === "churn.modelcard.yaml:3:1: the card's YAML does not parse: a second YAML document starts here (a `---` or `...` line); a card holds one",
   );
+});
+
+test('a metric change says its sign and whether it is better for that metric', () => {
+  const f = (v: number) => String(Number(v.toPrecision(4)));
+  assert.equal(metricChange('accuracy', 0.8525, 0.8325, f), '−0.02 (worse)');
+  assert.equal(metricChange('accuracy', 0.8325, 0.8525, f), '+0.02 (better)');
+  assert.equal(metricChange('log_loss', 0.41, 0.4, f), '−0.01 (better)');
+  assert.equal(metricChange('latency_p50_ms', 2, 3, f), '+1 (worse)');
+  assert.equal(metricChange('rows', 100, 200, f), '+100');
+  assert.equal(metricChange('f1', 0.5, 0.5, f), '0');
+  assert.equal(metricChange('roc_auc', Number.NaN, 0.5, f), '');
+  assert.deepEqual(['mae', 'rmse', 'r2', 'f1_macro', 'rows_per_second'].map(betterWhen), ['lower', 'lower', 'higher', 'higher', 'higher']);
 });
