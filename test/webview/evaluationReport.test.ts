@@ -132,6 +132,38 @@ describe('evaluation report webview', { timeout: 180_000 }, () => {
     assert.deepEqual(await v.violations(), []);
   });
 
+  it('writes numbers one way: metrics in 4 significant digits (whole on hover), counts grouped, right-aligned; an empty row of the matrix has no share', async (t) => {
+    const v = await open();
+    screenshotOnFailure(t, v.page, { dir: 'webview' });
+    const report = sampleReport({
+      rows: 1234567,
+      metrics: { accuracy: 0.41076079392649556, roc_auc: null },
+      confusion_matrix: [
+        [1234567, 0],
+        [0, 0],
+      ],
+      rows_per_second: 3080000.4,
+      batches: 151,
+    });
+    await send(v, { type: 'report', report: evaluationReportData(report) });
+    const p = v.page;
+    const accuracy = p.locator('#metrics tbody tr').first().locator('td');
+    assert.equal(await accuracy.innerText(), '0.4108');
+    assert.equal(await accuracy.getAttribute('title'), '0.41076079392649556');
+    assert.equal(await p.locator('#metrics tbody tr').nth(1).locator('td').getAttribute('title'), 'Undefined for these rows (see Warnings)');
+    type Styled = { getComputedStyle(e: unknown): { textAlign: string } };
+    assert.equal(await accuracy.evaluate((e) => (globalThis as unknown as Styled).getComputedStyle(e).textAlign), 'right');
+    assert.match(await p.locator('dl.facts').first().innerText(), /Rows\s+1,234,567/);
+    assert.deepEqual(await p.locator('#confusion-matrix tbody td.cell .count').allInnerTexts(), ['1,234,567', '0', '0', '0']);
+    assert.deepEqual(await p.locator('#confusion-matrix tbody td.cell .share').allInnerTexts(), ['100%', '0%', '–', '–']);
+    assert.deepEqual(await p.locator('#confusion-matrix tbody td.total').allInnerTexts(), ['1,234,567', '0']);
+    const latency = await p.locator('#latency').innerText();
+    assert.match(latency, /Rows per second\s+3,080,000/);
+    assert.match(latency, /Batches\s+151 of up to 8,192 rows/);
+    assert.deepEqual(v.pageErrors, []);
+    assert.deepEqual(await v.violations(), []);
+  });
+
   it('shows hostile class labels, slice values and paths as literal text; nothing runs', async (t) => {
     const v = await open();
     screenshotOnFailure(t, v.page, { dir: 'webview' });

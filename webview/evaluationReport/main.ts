@@ -21,8 +21,19 @@ declare function acquireVsCodeApi(): VsCodeApi<EvaluationReportWebviewMessage>;
 const vscode = acquireVsCodeApi();
 const root = pageRoot();
 
-const value = (v: WireNumber): string => formatMetricValue(fromWireNumber(v));
 const compact = (v: WireNumber): string => formatMetricCompact(fromWireNumber(v));
+/** A count as people read it: 1,000,000. */
+const count = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/**
+ * A metric's cell: 4 significant digits, as the slice table shows them, right-aligned; the whole
+ * value on hover (the run keeps it). NaN says why it can be: an ill-defined metric (see Warnings).
+ */
+function metricCell(v: WireNumber, extra: Record<string, string> = {}): HTMLElement {
+  const n = fromWireNumber(v);
+  const title = Number.isNaN(n) ? 'Undefined for these rows (see Warnings)' : formatMetricValue(n);
+  return el('td', compact(v), { ...extra, class: `num${extra.class ? ` ${extra.class}` : ''}`, title });
+}
 
 function section(title: string, id: string): HTMLElement {
   const s = el('section', undefined, { 'aria-label': title, id });
@@ -50,7 +61,7 @@ function metricsSection(report: EvaluationReportData): HTMLElement {
   const body = t.createTBody();
   for (const m of report.metrics) {
     const tr = body.insertRow();
-    tr.append(el('th', m.key, { scope: 'row' }), el('td', value(m.value)));
+    tr.append(el('th', m.key, { scope: 'row' }), metricCell(m.value));
   }
   s.appendChild(t);
   return s;
@@ -79,12 +90,13 @@ function confusionSection(report: EvaluationReportData): HTMLElement | undefined
       const share = total > 0 ? n / total : 0;
       const td = el('td', undefined, {
         class: `cell shade-${Math.round(share * 10)}${i === j ? ' diagonal' : ''}`,
-        title: `${n} of ${total} rows of true class ${label} predicted as ${classes[j] ?? String(j)} (${(share * 100).toFixed(1)}%)`,
+        title: `${count(n)} of ${count(total)} rows of true class ${label} predicted as ${classes[j] ?? String(j)}${total > 0 ? ` (${(share * 100).toFixed(1)}%)` : ''}`,
       });
-      td.append(el('span', String(n), { class: 'count' }), el('span', `${(share * 100).toFixed(0)}%`, { class: 'share' }));
+      // A class with no true row: a dash, not "0%" of nothing.
+      td.append(el('span', count(n), { class: 'count' }), el('span', total > 0 ? `${(share * 100).toFixed(0)}%` : '–', { class: 'share' }));
       tr.appendChild(td);
     });
-    tr.appendChild(el('td', String(total), { class: 'total' }));
+    tr.appendChild(el('td', count(total), { class: 'total' }));
   });
   s.appendChild(scrollRegion('Confusion matrix', t));
   return s;
@@ -112,8 +124,8 @@ function slicesSection(report: EvaluationReportData): HTMLElement {
   t.appendChild(el('caption', `Metrics per value of ${slices.column}`, { class: 'visually-hidden' }));
   const head = t.createTHead().insertRow();
   head.appendChild(el('th', slices.column, { scope: 'col' }));
-  head.appendChild(el('th', 'Rows', { scope: 'col' }));
-  for (const k of keys) head.appendChild(el('th', k, { scope: 'col', ...(gap && k === gap.metric ? { class: 'gap-metric' } : {}) }));
+  head.appendChild(el('th', 'Rows', { scope: 'col', class: 'num' }));
+  for (const k of keys) head.appendChild(el('th', k, { scope: 'col', class: gap && k === gap.metric ? 'num gap-metric' : 'num' }));
   const body = t.createTBody();
   for (const v of slices.values) {
     const tr = body.insertRow();
@@ -123,10 +135,11 @@ function slicesSection(report: EvaluationReportData): HTMLElement {
       tr.classList.add(`gap-${mark}`);
       th.appendChild(el('span', mark === 'lowest' ? ' ▼ lowest' : ' ▲ highest', { class: 'gap-mark' }));
     }
-    tr.append(th, el('td', String(v.rows)));
+    tr.append(th, el('td', count(v.rows), { class: 'num' }));
     for (const k of keys) {
       const m = v.metrics[k];
-      tr.appendChild(el('td', m === undefined ? '–' : compact(m), gap && k === gap.metric ? { class: 'gap-metric' } : {}));
+      const marked = gap !== null && k === gap.metric;
+      tr.appendChild(m === undefined ? el('td', '–', { class: marked ? 'num gap-metric' : 'num' }) : metricCell(m, marked ? { class: 'gap-metric' } : {}));
     }
   }
   s.appendChild(scrollRegion(`Metrics per value of ${slices.column}`, t));
@@ -140,8 +153,8 @@ function latencySection(report: EvaluationReportData): HTMLElement {
       ['p50 per batch', `${compact(report.latencyMs.p50)} ms`],
       ['p95 per batch', `${compact(report.latencyMs.p95)} ms`],
       ['p99 per batch', `${compact(report.latencyMs.p99)} ms`],
-      ['Rows per second', compact(report.rowsPerSecond)],
-      ['Batches', `${report.batches} of up to ${report.batchSize} rows`],
+      ['Rows per second', count(fromWireNumber(report.rowsPerSecond))],
+      ['Batches', `${count(report.batches)} of up to ${count(report.batchSize)} rows`],
     ]),
   );
   return s;
@@ -167,7 +180,7 @@ function render(report: EvaluationReportData): void {
     ['Dataset sha256', report.dataset.sha256],
     ['Target', report.dataset.target],
     ['Features', report.dataset.features.join(', ')],
-    ['Rows', String(report.rows)],
+    ['Rows', count(report.rows)],
     ['Task', `${report.task}${report.taskInferred ? ' (inferred from the model)' : ''}`],
   ];
   if (report.threshold !== null) facts.push(['Threshold', String(report.threshold)]);
