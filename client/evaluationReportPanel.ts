@@ -85,14 +85,18 @@ export class EvaluationReportPanel extends ReusedWebviewPanel<EvaluationReportSo
   async update(): Promise<void> {
     try {
       let report: EvaluationReport;
+      const tracker = await this.deps.tracker();
       if ('report' in this.subject) report = this.subject.report;
       else {
-        const tracker = await this.deps.tracker();
         if (!tracker) return this.post({ type: 'reportMissing', reason: 'This workspace has no tracker.' });
         report = readEvaluationReport(tracker, this.subject.runId);
       }
-      const data = evaluationReportData(report);
-      this.panel.title = `Evaluation: ${data.model.path.split('/').pop() ?? data.model.path}`;
+      // Which registered versions hold the evaluated bytes: the title and the page name them.
+      const versions = tracker && report.model?.sha256 ? tracker.registry.versionsWithHash(report.model.sha256) : [];
+      const registeredAs = versions.map((v) => `${v.name}/${v.version}${v.aliases.length ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : ''}`);
+      const data = evaluationReportData(report, registeredAs);
+      const subject = versions.length > 0 ? `${versions[versions.length - 1]!.name}/${versions[versions.length - 1]!.version}` : (data.model.path.split('/').pop() ?? data.model.path);
+      this.panel.title = `Evaluation: ${subject} on ${data.dataset.path.split('/').pop() ?? data.dataset.path}`;
       this.post({ type: 'report', report: data });
     } catch (e) {
       this.post({ type: 'reportMissing', reason: e instanceof Error ? e.message : String(e) });

@@ -145,8 +145,9 @@ describe('evaluation report webview', { timeout: 180_000 }, () => {
       rows_per_second: 3080000.4,
       batches: 151,
     });
-    await send(v, { type: 'report', report: evaluationReportData(report) });
+    await send(v, { type: 'report', report: evaluationReportData(report, ['churn/2 (@champion)']) });
     const p = v.page;
+    assert.match(await p.locator('dl.facts').first().innerText(), /Registered as\s+churn\/2 \(@champion\)/);
     const accuracy = p.locator('#metrics tbody tr').first().locator('td');
     assert.equal(await accuracy.innerText(), '0.4108');
     assert.equal(await accuracy.getAttribute('title'), '0.41076079392649556');

@@ -176,6 +176,7 @@ function render(report: EvaluationReportData): void {
   const facts: [string, string][] = [
     ['Model', report.model.path],
     ['Model sha256', report.model.sha256],
+    ...(report.registeredAs.length > 0 ? ([['Registered as', report.registeredAs.join(', ')]] as [string, string][]) : []),
     ['Dataset', `${report.dataset.path}${report.dataset.format ? ` (${report.dataset.format})` : ''}`],
     ['Dataset sha256', report.dataset.sha256],
     ['Target', report.dataset.target],

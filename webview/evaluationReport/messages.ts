@@ -24,6 +24,8 @@ export interface EvaluationReportData {
   rows: number;
   threshold: number | null;
   model: { path: string; sha256: string };
+  /** The registered versions that hold the model's bytes (`churn/2 (@champion)`), when known. */
+  registeredAs: string[];
   dataset: { path: string; sha256: string; format: string; target: string; features: string[] };
   metrics: { key: string; value: WireNumber }[];
   /** Class labels in the confusion matrix's order (rows: true class, columns: predicted class). */
@@ -102,7 +104,7 @@ export interface EvaluationReportJson {
 }
 
 /** What the page shows of an evaluation report (also one read back from a run's report.json). */
-export function evaluationReportData(report: EvaluationReportJson): EvaluationReportData {
+export function evaluationReportData(report: EvaluationReportJson, registeredAs: readonly string[] = []): EvaluationReportData {
   const metrics = Object.entries(report.metrics ?? {}).map(([key, value]) => ({ key, value: wire(value) }));
   const slices = report.slices;
   const gap = slices?.largest_gap;
@@ -110,6 +112,7 @@ export function evaluationReportData(report: EvaluationReportJson): EvaluationRe
     runId: typeof report.run_id === 'string' ? report.run_id : null,
     task: text(report.task),
     taskInferred: report.task_inferred === true,
+    registeredAs: registeredAs.map(text),
     rows: count(report.rows),
     threshold: typeof report.threshold === 'number' ? report.threshold : null,
     model: { path: text(report.model?.path), sha256: text(report.model?.sha256) },
