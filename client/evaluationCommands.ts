@@ -60,6 +60,19 @@ function sha256Of(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
+/**
+ * Throws, naming the file, when `file` is no ONNX model (empty, truncated, a Git LFS pointer): said
+ * when it is picked. A file over 64 MiB, or not a regular file, is left to the evaluation's checks.
+ */
+async function checkModelFile(file: string, shown: string): Promise<void> {
+  const { readFile, stat } = await import('node:fs/promises');
+  const st = await stat(file);
+  if (!st.isFile() || st.size > 64 * 1024 * 1024) return;
+  const { onnxModelProblem } = await import('../core/evaluation/onnxGraph');
+  const problem = onnxModelProblem(await readFile(file));
+  if (problem) throw new Error(`${shown} is ${problem}.`);
+}
+
 /** A read-only text document per URI, filled in before it is opened. */
 export class RegistryDocuments implements vscode.TextDocumentContentProvider {
   private readonly texts = new Map<string, string>();
@@ -136,11 +149,11 @@ export class EvaluationCommands {
     return pick?.file;
   }
 
-  private async datasetFile(): Promise<string | undefined> {
+  private async datasetFile(title: string): Promise<string | undefined> {
     const found = (await vscode.workspace.findFiles(DATASET_GLOB, EXCLUDE, 2000)).filter((u) => u.scheme === 'file').map((u) => u.fsPath).sort();
     const browse = { label: '$(folder-opened) Browse…', description: 'pick a file with the file dialog', file: '' };
     const pick = await vscode.window.showQuickPick([...found.map((f) => ({ label: this.relative(f), description: path.extname(f).slice(1), file: f })), browse], {
-      title: 'Runwise: Evaluate Model… (1/4)',
+      title,
       placeHolder: 'Pick the dataset to evaluate on (CSV, JSON Lines or Parquet)',
       matchOnDescription: true,
     });
@@ -173,32 +186,35 @@ export class EvaluationCommands {
     return columns;
   }
 
-  private async targetColumn(data: string, columns: readonly string[]): Promise<string | undefined> {
+  private async targetColumn(data: string, columns: readonly string[], title: string): Promise<string | undefined> {
+    // The last column, where a target usually is, first: Enter takes it.
+    const last = /\.jsonl$|\.ndjson$/i.test(data) ? undefined : columns[columns.length - 1];
+    const ordered = last === undefined ? columns : [last, ...columns.slice(0, -1)];
     const pick = await vscode.window.showQuickPick(
-      columns.map((c, i) => ({ label: c, description: i === columns.length - 1 && !/\.jsonl$|\.ndjson$/i.test(data) ? 'last column' : undefined })),
-      { title: 'Runwise: Evaluate Model… (2/4)', placeHolder: `The target column of ${this.relative(data)} (the other columns feed the model, unless the model names its inputs)` },
+      ordered.map((c) => ({ label: c, description: c === last ? 'last column' : undefined })),
+      { title, placeHolder: `Target column of ${path.basename(data)}; the others feed the model` },
     );
     return pick?.label;
   }
 
   /** The slice column (optional): '' for none, undefined when the pick is dismissed. */
-  private async sliceColumn(columns: readonly string[], target: string): Promise<string | undefined> {
+  private async sliceColumn(columns: readonly string[], target: string, title: string): Promise<string | undefined> {
     const none = { label: 'No slices', description: 'the metrics on the whole dataset only', column: '' };
     const pick = await vscode.window.showQuickPick([none, ...columns.filter((c) => c !== target).map((c) => ({ label: c, description: 'metrics per value, the largest gap marked', column: c }))], {
-      title: 'Runwise: Evaluate Model… (4/4)',
+      title,
       placeHolder: 'Slice the metrics by a column (a fairness check), or none',
     });
     return pick?.column;
   }
 
-  private async taskAndThreshold(): Promise<{ task?: EvaluationTask; threshold?: number } | undefined> {
+  private async taskAndThreshold(title: string): Promise<{ task?: EvaluationTask; threshold?: number } | undefined> {
     const items: (vscode.QuickPickItem & { task?: EvaluationTask; askThreshold?: boolean })[] = [
       { label: 'Infer from the model', description: 'probabilities of width 2 → binary (threshold 0.5), wider → multiclass, one value → regression' },
       { label: 'binary, with a threshold…', task: 'binary', askThreshold: true },
       { label: 'multiclass', task: 'multiclass' },
       { label: 'regression', task: 'regression' },
     ];
-    const pick = await vscode.window.showQuickPick(items, { title: 'Runwise: Evaluate Model… (3/4)', placeHolder: 'The task' });
+    const pick = await vscode.window.showQuickPick(items, { title, placeHolder: 'The task' });
     if (!pick) return undefined;
     if (!pick.askThreshold) return pick.task ? { task: pick.task } : {};
     const text = await vscode.window.showInputBox({
@@ -214,17 +230,23 @@ export class EvaluationCommands {
   /** Runwise: Evaluate Model… */
   async evaluate(arg: ModelCommandArgument): Promise<EvaluationReport | undefined> {
     this.requireTrust('evaluate models');
-    const model = await this.modelFile(arg, 'Evaluate Model…');
+    // Numbered steps: the model is one of them when it is picked rather than clicked.
+    const pickedModel = !(arg instanceof vscode.Uri);
+    const steps = pickedModel ? 5 : 4;
+    const step = (n: number) => `Runwise: Evaluate Model… (${n + (pickedModel ? 1 : 0)}/${steps})`;
+    const model = await this.modelFile(arg, pickedModel ? `Evaluate Model… (1/${steps})` : 'Evaluate Model…');
     if (!model) return undefined;
-    const data = await this.datasetFile();
+    // A file that is no ONNX model is said now, not after every other pick.
+    await checkModelFile(model, this.relative(model));
+    const data = await this.datasetFile(step(1));
     if (!data) return undefined;
     const columns = await this.columnsOf(data);
     if (columns.length === 0) return undefined;
-    const target = await this.targetColumn(data, columns);
+    const target = await this.targetColumn(data, columns, step(2));
     if (!target) return undefined;
-    const task = await this.taskAndThreshold();
+    const task = await this.taskAndThreshold(step(3));
     if (!task) return undefined;
-    const sliceBy = await this.sliceColumn(columns, target);
+    const sliceBy = await this.sliceColumn(columns, target, step(4));
     if (sliceBy === undefined) return undefined;
     const tracker = await this.options.tracking.writableTracker();
     const { evaluateModel, EvaluationCancelledError } = await import('../core/evaluation/evaluate');
