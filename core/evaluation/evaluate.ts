@@ -537,7 +537,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     if (!tracker || runId) return;
     const run = tracker.createRun({
       ...(options.experimentId ? { experimentId: options.experimentId } : {}),
-      runName: `evaluate ${path.basename(options.model)}`,
+      runName: `evaluate ${path.basename(options.model)} on ${path.basename(options.data)}`,
       tags: [
         { key: MODEL_SHA256_TAG, value: model.sha256 },
         { key: 'runwise.evaluation.task', value: task },

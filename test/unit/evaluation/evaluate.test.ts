@@ -380,6 +380,7 @@ test('an error after rows were evaluated ends the run FAILED with the reason', a
     await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws, tracker, batchSize: 10 }), /data\.csv:52: column 'b' is not a number: 'oops'/);
     const [run] = tracker.searchRuns({}).items;
     assert.equal(run!.info.status, 'FAILED');
+    assert.equal(run!.info.runName, 'evaluate model.onnx on data.csv', 'the run says what was evaluated on what');
     assert.match(run!.tags.find((t) => t.key === FAILURE_REASON_TAG)!.value, /column 'b' is not a number/);
     assert.equal(run!.metrics.length, 0, 'no metrics from a failed evaluation');
   } finally {
