@@ -936,24 +936,24 @@ const ONNX_GRAPH_READ_LIMIT = 512 * 1024 * 1024;
  * save_as_external_data writes them): a version of the model is nothing without them. Each must be
  * a file inside the model's folder.
  */
-function externalDataFiles(onnxPath: string, size: number): { abs: string; rel: string }[] {
+function externalDataFiles(onnxPath: string, size: number, shown: string): { abs: string; rel: string }[] {
   if (!onnxPath.toLowerCase().endsWith('.onnx') || size > ONNX_GRAPH_READ_LIMIT) return [];
   // A version keeps its files for good: an .onnx file that is no model (empty, a Git LFS pointer,
   // a truncated copy) is refused, as an evaluation of it would be.
   const bytes = readFileSync(onnxPath);
   const problem = onnxModelProblem(bytes);
-  if (problem) throw invalid(`Model '${onnxPath}' is ${problem}; nothing was registered.`);
+  if (problem) throw invalid(`Model '${shown}' is ${problem}; nothing was registered.`);
   const locations = onnxExternalData(bytes);
   return locations.map((location) => {
     const { abs, rel } = externalDataFile(onnxPath, location);
-    if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) throw invalid(`Model '${onnxPath}' names external data '${location}' outside its folder; register the folder that holds both.`);
+    if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) throw invalid(`Model '${shown}' names external data '${location}' outside its folder; register the folder that holds both.`);
     let st;
     try {
       st = lstatSync(abs);
     } catch {
-      throw invalid(`Model '${onnxPath}' keeps its weights in '${location}' (external data), and there is no such file beside it.`);
+      throw invalid(`Model '${shown}' keeps its weights in '${location}' (external data), and there is no such file beside it.`);
     }
-    if (!st.isFile()) throw invalid(`Model '${onnxPath}' names external data '${location}', which is not a file.`);
+    if (!st.isFile()) throw invalid(`Model '${shown}' names external data '${location}', which is not a file.`);
     return { abs, rel };
   });
 }
@@ -969,12 +969,12 @@ export function externalDataFile(onnxPath: string, location: string): { abs: str
 }
 
 /**
- * The files of a model at `absPath`: the file itself (named by its base name) with the external
+ * The files of a model at `absPath` (named `shown` in messages: the path as the user gave it): the file itself (named by its base name) with the external
  * data files an `.onnx` names (by their path beside it), or every file under the folder (named by
  * their `/`-separated path in it), in path order. A symbolic link is refused, not followed: a
  * registered model holds the bytes that were there, not what a link pointed at.
  */
-export function modelFilesOnDisk(absPath: string): { abs: string; rel: string }[] {
+export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: string; rel: string }[] {
   const refuseLink = (p: string) => {
     throw invalid(`Model path '${p}' is a symbolic link; register the file or folder it points at instead.`);
   };
@@ -982,11 +982,11 @@ export function modelFilesOnDisk(absPath: string): { abs: string; rel: string }[
   try {
     st = lstatSync(absPath);
   } catch {
-    throw invalid(`Model path '${absPath}' does not exist.`);
+    throw invalid(`Model path '${shown}' does not exist.`);
   }
-  if (st.isSymbolicLink()) refuseLink(absPath);
-  if (st.isFile()) return [{ abs: absPath, rel: path.basename(absPath) }, ...externalDataFiles(absPath, st.size)];
-  if (!st.isDirectory()) throw invalid(`Model path '${absPath}' is neither a file nor a folder.`);
+  if (st.isSymbolicLink()) refuseLink(shown);
+  if (st.isFile()) return [{ abs: absPath, rel: path.basename(absPath) }, ...externalDataFiles(absPath, st.size, shown)];
+  if (!st.isDirectory()) throw invalid(`Model path '${shown}' is neither a file nor a folder.`);
   const out: { abs: string; rel: string }[] = [];
   const walk = (dir: string, prefix: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -998,7 +998,7 @@ export function modelFilesOnDisk(absPath: string): { abs: string; rel: string }[
     }
   };
   walk(absPath, '');
-  if (out.length === 0) throw invalid(`Model folder '${absPath}' holds no files: nothing to register.`);
+  if (out.length === 0) throw invalid(`Model folder '${shown}' holds no files: nothing to register.`);
   return out;
 }
 

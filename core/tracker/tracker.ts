@@ -1032,7 +1032,7 @@ export class Tracker {
       throw invalid(`Model path '${modelPath}' is or holds Runwise's own folder (${own}): register the model's file, or a folder of its own.`);
     }
     const files: ArtifactRecord[] = [];
-    for (const f of modelFilesOnDisk(modelPath)) files.push({ path: f.rel, ...(await this.artifacts.put(f.abs)) });
+    for (const f of modelFilesOnDisk(modelPath, options.source ?? modelPath)) files.push({ path: f.rel, ...(await this.artifacts.put(f.abs)) });
     let card: ModelCardRecord | undefined;
     if (options.cardPath !== undefined) {
       const [c] = modelFilesOnDisk(options.cardPath);
