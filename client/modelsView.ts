@@ -222,6 +222,9 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
       const aliases = node.model.aliases.map((a) => `@${a.alias}→${a.version}`).join(', ');
       item.description = `${node.versions.length} version${node.versions.length === 1 ? '' : 's'}${aliases ? ` · ${aliases}` : ''}`;
       item.tooltip = node.model.description || `${node.name}: updated ${formatTimestamp(node.model.lastUpdatedTimestamp)}`;
+      // What the row shows, in words a screen reader says (the tooltip alone left out the versions).
+      const spoken = node.model.aliases.map((a) => `alias ${a.alias} on version ${a.version}`).join(', ');
+      item.accessibilityInformation = { label: `${node.name}, ${node.versions.length} version${node.versions.length === 1 ? '' : 's'}${spoken ? `, ${spoken}` : ''}` };
       item.iconPath = new vscode.ThemeIcon('package');
       item.contextValue = 'runwise.registeredModel';
       return item;
