@@ -156,6 +156,9 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
       15_000,
     );
     await waitUntil(async () => /@champion/.test(await row.innerText()), 'the version row to show @champion', 15_000);
+    // The model's row says the same to a screen reader.
+    const modelRow = pane.locator('.monaco-list-row', { hasText: /^churn/ }).first();
+    await waitUntil(async () => (await modelRow.getAttribute('aria-label')) === 'churn, 1 version, alias champion on version 1' || undefined, "the model row's label to name the alias", 15_000);
     const note = await waitUntil(async () => (await p.locator('.notification-toast').allInnerTexts()).find((x) => /churn@champion → version 1/.test(x)), 'the alias message', 10_000);
     assert.match(note, /churn@champion → version 1/);
   });
