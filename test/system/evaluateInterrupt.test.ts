@@ -6,20 +6,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FAILURE_REASON_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { waitUntil } from '../support/polling';
 import { finished, repoRoot } from '../support/processes';
 import { tempWorkspace } from '../support/tempWorkspace';
+import { probabilitiesOnly } from '../unit/evaluation/onnxTestModels';
 
 const cliPath = path.join(repoRoot, 'bin', 'runwise.js');
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} during an evaluation: exit 130, the run KILLED with the reason`, async () => {
     const ws = tempWorkspace('cli-evaluate-interrupt');
-    copyFileSync(path.join(repoRoot, 'examples/pipeline/models/model.onnx'), path.join(ws, 'model.onnx'));
+    // A four-feature binary classifier written here (the example's model.onnx exists only once its pipeline ran).
+    writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [0.1, -0.1, 0.02, -0.02, -0.3, 0.3, 0.05, -0.05], bias: [0, 0], features: 4, classes: 2 }));
     const rows = ['tenure_months,monthly_spend,support_calls,usage_hours,churned'];
     for (let i = 0; i < 200_000; i++) rows.push(`${i % 72},${(20 + (i % 100)).toFixed(2)},${i % 6},${(i % 40) / 2},${i % 3 === 0 ? 1 : 0}`);
     writeFileSync(path.join(ws, 'rows.csv'), `${rows.join('\n')}\n`);
