@@ -21,6 +21,7 @@ import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
 import { TargetClasses } from './targetClasses';
+import { MAX_RUN_NAME_LENGTH } from '../tracker/limits';
 import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG, PARENT_RUN_TAG } from '../tracker/model';
 import { FAILURE_REASON_TAG, type Tracker } from '../tracker/tracker';
 import { relativeInside } from '../workspace/workspacePath';
@@ -146,13 +147,13 @@ class GrowingColumn<T extends ColumnData> {
   }
 }
 
+/** The most rows in one batch: `--batch-size`'s limit, and a fixed batch size's. */
+export const MAX_BATCH_ROWS = 1_000_000;
+
 /**
  * The batch size the model's inputs fix (their first dimension a number), or undefined when it is
  * free (a name, -1, or none). A fixed 0, or inputs fixing different sizes, cannot be fed.
  */
-/** The most rows in one batch: `--batch-size`'s limit, and a fixed batch size's. */
-export const MAX_BATCH_ROWS = 1_000_000;
-
 function fixedBatchSize(model: OnnxModel, modelName: string): number | undefined {
   const fixed = model.inputs.map((i) => i.shape[0]).filter((d): d is number => typeof d === 'number' && d !== -1);
   if (fixed.length === 0) return undefined;
@@ -164,6 +165,19 @@ function fixedBatchSize(model: OnnxModel, modelName: string): number | undefined
     throw new ModelError(`${modelName}: the inputs fix a batch size of ${fixed[0]} rows, more than the ${MAX_BATCH_ROWS.toLocaleString('en-US')} a batch may hold (--batch-size's limit); export the model with a free batch dimension (torch.onnx.export's dynamic_axes)`);
   }
   return fixed[0];
+}
+
+/**
+ * An evaluation run's name: `evaluate model.onnx on test.csv`, each name shortened with an ellipsis
+ * when the whole would pass MLflow's 250-character limit on run names.
+ */
+export function evaluationRunName(model: string, data: string): string {
+  const [m, d] = [path.basename(model), path.basename(data)];
+  const whole = `evaluate ${m} on ${d}`;
+  if (whole.length <= MAX_RUN_NAME_LENGTH) return whole;
+  const room = Math.floor((MAX_RUN_NAME_LENGTH - 'evaluate  on '.length) / 2) - 1;
+  const cut = (s: string) => (s.length > room ? `${s.slice(0, room)}…` : s);
+  return `evaluate ${cut(m)} on ${cut(d)}`;
 }
 
 /** The slice of rows whose slice column is missing (empty, NA, NaN, …): one group, as pandas' groupby(dropna=False) makes it. */
@@ -221,9 +235,10 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
   const twice = features?.find((f, i) => features.indexOf(f) !== i);
   if (twice !== undefined) throw new EvaluationError(`'${twice}' is listed twice in the features (--features, a pipeline's features:): each column feeds the model once`);
   if (model.inputs.length === 0) throw new ModelError(`${model.file}: the model takes no inputs, so no dataset can feed it`);
+  // An input that declares no shape is fed as [N] from the column of its name, when there is one.
   for (const input of model.inputs) {
-    if (input.shape.length === 0) {
-      throw new ModelError(`${model.file}: input '${input.name}' declares no shape; evaluation feeds an input of shape [N, F] (the features) or [N] / [N, 1] (one column): export the model with its input shapes`);
+    if (input.shape.length === 0 && !columns.includes(input.name)) {
+      throw new ModelError(`${model.file}: input '${input.name}' declares no shape, and no column is named '${input.name}' to feed it as one value per row; evaluation feeds an input of shape [N, F] (the features) or [N] / [N, 1] (one column): export the model with its input shapes`);
     }
   }
   const only = model.inputs.length === 1 ? model.inputs[0]! : undefined;
@@ -537,7 +552,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     if (!tracker || runId) return;
     const run = tracker.createRun({
       ...(options.experimentId ? { experimentId: options.experimentId } : {}),
-      runName: `evaluate ${path.basename(options.model)} on ${path.basename(options.data)}`,
+      runName: evaluationRunName(options.model, options.data),
       tags: [
         { key: MODEL_SHA256_TAG, value: model.sha256 },
         { key: 'runwise.evaluation.task', value: task },

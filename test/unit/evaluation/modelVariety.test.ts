@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { evaluateModel } from '../../../core/evaluation/evaluate';
+import { evaluateModel, evaluationRunName } from '../../../core/evaluation/evaluate';
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
@@ -109,7 +109,7 @@ test('inputs no column can feed: none at all, no declared shape, rank 3: each sa
   writeFileSync(data, 'a,b,y\n1,2,0.5\n');
   const cases: [Parameters<typeof oddInput>[0], RegExp][] = [
     ['none', /^none\.onnx: the model takes no inputs, so no dataset can feed it$/],
-    [undefined, /^unshaped\.onnx: input 'features' declares no shape; evaluation feeds an input of shape \[N, F\]/],
+    [undefined, /^unshaped\.onnx: input 'features' declares no shape, and no column is named 'features' to feed it as one value per row/],
     [['N', 2, 1], /^rank3\.onnx: input 'features' has shape \[N, 2, 1\]; a column can feed an input of shape \[N\] or \[N, 1\] and one input of shape \[N, F\] the features$/],
   ];
   for (const [dims, message] of cases) {
@@ -120,6 +120,17 @@ test('inputs no column can feed: none at all, no declared shape, rank 3: each sa
       return true;
     });
   }
+  // An input with no declared shape and a column of its name: fed from it, one value per row.
+  writeFileSync(data, 'features,y\n1,1\n2,2.5\n');
+  const fed = await evaluateModel({ model: path.join(ws, 'unshaped.onnx'), data, target: 'y', workspace: ws });
+  assert.equal(fed.metrics.mae, 0.25);
+});
+
+test('an evaluation run is named for the model and the dataset, within MLflow\'s 250 characters', () => {
+  assert.equal(evaluationRunName('/w/models/model.onnx', '/w/data/test.csv'), 'evaluate model.onnx on test.csv');
+  const long = evaluationRunName(`/w/${'m'.repeat(131)}.onnx`, `/w/${'d'.repeat(124)}.csv`);
+  assert.ok(long.length <= 250, String(long.length));
+  assert.match(long, /^evaluate m+… on d+…$/);
 });
 
 test('logits returned before the probabilities: the Softmax\'s output is evaluated', async () => {
