@@ -31,7 +31,11 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
   }
   const schema = hyparquet.parquetSchema(metadata).children;
   const columns = schema.map((c) => c.element.name);
-  const textColumns = new Set(schema.filter((c) => c.element.type === 'BYTE_ARRAY').map((c) => c.element.name));
+  // Strings (UTF8/STRING, ENUM, JSON, or a BYTE_ARRAY with no annotation, as pandas reads bytes):
+  // text to pandas. A DECIMAL stored as bytes is a number (hyparquet decodes it to one).
+  const textColumns = new Set(
+    schema.filter((c) => c.element.type === 'BYTE_ARRAY' && c.element.converted_type !== 'DECIMAL' && c.element.logical_type?.type !== 'DECIMAL').map((c) => c.element.name),
+  );
   const total = Number(metadata.num_rows);
   if (total === 0) throw new DatasetError(`${displayName}: the file has no rows`);
   return {

@@ -152,6 +152,31 @@ test("Parquet: a string column of codes ('1', '1.0', '01', '+1') slices as text,
   assert.deepEqual(byText.slices!.values.map((v) => [v.value, v.rows]), [['+1', 50], ['01', 50], ['1', 50], ['1.0', 50], ['2', 50]]);
   const byNumber = await evaluateModel({ model, data: parquet, target: 'y', features: ['a', 'b'], sliceBy: 'n', workspace: ws });
   assert.deepEqual(byNumber.slices!.values.map((v) => [v.value, v.rows]), [['1', 200], ['2', 50]]);
+  // A DECIMAL stored as bytes is a number to pandas (and to hyparquet): sliced by number, 9 before 10.
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const decimals = path.join(ws, 'decimal.parquet');
+  writeFileSync(
+    decimals,
+    Buffer.from(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'a', data: a },
+          { name: 'b', data: b },
+          { name: 'price', data: a.map((_, i) => (i % 2 ? 9 : 10)) },
+          { name: 'y', data: y },
+        ] as never,
+        schema: [
+          { name: 'root', num_children: 4 },
+          { name: 'a', type: 'DOUBLE' },
+          { name: 'b', type: 'DOUBLE' },
+          { name: 'price', type: 'BYTE_ARRAY', converted_type: 'DECIMAL', scale: 0, precision: 4 },
+          { name: 'y', type: 'INT32' },
+        ] as never,
+      }),
+    ),
+  );
+  const byDecimal = await evaluateModel({ model, data: decimals, target: 'y', features: ['a', 'b'], sliceBy: 'price', workspace: ws });
+  assert.deepEqual(byDecimal.slices!.values.map((v) => [v.value, v.rows]), [['9', 125], ['10', 125]]);
 });
 
 test('Parquet: ZSTD pages (polars\' default), compressed by Debian\'s zstd: every value, BOOLEAN as 1/0 and as True/False text', async () => {
