@@ -183,6 +183,21 @@ export class ModelRegistry {
     return this.db.prepare('SELECT 1 FROM registered_models WHERE name = ?').get(name) !== undefined;
   }
 
+  /**
+   * `text` read as a version reference against this registry: a registered name holding '@' is
+   * that model; when it also reads as another model's alias, the reference is refused as ambiguous.
+   */
+  parseRef(text: string): VersionRef {
+    const ref = parseVersionRef(text, (n) => this.hasModel(n));
+    const at = text.lastIndexOf('@');
+    if (ref.version === undefined && ref.alias === undefined && at > 0 && !text.includes('/')) {
+      const [name, alias] = [text.slice(0, at), text.slice(at + 1)];
+      const row = this.db.prepare('SELECT 1 FROM registered_model_aliases a JOIN registered_models m ON m.id = a.model_id WHERE m.name = ? AND a.alias = ?').get(name, alias);
+      if (row) throw invalid(`'${text}' is both a registered model and the alias @${alias} of '${name}': name a version (${text}/N) or ${name}/N.`);
+    }
+    return ref;
+  }
+
   getRegisteredModel(name: string): RegisteredModel {
     return this.modelsByIds([this.modelRow(name).id])[0]!;
   }

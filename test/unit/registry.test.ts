@@ -268,6 +268,17 @@ test("a name holding '@' is found by its whole name before NAME@ALIAS is tried",
   assert.equal(JSON.parse(aliased.out).version, 1);
   const lineage = await cli(ws, 'models', 'lineage', 'team@corp');
   assert.equal(lineage.code, 0, lineage.err);
+  // 'team' with an alias 'corp' too: 'team@corp' reads both ways, and is refused as ambiguous.
+  const t = Tracker.open(ws);
+  try {
+    await t.registerModelFiles('team', model, { alias: 'corp' });
+  } finally {
+    t.close();
+  }
+  const both = await cli(ws, 'models', 'show', 'team@corp');
+  assert.equal(both.code, 1);
+  assert.equal(both.err, "runwise: 'team@corp' is both a registered model and the alias @corp of 'team': name a version (team@corp/N) or team/N.\n");
+  assert.equal((await cli(ws, 'models', 'show', 'team@corp/1')).code, 0);
 });
 
 test('a stored copy gone from .runwise: export and file reads say which version and file, not a bare ENOENT', async () => {

@@ -20,7 +20,6 @@ import {
   type CardFormat,
 } from "../../modelCard/cardUpdate";
 import { extractFrontMatter } from "../../language/modelCard/frontMatter";
-import { parseVersionRef } from "../../tracker/modelRegistry";
 import { relativeInside, resolveRealInside } from "../../workspace/workspacePath";
 
 export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
@@ -37,7 +36,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
     );
   const tracker = ctx.openTracker();
   const version = tracker.registry.resolveVersion(
-    parseVersionRef(from, (n) => tracker.registry.hasModel(n)),
+    tracker.registry.parseRef(from),
   );
   const subject = `${version.name}/${version.version}`;
   const evaluation = latestEvaluation(tracker, version.sha256, subject);

@@ -12,7 +12,6 @@ import * as path from 'node:path';
 import { intOption, optionValue, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { readViewAssets, selfContainedViewHtml } from '../../drift/driftHtml';
-import { parseVersionRef } from '../../tracker/modelRegistry';
 import { HashCache } from '../../pipeline/hashCache';
 import { LockFileError } from '../../pipeline/lockFile';
 import type { PipelineGraph } from '../../pipeline/pipelineModel';
@@ -55,7 +54,7 @@ export function lineage(ctx: CommandContext, args: ParsedArgs): void {
     // A file gone from disk may still have lineage (runs recorded it); one that neither exists nor was recorded is a typo.
     if (!exists && graph.edges.length === 0) throw new CliError(`--file ${file}: no such file (${rel} in the workspace), and no run recorded it`);
   } else {
-    const v = tracker.registry.resolveVersion(parseVersionRef(ref!, (n) => tracker.registry.hasModel(n)));
+    const v = tracker.registry.resolveVersion(tracker.registry.parseRef(ref!));
     graph = modelVersionLineageGraph(tracker, v.name, v.version, options);
   }
   const html = optionValue(args, 'html');

@@ -6,7 +6,7 @@ import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { checkCardForRegistration } from '../../modelCard/cardFile';
 import { CardUpdateError } from '../../modelCard/cardUpdate';
-import { parseVersionRef, type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
+import { type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
 import type { Tracker } from '../../tracker/tracker';
 import { formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
 import { isRunStatistic, orderedMetrics } from '../../views/evaluationMetrics';
@@ -138,7 +138,7 @@ export function modelsList(ctx: CommandContext, args: ParsedArgs): void {
 export function modelsShow(ctx: CommandContext, args: ParsedArgs): void {
   const [refText] = positionals(args, ['model']);
   const tracker = ctx.openTracker();
-  const ref = parseVersionRef(refText!, (n) => tracker.registry.hasModel(n));
+  const ref = tracker.registry.parseRef(refText!);
   if (ref.version === undefined && ref.alias === undefined) {
     const model = tracker.registry.getRegisteredModel(ref.name);
     const versions = versionsOf(tracker, model.name);
@@ -208,7 +208,7 @@ export function modelsAlias(ctx: CommandContext, args: ParsedArgs): void {
 export function modelsLineage(ctx: CommandContext, args: ParsedArgs): void {
   const [refText] = positionals(args, ['model']);
   const tracker = ctx.openTracker();
-  const v = tracker.registry.resolveVersion(parseVersionRef(refText!, (n) => tracker.registry.hasModel(n)));
+  const v = tracker.registry.resolveVersion(tracker.registry.parseRef(refText!));
   const lineage = tracker.modelLineage(v.name, v.version);
   if (ctx.json) {
     ctx.printJson({
@@ -278,7 +278,7 @@ export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
   const output = optionValue(args, 'output');
   if (output === undefined) throw new UsageError('--output DIR is needed (the folder to copy the files into)');
   const tracker = ctx.openTracker();
-  const v = tracker.registry.resolveVersion(parseVersionRef(refText!, (n) => tracker.registry.hasModel(n)));
+  const v = tracker.registry.resolveVersion(tracker.registry.parseRef(refText!));
   const dest = path.resolve(process.cwd(), output);
   const files = tracker.registry.versionFiles(v.name, v.version);
   // Every file and the card re-hashed before anything is copied: a changed one leaves no half-written export.
