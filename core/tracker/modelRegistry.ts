@@ -19,7 +19,7 @@
  * or a version deletes its child rows here.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { onnxExternalData, onnxModelProblem } from '../evaluation/onnxGraph';
@@ -1014,6 +1014,12 @@ export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: strin
   };
   walk(absPath, '');
   if (out.length === 0) throw invalid(`Model folder '${shown}' holds no files: nothing to register.`);
+  // An .onnx file in the folder that is no model (a Git LFS pointer, an empty file) is refused as a single one is.
+  for (const f of out) {
+    if (!f.rel.toLowerCase().endsWith('.onnx') || statSync(f.abs).size > ONNX_GRAPH_READ_LIMIT) continue;
+    const problem = onnxModelProblem(readFileSync(f.abs));
+    if (problem) throw invalid(`Model folder '${shown}': its '${f.rel}' is ${problem}; nothing was registered.`);
+  }
   return out;
 }
 

@@ -1029,7 +1029,7 @@ export class Tracker {
     const own = runwiseDir(this.workspace);
     const given = path.resolve(modelPath);
     if (given === own || given.startsWith(`${own}${path.sep}`) || own.startsWith(`${given}${path.sep}`)) {
-      throw invalid(`Model path '${modelPath}' is or holds Runwise's own folder (${own}): register the model's file, or a folder of its own.`);
+      throw invalid(`Model path '${options.source ?? modelPath}' is or holds Runwise's own folder (.runwise): register the model's file, or a folder of its own.`);
     }
     const files: ArtifactRecord[] = [];
     for (const f of modelFilesOnDisk(modelPath, options.source ?? modelPath)) files.push({ path: f.rel, ...(await this.artifacts.put(f.abs)) });

@@ -219,7 +219,7 @@ test("Runwise's own folder is no model: the workspace, .runwise or a file in it 
   const { ws, tracker } = workspaceWithModel();
   try {
     for (const p of [ws, path.join(ws, '.runwise'), path.join(ws, '.runwise', 'tracker.db')]) {
-      await assert.rejects(tracker.registerModelFiles('self', p), /is or holds Runwise's own folder/);
+      await assert.rejects(tracker.registerModelFiles('self', p), /is or holds Runwise's own folder \(\.runwise\)/);
     }
     assert.equal(tracker.registry.searchRegisteredModels({}).items.length, 0);
   } finally {
@@ -248,6 +248,13 @@ test('an .onnx file that is no ONNX model (empty, a Git LFS pointer, text, trunc
   } finally {
     tracker.close();
   }
+  // In a folder too: a Git LFS pointer beside an MLmodel.
+  const folder = path.join(ws, 'mlflow-model');
+  mkdirSync(folder);
+  writeFileSync(path.join(folder, 'MLmodel'), 'flavors: {}\n');
+  writeFileSync(path.join(folder, 'model.onnx'), 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 1234\n');
+  const inFolder = await cli(ws, 'models', 'register', 'churn', '--path', folder);
+  assert.equal(inFolder.err, "runwise: Model folder 'mlflow-model': its 'model.onnx' is a Git LFS pointer, not the model itself: fetch it (git lfs pull); nothing was registered.\n");
   const r = await cli(ws, 'models', 'register', 'churn', '--path', model);
   assert.equal(r.code, 1);
   assert.equal(r.err, "runwise: Model 'model.onnx' is not an ONNX model (truncated field); nothing was registered.\n", 'named as given, relative to the workspace');
