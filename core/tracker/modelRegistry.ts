@@ -19,7 +19,7 @@
  * or a version deletes its child rows here.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { onnxExternalData, onnxModelProblem } from '../evaluation/onnxGraph';
@@ -35,6 +35,7 @@ import { MODEL_VERSION_DIALECT, REGISTERED_MODEL_DIALECT } from './search/search
 import type { SqlDatabase, SqlRow, SqlValue } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
 import { aliasProblem, modelNameProblem } from './registryNames';
+import { relativeInside } from '../workspace/workspacePath';
 
 export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
@@ -969,6 +970,10 @@ function externalDataFiles(onnxPath: string, size: number, shown: string): { abs
       throw invalid(`Model '${shown}' keeps its weights in '${location}' (external data), and there is no such file beside it.`);
     }
     if (!st.isFile()) throw invalid(`Model '${shown}' names external data '${location}', which is not a file.`);
+    // A folder on the way may be a link: the file itself must be in the model's folder.
+    if (relativeInside(realpathSync(path.dirname(onnxPath)), realpathSync(abs)) === undefined) {
+      throw invalid(`Model '${shown}' names external data '${location}', which a symbolic link places outside its folder (${realpathSync(abs)}).`);
+    }
     return { abs, rel };
   });
 }

@@ -7,6 +7,7 @@
  * `BEGIN IMMEDIATE`). Every write is one transaction: a batch lands whole or not at all.
  */
 import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ArtifactStore } from './artifactStore';
@@ -75,7 +76,7 @@ import { TrackerError, invalid, notFound } from './trackerError';
 import { checkTrackerFiles } from './trackerFiles';
 import { openFailure } from './trackerOpenError';
 import { checkEntityName } from './entityNames';
-import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, runwiseDir, trackerDbPath } from '../workspace/workspacePath';
+import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, realRootOf, relativeInside, runwiseDir, trackerDbPath } from '../workspace/workspacePath';
 
 import { FAILURE_REASON_TAG, MODEL_VERSIONS_TAG, NOTE_TAG, PARENT_RUN_TAG, RUN_NAME_TAG, USER_TAG } from './model';
 import { pythonJsonDumps } from './pythonJson';
@@ -1031,14 +1032,26 @@ export class Tracker {
     if (given === own || given.startsWith(`${own}${path.sep}`) || own.startsWith(`${given}${path.sep}`)) {
       throw invalid(`Model path '${options.source ?? modelPath}' is or holds Runwise's own folder (.runwise): register the model's file, or a folder of its own.`);
     }
-    const files: ArtifactRecord[] = [];
-    for (const f of modelFilesOnDisk(modelPath, options.source ?? modelPath)) files.push({ path: f.rel, ...(await this.artifacts.put(f.abs)) });
-    let card: ModelCardRecord | undefined;
+    // Every file registered is the workspace's: a folder on the way that is a link to elsewhere
+    // (`weights -> ~/.ssh`) would copy outside files into a version that is served and pushed.
+    const realRoot = realRootOf(this.workspace);
+    const checkInside = (abs: string, what: string) => {
+      const real = realpathSync(abs);
+      if (relativeInside(realRoot, real) === undefined) throw invalid(`${what} is reached through a symbolic link to ${real}, outside the workspace; register files inside it.`);
+    };
+    const onDisk = modelFilesOnDisk(modelPath, options.source ?? modelPath);
+    for (const f of onDisk) checkInside(f.abs, `Model file '${f.rel}'`);
+    let cardFile: { abs: string; rel: string } | undefined;
     if (options.cardPath !== undefined) {
       const [c] = modelFilesOnDisk(options.cardPath);
       if (!c || c.abs !== options.cardPath) throw invalid(`Model card '${options.cardPath}' must be a file.`);
-      card = { path: c.rel, ...(await this.artifacts.put(c.abs)) };
+      checkInside(c.abs, `Model card '${c.rel}'`);
+      cardFile = c;
     }
+    const files: ArtifactRecord[] = [];
+    for (const f of onDisk) files.push({ path: f.rel, ...(await this.artifacts.put(f.abs)) });
+    let card: ModelCardRecord | undefined;
+    if (cardFile) card = { path: cardFile.rel, ...(await this.artifacts.put(cardFile.abs)) };
     const version = this.registry.createModelVersion({
       name,
       source: options.source ?? modelPath,

@@ -56,7 +56,8 @@ export function realRootOf(root: string): string {
 
 export function relativeInside(root: string, target: string): string | undefined {
   const rel = path.relative(root, target);
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  // `..weights.bin` is a name inside; only `..` itself or `../…` leaves the root.
+  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return undefined;
   return rel.split(path.sep).join('/');
 }
 

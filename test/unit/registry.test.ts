@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
 import { ModelTamperedError, contentHash } from '../../core/tracker/modelRegistry';
@@ -13,6 +13,7 @@ import { MODEL_SHA256_TAG, PARENT_RUN_TAG, STAGE_TAG } from '../../core/tracker/
 import { Tracker } from '../../core/tracker/tracker';
 import { TrackerError } from '../../core/tracker/trackerError';
 import { onnxBytes } from '../support/onnxBytes';
+import { withExternalData } from './evaluation/onnxTestModels';
 import { tempWorkspace } from '../support/tempWorkspace';
 
 function workspaceWithModel(bytes = 'onnx-bytes-1'): { ws: string; model: string; tracker: Tracker } {
@@ -308,6 +309,26 @@ test('a stored copy gone from .runwise: export and file reads say which version 
     await assert.rejects(t.openModelVersionFileAsync('churn', 1, 'model.onnx'), /churn\/1 is refused: the stored copy/);
   } finally {
     t.close();
+  }
+});
+
+test('a folder on the way that links outside the workspace: its files are not registered (model, card, external data)', async () => {
+  const { ws, tracker } = workspaceWithModel();
+  const outside = tempWorkspace('registry-outside');
+  writeFileSync(path.join(outside, 'secret.onnx'), onnxBytes('secret'));
+  writeFileSync(path.join(outside, 'README.md'), '---\nlicense: mit\n---\n');
+  writeFileSync(path.join(outside, 'id_rsa'), 'PRIVATE KEY');
+  symlinkSync(outside, path.join(ws, 'outdir'));
+  try {
+    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'outdir', 'secret.onnx')), /Model file 'secret\.onnx' is reached through a symbolic link to .*, outside the workspace/);
+    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'model.onnx'), { cardPath: path.join(ws, 'outdir', 'README.md') }), /Model card 'README\.md' is reached through a symbolic link/);
+    // A model in the workspace whose external data goes through the link.
+    const { model } = withExternalData({ weights: [1, 1, -1, -1], bias: [0, 0], features: 2, classes: 2 }, 'outdir/id_rsa');
+    writeFileSync(path.join(ws, 'ext.onnx'), model);
+    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'ext.onnx')), /names external data 'outdir\/id_rsa', which a symbolic link places outside its folder/);
+    assert.equal(tracker.registry.searchRegisteredModels({}).items.length, 0);
+  } finally {
+    tracker.close();
   }
 });
 
