@@ -14,11 +14,12 @@
  * evaluation and a registered version of the same files share one hash.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { contentHash, externalDataFile, sha256OfFile } from '../tracker/modelRegistry';
+import { relativeInside } from '../workspace/workspacePath';
 import { exposeZipMapInputs, onnxModelProblem, type GraphFacts, type LabelledNode } from './onnxGraph';
 
 export class ModelError extends Error {
@@ -129,8 +130,15 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   }
   const { bytes, zipMaps, labelled, externalData, producers } = graph;
   const external = externalData.map((location) => ({ location, ...externalDataFile(file, location) }));
-  for (const { location, abs } of external) {
+  // Checked before a byte is read: a file in the model's folder (through no link out of it), and a
+  // regular one (/dev/zero or a named pipe would be read, and hashed, for ever).
+  const folder = realpathSync(path.dirname(file));
+  for (const { location, abs, rel } of external) {
     if (!existsSync(abs)) throw new ModelError(`${displayName}: the model keeps its weights in '${location}' beside it (external data), and there is no such file`);
+    if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel) || relativeInside(folder, realpathSync(abs)) === undefined) {
+      throw new ModelError(`${displayName}: the model names external data '${location}' outside its folder; its weights must be beside it`);
+    }
+    if (!statSync(abs).isFile()) throw new ModelError(`${displayName}: the model names external data '${location}', which is not a file`);
   }
   // With external data the model is its files: hashed as the registry hashes a version of them.
   if (external.length > 0) {

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { evaluateModel, evaluationRunName } from '../../../core/evaluation/evaluate';
 import { modelLineage } from '../../../core/tracker/modelRegistry';
@@ -36,6 +37,20 @@ test('a model whose weights are in an external data file evaluates as the same m
   assert.deepEqual(external.metrics, inline.metrics);
   writeFileSync(path.join(ws, 'lost.onnx'), withExternalData(BINARY, 'lost.bin').model);
   await assert.rejects(evaluateModel({ model: path.join(ws, 'lost.onnx'), data, target: 'y', workspace: ws }), /lost\.onnx: the model keeps its weights in 'lost\.bin' beside it \(external data\), and there is no such file/);
+  // External data that is /dev/zero, a named pipe, or through a link out of the folder: refused before a byte is read.
+  const outside = tempWorkspace('eval-outside');
+  writeFileSync(path.join(outside, 'weights.bin'), weights);
+  symlinkSync(outside, path.join(ws, 'elsewhere'));
+  execFileSync('mkfifo', [path.join(ws, 'pipe.bin')]);
+  symlinkSync('/dev/zero', path.join(ws, 'zero.bin'));
+  for (const [name, location, message] of [
+    ['pipe', 'pipe.bin', /pipe\.onnx: the model names external data 'pipe\.bin', which is not a file/],
+    ['zero', 'zero.bin', /zero\.onnx: the model names external data 'zero\.bin' outside its folder/],
+    ['linked', 'elsewhere/weights.bin', /linked\.onnx: the model names external data 'elsewhere\/weights\.bin' outside its folder/],
+  ] as const) {
+    writeFileSync(path.join(ws, `${name}.onnx`), withExternalData(BINARY, location).model);
+    await assert.rejects(evaluateModel({ model: path.join(ws, `${name}.onnx`), data, target: 'y', workspace: ws }), message);
+  }
 });
 
 test('a fixed batch size ([1, F] and [32, F]) runs in batches of it, the last one padded: the metrics of a free batch dimension', async () => {
