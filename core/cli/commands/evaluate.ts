@@ -36,9 +36,14 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
   const sliceBy = optionValue(args, 'slice-by');
   const batchSize = intOption(args, 'batch-size', 1, MAX_BATCH_ROWS);
   let report: EvaluationReport;
-  // Ctrl-C (or a TERM) ends the evaluation between batches: its run is KILLED, saying so, not left running.
+  // Ctrl-C (or a TERM) ends the evaluation between batches: its run is KILLED, saying so, not left
+  // running. A second one (the model still loading, a long batch) exits at once; the next command
+  // then finds the run abandoned.
   const controller = new AbortController();
-  const interrupt = () => controller.abort();
+  const interrupt = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
   try {
