@@ -72,9 +72,9 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => modelsModule().modelsLineage(ctx, args),
   },
   'models export': {
-    usage: 'models export NAME[/VERSION|@ALIAS] --output DIR',
-    summary: "copy a version's files into DIR, each re-hashed first",
-    options: { output: { value: true, short: 'o' } },
+    usage: 'models export NAME[/VERSION|@ALIAS] --output DIR [--force]',
+    summary: "copy a version's files into DIR, each re-hashed first; --force replaces files there",
+    options: { output: { value: true, short: 'o' }, force: {} },
     run: (ctx, args) => modelsModule().modelsExport(ctx, args),
   },
   'metrics history': {

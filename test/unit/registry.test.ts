@@ -332,6 +332,36 @@ test('a folder on the way that links outside the workspace: its files are not re
   }
 });
 
+test('models export: a file already in DIR replaced only with --force; a link inside DIR never written through', async () => {
+  const { ws, model, tracker } = workspaceWithModel('exported-bytes');
+  try {
+    await tracker.registerModelFiles('churn', model);
+  } finally {
+    tracker.close();
+  }
+  const victim = path.join(tempWorkspace('export-victim'), 'keep.txt');
+  writeFileSync(victim, 'keep me');
+  // A link where the model file goes.
+  const out1 = path.join(ws, 'out1');
+  mkdirSync(out1);
+  symlinkSync(victim, path.join(out1, 'model.onnx'));
+  for (const extra of [[], ['--force']]) {
+    const r = await cli(ws, 'models', 'export', 'churn/1', '--output', out1, ...extra);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /out1\/model\.onnx is a symbolic link: export does not write through links/);
+    assert.equal(readFileSync(victim, 'utf8'), 'keep me');
+  }
+  // A file already there.
+  const out2 = path.join(ws, 'out2');
+  mkdirSync(out2);
+  writeFileSync(path.join(out2, 'model.onnx'), 'older');
+  const refused = await cli(ws, 'models', 'export', 'churn/1', '--output', out2);
+  assert.match(refused.err, /out2\/model\.onnx exists: export into an empty folder, or give --force/);
+  assert.equal(readFileSync(path.join(out2, 'model.onnx'), 'utf8'), 'older');
+  assert.equal((await cli(ws, 'models', 'export', 'churn/1', '--output', out2, '--force')).code, 0);
+  assert.deepEqual(readFileSync(path.join(out2, 'model.onnx')), onnxBytes('exported-bytes'));
+});
+
 test('version numbers: never given twice, after deleting the highest too; a model deleted and created again starts at 1', async () => {
   const { model, tracker } = workspaceWithModel();
   try {

@@ -1,5 +1,5 @@
 /** `runwise models …`: register, list, show, alias, lineage and export registered model versions. */
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { flag, optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
@@ -14,7 +14,7 @@ import { resolveInside } from '../../workspace/workspacePath';
 import { currentUser } from '../../workspace/currentUser';
 
 export const modelsRegisterOptions: OptionSpecs = { path: { value: true }, run: { value: true }, card: { value: true }, alias: { value: true }, description: { value: true } };
-export const modelsExportOptions: OptionSpecs = { output: { value: true, short: 'o' } };
+export const modelsExportOptions: OptionSpecs = { output: { value: true, short: 'o' }, force: {} };
 
 /** A path given on the command line, relative to the current folder, inside the workspace. */
 function workspaceFile(ctx: CommandContext, given: string, what: string): string {
@@ -273,6 +273,15 @@ function lineageText(l: ModelLineage): string {
 }
 
 /** Copies a version's files (and its card) out, each re-hashed first: a changed copy is refused, not exported. */
+/** The path's own status (a link not followed), or undefined when nothing is there. */
+function lstatIfAny(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
   const [refText] = positionals(args, ['model']);
   const output = optionValue(args, 'output');
@@ -284,17 +293,28 @@ export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
   // Every file and the card re-hashed before anything is copied: a changed one leaves no half-written export.
   const opened = files.map((f) => tracker.openModelVersionFile(v.name, v.version, f.path));
   const stored = tracker.openModelVersionCard(v.name, v.version);
-  for (const o of opened) {
-    const target = resolveInside(dest, o.record.path);
-    mkdirSync(path.dirname(target), { recursive: true });
-    copyFileSync(o.filePath, target);
-  }
   // The card registered with the version goes with it, under its own name (beside a model file of that name: `.card` added).
   let card: string | undefined;
   if (stored) {
     const base = path.basename(stored.path);
     card = files.some((f) => f.path === base) ? `${base}.card` : base;
-    copyFileSync(stored.filePath, resolveInside(dest, card));
+  }
+  const copies = [...opened.map((o) => ({ from: o.filePath, to: resolveInside(dest, o.record.path) })), ...(stored && card ? [{ from: stored.filePath, to: resolveInside(dest, card) }] : [])];
+  // Checked before any copy: nothing is written through a link inside DIR, and no file there is
+  // replaced unless --force says so (a link is never followed, even then).
+  const force = flag(args, 'force');
+  for (const { to } of copies) {
+    for (let dir = path.dirname(to); dir.length > dest.length && dir.startsWith(dest); dir = path.dirname(dir)) {
+      if (lstatIfAny(dir)?.isSymbolicLink()) throw new CliError(`${dir} is a symbolic link: export does not write through links; export into a plain folder`);
+    }
+    const there = lstatIfAny(to);
+    if (there?.isSymbolicLink()) throw new CliError(`${to} is a symbolic link: export does not write through links`);
+    if (there && !force) throw new CliError(`${to} exists: export into an empty folder, or give --force to replace the version's files there`);
+  }
+  for (const { from, to } of copies) {
+    mkdirSync(path.dirname(to), { recursive: true });
+    if (force && lstatIfAny(to)) unlinkSync(to);
+    copyFileSync(from, to, constants.COPYFILE_EXCL);
   }
   if (ctx.json) ctx.printJson({ name: v.name, version: Number(v.version), sha256: v.sha256, output: dest, files, card: card ?? null });
   else ctx.io.out(`Exported ${v.name}/${v.version} (${files.length} file${files.length === 1 ? '' : 's'}${card ? ` and its card ${card}` : ''}, sha256 verified) to ${dest}\n`);
