@@ -28,6 +28,7 @@ import {
 import { MAX_BATCH_LOG_REQUEST_SIZE } from '../tracker/limits';
 import { MODEL_VERSION_ARTIFACT_ROOT } from '../tracker/modelRegistry';
 import { Tracker } from '../tracker/tracker';
+import { TrackerError } from '../tracker/trackerError';
 import { HttpError, errorReply, invalidParameter, resourceNotFound } from './httpErrors';
 import {
   LOGGED_MODELS_TAG,
@@ -584,10 +585,16 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
         : at.kind === 'model'
           ? tracker.openLoggedModelArtifact(at.modelId, at.path)
           : await tracker.openModelVersionFileAsync(at.name, at.version, at.path);
+    let size: number;
     try {
-      await stat(opened.filePath);
+      size = (await stat(opened.filePath)).size;
     } catch (e) {
       throw new Error(`the stored file of artifact '${at.path}' (sha256 ${opened.record.sha256}) cannot be read: ${(e as Error).message ?? String(e)}`);
+    }
+    // The response says the recorded size: a stored file of another size (changed in .runwise/) is
+    // refused, not streamed past its Content-Length into what the client reads as the next response.
+    if (size !== opened.record.size) {
+      throw new TrackerError('INVALID_STATE', `The stored file of artifact '${at.path}' (sha256 ${opened.record.sha256}) holds ${size} bytes where ${opened.record.size} were recorded: it was changed in .runwise/ and is not served.`);
     }
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',

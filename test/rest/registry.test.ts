@@ -234,6 +234,20 @@ describe('MLflow Model Registry REST flows', () => {
     assert.match(served.body.message, /is refused/);
   });
 
+  it("a run artifact whose stored file changed size is refused, not streamed past its Content-Length", async () => {
+    const a = await runWithModel('sized-bytes');
+    const run = s.tracker.getRun(a.runId);
+    const record = s.tracker.openArtifact(a.runId, 'model/model.pkl').record;
+    const blob = s.tracker.artifacts.blobPath(record.sha256);
+    chmodSync(blob, 0o644);
+    // What a crafted blob would carry: a second HTTP response after the recorded bytes.
+    appendFileSync(blob, 'HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nINJECTED!');
+    const root = run.info.artifactUri.replace('mlflow-artifacts:/', '');
+    const served = await send('GET', routeUrl(A.DownloadArtifact, { artifact_path: `${root}/model/model.pkl` }, MLFLOW_ARTIFACTS_PREFIX));
+    assert.deepEqual([served.status, served.body.error_code], [400, 'INVALID_STATE']);
+    assert.match(served.body.message, /holds \d+ bytes where 11 were recorded: it was changed in \.runwise\/ and is not served/);
+  });
+
   it('a download URI names its version by content too: after a delete gives the row id out again, it is gone, not another model', async () => {
     const a = await runWithModel('first-bytes');
     await registerModel(`runs:/${a.runId}/model`, 'reused-a', a.runId);
