@@ -12,11 +12,13 @@
  * different runs (and of different keys of one run) are sent side by side.
  */
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { MAX_ENTITIES_PER_BATCH, MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, MAX_BATCH_LOG_REQUEST_SIZE, MAX_RESULTS_GET_METRIC_HISTORY } from '../tracker/limits';
 import { PARENT_RUN_TAG, FAILURE_REASON_TAG, type Run, type Tag } from '../tracker/model';
 import type { MetricTextColumns } from '../tracker/metricHistory';
 import type { Tracker } from '../tracker/tracker';
-import type { ModelVersion } from '../tracker/modelRegistry';
+import { sha256OfFileAsync, type ModelVersion } from '../tracker/modelRegistry';
+import { TrackerError } from '../tracker/trackerError';
 import { datasetInputJson, doubleJson } from '../endpoint/mlflowProtocol';
 import type { RunJson, ModelVersionJson } from '../mlflow/restApi';
 import { artifactRoot } from '../trackingClient/runRequests';
@@ -628,6 +630,13 @@ class Push {
     const missing = local.artifacts.filter((a) => there.get(a.path) !== a.size);
     await inParallel(missing, async (a) => {
       const opened = this.tracker.openArtifact(run.info.runId, a.path);
+      // Re-hashed first: a stored file changed in .runwise/ is not pushed as the run's (nor, through
+      // it, as a version registered from the run).
+      const size = (await stat(opened.filePath)).size;
+      const actual = size === opened.record.size ? await sha256OfFileAsync(opened.filePath) : undefined;
+      if (actual !== opened.record.sha256) {
+        throw new TrackerError('INVALID_STATE', `Run ${run.info.runId}'s artifact '${a.path}' was stored with sha256 ${opened.record.sha256} (${opened.record.size} bytes) but now holds ${actual ? `sha256 ${actual}` : `${size} bytes`}: it was changed in .runwise/ and is not pushed.`);
+      }
       await this.client.uploadArtifact(`${root}/${a.path}`, opened.filePath);
       this.summary.artifacts++;
       this.summary.artifactBytes += a.size;
@@ -701,7 +710,8 @@ class Push {
     const dir = `registered-models/${v.name}/${v.version}`;
     const files = this.tracker.registry.versionFiles(v.name, v.version);
     await inParallel(files, async (f) => {
-      const opened = this.tracker.artifacts.open(f.sha256);
+      // Re-hashed first, as every read of a version's file is: a changed copy is refused, not pushed.
+      const opened = await this.tracker.openModelVersionFileAsync(v.name, v.version, f.path);
       await this.client.uploadArtifact(`${root}/${dir}/${f.path}`, opened.filePath);
       this.summary.artifactBytes += f.size;
     }, 4);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MLFLOW_API_PREFIX, MLFLOW_ARTIFACTS_PREFIX } from '../../core/mlflow/restApi';
@@ -278,6 +278,23 @@ describe('push and pull against a second runwise serve', () => {
     } finally {
       proxy.close();
     }
+  });
+
+  it('a stored file changed in .runwise/ is not pushed: a run artifact (and so a version from it) is re-hashed before it is sent', async () => {
+    const run = tracker.createRun({ runName: 'to-tamper' });
+    const runId = run.info.runId;
+    const weights = await tracker.putArtifact(runId, 'model/weights.bin', Buffer.from('AAAAAAAA'));
+    tracker.updateRun(runId, { status: 'FINISHED' });
+    tracker.registry.createRegisteredModel('tamper-model');
+    tracker.createModelVersionFromSource({ name: 'tamper-model', source: `runs:/${runId}/model`, runId });
+    const blob = tracker.artifacts.blobPath(weights.sha256);
+    chmodSync(blob, 0o644);
+    // The same size, other bytes; then another size: the run's artifact is re-hashed and refused
+    // before it is sent (and with it the version registered from the run).
+    writeFileSync(blob, 'BBBBBBBB');
+    await assert.rejects(pushRuns(tracker, getRemote(local, 'team'), { runs: [runId] }, { client: { env: ENV } }), new RegExp(`artifact 'model/weights\\.bin' was stored with sha256 ${weights.sha256} \\(8 bytes\\) but now holds sha256 [0-9a-f]{64}: it was changed in \\.runwise/ and is not pushed`));
+    writeFileSync(blob, 'BBBBBBBB and more');
+    await assert.rejects(pushRuns(tracker, getRemote(local, 'team'), { runs: [runId] }, { client: { env: ENV } }), /but now holds 17 bytes: it was changed/);
   });
 
   it('refused credentials name the remote and the variable', async () => {
