@@ -93,7 +93,8 @@ function varint(n: number): number[] {
   return out;
 }
 
-function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
+/** A length-delimited protobuf field (wire type 2): its key, its length, its bytes. */
+export function lengthDelimited(field: number, body: Uint8Array): Uint8Array {
   return Uint8Array.from([...varint(field * 8 + 2), ...varint(body.length), ...body]);
 }
 

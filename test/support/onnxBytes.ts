@@ -3,20 +3,10 @@
  * a model the registry accepts, with distinct bytes (and hashes) per tag, for tests that register
  * files without running them.
  */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-}
+import { lengthDelimited } from '../../core/evaluation/onnxGraph';
 
-const field = (number: number, body: Uint8Array | string): number[] => {
-  const bytes = typeof body === 'string' ? [...Buffer.from(body, 'utf8')] : [...body];
-  return [...varint(number * 8 + 2), ...varint(bytes.length), ...bytes];
-};
+// Encoded with the project's own protobuf writer (the one that rewrites a ZipMap model).
+const field = (number: number, body: Uint8Array | string): number[] => [...lengthDelimited(number, typeof body === 'string' ? Buffer.from(body, 'utf8') : body)];
 const message = (...parts: number[][]) => Uint8Array.from(parts.flat());
 
 export function onnxBytes(tag = 'model'): Buffer {

@@ -95,13 +95,19 @@ test('Parquet: a missing column names the columns there are; a null is an error 
   await assert.rejects(readAll(file, [{ name: 'd' }], 64), /nulls\.parquet row 131: column 'd' is empty \(expected a number\)/);
 });
 
-test('an evaluation on a Parquet file: the metrics of the same rows as CSV, the file hashed whole', async () => {
-  const ws = tempWorkspace('parquet-eval');
+/** Two features a, b and a 0/1 target y (a + b/2 + noise(i) > 0) over ROWS rows, and a binary model over [a, b] written in `ws`. */
+function binaryCase(ws: string, noise: (i: number) => number = () => 0) {
   const a = Array.from({ length: ROWS }, (_, i) => ((i * 37) % 101) / 10 - 5);
   const b = Array.from({ length: ROWS }, (_, i) => ((i * 53) % 97) / 10 - 4.5);
-  const y = a.map((v, i) => (v + 0.5 * b[i]! + (((i * 7) % 11) - 5) / 3 > 0 ? 1 : 0));
+  const y = a.map((v, i) => (v + 0.5 * b[i]! + noise(i) > 0 ? 1 : 0));
   const model = path.join(ws, 'model.onnx');
   writeFileSync(model, probabilitiesOnly({ weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 }));
+  return { a, b, y, model };
+}
+
+test('an evaluation on a Parquet file: the metrics of the same rows as CSV, the file hashed whole', async () => {
+  const ws = tempWorkspace('parquet-eval');
+  const { a, b, y, model } = binaryCase(ws, (i) => (((i * 7) % 11) - 5) / 3);
   const parquet = path.join(ws, 'data.parquet');
   await writeParquet(
     parquet,
@@ -129,13 +135,9 @@ test('an evaluation on a Parquet file: the metrics of the same rows as CSV, the 
 
 test("Parquet: a string column of codes ('1', '1.0', '01', '+1') slices as text, as pandas.read_parquet keeps it; a number column by number", async () => {
   const ws = tempWorkspace('parquet-slices');
-  const a = Array.from({ length: ROWS }, (_, i) => ((i * 37) % 101) / 10 - 5);
-  const b = Array.from({ length: ROWS }, (_, i) => ((i * 53) % 97) / 10 - 4.5);
-  const y = a.map((v, i) => (v + 0.5 * b[i]! > 0 ? 1 : 0));
+  const { a, b, y, model } = binaryCase(ws);
   const spellings = ['1', '1.0', '01', '+1', '2'];
   const codes = a.map((_, i) => spellings[i % 5]!);
-  const model = path.join(ws, 'model.onnx');
-  writeFileSync(model, probabilitiesOnly({ weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 }));
   const parquet = path.join(ws, 'data.parquet');
   await writeParquet(
     parquet,
