@@ -130,19 +130,23 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   }
   const { bytes, zipMaps, labelled, externalData, producers } = graph;
   const external = externalData.map((location) => ({ location, ...externalDataFile(file, location) }));
-  // Checked before a byte is read: a file in the model's folder (through no link out of it), and a
-  // regular one (/dev/zero or a named pipe would be read, and hashed, for ever).
+  // Checked before a byte is read: named inside the model's folder and, links followed, still in it
+  // (as onnxruntime requires of external data), and a regular file (/dev/zero or a named pipe
+  // would be read, and hashed, for ever).
   const folder = realpathSync(path.dirname(file));
   for (const { location, abs, rel } of external) {
-    if (!existsSync(abs)) throw new ModelError(`${displayName}: the model keeps its weights in '${location}' beside it (external data), and there is no such file`);
-    if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel) || relativeInside(folder, realpathSync(abs)) === undefined) {
+    if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) {
       throw new ModelError(`${displayName}: the model names external data '${location}' outside its folder; its weights must be beside it`);
     }
+    if (!existsSync(abs)) throw new ModelError(`${displayName}: the model keeps its weights in '${location}' beside it (external data), and there is no such file`);
     if (!statSync(abs).isFile()) throw new ModelError(`${displayName}: the model names external data '${location}', which is not a file`);
+    if (relativeInside(folder, realpathSync(abs)) === undefined) {
+      throw new ModelError(`${displayName}: its external data '${location}' is a symbolic link to a file outside the model's folder, which onnxruntime refuses; copy the weights beside the model`);
+    }
   }
   // With external data the model is its files: hashed as the registry hashes a version of them.
   if (external.length > 0) {
-    const files = [{ path: path.basename(file), sha256, size: raw.length }, ...external.map(({ abs, rel }) => ({ path: rel, sha256: sha256OfFile(abs), size: 0 }))];
+    const files = [{ path: path.basename(file), sha256, size: raw.length }, ...external.map(({ abs, rel }) => ({ path: rel, sha256: sha256OfFile(abs, { followLinks: true }), size: 0 }))];
     sha256 = contentHash(files).sha256;
   }
   if (externalData.length > 0 && bytes !== raw) {

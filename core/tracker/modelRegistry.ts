@@ -19,7 +19,7 @@
  * or a version deletes its child rows here.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { onnxExternalData, onnxModelProblem } from '../evaluation/onnxGraph';
@@ -35,7 +35,6 @@ import { MODEL_VERSION_DIALECT, REGISTERED_MODEL_DIALECT } from './search/search
 import type { SqlDatabase, SqlRow, SqlValue } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
 import { aliasProblem, modelNameProblem } from './registryNames';
-import { relativeInside } from '../workspace/workspacePath';
 
 export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
@@ -896,10 +895,11 @@ export async function sha256OfFileAsync(filePath: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** The sha256 of a file, read in 1 MiB chunks without following a symbolic link. */
-export function sha256OfFile(filePath: string): string {
+/** The sha256 of a file, read in 1 MiB chunks; a symbolic link is followed only with `followLinks`. */
+export function sha256OfFile(filePath: string, options: { followLinks?: boolean } = {}): string {
   const hash = createHash('sha256');
-  const fd = openSync(filePath, READ_NO_FOLLOW);
+  // A link is not followed unless asked: Runwise's own stored files are never links.
+  const fd = openSync(filePath, options.followLinks ? 'r' : READ_NO_FOLLOW);
   try {
     const buf = Buffer.allocUnsafe(1024 * 1024);
     for (;;) {
@@ -970,10 +970,7 @@ function externalDataFiles(onnxPath: string, size: number, shown: string): { abs
       throw invalid(`Model '${shown}' keeps its weights in '${location}' (external data), and there is no such file beside it.`);
     }
     if (!st.isFile()) throw invalid(`Model '${shown}' names external data '${location}', which is not a file.`);
-    // A folder on the way may be a link: the file itself must be in the model's folder.
-    if (relativeInside(realpathSync(path.dirname(onnxPath)), realpathSync(abs)) === undefined) {
-      throw invalid(`Model '${shown}' names external data '${location}', which a symbolic link places outside its folder (${realpathSync(abs)}).`);
-    }
+    // (A folder on the way that links out of the workspace is refused where every file registered is: Tracker.registerModelFiles.)
     return { abs, rel };
   });
 }
@@ -994,6 +991,17 @@ export function externalDataFile(onnxPath: string, location: string): { abs: str
  * their `/`-separated path in it), in path order. A symbolic link is refused, not followed: a
  * registered model holds the bytes that were there, not what a link pointed at.
  */
+/** Up to `n` first bytes of a file. */
+function fileHead(file: string, n: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(n);
+    return head.subarray(0, readSync(fd, head, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: string; rel: string }[] {
   const refuseLink = (p: string) => {
     throw invalid(`Model path '${p}' is a symbolic link; register the file or folder it points at instead.`);
@@ -1019,11 +1027,12 @@ export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: strin
   };
   walk(absPath, '');
   if (out.length === 0) throw invalid(`Model folder '${shown}' holds no files: nothing to register.`);
-  // An .onnx file in the folder that is no model (a Git LFS pointer, an empty file) is refused as a single one is.
+  // An .onnx file in the folder that is plainly no model (empty, a Git LFS pointer) is refused, from
+  // its first bytes only: a folder's files are not read whole here.
   for (const f of out) {
-    if (!f.rel.toLowerCase().endsWith('.onnx') || statSync(f.abs).size > ONNX_GRAPH_READ_LIMIT) continue;
-    const problem = onnxModelProblem(readFileSync(f.abs));
-    if (problem) throw invalid(`Model folder '${shown}': its '${f.rel}' is ${problem}; nothing was registered.`);
+    if (!f.rel.toLowerCase().endsWith('.onnx')) continue;
+    const problem = onnxModelProblem(fileHead(f.abs, 64));
+    if (problem && (problem.startsWith('an empty file') || problem.startsWith('a Git LFS pointer'))) throw invalid(`Model folder '${shown}': its '${f.rel}' is ${problem}; nothing was registered.`);
   }
   return out;
 }

@@ -1034,10 +1034,13 @@ export class Tracker {
     }
     // Every file registered is the workspace's: a folder on the way that is a link to elsewhere
     // (`weights -> ~/.ssh`) would copy outside files into a version that is served and pushed.
+    // Nor Runwise's own folder reached through a link (`rw -> .runwise`).
     const realRoot = realRootOf(this.workspace);
+    const realOwn = realRootOf(own);
     const checkInside = (abs: string, what: string) => {
       const real = realpathSync(abs);
-      if (relativeInside(realRoot, real) === undefined) throw invalid(`${what} is reached through a symbolic link to ${real}, outside the workspace; register files inside it.`);
+      if (relativeInside(realRoot, real) === undefined) throw invalid(`${what} is reached through a symbolic link to a place outside the workspace; register files inside it.`);
+      if (relativeInside(realOwn, real) !== undefined) throw invalid(`${what} is reached through a symbolic link into Runwise's own folder (.runwise): register the model's own files.`);
     };
     const onDisk = modelFilesOnDisk(modelPath, options.source ?? modelPath);
     for (const f of onDisk) checkInside(f.abs, `Model file '${f.rel}'`);

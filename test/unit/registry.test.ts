@@ -320,12 +320,16 @@ test('a folder on the way that links outside the workspace: its files are not re
   writeFileSync(path.join(outside, 'id_rsa'), 'PRIVATE KEY');
   symlinkSync(outside, path.join(ws, 'outdir'));
   try {
-    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'outdir', 'secret.onnx')), /Model file 'secret\.onnx' is reached through a symbolic link to .*, outside the workspace/);
+    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'outdir', 'secret.onnx')), /Model file 'secret\.onnx' is reached through a symbolic link to a place outside the workspace/);
     await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'model.onnx'), { cardPath: path.join(ws, 'outdir', 'README.md') }), /Model card 'README\.md' is reached through a symbolic link/);
     // A model in the workspace whose external data goes through the link.
     const { model } = withExternalData({ weights: [1, 1, -1, -1], bias: [0, 0], features: 2, classes: 2 }, 'outdir/id_rsa');
     writeFileSync(path.join(ws, 'ext.onnx'), model);
-    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'ext.onnx')), /names external data 'outdir\/id_rsa', which a symbolic link places outside its folder/);
+    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'ext.onnx')), /Model file 'outdir\/id_rsa' is reached through a symbolic link to a place outside the workspace/);
+    // Runwise's own folder through a link: refused as the folder itself is.
+    symlinkSync(path.join(ws, '.runwise'), path.join(ws, 'rw'));
+    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'rw', 'tracker.db')), /Model file 'tracker\.db' is reached through a symbolic link into Runwise's own folder/);
+    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'rw')), /symbolic link/);
     assert.equal(tracker.registry.searchRegisteredModels({}).items.length, 0);
   } finally {
     tracker.close();

@@ -37,20 +37,31 @@ test('a model whose weights are in an external data file evaluates as the same m
   assert.deepEqual(external.metrics, inline.metrics);
   writeFileSync(path.join(ws, 'lost.onnx'), withExternalData(BINARY, 'lost.bin').model);
   await assert.rejects(evaluateModel({ model: path.join(ws, 'lost.onnx'), data, target: 'y', workspace: ws }), /lost\.onnx: the model keeps its weights in 'lost\.bin' beside it \(external data\), and there is no such file/);
-  // External data that is /dev/zero, a named pipe, or through a link out of the folder: refused before a byte is read.
-  const outside = tempWorkspace('eval-outside');
-  writeFileSync(path.join(outside, 'weights.bin'), weights);
-  symlinkSync(outside, path.join(ws, 'elsewhere'));
+  // External data that is a named pipe or /dev/zero (through a link), or named outside the folder:
+  // refused before a byte is read.
   execFileSync('mkfifo', [path.join(ws, 'pipe.bin')]);
   symlinkSync('/dev/zero', path.join(ws, 'zero.bin'));
   for (const [name, location, message] of [
     ['pipe', 'pipe.bin', /pipe\.onnx: the model names external data 'pipe\.bin', which is not a file/],
-    ['zero', 'zero.bin', /zero\.onnx: the model names external data 'zero\.bin' outside its folder/],
-    ['linked', 'elsewhere/weights.bin', /linked\.onnx: the model names external data 'elsewhere\/weights\.bin' outside its folder/],
+    ['zero', 'zero.bin', /zero\.onnx: the model names external data 'zero\.bin', which is not a file/],
+    ['up', '../weights.bin', /up\.onnx: the model names external data '\.\.\/weights\.bin' outside its folder/],
   ] as const) {
     writeFileSync(path.join(ws, `${name}.onnx`), withExternalData(BINARY, location).model);
     await assert.rejects(evaluateModel({ model: path.join(ws, `${name}.onnx`), data, target: 'y', workspace: ws }), message);
   }
+  // Weights that are a link to a cache elsewhere (DVC's symlink cache): onnxruntime refuses external
+  // data outside the model's folder, so it is said first, plainly; a link within the folder is read.
+  const cache = tempWorkspace('eval-cache');
+  writeFileSync(path.join(cache, 'w.bin'), weights);
+  mkdirSync(path.join(ws, 'cached', 'store'), { recursive: true });
+  symlinkSync(path.join(cache, 'w.bin'), path.join(ws, 'cached', 'w.bin'));
+  writeFileSync(path.join(ws, 'cached', 'model.onnx'), withExternalData(BINARY, 'w.bin').model);
+  await assert.rejects(evaluateModel({ model: path.join(ws, 'cached', 'model.onnx'), data, target: 'y', workspace: ws }), /cached\/model\.onnx: its external data 'w\.bin' is a symbolic link to a file outside the model's folder, which onnxruntime refuses/);
+  writeFileSync(path.join(ws, 'cached', 'store', 'w.bin'), weights);
+  rmSync(path.join(ws, 'cached', 'w.bin'));
+  symlinkSync(path.join('store', 'w.bin'), path.join(ws, 'cached', 'w.bin'));
+  const cached = await evaluateModel({ model: path.join(ws, 'cached', 'model.onnx'), data, target: 'y', workspace: ws });
+  assert.deepEqual(cached.metrics, external.metrics);
 });
 
 test('a fixed batch size ([1, F] and [32, F]) runs in batches of it, the last one padded: the metrics of a free batch dimension', async () => {
