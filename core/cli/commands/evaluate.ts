@@ -37,11 +37,13 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
   const batchSize = intOption(args, 'batch-size', 1, MAX_BATCH_ROWS);
   let report: EvaluationReport;
   // Ctrl-C (or a TERM) ends the evaluation between batches: its run is KILLED, saying so, not left
-  // running. A second one (the model still loading, a long batch) exits at once; the next command
-  // then finds the run abandoned.
+  // running. The handlers go with the first signal, so a second one (the model still loading, a
+  // long batch holding the thread) ends the process as signals do; the next command then finds
+  // the run abandoned.
   const controller = new AbortController();
   const interrupt = () => {
-    if (controller.signal.aborted) process.exit(130);
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
     controller.abort();
   };
   process.on('SIGINT', interrupt);
