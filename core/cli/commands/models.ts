@@ -309,6 +309,7 @@ export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
     }
     const there = lstatIfAny(to);
     if (there?.isSymbolicLink()) throw new CliError(`${to} is a symbolic link: export does not write through links`);
+    if (there?.isDirectory()) throw new CliError(`${to} is a folder where the version's file goes: export into another folder`);
     if (there && !force) throw new CliError(`${to} exists: export into an empty folder, or give --force to replace the version's files there`);
   }
   for (const { from, to } of copies) {
