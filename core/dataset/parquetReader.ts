@@ -34,7 +34,8 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
   // Strings (UTF8/STRING, ENUM, JSON, or a BYTE_ARRAY with no annotation, as pandas reads bytes):
   // text to pandas. A DECIMAL stored as bytes is a number (hyparquet decodes it to one).
   const textColumns = new Set(
-    schema.filter((c) => c.element.type === 'BYTE_ARRAY' && c.element.converted_type !== 'DECIMAL' && c.element.logical_type?.type !== 'DECIMAL').map((c) => c.element.name),
+    // (hyparquet decodes a DECIMAL by its converted_type: one with the logical type alone stays bytes, read as text.)
+    schema.filter((c) => c.element.type === 'BYTE_ARRAY' && c.element.converted_type !== 'DECIMAL').map((c) => c.element.name),
   );
   const total = Number(metadata.num_rows);
   if (total === 0) throw new DatasetError(`${displayName}: the file has no rows`);
