@@ -233,22 +233,21 @@ export function shownCell(text: string): string {
 /** The number in a cell's text, or a DatasetError naming where it is and what was found. */
 export function numberFromText(text: string, where: string, column: string, missing = false): number {
   const trimmed = text.trim();
-  const shown = shownCell(trimmed);
   if (missing && (MISSING.test(trimmed) || INFINITE.test(trimmed))) return NaN;
   // Where missing cells are allowed (drift), a boolean makes a numeric column text, as pandas infers a 0/1/True column.
-  if (missing && booleanOf(trimmed) !== undefined) throw new DatasetError(`${where}: column '${column}' is a boolean, '${shown}' (expected a number)`, column);
+  if (missing && booleanOf(trimmed) !== undefined) throw new DatasetError(`${where}: column '${column}' is a boolean, '${shownCell(trimmed)}' (expected a number)`, column);
   if (trimmed === '') throw new DatasetError(`${where}: column '${column}' is empty (expected a number)`);
   // `NAN`, `Nan` or `+nan` are not pandas' missing words: text to pandas, so a column drift may read as text.
-  if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is ${missing ? `'${shown}', which pandas reads as text, not as missing` : 'NaN'} (expected a number)`, missing ? column : undefined);
-  if (MISSING.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is missing ('${shown}'; expected a number)`);
+  if (/^[+-]?nan$/i.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is ${missing ? `'${shownCell(trimmed)}', which pandas reads as text, not as missing` : 'NaN'} (expected a number)`, missing ? column : undefined);
+  if (MISSING.test(trimmed)) throw new DatasetError(`${where}: column '${column}' is missing ('${shownCell(trimmed)}'; expected a number)`);
   const v = decimalOf(trimmed);
   if (Number.isNaN(v)) {
-    throw new DatasetError(`${where}: column '${column}' is not a number: '${shown}'`, column);
+    throw new DatasetError(`${where}: column '${column}' is not a number: '${shownCell(trimmed)}'`, column);
   }
   if (!Number.isFinite(v)) {
     // Beyond the largest double (1e500): infinite, left out where missing cells are (pandas reads inf).
     if (missing) return NaN;
-    throw new DatasetError(`${where}: column '${column}' is ${shown} (expected a finite number)`);
+    throw new DatasetError(`${where}: column '${column}' is ${shownCell(trimmed)} (expected a finite number)`);
   }
   return v;
 }
