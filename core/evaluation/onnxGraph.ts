@@ -221,15 +221,25 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
 }
 
 /**
- * Why `bytes` are not an ONNX model, or undefined when they are one: a ModelProto with an
- * `ir_version` and a `graph` that has an output. Names the usual impostor, a Git LFS pointer left
- * where the model should be (a clone without `git lfs pull`).
+ * What a file is when its first bytes already show it is no model: empty, or a Git LFS pointer left
+ * where the model should be (a clone without `git lfs pull`); undefined otherwise. Needs only the
+ * file's first 64 bytes.
  */
-export function onnxModelProblem(bytes: Uint8Array): string | undefined {
-  if (bytes.length === 0) return 'an empty file, not an ONNX model';
-  if (Buffer.from(bytes.subarray(0, 64)).toString('latin1').startsWith('version https://git-lfs.github.com/spec/')) {
+export function onnxImpostor(head: Uint8Array): string | undefined {
+  if (head.length === 0) return 'an empty file, not an ONNX model';
+  if (Buffer.from(head.subarray(0, 64)).toString('latin1').startsWith('version https://git-lfs.github.com/spec/')) {
     return 'a Git LFS pointer, not the model itself: fetch it (git lfs pull)';
   }
+  return undefined;
+}
+
+/**
+ * Why `bytes` are not an ONNX model, or undefined when they are one: a ModelProto with an
+ * `ir_version` and a `graph` that has an output; the impostors first (onnxImpostor).
+ */
+export function onnxModelProblem(bytes: Uint8Array): string | undefined {
+  const impostor = onnxImpostor(bytes);
+  if (impostor) return impostor;
   try {
     let irVersion = false;
     let graph: Field | undefined;

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { contentHash, externalDataFile, sha256OfFile } from '../tracker/modelRegistry';
 import { relativeInside } from '../workspace/workspacePath';
-import { exposeZipMapInputs, onnxModelProblem, type GraphFacts, type LabelledNode } from './onnxGraph';
+import { exposeZipMapInputs, onnxImpostor, type GraphFacts, type LabelledNode } from './onnxGraph';
 
 export class ModelError extends Error {
   constructor(message: string) {
@@ -119,8 +119,8 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
     throw new ModelError(`${displayName}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (raw.length === 0) throw new ModelError(`${displayName}: the model file is empty`);
-  const problem = onnxModelProblem(raw);
-  if (problem?.startsWith('a Git LFS pointer')) throw new ModelError(`${displayName}: ${problem}`);
+  const impostor = onnxImpostor(raw);
+  if (impostor) throw new ModelError(`${displayName}: ${impostor}`);
   let sha256 = createHash('sha256').update(raw).digest('hex');
   let graph: GraphFacts;
   try {

@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
-import { onnxExternalData, onnxModelProblem } from '../evaluation/onnxGraph';
+import { onnxExternalData, onnxImpostor, onnxModelProblem } from '../evaluation/onnxGraph';
 import type { ArtifactStore } from './artifactStore';
 import { READ_NO_FOLLOW } from './artifactStore';
 import { checkEntityName } from './entityNames';
@@ -985,12 +985,6 @@ export function externalDataFile(onnxPath: string, location: string): { abs: str
   return { abs, rel: path.relative(dir, abs).split(path.sep).join('/') };
 }
 
-/**
- * The files of a model at `absPath` (named `shown` in messages: the path as the user gave it): the file itself (named by its base name) with the external
- * data files an `.onnx` names (by their path beside it), or every file under the folder (named by
- * their `/`-separated path in it), in path order. A symbolic link is refused, not followed: a
- * registered model holds the bytes that were there, not what a link pointed at.
- */
 /** Up to `n` first bytes of a file. */
 function fileHead(file: string, n: number): Buffer {
   const fd = openSync(file, 'r');
@@ -1002,6 +996,13 @@ function fileHead(file: string, n: number): Buffer {
   }
 }
 
+/**
+ * The files of a model at `absPath` (named `shown` in messages: the path as the user gave it): the
+ * file itself (named by its base name) with the external data files an `.onnx` names (by their
+ * path beside it), or every file under the folder (named by their `/`-separated path in it), in
+ * path order. A symbolic link is refused, not followed: a registered model holds the bytes that
+ * were there, not what a link pointed at.
+ */
 export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: string; rel: string }[] {
   const refuseLink = (p: string) => {
     throw invalid(`Model path '${p}' is a symbolic link; register the file or folder it points at instead.`);
@@ -1031,8 +1032,8 @@ export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: strin
   // its first bytes only: a folder's files are not read whole here.
   for (const f of out) {
     if (!f.rel.toLowerCase().endsWith('.onnx')) continue;
-    const problem = onnxModelProblem(fileHead(f.abs, 64));
-    if (problem && (problem.startsWith('an empty file') || problem.startsWith('a Git LFS pointer'))) throw invalid(`Model folder '${shown}': its '${f.rel}' is ${problem}; nothing was registered.`);
+    const impostor = onnxImpostor(fileHead(f.abs, 64));
+    if (impostor) throw invalid(`Model folder '${shown}': its '${f.rel}' is ${impostor}; nothing was registered.`);
   }
   return out;
 }
