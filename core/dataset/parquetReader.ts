@@ -32,9 +32,9 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
   const schema = hyparquet.parquetSchema(metadata).children;
   const columns = schema.map((c) => c.element.name);
   // Strings (UTF8/STRING, ENUM, JSON, or a BYTE_ARRAY with no annotation, as pandas reads bytes):
-  // text to pandas. A DECIMAL stored as bytes is a number (hyparquet decodes it to one).
+  // text to pandas. A DECIMAL stored as bytes is a number: hyparquet decodes one by its
+  // converted_type (with the logical type alone it stays bytes, read as text).
   const textColumns = new Set(
-    // (hyparquet decodes a DECIMAL by its converted_type: one with the logical type alone stays bytes, read as text.)
     schema.filter((c) => c.element.type === 'BYTE_ARRAY' && c.element.converted_type !== 'DECIMAL').map((c) => c.element.name),
   );
   const total = Number(metadata.num_rows);

@@ -272,7 +272,6 @@ function lineageText(l: ModelLineage): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Copies a version's files (and its card) out, each re-hashed first: a changed copy is refused, not exported. */
 /** The path's own status (a link not followed), or undefined when nothing is there. */
 function lstatIfAny(p: string): Stats | undefined {
   try {
@@ -282,6 +281,7 @@ function lstatIfAny(p: string): Stats | undefined {
   }
 }
 
+/** Copies a version's files (and its card) out, each re-hashed first: a changed copy is refused, not exported. */
 export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
   const [refText] = positionals(args, ['model']);
   const output = optionValue(args, 'output');
