@@ -613,9 +613,10 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         const width = task === 'multiclass' ? classes : 1;
         // The binary metrics' row pass and curve keys are made batch by batch (see below).
         if (task === 'binary') curveArrays = new CurveArrays(capacity);
-        const column = () => (values instanceof Float32Array ? new GrowingColumn<Float32Array | Float64Array>((n) => new Float32Array(n), capacity * width) : new GrowingColumn<Float32Array | Float64Array>((n) => new Float64Array(n), capacity * width));
-        predictionColumn = column();
-        if (task === 'binary' && !oneScore) negativeColumn = column();
+        // In the output's own type.
+        const make = values instanceof Float32Array ? (n: number) => new Float32Array(n) : (n: number) => new Float64Array(n);
+        predictionColumn = new GrowingColumn<Float32Array | Float64Array>(make, capacity * width);
+        if (task === 'binary' && !oneScore) negativeColumn = new GrowingColumn<Float32Array | Float64Array>(make, capacity * width);
       }
       if (task !== 'regression') {
         targetClasses ??= new TargetClasses({ data: dataName, column: options.target, model: modelName }, labels, classes);
