@@ -24,7 +24,7 @@ import { parseThreshold } from '../core/evaluation/threshold';
 import { checkAlias, checkModelName, type ModelVersion } from '../core/tracker/modelRegistry';
 import type { Tracker } from '../core/tracker/tracker';
 import { compareRuns } from '../core/tracker/runComparison';
-import { formatMetricCompact, formatMetricValue } from '../core/views/displayFormat';
+import { aliasesSuffix, formatMetricCompact, formatMetricValue } from '../core/views/displayFormat';
 import { isAtOrUnder, relativeInside } from '../core/workspace/workspacePath';
 import { EvaluationReportPanel } from './evaluationReportPanel';
 import { KEY_METRICS, orderedMetrics } from '../core/views/evaluationMetrics';
@@ -376,7 +376,7 @@ export class EvaluationCommands {
       const last = same[same.length - 1]!;
       const again = 'Register Another Version';
       const choice = await vscode.window.showWarningMessage(
-        `Runwise: ${name} version ${last.version}${last.aliases.length ? ` (${last.aliases.map((a) => `@${a}`).join(', ')})` : ''} already holds these bytes${card ? ' and this card' : ''}. Register them again as a new version?`,
+        `Runwise: ${name} version ${last.version}${aliasesSuffix(last.aliases)} already holds these bytes${card ? ' and this card' : ''}. Register them again as a new version?`,
         { modal: true },
         again,
       );
@@ -395,7 +395,7 @@ export class EvaluationCommands {
       },
     );
     await this.options.models.refresh();
-    const aliases = v.aliases.length > 0 ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : '';
+    const aliases = aliasesSuffix(v.aliases);
     void vscode.window.showInformationMessage(`Runwise: registered ${v.name} version ${v.version}${aliases}.`);
     const node = this.options.models.versionNode(v.name, v.version);
     if (node && this.options.models.treeView.visible) await this.options.models.treeView.reveal(node, { select: true });
@@ -519,7 +519,7 @@ export class EvaluationCommands {
     const chosenRuns = comparableEvaluations(tracker, versions[0]!.sha256, versions[1]!.sha256);
     if (!chosenRuns) throw new Error(`${first.name}/${first.version} or ${second.name}/${second.version} has no finished evaluation to compare: evaluate it first (Runwise: Evaluate Model…).`);
     const pair = versions.map((mv, i) => ({
-      label: `${mv.name}/${mv.version}${mv.aliases.length ? ` (${mv.aliases.map((a) => `@${a}`).join(', ')})` : ''}`,
+      label: `${mv.name}/${mv.version}${aliasesSuffix(mv.aliases)}`,
       run: tracker.getRun(i === 0 ? chosenRuns.a : chosenRuns.b),
     }));
     const comparison = compareRuns(pair.map((p) => p.run));

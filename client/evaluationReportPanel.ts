@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { EvaluationReport } from '../core/evaluation/evaluate';
 import { EVALUATION_REPORT_ARTIFACT } from '../core/tracker/model';
 import type { Tracker } from '../core/tracker/tracker';
+import { aliasesSuffix } from '../core/views/displayFormat';
 import { evaluationReportData, isEvaluationReportWebviewMessage, type EvaluationReportHostMessage, type EvaluationReportWebviewMessage } from '../webview/evaluationReport/messages';
 import { createRunwiseWebviewPanel, receivePageMessages, ReusedWebviewPanel, showReusedPanel, type PanelSlot } from './webviewPanel';
 
@@ -93,7 +94,7 @@ export class EvaluationReportPanel extends ReusedWebviewPanel<EvaluationReportSo
       }
       // Which registered versions hold the evaluated bytes: the title and the page name them.
       const versions = tracker && report.model?.sha256 ? tracker.registry.versionsWithHash(report.model.sha256) : [];
-      const registeredAs = versions.map((v) => `${v.name}/${v.version}${v.aliases.length ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : ''}`);
+      const registeredAs = versions.map((v) => `${v.name}/${v.version}${aliasesSuffix(v.aliases)}`);
       const data = evaluationReportData(report, registeredAs);
       const subject = versions.length > 0 ? `${versions[versions.length - 1]!.name}/${versions[versions.length - 1]!.version}` : (data.model.path.split('/').pop() ?? data.model.path);
       this.panel.title = `Evaluation: ${subject} on ${data.dataset.path.split('/').pop() ?? data.dataset.path}`;

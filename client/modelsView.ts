@@ -14,7 +14,7 @@ import { evaluationInput, evaluationRunIds } from '../core/modelCard/cardEvaluat
 import type { ModelLineage, ModelVersion, RegisteredModel } from '../core/tracker/modelRegistry';
 import type { Tracker } from '../core/tracker/tracker';
 import { watchTracker, type TrackerWatcher } from '../core/tracker/trackerWatcher';
-import { formatMetricCompact, formatTimestamp } from '../core/views/displayFormat';
+import { aliasesSuffix, formatMetricCompact, formatTimestamp } from '../core/views/displayFormat';
 import { orderedMetrics } from '../core/views/evaluationMetrics';
 import type { TrackingService } from './trackingService';
 
@@ -240,7 +240,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
       const parts = [node.mv.aliases.map((a) => `@${a}`).join(' '), ...shown, on].filter(Boolean);
       item.description = parts.join(' · ');
       const tooltip = new vscode.MarkdownString(undefined, false);
-      tooltip.appendText(`${node.name} version ${node.version}${node.mv.aliases.length ? ` (${node.mv.aliases.map((a) => `@${a}`).join(', ')})` : ''}\n`);
+      tooltip.appendText(`${node.name} version ${node.version}${aliasesSuffix(node.mv.aliases)}\n`);
       tooltip.appendText(`registered ${formatTimestamp(node.mv.creationTimestamp)}${node.mv.userId ? ` by ${node.mv.userId}` : ''} from ${node.mv.source}\n`);
       tooltip.appendText(`sha256 ${node.mv.sha256}\n`);
       if (node.evaluation) {

@@ -47,6 +47,11 @@ function nonFinite(v: number): string | undefined {
   return undefined;
 }
 
+/** A version's aliases after its name: ` (@champion, @candidate)`, or nothing when it has none. */
+export function aliasesSuffix(aliases: readonly string[]): string {
+  return aliases.length > 0 ? ` (${aliases.map((a) => `@${a}`).join(', ')})` : '';
+}
+
 /** Milliseconds since the epoch as local `YYYY-MM-DD HH:MM:SS`. */
 export function formatTimestamp(ms: number): string {
   const d = new Date(ms);

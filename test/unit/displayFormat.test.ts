@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatBytes, formatDuration, formatMetricCompact, formatMetricValue, formatTimestamp } from '../../core/views/displayFormat';
+import { aliasesSuffix, formatBytes, formatDuration, formatMetricCompact, formatMetricValue, formatTimestamp } from '../../core/views/displayFormat';
 
 test('metric values in full: every digit, read back as the same number', () => {
   assert.equal(formatMetricValue(0.912345678), '0.912345678');
@@ -81,4 +81,9 @@ test('sizes: bytes, then binary units with one decimal', () => {
   assert.equal(formatBytes(3000), '2.9 KiB');
   assert.equal(formatBytes(1_048_575), '1.0 MiB');
   assert.equal(formatBytes(1.5 * 1024 ** 3), '1.5 GiB');
+});
+
+test('a version\'s aliases after its name', () => {
+  assert.equal(aliasesSuffix(['champion', 'candidate']), ' (@champion, @candidate)');
+  assert.equal(aliasesSuffix([]), '');
 });

@@ -8,7 +8,7 @@ import { checkCardForRegistration } from '../../modelCard/cardFile';
 import { CardUpdateError } from '../../modelCard/cardUpdate';
 import { type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
 import type { Tracker } from '../../tracker/tracker';
-import { formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
+import { aliasesSuffix, formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
 import { isRunStatistic, orderedMetrics } from '../../views/evaluationMetrics';
 import { resolveInside } from '../../workspace/workspacePath';
 import { currentUser } from '../../workspace/currentUser';
@@ -98,7 +98,7 @@ export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Pro
     ctx.printJson(versionRecord(v));
     return;
   }
-  const aliasText = v.aliases.length > 0 ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : '';
+  const aliasText = aliasesSuffix(v.aliases);
   ctx.io.out(`Registered ${v.name} version ${v.version}${aliasText}: sha256 ${v.sha256}, ${formatBytes(v.size)}\n`);
 }
 
@@ -165,7 +165,7 @@ export function modelsShow(ctx: CommandContext, args: ParsedArgs): void {
     return;
   }
   const lines = [
-    `Model ${v.name} version ${v.version}${v.aliases.length > 0 ? ` (${v.aliases.map((a) => `@${a}`).join(', ')})` : ''}`,
+    `Model ${v.name} version ${v.version}${aliasesSuffix(v.aliases)}`,
     `  sha256   ${v.sha256} (verified)`,
     `  size     ${formatBytes(v.size)} in ${files.length} file${files.length === 1 ? '' : 's'}`,
     `  source   ${v.source}`,
