@@ -157,6 +157,26 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   };
   const gatesOn = options.gates !== false;
   const pendingGates = gatesOn ? graph.gates.map((rule) => ({ rule, target: gateTarget(rule, (n, f) => findStage(graph, n, f)) })) : [];
+  /** A stage above `id` (at any distance) whose gate failed, if any: what derives from its outputs does not run. */
+  const gateFailedAbove = (id: string): string | undefined => {
+    const seen = new Set<string>();
+    const queue = [...graph.upstream(id)];
+    while (queue.length > 0) {
+      const up = queue.shift()!;
+      if (seen.has(up)) continue;
+      seen.add(up);
+      if (gateFailures.has(up)) return up;
+      queue.push(...graph.upstream(up));
+    }
+    return undefined;
+  };
+  // The gates of stages this run leaves as they are (up to date or frozen) are checked first, on
+  // the metrics those stages last gave: while one fails, nothing below its stage runs, so a model a
+  // gate rejected is not evaluated or registered by the next run either.
+  const inRunIds = new Set(toRun.map((s) => s.id));
+  const standing = pendingGates.filter((g) => g.target.stage !== undefined && !inRunIds.has(g.target.stage));
+  for (const g of standing) gateState.checked.add(g.rule);
+  checkGates(standing);
 
   try {
     const pending = new Set(toRun.map((s) => s.id));
@@ -165,16 +185,19 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
     // An upstream stage found up to date when its turn came (see below) counts as done.
     const done = (status: StageRunStatus | undefined) => status === 'succeeded' || status === 'skipped';
     const upstreamProblem = (id: string): string | undefined => {
+      const gated = gateFailedAbove(id);
+      if (gated !== undefined) return gated;
       for (const up of graph.upstream(id)) {
         const r = reports.get(up);
-        if (inRun.has(up) && r && (!done(r.status) || gateFailures.has(up))) return up;
+        if (inRun.has(up) && r && !done(r.status)) return up;
       }
       return undefined;
     };
     const notRunBecause = (up: string): string => {
       const gate = gateFailures.get(up);
       if (gate) return `not run: the gate '${describeRule(gate.rule)}' on stage '${up}' failed`;
-      return `not run: upstream stage '${up}' ${reports.get(up)?.status === 'cancelled' ? 'was cancelled' : 'failed'}`;
+      const status = reports.get(up)?.status;
+      return `not run: upstream stage '${up}' ${status === 'cancelled' ? 'was cancelled' : status === 'not-run' ? 'did not run' : 'failed'}`;
     };
     const ready = (id: string) => graph.upstream(id).every((up) => !inRun.has(up) || done(reports.get(up)?.status));
 

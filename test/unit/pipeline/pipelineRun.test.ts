@@ -387,6 +387,63 @@ gates:
   assert.deepEqual(status.publish, ['not-run', "not run: the gate 'roc_auc >= 0.85' on stage 'evaluate' failed"]);
   assert.equal(status.docs![0], 'succeeded', 'a stage that does not read the gated stage runs');
   assert.ok(!existsSync(path.join(ws, 'published.txt')));
+
+  // Run again with nothing changed: 'evaluate' is up to date, and its failed gate still holds
+  // what reads its outputs back (it was checked only after the run, and 'publish' then ran).
+  const again = await runAll(ws);
+  again.tracker.close();
+  assert.equal(again.result.ok, false);
+  const second = Object.fromEntries(again.result.stages.map((r) => [r.id, [r.status, r.message ?? '']]));
+  assert.equal(second.evaluate![0], 'skipped');
+  assert.deepEqual(second.publish, ['not-run', "not run: the gate 'roc_auc >= 0.85' on stage 'evaluate' failed"]);
+  assert.ok(!existsSync(path.join(ws, 'published.txt')));
+  assert.equal(again.result.gates.length, 1, 'the gate is checked once');
+  assert.equal(again.events.findIndex((e) => e.type === 'gate') < again.events.findIndex((e) => e.type === 'stage-end' && e.stage === 'publish'), true, 'the gate is checked before the stages below it');
+
+  // Once the gated stage measures well, what was held back runs.
+  writeWorkspaceFile(ws, 'score', '0.9');
+  const passed = await runAll(ws);
+  passed.tracker.close();
+  assert.equal(passed.result.ok, true);
+  assert.equal(statusOf(passed.result).publish, 'succeeded');
+  assert.ok(existsSync(path.join(ws, 'published.txt')));
+});
+
+test('a failed gate holds back stages below its stage at any distance, across runs', async () => {
+  const ws = tempWorkspace('run', {
+    'score': '0.6',
+    'runwise.yaml': `stages:
+  train:
+    cmd: >-
+      echo "{\"accuracy\": $(cat score)}" > m.json && echo model > model.txt
+    deps: [score]
+    outs: [model.txt]
+    metrics:
+      - m.json:
+          cache: false
+  evaluate:
+    cmd: cp model.txt evaluated.txt
+    deps: [model.txt]
+    outs: [evaluated.txt]
+  register:
+    cmd: cp evaluated.txt registered.txt
+    deps: [evaluated.txt]
+    outs: [registered.txt]
+gates:
+  - metric: accuracy
+    stage: train
+    op: '>='
+    value: 0.8
+`,
+  });
+  const first = await runAll(ws);
+  first.tracker.close();
+  assert.deepEqual(statusOf(first.result), { train: 'succeeded', evaluate: 'not-run', register: 'not-run' });
+  const again = await runAll(ws);
+  again.tracker.close();
+  assert.deepEqual(statusOf(again.result), { train: 'skipped', evaluate: 'not-run', register: 'not-run' });
+  assert.equal(again.result.stages.find((s) => s.id === 'register')!.message, "not run: the gate 'accuracy >= 0.8' on stage 'train' failed");
+  assert.ok(!existsSync(path.join(ws, 'registered.txt')));
 });
 
 test('a gate on a metric no stage has fails and says so', async () => {
