@@ -41,6 +41,11 @@ export interface EvaluationOptions {
   batchSize?: number;
   /** Paths in the report and the run are relative to it when inside it. */
   workspace: string;
+  /**
+   * What the model is called in messages, the run's name and its `model` param, instead of its path
+   * (a registered version evaluated from the registry's copy: `models:/churn/1`).
+   */
+  modelName?: string;
   /** Where the run is logged; none: nothing is logged (run_id null). */
   tracker?: Tracker;
   experimentId?: string;
@@ -171,8 +176,8 @@ function fixedBatchSize(model: OnnxModel, modelName: string): number | undefined
  * An evaluation run's name: `evaluate model.onnx on test.csv`, each name shortened with an ellipsis
  * when the whole would pass MLflow's 250-character limit on run names.
  */
-export function evaluationRunName(model: string, data: string): string {
-  const [m, d] = [path.basename(model), path.basename(data)];
+export function evaluationRunName(model: string, data: string, modelIsName = false): string {
+  const [m, d] = [modelIsName ? model : path.basename(model), path.basename(data)];
   const whole = `evaluate ${m} on ${d}`;
   if (whole.length <= MAX_RUN_NAME_LENGTH) return whole;
   const room = Math.floor((MAX_RUN_NAME_LENGTH - 'evaluate  on '.length) / 2) - 1;
@@ -472,7 +477,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   if (!Number.isInteger(askedBatchSize) || askedBatchSize < 1 || askedBatchSize > MAX_BATCH_ROWS) throw new EvaluationError(`batch size must be a whole number of rows, from 1 to ${MAX_BATCH_ROWS.toLocaleString('en-US')} (got ${askedBatchSize})`);
   const threshold = options.threshold ?? 0.5;
   if (!(threshold >= 0 && threshold <= 1)) throw new EvaluationError(`threshold must be between 0 and 1 (got ${threshold})`);
-  const modelName = shown(options.workspace, options.model);
+  const modelName = options.modelName ?? shown(options.workspace, options.model);
   const dataName = shown(options.workspace, options.data);
   // Decided first: the worker starts while the model loads, and the model leaves it a core.
   const threaded = options.readInThread ?? (await fileBytes(options.data)) >= THREAD_ABOVE_BYTES;
@@ -552,7 +557,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     if (!tracker || runId) return;
     const run = tracker.createRun({
       ...(options.experimentId ? { experimentId: options.experimentId } : {}),
-      runName: evaluationRunName(options.model, options.data),
+      runName: evaluationRunName(options.modelName ?? options.model, options.data, options.modelName !== undefined),
       tags: [
         { key: MODEL_SHA256_TAG, value: model.sha256 },
         { key: 'runwise.evaluation.task', value: task },

@@ -9,13 +9,19 @@
  * regress), and a reference to a registry alias that points at no version yet (no champion to
  * beat).
  *
- * Alias references (`roc_auc >= champion.roc_auc`) read the latest finished evaluation of the
- * version the alias points at: the run tagged with that version's model sha256 (MODEL_SHA256_TAG).
- * The registered model is the gate's `model:` key; without one, the `name` of the `register` step of
- * the gate's pipeline file when it has exactly one. A version whose evaluation lacks the metric, or
- * that was never evaluated, fails the gate (there is a champion, but nothing to compare with).
+ * Alias references (`roc_auc >= champion.roc_auc`) read an evaluation of the version the alias
+ * points at: a run tagged with that version's model sha256 (MODEL_SHA256_TAG). On a gate whose
+ * stage evaluated a model, the one measured the same way (the same dataset version, target, task,
+ * threshold and features), made from the registry's copy when there is none yet (see
+ * baselineEvaluation.ts), so that both sides are measured on the same rows; on any other stage, the
+ * version's latest evaluation, named in the outcome. The registered model is the gate's `model:`
+ * key; without one, the `name` of the `register` step of the gate's pipeline file when it has
+ * exactly one. A version whose evaluation lacks the metric, that was never evaluated, or that
+ * cannot be evaluated on the stage's data fails the gate (there is a champion, but nothing to
+ * compare with).
  */
-import { evaluationLike, evaluationRunIds } from "../modelCard/cardEvaluation";
+import { evaluationInput, evaluationLike, evaluationRunIds } from "../modelCard/cardEvaluation";
+import { evaluateVersionLike, type BaselineContext } from "./baselineEvaluation";
 import {
   parseGateValue,
   referencesOf,
@@ -64,7 +70,8 @@ export function gateTarget(
   };
 }
 
-export type Lookup = { value: number; stage?: string } | { missing: string };
+/** A value found; `from` says where, when that is not plain (the champion's evaluation it was read from). */
+export type Lookup = { value: number; stage?: string; from?: string } | { missing: string };
 /** A reference with nothing to compare with, and why (the gate passes and says so). */
 export type Absent = { absent: string };
 
@@ -137,6 +144,7 @@ export function evaluateGate(
     };
   const stage = current.stage ?? target.stage;
   const values = new Map<string, number>();
+  const sources = new Map<string, string>();
   for (const ref of referencesOf(expr)) {
     const found = inputs.reference(ref.scope, ref.metric, stage, rule);
     if (found === undefined || "absent" in found) {
@@ -160,10 +168,11 @@ export function evaluateGate(
         message: `${head} failed: ${found.missing}`,
       };
     values.set(ref.text, found.value);
+    if (found.from !== undefined) sources.set(ref.text, found.from);
   }
   const expected = evaluateExpr(expr, values);
   const passed = COMPARE[rule.op](current.value, expected);
-  const refs = [...values].map(([k, v]) => `${k} is ${v}`);
+  const refs = [...values].map(([k, v]) => `${k} is ${v}${sources.has(k) ? ` (${sources.get(k)})` : ""}`);
   const compared =
     typeof rule.value === "number"
       ? `needs ${rule.op} ${expected}`
@@ -242,12 +251,12 @@ export class AliasReferences {
     };
   }
 
-  /**
-   * `like`: the evaluation the gate's own side comes from (a pipeline's evaluate stage): the alias's
-   * version is then read from its latest evaluation measured the same way (dataset version, target,
-   * task, threshold, features) when it has one, not from an evaluation on other data.
-   */
-  reference(alias: string, metric: string, rule: GateRule, like?: string): Lookup | Absent {
+  /** Evaluations made by `prepare` (by version sha256 and the evaluation they copy), and why one could not be. */
+  private readonly baselines = new Map<string, string>();
+  private readonly baselineErrors = new Map<string, string>();
+
+  /** The version the alias points at, or why there is none (a Lookup's `missing`, or `absent`). */
+  private versionOf(alias: string, rule: GateRule): { model: string; version: string; sha256: string } | { missing: string } | Absent {
     const found = this.modelOf(rule);
     if ("missing" in found) return found;
     const { model } = found;
@@ -266,24 +275,61 @@ export class AliasReferences {
       return {
         absent: `no version of '${model}' is '${alias}' yet, so there is nothing to compare with`,
       };
-    const version = this.tracker.registry.getModelVersion(
-      model,
-      pointer.version,
-    );
-    const ids = evaluationRunIds(this.tracker, version.sha256);
-    const last = (like !== undefined ? evaluationLike(this.tracker, version.sha256, like) : undefined) ?? ids[ids.length - 1];
-    const subject = `${model}@${alias} (version ${version.version})`;
-    if (last === undefined)
-      return {
-        missing: `${subject} has no finished evaluation to read ${metric} from`,
-      };
-    const value = this.tracker
-      .getRun(last)
-      .metrics.find((m) => m.key === metric)?.value;
+    const { version, sha256 } = this.tracker.registry.getModelVersion(model, pointer.version);
+    return { model, version, sha256 };
+  }
+
+  /**
+   * Before `reference` with a `like`: when the alias's version has no evaluation measured as `like`
+   * was, evaluates it so (see baselineEvaluation.ts); a failure is kept for `reference` to report.
+   */
+  async prepare(alias: string, rule: GateRule, like: string, ctx: BaselineContext): Promise<void> {
+    const v = this.versionOf(alias, rule);
+    if ("missing" in v || "absent" in v) return;
+    const key = `${v.sha256}\u0000${like}`;
+    if (this.baselines.has(key) || this.baselineErrors.has(key) || evaluationLike(this.tracker, v.sha256, like) !== undefined) return;
+    try {
+      this.baselines.set(key, await evaluateVersionLike(ctx, v.model, v.version, like));
+    } catch (e) {
+      if (ctx.signal?.aborted) throw e;
+      this.baselineErrors.set(key, (e as Error).message);
+    }
+  }
+
+  /**
+   * `like`: the evaluation the gate's own side comes from (a pipeline's evaluate stage): the alias's
+   * version is then read from its evaluation measured the same way (dataset version, target, task,
+   * threshold, features), made by `prepare` when it had none, never from one on other data.
+   * Without `like` (a metric a stage's own code logged), from the version's latest evaluation, named.
+   */
+  reference(alias: string, metric: string, rule: GateRule, like?: string): Lookup | Absent {
+    const v = this.versionOf(alias, rule);
+    if ("missing" in v || "absent" in v) return v;
+    const subject = `${v.model}@${alias} (version ${v.version})`;
+    let last: string | undefined;
+    if (like !== undefined) {
+      const key = `${v.sha256}\u0000${like}`;
+      last = evaluationLike(this.tracker, v.sha256, like) ?? this.baselines.get(key);
+      const failed = this.baselineErrors.get(key);
+      if (last === undefined)
+        return {
+          missing: failed !== undefined ? `${subject} could not be evaluated on the data the stage evaluated, to compare with: ${failed}` : `${subject} has no evaluation on the data the stage evaluated (evaluation run ${like}) to compare with`,
+        };
+    } else {
+      const ids = evaluationRunIds(this.tracker, v.sha256);
+      last = ids[ids.length - 1];
+      if (last === undefined)
+        return {
+          missing: `${subject} has no finished evaluation to read ${metric} from`,
+        };
+    }
+    const run = this.tracker.getRun(last);
+    const value = run.metrics.find((m) => m.key === metric)?.value;
     if (value === undefined)
       return {
-        missing: `the latest evaluation of ${subject} (run ${last}) has no metric '${metric}'`,
+        missing: `the evaluation of ${subject} (run ${last}) has no metric '${metric}'`,
       };
-    return { value };
+    const data = evaluationInput(run)?.source;
+    return { value, from: `version ${v.version}, evaluation run ${last.slice(0, 8)}${data ? ` on ${data}` : ""}` };
   }
 }

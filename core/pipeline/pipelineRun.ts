@@ -22,7 +22,8 @@ import { startTrackingServer, type TrackingServer } from '../endpoint/trackingSe
 import { GATES_TAG, STAGE_TAG, type RunStatus, type Tag } from '../tracker/model';
 import type { Tracker } from '../tracker/tracker';
 import { runwiseDir } from '../workspace/workspacePath';
-import { isAliasScope } from '../language/pipeline/gateExpression';
+import { isAliasScope, parseGateValue, referencesOf } from '../language/pipeline/gateExpression';
+import type { BaselineContext } from './baselineEvaluation';
 import { runBuiltinStep, type BuiltinStepResult } from './builtinStepRun';
 import { AliasReferences, describeRule, evaluateGate, gateTarget, type Absent, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
 import { readLockStates, stageLockEntry, writeLockEntry } from './lockFile';
@@ -147,7 +148,9 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   const gateState = new GateBook(graph, tracker, experimentId, reports, stageRuns, aliases);
   /** Stages whose gate failed → that gate: what reads their outputs does not run (a worse model is not registered). */
   const gateFailures = new Map<string, GateOutcome>();
-  const checkGates = (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
+  const checkGates = async (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
+    // The aliases' versions measured on the stages' data first, where they have not been.
+    await gateState.prepare(rules, { ...(parentRunId ? { parentRunId } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     for (const g of rules) {
       const outcome = evaluateGate(g.rule, g.target, gateState);
       gateOutcomes.push(outcome);
@@ -176,9 +179,9 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
   const inRunIds = new Set(toRun.map((s) => s.id));
   const standing = pendingGates.filter((g) => g.target.stage !== undefined && !inRunIds.has(g.target.stage));
   for (const g of standing) gateState.checked.add(g.rule);
-  checkGates(standing);
 
   try {
+    await checkGates(standing);
     const pending = new Set(toRun.map((s) => s.id));
     const running = new Map<string, Promise<void>>();
     const inRun = new Set(pending);
@@ -243,7 +246,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
       await Promise.race(running.values());
     }
 
-    if (!options.signal?.aborted) checkGates(pendingGates.filter((g) => !gateState.checked.has(g.rule)));
+    if (!options.signal?.aborted) await checkGates(pendingGates.filter((g) => !gateState.checked.has(g.rule)));
   } finally {
     await server?.close();
   }
@@ -382,7 +385,7 @@ export async function runPipeline(options: PipelineRunOptions): Promise<Pipeline
     if (report.status === 'succeeded' && !options.signal?.aborted) {
       const now = pendingGates.filter((g) => g.target.stage === stage.id && !gateState.checked.has(g.rule));
       for (const g of now) gateState.checked.add(g.rule);
-      checkGates(now);
+      await checkGates(now);
     }
   }
 }
@@ -508,13 +511,36 @@ class GateBook implements GateInputs {
     return found[0]!;
   }
 
-  reference(scope: string, metric: string, stage: string | undefined, rule: GateRule): Lookup | Absent | undefined {
-    if (isAliasScope(scope)) {
-      // Against the evaluation this run's stage made, when it made one: the alias's on the same data.
-      const stageRun = stage !== undefined ? this.currentRun(stage) : undefined;
-      const like = stageRun ? evaluationUnder(this.tracker, stageRun) : undefined;
-      return this.aliases.reference(scope, metric, rule, like);
+  /** The evaluation the stage's current run made (a pipeline's evaluate step), if any. */
+  private evaluationOf(stage: string | undefined): string | undefined {
+    const stageRun = stage !== undefined ? this.currentRun(stage) : undefined;
+    return stageRun ? evaluationUnder(this.tracker, stageRun) : undefined;
+  }
+
+  /**
+   * Before rules are checked: each alias reference on a stage that evaluated a model gets the
+   * alias's version evaluated the same way when it has no such evaluation (AliasReferences.prepare).
+   */
+  async prepare(rules: readonly { rule: GateRule; target: GateTarget }[], ctx: Omit<BaselineContext, 'tracker' | 'root' | 'experimentId'>): Promise<void> {
+    for (const { rule, target } of rules) {
+      let expr;
+      try {
+        expr = parseGateValue(rule);
+      } catch {
+        continue; // the gate reports it
+      }
+      const aliases = referencesOf(expr).filter((r) => isAliasScope(r.scope));
+      if (aliases.length === 0) continue;
+      const current = this.current(target);
+      const like = this.evaluationOf(('stage' in current ? current.stage : undefined) ?? target.stage);
+      if (like === undefined) continue;
+      for (const ref of aliases) await this.aliases.prepare(ref.scope, rule, like, { tracker: this.tracker, root: this.graph.root, experimentId: this.experimentId, ...ctx });
     }
+  }
+
+  reference(scope: string, metric: string, stage: string | undefined, rule: GateRule): Lookup | Absent | undefined {
+    // Against the evaluation this run's stage made, when it made one: the alias's on the same data.
+    if (isAliasScope(scope)) return this.aliases.reference(scope, metric, rule, this.evaluationOf(stage));
     if (stage === undefined) return { missing: `previous.${metric} needs the stage the metric comes from` };
     const current = this.currentRun(stage);
     const prev = previousStageMetric(this.tracker, { experimentId: this.experimentId, stageId: stage, metric, excludeRunIds: current ? [current] : [] });

@@ -257,19 +257,141 @@ test("an alias reference reads the champion's evaluation measured as the stage's
       tracker.updateRun(run.info.runId, { status: 'FINISHED' });
       return run.info.runId;
     };
-    evaluation(sha(onnxBytes('champion-bytes')), 'd1', 0.8);
-    evaluation(sha(onnxBytes('champion-bytes')), 'd2', 0.95); // newer, on other data (an ad-hoc evaluation)
+    const first = evaluation(sha(onnxBytes('champion-bytes')), 'd1', 0.8);
+    const latest = evaluation(sha(onnxBytes('champion-bytes')), 'd2', 0.95); // newer, on other data (an ad-hoc evaluation)
     // The pipeline's evaluate stage run and the evaluation under it, of the candidate, on d1.
     const stageRun = tracker.createRun({ runName: 'evaluate' }).info.runId;
     const candidate = evaluation('c'.repeat(64), 'd1', 0.85, stageRun);
     assert.equal(evaluationUnder(tracker, stageRun), candidate);
     const refs = new AliasReferences(tracker, new Map());
     const rule = { file: 'runwise.yaml', line: 1, metric: 'roc_auc', op: '>=' as const, value: 'champion.roc_auc', model: 'churn' };
-    assert.deepEqual(refs.reference('champion', 'roc_auc', rule, candidate), { value: 0.8 }, 'on the same data');
-    assert.deepEqual(refs.reference('champion', 'roc_auc', rule), { value: 0.95 }, 'no evaluation of the gate side: the latest');
-    // The champion never measured on the candidate's data: its latest, as before.
+    assert.deepEqual(refs.reference('champion', 'roc_auc', rule, candidate), { value: 0.8, from: `version 1, evaluation run ${first.slice(0, 8)} on data/test.csv` }, 'on the same data');
+    assert.deepEqual(refs.reference('champion', 'roc_auc', rule), { value: 0.95, from: `version 1, evaluation run ${latest.slice(0, 8)} on data/test.csv` }, 'no evaluation of the gate side: the latest, named');
+    // The champion never measured on the candidate's data (and not evaluated so by `prepare`): no
+    // number from other data stands in for it.
     const elsewhere = evaluation('e'.repeat(64), 'd3', 0.7, stageRun);
-    assert.deepEqual(refs.reference('champion', 'roc_auc', rule, elsewhere), { value: 0.95 });
+    assert.deepEqual(refs.reference('champion', 'roc_auc', rule, elsewhere), { missing: `churn@champion (version 1) has no evaluation on the data the stage evaluated (evaluation run ${elsewhere}) to compare with` });
+  } finally {
+    tracker.close();
+  }
+});
+
+test("a champion never evaluated on the stage's data is evaluated on it from the registry's copy, as MLflow evaluates a baseline model", async () => {
+  // 40 rows where the candidate (a + b) ranks better than the champion (a alone); other.csv differs.
+  const rows = (seed: number) => {
+    const out = ['a,b,y'];
+    for (let i = 0; i < 40; i++) {
+      const a = ((i * 7 + seed) % 11) / 10;
+      const b = ((i * 5 + seed * 3) % 13) / 12;
+      out.push(`${a},${b},${a + b > 1 ? 1 : 0}`);
+    }
+    return `${out.join('\n')}\n`;
+  };
+  const ws = tempWorkspace('baseline', {
+    'runwise.yaml': `stages:
+  check:
+    evaluate:
+      model: model.onnx
+      data: test.csv
+      target: y
+      output: evaluation.json
+  publish:
+    deps: [evaluation.json]
+    register:
+      model: model.onnx
+      name: churn
+      alias: champion
+gates:
+  - metric: roc_auc
+    stage: check
+    op: '>='
+    value: champion.roc_auc
+`,
+    'test.csv': rows(1),
+    'other.csv': rows(5),
+  });
+  const candidate = probabilitiesOnly({ weights: [-1, 1, -1, 1], bias: [0, 0], features: 2, classes: 2 });
+  const champion = probabilitiesOnly({ weights: [-1, 1, 0, 0], bias: [0, 0], features: 2, classes: 2 });
+  writeFileSync(path.join(ws, 'model.onnx'), candidate);
+  writeFileSync(path.join(ws, 'champion.onnx'), champion);
+  const { evaluateModel } = await import('../../../core/evaluation/evaluate');
+  const onTest = (await evaluateModel({ model: path.join(ws, 'champion.onnx'), data: path.join(ws, 'test.csv'), target: 'y', workspace: ws })).metrics.roc_auc!;
+  let tracker = Tracker.open(ws);
+  try {
+    await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
+    tracker.registry.setAlias('churn', 'champion', 1);
+    // The champion's only evaluation is on other data.
+    await evaluateModel({ model: path.join(ws, 'champion.onnx'), data: path.join(ws, 'other.csv'), target: 'y', workspace: ws, tracker });
+  } finally {
+    tracker.close();
+  }
+  const result = await runAll(ws);
+  const gate = result.gates[0]!;
+  assert.equal(gate.expected, onTest, `the champion's roc_auc on test.csv: ${gate.message}`);
+  assert.match(gate.message, /champion\.roc_auc is [\d.]+ \(version 1, evaluation run [0-9a-f]{8} on test\.csv\)/);
+  assert.equal(gate.passed, true, gate.message);
+  tracker = Tracker.open(ws);
+  try {
+    const baseline = tracker.searchRuns({ filter: "params.model = 'models:/churn/1'", maxResults: 10 }).items;
+    assert.equal(baseline.length, 1, 'one evaluation of the champion from the registry');
+    assert.equal(baseline[0]!.info.runName, 'evaluate models:/churn/1 on test.csv');
+    assert.equal(baseline[0]!.info.parentRunId, result.runId, 'under the pipeline run');
+    assert.ok(baseline[0]!.tags.some((t) => t.key === MODEL_SHA256_TAG && t.value === sha(Buffer.from(champion))), "tagged with the version's sha256");
+  } finally {
+    tracker.close();
+  }
+  // The gate passed and the candidate became the champion (version 2): the next run compares with
+  // its evaluation on test.csv by the evaluate step, and evaluates nothing from the registry.
+  const again = await runAll(ws, true);
+  assert.match(again.gates[0]!.message, /champion\.roc_auc is 1 \(version 2, evaluation run [0-9a-f]{8} on test\.csv\)/);
+  tracker = Tracker.open(ws);
+  try {
+    assert.equal(tracker.searchRuns({ filter: "params.model = 'models:/churn/1'", maxResults: 10 }).items.length, 1);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('a champion that cannot be evaluated on the stage\'s data fails the gate, saying why, and nothing is registered', async () => {
+  const ws = tempWorkspace('baseline-fails', {
+    'runwise.yaml': `stages:
+  check:
+    evaluate:
+      model: model.onnx
+      data: test.csv
+      target: y
+      output: evaluation.json
+  publish:
+    deps: [evaluation.json]
+    register:
+      model: model.onnx
+      name: churn
+      alias: champion
+gates:
+  - metric: roc_auc
+    stage: check
+    op: '>='
+    value: champion.roc_auc
+`,
+    'test.csv': 'a,b,y\n0.1,0.2,0\n0.9,0.8,1\n0.2,0.1,0\n0.7,0.9,1\n',
+  });
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [-1, 1, -1, 1], bias: [0, 0], features: 2, classes: 2 }));
+  // A champion that takes three features: it cannot read test.csv's two.
+  writeFileSync(path.join(ws, 'champion.onnx'), probabilitiesOnly({ weights: [-1, 1, -1, 1, 0, 0], bias: [0, 0], features: 3, classes: 2 }));
+  let tracker = Tracker.open(ws);
+  try {
+    await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
+    tracker.registry.setAlias('churn', 'champion', 1);
+  } finally {
+    tracker.close();
+  }
+  const result = await runAll(ws);
+  assert.equal(result.gates[0]!.passed, false);
+  assert.match(result.gates[0]!.message, /churn@champion \(version 1\) could not be evaluated on the data the stage evaluated, to compare with: .*3/);
+  assert.equal(result.stages.find((s) => s.id === 'publish')!.status, 'not-run');
+  tracker = Tracker.open(ws);
+  try {
+    assert.equal(tracker.registry.searchModelVersions({ filter: "name = 'churn'" }).items.length, 1, 'no version registered');
   } finally {
     tracker.close();
   }
