@@ -19,7 +19,7 @@
  * or a version deletes its child rows here.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { onnxExternalData, onnxImpostor, onnxModelProblem } from '../evaluation/onnxGraph';
@@ -965,7 +965,7 @@ function externalDataFiles(onnxPath: string, size: number, shown: string): { abs
     if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) throw invalid(`Model '${shown}' names external data '${location}' outside its folder; register the folder that holds both.`);
     let st;
     try {
-      st = lstatSync(abs);
+      st = statSync(abs);
     } catch {
       throw invalid(`Model '${shown}' keeps its weights in '${location}' (external data), and there is no such file beside it.`);
     }
@@ -985,6 +985,24 @@ export function externalDataFile(onnxPath: string, location: string): { abs: str
   return { abs, rel: path.relative(dir, abs).split(path.sep).join('/') };
 }
 
+/** The path's own status (a link not followed), or undefined when nothing is there. */
+export function lstatIfAny(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the path leads to (links followed), or undefined when nothing (or a link to nothing). */
+function statIfAny(p: string): Stats | undefined {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Up to `n` first bytes of a file. */
 function fileHead(file: string, n: number): Buffer {
   const fd = openSync(file, 'r');
@@ -1000,31 +1018,35 @@ function fileHead(file: string, n: number): Buffer {
  * The files of a model at `absPath` (named `shown` in messages: the path as the user gave it): the
  * file itself (named by its base name) with the external data files an `.onnx` names (by their
  * path beside it), or every file under the folder (named by their `/`-separated path in it), in
- * path order. A symbolic link is refused, not followed: a registered model holds the bytes that
- * were there, not what a link pointed at.
+ * path order. A symbolic link is followed (DVC's symlink cache links a tracked model into
+ * .dvc/cache): the version keeps the bytes it points at, under the link's own name. Where a link may
+ * point is the caller's to check (Tracker.registerModelFiles keeps every file inside the workspace).
  */
 export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: string; rel: string }[] {
-  const refuseLink = (p: string) => {
-    throw invalid(`Model path '${p}' is a symbolic link; register the file or folder it points at instead.`);
-  };
   let st;
   try {
-    st = lstatSync(absPath);
+    st = statSync(absPath);
   } catch {
-    throw invalid(`Model path '${shown}' does not exist.`);
+    throw invalid(`Model path '${shown}' does not exist${lstatIfAny(absPath)?.isSymbolicLink() ? ' (a symbolic link to nothing)' : ''}.`);
   }
-  if (st.isSymbolicLink()) refuseLink(shown);
   if (st.isFile()) return [{ abs: absPath, rel: path.basename(absPath) }, ...externalDataFiles(absPath, st.size, shown)];
   if (!st.isDirectory()) throw invalid(`Model path '${shown}' is neither a file nor a folder.`);
   const out: { abs: string; rel: string }[] = [];
+  // Folders by their real path: a link back up the tree is not walked again.
+  const walked = new Set<string>();
   const walk = (dir: string, prefix: string) => {
+    const real = realpathSync(dir);
+    if (walked.has(real)) throw invalid(`Model folder '${shown}': '${prefix}' is a symbolic link to a folder above it; nothing was registered.`);
+    walked.add(real);
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const abs = path.join(dir, entry.name);
       const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (entry.isSymbolicLink()) refuseLink(abs);
-      else if (entry.isDirectory()) walk(abs, rel);
-      else if (entry.isFile()) out.push({ abs, rel });
+      const kind = entry.isSymbolicLink() ? statIfAny(abs) : entry;
+      if (!kind) throw invalid(`Model folder '${shown}': its '${rel}' is a symbolic link to nothing; nothing was registered.`);
+      if (kind.isDirectory()) walk(abs, rel);
+      else if (kind.isFile()) out.push({ abs, rel });
     }
+    walked.delete(real);
   };
   walk(absPath, '');
   if (out.length === 0) throw invalid(`Model folder '${shown}' holds no files: nothing to register.`);

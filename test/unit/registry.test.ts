@@ -68,7 +68,7 @@ test('a version keeps its bytes: the source file changing afterwards does not ch
   }
 });
 
-test('a folder model: every file copied, its hash the manifest hash, a link inside refused', async () => {
+test('a folder model: every file copied, its hash the manifest hash, a link out of the workspace refused', async () => {
   const { ws, tracker } = workspaceWithModel();
   try {
     const dir = path.join(ws, 'model');
@@ -331,6 +331,36 @@ test('a folder on the way that links outside the workspace: its files are not re
     await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'rw', 'tracker.db')), /Model file 'tracker\.db' is reached through a symbolic link into Runwise's own folder/);
     await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'rw')), /symbolic link/);
     assert.equal(tracker.registry.searchRegisteredModels({}).items.length, 0);
+  } finally {
+    tracker.close();
+  }
+});
+
+test("a model linked into DVC's symlink cache (inside the workspace): its bytes registered under the link's name", async () => {
+  const { ws, tracker } = workspaceWithModel();
+  try {
+    const bytes = onnxBytes('dvc-cached');
+    const cached = path.join(ws, '.dvc', 'cache', 'files', 'md5', '25', '588f0c1e2a3b4c5d6e7f8091a2b3c4d');
+    mkdirSync(path.dirname(cached), { recursive: true });
+    writeFileSync(cached, bytes);
+    mkdirSync(path.join(ws, 'models'));
+    symlinkSync(path.relative(path.join(ws, 'models'), cached), path.join(ws, 'models', 'model.onnx'));
+    const v = await tracker.registerModelFiles('churn', path.join(ws, 'models', 'model.onnx'), { source: 'models/model.onnx' });
+    assert.equal(v.source, 'models/model.onnx', 'the path the user gave, not the cache path');
+    assert.deepEqual(tracker.registry.versionFiles('churn', v.version).map((f) => f.path), ['model.onnx']);
+    assert.equal(v.sha256, createHash('sha256').update(bytes).digest('hex'));
+    // A folder model whose weights are links into the cache too.
+    const dir = path.join(ws, 'folder');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'MLmodel'), 'flavors: {}');
+    symlinkSync(cached, path.join(dir, 'model.onnx'));
+    const f = await tracker.registerModelFiles('folder', dir);
+    assert.deepEqual(tracker.registry.versionFiles('folder', f.version).map((x) => [x.path, x.size]), [['MLmodel', 11], ['model.onnx', bytes.length]]);
+    // A link to nothing, and a folder linking back up to itself, are refused by name.
+    symlinkSync(path.join(ws, 'gone.onnx'), path.join(ws, 'dangling.onnx'));
+    await assert.rejects(tracker.registerModelFiles('x', path.join(ws, 'dangling.onnx'), { source: 'dangling.onnx' }), /Model path 'dangling\.onnx' does not exist \(a symbolic link to nothing\)/);
+    symlinkSync(dir, path.join(dir, 'loop'));
+    await assert.rejects(tracker.registerModelFiles('x', dir, { source: 'folder' }), /Model folder 'folder': 'loop' is a symbolic link to a folder above it/);
   } finally {
     tracker.close();
   }

@@ -1,12 +1,12 @@
 /** `runwise models …`: register, list, show, alias, lineage and export registered model versions. */
-import { constants, copyFileSync, existsSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
+import { constants, copyFileSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { flag, optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { checkCardForRegistration } from '../../modelCard/cardFile';
 import { CardUpdateError } from '../../modelCard/cardUpdate';
-import { type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
+import { lstatIfAny, type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
 import type { Tracker } from '../../tracker/tracker';
 import { aliasesSuffix, formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
 import { isRunStatistic, orderedMetrics } from '../../views/evaluationMetrics';
@@ -270,15 +270,6 @@ function lineageText(l: ModelLineage): string {
     lines.push(`  @${m.alias} ${what} by ${m.userId || 'unknown'} at ${formatTimestamp(m.changedAt)}`);
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** The path's own status (a link not followed), or undefined when nothing is there. */
-function lstatIfAny(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Copies a version's files (and its card) out, each re-hashed first: a changed copy is refused, not exported. */
