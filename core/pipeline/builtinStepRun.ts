@@ -43,6 +43,8 @@ export interface BuiltinStepContext {
   experimentId: string;
   /** The runner's hashes of workspace paths (its HashCache, saved by the runner). */
   hashes: PathHasher;
+  /** Cancels the step (Ctrl-C): an evaluation stops between batches, its run KILLED. */
+  signal?: AbortSignal;
 }
 
 /** A command's result; `failure` is a built-in step's one-line reason when it failed. */
@@ -55,8 +57,9 @@ class StepFailure extends Error {}
 
 export async function runBuiltinStep(
   ctx: BuiltinStepContext,
-  io: Pick<StageProcessOptions, "logFile" | "onLine">,
+  io: Pick<StageProcessOptions, "logFile" | "onLine" | "signal">,
 ): Promise<BuiltinStepResult> {
+  if (io.signal) ctx = { ...ctx, signal: io.signal };
   const started = performance.now();
   const tail: string[] = [];
   if (io.logFile) mkdirSync(path.dirname(io.logFile), { recursive: true });
@@ -85,6 +88,8 @@ export async function runBuiltinStep(
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     say(`runwise: ${message}`, "stderr");
+    // Stopped by the runner's signal: cancelled, as a command the signal stops.
+    if (ctx.signal?.aborted) return { ...done(1, message), exitCode: null, cancelled: true };
     return done(1, message);
   }
 }
@@ -250,6 +255,7 @@ async function evaluateStep(
     experimentId: ctx.experimentId,
     // The evaluation's own run sits under the stage's run, in the pipeline run's tree.
     parentRunId: ctx.runId,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(task !== undefined
       ? { task: task as (typeof EVALUATION_TASKS)[number] }
       : {}),

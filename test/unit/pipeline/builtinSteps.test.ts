@@ -396,3 +396,42 @@ gates:
     tracker.close();
   }
 });
+
+test('cancelling a run stops a built-in evaluation between batches: the stage cancelled, its evaluation run KILLED, no lock entry', async () => {
+  const lines = ['a,b,y'];
+  for (let i = 0; i < 20000; i++) lines.push(`${(i % 10) / 10},${(i % 7) / 7},${i % 2}`);
+  const ws = tempWorkspace('eval-cancel', {
+    'runwise.yaml': 'stages:\n  check:\n    evaluate:\n      model: model.onnx\n      data: test.csv\n      target: y\n      batch_size: 1\n',
+    'test.csv': `${lines.join('\n')}\n`,
+  });
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, 1, -1, -1], bias: [0, 0], features: 2, classes: 2 }));
+  const { HashCache } = await import('../../../core/pipeline/hashCache');
+  const { loadPipeline } = await import('../../../core/pipeline/loadPipeline');
+  const { planRun } = await import('../../../core/pipeline/stageStatus');
+  const { runPipeline } = await import('../../../core/pipeline/pipelineRun');
+  const graph = loadPipeline(ws, { cache: false });
+  const hashes = new HashCache(ws);
+  const tracker = Tracker.open(ws);
+  const controller = new AbortController();
+  try {
+    const result = await runPipeline({
+      graph,
+      decisions: planRun(graph, { hashes }),
+      tracker,
+      hashes,
+      jobs: 1,
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'stage-start') setTimeout(() => controller.abort(), 150);
+      },
+    });
+    assert.equal(result.cancelled, true);
+    assert.equal(result.stages[0]!.status, 'cancelled', JSON.stringify(result.stages[0]));
+    const evaluation = tracker.searchRuns({ filter: "tags.`runwise.evaluation.task` = 'binary'", maxResults: 5 }).items;
+    assert.equal(evaluation.length, 1);
+    assert.equal(evaluation[0]!.info.status, 'KILLED', 'stopped, not run to its end');
+    assert.ok(!readFileSync(path.join(ws, 'runwise.lock'), { encoding: 'utf8', flag: 'a+' }).includes('check'), 'no lock entry for the cancelled stage');
+  } finally {
+    tracker.close();
+  }
+});
