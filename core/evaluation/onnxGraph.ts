@@ -65,6 +65,9 @@ function* fields(buf: Uint8Array, start = 0, end = buf.length): Generator<Field>
     pos = p;
     const wire = key % 8;
     const number = Math.floor(key / 8);
+    // Field numbers start at 1: a 0 here (a run of zero bytes, a damaged file) is no message, and
+    // reading on would walk every zero byte of a large file.
+    if (number === 0) throw new Error('field number 0: not a protobuf message');
     let value = 0;
     let valueStart = pos;
     if (wire === 0) [value, pos] = readVarint(buf, pos);
@@ -253,6 +256,23 @@ export function onnxModelProblem(bytes: Uint8Array): string | undefined {
   } catch (e) {
     return `not an ONNX model (${(e as Error).message})`;
   }
+}
+
+/**
+ * onnxModelProblem for a file known by its first bytes only (`head`, less than the whole file): the
+ * impostors, and a message whose first fields do not read as protobuf (a run of zero bytes, a
+ * damaged start); what the head cuts short is not held against it.
+ */
+export function onnxHeadProblem(head: Uint8Array): string | undefined {
+  const impostor = onnxImpostor(head);
+  if (impostor) return impostor;
+  try {
+    for (const f of fields(head)) void f;
+  } catch (e) {
+    const message = (e as Error).message;
+    if (!message.startsWith('truncated')) return `not an ONNX model (${message})`;
+  }
+  return undefined;
 }
 
 /**

@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
-import { onnxExternalData, onnxImpostor, onnxModelProblem } from '../evaluation/onnxGraph';
+import { onnxExternalData, onnxHeadProblem, onnxModelProblem } from '../evaluation/onnxGraph';
 import type { ArtifactStore } from './artifactStore';
 import { READ_NO_FOLLOW } from './artifactStore';
 import { checkEntityName } from './entityNames';
@@ -946,6 +946,8 @@ export function parseVersionRef(ref: string, named?: (name: string) => boolean):
  * a model folder to keep every file).
  */
 const ONNX_GRAPH_READ_LIMIT = 512 * 1024 * 1024;
+/** The first bytes of an .onnx file read to judge it when it is not read whole. */
+const ONNX_HEAD_BYTES = 64 * 1024;
 
 /**
  * The external data files an `.onnx` file names (`weights.bin` beside it, as onnx.save_model with
@@ -953,13 +955,25 @@ const ONNX_GRAPH_READ_LIMIT = 512 * 1024 * 1024;
  * a file inside the model's folder.
  */
 function externalDataFiles(onnxPath: string, size: number, shown: string): { abs: string; rel: string }[] {
-  if (!onnxPath.toLowerCase().endsWith('.onnx') || size > ONNX_GRAPH_READ_LIMIT) return [];
+  if (!onnxPath.toLowerCase().endsWith('.onnx')) return [];
   // A version keeps its files for good: an .onnx file that is no model (empty, a Git LFS pointer,
-  // a truncated copy) is refused, as an evaluation of it would be.
+  // a truncated copy) is refused, as an evaluation of it would be. One too large to read whole
+  // here is judged by its first bytes.
+  if (size > ONNX_GRAPH_READ_LIMIT) {
+    const problem = onnxHeadProblem(fileHead(onnxPath, ONNX_HEAD_BYTES));
+    if (problem) throw invalid(`Model '${shown}' is ${problem}; nothing was registered.`);
+    return [];
+  }
   const bytes = readFileSync(onnxPath);
   const problem = onnxModelProblem(bytes);
   if (problem) throw invalid(`Model '${shown}' is ${problem}; nothing was registered.`);
-  const locations = onnxExternalData(bytes);
+  let locations: string[];
+  try {
+    locations = onnxExternalData(bytes);
+  } catch (e) {
+    // Its nodes or initializers do not read as protobuf: a damaged file.
+    throw invalid(`Model '${shown}' is not an ONNX model (${(e as Error).message}); nothing was registered.`);
+  }
   return locations.map((location) => {
     const { abs, rel } = externalDataFile(onnxPath, location);
     if (!rel || rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) throw invalid(`Model '${shown}' names external data '${location}' outside its folder; register the folder that holds both.`);
@@ -1050,12 +1064,14 @@ export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: strin
   };
   walk(absPath, '');
   if (out.length === 0) throw invalid(`Model folder '${shown}' holds no files: nothing to register.`);
-  // An .onnx file in the folder that is plainly no model (empty, a Git LFS pointer) is refused, from
-  // its first bytes only: a folder's files are not read whole here.
+  // An .onnx file in the folder that is plainly no model (empty, a Git LFS pointer, a damaged or
+  // truncated start) is refused, from its first bytes only: a folder's files are not read whole
+  // here. A file no longer than those bytes is judged whole.
   for (const f of out) {
     if (!f.rel.toLowerCase().endsWith('.onnx')) continue;
-    const impostor = onnxImpostor(fileHead(f.abs, 64));
-    if (impostor) throw invalid(`Model folder '${shown}': its '${f.rel}' is ${impostor}; nothing was registered.`);
+    const head = fileHead(f.abs, ONNX_HEAD_BYTES + 1);
+    const problem = head.length <= ONNX_HEAD_BYTES ? onnxModelProblem(head) : onnxHeadProblem(head.subarray(0, ONNX_HEAD_BYTES));
+    if (problem) throw invalid(`Model folder '${shown}': its '${f.rel}' is ${problem}; nothing was registered.`);
   }
   return out;
 }

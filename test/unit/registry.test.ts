@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
 import { ModelTamperedError, contentHash } from '../../core/tracker/modelRegistry';
@@ -239,6 +239,10 @@ test('an .onnx file that is no ONNX model (empty, a Git LFS pointer, text, trunc
     ['version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 1234\n', /is a Git LFS pointer, not the model itself: fetch it \(git lfs pull\)/],
     ['not a model at all', /is not an ONNX model \(/],
     [good.subarray(0, good.length - 3), /is not an ONNX model \(truncated field\)/],
+    // Zero bytes (field number 0) are refused at the first field, not walked.
+    [Buffer.alloc(4096), /is not an ONNX model \(field number 0: not a protobuf message\)/],
+    // A graph with an output whose node does not read as protobuf (a flipped byte inside it).
+    [Buffer.from([0x08, 0x08, 0x3a, 0x08, 0x0a, 0x01, 0x0f, 0x62, 0x03, 0x0a, 0x01, 0x79]), /is not an ONNX model \(unsupported protobuf wire type 7\); nothing was registered/],
   ];
   try {
     for (const [bytes, message] of cases) {
@@ -256,9 +260,20 @@ test('an .onnx file that is no ONNX model (empty, a Git LFS pointer, text, trunc
   writeFileSync(path.join(folder, 'model.onnx'), 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a2146\nsize 1234\n');
   const inFolder = await cli(ws, 'models', 'register', 'churn', '--path', folder);
   assert.equal(inFolder.err, "runwise: Model folder 'mlflow-model': its 'model.onnx' is a Git LFS pointer, not the model itself: fetch it (git lfs pull); nothing was registered.\n");
+  // A truncated model in a folder, judged whole when it is short.
+  writeFileSync(path.join(folder, 'model.onnx'), good.subarray(0, 40));
+  const truncated = await cli(ws, 'models', 'register', 'churn', '--path', folder);
+  assert.equal(truncated.err, "runwise: Model folder 'mlflow-model': its 'model.onnx' is not an ONNX model (truncated field); nothing was registered.\n");
   const r = await cli(ws, 'models', 'register', 'churn', '--path', model);
   assert.equal(r.code, 1);
-  assert.equal(r.err, "runwise: Model 'model.onnx' is not an ONNX model (truncated field); nothing was registered.\n", 'named as given, relative to the workspace');
+  assert.equal(r.err, "runwise: Model 'model.onnx' is not an ONNX model (unsupported protobuf wire type 7); nothing was registered.\n", 'named as given, relative to the workspace (no stack trace)');
+  // Too large to read whole (over 512 MiB, here a sparse file of zeros): judged by its first bytes.
+  const large = path.join(ws, 'large.onnx');
+  writeFileSync(large, '');
+  truncateSync(large, 512 * 1024 * 1024 + 1);
+  const big = await cli(ws, 'models', 'register', 'big', '--path', large);
+  assert.equal(big.err, "runwise: Model 'large.onnx' is not an ONNX model (field number 0: not a protobuf message); nothing was registered.\n");
+  rmSync(large);
 });
 
 test("a name holding '@' is found by its whole name before NAME@ALIAS is tried", async () => {
