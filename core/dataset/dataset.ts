@@ -181,6 +181,12 @@ export interface DatasetReader {
    * whole file and adds to `columns` those it finds there (see withColumns).
    */
   findColumns?(names: readonly string[]): Promise<void>;
+  /**
+   * A reader whose `columns` come from its first rows (JSON Lines) reads the rest of the file for
+   * keys they do not name and adds them to `columns`, in the order they first appear: for what
+   * compares every column (drift), as pandas reads the union of every row's keys.
+   */
+  everyColumn?(): Promise<void>;
 }
 
 /** Makes sure the reader lists the named columns the file has, when its column list is from its first rows only. */

@@ -5,7 +5,7 @@
  * The columns are the keys of the first 1,000 objects in the order they first appear (pandas'
  * read_json takes the union of every row's keys: Spark's JSON writer leaves a null field out, so
  * the first row need not have them all); a column asked for that they do not name is looked for in
- * the whole file. A key a row lacks is a missing cell there, as pandas reads it. Keys are the
+ * the whole file, and `everyColumn` reads the whole file for every key (drift compares them all). A key a row lacks is a missing cell there, as pandas reads it. Keys are the
  * object's own (a row without `constructor` lacks it).
  *
  * Values: numeric columns take JSON numbers, numeric strings and booleans (1 or 0, as scikit-learn
@@ -119,6 +119,16 @@ async function* lines(file: string, hash?: ByteSink): AsyncGenerator<RawLine[]> 
   if (out.length) yield out;
 }
 
+/** A cell as text (cellText); a value nested too deeply for JSON.stringify's stack is an error naming it. */
+function textOf(v: unknown, displayName: string, line: number, column: string): string {
+  try {
+    return cellText(v);
+  } catch (e) {
+    if (e instanceof RangeError) throw new DatasetError(`${displayName}:${line}: column '${column}' holds a value nested too deeply to read (expected a scalar)`);
+    throw e;
+  }
+}
+
 /** A line as the object it must be; a DatasetError naming the line otherwise. */
 function objectOf(l: RawLine, displayName: string): Record<string, unknown> {
   let value: unknown;
@@ -150,6 +160,8 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
       if (++scanned === COLUMN_SCAN) break scan;
     }
   }
+  // Whether the first scan read every row (then there is nothing further down to look for).
+  const scannedAll = scanned < COLUMN_SCAN;
   if (scanned === 0) throw new DatasetError(`${displayName}: the file is empty (expected one JSON object per line)`);
   const names = [...keys.keys()];
   /** Columns asked for and looked for in the whole file already (found or not): each is looked for once. */
@@ -180,6 +192,22 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     hashesFile: true,
     ...(orderVaries ? { columnOrderVaries: true } : {}),
     findColumns,
+    async everyColumn(): Promise<void> {
+      if (scannedAll) return;
+      const known = new Set(names);
+      let row = 0;
+      for await (const read of lines(file)) {
+        for (const l of read) {
+          if (++row <= COLUMN_SCAN) continue;
+          for (const k of Object.keys(objectOf(l, displayName))) {
+            if (known.has(k)) continue;
+            known.add(k);
+            lookedFor.add(k);
+            names.push(k);
+          }
+        }
+      }
+    },
     async *batches(request: readonly ColumnRequest[], batchSize: number, hash?: ByteSink): AsyncIterable<DatasetBatch> {
       await findColumns(request.map((r) => r.name));
       checkColumns(displayName, names, request, 'jsonl');
@@ -190,7 +218,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
         let t = 0;
         for (const r of request) {
           const v = Object.hasOwn(value, r.name) ? value[r.name] : null;
-          if (r.text) batch.texts[t++]![batch.rows] = typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v) ? integerText(text, r.name, v) : cellText(v);
+          if (r.text) batch.texts[t++]![batch.rows] = typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v) ? integerText(text, r.name, v) : textOf(v, displayName, line, r.name);
           else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = Number.isFinite(v) ? v : r.missing ? NaN : numberFromText(String(v), `${displayName}:${line}`, r.name);
           else if (typeof v === 'boolean' && !r.missing) batch.numbers[n++]![batch.rows] = v ? 1 : 0;
           else if (v === null && r.missing) batch.numbers[n++]![batch.rows] = NaN;

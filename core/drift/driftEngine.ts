@@ -410,8 +410,10 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   const curName = display.current ?? currentFile;
   const refHead = await openDataset(referenceFile, refName);
   const curHead = await openDataset(currentFile, curName);
-  // A JSON Lines side names its columns from its first rows: the asked-for ones (or, with none
-  // asked for, the other side's) are looked for further down.
+  // A JSON Lines side names its columns from its first rows: with none asked for, every key of its
+  // file is read (a column that starts after the first rows is compared too); the asked-for ones
+  // (or the other side's) are looked for further down.
+  if (!options.columns) for (const head of [refHead, curHead]) await head.everyColumn?.();
   await withColumns(refHead, options.columns ?? curHead.columns);
   await withColumns(curHead, options.columns ?? refHead.columns);
   // A ;-separated file reads as one column, which would be "free text, not checked": no drift, silently.

@@ -501,6 +501,24 @@ test('JSON Lines: a column first given after the rows that name the columns is t
   const report = await computeDrift(ref, cur, { threads: false });
   assert.deepEqual(report.columns.map((c) => c.name), ['x', 'region']);
   assert.equal(column(report, 'region').current.missing, 1200);
+
+  // A column that starts after the first 1,000 rows on both sides is compared too (it was left out,
+  // and its shift of +100 went unreported).
+  const lateRef = path.join(dir, 'late-ref.jsonl');
+  const lateCur = path.join(dir, 'late-cur.jsonl');
+  const late = (shift: number) => Array.from({ length: 2000 }, (_, i) => JSON.stringify({ x: i % 7, ...(i >= 1500 ? { late: (i % 50) + shift } : {}) })).join('\n');
+  writeFileSync(lateRef, late(0));
+  writeFileSync(lateCur, late(100));
+  for (const threads of [false, true]) {
+    const shifted = await computeDrift(lateRef, lateCur, { threads });
+    assert.deepEqual(shifted.columns.map((c) => c.name), ['x', 'late']);
+    assert.equal(column(shifted, 'late').drifted, true);
+    assert.equal(column(shifted, 'late').reference.missing, 1500);
+  }
+  // A value nested deeper than JSON.stringify's stack: an error naming the line and column, not a RangeError.
+  const deep = path.join(dir, 'deep.jsonl');
+  writeFileSync(deep, `${JSON.stringify({ x: 1, region: 'north' })}\n{"x": 2, "region": ${'['.repeat(20000)}${']'.repeat(20000)}}\n`);
+  await assert.rejects(computeDrift(ref, deep, { threads: false }), /deep\.jsonl:2: column 'region' holds a value nested too deeply to read \(expected a scalar\)/);
 });
 
 test("a Parquet string column of numeric-looking codes is categorical, as pandas.read_parquet keeps it; a DOUBLE column numerical", async () => {
