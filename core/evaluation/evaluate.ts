@@ -251,6 +251,17 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
   if (only && only.shape.length === 2 && (features || !columns.includes(only.name))) {
     // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
     // spreadsheet's trailing empty columns) is not a feature unless named.
+    // A column without a name between named ones (pandas would call it 'Unnamed: 2' and feed it)
+    // would shift every feature after it if left out: the features are said, not guessed. The first
+    // column (an index pandas' to_csv writes) and trailing ones (a spreadsheet's) are not data.
+    if (!features) {
+      const first = columns.findIndex(isNamedColumn);
+      const last = columns.length - 1 - [...columns].reverse().findIndex(isNamedColumn);
+      const gap = columns.findIndex((c, i) => i > first && i < last && !isNamedColumn(c));
+      if (first >= 0 && gap > 0) {
+        throw new EvaluationError(`${dataName}: column ${gap + 1} has no name (between '${columns[gap - 1]}' and '${columns[gap + 1]}'), and the features are every column but the target, in file order: name it in the header, or list the features with --features (a pipeline's features:)`);
+      }
+    }
     const chosen = features ?? columns.filter((c) => c !== target && isNamedColumn(c));
     if (features) checkColumns(dataName, columns, features.map((name) => ({ name })), format);
     if (chosen.includes(target)) throw new EvaluationError(`the target column '${target}' is also listed as a feature`);

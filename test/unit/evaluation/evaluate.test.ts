@@ -183,6 +183,13 @@ test("pandas' index column (a first column with no name) is not a feature when n
   assert.deepEqual(r.dataset.features, ['a', 'b']);
   const named = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws });
   assert.deepEqual(r.metrics, named.metrics);
+  // Trailing unnamed columns (a spreadsheet's) are not data either.
+  writeCsv(s.data, ['a', 'b', 'y', '', ''], s.x.map((r, i) => [r[0]!, r[1]!, s.y[i]!, '', '']));
+  assert.deepEqual((await evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws })).metrics, named.metrics);
+  // One between named columns would shift every feature after it if left out: refused, with what to do.
+  writeCsv(s.data, ['a', '', 'b', 'y'], s.x.map((r, i) => [r[0]!, 7, r[1]!, s.y[i]!]));
+  await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws }), /data\.csv: column 2 has no name \(between 'a' and 'b'\), and the features are every column but the target, in file order: name it in the header, or list the features with --features/);
+  assert.deepEqual((await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws })).metrics, named.metrics);
 });
 
 test('a registered version of the evaluated model lists the evaluation in its lineage', async () => {
