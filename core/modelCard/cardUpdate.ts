@@ -10,10 +10,15 @@
  *   already holds it, else the one named like the registered model, else the first; a card without
  *   `model-index` (or without front matter) gets one.
  * - A Model Card Toolkit card (`*.modelcard.yaml`): `quantitative_analysis.performance_metrics`
- *   entries `{type, value, slice, name: 'Runwise: <metric>', threshold}` (the threshold on the
- *   metrics a binary cut decides, not on roc_auc, average_precision or log_loss), one per metric on the
- *   whole dataset (slice `overall`) and one per metric and slice value (`column=value`). The `name`
- *   prefix marks them: the next update replaces all of them, where the first one was.
+ *   entries `{type, value, slice, threshold}` — the toolkit's PerformanceMetric fields, so that
+ *   `ModelCard.from_json` still loads the card (the threshold on the metrics a binary cut decides,
+ *   not on roc_auc, average_precision or log_loss) — one per metric on the whole dataset (slice
+ *   `overall`) and one per metric and slice value (`column=value`). A `# runwise` comment after
+ *   each entry's `type` marks it (as does the `name: 'Runwise: …'` earlier versions wrote): the
+ *   next update replaces all of them, where the first one was.
+ *
+ * A card's dataset path outside the workspace is written as the file's name only (a card is
+ * published; the path of someone's home folder is not for it).
  *
  * The YAML is read with the `yaml` package for its nodes' offsets; what is written is rendered by
  * it too, indented like the block it goes into, with the file's own line break.
@@ -66,7 +71,9 @@ export interface CardUpdateResult {
 
 /** The source name that marks a `model-index` result as Runwise's. */
 export const HF_SOURCE_NAME = "Runwise evaluation";
-/** The prefix of the `name` that marks a performance metric as Runwise's. */
+/** The comment after a performance metric's `type` that marks it as Runwise's. */
+export const MCT_MARK = "runwise";
+/** The prefix of the `name` that marked a performance metric as Runwise's before MCT_MARK (still recognised). */
 export const MCT_NAME_PREFIX = "Runwise: ";
 
 const PRETTY: Readonly<Record<string, string>> = {
@@ -114,7 +121,7 @@ export function huggingFaceResult(e: CardEvaluation): Record<string, unknown> {
   return {
     task: { ...task },
     dataset: {
-      type: e.dataset.path || e.dataset.name,
+      type: publishablePath(e.dataset.path) || e.dataset.name,
       name: e.dataset.name,
       ...(e.dataset.sha256 ? { revision: e.dataset.sha256 } : {}),
       ...(e.dataset.rows !== undefined
@@ -130,6 +137,11 @@ export function huggingFaceResult(e: CardEvaluation): Record<string, unknown> {
   };
 }
 
+/** A dataset path as a card may show it: workspace-relative as it is, else the file's name alone. */
+function publishablePath(p: string): string {
+  return p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\\\") ? p.split(/[\\/]/).pop()! : p;
+}
+
 /** Binary metrics computed from the scores themselves, not from a cut at the threshold. */
 const THRESHOLD_FREE = new Set(["roc_auc", "average_precision", "log_loss"]);
 
@@ -143,7 +155,6 @@ export function toolkitMetrics(e: CardEvaluation): Record<string, unknown>[] {
     type: key,
     value: cardNumber(value),
     slice,
-    name: `${MCT_NAME_PREFIX}${prettyMetricName(key)}`,
     ...threshold(key),
   });
   return [
@@ -277,8 +288,8 @@ function apply(text: string, edits: TextEdit[]): CardUpdateResult {
 }
 
 /** Renders `value` as block YAML, every line indented by `indent`, ending with a line break. */
-function render(value: unknown, indent: string, eol: string): string {
-  const body = new Document(value).toString({ lineWidth: 0 });
+function render(value: unknown, indent: string, eol: string, indentSeq = true): string {
+  const body = new Document(value).toString({ lineWidth: 0, indentSeq });
   return body
     .replace(/\n$/, "")
     .split("\n")
@@ -308,7 +319,14 @@ class YamlText {
       );
     }
     this.root = isMap(contents) ? contents : null;
+    // Lists under a key written at the key's own indentation (`metrics:` then `- type:`), as many
+    // cards on the Hub write them: what is added is written so too.
+    const nested = /^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\r?\n( *)- /m.exec(text);
+    this.indentSeq = !nested || nested[2]!.length > nested[1]!.length;
   }
+
+  /** Whether a block list under a key is indented past the key (see the constructor). */
+  readonly indentSeq: boolean;
 
   /** 1-based line in the whole file of an offset into the YAML. */
   lineOf(at: number): number {
@@ -396,7 +414,7 @@ class YamlText {
         end: at,
         text: this.onOwnLine(
           at,
-          render({ [key]: value }, map ? indentIfEmpty : "", this.eol),
+          render({ [key]: value }, map ? indentIfEmpty : "", this.eol, this.indentSeq),
         ),
       };
     }
@@ -409,7 +427,7 @@ class YamlText {
         end: at,
         text: this.onOwnLine(
           at,
-          render({ [key]: value }, this.mapIndent(map), this.eol),
+          render({ [key]: value }, this.mapIndent(map), this.eol, this.indentSeq),
         ),
       };
     }
@@ -426,7 +444,7 @@ class YamlText {
       end: at,
       text: this.onOwnLine(
         at,
-        render({ [key]: value }, this.mapIndent(map), this.eol),
+        render({ [key]: value }, this.mapIndent(map), this.eol, this.indentSeq),
       ),
     };
   }
@@ -446,16 +464,37 @@ class YamlText {
         ? pair.value.range[2]
         : pair.key.range![2];
     const indent = " ".repeat(start - this.lineStart(start));
-    const rendered = render(
+    let rendered = render(
       { [String(pair.key.toJSON())]: next },
       indent,
       this.eol,
+      this.indentSeq,
     ).slice(indent.length);
-    return {
-      start,
-      end: this.lineEnd(Math.max(valueEnd, pair.key.range![2])),
-      text: rendered,
-    };
+    const end = this.lineEnd(Math.max(valueEnd, pair.key.range![2]));
+    // A comment closing the key's line (`performance_metrics: []  # none yet`) stays on it.
+    const valueTextEnd = isNode(pair.value) && pair.value.range ? pair.value.range[1] : pair.key.range![1];
+    const lineRest = this.text.slice(valueTextEnd, end);
+    const comment = /^[^\n#]*?[ \t](#[^\r\n]*)/.exec(lineRest)?.[1];
+    if (comment !== undefined && !lineRest.slice(0, lineRest.indexOf(comment)).includes("\n")) {
+      const firstEnd = rendered.indexOf(this.eol);
+      rendered = `${rendered.slice(0, firstEnd)} ${comment}${rendered.slice(firstEnd)}`;
+    }
+    return { start, end, text: rendered };
+  }
+
+  /** Removes the items `ours` picks from the block sequence at `map[key]`; `key: []` when none is left. */
+  removeEntries(map: YAMLMap, key: string, ours: (item: Node) => boolean): TextEdit[] {
+    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+    const seq = pair?.value;
+    if (!pair || !isSeq(seq) || seq.flow) return [];
+    const items = seq.items as Node[];
+    const mine = items.filter((i) => ours(i));
+    if (mine.length === 0) return [];
+    if (mine.length === items.length) return [this.replacePair(pair, [])];
+    return mine.map((item) => {
+      const span = this.itemSpan(item);
+      return { start: span.start, end: span.end, text: "" };
+    });
   }
 
   /**
@@ -465,7 +504,7 @@ class YamlText {
   setEntries(
     map: YAMLMap,
     key: string,
-    ours: (item: unknown) => boolean,
+    ours: (item: Node) => boolean,
     entries: unknown[],
     what: string,
   ): TextEdit[] {
@@ -486,7 +525,7 @@ class YamlText {
         `expected ${what} written as a block list (one \`- \` item a line) to update it, found a flow list [...]`,
       );
     const items = seq.items as Node[];
-    const mine = items.filter((i) => ours(i.toJSON()));
+    const mine = items.filter((i) => ours(i));
     if (mine.length === 0) {
       const last = this.itemSpan(items[items.length - 1]!);
       return [
@@ -495,7 +534,7 @@ class YamlText {
           end: last.end,
           text: this.onOwnLine(
             last.end,
-            render(entries, last.indent, this.eol),
+            render(entries, last.indent, this.eol, this.indentSeq),
           ),
         },
       ];
@@ -505,7 +544,7 @@ class YamlText {
       return {
         start: span.start,
         end: span.end,
-        text: n === 0 ? render(entries, span.indent, this.eol) : "",
+        text: n === 0 ? render(entries, span.indent, this.eol, this.indentSeq) : "",
       };
     });
   }
@@ -524,9 +563,22 @@ function isRunwiseResult(item: unknown): boolean {
   );
 }
 
-function isRunwiseMetric(item: unknown): boolean {
-  const name = (item as { name?: unknown } | null)?.name;
+function isRunwiseMetric(item: Node): boolean {
+  if (!isMap(item)) return false;
+  const type = item.items.find((p) => isScalar(p.key) && p.key.value === "type");
+  if (type && isScalar(type.value) && type.value.comment?.trim() === MCT_MARK) return true;
+  const name = (item.toJSON() as { name?: unknown } | null)?.name;
   return typeof name === "string" && name.startsWith(MCT_NAME_PREFIX);
+}
+
+/** The toolkit entries as YAML nodes, each `type` followed by the `# runwise` mark. */
+function markedMetrics(metrics: Record<string, unknown>[]): Node[] {
+  const seq = new Document(metrics).contents as unknown as { items: YAMLMap[] };
+  for (const item of seq.items) {
+    const type = item.items.find((p) => isScalar(p.key) && p.key.value === "type");
+    if (type && isScalar(type.value)) type.value.comment = ` ${MCT_MARK}`;
+  }
+  return seq.items;
 }
 
 function huggingFaceEdits(
@@ -583,17 +635,17 @@ function huggingFaceEdits(
       target,
       "expected each `model-index` item to be a mapping with `name` and `results`",
     );
-  return yaml.setEntries(
-    target,
-    "results",
-    isRunwiseResult,
-    [result],
-    "`results`",
-  );
+  const ours = (n: Node) => isRunwiseResult(n.toJSON());
+  // Runwise's results held by other items (two merged cards) go: one evaluation, one entry.
+  const elsewhere = entries.flatMap((item, i) => (i !== pick && isMap(item) && Array.isArray(json[i]?.results) && json[i]!.results.some(isRunwiseResult) ? yaml.removeEntries(item, "results", ours) : []));
+  return [
+    ...yaml.setEntries(target, "results", ours, [result], "`results`"),
+    ...elsewhere,
+  ];
 }
 
 function toolkitEdits(yaml: YamlText, e: CardEvaluation): TextEdit[] {
-  const metrics = toolkitMetrics(e);
+  const metrics = markedMetrics(toolkitMetrics(e));
   const root = yaml.root;
   const pair = root?.items.find(
     (p) => isScalar(p.key) && p.key.value === "quantitative_analysis",

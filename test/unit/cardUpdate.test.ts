@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse } from 'yaml';
+import { isScalar, parse, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { main } from '../../core/cli/main';
 import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
@@ -36,6 +36,16 @@ const evaluation = (runId: string, roc = 0.9123456789): CardEvaluation => ({
   threshold: 0.5,
   slices: [{ name: 'region=EU', metrics: [{ key: 'accuracy', value: 0.8 }] }],
 });
+
+/** For each `quantitative_analysis.performance_metrics` item of a toolkit card: whether its `type` carries Runwise's `# runwise` mark. */
+function toolkitMarks(text: string): boolean[] {
+  const doc = parseDocument(text);
+  const seq = (doc.getIn(['quantitative_analysis', 'performance_metrics'], true) as YAMLSeq<YAMLMap> | undefined)?.items ?? [];
+  return seq.map((item) => {
+    const type = item.items.find((p) => isScalar(p.key) && p.key.value === 'type')?.value;
+    return isScalar(type) && type.comment?.trim() === 'runwise';
+  });
+}
 
 function corpusCards(): { dir: string; file: string; text: string }[] {
   return readdirSync(CORPUS).flatMap((dir) =>
@@ -92,7 +102,9 @@ test('every corpus card: one insertion, every other byte kept; a second update r
       );
     } else {
       const metrics = (data.quantitative_analysis as { performance_metrics: { name?: string; type: string; value: number; slice: string }[] }).performance_metrics;
-      const ours = metrics.filter((m) => m.name?.startsWith(MCT_NAME_PREFIX));
+      const ours = metrics.filter((_, i) => toolkitMarks(second.text)[i]);
+      // Only the toolkit's PerformanceMetric fields: its ModelCard.from_json refuses any other key.
+      for (const m of ours) assert.deepEqual(Object.keys(m).filter((k) => !['type', 'value', 'slice', 'threshold'].includes(k)), [], what);
       assert.deepEqual(
         ours.map((m) => [m.type, m.value, m.slice]),
         [
@@ -102,7 +114,7 @@ test('every corpus card: one insertion, every other byte kept; a second update r
         ],
         what,
       );
-      assert.ok(metrics.some((m) => !m.name?.startsWith(MCT_NAME_PREFIX)), `${what}: the user's own metrics stay`);
+      assert.ok(metrics.some((_, i) => !toolkitMarks(second.text)[i]), `${what}: the user's own metrics stay`);
     }
     assert.deepEqual(errorsOf(dir, file, second.text), errorsOf(dir, file, text), `${what}: no new errors`);
   }
@@ -430,4 +442,73 @@ test('a metric change says its sign and whether it is better for that metric', (
   assert.equal(metricChange('f1', 0.5, 0.5, f), '0');
   assert.equal(metricChange('roc_auc', Number.NaN, 0.5, f), '');
   assert.deepEqual(['mae', 'rmse', 'r2', 'f1_macro', 'rows_per_second'].map(betterWhen), ['lower', 'lower', 'higher', 'higher', 'higher']);
+});
+
+test("a Model Card Toolkit card gets only the toolkit's fields, marked by a comment; entries an earlier version named are replaced", () => {
+  const card = 'model_details:\n  name: churn\nquantitative_analysis:\n  performance_metrics: []  # none yet\n';
+  const once = updateCardText(card, evaluation('a'.repeat(32)), { file: 'churn.modelcard.yaml', modelName: 'churn' }).text;
+  assert.equal(
+    once,
+    [
+      'model_details:',
+      '  name: churn',
+      'quantitative_analysis:',
+      '  performance_metrics: # none yet',
+      '    - type: accuracy # runwise',
+      '      value: 0.84',
+      '      slice: overall',
+      '      threshold: 0.5',
+      '    - type: roc_auc # runwise',
+      '      value: 0.912346',
+      '      slice: overall',
+      '    - type: accuracy # runwise',
+      '      value: 0.8',
+      '      slice: region=EU',
+      '      threshold: 0.5',
+      '',
+    ].join('\n'),
+    "the comment on the emptied key's line stays",
+  );
+  assert.equal(updateCardText(once, evaluation('a'.repeat(32)), { file: 'churn.modelcard.yaml', modelName: 'churn' }).text, once, 'found again by its mark: nothing changes');
+  // A card an earlier Runwise wrote (`name: 'Runwise: …'`, which the toolkit's loader refuses): its entries replaced by marked ones.
+  const legacy = `quantitative_analysis:\n  performance_metrics:\n  - type: accuracy\n    value: 0.1\n    slice: overall\n    name: '${MCT_NAME_PREFIX}Accuracy'\n  - type: recall\n    value: 0.5\n`;
+  const migrated = updateCardText(legacy, evaluation('a'.repeat(32)), { file: 'churn.modelcard.yaml', modelName: 'churn' }).text;
+  assert.ok(!migrated.includes('name:'), migrated);
+  assert.deepEqual(toolkitMarks(migrated), [true, true, true, false]);
+  assert.ok(migrated.includes('  - type: accuracy # runwise\n    value: 0.84\n'), `written at the card's own list indentation:\n${migrated}`);
+});
+
+test('a Hugging Face card: a dataset outside the workspace is named by its file alone; Runwise results in two model-index items become one', () => {
+  const outside = { ...evaluation('a'.repeat(32)), dataset: { name: 'held_out', path: '/home/ana/private/held_out.csv', sha256: 'ab'.repeat(32) } };
+  const written = updateCardText('---\nlicense: mit\n---\n', outside, { file: 'README.md', modelName: 'churn' }).text;
+  assert.ok(written.includes('      type: held_out.csv\n'), written);
+  assert.ok(!written.includes('/home/ana'), written);
+  const merged = [
+    '---',
+    'model-index:',
+    '- name: churn',
+    '  results:',
+    '  - task: {type: tabular-classification}',
+    '    dataset: {type: a.csv, name: a}',
+    '    metrics: [{type: accuracy, value: 0.6}]',
+    `    source: {name: ${HF_SOURCE_NAME}, url: 'runs:/old1'}`,
+    '- name: churn-copy',
+    '  results:',
+    '  - task: {type: tabular-classification}',
+    '    dataset: {type: b.csv, name: b}',
+    '    metrics: [{type: accuracy, value: 0.6}]',
+    `    source: {name: ${HF_SOURCE_NAME}, url: 'runs:/old2'}`,
+    '  - task: {type: other}',
+    '    dataset: {type: mine, name: mine}',
+    '    metrics: [{type: f1, value: 0.1}]',
+    '---',
+    '',
+  ].join('\n');
+  const once = updateCardText(merged, evaluation('b'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+  const index = parse(extractFrontMatter(once)!.yaml)['model-index'] as { name: string; results: { source?: { url: string }; task: { type: string } }[] }[];
+  assert.deepEqual(index.map((m) => [m.name, m.results.map((r) => r.source?.url ?? r.task.type)]), [['churn', [`runs:/${'b'.repeat(32)}`]], ['churn-copy', ['other']]]);
+  // When an item had only Runwise's result, its list is left empty, not missing.
+  const only = merged.replace("  - task: {type: other}\n    dataset: {type: mine, name: mine}\n    metrics: [{type: f1, value: 0.1}]\n", '');
+  const emptied = parse(extractFrontMatter(updateCardText(only, evaluation('b'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text)!.yaml)['model-index'] as { results: unknown[] }[];
+  assert.deepEqual(emptied[1]!.results, []);
 });
