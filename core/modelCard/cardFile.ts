@@ -21,7 +21,9 @@ export function readCardText(abs: string, rel: string): string {
     bytes = readFileSync(abs);
   } catch (e) {
     if (e instanceof CardUpdateError) throw e;
-    throw new CardUpdateError(`Model card '${rel}' cannot be read`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "there is no such file" : code === "EISDIR" ? "it is a folder, not a file" : code === "EACCES" || code === "EPERM" ? "permission denied" : (code ?? (e as Error).message);
+    throw new CardUpdateError(`Model card '${rel}' cannot be read: ${why}`);
   }
   const nul = bytes.indexOf(0);
   if (nul >= 0)
@@ -40,8 +42,14 @@ export function readCardText(abs: string, rel: string): string {
 }
 
 /** Writes the updated card through a temporary file and a rename: an interrupted write leaves it as it was. */
-export function writeCardText(abs: string, text: string): void {
-  writeFileAtomic(abs, text);
+export function writeCardText(abs: string, text: string, rel = abs): void {
+  try {
+    writeFileAtomic(abs, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EROFS" ? "a read-only file system" : code === "ENOSPC" ? "the disk is full" : (code ?? (e as Error).message);
+    throw new CardUpdateError(`Model card '${rel}' cannot be written: ${why}; the card is left as it was`);
+  }
 }
 
 /**

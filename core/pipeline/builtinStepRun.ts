@@ -157,7 +157,7 @@ async function registerStep(
         file: card.rel,
         modelName: name,
       });
-      if (updated.text !== text) writeCardText(card.abs, updated.text);
+      if (updated.text !== text) writeCardText(card.abs, updated.text, card.rel);
       say(
         updated.text !== text ? `${card.rel}: updated with evaluation run ${evaluation.runId}` : `${card.rel}: already holds the numbers of evaluation run ${evaluation.runId}`,
       );

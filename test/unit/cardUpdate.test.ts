@@ -343,6 +343,14 @@ test('card validate and card update on files named as cards: any Markdown name, 
   const plain = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'plain.md'));
   assert.equal(plain.code, 1);
   assert.match(plain.err, /plain\.md: no YAML front matter/);
+  writeFileSync(path.join(ws, 'emptyfm.md'), '---\n---\n# Churn\n');
+  const emptyFront = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'emptyfm.md'));
+  assert.match(emptyFront.err, /emptyfm\.md: the front matter is empty/);
+  // What stops a card being read is said.
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(path.join(ws, 'folder.md'));
+  assert.match((await cli('card', 'validate', '--workspace', ws, path.join(ws, 'folder.md'))).err, /Model card 'folder\.md' cannot be read: it is a folder, not a file/);
+  assert.match((await cli('card', 'validate', '--workspace', ws, path.join(ws, 'missing.md'))).err, /cannot be read: there is no such file/);
   const empty = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'empty-value.md'));
   assert.equal(empty.code, 1);
   assert.match(empty.out, /empty-value\.md:12:\d+: error missing-value Required key 'value' is empty/);

@@ -48,7 +48,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
   const updated = asCliError(() =>
     updateCardText(text, evaluation, { file: rel, modelName: version.name }),
   );
-  if (updated.text !== text) writeCardText(abs, updated.text);
+  if (updated.text !== text) asCliError(() => writeCardText(abs, updated.text, rel));
   if (ctx.json) {
     ctx.printJson({
       card: rel,
@@ -78,7 +78,9 @@ export function cardValidate(ctx: CommandContext, args: ParsedArgs): void {
     asCliError(() => checkFrontMatterClosed(text, rel));
     if (!extractFrontMatter(text))
       throw new CliError(
-        `${rel}: no YAML front matter (\`---\` … \`---\` at the top): no card metadata to validate (\`runwise card update\` adds it)`,
+        /^\uFEFF?---[ \t]*\r?\n---[ \t]*(\r?\n|$)/.test(text)
+          ? `${rel}: the front matter is empty (\`---\` then \`---\`): no card metadata to validate (\`runwise card update\` adds it)`
+          : `${rel}: no YAML front matter (\`---\` … \`---\` at the top): no card metadata to validate (\`runwise card update\` adds it)`,
       );
   }
   // The same analysis as `runwise check CARD` (loaded on use as check is), whatever the Markdown file's name.
