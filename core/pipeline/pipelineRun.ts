@@ -24,6 +24,7 @@ import type { Tracker } from '../tracker/tracker';
 import { runwiseDir } from '../workspace/workspacePath';
 import { isAliasScope, parseGateValue, referencesOf } from '../language/pipeline/gateExpression';
 import type { BaselineContext } from './baselineEvaluation';
+import { acquireRunnerLock } from './runnerLock';
 import { runBuiltinStep, type BuiltinStepResult } from './builtinStepRun';
 import { AliasReferences, describeRule, evaluateGate, gateTarget, type Absent, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
 import { readLockStates, stageLockEntry, writeLockEntry } from './lockFile';
@@ -101,7 +102,20 @@ export interface PipelineRunResult {
   ok: boolean;
 }
 
+/**
+ * Runs the decided stages with their gates. One run at a time per workspace (runnerLock.ts): a
+ * second one throws PipelineBusyError before it touches anything.
+ */
 export async function runPipeline(options: PipelineRunOptions): Promise<PipelineRunResult> {
+  const release = acquireRunnerLock(options.graph.root);
+  try {
+    return await runLocked(options);
+  } finally {
+    release();
+  }
+}
+
+async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult> {
   const { graph, tracker } = options;
   const emit = (e: PipelineRunEvent) => {
     try {

@@ -22,6 +22,7 @@ import { LockFileError } from '../../pipeline/lockFile';
 import { gateTarget, type GateOutcome } from '../../pipeline/gates';
 import type { PipelineGraph, StageDecision } from '../../pipeline/pipelineModel';
 import { findStage, runPipeline, type PipelineRunEvent, type StageReport } from '../../pipeline/pipelineRun';
+import { PipelineBusyError } from '../../pipeline/runnerLock';
 import { stopLeftoverStages } from '../../pipeline/stageGroupRecords';
 import { describeReason, planRun, resolveTarget, StageTargetError } from '../../pipeline/stageStatus';
 import { formatDuration } from '../../views/displayFormat';
@@ -96,6 +97,9 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
       // Gates judge the whole pipeline; a run of chosen stages checks the ones about those stages.
       gates: true,
     });
+  } catch (e) {
+    if (e instanceof PipelineBusyError) throw new CliError(e.message);
+    throw e;
   } finally {
     progress.stop();
     process.off('SIGINT', interrupt);

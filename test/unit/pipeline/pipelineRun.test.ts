@@ -707,3 +707,24 @@ test('a runner with a SIGTERM handler of its own keeps it: the handler cancels t
     killLeft(pgid);
   }
 });
+
+test('one pipeline run at a time in a workspace: a second is refused before it touches anything; a dead runner\'s lock is taken over', async () => {
+  const ws = tempWorkspace('run', { 'runwise.yaml': 'stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n' });
+  const { acquireRunnerLock, runnerLockPath, PipelineBusyError } = await import('../../../core/pipeline/runnerLock');
+  const release = acquireRunnerLock(ws);
+  try {
+    await assert.rejects(runAll(ws), (e: unknown) => e instanceof PipelineBusyError && /another pipeline run is in progress in this workspace \(pid \d+, since [\d:]+, in this process\): wait for it to end, or stop it; \.runwise\/runner\.lock names it/.test((e as Error).message));
+    assert.ok(!existsSync(path.join(ws, 'a.txt')), 'nothing ran');
+  } finally {
+    release();
+  }
+  assert.ok(!existsSync(runnerLockPath(ws)), 'released');
+  // A lock left by a runner that died (a pid that is no process) does not hold the workspace.
+  const { currentProcess } = await import('../../../core/tracker/processOwner');
+  writeWorkspaceFile(ws, '.runwise/runner.lock', `${JSON.stringify({ ...currentProcess(), pid: 2 ** 22 + 12345, procStart: '1', since: 1 })}\n`);
+  const { result, tracker } = await runAll(ws);
+  tracker.close();
+  assert.equal(result.ok, true);
+  assert.ok(existsSync(path.join(ws, 'a.txt')));
+  assert.ok(!existsSync(runnerLockPath(ws)), 'released after the run');
+});
