@@ -25,9 +25,19 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
   let metadata: Metadata;
   try {
     asyncBuffer = await hyparquet.asyncBufferFromFile(file);
+  } catch (e) {
+    throw new DatasetError(`${displayName}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  // What the library's errors would leave unclear, said first: an empty file, no Parquet at either end.
+  const size = asyncBuffer.byteLength;
+  if (size === 0) throw new DatasetError(`${displayName}: an empty file, not Parquet`);
+  const magic = async (at: number) => Buffer.from(await asyncBuffer.slice(at, at + 4)).toString('latin1') === 'PAR1';
+  if (size < 12 || !(await magic(0))) throw new DatasetError(`${displayName}: not a Parquet file (it does not start with Parquet's 'PAR1')`);
+  if (!(await magic(size - 4))) throw new DatasetError(`${displayName}: a Parquet file cut short (no 'PAR1' at its end: the footer that describes its columns is missing)`);
+  try {
     metadata = await hyparquet.parquetMetadataAsync(asyncBuffer);
   } catch (e) {
-    throw new DatasetError(`${displayName}: not a readable Parquet file (${(e as Error).message})`);
+    throw new DatasetError(`${displayName}: a Parquet file whose footer (the metadata that describes its columns) is damaged (${(e as Error).message})`);
   }
   const schema = hyparquet.parquetSchema(metadata).children;
   const columns = schema.map((c) => c.element.name);

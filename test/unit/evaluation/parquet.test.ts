@@ -251,3 +251,24 @@ test('Parquet: row groups are read whole, small consecutive ones together until 
   assert.deepEqual(r.numbers, [doubles]);
   assert.deepEqual(r.texts, [groups]);
 });
+
+test('Parquet: an empty file, one that is not Parquet, one cut short and a damaged footer are each said so', async () => {
+  const ws = tempWorkspace('parquet-bad');
+  const good = path.join(ws, 'good.parquet');
+  await writeParquet(good, [{ name: 'd', data: doubles, type: 'DOUBLE' }], 100);
+  const { readFileSync } = await import('node:fs');
+  const bytes = readFileSync(good);
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['empty.parquet', new Uint8Array(0), /^empty\.parquet: an empty file, not Parquet$/],
+    ['csv.parquet', Buffer.from('a,b\n1,2\n3,4\n'), /^csv\.parquet: not a Parquet file \(it does not start with Parquet's 'PAR1'\)$/],
+    ['cut.parquet', bytes.subarray(0, bytes.length - 40), /^cut\.parquet: a Parquet file cut short \(no 'PAR1' at its end: the footer that describes its columns is missing\)$/],
+  ];
+  // The footer's length (the 4 bytes before the final PAR1) pointing past the file's start.
+  const footer = Buffer.from(bytes);
+  footer.writeUInt32LE(bytes.length * 2, bytes.length - 8);
+  cases.push(['footer.parquet', footer, /^footer\.parquet: a Parquet file whose footer \(the metadata that describes its columns\) is damaged \(/]);
+  for (const [name, data, message] of cases) {
+    writeFileSync(path.join(ws, name), data);
+    await assert.rejects(openDataset(path.join(ws, name), name), (e: unknown) => message.test((e as Error).message), name);
+  }
+});
