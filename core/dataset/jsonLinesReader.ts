@@ -15,7 +15,6 @@
  * floats, which JSON has not: they are read as Python's json.loads reads them.
  */
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { DatasetError, cellText, checkColumns, emptyBatch, numberFromText, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
 /** How many objects name the columns. */
@@ -68,8 +67,27 @@ type RawLine = { line: number; text: string };
  * readline ends one; each read is searched once. Lines are parsed by
  * the caller, one at a time (`objectOf`), so a loop that stops early parses no line after it.
  */
-async function* lines(file: string, hash?: ByteSink): AsyncGenerator<RawLine[]> {
-  const decoder = new StringDecoder('utf8');
+async function* lines(file: string, displayName: string, hash?: ByteSink): AsyncGenerator<RawLine[]> {
+  // Fatal: a byte sequence that is not UTF-8 is an error naming its line, not a U+FFFD in a key
+  // (a column then went missing without a word).
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let first = true;
+  const decode = (chunk: Buffer | undefined): string => {
+    try {
+      return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+    } catch {
+      if (first && chunk && chunk.length >= 2 && ((chunk[0] === 0xff && chunk[1] === 0xfe) || (chunk[0] === 0xfe && chunk[1] === 0xff))) {
+        throw new DatasetError(`${displayName}: UTF-16 text (it starts with a UTF-16 byte order mark); JSON Lines is UTF-8: save the file as UTF-8`);
+      }
+      // The line of the first bad byte: the lines ended so far, and the line breaks before it in this read.
+      const at = chunk ? firstInvalidUtf8(chunk) : 0;
+      let breaks = 0;
+      for (let i = 0; i < at; i++) if (chunk![i] === 10) breaks++;
+      throw new DatasetError(`${displayName}:${line + 1 + breaks}: not UTF-8 text (an invalid byte sequence); JSON Lines is UTF-8: save the file as UTF-8`);
+    } finally {
+      first = false;
+    }
+  };
   let line = 0;
   /** The parts of a line not ended yet (kept apart: a long line is not copied again at every read). */
   let pending: string[] = [];
@@ -110,13 +128,29 @@ async function* lines(file: string, hash?: ByteSink): AsyncGenerator<RawLine[]> 
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     hash?.update(chunk as Buffer);
     const out: RawLine[] = [];
-    split(decoder.write(chunk as Buffer), out);
+    split(decode(chunk as Buffer), out);
     if (out.length) yield out;
   }
   const out: RawLine[] = [];
-  split(decoder.end(), out);
+  split(decode(undefined), out);
   if (pending.length) take('', out);
   if (out.length) yield out;
+}
+
+/** The offset of the first byte that does not continue a valid UTF-8 sequence (the bytes' length when all do; a sequence cut at the end counts as valid). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) {
+      if (i + k >= b.length) return b.length;
+      if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    }
+    i += n + 1;
+  }
+  return b.length;
 }
 
 /** A cell as text (cellText); a value nested too deeply for JSON.stringify's stack is an error naming it. */
@@ -147,7 +181,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
   // Whether a row lists its keys in another order than the columns': JSON does not order keys, so
   // "the columns in file order" is then the first rows' order, not every row's.
   let orderVaries = false;
-  scan: for await (const read of lines(file)) {
+  scan: for await (const read of lines(file, displayName)) {
     for (const l of read) {
       const value = objectOf(l, displayName);
       let last = -1;
@@ -171,7 +205,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     if (missing.size === 0) return;
     for (const n of missing) lookedFor.add(n);
     const found = new Set<string>();
-    look: for await (const read of lines(file)) {
+    look: for await (const read of lines(file, displayName)) {
       for (const l of read) {
         const value = objectOf(l, displayName);
         for (const n of missing) {
@@ -196,7 +230,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
       if (scannedAll) return;
       const known = new Set(names);
       let row = 0;
-      for await (const read of lines(file)) {
+      for await (const read of lines(file, displayName)) {
         for (const l of read) {
           if (++row <= COLUMN_SCAN) continue;
           for (const k of Object.keys(objectOf(l, displayName))) {
@@ -212,7 +246,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
       await findColumns(request.map((r) => r.name));
       checkColumns(displayName, names, request, 'jsonl');
       let batch = emptyBatch(request, batchSize);
-      for await (const read of lines(file, hash)) for (const { line, text } of read) {
+      for await (const read of lines(file, displayName, hash)) for (const { line, text } of read) {
         const value = objectOf({ line, text }, displayName);
         let n = 0;
         let t = 0;

@@ -350,3 +350,18 @@ test('a dataset that is missing or a folder: one clear line naming it', async ()
   await assert.rejects(openDataset(path.join(dir, 'nope.csv'), 'data/nope.csv'), /^DatasetError: data\/nope\.csv: no such file$/);
   await assert.rejects(openDataset(dir, 'data'), /^DatasetError: data: not a file \(expected a \.csv, \.jsonl, \.ndjson or \.parquet file\)$/);
 });
+
+test('JSON Lines that are not UTF-8 are refused naming the line; UTF-16 is named as such', async () => {
+  const dir = tempWorkspace('jsonl-encoding');
+  const bad = path.join(dir, 'bad.jsonl');
+  // Line 3's key holds a Latin-1 byte: it read as 'f\uFFFD1', and column 'fé1' went missing.
+  writeFileSync(bad, Buffer.concat([Buffer.from('{"f\u00e91": 1, "y": 0}\n{"f\u00e91": 2, "y": 1}\n{"f'), Buffer.from([0xe9]), Buffer.from('1": 3, "y": 0}\n')]));
+  await assert.rejects(readAll(bad, [{ name: 'y' }], 10), (e: unknown) => (e as Error).message === 'bad.jsonl:3: not UTF-8 text (an invalid byte sequence); JSON Lines is UTF-8: save the file as UTF-8');
+  const utf16 = path.join(dir, 'utf16.jsonl');
+  writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"a": 1}\n', 'utf16le')]));
+  await assert.rejects(openDataset(utf16, 'utf16.jsonl'), /utf16\.jsonl: UTF-16 text \(it starts with a UTF-16 byte order mark\); JSON Lines is UTF-8: save the file as UTF-8/);
+  // A U+FFFD written as UTF-8 is text like any other.
+  const replacement = path.join(dir, 'fffd.jsonl');
+  writeFileSync(replacement, '{"a": "\uFFFD", "y": 1}\n');
+  assert.deepEqual((await readAll(replacement, [{ name: 'a', text: true }], 10)).texts, [['\uFFFD']]);
+});
