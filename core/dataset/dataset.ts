@@ -204,7 +204,7 @@ export function checkColumns(file: string, columns: readonly string[], request: 
     if (!columns.includes(r.name)) {
       // Only a CSV header can be another separator's: a JSON key or Parquet column may hold ';'.
       const hint = format === 'csv' ? separatorHint(columns) : undefined;
-      throw new DatasetError(`${file}: no column '${r.name}' (the columns are: ${columns.join(', ')})${hint ? `; ${hint}` : ''}`);
+      throw new DatasetError(`${file}: no column '${shownCell(r.name, 80)}' (the columns are: ${shownColumns(columns)})${hint ? `; ${hint}` : ''}`);
     }
   }
 }
@@ -231,9 +231,19 @@ export function separatorHint(columns: readonly string[]): string | undefined {
  * A cell's text as an error message shows it: at most 40 characters (a 5 MB cell is not printed
  * whole) and control characters written as escapes (a NUL byte is not invisible).
  */
-export function shownCell(text: string): string {
-  const cut = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+export function shownCell(text: string, length = 40): string {
+  const cut = text.length > length ? `${text.slice(0, length)}…` : text;
   return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A file's column names as a message lists them: each cut at 80 characters with control characters
+ * escaped, at most 30 of them and how many more (a header of 10,000 columns, or one name of 10 MB,
+ * is not printed whole).
+ */
+export function shownColumns(names: readonly string[]): string {
+  const listed = names.slice(0, 30).map((n) => shownCell(n, 80)).join(', ');
+  return names.length > 30 ? `${listed}, … (${names.length} in all)` : listed;
 }
 
 /** The number in a cell's text, or a DatasetError naming where it is and what was found. */

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { booleanOf, columnNamed, decimalOf, isNamedColumn, separatorHint, withColumns, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, type ColumnRequest, type PostedError } from '../dataset/dataset';
+import { booleanOf, columnNamed, decimalOf, isNamedColumn, separatorHint, withColumns, expectedRows, fileBytes, fileDigests, FileDigests, fileSha256, openDataset, DatasetError, errorFromPosted, isMissingText, isNumberText, shownColumns, type ColumnRequest, type PostedError } from '../dataset/dataset';
 import { DEFAULT_THRESHOLDS, isPValueTest, type DriftColumn, type DriftColumnType, type DriftReport, type DriftSideSummary, type DriftTestName } from './driftReport';
 import * as S from './statistics';
 import { workerScript } from '../threads/workerScript';
@@ -432,11 +432,11 @@ export async function computeDrift(referenceFile: string, currentFile: string, o
   const missingInRef = curColumns.filter((c) => !refColumns.includes(c));
   let names = refColumns.filter((c) => curColumns.includes(c));
   if (options.columns) {
-    for (const c of options.columns) if (!names.includes(c)) throw new DatasetError(`--columns: no column '${c}' in both files (the shared columns are: ${names.join(', ')})`);
+    for (const c of options.columns) if (!names.includes(c)) throw new DatasetError(`--columns: no column '${c}' in both files (the shared columns are: ${shownColumns(names)})`);
     names = [...options.columns];
   } else if (missingInCur.length || missingInRef.length) {
     throw new DatasetError(
-      `the columns differ: ${missingInCur.length ? `${curName} lacks ${missingInCur.join(', ')}` : ''}${missingInCur.length && missingInRef.length ? '; ' : ''}${missingInRef.length ? `${refName} lacks ${missingInRef.join(', ')}` : ''} (choose the shared ones with --columns)`,
+      `the columns differ: ${missingInCur.length ? `${curName} lacks ${shownColumns(missingInCur)}` : ''}${missingInCur.length && missingInRef.length ? '; ' : ''}${missingInRef.length ? `${refName} lacks ${shownColumns(missingInRef)}` : ''} (choose the shared ones with --columns)`,
     );
   }
   if (options.exclude) names = names.filter((c) => !options.exclude!.includes(c));

@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, FileDigests, booleanOf, checkColumns, headerLooksLikeData, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
+import { DatasetError, FileDigests, booleanOf, checkColumns, headerLooksLikeData, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, shownColumns, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
@@ -268,7 +268,7 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     const width = only.shape[1];
     if (typeof width === 'number' && width !== chosen.length) {
       throw new EvaluationError(
-        `${model.file}: input '${only.name}' takes ${width} features per row, but ${chosen.length} columns would feed it (${chosen.join(', ')}); name them with --features (a pipeline's features:)`,
+        `${model.file}: input '${only.name}' takes ${width} features per row, but ${chosen.length} columns would feed it (${shownColumns(chosen)}); name them with --features (a pipeline's features:)`,
       );
     }
     return { inputs: [{ name: only.name, type: only.type, columns: chosen, dims: 'matrix' }], features: chosen };
@@ -288,7 +288,7 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
       throw new EvaluationError(`${model.file}: input '${input.name}' has shape [${input.shape.join(', ')}]; a column can feed an input of shape [N] or [N, 1]${matrix}`);
     }
     if (!columns.includes(input.name)) {
-      throw new DatasetError(`${dataName}: no column '${input.name}' for the model's input '${input.name}' (the columns are: ${columns.join(', ')})`);
+      throw new DatasetError(`${dataName}: no column '${input.name}' for the model's input '${input.name}' (the columns are: ${shownColumns(columns)})`);
     }
     return { name: input.name, type: input.type, columns: [input.name], dims: input.shape.length === 2 ? ('column' as const) : ('vector' as const) };
   });
@@ -680,11 +680,11 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     const warnings = [...(batchNote ? [batchNote] : []), ...overall.warnings];
     // Features taken "in file order" from JSON Lines whose rows order their keys differently.
     if (reader.columnOrderVaries && !options.features && plan.inputs.some((i) => i.dims === 'matrix')) {
-      warnings.push(`${dataName}: its rows list their keys in different orders; the features were taken in the order the first rows give (${plan.features.join(', ')}): name them with --features (features:) in the order the model was trained on`);
+      warnings.push(`${dataName}: its rows list their keys in different orders; the features were taken in the order the first rows give (${shownColumns(plan.features)}): name them with --features (features:) in the order the model was trained on`);
     }
     // A CSV whose first row is numbers was most likely written without a header (pandas' header=False).
     if (reader.format === 'csv' && headerLooksLikeData(reader.columns)) {
-      warnings.push(`the first row of ${dataName} is all numbers (${reader.columns.slice(0, 5).join(', ')}${reader.columns.length > 5 ? ', …' : ''}): if it is data written without a header, it was read as the column names and left out of the evaluation; write the file with a header naming the columns`);
+      warnings.push(`the first row of ${dataName} is all numbers (${shownColumns(reader.columns.slice(0, 5))}${reader.columns.length > 5 ? ', …' : ''}): if it is data written without a header, it was read as the column names and left out of the evaluation; write the file with a header naming the columns`);
     }
     // A threshold only decides a binary classifier's predictions: said, not silently ignored.
     if (options.threshold !== undefined && task !== 'binary') {

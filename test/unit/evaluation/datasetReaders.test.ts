@@ -365,3 +365,22 @@ test('JSON Lines that are not UTF-8 are refused naming the line; UTF-16 is named
   writeFileSync(replacement, '{"a": "\uFFFD", "y": 1}\n');
   assert.deepEqual((await readAll(replacement, [{ name: 'a', text: true }], 10)).texts, [['\uFFFD']]);
 });
+
+test('a header of many or very long names is listed cut short in messages, not printed whole', async () => {
+  const dir = tempWorkspace('long-header');
+  const file = path.join(dir, 'wide.csv');
+  const names = [`${'h'.repeat(100_000)}`, ...Array.from({ length: 500 }, (_, i) => `c${i}`)];
+  writeFileSync(file, `${names.join(',')}\n${names.map(() => '1').join(',')}\n`);
+  const reader = await openDataset(file, 'wide.csv');
+  await assert.rejects(
+    async () => {
+      for await (const _ of reader.batches([{ name: 'nope' }], 10)) void _;
+    },
+    (e: unknown) => {
+      const m = (e as Error).message;
+      assert.ok(m.length < 1200, `${m.length} characters`);
+      assert.match(m, /^wide\.csv: no column 'nope' \(the columns are: h{80}…, c0, c1, .*, c28, … \(501 in all\)\)$/);
+      return true;
+    },
+  );
+});
