@@ -326,3 +326,13 @@ test('run: nothing to run is said once, and not as "up to date" when a frozen st
   assert.equal(again.code, 0);
   assert.equal((again.out + again.err).match(/every stage is up to date|Everything is up to date/g)?.length, 1, again.out + again.err);
 });
+
+test('run STAGE --single with a missing dependency names only the stages that write it', async () => {
+  const ws = tempWorkspace('cli-run-single', {
+    'runwise.yaml': 'stages:\n  train:\n    cmd: echo m > model.txt\n    outs: [model.txt]\n  evaluate:\n    cmd: cat model.txt > report/evaluation.json\n    deps: [model.txt]\n    outs: [report]\n  register:\n    cmd: cat model.txt report/evaluation.json\n    deps: [model.txt, report/evaluation.json]\n',
+    'model.txt': 'm\n',
+  });
+  const r = await cli('run', 'register', '--single', '--workspace', ws);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^runwise: stage 'register' \(runwise\.yaml:\d+\) needs 'report\/evaluation\.json', which does not exist \(written by 'evaluate'\); --single runs no other stage/);
+});

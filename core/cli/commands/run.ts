@@ -208,7 +208,9 @@ function singleStageDecisions(graph: PipelineGraph, decisions: readonly StageDec
     const stage = graph.byId.get(d.id)!;
     const missing = stage.deps.filter((dep) => !existsSync(path.join(graph.root, ...dep.split('/'))));
     if (missing.length === 0) continue;
-    const writers = graph.upstream(d.id).filter((u) => !ids.has(u));
+    // The stages whose outputs are the missing files (or folders holding them).
+    const writes = (out: string, dep: string) => dep === out || dep.startsWith(`${out.replace(/\/+$/, '')}/`);
+    const writers = graph.upstream(d.id).filter((u) => !ids.has(u) && graph.byId.get(u)!.outs.some((o) => missing.some((m) => writes(o.path, m))));
     throw new CliError(
       `stage '${d.id}' (${stage.file}:${stage.line}) needs ${missing.map((m) => `'${m}'`).join(', ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist` +
         `${writers.length ? ` (written by ${writers.map((w) => `'${w}'`).join(', ')})` : ''}; --single runs no other stage: run ${writers.length ? 'those' : 'what writes it'} first`,
