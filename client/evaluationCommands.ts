@@ -370,7 +370,7 @@ export class EvaluationCommands {
     const same = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Runwise: hashing ${this.relative(model)}` }, async () => {
       const { modelSha256, sha256OfFileAsync } = await import('../core/tracker/modelRegistry');
       const cardSha = card ? await sha256OfFileAsync(card) : undefined;
-      return tracker.registry.versionsWithHash(await modelSha256(model)).filter((v) => v.name === name && v.card?.sha256 === cardSha);
+      return tracker.registry.versionsWithHash(await modelSha256(model, this.options.tracking.workspace)).filter((v) => v.name === name && v.card?.sha256 === cardSha);
     });
     if (same.length > 0) {
       const last = same[same.length - 1]!;

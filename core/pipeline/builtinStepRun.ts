@@ -132,7 +132,7 @@ async function registerStep(
     );
   const alias = settingText(ctx.settings, "alias");
   const card = stepPath(ctx, "card", false);
-  const sha256 = await modelSha256(model.abs);
+  const sha256 = await modelSha256(model.abs, ctx.root);
   const description = settingText(ctx.settings, 'description');
   if (card) {
     if (!cardFormatOf(card.rel))

@@ -19,7 +19,7 @@
  * or a version deletes its child rows here.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, readdirSync, readSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { onnxExternalData, onnxHeadProblem, onnxModelProblem } from '../evaluation/onnxGraph';
@@ -35,6 +35,7 @@ import { MODEL_VERSION_DIALECT, REGISTERED_MODEL_DIALECT } from './search/search
 import type { SqlDatabase, SqlRow, SqlValue } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
 import { aliasProblem, modelNameProblem } from './registryNames';
+import { realRootOf, relativeInside } from '../workspace/workspacePath';
 
 export const MODEL_STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
@@ -867,9 +868,10 @@ export function contentHash(files: readonly ArtifactRecord[]): { sha256: string;
  * folder, its files' manifest), before registering it: to find a version that holds the same bytes.
  * Read a chunk at a time, without blocking.
  */
-export async function modelSha256(abs: string): Promise<string> {
+export async function modelSha256(abs: string, within?: string): Promise<string> {
   const files: ArtifactRecord[] = [];
-  for (const f of modelFilesOnDisk(abs)) files.push({ path: f.rel, sha256: await sha256OfFileAsync(f.abs), size: 0 });
+  // Through links, as registration copies them (a DVC symlink cache).
+  for (const f of modelFilesOnDisk(abs, abs, within)) files.push({ path: f.rel, sha256: await sha256OfFileAsync(f.abs, { followLinks: true }), size: 0 });
   return contentHash(files).sha256;
 }
 
@@ -879,9 +881,9 @@ export function unreadableCopy(mv: { name: string; version: string }, f: Artifac
 }
 
 /** sha256OfFile, read a chunk at a time without blocking: other work runs between chunks. */
-export async function sha256OfFileAsync(filePath: string): Promise<string> {
+export async function sha256OfFileAsync(filePath: string, options: { followLinks?: boolean } = {}): Promise<string> {
   const hash = createHash('sha256');
-  const handle = await open(filePath, READ_NO_FOLLOW);
+  const handle = await open(filePath, options.followLinks ? 'r' : READ_NO_FOLLOW);
   try {
     const buf = Buffer.allocUnsafe(1024 * 1024);
     for (;;) {
@@ -1036,7 +1038,10 @@ function fileHead(file: string, n: number): Buffer {
  * .dvc/cache): the version keeps the bytes it points at, under the link's own name. Where a link may
  * point is the caller's to check (Tracker.registerModelFiles keeps every file inside the workspace).
  */
-export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: string; rel: string }[] {
+export function modelFilesOnDisk(absPath: string, shown = absPath, within?: string): { abs: string; rel: string }[] {
+  // A folder reached through a link to outside `within` (the workspace) is refused before it is
+  // walked (`root -> /` would walk the whole file system); files are checked by the caller.
+  const realWithin = within !== undefined ? realRootOf(within) : undefined;
   let st;
   try {
     st = statSync(absPath);
@@ -1049,10 +1054,21 @@ export function modelFilesOnDisk(absPath: string, shown = absPath): { abs: strin
   // Folders by their real path: a link back up the tree is not walked again.
   const walked = new Set<string>();
   const walk = (dir: string, prefix: string) => {
-    const real = realpathSync(dir);
+    let real: string;
+    let entries: Dirent[];
+    try {
+      real = realpathSync(dir);
+      if (realWithin !== undefined && relativeInside(realWithin, real) === undefined) {
+        throw invalid(`Model folder '${shown}': ${prefix ? `its '${prefix}'` : 'it'} is reached through a symbolic link to a place outside the workspace; register files inside it.`);
+      }
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if (e instanceof TrackerError) throw e;
+      throw invalid(`Model folder '${shown}': ${prefix ? `'${prefix}'` : 'it'} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+    }
     if (walked.has(real)) throw invalid(`Model folder '${shown}': '${prefix}' is a symbolic link to a folder above it; nothing was registered.`);
     walked.add(real);
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const abs = path.join(dir, entry.name);
       const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
       const kind = entry.isSymbolicLink() ? statIfAny(abs) : entry;

@@ -1042,7 +1042,7 @@ export class Tracker {
       if (relativeInside(realRoot, real) === undefined) throw invalid(`${what} is reached through a symbolic link to a place outside the workspace; register files inside it.`);
       if (relativeInside(realOwn, real) !== undefined) throw invalid(`${what} is reached through a symbolic link into Runwise's own folder (.runwise): register the model's own files.`);
     };
-    const onDisk = modelFilesOnDisk(modelPath, options.source ?? modelPath);
+    const onDisk = modelFilesOnDisk(modelPath, options.source ?? modelPath, this.workspace);
     for (const f of onDisk) checkInside(f.abs, `Model file '${f.rel}'`);
     let cardFile: { abs: string; rel: string } | undefined;
     if (options.cardPath !== undefined) {

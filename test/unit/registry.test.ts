@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
-import { ModelTamperedError, contentHash } from '../../core/tracker/modelRegistry';
+import { ModelTamperedError, contentHash, modelSha256 } from '../../core/tracker/modelRegistry';
 import { MODEL_SHA256_TAG, PARENT_RUN_TAG, STAGE_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { TrackerError } from '../../core/tracker/trackerError';
@@ -376,6 +376,14 @@ test("a model linked into DVC's symlink cache (inside the workspace): its bytes 
     await assert.rejects(tracker.registerModelFiles('x', path.join(ws, 'dangling.onnx'), { source: 'dangling.onnx' }), /Model path 'dangling\.onnx' does not exist \(a symbolic link to nothing\)/);
     symlinkSync(dir, path.join(dir, 'loop'));
     await assert.rejects(tracker.registerModelFiles('x', dir, { source: 'folder' }), /Model folder 'folder': 'loop' is a symbolic link to a folder above it/);
+    rmSync(path.join(dir, 'loop'));
+    // A link to a folder outside the workspace is refused before it is walked (here: the whole file system).
+    symlinkSync('/', path.join(dir, 'root'));
+    await assert.rejects(tracker.registerModelFiles('x', dir, { source: 'folder' }), /Model folder 'folder': its 'root' is reached through a symbolic link to a place outside the workspace/);
+    await assert.rejects(modelSha256(dir, ws), /its 'root' is reached through a symbolic link to a place outside the workspace/);
+    rmSync(path.join(dir, 'root'));
+    // The hash the editor and the register step compare registered bytes with follows the link too.
+    assert.equal(await modelSha256(path.join(ws, 'models', 'model.onnx'), ws), v.sha256);
   } finally {
     tracker.close();
   }

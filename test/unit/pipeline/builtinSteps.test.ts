@@ -435,3 +435,24 @@ test('cancelling a run stops a built-in evaluation between batches: the stage ca
     tracker.close();
   }
 });
+
+test("register: a model linked into DVC's symlink cache is registered by the pipeline's step, its source the link's path", async () => {
+  const ws = tempWorkspace('register-link', {
+    'runwise.yaml': 'stages:\n  publish:\n    register:\n      model: models/model.onnx\n      name: churn\n      card: README.md\n',
+    'README.md': CARD,
+    '.dvc/cache/files/md5/25/588f0c1e2a3b4c5d6e7f8091a2b3c4d': onnxBytes('dvc-cached'),
+  });
+  const { mkdirSync, symlinkSync } = await import('node:fs');
+  mkdirSync(path.join(ws, 'models'));
+  symlinkSync('../.dvc/cache/files/md5/25/588f0c1e2a3b4c5d6e7f8091a2b3c4d', path.join(ws, 'models', 'model.onnx'));
+  const result = await runAll(ws);
+  assert.equal(result.stages[0]!.status, 'succeeded', result.stages[0]!.message);
+  const tracker = Tracker.open(ws);
+  try {
+    const v = tracker.registry.getModelVersion('churn', 1);
+    assert.equal(v.source, 'models/model.onnx');
+    assert.equal(v.sha256, sha(onnxBytes('dvc-cached')));
+  } finally {
+    tracker.close();
+  }
+});
