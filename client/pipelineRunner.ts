@@ -183,7 +183,7 @@ export class PipelineRunner implements vscode.Disposable {
               void this.runsView.refresh();
               break;
             case 'gate':
-              output.line(`${e.outcome.passed ? '✔' : '✖'} ${e.outcome.message}`);
+              output.line(`${e.outcome.passed ? '✔' : e.outcome.unchecked ? '–' : '✖'} ${e.outcome.message}`);
               break;
           }
         };
@@ -218,7 +218,7 @@ export class PipelineRunner implements vscode.Disposable {
     }
     if (result.ok) return;
     const failed = result.stages.find((s) => s.status === 'failed');
-    const gates = result.gates.filter((g) => !g.passed);
+    const gates = result.gates.filter((g) => !g.passed && !g.unchecked);
     const text = failed ? `stage ${failed.id} failed: ${failed.message ?? failed.status}` : gates.length ? `${gates.length} gate${gates.length === 1 ? '' : 's'} failed: ${gates[0]!.message}` : 'the pipeline did not finish';
     void vscode.window.showErrorMessage(`Runwise: ${text}`, ...(failed ? ['Open Log'] : []), 'Show Output').then((choice) => {
       if (choice === 'Open Log' && failed) void vscode.commands.executeCommand('runwise.openStageLog', failed.id);

@@ -74,11 +74,13 @@ export function gateTarget(
 export type Lookup = { value: number; stage?: string; from?: string } | { missing: string };
 /** A reference with nothing to compare with, and why (the gate passes and says so). */
 export type Absent = { absent: string };
+/** A gate whose stage has not given its metrics (it did not run in this run, failing or held back, and never ran before): not checked. */
+export type Unchecked = { unchecked: string };
 
 /** What evaluating a gate needs from the run: its metric, and the values references name. */
 export interface GateInputs {
   /** The metric the rule checks, from this pipeline run; `stage` tells where it was found. */
-  current(target: GateTarget): Lookup;
+  current(target: GateTarget): Lookup | Unchecked;
   /**
    * A reference's value (`scope.metric`) for the stage the metric came from; `undefined` when the
    * scope has nothing to compare with (no previous successful run), `absent` with the reason why.
@@ -94,6 +96,8 @@ export interface GateInputs {
 export interface GateOutcome {
   rule: GateRule;
   passed: boolean;
+  /** Set when the gate could not be checked (its stage gave no metrics): neither passed nor failed. */
+  unchecked?: true;
   /** The metric's value, when found. */
   actual?: number;
   /** The value compared with, when computed. */
@@ -136,6 +140,13 @@ export function evaluateGate(
     };
   }
   const current = inputs.current(target);
+  if ("unchecked" in current)
+    return {
+      rule,
+      passed: false,
+      unchecked: true,
+      message: `${head} not checked: ${current.unchecked}`,
+    };
   if ("missing" in current)
     return {
       rule,

@@ -26,7 +26,7 @@ import { isAliasScope, parseGateValue, referencesOf } from '../language/pipeline
 import type { BaselineContext } from './baselineEvaluation';
 import { acquireRunnerLock } from './runnerLock';
 import { runBuiltinStep, type BuiltinStepResult } from './builtinStepRun';
-import { AliasReferences, describeRule, evaluateGate, gateTarget, type Absent, type GateInputs, type GateOutcome, type GateTarget, type Lookup } from './gates';
+import { AliasReferences, describeRule, evaluateGate, gateTarget, type Absent, type GateInputs, type GateOutcome, type GateTarget, type Lookup, type Unchecked } from './gates';
 import { readLockStates, stageLockEntry, writeLockEntry } from './lockFile';
 import { compareWithLock } from './stageStatus';
 import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
@@ -163,30 +163,35 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   /** Stages whose gate failed → that gate: what reads their outputs does not run (a worse model is not registered). */
   const gateFailures = new Map<string, GateOutcome>();
   const checkGates = async (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
-    // The aliases' versions measured on the stages' data first, where they have not been.
-    await gateState.prepare(rules, { ...(parentRunId ? { parentRunId } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    try {
+      // The aliases' versions measured on the stages' data first, where they have not been.
+      await gateState.prepare(rules, { ...(parentRunId ? { parentRunId } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+    } catch (e) {
+      // Cancelled while the champion was being measured: the run ends cancelled, these gates unchecked.
+      if (options.signal?.aborted) return;
+      throw e;
+    }
     for (const g of rules) {
       const outcome = evaluateGate(g.rule, g.target, gateState);
       gateOutcomes.push(outcome);
       emit({ type: 'gate', outcome });
-      if (!outcome.passed && g.target.stage !== undefined && !gateFailures.has(g.target.stage)) gateFailures.set(g.target.stage, outcome);
+      if (!outcome.passed && !outcome.unchecked && g.target.stage !== undefined && !gateFailures.has(g.target.stage)) gateFailures.set(g.target.stage, outcome);
     }
   };
+  /** Stages whose gates are being checked (a champion may be evaluated meanwhile): not done yet for what is below them. */
+  const gating = new Set<string>();
   const gatesOn = options.gates !== false;
-  const pendingGates = gatesOn ? graph.gates.map((rule) => ({ rule, target: gateTarget(rule, (n, f) => findStage(graph, n, f)) })) : [];
+  // The gates about this run: of the stages planned (run or found up to date) and of the stages
+  // above those that run (their failed gates hold them back); one naming no stage only when the
+  // whole pipeline is planned. `run prepare` does not judge train's metrics.
+  const planned = new Set(decisions.keys());
+  for (const s of toRun) for (const up of ancestorsOf(graph, s.id)) planned.add(up);
+  const wholePipeline = graph.stages.every((s) => decisions.has(s.id));
+  const pendingGates = gatesOn
+    ? graph.gates.map((rule) => ({ rule, target: gateTarget(rule, (n, f) => findStage(graph, n, f)) })).filter((g) => (g.target.stage !== undefined ? planned.has(g.target.stage) : wholePipeline))
+    : [];
   /** A stage above `id` (at any distance) whose gate failed, if any: what derives from its outputs does not run. */
-  const gateFailedAbove = (id: string): string | undefined => {
-    const seen = new Set<string>();
-    const queue = [...graph.upstream(id)];
-    while (queue.length > 0) {
-      const up = queue.shift()!;
-      if (seen.has(up)) continue;
-      seen.add(up);
-      if (gateFailures.has(up)) return up;
-      queue.push(...graph.upstream(up));
-    }
-    return undefined;
-  };
+  const gateFailedAbove = (id: string): string | undefined => ancestorsOf(graph, id).find((up) => gateFailures.has(up));
   // The gates of stages this run leaves as they are (up to date or frozen) are checked first, on
   // the metrics those stages last gave: while one fails, nothing below its stage runs, so a model a
   // gate rejected is not evaluated or registered by the next run either.
@@ -216,7 +221,7 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
       const status = reports.get(up)?.status;
       return `not run: upstream stage '${up}' ${status === 'cancelled' ? 'was cancelled' : status === 'not-run' ? 'did not run' : 'failed'}`;
     };
-    const ready = (id: string) => graph.upstream(id).every((up) => !inRun.has(up) || done(reports.get(up)?.status));
+    const ready = (id: string) => graph.upstream(id).every((up) => !inRun.has(up) || (done(reports.get(up)?.status) && !gating.has(up)));
 
     while (pending.size > 0 || running.size > 0) {
       // Stages whose upstream failed (or was cancelled) will never run.
@@ -270,10 +275,12 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
     return r ? [r] : [];
   });
   const cancelled = options.signal?.aborted === true;
-  const ok = !cancelled && stages.every((s) => s.status !== 'failed' && s.status !== 'not-run' && s.status !== 'cancelled') && gateOutcomes.every((g) => g.passed);
+  const ok = !cancelled && stages.every((s) => s.status !== 'failed' && s.status !== 'not-run' && s.status !== 'cancelled') && gateOutcomes.every((g) => g.passed || g.unchecked);
   const status: RunStatus = cancelled ? 'KILLED' : ok ? 'FINISHED' : 'FAILED';
-  const failedGates = gateOutcomes.filter((g) => !g.passed).length;
-  if (parentRunId) endRun(tracker, parentRunId, status, gateOutcomes.length > 0 ? [{ key: GATES_TAG, value: `${gateOutcomes.length - failedGates} passed, ${failedGates} failed` }] : []);
+  const failedGates = gateOutcomes.filter((g) => !g.passed && !g.unchecked).length;
+  const uncheckedGates = gateOutcomes.filter((g) => g.unchecked).length;
+  const gatesText = `${gateOutcomes.filter((g) => g.passed).length} passed, ${failedGates} failed${uncheckedGates ? `, ${uncheckedGates} not checked` : ''}`;
+  if (parentRunId) endRun(tracker, parentRunId, status, gateOutcomes.length > 0 ? [{ key: GATES_TAG, value: gatesText }] : []);
   return { runId: parentRunId, experimentId, stages, gates: gateOutcomes, cancelled, ok };
 
   /**
@@ -399,7 +406,12 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
     if (report.status === 'succeeded' && !options.signal?.aborted) {
       const now = pendingGates.filter((g) => g.target.stage === stage.id && !gateState.checked.has(g.rule));
       for (const g of now) gateState.checked.add(g.rule);
-      await checkGates(now);
+      gating.add(stage.id);
+      try {
+        await checkGates(now);
+      } finally {
+        gating.delete(stage.id);
+      }
     }
   }
 }
@@ -443,6 +455,19 @@ function outputRecords(stage: PipelineStage, hashes: PathHasher): StageOutputRec
 export function findStage(graph: PipelineGraph, name: string, ruleFile: string): string | undefined {
   if (graph.byId.has(name)) return name;
   return graph.stages.find((s) => s.file === ruleFile && s.name === name)?.id;
+}
+
+/** The stages above `id` in the graph, at any distance, nearest first. */
+function ancestorsOf(graph: PipelineGraph, id: string): string[] {
+  const seen = new Set<string>();
+  const queue = [...graph.upstream(id)];
+  while (queue.length > 0) {
+    const up = queue.shift()!;
+    if (seen.has(up)) continue;
+    seen.add(up);
+    queue.push(...graph.upstream(up));
+  }
+  return [...seen];
 }
 
 /** What gates read: this run's stage runs, the files of stages that did not run, earlier runs. */
@@ -491,7 +516,7 @@ class GateBook implements GateInputs {
     return out;
   }
 
-  current(target: GateTarget): Lookup {
+  current(target: GateTarget): Lookup | Unchecked {
     if (target.file !== undefined) {
       const rel = path.posix.normalize(target.file);
       try {
@@ -506,8 +531,10 @@ class GateBook implements GateInputs {
     if (target.stage !== undefined) {
       if (!this.graph.byId.has(target.stage)) return { missing: `there is no stage '${target.stage}'` };
       const r = this.reports.get(target.stage);
-      if (r && (r.status === 'failed' || r.status === 'not-run' || r.status === 'cancelled')) return { missing: `not checked: stage '${target.stage}' ${r.status === 'failed' ? 'failed' : 'did not run'}` };
+      if (r && (r.status === 'failed' || r.status === 'not-run' || r.status === 'cancelled')) return { unchecked: `stage '${target.stage}' ${r.status === 'failed' ? 'failed' : 'did not run'}` };
       const v = this.stageMetrics(target.stage).get(target.metric);
+      // A stage that has never run (here or before) has no metrics yet: nothing to judge.
+      if (v === undefined && this.currentRun(target.stage) === undefined) return { unchecked: `stage '${target.stage}' has not run yet` };
       if (v === undefined) return { missing: `metric '${target.metric}' is missing: stage '${target.stage}' has no such metric` };
       return { value: v, stage: target.stage };
     }

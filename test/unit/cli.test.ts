@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { commandOptions, main } from '../../core/cli/main';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
@@ -335,4 +335,63 @@ test('run STAGE --single with a missing dependency names only the stages that wr
   const r = await cli('run', 'register', '--single', '--workspace', ws);
   assert.equal(r.code, 1);
   assert.match(r.err, /^runwise: stage 'register' \(runwise\.yaml:\d+\) needs 'report\/evaluation\.json', which does not exist \(written by 'evaluate'\); --single runs no other stage/);
+});
+
+test('gates across targeted runs: --single is held back by a failed gate above it; a gate below the targets is not judged; one not checked is not counted failed', async () => {
+  const ws = tempWorkspace('cli-run-gates', {
+    'score': '0.6',
+    'runwise.yaml': `stages:
+  prepare:
+    cmd: echo d > data.txt
+    outs: [data.txt]
+  train:
+    cmd: >-
+      cat data.txt > model.txt && echo "{\\"accuracy\\": $(cat score)}" > train.json
+    deps: [data.txt, score]
+    outs: [model.txt]
+    metrics:
+      - train.json:
+          cache: false
+  evaluate:
+    cmd: >-
+      echo '{"roc_auc": 0.9}' > eval.json && cp model.txt evaluated.txt
+    deps: [model.txt]
+    outs: [evaluated.txt]
+    metrics:
+      - eval.json:
+          cache: false
+  register:
+    cmd: cp evaluated.txt registered.txt
+    deps: [evaluated.txt]
+    outs: [registered.txt]
+gates:
+  - metric: accuracy
+    stage: train
+    op: '>='
+    value: 0.8
+  - metric: roc_auc
+    stage: evaluate
+    op: '>='
+    value: 0.85
+`,
+  });
+  // `run prepare` judges no gate of the stages below it (train and evaluate never ran).
+  const prepare = await cli('run', 'prepare', '--workspace', ws);
+  assert.equal(prepare.code, 0, prepare.out + prepare.err);
+  assert.doesNotMatch(prepare.out, /gate/);
+
+  // The whole pipeline: train's gate fails; evaluate's is not checked (it did not run) and is not counted.
+  const all = await cli('run', '--workspace', ws);
+  assert.equal(all.code, 1);
+  assert.match(all.out, /✖ gate 'accuracy >= 0\.8' \(runwise\.yaml:\d+\) failed: accuracy is 0\.6/);
+  assert.match(all.out, /– gate 'roc_auc >= 0\.85' \(runwise\.yaml:\d+\) not checked: stage 'evaluate' did not run/);
+  assert.match(all.err, /runwise: 1 gate failed/);
+  assert.equal((await cli('run', 'prepare', '--workspace', ws)).code, 0, 'prepare is up to date, and judges nothing below it');
+
+  // An orchestrator's task for one stage, its input made by hand: the failed gate above still holds it.
+  writeFileSync(path.join(ws, 'evaluated.txt'), 'x\n');
+  const single = await cli('run', 'register', '--single', '--workspace', ws);
+  assert.equal(single.code, 1, single.out + single.err);
+  assert.match(single.out, /not run: the gate 'accuracy >= 0\.8' on stage 'train' failed/);
+  assert.ok(!existsSync(path.join(ws, 'registered.txt')));
 });

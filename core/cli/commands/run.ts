@@ -19,9 +19,9 @@ import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { HashCache } from '../../pipeline/hashCache';
 import { LockFileError } from '../../pipeline/lockFile';
-import { gateTarget, type GateOutcome } from '../../pipeline/gates';
+import type { GateOutcome } from '../../pipeline/gates';
 import type { PipelineGraph, StageDecision } from '../../pipeline/pipelineModel';
-import { findStage, runPipeline, type PipelineRunEvent, type StageReport } from '../../pipeline/pipelineRun';
+import { runPipeline, type PipelineRunEvent, type StageReport } from '../../pipeline/pipelineRun';
 import { PipelineBusyError } from '../../pipeline/runnerLock';
 import { stopLeftoverStages } from '../../pipeline/stageGroupRecords';
 import { describeReason, planRun, resolveTarget, StageTargetError } from '../../pipeline/stageStatus';
@@ -55,7 +55,6 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
   const hashes = new HashCache(graph.root);
   if (hashes.discarded) ctx.io.err(`runwise: ${hashes.discarded}\n`);
   let decisions: StageDecision[];
-  let runGraph = graph;
   const single = flag(args, 'single');
   if (single && args.positionals.length === 0) throw new UsageError('--single needs the STAGE to run');
   if (single && flag(args, 'downstream')) throw new UsageError('--single runs only the stages named: it does not go with --downstream');
@@ -63,9 +62,9 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
     decisions = planRun(graph, { targets: args.positionals, downstream: flag(args, 'downstream'), force: flag(args, 'force'), hashes });
     if (single) {
       const ids = new Set(args.positionals.flatMap((t) => resolveTarget(graph, t)));
+      // The runner checks the gates about these stages and those of the stages above them (a failed
+      // one holds them back: an orchestrator retrying one task does not register a rejected model).
       decisions = singleStageDecisions(graph, decisions, ids);
-      // Only the gates about these stages: the pipeline-wide ones need stages this run does not run.
-      runGraph = { ...graph, gates: graph.gates.filter((rule) => ids.has(gateTarget(rule, (n, f) => findStage(graph, n, f)).stage ?? '')) };
     }
   } catch (e) {
     if (e instanceof LockFileError || e instanceof StageTargetError) throw new CliError(e.message);
@@ -86,7 +85,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
   let result;
   try {
     result = await runPipeline({
-      graph: runGraph,
+      graph,
       decisions,
       tracker: ctx.openTracker(true),
       hashes,
@@ -125,7 +124,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
         metrics: s.metrics ?? {},
         reasons: s.reasons.map((r) => ({ ...r, text: describeReason(r) })),
       })),
-      gates: result.gates.map((g) => ({ metric: g.rule.metric, op: g.rule.op, value: g.rule.value, file: g.rule.file, line: g.rule.line, passed: g.passed, actual: g.actual ?? null, expected: g.expected ?? null, message: g.message })),
+      gates: result.gates.map((g) => ({ metric: g.rule.metric, op: g.rule.op, value: g.rule.value, file: g.rule.file, line: g.rule.line, passed: g.passed, checked: !g.unchecked, actual: g.actual ?? null, expected: g.expected ?? null, message: g.message })),
     });
   } else {
     ctx.io.out(
@@ -135,7 +134,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
         { maxCell: 60, rightAligned: new Set([2]) },
       )}\n`,
     );
-    for (const g of result.gates) ctx.io.out(`${g.passed ? '✔' : '✖'} ${g.message}\n`);
+    for (const g of result.gates) ctx.io.out(`${gateLine(g)}\n`);
     ctx.io.out(result.runId ? `Pipeline run ${result.runId} (runwise runs show ${result.runId.slice(0, 8)})\n` : result.ok ? 'Nothing to run: every stage is up to date.\n' : 'Nothing was run.\n');
   }
 
@@ -144,7 +143,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
   if (result.cancelled) throw new PipelineRunFailed('interrupted: every stage was stopped', 130);
   if (!result.ok) {
     const failed = result.stages.filter((s) => s.status === 'failed').map((s) => s.id);
-    const gatesFailed = result.gates.filter((g) => !g.passed).length;
+    const gatesFailed = result.gates.filter((g) => !g.passed && !g.unchecked).length;
     const parts = [
       ...(failed.length ? [`stage${failed.length === 1 ? '' : 's'} ${failed.join(', ')} failed`] : []),
       ...(gatesFailed ? [`${gatesFailed} gate${gatesFailed === 1 ? '' : 's'} failed`] : []),
@@ -259,8 +258,9 @@ interface Progress {
   stop(): void;
 }
 
+/** ✔ passed, ✖ failed, – not checked (its stage gave no metrics). */
 function gateLine(g: GateOutcome): string {
-  return `${g.passed ? '✔' : '✖'} ${g.message}`;
+  return `${g.passed ? '✔' : g.unchecked ? '–' : '✖'} ${g.message}`;
 }
 
 function endLine(id: string, r: StageReport): string {

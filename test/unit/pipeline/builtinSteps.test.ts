@@ -413,6 +413,11 @@ test('cancelling a run stops a built-in evaluation between batches: the stage ca
   const hashes = new HashCache(ws);
   const tracker = Tracker.open(ws);
   const controller = new AbortController();
+  // Cancelled once the evaluation's run is seen RUNNING (from another connection): mid-evaluation.
+  const watcher = Tracker.open(ws);
+  const poll = setInterval(() => {
+    if (watcher.searchRuns({ filter: "attributes.run_name = 'evaluate model.onnx on test.csv' and attributes.status = 'RUNNING'", maxResults: 1 }).items.length > 0) controller.abort();
+  }, 20);
   try {
     const result = await runPipeline({
       graph,
@@ -421,9 +426,6 @@ test('cancelling a run stops a built-in evaluation between batches: the stage ca
       hashes,
       jobs: 1,
       signal: controller.signal,
-      onEvent: (e) => {
-        if (e.type === 'stage-start') setTimeout(() => controller.abort(), 150);
-      },
     });
     assert.equal(result.cancelled, true);
     assert.equal(result.stages[0]!.status, 'cancelled', JSON.stringify(result.stages[0]));
@@ -432,6 +434,8 @@ test('cancelling a run stops a built-in evaluation between batches: the stage ca
     assert.equal(evaluation[0]!.info.status, 'KILLED', 'stopped, not run to its end');
     assert.ok(!readFileSync(path.join(ws, 'runwise.lock'), { encoding: 'utf8', flag: 'a+' }).includes('check'), 'no lock entry for the cancelled stage');
   } finally {
+    clearInterval(poll);
+    watcher.close();
     tracker.close();
   }
 });
@@ -453,6 +457,127 @@ test("register: a model linked into DVC's symlink cache is registered by the pip
     assert.equal(v.source, 'models/model.onnx');
     assert.equal(v.sha256, sha(onnxBytes('dvc-cached')));
   } finally {
+    tracker.close();
+  }
+});
+
+test('a stage below an evaluate stage waits for its gate while the champion is measured, even when another stage ends meanwhile', async () => {
+  const lines = ['a,b,y'];
+  for (let i = 0; i < 20000; i++) lines.push(`${(i % 10) / 10},${(i % 7) / 7},${i % 3 === 0 ? 1 : 0}`);
+  const ws = tempWorkspace('gate-wait', {
+    'runwise.yaml': `stages:
+  check:
+    evaluate:
+      model: model.onnx
+      data: test.csv
+      target: y
+      batch_size: 1
+      output: evaluation.json
+  side:
+    cmd: while [ ! -f go ]; do sleep 0.05; done; touch side.txt
+    outs: [side.txt]
+  publish:
+    deps: [evaluation.json, side.txt]
+    register:
+      model: model.onnx
+      name: churn
+      alias: champion
+gates:
+  - metric: roc_auc
+    stage: check
+    op: '>='
+    value: champion.roc_auc
+`,
+    'test.csv': `${lines.join('\n')}\n`,
+  });
+  // The candidate ranks rows worse than the champion.
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, -1, 1, -1], bias: [0, 0], features: 2, classes: 2 }));
+  writeFileSync(path.join(ws, 'champion.onnx'), probabilitiesOnly({ weights: [-1, 1, -1, 1], bias: [0, 0], features: 2, classes: 2 }));
+  let tracker = Tracker.open(ws);
+  try {
+    await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
+    tracker.registry.setAlias('churn', 'champion', 1);
+  } finally {
+    tracker.close();
+  }
+  const { HashCache } = await import('../../../core/pipeline/hashCache');
+  const { loadPipeline } = await import('../../../core/pipeline/loadPipeline');
+  const { planRun } = await import('../../../core/pipeline/stageStatus');
+  const { runPipeline } = await import('../../../core/pipeline/pipelineRun');
+  const graph = loadPipeline(ws, { cache: false });
+  const hashes = new HashCache(ws);
+  tracker = Tracker.open(ws);
+  // 'side' ends while the champion is being evaluated (its run seen RUNNING from another connection).
+  const watcher = Tracker.open(ws);
+  const poll = setInterval(() => {
+    const measuring = watcher.searchRuns({ filter: "attributes.run_name = 'evaluate models:/churn/1 on test.csv' and attributes.status = 'RUNNING'", maxResults: 1 }).items.length > 0;
+    if (measuring) writeFileSync(path.join(ws, 'go'), '');
+  }, 20);
+  try {
+    const events: string[] = [];
+    const result = await runPipeline({
+      graph,
+      decisions: planRun(graph, { hashes }),
+      tracker,
+      hashes,
+      jobs: 2,
+      onEvent: (e) => {
+        if (e.type === 'gate') events.push('gate');
+        if (e.type === 'stage-end') events.push(`end ${e.stage}`);
+        if (e.type === 'stage-start') events.push(`start ${e.stage}`);
+      },
+    });
+    assert.ok(events.indexOf('end side') < events.indexOf('gate'), `side ended while the gate was pending: ${events.join(', ')}; ${result.gates[0]?.message}`);
+    assert.equal(result.gates[0]!.passed, false, result.gates[0]!.message);
+    assert.match(result.gates[0]!.message, /champion\.roc_auc is [\d.]+ \(version 1, /);
+    assert.equal(result.stages.find((s) => s.id === 'publish')!.status, 'not-run');
+    assert.ok(!events.includes('start publish'));
+    assert.equal(tracker.registry.searchModelVersions({ filter: "name = 'churn'" }).items.length, 1, 'nothing registered, @champion unmoved');
+  } finally {
+    clearInterval(poll);
+    watcher.close();
+    tracker.close();
+  }
+});
+
+test("cancelling while the champion is measured ends the run cancelled, not with the evaluation's error", async () => {
+  const lines = ['a,b,y'];
+  for (let i = 0; i < 20000; i++) lines.push(`${(i % 10) / 10},${(i % 7) / 7},${i % 3 === 0 ? 1 : 0}`);
+  const ws = tempWorkspace('gate-cancel', {
+    'runwise.yaml': 'stages:\n  check:\n    evaluate:\n      model: model.onnx\n      data: test.csv\n      target: y\n      batch_size: 1\ngates:\n  - metric: roc_auc\n    stage: check\n    op: \'>=\'\n    value: champion.roc_auc\n    model: churn\n',
+    'test.csv': `${lines.join('\n')}\n`,
+  });
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, -1, 1, -1], bias: [0, 0], features: 2, classes: 2 }));
+  writeFileSync(path.join(ws, 'champion.onnx'), probabilitiesOnly({ weights: [-1, 1, -1, 1], bias: [0, 0], features: 2, classes: 2 }));
+  let tracker = Tracker.open(ws);
+  try {
+    await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
+    tracker.registry.setAlias('churn', 'champion', 1);
+  } finally {
+    tracker.close();
+  }
+  const { HashCache } = await import('../../../core/pipeline/hashCache');
+  const { loadPipeline } = await import('../../../core/pipeline/loadPipeline');
+  const { planRun } = await import('../../../core/pipeline/stageStatus');
+  const { runPipeline } = await import('../../../core/pipeline/pipelineRun');
+  const graph = loadPipeline(ws, { cache: false });
+  const hashes = new HashCache(ws);
+  tracker = Tracker.open(ws);
+  const watcher = Tracker.open(ws);
+  const controller = new AbortController();
+  const baselineRun = () => watcher.searchRuns({ filter: "attributes.run_name = 'evaluate models:/churn/1 on test.csv'", maxResults: 1 }).items[0];
+  const poll = setInterval(() => {
+    if (baselineRun()?.info.status === 'RUNNING') controller.abort();
+  }, 20);
+  try {
+    const result = await runPipeline({ graph, decisions: planRun(graph, { hashes }), tracker, hashes, jobs: 1, signal: controller.signal });
+    assert.equal(result.cancelled, true);
+    assert.deepEqual(result.gates, [], 'the gate was not checked');
+    assert.equal(baselineRun()!.info.status, 'KILLED');
+    assert.equal(tracker.getRunInfo(result.runId!).status, 'KILLED', 'the pipeline run ends KILLED');
+  } finally {
+    clearInterval(poll);
+    watcher.close();
     tracker.close();
   }
 });
