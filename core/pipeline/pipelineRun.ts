@@ -145,7 +145,8 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   }
   const toRun = graph.stages.filter((s) => decisions.get(s.id)?.action === 'run');
 
-  // A run that has nothing to run leaves no trace in the tracker (its gates are still checked).
+  // A run that has nothing to run leaves no trace in the tracker (its gates are still checked; a
+  // champion measured for one is an evaluation run of its own).
   const parentRunId = toRun.length > 0 ? startPipelineRun(tracker, { experimentId, files: graph.files, git }) : undefined;
   emit({ type: 'run-start', ...(parentRunId ? { runId: parentRunId } : {}), toRun: toRun.map((s) => s.id) });
 
