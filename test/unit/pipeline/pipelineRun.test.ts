@@ -727,4 +727,18 @@ test('one pipeline run at a time in a workspace: a second is refused before it t
   assert.equal(result.ok, true);
   assert.ok(existsSync(path.join(ws, 'a.txt')));
   assert.ok(!existsSync(runnerLockPath(ws)), 'released after the run');
+
+  // Two processes finding the same dead runner: only the one holding `.takeover` removes its lock.
+  const dead = `${JSON.stringify({ ...currentProcess(), pid: 2 ** 22 + 12345, procStart: '1', since: 1 })}\n`;
+  writeWorkspaceFile(ws, '.runwise/runner.lock', dead);
+  writeWorkspaceFile(ws, '.runwise/runner.lock.takeover', '');
+  assert.throws(() => acquireRunnerLock(ws), (e: unknown) => e instanceof PipelineBusyError && /another pipeline run is starting in this workspace/.test((e as Error).message));
+  assert.equal(readFileSync(runnerLockPath(ws), 'utf8'), dead, 'left to the process taking it over');
+  // A guard left behind by a killed process is old: removed, and the next attempt takes the lock.
+  const { utimesSync } = await import('node:fs');
+  utimesSync(`${runnerLockPath(ws)}.takeover`, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+  assert.throws(() => acquireRunnerLock(ws), PipelineBusyError);
+  const mine = acquireRunnerLock(ws);
+  assert.equal(JSON.parse(readFileSync(runnerLockPath(ws), 'utf8')).pid, process.pid);
+  mine();
 });
