@@ -7,13 +7,20 @@
  * run like any other (tagged with the version's sha256): the next gate, the Models view and the
  * lineage find it.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { EVALUATION_TASKS, evaluateModel, type EvaluationTask } from '../evaluation/evaluate';
-import { evaluationInput } from '../modelCard/cardEvaluation';
-import type { Tracker } from '../tracker/tracker';
-import { resolveInside } from '../workspace/workspacePath';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import {
+  EVALUATION_TASKS,
+  evaluateModel,
+  type EvaluationTask,
+} from "../evaluation/evaluate";
+import { evaluationInput } from "../modelCard/cardEvaluation";
+import { MODEL_SHA256_TAG } from "../tracker/model";
+import type { Tracker } from "../tracker/tracker";
+import { relativeInside, resolveInside } from "../workspace/workspacePath";
+import { hashFileSync } from "./fileHash";
+import type { PathHasher } from "./pipelineModel";
 
 export interface BaselineContext {
   tracker: Tracker;
@@ -22,6 +29,8 @@ export interface BaselineContext {
   experimentId: string;
   /** The run the baseline evaluation's run sits under (the pipeline run), if any. */
   parentRunId?: string;
+  /** The runner's hashes of workspace paths: the data's md5, known from its stage, without a read. */
+  hashes?: PathHasher;
   signal?: AbortSignal;
 }
 
@@ -30,28 +39,58 @@ export interface BaselineContext {
  * new run's id. Throws when the version cannot be evaluated so (its copy changed, the data file
  * changed since, a feature the version's model does not take): the caller's gate says why.
  */
-export async function evaluateVersionLike(ctx: BaselineContext, name: string, version: string, likeRunId: string): Promise<string> {
+export async function evaluateVersionLike(
+  ctx: BaselineContext,
+  name: string,
+  version: string,
+  sha256: string,
+  likeRunId: string,
+): Promise<string> {
   const { tracker } = ctx;
   const like = tracker.getRun(likeRunId);
   const param = (key: string) => like.params.find((p) => p.key === key)?.value;
-  const data = param('data');
-  const target = param('target');
-  if (data === undefined || target === undefined) throw new Error(`evaluation run ${likeRunId} does not record its data and target`);
-  const task = param('task');
-  const threshold = param('threshold');
-  const features = param('features');
-  const batchSize = param('batch_size');
+  const data = param("data");
+  const target = param("target");
+  if (data === undefined || target === undefined)
+    throw new Error(
+      `evaluation run ${likeRunId} does not record its data and target`,
+    );
+  const task = param("task");
+  const threshold = param("threshold");
+  const features = param("features");
+  const batchSize = param("batch_size");
+  // Compared only on the very bytes the stage evaluated: a data file changed since is said before
+  // any evaluation is made (it would stand as the champion's evaluation on other data).
+  const digest = evaluationInput(like)?.digest;
+  const dataPath = resolveInside(ctx.root, data);
+  if (digest !== undefined) {
+    const rel = relativeInside(ctx.root, dataPath);
+    const now = (rel !== undefined ? ctx.hashes?.hash(rel)?.md5 : undefined) ?? hashFileSync(dataPath);
+    if (now !== digest)
+      throw new Error(
+        `${data} changed since the stage evaluated it (md5 ${digest.slice(0, 8)}…, now ${now.slice(0, 8)}…)`,
+      );
+  }
   const files = tracker.registry.versionFiles(name, version);
-  const models = files.filter((f) => f.path.toLowerCase().endsWith('.onnx'));
-  if (models.length !== 1) throw new Error(`${name}/${version} holds ${models.length === 0 ? 'no .onnx file' : `${models.length} .onnx files`} to evaluate`);
+  const models = files.filter((f) => f.path.toLowerCase().endsWith(".onnx"));
+  if (models.length !== 1)
+    throw new Error(
+      `${name}/${version} holds ${models.length === 0 ? "no .onnx file" : `${models.length} .onnx files`} to evaluate`,
+    );
   // A single file is read from the registry's copy; a model with files beside it (external data) is
   // copied out with their names, as onnxruntime looks for them beside the model.
   const single = files.length === 1;
-  const dir = single ? undefined : mkdtempSync(path.join(tmpdir(), 'runwise-baseline-'));
+  const dir = single
+    ? undefined
+    : mkdtempSync(path.join(tmpdir(), "runwise-baseline-"));
   try {
-    let modelPath = '';
+    let modelPath = "";
     for (const f of files) {
-      const opened = await tracker.openModelVersionFileAsync(name, version, f.path);
+      const opened = await tracker.openModelVersionFileAsync(
+        name,
+        version,
+        f.path,
+      );
       if (!dir) modelPath = opened.filePath;
       else {
         const to = resolveInside(dir, f.path);
@@ -60,26 +99,40 @@ export async function evaluateVersionLike(ctx: BaselineContext, name: string, ve
         if (f === models[0]) modelPath = to;
       }
     }
-    const report = await evaluateModel({
-      model: modelPath,
-      modelName: `models:/${name}/${version}`,
-      data: resolveInside(ctx.root, data),
-      target,
-      workspace: ctx.root,
-      tracker,
-      experimentId: ctx.experimentId,
-      ...(ctx.parentRunId ? { parentRunId: ctx.parentRunId } : {}),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(task !== undefined && (EVALUATION_TASKS as readonly string[]).includes(task) ? { task: task as EvaluationTask } : {}),
-      ...(threshold !== undefined ? { threshold: Number(threshold) } : {}),
-      ...(features !== undefined ? { features: features.split(',') } : {}),
-      ...(batchSize !== undefined ? { batchSize: Number(batchSize) } : {}),
-    });
-    // Compared only on the very bytes the stage evaluated.
-    const digest = evaluationInput(like)?.digest;
-    if (digest !== undefined && report.dataset.md5 !== digest) {
-      throw new Error(`${data} changed since the stage evaluated it (md5 ${digest.slice(0, 8)}…, now ${report.dataset.md5.slice(0, 8)}…)`);
+    let report;
+    try {
+      report = await evaluateModel({
+        model: modelPath,
+        modelName: `models:/${name}/${version}`,
+        data: dataPath,
+        target,
+        workspace: ctx.root,
+        tracker,
+        experimentId: ctx.experimentId,
+        ...(ctx.parentRunId ? { parentRunId: ctx.parentRunId } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(task !== undefined &&
+        (EVALUATION_TASKS as readonly string[]).includes(task)
+          ? { task: task as EvaluationTask }
+          : {}),
+        ...(threshold !== undefined ? { threshold: Number(threshold) } : {}),
+        ...(features !== undefined ? { features: features.split(",") } : {}),
+        ...(batchSize !== undefined ? { batchSize: Number(batchSize) } : {}),
+      });
+    } catch (e) {
+      // The advice for a candidate ("name them with --features") is no fix here: the champion is fed
+      // what the candidate was fed, and does not take it.
+      if (e instanceof Error && / features per row, but /.test(e.message)) {
+        throw new Error(
+          `${e.message.replace(/; name them with --features.*$/, "")}: the champion does not take the inputs the candidate was evaluated on, so the two cannot be compared on them`,
+        );
+      }
+      throw e;
     }
+    // Tagged with the version's hash, which for a folder (an MLmodel beside the .onnx) is not the
+    // .onnx's own: the next gate, the Models view and the lineage find it as the version's.
+    if (report.run_id)
+      tracker.setTag(report.run_id, { key: MODEL_SHA256_TAG, value: sha256 });
     return report.run_id!;
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -300,7 +300,7 @@ export class AliasReferences {
     const key = `${v.sha256}\u0000${like}`;
     if (this.baselines.has(key) || this.baselineErrors.has(key) || evaluationLike(this.tracker, v.sha256, like) !== undefined) return;
     try {
-      this.baselines.set(key, await evaluateVersionLike(ctx, v.model, v.version, like));
+      this.baselines.set(key, await evaluateVersionLike(ctx, v.model, v.version, v.sha256, like));
     } catch (e) {
       if (ctx.signal?.aborted) throw e;
       this.baselineErrors.set(key, (e as Error).message);

@@ -166,7 +166,7 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   const checkGates = async (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
     try {
       // The aliases' versions measured on the stages' data first, where they have not been.
-      await gateState.prepare(rules, { ...(parentRunId ? { parentRunId } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      await gateState.prepare(rules, { hashes: options.hashes, ...(parentRunId ? { parentRunId } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     } catch (e) {
       // Cancelled while the champion was being measured: the run ends cancelled, these gates unchecked.
       if (options.signal?.aborted) return;

@@ -387,7 +387,8 @@ gates:
   }
   const result = await runAll(ws);
   assert.equal(result.gates[0]!.passed, false);
-  assert.match(result.gates[0]!.message, /churn@champion \(version 1\) could not be evaluated on the data the stage evaluated, to compare with: .*3/);
+  assert.match(result.gates[0]!.message, /churn@champion \(version 1\) could not be evaluated on the data the stage evaluated, to compare with: .*takes 3 features per row, but 2 columns would feed it \(a, b\): the champion does not take the inputs the candidate was evaluated on, so the two cannot be compared on them$/);
+  assert.doesNotMatch(result.gates[0]!.message, /--features/, 'no advice that would change what the candidate is fed');
   assert.equal(result.stages.find((s) => s.id === 'publish')!.status, 'not-run');
   tracker = Tracker.open(ws);
   try {
@@ -578,6 +579,37 @@ test("cancelling while the champion is measured ends the run cancelled, not with
   } finally {
     clearInterval(poll);
     watcher.close();
+    tracker.close();
+  }
+});
+
+test('a champion registered as a folder (an MLmodel beside its .onnx) is measured once on the stage\'s data, then found again', async () => {
+  const lines = ['a,b,y'];
+  for (let i = 0; i < 200; i++) lines.push(`${(i % 10) / 10},${(i % 7) / 7},${i % 3 === 0 ? 1 : 0}`);
+  const ws = tempWorkspace('baseline-folder', {
+    'runwise.yaml': `stages:\n  check:\n    evaluate:\n      model: model.onnx\n      data: test.csv\n      target: y\ngates:\n  - metric: roc_auc\n    stage: check\n    op: '>='\n    value: champion.roc_auc\n    model: churn\n`,
+    'test.csv': `${lines.join('\n')}\n`,
+    'champion/MLmodel': 'flavors:\n  onnx: {}\n',
+  });
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, -1, 1, -1], bias: [0, 0], features: 2, classes: 2 }));
+  writeFileSync(path.join(ws, 'champion', 'model.onnx'), probabilitiesOnly({ weights: [-1, 1, -1, 1], bias: [0, 0], features: 2, classes: 2 }));
+  let tracker = Tracker.open(ws);
+  let version;
+  try {
+    version = await tracker.registerModelFiles('churn', path.join(ws, 'champion'), { alias: 'champion' });
+  } finally {
+    tracker.close();
+  }
+  const first = await runAll(ws);
+  assert.match(first.gates[0]!.message, /champion\.roc_auc is [\d.]+ \(version 1, evaluation run [0-9a-f]{8} on test\.csv\)/);
+  const again = await runAll(ws, true);
+  assert.equal(again.gates[0]!.expected, first.gates[0]!.expected);
+  tracker = Tracker.open(ws);
+  try {
+    const baseline = tracker.searchRuns({ filter: "attributes.run_name = 'evaluate models:/churn/1 on test.csv'", maxResults: 10 }).items;
+    assert.equal(baseline.length, 1, 'measured once, then found by the version\'s hash');
+    assert.equal(baseline[0]!.tags.find((t) => t.key === MODEL_SHA256_TAG)!.value, version.sha256);
+  } finally {
     tracker.close();
   }
 });
