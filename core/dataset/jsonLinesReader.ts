@@ -80,7 +80,10 @@ async function* lines(file: string, displayName: string, hash?: ByteSink): Async
         throw new DatasetError(`${displayName}: UTF-16 text (it starts with a UTF-16 byte order mark); JSON Lines is UTF-8: save the file as UTF-8`);
       }
       // The line of the first bad byte: the lines ended so far, and the line breaks before it in this read.
-      const at = chunk ? firstInvalidUtf8(chunk) : 0;
+      // A character begun in the last read ends in this one: its continuation bytes are no error.
+      let from = 0;
+      while (chunk && from < 3 && from < chunk.length && (chunk[from]! & 0xc0) === 0x80) from++;
+      const at = chunk ? from + firstInvalidUtf8(chunk.subarray(from)) : 0;
       let breaks = 0;
       for (let i = 0; i < at; i++) if (chunk![i] === 10) breaks++;
       throw new DatasetError(`${displayName}:${line + 1 + breaks}: not UTF-8 text (an invalid byte sequence); JSON Lines is UTF-8: save the file as UTF-8`);
@@ -200,7 +203,10 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
   const names = [...keys.keys()];
   /** Columns asked for and looked for in the whole file already (found or not): each is looked for once. */
   const lookedFor = new Set<string>(names);
+  /** Set once everyColumn read every key of the file: a name not among them is in no row. */
+  let everyKey = false;
   const findColumns = async (wanted: readonly string[]): Promise<void> => {
+    if (everyKey || scannedAll) return;
     const missing = new Set(wanted.filter((n) => !lookedFor.has(n)));
     if (missing.size === 0) return;
     for (const n of missing) lookedFor.add(n);
@@ -227,7 +233,8 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
     ...(orderVaries ? { columnOrderVaries: true } : {}),
     findColumns,
     async everyColumn(): Promise<void> {
-      if (scannedAll) return;
+      if (scannedAll || everyKey) return;
+      everyKey = true;
       const known = new Set(names);
       let row = 0;
       for await (const read of lines(file, displayName)) {

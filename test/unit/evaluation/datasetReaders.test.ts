@@ -384,3 +384,17 @@ test('a header of many or very long names is listed cut short in messages, not p
     },
   );
 });
+
+test('JSON Lines: the line of a bad byte is right when a character before it straddles two reads', async () => {
+  const dir = tempWorkspace('jsonl-straddle');
+  const file = path.join(dir, 'straddle.jsonl');
+  // Line 1 pads the file so that line 2's 'é' (two bytes) starts on the last byte of the first 1 MiB read.
+  const head = '{"a": "';
+  const pad = (1 << 20) - (head.length + 3) - 1 - '{"a": "'.length;
+  const line1 = `{"a": "${'x'.repeat(pad)}"}`;
+  const parts = [Buffer.from(`${line1}\n{"a": "`), Buffer.from('é"}\n{"a": "ok"}\n{"a": "'), Buffer.from([0xff]), Buffer.from('"}\n')];
+  const bytes = Buffer.concat(parts);
+  assert.equal(bytes.indexOf(Buffer.from('é')), (1 << 20) - 1, 'the é straddles the first read');
+  writeFileSync(file, bytes);
+  await assert.rejects(readAll(file, [{ name: 'a', text: true }], 10), (e: unknown) => (e as Error).message === 'straddle.jsonl:4: not UTF-8 text (an invalid byte sequence); JSON Lines is UTF-8: save the file as UTF-8');
+});
