@@ -29,6 +29,7 @@ import {
   isScalar,
   isSeq,
   parseDocument,
+  visit,
   type Node,
   type Pair,
   type YAMLMap,
@@ -320,9 +321,20 @@ class YamlText {
     }
     this.root = isMap(contents) ? contents : null;
     // Lists under a key written at the key's own indentation (`metrics:` then `- type:`), as many
-    // cards on the Hub write them: what is added is written so too.
-    const nested = /^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\r?\n( *)- /m.exec(text);
-    this.indentSeq = !nested || nested[2]!.length > nested[1]!.length;
+    // cards on the Hub write them: what is added is written so too. Read from the first block list
+    // that is a key's value (not from text, where a block scalar's lines could look like one).
+    let indentSeq: boolean | undefined;
+    visit(contents ?? null, {
+      Pair: (_, pair) => {
+        const seq = pair.value;
+        if (indentSeq !== undefined || !isSeq(seq) || seq.flow || seq.items.length === 0 || !isNode(pair.key) || !seq.range) return undefined;
+        const keyAt = pair.key.range![0];
+        const dashAt = seq.range[0];
+        indentSeq = dashAt - this.lineStart(dashAt) > keyAt - this.lineStart(keyAt);
+        return visit.BREAK;
+      },
+    });
+    this.indentSeq = indentSeq ?? true;
   }
 
   /** Whether a block list under a key is indented past the key (see the constructor). */

@@ -520,3 +520,24 @@ test('a Hugging Face card: a dataset outside the workspace is named by its file 
   const emptied = parse(extractFrontMatter(updateCardText(only, evaluation('b'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text)!.yaml)['model-index'] as { results: unknown[] }[];
   assert.deepEqual(emptied[1]!.results, []);
 });
+
+test("the list style is read from the card's lists, not from a block scalar's text", () => {
+  const card = [
+    '---',
+    'widget_notes: |',
+    '  Notes:',
+    '  - first',
+    'model-index:',
+    '  - name: churn',
+    '    results:',
+    '      - task:',
+    '          type: other',
+    '        metrics:',
+    '          - type: f1',
+    '            value: 0.1',
+    '---',
+    '',
+  ].join('\n');
+  const updated = updateCardText(card, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+  assert.ok(updated.includes('        metrics:\n          - type: accuracy\n'), updated);
+});
