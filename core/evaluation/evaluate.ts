@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, FileDigests, booleanOf, checkColumns, headerLooksLikeData, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, shownColumns, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
+import { DatasetError, FileDigests, booleanOf, checkColumns, headerLooksLikeData, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, shownCell, shownColumns, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
@@ -259,7 +259,10 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
       const last = columns.length - 1 - [...columns].reverse().findIndex(isNamedColumn);
       const gap = columns.findIndex((c, i) => i > first && i < last && !isNamedColumn(c));
       if (first >= 0 && gap > 0) {
-        throw new EvaluationError(`${dataName}: column ${gap + 1} has no name (between '${columns[gap - 1]}' and '${columns[gap + 1]}'), and the features are every column but the target, in file order: name it in the header, or list the features with --features (a pipeline's features:)`);
+        // Named by the nearest named columns on either side (two unnamed ones may sit together).
+        const before = columns.slice(0, gap).reverse().find(isNamedColumn)!;
+        const after = columns.slice(gap + 1).find(isNamedColumn)!;
+        throw new EvaluationError(`${dataName}: column ${gap + 1} has no name (between '${shownCell(before, 80)}' and '${shownCell(after, 80)}'), and the features are every column but the target, in file order: name it in the header, or list the features with --features (a pipeline's features:)`);
       }
     }
     const chosen = features ?? columns.filter((c) => c !== target && isNamedColumn(c));

@@ -190,6 +190,8 @@ test("pandas' index column (a first column with no name) is not a feature when n
   writeCsv(s.data, ['a', '', 'b', 'y'], s.x.map((r, i) => [r[0]!, 7, r[1]!, s.y[i]!]));
   await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws }), /data\.csv: column 2 has no name \(between 'a' and 'b'\), and the features are every column but the target, in file order: name it in the header, or list the features with --features/);
   assert.deepEqual((await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws })).metrics, named.metrics);
+  writeCsv(s.data, ['a', '', '', 'b', 'y'], s.x.map((r, i) => [r[0]!, 7, 8, r[1]!, s.y[i]!]));
+  await assert.rejects(evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws }), /column 2 has no name \(between 'a' and 'b'\)/);
 });
 
 test('a registered version of the evaluated model lists the evaluation in its lineage', async () => {
