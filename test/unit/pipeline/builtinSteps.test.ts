@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { PipelineRunResult } from '../../../core/pipeline/pipelineRun';
+import type { PipelineRunEvent, PipelineRunResult } from '../../../core/pipeline/pipelineRun';
+import type { Run } from '../../../core/tracker/model';
 import { evaluationUnder } from '../../../core/modelCard/cardEvaluation';
 import { AliasReferences } from '../../../core/pipeline/gates';
 import { MODEL_SHA256_TAG, PARENT_RUN_TAG } from '../../../core/tracker/model';
@@ -462,11 +463,61 @@ test("register: a model linked into DVC's symlink cache is registered by the pip
   }
 });
 
-test('a stage below an evaluate stage waits for its gate while the champion is measured, even when another stage ends meanwhile', async () => {
+/**
+ * A workspace whose `runwise.yaml` is `pipeline`, with a test.csv of 20,000 rows evaluated one row a
+ * batch (long enough to act while the champion is measured), a candidate model.onnx that ranks them
+ * worse than the registered churn@champion (version 1, never evaluated).
+ */
+async function slowChampionWorkspace(name: string, pipeline: string): Promise<string> {
   const lines = ['a,b,y'];
   for (let i = 0; i < 20000; i++) lines.push(`${(i % 10) / 10},${(i % 7) / 7},${i % 3 === 0 ? 1 : 0}`);
-  const ws = tempWorkspace('gate-wait', {
-    'runwise.yaml': `stages:
+  const ws = tempWorkspace(name, { 'runwise.yaml': pipeline, 'test.csv': `${lines.join('\n')}\n` });
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, -1, 1, -1], bias: [0, 0], features: 2, classes: 2 }));
+  writeFileSync(path.join(ws, 'champion.onnx'), probabilitiesOnly({ weights: [-1, 1, -1, 1], bias: [0, 0], features: 2, classes: 2 }));
+  const tracker = Tracker.open(ws);
+  try {
+    await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
+    tracker.registry.setAlias('churn', 'champion', 1);
+  } finally {
+    tracker.close();
+  }
+  return ws;
+}
+
+/**
+ * Runs the workspace's pipeline in process while `whileMeasured` is called (every 20 ms) with the
+ * champion's evaluation run as another connection sees it; then `check` with the result and tracker.
+ */
+async function runWatchingChampion(
+  ws: string,
+  options: { jobs: number; signal?: AbortSignal; onEvent?: (e: PipelineRunEvent) => void },
+  whileMeasured: (run: Run | undefined) => void,
+  check: (result: PipelineRunResult, tracker: Tracker, run: () => Run | undefined) => void,
+): Promise<void> {
+  const { HashCache } = await import('../../../core/pipeline/hashCache');
+  const { loadPipeline } = await import('../../../core/pipeline/loadPipeline');
+  const { planRun } = await import('../../../core/pipeline/stageStatus');
+  const { runPipeline } = await import('../../../core/pipeline/pipelineRun');
+  const graph = loadPipeline(ws, { cache: false });
+  const hashes = new HashCache(ws);
+  const tracker = Tracker.open(ws);
+  const watcher = Tracker.open(ws);
+  const champion = () => watcher.searchRuns({ filter: "attributes.run_name = 'evaluate models:/churn/1 on test.csv'", maxResults: 1 }).items[0];
+  const poll = setInterval(() => whileMeasured(champion()), 20);
+  try {
+    const result = await runPipeline({ graph, decisions: planRun(graph, { hashes }), tracker, hashes, ...options });
+    check(result, tracker, champion);
+  } finally {
+    clearInterval(poll);
+    watcher.close();
+    tracker.close();
+  }
+}
+
+test('a stage below an evaluate stage waits for its gate while the champion is measured, even when another stage ends meanwhile', async () => {
+  const ws = await slowChampionWorkspace(
+    'gate-wait',
+    `stages:
   check:
     evaluate:
       model: model.onnx
@@ -489,98 +540,52 @@ gates:
     op: '>='
     value: champion.roc_auc
 `,
-    'test.csv': `${lines.join('\n')}\n`,
-  });
-  // The candidate ranks rows worse than the champion.
-  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, -1, 1, -1], bias: [0, 0], features: 2, classes: 2 }));
-  writeFileSync(path.join(ws, 'champion.onnx'), probabilitiesOnly({ weights: [-1, 1, -1, 1], bias: [0, 0], features: 2, classes: 2 }));
-  let tracker = Tracker.open(ws);
-  try {
-    await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
-    tracker.registry.setAlias('churn', 'champion', 1);
-  } finally {
-    tracker.close();
-  }
-  const { HashCache } = await import('../../../core/pipeline/hashCache');
-  const { loadPipeline } = await import('../../../core/pipeline/loadPipeline');
-  const { planRun } = await import('../../../core/pipeline/stageStatus');
-  const { runPipeline } = await import('../../../core/pipeline/pipelineRun');
-  const graph = loadPipeline(ws, { cache: false });
-  const hashes = new HashCache(ws);
-  tracker = Tracker.open(ws);
-  // 'side' ends while the champion is being evaluated (its run seen RUNNING from another connection).
-  const watcher = Tracker.open(ws);
-  const poll = setInterval(() => {
-    const measuring = watcher.searchRuns({ filter: "attributes.run_name = 'evaluate models:/churn/1 on test.csv' and attributes.status = 'RUNNING'", maxResults: 1 }).items.length > 0;
-    if (measuring) writeFileSync(path.join(ws, 'go'), '');
-  }, 20);
-  try {
-    const events: string[] = [];
-    const result = await runPipeline({
-      graph,
-      decisions: planRun(graph, { hashes }),
-      tracker,
-      hashes,
+  );
+  const events: string[] = [];
+  await runWatchingChampion(
+    ws,
+    {
       jobs: 2,
       onEvent: (e) => {
         if (e.type === 'gate') events.push('gate');
         if (e.type === 'stage-end') events.push(`end ${e.stage}`);
         if (e.type === 'stage-start') events.push(`start ${e.stage}`);
       },
-    });
-    assert.ok(events.indexOf('end side') < events.indexOf('gate'), `side ended while the gate was pending: ${events.join(', ')}; ${result.gates[0]?.message}`);
-    assert.equal(result.gates[0]!.passed, false, result.gates[0]!.message);
-    assert.match(result.gates[0]!.message, /champion\.roc_auc is [\d.]+ \(version 1, /);
-    assert.equal(result.stages.find((s) => s.id === 'publish')!.status, 'not-run');
-    assert.ok(!events.includes('start publish'));
-    assert.equal(tracker.registry.searchModelVersions({ filter: "name = 'churn'" }).items.length, 1, 'nothing registered, @champion unmoved');
-  } finally {
-    clearInterval(poll);
-    watcher.close();
-    tracker.close();
-  }
+    },
+    // 'side' ends while the champion is being evaluated.
+    (run) => {
+      if (run?.info.status === 'RUNNING') writeFileSync(path.join(ws, 'go'), '');
+    },
+    (result, tracker) => {
+      assert.ok(events.indexOf('end side') < events.indexOf('gate'), `side ended while the gate was pending: ${events.join(', ')}; ${result.gates[0]?.message}`);
+      assert.equal(result.gates[0]!.passed, false, result.gates[0]!.message);
+      assert.match(result.gates[0]!.message, /champion\.roc_auc is [\d.]+ \(version 1, /);
+      assert.equal(result.stages.find((s) => s.id === 'publish')!.status, 'not-run');
+      assert.ok(!events.includes('start publish'));
+      assert.equal(tracker.registry.searchModelVersions({ filter: "name = 'churn'" }).items.length, 1, 'nothing registered, @champion unmoved');
+    },
+  );
 });
 
 test("cancelling while the champion is measured ends the run cancelled, not with the evaluation's error", async () => {
-  const lines = ['a,b,y'];
-  for (let i = 0; i < 20000; i++) lines.push(`${(i % 10) / 10},${(i % 7) / 7},${i % 3 === 0 ? 1 : 0}`);
-  const ws = tempWorkspace('gate-cancel', {
-    'runwise.yaml': 'stages:\n  check:\n    evaluate:\n      model: model.onnx\n      data: test.csv\n      target: y\n      batch_size: 1\ngates:\n  - metric: roc_auc\n    stage: check\n    op: \'>=\'\n    value: champion.roc_auc\n    model: churn\n',
-    'test.csv': `${lines.join('\n')}\n`,
-  });
-  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, -1, 1, -1], bias: [0, 0], features: 2, classes: 2 }));
-  writeFileSync(path.join(ws, 'champion.onnx'), probabilitiesOnly({ weights: [-1, 1, -1, 1], bias: [0, 0], features: 2, classes: 2 }));
-  let tracker = Tracker.open(ws);
-  try {
-    await tracker.registerModelFiles('churn', path.join(ws, 'champion.onnx'));
-    tracker.registry.setAlias('churn', 'champion', 1);
-  } finally {
-    tracker.close();
-  }
-  const { HashCache } = await import('../../../core/pipeline/hashCache');
-  const { loadPipeline } = await import('../../../core/pipeline/loadPipeline');
-  const { planRun } = await import('../../../core/pipeline/stageStatus');
-  const { runPipeline } = await import('../../../core/pipeline/pipelineRun');
-  const graph = loadPipeline(ws, { cache: false });
-  const hashes = new HashCache(ws);
-  tracker = Tracker.open(ws);
-  const watcher = Tracker.open(ws);
+  const ws = await slowChampionWorkspace(
+    'gate-cancel',
+    "stages:\n  check:\n    evaluate:\n      model: model.onnx\n      data: test.csv\n      target: y\n      batch_size: 1\ngates:\n  - metric: roc_auc\n    stage: check\n    op: '>='\n    value: champion.roc_auc\n    model: churn\n",
+  );
   const controller = new AbortController();
-  const baselineRun = () => watcher.searchRuns({ filter: "attributes.run_name = 'evaluate models:/churn/1 on test.csv'", maxResults: 1 }).items[0];
-  const poll = setInterval(() => {
-    if (baselineRun()?.info.status === 'RUNNING') controller.abort();
-  }, 20);
-  try {
-    const result = await runPipeline({ graph, decisions: planRun(graph, { hashes }), tracker, hashes, jobs: 1, signal: controller.signal });
-    assert.equal(result.cancelled, true);
-    assert.deepEqual(result.gates, [], 'the gate was not checked');
-    assert.equal(baselineRun()!.info.status, 'KILLED');
-    assert.equal(tracker.getRunInfo(result.runId!).status, 'KILLED', 'the pipeline run ends KILLED');
-  } finally {
-    clearInterval(poll);
-    watcher.close();
-    tracker.close();
-  }
+  await runWatchingChampion(
+    ws,
+    { jobs: 1, signal: controller.signal },
+    (run) => {
+      if (run?.info.status === 'RUNNING') controller.abort();
+    },
+    (result, tracker, champion) => {
+      assert.equal(result.cancelled, true);
+      assert.deepEqual(result.gates, [], 'the gate was not checked');
+      assert.equal(champion()!.info.status, 'KILLED');
+      assert.equal(tracker.getRunInfo(result.runId!).status, 'KILLED', 'the pipeline run ends KILLED');
+    },
+  );
 });
 
 test('a champion registered as a folder (an MLmodel beside its .onnx) is measured once on the stage\'s data, then found again', async () => {
