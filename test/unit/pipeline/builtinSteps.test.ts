@@ -277,19 +277,8 @@ test("an alias reference reads the champion's evaluation measured as the stage's
   }
 });
 
-test("a champion never evaluated on the stage's data is evaluated on it from the registry's copy, as MLflow evaluates a baseline model", async () => {
-  // 40 rows where the candidate (a + b) ranks better than the champion (a alone); other.csv differs.
-  const rows = (seed: number) => {
-    const out = ['a,b,y'];
-    for (let i = 0; i < 40; i++) {
-      const a = ((i * 7 + seed) % 11) / 10;
-      const b = ((i * 5 + seed * 3) % 13) / 12;
-      out.push(`${a},${b},${a + b > 1 ? 1 : 0}`);
-    }
-    return `${out.join('\n')}\n`;
-  };
-  const ws = tempWorkspace('baseline', {
-    'runwise.yaml': `stages:
+/** Evaluate model.onnx on test.csv, gate its roc_auc against churn@champion, then register it as the champion. */
+const EVALUATE_GATE_REGISTER = `stages:
   check:
     evaluate:
       model: model.onnx
@@ -307,7 +296,21 @@ gates:
     stage: check
     op: '>='
     value: champion.roc_auc
-`,
+`;
+
+test("a champion never evaluated on the stage's data is evaluated on it from the registry's copy, as MLflow evaluates a baseline model", async () => {
+  // 40 rows where the candidate (a + b) ranks better than the champion (a alone); other.csv differs.
+  const rows = (seed: number) => {
+    const out = ['a,b,y'];
+    for (let i = 0; i < 40; i++) {
+      const a = ((i * 7 + seed) % 11) / 10;
+      const b = ((i * 5 + seed * 3) % 13) / 12;
+      out.push(`${a},${b},${a + b > 1 ? 1 : 0}`);
+    }
+    return `${out.join('\n')}\n`;
+  };
+  const ws = tempWorkspace('baseline', {
+    'runwise.yaml': EVALUATE_GATE_REGISTER,
     'test.csv': rows(1),
     'other.csv': rows(5),
   });
@@ -355,25 +358,7 @@ gates:
 
 test('a champion that cannot be evaluated on the stage\'s data fails the gate, saying why, and nothing is registered', async () => {
   const ws = tempWorkspace('baseline-fails', {
-    'runwise.yaml': `stages:
-  check:
-    evaluate:
-      model: model.onnx
-      data: test.csv
-      target: y
-      output: evaluation.json
-  publish:
-    deps: [evaluation.json]
-    register:
-      model: model.onnx
-      name: churn
-      alias: champion
-gates:
-  - metric: roc_auc
-    stage: check
-    op: '>='
-    value: champion.roc_auc
-`,
+    'runwise.yaml': EVALUATE_GATE_REGISTER,
     'test.csv': 'a,b,y\n0.1,0.2,0\n0.9,0.8,1\n0.2,0.1,0\n0.7,0.9,1\n',
   });
   writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [-1, 1, -1, 1], bias: [0, 0], features: 2, classes: 2 }));
