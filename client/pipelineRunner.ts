@@ -197,8 +197,9 @@ export class PipelineRunner implements vscode.Disposable {
             signal: controller.signal,
             onEvent,
             ...(endpoint ? { endpoint: { uri: endpoint.uri, token: endpoint.token } } : {}),
-            // Gates judge the whole pipeline; a run of one stage does not check them.
-            gates: !request.only,
+            // The runner judges the gates of the stages it plans and of those above what it runs:
+            // a stage run alone is held back by a failed gate above it, as the CLI's --single is.
+            gates: true,
           });
         } finally {
           hashes.save();

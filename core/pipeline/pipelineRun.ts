@@ -164,16 +164,25 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   /** Stages whose gate failed → that gate: what reads their outputs does not run (a worse model is not registered). */
   const gateFailures = new Map<string, GateOutcome>();
   const checkGates = async (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
+    let trouble: string | undefined;
     try {
       // The aliases' versions measured on the stages' data first, where they have not been.
       await gateState.prepare(rules, { hashes: options.hashes, ...(parentRunId ? { parentRunId } : {}), ...(options.signal ? { signal: options.signal } : {}) });
     } catch (e) {
-      // Cancelled while the champion was being measured: the run ends cancelled, these gates unchecked.
+      // Cancelled while the champion was being measured: the run ends cancelled, and these gates
+      // are left out of the outcomes.
       if (options.signal?.aborted) return;
-      throw e;
+      trouble = (e as Error).message;
     }
     for (const g of rules) {
-      const outcome = evaluateGate(g.rule, g.target, gateState);
+      let outcome: GateOutcome;
+      try {
+        if (trouble !== undefined) throw new Error(trouble);
+        outcome = evaluateGate(g.rule, g.target, gateState);
+      } catch (e) {
+        // The tracker failing under a gate fails the gate (what is below its stage does not run), not the runner.
+        outcome = { rule: g.rule, passed: false, message: `gate '${describeRule(g.rule)}' (${g.rule.file}:${g.rule.line}) could not be checked: ${(e as Error).message}` };
+      }
       gateOutcomes.push(outcome);
       emit({ type: 'gate', outcome });
       if (!outcome.passed && !outcome.unchecked && g.target.stage !== undefined && !gateFailures.has(g.target.stage)) gateFailures.set(g.target.stage, outcome);
@@ -247,6 +256,10 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
           const report: StageReport = { id: stage.id, status: 'skipped', reasons: [], message: 'its upstream stages ran, and nothing it reads changed' };
           reports.set(stage.id, report);
           emit({ type: 'stage-end', stage: stage.id, report });
+          // Its gates hold what is below it as a run's would (checked on the metrics it last gave).
+          if (pendingGates.some((g) => g.target.stage === stage.id && !gateState.checked.has(g.rule))) {
+            running.set(stage.id, checkStageGates(stage.id).finally(() => running.delete(stage.id)));
+          }
           continue;
         }
         const job = runOneStage(stage).finally(() => running.delete(stage.id));
@@ -404,15 +417,18 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
     }
     reports.set(stage.id, report);
     emit({ type: 'stage-end', stage: stage.id, report });
-    if (report.status === 'succeeded' && !options.signal?.aborted) {
-      const now = pendingGates.filter((g) => g.target.stage === stage.id && !gateState.checked.has(g.rule));
-      for (const g of now) gateState.checked.add(g.rule);
-      gating.add(stage.id);
-      try {
-        await checkGates(now);
-      } finally {
-        gating.delete(stage.id);
-      }
+    if (report.status === 'succeeded' && !options.signal?.aborted) await checkStageGates(stage.id);
+  }
+
+  /** The gates of a stage that succeeded or was found unchanged: what is below it waits for them. */
+  async function checkStageGates(id: string): Promise<void> {
+    const now = pendingGates.filter((g) => g.target.stage === id && !gateState.checked.has(g.rule));
+    for (const g of now) gateState.checked.add(g.rule);
+    gating.add(id);
+    try {
+      await checkGates(now);
+    } finally {
+      gating.delete(id);
     }
   }
 }
@@ -485,6 +501,17 @@ class GateBook implements GateInputs {
     private readonly aliases: AliasReferences,
   ) {}
 
+  /** Whether the stage has an entry in its lock file: it ran (in this experiment or another, or under DVC). */
+  private locked(stage: string): boolean {
+    const s = this.graph.byId.get(stage);
+    if (!s) return false;
+    try {
+      return readLockStates(this.graph).get(s.file)?.stages.has(s.name) ?? false;
+    } catch {
+      return false;
+    }
+  }
+
   /** The run whose metrics are the stage's current ones: this pipeline run's, else its last successful one. */
   private currentRun(stage: string): string | undefined {
     const own = this.stageRuns.get(stage);
@@ -534,8 +561,8 @@ class GateBook implements GateInputs {
       const r = this.reports.get(target.stage);
       if (r && (r.status === 'failed' || r.status === 'not-run' || r.status === 'cancelled')) return { unchecked: `stage '${target.stage}' ${r.status === 'failed' ? 'failed' : 'did not run'}` };
       const v = this.stageMetrics(target.stage).get(target.metric);
-      // A stage that has never run (here or before) has no metrics yet: nothing to judge.
-      if (v === undefined && this.currentRun(target.stage) === undefined) return { unchecked: `stage '${target.stage}' has not run yet` };
+      // A stage that has never run (no run of it, no lock entry) has no metrics yet: nothing to judge.
+      if (v === undefined && this.currentRun(target.stage) === undefined && !this.locked(target.stage)) return { unchecked: `stage '${target.stage}' has not run yet` };
       if (v === undefined) return { missing: `metric '${target.metric}' is missing: stage '${target.stage}' has no such metric` };
       return { value: v, stage: target.stage };
     }

@@ -53,7 +53,8 @@ function takeOver(file: string, holder: LockRecord | undefined): void {
   }
   try {
     const now = readLock(file);
-    const same = holder ? now !== undefined && now.pid === holder.pid && now.since === holder.since && now.host === holder.host : now === undefined;
+    // An unreadable lock is removed only while it is old: a fresh, not yet written one is another run's.
+    const same = holder ? now !== undefined && now.pid === holder.pid && now.since === holder.since && now.host === holder.host : now === undefined && Date.now() - (fileStat(file)?.mtimeMs ?? Date.now()) >= 5000;
     if (same) unlinkQuietly(file);
   } finally {
     closeSync(fd);

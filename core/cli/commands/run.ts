@@ -193,7 +193,8 @@ async function pushRunsTo(ctx: CommandContext, args: ParsedArgs, remote: Remote,
  * `--single`: the decisions about the named stages alone, as `dvc repro --single-item` takes them:
  * a stage upstream is neither run nor a reason to run, and a dependency it should have written must
  * already exist (an orchestrator running one stage per task ran it before), else nothing runs. The
- * gates checked are those naming one of these stages (`stage:` or `stage:metric`).
+ * runner judges the gates naming one of these stages or a stage above them (a failed one holds
+ * them back).
  */
 function singleStageDecisions(graph: PipelineGraph, decisions: readonly StageDecision[], ids: ReadonlySet<string>): StageDecision[] {
   const chosen = decisions

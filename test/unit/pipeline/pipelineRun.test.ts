@@ -742,3 +742,83 @@ test('one pipeline run at a time in a workspace: a second is refused before it t
   assert.equal(JSON.parse(readFileSync(runnerLockPath(ws), 'utf8')).pid, process.pid);
   mine();
 });
+
+test('a stage found unchanged after its upstream ran still holds back what is below it when its gate fails', async () => {
+  const ws = tempWorkspace('run', {
+    'score': '0.6',
+    'runwise.yaml': `stages:
+  prep:
+    cmd: echo same > data.txt
+    outs: [data.txt]
+    always_changed: true
+  train:
+    cmd: >-
+      cat data.txt > model.txt && echo "{\\"accuracy\\": $(cat score)}" > m.json
+    deps: [data.txt, score]
+    outs: [model.txt]
+    metrics:
+      - m.json:
+          cache: false
+  register:
+    cmd: cp model.txt registered.txt
+    deps: [model.txt]
+    outs: [registered.txt]
+gates:
+  - metric: accuracy
+    stage: train
+    op: '>='
+    value: 0.8
+`,
+  });
+  const first = await runAll(ws);
+  first.tracker.close();
+  assert.deepEqual(statusOf(first.result), { prep: 'succeeded', train: 'succeeded', register: 'not-run' });
+  // prep runs again (always changed) and writes the same bytes: train is skipped once prep is done,
+  // and its failed gate still holds register back.
+  const again = await runAll(ws);
+  again.tracker.close();
+  assert.deepEqual(statusOf(again.result), { prep: 'succeeded', train: 'skipped', register: 'not-run' });
+  assert.equal(again.result.stages.find((s) => s.id === 'register')!.message, "not run: the gate 'accuracy >= 0.8' on stage 'train' failed");
+  assert.ok(!existsSync(path.join(ws, 'registered.txt')));
+});
+
+test('a gate the tracker cannot answer fails, saying why, and holds back what is below it; the run ends normally', async () => {
+  const ws = tempWorkspace('run', {
+    'runwise.yaml': `stages:
+  score:
+    cmd: >-
+      echo '{"roc_auc": 0.9}' > m.json && echo x > out.txt
+    outs: [out.txt]
+    metrics:
+      - m.json:
+          cache: false
+  publish:
+    cmd: cp out.txt published.txt
+    deps: [out.txt]
+    outs: [published.txt]
+gates:
+  - metric: roc_auc
+    stage: score
+    op: '>='
+    value: champion.roc_auc
+    model: churn
+`,
+  });
+  // The registry failing under the gate (a disk error while reading the model).
+  const graph = loadPipeline(ws);
+  const hashes = new HashCache(ws);
+  const tracker = Tracker.open(ws);
+  tracker.registry.getRegisteredModel = () => {
+    throw new Error('disk I/O error');
+  };
+  let result: PipelineRunResult;
+  try {
+    result = await runPipeline({ graph, decisions: planRun(graph, { hashes }), tracker, hashes, jobs: 2 });
+  } finally {
+    tracker.close();
+  }
+  assert.equal(result.gates[0]!.passed, false);
+  assert.match(result.gates[0]!.message, /^gate 'roc_auc >= champion\.roc_auc' \(runwise\.yaml:\d+\) could not be checked: disk I\/O error$/);
+  assert.equal(statusOf(result).publish, 'not-run');
+  assert.ok(!existsSync(path.join(ws, 'published.txt')));
+});
