@@ -474,6 +474,39 @@ export function findStage(graph: PipelineGraph, name: string, ruleFile: string):
   return graph.stages.find((s) => s.file === ruleFile && s.name === name)?.id;
 }
 
+/**
+ * What `status` tells before a run: for each stage planned to run, the failed gate of a stage above
+ * it that the run leaves as it is (up to date or frozen), judged as the run would judge it first,
+ * on that stage's last metrics. Gates that compare with a registry alias are left out (the run may
+ * measure the alias's version first); nothing is written. Experiment as runPipeline's default.
+ */
+export function gatesHolding(graph: PipelineGraph, decisions: readonly StageDecision[], tracker: Tracker, experimentName = process.env.MLFLOW_EXPERIMENT_NAME ?? 'Default'): Map<string, GateOutcome> {
+  const held = new Map<string, GateOutcome>();
+  const experiment = tracker.getExperimentByName(experimentName);
+  if (!experiment) return held;
+  const byId = new Map(decisions.map((d) => [d.id, d]));
+  const toRun = decisions.filter((d) => d.action === 'run').map((d) => d.id);
+  const book = new GateBook(graph, tracker, experiment.experimentId, new Map(), new Map(), new AliasReferences(tracker, new Map()));
+  const failed = new Map<string, GateOutcome>();
+  for (const rule of graph.gates) {
+    const target = gateTarget(rule, (n, f) => findStage(graph, n, f));
+    if (target.stage === undefined || byId.get(target.stage)?.action === 'run') continue;
+    if (failed.has(target.stage)) continue;
+    try {
+      if (referencesOf(parseGateValue(rule)).some((r) => isAliasScope(r.scope))) continue;
+    } catch {
+      continue;
+    }
+    const outcome = evaluateGate(rule, target, book);
+    if (!outcome.passed && !outcome.unchecked) failed.set(target.stage, outcome);
+  }
+  for (const id of toRun) {
+    const above = ancestorsOf(graph, id).find((up) => failed.has(up));
+    if (above !== undefined) held.set(id, failed.get(above)!);
+  }
+  return held;
+}
+
 /** The stages above `id` in the graph, at any distance, nearest first. */
 function ancestorsOf(graph: PipelineGraph, id: string): string[] {
   const seen = new Set<string>();

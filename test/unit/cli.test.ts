@@ -388,6 +388,14 @@ gates:
   assert.match(all.err, /runwise: 1 gate failed/);
   assert.equal((await cli('run', 'prepare', '--workspace', ws)).code, 0, 'prepare is up to date, and judges nothing below it');
 
+  // status says what the run would find first: the stages below the failed gate are held back.
+  const status = await cli('status', '--workspace', ws);
+  assert.match(status.out, /^evaluate\s+held\s+held back: the gate 'accuracy >= 0\.8' on stage 'train' failed \(on its last metrics: accuracy is 0\.6 \(stage 'train'\), needs >= 0\.8\); else: /m);
+  assert.match(status.out, /^register\s+held\s+held back: the gate 'accuracy >= 0\.8' on stage 'train' failed/m);
+  assert.match(status.err, /0 of 4 stages would run/);
+  const statusJson = JSON.parse((await cli('status', '--json', '--workspace', ws)).out) as { id: string; action: string; held_by?: string }[];
+  assert.deepEqual(statusJson.map((d) => [d.id, d.action]), [['prepare', 'skip'], ['train', 'skip'], ['evaluate', 'held'], ['register', 'held']]);
+
   // An orchestrator's task for one stage, its input made by hand: the failed gate above still holds it.
   writeFileSync(path.join(ws, 'evaluated.txt'), 'x\n');
   const single = await cli('run', 'register', '--single', '--workspace', ws);

@@ -12,6 +12,7 @@ import { LockFileError } from '../../pipeline/lockFile';
 import { loadPipeline } from '../../pipeline/loadPipeline';
 import { formatPipelineDiagnostic, PipelineLoadError, type PipelineGraph } from '../../pipeline/pipelineModel';
 import { describeReason, planRun, StageTargetError } from '../../pipeline/stageStatus';
+import { describeRule, type GateOutcome } from '../../pipeline/gates';
 import { pathExists } from '../../workspace/workspaceRoot';
 
 export const statusOptions: OptionSpecs = { pipeline: { value: true, short: 'p' }, downstream: {} };
@@ -52,11 +53,19 @@ export function status(ctx: CommandContext, args: ParsedArgs): void {
     hashes.save();
   }
 
+  // A failed gate above a stage holds it back, as the run would find first.
+  // (The runner's module loaded on use: a workspace without gates or a tracker does not pay for it.)
+  const held =
+    ctx.hasTracker() && graph.gates.length > 0 && decisions.some((d) => d.action === 'run')
+      ? (require('../../pipeline/pipelineRun') as typeof import('../../pipeline/pipelineRun')).gatesHolding(graph, decisions, ctx.openTracker())
+      : new Map<string, GateOutcome>();
+  const heldText = (g: GateOutcome) => `held back: the gate '${describeRule(g.rule)}' on stage '${g.stage ?? ''}' failed (on its last metrics: ${g.message.replace(/^.*? failed: /, '')})`;
   if (ctx.json) {
     ctx.printJson(
       decisions.map((d) => {
         const s = graph.byId.get(d.id)!;
-        return { id: d.id, name: s.name, file: s.file, line: s.line, action: d.action, reasons: d.reasons.map((r) => ({ ...r, text: describeReason(r) })) };
+        const gate = held.get(d.id);
+        return { id: d.id, name: s.name, file: s.file, line: s.line, action: gate ? 'held' : d.action, reasons: d.reasons.map((r) => ({ ...r, text: describeReason(r) })), ...(gate ? { held_by: heldText(gate) } : {}) };
       }),
     );
     return;
@@ -64,10 +73,12 @@ export function status(ctx: CommandContext, args: ParsedArgs): void {
   const width = Math.min(40, Math.max(5, ...decisions.map((d) => d.id.length)));
   for (const d of decisions) {
     const why = d.reasons.map(describeReason);
-    const text =
-      d.action === 'run' ? why.join('; ') : d.action === 'skip' ? 'up to date' : why.length ? `frozen, stale: ${why.join('; ')}` : 'frozen, up to date';
-    ctx.io.out(`${d.id.padEnd(width)}  ${d.action.padEnd(6)}  ${text}\n`);
+    const gate = held.get(d.id);
+    const text = gate
+      ? `${heldText(gate)}; else: ${why.join('; ')}`
+      : d.action === 'run' ? why.join('; ') : d.action === 'skip' ? 'up to date' : why.length ? `frozen, stale: ${why.join('; ')}` : 'frozen, up to date';
+    ctx.io.out(`${d.id.padEnd(width)}  ${(gate ? 'held' : d.action).padEnd(6)}  ${text}\n`);
   }
-  const running = decisions.filter((d) => d.action === 'run').length;
+  const running = decisions.filter((d) => d.action === 'run' && !held.has(d.id)).length;
   ctx.io.err(`runwise: ${running} of ${decisions.length} stage${decisions.length === 1 ? '' : 's'} would run\n`);
 }
