@@ -16,7 +16,7 @@ import { loadPipeline } from '../core/pipeline/loadPipeline';
 import { formatPipelineDiagnostic, PipelineLoadError, type PipelineGraph } from '../core/pipeline/pipelineModel';
 import { runPipeline, type PipelineRunEvent, type PipelineRunResult, type StageReport } from '../core/pipeline/pipelineRun';
 import { pythonRunOptions, runsPython } from '../core/pipeline/pythonCommand';
-import { describeReason, planRun } from '../core/pipeline/stageStatus';
+import { describeReason, planRun, staleAbove } from '../core/pipeline/stageStatus';
 import type { StopReason } from '../core/pipeline/stageProcess';
 import { formatElapsed } from '../core/pipeline/stageStateModel';
 import { stagePython } from './pipelinePython';
@@ -138,9 +138,12 @@ export class PipelineRunner implements vscode.Disposable {
     }
     const hashes = new HashCache(graph.root);
     let decisions = planRun(graph, { hashes, ...(request.targets?.length ? { targets: request.targets } : {}), ...(request.only ? { force: true } : {}) });
+    let stale: Map<string, string> | undefined;
     if (request.only && request.targets) {
       const only = new Set(request.targets);
       decisions = decisions.filter((d) => only.has(d.id));
+      // As `run --single`: the gates of stages above that are out of date are not judged on old metrics.
+      stale = staleAbove(graph, only, hashes);
     }
     const python = await stagePython(graph.root, this.log);
     if (graph.stages.some(runsPython)) output.line(`python: ${python.command} (${python.source === 'python-extension' ? 'the Python extension' : python.source === 'setting' ? 'runwise.pythonPath' : 'PATH'})`);
@@ -200,6 +203,7 @@ export class PipelineRunner implements vscode.Disposable {
             // The runner judges the gates of the stages it plans and of those above what it runs:
             // a stage run alone is held back by a failed gate above it, as the CLI's --single is.
             gates: true,
+            ...(stale ? { stale } : {}),
           });
         } finally {
           hashes.save();

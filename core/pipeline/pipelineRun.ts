@@ -19,7 +19,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { startTrackingServer, type TrackingServer } from '../endpoint/trackingServer';
-import { GATES_TAG, STAGE_TAG, type RunStatus, type Tag } from '../tracker/model';
+import { GATE_FAILED_TAG, GATES_TAG, STAGE_TAG, type RunStatus, type Tag } from '../tracker/model';
 import type { Tracker } from '../tracker/tracker';
 import { runwiseDir } from '../workspace/workspacePath';
 import { isAliasScope, parseGateValue, referencesOf } from '../language/pipeline/gateExpression';
@@ -81,6 +81,12 @@ export interface PipelineRunOptions {
   endpoint?: Pick<TrackingServer, 'uri' | 'token'>;
   /** Check gates (default true); `false` when only some stages were asked for and gates make no sense. */
   gates?: boolean;
+  /**
+   * Stages above the run's that are out of date and that it does not run (`--single`): their last
+   * metrics do not describe what they read now, so their gates are not judged on them; each such
+   * gate fails and holds back what is below its stage ("run it first").
+   */
+  stale?: ReadonlyMap<string, string>;
   /**
    * The command to start for one of `stage`'s commands (the editor's: `python` → the selected
    * interpreter). Only what is spawned changes: the lock entry, the run's `runwise.cmd` tag, the
@@ -185,7 +191,22 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
       }
       gateOutcomes.push(outcome);
       emit({ type: 'gate', outcome });
+      if (!outcome.unchecked && g.target.stage !== undefined) markStageRun(g.target.stage, outcome);
       if (!outcome.passed && !outcome.unchecked && g.target.stage !== undefined && !gateFailures.has(g.target.stage)) gateFailures.set(g.target.stage, outcome);
+    }
+  };
+  /**
+   * The run whose metrics a stage's gate judged gets GATE_FAILED_TAG when the gate failed (so that
+   * `previous.` skips it: a rejected model is no baseline) and loses it when its gate passes.
+   */
+  const markStageRun = (stage: string, outcome: GateOutcome) => {
+    const runId = gateState.runOf(stage);
+    if (!runId) return;
+    try {
+      if (!outcome.passed) tracker.setTag(runId, { key: GATE_FAILED_TAG, value: describeRule(outcome.rule) });
+      else if (tracker.getRun(runId).tags.some((t) => t.key === GATE_FAILED_TAG)) tracker.deleteTag(runId, GATE_FAILED_TAG);
+    } catch {
+      /* the outcome stands; only the next `previous.` would miss the mark */
     }
   };
   /** Stages whose gates are being checked (a champion may be evaluated meanwhile): not done yet for what is below them. */
@@ -210,7 +231,20 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   for (const g of standing) gateState.checked.add(g.rule);
 
   try {
-    await checkGates(standing);
+    // A standing gate on a stage that is out of date is not judged on its old metrics.
+    const outOfDate = standing.filter((g) => options.stale?.has(g.target.stage!));
+    for (const g of outOfDate) {
+      const outcome: GateOutcome = {
+        rule: g.rule,
+        passed: false,
+        stage: g.target.stage!,
+        message: `gate '${describeRule(g.rule)}' (${g.rule.file}:${g.rule.line}) not judged: stage '${g.target.stage}' is not up to date (${options.stale!.get(g.target.stage!)}), so it has no metrics of what it reads now: run it first`,
+      };
+      gateOutcomes.push(outcome);
+      emit({ type: 'gate', outcome });
+      if (!gateFailures.has(g.target.stage!)) gateFailures.set(g.target.stage!, outcome);
+    }
+    await checkGates(standing.filter((g) => !outOfDate.includes(g)));
     const pending = new Set(toRun.map((s) => s.id));
     const running = new Map<string, Promise<void>>();
     const inRun = new Set(pending);
@@ -543,6 +577,11 @@ class GateBook implements GateInputs {
     } catch {
       return false;
     }
+  }
+
+  /** The run whose metrics are the stage's current ones (see currentRun). */
+  runOf(stage: string): string | undefined {
+    return this.currentRun(stage);
   }
 
   /** The run whose metrics are the stage's current ones: this pipeline run's, else its last successful one. */

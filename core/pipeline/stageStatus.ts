@@ -73,6 +73,18 @@ export function selectStages(graph: PipelineGraph, targets: readonly string[] | 
 }
 
 /** Decisions for the selected stages, in the graph's topological order. */
+/**
+ * For a run of `stages` alone (`run --single`, the editor's Run Stage): the stages above them that
+ * are out of date on their own (what they read changed, or they never ran), with why. Not one due
+ * only to its upstream (which may write the same bytes again), nor `always_changed`: an
+ * orchestrator ran those in its earlier tasks. Their gates are not judged on old metrics.
+ */
+export function staleAbove(graph: PipelineGraph, stages: ReadonlySet<string>, hashes: PathHasher): Map<string, string> {
+  const own = (r: ChangeReason) => r.kind !== 'upstream' && r.kind !== 'forced' && r.kind !== 'always-changed' && r.kind !== 'callback';
+  const plan = planRun(graph, { targets: [...stages], hashes });
+  return new Map(plan.filter((d) => d.action === 'run' && !stages.has(d.id) && d.reasons.some(own)).map((d) => [d.id, d.reasons.filter(own).map(describeReason).join('; ')]));
+}
+
 export function planRun(graph: PipelineGraph, options: PlanOptions): StageDecision[] {
   const selected = selectStages(graph, options.targets, options.downstream);
   const locks = options.locks ?? readLockStates(graph);

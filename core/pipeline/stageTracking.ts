@@ -29,6 +29,7 @@ import {
   DATASET_CONTEXT_TAG,
   DURATION_TAG,
   EXIT_CODE_TAG,
+  GATE_FAILED_TAG,
   GIT_BRANCH_TAG,
   GIT_COMMIT_TAG,
   GIT_DIRTY_TAG,
@@ -261,15 +262,16 @@ export function previousStageMetric(
   options: { experimentId: string; stageId: string; metric: string; excludeRunIds: readonly string[] },
 ): { value: number; runId: string } | { missing: string } | undefined {
   const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  // The last run that succeeded and that no gate rejected: a rejected model is no baseline to beat.
   const page = tracker.searchRuns({
     experimentIds: [options.experimentId],
     filter: `tags.\`${STAGE_TAG}\` = ${quote(options.stageId)} and attributes.status = 'FINISHED'`,
     orderBy: ['attributes.start_time DESC'],
-    maxResults: options.excludeRunIds.length + 1,
+    maxResults: options.excludeRunIds.length + 100,
   });
-  const run = page.items.find((r) => !options.excludeRunIds.includes(r.info.runId));
+  const run = page.items.find((r) => !options.excludeRunIds.includes(r.info.runId) && !r.tags.some((t) => t.key === GATE_FAILED_TAG));
   if (!run) return undefined;
   const m = run.metrics.find((x) => x.key === options.metric);
-  if (!m) return { missing: `the previous successful run of stage '${options.stageId}' (${run.info.runId.slice(0, 8)}) has no metric '${options.metric}'` };
+  if (!m) return { missing: `the previous accepted run of stage '${options.stageId}' (${run.info.runId.slice(0, 8)}) has no metric '${options.metric}'` };
   return { value: m.value, runId: run.info.runId };
 }

@@ -46,6 +46,8 @@ export const EXIT_CODE_TAG = 'runwise.exit_code';
 export const DURATION_TAG = 'runwise.duration_ms';
 /** On a pipeline run: how many gates passed and failed (`3 passed, 1 failed`). */
 export const GATES_TAG = 'runwise.gates';
+/** On a stage's run whose metrics a gate rejected: the gate, as `metric op value` (its `previous.` is not this run). */
+export const GATE_FAILED_TAG = 'runwise.gate_failed';
 /**
  * The sha256 of the model a run used or evaluated (of the file; of a folder, the registry's manifest
  * hash): the model registry finds a version's evaluation runs by it.

@@ -390,16 +390,75 @@ gates:
 
   // status says what the run would find first: the stages below the failed gate are held back.
   const status = await cli('status', '--workspace', ws);
-  assert.match(status.out, /^evaluate\s+held\s+held back: the gate 'accuracy >= 0\.8' on stage 'train' failed \(on its last metrics: accuracy is 0\.6 \(stage 'train'\), needs >= 0\.8\); else: /m);
-  assert.match(status.out, /^register\s+held\s+held back: the gate 'accuracy >= 0\.8' on stage 'train' failed/m);
+  assert.match(status.out, /^evaluate\s+held\s+held back by the gate 'accuracy >= 0\.8' on stage 'train' \(it failed on that stage's last metrics: accuracy is 0\.6 \(stage 'train'\), needs >= 0\.8\); it would run because /m);
+  assert.match(status.out, /^register\s+held\s+held back by the gate 'accuracy >= 0\.8' on stage 'train'/m);
   assert.match(status.err, /0 of 4 stages would run/);
-  const statusJson = JSON.parse((await cli('status', '--json', '--workspace', ws)).out) as { id: string; action: string; held_by?: string }[];
-  assert.deepEqual(statusJson.map((d) => [d.id, d.action]), [['prepare', 'skip'], ['train', 'skip'], ['evaluate', 'held'], ['register', 'held']]);
+  const statusJson = JSON.parse((await cli('status', '--json', '--workspace', ws)).out) as { id: string; action: string; held_by?: { stage: string; gate: string } }[];
+  assert.deepEqual(statusJson.map((d) => [d.id, d.action, d.held_by?.stage ?? null, d.held_by?.gate ?? null]), [['prepare', 'skip', null, null], ['train', 'skip', null, null], ['evaluate', 'held', 'train', 'accuracy >= 0.8'], ['register', 'held', 'train', 'accuracy >= 0.8']]);
+  // run --dry says the same.
+  const dry = await cli('run', '--dry', '--workspace', ws);
+  assert.match(dry.out, /evaluate\s+held\s+held back by the gate 'accuracy >= 0\.8'/);
+  assert.match(dry.err, /dry run: 0 of 4 stages would run/);
 
   // An orchestrator's task for one stage, its input made by hand: the failed gate above still holds it.
   writeFileSync(path.join(ws, 'evaluated.txt'), 'x\n');
   const single = await cli('run', 'register', '--single', '--workspace', ws);
   assert.equal(single.code, 1, single.out + single.err);
-  assert.match(single.out, /not run: the gate 'accuracy >= 0\.8' on stage 'train' failed/);
+  assert.match(single.out, /not run: the gate '.*' on stage '(train|evaluate)' fai/);
+  assert.match(single.out, /✖ gate 'accuracy >= 0\.8' \(runwise\.yaml:\d+\) failed: accuracy is 0\.6/);
+  assert.match(single.out, /✖ gate 'roc_auc >= 0\.85' \(runwise\.yaml:\d+\) not judged: stage 'evaluate' is not up to date \(never ran\)/);
   assert.ok(!existsSync(path.join(ws, 'registered.txt')));
+});
+
+test('a gate is not judged on the old metrics of a stage that is out of date; previous. is the last run no gate rejected', async () => {
+  const ws = tempWorkspace('cli-run-stale', {
+    'score': '0.9',
+    'runwise.yaml': `stages:
+  train:
+    cmd: >-
+      echo "{\\"accuracy\\": $(cat score)}" > train.json && cat score > model.txt
+    deps: [score]
+    outs: [model.txt]
+    metrics:
+      - train.json:
+          cache: false
+  evaluate:
+    cmd: >-
+      echo "{\\"roc_auc\\": $(cat model.txt)}" > eval.json && cp model.txt evaluated.txt
+    deps: [model.txt]
+    outs: [evaluated.txt]
+    metrics:
+      - eval.json:
+          cache: false
+  register:
+    cmd: cp evaluated.txt registered.txt
+    deps: [evaluated.txt]
+    outs: [registered.txt]
+gates:
+  - metric: roc_auc
+    stage: evaluate
+    op: '>='
+    value: 0.85
+  - metric: accuracy
+    stage: train
+    op: '>='
+    value: previous.accuracy
+`,
+  });
+  assert.equal((await cli('run', '--workspace', ws)).code, 0);
+  // A worse model trained alone; evaluate is now out of date. Registering alone must not take the
+  // evaluate gate's old, passing roc_auc as this model's.
+  writeFileSync(path.join(ws, 'score'), '0.5');
+  const train = await cli('run', 'train', '--workspace', ws);
+  assert.equal(train.code, 1, 'previous.accuracy is 0.9');
+  rmSync(path.join(ws, 'registered.txt'));
+  const single = await cli('run', 'register', '--single', '--force', '--workspace', ws);
+  assert.equal(single.code, 1, single.out + single.err);
+  assert.match(single.out, /✖ gate 'roc_auc >= 0\.85' \(runwise\.yaml:\d+\) not judged: stage 'evaluate' is not up to date \(model\.txt changed[^)]*\), so it has no metrics of what it reads now: run it first/);
+  assert.ok(!existsSync(path.join(ws, 'registered.txt')), 'nothing registered');
+  // A slightly better model than the rejected one is still compared with the last accepted run (0.9), not 0.5.
+  writeFileSync(path.join(ws, 'score'), '0.6');
+  const better = await cli('run', 'train', '--workspace', ws);
+  assert.equal(better.code, 1);
+  assert.match(better.out, /✖ gate 'accuracy >= previous\.accuracy' \(runwise\.yaml:\d+\) failed: accuracy is 0\.6 \(stage 'train'\), previous\.accuracy is 0\.9/);
 });

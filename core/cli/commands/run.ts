@@ -24,10 +24,10 @@ import type { PipelineGraph, StageDecision } from '../../pipeline/pipelineModel'
 import { runPipeline, type PipelineRunEvent, type StageReport } from '../../pipeline/pipelineRun';
 import { PipelineBusyError } from '../../pipeline/runnerLock';
 import { stopLeftoverStages } from '../../pipeline/stageGroupRecords';
-import { describeReason, planRun, resolveTarget, StageTargetError } from '../../pipeline/stageStatus';
+import { describeReason, planRun, resolveTarget, staleAbove, StageTargetError } from '../../pipeline/stageStatus';
 import { formatDuration } from '../../views/displayFormat';
 import { keyMetricsText, summarizeRun } from '../../views/runsTreeModel';
-import { loadGraphForCommand } from './status';
+import { heldJson, heldStages, heldText, loadGraphForCommand } from './status';
 
 
 /** A run that ended badly: the summary is printed; main exits with this code. */
@@ -55,6 +55,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
   const hashes = new HashCache(graph.root);
   if (hashes.discarded) ctx.io.err(`runwise: ${hashes.discarded}\n`);
   let decisions: StageDecision[];
+  let stale: Map<string, string> | undefined;
   const single = flag(args, 'single');
   if (single && args.positionals.length === 0) throw new UsageError('--single needs the STAGE to run');
   if (single && flag(args, 'downstream')) throw new UsageError('--single runs only the stages named: it does not go with --downstream');
@@ -64,6 +65,8 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
       const ids = new Set(args.positionals.flatMap((t) => resolveTarget(graph, t)));
       // The runner checks the gates about these stages and those of the stages above them (a failed
       // one holds them back: an orchestrator retrying one task does not register a rejected model).
+      // The stages above these that are out of date: their gates are not judged on old metrics.
+      stale = staleAbove(graph, ids, hashes);
       decisions = singleStageDecisions(graph, decisions, ids);
     }
   } catch (e) {
@@ -73,7 +76,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
 
   if (flag(args, 'dry')) {
     hashes.save();
-    printPlan(ctx, decisions);
+    printPlan(ctx, graph, decisions);
     return;
   }
 
@@ -95,6 +98,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
       ...(optionValue(args, 'experiment') !== undefined ? { experimentName: optionValue(args, 'experiment')! } : {}),
       // Gates judge the whole pipeline; a run of chosen stages checks the ones about those stages.
       gates: true,
+      ...(stale ? { stale } : {}),
     });
   } catch (e) {
     if (e instanceof PipelineBusyError) throw new CliError(e.message);
@@ -219,19 +223,30 @@ function singleStageDecisions(graph: PipelineGraph, decisions: readonly StageDec
   return chosen;
 }
 
-function printPlan(ctx: CommandContext, decisions: readonly StageDecision[]): void {
+function printPlan(ctx: CommandContext, graph: PipelineGraph, decisions: readonly StageDecision[]): void {
+  // As status says it: a failed gate above a stage holds it back.
+  const held = heldStages(ctx, graph, decisions);
   if (ctx.json) {
-    ctx.printJson(decisions.map((d) => ({ id: d.id, action: d.action, reasons: d.reasons.map((r) => ({ ...r, text: describeReason(r) })) })));
+    ctx.printJson(
+      decisions.map((d) => {
+        const gate = held.get(d.id);
+        return { id: d.id, action: gate ? 'held' : d.action, reasons: d.reasons.map((r) => ({ ...r, text: describeReason(r) })), ...(gate ? { held_by: heldJson(gate) } : {}) };
+      }),
+    );
     return;
   }
   ctx.io.out(
     `${renderTable(
       ['stage', 'would', 'why'],
-      decisions.map((d) => [d.id, d.action, d.action === 'skip' ? 'up to date' : d.reasons.map(describeReason).join('; ')]),
+      decisions.map((d) => {
+        const gate = held.get(d.id);
+        const why = d.reasons.map(describeReason);
+        return [d.id, gate ? 'held' : d.action, gate ? heldText(gate, why) : d.action === 'skip' ? 'up to date' : why.join('; ')];
+      }),
       { maxCell: 80 },
     )}\n`,
   );
-  const n = decisions.filter((d) => d.action === 'run').length;
+  const n = decisions.filter((d) => d.action === 'run' && !held.has(d.id)).length;
   ctx.io.err(`runwise: dry run: ${n} of ${decisions.length} stage${decisions.length === 1 ? '' : 's'} would run; nothing was run\n`);
 }
 

@@ -10,7 +10,7 @@ import { CliError, type CommandContext } from '../context';
 import { HashCache } from '../../pipeline/hashCache';
 import { LockFileError } from '../../pipeline/lockFile';
 import { loadPipeline } from '../../pipeline/loadPipeline';
-import { formatPipelineDiagnostic, PipelineLoadError, type PipelineGraph } from '../../pipeline/pipelineModel';
+import { formatPipelineDiagnostic, PipelineLoadError, type PipelineGraph, type StageDecision } from '../../pipeline/pipelineModel';
 import { describeReason, planRun, StageTargetError } from '../../pipeline/stageStatus';
 import { describeRule, type GateOutcome } from '../../pipeline/gates';
 import { pathExists } from '../../workspace/workspaceRoot';
@@ -53,19 +53,13 @@ export function status(ctx: CommandContext, args: ParsedArgs): void {
     hashes.save();
   }
 
-  // A failed gate above a stage holds it back, as the run would find first.
-  // (The runner's module loaded on use: a workspace without gates or a tracker does not pay for it.)
-  const held =
-    ctx.hasTracker() && graph.gates.length > 0 && decisions.some((d) => d.action === 'run')
-      ? (require('../../pipeline/pipelineRun') as typeof import('../../pipeline/pipelineRun')).gatesHolding(graph, decisions, ctx.openTracker())
-      : new Map<string, GateOutcome>();
-  const heldText = (g: GateOutcome) => `held back: the gate '${describeRule(g.rule)}' on stage '${g.stage ?? ''}' failed (on its last metrics: ${g.message.replace(/^.*? failed: /, '')})`;
+  const held = heldStages(ctx, graph, decisions);
   if (ctx.json) {
     ctx.printJson(
       decisions.map((d) => {
         const s = graph.byId.get(d.id)!;
         const gate = held.get(d.id);
-        return { id: d.id, name: s.name, file: s.file, line: s.line, action: gate ? 'held' : d.action, reasons: d.reasons.map((r) => ({ ...r, text: describeReason(r) })), ...(gate ? { held_by: heldText(gate) } : {}) };
+        return { id: d.id, name: s.name, file: s.file, line: s.line, action: gate ? 'held' : d.action, reasons: d.reasons.map((r) => ({ ...r, text: describeReason(r) })), ...(gate ? { held_by: heldJson(gate) } : {}) };
       }),
     );
     return;
@@ -75,10 +69,30 @@ export function status(ctx: CommandContext, args: ParsedArgs): void {
     const why = d.reasons.map(describeReason);
     const gate = held.get(d.id);
     const text = gate
-      ? `${heldText(gate)}; else: ${why.join('; ')}`
+      ? heldText(gate, why)
       : d.action === 'run' ? why.join('; ') : d.action === 'skip' ? 'up to date' : why.length ? `frozen, stale: ${why.join('; ')}` : 'frozen, up to date';
     ctx.io.out(`${d.id.padEnd(width)}  ${(gate ? 'held' : d.action).padEnd(6)}  ${text}\n`);
   }
   const running = decisions.filter((d) => d.action === 'run' && !held.has(d.id)).length;
   ctx.io.err(`runwise: ${running} of ${decisions.length} stage${decisions.length === 1 ? '' : 's'} would run\n`);
+}
+
+/**
+ * The stages planned to run that a failed gate above them would hold back, as the run finds first
+ * (gatesHolding). The runner's module is loaded on use: a workspace without gates or a tracker does
+ * not pay for it.
+ */
+export function heldStages(ctx: CommandContext, graph: PipelineGraph, decisions: readonly StageDecision[]): Map<string, GateOutcome> {
+  if (!ctx.hasTracker() || graph.gates.length === 0 || !decisions.some((d) => d.action === 'run')) return new Map();
+  return (require('../../pipeline/pipelineRun') as typeof import('../../pipeline/pipelineRun')).gatesHolding(graph, decisions, ctx.openTracker());
+}
+
+/** `held back by the gate … on stage 'train' (it failed: …); it would run because …`. */
+export function heldText(g: GateOutcome, why: readonly string[]): string {
+  return `held back by the gate '${describeRule(g.rule)}' on stage '${g.stage ?? ''}' (it failed on that stage's last metrics: ${g.message.replace(/^.*? failed: /, '')})${why.length ? `; it would run because ${why.join('; ')}` : ''}`;
+}
+
+/** A held stage's gate for --json. */
+export function heldJson(g: GateOutcome): { stage: string | null; gate: string; file: string; line: number; message: string } {
+  return { stage: g.stage ?? null, gate: describeRule(g.rule), file: g.rule.file, line: g.rule.line, message: g.message };
 }
