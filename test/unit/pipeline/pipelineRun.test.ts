@@ -409,6 +409,18 @@ gates:
   assert.ok(existsSync(path.join(ws, 'published.txt')));
 });
 
+/** The gate the held-back tests put on stage `train`. */
+const TRAIN_ACCURACY_GATE = "gates:\n  - metric: accuracy\n    stage: train\n    op: '>='\n    value: 0.8\n";
+
+/** Runs the workspace again: the stages end as `expected`, and `register` is held back by train's gate. */
+async function assertRegisterHeld(ws: string, expected: Record<string, string>): Promise<void> {
+  const again = await runAll(ws);
+  again.tracker.close();
+  assert.deepEqual(statusOf(again.result), expected);
+  assert.equal(again.result.stages.find((s) => s.id === 'register')!.message, "not run: the gate 'accuracy >= 0.8' on stage 'train' failed");
+  assert.ok(!existsSync(path.join(ws, 'registered.txt')));
+}
+
 test('a failed gate holds back stages below its stage at any distance, across runs', async () => {
   const ws = tempWorkspace('run', {
     'score': '0.6',
@@ -429,21 +441,12 @@ test('a failed gate holds back stages below its stage at any distance, across ru
     cmd: cp evaluated.txt registered.txt
     deps: [evaluated.txt]
     outs: [registered.txt]
-gates:
-  - metric: accuracy
-    stage: train
-    op: '>='
-    value: 0.8
-`,
+${TRAIN_ACCURACY_GATE}`,
   });
   const first = await runAll(ws);
   first.tracker.close();
   assert.deepEqual(statusOf(first.result), { train: 'succeeded', evaluate: 'not-run', register: 'not-run' });
-  const again = await runAll(ws);
-  again.tracker.close();
-  assert.deepEqual(statusOf(again.result), { train: 'skipped', evaluate: 'not-run', register: 'not-run' });
-  assert.equal(again.result.stages.find((s) => s.id === 'register')!.message, "not run: the gate 'accuracy >= 0.8' on stage 'train' failed");
-  assert.ok(!existsSync(path.join(ws, 'registered.txt')));
+  await assertRegisterHeld(ws, { train: 'skipped', evaluate: 'not-run', register: 'not-run' });
 });
 
 test('a gate on a metric no stage has fails and says so', async () => {
@@ -763,23 +766,14 @@ test('a stage found unchanged after its upstream ran still holds back what is be
     cmd: cp model.txt registered.txt
     deps: [model.txt]
     outs: [registered.txt]
-gates:
-  - metric: accuracy
-    stage: train
-    op: '>='
-    value: 0.8
-`,
+${TRAIN_ACCURACY_GATE}`,
   });
   const first = await runAll(ws);
   first.tracker.close();
   assert.deepEqual(statusOf(first.result), { prep: 'succeeded', train: 'succeeded', register: 'not-run' });
   // prep runs again (always changed) and writes the same bytes: train is skipped once prep is done,
   // and its failed gate still holds register back.
-  const again = await runAll(ws);
-  again.tracker.close();
-  assert.deepEqual(statusOf(again.result), { prep: 'succeeded', train: 'skipped', register: 'not-run' });
-  assert.equal(again.result.stages.find((s) => s.id === 'register')!.message, "not run: the gate 'accuracy >= 0.8' on stage 'train' failed");
-  assert.ok(!existsSync(path.join(ws, 'registered.txt')));
+  await assertRegisterHeld(ws, { prep: 'succeeded', train: 'skipped', register: 'not-run' });
 });
 
 test('a gate the tracker cannot answer fails, saying why, and holds back what is below it; the run ends normally', async () => {
