@@ -225,6 +225,11 @@ function evaluateExpr(
   }
 }
 
+/** What AliasReferences keeps a version's evaluation measured as evaluation `like` was by. */
+function baselineKey(sha256: string, like: string): string {
+  return `${sha256}\u0000${like}`;
+}
+
 /**
  * Alias references: `<alias>.<metric>` is the metric of the latest finished evaluation of the
  * version `<alias>` points at, for the registered model the gate names (see the header).
@@ -262,7 +267,10 @@ export class AliasReferences {
     };
   }
 
-  /** Evaluations made by `prepare` (by version sha256 and the evaluation they copy), and why one could not be. */
+  /**
+   * The version's evaluation measured as another was, found or made by `prepare` (by version sha256
+   * and the evaluation it copies: baselineKey), and why one could not be made.
+   */
   private readonly baselines = new Map<string, string>();
   private readonly baselineErrors = new Map<string, string>();
 
@@ -297,8 +305,13 @@ export class AliasReferences {
   async prepare(alias: string, rule: GateRule, like: string, ctx: BaselineContext): Promise<void> {
     const v = this.versionOf(alias, rule);
     if ("missing" in v || "absent" in v) return;
-    const key = `${v.sha256}\u0000${like}`;
-    if (this.baselines.has(key) || this.baselineErrors.has(key) || evaluationLike(this.tracker, v.sha256, like) !== undefined) return;
+    const key = baselineKey(v.sha256, like);
+    if (this.baselines.has(key) || this.baselineErrors.has(key)) return;
+    const found = evaluationLike(this.tracker, v.sha256, like);
+    if (found !== undefined) {
+      this.baselines.set(key, found);
+      return;
+    }
     try {
       this.baselines.set(key, await evaluateVersionLike(ctx, v.model, v.version, v.sha256, like));
     } catch (e) {
@@ -319,8 +332,8 @@ export class AliasReferences {
     const subject = `${v.model}@${alias} (version ${v.version})`;
     let last: string | undefined;
     if (like !== undefined) {
-      const key = `${v.sha256}\u0000${like}`;
-      last = evaluationLike(this.tracker, v.sha256, like) ?? this.baselines.get(key);
+      const key = baselineKey(v.sha256, like);
+      last = this.baselines.get(key) ?? evaluationLike(this.tracker, v.sha256, like);
       const failed = this.baselineErrors.get(key);
       if (last === undefined)
         return {

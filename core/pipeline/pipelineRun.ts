@@ -189,24 +189,28 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
         // The tracker failing under a gate fails the gate (what is below its stage does not run), not the runner.
         outcome = { rule: g.rule, passed: false, message: `gate '${describeRule(g.rule)}' (${g.rule.file}:${g.rule.line}) could not be checked: ${(e as Error).message}` };
       }
-      gateOutcomes.push(outcome);
-      emit({ type: 'gate', outcome });
+      record(outcome, g.target.stage);
       if (!outcome.unchecked && g.target.stage !== undefined) markStageRun(g.target.stage, outcome);
-      if (!outcome.passed && !outcome.unchecked && g.target.stage !== undefined && !gateFailures.has(g.target.stage)) gateFailures.set(g.target.stage, outcome);
     }
+  };
+  /** An outcome reported; a failed one holds back what is below its stage. */
+  const record = (outcome: GateOutcome, stage: string | undefined) => {
+    gateOutcomes.push(outcome);
+    emit({ type: 'gate', outcome });
+    if (!outcome.passed && !outcome.unchecked && stage !== undefined && !gateFailures.has(stage)) gateFailures.set(stage, outcome);
   };
   /**
    * The run whose metrics a stage's gate judged gets GATE_FAILED_TAG when the gate failed (so that
    * `previous.` skips it: a rejected model is no baseline) and loses it when its gate passes.
    */
   const markStageRun = (stage: string, outcome: GateOutcome) => {
-    const runId = gateState.runOf(stage);
+    const runId = gateState.currentRun(stage);
     if (!runId) return;
     try {
       if (!outcome.passed) tracker.setTag(runId, { key: GATE_FAILED_TAG, value: describeRule(outcome.rule) });
-      else if (tracker.getRun(runId).tags.some((t) => t.key === GATE_FAILED_TAG)) tracker.deleteTag(runId, GATE_FAILED_TAG);
+      else tracker.deleteTag(runId, GATE_FAILED_TAG);
     } catch {
-      /* the outcome stands; only the next `previous.` would miss the mark */
+      /* the outcome stands (a passed run had no mark to remove, or the next `previous.` misses it) */
     }
   };
   /** Stages whose gates are being checked (a champion may be evaluated meanwhile): not done yet for what is below them. */
@@ -234,15 +238,9 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
     // A standing gate on a stage that is out of date is not judged on its old metrics.
     const outOfDate = standing.filter((g) => options.stale?.has(g.target.stage!));
     for (const g of outOfDate) {
-      const outcome: GateOutcome = {
-        rule: g.rule,
-        passed: false,
-        stage: g.target.stage!,
-        message: `gate '${describeRule(g.rule)}' (${g.rule.file}:${g.rule.line}) not judged: stage '${g.target.stage}' is not up to date (${options.stale!.get(g.target.stage!)}), so it has no metrics of what it reads now: run it first`,
-      };
-      gateOutcomes.push(outcome);
-      emit({ type: 'gate', outcome });
-      if (!gateFailures.has(g.target.stage!)) gateFailures.set(g.target.stage!, outcome);
+      const stage = g.target.stage!;
+      const message = `gate '${describeRule(g.rule)}' (${g.rule.file}:${g.rule.line}) not judged: stage '${stage}' is not up to date (${options.stale!.get(stage)}), so it has no metrics of what it reads now: run it first`;
+      record({ rule: g.rule, passed: false, stage, message }, stage);
     }
     await checkGates(standing.filter((g) => !outOfDate.includes(g)));
     const pending = new Set(toRun.map((s) => s.id));
@@ -526,11 +524,9 @@ export function gatesHolding(graph: PipelineGraph, decisions: readonly StageDeci
     const target = gateTarget(rule, (n, f) => findStage(graph, n, f));
     if (target.stage === undefined || byId.get(target.stage)?.action === 'run') continue;
     if (failed.has(target.stage)) continue;
-    try {
-      if (referencesOf(parseGateValue(rule)).some((r) => isAliasScope(r.scope))) continue;
-    } catch {
-      continue;
-    }
+    // Left out as well: a rule that does not parse (the run reports it).
+    const aliases = aliasReferencesOf(rule);
+    if (aliases === undefined || aliases.length > 0) continue;
     const outcome = evaluateGate(rule, target, book);
     if (!outcome.passed && !outcome.unchecked) failed.set(target.stage, outcome);
   }
@@ -539,6 +535,15 @@ export function gatesHolding(graph: PipelineGraph, decisions: readonly StageDeci
     if (above !== undefined) held.set(id, failed.get(above)!);
   }
   return held;
+}
+
+/** A rule's references to registry aliases (`champion.roc_auc`); undefined when the rule does not parse (its gate says so). */
+function aliasReferencesOf(rule: GateRule): ReturnType<typeof referencesOf> | undefined {
+  try {
+    return referencesOf(parseGateValue(rule)).filter((r) => isAliasScope(r.scope));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The stages above `id` in the graph, at any distance, nearest first. */
@@ -568,24 +573,25 @@ class GateBook implements GateInputs {
     private readonly aliases: AliasReferences,
   ) {}
 
+  /** The lock files' entries, read once (a run's own writes do not matter: its stages have runs). */
+  private lockStates: ReturnType<typeof readLockStates> | null | undefined;
+
   /** Whether the stage has an entry in its lock file: it ran (in this experiment or another, or under DVC). */
   private locked(stage: string): boolean {
     const s = this.graph.byId.get(stage);
     if (!s) return false;
-    try {
-      return readLockStates(this.graph).get(s.file)?.stages.has(s.name) ?? false;
-    } catch {
-      return false;
+    if (this.lockStates === undefined) {
+      try {
+        this.lockStates = readLockStates(this.graph);
+      } catch {
+        this.lockStates = null;
+      }
     }
-  }
-
-  /** The run whose metrics are the stage's current ones (see currentRun). */
-  runOf(stage: string): string | undefined {
-    return this.currentRun(stage);
+    return this.lockStates?.get(s.file)?.stages.has(s.name) ?? false;
   }
 
   /** The run whose metrics are the stage's current ones: this pipeline run's, else its last successful one. */
-  private currentRun(stage: string): string | undefined {
+  currentRun(stage: string): string | undefined {
     const own = this.stageRuns.get(stage);
     if (own) return own;
     const prev = this.tracker.searchRuns({
@@ -664,14 +670,8 @@ class GateBook implements GateInputs {
    */
   async prepare(rules: readonly { rule: GateRule; target: GateTarget }[], ctx: Omit<BaselineContext, 'tracker' | 'root' | 'experimentId'>): Promise<void> {
     for (const { rule, target } of rules) {
-      let expr;
-      try {
-        expr = parseGateValue(rule);
-      } catch {
-        continue; // the gate reports it
-      }
-      const aliases = referencesOf(expr).filter((r) => isAliasScope(r.scope));
-      if (aliases.length === 0) continue;
+      const aliases = aliasReferencesOf(rule);
+      if (!aliases?.length) continue;
       const current = this.current(target);
       const like = this.evaluationOf(('stage' in current ? current.stage : undefined) ?? target.stage);
       if (like === undefined) continue;
