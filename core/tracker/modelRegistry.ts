@@ -962,7 +962,7 @@ function externalDataFiles(onnxPath: string, size: number, shown: string): { abs
   // a truncated copy) is refused, as an evaluation of it would be. One too large to read whole
   // here is judged by its first bytes.
   if (size > ONNX_GRAPH_READ_LIMIT) {
-    const problem = onnxHeadProblem(fileHead(onnxPath, ONNX_HEAD_BYTES));
+    const problem = onnxStartProblem(onnxPath);
     if (problem) throw invalid(`Model '${shown}' is ${problem}; nothing was registered.`);
     return [];
   }
@@ -1017,6 +1017,15 @@ function statIfAny(p: string): Stats | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why an .onnx file not read whole is no model, from its first ONNX_HEAD_BYTES (onnxHeadProblem);
+ * a file no longer than those is judged whole (onnxModelProblem).
+ */
+function onnxStartProblem(file: string): string | undefined {
+  const head = fileHead(file, ONNX_HEAD_BYTES + 1);
+  return head.length <= ONNX_HEAD_BYTES ? onnxModelProblem(head) : onnxHeadProblem(head.subarray(0, ONNX_HEAD_BYTES));
 }
 
 /** Up to `n` first bytes of a file. */
@@ -1085,8 +1094,7 @@ export function modelFilesOnDisk(absPath: string, shown = absPath, within?: stri
   // here. A file no longer than those bytes is judged whole.
   for (const f of out) {
     if (!f.rel.toLowerCase().endsWith('.onnx')) continue;
-    const head = fileHead(f.abs, ONNX_HEAD_BYTES + 1);
-    const problem = head.length <= ONNX_HEAD_BYTES ? onnxModelProblem(head) : onnxHeadProblem(head.subarray(0, ONNX_HEAD_BYTES));
+    const problem = onnxStartProblem(f.abs);
     if (problem) throw invalid(`Model folder '${shown}': its '${f.rel}' is ${problem}; nothing was registered.`);
   }
   return out;
