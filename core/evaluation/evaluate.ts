@@ -105,9 +105,20 @@ export interface EvaluationReport {
 
 /** A mistake in what was asked (a task that does not fit the model, a bad threshold). */
 export class EvaluationError extends Error {
-  constructor(message: string) {
-    super(message);
+  /**
+   * The error without its advice to the user (`advice`, after a `; ` in `message`): for a caller
+   * whose user cannot follow it (a champion measured as the candidate was: baselineEvaluation.ts).
+   */
+  readonly fact: string;
+  constructor(
+    fact: string,
+    readonly advice?: string,
+    /** `feature-count`: the model's input takes another number of features than the data gives it. */
+    readonly kind?: 'feature-count',
+  ) {
+    super(advice ? `${fact}; ${advice}` : fact);
     this.name = 'EvaluationError';
+    this.fact = fact;
   }
 }
 
@@ -271,7 +282,9 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     const width = only.shape[1];
     if (typeof width === 'number' && width !== chosen.length) {
       throw new EvaluationError(
-        `${model.file}: input '${only.name}' takes ${width} features per row, but ${chosen.length} columns would feed it (${shownColumns(chosen)}); name them with --features (a pipeline's features:)`,
+        `${model.file}: input '${only.name}' takes ${width} features per row, but ${chosen.length} columns would feed it (${shownColumns(chosen)})`,
+        "name them with --features (a pipeline's features:)",
+        'feature-count',
       );
     }
     return { inputs: [{ name: only.name, type: only.type, columns: chosen, dims: 'matrix' }], features: chosen };

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import {
   EVALUATION_TASKS,
+  EvaluationError,
   evaluateModel,
   type EvaluationTask,
 } from "../evaluation/evaluate";
@@ -122,9 +123,9 @@ export async function evaluateVersionLike(
     } catch (e) {
       // The advice for a candidate ("name them with --features") is no fix here: the champion is fed
       // what the candidate was fed, and does not take it.
-      if (e instanceof Error && / features per row, but /.test(e.message)) {
+      if (e instanceof EvaluationError && e.kind === "feature-count") {
         throw new Error(
-          `${e.message.replace(/; name them with --features.*$/, "")}: the champion does not take the inputs the candidate was evaluated on, so the two cannot be compared on them`,
+          `${e.fact}: the champion does not take the inputs the candidate was evaluated on, so the two cannot be compared on them`,
         );
       }
       throw e;
