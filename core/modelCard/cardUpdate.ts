@@ -496,7 +496,7 @@ class YamlText {
 
   /** Removes the items `ours` picks from the block sequence at `map[key]`; `key: []` when none is left. */
   removeEntries(map: YAMLMap, key: string, ours: (item: Node) => boolean): TextEdit[] {
-    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+    const pair = pairOf(map, key);
     const seq = pair?.value;
     if (!pair || !isSeq(seq) || seq.flow) return [];
     const items = seq.items as Node[];
@@ -520,7 +520,7 @@ class YamlText {
     entries: unknown[],
     what: string,
   ): TextEdit[] {
-    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+    const pair = pairOf(map, key);
     if (!pair)
       return [this.appendPair(map, key, entries, `${this.mapIndent(map)}  `)];
     const seq = pair.value;
@@ -562,6 +562,11 @@ class YamlText {
   }
 }
 
+/** The entry of a mapping whose key is the plain scalar `key`. */
+function pairOf(map: YAMLMap, key: string): Pair | undefined {
+  return map.items.find((p) => isScalar(p.key) && p.key.value === key);
+}
+
 function isNode(x: unknown): x is Node {
   return typeof x === "object" && x !== null && "range" in x;
 }
@@ -577,7 +582,7 @@ function isRunwiseResult(item: unknown): boolean {
 
 function isRunwiseMetric(item: Node): boolean {
   if (!isMap(item)) return false;
-  const type = item.items.find((p) => isScalar(p.key) && p.key.value === "type");
+  const type = pairOf(item, "type");
   if (type && isScalar(type.value) && type.value.comment?.trim() === MCT_MARK) return true;
   const name = (item.toJSON() as { name?: unknown } | null)?.name;
   return typeof name === "string" && name.startsWith(MCT_NAME_PREFIX);
@@ -587,7 +592,7 @@ function isRunwiseMetric(item: Node): boolean {
 function markedMetrics(metrics: Record<string, unknown>[]): Node[] {
   const seq = new Document(metrics).contents as unknown as { items: YAMLMap[] };
   for (const item of seq.items) {
-    const type = item.items.find((p) => isScalar(p.key) && p.key.value === "type");
+    const type = pairOf(item, "type");
     if (type && isScalar(type.value)) type.value.comment = ` ${MCT_MARK}`;
   }
   return seq.items;
@@ -600,9 +605,7 @@ function huggingFaceEdits(
 ): TextEdit[] {
   const result = huggingFaceResult(e);
   const root = yaml.root;
-  const pair = root?.items.find(
-    (p) => isScalar(p.key) && p.key.value === "model-index",
-  );
+  const pair = root ? pairOf(root, "model-index") : undefined;
   if (!pair)
     return [
       yaml.appendPair(root, "model-index", [
@@ -659,9 +662,7 @@ function huggingFaceEdits(
 function toolkitEdits(yaml: YamlText, e: CardEvaluation): TextEdit[] {
   const metrics = markedMetrics(toolkitMetrics(e));
   const root = yaml.root;
-  const pair = root?.items.find(
-    (p) => isScalar(p.key) && p.key.value === "quantitative_analysis",
-  );
+  const pair = root ? pairOf(root, "quantitative_analysis") : undefined;
   if (!pair)
     return [
       yaml.appendPair(root, "quantitative_analysis", {
