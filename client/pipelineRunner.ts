@@ -14,6 +14,7 @@ import * as vscode from 'vscode';
 import { HashCache } from '../core/pipeline/hashCache';
 import { loadPipeline } from '../core/pipeline/loadPipeline';
 import { formatPipelineDiagnostic, PipelineLoadError, type PipelineGraph } from '../core/pipeline/pipelineModel';
+import { gateMark } from '../core/pipeline/gates';
 import { runPipeline, type PipelineRunEvent, type PipelineRunResult, type StageReport } from '../core/pipeline/pipelineRun';
 import { pythonRunOptions, runsPython } from '../core/pipeline/pythonCommand';
 import { describeReason, planRun, staleAbove } from '../core/pipeline/stageStatus';
@@ -186,7 +187,7 @@ export class PipelineRunner implements vscode.Disposable {
               void this.runsView.refresh();
               break;
             case 'gate':
-              output.line(`${e.outcome.passed ? '✔' : e.outcome.unchecked ? '–' : '✖'} ${e.outcome.message}`);
+              output.line(`${gateMark(e.outcome)} ${e.outcome.message}`);
               break;
           }
         };

@@ -108,6 +108,11 @@ export interface GateOutcome {
   message: string;
 }
 
+/** How an outcome is marked before its message: ✔ passed, ✖ failed, – not checked (its stage gave no metrics). */
+export function gateMark(outcome: GateOutcome): string {
+  return outcome.passed ? "✔" : outcome.unchecked ? "–" : "✖";
+}
+
 export function describeRule(rule: GateRule): string {
   return `${rule.metric} ${rule.op} ${typeof rule.value === "number" ? String(rule.value) : rule.value}`;
 }

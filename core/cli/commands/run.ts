@@ -19,7 +19,7 @@ import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { HashCache } from '../../pipeline/hashCache';
 import { LockFileError } from '../../pipeline/lockFile';
-import type { GateOutcome } from '../../pipeline/gates';
+import { gateMark, type GateOutcome } from '../../pipeline/gates';
 import type { PipelineGraph, StageDecision } from '../../pipeline/pipelineModel';
 import { runPipeline, type PipelineRunEvent, type StageReport } from '../../pipeline/pipelineRun';
 import { PipelineBusyError } from '../../pipeline/runnerLock';
@@ -274,9 +274,8 @@ interface Progress {
   stop(): void;
 }
 
-/** ✔ passed, ✖ failed, – not checked (its stage gave no metrics). */
 function gateLine(g: GateOutcome): string {
-  return `${g.passed ? '✔' : g.unchecked ? '–' : '✖'} ${g.message}`;
+  return `${gateMark(g)} ${g.message}`;
 }
 
 function endLine(id: string, r: StageReport): string {
