@@ -639,12 +639,21 @@ export async function openCsv(file: string, displayName = file): Promise<Dataset
       let pos = 0;
       let offset = 0;
       let skip = header.end;
+      // `hash` is given the bytes as they are parsed, after each batch (buf[0, hashed) has been):
+      // hashing a whole read before parsing it stalled a consumer waiting for the next batch.
+      let hashed = 0;
+      const hashTo = (end: number) => {
+        if (hash && end > hashed) hash.update(buf.subarray(hashed, end));
+        hashed = Math.max(hashed, end);
+      };
       const handle = await open(file, 'r');
       try {
         for (;;) {
           if (pos > 0) {
+            hashTo(pos);
             buf.copyWithin(0, pos, filled);
             filled -= pos;
+            hashed -= pos;
             pos = 0;
           }
           if (filled + 1 >= buf.length) {
@@ -653,7 +662,6 @@ export async function openCsv(file: string, displayName = file): Promise<Dataset
             buf = bigger;
           }
           const { bytesRead } = await handle.read(buf, filled, buf.length - filled - 1, offset);
-          if (hash && bytesRead > 0) hash.update(buf.subarray(filled, filled + bytesRead));
           offset += bytesRead;
           filled += bytesRead;
           const final = bytesRead === 0;
@@ -669,9 +677,11 @@ export async function openCsv(file: string, displayName = file): Promise<Dataset
             if (parser.batch.rows < batchSize) break;
             any = true;
             yield parser.take();
+            hashTo(pos);
           }
           if (final) break;
         }
+        hashTo(filled);
         if (parser.batch.rows > 0) {
           any = true;
           yield parser.take();

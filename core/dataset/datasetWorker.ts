@@ -1,11 +1,12 @@
 /**
  * The dataset reader's worker thread (see datasetThread.ts): for each read it is given, reads the
  * dataset's batches and posts each with its arrays transferred, at most `window` ahead of the
- * caller (and, for the file's digests, a copy of each read's bytes), then the end or the error.
+ * caller, then the end (with the file's digests, when asked for them, hashed here as the bytes are
+ * read) or the error.
  * Built as dist/datasetWorker.js beside the bundles that start it (esbuild.mjs).
  */
 import { parentPort } from 'node:worker_threads';
-import { openDataset, postedError } from './dataset';
+import { FileDigests, openDataset, postedError } from './dataset';
 import type { DatasetThreadAnswer, DatasetThreadCommand, DatasetThreadJob, PostedBatch } from './datasetThread';
 
 interface Read {
@@ -33,19 +34,13 @@ function post(message: DatasetThreadAnswer, transfer: ArrayBuffer[] = []): void 
   parentPort!.postMessage(message, transfer);
 }
 
-function postBytes(id: number, chunk: Buffer): void {
-  const copy = new Uint8Array(chunk);
-  post({ id, bytes: copy.buffer }, [copy.buffer]);
-}
-
 async function read(job: DatasetThreadJob): Promise<void> {
   const { id } = job;
   const r: Read = { credits: job.window, stopped: false, wake: undefined };
   reads.set(id, r);
   try {
     const reader = await openDataset(job.file, job.display);
-    // The caller hashes the bytes (see datasetThread.ts): a copy of each read, since the reader reuses its buffer.
-    const digests = job.digests && reader.hashesFile ? { update: (chunk: Buffer) => postBytes(id, chunk) } : undefined;
+    const digests = job.digests && reader.hashesFile ? new FileDigests() : undefined;
     /** Per coded column, how many of its labels have been posted. */
     const sent: number[] = [];
     for await (const batch of reader.batches(job.request, job.batchSize, digests)) {
@@ -72,7 +67,7 @@ async function read(job: DatasetThreadJob): Promise<void> {
       }
       post({ id, batch: posted }, transfer);
     }
-    post({ id, end: { whole: digests !== undefined && !r.stopped } });
+    post({ id, end: { digests: digests && !r.stopped ? digests.digests() : undefined } });
   } catch (e) {
     post({ id, error: postedError(e) });
   } finally {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import * as path from 'node:path';
 import { fileSha256, openDataset, withColumns, type ColumnRequest } from '../../../core/dataset/dataset';
@@ -167,6 +167,35 @@ test('CSV and JSON Lines hash every byte of the file as they read it', async () 
     for await (const b of reader.batches([{ name: 'b' }], 999, hash)) rows += b.rows;
     assert.equal(rows, 5000);
     assert.equal(hash.digest('hex'), await fileSha256(file), path.basename(file));
+  }
+});
+
+test('CSV hashes every byte as it parses: across 4 MiB reads, a record longer than a read, blank lines, no final line end', async () => {
+  const dir = tempWorkspace('hash-chunks');
+  const rows = Array.from({ length: 300_000 }, (_, i) => `${i},${(i * 0.37).toFixed(3)},"t ${i % 7}"`);
+  // A text field of 5 MiB: its record outgrows the 4 MiB buffer, which doubles.
+  rows.splice(150_000, 0, `-1,0.5,"${'x'.repeat(5 << 20)}"`);
+  const files: Record<string, string> = {
+    'ends.csv': `a,b,t\n${rows.join('\n')}\n`,
+    'crlf-blank.csv': `a,b,t\r\n${rows.join('\r\n')}\r\n\r\n\n`,
+    'open.csv': `a,b,t\n${rows.join('\n')}`,
+  };
+  for (const [name, text] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    writeFileSync(file, text);
+    const reader = await openDataset(file);
+    const [sha, md5] = [createHash('sha256'), createHash('md5')];
+    const sink = { update: (chunk: Buffer) => (sha.update(chunk), md5.update(chunk)) };
+    let count = 0;
+    let last = NaN;
+    for await (const b of reader.batches([{ name: 'a' }, { name: 't', text: true }], 4096, sink)) {
+      count += b.rows;
+      last = b.numbers[0]![b.rows - 1]!;
+    }
+    assert.equal(count, 300_001, name);
+    assert.equal(last, 299_999, name);
+    assert.equal(sha.digest('hex'), await fileSha256(file), `${name}: sha256`);
+    assert.equal(md5.digest('hex'), createHash('md5').update(readFileSync(file)).digest('hex'), `${name}: md5`);
   }
 });
 
