@@ -1182,8 +1182,11 @@ export function modelLineage(tracker: LineageReader, registry: ModelRegistry, na
     });
   const datasets = new Map<string, { name: string; digest: string; source: string }>();
   // One entry per file version, by path and digest (a stage's script may log a dependency again under
-  // another name): the entry named by its path (the runner's) is the one kept.
-  for (const d of [...(source ? asLineage(source).datasets : []), ...stageRuns.flatMap((s) => s.datasets)]) {
+  // another name): the entry named by its path (the runner's) is the one kept. Upstream first: in the
+  // order the stages ran (what `prepare` read before what `register` read), the source run's own
+  // when it is no stage of a pipeline.
+  const sourceIsStage = source !== undefined && stageRuns.some((s) => s.runId === source.info.runId);
+  for (const d of [...stageRuns.flatMap((s) => s.datasets), ...(source && !sourceIsStage ? asLineage(source).datasets : [])]) {
     const key = `${d.source || d.name}\0${d.digest}`;
     const seen = datasets.get(key);
     if (!seen || (d.name === d.source && seen.name !== seen.source)) datasets.set(key, d);

@@ -519,7 +519,8 @@ test('lineage: datasets → pipeline and stage runs → evaluations of the same 
     tracker.logBatch(evaluation.info.runId, { metrics: [{ key: 'roc_auc', value: 0.91, timestamp: 1, step: 0 }] });
     tracker.createRun({ runName: 'unrelated', tags: [{ key: MODEL_SHA256_TAG, value: '0'.repeat(64) }] });
     const l = tracker.modelLineage('churn', v.version);
-    assert.deepEqual(l.datasets.map((d) => d.digest).sort(), ['aaaa1111', 'bbbb2222']);
+    // Upstream first: what `prepare` read before what `train` (the source run) read.
+    assert.deepEqual(l.datasets.map((d) => d.digest), ['aaaa1111', 'bbbb2222']);
     assert.equal(l.datasets.find((d) => d.digest === 'bbbb2222')?.name, 'data/train.csv', 'the entry named by its path is kept');
     assert.equal(l.sourceRun?.runId, train.info.runId);
     assert.equal(l.pipelineRun?.runId, pipeline.info.runId);
