@@ -164,10 +164,13 @@ export class PipelineRunner implements vscode.Disposable {
         token.onCancellationRequested(() => controller.abort());
         let total = 0;
         let done = 0;
+        // Stages a failed gate holds back end (not run) without starting: not counted in the progress.
+        let held = new Set<string>();
         const onEvent = (e: PipelineRunEvent) => {
           switch (e.type) {
             case 'run-start':
               total = e.toRun.length;
+              held = new Set(e.held);
               // Nothing to run is said once, at the end, with the outcome (a frozen stage can still fail).
               if (total) output.line(`Running ${total} stage${total === 1 ? '' : 's'}: ${e.toRun.join(', ')}`);
               break;
@@ -181,7 +184,7 @@ export class PipelineRunner implements vscode.Disposable {
               output.line(`${e.stage} | ${e.line}`);
               break;
             case 'stage-end':
-              done++;
+              if (!held.has(e.stage)) done++;
               output.line(endLine(e.report));
               this.state.stageEnded(e.report);
               void this.runsView.refresh();

@@ -40,7 +40,8 @@ import { evaluationUnder } from '../modelCard/cardEvaluation';
 export type StageRunStatus = 'succeeded' | 'failed' | 'cancelled' | 'skipped' | 'frozen' | 'not-run';
 
 export type PipelineRunEvent =
-  | { type: 'run-start'; runId?: string; toRun: string[] }
+  /** `toRun`: the stages that start; `held`: those planned that a failed gate above them holds back (each then ends not run). */
+  | { type: 'run-start'; runId?: string; toRun: string[]; held: string[] }
   | { type: 'stage-start'; stage: string; runId: string; reasons: ChangeReason[] }
   | { type: 'output'; stage: string; line: string; stream: OutputStream }
   | { type: 'stage-end'; stage: string; report: StageReport }
@@ -151,24 +152,14 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   }
   const toRun = graph.stages.filter((s) => decisions.get(s.id)?.action === 'run');
 
-  // A run that has nothing to run leaves no trace in the tracker (its gates are still checked; a
-  // champion measured for one is an evaluation run of its own).
-  const parentRunId = toRun.length > 0 ? startPipelineRun(tracker, { experimentId, files: graph.files, git }) : undefined;
-  emit({ type: 'run-start', ...(parentRunId ? { runId: parentRunId } : {}), toRun: toRun.map((s) => s.id) });
-
-  let server: TrackingServer | undefined;
-  let endpoint = options.endpoint;
-  if (!endpoint && toRun.some((s) => !s.builtin)) {
-    server = await startTrackingServer({ workspace: graph.root, tracker, log: () => undefined });
-    endpoint = server;
-  }
-
   const stageRuns = new Map<string, string>();
   const gateOutcomes: GateOutcome[] = [];
   const aliases = new AliasReferences(tracker, AliasReferences.registerNamesOf(graph.stages));
   const gateState = new GateBook(graph, tracker, experimentId, reports, stageRuns, aliases);
   /** Stages whose gate failed → that gate: what reads their outputs does not run (a worse model is not registered). */
   const gateFailures = new Map<string, GateOutcome>();
+  /** Set once the pipeline's run exists: a champion measured for a gate then is an evaluation under it. */
+  let parentRunId: string | undefined;
   const checkGates = async (rules: readonly { rule: GateRule; target: GateTarget }[]) => {
     let trouble: string | undefined;
     try {
@@ -229,20 +220,36 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   const gateFailedAbove = (id: string): string | undefined => ancestorsOf(graph, id).find((up) => gateFailures.has(up));
   // The gates of stages this run leaves as they are (up to date or frozen) are checked first, on
   // the metrics those stages last gave: while one fails, nothing below its stage runs, so a model a
-  // gate rejected is not evaluated or registered by the next run either.
+  // gate rejected is not evaluated or registered by the next run either. Checked before the run is
+  // announced: the stages they hold back are not said to run, and a run that they hold back whole
+  // leaves no pipeline run in the tracker.
   const inRunIds = new Set(toRun.map((s) => s.id));
   const standing = pendingGates.filter((g) => g.target.stage !== undefined && !inRunIds.has(g.target.stage));
   for (const g of standing) gateState.checked.add(g.rule);
+  // A standing gate on a stage that is out of date is not judged on its old metrics.
+  const outOfDate = standing.filter((g) => options.stale?.has(g.target.stage!));
+  for (const g of outOfDate) {
+    const stage = g.target.stage!;
+    const message = `gate '${describeRule(g.rule)}' (${g.rule.file}:${g.rule.line}) not judged: stage '${stage}' is not up to date (${options.stale!.get(stage)}), so it has no metrics of what it reads now: run it first`;
+    record({ rule: g.rule, passed: false, stage, message }, stage);
+  }
+  await checkGates(standing.filter((g) => !outOfDate.includes(g)));
+  const held = toRun.filter((s) => gateFailedAbove(s.id) !== undefined).map((s) => s.id);
+  const starting = options.signal?.aborted ? [] : toRun.filter((s) => !held.includes(s.id));
+
+  // A run that has nothing to run leaves no trace in the tracker (its gates are still checked; a
+  // champion measured for one is an evaluation run of its own).
+  if (starting.length > 0) parentRunId = startPipelineRun(tracker, { experimentId, files: graph.files, git });
+  emit({ type: 'run-start', ...(parentRunId ? { runId: parentRunId } : {}), toRun: starting.map((s) => s.id), held });
+
+  let server: TrackingServer | undefined;
+  let endpoint = options.endpoint;
+  if (!endpoint && starting.some((s) => !s.builtin)) {
+    server = await startTrackingServer({ workspace: graph.root, tracker, log: () => undefined });
+    endpoint = server;
+  }
 
   try {
-    // A standing gate on a stage that is out of date is not judged on its old metrics.
-    const outOfDate = standing.filter((g) => options.stale?.has(g.target.stage!));
-    for (const g of outOfDate) {
-      const stage = g.target.stage!;
-      const message = `gate '${describeRule(g.rule)}' (${g.rule.file}:${g.rule.line}) not judged: stage '${stage}' is not up to date (${options.stale!.get(stage)}), so it has no metrics of what it reads now: run it first`;
-      record({ rule: g.rule, passed: false, stage, message }, stage);
-    }
-    await checkGates(standing.filter((g) => !outOfDate.includes(g)));
     const pending = new Set(toRun.map((s) => s.id));
     const running = new Map<string, Promise<void>>();
     const inRun = new Set(pending);

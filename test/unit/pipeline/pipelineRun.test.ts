@@ -447,6 +447,18 @@ ${TRAIN_ACCURACY_GATE}`,
   first.tracker.close();
   assert.deepEqual(statusOf(first.result), { train: 'succeeded', evaluate: 'not-run', register: 'not-run' });
   await assertRegisterHeld(ws, { train: 'skipped', evaluate: 'not-run', register: 'not-run' });
+
+  // Planned to run (they never have), both are held back by the standing gate, judged before the
+  // run is announced: none is said to start, and no pipeline run is recorded (nor was one above).
+  const held = await runAll(ws);
+  const runsBefore = first.result.runId ? held.tracker.searchRuns({ experimentIds: [first.result.experimentId] }).items.length : -1;
+  held.tracker.close();
+  assert.deepEqual(statusOf(held.result), { train: 'skipped', evaluate: 'not-run', register: 'not-run' });
+  const start = held.events.find((e) => e.type === 'run-start');
+  assert.deepEqual(start && start.type === 'run-start' ? [start.toRun, start.held] : undefined, [[], ['evaluate', 'register']]);
+  assert.equal(held.result.runId, undefined, 'no pipeline run for a run its gates hold back whole');
+  assert.equal(held.events.findIndex((e) => e.type === 'gate') < held.events.findIndex((e) => e.type === 'run-start'), true, 'the standing gate is judged before the run starts');
+  assert.equal(runsBefore, 2, 'the first run and its train stage only');
 });
 
 test('a gate on a metric no stage has fails and says so', async () => {
