@@ -418,10 +418,11 @@ function withinFloat32(column: Float64Array, rows: number): boolean {
  */
 function copyPositiveColumn(probabilities: Float32Array | Float64Array, rows: number, into: Float32Array | Float64Array, negatives: Float32Array | Float64Array, at: number, tolerance: number): boolean {
   let ok = true;
+  const [low, high] = [-tolerance, 1 + tolerance];
   for (let i = 0; i < rows; i++) {
     const p0 = probabilities[2 * i]!;
     const p1 = probabilities[2 * i + 1]!;
-    if (!(p0 >= 0 && p1 >= 0 && p0 <= 1 && p1 <= 1 && Math.abs(p0 + p1 - 1) <= tolerance)) ok = false;
+    if (!(p0 >= low && p1 >= low && p0 <= high && p1 <= high && Math.abs(p0 + p1 - 1) <= tolerance)) ok = false;
     into[at + i] = p1;
     negatives[at + i] = p0;
   }
@@ -436,18 +437,20 @@ function sumTolerance(eps: number): number {
 /**
  * Refuses a classifier's output that is not class probabilities: every value within [0, 1] and each
  * row summing to 1 as scikit-learn's log_loss requires it (np.allclose with rtol √eps of the output's
- * type); a width of 1 is P(class 1) alone. A model that gives raw scores (a decision function, an
+ * type); a width of 1 is P(class 1) alone. The range has the same slack as the sum: float32 rounding
+ * gives 1.0000001 (ten votes of 0.1 summed), which scikit-learn's metrics take, clipping it. A model that gives raw scores (a decision function, an
  * ONNX LinearClassifier without a LOGISTIC or SOFTMAX post-transform) would otherwise be thresholded
  * as if they were probabilities, and NaN would reach the metrics.
  */
 function checkProbabilities(values: Float32Array | Float64Array, rows: number, width: number, eps: number, output: string, row: (i: number) => string): void {
   const tolerance = sumTolerance(eps);
+  const [low, high] = [-tolerance, 1 + tolerance];
   for (let i = 0; i < rows; i++) {
     let sum = 0;
     let inRange = true;
     for (let c = 0; c < width; c++) {
       const v = values[i * width + c]!;
-      if (!(v >= 0 && v <= 1)) inRange = false;
+      if (!(v >= low && v <= high)) inRange = false;
       sum += v;
     }
     if (inRange && (width === 1 || Math.abs(sum - 1) <= tolerance)) continue;
@@ -537,8 +540,10 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     if (options.task === 'regression') throw new EvaluationError(`${modelName} gives class probabilities: task 'regression' does not fit`);
     if (out.classes !== undefined) {
       const inferred = out.classes === 2 ? 'binary' : 'multiclass';
-      if (options.task && options.task !== inferred) throw new EvaluationError(`${modelName} gives probabilities for ${out.classes} classes: task '${options.task}' does not fit`);
-      task = inferred;
+      // Two classes may be asked for as multiclass (macro and weighted averages), as scikit-learn computes them.
+      const fits = options.task === undefined || options.task === inferred || (options.task === 'multiclass' && out.classes === 2);
+      if (!fits) throw new EvaluationError(`${modelName} gives probabilities for ${out.classes} classes: task '${options.task}' does not fit`);
+      task = options.task ?? inferred;
     } else task = options.task ?? 'binary';
   }
   // A classifier's target is read as text, coded (see TargetClasses); a slice by the target itself shares it.

@@ -316,6 +316,32 @@ test("a CSV whose first row is numbers (written without a header): evaluated as 
   assert.deepEqual(r.warnings, ['the first row of data.csv is all numbers (0.2, 0.8, 1): if it is data written without a header, it was read as the column names and left out of the evaluation; write the file with a header naming the columns']);
 });
 
+test("float32 rounding past 1 (ten votes of 0.1 summed: 1.0000001) is a probability, as scikit-learn's metrics take it; 1.001 is not", async () => {
+  const above = 1 + 2 ** -23;
+  const rows = [[0, above, 1], [0.9, 0.1, 0], [0.2, 0.8, 1], [0.6, 0.4, 0]];
+  const s = passThroughCase(passThrough(2), ['p0', 'p1', 'y'], rows);
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', workspace: s.ws });
+  assert.equal(r.metrics.accuracy, 1);
+  assert.equal(r.metrics.roc_auc, 1);
+  // Clipped to [eps, 1 − eps] (float32 eps) and renormalised, as log_loss does: sklearn 1.2.1 gives
+  // 0.2098324454501717 computing in float32, 0.20983245103810694 in float64 with float32's eps.
+  assert.ok(Math.abs(r.metrics.log_loss! - 0.20983245103810694) < 1e-12, String(r.metrics.log_loss));
+  const one = passThroughCase(passThrough(1), ['p', 'y'], [[above, 1], [0.1, 0]]);
+  assert.equal((await evaluateModel({ model: one.model, data: one.data, target: 'y', task: 'binary', workspace: one.ws })).metrics.accuracy, 1, 'one P(class 1) per row');
+  const far = passThroughCase(passThrough(2), ['p0', 'p1', 'y'], [[-0.001, 1.001, 1]]);
+  await assert.rejects(evaluateModel({ model: far.model, data: far.data, target: 'y', workspace: far.ws }), /a value outside \[0, 1\]/);
+});
+
+test('a two-class output asked for as multiclass gives the macro and weighted averages, as scikit-learn computes them', async () => {
+  const s = passThroughCase(passThrough(2), ['p0', 'p1', 'y'], [[0.2, 0.8, 1], [0.9, 0.1, 0], [0.3, 0.7, 0], [0.6, 0.4, 1]]);
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', task: 'multiclass', workspace: s.ws });
+  assert.equal(r.task, 'multiclass');
+  assert.equal(r.metrics.accuracy, 0.5);
+  assert.equal(r.metrics.f1_macro, 0.5);
+  assert.equal(r.metrics.precision_weighted, 0.5);
+  assert.equal(r.metrics.f1, undefined, "no binary metric of the positive class");
+});
+
 test('outputs that are not probabilities (raw scores, NaN, rows not summing to 1) are refused naming the row; in the first batch no run is left, later the run FAILS', async () => {
   const cases: [string, (string | number)[][], RegExp][] = [
     ['raw scores', [[0.2, 0.8, 1], [2, -1, 0]], /output 'probabilities' is not class probabilities: for data\.csv data row 2 it gave \[2, -1\] \(a value outside \[0, 1\]\)/],
