@@ -278,9 +278,22 @@ async function evaluateStep(
     ctx.tracker.logBatch(report.run_id, {
       tags: [{ key: MODEL_SHA256_TAG, value: report.model.sha256 }],
     });
+  // `metrics:` picks what the stage's run logs (its gates read those); the evaluation's own run
+  // and the report keep every metric.
+  const listed = ctx.settings.metrics;
+  let logged = Object.entries(report.metrics);
+  if (Array.isArray(listed) && listed.length > 0) {
+    const names = listed.map(String);
+    const unknown = names.filter((m) => !(m in report.metrics));
+    if (unknown.length > 0)
+      throw new StepFailure(
+        `evaluate.metrics lists ${unknown.map((m) => `'${m}'`).join(", ")}, which a ${report.task} evaluation does not give (it gives ${Object.keys(report.metrics).join(", ")}) (${ctx.stage.file}:${ctx.stage.line})`,
+      );
+    logged = logged.filter(([k]) => names.includes(k));
+  }
   const now = Date.now();
   ctx.tracker.logBatch(ctx.runId, {
-    metrics: Object.entries(report.metrics)
+    metrics: logged
       .filter(([, v]) => Number.isFinite(v))
       .map(([key, value]) => ({ key, value, timestamp: now, step: 0 })),
     tags: report.run_id

@@ -8,12 +8,13 @@
 import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, scanInterpolations, type InterpolationScope, type VarsLayer } from './interpolation';
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
 import { isParamGlob, lookupParam, matchesParamGlob, type ParamsFile } from '../files/paramsIndex';
-import { GateSyntaxError, parseGateValue } from './gateExpression';
+import { GateSyntaxError, isAliasScope, parseGateValue, referencesOf } from './gateExpression';
+import { didYouMean } from '../schema/didYouMean';
 import { knownStageMetrics, movedStage, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
 import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from '../schema/builtinSteps';
 import { resolveWorkspacePath } from '../files/workspacePaths';
 import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from '../yaml/yamlAccess';
-import type { Span, YamlNode, YamlScalar } from '../yaml/yamlTree';
+import type { Span, YamlMap, YamlNode, YamlScalar } from '../yaml/yamlTree';
 
 /** Characters DVC refuses in stage names (`@` is reserved for generated names). */
 const INVALID_STAGE_NAME_CHARS = /[,.:;/\\@]/;
@@ -353,7 +354,11 @@ function checkPath(index: PipelineIndex, ref: PathRef, inst: StageInstance, exis
   if (ref.extensions && ref.extensions.length) {
     const lower = r.path.toLowerCase();
     if (!ref.extensions.some((e) => lower.endsWith(e))) {
-      report(at(ref.node, 'warning', 'unexpected-file-type', `'${ref.field}' expects a ${ref.extensions.join(' or ')} file.`));
+      report(
+        ref.strictType
+          ? at(ref.node, 'error', 'unexpected-file-type', `'${ref.field}' takes a ${ref.extensions.join(', ')} file; the run refuses any other.`)
+          : at(ref.node, 'warning', 'unexpected-file-type', `'${ref.field}' expects a ${ref.extensions.join(' or ')} file.`),
+      );
     }
   }
   if (ref.role === 'out' || ref.role === 'step-output') return;
@@ -458,6 +463,9 @@ function checkInterpolations(decl: StageDecl, report: Report): void {
   }
 }
 
+/** Every metric an `evaluate` step can give, whatever its task. */
+const EVALUATION_METRIC_NAMES: ReadonlySet<string> = new Set([...metricsForTask('classification'), ...metricsForTask('regression')]);
+
 function checkEvaluateMetrics(decl: StageDecl, report: Report): void {
   const cfg = asMap(valueOf(decl.body, 'evaluate'));
   if (!cfg) return;
@@ -467,11 +475,14 @@ function checkEvaluateMetrics(decl: StageDecl, report: Report): void {
   for (const item of asSeq(valueOf(cfg, 'metrics'))?.items ?? []) {
     const s = asScalar(item);
     const v = scalarText(s);
-    if (!s || v === undefined || allowed.includes(v)) continue;
-    const other = metricsForTask(taskText === 'regression' ? 'classification' : 'regression');
-    if (other.includes(v)) {
-      report(at(s, 'error', 'invalid-value', `'${clip(v)}' is not a ${taskText} metric; with task '${taskText}' use ${allowed.join(', ')}.`));
-    }
+    // A name no task gives is the schema's to report (with its "did you mean").
+    if (!s || v === undefined || allowed.includes(v) || !EVALUATION_METRIC_NAMES.has(v)) continue;
+    report(at(s, 'error', 'invalid-value', `'${clip(v)}' is not a ${taskText} metric; with task '${taskText}' use ${allowed.join(', ')}.`));
+  }
+  // One column: the runner refuses a list of more (an evaluation is sliced by one column at a time).
+  const slices = asSeq(valueOf(cfg, 'slice_by'));
+  if (slices && slices.items.length > 1) {
+    report(at(slices, 'error', 'invalid-value', `slice_by takes one column (got ${slices.items.length}); an evaluation is sliced by one column at a time: make a stage per column.`));
   }
 }
 
@@ -553,7 +564,9 @@ function checkGates(index: PipelineIndex, report: Report): void {
       stage = findStage(index, stageName);
       if (!stage) report(at(stageNode, 'error', 'unknown-stage', `No stage named '${clip(stageName)}'.`));
     }
-    checkGateValue(index, asScalar(valueOf(gate, 'value')), report);
+    const valueNode = asScalar(valueOf(gate, 'value'));
+    const references = checkGateValue(index, valueNode, report);
+    if (valueNode && references.length > 0) checkAliasReferences(index, gate, valueNode, references, report);
     const metricNode = asScalar(valueOf(gate, 'metric'));
     const metric = scalarText(metricNode);
     if (!metricNode || metric === undefined) continue;
@@ -574,19 +587,64 @@ function checkGates(index: PipelineIndex, report: Report): void {
     }
     const known = stage && knownStageMetrics(stage);
     if (known && !known.includes(name)) {
-      report(at(metricNode, 'warning', 'unknown-metric', `Stage '${clip(stage!.name)}' does not produce a metric '${clip(name)}' (it produces ${boundedList(known)}).`));
+      const near = didYouMean(name, known);
+      report(at(metricNode, 'warning', 'unknown-metric', `Stage '${clip(stage!.name)}' does not produce a metric '${clip(name)}' (${near ? `did you mean '${near}'? It produces` : 'it produces'} ${boundedList(known)}).`));
+    }
+    // `previous.x` and `champion.x` read the same stage's metric x (of its last run, of the alias's evaluation).
+    if (known && valueNode) {
+      for (const r of references) {
+        if (known.includes(r.metric)) continue;
+        const near = didYouMean(r.metric, known);
+        report(at(valueNode, 'warning', 'unknown-metric', `'${clip(r.text)}': stage '${clip(stage!.name)}' does not produce a metric '${clip(r.metric)}' (${near ? `did you mean '${r.scope}.${near}'? It produces` : 'it produces'} ${boundedList(known)}).`));
+      }
     }
   }
 }
 
-/** A gate's value written as an expression (`previous.loss * 1.05`) must parse as the runner reads it. */
-function checkGateValue(index: PipelineIndex, node: YamlScalar | null, report: Report): void {
-  if (!node || typeof node.value !== 'string') return;
+/** A gate's value written as an expression (`previous.loss * 1.05`) must parse as the runner reads it; its references. */
+function checkGateValue(index: PipelineIndex, node: YamlScalar | null, report: Report): GateReference[] {
+  if (!node || typeof node.value !== 'string') return [];
   try {
-    parseGateValue({ file: index.doc.relPath, line: 0, value: node.value });
+    return referencesOf(parseGateValue({ file: index.doc.relPath, line: 0, value: node.value }));
   } catch (e) {
     if (!(e instanceof GateSyntaxError)) throw e;
     report(at(node, 'error', 'invalid-gate-value', `Invalid gate value: ${e.detail} (at character ${e.position + 1}).`));
+    return [];
+  }
+}
+
+type GateReference = ReturnType<typeof referencesOf>[number];
+
+/**
+ * A registry alias in a gate's value (`champion.roc_auc`) is read from the gate's `model`, or the
+ * one model the file's `register` steps register (core/pipeline/gates.ts modelOf): without either
+ * the run fails the gate, so that is an error here. An alias that no `register` step of the file
+ * sets, when they set others, is most likely a typo: while no version holds it the gate passes, so
+ * it is said (a warning: an alias can also be set by hand, `runwise models alias`).
+ */
+function checkAliasReferences(index: PipelineIndex, gate: YamlMap, valueNode: YamlScalar, references: readonly GateReference[], report: Report): void {
+  const aliasRefs = references.filter((r) => isAliasScope(r.scope));
+  if (aliasRefs.length === 0) return;
+  const steps = [...index.stageByName.values()].flatMap((d) => {
+    const register = asMap(valueOf(d.body, 'register'));
+    return register ? [{ name: scalarText(valueOf(register, 'name')), alias: scalarText(valueOf(register, 'alias')) }] : [];
+  });
+  const gateModel = scalarText(valueOf(gate, 'model'));
+  const names = [...new Set(steps.map((s) => s.name).filter((n): n is string => n !== undefined))];
+  if (gateModel === undefined && names.length !== 1) {
+    const why = names.length === 0 ? 'this file registers no model' : `this file registers ${names.map((n) => `'${clip(n)}'`).join(', ')}`;
+    report(at(valueNode, 'error', 'alias-without-model', `'${clip(aliasRefs[0]!.text)}' reads a registered model's alias, but ${why}: add \`model: NAME\` to the gate${names.length === 0 ? ' (or a `register` step to the file)' : ''}.`));
+    return;
+  }
+  const model = gateModel ?? names[0]!;
+  const set = [...new Set(steps.filter((s) => s.name === model && s.alias !== undefined).map((s) => s.alias!))];
+  if (set.length === 0) return;
+  for (const r of aliasRefs) {
+    if (set.includes(r.scope)) continue;
+    const near = didYouMean(r.scope, set);
+    report(
+      at(valueNode, 'warning', 'unknown-alias', `No \`register\` step here sets the alias '${clip(r.scope)}' of '${clip(model)}' (${near ? `did you mean '${near}'? They set` : 'they set'} ${set.map((a) => `'${clip(a)}'`).join(', ')}): while no version holds it, the gate passes.`),
+    );
   }
 }
 

@@ -47,6 +47,8 @@ export interface PathRef {
   /** Relative to the stage's `wdir`; undefined when `text` or `wdir` is unresolved. */
   resolved: ResolvedPath | undefined;
   extensions?: readonly string[];
+  /** The runner refuses a file without one of `extensions` (not merely unexpected). */
+  strictType?: boolean;
 }
 
 export interface ParamRef {
@@ -640,10 +642,11 @@ function resolveData(node: YamlNode | null, scope: InterpolationScope): { node: 
 }
 
 /** The paths each built-in step reads and writes, with the file types expected. */
-const STEP_IO: Record<BuiltinStep, { inputs: [string, (readonly string[])?][]; outputs: [string, (readonly string[])?][] }> = {
-  evaluate: { inputs: [['model', ['.onnx']], ['data', DATA_EXTENSIONS]], outputs: [['output', ['.json']]] },
-  register: { inputs: [['model'], ['card', ['.md', '.modelcard.yaml', '.modelcard.yml']]], outputs: [] },
-  drift: { inputs: [['reference', DATA_EXTENSIONS], ['current', DATA_EXTENSIONS]], outputs: [['output', ['.json']]] },
+/** `strict`: the runner refuses a file of another type (a dataset by its extension, a card by its name), so the editor says so as an error. */
+const STEP_IO: Record<BuiltinStep, { inputs: [string, (readonly string[])?, boolean?][]; outputs: [string, (readonly string[])?][] }> = {
+  evaluate: { inputs: [['model', ['.onnx']], ['data', DATA_EXTENSIONS, true]], outputs: [['output', ['.json']]] },
+  register: { inputs: [['model'], ['card', ['.md', '.modelcard.yaml', '.modelcard.yml'], true]], outputs: [] },
+  drift: { inputs: [['reference', DATA_EXTENSIONS, true], ['current', DATA_EXTENSIONS, true]], outputs: [['output', ['.json']]] },
 };
 
 function buildInstance(decl: StageDecl, name: string, key: string | undefined, scope: InterpolationScope, ctx: StageBuildContext): StageInstance {
@@ -655,11 +658,11 @@ function buildInstance(decl: StageDecl, name: string, key: string | undefined, s
     wdir = t === undefined ? undefined : resolvedDir(ctx.dir, t);
   }
   const inst: StageInstance = { name, decl, key, scope, wdir, inputs: [], outputs: [], params: [], datasets: [], index: -1 };
-  const ref = (role: PathRole, field: string, node: YamlScalar, extensions?: readonly string[]): PathRef => {
+  const ref = (role: PathRole, field: string, node: YamlScalar, extensions?: readonly string[], strictType?: boolean): PathRef => {
     const raw = typeof node.value === 'string' ? node.value : String(node.value);
     const text = interpolateString(raw, scope);
     const resolved = text === undefined || wdir === undefined ? undefined : resolveWorkspacePath(wdir, text);
-    return { role, field, node, raw, text, resolved, extensions };
+    return { role, field, node, raw, text, resolved, extensions, ...(strictType ? { strictType } : {}) };
   };
 
   for (const item of asSeq(valueOf(body, 'deps'))?.items ?? []) {
@@ -680,9 +683,9 @@ function buildInstance(decl: StageDecl, name: string, key: string | undefined, s
     for (const step of BUILTIN_STEPS) {
       const cfg = asMap(valueOf(body, step));
       if (!cfg) continue;
-      for (const [field, ext] of STEP_IO[step].inputs) {
+      for (const [field, ext, strict] of STEP_IO[step].inputs) {
         const s = asScalar(valueOf(cfg, field));
-        if (s && s.value !== null) inst.inputs.push(ref('step-input', `${step}.${field}`, s, ext));
+        if (s && s.value !== null) inst.inputs.push(ref('step-input', `${step}.${field}`, s, ext, strict));
       }
       for (const [field, ext] of STEP_IO[step].outputs) {
         const s = asScalar(valueOf(cfg, field));
@@ -716,7 +719,7 @@ export function knownStageMetrics(decl: StageDecl): readonly string[] | undefine
     const listed = (asSeq(valueOf(evaluate, 'metrics'))?.items ?? []).map((n) => scalarText(n)).filter((v): v is string => v !== undefined);
     if (listed.length) return listed;
     const task = scalarText(valueOf(evaluate, 'task'));
-    return metricsForTask(task === 'regression' ? 'regression' : 'classification');
+    return metricsForTask(task === 'regression' || task === 'binary' || task === 'multiclass' ? task : 'classification');
   }
   if (asMap(valueOf(decl.body, 'drift'))) return DRIFT_METRICS;
   return undefined;

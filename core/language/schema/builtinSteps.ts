@@ -11,6 +11,7 @@ import {
   listOf,
   num,
   str,
+  strOrList,
   type MapSchema,
   type PropertySchema,
   type SchemaNode,
@@ -18,6 +19,10 @@ import {
 import { aliasProblem, modelNameProblem } from '../../tracker/registryNames';
 
 export const CLASSIFICATION_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'average_precision', 'log_loss', 'f1_macro', 'f1_weighted', 'precision_macro', 'precision_weighted', 'recall_macro', 'recall_weighted'] as const;
+/** What a binary evaluation gives (core/evaluation/metrics.ts binaryMetrics): of the positive class. */
+export const BINARY_METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc', 'average_precision', 'log_loss'] as const;
+/** What a multiclass evaluation gives (multiclassMetrics): averaged over the classes. */
+export const MULTICLASS_METRICS = ['accuracy', 'precision_macro', 'precision_weighted', 'recall_macro', 'recall_weighted', 'f1_macro', 'f1_weighted', 'log_loss', 'roc_auc'] as const;
 export const REGRESSION_METRICS = ['mae', 'mse', 'rmse', 'r2', 'mape'] as const;
 export const DRIFT_METRICS = ['drift_share', 'drifted_columns'] as const;
 /** core/evaluation's tasks; `classification` (binary or multiclass, from the model's output) is kept for pipelines written before. */
@@ -40,9 +45,9 @@ export const BUILTIN_METRIC_NAMES: readonly string[] = [...CLASSIFICATION_METRIC
 
 export const METRIC_DOCS: Readonly<Record<string, string>> = {
   accuracy: 'Share of correct predictions (classification).',
-  precision: 'Precision, macro-averaged over classes (classification).',
-  recall: 'Recall, macro-averaged over classes (classification).',
-  f1: 'F1 score, macro-averaged over classes (classification).',
+  precision: 'Precision of the positive class, at the threshold (binary).',
+  recall: 'Recall of the positive class, at the threshold (binary).',
+  f1: 'F1 score of the positive class, at the threshold (binary).',
   roc_auc: 'Area under the ROC curve; one-vs-rest for more than two classes (classification).',
   average_precision: 'Average precision: the area under the precision-recall curve (binary).',
   f1_macro: 'F1, unweighted mean over classes (multiclass).',
@@ -61,9 +66,12 @@ export const METRIC_DOCS: Readonly<Record<string, string>> = {
   drifted_columns: 'Number of columns whose drift test fired (drift).',
 };
 
-/** The metrics an `evaluate` step computes by default for a task. */
+/**
+ * The metrics an `evaluate` step gives for a task; `classification` (binary or multiclass, as the
+ * model's output says) may give either's.
+ */
 export function metricsForTask(task: EvaluationTask): readonly string[] {
-  return task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
+  return task === 'regression' ? REGRESSION_METRICS : task === 'binary' ? BINARY_METRICS : task === 'multiclass' ? MULTICLASS_METRICS : CLASSIFICATION_METRICS;
 }
 
 export interface EvaluateStepConfig {
@@ -73,12 +81,13 @@ export interface EvaluateStepConfig {
   /** Default: classification. */
   /** Default: inferred from the model's outputs. */
   task?: EvaluationTask;
-  /** Default: every metric of the task. */
+  /** The metrics the stage's run logs (its gates read those); default: every metric of the task. */
   metrics?: (ClassificationMetric | RegressionMetric)[];
   features?: string[];
   threshold?: number;
   batch_size?: number;
-  slice_by?: string[];
+  /** One column (a list of one is taken too). */
+  slice_by?: string | string[];
   output?: string;
 }
 
@@ -115,22 +124,25 @@ export interface GateConfig {
   message?: string;
 }
 
-export const DATA_EXTENSIONS = ['.csv', '.parquet', '.pq', '.tsv'] as const;
+/** What core/dataset's openDataset reads (a .tsv is refused there). */
+export const DATA_EXTENSIONS = ['.csv', '.jsonl', '.ndjson', '.parquet'] as const;
 
 const evaluateSchema: MapSchema = {
   required: ['model', 'data', 'target'],
   properties: {
     model: str('The ONNX model to evaluate (a path relative to `wdir`).', { hint: 'input-path', extensions: ['.onnx'] }),
-    data: str('The labelled dataset, CSV or Parquet (a path relative to `wdir`).', { hint: 'input-path', extensions: DATA_EXTENSIONS }),
+    data: str('The labelled dataset: CSV, JSON Lines or Parquet (a path relative to `wdir`).', { hint: 'input-path', extensions: DATA_EXTENSIONS }),
     target: str('The column of `data` that holds the true label or value.'),
     task: enumOf('`binary`, `multiclass` or `regression`; decides which metrics apply. Default: inferred from the model (a probability output of width 2: binary; wider: multiclass; one float output: regression; `binary` on a one-value output reads it as P(class 1), as a sigmoid gives it).', EVALUATION_TASKS),
     features: listOf({ scalar: { types: ['string'] } }, 'The columns that fill a model with one 2-D input, in order. Default: every column but `target`, in file order.', true),
     threshold: num('Decision threshold on the positive class probability (binary), from 0 to 1. Default: 0.5.', { min: 0, max: 1 }),
-    slice_by: listOf({ scalar: { types: ['string'] } }, 'A column whose values the metrics are also computed for, one slice per value, with the largest gap between slices (a fairness check).', true),
+    slice_by: strOrList('A column whose values the metrics are also computed for, one slice per value, with the largest gap between slices (a fairness check). One column (a list of one is taken too).'),
     metrics: listOf(
       { scalar: { types: ['string'], enum: [...CLASSIFICATION_METRICS, ...REGRESSION_METRICS], hint: 'metric-name' } },
-      'Metrics to compute. Classification: ' +
-        CLASSIFICATION_METRICS.map((m) => `\`${m}\``).join(', ') +
+      'The metrics the stage\'s run logs, for its gates (the evaluation\'s own run and `output` keep every one). Binary: ' +
+        BINARY_METRICS.map((m) => `\`${m}\``).join(', ') +
+        '. Multiclass: ' +
+        MULTICLASS_METRICS.map((m) => `\`${m}\``).join(', ') +
         '. Regression: ' +
         REGRESSION_METRICS.map((m) => `\`${m}\``).join(', ') +
         '. Default: all of the task.',

@@ -401,6 +401,53 @@ const cases: Case[] = [
     expect: ["unknown-stage 'evaluat'", "unknown-stage 'drfit'", "unknown-metric 'evaluate:rmse'"],
   },
   {
+    name: 'gate values: an alias no register step sets, a metric the stage does not give',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['    value: 0.85\n', '    value: stagng.accuracy\n'],
+      ['    value: 0.3\n', '    value: previous.drift_shar * 1.1\n'],
+    ],
+    expect: ["unknown-alias 'stagng.accuracy'", "unknown-metric 'previous.drift_shar * 1.1'"],
+    messages: [
+      "No `register` step here sets the alias 'stagng' of 'churn-classifier' (did you mean 'staging'? They set 'staging'): while no version holds it, the gate passes.",
+      "'previous.drift_shar': stage 'drift' does not produce a metric 'drift_shar' (did you mean 'previous.drift_share'? It produces drift_share, drifted_columns).",
+    ],
+    severities: ['warning', 'warning'],
+  },
+  {
+    name: 'gate values: an alias with no one registered model to read it from',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['gates:\n', '  register-b:\n    register:\n      model: models/model.onnx\n      name: churn-b\n\ngates:\n'],
+      ['    value: 0.7', '    value: staging.f1'],
+    ],
+    expect: ["alias-without-model 'staging.f1'"],
+    messages: ["'staging.f1' reads a registered model's alias, but this file registers 'churn-classifier', 'churn-b': add `model: NAME` to the gate."],
+    severities: ['error'],
+  },
+  {
+    name: 'a binary evaluate step: its metrics, its one slice column, its data and card types',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['      task: classification\n      metrics: [accuracy, f1, roc_auc]\n', '      task: binary\n      slice_by: [region, plan]\n'],
+      ['metric: evaluate:accuracy', 'metric: evaluate:f1_macro'],
+      ['      data: data/test.csv', '      data: data/test.tsv'],
+      ['      alias: staging\n', '      alias: staging\n      card: notes.yaml\n'],
+    ],
+    expect: ["unexpected-file-type 'data/test.tsv'", "missing-path 'data/test.tsv'", "invalid-value '[region, plan]'", "unexpected-file-type 'notes.yaml'", "missing-path 'notes.yaml'", "unknown-metric 'evaluate:f1_macro'"],
+    severities: ['error', 'warning', 'error', 'error', 'warning', 'warning'],
+  },
+  {
+    name: 'a binary evaluate step listing a multiclass metric; slice_by one column as a string',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [['      task: classification\n      metrics: [accuracy, f1, roc_auc]\n', '      task: binary\n      metrics: [accuracy, f1_macro]\n      slice_by: region\n      data_note: x\n']],
+    expect: ["invalid-value 'f1_macro'", "unknown-key 'data_note'"],
+  },
+  {
     name: 'deprecated output flag',
     fixture: 'dvclive',
     file: 'dvc.yaml',

@@ -179,11 +179,21 @@ gates:
   assert.equal(result.gates[0]!.passed, false, 'the latest evaluation of the champion counts');
   assert.match(result.gates[0]!.message, /roc_auc is 0\.85 .*champion\.roc_auc is 0\.9/);
 
-  // Without `model:` and without a register step, the gate cannot know the model.
+  // Without `model:` and without a register step, the gate cannot know the model: the pipeline's
+  // check says so before anything runs (and the runner's gate would fail saying the same).
   writeWorkspaceFile(ws, 'runwise.yaml', readFileSync(path.join(ws, 'runwise.yaml'), 'utf8').replace('    model: churn\n', ''));
-  result = await runAll(ws, true);
-  assert.equal(result.gates[0]!.passed, false);
-  assert.match(result.gates[0]!.message, /add `model: NAME` to the gate/);
+  await assert.rejects(runAll(ws, true), (e: Error & { diagnostics?: { message: string }[] }) =>
+    e.message === '1 error in runwise.yaml' && /'champion\.roc_auc' reads a registered model's alias, but this file registers no model: add `model: NAME` to the gate/.test(e.diagnostics?.[0]?.message ?? ''),
+  );
+  const gate = { file: 'runwise.yaml', line: 6, metric: 'roc_auc', op: '>=' as const, value: 'champion.roc_auc' };
+  tracker = Tracker.open(ws);
+  try {
+    assert.deepEqual(new AliasReferences(tracker, new Map()).modelOf(gate), {
+      missing: 'an alias reference needs the registered model: add `model: NAME` to the gate (or a `register` step to its pipeline file)',
+    });
+  } finally {
+    tracker.close();
+  }
 });
 
 test('lineage: a file a stage wrote and an evaluate step read is one data node, between the two runs', async () => {
@@ -237,10 +247,37 @@ test("evaluate: task 'classification' (the schema takes it) infers binary or mul
   writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, 1, -1, -1], bias: [0, 0], features: 2, classes: 2 }));
   const ok = await runAll(ws);
   assert.deepEqual(ok.stages.map((s) => s.status), ['succeeded'], JSON.stringify(ok.stages.map((s) => s.message)));
+  // Two columns: the pipeline's check refuses them before anything runs (the step would too).
   writeFileSync(path.join(ws, 'runwise.yaml'), pipeline('      features: [a, b]\n      slice_by: [g, a]\n'));
-  const two = await runAll(ws);
-  assert.equal(two.stages[0]!.status, 'failed');
-  assert.match(two.stages[0]!.message ?? '', /evaluate\.slice_by takes one column \(got 2: g, a\)/);
+  await assert.rejects(runAll(ws), (e: Error & { diagnostics?: { message: string }[] }) => /slice_by takes one column \(got 2\)/.test(e.diagnostics?.[0]?.message ?? ''));
+  // One, as a string or a list of one.
+  for (const slice of ['g', '[g]']) {
+    writeFileSync(path.join(ws, 'runwise.yaml'), pipeline(`      features: [a, b]\n      slice_by: ${slice}\n`));
+    const one = await runAll(ws);
+    assert.deepEqual(one.stages.map((s) => s.status), ['succeeded'], JSON.stringify(one.stages.map((s) => s.message)));
+  }
+});
+
+test("evaluate: metrics: picks what the stage's run logs (its gates read those); one the task does not give fails the stage, naming it", async () => {
+  const csv = ['a,b,y', '0.1,0.2,0', '0.9,0.8,1', '0.2,0.1,0', '0.7,0.9,1', ''].join('\n');
+  const pipeline = (metrics: string) => `stages:\n  check:\n    evaluate:\n      model: model.onnx\n      data: test.csv\n      target: y\n      metrics: ${metrics}\n`;
+  const ws = tempWorkspace('eval-metrics', { 'runwise.yaml': pipeline('[accuracy, roc_auc]'), 'test.csv': csv });
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly({ weights: [1, 1, -1, -1], bias: [0, 0], features: 2, classes: 2 }));
+  const ok = await runAll(ws);
+  assert.deepEqual(ok.stages.map((s) => s.status), ['succeeded'], JSON.stringify(ok.stages.map((s) => s.message)));
+  const tracker = Tracker.open(ws);
+  try {
+    const stageRun = tracker.getRun(ok.stages[0]!.runId!);
+    assert.deepEqual(stageRun.metrics.map((m) => m.key).sort(), ['accuracy', 'roc_auc']);
+    const evaluation = tracker.getRun(evaluationUnder(tracker, stageRun.info.runId)!);
+    assert.ok(evaluation.metrics.some((m) => m.key === 'log_loss'), "the evaluation's own run keeps every metric");
+  } finally {
+    tracker.close();
+  }
+  writeFileSync(path.join(ws, 'runwise.yaml'), pipeline('[accuracy, f1_macro]'));
+  const bad = await runAll(ws);
+  assert.equal(bad.stages[0]!.status, 'failed');
+  assert.match(bad.stages[0]!.message ?? '', /evaluate\.metrics lists 'f1_macro', which a binary evaluation does not give \(it gives accuracy, precision, recall, f1, roc_auc, average_precision, log_loss\)/);
 });
 
 test("an alias reference reads the champion's evaluation measured as the stage's was, before a newer one on other data", async () => {
