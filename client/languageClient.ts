@@ -33,7 +33,9 @@ const RESTART_WINDOW_MS = 3 * 60_000;
 export const DOCUMENT_SELECTOR = [
   { scheme: 'file', language: 'yaml' },
   { scheme: 'file', language: 'json' },
-  { scheme: 'file', language: 'markdown', pattern: '**/[Rr][Ee][Aa][Dd][Mm][Ee].md' },
+  // Every Markdown file: the server analyses a README.md with front matter, and another whose front
+  // matter has a model-index or that a pipeline registers as a card (core/language/files/fileKinds.ts).
+  { scheme: 'file', language: 'markdown' },
 ];
 
 /** Restarts a dead server a bounded number of times, logging each death. */

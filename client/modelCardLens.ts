@@ -14,6 +14,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { extractFrontMatter } from '../core/language/modelCard/frontMatter';
+import { isMarkdownCard } from '../core/language/files/fileKinds';
 import { cardFormatOf } from '../core/modelCard/cardUpdate';
 import { isAtOrUnder } from '../core/workspace/workspacePath';
 import { registeredModels, versionsOf } from './modelsView';
@@ -25,11 +26,6 @@ export const MODEL_CARD_SELECTOR: vscode.DocumentSelector = [
   { scheme: 'file', pattern: '**/*.modelcard.{yaml,yml}' },
 ];
 
-/** A key only a model card's front matter has (Hugging Face's card metadata), as a top-level key. */
-const CARD_KEY = /^(model-index|library_name|pipeline_tag|base_model|model_name|model_type|datasets|license|metrics)\s*:/m;
-/** The names a Markdown model card goes by (a Hugging Face card is the repository's README.md). */
-const CARD_NAME = /^(readme|model[-_]?card|.*\.modelcard)(\.[\w-]+)?\.md$/i;
-
 /**
  * Is this document a model card the lens and the update command handle? A Model Card Toolkit
  * file, or Markdown with front matter that is named as a card (README.md, MODEL_CARD.md) or holds a
@@ -38,7 +34,7 @@ const CARD_NAME = /^(readme|model[-_]?card|.*\.modelcard)(\.[\w-]+)?\.md$/i;
 export function isModelCard(document: vscode.TextDocument): boolean {
   if (cardFormatOf(document.fileName) === 'model-card-toolkit') return true;
   const front = markdownFrontMatter(document);
-  return front !== undefined && (CARD_NAME.test(path.basename(document.fileName)) || CARD_KEY.test(front.yaml));
+  return front !== undefined && isMarkdownCard(path.basename(document.fileName), front.yaml);
 }
 
 /** What the update command takes, as `runwise card update` does: any Markdown with front matter, or a Model Card Toolkit file. */

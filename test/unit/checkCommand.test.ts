@@ -163,3 +163,23 @@ test('the pipeline files of a workspace are checked as one graph', async () => {
     "runwise.yaml:5:9: error duplicate-output 'shared' contains 'shared/features.csv', an output of stage 'features' in 'a/dvc.yaml'.",
   ]);
 });
+
+test('a Markdown model card not named README.md is checked: one with a model-index, one a pipeline registers; a docs page is not', async () => {
+  const ws = tempWorkspace('check-md-cards');
+  const card = (extra: string) => `---\nlicense: mit\n${extra}---\n# Model\n`;
+  // A metric without its value, and a misspelt key in the results.
+  write(ws, 'cards/b.md', card('model-index:\n  - name: m\n    results:\n      - task: {type: text-classification}\n        dataset: {name: d, type: d}\n        metrics:\n          - type: accuracy\n            valu: 0.9\n'));
+  write(ws, 'models/notes.md', card('licence: mit\n'));
+  write(ws, 'docs/page.md', '---\ntitle: Not a card\nlayout: post\n---\nText.\n');
+  write(ws, 'runwise.yaml', 'stages:\n  register:\n    register:\n      model: models/model.onnx\n      name: m\n      card: models/notes.md\n');
+  write(ws, 'models/model.onnx', 'x');
+  const r = await cli('check', '-w', ws);
+  assert.match(r.out, /^cards\/b\.md:9:13: error missing-key Missing required key 'value'\.$/m, r.out);
+  assert.match(r.out, /^cards\/b\.md:10:13: warning unknown-key Unknown key 'valu'\. Did you mean 'value'\?$/m, r.out);
+  assert.match(r.out, /^models\/notes\.md:3:1: warning unknown-key Unknown key 'licence'\. Did you mean 'license'\?$/m, r.out);
+  assert.ok(!r.out.includes('docs/page.md'), r.out);
+  // Named on the command line, b.md is checked too (it was skipped as "not a model card").
+  const one = await cli('check', '-w', ws, path.join(ws, 'cards/b.md'));
+  assert.match(one.out, /^cards\/b\.md:9:13: error missing-key/m, one.out);
+  assert.doesNotMatch(one.err, /skipped/);
+});

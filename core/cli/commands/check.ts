@@ -156,7 +156,8 @@ export function check(ctx: CommandContext, args: ParsedArgs, options: { asCard?:
       const isMarkdown = /\.md$/i.test(relPath);
       const asCard = options.asCard === true && explicit.has(relPath);
       const given = asCard && isMarkdown ? view.readFile(relPath) : undefined;
-      const kind = given !== undefined ? markdownCardKind(given) : service.fileKind(relPath, /(^|\/)readme\.md$/i.test(relPath) ? view.readFile(relPath) : undefined);
+      // A Markdown file is a card by its front matter (README.md, or one with a model-index or that a pipeline registers as a card).
+      const kind = given !== undefined ? markdownCardKind(given) : service.fileKind(relPath, isMarkdown ? view.readFile(relPath) : undefined);
       if (!kind) {
         if (asCard) throw new CliError(`${shown(relPath)}: not a model card Runwise can read (a Markdown file with YAML front matter, or *.modelcard.yaml)`);
         if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);

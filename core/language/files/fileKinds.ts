@@ -1,13 +1,14 @@
 /**
  * Which files Runwise analyses, by path: pipelines (`runwise.yaml`, `*.pipeline.yaml`, `dvc.yaml`),
  * params (`params.yaml`, or a YAML/JSON file a pipeline next to it or above it names in `vars` or
- * `params`), model cards (`*.modelcard.yaml`, and a README.md with YAML front matter), and the README.md
+ * `params`), model cards (`*.modelcard.yaml`, a README.md with YAML front matter, and another
+ * Markdown file named or keyed as a card or that a pipeline registers as one), and the README.md
  * of a Hugging Face Space (front matter with a top-level Space key such as `sdk`).
  */
 import { extractFrontMatter } from '../modelCard/frontMatter';
 import type { FileKind, WorkspaceView } from '../languageTypes';
 import { parseYaml } from '../yaml/parseYaml';
-import { referencedParamsFiles } from './paramsFiles';
+import { referencedCardFiles, referencedParamsFiles } from './paramsFiles';
 
 export function baseName(relPath: string): string {
   const i = relPath.lastIndexOf('/');
@@ -71,13 +72,42 @@ export function pipelineFilesIn(workspace: WorkspaceView, dir: string): string[]
   return out.sort();
 }
 
+/** A key only a model card's front matter has (Hugging Face's card metadata), as a top-level key. */
+const CARD_KEY = /^(model-index|library_name|pipeline_tag|base_model|model_name|model_type|datasets|license|metrics)\s*:/m;
+/** The names a Markdown model card goes by (a Hugging Face card is the repository's README.md). */
+const CARD_NAME = /^(readme|model[-_]?card|.*\.modelcard)(\.[\w-]+)?\.md$/i;
+
+/**
+ * Whether Markdown with this front matter is a model card by its name (README.md, MODEL_CARD.md) or
+ * by a card's keys: not any page with front matter (a Jekyll or Hugo page has `layout` and `title`).
+ * The editor's CodeLens and the language server go by it.
+ */
+export function isMarkdownCard(relPath: string, frontMatterYaml: string): boolean {
+  return CARD_NAME.test(baseName(relPath)) || CARD_KEY.test(frontMatterYaml);
+}
+
 /**
  * The kind of a file, looking at the workspace for YAML/JSON files that a pipeline in the same
- * directory or an ancestor names in `vars` or `params` (those are params files too).
+ * directory or an ancestor names in `vars` or `params` (those are params files too). A Markdown
+ * file other than README.md with front matter is a model card by its name or keys (isMarkdownCard),
+ * or when such a pipeline's `register` step names it as its `card` (other Markdown front matter, a
+ * docs page's `title:`, is no card).
  */
 export function classifyFile(relPath: string, text: string | undefined, workspace?: WorkspaceView): FileKind | undefined {
   const byName = fileKindByName(relPath, text);
-  if (byName || !workspace || !/\.(ya?ml|json)$/i.test(relPath)) return byName;
+  if (byName) return byName;
+  if (/\.md$/i.test(relPath) && baseName(relPath).toLowerCase() !== 'readme.md') {
+    const kind = text === undefined ? undefined : markdownCardKind(text);
+    if (kind !== 'readme-model-card') return undefined;
+    if (isMarkdownCard(relPath, extractFrontMatter(text!)!.yaml)) return kind;
+    return workspace && namedByPipeline(relPath, workspace, referencedCardFiles) ? kind : undefined;
+  }
+  if (!workspace || !/\.(ya?ml|json)$/i.test(relPath)) return undefined;
+  return namedByPipeline(relPath, workspace, referencedParamsFiles) ? 'params' : undefined;
+}
+
+/** Whether a pipeline in the file's directory or an ancestor names it (as `names` reads a pipeline). */
+function namedByPipeline(relPath: string, workspace: WorkspaceView, names: (doc: ReturnType<typeof parseYaml>, pipeline: string) => Set<string>): boolean {
   const base = baseName(relPath);
   let dir = dirName(relPath);
   for (let depth = 0; depth < 32; depth++) {
@@ -85,10 +115,10 @@ export function classifyFile(relPath: string, text: string | undefined, workspac
       const pipelineText = workspace.readFile(pipeline);
       // Cheap filter before parsing: the pipeline must mention the file's name.
       if (!pipelineText || !pipelineText.includes(base)) continue;
-      if (referencedParamsFiles(parseYaml(pipelineText), pipeline).has(relPath)) return 'params';
+      if (names(parseYaml(pipelineText), pipeline).has(relPath)) return true;
     }
     if (dir === '') break;
     dir = dirName(dir);
   }
-  return undefined;
+  return false;
 }

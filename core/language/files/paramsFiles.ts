@@ -54,3 +54,25 @@ export function referencedParamsFiles(doc: YamlDocument, pipelineRelPath: string
   }
   return out;
 }
+
+/**
+ * The model cards a pipeline's `register` steps name (`card:`), workspace-relative: a Markdown
+ * file named so is a model card whatever its name. Interpolated or escaping paths are left out.
+ */
+export function referencedCardFiles(doc: YamlDocument, pipelineRelPath: string): Set<string> {
+  const dir = parentDir(pipelineRelPath);
+  const out = new Set<string>();
+  for (const stagePair of asMap(valueOf(asMap(doc.root), 'stages'))?.items ?? []) {
+    const stage = asMap(stagePair.value);
+    const body = asMap(valueOf(stage, 'do')) ?? stage;
+    const card = scalarText(valueOf(asMap(valueOf(body, 'register')), 'card'));
+    if (!card || card.includes('${')) continue;
+    const wdirText = scalarText(valueOf(body, 'wdir'));
+    const w = wdirText && !wdirText.includes('${') ? resolveWorkspacePath(dir, wdirText) : undefined;
+    const base = w === undefined ? dir : w.kind === 'inside' ? w.path : undefined;
+    if (base === undefined) continue;
+    const r = resolveWorkspacePath(base, card);
+    if (r.kind === 'inside') out.add(r.path);
+  }
+  return out;
+}
