@@ -39,7 +39,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     const nc = norm(c);
     if (nc === w) return c;
     const d = editDistance(w, nc, bestD);
-    if (d < bestD || (d === bestD && best !== undefined && c.length < best.length)) {
+    // On a tie, the one nearest the word's length (`=>` is `>=` swapped, not `>` with a character
+    // more), then the shorter.
+    const nearer = best !== undefined && (Math.abs(c.length - w.length) - Math.abs(best.length - w.length) || c.length - best.length) < 0;
+    if (d < bestD || (d === bestD && nearer)) {
       best = c;
       bestD = d;
     }

@@ -260,6 +260,13 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
     if (sc.enum.includes(node.value as string)) return;
     const value = String(node.value);
     if (typeof node.value !== 'string' && sc.enum.includes(value)) return;
+    // `op: >=` unquoted: YAML reads `>` as the start of a folded block of text, not as the value.
+    if (node.style === 'folded' || node.style === 'literal') {
+      const mark = node.style === 'folded' ? '>' : '|';
+      const meant = sc.enum.map(String).filter((e) => e.startsWith(mark));
+      out.push(diag(at, 'invalid-value', `Unquoted, '${mark}' starts a YAML block of text here, not a value: quote it${meant.length ? ` (${meant.map((e) => `'${e}'`).join(' or ')})` : ''}.`));
+      return;
+    }
     const suggestion = didYouMean(value, sc.enum.map(String));
     const listed = sc.enum.length <= 12 ? ` Expected one of: ${sc.enum.join(', ')}.` : '';
     out.push({

@@ -90,6 +90,15 @@ const cases: Case[] = [
     file: 'runwise.yaml',
     edits: [["    op: '>='", "    op: '=>'"]],
     expect: ["invalid-value ''=>''"],
+    messages: ["'=>' is not an allowed value. Did you mean '>='?"],
+  },
+  {
+    name: 'an unquoted >= is a YAML block scalar: said so, with the quoting',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [["    op: '>='", '    op: >=']],
+    expect: ["invalid-value '>='", 'yaml-syntax'],
+    messages: ["Unquoted, '>' starts a YAML block of text here, not a value: quote it ('>' or '>=')."],
   },
   {
     name: 'a gate value may be an expression over the previous run; a broken one is an error',
