@@ -166,7 +166,15 @@ function valueEntries(ctx: FeatureContext, schema: SchemaNode, path: Path, scala
     case 'stage-name':
       if (index) for (const s of index.stages) add(s.name, 'reference', stageDetail(s));
       break;
-    case 'metric-ref':
+    case 'metric-ref': {
+      // A gate with `stage:` reads that stage's metrics: only those, when they are known.
+      const gate = gateOf(ctx, path);
+      const stage = index && gate ? stageNamed(index, scalarText(valueOf(gate, 'stage'))) : undefined;
+      const own = stage && knownStageMetrics(stage);
+      if (own) {
+        for (const m of own) add(m, 'value', `metric of stage ${stage.name}`, METRIC_DOCS[m], `0${m}`);
+        break;
+      }
       for (const m of BUILTIN_METRIC_NAMES) add(m, 'value', 'metric', METRIC_DOCS[m], `1${m}`);
       if (index) {
         for (const s of index.stages) {
@@ -174,6 +182,24 @@ function valueEntries(ctx: FeatureContext, schema: SchemaNode, path: Path, scala
         }
       }
       break;
+    }
+    case 'gate-value': {
+      // `previous.M` and `ALIAS.M` for the aliases the file's register steps set, M the gate's own
+      // metric first, then the other metrics its stage gives.
+      const gate = gateOf(ctx, path);
+      if (!index || !gate) break;
+      const metricText = scalarText(valueOf(gate, 'metric')) ?? '';
+      const colon = metricText.lastIndexOf(':');
+      const name = metricText.slice(colon + 1);
+      const stage = stageNamed(index, scalarText(valueOf(gate, 'stage')) ?? (colon > 0 && !/[./]/.test(metricText.slice(0, colon)) ? metricText.slice(0, colon) : undefined));
+      const metrics = [...new Set([...(name ? [name] : []), ...((stage && knownStageMetrics(stage)) ?? [])])];
+      const aliases = [...new Set(index.stages.flatMap((s) => scalarText(valueOf(asMap(valueOf(s.body, 'register')), 'alias')) ?? []))];
+      metrics.forEach((m, i) => {
+        add(`previous.${m}`, 'reference', `${m} of the last run of the stage no gate rejected`, METRIC_DOCS[m], `0${i}`);
+        for (const a of aliases) add(`${a}.${m}`, 'reference', `${m} of the version @${a} points at, measured as the stage measures`, METRIC_DOCS[m], `1${i}`);
+      });
+      break;
+    }
     case 'license':
       break;
     default:
@@ -189,7 +215,16 @@ function enumForContext(ctx: FeatureContext, path: Path, sc: ScalarSchema): read
   const stepPath = path.slice(0, path.lastIndexOf('metrics'));
   const step = asMap(containerOf(ctx.doc.yaml, stepPath));
   const task = scalarText(valueOf(step, 'task'));
-  return metricsForTask(task === 'regression' ? 'regression' : 'classification');
+  return metricsForTask(task === 'regression' || task === 'binary' || task === 'multiclass' ? task : 'classification');
+}
+
+/** The gate a value under `gates[i]` belongs to. */
+function gateOf(ctx: FeatureContext, path: Path): YamlMap | undefined {
+  return path[0] === 'gates' ? (asMap(containerOf(ctx.doc.yaml, path.slice(0, 2))) ?? undefined) : undefined;
+}
+
+function stageNamed(index: PipelineIndex, name: string | undefined): StageDecl | undefined {
+  return name === undefined ? undefined : (index.stageByName.get(name) ?? index.instanceByName.get(name)?.decl);
 }
 
 function contentReplace(s: YamlScalar): Span {

@@ -238,7 +238,7 @@ export const GATE_SCHEMA: SchemaNode = {
       value: {
         description:
           'The threshold: a number, or an expression over the metrics of another run, such as `previous.loss` (the last successful run of the same stage), `previous.loss * 1.05`, or `champion.roc_auc` (a registry alias: the latest evaluation of the version it points at, of the gate\'s `model`).',
-        scalar: { types: ['number', 'string'] },
+        scalar: { types: ['number', 'string'], hint: 'gate-value' },
       },
       stage: str('The stage whose metrics the gate reads (when `metric` does not say).', { hint: 'stage-name' }),
       model: str(

@@ -23,6 +23,7 @@ export type ValueHint =
   | 'param-key'
   | 'vars-file'
   | 'metric-ref'
+  | 'gate-value'
   | 'metric-name'
   | 'stage-name'
   | 'license'

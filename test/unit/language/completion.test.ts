@@ -122,10 +122,21 @@ describe('completion', () => {
   test('metric names known to the built-in steps', () => {
     const evalMetrics = complete('runwise', 'forecast.pipeline.yaml', ['      metrics: [mae, rmse, r2]', '      metrics:\n        - <|>']);
     assert.deepEqual(labels(evalMetrics.entries), ['mae', 'mse', 'rmse', 'r2', 'mape'], 'regression task');
-    const gate = complete('runwise', 'runwise.yaml', ['  - metric: drift_share', '  - metric: <|>']);
+    const gate = complete('runwise', 'runwise.yaml', ['  - metric: evaluate:accuracy', '  - metric: <|>']);
     const got = labels(gate.entries);
     for (const m of ['accuracy', 'log_loss', 'rmse', 'drift_share', 'drifted_columns', 'evaluate:accuracy', 'evaluate:f1', 'evaluate:roc_auc', 'drift:drift_share']) assert.ok(got.includes(m), m);
     assert.ok(!got.includes('evaluate:precision'), 'evaluate lists its metrics');
+    // A gate that names its stage is offered that stage's metrics only.
+    const staged = complete('runwise', 'runwise.yaml', ['  - metric: drift_share', '  - metric: <|>']);
+    assert.deepEqual(labels(staged.entries), ['drift_share', 'drifted_columns']);
+  });
+
+  test("a gate's value: the stage's metrics of the previous run and of the aliases the file's register steps set", () => {
+    const { entries, text } = complete('runwise', 'runwise.yaml', ['    value: 0.85', '    value: <|>']);
+    assert.deepEqual(labels(entries), ['previous.accuracy', 'staging.accuracy', 'previous.f1', 'staging.f1', 'previous.roc_auc', 'staging.roc_auc']);
+    assert.ok(applyEntry(text, entries.find((e) => e.label === 'staging.accuracy')!).includes('    value: staging.accuracy\n'));
+    const drift = complete('runwise', 'runwise.yaml', ['    value: 0.3', '    value: prev<|>']);
+    assert.deepEqual(labels(drift.entries).filter((l) => l.startsWith('previous.')), ['previous.drift_share', 'previous.drifted_columns']);
   });
 
   test('stage names in gates', () => {
