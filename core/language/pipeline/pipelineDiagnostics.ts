@@ -479,6 +479,11 @@ function checkEvaluateMetrics(decl: StageDecl, report: Report): void {
     if (!s || v === undefined || allowed.includes(v) || !EVALUATION_METRIC_NAMES.has(v)) continue;
     report(at(s, 'error', 'invalid-value', `'${clip(v)}' is not a ${taskText} metric; with task '${taskText}' use ${allowed.join(', ')}.`));
   }
+  // A threshold decides a binary classifier's predictions only (the evaluation warns that it went unused).
+  const threshold = asScalar(valueOf(cfg, 'threshold'));
+  if (threshold && (taskText === 'regression' || taskText === 'multiclass')) {
+    report(at(threshold, 'warning', 'unused-setting', `threshold is not used with task '${taskText}': it decides P(class 1) > threshold for a binary classifier${taskText === 'multiclass' ? ' (a multiclass row is predicted as its most probable class)' : ''}.`));
+  }
   // One column: the runner refuses a list of more (an evaluation is sliced by one column at a time).
   const slices = asSeq(valueOf(cfg, 'slice_by'));
   if (slices && slices.items.length > 1) {

@@ -457,6 +457,18 @@ const cases: Case[] = [
     expect: ["invalid-value 'f1_macro'", "unknown-key 'data_note'"],
   },
   {
+    name: 'a threshold on a regression evaluate step is not used: said so',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [['      task: classification\n      metrics: [accuracy, f1, roc_auc]\n', '      task: regression\n      threshold: 0.3\n']],
+    expect: ["unused-setting '0.3'", "unknown-metric 'evaluate:accuracy'"],
+    messages: [
+      "threshold is not used with task 'regression': it decides P(class 1) > threshold for a binary classifier.",
+      "Stage 'evaluate' does not produce a metric 'accuracy' (it produces mae, mse, rmse, r2, mape).",
+    ],
+    severities: ['warning', 'warning'],
+  },
+  {
     name: 'deprecated output flag',
     fixture: 'dvclive',
     file: 'dvc.yaml',
