@@ -233,6 +233,18 @@ function seedRipgrepCache(tmpDir) {
  * modules are built from source (`npm_config_build_from_source`), so no install script asks GitHub
  * for a prebuilt binary; @vscode/ripgrep's binary comes from the seeded cache (Debian's rg).
  */
+/**
+ * The environment without what an outer npm (`npm test`, running under the machine's Node) sets for
+ * its scripts about itself: npm 11 reads an inherited `npm_config_user_agent` as its own config and
+ * passes it on, so code-server's postinstall, which takes the Node version from that user agent,
+ * saw "node/v20" under the Node 22 npm and refused ("code-server currently requires node v22").
+ */
+function outerNpmUnset(env) {
+  const out = { ...env };
+  for (const key of ['npm_config_user_agent', 'npm_execpath', 'npm_node_execpath', 'NODE']) delete out[key];
+  return out;
+}
+
 export async function ensureCodeServer() {
   if (codeServerReady()) return codeServerEntry;
   await withLock(`code-server-${codeServerVersion}`, async () => {
@@ -278,7 +290,7 @@ export async function ensureCodeServer() {
       {
         logFile,
         env: {
-          ...process.env,
+          ...outerNpmUnset(process.env),
           PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}`,
           npm_config_nodedir: nodeDir,
           npm_config_build_from_source: 'true',
