@@ -677,7 +677,8 @@ export async function openCsv(file: string, displayName = file): Promise<Dataset
             if (parser.batch.rows < batchSize) break;
             any = true;
             yield parser.take();
-            hashTo(pos);
+            // Not past the data: a last record without a line end leaves pos after the 0 byte put there.
+            hashTo(Math.min(pos, filled));
           }
           if (final) break;
         }
