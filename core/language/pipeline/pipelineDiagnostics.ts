@@ -636,12 +636,17 @@ function checkAliasReferences(index: PipelineIndex, gate: YamlMap, valueNode: Ya
   });
   const gateModel = scalarText(valueOf(gate, 'model'));
   const names = [...new Set(steps.map((s) => s.name).filter((n): n is string => n !== undefined))];
+  // A name or alias written with `${...}` is known when the run resolves it (a foreach register
+  // step may register several): nothing is said here that the run could contradict.
+  const interpolated = (v: string | undefined) => v !== undefined && v.includes('${');
+  if (gateModel === undefined && names.some(interpolated)) return;
   if (gateModel === undefined && names.length !== 1) {
     const why = names.length === 0 ? 'this file registers no model' : `this file registers ${names.map((n) => `'${clip(n)}'`).join(', ')}`;
     report(at(valueNode, 'error', 'alias-without-model', `'${clip(aliasRefs[0]!.text)}' reads a registered model's alias, but ${why}: add \`model: NAME\` to the gate${names.length === 0 ? ' (or a `register` step to the file)' : ''}.`));
     return;
   }
   const model = gateModel ?? names[0]!;
+  if (steps.some((s) => interpolated(s.name) || (s.name === model && interpolated(s.alias)))) return;
   const set = [...new Set(steps.filter((s) => s.name === model && s.alias !== undefined).map((s) => s.alias!))];
   if (set.length === 0) return;
   for (const r of aliasRefs) {

@@ -425,6 +425,17 @@ const cases: Case[] = [
     severities: ['warning', 'warning'],
   },
   {
+    name: 'gate values: a register name or alias written with ${...} is left to the run',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['gates:\n', '  register-b:\n    register:\n      model: models/model.onnx\n      name: ${train.lr}\n      alias: ${train.epochs}\n\ngates:\n'],
+      ['    value: 0.7', '    value: stagng.f1'],
+      ['    value: 0.85\n', '    value: stagng.accuracy\n'],
+    ],
+    expect: [],
+  },
+  {
     name: 'gate values: an alias with no one registered model to read it from',
     fixture: 'runwise',
     file: 'runwise.yaml',
