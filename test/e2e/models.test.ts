@@ -50,7 +50,12 @@ function withTracker<T>(workspace: string, read: (t: Tracker) => T): T {
 const explorerRow = (page: Page, label: string): Locator => page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/\./g, '\\.')}$`) }) }).first();
 
 /** Waits for the quick input, types `text` and accepts the first row (or the typed value). */
-async function answer(page: Page, text: string, expectRow?: RegExp): Promise<void> {
+/**
+ * Types `text` into the open quick input and presses Enter; `title`: wait for the input of that title
+ * first (a pick followed by an input box share one widget, so "visible" alone can be the one closing).
+ */
+async function answer(page: Page, text: string, expectRow?: RegExp, title?: RegExp): Promise<void> {
+  if (title) await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 15_000 });
   const box = page.locator('.quick-input-widget .quick-input-box input');
   await box.waitFor({ state: 'visible', timeout: 15_000 });
   await box.fill(text);
@@ -118,7 +123,7 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     await contextMenu(p, explorerRow(p, 'model.onnx'), 'Register Model…');
     await answer(p, 'churn', /churn/);
     // The alias: none.
-    await answer(p, '');
+    await answer(p, '', undefined, /Register models\/model\.onnx as churn$/);
     const version = await waitUntil(
       () =>
         withTracker(workspace, (tr) => {
