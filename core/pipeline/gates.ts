@@ -106,6 +106,8 @@ export interface GateOutcome {
   stage?: string;
   /** One line for people: the rule, where it is written, both values or what was missing. */
   message: string;
+  /** `message` after its verdict: both values, or what was missing (for a caller that names the gate itself). */
+  detail?: string;
 }
 
 /** How an outcome is marked before its message: ✔ passed, ✖ failed, – not checked (its stage gave no metrics). */
@@ -141,6 +143,7 @@ export function evaluateGate(
     return {
       rule,
       passed: false,
+      detail: (e as Error).message,
       message: `${head} failed: ${(e as Error).message}`,
     };
   }
@@ -150,12 +153,14 @@ export function evaluateGate(
       rule,
       passed: false,
       unchecked: true,
+      detail: current.unchecked,
       message: `${head} not checked: ${current.unchecked}`,
     };
   if ("missing" in current)
     return {
       rule,
       passed: false,
+      detail: current.missing,
       message: `${head} failed: ${current.missing}`,
     };
   const stage = current.stage ?? target.stage;
@@ -172,6 +177,7 @@ export function evaluateGate(
         passed: true,
         actual: current.value,
         ...(stage !== undefined ? { stage } : {}),
+        detail: `${target.metric} is ${current.value}; ${why}`,
         message: `${head} passed: ${target.metric} is ${current.value}; ${why}`,
       };
     }
@@ -181,6 +187,7 @@ export function evaluateGate(
         passed: false,
         actual: current.value,
         ...(stage !== undefined ? { stage } : {}),
+        detail: found.missing,
         message: `${head} failed: ${found.missing}`,
       };
     values.set(ref.text, found.value);
@@ -195,14 +202,17 @@ export function evaluateGate(
       : refs.length > 0 && expr.kind === "reference"
         ? refs.join(", ")
         : `${[...refs, `${rule.value} = ${expected}`].join(", ")}`;
-  return {
+  const result: GateOutcome = {
     rule,
     passed,
     actual: current.value,
     expected,
     ...(stage !== undefined ? { stage } : {}),
-    message: `${head} ${passed ? "passed" : "failed"}: ${target.metric} is ${current.value}${stage ? ` (stage '${stage}')` : ""}, ${compared}`,
+    detail: `${target.metric} is ${current.value}${stage ? ` (stage '${stage}')` : ""}, ${compared}`,
+    message: "",
   };
+  result.message = `${head} ${passed ? "passed" : "failed"}: ${result.detail}`;
+  return result;
 }
 
 function evaluateExpr(

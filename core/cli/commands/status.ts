@@ -89,7 +89,7 @@ export function heldStages(ctx: CommandContext, graph: PipelineGraph, decisions:
 
 /** `held back by the gate … on stage 'train' (it failed: …); it would run because …`. */
 export function heldText(g: GateOutcome, why: readonly string[]): string {
-  return `held back by the gate '${describeRule(g.rule)}' on stage '${g.stage ?? ''}' (it failed on that stage's last metrics: ${g.message.replace(/^.*? failed: /, '')})${why.length ? `; it would run because ${why.join('; ')}` : ''}`;
+  return `held back by the gate '${describeRule(g.rule)}' on stage '${g.stage ?? ''}' (it failed on that stage's last metrics: ${g.detail ?? g.message})${why.length ? `; it would run because ${why.join('; ')}` : ''}`;
 }
 
 /** A held stage's gate for --json. */
