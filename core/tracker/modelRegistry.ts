@@ -480,6 +480,8 @@ export class ModelRegistry {
   setAlias(name: string, alias: string, version: string | number, userId = ''): void {
     const checked = checkAlias(alias);
     this.db.transaction(() => {
+      // A missing model is named as such first, as MLflow's store looks the model up before the version.
+      this.modelRow(name);
       const row = this.versionRow(name, version);
       const prior = this.db.prepare('SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?').get(row.model_id, checked);
       const previous = prior ? Number(prior.version) : null;
@@ -492,8 +494,9 @@ export class ModelRegistry {
     });
   }
 
-  /** Removes an alias; MLflow answers a missing one without error, and so does this. */
+  /** Removes an alias; MLflow answers a missing one without error, and so does this (a reserved name, `latest`, is refused first, as MLflow's store refuses it). */
   deleteAlias(name: string, alias: string, userId = ''): void {
+    checkAlias(alias);
     this.db.transaction(() => {
       const model = this.modelRow(name);
       const prior = this.db.prepare('SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?').get(model.id, alias);
@@ -507,6 +510,7 @@ export class ModelRegistry {
   /** As MLflow, an alias of a model that does not exist is an alias not found (INVALID_PARAMETER_VALUE), not a missing model. */
   getVersionByAlias(name: string, alias: string): ModelVersion {
     checkNameGiven(name);
+    checkAlias(alias);
     const row = this.db
       .prepare('SELECT rm.name, a.version FROM registered_model_aliases a JOIN registered_models rm ON rm.id = a.model_id WHERE rm.name = ? AND a.alias = ?')
       .get(name, alias);
@@ -611,12 +615,15 @@ export class ModelRegistry {
     return { id: Number(row.id), name: String(row.name) };
   }
 
+  /** As MLflow's `_get_sql_model_version`: the name and version checked, then one not-found for a missing version or model. */
   private versionRow(name: string, version: string | number): VersionRow {
-    const model = this.modelRow(name);
+    checkNameGiven(name);
     const number = parseVersion(version);
-    const row = this.db.prepare('SELECT id, model_id, version FROM model_versions WHERE model_id = ? AND version = ?').get(model.id, number);
-    if (!row) throw notFound(`Model Version (name=${model.name}, version=${number}) not found`);
-    return { id: Number(row.id), model_id: model.id, version: number, name: model.name };
+    const row = this.db
+      .prepare('SELECT mv.id, mv.model_id, rm.name FROM model_versions mv JOIN registered_models rm ON rm.id = mv.model_id WHERE rm.name = ? AND mv.version = ?')
+      .get(name, number);
+    if (!row) throw notFound(`Model Version (name=${name}, version=${number}) not found`);
+    return { id: Number(row.id), model_id: Number(row.model_id), version: number, name: String(row.name) };
   }
 
   /**

@@ -1079,7 +1079,9 @@ export class Tracker {
    */
   createModelVersionFromSource(v: Omit<NewModelVersion, 'files' | 'createModel'>): ModelVersion {
     const found = this.modelSourceFiles(v.source, v.modelId);
-    const runId = v.runId || found.runId;
+    // As MLflow's store: a version of a logged model takes the model's source run when none is
+    // given; any other source keeps the run_id the request gave (none: none).
+    const runId = v.runId || found.loggedModelRunId;
     return this.db.transaction(() => {
       const version = this.registry.createModelVersion({ ...v, files: found.files, ...(runId ? { runId } : {}) });
       if (v.modelId && !(v.tags ?? []).some((t) => t.key === IS_PROMPT_TAG)) this.addModelVersionsTag(v.modelId, version);
@@ -1114,26 +1116,29 @@ export class Tracker {
     this.models.setTags(modelId, [{ key: MODEL_VERSIONS_TAG, value }]);
   }
 
-  private modelSourceFiles(source: string, modelId: string | undefined): { files: ArtifactRecord[]; runId?: string } {
+  private modelSourceFiles(source: string, modelId: string | undefined): { files: ArtifactRecord[]; loggedModelRunId?: string } {
     const unknown = () =>
       invalid(
         `Invalid model version source: '${source}'. Runwise registers models whose files are in this tracker: runs:/<run_id>/<path>, ` +
           'models:/<model_id>, models:/<name>/<version>, or the mlflow-artifacts:/ URI of a run\'s or a logged model\'s files.',
       );
+    // The files under a folder, or the one file the path names (`runs:/<run>/model.onnx`: a
+    // version of that file alone, as MLflow's store takes any source).
     const under = (rows: SqlRow[], dir: string): ArtifactRecord[] => {
       const prefix = dir === '' ? '' : `${dir}/`;
-      return rows
-        .filter((r) => dir === '' || String(r.path).startsWith(prefix))
-        .map((r) => ({ path: String(r.path).slice(prefix.length), size: Number(r.size), sha256: String(r.sha256) }));
+      const record = (r: SqlRow, at: number) => ({ path: String(r.path).slice(at), size: Number(r.size), sha256: String(r.sha256) });
+      const inside = rows.filter((r) => dir === '' || String(r.path).startsWith(prefix)).map((r) => record(r, prefix.length));
+      const file = dir === '' || inside.length > 0 ? undefined : rows.find((r) => String(r.path) === dir);
+      return file ? [record(file, dir.lastIndexOf('/') + 1)] : inside;
     };
     const loggedModelFiles = (id: string, dir: string) => {
       const model = this.models.get(id);
       const rows = this.db.prepare('SELECT path, size, sha256 FROM logged_model_artifacts WHERE model_id = (SELECT id FROM logged_models WHERE model_id = ?) ORDER BY path').all(id);
-      return { files: under(rows, dir), ...(model.sourceRunId ? { runId: model.sourceRunId } : {}) };
+      return { files: under(rows, dir), ...(model.sourceRunId ? { loggedModelRunId: model.sourceRunId } : {}) };
     };
     const runFiles = (runId: string, dir: string) => {
       const run = this.runRow(runId);
-      return { files: under(this.db.prepare('SELECT path, size, sha256 FROM artifacts WHERE run_id = ? ORDER BY path').all(run.id), dir), runId };
+      return { files: under(this.db.prepare('SELECT path, size, sha256 FROM artifacts WHERE run_id = ? ORDER BY path').all(run.id), dir) };
     };
     const cleanDir = (p: string) => {
       const trimmed = p.replace(/^\/+|\/+$/g, '');
@@ -1147,7 +1152,7 @@ export class Tracker {
     m = /^models:\/([^/]+)\/(\d+)\/?$/.exec(source);
     if (m) {
       const copied = this.registry.getModelVersion(m[1]!, m[2]!);
-      return { files: this.registry.verifyVersion(copied.name, copied.version), ...(copied.runId ? { runId: copied.runId } : {}) };
+      return { files: this.registry.verifyVersion(copied.name, copied.version) };
     }
     m = /^mlflow-artifacts:\/{1,3}(\d+)\/models\/(m-[0-9a-f]{32})\/artifacts(?:\/(.*))?$/.exec(source);
     if (m) {

@@ -363,5 +363,29 @@ describe('MLflow Model Registry REST flows', () => {
     assert.match(badSource.body.message, /Invalid model version source: 's3:\/\/bucket\/model'/);
     const noModel = await callError(RR.CreateModelVersion, { name: 'never-created', source: 'runs:/0123456789abcdef0123456789abcdef/model' });
     assert.equal(noModel.body.error_code, 'RESOURCE_DOES_NOT_EXIST');
+    // As sqlalchemy_store's _get_sql_model_version: a version of a model that does not exist is a missing version.
+    const noVersion = await callError(RR.GetModelVersion, { name: 'never-created', version: '1' });
+    assert.deepEqual([noVersion.status, noVersion.body.error_code, noVersion.body.message], [404, 'RESOURCE_DOES_NOT_EXIST', 'Model Version (name=never-created, version=1) not found']);
+    // A reserved alias is refused on delete and get too (_validate_model_alias_name), before the model is looked up.
+    for (const [route, message] of [
+      [RR.DeleteRegisteredModelAlias, { name: 'errs', alias: 'latest' }],
+      [RR.GetModelVersionByAlias, { name: 'errs', alias: 'LATEST' }],
+    ] as const) {
+      const reserved = await callError(route, message);
+      assert.deepEqual([reserved.status, reserved.body.error_code, reserved.body.message], [400, 'INVALID_PARAMETER_VALUE', "'latest' alias name (case insensitive) is reserved."]);
+    }
+  });
+
+  it("create_model_version from one file of a run (runs:/<id>/model.onnx); run_id as the request gives it, as MLflow's store keeps it", async () => {
+    const a = await runWithModel('pickle-bytes');
+    await call(RR.CreateRegisteredModel, { name: 'one-file' });
+    const mv = (await call(RR.CreateModelVersion, { name: 'one-file', source: `runs:/${a.runId}/model/model.pkl`, run_id: a.runId })).model_version;
+    assert.deepEqual([mv.version, mv.run_id], ['1', a.runId]);
+    const files = await downloadByAlias('one-file', (await call(RR.SetRegisteredModelAlias, { name: 'one-file', alias: 'only', version: '1' }), 'only'));
+    assert.deepEqual([...files.keys()].filter((f) => f !== 'MLmodel'), ['model.pkl']);
+    assert.equal(files.get('model.pkl'), 'pickle-bytes');
+    // No run_id in the request: none on the version (only a logged model's source run is filled in).
+    const bare = (await call(RR.CreateModelVersion, { name: 'one-file', source: `runs:/${a.runId}/model` })).model_version;
+    assert.deepEqual([bare.version, bare.run_id], ['2', undefined]);
   });
 });
