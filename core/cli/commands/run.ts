@@ -265,7 +265,8 @@ function statusText(s: StageReport): string {
 
 function whyText(s: StageReport): string {
   if (s.status === 'skipped') return 'nothing changed';
-  if (s.message && s.status !== 'succeeded') return s.message;
+  // The status column already says "not run": the why column says why.
+  if (s.message && s.status !== 'succeeded') return s.status === 'not-run' ? s.message.replace(/^not run: /, '') : s.message;
   return s.reasons.map(describeReason).join('; ');
 }
 
