@@ -249,41 +249,29 @@ export class EvaluationCommands {
     const sliceBy = await this.sliceColumn(columns, target, step(4));
     if (sliceBy === undefined) return undefined;
     const tracker = await this.options.tracking.writableTracker();
-    const { evaluateModel, EvaluationCancelledError } = await import('../core/evaluation/evaluate');
-    const controller = new AbortController();
+    const { evaluateModel, EvaluationCancelledError, EvaluationError } = await import('../core/evaluation/evaluate');
     const started = performance.now();
-    let report: EvaluationReport;
-    try {
-      report = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Runwise: evaluating ${this.relative(model)} on ${this.relative(data)}`, cancellable: true },
-        async (progress, token) => {
-          token.onCancellationRequested(() => controller.abort());
-          progress.report({ message: 'loading the model…' });
-          // The rows done, at most every 200 ms; the bar moves while the size-based estimate of the
-          // rows holds (a Parquet file, or rows past the estimate, show the count alone).
-          let shown = 0;
-          let said = 0;
-          const onProgress = (rows: number, expected: number) => {
-            const percent = rows < expected ? Math.min(99, Math.floor((rows / expected) * 100)) : shown;
-            const now = Date.now();
-            if (percent <= shown && now - said < 200) return;
-            // The total is an estimate from the file's size (exact for Parquet): said as one.
-            const of = rows < expected ? ` of about ${expected.toLocaleString('en-US')}` : '';
-            progress.report({ message: `${rows.toLocaleString('en-US')}${of} rows (${Math.max(shown, percent)}%)`, ...(percent > shown ? { increment: percent - shown } : {}) });
-            shown = Math.max(shown, percent);
-            said = now;
-          };
-          return evaluateModel({ model, data, target, ...task, ...(sliceBy ? { sliceBy } : {}), workspace: this.workspace, tracker, signal: controller.signal, onProgress });
-        },
-      );
-    } catch (e) {
-      if (e instanceof EvaluationCancelledError) {
-        void vscode.window.showInformationMessage(`Runwise: ${e.message}.`);
-        return undefined;
+    let report: EvaluationReport | undefined;
+    // Every column but the target feeds the model, unless that is not as many as it takes (an id
+    // column beside the features): the features are then picked, and the evaluation starts again.
+    let features: string[] | undefined;
+    while (!report) {
+      try {
+        report = await this.runEvaluation({ evaluateModel, model, data, target, task, sliceBy, features, tracker });
+      } catch (e) {
+        if (e instanceof EvaluationCancelledError) {
+          void vscode.window.showInformationMessage(`Runwise: ${e.message}.`);
+          return undefined;
+        }
+        if (e instanceof EvaluationError && e.kind === 'feature-count' && e.expectedFeatures !== undefined && features === undefined) {
+          features = await this.featureColumns(columns, target, e.expectedFeatures, data);
+          if (!features) return undefined;
+          continue;
+        }
+        throw e;
+      } finally {
+        void this.options.models.refresh();
       }
-      throw e;
-    } finally {
-      void this.options.models.refresh();
     }
     this.options.log.info(`evaluated ${report.model.path} on ${report.dataset.path}: ${report.rows} rows in ${(performance.now() - started).toFixed(0)} ms, run ${report.run_id ?? '(none)'}`);
     EvaluationReportPanel.show({ report }, this.panelDependencies());
@@ -295,6 +283,75 @@ export class EvaluationCommands {
       if (choice) void vscode.commands.executeCommand('runwise.registerModel', vscode.Uri.file(model));
     });
     return report;
+  }
+
+  /**
+   * The columns that feed a model taking `count` features a row, picked from the dataset's (the
+   * target aside), in file order: those named like an id (`customer_id`, `ID`) are not picked at
+   * first. Undefined when dismissed.
+   */
+  private async featureColumns(columns: readonly string[], target: string, count: number, data: string): Promise<string[] | undefined> {
+    const candidates = columns.filter((c) => c !== target);
+    const idLike = (c: string) => /(^|[_\s.-])id$/i.test(c) || /^(id|index|unnamed.*)$/i.test(c);
+    const preferred = [...candidates.filter((c) => !idLike(c)), ...candidates.filter(idLike)].slice(0, count);
+    const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
+    const title = `Runwise: the model takes ${count} feature${count === 1 ? '' : 's'} a row; ${path.basename(data)} has ${candidates.length} columns besides '${target}'`;
+    qp.title = title;
+    qp.placeholder = `Pick the ${count} columns that feed it (they go in file order, as the model was trained on them)`;
+    qp.canSelectMany = true;
+    qp.items = candidates.map((c) => ({ label: c, ...(idLike(c) ? { description: 'looks like an id' } : {}) }));
+    qp.selectedItems = qp.items.filter((i) => preferred.includes(i.label));
+    const picked = await new Promise<string[] | undefined>((resolve) => {
+      qp.onDidAccept(() => {
+        const chosen = qp.selectedItems.map((i) => i.label);
+        if (chosen.length !== count) {
+          qp.title = `${title}: ${chosen.length} picked, the model takes ${count}`;
+          return;
+        }
+        resolve(candidates.filter((c) => chosen.includes(c)));
+        qp.hide();
+      });
+      qp.onDidHide(() => resolve(undefined));
+      qp.show();
+    });
+    qp.dispose();
+    return picked;
+  }
+
+  private async runEvaluation(o: {
+    evaluateModel: typeof import('../core/evaluation/evaluate').evaluateModel;
+    model: string;
+    data: string;
+    target: string;
+    task: { task?: EvaluationTask; threshold?: number };
+    sliceBy: string;
+    features: string[] | undefined;
+    tracker: Tracker | undefined;
+  }): Promise<EvaluationReport> {
+    const { model, data } = o;
+    const controller = new AbortController();
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Runwise: evaluating ${this.relative(model)} on ${this.relative(data)}`, cancellable: true },
+      async (progress, token) => {
+        token.onCancellationRequested(() => controller.abort());
+        progress.report({ message: 'loading the model…' });
+        // The rows done, at most every 200 ms; the bar moves while the size-based estimate of the
+        // rows holds (a Parquet file, or rows past the estimate, show the count alone).
+        let shown = 0;
+        let said = 0;
+        const onProgress = (rows: number, expected: number) => {
+          const percent = rows < expected ? Math.min(99, Math.floor((rows / expected) * 100)) : shown;
+          const now = Date.now();
+          if (percent <= shown && now - said < 200) return;
+          // The total is an estimate from the file's size (exact for Parquet): said as one.
+          const of = rows < expected ? ` of about ${expected.toLocaleString('en-US')}` : '';
+          progress.report({ message: `${rows.toLocaleString('en-US')}${of} rows (${Math.max(shown, percent)}%)`, ...(percent > shown ? { increment: percent - shown } : {}) });
+          shown = Math.max(shown, percent);
+          said = now;
+        };
+        return o.evaluateModel({ model, data, target: o.target, ...o.task, ...(o.sliceBy ? { sliceBy: o.sliceBy } : {}), ...(o.features ? { features: o.features } : {}), workspace: this.workspace, tracker: o.tracker, signal: controller.signal, onProgress });
+      },
+    );
   }
 
   private panelDependencies() {

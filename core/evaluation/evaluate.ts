@@ -115,6 +115,8 @@ export class EvaluationError extends Error {
     readonly advice?: string,
     /** `feature-count`: the model's input takes another number of features than the data gives it. */
     readonly kind?: 'feature-count',
+    /** With `feature-count`: the number of features a row the model takes. */
+    readonly expectedFeatures?: number,
   ) {
     super(advice ? `${fact}; ${advice}` : fact);
     this.name = 'EvaluationError';
@@ -285,6 +287,7 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
         `${model.file}: input '${only.name}' takes ${width} features per row, but ${chosen.length} columns would feed it (${shownColumns(chosen)})`,
         "name them with --features (a pipeline's features:)",
         'feature-count',
+        width,
       );
     }
     return { inputs: [{ name: only.name, type: only.type, columns: chosen, dims: 'matrix' }], features: chosen };

@@ -12,7 +12,7 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,6 +34,9 @@ function modelWorkspace(root: string): string {
   delete env.MLFLOW_RUN_ID;
   execFileSync(process.execPath, ['prepare.js', '--rows', '600', '--seed', '42', '--shift', '0.5'], { cwd: ws, env, stdio: 'pipe' });
   execFileSync(process.execPath, ['train.js', '--lr', '0.5', '--epochs', '60', '--l2', '0.001', '--seed', '7'], { cwd: ws, env, stdio: 'pipe' });
+  // The test set with an id column first: every column but the target is one too many for the model.
+  const lines = readFileSync(path.join(ws, 'data', 'test.csv'), 'utf8').trimEnd().split('\n');
+  writeFileSync(path.join(ws, 'data', 'with_id.csv'), `${lines.map((l, i) => `${i === 0 ? 'customer_id' : `c${i}`},${l}`).join('\n')}\n`);
   return ws;
 }
 
@@ -183,5 +186,34 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
       15_000,
     );
     await waitUntil(async () => !/@champion/.test(await row.innerText()), 'the version row without @champion', 15_000);
+  });
+
+  it('a dataset with one column too many (an id): the features are picked, the id left out at first, and the evaluation runs', async (t) => {
+    screenshotOnFailure(t, page, session.server);
+    const p = page();
+    await runCommand(p, 'View: Show Explorer');
+    await contextMenu(p, explorerRow(p, 'model.onnx'), 'Evaluate Model…');
+    await answer(p, 'data/with_id.csv', /with_id\.csv/);
+    await p.locator('.quick-input-list .monaco-list-row', { hasText: 'churned' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await p.keyboard.press('Enter');
+    await p.locator('.quick-input-list .monaco-list-row', { hasText: 'Infer from the model' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await p.keyboard.press('Enter');
+    await answer(p, '', /No slices/);
+    // The model takes 4 features: the pick offers the 5 columns, the four that are no id picked.
+    const title = p.locator('.quick-input-widget .quick-input-title', { hasText: /the model takes 4 features a row; with_id\.csv has 5 columns besides 'churned'/ });
+    await title.waitFor({ state: 'visible', timeout: 20_000 });
+    const checked = await p.locator('.quick-input-list .monaco-list-row[aria-checked="true"] .label-name').allInnerTexts();
+    assert.deepEqual(checked, ['tenure_months', 'monthly_spend', 'support_calls', 'usage_hours']);
+    await p.keyboard.press('Enter');
+    const run = await waitUntil(
+      () =>
+        withTracker(workspace, (tr) => {
+          const found = tr.searchRuns({ filter: "attributes.status = 'FINISHED'" }).items.find((r) => r.params.some((x) => x.key === 'data' && x.value.endsWith('with_id.csv')));
+          return found ? Object.fromEntries(found.params.map((x) => [x.key, x.value])) : undefined;
+        }),
+      'the evaluation of with_id.csv to finish',
+      60_000,
+    );
+    assert.equal(run.features, 'tenure_months,monthly_spend,support_calls,usage_hours');
   });
 });
