@@ -229,6 +229,6 @@ export async function lineageSubjectOf(arg: LineageArgument, deps: Pick<LineageP
       )
     : [];
   if (items.length === 0) throw new Error('No registered model versions to show the lineage of: register a model first, or use Show Lineage on a run or a data file.');
-  const pick = await vscode.window.showQuickPick(items, { title: 'Runwise: Show Lineage', placeHolder: 'Pick a model version' });
+  const pick = await vscode.window.showQuickPick(items, { title: 'Runwise: Show Lineage Graph', placeHolder: 'Pick a model version' });
   return pick ? { kind: 'model-version', name: pick.name, version: pick.version } : undefined;
 }

@@ -134,7 +134,8 @@ function lineageNodes(id: string, l: ModelLineage): LineageNode[] {
     return { kind: 'lineage', id: `${id}/aliases/${i}`, label: `@${m.alias}`, description: `${what} by ${m.userId || 'unknown'} at ${formatTimestamp(m.changedAt)}`, icon: 'tag' };
   });
   return [
-    group('datasets', 'Datasets', 'database', datasets, 'none recorded'),
+    // What the runs read and recorded (data, and a stage's code and params files), upstream first.
+    group('datasets', 'Inputs', 'database', datasets, 'none recorded'),
     group('runs', 'Runs', 'play-circle', runs, 'no source run recorded'),
     group('evaluations', 'Evaluations', 'graph', evaluations, 'not evaluated yet'),
     group('aliases', 'Aliases', 'tag', aliases, l.aliases.length > 0 ? l.aliases.map((a) => `@${a}`).join(', ') : 'no aliases'),

@@ -2,7 +2,7 @@
  * The lineage view in a real VS Code (code-server in headless Chromium). The workspace's tracker
  * holds, written here before the editor opens: a `train` stage run that read data/train.csv (with
  * its hash) and wrote model.onnx, and churn version 1 registered from that run with @champion. Then:
- *   - the Models view's version row → Show Lineage: the lineage panel opens with the data file, the
+ *   - the Models view's version row → Show Lineage Graph: the lineage panel opens with the data file, the
  *     run, the version and its alias drawn in the webview;
  *   - a click on the run node opens the run's details; Enter on the data file node opens the file;
  *   - Runwise: Show Pipeline Graph draws the workspace's two stages, never run; Run Pipeline turns
@@ -68,7 +68,7 @@ describe('Lineage in the editor (code-server)', { timeout: 600_000 }, () => {
     const version = pane.locator('.monaco-list-row', { hasText: /^Version 1/ }).first();
     if (!(await version.isVisible())) await model.click();
     await version.waitFor({ state: 'visible', timeout: 20_000 });
-    await contextMenu(p, version, 'Show Lineage');
+    await contextMenu(p, version, 'Show Lineage Graph');
 
     await p.locator('.tabs-container .tab', { hasText: 'Lineage: churn v1' }).waitFor({ state: 'visible', timeout: 30_000 });
     // The webview lives in nested iframes (VS Code's webview host, then the page).
