@@ -30,6 +30,8 @@ import { EvaluationReportPanel } from './evaluationReportPanel';
 import { KEY_METRICS, orderedMetrics } from '../core/views/evaluationMetrics';
 import { latestEvaluationOf, registeredModels, versionsOf, type ModelsView, type VersionArgument, type VersionNode } from './modelsView';
 import { comparableEvaluations, metricChange, worseOnSameData } from '../core/modelCard/cardEvaluation';
+import { cardModelName } from '../core/modelCard/cardUpdate';
+import { modelNameProblem } from '../core/tracker/registryNames';
 import { UntrustedWorkspaceError, type TrackingService } from './trackingService';
 import { currentUser } from '../core/workspace/currentUser';
 
@@ -358,6 +360,18 @@ export class EvaluationCommands {
     return { extensionUri: this.options.extensionUri, tracker: () => this.options.tracking.tracker(), log: this.options.log };
   }
 
+  private cardModelName(card: string): string | undefined {
+    const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === card);
+    let text: string;
+    try {
+      text = open ? open.getText() : readFileSync(card, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const named = cardModelName(text, card);
+    return named !== undefined && !modelNameProblem(named) ? named : undefined;
+  }
+
   /** A name picked from the registry's, or typed (a new model). */
   private async modelName(tracker: Tracker | undefined, suggested: string, title: string): Promise<string | undefined> {
     const existing = tracker ? registeredModels(tracker) : [];
@@ -388,7 +402,9 @@ export class EvaluationCommands {
     if (!model) return undefined;
     const card = arg && !(arg instanceof vscode.Uri) ? vscode.Uri.parse(arg.card).fsPath : undefined;
     const tracker = await this.options.tracking.writableTracker();
-    const name = await this.modelName(tracker, path.basename(model).replace(/\.onnx$/i, ''), `Runwise: Register ${this.relative(model)} as`);
+    // From a card's lens: the name the card gives its model (model-index, model_details), when it is one the registry takes.
+    const fromCard = card ? this.cardModelName(card) : undefined;
+    const name = await this.modelName(tracker, fromCard ?? path.basename(model).replace(/\.onnx$/i, ''), `Runwise: Register ${this.relative(model)} as`);
     if (!name) return undefined;
     const alias = await vscode.window.showInputBox({
       title: `Runwise: Register ${this.relative(model)} as ${name}`,
@@ -630,9 +646,9 @@ export class EvaluationCommands {
     await this.documents.open(`/card/${mv.name}/${mv.version}/${base}`, readFileSync(stored.filePath, 'utf8'));
   }
 
-  /** Runwise: Show Lineage: the version's lineage as a tree in the Models view. */
+  /** Runwise: Show Lineage as a Tree in the Models View. */
   async showLineage(arg: VersionArgument): Promise<void> {
-    const target = await this.version(arg, 'Show Lineage');
+    const target = await this.version(arg, 'Show Lineage as a Tree in the Models View');
     if (!target) return;
     await vscode.commands.executeCommand('runwise.models.focus');
     await this.options.models.showLineage(target.name, target.version);

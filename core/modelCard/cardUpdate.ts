@@ -228,6 +228,27 @@ export function updateCardText(
 }
 
 /**
+ * The model a card names, for a registration's suggested name: a Hugging Face card's first
+ * `model-index` item's `name` (or its `model_name`), a Model Card Toolkit card's
+ * `model_details.name`; the part after the last `/` of a Hub id (`org/churn` → `churn`). Undefined
+ * when it names none or its YAML does not parse.
+ */
+export function cardModelName(text: string, file: string): string | undefined {
+  const format = cardFormatOf(file);
+  const yaml = format === "huggingface" ? extractFrontMatter(text)?.yaml : format ? text : undefined;
+  if (yaml === undefined) return undefined;
+  const doc = parseDocument(yaml);
+  if (doc.errors.length > 0) return undefined;
+  const root = doc.toJS() as Record<string, unknown> | null;
+  if (!root || typeof root !== "object") return undefined;
+  const index = root["model-index"];
+  const first = Array.isArray(index) ? (index[0] as Record<string, unknown> | undefined) : undefined;
+  const details = root.model_details as Record<string, unknown> | undefined;
+  const named = [first?.name, root.model_name, details && typeof details === "object" ? details.name : undefined].find((n): n is string => typeof n === "string" && n.trim() !== "");
+  return named?.trim().split("/").pop() || undefined;
+}
+
+/**
  * Refuses a card whose YAML (a Markdown card's front matter, or a Model Card Toolkit file) does not
  * parse, naming the line: what the Hub and the toolkit could not read either.
  */

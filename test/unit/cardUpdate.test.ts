@@ -16,7 +16,7 @@ import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
 import { betterWhen, comparableEvaluations, metricChange, worseOnSameData, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
-import { CardUpdateError, HF_SOURCE_NAME, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText } from '../../core/modelCard/cardUpdate';
+import { CardUpdateError, HF_SOURCE_NAME, cardModelName, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { tempWorkspace } from '../support/tempWorkspace';
@@ -540,4 +540,13 @@ test("the list style is read from the card's lists, not from a block scalar's te
   ].join('\n');
   const updated = updateCardText(card, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
   assert.ok(updated.includes('        metrics:\n          - type: accuracy\n'), updated);
+});
+
+test("cardModelName: the model a card names, for a registration's suggested name", () => {
+  assert.equal(cardModelName('---\nlicense: mit\nmodel-index:\n  - name: acme/churn-small\n    results: []\n---\n# c\n', 'README.md'), 'churn-small');
+  assert.equal(cardModelName('---\nmodel_name: churn\n---\n', 'MODEL_CARD.md'), 'churn');
+  assert.equal(cardModelName('model_details:\n  name: churn-mct\n', 'churn.modelcard.yaml'), 'churn-mct');
+  assert.equal(cardModelName('# no front matter\n', 'README.md'), undefined);
+  assert.equal(cardModelName('---\nmodel-index: [oops\n---\n', 'README.md'), undefined, 'YAML that does not parse');
+  assert.equal(cardModelName('---\nlicense: mit\n---\n', 'README.md'), undefined);
 });
