@@ -33,7 +33,7 @@ function sampleReport(overrides: Partial<EvaluationReportJson> = {}): Evaluation
       values: [
         { value: 'north', rows: 30, metrics: { accuracy: 0.7, precision: 0.6 } },
         { value: 'south', rows: 40, metrics: { accuracy: 0.95, precision: 0.9 } },
-        { value: 'west', rows: 30, metrics: { accuracy: 0.85, precision: null } },
+        { value: 'west', rows: 3, metrics: { accuracy: 0.85, precision: null } },
       ],
       largest_gap: { metric: 'accuracy', gap: 0.25, lowest: 'north', highest: 'south' },
     },
@@ -103,7 +103,9 @@ describe('evaluation report webview', { timeout: 180_000 }, () => {
     assert.match(facts, /Task\s+binary \(inferred from the model\)/);
     assert.match(facts, /Target\s+churned/);
     assert.match(facts, /Threshold\s+0\.5/);
-    assert.match(await p.locator('#metrics table').innerText(), /accuracy\s+0\.85\s+precision\s+0\.8\s+recall\s+0\.9\s+roc_auc\s+NaN\s+log_loss\s+0\.3512/);
+    // An undefined metric is a dash (its hover and a screen reader say why).
+    assert.match(await p.locator('#metrics table').innerText(), /accuracy\s+0\.85\s+precision\s+0\.8\s+recall\s+0\.9\s+roc_auc\s+–\s+log_loss\s+0\.3512/);
+    assert.equal(await p.locator('#metrics td[aria-label="undefined"]').getAttribute('title'), 'Undefined for these rows (see Warnings)');
 
     // Counts as text, each cell shaded by its share of its row (40/50 → shade-8, 10/50 → shade-2).
     const cells = p.locator('#confusion-matrix tbody td.cell');
@@ -118,10 +120,12 @@ describe('evaluation report webview', { timeout: 180_000 }, () => {
     assert.notEqual(bg[3], bg[2]);
 
     // Slices: the gap named, the lowest and highest rows marked.
-    assert.equal(await p.locator('#largest-gap').innerText(), 'Largest gap in accuracy: 0.25, between north (lowest) and south (highest).');
+    assert.equal(await p.locator('#largest-gap').innerText(), 'Largest gap in accuracy: 0.25, between north (lowest, 30 rows) and south (highest, 40 rows).');
     assert.match(await p.locator('#slice-table tr.gap-lowest').innerText(), /north\s+▼ lowest\s+30\s+0\.7/);
     assert.match(await p.locator('#slice-table tr.gap-highest').innerText(), /south\s+▲ highest\s+40\s+0\.95/);
     assert.equal(await p.locator('#slice-table tbody tr:not(.gap-lowest):not(.gap-highest)').count(), 1);
+    // A slice of a few rows is marked so; its undefined precision is a dash.
+    assert.match(await p.locator('#slice-table tbody tr:not(.gap-lowest):not(.gap-highest)').innerText(), /west\s+3 \(few\)\s+0\.85\s+–/);
 
     const latency = await p.locator('#latency').innerText();
     assert.match(latency, /p50 per batch\s+1\.25 ms/);

@@ -31,9 +31,14 @@ const count = (n: number): string => Math.round(n).toLocaleString('en-US');
  */
 function metricCell(v: WireNumber, extra: Record<string, string> = {}): HTMLElement {
   const n = fromWireNumber(v);
-  const title = Number.isNaN(n) ? 'Undefined for these rows (see Warnings)' : formatMetricValue(n);
-  return el('td', compact(v), { ...extra, class: `num${extra.class ? ` ${extra.class}` : ''}`, title });
+  const undefinedHere = Number.isNaN(n);
+  const title = undefinedHere ? 'Undefined for these rows (see Warnings)' : formatMetricValue(n);
+  // An undefined metric (roc_auc of a slice with one class) reads as a dash, said in words to a screen reader.
+  return el('td', undefinedHere ? '–' : compact(v), { ...extra, class: `num${extra.class ? ` ${extra.class}` : ''}`, title, ...(undefinedHere ? { 'aria-label': 'undefined' } : {}) });
 }
+
+/** A slice of fewer rows than this is marked: its metrics say more about its size than about the model (the evaluation warns too). */
+const FEW_SLICE_ROWS = 30;
 
 function section(title: string, id: string): HTMLElement {
   const s = el('section', undefined, { 'aria-label': title, id });
@@ -113,8 +118,12 @@ function slicesSection(report: EvaluationReportData): HTMLElement {
   const s = section(`Slices by ${slices.column}`, 'slices');
   const gap = slices.largestGap;
   if (gap) {
+    const rowsOf = (value: string) => {
+      const n = slices.values.find((v) => v.value === value)?.rows;
+      return n === undefined ? '' : `, ${count(n)} row${n === 1 ? '' : 's'}`;
+    };
     s.appendChild(
-      el('p', `Largest gap in ${gap.metric}: ${compact(gap.gap)}, between ${gap.lowest} (lowest) and ${gap.highest} (highest).`, { id: 'largest-gap', class: 'gap-note' }),
+      el('p', `Largest gap in ${gap.metric}: ${compact(gap.gap)}, between ${gap.lowest} (lowest${rowsOf(gap.lowest)}) and ${gap.highest} (highest${rowsOf(gap.highest)}).`, { id: 'largest-gap', class: 'gap-note' }),
     );
   } else {
     s.appendChild(el('p', 'No gap between slices: fewer than two slices have the headline metric.', { id: 'largest-gap', class: 'empty' }));
@@ -135,7 +144,8 @@ function slicesSection(report: EvaluationReportData): HTMLElement {
       tr.classList.add(`gap-${mark}`);
       th.appendChild(el('span', mark === 'lowest' ? ' ▼ lowest' : ' ▲ highest', { class: 'gap-mark' }));
     }
-    tr.append(th, el('td', count(v.rows), { class: 'num' }));
+    const few = v.rows < FEW_SLICE_ROWS;
+    tr.append(th, el('td', few ? `${count(v.rows)} (few)` : count(v.rows), { class: 'num', ...(few ? { title: `Fewer than ${FEW_SLICE_ROWS} rows: this slice's metrics are noise more than signal` } : {}) }));
     for (const k of keys) {
       const m = v.metrics[k];
       const marked = gap !== null && k === gap.metric;
