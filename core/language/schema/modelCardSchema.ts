@@ -350,6 +350,7 @@ export const HF_PROPERTIES: Readonly<Record<string, PropertySchema>> = {
       items: {
         map: {
           required: ['name', 'results'],
+          requiredHints: { results: 'Runwise writes them from an evaluation: the Update from Latest Evaluation lens, or `runwise card update`.' },
           unknownKeys: 'warning',
           properties: {
             name: str('The model id (required).'),

@@ -60,6 +60,8 @@ export interface MapSchema {
    */
   unknownKeys?: 'error' | 'warning' | 'suggest';
   required?: readonly string[];
+  /** Said after "Missing required key 'k'." for a required key: how it is usually filled. */
+  requiredHints?: Readonly<Record<string, string>>;
   /** Groups of keys of which at most one may be present (exactly one when `required`). */
   exclusive?: readonly { keys: readonly string[]; required: boolean }[];
   /** Picks a more specific map schema from the keys present (e.g. a foreach stage). */

@@ -169,7 +169,7 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
           ...span(ownerSpan),
           severity: 'error',
           code: 'missing-key',
-          message: `Missing required key '${req}'.`,
+          message: `Missing required key '${req}'.${ms.requiredHints?.[req] ? ` ${ms.requiredHints[req]}` : ''}`,
           data: { key: req },
         });
       }

@@ -496,6 +496,17 @@ const cases: Case[] = [
     severities: ['warning'],
   },
   {
+    name: 'model card: a model-index item without results says how Runwise writes them',
+    fixture: 'hf-cards',
+    file: 'distilbert-imdb/README.md',
+    edits: [['- name: distilbert-base-uncased-finetuned-imdb\n  results:\n', '- name: distilbert-base-uncased-finetuned-imdb\n  old_results:\n']],
+    expect: ["missing-key 'name'", "unknown-key 'old_results'"],
+    messages: [
+      "Missing required key 'results'. Runwise writes them from an evaluation: the Update from Latest Evaluation lens, or `runwise card update`.",
+      "Unknown key 'old_results'. Expected one of: name, results.",
+    ],
+  },
+  {
     name: 'model card: license other needs license_name',
     fixture: 'hf-cards',
     file: 'llama-finetune/README.md',
