@@ -81,13 +81,13 @@ export class RegistryDocuments implements vscode.TextDocumentContentProvider {
   private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.emitter.event;
 
-  async open(docPath: string, text: string, language?: string): Promise<vscode.Uri> {
+  async open(docPath: string, text: string, language?: string, options: { show?: boolean } = {}): Promise<vscode.Uri> {
     const uri = vscode.Uri.from({ scheme: REGISTRY_DOCUMENT_SCHEME, path: docPath });
     this.texts.set(uri.toString(), text);
     this.emitter.fire(uri);
     let doc = await vscode.workspace.openTextDocument(uri);
     if (language && doc.languageId !== language) doc = await vscode.languages.setTextDocumentLanguage(doc, language);
-    await vscode.window.showTextDocument(doc, { preview: true });
+    if (options.show !== false) await vscode.window.showTextDocument(doc, { preview: true });
     return uri;
   }
 
@@ -621,9 +621,14 @@ export class EvaluationCommands {
       ...comparison.params.map((p) => `| ${p.key} | ${cell(p.values[0] ?? null)} | ${cell(p.values[1] ?? null)} |`),
       '',
     ];
-    const uri = await this.documents.open(`/compare/${first.name}-${first.version}-vs-${second.name}-${second.version}.md`, lines.join('\n'), 'markdown');
-    // Rendered beside its source, as a table (the built-in Markdown preview; nothing is lost without it).
-    await Promise.resolve(vscode.commands.executeCommand('markdown.showPreviewToSide', uri)).catch(() => undefined);
+    const uri = await this.documents.open(`/compare/${first.name}-${first.version}-vs-${second.name}-${second.version}.md`, lines.join('\n'), 'markdown', { show: false });
+    // Rendered as tables by the built-in Markdown preview, its source not opened beside it (the same
+    // pair again reveals the same preview); without the preview, the Markdown itself.
+    try {
+      await vscode.commands.executeCommand('markdown.showPreview', uri);
+    } catch {
+      await vscode.window.showTextDocument(uri, { preview: true });
+    }
   }
 
   /** Runwise: Open Model Card: the workspace file when it still holds the registered bytes, else the stored copy (read-only). */

@@ -188,6 +188,34 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     await waitUntil(async () => !/@champion/.test(await row.innerText()), 'the version row without @champion', 15_000);
   });
 
+  it('Compare Model Metrics on two selected versions opens one rendered table, not its Markdown source; again, the same one', async (t) => {
+    screenshotOnFailure(t, page, session.server);
+    const p = page();
+    // A second version (the same bytes: both have the evaluation of the first test).
+    const tr = Tracker.open(workspace, { skipRecovery: true });
+    try {
+      await tr.registerModelFiles('churn', path.join(workspace, 'models', 'model.onnx'));
+    } finally {
+      tr.close();
+    }
+    // The view follows the tracker: the new version appears.
+    const pane = p.locator('.pane', { has: p.locator('.pane-header', { hasText: /^Models/ }) });
+    const v2 = pane.locator('.monaco-list-row', { hasText: /^Version 2/ }).first();
+    const v1 = pane.locator('.monaco-list-row', { hasText: /^Version 1/ }).first();
+    await v2.waitFor({ state: 'visible', timeout: 20_000 });
+    await v2.click();
+    await v1.click({ modifiers: ['Control'] });
+    await contextMenu(p, v1, 'Compare Model Metrics');
+    const previewTab = p.locator('.tabs-container .tab', { hasText: /Preview churn-\d-vs-churn-\d\.md/ });
+    await previewTab.first().waitFor({ state: 'visible', timeout: 20_000 });
+    const sourceTabs = p.locator('.tabs-container .tab', { hasText: /^churn-\d-vs-churn-\d\.md/ });
+    assert.equal(await sourceTabs.count(), 0, 'the Markdown source is not opened');
+    await runCommand(p, 'Runwise: Compare Model Metrics');
+    await p.waitForTimeout(1500);
+    assert.equal(await previewTab.count(), 1, 'the same pair again reveals the one preview');
+    assert.equal(await sourceTabs.count(), 0);
+  });
+
   it('a dataset with one column too many (an id): the features are picked, the id left out at first, and the evaluation runs', async (t) => {
     screenshotOnFailure(t, page, session.server);
     const p = page();
