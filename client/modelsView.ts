@@ -159,7 +159,16 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
   ) {
     // Several versions can be selected: Compare Model Metrics takes the first two.
     this.treeView = vscode.window.createTreeView(MODELS_VIEW_ID, { treeDataProvider: this, showCollapseAll: true, canSelectMany: true });
-    this.disposables.push(this.treeView, this.emitter, tracking.onDidChangeState(() => void this.refresh()));
+    this.disposables.push(
+      this.treeView,
+      this.emitter,
+      tracking.onDidChangeState(() => void this.refresh()),
+      // Drawn again when shown: a model registered while the view was hidden was once shown expanded
+      // with no version under it (the e2e register test, about one run in five).
+      this.treeView.onDidChangeVisibility((e) => {
+        if (e.visible) void this.refresh(true);
+      }),
+    );
   }
 
   /** Starts following the tracker. */
@@ -212,7 +221,10 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
         const evaluation = latestEvaluationOf(tracker, mv);
         return { kind: 'version', id: `${id}/${mv.version}`, name: mv.name, version: mv.version, mv, ...(evaluation ? { evaluation } : {}) };
       });
-      return { kind: 'model', id, name: model.name, model, versions };
+      // A model read between its creation and its first version's (MLflow's register_model makes
+      // both, one request each) has no children: VS Code kept that for the id and showed the model
+      // expanded with no version under it once one came. Such a row has an id of its own.
+      return { kind: 'model', id: versions.length > 0 ? id : `${id} (no versions)`, name: model.name, model, versions };
     });
   }
 
