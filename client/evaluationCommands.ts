@@ -229,17 +229,33 @@ export class EvaluationCommands {
     return { task: 'binary', threshold: parseThreshold(text)! };
   }
 
-  /** Runwise: Evaluate Model… */
-  async evaluate(arg: ModelCommandArgument): Promise<EvaluationReport | undefined> {
+  /**
+   * Runwise: Evaluate Model Version…: the registry's own copy of a version (re-hashed first), named
+   * `models:/NAME/N` in the report and its run, as a pipeline's gate measures a champion.
+   */
+  async evaluateVersion(arg: VersionArgument): Promise<EvaluationReport | undefined> {
+    this.requireTrust('evaluate models');
+    const target = await this.version(arg, 'Evaluate Model Version…');
+    if (!target) return undefined;
+    const tracker = await this.readTracker();
+    const onnx = tracker.registry.versionFiles(target.name, target.version).filter((f) => /\.onnx$/i.test(f.path));
+    if (onnx.length !== 1) throw new Error(`${target.name}/${target.version} holds ${onnx.length === 0 ? 'no .onnx file' : `${onnx.length} .onnx files`}: evaluate its model file from the Explorer instead.`);
+    const copy = tracker.openModelVersionFile(target.name, target.version, onnx[0]!.path);
+    return this.evaluate(vscode.Uri.file(copy.filePath), `models:/${target.name}/${target.version}`);
+  }
+
+  /** Runwise: Evaluate Model… (`modelName`: what the model is called instead of its path, a registered version's copy). */
+  async evaluate(arg: ModelCommandArgument, modelName?: string): Promise<EvaluationReport | undefined> {
     this.requireTrust('evaluate models');
     // Numbered steps: the model is one of them when it is picked rather than clicked.
     const pickedModel = !(arg instanceof vscode.Uri);
     const steps = pickedModel ? 5 : 4;
-    const step = (n: number) => `Runwise: Evaluate Model… (${n + (pickedModel ? 1 : 0)}/${steps})`;
+    const title = modelName ? 'Evaluate Model Version…' : 'Evaluate Model…';
+    const step = (n: number) => `Runwise: ${title} (${n + (pickedModel ? 1 : 0)}/${steps})`;
     const model = await this.modelFile(arg, pickedModel ? `Evaluate Model… (1/${steps})` : 'Evaluate Model…');
     if (!model) return undefined;
     // A file that is no ONNX model is said now, not after every other pick.
-    await checkModelFile(model, this.relative(model));
+    await checkModelFile(model, modelName ?? this.relative(model));
     const data = await this.datasetFile(step(1));
     if (!data) return undefined;
     const columns = await this.columnsOf(data);
@@ -259,7 +275,7 @@ export class EvaluationCommands {
     let features: string[] | undefined;
     while (!report) {
       try {
-        report = await this.runEvaluation({ evaluateModel, model, data, target, task, sliceBy, features, tracker });
+        report = await this.runEvaluation({ evaluateModel, model, modelName, data, target, task, sliceBy, features, tracker });
       } catch (e) {
         if (e instanceof EvaluationCancelledError) {
           void vscode.window.showInformationMessage(`Runwise: ${e.message}.`);
@@ -281,7 +297,9 @@ export class EvaluationCommands {
       .slice(0, 3)
       .map((m) => `${m.key} ${formatMetricCompact(m.value)}`)
       .join(', ');
-    void vscode.window.showInformationMessage(`Runwise: evaluated ${report.model.path} (${report.task}, ${report.rows} rows): ${head}.`, 'Register Model…').then((choice) => {
+    // A registered version's copy is registered already: no Register button.
+    const register = modelName ? [] : ['Register Model…'];
+    void vscode.window.showInformationMessage(`Runwise: evaluated ${report.model.path} (${report.task}, ${report.rows} rows): ${head}.`, ...register).then((choice) => {
       if (choice) void vscode.commands.executeCommand('runwise.registerModel', vscode.Uri.file(model));
     });
     return report;
@@ -323,6 +341,7 @@ export class EvaluationCommands {
   private async runEvaluation(o: {
     evaluateModel: typeof import('../core/evaluation/evaluate').evaluateModel;
     model: string;
+    modelName: string | undefined;
     data: string;
     target: string;
     task: { task?: EvaluationTask; threshold?: number };
@@ -333,7 +352,7 @@ export class EvaluationCommands {
     const { model, data } = o;
     const controller = new AbortController();
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Runwise: evaluating ${this.relative(model)} on ${this.relative(data)}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `Runwise: evaluating ${o.modelName ?? this.relative(model)} on ${this.relative(data)}`, cancellable: true },
       async (progress, token) => {
         token.onCancellationRequested(() => controller.abort());
         progress.report({ message: 'loading the model…' });
@@ -351,7 +370,7 @@ export class EvaluationCommands {
           shown = Math.max(shown, percent);
           said = now;
         };
-        return o.evaluateModel({ model, data, target: o.target, ...o.task, ...(o.sliceBy ? { sliceBy: o.sliceBy } : {}), ...(o.features ? { features: o.features } : {}), workspace: this.workspace, tracker: o.tracker, signal: controller.signal, onProgress });
+        return o.evaluateModel({ model, ...(o.modelName ? { modelName: o.modelName } : {}), data, target: o.target, ...o.task, ...(o.sliceBy ? { sliceBy: o.sliceBy } : {}), ...(o.features ? { features: o.features } : {}), workspace: this.workspace, tracker: o.tracker, signal: controller.signal, onProgress });
       },
     );
   }

@@ -128,6 +128,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     vscode.workspace.registerTextDocumentContentProvider(REGISTRY_DOCUMENT_SCHEME, models.documents),
     vscode.languages.registerCodeLensProvider(MODEL_CARD_SELECTOR, new ModelCardCodeLens()),
     command('runwise.evaluateModel', (arg: ModelCommandArgument) => models.evaluate(arg)),
+    command('runwise.evaluateModelVersion', (arg: VersionArgument) => models.evaluateVersion(arg)),
     command('runwise.compareDatasetsForDrift', (clicked?: vscode.Uri, selected?: vscode.Uri[]) =>
       new DriftCommands({ extensionUri: context.extensionUri, workspace: () => service.workspace, log }).compare(clicked, selected),
     ),

@@ -216,6 +216,46 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     assert.equal(await sourceTabs.count(), 0);
   });
 
+  it('Evaluate Model Version… on a version never evaluated: its registry copy, named models:/NAME/N, and the row gets its numbers', async (t) => {
+    screenshotOnFailure(t, page, session.server);
+    const p = page();
+    // Other bytes than the evaluated model's (a doc_string, field 6, added): a model of its own, never evaluated.
+    // In a folder the Explorer shows collapsed: its rows do not move under the next test's clicks.
+    const other = path.join(workspace, 'data', 'other.onnx');
+    writeFileSync(other, Buffer.concat([readFileSync(path.join(workspace, 'models', 'model.onnx')), Buffer.from([0x32, 0x01, 0x78])]));
+    const tr = Tracker.open(workspace, { skipRecovery: true });
+    try {
+      await tr.registerModelFiles('fresh', other);
+    } finally {
+      tr.close();
+    }
+    const pane = p.locator('.pane', { has: p.locator('.pane-header', { hasText: /^Models/ }) });
+    const freshModel = pane.locator('.monaco-list-row', { hasText: /^fresh/ }).first();
+    await freshModel.waitFor({ state: 'visible', timeout: 20_000 });
+    const row = pane.locator('.monaco-list-row[aria-label^="fresh version 1"]').first();
+    await row.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.doesNotMatch(await row.innerText(), /accuracy/, 'not evaluated yet');
+    await contextMenu(p, row, 'Evaluate Model Version…');
+    await answer(p, 'data/test.csv', /test\.csv/, /Evaluate Model Version… \(1\/4\)/);
+    await p.locator('.quick-input-list .monaco-list-row', { hasText: 'churned' }).first().waitFor({ state: 'visible', timeout: 15_000 });
+    await p.keyboard.press('Enter');
+    await p.locator('.quick-input-list .monaco-list-row', { hasText: 'Infer from the model' }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    await p.keyboard.press('Enter');
+    await answer(p, '', /No slices/);
+    await p.locator('.tabs-container .tab', { hasText: 'Evaluation: fresh/1 on test.csv' }).waitFor({ state: 'visible', timeout: 30_000 });
+    const params = await waitUntil(
+      () =>
+        withTracker(workspace, (t2) => {
+          const found = t2.searchRuns({ filter: "attributes.status = 'FINISHED'" }).items.find((r) => r.params.some((x) => x.key === 'model' && x.value === 'models:/fresh/1'));
+          return found ? Object.fromEntries(found.params.map((x) => [x.key, x.value])) : undefined;
+        }),
+      'the evaluation of models:/fresh/1 to finish',
+      30_000,
+    );
+    assert.equal(params.data, 'data/test.csv');
+    await waitUntil(async () => /accuracy 0\.\d+/.test(await row.innerText()) || undefined, 'the version row to show its accuracy', 20_000);
+  });
+
   it('a dataset with one column too many (an id): the features are picked, the id left out at first, and the evaluation runs', async (t) => {
     screenshotOnFailure(t, page, session.server);
     const p = page();
