@@ -170,7 +170,8 @@ test('a Markdown model card not named README.md is checked: one with a model-ind
   // A metric without its value, and a misspelt key in the results.
   write(ws, 'cards/b.md', card('model-index:\n  - name: m\n    results:\n      - task: {type: text-classification}\n        dataset: {name: d, type: d}\n        metrics:\n          - type: accuracy\n            valu: 0.9\n'));
   write(ws, 'models/notes.md', card('licence: mit\n'));
-  write(ws, 'docs/page.md', '---\ntitle: Not a card\nlayout: post\n---\nText.\n');
+  // A docs page's front matter, a license in it too (a card's key, but not only a card's).
+  write(ws, 'docs/page.md', '---\ntitle: Not a card\nlayout: post\nlicense: MIT\n---\nText.\n');
   write(ws, 'runwise.yaml', 'stages:\n  register:\n    register:\n      model: models/model.onnx\n      name: m\n      card: models/notes.md\n');
   write(ws, 'models/model.onnx', 'x');
   const r = await cli('check', '-w', ws);

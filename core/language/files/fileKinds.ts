@@ -72,8 +72,11 @@ export function pipelineFilesIn(workspace: WorkspaceView, dir: string): string[]
   return out.sort();
 }
 
-/** A key only a model card's front matter has (Hugging Face's card metadata), as a top-level key. */
-const CARD_KEY = /^(model-index|library_name|pipeline_tag|base_model|model_name|model_type|datasets|license|metrics)\s*:/m;
+/**
+ * A key only a model card's front matter has (Hugging Face's card metadata), as a top-level key;
+ * not `license`, `datasets` or `metrics`, which a docs page's front matter may hold too.
+ */
+const CARD_KEY = /^(model-index|library_name|pipeline_tag|base_model|model_name|model_type)\s*:/m;
 /** The names a Markdown model card goes by (a Hugging Face card is the repository's README.md). */
 const CARD_NAME = /^(readme|model[-_]?card|.*\.modelcard)(\.[\w-]+)?\.md$/i;
 
