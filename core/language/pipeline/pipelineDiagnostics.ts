@@ -639,15 +639,23 @@ function checkAliasReferences(index: PipelineIndex, gate: YamlMap, valueNode: Ya
   // A name or alias written with `${...}` is known when the run resolves it (a foreach register
   // step may register several): nothing is said here that the run could contradict.
   const interpolated = (v: string | undefined) => v !== undefined && v.includes('${');
-  if (gateModel === undefined && names.some(interpolated)) return;
-  if (gateModel === undefined && names.length !== 1) {
-    const why = names.length === 0 ? 'this file registers no model' : `this file registers ${names.map((n) => `'${clip(n)}'`).join(', ')}`;
-    report(at(valueNode, 'error', 'alias-without-model', `'${clip(aliasRefs[0]!.text)}' reads a registered model's alias, but ${why}: add \`model: NAME\` to the gate${names.length === 0 ? ' (or a `register` step to the file)' : ''}.`));
-    return;
+  // The register steps of the model the gate reads: the one step of the file whatever its name,
+  // or those of the gate's `model:` (or of the one name the file registers).
+  let relevant: typeof steps;
+  if (gateModel === undefined && steps.length === 1 && steps[0]!.name !== undefined) relevant = steps;
+  else {
+    if (gateModel === undefined && names.some(interpolated)) return;
+    if (gateModel === undefined && names.length !== 1) {
+      const why = names.length === 0 ? 'this file registers no model' : `this file registers ${names.map((n) => `'${clip(n)}'`).join(', ')}`;
+      report(at(valueNode, 'error', 'alias-without-model', `'${clip(aliasRefs[0]!.text)}' reads a registered model's alias, but ${why}: add \`model: NAME\` to the gate${names.length === 0 ? ' (or a `register` step to the file)' : ''}.`));
+      return;
+    }
+    if (gateModel !== undefined && names.some(interpolated)) return;
+    relevant = steps.filter((s) => s.name === (gateModel ?? names[0]));
   }
-  const model = gateModel ?? names[0]!;
-  if (steps.some((s) => interpolated(s.name) || (s.name === model && interpolated(s.alias)))) return;
-  const set = [...new Set(steps.filter((s) => s.name === model && s.alias !== undefined).map((s) => s.alias!))];
+  const model = gateModel ?? relevant[0]?.name ?? names[0]!;
+  if (relevant.some((s) => interpolated(s.alias))) return;
+  const set = [...new Set(relevant.filter((s) => s.alias !== undefined).map((s) => s.alias!))];
   if (set.length === 0) return;
   for (const r of aliasRefs) {
     if (set.includes(r.scope)) continue;

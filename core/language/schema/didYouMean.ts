@@ -39,9 +39,14 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     const nc = norm(c);
     if (nc === w) return c;
     const d = editDistance(w, nc, bestD);
-    // On a tie, the one nearest the word's length (`=>` is `>=` swapped, not `>` with a character
-    // more), then the shorter.
-    const nearer = best !== undefined && (Math.abs(c.length - w.length) - Math.abs(best.length - w.length) || c.length - best.length) < 0;
+    // On a tie, one holding the word and nothing but its characters (`=` → `==`, not `>=`), then
+    // one holding it, then the one nearest the word's length (`=>` is `>=` swapped, not `>` with a
+    // character more), then the shorter.
+    const holds = (x: string) => {
+      const n = norm(x);
+      return !n.includes(w) ? 2 : [...n].every((ch) => w.includes(ch)) ? 0 : 1;
+    };
+    const nearer = best !== undefined && (holds(c) - holds(best) || Math.abs(c.length - w.length) - Math.abs(best.length - w.length) || c.length - best.length) < 0;
     if (d < bestD || (d === bestD && nearer)) {
       best = c;
       bestD = d;

@@ -436,6 +436,24 @@ const cases: Case[] = [
     expect: [],
   },
   {
+    name: "gate values: the one register step's literal alias is checked though its name is written with ${...}",
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['      name: churn-classifier\n', '      name: ${train.lr}\n'],
+      ['    value: 0.85\n', '    value: stagng.accuracy\n'],
+    ],
+    expect: ["unknown-alias 'stagng.accuracy'"],
+  },
+  {
+    name: "gate operator '=' suggests '=='",
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [["    op: '>='", "    op: '='"]],
+    expect: ["invalid-value ''=''"],
+    messages: ["'=' is not an allowed value. Did you mean '=='?"],
+  },
+  {
     name: 'gate values: an alias with no one registered model to read it from',
     fixture: 'runwise',
     file: 'runwise.yaml',
