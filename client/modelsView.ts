@@ -122,7 +122,10 @@ function lineageNodes(id: string, l: ModelLineage): LineageNode[] {
   }));
   const runs: LineageNode[] = [];
   if (l.pipelineRun) runs.push(runNode('pipeline', l.pipelineRun, 'pipeline run'));
-  for (const s of l.stageRuns) runs.push(runNode('stage', s, s.runId === l.sourceRun?.runId ? 'produced this model' : ''));
+  for (const s of l.stageRuns) {
+    const earlier = l.pipelineRun && s.parentRunId !== l.pipelineRun.runId ? 'in an earlier pipeline run' : '';
+    runs.push(runNode('stage', s, s.runId === l.sourceRun?.runId ? 'produced this model' : earlier));
+  }
   if (l.sourceRun && !l.stageRuns.some((s) => s.runId === l.sourceRun!.runId)) runs.push(runNode('source', l.sourceRun, 'produced this model'));
   const evaluations = l.evaluations.map((e) => {
     const top = orderedMetrics(e.metrics).slice(0, 2).map((m) => `${m.key} ${formatMetricCompact(m.value)}`).join(', ');

@@ -38,6 +38,7 @@ import {
   RUN_KIND_TAG,
   SOURCE_NAME_TAG,
   SOURCE_TYPE_TAG,
+  OUTPUTS_ARTIFACT,
   STAGE_TAG,
   type Metric,
   type Param,
@@ -53,7 +54,8 @@ import type { LockEntry, PathHash, PipelineStage } from './pipelineModel';
 
 /** Kept for importers of the stage tag from here; its home, with the other tag names, is core/tracker/model.ts. */
 export { STAGE_TAG };
-export const OUTPUTS_ARTIFACT = 'runwise/outputs.json';
+/** Kept for importers from here; its home is core/tracker/model.ts, where lineage reads it. */
+export { OUTPUTS_ARTIFACT };
 export const LOG_ARTIFACT = 'runwise/stage.log';
 
 export interface GitState {

@@ -55,6 +55,8 @@ export const GATE_FAILED_TAG = 'runwise.gate_failed';
 export const MODEL_SHA256_TAG = 'runwise.model.sha256';
 /** MLflow's tag on a logged model: the registered versions made from it, a JSON list of {name, version}. */
 export const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
+/** What a pipeline's stage run wrote (a JSON list of {path, md5}, core/pipeline/stageTracking.ts); lineage reads it back. */
+export const OUTPUTS_ARTIFACT = 'runwise/outputs.json';
 /** The JSON report an evaluation run stores (core/evaluation); the registry's cards read it back. */
 export const EVALUATION_REPORT_ARTIFACT = 'evaluation/report.json';
 /** The JSON report a drift run stores (runwise drift --log, the pipeline's drift step, a watched folder). */

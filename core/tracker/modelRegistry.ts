@@ -28,7 +28,7 @@ import { READ_NO_FOLLOW } from './artifactStore';
 import { checkEntityName } from './entityNames';
 import { MAX_ENTITY_KEY_LENGTH, MAX_TAG_VAL_LENGTH } from './limits';
 import type { ArtifactRecord, Page, Run, Tag } from './model';
-import { MODEL_SHA256_TAG, STAGE_TAG } from './model';
+import { MODEL_SHA256_TAG, OUTPUTS_ARTIFACT, STAGE_TAG } from './model';
 import { parseFilter, parseOrderBy, type Comparison, type Dialect, type FilterExpr } from './search/filterSyntax';
 import { closedColumn, nextPageToken, orderKey, pageOffset, predicate } from './search/runSearchSql';
 import { MODEL_VERSION_DIALECT, REGISTERED_MODEL_DIALECT } from './search/searchDialects';
@@ -1113,6 +1113,8 @@ export interface LineageRun {
   status: string;
   /** The pipeline stage the run ran (`runwise.stage`), if any. */
   stage?: string;
+  /** The run it is a child of (a stage run's pipeline run), if any. */
+  parentRunId?: string;
   datasets: { name: string; digest: string; source: string }[];
 }
 
@@ -1136,10 +1138,64 @@ export interface ModelLineage {
   aliasHistory: AliasMove[];
 }
 
+/**
+ * The runs, before `runs` started, that last wrote a file version one of them read (and upstream of
+ * those), earliest first: from every run's outputs record (OUTPUTS_ARTIFACT: [{path, md5}]).
+ */
+function earlierProducers(tracker: LineageReader, runs: readonly LineageRun[], asLineage: (run: Run) => LineageRun): LineageRun[] {
+  const rows = tracker.db
+    .prepare(`SELECT r.run_uuid, r.start_time, r.id FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.path = ? AND r.lifecycle_stage = 'active' ORDER BY r.start_time, r.id`)
+    .all(OUTPUTS_ARTIFACT);
+  /** path \0 md5 → the runs that wrote it, oldest first, with their start. */
+  const writers = new Map<string, { runId: string; start: number }[]>();
+  const starts = new Map<string, number>();
+  for (const row of rows) {
+    const runId = String(row.run_uuid);
+    starts.set(runId, Number(row.start_time));
+    let outputs: unknown;
+    try {
+      outputs = JSON.parse(readFileSync(tracker.openArtifact(runId, OUTPUTS_ARTIFACT).filePath, 'utf8'));
+    } catch {
+      continue; // a record that cannot be read leaves that run out, as the lineage graph does
+    }
+    if (!Array.isArray(outputs)) continue;
+    for (const o of outputs as { path?: unknown; md5?: unknown }[]) {
+      if (typeof o?.path !== 'string' || typeof o.md5 !== 'string') continue;
+      const key = `${o.path}\0${o.md5}`;
+      const list = writers.get(key) ?? [];
+      list.push({ runId, start: Number(row.start_time) });
+      writers.set(key, list);
+    }
+  }
+  if (writers.size === 0) return [];
+  const included = new Set(runs.map((r) => r.runId));
+  const firstStart = Math.min(...runs.map((r) => starts.get(r.runId) ?? tracker.getRun(r.runId).info.startTime ?? Infinity));
+  const found: { run: LineageRun; start: number }[] = [];
+  let frontier: readonly LineageRun[] = runs;
+  while (frontier.length > 0) {
+    const next: LineageRun[] = [];
+    for (const r of frontier) {
+      for (const d of r.datasets) {
+        // The last writer of that version that started before the runs of this lineage.
+        const candidates = (writers.get(`${d.source || d.name}\0${d.digest}`) ?? []).filter((w) => w.start < firstStart);
+        const writer = candidates[candidates.length - 1];
+        if (!writer || included.has(writer.runId)) continue;
+        included.add(writer.runId);
+        const run = asLineage(tracker.getRun(writer.runId));
+        found.push({ run, start: writer.start });
+        next.push(run);
+      }
+    }
+    frontier = next;
+  }
+  return found.sort((a, b) => a.start - b.start).map((f) => f.run);
+}
+
 /** What lineage reads of the tracker. */
 export interface LineageReader {
   db: SqlDatabase;
   getRun(runId: string): Run;
+  openArtifact(runId: string, artifactPath: string): { filePath: string };
 }
 
 export function modelLineage(tracker: LineageReader, registry: ModelRegistry, name: string, version: string | number): ModelLineage {
@@ -1153,6 +1209,7 @@ export function modelLineage(tracker: LineageReader, registry: ModelRegistry, na
     };
     const stage = run.tags.find((t) => t.key === STAGE_TAG)?.value;
     if (stage !== undefined) out.stage = stage;
+    if (run.info.parentRunId) out.parentRunId = run.info.parentRunId;
     return out;
   };
   const runIfKnown = (runId: string | undefined): Run | undefined => {
@@ -1177,6 +1234,10 @@ export function modelLineage(tracker: LineageReader, registry: ModelRegistry, na
         .all(pipeline.info.runId)
         .map((r) => asLineage(tracker.getRun(String(r.run_uuid))))
     : [];
+  // Stages a rerun left as they were (prepare, when only train's params changed) ran in an earlier
+  // pipeline run: the last run before it that wrote a file version these runs read (path and md5,
+  // from its outputs record) is added, and so on upstream, as `runwise lineage` traces the graph.
+  if (stageRuns.length > 0) stageRuns.unshift(...earlierProducers(tracker, stageRuns, asLineage));
   const evaluations = tracker.db
     .prepare(
       `SELECT r.run_uuid FROM tags t JOIN runs r ON r.id = t.run_id

@@ -9,7 +9,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync,
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
 import { ModelTamperedError, contentHash, modelSha256 } from '../../core/tracker/modelRegistry';
-import { MODEL_SHA256_TAG, PARENT_RUN_TAG, STAGE_TAG } from '../../core/tracker/model';
+import { MODEL_SHA256_TAG, OUTPUTS_ARTIFACT, PARENT_RUN_TAG, STAGE_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { TrackerError } from '../../core/tracker/trackerError';
 import { onnxBytes } from '../support/onnxBytes';
@@ -528,6 +528,32 @@ test('lineage: datasets → pipeline and stage runs → evaluations of the same 
     assert.deepEqual(l.evaluations.map((e) => [e.runId, e.metrics]), [[evaluation.info.runId, [{ key: 'roc_auc', value: 0.91 }]]]);
     assert.deepEqual(l.aliases, ['champion']);
     assert.equal(l.aliasHistory.length, 1);
+  } finally {
+    tracker.close();
+  }
+});
+
+test('lineage after a partial rerun: the earlier run that wrote what the rerun read is traced, upstream first', async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    const first = tracker.createRun({ runName: 'pipeline 1' });
+    const prepare = tracker.createRun({ runName: 'prepare', tags: [{ key: PARENT_RUN_TAG, value: first.info.runId }, { key: STAGE_TAG, value: 'prepare' }] });
+    tracker.logInputs(prepare.info.runId, [{ dataset: { name: 'raw.csv', digest: 'aaaa1111', sourceType: 'local', source: 'data/raw.csv' }, tags: [] }]);
+    await tracker.putArtifact(prepare.info.runId, OUTPUTS_ARTIFACT, Buffer.from(JSON.stringify([{ path: 'data/train.csv', md5: 'bbbb2222' }])));
+    // The rerun: prepare up to date (not run), train reads what prepare wrote before.
+    const second = tracker.createRun({ runName: 'pipeline 2' });
+    const train = tracker.createRun({ runName: 'train', tags: [{ key: PARENT_RUN_TAG, value: second.info.runId }, { key: STAGE_TAG, value: 'train' }] });
+    tracker.logInputs(train.info.runId, [{ dataset: { name: 'data/train.csv', digest: 'bbbb2222', sourceType: 'local', source: 'data/train.csv' }, tags: [] }]);
+    // Another version of the file, written by a run that is no writer of what train read.
+    const other = tracker.createRun({ runName: 'other' });
+    await tracker.putArtifact(other.info.runId, OUTPUTS_ARTIFACT, Buffer.from(JSON.stringify([{ path: 'data/train.csv', md5: 'cccc3333' }])));
+    const v = await tracker.registerModelFiles('churn', model, { runId: train.info.runId });
+    const l = tracker.modelLineage('churn', v.version);
+    assert.deepEqual(l.stageRuns.map((s) => [s.stage, s.parentRunId]), [
+      ['prepare', first.info.runId],
+      ['train', second.info.runId],
+    ]);
+    assert.deepEqual(l.datasets.map((d) => d.digest), ['aaaa1111', 'bbbb2222'], "prepare's input first");
   } finally {
     tracker.close();
   }

@@ -228,7 +228,7 @@ export function modelsLineage(ctx: CommandContext, args: ParsedArgs): void {
 
 /** A lineage run as --json prints it: snake_case, as every other record the CLI prints (and MLflow's JSON). */
 function lineageRunRecord(r: LineageRun): Record<string, unknown> {
-  return { run_id: r.runId, run_name: r.runName, status: r.status, stage: r.stage ?? null, datasets: r.datasets };
+  return { run_id: r.runId, run_name: r.runName, status: r.status, stage: r.stage ?? null, parent_run_id: r.parentRunId ?? null, datasets: r.datasets };
 }
 
 /** An alias move as --json prints it; `version` null when the move deleted the alias. */
@@ -251,7 +251,9 @@ function lineageText(l: ModelLineage): string {
     lines.push(l.pipelineRun ? `Pipeline run ${l.pipelineRun.runName} (${l.pipelineRun.runId.slice(0, 8)}, ${l.pipelineRun.status})` : 'Pipeline run (none: the source run has no parent)');
     for (const s of l.stageRuns) {
       const mark = s.runId === l.sourceRun.runId ? '  ← produced this model' : '';
-      lines.push(`  stage ${s.stage ?? s.runName} (${s.runId.slice(0, 8)}, ${s.status})${mark}`);
+      // A stage that run left as it was: the earlier run that wrote what it read.
+      const earlier = l.pipelineRun && s.parentRunId !== l.pipelineRun.runId ? `, in an earlier pipeline run${s.parentRunId ? ` (${s.parentRunId.slice(0, 8)})` : ''}` : '';
+      lines.push(`  stage ${s.stage ?? s.runName} (${s.runId.slice(0, 8)}, ${s.status}${earlier})${mark}`);
     }
     if (!l.stageRuns.some((s) => s.runId === l.sourceRun!.runId)) lines.push(`Source run ${l.sourceRun.runName} (${l.sourceRun.runId.slice(0, 8)}, ${l.sourceRun.status})`);
   }
