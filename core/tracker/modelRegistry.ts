@@ -813,10 +813,13 @@ export function checkAlias(alias: unknown): string {
   return alias;
 }
 
-/** MLflow's `_validate_model_version`: a positive integer, given as a number or a decimal string. */
+/**
+ * MLflow's `_validate_model_version`: an integer, given as a number or a decimal string (0 and -1
+ * are integers: no version has them, so they are not found, as MLflow answers them).
+ */
 export function parseVersion(version: unknown): number {
-  const n = typeof version === 'number' ? version : typeof version === 'string' && /^\d{1,15}$/.test(version.trim()) ? Number(version.trim()) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw invalid(`Parameter 'version' must be an integer, got '${String(version)}'.`);
+  const n = typeof version === 'number' ? version : typeof version === 'string' && /^[+-]?\d{1,15}$/.test(version.trim()) ? Number(version.trim()) : NaN;
+  if (!Number.isSafeInteger(n)) throw invalid(`Parameter 'version' must be an integer, got '${String(version)}'.`);
   return n;
 }
 

@@ -359,6 +359,11 @@ describe('MLflow Model Registry REST flows', () => {
     await call(RR.CreateRegisteredModel, { name: 'errs' });
     const badVersion = await callError(RR.GetModelVersion, { name: 'errs', version: 'abc' });
     assert.deepEqual([badVersion.status, badVersion.body.message], [400, "Parameter 'version' must be an integer, got 'abc'."]);
+    // 0 and -1 are integers to MLflow's _validate_model_version: no version has them, so they are not found.
+    for (const version of ['0', '-1']) {
+      const none = await callError(RR.GetModelVersion, { name: 'errs', version });
+      assert.deepEqual([none.status, none.body.error_code, none.body.message], [404, 'RESOURCE_DOES_NOT_EXIST', `Model Version (name=errs, version=${Number(version)}) not found`]);
+    }
     const badSource = await callError(RR.CreateModelVersion, { name: 'errs', source: 's3://bucket/model' });
     assert.match(badSource.body.message, /Invalid model version source: 's3:\/\/bucket\/model'/);
     const noModel = await callError(RR.CreateModelVersion, { name: 'never-created', source: 'runs:/0123456789abcdef0123456789abcdef/model' });
