@@ -12,7 +12,7 @@ import type { InterpolationScope } from '../pipeline/interpolation';
 import type { CompletionEntry, CompletionKind } from '../languageTypes';
 import { DEFAULT_PARAMS_FILE } from '../files/paramsFiles';
 import { describeValue, paramKeys } from '../files/paramsIndex';
-import { knownStageMetrics, type PipelineIndex, type StageDecl } from '../pipeline/pipelineIndex';
+import { knownStageMetrics, stageDeclNamed, type PipelineIndex, type StageDecl } from '../pipeline/pipelineIndex';
 import { BUILTIN_METRIC_NAMES, METRIC_DOCS, metricsForTask } from '../schema/builtinSteps';
 import { stageSnippets } from '../schema/pipelineSchema';
 import { schemaFor } from '../schema/schemaFor';
@@ -169,7 +169,7 @@ function valueEntries(ctx: FeatureContext, schema: SchemaNode, path: Path, scala
     case 'metric-ref': {
       // A gate with `stage:` reads that stage's metrics: only those, when they are known.
       const gate = gateOf(ctx, path);
-      const stage = index && gate ? stageNamed(index, scalarText(valueOf(gate, 'stage'))) : undefined;
+      const stage = index && gate ? stageDeclNamed(index, scalarText(valueOf(gate, 'stage'))) : undefined;
       const own = stage && knownStageMetrics(stage);
       if (own) {
         for (const m of own) add(m, 'value', `metric of stage ${stage.name}`, METRIC_DOCS[m], `0${m}`);
@@ -191,7 +191,7 @@ function valueEntries(ctx: FeatureContext, schema: SchemaNode, path: Path, scala
       const metricText = scalarText(valueOf(gate, 'metric')) ?? '';
       const colon = metricText.lastIndexOf(':');
       const name = metricText.slice(colon + 1);
-      const stage = stageNamed(index, scalarText(valueOf(gate, 'stage')) ?? (colon > 0 && !/[./]/.test(metricText.slice(0, colon)) ? metricText.slice(0, colon) : undefined));
+      const stage = stageDeclNamed(index, scalarText(valueOf(gate, 'stage')) ?? (colon > 0 && !/[./]/.test(metricText.slice(0, colon)) ? metricText.slice(0, colon) : undefined));
       const metrics = [...new Set([...(name ? [name] : []), ...((stage && knownStageMetrics(stage)) ?? [])])];
       const aliases = [...new Set(index.stages.flatMap((s) => scalarText(valueOf(asMap(valueOf(s.body, 'register')), 'alias')) ?? []))];
       metrics.forEach((m, i) => {
@@ -223,9 +223,6 @@ function gateOf(ctx: FeatureContext, path: Path): YamlMap | undefined {
   return path[0] === 'gates' ? (asMap(containerOf(ctx.doc.yaml, path.slice(0, 2))) ?? undefined) : undefined;
 }
 
-function stageNamed(index: PipelineIndex, name: string | undefined): StageDecl | undefined {
-  return name === undefined ? undefined : (index.stageByName.get(name) ?? index.instanceByName.get(name)?.decl);
-}
 
 function contentReplace(s: YamlScalar): Span {
   return scalarContentSpan(s);

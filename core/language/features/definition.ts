@@ -15,7 +15,7 @@ import { dirName, isPipelineKind, pipelineFilesIn } from '../files/fileKinds';
 import { resolveSegments, scalarInterpolations } from '../pipeline/interpolation';
 import type { TargetLocation } from '../languageTypes';
 import { isParamGlob, lookupParam, paramGlobMatches } from '../files/paramsIndex';
-import { buildPipelineIndex, type PipelineIndex } from '../pipeline/pipelineIndex';
+import { buildPipelineIndex, stageDeclNamed, type PipelineIndex } from '../pipeline/pipelineIndex';
 import { gateStageScalars, pipelineTargetAt, producersOfRef } from '../pipeline/pipelineLookup';
 import { keyName } from '../yaml/yamlAccess';
 import { nodeAtOffset } from '../yaml/nodeAt';
@@ -91,7 +91,7 @@ export function definitionAt(ctx: FeatureContext, offset: number): TargetLocatio
       return ds ? [here(ds)] : [];
     }
     case 'stage-ref': {
-      const stage = index.stageByName.get(target.name) ?? index.instanceByName.get(target.name)?.decl;
+      const stage = stageDeclNamed(index, target.name);
       return stage ? [here(stage.pair.key)] : [];
     }
     default:
@@ -122,7 +122,7 @@ export function referencesAt(ctx: FeatureContext, offset: number): TargetLocatio
   const here = (span: Span): TargetLocation => ({ relPath: doc.relPath, span: { start: span.start + doc.yamlOffset, end: span.end + doc.yamlOffset } });
   const target = pipelineTargetAt(index, o);
   if (target.kind === 'stage' || target.kind === 'stage-ref') {
-    const stage = target.kind === 'stage' ? target.stage : (index.stageByName.get(target.name) ?? index.instanceByName.get(target.name)?.decl);
+    const stage = target.kind === 'stage' ? target.stage : stageDeclNamed(index, target.name);
     if (!stage) return [];
     const out: TargetLocation[] = [];
     const mine = new Set(stage.instances.map((i) => i.index));

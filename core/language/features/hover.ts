@@ -9,7 +9,7 @@ import { isPipelineKind } from '../files/fileKinds';
 import { formatSegments, resolveSegments, resolvedText, type Resolution } from '../pipeline/interpolation';
 import type { HoverResult } from '../languageTypes';
 import { describeValue, isParamGlob, lookupParam, paramGlobMatches, type ParamGlobMatch } from '../files/paramsIndex';
-import type { PipelineIndex, StageDecl } from '../pipeline/pipelineIndex';
+import { stageDeclNamed, type PipelineIndex, type StageDecl } from '../pipeline/pipelineIndex';
 import { pipelineTargetAt, producersOfRef } from '../pipeline/pipelineLookup';
 import { METRIC_DOCS } from '../schema/builtinSteps';
 import { HF_LICENSE_IDS } from '../schema/hfLicenses';
@@ -98,7 +98,7 @@ function pipelineHover(index: PipelineIndex, o: number): HoverResult | undefined
       };
     }
     case 'stage-ref': {
-      const stage = index.stageByName.get(target.name) ?? index.instanceByName.get(target.name)?.decl;
+      const stage = stageDeclNamed(index, target.name);
       return stage ? { ...target.span, contents: stageSummary(index, stage) } : undefined;
     }
     default:

@@ -10,7 +10,7 @@ import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTy
 import { isParamGlob, lookupParam, matchesParamGlob, type ParamsFile } from '../files/paramsIndex';
 import { GateSyntaxError, isAliasScope, parseGateValue, referencesOf } from './gateExpression';
 import { didYouMean } from '../schema/didYouMean';
-import { knownStageMetrics, movedStage, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
+import { knownStageMetrics, movedStage, stageDeclNamed, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
 import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from '../schema/builtinSteps';
 import { resolveWorkspacePath } from '../files/workspacePaths';
 import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from '../yaml/yamlAccess';
@@ -552,10 +552,6 @@ export function cyclePath(names: readonly string[]): string {
   ].join(' → ');
 }
 
-/** Stage names and generated names a gate may refer to. */
-function findStage(index: PipelineIndex, name: string): StageDecl | undefined {
-  return index.stageByName.get(name) ?? index.instanceByName.get(name)?.decl;
-}
 
 function checkGates(index: PipelineIndex, report: Report): void {
   if (!index.runwise) return;
@@ -566,7 +562,7 @@ function checkGates(index: PipelineIndex, report: Report): void {
     const stageName = scalarText(stageNode);
     let stage: StageDecl | undefined;
     if (stageNode && stageName !== undefined) {
-      stage = findStage(index, stageName);
+      stage = stageDeclNamed(index, stageName);
       if (!stage) report(at(stageNode, 'error', 'unknown-stage', `No stage named '${clip(stageName)}'.`));
     }
     const valueNode = asScalar(valueOf(gate, 'value'));
@@ -582,7 +578,7 @@ function checkGates(index: PipelineIndex, report: Report): void {
       name = metric.slice(colon + 1);
       const looksLikeFile = /[./]/.test(source);
       if (!looksLikeFile) {
-        stage = findStage(index, source);
+        stage = stageDeclNamed(index, source);
         if (!stage) {
           const shift = quoteShift(metricNode);
           report(at({ start: metricNode.start + shift, end: metricNode.start + shift + colon }, 'error', 'unknown-stage', `No stage named '${clip(source)}'.`));

@@ -712,6 +712,11 @@ function buildInstance(decl: StageDecl, name: string, key: string | undefined, s
   return inst;
 }
 
+/** The stage declared under `name`, or the one that generates the instance named so (`train@small`). */
+export function stageDeclNamed(index: Pick<PipelineIndex, 'stageByName' | 'instanceByName'>, name: string | undefined): StageDecl | undefined {
+  return name === undefined ? undefined : (index.stageByName.get(name) ?? index.instanceByName.get(name)?.decl);
+}
+
 /** Metrics a stage is known to produce (undefined when not known, e.g. a `cmd` stage). */
 export function knownStageMetrics(decl: StageDecl): readonly string[] | undefined {
   const evaluate = asMap(valueOf(decl.body, 'evaluate'));
