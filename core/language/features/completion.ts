@@ -214,8 +214,7 @@ function enumForContext(ctx: FeatureContext, path: Path, sc: ScalarSchema): read
   if (sc.hint !== 'metric-name') return values;
   const stepPath = path.slice(0, path.lastIndexOf('metrics'));
   const step = asMap(containerOf(ctx.doc.yaml, stepPath));
-  const task = scalarText(valueOf(step, 'task'));
-  return metricsForTask(task === 'regression' || task === 'binary' || task === 'multiclass' ? task : 'classification');
+  return metricsForTask(scalarText(valueOf(step, 'task')));
 }
 
 /** The gate a value under `gates[i]` belongs to. */

@@ -11,7 +11,7 @@ import { isParamGlob, lookupParam, matchesParamGlob, type ParamsFile } from '../
 import { GateSyntaxError, isAliasScope, parseGateValue, referencesOf } from './gateExpression';
 import { didYouMean } from '../schema/didYouMean';
 import { knownStageMetrics, movedStage, stageDeclNamed, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
-import { EVALUATION_TASKS, metricsForTask, type EvaluationTask } from '../schema/builtinSteps';
+import { EVALUATION_TASKS, metricsForTask } from '../schema/builtinSteps';
 import { resolveWorkspacePath } from '../files/workspacePaths';
 import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from '../yaml/yamlAccess';
 import type { Span, YamlMap, YamlNode, YamlScalar } from '../yaml/yamlTree';
@@ -471,7 +471,7 @@ function checkEvaluateMetrics(decl: StageDecl, report: Report): void {
   if (!cfg) return;
   const taskText = scalarText(valueOf(cfg, 'task')) ?? 'classification';
   if (!(EVALUATION_TASKS as readonly string[]).includes(taskText)) return;
-  const allowed = metricsForTask(taskText as EvaluationTask);
+  const allowed = metricsForTask(taskText);
   for (const item of asSeq(valueOf(cfg, 'metrics'))?.items ?? []) {
     const s = asScalar(item);
     const v = scalarText(s);

@@ -723,8 +723,7 @@ export function knownStageMetrics(decl: StageDecl): readonly string[] | undefine
   if (evaluate) {
     const listed = (asSeq(valueOf(evaluate, 'metrics'))?.items ?? []).map((n) => scalarText(n)).filter((v): v is string => v !== undefined);
     if (listed.length) return listed;
-    const task = scalarText(valueOf(evaluate, 'task'));
-    return metricsForTask(task === 'regression' || task === 'binary' || task === 'multiclass' ? task : 'classification');
+    return metricsForTask(scalarText(valueOf(evaluate, 'task')));
   }
   if (asMap(valueOf(decl.body, 'drift'))) return DRIFT_METRICS;
   return undefined;

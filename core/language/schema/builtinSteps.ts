@@ -67,10 +67,10 @@ export const METRIC_DOCS: Readonly<Record<string, string>> = {
 };
 
 /**
- * The metrics an `evaluate` step gives for a task; `classification` (binary or multiclass, as the
- * model's output says) may give either's.
+ * The metrics an `evaluate` step gives for a task as written; `classification`, none or another
+ * word (binary or multiclass, as the model's output says) may give either's.
  */
-export function metricsForTask(task: EvaluationTask): readonly string[] {
+export function metricsForTask(task: string | undefined): readonly string[] {
   return task === 'regression' ? REGRESSION_METRICS : task === 'binary' ? BINARY_METRICS : task === 'multiclass' ? MULTICLASS_METRICS : CLASSIFICATION_METRICS;
 }
 
