@@ -28,7 +28,8 @@ import { READ_NO_FOLLOW } from './artifactStore';
 import { checkEntityName } from './entityNames';
 import { MAX_ENTITY_KEY_LENGTH, MAX_TAG_VAL_LENGTH } from './limits';
 import type { ArtifactRecord, Page, Run, Tag } from './model';
-import { MODEL_SHA256_TAG, OUTPUTS_ARTIFACT, STAGE_TAG } from './model';
+import { MODEL_SHA256_TAG, STAGE_TAG } from './model';
+import { outputKey, recordedOutputs, runsWithOutputs, type OutputsReader } from './recordedOutputs';
 import { parseFilter, parseOrderBy, type Comparison, type Dialect, type FilterExpr } from './search/filterSyntax';
 import { closedColumn, nextPageToken, orderKey, pageOffset, predicate } from './search/runSearchSql';
 import { MODEL_VERSION_DIALECT, REGISTERED_MODEL_DIALECT } from './search/searchDialects';
@@ -1146,27 +1147,16 @@ export interface ModelLineage {
  * those), earliest first: from every run's outputs record (OUTPUTS_ARTIFACT: [{path, md5}]).
  */
 function earlierProducers(tracker: LineageReader, runs: readonly LineageRun[], asLineage: (run: Run) => LineageRun): LineageRun[] {
-  const rows = tracker.db
-    .prepare(`SELECT r.run_uuid, r.start_time, r.id FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.path = ? AND r.lifecycle_stage = 'active' ORDER BY r.start_time, r.id`)
-    .all(OUTPUTS_ARTIFACT);
-  /** path \0 md5 → the runs that wrote it, oldest first, with their start. */
+  /** path and md5 → the runs that wrote it, oldest first, with their start. */
   const writers = new Map<string, { runId: string; start: number }[]>();
   const starts = new Map<string, number>();
-  for (const row of rows) {
-    const runId = String(row.run_uuid);
-    starts.set(runId, Number(row.start_time));
-    let outputs: unknown;
-    try {
-      outputs = JSON.parse(readFileSync(tracker.openArtifact(runId, OUTPUTS_ARTIFACT).filePath, 'utf8'));
-    } catch {
-      continue; // a record that cannot be read leaves that run out, as the lineage graph does
-    }
-    if (!Array.isArray(outputs)) continue;
-    for (const o of outputs as { path?: unknown; md5?: unknown }[]) {
-      if (typeof o?.path !== 'string' || typeof o.md5 !== 'string') continue;
-      const key = `${o.path}\0${o.md5}`;
+  for (const { runId, startTime } of runsWithOutputs(tracker)) {
+    starts.set(runId, startTime);
+    for (const o of recordedOutputs(tracker, runId)) {
+      if (o.md5 === null) continue;
+      const key = outputKey(o.path, o.md5);
       const list = writers.get(key) ?? [];
-      list.push({ runId, start: Number(row.start_time) });
+      list.push({ runId, start: startTime });
       writers.set(key, list);
     }
   }
@@ -1180,7 +1170,7 @@ function earlierProducers(tracker: LineageReader, runs: readonly LineageRun[], a
     for (const r of frontier) {
       for (const d of r.datasets) {
         // The last writer of that version that started before the runs of this lineage.
-        const candidates = (writers.get(`${d.source || d.name}\0${d.digest}`) ?? []).filter((w) => w.start < firstStart);
+        const candidates = (writers.get(outputKey(d.source || d.name, d.digest)) ?? []).filter((w) => w.start < firstStart);
         const writer = candidates[candidates.length - 1];
         if (!writer || included.has(writer.runId)) continue;
         included.add(writer.runId);
@@ -1195,10 +1185,8 @@ function earlierProducers(tracker: LineageReader, runs: readonly LineageRun[], a
 }
 
 /** What lineage reads of the tracker. */
-export interface LineageReader {
-  db: SqlDatabase;
+export interface LineageReader extends OutputsReader {
   getRun(runId: string): Run;
-  openArtifact(runId: string, artifactPath: string): { filePath: string };
 }
 
 export function modelLineage(tracker: LineageReader, registry: ModelRegistry, name: string, version: string | number): ModelLineage {

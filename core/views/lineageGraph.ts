@@ -15,14 +15,14 @@
  * From the starting node the graph grows upstream and downstream in turns, breadth first, until
  * `maxNodes` (a run reached downstream also shows the other data it read, not followed further); a node whose neighbours did not all fit gets a `more` node saying how many were left.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineGraph } from '../pipeline/pipelineModel';
 import { stageStateText, type StageState } from '../pipeline/stageStateModel';
 import { readStageGroupRecords, stageGroupRecordsDir } from '../pipeline/stageGroupRecords';
-import { OUTPUTS_ARTIFACT } from '../pipeline/stageTracking';
 import { MODEL_SHA256_TAG, STAGE_TAG, type Run } from '../tracker/model';
 import type { ModelLineage } from '../tracker/modelRegistry';
+import { outputKey, recordedOutputs, runsWithOutputs, type RecordedOutput } from '../tracker/recordedOutputs';
 import { isAlive } from '../tracker/processOwner';
 import type { Tracker } from '../tracker/tracker';
 import { TrackerError } from '../tracker/trackerError';
@@ -37,12 +37,6 @@ export interface LineageGraphOptions {
 }
 
 type Direction = 'up' | 'down';
-
-/** One recorded output of a stage run, as runwise/outputs.json lists it. */
-interface RecordedOutput {
-  path: string;
-  md5: string | null;
-}
 
 const DIGEST_SHOWN = 12;
 
@@ -117,17 +111,7 @@ class LineageSource {
   outputsOf(runId: string): RecordedOutput[] {
     let outputs = this.outputsByRun.get(runId);
     if (outputs === undefined) {
-      outputs = [];
-      try {
-        const parsed = JSON.parse(readFileSync(this.tracker.openArtifact(runId, OUTPUTS_ARTIFACT).filePath, 'utf8')) as unknown;
-        if (Array.isArray(parsed)) {
-          for (const o of parsed as { path?: unknown; md5?: unknown }[]) {
-            if (typeof o?.path === 'string') outputs.push({ path: o.path, md5: typeof o.md5 === 'string' ? o.md5 : null });
-          }
-        }
-      } catch {
-        /* no outputs recorded, or a record that is not one: the run shows no outputs */
-      }
+      outputs = recordedOutputs(this.tracker, runId);
       this.outputsByRun.set(runId, outputs);
     }
     return outputs;
@@ -137,21 +121,17 @@ class LineageSource {
   producersOf(path: string, digest: string): string[] {
     if (!this.producers) {
       this.producers = new Map();
-      const rows = this.tracker.db
-        .prepare(`SELECT r.run_uuid, r.start_time, r.id FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.path = ? AND r.lifecycle_stage = 'active' ORDER BY r.start_time, r.id`)
-        .all(OUTPUTS_ARTIFACT);
-      for (const row of rows) {
-        const runId = String(row.run_uuid);
-        this.producerStarts.set(runId, [Number(row.start_time), Number(row.id)]);
+      for (const { runId, startTime, rowId } of runsWithOutputs(this.tracker)) {
+        this.producerStarts.set(runId, [startTime, rowId]);
         for (const o of this.outputsOf(runId)) {
-          const key = `${o.path}\0${o.md5 ?? ''}`;
+          const key = outputKey(o.path, o.md5);
           const list = this.producers.get(key);
           if (list) list.push(runId);
           else this.producers.set(key, [runId]);
         }
       }
     }
-    return this.producers.get(`${path}\0${digest}`) ?? [];
+    return this.producers.get(outputKey(path, digest)) ?? [];
   }
 
   /**
