@@ -39,13 +39,7 @@ export function referencedParamsFiles(doc: YamlDocument, pipelineRelPath: string
   };
   addVars(dir, valueOf(root, 'vars'));
   for (const item of asSeq(valueOf(root, 'params'))?.items ?? []) add(dir, scalarText(item));
-  for (const stagePair of asMap(valueOf(root, 'stages'))?.items ?? []) {
-    const stage = asMap(stagePair.value);
-    const body = asMap(valueOf(stage, 'do')) ?? stage;
-    const wdirText = scalarText(valueOf(body, 'wdir'));
-    const w = wdirText && !wdirText.includes('${') ? resolveWorkspacePath(dir, wdirText) : undefined;
-    const base = w === undefined ? dir : w.kind === 'inside' ? w.path : undefined;
-    if (base === undefined) continue;
+  for (const { body, base } of stageBodies(doc, dir)) {
     add(base, DEFAULT_PARAMS_FILE);
     addVars(base, valueOf(body, 'vars'));
     for (const entry of asSeq(valueOf(body, 'params'))?.items ?? []) {
@@ -60,19 +54,28 @@ export function referencedParamsFiles(doc: YamlDocument, pipelineRelPath: string
  * file named so is a model card whatever its name. Interpolated or escaping paths are left out.
  */
 export function referencedCardFiles(doc: YamlDocument, pipelineRelPath: string): Set<string> {
-  const dir = parentDir(pipelineRelPath);
   const out = new Set<string>();
-  for (const stagePair of asMap(valueOf(asMap(doc.root), 'stages'))?.items ?? []) {
-    const stage = asMap(stagePair.value);
-    const body = asMap(valueOf(stage, 'do')) ?? stage;
+  for (const { body, base } of stageBodies(doc, parentDir(pipelineRelPath))) {
     const card = scalarText(valueOf(asMap(valueOf(body, 'register')), 'card'));
     if (!card || card.includes('${')) continue;
-    const wdirText = scalarText(valueOf(body, 'wdir'));
-    const w = wdirText && !wdirText.includes('${') ? resolveWorkspacePath(dir, wdirText) : undefined;
-    const base = w === undefined ? dir : w.kind === 'inside' ? w.path : undefined;
-    if (base === undefined) continue;
     const r = resolveWorkspacePath(base, card);
     if (r.kind === 'inside') out.add(r.path);
   }
   return out;
+}
+
+/**
+ * Each stage's body (a foreach stage's `do`) and the folder its paths are relative to: its `wdir`
+ * from the pipeline's folder `dir`; a stage whose wdir is interpolated counts from `dir`, one whose
+ * wdir leaves the workspace is left out.
+ */
+function* stageBodies(doc: YamlDocument, dir: string): Generator<{ body: ReturnType<typeof asMap>; base: string }> {
+  for (const stagePair of asMap(valueOf(asMap(doc.root), 'stages'))?.items ?? []) {
+    const stage = asMap(stagePair.value);
+    const body = asMap(valueOf(stage, 'do')) ?? stage;
+    const wdirText = scalarText(valueOf(body, 'wdir'));
+    const w = wdirText && !wdirText.includes('${') ? resolveWorkspacePath(dir, wdirText) : undefined;
+    const base = w === undefined ? dir : w.kind === 'inside' ? w.path : undefined;
+    if (base !== undefined) yield { body, base };
+  }
 }
