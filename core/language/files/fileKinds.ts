@@ -100,10 +100,11 @@ export function classifyFile(relPath: string, text: string | undefined, workspac
   const byName = fileKindByName(relPath, text);
   if (byName) return byName;
   if (/\.md$/i.test(relPath) && baseName(relPath).toLowerCase() !== 'readme.md') {
-    const kind = text === undefined ? undefined : markdownCardKind(text);
-    if (kind !== 'readme-model-card') return undefined;
-    if (isMarkdownCard(relPath, extractFrontMatter(text!)!.yaml)) return kind;
-    return workspace && namedByPipeline(relPath, workspace, referencedCardFiles) ? kind : undefined;
+    // Its front matter read once: a Space's keys make no model card outside a README.md.
+    const fm = text === undefined ? undefined : extractFrontMatter(text);
+    if (!fm || SPACE_KEY.test(fm.yaml)) return undefined;
+    if (isMarkdownCard(relPath, fm.yaml)) return 'readme-model-card';
+    return workspace && namedByPipeline(relPath, workspace, referencedCardFiles) ? 'readme-model-card' : undefined;
   }
   if (!workspace || !/\.(ya?ml|json)$/i.test(relPath)) return undefined;
   return namedByPipeline(relPath, workspace, referencedParamsFiles) ? 'params' : undefined;
