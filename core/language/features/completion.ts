@@ -12,7 +12,7 @@ import type { InterpolationScope } from '../pipeline/interpolation';
 import type { CompletionEntry, CompletionKind } from '../languageTypes';
 import { DEFAULT_PARAMS_FILE } from '../files/paramsFiles';
 import { describeValue, paramKeys } from '../files/paramsIndex';
-import { knownStageMetrics, stageDeclNamed, type PipelineIndex, type StageDecl } from '../pipeline/pipelineIndex';
+import { knownStageMetrics, registerSteps, stageDeclNamed, type PipelineIndex, type StageDecl } from '../pipeline/pipelineIndex';
 import { BUILTIN_METRIC_NAMES, METRIC_DOCS, metricsForTask } from '../schema/builtinSteps';
 import { stageSnippets } from '../schema/pipelineSchema';
 import { schemaFor } from '../schema/schemaFor';
@@ -193,7 +193,7 @@ function valueEntries(ctx: FeatureContext, schema: SchemaNode, path: Path, scala
       const name = metricText.slice(colon + 1);
       const stage = stageDeclNamed(index, scalarText(valueOf(gate, 'stage')) ?? (colon > 0 && !/[./]/.test(metricText.slice(0, colon)) ? metricText.slice(0, colon) : undefined));
       const metrics = [...new Set([...(name ? [name] : []), ...((stage && knownStageMetrics(stage)) ?? [])])];
-      const aliases = [...new Set(index.stages.flatMap((s) => scalarText(valueOf(asMap(valueOf(s.body, 'register')), 'alias')) ?? []))];
+      const aliases = [...new Set(registerSteps(index).flatMap((s) => s.alias ?? []))];
       metrics.forEach((m, i) => {
         add(`previous.${m}`, 'reference', `${m} of the last run of the stage no gate rejected`, METRIC_DOCS[m], `0${i}`);
         for (const a of aliases) add(`${a}.${m}`, 'reference', `${m} of the version @${a} points at, measured as the stage measures`, METRIC_DOCS[m], `1${i}`);

@@ -10,7 +10,7 @@ import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTy
 import { isParamGlob, lookupParam, matchesParamGlob, type ParamsFile } from '../files/paramsIndex';
 import { GateSyntaxError, isAliasScope, parseGateValue, referencesOf } from './gateExpression';
 import { didYouMean } from '../schema/didYouMean';
-import { knownStageMetrics, movedStage, stageDeclNamed, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
+import { knownStageMetrics, movedStage, registerSteps, stageDeclNamed, type PathRef, type PipelineIndex, type StageDecl, type StageInstance } from './pipelineIndex';
 import { EVALUATION_TASKS, metricsForTask } from '../schema/builtinSteps';
 import { resolveWorkspacePath } from '../files/workspacePaths';
 import { asMap, asScalar, asSeq, keyName, scalarText, valueOf } from '../yaml/yamlAccess';
@@ -626,10 +626,7 @@ type GateReference = ReturnType<typeof referencesOf>[number];
 function checkAliasReferences(index: PipelineIndex, gate: YamlMap, valueNode: YamlScalar, references: readonly GateReference[], report: Report): void {
   const aliasRefs = references.filter((r) => isAliasScope(r.scope));
   if (aliasRefs.length === 0) return;
-  const steps = [...index.stageByName.values()].flatMap((d) => {
-    const register = asMap(valueOf(d.body, 'register'));
-    return register ? [{ name: scalarText(valueOf(register, 'name')), alias: scalarText(valueOf(register, 'alias')) }] : [];
-  });
+  const steps = registerSteps(index);
   const gateModel = scalarText(valueOf(gate, 'model'));
   const names = [...new Set(steps.map((s) => s.name).filter((n): n is string => n !== undefined))];
   // A name or alias written with `${...}` is known when the run resolves it (a foreach register

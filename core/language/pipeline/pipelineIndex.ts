@@ -717,6 +717,14 @@ export function stageDeclNamed(index: Pick<PipelineIndex, 'stageByName' | 'insta
   return name === undefined ? undefined : (index.stageByName.get(name) ?? index.instanceByName.get(name)?.decl);
 }
 
+/** The file's `register` steps: the model name and alias each writes (as written, `${...}` unresolved). */
+export function registerSteps(index: Pick<PipelineIndex, 'stages'>): { name: string | undefined; alias: string | undefined }[] {
+  return index.stages.flatMap((d) => {
+    const register = asMap(valueOf(d.body, 'register'));
+    return register ? [{ name: scalarText(valueOf(register, 'name')), alias: scalarText(valueOf(register, 'alias')) }] : [];
+  });
+}
+
 /** Metrics a stage is known to produce (undefined when not known, e.g. a `cmd` stage). */
 export function knownStageMetrics(decl: StageDecl): readonly string[] | undefined {
   const evaluate = asMap(valueOf(decl.body, 'evaluate'));
