@@ -12,7 +12,7 @@ import type { InterpolationScope } from '../pipeline/interpolation';
 import type { CompletionEntry, CompletionKind } from '../languageTypes';
 import { DEFAULT_PARAMS_FILE } from '../files/paramsFiles';
 import { describeValue, paramKeys } from '../files/paramsIndex';
-import { knownStageMetrics, registerSteps, stageDeclNamed, type PipelineIndex, type StageDecl } from '../pipeline/pipelineIndex';
+import { gateStageDecl, knownStageMetrics, registerSteps, stageDeclNamed, type PipelineIndex, type StageDecl } from '../pipeline/pipelineIndex';
 import { BUILTIN_METRIC_NAMES, METRIC_DOCS, metricsForTask } from '../schema/builtinSteps';
 import { stageSnippets } from '../schema/pipelineSchema';
 import { schemaFor } from '../schema/schemaFor';
@@ -189,9 +189,8 @@ function valueEntries(ctx: FeatureContext, schema: SchemaNode, path: Path, scala
       const gate = gateOf(ctx, path);
       if (!index || !gate) break;
       const metricText = scalarText(valueOf(gate, 'metric')) ?? '';
-      const colon = metricText.lastIndexOf(':');
-      const name = metricText.slice(colon + 1);
-      const stage = stageDeclNamed(index, scalarText(valueOf(gate, 'stage')) ?? (colon > 0 && !/[./]/.test(metricText.slice(0, colon)) ? metricText.slice(0, colon) : undefined));
+      const name = metricText.slice(metricText.lastIndexOf(':') + 1);
+      const stage = gateStageDecl(index, metricText, scalarText(valueOf(gate, 'stage')));
       const metrics = [...new Set([...(name ? [name] : []), ...((stage && knownStageMetrics(stage)) ?? [])])];
       const aliases = [...new Set(registerSteps(index).flatMap((s) => s.alias ?? []))];
       metrics.forEach((m, i) => {

@@ -717,6 +717,15 @@ export function stageDeclNamed(index: Pick<PipelineIndex, 'stageByName' | 'insta
   return name === undefined ? undefined : (index.stageByName.get(name) ?? index.instanceByName.get(name)?.decl);
 }
 
+/**
+ * The stage whose metrics a gate reads, as the runner finds it (core/pipeline/gates.ts gateTarget):
+ * the prefix of `stage:metric` when it names a stage, else the gate's `stage:`.
+ */
+export function gateStageDecl(index: Pick<PipelineIndex, 'stageByName' | 'instanceByName'>, metric: string | undefined, stage: string | undefined): StageDecl | undefined {
+  const colon = metric?.lastIndexOf(':') ?? -1;
+  return (colon > 0 ? stageDeclNamed(index, metric!.slice(0, colon)) : undefined) ?? stageDeclNamed(index, stage);
+}
+
 /** The file's `register` steps: the model name and alias each writes (as written, `${...}` unresolved). */
 export function registerSteps(index: Pick<PipelineIndex, 'stages'>): { name: string | undefined; alias: string | undefined }[] {
   return index.stages.flatMap((d) => {
