@@ -29,7 +29,7 @@ const LAYERS = [
   { from: 'core/dataset', may: ['core/dataset', 'core/threads'] },
   { from: 'core/drift', may: ['core/drift', 'core/dataset', 'core/threads', 'core/tracker', 'core/workspace'] },
   { from: 'core/evaluation', may: ['core/evaluation', 'core/dataset', 'core/tracker', 'core/workspace'] },
-  { from: 'core/modelCard', may: ['core/modelCard', 'core/language/modelCard/frontMatter', 'core/tracker', 'core/workspace'] },
+  { from: 'core/modelCard', may: ['core/modelCard', 'core/language/modelCard/frontMatter', 'core/language/modelCard/cardNames', 'core/tracker', 'core/workspace'] },
   { from: 'core/pipeline', may: ['core/pipeline', 'core/language', 'core/modelCard', 'core/evaluation', 'core/drift', 'core/tracker', 'core/endpoint', 'core/trackingClient', 'core/mlflow', 'core/workspace'] },
   { from: 'core/sync', may: ['core/sync', 'core/mlflow', 'core/endpoint/mlflowProtocol', 'core/endpoint/httpErrors', 'core/trackingClient/runRequests', 'core/pipeline/lockFile', 'core/tracker', 'core/workspace'] },
   { from: 'core/cli', may: ['core'] },

@@ -1,6 +1,7 @@
 /**
  * CodeLens above a model card (Markdown with YAML front matter named as a card, README.md or
- * MODEL_CARD.md, or holding a card's keys; or a Model Card Toolkit `*.modelcard.yaml`): "Evaluate",
+ * MODEL_CARD.md, or holding a card's keys; or a Model Card Toolkit `*.modelcard.yaml` or
+ * `model_card.json`): "Evaluate",
  * "Register" and "Update from Latest Evaluation" (which, run from the palette, takes any Markdown
  * with front matter, as `runwise card update` does).
  *
@@ -20,10 +21,11 @@ import { isAtOrUnder } from '../core/workspace/workspacePath';
 import { registeredModels, versionsOf } from './modelsView';
 import type { TrackingService } from './trackingService';
 
-/** The documents the lens looks at: Markdown and YAML files on disk. */
+/** The documents the lens looks at: Markdown, and the toolkit's YAML and JSON cards, on disk. */
 export const MODEL_CARD_SELECTOR: vscode.DocumentSelector = [
   { scheme: 'file', pattern: '**/*.md' },
-  { scheme: 'file', pattern: '**/*.modelcard.{yaml,yml}' },
+  { scheme: 'file', pattern: '**/*.modelcard.{yaml,yml,json}' },
+  { scheme: 'file', pattern: '**/{model_card,model-card,modelcard,MODEL_CARD,ModelCard}.json' },
 ];
 
 /**

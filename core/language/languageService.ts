@@ -109,8 +109,10 @@ export function createLanguageService(workspace: WorkspaceView, options: Languag
     pipelineIndex: (doc, cancelled, previous) => buildPipelineIndex(doc, workspace, { parse, cancelled, previous, openYaml }),
     diagnostics: (doc, cancelled = never, index) =>
       computeDiagnostics({ doc, workspace, index: inWorkspace(doc, index, cancelled), parse, cancelled }),
+    // Completion writes YAML (`key: `): none in a JSON file (a params.json, a model_card.json),
+    // which still gets diagnostics and hover.
     completion: (doc, offset, cancelled = never, index) =>
-      completionAt({ doc, workspace, index: indexFor(doc, index, cancelled), parse, cancelled }, offset),
+      /\.json$/i.test(doc.relPath) ? [] : completionAt({ doc, workspace, index: indexFor(doc, index, cancelled), parse, cancelled }, offset),
     hover: (doc, offset, index) => hoverAt({ doc, workspace, index: indexFor(doc, index), parse, cancelled: never }, offset),
     definition: (doc, offset, index) =>
       definitionAt({ doc, workspace, index: inWorkspace(doc, index), parse, cancelled: never }, offset),

@@ -54,14 +54,14 @@ export function writeCardText(abs: string, text: string, rel = abs): void {
 
 /**
  * Refuses a file that is not a model card before it is kept with a registered version for good: a
- * card is Markdown (README.md, MODEL_CARD.md, …) or a Model Card Toolkit `*.modelcard.yaml`, UTF-8
+ * card is Markdown (README.md, MODEL_CARD.md, …) or a Model Card Toolkit `*.modelcard.yaml` or `model_card.json`, UTF-8
  * text, its front matter (if any) closed, its YAML parsing. `runwise card validate` says more about
  * what is in it (the schema's diagnostics).
  */
 export function checkCardForRegistration(abs: string, rel: string): void {
   if (!cardFormatOf(rel))
     throw new CardUpdateError(
-      `${rel}: not a model card (expected a Markdown file such as README.md, or *.modelcard.yaml); a registered version keeps its card for good`,
+      `${rel}: not a model card (expected a Markdown file such as README.md, *.modelcard.yaml or model_card.json); a registered version keeps its card for good`,
     );
   const text = readCardText(abs, rel);
   if (cardFormatOf(rel) === "huggingface") checkFrontMatterClosed(text, rel);

@@ -38,31 +38,24 @@ import {
   extractFrontMatter,
   unclosedFrontMatterLine,
 } from "../language/modelCard/frontMatter";
+import { isJsonCardName } from "../language/modelCard/cardNames";
+import { CardUpdateError, type TextEdit } from "./cardEdit";
 import type { CardEvaluation } from "./cardEvaluation";
+import { checkCardJson, toolkitJsonEdits } from "./jsonCardUpdate";
 
 export type CardFormat = "huggingface" | "model-card-toolkit";
 
-/** A card's format by its file name: a Markdown file is a Hugging Face card, `*.modelcard.yaml` a Model Card Toolkit one. */
+/**
+ * A card's format by its file name: a Markdown file is a Hugging Face card, `*.modelcard.yaml` a
+ * Model Card Toolkit one, and so is its JSON (`model_card.json`, `*.modelcard.json`).
+ */
 export function cardFormatOf(fileName: string): CardFormat | undefined {
   if (/\.md$/i.test(fileName)) return "huggingface";
-  if (/\.modelcard\.ya?ml$/i.test(fileName)) return "model-card-toolkit";
+  if (/\.modelcard\.ya?ml$/i.test(fileName) || isJsonCardName(fileName)) return "model-card-toolkit";
   return undefined;
 }
 
-/** The card cannot be updated as written; the message names the file, line and what was expected. */
-export class CardUpdateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CardUpdateError";
-  }
-}
-
-export interface TextEdit {
-  /** Offsets in the original text. */
-  start: number;
-  end: number;
-  text: string;
-}
+export { CardUpdateError, type TextEdit } from "./cardEdit";
 
 export interface CardUpdateResult {
   text: string;
@@ -92,10 +85,17 @@ const PRETTY: Readonly<Record<string, string>> = {
   mape: "MAPE",
 };
 
+/** A metric name Runwise's evaluation writes into a card (scikit-learn's: `accuracy`, `f1_macro`, `rmse`, …). */
+export function isRunwiseMetricName(key: string): boolean {
+  return Object.hasOwn(PRETTY, key) || AVERAGED.test(key);
+}
+
+const AVERAGED = /^(precision|recall|f1|roc_auc)_(macro|weighted)$/;
+
 export function prettyMetricName(key: string): string {
   const known = PRETTY[key];
   if (known) return known;
-  const m = /^(precision|recall|f1|roc_auc)_(macro|weighted)$/.exec(key);
+  const m = AVERAGED.exec(key);
   if (m) return `${PRETTY[m[1]!]} (${m[2]})`;
   return key.replace(/_/g, " ");
 }
@@ -182,7 +182,7 @@ export function updateCardText(
   const format = cardFormatOf(options.file);
   if (!format)
     throw new CardUpdateError(
-      `${options.file}: not a model card (expected README.md or another Markdown file with front matter, or *.modelcard.yaml)`,
+      `${options.file}: not a model card (expected README.md or another Markdown file with front matter, *.modelcard.yaml or model_card.json)`,
     );
   const eolOf = (part: string) =>
     part.includes("\r\n") ? "\r\n" : part.includes("\n") ? "\n" : undefined;
@@ -223,6 +223,8 @@ export function updateCardText(
       shift(huggingFaceEdits(yaml, evaluation, options.modelName), fm.offset),
     );
   }
+  if (isJsonCardName(options.file))
+    return apply(text, toolkitJsonEdits(text, toolkitMetrics(evaluation), options.file, isRunwiseMetricName));
   const yaml = new YamlText(text, 0, text, options.file, eol);
   return apply(text, toolkitEdits(yaml, evaluation));
 }
@@ -254,6 +256,7 @@ export function cardModelName(text: string, file: string): string | undefined {
  */
 export function checkCardYaml(text: string, file: string): void {
   const format = cardFormatOf(file);
+  if (isJsonCardName(file)) return checkCardJson(text, file);
   const front = format === "huggingface" ? extractFrontMatter(text) : undefined;
   if (format === "huggingface" && !front) return;
   parseCardYaml(front ? front.yaml : text, front ? front.offset : 0, text, file);

@@ -137,7 +137,7 @@ async function registerStep(
   if (card) {
     if (!cardFormatOf(card.rel))
       throw new StepFailure(
-        `register.card: '${card.rel}' is not a model card (README.md or *.modelcard.yaml)`,
+        `register.card: '${card.rel}' is not a model card (README.md, *.modelcard.yaml or model_card.json)`,
       );
     // What the CLI and the editor refuse to keep with a version, the step refuses too.
     try {

@@ -98,7 +98,7 @@ function namedCard(ctx: CommandContext, card: string): { abs: string; rel: strin
   const format = cardFormatOf(rel);
   if (!format)
     throw new CliError(
-      `${rel}: not a model card (expected a Markdown file such as README.md, or *.modelcard.yaml)`,
+      `${rel}: not a model card (expected a Markdown file such as README.md, *.modelcard.yaml or model_card.json)`,
     );
   return { abs, rel, format, text: asCliError(() => readCardText(abs, rel)) };
 }

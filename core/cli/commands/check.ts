@@ -159,7 +159,7 @@ export function check(ctx: CommandContext, args: ParsedArgs, options: { asCard?:
       // A Markdown file is a card by its front matter (README.md, or one with a model-index or that a pipeline registers as a card).
       const kind = given !== undefined ? markdownCardKind(given) : service.fileKind(relPath, isMarkdown ? view.readFile(relPath) : undefined);
       if (!kind) {
-        if (asCard) throw new CliError(`${shown(relPath)}: not a model card Runwise can read (a Markdown file with YAML front matter, or *.modelcard.yaml)`);
+        if (asCard) throw new CliError(`${shown(relPath)}: not a model card Runwise can read (a Markdown file with YAML front matter, *.modelcard.yaml or model_card.json)`);
         if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);
         continue;
       }

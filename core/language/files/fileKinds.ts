@@ -1,10 +1,11 @@
 /**
  * Which files Runwise analyses, by path: pipelines (`runwise.yaml`, `*.pipeline.yaml`, `dvc.yaml`),
  * params (`params.yaml`, or a YAML/JSON file a pipeline next to it or above it names in `vars` or
- * `params`), model cards (`*.modelcard.yaml`, a README.md with YAML front matter, and another
+ * `params`), model cards (`*.modelcard.yaml` or its JSON, `model_card.json`, a README.md with YAML front matter, and another
  * Markdown file named or keyed as a card or that a pipeline registers as one), and the README.md
  * of a Hugging Face Space (front matter with a top-level Space key such as `sdk`).
  */
+import { isJsonCardName } from '../modelCard/cardNames';
 import { extractFrontMatter } from '../modelCard/frontMatter';
 import type { FileKind, WorkspaceView } from '../languageTypes';
 import { parseYaml } from '../yaml/parseYaml';
@@ -27,7 +28,7 @@ export function fileKindByName(relPath: string, text?: string): FileKind | undef
   if (lower === 'runwise.yaml' || lower === 'runwise.yml' || /\.pipeline\.ya?ml$/.test(lower)) return 'runwise-pipeline';
   if (base === 'dvc.yaml' || base === 'dvc.yml') return 'dvc-pipeline';
   if (base === 'params.yaml' || base === 'params.yml') return 'params';
-  if (/\.modelcard\.ya?ml$/.test(lower)) return 'model-card';
+  if (/\.modelcard\.ya?ml$/.test(lower) || isJsonCardName(base)) return 'model-card';
   if (lower === 'readme.md') return text === undefined ? undefined : markdownCardKind(text);
   return undefined;
 }

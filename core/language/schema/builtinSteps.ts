@@ -162,7 +162,7 @@ const registerSchema: MapSchema = {
     model: str('The model file to register (a path relative to `wdir`).', { hint: 'input-path' }),
     name: str('The registered model name in the Runwise registry. Gates comparing with an alias (`champion.roc_auc`) read this model when they name none.', { problem: modelNameProblem }),
     card: str(
-      'A model card (README.md or *.modelcard.yaml) stored with the version. Before registering, the latest evaluation of the model\'s bytes is written into it (as `runwise card update` does).',
+      'A model card (README.md, *.modelcard.yaml or the Model Card Toolkit\'s model_card.json) stored with the version. Before registering, the latest evaluation of the model\'s bytes is written into it (as `runwise card update` does).',
       { hint: 'input-path', extensions: ['.md', '.yaml', '.yml'] },
     ),
     alias: str('An alias to point at the new version, e.g. `champion` or `staging` (used as `name@alias`).', {

@@ -1,0 +1,205 @@
+/**
+ * Model Card Toolkit cards kept as JSON (`model_card.json`, what `ModelCard.to_json()` writes):
+ * `updateCardText` edits `quantitative_analysis.performance_metrics` only, at the file's own
+ * layout, replacing Runwise's entries (those of a metric type its evaluation writes) and keeping
+ * every other entry's text; broken JSON is refused at its line and column; `card update` and
+ * `card validate` on a real tracker, and the language server's diagnostics for such a file.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { main } from '../../core/cli/main';
+import { createLanguageService } from '../../core/language/languageService';
+import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
+import { fileKindByName } from '../../core/language/files/fileKinds';
+import type { CardEvaluation } from '../../core/modelCard/cardEvaluation';
+import { CardUpdateError, cardFormatOf, checkCardYaml, updateCardText } from '../../core/modelCard/cardUpdate';
+import { MODEL_SHA256_TAG } from '../../core/tracker/model';
+import { Tracker } from '../../core/tracker/tracker';
+import { onnxBytes } from '../support/onnxBytes';
+import { tempWorkspace } from '../support/tempWorkspace';
+
+const evaluation = (runId: string, roc = 0.9123456789): CardEvaluation => ({
+  subject: 'churn/1',
+  runId,
+  task: 'binary',
+  dataset: { name: 'test', path: 'data/test.csv', sha256: 'ab'.repeat(32), rows: 200 },
+  metrics: [
+    { key: 'accuracy', value: 0.84 },
+    { key: 'roc_auc', value: roc },
+  ],
+  threshold: 0.5,
+  slices: [{ name: 'region=EU', metrics: [{ key: 'accuracy', value: 0.8 }] }],
+});
+
+/** As the toolkit's `ModelCard.to_json()` writes a card: `json.dumps(..., indent=2)`. */
+const TO_JSON = `{
+  "model_details": {
+    "name": "churn",
+    "overview": "Predicts churn \\u2014 monthly.",
+    "owners": [
+      {
+        "name": "ML team",
+        "contact": "ml@example.com"
+      }
+    ]
+  },
+  "considerations": {
+    "limitations": [
+      {
+        "description": "Trained on EU customers only."
+      }
+    ]
+  }
+}
+`;
+
+const update = (text: string, runId = 'a'.repeat(32), roc?: number, file = 'model_card.json') =>
+  updateCardText(text, evaluation(runId, roc), { file, modelName: 'churn' }).text;
+
+const metricsOf = (text: string) =>
+  (JSON.parse(text.replace(/^\uFEFF/, '')) as { quantitative_analysis: { performance_metrics: Record<string, unknown>[] } }).quantitative_analysis.performance_metrics;
+
+test('a card as to_json() writes it gets quantitative_analysis at its end, at its indentation; every byte before stays; updates replace their entries', () => {
+  const first = update(TO_JSON);
+  const cut = TO_JSON.lastIndexOf('\n  }\n}');
+  assert.equal(first.slice(0, cut + 4), TO_JSON.slice(0, cut + 4), 'the card up to its last section is as it was');
+  assert.ok(first.endsWith('\n}\n'), 'the file still ends as it did');
+  assert.deepEqual(metricsOf(first), [
+    { type: 'accuracy', value: 0.84, slice: 'overall', threshold: 0.5 },
+    { type: 'roc_auc', value: 0.912346, slice: 'overall' },
+    { type: 'accuracy', value: 0.8, slice: 'region=EU', threshold: 0.5 },
+  ]);
+  assert.match(first, /\n {2}"quantitative_analysis": \{\n {4}"performance_metrics": \[\n {6}\{\n {8}"type": "accuracy",\n {8}"value": 0\.84,/);
+  // The \u escape in the user's text is kept as written.
+  assert.ok(first.includes('churn \\u2014 monthly'));
+
+  const second = update(first, 'b'.repeat(32), 0.95);
+  assert.deepEqual(metricsOf(second).map((m) => m.value), [0.84, 0.95, 0.8], 'the second evaluation replaces the first');
+  assert.equal(second.slice(0, second.indexOf('"quantitative_analysis"')), first.slice(0, first.indexOf('"quantitative_analysis"')));
+  assert.equal(update(second, 'b'.repeat(32), 0.95), second, 'the same evaluation twice changes nothing');
+});
+
+test("entries of other metric types keep their text and place; Runwise's go where the first of them was", () => {
+  const card = [
+    '{',
+    '    "quantitative_analysis": {',
+    '        "performance_metrics": [',
+    '            {"type": "binary_accuracy", "value": 0.5, "slice": ""},',
+    '            {"type": "accuracy", "value": 0.1, "slice": "overall"},',
+    '            {"type": "roc_auc", "value": 0.2},',
+    '            {',
+    '                "type": "latency",',
+    '                "value": 12',
+    '            }',
+    '        ],',
+    '        "graphics": {"description": "plots"}',
+    '    },',
+    '    "schema_version": "0.0.2"',
+    '}',
+  ].join('\r\n');
+  const out = update(card);
+  const types = metricsOf(out).map((m) => `${m.type} ${m.slice ?? ''}`.trim());
+  assert.deepEqual(types, ['binary_accuracy', 'accuracy overall', 'roc_auc overall', 'accuracy region=EU', 'latency']);
+  assert.ok(out.includes('            {"type": "binary_accuracy", "value": 0.5, "slice": ""},\r\n'), 'an entry Runwise does not write keeps its text');
+  assert.ok(out.includes('            {\r\n                "type": "latency",\r\n                "value": 12\r\n            }\r\n        ],'), 'and its own layout');
+  assert.ok(!/[^\r]\n/.test(out), 'every line break is the file\'s CRLF');
+  assert.ok(out.endsWith('"graphics": {"description": "plots"}\r\n    },\r\n    "schema_version": "0.0.2"\r\n}'), 'what follows the list is as it was');
+  assert.match(out, /\r\n {12}\{\r\n {16}"type": "accuracy",/, 'four-space indentation followed');
+});
+
+test('a card on one line stays on one line; a byte order mark stays first; an empty object and null sections are filled', () => {
+  const compact = '{"model_details": {"name": "x"}}';
+  const out = update(compact);
+  assert.ok(!out.includes('\n'));
+  assert.ok(out.startsWith('{"model_details": {"name": "x"}, "quantitative_analysis": {"performance_metrics": [{"type": "accuracy", "value": 0.84,'));
+  assert.equal(update(out), out);
+
+  const bom = update(`\uFEFF${TO_JSON}`);
+  assert.ok(bom.startsWith('\uFEFF{\n  "model_details"'));
+  assert.equal(metricsOf(bom).length, 3);
+
+  for (const card of ['{}\n', '{\n  "quantitative_analysis": null\n}\n', '{\n  "quantitative_analysis": {"performance_metrics": null}\n}\n', '{\n  "quantitative_analysis": {}\n}\n', '{\n  "quantitative_analysis": {\n    "performance_metrics": []\n  }\n}\n']) {
+    const filled = update(card);
+    assert.equal(metricsOf(filled).length, 3, card);
+    assert.equal(update(filled), filled, card);
+  }
+});
+
+test('a JSON card that cannot be edited safely is refused at its line and column, the text untouched', () => {
+  const refused = (text: string, pattern: RegExp) => {
+    assert.throws(() => update(text), (e: unknown) => e instanceof CardUpdateError && pattern.test(e.message), text);
+  };
+  refused('{\n  "model_details": {\n    "name": "x",\n  }\n}\n', /^model_card\.json:4:3: the card is not valid JSON: /);
+  refused('{\n  "model_details": {"name": "x"}\n', /^model_card\.json:3:1: the card is not valid JSON/);
+  refused('{\n  "quantitative_analysis": {},\n  "quantitative_analysis": {}\n}\n', /^model_card\.json:3:3: .*quantitative_analysis.*JSON reader keeps only the last/);
+  refused('[]\n', /^model_card\.json:1: expected the card to be a JSON object/);
+  refused('{\n  "quantitative_analysis": {\n    "performance_metrics": {"type": "accuracy"}\n  }\n}\n', /^model_card\.json:3: expected `quantitative_analysis\.performance_metrics` to be a list/);
+  refused('{\n  "quantitative_analysis": 3\n}\n', /^model_card\.json:2: expected `quantitative_analysis` to be an object/);
+  // The registration's check reads it as JSON too.
+  assert.throws(() => checkCardYaml('{"a": 1,}', 'cards/model_card.json'), /^Error: cards\/model_card\.json:1:9: the card is not valid JSON|cards\/model_card\.json:1:9/);
+  checkCardYaml(TO_JSON, 'model_card.json');
+});
+
+test('JSON card names: model_card.json, model-card.json, *.modelcard.json are toolkit cards to the CLI and the language server', () => {
+  for (const name of ['model_card.json', 'cards/model-card.json', 'MODELCARD.json', 'churn.modelcard.json']) {
+    assert.equal(cardFormatOf(name), 'model-card-toolkit', name);
+    assert.equal(fileKindByName(name), 'model-card', name);
+  }
+  for (const name of ['card.json', 'params.json', 'model_card.json.bak']) {
+    assert.equal(cardFormatOf(name), undefined, name);
+    assert.equal(fileKindByName(name), undefined, name);
+  }
+});
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  return { code, out, err };
+}
+
+test('card update and card validate on model_card.json, with a real tracker; the language server reads the same file', async () => {
+  const ws = tempWorkspace('json-card', {
+    'model.onnx': onnxBytes('model-bytes'),
+    'model_card.json': TO_JSON.replace('"name": "churn",', '"name": "churn",\n    "colour": "blue",'),
+  });
+  const card = path.join(ws, 'model_card.json');
+  const tracker = Tracker.open(ws);
+  await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
+  const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: createHash('sha256').update(onnxBytes('model-bytes')).digest('hex') }] });
+  tracker.logBatch(run.info.runId, { metrics: [{ key: 'accuracy', value: 0.75, timestamp: 1, step: 0 }] });
+  tracker.logInputs(run.info.runId, [{ dataset: { name: 'test', digest: 'abcdef0123456789', sourceType: 'local', source: 'data/test.csv' }, tags: [] }]);
+  tracker.updateRun(run.info.runId, { status: 'FINISHED' });
+  tracker.close();
+
+  const done = await cli('card', 'update', '--workspace', ws, card, '--from', 'churn/1');
+  assert.equal(done.code, 0, done.err);
+  assert.match(done.out, /^Updated model_card\.json from churn\/1/);
+  const written = readFileSync(card, 'utf8');
+  assert.deepEqual(metricsOf(written), [{ type: 'accuracy', value: 0.75, slice: 'overall' }]);
+  const again = await cli('card', 'update', '--workspace', ws, card, '--from', 'churn/1');
+  assert.match(again.out, /already carries the evaluation of churn\/1/);
+
+  const valid = await cli('card', 'validate', '--workspace', ws, card);
+  assert.equal(valid.code, 0, valid.out + valid.err);
+  assert.match(valid.out, /^model_card\.json:4:5: warning unknown-key Unknown key 'colour'/m);
+
+  const service = createLanguageService(new FileSystemWorkspace(ws));
+  const doc = service.analyze(pathToFileURL(card).href, 'model_card.json', written);
+  assert.ok(doc, 'the language server analyses model_card.json');
+  assert.deepEqual(service.diagnostics(doc).map((d) => d.code), ['unknown-key']);
+  const typeAt = written.indexOf('"type"') + 2;
+  assert.match(service.hover(doc, typeAt)?.contents ?? '', /\*\*type\*\*: Metric/);
+  // Completion would write YAML (`key: `) into the JSON: none is offered there.
+  assert.deepEqual(service.completion(doc, written.indexOf('"name"')), []);
+
+  writeFileSync(card, '{\n  "model_details": {\n');
+  const broken = await cli('card', 'update', '--workspace', ws, card, '--from', 'churn/1');
+  assert.equal(broken.code, 1);
+  assert.match(broken.err, /model_card\.json:3:1: the card is not valid JSON/);
+  assert.equal(readFileSync(card, 'utf8'), '{\n  "model_details": {\n', 'the broken card is left as it was');
+});
