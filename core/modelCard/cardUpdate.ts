@@ -10,9 +10,8 @@
  *   already holds it, else the one named like the registered model, else the first; a card without
  *   `model-index` (or without front matter) gets one.
  * - A Model Card Toolkit card (`*.modelcard.yaml`): `quantitative_analysis.performance_metrics`
- *   entries `{type, value, slice, threshold}` — the toolkit's PerformanceMetric fields, so that
- *   `ModelCard.from_json` still loads the card (the threshold on the metrics a binary cut decides,
- *   not on roc_auc, average_precision or log_loss) — one per metric on the whole dataset (slice
+ *   entries `{type, value, slice}` — the toolkit's PerformanceMetric fields, so that
+ *   `ModelCard.from_json` still loads the card — one per metric on the whole dataset (slice
  *   `overall`) and one per metric and slice value (`column=value`). A `# runwise` comment after
  *   each entry's `type` marks it (as does the `name: 'Runwise: …'` earlier versions wrote): the
  *   next update replaces all of them, where the first one was.
@@ -28,6 +27,7 @@ import {
   isMap,
   isScalar,
   isSeq,
+  parse,
   parseDocument,
   visit,
   type Node,
@@ -143,21 +143,13 @@ function publishablePath(p: string): string {
   return p.startsWith("/") || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith("\\\\") ? p.split(/[\\/]/).pop()! : p;
 }
 
-/** Binary metrics computed from the scores themselves, not from a cut at the threshold. */
-const THRESHOLD_FREE = new Set(["roc_auc", "average_precision", "log_loss"]);
-
+/**
+ * The toolkit's PerformanceMetric entries of an evaluation: `{type, value, slice}` (its fields are
+ * `type`, `value`, `slice` and `confidence_interval`, and `ModelCard.from_json` refuses any other:
+ * a binary evaluation's decision threshold has no place there and stays in the evaluation run).
+ */
 export function toolkitMetrics(e: CardEvaluation): Record<string, unknown>[] {
-  // The decision threshold goes with the metrics that depend on it (accuracy, precision, f1, …).
-  const threshold = (key: string) =>
-    e.threshold !== undefined && e.task === "binary" && !THRESHOLD_FREE.has(key)
-      ? { threshold: e.threshold }
-      : {};
-  const entry = (key: string, value: number, slice: string) => ({
-    type: key,
-    value: cardNumber(value),
-    slice,
-    ...threshold(key),
-  });
+  const entry = (key: string, value: number, slice: string) => ({ type: key, value: cardNumber(value), slice });
   return [
     ...e.metrics.map((m) => entry(m.key, m.value, "overall")),
     ...e.slices.flatMap((s) =>
@@ -312,9 +304,29 @@ function apply(text: string, edits: TextEdit[]): CardUpdateResult {
   return { text: out + text.slice(at), edits: sorted };
 }
 
+/**
+ * Whether PyYAML, which follows YAML 1.1 (huggingface_hub reads cards with it), would read this
+ * text unquoted as something else: `no`, `on` (booleans), `2024-01-01` (a date), `1_000`, `12:30`
+ * (integers). YAML 1.2's own ambiguities (`true`, `0o17`, `1e3`) the `yaml` package quotes already.
+ */
+function readOtherwiseByYaml11(text: string): boolean {
+  try {
+    return typeof parse(text, { version: "1.1" }) !== "string";
+  } catch {
+    return false;
+  }
+}
+
 /** Renders `value` as block YAML, every line indented by `indent`, ending with a line break. */
 function render(value: unknown, indent: string, eol: string, indentSeq = true): string {
-  const body = new Document(value).toString({ lineWidth: 0, indentSeq });
+  const doc = new Document(value);
+  // Text a dataset or model name brings in (a file `no.csv`, a model `on`) stays text for PyYAML too.
+  visit(doc, {
+    Scalar: (_, node) => {
+      if (typeof node.value === "string" && !node.type && readOtherwiseByYaml11(node.value)) node.type = "QUOTE_DOUBLE";
+    },
+  });
+  const body = doc.toString({ lineWidth: 0, indentSeq });
   return body
     .replace(/\n$/, "")
     .split("\n")

@@ -104,7 +104,7 @@ test('every corpus card: one insertion, every other byte kept; a second update r
       const metrics = (data.quantitative_analysis as { performance_metrics: { name?: string; type: string; value: number; slice: string }[] }).performance_metrics;
       const ours = metrics.filter((_, i) => toolkitMarks(second.text)[i]);
       // Only the toolkit's PerformanceMetric fields: its ModelCard.from_json refuses any other key.
-      for (const m of ours) assert.deepEqual(Object.keys(m).filter((k) => !['type', 'value', 'slice', 'threshold'].includes(k)), [], what);
+      for (const m of ours) assert.deepEqual(Object.keys(m).filter((k) => !['type', 'value', 'slice'].includes(k)), [], what);
       assert.deepEqual(
         ours.map((m) => [m.type, m.value, m.slice]),
         [
@@ -383,11 +383,13 @@ test('card validate and card update on files named as cards: any Markdown name, 
   assert.ok(readFileSync(path.join(ws, 'plain.md'), 'utf8').startsWith('---\nmodel-index:\n'));
 });
 
-test('a Model Card Toolkit card: the decision threshold goes with the metrics that depend on it, not with roc_auc', () => {
+test("a Model Card Toolkit card gets the toolkit's PerformanceMetric fields only: no threshold (its from_json refuses one)", () => {
   const metrics = toolkitMetrics(evaluation('a'.repeat(32)));
-  const overall = Object.fromEntries(metrics.filter((m) => m.slice === 'overall').map((m) => [m.type, m.threshold]));
-  assert.deepEqual(overall, { accuracy: 0.5, roc_auc: undefined });
-  assert.equal(metrics.find((m) => m.slice === 'region=EU')!.threshold, 0.5);
+  assert.deepEqual(metrics, [
+    { type: 'accuracy', value: 0.84, slice: 'overall' },
+    { type: 'roc_auc', value: 0.912346, slice: 'overall' },
+    { type: 'accuracy', value: 0.8, slice: 'region=EU' },
+  ]);
 });
 
 test('two versions compared on one dataset when both were evaluated on it, else said not comparable', () => {
@@ -465,14 +467,12 @@ test("a Model Card Toolkit card gets only the toolkit's fields, marked by a comm
       '    - type: accuracy # runwise',
       '      value: 0.84',
       '      slice: overall',
-      '      threshold: 0.5',
       '    - type: roc_auc # runwise',
       '      value: 0.912346',
       '      slice: overall',
       '    - type: accuracy # runwise',
       '      value: 0.8',
       '      slice: region=EU',
-      '      threshold: 0.5',
       '',
     ].join('\n'),
     "the comment on the emptied key's line stays",
@@ -549,4 +549,23 @@ test("cardModelName: the model a card names, for a registration's suggested name
   assert.equal(cardModelName('# no front matter\n', 'README.md'), undefined);
   assert.equal(cardModelName('---\nmodel-index: [oops\n---\n', 'README.md'), undefined, 'YAML that does not parse');
   assert.equal(cardModelName('---\nlicense: mit\n---\n', 'README.md'), undefined);
+});
+
+test("text PyYAML would read as another type (a dataset no.csv, a model named on) is quoted; card validate warns of an unquoted `no`", async () => {
+  const e: CardEvaluation = { ...evaluation('a'.repeat(32)), dataset: { name: 'no', path: 'data/2024-01-01.csv', sha256: 'ab'.repeat(32) } };
+  const out = updateCardText('---\nlicense: mit\n---\n', e, { file: 'README.md', modelName: 'on' }).text;
+  assert.match(out, /- name: "on"\n/);
+  assert.match(out, /name: "no"\n/);
+  assert.match(out, /type: data\/2024-01-01\.csv\n/, 'a path PyYAML reads as text stays plain');
+  assert.match(out, /value: 0\.84\n/, 'numbers stay numbers');
+  const data = parse(extractFrontMatter(out)!.yaml, { version: '1.1' }) as { 'model-index': { name: unknown; results: { dataset: { name: unknown } }[] }[] };
+  assert.equal(data['model-index'][0]!.name, 'on');
+  assert.equal(data['model-index'][0]!.results[0]!.dataset.name, 'no');
+
+  const ws = tempWorkspace('card-yaml11', { 'README.md': '---\nlanguage:\n  - en\n  - no\n  - "no"\nlicense: mit\n---\n' });
+  const checked = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'README.md'));
+  assert.equal(checked.code, 0, checked.err);
+  const warnings = checked.out.split('\n').filter((l) => l.includes('yaml11-boolean'));
+  assert.equal(warnings.length, 1, checked.out);
+  assert.match(warnings[0]!, /^README\.md:4:5: warning yaml11-boolean huggingface_hub \(PyYAML, YAML 1\.1\) reads unquoted 'no' as false/);
 });

@@ -69,9 +69,9 @@ test('a card as to_json() writes it gets quantitative_analysis at its end, at it
   assert.equal(first.slice(0, cut + 4), TO_JSON.slice(0, cut + 4), 'the card up to its last section is as it was');
   assert.ok(first.endsWith('\n}\n'), 'the file still ends as it did');
   assert.deepEqual(metricsOf(first), [
-    { type: 'accuracy', value: 0.84, slice: 'overall', threshold: 0.5 },
+    { type: 'accuracy', value: 0.84, slice: 'overall' },
     { type: 'roc_auc', value: 0.912346, slice: 'overall' },
-    { type: 'accuracy', value: 0.8, slice: 'region=EU', threshold: 0.5 },
+    { type: 'accuracy', value: 0.8, slice: 'region=EU' },
   ]);
   assert.match(first, /\n {2}"quantitative_analysis": \{\n {4}"performance_metrics": \[\n {6}\{\n {8}"type": "accuracy",\n {8}"value": 0\.84,/);
   // The \u escape in the user's text is kept as written.

@@ -461,8 +461,7 @@ const MCT_PROPERTIES: Record<string, PropertySchema> = {
                 type: str('Metric, e.g. `accuracy`.'),
                 value: anyValue('The value.'),
                 slice: str('The data slice it was measured on.'),
-                name: str('A display name.'),
-                threshold: anyValue('Decision threshold used.'),
+                // The toolkit's PerformanceMetric has these four fields; its from_json refuses any other (a `name`, a `threshold`).
                 confidence_interval: mapOf({ unknownKeys: 'warning', properties: { lower_bound: anyValue('Lower bound.'), upper_bound: anyValue('Upper bound.') } }, 'Confidence interval.'),
               },
             },

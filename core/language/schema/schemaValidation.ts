@@ -239,6 +239,13 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
       if (v === null && node.source.trim() === '' && (s.seq || s.map)) return void out.push(diag(at, 'wrong-type', `Expected ${describeExpected(s)}.`));
       return void out.push(diag(at, 'wrong-type', `Expected ${describeExpected(s)}, not ${describeValueType(type)}.`));
     }
+    // Cards are read by PyYAML (huggingface_hub), which follows YAML 1.1: `no`, `on`, `yes`, `off`
+    // unquoted are booleans there (Norwegian's `language: no` becomes False), text in YAML 1.2.
+    if (options.lenientStrings && node.style === 'plain' && typeof v === 'string' && YAML11_BOOLEAN.test(v) && !sc.types.includes('boolean'))
+      out.push({
+        ...diag(at, 'yaml11-boolean', `huggingface_hub (PyYAML, YAML 1.1) reads unquoted '${v}' as ${/^(yes|on)$/i.test(v) ? 'true' : 'false'}, not as text: quote it ("${v}").`),
+        severity: 'warning',
+      });
     checkEnum(node, sc, at);
     checkRange(node, sc, at);
     // A value with a `${...}` in it (`${env}-champion`) is checked as the run resolves it, not as written.
@@ -288,6 +295,9 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
   visit(root, schema, 0, undefined);
   return out;
 }
+
+/** The booleans of YAML 1.1 (PyYAML's resolver) that YAML 1.2 reads as text. */
+const YAML11_BOOLEAN = /^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
 type ValueType = 'string' | 'integer' | 'float' | 'boolean' | 'null';
 
