@@ -41,6 +41,30 @@ export interface GateTarget {
 }
 
 /**
+ * A gate on a `foreach` stage (`stage: evaluate`, or `evaluate:roc_auc`, where the file declares
+ * `evaluate` with `foreach` and so has the stages `evaluate@a`, `evaluate@b`) is a gate on each of
+ * its stages: one rule per stage, each judged on its own metrics (as `dvc exp` reads `evaluate@a`
+ * apart). A rule naming a stage as it is, or no stage, stays as it is.
+ */
+export function expandGroupGates(rules: readonly GateRule[], stages: readonly PipelineStage[]): GateRule[] {
+  return rules.flatMap((rule) => {
+    const colon = rule.metric.lastIndexOf(":");
+    const prefix = colon > 0 ? rule.metric.slice(0, colon) : undefined;
+    const named = prefix ?? rule.stage;
+    if (named === undefined) return [rule];
+    const exact = stages.some((s) => s.id === named || (s.file === rule.file && s.name === named));
+    if (exact) return [rule];
+    const members = stages.filter((s) => s.file === rule.file && s.name.startsWith(`${named}@`));
+    if (members.length === 0) return [rule];
+    return members.map((s) =>
+      prefix !== undefined
+        ? { ...rule, metric: `${s.name}${rule.metric.slice(colon)}` }
+        : { ...rule, stage: s.name },
+    );
+  });
+}
+
+/**
  * Splits a rule's metric into where it is read. `prefix:name` names a stage when `findStage`
  * knows the prefix (a stage id, or a stage name of the rule's file), else a metrics file.
  */

@@ -17,6 +17,7 @@ import { positionAt } from '../language/text/lineIndex';
 import { asMap, asScalar, asSeq, scalarText, valueOf } from '../language/yaml/yamlAccess';
 import type { YamlNode, YamlScalar } from '../language/yaml/yamlTree';
 import { normalizeRelativePath, PathOutsideWorkspaceError, realRootOf } from '../workspace/workspacePath';
+import { expandGroupGates } from './gates';
 import { PipelineLoadCache, RecordingWorkspace, textMd5, type WalkRecord } from './pipelineLoadCache';
 import {
   PipelineLoadError,
@@ -203,6 +204,8 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
  * found these same stages free of overlaps and cycles; else computed, and given back in `edgesOut`.
  */
 function assembleGraph(absRoot: string, files: string[], stages: PipelineStage[], gates: GateRule[], known?: number[][], edgesOut?: number[][]): PipelineGraph {
+  // A gate on a foreach stage is a gate on each of its stages (the cache keeps the rules as written).
+  gates = expandGroupGates(gates, stages);
   const diagnostics: PipelineDiagnostic[] = [];
   const byId = new Map<string, PipelineStage>();
   for (const s of stages) {
@@ -547,7 +550,8 @@ function readGates(index: PipelineIndex, file: string, at: (node: { start: numbe
     }
     const stage = scalarText(valueOf(m, 'stage'));
     const model = scalarText(valueOf(m, 'model'));
-    rules.push({ file, line: at(item).line + 1, metric, op, value, ...(stage !== undefined ? { stage } : {}), ...(model !== undefined ? { model } : {}) });
+    const message = scalarText(valueOf(m, 'message'))?.trim();
+    rules.push({ file, line: at(item).line + 1, metric, op, value, ...(stage !== undefined ? { stage } : {}), ...(model !== undefined ? { model } : {}), ...(message ? { message } : {}) });
   }
   return rules;
 }

@@ -85,6 +85,8 @@ export interface GateRule {
   stage?: string;
   /** The registered model the rule's alias references (`champion.roc_auc`) read, when it names one. */
   model?: string;
+  /** The rule's `message:`, said with its failure. */
+  message?: string;
 }
 
 export interface PipelineGraph {

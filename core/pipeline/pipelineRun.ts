@@ -185,7 +185,9 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
     }
   };
   /** An outcome reported; a failed one holds back what is below its stage. */
-  const record = (outcome: GateOutcome, stage: string | undefined) => {
+  const record = (judged: GateOutcome, stage: string | undefined) => {
+    // The rule's own `message:` goes with its failure.
+    const outcome = !judged.passed && judged.rule.message ? { ...judged, message: `${judged.message} — ${judged.rule.message}` } : judged;
     gateOutcomes.push(outcome);
     emit({ type: 'gate', outcome });
     if (!outcome.passed && !outcome.unchecked && stage !== undefined && !gateFailures.has(stage)) gateFailures.set(stage, outcome);

@@ -461,6 +461,57 @@ ${TRAIN_ACCURACY_GATE}`,
   assert.equal(runsBefore, 2, 'the first run and its train stage only');
 });
 
+test('a gate on a foreach stage is judged on each of its stages, and says its message when it fails', async () => {
+  const ws = tempWorkspace('run', {
+    'runwise.yaml': [
+      "vars:",
+      "  - regions:",
+      "      eu: {score: 0.9}",
+      "      us: {score: 0.6}",
+      "stages:",
+      "  evaluate:",
+      "    foreach: ${regions}",
+      "    do:",
+      "      cmd: >-",
+      "        echo \'{\"roc_auc\": ${item.score}}\' > m-${key}.json && echo ${key} > report-${key}.txt",
+      "      outs:",
+      "        - report-${key}.txt",
+      "      metrics:",
+      "        - m-${key}.json:",
+      "            cache: false",
+      "  publish:",
+      "    foreach: ${regions}",
+      "    do:",
+      "      cmd: cp report-${key}.txt published-${key}.txt",
+      "      deps:",
+      "        - report-${key}.txt",
+      "      outs:",
+      "        - published-${key}.txt",
+      "gates:",
+      "  - metric: roc_auc",
+      "    stage: evaluate",
+      "    op: \'>=\'",
+      "    value: 0.85",
+      "    message: a region\'s model is not good enough",
+      "  - metric: evaluate:roc_auc",
+      "    op: \'>\'",
+      "    value: 0.1",
+      "",
+    ].join('\n'),
+  });
+  const { result, tracker: t } = await runAll(ws);
+  t.close();
+  assert.deepEqual(
+    result.gates.map((g) => [g.stage, g.passed]).sort(),
+    [['evaluate@eu', true], ['evaluate@eu', true], ['evaluate@us', false], ['evaluate@us', true]],
+    'each rule judged once on each stage of the group',
+  );
+  const failed = result.gates.find((g) => !g.passed)!;
+  assert.match(failed.message, /^gate 'roc_auc >= 0\.85' \(runwise\.yaml:25\) failed: roc_auc is 0\.6 \(stage 'evaluate@us'\), needs >= 0\.85 — a region's model is not good enough$/);
+  assert.deepEqual(statusOf(result), { 'evaluate@eu': 'succeeded', 'evaluate@us': 'succeeded', 'publish@eu': 'succeeded', 'publish@us': 'not-run' });
+  assert.ok(!existsSync(path.join(ws, 'published-us.txt')));
+});
+
 test('a gate on a metric no stage has fails and says so', async () => {
   const ws = tempWorkspace('run', { 'runwise.yaml': `stages:\n  s:\n    cmd: touch o\n    outs: [o]\ngates:\n  - metric: f1\n    op: '>'\n    value: 0.5\n` });
   const { result, tracker: t } = await runAll(ws);
