@@ -3,7 +3,8 @@
  * as a tracker run.
  *
  * Columns map to the model's inputs by input name; a model with one 2-D input takes the `features`
- * list, or else every column except the target, in file order. The task is the one given, or
+ * list, or else the columns its metadata names as its features (metadata_props `features`, as the
+ * example's writer records them) by name, or else every column except the target, in file order. The task is the one given, or
  * inferred: probabilities of width 2 → binary, wider → multiclass, one float output → regression.
  * A classifier's target is read as text and matched to the model's classes (TargetClasses): its
  * declared labels, such as `yes`/`no`, or the class indices 0…C−1 when it declares none.
@@ -243,7 +244,7 @@ interface InputPlan {
   features: string[];
 }
 
-function planInputs(model: OnnxModel, columns: readonly string[], target: string, features: string[] | undefined, dataName: string, format: DatasetReader['format']): InputPlan {
+function planInputs(model: OnnxModel, columns: readonly string[], target: string, features: string[] | undefined, dataName: string, format: DatasetReader['format'], declared?: readonly string[]): InputPlan {
   const supported = new Set(['float32', 'float64', 'int64', 'int32']);
   for (const input of model.inputs) {
     if (!supported.has(input.type)) {
@@ -261,7 +262,19 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
   }
   const only = model.inputs.length === 1 ? model.inputs[0]! : undefined;
   // One 2-D input takes the features given, even when a column bears the input's name.
-  if (only && only.shape.length === 2 && (features || !columns.includes(only.name))) {
+  if (only && only.shape.length === 2 && (features || declared || !columns.includes(only.name))) {
+    const width = only.shape[1];
+    if (!features && declared && (typeof width !== 'number' || width === declared.length)) {
+      const missing = declared.filter((name) => !columns.includes(name));
+      if (missing.length > 0) {
+        throw new EvaluationError(
+          `${dataName} has no column ${missing.map((m) => `'${shownCell(m, 80)}'`).join(', ')}, which the model's metadata names among its features (${shownColumns(declared)}): it is fed those columns by name, in that order`,
+          "rename the data's columns, or name the columns to feed with --features (a pipeline's features:)",
+        );
+      }
+      if (declared.includes(target)) throw new EvaluationError(`the target column '${target}' is one of the features the model's metadata names (${shownColumns(declared)})`);
+      return { inputs: [{ name: only.name, type: only.type, columns: [...declared], dims: 'matrix' }], features: [...declared] };
+    }
     // A column with no name (the row index pandas' to_csv and R's write.csv write first, a
     // spreadsheet's trailing empty columns) is not a feature unless named.
     // A column without a name between named ones (pandas would call it 'Unnamed: 2' and feed it)
@@ -281,7 +294,6 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     const chosen = features ?? columns.filter((c) => c !== target && isNamedColumn(c));
     if (features) checkColumns(dataName, columns, features.map((name) => ({ name })), format);
     if (chosen.includes(target)) throw new EvaluationError(`the target column '${target}' is also listed as a feature`);
-    const width = only.shape[1];
     if (typeof width === 'number' && width !== chosen.length) {
       throw new EvaluationError(
         `${model.file}: input '${only.name}' takes ${width} features per row, but ${chosen.length} columns would feed it (${shownColumns(chosen)})`,
@@ -526,9 +538,12 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   options = { ...options, target: named(options.target), ...(options.sliceBy !== undefined ? { sliceBy: named(options.sliceBy) } : {}), ...(options.features ? { features: options.features.map(named) } : {}) };
   // The columns the evaluation names (a one-matrix model's input name is no column: not looked for).
   const byName = !(model.inputs.length === 1 && model.inputs[0]!.shape.length === 2);
-  await withColumns(reader, [options.target, options.sliceBy, ...(options.features ?? []), ...(byName ? model.inputs.map((i) => i.name) : [])]);
+  // A model whose metadata names its features (as the example's writer records them) is fed those
+  // columns by name, in that order, wherever they are in the file: never others by their position.
+  const declared = !options.features && !byName ? model.declaredFeatures?.map(named) : undefined;
+  await withColumns(reader, [options.target, options.sliceBy, ...(options.features ?? declared ?? []), ...(byName ? model.inputs.map((i) => i.name) : [])]);
   checkColumns(dataName, reader.columns, [{ name: options.target }, ...(options.sliceBy ? [{ name: options.sliceBy }] : [])], reader.format);
-  const plan = planInputs(model, reader.columns, options.target, options.features, dataName, reader.format);
+  const plan = planInputs(model, reader.columns, options.target, options.features, dataName, reader.format, declared);
   const out = model.outputs;
   let task: EvaluationTask;
   // A model with one value per row is a regressor, unless asked for `binary`: the value is then

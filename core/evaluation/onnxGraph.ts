@@ -12,7 +12,8 @@
  * This reads and writes just the protobuf fields it needs (ModelProto.graph = 7, GraphProto.node = 1,
  * initializer = 5 and output = 12, NodeProto input = 1, output = 2, op_type = 4, attribute = 5,
  * AttributeProto name = 1, ints = 8, strings = 9, TensorProto external_data = 13 and
- * data_location = 14, StringStringEntryProto key = 1 and value = 2), so core needs no ONNX schema.
+ * data_location = 14, ModelProto.metadata_props = 14, StringStringEntryProto key = 1 and value = 2),
+ * so core needs no ONNX schema.
  * It also tells which files an initializer's data lives in (a model saved with external data) and
  * which operator writes each node output.
  */
@@ -155,6 +156,17 @@ function nodeOf(buf: Uint8Array, node: Field): GraphNode {
   return { opType, inputs, outputs, classLabels };
 }
 
+/** A StringStringEntryProto's key and value. */
+function keyValue(buf: Uint8Array, entry: Field): [string, string] {
+  let key = '';
+  let value = '';
+  for (const e of fields(buf, entry.valueStart, entry.end)) {
+    if (e.number === 1 && e.wire === 2) key = text(buf, e);
+    else if (e.number === 2 && e.wire === 2) value = text(buf, e);
+  }
+  return [key, value];
+}
+
 /** The `location` of an initializer whose data is in another file (TensorProto.data_location EXTERNAL), else undefined. */
 function externalLocation(buf: Uint8Array, tensor: Field): string | undefined {
   let location: string | undefined;
@@ -162,12 +174,7 @@ function externalLocation(buf: Uint8Array, tensor: Field): string | undefined {
   for (const f of fields(buf, tensor.valueStart, tensor.end)) {
     if (f.number === 14 && f.wire === 0) external = f.value === 1;
     else if (f.number === 13 && f.wire === 2) {
-      let key = '';
-      let value = '';
-      for (const e of fields(buf, f.valueStart, f.end)) {
-        if (e.number === 1 && e.wire === 2) key = text(buf, e);
-        else if (e.number === 2 && e.wire === 2) value = text(buf, e);
-      }
+      const [key, value] = keyValue(buf, f);
       if (key === 'location') location = value;
     }
   }
@@ -183,6 +190,8 @@ export interface GraphFacts {
   externalData: string[];
   /** The operator that writes each node output (Softmax, LinearClassifier, …). */
   producers: Map<string, string>;
+  /** The model's metadata_props (ModelProto field 14): `features`, `target`, a converter's notes. */
+  metadata: Map<string, string>;
 }
 
 /**
@@ -196,7 +205,9 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
   const labelled: LabelledNode[] = [];
   const external = new Set<string>();
   const producers = new Map<string, string>();
-  if (!graph) return { bytes: model, zipMaps, labelled, externalData: [], producers };
+  const metadata = new Map<string, string>();
+  for (const f of fields(model)) if (f.number === 14 && f.wire === 2) metadata.set(...keyValue(model, f));
+  if (!graph) return { bytes: model, zipMaps, labelled, externalData: [], producers, metadata };
   for (const f of fields(model, graph.valueStart, graph.end)) {
     if (f.number === 1 && f.wire === 2) {
       const node = nodeOf(model, f);
@@ -210,7 +221,7 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
     }
   }
   const externalData = [...external];
-  if (zipMaps.length === 0) return { bytes: model, zipMaps, labelled, externalData, producers };
+  if (zipMaps.length === 0) return { bytes: model, zipMaps, labelled, externalData, producers, metadata };
   const extra: Uint8Array[] = zipMaps.map((z) => {
     // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1 (FLOAT) } } }
     const tensorType = Uint8Array.from([0x08, 0x01]);
@@ -220,7 +231,7 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
   });
   const graphBody = Buffer.concat([model.subarray(graph.valueStart, graph.end), ...extra]);
   const head = Uint8Array.from([...varint(7 * 8 + 2), ...varint(graphBody.length)]);
-  return { bytes: Buffer.concat([model.subarray(0, graph.start), head, graphBody, model.subarray(graph.end)]), zipMaps, labelled, externalData, producers };
+  return { bytes: Buffer.concat([model.subarray(0, graph.start), head, graphBody, model.subarray(graph.end)]), zipMaps, labelled, externalData, producers, metadata };
 }
 
 /**

@@ -58,6 +58,12 @@ export interface OnnxModel {
   outputs: ModelOutputs;
   /** Every output as the model declares it, for the report. */
   declaredOutputs: { name: string; type: string; shape?: readonly (number | string)[] }[];
+  /**
+   * The feature columns, in order, that the model's metadata names for its one [N, F] input
+   * (metadata_props `features` or `feature_names`: comma-separated, or a JSON list), as the
+   * example's writer records them; undefined when it names none.
+   */
+  declaredFeatures?: string[];
   session: Ort.InferenceSession;
   ort: typeof Ort;
 }
@@ -128,7 +134,7 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   } catch (e) {
     throw new ModelError(`${displayName}: not a valid ONNX model (${(e as Error).message}): the file may be truncated or not an ONNX file`);
   }
-  const { bytes, zipMaps, labelled, externalData, producers } = graph;
+  const { bytes, zipMaps, labelled, externalData, producers, metadata } = graph;
   const external = externalData.map((location) => ({ location, ...externalDataFile(file, location) }));
   // Checked before a byte is read: named inside the model's folder and, links followed, still in it
   // (as onnxruntime requires of external data), and a regular file (/dev/zero or a named pipe
@@ -219,5 +225,21 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
       `${displayName}: no output to evaluate (expected class probabilities [N, C], a ZipMap, or one float regression output [N] or [N, 1]; the model gives ${described || 'no outputs'})`,
     );
   }
-  return { file: displayName, sha256, bytes: raw.length, inputs, outputs, declaredOutputs, session, ort };
+  const declaredFeatures = featureNames(metadata.get('features') ?? metadata.get('feature_names'));
+  return { file: displayName, sha256, bytes: raw.length, inputs, outputs, declaredOutputs, session, ort, ...(declaredFeatures ? { declaredFeatures } : {}) };
+}
+
+/** Feature names as metadata holds them: a JSON list of strings, or names separated by commas. */
+function featureNames(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (value.trim().startsWith('[')) {
+    try {
+      const list = JSON.parse(value) as unknown;
+      if (Array.isArray(list) && list.length > 0 && list.every((n) => typeof n === 'string')) return list;
+    } catch {
+      /* not JSON: names separated by commas */
+    }
+  }
+  const names = value.split(',').map((n) => n.trim());
+  return names.every((n) => n !== '') ? names : undefined;
 }

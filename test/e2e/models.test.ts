@@ -19,6 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { Tracker } from '../../core/tracker/tracker';
 import { repoRoot } from '../support/browser';
+import { probabilitiesOnly } from '../unit/evaluation/onnxTestModels';
 import { contextMenu, EditorSession, installBuiltExtension, runCommand, screenshotOnFailure, waitUntil } from './codeServer';
 
 const EXAMPLE_FILES = ['prepare.js', 'train.js', 'dataset.js', 'commandLine.js', 'logisticRegression.js', 'onnxModel.js', 'onnx.proto'];
@@ -34,9 +35,12 @@ function modelWorkspace(root: string): string {
   delete env.MLFLOW_RUN_ID;
   execFileSync(process.execPath, ['prepare.js', '--rows', '600', '--seed', '42', '--shift', '0.5'], { cwd: ws, env, stdio: 'pipe' });
   execFileSync(process.execPath, ['train.js', '--lr', '0.5', '--epochs', '60', '--l2', '0.001', '--seed', '7'], { cwd: ws, env, stdio: 'pipe' });
-  // The test set with an id column first: every column but the target is one too many for the model.
+  // The test set with an id column first: for a model whose metadata does not name its features
+  // (plain.onnx, a softmax classifier over 4 inputs, as converters write them), every column but the
+  // target is one too many.
   const lines = readFileSync(path.join(ws, 'data', 'test.csv'), 'utf8').trimEnd().split('\n');
   writeFileSync(path.join(ws, 'data', 'with_id.csv'), `${lines.map((l, i) => `${i === 0 ? 'customer_id' : `c${i}`},${l}`).join('\n')}\n`);
+  writeFileSync(path.join(ws, 'models', 'plain.onnx'), probabilitiesOnly({ weights: [0.05, -0.05, -0.02, 0.02, -0.4, 0.4, 0.03, -0.03], bias: [0.5, -0.5], features: 4, classes: 2 }));
   return ws;
 }
 
@@ -256,11 +260,11 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     await waitUntil(async () => /accuracy 0\.\d+/.test(await row.innerText()) || undefined, 'the version row to show its accuracy', 20_000);
   });
 
-  it('a dataset with one column too many (an id): the features are picked, the id left out at first, and the evaluation runs', async (t) => {
+  it('a model that does not name its features and a dataset with one column too many (an id): the features are picked, the id left out at first, and the evaluation runs', async (t) => {
     screenshotOnFailure(t, page, session.server);
     const p = page();
     await runCommand(p, 'View: Show Explorer');
-    await contextMenu(p, explorerRow(p, 'model.onnx'), 'Evaluate Model…');
+    await contextMenu(p, explorerRow(p, 'plain.onnx'), 'Evaluate Model…');
     await answer(p, 'data/with_id.csv', /with_id\.csv/);
     await p.locator('.quick-input-list .monaco-list-row', { hasText: 'churned' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     await p.keyboard.press('Enter');

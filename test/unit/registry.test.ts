@@ -575,7 +575,7 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   writeFileSync(path.join(ws, 'broken.modelcard.yaml'), 'model_details:\n  name: churn\n  owners: [a\n');
   for (const [card, message] of [
     ['broken.modelcard.yaml', /broken\.modelcard\.yaml:\d+:\d+: the card's YAML does not parse/],
-    ['data.csv', /data\.csv: not a model card \(expected a Markdown file such as README\.md, or \*\.modelcard\.yaml\)/],
+    ['data.csv', /data\.csv: not a model card \(expected a Markdown file such as README\.md, \*\.modelcard\.yaml or model_card\.json\)/],
     ['model.onnx', /model\.onnx: not a model card/],
     ['MODEL_CARD.md', /MODEL_CARD\.md:1: the front matter opened here is never closed/],
   ] as const) {

@@ -489,3 +489,34 @@ test('JSON Lines whose rows order their keys differently: a warning names the fe
   writeFileSync(ordered, `${s.x.map((r, i) => JSON.stringify({ a: r[0], b: r[1], y: s.y[i] })).join('\n')}\n`);
   assert.ok(!(await evaluateModel({ model: s.model, data: ordered, target: 'y', workspace: s.ws })).warnings.some((w) => w.includes('different orders')));
 });
+
+test("a model whose metadata names its features is fed those columns by name: reordered or extra columns give the same metrics, a missing one is refused", async () => {
+  const { logisticRegressionOnnx } = require(path.join(EXAMPLE, 'onnxModel.js')) as {
+    logisticRegressionOnnx(m: { coef: number[]; intercept: number }, o: { features: string[]; target: string }): Uint8Array;
+  };
+  const ws = tempWorkspace('declared-features');
+  const model = path.join(ws, 'model.onnx');
+  writeFileSync(model, logisticRegressionOnnx({ coef: [0.8, -1.2, 0.05], intercept: 0.1 }, { features: ['tenure', 'spend', 'calls'], target: 'churned' }));
+  const rows = Array.from({ length: 300 }, (_, i) => ({ tenure: (i * 7) % 13, spend: ((i * 11) % 17) / 4, calls: (i * 5) % 6, churned: (i * 3) % 5 < 2 ? 1 : 0, id: 1000 + i }));
+  const write = (name: string, columns: (keyof (typeof rows)[number])[]) => {
+    writeCsv(path.join(ws, name), columns, rows.map((r) => columns.map((c) => r[c])));
+    return path.join(ws, name);
+  };
+  const ordered = await evaluateModel({ model, data: write('ordered.csv', ['tenure', 'spend', 'calls', 'churned']), target: 'churned', workspace: ws });
+  const reordered = await evaluateModel({ model, data: write('reordered.csv', ['id', 'calls', 'churned', 'spend', 'tenure']), target: 'churned', workspace: ws });
+  assert.deepEqual(reordered.metrics, ordered.metrics, 'the columns are found by name, the id left out');
+  assert.deepEqual(reordered.dataset.features, ['tenure', 'spend', 'calls']);
+  // An explicit features list is what feeds the model.
+  const explicit = await evaluateModel({ model, data: path.join(ws, 'reordered.csv'), target: 'churned', features: ['calls', 'spend', 'tenure'], workspace: ws });
+  assert.notDeepEqual(explicit.metrics, ordered.metrics);
+  const tracker = Tracker.open(ws);
+  const before = tracker.searchRuns({ experimentIds: ['0'] }).items.length;
+  tracker.close();
+  await assert.rejects(
+    evaluateModel({ model, data: write('renamed.csv', ['tenure', 'spend', 'churned', 'id']), target: 'churned', workspace: ws }),
+    /renamed\.csv has no column 'calls', which the model's metadata names among its features \(tenure, spend, calls\): it is fed those columns by name, in that order; rename the data's columns, or name the columns to feed with --features/,
+  );
+  const after = Tracker.open(ws);
+  assert.equal(after.searchRuns({ experimentIds: ['0'] }).items.length, before, 'no run is left for the refused evaluation');
+  after.close();
+});
