@@ -444,9 +444,14 @@ function copyPositiveColumn(probabilities: Float32Array | Float64Array, rows: nu
   return ok;
 }
 
-/** np.allclose's bound for a row of probabilities summing to 1, as scikit-learn's log_loss checks it: rtol √eps. */
+/**
+ * np.allclose's bound for a row of probabilities summing to 1, as scikit-learn's log_loss checks it
+ * (rtol √eps), with float32's eps at the least: a float32 softmax cast to double (a converter's
+ * double output, a `.double()` at the end of a network) carries float32's rounding in float64
+ * values, which scikit-learn takes (it at most warns) and which is no sign of raw scores.
+ */
 function sumTolerance(eps: number): number {
-  return 1e-8 + Math.sqrt(eps);
+  return 1e-8 + Math.sqrt(Math.max(eps, FLOAT32_EPS));
 }
 
 /**

@@ -19,7 +19,7 @@ import { FLOAT32_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from
 import { ModelError } from '../../../core/evaluation/onnxModel';
 import { FAILURE_REASON_TAG, Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { dataset, labelAndProbabilities, passThrough, probabilitiesOnly, regression, softmaxRows, zipMap, type LinearClassifier } from './onnxTestModels';
+import { dataset, doubleCastProbabilities, labelAndProbabilities, passThrough, probabilitiesOnly, regression, softmaxRows, zipMap, type LinearClassifier } from './onnxTestModels';
 
 const EXAMPLE = path.join(__dirname, '../../../examples/pipeline');
 
@@ -519,4 +519,15 @@ test("a model whose metadata names its features is fed those columns by name: re
   const after = Tracker.open(ws);
   assert.equal(after.searchRuns({ experimentIds: ['0'] }).items.length, before, 'no run is left for the refused evaluation');
   after.close();
+});
+
+test("a float32 softmax cast to double is probabilities: rows off 1 by float32 rounding are taken, as scikit-learn takes them", async () => {
+  const s = await setup(doubleCastProbabilities(MULTI), 3, 600);
+  const p = softmaxRows(MULTI, s.x);
+  const sums = s.x.map((_, i) => Math.fround(p[3 * i]!) + Math.fround(p[3 * i + 1]!) + Math.fround(p[3 * i + 2]!));
+  assert.ok(sums.some((sum) => Math.abs(sum - 1) > 1e-8 + Math.sqrt(2 ** -52)), 'some rows are off 1 by more than float64 allows');
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws });
+  const float32 = await evaluateModel({ model: (await setup(probabilitiesOnly(MULTI), 3, 600)).model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws });
+  assert.equal(r.task, 'multiclass');
+  assertMetricsClose(r.metrics, float32.metrics, 1e-6);
 });

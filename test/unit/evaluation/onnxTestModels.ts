@@ -18,6 +18,7 @@
  * - `softVoting`: two LinearClassifiers declaring the same labels, their probabilities averaged (a
  *   soft-voting ensemble as scikit-learn-onnx writes it with zipmap=False)
  * - `withExternalData`: `probabilitiesOnly` with W kept in another file (ONNX external data)
+ * - `doubleCastProbabilities`: `probabilitiesOnly`'s softmax cast to float64, as some converters write it
  */
 import * as path from 'node:path';
 import protobuf from 'protobufjs';
@@ -25,6 +26,7 @@ import protobuf from 'protobufjs';
 const FLOAT = 1;
 const INT32 = 6;
 const INT64 = 7;
+const DOUBLE = 11;
 
 let modelType: protobuf.Type | undefined;
 function onnxModelType(): protobuf.Type {
@@ -100,6 +102,17 @@ export function withExternalData(m: LinearClassifier, location: string): { model
 export function probabilitiesAtIrVersion(m: LinearClassifier, irVersion: number): Uint8Array {
   const { initializer, node: nodes } = classifierNodes(m);
   return encode({ initializer, node: nodes, input: [tensorValue('features', FLOAT, ['N', m.features])], output: [tensorValue('probabilities', FLOAT, ['N', m.classes])] }, FLOAT, false, irVersion);
+}
+
+/** `probabilitiesOnly`'s float32 softmax cast to double: `probabilities` float64 [N, C], each row's sum off 1 by float32 rounding. */
+export function doubleCastProbabilities(m: LinearClassifier): Uint8Array {
+  const { initializer, node: nodes } = classifierNodes(m);
+  return encode({
+    initializer,
+    node: [...nodes.map((n) => (n.opType === 'Softmax' ? { ...n, output: ['p32'], name: 'p32' } : n)), node('Cast', ['p32'], ['probabilities'], [int('to', DOUBLE)])],
+    input: [tensorValue('features', FLOAT, ['N', m.features])],
+    output: [tensorValue('probabilities', DOUBLE, ['N', m.classes])],
+  });
 }
 
 /** The logits [N, C] and then the probabilities [N, C], as a network that returns both. */
