@@ -129,3 +129,14 @@ test('changing register.alias, evaluate.threshold or only the card makes that st
   assert.deepEqual([...stale.keys()], ['publish']);
   assert.deepEqual(stale.get('publish'), ['dep-changed']);
 });
+
+test('a setting that is exactly one ${...} keeps the type of what it names, as DVC keeps it: a number, a list', () => {
+  const ws = tempWorkspace('builtin-config-typed', {
+    'params.yaml': 'evaluate:\n  threshold: 0.4\n  features: [a, b]\n  name: churn\n',
+    'runwise.yaml': 'stages:\n  evaluate:\n    evaluate:\n      model: model.onnx\n      data: test.csv\n      target: churned\n      threshold: ${evaluate.threshold}\n      features: ${evaluate.features}\n      slice_by: region-${evaluate.name}\n',
+    'model.onnx': onnxBytes('m'),
+    'test.csv': 'a,b,churned\n1,2,0\n',
+  });
+  const graph = loadPipeline(ws, { cache: false });
+  assert.deepEqual(graph.byId.get('evaluate')!.builtinConfig, { model: 'model.onnx', data: 'test.csv', target: 'churned', threshold: 0.4, features: ['a', 'b'], slice_by: 'region-churn' });
+});
