@@ -341,11 +341,16 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   /**
    * A stage planned to run only because stages upstream of it run is checked again when its turn
    * comes, as `dvc repro` checks each stage after the ones before it ran: when what those wrote is
-   * byte for byte what it read last time (and nothing else of it changed), it does not run.
+   * byte for byte what it read last time (and nothing else of it changed), it does not run. So is
+   * one whose changed inputs are outputs of those stages (a hand-edited data file that the stage
+   * writing it, run again, restores).
    */
   function unchangedAfterUpstream(stage: PipelineStage): boolean {
     const reasons = decisions.get(stage.id)?.reasons ?? [];
-    if (reasons.length === 0 || !reasons.every((r) => r.kind === 'upstream')) return false;
+    const ran = reasons.flatMap((r) => (r.kind === 'upstream' ? [r.stage] : []));
+    if (ran.length === 0) return false;
+    const writtenAbove = (p: string) => ancestorsOf(graph, stage.id).some((up) => graph.byId.get(up)?.outs.some((o) => p === o.path || p.startsWith(`${o.path.replace(/\/+$/, '')}/`)));
+    if (!reasons.every((r) => r.kind === 'upstream' || ((r.kind === 'dep-changed' || r.kind === 'dep-missing') && writtenAbove(r.path)))) return false;
     try {
       const entry = readLockStates(graph).get(stage.file)?.stages.get(stage.name);
       return entry !== undefined && compareWithLock(stage, entry, options.hashes, new FileSystemWorkspace(graph.root)).length === 0;

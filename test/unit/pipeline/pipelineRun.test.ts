@@ -195,6 +195,13 @@ test('as dvc repro: a stage due only to its upstream is skipped when the upstrea
   } finally {
     second.tracker.close();
   }
+  // a.txt edited by hand: a runs (its output changed) and restores it; b, which read the edit as a
+  // changed input, finds what it reads as it was, and c too.
+  writeWorkspaceFile(ws, 'a.txt', 'edited by hand\n');
+  const restored = await runAll(ws);
+  restored.tracker.close();
+  assert.deepEqual(statusOf(restored.result), { a: 'succeeded', b: 'skipped', c: 'skipped', ping: 'succeeded' });
+  assert.equal(readFileSync(path.join(ws, 'b-runs.txt'), 'utf8').trim().split('\n').length, 1, 'b still ran once');
   // When a writes something else, b and c run.
   writeWorkspaceFile(ws, 'runwise.yaml', readFileSync(path.join(ws, 'runwise.yaml'), 'utf8').replace('echo const', 'echo changed'));
   const third = await runAll(ws);
