@@ -17,6 +17,7 @@ import { positionAt } from '../language/text/lineIndex';
 import { asMap, asScalar, asSeq, scalarText, valueOf } from '../language/yaml/yamlAccess';
 import type { YamlNode, YamlScalar } from '../language/yaml/yamlTree';
 import { normalizeRelativePath, PathOutsideWorkspaceError, realRootOf } from '../workspace/workspacePath';
+import { lockFileOf, sharedLockMessage } from '../language/files/fileKinds';
 import { expandGroupGates } from './gates';
 import { PipelineLoadCache, RecordingWorkspace, textMd5, type WalkRecord } from './pipelineLoadCache';
 import {
@@ -208,10 +209,16 @@ function assembleGraph(absRoot: string, files: string[], stages: PipelineStage[]
   gates = expandGroupGates(gates, stages);
   const diagnostics: PipelineDiagnostic[] = [];
   const byId = new Map<string, PipelineStage>();
+  /** Stages by lock file and name: two files sharing a lock (dvc.yaml and runwise.yaml in one folder) cannot share a stage name. */
+  const byLockEntry = new Map<string, PipelineStage>();
   for (const s of stages) {
     const prev = byId.get(s.id);
     if (prev) diagnostics.push(stageDiagnostic(s, 'duplicate-stage', `Stage '${s.id}' is defined twice (${prev.file}:${prev.line} and here)`));
     else byId.set(s.id, s);
+    const entry = `${lockFileOf(s.file)}\0${s.name}`;
+    const other = byLockEntry.get(entry);
+    if (other && other.file !== s.file) diagnostics.push(stageDiagnostic(s, 'shared-lock-stage', sharedLockMessage(s.name, other.file, lockFileOf(s.file))));
+    else if (!other) byLockEntry.set(entry, s);
   }
 
   // The graph across files: edges from deps and outs, an output directory feeding the files below it.

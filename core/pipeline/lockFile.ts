@@ -40,6 +40,7 @@ import type { LockEntry, LockPath, PathHasher, PipelineGraph, PipelineStage, Sta
 import { writeFileAtomic } from '../workspace/atomicWrite';
 import { comparePythonStrings } from './fileHash';
 import { DEFAULT_PARAMS_FILE } from '../language/files/paramsFiles';
+import { lockFileOf } from '../language/files/fileKinds';
 
 export class LockFileError extends Error {
   constructor(
@@ -75,14 +76,7 @@ export interface LockState {
   sources: Map<string, string>;
 }
 
-/** The runwise.lock of a pipeline file (workspace-relative in, workspace-relative out). */
-export function lockFileOf(pipelineFile: string): string {
-  const dir = path.posix.dirname(pipelineFile);
-  const base = path.posix.basename(pipelineFile);
-  const m = /^(.*\.pipeline)\.ya?ml$/i.exec(base);
-  const name = m ? `${m[1]}.lock` : 'runwise.lock';
-  return dir === '.' ? name : `${dir}/${name}`;
-}
+export { lockFileOf };
 
 /** DVC's lock file for a dvc.yaml, else undefined. */
 function dvcLockOf(pipelineFile: string): string | undefined {

@@ -37,7 +37,7 @@
  * Spans in summaries and findings are YAML offsets, which for pipeline files are file offsets.
  */
 import { analyzeDocument, type ParseYaml } from '../analyzeDocument';
-import { fileKindByName, isPipelineKind } from '../files/fileKinds';
+import { fileKindByName, isPipelineKind, lockFileOf, sharedLockMessage } from '../files/fileKinds';
 import { ancestorsOf } from '../files/workspacePaths';
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
 import { clip } from './interpolation';
@@ -66,6 +66,8 @@ export interface SummaryPath {
 export interface StageSummary {
   /** `train`, or a generated `train@us`. */
   name: string;
+  /** The stage's key in its file. */
+  key: Span;
   inputs: SummaryPath[];
   outputs: SummaryPath[];
 }
@@ -104,7 +106,8 @@ interface Producer {
 /** A finding across files, on a stage's input or output by number; its span comes from the current summary. */
 interface Finding {
   stageIndex: number;
-  side: 'inputs' | 'outputs';
+  /** Where it is said: at one of the stage's inputs or outputs, or at its key. */
+  side: 'inputs' | 'outputs' | 'key';
   refIndex: number;
   code: string;
   message: string;
@@ -265,7 +268,8 @@ export class WorkspacePipelines implements OtherPipelineFiles {
     if (!findings) return [];
     const out: AnalysisDiagnostic[] = [];
     for (const f of findings) {
-      const span = own.stages[f.stageIndex]?.[f.side][f.refIndex]?.span;
+      const stage = own.stages[f.stageIndex];
+      const span = f.side === 'key' ? stage?.key : stage?.[f.side][f.refIndex]?.span;
       if (!span) continue;
       // One finding per code and span (the generated stages of one foreach share their spans).
       if (out.some((x) => x.start === span.start && x.code === f.code)) continue;
@@ -322,6 +326,7 @@ export class WorkspacePipelines implements OtherPipelineFiles {
     }
     const report = (file: string, finding: Finding) => push(d.findings, file, finding);
     overlappingOutputs(stages, d.exact, report);
+    sharedLockNames(stages, report);
     crossFileCycles(stages, (path, file) => this.producersOfIn(d, path, file), report);
     return d;
   }
@@ -395,7 +400,7 @@ function summaryOf(relPath: string, text: string, index: PipelineIndex): Pipelin
     relPath,
     text,
     get stages() {
-      return (stages ??= index.instances.map((inst) => ({ name: inst.name, inputs: paths(inst.inputs), outputs: paths(inst.outputs) })));
+      return (stages ??= index.instances.map((inst) => ({ name: inst.name, key: { start: inst.decl.pair.key.start, end: inst.decl.pair.key.end }, inputs: paths(inst.inputs), outputs: paths(inst.outputs) })));
     },
     isCurrent: index.isCurrent,
     from: index,
@@ -430,6 +435,25 @@ interface GraphStageOf {
 
 function finding(stageIndex: number, side: Finding['side'], refIndex: number, code: string, message: string, data: unknown): Finding {
   return { stageIndex, side, refIndex, code, message, data };
+}
+
+/** A stage name in two files that keep their state in one lock file (dvc.yaml and runwise.yaml in one folder): reported in both. */
+function sharedLockNames(stages: GraphStageOf[], report: Report): void {
+  const first = new Map<string, GraphStageOf>();
+  const reported = new Set<GraphStageOf>();
+  for (const s of stages) {
+    const entry = `${lockFileOf(s.file)}\0${s.stage.name}`;
+    const other = first.get(entry);
+    if (!other) {
+      first.set(entry, s);
+      continue;
+    }
+    if (other.file === s.file) continue;
+    const lock = lockFileOf(s.file);
+    report(s.file, finding(s.stageIndex, 'key', 0, 'shared-lock-stage', sharedLockMessage(s.stage.name, other.file, lock), { file: other.file }));
+    if (!reported.has(other)) report(other.file, finding(other.stageIndex, 'key', 0, 'shared-lock-stage', sharedLockMessage(other.stage.name, s.file, lock), { file: s.file }));
+    reported.add(other);
+  }
 }
 
 /** The same output in two files, or one inside the other's directory: reported in both files. */

@@ -4,6 +4,7 @@
  * errors, overlapping outputs, cycles, paths leaving the workspace) with file:line:col.
  */
 import { test } from 'node:test';
+import { main } from '../../../core/cli/main';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -312,6 +313,21 @@ test('two stages of different files writing one output, or one inside the other,
   assert.equal(diags.length, 2, JSON.stringify(diags));
   assert.ok(diags.some((d) => d.file === 'z.pipeline.yaml' && /'a' \(dvc\.yaml:2\).*'z\.pipeline\.yaml:c' \(z\.pipeline\.yaml:2\).*'data'/.test(d.message)));
   assert.ok(diags.some((d) => d.file === 'sub.pipeline.yaml' && /'data\/part\.csv' \(inside 'data'\)/.test(d.message)));
+});
+
+test('a stage name in dvc.yaml and runwise.yaml of one folder (one runwise.lock) is refused by the run and by check, in both files', async () => {
+  const ws = workspace({
+    'dvc.yaml': ['stages:', '  step:', '    cmd: echo dvc > a.txt', '    outs: [a.txt]', ''].join('\n'),
+    'runwise.yaml': ['stages:', '  step:', '    cmd: echo rw > b.txt', '    outs: [b.txt]', '  other:', '    cmd: echo o > o.txt', '    outs: [o.txt]', ''].join('\n'),
+    'sub/runwise.yaml': ['stages:', '  step:', '    cmd: echo sub > c.txt', '    outs: [c.txt]', ''].join('\n'),
+  });
+  const diags = refusal(ws).filter((d) => d.code === 'shared-lock-stage');
+  assert.equal(diags.length, 1, JSON.stringify(diags));
+  assert.match(diags[0]!.message, /^Stage 'step' is also a stage of dvc\.yaml, and both files keep their stages' state in runwise\.lock by name/);
+  let out = '';
+  const code = await main(['check', '--workspace', ws], { out: (t) => (out += t), err: () => undefined });
+  assert.equal(code, 1);
+  assert.deepEqual(out.split('\n').filter((l) => l.includes('shared-lock-stage')).map((l) => l.split(' ')[0]), ['dvc.yaml:2:3:', 'runwise.yaml:2:3:'], 'said in both files; sub/runwise.yaml has its own lock');
 });
 
 test('within one file, the language analysis already refuses a shared output', () => {
