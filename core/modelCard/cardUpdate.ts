@@ -147,9 +147,11 @@ function publishablePath(p: string): string {
  * The toolkit's PerformanceMetric entries of an evaluation: `{type, value, slice}` (its fields are
  * `type`, `value`, `slice` and `confidence_interval`, and `ModelCard.from_json` refuses any other:
  * a binary evaluation's decision threshold has no place there and stays in the evaluation run).
+ * `value` is text, as the toolkit's PerformanceMetric (`value: Optional[str]`), its proto and its
+ * `to_json()` have it.
  */
 export function toolkitMetrics(e: CardEvaluation): Record<string, unknown>[] {
-  const entry = (key: string, value: number, slice: string) => ({ type: key, value: cardNumber(value), slice });
+  const entry = (key: string, value: number, slice: string) => ({ type: key, value: String(cardNumber(value)), slice });
   return [
     ...e.metrics.map((m) => entry(m.key, m.value, "overall")),
     ...e.slices.flatMap((s) =>

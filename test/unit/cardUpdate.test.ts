@@ -108,9 +108,9 @@ test('every corpus card: one insertion, every other byte kept; a second update r
       assert.deepEqual(
         ours.map((m) => [m.type, m.value, m.slice]),
         [
-          ['accuracy', 0.84, 'overall'],
-          ['roc_auc', 0.95, 'overall'],
-          ['accuracy', 0.8, 'region=EU'],
+          ['accuracy', '0.84', 'overall'],
+          ['roc_auc', '0.95', 'overall'],
+          ['accuracy', '0.8', 'region=EU'],
         ],
         what,
       );
@@ -383,12 +383,12 @@ test('card validate and card update on files named as cards: any Markdown name, 
   assert.ok(readFileSync(path.join(ws, 'plain.md'), 'utf8').startsWith('---\nmodel-index:\n'));
 });
 
-test("a Model Card Toolkit card gets the toolkit's PerformanceMetric fields only: no threshold (its from_json refuses one)", () => {
+test("a Model Card Toolkit card gets the toolkit's PerformanceMetric fields only, the value as text: no threshold (its from_json refuses one)", () => {
   const metrics = toolkitMetrics(evaluation('a'.repeat(32)));
   assert.deepEqual(metrics, [
-    { type: 'accuracy', value: 0.84, slice: 'overall' },
-    { type: 'roc_auc', value: 0.912346, slice: 'overall' },
-    { type: 'accuracy', value: 0.8, slice: 'region=EU' },
+    { type: 'accuracy', value: '0.84', slice: 'overall' },
+    { type: 'roc_auc', value: '0.912346', slice: 'overall' },
+    { type: 'accuracy', value: '0.8', slice: 'region=EU' },
   ]);
 });
 
@@ -465,13 +465,13 @@ test("a Model Card Toolkit card gets only the toolkit's fields, marked by a comm
       'quantitative_analysis:',
       '  performance_metrics: # none yet',
       '    - type: accuracy # runwise',
-      '      value: 0.84',
+      '      value: "0.84"',
       '      slice: overall',
       '    - type: roc_auc # runwise',
-      '      value: 0.912346',
+      '      value: "0.912346"',
       '      slice: overall',
       '    - type: accuracy # runwise',
-      '      value: 0.8',
+      '      value: "0.8"',
       '      slice: region=EU',
       '',
     ].join('\n'),
@@ -483,7 +483,7 @@ test("a Model Card Toolkit card gets only the toolkit's fields, marked by a comm
   const migrated = updateCardText(legacy, evaluation('a'.repeat(32)), { file: 'churn.modelcard.yaml', modelName: 'churn' }).text;
   assert.ok(!migrated.includes('name:'), migrated);
   assert.deepEqual(toolkitMarks(migrated), [true, true, true, false]);
-  assert.ok(migrated.includes('  - type: accuracy # runwise\n    value: 0.84\n'), `written at the card's own list indentation:\n${migrated}`);
+  assert.ok(migrated.includes('  - type: accuracy # runwise\n    value: "0.84"\n'), `written at the card's own list indentation:\n${migrated}`);
 });
 
 test('a Hugging Face card: a dataset outside the workspace is named by its file alone; Runwise results in two model-index items become one', () => {

@@ -69,16 +69,16 @@ test('a card as to_json() writes it gets quantitative_analysis at its end, at it
   assert.equal(first.slice(0, cut + 4), TO_JSON.slice(0, cut + 4), 'the card up to its last section is as it was');
   assert.ok(first.endsWith('\n}\n'), 'the file still ends as it did');
   assert.deepEqual(metricsOf(first), [
-    { type: 'accuracy', value: 0.84, slice: 'overall' },
-    { type: 'roc_auc', value: 0.912346, slice: 'overall' },
-    { type: 'accuracy', value: 0.8, slice: 'region=EU' },
+    { type: 'accuracy', value: '0.84', slice: 'overall' },
+    { type: 'roc_auc', value: '0.912346', slice: 'overall' },
+    { type: 'accuracy', value: '0.8', slice: 'region=EU' },
   ]);
-  assert.match(first, /\n {2}"quantitative_analysis": \{\n {4}"performance_metrics": \[\n {6}\{\n {8}"type": "accuracy",\n {8}"value": 0\.84,/);
+  assert.match(first, /\n {2}"quantitative_analysis": \{\n {4}"performance_metrics": \[\n {6}\{\n {8}"type": "accuracy",\n {8}"value": "0\.84",/);
   // The \u escape in the user's text is kept as written.
   assert.ok(first.includes('churn \\u2014 monthly'));
 
   const second = update(first, 'b'.repeat(32), 0.95);
-  assert.deepEqual(metricsOf(second).map((m) => m.value), [0.84, 0.95, 0.8], 'the second evaluation replaces the first');
+  assert.deepEqual(metricsOf(second).map((m) => m.value), ['0.84', '0.95', '0.8'], 'the second evaluation replaces the first');
   assert.equal(second.slice(0, second.indexOf('"quantitative_analysis"')), first.slice(0, first.indexOf('"quantitative_analysis"')));
   assert.equal(update(second, 'b'.repeat(32), 0.95), second, 'the same evaluation twice changes nothing');
 });
@@ -115,7 +115,7 @@ test('a card on one line stays on one line; a byte order mark stays first; an em
   const compact = '{"model_details": {"name": "x"}}';
   const out = update(compact);
   assert.ok(!out.includes('\n'));
-  assert.ok(out.startsWith('{"model_details": {"name": "x"}, "quantitative_analysis": {"performance_metrics": [{"type": "accuracy", "value": 0.84,'));
+  assert.ok(out.startsWith('{"model_details": {"name": "x"}, "quantitative_analysis": {"performance_metrics": [{"type": "accuracy", "value": "0.84",'));
   assert.equal(update(out), out);
 
   const bom = update(`\uFEFF${TO_JSON}`);
@@ -180,7 +180,7 @@ test('card update and card validate on model_card.json, with a real tracker; the
   assert.equal(done.code, 0, done.err);
   assert.match(done.out, /^Updated model_card\.json from churn\/1/);
   const written = readFileSync(card, 'utf8');
-  assert.deepEqual(metricsOf(written), [{ type: 'accuracy', value: 0.75, slice: 'overall' }]);
+  assert.deepEqual(metricsOf(written), [{ type: 'accuracy', value: '0.75', slice: 'overall' }]);
   const again = await cli('card', 'update', '--workspace', ws, card, '--from', 'churn/1');
   assert.match(again.out, /already carries the evaluation of churn\/1/);
 
