@@ -124,10 +124,8 @@ export function huggingFaceResult(e: CardEvaluation): Record<string, unknown> {
     dataset: {
       type: publishablePath(e.dataset.path) || e.dataset.name,
       name: e.dataset.name,
+      // No `args`: the card spec keeps it for load_dataset()'s arguments, which a row count is not.
       ...(e.dataset.sha256 ? { revision: e.dataset.sha256 } : {}),
-      ...(e.dataset.rows !== undefined
-        ? { args: { rows: e.dataset.rows } }
-        : {}),
     },
     metrics: e.metrics.map((m) => ({
       type: m.key,

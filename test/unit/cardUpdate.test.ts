@@ -569,3 +569,9 @@ test("text PyYAML would read as another type (a dataset no.csv, a model named on
   assert.equal(warnings.length, 1, checked.out);
   assert.match(warnings[0]!, /^README\.md:4:5: warning yaml11-boolean huggingface_hub \(PyYAML, YAML 1\.1\) reads unquoted 'no' as false/);
 });
+
+test("a Hugging Face result's dataset has no `args` (the card spec keeps it for load_dataset()'s arguments; a row count is none)", () => {
+  const out = updateCardText('---\nlicense: mit\n---\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+  const data = parse(extractFrontMatter(out)!.yaml) as { 'model-index': { results: { dataset: Record<string, unknown> }[] }[] };
+  assert.deepEqual(Object.keys(data['model-index'][0]!.results[0]!.dataset), ['type', 'name', 'revision']);
+});
