@@ -645,6 +645,14 @@ function checkAliasReferences(index: PipelineIndex, gate: YamlMap, valueNode: Ya
     }
     if (gateModel !== undefined && names.some(interpolated)) return;
     relevant = steps.filter((s) => s.name === (gateModel ?? names[0]));
+    // A `model:` no step of the file registers, close to one that one does: a typo, and the gate
+    // would pass for ever (no champion). One registered by hand, named unlike these, is not flagged.
+    const near = gateModel !== undefined && relevant.length === 0 && !interpolated(gateModel) ? didYouMean(gateModel, names) : undefined;
+    if (near) {
+      const modelNode = asScalar(valueOf(gate, 'model'));
+      if (modelNode) report(at(modelNode, 'warning', 'unknown-model', `No \`register\` step here registers '${clip(gateModel!)}' (did you mean '${clip(near)}'?): while it is not registered, the gate passes.`));
+      return;
+    }
   }
   const model = gateModel ?? relevant[0]?.name ?? names[0]!;
   if (relevant.some((s) => interpolated(s.alias))) return;

@@ -726,11 +726,25 @@ export function gateStageDecl(index: Pick<PipelineIndex, 'stageByName' | 'instan
   return (colon > 0 ? stageDeclNamed(index, metric!.slice(0, colon)) : undefined) ?? stageDeclNamed(index, stage);
 }
 
-/** The file's `register` steps: the model name and alias each writes (as written, `${...}` unresolved). */
-export function registerSteps(index: Pick<PipelineIndex, 'stages'>): { name: string | undefined; alias: string | undefined }[] {
+/**
+ * The file's `register` steps: the model name and alias each writes, one per stage a `foreach` or
+ * `matrix` makes (`churn-${key}` → `churn-eu`, `churn-us`, as the run resolves them); a value whose
+ * `${...}` does not resolve is given as written.
+ */
+export function registerSteps(index: Pick<PipelineIndex, 'stages' | 'instances'>): { name: string | undefined; alias: string | undefined }[] {
   return index.stages.flatMap((d) => {
     const register = asMap(valueOf(d.body, 'register'));
-    return register ? [{ name: scalarText(valueOf(register, 'name')), alias: scalarText(valueOf(register, 'alias')) }] : [];
+    if (!register) return [];
+    const written = (key: string) => scalarText(valueOf(register, key));
+    const instances = index.instances.filter((i) => i.decl === d);
+    if (instances.length === 0) return [{ name: written('name'), alias: written('alias') }];
+    return instances.map((inst) => {
+      const resolved = (key: string) => {
+        const raw = written(key);
+        return raw !== undefined && raw.includes('${') ? (interpolateString(raw, inst.scope) ?? raw) : raw;
+      };
+      return { name: resolved('name'), alias: resolved('alias') };
+    });
   });
 }
 

@@ -425,7 +425,7 @@ const cases: Case[] = [
     severities: ['warning', 'warning'],
   },
   {
-    name: 'gate values: a register name or alias written with ${...} is left to the run',
+    name: 'gate values: a register name written with ${...} is resolved as the run resolves it: two models, no `model:`',
     fixture: 'runwise',
     file: 'runwise.yaml',
     edits: [
@@ -433,7 +433,30 @@ const cases: Case[] = [
       ['    value: 0.7', '    value: stagng.f1'],
       ['    value: 0.85\n', '    value: stagng.accuracy\n'],
     ],
-    expect: [],
+    expect: ["alias-without-model 'stagng.accuracy'", "alias-without-model 'stagng.f1'"],
+  },
+  {
+    name: 'gate values: a foreach register step registers a model per stage; a gate without `model:` cannot tell which',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['gates:\n', '  register-each:\n    foreach: [eu, us]\n    do:\n      register:\n        model: models/model.onnx\n        name: churn-${item}\n        alias: champion\n\ngates:\n'],
+      ['    value: 0.7', '    value: champion.f1'],
+    ],
+    expect: ["alias-without-model 'champion.f1'"],
+    messages: ["'champion.f1' reads a registered model's alias, but this file registers 'churn-classifier', 'churn-eu', 'churn-us': add `model: NAME` to the gate."],
+  },
+  {
+    name: "gate values: a gate's `model:` close to a name the file registers is a typo; another name (registered by hand) is not flagged",
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [
+      ['    value: 0.7', '    value: staging.f1\n    model: churn-clasifier'],
+      ['    value: 0.85\n', '    value: staging.accuracy\n    model: fraud-detector\n'],
+    ],
+    expect: ["unknown-model 'churn-clasifier'"],
+    messages: ["No `register` step here registers 'churn-clasifier' (did you mean 'churn-classifier'?): while it is not registered, the gate passes."],
+    severities: ['warning'],
   },
   {
     name: "gate values: the one register step's literal alias is checked though its name is written with ${...}",
