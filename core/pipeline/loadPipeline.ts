@@ -17,7 +17,7 @@ import { positionAt } from '../language/text/lineIndex';
 import { asMap, asScalar, asSeq, scalarText, valueOf } from '../language/yaml/yamlAccess';
 import type { YamlNode, YamlScalar } from '../language/yaml/yamlTree';
 import { normalizeRelativePath, PathOutsideWorkspaceError, realRootOf } from '../workspace/workspacePath';
-import { lockFileOf, sharedLockMessage } from '../language/files/fileKinds';
+import { defaultPipelineFile, lockFileOf, sharedLockMessage, stageIdOf } from '../language/files/pipelineFileNames';
 import { expandGroupGates } from './gates';
 import { PipelineLoadCache, RecordingWorkspace, textMd5, type WalkRecord } from './pipelineLoadCache';
 import {
@@ -51,8 +51,6 @@ export interface LoadOptions {
 const SKIPPED_DIRS = new Set(['node_modules', '__pycache__']);
 const MAX_WALK_DEPTH = 24;
 const MAX_WALK_ENTRIES = 200_000;
-/** Root pipeline files whose stages are addressed by bare name, as DVC addresses dvc.yaml's. */
-const DEFAULT_FILES = ['dvc.yaml', 'runwise.yaml', 'runwise.yml', 'dvc.yml'];
 const GATE_OPS: readonly GateOp[] = ['>=', '>', '<=', '<', '==', '!='];
 
 /** File kinds, loaded on use (they bring the YAML parser): a walk answered from the load record needs none. */
@@ -148,6 +146,8 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
   const { createLanguageService } = require('../language/languageService') as typeof import('../language/languageService');
   const service = createLanguageService(recording);
   const loaded: { file: string; index: PipelineIndex; lineStarts: number[] }[] = [];
+  /** Gates naming no stage of their own file: stages of another file, or errors. */
+  const gateStages: { file: string; stage: string; diagnostic: PipelineDiagnostic }[] = [];
   for (const file of files) {
     checkCancelled();
     const text = texts.get(file);
@@ -163,14 +163,25 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
     recording.notingExistence = false;
     const found = service.diagnostics(doc, cancelled, index);
     recording.notingExistence = true;
-    for (const d of found) if (d.severity === 'error') diagnostics.push(toDiagnostic(file, doc.yaml.lineStarts, d));
+    for (const d of found) {
+      if (d.severity !== 'error') continue;
+      // A gate naming a stage of another file (`train` of the root dvc.yaml) is judged once every file is read.
+      const named = (d.data as { stage?: unknown } | undefined)?.stage;
+      if (d.code === 'unknown-stage' && typeof named === 'string') gateStages.push({ file, stage: named, diagnostic: toDiagnostic(file, doc.yaml.lineStarts, d) });
+      else diagnostics.push(toDiagnostic(file, doc.yaml.lineStarts, d));
+    }
     loaded.push({ file, index, lineStarts: doc.yaml.lineStarts });
   }
   checkCancelled();
+  if (gateStages.length > 0) {
+    const main = defaultPipelineFile(files);
+    const idsIn = (l: (typeof loaded)[number]) => l.index.instances.map((i) => stageIdOf(l.file, i.name, l.file === main));
+    for (const g of gateStages) if (!loaded.some((l) => l.file !== g.file && idsIn(l).includes(g.stage))) diagnostics.push(g.diagnostic);
+  }
   if (diagnostics.length) throw refusal(diagnostics);
 
   // Stages, in file order then declaration order.
-  const defaultFile = files.find((f) => DEFAULT_FILES.includes(f));
+  const defaultFile = defaultPipelineFile(files);
   const stages: PipelineStage[] = [];
   const gates: GateRule[] = [];
   /** Files the top-level `plots:` draws with a confusion template (workspace-relative). */
@@ -466,7 +477,7 @@ function toStage(inst: StageInstance, file: string, isDefault: boolean, line: nu
 
   if (!ok) return undefined;
   return {
-    id: isDefault ? inst.name : `${file}:${inst.name}`,
+    id: stageIdOf(file, inst.name, isDefault),
     name: inst.name,
     file,
     line,

@@ -40,7 +40,7 @@ import type { LockEntry, LockPath, PathHasher, PipelineGraph, PipelineStage, Sta
 import { writeFileAtomic } from '../workspace/atomicWrite';
 import { comparePythonStrings } from './fileHash';
 import { DEFAULT_PARAMS_FILE } from '../language/files/paramsFiles';
-import { lockFileOf } from '../language/files/fileKinds';
+import { lockFileOf } from '../language/files/pipelineFileNames';
 
 export class LockFileError extends Error {
   constructor(

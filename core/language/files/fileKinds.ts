@@ -46,23 +46,6 @@ export function markdownCardKind(text: string): FileKind | undefined {
  */
 const SPACE_KEY = /^["']?(?:sdk|sdk_version|app_file|app_port|colorFrom|colorTo|emoji)["']?[ \t]*:/m;
 
-/**
- * The lock file in which the runner keeps a pipeline file's stages' state (workspace-relative in and
- * out): `name.pipeline.lock` beside `name.pipeline.yaml`, else `runwise.lock` beside it, so a
- * `dvc.yaml` and a `runwise.yaml` in one folder share one.
- */
-export function lockFileOf(pipelineFile: string): string {
-  const dir = dirName(pipelineFile);
-  const m = /^(.*\.pipeline)\.ya?ml$/i.exec(baseName(pipelineFile));
-  const name = m ? `${m[1]}.lock` : 'runwise.lock';
-  return dir === '' ? name : `${dir}/${name}`;
-}
-
-/** Why two pipeline files sharing a lock file cannot both have a stage named `name` (for `check`, the editor and the runner alike). */
-export function sharedLockMessage(name: string, otherFile: string, lockFile: string): string {
-  return `Stage '${name}' is also a stage of ${otherFile}, and both files keep their stages' state in ${lockFile} by name: one would be compared with the other's record and rerun every time; rename one of them`;
-}
-
 export function isPipelineKind(kind: FileKind): boolean {
   return kind === 'runwise-pipeline' || kind === 'dvc-pipeline';
 }

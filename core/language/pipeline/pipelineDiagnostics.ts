@@ -555,6 +555,10 @@ export function cyclePath(names: readonly string[]): string {
 
 function checkGates(index: PipelineIndex, report: Report): void {
   if (!index.runwise) return;
+  // A stage of another pipeline file, by the id the runner gives it (`train` of the root dvc.yaml):
+  // the run reads its metrics, though this file cannot say which it gives.
+  let foreign: ReadonlySet<string> | undefined;
+  const isForeignStage = (name: string) => (foreign ??= index.otherPipelines?.stageIdsExcept?.(index.doc.relPath) ?? new Set()).has(name);
   for (const item of asSeq(valueOf(asMap(index.doc.yaml.root), 'gates'))?.items ?? []) {
     const gate = asMap(item);
     if (!gate) continue;
@@ -563,7 +567,7 @@ function checkGates(index: PipelineIndex, report: Report): void {
     let stage: StageDecl | undefined;
     if (stageNode && stageName !== undefined) {
       stage = stageDeclNamed(index, stageName);
-      if (!stage) report(at(stageNode, 'error', 'unknown-stage', `No stage named '${clip(stageName)}'.`));
+      if (!stage && !isForeignStage(stageName)) report(at(stageNode, 'error', 'unknown-stage', `No stage named '${clip(stageName)}'.`, { stage: stageName }));
     }
     const valueNode = asScalar(valueOf(gate, 'value'));
     const references = checkGateValue(index, valueNode, report);
@@ -577,11 +581,12 @@ function checkGates(index: PipelineIndex, report: Report): void {
       const source = metric.slice(0, colon);
       name = metric.slice(colon + 1);
       const looksLikeFile = /[./]/.test(source);
-      if (!looksLikeFile) {
+      if (!looksLikeFile || isForeignStage(source)) {
         stage = stageDeclNamed(index, source);
+        if (!stage && isForeignStage(source)) continue;
         if (!stage) {
           const shift = quoteShift(metricNode);
-          report(at({ start: metricNode.start + shift, end: metricNode.start + shift + colon }, 'error', 'unknown-stage', `No stage named '${clip(source)}'.`));
+          report(at({ start: metricNode.start + shift, end: metricNode.start + shift + colon }, 'error', 'unknown-stage', `No stage named '${clip(source)}'.`, { stage: source }));
           continue;
         }
       } else stage = undefined;

@@ -157,6 +157,8 @@ export interface OtherPipelineFiles {
   diagnosticsFor(index: PipelineIndex, cancelled?: Cancelled): AnalysisDiagnostic[];
   /** A value that changes whenever what `producersOf` answers may change (findings of a stage are kept while it is the same). */
   factsKey?(): unknown;
+  /** The ids (as the runner addresses them: `train`, `sub/dvc.yaml:train`) of the stages of pipeline files other than `exceptFile`. */
+  stageIdsExcept?(exceptFile: string): ReadonlySet<string>;
 }
 
 export interface BuildOptions {

@@ -37,7 +37,8 @@
  * Spans in summaries and findings are YAML offsets, which for pipeline files are file offsets.
  */
 import { analyzeDocument, type ParseYaml } from '../analyzeDocument';
-import { fileKindByName, isPipelineKind, lockFileOf, sharedLockMessage } from '../files/fileKinds';
+import { fileKindByName, isPipelineKind } from '../files/fileKinds';
+import { defaultPipelineFile, lockFileOf, sharedLockMessage, stageIdOf } from '../files/pipelineFileNames';
 import { ancestorsOf } from '../files/workspacePaths';
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
 import { clip } from './interpolation';
@@ -240,6 +241,17 @@ export class WorkspacePipelines implements OtherPipelineFiles {
       this.changed.clear();
     }
     return true;
+  }
+
+  stageIdsExcept(exceptFile: string): ReadonlySet<string> {
+    const files = [...this.summaries.keys()].sort();
+    const main = defaultPipelineFile(files);
+    const ids = new Set<string>();
+    for (const file of files) {
+      if (file === exceptFile) continue;
+      for (const stage of this.summaries.get(file)!.stages) ids.add(stageIdOf(file, stage.name, file === main));
+    }
+    return ids;
   }
 
   producersOf(path: string, exceptFile: string): ForeignProducer[] {

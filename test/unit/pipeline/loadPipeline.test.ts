@@ -330,6 +330,24 @@ test('a stage name in dvc.yaml and runwise.yaml of one folder (one runwise.lock)
   assert.deepEqual(out.split('\n').filter((l) => l.includes('shared-lock-stage')).map((l) => l.split(' ')[0]), ['dvc.yaml:2:3:', 'runwise.yaml:2:3:'], 'said in both files; sub/runwise.yaml has its own lock');
 });
 
+test("a runwise.yaml gate may name another file's stage by the id the run gives it (train of the root dvc.yaml, sub/dvc.yaml:t2); a typo stays an error, in check too", async () => {
+  const files = {
+    'dvc.yaml': ['stages:', '  train:', '    cmd: echo 1 > m.json', '    metrics:', '      - m.json:', '          cache: false', ''].join('\n'),
+    'sub/dvc.yaml': ['stages:', '  t2:', '    cmd: echo 1 > m2.json', '    metrics:', '      - m2.json:', '          cache: false', ''].join('\n'),
+    'runwise.yaml': ['stages:', '  publish:', '    cmd: echo p > p.txt', '    outs: [p.txt]', 'gates:', '  - metric: acc', '    stage: train', "    op: '>='", '    value: 0.8', '  - metric: sub/dvc.yaml:t2:acc', "    op: '>='", '    value: 0.8', ''].join('\n'),
+  };
+  const ws = workspace(files);
+  const graph = loadPipeline(ws, { cache: false });
+  assert.deepEqual(graph.gates.map((g) => [g.stage, g.metric]), [['train', 'acc'], [undefined, 'sub/dvc.yaml:t2:acc']]);
+  const typo = workspace({ ...files, 'runwise.yaml': files['runwise.yaml'].replace('stage: train', 'stage: trian') });
+  assert.deepEqual(refusal(typo).map((d) => `${d.file}:${d.line} ${d.code}`), ['runwise.yaml:7 unknown-stage']);
+  for (const [dir, errors] of [[ws, 0], [typo, 1]] as const) {
+    let out = '';
+    await main(['check', '--workspace', dir], { out: (t) => (out += t), err: () => undefined });
+    assert.equal(out.split('\n').filter((l) => l.includes('unknown-stage')).length, errors, out);
+  }
+});
+
 test('within one file, the language analysis already refuses a shared output', () => {
   const ws = workspace({
     'dvc.yaml': ['stages:', '  a:', '    cmd: a', '    outs: [m.pkl]', '  b:', '    cmd: b', '    outs: [m.pkl]', ''].join('\n'),
