@@ -222,6 +222,31 @@ export function updateCardText(
 }
 
 /**
+ * The card without Runwise's entries (its `model-index` results, its toolkit performance metrics),
+ * everything else byte for byte: for a version registered with no evaluation of its bytes, whose
+ * stored card must not carry the numbers of other bytes. The text as it is when it holds none.
+ */
+export function withoutRunwiseEntries(text: string, file: string): CardUpdateResult {
+  const format = cardFormatOf(file);
+  if (!format) throw new CardUpdateError(`${file}: not a model card`);
+  if (isJsonCardName(file)) return apply(text, toolkitJsonEdits(text, [], file, isRunwiseMetricName));
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  if (format === "huggingface") {
+    const fm = extractFrontMatter(text);
+    if (!fm) return { text, edits: [] };
+    const yaml = new YamlText(fm.yaml, fm.offset, text, file, fm.yaml.includes("\r\n") ? "\r\n" : eol);
+    const index = yaml.root ? pairOf(yaml.root, "model-index")?.value : undefined;
+    if (!isSeq(index) || index.flow) return { text, edits: [] };
+    const ours = (n: Node) => isRunwiseResult(n.toJSON());
+    const edits = (index.items as Node[]).flatMap((item) => (isMap(item) ? yaml.removeEntries(item, "results", ours) : []));
+    return apply(text, shift(edits, fm.offset));
+  }
+  const yaml = new YamlText(text, 0, text, file, eol);
+  const qa = yaml.root ? pairOf(yaml.root, "quantitative_analysis")?.value : undefined;
+  return apply(text, isMap(qa) ? yaml.removeEntries(qa, "performance_metrics", isRunwiseMetric) : []);
+}
+
+/**
  * The model a card names, for a registration's suggested name: a Hugging Face card's first
  * `model-index` item's `name` (or its `model_name`), a Model Card Toolkit card's
  * `model_details.name`; the part after the last `/` of a Hub id (`org/churn` → `churn`). Undefined

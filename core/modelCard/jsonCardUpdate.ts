@@ -169,20 +169,23 @@ export function toolkitJsonEdits(text: string, entries: Record<string, unknown>[
     const type = (node.toJSON() as { type?: unknown }).type;
     return typeof type === "string" && isOurs(type);
   };
+  // No entries to write (Runwise's to remove only): nothing is added where there is no list.
+  const adding = entries.length > 0;
   const edits = ((): TextEdit[] => {
     const qaMember = membersOf(root, body).find((m) => m.key === "quantitative_analysis");
-    if (!qaMember) return [appendMember(body, root, "quantitative_analysis", { performance_metrics: entries }, layout)];
-    if (isNull(qaMember.value)) return [replaceValue(body, qaMember, { performance_metrics: entries }, layout)];
+    if (!qaMember) return adding ? [appendMember(body, root, "quantitative_analysis", { performance_metrics: entries }, layout)] : [];
+    if (isNull(qaMember.value)) return adding ? [replaceValue(body, qaMember, { performance_metrics: entries }, layout)] : [];
     const qa = qaMember.value;
     if (!isMap(qa)) return fail(qa.range[0], "expected `quantitative_analysis` to be an object");
     const pmMember = membersOf(qa as YAMLMap, body).find((m) => m.key === "performance_metrics");
-    if (!pmMember) return [appendMember(body, qa as YAMLMap & Spanned, "performance_metrics", entries, layout)];
-    if (isNull(pmMember.value)) return [replaceValue(body, pmMember, entries, layout)];
+    if (!pmMember) return adding ? [appendMember(body, qa as YAMLMap & Spanned, "performance_metrics", entries, layout)] : [];
+    if (isNull(pmMember.value)) return adding ? [replaceValue(body, pmMember, entries, layout)] : [];
     const list = pmMember.value;
     if (!isSeq(list)) return fail(list.range[0], "expected `quantitative_analysis.performance_metrics` to be a list");
     // Every other entry kept as its text was, Runwise's replaced where the first of them was.
     const items = list.items as Spanned[];
     const firstOurs = items.findIndex(ours);
+    if (!adding && firstOurs < 0) return [];
     const kept = items.filter((n) => !ours(n)).map((n) => body.slice(n.range[0], n.range[1]));
     const at = firstOurs < 0 ? kept.length : firstOurs;
     const indent = indentAt(body, pmMember.start);

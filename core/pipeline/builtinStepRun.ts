@@ -20,7 +20,7 @@ import {
 import * as path from "node:path";
 import { latestEvaluation } from "../modelCard/cardEvaluation";
 import { checkCardForRegistration, readCardText, writeCardText } from "../modelCard/cardFile";
-import { CardUpdateError, cardFormatOf, updateCardText } from "../modelCard/cardUpdate";
+import { CardUpdateError, cardFormatOf, updateCardText, withoutRunwiseEntries } from "../modelCard/cardUpdate";
 import { MODEL_SHA256_TAG } from "../tracker/model";
 import { modelSha256, sha256OfFile } from "../tracker/modelRegistry";
 import type { Tracker } from "../tracker/tracker";
@@ -147,11 +147,17 @@ async function registerStep(
       throw e;
     }
     const evaluation = latestEvaluation(ctx.tracker, sha256, model.rel);
-    if (!evaluation)
+    if (!evaluation) {
+      // The card is kept with the version for good: Runwise's numbers in it are of other bytes.
+      const text = readCardText(card.abs, card.rel);
+      const stripped = withoutRunwiseEntries(text, card.rel);
+      if (stripped.text !== text) writeCardText(card.abs, stripped.text, card.rel);
       say(
-        `${card.rel}: left as it is: ${model.rel} (sha256 ${sha256.slice(0, 12)}…) has no finished evaluation`,
+        stripped.text !== text
+          ? `${card.rel}: Runwise's metrics removed: they are of another evaluation, and ${model.rel} (sha256 ${sha256.slice(0, 12)}…) has no finished evaluation (does this step run after the evaluate step? list its output in deps:)`
+          : `${card.rel}: left as it is: ${model.rel} (sha256 ${sha256.slice(0, 12)}…) has no finished evaluation`,
       );
-    else {
+    } else {
       const text = readCardText(card.abs, card.rel);
       const updated = updateCardText(text, evaluation, {
         file: card.rel,

@@ -16,7 +16,7 @@ import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
 import { betterWhen, comparableEvaluations, metricChange, worseOnSameData, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
-import { CardUpdateError, HF_SOURCE_NAME, cardModelName, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText } from '../../core/modelCard/cardUpdate';
+import { CardUpdateError, HF_SOURCE_NAME, cardModelName, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText, withoutRunwiseEntries } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { tempWorkspace } from '../support/tempWorkspace';
@@ -574,4 +574,23 @@ test("a Hugging Face result's dataset has no `args` (the card spec keeps it for 
   const out = updateCardText('---\nlicense: mit\n---\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
   const data = parse(extractFrontMatter(out)!.yaml) as { 'model-index': { results: { dataset: Record<string, unknown> }[] }[] };
   assert.deepEqual(Object.keys(data['model-index'][0]!.results[0]!.dataset), ['type', 'name', 'revision']);
+});
+
+test("withoutRunwiseEntries: Runwise's results and metrics leave the card, every other byte stays (Hugging Face, the toolkit's YAML and JSON)", () => {
+  const e = evaluation('a'.repeat(32));
+  const hfBefore = '---\n# kept\nlicense: mit\nmodel-index:\n- name: churn\n  results:\n  - task: {type: tabular-classification}\n    dataset: {name: hand, type: hand}\n    metrics:\n    - {type: accuracy, value: 0.5}\n---\n# Body\n';
+  const hf = updateCardText(hfBefore, e, { file: 'README.md', modelName: 'churn' }).text;
+  assert.equal(withoutRunwiseEntries(hf, 'README.md').text, hfBefore, "the hand-written result stays; Runwise's goes");
+  assert.equal(withoutRunwiseEntries(hfBefore, 'README.md').text, hfBefore);
+  assert.equal(withoutRunwiseEntries('# No front matter\n', 'README.md').text, '# No front matter\n');
+
+  const mctBefore = 'model_details:\n  name: churn\nquantitative_analysis:\n  performance_metrics:\n    - type: latency  # by hand\n      value: "12"\n';
+  const mct = updateCardText(mctBefore, e, { file: 'churn.modelcard.yaml', modelName: 'churn' }).text;
+  assert.notEqual(mct, mctBefore);
+  assert.equal(withoutRunwiseEntries(mct, 'churn.modelcard.yaml').text, mctBefore);
+
+  const jsonBefore = '{\n  "quantitative_analysis": {\n    "performance_metrics": [\n      {"type": "latency", "value": "12"}\n    ]\n  }\n}\n';
+  const json = updateCardText(jsonBefore, e, { file: 'model_card.json', modelName: 'churn' }).text;
+  assert.equal(withoutRunwiseEntries(json, 'model_card.json').text, jsonBefore);
+  assert.equal(withoutRunwiseEntries('{"model_details": {}}', 'model_card.json').text, '{"model_details": {}}', 'nothing added where there is nothing to remove');
 });

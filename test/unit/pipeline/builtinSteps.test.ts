@@ -104,8 +104,15 @@ test('register: a version from the stage run, its card filled from the evaluatio
   tracker = Tracker.open(ws);
   assert.equal(tracker.registry.getVersionByAlias('churn', 'candidate').version, '2');
   tracker.close();
+  // v2 has no evaluation: v1's numbers leave the card (it is kept with v2 for good), the rest stays.
   const after = readFileSync(path.join(ws, 'README.md'), 'utf8');
-  assert.equal(after, card, 'v2 has no evaluation: the card is left as it was');
+  assert.doesNotMatch(after, /roc_auc|Runwise evaluation/);
+  assert.ok(after.startsWith('---\n# owner: the churn team\nlicense: mit\nmodel-index:\n'), after);
+  assert.ok(after.endsWith('---\n\n# Churn model\n'));
+  assert.match(readFileSync(changed.stages.find((s) => s.id === 'publish')!.logFile!, 'utf8'), /README\.md: Runwise's metrics removed: they are of another evaluation, and model\.onnx \(sha256 [0-9a-f]{12}…\) has no finished evaluation/);
+  tracker = Tracker.open(ws);
+  assert.equal(tracker.registry.getModelVersion('churn', 2).card?.sha256, sha(after), 'the registry keeps the card without them');
+  tracker.close();
 });
 
 test('register: a missing model file fails the step with the setting and the pipeline line', async () => {
