@@ -122,6 +122,8 @@ export interface GateOutcome {
   passed: boolean;
   /** Set when the gate could not be checked (its stage gave no metrics): neither passed nor failed. */
   unchecked?: true;
+  /** Set when a stage run alone has a stage above it that is out of date: its gate was not judged on old metrics, and holds back what is below it. */
+  notJudged?: true;
   /** The metric's value, when found. */
   actual?: number;
   /** The value compared with, when computed. */

@@ -262,7 +262,8 @@ export function readMetricsFile(abs: string, rel: string): { values: Map<string,
 function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
-  return `a ${typeof v}`;
+  // JSON's words: an object (as DVC would read it through `metrics:`), a string, a number.
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 /**

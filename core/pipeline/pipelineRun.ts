@@ -233,7 +233,7 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   for (const g of outOfDate) {
     const stage = g.target.stage!;
     const message = `gate '${describeRule(g.rule)}' (${g.rule.file}:${g.rule.line}) not judged: stage '${stage}' is not up to date (${options.stale!.get(stage)}), so it has no metrics of what it reads now: run it first`;
-    record({ rule: g.rule, passed: false, stage, message }, stage);
+    record({ rule: g.rule, passed: false, notJudged: true, stage, message }, stage);
   }
   await checkGates(standing.filter((g) => !outOfDate.includes(g)));
   const held = toRun.filter((s) => gateFailedAbove(s.id) !== undefined).map((s) => s.id);
@@ -268,7 +268,7 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
     };
     const notRunBecause = (up: string): string => {
       const gate = gateFailures.get(up);
-      if (gate) return `not run: the gate '${describeRule(gate.rule)}' on stage '${up}' failed`;
+      if (gate) return `not run: the gate '${describeRule(gate.rule)}' on stage '${up}' ${gate.notJudged ? `was not judged (stage '${up}' is not up to date)` : 'failed'}`;
       const status = reports.get(up)?.status;
       return `not run: upstream stage '${up}' ${status === 'cancelled' ? 'was cancelled' : status === 'not-run' ? 'did not run' : 'failed'}`;
     };

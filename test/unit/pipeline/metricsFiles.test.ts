@@ -89,6 +89,8 @@ test('broken metrics files name the file and line', () => {
   const list = write(ws, 'list.json', '[1, 2]');
   assert.match(thrown(() => readMetricsFile(list, 'list.json')).message, /list\.json:1: expected a mapping .* found a list/);
   assert.match(thrown(() => readMetricsFile(path.join(ws, 'missing.json'), 'missing.json')).message, /missing\.json: does not exist/);
+  // A metrics-style file given as a plot: said in JSON's words.
+  assert.throws(() => readPlotsFile(write(ws, 'flat.json', '{"acc": 0.9}'), 'flat.json'), /flat\.json:1: expected a list of objects \(one per step\), found an object/);
   const bomb = write(ws, 'bomb.yaml', 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n');
   assert.match(thrown(() => readMetricsFile(bomb, 'bomb.yaml')).message, /^bomb\.yaml/);
 });
