@@ -410,6 +410,9 @@ gates:
   assert.match(single.out, /✖ gate 'accuracy >= 0\.8' \(runwise\.yaml:\d+\) failed: accuracy is 0\.6/);
   assert.match(single.out, /✖ gate 'roc_auc >= 0\.85' \(runwise\.yaml:\d+\) not judged: stage 'evaluate' is not up to date \(never ran\)/);
   assert.ok(!existsSync(path.join(ws, 'registered.txt')));
+  // --json: each gate with the stage it read, the one not judged not counted as checked.
+  const singleJson = JSON.parse((await cli('run', 'register', '--single', '--json', '--workspace', ws)).out) as { gates: { metric: string; stage: string | null; passed: boolean; checked: boolean }[] };
+  assert.deepEqual(singleJson.gates.map((g) => [g.metric, g.stage, g.passed, g.checked]).sort(), [['accuracy', 'train', false, true], ['roc_auc', 'evaluate', false, false]]);
 });
 
 test('a gate is not judged on the old metrics of a stage that is out of date; previous. is the last run no gate rejected', async () => {

@@ -128,7 +128,7 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
         metrics: s.metrics ?? {},
         reasons: s.reasons.map((r) => ({ ...r, text: describeReason(r) })),
       })),
-      gates: result.gates.map((g) => ({ metric: g.rule.metric, op: g.rule.op, value: g.rule.value, file: g.rule.file, line: g.rule.line, passed: g.passed, checked: !g.unchecked, actual: g.actual ?? null, expected: g.expected ?? null, message: g.message })),
+      gates: result.gates.map((g) => ({ metric: g.rule.metric, op: g.rule.op, value: g.rule.value, file: g.rule.file, line: g.rule.line, passed: g.passed, checked: !g.unchecked && !g.notJudged, stage: g.stage ?? null, actual: g.actual ?? null, expected: g.expected ?? null, message: g.message })),
     });
   } else {
     ctx.io.out(
