@@ -242,7 +242,8 @@ export function shownCell(text: string, length = 40): string {
  * is not printed whole).
  */
 export function shownColumns(names: readonly string[]): string {
-  const listed = names.slice(0, 30).map((n) => shownCell(n, 80)).join(', ');
+  // A name holding a comma is quoted, as a CSV header (and --features) writes it: the list stays readable.
+  const listed = names.slice(0, 30).map((n) => (n.includes(',') ? `"${shownCell(n, 80).replace(/"/g, '""')}"` : shownCell(n, 80))).join(', ');
   return names.length > 30 ? `${listed}, … (${names.length} in all)` : listed;
 }
 

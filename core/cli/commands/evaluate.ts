@@ -29,10 +29,8 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
   const thresholdText = optionValue(args, 'threshold');
   const threshold = thresholdText === undefined ? undefined : parseThreshold(thresholdText);
   if (thresholdText !== undefined && threshold === undefined) throw new UsageError(`--threshold must be a number between 0 and 1 (got '${thresholdText}')`);
-  const features = optionValue(args, 'features')
-    ?.split(',')
-    .map((f) => f.trim())
-    .filter(Boolean);
+  const featuresText = optionValue(args, 'features');
+  const features = featuresText === undefined ? undefined : featureList(featuresText);
   const sliceBy = optionValue(args, 'slice-by');
   const batchSize = intOption(args, 'batch-size', 1, MAX_BATCH_ROWS);
   let report: EvaluationReport;
@@ -102,4 +100,52 @@ export function reportText(r: EvaluationReport): string {
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push(r.run_id ? `Logged as run ${r.run_id}` : 'Not logged');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `--features`: column names separated by commas, a name holding a comma in double quotes as a CSV
+ * header writes it (`"spend, usd",tenure`), or a JSON list (`["spend, usd", "tenure"]`).
+ */
+export function featureList(text: string): string[] {
+  let names: string[];
+  if (text.trim().startsWith('[')) {
+    let list: unknown;
+    try {
+      list = JSON.parse(text);
+    } catch {
+      throw new UsageError(`--features: '${text}' is not a JSON list of column names`);
+    }
+    if (!Array.isArray(list) || !list.every((n) => typeof n === 'string')) throw new UsageError('--features: a JSON list of column names (strings) was expected');
+    names = list;
+  } else {
+    names = [];
+    let at = 0;
+    while (at <= text.length) {
+      let name = '';
+      while (text[at] === ' ') at++;
+      if (text[at] === '"') {
+        const close = () => {
+          for (let i = at + 1; i < text.length; i++) {
+            if (text[i] === '"' && text[i + 1] === '"') i++;
+            else if (text[i] === '"') return i;
+          }
+          throw new UsageError(`--features: a quote opened at character ${at + 1} is not closed`);
+        };
+        const end = close();
+        name = text.slice(at + 1, end).replace(/""/g, '"');
+        at = end + 1;
+        while (text[at] === ' ') at++;
+        if (at < text.length && text[at] !== ',') throw new UsageError(`--features: expected a comma after the quoted name "${name}"`);
+      } else {
+        const comma = text.indexOf(',', at);
+        const end = comma < 0 ? text.length : comma;
+        name = text.slice(at, end).trim();
+        at = end;
+      }
+      if (name !== '') names.push(name);
+      at++;
+    }
+  }
+  if (names.length === 0) throw new UsageError('--features is empty: name the columns that feed the model, separated by commas');
+  return names;
 }

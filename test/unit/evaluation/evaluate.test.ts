@@ -531,3 +531,26 @@ test("a float32 softmax cast to double is probabilities: rows off 1 by float32 r
   assert.equal(r.task, 'multiclass');
   assertMetricsClose(r.metrics, float32.metrics, 1e-6);
 });
+
+test('--features: a column name holding a comma, in quotes as a CSV header writes it, or in a JSON list; an empty list is refused', async () => {
+  const { featureList } = await import('../../../core/cli/commands/evaluate');
+  assert.deepEqual(featureList('a, b'), ['a', 'b']);
+  assert.deepEqual(featureList('"spend, usd",tenure'), ['spend, usd', 'tenure']);
+  assert.deepEqual(featureList(' "say ""hi""" , b'), ['say "hi"', 'b']);
+  assert.deepEqual(featureList('["spend, usd", "tenure"]'), ['spend, usd', 'tenure']);
+  assert.throws(() => featureList(' , '), /--features is empty/);
+  assert.throws(() => featureList('"open, b'), /a quote opened at character 1 is not closed/);
+  assert.throws(() => featureList('[1, 2]'), /a JSON list of column names/);
+
+  const s = await setup(probabilitiesOnly(BINARY), 2, 60);
+  const csv = readFileSync(s.data, 'utf8').replace(/^a,b,/, '"a, first",b,');
+  writeFileSync(s.data, csv);
+  let out = '';
+  let err = '';
+  const code = await main(['evaluate', s.model, '--data', s.data, '--target', 'y', '--features', '"a, first",b', '--json', '--workspace', s.ws], { out: (t) => (out += t), err: (t) => (err += t) });
+  assert.equal(code, 0, err);
+  assert.equal((JSON.parse(out) as { rows: number }).rows, 60);
+  const missing = await main(['evaluate', s.model, '--data', s.data, '--target', 'y', '--features', 'a,b', '--workspace', s.ws], { out: () => undefined, err: (t) => (err = t) });
+  assert.equal(missing, 1);
+  assert.match(err, /no column 'a' \(the columns are: "a, first", b, group, y\)/);
+});
