@@ -177,7 +177,7 @@ export function updateCardText(
       `${options.file}: not a model card (expected README.md or another Markdown file with front matter, *.modelcard.yaml or model_card.json)`,
     );
   const eolOf = (part: string) =>
-    part.includes("\r\n") ? "\r\n" : part.includes("\n") ? "\n" : undefined;
+    part.includes("\r\n") ? "\r\n" : part.includes("\n") ? "\n" : part.includes("\r") ? "\r" : undefined;
   const eol = eolOf(text) ?? "\n";
   if (format === "huggingface") {
     checkFrontMatterClosed(text, options.file);
@@ -276,7 +276,16 @@ export function checkCardYaml(text: string, file: string): void {
   if (isJsonCardName(file)) return checkCardJson(text, file);
   const front = format === "huggingface" ? extractFrontMatter(text) : undefined;
   if (format === "huggingface" && !front) return;
-  parseCardYaml(front ? front.yaml : text, front ? front.offset : 0, text, file);
+  parseCardYaml(loneCrAsLf(front ? front.yaml : text), front ? front.offset : 0, loneCrAsLf(text), file);
+}
+
+/**
+ * The text with each lone CR (classic Mac line ends) as LF, one character for one so that offsets
+ * hold: YAML (and PyYAML, which huggingface_hub reads cards with) takes a lone CR as a line break,
+ * the `yaml` package does not.
+ */
+function loneCrAsLf(text: string): string {
+  return text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text;
 }
 
 /** The card's YAML (at `offset` in the file's `whole` text) parsed; a CardUpdateError naming the line when it does not parse. */
@@ -363,14 +372,19 @@ function render(value: unknown, indent: string, eol: string, indentSeq = true): 
 class YamlText {
   readonly root: YAMLMap | null;
 
+  readonly text: string;
+  private readonly whole: string;
+
   constructor(
-    readonly text: string,
+    text: string,
     private readonly offset: number,
-    private readonly whole: string,
+    whole: string,
     private readonly file: string,
     readonly eol: string,
   ) {
-    const contents = parseCardYaml(text, offset, whole, file).contents;
+    this.text = loneCrAsLf(text);
+    this.whole = loneCrAsLf(whole);
+    const contents = parseCardYaml(this.text, offset, this.whole, file).contents;
     if (
       contents !== null &&
       !(isScalar(contents) && contents.value === null) &&

@@ -594,3 +594,13 @@ test("withoutRunwiseEntries: Runwise's results and metrics leave the card, every
   assert.equal(withoutRunwiseEntries(json, 'model_card.json').text, jsonBefore);
   assert.equal(withoutRunwiseEntries('{"model_details": {}}', 'model_card.json').text, '{"model_details": {}}', 'nothing added where there is nothing to remove');
 });
+
+test('a card with classic Mac line ends (a lone CR) is read as YAML reads it and written with its own line ends', () => {
+  const card = '---\rlicense: mit\rtags: [a]\r---\r# Churn\r';
+  const out = updateCardText(card, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+  assert.ok(out.startsWith('---\rlicense: mit\rtags: [a]\rmodel-index:\r  - name: churn\r'), JSON.stringify(out.slice(0, 80)));
+  assert.ok(!out.includes('\n'), 'no LF added');
+  assert.ok(out.endsWith('---\r# Churn\r'));
+  assert.equal(updateCardText(out, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text, out);
+  checkCardYaml('model_details:\r  name: churn\r', 'churn.modelcard.yaml');
+});
