@@ -16,6 +16,8 @@ import type { Tracker } from '../core/tracker/tracker';
 import { watchTracker, type TrackerWatcher } from '../core/tracker/trackerWatcher';
 import { aliasesSuffix, formatMetricCompact, formatTimestamp } from '../core/views/displayFormat';
 import { orderedMetrics } from '../core/views/evaluationMetrics';
+import { runsTreeOptions } from './runsView';
+import { affectsSetting } from './settings';
 import type { TrackingService } from './trackingService';
 
 export const MODELS_VIEW_ID = 'runwise.models';
@@ -171,6 +173,10 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
       this.treeView.onDidChangeVisibility((e) => {
         if (e.visible) void this.refresh(true);
       }),
+      // The rows' metrics follow `runwise.runs.keyMetrics`, as the Runs view's do.
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (affectsSetting(e, 'runs')) this.emitter.fire(undefined);
+      }),
     );
   }
 
@@ -248,7 +254,7 @@ export class ModelsView implements vscode.TreeDataProvider<ModelsNode>, vscode.D
     if (node.kind === 'version') {
       const item = new vscode.TreeItem(`Version ${node.version}`, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = node.id;
-      const metrics = orderedMetrics(node.evaluation?.metrics ?? []);
+      const metrics = orderedMetrics(node.evaluation?.metrics ?? [], runsTreeOptions().keyMetrics);
       // The first key metrics on the row itself, where the keyboard and a screen reader reach them (the tooltip has more).
       const shown = metrics.slice(0, ROW_METRICS).map((m) => `${m.key} ${formatMetricCompact(m.value)}`);
       // The dataset the numbers are on: two versions' rows compare only on the same one.

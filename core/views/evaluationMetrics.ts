@@ -12,9 +12,14 @@ export function isRunStatistic(key: string): boolean {
   return key === 'rows' || key === 'rows_per_second' || key.startsWith('latency_');
 }
 
-/** Key metrics first (in KEY_METRICS' order), then the rest; run statistics (rows, latency) last. */
-export function orderedMetrics<M extends { key: string }>(metrics: readonly M[]): M[] {
+/**
+ * The user's metrics first (`preferred`, in its order: the `runwise.runs.keyMetrics` setting), then
+ * the key metrics (in KEY_METRICS' order), then the rest; run statistics (rows, latency) last.
+ */
+export function orderedMetrics<M extends { key: string }>(metrics: readonly M[], preferred: readonly string[] = []): M[] {
   const rank = (k: string) => {
+    const p = preferred.indexOf(k);
+    if (p >= 0) return p - preferred.length - KEY_METRICS.length;
     const i = KEY_METRICS.indexOf(k);
     if (i >= 0) return i;
     return isRunStatistic(k) ? 1000 : 100;

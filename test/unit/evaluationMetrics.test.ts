@@ -11,3 +11,11 @@ test('key metrics first in their order (roc_auc second, not cut by the alphabet)
   );
   assert.deepEqual(['rows', 'rows_per_second', 'latency_p99_ms', 'rmse'].map(isRunStatistic), [true, true, true, false]);
 });
+
+test("the user's key metrics (runwise.runs.keyMetrics) come first, in their order, before the built-in ones", () => {
+  const keys = ['accuracy', 'roc_auc', 'recall', 'rows', 'precision'];
+  assert.deepEqual(
+    orderedMetrics(keys.map((key) => ({ key })), ['recall', 'missing', 'precision']).map((m) => m.key),
+    ['recall', 'precision', 'accuracy', 'roc_auc', 'rows'],
+  );
+});
