@@ -44,23 +44,28 @@ export interface GateTarget {
  * A gate on a `foreach` stage (`stage: evaluate`, or `evaluate:roc_auc`, where the file declares
  * `evaluate` with `foreach` and so has the stages `evaluate@a`, `evaluate@b`) is a gate on each of
  * its stages: one rule per stage, each judged on its own metrics (as `dvc exp` reads `evaluate@a`
- * apart). A rule naming a stage as it is, or no stage, stays as it is.
+ * apart); its `model:` may name each stage's own model with `${key}` (`churn-${key}` → `churn-eu`
+ * for `evaluate@eu`). A rule naming a stage as it is, or no stage, stays as it is.
  */
 export function expandGroupGates(rules: readonly GateRule[], stages: readonly PipelineStage[]): GateRule[] {
   return rules.flatMap((rule) => {
     const colon = rule.metric.lastIndexOf(":");
-    const prefix = colon > 0 ? rule.metric.slice(0, colon) : undefined;
+    const exact = (name: string) => stages.some((s) => s.id === name || (s.file === rule.file && s.name === name));
+    const membersOf = (name: string) => stages.filter((s) => s.file === rule.file && s.name.startsWith(`${name}@`));
+    // The prefix of `prefix:metric` when it names a stage or a group, else (a metrics file) the rule's `stage:`.
+    const fromPrefix = colon > 0 ? rule.metric.slice(0, colon) : undefined;
+    const prefix = fromPrefix !== undefined && (exact(fromPrefix) || membersOf(fromPrefix).length > 0) ? fromPrefix : undefined;
     const named = prefix ?? rule.stage;
-    if (named === undefined) return [rule];
-    const exact = stages.some((s) => s.id === named || (s.file === rule.file && s.name === named));
-    if (exact) return [rule];
-    const members = stages.filter((s) => s.file === rule.file && s.name.startsWith(`${named}@`));
+    if (named === undefined || exact(named)) return [rule];
+    const members = membersOf(named);
     if (members.length === 0) return [rule];
-    return members.map((s) =>
-      prefix !== undefined
-        ? { ...rule, metric: `${s.name}${rule.metric.slice(colon)}` }
-        : { ...rule, stage: s.name },
-    );
+    return members.map((s) => {
+      // `model: churn-${key}` names each stage's own model: its key is the part of its name after `@`.
+      const key = s.name.slice(named.length + 1);
+      const model = rule.model?.replace(/\$\{\s*(?:key|item)\s*\}/g, key);
+      const own = model !== undefined ? { model } : {};
+      return prefix !== undefined ? { ...rule, ...own, metric: `${s.name}${rule.metric.slice(colon)}` } : { ...rule, ...own, stage: s.name };
+    });
   });
 }
 
@@ -297,6 +302,8 @@ export class AliasReferences {
 
   /** The registered model a rule's alias references read, or why there is none. */
   modelOf(rule: GateRule): { model: string } | { missing: string } {
+    if (rule.model?.includes("${"))
+      return { missing: `the gate's model '${rule.model}' has a \${...} the run cannot resolve: a gate's \`model:\` takes \${key} (or \${item}) when the gate is on a foreach stage, and nothing else` };
     if (rule.model !== undefined) return { model: rule.model };
     const names = this.registerNames.get(rule.file) ?? [];
     if (names.length === 1) return { model: names[0]! };

@@ -515,9 +515,9 @@ function outputRecords(stage: PipelineStage, hashes: PathHasher): StageOutputRec
 }
 
 /** A stage id, or a stage name of the rule's file. */
+/** A gate's stage: one of its own file's by name first (as the language server reads it), else a stage id of the workspace (`train` of the root dvc.yaml). */
 export function findStage(graph: PipelineGraph, name: string, ruleFile: string): string | undefined {
-  if (graph.byId.has(name)) return name;
-  return graph.stages.find((s) => s.file === ruleFile && s.name === name)?.id;
+  return graph.stages.find((s) => s.file === ruleFile && s.name === name)?.id ?? (graph.byId.has(name) ? name : undefined);
 }
 
 /**

@@ -6,8 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GateSyntaxError, parseGateValue } from '../../../core/language/pipeline/gateExpression';
-import { evaluateGate, gateTarget, type GateInputs, type Lookup } from '../../../core/pipeline/gates';
-import type { GateRule } from '../../../core/pipeline/pipelineModel';
+import { AliasReferences, evaluateGate, expandGroupGates, gateTarget, type GateInputs, type Lookup } from '../../../core/pipeline/gates';
+import type { GateRule, PipelineGraph, PipelineStage } from '../../../core/pipeline/pipelineModel';
+import { findStage } from '../../../core/pipeline/pipelineRun';
+import type { Tracker } from '../../../core/tracker/tracker';
 
 const rule = (metric: string, op: GateRule['op'], value: number | string, stage?: string): GateRule => ({ file: 'runwise.yaml', line: 12, metric, op, value, ...(stage ? { stage } : {}) });
 
@@ -97,4 +99,36 @@ test('where a rule reads its metric: stage:metric, file:metric, or the rule stag
   assert.deepEqual(gateTarget(rule('eval/metrics.json:auc', '>', 0), find), { metric: 'auc', file: 'eval/metrics.json' });
   assert.deepEqual(gateTarget(rule('acc', '>', 0, 'train'), find), { metric: 'acc', stage: 'train' });
   assert.deepEqual(gateTarget(rule('acc', '>', 0), find), { metric: 'acc' });
+});
+
+test("a gate on a foreach group is one per stage: by stage:, by the metric's stage prefix, or by stage: beside a metrics file's prefix; model: takes each stage's ${key}", () => {
+  const stage = (name: string, file = 'runwise.yaml') => ({ id: file === 'runwise.yaml' ? name : `${file}:${name}`, name, file }) as PipelineStage;
+  const stages = [stage('evaluate@eu'), stage('evaluate@us'), stage('train')];
+  const expanded = (r: GateRule) => expandGroupGates([r], stages).map((g) => [g.stage ?? null, g.metric, g.model ?? null]);
+  assert.deepEqual(expanded({ ...rule('auc', '>=', 0.8, 'evaluate'), model: 'churn-${key}' }), [
+    ['evaluate@eu', 'auc', 'churn-eu'],
+    ['evaluate@us', 'auc', 'churn-us'],
+  ]);
+  assert.deepEqual(expanded(rule('evaluate:auc', '>=', 0.8)), [
+    [null, 'evaluate@eu:auc', null],
+    [null, 'evaluate@us:auc', null],
+  ]);
+  assert.deepEqual(expanded(rule('m_b.json:auc', '>=', 0.8, 'evaluate')), [
+    ['evaluate@eu', 'm_b.json:auc', null],
+    ['evaluate@us', 'm_b.json:auc', null],
+  ], 'a metrics file prefix and a group in stage:');
+  assert.deepEqual(expanded(rule('auc', '>=', 0.8, 'train')), [['train', 'auc', null]]);
+  // A model with a ${...} the run cannot resolve fails the gate, saying why, rather than finding no champion.
+  const tracker = { registry: { getRegisteredModel: () => assert.fail('not looked up') } } as unknown as Tracker;
+  const refs = new AliasReferences(tracker, new Map());
+  const found = refs.reference('champion', 'roc_auc', { ...rule('roc_auc', '>=', 'champion.roc_auc'), model: 'churn-${item.name}' });
+  assert.match(found && 'missing' in found ? found.missing : '', /has a \$\{\.\.\.\} the run cannot resolve/);
+});
+
+test("a gate's stage is its own file's first, then a workspace stage id (the root dvc.yaml's)", () => {
+  const stages = [{ id: 'train', name: 'train', file: 'dvc.yaml' }, { id: 'sub/runwise.yaml:train', name: 'train', file: 'sub/runwise.yaml' }] as PipelineStage[];
+  const graph = { stages, byId: new Map(stages.map((s) => [s.id, s])) } as unknown as PipelineGraph;
+  assert.equal(findStage(graph, 'train', 'sub/runwise.yaml'), 'sub/runwise.yaml:train');
+  assert.equal(findStage(graph, 'train', 'runwise.yaml'), 'train');
+  assert.equal(findStage(graph, 'trian', 'runwise.yaml'), undefined);
 });
