@@ -43,7 +43,7 @@ let tracking: TrackingService | undefined;
 let language: RunwiseLanguageClient | undefined;
 
 /** The files that make a folder Runwise's, as the activation events list them (package.json). */
-const RUNWISE_FILES = '{**/runwise.yaml,**/runwise.yml,**/*.pipeline.yaml,**/*.pipeline.yml,**/dvc.yaml,**/*.modelcard.yaml,**/*.modelcard.yml,**/*.modelcard.json,**/model_card.json,**/*.onnx}';
+const RUNWISE_FILES = '{**/runwise.yaml,**/runwise.yml,**/*.pipeline.yaml,**/*.pipeline.yml,**/dvc.yaml,**/*.modelcard.yaml,**/*.modelcard.yml,**/*model_card.json,**/*model-card.json,**/*modelcard.json,**/*.onnx}';
 /** Where such files are someone else's (the onnx wheel's test models in a virtual environment). */
 const NOT_RUNWISE_FILES = '**/{node_modules,.venv,venv,env,site-packages,.git,.tox,.mypy_cache}/**';
 

@@ -24,8 +24,8 @@ import type { TrackingService } from './trackingService';
 /** The documents the lens looks at: Markdown, and the toolkit's YAML and JSON cards, on disk. */
 export const MODEL_CARD_SELECTOR: vscode.DocumentSelector = [
   { scheme: 'file', pattern: '**/*.md' },
-  { scheme: 'file', pattern: '**/*.modelcard.{yaml,yml,json}' },
-  { scheme: 'file', pattern: '**/{model_card,model-card,modelcard,MODEL_CARD,ModelCard}.json' },
+  { scheme: 'file', pattern: '**/*.modelcard.{yaml,yml}' },
+  { scheme: 'file', pattern: '**/*{model_card,model-card,modelcard,MODEL_CARD,MODEL-CARD,MODELCARD,ModelCard}.json' },
 ];
 
 /**

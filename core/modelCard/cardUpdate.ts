@@ -92,6 +92,15 @@ export function isRunwiseMetricName(key: string): boolean {
 
 const AVERAGED = /^(precision|recall|f1|roc_auc)_(macro|weighted)$/;
 
+/**
+ * Whether a JSON card's performance metric is one Runwise writes (JSON has no comment to mark it):
+ * a metric name of its evaluation on a slice it names, `overall` or `column=value`. A hand-written
+ * `accuracy` on `validation set (hand-measured)` is not.
+ */
+function isRunwiseJsonEntry(entry: { type: string; slice?: unknown }): boolean {
+  return isRunwiseMetricName(entry.type) && typeof entry.slice === "string" && (entry.slice === "overall" || /^[^=]+=/.test(entry.slice));
+}
+
 export function prettyMetricName(key: string): string {
   const known = PRETTY[key];
   if (known) return known;
@@ -216,7 +225,7 @@ export function updateCardText(
     );
   }
   if (isJsonCardName(options.file))
-    return apply(text, toolkitJsonEdits(text, toolkitMetrics(evaluation), options.file, isRunwiseMetricName));
+    return apply(text, toolkitJsonEdits(text, toolkitMetrics(evaluation), options.file, isRunwiseJsonEntry));
   const yaml = new YamlText(text, 0, text, options.file, eol);
   return apply(text, toolkitEdits(yaml, evaluation));
 }
@@ -229,7 +238,7 @@ export function updateCardText(
 export function withoutRunwiseEntries(text: string, file: string): CardUpdateResult {
   const format = cardFormatOf(file);
   if (!format) throw new CardUpdateError(`${file}: not a model card`);
-  if (isJsonCardName(file)) return apply(text, toolkitJsonEdits(text, [], file, isRunwiseMetricName));
+  if (isJsonCardName(file)) return apply(text, toolkitJsonEdits(text, [], file, isRunwiseJsonEntry));
   const eol = text.includes("\r\n") ? "\r\n" : "\n";
   if (format === "huggingface") {
     const fm = extractFrontMatter(text);

@@ -5,15 +5,16 @@
  * every other byte (key order, indentation, escapes, the line breaks) stays as it was.
  *
  * JSON has no comments to mark Runwise's entries with (the YAML card's `# runwise`), and the
- * toolkit's PerformanceMetric takes no other field: an entry is Runwise's when its `type` is a
- * metric name Runwise's evaluation writes (scikit-learn's: `accuracy`, `roc_auc`, `f1_macro`,
- * `rmse`, …). An update replaces all of them, where the first one was, and keeps every other entry
- * (a TFMA `binary_accuracy`, a hand-written `latency`) as its text was.
+ * toolkit's PerformanceMetric takes no other field: an entry is Runwise's when it is one Runwise
+ * writes, as `isOurs` tells (a metric name of its evaluation on a slice it names: `overall` or
+ * `column=value`). An update replaces all of them, where the first one was, and keeps every other
+ * entry (a TFMA `binary_accuracy`, a hand-written `latency` or `accuracy` on a holdout) as its text was.
  *
  * The entries are written at the file's own indentation (`to_json()` indents by 2); a card written
  * on one line gets them on one line.
  */
 import { isMap, isScalar, isSeq, parseDocument, type Node, type Pair, type YAMLMap } from "yaml";
+import { jsonSyntaxError } from "../language/modelCard/cardNames";
 import { CardUpdateError, type TextEdit } from "./cardEdit";
 
 /** 1-based line and column of the character at `at`. */
@@ -61,15 +62,10 @@ function membersOf(map: YAMLMap, body: string): Member[] {
 function parsedCard(text: string, file: string): { root: YAMLMap & Spanned; body: string; offset: number } {
   const offset = text.startsWith("\uFEFF") ? 1 : 0;
   const body = text.slice(offset);
-  try {
-    JSON.parse(body);
-  } catch (e) {
-    const message = (e as Error).message;
-    const position = /at position (\d+)/.exec(message);
-    const at = position ? offset + Number(position[1]) : text.length;
-    const { line, column } = lineColumn(text, at);
-    const what = message.replace(/ in JSON at position \d+.*$/, "").replace(/^JSON\.parse: /, "");
-    throw new CardUpdateError(`${file}:${line}:${column}: the card is not valid JSON: ${what}`);
+  const invalid = jsonSyntaxError(text);
+  if (invalid) {
+    const { line, column } = lineColumn(text, invalid.at);
+    throw new CardUpdateError(`${file}:${line}:${column}: the card is not valid JSON: ${invalid.message}`);
   }
   const doc = parseDocument(body);
   const repeated = doc.errors.find((e) => e.code === "DUPLICATE_KEY");
@@ -158,7 +154,7 @@ const isNull = (node: Node): boolean => isScalar(node) && node.value === null;
  * the JSON card's `quantitative_analysis.performance_metrics`: the entries whose `type` is one
  * `isOurs` names are replaced, where the first of them was.
  */
-export function toolkitJsonEdits(text: string, entries: Record<string, unknown>[], file: string, isOurs: (type: string) => boolean): TextEdit[] {
+export function toolkitJsonEdits(text: string, entries: Record<string, unknown>[], file: string, isOurs: (entry: { type: string; slice?: unknown }) => boolean): TextEdit[] {
   const { root, body, offset } = parsedCard(text, file);
   const layout = layoutOf(body, root);
   const fail = (at: number, expected: string): never => {
@@ -166,8 +162,8 @@ export function toolkitJsonEdits(text: string, entries: Record<string, unknown>[
   };
   const ours = (node: Node): boolean => {
     if (!isMap(node)) return false;
-    const type = (node.toJSON() as { type?: unknown }).type;
-    return typeof type === "string" && isOurs(type);
+    const entry = node.toJSON() as { type?: unknown; slice?: unknown };
+    return typeof entry.type === "string" && isOurs({ type: entry.type, slice: entry.slice });
   };
   // No entries to write (Runwise's to remove only): nothing is added where there is no list.
   const adding = entries.length > 0;

@@ -83,14 +83,15 @@ test('a card as to_json() writes it gets quantitative_analysis at its end, at it
   assert.equal(update(second, 'b'.repeat(32), 0.95), second, 'the same evaluation twice changes nothing');
 });
 
-test("entries of other metric types keep their text and place; Runwise's go where the first of them was", () => {
+test("entries Runwise does not write (other types, or its metric names on other slices) keep their text and place; Runwise's go where the first of them was", () => {
   const card = [
     '{',
     '    "quantitative_analysis": {',
     '        "performance_metrics": [',
     '            {"type": "binary_accuracy", "value": 0.5, "slice": ""},',
     '            {"type": "accuracy", "value": 0.1, "slice": "overall"},',
-    '            {"type": "roc_auc", "value": 0.2},',
+    '            {"type": "roc_auc", "value": 0.2, "slice": "region=US"},',
+    '            {"type": "accuracy", "value": "0.91", "slice": "validation set (hand-measured)"},',
     '            {',
     '                "type": "latency",',
     '                "value": 12',
@@ -103,7 +104,8 @@ test("entries of other metric types keep their text and place; Runwise's go wher
   ].join('\r\n');
   const out = update(card);
   const types = metricsOf(out).map((m) => `${m.type} ${m.slice ?? ''}`.trim());
-  assert.deepEqual(types, ['binary_accuracy', 'accuracy overall', 'roc_auc overall', 'accuracy region=EU', 'latency']);
+  assert.deepEqual(types, ['binary_accuracy', 'accuracy overall', 'roc_auc overall', 'accuracy region=EU', 'accuracy validation set (hand-measured)', 'latency']);
+  assert.ok(out.includes('            {"type": "accuracy", "value": "0.91", "slice": "validation set (hand-measured)"},\r\n'), 'a metric Runwise computes, on a slice it does not write, is the user\'s');
   assert.ok(out.includes('            {"type": "binary_accuracy", "value": 0.5, "slice": ""},\r\n'), 'an entry Runwise does not write keeps its text');
   assert.ok(out.includes('            {\r\n                "type": "latency",\r\n                "value": 12\r\n            }\r\n        ],'), 'and its own layout');
   assert.ok(!/[^\r]\n/.test(out), 'every line break is the file\'s CRLF');
@@ -144,8 +146,8 @@ test('a JSON card that cannot be edited safely is refused at its line and column
   checkCardYaml(TO_JSON, 'model_card.json');
 });
 
-test('JSON card names: model_card.json, model-card.json, *.modelcard.json are toolkit cards to the CLI and the language server', () => {
-  for (const name of ['model_card.json', 'cards/model-card.json', 'MODELCARD.json', 'churn.modelcard.json']) {
+test('JSON card names: model_card.json, model-card.json, modelcard.json and names ending so are toolkit cards to the CLI, the language server and a register step', () => {
+  for (const name of ['model_card.json', 'cards/model-card.json', 'MODELCARD.json', 'churn.modelcard.json', 'churn_model_card.json']) {
     assert.equal(cardFormatOf(name), 'model-card-toolkit', name);
     assert.equal(fileKindByName(name), 'model-card', name);
   }
@@ -153,6 +155,14 @@ test('JSON card names: model_card.json, model-card.json, *.modelcard.json are to
     assert.equal(cardFormatOf(name), undefined, name);
     assert.equal(fileKindByName(name), undefined, name);
   }
+  // The language server's check of a register step's card takes the same names the run does.
+  const ws = tempWorkspace('json-card-names', { 'modelcard.json': '{}', 'churn_model_card.json': '{}', 'card.json': '{}', 'model.onnx': 'x' });
+  const pipeline = (card: string) => `stages:\n  publish:\n    register:\n      model: model.onnx\n      name: churn\n      card: ${card}\n`;
+  const service = createLanguageService(new FileSystemWorkspace(ws));
+  const codes = (card: string) => service.diagnostics(service.analyze(pathToFileURL(path.join(ws, 'runwise.yaml')).href, 'runwise.yaml', pipeline(card))!).map((d) => d.code);
+  assert.deepEqual(codes('modelcard.json'), []);
+  assert.deepEqual(codes('churn_model_card.json'), []);
+  assert.deepEqual(codes('card.json'), ['unexpected-file-type']);
 });
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -202,4 +212,16 @@ test('card update and card validate on model_card.json, with a real tracker; the
   assert.equal(broken.code, 1);
   assert.match(broken.err, /model_card\.json:3:1: the card is not valid JSON/);
   assert.equal(readFileSync(card, 'utf8'), '{\n  "model_details": {\n', 'the broken card is left as it was');
+});
+
+test("what JSON refuses (a trailing comma, a comment) is an error in card validate and the editor, though YAML would read it", () => {
+  const ws = tempWorkspace('json-card-strict', { 'model_card.json': '{\n  "model_details": {"name": "x",},\n  // a comment\n}\n' });
+  const service = createLanguageService(new FileSystemWorkspace(ws));
+  const text = readFileSync(path.join(ws, 'model_card.json'), 'utf8');
+  const diagnostics = service.diagnostics(service.analyze(pathToFileURL(path.join(ws, 'model_card.json')).href, 'model_card.json', text)!);
+  const invalid = diagnostics.filter((d) => d.code === 'invalid-json');
+  assert.equal(invalid.length, 1, JSON.stringify(diagnostics));
+  assert.equal(invalid[0]!.severity, 'error');
+  assert.equal(text.slice(invalid[0]!.start, invalid[0]!.start + 1), '}', 'at the character JSON stops at');
+  assert.doesNotMatch(invalid[0]!.message, /position/);
 });

@@ -4,6 +4,7 @@
  * "did you mean"); a Space's `emoji` is a single emoji; model and data paths of the Model Card
  * Toolkit sections must exist (warning) and stay in the workspace (error). Spans are YAML offsets.
  */
+import { jsonSyntaxError } from './cardNames';
 import { didYouMean } from '../schema/didYouMean';
 import type { AnalysisDiagnostic, AnalyzedDocument, WorkspaceView } from '../languageTypes';
 import { HF_LIBRARIES } from '../schema/hfLibraries';
@@ -13,6 +14,12 @@ import type { YamlScalar } from '../yaml/yamlTree';
 
 export function modelCardDiagnostics(doc: AnalyzedDocument, workspace: WorkspaceView): AnalysisDiagnostic[] {
   const out: AnalysisDiagnostic[] = [];
+  // A JSON card is read as YAML here (JSON is YAML), which takes what JSON refuses (a trailing comma,
+  // a comment, single quotes): the toolkit's json.loads and `runwise card update` refuse it.
+  if (/\.json$/i.test(doc.relPath)) {
+    const invalid = jsonSyntaxError(doc.yaml.text);
+    if (invalid) out.push({ start: invalid.at, end: Math.min(doc.yaml.text.length, invalid.at + 1), severity: 'error', code: 'invalid-json', message: `Not valid JSON, as the Model Card Toolkit reads it: ${invalid.message}.` });
+  }
   const root = asMap(doc.yaml.root);
   if (!root) return out;
   const license = asScalar(valueOf(root, 'license'));

@@ -647,7 +647,7 @@ function resolveData(node: YamlNode | null, scope: InterpolationScope): { node: 
 /** `strict`: the runner refuses a file of another type (a dataset by its extension, a card by its name), so the editor says so as an error. */
 const STEP_IO: Record<BuiltinStep, { inputs: [string, (readonly string[])?, boolean?][]; outputs: [string, (readonly string[])?][] }> = {
   evaluate: { inputs: [['model', ['.onnx']], ['data', DATA_EXTENSIONS, true]], outputs: [['output', ['.json']]] },
-  register: { inputs: [['model'], ['card', ['.md', '.modelcard.yaml', '.modelcard.yml', '.modelcard.json', 'model_card.json', 'model-card.json'], true]], outputs: [] },
+  register: { inputs: [['model'], ['card', ['.md', '.modelcard.yaml', '.modelcard.yml', 'model_card.json', 'model-card.json', 'modelcard.json'], true]], outputs: [] },
   drift: { inputs: [['reference', DATA_EXTENSIONS, true], ['current', DATA_EXTENSIONS, true]], outputs: [['output', ['.json']]] },
 };
 
