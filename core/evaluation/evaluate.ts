@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { DatasetError, FileDigests, booleanOf, checkColumns, headerLooksLikeData, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, shownCell, shownColumns, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
+import { formatFeatureList } from './featureList';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
 import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
 import { TargetClasses } from './targetClasses';
@@ -827,7 +828,7 @@ async function logEvaluation(tracker: Tracker, runId: string, report: Evaluation
     { key: 'task', value: report.task },
     { key: 'batch_size', value: String(report.batch_size) },
     ...(report.threshold !== null ? [{ key: 'threshold', value: String(report.threshold) }] : []),
-    ...(options.features ? [{ key: 'features', value: options.features.join(',') }] : []),
+    ...(options.features ? [{ key: 'features', value: formatFeatureList(options.features) }] : []),
     ...(options.sliceBy ? [{ key: 'slice_by', value: options.sliceBy }] : []),
   ];
   tracker.logBatch(runId, { metrics, params });

@@ -16,6 +16,7 @@ import {
   evaluateModel,
   type EvaluationTask,
 } from "../evaluation/evaluate";
+import { parseFeatureList } from "../evaluation/featureList";
 import { evaluationInput } from "../modelCard/cardEvaluation";
 import { MODEL_SHA256_TAG } from "../tracker/model";
 import type { Tracker } from "../tracker/tracker";
@@ -117,7 +118,7 @@ export async function evaluateVersionLike(
           ? { task: task as EvaluationTask }
           : {}),
         ...(threshold !== undefined ? { threshold: Number(threshold) } : {}),
-        ...(features !== undefined ? { features: features.split(",") } : {}),
+        ...(features !== undefined ? { features: parseFeatureList(features) } : {}),
         ...(batchSize !== undefined ? { batchSize: Number(batchSize) } : {}),
       });
     } catch (e) {

@@ -6,6 +6,7 @@
  * metric names. Loaded on use: onnxruntime stays out of the other commands' start-up.
  */
 import * as path from 'node:path';
+import { parseFeatureList } from '../../evaluation/featureList';
 import { intOption, optionValue, positionals, UsageError, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
@@ -102,50 +103,11 @@ export function reportText(r: EvaluationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/**
- * `--features`: column names separated by commas, a name holding a comma in double quotes as a CSV
- * header writes it (`"spend, usd",tenure`), or a JSON list (`["spend, usd", "tenure"]`).
- */
+/** `--features` as core/evaluation/featureList.ts reads it, a mistake as a usage error. */
 export function featureList(text: string): string[] {
-  let names: string[];
-  if (text.trim().startsWith('[')) {
-    let list: unknown;
-    try {
-      list = JSON.parse(text);
-    } catch {
-      throw new UsageError(`--features: '${text}' is not a JSON list of column names`);
-    }
-    if (!Array.isArray(list) || !list.every((n) => typeof n === 'string')) throw new UsageError('--features: a JSON list of column names (strings) was expected');
-    names = list;
-  } else {
-    names = [];
-    let at = 0;
-    while (at <= text.length) {
-      let name = '';
-      while (text[at] === ' ') at++;
-      if (text[at] === '"') {
-        const close = () => {
-          for (let i = at + 1; i < text.length; i++) {
-            if (text[i] === '"' && text[i + 1] === '"') i++;
-            else if (text[i] === '"') return i;
-          }
-          throw new UsageError(`--features: a quote opened at character ${at + 1} is not closed`);
-        };
-        const end = close();
-        name = text.slice(at + 1, end).replace(/""/g, '"');
-        at = end + 1;
-        while (text[at] === ' ') at++;
-        if (at < text.length && text[at] !== ',') throw new UsageError(`--features: expected a comma after the quoted name "${name}"`);
-      } else {
-        const comma = text.indexOf(',', at);
-        const end = comma < 0 ? text.length : comma;
-        name = text.slice(at, end).trim();
-        at = end;
-      }
-      if (name !== '') names.push(name);
-      at++;
-    }
+  try {
+    return parseFeatureList(text);
+  } catch (e) {
+    throw new UsageError(`--features: ${(e as Error).message}`);
   }
-  if (names.length === 0) throw new UsageError('--features is empty: name the columns that feed the model, separated by commas');
-  return names;
 }
