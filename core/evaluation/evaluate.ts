@@ -294,6 +294,15 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     }
     const chosen = features ?? columns.filter((c) => c !== target && isNamedColumn(c));
     if (features) checkColumns(dataName, columns, features.map((name) => ({ name })), format);
+    // The model's own names in another order: each column would feed another feature's weights
+    // (scikit-learn refuses feature names out of their fit order). Other names map columns to it.
+    const own = model.declaredFeatures;
+    if (features && own && own.length === features.length && own.join('\u0000') !== features.join('\u0000') && [...own].sort().join('\u0000') === [...features].sort().join('\u0000')) {
+      throw new EvaluationError(
+        `the features are listed in another order (${shownColumns(features)}) than the model's metadata names them (${shownColumns(own)}): each column would feed another feature's weights`,
+        "list them in the model's order, or leave --features (a pipeline's features:) out and the model's names choose the columns",
+      );
+    }
     if (chosen.includes(target)) throw new EvaluationError(`the target column '${target}' is also listed as a feature`);
     if (typeof width === 'number' && width !== chosen.length) {
       throw new EvaluationError(

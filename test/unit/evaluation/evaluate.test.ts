@@ -506,9 +506,14 @@ test("a model whose metadata names its features is fed those columns by name: re
   const reordered = await evaluateModel({ model, data: write('reordered.csv', ['id', 'calls', 'churned', 'spend', 'tenure']), target: 'churned', workspace: ws });
   assert.deepEqual(reordered.metrics, ordered.metrics, 'the columns are found by name, the id left out');
   assert.deepEqual(reordered.dataset.features, ['tenure', 'spend', 'calls']);
-  // An explicit features list is what feeds the model.
-  const explicit = await evaluateModel({ model, data: path.join(ws, 'reordered.csv'), target: 'churned', features: ['calls', 'spend', 'tenure'], workspace: ws });
-  assert.notDeepEqual(explicit.metrics, ordered.metrics);
+  // The model's own names in another order are refused (each would feed another's weights); other names map columns to it.
+  await assert.rejects(
+    evaluateModel({ model, data: path.join(ws, 'reordered.csv'), target: 'churned', features: ['calls', 'spend', 'tenure'], workspace: ws }),
+    /the features are listed in another order \(calls, spend, tenure\) than the model's metadata names them \(tenure, spend, calls\)/,
+  );
+  writeCsv(path.join(ws, 'renamed-all.csv'), ['t', 's', 'c', 'churned'], rows.map((r) => [r.tenure, r.spend, r.calls, r.churned]));
+  const mapped = await evaluateModel({ model, data: path.join(ws, 'renamed-all.csv'), target: 'churned', features: ['t', 's', 'c'], workspace: ws });
+  assert.deepEqual(mapped.metrics, ordered.metrics, 'columns named otherwise, listed in the model\'s order');
   const tracker = Tracker.open(ws);
   const before = tracker.searchRuns({ experimentIds: ['0'] }).items.length;
   tracker.close();
