@@ -187,7 +187,8 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   /** An outcome reported; a failed one holds back what is below its stage. */
   const record = (judged: GateOutcome, stage: string | undefined) => {
     // The rule's own `message:` goes with its failure.
-    const outcome = !judged.passed && judged.rule.message ? { ...judged, message: `${judged.message} — ${judged.rule.message}` } : judged;
+    // (Not said for a gate not judged: nothing was found wrong with the model.)
+    const outcome = !judged.passed && !judged.notJudged && judged.rule.message ? { ...judged, message: `${judged.message} — ${judged.rule.message}` } : judged;
     gateOutcomes.push(outcome);
     emit({ type: 'gate', outcome });
     if (!outcome.passed && !outcome.unchecked && stage !== undefined && !gateFailures.has(stage)) gateFailures.set(stage, outcome);
@@ -332,9 +333,10 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   const cancelled = options.signal?.aborted === true;
   const ok = !cancelled && stages.every((s) => s.status !== 'failed' && s.status !== 'not-run' && s.status !== 'cancelled') && gateOutcomes.every((g) => g.passed || g.unchecked);
   const status: RunStatus = cancelled ? 'KILLED' : ok ? 'FINISHED' : 'FAILED';
-  const failedGates = gateOutcomes.filter((g) => !g.passed && !g.unchecked).length;
+  const failedGates = gateOutcomes.filter((g) => !g.passed && !g.unchecked && !g.notJudged).length;
   const uncheckedGates = gateOutcomes.filter((g) => g.unchecked).length;
-  const gatesText = `${gateOutcomes.filter((g) => g.passed).length} passed, ${failedGates} failed${uncheckedGates ? `, ${uncheckedGates} not checked` : ''}`;
+  const notJudgedGates = gateOutcomes.filter((g) => g.notJudged).length;
+  const gatesText = `${gateOutcomes.filter((g) => g.passed).length} passed, ${failedGates} failed${uncheckedGates ? `, ${uncheckedGates} not checked` : ''}${notJudgedGates ? `, ${notJudgedGates} not judged` : ''}`;
   if (parentRunId) endRun(tracker, parentRunId, status, gateOutcomes.length > 0 ? [{ key: GATES_TAG, value: gatesText }] : []);
   return { runId: parentRunId, experimentId, stages, gates: gateOutcomes, cancelled, ok };
 

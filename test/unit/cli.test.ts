@@ -409,6 +409,7 @@ gates:
   assert.match(single.out, /^register\s+not run\s+the gate 'roc_auc >= 0\.85' on stage 'evaluate' was not judg/m);
   assert.match(single.out, /✖ gate 'accuracy >= 0\.8' \(runwise\.yaml:\d+\) failed: accuracy is 0\.6/);
   assert.match(single.out, /✖ gate 'roc_auc >= 0\.85' \(runwise\.yaml:\d+\) not judged: stage 'evaluate' is not up to date \(never ran\)/);
+  assert.match(single.err, /runwise: 1 gate failed; 1 gate not judged \(a stage above is out of date\)/);
   assert.ok(!existsSync(path.join(ws, 'registered.txt')));
   // --json: each gate with the stage it read, the one not judged not counted as checked.
   const singleJson = JSON.parse((await cli('run', 'register', '--single', '--json', '--workspace', ws)).out) as { gates: { metric: string; stage: string | null; passed: boolean; checked: boolean }[] };

@@ -147,10 +147,12 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
   if (result.cancelled) throw new PipelineRunFailed('interrupted: every stage was stopped', 130);
   if (!result.ok) {
     const failed = result.stages.filter((s) => s.status === 'failed').map((s) => s.id);
-    const gatesFailed = result.gates.filter((g) => !g.passed && !g.unchecked).length;
+    const gatesFailed = result.gates.filter((g) => !g.passed && !g.unchecked && !g.notJudged).length;
+    const gatesNotJudged = result.gates.filter((g) => g.notJudged).length;
     const parts = [
       ...(failed.length ? [`stage${failed.length === 1 ? '' : 's'} ${failed.join(', ')} failed`] : []),
       ...(gatesFailed ? [`${gatesFailed} gate${gatesFailed === 1 ? '' : 's'} failed`] : []),
+      ...(gatesNotJudged ? [`${gatesNotJudged} gate${gatesNotJudged === 1 ? '' : 's'} not judged (a stage above is out of date)`] : []),
     ];
     throw new PipelineRunFailed(parts.join('; ') || 'the pipeline did not finish', 1);
   }
