@@ -353,10 +353,12 @@ function apply(text: string, edits: TextEdit[]): CardUpdateResult {
  * (integers). YAML 1.2's own ambiguities (`true`, `0o17`, `1e3`) the `yaml` package quotes already.
  */
 function readOtherwiseByYaml11(text: string): boolean {
+  // `=` alone is YAML 1.1's value key, which PyYAML refuses as a plain scalar.
+  if (text === "=") return true;
   try {
     return typeof parse(text, { version: "1.1" }) !== "string";
   } catch {
-    return false;
+    return true;
   }
 }
 

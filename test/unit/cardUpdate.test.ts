@@ -557,6 +557,8 @@ test("text PyYAML would read as another type (a dataset no.csv, a model named on
   assert.match(out, /- name: "on"\n/);
   assert.match(out, /name: "no"\n/);
   assert.match(out, /type: data\/2024-01-01\.csv\n/, 'a path PyYAML reads as text stays plain');
+  const equals = updateCardText('---\nlicense: mit\n---\n', { ...e, dataset: { name: '=', path: 'data/=.csv', sha256: 'ab'.repeat(32) } }, { file: 'README.md', modelName: 'churn' }).text;
+  assert.match(equals, /name: "="\n/, "'=' alone is PyYAML's value key");
   assert.match(out, /value: 0\.84\n/, 'numbers stay numbers');
   const data = parse(extractFrontMatter(out)!.yaml, { version: '1.1' }) as { 'model-index': { name: unknown; results: { dataset: { name: unknown } }[] }[] };
   assert.equal(data['model-index'][0]!.name, 'on');
@@ -567,7 +569,7 @@ test("text PyYAML would read as another type (a dataset no.csv, a model named on
   assert.equal(checked.code, 0, checked.err);
   const warnings = checked.out.split('\n').filter((l) => l.includes('yaml11-boolean'));
   assert.equal(warnings.length, 1, checked.out);
-  assert.match(warnings[0]!, /^README\.md:4:5: warning yaml11-boolean huggingface_hub \(PyYAML, YAML 1\.1\) reads unquoted 'no' as false/);
+  assert.match(warnings[0]!, /^README\.md:4:5: warning yaml11-boolean PyYAML \(YAML 1\.1, as huggingface_hub and yaml\.safe_load read cards\) reads unquoted 'no' as false/);
 });
 
 test("a Hugging Face result's dataset has no `args` (the card spec keeps it for load_dataset()'s arguments; a row count is none)", () => {

@@ -655,7 +655,7 @@ function checkAliasReferences(index: PipelineIndex, gate: YamlMap, valueNode: Ya
     const near = gateModel !== undefined && relevant.length === 0 && !interpolated(gateModel) ? didYouMean(gateModel, names) : undefined;
     if (near) {
       const modelNode = asScalar(valueOf(gate, 'model'));
-      if (modelNode) report(at(modelNode, 'warning', 'unknown-model', `No \`register\` step here registers '${clip(gateModel!)}' (did you mean '${clip(near)}'?): while it is not registered, the gate passes.`));
+      if (modelNode) report(at(modelNode, 'warning', 'unknown-model', `No \`register\` step in this file registers '${clip(gateModel!)}' (did you mean '${clip(near)}'?): while it is not registered, the gate passes.`));
       return;
     }
   }

@@ -243,7 +243,7 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
     // unquoted are booleans there (Norwegian's `language: no` becomes False), text in YAML 1.2.
     if (options.lenientStrings && node.style === 'plain' && typeof v === 'string' && YAML11_BOOLEAN.test(v) && !sc.types.includes('boolean'))
       out.push({
-        ...diag(at, 'yaml11-boolean', `huggingface_hub (PyYAML, YAML 1.1) reads unquoted '${v}' as ${/^(yes|on)$/i.test(v) ? 'true' : 'false'}, not as text: quote it ("${v}").`),
+        ...diag(at, 'yaml11-boolean', `PyYAML (YAML 1.1, as huggingface_hub and yaml.safe_load read cards) reads unquoted '${v}' as ${/^(yes|on)$/i.test(v) ? 'true' : 'false'}, not as text: quote it ("${v}").`),
         severity: 'warning',
       });
     checkEnum(node, sc, at);

@@ -455,7 +455,7 @@ const cases: Case[] = [
       ['    value: 0.85\n', '    value: staging.accuracy\n    model: fraud-detector\n'],
     ],
     expect: ["unknown-model 'churn-clasifier'"],
-    messages: ["No `register` step here registers 'churn-clasifier' (did you mean 'churn-classifier'?): while it is not registered, the gate passes."],
+    messages: ["No `register` step in this file registers 'churn-clasifier' (did you mean 'churn-classifier'?): while it is not registered, the gate passes."],
     severities: ['warning'],
   },
   {
