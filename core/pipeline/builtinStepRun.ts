@@ -230,6 +230,9 @@ async function evaluateStep(
     return v;
   };
   const features = ctx.settings.features;
+  // A list (as written, or a whole `${...}` naming one); anything else would feed every column silently.
+  if (features !== undefined && features !== null && !Array.isArray(features))
+    throw new StepFailure(`evaluate.features must be a list of column names, not ${JSON.stringify(features)} (${ctx.stage.file}:${ctx.stage.line})`);
   const sliceBy = ctx.settings.slice_by;
   const given = settingText(ctx.settings, "task");
   // 'classification' (the schema takes it, from pipelines written before the three tasks): binary

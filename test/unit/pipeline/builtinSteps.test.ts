@@ -263,6 +263,16 @@ test("evaluate: task 'classification' (the schema takes it) infers binary or mul
     const one = await runAll(ws);
     assert.deepEqual(one.stages.map((s) => s.status), ['succeeded'], JSON.stringify(one.stages.map((s) => s.message)));
   }
+  // features from params: a list keeps its type; a mapping fails the step rather than feeding every column.
+  writeFileSync(path.join(ws, 'params.yaml'), 'cols: [a, b]\nbad: {a: 1}\n');
+  writeFileSync(path.join(ws, 'runwise.yaml'), pipeline('      features: ${cols}\n'));
+  const fromParams = await runAll(ws);
+  assert.deepEqual(fromParams.stages.map((s) => s.status), ['succeeded'], JSON.stringify(fromParams.stages.map((s) => s.message)));
+  writeFileSync(path.join(ws, 'runwise.yaml'), pipeline('      features: ${bad}\n'));
+  const mapping = await runAll(ws).catch((e: Error & { diagnostics?: { message: string }[] }) => e);
+  const said = mapping instanceof Error ? (mapping.diagnostics ?? []).map((d) => d.message).join('; ') : mapping.stages.map((s) => `${s.status}: ${s.message}`).join('; ');
+  assert.match(said, /features/, said);
+  assert.ok(mapping instanceof Error || mapping.stages[0]!.status === 'failed', said);
 });
 
 test("evaluate: metrics: picks what the stage's run logs (its gates read those); one the task does not give fails the stage, naming it", async () => {
