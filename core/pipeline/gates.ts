@@ -50,13 +50,15 @@ export interface GateTarget {
 export function expandGroupGates(rules: readonly GateRule[], stages: readonly PipelineStage[]): GateRule[] {
   return rules.flatMap((rule) => {
     const colon = rule.metric.lastIndexOf(":");
-    const exact = (name: string) => stages.some((s) => s.id === name || (s.file === rule.file && s.name === name));
+    // The rule's own file first (a stage, then a group), then a stage id of the workspace, as findStage reads them.
+    const own = (name: string) => stages.some((s) => s.file === rule.file && s.name === name);
     const membersOf = (name: string) => stages.filter((s) => s.file === rule.file && s.name.startsWith(`${name}@`));
+    const isId = (name: string) => stages.some((s) => s.id === name);
     // The prefix of `prefix:metric` when it names a stage or a group, else (a metrics file) the rule's `stage:`.
     const fromPrefix = colon > 0 ? rule.metric.slice(0, colon) : undefined;
-    const prefix = fromPrefix !== undefined && (exact(fromPrefix) || membersOf(fromPrefix).length > 0) ? fromPrefix : undefined;
+    const prefix = fromPrefix !== undefined && (own(fromPrefix) || membersOf(fromPrefix).length > 0 || isId(fromPrefix)) ? fromPrefix : undefined;
     const named = prefix ?? rule.stage;
-    if (named === undefined || exact(named)) return [rule];
+    if (named === undefined || own(named)) return [rule];
     const members = membersOf(named);
     if (members.length === 0) return [rule];
     return members.map((s) => {

@@ -118,6 +118,9 @@ test("a gate on a foreach group is one per stage: by stage:, by the metric's sta
     ['evaluate@us', 'm_b.json:auc', null],
   ], 'a metrics file prefix and a group in stage:');
   assert.deepEqual(expanded(rule('auc', '>=', 0.8, 'train')), [['train', 'auc', null]]);
+  // A group of the rule's own file comes before a stage of another file with the group's name as its id.
+  const sub = [{ id: 'train', name: 'train', file: 'dvc.yaml' }, stage('train@a', 'sub/runwise.yaml'), stage('train@b', 'sub/runwise.yaml')] as PipelineStage[];
+  assert.deepEqual(expandGroupGates([{ ...rule('acc', '>=', 0.8, 'train'), file: 'sub/runwise.yaml' }], sub).map((g) => g.stage), ['train@a', 'train@b']);
   // A model with a ${...} the run cannot resolve fails the gate, saying why, rather than finding no champion.
   const tracker = { registry: { getRegisteredModel: () => assert.fail('not looked up') } } as unknown as Tracker;
   const refs = new AliasReferences(tracker, new Map());
