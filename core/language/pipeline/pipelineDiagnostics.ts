@@ -5,7 +5,7 @@
  * output, dependency cycles, gates naming unknown stages or metrics, evaluate metrics that do not
  * fit the task, invalid stage names. Spans are YAML offsets.
  */
-import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, scanInterpolations, type InterpolationScope, type VarsLayer } from './interpolation';
+import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, scanInterpolations, wholeSegments, type InterpolationScope, type VarsLayer } from './interpolation';
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
 import { isParamGlob, lookupParam, matchesParamGlob, type ParamsFile } from '../files/paramsIndex';
 import { GateSyntaxError, isAliasScope, parseGateValue, referencesOf } from './gateExpression';
@@ -74,6 +74,7 @@ export function pipelineDiagnostics(index: PipelineIndex, workspace: WorkspaceVi
       }
     }
     checkEvaluateMetrics(decl, stageReport);
+    checkInterpolatedSettings(decl, stageReport);
     memo.set(decl, found);
     for (const d of found) report({ ...d });
   }
@@ -488,6 +489,36 @@ function checkEvaluateMetrics(decl: StageDecl, report: Report): void {
   const slices = asSeq(valueOf(cfg, 'slice_by'));
   if (slices && slices.items.length > 1) {
     report(at(slices, 'error', 'invalid-value', `slice_by takes one column (got ${slices.items.length}); an evaluation is sliced by one column at a time: make a stage per column.`));
+  }
+}
+
+/** What an evaluate step's setting written as one `${...}` must resolve to (the run keeps the value's type, as DVC does). */
+const TYPED_SETTINGS: Record<string, { ok: (n: YamlNode) => boolean; expected: string }> = {
+  threshold: { ok: (n) => n.kind === 'scalar' && typeof n.value === 'number' && n.value >= 0 && n.value <= 1, expected: 'a number from 0 to 1' },
+  batch_size: { ok: (n) => n.kind === 'scalar' && typeof n.value === 'number' && Number.isInteger(n.value) && n.value >= 1 && n.value <= 1_000_000, expected: 'a whole number from 1 to 1,000,000' },
+  features: { ok: (n) => n.kind === 'seq', expected: 'a list of column names' },
+};
+
+/**
+ * An evaluate step's `threshold`, `batch_size` or `features` written as one `${...}`: checked as the
+ * run will take it, the value it names (a quoted `'0.4'` in params is text, which the run refuses).
+ */
+function checkInterpolatedSettings(decl: StageDecl, report: Report): void {
+  const cfg = asMap(valueOf(decl.body, 'evaluate'));
+  if (!cfg) return;
+  for (const [key, want] of Object.entries(TYPED_SETTINGS)) {
+    const node = asScalar(valueOf(cfg, key));
+    const segments = wholeSegments(node);
+    if (!node || !segments) continue;
+    for (const inst of decl.instances) {
+      const r = resolveSegments(segments, inst.scope);
+      if (r.kind !== 'found' || r.text !== undefined || !r.node) continue;
+      const value = r.node.kind === 'alias' ? r.node.target : r.node;
+      if (!value || want.ok(value)) continue;
+      const shown = value.kind === 'scalar' ? `${JSON.stringify(value.value)}${typeof value.value === 'string' ? ' (text)' : ''}` : value.kind === 'seq' ? 'a list' : 'a mapping';
+      report(at(node, 'error', 'invalid-value', `'${clip(node.value as string)}' is ${shown}${decl.instances.length > 1 ? ` in ${clip(inst.name)}` : ''}: ${key} takes ${want.expected}.`));
+      break;
+    }
   }
 }
 

@@ -469,6 +469,14 @@ const cases: Case[] = [
     expect: ["unknown-alias 'stagng.accuracy'"],
   },
   {
+    name: 'an evaluate setting written as one ${...} is checked as the value it names: a number out of range, a number where a list goes',
+    fixture: 'runwise',
+    file: 'runwise.yaml',
+    edits: [['      batch_size: 256\n', '      batch_size: ${train.epochs}\n      threshold: ${train.epochs}\n      features: ${train.lr}\n']],
+    expect: ["invalid-value '${train.epochs}'", "invalid-value '${train.lr}'"],
+    messages: ["'${train.epochs}' is 20: threshold takes a number from 0 to 1.", "'${train.lr}' is 0.05: features takes a list of column names."],
+  },
+  {
     name: "gate operator '=' suggests '=='",
     fixture: 'runwise',
     file: 'runwise.yaml',
