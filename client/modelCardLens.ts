@@ -75,9 +75,9 @@ export class ModelCardCodeLens implements vscode.CodeLensProvider, vscode.Dispos
 /** Runwise: Update Model Card from Latest Evaluation. */
 export async function updateCardFromLatestEvaluation(tracking: TrackingService, arg: { card: string } | vscode.Uri | undefined): Promise<void> {
   const uri = arg instanceof vscode.Uri ? arg : arg ? vscode.Uri.parse(arg.card) : vscode.window.activeTextEditor?.document.uri;
-  if (!uri) throw new Error('Open a model card (README.md with front matter, or *.modelcard.yaml) first.');
+  if (!uri) throw new Error('Open a model card (README.md with front matter, *.modelcard.yaml or model_card.json) first.');
   const document = await vscode.workspace.openTextDocument(uri);
-  if (!isCardFile(document)) throw new Error(`${path.basename(uri.fsPath)} is not a model card (expected a Markdown file with front matter, or *.modelcard.yaml).`);
+  if (!isCardFile(document)) throw new Error(`${path.basename(uri.fsPath)} is not a model card (expected a Markdown file with front matter, *.modelcard.yaml or model_card.json).`);
   const tracker = await tracking.tracker();
   if (!tracker) throw new Error('This workspace has no tracker yet: register and evaluate a model first.');
   const base = path.basename(uri.fsPath);

@@ -20,7 +20,7 @@ import type { Locator, Page } from 'playwright-core';
 import { Tracker } from '../../core/tracker/tracker';
 import { repoRoot } from '../support/browser';
 import { probabilitiesOnly } from '../unit/evaluation/onnxTestModels';
-import { contextMenu, EditorSession, installBuiltExtension, runCommand, screenshotOnFailure, waitUntil } from './codeServer';
+import { contextMenu, EditorSession, installBuiltExtension, openFile, runCommand, screenshotOnFailure, waitUntil } from './codeServer';
 
 const EXAMPLE_FILES = ['prepare.js', 'train.js', 'dataset.js', 'commandLine.js', 'logisticRegression.js', 'onnxModel.js', 'onnx.proto'];
 
@@ -287,5 +287,31 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
       60_000,
     );
     assert.equal(run.features, 'tenure_months,monthly_spend,support_calls,usage_hours');
+  });
+  it("a Model Card Toolkit JSON card: its CodeLens offers Evaluate, Register, Update from Latest Evaluation; Update writes churn/1's metrics into it, unsaved", async (t) => {
+    screenshotOnFailure(t, page, session.server);
+    const p = page();
+    const cardText = '{\n  "model_details": {\n    "name": "churn"\n  }\n}\n';
+    writeFileSync(path.join(workspace, 'model_card.json'), cardText);
+    await openFile(p, 'model_card.json');
+    const lens = p.locator('.editor-group-container.active .codelens-decoration').first();
+    await waitUntil(async () => /Update from Latest Evaluation/.test((await lens.count()) ? await lens.innerText() : ''), 'the card lens', 30_000);
+    assert.match((await lens.innerText()).replace(/\s+/g, ' '), /^Evaluate \| Register \| Update from Latest Evaluation$/);
+    await lens.getByText('Update from Latest Evaluation', { exact: true }).click();
+    // Several versions are registered, none with this card: the version is picked.
+    await answer(p, 'churn/1', /churn\/1/, /Update model_card\.json from the latest evaluation of/);
+    const lines = p.locator('.editor-group-container.active .view-lines');
+    const text = await waitUntil(
+      async () => {
+        const t = await lines.innerText();
+        return /performance_metrics/.test(t) ? t : '';
+      },
+      'the card to get its metrics',
+      15_000,
+    );
+    assert.match(text.replace(/\u00a0/g, ' '), /"type": "accuracy",\s*"value": "0\.\d+",\s*"slice": "overall"/);
+    assert.equal(readFileSync(path.join(workspace, 'model_card.json'), 'utf8'), cardText, 'left unsaved for review');
+    await p.locator('.tabs-container .tab.active.dirty', { hasText: 'model_card.json' }).waitFor({ state: 'visible', timeout: 5_000 });
+    await runCommand(p, 'File: Revert File');
   });
 });
