@@ -34,6 +34,7 @@ import { MetricsFileError, readMetricsFile, readStageMetrics, type StageMetrics 
 import type { ChangeReason, GateRule, PathHash, PathHasher, PipelineGraph, PipelineStage, StageDecision } from './pipelineModel';
 import { removeStageGroupRecord, stopLeftoverStages, writeStageGroupRecord } from './stageGroupRecords';
 import { runStageProcess, type OutputStream, type StageProcessOptions } from './stageProcess';
+import { stageNodePath } from './stageNodePath';
 import { endRun, finishStageRun, previousStageMetric, readGitState, startPipelineRun, startStageRun, type StageOutputRecord } from './stageTracking';
 import { evaluationUnder } from '../modelCard/cardEvaluation';
 
@@ -251,6 +252,8 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
     server = await startTrackingServer({ workspace: graph.root, tracker, log: () => undefined });
     endpoint = server;
   }
+  // `require('runwise/client')` in a command's Node script finds this installation's client.
+  const nodePath = starting.some((s) => !s.builtin) ? stageNodePath(graph.root) : undefined;
 
   try {
     const pending = new Set(toRun.map((s) => s.id));
@@ -387,7 +390,7 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
         const result: BuiltinStepResult = await (stage.builtin ? (o: StageProcessOptions) => runBuiltinStep(step, o) : runStageProcess)({
           commands: commandFor ? stage.cmd.map((c) => commandFor(stage, c)) : stage.cmd,
           cwd: path.join(graph.root, ...stage.wdir.split('/').filter(Boolean)),
-          env: stageEnv(endpoint, runId, experimentName, stage),
+          env: stageEnv(endpoint, runId, experimentName, stage, nodePath),
           ...(options.signal ? { signal: options.signal } : {}),
           ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
           logFile,
@@ -490,7 +493,7 @@ function prepareStage(graph: PipelineGraph, stage: PipelineStage): string | unde
   return undefined;
 }
 
-function stageEnv(endpoint: Pick<TrackingServer, 'uri' | 'token'> | undefined, runId: string, experimentName: string, stage: PipelineStage): Record<string, string> {
+function stageEnv(endpoint: Pick<TrackingServer, 'uri' | 'token'> | undefined, runId: string, experimentName: string, stage: PipelineStage, nodePath: string | undefined): Record<string, string> {
   return {
     ...(endpoint ? { MLFLOW_TRACKING_URI: endpoint.uri, MLFLOW_TRACKING_TOKEN: endpoint.token } : {}),
     MLFLOW_RUN_ID: runId,
@@ -498,6 +501,7 @@ function stageEnv(endpoint: Pick<TrackingServer, 'uri' | 'token'> | undefined, r
     RUNWISE_STAGE: stage.id,
     // Python buffers a pipe's output; unbuffered, its lines arrive while the stage runs.
     PYTHONUNBUFFERED: process.env.PYTHONUNBUFFERED ?? '1',
+    ...(nodePath ? { NODE_PATH: nodePath } : {}),
   };
 }
 
@@ -516,7 +520,6 @@ function outputRecords(stage: PipelineStage, hashes: PathHasher): StageOutputRec
   });
 }
 
-/** A stage id, or a stage name of the rule's file. */
 /** A gate's stage: one of its own file's by name first (as the language server reads it), else a stage id of the workspace (`train` of the root dvc.yaml). */
 export function findStage(graph: PipelineGraph, name: string, ruleFile: string): string | undefined {
   return graph.stages.find((s) => s.file === ruleFile && s.name === name)?.id ?? (graph.byId.has(name) ? name : undefined);

@@ -118,6 +118,19 @@ fetch(process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/runs/log-metric', { met
   }
 });
 
+test("a stage's Node script outside Runwise's folder requires 'runwise/client' without installing it, and logs through it", async () => {
+  const script = `const rw = require('runwise/client');\nrw.logMetric('from_client', 7, 0);\nrequire('fs').writeFileSync('done', '');\n`;
+  const ws = tempWorkspace('run', { 'log.js': script, 'runwise.yaml': `stages:\n  log:\n    cmd: >-\n      '${process.execPath}' log.js\n    deps: [log.js]\n    outs: [done]\n` });
+  assert.ok(!path.resolve(ws).startsWith(path.resolve(__dirname, '../../..')), 'the workspace lies outside the repository');
+  const { result, tracker } = await runAll(ws);
+  try {
+    assert.equal(result.ok, true, JSON.stringify(result.stages));
+    assert.equal(tracker.getRun(result.stages[0]!.runId!).metrics.find((m) => m.key === 'from_client')?.value, 7);
+  } finally {
+    tracker.close();
+  }
+});
+
 test('a failed stage stops its dependents, keeps its old lock entry; an independent branch goes on', async () => {
   const ws = tempWorkspace('run', {
     'flag': 'ok',
