@@ -16,7 +16,25 @@
 // operator set at version 17: onnxruntime 1.14 and later load it, and so do skl2onnx-era tools.
 'use strict';
 const path = require('node:path');
-const protobuf = require('protobufjs');
+const protobuf = loadProtobuf();
+
+/**
+ * protobufjs: the workspace's own, or else (a copy of this example outside Runwise's folder, run by
+ * `runwise run`, which lets stages require 'runwise/client') the one installed with Runwise.
+ */
+function loadProtobuf() {
+  try {
+    return require('protobufjs');
+  } catch (e) {
+    let beside;
+    try {
+      beside = require.resolve('protobufjs', { paths: [path.dirname(require.resolve('runwise/client'))] });
+    } catch {
+      throw e;
+    }
+    return require(beside);
+  }
+}
 
 const IR_VERSION = 8;
 const OPSET_VERSION = 17;

@@ -158,3 +158,21 @@ test('the CLI starts without loading onnxruntime-node (it loads on first use)', 
   // The probe sees the runtime when something does load it.
   assert.equal(loadsOnnxRuntime([cli, 'onnxruntime-node']), true);
 });
+
+test('the example pipeline copied outside the repository runs whole with the CLI: its scripts find runwise/client and protobufjs through Runwise', async () => {
+  const { main } = await import('../../../core/cli/main');
+  const { Tracker } = await import('../../../core/tracker/tracker');
+  const { copyFileSync, readdirSync } = await import('node:fs');
+  const ws = tempWorkspace('example-copy');
+  assert.ok(!path.resolve(ws).startsWith(path.resolve(__dirname, '../../..')), 'outside the repository');
+  for (const f of readdirSync(example)) if (/\.(js|proto|yaml)$/.test(f)) copyFileSync(path.join(example, f), path.join(ws, f));
+  let out = '';
+  const code = await main(['run', '--workspace', ws], { out: (t) => (out += t), err: (t) => (out += t) });
+  assert.equal(code, 0, out);
+  const tracker = Tracker.open(ws);
+  try {
+    assert.equal(tracker.registry.getVersionByAlias('churn', 'champion').version, '1');
+  } finally {
+    tracker.close();
+  }
+});
