@@ -19,23 +19,13 @@ import { betterWhen, comparableEvaluations, metricChange, worseOnSameData, type 
 import { CardUpdateError, HF_SOURCE_NAME, cardModelName, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText, withoutRunwiseEntries } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
+import { sampleEvaluation } from '../support/cardEvaluation';
 import { tempWorkspace } from '../support/tempWorkspace';
 import { onnxBytes } from '../support/onnxBytes';
 
 const CORPUS = path.join(__dirname, '..', 'fixtures', 'language', 'corpus', 'cards');
 
-const evaluation = (runId: string, roc = 0.9123456789): CardEvaluation => ({
-  subject: 'churn/1',
-  runId,
-  task: 'binary',
-  dataset: { name: 'test', path: 'data/test.csv', sha256: 'ab'.repeat(32), rows: 200 },
-  metrics: [
-    { key: 'accuracy', value: 0.84 },
-    { key: 'roc_auc', value: roc },
-  ],
-  threshold: 0.5,
-  slices: [{ name: 'region=EU', metrics: [{ key: 'accuracy', value: 0.8 }] }],
-});
+const evaluation = sampleEvaluation;
 
 /** For each `quantitative_analysis.performance_metrics` item of a toolkit card: whether its `type` carries Runwise's `# runwise` mark. */
 function toolkitMarks(text: string): boolean[] {

@@ -15,25 +15,14 @@ import { main } from '../../core/cli/main';
 import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { fileKindByName } from '../../core/language/files/fileKinds';
-import type { CardEvaluation } from '../../core/modelCard/cardEvaluation';
 import { CardUpdateError, cardFormatOf, checkCardYaml, updateCardText } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { onnxBytes } from '../support/onnxBytes';
+import { sampleEvaluation } from '../support/cardEvaluation';
 import { tempWorkspace } from '../support/tempWorkspace';
 
-const evaluation = (runId: string, roc = 0.9123456789): CardEvaluation => ({
-  subject: 'churn/1',
-  runId,
-  task: 'binary',
-  dataset: { name: 'test', path: 'data/test.csv', sha256: 'ab'.repeat(32), rows: 200 },
-  metrics: [
-    { key: 'accuracy', value: 0.84 },
-    { key: 'roc_auc', value: roc },
-  ],
-  threshold: 0.5,
-  slices: [{ name: 'region=EU', metrics: [{ key: 'accuracy', value: 0.8 }] }],
-});
+const evaluation = sampleEvaluation;
 
 /** As the toolkit's `ModelCard.to_json()` writes a card: `json.dumps(..., indent=2)`. */
 const TO_JSON = `{
