@@ -227,8 +227,16 @@ export class PipelineRunner implements vscode.Disposable {
     }
     if (result.ok) return;
     const failed = result.stages.find((s) => s.status === 'failed');
-    const gates = result.gates.filter((g) => !g.passed && !g.unchecked);
-    const text = failed ? `stage ${failed.id} failed: ${failed.message ?? failed.status}` : gates.length ? `${gates.length} gate${gates.length === 1 ? '' : 's'} failed: ${gates[0]!.message}` : 'the pipeline did not finish';
+    // A gate not judged (its stage out of date) held what is below it back, but did not fail.
+    const gates = result.gates.filter((g) => !g.passed && !g.unchecked && !g.notJudged);
+    const notJudged = result.gates.filter((g) => g.notJudged);
+    const text = failed
+      ? `stage ${failed.id} failed: ${failed.message ?? failed.status}`
+      : gates.length
+        ? `${gates.length} gate${gates.length === 1 ? '' : 's'} failed: ${gates[0]!.message}`
+        : notJudged.length
+          ? `${notJudged[0]!.message}`
+          : 'the pipeline did not finish';
     void vscode.window.showErrorMessage(`Runwise: ${text}`, ...(failed ? ['Open Log'] : []), 'Show Output').then((choice) => {
       if (choice === 'Open Log' && failed) void vscode.commands.executeCommand('runwise.openStageLog', failed.id);
       else if (choice === 'Show Output') this.terminal?.terminal.show();
