@@ -7,7 +7,8 @@
 
 /** The names as one line that parseFeatureList reads back to the same names. */
 export function formatFeatureList(names: readonly string[]): string {
-  return names.map((n) => (/[,"]|^\s|\s$/.test(n) ? `"${n.replace(/"/g, '""')}"` : n)).join(',');
+  // Quoted too: a name starting with `[` (the list would read as JSON).
+  return names.map((n) => (/[,"]|^\s|\s$|^\[/.test(n) ? `"${n.replace(/"/g, '""')}"` : n)).join(',');
 }
 
 /** The names in `text`; an Error saying what is wrong when it lists none or is malformed. */

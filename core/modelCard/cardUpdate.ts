@@ -98,7 +98,8 @@ const AVERAGED = /^(precision|recall|f1|roc_auc)_(macro|weighted)$/;
  * `accuracy` on `validation set (hand-measured)` is not.
  */
 function isRunwiseJsonEntry(entry: { type: string; slice?: unknown }): boolean {
-  return isRunwiseMetricName(entry.type) && typeof entry.slice === "string" && (entry.slice === "overall" || /^[^=]+=/.test(entry.slice));
+  // `column=value` as Runwise names a slice: not a comparison (`tenure>=24`, `age != x`) nor a note (`holdout (n=500)`).
+  return isRunwiseMetricName(entry.type) && typeof entry.slice === "string" && (entry.slice === "overall" || /^[^\s=<>!(][^=<>!(]*=(?!=)/.test(entry.slice));
 }
 
 export function prettyMetricName(key: string): string {

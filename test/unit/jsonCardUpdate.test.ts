@@ -81,6 +81,8 @@ test("entries Runwise does not write (other types, or its metric names on other 
     '            {"type": "accuracy", "value": 0.1, "slice": "overall"},',
     '            {"type": "roc_auc", "value": 0.2, "slice": "region=US"},',
     '            {"type": "accuracy", "value": "0.91", "slice": "validation set (hand-measured)"},',
+    '            {"type": "recall", "value": "0.7", "slice": "tenure>=24"},',
+    '            {"type": "recall", "value": "0.6", "slice": "holdout (n=500)"},',
     '            {',
     '                "type": "latency",',
     '                "value": 12',
@@ -93,7 +95,7 @@ test("entries Runwise does not write (other types, or its metric names on other 
   ].join('\r\n');
   const out = update(card);
   const types = metricsOf(out).map((m) => `${m.type} ${m.slice ?? ''}`.trim());
-  assert.deepEqual(types, ['binary_accuracy', 'accuracy overall', 'roc_auc overall', 'accuracy region=EU', 'accuracy validation set (hand-measured)', 'latency']);
+  assert.deepEqual(types, ['binary_accuracy', 'accuracy overall', 'roc_auc overall', 'accuracy region=EU', 'accuracy validation set (hand-measured)', 'recall tenure>=24', 'recall holdout (n=500)', 'latency']);
   assert.ok(out.includes('            {"type": "accuracy", "value": "0.91", "slice": "validation set (hand-measured)"},\r\n'), 'a metric Runwise computes, on a slice it does not write, is the user\'s');
   assert.ok(out.includes('            {"type": "binary_accuracy", "value": 0.5, "slice": ""},\r\n'), 'an entry Runwise does not write keeps its text');
   assert.ok(out.includes('            {\r\n                "type": "latency",\r\n                "value": 12\r\n            }\r\n        ],'), 'and its own layout');

@@ -545,7 +545,7 @@ test('--features: a column name holding a comma, in quotes as a CSV header write
   assert.deepEqual(featureList('["spend, usd", "tenure"]'), ['spend, usd', 'tenure']);
   assert.throws(() => featureList(' , '), /--features: the list is empty/);
   const { formatFeatureList, parseFeatureList } = await import('../../../core/evaluation/featureList');
-  for (const names of [['a', 'b'], ['spend, usd', 'say "hi"', ' padded ', 'plain']]) assert.deepEqual(parseFeatureList(formatFeatureList(names)), names, 'the logged param reads back to the same names');
+  for (const names of [['a', 'b'], ['spend, usd', 'say "hi"', ' padded ', 'plain'], ['[m] tenure', 'spend']]) assert.deepEqual(parseFeatureList(formatFeatureList(names)), names, 'the logged param reads back to the same names');
   assert.throws(() => featureList('"open, b'), /a quote opened at character 1 is not closed/);
   assert.throws(() => featureList('[1, 2]'), /a JSON list of column names/);
 
