@@ -297,8 +297,17 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     const lens = p.locator('.editor-group-container.active .codelens-decoration').first();
     await waitUntil(async () => /Update from Latest Evaluation/.test((await lens.count()) ? await lens.innerText() : ''), 'the card lens', 30_000);
     assert.match((await lens.innerText()).replace(/\s+/g, ' '), /^Evaluate \| Register \| Update from Latest Evaluation$/);
-    await lens.getByText('Update from Latest Evaluation', { exact: true }).click();
-    // Several versions are registered, none with this card: the version is picked.
+    // Several versions are registered, none with this card: the version is picked. (A lens drawn
+    // again under the pointer can swallow a click: clicked again until the pick shows.)
+    const pickTitle = p.locator('.quick-input-widget .quick-input-title', { hasText: /Update model_card\.json from the latest evaluation of/ });
+    await waitUntil(
+      async () => {
+        await lens.getByText('Update from Latest Evaluation', { exact: true }).click();
+        return pickTitle.waitFor({ state: 'visible', timeout: 4_000 }).then(() => true, () => false);
+      },
+      'the version pick of Update from Latest Evaluation',
+      30_000,
+    );
     await answer(p, 'churn/1', /churn\/1/, /Update model_card\.json from the latest evaluation of/);
     const lines = p.locator('.editor-group-container.active .view-lines');
     const text = await waitUntil(
