@@ -44,10 +44,16 @@ export interface GateTarget {
  * A gate on a `foreach` stage (`stage: evaluate`, or `evaluate:roc_auc`, where the file declares
  * `evaluate` with `foreach` and so has the stages `evaluate@a`, `evaluate@b`) is a gate on each of
  * its stages: one rule per stage, each judged on its own metrics (as `dvc exp` reads `evaluate@a`
- * apart); its `model:` may name each stage's own model with `${key}` (`churn-${key}` → `churn-eu`
- * for `evaluate@eu`). A rule naming a stage as it is, or no stage, stays as it is.
+ * apart). A `${...}` in its `model:` or its metrics file (`model: churn-${key}`,
+ * `metric: m_${key}.json:auc`) is resolved in each stage's own scope by `resolve` (the stage's
+ * name given); one that does not resolve stays as written, and the gate then fails saying so.
+ * A rule naming a stage of its file as it is, or no stage, stays as it is.
  */
-export function expandGroupGates(rules: readonly GateRule[], stages: readonly PipelineStage[]): GateRule[] {
+export function expandGroupGates(
+  rules: readonly GateRule[],
+  stages: readonly Pick<PipelineStage, "id" | "name" | "file">[],
+  resolve: (text: string, stage: string) => string | undefined = () => undefined,
+): GateRule[] {
   return rules.flatMap((rule) => {
     const colon = rule.metric.lastIndexOf(":");
     // The rule's own file first (a stage, then a group), then a stage id of the workspace, as findStage reads them.
@@ -61,12 +67,12 @@ export function expandGroupGates(rules: readonly GateRule[], stages: readonly Pi
     if (named === undefined || own(named)) return [rule];
     const members = membersOf(named);
     if (members.length === 0) return [rule];
+    const inScope = (text: string, stage: string) => (text.includes("${") ? (resolve(text, stage) ?? text) : text);
     return members.map((s) => {
-      // `model: churn-${key}` names each stage's own model: its key is the part of its name after `@`.
-      const key = s.name.slice(named.length + 1);
-      const model = rule.model?.replace(/\$\{\s*(?:key|item)\s*\}/g, key);
-      const own = model !== undefined ? { model } : {};
-      return prefix !== undefined ? { ...rule, ...own, metric: `${s.name}${rule.metric.slice(colon)}` } : { ...rule, ...own, stage: s.name };
+      const model = rule.model !== undefined ? { model: inScope(rule.model, s.name) } : {};
+      return prefix !== undefined
+        ? { ...rule, ...model, metric: `${s.name}${rule.metric.slice(colon)}` }
+        : { ...rule, ...model, metric: inScope(rule.metric, s.name), stage: s.name };
     });
   });
 }

@@ -196,7 +196,14 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
       const stage = toStage(inst, file, file === defaultFile, at(inst.decl.pair.key).line + 1, problem, links);
       if (stage) stages.push(stage);
     }
-    if (index.runwise) gates.push(...readGates(index, file, at, problem));
+    // A gate on a foreach group becomes one per stage here, where each stage's scope resolves its
+    // `${...}` (`model: churn-${item.name}`); the load record keeps the rules so expanded.
+    if (index.runwise) {
+      const scopes = new Map(index.instances.map((i) => [i.name, i.scope]));
+      const own = index.instances.map((i) => ({ id: '', name: i.name, file }));
+      const { interpolateString } = require('../language/pipeline/interpolation') as typeof import('../language/pipeline/interpolation');
+      gates.push(...expandGroupGates(readGates(index, file, at, problem), own, (text, stage) => interpolateString(text, scopes.get(stage)!)));
+    }
     labelPlots.push(...confusionPlotFiles(index, file));
   }
   if (diagnostics.length) throw refusal(diagnostics);
@@ -216,8 +223,6 @@ export function loadPipeline(root: string, options: LoadOptions = {}): PipelineG
  * found these same stages free of overlaps and cycles; else computed, and given back in `edgesOut`.
  */
 function assembleGraph(absRoot: string, files: string[], stages: PipelineStage[], gates: GateRule[], known?: number[][], edgesOut?: number[][]): PipelineGraph {
-  // A gate on a foreach stage is a gate on each of its stages (the cache keeps the rules as written).
-  gates = expandGroupGates(gates, stages);
   const diagnostics: PipelineDiagnostic[] = [];
   const byId = new Map<string, PipelineStage>();
   /** Stages by lock file and name: two files sharing a lock (dvc.yaml and runwise.yaml in one folder) cannot share a stage name. */

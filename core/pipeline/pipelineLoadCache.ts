@@ -24,7 +24,7 @@ import type { WorkspaceView } from '../language/languageTypes';
 import { runwiseDir } from '../workspace/workspacePath';
 import type { GateRule, PipelineStage } from './pipelineModel';
 
-const VERSION = 5;
+const VERSION = 6;
 /** Folders modified this recently are not trusted to show the next change in their mtime. */
 const RACY_MS = 2000;
 /** Records kept (one per set of pipeline files loaded: the whole workspace, a `--pipeline FILE`). */

@@ -5,7 +5,7 @@
  * output, dependency cycles, gates naming unknown stages or metrics, evaluate metrics that do not
  * fit the task, invalid stage names. Spans are YAML offsets.
  */
-import { boundedList, clip, formatSegments, resolveSegments, scalarInterpolations, scanInterpolations, wholeSegments, type InterpolationScope, type VarsLayer } from './interpolation';
+import { boundedList, clip, formatSegments, interpolateString, resolveSegments, scalarInterpolations, scanInterpolations, wholeSegments, type InterpolationScope, type VarsLayer } from './interpolation';
 import type { AnalysisDiagnostic, Cancelled, WorkspaceView } from '../languageTypes';
 import { isParamGlob, lookupParam, matchesParamGlob, type ParamsFile } from '../files/paramsIndex';
 import { GateSyntaxError, isAliasScope, parseGateValue, referencesOf } from './gateExpression';
@@ -584,6 +584,35 @@ export function cyclePath(names: readonly string[]): string {
 }
 
 
+/**
+ * A gate on a foreach or matrix stage is one gate per generated stage (the runner expands it): its
+ * `model:` and its metrics file may say which with `${...}`, resolved in each stage's scope; a
+ * `${...}` anywhere else, or that a stage cannot resolve, is an error, and so is one metrics file
+ * for every stage (each would read the same numbers).
+ */
+function checkGroupGate(index: PipelineIndex, gate: YamlMap, byStageKey: StageDecl | undefined, report: Report): void {
+  const metricNode = asScalar(valueOf(gate, 'metric'));
+  const metric = scalarText(metricNode);
+  const colon = metric?.lastIndexOf(':') ?? -1;
+  const prefix = colon > 0 ? metric!.slice(0, colon) : undefined;
+  const prefixDecl = prefix !== undefined ? stageDeclNamed(index, prefix) : undefined;
+  const byPrefix = prefixDecl && prefixDecl.name === prefix ? prefixDecl : undefined;
+  const group = [byPrefix, byStageKey].find((d) => d !== undefined && d.form !== 'plain');
+  const modelNode = asScalar(valueOf(gate, 'model'));
+  const model = scalarText(modelNode);
+  if (modelNode && model?.includes('${')) {
+    if (!group) report(at(modelNode, 'error', 'invalid-value', `A gate's model takes \${...} only on a foreach or matrix stage's gate, resolved in each of its stages ('${clip(model)}' names no such stage's gate).`));
+    else {
+      const unresolved = group.instances.find((inst) => interpolateString(model, inst.scope) === undefined);
+      if (unresolved) report(at(modelNode, 'error', 'unresolved-variable', `'${clip(model)}' does not resolve in ${clip(unresolved.name)}: a gate on '${clip(group.name)}' reads each of its stages' variables (\${key}, \${item}, \${item.x}).`));
+    }
+  }
+  // A metrics file with the group in `stage:`: each stage reads the file named, so it must name each one's own.
+  if (metricNode && group && group === byStageKey && !byPrefix && prefix !== undefined && /[./]/.test(prefix) && !prefix.includes('${')) {
+    report(at(metricNode, 'error', 'invalid-value', `Every stage of '${clip(group.name)}' would read this one file: name each stage's own with \${...} (as its metrics are named), or give one stage (${clip(group.instances[0]?.name ?? group.name)}).`));
+  }
+}
+
 function checkGates(index: PipelineIndex, report: Report): void {
   if (!index.runwise) return;
   // A stage of another pipeline file, by the id the runner gives it (`train` of the root dvc.yaml):
@@ -603,6 +632,7 @@ function checkGates(index: PipelineIndex, report: Report): void {
     const valueNode = asScalar(valueOf(gate, 'value'));
     const references = checkGateValue(index, valueNode, report);
     if (valueNode && references.length > 0) checkAliasReferences(index, gate, valueNode, references, report);
+    checkGroupGate(index, gate, stageName !== undefined && stage?.name === stageName ? stage : undefined, report);
     const metricNode = asScalar(valueOf(gate, 'metric'));
     const metric = scalarText(metricNode);
     if (!metricNode || metric === undefined) continue;

@@ -104,7 +104,9 @@ test('where a rule reads its metric: stage:metric, file:metric, or the rule stag
 test("a gate on a foreach group is one per stage: by stage:, by the metric's stage prefix, or by stage: beside a metrics file's prefix; model: takes each stage's ${key}", () => {
   const stage = (name: string, file = 'runwise.yaml') => ({ id: file === 'runwise.yaml' ? name : `${file}:${name}`, name, file }) as PipelineStage;
   const stages = [stage('evaluate@eu'), stage('evaluate@us'), stage('train')];
-  const expanded = (r: GateRule) => expandGroupGates([r], stages).map((g) => [g.stage ?? null, g.metric, g.model ?? null]);
+  // `${key}` resolved as the stage's scope would (here: its name after `@`).
+  const resolve = (text: string, stage: string) => text.replace('${key}', stage.slice(stage.indexOf('@') + 1));
+  const expanded = (r: GateRule) => expandGroupGates([r], stages, resolve).map((g) => [g.stage ?? null, g.metric, g.model ?? null]);
   assert.deepEqual(expanded({ ...rule('auc', '>=', 0.8, 'evaluate'), model: 'churn-${key}' }), [
     ['evaluate@eu', 'auc', 'churn-eu'],
     ['evaluate@us', 'auc', 'churn-us'],

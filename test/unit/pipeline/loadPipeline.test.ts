@@ -348,6 +348,81 @@ test("a runwise.yaml gate may name another file's stage by the id the run gives 
   }
 });
 
+test("a gate on a foreach group is one per stage, its model: and metrics file resolved in each stage's scope; the load record gives the same", () => {
+  const ws = workspace({
+    'runwise.yaml': [
+      'stages:',
+      '  evaluate:',
+      '    foreach:',
+      '      - {name: eu}',
+      '      - {name: us}',
+      '    do:',
+      '      cmd: echo 1 > m-${item.name}.json',
+      '      metrics:',
+      '        - m-${item.name}.json:',
+      '            cache: false',
+      'gates:',
+      '  - metric: m-${item.name}.json:auc',
+      '    stage: evaluate',
+      "    op: '>='",
+      '    value: champion.auc',
+      '    model: churn-${item.name}',
+      '',
+    ].join('\n'),
+  });
+  const expected = [
+    ['evaluate@0', 'm-eu.json:auc', 'churn-eu'],
+    ['evaluate@1', 'm-us.json:auc', 'churn-us'],
+  ];
+  assert.deepEqual(loadPipeline(ws, { cache: false }).gates.map((g) => [g.stage, g.metric, g.model]), expected);
+  loadPipeline(ws, { cache: true });
+  assert.deepEqual(loadPipeline(ws, { cache: true }).gates.map((g) => [g.stage, g.metric, g.model]), expected);
+});
+
+test("a foreach gate's ${...}: only in its model: or metrics file, resolved in every stage; one file for every stage is refused (check and the run)", () => {
+  const ws = workspace({
+    'runwise.yaml': [
+      'stages:',
+      '  evaluate:',
+      '    foreach:',
+      '      - {name: eu}',
+      '      - {name: us}',
+      '    do:',
+      '      cmd: echo 1 > m-${item.name}.json',
+      '      metrics:',
+      '        - m-${item.name}.json:',
+      '            cache: false',
+      '  plain:',
+      '    cmd: echo 1 > p.json',
+      '    metrics:',
+      '      - p.json:',
+      '          cache: false',
+      'gates:',
+      '  - metric: m-${item.name}.json:auc',
+      '    stage: evaluate',
+      "    op: '>='",
+      '    value: champion.auc',
+      '    model: churn-${item.name}',
+      '  - metric: m-eu.json:auc',
+      '    stage: evaluate',
+      "    op: '>='",
+      '    value: 0.5',
+      '  - metric: auc',
+      '    stage: plain',
+      "    op: '>='",
+      '    value: champion.auc',
+      '    model: churn-${key}',
+      '  - metric: auc',
+      '    stage: evaluate',
+      "    op: '>='",
+      '    value: champion.auc',
+      '    model: churn-${item.region}',
+      '',
+    ].join('\n'),
+  });
+  assert.deepEqual(refusal(ws).map((d) => `${d.line} ${d.code}`), ['22 invalid-value', '30 invalid-value', '35 unresolved-variable']);
+});
+
 test('within one file, the language analysis already refuses a shared output', () => {
   const ws = workspace({
     'dvc.yaml': ['stages:', '  a:', '    cmd: a', '    outs: [m.pkl]', '  b:', '    cmd: b', '    outs: [m.pkl]', ''].join('\n'),
