@@ -317,7 +317,10 @@ export class RunsTreeModel {
   experimentNode(e: ExperimentSummary, count: { total: number; running: number }): RunsTreeNode {
     const description = count.total === 0 ? 'no runs' : `${count.total} run${count.total === 1 ? '' : 's'}${count.running ? ` · ${count.running} running` : ''}`;
     return {
-      id: `experiment:${e.experimentId}`,
+      // An experiment drawn with no runs is another row to VS Code than one with runs: it keeps a
+      // row's first collapsible state by id, so one created by a script just before its run
+      // (set_experiment, then start_run) was shown collapsed, its run hidden.
+      id: count.total === 0 ? `experiment:${e.experimentId}:empty` : `experiment:${e.experimentId}`,
       kind: 'experiment',
       label: e.name,
       description,

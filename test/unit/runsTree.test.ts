@@ -37,6 +37,21 @@ test('experiments by name with run counts; the empty Default experiment is hidde
   });
 });
 
+test("an experiment's first run makes it another row (VS Code keeps a row's first collapsed state by id): it shows expanded, its run visible", () => {
+  withTracker((t) => {
+    const e = t.createExperiment('e2e');
+    const model = new RunsTreeModel();
+    model.apply(t.changesSince());
+    const empty = model.roots().find((r) => r.label === 'e2e')!;
+    assert.equal(empty.collapsible, 'none');
+    t.createRun({ experimentId: e.experimentId, runName: 'first' });
+    model.apply(t.changesSince(model.changeMarker));
+    const withRun = model.roots().find((r) => r.label === 'e2e')!;
+    assert.equal(withRun.collapsible, 'expanded');
+    assert.notEqual(withRun.id, empty.id);
+  });
+});
+
 test('runs newest first, status as icon, key metrics as description, params in a plain-text tooltip', () => {
   withTracker((t) => {
     const old = t.createRun({ runName: 'old', status: 'FINISHED' }).info.runId;
