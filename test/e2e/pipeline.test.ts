@@ -253,8 +253,16 @@ describe('Pipelines in an untrusted workspace (Restricted Mode)', { timeout: 600
       return /Run \(trust the workspace to run\)/.test(s) && /never run/.test(s) ? s : '';
     }, 'the prepare lens in Restricted Mode', 60_000);
     assert.match(text, /^Run \(trust the workspace to run\) \| never run$/);
-    await lensRow(page(), 'prepare').first().getByText('Run (trust the workspace to run)').click();
-    const note = await waitUntil(async () => (await page().locator('.notification-toast').allInnerTexts()).find((x) => /untrusted workspace/.test(x)), 'the Restricted Mode message', 15_000);
+    // A lens drawn again under the pointer can swallow a click: clicked again until the message shows.
+    const note = await waitUntil(
+      async () => {
+        const shown = (await page().locator('.notification-toast').allInnerTexts()).find((x) => /untrusted workspace/.test(x));
+        if (!shown) await lensRow(page(), 'prepare').first().getByText('Run (trust the workspace to run)').click({ timeout: 5_000 }).catch(() => undefined);
+        return shown;
+      },
+      'the Restricted Mode message',
+      20_000,
+    );
     assert.match(note, /does not run pipeline stages in an untrusted workspace/);
     assert.match(note, /Manage Workspace Trust/);
     await page().waitForTimeout(1_000);
