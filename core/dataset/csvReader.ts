@@ -9,7 +9,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
-import { DatasetError, checkColumns, emptyBatch, numberFromText, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+import { DatasetError, booleanOf, checkColumns, emptyBatch, numberFromText, shownCell, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
 const COMMA = 44;
 const QUOTE = 34;
@@ -189,6 +189,16 @@ class CsvParser {
   private readonly missingAllowed: Uint8Array;
   /** Text slot → its coder when the column is read as codes (ColumnRequest.coded). */
   private readonly coders: (LabelCoder | undefined)[];
+  /**
+   * Column index → 1 while every row read holds a boolean in pandas' spellings: pandas reads such a
+   * column as bool (1.0 and 0.0 to scikit-learn), and one mixing booleans with numbers as text,
+   * which scikit-learn refuses.
+   */
+  private readonly booleanColumns: Uint8Array;
+  /** Whether any column is a boolean one (plain records, all numbers, are then not read apart). */
+  private anyBoolean = false;
+  /** Rows taken in earlier batches. */
+  private rowsBefore = 0;
   line: number;
   /** The line after the header: where a row one field longer than the header is R's row names. */
   private readonly firstDataLine: number;
@@ -203,6 +213,7 @@ class CsvParser {
     firstLine: number,
   ) {
     this.missingAllowed = new Uint8Array(names.length);
+    this.booleanColumns = new Uint8Array(names.length);
     for (const r of request) if (r.missing) this.missingAllowed[names.indexOf(r.name)] = 1;
     this.numberSlots = new Int32Array(names.length).fill(-1);
     this.textSlots = new Int32Array(names.length).fill(-1);
@@ -252,7 +263,7 @@ class CsvParser {
       }
       if (buf[pos] === CR && pos + 1 >= len && !final) return recordStart;
       // As many plain records as come in a row (see plainRecords); the general loop takes the next.
-      const plain = this.plainRecords(buf, pos, batch.rows, batchSize);
+      const plain = this.anyBoolean ? 0 : this.plainRecords(buf, pos, batch.rows, batchSize);
       if (plain > 0) {
         pos = this.plainEnd;
         batch.rows += plain;
@@ -312,6 +323,7 @@ class CsvParser {
             c = buf[pos]!;
             if (!Number.isNaN(value) && pos < len && (c === COMMA || c === LF || (c === CR && buf[pos + 1] === LF))) {
               e = pos;
+              if (this.anyBoolean && this.booleanColumns[field] === 1) this.mixed(field, recordLine, this.text(buf, s, e, false), false);
               if (c === CR) pos++;
               ended = c !== COMMA;
               numbers[slot]![row] = value;
@@ -348,7 +360,8 @@ class CsvParser {
         }
         if (field < width) {
           if (slot >= 0) {
-            if (Number.isNaN(value)) value = numberFromText(this.text(buf, s, e, escaped), `${this.file}:${recordLine}`, this.names[field]!, this.missingAllowed[field] === 1);
+            if (Number.isNaN(value)) value = this.numberOf(field, row, recordLine, this.text(buf, s, e, escaped));
+            else if (this.anyBoolean && this.booleanColumns[field] === 1) this.mixed(field, recordLine, this.text(buf, s, e, escaped), false);
             numbers[slot]![row] = value;
           }
           const textSlot = textSlots[field]!;
@@ -364,6 +377,32 @@ class CsvParser {
       batch.rows++;
     }
     return pos;
+  }
+
+  /** A numeric field that is no plain decimal: a boolean (in a column of booleans only), or as numberFromText reads it. */
+  private numberOf(field: number, row: number, line: number, text: string): number {
+    const missing = this.missingAllowed[field] === 1;
+    const bool = missing ? undefined : booleanOf(text.trim());
+    if (bool === undefined) {
+      const value = numberFromText(text, `${this.file}:${line}`, this.names[field]!, missing);
+      if (this.booleanColumns[field] === 1) this.mixed(field, line, text, false);
+      return value;
+    }
+    if (this.rowsBefore + row === 0) {
+      this.booleanColumns[field] = 1;
+      this.anyBoolean = true;
+    } else if (this.booleanColumns[field] !== 1) this.mixed(field, line, text, true);
+    return bool;
+  }
+
+  /** The error for a column mixing booleans and numbers, at the cell `text` of `line`. */
+  private mixed(field: number, line: number, text: string, isBoolean: boolean): never {
+    const cell = shownCell(text.trim());
+    throw new DatasetError(
+      `${this.file}:${line}: column '${this.names[field]}' mixes booleans and numbers ('${cell}' here, ${isBoolean ? 'numbers' : 'booleans'} above): ` +
+        `pandas reads such a column as text, which scikit-learn cannot convert; write it as numbers (1/0) or as True/False throughout`,
+      this.names[field],
+    );
   }
 
   /** Where the last `plainRecords` stopped: after its last record. */
@@ -506,6 +545,7 @@ class CsvParser {
   /** The filled batch (cut to its rows when not full); the next `parse` refills the same arrays. */
   take(): DatasetBatch {
     const full = this.batch.rows === this.batchSize ? { ...this.batch } : trimBatch(this.batch);
+    this.rowsBefore += this.batch.rows;
     this.batch.rows = 0;
     return full;
   }

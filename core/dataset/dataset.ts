@@ -247,10 +247,17 @@ export function shownColumns(names: readonly string[]): string {
   return names.length > 30 ? `${listed}, … (${names.length} in all)` : listed;
 }
 
-/** The number in a cell's text, or a DatasetError naming where it is and what was found. */
-export function numberFromText(text: string, where: string, column: string, missing = false): number {
+/**
+ * The number in a cell's text, or a DatasetError naming where it is and what was found. A boolean
+ * reads as 1 or 0 unless `booleans` is false: a string in JSON or Parquet, which pandas keeps as
+ * text and scikit-learn cannot convert (a CSV's whole column of them is bool to pandas).
+ */
+export function numberFromText(text: string, where: string, column: string, missing = false, booleans = true): number {
   const trimmed = text.trim();
   if (missing && (MISSING.test(trimmed) || INFINITE.test(trimmed))) return NaN;
+  if (!booleans && !missing && booleanOf(trimmed) !== undefined) {
+    throw new DatasetError(`${where}: column '${column}' is the text '${shownCell(trimmed)}' (expected a number; pandas keeps a string as text, which scikit-learn cannot convert: store a boolean or 1/0)`, column);
+  }
   // Where missing cells are allowed (drift), a boolean makes a numeric column text, as pandas infers a 0/1/True column.
   if (missing && booleanOf(trimmed) !== undefined) throw new DatasetError(`${where}: column '${column}' is a boolean, '${shownCell(trimmed)}' (expected a number)`, column);
   if (trimmed === '') throw new DatasetError(`${where}: column '${column}' is empty (expected a number)`);

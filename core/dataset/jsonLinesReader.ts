@@ -263,7 +263,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
           else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = Number.isFinite(v) ? v : r.missing ? NaN : numberFromText(String(v), `${displayName}:${line}`, r.name);
           else if (typeof v === 'boolean' && !r.missing) batch.numbers[n++]![batch.rows] = v ? 1 : 0;
           else if (v === null && r.missing) batch.numbers[n++]![batch.rows] = NaN;
-          else if (typeof v === 'string') batch.numbers[n++]![batch.rows] = numberFromText(v, `${displayName}:${line}`, r.name, r.missing);
+          else if (typeof v === 'string') batch.numbers[n++]![batch.rows] = numberFromText(v, `${displayName}:${line}`, r.name, r.missing, false);
           else if (v === null) throw new DatasetError(`${displayName}:${line}: column '${r.name}' is ${Object.hasOwn(value, r.name) ? 'null' : 'missing from this row'} (expected a number)`);
           else throw new DatasetError(`${displayName}:${line}: column '${r.name}' is ${typeof v === 'boolean' ? `a boolean, ${v}` : Array.isArray(v) ? 'an array' : 'an object'} (expected a number)`, r.name);
         }

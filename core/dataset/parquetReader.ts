@@ -177,7 +177,7 @@ function numberOf(v: unknown, r: ColumnRequest, where: string): number {
     if (r.missing) return NaN;
     throw new DatasetError(`${where}: column '${r.name}' is empty (expected a number)`);
   }
-  if (typeof v === 'string') return numberFromText(v, where, r.name, r.missing);
+  if (typeof v === 'string') return numberFromText(v, where, r.name, r.missing, false);
   // A date or a nested value: where missing cells are allowed (drift), the column is then text.
   const what = v instanceof Date ? 'a date' : typeof v === 'object' ? 'a nested value' : typeof v;
   throw new DatasetError(`${where}: column '${r.name}' is ${what} (expected a number)`, r.missing ? r.name : undefined);

@@ -308,6 +308,37 @@ test('numbers as pandas reads them: decimals, infinities and booleans; not 0x10,
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.csv:3: column 'a' is inf \(expected a finite number\)/);
 });
 
+test('CSV: a column of booleans only reads as 1/0 across batches; one mixing booleans with numbers is refused either way round, naming the line (pandas: text)', async () => {
+  const file = path.join(tempWorkspace('csv'), 'data.csv');
+  // pandas 1.5 read_csv: bool for a column of True/False only; object (text) for True with 1 or 0.5, which check_array refuses.
+  writeFileSync(file, `a,b\n${Array.from({ length: 25 }, (_, i) => `${i},${i % 2 ? 'True' : 'false'}`).join('\n')}\n`);
+  const all = await readAll(file, [{ name: 'a' }, { name: 'b' }], 4);
+  assert.deepEqual(all.numbers[1], Array.from({ length: 25 }, (_, i) => i % 2));
+  const cases: [string, RegExp][] = [
+    ['a,b\n1,True\n2,False\n3,1\n', /data\.csv:4: column 'b' mixes booleans and numbers \('1' here, booleans above\): pandas reads such a column as text/],
+    ['a,b\n1,0.5\n2,1\n3,TRUE\n', /data\.csv:4: column 'b' mixes booleans and numbers \('TRUE' here, numbers above\)/],
+    // Past the first batch, in the general loop's quoted field and the plain records after booleans.
+    [`a,b\n${Array.from({ length: 9 }, (_, i) => `${i},True`).join('\n')}\n9,"0"\n`, /data\.csv:11: column 'b' mixes booleans and numbers \('0' here, booleans above\)/],
+    [`a,b\n0,True\n${Array.from({ length: 9 }, (_, i) => `${i},${i}`).join('\n')}\n`, /data\.csv:3: column 'b' mixes booleans and numbers \('0' here, booleans above\)/],
+    [`a,b\n${Array.from({ length: 9 }, (_, i) => `${i},${i}`).join('\n')}\n9,False\n`, /data\.csv:11: column 'b' mixes booleans and numbers \('False' here, numbers above\)/],
+  ];
+  for (const [text, error] of cases) {
+    writeFileSync(file, text);
+    await assert.rejects(readAll(file, [{ name: 'a' }, { name: 'b' }], 4), error);
+  }
+  // A column read as text or not read at all may mix them.
+  writeFileSync(file, 'a,b\n1,True\n2,0.5\n');
+  assert.deepEqual((await readAll(file, [{ name: 'a' }, { name: 'b', text: true }], 4)).texts, [['True', '0.5']]);
+});
+
+test('JSON Lines and Parquet: a boolean written as a string in a numeric column is refused (pandas keeps it as text); true/false and numeric strings read', async () => {
+  const file = path.join(tempWorkspace('jsonl'), 'data.jsonl');
+  writeFileSync(file, '{"a": true, "b": "1.5"}\n{"a": 0.5, "b": "2"}\n');
+  assert.deepEqual((await readAll(file, [{ name: 'a' }, { name: 'b' }], 4)).numbers, [[1, 0.5], [1.5, 2]]);
+  writeFileSync(file, '{"a": 1, "b": "2"}\n{"a": 0, "b": "True"}\n');
+  await assert.rejects(readAll(file, [{ name: 'a' }, { name: 'b' }], 4), /data\.jsonl:2: column 'b' is the text 'True' \(expected a number; pandas keeps a string as text/);
+});
+
 test('CSV files from other tools: the error says what to change (classic Mac line ends, a ;-separated file, R row names); unnamed spreadsheet columns are no duplicate', async () => {
   const file = path.join(tempWorkspace('csv'), 'data.csv');
   writeFileSync(file, 'a,b\r1,2\r3,4\r');

@@ -95,6 +95,14 @@ test('Parquet: a missing column names the columns there are; a null is an error 
   await assert.rejects(readAll(file, [{ name: 'd' }], 64), /nulls\.parquet row 131: column 'd' is empty \(expected a number\)/);
 });
 
+test('Parquet: a STRING column of numbers reads as numbers; a boolean spelt as text in it is refused (pandas keeps strings, scikit-learn cannot convert \'True\')', async () => {
+  const file = path.join(tempWorkspace('parquet'), 'texts.parquet');
+  await writeParquet(file, [{ name: 's', data: ['1.5', '2', 'True'], type: 'STRING' }], 100);
+  await assert.rejects(readAll(file, [{ name: 's' }], 2), /texts\.parquet row 3: column 's' is the text 'True' \(expected a number; pandas keeps a string as text/);
+  await writeParquet(file, [{ name: 's', data: ['1.5', '2'], type: 'STRING' }], 100);
+  assert.deepEqual((await readAll(file, [{ name: 's' }], 2)).numbers, [[1.5, 2]]);
+});
+
 /** Two features a, b and a 0/1 target y (a + b/2 + noise(i) > 0) over ROWS rows, and a binary model over [a, b] written in `ws`. */
 function binaryCase(ws: string, noise: (i: number) => number = () => 0) {
   const a = Array.from({ length: ROWS }, (_, i) => ((i * 37) % 101) / 10 - 5);
