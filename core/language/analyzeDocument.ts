@@ -25,7 +25,7 @@ export function analyzeDocument(
   if (isFrontMatterKind(kind)) {
     const fm = extractFrontMatter(text);
     if (!fm) return undefined;
-    return { uri, relPath, kind, yaml: parse(fm.yaml), yamlOffset: fm.offset };
+    return { uri, relPath, kind, yaml: parse(fm.yaml), yamlOffset: fm.offset, ...(text.charCodeAt(0) === 0xfeff ? { bom: true } : {}) };
   }
   return { uri, relPath, kind, yaml: parse(text), yamlOffset: 0 };
 }

@@ -32,6 +32,11 @@ export interface AnalyzedDocument {
   yaml: YamlDocument;
   /** Offset of the YAML text inside the file (non-zero only for Markdown front matter). */
   yamlOffset: number;
+  /**
+   * A Markdown card's text starts with a byte order mark (read from disk: VS Code's documents
+   * leave it out), before which huggingface_hub finds no front matter.
+   */
+  bom?: boolean;
 }
 
 /**

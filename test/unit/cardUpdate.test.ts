@@ -562,6 +562,16 @@ test("text PyYAML would read as another type (a dataset no.csv, a model named on
   assert.match(warnings[0]!, /^README\.md:4:5: warning yaml11-boolean PyYAML \(YAML 1\.1, as huggingface_hub and yaml\.safe_load read cards\) reads unquoted 'no' as false/);
 });
 
+test('card validate warns of a byte order mark before a README\'s front matter (huggingface_hub finds no metadata after it); none without one', async () => {
+  const ws = tempWorkspace('card-bom', { 'README.md': '\uFEFF---\nlicense: mit\n---\n# Churn\n', 'plain/README.md': '---\nlicense: mit\n---\n# Churn\n' });
+  const checked = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'README.md'));
+  assert.equal(checked.code, 0, checked.err);
+  assert.match(checked.out, /^README\.md:2:1: warning byte-order-mark The file starts with a byte order mark: huggingface_hub \(ModelCard\.load, metadata_load\) finds no metadata after it\./m);
+  const plain = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'plain/README.md'));
+  assert.equal(plain.code, 0, plain.err);
+  assert.doesNotMatch(plain.out, /byte-order-mark/);
+});
+
 test("a Hugging Face result's dataset has no `args` (the card spec keeps it for load_dataset()'s arguments; a row count is none)", () => {
   const out = updateCardText('---\nlicense: mit\n---\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
   const data = parse(extractFrontMatter(out)!.yaml) as { 'model-index': { results: { dataset: Record<string, unknown> }[] }[] };

@@ -20,6 +20,16 @@ export function modelCardDiagnostics(doc: AnalyzedDocument, workspace: Workspace
     const invalid = jsonSyntaxError(doc.yaml.text);
     if (invalid) out.push({ start: invalid.at, end: Math.min(doc.yaml.text.length, invalid.at + 1), severity: 'error', code: 'invalid-json', message: `Not valid JSON, as the Model Card Toolkit reads it: ${invalid.message}.` });
   }
+  // huggingface_hub opens a card as plain UTF-8 and finds the front matter with `^(\s*---…`, whose
+  // `\s` is not U+FEFF: its ModelCard.load and metadata_load see no metadata (the Hub's site does).
+  if (doc.bom)
+    out.push({
+      start: 0,
+      end: 0,
+      severity: 'warning',
+      code: 'byte-order-mark',
+      message: 'The file starts with a byte order mark: huggingface_hub (ModelCard.load, metadata_load) finds no metadata after it. Save the file as UTF-8 without BOM.',
+    });
   const root = asMap(doc.yaml.root);
   if (!root) return out;
   const license = asScalar(valueOf(root, 'license'));
