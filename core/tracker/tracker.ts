@@ -1144,7 +1144,20 @@ export class Tracker {
       const trimmed = p.replace(/^\/+|\/+$/g, '');
       return trimmed === '' ? '' : checkArtifactPath(trimmed);
     };
-    if (modelId) return loggedModelFiles(modelId, '');
+    if (modelId) {
+      // The files are the logged model's; the source must name that model (MLflow's server refuses a
+      // local path outside its artifacts), or the version would claim a provenance it has not.
+      const model = this.models.get(modelId);
+      if (source === `models:/${modelId}` || source === `models:/${modelId}/`) return loggedModelFiles(modelId, '');
+      const artifacts = /^mlflow-artifacts:\/{1,3}(\d+)\/models\/(m-[0-9a-f]{32})\/artifacts(?:\/(.*))?$/.exec(source);
+      if (artifacts && artifacts[2] === modelId && artifacts[1] === model.experimentId) return loggedModelFiles(modelId, cleanDir(artifacts[3] ?? ''));
+      const run = /^runs:\/([0-9a-f]{32})(?:\/.*)?$/.exec(source)?.[1];
+      if (run !== undefined && run === model.sourceRunId) return loggedModelFiles(modelId, '');
+      throw invalid(
+        `Invalid model version source: '${source}' with model_id '${modelId}': the source must name that logged model ` +
+          `(models:/${modelId}, its mlflow-artifacts:/ URI, or runs:/ of its source run).`,
+      );
+    }
     let m = /^runs:\/([0-9a-f]{32})(?:\/(.*))?$/.exec(source);
     if (m) return runFiles(m[1]!, cleanDir(m[2] ?? ''));
     m = /^models:\/(m-[0-9a-f]{32})\/?$/.exec(source);

@@ -164,6 +164,18 @@ describe('MLflow Model Registry REST flows', () => {
     assert.equal(tagged.status, 200);
     await registerModel(`models:/${logged.model_id}`, 'from-logged', undefined, logged.model_id);
     assert.equal(await tagOf(), '[{"name": "from-logged", "version": "2"}, {"name": "from-logged", "version": 3}]');
+    // The logged model's artifact URI and runs:/ of its source run name it too; a source naming
+    // anything else with model_id would record a provenance the version's bytes do not have.
+    const byUri = await registerModel(`${logged.artifact_uri}`, 'from-logged', undefined, logged.model_id);
+    const byRun = await registerModel(`runs:/${run.run_id}/model`, 'from-logged', undefined, logged.model_id);
+    assert.deepEqual([byUri.version, byRun.version], ['4', '5']);
+    const other = (await call(R.CreateRun, { experiment_id: '0' })).run.info;
+    for (const source of ['file:///etc/passwd', '/etc/passwd', 's3://bucket/model', `runs:/${other.run_id}/model`, `models:/m-${'0'.repeat(32)}`]) {
+      const refused = await callError(RR.CreateModelVersion, { name: 'from-logged', source, model_id: logged.model_id });
+      assert.deepEqual([refused.status, refused.body.error_code], [400, 'INVALID_PARAMETER_VALUE'], source);
+      assert.match(refused.body.message, /the source must name that logged model/);
+    }
+    assert.deepEqual((await call(RR.SearchModelVersions, { filter: "name='from-logged'" })).model_versions.map((v: Json) => v.version).sort(), ['1', '2', '3', '4', '5']);
   });
 
   it('set_registered_model_alias, get_model_version_by_alias, load_model("models:/name@champion") through the artifact proxy', async () => {
