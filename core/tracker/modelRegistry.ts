@@ -1068,7 +1068,14 @@ export function modelFilesOnDisk(absPath: string, shown = absPath, within?: stri
   } catch {
     throw invalid(`Model path '${shown}' does not exist${lstatIfAny(absPath)?.isSymbolicLink() ? ' (a symbolic link to nothing)' : ''}.`);
   }
-  if (st.isFile()) return [{ abs: absPath, rel: path.basename(absPath) }, ...externalDataFiles(absPath, st.size, shown)];
+  if (st.isFile()) {
+    // A file outside is refused before it is read (as a model, for its external data): what is
+    // said of it would tell an outside file's content.
+    if (realWithin !== undefined && relativeInside(realWithin, realpathSync(absPath)) === undefined) {
+      throw invalid(`Model file '${path.basename(absPath)}' is reached through a symbolic link to a place outside the workspace; register files inside it.`);
+    }
+    return [{ abs: absPath, rel: path.basename(absPath) }, ...externalDataFiles(absPath, st.size, shown)];
+  }
   if (!st.isDirectory()) throw invalid(`Model path '${shown}' is neither a file nor a folder.`);
   const out: { abs: string; rel: string }[] = [];
   // Folders by their real path: a link back up the tree is not walked again.

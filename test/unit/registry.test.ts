@@ -336,6 +336,10 @@ test('a folder on the way that links outside the workspace: its files are not re
   symlinkSync(outside, path.join(ws, 'outdir'));
   try {
     await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'outdir', 'secret.onnx')), /Model file 'secret\.onnx' is reached through a symbolic link to a place outside the workspace/);
+    // An outside file that is no model is refused the same way, unread: the answer does not tell what it holds.
+    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'outdir', 'id_rsa')), /Model file 'id_rsa' is reached through a symbolic link to a place outside the workspace/);
+    symlinkSync(path.join(outside, 'id_rsa'), path.join(ws, 'key.onnx'));
+    await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'key.onnx')), /Model file 'key\.onnx' is reached through a symbolic link to a place outside the workspace/);
     await assert.rejects(tracker.registerModelFiles('a', path.join(ws, 'model.onnx'), { cardPath: path.join(ws, 'outdir', 'README.md') }), /Model card 'README\.md' is reached through a symbolic link/);
     // A model in the workspace whose external data goes through the link.
     const { model } = withExternalData({ weights: [1, 1, -1, -1], bias: [0, 0], features: 2, classes: 2 }, 'outdir/id_rsa');
