@@ -15,6 +15,8 @@ export class CliError extends Error {
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /** The CLI's own terminal control (the live progress's cursor moves), written as it is; to `err` where absent. */
+  control?(text: string): void;
 }
 
 export class CommandContext {

@@ -2,6 +2,7 @@
  * The `runwise` command line: the engine without an editor, for the terminal and CI.
  * Exit codes: 0 success, 1 a user error (one line on stderr), 2 bad usage.
  */
+import { terminalSafe } from './terminalText';
 import * as path from 'node:path';
 import { parseArgs, flag, optionValue, UsageError, type OptionSpecs, type ParsedArgs } from './args';
 import { CliError, CommandContext, type Output } from './context';
@@ -326,7 +327,12 @@ export function runCli(): void {
       throw e;
     });
   }
-  const io: Output = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
+  // What the tracker holds is shown, never obeyed, by the terminal; the CLI's own cursor moves go through `control`.
+  const io: Output = {
+    out: (t) => void process.stdout.write(terminalSafe(t)),
+    err: (t) => void process.stderr.write(terminalSafe(t)),
+    control: (t) => void process.stderr.write(t),
+  };
   main(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;

@@ -15,8 +15,9 @@ export function modelNameProblem(name: string): string | undefined {
     return `Registered model name '${name.slice(0, 40)}…' exceeds the maximum length of ${MAX_REGISTERED_MODEL_NAME_LENGTH} characters (got ${name.length}).`;
   }
   // A '/' would make `models:/a/b/1` ambiguous.
-  if (name.includes('/') || /[\u0000-\u001f\u007f]/.test(name)) {
-    return `Invalid registered model name '${JSON.stringify(name).slice(1, -1)}': it may not contain '/' or control characters.`;
+  if (name.includes('/') || /[\u0000-\u001f\u007f-\u009f]/.test(name)) {
+    const shown = JSON.stringify(name).slice(1, -1).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return `Invalid registered model name '${shown}': it may not contain '/' or control characters.`;
   }
   return undefined;
 }

@@ -673,4 +673,7 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   assert.equal(noPath.code, 2);
   const badName = await cli(ws, 'models', 'register', 'a/b', '--path', path.join(ws, 'model.onnx'));
   assert.match(badName.err, /may not contain '\/'/);
+  // C1 controls too (U+009B is an 8-bit CSI to a terminal), shown escaped.
+  const c1 = await cli(ws, 'models', 'register', 'esc\u009b31m', '--path', path.join(ws, 'model.onnx'));
+  assert.match(c1.err, /Invalid registered model name 'esc\\u009b31m': it may not contain '\/' or control characters/);
 });

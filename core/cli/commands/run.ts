@@ -355,7 +355,8 @@ class LiveProgress implements Progress {
   private draw(permanent: readonly string[]): void {
     const width = process.stderr.columns || 100;
     const fit = (s: string) => (s.length > width - 1 ? `${s.slice(0, width - 2)}…` : s);
-    let text = this.drawn > 0 ? `\x1b[${this.drawn}A\x1b[J` : '';
+    if (this.drawn > 0) (this.ctx.io.control ?? this.ctx.io.err)(`\x1b[${this.drawn}A\x1b[J`);
+    let text = '';
     for (const line of permanent) text += `${fit(line)}\n`;
     const now = Date.now();
     const block = [...this.running].map(([id, r]) => fit(`  ${id}  ${formatDuration(now - r.started)}  ${r.last.replace(/\s+/g, ' ')}`));

@@ -1,0 +1,46 @@
+/** The CLI shows what the tracker holds without letting its control characters act on the terminal. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { terminalSafe } from '../../../core/cli/terminalText';
+import { Tracker } from '../../../core/tracker/tracker';
+import { onnxBytes } from '../../support/onnxBytes';
+import { tempWorkspace } from '../../support/tempWorkspace';
+
+test('terminalSafe: controls, C1, a lone CR and bidi overrides are shown escaped; tabs, line ends (LF, CRLF), colours and other text stay', () => {
+  assert.equal(terminalSafe('plain ünïcode\ttab\nline\r\nend'), 'plain ünïcode\ttab\nline\r\nend');
+  assert.equal(terminalSafe('\u001b[31mred\u001b[0m \u001b[1;32mbold\u001b[m'), '\u001b[31mred\u001b[0m \u001b[1;32mbold\u001b[m');
+  assert.equal(terminalSafe('\u001b[2J\u001b[Hx'), '\\u001b[2J\\u001b[Hx');
+  assert.equal(terminalSafe('\u001b]0;pwned\u0007'), '\\u001b]0;pwned\\u0007');
+  assert.equal(terminalSafe('\u001b]52;c;ZXZpbA==\u001b\\'), '\\u001b]52;c;ZXZpbA==\\u001b\\');
+  assert.equal(terminalSafe('a\rb'), 'a\\u000db');
+  assert.equal(terminalSafe('esc\u009b31mX\u0085'), 'esc\\u009b31mX\\u0085');
+  assert.equal(terminalSafe('abc\u202edcba\u2066'), 'abc\\u202edcba\\u2066');
+  assert.equal(terminalSafe('\u0000\u007f'), '\\u0000\\u007f');
+});
+
+test('the built CLI prints a run name and a model description holding escape sequences escaped, and --json as JSON of the same text', () => {
+  const ws = tempWorkspace('terminal-text');
+  writeFileSync(path.join(ws, 'model.onnx'), onnxBytes('m'));
+  const evil = '\u001b[2J\u001b[Hevil\u001b]0;title\u0007';
+  const t = Tracker.open(ws);
+  let runId: string;
+  try {
+    runId = t.createRun({ runName: evil }).info.runId;
+    return t.registerModelFiles('churn', path.join(ws, 'model.onnx'), { description: `about\r${evil}` }).then(() => {
+      t.close();
+      const cli = (...args: string[]) => execFileSync(process.execPath, [path.join(__dirname, '..', '..', '..', 'dist', 'cli.js'), ...args, '--workspace', ws], { encoding: 'utf8' });
+      for (const printed of [cli('runs', 'list'), cli('runs', 'show', runId), cli('models', 'show', 'churn/1')]) {
+        assert.doesNotMatch(printed, /[\u0000-\u0008\u000b-\u001f]/, JSON.stringify(printed));
+        assert.match(printed, /\\u001b\[2J\\u001b\[Hevil/);
+      }
+      const json = JSON.parse(cli('models', 'show', 'churn/1', '--json')) as { description?: string; versions?: { description?: string }[] };
+      assert.ok(JSON.stringify(json).includes(JSON.stringify(`about\r${evil}`).slice(1, -1)), 'the JSON carries the text itself');
+    });
+  } catch (e) {
+    t.close();
+    throw e;
+  }
+});
