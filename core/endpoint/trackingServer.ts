@@ -27,6 +27,7 @@ import {
 } from '../mlflow/restApi';
 import { MAX_BATCH_LOG_REQUEST_SIZE } from '../tracker/limits';
 import { MODEL_VERSION_ARTIFACT_ROOT } from '../tracker/modelRegistry';
+import { DatabaseBusyError } from '../tracker/sqlStore';
 import { Tracker } from '../tracker/tracker';
 import { TrackerError } from '../tracker/trackerError';
 import { HttpError, errorReply, invalidParameter, resourceNotFound } from './httpErrors';
@@ -473,9 +474,11 @@ function sweepOrphanedRuns(tracker: Tracker, intervalMs: number, log: (message: 
   let lastFailure: string | undefined;
   const timer = setInterval(() => {
     try {
-      tracker.recoverOrphanedRuns();
+      // While another process holds the write lock, the sweep waits for its next turn, not here.
+      tracker.db.firstWriteWithoutWaiting(() => tracker.recoverOrphanedRuns());
       lastFailure = undefined;
     } catch (e) {
+      if (e instanceof DatabaseBusyError) return;
       // Said once, not every interval, while the same failure lasts (a database busy for long).
       const failure = describe(e);
       if (failure !== lastFailure) log(`runwise tracking endpoint: marking runs of dead processes FAILED: ${failure}`);
@@ -518,7 +521,31 @@ async function route(req: IncomingMessage, res: ServerResponse, tracker: Tracker
   // a DELETE may leave empty.
   const msg = req.method === 'GET' ? parseQuery(query) : parseJsonBody(await readBody(req, endpoint.maxBody ?? MAX_JSON_BODY_BYTES));
   // A handler may answer later (get-download-uri re-hashes a version's files without blocking).
-  sendJson(res, 200, await endpoint.handle(tracker, msg, found.params, req));
+  sendJson(res, 200, await whenWritable(tracker, () => endpoint.handle(tracker, msg, found.params, req)));
+}
+
+/** How long a request waits for another process's write lock before it is answered 503 (which the mlflow client retries). */
+const LOCKED_WAIT_MS = 120_000;
+
+/**
+ * Runs a handler whose first write, when another process holds the tracker's write lock (a
+ * pipeline stage, `runwise gc`, an sqlite3 shell), is tried again a little later instead of waiting
+ * in SQLite's busy handler: the wait would block this process's event loop (the extension host's,
+ * in the editor), and every other request with it.
+ */
+async function whenWritable<T>(tracker: Tracker, handle: () => T | Promise<T>): Promise<T> {
+  const deadline = Date.now() + LOCKED_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await tracker.db.firstWriteWithoutWaiting(handle);
+    } catch (e) {
+      if (!(e instanceof DatabaseBusyError)) throw e;
+      if (Date.now() > deadline) {
+        throw new HttpError('TEMPORARILY_UNAVAILABLE', `The tracker's database stayed locked by another process for ${LOCKED_WAIT_MS / 1000} s; try again later.`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 + attempt * 4)));
+    }
+  }
 }
 
 // -----------------------------------------------------------------------------------------------

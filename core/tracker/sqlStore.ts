@@ -51,6 +51,13 @@ export interface SqlDatabase {
    */
   transaction<T>(fn: () => T): T;
   /**
+   * Runs `fn` with its first transaction not waiting for another connection's write lock: when the
+   * database is locked, that transaction's BEGIN throws DatabaseBusyError at once, before anything
+   * is written, so the caller can try `fn` again later without blocking its event loop (the
+   * endpoint). Later transactions of `fn`, and `fn`'s asynchronous part, wait as usual.
+   */
+  firstWriteWithoutWaiting<T>(fn: () => T): T;
+  /**
    * Runs `fn` once what was written so far is committed: when the outermost transaction commits,
    * or at once outside a transaction. Dropped if that transaction rolls back. For in-memory caches
    * of rows a transaction inserted (a nested transaction's COMMIT is not yet the database's).
@@ -182,9 +189,18 @@ function isWalDatabase(path: string): boolean {
   }
 }
 
+/** A write that would have had to wait for another connection's lock (firstWriteWithoutWaiting). */
+export class DatabaseBusyError extends Error {
+  constructor() {
+    super('the tracker database is locked by another connection');
+  }
+}
+
 abstract class BaseDatabase implements SqlDatabase {
   abstract readonly backend: SqlBackend;
   private depth = 0;
+  /** Set by firstWriteWithoutWaiting until its first transaction begins. */
+  private noWait = false;
   /** afterCommit callbacks waiting for the outermost transaction to commit. */
   private committed: (() => void)[] = [];
   private readonly statements = new Map<string, SqlStatement>();
@@ -294,18 +310,21 @@ abstract class BaseDatabase implements SqlDatabase {
     }
   }
 
+  firstWriteWithoutWaiting<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.noWait = true;
+    try {
+      return fn();
+    } finally {
+      this.noWait = false;
+    }
+  }
+
   transaction<T>(fn: () => T): T {
     if (this.depth > 0) return fn();
     const deadline = Date.now() + (this.options.busyRetryMs ?? 120_000);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.exec('BEGIN IMMEDIATE');
-        break;
-      } catch (e) {
-        if (!isBusyError(e) || Date.now() > deadline) throw e;
-        sleepSync(Math.min(50, 1 + attempt * 2));
-      }
-    }
+    if (this.noWait) this.beginWithoutWaiting();
+    else this.beginWaiting(deadline);
     this.depth++;
     let result: T;
     try {
@@ -326,6 +345,33 @@ abstract class BaseDatabase implements SqlDatabase {
     this.committed = [];
     for (const f of committed) f();
     return result;
+  }
+
+  /** BEGIN IMMEDIATE, retried past busy_timeout until `deadline`. */
+  private beginWaiting(deadline: number): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (e) {
+        if (!isBusyError(e) || Date.now() > deadline) throw e;
+        sleepSync(Math.min(50, 1 + attempt * 2));
+      }
+    }
+  }
+
+  /** BEGIN IMMEDIATE, or DatabaseBusyError at once when another connection holds the write lock. */
+  private beginWithoutWaiting(): void {
+    this.noWait = false;
+    this.exec('PRAGMA busy_timeout = 0');
+    try {
+      this.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      if (isBusyError(e)) throw new DatabaseBusyError();
+      throw e;
+    } finally {
+      this.exec(`PRAGMA busy_timeout = ${this.options.busyTimeoutMs ?? 10_000}`);
+    }
   }
 
   private commitWithRetry(deadline: number): void {
