@@ -609,12 +609,15 @@ class GateBook implements GateInputs {
     return this.lockStates?.get(s.file)?.stages.has(s.name) ?? false;
   }
 
-  /** The run whose metrics are the stage's current ones: this pipeline run's, else its last successful one. */
+  /**
+   * The run whose metrics are the stage's current ones: this pipeline run's, else its last
+   * successful one in any experiment (a stage up to date in `run --experiment new` keeps the outputs,
+   * and so the metrics, of the run that made them, wherever it was logged).
+   */
   currentRun(stage: string): string | undefined {
     const own = this.stageRuns.get(stage);
     if (own) return own;
     const prev = this.tracker.searchRuns({
-      experimentIds: [this.experimentId],
       filter: `tags.\`${STAGE_TAG}\` = '${stage.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' and attributes.status = 'FINISHED'`,
       orderBy: ['attributes.start_time DESC'],
       maxResults: 1,

@@ -26,7 +26,7 @@ import { tempWorkspace, writeWorkspaceFile } from '../../support/tempWorkspace';
 
 async function runAll(
   ws: string,
-  options: { jobs?: number; force?: boolean; signal?: AbortSignal; onEvent?: (e: PipelineRunEvent) => void; extraGates?: GateRule[] } = {},
+  options: { jobs?: number; force?: boolean; signal?: AbortSignal; onEvent?: (e: PipelineRunEvent) => void; extraGates?: GateRule[]; experiment?: string } = {},
 ): Promise<{ result: PipelineRunResult; events: PipelineRunEvent[]; tracker: Tracker }> {
   const loaded = loadPipeline(ws);
   const graph = options.extraGates ? { ...loaded, gates: [...loaded.gates, ...options.extraGates] } : loaded;
@@ -41,6 +41,7 @@ async function runAll(
     hashes,
     jobs: options.jobs ?? 4,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.experiment ? { experimentName: options.experiment } : {}),
     onEvent: (e) => {
       events.push(e);
       options.onEvent?.(e);
@@ -99,6 +100,46 @@ test("a stage's environment: the tracking endpoint, its own child run, the exper
     assert.equal(env.RUNWISE_STAGE, 'env');
   } finally {
     tracker.close();
+  }
+});
+
+test('a gate on a stage up to date reads the metrics its last run logged, in whatever experiment (run --experiment new)', async () => {
+  const script = `
+const body = JSON.stringify({ run_id: process.env.MLFLOW_RUN_ID, key: 'auc', value: 0.9, timestamp: Date.now(), step: 0 });
+fetch(process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/runs/log-metric', { method: 'POST', headers: { authorization: 'Bearer ' + process.env.MLFLOW_TRACKING_TOKEN, 'content-type': 'application/json' }, body })
+  .then((r) => { if (!r.ok) process.exit(2); require('fs').writeFileSync('scored', ''); });
+`;
+  const ws = tempWorkspace('run', {
+    'score.js': script,
+    'runwise.yaml': `stages:
+  score:
+    cmd: node score.js
+    deps: [score.js]
+    outs: [scored]
+  after:
+    cmd: echo ok > after.txt
+    deps: [scored, marker]
+    outs: [after.txt]
+gates:
+  - metric: auc
+    stage: score
+    op: '>='
+    value: 0.8
+`,
+    marker: '1',
+  });
+  const first = await runAll(ws);
+  first.tracker.close();
+  assert.equal(first.result.ok, true, first.result.gates.map((g) => g.message).join('\n'));
+  // score is up to date; only after runs, in another experiment: the gate reads score's run in Default.
+  writeWorkspaceFile(ws, 'marker', '2');
+  const second = await runAll(ws, { experiment: 'exp1' });
+  try {
+    assert.deepEqual(statusOf(second.result), { score: 'skipped', after: 'succeeded' });
+    assert.equal(second.result.ok, true, second.result.gates.map((g) => g.message).join('\n'));
+    assert.match(second.result.gates[0]!.message, /passed: auc is 0\.9 \(stage 'score'\)/);
+  } finally {
+    second.tracker.close();
   }
 });
 
