@@ -189,7 +189,7 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   const record = (judged: GateOutcome, stage: string | undefined) => {
     // The rule's own `message:` goes with its failure.
     // (Not said for a gate not judged: nothing was found wrong with the model.)
-    const outcome = !judged.passed && !judged.notJudged && judged.rule.message ? { ...judged, message: `${judged.message} — ${judged.rule.message}` } : judged;
+    const outcome = !judged.passed && !judged.notJudged && !judged.unchecked && judged.rule.message ? { ...judged, message: `${judged.message} — ${judged.rule.message}` } : judged;
     gateOutcomes.push(outcome);
     emit({ type: 'gate', outcome });
     if (!outcome.passed && !outcome.unchecked && stage !== undefined && !gateFailures.has(stage)) gateFailures.set(stage, outcome);

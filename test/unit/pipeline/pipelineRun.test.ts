@@ -581,6 +581,14 @@ test('a gate on a metric no stage has fails and says so', async () => {
   assert.equal(result.gates[0]!.message, "gate 'f1 > 0.5' (runwise.yaml:6) failed: metric 'f1' is missing: no stage has it");
 });
 
+test("a gate not checked (its stage failed) does not say its failure message: nothing was measured", async () => {
+  const ws = tempWorkspace('run', { 'runwise.yaml': `stages:\n  s:\n    cmd: exit 3\n    outs: [o]\ngates:\n  - metric: auc\n    stage: s\n    op: '>'\n    value: 0.5\n    message: the model got worse\n` });
+  const { result, tracker: t } = await runAll(ws);
+  t.close();
+  assert.equal(result.gates[0]!.unchecked, true);
+  assert.equal(result.gates[0]!.message, "gate 'auc > 0.5' (runwise.yaml:6) not checked: stage 's' failed");
+});
+
 test('cancel stops the running stage, runs nothing after it, and marks the runs KILLED', async () => {
   const ws = tempWorkspace('run', {
     'runwise.yaml': `stages:
