@@ -653,6 +653,9 @@ class Push {
       versions.push(...page.items.filter((v) => v.runId && pushed.has(v.runId) && this.summary.remoteIds[v.runId]));
       pageToken = page.nextPageToken;
     } while (pageToken);
+    // Oldest first: the remote numbers its versions in the order they come, so `models:/name/2` and
+    // `latest` name the same bytes there as here (the search gives the last updated first).
+    versions.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : Number(a.version) - Number(b.version)));
     const models = new Set<string>();
     for (const v of versions) {
       if (!models.has(v.name)) {

@@ -174,6 +174,26 @@ describe('push and pull against a second runwise serve', () => {
     assert.equal((await remoteHistory(remote, (await remoteRunOf(remote, ids[3]!)).info.run_id, 'x')).length, 2);
   });
 
+  it('versions of one model are created on the remote oldest first: the same numbers there as here', async () => {
+    const exp = tracker.createExperiment('ordered').experimentId;
+    const runs = [];
+    for (const bytes of ['first model', 'second model', 'third model']) {
+      const id = tracker.createRun({ experimentId: exp, status: 'FINISHED' }).info.runId;
+      await tracker.putArtifact(id, 'model/model.onnx', Buffer.from(bytes));
+      runs.push(id);
+    }
+    tracker.registry.createRegisteredModel('ordered');
+    for (const id of runs) tracker.createModelVersionFromSource({ name: 'ordered', source: `runs:/${id}/model`, runId: id });
+    // Version 1 updated last: the registry's search lists it first.
+    tracker.registry.setModelVersionTag('ordered', '1', { key: 'touched', value: 'yes' });
+    await pushRuns(tracker, getRemote(local, 'team'), { experiments: ['ordered'] }, { client: { env: ENV } });
+    const versions = await rest(remote, 'GET', `${MLFLOW_API_PREFIX}/model-versions/search?filter=${encodeURIComponent("name = 'ordered'")}`);
+    assert.deepEqual(
+      versions.model_versions.map((v: Json) => [v.version, tags(v.tags)['runwise.source_model_version']]).sort(),
+      [['1', 'ordered/1'], ['2', 'ordered/2'], ['3', 'ordered/3']],
+    );
+  });
+
   it('new points, params and tags logged after a push are all that the next push sends', async () => {
     tracker.logBatch(childId, { metrics: [{ key: 'loss', value: 0.0001, step: 2500, timestamp: 1_700_000_009_000 }], tags: [{ key: 'reviewed', value: 'yes' }] });
     const summary = await pushRuns(tracker, getRemote(local, 'team'), { runs: [childId] }, { client: { env: ENV } });
