@@ -329,6 +329,11 @@ describe('push and pull against a second runwise serve', () => {
     const r = await finished(spawnTs('core/cli/main.ts', ['push', childId, '--to', 'team', '--workspace', local], { SYNC_TEST_TOKEN: 'wrong-token' }));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^runwise: remote 'team' \(http:\/\/127\.0\.0\.1:\d+\) refused the request \(HTTP 401/m);
+    // A filter the remote cannot parse: its answer in one line, no stack.
+    const bad = await finished(spawnTs('core/cli/main.ts', ['pull', '--from', 'team', '--filter', 'metrics.accuracy >> 1', '--workspace', local], ENV));
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^runwise: POST \/api\/2\.0\/mlflow\/runs\/search on remote 'team' .*Invalid filter/m);
+    assert.doesNotMatch(bad.stderr, /internal error|\n\s+at /);
   });
 
   it('pull brings the remote runs in, marked with their origin; a second pull duplicates nothing', async () => {

@@ -3,6 +3,7 @@ import { optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs
 import { CliError, type CommandContext } from '../context';
 import { addRemote, configPath, describeAuth, listRemotes, removeRemote, type RemoteAuth } from '../../sync/remoteConfig';
 import { SyncError } from '../../sync/syncError';
+import { RemoteRequestError } from '../../sync/remoteClient';
 import type { PushEvent } from '../../sync/pushRuns';
 import type { PullEvent } from '../../sync/pullRuns';
 import { progressPrinter } from '../../sync/syncProgress';
@@ -11,7 +12,10 @@ export const remoteAddOptions: OptionSpecs = { 'token-env': { value: true }, 'ba
 
 /** A SyncError is the user's to fix: one line, exit 1. */
 export function asCliError(e: unknown): unknown {
-  return e instanceof SyncError ? Object.assign(new CliError(e.message), e.cancelled ? { exitCode: 130 } : {}) : e;
+  if (e instanceof SyncError) return Object.assign(new CliError(e.message), e.cancelled ? { exitCode: 130 } : {});
+  // The remote refused a request (a filter it cannot parse): its answer, in one line.
+  if (e instanceof RemoteRequestError) return new CliError(e.message);
+  return e;
 }
 
 /**
