@@ -64,7 +64,15 @@ export interface ColumnRequest {
    * fills `texts` as for any text column.
    */
   coded?: boolean;
+  /**
+   * With `text`, in JSON Lines and Parquet: a null (or an absent key) reads as NULL_CELL, not as '',
+   * so that an empty string and a missing value stay apart (pandas reads those formats so).
+   */
+  nulls?: boolean;
 }
+
+/** A null cell of a text column read with `nulls` (no text a cell holds: it starts with a NUL and a marker). */
+export const NULL_CELL = '\u0000\u0001null';
 
 /**
  * What reads as a missing cell: pandas' default na_values (STR_NA_VALUES in pandas/_libs/parsers.pyx),
@@ -133,6 +141,11 @@ export function cellText(v: unknown): string {
 /** Whether a column has a name: one without (the row index pandas' to_csv and R's write.csv write first, a spreadsheet's trailing empty columns) is not data. */
 export function isNamedColumn(name: string): boolean {
   return name.trim() !== '';
+}
+
+/** Whether a CSV cell's text, as written, is one of pandas' missing words (read_csv does not trim it first: ' NA' is text). */
+export function isMissingCell(text: string): boolean {
+  return MISSING.test(text);
 }
 
 /** Whether a cell's text stands for a missing value. */

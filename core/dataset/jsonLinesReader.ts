@@ -15,7 +15,7 @@
  * floats, which JSON has not: they are read as Python's json.loads reads them.
  */
 import { createReadStream } from 'node:fs';
-import { DatasetError, cellText, checkColumns, emptyBatch, numberFromText, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+import { DatasetError, NULL_CELL, cellText, checkColumns, emptyBatch, numberFromText, trimBatch, type ByteSink, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
 /** How many objects name the columns. */
 const COLUMN_SCAN = 1000;
@@ -259,7 +259,7 @@ export async function openJsonLines(file: string, displayName = file): Promise<D
         let t = 0;
         for (const r of request) {
           const v = Object.hasOwn(value, r.name) ? value[r.name] : null;
-          if (r.text) batch.texts[t++]![batch.rows] = typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v) ? integerText(text, r.name, v) : textOf(v, displayName, line, r.name);
+          if (r.text) batch.texts[t++]![batch.rows] = v === null && r.nulls ? NULL_CELL : typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v) ? integerText(text, r.name, v) : textOf(v, displayName, line, r.name);
           else if (typeof v === 'number') batch.numbers[n++]![batch.rows] = Number.isFinite(v) ? v : r.missing ? NaN : numberFromText(String(v), `${displayName}:${line}`, r.name);
           else if (typeof v === 'boolean' && !r.missing) batch.numbers[n++]![batch.rows] = v ? 1 : 0;
           else if (v === null && r.missing) batch.numbers[n++]![batch.rows] = NaN;

@@ -11,7 +11,7 @@
  * `True`/`False` (pandas' spelling, as its CSV writes a bool column) in a text one; a null is an
  * error in a numeric column (NaN where missing cells are allowed) and empty text in a text column.
  */
-import { DatasetError, cellText, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
+import { DatasetError, NULL_CELL, cellText, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
 type Hyparquet = typeof import('hyparquet');
 type Metadata = Awaited<ReturnType<Hyparquet['parquetMetadataAsync']>>;
@@ -152,7 +152,10 @@ function fill(batch: DatasetBatch, request: readonly ColumnRequest[], values: re
     const column = values[k]!;
     if (r.text) {
       const into = batch.texts[t++]!;
-      for (let i = 0; i < take; i++) into[offset + i] = cellText(column[at + i]);
+      for (let i = 0; i < take; i++) {
+        const v = column[at + i];
+        into[offset + i] = r.nulls && (v === null || v === undefined) ? NULL_CELL : cellText(v);
+      }
       return;
     }
     const into = batch.numbers[n++]!;

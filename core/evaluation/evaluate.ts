@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { DatasetError, FileDigests, booleanOf, checkColumns, headerLooksLikeData, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isMissingText, isNamedColumn, isNumberText, openDataset, shownCell, shownColumns, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
+import { DatasetError, FileDigests, NULL_CELL, booleanOf, isMissingCell, checkColumns, headerLooksLikeData, columnNamed, decimalOf, expectedRows, fileBytes, fileDigests, isNamedColumn, isNumberText, openDataset, shownCell, shownColumns, withColumns, type ColumnRequest, type DatasetReader } from '../dataset/dataset';
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { formatFeatureList } from './featureList';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
@@ -212,20 +212,25 @@ const FEW_SLICE_ROWS = 30;
 /**
  * Rows grouped by their slice column's value as pandas would group the parsed column: when every
  * present value is a number, by the number (`1`, `1.0`, ` 1` and `+1` are one slice, in numeric
- * order); when every one is a boolean in pandas' spellings, by True/False; otherwise by the text.
- * Missing cells are one slice.
+ * order; integers exactly, as int64, when all are integers); when every one is a boolean in pandas'
+ * spellings, by True/False; otherwise by the text. Missing cells are one slice: in a CSV pandas'
+ * missing words as written (` ` or ` NA` is text), in JSON Lines and Parquet a null only
+ * (NULL_CELL; the string "NA" is a value there).
  */
-function sliceGroups(texts: readonly string[], storedAsText = false): { groups: Map<string, number[]>; numeric: boolean } {
+function sliceGroups(texts: readonly string[], format: DatasetReader['format'], storedAsText = false): { groups: Map<string, number[]>; numeric: boolean; integers: boolean } {
   const distinct = new Map<string, string>();
   for (const t of texts) if (!distinct.has(t)) distinct.set(t, t);
   // A column the file stores as text (a Parquet string) stays text, as pandas.read_parquet keeps it:
-  // '007' and '7' are two slices; only a null (read as '') is missing.
-  const missing = storedAsText ? (t: string) => t === '' : isMissingText;
+  // '007' and '7' are two slices.
+  const missing = format === 'csv' ? isMissingCell : (t: string) => t === NULL_CELL;
   const present = [...distinct.keys()].filter((t) => !missing(t));
   const numeric = !storedAsText && present.length > 0 && present.every((t) => isNumberText(t));
+  // All integers within int64 (ids, nanosecond timestamps): pandas keeps them exact, not as doubles.
+  const integers = numeric && present.every((t) => INT64_TEXT.test(t.trim()) && BigInt(t.trim()) >= INT64_MIN && BigInt(t.trim()) <= INT64_MAX);
   const booleans = !storedAsText && !numeric && present.length > 0 && present.every((t) => booleanOf(t.trim()) !== undefined);
   for (const t of distinct.keys()) {
     if (missing(t)) distinct.set(t, MISSING_KEY);
+    else if (integers) distinct.set(t, BigInt(t.trim()).toString());
     else if (numeric) distinct.set(t, String(decimalOf(t.trim())));
     else if (booleans) distinct.set(t, booleanOf(t.trim()) ? 'True' : 'False');
   }
@@ -236,8 +241,12 @@ function sliceGroups(texts: readonly string[], storedAsText = false): { groups: 
     if (!g) groups.set(key, (g = []));
     g.push(i);
   });
-  return { groups, numeric };
+  return { groups, numeric, integers };
 }
+
+const INT64_TEXT = /^[+-]?\d{1,19}$/;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 interface InputPlan {
   /** For each model input, the dataset columns that fill it (one per column of a 2-D input). */
@@ -583,7 +592,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   const classifying = task !== 'regression';
   const request: ColumnRequest[] = [...new Set([...plan.inputs.flatMap((i) => i.columns), ...(classifying ? [] : [options.target])])].map((name) => ({ name }));
   if (classifying) request.push({ name: options.target, text: true, coded: true });
-  if (options.sliceBy && !(classifying && options.sliceBy === options.target)) request.push({ name: options.sliceBy, text: true });
+  if (options.sliceBy && !(classifying && options.sliceBy === options.target)) request.push({ name: options.sliceBy, text: true, nulls: true });
   checkColumns(dataName, reader.columns, request, reader.format);
   const numberIndex = new Map(request.filter((r) => !r.text).map((r, i) => [r.name, i]));
   const targetSlot = classifying ? 0 : -1;
@@ -752,10 +761,11 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     }
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {
-      const { groups, numeric } = sliceGroups(sliceValues, reader.textColumns?.has(options.sliceBy) ?? false);
+      const { groups, numeric, integers } = sliceGroups(sliceValues, reader.format, reader.textColumns?.has(options.sliceBy) ?? false);
       if (groups.size > MANY_SLICES) warnings.push(`'${options.sliceBy}' has ${groups.size} distinct values: slices compare a handful of groups, and the gaps between ${groups.size} small ones say little`);
       const width = task === 'multiclass' ? classes : 1;
-      const byValue = numeric ? (a: string, b: string) => Number(a) - Number(b) : (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      const compare = <T extends string | bigint>(a: T, b: T) => (a < b ? -1 : a > b ? 1 : 0);
+      const byValue = integers ? (a: string, b: string) => compare(BigInt(a), BigInt(b)) : numeric ? (a: string, b: string) => Number(a) - Number(b) : compare<string>;
       const order = (a: string, b: string) => (a === MISSING_KEY ? 1 : b === MISSING_KEY ? -1 : byValue(a, b));
       const values: SliceReport[] = [...groups.entries()]
         .sort((a, b) => order(a[0], b[0]))

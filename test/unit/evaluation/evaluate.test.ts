@@ -176,6 +176,24 @@ test('slices by a numeric column group numbers (1, 1.0, +1 one slice, in numeric
   assert.ok(byId.warnings.some((w) => w.includes("'id' has 300 distinct values")), byId.warnings.join('; '));
 });
 
+test('slices as pandas groups them: a CSV cell of spaces or \' NA\' is text; int64 ids exactly; in JSON Lines only null is missing', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const rows = (g: (i: number) => string) => s.x.map((r, i) => [r[0]!, r[1]!, g(i), s.y[i]!]);
+  // read_csv trims no missing word: ' ' and ' NA' make the column text (1 and 1.0 then two slices); 'NA' is missing.
+  writeCsv(s.data, ['a', 'b', 'g', 'y'], rows((i) => ['1', '1.0', ' ', ' NA', 'NA'][i % 5]!));
+  const text = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'g', workspace: s.ws });
+  assert.deepEqual(text.slices!.values.map((v) => [v.value, v.rows]), [[' ', 60], [' NA', 60], ['1', 60], ['1.0', 60], ['(missing)', 60]]);
+  // Ids past 2^53 are int64 to pandas: 9007199254740993 is not 9007199254740992.
+  writeCsv(s.data, ['a', 'b', 'g', 'y'], rows((i) => ['9007199254740993', '9007199254740992', '-9223372036854775808', '007'][i % 4]!));
+  const ids = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'g', workspace: s.ws });
+  assert.deepEqual(ids.slices!.values.map((v) => [v.value, v.rows]), [['-9223372036854775808', 75], ['7', 75], ['9007199254740992', 75], ['9007199254740993', 75]]);
+  // JSON Lines: the strings NA, None, '' are values; null and an absent key are the missing slice.
+  const jsonl = path.join(s.ws, 'data.jsonl');
+  writeFileSync(jsonl, s.x.map((r, i) => JSON.stringify({ a: r[0], b: r[1], y: s.y[i], ...(i % 5 === 4 ? {} : { g: ['NA', 'None', '', null][i % 5] }) })).join('\n') + '\n');
+  const json = await evaluateModel({ model: s.model, data: jsonl, target: 'y', features: ['a', 'b'], sliceBy: 'g', workspace: s.ws });
+  assert.deepEqual(json.slices!.values.map((v) => [v.value, v.rows]), [['', 60], ['NA', 60], ['None', 60], ['(missing)', 120]]);
+});
+
 test("pandas' index column (a first column with no name) is not a feature when none are named", async () => {
   const s = await setup(probabilitiesOnly(BINARY), 2);
   writeCsv(s.data, ['', 'a', 'b', 'y'], s.x.map((r, i) => [i, r[0]!, r[1]!, s.y[i]!]));

@@ -113,6 +113,26 @@ function binaryCase(ws: string, noise: (i: number) => number = () => 0) {
   return { a, b, y, model };
 }
 
+test('slices of a Parquet STRING column keep an empty string apart from a null (read_parquet: \'\' is text, None is NaN)', async () => {
+  const ws = tempWorkspace('parquet-slices');
+  const { a, b, y, model } = binaryCase(ws);
+  const file = path.join(ws, 'data.parquet');
+  const g = a.map((_, i) => [null, '', 'NA', 'x'][i % 4]!);
+  await writeParquet(
+    file,
+    [
+      { name: 'a', data: a, type: 'DOUBLE' },
+      { name: 'b', data: b, type: 'DOUBLE' },
+      { name: 'g', data: g, type: 'STRING', nullable: true },
+      { name: 'y', data: y, type: 'INT32' },
+    ],
+    100,
+  );
+  const r = await evaluateModel({ model, data: file, target: 'y', features: ['a', 'b'], sliceBy: 'g', workspace: ws });
+  const count = (k: number) => g.filter((_, i) => i % 4 === k).length;
+  assert.deepEqual(r.slices!.values.map((v) => [v.value, v.rows]), [['', count(1)], ['NA', count(2)], ['x', count(3)], ['(missing)', count(0)]]);
+});
+
 test('an evaluation on a Parquet file: the metrics of the same rows as CSV, the file hashed whole', async () => {
   const ws = tempWorkspace('parquet-eval');
   const { a, b, y, model } = binaryCase(ws, (i) => (((i * 7) % 11) - 5) / 3);
