@@ -457,6 +457,15 @@ describe('tracking endpoint: MLflow REST API', () => {
         { key: 'bare Infinity NaN', value: '-Infinity', timestamp: 3, step: 0 },
       ],
     );
+    // A bare NaN is a float to Python's json: where a string goes, refused (MLflow's _assert_string), not stored as 'NaN'.
+    for (const [route, body] of [
+      [R.CreateExperiment, '{"name": NaN}'],
+      [R.SetTag, `{"run_id": "${runId}", "key": "t", "value": -Infinity}`],
+      [R.LogParam, `{"run_id": "${runId}", "key": "p", "value": NaN}`],
+    ] as const) {
+      const refused = await post(s, route, body);
+      assert.deepEqual([refused.status, refused.json.error_code], [400, 'INVALID_PARAMETER_VALUE'], body);
+    }
   });
 
   it('also answers under /ajax-api/2.0/mlflow/', async () => {
