@@ -616,7 +616,10 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
     try {
       size = (await stat(opened.filePath)).size;
     } catch (e) {
-      throw new Error(`the stored file of artifact '${at.path}' (sha256 ${opened.record.sha256}) cannot be read: ${(e as Error).message ?? String(e)}`);
+      // A state of the store, not of the request (a 500 would be retried for minutes by the mlflow
+      // client), said without the file's absolute path.
+      const why = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new TrackerError('INVALID_STATE', `The stored file of artifact '${at.path}' (sha256 ${opened.record.sha256}) cannot be read (${why}): it was removed or changed in .runwise/.`);
     }
     // The response says the recorded size: a stored file of another size (changed in .runwise/) is
     // refused, not streamed past its Content-Length into what the client reads as the next response.

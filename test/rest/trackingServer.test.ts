@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -736,6 +736,14 @@ describe('tracking endpoint: artifacts', () => {
     assert.deepEqual(s.tracker.openArtifact(runId, 'model/weights.bin').record, { path: 'model/weights.bin', size: model.length, sha256: sha });
     assert.equal((await request(s, 'GET', `${root}/notes%20v1.txt`)).body.toString(), 'hello');
     assertError(await request(s, 'GET', `${root}/missing.bin`), 404, 'RESOURCE_DOES_NOT_EXIST');
+    // A stored file removed from .runwise/: a state error (400, not a 500 the mlflow client retries), no absolute path said.
+    assert.equal((await request(s, 'PUT', `${root}/gone.txt`, { body: Buffer.from('soon gone') })).status, 200);
+    const gone = s.tracker.openArtifact(runId, 'gone.txt');
+    unlinkSync(gone.filePath);
+    const refused = await request(s, 'GET', `${root}/gone.txt`);
+    assertError(refused, 400, 'INVALID_STATE');
+    assert.match(refused.json.message, /^The stored file of artifact 'gone\.txt' \(sha256 [0-9a-f]{64}\) cannot be read \(ENOENT\)/);
+    assert.ok(!refused.json.message.includes(s.tracker.workspace), refused.json.message);
   });
 
   it('a malformed request pipelined behind a download in progress closes the connection; nothing is written into the body', async () => {
