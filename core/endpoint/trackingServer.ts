@@ -419,6 +419,8 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
       authenticated(req.socket);
       await route(req, res, tracker);
     } catch (e) {
+      // A client that went away mid-request (its body cut short) is no fault of the endpoint's: nobody to answer, nothing to log.
+      if (req.socket.destroyed || (e as NodeJS.ErrnoException)?.code === 'ECONNRESET' || (e as Error)?.message === 'aborted') return;
       const reply = errorReply(e);
       if (reply.unexpected) log(`runwise tracking endpoint: ${req.method} ${req.url}: ${describe(e)}`);
       if (reply.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');

@@ -823,6 +823,27 @@ describe('tracking endpoint: unexpected errors', () => {
     assert.deepEqual(tracker.db.prepare('PRAGMA integrity_check').get(), { integrity_check: 'ok' });
     tracker.close();
   });
+
+  it('a client that goes away mid-body is no error to log (the extension would fill its output with stacks)', async () => {
+    const logged: string[] = [];
+    const s = await startTrackingServer({ workspace: freshWorkspace(), log: (m) => logged.push(m) });
+    try {
+      const runId = await createRun(s);
+      const { port } = new URL(s.uri);
+      for (const [method, route] of [['POST', `${MLFLOW_API_PREFIX}/runs/log-batch`], ['PUT', `${MLFLOW_ARTIFACTS_PREFIX}/artifacts/0/${runId}/artifacts/big.bin`]]) {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.write(`${method} ${route} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${s.token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"run_id": "`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        socket.destroy();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(logged, []);
+      assert.equal((await get(s, R.GetRun, { run_id: runId })).status, 200, 'still serving');
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 describe('tracking endpoint: connection slots', () => {
