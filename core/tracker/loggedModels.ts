@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ArtifactStore } from './artifactStore';
+import { checkArtifactTarget } from './artifactTarget';
 import { MAX_ENTITY_KEY_LENGTH, MAX_PARAM_VAL_LENGTH, MAX_TAG_VAL_LENGTH } from './limits';
 import { checkEntityName } from './entityNames';
 import { fromSql, toSql } from './metricHistory';
@@ -248,12 +249,9 @@ export class LoggedModelStore {
     });
   }
 
-  /** Refuses a file path that is a directory of the model's files. */
+  /** A file may not be stored where the model has a folder, nor below one of its files. */
   checkArtifactTarget(row: LoggedModelRow, rel: string): void {
-    const dir = this.db
-      .prepare('SELECT 1 FROM logged_model_artifacts WHERE model_id = ? AND path >= ? AND path < ? LIMIT 1')
-      .get(row.id, `${rel}/`, `${rel}0`);
-    if (dir) throw invalid(`Artifact path '${rel}' is a directory of logged model ${row.model_id}`);
+    checkArtifactTarget(this.db, { table: 'logged_model_artifacts', column: 'model_id', id: row.id, name: `logged model ${row.model_id}` }, rel);
   }
 
   openArtifact(modelId: string, rel: string): OpenedModelArtifact {

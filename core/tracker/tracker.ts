@@ -73,6 +73,7 @@ import { checkTrackerSchema, migrate } from './schema';
 import { compileExperimentSearch, compileRunSearch, takePage } from './search/runSearchSql';
 import { openSqlDatabase, type OpenOptions, type SqlDatabase, type SqlRow, type SqlValue } from './sqlStore';
 import { TrackerError, invalid, notFound } from './trackerError';
+import { checkArtifactTarget } from './artifactTarget';
 import { checkTrackerFiles } from './trackerFiles';
 import { openFailure } from './trackerOpenError';
 import { checkEntityName } from './entityNames';
@@ -906,13 +907,7 @@ export class Tracker {
 
   /** A file may not be stored where the run has a folder, nor below one of its files. */
   private checkArtifactTarget(run: RunRow, rel: string): void {
-    const dir = this.db.prepare('SELECT 1 FROM artifacts WHERE run_id = ? AND path >= ? AND path < ? LIMIT 1').get(run.id, `${rel}/`, `${rel}0`);
-    if (dir) throw invalid(`Artifact path '${rel}' is a directory of run ${run.run_uuid}`);
-    const parts = rel.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const above = parts.slice(0, i).join('/');
-      if (this.db.prepare('SELECT 1 FROM artifacts WHERE run_id = ? AND path = ?').get(run.id, above)) throw invalid(`Artifact path '${rel}' is below '${above}', a file of run ${run.run_uuid}`);
-    }
+    checkArtifactTarget(this.db, { table: 'artifacts', column: 'run_id', id: run.id, name: `run ${run.run_uuid}` }, rel);
   }
 
   openArtifact(runId: string, artifactPath: string): OpenedArtifact {

@@ -196,6 +196,8 @@ test("a model's files are stored by content under its own root, listed like a di
     const opened = t.openLoggedModelArtifact(id, 'MLmodel');
     assert.equal(opened.record.sha256, t.openLoggedModelArtifact(id, 'metadata/MLmodel').record.sha256, 'one blob for equal content');
     await assert.rejects(t.putLoggedModelArtifact(id, 'metadata', Buffer.from('x')), /is a directory/);
+    // Nor below a file: model.pkl/inner would list model.pkl as both, and no export could write it.
+    await assert.rejects(t.putLoggedModelArtifact(id, 'model.pkl/inner', Buffer.from('x')), new RegExp(`Artifact path 'model\\.pkl/inner' is below 'model\\.pkl', a file of logged model ${id}`));
     await assert.rejects(t.putLoggedModelArtifact(id, '../escape', Buffer.from('x')), /Invalid artifact path/);
     rejects(() => t.openLoggedModelArtifact(id, 'missing'), 'RESOURCE_DOES_NOT_EXIST');
 
