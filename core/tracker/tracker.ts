@@ -1074,6 +1074,11 @@ export class Tracker {
    */
   createModelVersionFromSource(v: Omit<NewModelVersion, 'files' | 'createModel'>): ModelVersion {
     const found = this.modelSourceFiles(v.source, v.modelId);
+    // A version whose bytes are already gone from the store could never be downloaded: refused now.
+    const gone = found.files.find((f) => !this.artifacts.has(f.sha256));
+    if (gone) {
+      throw new TrackerError('INVALID_STATE', `Model version source '${v.source}': the stored file of its '${gone.path}' (sha256 ${gone.sha256}) is gone from .runwise/; nothing was registered.`);
+    }
     // As MLflow's store: a version of a logged model takes the model's source run when none is
     // given; any other source keeps the run_id the request gave (none: none).
     const runId = v.runId || found.loggedModelRunId;

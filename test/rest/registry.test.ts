@@ -6,7 +6,7 @@
  * mlflow_artifacts_repo.py for `load_model("models:/name@alias")`).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { after, before, describe, it } from 'node:test';
@@ -404,5 +404,12 @@ describe('MLflow Model Registry REST flows', () => {
     // No run_id in the request: none on the version (only a logged model's source run is filled in).
     const bare = (await call(RR.CreateModelVersion, { name: 'one-file', source: `runs:/${a.runId}/model` })).model_version;
     assert.deepEqual([bare.version, bare.run_id], ['2', undefined]);
+    // A run whose stored file is gone from .runwise/: no version that could never be downloaded.
+    const b = await runWithModel('soon-gone-bytes');
+    unlinkSync(s.tracker.openArtifact(b.runId, 'model/model.pkl').filePath);
+    const gone = await callError(RR.CreateModelVersion, { name: 'one-file', source: `runs:/${b.runId}/model` });
+    assert.deepEqual([gone.status, gone.body.error_code], [400, 'INVALID_STATE']);
+    assert.match(gone.body.message, /the stored file of its 'model\.pkl' \(sha256 [0-9a-f]{64}\) is gone from \.runwise\/; nothing was registered/);
+    assert.equal((await call(RR.GetRegisteredModel, { name: 'one-file' })).registered_model.latest_versions[0].version, '2');
   });
 });
