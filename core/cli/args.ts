@@ -16,6 +16,8 @@ export interface OptionSpec {
   repeat?: boolean;
   /** Short alias, one letter. */
   short?: string;
+  /** A word that may follow the value as part of it (`--order-by metrics.acc DESC`). */
+  continuedBy?: RegExp;
 }
 
 export type OptionSpecs = Record<string, OptionSpec>;
@@ -41,9 +43,14 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs): ParsedAr
       const eq = arg.indexOf('=');
       name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
       inline = eq === -1 ? undefined : arg.slice(eq + 1);
-    } else if (/^-[A-Za-z]$/.test(arg)) {
-      name = byShort.get(arg.slice(1));
-      if (!name) throw new UsageError(`unknown option '${arg}'`);
+    } else if (/^-[A-Za-z]/.test(arg)) {
+      // `-j`, or `-j4` with its value attached; a word such as `-x1` is no positional either.
+      name = byShort.get(arg[1]!);
+      if (!name) throw new UsageError(`unknown option '${arg.length > 2 ? arg.slice(0, 2) : arg}'${arg.length > 2 ? ` (in '${arg}')` : ''}`);
+      if (arg.length > 2) {
+        if (!specs[name]!.value) throw new UsageError(`option '-${arg[1]}' takes no value (in '${arg}')`);
+        inline = arg.slice(2);
+      }
     } else {
       positionals.push(arg);
       continue;
@@ -55,8 +62,9 @@ export function parseArgs(argv: readonly string[], specs: OptionSpecs): ParsedAr
       options.set(name, true);
       continue;
     }
-    const value = inline ?? argv[++i];
+    let value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`option '--${name}' needs a value`);
+    if (inline === undefined && spec.continuedBy && argv[i + 1] !== undefined && spec.continuedBy.test(argv[i + 1]!)) value = `${value} ${argv[++i]}`;
     const prior = options.get(name);
     if (prior !== undefined && !spec.repeat) throw new UsageError(`option '--${name}' given more than once`);
     options.set(name, [...(Array.isArray(prior) ? prior : []), value]);

@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 a user error (one line on stderr), 2 bad usage.
  */
 import { terminalSafe } from './terminalText';
+import { didYouMean } from '../language/schema/didYouMean';
 import * as path from 'node:path';
 import { parseArgs, flag, optionValue, UsageError, type OptionSpecs, type ParsedArgs } from './args';
 import { CliError, CommandContext, type Output } from './context';
@@ -25,7 +26,7 @@ interface Command {
  */
 const runsModule = () => require('./commands/runs') as typeof import('./commands/runs');
 const modelsModule = () => require('./commands/models') as typeof import('./commands/models');
-const RUNS_LIST_OPTIONS: OptionSpecs = { filter: { value: true }, 'order-by': { value: true, repeat: true }, experiment: { value: true, repeat: true }, 'max-results': { value: true }, all: {} };
+const RUNS_LIST_OPTIONS: OptionSpecs = { filter: { value: true }, 'order-by': { value: true, repeat: true, continuedBy: /^(asc|desc)$/i }, experiment: { value: true, repeat: true }, 'max-results': { value: true }, all: {} };
 
 const COMMANDS: Record<string, Command> = {
   'runs list': {
@@ -261,17 +262,29 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     return 0;
   }
   if (!name) {
-    if (words.length === 0 || words[0] === 'help' || argv.includes('--help') || argv.includes('-h')) {
-      io.out(helpText());
-      return words.length === 0 && !argv.includes('--help') && !argv.includes('-h') ? 2 : 0;
-    }
-    // A command group named alone (`runwise models`): its commands, not "unknown command".
+    const wantsHelp = argv.includes('--help') || argv.includes('-h');
+    // A command group (`runwise models`, `runwise models --help`, `runwise models lst`): its commands.
     const group = words[0] !== undefined ? Object.keys(COMMANDS).filter((c) => c.startsWith(`${words[0]} `)) : [];
-    if (group.length > 0 && words.length === 1) {
-      io.err(`runwise ${words[0]}: name one of its commands:\n${group.map((c) => `  runwise ${COMMANDS[c]!.usage}\n`).join('')}`);
+    if (group.length > 0) {
+      const list = group.map((c) => `  runwise ${COMMANDS[c]!.usage}\n`).join('');
+      if (words.length === 1 && wantsHelp) {
+        io.out(`The ${words[0]} commands:\n${list}`);
+        return 0;
+      }
+      if (words.length === 1) {
+        io.err(`runwise ${words[0]}: name one of its commands:\n${list}`);
+        return 2;
+      }
+      const near = didYouMean(words[1]!, group.map((c) => c.slice(words[0]!.length + 1)));
+      io.err(`runwise: unknown command '${words[0]} ${words[1]}'${near ? ` (did you mean '${words[0]} ${near}'?)` : ''}; the ${words[0]} commands:\n${list}`);
       return 2;
     }
-    io.err(`runwise: unknown command '${words.slice(0, 2).join(' ')}'\nRun 'runwise --help' for the commands.\n`);
+    if (words.length === 0 || words[0] === 'help' || wantsHelp) {
+      io.out(helpText());
+      return words.length === 0 && !wantsHelp ? 2 : 0;
+    }
+    const near = didYouMean(words[0]!, new Set(Object.keys(COMMANDS).map((c) => c.split(' ')[0]!)));
+    io.err(`runwise: unknown command '${words.slice(0, 2).join(' ')}'${near ? ` (did you mean '${near}'?)` : ''}\nRun 'runwise --help' for the commands.\n`);
     return 2;
   }
   const command = COMMANDS[name]!;

@@ -59,6 +59,13 @@ test('runs list shows a table, newest first, and --json gives records', async ()
   assert.deepEqual(records.map((x) => x.run_id), ids);
   assert.equal(records[2]!.metrics.acc, (99 / 100) * 3 * 0.3);
   assert.equal(records[0]!.params.lr, '0.01');
+  // As the README writes it, in two words; and a short option's value attached (-w/path).
+  const twoWords = await cli('runs', 'list', `-w${ws}`, '--json', '--order-by', 'metrics.acc', 'DESC');
+  assert.equal(twoWords.code, 0, twoWords.err);
+  assert.deepEqual((JSON.parse(twoWords.out) as { run_id: string }[]).map((x) => x.run_id), [...ids].reverse());
+  // A dash word that is no option is refused as one, not taken as a positional.
+  const unknown = await cli('runs', 'list', '-w', ws, '-x4');
+  assert.deepEqual([unknown.code, unknown.err.split('\n')[0]], [2, "runwise runs list: unknown option '-x' (in '-x4')"]);
 });
 
 test('runs list --filter takes MLflow syntax with or and parentheses; a bad filter names the position', async () => {
@@ -306,7 +313,14 @@ test('a command group named alone lists its commands; a missing option is said o
   const placed = await cli('-w', tempWorkspace('cli-w'), 'models');
   assert.match(placed.err, /^runwise models: name one of its commands/);
   const unknown = await cli('modles');
-  assert.match(unknown.err, /^runwise: unknown command 'modles'/);
+  assert.match(unknown.err, /^runwise: unknown command 'modles' \(did you mean 'models'\?\)/);
+  // A group's --help lists its commands (exit 0); a misspelt command of it suggests the near one and lists them.
+  const help = await cli('runs', '--help');
+  assert.deepEqual([help.code, help.out.split('\n')[0]], [0, 'The runs commands:']);
+  assert.match(help.out, /runwise runs list \[--filter EXPR\]/);
+  const misspelt = await cli('models', 'lst');
+  assert.equal(misspelt.code, 2);
+  assert.match(misspelt.err, /^runwise: unknown command 'models lst' \(did you mean 'models list'\?\); the models commands:\n {2}runwise models register/);
   const register = await cli('models', 'register', 'churn');
   assert.equal(register.code, 2);
   assert.match(register.err, /^runwise models register: --path MODEL is needed \(the model's file or folder\)\nUsage: runwise models register NAME --path MODEL/);

@@ -12,7 +12,7 @@ import { loggedModelsOfRun } from '../../views/runLoggedModels';
 
 export const runsListOptions: OptionSpecs = {
   filter: { value: true },
-  'order-by': { value: true, repeat: true },
+  'order-by': { value: true, repeat: true, continuedBy: /^(asc|desc)$/i },
   experiment: { value: true, repeat: true },
   'max-results': { value: true },
   all: {},
