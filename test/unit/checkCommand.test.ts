@@ -101,9 +101,10 @@ test('files and folders may be named; relative names are taken from the workspac
   const file = await cli('check', path.join(ws, 'runwise.yaml'), '-w', ws);
   assert.equal(file.code, 1);
   assert.match(file.err, /^runwise: 1 file checked: 1 error/);
+  // A file named that is none Runwise checks fails the command (a CI step naming a misnamed pipeline must not pass).
   const skipped = await cli('check', path.join(ws, 'train.py'), '-w', ws);
-  assert.equal(skipped.code, 0);
-  assert.match(skipped.err, /skipped train\.py/);
+  assert.equal(skipped.code, 1);
+  assert.match(skipped.err, /skipped train\.py: not a pipeline, params file or model card\nrunwise: 0 files checked: 0 errors, 0 warnings; 1 file named could not be checked\n$/);
   const outside = await cli('check', path.dirname(ws), '-w', ws);
   assert.equal(outside.code, 1);
   assert.match(outside.err, /outside the workspace/);

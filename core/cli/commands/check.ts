@@ -144,6 +144,8 @@ export function check(ctx: CommandContext, args: ParsedArgs, options: { asCard?:
   const current = path.resolve(ctx.workspace);
   const findings: CheckFinding[] = [];
   let checked = 0;
+  /** Files named on the command line that are none Runwise checks: an error, so that a CI step naming a misnamed pipeline does not pass. */
+  let skipped = 0;
   for (const [workspace, inputs] of workspacesOf(ctx, args.positionals)) {
     const view = new FileSystemWorkspace(workspace);
     // Every pipeline file of the workspace is one graph: outputs another file writes, outputs
@@ -160,7 +162,10 @@ export function check(ctx: CommandContext, args: ParsedArgs, options: { asCard?:
       const kind = given !== undefined ? markdownCardKind(given) : service.fileKind(relPath, isMarkdown ? view.readFile(relPath) : undefined);
       if (!kind) {
         if (asCard) throw new CliError(`${shown(relPath)}: not a model card Runwise can read (a Markdown file with YAML front matter, *.modelcard.yaml or model_card.json)`);
-        if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);
+        if (explicit.has(relPath)) {
+          ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);
+          skipped++;
+        }
         continue;
       }
       const text = view.readFile(relPath);
@@ -170,7 +175,10 @@ export function check(ctx: CommandContext, args: ParsedArgs, options: { asCard?:
       }
       const found = findingsOf(service, workspace, relPath, text, given !== undefined ? kind : undefined);
       if (!found) {
-        if (explicit.has(relPath)) ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);
+        if (explicit.has(relPath)) {
+          ctx.io.err(`runwise: skipped ${shown(relPath)}: not a pipeline, params file or model card\n`);
+          skipped++;
+        }
         continue;
       }
       checked++;
@@ -187,6 +195,6 @@ export function check(ctx: CommandContext, args: ParsedArgs, options: { asCard?:
   const others = findings.length - errors - count('warning');
   const summary = `${plural(checked, 'file')} checked: ${plural(errors, 'error')}, ${plural(count('warning'), 'warning')}${others ? `, ${plural(others, 'note')}` : ''}`;
   // Exit 1 on errors: the CLI reports a CliError as its one stderr line, so the summary is that line.
-  if (errors > 0) throw new CliError(summary);
+  if (errors > 0 || skipped > 0) throw new CliError(skipped > 0 ? `${summary}; ${plural(skipped, 'file')} named could not be checked` : summary);
   ctx.io.err(`runwise: ${summary}\n`);
 }
