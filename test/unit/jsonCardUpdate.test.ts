@@ -185,9 +185,10 @@ test('card update and card validate on model_card.json, with a real tracker; the
   const again = await cli('card', 'update', '--workspace', ws, card, '--from', 'churn/1');
   assert.match(again.out, /already carries the evaluation of churn\/1/);
 
+  // The toolkit's from_json refuses a key its JSON schema does not name (additionalProperties: false): an error here.
   const valid = await cli('card', 'validate', '--workspace', ws, card);
-  assert.equal(valid.code, 0, valid.out + valid.err);
-  assert.match(valid.out, /^model_card\.json:4:5: warning unknown-key Unknown key 'colour'/m);
+  assert.equal(valid.code, 1, valid.out + valid.err);
+  assert.match(valid.out, /^model_card\.json:4:5: error unknown-key Unknown key 'colour'/m);
 
   const service = createLanguageService(new FileSystemWorkspace(ws));
   const doc = service.analyze(pathToFileURL(card).href, 'model_card.json', written);
@@ -197,6 +198,13 @@ test('card update and card validate on model_card.json, with a real tracker; the
   assert.match(service.hover(doc, typeAt)?.contents ?? '', /\*\*type\*\*: Metric/);
   // Completion would write YAML (`key: `) into the JSON: none is offered there.
   assert.deepEqual(service.completion(doc, written.indexOf('"name"')), []);
+  // JSON's own types: a number where the toolkit wants text, Hugging Face keys and unknown keys at any depth are errors.
+  const strict = '{"model_details": {"name": 1}, "bogus": true, "license": "mit",\n "quantitative_analysis": {"performance_metrics": [{"type": "accuracy", "value": "0.9", "slic": "x"}]}}\n';
+  const strictDoc = service.analyze(pathToFileURL(card).href, 'model_card.json', strict)!;
+  assert.deepEqual(
+    service.diagnostics(strictDoc).map((d) => [d.severity, d.code, strict.slice(d.start, d.end)]),
+    [['error', 'wrong-type', '1'], ['error', 'unknown-key', '"bogus"'], ['error', 'unknown-key', '"license"'], ['error', 'unknown-key', '"slic"']],
+  );
 
   writeFileSync(card, '{\n  "model_details": {\n');
   const broken = await cli('card', 'update', '--workspace', ws, card, '--from', 'churn/1');

@@ -10,6 +10,8 @@ import type { AnalysisDiagnostic } from '../languageTypes';
 import { modelCardDiagnostics } from '../modelCard/modelCardDiagnostics';
 import { pipelineDiagnostics } from '../pipeline/pipelineDiagnostics';
 import { schemaFor } from '../schema/schemaFor';
+import { MCT_JSON_CARD_SCHEMA } from '../schema/modelCardSchema';
+import { isJsonCardName } from '../modelCard/cardNames';
 import { RUNWISE_ONLY_KEYS, validateAgainstSchema } from '../schema/schemaValidation';
 
 /**
@@ -34,12 +36,14 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
     message: e.message,
   }));
   const pipeline = isPipelineKind(doc.kind);
+  const jsonCard = isCardKind(doc.kind) && isJsonCardName(doc.relPath);
   if (!cancelled()) {
     append(
       out,
-      validateAgainstSchema(yaml.root, schemaFor(doc.kind), {
+      // A JSON card is the toolkit's: its own keys and JSON's own types (a number is no string there).
+      validateAgainstSchema(yaml.root, jsonCard ? MCT_JSON_CARD_SCHEMA : schemaFor(doc.kind), {
         interpolation: pipeline,
-        lenientStrings: isCardKind(doc.kind),
+        lenientStrings: isCardKind(doc.kind) && !jsonCard,
         emptyOptionalKeys: isCardKind(doc.kind),
         runwiseOnlyKeys: doc.kind === 'dvc-pipeline' ? RUNWISE_ONLY_KEYS : undefined,
         cancelled,

@@ -504,3 +504,20 @@ export const cardRoot = (props: Readonly<Record<string, PropertySchema>>): Schem
 export const HF_MODEL_CARD_SCHEMA: SchemaNode = cardRoot(HF_PROPERTIES);
 /** `*.modelcard.yaml`: Hugging Face metadata plus the Model Card Toolkit sections. */
 export const MODEL_CARD_FILE_SCHEMA: SchemaNode = cardRoot({ ...HF_PROPERTIES, ...MCT_PROPERTIES });
+
+/**
+ * `model_card.json`, what the toolkit's `from_json` reads: its sections only, and every key it does
+ * not know an error, as its JSON schema (`additionalProperties: false`) refuses the card.
+ */
+export const MCT_JSON_CARD_SCHEMA: SchemaNode = strictKeys(cardRoot(MCT_PROPERTIES));
+
+/** The schema with every map's unknown keys an error, all the way down. */
+function strictKeys<T extends SchemaNode>(node: T): T {
+  const map = node.map && {
+    ...node.map,
+    unknownKeys: 'error' as const,
+    properties: Object.fromEntries(Object.entries(node.map.properties).map(([k, v]) => [k, strictKeys(v)])),
+  };
+  const seq = node.seq && { ...node.seq, items: strictKeys(node.seq.items) };
+  return { ...node, ...(map ? { map } : {}), ...(seq ? { seq } : {}) };
+}
