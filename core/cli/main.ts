@@ -105,7 +105,7 @@ const COMMANDS: Record<string, Command> = {
   },
   init: {
     usage: 'init [--force]',
-    summary: 'start a pipeline: a commented runwise.yaml and params.yaml, and .runwise/ in .gitignore; --force replaces existing ones',
+    summary: 'start a pipeline: a commented runwise.yaml and, when there is none, params.yaml (an existing one is kept), and .runwise/ in .gitignore; --force replaces an existing runwise.yaml',
     options: { force: {} },
     run: (ctx, args) => (require('./commands/init') as typeof import('./commands/init')).init(ctx, args),
   },

@@ -69,24 +69,23 @@ test('the starter is a two-stage pipeline whose train stage reads what prepare w
   assert.ok(params.train && Object.keys(params.train).length > 0);
 });
 
-test('an existing pipeline or params file is refused by name, and nothing is written', async () => {
+test('an existing params.yaml (a DVC project\'s) is kept and the keys it lacks are named; an existing pipeline is refused', async () => {
   const ws = tempWorkspace('init-refuse');
-  writeFileSync(path.join(ws, 'params.yaml'), 'mine: 1\n');
-  const one = await cli('init', '-w', ws);
-  assert.equal(one.code, 1);
-  assert.equal(one.err, `runwise: params.yaml already exists in ${ws}; nothing was written (runwise init --force replaces it)\n`);
-  assert.equal(read(ws, 'params.yaml'), 'mine: 1\n');
-  assert.equal(existsSync(path.join(ws, 'runwise.yaml')), false);
-  assert.equal(existsSync(path.join(ws, '.gitignore')), false);
+  writeFileSync(path.join(ws, 'params.yaml'), '# mine\nprepare:\n  seed: 1\n');
+  const kept = await cli('init', '-w', ws);
+  assert.equal(kept.code, 0, kept.err);
+  assert.equal(read(ws, 'params.yaml'), '# mine\nprepare:\n  seed: 1\n', 'never replaced');
+  assert.equal(read(ws, 'runwise.yaml'), STARTER_PIPELINE);
+  assert.match(kept.out, /^wrote runwise\.yaml\nwrote \.gitignore/);
+  assert.match(kept.out, /note: params\.yaml was kept as it is; it lacks prepare\.split, train, which runwise\.yaml reads: add them, or change the stages' params: and \$\{\.\.\.\} to your own keys/);
 
-  writeFileSync(path.join(ws, 'runwise.yaml'), 'stages: {}\n');
-  const both = await cli('init', '-w', ws);
-  assert.equal(both.code, 1);
-  assert.match(both.err, /runwise\.yaml and params\.yaml already exist in .*; nothing was written \(runwise init --force replaces them\)/);
-  assert.equal(read(ws, 'runwise.yaml'), 'stages: {}\n');
+  const again = await cli('init', '-w', ws);
+  assert.equal(again.code, 1);
+  assert.equal(again.err, `runwise: runwise.yaml already exists in ${ws}; nothing was written (runwise init --force replaces it)\n`);
+  assert.equal(read(ws, 'runwise.yaml'), STARTER_PIPELINE);
 });
 
-test('--force replaces the pipeline and params and says so; .gitignore keeps one .runwise/ line', async () => {
+test('--force replaces the pipeline and says so, never params.yaml; .gitignore keeps one .runwise/ line', async () => {
   const ws = tempWorkspace('init-force');
   writeFileSync(path.join(ws, 'runwise.yaml'), 'stages: {}\n');
   writeFileSync(path.join(ws, '.gitignore'), 'node_modules/\n.runwise/\n');
@@ -96,16 +95,19 @@ test('--force replaces the pipeline and params and says so; .gitignore keeps one
   assert.equal(read(ws, 'runwise.yaml'), STARTER_PIPELINE);
   assert.equal(read(ws, '.gitignore'), 'node_modules/\n.runwise/\n');
 
+  writeFileSync(path.join(ws, 'params.yaml'), STARTER_PARAMS.replace('lr: 0.01', 'lr: 0.5'));
   const again = await cli('init', '--force', '--json', '-w', ws);
   assert.equal(again.code, 0);
   assert.deepEqual(JSON.parse(again.out), {
     workspace: ws,
-    written: ['runwise.yaml', 'params.yaml'],
-    replaced: ['runwise.yaml', 'params.yaml'],
+    written: ['runwise.yaml'],
+    replaced: ['runwise.yaml'],
+    kept: ['params.yaml'],
     gitignore: 'present',
     next: ['runwise check', 'runwise status', 'runwise run'],
-    notes: [],
+    notes: ['params.yaml was kept as it is'],
   });
+  assert.match(read(ws, 'params.yaml'), /lr: 0\.5/);
 });
 
 test('.runwise/ is appended to an existing .gitignore on a line of its own, in its line endings, unless a line already ignores it', async () => {

@@ -1,11 +1,13 @@
 /**
  * `runwise init [--force]`: starts a pipeline in the workspace. Writes a commented two-stage
- * `runwise.yaml` (prepare, train) and the `params.yaml` it reads, and adds `.runwise/` (the tracker
- * and its artifacts) to `.gitignore`, creating that file when absent and never adding the line
- * twice. An existing pipeline or params file is replaced only with `--force`: without it the error
- * names every file in the way and nothing is written. Prints what it wrote and what to run next.
+ * `runwise.yaml` (prepare, train) and, when there is none, the `params.yaml` it reads, and adds
+ * `.runwise/` (the tracker and its artifacts) to `.gitignore`, creating that file when absent and
+ * never adding the line twice. An existing pipeline is replaced only with `--force`; an existing
+ * params.yaml (a DVC project's) is kept, never replaced, and the keys the starter reads that it
+ * lacks are named. Prints what it wrote and what to run next.
  */
 import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import * as path from 'node:path';
 import { flag, positionals, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
@@ -65,8 +67,8 @@ train:
   epochs: 20
 `;
 
-/** The files init writes: replacing one that exists needs --force. */
-const WRITTEN = ['runwise.yaml', 'params.yaml'] as const;
+/** The params keys the starter pipeline reads (a kept params.yaml is told which it lacks). */
+const STARTER_KEYS = ['prepare.split', 'prepare.seed', 'train'] as const;
 const GITIGNORE_ENTRY = '.runwise/';
 /** Lines of a .gitignore that already ignore the `.runwise` folder at the top. */
 const IGNORES_RUNWISE = /^\/?\.runwise\/?(\*\*?)?$/;
@@ -109,31 +111,51 @@ export function init(ctx: CommandContext, args: ParsedArgs): void {
   if (entryAt(at('runwise.yml')) !== undefined) {
     throw new CliError(`runwise.yml exists in ${ctx.workspace}; nothing was written (runwise init writes runwise.yaml: rename or remove runwise.yml first)`);
   }
-  const present = WRITTEN.filter((name) => entryAt(at(name)) !== undefined);
+  const pipeline = entryAt(at('runwise.yaml'));
+  const params = entryAt(at('params.yaml'));
   // A link or folder is never replaced: writing through a link could land outside the workspace.
-  const unsafe = present.filter((name) => entryAt(at(name)) !== 'file');
+  const unsafe = pipeline !== undefined && pipeline !== 'file' ? ['runwise.yaml'] : [];
+  if (params !== undefined && params !== 'file') unsafe.push('params.yaml');
   if (unsafe.length > 0) {
     throw new CliError(`${unsafe.join(' and ')} in ${ctx.workspace} ${unsafe.length === 1 ? 'is' : 'are'} not a regular file; nothing was written`);
   }
-  if (present.length > 0 && !force) {
-    throw new CliError(
-      `${present.join(' and ')} already ${present.length === 1 ? 'exists' : 'exist'} in ${ctx.workspace}; nothing was written (runwise init --force replaces ${present.length === 1 ? 'it' : 'them'})`,
-    );
+  if (pipeline !== undefined && !force) {
+    throw new CliError(`runwise.yaml already exists in ${ctx.workspace}; nothing was written (runwise init --force replaces it)`);
+  }
+  // Missing keys of a kept params.yaml: named, not added (its comments and layout are the user's).
+  let lacking: string[] = [];
+  if (params !== undefined) {
+    let values: unknown;
+    try {
+      values = parse(readFileSync(at('params.yaml'), 'utf8'));
+    } catch {
+      values = undefined;
+    }
+    lacking = STARTER_KEYS.filter((key) => key.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), values) === undefined);
   }
 
   writeFileSync(at('runwise.yaml'), STARTER_PIPELINE, { flag: force ? 'w' : 'wx' });
-  writeFileSync(at('params.yaml'), STARTER_PARAMS, { flag: force ? 'w' : 'wx' });
+  if (params === undefined) writeFileSync(at('params.yaml'), STARTER_PARAMS, { flag: 'wx' });
+  const written = params === undefined ? ['runwise.yaml', 'params.yaml'] : ['runwise.yaml'];
+  const replaced = pipeline !== undefined ? ['runwise.yaml'] : [];
   const gitignore = ignoreTrackerFolder(ctx.workspace);
   const next = ['runwise check', 'runwise status', 'runwise run'];
   const notes: string[] = [];
   if (entryAt(at('dvc.yaml')) === 'file') notes.push('dvc.yaml is here too: its stages run beside the ones in runwise.yaml, so keep their names distinct');
+  if (params !== undefined) {
+    notes.push(
+      lacking.length > 0
+        ? `params.yaml was kept as it is; it lacks ${lacking.join(', ')}, which runwise.yaml reads: add them, or change the stages' params: and \${...} to your own keys`
+        : 'params.yaml was kept as it is',
+    );
+  }
 
   if (ctx.json) {
-    ctx.printJson({ workspace: ctx.workspace, written: [...WRITTEN], replaced: present, gitignore, next, notes });
+    ctx.printJson({ workspace: ctx.workspace, written, replaced, kept: params !== undefined ? ['params.yaml'] : [], gitignore, next, notes });
     return;
   }
   const lines = [
-    ...WRITTEN.map((name) => `${present.includes(name) ? 'replaced' : 'wrote'} ${name}`),
+    ...written.map((name) => `${replaced.includes(name) ? 'replaced' : 'wrote'} ${name}`),
     gitignore === 'created' ? `wrote .gitignore (ignores ${GITIGNORE_ENTRY})` : gitignore === 'added' ? `added ${GITIGNORE_ENTRY} to .gitignore` : `.gitignore already ignores ${GITIGNORE_ENTRY}`,
     ...notes.map((n) => `note: ${n}`),
     '',
