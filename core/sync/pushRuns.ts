@@ -331,12 +331,11 @@ class Push {
       this.emit({ kind: 'run', runId: run.info.runId, runName: run.info.runName, remoteRunId: remoteId, state: 'up-to-date', points: 0, bytes: 0 });
       return;
     }
-    const bytesBefore = this.client.bytesSent;
-    const pointsBefore = this.summary.points;
     await this.sendParamsAndTags(run, local, remoteRun);
     await this.sendInputs(run, remoteRun);
-    await this.sendMetrics(run, local, remoteRun);
-    await this.sendArtifacts(run, local, remoteRun);
+    // This run's own counts: runs are pushed side by side, so the totals' differences are not its.
+    const points = await this.sendMetrics(run, local, remoteRun);
+    const bytes = await this.sendArtifacts(run, local, remoteRun);
     // The status last but one (a Runwise server drops runwise.failure_reason when a status is set),
     // the digest last: a push that stops before it is compared in full next time.
     await this.client.rpc('UpdateRun', { run_id: remoteId, status: run.info.status, ...(run.info.endTime != null ? { end_time: run.info.endTime } : {}) });
@@ -353,8 +352,8 @@ class Push {
       runName: run.info.runName,
       remoteRunId: remoteId,
       state: remoteRun.created ? 'created' : 'updated',
-      points: this.summary.points - pointsBefore,
-      bytes: this.client.bytesSent - bytesBefore,
+      points,
+      bytes,
     });
   }
 
@@ -549,8 +548,10 @@ class Push {
     return n;
   }
 
-  private async sendMetrics(run: Run, local: LocalState, remote: RemoteRun): Promise<void> {
+  /** Sends the points the remote lacks; returns how many were sent. */
+  private async sendMetrics(run: Run, local: LocalState, remote: RemoteRun): Promise<number> {
     const remoteId = remote.json.info.run_id;
+    let points = 0;
     const remoteKeys = new Set((remote.json.data.metrics ?? []).map((m) => m.key));
     const keys = [...local.counts.keys()];
     const lanes: string[][] = Array.from({ length: Math.min(LANES_PER_RUN, keys.length) }, () => []);
@@ -560,6 +561,7 @@ class Push {
         for (const key of laneKeys) {
           const total = local.counts.get(key)!;
           let sent = remote.created || !remoteKeys.has(key) ? 0 : await this.remoteCount(remoteId, key);
+          const start = sent;
           for (let resyncs = 0; sent < total; ) {
             try {
               sent = await this.sendKey(run.info.runId, remoteId, key, sent, total);
@@ -571,9 +573,11 @@ class Push {
           if (sent > total) {
             throw new SyncError(`metric '${key}' of run ${run.info.runId} has ${sent} points on remote '${this.remote.name}' (run ${remoteId}) but ${total} here`);
           }
+          points += sent - start;
         }
       }),
     );
+    return points;
   }
 
   /** Sends points `from`… of one key in batches, each after the previous one has landed; returns the count sent up to. */
@@ -623,8 +627,9 @@ class Push {
     return proxiedArtifactRoot(this.remote, remote.json.info);
   }
 
-  private async sendArtifacts(run: Run, local: LocalState, remote: RemoteRun): Promise<void> {
-    if (local.artifacts.length === 0) return;
+  /** Uploads the files the remote lacks; returns their bytes. */
+  private async sendArtifacts(run: Run, local: LocalState, remote: RemoteRun): Promise<number> {
+    if (local.artifacts.length === 0) return 0;
     const root = this.remoteRoot(remote);
     const there = remote.created ? new Map<string, number>() : await remoteArtifacts(this.client, root);
     const missing = local.artifacts.filter((a) => there.get(a.path) !== a.size);
@@ -641,6 +646,7 @@ class Push {
       this.summary.artifacts++;
       this.summary.artifactBytes += a.size;
     }, 4);
+    return missing.reduce((sum, a) => sum + a.size, 0);
   }
 
   /** Registered versions made from the pushed runs, with their aliases. */

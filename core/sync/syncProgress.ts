@@ -30,12 +30,14 @@ export function describeSyncEvent(e: PushEvent | PullEvent): string | undefined 
   }
 }
 
-export function progressPrinter(stream: ProgressStream): { event(e: PushEvent | PullEvent): void; done(): void } {
+/** `shown` makes a line safe to print (run names come from the remote: the CLI escapes their control characters). */
+export function progressPrinter(stream: ProgressStream, shown: (line: string) => string = (line) => line): { event(e: PushEvent | PullEvent): void; done(): void } {
   let pending = false;
   return {
     event(e) {
-      const line = describeSyncEvent(e);
-      if (line === undefined) return;
+      const described = describeSyncEvent(e);
+      if (described === undefined) return;
+      const line = shown(described);
       if (stream.isTTY) {
         // Progress rewrites its line; other events leave theirs.
         stream.write(`\r\x1b[2K${line}${e.kind === 'progress' ? '' : '\n'}`);

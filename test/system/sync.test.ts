@@ -163,8 +163,11 @@ describe('push and pull against a second runwise serve', () => {
       tracker.logBatch(id, { metrics: [{ key: 'x', value: i, step: 0, timestamp: 1 }] });
       return id;
     });
-    const first = await pushRuns(tracker, getRemote(local, 'team'), { experiments: ['many'] }, { client: { env: ENV } });
+    const events: PushEvent[] = [];
+    const first = await pushRuns(tracker, getRemote(local, 'team'), { experiments: ['many'] }, { client: { env: ENV }, onEvent: (e) => events.push(e) });
     assert.equal(first.created, 12);
+    // Runs go side by side: each one's event counts its own points, not what the others sent meanwhile.
+    assert.deepEqual(events.flatMap((e) => (e.kind === 'run' ? [e.points] : [])), Array(12).fill(1));
     tracker.logBatch(ids[3]!, { metrics: [{ key: 'x', value: 99, step: 1, timestamp: 2 }] });
     const second = await pushRuns(tracker, getRemote(local, 'team'), { experiments: ['many'] }, { client: { env: ENV } });
     assert.deepEqual([second.upToDate, second.updated, second.points], [11, 1, 1]);

@@ -7,6 +7,7 @@ import { RemoteRequestError } from '../../sync/remoteClient';
 import type { PushEvent } from '../../sync/pushRuns';
 import type { PullEvent } from '../../sync/pullRuns';
 import { progressPrinter } from '../../sync/syncProgress';
+import { terminalSafe } from '../terminalText';
 
 export const remoteAddOptions: OptionSpecs = { 'token-env': { value: true }, 'basic-auth-env': { value: true } };
 
@@ -23,7 +24,7 @@ export function asCliError(e: unknown): unknown {
  * next run continues from there) and the command exits 130.
  */
 export async function withProgressAndInterrupt<T>(work: (signal: AbortSignal, onEvent: (e: PushEvent | PullEvent) => void) => Promise<T>): Promise<T> {
-  const print = progressPrinter(process.stderr);
+  const print = progressPrinter(process.stderr, terminalSafe);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);

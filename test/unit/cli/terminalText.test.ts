@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { terminalSafe } from '../../../core/cli/terminalText';
+import { progressPrinter } from '../../../core/sync/syncProgress';
 import { Tracker } from '../../../core/tracker/tracker';
 import { onnxBytes } from '../../support/onnxBytes';
 import { tempWorkspace } from '../../support/tempWorkspace';
@@ -43,4 +44,12 @@ test('the built CLI prints a run name and a model description holding escape seq
     t.close();
     throw e;
   }
+});
+
+test('push and pull progress shows a run name from the remote escaped, its own line rewrite kept', () => {
+  let written = '';
+  const print = progressPrinter({ write: (t: string) => (written += t), isTTY: true }, terminalSafe);
+  print.event({ kind: 'pulled', remoteRunId: 'a'.repeat(32), runId: 'b'.repeat(32), runName: 'evil\u001b]0;title\u0007', state: 'created', points: 3 });
+  print.done();
+  assert.equal(written, `\r\u001b[2Krun aaaaaaaa (evil\\u001b]0;title\\u0007) → bbbbbbbb: created, 3 points\n`);
 });
