@@ -104,12 +104,23 @@ export function planRun(graph: PipelineGraph, options: PlanOptions): StageDecisi
     // A frozen stage's links to its upstream stages are cut (see selectStages).
     if (!stage.frozen) for (const up of graph.upstream(stage.id)) if (runs.has(up)) reasons.push({ kind: 'upstream', stage: up });
     if (entry) reasons.push(...compareWithLock(stage, entry, options.hashes, workspace, paramsFiles));
-    else if (stage.frozen) for (const out of stage.outs) if (!options.hashes.hash(out.path)) reasons.push({ kind: 'out-missing', path: out.path });
+    else if (stage.frozen) {
+      for (const out of stage.outs) if (!options.hashes.hash(out.path)) reasons.push({ kind: 'out-missing', path: out.path });
+    } else {
+      // A stage never run whose dependency neither exists nor comes from a stage would fail at once:
+      // said now (`status`, `run --dry`), not only when the run stops on it.
+      for (const dep of stage.deps) if (!produced(graph, dep) && !options.hashes.hash(dep)) reasons.push({ kind: 'dep-missing', path: dep });
+    }
     const action = stage.frozen ? 'frozen' : reasons.length ? 'run' : 'skip';
     if (action === 'run') runs.add(stage.id);
     decisions.push({ id: stage.id, action, reasons });
   }
   return decisions;
+}
+
+/** Whether a stage's output is the path, lies in it, or holds it. */
+function produced(graph: PipelineGraph, dep: string): boolean {
+  return graph.stages.some((s) => s.outs.some((o) => o.path === dep || dep.startsWith(`${o.path}/`) || o.path.startsWith(`${dep}/`)));
 }
 
 /** DVC's `Stage.is_callback`: a command and no dependency (params count as ones) or output. */

@@ -133,6 +133,15 @@ test('targets select a stage with its upstream, --downstream with what follows; 
   assert.deepEqual(plan(ws).by.get('train')!.reasons, [{ kind: 'out-missing', path: 'model.bin' }]);
 });
 
+test('a stage never run says a dependency is missing when nothing makes it; one an upstream stage writes is no problem', () => {
+  const ws = tempWorkspace('status-missing');
+  write(ws, 'runwise.yaml', 'stages:\n  prepare:\n    cmd: python src/prepare.py\n    deps: [src/prepare.py, data/raw.csv]\n    outs: [data/prepared]\n  train:\n    cmd: python train.py\n    deps: [data/prepared/train.csv, train.py]\n    outs: [model.bin]\n');
+  write(ws, 'train.py', 'print(1)\n');
+  const { by } = plan(ws);
+  assert.deepEqual(by.get('prepare')!.reasons, [{ kind: 'never-run' }, { kind: 'dep-missing', path: 'src/prepare.py' }, { kind: 'dep-missing', path: 'data/raw.csv' }]);
+  assert.deepEqual(by.get('train')!.reasons.map((r) => r.kind), ['never-run', 'upstream']);
+});
+
 test('describeReason gives short text', () => {
   assert.equal(describeReason({ kind: 'dep-changed', path: 'data/train.csv' }), 'data/train.csv changed');
   assert.equal(describeReason({ kind: 'dep-removed', path: 'src/train.py' }), 'src/train.py no longer a dependency');
