@@ -339,6 +339,10 @@ test('run: nothing to run is said once, and not as "up to date" when a frozen st
   const again = await cli('run', 'plain', '--workspace', ws);
   assert.equal(again.code, 0);
   assert.equal((again.out + again.err).match(/every stage is up to date|Everything is up to date/g)?.length, 1, again.out + again.err);
+  // --dry checks where --push-to would go, as the run does.
+  const dry = await cli('run', '--dry', '--push-to', 'nothere', '--workspace', ws);
+  assert.equal(dry.code, 1);
+  assert.match(dry.err, /no remote named 'nothere'/);
 });
 
 test('run STAGE --single with a missing dependency names only the stages that write it', async () => {

@@ -43,8 +43,9 @@ export class PipelineRunFailed extends CliError {
 export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> {
   const jobs = intOption(args, 'jobs', 1, 1024);
   const graph = loadGraphForCommand(ctx, args, 'nothing was run');
-  // Where --push goes is settled before any stage runs: a missing MLFLOW_TRACKING_URI or remote fails now, not after the work.
-  const pushTo = flag(args, 'dry') ? undefined : pushRemote(ctx, args);
+  // Where --push goes is settled before any stage runs: a missing MLFLOW_TRACKING_URI or remote fails
+  // now, not after the work (and `--dry` says so as the run would).
+  const pushTo = pushRemote(ctx, args);
   if (!flag(args, 'dry')) {
     // Before planning: stages a killed runner left running would still be writing their outputs.
     for (const l of await stopLeftoverStages(graph.root, ctx.openTracker(true))) {
