@@ -582,11 +582,17 @@ export class Tracker {
       /^[0-9a-f]{4,31}$/.test(ref) ? this.db.prepare('SELECT run_uuid FROM runs WHERE run_uuid >= ? AND run_uuid < ? LIMIT 2').all(ref, `${ref}g`) : [];
     if (byPrefix.length === 1) return String(byPrefix[0]!.run_uuid);
     // Active runs first; a name only deleted runs carry still finds them (`runs show`, restore).
-    let byName = this.db.prepare("SELECT run_uuid FROM runs WHERE name = ? AND lifecycle_stage = 'active' LIMIT 2").all(ref);
-    if (byName.length === 0) byName = this.db.prepare("SELECT run_uuid FROM runs WHERE name = ? AND lifecycle_stage = 'deleted' LIMIT 2").all(ref);
-    if (byPrefix.length > 1 || byName.length > 1) throw invalid(`'${ref}' matches more than one run; give more of the run id`);
+    let byName = this.db.prepare("SELECT run_uuid FROM runs WHERE name = ? AND lifecycle_stage = 'active' ORDER BY start_time DESC LIMIT 6").all(ref);
+    if (byName.length === 0) byName = this.db.prepare("SELECT run_uuid FROM runs WHERE name = ? AND lifecycle_stage = 'deleted' ORDER BY start_time DESC LIMIT 6").all(ref);
+    if (byPrefix.length > 1) throw invalid(`'${ref}' matches more than one run id; give more of it`);
+    if (byName.length > 1) {
+      // Which runs: the newest few, by the id prefix that tells each apart.
+      const ids = byName.slice(0, 5).map((r) => String(r.run_uuid).slice(0, 8));
+      throw invalid(`'${ref}' names more than one run (${ids.join(', ')}${byName.length > 5 ? ', …' : ''}, newest first); give a run id or a unique prefix of one`);
+    }
     if (byName.length === 1) return String(byName[0]!.run_uuid);
-    throw notFound(`No run matches '${ref}' (give a run id, a unique prefix of one, or a run name)`);
+    const short = /^[0-9a-f]{1,3}$/.test(ref) ? '; a prefix of a run id needs at least 4 characters' : '';
+    throw notFound(`No run matches '${ref}' (give a run id, a unique prefix of one, or a run name${short})`);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -337,6 +337,9 @@ describe('push and pull against a second runwise serve', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^runwise: POST \/api\/2\.0\/mlflow\/runs\/search on remote 'team' .*Invalid filter/m);
     assert.doesNotMatch(bad.stderr, /internal error|\n\s+at /);
+    const mixed = await finished(spawnTs('core/cli/main.ts', ['push', '--all', childId, '--to', 'team', '--workspace', local], ENV));
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.stderr, /^runwise push: --all pushes every run: give it alone/);
   });
 
   it('pull brings the remote runs in, marked with their origin; a second pull duplicates nothing', async () => {

@@ -142,6 +142,13 @@ test('export writes CSV with MLflow column names, and JSON', async () => {
   assert.equal(lines.length, 4);
   const j = JSON.parse((await cli('export', '--format', 'json', '-w', ws)).out) as unknown[];
   assert.equal(j.length, 3);
+  // Where it cannot write, or what it was asked does not fit: one line that says so.
+  const noFolder = await cli('export', '--format', 'csv', '--output', path.join(ws, 'no', 'dir', 'x.csv'), '-w', ws);
+  assert.deepEqual([noFolder.code, noFolder.err], [1, `runwise: cannot write ${path.join(ws, 'no', 'dir', 'x.csv')}: its folder does not exist; nothing was exported\n`]);
+  assert.match((await cli('export', '--format', 'csv', '--output', ws, '-w', ws)).err, /: it is a folder; nothing was exported\n$/);
+  assert.match((await cli('export', '--format', 'xml', '-w', ws)).err, /^runwise export: --format takes csv or json, not 'xml'\n/);
+  const both = await cli('export', '--format', 'csv', '--json', '-w', ws);
+  assert.deepEqual([both.code, both.err.split('\n')[0]], [2, 'runwise export: --json asks for JSON and --format csv for CSV: give one']);
 });
 
 test('exit codes: 2 for bad usage, 1 for a user error, with one clear line', async () => {
@@ -154,6 +161,13 @@ test('exit codes: 2 for bad usage, 1 for a user error, with one clear line', asy
   const unknownRun = await cli('runs', 'show', 'nope', '-w', ws);
   assert.equal(unknownRun.code, 1);
   assert.equal(unknownRun.err.split('\n').length, 2, 'one line');
+  // A prefix too short to be one says so; a name two runs carry lists them.
+  assert.match((await cli('runs', 'show', 'abc', '-w', ws)).err, /a prefix of a run id needs at least 4 characters\)\n$/);
+  const t = Tracker.open(ws);
+  const twins = [1, 2].map((i) => t.createRun({ runName: 'twin', startTime: 9000 + i }).info.runId);
+  t.close();
+  const twice = await cli('runs', 'show', 'twin', '-w', ws);
+  assert.equal(twice.err, `runwise: 'twin' names more than one run (${twins[1]!.slice(0, 8)}, ${twins[0]!.slice(0, 8)}, newest first); give a run id or a unique prefix of one\n`);
   const empty = tempWorkspace('cli-empty');
   const list = await cli('runs', 'list', '-w', empty);
   assert.equal(list.code, 0);

@@ -14,6 +14,7 @@ export async function push(ctx: CommandContext, args: ParsedArgs): Promise<void>
   const experiments = optionValues(args, 'experiment');
   const all = flag(args, 'all');
   if (args.positionals.length === 0 && experiments.length === 0 && !all) throw new UsageError('name the runs to push: RUN..., --experiment E or --all');
+  if (all && (args.positionals.length > 0 || experiments.length > 0)) throw new UsageError('--all pushes every run: give it alone, or name RUN... or --experiment E instead');
   const jobs = optionValue(args, 'jobs');
   if (jobs !== undefined && (!/^\d+$/.test(jobs) || Number(jobs) < 1 || Number(jobs) > 32)) throw new UsageError(`--jobs takes a whole number from 1 to 32, not '${jobs}'`);
   let remote;
