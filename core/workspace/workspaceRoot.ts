@@ -45,3 +45,17 @@ export function findWorkspaceRoot(start: string): string | undefined {
   if (marked) return marked;
   return folders.filter((d) => ROOT_FILE_MARKERS.some((m) => pathExists(path.join(d, m)))).pop();
 }
+
+/**
+ * A path given on the command line, absolute: a relative one is taken from the current folder, or
+ * from the workspace when nothing is there and something is in the workspace (or the current
+ * folder's reading would be outside it): `runwise -w proj check runwise.yaml` from elsewhere.
+ */
+export function commandLinePath(workspace: string, input: string): string {
+  const abs = path.resolve(input);
+  if (path.isAbsolute(input) || pathExists(abs)) return abs;
+  const inWorkspace = path.resolve(workspace, input);
+  const rel = path.relative(path.resolve(workspace), abs);
+  const outside = rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
+  return pathExists(inWorkspace) || outside ? inWorkspace : abs;
+}

@@ -570,6 +570,9 @@ test('card validate warns of a byte order mark before a README\'s front matter (
   const plain = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'plain/README.md'));
   assert.equal(plain.code, 0, plain.err);
   assert.doesNotMatch(plain.out, /byte-order-mark/);
+  // A relative path not found from the current folder is read from the workspace, as check reads it.
+  const relative = await cli('card', 'validate', '--workspace', ws, 'plain/README.md');
+  assert.equal(relative.code, 0, relative.err);
 });
 
 test("a Hugging Face result's dataset has no `args` (the card spec keeps it for load_dataset()'s arguments; a row count is none)", () => {

@@ -21,6 +21,7 @@ import {
 } from "../../modelCard/cardUpdate";
 import { extractFrontMatter } from "../../language/modelCard/frontMatter";
 import { relativeInside, resolveRealInside } from "../../workspace/workspacePath";
+import { commandLinePath } from "../../workspace/workspaceRoot";
 
 export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
   const [card] = positionals(args, ["card"]);
@@ -93,7 +94,8 @@ export function cardValidate(ctx: CommandContext, args: ParsedArgs): void {
 
 /** The card named on the command line: its path, format and text (a CLI error when it is none). */
 function namedCard(ctx: CommandContext, card: string): { abs: string; rel: string; format: CardFormat; text: string } {
-  const abs = resolveRealInside(ctx.workspace, card, process.cwd());
+  // As `check` reads it: from the current folder, or else from the workspace (-w proj from elsewhere).
+  const abs = resolveRealInside(ctx.workspace, commandLinePath(ctx.workspace, card));
   const rel = relativeInside(ctx.workspace, abs) ?? card;
   const format = cardFormatOf(rel);
   if (!format)

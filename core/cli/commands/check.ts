@@ -25,7 +25,7 @@ import { computeLineStarts, positionAt } from '../../language/text/lineIndex';
 import { FileSystemWorkspace } from '../../language/files/fileSystemWorkspace';
 import { WorkspacePipelines } from '../../language/pipeline/workspacePipelines';
 import { relativeInside } from '../../workspace/workspacePath';
-import { findWorkspaceRoot, pathExists } from '../../workspace/workspaceRoot';
+import { commandLinePath, findWorkspaceRoot, pathExists } from '../../workspace/workspaceRoot';
 
 const SKIPPED_DIRS = new Set(['node_modules', '.git', '.runwise', 'dist']);
 /** Extensions of files that may be pipelines, params files or model cards. */
@@ -68,11 +68,7 @@ function targets(workspace: string, inputs: readonly string[]): { files: string[
   const explicit = new Set<string>();
   for (const input of inputs) {
     // A relative path is taken from the current folder, or else from the workspace.
-    let abs = path.resolve(input);
-    if (!path.isAbsolute(input)) {
-      const inWorkspace = path.resolve(workspace, input);
-      if (!pathExists(abs) && (pathExists(inWorkspace) || relativeInside(workspace, abs) === undefined)) abs = inWorkspace;
-    }
+    const abs = commandLinePath(workspace, input);
     const rel = relativeInside(workspace, abs);
     if (rel === undefined) throw new CliError(`'${input}' is outside the workspace (${workspace})`);
     let st;
