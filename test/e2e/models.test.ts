@@ -162,6 +162,9 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     const row = pane.locator('.monaco-list-row', { hasText: /^Version 1/ }).first();
     await contextMenu(p, row, 'Set Model Alias…');
     await answer(p, 'champion', /champion/);
+    // Watched from now: the toast hides itself after a while, which the waits below can outlast on a loaded machine.
+    const noted = waitUntil(async () => (await p.locator('.notification-toast').allInnerTexts()).find((x) => /churn@champion → version 1/.test(x)), 'the alias message', 30_000);
+    noted.catch(() => undefined); // awaited below; not unhandled if a wait before it fails first
     await waitUntil(
       () => withTracker(workspace, (tr) => (tr.registry.getRegisteredModel('churn').aliases.some((a) => a.alias === 'champion' && a.version === '1') ? true : undefined)),
       'churn@champion → 1 in the registry',
@@ -171,8 +174,7 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     // The model's row says the same to a screen reader.
     const modelRow = pane.locator('.monaco-list-row', { hasText: /^churn/ }).first();
     await waitUntil(async () => (await modelRow.getAttribute('aria-label')) === 'churn, 1 version, alias champion on version 1' || undefined, "the model row's label to name the alias", 15_000);
-    const note = await waitUntil(async () => (await p.locator('.notification-toast').allInnerTexts()).find((x) => /churn@champion → version 1/.test(x)), 'the alias message', 10_000);
-    assert.match(note, /churn@champion → version 1/);
+    assert.match(await noted, /churn@champion → version 1/);
   });
 
   it('removes the alias from the same menu, after a confirmation', async (t) => {
