@@ -349,15 +349,7 @@ abstract class BaseDatabase implements SqlDatabase {
 
   /** BEGIN IMMEDIATE, retried past busy_timeout until `deadline`. */
   private beginWaiting(deadline: number): void {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.exec('BEGIN IMMEDIATE');
-        return;
-      } catch (e) {
-        if (!isBusyError(e) || Date.now() > deadline) throw e;
-        sleepSync(Math.min(50, 1 + attempt * 2));
-      }
-    }
+    this.execRetried('BEGIN IMMEDIATE', deadline);
   }
 
   /** BEGIN IMMEDIATE, or DatabaseBusyError at once when another connection holds the write lock. */
@@ -375,9 +367,14 @@ abstract class BaseDatabase implements SqlDatabase {
   }
 
   private commitWithRetry(deadline: number): void {
+    this.execRetried('COMMIT', deadline);
+  }
+
+  /** `sql`, tried again while the database is busy, until `deadline`. */
+  private execRetried(sql: string, deadline: number): void {
     for (let attempt = 0; ; attempt++) {
       try {
-        this.exec('COMMIT');
+        this.exec(sql);
         return;
       } catch (e) {
         if (!isBusyError(e) || Date.now() > deadline) throw e;
