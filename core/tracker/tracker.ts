@@ -1159,9 +1159,16 @@ export class Tracker {
       if (artifacts && artifacts[2] === modelId && artifacts[1] === model.experimentId) return loggedModelFiles(modelId, cleanDir(artifacts[3] ?? ''));
       const run = /^runs:\/([0-9a-f]{32})(?:\/.*)?$/.exec(source)?.[1];
       if (run !== undefined && run === model.sourceRunId) return loggedModelFiles(modelId, '');
+      // MLflow 3's copy_model_version: `models:/<name>/<version>` of a version of that same model,
+      // whose own copy becomes the new version's (the same bytes, the same provenance).
+      const copiedFrom = /^models:\/([^/]+)\/(\d+)\/?$/.exec(source);
+      if (copiedFrom) {
+        const copied = this.registry.getModelVersion(copiedFrom[1]!, copiedFrom[2]!);
+        if (copied.modelId === modelId) return { files: this.registry.verifyVersion(copied.name, copied.version), ...(model.sourceRunId ? { loggedModelRunId: model.sourceRunId } : {}) };
+      }
       throw invalid(
         `Invalid model version source: '${source}' with model_id '${modelId}': the source must name that logged model ` +
-          `(models:/${modelId}, its mlflow-artifacts:/ URI, or runs:/ of its source run).`,
+          `(models:/${modelId}, its mlflow-artifacts:/ URI, runs:/ of its source run, or models:/<name>/<version> of a version of it).`,
       );
     }
     let m = /^runs:\/([0-9a-f]{32})(?:\/(.*))?$/.exec(source);

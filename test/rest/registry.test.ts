@@ -176,6 +176,19 @@ describe('MLflow Model Registry REST flows', () => {
       assert.match(refused.body.message, /the source must name that logged model/);
     }
     assert.deepEqual((await call(RR.SearchModelVersions, { filter: "name='from-logged'" })).model_versions.map((v: Json) => v.version).sort(), ['1', '2', '3', '4', '5']);
+    // MLflow 3's copy_model_version (AbstractStore.copy_model_version): the source version as
+    // models:/<name>/<version>, its run_id and its model_id. Its copy becomes the new version's.
+    const copy = await registerModel('models:/from-logged/1', 'promoted', run.run_id, logged.model_id);
+    assert.deepEqual([copy.version, copy.source, copy.model_id, copy.run_id], ['1', 'models:/from-logged/1', logged.model_id, run.run_id]);
+    await call(RR.SetRegisteredModelAlias, { name: 'promoted', alias: 'prod', version: '1' });
+    const served = await downloadByAlias('promoted', 'prod');
+    assert.equal(served.get('MLmodel'), 'flavors: {}\n');
+    // A version of another model (or of none) with this model_id is refused as any other source.
+    const plain = await runWithModel('other-bytes');
+    await registerModel(`runs:/${plain.runId}/model`, 'unrelated', plain.runId);
+    const forged = await callError(RR.CreateModelVersion, { name: 'promoted', source: 'models:/unrelated/1', model_id: logged.model_id });
+    assert.deepEqual([forged.status, forged.body.error_code], [400, 'INVALID_PARAMETER_VALUE']);
+    assert.match(forged.body.message, /the source must name that logged model/);
   });
 
   it('set_registered_model_alias, get_model_version_by_alias, load_model("models:/name@champion") through the artifact proxy', async () => {
