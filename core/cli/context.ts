@@ -15,8 +15,16 @@ export class CliError extends Error {
 export interface Output {
   out(text: string): void;
   err(text: string): void;
-  /** The CLI's own terminal control (the live progress's cursor moves), written as it is; to `err` where absent. */
-  control?(text: string): void;
+  /**
+   * Written as it is, to stderr: the CLI's own terminal control (the live progress's cursor moves)
+   * and a stage's own output (what its command printed, as it prints run by itself); to `err` where absent.
+   */
+  verbatim?(text: string): void;
+  /**
+   * Data for a file or another program (`export` without `--output`): the stored text itself,
+   * shown escaped only on a terminal; to `out` where absent.
+   */
+  data?(text: string): void;
 }
 
 export class CommandContext {

@@ -340,11 +340,13 @@ export function runCli(): void {
       throw e;
     });
   }
-  // What the tracker holds is shown, never obeyed, by the terminal; the CLI's own cursor moves go through `control`.
+  // What the tracker holds is shown, never obeyed, by the terminal; the CLI's own cursor moves and a
+  // stage's own output go through `verbatim`, and exported data reaches a file or a pipe unchanged.
   const io: Output = {
     out: (t) => void process.stdout.write(terminalSafe(t)),
     err: (t) => void process.stderr.write(terminalSafe(t)),
-    control: (t) => void process.stderr.write(t),
+    verbatim: (t) => void process.stderr.write(t),
+    data: (t) => void process.stdout.write(process.stdout.isTTY ? terminalSafe(t) : t),
   };
   main(process.argv.slice(2), io).then(
     (code) => {

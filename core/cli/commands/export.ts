@@ -38,5 +38,5 @@ export function exportRuns(ctx: CommandContext, args: ParsedArgs): void {
       throw new CliError(`cannot write ${output}: ${why}; nothing was exported`);
     }
     ctx.io.err(`Wrote ${runs.length} run${runs.length === 1 ? '' : 's'} to ${output}\n`);
-  } else ctx.io.out(text);
+  } else (ctx.io.data ?? ctx.io.out)(text);
 }

@@ -50,7 +50,7 @@ export function exportPipelineCommand(ctx: CommandContext, args: ParsedArgs): vo
   }
   const output = optionValue(args, 'output');
   if (output === undefined) {
-    ctx.io.out(text);
+    (ctx.io.data ?? ctx.io.out)(text);
     return;
   }
   const target = path.resolve(output);

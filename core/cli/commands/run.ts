@@ -304,7 +304,8 @@ class PlainProgress implements Progress {
         out(`▶ ${e.stage}: ${e.reasons.map(describeReason).join('; ') || 'started'}`);
         break;
       case 'output':
-        out(`${e.stage} | ${e.line}`);
+        // The stage's own bytes (a progress bar's cursor codes included), as a CI log viewer expects them.
+        (this.ctx.io.verbatim ?? this.ctx.io.err)(`${e.stage} | ${e.line}\n`);
         break;
       case 'stage-end':
         out(endLine(e.stage, e.report));
@@ -356,7 +357,7 @@ class LiveProgress implements Progress {
   private draw(permanent: readonly string[]): void {
     const width = process.stderr.columns || 100;
     const fit = (s: string) => (s.length > width - 1 ? `${s.slice(0, width - 2)}…` : s);
-    if (this.drawn > 0) (this.ctx.io.control ?? this.ctx.io.err)(`\x1b[${this.drawn}A\x1b[J`);
+    if (this.drawn > 0) (this.ctx.io.verbatim ?? this.ctx.io.err)(`\x1b[${this.drawn}A\x1b[J`);
     let text = '';
     for (const line of permanent) text += `${fit(line)}\n`;
     const now = Date.now();

@@ -1,8 +1,8 @@
 /** The CLI shows what the tracker holds without letting its control characters act on the terminal. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { terminalSafe } from '../../../core/cli/terminalText';
 import { progressPrinter } from '../../../core/sync/syncProgress';
@@ -52,4 +52,29 @@ test('push and pull progress shows a run name from the remote escaped, its own l
   print.event({ kind: 'pulled', remoteRunId: 'a'.repeat(32), runId: 'b'.repeat(32), runName: 'evil\u001b]0;title\u0007', state: 'created', points: 3 });
   print.done();
   assert.equal(written, `\r\u001b[2Krun aaaaaaaa (evil\\u001b]0;title\\u0007) → bbbbbbbb: created, 3 points\n`);
+});
+
+test('exported data reaches a pipe or file unchanged, and a stage\'s own output passes through as it printed it', () => {
+  const ws = tempWorkspace('terminal-data');
+  const evil = 'evil\u001b[31mRED\u001b[0m\r\nfake line\u202etxt\u007f';
+  const t = Tracker.open(ws);
+  try {
+    t.createRun({ runName: evil });
+  } finally {
+    t.close();
+  }
+  const cliJs = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+  const cli = (...args: string[]) => execFileSync(process.execPath, [cliJs, ...args, '--workspace', ws], { encoding: 'utf8', cwd: ws, stdio: ['ignore', 'pipe', 'pipe'] });
+  const piped = cli('export', '--format', 'csv');
+  cli('export', '--format', 'csv', '--output', path.join(ws, 'runs.csv'));
+  assert.equal(piped, readFileSync(path.join(ws, 'runs.csv'), 'utf8'), 'stdout and --output carry the same bytes');
+  assert.ok(piped.includes('fake line\u202etxt\u007f'), 'the stored text itself');
+  // A stage printing a progress tool's cursor codes: in a log they are the stage's own bytes.
+  writeFileSync(path.join(ws, 'prog.js'), "process.stdout.write('\\u001b[?25lstep 1 \\u001b[1;32mok\\u001b[0m\\n\\u001b[2K\\rstep 2 done\\n\\u001b[?25h');\n");
+  writeFileSync(path.join(ws, 'runwise.yaml'), 'stages:\n  show:\n    cmd: node prog.js\n');
+  const run = spawnSync(process.execPath, [cliJs, 'run', '--workspace', ws], { encoding: 'utf8', cwd: ws });
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(run.stderr.includes('show | \u001b[?25lstep 1 \u001b[1;32mok\u001b[0m\n'), JSON.stringify(run.stderr));
+  assert.ok(run.stderr.includes('show | \u001b[?25h\n'), JSON.stringify(run.stderr));
+  assert.doesNotMatch(run.stderr, /\\u001b/);
 });
