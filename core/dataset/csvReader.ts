@@ -382,7 +382,14 @@ class CsvParser {
   /** A numeric field that is no plain decimal: a boolean (in a column of booleans only), or as numberFromText reads it. */
   private numberOf(field: number, row: number, line: number, text: string): number {
     const missing = this.missingAllowed[field] === 1;
-    const bool = missing ? undefined : booleanOf(text.trim());
+    // pandas takes a boolean spelt exactly (` True` is text to it, which scikit-learn cannot convert).
+    const bool = missing ? undefined : booleanOf(text);
+    if (bool === undefined && !missing && text !== text.trim() && booleanOf(text.trim()) !== undefined) {
+      throw new DatasetError(
+        `${this.file}:${line}: column '${this.names[field]}' is ${JSON.stringify(text)}, a boolean with spaces around it: pandas reads it as text, which scikit-learn cannot convert; write True/False without spaces`,
+        this.names[field],
+      );
+    }
     if (bool === undefined) {
       const value = numberFromText(text, `${this.file}:${line}`, this.names[field]!, missing);
       if (this.booleanColumns[field] === 1) this.mixed(field, line, text, false);

@@ -698,7 +698,7 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
         if (task === 'binary' && !oneScore) negativeColumn = new GrowingColumn<Float32Array | Float64Array>(make, capacity * width);
       }
       if (task !== 'regression') {
-        targetClasses ??= new TargetClasses({ data: dataName, column: options.target, model: modelName }, labels, classes);
+        targetClasses ??= new TargetClasses({ data: dataName, column: options.target, model: modelName }, labels, classes, reader.format === 'csv');
         const at = targetColumn.reserve(rows);
         targetClasses.write(batch, targetSlot, rows, rowBase, targetColumn.data as Uint8Array | Float64Array, at);
         targetColumn.length += rows;

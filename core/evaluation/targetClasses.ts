@@ -12,7 +12,10 @@
  * scikit-learn take a bool target against classes 0 and 1.
  *
  * A value that is not a class is a DatasetError naming the file, the data row, the column, the value
- * and the classes; a text label against a model without labels says what to do instead.
+ * and the classes; a text label against a model without labels says what to do instead. A CSV
+ * column mixing booleans and numbers (`True` beside 0 and 1) is an error too: pandas reads it as
+ * text, which scikit-learn refuses beside the model's numeric predictions ("Mix of label input
+ * types").
  */
 import { DatasetError, booleanOf, decimalOf, isMissingText, isNumberText, shownCell, type DatasetBatch } from '../dataset/dataset';
 
@@ -33,13 +36,38 @@ export class TargetClasses {
   private readonly ofCode: number[] = [];
   /** The same, by text, for a reader that gives the column as strings. */
   private readonly ofText = new Map<string, number>();
+  /** The first boolean and the first number met (text), where a column mixing them is refused. */
+  private firstBoolean: string | undefined;
+  private firstNumber: string | undefined;
 
   constructor(
     private readonly source: TargetSource,
     private readonly labels: readonly (number | string)[] | undefined,
     private readonly classes: number,
+    /** Refuse a column mixing booleans and numbers (a CSV's, which pandas then reads as text). */
+    private readonly mixedBooleansRefused = false,
   ) {
     this.labelIndex = new Map((labels ?? []).map((l, i) => [String(l), i]));
+  }
+
+  /** indexOf for a text met for the first time at a 1-based data row. */
+  private firstMet(text: string, row: number): number {
+    if (this.mixedBooleansRefused) {
+      const trimmed = text.trim();
+      if (booleanOf(trimmed) !== undefined) this.firstBoolean ??= trimmed;
+      else if (isNumberText(trimmed)) this.firstNumber ??= trimmed;
+      if (this.firstBoolean !== undefined && this.firstNumber !== undefined) {
+        const { data, column } = this.source;
+        const here = shownCell(trimmed);
+        const above = shownCell(here === this.firstBoolean ? this.firstNumber : this.firstBoolean);
+        throw new DatasetError(
+          `${data} data row ${row}: column '${column}' mixes booleans and numbers ('${here}' here, '${above}' above): ` +
+            'pandas reads such a column as text, which scikit-learn cannot compare with the model\'s classes; write it as 1/0 or as True/False throughout',
+          column,
+        );
+      }
+    }
+    return this.indexOf(text);
   }
 
   /** The class index of a target text, or −1 when it is none of the model's classes. */
@@ -73,7 +101,8 @@ export class TargetClasses {
         const code = codes[i]!;
         let k = ofCode[code];
         if (k === undefined) {
-          for (let c = ofCode.length; c < texts.length; c++) ofCode.push(this.indexOf(texts[c]!));
+          // Codes are given in the order their texts first appear: every code below this one was met in an earlier row.
+          for (let c = ofCode.length; c <= code; c++) ofCode.push(this.firstMet(texts[c]!, rowBase + i + 1));
           k = ofCode[code]!;
         }
         if (k < 0) throw this.notAClass(texts[code]!, rowBase + i + 1);
@@ -85,7 +114,7 @@ export class TargetClasses {
     for (let i = 0; i < rows; i++) {
       const text = texts[i]!;
       let k = this.ofText.get(text);
-      if (k === undefined) this.ofText.set(text, (k = this.indexOf(text)));
+      if (k === undefined) this.ofText.set(text, (k = this.firstMet(text, rowBase + i + 1)));
       if (k < 0) throw this.notAClass(text, rowBase + i + 1);
       into[at + i] = k;
     }

@@ -326,6 +326,11 @@ test('CSV: a column of booleans only reads as 1/0 across batches; one mixing boo
     writeFileSync(file, text);
     await assert.rejects(readAll(file, [{ name: 'a' }, { name: 'b' }], 4), error);
   }
+  // pandas takes a boolean spelt exactly: ` True` (a space before it, quoted or not) is text, which check_array refuses.
+  for (const cell of [' True', '"False "']) {
+    writeFileSync(file, `a,b\n1,${cell}\n2,False\n`);
+    await assert.rejects(readAll(file, [{ name: 'a' }, { name: 'b' }], 4), /data\.csv:2: column 'b' is "(?: True|False )", a boolean with spaces around it: pandas reads it as text/);
+  }
   // A column read as text or not read at all may mix them.
   writeFileSync(file, 'a,b\n1,True\n2,0.5\n');
   assert.deepEqual((await readAll(file, [{ name: 'a' }, { name: 'b', text: true }], 4)).texts, [['True', '0.5']]);

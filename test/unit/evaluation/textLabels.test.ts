@@ -154,6 +154,27 @@ test('a text target against a model without class labels: names the column, a va
   );
 });
 
+test('a CSV target mixing True with 0 and 1 is refused, naming the row (pandas: text, which scikit-learn cannot compare); True/False only, JSON Lines true beside 1 are taken', async () => {
+  const ws = tempWorkspace('mixed-target');
+  const { x, y } = dataset(40, 2);
+  writeFileSync(path.join(ws, 'model.onnx'), probabilitiesOnly(BINARY));
+  const evaluate = (tracker: Tracker, data: string) => evaluateModel({ model: path.join(ws, 'model.onnx'), data: path.join(ws, data), target: 'churn', workspace: ws, tracker });
+  const csv = (cell: (v: number, i: number) => string) => `a,b,churn\n${x.map((r, i) => `${r[0]},${r[1]},${cell(y[i]!, i)}`).join('\n')}\n`;
+  writeFileSync(path.join(ws, 'mixed.csv'), csv((v, i) => (i === 0 ? (v ? 'True' : 'False') : String(v))));
+  await rejectsLeavingNoRun(ws, (tracker) => evaluate(tracker, 'mixed.csv'), /^mixed\.csv data row 2: column 'churn' mixes booleans and numbers \('[01]' here, '(True|False)' above\): pandas reads such a column as text/);
+  const tracker = Tracker.open(ws);
+  try {
+    writeFileSync(path.join(ws, 'bools.csv'), csv((v) => (v ? 'True' : 'False')));
+    writeFileSync(path.join(ws, 'numbers.csv'), csv((v) => String(v)));
+    writeFileSync(path.join(ws, 'mixed.jsonl'), x.map((r, i) => JSON.stringify({ a: r[0], b: r[1], churn: i === 0 ? y[i] === 1 : y[i] })).join('\n') + '\n');
+    const expected = (await evaluate(tracker, 'numbers.csv')).metrics;
+    assert.deepEqual((await evaluate(tracker, 'bools.csv')).metrics, expected);
+    assert.deepEqual((await evaluate(tracker, 'mixed.jsonl')).metrics, expected);
+  } finally {
+    tracker.close();
+  }
+});
+
 for (const [what, value, message] of [
   ['a text value that is not one of the labels', 'maybe', /^churn_text\.csv data row 7: column 'churn' is 'maybe', not one of the model's classes \(no, yes\)$/],
   ['a number against text labels', '1', /^churn_text\.csv data row 7: column 'churn' is 1, not one of the model's classes \(no, yes\)$/],
