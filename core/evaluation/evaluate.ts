@@ -212,7 +212,7 @@ const FEW_SLICE_ROWS = 30;
 /**
  * Rows grouped by their slice column's value as pandas would group the parsed column: when every
  * present value is a number, by the number (`1`, `1.0`, ` 1` and `+1` are one slice, in numeric
- * order; integers exactly, as int64, when all are integers); when every one is a boolean in pandas'
+ * order; integers exactly, as int64 or uint64, when all are integers and none is missing); when every one is a boolean in pandas'
  * spellings, by True/False; otherwise by the text. Missing cells are one slice: in a CSV pandas'
  * missing words as written (` ` or ` NA` is text), in JSON Lines and Parquet a null only
  * (NULL_CELL; the string "NA" is a value there).
@@ -225,8 +225,10 @@ function sliceGroups(texts: readonly string[], format: DatasetReader['format'], 
   const missing = format === 'csv' ? isMissingCell : (t: string) => t === NULL_CELL;
   const present = [...distinct.keys()].filter((t) => !missing(t));
   const numeric = !storedAsText && present.length > 0 && present.every((t) => isNumberText(t));
-  // All integers within int64 (ids, nanosecond timestamps): pandas keeps them exact, not as doubles.
-  const integers = numeric && present.every((t) => INT64_TEXT.test(t.trim()) && BigInt(t.trim()) >= INT64_MIN && BigInt(t.trim()) <= INT64_MAX);
+  // All integers within int64, or all within uint64 (ids, nanosecond timestamps), and none missing:
+  // pandas keeps them exact, not as doubles; with a missing cell the column is float64 to it.
+  const whole = numeric && distinct.size === present.length && present.every((t) => INTEGER_TEXT.test(t.trim())) ? present.map((t) => BigInt(t.trim())) : undefined;
+  const integers = whole !== undefined && (whole.every((v) => v >= INT64_MIN && v <= INT64_MAX) || whole.every((v) => v >= 0n && v <= UINT64_MAX));
   const booleans = !storedAsText && !numeric && present.length > 0 && present.every((t) => booleanOf(t.trim()) !== undefined);
   for (const t of distinct.keys()) {
     if (missing(t)) distinct.set(t, MISSING_KEY);
@@ -244,9 +246,10 @@ function sliceGroups(texts: readonly string[], format: DatasetReader['format'], 
   return { groups, numeric, integers };
 }
 
-const INT64_TEXT = /^[+-]?\d{1,19}$/;
+const INTEGER_TEXT = /^[+-]?\d{1,20}$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
 
 interface InputPlan {
   /** For each model input, the dataset columns that fill it (one per column of a 2-D input). */

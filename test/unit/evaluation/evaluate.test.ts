@@ -176,7 +176,7 @@ test('slices by a numeric column group numbers (1, 1.0, +1 one slice, in numeric
   assert.ok(byId.warnings.some((w) => w.includes("'id' has 300 distinct values")), byId.warnings.join('; '));
 });
 
-test('slices as pandas groups them: a CSV cell of spaces or \' NA\' is text; int64 ids exactly; in JSON Lines only null is missing', async () => {
+test('slices as pandas groups them: a CSV cell of spaces or \' NA\' is text; int64 and uint64 ids exactly (float64 beside a missing cell); in JSON Lines only null is missing', async () => {
   const s = await setup(probabilitiesOnly(BINARY), 2);
   const rows = (g: (i: number) => string) => s.x.map((r, i) => [r[0]!, r[1]!, g(i), s.y[i]!]);
   // read_csv trims no missing word: ' ' and ' NA' make the column text (1 and 1.0 then two slices); 'NA' is missing.
@@ -187,6 +187,14 @@ test('slices as pandas groups them: a CSV cell of spaces or \' NA\' is text; int
   writeCsv(s.data, ['a', 'b', 'g', 'y'], rows((i) => ['9007199254740993', '9007199254740992', '-9223372036854775808', '007'][i % 4]!));
   const ids = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'g', workspace: s.ws });
   assert.deepEqual(ids.slices!.values.map((v) => [v.value, v.rows]), [['-9223372036854775808', 75], ['7', 75], ['9007199254740992', 75], ['9007199254740993', 75]]);
+  // Past int64 and none negative: uint64 to pandas, still exact.
+  writeCsv(s.data, ['a', 'b', 'g', 'y'], rows((i) => ['9223372036854775808', '9223372036854775809', '18446744073709551615'][i % 3]!));
+  const unsigned = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'g', workspace: s.ws });
+  assert.deepEqual(unsigned.slices!.values.map((v) => [v.value, v.rows]), [['9223372036854775808', 100], ['9223372036854775809', 100], ['18446744073709551615', 100]]);
+  // With a missing cell pandas reads the column as float64: ids past 2^53 that are one double are one slice.
+  writeCsv(s.data, ['a', 'b', 'g', 'y'], rows((i) => ['9007199254740993', '9007199254740992', 'NA'][i % 3]!));
+  const floats = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'g', workspace: s.ws });
+  assert.deepEqual(floats.slices!.values.map((v) => [v.value, v.rows]), [['9007199254740992', 200], ['(missing)', 100]]);
   // JSON Lines: the strings NA, None, '' are values; null and an absent key are the missing slice.
   const jsonl = path.join(s.ws, 'data.jsonl');
   writeFileSync(jsonl, s.x.map((r, i) => JSON.stringify({ a: r[0], b: r[1], y: s.y[i], ...(i % 5 === 4 ? {} : { g: ['NA', 'None', '', null][i % 5] }) })).join('\n') + '\n');
