@@ -357,6 +357,15 @@ test('run: nothing to run is said once, and not as "up to date" when a frozen st
   const dry = await cli('run', '--dry', '--push-to', 'nothere', '--workspace', ws);
   assert.equal(dry.code, 1);
   assert.match(dry.err, /no remote named 'nothere'/);
+  // And its credentials: an unset token variable fails the dry run, and the run before any stage.
+  delete process.env.RUNWISE_TEST_UNSET_TOKEN;
+  assert.equal((await cli('remote', 'add', 'team', 'https://mlflow.example.com', '--token-env', 'RUNWISE_TEST_UNSET_TOKEN', '--workspace', ws)).code, 0);
+  for (const args of [['--dry'], ['--force']]) {
+    const unset = await cli('run', ...args, '--push-to', 'team', '--workspace', ws);
+    assert.equal(unset.code, 1, args.join(' '));
+    assert.match(unset.err, /remote 'team' takes its token from \$RUNWISE_TEST_UNSET_TOKEN, which is not set/);
+    assert.doesNotMatch(unset.out + unset.err, /plain/, 'no stage ran');
+  }
 });
 
 test('run STAGE --single with a missing dependency names only the stages that write it', async () => {

@@ -159,14 +159,17 @@ export async function run(ctx: CommandContext, args: ParsedArgs): Promise<void> 
   }
 }
 
-/** The server `--push` or `--push-to REMOTE` names (undefined when neither is given); a CLI error when it names none. */
+/** The server `--push` or `--push-to REMOTE` names (undefined when neither is given); a CLI error when it names none or its credentials are not set. */
 function pushRemote(ctx: CommandContext, args: ParsedArgs): Remote | undefined {
   const to = optionValue(args, 'push-to');
   if (!flag(args, 'push') && to === undefined) return undefined;
-  const { getRemote, remoteFromEnvironment } = require('../../sync/remoteConfig') as typeof import('../../sync/remoteConfig');
+  const { authorizationHeader, getRemote, remoteFromEnvironment } = require('../../sync/remoteConfig') as typeof import('../../sync/remoteConfig');
   const { asCliError } = require('./remote') as typeof import('./remote');
   try {
-    return to !== undefined ? getRemote(ctx.workspace, to) : remoteFromEnvironment();
+    const remote = to !== undefined ? getRemote(ctx.workspace, to) : remoteFromEnvironment();
+    // Its credentials' variables are read now too: an unset one fails before the stages, not after them.
+    authorizationHeader(remote);
+    return remote;
   } catch (e) {
     throw asCliError(e);
   }
