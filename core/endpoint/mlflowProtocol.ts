@@ -110,7 +110,8 @@ function shown(value: unknown): string {
       }
       text += '}';
     } else {
-      text += JSON.stringify(v) ?? String(v);
+      // NaN and ±Infinity (a bare one in a body, as Python's json writes them) as written, not as JSON's null.
+      text += typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
     }
     return text.length <= SHOWN_LIMIT;
   };

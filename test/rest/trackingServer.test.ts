@@ -465,6 +465,7 @@ describe('tracking endpoint: MLflow REST API', () => {
     ] as const) {
       const refused = await post(s, route, body);
       assert.deepEqual([refused.status, refused.json.error_code], [400, 'INVALID_PARAMETER_VALUE'], body);
+      assert.match(refused.json.message, /^Invalid value (NaN|-Infinity) for parameter '(name|value)' supplied/, 'the value as sent, not JSON\'s null');
     }
   });
 
