@@ -199,11 +199,14 @@ test('card update and card validate on model_card.json, with a real tracker; the
   // Completion would write YAML (`key: `) into the JSON: none is offered there.
   assert.deepEqual(service.completion(doc, written.indexOf('"name"')), []);
   // JSON's own types: a number where the toolkit wants text, Hugging Face keys and unknown keys at any depth are errors.
-  const strict = '{"model_details": {"name": 1}, "bogus": true, "license": "mit",\n "quantitative_analysis": {"performance_metrics": [{"type": "accuracy", "value": "0.9", "slic": "x"}]}}\n';
+  // A null is no text to its JSON schema either (a YAML card's empty key is read as not given); a
+  // metric's value may be a number or text (the schema's revisions differ: number, then string).
+  const strict =
+    '{"model_details": {"name": 1, "overview": null}, "bogus": true, "license": "mit",\n "quantitative_analysis": {"performance_metrics": [{"type": "accuracy", "value": "0.9", "slic": "x"}, {"type": "f1", "value": 0.8}]}}\n';
   const strictDoc = service.analyze(pathToFileURL(card).href, 'model_card.json', strict)!;
   assert.deepEqual(
     service.diagnostics(strictDoc).map((d) => [d.severity, d.code, strict.slice(d.start, d.end)]),
-    [['error', 'wrong-type', '1'], ['error', 'unknown-key', '"bogus"'], ['error', 'unknown-key', '"license"'], ['error', 'unknown-key', '"slic"']],
+    [['error', 'wrong-type', '1'], ['error', 'wrong-type', 'null'], ['error', 'unknown-key', '"bogus"'], ['error', 'unknown-key', '"license"'], ['error', 'unknown-key', '"slic"']],
   );
 
   writeFileSync(card, '{\n  "model_details": {\n');

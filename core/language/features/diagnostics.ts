@@ -44,7 +44,7 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
       validateAgainstSchema(yaml.root, jsonCard ? MCT_JSON_CARD_SCHEMA : schemaFor(doc.kind), {
         interpolation: pipeline,
         lenientStrings: isCardKind(doc.kind) && !jsonCard,
-        emptyOptionalKeys: isCardKind(doc.kind),
+        emptyOptionalKeys: isCardKind(doc.kind) && !jsonCard,
         runwiseOnlyKeys: doc.kind === 'dvc-pipeline' ? RUNWISE_ONLY_KEYS : undefined,
         cancelled,
       }),
