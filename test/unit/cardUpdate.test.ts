@@ -566,7 +566,7 @@ test('card validate warns of a byte order mark before a README\'s front matter (
   const ws = tempWorkspace('card-bom', { 'README.md': '\uFEFF---\nlicense: mit\n---\n# Churn\n', 'plain/README.md': '---\nlicense: mit\n---\n# Churn\n' });
   const checked = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'README.md'));
   assert.equal(checked.code, 0, checked.err);
-  assert.match(checked.out, /^README\.md:2:1: warning byte-order-mark The file starts with a byte order mark: huggingface_hub \(ModelCard\.load, metadata_load\) finds no metadata after it\./m);
+  assert.match(checked.out, /^README\.md:1:1: warning byte-order-mark The file starts with a byte order mark: huggingface_hub \(ModelCard\.load, metadata_load\) finds no metadata after it\./m);
   const plain = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'plain/README.md'));
   assert.equal(plain.code, 0, plain.err);
   assert.doesNotMatch(plain.out, /byte-order-mark/);

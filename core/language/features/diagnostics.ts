@@ -80,7 +80,8 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
 
 function toFileOffsets(list: AnalysisDiagnostic[], length: number, shift: number): AnalysisDiagnostic[] {
   for (const d of list) {
-    const start = Math.max(0, Math.min(d.start, length));
+    // Down to the file's start: a finding before the YAML (a card's byte order mark) is at -shift.
+    const start = Math.max(-shift, Math.min(d.start, length));
     const end = Math.max(start, Math.min(d.end, length));
     d.start = start + shift;
     d.end = end + shift;

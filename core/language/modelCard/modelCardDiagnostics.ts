@@ -24,8 +24,9 @@ export function modelCardDiagnostics(doc: AnalyzedDocument, workspace: Workspace
   // `\s` is not U+FEFF: its ModelCard.load and metadata_load see no metadata (the Hub's site does).
   if (doc.bom)
     out.push({
-      start: 0,
-      end: 0,
+      // At the mark itself, the file's first character (before the front matter's YAML).
+      start: -doc.yamlOffset,
+      end: -doc.yamlOffset + 1,
       severity: 'warning',
       code: 'byte-order-mark',
       message: 'The file starts with a byte order mark: huggingface_hub (ModelCard.load, metadata_load) finds no metadata after it. Save the file as UTF-8 without BOM.',
