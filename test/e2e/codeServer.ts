@@ -410,7 +410,15 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
       await page.locator('.part.sidebar .composite.title, .part.statusbar').first().click({ position: { x: 40, y: 5 } }).catch(() => undefined);
       continue;
     }
-    await quickInputBox(page).fill(`>${title}`);
+    // The palette can close as soon as it opened (a preview that finishes loading takes the focus):
+    // then it is opened again rather than waited on.
+    const filled = await quickInputBox(page)
+      .fill(`>${title}`, { timeout: 3_000 })
+      .then(() => true, () => false);
+    if (!filled) {
+      if (Date.now() > deadline) throw new Error(`the command palette closed before "${title}" could be typed, for ${timeoutMs} ms`);
+      continue;
+    }
     const row = page
       .locator('.quick-input-list .monaco-list-row')
       .filter({ has: page.locator('.label-name', { hasText: exact }) })
