@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ArtifactStore } from './artifactStore';
 import { checkArtifactTarget } from './artifactTarget';
-import { MAX_ENTITY_KEY_LENGTH, MAX_PARAM_VAL_LENGTH, MAX_TAG_VAL_LENGTH } from './limits';
+import { MAX_ENTITY_KEY_LENGTH, MAX_LOGGED_MODEL_TAG_VAL_LENGTH, MAX_PARAM_VAL_LENGTH } from './limits';
 import { checkEntityName } from './entityNames';
 import { fromSql, toSql } from './metricHistory';
 import type {
@@ -83,7 +83,7 @@ export class LoggedModelStore {
   /** A PENDING model in an active experiment. Call inside a transaction. */
   create(experimentId: number, options: CreateLoggedModelOptions): LoggedModel {
     const name = options.name === undefined || options.name === '' ? generateRunName() : checkModelName(options.name);
-    const tags = checkKeyValues(options.tags ?? [], 'tags', MAX_TAG_VAL_LENGTH);
+    const tags = checkKeyValues(options.tags ?? [], 'tags', MAX_LOGGED_MODEL_TAG_VAL_LENGTH);
     const params = checkKeyValues(options.params ?? [], 'params', MAX_PARAM_VAL_LENGTH);
     const exp = this.db.prepare('SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?').get(experimentId);
     if (!exp) throw notFound(`No Experiment with id=${experimentId} exists`);
@@ -139,7 +139,7 @@ export class LoggedModelStore {
   }
 
   setTags(modelId: string, tags: readonly Tag[]): void {
-    const checked = checkKeyValues(tags, 'tags', MAX_TAG_VAL_LENGTH, true);
+    const checked = checkKeyValues(tags, 'tags', MAX_LOGGED_MODEL_TAG_VAL_LENGTH, true);
     this.db.transaction(() => {
       const row = this.row(modelId, true);
       for (const tag of checked) this.upsertTag(row.id, tag);

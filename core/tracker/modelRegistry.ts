@@ -26,7 +26,7 @@ import { onnxExternalData, onnxHeadProblem, onnxModelProblem } from '../evaluati
 import type { ArtifactStore } from './artifactStore';
 import { READ_NO_FOLLOW } from './artifactStore';
 import { checkEntityName } from './entityNames';
-import { MAX_ENTITY_KEY_LENGTH, MAX_TAG_VAL_LENGTH } from './limits';
+import { MAX_ENTITY_KEY_LENGTH, MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH } from './limits';
 import type { ArtifactRecord, Page, Run, Tag } from './model';
 import { MODEL_SHA256_TAG, STAGE_TAG } from './model';
 import { outputKey, recordedOutputs, runsWithOutputs, type OutputsReader } from './recordedOutputs';
@@ -174,6 +174,7 @@ export class ModelRegistry {
   createRegisteredModel(name: string, options: { description?: string; tags?: readonly Tag[] } = {}): RegisteredModel {
     const checked = checkModelName(name);
     const tags = checkTags(options.tags ?? []);
+    refusePrompt(tags);
     return this.db.transaction(() => {
       this.insertModel(checked, options.description ?? '', tags);
       return this.getRegisteredModel(checked);
@@ -219,7 +220,10 @@ export class ModelRegistry {
       if (checked !== row.name && this.db.prepare('SELECT 1 FROM registered_models WHERE name = ?').get(checked)) {
         throw new TrackerError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${checked}) already exists.`);
       }
-      this.db.prepare('UPDATE registered_models SET name = ?, last_updated_time = ? WHERE id = ?').run(checked, this.now(), row.id);
+      const t = this.now();
+      this.db.prepare('UPDATE registered_models SET name = ?, last_updated_time = ? WHERE id = ?').run(checked, t, row.id);
+      // As MLflow's store: every version of the renamed model is updated at that time too.
+      this.db.prepare('UPDATE model_versions SET last_updated_time = ? WHERE model_id = ?').run(t, row.id);
       return this.getRegisteredModel(checked);
     });
   }
@@ -238,6 +242,7 @@ export class ModelRegistry {
 
   setRegisteredModelTag(name: string, tag: Tag): void {
     const [checked] = checkTags([tag]);
+    refusePrompt([checked!]);
     this.db.transaction(() => {
       const row = this.modelRow(name);
       this.db
@@ -285,6 +290,7 @@ export class ModelRegistry {
   createModelVersion(v: NewModelVersion): ModelVersion {
     const name = checkModelName(v.name);
     const tags = checkTags(v.tags ?? []);
+    refusePrompt(tags);
     if (v.files.length === 0) throw invalid(`Model version source '${v.source}' holds no files: nothing to register.`);
     const { sha256, size } = contentHash(v.files);
     return this.db.transaction(() => {
@@ -380,6 +386,7 @@ export class ModelRegistry {
 
   setModelVersionTag(name: string, version: string | number, tag: Tag): void {
     const [checked] = checkTags([tag]);
+    refusePrompt([checked!]);
     this.db.transaction(() => {
       const row = this.versionRow(name, version);
       this.db
@@ -481,8 +488,7 @@ export class ModelRegistry {
   setAlias(name: string, alias: string, version: string | number, userId = ''): void {
     const checked = checkAlias(alias);
     this.db.transaction(() => {
-      // A missing model is named as such first, as MLflow's store looks the model up before the version.
-      this.modelRow(name);
+      // As MLflow's store, the version is looked up alone: a missing model is a missing version.
       const row = this.versionRow(name, version);
       const prior = this.db.prepare('SELECT version FROM registered_model_aliases WHERE model_id = ? AND alias = ?').get(row.model_id, checked);
       const previous = prior ? Number(prior.version) : null;
@@ -757,6 +763,22 @@ function checkNameGiven(name: unknown): void {
 export const IS_PROMPT_TAG = 'mlflow.prompt.is_prompt';
 
 /**
+ * MLflow 3's prompt registry (`mlflow.genai.register_prompt`) is ordinary registry calls: a model
+ * tagged as a prompt, then versions with no files whose text is a tag. Runwise's registry holds
+ * models and their bytes, so a prompt is refused at its first call, before anything is written
+ * (accepting the model and refusing its version left an empty prompt behind).
+ */
+export function refusePrompt(tags: readonly Tag[]): void {
+  const prompt = tags.find((t) => t.key === IS_PROMPT_TAG && String(t.value).toLowerCase() === 'true');
+  if (prompt) {
+    throw invalid(
+      `Runwise's registry holds models, not prompts: the tag ${IS_PROMPT_TAG}=${prompt.value} (what mlflow.genai.register_prompt sends) is refused. ` +
+        'Keep prompts on an MLflow server; nothing was written.',
+    );
+  }
+}
+
+/**
  * MLflow's registry searches return models, not prompts, unless the filter asks for prompts: its
  * first comparison on the prompt tag is `= 'true'` or `!= 'false'` (any case). Otherwise every
  * comparison on that tag among the filter's AND terms is dropped, and what is tagged as a prompt is
@@ -837,7 +859,9 @@ function checkTags(tags: readonly Tag[]): Tag[] {
     if (t.key.length > MAX_ENTITY_KEY_LENGTH) throw invalid(`'key' exceeds the maximum length of ${MAX_ENTITY_KEY_LENGTH} characters (got ${t.key.length}).`);
     checkEntityName('tag', t.key);
     if (typeof t.value !== 'string') throw invalid(`Invalid value for tag '${t.key}': expected a string.`);
-    if (t.value.length > MAX_TAG_VAL_LENGTH) throw invalid(`The value of tag '${t.key}' exceeds the maximum length of ${MAX_TAG_VAL_LENGTH} characters (got ${t.value.length}).`);
+    if (t.value.length > MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH) {
+      throw invalid(`The value of tag '${t.key}' exceeds the maximum length of ${MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH} characters (got ${t.value.length}).`);
+    }
   }
   return [...tags];
 }

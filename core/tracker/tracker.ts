@@ -23,6 +23,7 @@ import {
   MAX_RESULTS_GET_METRIC_HISTORY,
   MAX_RUN_NAME_LENGTH,
   MAX_TAG_VAL_LENGTH,
+  MAX_LOGGED_MODEL_TAG_VAL_LENGTH,
 } from './limits';
 import { downsampleMetric, fromSql, jsonRealsExact, metricJsonReader, metricTextColumns, toSql, writeRollups, type MetricJsonReader, type MetricPoint, type MetricTextColumns } from './metricHistory';
 import type {
@@ -56,10 +57,10 @@ import {
   ModelTamperedError,
   checkAlias,
   checkModelName as checkRegisteredModelName,
-  IS_PROMPT_TAG,
   modelFilesOnDisk,
   unreadableCopy,
   modelLineage,
+  refusePrompt,
   sha256OfFile,
   sha256OfFileAsync,
   type ModelCardRecord,
@@ -1075,22 +1076,23 @@ export class Tracker {
    * MLflow's CreateModelVersion: the files at `source` (`runs:/<run_id>/<path>`, `models:/m-<id>`,
    * `models:/<name>/<version>`, or the `mlflow-artifacts:/` URI of a run's or a logged model's
    * files), or of the logged model `modelId`, become the new version's own copy. As MLflow's
-   * server, a version of a logged model that is not a prompt is added to the model's
+   * server, a version of a logged model is added to the model's
    * `mlflow.modelVersions` tag (a JSON list of `{"name", "version"}` as json.dumps writes it).
    */
   createModelVersionFromSource(v: Omit<NewModelVersion, 'files' | 'createModel'>): ModelVersion {
+    refusePrompt(v.tags ?? []);
     const found = this.modelSourceFiles(v.source, v.modelId);
     // A version whose bytes are already gone from the store could never be downloaded: refused now.
     const gone = found.files.find((f) => !this.artifacts.has(f.sha256));
     if (gone) {
       throw new TrackerError('INVALID_STATE', `Model version source '${v.source}': the stored file of its '${gone.path}' (sha256 ${gone.sha256}) is gone from .runwise/; nothing was registered.`);
     }
-    // As MLflow's store: a version of a logged model takes the model's source run when none is
-    // given; any other source keeps the run_id the request gave (none: none).
+    // As MLflow's store: a version from `models:/m-<id>` or with a model_id takes the logged model's
+    // source run when none is given; any other source keeps the run_id the request gave (none: none).
     const runId = v.runId || found.loggedModelRunId;
     return this.db.transaction(() => {
       const version = this.registry.createModelVersion({ ...v, files: found.files, ...(runId ? { runId } : {}) });
-      if (v.modelId && !(v.tags ?? []).some((t) => t.key === IS_PROMPT_TAG)) this.addModelVersionsTag(v.modelId, version);
+      if (v.modelId) this.addModelVersionsTag(v.modelId, version);
       return version;
     });
   }
@@ -1119,6 +1121,8 @@ export class Tracker {
     } catch {
       return; // a hand-set list holding what JSON cannot carry back (1e400): left as it is
     }
+    // A list past what a tag holds is left as it was: the version is registered all the same.
+    if (value.length > MAX_LOGGED_MODEL_TAG_VAL_LENGTH) return;
     this.models.setTags(modelId, [{ key: MODEL_VERSIONS_TAG, value }]);
   }
 
@@ -1184,7 +1188,8 @@ export class Tracker {
     if (m) {
       const found = loggedModelFiles(m[2]!, cleanDir(m[3] ?? ''));
       if (this.models.get(m[2]!).experimentId !== m[1]) throw unknown();
-      return found;
+      // MLflow's store takes the logged model's source run from a models:/ source or a model_id only.
+      return { files: found.files };
     }
     m = /^mlflow-artifacts:\/{1,3}(\d+)\/([0-9a-f]{32})\/artifacts(?:\/(.*))?$/.exec(source);
     if (m) {

@@ -169,6 +169,10 @@ describe('MLflow Model Registry REST flows', () => {
     const byUri = await registerModel(`${logged.artifact_uri}`, 'from-logged', undefined, logged.model_id);
     const byRun = await registerModel(`runs:/${run.run_id}/model`, 'from-logged', undefined, logged.model_id);
     assert.deepEqual([byUri.version, byRun.version], ['4', '5']);
+    // Without model_id or run_id, the logged model's mlflow-artifacts URI records no run: MLflow's
+    // store fills run_id from a models:/m-… source or a model_id only.
+    const byUriAlone = await registerModel(`${logged.artifact_uri}`, 'from-logged-uri');
+    assert.deepEqual([byUriAlone.version, byUriAlone.run_id, byUriAlone.model_id], ['1', undefined, undefined]);
     const other = (await call(R.CreateRun, { experiment_id: '0' })).run.info;
     for (const source of ['file:///etc/passwd', '/etc/passwd', 's3://bucket/model', `runs:/${other.run_id}/model`, `models:/m-${'0'.repeat(32)}`]) {
       const refused = await callError(RR.CreateModelVersion, { name: 'from-logged', source, model_id: logged.model_id });
@@ -404,6 +408,90 @@ describe('MLflow Model Registry REST flows', () => {
       const reserved = await callError(route, message);
       assert.deepEqual([reserved.status, reserved.body.error_code, reserved.body.message], [400, 'INVALID_PARAMETER_VALUE', "'latest' alias name (case insensitive) is reserved."]);
     }
+  });
+
+  it("a logged model registered many times: its mlflow.modelVersions tag grows past a run tag's 8000 characters, and a full one never blocks a version", async () => {
+    const run = (await call(R.CreateRun, { experiment_id: '0' })).run.info;
+    const logged = (await call(R.CreateLoggedModel, { experiment_id: '0', name: 'promoted-often', source_run_id: run.run_id })).model.info;
+    const root = logged.artifact_uri.replace('mlflow-artifacts:/', '');
+    await send('PUT', routeUrl(A.UploadArtifact, { artifact_path: `${root}/MLmodel` }, MLFLOW_ARTIFACTS_PREFIX), undefined, Buffer.from('flavors: {}\n'));
+    const setList = (entries: number) =>
+      send('PATCH', routeUrl(R.SetLoggedModelTags, { model_id: logged.model_id }), {
+        model_id: logged.model_id,
+        // As json.dumps writes it: 47 characters an entry.
+        tags: [{ key: 'mlflow.modelVersions', value: `[${Array.from({ length: entries }, (_, i) => `{"name": "promoted-often", "version": "${i + 1000}"}`).join(', ')}]` }],
+      });
+    const tagOf = async () => (await send('GET', routeUrl(R.GetLoggedModel, { model_id: logged.model_id }))).body.model.info.tags.find((t: Json) => t.key === 'mlflow.modelVersions')?.value as string;
+    // What the client writes after ~120 registrations (MLflow's store checks no length on a logged model's tag).
+    assert.equal((await setList(200)).status, 200);
+    assert.ok((await tagOf()).length > 8000);
+    const next = await registerModel(`models:/${logged.model_id}`, 'promoted-often', undefined, logged.model_id);
+    assert.equal(next.version, '1');
+    assert.match(await tagOf(), /\{"name": "promoted-often", "version": 1\}\]$/);
+    // A list the tag cannot take one more entry of is left as it is; the version is registered.
+    assert.equal((await setList(1394)).status, 200);
+    const full = await tagOf();
+    assert.equal(full.length, 47 * 1394);
+    assert.equal((await registerModel(`models:/${logged.model_id}`, 'promoted-often', undefined, logged.model_id)).version, '2');
+    assert.equal(await tagOf(), full);
+  });
+
+  it('mlflow.genai.register_prompt is refused at its first call, leaving nothing behind', async () => {
+    // AbstractStore.create_prompt: a registered model tagged as a prompt; create_prompt_version: a
+    // version with source 'prompt-template' and the text as a tag. Runwise's registry holds models' bytes.
+    const prompt = await callError(RR.CreateRegisteredModel, { name: 'greeting', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }], description: 'p' });
+    assert.deepEqual([prompt.status, prompt.body.error_code], [400, 'INVALID_PARAMETER_VALUE']);
+    assert.match(prompt.body.message, /holds models, not prompts: the tag mlflow\.prompt\.is_prompt=true .*nothing was written/);
+    const searched = await call(RR.SearchRegisteredModels, { filter: "tags.`mlflow.prompt.is_prompt` = 'true'" });
+    assert.deepEqual(searched, {});
+    assert.equal((await callError(RR.GetRegisteredModel, { name: 'greeting' })).status, 404);
+    // A model made a prompt afterwards, or a prompt version on a model: refused the same way.
+    const a = await runWithModel('not-a-prompt');
+    await registerModel(`runs:/${a.runId}/model`, 'plain', a.runId);
+    for (const [route, message] of [
+      [RR.SetRegisteredModelTag, { name: 'plain', key: 'mlflow.prompt.is_prompt', value: 'True' }],
+      [RR.SetModelVersionTag, { name: 'plain', version: '1', key: 'mlflow.prompt.is_prompt', value: 'true' }],
+      [RR.CreateModelVersion, { name: 'plain', source: 'prompt-template', tags: [{ key: 'mlflow.prompt.is_prompt', value: 'true' }, { key: 'mlflow.prompt.text', value: 'Hi {{x}}' }] }],
+    ] as const) {
+      const refused = await callError(route, message);
+      assert.deepEqual([refused.status, refused.body.error_code], [400, 'INVALID_PARAMETER_VALUE'], route.path);
+      assert.match(refused.body.message, /not prompts/);
+    }
+    // The tag saying 'false' is an ordinary tag.
+    await call(RR.SetRegisteredModelTag, { name: 'plain', key: 'mlflow.prompt.is_prompt', value: 'false' });
+    assert.deepEqual((await call(RR.SearchRegisteredModels, { filter: "name = 'plain'" })).registered_models.map((m: Json) => m.name), ['plain']);
+  });
+
+  it("MLflow's registry details: a quoted version_number, rename updating the versions, the registry's tag length, an alias on a missing model", async () => {
+    const a = await runWithModel('details');
+    await registerModel(`runs:/${a.runId}/model`, 'detail', a.runId);
+    await registerModel(`runs:/${a.runId}/model`, 'detail', a.runId);
+    // SearchModelVersionUtils keeps a quoted value, and the store compares int(value): '2' is version 2.
+    const quoted = await call(RR.SearchModelVersions, { filter: "name = 'detail' AND version_number = '2'" });
+    assert.deepEqual(quoted.model_versions.map((v: Json) => v.version), ['2']);
+    assert.deepEqual((await call(RR.SearchModelVersions, { filter: "name = 'detail' AND version_number >= ' 1'" })).model_versions.length, 2);
+    const notInt = await callError(RR.SearchModelVersions, { filter: "version_number = 'two'" });
+    assert.deepEqual([notInt.status, notInt.body.error_code], [400, 'INVALID_PARAMETER_VALUE']);
+    // rename_registered_model sets every version's last_updated_timestamp to the rename's time.
+    const before = (await call(RR.GetModelVersion, { name: 'detail', version: '1' })).model_version.last_updated_timestamp;
+    await new Promise((r) => setTimeout(r, 5));
+    const renamed = (await call(RR.RenameRegisteredModel, { name: 'detail', new_name: 'detail2' })).registered_model;
+    const versions = (await call(RR.SearchModelVersions, { filter: "name = 'detail2'" })).model_versions;
+    assert.ok(Number(renamed.last_updated_timestamp) > Number(before));
+    assert.deepEqual(versions.map((v: Json) => v.last_updated_timestamp), [renamed.last_updated_timestamp, renamed.last_updated_timestamp]);
+    // MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH is 5000 (runs take 8000): what a team's MLflow server would refuse is refused here.
+    await call(RR.SetRegisteredModelTag, { name: 'detail2', key: 'long', value: 'x'.repeat(5000) });
+    for (const [route, message] of [
+      [RR.SetRegisteredModelTag, { name: 'detail2', key: 'long', value: 'x'.repeat(5001) }],
+      [RR.SetModelVersionTag, { name: 'detail2', version: '1', key: 'long', value: 'x'.repeat(5001) }],
+    ] as const) {
+      const long = await callError(route, message);
+      assert.deepEqual([long.status, long.body.error_code], [400, 'INVALID_PARAMETER_VALUE']);
+      assert.match(long.body.message, /exceeds the maximum length of 5000 characters \(got 5001\)/);
+    }
+    // set_registered_model_alias looks up the version alone (_get_sql_model_version).
+    const noModel = await callError(RR.SetRegisteredModelAlias, { name: 'nope', alias: 'champion', version: '1' });
+    assert.deepEqual([noModel.status, noModel.body.message], [404, 'Model Version (name=nope, version=1) not found']);
   });
 
   it("create_model_version from one file of a run (runs:/<id>/model.onnx); run_id as the request gives it, as MLflow's store keeps it", async () => {

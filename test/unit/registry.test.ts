@@ -445,8 +445,12 @@ test("prompts: searches leave out what MLflow tags as a prompt unless the filter
   const { model, tracker } = workspaceWithModel();
   try {
     for (const name of ['churn', 'fraud', 'qa-prompt']) await tracker.registerModelFiles(name, model);
-    tracker.registry.setRegisteredModelTag('qa-prompt', { key: 'mlflow.prompt.is_prompt', value: 'true' });
-    tracker.registry.setModelVersionTag('qa-prompt', 1, { key: 'mlflow.prompt.is_prompt', value: 'true' });
+    // The registry refuses to make a prompt now; a tracker an earlier Runwise wrote may hold one.
+    assert.throws(() => tracker.registry.setRegisteredModelTag('qa-prompt', { key: 'mlflow.prompt.is_prompt', value: 'true' }), /holds models, not prompts/);
+    tracker.db.prepare("INSERT INTO registered_model_tags (model_id, key, value) SELECT id, 'mlflow.prompt.is_prompt', 'true' FROM registered_models WHERE name = 'qa-prompt'").run();
+    tracker.db
+      .prepare("INSERT INTO model_version_tags (version_id, key, value) SELECT mv.id, 'mlflow.prompt.is_prompt', 'true' FROM model_versions mv JOIN registered_models rm ON rm.id = mv.model_id WHERE rm.name = 'qa-prompt'")
+      .run();
     tracker.registry.setRegisteredModelTag('fraud', { key: 'mlflow.prompt.is_prompt', value: 'false' });
     tracker.registry.setRegisteredModelTag('fraud', { key: 'team', value: 'risk' });
     const models = (filter?: string) => tracker.registry.searchRegisteredModels(filter === undefined ? {} : { filter }).items.map((m) => m.name);

@@ -87,6 +87,8 @@ export interface FieldSpec {
   nullable?: boolean;
   /** False for fields that may be ordered by but not filtered on. */
   filterable?: boolean;
+  /** A quoted integer is taken as that number (MLflow's `int(value)` for a model version's number). */
+  quotedInteger?: boolean;
 }
 
 export interface EntitySpec {
@@ -445,6 +447,7 @@ export class Parser {
     const what = `${field.noun} '${field.key}'`;
     const isNumber = t.kind === 'word' && NUMBER.test(t.text);
     if (field.spec.type === 'number') {
+      if (field.spec.quotedInteger && t.kind === 'string' && /^\s*[+-]?\d+\s*$/.test(t.value)) return { value: Number(t.value), end: t.end };
       if (!isNumber) this.fail(t.start, `expected a number for ${what}, found ${this.lex.describe(t)}`);
       return { value: Number(t.text), end: t.end };
     }

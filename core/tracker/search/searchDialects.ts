@@ -136,7 +136,7 @@ export const MODEL_VERSION_DIALECT: Dialect = {
       noun: 'attribute',
       keys: {
         name: { type: 'string', ops: PLAIN_STRING_OPS, column: 'rm.name' },
-        version_number: { type: 'number', ops: NUMERIC_OPS, column: 'mv.version' },
+        version_number: { type: 'number', ops: NUMERIC_OPS, column: 'mv.version', quotedInteger: true },
         run_id: { type: 'string', ops: STRING_OPS, column: 'mv.run_id', nullable: true },
         source_path: { type: 'string', ops: PLAIN_STRING_OPS, column: 'mv.source' },
         current_stage: { type: 'string', ops: STRING_OPS, column: 'mv.current_stage' },
