@@ -161,9 +161,9 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => (require('./commands/drift') as typeof import('./commands/drift')).driftWatch(ctx, args),
   },
   'card update': {
-    usage: 'card update CARD --from NAME[/VERSION|@ALIAS] [--json]',
-    summary: "write the version's latest evaluation into a model card (README.md's model-index, or a *.modelcard.yaml's performance_metrics), keeping the rest as written",
-    options: { from: { value: true } },
+    usage: 'card update CARD --from NAME[/VERSION|@ALIAS] [--run RUN] [--json]',
+    summary: "write the version's latest evaluation (or the evaluation run RUN of its bytes) into a model card (README.md's model-index, or a *.modelcard.yaml's performance_metrics), keeping the rest as written",
+    options: { from: { value: true }, run: { value: true } },
     run: (ctx, args) => (require('./commands/card') as typeof import('./commands/card')).cardUpdate(ctx, args),
   },
   'card validate': {

@@ -169,6 +169,31 @@ export function worseOnSameData(
   return worse ? { metric, from: x, to: y, dataset: pair.datasets[0]?.source ?? "the same data" } : undefined;
 }
 
+/** On a pipeline's `evaluate` stage run: the evaluation run it made. */
+export const EVALUATION_RUN_TAG = "runwise.evaluation_run";
+
+/**
+ * The latest finished evaluation of the model `sha256` that a pipeline's evaluate stage made (the
+ * stage's run names it), or undefined when no stage evaluated these bytes: what a `register` step
+ * writes into its card, so that an ad-hoc evaluation on other data or at another threshold never
+ * reaches the registered version's card.
+ */
+export function latestPipelineEvaluation(
+  tracker: Tracker,
+  sha256: string,
+  subject: string,
+): CardEvaluation | undefined {
+  const row = tracker.db
+    .prepare(
+      `SELECT r.run_uuid FROM tags t JOIN runs r ON r.id = t.run_id
+        WHERE t.key = ? AND t.value = ? AND r.lifecycle_stage = 'active' AND r.status = 'FINISHED'
+          AND EXISTS (SELECT 1 FROM tags s WHERE s.key = ? AND s.value = r.run_uuid)
+        ORDER BY r.start_time DESC, r.id DESC LIMIT 1`,
+    )
+    .get(MODEL_SHA256_TAG, sha256, EVALUATION_RUN_TAG);
+  return row ? cardEvaluationOf(tracker, tracker.getRun(String(row.run_uuid)), subject) : undefined;
+}
+
 /** The latest finished evaluation of the model `sha256`, or undefined when it was never evaluated. */
 export function latestEvaluation(
   tracker: Tracker,

@@ -18,7 +18,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import * as path from "node:path";
-import { latestEvaluation } from "../modelCard/cardEvaluation";
+import { EVALUATION_RUN_TAG, latestEvaluation, latestPipelineEvaluation } from "../modelCard/cardEvaluation";
 import { checkCardForRegistration, readCardText, writeCardText } from "../modelCard/cardFile";
 import { CardUpdateError, cardFormatOf, updateCardText, withoutRunwiseEntries } from "../modelCard/cardUpdate";
 import { MODEL_SHA256_TAG } from "../tracker/model";
@@ -146,7 +146,10 @@ async function registerStep(
       if (e instanceof CardUpdateError) throw new StepFailure(`register.card: ${e.message}`);
       throw e;
     }
-    const evaluation = latestEvaluation(ctx.tracker, sha256, model.rel);
+    // A pipeline's own evaluation of these bytes first: an ad-hoc one (other data, another
+    // threshold) never becomes the registered card's numbers while a stage measured them.
+    const staged = latestPipelineEvaluation(ctx.tracker, sha256, model.rel);
+    const evaluation = staged ?? latestEvaluation(ctx.tracker, sha256, model.rel);
     if (!evaluation) {
       // The card is kept with the version for good: Runwise's numbers in it are of other bytes.
       const text = readCardText(card.abs, card.rel);
@@ -165,7 +168,8 @@ async function registerStep(
       });
       if (updated.text !== text) writeCardText(card.abs, updated.text, card.rel);
       say(
-        updated.text !== text ? `${card.rel}: updated with evaluation run ${evaluation.runId}` : `${card.rel}: already holds the numbers of evaluation run ${evaluation.runId}`,
+        `${updated.text !== text ? `${card.rel}: updated with` : `${card.rel}: already holds the numbers of`} evaluation run ${evaluation.runId} ` +
+          `(${staged ? "the pipeline's" : 'no pipeline stage evaluated these bytes: the latest'}, on ${evaluation.dataset.path || evaluation.dataset.name}${evaluation.threshold !== undefined ? `, threshold ${evaluation.threshold}` : ''})`,
       );
     }
   }
@@ -327,8 +331,7 @@ async function evaluateStep(
   );
 }
 
-/** On an `evaluate` step's run: the evaluation run it made. */
-export const EVALUATION_RUN_TAG = "runwise.evaluation_run";
+export { EVALUATION_RUN_TAG };
 
 /**
  * `drift: {reference, current, columns, tests, threshold, drift_share, fail_on_drift, output}`:

@@ -278,8 +278,10 @@ test('card update --from NAME/VERSION writes the latest finished evaluation; car
     tracker.updateRun(run.info.runId, { status });
     return run.info.runId;
   };
+  const picked = evalRun(0.77, 'FINISHED');
   const good = evalRun(0.88, 'FINISHED');
   evalRun(0.1, 'FAILED');
+  const unrelated = tracker.createRun({ runName: 'train' }).info.runId;
   tracker.close();
 
   const missing = await cli('card', 'update', '--workspace', ws, 'README.md', '--from', 'nobody/1');
@@ -293,6 +295,17 @@ test('card update --from NAME/VERSION writes the latest finished evaluation; car
   const again = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
   assert.match(again.out, /already carries the evaluation of churn\/1/);
   assert.equal(readFileSync(path.join(ws, 'README.md'), 'utf8'), card);
+  // --run picks another evaluation of the same bytes (its data, threshold or task); --json says which.
+  const byRun = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1', '--run', picked.slice(0, 8), '--json');
+  assert.equal(byRun.code, 0, byRun.err);
+  const shown = JSON.parse(byRun.out);
+  assert.deepEqual([shown.run_id, shown.data, shown.changed, shown.metrics], [picked, { path: 'data/test.csv', sha256: 'abcdef0123456789' }, true, { roc_auc: 0.77 }]);
+  assert.match(readFileSync(path.join(ws, 'README.md'), 'utf8'), /value: 0\.77/);
+  const notAnEvaluation = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1', '--run', unrelated);
+  assert.equal(notAnEvaluation.code, 1);
+  assert.match(notAnEvaluation.err, new RegExp(`run ${unrelated.slice(0, 8)} is not a finished evaluation of churn/1`));
+  await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
+  assert.equal(readFileSync(path.join(ws, 'README.md'), 'utf8'), card, 'back to the latest');
 
   // A link in the workspace to a card outside it: refused, the file outside left as it was.
   const outside = tempWorkspace('card-outside', { 'README.md': '---\nlicense: mit\n---\n' });

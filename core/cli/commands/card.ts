@@ -11,7 +11,8 @@
 import { optionValue, positionals, UsageError, type ParsedArgs } from "../args";
 import { CliError, type CommandContext } from "../context";
 import { readCardText, writeCardText } from "../../modelCard/cardFile";
-import { latestEvaluation } from "../../modelCard/cardEvaluation";
+import { cardEvaluationOf, evaluationRunIds, latestEvaluation } from "../../modelCard/cardEvaluation";
+import { MODEL_SHA256_TAG } from "../../tracker/model";
 import {
   cardFormatOf,
   CardUpdateError,
@@ -40,7 +41,18 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
     tracker.registry.parseRef(from),
   );
   const subject = `${version.name}/${version.version}`;
-  const evaluation = latestEvaluation(tracker, version.sha256, subject);
+  const chosen = optionValue(args, "run");
+  let evaluation;
+  if (chosen !== undefined) {
+    // An evaluation picked by hand (its data, threshold or task): it must have measured these bytes.
+    const runId = tracker.resolveRunId(chosen);
+    if (!evaluationRunIds(tracker, version.sha256).includes(runId)) {
+      throw new CliError(
+        `run ${runId.slice(0, 8)} is not a finished evaluation of ${subject} (sha256 ${version.sha256.slice(0, 12)}…): an evaluation of these bytes is tagged ${MODEL_SHA256_TAG}=${version.sha256.slice(0, 12)}…`,
+      );
+    }
+    evaluation = cardEvaluationOf(tracker, tracker.getRun(runId), subject);
+  } else evaluation = latestEvaluation(tracker, version.sha256, subject);
   if (!evaluation) {
     throw new CliError(
       `${subject} has no finished evaluation (sha256 ${version.sha256.slice(0, 12)}…): run \`runwise evaluate ${version.source} --data FILE --target COLUMN\` first`,
@@ -55,6 +67,9 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
       card: rel,
       from: subject,
       run_id: evaluation.runId,
+      data: { path: evaluation.dataset.path || evaluation.dataset.name, sha256: evaluation.dataset.sha256 },
+      ...(evaluation.task !== undefined ? { task: evaluation.task } : {}),
+      ...(evaluation.threshold !== undefined ? { threshold: evaluation.threshold } : {}),
       changed: updated.text !== text,
       metrics: Object.fromEntries(
         evaluation.metrics.map((m) => [m.key, m.value]),
@@ -68,7 +83,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
   ctx.io.out(
     updated.text === text
       ? `${rel} already carries the evaluation of ${subject} (run ${evaluation.runId})\n`
-      : `Updated ${rel} from ${subject} (evaluation run ${evaluation.runId} on ${evaluation.dataset.path || evaluation.dataset.name}): ${shown}\n`,
+      : `Updated ${rel} from ${subject} (evaluation run ${evaluation.runId} on ${evaluation.dataset.path || evaluation.dataset.name}${evaluation.threshold !== undefined ? `, threshold ${evaluation.threshold}` : ""}): ${shown}\n`,
   );
 }
 

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { PipelineRunEvent, PipelineRunResult } from '../../../core/pipeline/pipelineRun';
 import type { Run } from '../../../core/tracker/model';
-import { evaluationUnder } from '../../../core/modelCard/cardEvaluation';
+import { EVALUATION_RUN_TAG, evaluationUnder } from '../../../core/modelCard/cardEvaluation';
 import { AliasReferences } from '../../../core/pipeline/gates';
 import { MODEL_SHA256_TAG, PARENT_RUN_TAG } from '../../../core/tracker/model';
 import { Tracker } from '../../../core/tracker/tracker';
@@ -113,6 +113,30 @@ test('register: a version from the stage run, its card filled from the evaluatio
   tracker = Tracker.open(ws);
   assert.equal(tracker.registry.getModelVersion('churn', 2).card?.sha256, sha(after), 'the registry keeps the card without them');
   tracker.close();
+});
+
+test("register: the card gets the pipeline's evaluation of the bytes, not a later ad-hoc one on other data", async () => {
+  const ws = tempWorkspace('register-staged', {
+    'runwise.yaml': 'stages:\n  publish:\n    register:\n      model: model.onnx\n      name: churn\n      card: README.md\n',
+    'README.md': CARD,
+    'model.onnx': onnxBytes('model-v1'),
+  });
+  const bytes = sha(onnxBytes('model-v1'));
+  const staged = await logEvaluation(ws, bytes, { roc_auc: 0.91 });
+  // What an evaluate stage's run records (builtinStepRun's evaluateStep): the evaluation it made.
+  const tracker = Tracker.open(ws);
+  const stage = tracker.createRun({ runName: 'evaluate', tags: [{ key: EVALUATION_RUN_TAG, value: staged }] });
+  tracker.updateRun(stage.info.runId, { status: 'FINISHED' });
+  tracker.close();
+  const adHoc = await logEvaluation(ws, bytes, { roc_auc: 0.55 });
+  const result = await runAll(ws);
+  const publish = result.stages.find((s) => s.id === 'publish')!;
+  assert.equal(publish.status, 'succeeded', publish.message);
+  const card = readFileSync(path.join(ws, 'README.md'), 'utf8');
+  assert.match(card, /value: 0\.91\n/);
+  assert.match(card, new RegExp(`url: runs:/${staged}`));
+  assert.doesNotMatch(card, new RegExp(adHoc));
+  assert.match(readFileSync(publish.logFile!, 'utf8'), new RegExp(`README\\.md: updated with evaluation run ${staged} \\(the pipeline's, on data/test\\.csv, threshold 0\\.5\\)`));
 });
 
 test('register: a missing model file fails the step with the setting and the pipeline line', async () => {
