@@ -10,6 +10,7 @@ import { CliError, CommandContext, type Output } from './context';
 import { TrackerError } from '../tracker/trackerError';
 import { damagedTracker } from '../tracker/trackerOpenError';
 import { PathOutsideWorkspaceError } from '../workspace/workspacePath';
+import { defaultWorkspace } from '../workspace/workspaceRoot';
 
 interface Command {
   usage: string;
@@ -299,7 +300,12 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
       return 0;
     }
     const given = optionValue(args, 'workspace');
-    ctx = new CommandContext(path.resolve(given ?? process.cwd()), io, flag(args, 'json'), given !== undefined);
+    // From a subfolder, the project's tracker above it (init makes one here, as asked).
+    const workspace = given !== undefined ? path.resolve(given) : name === 'init' ? process.cwd() : defaultWorkspace(process.cwd());
+    if (given === undefined && workspace !== path.resolve(process.cwd())) {
+      io.err(`runwise: workspace ${workspace} (the nearest folder above with .runwise/; --workspace . for this folder)\n`);
+    }
+    ctx = new CommandContext(workspace, io, flag(args, 'json'), given !== undefined);
     await command.run(ctx, args);
     return 0;
   } catch (e) {

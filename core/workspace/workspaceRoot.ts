@@ -59,3 +59,20 @@ export function commandLinePath(workspace: string, input: string): string {
   const outside = rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel);
   return pathExists(inWorkspace) || outside ? inWorkspace : abs;
 }
+
+/**
+ * The CLI's workspace when none is named: the current folder, unless it holds neither a tracker
+ * (`.runwise/`) nor a pipeline and a folder above it, within the same repository, holds a tracker:
+ * then that folder, as git finds its repository from a subfolder. The search stops at a folder
+ * marking a repository (`.git/`, `.dvc/`) without a tracker, so a tracker in a home folder never
+ * captures the projects below it.
+ */
+export function defaultWorkspace(cwd: string): string {
+  const here = path.resolve(cwd);
+  if (pathExists(path.join(here, '.runwise')) || ROOT_FILE_MARKERS.some((m) => pathExists(path.join(here, m)))) return here;
+  for (const dir of foldersUp(here)) {
+    if (pathExists(path.join(dir, '.runwise', 'tracker.db'))) return dir;
+    if (pathExists(path.join(dir, '.git')) || pathExists(path.join(dir, '.dvc'))) break;
+  }
+  return here;
+}

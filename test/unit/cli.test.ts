@@ -509,3 +509,32 @@ gates:
   assert.equal(better.code, 1);
   assert.match(better.out, /✖ gate 'accuracy >= previous\.accuracy' \(runwise\.yaml:\d+\) failed: accuracy is 0\.6 \(stage 'train'\), previous\.accuracy is 0\.9/);
 });
+
+test('from a subfolder without a tracker or pipeline, commands use the tracker above it (within its repository)', async () => {
+  const ws = tempWorkspace('cli-subfolder', { 'runwise.yaml': 'stages: {}\n', 'cards/README.md': '# notes\n', 'nested/repo/.git/HEAD': 'ref: refs/heads/main\n', 'own/dvc.yaml': 'stages: {}\n' });
+  const tracker = Tracker.open(ws);
+  tracker.createRun({ runName: 'found-from-below' });
+  tracker.close();
+  const cwd = process.cwd();
+  const from = async (dir: string, ...argv: string[]) => {
+    process.chdir(path.join(ws, dir));
+    try {
+      return await cli(...argv);
+    } finally {
+      process.chdir(cwd);
+    }
+  };
+  const listed = await from('cards', 'runs', 'list', '--json');
+  assert.equal(listed.code, 0, listed.err);
+  assert.deepEqual(JSON.parse(listed.out).map((r: { run_name: string }) => r.run_name), ['found-from-below']);
+  assert.equal(listed.err, `runwise: workspace ${ws} (the nearest folder above with .runwise/; --workspace . for this folder)\n`);
+  assert.ok(!existsSync(path.join(ws, 'cards', '.runwise')), 'no second tracker in the subfolder');
+  // A repository of its own below, and a folder holding its own pipeline, stay their own workspaces.
+  const inRepo = await from('nested/repo', 'runs', 'list');
+  assert.match(inRepo.out, /No runs yet/);
+  assert.equal(inRepo.err, '');
+  const ownPipeline = await from('own', 'runs', 'list');
+  assert.match(ownPipeline.out, /No runs yet/);
+  // --workspace . is this folder.
+  assert.match((await from('cards', 'runs', 'list', '--workspace', '.')).out, /No runs yet/);
+});
