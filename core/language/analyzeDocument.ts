@@ -3,7 +3,7 @@
  * card the YAML is its front matter and `yamlOffset` maps YAML offsets back into the Markdown.
  */
 import { fileKindByName, isFrontMatterKind } from './files/fileKinds';
-import { extractFrontMatter } from './modelCard/frontMatter';
+import { extractFrontMatter, unclosedFrontMatterLine } from './modelCard/frontMatter';
 import type { AnalyzedDocument, FileKind } from './languageTypes';
 import { parseYaml } from './yaml/parseYaml';
 import type { YamlDocument } from './yaml/yamlTree';
@@ -24,7 +24,11 @@ export function analyzeDocument(
   if (!kind) return undefined;
   if (isFrontMatterKind(kind)) {
     const fm = extractFrontMatter(text);
-    if (!fm) return undefined;
+    if (!fm) {
+      // Opened and never closed: an empty card at the opening `---`, which its diagnostics name.
+      if (unclosedFrontMatterLine(text) === undefined) return undefined;
+      return { uri, relPath, kind, yaml: parse(''), yamlOffset: text.indexOf('---'), unclosedFrontMatter: true };
+    }
     return { uri, relPath, kind, yaml: parse(fm.yaml), yamlOffset: fm.offset, ...(text.charCodeAt(0) === 0xfeff ? { bom: true } : {}) };
   }
   return { uri, relPath, kind, yaml: parse(text), yamlOffset: 0 };

@@ -37,6 +37,8 @@ export interface AnalyzedDocument {
    * leave it out), before which huggingface_hub finds no front matter.
    */
   bom?: boolean;
+  /** A Markdown card's front matter is opened at `yamlOffset` and never closed (its YAML is empty). */
+  unclosedFrontMatter?: boolean;
 }
 
 /**

@@ -185,3 +185,21 @@ test('a Markdown model card not named README.md is checked: one with a model-ind
   assert.match(one.out, /^cards\/b\.md:9:13: error missing-key/m, one.out);
   assert.doesNotMatch(one.err, /skipped/);
 });
+
+test('a README.md whose front matter is never closed is an error in check (folder or file), as card validate says', async () => {
+  const ws = tempWorkspace('check-unclosed', {
+    'cards/README.md': '---\nlicense: mit\nlibrary_name: onnx\n\n# never closed\n',
+    // A horizontal rule above the text opens no metadata: not a card.
+    'docs/README.md': '---\n\nA rule above the text.\n',
+  });
+  const folder = await cli('check', '--workspace', ws, ws, '--json');
+  assert.equal(folder.code, 1, folder.err);
+  assert.deepEqual(
+    JSON.parse(folder.out).map((f: { file: string; line: number; column: number; severity: string; code: string }) => [f.file, f.line, f.column, f.severity, f.code]),
+    [['cards/README.md', 1, 1, 'error', 'unclosed-front-matter']],
+  );
+  const named = await cli('check', '--workspace', ws, path.join(ws, 'cards', 'README.md'));
+  assert.equal(named.code, 1);
+  assert.match(named.out, /^cards\/README\.md:1:1: error unclosed-front-matter The front matter opened here is never closed/);
+  assert.doesNotMatch(named.err, /skipped/);
+});

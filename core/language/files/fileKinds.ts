@@ -6,7 +6,7 @@
  * of a Hugging Face Space (front matter with a top-level Space key such as `sdk`).
  */
 import { isJsonCardName } from '../modelCard/cardNames';
-import { extractFrontMatter } from '../modelCard/frontMatter';
+import { extractFrontMatter, unclosedFrontMatterLine } from '../modelCard/frontMatter';
 import type { FileKind, WorkspaceView } from '../languageTypes';
 import { parseYaml } from '../yaml/parseYaml';
 import { referencedCardFiles, referencedParamsFiles } from './paramsFiles';
@@ -36,7 +36,8 @@ export function fileKindByName(relPath: string, text?: string): FileKind | undef
 /** The card kind of a Markdown file's front matter (a Space's or a model's), undefined without one. */
 export function markdownCardKind(text: string): FileKind | undefined {
   const fm = extractFrontMatter(text);
-  if (!fm) return undefined;
+  // Metadata opened and never closed: a card, whose first diagnostic says so.
+  if (!fm) return unclosedFrontMatterLine(text) === undefined ? undefined : 'readme-model-card';
   return SPACE_KEY.test(fm.yaml) ? 'space-card' : 'readme-model-card';
 }
 

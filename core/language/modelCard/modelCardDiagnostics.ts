@@ -31,6 +31,14 @@ export function modelCardDiagnostics(doc: AnalyzedDocument, workspace: Workspace
       code: 'byte-order-mark',
       message: 'The file starts with a byte order mark: huggingface_hub (ModelCard.load, metadata_load) finds no metadata after it. Save the file as UTF-8 without BOM.',
     });
+  if (doc.unclosedFrontMatter)
+    out.push({
+      start: 0,
+      end: 3,
+      severity: 'error',
+      code: 'unclosed-front-matter',
+      message: 'The front matter opened here is never closed: expected a line `---` after the metadata (the Hub reads front matter up to such a line, not `...`), or no metadata is read at all.',
+    });
   const root = asMap(doc.yaml.root);
   if (!root) return out;
   const license = asScalar(valueOf(root, 'license'));
