@@ -744,8 +744,9 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     const arrays = curveArrays && curveArrays.capacity >= targets.length ? curveArrays : task === 'binary' ? new CurveArrays(targets.length) : undefined;
     const overall = computeMetrics(scores, targets, predictions, cut, arrays, binaryPass, negatives);
     const warnings = [...(batchNote ? [batchNote] : []), ...overall.warnings];
-    // Features taken "in file order" from JSON Lines whose rows order their keys differently.
-    if (reader.columnOrderVaries && !options.features && plan.inputs.some((i) => i.dims === 'matrix')) {
+    // Features taken "in file order" from JSON Lines whose rows order their keys differently (not
+    // when the model's metadata named them: those are found by name in every row).
+    if (reader.columnOrderVaries && !options.features && !declared && plan.inputs.some((i) => i.dims === 'matrix')) {
       warnings.push(`${dataName}: its rows list their keys in different orders; the features were taken in the order the first rows give (${shownColumns(plan.features)}): name them with --features (features:) in the order the model was trained on`);
     }
     // A CSV whose first row is numbers was most likely written without a header (pandas' header=False).

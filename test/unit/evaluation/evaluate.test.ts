@@ -532,6 +532,12 @@ test("a model whose metadata names its features is fed those columns by name: re
   const reordered = await evaluateModel({ model, data: write('reordered.csv', ['id', 'calls', 'churned', 'spend', 'tenure']), target: 'churned', workspace: ws });
   assert.deepEqual(reordered.metrics, ordered.metrics, 'the columns are found by name, the id left out');
   assert.deepEqual(reordered.dataset.features, ['tenure', 'spend', 'calls']);
+  // JSON Lines whose rows order their keys differently: found by name in each row, so no warning.
+  const shuffled = path.join(ws, 'shuffled.jsonl');
+  writeFileSync(shuffled, `${rows.map((r, i) => JSON.stringify(i % 2 ? { churned: r.churned, calls: r.calls, spend: r.spend, tenure: r.tenure } : { tenure: r.tenure, spend: r.spend, calls: r.calls, churned: r.churned })).join('\n')}\n`);
+  const byKey = await evaluateModel({ model, data: shuffled, target: 'churned', workspace: ws });
+  assert.deepEqual(byKey.metrics, ordered.metrics);
+  assert.ok(!byKey.warnings.some((w) => w.includes('different orders')), byKey.warnings.join('; '));
   // The model's own names in another order are refused (each would feed another's weights); other names map columns to it.
   await assert.rejects(
     evaluateModel({ model, data: path.join(ws, 'reordered.csv'), target: 'churned', features: ['calls', 'spend', 'tenure'], workspace: ws }),
