@@ -7,11 +7,16 @@ export interface TableOptions {
   rightAligned?: ReadonlySet<number>;
 }
 
+/** Text in one line: line breaks (and the spaces around them) become one space. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]\s*/g, ' ');
+}
+
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[], options: TableOptions = {}): string {
   const maxCell = options.maxCell ?? 40;
   const clip = (s: string) => {
-    const oneLine = s.replace(/\s*\n\s*/g, ' ');
-    return oneLine.length > maxCell ? `${oneLine.slice(0, maxCell - 1)}…` : oneLine;
+    const flat = oneLine(s);
+    return flat.length > maxCell ? `${flat.slice(0, maxCell - 1)}…` : flat;
   };
   const cells = [header.map(clip), ...rows.map((r) => r.map(clip))];
   const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));

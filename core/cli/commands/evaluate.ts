@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseFeatureList } from '../../evaluation/featureList';
 import { intOption, optionValue, positionals, UsageError, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
-import { renderTable } from '../table';
+import { oneLine, renderTable } from '../table';
 import { DatasetError } from '../../dataset/dataset';
 import { EVALUATION_TASKS, EvaluationCancelledError, EvaluationError, MAX_BATCH_ROWS, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
 import { parseThreshold } from '../../evaluation/threshold';
@@ -79,7 +79,7 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
 /** The report for people: what was evaluated, the metrics, the confusion matrix, slices, speed. */
 export function reportText(r: EvaluationReport): string {
   const lines: string[] = [];
-  lines.push(`Evaluated ${r.model.path} on ${r.dataset.path} (${r.rows} rows, target '${r.dataset.target}')`);
+  lines.push(`Evaluated ${r.model.path} on ${r.dataset.path} (${r.rows} rows, target '${oneLine(r.dataset.target)}')`);
   lines.push(`Task: ${r.task}${r.task_inferred ? ' (inferred from the model outputs)' : ''}${r.threshold !== null ? `, threshold ${r.threshold}` : ''}`);
   lines.push('');
   lines.push(renderTable(['METRIC', 'VALUE'], Object.entries(r.metrics).map(([k, v]) => [k, formatMetricValue(v)]), { rightAligned: new Set([1]) }));
@@ -91,11 +91,11 @@ export function reportText(r: EvaluationReport): string {
   }
   if (r.slices) {
     const keys = Object.keys(r.metrics);
-    lines.push('', `Slices by '${r.slices.column}':`);
+    lines.push('', `Slices by '${oneLine(r.slices.column)}':`);
     const rows = r.slices.values.map((s) => [s.value, String(s.rows), ...keys.map((k) => formatMetricCompact(s.metrics[k]!))]);
     lines.push(renderTable([r.slices.column, 'ROWS', ...keys], rows, { rightAligned: new Set(keys.map((_, i) => i + 1).concat(keys.length + 1)) }));
     const g = r.slices.largest_gap;
-    if (g) lines.push(`Largest gap in ${g.metric}: ${formatMetricCompact(g.gap)} (lowest: ${g.lowest}, highest: ${g.highest})`);
+    if (g) lines.push(`Largest gap in ${g.metric}: ${formatMetricCompact(g.gap)} (lowest: ${oneLine(g.lowest)}, highest: ${oneLine(g.highest)})`);
   }
   lines.push('', `Latency per batch of ${r.batch_size}: p50 ${r.latency_ms.p50.toFixed(2)} ms, p95 ${r.latency_ms.p95.toFixed(2)} ms, p99 ${r.latency_ms.p99.toFixed(2)} ms; ${Math.round(r.rows_per_second)} rows/s`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);

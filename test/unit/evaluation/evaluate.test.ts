@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../../core/cli/main';
+import { reportText } from '../../../core/cli/commands/evaluate';
 import { DatasetError, headerLooksLikeData } from '../../../core/dataset/dataset';
 import { evaluateModel } from '../../../core/evaluation/evaluate';
 import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG } from '../../../core/tracker/model';
@@ -592,4 +593,16 @@ test('--features: a column name holding a comma, in quotes as a CSV header write
   const missing = await main(['evaluate', s.model, '--data', s.data, '--target', 'y', '--features', 'a,b', '--workspace', s.ws], { out: () => undefined, err: (t) => (err = t) });
   assert.equal(missing, 1);
   assert.match(err, /no column 'a' \(the columns are: "a, first", b, group, y\)/);
+});
+
+test('the report for people keeps each line one line: slice values holding line breaks (quoted CSV fields) are joined', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  writeCsv(s.data, ['a', 'b', 'note', 'y'], s.x.map((r, i) => [r[0]!, r[1]!, i % 3 === 0 ? '"north\nline"' : '"south\r\n  coast"', s.y[i]!]));
+  const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'note', workspace: s.ws });
+  assert.deepEqual(r.slices!.values.map((v) => v.value).sort(), ['north\nline', 'south\r\n  coast']);
+  const text = reportText(r);
+  const gap = text.split('\n').find((l) => l.startsWith('Largest gap in '));
+  assert.ok(gap, text);
+  assert.match(gap, /\(lowest: (north line|south coast), highest: (north line|south coast)\)$/);
+  assert.ok(text.split('\n').some((l) => /^north line\s+100\s/.test(l)), text);
 });
