@@ -131,8 +131,8 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => (require('./commands/run') as typeof import('./commands/run')).run(ctx, args),
   },
   evaluate: {
-    usage: 'evaluate MODEL --data FILE --target COLUMN [--task binary|multiclass|regression] [--threshold X] [--features a,b] [--slice-by C] [--batch-size N] [--json]',
-    summary: 'evaluate an ONNX model on a dataset (CSV, JSON Lines, Parquet) with scikit-learn metrics; logged as a run',
+    usage: 'evaluate MODEL|models:/NAME/VERSION --data FILE --target COLUMN [--task binary|multiclass|regression] [--threshold X] [--features a,b] [--slice-by C] [--batch-size N] [--json]',
+    summary: 'evaluate an ONNX model (a file, or a registered version from its registry copy) on a dataset (CSV, JSON Lines, Parquet) with scikit-learn metrics; logged as a run',
     // Options listed here, the module loaded on use (as status): onnxruntime stays out of other commands' start-up.
     options: { data: { value: true, short: 'd' }, target: { value: true, short: 't' }, task: { value: true }, threshold: { value: true }, features: { value: true }, 'slice-by': { value: true }, 'batch-size': { value: true } },
     run: (ctx, args) => (require('./commands/evaluate') as typeof import('./commands/evaluate')).evaluate(ctx, args),

@@ -73,34 +73,7 @@ export async function evaluateVersionLike(
         `${data} changed since the stage evaluated it (md5 ${digest.slice(0, 8)}…, now ${now.slice(0, 8)}…)`,
       );
   }
-  const files = tracker.registry.versionFiles(name, version);
-  const models = files.filter((f) => f.path.toLowerCase().endsWith(".onnx"));
-  if (models.length !== 1)
-    throw new Error(
-      `${name}/${version} holds ${models.length === 0 ? "no .onnx file" : `${models.length} .onnx files`} to evaluate`,
-    );
-  // A single file is read from the registry's copy; a model with files beside it (external data) is
-  // copied out with their names, as onnxruntime looks for them beside the model.
-  const single = files.length === 1;
-  const dir = single
-    ? undefined
-    : mkdtempSync(path.join(tmpdir(), "runwise-baseline-"));
-  try {
-    let modelPath = "";
-    for (const f of files) {
-      const opened = await tracker.openModelVersionFileAsync(
-        name,
-        version,
-        f.path,
-      );
-      if (!dir) modelPath = opened.filePath;
-      else {
-        const to = resolveInside(dir, f.path);
-        mkdirSync(path.dirname(to), { recursive: true });
-        copyFileSync(opened.filePath, to);
-        if (f === models[0]) modelPath = to;
-      }
-    }
+  return withVersionModel(tracker, name, version, async (modelPath) => {
     let report;
     try {
       report = await evaluateModel({
@@ -136,6 +109,48 @@ export async function evaluateVersionLike(
     if (report.run_id)
       tracker.setTag(report.run_id, { key: MODEL_SHA256_TAG, value: sha256 });
     return report.run_id!;
+  });
+}
+
+/**
+ * Runs `use` with the path of a registered version's `.onnx` file, its bytes re-hashed first (a
+ * changed copy is refused): the registry's own copy for a one-file version, a temporary copy of
+ * every file for a model with files beside it (external data, which onnxruntime looks for beside
+ * the model), removed afterwards. Throws when the version holds no `.onnx` file or several.
+ */
+export async function withVersionModel<T>(
+  tracker: Tracker,
+  name: string,
+  version: string,
+  use: (modelPath: string) => Promise<T>,
+): Promise<T> {
+  const files = tracker.registry.versionFiles(name, version);
+  const models = files.filter((f) => f.path.toLowerCase().endsWith(".onnx"));
+  if (models.length !== 1)
+    throw new Error(
+      `${name}/${version} holds ${models.length === 0 ? "no .onnx file" : `${models.length} .onnx files`} to evaluate`,
+    );
+  const single = files.length === 1;
+  const dir = single
+    ? undefined
+    : mkdtempSync(path.join(tmpdir(), "runwise-baseline-"));
+  try {
+    let modelPath = "";
+    for (const f of files) {
+      const opened = await tracker.openModelVersionFileAsync(
+        name,
+        version,
+        f.path,
+      );
+      if (!dir) modelPath = opened.filePath;
+      else {
+        const to = resolveInside(dir, f.path);
+        mkdirSync(path.dirname(to), { recursive: true });
+        copyFileSync(opened.filePath, to);
+        if (f === models[0]) modelPath = to;
+      }
+    }
+    return await use(modelPath);
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

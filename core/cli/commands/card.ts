@@ -55,7 +55,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
   } else evaluation = latestEvaluation(tracker, version.sha256, subject);
   if (!evaluation) {
     throw new CliError(
-      `${subject} has no finished evaluation (sha256 ${version.sha256.slice(0, 12)}…): run \`runwise evaluate ${version.source} --data FILE --target COLUMN\` first`,
+      `${subject} has no finished evaluation (sha256 ${version.sha256.slice(0, 12)}…): run \`runwise evaluate models:/${subject} --data FILE --target COLUMN\` first`,
     );
   }
   const updated = asCliError(() =>

@@ -5,6 +5,7 @@
  * metrics, confusion_matrix, slices, latency_ms, rows_per_second, run_id, …}` with scikit-learn's
  * metric names. Loaded on use: onnxruntime stays out of the other commands' start-up.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseFeatureList } from '../../evaluation/featureList';
 import { intOption, optionValue, positionals, UsageError, type ParsedArgs } from '../args';
@@ -14,6 +15,8 @@ import { DatasetError } from '../../dataset/dataset';
 import { EVALUATION_TASKS, EvaluationCancelledError, EvaluationError, MAX_BATCH_ROWS, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
 import { parseThreshold } from '../../evaluation/threshold';
 import { ModelError } from '../../evaluation/onnxModel';
+import { withVersionModel } from '../../pipeline/baselineEvaluation';
+import { MODEL_SHA256_TAG } from '../../tracker/model';
 import { formatMetricValue, formatMetricCompact } from '../../views/displayFormat';
 
 
@@ -47,9 +50,13 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
   };
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
+  // A registered version (`models:/NAME/N`, `NAME/N`, `NAME@ALIAS`) is evaluated from the registry's
+  // own copy, its bytes re-hashed first, as the editor's Evaluate Model Version… and a gate do.
+  const version = registeredVersion(ctx, model!);
   try {
-    report = await evaluateModel({
-      model: path.resolve(model!),
+    const evaluateAt = (modelPath: string) => evaluateModel({
+      model: modelPath,
+      ...(version ? { modelName: `models:/${version.name}/${version.version}` } : {}),
       data: path.resolve(data),
       target,
       ...(task ? { task: task as EvaluationTask } : {}),
@@ -61,6 +68,14 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
       tracker: ctx.openTracker(true),
       signal: controller.signal,
     });
+    report = version
+      ? await withVersionModel(ctx.openTracker(), version.name, version.version, async (modelPath) => {
+          const r = await evaluateAt(modelPath);
+          // The version's hash, which for a folder (an MLmodel beside the .onnx) is not the .onnx's own: cards and gates find it.
+          if (r.run_id) ctx.openTracker().setTag(r.run_id, { key: MODEL_SHA256_TAG, value: version.sha256 });
+          return r;
+        })
+      : await evaluateAt(path.resolve(model!));
   } catch (e) {
     if (e instanceof EvaluationCancelledError) throw Object.assign(new CliError(`interrupted: ${e.message}`), { exitCode: 130 });
     if (e instanceof DatasetError || e instanceof ModelError || e instanceof EvaluationError) throw new CliError(e.message);
@@ -74,6 +89,24 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
     return;
   }
   ctx.io.out(reportText(report));
+}
+
+/**
+ * The registered version `ref` names, when it names one: `models:/NAME/VERSION` or `models:/NAME@ALIAS`
+ * always (an error when there is none), `NAME/VERSION`, `NAME@ALIAS` or `NAME` (its latest) when no
+ * file is at that path and the registry has such a model. Anything else is a model file's path.
+ */
+function registeredVersion(ctx: CommandContext, ref: string): { name: string; version: string; sha256: string } | undefined {
+  const uri = /^models:\/(.+)$/.exec(ref)?.[1];
+  if (uri === undefined && (existsSync(path.resolve(ref)) || !ctx.hasTracker())) return undefined;
+  if (uri !== undefined && !ctx.hasTracker()) throw new CliError(`${ref}: no tracker in ${ctx.workspace}, so no registered model`);
+  const registry = ctx.openTracker().registry;
+  const parsed = registry.parseRef(uri ?? ref);
+  if (uri === undefined && !registry.hasModel(parsed.name)) return undefined;
+  const v = registry.resolveVersion(parsed);
+  const models = registry.versionFiles(v.name, v.version).filter((f) => /\.onnx$/i.test(f.path)).length;
+  if (models !== 1) throw new CliError(`${v.name}/${v.version} holds ${models === 0 ? 'no .onnx file' : `${models} .onnx files`} to evaluate`);
+  return { name: v.name, version: v.version, sha256: v.sha256 };
 }
 
 /** The report for people: what was evaluated, the metrics, the confusion matrix, slices, speed. */

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../../core/cli/main';
 import { reportText } from '../../../core/cli/commands/evaluate';
@@ -605,4 +605,40 @@ test('the report for people keeps each line one line: slice values holding line 
   assert.ok(gap, text);
   assert.match(gap, /\(lowest: (north line|south coast), highest: (north line|south coast)\)$/);
   assert.ok(text.split('\n').some((l) => /^north line\s+100\s/.test(l)), text);
+});
+
+test('runwise evaluate takes a registered version (models:/NAME/N, NAME@ALIAS, NAME/N): the registry copy, re-hashed, named models:/NAME/N', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  const tracker = Tracker.open(s.ws);
+  const v = await tracker.registerModelFiles('scorer', s.model, { alias: 'champion' });
+  tracker.close();
+  // The source file changes after registration: the version's own bytes are evaluated, not the file's.
+  writeFileSync(s.model, probabilitiesOnly(MULTI));
+  const run = async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await main(['evaluate', ...argv, '--data', s.data, '--target', 'y', '--features', 'a,b', '--workspace', s.ws, '--json'], { out: (t) => (out += t), err: (t) => (err += t) });
+    return { code, out, err };
+  };
+  for (const ref of ['models:/scorer/1', 'models:/scorer@champion', 'scorer@champion', 'scorer/1']) {
+    const r = await run(ref);
+    assert.equal(r.code, 0, `${ref}: ${r.err}`);
+    const report = JSON.parse(r.out);
+    assert.deepEqual([report.task, report.model.path, report.model.sha256], ['binary', 'models:/scorer/1', v.sha256], ref);
+    const t = Tracker.open(s.ws);
+    assert.equal(t.getRun(report.run_id).tags.find((x) => x.key === MODEL_SHA256_TAG)!.value, v.sha256);
+    t.close();
+  }
+  const missing = await run('models:/scorer/7');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /Model Version \(name=scorer, version=7\) not found/);
+  // A changed registry copy is refused, naming both hashes.
+  const t = Tracker.open(s.ws);
+  const copy = t.openModelVersionFile('scorer', '1', 'model.onnx').filePath;
+  t.close();
+  chmodSync(copy, 0o644);
+  appendFileSync(copy, Buffer.from([0]));
+  const tampered = await run('scorer@champion');
+  assert.equal(tampered.code, 1);
+  assert.match(tampered.err, /scorer.*1.*sha256/s);
 });
