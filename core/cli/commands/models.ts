@@ -1,12 +1,14 @@
 /** `runwise models …`: register, list, show, alias, lineage and export registered model versions. */
-import { constants, copyFileSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { constants, copyFileSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { flag, optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
 import { renderTable } from '../table';
 import { checkCardForRegistration } from '../../modelCard/cardFile';
 import { CardUpdateError } from '../../modelCard/cardUpdate';
-import { lstatIfAny, type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
+import { lstatIfAny, sha256OfFile, type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
+import { hashFileSync } from '../../pipeline/fileHash';
+import { recordedOutputs } from '../../tracker/recordedOutputs';
 import type { Tracker } from '../../tracker/tracker';
 import { aliasesSuffix, formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
 import { isRunStatistic, orderedMetrics } from '../../views/evaluationMetrics';
@@ -86,10 +88,12 @@ export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Pro
   const run = optionValue(args, 'run');
   const alias = optionValue(args, 'alias');
   const description = optionValue(args, 'description');
+  const runId = run !== undefined ? tracker.resolveRunId(run) : undefined;
+  if (runId !== undefined) checkRunWrote(tracker, runId, modelPath, path.relative(ctx.workspace, modelPath).split(path.sep).join('/'));
   const v = await tracker.registerModelFiles(name!, modelPath, {
     source: path.relative(ctx.workspace, modelPath).split(path.sep).join('/') || '.',
     userId: currentUser(),
-    ...(run !== undefined ? { runId: tracker.resolveRunId(run) } : {}),
+    ...(runId !== undefined ? { runId } : {}),
     ...(cardPath !== undefined ? { cardPath } : {}),
     ...(alias !== undefined ? { alias } : {}),
     ...(description !== undefined ? { description } : {}),
@@ -100,6 +104,27 @@ export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Pro
   }
   const aliasText = aliasesSuffix(v.aliases);
   ctx.io.out(`Registered ${v.name} version ${v.version}${aliasText}: sha256 ${v.sha256}, ${formatBytes(v.size)}\n`);
+}
+
+/**
+ * `--run RUN` names the run that made the model, which the version's lineage then shows as such. A
+ * run that recorded what it wrote (a stage's outputs, or artifacts) and none of it is this file's
+ * bytes did not make them: refused, rather than a lineage that says it did. A run that recorded
+ * nothing (a script logging metrics only) is taken at its word; a folder is not checked.
+ */
+function checkRunWrote(tracker: Tracker, runId: string, modelPath: string, shown: string): void {
+  if (!statSync(modelPath).isFile()) return;
+  const md5 = hashFileSync(modelPath);
+  const sha256 = sha256OfFile(modelPath);
+  const outputs = recordedOutputs(tracker, runId);
+  const artifacts = tracker.db.prepare('SELECT sha256 FROM artifacts WHERE run_id = (SELECT id FROM runs WHERE run_uuid = ?)').all(runId);
+  if (outputs.length === 0 && artifacts.length === 0) return;
+  if (outputs.some((o) => o.md5 === md5) || artifacts.some((a) => a.sha256 === sha256)) return;
+  const same = outputs.find((o) => o.path === shown);
+  throw new CliError(
+    `run ${runId.slice(0, 8)} did not write these bytes of ${shown} (md5 ${md5.slice(0, 8)}…)${same ? `: it wrote ${same.path} with md5 ${(same.md5 ?? 'none').slice(0, 8)}…` : ''}. ` +
+      'Name the run that made them (`runwise runs list`), or leave out --run; nothing was registered.',
+  );
 }
 
 export function modelsList(ctx: CommandContext, args: ParsedArgs): void {
