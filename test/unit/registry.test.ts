@@ -622,8 +622,15 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   assert.equal(again.code, 1);
   assert.match(again.err, /Registered model 'churn' has no alias 'challenger'/);
   assert.match(overview.out, /VERSION/);
-  const lineage = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/1', '--json')).out) as Record<string, unknown> & { alias_history: unknown[] };
+  const evaluator = Tracker.open(ws);
+  const evaluation = evaluator.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: record.sha256 }] }).info.runId;
+  evaluator.logBatch(evaluation, { metrics: [{ key: 'roc_auc', value: 0.9, timestamp: 1, step: 0 }] });
+  evaluator.updateRun(evaluation, { status: 'FINISHED' });
+  evaluator.close();
+  const lineage = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/1', '--json')).out) as Record<string, unknown> & { alias_history: unknown[]; evaluations: { run_id: string; metrics: unknown }[] };
   assert.equal(lineage.alias_history.length, 2);
+  // Metrics as {k: v}, as every other --json gives them.
+  assert.deepEqual(lineage.evaluations.map((e) => [e.run_id, e.metrics]), [[evaluation, { roc_auc: 0.9 }]]);
   // snake_case as every record the CLI prints, nested ones too.
   assert.deepEqual(Object.keys(lineage), ['version', 'datasets', 'source_run', 'pipeline_run', 'stage_runs', 'evaluations', 'aliases', 'alias_history']);
   assert.doesNotMatch(JSON.stringify(lineage), /"[a-z]+[A-Z]\w*":/);

@@ -242,7 +242,8 @@ export function modelsLineage(ctx: CommandContext, args: ParsedArgs): void {
       source_run: lineage.sourceRun ? lineageRunRecord(lineage.sourceRun) : null,
       pipeline_run: lineage.pipelineRun ? lineageRunRecord(lineage.pipelineRun) : null,
       stage_runs: lineage.stageRuns.map(lineageRunRecord),
-      evaluations: lineage.evaluations.map((e) => ({ ...lineageRunRecord(e), metrics: e.metrics })),
+      // {k: v}, as every other --json gives metrics.
+      evaluations: lineage.evaluations.map((e) => ({ ...lineageRunRecord(e), metrics: Object.fromEntries(e.metrics.map((m) => [m.key, m.value])) })),
       aliases: lineage.aliases,
       alias_history: lineage.aliasHistory.map(aliasMoveRecord),
     });
