@@ -64,7 +64,7 @@ const COMMANDS: Record<string, Command> = {
     run: (ctx, args) => modelsModule().modelsShow(ctx, args),
   },
   'models alias': {
-    usage: 'models alias NAME VERSION ALIAS | models alias --delete NAME ALIAS',
+    usage: 'models alias NAME VERSION|latest ALIAS | models alias NAME/VERSION|NAME@ALIAS ALIAS | models alias --delete NAME ALIAS',
     summary: 'point ALIAS (e.g. champion) at a version, or remove it; each move is recorded with who and when',
     options: { delete: {} },
     run: (ctx, args) => modelsModule().modelsAlias(ctx, args),

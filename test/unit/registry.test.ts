@@ -687,6 +687,16 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   // C1 controls too (U+009B is an 8-bit CSI to a terminal), shown escaped.
   const c1 = await cli(ws, 'models', 'register', 'esc\u009b31m', '--path', path.join(ws, 'model.onnx'));
   assert.match(c1.err, /Invalid registered model name 'esc\\u009b31m': it may not contain '\/' or control characters/);
+  // The version named as the other models commands name it: NAME/VERSION, NAME@ALIAS, or `latest`.
+  assert.equal((await cli(ws, 'models', 'alias', 'churn/1', 'stable')).out, 'churn@stable → version 1\n');
+  assert.equal((await cli(ws, 'models', 'alias', 'churn@champion', 'stable')).out, 'churn@stable → version 2 (moved from version 1)\n');
+  assert.equal((await cli(ws, 'models', 'alias', 'churn', 'latest', 'stable')).out, 'churn@stable → version 2 (it already pointed there)\n');
+  for (const argv of [['churn', 'champion', '2'], ['churn', 'stable']]) {
+    const usage = await cli(ws, 'models', 'alias', ...argv);
+    assert.equal(usage.code, 2, argv.join(' '));
+    assert.match(usage.err, /VERSION must be a version number or 'latest' \(got 'champion'\)|missing ALIAS \(or name the version: churn\/VERSION stable\)/);
+  }
+  assert.equal((await cli(ws, 'models', 'alias', '--delete', 'churn', 'stable')).code, 0);
 });
 
 test('models register --run: a run that recorded what it wrote, none of it these bytes, is refused; one that recorded nothing is taken', async () => {

@@ -217,11 +217,19 @@ export function modelsAlias(ctx: CommandContext, args: ParsedArgs): void {
     else ctx.io.out(`${name}@${alias} removed (it pointed at version ${held.version})\n`);
     return;
   }
-  const [name, version, alias] = positionals(args, ['name', 'version', 'alias']);
+  // NAME VERSION ALIAS (VERSION a number or `latest`), or NAME/VERSION ALIAS and NAME@OTHER ALIAS as
+  // the other models commands name a version.
+  const given = args.positionals;
+  if (given.length === 2 && !/[/@]/.test(given[0]!)) throw new UsageError(`missing ALIAS (or name the version: ${given[0]}/VERSION ${given[1]})`);
+  const [first, second, third] = given.length === 2 ? positionals(args, ['version', 'alias']) : positionals(args, ['name', 'version', 'alias']);
+  if (given.length === 3 && second !== 'latest' && !/^\d+$/.test(second!)) throw new UsageError(`VERSION must be a version number or 'latest' (got '${second}')`);
   const tracker = ctx.openTracker();
-  const prior = tracker.registry.getRegisteredModel(name!).aliases.find((a) => a.alias === alias)?.version;
-  tracker.registry.setAlias(name!, alias!, version!, currentUser());
-  const v = tracker.registry.getModelVersion(name!, version!);
+  const ref = given.length === 2 ? tracker.registry.parseRef(first!) : { name: first!, version: second! };
+  const target = tracker.registry.resolveVersion(ref);
+  const alias = given.length === 2 ? second! : third!;
+  const prior = tracker.registry.getRegisteredModel(target.name).aliases.find((a) => a.alias === alias)?.version;
+  tracker.registry.setAlias(target.name, alias, target.version, currentUser());
+  const v = tracker.registry.getModelVersion(target.name, target.version);
   if (ctx.json) {
     ctx.printJson({ name: v.name, alias, version: Number(v.version), previous_version: prior === undefined ? null : Number(prior) });
     return;
