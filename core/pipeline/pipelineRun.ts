@@ -187,9 +187,11 @@ async function runLocked(options: PipelineRunOptions): Promise<PipelineRunResult
   };
   /** An outcome reported; a failed one holds back what is below its stage. */
   const record = (judged: GateOutcome, stage: string | undefined) => {
-    // The rule's own `message:` goes with its failure.
-    // (Not said for a gate not judged: nothing was found wrong with the model.)
-    const outcome = !judged.passed && !judged.notJudged && !judged.unchecked && judged.rule.message ? { ...judged, message: `${judged.message} — ${judged.rule.message}` } : judged;
+    // The rule's own `message:` goes with a failed comparison: not with a gate not judged or one
+    // whose values could not be had (a champion that could not be evaluated, a metric not logged),
+    // where nothing was found wrong with the model.
+    const compared = !judged.passed && !judged.notJudged && !judged.unchecked && judged.expected !== undefined;
+    const outcome = compared && judged.rule.message ? { ...judged, message: `${judged.message} — ${judged.rule.message}` } : judged;
     gateOutcomes.push(outcome);
     emit({ type: 'gate', outcome });
     if (!outcome.passed && !outcome.unchecked && stage !== undefined && !gateFailures.has(stage)) gateFailures.set(stage, outcome);

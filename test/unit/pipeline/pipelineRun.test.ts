@@ -589,6 +589,16 @@ test("a gate not checked (its stage failed) does not say its failure message: no
   assert.equal(result.gates[0]!.message, "gate 'auc > 0.5' (runwise.yaml:6) not checked: stage 's' failed");
 });
 
+test("a gate whose values could not be had (the metric not logged) fails without its message, which speaks of a comparison", async () => {
+  const ws = tempWorkspace('run', { 'w.js': 'require("fs").writeFileSync("m.json", JSON.stringify({ acc: 0.9 }))\n', 'runwise.yaml': `stages:\n  s:\n    cmd: node w.js\n    deps: [w.js]\n    metrics: [m.json]\ngates:\n  - metric: auc\n    stage: s\n    op: '>'\n    value: 0.5\n    message: the model got worse\n  - metric: acc\n    stage: s\n    op: '>'\n    value: 0.95\n    message: the model got worse\n` });
+  const { result, tracker: t } = await runAll(ws);
+  t.close();
+  const [missing, compared] = result.gates;
+  assert.equal(missing!.passed, false);
+  assert.doesNotMatch(missing!.message, /got worse/);
+  assert.match(compared!.message, /failed: acc is 0\.9 .*needs > 0\.95 — the model got worse$/);
+});
+
 test('cancel stops the running stage, runs nothing after it, and marks the runs KILLED', async () => {
   const ws = tempWorkspace('run', {
     'runwise.yaml': `stages:
