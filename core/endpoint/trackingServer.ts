@@ -647,8 +647,10 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
     if (declared !== undefined && declared > MAX_ARTIFACT_BYTES) throw tooLarge('artifact upload', MAX_ARTIFACT_BYTES);
     const body = guardedBody(req);
     try {
-      if (at.kind === 'run') await tracker.putArtifact(at.runId, at.path, body, MAX_ARTIFACT_BYTES);
-      else await tracker.putLoggedModelArtifact(at.modelId, at.path, body, MAX_ARTIFACT_BYTES);
+      // Recorded, once stored, when another process's write lock allows it: never waited for here.
+      const record = <T,>(write: () => T) => whenWritable(tracker, write);
+      if (at.kind === 'run') await tracker.putArtifact(at.runId, at.path, body, MAX_ARTIFACT_BYTES, record);
+      else await tracker.putLoggedModelArtifact(at.modelId, at.path, body, MAX_ARTIFACT_BYTES, record);
     } finally {
       req.unpipe(body);
       body.destroy();

@@ -168,6 +168,9 @@ const insertMetricsSql = (rows: number) =>
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set(['FINISHED', 'FAILED', 'KILLED']);
 
+/** How a write that records stored bytes is run: at once, or when another process's lock allows it. */
+export type RecordWrite = <T>(write: () => T) => T | Promise<T>;
+
 export class Tracker {
   readonly artifacts: ArtifactStore;
   private readonly models: LoggedModelStore;
@@ -892,13 +895,17 @@ export class Tracker {
   // Artifacts
 
   /** Stores an artifact of a run at `artifactPath` (relative, `/`-separated), replacing any there. */
-  async putArtifact(runId: string, artifactPath: string, source: Readable | Buffer | string, maxBytes?: number): Promise<ArtifactRecord> {
+  /**
+   * Stores a run's file. `record` runs the write that records it once the bytes are stored (the
+   * endpoint passes one that waits for another process's write lock without blocking).
+   */
+  async putArtifact(runId: string, artifactPath: string, source: Readable | Buffer | string, maxBytes?: number, record: RecordWrite = (write) => write()): Promise<ArtifactRecord> {
     const rel = checkArtifactPath(artifactPath);
     // Checked before the bytes are stored, so a refused upload leaves no blob behind; and again in
     // the transaction, since another writer may have added a file under `rel/` meanwhile.
     this.checkArtifactTarget(this.activeRunRow(runId), rel);
     const blob = await this.artifacts.put(source, maxBytes);
-    return this.db.transaction(() => {
+    return record(() => this.db.transaction(() => {
       const run = this.activeRunRow(runId);
       this.checkArtifactTarget(run, rel);
       this.db
@@ -909,7 +916,7 @@ export class Tracker {
         .run(run.id, rel, blob.size, blob.sha256, this.now());
       this.touchRun(run.id);
       return { path: rel, size: blob.size, sha256: blob.sha256 };
-    });
+    }));
   }
 
   /** A file may not be stored where the run has a folder, nor below one of its files. */
@@ -992,11 +999,11 @@ export class Tracker {
   }
 
   /** Stores a file of a model at `artifactPath` under its artifact root, replacing any there. */
-  async putLoggedModelArtifact(modelId: string, artifactPath: string, source: Readable | Buffer | string, maxBytes?: number): Promise<ArtifactRecord> {
+  async putLoggedModelArtifact(modelId: string, artifactPath: string, source: Readable | Buffer | string, maxBytes?: number, record: RecordWrite = (write) => write()): Promise<ArtifactRecord> {
     const rel = checkArtifactPath(artifactPath);
     this.models.checkArtifactTarget(this.models.row(modelId), rel);
     const blob = await this.artifacts.put(source, maxBytes);
-    return this.models.recordArtifact(modelId, rel, blob);
+    return record(() => this.models.recordArtifact(modelId, rel, blob));
   }
 
   openLoggedModelArtifact(modelId: string, artifactPath: string): OpenedArtifact {
