@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { startTrackingServer, type TrackingServer } from '../endpoint/trackingServer';
 import { GATE_FAILED_TAG, GATES_TAG, STAGE_TAG, type RunStatus, type Tag } from '../tracker/model';
+import { recordedOutputs } from '../tracker/recordedOutputs';
 import type { Tracker } from '../tracker/tracker';
 import { runwiseDir } from '../workspace/workspacePath';
 import { isAliasScope, parseGateValue, referencesOf } from '../language/pipeline/gateExpression';
@@ -31,7 +32,7 @@ import { readLockStates, stageLockEntry, writeLockEntry } from './lockFile';
 import { compareWithLock } from './stageStatus';
 import { FileSystemWorkspace } from '../language/files/fileSystemWorkspace';
 import { MetricsFileError, readMetricsFile, readStageMetrics, type StageMetrics } from './metricsFiles';
-import type { ChangeReason, GateRule, PathHash, PathHasher, PipelineGraph, PipelineStage, StageDecision } from './pipelineModel';
+import type { ChangeReason, GateRule, LockEntry, PathHash, PathHasher, PipelineGraph, PipelineStage, StageDecision } from './pipelineModel';
 import { removeStageGroupRecord, stopLeftoverStages, writeStageGroupRecord } from './stageGroupRecords';
 import { runStageProcess, type OutputStream, type StageProcessOptions } from './stageProcess';
 import { stageNodePath } from './stageNodePath';
@@ -597,10 +598,10 @@ class GateBook implements GateInputs {
   /** The lock files' entries, read once (a run's own writes do not matter: its stages have runs). */
   private lockStates: ReturnType<typeof readLockStates> | null | undefined;
 
-  /** Whether the stage has an entry in its lock file: it ran (in this experiment or another, or under DVC). */
-  private locked(stage: string): boolean {
+  /** The stage's entry in its lock file, if it ran (in this experiment or another, or under DVC). */
+  private lockEntry(stage: string): LockEntry | undefined {
     const s = this.graph.byId.get(stage);
-    if (!s) return false;
+    if (!s) return undefined;
     if (this.lockStates === undefined) {
       try {
         this.lockStates = readLockStates(this.graph);
@@ -608,23 +609,38 @@ class GateBook implements GateInputs {
         this.lockStates = null;
       }
     }
-    return this.lockStates?.get(s.file)?.stages.has(s.name) ?? false;
+    return this.lockStates?.get(s.file)?.stages.get(s.name);
+  }
+
+  /** Whether the stage has an entry in its lock file. */
+  private locked(stage: string): boolean {
+    return this.lockEntry(stage) !== undefined;
   }
 
   /**
-   * The run whose metrics are the stage's current ones: this pipeline run's, else its last
-   * successful one in any experiment (a stage up to date in `run --experiment new` keeps the outputs,
-   * and so the metrics, of the run that made them, wherever it was logged).
+   * The run whose metrics are the stage's current ones: this pipeline run's, else the last
+   * successful one that recorded the outputs the lock file holds, in any experiment (a stage up to
+   * date in `run --experiment new` keeps the outputs, and so the metrics, of the run that made
+   * them, wherever it was logged; a newer run of the stage pulled from a teammate's server made
+   * other outputs and is not it). Where no run recorded them: this experiment's last, else any.
    */
   currentRun(stage: string): string | undefined {
     const own = this.stageRuns.get(stage);
     if (own) return own;
-    const prev = this.tracker.searchRuns({
+    const runs = this.tracker.searchRuns({
       filter: `tags.\`${STAGE_TAG}\` = '${stage.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' and attributes.status = 'FINISHED'`,
       orderBy: ['attributes.start_time DESC'],
-      maxResults: 1,
-    }).items[0];
-    return prev?.info.runId;
+      maxResults: 200,
+    }).items;
+    const wanted = (this.lockEntry(stage)?.outs ?? []).map((o) => o.md5).filter((m): m is string => typeof m === 'string' && m !== '');
+    if (wanted.length > 0) {
+      const made = runs.find((r) => {
+        const recorded = new Set(recordedOutputs(this.tracker, r.info.runId).map((o) => o.md5));
+        return wanted.every((m) => recorded.has(m));
+      });
+      if (made) return made.info.runId;
+    }
+    return (runs.find((r) => r.info.experimentId === this.experimentId) ?? runs[0])?.info.runId;
   }
 
   private stageMetrics(stage: string): Map<string, number> {

@@ -129,9 +129,16 @@ gates:
     marker: '1',
   });
   const first = await runAll(ws);
+  // A newer run of score pulled from a teammate's server, in another experiment: it made other outputs.
+  const team = first.tracker.createExperiment('team').experimentId;
+  const pulled = first.tracker.createRun({ experimentId: team, runName: 'score', tags: [{ key: STAGE_TAG, value: 'score' }] }).info.runId;
+  first.tracker.logBatch(pulled, { metrics: [{ key: 'auc', value: 0.1, timestamp: Date.now() + 1000, step: 0 }] });
+  await first.tracker.putArtifact(pulled, OUTPUTS_ARTIFACT, Buffer.from(JSON.stringify([{ path: 'scored', md5: 'f'.repeat(32) }])));
+  first.tracker.updateRun(pulled, { status: 'FINISHED' });
   first.tracker.close();
   assert.equal(first.result.ok, true, first.result.gates.map((g) => g.message).join('\n'));
-  // score is up to date; only after runs, in another experiment: the gate reads score's run in Default.
+  // score is up to date; only after runs, in another experiment: the gate reads the score run that
+  // made the outputs the lock holds (in Default), not the newer one that made others.
   writeWorkspaceFile(ws, 'marker', '2');
   const second = await runAll(ws, { experiment: 'exp1' });
   try {
