@@ -7,18 +7,12 @@
 
 // C0 controls but tab and line feed (a CR before an LF is a line end), DEL, C1 controls, and the
 // bidirectional overrides and isolates that make text read in another order than it is stored.
+// Colours too (ESC [ 8 m hides what follows, past the command's end): a stage's own coloured
+// output is written verbatim, not through this.
 const UNSAFE = /\r(?!\n)|[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-// Colours (SGR: ESC [ digits ; … m) are kept: a stage's own coloured output stays coloured.
-const COLOUR = /\u001b\[[0-9;]*m/y;
 
 export function terminalSafe(text: string): string {
   if (!UNSAFE.test(text)) return text;
   UNSAFE.lastIndex = 0;
-  return text.replace(UNSAFE, (c, at: number) => {
-    if (c === '\u001b') {
-      COLOUR.lastIndex = at;
-      if (COLOUR.test(text)) return c;
-    }
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
+  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

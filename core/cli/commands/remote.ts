@@ -1,6 +1,7 @@
 /** `runwise remote add|list|remove`: the MLflow Tracking Servers this workspace pushes to and pulls from. */
 import { optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
+import { oneLine } from '../table';
 import { addRemote, configPath, describeAuth, listRemotes, removeRemote, type RemoteAuth } from '../../sync/remoteConfig';
 import { SyncError } from '../../sync/syncError';
 import { RemoteRequestError } from '../../sync/remoteClient';
@@ -13,9 +14,10 @@ export const remoteAddOptions: OptionSpecs = { 'token-env': { value: true }, 'ba
 
 /** A SyncError is the user's to fix: one line, exit 1. */
 export function asCliError(e: unknown): unknown {
-  if (e instanceof SyncError) return Object.assign(new CliError(e.message), e.cancelled ? { exitCode: 130 } : {});
+  // What a remote said, in one line: a line break in its answer cannot add lines of its own.
+  if (e instanceof SyncError) return Object.assign(new CliError(oneLine(e.message)), e.cancelled ? { exitCode: 130 } : {});
   // The remote refused a request (a filter it cannot parse): its answer, in one line.
-  if (e instanceof RemoteRequestError) return new CliError(e.message);
+  if (e instanceof RemoteRequestError) return new CliError(oneLine(e.message));
   return e;
 }
 

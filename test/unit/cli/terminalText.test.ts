@@ -10,9 +10,10 @@ import { Tracker } from '../../../core/tracker/tracker';
 import { onnxBytes } from '../../support/onnxBytes';
 import { tempWorkspace } from '../../support/tempWorkspace';
 
-test('terminalSafe: controls, C1, a lone CR and bidi overrides are shown escaped; tabs, line ends (LF, CRLF), colours and other text stay', () => {
+test('terminalSafe: controls, colours, C1, a lone CR and bidi overrides are shown escaped; tabs, line ends (LF, CRLF) and other text stay', () => {
   assert.equal(terminalSafe('plain ünïcode\ttab\nline\r\nend'), 'plain ünïcode\ttab\nline\r\nend');
-  assert.equal(terminalSafe('\u001b[31mred\u001b[0m \u001b[1;32mbold\u001b[m'), '\u001b[31mred\u001b[0m \u001b[1;32mbold\u001b[m');
+  // A run name holding ESC [ 8 m would hide the rest of the output (and the shell's, after it).
+  assert.equal(terminalSafe('\u001b[8mhidden\u001b[0m'), '\\u001b[8mhidden\\u001b[0m');
   assert.equal(terminalSafe('\u001b[2J\u001b[Hx'), '\\u001b[2J\\u001b[Hx');
   assert.equal(terminalSafe('\u001b]0;pwned\u0007'), '\\u001b]0;pwned\\u0007');
   assert.equal(terminalSafe('\u001b]52;c;ZXZpbA==\u001b\\'), '\\u001b]52;c;ZXZpbA==\\u001b\\');
@@ -77,4 +78,14 @@ test('exported data reaches a pipe or file unchanged, and a stage\'s own output 
   assert.ok(run.stderr.includes('show | \u001b[?25lstep 1 \u001b[1;32mok\u001b[0m\n'), JSON.stringify(run.stderr));
   assert.ok(run.stderr.includes('show | \u001b[?25h\n'), JSON.stringify(run.stderr));
   assert.doesNotMatch(run.stderr, /\\u001b/);
+});
+
+test("a remote's refusal is said in one line: a line break in its answer adds no line of its own", async () => {
+  const { asCliError } = await import('../../../core/cli/commands/remote');
+  const { RemoteRequestError } = await import('../../../core/sync/remoteClient');
+  const { SyncError } = await import('../../../core/sync/syncError');
+  const forged = 'bad filter\nrunwise: pulled 0 runs — all fine';
+  for (const e of [new RemoteRequestError('INVALID_PARAMETER_VALUE', forged, 400), new SyncError(forged)]) {
+    assert.equal((asCliError(e) as Error).message, 'bad filter runwise: pulled 0 runs — all fine');
+  }
 });
