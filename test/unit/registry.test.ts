@@ -317,7 +317,8 @@ test('a stored copy gone from .runwise: export and file reads say which version 
   rmSync(blob);
   const r = await cli(ws, 'models', 'export', 'churn/1', '--output', path.join(ws, 'out'));
   assert.equal(r.code, 1);
-  assert.match(r.err, /^runwise: Model version churn\/1 is refused: the stored copy of its file 'model\.onnx' \(sha256 [0-9a-f]{64}\) cannot be read: ENOENT/);
+  assert.match(r.err, /^runwise: Model version churn\/1 is refused: the stored copy of its file 'model\.onnx' \(sha256 [0-9a-f]{64}\) cannot be read: ENOENT, it is gone from \.runwise\/\n$/);
+  assert.ok(!r.err.includes(ws), 'no absolute path of the store in the message (the endpoint answers with it)');
   assert.equal(existsSync(path.join(ws, 'out')), false);
   const t = Tracker.open(ws);
   try {
