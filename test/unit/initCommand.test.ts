@@ -162,11 +162,21 @@ test('init takes no arguments, and the help lists it', async () => {
   assert.match(help.out, /runwise init \[--force\]\s+start a pipeline/);
 });
 
-test('a dvc.yaml in the workspace is mentioned, since its stages run beside the new ones', async () => {
+test('a DVC project: init writes no starter stages beside its dvc.yaml (they would clash), unless --force asks', async () => {
   const ws = tempWorkspace('init-dvc');
-  writeFileSync(path.join(ws, 'dvc.yaml'), 'stages: {}\n');
-  const r = await cli('init', '-w', ws);
+  const dvc = 'stages:\n  prepare:\n    cmd: python prepare.py\n    outs: [data/prepared]\n';
+  writeFileSync(path.join(ws, 'dvc.yaml'), dvc);
+  writeFileSync(path.join(ws, 'params.yaml'), 'seed: 1\n');
+  const r = await cli('init', '-w', ws, '--json');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /note: dvc\.yaml is here too/);
-  assert.equal(read(ws, 'dvc.yaml'), 'stages: {}\n');
+  const said = JSON.parse(r.out);
+  assert.deepEqual([said.written, said.kept, said.gitignore], [[], ['params.yaml'], 'created']);
+  assert.match(said.notes[0], /dvc\.yaml is here: Runwise runs its stages as they are .* no starter pipeline was written; runwise init --force writes one beside it/);
+  assert.equal(existsSync(path.join(ws, 'runwise.yaml')), false);
+  assert.deepEqual([read(ws, 'dvc.yaml'), read(ws, 'params.yaml')], [dvc, 'seed: 1\n']);
+  // The project still checks clean.
+  assert.equal((await cli('check', '-w', ws)).code, 0);
+  const forced = await cli('init', '-w', ws, '--force');
+  assert.equal(forced.code, 0, forced.err);
+  assert.match(forced.out, /wrote runwise\.yaml[\s\S]*note: dvc\.yaml is here too/);
 });

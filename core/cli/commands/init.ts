@@ -4,7 +4,8 @@
  * `.runwise/` (the tracker and its artifacts) to `.gitignore`, creating that file when absent and
  * never adding the line twice. An existing pipeline is replaced only with `--force`; an existing
  * params.yaml (a DVC project's) is kept, never replaced, and the keys the starter reads that it
- * lacks are named. Prints what it wrote and what to run next.
+ * lacks are named. Beside a DVC project's dvc.yaml, only `.gitignore` is written unless `--force`
+ * (the starter's stages would clash with its own). Prints what it wrote and what to run next.
  */
 import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -121,6 +122,26 @@ export function init(ctx: CommandContext, args: ParsedArgs): void {
   }
   if (pipeline !== undefined && !force) {
     throw new CliError(`runwise.yaml already exists in ${ctx.workspace}; nothing was written (runwise init --force replaces it)`);
+  }
+  // A DVC project: its dvc.yaml runs as it is. The starter's stages (prepare, train on data/prepared)
+  // would clash with its own, so only the tracker's folder is ignored, unless --force asks for them.
+  if (pipeline === undefined && !force && entryAt(at('dvc.yaml')) === 'file') {
+    const gitignore = ignoreTrackerFolder(ctx.workspace);
+    const next = ['runwise check', 'runwise status', 'runwise run'];
+    const notes = ['dvc.yaml is here: Runwise runs its stages as they are (runwise.lock records them), so no starter pipeline was written; runwise init --force writes one beside it'];
+    if (ctx.json) {
+      ctx.printJson({ workspace: ctx.workspace, written: [], replaced: [], kept: params !== undefined ? ['params.yaml'] : [], gitignore, next, notes });
+      return;
+    }
+    const lines = [
+      gitignore === 'created' ? `wrote .gitignore (ignores ${GITIGNORE_ENTRY})` : gitignore === 'added' ? `added ${GITIGNORE_ENTRY} to .gitignore` : `.gitignore already ignores ${GITIGNORE_ENTRY}`,
+      ...notes.map((n) => `note: ${n}`),
+      '',
+      'Next:',
+      ...next.map((c) => `  ${c}`.padEnd(20) + NEXT_WHY[c]),
+    ];
+    ctx.io.out(`${lines.join('\n')}\n`);
+    return;
   }
   // Missing keys of a kept params.yaml: named, not added (its comments and layout are the user's).
   let lacking: string[] = [];
