@@ -1168,8 +1168,11 @@ export class Tracker {
       if (source === `models:/${modelId}` || source === `models:/${modelId}/`) return loggedModelFiles(modelId, '');
       const artifacts = /^mlflow-artifacts:\/{1,3}(\d+)\/models\/(m-[0-9a-f]{32})\/artifacts(?:\/(.*))?$/.exec(source);
       if (artifacts && artifacts[2] === modelId && artifacts[1] === model.experimentId) return loggedModelFiles(modelId, cleanDir(artifacts[3] ?? ''));
-      const run = /^runs:\/([0-9a-f]{32})(?:\/.*)?$/.exec(source)?.[1];
-      if (run !== undefined && run === model.sourceRunId) return loggedModelFiles(modelId, '');
+      // runs:/<its source run>/<its name>, as MLflow 3's register_model("runs:/<run>/<name>") finds
+      // the logged model by its name: another path names other files of the run.
+      const fromRun = /^runs:\/([0-9a-f]{32})(?:\/(.*))?$/.exec(source);
+      const named = (fromRun?.[2] ?? '').replace(/^\/+|\/+$/g, '');
+      if (fromRun && fromRun[1] === model.sourceRunId && (named === '' || named === model.name)) return loggedModelFiles(modelId, '');
       // MLflow 3's copy_model_version: `models:/<name>/<version>` of a version of that same model,
       // whose own copy becomes the new version's (the same bytes, the same provenance).
       const copiedFrom = /^models:\/([^/]+)\/(\d+)\/?$/.exec(source);
@@ -1179,7 +1182,7 @@ export class Tracker {
       }
       throw invalid(
         `Invalid model version source: '${source}' with model_id '${modelId}': the source must name that logged model ` +
-          `(models:/${modelId}, its mlflow-artifacts:/ URI, runs:/ of its source run, or models:/<name>/<version> of a version of it).`,
+          `(models:/${modelId}, its mlflow-artifacts:/ URI, runs:/<its source run>/<its name>, or models:/<name>/<version> of a version of it).`,
       );
     }
     let m = /^runs:\/([0-9a-f]{32})(?:\/(.*))?$/.exec(source);

@@ -174,7 +174,7 @@ describe('MLflow Model Registry REST flows', () => {
     const byUriAlone = await registerModel(`${logged.artifact_uri}`, 'from-logged-uri');
     assert.deepEqual([byUriAlone.version, byUriAlone.run_id, byUriAlone.model_id], ['1', undefined, undefined]);
     const other = (await call(R.CreateRun, { experiment_id: '0' })).run.info;
-    for (const source of ['file:///etc/passwd', '/etc/passwd', 's3://bucket/model', `runs:/${other.run_id}/model`, `models:/m-${'0'.repeat(32)}`]) {
+    for (const source of ['file:///etc/passwd', '/etc/passwd', 's3://bucket/model', `runs:/${other.run_id}/model`, `runs:/${run.run_id}/other-model`, `models:/m-${'0'.repeat(32)}`]) {
       const refused = await callError(RR.CreateModelVersion, { name: 'from-logged', source, model_id: logged.model_id });
       assert.deepEqual([refused.status, refused.body.error_code], [400, 'INVALID_PARAMETER_VALUE'], source);
       assert.match(refused.body.message, /the source must name that logged model/);
