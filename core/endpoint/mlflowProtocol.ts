@@ -10,6 +10,7 @@
  * Python server: int64s as numbers, non-finite doubles as strings, empty repeated fields and unset
  * optional fields left out.
  */
+import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { CreateRunOptions, LogBatch, UpdateRunOptions } from '../tracker/tracker';
 import {
@@ -141,8 +142,11 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
  */
 const BARE_NON_FINITE = /"(?:[^"\\]|\\.)*"?|(-?Infinity|NaN)/g;
 
-/** What a bare non-finite token reads as while the relaxed body is parsed (written escaped into it: `"\u0000bare:NaN"`). */
-const NON_FINITE_MARK = '\u0000bare:';
+/**
+ * What a bare non-finite token reads as while the relaxed body is parsed (written escaped into it:
+ * `"\u0000bare<id>:NaN"`), `<id>` new for each body, so that no string the client sent reads as one.
+ */
+const NON_FINITE_MARK = '\u0000bare';
 const NON_FINITE: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
 
 /** Parses a JSON request body; an empty body is an empty message. */
@@ -158,10 +162,12 @@ export function parseJsonBody(body: Buffer): Message {
     // Python's json (which MLflow's server parses with) accepts bare NaN and ±Infinity, and
     // clients that post `json=` from Python send them: read them as the numbers they are (a bare NaN
     // where a string goes is then refused, as MLflow's _assert_string refuses a float).
-    const relaxed = text.replace(BARE_NON_FINITE, (m: string, bare: string | undefined) => (bare ? `"\\u0000bare:${bare}"` : m));
+    const id = randomUUID();
+    const mark = `${NON_FINITE_MARK}${id}:`;
+    const relaxed = text.replace(BARE_NON_FINITE, (m: string, bare: string | undefined) => (bare ? `"\\u0000bare${id}:${bare}"` : m));
     try {
       if (relaxed === text) throw e;
-      value = JSON.parse(relaxed, (_key, v: unknown) => (typeof v === 'string' && v.startsWith(NON_FINITE_MARK) ? NON_FINITE[v.slice(NON_FINITE_MARK.length)] ?? v : v));
+      value = JSON.parse(relaxed, (_key, v: unknown) => (typeof v === 'string' && v.startsWith(mark) ? NON_FINITE[v.slice(mark.length)] ?? v : v));
     } catch {
       throw new HttpError('BAD_REQUEST', `Malformed JSON in the request body: ${(e as Error).message}`);
     }

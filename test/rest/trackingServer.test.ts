@@ -467,6 +467,11 @@ describe('tracking endpoint: MLflow REST API', () => {
       assert.deepEqual([refused.status, refused.json.error_code], [400, 'INVALID_PARAMETER_VALUE'], body);
       assert.match(refused.json.message, /^Invalid value (NaN|-Infinity) for parameter '(name|value)' supplied/, 'the value as sent, not JSON\'s null');
     }
+    // A string the client sent is a string, whatever it holds, beside a bare NaN in the same body.
+    const lookalike = `{"run_id": "${runId}", "tags": [{"key": "look", "value": "\\u0000bare:NaN"}], "metrics": [{"key": "beside", "value": NaN, "timestamp": 4, "step": 0}]}`;
+    assert.equal((await post(s, R.LogBatch, lookalike)).status, 200);
+    const tags = (await get(s, R.GetRun, { run_id: runId })).json.run.data.tags;
+    assert.equal(tags.find((t: Json) => t.key === 'look').value, '\u0000bare:NaN');
   });
 
   it('also answers under /ajax-api/2.0/mlflow/', async () => {
