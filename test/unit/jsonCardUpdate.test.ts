@@ -227,3 +227,14 @@ test("what JSON refuses (a trailing comma, a comment) is an error in card valida
   assert.equal(text.slice(invalid[0]!.start, invalid[0]!.start + 1), '}', 'at the character JSON stops at');
   assert.doesNotMatch(invalid[0]!.message, /position/);
 });
+
+test("a JSON card starting with a byte order mark is an error: Python's json refuses it", () => {
+  const ws = tempWorkspace('json-card-bom', { 'model_card.json': '\ufeff{"model_details": {"name": "x"}}\n', 'plain/model_card.json': '{"model_details": {"name": "x"}}\n' });
+  const service = createLanguageService(new FileSystemWorkspace(ws));
+  const codes = (rel: string) => {
+    const text = readFileSync(path.join(ws, rel), 'utf8');
+    return service.diagnostics(service.analyze(pathToFileURL(path.join(ws, rel)).href, rel, text)!).map((d) => [d.code, d.severity, d.start]);
+  };
+  assert.deepEqual(codes('model_card.json'), [['byte-order-mark', 'error', 0]]);
+  assert.deepEqual(codes('plain/model_card.json'), []);
+});

@@ -17,6 +17,9 @@ export function modelCardDiagnostics(doc: AnalyzedDocument, workspace: Workspace
   // A JSON card is read as YAML here (JSON is YAML), which takes what JSON refuses (a trailing comma,
   // a comment, single quotes): the toolkit's json.loads and `runwise card update` refuse it.
   if (/\.json$/i.test(doc.relPath)) {
+    // Python's json.loads (and json.load of a file opened as UTF-8) refuses a leading byte order mark.
+    if (doc.yaml.text.charCodeAt(0) === 0xfeff)
+      out.push({ start: 0, end: 1, severity: 'error', code: 'byte-order-mark', message: "The file starts with a byte order mark: Python's json.load and json.loads refuse it ('Unexpected UTF-8 BOM'), so the toolkit cannot read the card. Save it as UTF-8 without BOM." });
     const invalid = jsonSyntaxError(doc.yaml.text);
     if (invalid) out.push({ start: invalid.at, end: Math.min(doc.yaml.text.length, invalid.at + 1), severity: 'error', code: 'invalid-json', message: `Not valid JSON, as the Model Card Toolkit reads it: ${invalid.message}.` });
   }
