@@ -142,7 +142,7 @@ const ARTIFACT_ROOTS = [
  * (HttpArtifactRepository._try_multipart_upload) recognises and falls back to a single PUT on; the
  * client falls back to a proxied GET on a 501 from presigned/* (MlflowArtifactsRepository._download_file).
  */
-const DIRECT_TRANSFER_ROUTE = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/(?:mpu\/(?:create|complete|abort)|presigned)(?:\/|$)/;
+const DIRECT_TRANSFER_ROUTE = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/(?:mpu\/(?:create|complete|abort)|(?:mpd\/)?presigned)(?:\/|$)/;
 /** _UnsupportedMultipartUploadException.MESSAGE in mlflow/exceptions.py, matched by prefix by the client. */
 export const UNSUPPORTED_MULTIPART_UPLOAD_MESSAGE = 'Multipart upload is not supported for the current artifact repository';
 // -----------------------------------------------------------------------------------------------

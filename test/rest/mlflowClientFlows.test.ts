@@ -931,15 +931,17 @@ describe('mlflow client flows: artifacts through the mlflow-artifacts proxy', ()
     assert.ok((await repo.download('big/weights.bin')).equals(big));
   });
 
-  it('multipart download: /server-info is not 200 (capabilities off); a forced presigned request gets 501 and falls back', async () => {
+  it('multipart download: /server-info is not 200 (capabilities off); a forced presigned request (mpd/presigned) gets 501; the proxied GET serves the file', async () => {
     // MlflowArtifactsRepository._fetch_server_capabilities: anything but 200 means disabled.
     const info = await send(s, 'GET', '/api/3.0/mlflow/server-info');
     assert.equal(info.status, 404);
     assert.equal(parseObject(info.text).error_code, 'ENDPOINT_NOT_FOUND');
-    // With MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=true: a 501 or 404 falls back to the proxied GET.
+    // With MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=true, http_artifact_repo's _get_presigned_download_url
+    // asks /mlflow-artifacts/mpd/presigned/<path>: answered 501, saying where the file is served.
     const tail = repo.root.split('/mlflow-artifacts/artifacts/')[1]!;
-    const presigned = await send(s, 'GET', `/api/2.0/mlflow-artifacts/presigned/${tail}/notes.txt`);
-    assert.ok([404, 501].includes(presigned.status), String(presigned.status));
+    const presigned = await send(s, 'GET', `/api/2.0/mlflow-artifacts/mpd/presigned/${tail}/notes.txt`);
+    assert.equal(presigned.status, 501);
+    assert.match(parseObject(presigned.text).message, /Presigned downloads are not supported .* GET \/api\/2\.0\/mlflow-artifacts\/artifacts/);
     assert.equal((await repo.download('notes.txt')).toString(), 'hello');
   });
 });
