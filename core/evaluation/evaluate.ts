@@ -26,6 +26,7 @@ import { TargetClasses } from './targetClasses';
 import { MAX_RUN_NAME_LENGTH } from '../tracker/limits';
 import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG, PARENT_RUN_TAG } from '../tracker/model';
 import { FAILURE_REASON_TAG, type Tracker } from '../tracker/tracker';
+import { lineOfDataRow } from '../dataset/dataRowLine';
 import { relativeInside } from '../workspace/workspacePath';
 
 export type EvaluationTask = 'binary' | 'multiclass' | 'regression';
@@ -545,6 +546,32 @@ function computeMetrics(scores: Scores, target: ColumnData, predictions: Float32
 
 /** Runs an evaluation and returns its report (logged as a run when a tracker is given). */
 export async function evaluateModel(options: EvaluationOptions): Promise<EvaluationReport> {
+  try {
+    return await evaluateModelOnce(options);
+  } catch (e) {
+    throw locatedRow(e, options.data, shown(options.workspace, options.data));
+  }
+}
+
+/**
+ * A DatasetError naming a data row (`data.csv data row 50: …`, found after the rows were read)
+ * said at the row's line as well (`data.csv:71: data row 50: …`), as the readers say theirs: the
+ * two differ where quoted fields hold line breaks. Parquet has no lines.
+ */
+function locatedRow(e: unknown, file: string, dataName: string): unknown {
+  const ext = path.extname(file).toLowerCase();
+  const format = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
+  const prefix = `${dataName} data row `;
+  if (!(e instanceof DatasetError) || format === undefined || !e.message.startsWith(prefix)) return e;
+  const row = /^\d+/.exec(e.message.slice(prefix.length))?.[0];
+  const line = row === undefined ? undefined : lineOfDataRow(file, format, Number(row));
+  if (line === undefined) return e;
+  const located = new DatasetError(`${dataName}:${line}: data row ${row}${e.message.slice(prefix.length + row!.length)}`, e.textIn);
+  located.stack = e.stack;
+  return located;
+}
+
+async function evaluateModelOnce(options: EvaluationOptions): Promise<EvaluationReport> {
   const askedBatchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(askedBatchSize) || askedBatchSize < 1 || askedBatchSize > MAX_BATCH_ROWS) throw new EvaluationError(`batch size must be a whole number of rows, from 1 to ${MAX_BATCH_ROWS.toLocaleString('en-US')} (got ${askedBatchSize})`);
   const threshold = options.threshold ?? 0.5;
@@ -820,7 +847,8 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
     checkCancelled();
     if (tracker && runId) await logEvaluation(tracker, runId, report, options);
     return report;
-  } catch (e) {
+  } catch (caught) {
+    const e = locatedRow(caught, options.data, dataName);
     if (tracker && runId) {
       const reason = (e as Error).message ?? String(e);
       tracker.updateRun(runId, { status: e instanceof EvaluationCancelledError ? 'KILLED' : 'FAILED' });

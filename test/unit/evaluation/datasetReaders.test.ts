@@ -466,3 +466,15 @@ test('JSON Lines: the line of a bad byte is right when a character before it str
   writeFileSync(file, bytes);
   await assert.rejects(readAll(file, [{ name: 'a', text: true }], 10), (e: unknown) => (e as Error).message === 'straddle.jsonl:4: not UTF-8 text (an invalid byte sequence); JSON Lines is UTF-8: save the file as UTF-8');
 });
+
+test('lineOfDataRow: the line a data row starts on, as the readers split the file (quoted line breaks, blank lines, CRLF, a lone CR in JSON Lines, a BOM)', async () => {
+  const { lineOfDataRow } = await import('../../../core/dataset/dataRowLine');
+  const ws = tempWorkspace('row-lines');
+  const csv = path.join(ws, 'notes.csv');
+  writeFileSync(csv, '\ufeffid,note,y\r\n1,"two\r\nlines",0\r\n\r\n2,plain,1\n3,"a ""quoted"" word\nand\nmore",0\n4,last,1');
+  assert.deepEqual([1, 2, 3, 4, 5].map((r) => lineOfDataRow(csv, 'csv', r)), [2, 5, 6, 9, undefined]);
+  const jsonl = path.join(ws, 'rows.jsonl');
+  writeFileSync(jsonl, '\ufeff{"a": 1}\r\n\n   \n{"a": 2}\r{"a": 3}\n{"a": 4}');
+  assert.deepEqual([1, 2, 3, 4, 5].map((r) => lineOfDataRow(jsonl, 'jsonl', r)), [1, 4, 5, 6, undefined]);
+  assert.equal(lineOfDataRow(path.join(ws, 'missing.csv'), 'csv', 1), undefined);
+});

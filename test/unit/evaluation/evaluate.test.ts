@@ -290,7 +290,7 @@ const badData: [string, string, RegExp][] = [
   ['a ragged row', 'a,b,y\n1,2,0\n1,2\n', /^data\.csv:3: expected 3 fields as in the header, found 2/],
   ['an empty file', '', /^data\.csv: the file is empty/],
   ['a header and no rows', 'a,b,y\n', /^data\.csv: no data rows after the header/],
-  ['a target outside the classes', 'a,b,y\n1,2,0\n1,2,3\n', /^data\.csv data row 2: column 'y' is 3, not one of the model's classes \(0, 1\)/],
+  ['a target outside the classes', 'a,b,y\n1,2,0\n1,2,3\n', /^data\.csv:3: data row 2: column 'y' is 3, not one of the model's classes \(0, 1\)/],
 ];
 for (const [what, csv, message] of badData) {
   test(`${what} is a clear error and leaves no run`, async () => {
@@ -401,7 +401,7 @@ test('a NaN or infinite regression prediction, and an input beyond float32, are 
   const nan = passThroughCase(passThrough(1, 'Sqrt'), ['x', 'y'], [[4, 2], [-1, 1]]);
   await assert.rejects(evaluateModel({ model: nan.model, data: nan.data, target: 'y', workspace: nan.ws }), (e: Error) => e instanceof ModelError && /model\.onnx predicted NaN for data\.csv data row 2: the metrics need finite predictions/.test(e.message));
   const big = passThroughCase(passThrough(1), ['x', 'y'], [[1, 1], [2, 2], [1e39, 3]]);
-  await assert.rejects(evaluateModel({ model: big.model, data: big.data, target: 'y', workspace: big.ws }), (e: Error) => e instanceof DatasetError && /data\.csv data row 3, column 'x': 1e\+39 is beyond the range of float32/.test(e.message));
+  await assert.rejects(evaluateModel({ model: big.model, data: big.data, target: 'y', workspace: big.ws }), (e: Error) => e instanceof DatasetError && /data\.csv:4: data row 3, column 'x': 1e\+39 is beyond the range of float32/.test(e.message));
   // Within range it is evaluated.
   const fine = passThroughCase(passThrough(1), ['x', 'y'], [[1, 1], [2, 2], [3e38, 3e38]]);
   assert.equal((await evaluateModel({ model: fine.model, data: fine.data, target: 'y', workspace: fine.ws })).rows, 3);
@@ -641,4 +641,17 @@ test('runwise evaluate takes a registered version (models:/NAME/N, NAME@ALIAS, N
   const tampered = await run('scorer@champion');
   assert.equal(tampered.code, 1);
   assert.match(tampered.err, /scorer.*1.*sha256/s);
+});
+
+test("an error found after the rows were read is said at the row's line, the line the reader itself names for a bad cell there", async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2, 40);
+  const lines = (target: (i: number) => string | number, a: (i: number) => string | number) =>
+    `a,b,note,y\n${s.x.map((r, i) => `${a(i)},${r[1]},${i < 5 ? '"spans\nthree\nlines"' : 'one'},${target(i)}`).join('\n')}\n`;
+  writeFileSync(s.data, lines((i) => (i === 20 ? 3 : s.y[i]!), (i) => s.x[i]![0]!));
+  const byTarget = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws }).then(() => '', (e: Error) => e.message);
+  writeFileSync(s.data, lines((i) => s.y[i]!, (i) => (i === 20 ? 'abc' : s.x[i]![0]!)));
+  const byReader = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], workspace: s.ws }).then(() => '', (e: Error) => e.message);
+  // Data row 21 starts on line 32: the header, then five rows of three lines each.
+  assert.match(byTarget, /^data\.csv:32: data row 21: column 'y' is 3, not one of the model's classes/);
+  assert.match(byReader, /^data\.csv:32: /);
 });

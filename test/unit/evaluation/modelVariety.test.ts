@@ -97,9 +97,9 @@ test('an int32 or int64 input: values fed exactly, and a value beyond the type\'
     assert.equal(r.metrics.mae, 0);
     const big = elem === 'int32' ? '3000000000' : '1e19';
     writeFileSync(data, `x,y\n1,1\n${big},0\n`);
-    await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), new RegExp(`data\\.csv data row 2, column 'x': ${elem === 'int32' ? '3000000000' : '10000000000000000000'} \\(as read into a double\\) is beyond the range of ${elem}`));
+    await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), new RegExp(`data\\.csv:3: data row 2, column 'x': ${elem === 'int32' ? '3000000000' : '10000000000000000000'} \\(as read into a double\\) is beyond the range of ${elem}`));
     writeFileSync(data, 'x,y\n1,1\n2,2\n5.5,5\n');
-    await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), new RegExp(`data\\.csv data row 3, column 'x': 5\\.5 is not a whole number, and the model's input takes ${elem} values$`));
+    await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), new RegExp(`data\\.csv:4: data row 3, column 'x': 5\\.5 is not a whole number, and the model's input takes ${elem} values$`));
   }
 });
 

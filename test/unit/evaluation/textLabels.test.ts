@@ -148,7 +148,7 @@ test('a text target against a model without class labels: names the column, a va
     ws,
     (tracker) => evaluateModel({ model: path.join(ws, 'model.onnx'), data: path.join(ws, 'data.csv'), target: 'churn', workspace: ws, tracker }),
     new RegExp(
-      `^data\\.csv data row 1: column 'churn' is '${firstText}', a text label, but model\\.onnx declares no class labels \\(its classes are the indices 0, 1\\): ` +
+      `^data\\.csv:2: data row 1: column 'churn' is '${firstText}', a text label, but model\\.onnx declares no class labels \\(its classes are the indices 0, 1\\): ` +
         `write the class indices in 'churn', or export the model with its labels`,
     ),
   );
@@ -161,7 +161,7 @@ test('a CSV target mixing True with 0 and 1 is refused, naming the row (pandas: 
   const evaluate = (tracker: Tracker, data: string) => evaluateModel({ model: path.join(ws, 'model.onnx'), data: path.join(ws, data), target: 'churn', workspace: ws, tracker });
   const csv = (cell: (v: number, i: number) => string) => `a,b,churn\n${x.map((r, i) => `${r[0]},${r[1]},${cell(y[i]!, i)}`).join('\n')}\n`;
   writeFileSync(path.join(ws, 'mixed.csv'), csv((v, i) => (i === 0 ? (v ? 'True' : 'False') : String(v))));
-  await rejectsLeavingNoRun(ws, (tracker) => evaluate(tracker, 'mixed.csv'), /^mixed\.csv data row 2: column 'churn' mixes booleans and numbers \('[01]' here, '(True|False)' above\): pandas reads such a column as text/);
+  await rejectsLeavingNoRun(ws, (tracker) => evaluate(tracker, 'mixed.csv'), /^mixed\.csv:3: data row 2: column 'churn' mixes booleans and numbers \('[01]' here, '(True|False)' above\): pandas reads such a column as text/);
   const tracker = Tracker.open(ws);
   try {
     writeFileSync(path.join(ws, 'bools.csv'), csv((v) => (v ? 'True' : 'False')));
@@ -176,9 +176,9 @@ test('a CSV target mixing True with 0 and 1 is refused, naming the row (pandas: 
 });
 
 for (const [what, value, message] of [
-  ['a text value that is not one of the labels', 'maybe', /^churn_text\.csv data row 7: column 'churn' is 'maybe', not one of the model's classes \(no, yes\)$/],
-  ['a number against text labels', '1', /^churn_text\.csv data row 7: column 'churn' is 1, not one of the model's classes \(no, yes\)$/],
-  ['an empty target cell', '', /^churn_text\.csv data row 7: column 'churn' has no value \(expected one of the model's classes: no, yes\)$/],
+  ['a text value that is not one of the labels', 'maybe', /^churn_text\.csv:8: data row 7: column 'churn' is 'maybe', not one of the model's classes \(no, yes\)$/],
+  ['a number against text labels', '1', /^churn_text\.csv:8: data row 7: column 'churn' is 1, not one of the model's classes \(no, yes\)$/],
+  ['an empty target cell', '', /^churn_text\.csv:8: data row 7: column 'churn' has no value \(expected one of the model's classes: no, yes\)$/],
 ] as const) {
   test(`${what} is an error naming the file, row, column, value and labels`, async () => {
     const g = golden.binary;
