@@ -322,7 +322,9 @@ export async function openDataset(file: string, displayName = file): Promise<Dat
   if (ext === '.csv') return (await import('./csvReader')).openCsv(file, displayName);
   if (ext === '.jsonl' || ext === '.ndjson') return (await import('./jsonLinesReader')).openJsonLines(file, displayName);
   if (ext === '.parquet') return (await import('./parquetReader')).openParquet(file, displayName);
-  throw new DatasetError(`${displayName}: unknown dataset format '${ext || '(no extension)'}' (expected .csv, .jsonl, .ndjson or .parquet)`);
+  // pandas' to_json(lines=True) is often saved as .json: JSON Lines, named so only by its extension.
+  const hint = ext === '.json' ? ': a JSON Lines file (one object per line, as pandas to_json(orient="records", lines=True) writes) is read when named .jsonl or .ndjson' : '';
+  throw new DatasetError(`${displayName}: unknown dataset format '${ext || '(no extension)'}' (expected .csv, .jsonl, .ndjson or .parquet)${hint}`);
 }
 
 /** What a reader feeds a file's bytes to as it reads them (a crypto Hash, or FileDigests). */

@@ -478,3 +478,11 @@ test('lineOfDataRow: the line a data row starts on, as the readers split the fil
   assert.deepEqual([1, 2, 3, 4, 5].map((r) => lineOfDataRow(jsonl, 'jsonl', r)), [1, 4, 5, 6, undefined]);
   assert.equal(lineOfDataRow(path.join(ws, 'missing.csv'), 'csv', 1), undefined);
 });
+
+test('a dataset of another format is refused naming its extension; a .json file is told how JSON Lines is named', async () => {
+  const ws = tempWorkspace('formats');
+  for (const name of ['rows.json', 'rows.tsv', 'rows']) writeFileSync(path.join(ws, name), '{"a": 1}\n');
+  await assert.rejects(openDataset(path.join(ws, 'rows.json'), 'rows.json'), /^DatasetError: rows\.json: unknown dataset format '\.json' \(expected \.csv, \.jsonl, \.ndjson or \.parquet\): a JSON Lines file .* is read when named \.jsonl or \.ndjson$/);
+  await assert.rejects(openDataset(path.join(ws, 'rows.tsv'), 'rows.tsv'), /^DatasetError: rows\.tsv: unknown dataset format '\.tsv' \(expected \.csv, \.jsonl, \.ndjson or \.parquet\)$/);
+  await assert.rejects(openDataset(path.join(ws, 'rows'), 'rows'), /unknown dataset format '\(no extension\)'/);
+});
