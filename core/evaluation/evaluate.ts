@@ -553,6 +553,14 @@ export async function evaluateModel(options: EvaluationOptions): Promise<Evaluat
   }
 }
 
+/** The run an evaluation had started when it failed (ended FAILED, or KILLED when cancelled), by its error. */
+const endedRuns = new WeakMap<object, string>();
+
+/** The id of the run a failed evaluation left FAILED (or KILLED), when it had started one. */
+export function runEndedBy(e: unknown): string | undefined {
+  return e !== null && typeof e === 'object' ? endedRuns.get(e) : undefined;
+}
+
 /**
  * A DatasetError naming a data row (`data.csv data row 50: …`, found after the rows were read)
  * said at the row's line as well (`data.csv:71: data row 50: …`), as the readers say theirs: the
@@ -850,6 +858,7 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
   } catch (caught) {
     const e = locatedRow(caught, options.data, dataName);
     if (tracker && runId) {
+      if (e !== null && typeof e === 'object') endedRuns.set(e, runId);
       const reason = (e as Error).message ?? String(e);
       tracker.updateRun(runId, { status: e instanceof EvaluationCancelledError ? 'KILLED' : 'FAILED' });
       tracker.setTag(runId, { key: FAILURE_REASON_TAG, value: reason.slice(0, 5000) });

@@ -12,7 +12,7 @@ import { intOption, optionValue, positionals, UsageError, type ParsedArgs } from
 import { CliError, type CommandContext } from '../context';
 import { oneLine, renderTable } from '../table';
 import { DatasetError } from '../../dataset/dataset';
-import { EVALUATION_TASKS, EvaluationCancelledError, EvaluationError, MAX_BATCH_ROWS, evaluateModel, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
+import { EVALUATION_TASKS, EvaluationCancelledError, EvaluationError, MAX_BATCH_ROWS, evaluateModel, runEndedBy, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
 import { parseThreshold } from '../../evaluation/threshold';
 import { ModelError } from '../../evaluation/onnxModel';
 import { withVersionModel } from '../../pipeline/baselineEvaluation';
@@ -78,7 +78,11 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
       : await evaluateAt(path.resolve(model!));
   } catch (e) {
     if (e instanceof EvaluationCancelledError) throw Object.assign(new CliError(`interrupted: ${e.message}`), { exitCode: 130 });
-    if (e instanceof DatasetError || e instanceof ModelError || e instanceof EvaluationError) throw new CliError(e.message);
+    if (e instanceof DatasetError || e instanceof ModelError || e instanceof EvaluationError) {
+      // A problem found after the run started: the run it ended FAILED is named, to find it by.
+      const run = runEndedBy(e);
+      throw new CliError(run ? `${e.message} (run ${run} ended FAILED)` : e.message);
+    }
     throw e;
   } finally {
     process.off('SIGINT', interrupt);

@@ -395,6 +395,14 @@ test('outputs that are not probabilities (raw scores, NaN, rows not summing to 1
   } finally {
     tracker.close();
   }
+  // The CLI names the run it left FAILED, to find it by.
+  let err = '';
+  const code = await main(['evaluate', s.model, '--data', s.data, '--target', 'y', '--batch-size', '8', '--workspace', s.ws], { out: () => undefined, err: (t) => (err += t) });
+  assert.equal(code, 1);
+  const t2 = Tracker.open(s.ws);
+  const failed = t2.searchRuns({ orderBy: ['attributes.start_time DESC'] }).items[0]!.info.runId;
+  t2.close();
+  assert.match(err, new RegExp(`it gave \\[1\\.5, -0\\.5\\].* \\(run ${failed} ended FAILED\\)\\n$`));
 });
 
 test('a NaN or infinite regression prediction, and an input beyond float32, are errors naming the row (scikit-learn refuses them too)', async () => {
