@@ -622,3 +622,19 @@ test('a card with classic Mac line ends (a lone CR) is read as YAML reads it and
   assert.equal(updateCardText(out, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text, out);
   checkCardYaml('model_details:\r  name: churn\r', 'churn.modelcard.yaml');
 });
+
+test('card update keeps a byte order mark first and warns of it, as card validate does', async () => {
+  const ws = tempWorkspace('card-bom', { 'model.onnx': onnxBytes('bom-model'), 'README.md': '\ufeff---\nlicense: mit\n---\n# Churn\n' });
+  const tracker = Tracker.open(ws);
+  await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
+  const sha = createHash('sha256').update(onnxBytes('bom-model')).digest('hex');
+  const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: sha }] });
+  tracker.logBatch(run.info.runId, { metrics: [{ key: 'roc_auc', value: 0.8, timestamp: 1, step: 0 }] });
+  tracker.updateRun(run.info.runId, { status: 'FINISHED' });
+  tracker.close();
+  const r = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /^runwise: warning: README\.md starts with a byte order mark: huggingface_hub .* finds no metadata after it; save it as UTF-8 without BOM\n/);
+  const text = readFileSync(path.join(ws, 'README.md'), 'utf8');
+  assert.ok(text.startsWith('\ufeff---\nlicense: mit\nmodel-index:'), text.slice(0, 40));
+});
