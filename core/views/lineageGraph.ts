@@ -296,6 +296,11 @@ function walk(source: LineageSource, starts: readonly LineageNode[], maxNodes: n
       addEdge(direction === 'up' ? { from: more.id, to: node.id } : { from: node.id, to: more.id });
     }
   }
+  // A side input left a leaf (an evaluation's data that no stage of the walk read) still gets its
+  // edges from the runs shown that wrote it: prepare → live.csv when both are drawn.
+  for (const id of leaves) {
+    for (const n of source.neighbours(nodes.get(id)!, 'up')) if (nodes.has(n.node.id)) addEdge(n.edge);
+  }
   return { nodes: [...nodes.values()], edges: [...edges.values()], omitted };
 }
 

@@ -144,6 +144,26 @@ test('a file first shown as an evaluation\'s side input is still followed upstre
   }
 });
 
+test("an evaluation's data that no stage of the walk read is a leaf, with its edge from the stage shown that wrote it", async () => {
+  const ws = tempWorkspace('lineage-leaf');
+  const tracker = Tracker.open(ws);
+  try {
+    writeFileSync(path.join(ws, 'model.onnx'), onnxBytes('onnx-bytes'));
+    const prepare = await stageRun(tracker, { stage: 'prepare', inputs: [['data/raw.csv', 'aaaa1111']], outputs: [['data/train.csv', 'bbbb2222'], ['data/live.csv', 'ffff6666']], startTime: 1001 });
+    const train = await stageRun(tracker, { stage: 'train', inputs: [['data/train.csv', 'bbbb2222']], outputs: [['model.onnx', 'cccc3333']], startTime: 1002 });
+    const version = await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'), { runId: train });
+    const evaluation = tracker.createRun({ runName: 'eval', tags: [{ key: MODEL_SHA256_TAG, value: version.sha256 }], startTime: 1004 }).info.runId;
+    tracker.logInputs(evaluation, [{ dataset: { name: 'live', digest: 'ffff6666', sourceType: 'local', source: 'data/live.csv' }, tags: [] }]);
+    tracker.updateRun(evaluation, { status: 'FINISHED', endTime: 1005 });
+    const g = modelVersionLineageGraph(tracker, 'churn', '1');
+    const live = dataNodeId('data/live.csv', 'ffff6666');
+    assert.ok(hasEdge(g, live, runNodeId(evaluation)));
+    assert.ok(hasEdge(g, runNodeId(prepare), live), 'prepare wrote live.csv, and both are shown');
+  } finally {
+    tracker.close();
+  }
+});
+
 test('from a run: its inputs and their producers upstream, what read its outputs and the version downstream', async () => {
   const { tracker, prepare, train } = await pipelineWorkspace();
   try {
