@@ -9,7 +9,9 @@ export async function serve(ctx: CommandContext, args: ParsedArgs): Promise<void
   positionals(args, []);
   const port = intOption(args, 'port', 0, 65535) ?? 0;
   const fromEnv = Boolean(process.env.RUNWISE_TOKEN);
-  const server = await startTrackingServer({ workspace: ctx.workspace, port });
+  // The endpoint's log (a request's unexpected failure, which may quote what a client sent) goes
+  // through the CLI's stderr, escaped as all the CLI prints.
+  const server = await startTrackingServer({ workspace: ctx.workspace, port, log: (message) => ctx.io.err(`${message}\n`) });
   if (ctx.json) {
     ctx.printJson({ tracking_uri: server.uri, port: server.port, ...(fromEnv ? {} : { token: server.token }) });
   } else {
