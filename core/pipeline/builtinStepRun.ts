@@ -15,10 +15,12 @@ import {
   appendFileSync,
   existsSync,
   mkdirSync,
+  readFileSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import * as path from "node:path";
-import { EVALUATION_RUN_TAG, latestEvaluation, latestPipelineEvaluation } from "../modelCard/cardEvaluation";
+import { EVALUATION_RUN_TAG, cardEvaluationOf, latestEvaluation, latestPipelineEvaluation, type CardEvaluation } from "../modelCard/cardEvaluation";
 import { checkCardForRegistration, readCardText, writeCardText } from "../modelCard/cardFile";
 import { CardUpdateError, cardFormatOf, updateCardText, withoutRunwiseEntries } from "../modelCard/cardUpdate";
 import { MODEL_SHA256_TAG } from "../tracker/model";
@@ -146,9 +148,10 @@ async function registerStep(
       if (e instanceof CardUpdateError) throw new StepFailure(`register.card: ${e.message}`);
       throw e;
     }
-    // A pipeline's own evaluation of these bytes first: an ad-hoc one (other data, another
-    // threshold) never becomes the registered card's numbers while a stage measured them.
-    const staged = latestPipelineEvaluation(ctx.tracker, sha256, model.rel);
+    // The evaluation this step depends on (an evaluate step's report among its deps), else the
+    // pipeline's latest of these bytes: an ad-hoc one (other data, another threshold) never becomes
+    // the registered card's numbers while a stage measured them.
+    const staged = dependedEvaluation(ctx, sha256, model.rel) ?? latestPipelineEvaluation(ctx.tracker, sha256, model.rel);
     const evaluation = staged ?? latestEvaluation(ctx.tracker, sha256, model.rel);
     if (!evaluation) {
       // The card is kept with the version for good: Runwise's numbers in it are of other bytes.
@@ -208,6 +211,34 @@ async function registerStep(
   }
   // Not MODEL_SHA256_TAG: that marks the runs that evaluated the bytes, which cards and gates read.
   ctx.tracker.setTag(ctx.runId, { key: REGISTERED_VERSION_TAG, value: `${name}/${version.version}` });
+}
+
+/**
+ * The evaluation named by an evaluate step's report (its `output:` JSON, `{run_id, model: {sha256}}`)
+ * among the step's deps, of these very bytes and finished: the one the step waits for, when the
+ * pipeline evaluates the model in more than one stage (test data, live data at another threshold).
+ */
+function dependedEvaluation(ctx: BuiltinStepContext, sha256: string, subject: string): CardEvaluation | undefined {
+  let found: CardEvaluation | undefined;
+  for (const dep of ctx.stage.deps) {
+    if (!/\.json$/i.test(dep)) continue;
+    let report: { run_id?: unknown; model?: { sha256?: unknown } };
+    try {
+      const abs = path.join(ctx.root, ...dep.split("/"));
+      if (statSync(abs).size > 64 * 1024 * 1024) continue;
+      report = JSON.parse(readFileSync(abs, "utf8")) as typeof report;
+    } catch {
+      continue;
+    }
+    if (typeof report?.run_id !== "string" || report.model?.sha256 !== sha256) continue;
+    try {
+      const run = ctx.tracker.getRun(report.run_id);
+      if (run.info.status === "FINISHED" && run.info.lifecycleStage === "active") found = cardEvaluationOf(ctx.tracker, run, subject);
+    } catch {
+      /* a run no longer in the tracker: the next way of finding one */
+    }
+  }
+  return found;
 }
 
 /** On a `register` step's run: the version it registered or reused, `NAME/VERSION`. */

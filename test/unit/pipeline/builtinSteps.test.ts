@@ -681,3 +681,29 @@ test('a champion registered as a folder (an MLmodel beside its .onnx) is measure
     tracker.close();
   }
 });
+
+test("register: with two evaluate stages, the card gets the evaluation whose report the step depends on", async () => {
+  const ws = tempWorkspace('register-depended', {
+    'runwise.yaml': 'stages:\n  publish:\n    register:\n      model: model.onnx\n      name: churn\n      card: README.md\n    deps: [evaluation.json]\n',
+    'README.md': CARD,
+    'model.onnx': onnxBytes('model-v1'),
+  });
+  const bytes = sha(onnxBytes('model-v1'));
+  const onTest = await logEvaluation(ws, bytes, { roc_auc: 0.91 });
+  const onLive = await logEvaluation(ws, bytes, { roc_auc: 0.62 });
+  // Both made by evaluate stages; the later one is the live data's.
+  const tracker = Tracker.open(ws);
+  for (const made of [onTest, onLive]) {
+    const stage = tracker.createRun({ runName: 'evaluate', tags: [{ key: EVALUATION_RUN_TAG, value: made }] });
+    tracker.updateRun(stage.info.runId, { status: 'FINISHED' });
+  }
+  tracker.close();
+  // The report the test-data stage wrote (its `output:`), which the register step waits for.
+  writeWorkspaceFile(ws, 'evaluation.json', JSON.stringify({ run_id: onTest, model: { path: 'model.onnx', sha256: bytes }, metrics: { roc_auc: 0.91 } }));
+  const result = await runAll(ws);
+  const publish = result.stages.find((s) => s.id === 'publish')!;
+  assert.equal(publish.status, 'succeeded', publish.message);
+  const card = readFileSync(path.join(ws, 'README.md'), 'utf8');
+  assert.match(card, /value: 0\.91\n/);
+  assert.match(card, new RegExp(`url: runs:/${onTest}`));
+});
