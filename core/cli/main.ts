@@ -303,7 +303,7 @@ export async function main(argv: readonly string[], io: Output): Promise<number>
     // From a subfolder, the project's tracker above it (init makes one here, as asked).
     const workspace = given !== undefined ? path.resolve(given) : name === 'init' ? process.cwd() : defaultWorkspace(process.cwd());
     if (given === undefined && workspace !== path.resolve(process.cwd())) {
-      io.err(`runwise: workspace ${workspace} (the nearest folder above with .runwise/; --workspace . for this folder)\n`);
+      io.err(`runwise: workspace ${workspace} (the project above this folder; --workspace . for this folder)\n`);
     }
     ctx = new CommandContext(workspace, io, flag(args, 'json'), given !== undefined);
     await command.run(ctx, args);

@@ -122,7 +122,9 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
     raw = readFileSync(file);
   } catch (e) {
     if (e instanceof ModelError) throw e;
-    throw new ModelError(`${displayName}: cannot read the model (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    // As a dataset's read error says it: a missing file in words, another by its code.
+    throw new ModelError(`${displayName}: ${code === 'ENOENT' ? 'no such file' : `cannot read the model (${code ?? (e as Error).message})`}`);
   }
   if (raw.length === 0) throw new ModelError(`${displayName}: the model file is empty`);
   const impostor = onnxImpostor(raw);

@@ -61,18 +61,13 @@ export function commandLinePath(workspace: string, input: string): string {
 }
 
 /**
- * The CLI's workspace when none is named: the current folder, unless it holds neither a tracker
- * (`.runwise/`) nor a pipeline and a folder above it, within the same repository, holds a tracker:
- * then that folder, as git finds its repository from a subfolder. The search stops at a folder
- * marking a repository (`.git/`, `.dvc/`) without a tracker, so a tracker in a home folder never
- * captures the projects below it.
+ * The CLI's workspace when none is named: the current folder when it holds a tracker (`.runwise/`)
+ * or a pipeline; otherwise the project it is in, found as `check` finds one (findWorkspaceRoot:
+ * the nearest folder above with `.runwise/`, `.git/` or `.dvc/`, else the highest with a pipeline),
+ * as git finds its repository from a subfolder; the current folder when nothing marks one.
  */
 export function defaultWorkspace(cwd: string): string {
   const here = path.resolve(cwd);
   if (pathExists(path.join(here, '.runwise')) || ROOT_FILE_MARKERS.some((m) => pathExists(path.join(here, m)))) return here;
-  for (const dir of foldersUp(here)) {
-    if (pathExists(path.join(dir, '.runwise', 'tracker.db'))) return dir;
-    if (pathExists(path.join(dir, '.git')) || pathExists(path.join(dir, '.dvc'))) break;
-  }
-  return here;
+  return findWorkspaceRoot(here) ?? here;
 }

@@ -638,3 +638,13 @@ test('card update keeps a byte order mark first and warns of it, as card validat
   const text = readFileSync(path.join(ws, 'README.md'), 'utf8');
   assert.ok(text.startsWith('\ufeff---\nlicense: mit\nmodel-index:'), text.slice(0, 40));
 });
+
+test('card update on a version never evaluated says the command that evaluates its own bytes, quoted for the shell', async () => {
+  const ws = tempWorkspace('card-hint', { 'model.onnx': onnxBytes('hint-model'), 'README.md': '---\nlicense: mit\n---\n' });
+  const tracker = Tracker.open(ws);
+  await tracker.registerModelFiles("churn's model", path.join(ws, 'model.onnx'));
+  tracker.close();
+  const r = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', "churn's model/1");
+  assert.equal(r.code, 1);
+  assert.match(r.err, /run `runwise evaluate 'models:\/churn'\\''s model\/1' --data FILE --target COLUMN` first/);
+});

@@ -510,7 +510,7 @@ gates:
   assert.match(better.out, /✖ gate 'accuracy >= previous\.accuracy' \(runwise\.yaml:\d+\) failed: accuracy is 0\.6 \(stage 'train'\), previous\.accuracy is 0\.9/);
 });
 
-test('from a subfolder without a tracker or pipeline, commands use the tracker above it (within its repository)', async () => {
+test('from a subfolder without a tracker or pipeline, commands use the project above it: its tracker, repository or pipeline', async () => {
   const ws = tempWorkspace('cli-subfolder', { 'runwise.yaml': 'stages: {}\n', 'cards/README.md': '# notes\n', 'nested/repo/.git/HEAD': 'ref: refs/heads/main\n', 'own/dvc.yaml': 'stages: {}\n' });
   const tracker = Tracker.open(ws);
   tracker.createRun({ runName: 'found-from-below' });
@@ -527,7 +527,7 @@ test('from a subfolder without a tracker or pipeline, commands use the tracker a
   const listed = await from('cards', 'runs', 'list', '--json');
   assert.equal(listed.code, 0, listed.err);
   assert.deepEqual(JSON.parse(listed.out).map((r: { run_name: string }) => r.run_name), ['found-from-below']);
-  assert.equal(listed.err, `runwise: workspace ${ws} (the nearest folder above with .runwise/; --workspace . for this folder)\n`);
+  assert.equal(listed.err, `runwise: workspace ${ws} (the project above this folder; --workspace . for this folder)\n`);
   assert.ok(!existsSync(path.join(ws, 'cards', '.runwise')), 'no second tracker in the subfolder');
   // A repository of its own below, and a folder holding its own pipeline, stay their own workspaces.
   const inRepo = await from('nested/repo', 'runs', 'list');
@@ -537,4 +537,18 @@ test('from a subfolder without a tracker or pipeline, commands use the tracker a
   assert.match(ownPipeline.out, /No runs yet/);
   // --workspace . is this folder.
   assert.match((await from('cards', 'runs', 'list', '--workspace', '.')).out, /No runs yet/);
+  // A project whose pipeline has not run yet (no tracker): its root, marked by its repository or its pipeline.
+  const fresh = tempWorkspace('cli-subfolder-fresh', { '.git/HEAD': 'ref: refs/heads/main\n', 'runwise.yaml': 'stages: {}\n', 'src/train.py': '' });
+  const fromFresh = async (...argv: string[]) => {
+    process.chdir(path.join(fresh, 'src'));
+    try {
+      return await cli(...argv);
+    } finally {
+      process.chdir(cwd);
+    }
+  };
+  const empty = await fromFresh('models', 'list');
+  assert.equal(empty.err, `runwise: workspace ${fresh} (the project above this folder; --workspace . for this folder)\n`);
+  assert.equal(empty.out, `No tracker in ${fresh} yet: nothing is registered (register a model with \`runwise models register NAME --path MODEL\`).\n`);
+  assert.ok(!existsSync(path.join(fresh, 'src', '.runwise')));
 });

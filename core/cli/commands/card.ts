@@ -23,6 +23,7 @@ import {
 import { extractFrontMatter } from "../../language/modelCard/frontMatter";
 import { relativeInside, resolveRealInside } from "../../workspace/workspacePath";
 import { commandLinePath } from "../../workspace/workspaceRoot";
+import { shellWord } from "../../pipeline/pythonCommand";
 
 export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
   const [card] = positionals(args, ["card"]);
@@ -55,7 +56,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
   } else evaluation = latestEvaluation(tracker, version.sha256, subject);
   if (!evaluation) {
     throw new CliError(
-      `${subject} has no finished evaluation (sha256 ${version.sha256.slice(0, 12)}…): run \`runwise evaluate models:/${subject} --data FILE --target COLUMN\` first`,
+      `${subject} has no finished evaluation (sha256 ${version.sha256.slice(0, 12)}…): run \`runwise evaluate ${shellWord(`models:/${subject}`)} --data FILE --target COLUMN\` first`,
     );
   }
   const updated = asCliError(() =>

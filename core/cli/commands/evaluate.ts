@@ -6,7 +6,6 @@
  * metric names. Loaded on use: onnxruntime stays out of the other commands' start-up.
  */
 import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { parseFeatureList } from '../../evaluation/featureList';
 import { intOption, optionValue, positionals, UsageError, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
@@ -16,6 +15,7 @@ import { EVALUATION_TASKS, EvaluationCancelledError, EvaluationError, MAX_BATCH_
 import { parseThreshold } from '../../evaluation/threshold';
 import { ModelError } from '../../evaluation/onnxModel';
 import { withVersionModel } from '../../pipeline/baselineEvaluation';
+import { commandLinePath } from '../../workspace/workspaceRoot';
 import { MODEL_SHA256_TAG } from '../../tracker/model';
 import { formatMetricValue, formatMetricCompact } from '../../views/displayFormat';
 
@@ -57,7 +57,7 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
     const evaluateAt = (modelPath: string) => evaluateModel({
       model: modelPath,
       ...(version ? { modelName: `models:/${version.name}/${version.version}` } : {}),
-      data: path.resolve(data),
+      data: commandLinePath(ctx.workspace, data),
       target,
       ...(task ? { task: task as EvaluationTask } : {}),
       ...(threshold !== undefined ? { threshold } : {}),
@@ -75,7 +75,7 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
           if (r.run_id) ctx.openTracker().setTag(r.run_id, { key: MODEL_SHA256_TAG, value: version.sha256 });
           return r;
         })
-      : await evaluateAt(path.resolve(model!));
+      : await evaluateAt(commandLinePath(ctx.workspace, model!));
   } catch (e) {
     if (e instanceof EvaluationCancelledError) throw Object.assign(new CliError(`interrupted: ${e.message}`), { exitCode: 130 });
     if (e instanceof DatasetError || e instanceof ModelError || e instanceof EvaluationError) {
@@ -102,7 +102,7 @@ export async function evaluate(ctx: CommandContext, args: ParsedArgs): Promise<v
  */
 function registeredVersion(ctx: CommandContext, ref: string): { name: string; version: string; sha256: string } | undefined {
   const uri = /^models:\/(.+)$/.exec(ref)?.[1];
-  if (uri === undefined && (existsSync(path.resolve(ref)) || !ctx.hasTracker())) return undefined;
+  if (uri === undefined && (existsSync(commandLinePath(ctx.workspace, ref)) || !ctx.hasTracker())) return undefined;
   if (uri !== undefined && !ctx.hasTracker()) throw new CliError(`${ref}: no tracker in ${ctx.workspace}, so no registered model`);
   const registry = ctx.openTracker().registry;
   const parsed = registry.parseRef(uri ?? ref);

@@ -13,6 +13,7 @@ import type { Tracker } from '../../tracker/tracker';
 import { aliasesSuffix, formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
 import { isRunStatistic, orderedMetrics } from '../../views/evaluationMetrics';
 import { resolveInside } from '../../workspace/workspacePath';
+import { commandLinePath } from '../../workspace/workspaceRoot';
 import { currentUser } from '../../workspace/currentUser';
 
 export const modelsRegisterOptions: OptionSpecs = { path: { value: true }, run: { value: true }, card: { value: true }, alias: { value: true }, description: { value: true } };
@@ -20,7 +21,8 @@ export const modelsExportOptions: OptionSpecs = { output: { value: true, short: 
 
 /** A path given on the command line, relative to the current folder, inside the workspace. */
 function workspaceFile(ctx: CommandContext, given: string, what: string): string {
-  const abs = resolveInside(ctx.workspace, given, process.cwd());
+  // As every command reads a path: from the current folder, or else from the workspace.
+  const abs = resolveInside(ctx.workspace, commandLinePath(ctx.workspace, given));
   if (!existsSync(abs)) throw new CliError(`${what} '${given}' does not exist`);
   return abs;
 }
@@ -131,7 +133,7 @@ export function modelsList(ctx: CommandContext, args: ParsedArgs): void {
   positionals(args, []);
   if (!ctx.hasTracker()) {
     if (ctx.json) ctx.printJson([]);
-    else ctx.io.out('No registered models yet: register one with `runwise models register NAME --path MODEL`.\n');
+    else ctx.io.out(`No tracker in ${ctx.workspace} yet: nothing is registered (register a model with \`runwise models register NAME --path MODEL\`).\n`);
     return;
   }
   const tracker = ctx.openTracker();

@@ -663,3 +663,14 @@ test("an error found after the rows were read is said at the row's line, the lin
   assert.match(byTarget, /^data\.csv:32: data row 21: column 'y' is 3, not one of the model's classes/);
   assert.match(byReader, /^data\.csv:32: /);
 });
+
+test('runwise evaluate reads a relative path from the current folder, or else from the workspace; a missing model is "no such file"', async () => {
+  const s = await setup(probabilitiesOnly(BINARY), 2);
+  let err = '';
+  const run = (model: string, data: string) => main(['evaluate', model, '--data', data, '--target', 'y', '--features', 'a,b', '--workspace', s.ws], { out: () => undefined, err: (t) => (err += t) });
+  // Neither is in the test's current folder: both are the workspace's.
+  assert.equal(await run('model.onnx', 'data.csv'), 0, err);
+  err = '';
+  assert.equal(await run('nope.onnx', 'data.csv'), 1);
+  assert.match(err, /^runwise: nope\.onnx: no such file\n$/);
+});
