@@ -10,6 +10,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { intOption, optionValue, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
+import { oneLine } from '../table';
 import { CliError, type CommandContext } from '../context';
 import { readViewAssets, selfContainedViewHtml } from '../../drift/driftHtml';
 import { HashCache } from '../../pipeline/hashCache';
@@ -133,5 +134,6 @@ export function lineageText(graph: LineageGraph): string {
     const from = inputs.get(n.id) ?? [];
     if (from.length > 0) lines.push(`${' '.repeat(12)}from ${from.map((id) => shortName(byId.get(id)!)).join(', ')}`);
   }
-  return `${lines.join('\n')}\n`;
+  // Each entry one line: a run or file name holding a line break cannot add lines of its own.
+  return `${lines.map(oneLine).join('\n')}\n`;
 }

@@ -3,7 +3,7 @@ import { constants, copyFileSync, existsSync, mkdirSync, statSync, unlinkSync } 
 import * as path from 'node:path';
 import { flag, optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
-import { renderTable } from '../table';
+import { oneLine, renderTable } from '../table';
 import { checkCardForRegistration } from '../../modelCard/cardFile';
 import { CardUpdateError } from '../../modelCard/cardUpdate';
 import { lstatIfAny, sha256OfFile, type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
@@ -307,7 +307,8 @@ function lineageText(l: ModelLineage): string {
     const what = m.version === undefined ? `removed from version ${m.previousVersion}` : m.previousVersion === undefined ? `set to version ${m.version}` : `moved from version ${m.previousVersion} to ${m.version}`;
     lines.push(`  @${m.alias} ${what} by ${m.userId || 'unknown'} at ${formatTimestamp(m.changedAt)}`);
   }
-  return `${lines.join('\n')}\n`;
+  // Each entry one line: a run, file or alias name holding a line break cannot add lines of its own.
+  return `${lines.map(oneLine).join('\n')}\n`;
 }
 
 /** Copies a version's files (and its card) out, each re-hashed first: a changed copy is refused, not exported. */

@@ -1,7 +1,7 @@
 /** `runwise runs …`: list, show, compare, rename, note, tag, delete. */
 import { flag, intOption, optionValue, optionValues, positionals, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
-import { renderTable } from '../table';
+import { oneLine, renderTable } from '../table';
 import { compareRuns } from '../../tracker/runComparison';
 import { runRecord } from '../../tracker/runExport';
 import { NOTE_TAG, type ArtifactListEntry, type Run, type RunInfo, type RunSearch } from '../../tracker/model';
@@ -119,7 +119,7 @@ function describeRun(run: Run, artifacts: ArtifactListEntry[], models: LoggedMod
   const i = run.info;
   const note = run.tags.find((t) => t.key === NOTE_TAG)?.value;
   const lines = [
-    `Run ${i.runName} (${i.runId})`,
+    `Run ${oneLine(i.runName)} (${i.runId})`,
     `  status      ${i.status}`,
     `  experiment  ${i.experimentId}`,
     `  started     ${formatTimestamp(i.startTime)}`,
@@ -127,7 +127,7 @@ function describeRun(run: Run, artifacts: ArtifactListEntry[], models: LoggedMod
   ];
   if (i.parentRunId) lines.push(`  parent      ${i.parentRunId}`);
   if (i.lifecycleStage === 'deleted') lines.push('  deleted     yes');
-  if (note) lines.push(`  note        ${note}`);
+  if (note) lines.push(`  note        ${oneLine(note)}`);
   const section = (title: string, header: string[], rows: string[][]) => {
     lines.push('', title);
     lines.push(rows.length ? renderTable(header, rows, { maxCell: 80 }).replace(/^/gm, '  ') : '  (none)');
@@ -138,7 +138,7 @@ function describeRun(run: Run, artifacts: ArtifactListEntry[], models: LoggedMod
   if (run.inputs.length) section('Inputs', ['NAME', 'DIGEST', 'SOURCE'], run.inputs.map((d) => [d.dataset.name, d.dataset.digest, d.dataset.source]));
   if (artifacts.length) section('Artifacts', ['PATH'], artifacts.map((a) => [artifactText(a)]));
   for (const m of models) {
-    lines.push('', `Logged model ${m.name} (${m.modelId})`);
+    lines.push('', `Logged model ${oneLine(m.name)} (${m.modelId})`);
     lines.push(`  flavors     ${loggedModelFlavorsText(m)}`, `  status      ${loggedModelStatusText(m.status)}`);
     lines.push(m.artifacts.length ? m.artifacts.map((a) => `  ${artifactText(a)}`).join('\n') : '  (no files)');
   }

@@ -89,3 +89,22 @@ test("a remote's refusal is said in one line: a line break in its answer adds no
     assert.equal((asCliError(e) as Error).message, 'bad filter runwise: pulled 0 runs — all fine');
   }
 });
+
+test('a line break in a run name or note adds no line of its own to runs show, lineage --run or models lineage', async () => {
+  const { main } = await import('../../../core/cli/main');
+  const ws = tempWorkspace('one-line-names');
+  writeFileSync(path.join(ws, 'model.onnx'), onnxBytes('lines'));
+  const t = Tracker.open(ws);
+  const forged = 'train\nrunwise: all checks passed';
+  const runId = t.createRun({ runName: forged, tags: [{ key: 'mlflow.note.content', value: 'a note\nrunwise: also forged' }] }).info.runId;
+  t.updateRun(runId, { status: 'FINISHED' });
+  await t.registerModelFiles('churn', path.join(ws, 'model.onnx'), { runId });
+  t.close();
+  for (const argv of [['runs', 'show', runId], ['lineage', '--run', runId], ['models', 'lineage', 'churn/1']]) {
+    let out = '';
+    const code = await main([...argv, '--workspace', ws], { out: (s) => (out += s), err: () => undefined });
+    assert.equal(code, 0, argv.join(' '));
+    assert.ok(out.includes('train runwise: all checks passed'), `${argv.join(' ')}: the name joined on its line\n${out}`);
+    assert.ok(!out.split('\n').some((l) => l.startsWith('runwise:')), `${argv.join(' ')}: no forged line\n${out}`);
+  }
+});
