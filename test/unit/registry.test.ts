@@ -700,31 +700,34 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   assert.equal((await cli(ws, 'models', 'alias', '--delete', 'churn', 'stable')).code, 0);
 });
 
-test('models register --run: a run that recorded what it wrote, none of it these bytes, is refused; one that recorded nothing is taken', async () => {
+test('models register --run: a run that recorded writing this path with other bytes (itself or through its stages) is refused; others are taken', async () => {
   const { ws, model, tracker } = workspaceWithModel();
   const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
   const bytes = readFileSync(model);
   const rel = path.relative(ws, model).split(path.sep).join('/');
-  // A stage run that wrote the same path with other bytes (an earlier training).
-  const earlier = tracker.createRun({ runName: 'train', tags: [{ key: STAGE_TAG, value: 'train' }] }).info.runId;
+  // A stage run that wrote the same path with other bytes (an earlier training), and its pipeline run.
+  const pipeline = tracker.createRun({ runName: 'pipeline' }).info.runId;
+  const earlier = tracker.createRun({ runName: 'train', tags: [{ key: STAGE_TAG, value: 'train' }, { key: PARENT_RUN_TAG, value: pipeline }] }).info.runId;
   await tracker.putArtifact(earlier, OUTPUTS_ARTIFACT, Buffer.from(JSON.stringify([{ path: rel, md5: md5(onnxBytes('older')) }])));
-  // The stage run that wrote these bytes, a script that logged the model as an artifact, and one that logged metrics only.
+  // The stage run that wrote these bytes, a script that saved the model to disk and logged a plot, and one that logged metrics only.
   const wrote = tracker.createRun({ runName: 'train', tags: [{ key: STAGE_TAG, value: 'train' }] }).info.runId;
   await tracker.putArtifact(wrote, OUTPUTS_ARTIFACT, Buffer.from(JSON.stringify([{ path: rel, md5: md5(bytes) }])));
-  const logged = tracker.createRun({ runName: 'script' }).info.runId;
-  await tracker.putArtifact(logged, 'model/model.onnx', bytes);
+  const plotted = tracker.createRun({ runName: 'script' }).info.runId;
+  await tracker.putArtifact(plotted, 'plots/roc.png', Buffer.from('png'));
   const metricsOnly = tracker.createRun({ runName: 'notebook' }).info.runId;
   tracker.close();
-  const refused = await cli(ws, 'models', 'register', 'churn', '--path', model, '--run', earlier);
-  assert.equal(refused.code, 1);
-  assert.match(refused.err, new RegExp(`run ${earlier.slice(0, 8)} did not write these bytes of ${rel.replace(/\./g, '\\.')} \\(md5 ${md5(bytes).slice(0, 8)}…\\): it wrote ${rel.replace(/\./g, '\\.')} with md5 ${md5(onnxBytes('older')).slice(0, 8)}…\\. .*nothing was registered`));
-  for (const run of [wrote, logged, metricsOnly]) {
+  for (const run of [earlier, pipeline]) {
+    const refused = await cli(ws, 'models', 'register', 'churn', '--path', model, '--run', run);
+    assert.equal(refused.code, 1, run);
+    assert.match(refused.err, new RegExp(`run ${run.slice(0, 8)} did not write these bytes of ${rel.replace(/\./g, '\\.')} \\(md5 ${md5(bytes).slice(0, 8)}…\\): it wrote ${rel.replace(/\./g, '\\.')} with md5 ${md5(onnxBytes('older')).slice(0, 8)}…\\. .*nothing was registered`));
+  }
+  for (const run of [wrote, plotted, metricsOnly]) {
     const ok = await cli(ws, 'models', 'register', 'churn', '--path', model, '--run', run, '--json');
     assert.equal(ok.code, 0, ok.err);
   }
   const t = Tracker.open(ws);
   try {
-    assert.deepEqual(t.registry.searchModelVersions({ filter: "name = 'churn'", orderBy: ['version_number ASC'] }).items.map((v) => v.runId), [wrote, logged, metricsOnly]);
+    assert.deepEqual(t.registry.searchModelVersions({ filter: "name = 'churn'", orderBy: ['version_number ASC'] }).items.map((v) => v.runId), [wrote, plotted, metricsOnly]);
   } finally {
     t.close();
   }

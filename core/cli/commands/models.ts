@@ -6,8 +6,9 @@ import { CliError, type CommandContext } from '../context';
 import { oneLine, renderTable } from '../table';
 import { checkCardForRegistration } from '../../modelCard/cardFile';
 import { CardUpdateError } from '../../modelCard/cardUpdate';
-import { lstatIfAny, sha256OfFile, type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
+import { lstatIfAny, type AliasMove, type LineageRun, type ModelLineage, type ModelVersion, type RegisteredModel } from '../../tracker/modelRegistry';
 import { hashFileSync } from '../../pipeline/fileHash';
+import { PARENT_RUN_TAG } from '../../tracker/model';
 import { recordedOutputs } from '../../tracker/recordedOutputs';
 import type { Tracker } from '../../tracker/tracker';
 import { aliasesSuffix, formatBytes, formatMetricCompact, formatTimestamp } from '../../views/displayFormat';
@@ -110,21 +111,23 @@ export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Pro
 
 /**
  * `--run RUN` names the run that made the model, which the version's lineage then shows as such. A
- * run that recorded what it wrote (a stage's outputs, or artifacts) and none of it is this file's
- * bytes did not make them: refused, rather than a lineage that says it did. A run that recorded
- * nothing (a script logging metrics only) is taken at its word; a folder is not checked.
+ * run that recorded writing this very path (a stage's outputs; a pipeline run's through its stage
+ * runs) with other bytes, and never with these, did not make them: refused, rather than a lineage
+ * that says it did. Anything else is taken at its word (a script that saved the model to disk and
+ * logged only a plot records nothing of it); a folder is not checked.
  */
 function checkRunWrote(tracker: Tracker, runId: string, modelPath: string, shown: string): void {
   if (!statSync(modelPath).isFile()) return;
+  const children = tracker.db
+    .prepare("SELECT r.run_uuid FROM tags t JOIN runs r ON r.id = t.run_id WHERE t.key = ? AND t.value = ? AND r.lifecycle_stage = 'active'")
+    .all(PARENT_RUN_TAG, runId)
+    .map((r) => String(r.run_uuid));
+  const written = [runId, ...children].flatMap((id) => recordedOutputs(tracker, id)).filter((o) => o.path === shown);
+  if (written.length === 0) return;
   const md5 = hashFileSync(modelPath);
-  const sha256 = sha256OfFile(modelPath);
-  const outputs = recordedOutputs(tracker, runId);
-  const artifacts = tracker.db.prepare('SELECT sha256 FROM artifacts WHERE run_id = (SELECT id FROM runs WHERE run_uuid = ?)').all(runId);
-  if (outputs.length === 0 && artifacts.length === 0) return;
-  if (outputs.some((o) => o.md5 === md5) || artifacts.some((a) => a.sha256 === sha256)) return;
-  const same = outputs.find((o) => o.path === shown);
+  if (written.some((o) => o.md5 === md5)) return;
   throw new CliError(
-    `run ${runId.slice(0, 8)} did not write these bytes of ${shown} (md5 ${md5.slice(0, 8)}…)${same ? `: it wrote ${same.path} with md5 ${(same.md5 ?? 'none').slice(0, 8)}…` : ''}. ` +
+    `run ${runId.slice(0, 8)} did not write these bytes of ${shown} (md5 ${md5.slice(0, 8)}…): it wrote ${shown} with md5 ${(written[written.length - 1]!.md5 ?? 'none').slice(0, 8)}…. ` +
       'Name the run that made them (`runwise runs list`), or leave out --run; nothing was registered.',
   );
 }
