@@ -65,5 +65,8 @@ export function checkCardForRegistration(abs: string, rel: string): void {
     );
   const text = readCardText(abs, rel);
   if (cardFormatOf(rel) === "huggingface") checkFrontMatterClosed(text, rel);
+  // What the toolkit could never read is not kept for good (card validate's error too).
+  if (/\.json$/i.test(rel) && text.charCodeAt(0) === 0xfeff)
+    throw new CardUpdateError(`${rel}:1:1: the card starts with a byte order mark, which Python's json refuses ('Unexpected UTF-8 BOM'): save it as UTF-8 without BOM; a registered version keeps its card for good`);
   checkCardYaml(text, rel);
 }

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isScalar, parse, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
@@ -637,6 +637,11 @@ test('card update keeps a byte order mark first and warns of it, as card validat
   assert.match(r.err, /^runwise: warning: README\.md starts with a byte order mark: huggingface_hub .* finds no metadata after it; save it as UTF-8 without BOM\n/);
   const text = readFileSync(path.join(ws, 'README.md'), 'utf8');
   assert.ok(text.startsWith('\ufeff---\nlicense: mit\nmodel-index:'), text.slice(0, 40));
+  // A *.modelcard.yaml is read by YAML parsers, which take the mark: no warning.
+  writeFileSync(path.join(ws, 'churn.modelcard.yaml'), '\ufeffmodel_details:\n  name: churn\n');
+  const yaml = await cli('card', 'update', '--workspace', ws, path.join(ws, 'churn.modelcard.yaml'), '--from', 'churn/1');
+  assert.equal(yaml.code, 0, yaml.err);
+  assert.doesNotMatch(yaml.err, /byte order mark/);
 });
 
 test('card update on a version never evaluated says the command that evaluates its own bytes, quoted for the shell', async () => {

@@ -582,7 +582,9 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   writeFileSync(path.join(ws, 'data.csv'), 'a,b\n1,2\n');
   writeFileSync(path.join(ws, 'MODEL_CARD.md'), '---\nlicense: mit\n# never closed\n');
   writeFileSync(path.join(ws, 'broken.modelcard.yaml'), 'model_details:\n  name: churn\n  owners: [a\n');
+  writeFileSync(path.join(ws, 'bom.model_card.json'), '\ufeff{"model_details": {"name": "churn"}}\n');
   for (const [card, message] of [
+    ['bom.model_card.json', /bom\.model_card\.json:1:1: the card starts with a byte order mark, which Python's json refuses/],
     ['broken.modelcard.yaml', /broken\.modelcard\.yaml:\d+:\d+: the card's YAML does not parse/],
     ['data.csv', /data\.csv: not a model card \(expected a Markdown file such as README\.md, \*\.modelcard\.yaml or model_card\.json\)/],
     ['model.onnx', /model\.onnx: not a model card/],

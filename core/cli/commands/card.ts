@@ -63,7 +63,8 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
     updateCardText(text, evaluation, { file: rel, modelName: version.name }),
   );
   // Kept as it is (the card's bytes are the user's), but said: huggingface_hub reads no metadata after it.
-  if (text.charCodeAt(0) === 0xfeff)
+  // (A *.modelcard.yaml is read by YAML parsers, which take the mark.)
+  if (text.charCodeAt(0) === 0xfeff && !/\.ya?ml$/i.test(rel))
     ctx.io.err(`runwise: warning: ${rel} starts with a byte order mark: ${/\.json$/i.test(rel) ? "Python's json refuses it, so the toolkit cannot read the card" : 'huggingface_hub (ModelCard.load, metadata_load) finds no metadata after it'}; save it as UTF-8 without BOM\n`);
   if (updated.text !== text) asCliError(() => writeCardText(abs, updated.text, rel));
   if (ctx.json) {
