@@ -342,7 +342,11 @@ test('card validate and card update on files named as cards: any Markdown name, 
   assert.match(named.out, /^MODEL_CARD\.md:3:\d+: error /m);
   const unclosed = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'unclosed.md'));
   assert.equal(unclosed.code, 1);
-  assert.match(unclosed.err, /unclosed\.md:1: the front matter opened here is never closed/);
+  assert.match(unclosed.out, /^unclosed\.md:1:1: error unclosed-front-matter The front matter opened here is never closed/);
+  // --json too: the diagnostic as check gives it, not only a line on stderr.
+  const unclosedJson = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'unclosed.md'), '--json');
+  assert.equal(unclosedJson.code, 1);
+  assert.deepEqual(JSON.parse(unclosedJson.out).map((f: { code: string; line: number }) => [f.code, f.line]), [['unclosed-front-matter', 1]]);
   const plain = await cli('card', 'validate', '--workspace', ws, path.join(ws, 'plain.md'));
   assert.equal(plain.code, 1);
   assert.match(plain.err, /plain\.md: no YAML front matter/);

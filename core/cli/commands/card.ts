@@ -16,11 +16,10 @@ import { MODEL_SHA256_TAG } from "../../tracker/model";
 import {
   cardFormatOf,
   CardUpdateError,
-  checkFrontMatterClosed,
   updateCardText,
   type CardFormat,
 } from "../../modelCard/cardUpdate";
-import { extractFrontMatter } from "../../language/modelCard/frontMatter";
+import { extractFrontMatter, unclosedFrontMatterLine } from "../../language/modelCard/frontMatter";
 import { relativeInside, resolveRealInside } from "../../workspace/workspacePath";
 import { commandLinePath } from "../../workspace/workspaceRoot";
 import { shellWord } from "../../pipeline/pythonCommand";
@@ -95,8 +94,8 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
 export function cardValidate(ctx: CommandContext, args: ParsedArgs): void {
   const [card] = positionals(args, ["card"]);
   const { rel, format, text } = namedCard(ctx, card!);
-  if (format === "huggingface") {
-    asCliError(() => checkFrontMatterClosed(text, rel));
+  // Front matter opened and never closed is the analysis's `unclosed-front-matter` error (in --json too).
+  if (format === "huggingface" && unclosedFrontMatterLine(text) === undefined) {
     if (!extractFrontMatter(text))
       throw new CliError(
         /^\uFEFF?---[ \t]*\r?\n---[ \t]*(\r?\n|$)/.test(text)
