@@ -912,11 +912,16 @@ export async function modelSha256(abs: string, within?: string): Promise<string>
 
 /** The error for a version's stored file that cannot be read. */
 export function unreadableCopy(mv: { name: string; version: string }, f: ArtifactRecord, e: unknown): TrackerError {
-  // The system's reason by its code: its message names the copy's absolute path, which the
-  // endpoint's answers do not give out.
+  return new TrackerError('INVALID_STATE', `Model version ${mv.name}/${mv.version} is refused: the stored copy of its file '${f.path}' (sha256 ${f.sha256}) cannot be read: ${storeReadFailure(e)}`);
+}
+
+/**
+ * Why a file of the store could not be read, by the system's code: its message names the file's
+ * absolute path, which the endpoint's answers do not give out.
+ */
+export function storeReadFailure(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
-  const why = code === 'ENOENT' ? 'ENOENT, it is gone from .runwise/' : code === 'EACCES' || code === 'EPERM' ? `${code}, permission denied` : (code ?? 'unreadable');
-  return new TrackerError('INVALID_STATE', `Model version ${mv.name}/${mv.version} is refused: the stored copy of its file '${f.path}' (sha256 ${f.sha256}) cannot be read: ${why}`);
+  return code === 'ENOENT' ? 'ENOENT, it is gone from .runwise/' : code === 'EACCES' || code === 'EPERM' ? `${code}, permission denied` : (code ?? 'unreadable');
 }
 
 /** sha256OfFile, read a chunk at a time without blocking: other work runs between chunks. */

@@ -61,6 +61,7 @@ import {
   unreadableCopy,
   modelLineage,
   refusePrompt,
+  storeReadFailure,
   sha256OfFile,
   sha256OfFileAsync,
   type ModelCardRecord,
@@ -1241,7 +1242,7 @@ export class Tracker {
     try {
       actual = sha256OfFile(filePath);
     } catch (e) {
-      throw new TrackerError('INVALID_STATE', `The card stored with ${name}/${version} (${card.path}, sha256 ${card.sha256}) cannot be read from .runwise/artifacts: ${(e as Error).message}`);
+      throw new TrackerError('INVALID_STATE', `The card stored with ${name}/${version} (${card.path}, sha256 ${card.sha256}) cannot be read: ${storeReadFailure(e)}`);
     }
     if (actual !== card.sha256) throw new ModelTamperedError(name, String(version), card.path, card.sha256, actual);
     return { path: card.path, filePath };

@@ -734,3 +734,21 @@ test('models register --run: a run that recorded writing this path with other by
     t.close();
   }
 });
+
+test("a version's stored card gone from .runwise: export says so without the store's absolute path", async () => {
+  const { ws, model, tracker } = workspaceWithModel('card-gone');
+  writeFileSync(path.join(ws, 'README.md'), '---\nlicense: mit\n---\n');
+  let blob: string;
+  try {
+    const v = await tracker.registerModelFiles('churn', model, { cardPath: path.join(ws, 'README.md') });
+    blob = tracker.artifacts.blobPath(v.card!.sha256);
+  } finally {
+    tracker.close();
+  }
+  chmodSync(blob, 0o644);
+  rmSync(blob);
+  const r = await cli(ws, 'models', 'export', 'churn/1', '--output', path.join(ws, 'out'));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^runwise: The card stored with churn\/1 \(README\.md, sha256 [0-9a-f]{64}\) cannot be read: ENOENT, it is gone from \.runwise\/\n$/);
+  assert.ok(!r.err.includes(ws));
+});
