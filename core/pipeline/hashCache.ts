@@ -17,6 +17,7 @@
  * not match its md5 is discarded with a message (the next save replaces it), never fatal. Lines are
  * parsed only when their path is asked for; saving writes a temporary file and renames it.
  */
+import { runwiseFile } from '../tracker/trackerFiles';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -125,7 +126,9 @@ export class HashCache implements PathHasher {
     const body = lines.length ? `${lines.join('\n')}\n` : '';
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
-      mkdirSync(path.dirname(this.file), { recursive: true });
+      // The workspace's own cache: its folders real, the file no link (a cloned repository may ship one).
+      if (this.file === hashCachePath(this.root)) runwiseFile(this.root, 'cache', 'hashes.txt');
+      else mkdirSync(path.dirname(this.file), { recursive: true });
       writeFileSync(tmp, `${FORMAT} ${createHash('sha1').update(body, 'utf8').digest('hex')}\n${body}`);
       renameSync(tmp, this.file);
       this.dirty = false;

@@ -27,7 +27,8 @@
  * `md5` without `hash: md5`, are compared with DVC 2's md5-dos2unix). A lock file that is not valid
  * is refused with its file and line, and never overwritten: fix or delete it.
  */
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { runwiseFile } from '../tracker/trackerFiles';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Node as YNode } from 'yaml';
 import type { WorkspaceView } from '../language/languageTypes';
@@ -188,8 +189,9 @@ function parsedLockStore(root: string): ParsedLockStore {
 
 function saveParsedLockStore(root: string, store: ParsedLockStore): void {
   try {
-    mkdirSync(path.dirname(parsedLockStorePath(root)), { recursive: true });
-    writeFileAtomic(parsedLockStorePath(root), JSON.stringify(store));
+    // Its folders real and the file no link (a cloned repository may ship one): a cache that cannot
+    // be written so is only slower next time.
+    writeFileAtomic(runwiseFile(root, 'cache', 'locks.json'), JSON.stringify(store));
   } catch {
     /* a cache that cannot be written is only slower next time */
   }

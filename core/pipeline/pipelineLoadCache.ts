@@ -16,8 +16,9 @@
  *
  * A cache file that cannot be read or parsed is ignored (the next successful load replaces it).
  */
+import { runwiseFile } from '../tracker/trackerFiles';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { WorkspaceView } from '../language/languageTypes';
@@ -77,10 +78,12 @@ function codeSignature(): string {
 
 export class PipelineLoadCache {
   private readonly file: string;
+  private readonly root: string;
   private readonly code = codeSignature();
   private data: CacheFile;
 
   constructor(root: string) {
+    this.root = root;
     this.file = path.join(runwiseDir(root), 'cache', 'pipelines.json');
     this.data = { version: VERSION, loads: {} };
     try {
@@ -144,7 +147,8 @@ export class PipelineLoadCache {
   save(): void {
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
-      mkdirSync(path.dirname(this.file), { recursive: true });
+      // Its folders real, the file no link (a cloned repository may ship one).
+      runwiseFile(this.root, 'cache', 'pipelines.json');
       writeFileSync(tmp, JSON.stringify(this.data));
       renameSync(tmp, this.file);
     } catch {

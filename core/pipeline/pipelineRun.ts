@@ -22,6 +22,7 @@ import { startTrackingServer, type TrackingServer } from '../endpoint/trackingSe
 import { GATE_FAILED_TAG, GATES_TAG, STAGE_TAG, type RunStatus, type Tag } from '../tracker/model';
 import { recordedOutputs } from '../tracker/recordedOutputs';
 import type { Tracker } from '../tracker/tracker';
+import { runwiseFolder } from '../tracker/trackerFiles';
 import { runwiseDir } from '../workspace/workspacePath';
 import { isAliasScope, parseGateValue, referencesOf } from '../language/pipeline/gateExpression';
 import type { BaselineContext } from './baselineEvaluation';
@@ -118,6 +119,8 @@ export interface PipelineRunResult {
 export async function runPipeline(options: PipelineRunOptions): Promise<PipelineRunResult> {
   const release = acquireRunnerLock(options.graph.root);
   try {
+    // Stage logs go in .runwise/logs, a real folder (a cloned repository may ship it as a link).
+    runwiseFolder(options.graph.root, 'logs');
     return await runLocked(options);
   } finally {
     release();

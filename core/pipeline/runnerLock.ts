@@ -6,7 +6,8 @@
  * lock whose runner is dead (isAlive) is taken over, so a killed runner leaves nothing to clear by
  * hand.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { runwiseFile } from '../tracker/trackerFiles';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { currentProcess, isAlive, sameProcess, type ProcessIdentity } from '../tracker/processOwner';
 import { runwiseDir } from '../workspace/workspacePath';
@@ -75,8 +76,8 @@ function unlinkQuietly(file: string): void {
  * that holds it while that runner lives (this very process included: one run at a time).
  */
 export function acquireRunnerLock(root: string): () => void {
-  const file = runnerLockPath(root);
-  mkdirSync(path.dirname(file), { recursive: true });
+  // .runwise/ a real folder, the lock no link (a cloned repository may ship one).
+  const file = runwiseFile(root, 'runner.lock');
   const me: LockRecord = { ...currentProcess(), since: Date.now() };
   for (let attempt = 0; attempt < 3; attempt++) {
     let fd: number;

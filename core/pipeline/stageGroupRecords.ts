@@ -16,7 +16,8 @@
  * that are dead, stops the groups that are still theirs (SIGTERM, a grace period, SIGKILL) and
  * marks their runs FAILED with the reason RUNNER_STOPPED_REASON.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { runwiseFile } from '../tracker/trackerFiles';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { FAILURE_REASON_TAG, RUN_ID_PATTERN } from '../tracker/model';
@@ -53,7 +54,7 @@ function recordFile(workspace: string, runId: string): string {
 export function writeStageGroupRecord(workspace: string, group: { pgid: number; stage: string; runId: string }): void {
   const file = recordFile(workspace, group.runId);
   const record: StageGroupRecord = { pgid: group.pgid, leaderStart: processIdentity(group.pgid).procStart, runner: currentProcess(), stage: group.stage, runId: group.runId };
-  mkdirSync(path.dirname(file), { recursive: true });
+  runwiseFile(workspace, 'running', path.basename(file));
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(record)}\n`);
   renameSync(tmp, file);

@@ -7,7 +7,8 @@
  * A remote records only the names of the environment variables that hold its credentials, never the
  * credentials themselves; the file is rewritten whole through a temporary file and a rename.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { runwiseFile } from '../tracker/trackerFiles';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../workspace/atomicWrite';
 import { runwiseDir } from '../workspace/workspacePath';
@@ -115,8 +116,8 @@ export function removeRemote(workspace: string, name: string): void {
 }
 
 function writeConfig(workspace: string, config: ConfigFile): void {
-  mkdirSync(runwiseDir(workspace), { recursive: true });
-  writeFileAtomic(configPath(workspace), `${JSON.stringify(config, null, 2)}\n`);
+  // .runwise/ a real folder, the config no link: writeFileAtomic would write through one.
+  writeFileAtomic(runwiseFile(workspace, 'config'), `${JSON.stringify(config, null, 2)}\n`);
 }
 
 /**

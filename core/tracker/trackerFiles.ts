@@ -67,3 +67,26 @@ export function checkTrackerFiles(workspace: string, create: boolean): void {
   }
   for (const suffix of SQLITE_SIBLINGS) checkNotLink(db + suffix, 'a file SQLite keeps beside the tracker database', 'file');
 }
+
+/**
+ * A file of Runwise's own in `.runwise/` (a cache, a log, a record, the remotes' config), ready to
+ * be written: `.runwise/` and the folders below it down to the file are made real folders one at a
+ * time, none a link, and the file itself is refused when it is a link. A cloned repository can ship
+ * any of them as a link to a user's file (`.runwise/cache/locks.json` → `~/.bashrc`), which a write
+ * would replace, or as a link to a folder elsewhere.
+ */
+export function runwiseFile(workspace: string, ...parts: string[]): string {
+  const dir = runwiseDir(workspace);
+  const file = path.join(dir, ...parts);
+  ensureRealDirectory(path.dirname(dir), path.dirname(file), 'a folder in .runwise');
+  if (lstatOrUndefined(file)?.isSymbolicLink()) throw symbolicLinkError(file, 'a file Runwise writes in .runwise');
+  return file;
+}
+
+/** A folder of Runwise's own in `.runwise/` (stage logs), made a real folder one level at a time, none a link. */
+export function runwiseFolder(workspace: string, ...parts: string[]): string {
+  const dir = runwiseDir(workspace);
+  const folder = path.join(dir, ...parts);
+  ensureRealDirectory(path.dirname(dir), folder, 'a folder in .runwise');
+  return folder;
+}

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { commandOptions, main } from '../../core/cli/main';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
@@ -551,4 +551,43 @@ test('from a subfolder without a tracker or pipeline, commands use the project a
   assert.equal(empty.err, `runwise: workspace ${fresh} (the project above this folder; --workspace . for this folder)\n`);
   assert.equal(empty.out, `No tracker in ${fresh} yet: nothing is registered (register a model with \`runwise models register NAME --path MODEL\`).\n`);
   assert.ok(!existsSync(path.join(fresh, 'src', '.runwise')));
+});
+
+test("a cloned repository's links in .runwise/ are never written through: caches, logs, the runner lock, the remotes' config", async () => {
+  const outside = tempWorkspace('cli-outside-target', { '.bashrc': 'echo hello\n', 'folder/keep': 'x' });
+  const bashrc = path.join(outside, '.bashrc');
+  const setup = (links: Record<string, string>) => {
+    const ws = tempWorkspace('cli-planted-links', {
+      'runwise.yaml': 'stages:\n  make:\n    cmd: echo made > out.txt\n    outs: [out.txt]\n',
+      'runwise.lock': 'schema: "2.0"\nstages: {}\n',
+    });
+    for (const [at, to] of Object.entries(links)) {
+      mkdirSync(path.dirname(path.join(ws, at)), { recursive: true });
+      symlinkSync(to, path.join(ws, at));
+    }
+    return ws;
+  };
+  // The lock files' parsed cache as a link to the user's ~/.bashrc: status and run leave it alone.
+  const cacheFile = setup({ '.runwise/cache/locks.json': bashrc, '.runwise/cache/hashes.txt': bashrc, '.runwise/cache/pipelines.json': bashrc });
+  await cli('status', '--workspace', cacheFile);
+  await cli('run', '--workspace', cacheFile);
+  assert.equal(readFileSync(bashrc, 'utf8'), 'echo hello\n');
+  // The cache folder, or the logs folder, as a link to a folder elsewhere: nothing is written there.
+  for (const at of ['.runwise/cache', '.runwise/logs']) {
+    const ws = setup({ [at]: path.join(outside, 'folder') });
+    const r = await cli('run', '--workspace', ws);
+    if (at === '.runwise/logs') {
+      assert.equal(r.code, 1);
+      assert.match(r.err, /\.runwise\/logs \(a folder in \.runwise\) is a symbolic link; Runwise does not follow links inside \.runwise\//);
+    }
+    assert.deepEqual(readdirSync(path.join(outside, 'folder')), ['keep'], at);
+  }
+  // The remotes' config as a link (to a JSON file the user has): remote add is refused, the target untouched.
+  const settings = path.join(outside, 'settings.json');
+  writeFileSync(settings, '{"remotes": {}}\n');
+  const config = setup({ '.runwise/config': settings });
+  const added = await cli('remote', 'add', 'team', 'https://mlflow.example.com', '--token-env', 'RUNWISE_TEST_UNSET_TOKEN', '--workspace', config);
+  assert.equal(added.code, 1);
+  assert.match(added.err, /\.runwise\/config \(a file Runwise writes in \.runwise\) is a symbolic link/);
+  assert.equal(readFileSync(settings, 'utf8'), '{"remotes": {}}\n');
 });
