@@ -15,6 +15,7 @@
  * Nothing here evaluates or writes the tracker in an untrusted workspace: those commands throw
  * UntrustedWorkspaceError first, which extension.ts turns into the Manage Workspace Trust message.
  */
+import { withVersionModel } from '../core/tracker/versionModel';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -240,8 +241,8 @@ export class EvaluationCommands {
     const tracker = await this.readTracker();
     const onnx = tracker.registry.versionFiles(target.name, target.version).filter((f) => /\.onnx$/i.test(f.path));
     if (onnx.length !== 1) throw new Error(`${target.name}/${target.version} holds ${onnx.length === 0 ? 'no .onnx file' : `${onnx.length} .onnx files`}: evaluate its model file from the Explorer instead.`);
-    const copy = tracker.openModelVersionFile(target.name, target.version, onnx[0]!.path);
-    return this.evaluate(vscode.Uri.file(copy.filePath), `models:/${target.name}/${target.version}`);
+    // A private copy of the bytes re-hashed, as gates and the CLI evaluate a version.
+    return withVersionModel(tracker, target.name, target.version, (modelPath) => this.evaluate(vscode.Uri.file(modelPath), `models:/${target.name}/${target.version}`));
   }
 
   /** Runwise: Evaluate Model… (`modelName`: what the model is called instead of its path, a registered version's copy). */
@@ -667,7 +668,7 @@ export class EvaluationCommands {
       return;
     }
     const stored = tracker.openModelVersionCard(mv.name, mv.version)!;
-    await this.documents.open(`/card/${mv.name}/${mv.version}/${base}`, readFileSync(stored.filePath, 'utf8'));
+    await this.documents.open(`/card/${mv.name}/${mv.version}/${base}`, stored.verified.text());
   }
 
   /** Runwise: Show Lineage as a Tree in the Models View. */

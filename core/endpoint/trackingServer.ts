@@ -608,15 +608,12 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
       return;
     }
     // A version's file is re-hashed before it is served: a changed copy is refused, not sent.
-    const opened =
-      at.kind === 'run'
-        ? tracker.openArtifact(at.runId, at.path)
-        : at.kind === 'model'
-          ? tracker.openLoggedModelArtifact(at.modelId, at.path)
-          : await tracker.openModelVersionFileAsync(at.name, at.version, at.path);
+    const version = at.kind === 'version' ? await tracker.openModelVersionFileAsync(at.name, at.version, at.path) : undefined;
+    const opened = version ?? (at.kind === 'run' ? tracker.openArtifact(at.runId, at.path) : at.kind === 'model' ? tracker.openLoggedModelArtifact(at.modelId, at.path) : undefined)!;
     let size: number;
     try {
-      size = (await stat(opened.filePath)).size;
+      // A version's file was hashed from the descriptor it is served from: its size is that one's.
+      size = version ? version.verified.size : (await stat(opened.filePath)).size;
     } catch (e) {
       // A state of the store, not of the request (a 500 would be retried for minutes by the mlflow
       // client), said without the file's absolute path.
@@ -626,6 +623,7 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
     // The response says the recorded size: a stored file of another size (changed in .runwise/) is
     // refused, not streamed past its Content-Length into what the client reads as the next response.
     if (size !== opened.record.size) {
+      version?.verified.close();
       throw new TrackerError('INVALID_STATE', `The stored file of artifact '${at.path}' (sha256 ${opened.record.sha256}) holds ${size} bytes where ${opened.record.size} were recorded: it was changed in .runwise/ and is not served.`);
     }
     res.writeHead(200, {

@@ -7,9 +7,6 @@
  * run like any other (tagged with the version's sha256): the next gate, the Models view and the
  * lineage find it.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import {
   EVALUATION_TASKS,
   EvaluationError,
@@ -20,6 +17,7 @@ import { parseFeatureList } from "../evaluation/featureList";
 import { evaluationInput } from "../modelCard/cardEvaluation";
 import { MODEL_SHA256_TAG } from "../tracker/model";
 import type { Tracker } from "../tracker/tracker";
+import { withVersionModel } from "../tracker/versionModel";
 import { relativeInside, resolveInside } from "../workspace/workspacePath";
 import { hashFileSync } from "./fileHash";
 import type { PathHasher } from "./pipelineModel";
@@ -110,48 +108,4 @@ export async function evaluateVersionLike(
       tracker.setTag(report.run_id, { key: MODEL_SHA256_TAG, value: sha256 });
     return report.run_id!;
   });
-}
-
-/**
- * Runs `use` with the path of a registered version's `.onnx` file, its bytes re-hashed first (a
- * changed copy is refused): the registry's own copy for a one-file version, a temporary copy of
- * every file for a model with files beside it (external data, which onnxruntime looks for beside
- * the model), removed afterwards. Throws when the version holds no `.onnx` file or several.
- */
-export async function withVersionModel<T>(
-  tracker: Tracker,
-  name: string,
-  version: string,
-  use: (modelPath: string) => Promise<T>,
-): Promise<T> {
-  const files = tracker.registry.versionFiles(name, version);
-  const models = files.filter((f) => f.path.toLowerCase().endsWith(".onnx"));
-  if (models.length !== 1)
-    throw new Error(
-      `${name}/${version} holds ${models.length === 0 ? "no .onnx file" : `${models.length} .onnx files`} to evaluate`,
-    );
-  const single = files.length === 1;
-  const dir = single
-    ? undefined
-    : mkdtempSync(path.join(tmpdir(), "runwise-baseline-"));
-  try {
-    let modelPath = "";
-    for (const f of files) {
-      const opened = await tracker.openModelVersionFileAsync(
-        name,
-        version,
-        f.path,
-      );
-      if (!dir) modelPath = opened.filePath;
-      else {
-        const to = resolveInside(dir, f.path);
-        mkdirSync(path.dirname(to), { recursive: true });
-        copyFileSync(opened.filePath, to);
-        if (f === models[0]) modelPath = to;
-      }
-    }
-    return await use(modelPath);
-  } finally {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  }
 }

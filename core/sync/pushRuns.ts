@@ -13,6 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { MAX_ENTITIES_PER_BATCH, MAX_METRICS_PER_BATCH, MAX_PARAMS_TAGS_PER_BATCH, MAX_BATCH_LOG_REQUEST_SIZE, MAX_RESULTS_GET_METRIC_HISTORY } from '../tracker/limits';
 import { PARENT_RUN_TAG, FAILURE_REASON_TAG, type Run, type Tag } from '../tracker/model';
 import type { MetricTextColumns } from '../tracker/metricHistory';
@@ -720,8 +723,16 @@ class Push {
     const files = this.tracker.registry.versionFiles(v.name, v.version);
     await inParallel(files, async (f) => {
       // Re-hashed first, as every read of a version's file is: a changed copy is refused, not pushed.
+      // What is sent is a private copy of the bytes hashed (an upload may read its file again to retry).
       const opened = await this.tracker.openModelVersionFileAsync(v.name, v.version, f.path);
-      await this.client.uploadArtifact(`${root}/${dir}/${f.path}`, opened.filePath);
+      const scratch = mkdtempSync(path.join(tmpdir(), 'runwise-push-'));
+      try {
+        const copy = path.join(scratch, 'file');
+        opened.verified.copyTo(copy);
+        await this.client.uploadArtifact(`${root}/${dir}/${f.path}`, copy);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
       this.summary.artifactBytes += f.size;
     }, 4);
     return `runs:/${remoteRunId}/${dir}`;

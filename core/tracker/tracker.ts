@@ -62,8 +62,6 @@ import {
   modelLineage,
   refusePrompt,
   storeReadFailure,
-  sha256OfFile,
-  sha256OfFileAsync,
   type ModelCardRecord,
   type ModelLineage,
   type ModelVersion,
@@ -77,6 +75,7 @@ import { openSqlDatabase, type OpenOptions, type SqlDatabase, type SqlRow, type 
 import { TrackerError, invalid, notFound } from './trackerError';
 import { checkArtifactTarget } from './artifactTarget';
 import { checkTrackerFiles } from './trackerFiles';
+import { openVerified, openVerifiedSync, type VerifiedFile } from './verifiedFile';
 import { openFailure } from './trackerOpenError';
 import { checkEntityName } from './entityNames';
 import { PathOutsideWorkspaceError, artifactsDir, normalizeRelativePath, realRootOf, relativeInside, runwiseDir, trackerDbPath } from '../workspace/workspacePath';
@@ -143,6 +142,14 @@ export interface OpenedArtifact {
   record: ArtifactRecord;
   stream(): Readable;
   filePath: string;
+}
+
+/**
+ * A version's file opened and hashed once (verifiedFile.ts): its stream and `verified` read the
+ * bytes that were hashed. `filePath` is the store's path, for messages, not to be read again.
+ */
+export interface VerifiedArtifact extends OpenedArtifact {
+  verified: VerifiedFile;
 }
 
 interface RunRow {
@@ -1218,47 +1225,57 @@ export class Tracker {
   }
 
   /** A file of a version for reading, its bytes re-hashed first (ModelTamperedError when they changed). */
-  openModelVersionFile(name: string, version: string | number, filePath: string): OpenedArtifact {
+  openModelVersionFile(name: string, version: string | number, filePath: string): VerifiedArtifact {
     const opened = this.modelVersionFile(name, version, filePath);
-    let actual: string;
+    let verified: VerifiedFile;
     try {
-      actual = sha256OfFile(opened.filePath);
+      verified = openVerifiedSync(opened.filePath);
     } catch (e) {
       throw unreadableCopy({ name, version: String(version) }, opened.record, e);
     }
-    if (actual !== opened.record.sha256) throw new ModelTamperedError(name, String(version), opened.record.path, opened.record.sha256, actual);
-    return opened;
+    return this.checkedVersionFile(name, version, opened, verified);
+  }
+
+  /** The verified open of a version's file, refused (closed) when its bytes are not the recorded ones. */
+  private checkedVersionFile(name: string, version: string | number, opened: OpenedArtifact, verified: VerifiedFile): VerifiedArtifact {
+    if (verified.sha256 !== opened.record.sha256) {
+      verified.close();
+      throw new ModelTamperedError(name, String(version), opened.record.path, opened.record.sha256, verified.sha256);
+    }
+    return { ...opened, verified, stream: () => verified.stream() };
   }
 
   /**
    * The card stored with a version (its bytes re-hashed: a changed copy is a ModelTamperedError), or
    * undefined when it was registered without one.
    */
-  openModelVersionCard(name: string, version: string | number): { path: string; filePath: string } | undefined {
+  openModelVersionCard(name: string, version: string | number): { path: string; filePath: string; verified: VerifiedFile } | undefined {
     const card = this.registry.getModelVersion(name, String(version)).card;
     if (!card) return undefined;
     const { filePath } = this.artifacts.open(card.sha256);
-    let actual: string;
+    let verified: VerifiedFile;
     try {
-      actual = sha256OfFile(filePath);
+      verified = openVerifiedSync(filePath);
     } catch (e) {
       throw new TrackerError('INVALID_STATE', `The card stored with ${name}/${version} (${card.path}, sha256 ${card.sha256}) cannot be read: ${storeReadFailure(e)}`);
     }
-    if (actual !== card.sha256) throw new ModelTamperedError(name, String(version), card.path, card.sha256, actual);
-    return { path: card.path, filePath };
+    if (verified.sha256 !== card.sha256) {
+      verified.close();
+      throw new ModelTamperedError(name, String(version), card.path, card.sha256, verified.sha256);
+    }
+    return { path: card.path, filePath, verified };
   }
 
   /** openModelVersionFile for a server: the bytes re-hashed a chunk at a time, without blocking. */
-  async openModelVersionFileAsync(name: string, version: string | number, filePath: string): Promise<OpenedArtifact> {
+  async openModelVersionFileAsync(name: string, version: string | number, filePath: string): Promise<VerifiedArtifact> {
     const opened = this.modelVersionFile(name, version, filePath);
-    let actual: string;
+    let verified: VerifiedFile;
     try {
-      actual = await sha256OfFileAsync(opened.filePath);
+      verified = await openVerified(opened.filePath);
     } catch (e) {
       throw unreadableCopy({ name, version: String(version) }, opened.record, e);
     }
-    if (actual !== opened.record.sha256) throw new ModelTamperedError(name, String(version), opened.record.path, opened.record.sha256, actual);
-    return opened;
+    return this.checkedVersionFile(name, version, opened, verified);
   }
 
   private modelVersionFile(name: string, version: string | number, filePath: string): OpenedArtifact {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
 import { ModelTamperedError, contentHash, modelSha256 } from '../../core/tracker/modelRegistry';
@@ -751,4 +751,28 @@ test("a version's stored card gone from .runwise: export says so without the sto
   assert.equal(r.code, 1);
   assert.match(r.err, /^runwise: The card stored with churn\/1 \(README\.md, sha256 [0-9a-f]{64}\) cannot be read: ENOENT, it is gone from \.runwise\/\n$/);
   assert.ok(!r.err.includes(ws));
+});
+
+test("a version's file is read from the descriptor it was hashed from: a blob swapped after the check is not what is served or copied", async () => {
+  const { ws, model, tracker } = workspaceWithModel('swap-me');
+  try {
+    const v = await tracker.registerModelFiles('churn', model);
+    const original = readFileSync(model);
+    const blob = tracker.artifacts.blobPath(v.sha256);
+    const opened = await tracker.openModelVersionFileAsync('churn', 1, 'model.onnx');
+    const copied = tracker.openModelVersionFile('churn', 1, 'model.onnx');
+    // Between the check and the read, the store's path now names other bytes (a rename over it).
+    const swap = path.join(path.dirname(blob), 'swap.tmp');
+    writeFileSync(swap, Buffer.alloc(original.length, 0x41));
+    renameSync(swap, blob);
+    const chunks: Buffer[] = [];
+    for await (const c of opened.stream()) chunks.push(c as Buffer);
+    assert.ok(Buffer.concat(chunks).equals(original), 'the stream gives the bytes hashed');
+    copied.verified.copyTo(path.join(ws, 'exported.onnx'));
+    assert.ok(readFileSync(path.join(ws, 'exported.onnx')).equals(original), 'the copy holds the bytes hashed');
+    // The next open sees the swap and refuses it.
+    assert.throws(() => tracker.openModelVersionFile('churn', 1, 'model.onnx'), ModelTamperedError);
+  } finally {
+    tracker.close();
+  }
 });

@@ -14,7 +14,7 @@ import { DatasetError } from '../../dataset/dataset';
 import { EVALUATION_TASKS, EvaluationCancelledError, EvaluationError, MAX_BATCH_ROWS, evaluateModel, runEndedBy, type EvaluationReport, type EvaluationTask } from '../../evaluation/evaluate';
 import { parseThreshold } from '../../evaluation/threshold';
 import { ModelError } from '../../evaluation/onnxModel';
-import { withVersionModel } from '../../pipeline/baselineEvaluation';
+import { withVersionModel } from '../../tracker/versionModel';
 import { commandLinePath } from '../../workspace/workspaceRoot';
 import { MODEL_SHA256_TAG } from '../../tracker/model';
 import { formatMetricValue, formatMetricCompact } from '../../views/displayFormat';

@@ -1,5 +1,5 @@
 /** `runwise models …`: register, list, show, alias, lineage and export registered model versions. */
-import { constants, copyFileSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { flag, optionValue, positionals, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { CliError, type CommandContext } from '../context';
@@ -332,11 +332,30 @@ export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
     const base = path.basename(stored.path);
     card = files.some((f) => f.path === base) ? `${base}.card` : base;
   }
-  const copies = [...opened.map((o) => ({ from: o.filePath, to: resolveInside(dest, o.record.path) })), ...(stored && card ? [{ from: stored.filePath, to: resolveInside(dest, card) }] : [])];
+  // Copied from the descriptors they were hashed from: what is written is what was verified.
+  const copies = [...opened.map((o) => ({ from: o.verified, to: resolveInside(dest, o.record.path) })), ...(stored && card ? [{ from: stored.verified, to: resolveInside(dest, card) }] : [])];
+  const closeAll = () => copies.forEach((c) => c.from.close());
   // Checked before any copy: nothing is written through a link inside DIR, and no file there is
   // replaced unless --force says so (a link is never followed, even then).
   const force = flag(args, 'force');
-  for (const { to } of copies) {
+  try {
+    checkExportTargets(copies.map((c) => c.to), dest, force);
+  } catch (e) {
+    closeAll();
+    throw e;
+  }
+  for (const { from, to } of copies) {
+    mkdirSync(path.dirname(to), { recursive: true });
+    if (force && lstatIfAny(to)) unlinkSync(to);
+    from.copyTo(to);
+  }
+  if (ctx.json) ctx.printJson({ name: v.name, version: Number(v.version), sha256: v.sha256, output: dest, files, card: card ?? null });
+  else ctx.io.out(`Exported ${v.name}/${v.version} (${files.length} file${files.length === 1 ? '' : 's'}${card ? ` and its card ${card}` : ''}, sha256 verified) to ${dest}\n`);
+}
+
+/** Nothing is written through a link inside DIR, and no file there is replaced unless --force says so. */
+function checkExportTargets(targets: readonly string[], dest: string, force: boolean): void {
+  for (const to of targets) {
     for (let dir = path.dirname(to); dir.length > dest.length && dir.startsWith(dest); dir = path.dirname(dir)) {
       if (lstatIfAny(dir)?.isSymbolicLink()) throw new CliError(`${dir} is a symbolic link: export does not write through links; export into a plain folder`);
     }
@@ -345,11 +364,4 @@ export function modelsExport(ctx: CommandContext, args: ParsedArgs): void {
     if (there?.isDirectory()) throw new CliError(`${to} is a folder where the version's file goes: export into another folder`);
     if (there && !force) throw new CliError(`${to} exists: export into an empty folder, or give --force to replace the version's files there`);
   }
-  for (const { from, to } of copies) {
-    mkdirSync(path.dirname(to), { recursive: true });
-    if (force && lstatIfAny(to)) unlinkSync(to);
-    copyFileSync(from, to, constants.COPYFILE_EXCL);
-  }
-  if (ctx.json) ctx.printJson({ name: v.name, version: Number(v.version), sha256: v.sha256, output: dest, files, card: card ?? null });
-  else ctx.io.out(`Exported ${v.name}/${v.version} (${files.length} file${files.length === 1 ? '' : 's'}${card ? ` and its card ${card}` : ''}, sha256 verified) to ${dest}\n`);
 }
