@@ -7,10 +7,10 @@
  * `BEGIN IMMEDIATE`). Every write is one transaction: a batch lands whole or not at all.
  */
 import { randomUUID } from 'node:crypto';
-import { realpathSync } from 'node:fs';
+import { createReadStream, openSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { ArtifactStore } from './artifactStore';
+import { ArtifactStore, READ_NO_FOLLOW } from './artifactStore';
 import {
   MAX_DATASET_DIGEST_LENGTH,
   MAX_DATASET_NAME_LENGTH,
@@ -1054,24 +1054,32 @@ export class Tracker {
     // Nor Runwise's own folder reached through a link (`rw -> .runwise`).
     const realRoot = realRootOf(this.workspace);
     const realOwn = realRootOf(own);
-    const checkInside = (abs: string, what: string) => {
+    // The real path checked is the one read, opened without following a link: a file swapped for a
+    // link to elsewhere after the check is refused, not copied into a version kept for good.
+    const checkInside = (abs: string, what: string): string => {
       const real = realpathSync(abs);
       if (relativeInside(realRoot, real) === undefined) throw invalid(`${what} is reached through a symbolic link to a place outside the workspace; register files inside it.`);
       if (relativeInside(realOwn, real) !== undefined) throw invalid(`${what} is reached through a symbolic link into Runwise's own folder (.runwise): register the model's own files.`);
+      return real;
     };
-    const onDisk = modelFilesOnDisk(modelPath, options.source ?? modelPath, this.workspace);
-    for (const f of onDisk) checkInside(f.abs, `Model file '${f.rel}'`);
-    let cardFile: { abs: string; rel: string } | undefined;
+    const readChecked = (real: string, rel: string) => {
+      try {
+        return createReadStream('', { fd: openSync(real, READ_NO_FOLLOW) });
+      } catch (e) {
+        throw invalid(`Model file '${rel}' changed while it was registered (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}): nothing was registered.`);
+      }
+    };
+    const onDisk = modelFilesOnDisk(modelPath, options.source ?? modelPath, this.workspace).map((f) => ({ ...f, real: checkInside(f.abs, `Model file '${f.rel}'`) }));
+    let cardFile: { abs: string; rel: string; real: string } | undefined;
     if (options.cardPath !== undefined) {
       const [c] = modelFilesOnDisk(options.cardPath);
       if (!c || c.abs !== options.cardPath) throw invalid(`Model card '${options.cardPath}' must be a file.`);
-      checkInside(c.abs, `Model card '${c.rel}'`);
-      cardFile = c;
+      cardFile = { ...c, real: checkInside(c.abs, `Model card '${c.rel}'`) };
     }
     const files: ArtifactRecord[] = [];
-    for (const f of onDisk) files.push({ path: f.rel, ...(await this.artifacts.put(f.abs)) });
+    for (const f of onDisk) files.push({ path: f.rel, ...(await this.artifacts.put(readChecked(f.real, f.rel))) });
     let card: ModelCardRecord | undefined;
-    if (cardFile) card = { path: cardFile.rel, ...(await this.artifacts.put(cardFile.abs)) };
+    if (cardFile) card = { path: cardFile.rel, ...(await this.artifacts.put(readChecked(cardFile.real, cardFile.rel))) };
     const version = this.registry.createModelVersion({
       name,
       source: options.source ?? modelPath,
