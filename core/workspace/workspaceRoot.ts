@@ -66,8 +66,20 @@ export function commandLinePath(workspace: string, input: string): string {
  * the nearest folder above with `.runwise/`, `.git/` or `.dvc/`, else the highest with a pipeline),
  * as git finds its repository from a subfolder; the current folder when nothing marks one.
  */
-export function defaultWorkspace(cwd: string): string {
+export function defaultWorkspace(cwd: string, uid: number | undefined = process.getuid?.()): string {
   const here = path.resolve(cwd);
   if (pathExists(path.join(here, '.runwise')) || ROOT_FILE_MARKERS.some((m) => pathExists(path.join(here, m)))) return here;
-  return findWorkspaceRoot(here) ?? here;
+  const found = findWorkspaceRoot(here);
+  // Only a folder of one's own: another user's project above (a shared /tmp holding runwise.yaml)
+  // would run its stages as this user and take this user's models, as git's safe.directory guards.
+  return found !== undefined && ownedBy(found, uid) ? found : here;
+}
+
+function ownedBy(dir: string, uid: number | undefined): boolean {
+  if (uid === undefined) return true;
+  try {
+    return statSync(dir).uid === uid;
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { commandOptions, main } from '../../core/cli/main';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
@@ -590,4 +590,12 @@ test("a cloned repository's links in .runwise/ are never written through: caches
   assert.equal(added.code, 1);
   assert.match(added.err, /\.runwise\/config \(a file Runwise writes in \.runwise\) is a symbolic link/);
   assert.equal(readFileSync(settings, 'utf8'), '{"remotes": {}}\n');
+});
+
+test("from a subfolder, a project above owned by another user is not taken (as git's safe.directory)", async () => {
+  const { defaultWorkspace } = await import('../../core/workspace/workspaceRoot');
+  const ws = tempWorkspace('cli-other-owner', { 'runwise.yaml': 'stages: {}\n', 'sub/notes.txt': '' });
+  const me = statSync(ws).uid;
+  assert.equal(defaultWorkspace(path.join(ws, 'sub'), me), ws);
+  assert.equal(defaultWorkspace(path.join(ws, 'sub'), me + 1), path.join(ws, 'sub'), 'another user\'s project: the current folder');
 });
