@@ -916,3 +916,26 @@ describe('tracking endpoint: connection slots', () => {
     }
   });
 });
+
+describe('tracking endpoint: a link in the store is refused without its absolute path', () => {
+  it('a run artifact whose blob is a link: the answer names it from .runwise/ on', async () => {
+    const ws = freshWorkspace();
+    const s = await startTrackingServer({ workspace: ws, orphanSweepIntervalMs: 0 });
+    try {
+      const run = s.tracker.createRun({ experimentId: '0' }).info;
+      const record = await s.tracker.putArtifact(run.runId, 'model.pkl', Buffer.from('bytes'));
+      const blob = s.tracker.artifacts.blobPath(record.sha256);
+      const { chmodSync, rmSync, symlinkSync, writeFileSync } = await import('node:fs');
+      chmodSync(blob, 0o644);
+      rmSync(blob);
+      writeFileSync(path.join(ws, 'elsewhere'), 'bytes');
+      symlinkSync(path.join(ws, 'elsewhere'), blob);
+      const r = await request(s, 'GET', `/api/2.0/mlflow-artifacts/artifacts/${run.artifactUri.replace('mlflow-artifacts:/', '')}/model.pkl`);
+      assert.notEqual(r.status, 200);
+      assert.match(r.json.message, /\.runwise\/artifacts\/.* is a symbolic link/);
+      assert.ok(!r.body.toString().includes(ws), r.body.toString());
+    } finally {
+      await s.close();
+    }
+  });
+});
