@@ -177,7 +177,7 @@ export function modelsShow(ctx: CommandContext, args: ParsedArgs): void {
       return;
     }
     const lines = [`Model ${model.name}`];
-    if (model.description) lines.push(`  ${model.description}`);
+    if (model.description) lines.push(`  ${oneLine(model.description)}`);
     lines.push(`Created ${formatTimestamp(model.creationTimestamp)}, updated ${formatTimestamp(model.lastUpdatedTimestamp)}`, '');
     if (versions.length === 0) lines.push('No versions yet.');
     else {
@@ -208,7 +208,8 @@ export function modelsShow(ctx: CommandContext, args: ParsedArgs): void {
   if (v.description) lines.push(`  ${v.description}`);
   if (v.tags.length > 0) lines.push('Tags:', ...v.tags.map((t) => `  ${t.key} = ${t.value}`));
   if (files.length > 1) lines.push('Files:', ...files.map((f) => `  ${f.path} (${formatBytes(f.size)})`));
-  ctx.io.out(`${lines.join('\n')}\n`);
+  // Each entry one line: a description, tag or file name holding a line break adds no line of its own.
+  ctx.io.out(`${lines.map(oneLine).join('\n')}\n`);
 }
 
 export function modelsAlias(ctx: CommandContext, args: ParsedArgs): void {

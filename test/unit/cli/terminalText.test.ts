@@ -90,7 +90,7 @@ test("a remote's refusal is said in one line: a line break in its answer adds no
   }
 });
 
-test('a line break in a run name or note adds no line of its own to runs show, lineage --run or models lineage', async () => {
+test('a line break in a run name, note, description or tag adds no line of its own to runs show, lineage, models lineage or models show', async () => {
   const { main } = await import('../../../core/cli/main');
   const ws = tempWorkspace('one-line-names');
   writeFileSync(path.join(ws, 'model.onnx'), onnxBytes('lines'));
@@ -100,11 +100,16 @@ test('a line break in a run name or note adds no line of its own to runs show, l
   t.updateRun(runId, { status: 'FINISHED' });
   await t.registerModelFiles('churn', path.join(ws, 'model.onnx'), { runId });
   t.close();
-  for (const argv of [['runs', 'show', runId], ['lineage', '--run', runId], ['models', 'lineage', 'churn/1']]) {
+  const t2 = Tracker.open(ws);
+  t2.registry.updateModelVersion('churn', '1', 'fine\nrunwise: all checks passed');
+  t2.registry.setModelVersionTag('churn', '1', { key: 'k', value: 'v\nrunwise: all checks passed' });
+  t2.registry.updateRegisteredModel('churn', 'model\nrunwise: all checks passed');
+  t2.close();
+  for (const argv of [['runs', 'show', runId], ['lineage', '--run', runId], ['models', 'lineage', 'churn/1'], ['models', 'show', 'churn/1'], ['models', 'show', 'churn']]) {
     let out = '';
     const code = await main([...argv, '--workspace', ws], { out: (s) => (out += s), err: () => undefined });
     assert.equal(code, 0, argv.join(' '));
-    assert.ok(out.includes('train runwise: all checks passed'), `${argv.join(' ')}: the name joined on its line\n${out}`);
+    assert.ok(/(train|fine|v|model) runwise: all checks passed/.test(out), `${argv.join(' ')}: the text joined on its line\n${out}`);
     assert.ok(!out.split('\n').some((l) => l.startsWith('runwise:')), `${argv.join(' ')}: no forged line\n${out}`);
   }
 });
