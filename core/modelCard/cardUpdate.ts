@@ -314,6 +314,15 @@ function parseCardYaml(yaml: string, offset: number, whole: string, file: string
         : error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     throw new CardUpdateError(`${file}:${lineAt(whole, at)}:${column}: the card's YAML does not parse: ${what}`);
   }
+  // Aliases that expand past what a reader should take (a "billion laughs" card): every YAML reader
+  // of the card (PyYAML in huggingface_hub) would expand them. Refused, as card validate reports it.
+  if (yaml.includes("*")) {
+    try {
+      doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      throw new CardUpdateError(`${file}: the card's YAML expands its aliases too far (${(e as Error).message.split("\n")[0]}): a reader would exhaust its memory; refused`);
+    }
+  }
   return doc;
 }
 

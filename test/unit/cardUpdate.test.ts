@@ -657,3 +657,21 @@ test('card update on a version never evaluated says the command that evaluates i
   assert.equal(r.code, 1);
   assert.match(r.err, /run `runwise evaluate 'models:\/churn'\\''s model\/1' --data FILE --target COLUMN` first/);
 });
+
+test('card update refuses a version whose stored copy changed, as every read of a version does', async () => {
+  const ws = tempWorkspace('card-tampered', { 'model.onnx': onnxBytes('tamper-model'), 'README.md': '---\nlicense: mit\n---\n' });
+  const tracker = Tracker.open(ws);
+  const v = await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
+  const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: v.sha256 }] });
+  tracker.logBatch(run.info.runId, { metrics: [{ key: 'roc_auc', value: 0.8, timestamp: 1, step: 0 }] });
+  tracker.updateRun(run.info.runId, { status: 'FINISHED' });
+  const blob = tracker.artifacts.blobPath(v.sha256);
+  tracker.close();
+  const { appendFileSync, chmodSync } = await import('node:fs');
+  chmodSync(blob, 0o644);
+  appendFileSync(blob, 'x');
+  const r = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /churn.*1.*model\.onnx.*sha256/s);
+  assert.equal(readFileSync(path.join(ws, 'README.md'), 'utf8'), '---\nlicense: mit\n---\n');
+});

@@ -583,7 +583,10 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   writeFileSync(path.join(ws, 'MODEL_CARD.md'), '---\nlicense: mit\n# never closed\n');
   writeFileSync(path.join(ws, 'broken.modelcard.yaml'), 'model_details:\n  name: churn\n  owners: [a\n');
   writeFileSync(path.join(ws, 'bom.model_card.json'), '\ufeff{"model_details": {"name": "churn"}}\n');
+  const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
+  writeFileSync(path.join(ws, 'bomb.modelcard.yaml'), `model_details:\n  name: churn\n${laughs}\n`);
   for (const [card, message] of [
+    ['bomb.modelcard.yaml', /bomb\.modelcard\.yaml: the card's YAML expands its aliases too far .*refused/],
     ['bom.model_card.json', /bom\.model_card\.json:1:1: the card starts with a byte order mark, which Python's json refuses/],
     ['broken.modelcard.yaml', /broken\.modelcard\.yaml:\d+:\d+: the card's YAML does not parse/],
     ['data.csv', /data\.csv: not a model card \(expected a Markdown file such as README\.md, \*\.modelcard\.yaml or model_card\.json\)/],

@@ -41,6 +41,8 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
     tracker.registry.parseRef(from),
   );
   const subject = `${version.name}/${version.version}`;
+  // The version's stored files re-hashed first, as every read of a version is: a changed copy is refused.
+  tracker.registry.verifyVersion(version.name, version.version);
   const chosen = optionValue(args, "run");
   let evaluation;
   if (chosen !== undefined) {
