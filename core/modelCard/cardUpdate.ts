@@ -22,6 +22,7 @@
  * The YAML is read with the `yaml` package for its nodes' offsets; what is written is rendered by
  * it too, indented like the block it goes into, with the file's own line break.
  */
+import { ALIAS_NODE_LIMIT } from "../language/yaml/treePasses";
 import {
   Document,
   isMap,
@@ -318,7 +319,8 @@ function parseCardYaml(yaml: string, offset: number, whole: string, file: string
   // of the card (PyYAML in huggingface_hub) would expand them. Refused, as card validate reports it.
   if (yaml.includes("*")) {
     try {
-      doc.toJS({ maxAliasCount: 100 });
+      // The limit the language server's analysis sets (card validate's alias-limit error).
+      doc.toJS({ maxAliasCount: ALIAS_NODE_LIMIT });
     } catch (e) {
       throw new CardUpdateError(`${file}: the card's YAML expands its aliases too far (${(e as Error).message.split("\n")[0]}): a reader would exhaust its memory; refused`);
     }

@@ -17,9 +17,10 @@
  * not match its md5 is discarded with a message (the next save replaces it), never fatal. Lines are
  * parsed only when their path is asked for; saving writes a temporary file and renames it.
  */
+import { writeNewFile } from '../workspace/atomicWrite';
 import { runwiseFile } from '../tracker/trackerFiles';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { realRootOf, relativeInside, runwiseDir } from '../workspace/workspacePath';
 import { directoryHash, DVC_IGNORED_NAMES, hashFileSync } from './fileHash';
@@ -129,7 +130,7 @@ export class HashCache implements PathHasher {
       // The workspace's own cache: its folders real, the file no link (a cloned repository may ship one).
       if (this.file === hashCachePath(this.root)) runwiseFile(this.root, 'cache', 'hashes.txt');
       else mkdirSync(path.dirname(this.file), { recursive: true });
-      writeFileSync(tmp, `${FORMAT} ${createHash('sha1').update(body, 'utf8').digest('hex')}\n${body}`);
+      writeNewFile(tmp, `${FORMAT} ${createHash('sha1').update(body, 'utf8').digest('hex')}\n${body}`);
       renameSync(tmp, this.file);
       this.dirty = false;
       if (this.file === hashCachePath(this.root)) unlinkSync(formerCachePath(this.root));

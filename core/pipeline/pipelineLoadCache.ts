@@ -16,9 +16,10 @@
  *
  * A cache file that cannot be read or parsed is ignored (the next successful load replaces it).
  */
+import { writeNewFile } from '../workspace/atomicWrite';
 import { runwiseFile } from '../tracker/trackerFiles';
 import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { WorkspaceView } from '../language/languageTypes';
@@ -149,7 +150,7 @@ export class PipelineLoadCache {
     try {
       // Its folders real, the file no link (a cloned repository may ship one).
       runwiseFile(this.root, 'cache', 'pipelines.json');
-      writeFileSync(tmp, JSON.stringify(this.data));
+      writeNewFile(tmp, JSON.stringify(this.data));
       renameSync(tmp, this.file);
     } catch {
       try {

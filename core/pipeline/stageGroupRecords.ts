@@ -16,8 +16,9 @@
  * that are dead, stops the groups that are still theirs (SIGTERM, a grace period, SIGKILL) and
  * marks their runs FAILED with the reason RUNNER_STOPPED_REASON.
  */
+import { writeNewFile } from '../workspace/atomicWrite';
 import { runwiseFile } from '../tracker/trackerFiles';
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { FAILURE_REASON_TAG, RUN_ID_PATTERN } from '../tracker/model';
@@ -56,7 +57,7 @@ export function writeStageGroupRecord(workspace: string, group: { pgid: number; 
   const record: StageGroupRecord = { pgid: group.pgid, leaderStart: processIdentity(group.pgid).procStart, runner: currentProcess(), stage: group.stage, runId: group.runId };
   runwiseFile(workspace, 'running', path.basename(file));
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(record)}\n`);
+  writeNewFile(tmp, `${JSON.stringify(record)}\n`);
   renameSync(tmp, file);
 }
 

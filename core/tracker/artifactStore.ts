@@ -9,7 +9,7 @@
  * anything through the link.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, constants, createReadStream, createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -77,6 +77,9 @@ export class ArtifactStore {
       const sha256 = hash.digest('hex');
       const dest = this.blobPath(sha256);
       this.ensureDirectory(path.dirname(dest));
+      // Read-only, as a stored blob is never written again (a group-writable one, under umask 002,
+      // could be changed in place between its check and its read).
+      chmodSync(tmp, 0o444);
       // rename replaces a link at `dest` itself; it never writes through one.
       renameSync(tmp, dest);
       return { sha256, size };

@@ -4,12 +4,24 @@
  * were hashed, whatever is done to the path meanwhile (a blob swapped for another file or a link
  * between the check and the read would otherwise get through unchecked).
  */
-import { closeSync, createReadStream, openSync, read, readSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, read, readSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { READ_NO_FOLLOW } from './artifactStore';
+import { TrackerError } from './trackerError';
 
 const CHUNK = 1024 * 1024;
+
+/** The file's bytes changed between their check and their copy (written in place meanwhile). */
+export class ChangedWhileReadError extends TrackerError {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super('INVALID_STATE', `A stored file of the registry changed while it was read (sha256 ${expected} when checked, ${actual} as copied): nothing was copied.`);
+    this.name = 'ChangedWhileReadError';
+  }
+}
 
 export interface VerifiedFile {
   /** The descriptor's sha256, as read. */
@@ -48,13 +60,21 @@ function handle(fd: number, sha256: string, size: number): VerifiedFile {
     },
     copyTo(dest, mode = 0o644) {
       try {
+        // Hashed again as copied: the file changed in place since its check leaves no copy behind.
+        const copied = createHash('sha256');
         const out = openSync(dest, 'wx', mode);
         try {
           readAll((chunk) => {
+            copied.update(chunk);
             for (let off = 0; off < chunk.length; ) off += writeSync(out, chunk, off);
           });
         } finally {
           closeSync(out);
+        }
+        const now = copied.digest('hex');
+        if (now !== sha256) {
+          unlinkSync(dest);
+          throw new ChangedWhileReadError(sha256, now);
         }
       } finally {
         close();

@@ -22,7 +22,7 @@ export function writeFileAtomic(absPath: string, text: string): void {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'w', mode ?? 0o666);
+    fd = openNewFile(tmp, mode ?? 0o666);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
@@ -46,5 +46,30 @@ export function writeFileAtomic(absPath: string, text: string): void {
       /* already gone */
     }
     throw e;
+  }
+}
+
+/**
+ * Creates `file` for writing, never through what is there already: a leftover, or a link planted
+ * under the temporary name (`.locks.json.<pid>.tmp` → `~/.bashrc`), is removed (the link itself,
+ * not what it points at) and the file made anew with O_EXCL, which follows no link.
+ */
+export function openNewFile(file: string, mode = 0o666): number {
+  try {
+    return openSync(file, 'wx', mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    unlinkSync(file);
+    return openSync(file, 'wx', mode);
+  }
+}
+
+/** writeFileSync to a new temporary file, as openNewFile makes it. */
+export function writeNewFile(file: string, text: string): void {
+  const fd = openNewFile(file);
+  try {
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
   }
 }

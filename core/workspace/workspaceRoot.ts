@@ -78,7 +78,9 @@ export function defaultWorkspace(cwd: string, uid: number | undefined = process.
 function ownedBy(dir: string, uid: number | undefined): boolean {
   if (uid === undefined) return true;
   try {
-    return statSync(dir).uid === uid;
+    const st = statSync(dir);
+    // Nor a folder anyone may write in (a shared /tmp, owned by root): its markers could be anyone's.
+    return st.uid === uid && (st.mode & 0o002) === 0;
   } catch {
     return false;
   }

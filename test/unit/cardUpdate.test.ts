@@ -675,3 +675,11 @@ test('card update refuses a version whose stored copy changed, as every read of 
   assert.match(r.err, /churn.*1.*model\.onnx.*sha256/s);
   assert.equal(readFileSync(path.join(ws, 'README.md'), 'utf8'), '---\nlicense: mit\n---\n');
 });
+
+test('a card with many references to one anchor is taken; one whose aliases explode is refused', async () => {
+  const { checkCardYaml, CardUpdateError } = await import('../../core/modelCard/cardUpdate');
+  const many = `model_details:\n  name: &n churn\n  owners:\n${Array.from({ length: 150 }, () => '    - name: *n').join('\n')}\n`;
+  assert.doesNotThrow(() => checkCardYaml(many, 'many.modelcard.yaml'));
+  const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
+  assert.throws(() => checkCardYaml(`model_details:\n  name: churn\n${laughs}\n`, 'bomb.modelcard.yaml'), (e: unknown) => e instanceof CardUpdateError && /expands its aliases too far/.test((e as Error).message));
+});

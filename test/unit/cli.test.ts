@@ -568,7 +568,15 @@ test("a cloned repository's links in .runwise/ are never written through: caches
     return ws;
   };
   // The lock files' parsed cache as a link to the user's ~/.bashrc: status and run leave it alone.
-  const cacheFile = setup({ '.runwise/cache/locks.json': bashrc, '.runwise/cache/hashes.txt': bashrc, '.runwise/cache/pipelines.json': bashrc });
+  const cacheFile = setup({
+    '.runwise/cache/locks.json': bashrc,
+    '.runwise/cache/hashes.txt': bashrc,
+    '.runwise/cache/pipelines.json': bashrc,
+    // The temporary files beside them, under this process's id (the commands run in it).
+    [`.runwise/cache/.locks.json.${process.pid}.tmp`]: bashrc,
+    [`.runwise/cache/hashes.txt.${process.pid}.tmp`]: bashrc,
+    [`.runwise/cache/pipelines.json.${process.pid}.tmp`]: bashrc,
+  });
   await cli('status', '--workspace', cacheFile);
   await cli('run', '--workspace', cacheFile);
   assert.equal(readFileSync(bashrc, 'utf8'), 'echo hello\n');
@@ -598,4 +606,9 @@ test("from a subfolder, a project above owned by another user is not taken (as g
   const me = statSync(ws).uid;
   assert.equal(defaultWorkspace(path.join(ws, 'sub'), me), ws);
   assert.equal(defaultWorkspace(path.join(ws, 'sub'), me + 1), path.join(ws, 'sub'), 'another user\'s project: the current folder');
+  // Nor a folder anyone may write in (a shared /tmp), even one's own.
+  const { chmodSync } = await import('node:fs');
+  chmodSync(ws, 0o777);
+  assert.equal(defaultWorkspace(path.join(ws, 'sub'), me), path.join(ws, 'sub'));
+  chmodSync(ws, 0o700);
 });

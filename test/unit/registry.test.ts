@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../../core/cli/main';
 import { ModelTamperedError, contentHash, modelSha256 } from '../../core/tracker/modelRegistry';
@@ -775,6 +775,15 @@ test("a version's file is read from the descriptor it was hashed from: a blob sw
     assert.ok(readFileSync(path.join(ws, 'exported.onnx')).equals(original), 'the copy holds the bytes hashed');
     // The next open sees the swap and refuses it.
     assert.throws(() => tracker.openModelVersionFile('churn', 1, 'model.onnx'), ModelTamperedError);
+    // A blob is stored read-only; one written in place between its check and its copy leaves no copy.
+    const v2 = await tracker.registerModelFiles('other', path.join(ws, 'exported.onnx'));
+    const blob2 = tracker.artifacts.blobPath(v2.sha256);
+    assert.equal(statSync(blob2).mode & 0o222, 0, 'no write permission on a stored blob');
+    const checked = tracker.openModelVersionFile('other', 1, 'exported.onnx');
+    chmodSync(blob2, 0o644);
+    writeFileSync(blob2, Buffer.alloc(original.length, 0x42));
+    assert.throws(() => checked.verified.copyTo(path.join(ws, 'again.onnx')), /changed while it was read .*nothing was copied/);
+    assert.equal(existsSync(path.join(ws, 'again.onnx')), false);
   } finally {
     tracker.close();
   }

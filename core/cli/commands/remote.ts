@@ -72,7 +72,8 @@ export function remoteList(ctx: CommandContext, args: ParsedArgs): void {
     ctx.io.out("no remotes; add one with 'runwise remote add NAME URI [--token-env VAR]'\n");
     return;
   }
-  for (const r of remotes) ctx.io.out(`${r.name}\t${r.uri}\t${describeAuth(r)}\n`);
+  // One line each: a config shipped with a repository cannot add lines of its own.
+  for (const r of remotes) ctx.io.out(`${oneLine(r.name)}\t${oneLine(r.uri)}\t${oneLine(describeAuth(r))}\n`);
 }
 
 export function remoteRemove(ctx: CommandContext, args: ParsedArgs): void {

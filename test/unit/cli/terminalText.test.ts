@@ -113,3 +113,19 @@ test('a line break in a run name, note, description or tag adds no line of its o
     assert.ok(!out.split('\n').some((l) => l.startsWith('runwise:')), `${argv.join(' ')}: no forged line\n${out}`);
   }
 });
+
+test("remote list keeps a remote's name and address on its line, from a config a repository shipped", async () => {
+  const { main } = await import('../../../core/cli/main');
+  const ws = tempWorkspace('remote-lines');
+  const run = async (...argv: string[]) => {
+    let out = '';
+    const code = await main([...argv, '--workspace', ws], { out: (s) => (out += s), err: () => undefined });
+    return { code, out };
+  };
+  assert.equal((await run('remote', 'add', 'team', 'https://mlflow.example.com', '--token-env', 'RUNWISE_TEST_UNSET_TOKEN')).code, 0);
+  const file = path.join(ws, '.runwise', 'config');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('https://mlflow.example.com', 'https://mlflow.example.com\\nrunwise: pushed 0 runs'));
+  const listed = await run('remote', 'list');
+  assert.equal(listed.code, 0);
+  assert.ok(!listed.out.split('\n').some((l) => l.startsWith('runwise:')), listed.out);
+});
