@@ -13,6 +13,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import * as path from 'node:path';
 import { PassThrough, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -426,7 +427,10 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
       if (reply.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       // Whoever failed the host or token check gets no kept-alive connection to try again on.
       if (reply.status === 401 || reply.status === 403) res.setHeader('Connection', 'close');
-      sendError(req, res, reply.status, reply.body);
+      // The workspace's absolute path is not given out (an unexpected file system error names it).
+      const message = String(reply.body.message ?? '');
+      const where = path.resolve(tracker.workspace);
+      sendError(req, res, reply.status, message.includes(where) ? { ...reply.body, message: message.split(`${where}${path.sep}`).join('').split(where).join('.') } : reply.body);
     }
   }
 

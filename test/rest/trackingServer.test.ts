@@ -820,6 +820,14 @@ describe('tracking endpoint: unexpected errors', () => {
       assertError(await get(s, R.GetRun, { run_id: runId }), 500, 'INTERNAL_ERROR', 'disk on fire');
       assert.equal(logged.length, 1);
       assert.match(logged[0]!, /disk on fire/);
+      // An unexpected error naming the workspace's absolute path (a file system error) is answered without it.
+      tracker.getRun = () => {
+        throw new Error(`EISDIR: illegal operation on a directory, open '${path.join(tracker.workspace, '.runwise', 'artifacts', 'tmp')}'`);
+      };
+      const leaked = await get(s, R.GetRun, { run_id: runId });
+      assert.equal(leaked.status, 500);
+      assert.ok(!leaked.body.toString().includes(tracker.workspace), leaked.body.toString());
+      assert.match(leaked.json.message, /open '\.runwise\/artifacts\/tmp'/);
       tracker.getRun = original;
       assert.equal((await get(s, R.GetRun, { run_id: runId })).status, 200);
     } finally {
