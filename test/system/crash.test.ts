@@ -39,7 +39,14 @@ function checkAfterCrash(workspace: string, runId: string, acked: number, points
     const run = tracker.getRun(runId);
     assert.equal(run.info.status, 'FAILED', 'the dead owner’s run is failed on reopen');
     assert.match(run.tags.find((t) => t.key === FAILURE_REASON_TAG)?.value ?? '', /exited without ending it/);
-    const history = tracker.getMetricHistory(runId, pointsKey).items;
+    // Every page: a writer killed late has stored more than one page (25,000 points) of history.
+    const history: ReturnType<Tracker['getMetricHistory']>['items'] = [];
+    let token: string | undefined;
+    do {
+      const page = tracker.getMetricHistory(runId, pointsKey, token ? { pageToken: token } : {});
+      history.push(...page.items);
+      token = page.nextPageToken;
+    } while (token);
     assert.ok(history.length >= acked, `${history.length} points stored, ${acked} acknowledged`);
     assert.equal(history.length % BATCH, 0, 'only whole batches are stored');
     history.forEach((m, i) => assert.equal(m.step, i, 'steps are contiguous from 0'));
