@@ -677,7 +677,9 @@ test('card update refuses a version whose stored copy changed, as every read of 
 });
 
 test('a card with many references to one anchor is taken; one whose aliases explode is refused', async () => {
-  const { checkCardYaml, CardUpdateError } = await import('../../core/modelCard/cardUpdate');
+  const { checkCardYaml, CardUpdateError, CARD_ALIAS_LIMIT } = await import('../../core/modelCard/cardUpdate');
+  const { ALIAS_NODE_LIMIT } = await import('../../core/language/yaml/treePasses');
+  assert.equal(CARD_ALIAS_LIMIT, ALIAS_NODE_LIMIT, "the card check's limit is card validate's");
   const many = `model_details:\n  name: &n churn\n  owners:\n${Array.from({ length: 150 }, () => '    - name: *n').join('\n')}\n`;
   assert.doesNotThrow(() => checkCardYaml(many, 'many.modelcard.yaml'));
   const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
