@@ -7,13 +7,14 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Tracker } from './tracker';
+import { invalid } from './trackerError';
 import { resolveInside } from '../workspace/workspacePath';
 
 /**
  * Runs `use` with the path of a registered version's `.onnx` file: a temporary copy of the
  * version's files (external data beside the model, where onnxruntime looks for it), each copied
- * from the bytes re-hashed (a changed copy is refused), removed afterwards. Throws when the version
- * holds no `.onnx` file or several.
+ * from the bytes re-hashed (a changed copy is refused), removed afterwards. Refuses (TrackerError) a
+ * version that holds no `.onnx` file or several.
  */
 export async function withVersionModel<T>(
   tracker: Tracker,
@@ -23,10 +24,8 @@ export async function withVersionModel<T>(
 ): Promise<T> {
   const files = tracker.registry.versionFiles(name, version);
   const models = files.filter((f) => f.path.toLowerCase().endsWith('.onnx'));
-  if (models.length !== 1)
-    throw new Error(
-      `${name}/${version} holds ${models.length === 0 ? 'no .onnx file' : `${models.length} .onnx files`} to evaluate`,
-    );
+  // A TrackerError: the CLI says it in one line, a gate as why the champion could not be measured.
+  if (models.length !== 1) throw invalid(`${name}/${version} holds ${models.length === 0 ? 'no .onnx file' : `${models.length} .onnx files`} to evaluate`);
   // Copied out, each file from the descriptor it was hashed from (what onnxruntime reads is what
   // was verified, whatever happens to the store's path meanwhile), with the names onnxruntime looks
   // for beside the model; a private folder, removed afterwards.

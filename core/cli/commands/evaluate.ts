@@ -108,8 +108,6 @@ function registeredVersion(ctx: CommandContext, ref: string): { name: string; ve
   const parsed = registry.parseRef(uri ?? ref);
   if (uri === undefined && !registry.hasModel(parsed.name)) return undefined;
   const v = registry.resolveVersion(parsed);
-  const models = registry.versionFiles(v.name, v.version).filter((f) => /\.onnx$/i.test(f.path)).length;
-  if (models !== 1) throw new CliError(`${v.name}/${v.version} holds ${models === 0 ? 'no .onnx file' : `${models} .onnx files`} to evaluate`);
   return { name: v.name, version: v.version, sha256: v.sha256 };
 }
 
