@@ -36,20 +36,23 @@ export interface VerifiedFile {
   close(): void;
 }
 
+/** Every byte of `fd` from the start, a chunk at a time (the chunk's buffer is reused); returns the size. */
+function readAllSync(fd: number, each: (chunk: Buffer) => void): number {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let at = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, at);
+    if (n === 0) return at;
+    each(buf.subarray(0, n));
+    at += n;
+  }
+}
+
 function handle(fd: number, sha256: string, size: number): VerifiedFile {
   let open = true;
   const close = () => {
     if (open) closeSync(fd);
     open = false;
-  };
-  const readAll = (each: (chunk: Buffer) => void) => {
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (let at = 0; ; ) {
-      const n = readSync(fd, buf, 0, buf.length, at);
-      if (n === 0) break;
-      each(buf.subarray(0, n));
-      at += n;
-    }
   };
   return {
     sha256,
@@ -64,7 +67,7 @@ function handle(fd: number, sha256: string, size: number): VerifiedFile {
         const copied = createHash('sha256');
         const out = openSync(dest, 'wx', mode);
         try {
-          readAll((chunk) => {
+          readAllSync(fd, (chunk) => {
             copied.update(chunk);
             for (let off = 0; off < chunk.length; ) off += writeSync(out, chunk, off);
           });
@@ -83,7 +86,7 @@ function handle(fd: number, sha256: string, size: number): VerifiedFile {
     text() {
       try {
         const parts: Buffer[] = [];
-        readAll((chunk) => parts.push(Buffer.from(chunk)));
+        readAllSync(fd, (chunk) => parts.push(Buffer.from(chunk)));
         return Buffer.concat(parts).toString('utf8');
       } finally {
         close();
@@ -98,14 +101,7 @@ export function openVerifiedSync(filePath: string): VerifiedFile {
   const fd = openSync(filePath, READ_NO_FOLLOW);
   try {
     const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(CHUNK);
-    let size = 0;
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, size);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-      size += n;
-    }
+    const size = readAllSync(fd, (chunk) => hash.update(chunk));
     return handle(fd, hash.digest('hex'), size);
   } catch (e) {
     closeSync(fd);
