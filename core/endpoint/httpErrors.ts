@@ -3,10 +3,9 @@
  * the HTTP status MLflow's server gives each code. Anything else thrown while serving a request
  * becomes 500 INTERNAL_ERROR.
  */
-import * as path from 'node:path';
 import { BlobTooLargeError } from '../tracker/artifactStore';
 import { TrackerError } from '../tracker/trackerError';
-import { TrackerOpenError, damagedTracker } from '../tracker/trackerOpenError';
+import { damagedTracker } from '../tracker/trackerOpenError';
 import { PathOutsideWorkspaceError } from '../workspace/workspacePath';
 
 export type ErrorCode =
@@ -73,8 +72,6 @@ export interface ErrorReply {
 /** What to answer for an error thrown while serving a request. */
 export function errorReply(e: unknown): ErrorReply {
   if (e instanceof HttpError) return reply(e.code, e.message, e.status);
-  // A file of the store at fault is named from `.runwise/` on: the answer gives out no absolute path.
-  if (e instanceof TrackerOpenError) return reply(e.code, e.message.split(e.file).join(storeRelative(e.file)));
   if (e instanceof TrackerError) return reply(e.code, e.message);
   if (e instanceof PathOutsideWorkspaceError) return reply('INVALID_PARAMETER_VALUE', `Invalid path: ${e.message}`);
   if (e instanceof BlobTooLargeError) return reply('INVALID_PARAMETER_VALUE', `The upload is too large: ${e.message}`);
@@ -87,11 +84,4 @@ export function errorReply(e: unknown): ErrorReply {
 
 function reply(code: ErrorCode, message: string, status = HTTP_STATUS[code]): ErrorReply {
   return { status, body: { error_code: code, message }, unexpected: false };
-}
-
-/** `/abs/ws/.runwise/artifacts/ab/cd…` → `.runwise/artifacts/ab/cd…` (or the file's name, outside `.runwise/`). */
-function storeRelative(file: string): string {
-  const at = file.lastIndexOf(`${path.sep}.runwise${path.sep}`);
-  if (at >= 0) return file.slice(at + 1);
-  return file.endsWith(`${path.sep}.runwise`) ? '.runwise' : path.basename(file);
 }

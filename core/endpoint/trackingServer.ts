@@ -427,7 +427,8 @@ export async function startTrackingServer(options: TrackingServerOptions): Promi
       if (reply.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       // Whoever failed the host or token check gets no kept-alive connection to try again on.
       if (reply.status === 401 || reply.status === 403) res.setHeader('Connection', 'close');
-      // The workspace's absolute path is not given out (an unexpected file system error names it).
+      // The workspace's absolute path is not given out (a file of the store found to be a link, an
+      // unexpected file system error): the answer names such a file relative to the workspace.
       const message = String(reply.body.message ?? '');
       const where = path.resolve(tracker.workspace);
       sendError(req, res, reply.status, message.includes(where) ? { ...reply.body, message: message.split(`${where}${path.sep}`).join('').split(where).join('.') } : reply.body);
