@@ -91,10 +91,11 @@ export async function modelsRegister(ctx: CommandContext, args: ParsedArgs): Pro
   const run = optionValue(args, 'run');
   const alias = optionValue(args, 'alias');
   const description = optionValue(args, 'description');
+  const source = path.relative(ctx.workspace, modelPath).split(path.sep).join('/');
   const runId = run !== undefined ? tracker.resolveRunId(run) : undefined;
-  if (runId !== undefined) checkRunWrote(tracker, runId, modelPath, path.relative(ctx.workspace, modelPath).split(path.sep).join('/'));
+  if (runId !== undefined) checkRunWrote(tracker, runId, modelPath, source);
   const v = await tracker.registerModelFiles(name!, modelPath, {
-    source: path.relative(ctx.workspace, modelPath).split(path.sep).join('/') || '.',
+    source: source || '.',
     userId: currentUser(),
     ...(runId !== undefined ? { runId } : {}),
     ...(cardPath !== undefined ? { cardPath } : {}),
