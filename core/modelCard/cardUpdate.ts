@@ -94,10 +94,12 @@ const AVERAGED = /^(precision|recall|f1|roc_auc)_(macro|weighted)$/;
 
 /**
  * Whether a JSON card's performance metric is one Runwise writes (JSON has no comment to mark it):
- * a metric name of its evaluation on a slice it names, `overall` or `column=value`. A hand-written
- * `accuracy` on `validation set (hand-measured)` is not.
+ * a metric name of its evaluation on a slice it names, `overall` or `column=value`, with no field
+ * besides the `type`, `value` and `slice` Runwise writes. A hand-written `accuracy` on
+ * `validation set (hand-measured)`, or on `overall` with a `confidence_interval`, is not.
  */
-function isRunwiseJsonEntry(entry: { type: string; slice?: unknown }): boolean {
+function isRunwiseJsonEntry(entry: Record<string, unknown> & { type: string }): boolean {
+  if (!Object.keys(entry).every((k) => k === "type" || k === "value" || k === "slice")) return false;
   // `column=value` as Runwise names a slice: not a comparison (`tenure>=24`, `age != x`) nor a note (`holdout (n=500)`).
   return isRunwiseMetricName(entry.type) && typeof entry.slice === "string" && (entry.slice === "overall" || /^[^\s=<>!(][^=<>!(]*=(?!=)/.test(entry.slice));
 }

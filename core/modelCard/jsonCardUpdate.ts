@@ -147,6 +147,19 @@ function replaceValue(body: string, member: Member, value: unknown, layout: Layo
   return { start: member.value.range[0], end: member.value.range[1], text: render(value, layout, indentAt(body, member.start)) };
 }
 
+/**
+ * An entry's text moved to indentation `to`: its lines after the first shifted by the difference
+ * between `to` and the entry's own indentation (its last line's, where its closing brace is), so an
+ * entry written `[{` … `}]` keeps its shape when the list is laid out one entry a line.
+ */
+function reindented(entry: string, to: string): string {
+  const lastBreak = entry.lastIndexOf("\n");
+  if (lastBreak < 0) return entry;
+  const own = /^[ \t]*/.exec(entry.slice(lastBreak + 1))![0];
+  if (own === to) return entry;
+  return entry.replace(/(\r?\n)([ \t]*)/g, (_, eol: string, lead: string) => eol + (lead.startsWith(own) ? to + lead.slice(own.length) : lead));
+}
+
 const isNull = (node: Node): boolean => isScalar(node) && node.value === null;
 
 /**
@@ -154,7 +167,7 @@ const isNull = (node: Node): boolean => isScalar(node) && node.value === null;
  * the JSON card's `quantitative_analysis.performance_metrics`: the entries whose `type` is one
  * `isOurs` names are replaced, where the first of them was.
  */
-export function toolkitJsonEdits(text: string, entries: Record<string, unknown>[], file: string, isOurs: (entry: { type: string; slice?: unknown }) => boolean): TextEdit[] {
+export function toolkitJsonEdits(text: string, entries: Record<string, unknown>[], file: string, isOurs: (entry: Record<string, unknown> & { type: string }) => boolean): TextEdit[] {
   const { root, body, offset } = parsedCard(text, file);
   const layout = layoutOf(body, root);
   const fail = (at: number, expected: string): never => {
@@ -162,8 +175,8 @@ export function toolkitJsonEdits(text: string, entries: Record<string, unknown>[
   };
   const ours = (node: Node): boolean => {
     if (!isMap(node)) return false;
-    const entry = node.toJSON() as { type?: unknown; slice?: unknown };
-    return typeof entry.type === "string" && isOurs({ type: entry.type, slice: entry.slice });
+    const entry = node.toJSON() as Record<string, unknown>;
+    return typeof entry.type === "string" && isOurs(entry as Record<string, unknown> & { type: string });
   };
   // No entries to write (Runwise's to remove only): nothing is added where there is no list.
   const adding = entries.length > 0;
@@ -182,10 +195,10 @@ export function toolkitJsonEdits(text: string, entries: Record<string, unknown>[
     const items = list.items as Spanned[];
     const firstOurs = items.findIndex(ours);
     if (!adding && firstOurs < 0) return [];
-    const kept = items.filter((n) => !ours(n)).map((n) => body.slice(n.range[0], n.range[1]));
-    const at = firstOurs < 0 ? kept.length : firstOurs;
     const indent = indentAt(body, pmMember.start);
     const inner = indent + layout.unit;
+    const kept = items.filter((n) => !ours(n)).map((n) => reindented(body.slice(n.range[0], n.range[1]), inner));
+    const at = firstOurs < 0 ? kept.length : firstOurs;
     const all = [...kept.slice(0, at), ...entries.map((e) => render(e, layout, inner)), ...kept.slice(at)];
     const joined = !layout.unit
       ? `[${all.join(layout.comma)}]`

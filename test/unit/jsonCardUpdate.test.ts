@@ -238,3 +238,36 @@ test("a JSON card starting with a byte order mark is an error: Python's json ref
   assert.deepEqual(codes('model_card.json'), [['byte-order-mark', 'error', 0]]);
   assert.deepEqual(codes('plain/model_card.json'), []);
 });
+
+test("an entry with a field Runwise never writes (a confidence_interval) is the user's, on `overall` too; a kept entry written `[{ … }]` keeps its shape", () => {
+  // As the toolkit's own test card (model_card_toolkit/template/test/full.json) writes its metrics.
+  const card = [
+    '{',
+    '  "quantitative_analysis": {',
+    '    "performance_metrics": [{',
+    '      "type": "accuracy",',
+    '      "value": "0.9",',
+    '      "slice": "overall",',
+    '      "confidence_interval": {',
+    '        "lower_bound": "0.85",',
+    '        "upper_bound": "0.95"',
+    '      }',
+    '    }],',
+    '    "graphics": {}',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  const out = update(card);
+  const metrics = metricsOf(out);
+  assert.deepEqual(metrics[0], { type: 'accuracy', value: '0.9', slice: 'overall', confidence_interval: { lower_bound: '0.85', upper_bound: '0.95' } }, "the user's entry is kept whole, first");
+  assert.ok(metrics.some((m) => m.type === 'accuracy' && m.slice === 'overall' && !('confidence_interval' in m)), "Runwise's own overall accuracy is added beside it");
+  assert.ok(
+    out.includes('    "performance_metrics": [\n      {\n        "type": "accuracy",\n        "value": "0.9",\n        "slice": "overall",\n        "confidence_interval": {\n          "lower_bound": "0.85",\n          "upper_bound": "0.95"\n        }\n      },\n      {\n'),
+    `the kept entry is indented as one entry a line, its inner lines with it:\n${out}`,
+  );
+  // The next update replaces Runwise's entries only: the user's stays as the first update left it.
+  const again = update(out, 'b'.repeat(32), 0.5);
+  assert.deepEqual(metricsOf(again)[0], metrics[0]);
+  assert.equal(metricsOf(again).filter((m) => m.type === 'accuracy' && m.slice === 'overall').length, 2);
+});
