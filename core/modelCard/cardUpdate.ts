@@ -177,6 +177,9 @@ export interface CardUpdateOptions {
   modelName: string;
 }
 
+/** Front matter written empty: a line `---`, then a line `---` (`card validate` names it so). */
+export const EMPTY_FRONT_MATTER = /^---[ \t]*\r?\n---[ \t]*(\r?\n|$)/;
+
 /** The card's text with `evaluation` written in. Throws CardUpdateError when the card cannot be edited safely. */
 export function updateCardText(
   text: string,
@@ -210,8 +213,11 @@ export function updateCardText(
       );
       // After a byte order mark: the file still starts with it, and the `---` opens the text.
       const at = text.startsWith("\uFEFF") ? 1 : 0;
+      // An empty block as written (`---` then `---`, which the Hub reads as no front matter): filled
+      // in place, not left below the new one as two rules at the top of the text.
+      const empty = EMPTY_FRONT_MATTER.exec(text.slice(at));
       return apply(text, [
-        { start: at, end: at, text: `---${eol}${block}---${eol}` },
+        { start: at, end: at + (empty?.[0].length ?? 0), text: `---${eol}${block}---${eol}` },
       ]);
     }
     // The front matter's own line breaks (its body may use others).
@@ -220,7 +226,7 @@ export function updateCardText(
       fm.offset,
       text,
       options.file,
-      eolOf(fm.yaml) ?? eol,
+      (fm.yaml.trim() === "" ? undefined : eolOf(fm.yaml)) ?? eol,
     );
     return apply(
       text,
@@ -515,6 +521,13 @@ class YamlText {
     value: unknown,
     indentIfEmpty = "",
   ): TextEdit {
+    // `{}` (what huggingface_hub writes for empty card data) replaced by the block, when nothing but
+    // the line's end follows it.
+    if (map?.flow && map === this.root && map.items.length === 0 && map.range) {
+      const end = this.lineEnd(map.range[1]);
+      if (/^[ \t]*\r?\n?$/.test(this.text.slice(map.range[1], end)))
+        return { start: map.range[0], end, text: render({ [key]: value }, "", this.eol, this.indentSeq) };
+    }
     if (map?.flow)
       this.fail(
         map,
@@ -771,7 +784,7 @@ function toolkitEdits(yaml: YamlText, e: CardEvaluation): TextEdit[] {
       }),
     ];
   const qa = pair.value;
-  if (qa === null || (isScalar(qa) && qa.value === null))
+  if (qa === null || (isScalar(qa) && qa.value === null) || (isMap(qa) && qa.flow && qa.items.length === 0))
     return [yaml.replacePair(pair, { performance_metrics: metrics })];
   if (!isMap(qa))
     yaml.fail(qa as Node, "expected `quantitative_analysis` to be a mapping");

@@ -16,7 +16,7 @@ import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
 import { betterWhen, comparableEvaluations, metricChange, worseOnSameData, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
-import { CardUpdateError, HF_SOURCE_NAME, cardModelName, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText, withoutRunwiseEntries } from '../../core/modelCard/cardUpdate';
+import { CardUpdateError, EMPTY_FRONT_MATTER, HF_SOURCE_NAME, cardModelName, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText, withoutRunwiseEntries } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
 import { sampleEvaluation } from '../support/cardEvaluation';
@@ -69,8 +69,10 @@ test('every corpus card: one insertion, every other byte kept; a second update r
     const first = updateCardText(text, evaluation('a'.repeat(32)), { file, modelName: 'churn' });
     assert.equal(first.edits.length, 1, what);
     const edit = first.edits[0]!;
-    assert.equal(edit.start, edit.end, `${what}: a card without Runwise's entry only gains one`);
-    assert.equal(first.text.slice(0, edit.start) + first.text.slice(edit.start + edit.text.length), text, `${what}: the rest is byte-identical`);
+    // Empty front matter as written (`---` then `---`) is filled in place: those two lines become the block.
+    const empty = EMPTY_FRONT_MATTER.exec(text)?.[0].length ?? 0;
+    assert.equal(edit.end - edit.start, empty, `${what}: a card without Runwise's entry only gains one`);
+    assert.equal(first.text.slice(0, edit.start) + text.slice(edit.start, edit.end) + first.text.slice(edit.start + edit.text.length), text, `${what}: the rest is byte-identical`);
     if (text.includes('\r\n')) assert.doesNotMatch(edit.text.replace(/\r\n/g, ''), /\n/, `${what}: written with the file's CRLF line breaks`);
 
     assert.equal(updateCardText(first.text, evaluation('a'.repeat(32)), { file, modelName: 'churn' }).text, first.text, `${what}: the same evaluation again is a byte-identical round trip`);
@@ -229,6 +231,32 @@ test('a horizontal rule above the text is not front matter: the card gets its me
     const updated = updateCardText(text, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
     assert.ok(updated.startsWith('---\nmodel-index:\n') && updated.endsWith(`---\n${text}`), updated);
   }
+});
+
+test('empty front matter as written (`---` then `---`) and as huggingface_hub writes empty card data (`{}`) is filled in place', () => {
+  const e = evaluation('a'.repeat(32));
+  const entry = /model-index:[^]*url: runs:\/a{32}(\r?\n)/;
+  const cases: [string, string][] = [
+    // The Hub reads LF `---`/`---` as no front matter, CRLF as an empty one: either way one block, no rule left in the text.
+    ['---\n---\n\n# Model\n', '---\nE---\n\n# Model\n'],
+    ['---\r\n---\r\n\r\n# Model\r\n', '---\r\nE---\r\n\r\n# Model\r\n'],
+    ['---\n---', '---\nE---\n'],
+    // ModelCard.from_template(ModelCardData()): a comment, then `{}`.
+    ['---\n# For reference on model card metadata, see the spec\n{}\n---\n\n# Model\n', '---\n# For reference on model card metadata, see the spec\nE---\n\n# Model\n'],
+    ['---\r\n{}  \r\n---\r\n', '---\r\nE---\r\n'],
+  ];
+  for (const [text, expected] of cases) {
+    const out = updateCardText(text, e, { file: 'README.md', modelName: 'churn' }).text;
+    const eol = text.includes('\r\n') ? '\r\n' : '\n';
+    assert.equal(out.replace(entry, 'E'), expected, JSON.stringify(out));
+    assert.ok(!out.replace(/\r\n/g, '').includes('\n') || eol === '\n', `the file's line breaks: ${JSON.stringify(out)}`);
+    assert.ok(Array.isArray((parse(extractFrontMatter(out)!.yaml) as Record<string, unknown>)['model-index']), 'the Hub reads the result');
+  }
+  // A flow mapping with content, or a comment after `{}`, is still refused (it cannot be kept as written).
+  assert.throws(() => updateCardText('---\n{license: mit}\n---\n', e, { file: 'README.md', modelName: 'churn' }), /README\.md:2: expected a block mapping/);
+  // The toolkit's YAML card: an empty `quantitative_analysis: {}` filled.
+  const mct = updateCardText('model_details: {name: x}\nquantitative_analysis: {}\n', e, { file: 'm.modelcard.yaml', modelName: 'churn' }).text;
+  assert.match(mct, /^model_details: \{name: x\}\nquantitative_analysis:\n {2}performance_metrics:\n {4}- type: accuracy # runwise\n/);
 });
 
 test('where the metadata is added: before a document end marker `...`, at the root keys\' own indentation, with the front matter\'s line breaks', () => {

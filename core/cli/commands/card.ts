@@ -16,6 +16,7 @@ import { MODEL_SHA256_TAG } from "../../tracker/model";
 import {
   cardFormatOf,
   CardUpdateError,
+  EMPTY_FRONT_MATTER,
   updateCardText,
   type CardFormat,
 } from "../../modelCard/cardUpdate";
@@ -100,7 +101,7 @@ export function cardValidate(ctx: CommandContext, args: ParsedArgs): void {
   if (format === "huggingface" && unclosedFrontMatterLine(text) === undefined) {
     if (!extractFrontMatter(text))
       throw new CliError(
-        /^\uFEFF?---[ \t]*\r?\n---[ \t]*(\r?\n|$)/.test(text)
+        EMPTY_FRONT_MATTER.test(text.replace(/^\uFEFF/, ""))
           ? `${rel}: the front matter is empty (\`---\` then \`---\`): no card metadata to validate (\`runwise card update\` adds it)`
           : `${rel}: no YAML front matter (\`---\` … \`---\` at the top): no card metadata to validate (\`runwise card update\` adds it)`,
       );
