@@ -139,13 +139,22 @@ export function huggingFaceResult(e: CardEvaluation): Record<string, unknown> {
       // No `args`: the card spec keeps it for load_dataset()'s arguments, which a row count is not.
       ...(e.dataset.sha256 ? { revision: e.dataset.sha256 } : {}),
     },
-    metrics: e.metrics.map((m) => ({
-      type: m.key,
-      value: cardNumber(m.value),
-      name: prettyMetricName(m.key),
-    })),
+    metrics: e.metrics.map((m) => huggingFaceMetric(m.key, m.value)),
     source: { name: HF_SOURCE_NAME, url: `runs:/${e.runId}` },
   };
+}
+
+/**
+ * A metric as the card spec has it: `type` a metric id of hf.co/metrics, its averaging in `args`
+ * (what was passed to `compute()`), as real cards write `type: f1` with `args: {average: macro}`;
+ * an `f1_macro` would be a metric id of its own to the Hub, grouped with no other model's `f1`.
+ */
+function huggingFaceMetric(key: string, value: number): Record<string, unknown> {
+  const averaged = AVERAGED.exec(key);
+  const metric: Record<string, unknown> = { type: averaged ? averaged[1]! : key, value: cardNumber(value), name: prettyMetricName(key) };
+  // One-vs-rest: the multiclass ROC AUC Runwise computes (scikit-learn's roc_auc_score(multi_class="ovr")).
+  if (averaged) metric.args = { average: averaged[2]!, ...(averaged[1] === "roc_auc" ? { multi_class: "ovr" } : {}) };
+  return metric;
 }
 
 /** A dataset path as a card may show it: workspace-relative as it is, else the file's name alone. */

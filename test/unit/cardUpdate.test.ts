@@ -620,6 +620,37 @@ test('card validate warns of a byte order mark before a README\'s front matter (
   assert.equal(relative.code, 0, relative.err);
 });
 
+test('a Hugging Face card gets averaged metrics as the spec has them: `type: f1` with `args: {average: macro}`; the toolkit keeps scikit-learn\'s names', () => {
+  const multiclass: CardEvaluation = {
+    ...evaluation('a'.repeat(32)),
+    task: 'multiclass',
+    metrics: [
+      { key: 'accuracy', value: 0.8 },
+      { key: 'f1_macro', value: 0.75 },
+      { key: 'precision_weighted', value: 0.81 },
+      { key: 'roc_auc_macro', value: 0.9 },
+      { key: 'log_loss', value: 0.4 },
+    ],
+    threshold: undefined,
+    slices: [],
+  };
+  const out = updateCardText('---\nlicense: mit\n---\n', multiclass, { file: 'README.md', modelName: 'churn' }).text;
+  const index = (parse(extractFrontMatter(out)!.yaml) as { 'model-index': { results: { metrics: Record<string, unknown>[] }[] }[] })['model-index'];
+  assert.deepEqual(index[0]!.results[0]!.metrics, [
+    { type: 'accuracy', value: 0.8, name: 'Accuracy' },
+    { type: 'f1', value: 0.75, name: 'F1 (macro)', args: { average: 'macro' } },
+    { type: 'precision', value: 0.81, name: 'Precision (weighted)', args: { average: 'weighted' } },
+    { type: 'roc_auc', value: 0.9, name: 'ROC AUC (macro)', args: { average: 'macro', multi_class: 'ovr' } },
+    { type: 'log_loss', value: 0.4, name: 'Log loss' },
+  ]);
+  // The next update replaces the entry (it is Runwise's by its source), metrics and all.
+  const again = updateCardText(out, evaluation('b'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+  assert.equal((again.match(/Runwise evaluation/g) ?? []).length, 1);
+  assert.doesNotMatch(again, /average/);
+  const mct = toolkitMetrics(multiclass).map((m) => m.type);
+  assert.deepEqual(mct, ['accuracy', 'f1_macro', 'precision_weighted', 'roc_auc_macro', 'log_loss']);
+});
+
 test("a Hugging Face result's dataset has no `args` (the card spec keeps it for load_dataset()'s arguments; a row count is none)", () => {
   const out = updateCardText('---\nlicense: mit\n---\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
   const data = parse(extractFrontMatter(out)!.yaml) as { 'model-index': { results: { dataset: Record<string, unknown> }[] }[] };
