@@ -274,6 +274,88 @@ export function withoutRunwiseEntries(text: string, file: string): CardUpdateRes
 }
 
 /**
+ * The Runwise results a Hugging Face card holds (one after an update): the dataset each is of and
+ * its evaluation run, for saying what an update replaces. None for other cards.
+ */
+export function runwiseResults(text: string, file: string): { dataset?: string; runId?: string }[] {
+  if (cardFormatOf(file) !== "huggingface") return [];
+  const fm = extractFrontMatter(text);
+  const doc = fm ? parseDocument(loneCrAsLf(fm.yaml)) : undefined;
+  if (!doc || doc.errors.length > 0) return [];
+  const index = (doc.toJS({ maxAliasCount: CARD_ALIAS_LIMIT }) as Record<string, unknown> | null)?.["model-index"];
+  if (!Array.isArray(index)) return [];
+  return index
+    .flatMap((item) => (Array.isArray((item as { results?: unknown } | null)?.results) ? ((item as { results: unknown[] }).results) : []))
+    .filter(isRunwiseResult)
+    .map((r) => {
+      const { dataset, source } = r as { dataset?: { type?: unknown }; source?: { url?: unknown } };
+      const run = typeof source?.url === "string" ? /^runs:\/([0-9a-f]+)/i.exec(source.url)?.[1] : undefined;
+      return { ...(typeof dataset?.type === "string" ? { dataset: dataset.type } : {}), ...(run ? { runId: run } : {}) };
+    });
+}
+
+/**
+ * What in a Hugging Face card's `model-index` huggingface_hub cannot read, each as `file:line: …`
+ * (none for other cards, or when the front matter does not parse). `model_index_to_eval_results`
+ * indexes `name`, `results`, `task.type`, `dataset.type`, `dataset.name`, `metrics` and each
+ * metric's `type` and `value` directly, so one result missing any of them makes `ModelCardData`
+ * refuse the card's whole `model-index` (or, with `ignore_metadata_errors`, drop every result:
+ * Runwise's too). `card update` keeps what the user wrote and says so.
+ */
+export function modelIndexProblems(text: string, file: string): string[] {
+  if (cardFormatOf(file) !== "huggingface") return [];
+  const fm = extractFrontMatter(text);
+  if (!fm) return [];
+  const doc = parseDocument(loneCrAsLf(fm.yaml));
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return [];
+  const index = pairOf(doc.contents, "model-index")?.value;
+  if (!isSeq(index)) return [];
+  const problems: string[] = [];
+  const at = (node: unknown, what: string) => {
+    const start = isNode(node) && node.range ? node.range[0] : 0;
+    problems.push(`${file}:${lineAt(loneCrAsLf(text), fm.offset + start)}: ${what}`);
+  };
+  // A key absent is a KeyError there; a mapping or list given as something else (null too) a TypeError.
+  const missing = (map: unknown, keys: string[]): string[] => keys.filter((k) => !isMap(map) || !map.has(k));
+  for (const item of index.items) {
+    const gone = missing(item, ["name", "results"]);
+    if (gone.length > 0) {
+      at(item, `a \`model-index\` item without ${gone.map((k) => `\`${k}\``).join(" or ")}`);
+      continue;
+    }
+    const results = (item as YAMLMap).get("results", true);
+    if (!isSeq(results)) {
+      at(results, "`results` is not a list");
+      continue;
+    }
+    for (const result of results.items) {
+      if (!isMap(result)) {
+        at(result, "a result that is not a mapping");
+        continue;
+      }
+      const lacks = missing(result, ["task", "dataset", "metrics"]);
+      const wrong: string[] = [];
+      for (const key of ["task", "dataset"] as const) {
+        const part = result.get(key, true);
+        if (!result.has(key)) continue;
+        if (isMap(part)) lacks.push(...missing(part, key === "task" ? ["type"] : ["type", "name"]).map((k) => `${key}.${k}`));
+        else wrong.push(`\`${key}\` is not a mapping`);
+      }
+      const metrics = result.get("metrics", true);
+      if (result.has("metrics") && !isSeq(metrics)) wrong.push("`metrics` is not a list");
+      if (lacks.length > 0) at(result, `a result without ${lacks.map((k) => `\`${k}\``).join(", ")}`);
+      if (wrong.length > 0) at(result, `a result whose ${wrong.join(", ")}`);
+      if (isSeq(metrics))
+        for (const metric of metrics.items) {
+          const m = missing(metric, ["type", "value"]);
+          if (m.length > 0) at(metric, `a metric without ${m.map((k) => `\`${k}\``).join(" or ")}`);
+        }
+    }
+  }
+  return problems.map((p) => `${p}: huggingface_hub cannot read the card's \`model-index\` (ModelCardData refuses it, or drops every result with ignore_metadata_errors)`);
+}
+
+/**
  * The model a card names, for a registration's suggested name: a Hugging Face card's first
  * `model-index` item's `name` (or its `model_name`), a Model Card Toolkit card's
  * `model_details.name`; the part after the last `/` of a Hub id (`org/churn` → `churn`). Undefined

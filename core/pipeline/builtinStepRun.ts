@@ -22,7 +22,7 @@ import {
 import * as path from "node:path";
 import { EVALUATION_RUN_TAG, cardEvaluationOf, latestEvaluation, latestPipelineEvaluation, type CardEvaluation } from "../modelCard/cardEvaluation";
 import { checkCardForRegistration, readCardText, writeCardText } from "../modelCard/cardFile";
-import { CardUpdateError, cardFormatOf, updateCardText, withoutRunwiseEntries } from "../modelCard/cardUpdate";
+import { CardUpdateError, cardFormatOf, modelIndexProblems, updateCardText, withoutRunwiseEntries } from "../modelCard/cardUpdate";
 import { MODEL_SHA256_TAG } from "../tracker/model";
 import { modelSha256, sha256OfFile } from "../tracker/modelRegistry";
 import type { Tracker } from "../tracker/tracker";
@@ -174,6 +174,7 @@ async function registerStep(
         `${updated.text !== text ? `${card.rel}: updated with` : `${card.rel}: already holds the numbers of`} evaluation run ${evaluation.runId} ` +
           `(${staged ? "the pipeline's" : 'no pipeline stage evaluated these bytes: the latest'}, on ${evaluation.dataset.path || evaluation.dataset.name}${evaluation.threshold !== undefined ? `, threshold ${evaluation.threshold}` : ''})`,
       );
+      for (const problem of modelIndexProblems(updated.text, card.rel)) say(`warning: ${problem}`);
     }
   }
   const cardSha = card ? sha256OfFile(card.abs) : undefined;

@@ -744,3 +744,38 @@ test('a card with many references to one anchor is taken; one whose aliases expl
   const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)].join('\n');
   assert.throws(() => checkCardYaml(`model_details:\n  name: churn\n${laughs}\n`, 'bomb.modelcard.yaml'), (e: unknown) => e instanceof CardUpdateError && /expands its aliases too far/.test((e as Error).message));
 });
+
+test("card update says what the Hub cannot read in the user's model-index (kept as written), and which earlier Runwise result on other data it replaces", async () => {
+  // huggingface_hub's own fixture (tests/fixtures/cards/sample_invalid_model_index.md): a result without `dataset`.
+  const ws = tempWorkspace('card-warn', {
+    'model.onnx': onnxBytes('model-bytes'),
+    'README.md': ['---', 'license: mit', 'model-index:', '- name: my-cool-model', '  results:', '  - task:', '      type: image-classification', '    metrics:', '    - type: acc', '      value: 0.9', '---', '# Invalid Model Index', ''].join('\n'),
+  });
+  const tracker = Tracker.open(ws);
+  await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
+  const sha = createHash('sha256').update(onnxBytes('model-bytes')).digest('hex');
+  const evalRun = (source: string) => {
+    const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: sha }] });
+    tracker.logBatch(run.info.runId, { metrics: [{ key: 'accuracy', value: 0.8, timestamp: 1, step: 0 }] });
+    tracker.logInputs(run.info.runId, [{ dataset: { name: path.basename(source, '.csv'), digest: 'abcdef0123456789', sourceType: 'local', source }, tags: [] }]);
+    tracker.updateRun(run.info.runId, { status: 'FINISHED' });
+    return run.info.runId;
+  };
+  const onTest = evalRun('data/test.csv');
+  const onLive = evalRun('data/live.csv');
+  tracker.close();
+  const first = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1', '--run', onTest);
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.err, /^runwise: warning: README\.md:6: a result without `dataset`: huggingface_hub cannot read the card's `model-index`/m);
+  assert.doesNotMatch(first.out, /replacing/);
+  const text = readFileSync(path.join(ws, 'README.md'), 'utf8');
+  assert.ok(text.includes('  - task:\n      type: image-classification\n    metrics:\n    - type: acc\n      value: 0.9\n'), "the user's result is kept as written");
+  const second = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1', '--run', onLive);
+  assert.match(second.out, new RegExp(`^  replacing its earlier Runwise result on data/test\\.csv \\(run ${onTest}\\): a card holds one`, 'm'));
+  const json = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1', '--run', onTest, '--json');
+  assert.deepEqual(JSON.parse(json.out).replaced, [{ data: 'data/live.csv', run_id: onLive }]);
+  // A card the Hub reads whole: no warning.
+  writeFileSync(path.join(ws, 'README.md'), '---\nlicense: mit\n---\n');
+  const clean = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
+  assert.equal(clean.err, '');
+});

@@ -10,6 +10,7 @@
  */
 import { optionValue, positionals, UsageError, type ParsedArgs } from "../args";
 import { CliError, type CommandContext } from "../context";
+import { oneLine } from "../table";
 import { readCardText, writeCardText } from "../../modelCard/cardFile";
 import { cardEvaluationOf, evaluationRunIds, latestEvaluation } from "../../modelCard/cardEvaluation";
 import { MODEL_SHA256_TAG } from "../../tracker/model";
@@ -17,6 +18,9 @@ import {
   cardFormatOf,
   CardUpdateError,
   EMPTY_FRONT_MATTER,
+  huggingFaceResult,
+  modelIndexProblems,
+  runwiseResults,
   updateCardText,
   type CardFormat,
 } from "../../modelCard/cardUpdate";
@@ -61,6 +65,9 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
       `${subject} has no finished evaluation (sha256 ${version.sha256.slice(0, 12)}…): run \`runwise evaluate ${shellWord(`models:/${subject}`)} --data FILE --target COLUMN\` first`,
     );
   }
+  // Runwise's earlier result of other data, which the update replaces (a card holds one): said.
+  const newData = (huggingFaceResult(evaluation).dataset as { type: string }).type;
+  const replaced = runwiseResults(text, rel).filter((r) => r.dataset !== undefined && r.dataset !== newData);
   const updated = asCliError(() =>
     updateCardText(text, evaluation, { file: rel, modelName: version.name }),
   );
@@ -69,6 +76,8 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
   if (text.charCodeAt(0) === 0xfeff && !/\.ya?ml$/i.test(rel))
     ctx.io.err(`runwise: warning: ${rel} starts with a byte order mark: ${/\.json$/i.test(rel) ? "Python's json refuses it, so the toolkit cannot read the card" : 'huggingface_hub (ModelCard.load, metadata_load) finds no metadata after it'}; save it as UTF-8 without BOM\n`);
   if (updated.text !== text) asCliError(() => writeCardText(abs, updated.text, rel));
+  // What the user wrote is kept; what the Hub cannot read in it (the new entry unread with it) is said.
+  for (const problem of modelIndexProblems(updated.text, rel)) ctx.io.err(`runwise: warning: ${problem}\n`);
   if (ctx.json) {
     ctx.printJson({
       card: rel,
@@ -78,6 +87,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
       ...(evaluation.task !== undefined ? { task: evaluation.task } : {}),
       ...(evaluation.threshold !== undefined ? { threshold: evaluation.threshold } : {}),
       changed: updated.text !== text,
+      replaced: replaced.map((r) => ({ data: r.dataset, ...(r.runId ? { run_id: r.runId } : {}) })),
       metrics: Object.fromEntries(
         evaluation.metrics.map((m) => [m.key, m.value]),
       ),
@@ -90,7 +100,8 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
   ctx.io.out(
     updated.text === text
       ? `${rel} already carries the evaluation of ${subject} (run ${evaluation.runId})\n`
-      : `Updated ${rel} from ${subject} (evaluation run ${evaluation.runId} on ${evaluation.dataset.path || evaluation.dataset.name}${evaluation.threshold !== undefined ? `, threshold ${evaluation.threshold}` : ""}): ${shown}\n`,
+      : `Updated ${rel} from ${subject} (evaluation run ${evaluation.runId} on ${evaluation.dataset.path || evaluation.dataset.name}${evaluation.threshold !== undefined ? `, threshold ${evaluation.threshold}` : ""}): ${shown}\n` +
+          replaced.map((r) => `  replacing its earlier Runwise result on ${oneLine(r.dataset!)}${r.runId ? ` (run ${r.runId})` : ""}: a card holds one; \`--run\` picks the evaluation to show\n`).join(""),
   );
 }
 
