@@ -15,6 +15,9 @@ const COMMA = 44;
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
+const SPACE = 32;
+const EMPTY = new Uint8Array(1);
+const TAB = 9;
 const CHUNK = 4 << 20;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const EXACT = 2 ** 53;
@@ -262,6 +265,18 @@ class CsvParser {
         continue;
       }
       if (buf[pos] === CR && pos + 1 >= len && !final) return recordStart;
+      // A line of spaces and tabs only is blank too (pandas' skip_blank_lines takes it as one).
+      if (buf[pos] === SPACE || buf[pos] === TAB) {
+        let q = pos;
+        while (q < len && (buf[q] === SPACE || buf[q] === TAB)) q++;
+        if (q >= len && !final) return recordStart;
+        if (q >= len || buf[q] === LF || (buf[q] === CR && buf[q + 1] === LF)) {
+          if (buf[q] === CR && q + 1 >= len && !final) return recordStart;
+          pos = q >= len ? q : q + (buf[q] === CR ? 2 : 1);
+          this.line++;
+          continue;
+        }
+      }
       // As many plain records as come in a row (see plainRecords); the general loop takes the next.
       const plain = this.anyBoolean ? 0 : this.plainRecords(buf, pos, batch.rows, batchSize);
       if (plain > 0) {
@@ -336,13 +351,11 @@ class CsvParser {
           }
           // Any other field: to its end (a comma or LF; a CR before the LF is not part of it).
           value = NaN;
+          // A quote that does not open the field is part of it (`5'10"`), as pandas and Python's csv read it.
           while (pos < len) {
             c = buf[pos]!;
-            if (c === COMMA || c === LF || c === QUOTE) break;
+            if (c === COMMA || c === LF) break;
             pos++;
-          }
-          if (pos < len && c === QUOTE) {
-            throw new DatasetError(`${this.file}:${this.line}: a quote inside an unquoted field in column ${field + 1} (quote the whole field and double the quote)`);
           }
           if (pos >= len && !final) {
             this.line = recordLine;
@@ -371,12 +384,28 @@ class CsvParser {
         pos++;
       }
       this.line++;
-      if (field !== width) {
+      if (field > width) {
         throw new DatasetError(`${this.file}:${recordLine}: expected ${width} fields as in the header, found ${field}${field === width + 1 && recordLine === this.firstDataLine ? ROW_NAMES_HINT : ''}`);
       }
+      // Fields missing at the row's end are missing cells, as pandas reads them (NaN): an error only
+      // in a column that is read and must hold a value.
+      for (let missing = field; missing < width; missing++) this.absent(missing, row, recordLine, field);
       batch.rows++;
     }
     return pos;
+  }
+
+  /** A field the row `line` does not reach (it has `found` fields): empty text, NaN where missing cells are allowed, else an error. */
+  private absent(field: number, row: number, line: number, found: number): void {
+    const slot = this.numberSlots[field]!;
+    if (slot >= 0) {
+      if (this.missingAllowed[field] !== 1) {
+        throw new DatasetError(`${this.file}:${line}: column '${this.names[field]}' is missing: the row has ${found} of the header's ${this.names.length} fields (expected a number)`, this.names[field]);
+      }
+      this.batch.numbers[slot]![row] = NaN;
+    }
+    const textSlot = this.textSlots[field]!;
+    if (textSlot >= 0) this.putText(textSlot, row, EMPTY, 0, 0, false);
   }
 
   /** A numeric field that is no plain decimal: a boolean (in a column of booleans only), or as numberFromText reads it. */
@@ -432,8 +461,9 @@ class CsvParser {
     let row = firstRow;
     records: for (; row < endRow; row++) {
       const recordStart = pos;
-      // A blank line (which the general loop skips) or a CR at the start: not plain.
-      if (buf[pos] === LF || buf[pos] === CR) break;
+      // A blank line (which the general loop skips), a CR, a space or a tab (a line of them is blank) at the start: not plain.
+      const first = buf[pos];
+      if (first === LF || first === CR || first === SPACE || first === TAB) break;
       for (let field = 0; field < width; field++) {
         const slot = numberSlots[field]!;
         let s = pos;
@@ -592,17 +622,37 @@ async function readHeader(file: string, displayName: string): Promise<Header> {
       if (names.some((n) => n.includes('\r')) && !bytes.subarray(start, end).includes(LF)) {
         throw new DatasetError(`${displayName}:${line}: the lines end in a carriage return alone (classic Mac OS); save the file with LF or CRLF line endings`);
       }
-      const seen = new Set<string>();
-      for (const n of names) {
-        // Columns with no name (a spreadsheet's trailing empty columns) are unnamed, not a name given twice.
-        if (seen.has(n) && n.trim() !== '') throw new DatasetError(`${displayName}:${line}: the header names column '${n}' twice`);
-        seen.add(n);
-      }
-      return { names, end, nextLine: parser.line, bom };
+      return { names: pandasNames(names), end, nextLine: parser.line, bom };
     }
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The header's names as pandas' read_csv gives them: a name given again gets `.1`, `.2`, … (its C
+ * parser's `_get_header`: `a,a,a.1` → `a`, `a.2`, `a.1`, the suffix skipping names the header has).
+ * Columns with no name (a spreadsheet's trailing empty columns, pandas' `Unnamed: N`) stay unnamed.
+ */
+export function pandasNames(names: readonly string[]): string[] {
+  const out = [...names];
+  const inHeader = new Set(names);
+  const counts = new Map<string, number>();
+  out.forEach((name, i) => {
+    if (name.trim() === '') return;
+    let col = name;
+    let count = counts.get(col) ?? 0;
+    if (count > 0) {
+      while (count > 0) {
+        counts.set(name, count + 1);
+        col = `${name}.${count}`;
+        count = inHeader.has(col) ? count + 1 : (counts.get(col) ?? 0);
+      }
+    }
+    out[i] = col;
+    counts.set(col, count + 1);
+  });
+  return out;
 }
 
 /** Said of a row with one field more than the header: the shape R's write.table gives with row names. */

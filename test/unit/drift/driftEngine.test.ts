@@ -255,7 +255,7 @@ test('bad input: one clear message naming the file and what is wrong', async () 
   const missing = path.join(dir, 'missing.csv');
   writeFileSync(files.empty, '');
   writeFileSync(files.header, 'x,y\n');
-  writeFileSync(files.ragged, 'x,y\n1,2\n3\n4,5\n');
+  writeFileSync(files.ragged, 'x,y\n1,2\n3,4,5\n4,5\n');
   writeFileSync(files.latin1, Buffer.from('x,y\n1,caf\xe9\n', 'latin1'));
   writeFileSync(files.other, 'x,z\n1,2\n');
   writeFileSync(missing, `x,y\n${Array.from({ length: 10 }, (_, i) => `${i},`).join('\n')}\n`);

@@ -122,7 +122,7 @@ test('newOnly skips the files already there; a bad batch is reported and watchin
   await sleep(200);
   assert.equal(results.length, 0, 'old.csv was there before watching: skipped');
   const ragged = path.join(dir, 'ragged.csv');
-  writeFileSync(ragged, 'x,c\n1,a\n2\n');
+  writeFileSync(ragged, 'x,c\n1,a\n2,b,extra\n');
   events.emit(ragged);
   await until(results, 1);
   assert.equal(results[0]!.report, undefined);

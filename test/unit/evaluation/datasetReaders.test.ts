@@ -131,8 +131,10 @@ test('CSV: records read in the one-pass path and the general one agree: quoted, 
   const ragged = path.join(dir, 'ragged.csv');
   writeFileSync(ragged, `a,b\n${Array.from({ length: 50 }, (_, i) => `${i},${i}`).join('\n')}\n1,2,3\n`);
   await assert.rejects(readAll(ragged, [{ name: 'a' }, { name: 'b' }], 8), /ragged\.csv:52: expected 2 fields as in the header, found 3/);
+  // A row short of fields has missing cells there, as pandas reads it: an error in a column that must hold a number.
   writeFileSync(ragged, `a,b\n${Array.from({ length: 50 }, (_, i) => `${i},${i}`).join('\n')}\n1\n`);
-  await assert.rejects(readAll(ragged, [{ name: 'a' }, { name: 'b' }], 8), /ragged\.csv:52: expected 2 fields as in the header, found 1/);
+  await assert.rejects(readAll(ragged, [{ name: 'a' }, { name: 'b' }], 8), /ragged\.csv:52: column 'b' is missing: the row has 1 of the header's 2 fields \(expected a number\)/);
+  assert.deepEqual((await readAll(ragged, [{ name: 'a' }], 8)).numbers[0]!.slice(48), [48, 49, 1]);
 });
 
 test('CSV: blank lines are skipped in a one-column file too, text or number', async () => {
@@ -344,7 +346,7 @@ test('JSON Lines and Parquet: a boolean written as a string in a numeric column 
   await assert.rejects(readAll(file, [{ name: 'a' }, { name: 'b' }], 4), /data\.jsonl:2: column 'b' is the text 'True' \(expected a number; pandas keeps a string as text/);
 });
 
-test('CSV files from other tools: the error says what to change (classic Mac line ends, a ;-separated file, R row names); unnamed spreadsheet columns are no duplicate', async () => {
+test('CSV files from other tools: the error says what to change (classic Mac line ends, a ;-separated file, R row names); unnamed spreadsheet columns are no duplicate; a name given twice is renamed as pandas does', async () => {
   const file = path.join(tempWorkspace('csv'), 'data.csv');
   writeFileSync(file, 'a,b\r1,2\r3,4\r');
   await assert.rejects(readAll(file, [{ name: 'a' }], 10), /data\.csv:1: the lines end in a carriage return alone \(classic Mac OS\); save the file with LF or CRLF line endings/);
@@ -360,8 +362,10 @@ test('CSV files from other tools: the error says what to change (classic Mac lin
   const r = await readAll(file, [{ name: 'a' }, { name: 'y' }], 10);
   assert.deepEqual(r.columns, ['a', 'y', '', '']);
   assert.deepEqual(r.numbers, [[1, 2], [0, 1]]);
-  writeFileSync(file, 'a,y,a\n1,0,1\n');
-  await assert.rejects(readAll(file, [{ name: 'a' }], 10), /the header names column 'a' twice/);
+  // A name given again is renamed as pandas' read_csv renames it.
+  writeFileSync(file, 'a,y,a\n1,0,2\n');
+  const twice = await readAll(file, [{ name: 'a' }, { name: 'a.1' }], 10);
+  assert.deepEqual([twice.columns, twice.numbers], [['a', 'y', 'a.1'], [[1], [2]]]);
 });
 
 test('CSV: a coded text column gives the same texts as a plain read, across batches and read chunks', async () => {
@@ -485,4 +489,34 @@ test('a dataset of another format is refused naming its extension; a .json file 
   await assert.rejects(openDataset(path.join(ws, 'rows.json'), 'rows.json'), /^DatasetError: rows\.json: unknown dataset format '\.json' \(expected \.csv, \.jsonl, \.ndjson or \.parquet\): a JSON Lines file .* is read when named \.jsonl or \.ndjson$/);
   await assert.rejects(openDataset(path.join(ws, 'rows.tsv'), 'rows.tsv'), /^DatasetError: rows\.tsv: unknown dataset format '\.tsv' \(expected \.csv, \.jsonl, \.ndjson or \.parquet\)$/);
   await assert.rejects(openDataset(path.join(ws, 'rows'), 'rows'), /unknown dataset format '\(no extension\)'/);
+});
+
+test("CSV read as pandas' read_csv reads it: a row short of fields has missing cells, a quote inside an unquoted field is text, a line of spaces is blank, a name given again gets .1", async () => {
+  const dir = tempWorkspace('csv-pandas');
+  const file = path.join(dir, 'data.csv');
+  // A short row (the last one, whose trailing empty field a spreadsheet left out), a height in
+  // feet and inches, a line holding only spaces and one only a tab, between records.
+  writeFileSync(file, `x,height,y\n1,5'10",0\n  \n2,"6'",1\n\t\r\n3,6' 1",1\n4\n`);
+  for (const batch of [1, 2, 10]) {
+    const r = await readAll(file, [{ name: 'x' }, { name: 'height', text: true }, { name: 'y', missing: true }], batch);
+    assert.deepEqual(r.numbers, [[1, 2, 3, 4], [0, 1, 1, NaN]], `batch ${batch}`);
+    assert.deepEqual(r.texts, [[`5'10"`, "6'", `6' 1"`, '']], `batch ${batch}`);
+  }
+  // Where the short row's cell must hold a value: said at its line, with the column.
+  await assert.rejects(readAll(file, [{ name: 'y' }], 10), /data\.csv:7: column 'y' is missing: the row has 1 of the header's 3 fields \(expected a number\)/);
+  // A row with more fields than the header stays an error (pandas: "Expected 3 fields in line 4, saw 4").
+  writeFileSync(file, 'x,y\n1,2\n3,4,5\n');
+  await assert.rejects(readAll(file, [{ name: 'x' }], 10), /data\.csv:3: expected 2 fields as in the header, found 3/);
+  // Duplicate names as pandas' C parser renames them: the suffix skips names the header has.
+  writeFileSync(file, 'a,a,a.1,a,b\n1,2,3,4,5\n');
+  const renamed = await readAll(file, [{ name: 'a' }, { name: 'a.1' }, { name: 'a.2' }, { name: 'a.3' }], 10);
+  assert.deepEqual([renamed.columns, renamed.numbers], [['a', 'a.2', 'a.1', 'a.3', 'b'], [[1], [3], [2], [4]]]);
+  // Lines of spaces across read chunks: a 4 MiB read may end inside one.
+  const lines = ['k,v'];
+  for (let i = 0; i < 400_000; i++) lines.push(i % 7 === 3 ? ' '.repeat(1 + (i % 5)) : `${i},${i % 2}`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const big = await readAll(file, [{ name: 'k' }], 8192);
+  const expected = Array.from({ length: 400_000 }, (_, i) => i).filter((i) => i % 7 !== 3);
+  assert.equal(big.numbers[0]!.length, expected.length);
+  assert.ok(big.numbers[0]!.every((v, i) => v === expected[i]), 'every record, in order');
 });
