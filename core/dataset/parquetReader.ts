@@ -40,7 +40,12 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
     throw new DatasetError(`${displayName}: a Parquet file whose footer (the metadata that describes its columns) is damaged (${(e as Error).message})`);
   }
   const schema = hyparquet.parquetSchema(metadata).children;
-  const columns = schema.map((c) => c.element.name);
+  // The index pandas' to_parquet stores (`__index_level_0__` after a filter or a shuffle, or a named
+  // one) is the DataFrame's index to pd.read_parquet, not a column: not a feature, not compared.
+  const index = pandasIndexColumns(metadata);
+  const columns = schema.map((c) => c.element.name).filter((name) => !index.has(name));
+  // DECIMAL columns: read unscaled and converted here, correctly rounded (see decimalValues).
+  const decimals = new Map(schema.filter((c) => c.element.converted_type === 'DECIMAL' && c.children.length === 0).map((c) => [c.element.name, c.element.scale ?? 0]));
   // Strings (UTF8/STRING, ENUM, JSON, or a BYTE_ARRAY with no annotation, as pandas reads bytes):
   // text to pandas. A DECIMAL stored as bytes is a number: hyparquet decodes one by its
   // converted_type (with the logical type alone it stays bytes, read as text).
@@ -63,7 +68,7 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
       let batch = emptyBatch(request, batchSize);
       let groupStart = 0;
       for (const groupRows of readSpans(metadata.row_groups.map((g) => Number(g.num_rows)), batchSize)) {
-        const values = await readGroup(hyparquet, { file: asyncBuffer, metadata, compressors }, names, groupStart, groupRows, displayName);
+        const values = await readGroup(hyparquet, { file: asyncBuffer, metadata, compressors }, names, groupStart, groupRows, displayName, decimals);
         const requested = request.map((r) => values.get(r.name)!);
         for (let at = 0; at < groupRows; ) {
           const take = Math.min(batchSize - batch.rows, groupRows - at);
@@ -100,27 +105,49 @@ export function readSpans(groupRows: readonly number[], batchSize: number): numb
   return spans;
 }
 
-/** The named columns of rows [start, start + rows) (whole row groups), each as one array-like. */
-async function readGroup(
-  hyparquet: Hyparquet,
-  source: { file: AsyncBuffer; metadata: Metadata; compressors: NonNullable<Parameters<Hyparquet['parquetRead']>[0]['compressors']> },
-  names: readonly string[],
-  start: number,
-  rows: number,
-  displayName: string,
-): Promise<Map<string, Values>> {
-  const chunks = new Map<string, { rowStart: number; data: Values }[]>(names.map((n) => [n, []]));
+/**
+ * The columns pandas' to_parquet stored as the DataFrame's index: the names its `pandas` metadata
+ * lists in `index_columns` (a RangeIndex is stored as a description there, not as a column).
+ */
+export function pandasIndexColumns(metadata: { key_value_metadata?: { key: string; value?: string }[] }): Set<string> {
+  const pandas = metadata.key_value_metadata?.find((kv) => kv.key === 'pandas')?.value;
+  if (!pandas) return new Set();
   try {
-    await hyparquet.parquetRead({
-      ...source,
-      columns: [...names],
+    const index = (JSON.parse(pandas) as { index_columns?: unknown }).index_columns;
+    return new Set(Array.isArray(index) ? index.filter((c): c is string => typeof c === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
+type Source = { file: AsyncBuffer; metadata: Metadata; compressors: NonNullable<Parameters<Hyparquet['parquetRead']>[0]['compressors']> };
+
+/** The named columns of rows [start, start + rows) (whole row groups), each as one array-like. */
+async function readGroup(hyparquet: Hyparquet, source: Source, names: readonly string[], start: number, rows: number, displayName: string, decimals: ReadonlyMap<string, number>): Promise<Map<string, Values>> {
+  const chunks = new Map<string, { rowStart: number; data: Values }[]>(names.map((n) => [n, []]));
+  const read = (columns: readonly string[], from: Source, utf8: boolean) =>
+    hyparquet.parquetRead({
+      ...from,
+      utf8,
+      columns: [...columns],
       rowStart: start,
       rowEnd: start + rows,
       onChunk: (chunk) => chunks.get(chunk.columnName)?.push({ rowStart: chunk.rowStart, data: chunk.columnData as Values }),
     });
+  // Page headers checked first: hyparquet sizes its arrays by a page's value count, and a header
+  // that does not parse is said with its column. (A damaged page body with intact headers is
+  // decoded as it is: hyparquet trusts its run lengths; see README, Parquet.)
+  await checkPages(source, names, start, rows, displayName);
+  const decimal = names.filter((n) => decimals.has(n));
+  const other = names.filter((n) => !decimals.has(n));
+  try {
+    if (other.length > 0) await read(other, source, true);
+    // DECIMAL columns as their unscaled integers (no converted type, bytes left as bytes).
+    if (decimal.length > 0) await read(decimal, { ...source, metadata: unscaledDecimals(source.metadata, decimal) }, false);
   } catch (e) {
-    throw new DatasetError(`${displayName}: rows ${start + 1}–${start + rows} could not be read (${(e as Error).message})`);
+    throw new DatasetError(`${displayName}: rows ${start + 1}–${start + rows} could not be read (${(e as Error).message}): the file is damaged there`);
   }
+  for (const name of decimal) for (const part of chunks.get(name)!) part.data = decimalValues(part.data, decimals.get(name)!);
   const values = new Map<string, Values>();
   for (const [name, parts] of chunks) {
     const whole = parts.length === 1 && parts[0]!.rowStart === start && parts[0]!.data.length >= rows ? parts[0]!.data : undefined;
@@ -141,6 +168,105 @@ async function readGroup(
     values.set(name, joined);
   }
   return values;
+}
+
+/** The most values a page may say it holds: V8's largest array (a page of pyarrow's holds ~1M at most). */
+const PAGE_VALUES_LIMIT = 2 ** 27;
+
+/**
+ * Reads the headers of every page of the named columns' chunks in the row groups that hold rows
+ * [start, start + rows), and refuses, naming the column, a page that hyparquet could not decode
+ * safely: a header that does not parse, a page running past its chunk, a value count above the
+ * chunk's or negative. Only the headers are read (a few hundred bytes a page).
+ */
+async function checkPages(source: Source, names: readonly string[], start: number, rows: number, displayName: string): Promise<void> {
+  const { parquetHeader } = (await import('hyparquet/src/column.js')) as { parquetHeader: (reader: { view: DataView; offset: number }) => PageHeaderFields };
+  const wanted = new Set(names);
+  let groupStart = 0;
+  for (const group of source.metadata.row_groups) {
+    const groupRows = Number(group.num_rows);
+    const overlaps = groupStart < start + rows && groupStart + groupRows > start;
+    groupStart += groupRows;
+    if (!overlaps) continue;
+    for (const chunk of group.columns) {
+      const meta = chunk.meta_data;
+      const name = meta?.path_in_schema[0];
+      if (!meta || name === undefined || !wanted.has(name)) continue;
+      const bad = (what: string) => new DatasetError(`${displayName}: column '${name}', rows ${groupStart - groupRows + 1}–${groupStart}: ${what}: the file is damaged there`);
+      const chunkValues = Number(meta.num_values);
+      const first = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
+      const end = first + Number(meta.total_compressed_size);
+      if (!(first >= 0 && end <= source.file.byteLength && chunkValues >= 0 && chunkValues <= PAGE_VALUES_LIMIT)) throw bad(`its column chunk's footer entry is impossible (bytes ${first}–${end} of ${source.file.byteLength}, ${chunkValues} values)`);
+      for (let at = first; at < end; ) {
+        let reader = { view: new DataView(await source.file.slice(at, Math.min(end, at + 64 * 1024))), offset: 0 };
+        let header: PageHeaderFields;
+        try {
+          header = parquetHeader(reader);
+        } catch (e) {
+          // A header past 64 KiB (long statistics) read whole; else damaged.
+          if (at + reader.view.byteLength >= end) throw bad(`a page header at byte ${at} does not parse (${(e as Error).message})`);
+          reader = { view: new DataView(await source.file.slice(at, end)), offset: 0 };
+          try {
+            header = parquetHeader(reader);
+          } catch (again) {
+            throw bad(`a page header at byte ${at} does not parse (${(again as Error).message})`);
+          }
+        }
+        const size = header.compressed_page_size;
+        const counts = [header.data_page_header?.num_values, header.data_page_header_v2?.num_values, header.dictionary_page_header?.num_values].filter((n): n is number => n !== undefined);
+        if (typeof size !== 'number' || size < 0 || at + reader.offset + size > end) throw bad(`the page at byte ${at} runs past its column chunk`);
+        if (counts.some((n) => !(n >= 0 && n <= chunkValues))) throw bad(`the page at byte ${at} says it holds ${counts.join('/')} values, more than its column chunk's ${chunkValues}`);
+        at += reader.offset + size;
+      }
+    }
+  }
+}
+
+interface PageHeaderFields {
+  compressed_page_size?: number;
+  data_page_header?: { num_values?: number };
+  data_page_header_v2?: { num_values?: number };
+  dictionary_page_header?: { num_values?: number };
+}
+
+/** The file's metadata with the named top-level DECIMAL columns described as their physical type alone. */
+function unscaledDecimals(metadata: Metadata, names: readonly string[]): Metadata {
+  const wanted = new Set(names);
+  return { ...metadata, schema: metadata.schema.map((el) => (el.converted_type === 'DECIMAL' && wanted.has(el.name) ? { ...el, converted_type: undefined, logical_type: undefined } : el)) };
+}
+
+const EXACT = 2 ** 53;
+
+/**
+ * DECIMAL values from their unscaled integers (an INT32 or INT64, or big-endian two's complement
+ * bytes), each the double nearest the decimal, as `float(Decimal)` gives it to scikit-learn from
+ * the Decimal objects pandas reads: one division while the integer is exact as a double and 10^scale
+ * is too, else through the decimal's text (hyparquet's own conversion rounds twice past 2^53).
+ */
+export function decimalValues(raw: Values, scale: number): unknown[] {
+  const out = new Array<unknown>(raw.length);
+  const factor = 10 ** scale;
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i];
+    if (v === null || v === undefined) {
+      out[i] = v;
+      continue;
+    }
+    const unscaled = v instanceof Uint8Array ? twosComplement(v) : typeof v === 'bigint' ? v : typeof v === 'number' ? v : undefined;
+    if (unscaled === undefined) out[i] = v;
+    else if (typeof unscaled === 'number' && Math.abs(unscaled) <= EXACT && scale <= 22) out[i] = unscaled / factor;
+    else if (typeof unscaled === 'bigint' && unscaled <= BigInt(EXACT) && unscaled >= -BigInt(EXACT) && scale <= 22) out[i] = Number(unscaled) / factor;
+    else out[i] = Number(`${unscaled}e-${scale}`);
+  }
+  return out;
+}
+
+/** A big-endian two's complement integer. */
+function twosComplement(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const b of bytes) value = (value << 8n) | BigInt(b);
+  if (bytes.length > 0 && bytes[0]! & 0x80) value -= 1n << BigInt(bytes.length * 8);
+  return value;
 }
 
 /** Appends rows [at, at + take) of a group's columns to the batch. */
@@ -178,7 +304,7 @@ function numberOf(v: unknown, r: ColumnRequest, where: string): number {
   }
   if (v === null || v === undefined) {
     if (r.missing) return NaN;
-    throw new DatasetError(`${where}: column '${r.name}' is empty (expected a number)`);
+    throw new DatasetError(`${where}: column '${r.name}' is null (expected a number)`);
   }
   if (typeof v === 'string') return numberFromText(v, where, r.name, r.missing, false);
   // A date or a nested value: where missing cells are allowed (drift), the column is then text.

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import * as path from 'node:path';
 import { openDataset, type ColumnRequest } from '../../../core/dataset/dataset';
@@ -92,7 +92,7 @@ test('Parquet: a missing column names the columns there are; a null is an error 
   await assert.rejects(readAll(file, [{ name: 'x' }], 64), /nulls\.parquet: no column 'x' \(the columns are: d, group\)/);
   const text = await readAll(file, [{ name: 'group', text: true }], 64);
   assert.deepEqual(text.texts[0], groups.map((v, i) => (i === 2 ? '' : v)));
-  await assert.rejects(readAll(file, [{ name: 'd' }], 64), /nulls\.parquet row 131: column 'd' is empty \(expected a number\)/);
+  await assert.rejects(readAll(file, [{ name: 'd' }], 64), /nulls\.parquet row 131: column 'd' is null \(expected a number\)/);
 });
 
 test('Parquet: a STRING column of numbers reads as numbers; a boolean spelt as text in it is refused (pandas keeps strings, scikit-learn cannot convert \'True\')', async () => {
@@ -299,4 +299,56 @@ test('Parquet: an empty file, one that is not Parquet, one cut short and a damag
     writeFileSync(path.join(ws, name), data);
     await assert.rejects(openDataset(path.join(ws, name), name), (e: unknown) => message.test((e as Error).message), name);
   }
+});
+
+test("Parquet as pd.read_parquet reads it: the index pandas stored is no column; DECIMAL values are the nearest doubles (float(Decimal)), past 2^53 too", async () => {
+  const dir = tempWorkspace('parquet-pandas');
+  const file = path.join(dir, 'data.parquet');
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  // As pyarrow writes a filtered frame: its index as `__index_level_0__`, named in the `pandas` metadata.
+  const pandas = JSON.stringify({ index_columns: ['__index_level_0__', { kind: 'range', name: null, start: 0, stop: 3, step: 1 }], columns: [] });
+  writeFileSync(file, Buffer.from(parquetWriteBuffer({
+    columnData: [
+      { name: 'a', data: [1, 2, 3], type: 'DOUBLE' },
+      { name: '__index_level_0__', data: [17n, 4n, 99n], type: 'INT64' },
+      { name: 'y', data: [0, 1, 0], type: 'DOUBLE' },
+    ] as never,
+    kvMetadata: [{ key: 'pandas', value: pandas }],
+  })));
+  const reader = await openDataset(file, 'data.parquet');
+  assert.deepEqual(reader.columns, ['a', 'y'], "the index is the frame's index, not a column");
+  // DECIMAL(38,10) and DECIMAL(18,6) (INT64 unscaled): values whose unscaled integer is past 2^53,
+  // which one Number() then a division round twice.
+  const texts = ['99999999.9999000000', '-951509745493.618366', '53309305.0471767006', '0.0000000001', '-12.5'];
+  const unscaled38 = ['999999999999000000', '-9515097454936183660000', '533093050471767006', '1', '-125000000000'].map(BigInt);
+  const unscaled18 = [99999999999900n, -951509745493618366n, 53309305047177n, 0n, -12500000n];
+  const decimal = (name: string, precision: number, scale: number, type: 'FIXED_LEN_BYTE_ARRAY' | 'INT64') => ({ name, type, type_length: type === 'INT64' ? undefined : 16, repetition_type: 'REQUIRED', converted_type: 'DECIMAL', precision, scale });
+  writeFileSync(file, Buffer.from(parquetWriteBuffer({
+    columnData: [
+      { name: 'd38', data: unscaled38 },
+      { name: 'd18', data: unscaled18 },
+    ] as never,
+    schema: [{ name: 'root', num_children: 2 }, decimal('d38', 38, 10, 'FIXED_LEN_BYTE_ARRAY'), decimal('d18', 18, 6, 'INT64')] as never,
+  })));
+  const r = await readAll(file, [{ name: 'd38' }, { name: 'd18' }], 2);
+  assert.deepEqual(r.numbers[0], texts.map(Number), 'DECIMAL(38,10): the double nearest each decimal');
+  assert.deepEqual(r.numbers[1], ['99999999.999900', '-951509745493.618366', '53309305.047177', '0', '-12.5'].map(Number), 'DECIMAL(18,6)');
+});
+
+test('Parquet: a damaged page header is an error naming the column, the process goes on', async () => {
+  const dir = tempWorkspace('parquet-damaged');
+  const file = path.join(dir, 'data.parquet');
+  await writeParquet(file, [
+    { name: 'a', data: Array.from({ length: ROWS }, (_, i) => i), type: 'DOUBLE' },
+    { name: 'b', data: Array.from({ length: ROWS }, (_, i) => i * 2), type: 'DOUBLE' },
+  ], ROWS);
+  const { asyncBufferFromFile, parquetMetadataAsync } = await import('hyparquet');
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file));
+  const chunk = metadata.row_groups[0]!.columns[1]!.meta_data!;
+  const at = Number(chunk.dictionary_page_offset ?? chunk.data_page_offset);
+  const bytes = readFileSync(file);
+  bytes.fill(0xff, at, at + 8); // b's first page header
+  writeFileSync(file, bytes);
+  await assert.rejects(readAll(file, [{ name: 'a' }, { name: 'b' }], 100), /data\.parquet: column 'b', rows 1–250: a page header at byte \d+ does not parse .*: the file is damaged there/);
+  assert.deepEqual((await readAll(file, [{ name: 'a' }], 100)).numbers[0]!.slice(0, 3), [0, 1, 2], 'the undamaged column reads');
 });
