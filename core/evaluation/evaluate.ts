@@ -485,7 +485,7 @@ function sumTolerance(eps: number): number {
  * ONNX LinearClassifier without a LOGISTIC or SOFTMAX post-transform) would otherwise be thresholded
  * as if they were probabilities, and NaN would reach the metrics.
  */
-function checkProbabilities(values: Float32Array | Float64Array, rows: number, width: number, eps: number, output: string, row: (i: number) => string): void {
+function checkProbabilities(values: Float32Array | Float64Array, rows: number, width: number, eps: number, output: string, row: (i: number) => string, from?: string): void {
   const tolerance = sumTolerance(eps);
   const [low, high] = [-tolerance, 1 + tolerance];
   for (let i = 0; i < rows; i++) {
@@ -499,6 +499,12 @@ function checkProbabilities(values: Float32Array | Float64Array, rows: number, w
     if (inRange && (width === 1 || Math.abs(sum - 1) <= tolerance)) continue;
     const shownRow = `[${Array.from(values.subarray(i * width, i * width + width)).join(', ')}]`;
     const why = !inRange ? (shownRow.includes('NaN') ? 'NaN' : 'a value outside [0, 1]') : `a sum of ${sum}, not 1`;
+    if (from === 'Sigmoid' && width > 1 && inRange) {
+      throw new ModelError(
+        `${output} is not class probabilities: for ${row(i)} it gave ${shownRow} (${why}), a Sigmoid per class: a multi-label model (each class on its own), ` +
+          'which this evaluation does not measure: it evaluates single-label classifiers (rows of probabilities summing to 1) and regressors',
+      );
+    }
     throw new ModelError(
       `${output} is not class probabilities: for ${row(i)} it gave ${shownRow} (${why}). ` +
         'The metrics need probabilities; a model that outputs raw scores (logits, a decision function, an ONNX LinearClassifier with post_transform NONE) needs a probability output: ' +
@@ -608,9 +614,9 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
   const plan = planInputs(model, reader.columns, options.target, options.features, dataName, reader.format, declared);
   const out = model.outputs;
   let task: EvaluationTask;
-  // A model with one value per row is a regressor, unless asked for `binary`: the value is then
-  // P(class 1), as a sigmoid output gives it.
-  const oneScore = out.value !== undefined && options.task === 'binary';
+  // A model with one value per row is a regressor, unless asked for `binary` or the value is a
+  // Sigmoid's (a network's binary head): it is then P(class 1).
+  const oneScore = out.value !== undefined && (options.task === 'binary' || (options.task === undefined && out.valueIsSigmoid === true));
   if (out.value) {
     if (options.task && options.task !== 'regression' && !oneScore) {
       throw new EvaluationError(`${modelName} gives one value per row: task '${options.task}' does not fit (regression, or binary when the value is P(class 1))`);
@@ -721,7 +727,7 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
         if (task === 'binary' && classes !== 2) throw new EvaluationError(`${modelName} gives probabilities for ${classes} classes: task 'binary' does not fit`);
         if (task === 'multiclass' && classes < 2) throw new EvaluationError(`${modelName} gives ${classes} probability column: not a classifier`);
         // A binary output is checked as its column of P(class 1) is copied (below).
-        if (task === 'multiclass') checkProbabilities(values, rows, classes, eps, outputName, rowOf);
+        if (task === 'multiclass') checkProbabilities(values, rows, classes, eps, outputName, rowOf, out.probabilitiesFrom);
       }
       if (!targetColumn || !predictionColumn) {
         const capacity = Math.max(rowsExpected, rows);
@@ -749,7 +755,7 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
         else {
           negativeColumn!.reserve(rows);
           negative = negativeColumn!.data;
-          if (!copyPositiveColumn(values, rows, positive, negative, at, sumTolerance(eps))) checkProbabilities(values, rows, 2, eps, outputName, rowOf);
+          if (!copyPositiveColumn(values, rows, positive, negative, at, sumTolerance(eps))) checkProbabilities(values, rows, 2, eps, outputName, rowOf, out.probabilitiesFrom);
           negativeColumn!.length += rows;
         }
         predictionColumn.length += rows;

@@ -116,7 +116,7 @@ function readInt64(buf: Uint8Array, pos: number): [number, number] {
   }
 }
 
-interface GraphNode {
+export interface GraphNode {
   opType: string;
   inputs: string[];
   outputs: string[];
@@ -167,6 +167,84 @@ function keyValue(buf: Uint8Array, entry: Field): [string, string] {
   return [key, value];
 }
 
+/** Ops that pass a tensor's values on unchanged in number and order (a shape or type change only). */
+const PASS_THROUGH = new Set(['Reshape', 'Cast', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten']);
+
+/** The most elements an initializer may hold to be read as class labels. */
+const LABELS_LIMIT = 100_000;
+
+/**
+ * A 1-D initializer of int64, int32 or strings, as class labels (TensorProto dims = 1, data_type =
+ * 2, int32_data = 5, string_data = 6, int64_data = 7, name = 8, raw_data = 9); undefined for any
+ * other tensor. Data types: INT32 = 6, INT64 = 7, STRING = 8.
+ */
+function labelTensor(buf: Uint8Array, tensor: Field): { name: string; values: (number | string)[] } | undefined {
+  let name = '';
+  const dims: number[] = [];
+  let dataType = 0;
+  const values: (number | string)[] = [];
+  let raw: Field | undefined;
+  for (const f of fields(buf, tensor.valueStart, tensor.end)) {
+    if (f.number === 1 && f.wire === 0) dims.push(f.value);
+    else if (f.number === 1 && f.wire === 2) for (let p = f.valueStart; p < f.end; ) [dims[dims.length], p] = readVarint(buf, p);
+    else if (f.number === 2 && f.wire === 0) dataType = f.value;
+    else if (f.number === 8 && f.wire === 2) name = text(buf, f);
+    else if (f.number === 9 && f.wire === 2) raw = f;
+    else if (f.number === 6 && f.wire === 2) values.push(text(buf, f));
+    else if ((f.number === 5 || f.number === 7) && f.wire === 0) values.push(readInt64(buf, f.valueStart)[0]);
+    else if ((f.number === 5 || f.number === 7) && f.wire === 2) {
+      for (let p = f.valueStart; p < f.end; ) {
+        const [v, q] = readInt64(buf, p);
+        values.push(v);
+        p = q;
+      }
+    }
+    if (values.length > LABELS_LIMIT) return undefined;
+  }
+  if (dims.length !== 1 || ![6, 7, 8].includes(dataType) || dims[0]! > LABELS_LIMIT) return undefined;
+  if (raw && values.length === 0 && dataType !== 8) {
+    const width = dataType === 7 ? 8 : 4;
+    if (raw.end - raw.valueStart !== dims[0]! * width) return undefined;
+    const view = new DataView(buf.buffer, buf.byteOffset + raw.valueStart, raw.end - raw.valueStart);
+    for (let i = 0; i < dims[0]!; i++) values.push(width === 8 ? Number(view.getBigInt64(i * 8, true)) : view.getInt32(i * 4, true));
+  }
+  return values.length === dims[0] ? { name, values } : undefined;
+}
+
+/**
+ * The class labels of a classifier that keeps them in a constant its label output indexes:
+ * scikit-learn-onnx's `ArgMax → ArrayFeatureExtractor(classes, …)` (every classifier on its double
+ * path, MLPClassifier…), its output passed on by Reshape, Cast and the like to a graph output.
+ * Keyed by that output.
+ */
+function extractedLabels(nodes: readonly GraphNode[], initializers: ReadonlyMap<string, (number | string)[]>): Map<string, (number | string)[]> {
+  const out = new Map<string, (number | string)[]>();
+  const byInput = new Map<string, GraphNode[]>();
+  for (const n of nodes) for (const i of n.inputs) byInput.set(i, [...(byInput.get(i) ?? []), n]);
+  for (const n of nodes) {
+    const labels = n.opType === 'ArrayFeatureExtractor' ? initializers.get(n.inputs[0] ?? '') : undefined;
+    if (!labels || n.outputs.length !== 1) continue;
+    // The extractor's output and what passes it on unchanged: any of them may be the graph's label output.
+    let name = n.outputs[0]!;
+    for (let hops = 0; hops < 16; hops++) {
+      out.set(name, labels);
+      const next = byInput.get(name) ?? [];
+      if (next.length !== 1 || !PASS_THROUGH.has(next[0]!.opType) || next[0]!.inputs[0] !== name || next[0]!.outputs.length !== 1) break;
+      name = next[0]!.outputs[0]!;
+    }
+  }
+  return out;
+}
+
+/** The op a tensor comes from, looking back through ops that only reshape or cast it (a Sigmoid's [N, 1] squeezed to [N]). */
+export function originOp(facts: Pick<GraphFacts, 'nodes'>, tensor: string): string | undefined {
+  const writer = new Map<string, GraphNode>();
+  for (const n of facts.nodes) for (const o of n.outputs) writer.set(o, n);
+  let node = writer.get(tensor);
+  for (let hops = 0; node && PASS_THROUGH.has(node.opType) && hops < 16; hops++) node = writer.get(node.inputs[0] ?? '');
+  return node?.opType;
+}
+
 /** The `location` of an initializer whose data is in another file (TensorProto.data_location EXTERNAL), else undefined. */
 function externalLocation(buf: Uint8Array, tensor: Field): string | undefined {
   let location: string | undefined;
@@ -192,6 +270,10 @@ export interface GraphFacts {
   producers: Map<string, string>;
   /** The model's metadata_props (ModelProto field 14): `features`, `target`, a converter's notes. */
   metadata: Map<string, string>;
+  /** Every node of the graph, in order. */
+  nodes: GraphNode[];
+  /** Class labels a label output takes from a constant (see extractedLabels), by that output. */
+  extractedLabels: Map<string, (number | string)[]>;
 }
 
 /**
@@ -206,11 +288,14 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
   const external = new Set<string>();
   const producers = new Map<string, string>();
   const metadata = new Map<string, string>();
+  const nodes: GraphNode[] = [];
+  const initializers = new Map<string, (number | string)[]>();
   for (const f of fields(model)) if (f.number === 14 && f.wire === 2) metadata.set(...keyValue(model, f));
-  if (!graph) return { bytes: model, zipMaps, labelled, externalData: [], producers, metadata };
+  if (!graph) return { bytes: model, zipMaps, labelled, externalData: [], producers, metadata, nodes, extractedLabels: new Map() };
   for (const f of fields(model, graph.valueStart, graph.end)) {
     if (f.number === 1 && f.wire === 2) {
       const node = nodeOf(model, f);
+      nodes.push(node);
       for (const o of node.outputs) producers.set(o, node.opType);
       if (node.opType === 'ZipMap') {
         if (node.inputs.length === 1 && node.outputs.length === 1) zipMaps.push({ output: node.outputs[0]!, probabilities: node.inputs[0]!, classLabels: node.classLabels });
@@ -218,10 +303,15 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
     } else if (f.number === 5 && f.wire === 2) {
       const location = externalLocation(model, f);
       if (location !== undefined) external.add(location);
+      else {
+        const labels = labelTensor(model, f);
+        if (labels) initializers.set(labels.name, labels.values);
+      }
     }
   }
   const externalData = [...external];
-  if (zipMaps.length === 0) return { bytes: model, zipMaps, labelled, externalData, producers, metadata };
+  const facts = { zipMaps, labelled, externalData, producers, metadata, nodes, extractedLabels: extractedLabels(nodes, initializers) };
+  if (zipMaps.length === 0) return { bytes: model, ...facts };
   const extra: Uint8Array[] = zipMaps.map((z) => {
     // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1 (FLOAT) } } }
     const tensorType = Uint8Array.from([0x08, 0x01]);
@@ -231,7 +321,7 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
   });
   const graphBody = Buffer.concat([model.subarray(graph.valueStart, graph.end), ...extra]);
   const head = Uint8Array.from([...varint(7 * 8 + 2), ...varint(graphBody.length)]);
-  return { bytes: Buffer.concat([model.subarray(0, graph.start), head, graphBody, model.subarray(graph.end)]), zipMaps, labelled, externalData, producers, metadata };
+  return { bytes: Buffer.concat([model.subarray(0, graph.start), head, graphBody, model.subarray(graph.end)]), ...facts };
 }
 
 /**

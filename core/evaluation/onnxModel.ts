@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { contentHash, externalDataFile, sha256OfFile } from '../tracker/modelRegistry';
 import { relativeInside } from '../workspace/workspacePath';
-import { exposeZipMapInputs, onnxImpostor, type GraphFacts, type LabelledNode } from './onnxGraph';
+import { exposeZipMapInputs, onnxImpostor, originOp, type GraphFacts, type LabelledNode } from './onnxGraph';
 
 export class ModelError extends Error {
   constructor(message: string) {
@@ -46,6 +46,10 @@ export interface ModelOutputs {
   label?: string;
   /** The regression output, [N] or [N, 1]. */
   value?: string;
+  /** The one-value output is a Sigmoid's (reshaped or cast at most): P(class 1) of a binary classifier. */
+  valueIsSigmoid?: boolean;
+  /** The op the probabilities come from (Softmax, a classifier, a Sigmoid…), when the graph says. */
+  probabilitiesFrom?: string;
   /** The element type of the probabilities or the value (float32 or float64). */
   dtype: string;
 }
@@ -136,7 +140,7 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   } catch (e) {
     throw new ModelError(`${displayName}: not a valid ONNX model (${(e as Error).message}): the file may be truncated or not an ONNX file`);
   }
-  const { bytes, zipMaps, labelled, externalData, producers, metadata } = graph;
+  const { bytes, zipMaps, labelled, externalData, producers, metadata, extractedLabels } = graph;
   const external = externalData.map((location) => ({ location, ...externalDataFile(file, location) }));
   // Checked before a byte is read: named inside the model's folder and, links followed, still in it
   // (as onnxruntime requires of external data), and a regular file (/dev/zero or a named pipe
@@ -195,10 +199,15 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   const wide = (m: Metadata) => isFloat(m) && (m.shape ?? []).length === 2 && (typeof m.shape![1] !== 'number' || m.shape![1] >= 2);
   const candidates = outputs.probabilities ? [] : tensors.filter(wide);
   const probabilityOps = new Set(['Softmax', ...labelled.map((n) => n.opType)]);
+  // One value per row, [N] or [N, 1]: a regression, or P(class 1) when a Sigmoid writes it.
+  const values = tensors.filter((m) => isFloat(m) && ((m.shape ?? []).length === 1 || ((m.shape ?? []).length === 2 && m.shape![1] === 1)));
+  const sigmoid = values.filter((m) => originOp(graph, m.name) === 'Sigmoid');
+  // A wide output without a Softmax, a classifier or a name saying probabilities (an embedding, a
+  // second regression target) is taken as probabilities only when there is no one-value output.
   const chosen =
     candidates.find((m) => probabilityOps.has(producers.get(m.name) ?? '')) ??
     candidates.find((m) => /prob/i.test(m.name)) ??
-    candidates[0];
+    (values.length === 0 ? candidates[0] : undefined);
   if (chosen) {
     outputs.probabilities = chosen.name;
     outputs.dtype = chosen.type!;
@@ -208,23 +217,29 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
     if (!outputs.label && !isFloat(m) && (m.shape ?? []).length <= 1) outputs.label = m.name;
   }
   if (outputs.probabilities && !outputs.classLabels) {
-    const labels = classifierLabels(labelled, outputs.probabilities, outputs.classes);
+    // The classifier node's labels, or those its label output takes from a constant (`classes`).
+    const extracted = outputs.label ? extractedLabels.get(outputs.label) : undefined;
+    const labels = classifierLabels(labelled, outputs.probabilities, outputs.classes) ?? (extracted && (outputs.classes === undefined || extracted.length === outputs.classes) ? extracted : undefined);
     if (labels) {
       outputs.classLabels = labels;
       outputs.classes = labels.length;
     }
   }
+  if (outputs.probabilities) outputs.probabilitiesFrom = originOp(graph, outputs.probabilities);
   if (!outputs.probabilities) {
-    const values = tensors.filter((m) => isFloat(m) && ((m.shape ?? []).length === 1 || ((m.shape ?? []).length === 2 && m.shape![1] === 1)));
-    if (values.length === 1) {
-      outputs.value = values[0]!.name;
-      outputs.dtype = values[0]!.type!;
+    // Of several one-value outputs (a logit beside its sigmoid), the Sigmoid's.
+    const value = values.length === 1 ? values[0] : sigmoid.length === 1 ? sigmoid[0] : undefined;
+    if (value) {
+      outputs.value = value.name;
+      outputs.dtype = value.type!;
+      if (originOp(graph, value.name) === 'Sigmoid') outputs.valueIsSigmoid = true;
     }
   }
   if (!outputs.probabilities && !outputs.value) {
-    const described = declaredOutputs.map((o) => `${o.name} ${o.type}${o.shape ? ` [${o.shape.join(', ')}]` : ''}`).join('; ');
+    const described = declaredOutputs.map((o) => `${o.name} ${o.type}${o.shape ? ` [${o.shape.map((d) => (typeof d === 'number' ? d : d || '?')).join(', ')}]` : ''}`).join('; ');
+    const half = declaredOutputs.some((o) => o.type === 'float16') ? '; float16 outputs are not read: export the model in float32' : '';
     throw new ModelError(
-      `${displayName}: no output to evaluate (expected class probabilities [N, C], a ZipMap, or one float regression output [N] or [N, 1]; the model gives ${described || 'no outputs'})`,
+      `${displayName}: no output to evaluate (expected class probabilities [N, C], a ZipMap, or one float regression output [N] or [N, 1]; the model gives ${described || 'no outputs'}${half})`,
     );
   }
   const declaredFeatures = featureNames(metadata.get('features') ?? metadata.get('feature_names'));

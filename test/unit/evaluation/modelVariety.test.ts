@@ -13,7 +13,7 @@ import { evaluateModel, evaluationRunName } from '../../../core/evaluation/evalu
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { castRegression, dataset, logitsAndProbabilities, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
+import { castRegression, dataset, extractedLabels, logitsAndProbabilities, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
 
 const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
 const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
@@ -223,4 +223,57 @@ test('an external data file whose name starts with two dots is inside the folder
   } finally {
     tracker.close();
   }
+});
+
+test('labels a classifier keeps in a constant its label output indexes (ArgMax → ArrayFeatureExtractor, no ZipMap): its classes, a file missing one of them too', async () => {
+  const { ws } = workspace();
+  const { x, y } = dataset(300, 3);
+  const model = path.join(ws, 'double-path.onnx');
+  writeFileSync(model, extractedLabels(MULTI, [1, 2, 3]));
+  const onLabels = path.join(ws, 'labels.csv');
+  writeFileSync(onLabels, `a,b,y\n${x.map((r, i) => `${r[0]},${r[1]},${y[i]! + 1}`).join('\n')}\n`);
+  const asIndices = path.join(ws, 'indices.csv');
+  writeFileSync(asIndices, `a,b,y\n${x.map((r, i) => `${r[0]},${r[1]},${y[i]}`).join('\n')}\n`);
+  const labelled = await evaluateModel({ model, data: onLabels, target: 'y', workspace: ws });
+  const plain = path.join(ws, 'plain.onnx');
+  writeFileSync(plain, probabilitiesOnly(MULTI));
+  const reference = await evaluateModel({ model: plain, data: asIndices, target: 'y', workspace: ws });
+  assert.deepEqual(labelled.classes, [1, 2, 3]);
+  assert.deepEqual([labelled.metrics, labelled.confusion_matrix], [reference.metrics, reference.confusion_matrix], 'label k+1 is class k');
+  // Rows of classes 1 and 2 only (a slice, a later file): still read as the labels, not as indices 0…2.
+  const noThree = path.join(ws, 'no-three.csv');
+  const keep = y.map((c, i) => [c, i] as const).filter(([c]) => c !== 2);
+  writeFileSync(noThree, `a,b,y\n${keep.map(([c, i]) => `${x[i]![0]},${x[i]![1]},${c + 1}`).join('\n')}\n`);
+  const partial = await evaluateModel({ model, data: noThree, target: 'y', workspace: ws });
+  assert.deepEqual(partial.confusion_matrix![2], [0, 0, 0], 'no row of class 3');
+  assert.equal(partial.confusion_matrix!.flat().reduce((a, b) => a + b, 0), keep.length);
+  // String labels on the same path.
+  writeFileSync(model, extractedLabels(MULTI, ['setosa', 'versicolor', 'virginica']));
+  const names = path.join(ws, 'names.csv');
+  writeFileSync(names, `a,b,y\n${x.map((r, i) => `${r[0]},${r[1]},${['setosa', 'versicolor', 'virginica'][y[i]!]}`).join('\n')}\n`);
+  const named = await evaluateModel({ model, data: names, target: 'y', workspace: ws });
+  assert.deepEqual([named.classes, named.metrics.accuracy], [['setosa', 'versicolor', 'virginica'], reference.metrics.accuracy]);
+});
+
+test('a Sigmoid head ([N, 1], or [N] through Squeeze, a logit beside it) is a binary classifier; a prediction beside an embedding is a regressor', async () => {
+  const { ws, data } = workspace();
+  const w = [1, -1];
+  const asked = path.join(ws, 'asked.onnx');
+  writeFileSync(asked, sigmoidHead(w, 0.1));
+  const reference = await evaluateModel({ model: asked, data, target: 'y', workspace: ws, task: 'binary' });
+  for (const [name, bytes] of [['sigmoid', sigmoidHead(w, 0.1)], ['flat', sigmoidHead(w, 0.1, { flat: true })], ['with-logit', sigmoidHead(w, 0.1, { withLogit: true })]] as const) {
+    const model = path.join(ws, `${name}.onnx`);
+    writeFileSync(model, bytes);
+    const r = await evaluateModel({ model, data, target: 'y', workspace: ws });
+    assert.equal(r.task, 'binary', `${name}: inferred from the Sigmoid`);
+    assert.deepEqual(r.metrics, reference.metrics, name);
+  }
+  // Asked for as a regression, it is one.
+  assert.equal((await evaluateModel({ model: asked, data, target: 'y', workspace: ws, task: 'regression' })).task, 'regression');
+  const model = path.join(ws, 'embedding.onnx');
+  writeFileSync(model, regressionWithEmbedding([2, 3], 1));
+  const values = path.join(ws, 'values.csv');
+  writeFileSync(values, 'a,b,y\n1,1,6\n2,0,5\n0,1,4\n');
+  const r = await evaluateModel({ model, data: values, target: 'y', workspace: ws });
+  assert.deepEqual([r.task, r.metrics.mae], ['regression', 0], 'the prediction, not the embedding');
 });

@@ -293,3 +293,43 @@ export function softmaxRows(m: LinearClassifier, x: number[][]): Float64Array {
   });
   return out;
 }
+
+/** probabilitiesOnly's softmax, and the label taken from a constant by ArgMax → ArrayFeatureExtractor → Reshape (scikit-learn-onnx's double path). */
+export function extractedLabels(m: LinearClassifier, classLabels: number[] | string[]): Uint8Array {
+  const { initializer, node: nodes } = classifierNodes(m);
+  const strings = typeof classLabels[0] === 'string';
+  const classes = strings ? { name: 'classes', dataType: 8, dims: [classLabels.length], stringData: (classLabels as string[]).map((l) => Buffer.from(l)) } : int64Tensor('classes', [classLabels.length], classLabels as number[]);
+  return encode({
+    initializer: [...initializer, classes, int64Tensor('shape', [1], [-1])],
+    node: [
+      ...nodes,
+      node('ArgMax', ['probabilities'], ['index'], [int('axis', 1)]),
+      node('ArrayFeatureExtractor', ['classes', 'index'], ['picked'], [], 'ai.onnx.ml'),
+      node('Reshape', ['picked', 'shape'], ['label']),
+    ],
+    input: [tensorValue('features', FLOAT, ['N', m.features])],
+    output: [tensorValue('label', strings ? 8 : INT64, ['N']), tensorValue('probabilities', FLOAT, ['N', m.classes])],
+  }, FLOAT, true);
+}
+
+/** Sigmoid(x · w + b) as `prob` [N, 1] ([N] when `flat`), after its `logit` [N, 1] when `withLogit`. */
+export function sigmoidHead(w: number[], b: number, options: { flat?: boolean; withLogit?: boolean } = {}): Uint8Array {
+  const squeeze = options.flat ? [node('Squeeze', ['p2', 'axes'], ['prob'])] : [];
+  return encode({
+    initializer: [floatTensor('w', [w.length, 1], w), floatTensor('b', [1], [b]), int64Tensor('axes', [1], [1])],
+    node: [node('MatMul', ['features', 'w'], ['xw']), node('Add', ['xw', 'b'], ['logit']), node('Sigmoid', ['logit'], [options.flat ? 'p2' : 'prob']), ...squeeze],
+    input: [tensorValue('features', FLOAT, ['N', w.length])],
+    output: [...(options.withLogit ? [tensorValue('logit', FLOAT, ['N', 1])] : []), tensorValue('prob', FLOAT, options.flat ? ['N'] : ['N', 1])],
+  });
+}
+
+/** x · w + b as `prediction` [N, 1], beside `embedding` x · E [N, 3] listed first. */
+export function regressionWithEmbedding(w: number[], b: number): Uint8Array {
+  const f = w.length;
+  return encode({
+    initializer: [floatTensor('w', [f, 1], w), floatTensor('b', [1], [b]), floatTensor('E', [f, 3], Array.from({ length: f * 3 }, (_, i) => (i % 5) - 2))],
+    node: [node('MatMul', ['features', 'w'], ['xw']), node('Add', ['xw', 'b'], ['prediction']), node('MatMul', ['features', 'E'], ['embedding'])],
+    input: [tensorValue('features', FLOAT, ['N', f])],
+    output: [tensorValue('embedding', FLOAT, ['N', 3]), tensorValue('prediction', FLOAT, ['N', 1])],
+  });
+}
