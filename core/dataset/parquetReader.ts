@@ -11,6 +11,7 @@
  * `True`/`False` (pandas' spelling, as its CSV writes a bool column) in a text one; a null is an
  * error in a numeric column (NaN where missing cells are allowed) and empty text in a text column.
  */
+import { checkPages } from './parquetPages';
 import { DatasetError, NULL_CELL, cellText, checkColumns, emptyBatch, numberFromText, trimBatch, type ColumnRequest, type DatasetBatch, type DatasetReader } from './dataset';
 
 type Hyparquet = typeof import('hyparquet');
@@ -134,9 +135,7 @@ async function readGroup(hyparquet: Hyparquet, source: Source, names: readonly s
       rowEnd: start + rows,
       onChunk: (chunk) => chunks.get(chunk.columnName)?.push({ rowStart: chunk.rowStart, data: chunk.columnData as Values }),
     });
-  // Page headers checked first: hyparquet sizes its arrays by a page's value count, and a header
-  // that does not parse is said with its column. (A damaged page body with intact headers is
-  // decoded as it is: hyparquet trusts its run lengths; see README, Parquet.)
+  // Checked first (parquetPages.ts): hyparquet trusts a damaged page's counts to the process's end.
   await checkPages(source, names, start, rows, displayName);
   const decimal = names.filter((n) => decimals.has(n));
   const other = names.filter((n) => !decimals.has(n));
@@ -168,65 +167,6 @@ async function readGroup(hyparquet: Hyparquet, source: Source, names: readonly s
     values.set(name, joined);
   }
   return values;
-}
-
-/** The most values a page may say it holds: V8's largest array (a page of pyarrow's holds ~1M at most). */
-const PAGE_VALUES_LIMIT = 2 ** 27;
-
-/**
- * Reads the headers of every page of the named columns' chunks in the row groups that hold rows
- * [start, start + rows), and refuses, naming the column, a page that hyparquet could not decode
- * safely: a header that does not parse, a page running past its chunk, a value count above the
- * chunk's or negative. Only the headers are read (a few hundred bytes a page).
- */
-async function checkPages(source: Source, names: readonly string[], start: number, rows: number, displayName: string): Promise<void> {
-  const { parquetHeader } = (await import('hyparquet/src/column.js')) as { parquetHeader: (reader: { view: DataView; offset: number }) => PageHeaderFields };
-  const wanted = new Set(names);
-  let groupStart = 0;
-  for (const group of source.metadata.row_groups) {
-    const groupRows = Number(group.num_rows);
-    const overlaps = groupStart < start + rows && groupStart + groupRows > start;
-    groupStart += groupRows;
-    if (!overlaps) continue;
-    for (const chunk of group.columns) {
-      const meta = chunk.meta_data;
-      const name = meta?.path_in_schema[0];
-      if (!meta || name === undefined || !wanted.has(name)) continue;
-      const bad = (what: string) => new DatasetError(`${displayName}: column '${name}', rows ${groupStart - groupRows + 1}–${groupStart}: ${what}: the file is damaged there`);
-      const chunkValues = Number(meta.num_values);
-      const first = Number(meta.dictionary_page_offset ?? meta.data_page_offset);
-      const end = first + Number(meta.total_compressed_size);
-      if (!(first >= 0 && end <= source.file.byteLength && chunkValues >= 0 && chunkValues <= PAGE_VALUES_LIMIT)) throw bad(`its column chunk's footer entry is impossible (bytes ${first}–${end} of ${source.file.byteLength}, ${chunkValues} values)`);
-      for (let at = first; at < end; ) {
-        let reader = { view: new DataView(await source.file.slice(at, Math.min(end, at + 64 * 1024))), offset: 0 };
-        let header: PageHeaderFields;
-        try {
-          header = parquetHeader(reader);
-        } catch (e) {
-          // A header past 64 KiB (long statistics) read whole; else damaged.
-          if (at + reader.view.byteLength >= end) throw bad(`a page header at byte ${at} does not parse (${(e as Error).message})`);
-          reader = { view: new DataView(await source.file.slice(at, end)), offset: 0 };
-          try {
-            header = parquetHeader(reader);
-          } catch (again) {
-            throw bad(`a page header at byte ${at} does not parse (${(again as Error).message})`);
-          }
-        }
-        const size = header.compressed_page_size;
-        const counts = [header.data_page_header?.num_values, header.data_page_header_v2?.num_values, header.dictionary_page_header?.num_values].filter((n): n is number => n !== undefined);
-        if (typeof size !== 'number' || size < 0 || at + reader.offset + size > end) throw bad(`the page at byte ${at} runs past its column chunk`);
-        if (counts.some((n) => !(n >= 0 && n <= chunkValues))) throw bad(`the page at byte ${at} says it holds ${counts.join('/')} values, more than its column chunk's ${chunkValues}`);
-        at += reader.offset + size;
-      }
-    }
-  }
-}
-
-interface PageHeaderFields {
-  compressed_page_size?: number;
-  data_page_header?: { num_values?: number };
-  data_page_header_v2?: { num_values?: number };
-  dictionary_page_header?: { num_values?: number };
 }
 
 /** The file's metadata with the named top-level DECIMAL columns described as their physical type alone. */

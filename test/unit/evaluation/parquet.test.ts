@@ -352,3 +352,31 @@ test('Parquet: a damaged page header is an error naming the column, the process 
   await assert.rejects(readAll(file, [{ name: 'a' }, { name: 'b' }], 100), /data\.parquet: column 'b', rows 1–250: a page header at byte \d+ does not parse .*: the file is damaged there/);
   assert.deepEqual((await readAll(file, [{ name: 'a' }], 100)).numbers[0]!.slice(0, 3), [0, 1, 2], 'the undamaged column reads');
 });
+
+test('Parquet: a damaged page whose run of levels says 200 million values is an error naming the column, not the end of the process', async () => {
+  const dir = tempWorkspace('parquet-run');
+  const file = path.join(dir, 'data.parquet');
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  writeFileSync(file, Buffer.from(parquetWriteBuffer({
+    columnData: [
+      { name: 'a', data: Array.from({ length: ROWS }, (_, i) => i), type: 'DOUBLE' },
+      { name: 'b', data: Array.from({ length: ROWS }, (_, i) => (i % 5 === 0 ? null : i)), type: 'DOUBLE', nullable: true },
+    ] as never,
+    codec: 'UNCOMPRESSED',
+  })));
+  const { asyncBufferFromFile, parquetMetadataAsync } = await import('hyparquet');
+  const { parquetHeader } = (await import('hyparquet/src/column.js')) as { parquetHeader: (r: { view: DataView; offset: number }) => unknown };
+  const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file));
+  const chunk = metadata.row_groups[0]!.columns[1]!.meta_data!;
+  const bytes = readFileSync(file);
+  const at = Number(chunk.data_page_offset);
+  const reader = { view: new DataView(bytes.buffer, bytes.byteOffset + at, bytes.length - at), offset: 0 };
+  parquetHeader(reader);
+  // hyparquet-writer writes a data page v2: the definition levels come first (their length is in
+  // the header). Their first run's header made an RLE run of 200,000,000.
+  const body = at + reader.offset;
+  bytes.set([0x80, 0x88, 0xde, 0xbe, 0x01], body);
+  writeFileSync(file, bytes);
+  await assert.rejects(readAll(file, [{ name: 'b', missing: true }], 100), /data\.parquet: column 'b', rows 1–250: the page at byte \d+: a run of 200000000 values where 250 are left: the file is damaged there/);
+  assert.equal((await readAll(file, [{ name: 'a' }], 100)).numbers[0]!.length, ROWS, 'the other column reads');
+});
