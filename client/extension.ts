@@ -19,6 +19,7 @@ import { ModelsView, type VersionArgument, type VersionNode } from './modelsView
 import type { LineageArgument, LineagePanelDependencies } from './lineagePanel';
 import { registerPipelineFeatures } from './pipelineFeatures';
 import { PipelineState } from './pipelineState';
+import { setParsedLockRecording } from '../core/pipeline/lockFile';
 import { stopPipelineRuns } from './pipelineRunner';
 import { RemoteCommands } from './remoteCommands';
 import { RunCommands, type RunArgument } from './runCommands';
@@ -53,6 +54,8 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
   context.subscriptions.push(log);
   const folders = vscode.workspace.workspaceFolders ?? [];
   const folder = folders.find((f) => f.uri.scheme === 'file');
+  // Restricted Mode: nothing written into the workspace, parsed lock files included (kept in memory).
+  setParsedLockRecording(vscode.workspace.isTrusted);
   // The token goes only to terminals of the folder whose tracker it opens, not every terminal.
   const environment = folder ? context.environmentVariableCollection.getScoped({ workspaceFolder: folder }) : context.environmentVariableCollection;
   const service = new TrackingService(folder?.uri.fsPath, environment, log);
@@ -65,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     models: modelsView,
     extensionUri: context.extensionUri,
     log,
-    resolveRun: (arg, action) => runCommands.resolveRun(arg as RunArgument, action),
+    resolveRun: (arg, action, only) => runCommands.resolveRun(arg as RunArgument, action, only),
   });
   const setContext = (key: string, value: unknown) => void vscode.commands.executeCommand('setContext', key, value);
   setContext('runwise.trackerExists', service.trackerExists());
@@ -188,6 +191,7 @@ export function activate(context: vscode.ExtensionContext): RunwiseApi {
     command('runwise.showPipelineGraph', async () => (await import('./lineagePanel')).LineagePanel.show({ kind: 'pipeline' }, lineageDeps)),
     vscode.workspace.onDidGrantWorkspaceTrust(async () => {
       log.info('workspace trusted: the tracker opens for writing and the tracking server may start');
+      setParsedLockRecording(true);
       await service.onTrusted();
       await autoStart();
       await runsView.refresh(true);

@@ -187,7 +187,17 @@ function parsedLockStore(root: string): ParsedLockStore {
   return store;
 }
 
+/**
+ * Whether parsed lock files are recorded in `.runwise/cache/locks.json`, or kept in memory only:
+ * the editor turns it off in an untrusted workspace (Restricted Mode), where Runwise writes nothing.
+ */
+let recordParsedLocks = true;
+export function setParsedLockRecording(on: boolean): void {
+  recordParsedLocks = on;
+}
+
 function saveParsedLockStore(root: string, store: ParsedLockStore): void {
+  if (!recordParsedLocks) return;
   try {
     // Its folders real and the file no link (a cloned repository may ship one): a cache that cannot
     // be written so is only slower next time.

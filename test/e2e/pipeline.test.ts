@@ -13,7 +13,7 @@
  * The extension is the freshly built bundles, copied into a fresh extensions dir.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
@@ -79,14 +79,14 @@ async function lensText(page: Page, stage: 'prepare' | 'train'): Promise<string>
 
 /** A fresh pipeline workspace in code-server with the built extension; `page()` is its workbench's page. */
 class PipelineSession extends EditorSession {
-  constructor(label: string, private readonly trust: 'trust' | 'restricted') {
+  constructor(label: string, private readonly trust: 'trust' | 'restricted', private readonly workspaceOf: (root: string) => string = pipelineWorkspace) {
     super(label);
   }
 
   start(): Promise<void> {
     // A task without a problem matcher would first ask which one to scan its output with; the
     // terminal draws with the DOM renderer, so its text can be read.
-    return this.open({ workspace: pipelineWorkspace, trust: this.trust, settings: { 'task.problemMatchers.neverPrompt': true, 'terminal.integrated.gpuAcceleration': 'off' } });
+    return this.open({ workspace: this.workspaceOf, trust: this.trust, settings: { 'task.problemMatchers.neverPrompt': true, 'terminal.integrated.gpuAcceleration': 'off' } });
   }
 
   override async close(): Promise<void> {
@@ -234,8 +234,22 @@ describe('Pipelines in the editor (code-server)', { timeout: 600_000 }, () => {
   });
 });
 
+/**
+ * The pipeline workspace with a lock file for `slow.pipeline.yaml`, written a minute ago: the
+ * editor parses it for the stages' status, and a trusted one records the parse in
+ * `.runwise/cache/locks.json`; an untrusted one must not.
+ */
+function lockedPipelineWorkspace(root: string): string {
+  const ws = pipelineWorkspace(root);
+  const lock = path.join(ws, 'slow.pipeline.lock');
+  writeFileSync(lock, `schema: '2.0'\nstages:\n  wait:\n    cmd: sleep ${SLOW_SECONDS} && echo done > slow.txt\n    outs:\n    - path: slow.txt\n      hash: md5\n      md5: 6a0b1e2a5ba8b2b2bd1d1a7e0b5ae4c4\n      size: 5\n`);
+  const minuteAgo = new Date(Date.now() - 60_000);
+  utimesSync(lock, minuteAgo, minuteAgo);
+  return ws;
+}
+
 describe('Pipelines in an untrusted workspace (Restricted Mode)', { timeout: 600_000 }, () => {
-  const session = new PipelineSession('pipeline-untrusted', 'restricted');
+  const session = new PipelineSession('pipeline-untrusted', 'restricted', lockedPipelineWorkspace);
   const page = session.page;
   let workspace = '';
   let server: CodeServer | undefined;
@@ -269,5 +283,6 @@ describe('Pipelines in an untrusted workspace (Restricted Mode)', { timeout: 600
     assert.ok(!existsSync(path.join(workspace, 'data', 'clean.txt')), 'nothing ran');
     assert.ok(!existsSync(path.join(workspace, 'runwise.lock')), 'no lock file was written');
     assert.ok(!existsSync(hashCachePath(workspace)), 'no hash cache was written');
+    assert.ok(!existsSync(path.join(workspace, '.runwise', 'cache', 'locks.json')), 'no parsed lock file was recorded');
   });
 });
