@@ -24,6 +24,7 @@ import type { EvaluationReport, EvaluationTask } from '../core/evaluation/evalua
 import { parseThreshold } from '../core/evaluation/threshold';
 import { checkAlias, checkModelName, type ModelVersion } from '../core/tracker/modelRegistry';
 import type { Tracker } from '../core/tracker/tracker';
+import type { RunSummary } from '../core/views/runsTreeModel';
 import { compareRuns } from '../core/tracker/runComparison';
 import { aliasesSuffix, formatMetricCompact, formatMetricValue } from '../core/views/displayFormat';
 import { isAtOrUnder, relativeInside } from '../core/workspace/workspacePath';
@@ -56,7 +57,7 @@ export interface EvaluationCommandsOptions {
   extensionUri: vscode.Uri;
   log: vscode.LogOutputChannel;
   /** The run a Runs view argument names (RunCommands.resolveRun). */
-  resolveRun(arg: unknown, action: string): Promise<string | undefined>;
+  resolveRun(arg: unknown, action: string, only?: { keep: (run: RunSummary) => boolean; none: string }): Promise<string | undefined>;
 }
 
 function sha256Of(file: string): string {
@@ -420,6 +421,8 @@ export class EvaluationCommands {
     this.requireTrust('register models');
     const model = await this.modelFile(arg, 'Register Model…');
     if (!model) return undefined;
+    // A file that is no ONNX model is said before any question, as Evaluate Model… says it.
+    await checkModelFile(model, this.relative(model));
     const card = arg && !(arg instanceof vscode.Uri) ? vscode.Uri.parse(arg.card).fsPath : undefined;
     const tracker = await this.options.tracking.writableTracker();
     // From a card's lens: the name the card gives its model (model-index, model_details), when it is one the registry takes.
@@ -552,9 +555,12 @@ export class EvaluationCommands {
       const worse = worseOnSameData(tracker, tracker.registry.getModelVersion(target.name, before).sha256, tracker.registry.getModelVersion(target.name, target.version).sha256, KEY_METRICS);
       if (worse) {
         const move = `Move @${alias}`;
+        // The safe answer first: it is the dialog's default, so Enter keeps the better version.
+        const keep = `Keep @${alias} on Version ${before}`;
         const choice = await vscode.window.showWarningMessage(
           `Runwise: version ${target.version}'s ${worse.metric} (${formatMetricCompact(worse.to)}) is worse than version ${before}'s (${formatMetricCompact(worse.from)}), both on ${worse.dataset}. Move @${alias} to version ${target.version} anyway?`,
           { modal: true },
+          keep,
           move,
         );
         if (choice !== move) return;
@@ -682,12 +688,19 @@ export class EvaluationCommands {
   /** Runwise: Show Evaluation Report: an evaluation run's report (a Runs view row, a lineage row, a version's latest). */
   async showReport(arg: VersionNode | { runId: string } | undefined): Promise<void> {
     let runId: string | undefined;
+    let version: string | undefined;
     if (arg && 'kind' in arg && arg.kind === 'version') {
       runId = arg.evaluation?.runId;
+      version = `${arg.name}/${arg.version}`;
       if (!runId) throw new Error(`${arg.name}/${arg.version} has not been evaluated yet.`);
-    } else runId = await this.options.resolveRun(arg, 'Show Evaluation Report');
+    } else {
+      runId = await this.options.resolveRun(arg, 'Show Evaluation Report', {
+        keep: (run) => run.evaluation === true && run.status === 'FINISHED',
+        none: 'There is no finished evaluation in this workspace yet: evaluate a model first (Runwise: Evaluate Model…).',
+      });
+    }
     if (!runId) return;
-    EvaluationReportPanel.show({ runId }, this.panelDependencies());
+    EvaluationReportPanel.show({ runId, ...(version ? { version } : {}) }, this.panelDependencies());
   }
 }
 

@@ -23,7 +23,10 @@ export interface EvaluationReportDependencies {
 }
 
 /** What the panel shows: a report in hand, or the one an evaluation run stored. */
-export type EvaluationReportSource = { report: EvaluationReport } | { runId: string };
+export type EvaluationReportSource = ({ report: EvaluationReport } | { runId: string }) & {
+  /** The registered version the report was opened from (`name/version`), named in the title when it holds the evaluated bytes. */
+  version?: string;
+};
 
 /** The report an evaluation run stored as its artifact; throws a message that says what is missing. */
 export function readEvaluationReport(tracker: Tracker, runId: string): EvaluationReport {
@@ -96,7 +99,9 @@ export class EvaluationReportPanel extends ReusedWebviewPanel<EvaluationReportSo
       const versions = tracker && report.model?.sha256 ? tracker.registry.versionsWithHash(report.model.sha256) : [];
       const registeredAs = versions.map((v) => `${v.name}/${v.version}${aliasesSuffix(v.aliases)}`);
       const data = evaluationReportData(report, registeredAs);
-      const subject = versions.length > 0 ? `${versions[versions.length - 1]!.name}/${versions[versions.length - 1]!.version}` : (data.model.path.split('/').pop() ?? data.model.path);
+      // The version it was opened from, else the latest holding the bytes, else the model file.
+      const named = versions.map((v) => `${v.name}/${v.version}`);
+      const subject = this.subject.version !== undefined && named.includes(this.subject.version) ? this.subject.version : (named.at(-1) ?? data.model.path.split('/').pop() ?? data.model.path);
       this.panel.title = `Evaluation: ${subject} on ${data.dataset.path.split('/').pop() ?? data.dataset.path}`;
       this.post({ type: 'report', report: data });
     } catch (e) {

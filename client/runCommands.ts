@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { MAX_RUN_NAME_LENGTH, MAX_TAG_VAL_LENGTH } from '../core/tracker/limits';
 import { NOTE_TAG } from '../core/tracker/model';
-import type { RunsTreeNode } from '../core/views/runsTreeModel';
+import type { RunsTreeNode, RunSummary } from '../core/views/runsTreeModel';
 import type { RunsView } from './runsView';
 import type { TrackingService } from './trackingService';
 
@@ -23,21 +23,27 @@ export class RunCommands {
   ) {}
 
   /** The run id a command acts on, or undefined when the user cancelled the pick. */
-  async resolveRun(arg: RunArgument, action: string): Promise<string | undefined> {
+  /**
+   * The run an argument names, else the Runs view's selection, else one picked; `only` limits what
+   * the selection and the pick offer (evaluation runs for a report), `none` is said when none is left.
+   */
+  async resolveRun(arg: RunArgument, action: string, only?: { keep: (run: RunSummary) => boolean; none: string }): Promise<string | undefined> {
     if (typeof arg === 'string') return arg;
     if (arg && typeof arg === 'object' && typeof arg.runId === 'string') return arg.runId;
     const selected = this.runs.selectedRuns()[0];
-    if (selected?.runId) return selected.runId;
+    const selectedRun = selected?.runId ? this.runs.model.getRun(selected.runId) : undefined;
+    if (selected?.runId && (!only || (selectedRun && only.keep(selectedRun)))) return selected.runId;
     await this.runs.refresh();
     const items = [...this.runs.model.roots()]
       .flatMap((e) => this.allRuns(e))
+      .filter((n) => !only || only.keep(this.runs.model.getRun(n.runId!)!))
       .map((n) => {
         const r = this.runs.model.getRun(n.runId!)!;
         const metrics = this.runs.model.metricsText(r);
         return { label: r.runName, description: `${r.status.toLowerCase()}${metrics ? ` · ${metrics}` : ''}`, detail: r.runId, runId: r.runId };
       });
     if (items.length === 0) {
-      void vscode.window.showInformationMessage('Runwise: There are no runs in this workspace yet.');
+      void vscode.window.showInformationMessage(only ? `Runwise: ${only.none}` : 'Runwise: There are no runs in this workspace yet.');
       return undefined;
     }
     const pick = await vscode.window.showQuickPick(items, { title: `Runwise: ${action}`, placeHolder: 'Pick a run', matchOnDetail: true });
