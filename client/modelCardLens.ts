@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { extractFrontMatter } from '../core/language/modelCard/frontMatter';
 import { isMarkdownCard } from '../core/language/files/fileKinds';
+import type { CardEvaluation } from '../core/modelCard/cardEvaluation';
 import { cardFormatOf } from '../core/modelCard/cardUpdate';
 import { isAtOrUnder } from '../core/workspace/workspacePath';
 import { registeredModels, versionsOf } from './modelsView';
@@ -99,20 +100,40 @@ export async function updateCardFromLatestEvaluation(tracking: TrackingService, 
     chosen = pick?.v;
   }
   if (!chosen) return;
-  const { latestEvaluation } = await import('../core/modelCard/cardEvaluation');
-  const { updateCardText } = await import('../core/modelCard/cardUpdate');
+  const { latestEvaluationsByData } = await import('../core/modelCard/cardEvaluation');
+  const { huggingFaceResult, runwiseResults, updateCardText } = await import('../core/modelCard/cardUpdate');
   const subject = `${chosen.name}/${chosen.version}`;
-  const evaluation = latestEvaluation(tracker, chosen.sha256, subject);
-  if (!evaluation) throw new Error(`${subject} has no finished evaluation yet: evaluate it first (the Evaluate lens).`);
   const rel = tracking.workspace ? path.relative(tracking.workspace, uri.fsPath).split(path.sep).join('/') : base;
+  const byData = latestEvaluationsByData(tracker, chosen.sha256, subject);
+  if (byData.length === 0) throw new Error(`${subject} has no finished evaluation yet: evaluate it first (the Evaluate lens).`);
+  // Evaluated on several files: which one's numbers the card shows is asked, the data the card
+  // shows now (a README's Runwise result names it) offered first, else the latest.
+  const dataOf = (e: CardEvaluation) => e.dataset.path || e.dataset.name;
+  const shown = runwiseResults(document.getText(), rel)[0]?.dataset;
+  const typeOf = (e: CardEvaluation) => (huggingFaceResult(e).dataset as { type: string }).type;
+  const ordered = [...byData.filter((e) => typeOf(e) === shown), ...byData.filter((e) => typeOf(e) !== shown)];
+  let evaluation = ordered[0]!;
+  if (ordered.length > 1) {
+    const pick = await vscode.window.showQuickPick(
+      ordered.map((e) => ({
+        label: dataOf(e),
+        description: `run ${e.runId.slice(0, 8)}${e.threshold !== undefined ? ` · threshold ${e.threshold}` : ''}${typeOf(e) === shown ? ' · the data the card shows' : ''}${e === byData[0] ? ' · latest' : ''}`,
+        detail: e.metrics.slice(0, 4).map((m) => `${m.key} ${Number(m.value.toPrecision(4))}`).join(' · '),
+        e,
+      })),
+      { title: `Runwise: Update ${base} with ${subject}'s evaluation on`, placeHolder: `${subject} was evaluated on ${ordered.length} files: pick the one whose numbers the card shows` },
+    );
+    if (!pick) return;
+    evaluation = pick.e;
+  }
   const result = updateCardText(document.getText(), evaluation, { file: rel, modelName: chosen.name });
   if (result.edits.length === 0 || result.text === document.getText()) {
-    void vscode.window.showInformationMessage(`Runwise: ${base} already holds the latest evaluation of ${subject}.`);
+    void vscode.window.showInformationMessage(`Runwise: ${base} already holds this evaluation of ${subject} (on ${dataOf(evaluation)}).`);
     return;
   }
   const edit = new vscode.WorkspaceEdit();
   for (const e of result.edits) edit.replace(uri, new vscode.Range(document.positionAt(e.start), document.positionAt(e.end)), e.text);
   if (!(await vscode.workspace.applyEdit(edit))) throw new Error(`${base} could not be edited (it changed meanwhile?): try again.`);
   await vscode.window.showTextDocument(document, { preview: false });
-  void vscode.window.showInformationMessage(`Runwise: wrote evaluation run ${evaluation.runId.slice(0, 8)} of ${subject} into ${base}; review and save it.`);
+  void vscode.window.showInformationMessage(`Runwise: wrote evaluation run ${evaluation.runId.slice(0, 8)} of ${subject} on ${dataOf(evaluation)} into ${base}; review and save it.`);
 }

@@ -207,6 +207,24 @@ export function latestEvaluation(
     : cardEvaluationOf(tracker, tracker.getRun(last), subject);
 }
 
+/**
+ * The latest finished evaluation of the bytes on each dataset they were evaluated on, the latest
+ * first: what a card may be updated from, when "the latest" alone would swap its test-set numbers
+ * for another file's.
+ */
+export function latestEvaluationsByData(tracker: Tracker, sha256: string, subject: string): CardEvaluation[] {
+  const seen = new Set<string>();
+  const out: CardEvaluation[] = [];
+  for (const id of evaluationRunIds(tracker, sha256).reverse()) {
+    const evaluation = cardEvaluationOf(tracker, tracker.getRun(id), subject);
+    const data = `${evaluation.dataset.path || evaluation.dataset.name}\u0000${evaluation.dataset.sha256 ?? ""}`;
+    if (seen.has(data)) continue;
+    seen.add(data);
+    out.push(evaluation);
+  }
+  return out;
+}
+
 interface ReportShape {
   task?: unknown;
   rows?: unknown;

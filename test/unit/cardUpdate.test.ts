@@ -15,7 +15,7 @@ import { main } from '../../core/cli/main';
 import { createLanguageService } from '../../core/language/languageService';
 import { FileSystemWorkspace } from '../../core/language/files/fileSystemWorkspace';
 import { extractFrontMatter } from '../../core/language/modelCard/frontMatter';
-import { betterWhen, comparableEvaluations, metricChange, worseOnSameData, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
+import { betterWhen, comparableEvaluations, latestEvaluationsByData, metricChange, worseOnSameData, type CardEvaluation } from '../../core/modelCard/cardEvaluation';
 import { CardUpdateError, EMPTY_FRONT_MATTER, HF_SOURCE_NAME, cardModelName, checkCardYaml, MCT_NAME_PREFIX, toolkitMetrics, updateCardText, withoutRunwiseEntries } from '../../core/modelCard/cardUpdate';
 import { MODEL_SHA256_TAG } from '../../core/tracker/model';
 import { Tracker } from '../../core/tracker/tracker';
@@ -778,4 +778,25 @@ test("card update says what the Hub cannot read in the user's model-index (kept 
   writeFileSync(path.join(ws, 'README.md'), '---\nlicense: mit\n---\n');
   const clean = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
   assert.equal(clean.err, '');
+});
+
+test('latestEvaluationsByData: the latest finished evaluation of the bytes on each file, the latest first (what a card is updated from is picked, not swapped)', async () => {
+  const ws = tempWorkspace('card-by-data', { 'model.onnx': onnxBytes('model-bytes') });
+  const tracker = Tracker.open(ws);
+  await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
+  const sha = createHash('sha256').update(onnxBytes('model-bytes')).digest('hex');
+  const evalRun = (source: string, accuracy: number, status: 'FINISHED' | 'FAILED' = 'FINISHED') => {
+    const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: sha }] });
+    tracker.logBatch(run.info.runId, { metrics: [{ key: 'accuracy', value: accuracy, timestamp: 1, step: 0 }] });
+    tracker.logInputs(run.info.runId, [{ dataset: { name: path.basename(source, '.csv'), digest: 'abcdef0123456789', sourceType: 'local', source }, tags: [] }]);
+    tracker.updateRun(run.info.runId, { status });
+    return run.info.runId;
+  };
+  evalRun('data/test.csv', 0.8);
+  const test2 = evalRun('data/test.csv', 0.85);
+  const live = evalRun('data/live.csv', 0.7);
+  evalRun('data/other.csv', 0.1, 'FAILED');
+  const byData = latestEvaluationsByData(tracker, sha, 'churn/1');
+  assert.deepEqual(byData.map((e) => [e.runId, e.dataset.path, e.metrics[0]!.value]), [[live, 'data/live.csv', 0.7], [test2, 'data/test.csv', 0.85]]);
+  tracker.close();
 });
