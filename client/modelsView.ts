@@ -126,9 +126,9 @@ function lineageNodes(id: string, l: ModelLineage): LineageNode[] {
   if (l.pipelineRun) runs.push(runNode('pipeline', l.pipelineRun, 'pipeline run'));
   for (const s of l.stageRuns) {
     const earlier = l.pipelineRun && s.parentRunId !== l.pipelineRun.runId ? 'in an earlier pipeline run' : '';
-    runs.push(runNode('stage', s, s.runId === l.sourceRun?.runId ? 'produced this model' : earlier));
+    runs.push(runNode('stage', s, s.runId === l.producedBy ? 'produced this model' : s.runId === l.sourceRun?.runId ? 'registered this version' : earlier));
   }
-  if (l.sourceRun && !l.stageRuns.some((s) => s.runId === l.sourceRun!.runId)) runs.push(runNode('source', l.sourceRun, 'produced this model'));
+  if (l.sourceRun && !l.stageRuns.some((s) => s.runId === l.sourceRun!.runId)) runs.push(runNode('source', l.sourceRun, l.producedBy === l.sourceRun.runId ? 'produced this model' : 'registered this version'));
   const evaluations = l.evaluations.map((e) => {
     const top = orderedMetrics(e.metrics).slice(0, 2).map((m) => `${m.key} ${formatMetricCompact(m.value)}`).join(', ');
     const data = e.datasets.map((d) => `${d.name}@${d.digest.slice(0, 8)}`).join(', ');

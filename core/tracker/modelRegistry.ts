@@ -1180,6 +1180,12 @@ export interface ModelLineage {
   evaluations: EvaluationRun[];
   aliases: string[];
   aliasHistory: AliasMove[];
+  /**
+   * The run that wrote the registered file: the stage run whose outputs record holds the version's
+   * file (the path and md5 its source run read it at), when its source run registered a file another
+   * stage made (a pipeline's `register` step after `train`); else the source run itself.
+   */
+  producedBy?: string;
 }
 
 /**
@@ -1300,6 +1306,12 @@ export function modelLineage(tracker: LineageReader, registry: ModelRegistry, na
   };
   if (source) lineage.sourceRun = asLineage(source);
   if (pipeline) lineage.pipelineRun = asLineage(pipeline);
+  if (source) {
+    // The registered file as the source run read it, and the latest stage run that wrote that version.
+    const read = asLineage(source).datasets.filter((d) => (d.source || d.name) === mv.source).map((d) => outputKey(d.source || d.name, d.digest));
+    const writer = [...stageRuns].reverse().find((r) => r.runId !== source.info.runId && recordedOutputs(tracker, r.runId).some((o) => o.md5 !== null && read.includes(outputKey(o.path, o.md5))));
+    lineage.producedBy = writer?.runId ?? source.info.runId;
+  }
   return lineage;
 }
 

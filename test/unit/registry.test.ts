@@ -568,6 +568,33 @@ test('lineage after a partial rerun: the earlier run that wrote what the rerun r
   }
 });
 
+test("lineage: a version a pipeline's register step registered was produced by the stage that wrote the file, not by the register step", async () => {
+  const { model, tracker } = workspaceWithModel();
+  try {
+    const pipeline = tracker.createRun({ runName: 'pipeline' });
+    const tags = (stage: string) => [{ key: PARENT_RUN_TAG, value: pipeline.info.runId }, { key: STAGE_TAG, value: stage }];
+    const train = tracker.createRun({ runName: 'train', tags: tags('train') });
+    await tracker.putArtifact(train.info.runId, OUTPUTS_ARTIFACT, Buffer.from(JSON.stringify([{ path: 'models/model.onnx', md5: 'dddd4444' }])));
+    // A stage that wrote another version of the file is not its producer.
+    const older = tracker.createRun({ runName: 'train', tags: tags('train') });
+    await tracker.putArtifact(older.info.runId, OUTPUTS_ARTIFACT, Buffer.from(JSON.stringify([{ path: 'models/model.onnx', md5: 'eeee5555' }])));
+    const register = tracker.createRun({ runName: 'register', tags: tags('register') });
+    tracker.logInputs(register.info.runId, [{ dataset: { name: 'models/model.onnx', digest: 'dddd4444', sourceType: 'local', source: 'models/model.onnx' }, tags: [] }]);
+    const v = await tracker.registerModelFiles('churn', model, { runId: register.info.runId, source: 'models/model.onnx' });
+    const l = tracker.modelLineage('churn', v.version);
+    assert.equal(l.sourceRun?.runId, register.info.runId);
+    assert.equal(l.producedBy, train.info.runId, 'the train stage wrote the registered bytes');
+    const shown = await cli(path.dirname(model), 'models', 'lineage', `churn/${v.version}`);
+    assert.match(shown.out, new RegExp(`stage train \\(${train.info.runId.slice(0, 8)}, [A-Z]+\\)  ← produced this model`));
+    assert.match(shown.out, new RegExp(`stage register \\(${register.info.runId.slice(0, 8)}, [A-Z]+\\)  ← registered this version`));
+    // Registered from a run that wrote it itself (no stage's record names it): that run produced it.
+    const direct = await tracker.registerModelFiles('other', model, { runId: train.info.runId });
+    assert.equal(tracker.modelLineage('other', direct.version).producedBy, train.info.runId);
+  } finally {
+    tracker.close();
+  }
+});
+
 test('runwise models: register, list, show, alias, lineage, export, with --json and clear errors', async () => {
   const { ws, tracker } = workspaceWithModel('model-v1');
   tracker.close();
@@ -638,7 +665,7 @@ test('runwise models: register, list, show, alias, lineage, export, with --json 
   // Metrics as {k: v}, as every other --json gives them.
   assert.deepEqual(lineage.evaluations.map((e) => [e.run_id, e.metrics]), [[evaluation, { roc_auc: 0.9 }]]);
   // snake_case as every record the CLI prints, nested ones too.
-  assert.deepEqual(Object.keys(lineage), ['version', 'datasets', 'source_run', 'pipeline_run', 'stage_runs', 'evaluations', 'aliases', 'alias_history']);
+  assert.deepEqual(Object.keys(lineage), ['version', 'datasets', 'source_run', 'produced_by', 'pipeline_run', 'stage_runs', 'evaluations', 'aliases', 'alias_history']);
   assert.doesNotMatch(JSON.stringify(lineage), /"[a-z]+[A-Z]\w*":/);
   const history = JSON.parse((await cli(ws, 'models', 'lineage', 'churn/2', '--json')).out) as { alias_history: { alias: string; version: number | null; previous_version: number | null; user_id: string; changed_at: number }[] };
   assert.ok(history.alias_history.some((m) => m.alias === 'challenger' && m.version === null && m.previous_version === 2), JSON.stringify(history.alias_history));

@@ -255,6 +255,7 @@ export function modelsLineage(ctx: CommandContext, args: ParsedArgs): void {
       version: versionRecord(lineage.version),
       datasets: lineage.datasets,
       source_run: lineage.sourceRun ? lineageRunRecord(lineage.sourceRun) : null,
+      produced_by: lineage.producedBy ?? null,
       pipeline_run: lineage.pipelineRun ? lineageRunRecord(lineage.pipelineRun) : null,
       stage_runs: lineage.stageRuns.map(lineageRunRecord),
       // {k: v}, as every other --json gives metrics.
@@ -291,7 +292,7 @@ function lineageText(l: ModelLineage): string {
   else {
     lines.push(l.pipelineRun ? `Pipeline run ${l.pipelineRun.runName} (${l.pipelineRun.runId.slice(0, 8)}, ${l.pipelineRun.status})` : 'Pipeline run (none: the source run has no parent)');
     for (const s of l.stageRuns) {
-      const mark = s.runId === l.sourceRun.runId ? '  ← produced this model' : '';
+      const mark = s.runId === l.producedBy ? '  ← produced this model' : s.runId === l.sourceRun.runId ? '  ← registered this version' : '';
       // A stage that run left as it was: the earlier run that wrote what it read.
       const earlier = l.pipelineRun && s.parentRunId !== l.pipelineRun.runId ? `, in an earlier pipeline run${s.parentRunId ? ` (${s.parentRunId.slice(0, 8)})` : ''}` : '';
       lines.push(`  stage ${s.stage ?? s.runName} (${s.runId.slice(0, 8)}, ${s.status}${earlier})${mark}`);
