@@ -208,6 +208,9 @@ const MISSING_KEY = '\u0000missing';
 /** More distinct slice values than this gets a warning. */
 const MANY_SLICES = 50;
 /** A slice with fewer rows than this setting the largest gap gets a warning. */
+const FLOAT64_EPSILON = 2 ** -52;
+/** A metric as a warning shows it. */
+const formatWarningNumber = (v: number | undefined) => (v === undefined ? 'NaN' : Number(v.toPrecision(4)).toString());
 const FEW_SLICE_ROWS = 30;
 
 /**
@@ -804,6 +807,14 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
         `'${options.target}' holds no value but 0 and 1 (or False and True): if the model's one value per row is P(class 1), evaluate it as a classifier with task binary (--task binary); giving task regression (--task regression) says it is a regressor and drops this warning`,
       );
     }
+    // scikit-learn's mape divides by max(|y|, 2.2e-16): a target of 0 makes it astronomical.
+    if (task === 'regression') {
+      let zeros = 0;
+      for (const t of targets) if (Math.abs(t) < FLOAT64_EPSILON) zeros++;
+      if (zeros > 0) {
+        warnings.push(`${zeros} row${zeros === 1 ? '' : 's'} of '${options.target}' ${zeros === 1 ? 'is' : 'are'} 0: mape divides each error by max(|y|, 2.2e-16), as scikit-learn does, so ${zeros === 1 ? 'it dominates' : 'they dominate'} it (${formatWarningNumber(overall.metrics.mape)}); mae and rmse are the errors to read`);
+      }
+    }
     let slices: EvaluationReport['slices'] = null;
     if (options.sliceBy) {
       const { groups, numeric, integers } = sliceGroups(sliceValues, reader.format, reader.textColumns?.has(options.sliceBy) ?? false);
@@ -823,8 +834,14 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
           return { value, rows: idx.length, metrics: computeMetrics(scores, t, p, cut, arrays, undefined, n).metrics };
         });
       const gaps: NonNullable<EvaluationReport['slices']>['gaps'] = {};
+      // Gaps between slices of FEW_SLICE_ROWS rows or more when two such slices have the metric: a
+      // slice of one row is right or wrong by chance (it is said, below, when it is left out).
+      const leftOut = new Set<string>();
       for (const key of Object.keys(overall.metrics)) {
-        const finite = values.filter((s) => Number.isFinite(s.metrics[key]));
+        const all = values.filter((s) => Number.isFinite(s.metrics[key]));
+        const sized = all.filter((s) => s.rows >= FEW_SLICE_ROWS);
+        const finite = sized.length >= 2 ? sized : all;
+        if (finite !== all) for (const s of all) if (s.rows < FEW_SLICE_ROWS) leftOut.add(`'${s.value}' (${s.rows} row${s.rows === 1 ? '' : 's'})`);
         if (finite.length < 2) continue;
         const lowest = finite.reduce((a, b) => (b.metrics[key]! < a.metrics[key]! ? b : a));
         const highest = finite.reduce((a, b) => (b.metrics[key]! > a.metrics[key]! ? b : a));
@@ -835,6 +852,9 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
       // A gap set by a slice of a few rows says more about that slice's size than about the model.
       const gap = slices.largest_gap;
       const small = gap ? values.filter((v) => (v.value === gap.lowest || v.value === gap.highest) && v.rows < FEW_SLICE_ROWS) : [];
+      if (leftOut.size > 0) {
+        warnings.push(`the gaps between '${options.sliceBy}' slices leave out those of fewer than ${FEW_SLICE_ROWS} rows (${[...leftOut].join(', ')}): their metrics are listed, but so few rows make them noise more than signal`);
+      }
       if (small.length > 0) {
         warnings.push(`the largest ${headline} gap between '${options.sliceBy}' slices involves ${small.map((v) => `'${v.value}' (${v.rows} row${v.rows === 1 ? '' : 's'})`).join(' and ')}: fewer than ${FEW_SLICE_ROWS} rows make a slice's ${headline} noise more than signal`);
       }

@@ -143,7 +143,7 @@ test("a header written with spaces after its commas: the names pandas gives (' y
   assert.deepEqual(r.slices!.values.map((v) => v.value), ['north', 'south']);
 });
 
-test('a largest gap set by a slice of a few rows comes with a warning that names it', async () => {
+test('slices of fewer than 30 rows are left out of the gaps when two larger ones have the metric, and said; else the gap they set is warned of', async () => {
   const s = await setup(probabilitiesOnly(BINARY), 2);
   const big = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'group', workspace: s.ws });
   assert.ok(!big.warnings.some((w) => /fewer than 30 rows/.test(w)), 'slices of 100 and 200 rows: no warning');
@@ -152,10 +152,31 @@ test('a largest gap set by a slice of a few rows comes with a warning that names
   lines[1] = lines[1]!.replace(/,(north|south),/, ',rare,');
   writeFileSync(s.data, lines.join('\n'));
   const r = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'group', workspace: s.ws });
-  // A one-row slice is at 0 or 1 accuracy, so it sets the gap here.
+  // A one-row slice is at 0 or 1 accuracy: left out of the gaps, which are those of north and south.
   const gap = r.slices!.largest_gap!;
-  assert.ok(gap.lowest === 'rare' || gap.highest === 'rare', JSON.stringify(gap));
-  assert.ok(r.warnings.some((w) => /'rare' \(1 row\): fewer than 30 rows/.test(w)), r.warnings.join('\n'));
+  assert.deepEqual([gap.lowest, gap.highest].sort(), ['north', 'south'], JSON.stringify(gap));
+  assert.deepEqual(r.slices!.values.map((v) => v.value).sort(), ['north', 'rare', 'south'], 'its metrics are listed');
+  assert.ok(r.warnings.some((w) => /leave out those of fewer than 30 rows \('rare' \(1 row\)\)/.test(w)), r.warnings.join('\n'));
+  // Only one slice of 30 rows or more: the gap is between all of them, the small one warned of.
+  const few = lines.map((l, i) => (i >= 1 && i <= 280 ? l.replace(/,(north|south),/, ',north,') : i > 280 && l ? l.replace(/,(north|south),/, ',south,') : l));
+  writeFileSync(s.data, few.join('\n'));
+  const r2 = await evaluateModel({ model: s.model, data: s.data, target: 'y', features: ['a', 'b'], sliceBy: 'group', workspace: s.ws });
+  const small = r2.slices!.values.filter((v) => v.rows < 30).map((v) => v.value);
+  assert.ok(small.length >= 1 && r2.slices!.values.filter((v) => v.rows >= 30).length === 1, JSON.stringify(r2.slices!.values.map((v) => [v.value, v.rows])));
+  assert.ok(r2.warnings.some((w) => /gap between 'group' slices involves .*fewer than 30 rows/.test(w)), r2.warnings.join('\n'));
+});
+
+test('a regression target of 0 makes mape astronomical (scikit-learn divides by max(|y|, eps)): said, with mae and rmse to read', async () => {
+  const ws = tempWorkspace('eval-mape');
+  const model = path.join(ws, 'model.onnx');
+  writeFileSync(model, regression([1, 1], 0));
+  const data = path.join(ws, 'data.csv');
+  writeFileSync(data, 'a,b,y\n1,1,2\n1,2,3.5\n0,0.5,0\n');
+  const r = await evaluateModel({ model, data, target: 'y', workspace: ws });
+  assert.ok(r.metrics.mape! > 1e14, String(r.metrics.mape));
+  assert.ok(r.warnings.some((w) => /^1 row of 'y' is 0: mape divides each error by max\(\|y\|, 2\.2e-16\), as scikit-learn does, so it dominates it \(\d/.test(w)), r.warnings.join('\n'));
+  writeFileSync(data, 'a,b,y\n1,1,2\n1,2,3.5\n0,0.5,0.4\n');
+  assert.ok(!(await evaluateModel({ model, data, target: 'y', workspace: ws })).warnings.some((w) => /mape/.test(w)));
 });
 
 test('slices by a numeric column group numbers (1, 1.0, +1 one slice, in numeric order), booleans as True/False, missing cells as one slice; many slices warn', async () => {
