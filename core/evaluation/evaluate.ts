@@ -637,7 +637,10 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
   }
   // A classifier's target is read as text, coded (see TargetClasses); a slice by the target itself shares it.
   const classifying = task !== 'regression';
-  const request: ColumnRequest[] = [...new Set([...plan.inputs.flatMap((i) => i.columns), ...(classifying ? [] : [options.target])])].map((name) => ({ name }));
+  // A model that imputes takes a feature's missing cell as NaN (its Imputer's replaced value), as pandas reads it.
+  const fed = new Set(plan.inputs.flatMap((i) => i.columns));
+  const imputed = (name: string) => model.imputes && fed.has(name) && name !== options.target;
+  const request: ColumnRequest[] = [...new Set([...fed, ...(classifying ? [] : [options.target])])].map((name) => ({ name, ...(imputed(name) ? { missing: true } : {}) }));
   if (classifying) request.push({ name: options.target, text: true, coded: true });
   if (options.sliceBy && !(classifying && options.sliceBy === options.target)) request.push({ name: options.sliceBy, text: true, nulls: true });
   checkColumns(dataName, reader.columns, request, reader.format);

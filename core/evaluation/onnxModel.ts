@@ -60,6 +60,11 @@ export interface OnnxModel {
   bytes: number;
   inputs: ModelInput[];
   outputs: ModelOutputs;
+  /**
+   * The model fills missing values itself (an ai.onnx.ml Imputer, as scikit-learn-onnx writes a
+   * SimpleImputer): empty cells of its features are fed as NaN, as pandas reads them, not refused.
+   */
+  imputes: boolean;
   /** Every output as the model declares it, for the report. */
   declaredOutputs: { name: string; type: string; shape?: readonly (number | string)[] }[];
   /**
@@ -243,7 +248,8 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
     );
   }
   const declaredFeatures = featureNames(metadata.get('features') ?? metadata.get('feature_names'));
-  return { file: displayName, sha256, bytes: raw.length, inputs, outputs, declaredOutputs, session, ort, ...(declaredFeatures ? { declaredFeatures } : {}) };
+  const imputes = graph.nodes.some((n) => n.opType === 'Imputer');
+  return { file: displayName, sha256, bytes: raw.length, inputs, outputs, declaredOutputs, imputes, session, ort, ...(declaredFeatures ? { declaredFeatures } : {}) };
 }
 
 /** Feature names as metadata holds them: a JSON list of strings, or names separated by commas. */

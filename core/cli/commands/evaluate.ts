@@ -115,7 +115,9 @@ function registeredVersion(ctx: CommandContext, ref: string): { name: string; ve
 export function reportText(r: EvaluationReport): string {
   const lines: string[] = [];
   lines.push(`Evaluated ${r.model.path} on ${r.dataset.path} (${r.rows} rows, target '${oneLine(r.dataset.target)}')`);
-  lines.push(`Task: ${r.task}${r.task_inferred ? ' (inferred from the model outputs)' : ''}${r.threshold !== null ? `, threshold ${r.threshold}` : ''}`);
+  // The positive class of binary metrics (scikit-learn's classes_[1]): named, as 'legit' of fraud/legit is no obvious choice.
+  const positive = r.task === 'binary' && r.classes && r.classes.length === 2 ? `, positive class ${oneLine(String(r.classes[1]))}` : '';
+  lines.push(`Task: ${r.task}${r.task_inferred ? ' (inferred from the model outputs)' : ''}${positive}${r.threshold !== null ? `, threshold ${r.threshold}` : ''}`);
   lines.push('');
   lines.push(renderTable(['METRIC', 'VALUE'], Object.entries(r.metrics).map(([k, v]) => [k, formatMetricValue(v)]), { rightAligned: new Set([1]) }));
   if (r.confusion_matrix && r.classes) {

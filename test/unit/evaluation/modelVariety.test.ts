@@ -13,7 +13,7 @@ import { evaluateModel, evaluationRunName } from '../../../core/evaluation/evalu
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { castRegression, dataset, extractedLabels, logitsAndProbabilities, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
+import { castRegression, dataset, extractedLabels, imputedRegression, logitsAndProbabilities, regression, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
 
 const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
 const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
@@ -276,4 +276,25 @@ test('a Sigmoid head ([N, 1], or [N] through Squeeze, a logit beside it) is a bi
   writeFileSync(values, 'a,b,y\n1,1,6\n2,0,5\n0,1,4\n');
   const r = await evaluateModel({ model, data: values, target: 'y', workspace: ws });
   assert.deepEqual([r.task, r.metrics.mae], ['regression', 0], 'the prediction, not the embedding');
+});
+
+test('a model with an Imputer (a SimpleImputer pipeline) is fed its features\' empty cells as NaN, which it fills; without one they are refused', async () => {
+  const ws = tempWorkspace('eval-imputer');
+  const model = path.join(ws, 'imputer.onnx');
+  writeFileSync(model, imputedRegression([1, 2], 0, [10, 20]));
+  const data = path.join(ws, 'data.csv');
+  // y = a + 2b with a missing a filled by 10, a missing b by 20 (an empty cell, NA, a JSON null alike).
+  writeFileSync(data, 'a,b,y\n1,1,3\n,1,12\n2,NA,42\n');
+  const r = await evaluateModel({ model, data, target: 'y', workspace: ws });
+  assert.deepEqual([r.task, r.metrics.mae], ['regression', 0]);
+  const jsonl = path.join(ws, 'data.jsonl');
+  writeFileSync(jsonl, '{"a": null, "b": 1, "y": 12}\n{"a": 1, "b": 1, "y": 3}\n');
+  assert.equal((await evaluateModel({ model, data: jsonl, target: 'y', workspace: ws })).metrics.mae, 0);
+  // The target is never imputed: a missing one stays an error.
+  writeFileSync(data, 'a,b,y\n1,1,3\n1,1,\n');
+  await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), /data\.csv:3: column 'y' is empty/);
+  const plain = path.join(ws, 'plain.onnx');
+  writeFileSync(plain, regression([1, 2], 0));
+  writeFileSync(data, 'a,b,y\n1,1,3\n,1,12\n');
+  await assert.rejects(evaluateModel({ model: plain, data, target: 'y', workspace: ws }), /data\.csv:3: column 'a' is empty \(expected a number\)/);
 });

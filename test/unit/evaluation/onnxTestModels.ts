@@ -333,3 +333,17 @@ export function regressionWithEmbedding(w: number[], b: number): Uint8Array {
     output: [tensorValue('embedding', FLOAT, ['N', 3]), tensorValue('prediction', FLOAT, ['N', 1])],
   });
 }
+
+/** An ai.onnx.ml Imputer (NaN → `fill` per feature, as scikit-learn-onnx writes a SimpleImputer), then x · w + b → `variable` [N, 1]. */
+export function imputedRegression(w: number[], b: number, fill: number[]): Uint8Array {
+  return encode({
+    initializer: [floatTensor('w', [w.length, 1], w), floatTensor('b', [1], [b])],
+    node: [
+      node('Imputer', ['features'], ['imputed'], [floats('imputed_value_floats', fill), { name: 'replaced_value_float', type: 'FLOAT', f: NaN }], 'ai.onnx.ml'),
+      node('MatMul', ['imputed', 'w'], ['xw']),
+      node('Add', ['xw', 'b'], ['variable']),
+    ],
+    input: [tensorValue('features', FLOAT, ['N', w.length])],
+    output: [tensorValue('variable', FLOAT, ['N', 1])],
+  }, FLOAT, true);
+}

@@ -202,3 +202,13 @@ test("text labels that spell booleans ('False'/'True'): the target's true/TRUE/f
   assert.equal(words.notAClass('true', 3).message, "data.csv data row 3: column 'y' is 'true', not one of the model's classes (no, yes)");
   assert.equal(words.notAClass('1.0', 3).message, "data.csv data row 3: column 'y' is 1.0, not one of the model's classes (no, yes)");
 });
+
+test('runwise evaluate names the positive class of binary metrics (the second of the model\'s sorted classes, as scikit-learn\'s classes_[1])', async () => {
+  const { main } = await import('../../../core/cli/main');
+  const ws = tempWorkspace('eval-positive');
+  const fixtures = path.join(__dirname, '..', '..', 'fixtures', 'evaluation');
+  let out = '';
+  const code = await main(['evaluate', path.join(fixtures, 'churn_text.onnx'), '--data', path.join(fixtures, 'churn_text.csv'), '--target', 'churn', '--features', 'tenure,monthly_charges,support_calls', '--workspace', ws], { out: (t) => (out += t), err: () => undefined });
+  assert.equal(code, 0);
+  assert.match(out, /^Task: binary \(inferred from the model outputs\), positive class yes, threshold 0\.5$/m);
+});
