@@ -262,10 +262,11 @@ interface InputPlan {
 }
 
 function planInputs(model: OnnxModel, columns: readonly string[], target: string, features: string[] | undefined, dataName: string, format: DatasetReader['format'], declared?: readonly string[]): InputPlan {
-  const supported = new Set(['float32', 'float64', 'int64', 'int32']);
+  // Strings too (a categorical column scikit-learn-onnx feeds to its encoders), one column an input.
+  const supported = new Set(['float32', 'float64', 'int64', 'int32', 'string']);
   for (const input of model.inputs) {
     if (!supported.has(input.type)) {
-      throw new ModelError(`${model.file}: input '${input.name}' takes ${input.type} values; evaluation feeds numeric inputs only (float32, float64, int64, int32)`);
+      throw new ModelError(`${model.file}: input '${input.name}' takes ${input.type} values; evaluation feeds numeric inputs (float32, float64, int64, int32) and text (string)`);
     }
   }
   const twice = features?.find((f, i) => features.indexOf(f) !== i);
@@ -328,6 +329,7 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
         width,
       );
     }
+    if (only.type === 'string' && chosen.length !== 1) throw new ModelError(`${model.file}: input '${only.name}' takes a matrix of strings; evaluation feeds a string input from one column`);
     return { inputs: [{ name: only.name, type: only.type, columns: chosen, dims: 'matrix' }], features: chosen };
   }
   // Inputs taken by name: a features list can only name those columns (in any order), not rename them.
@@ -418,6 +420,14 @@ class InputTensor {
     }
     return new this.ort.Tensor(type as 'float32', data.subarray(0, shapeRows * width) as Float32Array, shape);
   }
+}
+
+/** A string input's tensor: the column's first `rows` texts ([N] or [N, 1]), padded to a fixed batch with the last. */
+function stringTensor(ort: typeof Ort, column: readonly string[], rows: number, dims: 'matrix' | 'column' | 'vector', padTo?: number): Ort.Tensor {
+  const shapeRows = Math.max(rows, padTo ?? 0);
+  const values = column.slice(0, rows);
+  while (values.length < shapeRows) values.push(values[values.length - 1] ?? '');
+  return new ort.Tensor('string', values, dims === 'vector' ? [shapeRows] : [shapeRows, 1]);
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -638,11 +648,15 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
   // A classifier's target is read as text, coded (see TargetClasses); a slice by the target itself shares it.
   const classifying = task !== 'regression';
   // A model that imputes takes a feature's missing cell as NaN (its Imputer's replaced value), as pandas reads it.
-  const fed = new Set(plan.inputs.flatMap((i) => i.columns));
+  const fed = new Set(plan.inputs.filter((i) => i.type !== 'string').flatMap((i) => i.columns));
   const imputed = (name: string) => model.imputes && fed.has(name) && name !== options.target;
   const request: ColumnRequest[] = [...new Set([...fed, ...(classifying ? [] : [options.target])])].map((name) => ({ name, ...(imputed(name) ? { missing: true } : {}) }));
   if (classifying) request.push({ name: options.target, text: true, coded: true });
   if (options.sliceBy && !(classifying && options.sliceBy === options.target)) request.push({ name: options.sliceBy, text: true, nulls: true });
+  // A string input's column, as text (after the target's and the slice's, whose places are fixed).
+  const stringColumns = [...new Set(plan.inputs.filter((i) => i.type === 'string').flatMap((i) => i.columns))];
+  const textIndex = new Map(stringColumns.map((name) => [name, request.filter((r) => r.text).length + stringColumns.indexOf(name)]));
+  for (const name of stringColumns) request.push({ name, text: true });
   checkColumns(dataName, reader.columns, request, reader.format);
   const numberIndex = new Map(request.filter((r) => !r.text).map((r, i) => [r.name, i]));
   const targetSlot = classifying ? 0 : -1;
@@ -703,7 +717,10 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
       const where = `${dataName} rows ${rowBase + 1}–${rowBase + rows}`;
       const rowOf = (i: number) => `${dataName} data row ${rowBase + i + 1}`;
       for (const { input, tensor } of tensors) {
-        feeds[input.name] = tensor.fill(input.columns.map((c) => batch.numbers[numberIndex.get(c)!]!), rows, batchSize, dataName, rowBase + 1);
+        feeds[input.name] =
+          input.type === 'string'
+            ? stringTensor(model.ort, batch.texts[textIndex.get(input.columns[0]!)!]!, rows, input.dims, fixedBatch)
+            : tensor.fill(input.columns.map((c) => batch.numbers[numberIndex.get(c)!]!), rows, batchSize, dataName, rowBase + 1);
       }
       const t0 = performance.now();
       let result: Ort.InferenceSession.ReturnType;

@@ -13,7 +13,7 @@ import { evaluateModel, evaluationRunName } from '../../../core/evaluation/evalu
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { castRegression, dataset, extractedLabels, imputedRegression, logitsAndProbabilities, regression, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
+import { castRegression, dataset, extractedLabels, imputedRegression, stringColumnRegression, logitsAndProbabilities, regression, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
 
 const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
 const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
@@ -297,4 +297,25 @@ test('a model with an Imputer (a SimpleImputer pipeline) is fed its features\' e
   writeFileSync(plain, regression([1, 2], 0));
   writeFileSync(data, 'a,b,y\n1,1,3\n,1,12\n');
   await assert.rejects(evaluateModel({ model: plain, data, target: 'y', workspace: ws }), /data\.csv:3: column 'a' is empty \(expected a number\)/);
+});
+
+test('a string input (a categorical column a pipeline encodes) is fed its column\'s text, beside a numeric one; with a fixed batch too', async () => {
+  const ws = tempWorkspace('eval-strings');
+  const model = path.join(ws, 'strings.onnx');
+  writeFileSync(model, stringColumnRegression(['paris', 'lyon', 'nice, fr'], [100, 200, 300], -1));
+  // y = x + code(city); a quoted city with a comma, an unknown one (-1), across batches of 2.
+  const data = path.join(ws, 'data.csv');
+  writeFileSync(data, 'x,city,y\n1,paris,101\n2,lyon,202\n3,"nice, fr",303\n4,rome,3\n5,paris,105\n');
+  const r = await evaluateModel({ model, data, target: 'y', workspace: ws, batchSize: 2 });
+  assert.deepEqual([r.task, r.rows, r.metrics.mae], ['regression', 5, 0]);
+  // JSON Lines, and a file of 4 MiB or more (read in the dataset's worker thread).
+  const rows = path.join(ws, 'rows.jsonl');
+  writeFileSync(rows, ['paris', 'lyon', 'rome'].map((c, i) => JSON.stringify({ x: i, city: c, y: i + (c === 'paris' ? 100 : c === 'lyon' ? 200 : -1) })).join('\n') + '\n');
+  assert.equal((await evaluateModel({ model, data: rows, target: 'y', workspace: ws })).metrics.mae, 0);
+  const big = path.join(ws, 'big.csv');
+  const cities = ['paris', 'lyon', '"nice, fr"', 'rome'];
+  const code = [100, 200, 300, -1];
+  writeFileSync(big, `x,city,y\n${Array.from({ length: 400_000 }, (_, i) => `${i % 1000},${cities[i % 4]},${(i % 1000) + code[i % 4]!}`).join('\n')}\n`);
+  const threaded = await evaluateModel({ model, data: big, target: 'y', workspace: ws });
+  assert.deepEqual([threaded.rows, threaded.metrics.mae], [400_000, 0]);
 });

@@ -45,11 +45,12 @@ const int = (name: string, i: number) => ({ name, type: 'INT', i });
 const floats = (name: string, values: number[]) => ({ name, type: 'FLOATS', floats: values });
 const str = (name: string, value: string) => ({ name, type: 'STRING', s: Buffer.from(value) });
 
-function encode(graph: object, inputElemType = FLOAT, mlDomain = false, irVersion = 8): Uint8Array {
+/** `mlDomain`: import ai.onnx.ml, at version 1 (true) or the version given (LabelEncoder's keys_* need 2). */
+function encode(graph: object, inputElemType = FLOAT, mlDomain: boolean | number = false, irVersion = 8): Uint8Array {
   const Model = onnxModelType();
   const message = Model.fromObject({
     irVersion,
-    opsetImport: [{ domain: '', version: 17 }, ...(mlDomain ? [{ domain: 'ai.onnx.ml', version: 1 }] : [])],
+    opsetImport: [{ domain: '', version: 17 }, ...(mlDomain ? [{ domain: 'ai.onnx.ml', version: mlDomain === true ? 1 : mlDomain }] : [])],
     producerName: 'runwise-test',
     graph: { name: 'test_model', ...graph },
   });
@@ -346,4 +347,20 @@ export function imputedRegression(w: number[], b: number, fill: number[]): Uint8
     input: [tensorValue('features', FLOAT, ['N', w.length])],
     output: [tensorValue('variable', FLOAT, ['N', 1])],
   }, FLOAT, true);
+}
+
+/**
+ * Inputs by column as scikit-learn-onnx writes a pipeline over a DataFrame: `x` float [N, 1] and
+ * `city` string [N, 1], the city encoded by an ai.onnx.ml LabelEncoder (`cities` → `values`,
+ * anything else `fallback`) and added to x → `variable` [N, 1].
+ */
+export function stringColumnRegression(cities: string[], values: number[], fallback: number): Uint8Array {
+  return encode({
+    node: [
+      node('LabelEncoder', ['city'], ['code'], [{ name: 'keys_strings', type: 'STRINGS', strings: cities.map((c) => Buffer.from(c)) }, floats('values_floats', values), { name: 'default_float', type: 'FLOAT', f: fallback }], 'ai.onnx.ml'),
+      node('Add', ['x', 'code'], ['variable']),
+    ],
+    input: [tensorValue('x', FLOAT, ['N', 1]), tensorValue('city', 8, ['N', 1])],
+    output: [tensorValue('variable', FLOAT, ['N', 1])],
+  }, FLOAT, 2);
 }
