@@ -332,7 +332,16 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     if (only.type === 'string' && chosen.length !== 1) throw new ModelError(`${model.file}: input '${only.name}' takes a matrix of strings; evaluation feeds a string input from one column`);
     return { inputs: [{ name: only.name, type: only.type, columns: chosen, dims: 'matrix' }], features: chosen };
   }
-  // Inputs taken by name: a features list can only name those columns (in any order), not rename them.
+  // Inputs taken by name, one column each: an input of several columns beside others cannot be fed
+  // (said before any word about --features, which cannot change that).
+  for (const input of model.inputs) {
+    const wide = input.shape.length === 2 ? input.shape[1] : 1;
+    if (input.shape.length > 2 || (typeof wide === 'number' && wide !== 1)) {
+      const several = model.inputs.length > 1 && input.shape.length === 2 ? `: a model with several inputs is fed one column per input, so '${input.name}', of ${wide} columns, cannot be fed; export the model with one [N, F] input of the features, or one input per column` : `; a column can feed an input of shape [N] or [N, 1]${only ? ' and one input of shape [N, F] the features' : ''}`;
+      throw new EvaluationError(`${model.file}: input '${input.name}' has shape [${input.shape.map((d) => (typeof d === 'number' ? d : d || '?')).join(', ')}]${several}`);
+    }
+  }
+  // A features list can only name those columns (in any order), not rename them.
   const names = model.inputs.map((i) => i.name);
   if (features && (features.length !== names.length || !features.every((f) => names.includes(f)))) {
     throw new EvaluationError(
@@ -340,12 +349,6 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     );
   }
   const inputs = model.inputs.map((input) => {
-    // The shape first: a rank-3 input is no column however the dataset names its columns.
-    const wide = input.shape.length === 2 ? input.shape[1] : 1;
-    if (input.shape.length > 2 || (typeof wide === 'number' && wide !== 1)) {
-      const matrix = only ? ' and one input of shape [N, F] the features' : '';
-      throw new EvaluationError(`${model.file}: input '${input.name}' has shape [${input.shape.join(', ')}]; a column can feed an input of shape [N] or [N, 1]${matrix}`);
-    }
     if (!columns.includes(input.name)) {
       throw new DatasetError(`${dataName}: no column '${input.name}' for the model's input '${input.name}' (the columns are: ${shownColumns(columns)})`);
     }

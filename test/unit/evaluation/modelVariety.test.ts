@@ -13,7 +13,7 @@ import { evaluateModel, evaluationRunName } from '../../../core/evaluation/evalu
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { castRegression, dataset, extractedLabels, imputedRegression, stringColumnRegression, logitsAndProbabilities, regression, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
+import { castRegression, dataset, extractedLabels, imputedRegression, stringColumnRegression, twoMatrixInputs, logitsAndProbabilities, regression, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
 
 const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
 const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
@@ -318,4 +318,18 @@ test('a string input (a categorical column a pipeline encodes) is fed its column
   writeFileSync(big, `x,city,y\n${Array.from({ length: 400_000 }, (_, i) => `${i % 1000},${cities[i % 4]},${(i % 1000) + code[i % 4]!}`).join('\n')}\n`);
   const threaded = await evaluateModel({ model, data: big, target: 'y', workspace: ws });
   assert.deepEqual([threaded.rows, threaded.metrics.mae], [400_000, 0]);
+});
+
+test('a model with two inputs of several columns each is said to be one evaluation cannot feed, with or without --features', async () => {
+  const ws = tempWorkspace('eval-two-inputs');
+  const model = path.join(ws, 'two.onnx');
+  writeFileSync(model, twoMatrixInputs());
+  const data = path.join(ws, 'data.csv');
+  writeFileSync(data, 'a,b,c,d,e,y\n1,2,3,4,5,15\n');
+  for (const features of [undefined, ['a', 'b', 'c', 'd', 'e']]) {
+    await assert.rejects(
+      evaluateModel({ model, data, target: 'y', workspace: ws, ...(features ? { features } : {}) }),
+      /two\.onnx: input 'num' has shape \[N, 3\]: a model with several inputs is fed one column per input, so 'num', of 3 columns, cannot be fed; export the model with one \[N, F\] input of the features, or one input per column/,
+    );
+  }
 });

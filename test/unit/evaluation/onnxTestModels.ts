@@ -364,3 +364,13 @@ export function stringColumnRegression(cities: string[], values: number[], fallb
     output: [tensorValue('variable', FLOAT, ['N', 1])],
   }, FLOAT, 2);
 }
+
+/** Two inputs of several columns, `num` [N, 3] and `extra` [N, 2], concatenated into a sum → `variable` [N, 1], as a network with two input heads. */
+export function twoMatrixInputs(): Uint8Array {
+  return encode({
+    initializer: [floatTensor('w', [5, 1], [1, 1, 1, 1, 1])],
+    node: [node('Concat', ['num', 'extra'], ['both'], [int('axis', 1)]), node('MatMul', ['both', 'w'], ['variable'])],
+    input: [tensorValue('num', FLOAT, ['N', 3]), tensorValue('extra', FLOAT, ['N', 2])],
+    output: [tensorValue('variable', FLOAT, ['N', 1])],
+  });
+}
