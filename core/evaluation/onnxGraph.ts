@@ -184,7 +184,11 @@ function labelTensor(buf: Uint8Array, tensor: Field): { name: string; values: (n
   let dataType = 0;
   const values: (number | string)[] = [];
   let raw: Field | undefined;
+  // dims (1) and data_type (2) come before the data (serialisers write fields in number order): a
+  // tensor that cannot be labels is left before its data is read (a model's large int64 weights).
+  const cannotBeLabels = () => dims.length !== 1 || dims[0]! > LABELS_LIMIT || ![6, 7, 8].includes(dataType);
   for (const f of fields(buf, tensor.valueStart, tensor.end)) {
+    if ((f.number === 5 || f.number === 6 || f.number === 7) && cannotBeLabels()) return undefined;
     if (f.number === 1 && f.wire === 0) dims.push(f.value);
     else if (f.number === 1 && f.wire === 2) for (let p = f.valueStart; p < f.end; ) [dims[dims.length], p] = readVarint(buf, p);
     else if (f.number === 2 && f.wire === 0) dataType = f.value;
@@ -201,7 +205,7 @@ function labelTensor(buf: Uint8Array, tensor: Field): { name: string; values: (n
     }
     if (values.length > LABELS_LIMIT) return undefined;
   }
-  if (dims.length !== 1 || ![6, 7, 8].includes(dataType) || dims[0]! > LABELS_LIMIT) return undefined;
+  if (cannotBeLabels()) return undefined;
   if (raw && values.length === 0 && dataType !== 8) {
     const width = dataType === 7 ? 8 : 4;
     if (raw.end - raw.valueStart !== dims[0]! * width) return undefined;
