@@ -101,7 +101,7 @@ export async function updateCardFromLatestEvaluation(tracking: TrackingService, 
   }
   if (!chosen) return;
   const { latestEvaluationsByData } = await import('../core/modelCard/cardEvaluation');
-  const { huggingFaceResult, runwiseResults, updateCardText } = await import('../core/modelCard/cardUpdate');
+  const { huggingFaceDatasetType: typeOf, runwiseResults, updateCardText } = await import('../core/modelCard/cardUpdate');
   const subject = `${chosen.name}/${chosen.version}`;
   const rel = tracking.workspace ? path.relative(tracking.workspace, uri.fsPath).split(path.sep).join('/') : base;
   const byData = latestEvaluationsByData(tracker, chosen.sha256, subject);
@@ -110,7 +110,6 @@ export async function updateCardFromLatestEvaluation(tracking: TrackingService, 
   // shows now (a README's Runwise result names it) offered first, else the latest.
   const dataOf = (e: CardEvaluation) => e.dataset.path || e.dataset.name;
   const shown = runwiseResults(document.getText(), rel)[0]?.dataset;
-  const typeOf = (e: CardEvaluation) => (huggingFaceResult(e).dataset as { type: string }).type;
   const ordered = [...byData.filter((e) => typeOf(e) === shown), ...byData.filter((e) => typeOf(e) !== shown)];
   let evaluation = ordered[0]!;
   if (ordered.length > 1) {

@@ -22,9 +22,9 @@ export class RunCommands {
     private readonly runs: RunsView,
   ) {}
 
-  /** The run id a command acts on, or undefined when the user cancelled the pick. */
   /**
-   * The run an argument names, else the Runs view's selection, else one picked; `only` limits what
+   * The run id a command acts on: the one an argument names, else the Runs view's selection, else
+   * one picked (undefined when the pick is cancelled); `only` limits what
    * the selection and the pick offer (evaluation runs for a report), `none` is said when none is left.
    */
   async resolveRun(arg: RunArgument, action: string, only?: { keep: (run: RunSummary) => boolean; none: string }): Promise<string | undefined> {

@@ -642,12 +642,10 @@ export function pandasNames(names: readonly string[]): string[] {
     if (name.trim() === '') return;
     let col = name;
     let count = counts.get(col) ?? 0;
-    if (count > 0) {
-      while (count > 0) {
-        counts.set(name, count + 1);
-        col = `${name}.${count}`;
-        count = inHeader.has(col) ? count + 1 : (counts.get(col) ?? 0);
-      }
+    while (count > 0) {
+      counts.set(name, count + 1);
+      col = `${name}.${count}`;
+      count = inHeader.has(col) ? count + 1 : (counts.get(col) ?? 0);
     }
     out[i] = col;
     counts.set(col, count + 1);

@@ -176,6 +176,7 @@ function unscaledDecimals(metadata: Metadata, names: readonly string[]): Metadat
 }
 
 const EXACT = 2 ** 53;
+const EXACT_BIG = BigInt(EXACT);
 
 /**
  * DECIMAL values from their unscaled integers (an INT32 or INT64, or big-endian two's complement
@@ -195,7 +196,7 @@ export function decimalValues(raw: Values, scale: number): unknown[] {
     const unscaled = v instanceof Uint8Array ? twosComplement(v) : typeof v === 'bigint' ? v : typeof v === 'number' ? v : undefined;
     if (unscaled === undefined) out[i] = v;
     else if (typeof unscaled === 'number' && Math.abs(unscaled) <= EXACT && scale <= 22) out[i] = unscaled / factor;
-    else if (typeof unscaled === 'bigint' && unscaled <= BigInt(EXACT) && unscaled >= -BigInt(EXACT) && scale <= 22) out[i] = Number(unscaled) / factor;
+    else if (typeof unscaled === 'bigint' && unscaled <= EXACT_BIG && unscaled >= -EXACT_BIG && scale <= 22) out[i] = Number(unscaled) / factor;
     else out[i] = Number(`${unscaled}e-${scale}`);
   }
   return out;

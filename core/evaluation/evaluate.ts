@@ -21,7 +21,7 @@ import { DatasetError, FileDigests, NULL_CELL, booleanOf, isMissingCell, checkCo
 import { readInThread, warmDatasetThread } from '../dataset/datasetThread';
 import { formatFeatureList } from './featureList';
 import { BinaryCounts, CurveArrays, FLOAT32_EPS, FLOAT64_EPS, binaryMetrics, multiclassMetrics, regressionMetrics } from './metrics';
-import { ModelError, loadOnnxModel, type OnnxModel } from './onnxModel';
+import { ModelError, loadOnnxModel, shownShape, type OnnxModel } from './onnxModel';
 import { TargetClasses } from './targetClasses';
 import { MAX_RUN_NAME_LENGTH } from '../tracker/limits';
 import { EVALUATION_REPORT_ARTIFACT, MODEL_SHA256_TAG, PARENT_RUN_TAG } from '../tracker/model';
@@ -208,9 +208,6 @@ const MISSING_KEY = '\u0000missing';
 /** More distinct slice values than this gets a warning. */
 const MANY_SLICES = 50;
 /** A slice with fewer rows than this setting the largest gap gets a warning. */
-const FLOAT64_EPSILON = 2 ** -52;
-/** A metric as a warning shows it. */
-const formatWarningNumber = (v: number | undefined) => (v === undefined ? 'NaN' : Number(v.toPrecision(4)).toString());
 const FEW_SLICE_ROWS = 30;
 
 /**
@@ -338,7 +335,7 @@ function planInputs(model: OnnxModel, columns: readonly string[], target: string
     const wide = input.shape.length === 2 ? input.shape[1] : 1;
     if (input.shape.length > 2 || (typeof wide === 'number' && wide !== 1)) {
       const several = model.inputs.length > 1 && input.shape.length === 2 ? `: a model with several inputs is fed one column per input, so '${input.name}', of ${wide} columns, cannot be fed; export the model with one [N, F] input of the features, or one input per column` : `; a column can feed an input of shape [N] or [N, 1]${only ? ' and one input of shape [N, F] the features' : ''}`;
-      throw new EvaluationError(`${model.file}: input '${input.name}' has shape [${input.shape.map((d) => (typeof d === 'number' ? d : d || '?')).join(', ')}]${several}`);
+      throw new EvaluationError(`${model.file}: input '${input.name}' has shape ${shownShape(input.shape)}${several}`);
     }
   }
   // A features list can only name those columns (in any order), not rename them.
@@ -658,7 +655,8 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
   if (options.sliceBy && !(classifying && options.sliceBy === options.target)) request.push({ name: options.sliceBy, text: true, nulls: true });
   // A string input's column, as text (after the target's and the slice's, whose places are fixed).
   const stringColumns = [...new Set(plan.inputs.filter((i) => i.type === 'string').flatMap((i) => i.columns))];
-  const textIndex = new Map(stringColumns.map((name) => [name, request.filter((r) => r.text).length + stringColumns.indexOf(name)]));
+  const textsBefore = request.filter((r) => r.text).length;
+  const textIndex = new Map(stringColumns.map((name, i) => [name, textsBefore + i]));
   for (const name of stringColumns) request.push({ name, text: true });
   checkColumns(dataName, reader.columns, request, reader.format);
   const numberIndex = new Map(request.filter((r) => !r.text).map((r, i) => [r.name, i]));
@@ -833,9 +831,9 @@ async function evaluateModelOnce(options: EvaluationOptions): Promise<Evaluation
     // scikit-learn's mape divides by max(|y|, 2.2e-16): a target of 0 makes it astronomical.
     if (task === 'regression') {
       let zeros = 0;
-      for (const t of targets) if (Math.abs(t) < FLOAT64_EPSILON) zeros++;
+      for (const t of targets) if (Math.abs(t) < FLOAT64_EPS) zeros++;
       if (zeros > 0) {
-        warnings.push(`${zeros} row${zeros === 1 ? '' : 's'} of '${options.target}' ${zeros === 1 ? 'is' : 'are'} 0: mape divides each error by max(|y|, 2.2e-16), as scikit-learn does, so ${zeros === 1 ? 'it dominates' : 'they dominate'} it (${formatWarningNumber(overall.metrics.mape)}); mae and rmse are the errors to read`);
+        warnings.push(`${zeros} row${zeros === 1 ? '' : 's'} of '${options.target}' ${zeros === 1 ? 'is' : 'are'} 0: mape divides each error by max(|y|, 2.2e-16), as scikit-learn does, so ${zeros === 1 ? 'it dominates' : 'they dominate'} it (${Number(overall.metrics.mape!.toPrecision(4))}); mae and rmse are the errors to read`);
       }
     }
     let slices: EvaluationReport['slices'] = null;

@@ -224,7 +224,13 @@ function labelTensor(buf: Uint8Array, tensor: Field): { name: string; values: (n
 function extractedLabels(nodes: readonly GraphNode[], initializers: ReadonlyMap<string, (number | string)[]>): Map<string, (number | string)[]> {
   const out = new Map<string, (number | string)[]>();
   const byInput = new Map<string, GraphNode[]>();
-  for (const n of nodes) for (const i of n.inputs) byInput.set(i, [...(byInput.get(i) ?? []), n]);
+  for (const n of nodes) {
+    for (const i of n.inputs) {
+      const readers = byInput.get(i);
+      if (readers) readers.push(n);
+      else byInput.set(i, [n]);
+    }
+  }
   for (const n of nodes) {
     const labels = n.opType === 'ArrayFeatureExtractor' ? initializers.get(n.inputs[0] ?? '') : undefined;
     if (!labels || n.outputs.length !== 1) continue;

@@ -237,11 +237,11 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
     if (value) {
       outputs.value = value.name;
       outputs.dtype = value.type!;
-      if (originOp(graph, value.name) === 'Sigmoid') outputs.valueIsSigmoid = true;
+      if (sigmoid.includes(value)) outputs.valueIsSigmoid = true;
     }
   }
   if (!outputs.probabilities && !outputs.value) {
-    const described = declaredOutputs.map((o) => `${o.name} ${o.type}${o.shape ? ` [${o.shape.map((d) => (typeof d === 'number' ? d : d || '?')).join(', ')}]` : ''}`).join('; ');
+    const described = declaredOutputs.map((o) => `${o.name} ${o.type}${o.shape ? ` ${shownShape(o.shape)}` : ''}`).join('; ');
     const half = declaredOutputs.some((o) => o.type === 'float16') ? '; float16 outputs are not read: export the model in float32' : '';
     throw new ModelError(
       `${displayName}: no output to evaluate (expected class probabilities [N, C], a ZipMap, or one float regression output [N] or [N, 1]; the model gives ${described || 'no outputs'}${half})`,
@@ -250,6 +250,11 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   const declaredFeatures = featureNames(metadata.get('features') ?? metadata.get('feature_names'));
   const imputes = graph.nodes.some((n) => n.opType === 'Imputer');
   return { file: displayName, sha256, bytes: raw.length, inputs, outputs, declaredOutputs, imputes, session, ort, ...(declaredFeatures ? { declaredFeatures } : {}) };
+}
+
+/** A tensor's shape as messages show it: `[N, 3]`, a dimension without a name or size as `?`. */
+export function shownShape(shape: readonly (number | string)[]): string {
+  return `[${shape.map((d) => (typeof d === 'number' ? d : d || '?')).join(', ')}]`;
 }
 
 /** Feature names as metadata holds them: a JSON list of strings, or names separated by commas. */

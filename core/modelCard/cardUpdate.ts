@@ -134,7 +134,7 @@ export function huggingFaceResult(e: CardEvaluation): Record<string, unknown> {
   return {
     task: { ...task },
     dataset: {
-      type: publishablePath(e.dataset.path) || e.dataset.name,
+      type: huggingFaceDatasetType(e),
       name: e.dataset.name,
       // No `args`: the card spec keeps it for load_dataset()'s arguments, which a row count is not.
       ...(e.dataset.sha256 ? { revision: e.dataset.sha256 } : {}),
@@ -155,6 +155,11 @@ function huggingFaceMetric(key: string, value: number): Record<string, unknown> 
   // One-vs-rest: the multiclass ROC AUC Runwise computes (scikit-learn's roc_auc_score(multi_class="ovr")).
   if (averaged) metric.args = { average: averaged[2]!, ...(averaged[1] === "roc_auc" ? { multi_class: "ovr" } : {}) };
   return metric;
+}
+
+/** The `dataset.type` of an evaluation's Hugging Face result: its data's path as a card may show it, else its name. */
+export function huggingFaceDatasetType(e: CardEvaluation): string {
+  return publishablePath(e.dataset.path) || e.dataset.name;
 }
 
 /** A dataset path as a card may show it: workspace-relative as it is, else the file's name alone. */

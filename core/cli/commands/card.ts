@@ -18,7 +18,7 @@ import {
   cardFormatOf,
   CardUpdateError,
   EMPTY_FRONT_MATTER,
-  huggingFaceResult,
+  huggingFaceDatasetType,
   modelIndexProblems,
   runwiseResults,
   updateCardText,
@@ -66,7 +66,7 @@ export function cardUpdate(ctx: CommandContext, args: ParsedArgs): void {
     );
   }
   // Runwise's earlier result of other data, which the update replaces (a card holds one): said.
-  const newData = (huggingFaceResult(evaluation).dataset as { type: string }).type;
+  const newData = huggingFaceDatasetType(evaluation);
   const replaced = runwiseResults(text, rel).filter((r) => r.dataset !== undefined && r.dataset !== newData);
   const updated = asCliError(() =>
     updateCardText(text, evaluation, { file: rel, modelName: version.name }),
