@@ -5,7 +5,8 @@
  * a sequence of {class: probability} maps. onnxruntime-node returns tensors only ("Non tensor type
  * is temporarily not supported"), so before the session is created the model's bytes gain one more
  * graph output: the ZipMap's input, the float tensor [N, C] itself. Nothing else in the model
- * changes. Exported without a ZipMap (`zipmap=False`), the classifier node itself (LinearClassifier,
+ * changes. With `zipmap='columns'` the tensor the per-class outputs are sliced from is added the same
+ * way. Exported without a ZipMap (`zipmap=False`), the classifier node itself (LinearClassifier,
  * TreeEnsembleClassifier, SVMClassifier…) still declares the class labels: `classlabels_strings`,
  * or as numbers `classlabels_int64s` (TreeEnsembleClassifier) or `classlabels_ints` (LinearClassifier,
  * SVMClassifier).
@@ -25,6 +26,17 @@ export interface ZipMapOutput {
   probabilities: string;
   /** `classlabels_int64s` or `classlabels_strings`: the class of each probability column. */
   classLabels: (number | string)[];
+}
+
+/**
+ * scikit-learn-onnx's `zipmap='columns'`: the probability tensor [N, C] sliced into one graph output
+ * [N] per class (`Slice(axes=[1]) → Reshape(-1)`), named `i<label>` or `s<label>`, in class order.
+ */
+export interface ColumnOutputs {
+  /** The per-class outputs, in the graph's order (the classes' order). */
+  outputs: string[];
+  /** The tensor they are sliced from, now also a graph output. */
+  probabilities: string;
 }
 
 /** A node other than a ZipMap that declares class labels: a classifier (its outputs are label, probabilities). */
@@ -284,12 +296,49 @@ export interface GraphFacts {
   nodes: GraphNode[];
   /** Class labels a label output takes from a constant (see extractedLabels), by that output. */
   extractedLabels: Map<string, (number | string)[]>;
+  /** Probabilities given as one output per class (see ColumnOutputs); empty when there are none. */
+  columnOutputs: ColumnOutputs[];
+}
+
+/**
+ * Graph outputs that are each one column of the same tensor (`Slice → Reshape`, as scikit-learn-onnx's
+ * `zipmap='columns'` writes them), two or more of one tensor that is not itself a graph output.
+ */
+function columnOutputs(nodes: readonly GraphNode[], graphOutputs: readonly string[]): ColumnOutputs[] {
+  const writer = new Map<string, GraphNode>();
+  for (const n of nodes) for (const o of n.outputs) writer.set(o, n);
+  const bySource = new Map<string, string[]>();
+  for (const output of graphOutputs) {
+    const reshape = writer.get(output);
+    if (!reshape || !PASS_THROUGH.has(reshape.opType)) continue;
+    const slice = writer.get(reshape.inputs[0] ?? '');
+    if (slice?.opType !== 'Slice' || slice.outputs.length !== 1) continue;
+    const source = slice.inputs[0]!;
+    bySource.set(source, [...(bySource.get(source) ?? []), output]);
+  }
+  return [...bySource].filter(([source, outputs]) => outputs.length >= 2 && !graphOutputs.includes(source)).map(([probabilities, outputs]) => ({ outputs, probabilities }));
+}
+
+/** A graph output's name and its tensor element type (ValueInfoProto name = 1, type = 2 → tensor_type = 1 → elem_type = 1); 0 when it is no tensor. */
+function valueInfo(buf: Uint8Array, info: Field): { name: string; elemType: number } {
+  let name = '';
+  let elemType = 0;
+  for (const f of fields(buf, info.valueStart, info.end)) {
+    if (f.number === 1 && f.wire === 2) name = text(buf, f);
+    else if (f.number === 2 && f.wire === 2) {
+      for (const t of fields(buf, f.valueStart, f.end)) {
+        if (t.number !== 1 || t.wire !== 2) continue;
+        for (const e of fields(buf, t.valueStart, t.end)) if (e.number === 1 && e.wire === 0) elemType = e.value;
+      }
+    }
+  }
+  return { name, elemType };
 }
 
 /**
  * The model's ZipMaps, its other nodes that declare class labels, its external data files, and the
- * model bytes with each ZipMap's input added as a float tensor graph output. Throws on bytes that
- * are not a protobuf message.
+ * model bytes with each ZipMap's input (and the tensor that per-class outputs are sliced from) added
+ * as a tensor graph output. Throws on bytes that are not a protobuf message.
  */
 export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
   const graph = [...fields(model)].find((f) => f.number === 7 && f.wire === 2);
@@ -300,8 +349,9 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
   const metadata = new Map<string, string>();
   const nodes: GraphNode[] = [];
   const initializers = new Map<string, (number | string)[]>();
+  const graphOutputs: { name: string; elemType: number }[] = [];
   for (const f of fields(model)) if (f.number === 14 && f.wire === 2) metadata.set(...keyValue(model, f));
-  if (!graph) return { bytes: model, zipMaps, labelled, externalData: [], producers, metadata, nodes, extractedLabels: new Map() };
+  if (!graph) return { bytes: model, zipMaps, labelled, externalData: [], producers, metadata, nodes, extractedLabels: new Map(), columnOutputs: [] };
   for (const f of fields(model, graph.valueStart, graph.end)) {
     if (f.number === 1 && f.wire === 2) {
       const node = nodeOf(model, f);
@@ -317,17 +367,22 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
         const labels = labelTensor(model, f);
         if (labels) initializers.set(labels.name, labels.values);
       }
-    }
+    } else if (f.number === 12 && f.wire === 2) graphOutputs.push(valueInfo(model, f));
   }
   const externalData = [...external];
-  const facts = { zipMaps, labelled, externalData, producers, metadata, nodes, extractedLabels: extractedLabels(nodes, initializers) };
-  if (zipMaps.length === 0) return { bytes: model, ...facts };
-  const extra: Uint8Array[] = zipMaps.map((z) => {
-    // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1 (FLOAT) } } }
-    const tensorType = Uint8Array.from([0x08, 0x01]);
-    const type = lengthDelimited(1, tensorType);
-    const name = lengthDelimited(1, new TextEncoder().encode(z.probabilities));
-    return lengthDelimited(12, Uint8Array.from([...name, ...lengthDelimited(2, type)]));
+  const columns = zipMaps.length === 0 ? columnOutputs(nodes, graphOutputs.map((o) => o.name)) : [];
+  const facts = { zipMaps, labelled, externalData, producers, metadata, nodes, extractedLabels: extractedLabels(nodes, initializers), columnOutputs: columns };
+  // ZipMap's input is float (TensorProto FLOAT = 1); sliced columns have their source's type.
+  const exposed = [
+    ...zipMaps.map((z) => ({ name: z.probabilities, elemType: 1 })),
+    ...columns.map((c) => ({ name: c.probabilities, elemType: graphOutputs.find((o) => o.name === c.outputs[0])?.elemType || 1 })),
+  ];
+  if (exposed.length === 0) return { bytes: model, ...facts };
+  const extra: Uint8Array[] = exposed.map(({ name, elemType }) => {
+    // ValueInfoProto { name = 1; type = 2 { tensor_type = 1 { elem_type = 1 } } }
+    const type = lengthDelimited(1, Uint8Array.from([0x08, ...varint(elemType)]));
+    const nameField = lengthDelimited(1, new TextEncoder().encode(name));
+    return lengthDelimited(12, Uint8Array.from([...nameField, ...lengthDelimited(2, type)]));
   });
   const graphBody = Buffer.concat([model.subarray(graph.valueStart, graph.end), ...extra]);
   const head = Uint8Array.from([...varint(7 * 8 + 2), ...varint(graphBody.length)]);

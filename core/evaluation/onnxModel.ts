@@ -145,7 +145,7 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   } catch (e) {
     throw new ModelError(`${displayName}: not a valid ONNX model (${(e as Error).message}): the file may be truncated or not an ONNX file`);
   }
-  const { bytes, zipMaps, labelled, externalData, producers, metadata, extractedLabels } = graph;
+  const { bytes, zipMaps, labelled, externalData, producers, metadata, extractedLabels, columnOutputs } = graph;
   const external = externalData.map((location) => ({ location, ...externalDataFile(file, location) }));
   // Checked before a byte is read: named inside the model's folder and, links followed, still in it
   // (as onnxruntime requires of external data), and a regular file (/dev/zero or a named pipe
@@ -167,7 +167,9 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
     sha256 = contentHash(files).sha256;
   }
   if (externalData.length > 0 && bytes !== raw) {
-    throw new ModelError(`${displayName}: a model with a ZipMap and external data ('${externalData[0]}') cannot be evaluated; save it with its tensors inside the .onnx file`);
+    throw new ModelError(
+      `${displayName}: a model with ${zipMaps.length > 0 ? 'a ZipMap' : 'one probability output per class'} and external data ('${externalData[0]}') cannot be evaluated; save it with its tensors inside the .onnx file`,
+    );
   }
   const ort = onnxRuntime();
   let session: Ort.InferenceSession;
@@ -184,7 +186,9 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
   const inputs = meta(session.inputMetadata).map((m) => ({ name: m.name, type: m.type ?? 'unknown', shape: m.shape ?? [] }));
   const declared = meta(session.outputMetadata);
   const zipMapped = new Set(zipMaps.map((z) => z.output));
-  const exposed = new Set(zipMaps.map((z) => z.probabilities));
+  const exposed = new Set([...zipMaps, ...columnOutputs].map((z) => z.probabilities));
+  const columns = columnOutputs[0];
+  const perClass = new Set(columns?.outputs);
   const declaredOutputs = declared
     .filter((m) => !exposed.has(m.name) || zipMapped.has(m.name))
     .map((m) => ({ name: m.name, type: m.isTensor ? (m.type ?? 'unknown') : 'sequence or map', ...(m.shape ? { shape: m.shape } : {}) }));
@@ -197,7 +201,16 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
       outputs.classes = zip.classLabels.length;
     }
   }
-  const tensors = declared.filter((m) => m.isTensor && !zipMapped.has(m.name) && !exposed.has(m.name));
+  if (!zip && columns) {
+    // One output per class: their source tensor is the probabilities, the classes those of the
+    // classifier that writes it or, else, of the outputs' names (`i3`, `s<label>`).
+    outputs.probabilities = columns.probabilities;
+    outputs.dtype = declared.find((m) => m.name === columns.probabilities)?.type ?? 'float32';
+    outputs.classes = columns.outputs.length;
+    const labels = classifierLabels(labelled, columns.probabilities, outputs.classes) ?? labelsOfColumnNames(columns.outputs);
+    if (labels?.length === outputs.classes) outputs.classLabels = labels;
+  }
+  const tensors = declared.filter((m) => m.isTensor && !zipMapped.has(m.name) && !exposed.has(m.name) && !perClass.has(m.name));
   const isFloat = (m: Metadata) => m.type === 'float32' || m.type === 'float64';
   // Of several float [N, C] outputs (a network returning its logits or an embedding beside the
   // probabilities), the one a Softmax or a classifier writes, or else named for probabilities, or else the first.
@@ -255,6 +268,13 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
 /** A tensor's shape as messages show it: `[N, 3]`, a dimension without a name or size as `?`. */
 export function shownShape(shape: readonly (number | string)[]): string {
   return `[${shape.map((d) => (typeof d === 'number' ? d : d || '?')).join(', ')}]`;
+}
+
+/** Class labels from scikit-learn-onnx's per-class output names: `i<integer>` or `s<text>`, all of one kind. */
+function labelsOfColumnNames(names: readonly string[]): (number | string)[] | undefined {
+  if (names.every((n) => /^i-?\d+$/.test(n))) return names.map((n) => Number(n.slice(1)));
+  if (names.every((n) => n.startsWith('s') && n.length > 1)) return names.map((n) => n.slice(1));
+  return undefined;
 }
 
 /** Feature names as metadata holds them: a JSON list of strings, or names separated by commas. */

@@ -13,7 +13,7 @@ import { evaluateModel, evaluationRunName } from '../../../core/evaluation/evalu
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { castRegression, dataset, extractedLabels, imputedRegression, stringColumnRegression, twoMatrixInputs, logitsAndProbabilities, regression, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, type LinearClassifier } from './onnxTestModels';
+import { castRegression, dataset, extractedLabels, imputedRegression, stringColumnRegression, twoMatrixInputs, logitsAndProbabilities, regression, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, linearClassifier, zipMap, zipMapColumns, type LinearClassifier } from './onnxTestModels';
 
 const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
 const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
@@ -175,6 +175,25 @@ test('a soft-voting ensemble of classifiers declaring the same labels [2, 5, 7] 
   const r = await evaluateModel({ model, data, target: 'y', workspace: ws });
   assert.deepEqual(r.classes, [2, 5, 7]);
   assert.ok(r.metrics.accuracy! > 0.5);
+});
+
+test("scikit-learn-onnx's zipmap='columns' (one [N] output per class): read as the probabilities a ZipMap gives, its labels from the classifier or the names", async () => {
+  for (const [m, labels] of [
+    [MULTI, [3, 5, 7]],
+    [BINARY, [0, 1]],
+  ] as const) {
+    const { ws, data } = workspace(300, m.classes, [...labels]);
+    // The same probabilities as one tensor: a ZipMap over a Softmax, or the LinearClassifier's own.
+    writeFileSync(path.join(ws, 'zipmap.onnx'), zipMap(m, [...labels]));
+    writeFileSync(path.join(ws, 'classifier.onnx'), linearClassifier(m, [...labels]));
+    for (const options of [{}, { classifier: true }, { double: true }]) {
+      const reference = await evaluateModel({ model: path.join(ws, 'classifier' in options ? 'classifier.onnx' : 'zipmap.onnx'), data, target: 'y', workspace: ws });
+      writeFileSync(path.join(ws, 'columns.onnx'), zipMapColumns(m, [...labels], options));
+      const r = await evaluateModel({ model: path.join(ws, 'columns.onnx'), data, target: 'y', workspace: ws });
+      const label = JSON.stringify(options);
+      assert.deepEqual([r.task, r.classes, r.metrics, r.confusion_matrix], [reference.task, reference.classes, reference.metrics, reference.confusion_matrix], label);
+    }
+  }
 });
 
 test("onnxruntime's refusal keeps its cause, the end of its message", async () => {

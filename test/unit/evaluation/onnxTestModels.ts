@@ -19,6 +19,7 @@
  *   soft-voting ensemble as scikit-learn-onnx writes it with zipmap=False)
  * - `withExternalData`: `probabilitiesOnly` with W kept in another file (ONNX external data)
  * - `doubleCastProbabilities`: `probabilitiesOnly`'s softmax cast to float64, as some converters write it
+ * - `zipMapColumns`: scikit-learn-onnx's `zipmap='columns'`, one [N] output per class
  */
 import * as path from 'node:path';
 import protobuf from 'protobufjs';
@@ -373,4 +374,49 @@ export function twoMatrixInputs(): Uint8Array {
     input: [tensorValue('num', FLOAT, ['N', 3]), tensorValue('extra', FLOAT, ['N', 2])],
     output: [tensorValue('variable', FLOAT, ['N', 1])],
   });
+}
+
+/**
+ * scikit-learn-onnx's `zipmap='columns'`: `output_label` and one [N] output per class, named
+ * `i<label>`, each `Slice(axes=[1]) → Reshape(-1)` of the probabilities. With `classifier` a
+ * LinearClassifier declares the labels; without, only the outputs' names say them. `double`: the
+ * probabilities are cast to float64 before they are sliced.
+ */
+export function zipMapColumns(m: LinearClassifier, classLabels: number[], options: { classifier?: boolean; double?: boolean } = {}): Uint8Array {
+  const coefficients = Array.from({ length: m.classes * m.features }, (_, i) => m.weights[(i % m.features) * m.classes + Math.floor(i / m.features)]!);
+  const head = options.classifier
+    ? {
+        initializer: [] as object[],
+        node: [
+          node('LinearClassifier', ['features'], ['label', 'probabilities'], [ints('classlabels_ints', classLabels), floats('coefficients', coefficients), floats('intercepts', m.bias), str('post_transform', 'SOFTMAX')], 'ai.onnx.ml'),
+          node('Identity', ['label'], ['output_label']),
+        ],
+      }
+    : (() => {
+        const { initializer, node: nodes } = classifierNodes(m);
+        return {
+          initializer: [...initializer, int64Tensor('class_labels', [m.classes], classLabels)],
+          node: [...nodes, node('ArgMax', ['probabilities'], ['label_index'], [int('axis', 1), int('keepdims', 0)]), node('Gather', ['class_labels', 'label_index'], ['output_label'], [int('axis', 0)])],
+        };
+      })();
+  const source = options.double ? 'probabilities64' : 'probabilities';
+  const slices = classLabels.flatMap((label, k) => [
+    node('Slice', [source, `s${k}`, `e${k}`, 'axes'], [`flat${k}`]),
+    node('Reshape', [`flat${k}`, 'minus_one'], [`i${label}`]),
+  ]);
+  return encode(
+    {
+      initializer: [
+        ...head.initializer,
+        ...classLabels.flatMap((_, k) => [int64Tensor(`s${k}`, [1], [k]), int64Tensor(`e${k}`, [1], [k + 1])]),
+        int64Tensor('axes', [1], [1]),
+        int64Tensor('minus_one', [1], [-1]),
+      ],
+      node: [...head.node, ...(options.double ? [node('Cast', ['probabilities'], ['probabilities64'], [int('to', DOUBLE)])] : []), ...slices],
+      input: [tensorValue('features', FLOAT, ['N', m.features])],
+      output: [tensorValue('output_label', INT64, ['N']), ...classLabels.map((label) => tensorValue(`i${label}`, options.double ? DOUBLE : FLOAT, ['N']))],
+    },
+    FLOAT,
+    true,
+  );
 }
