@@ -8,7 +8,8 @@
  * batch, and pyarrow's default group is a million rows. Errors name the 1-based row.
  *
  * Values: numbers and 64-bit integers as numbers, a BOOLEAN as 1 or 0 in a numeric column and as
- * `True`/`False` (pandas' spelling, as its CSV writes a bool column) in a text one; a null is an
+ * `True`/`False` (pandas' spelling, as its CSV writes a bool column) in a text one; a DATE,
+ * TIMESTAMP or TIME as the text pandas prints for the value pyarrow gives it (dateText, timeText); a null is an
  * error in a numeric column (NaN where missing cells are allowed) and empty text in a text column.
  */
 import { checkPages } from './parquetPages';
@@ -53,6 +54,14 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
   const textColumns = new Set(
     schema.filter((c) => c.element.type === 'BYTE_ARRAY' && c.element.converted_type !== 'DECIMAL').map((c) => c.element.name),
   );
+  // TIME columns: hyparquet gives their integers; pandas a datetime.time (see timeText).
+  const times = new Map(schema.flatMap((c) => {
+    const unit = timeUnit(c.element);
+    return unit && c.children.length === 0 ? [[c.element.name, unit] as const] : [];
+  }));
+  // TIMESTAMP columns that pyarrow reads as UTC (a logical type adjusted to UTC; a legacy
+  // converted type alone is local time to it): pandas prints their values with +00:00.
+  const utcTimestamps = new Set(schema.filter((c) => c.element.logical_type?.type === 'TIMESTAMP' && c.element.logical_type.isAdjustedToUTC).map((c) => c.element.name));
   const total = Number(metadata.num_rows);
   if (total === 0) throw new DatasetError(`${displayName}: the file has no rows`);
   return {
@@ -69,7 +78,7 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
       let batch = emptyBatch(request, batchSize);
       let groupStart = 0;
       for (const groupRows of readSpans(metadata.row_groups.map((g) => Number(g.num_rows)), batchSize)) {
-        const values = await readGroup(hyparquet, { file: asyncBuffer, metadata, compressors }, names, groupStart, groupRows, displayName, decimals);
+        const values = await readGroup(hyparquet, { file: asyncBuffer, metadata, compressors }, names, groupStart, groupRows, displayName, { decimals, times, utcTimestamps });
         const requested = request.map((r) => values.get(r.name)!);
         for (let at = 0; at < groupRows; ) {
           const take = Math.min(batchSize - batch.rows, groupRows - at);
@@ -123,13 +132,36 @@ export function pandasIndexColumns(metadata: { key_value_metadata?: { key: strin
 
 type Source = { file: AsyncBuffer; metadata: Metadata; compressors: NonNullable<Parameters<Hyparquet['parquetRead']>[0]['compressors']> };
 
+/** Columns whose values are converted after hyparquet decodes them. */
+interface Conversions {
+  /** DECIMAL columns and their scale. */
+  decimals: ReadonlyMap<string, number>;
+  /** TIME columns and their unit. */
+  times: ReadonlyMap<string, TimeUnit>;
+  /** TIMESTAMP columns adjusted to UTC. */
+  utcTimestamps: ReadonlySet<string>;
+}
+
+/**
+ * hyparquet's date and time parsers, keeping what pandas shows: a TIMESTAMP's (or INT96's)
+ * nanoseconds, which hyparquet's Date would cut to milliseconds, and a DATE as a calendar day.
+ */
+const PARSERS = {
+  timestampFromMilliseconds: (millis: bigint) => new Instant(BigInt(millis) * 1_000_000n),
+  timestampFromMicroseconds: (micros: bigint) => new Instant(BigInt(micros) * 1000n),
+  timestampFromNanoseconds: (nanos: bigint) => new Instant(BigInt(nanos)),
+  dateFromDays: (days: number) => new CalendarDay(days * 86_400_000),
+};
+
 /** The named columns of rows [start, start + rows) (whole row groups), each as one array-like. */
-async function readGroup(hyparquet: Hyparquet, source: Source, names: readonly string[], start: number, rows: number, displayName: string, decimals: ReadonlyMap<string, number>): Promise<Map<string, Values>> {
+async function readGroup(hyparquet: Hyparquet, source: Source, names: readonly string[], start: number, rows: number, displayName: string, conversions: Conversions): Promise<Map<string, Values>> {
+  const { decimals, times, utcTimestamps } = conversions;
   const chunks = new Map<string, { rowStart: number; data: Values }[]>(names.map((n) => [n, []]));
   const read = (columns: readonly string[], from: Source, utf8: boolean) =>
     hyparquet.parquetRead({
       ...from,
       utf8,
+      parsers: PARSERS,
       columns: [...columns],
       rowStart: start,
       rowEnd: start + rows,
@@ -147,6 +179,11 @@ async function readGroup(hyparquet: Hyparquet, source: Source, names: readonly s
     throw new DatasetError(`${displayName}: rows ${start + 1}–${start + rows} could not be read (${(e as Error).message}): the file is damaged there`);
   }
   for (const name of decimal) for (const part of chunks.get(name)!) part.data = decimalValues(part.data, decimals.get(name)!);
+  for (const name of names) {
+    const unit = times.get(name);
+    if (unit) for (const part of chunks.get(name)!) part.data = Array.from(part.data, (v) => (v === null || v === undefined ? v : timeText(v as number | bigint, unit)));
+    if (utcTimestamps.has(name)) for (const part of chunks.get(name)!) for (const v of Array.from(part.data)) if (v instanceof Instant) v.utc = true;
+  }
   const values = new Map<string, Values>();
   for (const [name, parts] of chunks) {
     const whole = parts.length === 1 && parts[0]!.rowStart === start && parts[0]!.data.length >= rows ? parts[0]!.data : undefined;
@@ -221,7 +258,7 @@ function fill(batch: DatasetBatch, request: readonly ColumnRequest[], values: re
       const into = batch.texts[t++]!;
       for (let i = 0; i < take; i++) {
         const v = column[at + i];
-        into[offset + i] = r.nulls && (v === null || v === undefined) ? NULL_CELL : cellText(v);
+        into[offset + i] = r.nulls && (v === null || v === undefined) ? NULL_CELL : v instanceof Date ? dateText(v) : cellText(v);
       }
       return;
     }
@@ -251,4 +288,51 @@ function numberOf(v: unknown, r: ColumnRequest, where: string): number {
   // A date or a nested value: where missing cells are allowed (drift), the column is then text.
   const what = v instanceof Date ? 'a date' : typeof v === 'object' ? 'a nested value' : typeof v;
   throw new DatasetError(`${where}: column '${r.name}' is ${what} (expected a number)`, r.missing ? r.name : undefined);
+}
+
+/** A TIMESTAMP or INT96 value to its nanosecond (a Date for what only needs a date). */
+class Instant extends Date {
+  /** Whether pandas reads it as UTC (its column's logical type is adjusted to UTC). */
+  utc = false;
+  constructor(readonly nanos: bigint) {
+    const millis = nanos / 1_000_000n - (nanos % 1_000_000n < 0n ? 1n : 0n);
+    super(Number(millis));
+  }
+}
+
+/** A DATE: a calendar day, no time. */
+class CalendarDay extends Date {}
+
+type TimeUnit = 'MILLIS' | 'MICROS' | 'NANOS';
+
+/** The unit of a TIME column (logical type, or the legacy TIME_MILLIS / TIME_MICROS), else undefined. */
+function timeUnit(element: Metadata['schema'][number]): TimeUnit | undefined {
+  if (element.logical_type?.type === 'TIME') return element.logical_type.unit;
+  if (element.converted_type === 'TIME_MILLIS') return 'MILLIS';
+  if (element.converted_type === 'TIME_MICROS') return 'MICROS';
+  return undefined;
+}
+
+const pad = (n: number | bigint, width: number) => String(n).padStart(width, '0');
+
+/**
+ * A date or timestamp cell as pandas prints it: a DATE as `datetime.date` (`2020-01-01`), a
+ * TIMESTAMP as a `Timestamp` (`2020-01-01 00:00:00`, with `.123000` microseconds or
+ * `.123000001` nanoseconds when it has them, `+00:00` when read as UTC).
+ */
+export function dateText(d: Date): string {
+  const day = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+  if (d instanceof CalendarDay) return day;
+  const time = `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
+  const nanos = d instanceof Instant ? ((d.nanos % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n : BigInt(d.getUTCMilliseconds()) * 1_000_000n;
+  const fraction = nanos === 0n ? '' : nanos % 1000n === 0n ? `.${pad(nanos / 1000n, 6)}` : `.${pad(nanos, 9)}`;
+  return `${day} ${time}${fraction}${d instanceof Instant && d.utc ? '+00:00' : ''}`;
+}
+
+/** A TIME value as Python's `datetime.time` prints it: `12:34:56`, or `12:34:56.789000` (microseconds). */
+export function timeText(value: number | bigint, unit: TimeUnit): string {
+  const micros = unit === 'MILLIS' ? BigInt(value) * 1000n : unit === 'MICROS' ? BigInt(value) : BigInt(value) / 1000n;
+  const seconds = micros / 1_000_000n;
+  const fraction = micros % 1_000_000n;
+  return `${pad(seconds / 3600n, 2)}:${pad((seconds / 60n) % 60n, 2)}:${pad(seconds % 60n, 2)}${fraction === 0n ? '' : `.${pad(fraction, 6)}`}`;
 }

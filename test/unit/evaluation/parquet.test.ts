@@ -380,3 +380,41 @@ test('Parquet: a damaged page whose run of levels says 200 million values is an 
   await assert.rejects(readAll(file, [{ name: 'b', missing: true }], 100), /data\.parquet: column 'b', rows 1–250: the page at byte \d+: a run of 200000000 values where 250 are left: the file is damaged there/);
   assert.equal((await readAll(file, [{ name: 'a' }], 100)).numbers[0]!.length, ROWS, 'the other column reads');
 });
+
+test('Parquet dates, timestamps and times read as text as pandas prints them (slice labels), nanoseconds and UTC kept', async () => {
+  const ws = tempWorkspace('parquet-dates');
+  const file = path.join(ws, 'dates.parquet');
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  // Days and instants since the epoch; the expected text is pandas 1.5.3's str() of what pyarrow
+  // gives it: datetime.date, Timestamp (tz-naive for a legacy converted type, UTC for a logical type
+  // adjusted to UTC), datetime.time.
+  const nanos = [0n, 1_577_836_800_123_000_000n, 1_577_836_800_123_456_789n, -1n];
+  const schema = [
+    { name: 'root', num_children: 5 },
+    { name: 'day', type: 'INT32', converted_type: 'DATE', logical_type: { type: 'DATE' }, repetition_type: 'REQUIRED' },
+    { name: 'legacy_ms', type: 'INT64', converted_type: 'TIMESTAMP_MILLIS', repetition_type: 'REQUIRED' },
+    { name: 'utc_us', type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' }, repetition_type: 'REQUIRED' },
+    { name: 'local_ns', type: 'INT64', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'NANOS' }, repetition_type: 'REQUIRED' },
+    { name: 'clock', type: 'INT64', logical_type: { type: 'TIME', isAdjustedToUTC: false, unit: 'MICROS' }, repetition_type: 'REQUIRED' },
+  ];
+  const columnData = [
+    { name: 'day', data: [0, 18_262, 18_263, -1] },
+    { name: 'legacy_ms', data: nanos.map((n) => n / 1_000_000n - (n < 0n ? 1n : 0n)) },
+    { name: 'utc_us', data: nanos.map((n) => n / 1000n - (n < 0n ? 1n : 0n)) },
+    { name: 'local_ns', data: nanos },
+    { name: 'clock', data: [0n, 45_296_000_000n, 45_296_789_000n, 1n] },
+  ];
+  writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData: columnData as never, schema: schema as never })));
+  const request = ['day', 'legacy_ms', 'utc_us', 'local_ns', 'clock'].map((name) => ({ name, text: true }));
+  const { texts } = await readAll(file, request, 3);
+  assert.deepEqual(texts, [
+    ['1970-01-01', '2020-01-01', '2020-01-02', '1969-12-31'],
+    ['1970-01-01 00:00:00', '2020-01-01 00:00:00.123000', '2020-01-01 00:00:00.123000', '1969-12-31 23:59:59.999000'],
+    ['1970-01-01 00:00:00+00:00', '2020-01-01 00:00:00.123000+00:00', '2020-01-01 00:00:00.123456+00:00', '1969-12-31 23:59:59.999999+00:00'],
+    ['1970-01-01 00:00:00', '2020-01-01 00:00:00.123000', '2020-01-01 00:00:00.123456789', '1969-12-31 23:59:59.999999999'],
+    ['00:00:00', '12:34:56', '12:34:56.789000', '00:00:00.000001'],
+  ]);
+  // As features they are no numbers, as scikit-learn cannot take pandas' dates and times.
+  await assert.rejects(readAll(file, [{ name: 'day' }], 3), /row 1: column 'day' is a date \(expected a number\)/);
+  await assert.rejects(readAll(file, [{ name: 'clock' }], 3), /column 'clock'/);
+});
