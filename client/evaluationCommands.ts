@@ -22,6 +22,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { EvaluationReport, EvaluationTask } from '../core/evaluation/evaluate';
 import { parseThreshold } from '../core/evaluation/threshold';
+import type { ModelColumns } from '../core/evaluation/targetPick';
 import { checkAlias, checkModelName, type ModelVersion } from '../core/tracker/modelRegistry';
 import type { Tracker } from '../core/tracker/tracker';
 import type { RunSummary } from '../core/views/runsTreeModel';
@@ -68,13 +69,16 @@ function sha256Of(file: string): string {
  * Throws, naming the file, when `file` is no ONNX model (empty, truncated, a Git LFS pointer): said
  * when it is picked. A file over 64 MiB, or not a regular file, is left to the evaluation's checks.
  */
-async function checkModelFile(file: string, shown: string): Promise<void> {
+async function checkModelFile(file: string, shown: string): Promise<ModelColumns> {
   const { readFile, stat } = await import('node:fs/promises');
   const st = await stat(file);
-  if (!st.isFile() || st.size > 64 * 1024 * 1024) return;
+  if (!st.isFile() || st.size > 64 * 1024 * 1024) return {};
   const { onnxModelProblem } = await import('../core/evaluation/onnxGraph');
-  const problem = onnxModelProblem(await readFile(file));
+  const { modelColumns } = await import('../core/evaluation/targetPick');
+  const bytes = await readFile(file);
+  const problem = onnxModelProblem(bytes);
   if (problem) throw new Error(`${shown} is ${problem}.`);
+  return modelColumns(bytes);
 }
 
 /** A read-only text document per URI, filled in before it is opened. */
@@ -190,12 +194,12 @@ export class EvaluationCommands {
     return columns;
   }
 
-  private async targetColumn(data: string, columns: readonly string[], title: string): Promise<string | undefined> {
-    // The last column, where a target usually is, first: Enter takes it.
-    const last = /\.jsonl$|\.ndjson$/i.test(data) ? undefined : columns[columns.length - 1];
-    const ordered = last === undefined ? columns : [last, ...columns.slice(0, -1)];
+  private async targetColumn(data: string, columns: readonly string[], title: string, model: ModelColumns): Promise<string | undefined> {
+    // The model's own target, or the last column (where a target usually is), first: Enter takes it.
+    const { targetCandidates } = await import('../core/evaluation/targetPick');
+    const ordered = targetCandidates(columns, { lastIsLikely: !/\.jsonl$|\.ndjson$/i.test(data), model });
     const pick = await vscode.window.showQuickPick(
-      ordered.map((c) => ({ label: c, description: c === last ? 'last column' : undefined })),
+      ordered.map((c) => ({ label: c.column, description: c.note })),
       { title, placeHolder: `Target column of ${path.basename(data)}; the others feed the model` },
     );
     return pick?.label;
@@ -257,12 +261,12 @@ export class EvaluationCommands {
     const model = await this.modelFile(arg, pickedModel ? `Evaluate Model… (1/${steps})` : 'Evaluate Model…');
     if (!model) return undefined;
     // A file that is no ONNX model is said now, not after every other pick.
-    await checkModelFile(model, modelName ?? this.relative(model));
+    const modelColumns = await checkModelFile(model, modelName ?? this.relative(model));
     const data = await this.datasetFile(step(1));
     if (!data) return undefined;
     const columns = await this.columnsOf(data);
     if (columns.length === 0) return undefined;
-    const target = await this.targetColumn(data, columns, step(2));
+    const target = await this.targetColumn(data, columns, step(2), modelColumns);
     if (!target) return undefined;
     const task = await this.taskAndThreshold(step(3));
     if (!task) return undefined;

@@ -424,6 +424,17 @@ export function onnxModelProblem(bytes: Uint8Array): string | undefined {
   }
 }
 
+/** The model's metadata_props (ModelProto field 14), read from its top-level fields only; empty for bytes that are no protobuf message. */
+export function onnxMetadata(bytes: Uint8Array): Map<string, string> {
+  const metadata = new Map<string, string>();
+  try {
+    for (const f of fields(bytes)) if (f.number === 14 && f.wire === 2) metadata.set(...keyValue(bytes, f));
+  } catch {
+    /* not a model: no metadata */
+  }
+  return metadata;
+}
+
 /**
  * onnxModelProblem for a file known by its first bytes only (`head`, less than the whole file): the
  * impostors, and a message whose first fields do not read as protobuf (a run of zero bytes, a

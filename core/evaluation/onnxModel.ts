@@ -278,7 +278,7 @@ function labelsOfColumnNames(names: readonly string[]): (number | string)[] | un
 }
 
 /** Feature names as metadata holds them: a JSON list of strings, or names separated by commas. */
-function featureNames(value: string | undefined): string[] | undefined {
+export function featureNames(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   if (value.trim().startsWith('[')) {
     try {

@@ -89,11 +89,13 @@ describe('Evaluation and the registry in the editor (code-server)', { timeout: 6
     await model.waitFor({ state: 'visible', timeout: 15_000 });
     await contextMenu(p, model, 'Evaluate Model…');
     await answer(p, 'data/test.csv', /test\.csv/);
-    // The target column is offered from the file's header, its last column (the usual target) first:
-    // Enter takes it.
+    // The target column is offered from the file's header, the model's own target (its metadata)
+    // first, its features last: Enter takes it.
     await p.locator('.quick-input-list .monaco-list-row', { hasText: 'churned' }).first().waitFor({ state: 'visible', timeout: 15_000 });
     const offered = await p.locator('.quick-input-list .monaco-list-row .label-name').allInnerTexts();
     assert.deepEqual(offered, ['churned', 'tenure_months', 'monthly_spend', 'support_calls', 'usage_hours']);
+    const notes = await p.locator('.quick-input-list .monaco-list-row .label-description').allInnerTexts();
+    assert.ok(/the model's target/.test(notes[0] ?? '') && notes.slice(1).every((n) => /a feature of the model/.test(n)), JSON.stringify(notes));
     await p.keyboard.press('Enter');
     // The task: inferred from the model (the first row).
     await p.locator('.quick-input-list .monaco-list-row', { hasText: 'Infer from the model' }).first().waitFor({ state: 'visible', timeout: 10_000 });
