@@ -289,11 +289,24 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
 
   const wrongKind = (node: YamlNode, s: SchemaNode) => {
     const what = node.kind === 'seq' ? 'a list' : node.kind === 'map' ? 'a mapping' : node.kind === 'scalar' ? describeValueType(scalarType(node.value)) : 'this value';
-    out.push(diag(node, 'wrong-type', `Expected ${describeExpected(s)}, not ${what}.`));
+    out.push(diag(node, 'wrong-type', `Expected ${describeExpected(s)}, not ${what}.${placeholderHint(node)}`));
   };
 
   visit(root, schema, 0, undefined);
   return out;
+}
+
+/**
+ * After a wrong-type message, a flow mapping that is a template's placeholder left unfilled
+ * (`{license}`; `{{ model_id }}`, whose one key is the inner mapping, kept as its text) said as
+ * such; '' for any other value.
+ */
+function placeholderHint(node: YamlNode): string {
+  if (node.kind !== 'map' || !node.flow || node.items.length !== 1) return '';
+  const only = node.items[0]!;
+  const name = only.value === null && only.key.style === 'plain' ? /^(?:\{\s*)?([\w.-]+)(?:\s*\})?$/.exec(only.key.source)?.[1] : undefined;
+  if (!name) return '';
+  return ` A template placeholder left unfilled (${only.key.source.startsWith('{') ? `{{ ${name} }}` : `{${name}}`} is a mapping in YAML)? Fill it in, or quote it.`;
 }
 
 /** The booleans of YAML 1.1 (PyYAML's resolver) that YAML 1.2 reads as text. */

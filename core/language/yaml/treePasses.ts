@@ -1,6 +1,7 @@
 /**
  * Passes over a parsed tree shared by every parsing path, and the limits they enforce: aliases
  * linked to the closest preceding anchor, 'duplicate-key' on later occurrences of a key,
+ * 'collection-key' on a mapping or list used as a key,
  * 'alias-limit' when aliases would expand beyond ALIAS_NODE_LIMIT / ALIAS_TOTAL_LIMIT nodes,
  * 'unknown-alias', errors in document order, and MAX_NESTING, the depth beyond which a text is not
  * parsed at all ('nesting-limit', checked before parsing by tooDeep).
@@ -72,6 +73,7 @@ export function finishTree(root: YamlNode | null, errors: YamlSyntaxError[], has
           if (seen.has(p.key.value)) errors.push(dupError(p.key));
           else seen.set(p.key.value, true);
         }
+        checkKey(p.key, errors);
         total += walk(p.key);
         if (p.value) total += walk(p.value);
       }
@@ -94,10 +96,27 @@ function dupError(key: YamlScalar): YamlSyntaxError {
   };
 }
 
+/**
+ * 'collection-key' on a key that is a flow mapping or list (`{model_id}: value`, a template's
+ * placeholder left unfilled): YAML allows it, PyYAML (DVC, huggingface_hub) refuses the document
+ * ("found unhashable key"). A plain scalar cannot start with `{` or `[`, so such a key's source does.
+ */
+function checkKey(key: YamlScalar, errors: YamlSyntaxError[]): void {
+  const first = key.style === 'plain' ? key.source.charCodeAt(0) : 0;
+  if (first !== 0x7b && first !== 0x5b) return;
+  errors.push({
+    start: key.start,
+    end: key.end,
+    code: 'collection-key',
+    message: `A ${first === 0x7b ? 'mapping' : 'list'} as a key (${key.source.length > 40 ? `${key.source.slice(0, 40)}…` : key.source}): PyYAML, which DVC and huggingface_hub read YAML with, refuses the file (found unhashable key). A template placeholder left unfilled? Fill it in, or quote the key.`,
+  });
+}
+
 function dupWalk(n: YamlNode, errors: YamlSyntaxError[], check = true): void {
   if (n.kind === 'map') {
     const items = n.items;
     if (check) checkDuplicates(items, errors);
+    for (const p of items) checkKey(p.key, errors);
     for (const p of items) if (p.value && p.value.kind !== 'scalar') dupWalk(p.value, errors);
   } else if (n.kind === 'seq') {
     for (const it of n.items) if (it && it.kind !== 'scalar') dupWalk(it, errors);

@@ -242,3 +242,32 @@ describe('model card: null items in list metadata', () => {
     );
   });
 });
+
+describe("a template's placeholder left unfilled", () => {
+  test('as a key (`{model_id}: value`, PyYAML: found unhashable key) and as a value (`{license}`, `{{ model_id }}`): each said as such', () => {
+    const asKey = card('license: mit\n{model_id}: value\n[a, b]: 1\n');
+    assert.deepEqual(
+      diagnose(asKey).map((d) => [d.code, d.text, d.severity]),
+      [
+        ['collection-key', '{model_id}', 'error'],
+        ['collection-key', '[a, b]', 'error'],
+      ],
+    );
+    assert.match(diagnose(asKey)[0]!.message, /^A mapping as a key \(\{model_id\}\): PyYAML, which DVC and huggingface_hub read YAML with, refuses the file \(found unhashable key\)\. A template placeholder left unfilled\?/);
+    const asValue = diagnose(card('license: {license}\nmodel_name: {{ model_id }}\n'));
+    assert.deepEqual(
+      asValue.map((d) => [d.code, d.text]),
+      [
+        ['wrong-type', '{license}'],
+        ['wrong-type', '{{ model_id }}'],
+        ['collection-key', '{ model_id }'],
+      ],
+    );
+    assert.match(asValue[0]!.message, /not a mapping\. A template placeholder left unfilled \(\{license\} is a mapping in YAML\)\? Fill it in, or quote it\./);
+    assert.match(asValue[1]!.message, /\(\{\{ model_id \}\} is a mapping in YAML\)/);
+    // A mapping where a string belongs that is no placeholder: the plain message.
+    assert.deepEqual(diagnose(card('license: {a: 1}\n')).map((d) => d.message), ['Expected a string, not a mapping.']);
+    // Quoted, the same text is a string and a key like any other.
+    assert.deepEqual(diagnose(card("license: mit\n'{model_id}': value\nmodel_name: '{{ model_id }}'\n")), []);
+  });
+});
