@@ -242,15 +242,16 @@ export function updateCardText(
       options.file,
       (fm.yaml.trim() === "" ? undefined : eolOf(fm.yaml)) ?? eol,
     );
-    return apply(
+    return checkStillLoads(
       text,
-      shift(huggingFaceEdits(yaml, evaluation, options.modelName), fm.offset),
+      apply(text, shift(huggingFaceEdits(yaml, evaluation, options.modelName), fm.offset)),
+      options.file,
     );
   }
   if (isJsonCardName(options.file))
     return apply(text, toolkitJsonEdits(text, toolkitMetrics(evaluation), options.file, isRunwiseJsonEntry));
   const yaml = new YamlText(text, 0, text, options.file, eol);
-  return apply(text, toolkitEdits(yaml, evaluation));
+  return checkStillLoads(text, apply(text, toolkitEdits(yaml, evaluation)), options.file);
 }
 
 /**
@@ -271,11 +272,11 @@ export function withoutRunwiseEntries(text: string, file: string): CardUpdateRes
     if (!isSeq(index) || index.flow) return { text, edits: [] };
     const ours = (n: Node) => isRunwiseResult(n.toJSON());
     const edits = (index.items as Node[]).flatMap((item) => (isMap(item) ? yaml.removeEntries(item, "results", ours) : []));
-    return apply(text, shift(edits, fm.offset));
+    return checkStillLoads(text, apply(text, shift(edits, fm.offset)), file);
   }
   const yaml = new YamlText(text, 0, text, file, eol);
   const qa = yaml.root ? pairOf(yaml.root, "quantitative_analysis")?.value : undefined;
-  return apply(text, isMap(qa) ? yaml.removeEntries(qa, "performance_metrics", isRunwiseMetric) : []);
+  return checkStillLoads(text, apply(text, isMap(qa) ? yaml.removeEntries(qa, "performance_metrics", isRunwiseMetric) : []), file);
 }
 
 /**
@@ -287,7 +288,14 @@ export function runwiseResults(text: string, file: string): { dataset?: string; 
   const fm = extractFrontMatter(text);
   const doc = fm ? parseDocument(loneCrAsLf(fm.yaml)) : undefined;
   if (!doc || doc.errors.length > 0) return [];
-  const index = (doc.toJS({ maxAliasCount: CARD_ALIAS_LIMIT }) as Record<string, unknown> | null)?.["model-index"];
+  let root: Record<string, unknown> | null;
+  try {
+    root = doc.toJS({ maxAliasCount: CARD_ALIAS_LIMIT }) as Record<string, unknown> | null;
+  } catch {
+    // An alias with no anchor, or too many: the update refuses the card and says why.
+    return [];
+  }
+  const index = root?.["model-index"];
   if (!Array.isArray(index)) return [];
   return index
     .flatMap((item) => (Array.isArray((item as { results?: unknown } | null)?.results) ? ((item as { results: unknown[] }).results) : []))
@@ -424,10 +432,56 @@ function parseCardYaml(yaml: string, offset: number, whole: string, file: string
     try {
       doc.toJS({ maxAliasCount: CARD_ALIAS_LIMIT });
     } catch (e) {
+      const unresolved = unresolvedAlias(e);
+      if (unresolved !== undefined) {
+        const at = offset + Math.max(0, yaml.search(new RegExp(`\\*${unresolved.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![^\\s,\\]}])`)));
+        throw new CardUpdateError(`${file}:${lineAt(whole, at)}: the card's YAML uses the alias *${unresolved} with no anchor &${unresolved} before it: no YAML reader can load the card`);
+      }
       throw new CardUpdateError(`${file}: the card's YAML expands its aliases too far (${(e as Error).message.split("\n")[0]}): a reader would exhaust its memory; refused`);
     }
   }
   return doc;
+}
+
+/** The alias name of the yaml package's "Unresolved alias" error (it is raised by toJS, not listed in doc.errors), else undefined. */
+function unresolvedAlias(e: unknown): string | undefined {
+  return /^Unresolved alias[^:]*: (.+)$/m.exec(e instanceof Error ? e.message : "")?.[1]?.trim();
+}
+
+/**
+ * What would keep a YAML reader from loading the card's YAML (`yaml`, the front matter's or the
+ * toolkit file's): the first parse error, or an alias with no anchor; undefined when it loads.
+ */
+function yamlLoadProblem(yaml: string): string | undefined {
+  const doc = parseDocument(loneCrAsLf(yaml));
+  if (doc.errors[0]) return doc.errors[0].message.split("\n")[0];
+  try {
+    doc.toJS({ maxAliasCount: CARD_ALIAS_LIMIT });
+  } catch (e) {
+    const unresolved = unresolvedAlias(e);
+    return unresolved === undefined ? (e as Error).message.split("\n")[0] : `the alias *${unresolved} has no anchor &${unresolved} before it`;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses an edit after which the card's YAML no longer loads where it did (an anchor inside
+ * Runwise's entry, which the edit rewrites, that a key outside it uses): nothing is written.
+ */
+function checkStillLoads(before: string, after: CardUpdateResult, file: string): CardUpdateResult {
+  if (after.text === before || isJsonCardName(file)) return after;
+  const yamlOf = (text: string) => (cardFormatOf(file) === "huggingface" ? extractFrontMatter(text)?.yaml : text);
+  const was = yamlOf(before);
+  const now = yamlOf(after.text);
+  if (now === undefined || (was !== undefined && yamlLoadProblem(was) !== undefined)) return after;
+  const problem = yamlLoadProblem(now);
+  if (problem === undefined) return after;
+  const anchor = /^the alias \*(.+) has no anchor/.exec(problem)?.[1];
+  throw new CardUpdateError(
+    anchor !== undefined
+      ? `${file}: the anchor &${anchor} is set inside Runwise's entry, which the update rewrites, and *${anchor} uses it elsewhere: move the anchor out of Runwise's entry (or write the value where it is used); the card is left as it was`
+      : `${file}: the updated card's YAML would not load (${problem}); the card is left as it was`,
+  );
 }
 
 /** The aliases a card may expand: the language server's ALIAS_NODE_LIMIT (card validate's alias-limit error; a test keeps them equal). */
@@ -560,7 +614,9 @@ class YamlText {
   }
 
   lineStart(at: number): number {
-    return this.text.lastIndexOf("\n", at - 1) + 1;
+    const start = this.text.lastIndexOf("\n", at - 1) + 1;
+    // A byte order mark before the first line is no indentation of it.
+    return start === 0 && at > 0 && this.text.charCodeAt(0) === 0xfeff ? 1 : start;
   }
 
   /**

@@ -226,6 +226,42 @@ test('cards that cannot be edited safely are refused with file:line and what was
   }
 });
 
+test("an alias with no anchor is named at its line; an anchor in Runwise's entry that a key outside it uses is refused, not written dangling", async () => {
+  const e = evaluation('a'.repeat(32));
+  for (const [file, text, line] of [
+    ['README.md', '---\nlicense: mit\ntags: *nope\n---\n', 3],
+    ['churn.modelcard.yaml', 'model_details:\n  name: *nope\n', 2],
+  ] as const) {
+    assert.throws(() => updateCardText(text, e, { file, modelName: 'churn' }), new RegExp(`^CardUpdateError: ${file.replace('.', '\\.')}:${line}: the card's YAML uses the alias \\*nope with no anchor &nope before it`));
+  }
+  // Runwise's result holds `&ds`, which `eval_data` outside it uses: rewriting the result would leave `*ds` dangling.
+  const anchored = [
+    '---',
+    'model-index:',
+    '  - name: churn',
+    '    results:',
+    '      - task: {type: tabular-classification}',
+    '        dataset: &ds {type: data/test.csv, name: test}',
+    '        metrics: [{type: accuracy, value: 0.8}]',
+    `        source: {name: ${HF_SOURCE_NAME}, url: "runs:/old"}`,
+    'eval_data: *ds',
+    '---',
+    '',
+  ].join('\n');
+  assert.throws(() => updateCardText(anchored, e, { file: 'README.md', modelName: 'churn' }), /README\.md: the anchor &ds is set inside Runwise's entry, which the update rewrites, and \*ds uses it elsewhere: move the anchor out of Runwise's entry/);
+  assert.throws(() => withoutRunwiseEntries(anchored, 'README.md'), /the anchor &ds is set inside Runwise's entry/);
+  // The CLI says it as its one-line error, not an internal error with a stack.
+  const ws = tempWorkspace('card-alias', { 'model.onnx': onnxBytes('alias-model'), 'README.md': '---\nlicense: *nope\n---\n' });
+  const tracker = Tracker.open(ws);
+  const v = await tracker.registerModelFiles('churn', path.join(ws, 'model.onnx'));
+  const run = tracker.createRun({ runName: 'evaluate', tags: [{ key: MODEL_SHA256_TAG, value: v.sha256 }] });
+  tracker.logBatch(run.info.runId, { metrics: [{ key: 'roc_auc', value: 0.8, timestamp: 1, step: 0 }] });
+  tracker.updateRun(run.info.runId, { status: 'FINISHED' });
+  tracker.close();
+  const r = await cli('card', 'update', '--workspace', ws, path.join(ws, 'README.md'), '--from', 'churn/1');
+  assert.deepEqual([r.code, r.err], [1, "runwise: README.md:2: the card's YAML uses the alias *nope with no anchor &nope before it: no YAML reader can load the card\n"]);
+});
+
 test('a horizontal rule above the text is not front matter: the card gets its metadata on top', () => {
   for (const text of ['---\n\n# Title\n\nText: with a colon\n', '---\nSome words\n']) {
     const updated = updateCardText(text, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
@@ -705,6 +741,10 @@ test('card update keeps a byte order mark first and warns of it, as card validat
   const yaml = await cli('card', 'update', '--workspace', ws, path.join(ws, 'churn.modelcard.yaml'), '--from', 'churn/1');
   assert.equal(yaml.code, 0, yaml.err);
   assert.doesNotMatch(yaml.err, /byte order mark/);
+  // The mark is no indentation: the new root key starts its line, as `model_details` does.
+  const written = readFileSync(path.join(ws, 'churn.modelcard.yaml'), 'utf8');
+  assert.ok(written.includes('\nquantitative_analysis:\n  performance_metrics:\n'), written);
+  assert.equal(((parse(written) as { quantitative_analysis: { performance_metrics: unknown[] } }).quantitative_analysis.performance_metrics).length > 0, true);
 });
 
 test('card update on a version never evaluated says the command that evaluates its own bytes, quoted for the shell', async () => {
