@@ -270,17 +270,23 @@ export class ModelRegistry {
     return rows.length > maxResults ? { items, nextPageToken: nextPageToken(offset + maxResults) } : { items };
   }
 
-  /** The latest version in each of `stages` (every stage when none is given), as MLflow. */
+  /**
+   * The latest version in each of `stages` (every stage when none is given), in MLflow's order: its
+   * SQL store walks the versions from the first and lists each stage where it first meets it, so the
+   * stages come in the order of the lowest version each holds (v1 and v3 in Production, v2 in None:
+   * [3, 2]); `stages` filters without reordering.
+   */
   getLatestVersions(name: string, stages: readonly string[] = []): ModelVersion[] {
     const row = this.modelRow(name);
     const wanted = stages.length === 0 ? [...MODEL_STAGES] : stages.map(canonicalStage);
     const ids = this.db
       .prepare(
-        `SELECT max(id) AS id FROM model_versions WHERE model_id = ? AND current_stage IN (SELECT value FROM json_each(?))
-          GROUP BY current_stage`,
+        `SELECT max(id) AS id, max(version) AS version FROM model_versions WHERE model_id = ? AND current_stage IN (SELECT value FROM json_each(?))
+          GROUP BY current_stage ORDER BY min(version)`,
       )
       .all(row.id, JSON.stringify(wanted));
-    return this.versionsByIds(ids.map((r) => Number(r.id))).sort((a, b) => Number(a.version) - Number(b.version));
+    const byVersion = new Map(this.versionsByIds(ids.map((r) => Number(r.id))).map((v) => [v.version, v]));
+    return ids.map((r) => byVersion.get(String(r.version))).filter((v): v is ModelVersion => v !== undefined);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -690,7 +696,7 @@ export class ModelRegistry {
       models.get(Number(r.model_id))?.aliases.push({ alias: String(r.alias), version: String(r.version) });
     }
     const latest = this.db
-      .prepare(`SELECT max(id) AS id, model_id FROM model_versions WHERE model_id ${inList} GROUP BY model_id, current_stage ORDER BY model_id, max(version)`)
+      .prepare(`SELECT max(id) AS id, model_id FROM model_versions WHERE model_id ${inList} GROUP BY model_id, current_stage ORDER BY model_id, min(version)`)
       .all(list);
     const versions = new Map(this.versionsByIds(latest.map((r) => Number(r.id))).map((v, i) => [Number(latest[i]!.id), v]));
     for (const r of latest) {

@@ -162,6 +162,15 @@ test('stages: transition with archive_existing_versions archives the others; get
     assert.equal(tracker.registry.getModelVersion('churn', 1).currentStage, 'Archived');
     assert.deepEqual(tracker.registry.getLatestVersions('churn', ['Production']).map((v) => v.version), ['2']);
     assert.deepEqual(tracker.registry.getLatestVersions('churn').map((v) => [v.version, v.currentStage]), [['1', 'Archived'], ['2', 'Production'], ['3', 'None']]);
+    // MLflow's order: each stage where its walk over the versions first meets it (the stage's lowest
+    // version), not by version: v1 and v3 in Production, v2 in None give [3, 2], and `stages` filters only.
+    await tracker.registerModelFiles('other', model);
+    for (let i = 0; i < 2; i++) await tracker.registerModelFiles('other', model);
+    tracker.registry.transitionModelVersionStage('other', 1, 'Production');
+    tracker.registry.transitionModelVersionStage('other', 3, 'Production');
+    assert.deepEqual(tracker.registry.getLatestVersions('other').map((v) => v.version), ['3', '2']);
+    assert.deepEqual(tracker.registry.getLatestVersions('other', ['None', 'Production']).map((v) => v.version), ['3', '2']);
+    assert.deepEqual(tracker.registry.getRegisteredModel('other').latestVersions.map((v) => v.version), ['3', '2']);
     assert.throws(() => tracker.registry.transitionModelVersionStage('churn', 3, 'Archived', true), /not an Active stage/);
     assert.throws(() => tracker.registry.transitionModelVersionStage('churn', 3, 'Live'), /Invalid Model Version stage: Live/);
   } finally {
