@@ -263,7 +263,7 @@ test("an alias with no anchor is named at its line; an anchor in Runwise's entry
 });
 
 test('a horizontal rule above the text is not front matter: the card gets its metadata on top', () => {
-  for (const text of ['---\n\n# Title\n\nText: with a colon\n', '---\nSome words\n']) {
+  for (const text of ['---\n\n# Title\n\nText: with a colon\n', '---\nSome words\n', '---\nNote: this model is a research prototype.\n\n# Churn\n', '---\n\nWarning: not for production\n']) {
     const updated = updateCardText(text, evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
     assert.ok(updated.startsWith('---\nmodel-index:\n') && updated.endsWith(`---\n${text}`), updated);
   }

@@ -43,7 +43,8 @@ export function extractFrontMatter(markdown: string): FrontMatter | undefined {
 /**
  * The 1-based line of a front matter opening (`---` and a line break after optional whitespace) that
  * no line `---` closes, as the Hub reads it (a closing `...` does not count), when what follows it
- * is metadata (after blank lines and adjacent `#` lines, a YAML `key:`); undefined when the
+ * is metadata (after blank lines and adjacent `#` lines, a YAML `key:` in lower case or quoted, as
+ * card metadata keys are; `Note: …` starts text under a rule); undefined when the
  * text opens none, extractFrontMatter finds the block, or the `---` is a horizontal rule above the
  * text.
  */
@@ -63,7 +64,9 @@ export function unclosedFrontMatterLine(markdown: string): number | undefined {
   let k = 0;
   while (k < lines.length && lines[k]!.trim() === '') k++;
   while (k < lines.length && lines[k]!.trimStart().startsWith('#')) k++;
-  if (k >= lines.length || !/^[ \t]*["']?[\w.-]+["']?[ \t]*:([ \t]|$)/.test(lines[k]!)) return undefined;
+  // A key as card metadata writes them (lower case: `license:`, `model-index:`, or quoted), not a
+  // label starting a sentence (`Note: this model…`), which the Hub reads as text under a rule.
+  if (k >= lines.length || !/^[ \t]*(["'][^"']+["']|[a-z_][\w.-]*)[ \t]*:([ \t]|$)/.test(lines[k]!)) return undefined;
   let line = 1;
   for (let i = 0; i < pos; i++) if (markdown.charCodeAt(i) === 10) line++;
   return line;
