@@ -546,8 +546,17 @@ function render(value: unknown, indent: string, eol: string, indentSeq = true): 
   return body
     .replace(/\n$/, "")
     .split("\n")
-    .map((l) => indent + l + eol)
+    .map((l) => indent + yaml11Exponent(l) + eol)
     .join("");
+}
+
+/**
+ * A line ending in a number written with an exponent (`value: 1e-7`, `2.5e+21`), the number as
+ * PyYAML (YAML 1.1, huggingface_hub) reads a float: with a dot and a signed exponent (`1.0e-7`);
+ * `1e-7` is text to it. Numbers only: the yaml package quotes a string that would read as one.
+ */
+function yaml11Exponent(line: string): string {
+  return line.replace(/^((?:\s*- )*\s*(?:[\w.-]+: )?)(-?\d+)(\.\d+)?[eE]([+-]?)(\d+)$/, (_, head: string, int: string, fraction: string | undefined, sign: string, exponent: string) => `${head}${int}${fraction ?? ".0"}e${sign || "+"}${exponent}`);
 }
 
 /** The card's YAML with its nodes and offsets (relative to `yaml.text`). */

@@ -840,3 +840,16 @@ test('latestEvaluationsByData: the latest finished evaluation of the bytes on ea
   assert.deepEqual(byData.map((e) => [e.runId, e.dataset.path, e.metrics[0]!.value]), [[live, 'data/live.csv', 0.7], [test2, 'data/test.csv', 0.85]]);
   tracker.close();
 });
+
+test('a metric written with an exponent has a dot and a signed exponent, as PyYAML (YAML 1.1) reads a float: 1e-7 is text to it', () => {
+  const e: CardEvaluation = { ...evaluation('a'.repeat(32)), task: 'regression', metrics: [{ key: 'mse', value: 1e-7 }, { key: 'mae', value: 3e-8 }, { key: 'rmse', value: 2.5e21 }, { key: 'r2', value: 0.5 }] };
+  const text = updateCardText('---\nlicense: mit\n---\n', e, { file: 'README.md', modelName: 'churn' }).text;
+  const values = [...text.matchAll(/value: (\S+)/g)].map((m) => m[1]!);
+  assert.deepEqual(values, ['1.0e-7', '3.0e-8', '2.5e+21', '0.5']);
+  // PyYAML's float resolver (yaml/resolver.py), which each must match to be a number to huggingface_hub.
+  const pyyamlFloat = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+  for (const v of values) assert.match(v, pyyamlFloat);
+  // And the same numbers to a YAML 1.2 reader.
+  const data = cardData('README.md', text) as { 'model-index': { results: { metrics: { value: number }[] }[] }[] };
+  assert.deepEqual(data['model-index'][0]!.results[0]!.metrics.map((m) => m.value), [1e-7, 3e-8, 2.5e21, 0.5]);
+});
