@@ -24,6 +24,7 @@
  */
 import {
   Document,
+  isAlias,
   isMap,
   isScalar,
   isSeq,
@@ -319,52 +320,62 @@ export function modelIndexProblems(text: string, file: string): string[] {
   if (cardFormatOf(file) !== "huggingface") return [];
   const fm = extractFrontMatter(text);
   if (!fm) return [];
-  const doc = parseDocument(loneCrAsLf(fm.yaml));
+  // Read as PyYAML loads it: aliases resolved, merge keys (`<<: *defaults`) merged.
+  const doc = parseDocument(loneCrAsLf(fm.yaml), { merge: true });
   if (doc.errors.length > 0 || !isMap(doc.contents)) return [];
-  const index = pairOf(doc.contents, "model-index")?.value;
-  if (!isSeq(index)) return [];
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: CARD_ALIAS_LIMIT });
+  } catch {
+    return [];
+  }
+  const index = (data as Record<string, unknown>)["model-index"];
+  if (!Array.isArray(index)) return [];
   const problems: string[] = [];
-  const at = (node: unknown, what: string) => {
-    const start = isNode(node) && node.range ? node.range[0] : 0;
+  // Where a value is written: its node along `path` (aliases followed), or the nearest one above it
+  // (a key a merge brings in is written where its anchor is).
+  const at = (path: (string | number)[], what: string) => {
+    let node: unknown = doc.contents;
+    let found: unknown = node;
+    for (const step of ["model-index", ...path]) {
+      if (isAlias(node)) node = node.resolve(doc);
+      node = isMap(node) ? node.get(step, true) : isSeq(node) && typeof step === "number" ? node.items[step] : undefined;
+      if (!isNode(node)) break;
+      found = node;
+    }
+    const start = isNode(found) && found.range ? found.range[0] : 0;
     problems.push(`${file}:${lineAt(loneCrAsLf(text), fm.offset + start)}: ${what}`);
   };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
   // A key absent is a KeyError there; a mapping or list given as something else (null too) a TypeError.
-  const missing = (map: unknown, keys: string[]): string[] => keys.filter((k) => !isMap(map) || !map.has(k));
-  for (const item of index.items) {
+  const missing = (map: unknown, keys: string[]): string[] => keys.filter((k) => !isObject(map) || !(k in map));
+  index.forEach((item: unknown, i) => {
     const gone = missing(item, ["name", "results"]);
-    if (gone.length > 0) {
-      at(item, `a \`model-index\` item without ${gone.map((k) => `\`${k}\``).join(" or ")}`);
-      continue;
-    }
-    const results = (item as YAMLMap).get("results", true);
-    if (!isSeq(results)) {
-      at(results, "`results` is not a list");
-      continue;
-    }
-    for (const result of results.items) {
-      if (!isMap(result)) {
-        at(result, "a result that is not a mapping");
-        continue;
-      }
+    if (gone.length > 0) return at([i], `a \`model-index\` item without ${gone.map((k) => `\`${k}\``).join(" or ")}`);
+    const results = (item as Record<string, unknown>).results;
+    if (!Array.isArray(results)) return at([i, "results"], "`results` is not a list");
+    results.forEach((result: unknown, j) => {
+      const where = [i, "results", j];
+      if (!isObject(result)) return at(where, "a result that is not a mapping");
       const lacks = missing(result, ["task", "dataset", "metrics"]);
       const wrong: string[] = [];
       for (const key of ["task", "dataset"] as const) {
-        const part = result.get(key, true);
-        if (!result.has(key)) continue;
-        if (isMap(part)) lacks.push(...missing(part, key === "task" ? ["type"] : ["type", "name"]).map((k) => `${key}.${k}`));
+        if (!(key in result)) continue;
+        const part = result[key];
+        if (isObject(part)) lacks.push(...missing(part, key === "task" ? ["type"] : ["type", "name"]).map((k) => `${key}.${k}`));
         else wrong.push(`\`${key}\` is not a mapping`);
       }
-      const metrics = result.get("metrics", true);
-      if (result.has("metrics") && !isSeq(metrics)) wrong.push("`metrics` is not a list");
-      if (lacks.length > 0) at(result, `a result without ${lacks.map((k) => `\`${k}\``).join(", ")}`);
-      if (wrong.length > 0) at(result, `a result whose ${wrong.join(", ")}`);
-      if (isSeq(metrics))
-        for (const metric of metrics.items) {
+      const metrics = result.metrics;
+      if ("metrics" in result && !Array.isArray(metrics)) wrong.push("`metrics` is not a list");
+      if (lacks.length > 0) at(where, `a result without ${lacks.map((k) => `\`${k}\``).join(", ")}`);
+      if (wrong.length > 0) at(where, `a result whose ${wrong.join(", ")}`);
+      if (Array.isArray(metrics))
+        metrics.forEach((metric: unknown, k) => {
           const m = missing(metric, ["type", "value"]);
-          if (m.length > 0) at(metric, `a metric without ${m.map((k) => `\`${k}\``).join(" or ")}`);
-        }
-    }
-  }
+          if (m.length > 0) at([...where, "metrics", k], `a metric without ${m.map((x) => `\`${x}\``).join(" or ")}`);
+        });
+    });
+  });
   return problems.map((p) => `${p}: huggingface_hub cannot read the card's \`model-index\` (ModelCardData refuses it, or drops every result with ignore_metadata_errors)`);
 }
 

@@ -853,3 +853,13 @@ test('a metric written with an exponent has a dot and a signed exponent, as PyYA
   const data = cardData('README.md', text) as { 'model-index': { results: { metrics: { value: number }[] }[] }[] };
   assert.deepEqual(data['model-index'][0]!.results[0]!.metrics.map((m) => m.value), [1e-7, 3e-8, 2.5e21, 0.5]);
 });
+
+test("modelIndexProblems reads the model-index as PyYAML loads it: a task given by an alias or a merge key is no problem; a real one is still found at its line", async () => {
+  const { modelIndexProblems } = await import('../../core/modelCard/cardUpdate');
+  const aliased = ['---', 'base: &t {type: tabular-classification}', 'defaults: &d', '  task: {type: tabular-classification}', '  dataset: {type: my/holdout, name: holdout}', 'model-index:', '  - name: churn', '    results:', '      - task: *t', '        dataset: {type: my/holdout, name: holdout}', '        metrics: [{type: accuracy, value: 0.84}]', '      - <<: *d', '        metrics: [{type: f1, value: 0.8}]', '---', ''].join('\n');
+  assert.deepEqual(modelIndexProblems(aliased, 'README.md'), []);
+  const broken = aliased.replace('      - <<: *d\n', '      - task: *t\n');
+  assert.deepEqual(modelIndexProblems(broken, 'README.md').map((p) => p.split(': huggingface_hub')[0]), ['README.md:12: a result without `dataset`']);
+  const metricless = aliased.replace('[{type: f1, value: 0.8}]', '[{type: f1}]');
+  assert.deepEqual(modelIndexProblems(metricless, 'README.md').map((p) => p.split(': huggingface_hub')[0]), ['README.md:13: a metric without `value`']);
+});
