@@ -772,7 +772,9 @@ class YamlText {
     // A comment closing the key's line (`performance_metrics: []  # none yet`) stays on it.
     const valueTextEnd = isNode(pair.value) && pair.value.range ? pair.value.range[1] : pair.key.range![1];
     const lineRest = this.text.slice(valueTextEnd, end);
-    const comment = /^[^\n#]*?[ \t](#[^\r\n]*)/.exec(lineRest)?.[1];
+    // An empty value (`key: # note`) starts at its comment.
+    const empty = isScalar(pair.value) && pair.value.value === null && pair.value.source === "";
+    const comment = (empty ? /^[ \t]*(#[^\r\n]*)/ : /^[^\n#]*?[ \t](#[^\r\n]*)/).exec(lineRest)?.[1];
     if (comment !== undefined && !lineRest.slice(0, lineRest.indexOf(comment)).includes("\n")) {
       const firstEnd = rendered.indexOf(this.eol);
       rendered = `${rendered.slice(0, firstEnd)} ${comment}${rendered.slice(firstEnd)}`;
@@ -805,6 +807,7 @@ class YamlText {
     ours: (item: Node) => boolean,
     entries: unknown[],
     what: string,
+    merge?: EntryMerge,
   ): TextEdit[] {
     const pair = pairOf(map, key);
     if (!pair)
@@ -837,6 +840,8 @@ class YamlText {
         },
       ];
     }
+    const merged = merge ? this.mergeItems(mine, merge.entries, merge.list, entries) : undefined;
+    if (merged) return merged;
     return mine.map((item, n) => {
       const span = this.itemSpan(item);
       return {
@@ -846,6 +851,144 @@ class YamlText {
       };
     });
   }
+
+  /**
+   * Runwise's own items (`mine`, block mappings) brought to `next` in place, so that what the user
+   * wrote among them stays: each item `next` has again (by `list.identity`) keeps its lines, comments
+   * and keys Runwise does not write, only values that changed rewritten; an item `next` has no more
+   * goes; new ones (`rendered`, in `next`'s order) go after the last of them. Undefined when an item
+   * is not a block mapping (the caller writes the entries whole).
+   */
+  mergeItems(mine: readonly Node[], next: readonly unknown[], list: ListShape, rendered: readonly unknown[] = next): TextEdit[] | undefined {
+    if (mine.length === 0 || !mine.every((i) => isMap(i) && !i.flow)) return undefined;
+    const edits: TextEdit[] = [];
+    const used = new Set<number>();
+    for (const item of mine as YAMLMap[]) {
+      const id = list.identity(item.toJSON());
+      const k = list.mergeable && !list.mergeable(item) ? -1 : next.findIndex((v, n) => !used.has(n) && list.identity(v) === id);
+      if (k < 0) {
+        const span = this.itemSpan(item);
+        edits.push({ start: span.start, end: span.end, text: "" });
+        continue;
+      }
+      used.add(k);
+      const sub = this.mergeMap(item, next[k] as Record<string, unknown>, list.shape);
+      if (!sub) return undefined;
+      edits.push(...sub);
+    }
+    const added = rendered.filter((_, n) => !used.has(n));
+    if (added.length > 0) {
+      const last = this.itemSpan(mine[mine.length - 1]!);
+      edits.push({ start: last.end, end: last.end, text: this.onOwnLine(last.end, render(added, last.indent, this.eol, this.indentSeq)) });
+    }
+    return edits;
+  }
+
+  /**
+   * A block mapping brought to `next` in place, over the keys `shape` says Runwise writes: a value
+   * that changed is rewritten (a scalar's text alone, its line's comment kept), a key `next` lacks
+   * goes, one it adds is appended; nested mappings and lists the shape names are merged the same
+   * way; every other key (the user's) and every comment line stay. Undefined when a nested value is
+   * written so that it cannot be merged in place.
+   */
+  private mergeMap(map: YAMLMap, next: Record<string, unknown>, shape: MapShape): TextEdit[] | undefined {
+    if (map.flow) return undefined;
+    const edits: TextEdit[] = [];
+    for (const key of shape.keys) {
+      const pair = pairOf(map, key);
+      const has = Object.prototype.hasOwnProperty.call(next, key);
+      if (!pair) {
+        if (has) edits.push(this.appendPair(map, key, next[key]));
+        continue;
+      }
+      if (!has) {
+        edits.push(this.removePair(pair));
+        continue;
+      }
+      const value = next[key];
+      const node = pair.value;
+      const nested = shape.maps?.[key];
+      if (nested && isPlainObject(value) && isMap(node) && !node.flow && node.items.length > 0) {
+        const sub = this.mergeMap(node, value, nested);
+        if (!sub) return undefined;
+        edits.push(...sub);
+        continue;
+      }
+      const items = shape.lists?.[key];
+      if (items && Array.isArray(value) && isSeq(node) && !node.flow && node.items.length > 0) {
+        const sub = this.mergeItems(node.items as Node[], value, items);
+        if (!sub) return undefined;
+        edits.push(...sub);
+        continue;
+      }
+      if (JSON.stringify(isNode(node) ? node.toJSON() : null) === JSON.stringify(value)) continue;
+      if (isScalar(node) && node.range && !isPlainObject(value) && !Array.isArray(value) && !/\n/.test(this.text.slice(node.range[0], node.range[1]))) {
+        edits.push({ start: node.range[0], end: node.range[1], text: scalarText(value) });
+        continue;
+      }
+      edits.push(this.replacePair(pair, value));
+    }
+    return edits;
+  }
+
+  /** Removes `key: value`: its lines, from the key's line to the end of its value's. */
+  private removePair(pair: Pair): TextEdit {
+    if (!isNode(pair.key)) this.fail(null, "expected a plain key");
+    const valueEnd = isNode(pair.value) && pair.value.range ? pair.value.range[1] : pair.key.range![1];
+    return { start: this.lineStart(pair.key.range![0]), end: this.lineEnd(Math.max(valueEnd, pair.key.range![1])), text: "" };
+  }
+}
+
+/** The keys Runwise writes in a mapping of its entry, and which of them are mappings or lists to merge in turn. */
+interface MapShape {
+  keys: readonly string[];
+  maps?: Readonly<Record<string, MapShape>>;
+  lists?: Readonly<Record<string, ListShape>>;
+}
+
+/** A list of mappings Runwise writes: the keys of each, and what makes two items the same one. */
+interface ListShape {
+  shape: MapShape;
+  identity: (item: unknown) => string;
+  /** Whether an item is kept and merged (else it is replaced by a new one): a toolkit entry without Runwise's mark, as an earlier version wrote it. */
+  mergeable?: (item: YAMLMap) => boolean;
+}
+
+/** Entries to merge into a card's list in place (see mergeItems): their data, and how items are told apart. */
+interface EntryMerge {
+  entries: readonly unknown[];
+  list: ListShape;
+}
+
+const field = (item: unknown, key: string): unknown => (isPlainObject(item) ? item[key] : undefined);
+
+/** A Hugging Face result as huggingFaceResult writes it: one per card, its metrics known by `type` and `args`. */
+const HF_RESULT: ListShape = {
+  identity: () => "runwise",
+  shape: {
+    keys: ["task", "dataset", "metrics", "source"],
+    maps: { task: { keys: ["type", "name"] }, dataset: { keys: ["type", "name", "revision"] }, source: { keys: ["name", "url"] } },
+    lists: { metrics: { identity: (m) => JSON.stringify([field(m, "type"), field(m, "args") ?? null]), shape: { keys: ["type", "value", "name", "args"] } } },
+  },
+};
+
+/** A toolkit performance metric as toolkitMetrics writes it, known by `type` and `slice`. */
+const TOOLKIT_METRIC: ListShape = {
+  identity: (m) => JSON.stringify([field(m, "type"), field(m, "slice") ?? null]),
+  shape: { keys: ["type", "value", "slice"] },
+  mergeable: (item) => {
+    const type = pairOf(item, "type")?.value;
+    return isScalar(type) && hasMark(type.comment);
+  },
+};
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A scalar's text as render writes it (quoted where PyYAML would read it otherwise). */
+function scalarText(value: unknown): string {
+  return render({ v: value }, "", "\n").replace(/\n$/, "").slice("v: ".length);
 }
 
 /** The entry of a mapping whose key is the plain scalar `key`. */
@@ -869,9 +1012,15 @@ function isRunwiseResult(item: unknown): boolean {
 function isRunwiseMetric(item: Node): boolean {
   if (!isMap(item)) return false;
   const type = pairOf(item, "type");
-  if (type && isScalar(type.value) && type.value.comment?.trim() === MCT_MARK) return true;
+  if (type && isScalar(type.value) && hasMark(type.value.comment)) return true;
   const name = (item.toJSON() as { name?: unknown } | null)?.name;
   return typeof name === "string" && name.startsWith(MCT_NAME_PREFIX);
+}
+
+/** Whether a comment is Runwise's mark (`# runwise`), a note the user added after it (`# runwise; test split`) included. */
+function hasMark(comment: string | null | undefined): boolean {
+  const text = comment?.trim() ?? "";
+  return text.startsWith(MCT_MARK) && !/^[\w-]/.test(text.slice(MCT_MARK.length));
 }
 
 /** The toolkit entries as YAML nodes, each `type` followed by the `# runwise` mark. */
@@ -940,7 +1089,7 @@ function huggingFaceEdits(
   // Runwise's results held by other items (two merged cards) go: one evaluation, one entry.
   const elsewhere = entries.flatMap((item, i) => (i !== pick && isMap(item) && Array.isArray(json[i]?.results) && json[i]!.results.some(isRunwiseResult) ? yaml.removeEntries(item, "results", ours) : []));
   return [
-    ...yaml.setEntries(target, "results", ours, [result], "`results`"),
+    ...yaml.setEntries(target, "results", ours, [result], "`results`", { entries: [result], list: HF_RESULT }),
     ...elsewhere,
   ];
 }
@@ -966,5 +1115,6 @@ function toolkitEdits(yaml: YamlText, e: CardEvaluation): TextEdit[] {
     isRunwiseMetric,
     metrics,
     "`quantitative_analysis.performance_metrics`",
+    { entries: toolkitMetrics(e), list: TOOLKIT_METRIC },
   );
 }

@@ -27,13 +27,13 @@ const CORPUS = path.join(__dirname, '..', 'fixtures', 'language', 'corpus', 'car
 
 const evaluation = sampleEvaluation;
 
-/** For each `quantitative_analysis.performance_metrics` item of a toolkit card: whether its `type` carries Runwise's `# runwise` mark. */
+/** For each `quantitative_analysis.performance_metrics` item of a toolkit card: whether its `type` carries Runwise's `# runwise` mark (a note after it too). */
 function toolkitMarks(text: string): boolean[] {
   const doc = parseDocument(text);
   const seq = (doc.getIn(['quantitative_analysis', 'performance_metrics'], true) as YAMLSeq<YAMLMap> | undefined)?.items ?? [];
   return seq.map((item) => {
     const type = item.items.find((p) => isScalar(p.key) && p.key.value === 'type')?.value;
-    return isScalar(type) && type.comment?.trim() === 'runwise';
+    return isScalar(type) && /^runwise(?![\w-])/.test(type.comment?.trim() ?? '');
   });
 }
 
@@ -78,7 +78,8 @@ test('every corpus card: one insertion, every other byte kept; a second update r
     assert.equal(updateCardText(first.text, evaluation('a'.repeat(32)), { file, modelName: 'churn' }).text, first.text, `${what}: the same evaluation again is a byte-identical round trip`);
 
     const second = updateCardText(first.text, evaluation('b'.repeat(32), 0.95), { file, modelName: 'churn' });
-    assert.equal(second.edits.length, file.endsWith('.md') ? 1 : 3, `${what}: each entry Runwise wrote is replaced or removed`);
+    // Runwise's entry is brought up to date in place: the values that changed (roc_auc, a result's run) rewritten, nothing else.
+    assert.ok(second.edits.length >= 1 && second.edits.every((e) => !e.text.includes('accuracy')), `${what}: only the changed values are rewritten`);
     const data = cardData(file, second.text);
     if (file.endsWith('.md')) {
       const results = (data['model-index'] as { results: { source?: { name?: string; url?: string }; metrics: { type: string; value: number }[] }[] }[]).flatMap((m) => m.results);
@@ -862,4 +863,43 @@ test("modelIndexProblems reads the model-index as PyYAML loads it: a task given 
   assert.deepEqual(modelIndexProblems(broken, 'README.md').map((p) => p.split(': huggingface_hub')[0]), ['README.md:12: a result without `dataset`']);
   const metricless = aliased.replace('[{type: f1, value: 0.8}]', '[{type: f1}]');
   assert.deepEqual(modelIndexProblems(metricless, 'README.md').map((p) => p.split(': huggingface_hub')[0]), ['README.md:13: a metric without `value`']);
+});
+
+test("Runwise's entry is brought up to date in place: the user's comments and keys inside it stay, only changed values are rewritten", () => {
+  const once = updateCardText('---\nlicense: mit\n---\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+  // The user annotates Runwise's result: comment lines, trailing comments, keys of their own.
+  const annotated = once
+    .replace('        metrics:\n', '        # measured on the held-out split\n        metrics:\n')
+    .replace('            value: 0.84\n', '            value: 0.84 # above the gate\n            verified: false\n')
+    .replace('          - type: roc_auc\n', '          # the curve, not the threshold\n          - type: roc_auc\n')
+    .replace('          name: test\n', '          name: test\n          split: test  # added by hand\n')
+    .replace(`          url: runs:/${'a'.repeat(32)}\n`, `          url: runs:/${'a'.repeat(32)} # the first run\n`);
+  const next = updateCardText(annotated, evaluation('b'.repeat(32), 0.95), { file: 'README.md', modelName: 'churn' }).text;
+  for (const kept of ['        # measured on the held-out split\n', '            value: 0.84 # above the gate\n            verified: false\n', '          # the curve, not the threshold\n', '          split: test  # added by hand\n']) {
+    assert.ok(next.includes(kept), `kept: ${JSON.stringify(kept)}\n${next}`);
+  }
+  assert.ok(next.includes(`          url: runs:/${'b'.repeat(32)} # the first run\n`), next);
+  assert.ok(next.includes('            value: 0.95\n'), next);
+  // Only what changed differs: the value and the run.
+  const changed = annotated.split('\n').filter((l, i) => l !== next.split('\n')[i]);
+  assert.deepEqual(changed, ['            value: 0.912346', `          url: runs:/${'a'.repeat(32)} # the first run`]);
+  // A metric the evaluation no longer gives goes, a new one comes after the result's last metric.
+  const regression = { ...evaluation('c'.repeat(32)), metrics: [{ key: 'accuracy', value: 0.5 }, { key: 'f1', value: 0.4 }] };
+  const swapped = updateCardText(next, regression, { file: 'README.md', modelName: 'churn' }).text;
+  const data = cardData('README.md', swapped) as { 'model-index': { results: { metrics: { type: string; value: number }[] }[] }[] };
+  assert.deepEqual(data['model-index'][0]!.results[0]!.metrics.map((m) => [m.type, m.value]), [['accuracy', 0.5], ['f1', 0.4]]);
+  assert.ok(swapped.includes('            value: 0.5 # above the gate\n            verified: false\n'), swapped);
+  // `key: # note` left for Runwise to fill keeps its note.
+  const noted = updateCardText('---\nlicense: mit\nmodel-index: # filled by Runwise\n---\n', evaluation('a'.repeat(32)), { file: 'README.md', modelName: 'churn' }).text;
+  assert.ok(noted.startsWith('---\nlicense: mit\nmodel-index: # filled by Runwise\n  - name: churn\n'), noted);
+});
+
+test("a toolkit card's Runwise entries are updated in place: a comment on a value or between entries stays; a note after the mark keeps it Runwise's", () => {
+  const once = updateCardText('model_details:\n  name: churn\n', evaluation('a'.repeat(32)), { file: 'churn.modelcard.yaml', modelName: 'churn' }).text;
+  const annotated = once
+    .replace('      value: "0.84"\n', '      value: "0.84" # above the gate\n')
+    .replace('    - type: roc_auc # runwise\n', '    # the curve\n    - type: roc_auc # runwise; on the test split\n');
+  const next = updateCardText(annotated, evaluation('b'.repeat(32), 0.95), { file: 'churn.modelcard.yaml', modelName: 'churn' }).text;
+  assert.equal(next, annotated.replace('      value: "0.912346"\n', '      value: "0.95"\n'));
+  assert.deepEqual(toolkitMarks(next), [true, true, true]);
 });
