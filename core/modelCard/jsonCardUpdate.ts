@@ -99,7 +99,8 @@ function layoutOf(body: string, root: YAMLMap & Spanned): Layout {
   } else unit = "  ";
   const colon = first ? (/^:\s/.test(body.slice(first.colon, first.colon + 2)) ? ": " : ":") : ": ";
   // On one line: `, ` between members as json.dumps writes them, unless the file packs them (`,"b"`).
-  const whole = body.slice(root.range[0], root.range[1]);
+  // Read outside strings: a description holding `fast, small` says nothing of the file's separators.
+  const whole = body.slice(root.range[0], root.range[1]).replace(/"(?:[^"\\]|\\.)*"/g, '""');
   return { unit, eol, colon, comma: unit ? "," : /,\S/.test(whole) && !/,\s/.test(whole) ? "," : ", " };
 }
 

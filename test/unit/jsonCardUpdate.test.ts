@@ -110,6 +110,9 @@ test('a card on one line stays on one line; a byte order mark stays first; an em
   assert.ok(!out.includes('\n'));
   assert.ok(out.startsWith('{"model_details": {"name": "x"}, "quantitative_analysis": {"performance_metrics": [{"type": "accuracy", "value": "0.84",'));
   assert.equal(update(out), out);
+  // Packed (`,` alone between members), with `, ` inside a string: packed entries, as the file has them.
+  const packed = update('{"model_details":{"name":"churn","overview":"fast, small"},"quantitative_analysis":{"performance_metrics":[]}}');
+  assert.ok(packed.includes('"performance_metrics":[{"type":"accuracy","value":"0.84","slice":"overall"},{"type":'), packed);
 
   const bom = update(`\uFEFF${TO_JSON}`);
   assert.ok(bom.startsWith('\uFEFF{\n  "model_details"'));
