@@ -7,10 +7,11 @@
  * Every request is checked before anything else: the Host header must name the loopback address
  * and port (a DNS-rebinding defence), then `Authorization: Bearer <token>` must match (compared in
  * constant time). No CORS headers are ever sent. JSON bodies are limited to 1 MB and artifact
- * uploads to 1 GiB, streamed to disk; a request over its limit is refused without buffering it.
+ * uploads to 256 GiB (and the disk's free space), streamed to disk; a request over its limit is refused without buffering it.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { statfsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
@@ -111,13 +112,17 @@ export const MAX_JSON_BODY_BYTES = MAX_BATCH_LOG_REQUEST_SIZE;
  * MLflow's server limits only log-batch bodies, so this route gets room for the largest schema.
  */
 export const MAX_LOG_INPUTS_BODY_BYTES = 4 * 1024 * 1024;
-/** The largest artifact upload accepted. */
-export const MAX_ARTIFACT_BYTES = 1024 * 1024 * 1024;
+/**
+ * The largest artifact upload accepted: past what a large model's weights take (MLflow's server sets
+ * no limit, and its client sends a file in one PUT when the server offers no multipart upload); an
+ * upload that declares more than the workspace's disk has free is refused before a byte is stored.
+ */
+export const MAX_ARTIFACT_BYTES = 256 * 1024 ** 3;
 /** After refusing a request, at most this much of the rest of its body is read (and dropped) to keep the connection. */
 const DISCARD_LIMIT_BYTES = 4 * 1024 * 1024;
-/** Time to receive a request's headers, and its whole body (a 1 GiB upload over loopback included). */
+/** Time to receive a request's headers, and its whole body (an upload of many GiB over loopback included). */
 const HEADERS_TIMEOUT_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 10 * 60_000;
+const REQUEST_TIMEOUT_MS = 60 * 60_000;
 /** The default of TrackingServerOptions.orphanSweepIntervalMs. */
 export const ORPHAN_SWEEP_INTERVAL_MS = 2_000;
 /** Open connections at once: training scripts keep one or a few each. */
@@ -648,6 +653,10 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
     if (at.kind === 'version') throw invalidParameter(`Model version ${at.name}/${at.version} is immutable: its files cannot be uploaded to.`);
     const declared = declaredLength(req);
     if (declared !== undefined && declared > MAX_ARTIFACT_BYTES) throw tooLarge('artifact upload', MAX_ARTIFACT_BYTES);
+    const free = declared === undefined ? undefined : freeBytes(tracker.workspace);
+    if (declared !== undefined && free !== undefined && declared > free) {
+      throw invalidParameter(`The artifact upload (${declared} bytes) does not fit in the free space of the workspace's disk (${free} bytes free).`);
+    }
     const body = guardedBody(req);
     try {
       // Recorded, once stored, when another process's write lock allows it: never waited for here.
@@ -796,6 +805,16 @@ function sha256(text: string): Buffer {
 function declaredLength(req: IncomingMessage): number | undefined {
   const v = req.headers['content-length'];
   return v === undefined ? undefined : Number(v);
+}
+
+/** The bytes free to this user on the disk holding `folder`; undefined when the system does not say. */
+function freeBytes(folder: string): number | undefined {
+  try {
+    const st = statfsSync(folder);
+    return st.bavail * st.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 function tooLarge(what: string, limit: number): HttpError {

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync, unlinkSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MAX_UNAUTHENTICATED_CONNECTIONS, startTrackingServer, type TrackingServer } from '../../core/endpoint/trackingServer';
+import { MAX_ARTIFACT_BYTES, MAX_UNAUTHENTICATED_CONNECTIONS, startTrackingServer, type TrackingServer } from '../../core/endpoint/trackingServer';
 import { MLFLOW_API_PREFIX, MLFLOW_ARTIFACTS_PREFIX, MLFLOW_ARTIFACTS_ROUTES, MLFLOW_ROUTES as R, routeUrl, type RestRoute } from '../../core/mlflow/restApi';
 import { Tracker } from '../../core/tracker/tracker';
 
@@ -706,6 +706,36 @@ describe('tracking endpoint: artifacts', () => {
     runId = await createRun(s, exp);
   });
   after(() => s.close());
+
+  it('an upload declaring more than the disk has free, or past the limit, is refused before a byte is stored; one past the old 1 GiB limit is not', async () => {
+    const root = `${ART}/${exp}/${runId}/artifacts`;
+    const st = statfsSync(s.tracker.workspace);
+    const free = st.bavail * st.bsize;
+    // Headers declaring the size and one byte of body: a refusal is answered from the headers alone.
+    const declare = (bytes: number) =>
+      new Promise<{ status: number; message: string } | 'no answer'>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: s.port, method: 'PUT', path: `${root}/huge.bin`, headers: { Authorization: `Bearer ${s.token}`, 'Content-Length': String(bytes) }, agent: false }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, message: (JSON.parse(text) as { message: string }).message }));
+        });
+        req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve('no answer') : reject(e)));
+        req.write(Buffer.from('x'));
+        // An upload being received gets no answer until its body ends: the request is dropped then.
+        setTimeout(() => {
+          resolve('no answer');
+          req.destroy();
+        }, 1500);
+      });
+    const over = await declare(Math.min(free + 1, MAX_ARTIFACT_BYTES + 1));
+    assert.notEqual(over, 'no answer');
+    if (free + 1 <= MAX_ARTIFACT_BYTES) {
+      assert.deepEqual(over, { status: 400, message: `The artifact upload (${free + 1} bytes) does not fit in the free space of the workspace's disk (${free} bytes free).` });
+    } else assert.deepEqual(over, { status: 400, message: `The artifact upload is larger than the limit of ${MAX_ARTIFACT_BYTES} bytes. Please split it up and try again.` });
+    if (free > 1.5 * 1024 ** 3) assert.equal(await declare(1.5 * 1024 ** 3), 'no answer', 'a 1.5 GiB upload is received, not refused');
+    const listed = await request(s, 'GET', `${ART}?path=${encodeURIComponent(`${exp}/${runId}/artifacts`)}`);
+    assert.ok(!JSON.stringify(listed.json).includes('huge.bin'), 'nothing stored');
+  });
 
   it('uploads, lists and downloads, bytes intact and sha256 recorded', async () => {
     const root = `${ART}/${exp}/${runId}/artifacts`;
