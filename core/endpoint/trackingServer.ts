@@ -137,6 +137,13 @@ export const MAX_UNAUTHENTICATED_CONNECTIONS = 64;
 export const UNAUTHENTICATED_DEADLINE_MS = 5_000;
 
 const API_PREFIXES = [`${MLFLOW_API_PREFIX}/`, `${MLFLOW_AJAX_API_PREFIX}/`] as const;
+/**
+ * MLflow 3's server-info, which its client asks before an artifact transfer through the proxy (every
+ * download by `load_model` included): multipart transfers off, so it sends one proxied GET or PUT;
+ * no workspaces. MLflow's server answers these fields (its UI reads more it has no use for here).
+ */
+const SERVER_INFO_PATHS: ReadonlySet<string> = new Set(['/api/3.0/mlflow/server-info', '/ajax-api/3.0/mlflow/server-info']);
+const SERVER_INFO = { store_type: 'SqlStore', workspaces_enabled: false, trace_archival_enabled: false, multipart_uploads_enabled: false, multipart_downloads_enabled: false };
 const ARTIFACT_ROOTS = [
   `${MLFLOW_ARTIFACTS_PREFIX}/${MLFLOW_ARTIFACTS_ROUTES.ListArtifacts.path}`,
   `${MLFLOW_AJAX_ARTIFACTS_PREFIX}/${MLFLOW_ARTIFACTS_ROUTES.ListArtifacts.path}`,
@@ -520,6 +527,13 @@ async function route(req: IncomingMessage, res: ServerResponse, tracker: Tracker
     );
   }
 
+  if (SERVER_INFO_PATHS.has(pathname)) {
+    if (req.method !== 'GET') {
+      res.setHeader('Allow', 'GET');
+      throw methodNotAllowed(req.method, pathname, ['GET']);
+    }
+    return sendJson(res, 200, SERVER_INFO);
+  }
   const prefix = API_PREFIXES.find((p) => pathname.startsWith(p));
   const found = prefix === undefined ? undefined : findRoute(pathname.slice(prefix.length));
   if (!found) throw new HttpError('ENDPOINT_NOT_FOUND', `No API endpoint at ${req.method} ${pathname}`);

@@ -931,11 +931,15 @@ describe('mlflow client flows: artifacts through the mlflow-artifacts proxy', ()
     assert.ok((await repo.download('big/weights.bin')).equals(big));
   });
 
-  it('multipart download: /server-info is not 200 (capabilities off); a forced presigned request (mpd/presigned) gets 501; the proxied GET serves the file', async () => {
-    // MlflowArtifactsRepository._fetch_server_capabilities: anything but 200 means disabled.
-    const info = await send(s, 'GET', '/api/3.0/mlflow/server-info');
-    assert.equal(info.status, 404);
-    assert.equal(parseObject(info.text).error_code, 'ENDPOINT_NOT_FOUND');
+  it('multipart download: /server-info says multipart off (as MLflow answers it); a forced presigned request (mpd/presigned) gets 501; the proxied GET serves the file', async () => {
+    // MlflowArtifactsRepository._fetch_server_capabilities reads multipart_uploads_enabled and
+    // multipart_downloads_enabled from a 200; the workspace probe reads workspaces_enabled.
+    for (const at of ['/api/3.0/mlflow/server-info', '/ajax-api/3.0/mlflow/server-info']) {
+      const info = await send(s, 'GET', at);
+      assert.equal(info.status, 200, at);
+      assert.deepEqual(parseObject(info.text), { store_type: 'SqlStore', workspaces_enabled: false, trace_archival_enabled: false, multipart_uploads_enabled: false, multipart_downloads_enabled: false });
+    }
+    assert.equal((await send(s, 'POST', '/api/3.0/mlflow/server-info')).status, 405);
     // With MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD=true, http_artifact_repo's _get_presigned_download_url
     // asks /mlflow-artifacts/mpd/presigned/<path>: answered 501, saying where the file is served.
     const tail = repo.root.split('/mlflow-artifacts/artifacts/')[1]!;
