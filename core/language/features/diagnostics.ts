@@ -12,7 +12,7 @@ import { pipelineDiagnostics } from '../pipeline/pipelineDiagnostics';
 import { schemaFor } from '../schema/schemaFor';
 import { MCT_JSON_CARD_SCHEMA } from '../schema/modelCardSchema';
 import { isJsonCardName } from '../modelCard/cardNames';
-import { RUNWISE_ONLY_KEYS, validateAgainstSchema } from '../schema/schemaValidation';
+import { RUNWISE_ONLY_KEYS, nearSyntaxError, validateAgainstSchema } from '../schema/schemaValidation';
 
 /**
  * At most this many diagnostics per document (the first ones by position): a generated or hostile
@@ -38,17 +38,18 @@ export function computeDiagnostics(ctx: FeatureContext): AnalysisDiagnostic[] {
   const pipeline = isPipelineKind(doc.kind);
   const jsonCard = isCardKind(doc.kind) && isJsonCardName(doc.relPath);
   if (!cancelled()) {
-    append(
-      out,
-      // A JSON card is the toolkit's: its own keys and JSON's own types (a number is no string there).
-      validateAgainstSchema(yaml.root, jsonCard ? MCT_JSON_CARD_SCHEMA : schemaFor(doc.kind), {
-        interpolation: pipeline,
-        lenientStrings: isCardKind(doc.kind) && !jsonCard,
-        emptyOptionalKeys: isCardKind(doc.kind) && !jsonCard,
-        runwiseOnlyKeys: doc.kind === 'dvc-pipeline' ? RUNWISE_ONLY_KEYS : undefined,
-        cancelled,
-      }),
-    );
+    // A JSON card is the toolkit's: its own keys and JSON's own types (a number is no string there).
+    const found = validateAgainstSchema(yaml.root, jsonCard ? MCT_JSON_CARD_SCHEMA : schemaFor(doc.kind), {
+      interpolation: pipeline,
+      lenientStrings: isCardKind(doc.kind) && !jsonCard,
+      emptyOptionalKeys: isCardKind(doc.kind) && !jsonCard,
+      runwiseOnlyKeys: doc.kind === 'dvc-pipeline' ? RUNWISE_ONLY_KEYS : undefined,
+      cancelled,
+    });
+    // After a syntax error the tree is the parser's guess: a mapping it cut there lacks keys that are
+    // on the next lines. Its missing keys are said once the syntax is mended.
+    const errorStarts = yaml.errors.filter((e) => e.severity !== 'warning' && (e.code || 'yaml-syntax') === 'yaml-syntax').map((e) => e.start);
+    append(out, errorStarts.length > 0 ? found.filter((d) => d.code !== 'missing-key' || !nearSyntaxError(d, errorStarts, yaml.text)) : found);
   }
   if (!cancelled()) {
     // An index cut short by cancellation lacks stages: its findings would be wrong, not just partial.

@@ -170,7 +170,7 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
           severity: 'error',
           code: 'missing-key',
           message: `Missing required key '${req}'.${ms.requiredHints?.[req] ? ` ${ms.requiredHints[req]}` : ''}`,
-          data: { key: req },
+          data: { key: req, mapping: mappingExtent(map, ownerSpan) },
         });
       }
     }
@@ -194,7 +194,7 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
           severity: 'error',
           code: 'missing-key',
           message: group.keys.length === 1 ? `Missing required key '${group.keys[0]}'.` : `Missing one of ${group.keys.map((x) => `'${x}'`).join(', ')}.`,
-          data: { key: group.keys[0] },
+          data: { key: group.keys[0], mapping: mappingExtent(map, ownerSpan) },
         });
       }
     }
@@ -294,6 +294,28 @@ export function validateAgainstSchema(root: YamlNode | null, schema: SchemaNode,
 
   visit(root, schema, 0, undefined);
   return out;
+}
+
+/**
+ * Where the mapping a missing key belongs in lies, from the finding's own start (so that it holds
+ * when kept findings are moved with their entry): see nearSyntaxError.
+ */
+function mappingExtent(map: YamlMap, at: Span): [number, number] {
+  return [map.start - at.start, map.end - at.start];
+}
+
+/**
+ * Whether a missing-key finding's mapping holds a syntax error or ends on the line before one (the
+ * parser cut it there: the key it lacks is likely on the next lines), in `text`'s offsets.
+ */
+export function nearSyntaxError(d: AnalysisDiagnostic, errorStarts: readonly number[], text: string): boolean {
+  const mapping = (d.data as { mapping?: [number, number] } | undefined)?.mapping;
+  if (!mapping) return false;
+  const start = d.start + mapping[0];
+  let end = d.start + mapping[1];
+  // Through the end of the line after the mapping's last.
+  for (let lines = 0; lines < 2 && end < text.length; end++) if (text.charCodeAt(end) === 10) lines++;
+  return errorStarts.some((e) => e >= start && e <= end);
 }
 
 /**

@@ -271,3 +271,20 @@ describe("a template's placeholder left unfilled", () => {
     assert.deepEqual(diagnose(card("license: mit\n'{model_id}': value\nmodel_name: '{{ model_id }}'\n")), []);
   });
 });
+
+describe('a syntax error', () => {
+  test('is not followed by missing keys of the mapping the parser cut there; other mappings keep theirs', () => {
+    const other = '  - name: other\n    results:\n      - task: {type: x}\n        dataset: {type: y}\n        metrics: []\n';
+    // `metrics:` written one column off: the result seems to lack it, though it is there.
+    const broken = card(`license: mit\nmodel-index:\n${other}  - name: churn\n    results:\n      - task:\n          type: x\n        dataset:\n          type: y\n          name: z\n         metrics: []\n`);
+    const lineOf = (text: string, d: Found) => text.slice(0, d.start).split('\n').length;
+    assert.deepEqual(diagnose(broken).map((d) => [d.code, lineOf(broken, d), d.message]), [
+      // Far from the error: the other result's dataset lacks its name.
+      ['missing-key', 7, "Missing required key 'name'."],
+      ['yaml-syntax', 16, 'All mapping items must start at the same column'],
+    ]);
+    // Mended: the result has its metrics, nothing else is missing.
+    const mended = card(`license: mit\nmodel-index:\n${other}  - name: churn\n    results:\n      - task:\n          type: x\n        dataset:\n          type: y\n          name: z\n        metrics: []\n`);
+    assert.deepEqual(diagnose(mended).map((d) => [d.code, lineOf(mended, d)]), [['missing-key', 7]]);
+  });
+});
