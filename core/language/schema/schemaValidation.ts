@@ -305,13 +305,15 @@ function mappingExtent(map: YamlMap, at: Span): [number, number] {
 }
 
 /**
- * Whether a missing-key finding's mapping holds a syntax error or ends on the line before one (the
- * parser cut it there: the key it lacks is likely on the next lines), in `text`'s offsets.
+ * Whether a missing-key finding's mapping holds a syntax error (its first line's indentation
+ * included) or ends on the line before one (the parser cut it there: the key it lacks is likely on
+ * the next lines), in `text`'s offsets.
  */
 export function nearSyntaxError(d: AnalysisDiagnostic, errorStarts: readonly number[], text: string): boolean {
   const mapping = (d.data as { mapping?: [number, number] } | undefined)?.mapping;
   if (!mapping) return false;
-  const start = d.start + mapping[0];
+  // From the start of the mapping's first line (an error may stand in its indentation).
+  const start = text.lastIndexOf('\n', d.start + mapping[0] - 1) + 1;
   let end = d.start + mapping[1];
   // Through the end of the line after the mapping's last.
   for (let lines = 0; lines < 2 && end < text.length; end++) if (text.charCodeAt(end) === 10) lines++;

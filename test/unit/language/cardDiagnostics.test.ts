@@ -273,18 +273,27 @@ describe("a template's placeholder left unfilled", () => {
 });
 
 describe('a syntax error', () => {
-  test('is not followed by missing keys of the mapping the parser cut there; other mappings keep theirs', () => {
+  test('is not followed by missing keys of the mappings the parser cut there; other mappings keep theirs', () => {
     const other = '  - name: other\n    results:\n      - task: {type: x}\n        dataset: {type: y}\n        metrics: []\n';
-    // `metrics:` written one column off: the result seems to lack it, though it is there.
-    const broken = card(`license: mit\nmodel-index:\n${other}  - name: churn\n    results:\n      - task:\n          type: x\n        dataset:\n          type: y\n          name: z\n         metrics: []\n`);
     const lineOf = (text: string, d: Found) => text.slice(0, d.start).split('\n').length;
-    assert.deepEqual(diagnose(broken).map((d) => [d.code, lineOf(broken, d), d.message]), [
-      // Far from the error: the other result's dataset lacks its name.
-      ['missing-key', 7, "Missing required key 'name'."],
-      ['yaml-syntax', 16, 'All mapping items must start at the same column'],
-    ]);
-    // Mended: the result has its metrics, nothing else is missing.
-    const mended = card(`license: mit\nmodel-index:\n${other}  - name: churn\n    results:\n      - task:\n          type: x\n        dataset:\n          type: y\n          name: z\n        metrics: []\n`);
+    const result = (dataset: string, metrics: string) => card(`license: mit\nmodel-index:\n${other}  - name: churn\n    results:\n      - task:\n          type: x\n        dataset:\n          type: y\n${dataset}${metrics}`);
+    // Written one column off: a dataset's `name`, a result's `metrics`; each is there, one line down.
+    for (const text of [result('         name: z\n', '        metrics: []\n'), result('          name: z\n', '       metrics: []\n')]) {
+      assert.deepEqual(
+        diagnose(text).filter((d) => d.code !== 'unknown-key').map((d) => [d.code, lineOf(text, d)]),
+        [
+          // Far from the error: the other result's dataset lacks its name.
+          ['missing-key', 7],
+          ['yaml-syntax', text.split('\n').findIndex((l) => /^ {7}metrics|^ {9}name/.test(l)) + 1],
+        ],
+        text,
+      );
+    }
+    // `results:` one column short: the model-index item does not lack it.
+    const short = card('license: mit\nmodel-index:\n  - name: churn\n   results:\n      - task: {type: x}\n        dataset: {type: y, name: z}\n        metrics: []\n');
+    assert.deepEqual(diagnose(short).map((d) => d.code), ['yaml-syntax']);
+    // Mended: nothing is missing but the other dataset's name.
+    const mended = result('          name: z\n', '        metrics: []\n');
     assert.deepEqual(diagnose(mended).map((d) => [d.code, lineOf(mended, d)]), [['missing-key', 7]]);
   });
 });
