@@ -11,7 +11,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
@@ -120,9 +120,13 @@ export const MAX_LOG_INPUTS_BODY_BYTES = 4 * 1024 * 1024;
 export const MAX_ARTIFACT_BYTES = 256 * 1024 ** 3;
 /** After refusing a request, at most this much of the rest of its body is read (and dropped) to keep the connection. */
 const DISCARD_LIMIT_BYTES = 4 * 1024 * 1024;
-/** Time to receive a request's headers, and its whole body (an upload of many GiB over loopback included). */
+/**
+ * Time to receive a request's headers. A request's body has no time limit (Node's requestTimeout 0):
+ * an upload takes what its size needs; only a client with the token gets that far, and connections
+ * without it have their own deadline (UNAUTHENTICATED_DEADLINE_MS).
+ */
 const HEADERS_TIMEOUT_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 60 * 60_000;
+const REQUEST_TIMEOUT_MS = 0;
 /** The default of TrackingServerOptions.orphanSweepIntervalMs. */
 export const ORPHAN_SWEEP_INTERVAL_MS = 2_000;
 /** Open connections at once: training scripts keep one or a few each. */
@@ -667,7 +671,8 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
     if (at.kind === 'version') throw invalidParameter(`Model version ${at.name}/${at.version} is immutable: its files cannot be uploaded to.`);
     const declared = declaredLength(req);
     if (declared !== undefined && declared > MAX_ARTIFACT_BYTES) throw tooLarge('artifact upload', MAX_ARTIFACT_BYTES);
-    const free = declared === undefined ? undefined : freeBytes(tracker.workspace);
+    // The disk the stored bytes go to (the artifact store's, which may be another mount).
+    const free = declared === undefined ? undefined : freeBytes(existsSync(tracker.artifacts.root) ? tracker.artifacts.root : tracker.workspace);
     if (declared !== undefined && free !== undefined && declared > free) {
       throw invalidParameter(`The artifact upload (${declared} bytes) does not fit in the free space of the workspace's disk (${free} bytes free).`);
     }
@@ -677,6 +682,10 @@ async function artifactFile(req: IncomingMessage, res: ServerResponse, tracker: 
       const record = <T,>(write: () => T) => whenWritable(tracker, write);
       if (at.kind === 'run') await tracker.putArtifact(at.runId, at.path, body, MAX_ARTIFACT_BYTES, record);
       else await tracker.putLoggedModelArtifact(at.modelId, at.path, body, MAX_ARTIFACT_BYTES, record);
+    } catch (e) {
+      // A 400, not a 500: MLflow's client sends the whole file again on a 500, up to 7 times.
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw new HttpError('INVALID_STATE', "The workspace's disk is full: the artifact upload could not be stored (nothing was kept).");
+      throw e;
     } finally {
       req.unpipe(body);
       body.destroy();

@@ -735,6 +735,17 @@ describe('tracking endpoint: artifacts', () => {
     if (free > 1.5 * 1024 ** 3) assert.equal(await declare(1.5 * 1024 ** 3), 'no answer', 'a 1.5 GiB upload is received, not refused');
     const listed = await request(s, 'GET', `${ART}?path=${encodeURIComponent(`${exp}/${runId}/artifacts`)}`);
     assert.ok(!JSON.stringify(listed.json).includes('huge.bin'), 'nothing stored');
+    // A disk that fills while the bytes arrive (another upload took the room): a 400, which MLflow's
+    // client does not send again, not a 500, which it would send again up to 7 times.
+    const put = s.tracker.putArtifact.bind(s.tracker);
+    s.tracker.putArtifact = async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    try {
+      assertError(await request(s, 'PUT', `${root}/full.bin`, { body: Buffer.from('bytes') }), 400, 'INVALID_STATE', "The workspace's disk is full");
+    } finally {
+      s.tracker.putArtifact = put;
+    }
   });
 
   it('uploads, lists and downloads, bytes intact and sha256 recorded', async () => {
