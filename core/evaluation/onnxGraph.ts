@@ -259,7 +259,7 @@ function extractedLabels(nodes: readonly GraphNode[], initializers: ReadonlyMap<
 }
 
 /** The op a tensor comes from, looking back through ops that only reshape or cast it (a Sigmoid's [N, 1] squeezed to [N]). */
-export function originOp(facts: Pick<GraphFacts, 'nodes'>, tensor: string): string | undefined {
+export function originOp(facts: { nodes: readonly GraphNode[] }, tensor: string): string | undefined {
   const writer = new Map<string, GraphNode>();
   for (const n of facts.nodes) for (const o of n.outputs) writer.set(o, n);
   let node = writer.get(tensor);
@@ -309,15 +309,26 @@ function columnOutputs(nodes: readonly GraphNode[], graphOutputs: readonly strin
   for (const n of nodes) for (const o of n.outputs) writer.set(o, n);
   const bySource = new Map<string, string[]>();
   for (const output of graphOutputs) {
+    // A reshape that keeps the type: the output's declared type is then the source's.
     const reshape = writer.get(output);
-    if (!reshape || !PASS_THROUGH.has(reshape.opType)) continue;
+    if (!reshape || !COLUMN_RESHAPES.has(reshape.opType)) continue;
     const slice = writer.get(reshape.inputs[0] ?? '');
     if (slice?.opType !== 'Slice' || slice.outputs.length !== 1) continue;
     const source = slice.inputs[0]!;
     bySource.set(source, [...(bySource.get(source) ?? []), output]);
   }
-  return [...bySource].filter(([source, outputs]) => outputs.length >= 2 && !graphOutputs.includes(source)).map(([probabilities, outputs]) => ({ outputs, probabilities }));
+  // Class probabilities, not any sliced tensor (a regression's targets, a network's heads): named as
+  // scikit-learn-onnx names integer classes (`i3`), or cut from what a classifier, a Softmax or a
+  // Normalizer writes.
+  const classifierOps = new Set(['Softmax', 'Normalizer', ...nodes.filter((n) => n.classLabels.length > 0).map((n) => n.opType)]);
+  const probabilities = (source: string, outputs: readonly string[]) => outputs.every((o) => /^i-?\d+$/.test(o)) || classifierOps.has(originOp({ nodes }, source) ?? '');
+  return [...bySource]
+    .filter(([source, outputs]) => outputs.length >= 2 && !graphOutputs.includes(source) && probabilities(source, outputs))
+    .map(([source, outputs]) => ({ outputs, probabilities: source }));
 }
+
+/** Ops between a per-class Slice and its graph output, none of which changes the element type. */
+const COLUMN_RESHAPES = new Set(['Reshape', 'Squeeze', 'Flatten', 'Identity']);
 
 /** A graph output's name and its tensor element type (ValueInfoProto name = 1, type = 2 → tensor_type = 1 → elem_type = 1); 0 when it is no tensor. */
 function valueInfo(buf: Uint8Array, info: Field): { name: string; elemType: number } {

@@ -13,7 +13,7 @@ import { evaluateModel, evaluationRunName } from '../../../core/evaluation/evalu
 import { modelLineage } from '../../../core/tracker/modelRegistry';
 import { Tracker } from '../../../core/tracker/tracker';
 import { tempWorkspace } from '../../support/tempWorkspace';
-import { castRegression, dataset, extractedLabels, imputedRegression, stringColumnRegression, twoMatrixInputs, logitsAndProbabilities, regression, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, linearClassifier, zipMap, zipMapColumns, type LinearClassifier } from './onnxTestModels';
+import { castRegression, dataset, extractedLabels, imputedRegression, stringColumnRegression, twoMatrixInputs, logitsAndProbabilities, regression, regressionWithEmbedding, sigmoidHead, probabilitiesAtIrVersion, probabilitiesOnly, oddInput, softVoting, sumOfColumns, withExternalData, linearClassifier, slicedTargets, zipMap, zipMapColumns, type LinearClassifier } from './onnxTestModels';
 
 const BINARY: LinearClassifier = { weights: [-1, 1, -0.5, 0.5], bias: [0.1, -0.1], features: 2, classes: 2 };
 const MULTI: LinearClassifier = { weights: [-1, 0, 1, -0.5, 0, 0.5], bias: [0, 0.3, 0], features: 2, classes: 3 };
@@ -193,6 +193,20 @@ test("scikit-learn-onnx's zipmap='columns' (one [N] output per class): read as t
       const label = JSON.stringify(options);
       assert.deepEqual([r.task, r.classes, r.metrics, r.confusion_matrix], [reference.task, reference.classes, reference.metrics, reference.confusion_matrix], label);
     }
+  }
+});
+
+test("outputs sliced from a tensor that is no classifier's probabilities (two regression targets) are not taken for zipmap='columns'", async () => {
+  const { ws, data } = workspace();
+  for (const [names, cast] of [
+    [['score', 'spread'], false],
+    [['i0', 'i1'], true],
+    [['y0', 'y1'], false],
+  ] as const) {
+    const model = path.join(ws, 'targets.onnx');
+    writeFileSync(model, slicedTargets([1, -1, 0.5, 0.25], [...names], cast));
+    // The message of a model with several one-value outputs, naming them; not a load failure or invented classes.
+    await assert.rejects(evaluateModel({ model, data, target: 'y', workspace: ws }), new RegExp(`no output to evaluate .*the model gives ${names[0]} float${cast ? '64' : '32'} \\[N\\]; ${names[1]}`));
   }
 });
 

@@ -420,3 +420,22 @@ export function zipMapColumns(m: LinearClassifier, classLabels: number[], option
     true,
   );
 }
+
+/**
+ * Two regression targets x · W + b sliced into one [N] output each (`names`), as a multi-output
+ * regressor may be exported; `cast`: each cast to float64 after its reshape.
+ */
+export function slicedTargets(w: number[], names: [string, string], cast = false): Uint8Array {
+  const features = w.length / 2;
+  const nodes = names.flatMap((name, k) => [
+    node('Slice', ['targets', `s${k}`, `e${k}`, 'axes'], [`flat${k}`]),
+    node('Reshape', [`flat${k}`, 'minus_one'], [cast ? `r${k}` : name]),
+    ...(cast ? [node('Cast', [`r${k}`], [name], [int('to', DOUBLE)])] : []),
+  ]);
+  return encode({
+    initializer: [floatTensor('W', [features, 2], w), floatTensor('b', [2], [0.5, -0.5]), ...[0, 1].flatMap((k) => [int64Tensor(`s${k}`, [1], [k]), int64Tensor(`e${k}`, [1], [k + 1])]), int64Tensor('axes', [1], [1]), int64Tensor('minus_one', [1], [-1])],
+    node: [node('MatMul', ['features', 'W'], ['xw']), node('Add', ['xw', 'b'], ['targets']), ...nodes],
+    input: [tensorValue('features', FLOAT, ['N', features])],
+    output: names.map((name) => tensorValue(name, cast ? DOUBLE : FLOAT, ['N'])),
+  });
+}
