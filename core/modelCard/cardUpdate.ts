@@ -445,7 +445,15 @@ function parseCardYaml(yaml: string, offset: number, whole: string, file: string
     } catch (e) {
       const unresolved = unresolvedAlias(e);
       if (unresolved !== undefined) {
-        const at = offset + Math.max(0, yaml.search(new RegExp(`\\*${unresolved.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![^\\s,\\]}])`)));
+        // The alias node itself, not a `*name` in a string or a comment before it.
+        let at = offset;
+        visit(doc, {
+          Alias: (_, node) => {
+            if (node.source !== unresolved || !node.range) return undefined;
+            at = offset + node.range[0];
+            return visit.BREAK;
+          },
+        });
         throw new CardUpdateError(`${file}:${lineAt(whole, at)}: the card's YAML uses the alias *${unresolved} with no anchor &${unresolved} before it: no YAML reader can load the card`);
       }
       throw new CardUpdateError(`${file}: the card's YAML expands its aliases too far (${(e as Error).message.split("\n")[0]}): a reader would exhaust its memory; refused`);
@@ -853,52 +861,90 @@ class YamlText {
   }
 
   /**
-   * Runwise's own items (`mine`, block mappings) brought to `next` in place, so that what the user
-   * wrote among them stays: each item `next` has again (by `list.identity`) keeps its lines, comments
-   * and keys Runwise does not write, only values that changed rewritten; an item `next` has no more
-   * goes; new ones (`rendered`, in `next`'s order) go after the last of them. Undefined when an item
-   * is not a block mapping (the caller writes the entries whole).
+   * Runwise's own items (`mine`) brought to `next` in place, so that what the user wrote among them
+   * stays: each block mapping `next` has again (by `list.identity`) keeps its lines, comments and
+   * keys Runwise does not write, only values that changed rewritten; another item `next` has again
+   * (a flow mapping on its line) is rewritten where it is; an item `next` has no more goes, unless
+   * `list.own` says it is the user's (a metric Runwise never writes, added by hand); new ones
+   * (`rendered`, in `next`'s order) go after the last item and the comment lines that close it.
+   * Undefined when the items cannot be edited one by one (an alias, a `-` alone on its line): the
+   * caller writes the entries whole.
    */
   mergeItems(mine: readonly Node[], next: readonly unknown[], list: ListShape, rendered: readonly unknown[] = next): TextEdit[] | undefined {
-    if (mine.length === 0 || !mine.every((i) => isMap(i) && !i.flow)) return undefined;
-    const edits: TextEdit[] = [];
-    const used = new Set<number>();
-    for (const item of mine as YAMLMap[]) {
-      const id = list.identity(item.toJSON());
-      const k = list.mergeable && !list.mergeable(item) ? -1 : next.findIndex((v, n) => !used.has(n) && list.identity(v) === id);
-      if (k < 0) {
-        const span = this.itemSpan(item);
-        edits.push({ start: span.start, end: span.end, text: "" });
-        continue;
+    if (mine.length === 0 || !mine.every((i) => isMap(i))) return undefined;
+    try {
+      const edits: TextEdit[] = [];
+      const used = new Set<number>();
+      for (const item of mine as YAMLMap[]) {
+        const data = item.toJSON();
+        const id = list.identity(data);
+        const k = list.mergeable && !list.mergeable(item) ? -1 : next.findIndex((v, n) => !used.has(n) && list.identity(v) === id);
+        if (k < 0) {
+          if (list.own && !list.own(data)) continue;
+          const span = this.itemSpan(item);
+          edits.push({ start: span.start, end: span.end, text: "" });
+          continue;
+        }
+        used.add(k);
+        if (item.flow) {
+          const span = this.itemSpan(item);
+          edits.push({ start: span.start, end: span.end, text: render([rendered[k]], span.indent, this.eol, this.indentSeq) });
+          continue;
+        }
+        const sub = this.mergeMap(item, next[k] as Record<string, unknown>, list.shape);
+        if (!sub) return undefined;
+        edits.push(...sub);
       }
-      used.add(k);
-      const sub = this.mergeMap(item, next[k] as Record<string, unknown>, list.shape);
-      if (!sub) return undefined;
-      edits.push(...sub);
+      const added = rendered.filter((_, n) => !used.has(n));
+      if (added.length > 0) {
+        const items = mine as YAMLMap[];
+        const last = this.itemSpan(items[items.length - 1]!);
+        const at = this.afterClosingComments(last.end, last.indent);
+        edits.push({ start: at, end: at, text: this.onOwnLine(at, render(added, last.indent, this.eol, this.indentSeq)) });
+      }
+      return edits;
+    } catch (e) {
+      // An item written so that it cannot be cut out alone: the entries are written whole.
+      if (e instanceof CardUpdateError) return undefined;
+      throw e;
     }
-    const added = rendered.filter((_, n) => !used.has(n));
-    if (added.length > 0) {
-      const last = this.itemSpan(mine[mine.length - 1]!);
-      edits.push({ start: last.end, end: last.end, text: this.onOwnLine(last.end, render(added, last.indent, this.eol, this.indentSeq)) });
+  }
+
+  /**
+   * Where items appended after a list's last item (ending at `at`, its `-` at `indent`) go: after
+   * the comment lines that close that item (as deep as its `-` at least, with the list ending after
+   * them), not between it and them; before comment lines that introduce a next item of the list.
+   */
+  private afterClosingComments(at: number, indent: string): number {
+    let end = at;
+    for (;;) {
+      const nl = this.text.indexOf("\n", end);
+      const lineEnd = nl === -1 ? this.text.length : nl + 1;
+      const line = this.text.slice(end, lineEnd);
+      if (end >= this.text.length || !/^ *#/.test(line) || /^ */.exec(line)![0].length < indent.length) break;
+      end = lineEnd;
     }
-    return edits;
+    return this.text.startsWith(`${indent}-`, end) ? at : end;
   }
 
   /**
    * A block mapping brought to `next` in place, over the keys `shape` says Runwise writes: a value
-   * that changed is rewritten (a scalar's text alone, its line's comment kept), a key `next` lacks
-   * goes, one it adds is appended; nested mappings and lists the shape names are merged the same
-   * way; every other key (the user's) and every comment line stay. Undefined when a nested value is
-   * written so that it cannot be merged in place.
+   * that changed, or one PyYAML would read otherwise, is rewritten (a scalar's text alone, its
+   * line's comment kept), a key `next` lacks goes, one it adds is appended after everything else
+   * the mapping holds; nested mappings and lists the shape names are merged the same way; every
+   * other key (the user's) and every comment line stay. Undefined when a nested value is written so
+   * that it cannot be merged in place.
    */
   private mergeMap(map: YAMLMap, next: Record<string, unknown>, shape: MapShape): TextEdit[] | undefined {
     if (map.flow) return undefined;
     const edits: TextEdit[] = [];
+    // Appended last: at the mapping's end they come after what nested lists append there.
+    const appended: TextEdit[] = [];
     for (const key of shape.keys) {
       const pair = pairOf(map, key);
       const has = Object.prototype.hasOwnProperty.call(next, key);
       if (!pair) {
-        if (has) edits.push(this.appendPair(map, key, next[key]));
+        if (has) appended.push(this.appendPair(map, key, next[key]));
         continue;
       }
       if (!has) {
@@ -921,14 +967,15 @@ class YamlText {
         edits.push(...sub);
         continue;
       }
-      if (JSON.stringify(isNode(node) ? node.toJSON() : null) === JSON.stringify(value)) continue;
-      if (isScalar(node) && node.range && !isPlainObject(value) && !Array.isArray(value) && !/\n/.test(this.text.slice(node.range[0], node.range[1]))) {
+      if (JSON.stringify(isNode(node) ? node.toJSON() : null) === JSON.stringify(value) && !readOtherwiseByPyYaml(node)) continue;
+      // In place: a scalar on one line, untagged, not empty (an empty `key: # note` starts at its comment).
+      if (isScalar(node) && node.range && !node.tag && node.source !== "" && !isPlainObject(value) && !Array.isArray(value) && !/\n/.test(this.text.slice(node.range[0], node.range[1]))) {
         edits.push({ start: node.range[0], end: node.range[1], text: scalarText(value) });
         continue;
       }
       edits.push(this.replacePair(pair, value));
     }
-    return edits;
+    return [...edits, ...appended];
   }
 
   /** Removes `key: value`: its lines, from the key's line to the end of its value's. */
@@ -950,6 +997,8 @@ interface MapShape {
 interface ListShape {
   shape: MapShape;
   identity: (item: unknown) => string;
+  /** Whether an item `next` no longer has is Runwise's, to remove (else the user's, kept); every one when absent. */
+  own?: (item: unknown) => boolean;
   /** Whether an item is kept and merged (else it is replaced by a new one): a toolkit entry without Runwise's mark, as an earlier version wrote it. */
   mergeable?: (item: YAMLMap) => boolean;
 }
@@ -968,9 +1017,37 @@ const HF_RESULT: ListShape = {
   shape: {
     keys: ["task", "dataset", "metrics", "source"],
     maps: { task: { keys: ["type", "name"] }, dataset: { keys: ["type", "name", "revision"] }, source: { keys: ["name", "url"] } },
-    lists: { metrics: { identity: (m) => JSON.stringify([field(m, "type"), field(m, "args") ?? null]), shape: { keys: ["type", "value", "name", "args"] } } },
+    lists: {
+      metrics: {
+        // Known by the arguments Runwise writes: a key the user adds to `args` (zero_division) stays theirs.
+        identity: (m) => JSON.stringify([field(m, "type"), field(field(m, "args"), "average") ?? null, field(field(m, "args"), "multi_class") ?? null]),
+        shape: { keys: ["type", "value", "name", "args"], maps: { args: { keys: ["average", "multi_class"] } } },
+        own: isOwnHuggingFaceMetric,
+      },
+    },
   },
 };
+
+/**
+ * Whether a metric inside Runwise's result is one Runwise wrote (a metric of its evaluations under
+ * the name it gives it), not one the user measured and added there (`latency_ms`, an `accuracy`
+ * named `Accuracy (validation)`).
+ */
+function isOwnHuggingFaceMetric(m: unknown): boolean {
+  const type = field(m, "type");
+  const average = field(field(m, "args"), "average");
+  const key = typeof average === "string" ? `${String(type)}_${average}` : String(type);
+  if (typeof type !== "string" || !isRunwiseMetricName(key)) return false;
+  const name = field(m, "name");
+  return name === undefined || name === prettyMetricName(key);
+}
+
+/** Whether a scalar's text, unquoted, would be another value to PyYAML (YAML 1.1): `2024-01-01` a date, `1e-7` text. */
+function readOtherwiseByPyYaml(node: unknown): boolean {
+  if (!isScalar(node) || node.type !== "PLAIN") return false;
+  if (typeof node.value === "string") return readOtherwiseByYaml11(node.value);
+  return typeof node.value === "number" && yaml11Exponent(`v: ${node.source}`) !== `v: ${node.source}`;
+}
 
 /** A toolkit performance metric as toolkitMetrics writes it, known by `type` and `slice`. */
 const TOOLKIT_METRIC: ListShape = {
@@ -1017,10 +1094,10 @@ function isRunwiseMetric(item: Node): boolean {
   return typeof name === "string" && name.startsWith(MCT_NAME_PREFIX);
 }
 
-/** Whether a comment is Runwise's mark (`# runwise`), a note the user added after it (`# runwise; test split`) included. */
+/** Whether a comment is Runwise's mark (`# runwise`), with a note the user added after a `;` (`# runwise; test split`). */
 function hasMark(comment: string | null | undefined): boolean {
   const text = comment?.trim() ?? "";
-  return text.startsWith(MCT_MARK) && !/^[\w-]/.test(text.slice(MCT_MARK.length));
+  return text === MCT_MARK || text.startsWith(`${MCT_MARK};`);
 }
 
 /** The toolkit entries as YAML nodes, each `type` followed by the `# runwise` mark. */
@@ -1087,7 +1164,13 @@ function huggingFaceEdits(
     );
   const ours = (n: Node) => isRunwiseResult(n.toJSON());
   // Runwise's results held by other items (two merged cards) go: one evaluation, one entry.
-  const elsewhere = entries.flatMap((item, i) => (i !== pick && isMap(item) && Array.isArray(json[i]?.results) && json[i]!.results.some(isRunwiseResult) ? yaml.removeEntries(item, "results", ours) : []));
+  const elsewhere = entries.flatMap((item, i) => {
+    if (i === pick || !isMap(item) || !Array.isArray(json[i]?.results) || !json[i]!.results.some(isRunwiseResult)) return [];
+    const results = item.get("results", true);
+    // Not left behind, stale, beside the new one.
+    if (isSeq(results) && results.flow) yaml.fail(results, "expected `results` that hold a Runwise result written as a block list (one `- ` item a line) to replace it, found a flow list [...]");
+    return yaml.removeEntries(item, "results", ours);
+  });
   return [
     ...yaml.setEntries(target, "results", ours, [result], "`results`", { entries: [result], list: HF_RESULT }),
     ...elsewhere,

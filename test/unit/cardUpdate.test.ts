@@ -33,7 +33,7 @@ function toolkitMarks(text: string): boolean[] {
   const seq = (doc.getIn(['quantitative_analysis', 'performance_metrics'], true) as YAMLSeq<YAMLMap> | undefined)?.items ?? [];
   return seq.map((item) => {
     const type = item.items.find((p) => isScalar(p.key) && p.key.value === 'type')?.value;
-    return isScalar(type) && /^runwise(?![\w-])/.test(type.comment?.trim() ?? '');
+    return isScalar(type) && /^runwise(;|$)/.test(type.comment?.trim() ?? '');
   });
 }
 
@@ -230,7 +230,7 @@ test('cards that cannot be edited safely are refused with file:line and what was
 test("an alias with no anchor is named at its line; an anchor in Runwise's entry that a key outside it uses is refused, not written dangling", async () => {
   const e = evaluation('a'.repeat(32));
   for (const [file, text, line] of [
-    ['README.md', '---\nlicense: mit\ntags: *nope\n---\n', 3],
+    ['README.md', '---\nlicense: mit\ndescription: "see *nope"  # or *nope\ntags: *nope\n---\n', 4],
     ['churn.modelcard.yaml', 'model_details:\n  name: *nope\n', 2],
   ] as const) {
     assert.throws(() => updateCardText(text, e, { file, modelName: 'churn' }), new RegExp(`^CardUpdateError: ${file.replace('.', '\\.')}:${line}: the card's YAML uses the alias \\*nope with no anchor &nope before it`));
@@ -902,4 +902,74 @@ test("a toolkit card's Runwise entries are updated in place: a comment on a valu
   const next = updateCardText(annotated, evaluation('b'.repeat(32), 0.95), { file: 'churn.modelcard.yaml', modelName: 'churn' }).text;
   assert.equal(next, annotated.replace('      value: "0.912346"\n', '      value: "0.95"\n'));
   assert.deepEqual(toolkitMarks(next), [true, true, true]);
+});
+
+test("in place, as the review found it must: empty values keep their note, one-line items, metrics the user added, PyYAML's reading, lists that end in comments", () => {
+  const update = (text: string, e: CardEvaluation) => updateCardText(text, e, { file: 'README.md', modelName: 'churn' }).text;
+  const e = evaluation('b'.repeat(32), 0.95);
+  const once = update('---\nlicense: mit\n---\n', evaluation('a'.repeat(32)));
+  const metricsOf = (text: string) => (cardData('README.md', text) as { 'model-index': { results: { metrics: Record<string, unknown>[]; dataset: { name: unknown } }[] }[] })['model-index'][0]!.results[0]!;
+  // An empty value left with a note, and one with none: filled, the note kept on its line.
+  const empty = once.replace('            value: 0.84\n', '            value: # measured below\n').replace('          name: test\n', '          name:\n');
+  const filled = update(empty, e);
+  assert.ok(filled.includes('            value: 0.84 # measured below\n') && filled.includes('          name: test\n'), filled);
+  assert.equal(update(filled, e), filled, 'the same evaluation again changes nothing');
+  // A metric written as a flow mapping on its line: rewritten where it is; the others keep their notes.
+  const flow = once.replace(/          - type: roc_auc\n            value: 0\.912346\n            name: ROC AUC\n/, '          - {type: roc_auc, value: 0.912346, name: ROC AUC}\n').replace('            value: 0.84\n', '            value: 0.84 # headline\n            verified: false\n');
+  const fromFlow = update(flow, e);
+  assert.ok(fromFlow.includes('            value: 0.84 # headline\n            verified: false\n'), fromFlow);
+  assert.deepEqual(metricsOf(fromFlow).metrics.map((m) => [m.type, m.value]), [['accuracy', 0.84], ['roc_auc', 0.95]]);
+  // Metrics the user measured and added to Runwise's result, and an argument of their own: kept.
+  const multiclass: CardEvaluation = { ...evaluation('c'.repeat(32)), task: 'multiclass', metrics: [{ key: 'accuracy', value: 0.7 }, { key: 'f1_macro', value: 0.6 }] };
+  const mc = update('---\nlicense: mit\n---\n', multiclass);
+  const added = mc
+    .replace('              average: macro\n', '              average: macro\n              zero_division: 0\n')
+    .replace('        source:\n', '          - type: latency_ms\n            value: 12.5\n          - type: accuracy\n            value: 0.66\n            name: Accuracy (validation)\n        source:\n');
+  const next = update(added, { ...multiclass, metrics: [{ key: 'accuracy', value: 0.72 }, { key: 'f1_macro', value: 0.61 }] });
+  assert.deepEqual(metricsOf(next).metrics.map((m) => [m.type, m.value, m.name]), [
+    ['accuracy', 0.72, 'Accuracy'],
+    ['f1', 0.61, 'F1 (macro)'],
+    ['latency_ms', 12.5, undefined],
+    ['accuracy', 0.66, 'Accuracy (validation)'],
+  ]);
+  assert.ok(next.includes('              average: macro\n              zero_division: 0\n'), next);
+  // Text PyYAML reads otherwise (a date, an exponent without a dot), though equal to YAML 1.2: written as it reads it.
+  const yaml11 = once.replace('          name: test\n', '          name: 2024-01-01\n');
+  assert.ok(update(yaml11, { ...evaluation('a'.repeat(32)), dataset: { ...evaluation('a'.repeat(32)).dataset, name: '2024-01-01' } }).includes('          name: "2024-01-01"\n'));
+  // A comment closing the list's last metric stays after it when metrics are added; one introducing a next item stays before it.
+  const closed = once.replace('            name: ROC AUC\n', '            name: ROC AUC\n            # threshold-free\n');
+  const more = update(closed, { ...evaluation('b'.repeat(32)), metrics: [...evaluation('b'.repeat(32)).metrics, { key: 'f1', value: 0.5 }] });
+  assert.ok(more.includes('            name: ROC AUC\n            # threshold-free\n          - type: f1\n'), more);
+  // A result that lacks `task` and ends with its metrics gets both, in their places.
+  const taskless = [
+    '---',
+    'model-index:',
+    '  - name: churn',
+    '    results:',
+    '      - source:',
+    `          name: ${HF_SOURCE_NAME}`,
+    '          url: runs:/x',
+    '        dataset:',
+    '          type: data/test.csv',
+    '          name: test',
+    '        metrics:',
+    '          - type: accuracy',
+    '            value: 0.84',
+    '---',
+    '',
+  ].join('\n');
+  const repaired = update(taskless, { ...evaluation('b'.repeat(32)), metrics: [...evaluation('b'.repeat(32)).metrics, { key: 'f1', value: 0.5 }] });
+  const result = metricsOf(repaired) as unknown as { task: { type: string }; metrics: { type: string }[] };
+  assert.equal(result.task.type, 'tabular-classification');
+  assert.deepEqual(result.metrics.map((m) => m.type), ['accuracy', 'roc_auc', 'f1']);
+  // A stale Runwise result in another item's flow list is refused, not left beside the new one.
+  const mirrored = once.replace('---\n\n', '').replace(/\n---\n$/, `\n  - name: mirror\n    results: [{task: {type: x}, dataset: {type: y, name: z}, metrics: [], source: {name: ${HF_SOURCE_NAME}, url: "runs:/old"}}]\n---\n`);
+  assert.throws(() => update(mirrored, e), /expected `results` that hold a Runwise result written as a block list/);
+});
+
+test("the toolkit's mark is `# runwise` alone or with a note after `;`: a comment that only starts with the word is the user's", () => {
+  const card = 'quantitative_analysis:\n  performance_metrics:\n    - type: latency_ms # runwise does not measure this\n      value: "12"\n      slice: overall\n';
+  const updated = updateCardText(card, evaluation('a'.repeat(32)), { file: 'churn.modelcard.yaml', modelName: 'churn' }).text;
+  assert.ok(updated.startsWith(card), updated);
+  assert.deepEqual(toolkitMarks(updated), [false, true, true, true]);
 });
