@@ -1,7 +1,7 @@
 /**
  * Passes over a parsed tree shared by every parsing path, and the limits they enforce: aliases
  * linked to the closest preceding anchor, 'duplicate-key' on later occurrences of a key,
- * 'collection-key' on a mapping or list used as a key,
+ * 'collection-key' on a mapping used as a key,
  * 'alias-limit' when aliases would expand beyond ALIAS_NODE_LIMIT / ALIAS_TOTAL_LIMIT nodes,
  * 'unknown-alias', errors in document order, and MAX_NESTING, the depth beyond which a text is not
  * parsed at all ('nesting-limit', checked before parsing by tooDeep).
@@ -97,18 +97,18 @@ function dupError(key: YamlScalar): YamlSyntaxError {
 }
 
 /**
- * 'collection-key' on a key that is a flow mapping or list (`{model_id}: value`, a template's
- * placeholder left unfilled): YAML allows it, PyYAML (DVC, huggingface_hub) refuses the document
- * ("found unhashable key"). A plain scalar cannot start with `{` or `[`, so such a key's source does.
+ * 'collection-key' on a key that is a flow mapping (`{model_id}: value`, a template's placeholder
+ * left unfilled): YAML allows it, PyYAML (huggingface_hub) and ruamel.yaml's safe loader (DVC)
+ * refuse the document ("found unhashable key"). A list key is left alone: ruamel.yaml makes it a
+ * tuple. A plain scalar cannot start with `{`, so such a key's source does.
  */
 function checkKey(key: YamlScalar, errors: YamlSyntaxError[]): void {
-  const first = key.style === 'plain' ? key.source.charCodeAt(0) : 0;
-  if (first !== 0x7b && first !== 0x5b) return;
+  if (key.style !== 'plain' || key.source.charCodeAt(0) !== 0x7b) return;
   errors.push({
     start: key.start,
     end: key.end,
     code: 'collection-key',
-    message: `A ${first === 0x7b ? 'mapping' : 'list'} as a key (${key.source.length > 40 ? `${key.source.slice(0, 40)}…` : key.source}): PyYAML, which DVC and huggingface_hub read YAML with, refuses the file (found unhashable key). A template placeholder left unfilled? Fill it in, or quote the key.`,
+    message: `A mapping as a key (${key.source.length > 40 ? `${key.source.slice(0, 40)}…` : key.source}): PyYAML and ruamel.yaml, which huggingface_hub and DVC read YAML with, refuse the file (found unhashable key). A template placeholder left unfilled? Fill it in, or quote the key.`,
   });
 }
 
