@@ -59,9 +59,15 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
     const unit = timeUnit(c.element);
     return unit && c.children.length === 0 ? [[c.element.name, unit] as const] : [];
   }));
-  // TIMESTAMP columns that pyarrow reads as UTC (a logical type adjusted to UTC; a legacy
-  // converted type alone is local time to it): pandas prints their values with +00:00.
-  const utcTimestamps = new Set(schema.filter((c) => c.element.logical_type?.type === 'TIMESTAMP' && c.element.logical_type.isAdjustedToUTC).map((c) => c.element.name));
+  // TIMESTAMP columns pyarrow reads with a time zone: the one pandas stored for a tz-aware column
+  // (its `pandas` metadata), else UTC for a logical type adjusted to UTC (a legacy converted type
+  // alone is local time to it). pandas prints their values in that zone, with its offset.
+  const storedZones = pandasTimeZones(metadata);
+  const timeZones = new Map(
+    schema
+      .filter((c) => c.element.logical_type?.type === 'TIMESTAMP' && c.element.logical_type.isAdjustedToUTC)
+      .map((c) => [c.element.name, storedZones.get(c.element.name) ?? 'UTC'] as const),
+  );
   const total = Number(metadata.num_rows);
   if (total === 0) throw new DatasetError(`${displayName}: the file has no rows`);
   return {
@@ -78,7 +84,7 @@ export async function openParquet(file: string, displayName = file): Promise<Dat
       let batch = emptyBatch(request, batchSize);
       let groupStart = 0;
       for (const groupRows of readSpans(metadata.row_groups.map((g) => Number(g.num_rows)), batchSize)) {
-        const values = await readGroup(hyparquet, { file: asyncBuffer, metadata, compressors }, names, groupStart, groupRows, displayName, { decimals, times, utcTimestamps });
+        const values = await readGroup(hyparquet, { file: asyncBuffer, metadata, compressors }, names, groupStart, groupRows, displayName, { decimals, times, timeZones });
         const requested = request.map((r) => values.get(r.name)!);
         for (let at = 0; at < groupRows; ) {
           const take = Math.min(batchSize - batch.rows, groupRows - at);
@@ -138,8 +144,8 @@ interface Conversions {
   decimals: ReadonlyMap<string, number>;
   /** TIME columns and their unit. */
   times: ReadonlyMap<string, TimeUnit>;
-  /** TIMESTAMP columns adjusted to UTC. */
-  utcTimestamps: ReadonlySet<string>;
+  /** TIMESTAMP columns read in a time zone, and the zone. */
+  timeZones: ReadonlyMap<string, string>;
 }
 
 /**
@@ -155,7 +161,7 @@ const PARSERS = {
 
 /** The named columns of rows [start, start + rows) (whole row groups), each as one array-like. */
 async function readGroup(hyparquet: Hyparquet, source: Source, names: readonly string[], start: number, rows: number, displayName: string, conversions: Conversions): Promise<Map<string, Values>> {
-  const { decimals, times, utcTimestamps } = conversions;
+  const { decimals, times, timeZones } = conversions;
   const chunks = new Map<string, { rowStart: number; data: Values }[]>(names.map((n) => [n, []]));
   const read = (columns: readonly string[], from: Source, utf8: boolean) =>
     hyparquet.parquetRead({
@@ -182,7 +188,8 @@ async function readGroup(hyparquet: Hyparquet, source: Source, names: readonly s
   for (const name of names) {
     const unit = times.get(name);
     if (unit) for (const part of chunks.get(name)!) part.data = Array.from(part.data, (v) => (v === null || v === undefined ? v : timeText(v as number | bigint, unit)));
-    if (utcTimestamps.has(name)) for (const part of chunks.get(name)!) for (const v of Array.from(part.data)) if (v instanceof Instant) v.utc = true;
+    const zone = timeZones.get(name);
+    if (zone !== undefined) for (const part of chunks.get(name)!) for (let i = 0; i < part.data.length; i++) { const v = part.data[i]; if (v instanceof Instant) v.zone = zone; }
   }
   const values = new Map<string, Values>();
   for (const [name, parts] of chunks) {
@@ -292,8 +299,8 @@ function numberOf(v: unknown, r: ColumnRequest, where: string): number {
 
 /** A TIMESTAMP or INT96 value to its nanosecond (a Date for what only needs a date). */
 class Instant extends Date {
-  /** Whether pandas reads it as UTC (its column's logical type is adjusted to UTC). */
-  utc = false;
+  /** The time zone pandas reads it in (an IANA name, `UTC` or an offset such as `+01:00`); none for a naive timestamp. */
+  zone: string | undefined = undefined;
   constructor(readonly nanos: bigint) {
     const millis = nanos / 1_000_000n - (nanos % 1_000_000n < 0n ? 1n : 0n);
     super(Number(millis));
@@ -313,20 +320,84 @@ function timeUnit(element: Metadata['schema'][number]): TimeUnit | undefined {
   return undefined;
 }
 
+/** The time zone of each tz-aware column pandas' to_parquet stored (`pandas` metadata: `datetimetz`, `metadata.timezone`). */
+export function pandasTimeZones(metadata: { key_value_metadata?: { key: string; value?: string }[] }): Map<string, string> {
+  const zones = new Map<string, string>();
+  const pandas = metadata.key_value_metadata?.find((kv) => kv.key === 'pandas')?.value;
+  if (!pandas) return zones;
+  try {
+    const columns = (JSON.parse(pandas) as { columns?: unknown }).columns;
+    for (const c of Array.isArray(columns) ? (columns as Record<string, unknown>[]) : []) {
+      const zone = (c?.metadata as { timezone?: unknown } | null | undefined)?.timezone;
+      const name = typeof c?.field_name === 'string' ? c.field_name : c?.name;
+      if (c?.pandas_type === 'datetimetz' && typeof zone === 'string' && typeof name === 'string') zones.set(name, zone);
+    }
+  } catch {
+    /* no usable metadata: the columns' own types decide */
+  }
+  return zones;
+}
+
 const pad = (n: number | bigint, width: number) => String(n).padStart(width, '0');
+const DAY_MS = 86_400_000;
+
+/** The last day written, as text: a column of timestamps mostly repeats its days. */
+let lastDay = NaN;
+let lastDayText = '';
+function dayText(day: number): string {
+  if (day !== lastDay) {
+    const d = new Date(day * DAY_MS);
+    lastDayText = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+    lastDay = day;
+  }
+  return lastDayText;
+}
+
+/** Wall-clock milliseconds and offset (`+01:00`) of an instant in a time zone; undefined for a zone the runtime does not know. */
+function inZone(millis: number, zone: string): { wall: number; offset: string } | undefined {
+  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+  if (fixed) {
+    const minutes = (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3]));
+    return { wall: millis + minutes * 60_000, offset: `${fixed[1]}${fixed[2]}:${fixed[3]}` };
+  }
+  if (zone === 'UTC' || zone === 'Etc/UTC' || zone === 'GMT') return { wall: millis, offset: '+00:00' };
+  let format = zoneFormats.get(zone);
+  if (format === undefined) {
+    try {
+      format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    } catch {
+      format = null;
+    }
+    zoneFormats.set(zone, format);
+  }
+  if (format === null) return undefined;
+  const part: Record<string, number> = {};
+  for (const p of format.formatToParts(new Date(millis))) if (p.type !== 'literal') part[p.type] = Number(p.value);
+  const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!) + (((millis % 1000) + 1000) % 1000);
+  const minutes = Math.round((wall - millis) / 60_000);
+  const sign = minutes < 0 ? '-' : '+';
+  return { wall, offset: `${sign}${pad(Math.floor(Math.abs(minutes) / 60), 2)}:${pad(Math.abs(minutes) % 60, 2)}` };
+}
+const zoneFormats = new Map<string, Intl.DateTimeFormat | null>();
 
 /**
  * A date or timestamp cell as pandas prints it: a DATE as `datetime.date` (`2020-01-01`), a
  * TIMESTAMP as a `Timestamp` (`2020-01-01 00:00:00`, with `.123000` microseconds or
- * `.123000001` nanoseconds when it has them, `+00:00` when read as UTC).
+ * `.123000001` nanoseconds when it has them), in its column's time zone with its offset
+ * (`+00:00`, `+01:00`) when pyarrow reads it tz-aware.
  */
 export function dateText(d: Date): string {
-  const day = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
-  if (d instanceof CalendarDay) return day;
-  const time = `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}`;
-  const nanos = d instanceof Instant ? ((d.nanos % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n : BigInt(d.getUTCMilliseconds()) * 1_000_000n;
-  const fraction = nanos === 0n ? '' : nanos % 1000n === 0n ? `.${pad(nanos / 1000n, 6)}` : `.${pad(nanos, 9)}`;
-  return `${day} ${time}${fraction}${d instanceof Instant && d.utc ? '+00:00' : ''}`;
+  const millis = d.getTime();
+  if (d instanceof CalendarDay) return dayText(Math.floor(millis / DAY_MS));
+  const zoned = d instanceof Instant && d.zone !== undefined ? (inZone(millis, d.zone) ?? { wall: millis, offset: '+00:00' }) : undefined;
+  const wall = zoned ? zoned.wall : millis;
+  const day = Math.floor(wall / DAY_MS);
+  const ms = wall - day * DAY_MS;
+  const seconds = Math.floor(ms / 1000);
+  const time = `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}`;
+  const nanos = d instanceof Instant ? Number(((d.nanos % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n) : (ms % 1000) * 1_000_000;
+  const fraction = nanos === 0 ? '' : nanos % 1000 === 0 ? `.${pad(nanos / 1000, 6)}` : `.${pad(nanos, 9)}`;
+  return `${dayText(day)} ${time}${fraction}${zoned ? zoned.offset : ''}`;
 }
 
 /** A TIME value as Python's `datetime.time` prints it: `12:34:56`, or `12:34:56.789000` (microseconds). */

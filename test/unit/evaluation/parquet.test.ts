@@ -418,3 +418,29 @@ test('Parquet dates, timestamps and times read as text as pandas prints them (sl
   await assert.rejects(readAll(file, [{ name: 'day' }], 3), /row 1: column 'day' is a date \(expected a number\)/);
   await assert.rejects(readAll(file, [{ name: 'clock' }], 3), /column 'clock'/);
 });
+
+test("Parquet timestamps of a tz-aware pandas column print in the zone pandas stored (its metadata), with that zone's offset", async () => {
+  const ws = tempWorkspace('parquet-zones');
+  const file = path.join(ws, 'zones.parquet');
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const nanos = [0n, 1_577_836_800_123_000_000n, 1_593_561_600_000_000_001n, -1n];
+  const adjusted = { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'NANOS' };
+  const schema = [
+    { name: 'root', num_children: 3 },
+    { name: 'paris', type: 'INT64', logical_type: adjusted, repetition_type: 'REQUIRED' },
+    { name: 'india', type: 'INT64', logical_type: adjusted, repetition_type: 'REQUIRED' },
+    { name: 'utc', type: 'INT64', logical_type: adjusted, repetition_type: 'REQUIRED' },
+  ];
+  // As pyarrow writes a DataFrame's tz-aware columns: the zone in the `pandas` metadata.
+  const zone = (name: string, timezone: string) => ({ name, field_name: name, pandas_type: 'datetimetz', numpy_type: 'datetime64[ns]', metadata: { timezone } });
+  const pandas = JSON.stringify({ index_columns: [], columns: [zone('paris', 'Europe/Paris'), zone('india', '+05:30')] });
+  const columnData = ['paris', 'india', 'utc'].map((name) => ({ name, data: nanos }));
+  writeFileSync(file, Buffer.from(parquetWriteBuffer({ columnData: columnData as never, schema: schema as never, kvMetadata: [{ key: 'pandas', value: pandas }] })));
+  const { texts } = await readAll(file, ['paris', 'india', 'utc'].map((name) => ({ name, text: true })), 3);
+  // pandas 1.5.3: str(pd.Timestamp(ns, tz='UTC').tz_convert(zone)).
+  assert.deepEqual(texts, [
+    ['1970-01-01 01:00:00+01:00', '2020-01-01 01:00:00.123000+01:00', '2020-07-01 02:00:00.000000001+02:00', '1970-01-01 00:59:59.999999999+01:00'],
+    ['1970-01-01 05:30:00+05:30', '2020-01-01 05:30:00.123000+05:30', '2020-07-01 05:30:00.000000001+05:30', '1970-01-01 05:29:59.999999999+05:30'],
+    ['1970-01-01 00:00:00+00:00', '2020-01-01 00:00:00.123000+00:00', '2020-07-01 00:00:00.000000001+00:00', '1969-12-31 23:59:59.999999999+00:00'],
+  ]);
+});
