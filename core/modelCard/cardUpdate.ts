@@ -947,13 +947,17 @@ class YamlText {
         if (has) appended.push(this.appendPair(map, key, next[key]));
         continue;
       }
-      if (!has) {
-        edits.push(this.removePair(pair));
-        continue;
-      }
       const value = next[key];
       const node = pair.value;
       const nested = shape.maps?.[key];
+      if (!has) {
+        // A mapping that holds keys of the user's too (`args: {zero_division: 0}` on a metric Runwise
+        // writes without arguments): only Runwise's keys go.
+        const theirs = nested && isMap(node) && !node.flow ? node.items.filter((p) => !nested.keys.includes(String(isScalar(p.key) ? p.key.value : ""))) : [];
+        if (theirs.length > 0) for (const k of nested!.keys) { const own = pairOf(node as YAMLMap, k); if (own) edits.push(this.removePair(own)); }
+        else edits.push(this.removePair(pair));
+        continue;
+      }
       if (nested && isPlainObject(value) && isMap(node) && !node.flow && node.items.length > 0) {
         const sub = this.mergeMap(node, value, nested);
         if (!sub) return undefined;

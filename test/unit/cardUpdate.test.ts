@@ -933,6 +933,10 @@ test("in place, as the review found it must: empty values keep their note, one-l
     ['accuracy', 0.66, 'Accuracy (validation)'],
   ]);
   assert.ok(next.includes('              average: macro\n              zero_division: 0\n'), next);
+  // On a metric Runwise writes with no arguments (a binary f1), the user's `args` stay too.
+  const binaryF1 = (v: number) => ({ ...evaluation('d'.repeat(32)), metrics: [{ key: 'f1', value: v }] });
+  const f1 = update('---\nlicense: mit\n---\n', binaryF1(0.5)).replace('            name: F1\n', '            name: F1\n            args:\n              zero_division: 0\n');
+  assert.ok(update(f1, binaryF1(0.6)).includes('            value: 0.6\n            name: F1\n            args:\n              zero_division: 0\n'));
   // Text PyYAML reads otherwise (a date, an exponent without a dot), though equal to YAML 1.2: written as it reads it.
   const yaml11 = once.replace('          name: test\n', '          name: 2024-01-01\n');
   assert.ok(update(yaml11, { ...evaluation('a'.repeat(32)), dataset: { ...evaluation('a'.repeat(32)).dataset, name: '2024-01-01' } }).includes('          name: "2024-01-01"\n'));
