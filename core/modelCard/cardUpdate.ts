@@ -877,18 +877,25 @@ class YamlText {
       const used = new Set<number>();
       for (const item of mine as YAMLMap[]) {
         const data = item.toJSON();
+        // The user's own item (a metric they measured, though of a type Runwise writes) is neither
+        // paired with Runwise's nor removed: it stays as written.
+        if (list.own && !list.own(data)) continue;
         const id = list.identity(data);
         const k = list.mergeable && !list.mergeable(item) ? -1 : next.findIndex((v, n) => !used.has(n) && list.identity(v) === id);
         if (k < 0) {
-          if (list.own && !list.own(data)) continue;
           const span = this.itemSpan(item);
           edits.push({ start: span.start, end: span.end, text: "" });
           continue;
         }
         used.add(k);
         if (item.flow) {
+          // Written again where it is, as a block, with the keys and the line's comment of the user's.
           const span = this.itemSpan(item);
-          edits.push({ start: span.start, end: span.end, text: render([rendered[k]], span.indent, this.eol, this.indentSeq) });
+          const entry = isPlainObject(rendered[k]) ? { ...(rendered[k] as Record<string, unknown>), ...theirKeys(data, list.shape) } : rendered[k];
+          const lines = render([entry], span.indent, this.eol, this.indentSeq);
+          const comment = item.range ? /^[^\n#]*?[ \t](#[^\r\n]*)/.exec(this.text.slice(item.range[1], this.lineEnd(item.range[1])))?.[1] : undefined;
+          const firstEnd = lines.indexOf(this.eol);
+          edits.push({ start: span.start, end: span.end, text: comment === undefined ? lines : `${lines.slice(0, firstEnd)} ${comment}${lines.slice(firstEnd)}` });
           continue;
         }
         const sub = this.mergeMap(item, next[k] as Record<string, unknown>, list.shape);
@@ -972,6 +979,12 @@ class YamlText {
         continue;
       }
       if (JSON.stringify(isNode(node) ? node.toJSON() : null) === JSON.stringify(value) && !readOtherwiseByPyYaml(node)) continue;
+      // A flow mapping Runwise writes into (`args: {average: macro, zero_division: 0}`): rewritten with the user's keys kept.
+      if (nested && isPlainObject(value) && isMap(node)) {
+        const merged = { ...value, ...theirKeys(node.toJSON(), nested) };
+        if (JSON.stringify(node.toJSON()) !== JSON.stringify(merged)) edits.push(this.replacePair(pair, merged));
+        continue;
+      }
       // In place: a scalar on one line, untagged, not empty (an empty `key: # note` starts at its comment).
       if (isScalar(node) && node.range && !node.tag && node.source !== "" && !isPlainObject(value) && !Array.isArray(value) && !/\n/.test(this.text.slice(node.range[0], node.range[1]))) {
         edits.push({ start: node.range[0], end: node.range[1], text: scalarText(value) });
@@ -1062,6 +1075,11 @@ const TOOLKIT_METRIC: ListShape = {
     return isScalar(type) && hasMark(type.comment);
   },
 };
+
+/** The keys of `data` that `shape` does not name: the user's. */
+function theirKeys(data: unknown, shape: MapShape): Record<string, unknown> {
+  return isPlainObject(data) ? Object.fromEntries(Object.entries(data).filter(([k]) => !shape.keys.includes(k))) : {};
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);

@@ -933,6 +933,18 @@ test("in place, as the review found it must: empty values keep their note, one-l
     ['accuracy', 0.66, 'Accuracy (validation)'],
   ]);
   assert.ok(next.includes('              average: macro\n              zero_division: 0\n'), next);
+  // The user's metric of a type Runwise writes, before Runwise's: not paired with it, left as written.
+  const before = once.replace('        metrics:\n', '        metrics:\n          - type: accuracy\n            value: 0.5\n            name: Accuracy (validation)\n');
+  assert.deepEqual(metricsOf(update(before, e)).metrics.map((m) => [m.type, m.value, m.name]), [
+    ['accuracy', 0.5, 'Accuracy (validation)'],
+    ['accuracy', 0.84, 'Accuracy'],
+    ['roc_auc', 0.95, 'ROC AUC'],
+  ]);
+  // Flow mappings Runwise writes into keep the user's keys: `args`, and a metric on one line with its note.
+  const flowArgs = update(mc.replace(/            args:\n              average: macro\n/, '            args: {average: macro, zero_division: 0}\n'), { ...multiclass, metrics: [{ key: 'f1_macro', value: 0.5 }] });
+  assert.deepEqual(metricsOf(flowArgs).metrics.map((m) => m.args), [{ average: 'macro', zero_division: 0 }]);
+  const flowNote = update(flow.replace('{type: roc_auc, value: 0.912346, name: ROC AUC}', '{type: roc_auc, value: 0.912346, name: ROC AUC, verified: false}  # threshold-free'), e);
+  assert.ok(flowNote.includes('          - type: roc_auc # threshold-free\n            value: 0.95\n            name: ROC AUC\n            verified: false\n'), flowNote);
   // On a metric Runwise writes with no arguments (a binary f1), the user's `args` stay too.
   const binaryF1 = (v: number) => ({ ...evaluation('d'.repeat(32)), metrics: [{ key: 'f1', value: v }] });
   const f1 = update('---\nlicense: mit\n---\n', binaryF1(0.5)).replace('            name: F1\n', '            name: F1\n            args:\n              zero_division: 0\n');
