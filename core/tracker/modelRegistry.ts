@@ -281,12 +281,12 @@ export class ModelRegistry {
     const wanted = stages.length === 0 ? [...MODEL_STAGES] : stages.map(canonicalStage);
     const ids = this.db
       .prepare(
-        `SELECT max(id) AS id, max(version) AS version FROM model_versions WHERE model_id = ? AND current_stage IN (SELECT value FROM json_each(?))
+        `SELECT max(id) AS id FROM model_versions WHERE model_id = ? AND current_stage IN (SELECT value FROM json_each(?))
           GROUP BY current_stage ORDER BY min(version)`,
       )
       .all(row.id, JSON.stringify(wanted));
-    const byVersion = new Map(this.versionsByIds(ids.map((r) => Number(r.id))).map((v) => [v.version, v]));
-    return ids.map((r) => byVersion.get(String(r.version))).filter((v): v is ModelVersion => v !== undefined);
+    // versionsByIds keeps the order of the ids it is given.
+    return this.versionsByIds(ids.map((r) => Number(r.id)));
   }
 
   // ---------------------------------------------------------------------------------------------
