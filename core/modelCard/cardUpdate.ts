@@ -287,16 +287,10 @@ export function withoutRunwiseEntries(text: string, file: string): CardUpdateRes
 export function runwiseResults(text: string, file: string): { dataset?: string; runId?: string }[] {
   if (cardFormatOf(file) !== "huggingface") return [];
   const fm = extractFrontMatter(text);
-  const doc = fm ? parseDocument(loneCrAsLf(fm.yaml)) : undefined;
-  if (!doc || doc.errors.length > 0) return [];
-  let root: Record<string, unknown> | null;
-  try {
-    root = doc.toJS({ maxAliasCount: CARD_ALIAS_LIMIT }) as Record<string, unknown> | null;
-  } catch {
-    // An alias with no anchor, or too many: the update refuses the card and says why.
-    return [];
-  }
-  const index = root?.["model-index"];
+  // A card that does not load (an alias with no anchor, too many): the update refuses it and says why.
+  const loaded = fm ? loadedCardYaml(fm.yaml) : undefined;
+  if (!loaded) return [];
+  const index = (loaded.data as Record<string, unknown> | null)?.["model-index"];
   if (!Array.isArray(index)) return [];
   return index
     .flatMap((item) => (Array.isArray((item as { results?: unknown } | null)?.results) ? ((item as { results: unknown[] }).results) : []))
@@ -321,14 +315,9 @@ export function modelIndexProblems(text: string, file: string): string[] {
   const fm = extractFrontMatter(text);
   if (!fm) return [];
   // Read as PyYAML loads it: aliases resolved, merge keys (`<<: *defaults`) merged.
-  const doc = parseDocument(loneCrAsLf(fm.yaml), { merge: true });
-  if (doc.errors.length > 0 || !isMap(doc.contents)) return [];
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: CARD_ALIAS_LIMIT });
-  } catch {
-    return [];
-  }
+  const loaded = loadedCardYaml(fm.yaml, { merge: true });
+  if (!loaded || !isMap(loaded.doc.contents)) return [];
+  const { doc, data } = loaded;
   const index = (data as Record<string, unknown>)["model-index"];
   if (!Array.isArray(index)) return [];
   const problems: string[] = [];
@@ -346,9 +335,8 @@ export function modelIndexProblems(text: string, file: string): string[] {
     const start = isNode(found) && found.range ? found.range[0] : 0;
     problems.push(`${file}:${lineAt(loneCrAsLf(text), fm.offset + start)}: ${what}`);
   };
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
   // A key absent is a KeyError there; a mapping or list given as something else (null too) a TypeError.
-  const missing = (map: unknown, keys: string[]): string[] => keys.filter((k) => !isObject(map) || !(k in map));
+  const missing = (map: unknown, keys: string[]): string[] => keys.filter((k) => !isPlainObject(map) || !(k in map));
   index.forEach((item: unknown, i) => {
     const gone = missing(item, ["name", "results"]);
     if (gone.length > 0) return at([i], `a \`model-index\` item without ${gone.map((k) => `\`${k}\``).join(" or ")}`);
@@ -356,13 +344,13 @@ export function modelIndexProblems(text: string, file: string): string[] {
     if (!Array.isArray(results)) return at([i, "results"], "`results` is not a list");
     results.forEach((result: unknown, j) => {
       const where = [i, "results", j];
-      if (!isObject(result)) return at(where, "a result that is not a mapping");
+      if (!isPlainObject(result)) return at(where, "a result that is not a mapping");
       const lacks = missing(result, ["task", "dataset", "metrics"]);
       const wrong: string[] = [];
       for (const key of ["task", "dataset"] as const) {
         if (!(key in result)) continue;
         const part = result[key];
-        if (isObject(part)) lacks.push(...missing(part, key === "task" ? ["type"] : ["type", "name"]).map((k) => `${key}.${k}`));
+        if (isPlainObject(part)) lacks.push(...missing(part, key === "task" ? ["type"] : ["type", "name"]).map((k) => `${key}.${k}`));
         else wrong.push(`\`${key}\` is not a mapping`);
       }
       const metrics = result.metrics;
@@ -460,6 +448,20 @@ function parseCardYaml(yaml: string, offset: number, whole: string, file: string
     }
   }
   return doc;
+}
+
+/**
+ * A card's YAML (its front matter's, or a toolkit file's) parsed and loaded, lone CRs as line
+ * breaks; undefined when it does not parse or load (an alias with no anchor, too many aliases).
+ */
+function loadedCardYaml(yaml: string, options: { merge?: boolean } = {}): { doc: ReturnType<typeof parseDocument>; data: unknown } | undefined {
+  const doc = parseDocument(loneCrAsLf(yaml), options);
+  if (doc.errors.length > 0) return undefined;
+  try {
+    return { doc, data: doc.toJS({ maxAliasCount: CARD_ALIAS_LIMIT }) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The alias name of the yaml package's "Unresolved alias" error (it is raised by toJS, not listed in doc.errors), else undefined. */
