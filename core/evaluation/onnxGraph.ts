@@ -321,7 +321,7 @@ function columnOutputs(nodes: readonly GraphNode[], graphOutputs: readonly strin
   // scikit-learn-onnx names integer classes (`i3`), or cut from what a classifier, a Softmax or a
   // Normalizer writes.
   const classifierOps = new Set(['Softmax', 'Normalizer', ...nodes.filter((n) => n.classLabels.length > 0).map((n) => n.opType)]);
-  const probabilities = (source: string, outputs: readonly string[]) => outputs.every((o) => /^i-?\d+$/.test(o)) || classifierOps.has(originOp({ nodes }, source) ?? '');
+  const probabilities = (source: string, outputs: readonly string[]) => outputs.every((o) => INTEGER_CLASS_OUTPUT.test(o)) || classifierOps.has(originOp({ nodes }, source) ?? '');
   return [...bySource]
     .filter(([source, outputs]) => outputs.length >= 2 && !graphOutputs.includes(source) && probabilities(source, outputs))
     .map(([source, outputs]) => ({ outputs, probabilities: source }));
@@ -361,7 +361,7 @@ export function exposeZipMapInputs(model: Uint8Array): GraphFacts {
   const nodes: GraphNode[] = [];
   const initializers = new Map<string, (number | string)[]>();
   const graphOutputs: { name: string; elemType: number }[] = [];
-  for (const f of fields(model)) if (f.number === 14 && f.wire === 2) metadata.set(...keyValue(model, f));
+  for (const [key, value] of metadataProps(model)) metadata.set(key, value);
   if (!graph) return { bytes: model, zipMaps, labelled, externalData: [], producers, metadata, nodes, extractedLabels: new Map(), columnOutputs: [] };
   for (const f of fields(model, graph.valueStart, graph.end)) {
     if (f.number === 1 && f.wire === 2) {
@@ -437,14 +437,22 @@ export function onnxModelProblem(bytes: Uint8Array): string | undefined {
 
 /** The model's metadata_props (ModelProto field 14), read from its top-level fields only; empty for bytes that are no protobuf message. */
 export function onnxMetadata(bytes: Uint8Array): Map<string, string> {
-  const metadata = new Map<string, string>();
   try {
-    for (const f of fields(bytes)) if (f.number === 14 && f.wire === 2) metadata.set(...keyValue(bytes, f));
+    return new Map(metadataProps(bytes));
   } catch {
-    /* not a model: no metadata */
+    return new Map(); // not a model: no metadata
   }
-  return metadata;
 }
+
+/** The model's metadata_props (ModelProto field 14) as key–value pairs; throws on bytes that are no protobuf message. */
+function metadataProps(model: Uint8Array): [string, string][] {
+  const props: [string, string][] = [];
+  for (const f of fields(model)) if (f.number === 14 && f.wire === 2) props.push(keyValue(model, f));
+  return props;
+}
+
+/** scikit-learn-onnx's name for an integer class's output under `zipmap='columns'` (`i3`); a text class's is `s<label>`. */
+export const INTEGER_CLASS_OUTPUT = /^i-?\d+$/;
 
 /**
  * onnxModelProblem for a file known by its first bytes only (`head`, less than the whole file): the

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import { contentHash, externalDataFile, sha256OfFile } from '../tracker/modelRegistry';
 import { relativeInside } from '../workspace/workspacePath';
-import { exposeZipMapInputs, onnxImpostor, originOp, type GraphFacts, type LabelledNode } from './onnxGraph';
+import { INTEGER_CLASS_OUTPUT, exposeZipMapInputs, onnxImpostor, originOp, type GraphFacts, type LabelledNode } from './onnxGraph';
 
 export class ModelError extends Error {
   constructor(message: string) {
@@ -260,7 +260,7 @@ export async function loadOnnxModel(file: string, displayName = file, options: M
       `${displayName}: no output to evaluate (expected class probabilities [N, C], a ZipMap, or one float regression output [N] or [N, 1]; the model gives ${described || 'no outputs'}${half})`,
     );
   }
-  const declaredFeatures = featureNames(metadata.get('features') ?? metadata.get('feature_names'));
+  const declaredFeatures = metadataFeatures(metadata);
   const imputes = graph.nodes.some((n) => n.opType === 'Imputer');
   return { file: displayName, sha256, bytes: raw.length, inputs, outputs, declaredOutputs, imputes, session, ort, ...(declaredFeatures ? { declaredFeatures } : {}) };
 }
@@ -272,13 +272,18 @@ export function shownShape(shape: readonly (number | string)[]): string {
 
 /** Class labels from scikit-learn-onnx's per-class output names: `i<integer>` or `s<text>`, all of one kind. */
 function labelsOfColumnNames(names: readonly string[]): (number | string)[] | undefined {
-  if (names.every((n) => /^i-?\d+$/.test(n))) return names.map((n) => Number(n.slice(1)));
+  if (names.every((n) => INTEGER_CLASS_OUTPUT.test(n))) return names.map((n) => Number(n.slice(1)));
   if (names.every((n) => n.startsWith('s') && n.length > 1)) return names.map((n) => n.slice(1));
   return undefined;
 }
 
+/** The feature columns a model's metadata_props name (`features` or `feature_names`), undefined when they name none. */
+export function metadataFeatures(metadata: ReadonlyMap<string, string>): string[] | undefined {
+  return featureNames(metadata.get('features') ?? metadata.get('feature_names'));
+}
+
 /** Feature names as metadata holds them: a JSON list of strings, or names separated by commas. */
-export function featureNames(value: string | undefined): string[] | undefined {
+function featureNames(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   if (value.trim().startsWith('[')) {
     try {

@@ -6,7 +6,7 @@
  * they cannot be the target of the model that reads them.
  */
 import { onnxMetadata } from './onnxGraph';
-import { featureNames } from './onnxModel';
+import { metadataFeatures } from './onnxModel';
 
 export interface TargetCandidate {
   column: string;
@@ -24,7 +24,7 @@ export interface ModelColumns {
 export function modelColumns(model: Uint8Array): ModelColumns {
   const metadata = onnxMetadata(model);
   const target = metadata.get('target')?.trim();
-  const features = featureNames(metadata.get('features') ?? metadata.get('feature_names'));
+  const features = metadataFeatures(metadata);
   return { ...(target ? { target } : {}), ...(features ? { features } : {}) };
 }
 
