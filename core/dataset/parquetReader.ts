@@ -125,14 +125,22 @@ export function readSpans(groupRows: readonly number[], batchSize: number): numb
  * The columns pandas' to_parquet stored as the DataFrame's index: the names its `pandas` metadata
  * lists in `index_columns` (a RangeIndex is stored as a description there, not as a column).
  */
-export function pandasIndexColumns(metadata: { key_value_metadata?: { key: string; value?: string }[] }): Set<string> {
+export function pandasIndexColumns(metadata: KeyValueMetadata): Set<string> {
+  const index = pandasMetadata(metadata)?.index_columns;
+  return new Set(Array.isArray(index) ? index.filter((c): c is string => typeof c === 'string') : []);
+}
+
+type KeyValueMetadata = { key_value_metadata?: { key: string; value?: string }[] };
+
+/** The `pandas` metadata pandas' to_parquet stores (JSON), undefined when the file has none that reads. */
+function pandasMetadata(metadata: KeyValueMetadata): Record<string, unknown> | undefined {
   const pandas = metadata.key_value_metadata?.find((kv) => kv.key === 'pandas')?.value;
-  if (!pandas) return new Set();
+  if (!pandas) return undefined;
   try {
-    const index = (JSON.parse(pandas) as { index_columns?: unknown }).index_columns;
-    return new Set(Array.isArray(index) ? index.filter((c): c is string => typeof c === 'string') : []);
+    const parsed = JSON.parse(pandas) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
   } catch {
-    return new Set();
+    return undefined;
   }
 }
 
@@ -321,19 +329,13 @@ function timeUnit(element: Metadata['schema'][number]): TimeUnit | undefined {
 }
 
 /** The time zone of each tz-aware column pandas' to_parquet stored (`pandas` metadata: `datetimetz`, `metadata.timezone`). */
-export function pandasTimeZones(metadata: { key_value_metadata?: { key: string; value?: string }[] }): Map<string, string> {
+export function pandasTimeZones(metadata: KeyValueMetadata): Map<string, string> {
   const zones = new Map<string, string>();
-  const pandas = metadata.key_value_metadata?.find((kv) => kv.key === 'pandas')?.value;
-  if (!pandas) return zones;
-  try {
-    const columns = (JSON.parse(pandas) as { columns?: unknown }).columns;
-    for (const c of Array.isArray(columns) ? (columns as Record<string, unknown>[]) : []) {
-      const zone = (c?.metadata as { timezone?: unknown } | null | undefined)?.timezone;
-      const name = typeof c?.field_name === 'string' ? c.field_name : c?.name;
-      if (c?.pandas_type === 'datetimetz' && typeof zone === 'string' && typeof name === 'string') zones.set(name, zone);
-    }
-  } catch {
-    /* no usable metadata: the columns' own types decide */
+  const columns = pandasMetadata(metadata)?.columns;
+  for (const c of Array.isArray(columns) ? (columns as (Record<string, unknown> | null)[]) : []) {
+    const zone = (c?.metadata as { timezone?: unknown } | null | undefined)?.timezone;
+    const name = typeof c?.field_name === 'string' ? c.field_name : c?.name;
+    if (c?.pandas_type === 'datetimetz' && typeof zone === 'string' && typeof name === 'string') zones.set(name, zone);
   }
   return zones;
 }
